@@ -1,0 +1,1 @@
+"""Back ends: each turns a `CheckedModule` into `{relative path: text}`; only the driver writes files."""

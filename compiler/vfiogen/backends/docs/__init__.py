@@ -1,0 +1,1 @@
+"""The Markdown documentation back end."""

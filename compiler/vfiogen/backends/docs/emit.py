@@ -1,0 +1,196 @@
+"""Markdown documentation: one page per section and per device, plus an index.
+
+`emit` turns the checked IR into small frozen view models of ready-made
+strings; the templates only loop and print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vfiogen.backends.jinja_env import environment
+from vfiogen.context import Context
+from vfiogen.ir.checked import CheckedModule, CheckedSection, WireItem
+from vfiogen.ir.expr import to_text
+from vfiogen.ir.nodes import Device, Versioning
+from vfiogen.ir.types import LocationKind
+from vfiogen.passes.normalize import type_text
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegisterView:
+    name: str
+    heading: str
+    description: str
+    fields: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class LayoutView:
+    version: int
+    size: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    name: str
+    title: str
+    source: str
+    description: str
+    identity: tuple[Row, ...]
+    registers: tuple[Row, ...]
+    register_details: tuple[RegisterView, ...]
+    state: tuple[Row, ...]
+    enums: tuple[Row, ...]
+    params: tuple[Row, ...]
+    descriptor: tuple[Row, ...]
+    compat: tuple[Row, ...]
+    constraints: tuple[Row, ...]
+    restore: tuple[str, ...]
+    hooks: tuple[Row, ...]
+    layouts: tuple[LayoutView, ...]
+
+
+def _versions(versioning: Versioning) -> str:
+    if versioning.until is not None:
+        return f"{versioning.since} to {versioning.until - 1}"
+    return f"{versioning.since}+" if versioning.since > 1 else "all"
+
+
+def _location(checked: CheckedSection) -> str:
+    location = checked.section.location
+    if location.kind is LocationKind.HEADER:
+        return f"type-{location.cap_id} configuration header (64 bytes)"
+    if location.kind is LocationKind.CAPABILITY:
+        return f"PCI capability 0x{location.cap_id:02x}, up to {location.size} bytes"
+    if location.kind is LocationKind.EXTENDED_CAPABILITY:
+        return (f"PCIe extended capability 0x{location.cap_id:04x} version {location.cap_version}, "
+                f"up to {location.size} bytes")
+    return "hypervisor emulation state (no configuration space)"
+
+
+def _bits(hi: int, lo: int) -> str:
+    return str(lo) if hi == lo else f"{hi}:{lo}"
+
+
+def _offset(item: WireItem) -> str:
+    if item.offset is not None:
+        return f"0x{item.offset:02x}" if item.depth == 0 else f"+0x{item.offset:02x}"
+    return f"end of {item.after} + {item.relative}"
+
+
+def _size(item: WireItem) -> str:
+    return str(item.size) if item.size is not None else f"0 to {item.max_size}"
+
+
+def section_view(checked: CheckedSection) -> SectionView:
+    section = checked.section
+    hex_width = {8: 2, 16: 4, 32: 8, 64: 16}
+    registers = []
+    details = []
+    for entry in checked.registers:
+        register, masks = entry.register, entry.masks
+        digits = hex_width[register.width]
+        offsets = " or ".join(f"0x{o:02x}" for o in entry.offsets) or to_text(register.offset)
+        registers.append(Row((offsets, str(register.width), register.name, f"0x{register.reset:0{digits}x}",
+                              f"0x{masks.writable:0{digits}x}", f"0x{masks.reserved:0{digits}x}",
+                              to_text(register.present) if register.present is not None else "always",
+                              _versions(register.versioning),
+                              register.restore_skip and f"skip: {register.restore_skip}" or "restored")))
+        if register.fields:
+            fields = tuple(Row((_bits(f.hi, f.lo), f.name, f.access.value, f"0x{f.mask:0{digits}x}",
+                                f.enum or "", f.description)) for f in register.fields)
+        else:
+            access = register.access.value if register.access is not None else ""
+            fields = (Row((_bits(register.width - 1, 0), "(whole register)", access,
+                           f"0x{(1 << register.width) - 1:0{digits}x}", register.enum or "", "")),)
+        details.append(RegisterView(register.name, f"{register.name} ({offsets}, {register.width} bits)",
+                                    register.description, fields))
+    state = []
+    for field in checked.state:
+        default = field.versioning.default
+        state.append(Row((field.name, type_text(field.type), _versions(field.versioning),
+                          "" if default is None else str(default),
+                          to_text(field.present) if field.present is not None else "always",
+                          field.enum or "", field.description)))
+    descriptor = tuple(Row((d.name, type_text(d.type) if d.type is not None else
+                            f"{d.source_register}" + (f" bits of {', '.join(d.source_fields)}" if d.source_fields
+                                                      else " (read-only bits)"), d.description))
+                       for d in section.descriptor)
+    compat = tuple(Row((r.kind.value, r.descriptor or "", "" if r.mask is None else f"0x{r.mask:x}", r.reason))
+                   for r in section.compat)
+    restore = tuple(
+        f"`{step.register}`" + (" with " + ", ".join(f"`{o.bit_field}` = `{to_text(o.value)}`" for o in step.overrides)
+                                if step.overrides else " as saved")
+        for step in section.restore)
+    layouts = tuple(
+        LayoutView(layout.version,
+                   f"{layout.min_size}" if layout.min_size == layout.max_size
+                   else f"{layout.min_size} to {layout.max_size}",
+                   tuple(Row((_offset(i), _size(i), ("&nbsp;&nbsp;" * i.depth) + f"`{i.path}`", i.type_text,
+                              i.condition or "", i.repeat or "")) for i in layout.items))
+        for layout in checked.layouts)
+    return SectionView(
+        name=section.name, title=section.title, source=section.source_path, description=section.description,
+        identity=(Row(("Section id", f"0x{section.wire_id:04x}")), Row(("Location", _location(checked))),
+                  Row(("Version", str(section.version))),
+                  Row(("Oldest version loaded", str(section.min_version)))),
+        registers=tuple(registers), register_details=tuple(details), state=tuple(state),
+        enums=tuple(Row((e.name, ", ".join(f"{v.name} = {v.value}" for v in e.values), e.description))
+                    for e in section.enums),
+        params=tuple(Row((p.name, p.kind.value, str(p.default), p.description)) for p in section.params),
+        descriptor=descriptor, compat=compat,
+        constraints=tuple(Row((f"`{to_text(c.check)}`", c.reason)) for c in section.constraints),
+        restore=restore,
+        hooks=tuple(Row((kind, h.name)) for kind, hooks in (("pre_save", section.pre_save),
+                                                            ("post_load", section.post_load)) for h in hooks),
+        layouts=layouts)
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    name: str
+    title: str
+    source: str
+    description: str
+    sections: tuple[Row, ...]
+
+
+def device_view(device: Device, module: CheckedModule) -> DeviceView:
+    rows = []
+    for use in device.sections:
+        section = module.section(use.section).section
+        bound = {b.name: b.value for b in use.params}
+        params = ", ".join(f"{p.name} = {bound.get(p.name, p.default)}" for p in section.params)
+        rows.append(Row((f"[{section.name}](../sections/{section.name}.md)", f"0x{section.wire_id:04x}",
+                         str(section.version), "required" if use.required else "optional", params)))
+    return DeviceView(device.name, device.title, device.source_path, device.description, tuple(rows))
+
+
+class DocsBackend:
+    name = "docs"
+
+    def check(self, module: CheckedModule, ctx: Context) -> None:
+        """Every checked module can be documented."""
+
+    def render(self, module: CheckedModule) -> dict[str, str]:
+        env = environment("vfiogen.backends.docs")
+        outputs = {}
+        section_template = env.get_template("section.md.j2")
+        for checked in module.sections:
+            outputs[f"docs/sections/{checked.name}.md"] = section_template.render(s=section_view(checked))
+        device_template = env.get_template("device.md.j2")
+        devices = [device_view(d, module) for d in module.devices]
+        for view in devices:
+            outputs[f"docs/devices/{view.name}.md"] = device_template.render(d=view)
+        outputs["docs/index.md"] = env.get_template("index.md.j2").render(
+            sections=[Row((f"[{s.name}](sections/{s.name}.md)", f"0x{s.section.wire_id:04x}", s.section.title,
+                           str(s.section.version), str(s.section.min_version))) for s in module.sections],
+            devices=[Row((f"[{d.name}](devices/{d.name}.md)", d.title)) for d in devices])
+        return outputs

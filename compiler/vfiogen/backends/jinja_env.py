@@ -1,0 +1,32 @@
+"""The one Jinja2 environment factory, with the filters templates share."""
+
+from __future__ import annotations
+
+import functools
+
+import jinja2
+
+
+def hex_filter(value: int, digits: int = 0) -> str:
+    return f"0x{value:0{digits}x}"
+
+
+def md_cell(text: object) -> str:
+    """Make a value safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+@functools.cache
+def environment(package: str) -> jinja2.Environment:
+    """An environment loading `templates/` of back-end package `package`."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(package, "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # emits code and Markdown, never HTML
+    )
+    env.filters["hex"] = hex_filter
+    env.filters["cell"] = md_cell
+    return env

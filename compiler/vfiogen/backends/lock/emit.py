@@ -1,0 +1,128 @@
+"""The schema lock: one canonical JSON file of the checked IR.
+
+It is the contract reviewers read and `vfiogen diff` compares. Keys are
+sorted; lists keep declaration order because order is meaning here (wire
+order, restore order). Expressions appear as canonical text. This back end
+serialises data with `json.dumps` rather than a template: JSON is data, and
+`json.dumps(sort_keys=True)` is its canonical writer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vfiogen.context import Context
+from vfiogen.ir.checked import CheckedModule, CheckedRegister, CheckedSection, VersionLayout, WireItem
+from vfiogen.ir.expr import Expr, to_text
+from vfiogen.ir.nodes import (ArrayType, BytesType, DescriptorField, Device, FieldType, ScalarType, StateField,
+                              Versioning)
+
+LOCK_FORMAT = 1
+LOCK_PATH = "schema.lock.json"
+
+
+def _expr(expr: Expr | None) -> str | None:
+    return to_text(expr) if expr is not None else None
+
+
+def _versioning(versioning: Versioning) -> dict[str, Any]:
+    return {"since": versioning.since, "until": versioning.until, "default": versioning.default}
+
+
+def _type(field_type: FieldType) -> dict[str, Any]:
+    if isinstance(field_type, ScalarType):
+        return {"kind": field_type.kind.value}
+    if isinstance(field_type, BytesType):
+        return {"kind": "bytes", "size": field_type.size}
+    if isinstance(field_type, ArrayType):
+        return {"kind": "array", "element": _type(field_type.element), "length": to_text(field_type.length),
+                "max": field_type.max}
+    return {"kind": "struct", "members": [_state(m) for m in field_type.members]}
+
+
+def _state(state: StateField) -> dict[str, Any]:
+    return {"name": state.name, "type": _type(state.type), "enum": state.enum, "present": _expr(state.present),
+            **_versioning(state.versioning)}
+
+
+def _register(checked: CheckedRegister) -> dict[str, Any]:
+    register, masks = checked.register, checked.masks
+    return {
+        "name": register.name, "offset": to_text(register.offset), "offsets": list(checked.offsets),
+        "width": register.width, "access": register.access.value if register.access else None,
+        "fields": [{"name": f.name, "hi": f.hi, "lo": f.lo, "access": f.access.value, "enum": f.enum,
+                    "mask": f"0x{f.mask:x}"} for f in register.fields],
+        "masks": {name: f"0x{getattr(masks, name):x}"
+                  for name in ("rw", "ro", "rw1c", "hwinit", "rsvdp", "rsvdz", "writable", "reserved")},
+        "reset": f"0x{register.reset:x}", "present": _expr(register.present),
+        "restore_skip": register.restore_skip, "enum": register.enum, **_versioning(register.versioning),
+    }
+
+
+def _descriptor(descriptor: DescriptorField) -> dict[str, Any]:
+    return {"name": descriptor.name, "type": _type(descriptor.type) if descriptor.type else None,
+            "from": descriptor.source_register, "fields": list(descriptor.source_fields)}
+
+
+def _item(item: WireItem) -> dict[str, Any]:
+    return {"path": item.path, "type": item.type_text, "offset": item.offset, "after": item.after,
+            "relative": item.relative, "size": item.size, "max_size": item.max_size,
+            "present": item.condition, "repeat": item.repeat}
+
+
+def _layout(layout: VersionLayout) -> dict[str, Any]:
+    return {"version": layout.version, "min_size": layout.min_size, "max_size": layout.max_size,
+            "items": [_item(i) for i in layout.items]}
+
+
+def _section(checked: CheckedSection) -> dict[str, Any]:
+    section = checked.section
+    location = section.location
+    return {
+        "name": section.name, "title": section.title, "id": section.wire_id,
+        "source": section.source_path, "sha256": section.source_sha256,
+        "location": {"kind": location.kind.value, "id": location.cap_id, "version": location.cap_version,
+                     "size": location.size},
+        "version": section.version, "min_version": section.min_version,
+        "params": [{"name": p.name, "type": p.kind.value, "default": p.default} for p in section.params],
+        "enums": [{"name": e.name, "values": {v.name: v.value for v in e.values}} for e in section.enums],
+        "registers": [_register(r) for r in checked.registers],
+        "state": [_state(s) for s in checked.state],
+        "descriptor": [_descriptor(d) for d in section.descriptor],
+        "descriptor_layout": [_item(i) for i in checked.descriptor_layout],
+        "constraints": [{"check": to_text(c.check), "reason": c.reason} for c in section.constraints],
+        "compat": [{"rule": r.kind.value, "field": r.descriptor, "mask": None if r.mask is None else f"0x{r.mask:x}",
+                    "reason": r.reason} for r in section.compat],
+        "restore": [{"write": s.register, "with": {o.bit_field: to_text(o.value) for o in s.overrides}}
+                    for s in section.restore],
+        "hooks": {"pre_save": [h.name for h in section.pre_save], "post_load": [h.name for h in section.post_load]},
+        "layouts": [_layout(layout) for layout in checked.layouts],
+    }
+
+
+def _device(device: Device, module: CheckedModule) -> dict[str, Any]:
+    sections = []
+    for use in device.sections:
+        section = module.section(use.section).section
+        bound = {b.name: b.value for b in use.params}
+        sections.append({"section": use.section, "id": section.wire_id, "required": use.required,
+                         "params": {p.name: bound.get(p.name, p.default) for p in section.params}})
+    return {"name": device.name, "title": device.title, "source": device.source_path,
+            "sha256": device.source_sha256, "sections": sections}
+
+
+def lock_data(module: CheckedModule) -> dict[str, Any]:
+    return {"format": LOCK_FORMAT,
+            "sections": {s.name: _section(s) for s in module.sections},
+            "devices": {d.name: _device(d, module) for d in module.devices}}
+
+
+class LockBackend:
+    name = "lock"
+
+    def check(self, module: CheckedModule, ctx: Context) -> None:
+        """The lock can express every checked module."""
+
+    def render(self, module: CheckedModule) -> dict[str, str]:
+        return {LOCK_PATH: json.dumps(lock_data(module), indent=2, sort_keys=True, ensure_ascii=False) + "\n"}

@@ -1,0 +1,128 @@
+"""The `vfiogen` command line: a thin layer over `driver`.
+
+Exit status: 0 success, 1 a user error (bad schema, stale output), 2 bad
+usage or an internal error. A Python traceback is shown only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from vfiogen import driver
+from vfiogen.context import Context
+from vfiogen.diagnostics import CATALOGUE, Diagnostic, Reporter, Severity, render_json, render_text
+
+EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"vfiogen: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--format", choices=("text", "json"), default="text",
+                        help="diagnostics as GCC-style text or as JSON")
+    common.add_argument("-W", dest="warnings", action="append", default=[], metavar="SPEC",
+                        help="no-VGnnnn disables a warning; error=VGnnnn makes it an error")
+    common.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    common.add_argument("--stop-before", metavar="PASS", help=f"stop before a pass ({', '.join(driver.PASS_NAMES)})")
+    common.add_argument("--dump-ir-after", metavar="PASS", help="print the IR after a pass")
+
+    parser = _Parser(prog="vfiogen", description="Schema compiler for VFIO live-migration state.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    check = commands.add_parser("check", parents=[common], help="validate schemas only")
+    check.add_argument("schemas", nargs="+", help="schema directories or files")
+    build = commands.add_parser("build", parents=[common], help="check schemas and generate outputs")
+    build.add_argument("schemas", nargs="+", help="schema directories or files")
+    build.add_argument("-o", "--output", default="generated", help="output directory (default: generated)")
+    build.add_argument("--check", action="store_true", help="change nothing; fail if the output is stale")
+    return parser
+
+
+def _reporter(specs: list[str]) -> Reporter:
+    disabled, promoted = set(), set()
+    for spec in specs:
+        if spec.startswith("no-") and spec[3:] in CATALOGUE:
+            disabled.add(spec[3:])
+        elif spec.startswith("error=") and spec[6:] in CATALOGUE:
+            promoted.add(spec[6:])
+        else:
+            raise _UsageError(f"-W {spec}: expected no-VGnnnn or error=VGnnnn with a known code")
+        code = spec.split("=")[-1].removeprefix("no-")
+        if CATALOGUE[code][0] is not Severity.WARNING:
+            raise _UsageError(f"-W {spec}: {code} is an error, not a warning")
+    return Reporter(frozenset(disabled), frozenset(promoted))
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _emit(diagnostics: list[Diagnostic], ctx: Context, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(render_json(diagnostics))
+    elif diagnostics:
+        sys.stderr.write(render_text(diagnostics, ctx.sources))
+
+
+def _run(args: argparse.Namespace) -> int:
+    ctx = Context(reporter=_reporter(args.warnings))
+    inputs = driver.discover(args.schemas, ctx.reporter)
+    if not inputs and not ctx.reporter.error_count:
+        print(f"vfiogen: error: no *.yaml schemas under {' '.join(args.schemas)}", file=sys.stderr)
+        return EXIT_USER
+    result = driver.compile_schemas(inputs, ctx, stop_before=args.stop_before, dump_after=args.dump_ir_after)
+    for text in result.dumps:
+        sys.stdout.write(text + "\n")
+    outputs: dict[str, str] = {}
+    if result.module is not None and args.command == "build":
+        outputs = driver.render(result.module, ctx)
+    _emit(ctx.reporter.sorted(), ctx, args.format)
+    if ctx.reporter.error_count:
+        if args.format == "text":
+            print(f"vfiogen: {ctx.reporter.error_count} error(s)", file=sys.stderr)
+        return EXIT_USER
+    if args.command != "build" or result.module is None:
+        return EXIT_OK
+    out_dir = Path(args.output)
+    outputs = driver.with_manifest(outputs)
+    if args.check:
+        stale = driver.stale_files(out_dir, outputs)
+        for path in stale:
+            print(f"{out_dir.as_posix()}/{path}: stale; run 'vfiogen build'", file=sys.stderr)
+        return EXIT_USER if stale else EXIT_OK
+    changed = driver.write_outputs(out_dir, outputs)
+    if args.format == "text":
+        print(f"vfiogen: {len(outputs)} files in {out_dir.as_posix()}/, {len(changed)} changed", file=sys.stderr)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `vfiogen` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except driver.PassNameError as exc:
+        print(f"vfiogen: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except _UsageError as exc:
+        print(f"vfiogen: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception:  # noqa: BLE001 - the one place that turns a bug into a report
+        print("vfiogen: internal error, please report it at https://github.com/vfiogen/vfiogen/issues "
+              "with the schemas that caused it (run with --debug for a traceback)", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""The one place that knows the pass order.
+
+`PASSES` runs front end and checks in order; the driver stops after the
+first pass that reported an error (warnings never stop it), so later passes
+may assume earlier guarantees. Back ends then render, and only `write_outputs`
+touches the file system on the output side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from vfiogen.backends.base import Backend
+from vfiogen.backends.docs.emit import DocsBackend
+from vfiogen.backends.lock.emit import LockBackend
+from vfiogen.context import Context
+from vfiogen.diagnostics import Reporter
+from vfiogen.frontend.lower import lower
+from vfiogen.frontend.schema_check import check_meta_schema
+from vfiogen.frontend.yaml_loader import Node, load_yaml
+from vfiogen.ir.checked import CheckedModule
+from vfiogen.ir.dump import dump
+from vfiogen.passes.layout import compute_layout
+from vfiogen.passes.normalize import normalize
+from vfiogen.passes.resolve import resolve_names
+from vfiogen.passes.semantics import check_semantics
+from vfiogen.passes.typecheck import check_expressions
+from vfiogen.source import file_span
+
+
+@dataclasses.dataclass(frozen=True)
+class SchemaInput:
+    """A schema file to compile: where to show it, its canonical name, its bytes."""
+
+    display_path: str
+    """As diagnostics show it: relative to the working directory when possible."""
+    source_name: str
+    """Canonical and machine-independent: '<root dir name>/<path under root>'."""
+    data: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class Document:
+    source_name: str
+    data: bytes
+    root: Node
+
+
+def discover(paths: list[str], reporter: Reporter) -> list[SchemaInput]:
+    """Every *.yaml/*.yml under `paths`, sorted by canonical name (never by filesystem order)."""
+    found: dict[str, SchemaInput] = {}
+    for given in paths:
+        root = Path(given)
+        if root.is_dir():
+            files = [p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()]
+            base_name = root.resolve().name
+            names = [(p, f"{base_name}/{p.relative_to(root).as_posix()}") for p in files]
+        elif root.is_file():
+            names = [(root, root.name)]
+        else:
+            reporter.report("VG0110", file_span(given), f"'{given}' is neither a schema file nor a directory")
+            continue
+        for path, name in names:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                reporter.report("VG0110", file_span(str(path)), f"cannot read '{path}': {exc.strerror}")
+                continue
+            found[name] = SchemaInput(_display(path), name, data)
+    return [found[name] for name in sorted(found)]
+
+
+def _display(path: Path) -> str:
+    try:
+        return Path(os.path.relpath(path)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def load_files(inputs: list[SchemaInput], ctx: Context) -> list[Document]:
+    documents = []
+    for schema in inputs:
+        source, root = load_yaml(schema.display_path, schema.data, ctx.reporter)
+        if source is not None:
+            ctx.sources.files[schema.display_path] = source
+        if root is not None:
+            documents.append(Document(schema.source_name, schema.data, root))
+    return documents
+
+
+def check_documents(documents: list[Document], ctx: Context) -> list[Document]:
+    return [d for d in documents if check_meta_schema(d.root, ctx.reporter)]
+
+
+def lower_documents(documents: list[Document], ctx: Context) -> Any:
+    return lower([(d.source_name, d.data, d.root) for d in documents], ctx.reporter)
+
+
+PASSES: tuple[tuple[str, Callable[[Any, Context], Any]], ...] = (
+    ("load_yaml", load_files),
+    ("check_meta_schema", check_documents),
+    ("lower", lower_documents),
+    ("resolve", resolve_names),
+    ("typecheck", check_expressions),
+    ("layout", compute_layout),
+    ("semantics", check_semantics),
+    ("normalize", normalize),
+)
+PASS_NAMES = tuple(name for name, _ in PASSES)
+
+BACKENDS: tuple[Backend, ...] = (LockBackend(), DocsBackend())
+
+
+class PassNameError(ValueError):
+    """`--stop-before` or `--dump-ir-after` named no pass."""
+
+
+@dataclasses.dataclass
+class Result:
+    module: CheckedModule | None
+    """None when a pass reported errors or `stop_before` stopped the run."""
+    dumps: list[str]
+
+
+def compile_schemas(inputs: list[SchemaInput], ctx: Context, *, stop_before: str | None = None,
+                    dump_after: str | None = None) -> Result:
+    """Run `PASSES` over `inputs`.
+
+    Raises:
+        PassNameError: when `stop_before` or `dump_after` is not a pass name.
+    """
+    for name in (stop_before, dump_after):
+        if name is not None and name not in PASS_NAMES:
+            raise PassNameError(f"unknown pass '{name}'; passes are: {', '.join(PASS_NAMES)}")
+    value: Any = inputs
+    dumps: list[str] = []
+    for name, run in PASSES:
+        if name == stop_before:
+            return Result(None, dumps)
+        value = run(value, ctx)
+        if name == dump_after:
+            dumps.append(dump(value))
+        if ctx.reporter.error_count:
+            return Result(None, dumps)
+    assert isinstance(value, CheckedModule)
+    return Result(value, dumps)
+
+
+def render(module: CheckedModule, ctx: Context) -> dict[str, str]:
+    """Every back end's files, keyed by path relative to the output directory."""
+    outputs: dict[str, str] = {}
+    for backend in BACKENDS:
+        backend.check(module, ctx)
+    if ctx.reporter.error_count:
+        return {}
+    for backend in BACKENDS:
+        for path, text in backend.render(module).items():
+            assert path not in outputs, f"two back ends write {path}"
+            outputs[path] = text
+    return outputs
+
+
+MANIFEST = "MANIFEST"
+
+
+def with_manifest(outputs: dict[str, str]) -> dict[str, str]:
+    """Add the manifest that marks the output directory as vfiogen's and lists its files."""
+    listing = "".join(f"{path}\n" for path in sorted(outputs))
+    return {**outputs, MANIFEST: "# Files generated by vfiogen build; do not edit.\n" + listing}
+
+
+def stale_files(out_dir: Path, outputs: dict[str, str]) -> list[str]:
+    """Paths under `out_dir` that differ from, or are missing from, or are not in `outputs`."""
+    stale = []
+    for path, text in outputs.items():
+        target = out_dir / path
+        if not target.is_file() or target.read_bytes() != text.encode("utf-8"):
+            stale.append(path)
+    if out_dir.is_dir():
+        for existing in out_dir.rglob("*"):
+            relative = existing.relative_to(out_dir).as_posix()
+            if existing.is_file() and relative not in outputs and "__pycache__" not in relative:
+                stale.append(relative)
+    return sorted(stale)
+
+
+def write_outputs(out_dir: Path, outputs: dict[str, str]) -> list[str]:
+    """Write changed files and delete the ones a previous build wrote that no longer exist.
+
+    Deletion only happens when `out_dir` holds a vfiogen manifest, so pointing
+    `-o` at a directory with other files never loses them.
+
+    Returns:
+        The paths written or deleted.
+    """
+    changed = []
+    owned = (out_dir / MANIFEST).is_file()
+    previous = set()
+    if owned:
+        previous = {line for line in (out_dir / MANIFEST).read_text("utf-8").splitlines()
+                    if line and not line.startswith("#")}
+    for path, text in sorted(outputs.items()):
+        target = out_dir / path
+        data = text.encode("utf-8")
+        if target.is_file() and target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        changed.append(path)
+    for path in sorted(previous - set(outputs)):
+        target = out_dir / path
+        if target.is_file():
+            target.unlink()
+            changed.append(path)
+    return changed

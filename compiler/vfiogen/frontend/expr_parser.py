@@ -1,0 +1,183 @@
+"""Parse expression text into the `ir.expr` AST, with a span per node.
+
+Grammar (C precedence, loosest first; binary operators associate left):
+
+    expr    := logic_or ('?' expr ':' expr)?
+    logic_or .. multiplicative : binary levels of `ir.expr.PRECEDENCE`
+    unary   := ('-' | '~' | '!') unary | primary
+    primary := INT | 'true' | 'false' | NAME ('.' NAME)* | '(' expr ')'
+
+Integers are decimal (no leading zeros), `0x…` or `0b…`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vfiogen.ir.expr import (PRECEDENCE, Binary, BinaryOp, BoolLit, Conditional, Expr, IntLit,
+                             Ref, Unary, UnaryOp)
+from vfiogen.source import Span
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<int>0x[0-9a-fA-F]+|0b[01]+|[0-9]+)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op>\|\||&&|<<|>>|<=|>=|==|!=|[-+*/%<>&|^~!?:().])
+""", re.VERBOSE)
+
+_BINARY = {op.value: op for op in BinaryOp}
+_UNARY = {op.value: op for op in UnaryOp}
+
+
+class ExprSyntaxError(Exception):
+    """A malformed expression; `start`/`end` are 0-based offsets into the text."""
+
+    def __init__(self, message: str, start: int, end: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.start = start
+        self.end = end
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            raise ExprSyntaxError(f"unexpected character '{text[position]}'", position, position + 1)
+        kind = match.lastgroup or ""
+        if kind != "space":
+            tokens.append(_Token(kind, match.group(), match.start(), match.end()))
+        position = match.end()
+    tokens.append(_Token("end", "", len(text), len(text)))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str, base: Span, offset: int) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.index = 0
+        self.base = base
+        self.offset = offset
+
+    def span(self, start: int, end: int) -> Span:
+        return self.base.sub(start + self.offset, end + self.offset)
+
+    @property
+    def token(self) -> _Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> _Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def expect(self, text: str) -> _Token:
+        if self.token.text != text:
+            found = f"'{self.token.text}'" if self.token.kind != "end" else "end of expression"
+            raise ExprSyntaxError(f"expected '{text}', found {found}", self.token.start,
+                                  max(self.token.end, self.token.start + 1))
+        return self.advance()
+
+    def parse(self) -> Expr:
+        expr = self.conditional()
+        if self.token.kind != "end":
+            raise ExprSyntaxError(f"unexpected '{self.token.text}' after a complete expression",
+                                  self.token.start, self.token.end)
+        return expr
+
+    def start_of(self, expr: Expr) -> int:
+        return expr.span.column - self.base.column - self.offset if not expr.span.synthetic else 0
+
+    def conditional(self) -> Expr:
+        start = self.token.start
+        test = self.binary(1)
+        if self.token.text != "?":
+            return test
+        self.advance()
+        if_true = self.conditional()
+        self.expect(":")
+        if_false = self.conditional()
+        return Conditional(test=test, if_true=if_true, if_false=if_false,
+                           span=self.span(start, self.tokens[self.index - 1].end))
+
+    def binary(self, level: int) -> Expr:
+        if level > max(PRECEDENCE.values()):
+            return self.unary()
+        start = self.token.start
+        left = self.binary(level + 1)
+        while self.token.kind == "op" and self.token.text in _BINARY \
+                and PRECEDENCE[_BINARY[self.token.text]] == level:
+            op = _BINARY[self.advance().text]
+            right = self.binary(level + 1)
+            left = Binary(op=op, left=left, right=right,
+                          span=self.span(start, self.tokens[self.index - 1].end))
+        return left
+
+    def unary(self) -> Expr:
+        token = self.token
+        if token.kind == "op" and token.text in _UNARY:
+            self.advance()
+            operand = self.unary()
+            return Unary(op=_UNARY[token.text], operand=operand,
+                         span=self.span(token.start, self.tokens[self.index - 1].end))
+        return self.primary()
+
+    def primary(self) -> Expr:
+        token = self.advance()
+        if token.kind == "int":
+            return IntLit(value=_parse_int(token), span=self.span(token.start, token.end))
+        if token.kind == "name":
+            if token.text in ("true", "false"):
+                return BoolLit(value=token.text == "true", span=self.span(token.start, token.end))
+            path = [token.text]
+            end = token.end
+            while self.token.text == ".":
+                self.advance()
+                part = self.advance()
+                if part.kind != "name":
+                    raise ExprSyntaxError("expected a name after '.'", part.start, max(part.end, part.start + 1))
+                path.append(part.text)
+                end = part.end
+            return Ref(path=tuple(path), span=self.span(token.start, end))
+        if token.text == "(":
+            inner = self.conditional()
+            self.expect(")")
+            return inner
+        found = f"'{token.text}'" if token.kind != "end" else "end of expression"
+        raise ExprSyntaxError(f"expected a number, a name or '(', found {found}",
+                              token.start, max(token.end, token.start + 1))
+
+
+def _parse_int(token: _Token) -> int:
+    text = token.text
+    if text.startswith("0x"):
+        return int(text, 16)
+    if text.startswith("0b"):
+        return int(text[2:], 2)
+    if len(text) > 1 and text.startswith("0"):
+        raise ExprSyntaxError(f"'{text}' has a leading zero; write decimal, 0x or 0b",
+                              token.start, token.end)
+    return int(text)
+
+
+def parse_expr(text: str, span: Span, offset: int = 0) -> Expr:
+    """Parse `text`, whose first character sits at `offset` columns into `span`.
+
+    Raises:
+        ExprSyntaxError: on malformed input.
+    """
+    if not text.strip():
+        raise ExprSyntaxError("empty expression", 0, 1)
+    return _Parser(text, span, offset).parse()

@@ -1,0 +1,258 @@
+"""Lower meta-schema-valid located trees into `ir.nodes` (third pass).
+
+Shape only: this pass relies on the meta-schema having accepted every file,
+parses expression text (reporting syntax errors), and fills in the defaults of
+the surface syntax (`since: 1`, `min_version: version`, `required: true`,
+`reset: 0`). Names are not resolved here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from vfiogen.diagnostics import Reporter
+from vfiogen.frontend.expr_parser import ExprSyntaxError, parse_expr
+from vfiogen.frontend.yaml_loader import Node
+from vfiogen.ir.expr import BoolLit, Expr, IntLit
+from vfiogen.ir.nodes import (ArrayType, BitField, BytesType, CompatRule, Constraint, DescriptorField,
+                              Device, DeviceSection, EnumType, EnumValue, FieldType, Hook, Location,
+                              Module, Override, Param, ParamBinding, Register, RestoreStep, ScalarType,
+                              Section, StateField, StructType, Versioning)
+from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
+from vfiogen.source import Span
+
+
+class _Lowerer:
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+
+    def expr(self, node: Node) -> Expr:
+        value = node.value
+        if isinstance(value, bool):
+            return BoolLit(value=value, span=node.span)
+        if isinstance(value, int):
+            return IntLit(value=value, span=node.span)
+        assert isinstance(value, str)
+        offset = 1 if node.quoted else 0
+        try:
+            return parse_expr(value, node.span, offset)
+        except ExprSyntaxError as exc:
+            self.reporter.report("VG0601", node.span.sub(exc.start + offset, exc.end + offset),
+                                 f"in expression '{value}': {exc.message}")
+            return IntLit(value=0, span=node.span.as_synthetic())
+
+    @staticmethod
+    def items(node: Node | None) -> list[tuple[str, Node, Span]]:
+        if node is None or not isinstance(node.value, dict):
+            return []
+        return [(key, child, node.key_spans[key]) for key, child in node.value.items()]
+
+    @staticmethod
+    def text(node: Node | None) -> str:
+        return str(node.value) if node is not None else ""
+
+    @staticmethod
+    def integer(node: Node | None, default: int) -> int:
+        if node is None:
+            return default
+        assert isinstance(node.value, int)
+        return int(node.value)
+
+    def versioning(self, node: Node, span: Span) -> Versioning:
+        default = node.get("default")
+        return Versioning(
+            since=self.integer(node.get("since"), 1),
+            until=self.integer(node.get("until"), 0) or None,
+            default=int(default.value) if default is not None and isinstance(default.value, int) else None,
+            span=default.span if default is not None else span)
+
+    def optional_expr(self, node: Node | None) -> Expr | None:
+        return self.expr(node) if node is not None else None
+
+    def location(self, node: Node) -> Location:
+        (kind_name, body, _), = self.items(node)
+        kind = LocationKind(kind_name)
+        if kind is LocationKind.EMULATION:
+            return Location(kind=kind, size=0, span=node.span)
+        if kind is LocationKind.HEADER:
+            return Location(kind=kind, cap_id=self.integer(body.get("type"), 0), size=64, span=node.span)
+        version = body.get("version")
+        return Location(kind=kind, cap_id=self.integer(body.get("id"), 0),
+                        cap_version=self.integer(version, 0) if version is not None else None,
+                        size=self.integer(body.get("size"), 0), span=node.span)
+
+    def bit_field(self, name: str, node: Node, key_span: Span) -> BitField:
+        bits = node.get("bits")
+        assert bits is not None
+        if isinstance(bits.value, int):
+            hi = lo = int(bits.value)
+        else:
+            hi_text, lo_text = str(bits.value).split(":")
+            hi, lo = int(hi_text), int(lo_text)
+        enum = node.get("enum")
+        return BitField(name=name, hi=hi, lo=lo, access=Access(self.text(node.get("access"))),
+                        enum=self.text(enum) or None, description=self.text(node.get("description")),
+                        span=key_span)
+
+    def register(self, name: str, node: Node, key_span: Span) -> Register:
+        offset = node.get("offset")
+        assert offset is not None
+        access = node.get("access")
+        restore = node.get("restore")
+        skip = restore.get("skip") if restore is not None else None
+        enum = node.get("enum")
+        return Register(
+            name=name, offset=self.expr(offset), width=self.integer(node.get("width"), 0),
+            access=Access(access.value) if access is not None else None,
+            fields=tuple(self.bit_field(n, c, s) for n, c, s in self.items(node.get("fields"))),
+            reset=self.integer(node.get("reset"), 0),
+            present=self.optional_expr(node.get("present")),
+            versioning=self.versioning(node, key_span),
+            restore_skip=self.text(skip) or None, enum=self.text(enum) or None,
+            description=self.text(node.get("description")), span=key_span)
+
+    def field_type(self, node: Node) -> FieldType:
+        type_node = node.get("type")
+        assert type_node is not None
+        name = str(type_node.value)
+        if name.startswith("bytes["):
+            return BytesType(size=int(name[6:-1]), span=type_node.span)
+        if name == "array":
+            element = node.get("element")
+            length = node.get("length")
+            assert element is not None and length is not None
+            return ArrayType(element=self.field_type(element), length=self.expr(length),
+                             max=self.integer(node.get("max"), 0), span=type_node.span)
+        if name == "struct":
+            return StructType(members=tuple(self.state_field(n, c, s)
+                                            for n, c, s in self.items(node.get("members"))),
+                              span=type_node.span)
+        return ScalarType(kind=ScalarKind(name), span=type_node.span)
+
+    def state_field(self, name: str, node: Node, key_span: Span) -> StateField:
+        enum = node.get("enum")
+        return StateField(name=name, type=self.field_type(node), enum=self.text(enum) or None,
+                          present=self.optional_expr(node.get("present")),
+                          versioning=self.versioning(node, key_span),
+                          description=self.text(node.get("description")), span=key_span)
+
+    def descriptor_field(self, name: str, node: Node, key_span: Span) -> DescriptorField:
+        source = node.get("from")
+        fields = node.get("fields")
+        field_type: ScalarType | BytesType | None = None
+        if node.get("type") is not None:
+            lowered = self.field_type(node)
+            assert isinstance(lowered, (ScalarType, BytesType))
+            field_type = lowered
+        return DescriptorField(
+            name=name, type=field_type, source_register=self.text(source) or None,
+            source_fields=tuple(str(f.value) for f in fields.value) if fields is not None
+            and isinstance(fields.value, list) else (),
+            description=self.text(node.get("description")), span=key_span)
+
+    def constraint(self, node: Node) -> Constraint:
+        check = node.get("check")
+        assert check is not None
+        return Constraint(check=self.expr(check), reason=self.text(node.get("reason")), span=check.span)
+
+    def compat_rule(self, node: Node) -> CompatRule:
+        reason = self.text(node.get("reason"))
+        for key, child, _ in self.items(node):
+            if key == "reason":
+                continue
+            kind = CompatKind(key)
+            if kind is CompatKind.REQUIRE_PRESENT:
+                return CompatRule(kind=kind, reason=reason, span=node.span)
+            if kind is CompatKind.MASKED_EQUAL:
+                return CompatRule(kind=kind, descriptor=self.text(child.get("field")),
+                                  mask=self.integer(child.get("mask"), 0), reason=reason, span=node.span)
+            return CompatRule(kind=kind, descriptor=str(child.value), reason=reason, span=node.span)
+        raise AssertionError("meta-schema guarantees one check per compat rule")
+
+    def restore_step(self, node: Node) -> RestoreStep:
+        if isinstance(node.value, str):
+            return RestoreStep(register=node.value, span=node.span)
+        write = node.get("write")
+        assert write is not None
+        overrides = tuple(Override(bit_field=n, value=self.expr(c), span=s)
+                          for n, c, s in self.items(node.get("with")))
+        return RestoreStep(register=str(write.value), overrides=overrides, span=write.span)
+
+    def section(self, root: Node, path: str, digest: str) -> Section:
+        version = self.integer(root.get("version"), 1)
+        hooks = root.get("hooks")
+
+        def hook_list(key: str) -> tuple[Hook, ...]:
+            node = hooks.get(key) if hooks is not None else None
+            if node is None or not isinstance(node.value, list):
+                return ()
+            return tuple(Hook(name=str(item.value), span=item.span) for item in node.value)
+
+        def seq(key: str) -> list[Node]:
+            node = root.get(key)
+            return list(node.value) if node is not None and isinstance(node.value, list) else []
+
+        name_node = root.get("section")
+        assert name_node is not None
+        location = root.get("location")
+        assert location is not None
+        return Section(
+            name=str(name_node.value), title=self.text(root.get("title")),
+            description=self.text(root.get("description")),
+            wire_id=self.integer(root.get("id"), 0), location=self.location(location),
+            version=version, min_version=self.integer(root.get("min_version"), version),
+            params=tuple(Param(name=n, kind=ScalarKind(self.text(c.get("type"))),
+                               default=int(self.integer(c.get("default"), 0)),
+                               description=self.text(c.get("description")), span=s)
+                         for n, c, s in self.items(root.get("params"))),
+            enums=tuple(EnumType(name=n, values=tuple(EnumValue(name=vn, value=self.integer(vc, 0), span=vs)
+                                                      for vn, vc, vs in self.items(c.get("values"))),
+                                 description=self.text(c.get("description")), span=s)
+                        for n, c, s in self.items(root.get("enums"))),
+            registers=tuple(self.register(n, c, s) for n, c, s in self.items(root.get("registers"))),
+            state=tuple(self.state_field(n, c, s) for n, c, s in self.items(root.get("state"))),
+            descriptor=tuple(self.descriptor_field(n, c, s) for n, c, s in self.items(root.get("descriptor"))),
+            constraints=tuple(self.constraint(c) for c in seq("constraints")),
+            compat=tuple(self.compat_rule(c) for c in seq("compat")),
+            restore=tuple(self.restore_step(c) for c in seq("restore")),
+            pre_save=hook_list("pre_save"), post_load=hook_list("post_load"),
+            source_path=path, source_sha256=digest, span=name_node.span)
+
+    def device(self, root: Node, path: str, digest: str) -> Device:
+        name_node = root.get("device")
+        assert name_node is not None
+        uses: list[DeviceSection] = []
+        sections = root.get("sections")
+        for item in sections.value if sections is not None and isinstance(sections.value, list) else []:
+            use = item.get("use")
+            required = item.get("required")
+            assert use is not None
+            uses.append(DeviceSection(
+                section=str(use.value),
+                required=bool(required.value) if required is not None else True,
+                params=tuple(ParamBinding(name=n, value=int(c.value) if isinstance(c.value, int) else 0, span=s)
+                             for n, c, s in self.items(item.get("params"))),
+                span=use.span))
+        return Device(name=str(name_node.value), title=self.text(root.get("title")),
+                      description=self.text(root.get("description")), sections=tuple(uses),
+                      source_path=path, source_sha256=digest, span=name_node.span)
+
+
+def lower(documents: list[tuple[str, bytes, Node]], reporter: Reporter) -> Module:
+    """Lower every (path, raw bytes, root node) document into one Module.
+
+    Sections and devices come out sorted by name, so nothing downstream
+    depends on the order files were found in.
+    """
+    lowerer = _Lowerer(reporter)
+    sections: list[Section] = []
+    devices: list[Device] = []
+    for path, data, root in documents:
+        digest = hashlib.sha256(data).hexdigest()
+        if root.get("device") is not None:
+            devices.append(lowerer.device(root, path, digest))
+        else:
+            sections.append(lowerer.section(root, path, digest))
+    sections.sort(key=lambda s: (s.name, s.source_path))
+    devices.sort(key=lambda d: (d.name, d.source_path))
+    return Module(sections=tuple(sections), devices=tuple(devices))

@@ -1,0 +1,1 @@
+"""The intermediate representation: frozen, located, free of parent links."""

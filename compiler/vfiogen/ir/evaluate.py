@@ -1,0 +1,138 @@
+"""Compile-time evaluation and value ranges of expressions.
+
+Used by layout (offsets for every combination of the read-only bits they
+depend on) and semantics (whether an array's `max` is reachable). The
+semantics match what the back ends generate: integers are unbounded here and
+64-bit in C, `~` is masked to the operand's width, `/` truncates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from vfiogen.ir.expr import Binary, BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp
+
+Value = int | bool
+
+
+class EvaluationError(Exception):
+    """Division by zero or a reference with no value in the environment."""
+
+
+def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
+    """Evaluate `expr` with references looked up by dotted name in `env`."""
+    if isinstance(expr, IntLit):
+        return expr.value
+    if isinstance(expr, BoolLit):
+        return expr.value
+    if isinstance(expr, Ref):
+        if expr.dotted not in env:
+            raise EvaluationError(f"'{expr.dotted}' has no value here")
+        return env[expr.dotted]
+    if isinstance(expr, Unary):
+        operand = evaluate(expr.operand, env)
+        if expr.op is UnaryOp.LOG_NOT:
+            return not operand
+        if expr.op is UnaryOp.NEG:
+            return -int(operand)
+        width = expr.width if expr.width is not None else 64
+        return ~int(operand) & ((1 << width) - 1)
+    if isinstance(expr, Conditional):
+        return evaluate(expr.if_true if evaluate(expr.test, env) else expr.if_false, env)
+    left = evaluate(expr.left, env)
+    if expr.op is BinaryOp.LOG_AND:
+        return bool(left) and bool(evaluate(expr.right, env))
+    if expr.op is BinaryOp.LOG_OR:
+        return bool(left) or bool(evaluate(expr.right, env))
+    return _BINARY[expr.op](int(left), int(evaluate(expr.right, env)))
+
+
+def _divide(a: int, b: int) -> int:
+    if b == 0:
+        raise EvaluationError("division by zero")
+    quotient = abs(a) // abs(b)
+    return quotient if (a < 0) == (b < 0) else -quotient
+
+
+def _remainder(a: int, b: int) -> int:
+    return a - _divide(a, b) * b
+
+
+_BINARY: dict[BinaryOp, Callable[[int, int], Value]] = {
+    BinaryOp.MUL: lambda a, b: a * b,
+    BinaryOp.DIV: _divide,
+    BinaryOp.MOD: _remainder,
+    BinaryOp.ADD: lambda a, b: a + b,
+    BinaryOp.SUB: lambda a, b: a - b,
+    BinaryOp.SHL: lambda a, b: a << b,
+    BinaryOp.SHR: lambda a, b: a >> b,
+    BinaryOp.LT: lambda a, b: a < b,
+    BinaryOp.LE: lambda a, b: a <= b,
+    BinaryOp.GT: lambda a, b: a > b,
+    BinaryOp.GE: lambda a, b: a >= b,
+    BinaryOp.EQ: lambda a, b: a == b,
+    BinaryOp.NE: lambda a, b: a != b,
+    BinaryOp.BIT_AND: lambda a, b: a & b,
+    BinaryOp.BIT_XOR: lambda a, b: a ^ b,
+    BinaryOp.BIT_OR: lambda a, b: a | b,
+}
+
+Range = tuple[int, int]
+
+
+def value_range(expr: Expr, ref_range: Callable[[Ref], Range | None]) -> Range | None:
+    """A conservative (lo, hi) for an integer expression, or None when unbounded.
+
+    Args:
+        expr: the expression.
+        ref_range: the range of a reference (None when unknown).
+    """
+    if isinstance(expr, IntLit):
+        return expr.value, expr.value
+    if isinstance(expr, BoolLit):
+        return int(expr.value), int(expr.value)
+    if isinstance(expr, Ref):
+        return ref_range(expr)
+    if isinstance(expr, Unary):
+        inner = value_range(expr.operand, ref_range)
+        if expr.op is UnaryOp.BIT_NOT and expr.width is not None:
+            return 0, (1 << expr.width) - 1
+        if expr.op is UnaryOp.NEG and inner is not None:
+            return -inner[1], -inner[0]
+        if expr.op is UnaryOp.LOG_NOT:
+            return 0, 1
+        return None
+    if isinstance(expr, Conditional):
+        when_true = value_range(expr.if_true, ref_range)
+        when_false = value_range(expr.if_false, ref_range)
+        if when_true is None or when_false is None:
+            return None
+        return min(when_true[0], when_false[0]), max(when_true[1], when_false[1])
+    left = value_range(expr.left, ref_range)
+    right = value_range(expr.right, ref_range)
+    if left is None or right is None:
+        return None
+    (a, b), (c, d) = left, right
+    op = expr.op
+    if op is BinaryOp.ADD:
+        return a + c, b + d
+    if op is BinaryOp.SUB:
+        return a - d, b - c
+    if op is BinaryOp.MUL:
+        products = (a * c, a * d, b * c, b * d)
+        return min(products), max(products)
+    if a < 0 or c < 0:
+        return None
+    if op is BinaryOp.DIV:
+        return (a // d if d else 0), (b // c if c else b)
+    if op is BinaryOp.MOD:
+        return 0, max(0, d - 1)
+    if op is BinaryOp.SHL:
+        return None if d >= 128 else (a << c, b << d)
+    if op is BinaryOp.SHR:
+        return a >> d, b >> c
+    if op is BinaryOp.BIT_AND:
+        return 0, min(b, d)
+    if op in (BinaryOp.BIT_OR, BinaryOp.BIT_XOR):
+        return 0, (1 << max(b, d).bit_length()) - 1
+    return 0, 1

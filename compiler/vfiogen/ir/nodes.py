@@ -1,0 +1,262 @@
+"""IR nodes for schemas as written (stage one of two; see `ir.checked`).
+
+Every node is frozen, has a span that structural equality ignores, and refers
+to others by name only: no parent links, no cycles. Optional syntax has been
+given its documented default by `lower`; nothing here is derived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from vfiogen.ir.expr import Expr
+from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
+from vfiogen.source import Span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Location:
+    kind: LocationKind
+    """Header, standard capability, extended capability or pure emulation state."""
+    cap_id: int | None = None
+    """Capability id (header: the header type)."""
+    cap_version: int | None = None
+    """Extended capability version."""
+    size: int = 0
+    """Bytes of configuration space the capability spans at most (0 for emulation)."""
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnumValue:
+    name: str
+    value: int
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnumType:
+    name: str
+    values: tuple[EnumValue, ...]
+    description: str = ""
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Param:
+    """A per-device constant a section's expressions may read as `params.NAME`."""
+
+    name: str
+    kind: ScalarKind
+    default: int
+    description: str = ""
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BitField:
+    name: str
+    hi: int
+    lo: int
+    access: Access
+    enum: str | None = None
+    description: str = ""
+    span: Span = field(compare=False)
+
+    @property
+    def width(self) -> int:
+        return self.hi - self.lo + 1
+
+    @property
+    def mask(self) -> int:
+        return ((1 << self.width) - 1) << self.lo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Versioning:
+    """When a field is on the wire, and what loading an older version fills in."""
+
+    since: int = 1
+    until: int | None = None
+    """First version that no longer carries the field (exclusive), or None."""
+    default: int | None = None
+    span: Span = field(compare=False)
+
+    def carried_by(self, version: int) -> bool:
+        return self.since <= version and (self.until is None or version < self.until)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Register:
+    name: str
+    offset: Expr
+    """Byte offset from the start of the capability (or of config space, for the header)."""
+    width: int
+    access: Access | None = None
+    """Access of the whole register; None when `fields` gives access per bit."""
+    fields: tuple[BitField, ...] = ()
+    reset: int = 0
+    present: Expr | None = None
+    versioning: Versioning
+    restore_skip: str | None = None
+    """Why a writable register is deliberately not restored."""
+    enum: str | None = None
+    description: str = ""
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScalarType:
+    kind: ScalarKind
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BytesType:
+    size: int
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArrayType:
+    element: FieldType
+    length: Expr
+    max: int
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StructType:
+    members: tuple[StateField, ...]
+    span: Span = field(compare=False)
+
+
+FieldType = Union[ScalarType, BytesType, ArrayType, StructType]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateField:
+    """Emulation state that is not a register: saved and loaded, never written to config space."""
+
+    name: str
+    type: FieldType
+    enum: str | None = None
+    present: Expr | None = None
+    versioning: Versioning
+    description: str = ""
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DescriptorField:
+    """Configuration each side computes for itself; compared, never copied.
+
+    Either a value the host supplies (`type`), or bits of a register
+    (`source_register` and, optionally, some of its read-only fields).
+    """
+
+    name: str
+    type: ScalarType | BytesType | None = None
+    source_register: str | None = None
+    source_fields: tuple[str, ...] = ()
+    description: str = ""
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Constraint:
+    check: Expr
+    reason: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompatRule:
+    kind: CompatKind
+    descriptor: str | None = None
+    """The descriptor field compared (None for `require: present`)."""
+    mask: int | None = None
+    """For `masked_equal`: the bits compared."""
+    reason: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Override:
+    bit_field: str
+    value: Expr
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestoreStep:
+    register: str
+    overrides: tuple[Override, ...] = ()
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hook:
+    name: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Section:
+    name: str
+    title: str
+    description: str = ""
+    wire_id: int
+    """The section id on the wire; unique across all schemas."""
+    location: Location
+    version: int
+    min_version: int
+    params: tuple[Param, ...] = ()
+    enums: tuple[EnumType, ...] = ()
+    registers: tuple[Register, ...] = ()
+    state: tuple[StateField, ...] = ()
+    descriptor: tuple[DescriptorField, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    compat: tuple[CompatRule, ...] = ()
+    restore: tuple[RestoreStep, ...] = ()
+    pre_save: tuple[Hook, ...] = ()
+    post_load: tuple[Hook, ...] = ()
+    source_path: str
+    source_sha256: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParamBinding:
+    name: str
+    value: int
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceSection:
+    section: str
+    required: bool = True
+    """A loader refuses a blob missing this section, or an unknown one marked required."""
+    params: tuple[ParamBinding, ...] = ()
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Device:
+    name: str
+    title: str
+    description: str = ""
+    sections: tuple[DeviceSection, ...]
+    source_path: str
+    source_sha256: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Module:
+    """Every schema of one build, sections and devices sorted by name."""
+
+    sections: tuple[Section, ...]
+    devices: tuple[Device, ...]

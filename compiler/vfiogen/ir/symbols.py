@@ -1,0 +1,70 @@
+"""Per-section symbol tables, built once by `passes.resolve` and only read after.
+
+A section has one namespace for registers, state fields and descriptor fields
+(so an expression's `name` is never ambiguous), one for enums, and one for
+params (written `params.NAME` in expressions).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from vfiogen.ir.nodes import (BitField, DescriptorField, EnumType, EnumValue, Param, Register,
+                              Section, StateField)
+from vfiogen.source import Span
+
+
+class SymbolKind(enum.Enum):
+    REGISTER = "register"
+    BIT_FIELD = "bit field"
+    STATE = "state field"
+    DESCRIPTOR = "descriptor field"
+    PARAM = "param"
+    ENUM_VALUE = "enum value"
+
+
+@dataclass(frozen=True, slots=True)
+class ExprType:
+    """The type of an expression: a boolean, or an integer of known or unknown width."""
+
+    is_bool: bool
+    width: int | None = None
+    """Bits of an integer; None for literals and arithmetic results (unbounded)."""
+    signed: bool = False
+
+    def __str__(self) -> str:
+        if self.is_bool:
+            return "bool"
+        if self.width is None:
+            return "integer"
+        return f"{'s' if self.signed else 'u'}{self.width}"
+
+
+BOOL = ExprType(is_bool=True)
+INTEGER = ExprType(is_bool=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    kind: SymbolKind
+    name: str
+    """Qualified within the section: 'control', 'control.addr64', 'params.max_vectors'."""
+    owner: str
+    """The top-level field this symbol belongs to (the register, for a bit field)."""
+    type: ExprType | None
+    """Type when read by an expression; None for things expressions cannot read."""
+    span: Span
+    node: Register | BitField | StateField | DescriptorField | Param | EnumValue
+
+
+@dataclass(frozen=True, slots=True)
+class SectionSymbols:
+    section: str
+    symbols: dict[str, Symbol]
+    enums: dict[str, EnumType]
+    wire_order: dict[str, int]
+    """Position of each register and state field on the wire (declaration order)."""
+
+    def lookup(self, path: tuple[str, ...]) -> Symbol | None:
+        return self.symbols.get(".".join(path))

@@ -1,0 +1,81 @@
+"""Closed vocabularies of the IR, as enums rather than strings."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Access(enum.Enum):
+    """Software access to a register bit, as the PCI specification names it."""
+
+    RW = "rw"
+    RO = "ro"
+    RW1C = "rw1c"
+    RSVDP = "rsvdp"
+    RSVDZ = "rsvdz"
+    HWINIT = "hwinit"
+
+    @property
+    def writable(self) -> bool:
+        return self in (Access.RW, Access.RW1C)
+
+    @property
+    def reserved(self) -> bool:
+        return self in (Access.RSVDP, Access.RSVDZ)
+
+
+class LocationKind(enum.Enum):
+    HEADER = "header"
+    CAPABILITY = "capability"
+    EXTENDED_CAPABILITY = "extended_capability"
+    EMULATION = "emulation"
+
+
+class ScalarKind(enum.Enum):
+    U8 = "u8"
+    U16 = "u16"
+    U32 = "u32"
+    U64 = "u64"
+    S8 = "s8"
+    S16 = "s16"
+    S32 = "s32"
+    S64 = "s64"
+    BOOL = "bool"
+
+    @property
+    def bits(self) -> int:
+        return 8 if self is ScalarKind.BOOL else int(self.value[1:])
+
+    @property
+    def signed(self) -> bool:
+        return self.value.startswith("s")
+
+    @property
+    def min_value(self) -> int:
+        return -(1 << (self.bits - 1)) if self.signed else 0
+
+    @property
+    def max_value(self) -> int:
+        if self is ScalarKind.BOOL:
+            return 1
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+
+class CompatKind(enum.Enum):
+    """How a target's descriptor field must relate to the source's."""
+
+    REQUIRE_PRESENT = "require"
+    EQUAL = "equal"
+    SUBSET = "subset"
+    SUPERSET = "superset"
+    TARGET_GE = "target_ge"
+    MASKED_EQUAL = "masked_equal"
+
+
+# Bytes of configuration space a location may span.
+CONFIG_SPACE_SIZE = {LocationKind.HEADER: 64, LocationKind.CAPABILITY: 256,
+                     LocationKind.EXTENDED_CAPABILITY: 4096}
+# Where a location's first byte can sit at the earliest: standard capabilities
+# follow the 64-byte header, extended ones start at 0x100.
+CONFIG_SPACE_BASE = {LocationKind.HEADER: 0, LocationKind.CAPABILITY: 0x40,
+                     LocationKind.EXTENDED_CAPABILITY: 0x100}

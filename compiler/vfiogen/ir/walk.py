@@ -1,0 +1,46 @@
+"""Generic traversal of IR nodes, so passes never hand-write recursion over every node type."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from vfiogen.ir.expr import Binary, BoolLit, Conditional, Expr, IntLit, Ref, Unary
+
+_EXPR_TYPES = (IntLit, BoolLit, Ref, Unary, Binary, Conditional)
+
+T = TypeVar("T")
+
+
+def map_exprs(node: T, fn: Callable[[Expr], Expr]) -> T:
+    """Rebuild `node` with `fn` applied to every outermost expression it holds.
+
+    Nodes that hold no expression are returned as they are (same object), so
+    untouched parts of the tree are shared, not copied.
+    """
+    if isinstance(node, _EXPR_TYPES):
+        return fn(node)  # type: ignore[return-value]
+    if isinstance(node, tuple):
+        items = tuple(map_exprs(item, fn) for item in node)
+        return node if all(a is b for a, b in zip(items, node)) else items  # type: ignore[return-value]
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes: dict[str, Any] = {}
+        for item in dataclasses.fields(node):
+            value = getattr(node, item.name)
+            new = map_exprs(value, fn)
+            if new is not value:
+                changes[item.name] = new
+        return dataclasses.replace(node, **changes) if changes else node
+    return node
+
+
+def iter_nodes(node: object) -> Iterator[object]:
+    """Every dataclass node under `node` (itself included), depth first, in field order."""
+    if isinstance(node, tuple):
+        for item in node:
+            yield from iter_nodes(item)
+    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+        yield node
+        for item in dataclasses.fields(node):
+            yield from iter_nodes(getattr(node, item.name))

@@ -1,0 +1,1 @@
+"""Checking passes, in the order `driver.PASSES` runs them."""

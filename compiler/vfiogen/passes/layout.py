@@ -1,0 +1,194 @@
+"""Lay registers out in configuration space (pass after `typecheck`).
+
+Expects: typed expressions. Guarantees on exit: bit ranges are well formed,
+inside their register and disjoint; capabilities fit their configuration
+space; and for every combination of the read-only bits that offsets and
+presence depend on, the present registers are aligned, inside the
+capability and disjoint. Offsets are evaluated, not guessed, so MSI's `data`
+moving with `addr64` is checked in both shapes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from vfiogen.context import Context
+from vfiogen.diagnostics import Note
+from vfiogen.ir.evaluate import EvaluationError, Value, evaluate
+from vfiogen.ir.expr import refs
+from vfiogen.ir.nodes import BitField, Module, Param, Register, Section
+from vfiogen.ir.symbols import SectionSymbols
+from vfiogen.ir.types import CONFIG_SPACE_BASE, CONFIG_SPACE_SIZE, LocationKind
+
+# Beyond this many combinations an offset is not checked exhaustively; real
+# capabilities move registers on one or two bits.
+MAX_CASES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where each present register sits for one combination of the bits offsets depend on."""
+
+    condition: tuple[tuple[str, Value], ...]
+    offsets: tuple[tuple[Register, int], ...]
+
+    def describe(self) -> str:
+        return ", ".join(f"{name} = {int(value)}" for name, value in self.condition)
+
+
+def _domain(table: SectionSymbols, name: str) -> list[Value] | None:
+    symbol = table.symbols.get(name)
+    if symbol is None:
+        return None
+    node = symbol.node
+    if isinstance(node, BitField):
+        return [False, True] if node.hi == node.lo else list(range(1 << max(0, node.hi - node.lo + 1)))
+    if isinstance(node, Param):
+        return [node.default]
+    if isinstance(node, Register):
+        return list(range(1 << node.width)) if node.width <= 12 else None
+    return None
+
+
+def placements(section: Section, table: SectionSymbols) -> Iterator[Placement] | None:
+    """Every layout the section's registers can take, or None when there are too many to try."""
+    names: list[str] = []
+    for register in section.registers:
+        for expr in (register.offset, register.present):
+            for ref in refs(expr) if expr is not None else []:
+                if ref.dotted not in names and _domain(table, ref.dotted) is not None:
+                    names.append(ref.dotted)
+    domains = [_domain(table, name) or [] for name in names]
+    total = 1
+    for domain in domains:
+        total *= len(domain)
+    if total > MAX_CASES:
+        return None
+
+    def generate() -> Iterator[Placement]:
+        for values in itertools.product(*domains):
+            env = dict(zip(names, values))
+            placed: list[tuple[Register, int]] = []
+            for register in section.registers:
+                try:
+                    if register.present is not None and not evaluate(register.present, env):
+                        continue
+                except EvaluationError:
+                    pass  # presence on emulation state: assume present, the stricter check
+                try:
+                    offset = int(evaluate(register.offset, env))
+                except EvaluationError:
+                    continue  # reported as unbounded by the caller
+                placed.append((register, offset))
+            yield Placement(tuple(zip(names, values)), tuple(placed))
+
+    return generate()
+
+
+def _check_bit_fields(register: Register, ctx: Context) -> None:
+    seen: list[BitField] = []
+    for bit_field in register.fields:
+        if bit_field.hi < bit_field.lo:
+            ctx.reporter.report("VG0407", bit_field.span,
+                                f"bit range '{bit_field.hi}:{bit_field.lo}' of '{register.name}.{bit_field.name}' "
+                                f"is reversed; write the high bit first: '{bit_field.lo}:{bit_field.hi}'")
+            continue
+        if bit_field.hi >= register.width:
+            ctx.reporter.report("VG0403", bit_field.span,
+                                f"bit field '{register.name}.{bit_field.name}' uses bit {bit_field.hi}, beyond "
+                                f"the {register.width}-bit register")
+            continue
+        for other in seen:
+            if other.mask & bit_field.mask:
+                overlap = other.mask & bit_field.mask
+                lo = (overlap & -overlap).bit_length() - 1
+                hi = overlap.bit_length() - 1
+                ctx.reporter.report("VG0402", bit_field.span,
+                                    f"bit field '{bit_field.name}' overlaps '{other.name}' in register "
+                                    f"'{register.name}' (bits {hi}:{lo})" if hi != lo else
+                                    f"bit field '{bit_field.name}' overlaps '{other.name}' in register "
+                                    f"'{register.name}' (bit {lo})",
+                                    Note(other.span, f"'{other.name}' declared here"))
+                break
+        seen.append(bit_field)
+
+
+def _check_location(section: Section, ctx: Context) -> bool:
+    location = section.location
+    if location.kind is LocationKind.EMULATION:
+        for register in section.registers:
+            ctx.reporter.report("VG0404", register.span,
+                                f"register '{register.name}' in emulation section '{section.name}', which has "
+                                "no configuration space; declare it under 'state:'")
+        return False
+    room = CONFIG_SPACE_SIZE[location.kind] - CONFIG_SPACE_BASE[location.kind]
+    if location.size > room:
+        ctx.reporter.report("VG0405", location.span,
+                            f"capability size {location.size} does not fit: a {location.kind.value} "
+                            f"has at most {room} bytes of configuration space")
+        return False
+    return True
+
+
+def compute_layout(module: Module, ctx: Context) -> Module:
+    """Check bit fields and register placement; the module is returned unchanged."""
+    for section in module.sections:
+        table = ctx.symbols.get(section.name)
+        if table is None:
+            continue
+        for register in section.registers:
+            _check_bit_fields(register, ctx)
+        if not _check_location(section, ctx):
+            continue
+        cases = placements(section, table)
+        if cases is None:
+            ctx.reporter.report("VG0408", section.span,
+                                f"register offsets in '{section.name}' depend on more than {MAX_CASES} "
+                                "combinations of bits; offsets may depend on a few read-only bits only")
+            continue
+        _check_placements(section, list(cases), ctx)
+    return module
+
+
+def _check_placements(section: Section, cases: list[Placement], ctx: Context) -> None:
+    size = section.location.size
+    reported: set[tuple[str, ...]] = set()
+    key: tuple[str, ...]
+    for case in cases:
+        when = f" when {case.describe()}" if case.condition and len(cases) > 1 else ""
+        ordered = sorted(case.offsets, key=lambda item: (item[1], item[0].width))
+        for register, offset in ordered:
+            length = register.width // 8
+            if offset < 0 or offset + length > size:
+                key = ("bounds", register.name)
+                if key not in reported:
+                    reported.add(key)
+                    ctx.reporter.report("VG0404", register.offset.span if not register.offset.span.synthetic
+                                        else register.span,
+                                        f"register '{register.name}' at 0x{offset:02x} ({length} bytes) is "
+                                        f"beyond the {size}-byte {section.location.kind.value}{when}")
+            elif offset % min(length, 4):
+                key = ("align", register.name)
+                if key not in reported:
+                    reported.add(key)
+                    ctx.reporter.report("VG0406", register.offset.span,
+                                        f"register '{register.name}' at 0x{offset:02x} is not aligned to "
+                                        f"{min(length, 4)} bytes{when}")
+        for (first, first_offset), (second, second_offset) in itertools.pairwise(ordered):
+            if first_offset + first.width // 8 > second_offset:
+                key = ("overlap",) + tuple(sorted((first.name, second.name)))
+                if key in reported:
+                    continue
+                reported.add(key)
+                later, earlier = (second, first) if _declared_after(section, second, first) else (first, second)
+                ctx.reporter.report("VG0401", later.span,
+                                    f"register '{later.name}' overlaps '{earlier.name}' (0x{second_offset:02x}"
+                                    f"..0x{first_offset + first.width // 8 - 1:02x}){when}",
+                                    Note(earlier.span, f"'{earlier.name}' declared here"))
+
+
+def _declared_after(section: Section, a: Register, b: Register) -> bool:
+    names = [r.name for r in section.registers]
+    return names.index(a.name) > names.index(b.name)

@@ -1,0 +1,179 @@
+"""Derive what back ends share and freeze it into a `CheckedModule` (last pass).
+
+Expects: a module that passed every check. Guarantees: masks per register,
+every possible offset per register, and the wire layout of every loadable
+version, computed once here so no back end recomputes (or disagrees about)
+them.
+
+Wire encoding of a payload, in declaration order (registers, then state),
+only the fields the version carries and whose presence holds:
+registers and integers big-endian at their width; bool as one byte 0 or 1;
+bytes[N] as N bytes; arrays as their elements back to back, the count coming
+from the length expression (never from the wire); structs as their members.
+"""
+
+from __future__ import annotations
+
+from vfiogen.context import Context
+from vfiogen.ir.checked import (CheckedModule, CheckedRegister, CheckedSection, RegisterMasks,
+                                VersionLayout, WireItem)
+from vfiogen.ir.expr import Expr, to_text
+from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Module, Register, ScalarType, Section, StructType
+from vfiogen.ir.types import Access, ScalarKind
+from vfiogen.passes.layout import placements
+
+
+def register_masks(register: Register) -> RegisterMasks:
+    full = (1 << register.width) - 1
+    by_access = {access: 0 for access in Access}
+    if register.fields:
+        for bit_field in register.fields:
+            by_access[bit_field.access] |= bit_field.mask
+        declared = sum(by_access.values())
+        by_access[Access.RSVDP] |= full & ~declared
+    elif register.access is not None:
+        by_access[register.access] = full
+        declared = full
+    else:
+        declared = 0
+    return RegisterMasks(rw=by_access[Access.RW], ro=by_access[Access.RO], rw1c=by_access[Access.RW1C],
+                         hwinit=by_access[Access.HWINIT], rsvdp=by_access[Access.RSVDP],
+                         rsvdz=by_access[Access.RSVDZ], declared=declared)
+
+
+def type_size(field_type: FieldType) -> tuple[int | None, int]:
+    """(fixed size or None, maximum size) in bytes."""
+    if isinstance(field_type, ScalarType):
+        size = 1 if field_type.kind is ScalarKind.BOOL else field_type.kind.bits // 8
+        return size, size
+    if isinstance(field_type, BytesType):
+        return field_type.size, field_type.size
+    if isinstance(field_type, ArrayType):
+        _, element_max = type_size(field_type.element)
+        return None, element_max * field_type.max
+    fixed: int | None = 0
+    maximum = 0
+    for member in field_type.members:
+        member_fixed, member_max = type_size(member.type)
+        fixed = fixed + member_fixed if fixed is not None and member_fixed is not None else None
+        maximum += member_max
+    return fixed, maximum
+
+
+def type_text(field_type: FieldType) -> str:
+    if isinstance(field_type, ScalarType):
+        return field_type.kind.value
+    if isinstance(field_type, BytesType):
+        return f"bytes[{field_type.size}]"
+    if isinstance(field_type, ArrayType):
+        return f"array of {type_text(field_type.element)}"
+    return "struct"
+
+
+class _Cursor:
+    """Tracks the payload offset while laying items out."""
+
+    def __init__(self) -> None:
+        self.offset: int | None = 0
+        self.anchor: str | None = None
+        self.relative = 0
+        self.items: list[WireItem] = []
+        self.min_size = 0
+        self.max_size = 0
+
+    def place(self, path: str, text: str, size: int | None, max_size: int, *, condition: str | None = None,
+              repeat: str | None = None, depth: int = 0, counts: bool = True) -> None:
+        self.items.append(WireItem(path=path, type_text=text, offset=self.offset,
+                                   after=self.anchor if self.offset is None else None,
+                                   relative=self.relative if self.offset is None else 0,
+                                   size=size, max_size=max_size, condition=condition, repeat=repeat, depth=depth))
+        if not counts:
+            return
+        self.max_size += max_size
+        if condition is None and size is not None:
+            self.min_size += size
+        if size is not None and condition is None:
+            if self.offset is not None:
+                self.offset += size
+            else:
+                self.relative += size
+        else:
+            self.offset = None
+            self.anchor = path
+            self.relative = 0
+
+
+def _condition(expr: Expr | None) -> str | None:
+    return to_text(expr) if expr is not None else None
+
+
+def _lay_out_state(cursor: _Cursor, path: str, field_type: FieldType, condition: str | None,
+                   depth: int = 0) -> None:
+    size, max_size = type_size(field_type)
+    if isinstance(field_type, StructType):
+        cursor.place(path, "struct", size, max_size, condition=condition, depth=depth, counts=False)
+        for member in field_type.members:
+            _lay_out_state(cursor, f"{path}.{member.name}", member.type,
+                           condition or _condition(member.present), depth + 1)
+        return
+    if isinstance(field_type, ArrayType):
+        cursor.place(path, type_text(field_type), None, max_size, condition=condition, depth=depth,
+                     repeat=f"{to_text(field_type.length)} (max {field_type.max})")
+        element = field_type.element
+        if isinstance(element, StructType):
+            # Element members are documented with offsets from the element's start.
+            inner = _Cursor()
+            for member in element.members:
+                _lay_out_state(inner, f"{path}[].{member.name}", member.type, _condition(member.present),
+                               depth + 1)
+            cursor.items.extend(inner.items)
+        return
+    cursor.place(path, type_text(field_type), size, max_size, condition=condition, depth=depth)
+
+
+def _layout(section: Section, version: int) -> VersionLayout:
+    cursor = _Cursor()
+    for register in section.registers:
+        if register.versioning.carried_by(version):
+            size = register.width // 8
+            cursor.place(register.name, f"u{register.width} register", size, size,
+                         condition=to_text(register.present) if register.present is not None else None)
+    for state in section.state:
+        if state.versioning.carried_by(version):
+            _lay_out_state(cursor, state.name, state.type, _condition(state.present))
+    return VersionLayout(version=version, items=tuple(cursor.items), min_size=cursor.min_size,
+                         max_size=cursor.max_size)
+
+
+def _descriptor_layout(section: Section) -> tuple[WireItem, ...]:
+    cursor = _Cursor()
+    registers = {r.name: r for r in section.registers}
+    for descriptor in section.descriptor:
+        if descriptor.type is not None:
+            size, _ = type_size(descriptor.type)
+            assert size is not None
+            cursor.place(descriptor.name, type_text(descriptor.type), size, size)
+        else:
+            register = registers[descriptor.source_register or ""]
+            size = register.width // 8
+            cursor.place(descriptor.name, f"u{register.width} from {register.name}", size, size)
+    return tuple(cursor.items)
+
+
+def normalize(module: Module, ctx: Context) -> CheckedModule:
+    """Freeze the checked module with its derived layouts."""
+    sections: list[CheckedSection] = []
+    for section in module.sections:
+        table = ctx.symbols[section.name]
+        offsets: dict[str, set[int]] = {r.name: set() for r in section.registers}
+        cases = placements(section, table)
+        assert cases is not None, "layout reports sections whose placements cannot be enumerated"
+        for case in cases:
+            for register, offset in case.offsets:
+                offsets[register.name].add(offset)
+        registers = tuple(CheckedRegister(register=r, masks=register_masks(r), offsets=tuple(sorted(offsets[r.name])))
+                          for r in section.registers)
+        layouts = tuple(_layout(section, version) for version in range(section.min_version, section.version + 1))
+        sections.append(CheckedSection(section=section, registers=registers, state=section.state, layouts=layouts,
+                                       descriptor_layout=_descriptor_layout(section), span=section.span))
+    return CheckedModule(sections=tuple(sections), devices=module.devices)

@@ -1,0 +1,202 @@
+"""Resolve names (pass after `lower`).
+
+Expects: a lowered `Module`. Guarantees on exit (when no error was reported):
+section names, wire ids and device names are unique; each section's symbol
+table is in `ctx.symbols`; every name an expression, enum reference, compat
+rule, descriptor, restore step or device refers to exists. Whether it is the
+right *kind* of thing is left to `semantics`, except where an expression could
+not be typed at all.
+"""
+
+from __future__ import annotations
+
+from vfiogen.context import Context
+from vfiogen.diagnostics import Note
+from vfiogen.ir.expr import Expr, refs
+from vfiogen.ir.nodes import ArrayType, EnumType, Device, Module, ScalarType, Section, StateField, StructType
+from vfiogen.ir.symbols import BOOL, ExprType, SectionSymbols, Symbol, SymbolKind
+from vfiogen.ir.types import ScalarKind
+from vfiogen.source import Span
+
+
+def _scalar_type(kind: ScalarKind) -> ExprType:
+    if kind is ScalarKind.BOOL:
+        return BOOL
+    return ExprType(is_bool=False, width=kind.bits, signed=kind.signed)
+
+
+def _build_symbols(section: Section, ctx: Context) -> SectionSymbols:
+    symbols: dict[str, Symbol] = {}
+    wire_order: dict[str, int] = {}
+
+    def define(symbol: Symbol) -> None:
+        first = symbols.get(symbol.name)
+        if first is not None:
+            ctx.reporter.report("VG0301", symbol.span,
+                                f"'{symbol.name}' is already defined in section '{section.name}' "
+                                f"(as a {first.kind.value})",
+                                Note(first.span, "first defined here"))
+            return
+        symbols[symbol.name] = symbol
+
+    for register in section.registers:
+        define(Symbol(SymbolKind.REGISTER, register.name, register.name,
+                      ExprType(is_bool=False, width=register.width), register.span, register))
+        wire_order.setdefault(register.name, len(wire_order))
+        for bit_field in register.fields:
+            field_type = BOOL if bit_field.hi == bit_field.lo else ExprType(
+                is_bool=False, width=max(1, bit_field.hi - bit_field.lo + 1))
+            define(Symbol(SymbolKind.BIT_FIELD, f"{register.name}.{bit_field.name}", register.name,
+                          field_type, bit_field.span, bit_field))
+    for state in section.state:
+        readable = _scalar_type(state.type.kind) if isinstance(state.type, ScalarType) else None
+        define(Symbol(SymbolKind.STATE, state.name, state.name, readable, state.span, state))
+        wire_order.setdefault(state.name, len(wire_order))
+    for descriptor in section.descriptor:
+        define(Symbol(SymbolKind.DESCRIPTOR, descriptor.name, descriptor.name, None,
+                      descriptor.span, descriptor))
+    for param in section.params:
+        define(Symbol(SymbolKind.PARAM, f"params.{param.name}", f"params.{param.name}",
+                      _scalar_type(param.kind), param.span, param))
+    enums: dict[str, EnumType] = {}
+    for enum_type in section.enums:
+        if enum_type.name in enums:
+            ctx.reporter.report("VG0301", enum_type.span, f"enum '{enum_type.name}' is already defined",
+                                Note(enums[enum_type.name].span, "first defined here"))
+            continue
+        if enum_type.name in symbols:
+            ctx.reporter.report("VG0301", enum_type.span,
+                                f"enum '{enum_type.name}' has the name of a {symbols[enum_type.name].kind.value}; "
+                                "expressions could not tell them apart",
+                                Note(symbols[enum_type.name].span, "first defined here"))
+            continue
+        enums[enum_type.name] = enum_type
+        for value in enum_type.values:
+            define(Symbol(SymbolKind.ENUM_VALUE, f"{enum_type.name}.{value.name}", enum_type.name,
+                          _enum_value_type(value.value), value.span, value))
+    return SectionSymbols(section.name, symbols, enums, wire_order)
+
+
+def _enum_value_type(value: int) -> ExprType:
+    """Enum constants have the width of their value, so `~` on one stays meaningful."""
+    return ExprType(is_bool=False, width=max(1, value.bit_length()))
+
+
+def section_expressions(section: Section) -> list[tuple[str, str, Expr]]:
+    """Every expression of a section as (owner, role, expr), in declaration order."""
+    found: list[tuple[str, str, Expr]] = []
+    for register in section.registers:
+        found.append((register.name, "offset", register.offset))
+        if register.present is not None:
+            found.append((register.name, "present", register.present))
+
+    def visit_state(owner: str, state: StateField) -> None:
+        if state.present is not None:
+            found.append((owner, "present", state.present))
+        field_type = state.type
+        while isinstance(field_type, ArrayType):
+            found.append((owner, "length", field_type.length))
+            field_type = field_type.element
+        if isinstance(field_type, StructType):
+            for member in field_type.members:
+                visit_state(owner, member)
+
+    for state in section.state:
+        visit_state(state.name, state)
+    for constraint in section.constraints:
+        found.append(("", "constraint", constraint.check))
+    for step in section.restore:
+        for override in step.overrides:
+            found.append((step.register, "override", override.value))
+    return found
+
+
+def _check_references(section: Section, table: SectionSymbols, ctx: Context) -> None:
+    for _, _, expr in section_expressions(section):
+        for ref in refs(expr):
+            if table.lookup(ref.path) is None:
+                hint = ""
+                if ref.path[0] == "params":
+                    hint = "; params are declared under 'params:'"
+                elif len(ref.path) == 1 and ref.path[0] in table.enums:
+                    hint = f"; '{ref.path[0]}' is an enum: name one of its values"
+                ctx.reporter.report("VG0302", ref.span,
+                                    f"'{ref.dotted}' is not defined in section '{section.name}'{hint}")
+
+    def check_enum(name: str | None, span: Span) -> None:
+        if name is not None and name not in table.enums:
+            ctx.reporter.report("VG0302", span, f"enum '{name}' is not defined in section '{section.name}'")
+
+    for register in section.registers:
+        check_enum(register.enum, register.span)
+        for bit_field in register.fields:
+            check_enum(bit_field.enum, bit_field.span)
+    for state in section.state:
+        check_enum(state.enum, state.span)
+    for descriptor in section.descriptor:
+        if descriptor.source_register is None:
+            continue
+        source = table.symbols.get(descriptor.source_register)
+        if source is None:
+            ctx.reporter.report("VG0302", descriptor.span,
+                                f"descriptor '{descriptor.name}' is derived from '{descriptor.source_register}', "
+                                "which is not defined")
+            continue
+        for name in descriptor.source_fields:
+            if f"{descriptor.source_register}.{name}" not in table.symbols:
+                ctx.reporter.report("VG0302", descriptor.span,
+                                    f"descriptor '{descriptor.name}' names field '{name}', which register "
+                                    f"'{descriptor.source_register}' does not have")
+    for rule in section.compat:
+        if rule.descriptor is not None and rule.descriptor not in table.symbols:
+            ctx.reporter.report("VG0302", rule.span,
+                                f"compat rule compares '{rule.descriptor}', which is not defined in section "
+                                f"'{section.name}'")
+    for step in section.restore:
+        if step.register not in table.symbols:
+            ctx.reporter.report("VG0302", step.span, f"restore step writes '{step.register}', which is not "
+                                f"defined in section '{section.name}'")
+            continue
+        for override in step.overrides:
+            if f"{step.register}.{override.bit_field}" not in table.symbols:
+                ctx.reporter.report("VG0302", override.span,
+                                    f"restore override names '{override.bit_field}', which register "
+                                    f"'{step.register}' does not have")
+
+
+def resolve_names(module: Module, ctx: Context) -> Module:
+    """Build symbol tables and report undefined and duplicate names."""
+    by_name: dict[str, Section] = {}
+    by_id: dict[int, Section] = {}
+    for section in sorted(module.sections, key=lambda s: s.source_path):
+        first = by_name.get(section.name)
+        if first is not None:
+            ctx.reporter.report("VG0304", section.span,
+                                f"section '{section.name}' is also defined in {first.source_path}",
+                                Note(first.span, "first defined here"))
+        else:
+            by_name[section.name] = section
+        other = by_id.get(section.wire_id)
+        if other is not None:
+            ctx.reporter.report("VG0303", section.span,
+                                f"section id 0x{section.wire_id:04x} is already used by section '{other.name}'",
+                                Note(other.span, "first used here"))
+        else:
+            by_id[section.wire_id] = section
+    for section in by_name.values():
+        table = _build_symbols(section, ctx)
+        ctx.symbols[section.name] = table
+        _check_references(section, table, ctx)
+    devices: dict[str, Device] = {}
+    for device in sorted(module.devices, key=lambda d: d.source_path):
+        if device.name in devices:
+            first_device = devices[device.name]
+            ctx.reporter.report("VG0301", device.span, f"device '{device.name}' is already defined",
+                                Note(first_device.span, "first defined here"))
+            continue
+        devices[device.name] = device
+        for use in device.sections:
+            if use.section not in by_name:
+                ctx.reporter.report("VG0305", use.span,
+                                    f"device '{device.name}' uses section '{use.section}', which no schema defines")
+    return module

@@ -1,0 +1,343 @@
+"""Check meaning: versions, values, descriptors, compat rules, restore order, devices.
+
+Expects: resolved names, typed expressions, a valid layout. Guarantees on
+exit: every version range is consistent and loadable; every default, reset,
+param and override fits its field; compat rules compare descriptor fields in
+a way their types allow; every writable register is restored or skipped with
+a reason; devices use each section once with well-typed params.
+"""
+
+from __future__ import annotations
+
+from vfiogen.context import Context
+from vfiogen.diagnostics import Note
+from vfiogen.ir.evaluate import Range, value_range
+from vfiogen.ir.expr import BoolLit, Expr, IntLit, Ref, Unary, UnaryOp, to_text
+from vfiogen.ir.nodes import (ArrayType, BitField, BytesType, Device, FieldType, Module, Param, Register,
+                              ScalarType, Section, StateField, StructType, Versioning)
+from vfiogen.ir.symbols import SectionSymbols
+from vfiogen.ir.types import Access, CompatKind, ScalarKind
+from vfiogen.source import Span
+
+
+def _fits(value: int, kind: ScalarKind) -> bool:
+    return kind.min_value <= value <= kind.max_value
+
+
+def _check_versioning(section: Section, name: str, versioning: Versioning, field_type: FieldType | None,
+                      span: Span, ctx: Context) -> None:
+    report = ctx.reporter.report
+    if versioning.since > section.version:
+        report("VG0501", span, f"'{name}' is since version {versioning.since}, but section '{section.name}' "
+               f"is at version {section.version}")
+        return
+    until = versioning.until
+    if until is not None and (until <= versioning.since or until > section.version):
+        report("VG0504", span, f"'{name}' has until {until}: it must be after since ({versioning.since}) and "
+               f"at most the section version ({section.version})")
+        return
+    if until is not None and until <= section.min_version:
+        report("VG0522", span, f"'{name}' is carried only by versions below min_version "
+               f"{section.min_version}; delete it from the schema")
+        return
+    composite = field_type is not None and not isinstance(field_type, ScalarType)
+    if versioning.default is None:
+        if versioning.since > section.min_version:
+            report("VG0503", span, f"'{name}' is added in version {versioning.since}, after min_version "
+                   f"{section.min_version}, so loading an older stream needs its 'default'")
+        elif until is not None:
+            report("VG0521", span, f"'{name}' is removed in version {until}, so saving for an older target "
+                   "needs its 'default'")
+    elif composite and versioning.default != 0:
+        report("VG0505", versioning.span, f"'{name}' is a {type(field_type).__name__.removesuffix('Type').lower()}; "
+               "its only default is 0 (all zero)")
+
+
+def _int_range(expr: Expr, table: SectionSymbols) -> Range | None:
+    def ref_range(ref: Ref) -> Range | None:
+        symbol = table.lookup(ref.path)
+        if symbol is None or symbol.type is None:
+            return None
+        node = symbol.node
+        if isinstance(node, (StateField, Param)):
+            kind = node.type.kind if isinstance(node, StateField) and isinstance(node.type, ScalarType) else (
+                node.kind if isinstance(node, Param) else None)
+            return (kind.min_value, kind.max_value) if kind is not None else None
+        if symbol.type.is_bool:
+            return 0, 1
+        width = symbol.type.width
+        return (0, (1 << width) - 1) if width is not None else None
+    return value_range(expr, ref_range)
+
+
+def _check_enum_value(section: Section, table: SectionSymbols, enum: str | None, value: int, what: str,
+                      span: Span, ctx: Context) -> None:
+    if enum is None or enum not in table.enums:
+        return
+    values = table.enums[enum].values
+    if value not in {v.value for v in values}:
+        allowed = ", ".join(f"{v.name} = {v.value}" for v in values)
+        ctx.reporter.report("VG0513", span, f"{what} {value} is not a value of enum '{enum}' ({allowed})")
+
+
+def _check_enum_fits(table: SectionSymbols, enum: str | None, bits: int, what: str, span: Span,
+                     ctx: Context) -> None:
+    if enum is None or enum not in table.enums:
+        return
+    for value in table.enums[enum].values:
+        if value.value >= 1 << bits:
+            ctx.reporter.report("VG0519", span, f"enum '{enum}' value {value.name} = {value.value} does not fit "
+                                f"{what} ({bits} bits)", Note(value.span, "value declared here"))
+            return
+
+
+def _check_register(section: Section, table: SectionSymbols, register: Register, ctx: Context) -> None:
+    _check_versioning(section, register.name, register.versioning, None, register.span, ctx)
+    full = (1 << register.width) - 1
+    declared = 0
+    for bit_field in register.fields:
+        declared |= bit_field.mask
+        _check_enum_fits(table, bit_field.enum, bit_field.width, f"field '{register.name}.{bit_field.name}'",
+                         bit_field.span, ctx)
+    _check_enum_fits(table, register.enum, register.width, f"register '{register.name}'", register.span, ctx)
+    reserved = sum(f.mask for f in register.fields if f.access.reserved) | (full & ~declared if register.fields
+                                                                           else 0)
+    if register.access is not None and register.access.reserved:
+        reserved = full
+    if register.reset & ~full:
+        ctx.reporter.report("VG0505", register.span, f"reset value 0x{register.reset:x} of '{register.name}' does "
+                            f"not fit {register.width} bits")
+    elif register.reset & reserved:
+        ctx.reporter.report("VG0514", register.span, f"reset value 0x{register.reset:x} of '{register.name}' sets "
+                            f"reserved or undeclared bits (0x{register.reset & reserved:x})")
+    default = register.versioning.default
+    if default is not None and not 0 <= default <= full:
+        ctx.reporter.report("VG0505", register.versioning.span,
+                            f"default {default} of '{register.name}' does not fit {register.width} bits")
+
+
+def _check_state(section: Section, table: SectionSymbols, state: StateField, ctx: Context,
+                 top_level: bool = True) -> None:
+    if top_level:
+        _check_versioning(section, state.name, state.versioning, state.type, state.span, ctx)
+    field_type = state.type
+    default = state.versioning.default
+    if isinstance(field_type, ScalarType):
+        if default is not None and not _fits(default, field_type.kind):
+            ctx.reporter.report("VG0505", state.versioning.span, f"default {default} of '{state.name}' does not "
+                                f"fit {field_type.kind.value}")
+        elif default is not None:
+            _check_enum_value(section, table, state.enum, default, f"default of '{state.name}'",
+                              state.versioning.span, ctx)
+        if state.enum is not None and field_type.kind.signed:
+            ctx.reporter.report("VG0519", state.span, f"enum field '{state.name}' must be unsigned")
+        else:
+            _check_enum_fits(table, state.enum, field_type.kind.bits, f"field '{state.name}'", state.span, ctx)
+    elif state.enum is not None:
+        ctx.reporter.report("VG0519", state.span, f"enum '{state.enum}' needs a scalar field, and "
+                            f"'{state.name}' is not one")
+    while isinstance(field_type, ArrayType):
+        bound = _int_range(field_type.length, table)
+        if bound is not None and field_type.max > bound[1]:
+            ctx.reporter.report("VG0506", field_type.span,
+                                f"array '{state.name}' has max {field_type.max}, but its length "
+                                f"'{to_text(field_type.length)}' is at most {bound[1]}")
+        field_type = field_type.element
+    if isinstance(field_type, StructType):
+        for member in field_type.members:
+            if member.versioning.since != 1 or member.versioning.until is not None:
+                ctx.reporter.report("VG0504", member.span, f"struct member '{member.name}' cannot be versioned; "
+                                    "version the field that holds the struct")
+            _check_state(section, table, member, ctx, top_level=False)
+
+
+def _check_descriptor(section: Section, table: SectionSymbols, ctx: Context) -> None:
+    for descriptor in section.descriptor:
+        if descriptor.source_register is None:
+            continue
+        symbol = table.symbols.get(descriptor.source_register)
+        if symbol is None:
+            continue
+        if not isinstance(symbol.node, Register):
+            ctx.reporter.report("VG0306", descriptor.span, f"descriptor '{descriptor.name}' is derived from "
+                                f"'{descriptor.source_register}', which is a {symbol.kind.value}, not a register",
+                                Note(symbol.span, "defined here"))
+            continue
+        fields = {f.name: f for f in symbol.node.fields}
+        for name in descriptor.source_fields:
+            bit_field = fields.get(name)
+            if bit_field is not None and (bit_field.access.writable or bit_field.access.reserved):
+                ctx.reporter.report("VG0515", descriptor.span,
+                                    f"descriptor '{descriptor.name}' takes '{descriptor.source_register}.{name}', "
+                                    f"which is {bit_field.access.value}: a descriptor describes what the device "
+                                    "is, so it takes read-only bits", Note(bit_field.span, "declared here"))
+
+
+def _descriptor_bits(section: Section, table: SectionSymbols, name: str) -> tuple[str, int | None]:
+    """('int', width) / ('bool', None) / ('bytes', size) of a descriptor field."""
+    descriptor = next(d for d in section.descriptor if d.name == name)
+    if isinstance(descriptor.type, BytesType):
+        return "bytes", descriptor.type.size
+    if isinstance(descriptor.type, ScalarType):
+        kind = descriptor.type.kind
+        return ("bool", None) if kind is ScalarKind.BOOL else ("int", kind.bits)
+    symbol = table.symbols.get(descriptor.source_register or "")
+    width = symbol.node.width if symbol is not None and isinstance(symbol.node, Register) else None
+    return "int", width
+
+
+def _check_compat(section: Section, table: SectionSymbols, ctx: Context) -> None:
+    descriptors = {d.name for d in section.descriptor}
+    for rule in section.compat:
+        if rule.descriptor is None:
+            continue
+        symbol = table.symbols.get(rule.descriptor)
+        if symbol is None:
+            continue
+        if rule.descriptor not in descriptors:
+            ctx.reporter.report("VG0507", rule.span,
+                                f"compat rule '{rule.kind.value}' compares '{rule.descriptor}', a {symbol.kind.value}: "
+                                "compat rules compare descriptor fields, which each side computes for itself",
+                                Note(symbol.span, f"'{rule.descriptor}' declared here"))
+            continue
+        kind, size = _descriptor_bits(section, table, rule.descriptor)
+        if rule.kind in (CompatKind.SUBSET, CompatKind.SUPERSET, CompatKind.TARGET_GE) and kind == "bool":
+            ctx.reporter.report("VG0516", rule.span, f"'{rule.kind.value}' needs a bit set or an integer; "
+                                f"'{rule.descriptor}' is bool (use 'equal')")
+        elif rule.kind is CompatKind.TARGET_GE and kind == "bytes":
+            ctx.reporter.report("VG0516", rule.span, f"'target_ge' orders integers; '{rule.descriptor}' is bytes")
+        elif rule.kind is CompatKind.MASKED_EQUAL:
+            if kind != "int":
+                ctx.reporter.report("VG0516", rule.span, f"'masked_equal' needs an integer; '{rule.descriptor}' is {kind}")
+            elif size is not None and rule.mask is not None and rule.mask >> size:
+                ctx.reporter.report("VG0516", rule.span, f"mask 0x{rule.mask:x} is wider than '{rule.descriptor}' "
+                                    f"({size} bits)")
+
+
+def _writable_bits(register: Register) -> int:
+    if register.fields:
+        return sum(f.mask for f in register.fields if f.access.writable)
+    return (1 << register.width) - 1 if register.access is not None and register.access.writable else 0
+
+
+def _check_restore(section: Section, table: SectionSymbols, ctx: Context) -> None:
+    restored: dict[str, list[tuple[tuple[tuple[str, str], ...], Span]]] = {}
+    for step in section.restore:
+        symbol = table.symbols.get(step.register)
+        if symbol is None:
+            continue
+        register = symbol.node
+        if not isinstance(register, Register):
+            ctx.reporter.report("VG0508", step.span, f"restore step writes '{step.register}', a "
+                                f"{symbol.kind.value}: restore writes registers to configuration space",
+                                Note(symbol.span, "declared here"))
+            continue
+        if not _writable_bits(register):
+            ctx.reporter.report("VG0518", step.span, f"restore writes '{register.name}', which has no writable bits")
+        fields = {f.name: f for f in register.fields}
+        for override in step.overrides:
+            bit_field = fields.get(override.bit_field)
+            if bit_field is None:
+                continue
+            if bit_field.access is not Access.RW:
+                ctx.reporter.report("VG0510", override.span,
+                                    f"override sets '{register.name}.{override.bit_field}', which is "
+                                    f"{bit_field.access.value}; only rw bits can be forced during restore",
+                                    Note(bit_field.span, "declared here"))
+            _check_override_value(table, register, bit_field, override.value, ctx)
+        key = tuple(sorted((o.bit_field, to_text(o.value)) for o in step.overrides))
+        previous = restored.setdefault(register.name, [])
+        same = [span for k, span in previous if k == key]
+        if same:
+            ctx.reporter.report("VG0523", step.span, f"'{register.name}' is restored twice with the same overrides",
+                                Note(same[0], "first restored here"))
+        previous.append((key, step.span))
+    for register in section.registers:
+        if register.name in restored and register.restore_skip is not None:
+            ctx.reporter.report("VG0517", register.span, f"register '{register.name}' is marked 'restore: skip' "
+                                "but a restore step writes it", Note(restored[register.name][0][1], "written here"))
+        elif register.name not in restored and register.restore_skip is None and _writable_bits(register):
+            ctx.reporter.report("VG0509", register.span,
+                                f"register '{register.name}' has writable bits but no restore step writes it; "
+                                "add it to 'restore' or give 'restore: {skip: <reason>}'")
+
+
+def _check_override_value(table: SectionSymbols, register: Register, bit_field: BitField, value: Expr,
+                          ctx: Context) -> None:
+    constant: int | None = None
+    if isinstance(value, IntLit):
+        constant = value.value
+    elif isinstance(value, BoolLit):
+        constant = int(value.value)
+    elif isinstance(value, Unary) and value.op is UnaryOp.NEG and isinstance(value.operand, IntLit):
+        constant = -value.operand.value
+    if constant is None:
+        bound = _int_range(value, table)
+        if bound is None or bound[0] < 0 or bound[1] >= 1 << bit_field.width:
+            ctx.reporter.report("VG0505", value.span, f"override of '{register.name}.{bit_field.name}' may not "
+                                f"fit its {bit_field.width} bits")
+        return
+    if not 0 <= constant < 1 << bit_field.width:
+        ctx.reporter.report("VG0505", value.span, f"override value {constant} does not fit "
+                            f"'{register.name}.{bit_field.name}' ({bit_field.width} bits)")
+        return
+    _check_enum_value_in(table, bit_field.enum, constant, f"override of '{register.name}.{bit_field.name}'",
+                         value.span, ctx)
+
+
+def _check_enum_value_in(table: SectionSymbols, enum: str | None, value: int, what: str, span: Span,
+                         ctx: Context) -> None:
+    if enum is None or enum not in table.enums:
+        return
+    if value not in {v.value for v in table.enums[enum].values}:
+        ctx.reporter.report("VG0513", span, f"{what} is {value}, not a value of enum '{enum}'")
+
+
+def _check_device(device: Device, sections: dict[str, Section], ctx: Context) -> None:
+    seen: dict[str, Span] = {}
+    for use in device.sections:
+        if use.section in seen:
+            ctx.reporter.report("VG0701", use.span, f"device '{device.name}' uses section '{use.section}' twice; "
+                                "each section id may appear once in a blob", Note(seen[use.section], "first used here"))
+            continue
+        seen[use.section] = use.span
+        section = sections.get(use.section)
+        if section is None:
+            continue
+        params = {p.name: p for p in section.params}
+        for binding in use.params:
+            param = params.get(binding.name)
+            if param is None:
+                known = ", ".join(sorted(params)) or "none"
+                ctx.reporter.report("VG0702", binding.span, f"section '{section.name}' has no param "
+                                    f"'{binding.name}' (params: {known})")
+            elif not _fits(binding.value, param.kind):
+                ctx.reporter.report("VG0702", binding.span, f"param '{binding.name}' = {binding.value} does not fit "
+                                    f"{param.kind.value}", Note(param.span, "declared here"))
+
+
+def check_semantics(module: Module, ctx: Context) -> Module:
+    """Report every semantic error; the module is returned unchanged."""
+    for section in module.sections:
+        table = ctx.symbols.get(section.name)
+        if table is None:
+            continue
+        if section.min_version > section.version:
+            ctx.reporter.report("VG0502", section.span, f"section '{section.name}' has min_version "
+                                f"{section.min_version} above its version {section.version}")
+            continue
+        for param in section.params:
+            if not _fits(param.default, param.kind):
+                ctx.reporter.report("VG0505", param.span, f"default {param.default} of param '{param.name}' "
+                                    f"does not fit {param.kind.value}")
+        for register in section.registers:
+            _check_register(section, table, register, ctx)
+        for state in section.state:
+            _check_state(section, table, state, ctx)
+        _check_descriptor(section, table, ctx)
+        _check_compat(section, table, ctx)
+        _check_restore(section, table, ctx)
+    sections = {s.name: s for s in module.sections}
+    for device in module.devices:
+        _check_device(device, sections, ctx)
+    return module

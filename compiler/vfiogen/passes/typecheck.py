@@ -1,0 +1,250 @@
+"""Type-check expressions and the dependencies between fields (pass after `resolve`).
+
+Expects: resolved names (`ctx.symbols`). Guarantees on exit: every expression
+has the type its role demands (offsets and lengths are integers, presence and
+constraints are booleans); `~` has an operand of known width and carries that
+width in the IR; `!`, `&&`, `||` and `?:` see only booleans; presence depends
+only on what the device *is* (read-only bits, params, emulation state);
+presence and lengths read only fields that come earlier on the wire and are
+always there; and no chain of offsets, presence and lengths loops.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from vfiogen.context import Context
+from vfiogen.diagnostics import Note
+from vfiogen.ir.expr import (ARITHMETIC, BITWISE, COMPARISON, LOGICAL, Binary, BinaryOp, BoolLit,
+                             Conditional, Expr, IntLit, Ref, Unary, UnaryOp, refs)
+from vfiogen.ir.nodes import BitField, Module, Register, Section, StateField
+from vfiogen.ir.symbols import BOOL, INTEGER, ExprType, SectionSymbols, Symbol, SymbolKind
+from vfiogen.ir.walk import map_exprs
+from vfiogen.passes.resolve import section_expressions
+
+
+class _Checker:
+    """Types one section's expressions; reports only when `report` is set."""
+
+    def __init__(self, table: SectionSymbols, ctx: Context, report: bool) -> None:
+        self.table = table
+        self.ctx = ctx
+        self.report = report
+        self.failed = False
+
+    def error(self, code: str, expr: Expr, message: str, *notes: Note) -> None:
+        self.failed = True
+        if self.report:
+            self.ctx.reporter.report(code, expr.span, message, *notes)
+
+    def type_of(self, expr: Expr) -> tuple[Expr, ExprType]:
+        """The expression with `~` widths filled in, and its type."""
+        if isinstance(expr, IntLit):
+            return expr, INTEGER
+        if isinstance(expr, BoolLit):
+            return expr, BOOL
+        if isinstance(expr, Ref):
+            symbol = self.table.lookup(expr.path)
+            if symbol is None:
+                return expr, INTEGER  # reported by resolve
+            if symbol.type is None:
+                self.error("VG0306", expr, f"'{expr.dotted}' is a {_what(symbol)} and cannot be read by an "
+                           "expression; expressions read registers, bit fields, scalar state and params",
+                           Note(symbol.span, "defined here"))
+                return expr, INTEGER
+            return expr, symbol.type
+        if isinstance(expr, Unary):
+            operand, operand_type = self.type_of(expr.operand)
+            expr = dataclasses.replace(expr, operand=operand)
+            if expr.op is UnaryOp.LOG_NOT:
+                if not operand_type.is_bool:
+                    self.error("VG0604", expr, f"'!' applies to booleans only, but its operand is {operand_type}; "
+                               "for a bitwise complement write '~'")
+                return expr, BOOL
+            if operand_type.is_bool:
+                hint = "; use '!' for logical not" if expr.op is UnaryOp.BIT_NOT else ""
+                self.error("VG0602", expr, f"'{expr.op.value}' needs an integer, but its operand is bool{hint}")
+                return expr, INTEGER
+            if expr.op is UnaryOp.BIT_NOT:
+                if operand_type.width is None:
+                    self.error("VG0603", expr, "'~' needs an operand of known width (a register, field or "
+                               "scalar state); write the mask as a literal instead")
+                    return expr, INTEGER
+                return dataclasses.replace(expr, width=operand_type.width), operand_type
+            return expr, INTEGER
+        if isinstance(expr, Conditional):
+            test, test_type = self.type_of(expr.test)
+            if_true, true_type = self.type_of(expr.if_true)
+            if_false, false_type = self.type_of(expr.if_false)
+            expr = dataclasses.replace(expr, test=test, if_true=if_true, if_false=if_false)
+            if not test_type.is_bool:
+                self.error("VG0602", test, f"the condition of '?:' must be bool, not {test_type}; "
+                           "compare it explicitly (e.g. '!= 0')")
+            if true_type.is_bool != false_type.is_bool:
+                self.error("VG0602", expr, f"the branches of '?:' have different types ({true_type} and "
+                           f"{false_type})")
+                return expr, INTEGER
+            if true_type.is_bool:
+                return expr, BOOL
+            return expr, _wider(true_type, false_type)
+        assert isinstance(expr, Binary)
+        left, left_type = self.type_of(expr.left)
+        right, right_type = self.type_of(expr.right)
+        expr = dataclasses.replace(expr, left=left, right=right)
+        op = expr.op
+        if op in LOGICAL:
+            for side, side_type in ((left, left_type), (right, right_type)):
+                if not side_type.is_bool:
+                    self.error("VG0602", side, f"'{op.value}' needs bool operands, not {side_type}; "
+                               "compare it explicitly (e.g. '!= 0')")
+            return expr, BOOL
+        if op in COMPARISON:
+            if left_type.is_bool != right_type.is_bool:
+                self.error("VG0602", expr, f"'{op.value}' compares {left_type} with {right_type}")
+            elif left_type.is_bool and op not in (BinaryOp.EQ, BinaryOp.NE):
+                self.error("VG0602", expr, f"'{op.value}' orders integers, not booleans")
+            return expr, BOOL
+        for side, side_type in ((left, left_type), (right, right_type)):
+            if side_type.is_bool:
+                hint = {BinaryOp.BIT_AND: "; use '&&'", BinaryOp.BIT_OR: "; use '||'"}.get(op, "")
+                self.error("VG0602", side, f"'{op.value}' needs integer operands, but this is bool{hint}")
+        if op in (BinaryOp.DIV, BinaryOp.MOD) and isinstance(right, IntLit) and right.value == 0:
+            self.error("VG0605", right, f"'{op.value}' by zero")
+        if op in BITWISE:
+            return expr, _wider(left_type, right_type)
+        assert op in ARITHMETIC
+        return expr, INTEGER
+
+
+def _wider(a: ExprType, b: ExprType) -> ExprType:
+    if a.width is None:
+        return b
+    if b.width is None:
+        return a
+    return a if a.width >= b.width else b
+
+
+def _what(symbol: Symbol) -> str:
+    node = symbol.node
+    if isinstance(node, StateField):
+        return f"state field of type {type(node.type).__name__.removesuffix('Type').lower()}"
+    return symbol.kind.value
+
+
+_ROLE_TYPES = {"offset": False, "length": False, "present": True, "constraint": True}
+
+
+def _is_writable(symbol: Symbol) -> bool:
+    node = symbol.node
+    if isinstance(node, BitField):
+        return node.access.writable
+    if isinstance(node, Register):
+        if node.fields:
+            return any(f.access.writable for f in node.fields)
+        return node.access is not None and node.access.writable
+    return False
+
+
+def _check_roles(section: Section, table: SectionSymbols, ctx: Context) -> None:
+    checker = _Checker(table, ctx, report=True)
+    for owner, role, expr in section_expressions(section):
+        _, expr_type = checker.type_of(expr)
+        if role in _ROLE_TYPES:
+            want_bool = _ROLE_TYPES[role]
+            if expr_type.is_bool != want_bool:
+                want = "bool" if want_bool else "an integer"
+                hint = " (compare it, e.g. '!= 0')" if want_bool else ""
+                checker.error("VG0602", expr, f"{role} expression must be {want}, not {expr_type}{hint}")
+        if role in ("present", "length", "offset"):
+            _check_dependencies(section, table, ctx, owner, role, expr)
+
+
+def _check_dependencies(section: Section, table: SectionSymbols, ctx: Context, owner: str, role: str,
+                        expr: Expr) -> None:
+    owner_symbol = table.symbols.get(owner)
+    for ref in refs(expr):
+        symbol = table.lookup(ref.path)
+        if symbol is None or symbol.kind in (SymbolKind.PARAM, SymbolKind.ENUM_VALUE):
+            continue
+        if role in ("present", "offset") and _is_writable(symbol):
+            what = "presence" if role == "present" else "the offset"
+            ctx.reporter.report("VG0511", ref.span,
+                                f"{what} of '{owner}' depends on '{ref.dotted}', which software can write: "
+                                "state must be saved for what the device is, not for the mode it is in",
+                                Note(symbol.span, "writable here"))
+            continue
+        if role == "offset":
+            continue  # offsets are config-space positions, not wire order
+        if symbol.owner == owner:
+            continue  # a self-reference is a cycle, reported by _check_cycles
+        order = table.wire_order
+        if owner in order and order.get(symbol.owner, -1) > order[owner]:
+            ctx.reporter.report("VG0512", ref.span,
+                                f"{role} of '{owner}' reads '{ref.dotted}', which comes later on the wire; "
+                                "a loader must have read it first", Note(symbol.span, "declared here"))
+            continue
+        target = table.symbols.get(symbol.owner)
+        if target is None or owner_symbol is None:
+            continue
+        target_node, owner_node = target.node, owner_symbol.node
+        if isinstance(target_node, (Register, StateField)) and isinstance(owner_node, (Register, StateField)):
+            t, o = target_node.versioning, owner_node.versioning
+            if target_node.present is not None or t.since > o.since or (
+                    t.until is not None and (o.until is None or o.until > t.until)):
+                ctx.reporter.report("VG0606", ref.span,
+                                    f"{role} of '{owner}' reads '{ref.dotted}', which is not on the wire "
+                                    f"everywhere '{owner}' is (it has its own presence or versions)",
+                                    Note(symbol.span, "declared here"))
+
+
+def _check_cycles(section: Section, table: SectionSymbols, ctx: Context) -> None:
+    edges: dict[str, list[tuple[str, Ref]]] = {}
+    for owner, role, expr in section_expressions(section):
+        if role in ("present", "length", "offset") and owner:
+            for ref in refs(expr):
+                symbol = table.lookup(ref.path)
+                if symbol is not None and symbol.kind not in (SymbolKind.PARAM, SymbolKind.ENUM_VALUE):
+                    edges.setdefault(owner, []).append((symbol.owner, ref))
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    stack: list[tuple[str, Ref | None]] = []
+    reported: set[frozenset[str]] = set()
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        for target, ref in edges.get(name, []):
+            stack.append((name, ref))
+            if state.get(target) == 1:
+                start = next(i for i, (n, _) in enumerate(stack) if n == target)
+                members = stack[start:]
+                key = frozenset(n for n, _ in members)
+                if key not in reported:
+                    reported.add(key)
+                    chain = " -> ".join([n for n, _ in members] + [target])
+                    first_ref = members[0][1]
+                    assert first_ref is not None
+                    notes = [Note(r.span, f"'{n}' reads '{r.dotted}' here") for n, r in members[1:] if r]
+                    ctx.reporter.report("VG0520", first_ref.span,
+                                        f"expressions depend on each other in a cycle: {chain}", *notes)
+            elif target not in state:
+                visit(target)
+            stack.pop()
+        state[name] = 2
+
+    for name in sorted(edges, key=lambda n: table.wire_order.get(n, 0)):
+        if name not in state:
+            visit(name)
+
+
+def check_expressions(module: Module, ctx: Context) -> Module:
+    """Type-check every expression, then annotate `~` with its operand width."""
+    sections = []
+    for section in module.sections:
+        table = ctx.symbols.get(section.name)
+        if table is None:
+            sections.append(section)
+            continue
+        _check_roles(section, table, ctx)
+        _check_cycles(section, table, ctx)
+        annotator = _Checker(table, ctx, report=False)
+        sections.append(map_exprs(section, lambda e: annotator.type_of(e)[0]))
+    return dataclasses.replace(module, sections=tuple(sections))
