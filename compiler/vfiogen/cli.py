@@ -73,8 +73,7 @@ def _emit(diagnostics: list[Diagnostic], ctx: Context, fmt: str) -> None:
         sys.stderr.write(render_text(diagnostics, ctx.sources))
 
 
-def _run(args: argparse.Namespace) -> int:
-    ctx = Context(reporter=_reporter(args.warnings))
+def _run(args: argparse.Namespace, ctx: Context) -> int:
     inputs = driver.discover(args.schemas, ctx.reporter)
     if not inputs and not ctx.reporter.error_count:
         print(f"vfiogen: error: no *.yaml schemas under {' '.join(args.schemas)}", file=sys.stderr)
@@ -108,8 +107,10 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `vfiogen` console script."""
     args = _parser().parse_args(argv)
+    ctx: Context | None = None
     try:
-        return _run(args)
+        ctx = Context(reporter=_reporter(args.warnings))
+        return _run(args, ctx)
     except driver.PassNameError as exc:
         print(f"vfiogen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -117,8 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vfiogen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception:  # noqa: BLE001 - the one place that turns a bug into a report
-        print("vfiogen: internal error, please report it at https://github.com/vfiogen/vfiogen/issues "
-              "with the schemas that caused it (run with --debug for a traceback)", file=sys.stderr)
+        where = ""
+        if ctx is not None and ctx.pass_name:
+            where = f" in pass '{ctx.pass_name}'"
+            if ctx.focus is not None:
+                where += f" while processing {ctx.focus}"
+        print(f"vfiogen: internal error{where}; please report it with the schemas that caused it "
+              "(run with --debug for a traceback)", file=sys.stderr)
         if args.debug:
             traceback.print_exc()
         return EXIT_USAGE

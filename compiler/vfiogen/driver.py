@@ -141,6 +141,8 @@ def compile_schemas(inputs: list[SchemaInput], ctx: Context, *, stop_before: str
     for name, run in PASSES:
         if name == stop_before:
             return Result(None, dumps)
+        ctx.focus = None
+        ctx.pass_name = name
         value = run(value, ctx)
         if name == dump_after:
             dumps.append(dump(value))

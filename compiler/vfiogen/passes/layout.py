@@ -135,6 +135,7 @@ def _check_location(section: Section, ctx: Context) -> bool:
 def compute_layout(module: Module, ctx: Context) -> Module:
     """Check bit fields and register placement; the module is returned unchanged."""
     for section in module.sections:
+        ctx.focus = section.span
         table = ctx.symbols.get(section.name)
         if table is None:
             continue

@@ -164,6 +164,7 @@ def normalize(module: Module, ctx: Context) -> CheckedModule:
     """Freeze the checked module with its derived layouts."""
     sections: list[CheckedSection] = []
     for section in module.sections:
+        ctx.focus = section.span
         table = ctx.symbols[section.name]
         offsets: dict[str, set[int]] = {r.name: set() for r in section.registers}
         cases = placements(section, table)

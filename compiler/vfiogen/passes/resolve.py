@@ -184,6 +184,7 @@ def resolve_names(module: Module, ctx: Context) -> Module:
         else:
             by_id[section.wire_id] = section
     for section in by_name.values():
+        ctx.focus = section.span
         table = _build_symbols(section, ctx)
         ctx.symbols[section.name] = table
         _check_references(section, table, ctx)

@@ -319,6 +319,7 @@ def _check_device(device: Device, sections: dict[str, Section], ctx: Context) ->
 def check_semantics(module: Module, ctx: Context) -> Module:
     """Report every semantic error; the module is returned unchanged."""
     for section in module.sections:
+        ctx.focus = section.span
         table = ctx.symbols.get(section.name)
         if table is None:
             continue

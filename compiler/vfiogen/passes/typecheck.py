@@ -239,6 +239,7 @@ def check_expressions(module: Module, ctx: Context) -> Module:
     """Type-check every expression, then annotate `~` with its operand width."""
     sections = []
     for section in module.sections:
+        ctx.focus = section.span
         table = ctx.symbols.get(section.name)
         if table is None:
             sections.append(section)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from vfiogen.backends.jinja_env import environment
 from vfiogen.context import Context
-from vfiogen.ir.checked import CheckedModule, CheckedSection, WireItem
+from vfiogen.ir.checked import CheckedModule, CheckedRegister, CheckedSection, WireItem
 from vfiogen.ir.expr import to_text
 from vfiogen.ir.nodes import Device, Versioning
 from vfiogen.ir.types import LocationKind
@@ -89,11 +89,20 @@ def _size(item: WireItem) -> str:
     return str(item.size) if item.size is not None else f"0 to {item.max_size}"
 
 
+def _restore_note(entry: CheckedRegister, restored: set[str]) -> str:
+    if entry.register.name in restored:
+        return "restored"
+    if entry.register.restore_skip is not None:
+        return f"skipped: {entry.register.restore_skip}"
+    return "read-only"
+
+
 def section_view(checked: CheckedSection) -> SectionView:
     section = checked.section
     hex_width = {8: 2, 16: 4, 32: 8, 64: 16}
     registers = []
     details = []
+    restored = {step.register for step in section.restore}
     for entry in checked.registers:
         register, masks = entry.register, entry.masks
         digits = hex_width[register.width]
@@ -101,8 +110,7 @@ def section_view(checked: CheckedSection) -> SectionView:
         registers.append(Row((offsets, str(register.width), register.name, f"0x{register.reset:0{digits}x}",
                               f"0x{masks.writable:0{digits}x}", f"0x{masks.reserved:0{digits}x}",
                               to_text(register.present) if register.present is not None else "always",
-                              _versions(register.versioning),
-                              register.restore_skip and f"skip: {register.restore_skip}" or "restored")))
+                              _versions(register.versioning), _restore_note(entry, restored))))
         if register.fields:
             fields = tuple(Row((_bits(f.hi, f.lo), f.name, f.access.value, f"0x{f.mask:0{digits}x}",
                                 f.enum or "", f.description)) for f in register.fields)
