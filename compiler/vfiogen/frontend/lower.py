@@ -172,6 +172,9 @@ class _Lowerer:
     def restore_step(self, node: Node) -> RestoreStep:
         if isinstance(node.value, str):
             return RestoreStep(register=node.value, span=node.span)
+        hook = node.get("hook")
+        if hook is not None:
+            return RestoreStep(hook=str(hook.value), span=hook.span)
         write = node.get("write")
         assert write is not None
         overrides = tuple(Override(bit_field=n, value=self.expr(c), span=s)

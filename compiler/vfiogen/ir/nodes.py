@@ -191,8 +191,13 @@ class Override:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RestoreStep:
-    register: str
+    """Write `register` (with `overrides` applied), or, when `hook` is set, call that hook."""
+
+    register: str = ""
     overrides: tuple[Override, ...] = ()
+    hook: str | None = None
+    """A caller-provided function run at this point of the sequence (e.g. to
+    write an emulated table between two writes of a control register)."""
     span: Span = field(compare=False)
 
 

@@ -11,7 +11,7 @@ moving with `addr64` is checked in both shapes.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from vfiogen.context import Context
@@ -38,7 +38,7 @@ class Placement:
         return ", ".join(f"{name} = {int(value)}" for name, value in self.condition)
 
 
-def _domain(table: SectionSymbols, name: str) -> list[Value] | None:
+def _domain(table: SectionSymbols, name: str, bindings: Mapping[str, int]) -> list[Value] | None:
     symbol = table.symbols.get(name)
     if symbol is None:
         return None
@@ -46,21 +46,26 @@ def _domain(table: SectionSymbols, name: str) -> list[Value] | None:
     if isinstance(node, BitField):
         return [False, True] if node.hi == node.lo else list(range(1 << max(0, node.hi - node.lo + 1)))
     if isinstance(node, Param):
-        return [node.default]
+        return [bindings.get(node.name, node.default)]
     if isinstance(node, Register):
         return list(range(1 << node.width)) if node.width <= 12 else None
     return None
 
 
-def placements(section: Section, table: SectionSymbols) -> Iterator[Placement] | None:
-    """Every layout the section's registers can take, or None when there are too many to try."""
+def placements(section: Section, table: SectionSymbols,
+               bindings: Mapping[str, int] | None = None) -> Iterator[Placement] | None:
+    """Every layout the section's registers can take, or None when there are too many to try.
+
+    Params take the device's `bindings`, or their defaults.
+    """
+    bound = bindings or {}
     names: list[str] = []
     for register in section.registers:
         for expr in (register.offset, register.present):
             for ref in refs(expr) if expr is not None else []:
-                if ref.dotted not in names and _domain(table, ref.dotted) is not None:
+                if ref.dotted not in names and _domain(table, ref.dotted, bound) is not None:
                     names.append(ref.dotted)
-    domains = [_domain(table, name) or [] for name in names]
+    domains = [_domain(table, name, bound) or [] for name in names]
     total = 1
     for domain in domains:
         total *= len(domain)
@@ -150,10 +155,27 @@ def compute_layout(module: Module, ctx: Context) -> Module:
                                 "combinations of bits; offsets may depend on a few read-only bits only")
             continue
         _check_placements(section, list(cases), ctx)
+    if ctx.reporter.error_count:
+        return module
+    # A device's param bindings can move registers too: lay each binding out.
+    sections = {s.name: s for s in module.sections}
+    for device in module.devices:
+        for use in device.sections:
+            used = sections.get(use.section)
+            table = ctx.symbols.get(use.section)
+            if used is None or table is None or not use.params:
+                continue
+            bindings = {b.name: b.value for b in use.params}
+            cases = placements(used, table, bindings)
+            if cases is not None:
+                context = Note(use.span, f"with the params device '{device.name}' binds here")
+                _check_placements(used, list(cases), ctx, context)
     return module
 
 
-def _check_placements(section: Section, cases: list[Placement], ctx: Context) -> None:
+def _check_placements(section: Section, cases: list[Placement], ctx: Context,
+                      context: Note | None = None) -> None:
+    extra = (context,) if context is not None else ()
     size = section.location.size
     reported: set[tuple[str, ...]] = set()
     key: tuple[str, ...]
@@ -169,14 +191,14 @@ def _check_placements(section: Section, cases: list[Placement], ctx: Context) ->
                     ctx.reporter.report("VG0404", register.offset.span if not register.offset.span.synthetic
                                         else register.span,
                                         f"register '{register.name}' at 0x{offset:02x} ({length} bytes) is "
-                                        f"beyond the {size}-byte {section.location.kind.value}{when}")
+                                        f"beyond the {size}-byte {section.location.kind.value}{when}", *extra)
             elif offset % min(length, 4):
                 key = ("align", register.name)
                 if key not in reported:
                     reported.add(key)
                     ctx.reporter.report("VG0406", register.offset.span,
                                         f"register '{register.name}' at 0x{offset:02x} is not aligned to "
-                                        f"{min(length, 4)} bytes{when}")
+                                        f"{min(length, 4)} bytes{when}", *extra)
         for (first, first_offset), (second, second_offset) in itertools.pairwise(ordered):
             if first_offset + first.width // 8 > second_offset:
                 key = ("overlap",) + tuple(sorted((first.name, second.name)))
@@ -187,7 +209,7 @@ def _check_placements(section: Section, cases: list[Placement], ctx: Context) ->
                 ctx.reporter.report("VG0401", later.span,
                                     f"register '{later.name}' overlaps '{earlier.name}' (0x{second_offset:02x}"
                                     f"..0x{first_offset + first.width // 8 - 1:02x}){when}",
-                                    Note(earlier.span, f"'{earlier.name}' declared here"))
+                                    Note(earlier.span, f"'{earlier.name}' declared here"), *extra)
 
 
 def _declared_after(section: Section, a: Register, b: Register) -> bool:

@@ -153,6 +153,8 @@ def _check_references(section: Section, table: SectionSymbols, ctx: Context) -> 
                                 f"compat rule compares '{rule.descriptor}', which is not defined in section "
                                 f"'{section.name}'")
     for step in section.restore:
+        if step.hook is not None:
+            continue
         if step.register not in table.symbols:
             ctx.reporter.report("VG0302", step.span, f"restore step writes '{step.register}', which is not "
                                 f"defined in section '{section.name}'")

@@ -164,6 +164,11 @@ def _check_descriptor(section: Section, table: SectionSymbols, ctx: Context) -> 
                                 Note(symbol.span, "defined here"))
             continue
         fields = {f.name: f for f in symbol.node.fields}
+        if not descriptor.source_fields and not _fixed_bits(symbol.node):
+            ctx.reporter.report("VG0515", descriptor.span,
+                                f"descriptor '{descriptor.name}' is derived from '{symbol.node.name}', which has no "
+                                "read-only bits: a descriptor describes what the device is",
+                                Note(symbol.span, "declared here"))
         for name in descriptor.source_fields:
             bit_field = fields.get(name)
             if bit_field is not None and (bit_field.access.writable or bit_field.access.reserved):
@@ -171,6 +176,15 @@ def _check_descriptor(section: Section, table: SectionSymbols, ctx: Context) -> 
                                     f"descriptor '{descriptor.name}' takes '{descriptor.source_register}.{name}', "
                                     f"which is {bit_field.access.value}: a descriptor describes what the device "
                                     "is, so it takes read-only bits", Note(bit_field.span, "declared here"))
+
+
+def _fixed_bits(register: Register) -> int:
+    """Bits that describe the device: read-only and hardware-initialised ones."""
+    if register.fields:
+        return sum(f.mask for f in register.fields if f.access in (Access.RO, Access.HWINIT))
+    if register.access in (Access.RO, Access.HWINIT):
+        return (1 << register.width) - 1
+    return 0
 
 
 def _descriptor_bits(section: Section, table: SectionSymbols, name: str) -> tuple[str, int | None]:
@@ -224,7 +238,7 @@ def _check_restore(section: Section, table: SectionSymbols, ctx: Context) -> Non
     restored: dict[str, list[tuple[tuple[tuple[str, str], ...], Span]]] = {}
     for step in section.restore:
         symbol = table.symbols.get(step.register)
-        if symbol is None:
+        if symbol is None:  # a hook, or undefined (reported by resolve)
             continue
         register = symbol.node
         if not isinstance(register, Register):

@@ -43,6 +43,7 @@ class SectionView:
     title: str
     source: str
     description: str
+    offset_base: str
     identity: tuple[Row, ...]
     registers: tuple[Row, ...]
     register_details: tuple[RegisterView, ...]
@@ -134,6 +135,7 @@ def section_view(checked: CheckedSection) -> SectionView:
     compat = tuple(Row((r.kind.value, r.descriptor or "", "" if r.mask is None else f"0x{r.mask:x}", r.reason))
                    for r in section.compat)
     restore = tuple(
+        f"call hook `{step.hook}`" if step.hook is not None else
         f"`{step.register}`" + (" with " + ", ".join(f"`{o.bit_field}` = `{to_text(o.value)}`" for o in step.overrides)
                                 if step.overrides else " as saved")
         for step in section.restore)
@@ -146,6 +148,9 @@ def section_view(checked: CheckedSection) -> SectionView:
         for layout in checked.layouts)
     return SectionView(
         name=section.name, title=section.title, source=section.source_path, description=section.description,
+        offset_base=("Offsets are from the start of configuration space."
+                     if section.location.kind is LocationKind.HEADER
+                     else "Offsets are from the start of the capability."),
         identity=(Row(("Section id", f"0x{section.wire_id:04x}")), Row(("Location", _location(checked))),
                   Row(("Version", str(section.version))),
                   Row(("Oldest version loaded", str(section.min_version)))),

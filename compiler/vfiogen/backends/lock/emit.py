@@ -94,7 +94,8 @@ def _section(checked: CheckedSection) -> dict[str, Any]:
         "constraints": [{"check": to_text(c.check), "reason": c.reason} for c in section.constraints],
         "compat": [{"rule": r.kind.value, "field": r.descriptor, "mask": None if r.mask is None else f"0x{r.mask:x}",
                     "reason": r.reason} for r in section.compat],
-        "restore": [{"write": s.register, "with": {o.bit_field: to_text(o.value) for o in s.overrides}}
+        "restore": [{"hook": s.hook} if s.hook is not None else
+                    {"write": s.register, "with": {o.bit_field: to_text(o.value) for o in s.overrides}}
                     for s in section.restore],
         "hooks": {"pre_save": [h.name for h in section.pre_save], "post_load": [h.name for h in section.post_load]},
         "layouts": [_layout(layout) for layout in checked.layouts],
