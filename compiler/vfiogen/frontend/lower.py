@@ -25,6 +25,8 @@ from vfiogen.source import Span
 class _Lowerer:
     def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
+        self.field_sets: Node | None = None
+        """The `field_sets` of the section being lowered."""
 
     def expr(self, node: Node) -> Expr:
         value = node.value
@@ -94,6 +96,16 @@ class _Lowerer:
                         enum=self.text(enum) or None, description=self.text(node.get("description")),
                         span=key_span)
 
+    def fields_of(self, register: str, node: Node) -> Node | None:
+        fields = node.get("fields")
+        if fields is None or not isinstance(fields.value, str):
+            return fields
+        shared = self.field_sets.get(fields.value) if self.field_sets is not None else None
+        if shared is None:
+            self.reporter.report("VG0302", fields.span, f"register '{register}' uses field set "
+                                 f"'{fields.value}', which 'field_sets' does not define")
+        return shared
+
     def register(self, name: str, node: Node, key_span: Span) -> Register:
         offset = node.get("offset")
         assert offset is not None
@@ -104,7 +116,7 @@ class _Lowerer:
         return Register(
             name=name, offset=self.expr(offset), width=self.integer(node.get("width"), 0),
             access=Access(access.value) if access is not None else None,
-            fields=tuple(self.bit_field(n, c, s) for n, c, s in self.items(node.get("fields"))),
+            fields=tuple(self.bit_field(n, c, s) for n, c, s in self.items(self.fields_of(name, node))),
             reset=self.integer(node.get("reset"), 0),
             present=self.optional_expr(node.get("present")),
             versioning=self.versioning(node, key_span),
@@ -197,6 +209,7 @@ class _Lowerer:
 
         name_node = root.get("section")
         assert name_node is not None
+        self.field_sets = root.get("field_sets")
         location = root.get("location")
         assert location is not None
         return Section(
