@@ -94,7 +94,6 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0603": (Severity.ERROR, "'~' needs an operand of known width"),
     "VG0604": (Severity.ERROR, "'!' applies to booleans only"),
     "VG0605": (Severity.ERROR, "division by zero"),
-    "VG0606": (Severity.ERROR, "expression refers to a field that may be absent"),
     "VG0701": (Severity.ERROR, "section used twice in one device"),
     "VG0702": (Severity.ERROR, "unknown or ill-typed device parameter"),
     "VG0901": (Severity.ERROR, "internal compiler error"),

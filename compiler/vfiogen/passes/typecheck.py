@@ -5,8 +5,10 @@ has the type its role demands (offsets and lengths are integers, presence and
 constraints are booleans); `~` has an operand of known width and carries that
 width in the IR; `!`, `&&`, `||` and `?:` see only booleans; presence depends
 only on what the device *is* (read-only bits, params, emulation state);
-presence and lengths read only fields that come earlier on the wire and are
-always there; and no chain of offsets, presence and lengths loops.
+presence and lengths read only fields that come earlier on the wire; and no
+chain of offsets, presence and lengths loops. (A field that is absent, or not
+carried by the version loaded, reads as its default or 0, so reading one is
+well defined and needs no guard.)
 """
 
 from __future__ import annotations
@@ -161,7 +163,6 @@ def _check_roles(section: Section, table: SectionSymbols, ctx: Context) -> None:
 
 def _check_dependencies(section: Section, table: SectionSymbols, ctx: Context, owner: str, role: str,
                         expr: Expr) -> None:
-    owner_symbol = table.symbols.get(owner)
     for ref in refs(expr):
         symbol = table.lookup(ref.path)
         if symbol is None or symbol.kind in (SymbolKind.PARAM, SymbolKind.ENUM_VALUE):
@@ -183,18 +184,6 @@ def _check_dependencies(section: Section, table: SectionSymbols, ctx: Context, o
                                 f"{role} of '{owner}' reads '{ref.dotted}', which comes later on the wire; "
                                 "a loader must have read it first", Note(symbol.span, "declared here"))
             continue
-        target = table.symbols.get(symbol.owner)
-        if target is None or owner_symbol is None:
-            continue
-        target_node, owner_node = target.node, owner_symbol.node
-        if isinstance(target_node, (Register, StateField)) and isinstance(owner_node, (Register, StateField)):
-            t, o = target_node.versioning, owner_node.versioning
-            if target_node.present is not None or t.since > o.since or (
-                    t.until is not None and (o.until is None or o.until > t.until)):
-                ctx.reporter.report("VG0606", ref.span,
-                                    f"{role} of '{owner}' reads '{ref.dotted}', which is not on the wire "
-                                    f"everywhere '{owner}' is (it has its own presence or versions)",
-                                    Note(symbol.span, "declared here"))
 
 
 def _check_cycles(section: Section, table: SectionSymbols, ctx: Context) -> None:
