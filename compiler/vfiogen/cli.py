@@ -95,8 +95,8 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
     outputs = driver.with_manifest(outputs)
     if args.check:
         stale = driver.stale_files(out_dir, outputs)
-        for path in stale:
-            print(f"{out_dir.as_posix()}/{path}: stale; run 'vfiogen build'", file=sys.stderr)
+        for path, action in stale:
+            print(f"{out_dir.as_posix()}/{path}: {action}", file=sys.stderr)
         return EXIT_USER if stale else EXIT_OK
     changed = driver.write_outputs(out_dir, outputs)
     if args.format == "text":

@@ -94,6 +94,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0603": (Severity.ERROR, "'~' needs an operand of known width"),
     "VG0604": (Severity.ERROR, "'!' applies to booleans only"),
     "VG0605": (Severity.ERROR, "division by zero"),
+    "VG0607": (Severity.ERROR, "shift count outside 0..63"),
     "VG0701": (Severity.ERROR, "section used twice in one device"),
     "VG0702": (Severity.ERROR, "unknown or ill-typed device parameter"),
     "VG0901": (Severity.ERROR, "internal compiler error"),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 
 def hex_filter(value: int, digits: int = 0) -> str:
@@ -19,6 +21,8 @@ def md_cell(text: object) -> str:
 @functools.cache
 def environment(package: str) -> jinja2.Environment:
     """An environment loading `templates/` of back-end package `package`."""
+    import jinja2  # here, not at the top: `vfiogen check` never renders, so never pays for it
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader(package, "templates"),
         undefined=jinja2.StrictUndefined,

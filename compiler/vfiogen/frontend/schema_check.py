@@ -79,10 +79,10 @@ def _word(error: ValidationError, root: Node) -> tuple[Span, str]:
         missing = [k for k in required if not (isinstance(node.value, dict) and k in node.value)]
         name = missing[0] if missing else str(error.validator_value)
         return key_span or node.span, f"missing required key '{name}' at {where}"
-    if validator == "propertyNames" and isinstance(node.value, dict):
-        bad = [k for k in node.value if not isinstance(k, str) or not _valid_name(k)]
-        if bad:
-            return node.key_spans[bad[0]], f"'{bad[0]}' is not a valid name: {_NAME_HELP}"
+    if "propertyNames" in error.absolute_schema_path and isinstance(node.value, dict) \
+            and isinstance(error.instance, str) and error.instance in node.key_spans:
+        # jsonschema reports a bad key at its mapping; point at the key itself.
+        return node.key_spans[error.instance], f"'{error.instance}' is not a valid name at {where}: {_NAME_HELP}"
     if validator == "pattern" and schema.get("pattern", "").startswith("^[a-z"):
         return node.span, f"'{error.instance}' is not a valid name at {where}: {_NAME_HELP}"
     if validator == "pattern" and "bytes" in schema.get("pattern", ""):
@@ -140,11 +140,6 @@ def _required_keys(schema: Any) -> set[str]:
         for sub in schema.get("anyOf", []):
             keys |= _required_keys(sub)
     return keys
-
-
-def _valid_name(name: str) -> bool:
-    return bool(name) and name[0].islower() and name[0].isalpha() and all(
-        c.islower() or c.isdigit() or c == "_" for c in name)
 
 
 def _kind(value: object) -> str:

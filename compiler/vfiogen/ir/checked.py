@@ -66,6 +66,8 @@ class WireItem:
     """For arrays: the length expression and maximum, as text."""
     depth: int = 0
     """Nesting level (struct members and array elements are indented in docs)."""
+    in_element: bool = False
+    """True when `offset` counts from the start of one array element, not of the payload."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

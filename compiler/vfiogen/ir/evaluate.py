@@ -44,7 +44,11 @@ def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
         return bool(left) and bool(evaluate(expr.right, env))
     if expr.op is BinaryOp.LOG_OR:
         return bool(left) or bool(evaluate(expr.right, env))
-    return _BINARY[expr.op](int(left), int(evaluate(expr.right, env)))
+    right = int(evaluate(expr.right, env))
+    if expr.op in (BinaryOp.SHL, BinaryOp.SHR) and not 0 <= right < 64:
+        # Values are 64-bit in generated C, where such a shift is undefined.
+        raise EvaluationError(f"shift count {right} is outside 0..63")
+    return _BINARY[expr.op](int(left), right)
 
 
 def _divide(a: int, b: int) -> int:
@@ -127,8 +131,10 @@ def value_range(expr: Expr, ref_range: Callable[[Ref], Range | None]) -> Range |
         return (a // d if d else 0), (b // c if c else b)
     if op is BinaryOp.MOD:
         return 0, max(0, d - 1)
+    if op in (BinaryOp.SHL, BinaryOp.SHR) and d > 63:
+        return None  # evaluating it fails (see `evaluate`); nothing to bound
     if op is BinaryOp.SHL:
-        return None if d >= 128 else (a << c, b << d)
+        return a << c, b << d
     if op is BinaryOp.SHR:
         return a >> d, b >> c
     if op is BinaryOp.BIT_AND:

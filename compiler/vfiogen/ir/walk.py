@@ -43,4 +43,5 @@ def iter_nodes(node: object) -> Iterator[object]:
     elif dataclasses.is_dataclass(node) and not isinstance(node, type):
         yield node
         for item in dataclasses.fields(node):
-            yield from iter_nodes(getattr(node, item.name))
+            if item.compare:  # spans are locations, not nodes
+                yield from iter_nodes(getattr(node, item.name))

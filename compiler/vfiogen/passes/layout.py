@@ -33,6 +33,8 @@ class Placement:
 
     condition: tuple[tuple[str, Value], ...]
     offsets: tuple[tuple[Register, int], ...]
+    failures: tuple[tuple[Register, str], ...] = ()
+    """Registers whose offset cannot be evaluated here, with the reason."""
 
     def describe(self) -> str:
         return ", ".join(f"{name} = {int(value)}" for name, value in self.condition)
@@ -76,6 +78,7 @@ def placements(section: Section, table: SectionSymbols,
         for values in itertools.product(*domains):
             env = dict(zip(names, values))
             placed: list[tuple[Register, int]] = []
+            failed: list[tuple[Register, str]] = []
             for register in section.registers:
                 try:
                     if register.present is not None and not evaluate(register.present, env):
@@ -84,10 +87,11 @@ def placements(section: Section, table: SectionSymbols,
                     pass  # presence on emulation state: assume present, the stricter check
                 try:
                     offset = int(evaluate(register.offset, env))
-                except EvaluationError:
-                    continue  # reported as unbounded by the caller
+                except EvaluationError as exc:
+                    failed.append((register, str(exc)))
+                    continue
                 placed.append((register, offset))
-            yield Placement(tuple(zip(names, values)), tuple(placed))
+            yield Placement(tuple(zip(names, values)), tuple(placed), tuple(failed))
 
     return generate()
 
@@ -120,6 +124,12 @@ def _check_bit_fields(register: Register, ctx: Context) -> None:
         seen.append(bit_field)
 
 
+_KIND_NOUN = {LocationKind.HEADER: "header", LocationKind.CAPABILITY: "capability",
+              LocationKind.EXTENDED_CAPABILITY: "extended capability"}
+_KIND_TEXT = {LocationKind.HEADER: "the header", LocationKind.CAPABILITY: "a standard capability",
+              LocationKind.EXTENDED_CAPABILITY: "an extended capability"}
+
+
 def _check_location(section: Section, ctx: Context) -> bool:
     location = section.location
     if location.kind is LocationKind.EMULATION:
@@ -131,7 +141,7 @@ def _check_location(section: Section, ctx: Context) -> bool:
     room = CONFIG_SPACE_SIZE[location.kind] - CONFIG_SPACE_BASE[location.kind]
     if location.size > room:
         ctx.reporter.report("VG0405", location.span,
-                            f"capability size {location.size} does not fit: a {location.kind.value} "
+                            f"capability size {location.size} does not fit: {_KIND_TEXT[location.kind]} "
                             f"has at most {room} bytes of configuration space")
         return False
     return True
@@ -181,6 +191,12 @@ def _check_placements(section: Section, cases: list[Placement], ctx: Context,
     key: tuple[str, ...]
     for case in cases:
         when = f" when {case.describe()}" if case.condition and len(cases) > 1 else ""
+        for register, reason in case.failures:
+            key = ("evaluate", register.name)
+            if key not in reported:
+                reported.add(key)
+                ctx.reporter.report("VG0408", register.offset.span,
+                                    f"offset of '{register.name}' has no value{when}: {reason}", *extra)
         ordered = sorted(case.offsets, key=lambda item: (item[1], item[0].width))
         for register, offset in ordered:
             length = register.width // 8
@@ -190,8 +206,9 @@ def _check_placements(section: Section, cases: list[Placement], ctx: Context,
                     reported.add(key)
                     ctx.reporter.report("VG0404", register.offset.span if not register.offset.span.synthetic
                                         else register.span,
-                                        f"register '{register.name}' at 0x{offset:02x} ({length} bytes) is "
-                                        f"beyond the {size}-byte {section.location.kind.value}{when}", *extra)
+                                        f"register '{register.name}' at 0x{offset:02x} ({length} byte{'s' if length > 1 else ''}) is "
+                                        f"beyond the {size}-byte {_KIND_NOUN[section.location.kind]}"
+                                        f"{when}", *extra)
             elif offset % min(length, 4):
                 key = ("align", register.name)
                 if key not in reported:
@@ -200,7 +217,8 @@ def _check_placements(section: Section, cases: list[Placement], ctx: Context,
                                         f"register '{register.name}' at 0x{offset:02x} is not aligned to "
                                         f"{min(length, 4)} bytes{when}", *extra)
         for (first, first_offset), (second, second_offset) in itertools.pairwise(ordered):
-            if first_offset + first.width // 8 > second_offset:
+            overlap_end = min(first_offset + first.width // 8, second_offset + second.width // 8)
+            if overlap_end > second_offset:
                 key = ("overlap",) + tuple(sorted((first.name, second.name)))
                 if key in reported:
                     continue
@@ -208,7 +226,7 @@ def _check_placements(section: Section, cases: list[Placement], ctx: Context,
                 later, earlier = (second, first) if _declared_after(section, second, first) else (first, second)
                 ctx.reporter.report("VG0401", later.span,
                                     f"register '{later.name}' overlaps '{earlier.name}' (0x{second_offset:02x}"
-                                    f"..0x{first_offset + first.width // 8 - 1:02x}){when}",
+                                    f"..0x{overlap_end - 1:02x}){when}",
                                     Note(earlier.span, f"'{earlier.name}' declared here"), *extra)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from vfiogen.context import Context
 from vfiogen.ir.checked import (CheckedModule, CheckedRegister, CheckedSection, RegisterMasks,
                                 VersionLayout, WireItem)
-from vfiogen.ir.expr import Expr, to_text
+from vfiogen.ir.expr import Binary, BinaryOp, Expr, to_text
 from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Module, Register, ScalarType, Section, StructType
 from vfiogen.ir.types import Access, ScalarKind
 from vfiogen.passes.layout import placements
@@ -55,6 +55,8 @@ def type_size(field_type: FieldType) -> tuple[int | None, int]:
     maximum = 0
     for member in field_type.members:
         member_fixed, member_max = type_size(member.type)
+        if member.present is not None:
+            member_fixed = None
         fixed = fixed + member_fixed if fixed is not None and member_fixed is not None else None
         maximum += member_max
     return fixed, maximum
@@ -73,7 +75,8 @@ def type_text(field_type: FieldType) -> str:
 class _Cursor:
     """Tracks the payload offset while laying items out."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_element: bool = False) -> None:
+        self.in_element = in_element
         self.offset: int | None = 0
         self.anchor: str | None = None
         self.relative = 0
@@ -86,7 +89,8 @@ class _Cursor:
         self.items.append(WireItem(path=path, type_text=text, offset=self.offset,
                                    after=self.anchor if self.offset is None else None,
                                    relative=self.relative if self.offset is None else 0,
-                                   size=size, max_size=max_size, condition=condition, repeat=repeat, depth=depth))
+                                   size=size, max_size=max_size, condition=condition, repeat=repeat, depth=depth,
+                                   in_element=self.in_element))
         if not counts:
             return
         self.max_size += max_size
@@ -107,28 +111,35 @@ def _condition(expr: Expr | None) -> str | None:
     return to_text(expr) if expr is not None else None
 
 
-def _lay_out_state(cursor: _Cursor, path: str, field_type: FieldType, condition: str | None,
+def _both(outer: Expr | None, inner: Expr | None) -> Expr | None:
+    if outer is None or inner is None:
+        return outer or inner
+    return Binary(op=BinaryOp.LOG_AND, left=outer, right=inner, span=inner.span.as_synthetic())
+
+
+def _lay_out_state(cursor: _Cursor, path: str, field_type: FieldType, present: Expr | None,
                    depth: int = 0) -> None:
     size, max_size = type_size(field_type)
     if isinstance(field_type, StructType):
+        condition = _condition(present)
         cursor.place(path, "struct", size, max_size, condition=condition, depth=depth, counts=False)
         for member in field_type.members:
             _lay_out_state(cursor, f"{path}.{member.name}", member.type,
-                           condition or _condition(member.present), depth + 1)
+                           _both(present, member.present), depth + 1)
         return
     if isinstance(field_type, ArrayType):
-        cursor.place(path, type_text(field_type), None, max_size, condition=condition, depth=depth,
+        cursor.place(path, type_text(field_type), None, max_size, condition=_condition(present), depth=depth,
                      repeat=f"{to_text(field_type.length)} (max {field_type.max})")
         element = field_type.element
         if isinstance(element, StructType):
             # Element members are documented with offsets from the element's start.
-            inner = _Cursor()
+            inner = _Cursor(in_element=True)
             for member in element.members:
-                _lay_out_state(inner, f"{path}[].{member.name}", member.type, _condition(member.present),
+                _lay_out_state(inner, f"{path}[].{member.name}", member.type, member.present,
                                depth + 1)
             cursor.items.extend(inner.items)
         return
-    cursor.place(path, type_text(field_type), size, max_size, condition=condition, depth=depth)
+    cursor.place(path, type_text(field_type), size, max_size, condition=_condition(present), depth=depth)
 
 
 def _layout(section: Section, version: int) -> VersionLayout:
@@ -137,10 +148,10 @@ def _layout(section: Section, version: int) -> VersionLayout:
         if register.versioning.carried_by(version):
             size = register.width // 8
             cursor.place(register.name, f"u{register.width} register", size, size,
-                         condition=to_text(register.present) if register.present is not None else None)
+                         condition=_condition(register.present))
     for state in section.state:
         if state.versioning.carried_by(version):
-            _lay_out_state(cursor, state.name, state.type, _condition(state.present))
+            _lay_out_state(cursor, state.name, state.type, state.present)
     return VersionLayout(version=version, items=tuple(cursor.items), min_size=cursor.min_size,
                          max_size=cursor.max_size)
 

@@ -112,6 +112,8 @@ class _Checker:
                 self.error("VG0602", side, f"'{op.value}' needs integer operands, but this is bool{hint}")
         if op in (BinaryOp.DIV, BinaryOp.MOD) and isinstance(right, IntLit) and right.value == 0:
             self.error("VG0605", right, f"'{op.value}' by zero")
+        if op in (BinaryOp.SHL, BinaryOp.SHR) and isinstance(right, IntLit) and right.value > 63:
+            self.error("VG0607", right, f"shift count {right.value} is outside 0..63; values are 64-bit")
         if op in BITWISE:
             return expr, _wider(left_type, right_type)
         assert op in ARITHMETIC
@@ -158,11 +160,10 @@ def _check_roles(section: Section, table: SectionSymbols, ctx: Context) -> None:
                 hint = " (compare it, e.g. '!= 0')" if want_bool else ""
                 checker.error("VG0602", expr, f"{role} expression must be {want}, not {expr_type}{hint}")
         if role in ("present", "length", "offset"):
-            _check_dependencies(section, table, ctx, owner, role, expr)
+            _check_dependencies(table, ctx, owner, role, expr)
 
 
-def _check_dependencies(section: Section, table: SectionSymbols, ctx: Context, owner: str, role: str,
-                        expr: Expr) -> None:
+def _check_dependencies(table: SectionSymbols, ctx: Context, owner: str, role: str, expr: Expr) -> None:
     for ref in refs(expr):
         symbol = table.lookup(ref.path)
         if symbol is None or symbol.kind in (SymbolKind.PARAM, SymbolKind.ENUM_VALUE):
@@ -183,7 +184,6 @@ def _check_dependencies(section: Section, table: SectionSymbols, ctx: Context, o
             ctx.reporter.report("VG0512", ref.span,
                                 f"{role} of '{owner}' reads '{ref.dotted}', which comes later on the wire; "
                                 "a loader must have read it first", Note(symbol.span, "declared here"))
-            continue
 
 
 def _check_cycles(section: Section, table: SectionSymbols, ctx: Context) -> None:

@@ -82,7 +82,7 @@ def _bits(hi: int, lo: int) -> str:
 
 def _offset(item: WireItem) -> str:
     if item.offset is not None:
-        return f"0x{item.offset:02x}" if item.depth == 0 else f"+0x{item.offset:02x}"
+        return f"+0x{item.offset:02x}" if item.in_element else f"0x{item.offset:02x}"
     return f"end of {item.after} + {item.relative}"
 
 

@@ -68,7 +68,7 @@ def _descriptor(descriptor: DescriptorField) -> dict[str, Any]:
 def _item(item: WireItem) -> dict[str, Any]:
     return {"path": item.path, "type": item.type_text, "offset": item.offset, "after": item.after,
             "relative": item.relative, "size": item.size, "max_size": item.max_size,
-            "present": item.condition, "repeat": item.repeat}
+            "present": item.condition, "repeat": item.repeat, "in_element": item.in_element}
 
 
 def _layout(layout: VersionLayout) -> dict[str, Any]:
