@@ -148,7 +148,7 @@ def test_device_view_lists_sections_with_bound_params() -> None:
     device = "device: dev\ntitle: Dev\nsections:\n  - use: t\n    params: {m: 9}\n"
     checked = module(**{"s.yaml": section, "d.yaml": device})
     view = device_view(checked.devices[0], checked)
-    assert view.sections == (Row(("[t](../sections/t.md)", "0x0001", "1", "required", "n = 4, m = 9")),)
+    assert view.sections == (Row(("[t](../sections/t.md)", "0x0001", "1", "required", "n = 4, m = 9", "")),)
 
 
 def test_rendered_pages_escape_table_cells() -> None:

@@ -147,7 +147,7 @@ def test_lock_content() -> None:
     assert [i["path"] for i in layout["items"]] == ["control", "address_hi", "data", "count", "table"]
     assert data["devices"]["nic"] == {
         "name": "nic", "title": "NIC", "source": "d.yaml", "sha256": hashlib.sha256(DEVICE.encode()).hexdigest(),
-        "sections": [{"section": "t", "id": 1, "required": False, "params": {"vectors": 8}}]}
+        "sections": [{"section": "t", "id": 1, "required": False, "params": {"vectors": 8}, "offsets": {}}]}
 
 
 def test_unbound_params_take_their_defaults_in_the_lock() -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from vfiogen.backends.lock.emit import LockBackend
-from vfiogen.ir.checked import CheckedModule, RegisterMasks, WireItem
+from vfiogen.ir.checked import BoundOffsets, CheckedModule, RegisterMasks, WireItem
 from vfiogen.ir.expr import IntLit
 from vfiogen.ir.nodes import ArrayType, BytesType, Register, ScalarType, StateField, StructType, Versioning
 from vfiogen.ir.types import Access, ScalarKind
@@ -363,10 +363,7 @@ def test_checked_module_keeps_the_written_section_and_devices() -> None:
         module.section("missing")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG?: layout checks each device's param bindings, but the checked offsets "
-                   "(and so the lock's 'offsets' and the docs) come from the params' defaults only; a device that "
-                   "binds wide=true puts 'extra' at 0x0c, which appears nowhere")
-def test_offsets_include_the_positions_device_bindings_give() -> None:
+def test_offsets_a_device_binding_moves_are_recorded_per_device() -> None:
     section = CAP_HEADER + schema("""
         params:
           wide: {type: bool, default: false}
@@ -376,4 +373,7 @@ def test_offsets_include_the_positions_device_bindings_give() -> None:
     device = "device: d\ntitle: D\nsections:\n  - use: t\n    params: {wide: true}\n"
     compiled = compile_texts({"s.yaml": section, "d.yaml": device})
     assert compiled.module is not None
-    assert compiled.module.sections[0].registers[0].offsets == (0x08, 0x0c)
+    # The section keeps the params' defaults; the device's binding is recorded beside it.
+    assert compiled.module.sections[0].registers[0].offsets == (0x08,)
+    assert compiled.module.bound_offsets == (BoundOffsets(device="d", section="t", register="extra",
+                                                          offsets=(0x0c,)),)

@@ -94,9 +94,20 @@ class CheckedSection:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BoundOffsets:
+    """Where a device's param bindings put a register, when that differs from the params' defaults."""
+
+    device: str
+    section: str
+    register: str
+    offsets: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckedModule:
     sections: tuple[CheckedSection, ...]
     devices: tuple[Device, ...]
+    bound_offsets: tuple[BoundOffsets, ...] = ()
 
     def section(self, name: str) -> CheckedSection:
         return next(s for s in self.sections if s.name == name)

@@ -15,11 +15,12 @@ from the length expression (never from the wire); structs as their members.
 from __future__ import annotations
 
 from vfiogen.context import Context
-from vfiogen.ir.checked import (CheckedModule, CheckedRegister, CheckedSection, RegisterMasks,
+from vfiogen.ir.checked import (BoundOffsets, CheckedModule, CheckedRegister, CheckedSection, RegisterMasks,
                                 VersionLayout, WireItem)
 from vfiogen.ir.expr import Binary, BinaryOp, Expr, to_text
 from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Module, Register, ScalarType, Section, StructType
 from vfiogen.ir.types import Access, ScalarKind
+from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.passes.layout import placements
 
 
@@ -177,15 +178,38 @@ def normalize(module: Module, ctx: Context) -> CheckedModule:
     for section in module.sections:
         ctx.focus = section.span
         table = ctx.symbols[section.name]
-        offsets: dict[str, set[int]] = {r.name: set() for r in section.registers}
-        cases = placements(section, table)
-        assert cases is not None, "layout reports sections whose placements cannot be enumerated"
-        for case in cases:
-            for register, offset in case.offsets:
-                offsets[register.name].add(offset)
-        registers = tuple(CheckedRegister(register=r, masks=register_masks(r), offsets=tuple(sorted(offsets[r.name])))
+        offsets = _offsets(section, table, {})
+        registers = tuple(CheckedRegister(register=r, masks=register_masks(r), offsets=offsets[r.name])
                           for r in section.registers)
         layouts = tuple(_layout(section, version) for version in range(section.min_version, section.version + 1))
         sections.append(CheckedSection(section=section, registers=registers, state=section.state, layouts=layouts,
                                        descriptor_layout=_descriptor_layout(section), span=section.span))
-    return CheckedModule(sections=tuple(sections), devices=module.devices)
+    return CheckedModule(sections=tuple(sections), devices=module.devices,
+                         bound_offsets=_bound_offsets(module, ctx))
+
+
+def _offsets(section: Section, table: SectionSymbols, bindings: dict[str, int]) -> dict[str, tuple[int, ...]]:
+    found: dict[str, set[int]] = {r.name: set() for r in section.registers}
+    cases = placements(section, table, bindings)
+    assert cases is not None, "layout reports sections whose placements cannot be enumerated"
+    for case in cases:
+        for register, offset in case.offsets:
+            found[register.name].add(offset)
+    return {name: tuple(sorted(values)) for name, values in found.items()}
+
+
+def _bound_offsets(module: Module, ctx: Context) -> tuple[BoundOffsets, ...]:
+    sections = {s.name: s for s in module.sections}
+    moved: list[BoundOffsets] = []
+    for device in module.devices:
+        for use in device.sections:
+            if not use.params:
+                continue
+            section = sections[use.section]
+            table = ctx.symbols[section.name]
+            defaults = _offsets(section, table, {})
+            bound = _offsets(section, table, {b.name: b.value for b in use.params})
+            moved.extend(BoundOffsets(device=device.name, section=section.name, register=r.name,
+                                      offsets=bound[r.name])
+                         for r in section.registers if bound[r.name] != defaults[r.name])
+    return tuple(moved)

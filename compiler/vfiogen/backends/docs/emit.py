@@ -181,8 +181,11 @@ def device_view(device: Device, module: CheckedModule) -> DeviceView:
         section = module.section(use.section).section
         bound = {b.name: b.value for b in use.params}
         params = ", ".join(f"{p.name} = {bound.get(p.name, p.default)}" for p in section.params)
+        moved = ", ".join(f"{m.register} at " + " or ".join(f"0x{o:02x}" for o in m.offsets) if m.offsets
+                          else f"{m.register} absent"
+                          for m in module.bound_offsets if m.device == device.name and m.section == use.section)
         rows.append(Row((f"[{section.name}](../sections/{section.name}.md)", f"0x{section.wire_id:04x}",
-                         str(section.version), "required" if use.required else "optional", params)))
+                         str(section.version), "required" if use.required else "optional", params, moved)))
     return DeviceView(device.name, device.title, device.source_path, device.description, tuple(rows))
 
 

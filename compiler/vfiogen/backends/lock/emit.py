@@ -107,8 +107,11 @@ def _device(device: Device, module: CheckedModule) -> dict[str, Any]:
     for use in device.sections:
         section = module.section(use.section).section
         bound = {b.name: b.value for b in use.params}
+        moved = {m.register: list(m.offsets) for m in module.bound_offsets
+                 if m.device == device.name and m.section == use.section}
         sections.append({"section": use.section, "id": section.wire_id, "required": use.required,
-                         "params": {p.name: bound.get(p.name, p.default) for p in section.params}})
+                         "params": {p.name: bound.get(p.name, p.default) for p in section.params},
+                         "offsets": moved})
     return {"name": device.name, "title": device.title, "source": device.source_path,
             "sha256": device.source_sha256, "sections": sections}
 
