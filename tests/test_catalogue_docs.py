@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from conftest import ROOT
-
 from vfiogen.diagnostics import CATALOGUE
 
 ROW = re.compile(r"^\| (VG\d{4}) \| (error|warning) \| (.+) \|$")

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import run_cli
 from known_failures import KNOWN_FAILURES
 from vfiogen.diagnostics import CATALOGUE
@@ -53,10 +52,6 @@ UNCOVERED_ALLOWED: dict[str, str] = {
     # Bytes that are not UTF-8: awkward to keep in the repository, so
     # test_load_errors_are_located writes such a file into tmp_path instead.
     "VG0101": "non-UTF-8 file",
-    # Only the known failure array_max_beyond_u8_length expects it (the check
-    # fires, but at 'type: array' instead of at 'max'); remove this entry when
-    # that bug is fixed.
-    "VG0506": "covered by a known failure only",
 }
 
 _HEADER = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<column>\d+): "

@@ -11,7 +11,6 @@ import difflib
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_cli
 from vfiogen import driver
 from vfiogen.backends.lock.emit import LOCK_PATH, LockBackend

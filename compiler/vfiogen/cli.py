@@ -14,7 +14,14 @@ from pathlib import Path
 
 from vfiogen import driver
 from vfiogen.context import Context
-from vfiogen.diagnostics import CATALOGUE, Diagnostic, Reporter, Severity, render_json, render_text
+from vfiogen.diagnostics import (
+    CATALOGUE,
+    Diagnostic,
+    Reporter,
+    Severity,
+    render_json,
+    render_text,
+)
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 

@@ -41,11 +41,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-import gen_schemas  # noqa: E402
-
-from vfiogen import driver  # noqa: E402
-from vfiogen.context import Context  # noqa: E402
-from vfiogen.diagnostics import Reporter  # noqa: E402
+import gen_schemas
+from vfiogen import driver
+from vfiogen.context import Context
+from vfiogen.diagnostics import Reporter
 
 DEFAULT_SIZES = (100, 300, 1000, 3000, 10000)
 
@@ -161,7 +160,7 @@ def fitted_exponent(points: list[tuple[int, float]]) -> float:
     xs = [math.log(n) for n, _ in points]
     ys = [math.log(t) for _, t in points]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
 
 
 def growth_table(title: str, rows: list[Row], value: Callable[[Row], float], extra: str = "",

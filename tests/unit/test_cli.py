@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import run_cli
+from unit_support import compile_text
 from vfiogen import driver
 from vfiogen.backends.lock.emit import LockBackend
 from vfiogen.context import Context
 from vfiogen.ir.dump import dump
-
-from unit_support import compile_text
 
 GOOD = """\
 section: t

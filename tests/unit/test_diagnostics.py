@@ -6,9 +6,16 @@ import json
 import re
 
 import pytest
-
-from vfiogen.diagnostics import (CATALOGUE, Diagnostic, Note, Reporter, Severity, SourceMap, render_json,
-                                 render_text)
+from vfiogen.diagnostics import (
+    CATALOGUE,
+    Diagnostic,
+    Note,
+    Reporter,
+    Severity,
+    SourceMap,
+    render_json,
+    render_text,
+)
 from vfiogen.source import SourceFile, Span
 
 SPAN = Span("a.yaml", 2, 3, 2, 7)

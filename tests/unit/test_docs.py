@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
+from unit_support import CAP_HEADER, compile_texts, schema
 from vfiogen.backends.docs.emit import DocsBackend, Row, device_view, section_view
 from vfiogen.backends.jinja_env import hex_filter, md_cell
 from vfiogen.ir.checked import CheckedModule
-
-from unit_support import CAP_HEADER, compile_texts, schema
 
 SECTION = CAP_HEADER + schema("""
     registers:

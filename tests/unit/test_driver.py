@@ -9,15 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
+from unit_support import CAP_HEADER, compile_text, compile_texts
 from vfiogen import driver
 from vfiogen.context import Context
 from vfiogen.diagnostics import Diagnostic, Reporter, Severity
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.ir.dump import dump
 from vfiogen.source import Span
-
-from unit_support import CAP_HEADER, compile_text, compile_texts
 
 GOOD = CAP_HEADER + "registers:\n  r: {offset: 0, width: 16, access: ro}\n"
 WARNS = CAP_HEADER + "registers:\n  r: {offset: 0, width: 16, access: ro}\nrestore: [r]\n"
@@ -299,5 +297,5 @@ def test_stale_files_tells_files_the_manifest_listed_from_files_it_never_listed(
 
 def test_outputs_are_written_as_utf8_bytes(tmp_path: Path) -> None:
     driver.write_outputs(tmp_path, {"u.txt": "é – ü\n"})
-    assert (tmp_path / "u.txt").read_bytes() == "é – ü\n".encode("utf-8")
-    assert os.path.getsize(tmp_path / "u.txt") == len("é – ü\n".encode("utf-8"))
+    assert (tmp_path / "u.txt").read_bytes() == "é – ü\n".encode()
+    assert os.path.getsize(tmp_path / "u.txt") == len("é – ü\n".encode())

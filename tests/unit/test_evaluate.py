@@ -5,10 +5,19 @@ from __future__ import annotations
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
 from vfiogen.frontend.expr_parser import parse_expr
 from vfiogen.ir.evaluate import EvaluationError, Range, evaluate, value_range
-from vfiogen.ir.expr import Binary, BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp
+from vfiogen.ir.expr import (
+    Binary,
+    BinaryOp,
+    BoolLit,
+    Conditional,
+    Expr,
+    IntLit,
+    Ref,
+    Unary,
+    UnaryOp,
+)
 from vfiogen.source import Span
 
 NOWHERE = Span("e", 1, 1, 1, 1)

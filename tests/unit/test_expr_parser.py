@@ -5,14 +5,23 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
+from unit_support import CAP_HEADER, compile_text, span_of
 from vfiogen.diagnostics import Diagnostic, Severity
 from vfiogen.frontend.expr_parser import ExprSyntaxError, parse_expr
-from vfiogen.ir.expr import (Binary, BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp, refs,
-                             to_text)
+from vfiogen.ir.expr import (
+    Binary,
+    BinaryOp,
+    BoolLit,
+    Conditional,
+    Expr,
+    IntLit,
+    Ref,
+    Unary,
+    UnaryOp,
+    refs,
+    to_text,
+)
 from vfiogen.source import Span
-
-from unit_support import CAP_HEADER, compile_text, span_of
 
 BASE = Span("e.yaml", 7, 11, 7, 200)
 NOWHERE = Span("e.yaml", 1, 1, 1, 1)

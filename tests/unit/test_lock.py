@@ -7,11 +7,9 @@ import json
 from typing import Any
 
 import pytest
-
+from unit_support import CAP_HEADER, compile_texts, schema
 from vfiogen.backends.lock.emit import LOCK_FORMAT, LOCK_PATH, LockBackend, lock_data
 from vfiogen.ir.checked import CheckedModule
-
-from unit_support import CAP_HEADER, compile_texts, schema
 
 SECTION = CAP_HEADER.replace("title: T", "title: Tést – ü") + schema("""
     params:

@@ -5,16 +5,22 @@ from __future__ import annotations
 import json
 
 import pytest
-
+from unit_support import CAP_HEADER, compile_text, compile_texts, schema
 from vfiogen.backends.lock.emit import LockBackend
 from vfiogen.ir.checked import BoundOffsets, CheckedModule, RegisterMasks, WireItem
 from vfiogen.ir.expr import IntLit
-from vfiogen.ir.nodes import ArrayType, BytesType, Register, ScalarType, StateField, StructType, Versioning
+from vfiogen.ir.nodes import (
+    ArrayType,
+    BytesType,
+    Register,
+    ScalarType,
+    StateField,
+    StructType,
+    Versioning,
+)
 from vfiogen.ir.types import Access, ScalarKind
 from vfiogen.passes.normalize import register_masks, type_size, type_text
 from vfiogen.source import Span
-
-from unit_support import CAP_HEADER, compile_text, compile_texts, schema
 
 NOWHERE = Span("n", 1, 1, 1, 1)
 
@@ -118,13 +124,13 @@ def _state(name: str, field_type: object) -> StateField:
     (ScalarType(kind=ScalarKind.U64, span=NOWHERE), (8, 8), "u64"),
     (ScalarType(kind=ScalarKind.BOOL, span=NOWHERE), (1, 1), "bool"),
     (BytesType(size=16, span=NOWHERE), (16, 16), "bytes[16]"),
-    (ArrayType(element=ScalarType(kind=ScalarKind.U32, span=NOWHERE), length=_zero(), max=10, span=NOWHERE),
+    (ArrayType(element=ScalarType(kind=ScalarKind.U32, span=NOWHERE), length=_zero(), max=10, max_span=NOWHERE, span=NOWHERE),
      (None, 40), "array of u32"),
     (StructType(members=(_state("a", ScalarType(kind=ScalarKind.U16, span=NOWHERE)),
                          _state("b", BytesType(size=3, span=NOWHERE))), span=NOWHERE), (5, 5), "struct"),
     (StructType(members=(_state("a", ScalarType(kind=ScalarKind.U8, span=NOWHERE)),
                          _state("t", ArrayType(element=ScalarType(kind=ScalarKind.U16, span=NOWHERE), length=_zero(),
-                                               max=3, span=NOWHERE))), span=NOWHERE), (None, 7), "struct"),
+                                               max=3, max_span=NOWHERE, span=NOWHERE))), span=NOWHERE), (None, 7), "struct"),
 ])
 def test_type_size_and_text(field_type: object, size: tuple[int | None, int], text: str) -> None:
     assert type_size(field_type) == size  # type: ignore[arg-type]

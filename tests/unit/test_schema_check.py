@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from vfiogen.diagnostics import Diagnostic, Reporter, Severity
 from vfiogen.frontend.schema_check import check_meta_schema, meta_schema
 from vfiogen.frontend.yaml_loader import load_yaml

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import pytest
-
+from unit_support import (
+    CAP_HEADER,
+    Compiled,
+    compile_text,
+    compile_texts,
+    diag,
+    key,
+    schema,
+    span_of,
+    within,
+)
 from vfiogen.diagnostics import Note
 from vfiogen.source import Span
-
-from unit_support import CAP_HEADER, Compiled, compile_text, compile_texts, diag, key, schema, span_of, within
 
 EMU = schema("""
     section: e
@@ -113,8 +121,8 @@ def test_array_max_must_be_reachable() -> None:
           p: {type: u16, default: 1}
     """)
     assert semantics(source).diagnostics == [
-        diag("VG0506", within(source, "t: {type: array", "array"), "array 't' has max 300, but its length 'n' is at most 255"),
-        diag("VG0506", within(source, "w: {type: array", "array"),
+        diag("VG0506", within(source, "max: 300", "300"), "array 't' has max 300, but its length 'n' is at most 255"),
+        diag("VG0506", within(source, "max: 70000", "70000"),
              "array 'w' has max 70000, but its length 'params.p' is at most 65535"),
     ]
 
@@ -266,7 +274,7 @@ def test_descriptor_and_compat_rules() -> None:
              "descriptor describes what the device is", Note(key(text, "w"), "declared here")),
         diag("VG0306", key(text, "sd"), "descriptor 'sd' is derived from 's', which is a state field, not a register",
              Note(key(text, "s"), "defined here")),
-        diag("VG0516", _rule_span(rule["subset: flag"]), "'subset' needs a bit set or an integer; 'flag' is bool "
+        diag("VG0516", _rule_span(rule["subset: flag"]), "'subset' needs a bit set (an integer or bytes); 'flag' is bool "
              "(use 'equal')"),
         diag("VG0516", _rule_span(rule["target_ge"]), "'target_ge' orders integers; 'blob' is bytes"),
         diag("VG0516", _rule_span(rule["field: blob"]), "'masked_equal' needs an integer; 'blob' is bytes"),

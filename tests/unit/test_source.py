@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from vfiogen.source import SourceFile, Span, file_span
 
 TEXT = "first\nsecond line\n\nlast"

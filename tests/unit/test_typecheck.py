@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import pytest
-
+from unit_support import (
+    CAP_HEADER,
+    Compiled,
+    compile_text,
+    diag,
+    key,
+    schema,
+    span_of,
+    within,
+)
 from vfiogen.diagnostics import Note
 from vfiogen.ir.expr import Binary, Conditional, Expr, Unary, UnaryOp
-
-from unit_support import CAP_HEADER, Compiled, compile_text, diag, key, schema, span_of, within
 
 CONTROL = schema("""
     registers:
@@ -51,8 +58,8 @@ def test_logical_not_on_an_integer_is_reported_at_the_bang() -> None:
 def test_mask_with_logical_not_is_an_error_at_the_bang_not_a_silent_bug() -> None:
     source = with_check("(control.n & !control.n) == 0")
     bang = span_of(source, "!control.n")
+    # One mistake, one diagnostic: the '&' that uses the bad operand says nothing more.
     assert typecheck(source).diagnostics == [
-        diag("VG0602", bang, "'&' needs integer operands, but this is bool; use '&&'"),
         diag("VG0604", bang, "'!' applies to booleans only, but its operand is u4; for a bitwise complement write '~'"),
     ]
 
@@ -105,15 +112,12 @@ def test_dividing_by_a_literal_zero(op: str) -> None:
 def test_conditional_needs_a_bool_test_and_branches_of_one_type() -> None:
     source = with_check("control.n ? 1 : 0")
     assert typecheck(source).diagnostics == [
-        diag("VG0602", span_of(source, "control.n ? 1 : 0"),
-             "constraint expression must be bool, not integer (compare it, e.g. '!= 0')"),
         diag("VG0602", within(source, "control.n ?", "control.n"),
              "the condition of '?:' must be bool, not u4; compare it explicitly (e.g. '!= 0')"),
     ]
     source = with_check("control.cap ? 1 : true")
     whole = span_of(source, "control.cap ? 1 : true")
     assert typecheck(source).diagnostics == [
-        diag("VG0602", whole, "constraint expression must be bool, not integer (compare it, e.g. '!= 0')"),
         diag("VG0602", whole, "the branches of '?:' have different types (integer and bool)"),
     ]
 

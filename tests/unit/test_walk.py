@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from unit_support import EMU_HEADER, schema
 from vfiogen.context import Context
 from vfiogen.diagnostics import Reporter
 from vfiogen.driver import SchemaInput, check_documents, load_files, lower_documents
 from vfiogen.frontend.expr_parser import parse_expr
 from vfiogen.ir.expr import Expr, IntLit, to_text
-from vfiogen.ir.nodes import ArrayType, BitField, Register, Section, StateField, StructType, Versioning
-from vfiogen.ir.types import Access
-from vfiogen.ir.walk import iter_nodes, map_exprs
-from vfiogen.source import Span
-
-from unit_support import EMU_HEADER, schema
+from vfiogen.ir.nodes import (
+    ArrayType,
+    Section,
+    StructType,
+)
+from vfiogen.ir.walk import map_exprs
 
 SOURCE = EMU_HEADER + schema("""
     version: 1
@@ -91,30 +92,3 @@ def test_map_applies_to_a_bare_expression_and_leaves_scalars_alone() -> None:
     assert map_exprs("text", lambda e: e) == "text"
     empty: tuple[int, ...] = ()
     assert map_exprs(empty, lambda e: e) is empty
-
-
-def kinds(node: object) -> list[str]:
-    """Type names of the IR nodes under `node` (spans are dataclasses too; they are left out here)."""
-    return [type(n).__name__ for n in iter_nodes(node) if not isinstance(n, Span)]
-
-
-def test_iter_nodes_is_depth_first_in_field_order() -> None:
-    node = section()
-    names = kinds(node)
-    assert names[0] == "Section"
-    fields = [n.name for n in iter_nodes(node) if isinstance(n, StateField)]
-    assert fields == ["count", "flag", "table", "lo", "hi"]
-    # the struct's members come after the array that holds them and before the constraint
-    assert kinds(node.state[2]) == [
-        "StateField", "ArrayType", "StructType", "StateField", "ScalarType", "Versioning",
-        "StateField", "ScalarType", "Binary", "Ref", "IntLit", "Versioning",
-        "Binary", "Ref", "IntLit", "Versioning"]
-
-
-def test_iter_nodes_of_a_register_includes_its_fields_and_expressions() -> None:
-    span = section().span
-    register = Register(name="r", offset=parse_expr("a ? 4 : 8", span), width=16,
-                        fields=(BitField(name="f", hi=1, lo=0, access=Access.RW, span=span),),
-                        versioning=Versioning(span=span), span=span)
-    assert kinds(register) == [
-        "Register", "Conditional", "Ref", "IntLit", "IntLit", "BitField", "Versioning"]

@@ -15,8 +15,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from vfiogen.ir.expr import (PRECEDENCE, Binary, BinaryOp, BoolLit, Conditional, Expr, IntLit,
-                             Ref, Unary, UnaryOp)
+from vfiogen.ir.expr import (
+    PRECEDENCE,
+    Binary,
+    BinaryOp,
+    BoolLit,
+    Conditional,
+    Expr,
+    IntLit,
+    Ref,
+    Unary,
+    UnaryOp,
+)
 from vfiogen.source import Span
 
 _TOKEN = re.compile(r"""

@@ -14,10 +14,32 @@ from vfiogen.diagnostics import Reporter
 from vfiogen.frontend.expr_parser import ExprSyntaxError, parse_expr
 from vfiogen.frontend.yaml_loader import Node
 from vfiogen.ir.expr import BoolLit, Expr, IntLit
-from vfiogen.ir.nodes import (ArrayType, BitField, BytesType, CompatRule, Constraint, DescriptorField,
-                              Device, DeviceSection, EnumType, EnumValue, FieldType, Hook, Location,
-                              Module, Override, Param, ParamBinding, Register, RestoreStep, ScalarType,
-                              Section, StateField, StructType, Versioning)
+from vfiogen.ir.nodes import (
+    ArrayType,
+    BitField,
+    BytesType,
+    CompatRule,
+    Constraint,
+    DescriptorField,
+    Device,
+    DeviceSection,
+    EnumType,
+    EnumValue,
+    FieldType,
+    Hook,
+    Location,
+    Module,
+    Override,
+    Param,
+    ParamBinding,
+    Register,
+    RestoreStep,
+    ScalarType,
+    Section,
+    StateField,
+    StructType,
+    Versioning,
+)
 from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
 from vfiogen.source import Span
 
@@ -93,7 +115,8 @@ class _Lowerer:
             hi, lo = int(hi_text), int(lo_text)
         enum = node.get("enum")
         return BitField(name=name, hi=hi, lo=lo, access=Access(self.text(node.get("access"))),
-                        enum=self.text(enum) or None, description=self.text(node.get("description")),
+                        enum=self.text(enum) or None, enum_span=enum.span if enum is not None else None,
+                        description=self.text(node.get("description")),
                         span=key_span)
 
     def fields_of(self, register: str, node: Node) -> Node | None:
@@ -121,6 +144,7 @@ class _Lowerer:
             present=self.optional_expr(node.get("present")),
             versioning=self.versioning(node, key_span),
             restore_skip=self.text(skip) or None, enum=self.text(enum) or None,
+            enum_span=enum.span if enum is not None else None,
             description=self.text(node.get("description")), span=key_span)
 
     def field_type(self, node: Node) -> FieldType:
@@ -132,9 +156,10 @@ class _Lowerer:
         if name == "array":
             element = node.get("element")
             length = node.get("length")
-            assert element is not None and length is not None
+            maximum = node.get("max")
+            assert element is not None and length is not None and maximum is not None
             return ArrayType(element=self.field_type(element), length=self.expr(length),
-                             max=self.integer(node.get("max"), 0), span=type_node.span)
+                             max=self.integer(maximum, 0), max_span=maximum.span, span=type_node.span)
         if name == "struct":
             return StructType(members=tuple(self.state_field(n, c, s)
                                             for n, c, s in self.items(node.get("members"))),
@@ -144,6 +169,7 @@ class _Lowerer:
     def state_field(self, name: str, node: Node, key_span: Span) -> StateField:
         enum = node.get("enum")
         return StateField(name=name, type=self.field_type(node), enum=self.text(enum) or None,
+                          enum_span=enum.span if enum is not None else None,
                           present=self.optional_expr(node.get("present")),
                           versioning=self.versioning(node, key_span),
                           description=self.text(node.get("description")), span=key_span)
@@ -246,7 +272,8 @@ class _Lowerer:
             uses.append(DeviceSection(
                 section=str(use.value),
                 required=bool(required.value) if required is not None else True,
-                params=tuple(ParamBinding(name=n, value=int(c.value) if isinstance(c.value, int) else 0, span=s)
+                params=tuple(ParamBinding(name=n, value=int(c.value) if isinstance(c.value, int) else 0,
+                                          written_as_bool=isinstance(c.value, bool), span=s)
                              for n, c, s in self.items(item.get("params"))),
                 span=use.span))
         return Device(name=str(name_node.value), title=self.text(root.get("title")),

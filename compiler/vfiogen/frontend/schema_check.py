@@ -118,7 +118,8 @@ def _word(error: ValidationError, root: Node) -> tuple[Span, str]:
             present = [k for k in keys if k in node.value]
             key = present[0] if present else keys[0]
             span = node.key_spans.get(key, node.span)
-            return span, f"key '{key}' is not allowed here ({where}): {_NOT_HINTS.get(key, 'see the schema language reference')}"
+            hint = _NOT_HINTS.get(key, "see the schema language reference")
+            return span, f"key '{key}' is not allowed here ({where}): {hint}"
     return node.span, f"{error.message} at {where}"
 
 
@@ -154,6 +155,32 @@ def _kind(value: object) -> str:
     return "a mapping"
 
 
+def _choose(errors: list[ValidationError]) -> ValidationError:
+    """The one error of a group (one instance path) that best tells the user what to fix.
+
+    An unknown key wins: a misspelt required key also makes the key it
+    meant "missing", and "did you mean 'access'?" says more than either.
+    Inside `oneOf`, the branches that fail on the value's kind itself (a
+    string where a mapping is written) are dropped, and of the rest the
+    branch with the fewest errors is the one the user meant.
+    """
+    unknown = [e for e in errors if e.validator == "additionalProperties"]
+    chosen = unknown[0] if unknown else best_match(errors)
+    assert chosen is not None, "groups are never empty"
+    while chosen.validator in ("oneOf", "anyOf") and chosen.context:
+        branches: dict[object, list[ValidationError]] = {}
+        for error in chosen.context:
+            branches.setdefault(error.relative_schema_path[0], []).append(error)
+        viable = [branch for branch in branches.values()
+                  if not any(e.validator == "type" and not e.relative_path for e in branch)]
+        if not viable:
+            break
+        fewest = min(viable, key=len)
+        unknown = [e for e in fewest if e.validator == "additionalProperties"]
+        chosen = unknown[0] if unknown else (best_match(fewest) or fewest[0])
+    return chosen
+
+
 def check_meta_schema(root: Node, reporter: Reporter) -> bool:
     """Validate one file's tree; report one diagnostic per offending instance path.
 
@@ -169,10 +196,7 @@ def check_meta_schema(root: Node, reporter: Reporter) -> bool:
         groups.setdefault(tuple(str(p) for p in error.absolute_path), []).append(error)
     located: list[tuple[Span, str]] = []
     for errors in groups.values():
-        chosen = best_match(errors)
-        if chosen is None:  # pragma: no cover - groups are never empty
-            continue
-        located.append(_word(chosen, root))
+        located.append(_word(_choose(errors), root))
     for span, message in sorted(located, key=lambda item: (item[0].line, item[0].column, item[1])):
         reporter.report("VG0201", span, message)
     return not located

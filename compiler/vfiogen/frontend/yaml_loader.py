@@ -49,7 +49,7 @@ class Node:
     int, bool or str. For mappings, `key_spans` locates each key.
     """
 
-    value: "dict[str, Node] | list[Node] | int | bool | str"
+    value: dict[str, Node] | list[Node] | int | bool | str
     span: Span
     key_spans: dict[str, Span] = field(default_factory=dict)
     quoted: bool = False
@@ -100,8 +100,9 @@ class _Composer:
         implicit = getattr(event, "implicit", True)
         explicit = not (implicit[0] if isinstance(implicit, tuple) else implicit)
         if tag is not None and tag != "!" and explicit:
+            shown = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
             self.reporter.report("VG0109", self.span(event.start_mark, event.end_mark),
-                                 f"tag '{tag}' is not allowed; values are typed by how they are written")
+                                 f"tag '{shown}' is not allowed; values are typed by how they are written")
             raise _Abort
 
     def compose(self) -> Node:
@@ -221,7 +222,13 @@ def load_yaml(path: str, data: bytes, reporter: Reporter) -> tuple[SourceFile | 
         mark = exc.problem_mark or exc.context_mark
         row, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        reporter.report("VG0102", Span(path, row, column, row, column + 1), f"YAML syntax error: {problem}")
+        notes = []
+        context = exc.context_mark
+        if exc.problem and exc.context and context is not None:
+            # libyaml notices an unclosed bracket lines later; say where it opened.
+            opened = Span(path, context.line + 1, context.column + 1, context.line + 1, context.column + 2)
+            notes.append(Note(opened, exc.context))
+        reporter.report("VG0102", Span(path, row, column, row, column + 1), f"YAML syntax error: {problem}", *notes)
         return source, None
     except yaml.YAMLError as exc:
         reporter.report("VG0102", Span(path, 1, 1, 1, 2), f"YAML syntax error: {exc}")

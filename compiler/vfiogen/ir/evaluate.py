@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from vfiogen.ir.expr import Binary, BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp
+from vfiogen.ir.expr import (
+    BinaryOp,
+    BoolLit,
+    Conditional,
+    Expr,
+    IntLit,
+    Ref,
+    Unary,
+    UnaryOp,
+)
 
 Value = int | bool
 

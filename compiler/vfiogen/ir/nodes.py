@@ -61,6 +61,7 @@ class BitField:
     lo: int
     access: Access
     enum: str | None = None
+    enum_span: Span | None = field(default=None, compare=False)
     description: str = ""
     span: Span = field(compare=False)
 
@@ -102,6 +103,7 @@ class Register:
     restore_skip: str | None = None
     """Why a writable register is deliberately not restored."""
     enum: str | None = None
+    enum_span: Span | None = field(default=None, compare=False)
     description: str = ""
     span: Span = field(compare=False)
 
@@ -123,6 +125,7 @@ class ArrayType:
     element: FieldType
     length: Expr
     max: int
+    max_span: Span = field(compare=False)
     span: Span = field(compare=False)
 
 
@@ -142,6 +145,7 @@ class StateField:
     name: str
     type: FieldType
     enum: str | None = None
+    enum_span: Span | None = field(default=None, compare=False)
     present: Expr | None = None
     versioning: Versioning
     description: str = ""
@@ -236,6 +240,8 @@ class Section:
 class ParamBinding:
     name: str
     value: int
+    written_as_bool: bool = False
+    """`true`/`false` in the device file (which only a bool param accepts)."""
     span: Span = field(compare=False)
 
 

@@ -10,8 +10,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from vfiogen.ir.nodes import (BitField, DescriptorField, EnumType, EnumValue, Param, Register,
-                              Section, StateField)
+from vfiogen.ir.nodes import (
+    BitField,
+    DescriptorField,
+    EnumType,
+    EnumValue,
+    Param,
+    Register,
+    StateField,
+)
 from vfiogen.source import Span
 
 
@@ -32,6 +39,8 @@ class ExprType:
     width: int | None = None
     """Bits of an integer; None for literals and arithmetic results (unbounded)."""
     signed: bool = False
+    invalid: bool = False
+    """The expression had an error already reported; its users report nothing more."""
 
     def __str__(self) -> str:
         if self.is_bool:
@@ -43,6 +52,7 @@ class ExprType:
 
 BOOL = ExprType(is_bool=True)
 INTEGER = ExprType(is_bool=False)
+INVALID = ExprType(is_bool=False, invalid=True)
 
 
 @dataclass(frozen=True, slots=True)

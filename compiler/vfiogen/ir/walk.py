@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from vfiogen.ir.expr import Binary, BoolLit, Conditional, Expr, IntLit, Ref, Unary
@@ -23,7 +23,7 @@ def map_exprs(node: T, fn: Callable[[Expr], Expr]) -> T:
         return fn(node)  # type: ignore[return-value]
     if isinstance(node, tuple):
         items = tuple(map_exprs(item, fn) for item in node)
-        return node if all(a is b for a, b in zip(items, node)) else items  # type: ignore[return-value]
+        return node if all(a is b for a, b in zip(items, node, strict=True)) else items  # type: ignore[return-value]
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         changes: dict[str, Any] = {}
         for item in dataclasses.fields(node):
@@ -33,15 +33,3 @@ def map_exprs(node: T, fn: Callable[[Expr], Expr]) -> T:
                 changes[item.name] = new
         return dataclasses.replace(node, **changes) if changes else node
     return node
-
-
-def iter_nodes(node: object) -> Iterator[object]:
-    """Every dataclass node under `node` (itself included), depth first, in field order."""
-    if isinstance(node, tuple):
-        for item in node:
-            yield from iter_nodes(item)
-    elif dataclasses.is_dataclass(node) and not isinstance(node, type):
-        yield node
-        for item in dataclasses.fields(node):
-            if item.compare:  # spans are locations, not nodes
-                yield from iter_nodes(getattr(node, item.name))

@@ -76,7 +76,7 @@ def placements(section: Section, table: SectionSymbols,
 
     def generate() -> Iterator[Placement]:
         for values in itertools.product(*domains):
-            env = dict(zip(names, values))
+            env = dict(zip(names, values, strict=True))
             placed: list[tuple[Register, int]] = []
             failed: list[tuple[Register, str]] = []
             for register in section.registers:
@@ -91,7 +91,7 @@ def placements(section: Section, table: SectionSymbols,
                     failed.append((register, str(exc)))
                     continue
                 placed.append((register, offset))
-            yield Placement(tuple(zip(names, values)), tuple(placed), tuple(failed))
+            yield Placement(tuple(zip(names, values, strict=True)), tuple(placed), tuple(failed))
 
     return generate()
 
@@ -158,6 +158,8 @@ def compute_layout(module: Module, ctx: Context) -> Module:
             _check_bit_fields(register, ctx)
         if not _check_location(section, ctx):
             continue
+        if not _check_offset_inputs(section, table, ctx):
+            continue
         cases = placements(section, table)
         if cases is None:
             ctx.reporter.report("VG0408", section.span,
@@ -183,6 +185,23 @@ def compute_layout(module: Module, ctx: Context) -> Module:
     return module
 
 
+def _check_offset_inputs(section: Section, table: SectionSymbols, ctx: Context) -> bool:
+    """Offsets may read only what layout can enumerate: bit fields, narrow registers, params."""
+    ok = True
+    for register in section.registers:
+        for ref in refs(register.offset):
+            symbol = table.lookup(ref.path)
+            if symbol is None or _domain(table, ref.dotted, {}) is not None:
+                continue
+            node = symbol.node
+            what = f"a {node.width}-bit register" if isinstance(node, Register) else f"a {symbol.kind.value}"
+            ctx.reporter.report("VG0408", ref.span,
+                                f"offset of '{register.name}' has no bounded value: it depends on '{ref.dotted}', "
+                                f"{what}; offsets may depend on a few read-only bits only")
+            ok = False
+    return ok
+
+
 def _check_placements(section: Section, cases: list[Placement], ctx: Context,
                       context: Note | None = None) -> None:
     extra = (context,) if context is not None else ()
@@ -206,7 +225,8 @@ def _check_placements(section: Section, cases: list[Placement], ctx: Context,
                     reported.add(key)
                     ctx.reporter.report("VG0404", register.offset.span if not register.offset.span.synthetic
                                         else register.span,
-                                        f"register '{register.name}' at 0x{offset:02x} ({length} byte{'s' if length > 1 else ''}) is "
+                                        f"register '{register.name}' at 0x{offset:02x} ({length} "
+                                        f"byte{'s' if length > 1 else ''}) is "
                                         f"beyond the {size}-byte {_KIND_NOUN[section.location.kind]}"
                                         f"{when}", *extra)
             elif offset % min(length, 4):

@@ -15,12 +15,28 @@ from the length expression (never from the wire); structs as their members.
 from __future__ import annotations
 
 from vfiogen.context import Context
-from vfiogen.ir.checked import (BoundOffsets, CheckedModule, CheckedRegister, CheckedSection, RegisterMasks,
-                                VersionLayout, WireItem)
+from vfiogen.ir.checked import (
+    BoundOffsets,
+    CheckedModule,
+    CheckedRegister,
+    CheckedSection,
+    RegisterMasks,
+    VersionLayout,
+    WireItem,
+)
 from vfiogen.ir.expr import Binary, BinaryOp, Expr, to_text
-from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Module, Register, ScalarType, Section, StructType
-from vfiogen.ir.types import Access, ScalarKind
+from vfiogen.ir.nodes import (
+    ArrayType,
+    BytesType,
+    FieldType,
+    Module,
+    Register,
+    ScalarType,
+    Section,
+    StructType,
+)
 from vfiogen.ir.symbols import SectionSymbols
+from vfiogen.ir.types import Access, ScalarKind
 from vfiogen.passes.layout import placements
 
 

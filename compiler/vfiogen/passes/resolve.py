@@ -13,7 +13,16 @@ from __future__ import annotations
 from vfiogen.context import Context
 from vfiogen.diagnostics import Note
 from vfiogen.ir.expr import Expr, refs
-from vfiogen.ir.nodes import ArrayType, EnumType, Device, Module, ScalarType, Section, StateField, StructType
+from vfiogen.ir.nodes import (
+    ArrayType,
+    Device,
+    EnumType,
+    Module,
+    ScalarType,
+    Section,
+    StateField,
+    StructType,
+)
 from vfiogen.ir.symbols import BOOL, ExprType, SectionSymbols, Symbol, SymbolKind
 from vfiogen.ir.types import ScalarKind
 from vfiogen.source import Span
@@ -68,7 +77,8 @@ def _build_symbols(section: Section, ctx: Context) -> SectionSymbols:
             ctx.reporter.report("VG0301", enum_type.span,
                                 f"enum '{enum_type.name}' has the name of a {symbols[enum_type.name].kind.value}; "
                                 "expressions could not tell them apart",
-                                Note(symbols[enum_type.name].span, "first defined here"))
+                                Note(symbols[enum_type.name].span,
+                                     f"{symbols[enum_type.name].kind.value} '{enum_type.name}' is defined here"))
             continue
         enums[enum_type.name] = enum_type
         for value in enum_type.values:
@@ -128,11 +138,11 @@ def _check_references(section: Section, table: SectionSymbols, ctx: Context) -> 
             ctx.reporter.report("VG0302", span, f"enum '{name}' is not defined in section '{section.name}'")
 
     for register in section.registers:
-        check_enum(register.enum, register.span)
+        check_enum(register.enum, register.enum_span or register.span)
         for bit_field in register.fields:
-            check_enum(bit_field.enum, bit_field.span)
+            check_enum(bit_field.enum, bit_field.enum_span or bit_field.span)
     for state in section.state:
-        check_enum(state.enum, state.span)
+        check_enum(state.enum, state.enum_span or state.span)
     for descriptor in section.descriptor:
         if descriptor.source_register is None:
             continue

@@ -13,8 +13,21 @@ from vfiogen.context import Context
 from vfiogen.diagnostics import Note
 from vfiogen.ir.evaluate import Range, value_range
 from vfiogen.ir.expr import BoolLit, Expr, IntLit, Ref, Unary, UnaryOp, to_text
-from vfiogen.ir.nodes import (ArrayType, BitField, BytesType, Device, FieldType, Module, Param, Register,
-                              ScalarType, Section, StateField, StructType, Versioning)
+from vfiogen.ir.nodes import (
+    ArrayType,
+    BitField,
+    BytesType,
+    Device,
+    FieldType,
+    Module,
+    Param,
+    Register,
+    ScalarType,
+    Section,
+    StateField,
+    StructType,
+    Versioning,
+)
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import Access, CompatKind, ScalarKind
 from vfiogen.source import Span
@@ -114,6 +127,9 @@ def _check_register(section: Section, table: SectionSymbols, register: Register,
     if default is not None and not 0 <= default <= full:
         ctx.reporter.report("VG0505", register.versioning.span,
                             f"default {default} of '{register.name}' does not fit {register.width} bits")
+    elif default is not None:
+        _check_enum_value(section, table, register.enum, default, f"default of '{register.name}'",
+                          register.versioning.span, ctx)
 
 
 def _check_state(section: Section, table: SectionSymbols, state: StateField, ctx: Context,
@@ -139,7 +155,7 @@ def _check_state(section: Section, table: SectionSymbols, state: StateField, ctx
     while isinstance(field_type, ArrayType):
         bound = _int_range(field_type.length, table)
         if bound is not None and field_type.max > bound[1]:
-            ctx.reporter.report("VG0506", field_type.span,
+            ctx.reporter.report("VG0506", field_type.max_span,
                                 f"array '{state.name}' has max {field_type.max}, but its length "
                                 f"'{to_text(field_type.length)}' is at most {bound[1]}")
         field_type = field_type.element
@@ -215,14 +231,16 @@ def _check_compat(section: Section, table: SectionSymbols, ctx: Context) -> None
                                 Note(symbol.span, f"'{rule.descriptor}' declared here"))
             continue
         kind, size = _descriptor_bits(section, table, rule.descriptor)
-        if rule.kind in (CompatKind.SUBSET, CompatKind.SUPERSET, CompatKind.TARGET_GE) and kind == "bool":
-            ctx.reporter.report("VG0516", rule.span, f"'{rule.kind.value}' needs a bit set or an integer; "
+        if rule.kind is CompatKind.TARGET_GE and kind != "int":
+            ctx.reporter.report("VG0516", rule.span, f"'target_ge' orders integers; '{rule.descriptor}' is {kind}"
+                                + (" (use 'equal')" if kind == "bool" else ""))
+        elif rule.kind in (CompatKind.SUBSET, CompatKind.SUPERSET) and kind == "bool":
+            ctx.reporter.report("VG0516", rule.span, f"'{rule.kind.value}' needs a bit set (an integer or bytes); "
                                 f"'{rule.descriptor}' is bool (use 'equal')")
-        elif rule.kind is CompatKind.TARGET_GE and kind == "bytes":
-            ctx.reporter.report("VG0516", rule.span, f"'target_ge' orders integers; '{rule.descriptor}' is bytes")
         elif rule.kind is CompatKind.MASKED_EQUAL:
             if kind != "int":
-                ctx.reporter.report("VG0516", rule.span, f"'masked_equal' needs an integer; '{rule.descriptor}' is {kind}")
+                ctx.reporter.report("VG0516", rule.span,
+                                    f"'masked_equal' needs an integer; '{rule.descriptor}' is {kind}")
             elif size is not None and rule.mask is not None and rule.mask >> size:
                 ctx.reporter.report("VG0516", rule.span, f"mask 0x{rule.mask:x} is wider than '{rule.descriptor}' "
                                     f"({size} bits)")
@@ -325,8 +343,9 @@ def _check_device(device: Device, sections: dict[str, Section], ctx: Context) ->
                 known = ", ".join(sorted(params)) or "none"
                 ctx.reporter.report("VG0702", binding.span, f"section '{section.name}' has no param "
                                     f"'{binding.name}' (params: {known})")
-            elif not _fits(binding.value, param.kind):
-                ctx.reporter.report("VG0702", binding.span, f"param '{binding.name}' = {binding.value} does not fit "
+            elif binding.written_as_bool != (param.kind is ScalarKind.BOOL) or not _fits(binding.value, param.kind):
+                shown = ("true" if binding.value else "false") if binding.written_as_bool else str(binding.value)
+                ctx.reporter.report("VG0702", binding.span, f"param '{binding.name}' = {shown} does not fit "
                                     f"{param.kind.value}", Note(param.span, "declared here"))
 
 

@@ -17,10 +17,32 @@ import dataclasses
 
 from vfiogen.context import Context
 from vfiogen.diagnostics import Note
-from vfiogen.ir.expr import (ARITHMETIC, BITWISE, COMPARISON, LOGICAL, Binary, BinaryOp, BoolLit,
-                             Conditional, Expr, IntLit, Ref, Unary, UnaryOp, refs)
+from vfiogen.ir.expr import (
+    ARITHMETIC,
+    BITWISE,
+    COMPARISON,
+    LOGICAL,
+    Binary,
+    BinaryOp,
+    BoolLit,
+    Conditional,
+    Expr,
+    IntLit,
+    Ref,
+    Unary,
+    UnaryOp,
+    refs,
+)
 from vfiogen.ir.nodes import BitField, Module, Register, Section, StateField
-from vfiogen.ir.symbols import BOOL, INTEGER, ExprType, SectionSymbols, Symbol, SymbolKind
+from vfiogen.ir.symbols import (
+    BOOL,
+    INTEGER,
+    INVALID,
+    ExprType,
+    SectionSymbols,
+    Symbol,
+    SymbolKind,
+)
 from vfiogen.ir.walk import map_exprs
 from vfiogen.passes.resolve import section_expressions
 
@@ -39,8 +61,16 @@ class _Checker:
         if self.report:
             self.ctx.reporter.report(code, expr.span, message, *notes)
 
+    def annotate(self, expr: Expr) -> Expr:
+        """`expr` with the widths of its `~` operators filled in."""
+        return self.type_of(expr)[0]
+
     def type_of(self, expr: Expr) -> tuple[Expr, ExprType]:
-        """The expression with `~` widths filled in, and its type."""
+        """The expression with `~` widths filled in, and its type.
+
+        After an error the type is `INVALID`, and nothing that uses an
+        invalid operand reports again: one mistake, one diagnostic.
+        """
         if isinstance(expr, IntLit):
             return expr, INTEGER
         if isinstance(expr, BoolLit):
@@ -48,30 +78,33 @@ class _Checker:
         if isinstance(expr, Ref):
             symbol = self.table.lookup(expr.path)
             if symbol is None:
-                return expr, INTEGER  # reported by resolve
+                return expr, INVALID  # reported by resolve
             if symbol.type is None:
                 self.error("VG0306", expr, f"'{expr.dotted}' is a {_what(symbol)} and cannot be read by an "
                            "expression; expressions read registers, bit fields, scalar state and params",
                            Note(symbol.span, "defined here"))
-                return expr, INTEGER
+                return expr, INVALID
             return expr, symbol.type
         if isinstance(expr, Unary):
             operand, operand_type = self.type_of(expr.operand)
             expr = dataclasses.replace(expr, operand=operand)
+            if operand_type.invalid:
+                return expr, INVALID
             if expr.op is UnaryOp.LOG_NOT:
                 if not operand_type.is_bool:
                     self.error("VG0604", expr, f"'!' applies to booleans only, but its operand is {operand_type}; "
                                "for a bitwise complement write '~'")
+                    return expr, INVALID
                 return expr, BOOL
             if operand_type.is_bool:
                 hint = "; use '!' for logical not" if expr.op is UnaryOp.BIT_NOT else ""
                 self.error("VG0602", expr, f"'{expr.op.value}' needs an integer, but its operand is bool{hint}")
-                return expr, INTEGER
+                return expr, INVALID
             if expr.op is UnaryOp.BIT_NOT:
                 if operand_type.width is None:
                     self.error("VG0603", expr, "'~' needs an operand of known width (a register, field or "
                                "scalar state); write the mask as a literal instead")
-                    return expr, INTEGER
+                    return expr, INVALID
                 return dataclasses.replace(expr, width=operand_type.width), operand_type
             return expr, INTEGER
         if isinstance(expr, Conditional):
@@ -79,41 +112,51 @@ class _Checker:
             if_true, true_type = self.type_of(expr.if_true)
             if_false, false_type = self.type_of(expr.if_false)
             expr = dataclasses.replace(expr, test=test, if_true=if_true, if_false=if_false)
+            if test_type.invalid or true_type.invalid or false_type.invalid:
+                return expr, INVALID
             if not test_type.is_bool:
                 self.error("VG0602", test, f"the condition of '?:' must be bool, not {test_type}; "
                            "compare it explicitly (e.g. '!= 0')")
+                return expr, INVALID
             if true_type.is_bool != false_type.is_bool:
                 self.error("VG0602", expr, f"the branches of '?:' have different types ({true_type} and "
                            f"{false_type})")
-                return expr, INTEGER
-            if true_type.is_bool:
-                return expr, BOOL
-            return expr, _wider(true_type, false_type)
+                return expr, INVALID
+            return expr, BOOL if true_type.is_bool else _wider(true_type, false_type)
         assert isinstance(expr, Binary)
         left, left_type = self.type_of(expr.left)
         right, right_type = self.type_of(expr.right)
         expr = dataclasses.replace(expr, left=left, right=right)
+        if left_type.invalid or right_type.invalid:
+            return expr, INVALID
         op = expr.op
         if op in LOGICAL:
-            for side, side_type in ((left, left_type), (right, right_type)):
-                if not side_type.is_bool:
-                    self.error("VG0602", side, f"'{op.value}' needs bool operands, not {side_type}; "
-                               "compare it explicitly (e.g. '!= 0')")
-            return expr, BOOL
+            wrong = [(side, side_type) for side, side_type in ((left, left_type), (right, right_type))
+                     if not side_type.is_bool]
+            for side, side_type in wrong:
+                self.error("VG0602", side, f"'{op.value}' needs bool operands, not {side_type}; "
+                           "compare it explicitly (e.g. '!= 0')")
+            return expr, INVALID if wrong else BOOL
         if op in COMPARISON:
             if left_type.is_bool != right_type.is_bool:
                 self.error("VG0602", expr, f"'{op.value}' compares {left_type} with {right_type}")
-            elif left_type.is_bool and op not in (BinaryOp.EQ, BinaryOp.NE):
+                return expr, INVALID
+            if left_type.is_bool and op not in (BinaryOp.EQ, BinaryOp.NE):
                 self.error("VG0602", expr, f"'{op.value}' orders integers, not booleans")
+                return expr, INVALID
             return expr, BOOL
-        for side, side_type in ((left, left_type), (right, right_type)):
-            if side_type.is_bool:
-                hint = {BinaryOp.BIT_AND: "; use '&&'", BinaryOp.BIT_OR: "; use '||'"}.get(op, "")
-                self.error("VG0602", side, f"'{op.value}' needs integer operands, but this is bool{hint}")
+        wrong_sides = [side for side, side_type in ((left, left_type), (right, right_type)) if side_type.is_bool]
+        for side in wrong_sides:
+            hint = {BinaryOp.BIT_AND: "; use '&&'", BinaryOp.BIT_OR: "; use '||'"}.get(op, "")
+            self.error("VG0602", side, f"'{op.value}' needs integer operands, but this is bool{hint}")
+        if wrong_sides:
+            return expr, INVALID
         if op in (BinaryOp.DIV, BinaryOp.MOD) and isinstance(right, IntLit) and right.value == 0:
             self.error("VG0605", right, f"'{op.value}' by zero")
+            return expr, INVALID
         if op in (BinaryOp.SHL, BinaryOp.SHR) and isinstance(right, IntLit) and right.value > 63:
             self.error("VG0607", right, f"shift count {right.value} is outside 0..63; values are 64-bit")
+            return expr, INVALID
         if op in BITWISE:
             return expr, _wider(left_type, right_type)
         assert op in ARITHMETIC
@@ -153,7 +196,7 @@ def _check_roles(section: Section, table: SectionSymbols, ctx: Context) -> None:
     checker = _Checker(table, ctx, report=True)
     for owner, role, expr in section_expressions(section):
         _, expr_type = checker.type_of(expr)
-        if role in _ROLE_TYPES:
+        if role in _ROLE_TYPES and not expr_type.invalid:
             want_bool = _ROLE_TYPES[role]
             if expr_type.is_bool != want_bool:
                 want = "bool" if want_bool else "an integer"
@@ -235,6 +278,5 @@ def check_expressions(module: Module, ctx: Context) -> Module:
             continue
         _check_roles(section, table, ctx)
         _check_cycles(section, table, ctx)
-        annotator = _Checker(table, ctx, report=False)
-        sections.append(map_exprs(section, lambda e: annotator.type_of(e)[0]))
+        sections.append(map_exprs(section, _Checker(table, ctx, report=False).annotate))
     return dataclasses.replace(module, sections=tuple(sections))

@@ -13,10 +13,24 @@ import json
 from typing import Any
 
 from vfiogen.context import Context
-from vfiogen.ir.checked import CheckedModule, CheckedRegister, CheckedSection, VersionLayout, WireItem
+from vfiogen.ir.checked import (
+    CheckedModule,
+    CheckedRegister,
+    CheckedSection,
+    VersionLayout,
+    WireItem,
+)
 from vfiogen.ir.expr import Expr, to_text
-from vfiogen.ir.nodes import (ArrayType, BytesType, DescriptorField, Device, FieldType, ScalarType, StateField,
-                              Versioning)
+from vfiogen.ir.nodes import (
+    ArrayType,
+    BytesType,
+    DescriptorField,
+    Device,
+    FieldType,
+    ScalarType,
+    StateField,
+    Versioning,
+)
 
 LOCK_FORMAT = 1
 LOCK_PATH = "schema.lock.json"
