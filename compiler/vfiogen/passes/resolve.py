@@ -184,7 +184,7 @@ def resolve_names(module: Module, ctx: Context) -> Module:
         first = by_name.get(section.name)
         if first is not None:
             ctx.reporter.report("VG0304", section.span,
-                                f"section '{section.name}' is also defined in {first.source_path}",
+                                f"section '{section.name}' is also defined in {first.span.path}",
                                 Note(first.span, "first defined here"))
         else:
             by_name[section.name] = section
