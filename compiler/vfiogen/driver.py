@@ -18,6 +18,7 @@ from typing import Any
 from vfiogen.backends.base import Backend
 from vfiogen.backends.docs.emit import DocsBackend
 from vfiogen.backends.lock.emit import LockBackend
+from vfiogen.backends.python.emit import PythonBackend
 from vfiogen.context import Context
 from vfiogen.diagnostics import Reporter
 from vfiogen.frontend.lower import lower
@@ -124,7 +125,7 @@ PASSES: tuple[tuple[str, Callable[[Any, Context], Any]], ...] = (
 )
 PASS_NAMES = tuple(name for name, _ in PASSES)
 
-BACKENDS: tuple[Backend, ...] = (LockBackend(), DocsBackend())
+BACKENDS: tuple[Backend, ...] = (LockBackend(), DocsBackend(), PythonBackend())
 
 
 class PassNameError(ValueError):
@@ -187,6 +188,7 @@ def render(module: CheckedModule, ctx: Context) -> dict[str, str]:
     if ctx.reporter.error_count:
         return {}
     for backend in BACKENDS:
+        ctx.pass_name, ctx.focus = f"render {backend.name}", None
         for path, text in backend.render(module).items():
             assert path not in outputs, f"two back ends write {path}"
             outputs[path] = text

@@ -229,7 +229,9 @@ def rendered() -> dict[str, str]:
 
 
 def test_render_collects_every_back_end() -> None:
-    assert sorted(rendered()) == ["docs/index.md", "docs/sections/t.md", "schema.lock.json"]
+    assert sorted(rendered()) == ["docs/index.md", "docs/sections/t.md", "python/vfiogen_state/__init__.py",
+                                  "python/vfiogen_state/_runtime.py", "python/vfiogen_state/py.typed",
+                                  "python/vfiogen_state/t.py", "schema.lock.json"]
 
 
 def test_manifest_lists_every_file_sorted() -> None:

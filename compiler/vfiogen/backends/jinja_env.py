@@ -33,4 +33,5 @@ def environment(package: str) -> jinja2.Environment:
     )
     env.filters["hex"] = hex_filter
     env.filters["cell"] = md_cell
+    env.filters["rstrip"] = lambda text: str(text).rstrip()
     return env

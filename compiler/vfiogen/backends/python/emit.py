@@ -1,0 +1,673 @@
+"""Build the view models of the Python package and render its templates.
+
+Layout of the output (`python/vfiogen_state/`): `_runtime.py` (errors,
+CRC-32C, framing), one module per section and one per device. Every
+function body is straight-line code per section version: the templates loop
+over the `Op` trees built here, which already hold the Python text of each
+expression, offset and error path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from vfiogen.backends.jinja_env import environment
+from vfiogen.backends.python import naming
+from vfiogen.backends.python.translate import PythonExpr
+from vfiogen.context import Context
+from vfiogen.ir.checked import CheckedModule, CheckedSection
+from vfiogen.ir.expr import Expr, refs, to_text
+from vfiogen.ir.nodes import (ArrayType, BytesType, DescriptorField, Device, FieldType, Register,
+                              ScalarType, Section, StateField, StructType)
+from vfiogen.ir.symbols import SectionSymbols
+from vfiogen.ir.types import Access, ScalarKind
+from vfiogen.passes.normalize import register_masks
+
+_FORMAT = {ScalarKind.U8: "B", ScalarKind.U16: "H", ScalarKind.U32: "I", ScalarKind.U64: "Q",
+           ScalarKind.S8: "b", ScalarKind.S16: "h", ScalarKind.S32: "i", ScalarKind.S64: "q", ScalarKind.BOOL: "B"}
+_REGISTER_FORMAT = {8: "B", 16: "H", 32: "I", 64: "Q"}
+
+
+@dataclass(frozen=True)
+class EnumView:
+    name: str
+    members: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class BitFieldView:
+    attr: str
+    key: str
+    lo: int
+    width: int
+    mask: int
+    annotation: str
+    default: str
+    enum: str | None
+    is_bool: bool
+
+    @property
+    def bit(self) -> int:
+        return 1 << self.lo
+
+
+@dataclass(frozen=True)
+class RegisterClassView:
+    name: str
+    schema_name: str
+    width: int
+    reserved: int
+    fields: tuple[BitFieldView, ...]
+
+
+@dataclass(frozen=True)
+class AttrView:
+    attr: str
+    key: str
+    annotation: str
+    default: str
+    """Python text of the default (a `field(default_factory=...)` for mutable ones)."""
+    to_dict: str
+    """Python text converting `v` (the attribute's value) for JSON."""
+
+
+@dataclass(frozen=True)
+class StructClassView:
+    name: str
+    attrs: tuple[AttrView, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One validation: when `failed` (Python text) holds, report `path` (Python text) with `reason`.
+
+    A check with `loop` (index, element, iterable) instead runs `body` for each element.
+    """
+
+    failed: str
+    path: str
+    reason: str
+    loop: tuple[str, str, str] | None = None
+    body: tuple[Check, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunItem:
+    var: str
+    raw: str
+    value: str
+    """Save: the Python value packed for this item."""
+    path: str
+    rel: int
+    post: str
+    """'reg' (bit-field register), 'bool', 'enum', or '' (the raw value is the value)."""
+    cls: str
+    reserved: int
+    enum_checks: tuple[tuple[str, str, str], ...]
+    """For 'reg': (field expression over the raw value, enum class, field key)."""
+    bytes_size: int = 0
+    """For bytes[N]: N, which save checks (struct would pad or cut silently)."""
+
+
+@dataclass(frozen=True)
+class Op:
+    """One step of load and save; `kind` picks the template branch."""
+
+    kind: str
+    path: str = '""'
+    var: str = ""
+    value: str = ""
+    size: int = 0
+    fmt: str = ""
+    struct_name: str = ""
+    items: tuple[RunItem, ...] = ()
+    condition_load: str = ""
+    condition_save: str = ""
+    body: tuple[Op, ...] = ()
+    defaults: tuple[tuple[str, str], ...] = ()
+    length_load: str = ""
+    length_save: str = ""
+    maximum: int = 0
+    count: str = ""
+    cls: str = ""
+    element_mode: str = ""
+    element_var: str = ""
+    element_value: str = ""
+    index: str = ""
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionView:
+    version: int
+    load: tuple[Op, ...]
+    save: tuple[Op, ...]
+    state_args: tuple[tuple[str, str], ...]
+    """Keyword arguments building the state: (attribute, local or default)."""
+    not_carried: tuple[tuple[str, str, str], ...]
+    """(attribute, default text, key) of state fields this version cannot carry."""
+
+
+@dataclass(frozen=True)
+class DescriptorView:
+    name: str
+    attrs: tuple[AttrView, ...]
+    fmt: str
+    size: int
+    derived: tuple[tuple[str, str, int, str], ...]
+    """(attribute, register value text, mask, presence text or '') for fields read from registers."""
+    host: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    name: str
+    source: str
+    title: str
+    wire_id: int
+    version: int
+    min_version: int
+    state_class: str
+    enums: tuple[EnumView, ...]
+    params: tuple[tuple[str, str, str], ...]
+    registers: tuple[RegisterClassView, ...]
+    structs: tuple[StructClassView, ...]
+    attrs: tuple[AttrView, ...]
+    versions: tuple[VersionView, ...]
+    run_structs: tuple[tuple[str, str], ...]
+    checks: tuple[Check, ...]
+    constraints: tuple[Check, ...]
+    descriptor: DescriptorView
+    uses_tdiv: bool
+
+
+class _SectionBuilder:
+    def __init__(self, checked: CheckedSection, table: SectionSymbols) -> None:
+        self.checked = checked
+        self.section: Section = checked.section
+        self.table = table
+        self.structs: list[StructClassView] = []
+        self.run_structs: dict[str, str] = {}
+        self.checks: list[Check] = []
+        self.load_expr = PythonExpr(table, lambda name: f"f_{name}")
+        self.save_expr = PythonExpr(table, lambda name: f"s.{naming.attr(name)}")
+        self.counter = 0
+
+    # --- types ---------------------------------------------------------------------------------
+
+    def scalar_annotation(self, kind: ScalarKind, enum: str | None) -> str:
+        if enum is not None:
+            return naming.enum_class(enum)
+        return "bool" if kind is ScalarKind.BOOL else "int"
+
+    def scalar_default(self, kind: ScalarKind, enum: str | None, default: int | None) -> str:
+        value = default or 0
+        if enum is not None:
+            member = next((v.name for v in self.table.enums[enum].values if v.value == value), None)
+            if member is not None:
+                return f"{naming.enum_class(enum)}.{naming.enum_member(member)}"
+            return f"{naming.enum_class(enum)}({value})"
+        return str(bool(value)) if kind is ScalarKind.BOOL else str(value)
+
+    def annotation(self, path: str, field_type: FieldType, enum: str | None) -> str:
+        if isinstance(field_type, ScalarType):
+            return self.scalar_annotation(field_type.kind, enum)
+        if isinstance(field_type, BytesType):
+            return "bytes"
+        if isinstance(field_type, ArrayType):
+            return f"list[{self.annotation(path, field_type.element, None)}]"
+        return naming.struct_class(path)
+
+    def default(self, path: str, field_type: FieldType, enum: str | None, default: int | None) -> str:
+        if isinstance(field_type, ScalarType):
+            return self.scalar_default(field_type.kind, enum, default)
+        if isinstance(field_type, BytesType):
+            return f"field(default_factory=lambda: bytes({field_type.size}))"
+        if isinstance(field_type, ArrayType):
+            return "field(default_factory=list)"
+        return f"field(default_factory={naming.struct_class(path)})"
+
+    def to_dict(self, field_type: FieldType, enum: str | None, var: str) -> str:
+        if isinstance(field_type, ScalarType):
+            if enum is not None:
+                return f"{var}.name if isinstance({var}, enum.Enum) else int({var})"
+            return var
+        if isinstance(field_type, BytesType):
+            return f"{var}.hex()"
+        if isinstance(field_type, ArrayType):
+            return f"[{self.to_dict(field_type.element, None, 'x')} for x in {var}]"
+        return f"{var}.to_dict()"
+
+    def declare_structs(self, path: str, field_type: FieldType) -> None:
+        if isinstance(field_type, ArrayType):
+            self.declare_structs(path, field_type.element)
+        elif isinstance(field_type, StructType):
+            for member in field_type.members:
+                self.declare_structs(f"{path}.{member.name}", member.type)
+            self.structs.append(StructClassView(naming.struct_class(path), tuple(
+                self.state_attr(f"{path}.{m.name}", m) for m in field_type.members)))
+
+    def state_attr(self, path: str, state: StateField) -> AttrView:
+        attr = naming.attr(state.name)
+        return AttrView(attr, state.name, self.annotation(path, state.type, state.enum),
+                        self.default(path, state.type, state.enum, state.versioning.default),
+                        self.to_dict(state.type, state.enum, f"self.{attr}"))
+
+    def register_attr(self, register: Register) -> AttrView:
+        if register.fields:
+            cls = naming.register_class(register.name)
+            return AttrView(naming.attr(register.name), register.name, cls,
+                            f"field(default_factory={cls})", f"self.{naming.attr(register.name)}.to_dict()")
+        kind = ScalarKind(f"u{register.width}")
+        return AttrView(naming.attr(register.name), register.name,
+                        self.scalar_annotation(kind, register.enum),
+                        self.scalar_default(kind, register.enum, register.versioning.default),
+                        self.to_dict(ScalarType(kind=kind, span=register.span), register.enum,
+                                     f"self.{naming.attr(register.name)}"))
+
+    def register_class(self, register: Register) -> RegisterClassView:
+        masks = register_masks(register)
+        fields = []
+        for bit_field in register.fields:
+            if bit_field.access.reserved:
+                continue
+            is_bool = bit_field.width == 1 and bit_field.enum is None
+            annotation = naming.enum_class(bit_field.enum) if bit_field.enum else ("bool" if is_bool else "int")
+            default = (self.scalar_default(ScalarKind.U8, bit_field.enum, 0) if bit_field.enum
+                       else ("False" if is_bool else "0"))
+            fields.append(BitFieldView(naming.attr(bit_field.name), bit_field.name, bit_field.lo, bit_field.width,
+                                       (1 << bit_field.width) - 1, annotation, default, bit_field.enum and
+                                       naming.enum_class(bit_field.enum), is_bool))
+        return RegisterClassView(naming.register_class(register.name), register.name, register.width,
+                                 masks.reserved, tuple(fields))
+
+    # --- wire ops ------------------------------------------------------------------------------
+
+    def fresh(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}{self.counter}"
+
+    def run_struct(self, fmt: str) -> str:
+        if fmt not in self.run_structs:
+            self.run_structs[fmt] = f"_S{len(self.run_structs)}"
+        return self.run_structs[fmt]
+
+    def scalar_item(self, var: str, value: str, path: str, kind: ScalarKind, enum: str | None,
+                    rel: int) -> RunItem:
+        post = "enum" if enum is not None else ("bool" if kind is ScalarKind.BOOL else "")
+        return RunItem(var, f"r_{var}" if post else var, value, path, rel, post,
+                       naming.enum_class(enum) if enum else "", 0, ())
+
+    def register_item(self, register: Register, var: str, value: str, rel: int) -> RunItem:
+        path = f'"{register.name}"'
+        if not register.fields:
+            kind = ScalarKind(f"u{register.width}")
+            return self.scalar_item(var, value, path, kind, register.enum, rel)
+        masks = register_masks(register)
+        enum_checks = tuple((f"(r_{var} >> {f.lo}) & 0x{(1 << f.width) - 1:x}", naming.enum_class(f.enum), f.name)
+                            for f in register.fields if f.enum and not f.access.reserved)
+        return RunItem(var, f"r_{var}", f"{value}.value()", path, rel, "reg", naming.register_class(register.name),
+                       masks.reserved, enum_checks)
+
+    def field_ops(self, path: str, field_type: FieldType, var: str, value: str, path_code: str,
+                  enum: str | None, present: Expr | None, scope: str) -> list[Op]:
+        """Ops for one state field (or struct member); `scope` is '' at top level, else a member prefix."""
+        ops: list[Op]
+        if isinstance(field_type, (ScalarType, BytesType)):
+            if isinstance(field_type, ScalarType):
+                item = self.scalar_item(var, value, path_code, field_type.kind, enum, 0)
+                fmt = _FORMAT[field_type.kind]
+                size = 1 if field_type.kind is ScalarKind.BOOL else field_type.kind.bits // 8
+            else:
+                item = RunItem(var, var, value, path_code, 0, "", "", 0, (), field_type.size)
+                fmt, size = f"{field_type.size}s", field_type.size
+            ops = [Op("run", items=(item,), size=size, fmt=fmt, struct_name=self.run_struct(">" + fmt),
+                      path=path_code)]
+        elif isinstance(field_type, ArrayType):
+            ops = [self.array_op(path, field_type, var, value, path_code, scope)]
+        else:
+            ops = [self.struct_op(path, field_type, var, value, path_code, scope)]
+        if present is None:
+            return ops
+        return [Op("cond", condition_load=self.load_expr(present) if not scope else "True",
+                   condition_save=self.save_expr(present) if not scope else "True",
+                   body=tuple(ops), defaults=((var, self.plain_default(path, field_type, enum)),), path=path_code)]
+
+    def plain_default(self, path: str, field_type: FieldType, enum: str | None) -> str:
+        text = self.default(path, field_type, enum, None)
+        if text.startswith("field(default_factory=lambda: "):
+            return text.removeprefix("field(default_factory=lambda: ").removesuffix(")")
+        if text.startswith("field(default_factory="):
+            return text.removeprefix("field(default_factory=").removesuffix(")") + "()"
+        return text
+
+    def array_op(self, path: str, array: ArrayType, var: str, value: str, path_code: str, scope: str) -> Op:
+        count = self.fresh("n")
+        element = array.element
+        base = Op("array", path=path_code, var=var, value=value, count=count, maximum=array.max,
+                  length_load=self.load_expr(array.length), length_save=self.save_expr(array.length))
+        if isinstance(element, ScalarType) and element.kind is not ScalarKind.BOOL:
+            size = element.kind.bits // 8
+            return dataclasses.replace(base, element_mode="ints", fmt=_FORMAT[element.kind], size=size)
+        if isinstance(element, StructType) and all(
+                isinstance(m.type, ScalarType) and m.type.kind is not ScalarKind.BOOL and m.enum is None
+                and m.present is None for m in element.members):
+            fmt = ">" + "".join(_FORMAT[m.type.kind] for m in element.members
+                                if isinstance(m.type, ScalarType))
+            size = sum(m.type.kind.bits // 8 for m in element.members if isinstance(m.type, ScalarType))
+            return dataclasses.replace(base, element_mode="structs", fmt=fmt, size=size,
+                                       struct_name=self.run_struct(fmt), cls=naming.struct_class(path),
+                                       members=tuple(naming.attr(m.name) for m in element.members))
+        index = self.fresh("i")
+        element_var = self.fresh("e")
+        inner_path = path_code.removeprefix("f").strip('"')
+        element_path = f'f"{inner_path}[{{{index}}}]"'
+        body = self.field_ops(path, element, element_var, element_var, element_path, None, None,
+                              scope=element_var)
+        return dataclasses.replace(base, element_mode="generic", index=index, element_var=element_var,
+                                   element_value=element_var, body=tuple(body))
+
+    def struct_op(self, path: str, struct: StructType, var: str, value: str, path_code: str, scope: str) -> Op:
+        body: list[Op] = []
+        members = []
+        inner = path_code.removeprefix("f").strip('"')
+        for member in struct.members:
+            member_var = f"{var}_{member.name}"
+            members.append(member_var)
+            member_path = f'f"{inner}.{member.name}"' if "{" in inner else f'"{inner}.{member.name}"'
+            body.extend(self.field_ops(f"{path}.{member.name}", member.type, member_var,
+                                       f"{value}.{naming.attr(member.name)}", member_path, member.enum,
+                                       member.present, scope or var))
+        return Op("struct", path=path_code, var=var, value=value, cls=naming.struct_class(path),
+                  body=tuple(_merge_runs(body, self)), members=tuple(members))
+
+    def version_view(self, version: int) -> VersionView:
+        ops: list[Op] = []
+        args: list[tuple[str, str]] = []
+        not_carried: list[tuple[str, str, str]] = []
+        for register in self.section.registers:
+            versioning = register.versioning
+            current = versioning.carried_by(self.section.version)
+            attr = naming.attr(register.name)
+            if not versioning.carried_by(version):
+                if current:
+                    default = self.register_attr(register).default
+                    args.append((attr, _factory_call(default)))
+                    not_carried.append((attr, _factory_call(default), register.name))
+                continue
+            var = f"f_{register.name}" if current else f"_gone_{register.name}"
+            value = f"s.{attr}" if current else str(versioning.default or 0)
+            item = self.register_item(register, var, value if current else value, 0)
+            if not current and register.fields:
+                item = dataclasses.replace(item, value=value)
+            op = Op("run", items=(item,), size=register.width // 8, fmt=_REGISTER_FORMAT[register.width],
+                    struct_name=self.run_struct(">" + _REGISTER_FORMAT[register.width]), path=item.path)
+            if register.present is not None:
+                default = self.register_attr(register).default
+                op = Op("cond", condition_load=self.load_expr(register.present),
+                        condition_save=self.save_expr(register.present), body=(op,),
+                        defaults=((var, _factory_call(default)),), path=item.path)
+            ops.append(op)
+            if current:
+                args.append((attr, var))
+        for state in self.section.state:
+            versioning = state.versioning
+            current = versioning.carried_by(self.section.version)
+            attr = naming.attr(state.name)
+            if not versioning.carried_by(version):
+                if current:
+                    default = self.plain_default(state.name, state.type, state.enum)
+                    if versioning.default is not None and isinstance(state.type, ScalarType):
+                        default = self.scalar_default(state.type.kind, state.enum, versioning.default)
+                    args.append((attr, default))
+                    not_carried.append((attr, default, state.name))
+                continue
+            var = f"f_{state.name}" if current else f"_gone_{state.name}"
+            value = f"s.{attr}" if current else (self.scalar_default(state.type.kind, state.enum, versioning.default)
+                                                 if isinstance(state.type, ScalarType) else
+                                                 self.plain_default(state.name, state.type, state.enum))
+            ops.extend(self.field_ops(state.name, state.type, var, value, f'"{state.name}"', state.enum,
+                                      state.present, ""))
+            if current:
+                args.append((attr, var))
+        merged = tuple(_merge_runs(ops, self))
+        return VersionView(version, merged, merged, tuple(args), tuple(not_carried))
+
+    # --- validation ----------------------------------------------------------------------------
+
+    def validation(self) -> tuple[list[Check], list[Check]]:
+        checks: list[Check] = []
+        for register in self.section.registers:
+            if not register.versioning.carried_by(self.section.version):
+                continue
+            attr = f"s.{naming.attr(register.name)}"
+            for bit_field in register.fields:
+                if bit_field.access.reserved:
+                    continue
+                value = f"{attr}.{naming.attr(bit_field.name)}"
+                where = f'"{register.name}.{bit_field.name}"'
+                checks.extend(self.value_checks(value, where, bit_field.width, bit_field.enum,
+                                                bit_field.width == 1 and bit_field.enum is None))
+            if not register.fields:
+                checks.extend(self.value_checks(attr, f'"{register.name}"', register.width, register.enum, False))
+            if register.present is not None:
+                default = _factory_call(self.register_attr(register).default)
+                checks.append(Check(f"not ({self.save_expr(register.present)}) and {attr} != {default}",
+                                    f'"{register.name}"',
+                                    "is absent on this device (its presence is false) but holds a value"))
+        for state in self.section.state:
+            if state.versioning.carried_by(self.section.version):
+                self.state_checks(f"s.{naming.attr(state.name)}", state.name, state, checks)
+        constraints = []
+        for constraint in self.section.constraints:
+            first = refs(constraint.check)
+            where = first[0].dotted if first else ""
+            constraints.append(Check(f"not ({self.save_expr(constraint.check)})", f'"{where}"',
+                                     constraint.reason.replace("{", "{{").replace("}", "}}")))
+        return checks, constraints
+
+    def value_checks(self, value: str, where: str, bits: int, enum: str | None, is_bool: bool,
+                     signed: bool = False) -> list[Check]:
+        if is_bool:
+            return [Check(f"not isinstance({value}, bool)", where, "must be a bool")]
+        if enum is not None:
+            cls = naming.enum_class(enum)
+            return [Check(f"{value} not in _VALUES_{cls}", where,
+                          f"{{{value}!r}} is not a value of enum {enum}")]
+        if signed:
+            low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+            return [Check(f"not isinstance({value}, int) or not {low} <= {value} <= {high}", where,
+                          f"{{{value}!r}} does not fit s{bits}")]
+        return [Check(f"not isinstance({value}, int) or {value} >> {bits} or {value} < 0", where,
+                      f"{{{value}!r}} does not fit {bits} bits")]
+
+    def state_checks(self, value: str, name: str, state: StateField, checks: list[Check]) -> None:
+        field_type = state.type
+        if state.present is not None:
+            default = self.plain_default(name, field_type, state.enum)
+            checks.append(Check(f"not ({self.save_expr(state.present)}) and {value} != {default}", f'"{name}"',
+                                "is absent on this device (its presence is false) but holds a value"))
+        self.type_checks(value, name, field_type, state.enum, checks)
+
+    def type_checks(self, value: str, where: str, field_type: FieldType, enum: str | None,
+                    checks: list[Check]) -> None:
+        """Checks of `value` (Python text) of `field_type`; `where` is its path as f-string body text."""
+        path = f'f"{where}"' if "{" in where else f'"{where}"'
+        if isinstance(field_type, ScalarType):
+            kind = field_type.kind
+            checks.extend(self.value_checks(value, path, kind.bits, enum, kind is ScalarKind.BOOL, kind.signed))
+        elif isinstance(field_type, BytesType):
+            checks.append(Check(f"not isinstance({value}, bytes) or len({value}) != {field_type.size}", path,
+                                f"must be {field_type.size} bytes"))
+        elif isinstance(field_type, ArrayType):
+            length = self.save_expr(field_type.length)
+            checks.append(Check(f"len({value}) != {length}", path,
+                                f"holds {{len({value})}} entries, but its length "
+                                f"'{to_text(field_type.length)}' is {{{length}}}"))
+            checks.append(Check(f"len({value}) > {field_type.max}", path,
+                                f"holds {{len({value})}} entries, more than its max {field_type.max}"))
+            index, element = self.fresh("i"), self.fresh("x")
+            body: list[Check] = []
+            self.type_checks(element, f"{where}[{{{index}}}]", field_type.element, None, body)
+            if body:
+                checks.append(Check("", path, "", (index, element, value), tuple(body)))
+        else:
+            for member in field_type.members:
+                self.type_checks(f"{value}.{naming.attr(member.name)}", f"{where}.{member.name}", member.type,
+                                 member.enum, checks)
+
+    def descriptor(self) -> DescriptorView:
+        attrs = []
+        fmt = ">"
+        size = 0
+        derived = []
+        host = []
+        registers = {r.name: r for r in self.section.registers}
+        for item in self.section.descriptor:
+            attr = naming.attr(item.name)
+            if item.type is not None:
+                field_type: FieldType = item.type
+                host.append(attr)
+            else:
+                register = registers[item.source_register or ""]
+                field_type = ScalarType(kind=ScalarKind(f"u{register.width}"), span=item.span)
+                value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
+                derived.append((attr, value, _descriptor_mask(item, register),
+                                self.save_expr(register.present) if register.present is not None else ""))
+            if isinstance(field_type, BytesType):
+                fmt += f"{field_type.size}s"
+                size += field_type.size
+                attrs.append(AttrView(attr, item.name, "bytes",
+                                      f"field(default_factory=lambda: bytes({field_type.size}))", f"self.{attr}.hex()"))
+            else:
+                assert isinstance(field_type, ScalarType)
+                fmt += _FORMAT[field_type.kind]
+                size += 1 if field_type.kind is ScalarKind.BOOL else field_type.kind.bits // 8
+                annotation = "bool" if field_type.kind is ScalarKind.BOOL else "int"
+                attrs.append(AttrView(attr, item.name, annotation, "False" if annotation == "bool" else "0",
+                                      f"self.{attr}"))
+        return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, size,
+                              tuple(derived), tuple(host))
+
+    def build(self) -> SectionView:
+        section = self.section
+        for state in section.state:
+            self.declare_structs(state.name, state.type)
+        attrs = tuple([self.register_attr(r) for r in section.registers if r.versioning.carried_by(section.version)]
+                      + [self.state_attr(s.name, s) for s in section.state if s.versioning.carried_by(section.version)])
+        versions = tuple(self.version_view(v) for v in range(section.min_version, section.version + 1))
+        checks, constraints = self.validation()
+        descriptor = self.descriptor()
+        return SectionView(
+            name=section.name, source=section.source_path, title=section.title, wire_id=section.wire_id,
+            version=section.version, min_version=section.min_version, state_class=naming.state_class(section.name),
+            enums=tuple(EnumView(naming.enum_class(e.name), tuple((naming.enum_member(v.name), v.value)
+                                                                  for v in e.values)) for e in section.enums),
+            params=tuple((naming.attr(p.name), self.scalar_annotation(p.kind, None),
+                          self.scalar_default(p.kind, None, p.default)) for p in section.params),
+            registers=tuple(self.register_class(r) for r in section.registers if r.fields),
+            structs=tuple(self.structs), attrs=attrs, versions=versions,
+            run_structs=tuple((name, fmt) for fmt, name in self.run_structs.items()),
+            checks=tuple(checks), constraints=tuple(constraints), descriptor=descriptor,
+            uses_tdiv=self.load_expr.truncates or self.save_expr.truncates)
+
+
+def _descriptor_mask(item: DescriptorField, register: Register) -> int:
+    fixed = sum(f.mask for f in register.fields if f.access in (Access.RO, Access.HWINIT)) if register.fields \
+        else ((1 << register.width) - 1 if register.access in (Access.RO, Access.HWINIT) else 0)
+    if not item.source_fields:
+        return fixed
+    return sum(f.mask for f in register.fields if f.name in item.source_fields)
+
+
+def _factory_call(default: str) -> str:
+    if default.startswith("field(default_factory="):
+        return default.removeprefix("field(default_factory=").removesuffix(")") + "()"
+    return default
+
+
+def _merge_runs(ops: list[Op], builder: _SectionBuilder) -> list[Op]:
+    """Merge neighbouring fixed-size unconditional items into one `struct.Struct` each."""
+    merged: list[Op] = []
+    for op in ops:
+        last = merged[-1] if merged else None
+        if op.kind == "run" and last is not None and last.kind == "run":
+            items = last.items + tuple(dataclasses.replace(i, rel=i.rel + last.size) for i in op.items)
+            fmt = last.fmt + op.fmt
+            merged[-1] = Op("run", items=items, size=last.size + op.size, fmt=fmt,
+                            struct_name=builder.run_struct(">" + fmt), path=last.path)
+        else:
+            merged.append(op)
+    return merged
+
+
+@dataclass(frozen=True)
+class DeviceSectionView:
+    module: str
+    attr: str
+    state_class: str
+    descriptor_class: str
+    required: bool
+    params: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    name: str
+    source: str
+    title: str
+    class_name: str
+    sections: tuple[DeviceSectionView, ...]
+
+
+class PythonBackend:
+    name = "python"
+
+    def __init__(self) -> None:
+        self.symbols: dict[str, SectionSymbols] = {}
+
+    def check(self, module: CheckedModule, ctx: Context) -> None:
+        """Remember the symbol tables; everything checked is expressible in Python."""
+        self.symbols = ctx.symbols
+
+    def render(self, module: CheckedModule) -> dict[str, str]:
+        env = environment("vfiogen.backends.python")
+        base = f"python/{naming.PACKAGE}"
+        outputs = {f"{base}/_runtime.py": env.get_template("_runtime.py.j2").render(crc_table=_crc32c_table()),
+                   f"{base}/py.typed": ""}
+        section_template = env.get_template("section.py.j2")
+        for checked in module.sections:
+            view = _SectionBuilder(checked, self.symbols[checked.name]).build()
+            outputs[f"{base}/{checked.name}.py"] = section_template.render(s=view, package=naming.PACKAGE)
+        device_template = env.get_template("device.py.j2")
+        devices = [self.device_view(d, module) for d in module.devices]
+        for device in devices:
+            outputs[f"{base}/{device.name}.py"] = device_template.render(d=device, package=naming.PACKAGE)
+        outputs[f"{base}/__init__.py"] = env.get_template("__init__.py.j2").render(
+            sections=[(s.name, s.section.wire_id) for s in module.sections], devices=[d.name for d in devices])
+        return outputs
+
+    def device_view(self, device: Device, module: CheckedModule) -> DeviceView:
+        sections = []
+        for use in device.sections:
+            section = module.section(use.section).section
+            bound = {b.name: b.value for b in use.params}
+            params = tuple((naming.attr(p.name), str(bool(bound[p.name])) if p.kind is ScalarKind.BOOL
+                            else str(bound[p.name])) for p in section.params if p.name in bound)
+            sections.append(DeviceSectionView(section.name, naming.attr(section.name),
+                                              naming.state_class(section.name), naming.descriptor_class(section.name),
+                                              use.required, params))
+        return DeviceView(device.name, device.source_path, device.title, naming.camel(device.name), tuple(sections))
+
+
+def _crc32c_table() -> tuple[int, ...]:
+    """The CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) lookup table."""
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+

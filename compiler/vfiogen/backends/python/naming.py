@@ -1,0 +1,41 @@
+"""Python names for schema names: keyword escaping and class-name casing, in one place."""
+
+from __future__ import annotations
+
+import keyword
+
+PACKAGE = "vfiogen_state"
+
+
+def attr(name: str) -> str:
+    """An attribute or local name: schema names are snake_case already; keywords get a '_'."""
+    return f"{name}_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else name
+
+
+def camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def enum_class(name: str) -> str:
+    return camel(name)
+
+
+def register_class(name: str) -> str:
+    return f"{camel(name)}Register"
+
+
+def struct_class(path: str) -> str:
+    """`vectors` (an array's element) -> VectorsEntry; `a.b` -> ABStruct."""
+    return "".join(camel(part) for part in path.split(".")) + "Entry"
+
+
+def state_class(section: str) -> str:
+    return f"{camel(section)}State"
+
+
+def descriptor_class(section: str) -> str:
+    return f"{camel(section)}Descriptor"
+
+
+def enum_member(name: str) -> str:
+    return name.upper()
