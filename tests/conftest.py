@@ -50,3 +50,5 @@ def update_goldens(request: pytest.FixtureRequest) -> bool:
 
 
 sys.path.insert(0, str(ROOT / "tests"))
+# The generated Python package is imported from generated/python/, as a user would vendor it.
+sys.path.insert(0, str(GENERATED / "python"))

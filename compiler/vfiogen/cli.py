@@ -7,6 +7,7 @@ usage or an internal error. A Python traceback is shown only with --debug.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import traceback
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from vfiogen.diagnostics import (
     render_json,
     render_text,
 )
+from vfiogen.ir.checked import CheckedModule
+from vfiogen.wire.decode import DecodeError, decode_blob, render_decoded
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 
@@ -51,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("schemas", nargs="+", help="schema directories or files")
     build.add_argument("-o", "--output", default="generated", help="output directory (default: generated)")
     build.add_argument("--check", action="store_true", help="change nothing; fail if the output is stale")
+    decode = commands.add_parser("decode", parents=[common], help="dump a saved blob with byte offsets")
+    decode.add_argument("schemas", help="schema directory")
+    decode.add_argument("blob", help="the blob file")
+    decode.add_argument("--device", help="device whose params apply (default: the only device, if one)")
     return parser
 
 
@@ -80,10 +87,36 @@ def _emit(diagnostics: list[Diagnostic], ctx: Context, fmt: str) -> None:
         sys.stderr.write(render_text(diagnostics, ctx.sources))
 
 
+def _decode(args: argparse.Namespace, module: CheckedModule) -> int:
+    devices = {d.name: d for d in module.devices}
+    if args.device is not None and args.device not in devices:
+        print(f"vfiogen: error: no device '{args.device}' (devices: {', '.join(sorted(devices)) or 'none'})",
+              file=sys.stderr)
+        return EXIT_USER
+    device = devices.get(args.device) if args.device else (next(iter(devices.values())) if len(devices) == 1
+                                                            else None)
+    try:
+        blob = Path(args.blob).read_bytes()
+    except OSError as exc:
+        print(f"vfiogen: error: cannot read '{args.blob}': {exc.strerror}", file=sys.stderr)
+        return EXIT_USER
+    try:
+        decoded = decode_blob(blob, module, device)
+    except DecodeError as exc:
+        print(f"{args.blob}: error: {exc}", file=sys.stderr)
+        return EXIT_USER
+    if args.format == "json":
+        sys.stdout.write(json.dumps(decoded.to_json(), indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(render_decoded(decoded))
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace, ctx: Context) -> int:
-    inputs = driver.discover(args.schemas, ctx.reporter)
+    schema_paths = args.schemas if isinstance(args.schemas, list) else [args.schemas]
+    inputs = driver.discover(schema_paths, ctx.reporter)
     if not inputs and not ctx.reporter.error_count:
-        print(f"vfiogen: error: no *.yaml schemas under {' '.join(args.schemas)}", file=sys.stderr)
+        print(f"vfiogen: error: no *.yaml schemas under {' '.join(schema_paths)}", file=sys.stderr)
         return EXIT_USER
     result = driver.compile_schemas(inputs, ctx, stop_before=args.stop_before, dump_after=args.dump_ir_after)
     for text in result.dumps:
@@ -91,11 +124,15 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
     outputs: dict[str, str] = {}
     if result.module is not None and args.command == "build":
         outputs = driver.render(result.module, ctx)
-    _emit(ctx.reporter.sorted(), ctx, args.format)
+    diagnostics = ctx.reporter.sorted()
+    if diagnostics or args.command != "decode":  # decode's stdout is the decoded blob
+        _emit(diagnostics, ctx, args.format)
     if ctx.reporter.error_count:
         if args.format == "text":
             print(f"vfiogen: {ctx.reporter.error_count} error(s)", file=sys.stderr)
         return EXIT_USER
+    if args.command == "decode" and result.module is not None:
+        return _decode(args, result.module)
     if args.command != "build" or result.module is None:
         return EXIT_OK
     out_dir = Path(args.output)

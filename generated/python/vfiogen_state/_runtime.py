@@ -12,7 +12,11 @@ before it in the frame.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 MAGIC = b"VFGS"
 FORMAT_VERSION = 1
@@ -62,6 +66,13 @@ class Problem:
 
 def truncated(section: str, field: str, offset: int, need: int, have: int) -> LoadError:
     return LoadError(section, field, offset, f"truncated: needs {need} bytes, {max(have, 0)} left")
+
+
+def default_array(count: int, maximum: int, make: Callable[[], T]) -> list[T]:
+    """`count` default elements: an array a stream's version does not carry yet. ValueError past `maximum`."""
+    if not 0 <= count <= maximum:
+        raise ValueError(f"a default array of {count} entries is outside 0..{maximum}")
+    return [make() for _ in range(count)]
 
 
 def _tdiv(a: int, b: int) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from vfiogen_state._runtime import LoadError, Problem, SaveError, truncated
+from vfiogen_state._runtime import LoadError, Problem, SaveError, truncated, default_array
 
 SECTION = "sriov"
 SECTION_ID = 0x0110
@@ -550,13 +550,13 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
         o += 18
         e3 = VfsEntry(e3_routing_id, e3_cookie)
         f_vfs.append(e3)
-    return SriovState(sriov_cap=f_sriov_cap, sriov_ctrl=f_sriov_ctrl, sriov_status=f_sriov_status, initial_vfs=f_initial_vfs, total_vfs=f_total_vfs, num_vfs=f_num_vfs, func_dep_link=f_func_dep_link, first_vf_offset=f_first_vf_offset, vf_stride=f_vf_stride, vf_device_id=f_vf_device_id, supported_page_sizes=f_supported_page_sizes, system_page_size=f_system_page_size, vf_bar0=f_vf_bar0, vf_bar1=f_vf_bar1, vf_bar1_upper=f_vf_bar1_upper, vf_bar2=f_vf_bar2, vf_bar2_upper=f_vf_bar2_upper, vf_bar3=f_vf_bar3, vf_bar3_upper=f_vf_bar3_upper, vf_bar4=f_vf_bar4, vf_bar4_upper=f_vf_bar4_upper, vf_bar5=f_vf_bar5, vf_bar5_upper=f_vf_bar5_upper, vf_migration_state_array_offset=f_vf_migration_state_array_offset, vfs_created=f_vfs_created, vfs=f_vfs, vf_user_created=False, vf_msix_counts=list()), o
+    return SriovState(sriov_cap=f_sriov_cap, sriov_ctrl=f_sriov_ctrl, sriov_status=f_sriov_status, initial_vfs=f_initial_vfs, total_vfs=f_total_vfs, num_vfs=f_num_vfs, func_dep_link=f_func_dep_link, first_vf_offset=f_first_vf_offset, vf_stride=f_vf_stride, vf_device_id=f_vf_device_id, supported_page_sizes=f_supported_page_sizes, system_page_size=f_system_page_size, vf_bar0=f_vf_bar0, vf_bar1=f_vf_bar1, vf_bar1_upper=f_vf_bar1_upper, vf_bar2=f_vf_bar2, vf_bar2_upper=f_vf_bar2_upper, vf_bar3=f_vf_bar3, vf_bar3_upper=f_vf_bar3_upper, vf_bar4=f_vf_bar4, vf_bar4_upper=f_vf_bar4_upper, vf_bar5=f_vf_bar5, vf_bar5_upper=f_vf_bar5_upper, vf_migration_state_array_offset=f_vf_migration_state_array_offset, vfs_created=f_vfs_created, vfs=f_vfs, vf_user_created=False, vf_msix_counts=default_array(f_vfs_created, 256, lambda: 0)), o
 
 
 def _save_v1(s: SriovState, p: Params) -> bytes:
     if s.vf_user_created != False:
         raise SaveError(SECTION, "vf_user_created", "version 1 cannot carry it and it does not hold its default")
-    if s.vf_msix_counts != list():
+    if s.vf_msix_counts != default_array(s.vfs_created, 256, lambda: 0):
         raise SaveError(SECTION, "vf_msix_counts", "version 1 cannot carry it and it does not hold its default")
     out = bytearray()
     out += _S16.pack(s.sriov_cap.value(), s.sriov_ctrl.value(), s.sriov_status.value(), s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0.value())
@@ -1033,17 +1033,27 @@ def _constraint_problems(s: SriovState, p: Params) -> list[Problem]:
 
 
 def save(s: SriovState, version: int = VERSION, p: Params = PARAMS) -> bytes:
-    """The payload of `s` at `version`; SaveError names the field when that would lose data."""
+    """The payload of `s` at `version`.
+
+    SaveError names the field when the state cannot be carried by `version`
+    without losing data, does not fit its wire format, or breaks a
+    constraint (so the target would refuse it).
+    """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    # The target would refuse it: better to say so here, at the source.
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: Params = PARAMS, *, start: int = 0, end: int | None = None) -> SriovState:

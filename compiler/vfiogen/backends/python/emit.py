@@ -180,6 +180,7 @@ class SectionView:
     constraints: tuple[Check, ...]
     descriptor: DescriptorView
     uses_tdiv: bool
+    uses_default_array: bool
 
 
 class _SectionBuilder:
@@ -334,6 +335,17 @@ class _SectionBuilder:
                    condition_save=self.save_expr(present) if not scope else "True",
                    body=tuple(ops), defaults=((var, self.plain_default(path, field_type, enum)),), path=path_code)]
 
+    def versioned_default(self, state: StateField, render: PythonExpr) -> str:
+        """What a version that does not carry `state` stands for: its default; for an array, as many
+        default elements as its length says (so a v1 stream loads with the v2 array zero-filled)."""
+        field_type = state.type
+        if isinstance(field_type, ScalarType):
+            return self.scalar_default(field_type.kind, state.enum, state.versioning.default)
+        if isinstance(field_type, ArrayType):
+            element = self.plain_default(state.name, field_type.element, None)
+            return f"default_array({render(field_type.length)}, {field_type.max}, lambda: {element})"
+        return self.plain_default(state.name, field_type, state.enum)
+
     def plain_default(self, path: str, field_type: FieldType, enum: str | None) -> str:
         text = self.default(path, field_type, enum, None)
         if text.startswith("field(default_factory=lambda: "):
@@ -417,16 +429,11 @@ class _SectionBuilder:
             attr = naming.attr(state.name)
             if not versioning.carried_by(version):
                 if current:
-                    default = self.plain_default(state.name, state.type, state.enum)
-                    if versioning.default is not None and isinstance(state.type, ScalarType):
-                        default = self.scalar_default(state.type.kind, state.enum, versioning.default)
-                    args.append((attr, default))
-                    not_carried.append((attr, default, state.name))
+                    args.append((attr, self.versioned_default(state, self.load_expr)))
+                    not_carried.append((attr, self.versioned_default(state, self.save_expr), state.name))
                 continue
             var = f"f_{state.name}" if current else f"_gone_{state.name}"
-            value = f"s.{attr}" if current else (self.scalar_default(state.type.kind, state.enum, versioning.default)
-                                                 if isinstance(state.type, ScalarType) else
-                                                 self.plain_default(state.name, state.type, state.enum))
+            value = f"s.{attr}" if current else self.versioned_default(state, self.save_expr)
             ops.extend(self.field_ops(state.name, state.type, var, value, f'"{state.name}"', state.enum,
                                       state.present, ""))
             if current:
@@ -570,7 +577,8 @@ class _SectionBuilder:
             structs=tuple(self.structs), attrs=attrs, versions=versions,
             run_structs=tuple((name, fmt) for fmt, name in self.run_structs.items()),
             checks=tuple(checks), constraints=tuple(constraints), descriptor=descriptor,
-            uses_tdiv=self.load_expr.truncates or self.save_expr.truncates)
+            uses_tdiv=self.load_expr.truncates or self.save_expr.truncates,
+            uses_default_array="default_array(" in repr(versions))
 
 
 def _descriptor_mask(item: DescriptorField, register: Register) -> int:

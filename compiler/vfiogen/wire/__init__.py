@@ -1,0 +1,1 @@
+"""Reading blobs straight from the checked IR (no generated code): `vfiogen decode`."""
