@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,3 +291,61 @@ def load(b: bytes, version: int = VERSION, p: Params = PARAMS, *, start: int = 0
     if problems:
         raise LoadError(SECTION, problems[0].field, start, problems[0].reason)
     return state
+
+
+Hook = Callable[[MsiState], None]
+PRE_SAVE_HOOKS: tuple[str, ...] = ()
+POST_LOAD_HOOKS: tuple[str, ...] = ()
+RESTORE_HOOKS: tuple[str, ...] = ()
+
+
+def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAMS) -> MsiState:
+    """Read the registers this section saves from configuration space, the capability being at `base`.
+
+    `read_config(offset, width)` returns the register at that config-space
+    offset. Reserved bits read are dropped. Emulation state is left at its
+    defaults: only the hypervisor knows it (a pre-save hook can fill it in).
+    """
+    r_f_control = read_config(base + 2, 16) & 0x7ff
+    f_control = ControlRegister.from_value(r_f_control)
+    r_f_address_lo = read_config(base + 4, 32) & 0xffffffff
+    f_address_lo = AddressLoRegister.from_value(r_f_address_lo)
+    if f_control.addr64:
+        r_f_address_hi = read_config(base + 8, 32) & 0xffffffff
+    else:
+        r_f_address_hi = 0
+    f_address_hi = r_f_address_hi
+    r_f_data = read_config(base + (0xc if f_control.addr64 else 8), 16) & 0xffff
+    f_data = r_f_data
+    if f_control.pvm:
+        r_f_mask = read_config(base + (0x10 if f_control.addr64 else 0xc), 32) & 0xffffffff
+    else:
+        r_f_mask = 0
+    f_mask = r_f_mask
+    if f_control.pvm:
+        r_f_pending = read_config(base + (0x14 if f_control.addr64 else 0x10), 32) & 0xffffffff
+    else:
+        r_f_pending = 0
+    f_pending = r_f_pending
+    return MsiState(control=f_control, address_lo=f_address_lo, address_hi=f_address_hi, data=f_data, mask=f_mask, pending=f_pending)
+
+
+def restore(s: MsiState, write_config: Callable[[int, int, int], None], base: int, p: Params = PARAMS,
+            hooks: Mapping[str, Hook] | None = None) -> None:
+    """Replay the schema's restore sequence: `write_config(offset, value, width)` in the declared order.
+
+    Registers absent on this device are skipped; `hooks` supplies the
+    functions named by the sequence's hook steps (none).
+    """
+    given = hooks or {}
+    missing = [name for name in RESTORE_HOOKS if name not in given]
+    if missing:
+        raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
+    write_config(base + 2, (s.control.value() & 0xfffe) | ((int(0) << 0) & 0x1), 16)
+    write_config(base + 4, s.address_lo.value(), 32)
+    if s.control.addr64:
+        write_config(base + 8, s.address_hi, 32)
+    write_config(base + (0xc if s.control.addr64 else 8), s.data, 16)
+    if s.control.pvm:
+        write_config(base + (0x10 if s.control.addr64 else 0xc), s.mask, 32)
+    write_config(base + 2, s.control.value(), 16)

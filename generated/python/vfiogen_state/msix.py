@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -331,3 +331,41 @@ def load(b: bytes, version: int = VERSION, p: Params = PARAMS, *, start: int = 0
     if problems:
         raise LoadError(SECTION, problems[0].field, start, problems[0].reason)
     return state
+
+
+Hook = Callable[[MsixState], None]
+PRE_SAVE_HOOKS: tuple[str, ...] = ()
+POST_LOAD_HOOKS: tuple[str, ...] = ()
+RESTORE_HOOKS: tuple[str, ...] = ("msix_restore_vector_table",)
+
+
+def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAMS) -> MsixState:
+    """Read the registers this section saves from configuration space, the capability being at `base`.
+
+    `read_config(offset, width)` returns the register at that config-space
+    offset. Reserved bits read are dropped. Emulation state is left at its
+    defaults: only the hypervisor knows it (a pre-save hook can fill it in).
+    """
+    r_f_control = read_config(base + 2, 16) & 0xc7ff
+    f_control = ControlRegister.from_value(r_f_control)
+    r_f_table = read_config(base + 4, 32) & 0xffffffff
+    f_table = TableRegister.from_value(r_f_table)
+    r_f_pba = read_config(base + 8, 32) & 0xffffffff
+    f_pba = PbaRegister.from_value(r_f_pba)
+    return MsixState(control=f_control, table=f_table, pba=f_pba)
+
+
+def restore(s: MsixState, write_config: Callable[[int, int, int], None], base: int, p: Params = PARAMS,
+            hooks: Mapping[str, Hook] | None = None) -> None:
+    """Replay the schema's restore sequence: `write_config(offset, value, width)` in the declared order.
+
+    Registers absent on this device are skipped; `hooks` supplies the
+    functions named by the sequence's hook steps (msix_restore_vector_table).
+    """
+    given = hooks or {}
+    missing = [name for name in RESTORE_HOOKS if name not in given]
+    if missing:
+        raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
+    write_config(base + 2, ((s.control.value() & 0x7fff) | ((int(1) << 15) & 0x8000) & 0xbfff) | ((int(1) << 14) & 0x4000), 16)
+    given["msix_restore_vector_table"](s)
+    write_config(base + 2, s.control.value(), 16)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -712,3 +712,97 @@ def load(b: bytes, version: int = VERSION, p: Params = PARAMS, *, start: int = 0
     if problems:
         raise LoadError(SECTION, problems[0].field, start, problems[0].reason)
     return state
+
+
+Hook = Callable[[RebarState], None]
+PRE_SAVE_HOOKS: tuple[str, ...] = ()
+POST_LOAD_HOOKS: tuple[str, ...] = ()
+RESTORE_HOOKS: tuple[str, ...] = ()
+
+
+def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAMS) -> RebarState:
+    """Read the registers this section saves from configuration space, the capability being at `base`.
+
+    `read_config(offset, width)` returns the register at that config-space
+    offset. Reserved bits read are dropped. Emulation state is left at its
+    defaults: only the hypervisor knows it (a pre-save hook can fill it in).
+    """
+    r_f_cap0 = read_config(base + 4, 32) & 0xfffffff0
+    f_cap0 = Cap0Register.from_value(r_f_cap0)
+    r_f_ctrl0 = read_config(base + 8, 32) & 0xffff3fe7
+    f_ctrl0 = Ctrl0Register.from_value(r_f_ctrl0)
+    if (f_ctrl0.num_bars >= 2):
+        r_f_cap1 = read_config(base + 0xc, 32) & 0xfffffff0
+    else:
+        r_f_cap1 = 0
+    f_cap1 = Cap1Register.from_value(r_f_cap1)
+    if (f_ctrl0.num_bars >= 2):
+        r_f_ctrl1 = read_config(base + 0x10, 32) & 0xffff3f07
+    else:
+        r_f_ctrl1 = 0
+    f_ctrl1 = Ctrl1Register.from_value(r_f_ctrl1)
+    if (f_ctrl0.num_bars >= 3):
+        r_f_cap2 = read_config(base + 0x14, 32) & 0xfffffff0
+    else:
+        r_f_cap2 = 0
+    f_cap2 = Cap2Register.from_value(r_f_cap2)
+    if (f_ctrl0.num_bars >= 3):
+        r_f_ctrl2 = read_config(base + 0x18, 32) & 0xffff3f07
+    else:
+        r_f_ctrl2 = 0
+    f_ctrl2 = Ctrl2Register.from_value(r_f_ctrl2)
+    if (f_ctrl0.num_bars >= 4):
+        r_f_cap3 = read_config(base + 0x1c, 32) & 0xfffffff0
+    else:
+        r_f_cap3 = 0
+    f_cap3 = Cap3Register.from_value(r_f_cap3)
+    if (f_ctrl0.num_bars >= 4):
+        r_f_ctrl3 = read_config(base + 0x20, 32) & 0xffff3f07
+    else:
+        r_f_ctrl3 = 0
+    f_ctrl3 = Ctrl3Register.from_value(r_f_ctrl3)
+    if (f_ctrl0.num_bars >= 5):
+        r_f_cap4 = read_config(base + 0x24, 32) & 0xfffffff0
+    else:
+        r_f_cap4 = 0
+    f_cap4 = Cap4Register.from_value(r_f_cap4)
+    if (f_ctrl0.num_bars >= 5):
+        r_f_ctrl4 = read_config(base + 0x28, 32) & 0xffff3f07
+    else:
+        r_f_ctrl4 = 0
+    f_ctrl4 = Ctrl4Register.from_value(r_f_ctrl4)
+    if (f_ctrl0.num_bars >= 6):
+        r_f_cap5 = read_config(base + 0x2c, 32) & 0xfffffff0
+    else:
+        r_f_cap5 = 0
+    f_cap5 = Cap5Register.from_value(r_f_cap5)
+    if (f_ctrl0.num_bars >= 6):
+        r_f_ctrl5 = read_config(base + 0x30, 32) & 0xffff3f07
+    else:
+        r_f_ctrl5 = 0
+    f_ctrl5 = Ctrl5Register.from_value(r_f_ctrl5)
+    return RebarState(cap0=f_cap0, ctrl0=f_ctrl0, cap1=f_cap1, ctrl1=f_ctrl1, cap2=f_cap2, ctrl2=f_ctrl2, cap3=f_cap3, ctrl3=f_ctrl3, cap4=f_cap4, ctrl4=f_ctrl4, cap5=f_cap5, ctrl5=f_ctrl5)
+
+
+def restore(s: RebarState, write_config: Callable[[int, int, int], None], base: int, p: Params = PARAMS,
+            hooks: Mapping[str, Hook] | None = None) -> None:
+    """Replay the schema's restore sequence: `write_config(offset, value, width)` in the declared order.
+
+    Registers absent on this device are skipped; `hooks` supplies the
+    functions named by the sequence's hook steps (none).
+    """
+    given = hooks or {}
+    missing = [name for name in RESTORE_HOOKS if name not in given]
+    if missing:
+        raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
+    write_config(base + 8, s.ctrl0.value(), 32)
+    if (s.ctrl0.num_bars >= 2):
+        write_config(base + 0x10, s.ctrl1.value(), 32)
+    if (s.ctrl0.num_bars >= 3):
+        write_config(base + 0x18, s.ctrl2.value(), 32)
+    if (s.ctrl0.num_bars >= 4):
+        write_config(base + 0x20, s.ctrl3.value(), 32)
+    if (s.ctrl0.num_bars >= 5):
+        write_config(base + 0x28, s.ctrl4.value(), 32)
+    if (s.ctrl0.num_bars >= 6):
+        write_config(base + 0x30, s.ctrl5.value(), 32)

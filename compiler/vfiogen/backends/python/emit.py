@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from vfiogen.backends.jinja_env import environment
 from vfiogen.backends.python import naming
+from vfiogen.backends.python.config_space import CaptureStep, RestoreStep, capture_steps, restore_steps
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedSection
@@ -181,6 +182,11 @@ class SectionView:
     descriptor: DescriptorView
     uses_tdiv: bool
     uses_default_array: bool
+    capture: tuple[CaptureStep, ...]
+    restore: tuple[RestoreStep, ...]
+    restore_hooks: tuple[str, ...]
+    pre_save: tuple[str, ...]
+    post_load: tuple[str, ...]
 
 
 class _SectionBuilder:
@@ -578,7 +584,12 @@ class _SectionBuilder:
             run_structs=tuple((name, fmt) for fmt, name in self.run_structs.items()),
             checks=tuple(checks), constraints=tuple(constraints), descriptor=descriptor,
             uses_tdiv=self.load_expr.truncates or self.save_expr.truncates,
-            uses_default_array="default_array(" in repr(versions))
+            uses_default_array="default_array(" in repr(versions),
+            capture=capture_steps(section, self.table, {
+                r.name: _factory_call(self.register_attr(r).default) for r in section.registers}),
+            restore=restore_steps(section, self.table),
+            restore_hooks=tuple(step.hook for step in section.restore if step.hook is not None),
+            pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load))
 
 
 def _descriptor_mask(item: DescriptorField, register: Register) -> int:

@@ -1,0 +1,100 @@
+"""View models for capture (config space -> state) and restore (state -> ordered config writes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vfiogen.backends.python import naming
+from vfiogen.backends.python.translate import PythonExpr
+from vfiogen.ir.expr import Expr, refs
+from vfiogen.ir.nodes import Register, Section
+from vfiogen.ir.symbols import SectionSymbols
+from vfiogen.passes.normalize import register_masks
+
+
+@dataclass(frozen=True)
+class CaptureStep:
+    var: str
+    attr: str
+    name: str
+    offset: str
+    """Python text of the register's offset within the capability."""
+    width: int
+    present: str
+    """Python text of the presence condition, or '' when always there."""
+    cls: str
+    """Register class for a register with bit fields, else ''."""
+    enum: str
+    """Enum class of a whole-register enum, else ''."""
+    reserved: int
+    enum_checks: tuple[tuple[str, str, str], ...]
+    default: str
+
+
+@dataclass(frozen=True)
+class RestoreStep:
+    hook: str
+    name: str = ""
+    offset: str = ""
+    width: int = 0
+    present: str = ""
+    value: str = ""
+
+
+def _capture_order(section: Section, table: SectionSymbols) -> list[Register]:
+    """Registers in declaration order, except that one is read after those its offset or presence reads."""
+    registers = [r for r in section.registers if r.versioning.carried_by(section.version)]
+    names = {r.name for r in registers}
+    depends: dict[str, set[str]] = {}
+    for register in registers:
+        exprs: list[Expr] = [register.offset] + ([register.present] if register.present is not None else [])
+        depends[register.name] = {table.symbols[ref.dotted].owner for expr in exprs for ref in refs(expr)
+                                  if ref.dotted in table.symbols} & names - {register.name}
+    ordered: list[Register] = []
+    done: set[str] = set()
+    while len(ordered) < len(registers):
+        # typecheck rejects offset/presence cycles, so some register is always ready
+        ready = next(r for r in registers if r.name not in done and depends[r.name] <= done)
+        ordered.append(ready)
+        done.add(ready.name)
+    return ordered
+
+
+def capture_steps(section: Section, table: SectionSymbols, default_of: dict[str, str]) -> tuple[CaptureStep, ...]:
+    local = PythonExpr(table, lambda name: f"f_{name}")
+    steps = []
+    for register in _capture_order(section, table):
+        masks = register_masks(register)
+        enum_checks = tuple((f"(r_f_{register.name} >> {f.lo}) & 0x{(1 << f.width) - 1:x}",
+                             naming.enum_class(f.enum), f.name)
+                            for f in register.fields if f.enum and not f.access.reserved)
+        steps.append(CaptureStep(
+            var=f"f_{register.name}", attr=naming.attr(register.name), name=register.name,
+            offset=local(register.offset), width=register.width,
+            present=local(register.present) if register.present is not None else "",
+            cls=naming.register_class(register.name) if register.fields else "",
+            enum=naming.enum_class(register.enum) if register.enum and not register.fields else "",
+            reserved=masks.reserved, enum_checks=enum_checks, default=default_of[register.name]))
+    return tuple(steps)
+
+
+def restore_steps(section: Section, table: SectionSymbols) -> tuple[RestoreStep, ...]:
+    state = PythonExpr(table, lambda name: f"s.{naming.attr(name)}")
+    registers = {r.name: r for r in section.registers}
+    steps = []
+    for step in section.restore:
+        if step.hook is not None:
+            steps.append(RestoreStep(hook=step.hook))
+            continue
+        register = registers[step.register]
+        value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
+        fields = {f.name: f for f in register.fields}
+        for override in step.overrides:
+            bit_field = fields[override.bit_field]
+            mask = bit_field.mask
+            value = f"({value} & 0x{~mask & ((1 << register.width) - 1):x}) | " \
+                    f"((int({state(override.value)}) << {bit_field.lo}) & 0x{mask:x})"
+        steps.append(RestoreStep(hook="", name=register.name, offset=state(register.offset), width=register.width,
+                                 present=state(register.present) if register.present is not None else "",
+                                 value=value))
+    return tuple(steps)
