@@ -14,7 +14,8 @@ def test_generated_matches_fresh_build(tmp_path: Path) -> None:
     assert result.status == 0, result.stderr
     fresh = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     committed = {p.relative_to(GENERATED).as_posix() for p in GENERATED.rglob("*")
-                 if p.is_file() and "__pycache__" not in p.parts}
+                 if p.is_file() and not any(part == "__pycache__" or part.startswith(".")
+                                            for part in p.relative_to(GENERATED).parts)}
     assert fresh == committed, f"files differ: only fresh {sorted(fresh - committed)}, only committed {sorted(committed - fresh)}"
     for name in sorted(fresh):
         new = (out / name).read_text("utf-8")

@@ -17,9 +17,9 @@ SECTION = "msi"
 SECTION_ID = 0x0005
 VERSION = 1
 MIN_VERSION = 1
-_S0 = struct.Struct(">H")
+_S0 = struct.Struct(">HI")
 _S1 = struct.Struct(">I")
-_S2 = struct.Struct(">HI")
+_S2 = struct.Struct(">H")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,51 +30,203 @@ class Params:
 PARAMS = Params()
 
 
-@dataclass(slots=True)
+def _enum_name(kind: type[enum.IntEnum], value: int) -> str | int:
+    """An enum value's name for JSON, or the number when the enum has no such value."""
+    try:
+        return kind(value).name
+    except ValueError:
+        return value
+
+
 class ControlRegister:
-    """Register `control` (16 bits) by field; reserved bits are not kept."""
+    """Register `control` (16 bits): each field reads and writes its bits of one integer.
 
-    enable: bool = False
-    mmc: int = 0
-    mme: int = 0
-    addr64: bool = False
-    pvm: bool = False
-    ext_data_capable: bool = False
-    ext_data_enable: bool = False
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
 
-    def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if int(self.enable) >> 1 or self.mmc >> 3 or self.mme >> 3 or int(self.addr64) >> 1 or int(self.pvm) >> 1 or int(self.ext_data_capable) >> 1 or int(self.ext_data_enable) >> 1:
-            raise ValueError("control: a field does not fit its bits")
-        return (int(self.enable)) | (self.mmc << 1) | (self.mme << 4) | (int(self.addr64) << 7) | (int(self.pvm) << 8) | (int(self.ext_data_capable) << 9) | (int(self.ext_data_enable) << 10)
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, enable: bool | None = None, mmc: int | None = None, mme: int | None = None, addr64: bool | None = None, pvm: bool | None = None, ext_data_capable: bool | None = None, ext_data_enable: bool | None = None) -> None:
+        self._raw = 0
+        if enable is not None:
+            self.enable = enable
+        if mmc is not None:
+            self.mmc = mmc
+        if mme is not None:
+            self.mme = mme
+        if addr64 is not None:
+            self.addr64 = addr64
+        if pvm is not None:
+            self.pvm = pvm
+        if ext_data_capable is not None:
+            self.ext_data_capable = ext_data_capable
+        if ext_data_enable is not None:
+            self.ext_data_enable = ext_data_enable
 
     @classmethod
     def from_value(cls, value: int) -> ControlRegister:
-        return cls(bool(value & 0x1), (value >> 1) & 0x7, (value >> 4) & 0x7, bool(value & 0x80), bool(value & 0x100), bool(value & 0x200), bool(value & 0x400))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"enable": self.enable, "mmc": self.mmc, "mme": self.mme, "addr64": self.addr64, "pvm": self.pvm, "ext_data_capable": self.ext_data_capable, "ext_data_enable": self.ext_data_enable}
-
-
-@dataclass(slots=True)
-class AddressLoRegister:
-    """Register `address_lo` (32 bits) by field; reserved bits are not kept."""
-
-    zero: int = 0
-    address: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.zero >> 2 or self.address >> 30:
-            raise ValueError("address_lo: a field does not fit its bits")
-        return (self.zero) | (self.address << 2)
+        return self._raw
+
+    @property
+    def enable(self) -> bool:
+        return bool(self._raw & 0x1)
+
+    @enable.setter
+    def enable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"control.enable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffe) | (0x1 if value else 0)
+
+    @property
+    def mmc(self) -> int:
+        return (self._raw >> 1) & 0x7
+
+    @mmc.setter
+    def mmc(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"control.mmc: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xfff1) | (value << 1)
+
+    @property
+    def mme(self) -> int:
+        return (self._raw >> 4) & 0x7
+
+    @mme.setter
+    def mme(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"control.mme: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xff8f) | (value << 4)
+
+    @property
+    def addr64(self) -> bool:
+        return bool(self._raw & 0x80)
+
+    @addr64.setter
+    def addr64(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"control.addr64: {value!r} is not a bool")
+        self._raw = (self._raw & 0xff7f) | (0x80 if value else 0)
+
+    @property
+    def pvm(self) -> bool:
+        return bool(self._raw & 0x100)
+
+    @pvm.setter
+    def pvm(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"control.pvm: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfeff) | (0x100 if value else 0)
+
+    @property
+    def ext_data_capable(self) -> bool:
+        return bool(self._raw & 0x200)
+
+    @ext_data_capable.setter
+    def ext_data_capable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"control.ext_data_capable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfdff) | (0x200 if value else 0)
+
+    @property
+    def ext_data_enable(self) -> bool:
+        return bool(self._raw & 0x400)
+
+    @ext_data_enable.setter
+    def ext_data_enable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"control.ext_data_enable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfbff) | (0x400 if value else 0)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ControlRegister) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"ControlRegister(enable={self._field(0, 0x1)}, mmc={self._field(1, 0x7)}, mme={self._field(4, 0x7)}, addr64={self._field(7, 0x1)}, pvm={self._field(8, 0x1)}, ext_data_capable={self._field(9, 0x1)}, ext_data_enable={self._field(10, 0x1)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "enable": bool(raw & 0x1),
+            "mmc": (raw >> 1) & 0x7,
+            "mme": (raw >> 4) & 0x7,
+            "addr64": bool(raw & 0x80),
+            "pvm": bool(raw & 0x100),
+            "ext_data_capable": bool(raw & 0x200),
+            "ext_data_enable": bool(raw & 0x400),
+        }
+
+
+class AddressLoRegister:
+    """Register `address_lo` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, zero: int | None = None, address: int | None = None) -> None:
+        self._raw = 0
+        if zero is not None:
+            self.zero = zero
+        if address is not None:
+            self.address = address
 
     @classmethod
     def from_value(cls, value: int) -> AddressLoRegister:
-        return cls((value >> 0) & 0x3, (value >> 2) & 0x3fffffff)
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
+
+    def value(self) -> int:
+        return self._raw
+
+    @property
+    def zero(self) -> int:
+        return (self._raw >> 0) & 0x3
+
+    @zero.setter
+    def zero(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 2:
+            raise ValueError(f"address_lo.zero: {value!r} does not fit 2 bits")
+        self._raw = (self._raw & 0xfffffffc) | (value << 0)
+
+    @property
+    def address(self) -> int:
+        return (self._raw >> 2) & 0x3fffffff
+
+    @address.setter
+    def address(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 30:
+            raise ValueError(f"address_lo.address: {value!r} does not fit 30 bits")
+        self._raw = (self._raw & 0x3) | (value << 2)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AddressLoRegister) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"AddressLoRegister(zero={self._field(0, 0x3)}, address={self._field(2, 0x3fffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
 
     def to_dict(self) -> dict[str, Any]:
-        return {"zero": self.zero, "address": self.address}
+        raw = self._raw
+        return {
+            "zero": (raw >> 0) & 0x3,
+            "address": (raw >> 2) & 0x3fffffff,
+        }
 
 
 @dataclass(slots=True)
@@ -138,13 +290,13 @@ DESCRIPTOR_SIZE = _DESCRIPTOR.size
 def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[MsiState, int]:
     if end - o < 6:
         raise truncated(SECTION, "control", o, 6, end - o)
-    (r_f_control, r_f_address_lo) = _S2.unpack_from(b, o)
+    (r_f_control, r_f_address_lo) = _S0.unpack_from(b, o)
     if r_f_control & 0xf800:
         raise LoadError(SECTION, "control", o + 0, f"reserved bits 0x{r_f_control & 0xf800:x} set")
     f_control = ControlRegister.from_value(r_f_control)
     f_address_lo = AddressLoRegister.from_value(r_f_address_lo)
     o += 6
-    if f_control.addr64:
+    if (f_control.value() & 0x80 != 0):
         if end - o < 4:
             raise truncated(SECTION, "address_hi", o, 4, end - o)
         (f_address_hi,) = _S1.unpack_from(b, o)
@@ -153,16 +305,16 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[MsiState, int]:
         f_address_hi = 0
     if end - o < 2:
         raise truncated(SECTION, "data", o, 2, end - o)
-    (f_data,) = _S0.unpack_from(b, o)
+    (f_data,) = _S2.unpack_from(b, o)
     o += 2
-    if f_control.pvm:
+    if (f_control.value() & 0x100 != 0):
         if end - o < 4:
             raise truncated(SECTION, "mask", o, 4, end - o)
         (f_mask,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_mask = 0
-    if f_control.pvm:
+    if (f_control.value() & 0x100 != 0):
         if end - o < 4:
             raise truncated(SECTION, "pending", o, 4, end - o)
         (f_pending,) = _S1.unpack_from(b, o)
@@ -174,13 +326,13 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[MsiState, int]:
 
 def _save_v1(s: MsiState, p: Params) -> bytes:
     out = bytearray()
-    out += _S2.pack(s.control.value(), s.address_lo.value())
-    if s.control.addr64:
+    out += _S0.pack(s.control.value(), s.address_lo.value())
+    if (s.control.value() & 0x80 != 0):
         out += _S1.pack(s.address_hi)
-    out += _S0.pack(s.data)
-    if s.control.pvm:
+    out += _S2.pack(s.data)
+    if (s.control.value() & 0x100 != 0):
         out += _S1.pack(s.mask)
-    if s.control.pvm:
+    if (s.control.value() & 0x100 != 0):
         out += _S1.pack(s.pending)
     return bytes(out)
 
@@ -195,52 +347,58 @@ _SAVERS: dict[int, Callable[[MsiState, Params], bytes]] = {
 
 def validate(s: MsiState, p: Params = PARAMS) -> list[Problem]:
     """Every reason `s` is not a valid state (empty when it is)."""
+    problems = _register_problems(s, p)
+
+    return problems or _constraint_problems(s, p)
+
+
+def _register_problems(s: MsiState, p: Params) -> list[Problem]:
+    """Register types, reserved bits, enum fields and absent registers.
+
+    Save does not run these: field setters already refuse values that do
+    not fit, a loader refuses reserved bits and capture drops them, so only
+    a register built with `from_value` from an unchecked integer can fail here.
+    """
     problems: list[Problem] = []
-    if not isinstance(s.control.enable, bool):
-        problems.append(Problem("control.enable", f"must be a bool"))
-    if not isinstance(s.control.mmc, int) or s.control.mmc >> 3 or s.control.mmc < 0:
-        problems.append(Problem("control.mmc", f"{s.control.mmc!r} does not fit 3 bits"))
-    if not isinstance(s.control.mme, int) or s.control.mme >> 3 or s.control.mme < 0:
-        problems.append(Problem("control.mme", f"{s.control.mme!r} does not fit 3 bits"))
-    if not isinstance(s.control.addr64, bool):
-        problems.append(Problem("control.addr64", f"must be a bool"))
-    if not isinstance(s.control.pvm, bool):
-        problems.append(Problem("control.pvm", f"must be a bool"))
-    if not isinstance(s.control.ext_data_capable, bool):
-        problems.append(Problem("control.ext_data_capable", f"must be a bool"))
-    if not isinstance(s.control.ext_data_enable, bool):
-        problems.append(Problem("control.ext_data_enable", f"must be a bool"))
-    if not isinstance(s.address_lo.zero, int) or s.address_lo.zero >> 2 or s.address_lo.zero < 0:
-        problems.append(Problem("address_lo.zero", f"{s.address_lo.zero!r} does not fit 2 bits"))
-    if not isinstance(s.address_lo.address, int) or s.address_lo.address >> 30 or s.address_lo.address < 0:
-        problems.append(Problem("address_lo.address", f"{s.address_lo.address!r} does not fit 30 bits"))
+    if not isinstance(s.control, ControlRegister):
+        problems.append(Problem("control", f"must be a ControlRegister"))
+    if isinstance(s.control, ControlRegister) and s.control.value() & 0xf800:
+        problems.append(Problem("control", f"reserved bits 0x{s.control.value() & 0xf800:x} set"))
+    if not isinstance(s.address_lo, AddressLoRegister):
+        problems.append(Problem("address_lo", f"must be a AddressLoRegister"))
     if not isinstance(s.address_hi, int) or s.address_hi >> 32 or s.address_hi < 0:
         problems.append(Problem("address_hi", f"{s.address_hi!r} does not fit 32 bits"))
-    if not (s.control.addr64) and s.address_hi != 0:
+    if not ((s.control.value() & 0x80 != 0)) and s.address_hi != 0:
         problems.append(Problem("address_hi", f"is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data, int) or s.data >> 16 or s.data < 0:
         problems.append(Problem("data", f"{s.data!r} does not fit 16 bits"))
     if not isinstance(s.mask, int) or s.mask >> 32 or s.mask < 0:
         problems.append(Problem("mask", f"{s.mask!r} does not fit 32 bits"))
-    if not (s.control.pvm) and s.mask != 0:
+    if not ((s.control.value() & 0x100 != 0)) and s.mask != 0:
         problems.append(Problem("mask", f"is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.pending, int) or s.pending >> 32 or s.pending < 0:
         problems.append(Problem("pending", f"{s.pending!r} does not fit 32 bits"))
-    if not (s.control.pvm) and s.pending != 0:
+    if not ((s.control.value() & 0x100 != 0)) and s.pending != 0:
         problems.append(Problem("pending", f"is absent on this device (its presence is false) but holds a value"))
-    return problems or _constraint_problems(s, p)
+    return problems
 
 
 def _constraint_problems(s: MsiState, p: Params) -> list[Problem]:
     """The constraints; a parsed payload has passed every other check already."""
+    try:
+        # One expression for the common case, where every constraint holds.
+        if ((((s.control.value() >> 4) & 0x7) <= ((s.control.value() >> 1) & 0x7))) and ((((s.control.value() >> 1) & 0x7) <= 5)):
+            return []
+    except (ArithmeticError, ValueError):
+        pass
     problems: list[Problem] = []
     try:
-        if not ((s.control.mme <= s.control.mmc)):
+        if not ((((s.control.value() >> 4) & 0x7) <= ((s.control.value() >> 1) & 0x7))):
             problems.append(Problem("control.mme", "more vectors are enabled than the function requests"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("control.mme", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((s.control.mmc <= 5)):
+        if not ((((s.control.value() >> 1) & 0x7) <= 5)):
             problems.append(Problem("control.mmc", "Multiple Message Capable above 5 (32 vectors) is reserved"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("control.mmc", f"constraint cannot be evaluated: {exc}"))
@@ -310,20 +468,20 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     f_control = ControlRegister.from_value(r_f_control)
     r_f_address_lo = read_config(base + 4, 32) & 0xffffffff
     f_address_lo = AddressLoRegister.from_value(r_f_address_lo)
-    if f_control.addr64:
+    if (f_control.value() & 0x80 != 0):
         r_f_address_hi = read_config(base + 8, 32) & 0xffffffff
     else:
         r_f_address_hi = 0
     f_address_hi = r_f_address_hi
-    r_f_data = read_config(base + (0xc if f_control.addr64 else 8), 16) & 0xffff
+    r_f_data = read_config(base + (0xc if (f_control.value() & 0x80 != 0) else 8), 16) & 0xffff
     f_data = r_f_data
-    if f_control.pvm:
-        r_f_mask = read_config(base + (0x10 if f_control.addr64 else 0xc), 32) & 0xffffffff
+    if (f_control.value() & 0x100 != 0):
+        r_f_mask = read_config(base + (0x10 if (f_control.value() & 0x80 != 0) else 0xc), 32) & 0xffffffff
     else:
         r_f_mask = 0
     f_mask = r_f_mask
-    if f_control.pvm:
-        r_f_pending = read_config(base + (0x14 if f_control.addr64 else 0x10), 32) & 0xffffffff
+    if (f_control.value() & 0x100 != 0):
+        r_f_pending = read_config(base + (0x14 if (f_control.value() & 0x80 != 0) else 0x10), 32) & 0xffffffff
     else:
         r_f_pending = 0
     f_pending = r_f_pending
@@ -343,9 +501,9 @@ def restore(s: MsiState, write_config: Callable[[int, int, int], None], base: in
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
     write_config(base + 2, (s.control.value() & 0xfffe) | ((int(0) << 0) & 0x1), 16)
     write_config(base + 4, s.address_lo.value(), 32)
-    if s.control.addr64:
+    if (s.control.value() & 0x80 != 0):
         write_config(base + 8, s.address_hi, 32)
-    write_config(base + (0xc if s.control.addr64 else 8), s.data, 16)
-    if s.control.pvm:
-        write_config(base + (0x10 if s.control.addr64 else 0xc), s.mask, 32)
+    write_config(base + (0xc if (s.control.value() & 0x80 != 0) else 8), s.data, 16)
+    if (s.control.value() & 0x100 != 0):
+        write_config(base + (0x10 if (s.control.value() & 0x80 != 0) else 0xc), s.mask, 32)
     write_config(base + 2, s.control.value(), 16)

@@ -17,11 +17,8 @@ SECTION = "msix"
 SECTION_ID = 0x0011
 VERSION = 1
 MIN_VERSION = 1
-_S0 = struct.Struct(">H")
-_S1 = struct.Struct(">I")
-_S2 = struct.Struct(">IIII")
-_S3 = struct.Struct(">HI")
-_S4 = struct.Struct(">HII")
+_S0 = struct.Struct(">HII")
+_S1 = struct.Struct(">IIII")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,68 +29,214 @@ class Params:
 PARAMS = Params()
 
 
-@dataclass(slots=True)
+def _enum_name(kind: type[enum.IntEnum], value: int) -> str | int:
+    """An enum value's name for JSON, or the number when the enum has no such value."""
+    try:
+        return kind(value).name
+    except ValueError:
+        return value
+
+
 class ControlRegister:
-    """Register `control` (16 bits) by field; reserved bits are not kept."""
+    """Register `control` (16 bits): each field reads and writes its bits of one integer.
 
-    table_size: int = 0
-    function_mask: bool = False
-    enable: bool = False
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
 
-    def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.table_size >> 11 or int(self.function_mask) >> 1 or int(self.enable) >> 1:
-            raise ValueError("control: a field does not fit its bits")
-        return (self.table_size) | (int(self.function_mask) << 14) | (int(self.enable) << 15)
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, table_size: int | None = None, function_mask: bool | None = None, enable: bool | None = None) -> None:
+        self._raw = 0
+        if table_size is not None:
+            self.table_size = table_size
+        if function_mask is not None:
+            self.function_mask = function_mask
+        if enable is not None:
+            self.enable = enable
 
     @classmethod
     def from_value(cls, value: int) -> ControlRegister:
-        return cls((value >> 0) & 0x7ff, bool(value & 0x4000), bool(value & 0x8000))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"table_size": self.table_size, "function_mask": self.function_mask, "enable": self.enable}
-
-
-@dataclass(slots=True)
-class TableRegister:
-    """Register `table` (32 bits) by field; reserved bits are not kept."""
-
-    bir: int = 0
-    offset: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.bir >> 3 or self.offset >> 29:
-            raise ValueError("table: a field does not fit its bits")
-        return (self.bir) | (self.offset << 3)
+        return self._raw
+
+    @property
+    def table_size(self) -> int:
+        return (self._raw >> 0) & 0x7ff
+
+    @table_size.setter
+    def table_size(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 11:
+            raise ValueError(f"control.table_size: {value!r} does not fit 11 bits")
+        self._raw = (self._raw & 0xf800) | (value << 0)
+
+    @property
+    def function_mask(self) -> bool:
+        return bool(self._raw & 0x4000)
+
+    @function_mask.setter
+    def function_mask(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"control.function_mask: {value!r} is not a bool")
+        self._raw = (self._raw & 0xbfff) | (0x4000 if value else 0)
+
+    @property
+    def enable(self) -> bool:
+        return bool(self._raw & 0x8000)
+
+    @enable.setter
+    def enable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"control.enable: {value!r} is not a bool")
+        self._raw = (self._raw & 0x7fff) | (0x8000 if value else 0)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ControlRegister) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"ControlRegister(table_size={self._field(0, 0x7ff)}, function_mask={self._field(14, 0x1)}, enable={self._field(15, 0x1)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "table_size": (raw >> 0) & 0x7ff,
+            "function_mask": bool(raw & 0x4000),
+            "enable": bool(raw & 0x8000),
+        }
+
+
+class TableRegister:
+    """Register `table` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None:
+        self._raw = 0
+        if bir is not None:
+            self.bir = bir
+        if offset is not None:
+            self.offset = offset
 
     @classmethod
     def from_value(cls, value: int) -> TableRegister:
-        return cls((value >> 0) & 0x7, (value >> 3) & 0x1fffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"bir": self.bir, "offset": self.offset}
-
-
-@dataclass(slots=True)
-class PbaRegister:
-    """Register `pba` (32 bits) by field; reserved bits are not kept."""
-
-    bir: int = 0
-    offset: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.bir >> 3 or self.offset >> 29:
-            raise ValueError("pba: a field does not fit its bits")
-        return (self.bir) | (self.offset << 3)
+        return self._raw
+
+    @property
+    def bir(self) -> int:
+        return (self._raw >> 0) & 0x7
+
+    @bir.setter
+    def bir(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"table.bir: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xfffffff8) | (value << 0)
+
+    @property
+    def offset(self) -> int:
+        return (self._raw >> 3) & 0x1fffffff
+
+    @offset.setter
+    def offset(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 29:
+            raise ValueError(f"table.offset: {value!r} does not fit 29 bits")
+        self._raw = (self._raw & 0x7) | (value << 3)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TableRegister) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"TableRegister(bir={self._field(0, 0x7)}, offset={self._field(3, 0x1fffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "bir": (raw >> 0) & 0x7,
+            "offset": (raw >> 3) & 0x1fffffff,
+        }
+
+
+class PbaRegister:
+    """Register `pba` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None:
+        self._raw = 0
+        if bir is not None:
+            self.bir = bir
+        if offset is not None:
+            self.offset = offset
 
     @classmethod
     def from_value(cls, value: int) -> PbaRegister:
-        return cls((value >> 0) & 0x7, (value >> 3) & 0x1fffffff)
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
+
+    def value(self) -> int:
+        return self._raw
+
+    @property
+    def bir(self) -> int:
+        return (self._raw >> 0) & 0x7
+
+    @bir.setter
+    def bir(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"pba.bir: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xfffffff8) | (value << 0)
+
+    @property
+    def offset(self) -> int:
+        return (self._raw >> 3) & 0x1fffffff
+
+    @offset.setter
+    def offset(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 29:
+            raise ValueError(f"pba.offset: {value!r} does not fit 29 bits")
+        self._raw = (self._raw & 0x7) | (value << 3)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PbaRegister) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"PbaRegister(bir={self._field(0, 0x7)}, offset={self._field(3, 0x1fffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
 
     def to_dict(self) -> dict[str, Any]:
-        return {"bir": self.bir, "offset": self.offset}
+        raw = self._raw
+        return {
+            "bir": (raw >> 0) & 0x7,
+            "offset": (raw >> 3) & 0x1fffffff,
+        }
 
 
 @dataclass(slots=True)
@@ -177,7 +320,7 @@ DESCRIPTOR_SIZE = _DESCRIPTOR.size
 def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[MsixState, int]:
     if end - o < 10:
         raise truncated(SECTION, "control", o, 10, end - o)
-    (r_f_control, r_f_table, r_f_pba) = _S4.unpack_from(b, o)
+    (r_f_control, r_f_table, r_f_pba) = _S0.unpack_from(b, o)
     if r_f_control & 0x3800:
         raise LoadError(SECTION, "control", o + 0, f"reserved bits 0x{r_f_control & 0x3800:x} set")
     f_control = ControlRegister.from_value(r_f_control)
@@ -185,17 +328,17 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[MsixState, int]:
     f_pba = PbaRegister.from_value(r_f_pba)
     o += 10
     try:
-        n1 = int((f_control.table_size + 1))
+        n1 = int(((f_control.value() & 0x7ff) + 1))
     except (ArithmeticError, ValueError) as exc:
         raise LoadError(SECTION, "vectors", o, f"length cannot be evaluated: {exc}") from None
     if not 0 <= n1 <= 2048:
         raise LoadError(SECTION, "vectors", o, f"count {n1} is outside 0..2048")
     if end - o < n1 * 16:
         raise truncated(SECTION, "vectors", o, n1 * 16, end - o)
-    f_vectors = [VectorsEntry(*t) for t in _S2.iter_unpack(memoryview(b)[o:o + n1 * 16])]
+    f_vectors = [VectorsEntry(*t) for t in _S1.iter_unpack(memoryview(b)[o:o + n1 * 16])]
     o += n1 * 16
     try:
-        n2 = int(((f_control.table_size + 0x40) // 0x40))
+        n2 = int((((f_control.value() & 0x7ff) + 0x40) // 0x40))
     except (ArithmeticError, ValueError) as exc:
         raise LoadError(SECTION, "pending", o, f"length cannot be evaluated: {exc}") from None
     if not 0 <= n2 <= 32:
@@ -209,14 +352,14 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[MsixState, int]:
 
 def _save_v1(s: MsixState, p: Params) -> bytes:
     out = bytearray()
-    out += _S4.pack(s.control.value(), s.table.value(), s.pba.value())
-    if len(s.vectors) != (s.control.table_size + 1):
-        raise SaveError(SECTION, "vectors", f"holds {len(s.vectors)} entries, but its length says {(s.control.table_size + 1)}")
+    out += _S0.pack(s.control.value(), s.table.value(), s.pba.value())
+    if len(s.vectors) != ((s.control.value() & 0x7ff) + 1):
+        raise SaveError(SECTION, "vectors", f"holds {len(s.vectors)} entries, but its length says {((s.control.value() & 0x7ff) + 1)}")
     if len(s.vectors) > 2048:
         raise SaveError(SECTION, "vectors", f"holds {len(s.vectors)} entries, more than its max 2048")
-    out += b"".join([_S2.pack(e.address_lo, e.address_hi, e.data, e.vector_control) for e in s.vectors])
-    if len(s.pending) != ((s.control.table_size + 0x40) // 0x40):
-        raise SaveError(SECTION, "pending", f"holds {len(s.pending)} entries, but its length says {((s.control.table_size + 0x40) // 0x40)}")
+    out += b"".join([_S1.pack(e.address_lo, e.address_hi, e.data, e.vector_control) for e in s.vectors])
+    if len(s.pending) != (((s.control.value() & 0x7ff) + 0x40) // 0x40):
+        raise SaveError(SECTION, "pending", f"holds {len(s.pending)} entries, but its length says {(((s.control.value() & 0x7ff) + 0x40) // 0x40)}")
     if len(s.pending) > 32:
         raise SaveError(SECTION, "pending", f"holds {len(s.pending)} entries, more than its max 32")
     out += struct.pack(f">{len(s.pending)}Q", *s.pending)
@@ -233,23 +376,9 @@ _SAVERS: dict[int, Callable[[MsixState, Params], bytes]] = {
 
 def validate(s: MsixState, p: Params = PARAMS) -> list[Problem]:
     """Every reason `s` is not a valid state (empty when it is)."""
-    problems: list[Problem] = []
-    if not isinstance(s.control.table_size, int) or s.control.table_size >> 11 or s.control.table_size < 0:
-        problems.append(Problem("control.table_size", f"{s.control.table_size!r} does not fit 11 bits"))
-    if not isinstance(s.control.function_mask, bool):
-        problems.append(Problem("control.function_mask", f"must be a bool"))
-    if not isinstance(s.control.enable, bool):
-        problems.append(Problem("control.enable", f"must be a bool"))
-    if not isinstance(s.table.bir, int) or s.table.bir >> 3 or s.table.bir < 0:
-        problems.append(Problem("table.bir", f"{s.table.bir!r} does not fit 3 bits"))
-    if not isinstance(s.table.offset, int) or s.table.offset >> 29 or s.table.offset < 0:
-        problems.append(Problem("table.offset", f"{s.table.offset!r} does not fit 29 bits"))
-    if not isinstance(s.pba.bir, int) or s.pba.bir >> 3 or s.pba.bir < 0:
-        problems.append(Problem("pba.bir", f"{s.pba.bir!r} does not fit 3 bits"))
-    if not isinstance(s.pba.offset, int) or s.pba.offset >> 29 or s.pba.offset < 0:
-        problems.append(Problem("pba.offset", f"{s.pba.offset!r} does not fit 29 bits"))
-    if len(s.vectors) != (s.control.table_size + 1):
-        problems.append(Problem("vectors", f"holds {len(s.vectors)} entries, but its length 'control.table_size + 1' is {(s.control.table_size + 1)}"))
+    problems = _register_problems(s, p)
+    if len(s.vectors) != ((s.control.value() & 0x7ff) + 1):
+        problems.append(Problem("vectors", f"holds {len(s.vectors)} entries, but its length 'control.table_size + 1' is {((s.control.value() & 0x7ff) + 1)}"))
     if len(s.vectors) > 2048:
         problems.append(Problem("vectors", f"holds {len(s.vectors)} entries, more than its max 2048"))
     for i3, x4 in enumerate(s.vectors):
@@ -261,8 +390,8 @@ def validate(s: MsixState, p: Params = PARAMS) -> list[Problem]:
             problems.append(Problem(f"vectors[{i3}].data", f"{x4.data!r} does not fit 32 bits"))
         if not isinstance(x4.vector_control, int) or x4.vector_control >> 32 or x4.vector_control < 0:
             problems.append(Problem(f"vectors[{i3}].vector_control", f"{x4.vector_control!r} does not fit 32 bits"))
-    if len(s.pending) != ((s.control.table_size + 0x40) // 0x40):
-        problems.append(Problem("pending", f"holds {len(s.pending)} entries, but its length '(control.table_size + 0x40) / 0x40' is {((s.control.table_size + 0x40) // 0x40)}"))
+    if len(s.pending) != (((s.control.value() & 0x7ff) + 0x40) // 0x40):
+        problems.append(Problem("pending", f"holds {len(s.pending)} entries, but its length '(control.table_size + 0x40) / 0x40' is {(((s.control.value() & 0x7ff) + 0x40) // 0x40)}"))
     if len(s.pending) > 32:
         problems.append(Problem("pending", f"holds {len(s.pending)} entries, more than its max 32"))
     for i5, x6 in enumerate(s.pending):
@@ -271,16 +400,41 @@ def validate(s: MsixState, p: Params = PARAMS) -> list[Problem]:
     return problems or _constraint_problems(s, p)
 
 
+def _register_problems(s: MsixState, p: Params) -> list[Problem]:
+    """Register types, reserved bits, enum fields and absent registers.
+
+    Save does not run these: field setters already refuse values that do
+    not fit, a loader refuses reserved bits and capture drops them, so only
+    a register built with `from_value` from an unchecked integer can fail here.
+    """
+    problems: list[Problem] = []
+    if not isinstance(s.control, ControlRegister):
+        problems.append(Problem("control", f"must be a ControlRegister"))
+    if isinstance(s.control, ControlRegister) and s.control.value() & 0x3800:
+        problems.append(Problem("control", f"reserved bits 0x{s.control.value() & 0x3800:x} set"))
+    if not isinstance(s.table, TableRegister):
+        problems.append(Problem("table", f"must be a TableRegister"))
+    if not isinstance(s.pba, PbaRegister):
+        problems.append(Problem("pba", f"must be a PbaRegister"))
+    return problems
+
+
 def _constraint_problems(s: MsixState, p: Params) -> list[Problem]:
     """The constraints; a parsed payload has passed every other check already."""
+    try:
+        # One expression for the common case, where every constraint holds.
+        if (((s.table.value() & 0x7) <= 5)) and (((s.pba.value() & 0x7) <= 5)):
+            return []
+    except (ArithmeticError, ValueError):
+        pass
     problems: list[Problem] = []
     try:
-        if not ((s.table.bir <= 5)):
+        if not (((s.table.value() & 0x7) <= 5)):
             problems.append(Problem("table.bir", "table BIR 6 and 7 are reserved"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("table.bir", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((s.pba.bir <= 5)):
+        if not (((s.pba.value() & 0x7) <= 5)):
             problems.append(Problem("pba.bir", "PBA BIR 6 and 7 are reserved"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("pba.bir", f"constraint cannot be evaluated: {exc}"))

@@ -17,8 +17,8 @@ SECTION = "rebar"
 SECTION_ID = 0x0115
 VERSION = 1
 MIN_VERSION = 1
-_S0 = struct.Struct(">I")
-_S1 = struct.Struct(">II")
+_S0 = struct.Struct(">II")
+_S1 = struct.Struct(">I")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,257 +29,781 @@ class Params:
 PARAMS = Params()
 
 
-@dataclass(slots=True)
+def _enum_name(kind: type[enum.IntEnum], value: int) -> str | int:
+    """An enum value's name for JSON, or the number when the enum has no such value."""
+    try:
+        return kind(value).name
+    except ValueError:
+        return value
+
+
 class Cap0Register:
-    """Register `cap0` (32 bits) by field; reserved bits are not kept."""
+    """Register `cap0` (32 bits): each field reads and writes its bits of one integer.
 
-    sizes_supported: int = 0
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
 
-    def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.sizes_supported >> 28:
-            raise ValueError("cap0: a field does not fit its bits")
-        return (self.sizes_supported << 4)
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, sizes_supported: int | None = None) -> None:
+        self._raw = 0
+        if sizes_supported is not None:
+            self.sizes_supported = sizes_supported
 
     @classmethod
     def from_value(cls, value: int) -> Cap0Register:
-        return cls((value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"sizes_supported": self.sizes_supported}
-
-
-@dataclass(slots=True)
-class Ctrl0Register:
-    """Register `ctrl0` (32 bits) by field; reserved bits are not kept."""
-
-    bar_index: int = 0
-    num_bars: int = 0
-    bar_size: int = 0
-    sizes_supported_ext: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.bar_index >> 3 or self.num_bars >> 3 or self.bar_size >> 6 or self.sizes_supported_ext >> 16:
-            raise ValueError("ctrl0: a field does not fit its bits")
-        return (self.bar_index) | (self.num_bars << 5) | (self.bar_size << 8) | (self.sizes_supported_ext << 16)
+        return self._raw
+
+    @property
+    def sizes_supported(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @sizes_supported.setter
+    def sizes_supported(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"cap0.sizes_supported: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cap0Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Cap0Register(sizes_supported={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "sizes_supported": (raw >> 4) & 0xfffffff,
+        }
+
+
+class Ctrl0Register:
+    """Register `ctrl0` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, bar_index: int | None = None, num_bars: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
+        self._raw = 0
+        if bar_index is not None:
+            self.bar_index = bar_index
+        if num_bars is not None:
+            self.num_bars = num_bars
+        if bar_size is not None:
+            self.bar_size = bar_size
+        if sizes_supported_ext is not None:
+            self.sizes_supported_ext = sizes_supported_ext
 
     @classmethod
     def from_value(cls, value: int) -> Ctrl0Register:
-        return cls((value >> 0) & 0x7, (value >> 5) & 0x7, (value >> 8) & 0x3f, (value >> 16) & 0xffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"bar_index": self.bar_index, "num_bars": self.num_bars, "bar_size": self.bar_size, "sizes_supported_ext": self.sizes_supported_ext}
-
-
-@dataclass(slots=True)
-class Cap1Register:
-    """Register `cap1` (32 bits) by field; reserved bits are not kept."""
-
-    sizes_supported: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.sizes_supported >> 28:
-            raise ValueError("cap1: a field does not fit its bits")
-        return (self.sizes_supported << 4)
+        return self._raw
+
+    @property
+    def bar_index(self) -> int:
+        return (self._raw >> 0) & 0x7
+
+    @bar_index.setter
+    def bar_index(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"ctrl0.bar_index: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xfffffff8) | (value << 0)
+
+    @property
+    def num_bars(self) -> int:
+        return (self._raw >> 5) & 0x7
+
+    @num_bars.setter
+    def num_bars(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"ctrl0.num_bars: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xffffff1f) | (value << 5)
+
+    @property
+    def bar_size(self) -> int:
+        return (self._raw >> 8) & 0x3f
+
+    @bar_size.setter
+    def bar_size(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 6:
+            raise ValueError(f"ctrl0.bar_size: {value!r} does not fit 6 bits")
+        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
+
+    @property
+    def sizes_supported_ext(self) -> int:
+        return (self._raw >> 16) & 0xffff
+
+    @sizes_supported_ext.setter
+    def sizes_supported_ext(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 16:
+            raise ValueError(f"ctrl0.sizes_supported_ext: {value!r} does not fit 16 bits")
+        self._raw = (self._raw & 0xffff) | (value << 16)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ctrl0Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Ctrl0Register(bar_index={self._field(0, 0x7)}, num_bars={self._field(5, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "bar_index": (raw >> 0) & 0x7,
+            "num_bars": (raw >> 5) & 0x7,
+            "bar_size": (raw >> 8) & 0x3f,
+            "sizes_supported_ext": (raw >> 16) & 0xffff,
+        }
+
+
+class Cap1Register:
+    """Register `cap1` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, sizes_supported: int | None = None) -> None:
+        self._raw = 0
+        if sizes_supported is not None:
+            self.sizes_supported = sizes_supported
 
     @classmethod
     def from_value(cls, value: int) -> Cap1Register:
-        return cls((value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"sizes_supported": self.sizes_supported}
-
-
-@dataclass(slots=True)
-class Ctrl1Register:
-    """Register `ctrl1` (32 bits) by field; reserved bits are not kept."""
-
-    bar_index: int = 0
-    bar_size: int = 0
-    sizes_supported_ext: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.bar_index >> 3 or self.bar_size >> 6 or self.sizes_supported_ext >> 16:
-            raise ValueError("ctrl1: a field does not fit its bits")
-        return (self.bar_index) | (self.bar_size << 8) | (self.sizes_supported_ext << 16)
+        return self._raw
+
+    @property
+    def sizes_supported(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @sizes_supported.setter
+    def sizes_supported(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"cap1.sizes_supported: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cap1Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Cap1Register(sizes_supported={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "sizes_supported": (raw >> 4) & 0xfffffff,
+        }
+
+
+class Ctrl1Register:
+    """Register `ctrl1` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
+        self._raw = 0
+        if bar_index is not None:
+            self.bar_index = bar_index
+        if bar_size is not None:
+            self.bar_size = bar_size
+        if sizes_supported_ext is not None:
+            self.sizes_supported_ext = sizes_supported_ext
 
     @classmethod
     def from_value(cls, value: int) -> Ctrl1Register:
-        return cls((value >> 0) & 0x7, (value >> 8) & 0x3f, (value >> 16) & 0xffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"bar_index": self.bar_index, "bar_size": self.bar_size, "sizes_supported_ext": self.sizes_supported_ext}
-
-
-@dataclass(slots=True)
-class Cap2Register:
-    """Register `cap2` (32 bits) by field; reserved bits are not kept."""
-
-    sizes_supported: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.sizes_supported >> 28:
-            raise ValueError("cap2: a field does not fit its bits")
-        return (self.sizes_supported << 4)
+        return self._raw
+
+    @property
+    def bar_index(self) -> int:
+        return (self._raw >> 0) & 0x7
+
+    @bar_index.setter
+    def bar_index(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"ctrl1.bar_index: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xfffffff8) | (value << 0)
+
+    @property
+    def bar_size(self) -> int:
+        return (self._raw >> 8) & 0x3f
+
+    @bar_size.setter
+    def bar_size(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 6:
+            raise ValueError(f"ctrl1.bar_size: {value!r} does not fit 6 bits")
+        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
+
+    @property
+    def sizes_supported_ext(self) -> int:
+        return (self._raw >> 16) & 0xffff
+
+    @sizes_supported_ext.setter
+    def sizes_supported_ext(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 16:
+            raise ValueError(f"ctrl1.sizes_supported_ext: {value!r} does not fit 16 bits")
+        self._raw = (self._raw & 0xffff) | (value << 16)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ctrl1Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Ctrl1Register(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "bar_index": (raw >> 0) & 0x7,
+            "bar_size": (raw >> 8) & 0x3f,
+            "sizes_supported_ext": (raw >> 16) & 0xffff,
+        }
+
+
+class Cap2Register:
+    """Register `cap2` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, sizes_supported: int | None = None) -> None:
+        self._raw = 0
+        if sizes_supported is not None:
+            self.sizes_supported = sizes_supported
 
     @classmethod
     def from_value(cls, value: int) -> Cap2Register:
-        return cls((value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"sizes_supported": self.sizes_supported}
-
-
-@dataclass(slots=True)
-class Ctrl2Register:
-    """Register `ctrl2` (32 bits) by field; reserved bits are not kept."""
-
-    bar_index: int = 0
-    bar_size: int = 0
-    sizes_supported_ext: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.bar_index >> 3 or self.bar_size >> 6 or self.sizes_supported_ext >> 16:
-            raise ValueError("ctrl2: a field does not fit its bits")
-        return (self.bar_index) | (self.bar_size << 8) | (self.sizes_supported_ext << 16)
+        return self._raw
+
+    @property
+    def sizes_supported(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @sizes_supported.setter
+    def sizes_supported(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"cap2.sizes_supported: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cap2Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Cap2Register(sizes_supported={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "sizes_supported": (raw >> 4) & 0xfffffff,
+        }
+
+
+class Ctrl2Register:
+    """Register `ctrl2` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
+        self._raw = 0
+        if bar_index is not None:
+            self.bar_index = bar_index
+        if bar_size is not None:
+            self.bar_size = bar_size
+        if sizes_supported_ext is not None:
+            self.sizes_supported_ext = sizes_supported_ext
 
     @classmethod
     def from_value(cls, value: int) -> Ctrl2Register:
-        return cls((value >> 0) & 0x7, (value >> 8) & 0x3f, (value >> 16) & 0xffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"bar_index": self.bar_index, "bar_size": self.bar_size, "sizes_supported_ext": self.sizes_supported_ext}
-
-
-@dataclass(slots=True)
-class Cap3Register:
-    """Register `cap3` (32 bits) by field; reserved bits are not kept."""
-
-    sizes_supported: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.sizes_supported >> 28:
-            raise ValueError("cap3: a field does not fit its bits")
-        return (self.sizes_supported << 4)
+        return self._raw
+
+    @property
+    def bar_index(self) -> int:
+        return (self._raw >> 0) & 0x7
+
+    @bar_index.setter
+    def bar_index(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"ctrl2.bar_index: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xfffffff8) | (value << 0)
+
+    @property
+    def bar_size(self) -> int:
+        return (self._raw >> 8) & 0x3f
+
+    @bar_size.setter
+    def bar_size(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 6:
+            raise ValueError(f"ctrl2.bar_size: {value!r} does not fit 6 bits")
+        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
+
+    @property
+    def sizes_supported_ext(self) -> int:
+        return (self._raw >> 16) & 0xffff
+
+    @sizes_supported_ext.setter
+    def sizes_supported_ext(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 16:
+            raise ValueError(f"ctrl2.sizes_supported_ext: {value!r} does not fit 16 bits")
+        self._raw = (self._raw & 0xffff) | (value << 16)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ctrl2Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Ctrl2Register(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "bar_index": (raw >> 0) & 0x7,
+            "bar_size": (raw >> 8) & 0x3f,
+            "sizes_supported_ext": (raw >> 16) & 0xffff,
+        }
+
+
+class Cap3Register:
+    """Register `cap3` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, sizes_supported: int | None = None) -> None:
+        self._raw = 0
+        if sizes_supported is not None:
+            self.sizes_supported = sizes_supported
 
     @classmethod
     def from_value(cls, value: int) -> Cap3Register:
-        return cls((value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"sizes_supported": self.sizes_supported}
-
-
-@dataclass(slots=True)
-class Ctrl3Register:
-    """Register `ctrl3` (32 bits) by field; reserved bits are not kept."""
-
-    bar_index: int = 0
-    bar_size: int = 0
-    sizes_supported_ext: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.bar_index >> 3 or self.bar_size >> 6 or self.sizes_supported_ext >> 16:
-            raise ValueError("ctrl3: a field does not fit its bits")
-        return (self.bar_index) | (self.bar_size << 8) | (self.sizes_supported_ext << 16)
+        return self._raw
+
+    @property
+    def sizes_supported(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @sizes_supported.setter
+    def sizes_supported(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"cap3.sizes_supported: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cap3Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Cap3Register(sizes_supported={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "sizes_supported": (raw >> 4) & 0xfffffff,
+        }
+
+
+class Ctrl3Register:
+    """Register `ctrl3` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
+        self._raw = 0
+        if bar_index is not None:
+            self.bar_index = bar_index
+        if bar_size is not None:
+            self.bar_size = bar_size
+        if sizes_supported_ext is not None:
+            self.sizes_supported_ext = sizes_supported_ext
 
     @classmethod
     def from_value(cls, value: int) -> Ctrl3Register:
-        return cls((value >> 0) & 0x7, (value >> 8) & 0x3f, (value >> 16) & 0xffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"bar_index": self.bar_index, "bar_size": self.bar_size, "sizes_supported_ext": self.sizes_supported_ext}
-
-
-@dataclass(slots=True)
-class Cap4Register:
-    """Register `cap4` (32 bits) by field; reserved bits are not kept."""
-
-    sizes_supported: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.sizes_supported >> 28:
-            raise ValueError("cap4: a field does not fit its bits")
-        return (self.sizes_supported << 4)
+        return self._raw
+
+    @property
+    def bar_index(self) -> int:
+        return (self._raw >> 0) & 0x7
+
+    @bar_index.setter
+    def bar_index(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"ctrl3.bar_index: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xfffffff8) | (value << 0)
+
+    @property
+    def bar_size(self) -> int:
+        return (self._raw >> 8) & 0x3f
+
+    @bar_size.setter
+    def bar_size(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 6:
+            raise ValueError(f"ctrl3.bar_size: {value!r} does not fit 6 bits")
+        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
+
+    @property
+    def sizes_supported_ext(self) -> int:
+        return (self._raw >> 16) & 0xffff
+
+    @sizes_supported_ext.setter
+    def sizes_supported_ext(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 16:
+            raise ValueError(f"ctrl3.sizes_supported_ext: {value!r} does not fit 16 bits")
+        self._raw = (self._raw & 0xffff) | (value << 16)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ctrl3Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Ctrl3Register(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "bar_index": (raw >> 0) & 0x7,
+            "bar_size": (raw >> 8) & 0x3f,
+            "sizes_supported_ext": (raw >> 16) & 0xffff,
+        }
+
+
+class Cap4Register:
+    """Register `cap4` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, sizes_supported: int | None = None) -> None:
+        self._raw = 0
+        if sizes_supported is not None:
+            self.sizes_supported = sizes_supported
 
     @classmethod
     def from_value(cls, value: int) -> Cap4Register:
-        return cls((value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"sizes_supported": self.sizes_supported}
-
-
-@dataclass(slots=True)
-class Ctrl4Register:
-    """Register `ctrl4` (32 bits) by field; reserved bits are not kept."""
-
-    bar_index: int = 0
-    bar_size: int = 0
-    sizes_supported_ext: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.bar_index >> 3 or self.bar_size >> 6 or self.sizes_supported_ext >> 16:
-            raise ValueError("ctrl4: a field does not fit its bits")
-        return (self.bar_index) | (self.bar_size << 8) | (self.sizes_supported_ext << 16)
+        return self._raw
+
+    @property
+    def sizes_supported(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @sizes_supported.setter
+    def sizes_supported(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"cap4.sizes_supported: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cap4Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Cap4Register(sizes_supported={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "sizes_supported": (raw >> 4) & 0xfffffff,
+        }
+
+
+class Ctrl4Register:
+    """Register `ctrl4` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
+        self._raw = 0
+        if bar_index is not None:
+            self.bar_index = bar_index
+        if bar_size is not None:
+            self.bar_size = bar_size
+        if sizes_supported_ext is not None:
+            self.sizes_supported_ext = sizes_supported_ext
 
     @classmethod
     def from_value(cls, value: int) -> Ctrl4Register:
-        return cls((value >> 0) & 0x7, (value >> 8) & 0x3f, (value >> 16) & 0xffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"bar_index": self.bar_index, "bar_size": self.bar_size, "sizes_supported_ext": self.sizes_supported_ext}
-
-
-@dataclass(slots=True)
-class Cap5Register:
-    """Register `cap5` (32 bits) by field; reserved bits are not kept."""
-
-    sizes_supported: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.sizes_supported >> 28:
-            raise ValueError("cap5: a field does not fit its bits")
-        return (self.sizes_supported << 4)
+        return self._raw
+
+    @property
+    def bar_index(self) -> int:
+        return (self._raw >> 0) & 0x7
+
+    @bar_index.setter
+    def bar_index(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"ctrl4.bar_index: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xfffffff8) | (value << 0)
+
+    @property
+    def bar_size(self) -> int:
+        return (self._raw >> 8) & 0x3f
+
+    @bar_size.setter
+    def bar_size(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 6:
+            raise ValueError(f"ctrl4.bar_size: {value!r} does not fit 6 bits")
+        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
+
+    @property
+    def sizes_supported_ext(self) -> int:
+        return (self._raw >> 16) & 0xffff
+
+    @sizes_supported_ext.setter
+    def sizes_supported_ext(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 16:
+            raise ValueError(f"ctrl4.sizes_supported_ext: {value!r} does not fit 16 bits")
+        self._raw = (self._raw & 0xffff) | (value << 16)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ctrl4Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Ctrl4Register(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "bar_index": (raw >> 0) & 0x7,
+            "bar_size": (raw >> 8) & 0x3f,
+            "sizes_supported_ext": (raw >> 16) & 0xffff,
+        }
+
+
+class Cap5Register:
+    """Register `cap5` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, sizes_supported: int | None = None) -> None:
+        self._raw = 0
+        if sizes_supported is not None:
+            self.sizes_supported = sizes_supported
 
     @classmethod
     def from_value(cls, value: int) -> Cap5Register:
-        return cls((value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"sizes_supported": self.sizes_supported}
-
-
-@dataclass(slots=True)
-class Ctrl5Register:
-    """Register `ctrl5` (32 bits) by field; reserved bits are not kept."""
-
-    bar_index: int = 0
-    bar_size: int = 0
-    sizes_supported_ext: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.bar_index >> 3 or self.bar_size >> 6 or self.sizes_supported_ext >> 16:
-            raise ValueError("ctrl5: a field does not fit its bits")
-        return (self.bar_index) | (self.bar_size << 8) | (self.sizes_supported_ext << 16)
+        return self._raw
+
+    @property
+    def sizes_supported(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @sizes_supported.setter
+    def sizes_supported(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"cap5.sizes_supported: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cap5Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Cap5Register(sizes_supported={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "sizes_supported": (raw >> 4) & 0xfffffff,
+        }
+
+
+class Ctrl5Register:
+    """Register `ctrl5` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
+        self._raw = 0
+        if bar_index is not None:
+            self.bar_index = bar_index
+        if bar_size is not None:
+            self.bar_size = bar_size
+        if sizes_supported_ext is not None:
+            self.sizes_supported_ext = sizes_supported_ext
 
     @classmethod
     def from_value(cls, value: int) -> Ctrl5Register:
-        return cls((value >> 0) & 0x7, (value >> 8) & 0x3f, (value >> 16) & 0xffff)
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
+
+    def value(self) -> int:
+        return self._raw
+
+    @property
+    def bar_index(self) -> int:
+        return (self._raw >> 0) & 0x7
+
+    @bar_index.setter
+    def bar_index(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"ctrl5.bar_index: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xfffffff8) | (value << 0)
+
+    @property
+    def bar_size(self) -> int:
+        return (self._raw >> 8) & 0x3f
+
+    @bar_size.setter
+    def bar_size(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 6:
+            raise ValueError(f"ctrl5.bar_size: {value!r} does not fit 6 bits")
+        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
+
+    @property
+    def sizes_supported_ext(self) -> int:
+        return (self._raw >> 16) & 0xffff
+
+    @sizes_supported_ext.setter
+    def sizes_supported_ext(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 16:
+            raise ValueError(f"ctrl5.sizes_supported_ext: {value!r} does not fit 16 bits")
+        self._raw = (self._raw & 0xffff) | (value << 16)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ctrl5Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"Ctrl5Register(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
 
     def to_dict(self) -> dict[str, Any]:
-        return {"bar_index": self.bar_index, "bar_size": self.bar_size, "sizes_supported_ext": self.sizes_supported_ext}
+        raw = self._raw
+        return {
+            "bar_index": (raw >> 0) & 0x7,
+            "bar_size": (raw >> 8) & 0x3f,
+            "sizes_supported_ext": (raw >> 16) & 0xffff,
+        }
 
 
 @dataclass(slots=True)
@@ -373,21 +897,21 @@ def derive_descriptor(s: RebarState, p: Params = PARAMS, *, cap_offset: int) -> 
         entry0=s.ctrl0.value() & 0xe7,
         sizes0=s.cap0.value() & 0xfffffff0,
         sizes0_ext=s.ctrl0.value() & 0xffff0000,
-        entry1=(s.ctrl1.value() & 0x7 if (s.ctrl0.num_bars >= 2) else 0),
-        sizes1=(s.cap1.value() & 0xfffffff0 if (s.ctrl0.num_bars >= 2) else 0),
-        sizes1_ext=(s.ctrl1.value() & 0xffff0000 if (s.ctrl0.num_bars >= 2) else 0),
-        entry2=(s.ctrl2.value() & 0x7 if (s.ctrl0.num_bars >= 3) else 0),
-        sizes2=(s.cap2.value() & 0xfffffff0 if (s.ctrl0.num_bars >= 3) else 0),
-        sizes2_ext=(s.ctrl2.value() & 0xffff0000 if (s.ctrl0.num_bars >= 3) else 0),
-        entry3=(s.ctrl3.value() & 0x7 if (s.ctrl0.num_bars >= 4) else 0),
-        sizes3=(s.cap3.value() & 0xfffffff0 if (s.ctrl0.num_bars >= 4) else 0),
-        sizes3_ext=(s.ctrl3.value() & 0xffff0000 if (s.ctrl0.num_bars >= 4) else 0),
-        entry4=(s.ctrl4.value() & 0x7 if (s.ctrl0.num_bars >= 5) else 0),
-        sizes4=(s.cap4.value() & 0xfffffff0 if (s.ctrl0.num_bars >= 5) else 0),
-        sizes4_ext=(s.ctrl4.value() & 0xffff0000 if (s.ctrl0.num_bars >= 5) else 0),
-        entry5=(s.ctrl5.value() & 0x7 if (s.ctrl0.num_bars >= 6) else 0),
-        sizes5=(s.cap5.value() & 0xfffffff0 if (s.ctrl0.num_bars >= 6) else 0),
-        sizes5_ext=(s.ctrl5.value() & 0xffff0000 if (s.ctrl0.num_bars >= 6) else 0),
+        entry1=(s.ctrl1.value() & 0x7 if (((s.ctrl0.value() >> 5) & 0x7) >= 2) else 0),
+        sizes1=(s.cap1.value() & 0xfffffff0 if (((s.ctrl0.value() >> 5) & 0x7) >= 2) else 0),
+        sizes1_ext=(s.ctrl1.value() & 0xffff0000 if (((s.ctrl0.value() >> 5) & 0x7) >= 2) else 0),
+        entry2=(s.ctrl2.value() & 0x7 if (((s.ctrl0.value() >> 5) & 0x7) >= 3) else 0),
+        sizes2=(s.cap2.value() & 0xfffffff0 if (((s.ctrl0.value() >> 5) & 0x7) >= 3) else 0),
+        sizes2_ext=(s.ctrl2.value() & 0xffff0000 if (((s.ctrl0.value() >> 5) & 0x7) >= 3) else 0),
+        entry3=(s.ctrl3.value() & 0x7 if (((s.ctrl0.value() >> 5) & 0x7) >= 4) else 0),
+        sizes3=(s.cap3.value() & 0xfffffff0 if (((s.ctrl0.value() >> 5) & 0x7) >= 4) else 0),
+        sizes3_ext=(s.ctrl3.value() & 0xffff0000 if (((s.ctrl0.value() >> 5) & 0x7) >= 4) else 0),
+        entry4=(s.ctrl4.value() & 0x7 if (((s.ctrl0.value() >> 5) & 0x7) >= 5) else 0),
+        sizes4=(s.cap4.value() & 0xfffffff0 if (((s.ctrl0.value() >> 5) & 0x7) >= 5) else 0),
+        sizes4_ext=(s.ctrl4.value() & 0xffff0000 if (((s.ctrl0.value() >> 5) & 0x7) >= 5) else 0),
+        entry5=(s.ctrl5.value() & 0x7 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0),
+        sizes5=(s.cap5.value() & 0xfffffff0 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0),
+        sizes5_ext=(s.ctrl5.value() & 0xffff0000 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0),
         cap_offset=cap_offset,
     )
 
@@ -406,7 +930,7 @@ DESCRIPTOR_SIZE = _DESCRIPTOR.size
 def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[RebarState, int]:
     if end - o < 8:
         raise truncated(SECTION, "cap0", o, 8, end - o)
-    (r_f_cap0, r_f_ctrl0) = _S1.unpack_from(b, o)
+    (r_f_cap0, r_f_ctrl0) = _S0.unpack_from(b, o)
     if r_f_cap0 & 0xf:
         raise LoadError(SECTION, "cap0", o + 0, f"reserved bits 0x{r_f_cap0 & 0xf:x} set")
     f_cap0 = Cap0Register.from_value(r_f_cap0)
@@ -414,100 +938,100 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[RebarState, int]:
         raise LoadError(SECTION, "ctrl0", o + 4, f"reserved bits 0x{r_f_ctrl0 & 0xc018:x} set")
     f_ctrl0 = Ctrl0Register.from_value(r_f_ctrl0)
     o += 8
-    if (f_ctrl0.num_bars >= 2):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 2):
         if end - o < 4:
             raise truncated(SECTION, "cap1", o, 4, end - o)
-        (r_f_cap1,) = _S0.unpack_from(b, o)
+        (r_f_cap1,) = _S1.unpack_from(b, o)
         if r_f_cap1 & 0xf:
             raise LoadError(SECTION, "cap1", o + 0, f"reserved bits 0x{r_f_cap1 & 0xf:x} set")
         f_cap1 = Cap1Register.from_value(r_f_cap1)
         o += 4
     else:
         f_cap1 = Cap1Register()
-    if (f_ctrl0.num_bars >= 2):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 2):
         if end - o < 4:
             raise truncated(SECTION, "ctrl1", o, 4, end - o)
-        (r_f_ctrl1,) = _S0.unpack_from(b, o)
+        (r_f_ctrl1,) = _S1.unpack_from(b, o)
         if r_f_ctrl1 & 0xc0f8:
             raise LoadError(SECTION, "ctrl1", o + 0, f"reserved bits 0x{r_f_ctrl1 & 0xc0f8:x} set")
         f_ctrl1 = Ctrl1Register.from_value(r_f_ctrl1)
         o += 4
     else:
         f_ctrl1 = Ctrl1Register()
-    if (f_ctrl0.num_bars >= 3):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 3):
         if end - o < 4:
             raise truncated(SECTION, "cap2", o, 4, end - o)
-        (r_f_cap2,) = _S0.unpack_from(b, o)
+        (r_f_cap2,) = _S1.unpack_from(b, o)
         if r_f_cap2 & 0xf:
             raise LoadError(SECTION, "cap2", o + 0, f"reserved bits 0x{r_f_cap2 & 0xf:x} set")
         f_cap2 = Cap2Register.from_value(r_f_cap2)
         o += 4
     else:
         f_cap2 = Cap2Register()
-    if (f_ctrl0.num_bars >= 3):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 3):
         if end - o < 4:
             raise truncated(SECTION, "ctrl2", o, 4, end - o)
-        (r_f_ctrl2,) = _S0.unpack_from(b, o)
+        (r_f_ctrl2,) = _S1.unpack_from(b, o)
         if r_f_ctrl2 & 0xc0f8:
             raise LoadError(SECTION, "ctrl2", o + 0, f"reserved bits 0x{r_f_ctrl2 & 0xc0f8:x} set")
         f_ctrl2 = Ctrl2Register.from_value(r_f_ctrl2)
         o += 4
     else:
         f_ctrl2 = Ctrl2Register()
-    if (f_ctrl0.num_bars >= 4):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 4):
         if end - o < 4:
             raise truncated(SECTION, "cap3", o, 4, end - o)
-        (r_f_cap3,) = _S0.unpack_from(b, o)
+        (r_f_cap3,) = _S1.unpack_from(b, o)
         if r_f_cap3 & 0xf:
             raise LoadError(SECTION, "cap3", o + 0, f"reserved bits 0x{r_f_cap3 & 0xf:x} set")
         f_cap3 = Cap3Register.from_value(r_f_cap3)
         o += 4
     else:
         f_cap3 = Cap3Register()
-    if (f_ctrl0.num_bars >= 4):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 4):
         if end - o < 4:
             raise truncated(SECTION, "ctrl3", o, 4, end - o)
-        (r_f_ctrl3,) = _S0.unpack_from(b, o)
+        (r_f_ctrl3,) = _S1.unpack_from(b, o)
         if r_f_ctrl3 & 0xc0f8:
             raise LoadError(SECTION, "ctrl3", o + 0, f"reserved bits 0x{r_f_ctrl3 & 0xc0f8:x} set")
         f_ctrl3 = Ctrl3Register.from_value(r_f_ctrl3)
         o += 4
     else:
         f_ctrl3 = Ctrl3Register()
-    if (f_ctrl0.num_bars >= 5):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 5):
         if end - o < 4:
             raise truncated(SECTION, "cap4", o, 4, end - o)
-        (r_f_cap4,) = _S0.unpack_from(b, o)
+        (r_f_cap4,) = _S1.unpack_from(b, o)
         if r_f_cap4 & 0xf:
             raise LoadError(SECTION, "cap4", o + 0, f"reserved bits 0x{r_f_cap4 & 0xf:x} set")
         f_cap4 = Cap4Register.from_value(r_f_cap4)
         o += 4
     else:
         f_cap4 = Cap4Register()
-    if (f_ctrl0.num_bars >= 5):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 5):
         if end - o < 4:
             raise truncated(SECTION, "ctrl4", o, 4, end - o)
-        (r_f_ctrl4,) = _S0.unpack_from(b, o)
+        (r_f_ctrl4,) = _S1.unpack_from(b, o)
         if r_f_ctrl4 & 0xc0f8:
             raise LoadError(SECTION, "ctrl4", o + 0, f"reserved bits 0x{r_f_ctrl4 & 0xc0f8:x} set")
         f_ctrl4 = Ctrl4Register.from_value(r_f_ctrl4)
         o += 4
     else:
         f_ctrl4 = Ctrl4Register()
-    if (f_ctrl0.num_bars >= 6):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 6):
         if end - o < 4:
             raise truncated(SECTION, "cap5", o, 4, end - o)
-        (r_f_cap5,) = _S0.unpack_from(b, o)
+        (r_f_cap5,) = _S1.unpack_from(b, o)
         if r_f_cap5 & 0xf:
             raise LoadError(SECTION, "cap5", o + 0, f"reserved bits 0x{r_f_cap5 & 0xf:x} set")
         f_cap5 = Cap5Register.from_value(r_f_cap5)
         o += 4
     else:
         f_cap5 = Cap5Register()
-    if (f_ctrl0.num_bars >= 6):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 6):
         if end - o < 4:
             raise truncated(SECTION, "ctrl5", o, 4, end - o)
-        (r_f_ctrl5,) = _S0.unpack_from(b, o)
+        (r_f_ctrl5,) = _S1.unpack_from(b, o)
         if r_f_ctrl5 & 0xc0f8:
             raise LoadError(SECTION, "ctrl5", o + 0, f"reserved bits 0x{r_f_ctrl5 & 0xc0f8:x} set")
         f_ctrl5 = Ctrl5Register.from_value(r_f_ctrl5)
@@ -519,27 +1043,27 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[RebarState, int]:
 
 def _save_v1(s: RebarState, p: Params) -> bytes:
     out = bytearray()
-    out += _S1.pack(s.cap0.value(), s.ctrl0.value())
-    if (s.ctrl0.num_bars >= 2):
-        out += _S0.pack(s.cap1.value())
-    if (s.ctrl0.num_bars >= 2):
-        out += _S0.pack(s.ctrl1.value())
-    if (s.ctrl0.num_bars >= 3):
-        out += _S0.pack(s.cap2.value())
-    if (s.ctrl0.num_bars >= 3):
-        out += _S0.pack(s.ctrl2.value())
-    if (s.ctrl0.num_bars >= 4):
-        out += _S0.pack(s.cap3.value())
-    if (s.ctrl0.num_bars >= 4):
-        out += _S0.pack(s.ctrl3.value())
-    if (s.ctrl0.num_bars >= 5):
-        out += _S0.pack(s.cap4.value())
-    if (s.ctrl0.num_bars >= 5):
-        out += _S0.pack(s.ctrl4.value())
-    if (s.ctrl0.num_bars >= 6):
-        out += _S0.pack(s.cap5.value())
-    if (s.ctrl0.num_bars >= 6):
-        out += _S0.pack(s.ctrl5.value())
+    out += _S0.pack(s.cap0.value(), s.ctrl0.value())
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 2):
+        out += _S1.pack(s.cap1.value())
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 2):
+        out += _S1.pack(s.ctrl1.value())
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 3):
+        out += _S1.pack(s.cap2.value())
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 3):
+        out += _S1.pack(s.ctrl2.value())
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 4):
+        out += _S1.pack(s.cap3.value())
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 4):
+        out += _S1.pack(s.ctrl3.value())
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 5):
+        out += _S1.pack(s.cap4.value())
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 5):
+        out += _S1.pack(s.ctrl4.value())
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 6):
+        out += _S1.pack(s.cap5.value())
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 6):
+        out += _S1.pack(s.ctrl5.value())
     return bytes(out)
 
 
@@ -553,115 +1077,131 @@ _SAVERS: dict[int, Callable[[RebarState, Params], bytes]] = {
 
 def validate(s: RebarState, p: Params = PARAMS) -> list[Problem]:
     """Every reason `s` is not a valid state (empty when it is)."""
-    problems: list[Problem] = []
-    if not isinstance(s.cap0.sizes_supported, int) or s.cap0.sizes_supported >> 28 or s.cap0.sizes_supported < 0:
-        problems.append(Problem("cap0.sizes_supported", f"{s.cap0.sizes_supported!r} does not fit 28 bits"))
-    if not isinstance(s.ctrl0.bar_index, int) or s.ctrl0.bar_index >> 3 or s.ctrl0.bar_index < 0:
-        problems.append(Problem("ctrl0.bar_index", f"{s.ctrl0.bar_index!r} does not fit 3 bits"))
-    if not isinstance(s.ctrl0.num_bars, int) or s.ctrl0.num_bars >> 3 or s.ctrl0.num_bars < 0:
-        problems.append(Problem("ctrl0.num_bars", f"{s.ctrl0.num_bars!r} does not fit 3 bits"))
-    if not isinstance(s.ctrl0.bar_size, int) or s.ctrl0.bar_size >> 6 or s.ctrl0.bar_size < 0:
-        problems.append(Problem("ctrl0.bar_size", f"{s.ctrl0.bar_size!r} does not fit 6 bits"))
-    if not isinstance(s.ctrl0.sizes_supported_ext, int) or s.ctrl0.sizes_supported_ext >> 16 or s.ctrl0.sizes_supported_ext < 0:
-        problems.append(Problem("ctrl0.sizes_supported_ext", f"{s.ctrl0.sizes_supported_ext!r} does not fit 16 bits"))
-    if not isinstance(s.cap1.sizes_supported, int) or s.cap1.sizes_supported >> 28 or s.cap1.sizes_supported < 0:
-        problems.append(Problem("cap1.sizes_supported", f"{s.cap1.sizes_supported!r} does not fit 28 bits"))
-    if not ((s.ctrl0.num_bars >= 2)) and s.cap1 != Cap1Register():
-        problems.append(Problem("cap1", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.ctrl1.bar_index, int) or s.ctrl1.bar_index >> 3 or s.ctrl1.bar_index < 0:
-        problems.append(Problem("ctrl1.bar_index", f"{s.ctrl1.bar_index!r} does not fit 3 bits"))
-    if not isinstance(s.ctrl1.bar_size, int) or s.ctrl1.bar_size >> 6 or s.ctrl1.bar_size < 0:
-        problems.append(Problem("ctrl1.bar_size", f"{s.ctrl1.bar_size!r} does not fit 6 bits"))
-    if not isinstance(s.ctrl1.sizes_supported_ext, int) or s.ctrl1.sizes_supported_ext >> 16 or s.ctrl1.sizes_supported_ext < 0:
-        problems.append(Problem("ctrl1.sizes_supported_ext", f"{s.ctrl1.sizes_supported_ext!r} does not fit 16 bits"))
-    if not ((s.ctrl0.num_bars >= 2)) and s.ctrl1 != Ctrl1Register():
-        problems.append(Problem("ctrl1", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.cap2.sizes_supported, int) or s.cap2.sizes_supported >> 28 or s.cap2.sizes_supported < 0:
-        problems.append(Problem("cap2.sizes_supported", f"{s.cap2.sizes_supported!r} does not fit 28 bits"))
-    if not ((s.ctrl0.num_bars >= 3)) and s.cap2 != Cap2Register():
-        problems.append(Problem("cap2", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.ctrl2.bar_index, int) or s.ctrl2.bar_index >> 3 or s.ctrl2.bar_index < 0:
-        problems.append(Problem("ctrl2.bar_index", f"{s.ctrl2.bar_index!r} does not fit 3 bits"))
-    if not isinstance(s.ctrl2.bar_size, int) or s.ctrl2.bar_size >> 6 or s.ctrl2.bar_size < 0:
-        problems.append(Problem("ctrl2.bar_size", f"{s.ctrl2.bar_size!r} does not fit 6 bits"))
-    if not isinstance(s.ctrl2.sizes_supported_ext, int) or s.ctrl2.sizes_supported_ext >> 16 or s.ctrl2.sizes_supported_ext < 0:
-        problems.append(Problem("ctrl2.sizes_supported_ext", f"{s.ctrl2.sizes_supported_ext!r} does not fit 16 bits"))
-    if not ((s.ctrl0.num_bars >= 3)) and s.ctrl2 != Ctrl2Register():
-        problems.append(Problem("ctrl2", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.cap3.sizes_supported, int) or s.cap3.sizes_supported >> 28 or s.cap3.sizes_supported < 0:
-        problems.append(Problem("cap3.sizes_supported", f"{s.cap3.sizes_supported!r} does not fit 28 bits"))
-    if not ((s.ctrl0.num_bars >= 4)) and s.cap3 != Cap3Register():
-        problems.append(Problem("cap3", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.ctrl3.bar_index, int) or s.ctrl3.bar_index >> 3 or s.ctrl3.bar_index < 0:
-        problems.append(Problem("ctrl3.bar_index", f"{s.ctrl3.bar_index!r} does not fit 3 bits"))
-    if not isinstance(s.ctrl3.bar_size, int) or s.ctrl3.bar_size >> 6 or s.ctrl3.bar_size < 0:
-        problems.append(Problem("ctrl3.bar_size", f"{s.ctrl3.bar_size!r} does not fit 6 bits"))
-    if not isinstance(s.ctrl3.sizes_supported_ext, int) or s.ctrl3.sizes_supported_ext >> 16 or s.ctrl3.sizes_supported_ext < 0:
-        problems.append(Problem("ctrl3.sizes_supported_ext", f"{s.ctrl3.sizes_supported_ext!r} does not fit 16 bits"))
-    if not ((s.ctrl0.num_bars >= 4)) and s.ctrl3 != Ctrl3Register():
-        problems.append(Problem("ctrl3", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.cap4.sizes_supported, int) or s.cap4.sizes_supported >> 28 or s.cap4.sizes_supported < 0:
-        problems.append(Problem("cap4.sizes_supported", f"{s.cap4.sizes_supported!r} does not fit 28 bits"))
-    if not ((s.ctrl0.num_bars >= 5)) and s.cap4 != Cap4Register():
-        problems.append(Problem("cap4", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.ctrl4.bar_index, int) or s.ctrl4.bar_index >> 3 or s.ctrl4.bar_index < 0:
-        problems.append(Problem("ctrl4.bar_index", f"{s.ctrl4.bar_index!r} does not fit 3 bits"))
-    if not isinstance(s.ctrl4.bar_size, int) or s.ctrl4.bar_size >> 6 or s.ctrl4.bar_size < 0:
-        problems.append(Problem("ctrl4.bar_size", f"{s.ctrl4.bar_size!r} does not fit 6 bits"))
-    if not isinstance(s.ctrl4.sizes_supported_ext, int) or s.ctrl4.sizes_supported_ext >> 16 or s.ctrl4.sizes_supported_ext < 0:
-        problems.append(Problem("ctrl4.sizes_supported_ext", f"{s.ctrl4.sizes_supported_ext!r} does not fit 16 bits"))
-    if not ((s.ctrl0.num_bars >= 5)) and s.ctrl4 != Ctrl4Register():
-        problems.append(Problem("ctrl4", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.cap5.sizes_supported, int) or s.cap5.sizes_supported >> 28 or s.cap5.sizes_supported < 0:
-        problems.append(Problem("cap5.sizes_supported", f"{s.cap5.sizes_supported!r} does not fit 28 bits"))
-    if not ((s.ctrl0.num_bars >= 6)) and s.cap5 != Cap5Register():
-        problems.append(Problem("cap5", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.ctrl5.bar_index, int) or s.ctrl5.bar_index >> 3 or s.ctrl5.bar_index < 0:
-        problems.append(Problem("ctrl5.bar_index", f"{s.ctrl5.bar_index!r} does not fit 3 bits"))
-    if not isinstance(s.ctrl5.bar_size, int) or s.ctrl5.bar_size >> 6 or s.ctrl5.bar_size < 0:
-        problems.append(Problem("ctrl5.bar_size", f"{s.ctrl5.bar_size!r} does not fit 6 bits"))
-    if not isinstance(s.ctrl5.sizes_supported_ext, int) or s.ctrl5.sizes_supported_ext >> 16 or s.ctrl5.sizes_supported_ext < 0:
-        problems.append(Problem("ctrl5.sizes_supported_ext", f"{s.ctrl5.sizes_supported_ext!r} does not fit 16 bits"))
-    if not ((s.ctrl0.num_bars >= 6)) and s.ctrl5 != Ctrl5Register():
-        problems.append(Problem("ctrl5", f"is absent on this device (its presence is false) but holds a value"))
+    problems = _register_problems(s, p)
+
     return problems or _constraint_problems(s, p)
+
+
+def _register_problems(s: RebarState, p: Params) -> list[Problem]:
+    """Register types, reserved bits, enum fields and absent registers.
+
+    Save does not run these: field setters already refuse values that do
+    not fit, a loader refuses reserved bits and capture drops them, so only
+    a register built with `from_value` from an unchecked integer can fail here.
+    """
+    problems: list[Problem] = []
+    if not isinstance(s.cap0, Cap0Register):
+        problems.append(Problem("cap0", f"must be a Cap0Register"))
+    if isinstance(s.cap0, Cap0Register) and s.cap0.value() & 0xf:
+        problems.append(Problem("cap0", f"reserved bits 0x{s.cap0.value() & 0xf:x} set"))
+    if not isinstance(s.ctrl0, Ctrl0Register):
+        problems.append(Problem("ctrl0", f"must be a Ctrl0Register"))
+    if isinstance(s.ctrl0, Ctrl0Register) and s.ctrl0.value() & 0xc018:
+        problems.append(Problem("ctrl0", f"reserved bits 0x{s.ctrl0.value() & 0xc018:x} set"))
+    if not isinstance(s.cap1, Cap1Register):
+        problems.append(Problem("cap1", f"must be a Cap1Register"))
+    if isinstance(s.cap1, Cap1Register) and s.cap1.value() & 0xf:
+        problems.append(Problem("cap1", f"reserved bits 0x{s.cap1.value() & 0xf:x} set"))
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 2)) and s.cap1 != Cap1Register():
+        problems.append(Problem("cap1", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.ctrl1, Ctrl1Register):
+        problems.append(Problem("ctrl1", f"must be a Ctrl1Register"))
+    if isinstance(s.ctrl1, Ctrl1Register) and s.ctrl1.value() & 0xc0f8:
+        problems.append(Problem("ctrl1", f"reserved bits 0x{s.ctrl1.value() & 0xc0f8:x} set"))
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 2)) and s.ctrl1 != Ctrl1Register():
+        problems.append(Problem("ctrl1", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.cap2, Cap2Register):
+        problems.append(Problem("cap2", f"must be a Cap2Register"))
+    if isinstance(s.cap2, Cap2Register) and s.cap2.value() & 0xf:
+        problems.append(Problem("cap2", f"reserved bits 0x{s.cap2.value() & 0xf:x} set"))
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 3)) and s.cap2 != Cap2Register():
+        problems.append(Problem("cap2", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.ctrl2, Ctrl2Register):
+        problems.append(Problem("ctrl2", f"must be a Ctrl2Register"))
+    if isinstance(s.ctrl2, Ctrl2Register) and s.ctrl2.value() & 0xc0f8:
+        problems.append(Problem("ctrl2", f"reserved bits 0x{s.ctrl2.value() & 0xc0f8:x} set"))
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 3)) and s.ctrl2 != Ctrl2Register():
+        problems.append(Problem("ctrl2", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.cap3, Cap3Register):
+        problems.append(Problem("cap3", f"must be a Cap3Register"))
+    if isinstance(s.cap3, Cap3Register) and s.cap3.value() & 0xf:
+        problems.append(Problem("cap3", f"reserved bits 0x{s.cap3.value() & 0xf:x} set"))
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 4)) and s.cap3 != Cap3Register():
+        problems.append(Problem("cap3", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.ctrl3, Ctrl3Register):
+        problems.append(Problem("ctrl3", f"must be a Ctrl3Register"))
+    if isinstance(s.ctrl3, Ctrl3Register) and s.ctrl3.value() & 0xc0f8:
+        problems.append(Problem("ctrl3", f"reserved bits 0x{s.ctrl3.value() & 0xc0f8:x} set"))
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 4)) and s.ctrl3 != Ctrl3Register():
+        problems.append(Problem("ctrl3", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.cap4, Cap4Register):
+        problems.append(Problem("cap4", f"must be a Cap4Register"))
+    if isinstance(s.cap4, Cap4Register) and s.cap4.value() & 0xf:
+        problems.append(Problem("cap4", f"reserved bits 0x{s.cap4.value() & 0xf:x} set"))
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 5)) and s.cap4 != Cap4Register():
+        problems.append(Problem("cap4", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.ctrl4, Ctrl4Register):
+        problems.append(Problem("ctrl4", f"must be a Ctrl4Register"))
+    if isinstance(s.ctrl4, Ctrl4Register) and s.ctrl4.value() & 0xc0f8:
+        problems.append(Problem("ctrl4", f"reserved bits 0x{s.ctrl4.value() & 0xc0f8:x} set"))
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 5)) and s.ctrl4 != Ctrl4Register():
+        problems.append(Problem("ctrl4", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.cap5, Cap5Register):
+        problems.append(Problem("cap5", f"must be a Cap5Register"))
+    if isinstance(s.cap5, Cap5Register) and s.cap5.value() & 0xf:
+        problems.append(Problem("cap5", f"reserved bits 0x{s.cap5.value() & 0xf:x} set"))
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 6)) and s.cap5 != Cap5Register():
+        problems.append(Problem("cap5", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.ctrl5, Ctrl5Register):
+        problems.append(Problem("ctrl5", f"must be a Ctrl5Register"))
+    if isinstance(s.ctrl5, Ctrl5Register) and s.ctrl5.value() & 0xc0f8:
+        problems.append(Problem("ctrl5", f"reserved bits 0x{s.ctrl5.value() & 0xc0f8:x} set"))
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 6)) and s.ctrl5 != Ctrl5Register():
+        problems.append(Problem("ctrl5", f"is absent on this device (its presence is false) but holds a value"))
+    return problems
 
 
 def _constraint_problems(s: RebarState, p: Params) -> list[Problem]:
     """The constraints; a parsed payload has passed every other check already."""
+    try:
+        # One expression for the common case, where every constraint holds.
+        if (((((s.ctrl0.value() >> 5) & 0x7) >= 1) and (((s.ctrl0.value() >> 5) & 0x7) <= 6))) and (((((s.cap0.value() >> (((s.ctrl0.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl0.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl0.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl0.value() >> (((s.ctrl0.value() >> 8) & 0x3f) - 0xc)) & 1) == 1)))) and (((((s.ctrl0.value() >> 5) & 0x7) < 2) or ((((s.cap1.value() >> (((s.ctrl1.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl1.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl1.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl1.value() >> (((s.ctrl1.value() >> 8) & 0x3f) - 0xc)) & 1) == 1))))) and (((((s.ctrl0.value() >> 5) & 0x7) < 3) or ((((s.cap2.value() >> (((s.ctrl2.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl2.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl2.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl2.value() >> (((s.ctrl2.value() >> 8) & 0x3f) - 0xc)) & 1) == 1))))) and (((((s.ctrl0.value() >> 5) & 0x7) < 4) or ((((s.cap3.value() >> (((s.ctrl3.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl3.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl3.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl3.value() >> (((s.ctrl3.value() >> 8) & 0x3f) - 0xc)) & 1) == 1))))) and (((((s.ctrl0.value() >> 5) & 0x7) < 5) or ((((s.cap4.value() >> (((s.ctrl4.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl4.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl4.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl4.value() >> (((s.ctrl4.value() >> 8) & 0x3f) - 0xc)) & 1) == 1))))) and (((((s.ctrl0.value() >> 5) & 0x7) < 6) or ((((s.cap5.value() >> (((s.ctrl5.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl5.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl5.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl5.value() >> (((s.ctrl5.value() >> 8) & 0x3f) - 0xc)) & 1) == 1))))):
+            return []
+    except (ArithmeticError, ValueError):
+        pass
     problems: list[Problem] = []
     try:
-        if not (((s.ctrl0.num_bars >= 1) and (s.ctrl0.num_bars <= 6))):
+        if not (((((s.ctrl0.value() >> 5) & 0x7) >= 1) and (((s.ctrl0.value() >> 5) & 0x7) <= 6))):
             problems.append(Problem("ctrl0.num_bars", "the entry count in ctrl0 is outside 1..6"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("ctrl0.num_bars", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not (((((s.cap0.value() >> (s.ctrl0.bar_size + 4)) & 1) == 1) if (s.ctrl0.bar_size <= 0x1b) else ((s.ctrl0.bar_size <= 0x2b) and (((s.ctrl0.value() >> (s.ctrl0.bar_size - 0xc)) & 1) == 1)))):
+        if not (((((s.cap0.value() >> (((s.ctrl0.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl0.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl0.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl0.value() >> (((s.ctrl0.value() >> 8) & 0x3f) - 0xc)) & 1) == 1)))):
             problems.append(Problem("ctrl0.bar_size", "entry 0 is programmed with a BAR size it does not support"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("ctrl0.bar_size", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not (((s.ctrl0.num_bars < 2) or ((((s.cap1.value() >> (s.ctrl1.bar_size + 4)) & 1) == 1) if (s.ctrl1.bar_size <= 0x1b) else ((s.ctrl1.bar_size <= 0x2b) and (((s.ctrl1.value() >> (s.ctrl1.bar_size - 0xc)) & 1) == 1))))):
+        if not (((((s.ctrl0.value() >> 5) & 0x7) < 2) or ((((s.cap1.value() >> (((s.ctrl1.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl1.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl1.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl1.value() >> (((s.ctrl1.value() >> 8) & 0x3f) - 0xc)) & 1) == 1))))):
             problems.append(Problem("ctrl0.num_bars", "entry 1 is programmed with a BAR size it does not support"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("ctrl0.num_bars", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not (((s.ctrl0.num_bars < 3) or ((((s.cap2.value() >> (s.ctrl2.bar_size + 4)) & 1) == 1) if (s.ctrl2.bar_size <= 0x1b) else ((s.ctrl2.bar_size <= 0x2b) and (((s.ctrl2.value() >> (s.ctrl2.bar_size - 0xc)) & 1) == 1))))):
+        if not (((((s.ctrl0.value() >> 5) & 0x7) < 3) or ((((s.cap2.value() >> (((s.ctrl2.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl2.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl2.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl2.value() >> (((s.ctrl2.value() >> 8) & 0x3f) - 0xc)) & 1) == 1))))):
             problems.append(Problem("ctrl0.num_bars", "entry 2 is programmed with a BAR size it does not support"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("ctrl0.num_bars", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not (((s.ctrl0.num_bars < 4) or ((((s.cap3.value() >> (s.ctrl3.bar_size + 4)) & 1) == 1) if (s.ctrl3.bar_size <= 0x1b) else ((s.ctrl3.bar_size <= 0x2b) and (((s.ctrl3.value() >> (s.ctrl3.bar_size - 0xc)) & 1) == 1))))):
+        if not (((((s.ctrl0.value() >> 5) & 0x7) < 4) or ((((s.cap3.value() >> (((s.ctrl3.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl3.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl3.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl3.value() >> (((s.ctrl3.value() >> 8) & 0x3f) - 0xc)) & 1) == 1))))):
             problems.append(Problem("ctrl0.num_bars", "entry 3 is programmed with a BAR size it does not support"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("ctrl0.num_bars", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not (((s.ctrl0.num_bars < 5) or ((((s.cap4.value() >> (s.ctrl4.bar_size + 4)) & 1) == 1) if (s.ctrl4.bar_size <= 0x1b) else ((s.ctrl4.bar_size <= 0x2b) and (((s.ctrl4.value() >> (s.ctrl4.bar_size - 0xc)) & 1) == 1))))):
+        if not (((((s.ctrl0.value() >> 5) & 0x7) < 5) or ((((s.cap4.value() >> (((s.ctrl4.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl4.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl4.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl4.value() >> (((s.ctrl4.value() >> 8) & 0x3f) - 0xc)) & 1) == 1))))):
             problems.append(Problem("ctrl0.num_bars", "entry 4 is programmed with a BAR size it does not support"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("ctrl0.num_bars", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not (((s.ctrl0.num_bars < 6) or ((((s.cap5.value() >> (s.ctrl5.bar_size + 4)) & 1) == 1) if (s.ctrl5.bar_size <= 0x1b) else ((s.ctrl5.bar_size <= 0x2b) and (((s.ctrl5.value() >> (s.ctrl5.bar_size - 0xc)) & 1) == 1))))):
+        if not (((((s.ctrl0.value() >> 5) & 0x7) < 6) or ((((s.cap5.value() >> (((s.ctrl5.value() >> 8) & 0x3f) + 4)) & 1) == 1) if (((s.ctrl5.value() >> 8) & 0x3f) <= 0x1b) else ((((s.ctrl5.value() >> 8) & 0x3f) <= 0x2b) and (((s.ctrl5.value() >> (((s.ctrl5.value() >> 8) & 0x3f) - 0xc)) & 1) == 1))))):
             problems.append(Problem("ctrl0.num_bars", "entry 5 is programmed with a BAR size it does not support"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("ctrl0.num_bars", f"constraint cannot be evaluated: {exc}"))
@@ -731,52 +1271,52 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     f_cap0 = Cap0Register.from_value(r_f_cap0)
     r_f_ctrl0 = read_config(base + 8, 32) & 0xffff3fe7
     f_ctrl0 = Ctrl0Register.from_value(r_f_ctrl0)
-    if (f_ctrl0.num_bars >= 2):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 2):
         r_f_cap1 = read_config(base + 0xc, 32) & 0xfffffff0
     else:
         r_f_cap1 = 0
     f_cap1 = Cap1Register.from_value(r_f_cap1)
-    if (f_ctrl0.num_bars >= 2):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 2):
         r_f_ctrl1 = read_config(base + 0x10, 32) & 0xffff3f07
     else:
         r_f_ctrl1 = 0
     f_ctrl1 = Ctrl1Register.from_value(r_f_ctrl1)
-    if (f_ctrl0.num_bars >= 3):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 3):
         r_f_cap2 = read_config(base + 0x14, 32) & 0xfffffff0
     else:
         r_f_cap2 = 0
     f_cap2 = Cap2Register.from_value(r_f_cap2)
-    if (f_ctrl0.num_bars >= 3):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 3):
         r_f_ctrl2 = read_config(base + 0x18, 32) & 0xffff3f07
     else:
         r_f_ctrl2 = 0
     f_ctrl2 = Ctrl2Register.from_value(r_f_ctrl2)
-    if (f_ctrl0.num_bars >= 4):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 4):
         r_f_cap3 = read_config(base + 0x1c, 32) & 0xfffffff0
     else:
         r_f_cap3 = 0
     f_cap3 = Cap3Register.from_value(r_f_cap3)
-    if (f_ctrl0.num_bars >= 4):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 4):
         r_f_ctrl3 = read_config(base + 0x20, 32) & 0xffff3f07
     else:
         r_f_ctrl3 = 0
     f_ctrl3 = Ctrl3Register.from_value(r_f_ctrl3)
-    if (f_ctrl0.num_bars >= 5):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 5):
         r_f_cap4 = read_config(base + 0x24, 32) & 0xfffffff0
     else:
         r_f_cap4 = 0
     f_cap4 = Cap4Register.from_value(r_f_cap4)
-    if (f_ctrl0.num_bars >= 5):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 5):
         r_f_ctrl4 = read_config(base + 0x28, 32) & 0xffff3f07
     else:
         r_f_ctrl4 = 0
     f_ctrl4 = Ctrl4Register.from_value(r_f_ctrl4)
-    if (f_ctrl0.num_bars >= 6):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 6):
         r_f_cap5 = read_config(base + 0x2c, 32) & 0xfffffff0
     else:
         r_f_cap5 = 0
     f_cap5 = Cap5Register.from_value(r_f_cap5)
-    if (f_ctrl0.num_bars >= 6):
+    if (((f_ctrl0.value() >> 5) & 0x7) >= 6):
         r_f_ctrl5 = read_config(base + 0x30, 32) & 0xffff3f07
     else:
         r_f_ctrl5 = 0
@@ -796,13 +1336,13 @@ def restore(s: RebarState, write_config: Callable[[int, int, int], None], base: 
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
     write_config(base + 8, s.ctrl0.value(), 32)
-    if (s.ctrl0.num_bars >= 2):
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 2):
         write_config(base + 0x10, s.ctrl1.value(), 32)
-    if (s.ctrl0.num_bars >= 3):
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 3):
         write_config(base + 0x18, s.ctrl2.value(), 32)
-    if (s.ctrl0.num_bars >= 4):
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 4):
         write_config(base + 0x20, s.ctrl3.value(), 32)
-    if (s.ctrl0.num_bars >= 5):
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 5):
         write_config(base + 0x28, s.ctrl4.value(), 32)
-    if (s.ctrl0.num_bars >= 6):
+    if (((s.ctrl0.value() >> 5) & 0x7) >= 6):
         write_config(base + 0x30, s.ctrl5.value(), 32)

@@ -17,23 +17,11 @@ SECTION = "sriov"
 SECTION_ID = 0x0110
 VERSION = 2
 MIN_VERSION = 1
-_S0 = struct.Struct(">I")
-_S1 = struct.Struct(">H")
-_S2 = struct.Struct(">B")
-_S3 = struct.Struct(">16s")
-_S4 = struct.Struct(">H16s")
-_S5 = struct.Struct(">IH")
-_S6 = struct.Struct(">IHH")
-_S7 = struct.Struct(">IHHH")
-_S8 = struct.Struct(">IHHHH")
-_S9 = struct.Struct(">IHHHHH")
-_S10 = struct.Struct(">IHHHHHB")
-_S11 = struct.Struct(">IHHHHHBH")
-_S12 = struct.Struct(">IHHHHHBHH")
-_S13 = struct.Struct(">IHHHHHBHHH")
-_S14 = struct.Struct(">IHHHHHBHHHI")
-_S15 = struct.Struct(">IHHHHHBHHHII")
-_S16 = struct.Struct(">IHHHHHBHHHIII")
+_S0 = struct.Struct(">IHHHHHBHHHIII")
+_S1 = struct.Struct(">I")
+_S2 = struct.Struct(">IH")
+_S3 = struct.Struct(">H16s")
+_S4 = struct.Struct(">B")
 
 
 class BarMemType(enum.IntEnum):
@@ -56,233 +44,889 @@ class Params:
 PARAMS = Params()
 
 
-@dataclass(slots=True)
+def _enum_name(kind: type[enum.IntEnum], value: int) -> str | int:
+    """An enum value's name for JSON, or the number when the enum has no such value."""
+    try:
+        return kind(value).name
+    except ValueError:
+        return value
+
+
 class SriovCapRegister:
-    """Register `sriov_cap` (32 bits) by field; reserved bits are not kept."""
+    """Register `sriov_cap` (32 bits): each field reads and writes its bits of one integer.
 
-    vf_migration_capable: bool = False
-    ari_capable_hierarchy_preserved: bool = False
-    vf_10bit_tag_req_supported: bool = False
-    vf_14bit_tag_req_supported: bool = False
-    vf_migration_int_msg_num: int = 0
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
 
-    def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if int(self.vf_migration_capable) >> 1 or int(self.ari_capable_hierarchy_preserved) >> 1 or int(self.vf_10bit_tag_req_supported) >> 1 or int(self.vf_14bit_tag_req_supported) >> 1 or self.vf_migration_int_msg_num >> 11:
-            raise ValueError("sriov_cap: a field does not fit its bits")
-        return (int(self.vf_migration_capable)) | (int(self.ari_capable_hierarchy_preserved) << 1) | (int(self.vf_10bit_tag_req_supported) << 2) | (int(self.vf_14bit_tag_req_supported) << 3) | (self.vf_migration_int_msg_num << 21)
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, vf_migration_capable: bool | None = None, ari_capable_hierarchy_preserved: bool | None = None, vf_10bit_tag_req_supported: bool | None = None, vf_14bit_tag_req_supported: bool | None = None, vf_migration_int_msg_num: int | None = None) -> None:
+        self._raw = 0
+        if vf_migration_capable is not None:
+            self.vf_migration_capable = vf_migration_capable
+        if ari_capable_hierarchy_preserved is not None:
+            self.ari_capable_hierarchy_preserved = ari_capable_hierarchy_preserved
+        if vf_10bit_tag_req_supported is not None:
+            self.vf_10bit_tag_req_supported = vf_10bit_tag_req_supported
+        if vf_14bit_tag_req_supported is not None:
+            self.vf_14bit_tag_req_supported = vf_14bit_tag_req_supported
+        if vf_migration_int_msg_num is not None:
+            self.vf_migration_int_msg_num = vf_migration_int_msg_num
 
     @classmethod
     def from_value(cls, value: int) -> SriovCapRegister:
-        return cls(bool(value & 0x1), bool(value & 0x2), bool(value & 0x4), bool(value & 0x8), (value >> 21) & 0x7ff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"vf_migration_capable": self.vf_migration_capable, "ari_capable_hierarchy_preserved": self.ari_capable_hierarchy_preserved, "vf_10bit_tag_req_supported": self.vf_10bit_tag_req_supported, "vf_14bit_tag_req_supported": self.vf_14bit_tag_req_supported, "vf_migration_int_msg_num": self.vf_migration_int_msg_num}
-
-
-@dataclass(slots=True)
-class SriovCtrlRegister:
-    """Register `sriov_ctrl` (16 bits) by field; reserved bits are not kept."""
-
-    vf_enable: bool = False
-    vf_migration_enable: bool = False
-    vf_migration_int_enable: bool = False
-    vf_mse: bool = False
-    ari_capable_hierarchy: bool = False
-    vf_10bit_tag_req_enable: bool = False
-    vf_14bit_tag_req_enable: bool = False
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if int(self.vf_enable) >> 1 or int(self.vf_migration_enable) >> 1 or int(self.vf_migration_int_enable) >> 1 or int(self.vf_mse) >> 1 or int(self.ari_capable_hierarchy) >> 1 or int(self.vf_10bit_tag_req_enable) >> 1 or int(self.vf_14bit_tag_req_enable) >> 1:
-            raise ValueError("sriov_ctrl: a field does not fit its bits")
-        return (int(self.vf_enable)) | (int(self.vf_migration_enable) << 1) | (int(self.vf_migration_int_enable) << 2) | (int(self.vf_mse) << 3) | (int(self.ari_capable_hierarchy) << 4) | (int(self.vf_10bit_tag_req_enable) << 5) | (int(self.vf_14bit_tag_req_enable) << 6)
+        return self._raw
+
+    @property
+    def vf_migration_capable(self) -> bool:
+        return bool(self._raw & 0x1)
+
+    @vf_migration_capable.setter
+    def vf_migration_capable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_cap.vf_migration_capable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
+
+    @property
+    def ari_capable_hierarchy_preserved(self) -> bool:
+        return bool(self._raw & 0x2)
+
+    @ari_capable_hierarchy_preserved.setter
+    def ari_capable_hierarchy_preserved(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_cap.ari_capable_hierarchy_preserved: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffffd) | (0x2 if value else 0)
+
+    @property
+    def vf_10bit_tag_req_supported(self) -> bool:
+        return bool(self._raw & 0x4)
+
+    @vf_10bit_tag_req_supported.setter
+    def vf_10bit_tag_req_supported(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_cap.vf_10bit_tag_req_supported: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffffb) | (0x4 if value else 0)
+
+    @property
+    def vf_14bit_tag_req_supported(self) -> bool:
+        return bool(self._raw & 0x8)
+
+    @vf_14bit_tag_req_supported.setter
+    def vf_14bit_tag_req_supported(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_cap.vf_14bit_tag_req_supported: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
+
+    @property
+    def vf_migration_int_msg_num(self) -> int:
+        return (self._raw >> 21) & 0x7ff
+
+    @vf_migration_int_msg_num.setter
+    def vf_migration_int_msg_num(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 11:
+            raise ValueError(f"sriov_cap.vf_migration_int_msg_num: {value!r} does not fit 11 bits")
+        self._raw = (self._raw & 0x1fffff) | (value << 21)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SriovCapRegister) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"SriovCapRegister(vf_migration_capable={self._field(0, 0x1)}, ari_capable_hierarchy_preserved={self._field(1, 0x1)}, vf_10bit_tag_req_supported={self._field(2, 0x1)}, vf_14bit_tag_req_supported={self._field(3, 0x1)}, vf_migration_int_msg_num={self._field(21, 0x7ff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "vf_migration_capable": bool(raw & 0x1),
+            "ari_capable_hierarchy_preserved": bool(raw & 0x2),
+            "vf_10bit_tag_req_supported": bool(raw & 0x4),
+            "vf_14bit_tag_req_supported": bool(raw & 0x8),
+            "vf_migration_int_msg_num": (raw >> 21) & 0x7ff,
+        }
+
+
+class SriovCtrlRegister:
+    """Register `sriov_ctrl` (16 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, vf_enable: bool | None = None, vf_migration_enable: bool | None = None, vf_migration_int_enable: bool | None = None, vf_mse: bool | None = None, ari_capable_hierarchy: bool | None = None, vf_10bit_tag_req_enable: bool | None = None, vf_14bit_tag_req_enable: bool | None = None) -> None:
+        self._raw = 0
+        if vf_enable is not None:
+            self.vf_enable = vf_enable
+        if vf_migration_enable is not None:
+            self.vf_migration_enable = vf_migration_enable
+        if vf_migration_int_enable is not None:
+            self.vf_migration_int_enable = vf_migration_int_enable
+        if vf_mse is not None:
+            self.vf_mse = vf_mse
+        if ari_capable_hierarchy is not None:
+            self.ari_capable_hierarchy = ari_capable_hierarchy
+        if vf_10bit_tag_req_enable is not None:
+            self.vf_10bit_tag_req_enable = vf_10bit_tag_req_enable
+        if vf_14bit_tag_req_enable is not None:
+            self.vf_14bit_tag_req_enable = vf_14bit_tag_req_enable
 
     @classmethod
     def from_value(cls, value: int) -> SriovCtrlRegister:
-        return cls(bool(value & 0x1), bool(value & 0x2), bool(value & 0x4), bool(value & 0x8), bool(value & 0x10), bool(value & 0x20), bool(value & 0x40))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"vf_enable": self.vf_enable, "vf_migration_enable": self.vf_migration_enable, "vf_migration_int_enable": self.vf_migration_int_enable, "vf_mse": self.vf_mse, "ari_capable_hierarchy": self.ari_capable_hierarchy, "vf_10bit_tag_req_enable": self.vf_10bit_tag_req_enable, "vf_14bit_tag_req_enable": self.vf_14bit_tag_req_enable}
-
-
-@dataclass(slots=True)
-class SriovStatusRegister:
-    """Register `sriov_status` (16 bits) by field; reserved bits are not kept."""
-
-    vf_migration_status: bool = False
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if int(self.vf_migration_status) >> 1:
-            raise ValueError("sriov_status: a field does not fit its bits")
-        return (int(self.vf_migration_status))
+        return self._raw
+
+    @property
+    def vf_enable(self) -> bool:
+        return bool(self._raw & 0x1)
+
+    @vf_enable.setter
+    def vf_enable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_ctrl.vf_enable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffe) | (0x1 if value else 0)
+
+    @property
+    def vf_migration_enable(self) -> bool:
+        return bool(self._raw & 0x2)
+
+    @vf_migration_enable.setter
+    def vf_migration_enable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_ctrl.vf_migration_enable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffd) | (0x2 if value else 0)
+
+    @property
+    def vf_migration_int_enable(self) -> bool:
+        return bool(self._raw & 0x4)
+
+    @vf_migration_int_enable.setter
+    def vf_migration_int_enable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_ctrl.vf_migration_int_enable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffb) | (0x4 if value else 0)
+
+    @property
+    def vf_mse(self) -> bool:
+        return bool(self._raw & 0x8)
+
+    @vf_mse.setter
+    def vf_mse(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_ctrl.vf_mse: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfff7) | (0x8 if value else 0)
+
+    @property
+    def ari_capable_hierarchy(self) -> bool:
+        return bool(self._raw & 0x10)
+
+    @ari_capable_hierarchy.setter
+    def ari_capable_hierarchy(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_ctrl.ari_capable_hierarchy: {value!r} is not a bool")
+        self._raw = (self._raw & 0xffef) | (0x10 if value else 0)
+
+    @property
+    def vf_10bit_tag_req_enable(self) -> bool:
+        return bool(self._raw & 0x20)
+
+    @vf_10bit_tag_req_enable.setter
+    def vf_10bit_tag_req_enable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_ctrl.vf_10bit_tag_req_enable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xffdf) | (0x20 if value else 0)
+
+    @property
+    def vf_14bit_tag_req_enable(self) -> bool:
+        return bool(self._raw & 0x40)
+
+    @vf_14bit_tag_req_enable.setter
+    def vf_14bit_tag_req_enable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_ctrl.vf_14bit_tag_req_enable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xffbf) | (0x40 if value else 0)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SriovCtrlRegister) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"SriovCtrlRegister(vf_enable={self._field(0, 0x1)}, vf_migration_enable={self._field(1, 0x1)}, vf_migration_int_enable={self._field(2, 0x1)}, vf_mse={self._field(3, 0x1)}, ari_capable_hierarchy={self._field(4, 0x1)}, vf_10bit_tag_req_enable={self._field(5, 0x1)}, vf_14bit_tag_req_enable={self._field(6, 0x1)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "vf_enable": bool(raw & 0x1),
+            "vf_migration_enable": bool(raw & 0x2),
+            "vf_migration_int_enable": bool(raw & 0x4),
+            "vf_mse": bool(raw & 0x8),
+            "ari_capable_hierarchy": bool(raw & 0x10),
+            "vf_10bit_tag_req_enable": bool(raw & 0x20),
+            "vf_14bit_tag_req_enable": bool(raw & 0x40),
+        }
+
+
+class SriovStatusRegister:
+    """Register `sriov_status` (16 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, vf_migration_status: bool | None = None) -> None:
+        self._raw = 0
+        if vf_migration_status is not None:
+            self.vf_migration_status = vf_migration_status
 
     @classmethod
     def from_value(cls, value: int) -> SriovStatusRegister:
-        return cls(bool(value & 0x1))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"vf_migration_status": self.vf_migration_status}
-
-
-@dataclass(slots=True)
-class VfBar0Register:
-    """Register `vf_bar0` (32 bits) by field; reserved bits are not kept."""
-
-    space_indicator: bool = False
-    mem_type: BarMemType = BarMemType.MEM32
-    prefetchable: bool = False
-    base_address: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if int(self.space_indicator) >> 1 or self.mem_type >> 2 or int(self.prefetchable) >> 1 or self.base_address >> 28:
-            raise ValueError("vf_bar0: a field does not fit its bits")
-        return (int(self.space_indicator)) | (self.mem_type << 1) | (int(self.prefetchable) << 3) | (self.base_address << 4)
+        return self._raw
+
+    @property
+    def vf_migration_status(self) -> bool:
+        return bool(self._raw & 0x1)
+
+    @vf_migration_status.setter
+    def vf_migration_status(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"sriov_status.vf_migration_status: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffe) | (0x1 if value else 0)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SriovStatusRegister) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"SriovStatusRegister(vf_migration_status={self._field(0, 0x1)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "vf_migration_status": bool(raw & 0x1),
+        }
+
+
+class VfBar0Register:
+    """Register `vf_bar0` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, space_indicator: bool | None = None, mem_type: BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
+        self._raw = 0
+        if space_indicator is not None:
+            self.space_indicator = space_indicator
+        if mem_type is not None:
+            self.mem_type = mem_type
+        if prefetchable is not None:
+            self.prefetchable = prefetchable
+        if base_address is not None:
+            self.base_address = base_address
 
     @classmethod
     def from_value(cls, value: int) -> VfBar0Register:
-        return cls(bool(value & 0x1), BarMemType((value >> 1) & 0x3), bool(value & 0x8), (value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"space_indicator": self.space_indicator, "mem_type": self.mem_type.name if isinstance(self.mem_type, enum.Enum) else int(self.mem_type), "prefetchable": self.prefetchable, "base_address": self.base_address}
-
-
-@dataclass(slots=True)
-class VfBar1Register:
-    """Register `vf_bar1` (32 bits) by field; reserved bits are not kept."""
-
-    space_indicator: bool = False
-    mem_type: BarMemType = BarMemType.MEM32
-    prefetchable: bool = False
-    base_address: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if int(self.space_indicator) >> 1 or self.mem_type >> 2 or int(self.prefetchable) >> 1 or self.base_address >> 28:
-            raise ValueError("vf_bar1: a field does not fit its bits")
-        return (int(self.space_indicator)) | (self.mem_type << 1) | (int(self.prefetchable) << 3) | (self.base_address << 4)
+        return self._raw
+
+    @property
+    def space_indicator(self) -> bool:
+        return bool(self._raw & 0x1)
+
+    @space_indicator.setter
+    def space_indicator(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar0.space_indicator: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
+
+    @property
+    def mem_type(self) -> BarMemType:
+        return BarMemType((self._raw >> 1) & 0x3)
+
+    @mem_type.setter
+    def mem_type(self, value: BarMemType) -> None:
+        if value not in _VALUES_BarMemType:
+            raise ValueError(f"vf_bar0.mem_type: {value!r} is not a value of BarMemType")
+        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
+
+    @property
+    def prefetchable(self) -> bool:
+        return bool(self._raw & 0x8)
+
+    @prefetchable.setter
+    def prefetchable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar0.prefetchable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
+
+    @property
+    def base_address(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @base_address.setter
+    def base_address(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"vf_bar0.base_address: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VfBar0Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"VfBar0Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "space_indicator": bool(raw & 0x1),
+            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "prefetchable": bool(raw & 0x8),
+            "base_address": (raw >> 4) & 0xfffffff,
+        }
+
+
+class VfBar1Register:
+    """Register `vf_bar1` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, space_indicator: bool | None = None, mem_type: BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
+        self._raw = 0
+        if space_indicator is not None:
+            self.space_indicator = space_indicator
+        if mem_type is not None:
+            self.mem_type = mem_type
+        if prefetchable is not None:
+            self.prefetchable = prefetchable
+        if base_address is not None:
+            self.base_address = base_address
 
     @classmethod
     def from_value(cls, value: int) -> VfBar1Register:
-        return cls(bool(value & 0x1), BarMemType((value >> 1) & 0x3), bool(value & 0x8), (value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"space_indicator": self.space_indicator, "mem_type": self.mem_type.name if isinstance(self.mem_type, enum.Enum) else int(self.mem_type), "prefetchable": self.prefetchable, "base_address": self.base_address}
-
-
-@dataclass(slots=True)
-class VfBar2Register:
-    """Register `vf_bar2` (32 bits) by field; reserved bits are not kept."""
-
-    space_indicator: bool = False
-    mem_type: BarMemType = BarMemType.MEM32
-    prefetchable: bool = False
-    base_address: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if int(self.space_indicator) >> 1 or self.mem_type >> 2 or int(self.prefetchable) >> 1 or self.base_address >> 28:
-            raise ValueError("vf_bar2: a field does not fit its bits")
-        return (int(self.space_indicator)) | (self.mem_type << 1) | (int(self.prefetchable) << 3) | (self.base_address << 4)
+        return self._raw
+
+    @property
+    def space_indicator(self) -> bool:
+        return bool(self._raw & 0x1)
+
+    @space_indicator.setter
+    def space_indicator(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar1.space_indicator: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
+
+    @property
+    def mem_type(self) -> BarMemType:
+        return BarMemType((self._raw >> 1) & 0x3)
+
+    @mem_type.setter
+    def mem_type(self, value: BarMemType) -> None:
+        if value not in _VALUES_BarMemType:
+            raise ValueError(f"vf_bar1.mem_type: {value!r} is not a value of BarMemType")
+        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
+
+    @property
+    def prefetchable(self) -> bool:
+        return bool(self._raw & 0x8)
+
+    @prefetchable.setter
+    def prefetchable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar1.prefetchable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
+
+    @property
+    def base_address(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @base_address.setter
+    def base_address(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"vf_bar1.base_address: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VfBar1Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"VfBar1Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "space_indicator": bool(raw & 0x1),
+            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "prefetchable": bool(raw & 0x8),
+            "base_address": (raw >> 4) & 0xfffffff,
+        }
+
+
+class VfBar2Register:
+    """Register `vf_bar2` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, space_indicator: bool | None = None, mem_type: BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
+        self._raw = 0
+        if space_indicator is not None:
+            self.space_indicator = space_indicator
+        if mem_type is not None:
+            self.mem_type = mem_type
+        if prefetchable is not None:
+            self.prefetchable = prefetchable
+        if base_address is not None:
+            self.base_address = base_address
 
     @classmethod
     def from_value(cls, value: int) -> VfBar2Register:
-        return cls(bool(value & 0x1), BarMemType((value >> 1) & 0x3), bool(value & 0x8), (value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"space_indicator": self.space_indicator, "mem_type": self.mem_type.name if isinstance(self.mem_type, enum.Enum) else int(self.mem_type), "prefetchable": self.prefetchable, "base_address": self.base_address}
-
-
-@dataclass(slots=True)
-class VfBar3Register:
-    """Register `vf_bar3` (32 bits) by field; reserved bits are not kept."""
-
-    space_indicator: bool = False
-    mem_type: BarMemType = BarMemType.MEM32
-    prefetchable: bool = False
-    base_address: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if int(self.space_indicator) >> 1 or self.mem_type >> 2 or int(self.prefetchable) >> 1 or self.base_address >> 28:
-            raise ValueError("vf_bar3: a field does not fit its bits")
-        return (int(self.space_indicator)) | (self.mem_type << 1) | (int(self.prefetchable) << 3) | (self.base_address << 4)
+        return self._raw
+
+    @property
+    def space_indicator(self) -> bool:
+        return bool(self._raw & 0x1)
+
+    @space_indicator.setter
+    def space_indicator(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar2.space_indicator: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
+
+    @property
+    def mem_type(self) -> BarMemType:
+        return BarMemType((self._raw >> 1) & 0x3)
+
+    @mem_type.setter
+    def mem_type(self, value: BarMemType) -> None:
+        if value not in _VALUES_BarMemType:
+            raise ValueError(f"vf_bar2.mem_type: {value!r} is not a value of BarMemType")
+        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
+
+    @property
+    def prefetchable(self) -> bool:
+        return bool(self._raw & 0x8)
+
+    @prefetchable.setter
+    def prefetchable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar2.prefetchable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
+
+    @property
+    def base_address(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @base_address.setter
+    def base_address(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"vf_bar2.base_address: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VfBar2Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"VfBar2Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "space_indicator": bool(raw & 0x1),
+            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "prefetchable": bool(raw & 0x8),
+            "base_address": (raw >> 4) & 0xfffffff,
+        }
+
+
+class VfBar3Register:
+    """Register `vf_bar3` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, space_indicator: bool | None = None, mem_type: BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
+        self._raw = 0
+        if space_indicator is not None:
+            self.space_indicator = space_indicator
+        if mem_type is not None:
+            self.mem_type = mem_type
+        if prefetchable is not None:
+            self.prefetchable = prefetchable
+        if base_address is not None:
+            self.base_address = base_address
 
     @classmethod
     def from_value(cls, value: int) -> VfBar3Register:
-        return cls(bool(value & 0x1), BarMemType((value >> 1) & 0x3), bool(value & 0x8), (value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"space_indicator": self.space_indicator, "mem_type": self.mem_type.name if isinstance(self.mem_type, enum.Enum) else int(self.mem_type), "prefetchable": self.prefetchable, "base_address": self.base_address}
-
-
-@dataclass(slots=True)
-class VfBar4Register:
-    """Register `vf_bar4` (32 bits) by field; reserved bits are not kept."""
-
-    space_indicator: bool = False
-    mem_type: BarMemType = BarMemType.MEM32
-    prefetchable: bool = False
-    base_address: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if int(self.space_indicator) >> 1 or self.mem_type >> 2 or int(self.prefetchable) >> 1 or self.base_address >> 28:
-            raise ValueError("vf_bar4: a field does not fit its bits")
-        return (int(self.space_indicator)) | (self.mem_type << 1) | (int(self.prefetchable) << 3) | (self.base_address << 4)
+        return self._raw
+
+    @property
+    def space_indicator(self) -> bool:
+        return bool(self._raw & 0x1)
+
+    @space_indicator.setter
+    def space_indicator(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar3.space_indicator: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
+
+    @property
+    def mem_type(self) -> BarMemType:
+        return BarMemType((self._raw >> 1) & 0x3)
+
+    @mem_type.setter
+    def mem_type(self, value: BarMemType) -> None:
+        if value not in _VALUES_BarMemType:
+            raise ValueError(f"vf_bar3.mem_type: {value!r} is not a value of BarMemType")
+        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
+
+    @property
+    def prefetchable(self) -> bool:
+        return bool(self._raw & 0x8)
+
+    @prefetchable.setter
+    def prefetchable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar3.prefetchable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
+
+    @property
+    def base_address(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @base_address.setter
+    def base_address(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"vf_bar3.base_address: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VfBar3Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"VfBar3Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "space_indicator": bool(raw & 0x1),
+            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "prefetchable": bool(raw & 0x8),
+            "base_address": (raw >> 4) & 0xfffffff,
+        }
+
+
+class VfBar4Register:
+    """Register `vf_bar4` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, space_indicator: bool | None = None, mem_type: BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
+        self._raw = 0
+        if space_indicator is not None:
+            self.space_indicator = space_indicator
+        if mem_type is not None:
+            self.mem_type = mem_type
+        if prefetchable is not None:
+            self.prefetchable = prefetchable
+        if base_address is not None:
+            self.base_address = base_address
 
     @classmethod
     def from_value(cls, value: int) -> VfBar4Register:
-        return cls(bool(value & 0x1), BarMemType((value >> 1) & 0x3), bool(value & 0x8), (value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"space_indicator": self.space_indicator, "mem_type": self.mem_type.name if isinstance(self.mem_type, enum.Enum) else int(self.mem_type), "prefetchable": self.prefetchable, "base_address": self.base_address}
-
-
-@dataclass(slots=True)
-class VfBar5Register:
-    """Register `vf_bar5` (32 bits) by field; reserved bits are not kept."""
-
-    space_indicator: bool = False
-    mem_type: BarMemType = BarMemType.MEM32
-    prefetchable: bool = False
-    base_address: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if int(self.space_indicator) >> 1 or self.mem_type >> 2 or int(self.prefetchable) >> 1 or self.base_address >> 28:
-            raise ValueError("vf_bar5: a field does not fit its bits")
-        return (int(self.space_indicator)) | (self.mem_type << 1) | (int(self.prefetchable) << 3) | (self.base_address << 4)
+        return self._raw
+
+    @property
+    def space_indicator(self) -> bool:
+        return bool(self._raw & 0x1)
+
+    @space_indicator.setter
+    def space_indicator(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar4.space_indicator: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
+
+    @property
+    def mem_type(self) -> BarMemType:
+        return BarMemType((self._raw >> 1) & 0x3)
+
+    @mem_type.setter
+    def mem_type(self, value: BarMemType) -> None:
+        if value not in _VALUES_BarMemType:
+            raise ValueError(f"vf_bar4.mem_type: {value!r} is not a value of BarMemType")
+        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
+
+    @property
+    def prefetchable(self) -> bool:
+        return bool(self._raw & 0x8)
+
+    @prefetchable.setter
+    def prefetchable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar4.prefetchable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
+
+    @property
+    def base_address(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @base_address.setter
+    def base_address(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"vf_bar4.base_address: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VfBar4Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"VfBar4Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "space_indicator": bool(raw & 0x1),
+            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "prefetchable": bool(raw & 0x8),
+            "base_address": (raw >> 4) & 0xfffffff,
+        }
+
+
+class VfBar5Register:
+    """Register `vf_bar5` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, space_indicator: bool | None = None, mem_type: BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
+        self._raw = 0
+        if space_indicator is not None:
+            self.space_indicator = space_indicator
+        if mem_type is not None:
+            self.mem_type = mem_type
+        if prefetchable is not None:
+            self.prefetchable = prefetchable
+        if base_address is not None:
+            self.base_address = base_address
 
     @classmethod
     def from_value(cls, value: int) -> VfBar5Register:
-        return cls(bool(value & 0x1), BarMemType((value >> 1) & 0x3), bool(value & 0x8), (value >> 4) & 0xfffffff)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"space_indicator": self.space_indicator, "mem_type": self.mem_type.name if isinstance(self.mem_type, enum.Enum) else int(self.mem_type), "prefetchable": self.prefetchable, "base_address": self.base_address}
-
-
-@dataclass(slots=True)
-class VfMigrationStateArrayOffsetRegister:
-    """Register `vf_migration_state_array_offset` (32 bits) by field; reserved bits are not kept."""
-
-    bir: int = 0
-    offset: int = 0
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
 
     def value(self) -> int:
-        """The register as an integer; ValueError if a field does not fit its bits."""
-        if self.bir >> 3 or self.offset >> 29:
-            raise ValueError("vf_migration_state_array_offset: a field does not fit its bits")
-        return (self.bir) | (self.offset << 3)
+        return self._raw
+
+    @property
+    def space_indicator(self) -> bool:
+        return bool(self._raw & 0x1)
+
+    @space_indicator.setter
+    def space_indicator(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar5.space_indicator: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
+
+    @property
+    def mem_type(self) -> BarMemType:
+        return BarMemType((self._raw >> 1) & 0x3)
+
+    @mem_type.setter
+    def mem_type(self, value: BarMemType) -> None:
+        if value not in _VALUES_BarMemType:
+            raise ValueError(f"vf_bar5.mem_type: {value!r} is not a value of BarMemType")
+        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
+
+    @property
+    def prefetchable(self) -> bool:
+        return bool(self._raw & 0x8)
+
+    @prefetchable.setter
+    def prefetchable(self, value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"vf_bar5.prefetchable: {value!r} is not a bool")
+        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
+
+    @property
+    def base_address(self) -> int:
+        return (self._raw >> 4) & 0xfffffff
+
+    @base_address.setter
+    def base_address(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 28:
+            raise ValueError(f"vf_bar5.base_address: {value!r} does not fit 28 bits")
+        self._raw = (self._raw & 0xf) | (value << 4)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VfBar5Register) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"VfBar5Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = self._raw
+        return {
+            "space_indicator": bool(raw & 0x1),
+            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "prefetchable": bool(raw & 0x8),
+            "base_address": (raw >> 4) & 0xfffffff,
+        }
+
+
+class VfMigrationStateArrayOffsetRegister:
+    """Register `vf_migration_state_array_offset` (32 bits): each field reads and writes its bits of one integer.
+
+    Assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range; `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None:
+        self._raw = 0
+        if bir is not None:
+            self.bir = bir
+        if offset is not None:
+            self.offset = offset
 
     @classmethod
     def from_value(cls, value: int) -> VfMigrationStateArrayOffsetRegister:
-        return cls((value >> 0) & 0x7, (value >> 3) & 0x1fffffff)
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
+
+    def value(self) -> int:
+        return self._raw
+
+    @property
+    def bir(self) -> int:
+        return (self._raw >> 0) & 0x7
+
+    @bir.setter
+    def bir(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 3:
+            raise ValueError(f"vf_migration_state_array_offset.bir: {value!r} does not fit 3 bits")
+        self._raw = (self._raw & 0xfffffff8) | (value << 0)
+
+    @property
+    def offset(self) -> int:
+        return (self._raw >> 3) & 0x1fffffff
+
+    @offset.setter
+    def offset(self, value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value >> 29:
+            raise ValueError(f"vf_migration_state_array_offset.offset: {value!r} does not fit 29 bits")
+        self._raw = (self._raw & 0x7) | (value << 3)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VfMigrationStateArrayOffsetRegister) and other._raw == self._raw
+
+    def __repr__(self) -> str:
+        return f"VfMigrationStateArrayOffsetRegister(bir={self._field(0, 0x7)}, offset={self._field(3, 0x1fffffff)})"
+
+    def _field(self, lo: int, mask: int) -> int:
+        return (self._raw >> lo) & mask
 
     def to_dict(self) -> dict[str, Any]:
-        return {"bir": self.bir, "offset": self.offset}
+        raw = self._raw
+        return {
+            "bir": (raw >> 0) & 0x7,
+            "offset": (raw >> 3) & 0x1fffffff,
+        }
 
 
 @dataclass(slots=True)
@@ -432,7 +1076,7 @@ DESCRIPTOR_SIZE = _DESCRIPTOR.size
 def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if end - o < 33:
         raise truncated(SECTION, "sriov_cap", o, 33, end - o)
-    (r_f_sriov_cap, r_f_sriov_ctrl, r_f_sriov_status, f_initial_vfs, f_total_vfs, f_num_vfs, f_func_dep_link, f_first_vf_offset, f_vf_stride, f_vf_device_id, f_supported_page_sizes, f_system_page_size, r_f_vf_bar0) = _S16.unpack_from(b, o)
+    (r_f_sriov_cap, r_f_sriov_ctrl, r_f_sriov_status, f_initial_vfs, f_total_vfs, f_num_vfs, f_func_dep_link, f_first_vf_offset, f_vf_stride, f_vf_device_id, f_supported_page_sizes, f_system_page_size, r_f_vf_bar0) = _S0.unpack_from(b, o)
     if r_f_sriov_cap & 0x1ffff0:
         raise LoadError(SECTION, "sriov_cap", o + 0, f"reserved bits 0x{r_f_sriov_cap & 0x1ffff0:x} set")
     f_sriov_cap = SriovCapRegister.from_value(r_f_sriov_cap)
@@ -442,16 +1086,12 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if r_f_sriov_status & 0xfffe:
         raise LoadError(SECTION, "sriov_status", o + 6, f"reserved bits 0x{r_f_sriov_status & 0xfffe:x} set")
     f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
-    if (r_f_vf_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar0", o + 29, f"mem_type = {(r_f_vf_bar0 >> 1) & 0x3} is not a value of BarMemType")
     f_vf_bar0 = VfBar0Register.from_value(r_f_vf_bar0)
     o += 33
     if ((p.vf_bar64 & 1) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1", o, 4, end - o)
-        (r_f_vf_bar1,) = _S0.unpack_from(b, o)
-        if (r_f_vf_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "vf_bar1", o + 0, f"mem_type = {(r_f_vf_bar1 >> 1) & 0x3} is not a value of BarMemType")
+        (r_f_vf_bar1,) = _S1.unpack_from(b, o)
         f_vf_bar1 = VfBar1Register.from_value(r_f_vf_bar1)
         o += 4
     else:
@@ -459,16 +1099,14 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if ((p.vf_bar64 & 1) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1_upper", o, 4, end - o)
-        (f_vf_bar1_upper,) = _S0.unpack_from(b, o)
+        (f_vf_bar1_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar1_upper = 0
     if ((p.vf_bar64 & 2) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2", o, 4, end - o)
-        (r_f_vf_bar2,) = _S0.unpack_from(b, o)
-        if (r_f_vf_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "vf_bar2", o + 0, f"mem_type = {(r_f_vf_bar2 >> 1) & 0x3} is not a value of BarMemType")
+        (r_f_vf_bar2,) = _S1.unpack_from(b, o)
         f_vf_bar2 = VfBar2Register.from_value(r_f_vf_bar2)
         o += 4
     else:
@@ -476,16 +1114,14 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if ((p.vf_bar64 & 2) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2_upper", o, 4, end - o)
-        (f_vf_bar2_upper,) = _S0.unpack_from(b, o)
+        (f_vf_bar2_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar2_upper = 0
     if ((p.vf_bar64 & 4) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3", o, 4, end - o)
-        (r_f_vf_bar3,) = _S0.unpack_from(b, o)
-        if (r_f_vf_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "vf_bar3", o + 0, f"mem_type = {(r_f_vf_bar3 >> 1) & 0x3} is not a value of BarMemType")
+        (r_f_vf_bar3,) = _S1.unpack_from(b, o)
         f_vf_bar3 = VfBar3Register.from_value(r_f_vf_bar3)
         o += 4
     else:
@@ -493,16 +1129,14 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if ((p.vf_bar64 & 4) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3_upper", o, 4, end - o)
-        (f_vf_bar3_upper,) = _S0.unpack_from(b, o)
+        (f_vf_bar3_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar3_upper = 0
     if ((p.vf_bar64 & 8) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4", o, 4, end - o)
-        (r_f_vf_bar4,) = _S0.unpack_from(b, o)
-        if (r_f_vf_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "vf_bar4", o + 0, f"mem_type = {(r_f_vf_bar4 >> 1) & 0x3} is not a value of BarMemType")
+        (r_f_vf_bar4,) = _S1.unpack_from(b, o)
         f_vf_bar4 = VfBar4Register.from_value(r_f_vf_bar4)
         o += 4
     else:
@@ -510,16 +1144,14 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if ((p.vf_bar64 & 8) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4_upper", o, 4, end - o)
-        (f_vf_bar4_upper,) = _S0.unpack_from(b, o)
+        (f_vf_bar4_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar4_upper = 0
     if ((p.vf_bar64 & 0x10) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5", o, 4, end - o)
-        (r_f_vf_bar5,) = _S0.unpack_from(b, o)
-        if (r_f_vf_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "vf_bar5", o + 0, f"mem_type = {(r_f_vf_bar5 >> 1) & 0x3} is not a value of BarMemType")
+        (r_f_vf_bar5,) = _S1.unpack_from(b, o)
         f_vf_bar5 = VfBar5Register.from_value(r_f_vf_bar5)
         o += 4
     else:
@@ -527,13 +1159,13 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if ((p.vf_bar64 & 0x10) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5_upper", o, 4, end - o)
-        (f_vf_bar5_upper,) = _S0.unpack_from(b, o)
+        (f_vf_bar5_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar5_upper = 0
     if end - o < 6:
         raise truncated(SECTION, "vf_migration_state_array_offset", o, 6, end - o)
-    (r_f_vf_migration_state_array_offset, f_vfs_created) = _S5.unpack_from(b, o)
+    (r_f_vf_migration_state_array_offset, f_vfs_created) = _S2.unpack_from(b, o)
     f_vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister.from_value(r_f_vf_migration_state_array_offset)
     o += 6
     try:
@@ -546,7 +1178,7 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     for i2 in range(n1):
         if end - o < 18:
             raise truncated(SECTION, f"vfs[{i2}].routing_id", o, 18, end - o)
-        (e3_routing_id, e3_cookie) = _S4.unpack_from(b, o)
+        (e3_routing_id, e3_cookie) = _S3.unpack_from(b, o)
         o += 18
         e3 = VfsEntry(e3_routing_id, e3_cookie)
         f_vfs.append(e3)
@@ -559,28 +1191,28 @@ def _save_v1(s: SriovState, p: Params) -> bytes:
     if s.vf_msix_counts != default_array(s.vfs_created, 256, lambda: 0):
         raise SaveError(SECTION, "vf_msix_counts", "version 1 cannot carry it and it does not hold its default")
     out = bytearray()
-    out += _S16.pack(s.sriov_cap.value(), s.sriov_ctrl.value(), s.sriov_status.value(), s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0.value())
+    out += _S0.pack(s.sriov_cap.value(), s.sriov_ctrl.value(), s.sriov_status.value(), s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0.value())
     if ((p.vf_bar64 & 1) == 0):
-        out += _S0.pack(s.vf_bar1.value())
+        out += _S1.pack(s.vf_bar1.value())
     if ((p.vf_bar64 & 1) != 0):
-        out += _S0.pack(s.vf_bar1_upper)
+        out += _S1.pack(s.vf_bar1_upper)
     if ((p.vf_bar64 & 2) == 0):
-        out += _S0.pack(s.vf_bar2.value())
+        out += _S1.pack(s.vf_bar2.value())
     if ((p.vf_bar64 & 2) != 0):
-        out += _S0.pack(s.vf_bar2_upper)
+        out += _S1.pack(s.vf_bar2_upper)
     if ((p.vf_bar64 & 4) == 0):
-        out += _S0.pack(s.vf_bar3.value())
+        out += _S1.pack(s.vf_bar3.value())
     if ((p.vf_bar64 & 4) != 0):
-        out += _S0.pack(s.vf_bar3_upper)
+        out += _S1.pack(s.vf_bar3_upper)
     if ((p.vf_bar64 & 8) == 0):
-        out += _S0.pack(s.vf_bar4.value())
+        out += _S1.pack(s.vf_bar4.value())
     if ((p.vf_bar64 & 8) != 0):
-        out += _S0.pack(s.vf_bar4_upper)
+        out += _S1.pack(s.vf_bar4_upper)
     if ((p.vf_bar64 & 0x10) == 0):
-        out += _S0.pack(s.vf_bar5.value())
+        out += _S1.pack(s.vf_bar5.value())
     if ((p.vf_bar64 & 0x10) != 0):
-        out += _S0.pack(s.vf_bar5_upper)
-    out += _S5.pack(s.vf_migration_state_array_offset.value(), s.vfs_created)
+        out += _S1.pack(s.vf_bar5_upper)
+    out += _S2.pack(s.vf_migration_state_array_offset.value(), s.vfs_created)
     if len(s.vfs) != s.vfs_created:
         raise SaveError(SECTION, "vfs", f"holds {len(s.vfs)} entries, but its length says {s.vfs_created}")
     if len(s.vfs) > 256:
@@ -588,14 +1220,14 @@ def _save_v1(s: SriovState, p: Params) -> bytes:
     for i2, e3 in enumerate(s.vfs):
         if len(e3.cookie) != 16:
             raise SaveError(SECTION, f"vfs[{i2}].cookie", f"holds {len(e3.cookie)} bytes, not 16")
-        out += _S4.pack(e3.routing_id, e3.cookie)
+        out += _S3.pack(e3.routing_id, e3.cookie)
     return bytes(out)
 
 
 def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if end - o < 33:
         raise truncated(SECTION, "sriov_cap", o, 33, end - o)
-    (r_f_sriov_cap, r_f_sriov_ctrl, r_f_sriov_status, f_initial_vfs, f_total_vfs, f_num_vfs, f_func_dep_link, f_first_vf_offset, f_vf_stride, f_vf_device_id, f_supported_page_sizes, f_system_page_size, r_f_vf_bar0) = _S16.unpack_from(b, o)
+    (r_f_sriov_cap, r_f_sriov_ctrl, r_f_sriov_status, f_initial_vfs, f_total_vfs, f_num_vfs, f_func_dep_link, f_first_vf_offset, f_vf_stride, f_vf_device_id, f_supported_page_sizes, f_system_page_size, r_f_vf_bar0) = _S0.unpack_from(b, o)
     if r_f_sriov_cap & 0x1ffff0:
         raise LoadError(SECTION, "sriov_cap", o + 0, f"reserved bits 0x{r_f_sriov_cap & 0x1ffff0:x} set")
     f_sriov_cap = SriovCapRegister.from_value(r_f_sriov_cap)
@@ -605,16 +1237,12 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if r_f_sriov_status & 0xfffe:
         raise LoadError(SECTION, "sriov_status", o + 6, f"reserved bits 0x{r_f_sriov_status & 0xfffe:x} set")
     f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
-    if (r_f_vf_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar0", o + 29, f"mem_type = {(r_f_vf_bar0 >> 1) & 0x3} is not a value of BarMemType")
     f_vf_bar0 = VfBar0Register.from_value(r_f_vf_bar0)
     o += 33
     if ((p.vf_bar64 & 1) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1", o, 4, end - o)
-        (r_f_vf_bar1,) = _S0.unpack_from(b, o)
-        if (r_f_vf_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "vf_bar1", o + 0, f"mem_type = {(r_f_vf_bar1 >> 1) & 0x3} is not a value of BarMemType")
+        (r_f_vf_bar1,) = _S1.unpack_from(b, o)
         f_vf_bar1 = VfBar1Register.from_value(r_f_vf_bar1)
         o += 4
     else:
@@ -622,16 +1250,14 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if ((p.vf_bar64 & 1) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1_upper", o, 4, end - o)
-        (f_vf_bar1_upper,) = _S0.unpack_from(b, o)
+        (f_vf_bar1_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar1_upper = 0
     if ((p.vf_bar64 & 2) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2", o, 4, end - o)
-        (r_f_vf_bar2,) = _S0.unpack_from(b, o)
-        if (r_f_vf_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "vf_bar2", o + 0, f"mem_type = {(r_f_vf_bar2 >> 1) & 0x3} is not a value of BarMemType")
+        (r_f_vf_bar2,) = _S1.unpack_from(b, o)
         f_vf_bar2 = VfBar2Register.from_value(r_f_vf_bar2)
         o += 4
     else:
@@ -639,16 +1265,14 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if ((p.vf_bar64 & 2) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2_upper", o, 4, end - o)
-        (f_vf_bar2_upper,) = _S0.unpack_from(b, o)
+        (f_vf_bar2_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar2_upper = 0
     if ((p.vf_bar64 & 4) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3", o, 4, end - o)
-        (r_f_vf_bar3,) = _S0.unpack_from(b, o)
-        if (r_f_vf_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "vf_bar3", o + 0, f"mem_type = {(r_f_vf_bar3 >> 1) & 0x3} is not a value of BarMemType")
+        (r_f_vf_bar3,) = _S1.unpack_from(b, o)
         f_vf_bar3 = VfBar3Register.from_value(r_f_vf_bar3)
         o += 4
     else:
@@ -656,16 +1280,14 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if ((p.vf_bar64 & 4) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3_upper", o, 4, end - o)
-        (f_vf_bar3_upper,) = _S0.unpack_from(b, o)
+        (f_vf_bar3_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar3_upper = 0
     if ((p.vf_bar64 & 8) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4", o, 4, end - o)
-        (r_f_vf_bar4,) = _S0.unpack_from(b, o)
-        if (r_f_vf_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "vf_bar4", o + 0, f"mem_type = {(r_f_vf_bar4 >> 1) & 0x3} is not a value of BarMemType")
+        (r_f_vf_bar4,) = _S1.unpack_from(b, o)
         f_vf_bar4 = VfBar4Register.from_value(r_f_vf_bar4)
         o += 4
     else:
@@ -673,16 +1295,14 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if ((p.vf_bar64 & 8) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4_upper", o, 4, end - o)
-        (f_vf_bar4_upper,) = _S0.unpack_from(b, o)
+        (f_vf_bar4_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar4_upper = 0
     if ((p.vf_bar64 & 0x10) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5", o, 4, end - o)
-        (r_f_vf_bar5,) = _S0.unpack_from(b, o)
-        if (r_f_vf_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "vf_bar5", o + 0, f"mem_type = {(r_f_vf_bar5 >> 1) & 0x3} is not a value of BarMemType")
+        (r_f_vf_bar5,) = _S1.unpack_from(b, o)
         f_vf_bar5 = VfBar5Register.from_value(r_f_vf_bar5)
         o += 4
     else:
@@ -690,13 +1310,13 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if ((p.vf_bar64 & 0x10) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5_upper", o, 4, end - o)
-        (f_vf_bar5_upper,) = _S0.unpack_from(b, o)
+        (f_vf_bar5_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar5_upper = 0
     if end - o < 6:
         raise truncated(SECTION, "vf_migration_state_array_offset", o, 6, end - o)
-    (r_f_vf_migration_state_array_offset, f_vfs_created) = _S5.unpack_from(b, o)
+    (r_f_vf_migration_state_array_offset, f_vfs_created) = _S2.unpack_from(b, o)
     f_vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister.from_value(r_f_vf_migration_state_array_offset)
     o += 6
     try:
@@ -709,13 +1329,13 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     for i5 in range(n4):
         if end - o < 18:
             raise truncated(SECTION, f"vfs[{i5}].routing_id", o, 18, end - o)
-        (e6_routing_id, e6_cookie) = _S4.unpack_from(b, o)
+        (e6_routing_id, e6_cookie) = _S3.unpack_from(b, o)
         o += 18
         e6 = VfsEntry(e6_routing_id, e6_cookie)
         f_vfs.append(e6)
     if end - o < 1:
         raise truncated(SECTION, "vf_user_created", o, 1, end - o)
-    (r_f_vf_user_created,) = _S2.unpack_from(b, o)
+    (r_f_vf_user_created,) = _S4.unpack_from(b, o)
     if r_f_vf_user_created > 1:
         raise LoadError(SECTION, "vf_user_created", o + 0, f"bool byte is {r_f_vf_user_created}, not 0 or 1")
     f_vf_user_created = r_f_vf_user_created == 1
@@ -735,28 +1355,28 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
 
 def _save_v2(s: SriovState, p: Params) -> bytes:
     out = bytearray()
-    out += _S16.pack(s.sriov_cap.value(), s.sriov_ctrl.value(), s.sriov_status.value(), s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0.value())
+    out += _S0.pack(s.sriov_cap.value(), s.sriov_ctrl.value(), s.sriov_status.value(), s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0.value())
     if ((p.vf_bar64 & 1) == 0):
-        out += _S0.pack(s.vf_bar1.value())
+        out += _S1.pack(s.vf_bar1.value())
     if ((p.vf_bar64 & 1) != 0):
-        out += _S0.pack(s.vf_bar1_upper)
+        out += _S1.pack(s.vf_bar1_upper)
     if ((p.vf_bar64 & 2) == 0):
-        out += _S0.pack(s.vf_bar2.value())
+        out += _S1.pack(s.vf_bar2.value())
     if ((p.vf_bar64 & 2) != 0):
-        out += _S0.pack(s.vf_bar2_upper)
+        out += _S1.pack(s.vf_bar2_upper)
     if ((p.vf_bar64 & 4) == 0):
-        out += _S0.pack(s.vf_bar3.value())
+        out += _S1.pack(s.vf_bar3.value())
     if ((p.vf_bar64 & 4) != 0):
-        out += _S0.pack(s.vf_bar3_upper)
+        out += _S1.pack(s.vf_bar3_upper)
     if ((p.vf_bar64 & 8) == 0):
-        out += _S0.pack(s.vf_bar4.value())
+        out += _S1.pack(s.vf_bar4.value())
     if ((p.vf_bar64 & 8) != 0):
-        out += _S0.pack(s.vf_bar4_upper)
+        out += _S1.pack(s.vf_bar4_upper)
     if ((p.vf_bar64 & 0x10) == 0):
-        out += _S0.pack(s.vf_bar5.value())
+        out += _S1.pack(s.vf_bar5.value())
     if ((p.vf_bar64 & 0x10) != 0):
-        out += _S0.pack(s.vf_bar5_upper)
-    out += _S5.pack(s.vf_migration_state_array_offset.value(), s.vfs_created)
+        out += _S1.pack(s.vf_bar5_upper)
+    out += _S2.pack(s.vf_migration_state_array_offset.value(), s.vfs_created)
     if len(s.vfs) != s.vfs_created:
         raise SaveError(SECTION, "vfs", f"holds {len(s.vfs)} entries, but its length says {s.vfs_created}")
     if len(s.vfs) > 256:
@@ -764,8 +1384,8 @@ def _save_v2(s: SriovState, p: Params) -> bytes:
     for i5, e6 in enumerate(s.vfs):
         if len(e6.cookie) != 16:
             raise SaveError(SECTION, f"vfs[{i5}].cookie", f"holds {len(e6.cookie)} bytes, not 16")
-        out += _S4.pack(e6.routing_id, e6.cookie)
-    out += _S2.pack(s.vf_user_created)
+        out += _S3.pack(e6.routing_id, e6.cookie)
+    out += _S4.pack(s.vf_user_created)
     if len(s.vf_msix_counts) != s.vfs_created:
         raise SaveError(SECTION, "vf_msix_counts", f"holds {len(s.vf_msix_counts)} entries, but its length says {s.vfs_created}")
     if len(s.vf_msix_counts) > 256:
@@ -786,133 +1406,7 @@ _SAVERS: dict[int, Callable[[SriovState, Params], bytes]] = {
 
 def validate(s: SriovState, p: Params = PARAMS) -> list[Problem]:
     """Every reason `s` is not a valid state (empty when it is)."""
-    problems: list[Problem] = []
-    if not isinstance(s.sriov_cap.vf_migration_capable, bool):
-        problems.append(Problem("sriov_cap.vf_migration_capable", f"must be a bool"))
-    if not isinstance(s.sriov_cap.ari_capable_hierarchy_preserved, bool):
-        problems.append(Problem("sriov_cap.ari_capable_hierarchy_preserved", f"must be a bool"))
-    if not isinstance(s.sriov_cap.vf_10bit_tag_req_supported, bool):
-        problems.append(Problem("sriov_cap.vf_10bit_tag_req_supported", f"must be a bool"))
-    if not isinstance(s.sriov_cap.vf_14bit_tag_req_supported, bool):
-        problems.append(Problem("sriov_cap.vf_14bit_tag_req_supported", f"must be a bool"))
-    if not isinstance(s.sriov_cap.vf_migration_int_msg_num, int) or s.sriov_cap.vf_migration_int_msg_num >> 11 or s.sriov_cap.vf_migration_int_msg_num < 0:
-        problems.append(Problem("sriov_cap.vf_migration_int_msg_num", f"{s.sriov_cap.vf_migration_int_msg_num!r} does not fit 11 bits"))
-    if not isinstance(s.sriov_ctrl.vf_enable, bool):
-        problems.append(Problem("sriov_ctrl.vf_enable", f"must be a bool"))
-    if not isinstance(s.sriov_ctrl.vf_migration_enable, bool):
-        problems.append(Problem("sriov_ctrl.vf_migration_enable", f"must be a bool"))
-    if not isinstance(s.sriov_ctrl.vf_migration_int_enable, bool):
-        problems.append(Problem("sriov_ctrl.vf_migration_int_enable", f"must be a bool"))
-    if not isinstance(s.sriov_ctrl.vf_mse, bool):
-        problems.append(Problem("sriov_ctrl.vf_mse", f"must be a bool"))
-    if not isinstance(s.sriov_ctrl.ari_capable_hierarchy, bool):
-        problems.append(Problem("sriov_ctrl.ari_capable_hierarchy", f"must be a bool"))
-    if not isinstance(s.sriov_ctrl.vf_10bit_tag_req_enable, bool):
-        problems.append(Problem("sriov_ctrl.vf_10bit_tag_req_enable", f"must be a bool"))
-    if not isinstance(s.sriov_ctrl.vf_14bit_tag_req_enable, bool):
-        problems.append(Problem("sriov_ctrl.vf_14bit_tag_req_enable", f"must be a bool"))
-    if not isinstance(s.sriov_status.vf_migration_status, bool):
-        problems.append(Problem("sriov_status.vf_migration_status", f"must be a bool"))
-    if not isinstance(s.initial_vfs, int) or s.initial_vfs >> 16 or s.initial_vfs < 0:
-        problems.append(Problem("initial_vfs", f"{s.initial_vfs!r} does not fit 16 bits"))
-    if not isinstance(s.total_vfs, int) or s.total_vfs >> 16 or s.total_vfs < 0:
-        problems.append(Problem("total_vfs", f"{s.total_vfs!r} does not fit 16 bits"))
-    if not isinstance(s.num_vfs, int) or s.num_vfs >> 16 or s.num_vfs < 0:
-        problems.append(Problem("num_vfs", f"{s.num_vfs!r} does not fit 16 bits"))
-    if not isinstance(s.func_dep_link, int) or s.func_dep_link >> 8 or s.func_dep_link < 0:
-        problems.append(Problem("func_dep_link", f"{s.func_dep_link!r} does not fit 8 bits"))
-    if not isinstance(s.first_vf_offset, int) or s.first_vf_offset >> 16 or s.first_vf_offset < 0:
-        problems.append(Problem("first_vf_offset", f"{s.first_vf_offset!r} does not fit 16 bits"))
-    if not isinstance(s.vf_stride, int) or s.vf_stride >> 16 or s.vf_stride < 0:
-        problems.append(Problem("vf_stride", f"{s.vf_stride!r} does not fit 16 bits"))
-    if not isinstance(s.vf_device_id, int) or s.vf_device_id >> 16 or s.vf_device_id < 0:
-        problems.append(Problem("vf_device_id", f"{s.vf_device_id!r} does not fit 16 bits"))
-    if not isinstance(s.supported_page_sizes, int) or s.supported_page_sizes >> 32 or s.supported_page_sizes < 0:
-        problems.append(Problem("supported_page_sizes", f"{s.supported_page_sizes!r} does not fit 32 bits"))
-    if not isinstance(s.system_page_size, int) or s.system_page_size >> 32 or s.system_page_size < 0:
-        problems.append(Problem("system_page_size", f"{s.system_page_size!r} does not fit 32 bits"))
-    if not isinstance(s.vf_bar0.space_indicator, bool):
-        problems.append(Problem("vf_bar0.space_indicator", f"must be a bool"))
-    if s.vf_bar0.mem_type not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar0.mem_type", f"{s.vf_bar0.mem_type!r} is not a value of enum bar_mem_type"))
-    if not isinstance(s.vf_bar0.prefetchable, bool):
-        problems.append(Problem("vf_bar0.prefetchable", f"must be a bool"))
-    if not isinstance(s.vf_bar0.base_address, int) or s.vf_bar0.base_address >> 28 or s.vf_bar0.base_address < 0:
-        problems.append(Problem("vf_bar0.base_address", f"{s.vf_bar0.base_address!r} does not fit 28 bits"))
-    if not isinstance(s.vf_bar1.space_indicator, bool):
-        problems.append(Problem("vf_bar1.space_indicator", f"must be a bool"))
-    if s.vf_bar1.mem_type not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar1.mem_type", f"{s.vf_bar1.mem_type!r} is not a value of enum bar_mem_type"))
-    if not isinstance(s.vf_bar1.prefetchable, bool):
-        problems.append(Problem("vf_bar1.prefetchable", f"must be a bool"))
-    if not isinstance(s.vf_bar1.base_address, int) or s.vf_bar1.base_address >> 28 or s.vf_bar1.base_address < 0:
-        problems.append(Problem("vf_bar1.base_address", f"{s.vf_bar1.base_address!r} does not fit 28 bits"))
-    if not (((p.vf_bar64 & 1) == 0)) and s.vf_bar1 != VfBar1Register():
-        problems.append(Problem("vf_bar1", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar1_upper, int) or s.vf_bar1_upper >> 32 or s.vf_bar1_upper < 0:
-        problems.append(Problem("vf_bar1_upper", f"{s.vf_bar1_upper!r} does not fit 32 bits"))
-    if not (((p.vf_bar64 & 1) != 0)) and s.vf_bar1_upper != 0:
-        problems.append(Problem("vf_bar1_upper", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar2.space_indicator, bool):
-        problems.append(Problem("vf_bar2.space_indicator", f"must be a bool"))
-    if s.vf_bar2.mem_type not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar2.mem_type", f"{s.vf_bar2.mem_type!r} is not a value of enum bar_mem_type"))
-    if not isinstance(s.vf_bar2.prefetchable, bool):
-        problems.append(Problem("vf_bar2.prefetchable", f"must be a bool"))
-    if not isinstance(s.vf_bar2.base_address, int) or s.vf_bar2.base_address >> 28 or s.vf_bar2.base_address < 0:
-        problems.append(Problem("vf_bar2.base_address", f"{s.vf_bar2.base_address!r} does not fit 28 bits"))
-    if not (((p.vf_bar64 & 2) == 0)) and s.vf_bar2 != VfBar2Register():
-        problems.append(Problem("vf_bar2", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar2_upper, int) or s.vf_bar2_upper >> 32 or s.vf_bar2_upper < 0:
-        problems.append(Problem("vf_bar2_upper", f"{s.vf_bar2_upper!r} does not fit 32 bits"))
-    if not (((p.vf_bar64 & 2) != 0)) and s.vf_bar2_upper != 0:
-        problems.append(Problem("vf_bar2_upper", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar3.space_indicator, bool):
-        problems.append(Problem("vf_bar3.space_indicator", f"must be a bool"))
-    if s.vf_bar3.mem_type not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar3.mem_type", f"{s.vf_bar3.mem_type!r} is not a value of enum bar_mem_type"))
-    if not isinstance(s.vf_bar3.prefetchable, bool):
-        problems.append(Problem("vf_bar3.prefetchable", f"must be a bool"))
-    if not isinstance(s.vf_bar3.base_address, int) or s.vf_bar3.base_address >> 28 or s.vf_bar3.base_address < 0:
-        problems.append(Problem("vf_bar3.base_address", f"{s.vf_bar3.base_address!r} does not fit 28 bits"))
-    if not (((p.vf_bar64 & 4) == 0)) and s.vf_bar3 != VfBar3Register():
-        problems.append(Problem("vf_bar3", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar3_upper, int) or s.vf_bar3_upper >> 32 or s.vf_bar3_upper < 0:
-        problems.append(Problem("vf_bar3_upper", f"{s.vf_bar3_upper!r} does not fit 32 bits"))
-    if not (((p.vf_bar64 & 4) != 0)) and s.vf_bar3_upper != 0:
-        problems.append(Problem("vf_bar3_upper", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar4.space_indicator, bool):
-        problems.append(Problem("vf_bar4.space_indicator", f"must be a bool"))
-    if s.vf_bar4.mem_type not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar4.mem_type", f"{s.vf_bar4.mem_type!r} is not a value of enum bar_mem_type"))
-    if not isinstance(s.vf_bar4.prefetchable, bool):
-        problems.append(Problem("vf_bar4.prefetchable", f"must be a bool"))
-    if not isinstance(s.vf_bar4.base_address, int) or s.vf_bar4.base_address >> 28 or s.vf_bar4.base_address < 0:
-        problems.append(Problem("vf_bar4.base_address", f"{s.vf_bar4.base_address!r} does not fit 28 bits"))
-    if not (((p.vf_bar64 & 8) == 0)) and s.vf_bar4 != VfBar4Register():
-        problems.append(Problem("vf_bar4", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar4_upper, int) or s.vf_bar4_upper >> 32 or s.vf_bar4_upper < 0:
-        problems.append(Problem("vf_bar4_upper", f"{s.vf_bar4_upper!r} does not fit 32 bits"))
-    if not (((p.vf_bar64 & 8) != 0)) and s.vf_bar4_upper != 0:
-        problems.append(Problem("vf_bar4_upper", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar5.space_indicator, bool):
-        problems.append(Problem("vf_bar5.space_indicator", f"must be a bool"))
-    if s.vf_bar5.mem_type not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar5.mem_type", f"{s.vf_bar5.mem_type!r} is not a value of enum bar_mem_type"))
-    if not isinstance(s.vf_bar5.prefetchable, bool):
-        problems.append(Problem("vf_bar5.prefetchable", f"must be a bool"))
-    if not isinstance(s.vf_bar5.base_address, int) or s.vf_bar5.base_address >> 28 or s.vf_bar5.base_address < 0:
-        problems.append(Problem("vf_bar5.base_address", f"{s.vf_bar5.base_address!r} does not fit 28 bits"))
-    if not (((p.vf_bar64 & 0x10) == 0)) and s.vf_bar5 != VfBar5Register():
-        problems.append(Problem("vf_bar5", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar5_upper, int) or s.vf_bar5_upper >> 32 or s.vf_bar5_upper < 0:
-        problems.append(Problem("vf_bar5_upper", f"{s.vf_bar5_upper!r} does not fit 32 bits"))
-    if not (((p.vf_bar64 & 0x10) != 0)) and s.vf_bar5_upper != 0:
-        problems.append(Problem("vf_bar5_upper", f"is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_migration_state_array_offset.bir, int) or s.vf_migration_state_array_offset.bir >> 3 or s.vf_migration_state_array_offset.bir < 0:
-        problems.append(Problem("vf_migration_state_array_offset.bir", f"{s.vf_migration_state_array_offset.bir!r} does not fit 3 bits"))
-    if not isinstance(s.vf_migration_state_array_offset.offset, int) or s.vf_migration_state_array_offset.offset >> 29 or s.vf_migration_state_array_offset.offset < 0:
-        problems.append(Problem("vf_migration_state_array_offset.offset", f"{s.vf_migration_state_array_offset.offset!r} does not fit 29 bits"))
+    problems = _register_problems(s, p)
     if not isinstance(s.vfs_created, int) or s.vfs_created >> 16 or s.vfs_created < 0:
         problems.append(Problem("vfs_created", f"{s.vfs_created!r} does not fit 16 bits"))
     if len(s.vfs) != s.vfs_created:
@@ -936,8 +1430,111 @@ def validate(s: SriovState, p: Params = PARAMS) -> list[Problem]:
     return problems or _constraint_problems(s, p)
 
 
+def _register_problems(s: SriovState, p: Params) -> list[Problem]:
+    """Register types, reserved bits, enum fields and absent registers.
+
+    Save does not run these: field setters already refuse values that do
+    not fit, a loader refuses reserved bits and capture drops them, so only
+    a register built with `from_value` from an unchecked integer can fail here.
+    """
+    problems: list[Problem] = []
+    if not isinstance(s.sriov_cap, SriovCapRegister):
+        problems.append(Problem("sriov_cap", f"must be a SriovCapRegister"))
+    if isinstance(s.sriov_cap, SriovCapRegister) and s.sriov_cap.value() & 0x1ffff0:
+        problems.append(Problem("sriov_cap", f"reserved bits 0x{s.sriov_cap.value() & 0x1ffff0:x} set"))
+    if not isinstance(s.sriov_ctrl, SriovCtrlRegister):
+        problems.append(Problem("sriov_ctrl", f"must be a SriovCtrlRegister"))
+    if isinstance(s.sriov_ctrl, SriovCtrlRegister) and s.sriov_ctrl.value() & 0xff80:
+        problems.append(Problem("sriov_ctrl", f"reserved bits 0x{s.sriov_ctrl.value() & 0xff80:x} set"))
+    if not isinstance(s.sriov_status, SriovStatusRegister):
+        problems.append(Problem("sriov_status", f"must be a SriovStatusRegister"))
+    if isinstance(s.sriov_status, SriovStatusRegister) and s.sriov_status.value() & 0xfffe:
+        problems.append(Problem("sriov_status", f"reserved bits 0x{s.sriov_status.value() & 0xfffe:x} set"))
+    if not isinstance(s.initial_vfs, int) or s.initial_vfs >> 16 or s.initial_vfs < 0:
+        problems.append(Problem("initial_vfs", f"{s.initial_vfs!r} does not fit 16 bits"))
+    if not isinstance(s.total_vfs, int) or s.total_vfs >> 16 or s.total_vfs < 0:
+        problems.append(Problem("total_vfs", f"{s.total_vfs!r} does not fit 16 bits"))
+    if not isinstance(s.num_vfs, int) or s.num_vfs >> 16 or s.num_vfs < 0:
+        problems.append(Problem("num_vfs", f"{s.num_vfs!r} does not fit 16 bits"))
+    if not isinstance(s.func_dep_link, int) or s.func_dep_link >> 8 or s.func_dep_link < 0:
+        problems.append(Problem("func_dep_link", f"{s.func_dep_link!r} does not fit 8 bits"))
+    if not isinstance(s.first_vf_offset, int) or s.first_vf_offset >> 16 or s.first_vf_offset < 0:
+        problems.append(Problem("first_vf_offset", f"{s.first_vf_offset!r} does not fit 16 bits"))
+    if not isinstance(s.vf_stride, int) or s.vf_stride >> 16 or s.vf_stride < 0:
+        problems.append(Problem("vf_stride", f"{s.vf_stride!r} does not fit 16 bits"))
+    if not isinstance(s.vf_device_id, int) or s.vf_device_id >> 16 or s.vf_device_id < 0:
+        problems.append(Problem("vf_device_id", f"{s.vf_device_id!r} does not fit 16 bits"))
+    if not isinstance(s.supported_page_sizes, int) or s.supported_page_sizes >> 32 or s.supported_page_sizes < 0:
+        problems.append(Problem("supported_page_sizes", f"{s.supported_page_sizes!r} does not fit 32 bits"))
+    if not isinstance(s.system_page_size, int) or s.system_page_size >> 32 or s.system_page_size < 0:
+        problems.append(Problem("system_page_size", f"{s.system_page_size!r} does not fit 32 bits"))
+    if not isinstance(s.vf_bar0, VfBar0Register):
+        problems.append(Problem("vf_bar0", f"must be a VfBar0Register"))
+    if isinstance(s.vf_bar0, VfBar0Register) and (s.vf_bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+        problems.append(Problem("vf_bar0.mem_type", f"{(s.vf_bar0.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+    if not isinstance(s.vf_bar1, VfBar1Register):
+        problems.append(Problem("vf_bar1", f"must be a VfBar1Register"))
+    if isinstance(s.vf_bar1, VfBar1Register) and (s.vf_bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+        problems.append(Problem("vf_bar1.mem_type", f"{(s.vf_bar1.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+    if not (((p.vf_bar64 & 1) == 0)) and s.vf_bar1 != VfBar1Register():
+        problems.append(Problem("vf_bar1", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.vf_bar1_upper, int) or s.vf_bar1_upper >> 32 or s.vf_bar1_upper < 0:
+        problems.append(Problem("vf_bar1_upper", f"{s.vf_bar1_upper!r} does not fit 32 bits"))
+    if not (((p.vf_bar64 & 1) != 0)) and s.vf_bar1_upper != 0:
+        problems.append(Problem("vf_bar1_upper", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.vf_bar2, VfBar2Register):
+        problems.append(Problem("vf_bar2", f"must be a VfBar2Register"))
+    if isinstance(s.vf_bar2, VfBar2Register) and (s.vf_bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+        problems.append(Problem("vf_bar2.mem_type", f"{(s.vf_bar2.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+    if not (((p.vf_bar64 & 2) == 0)) and s.vf_bar2 != VfBar2Register():
+        problems.append(Problem("vf_bar2", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.vf_bar2_upper, int) or s.vf_bar2_upper >> 32 or s.vf_bar2_upper < 0:
+        problems.append(Problem("vf_bar2_upper", f"{s.vf_bar2_upper!r} does not fit 32 bits"))
+    if not (((p.vf_bar64 & 2) != 0)) and s.vf_bar2_upper != 0:
+        problems.append(Problem("vf_bar2_upper", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.vf_bar3, VfBar3Register):
+        problems.append(Problem("vf_bar3", f"must be a VfBar3Register"))
+    if isinstance(s.vf_bar3, VfBar3Register) and (s.vf_bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+        problems.append(Problem("vf_bar3.mem_type", f"{(s.vf_bar3.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+    if not (((p.vf_bar64 & 4) == 0)) and s.vf_bar3 != VfBar3Register():
+        problems.append(Problem("vf_bar3", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.vf_bar3_upper, int) or s.vf_bar3_upper >> 32 or s.vf_bar3_upper < 0:
+        problems.append(Problem("vf_bar3_upper", f"{s.vf_bar3_upper!r} does not fit 32 bits"))
+    if not (((p.vf_bar64 & 4) != 0)) and s.vf_bar3_upper != 0:
+        problems.append(Problem("vf_bar3_upper", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.vf_bar4, VfBar4Register):
+        problems.append(Problem("vf_bar4", f"must be a VfBar4Register"))
+    if isinstance(s.vf_bar4, VfBar4Register) and (s.vf_bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+        problems.append(Problem("vf_bar4.mem_type", f"{(s.vf_bar4.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+    if not (((p.vf_bar64 & 8) == 0)) and s.vf_bar4 != VfBar4Register():
+        problems.append(Problem("vf_bar4", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.vf_bar4_upper, int) or s.vf_bar4_upper >> 32 or s.vf_bar4_upper < 0:
+        problems.append(Problem("vf_bar4_upper", f"{s.vf_bar4_upper!r} does not fit 32 bits"))
+    if not (((p.vf_bar64 & 8) != 0)) and s.vf_bar4_upper != 0:
+        problems.append(Problem("vf_bar4_upper", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.vf_bar5, VfBar5Register):
+        problems.append(Problem("vf_bar5", f"must be a VfBar5Register"))
+    if isinstance(s.vf_bar5, VfBar5Register) and (s.vf_bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+        problems.append(Problem("vf_bar5.mem_type", f"{(s.vf_bar5.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+    if not (((p.vf_bar64 & 0x10) == 0)) and s.vf_bar5 != VfBar5Register():
+        problems.append(Problem("vf_bar5", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.vf_bar5_upper, int) or s.vf_bar5_upper >> 32 or s.vf_bar5_upper < 0:
+        problems.append(Problem("vf_bar5_upper", f"{s.vf_bar5_upper!r} does not fit 32 bits"))
+    if not (((p.vf_bar64 & 0x10) != 0)) and s.vf_bar5_upper != 0:
+        problems.append(Problem("vf_bar5_upper", f"is absent on this device (its presence is false) but holds a value"))
+    if not isinstance(s.vf_migration_state_array_offset, VfMigrationStateArrayOffsetRegister):
+        problems.append(Problem("vf_migration_state_array_offset", f"must be a VfMigrationStateArrayOffsetRegister"))
+    return problems
+
+
 def _constraint_problems(s: SriovState, p: Params) -> list[Problem]:
     """The constraints; a parsed payload has passed every other check already."""
+    try:
+        # One expression for the common case, where every constraint holds.
+        if ((s.num_vfs <= s.total_vfs)) and (((s.system_page_size != 0) and ((s.system_page_size & (s.system_page_size - 1)) == 0))) and (((s.system_page_size & (~s.supported_page_sizes & 0xffffffff)) == 0)) and ((s.vfs_created <= s.num_vfs)) and (((s.sriov_ctrl.value() & 0x1 != 0) or (s.vfs_created == 0))) and ((((p.vf_bar64 & (p.vf_bar64 >> 1)) == 0) and (p.vf_bar64 < 0x20))) and ((((p.vf_bar64 & 1) != 0) == (((s.vf_bar0.value() >> 1) & 0x3) == 2))) and ((((p.vf_bar64 & 1) != 0) or (((p.vf_bar64 & 2) != 0) == (((s.vf_bar1.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 2) != 0) or (((p.vf_bar64 & 4) != 0) == (((s.vf_bar2.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 4) != 0) or (((p.vf_bar64 & 8) != 0) == (((s.vf_bar3.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 8) != 0) or (((p.vf_bar64 & 0x10) != 0) == (((s.vf_bar4.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 0x10) != 0) or (((s.vf_bar5.value() >> 1) & 0x3) != 2))) and (((not (s.vf_bar0.value() & 0x1 != 0)) and ((((s.vf_bar0.value() >> 1) & 0x3) == 0) or (((s.vf_bar0.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 1) != 0) or ((not (s.vf_bar1.value() & 0x1 != 0)) and ((((s.vf_bar1.value() >> 1) & 0x3) == 0) or (((s.vf_bar1.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 2) != 0) or ((not (s.vf_bar2.value() & 0x1 != 0)) and ((((s.vf_bar2.value() >> 1) & 0x3) == 0) or (((s.vf_bar2.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 4) != 0) or ((not (s.vf_bar3.value() & 0x1 != 0)) and ((((s.vf_bar3.value() >> 1) & 0x3) == 0) or (((s.vf_bar3.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 8) != 0) or ((not (s.vf_bar4.value() & 0x1 != 0)) and ((((s.vf_bar4.value() >> 1) & 0x3) == 0) or (((s.vf_bar4.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 0x10) != 0) or ((not (s.vf_bar5.value() & 0x1 != 0)) and ((((s.vf_bar5.value() >> 1) & 0x3) == 0) or (((s.vf_bar5.value() >> 1) & 0x3) == 2))))):
+            return []
+    except (ArithmeticError, ValueError):
+        pass
     problems: list[Problem] = []
     try:
         if not ((s.num_vfs <= s.total_vfs)):
@@ -960,7 +1557,7 @@ def _constraint_problems(s: SriovState, p: Params) -> list[Problem]:
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("vfs_created", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((s.sriov_ctrl.vf_enable or (s.vfs_created == 0))):
+        if not (((s.sriov_ctrl.value() & 0x1 != 0) or (s.vfs_created == 0))):
             problems.append(Problem("sriov_ctrl.vf_enable", "VFs are instantiated while VF Enable is clear"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("sriov_ctrl.vf_enable", f"constraint cannot be evaluated: {exc}"))
@@ -970,62 +1567,62 @@ def _constraint_problems(s: SriovState, p: Params) -> list[Problem]:
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 1) != 0) == (s.vf_bar0.mem_type == BarMemType.MEM64))):
+        if not ((((p.vf_bar64 & 1) != 0) == (((s.vf_bar0.value() >> 1) & 0x3) == 2))):
             problems.append(Problem("params.vf_bar64", "VF BAR 0's type bits disagree with params.vf_bar64"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 1) != 0) or (((p.vf_bar64 & 2) != 0) == (s.vf_bar1.mem_type == BarMemType.MEM64)))):
+        if not ((((p.vf_bar64 & 1) != 0) or (((p.vf_bar64 & 2) != 0) == (((s.vf_bar1.value() >> 1) & 0x3) == 2)))):
             problems.append(Problem("params.vf_bar64", "VF BAR 1's type bits disagree with params.vf_bar64"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 2) != 0) or (((p.vf_bar64 & 4) != 0) == (s.vf_bar2.mem_type == BarMemType.MEM64)))):
+        if not ((((p.vf_bar64 & 2) != 0) or (((p.vf_bar64 & 4) != 0) == (((s.vf_bar2.value() >> 1) & 0x3) == 2)))):
             problems.append(Problem("params.vf_bar64", "VF BAR 2's type bits disagree with params.vf_bar64"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 4) != 0) or (((p.vf_bar64 & 8) != 0) == (s.vf_bar3.mem_type == BarMemType.MEM64)))):
+        if not ((((p.vf_bar64 & 4) != 0) or (((p.vf_bar64 & 8) != 0) == (((s.vf_bar3.value() >> 1) & 0x3) == 2)))):
             problems.append(Problem("params.vf_bar64", "VF BAR 3's type bits disagree with params.vf_bar64"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 8) != 0) or (((p.vf_bar64 & 0x10) != 0) == (s.vf_bar4.mem_type == BarMemType.MEM64)))):
+        if not ((((p.vf_bar64 & 8) != 0) or (((p.vf_bar64 & 0x10) != 0) == (((s.vf_bar4.value() >> 1) & 0x3) == 2)))):
             problems.append(Problem("params.vf_bar64", "VF BAR 4's type bits disagree with params.vf_bar64"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 0x10) != 0) or (s.vf_bar5.mem_type != BarMemType.MEM64))):
+        if not ((((p.vf_bar64 & 0x10) != 0) or (((s.vf_bar5.value() >> 1) & 0x3) != 2))):
             problems.append(Problem("params.vf_bar64", "VF BAR 5 claims to be 64-bit, but there is no slot for its upper dword"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not (((not s.vf_bar0.space_indicator) and ((s.vf_bar0.mem_type == BarMemType.MEM32) or (s.vf_bar0.mem_type == BarMemType.MEM64)))):
+        if not (((not (s.vf_bar0.value() & 0x1 != 0)) and ((((s.vf_bar0.value() >> 1) & 0x3) == 0) or (((s.vf_bar0.value() >> 1) & 0x3) == 2)))):
             problems.append(Problem("vf_bar0.space_indicator", "VF BAR 0 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("vf_bar0.space_indicator", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 1) != 0) or ((not s.vf_bar1.space_indicator) and ((s.vf_bar1.mem_type == BarMemType.MEM32) or (s.vf_bar1.mem_type == BarMemType.MEM64))))):
+        if not ((((p.vf_bar64 & 1) != 0) or ((not (s.vf_bar1.value() & 0x1 != 0)) and ((((s.vf_bar1.value() >> 1) & 0x3) == 0) or (((s.vf_bar1.value() >> 1) & 0x3) == 2))))):
             problems.append(Problem("params.vf_bar64", "VF BAR 1 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 2) != 0) or ((not s.vf_bar2.space_indicator) and ((s.vf_bar2.mem_type == BarMemType.MEM32) or (s.vf_bar2.mem_type == BarMemType.MEM64))))):
+        if not ((((p.vf_bar64 & 2) != 0) or ((not (s.vf_bar2.value() & 0x1 != 0)) and ((((s.vf_bar2.value() >> 1) & 0x3) == 0) or (((s.vf_bar2.value() >> 1) & 0x3) == 2))))):
             problems.append(Problem("params.vf_bar64", "VF BAR 2 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 4) != 0) or ((not s.vf_bar3.space_indicator) and ((s.vf_bar3.mem_type == BarMemType.MEM32) or (s.vf_bar3.mem_type == BarMemType.MEM64))))):
+        if not ((((p.vf_bar64 & 4) != 0) or ((not (s.vf_bar3.value() & 0x1 != 0)) and ((((s.vf_bar3.value() >> 1) & 0x3) == 0) or (((s.vf_bar3.value() >> 1) & 0x3) == 2))))):
             problems.append(Problem("params.vf_bar64", "VF BAR 3 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 8) != 0) or ((not s.vf_bar4.space_indicator) and ((s.vf_bar4.mem_type == BarMemType.MEM32) or (s.vf_bar4.mem_type == BarMemType.MEM64))))):
+        if not ((((p.vf_bar64 & 8) != 0) or ((not (s.vf_bar4.value() & 0x1 != 0)) and ((((s.vf_bar4.value() >> 1) & 0x3) == 0) or (((s.vf_bar4.value() >> 1) & 0x3) == 2))))):
             problems.append(Problem("params.vf_bar64", "VF BAR 4 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 0x10) != 0) or ((not s.vf_bar5.space_indicator) and ((s.vf_bar5.mem_type == BarMemType.MEM32) or (s.vf_bar5.mem_type == BarMemType.MEM64))))):
+        if not ((((p.vf_bar64 & 0x10) != 0) or ((not (s.vf_bar5.value() & 0x1 != 0)) and ((((s.vf_bar5.value() >> 1) & 0x3) == 0) or (((s.vf_bar5.value() >> 1) & 0x3) == 2))))):
             problems.append(Problem("params.vf_bar64", "VF BAR 5 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))

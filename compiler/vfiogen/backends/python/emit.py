@@ -48,9 +48,16 @@ class BitFieldView:
     enum: str | None
     is_bool: bool
 
+    register_width: int = 0
+
     @property
     def bit(self) -> int:
         return 1 << self.lo
+
+    @property
+    def clear(self) -> int:
+        """The register's mask with this field's bits cleared."""
+        return ((1 << self.register_width) - 1) & ~(self.mask << self.lo)
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,8 @@ class Check:
     reason: str
     loop: tuple[str, str, str] | None = None
     body: tuple[Check, ...] = ()
+    holds: str = ""
+    """For a constraint: the Python text of the check itself (true when it holds)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +186,7 @@ class SectionView:
     attrs: tuple[AttrView, ...]
     versions: tuple[VersionView, ...]
     run_structs: tuple[tuple[str, str], ...]
+    register_checks: tuple[Check, ...]
     checks: tuple[Check, ...]
     constraints: tuple[Check, ...]
     descriptor: DescriptorView
@@ -285,7 +295,7 @@ class _SectionBuilder:
                        else ("False" if is_bool else "0"))
             fields.append(BitFieldView(naming.attr(bit_field.name), bit_field.name, bit_field.lo, bit_field.width,
                                        (1 << bit_field.width) - 1, annotation, default, bit_field.enum and
-                                       naming.enum_class(bit_field.enum), is_bool))
+                                       naming.enum_class(bit_field.enum), is_bool, register.width))
         return RegisterClassView(naming.register_class(register.name), register.name, register.width,
                                  masks.reserved, tuple(fields))
 
@@ -306,6 +316,10 @@ class _SectionBuilder:
         return RunItem(var, f"r_{var}" if post else var, value, path, rel, post,
                        naming.enum_class(enum) if enum else "", 0, ())
 
+    def enum_covers(self, enum: str, bits: int) -> bool:
+        """True when every value `bits` bits can hold is a value of `enum` (so no check is needed)."""
+        return {v.value for v in self.table.enums[enum].values} >= set(range(1 << bits))
+
     def register_item(self, register: Register, var: str, value: str, rel: int) -> RunItem:
         path = f'"{register.name}"'
         if not register.fields:
@@ -313,7 +327,8 @@ class _SectionBuilder:
             return self.scalar_item(var, value, path, kind, register.enum, rel)
         masks = register_masks(register)
         enum_checks = tuple((f"(r_{var} >> {f.lo}) & 0x{(1 << f.width) - 1:x}", naming.enum_class(f.enum), f.name)
-                            for f in register.fields if f.enum and not f.access.reserved)
+                            for f in register.fields if f.enum and not f.access.reserved
+                            and not self.enum_covers(f.enum, f.width))
         return RunItem(var, f"r_{var}", f"{value}.value()", path, rel, "reg", naming.register_class(register.name),
                        masks.reserved, enum_checks)
 
@@ -329,8 +344,7 @@ class _SectionBuilder:
             else:
                 item = RunItem(var, var, value, path_code, 0, "", "", 0, (), field_type.size)
                 fmt, size = f"{field_type.size}s", field_type.size
-            ops = [Op("run", items=(item,), size=size, fmt=fmt, struct_name=self.run_struct(">" + fmt),
-                      path=path_code)]
+            ops = [Op("run", items=(item,), size=size, fmt=fmt, path=path_code)]
         elif isinstance(field_type, ArrayType):
             ops = [self.array_op(path, field_type, var, value, path_code, scope)]
         else:
@@ -375,7 +389,7 @@ class _SectionBuilder:
                                 if isinstance(m.type, ScalarType))
             size = sum(m.type.kind.bits // 8 for m in element.members if isinstance(m.type, ScalarType))
             return dataclasses.replace(base, element_mode="structs", fmt=fmt, size=size,
-                                       struct_name=self.run_struct(fmt), cls=naming.struct_class(path),
+                                       cls=naming.struct_class(path),
                                        members=tuple(naming.attr(m.name) for m in element.members))
         index = self.fresh("i")
         element_var = self.fresh("e")
@@ -420,7 +434,7 @@ class _SectionBuilder:
             if not current and register.fields:
                 item = dataclasses.replace(item, value=value)
             op = Op("run", items=(item,), size=register.width // 8, fmt=_REGISTER_FORMAT[register.width],
-                    struct_name=self.run_struct(">" + _REGISTER_FORMAT[register.width]), path=item.path)
+                    path=item.path)
             if register.present is not None:
                 default = self.register_attr(register).default
                 op = Op("cond", condition_load=self.load_expr(register.present),
@@ -444,24 +458,44 @@ class _SectionBuilder:
                                       state.present, ""))
             if current:
                 args.append((attr, var))
-        merged = tuple(_merge_runs(ops, self))
+        merged = self.name_structs(tuple(_merge_runs(ops, self)))
         return VersionView(version, merged, merged, tuple(args), tuple(not_carried))
+
+    def name_structs(self, ops: tuple[Op, ...]) -> tuple[Op, ...]:
+        """Give each final run (and fast array element) its module-level `struct.Struct`, once per format."""
+        named = []
+        for op in ops:
+            if op.kind == "run":
+                op = dataclasses.replace(op, struct_name=self.run_struct(">" + op.fmt))
+            elif op.kind == "array" and op.element_mode == "structs":
+                op = dataclasses.replace(op, struct_name=self.run_struct(op.fmt))
+            named.append(dataclasses.replace(op, body=self.name_structs(op.body)))
+        return tuple(named)
 
     # --- validation ----------------------------------------------------------------------------
 
-    def validation(self) -> tuple[list[Check], list[Check]]:
+    def validation(self) -> tuple[list[Check], list[Check], list[Check]]:
+        """(register checks, state-field checks, constraints)."""
         checks: list[Check] = []
         for register in self.section.registers:
             if not register.versioning.carried_by(self.section.version):
                 continue
             attr = f"s.{naming.attr(register.name)}"
-            for bit_field in register.fields:
-                if bit_field.access.reserved:
-                    continue
-                value = f"{attr}.{naming.attr(bit_field.name)}"
-                where = f'"{register.name}.{bit_field.name}"'
-                checks.extend(self.value_checks(value, where, bit_field.width, bit_field.enum,
-                                                bit_field.width == 1 and bit_field.enum is None))
+            if register.fields:
+                cls = naming.register_class(register.name)
+                checks.append(Check(f"not isinstance({attr}, {cls})", f'"{register.name}"', f"must be a {cls}"))
+                masks = register_masks(register)
+                if masks.reserved:
+                    checks.append(Check(f"isinstance({attr}, {cls}) and {attr}.value() & 0x{masks.reserved:x}",
+                                        f'"{register.name}"',
+                                        f"reserved bits 0x{{{attr}.value() & 0x{masks.reserved:x}:x}} set"))
+                for bit_field in register.fields:
+                    if bit_field.enum and not bit_field.access.reserved:
+                        enum_cls = naming.enum_class(bit_field.enum)
+                        raw = f"({attr}.value() >> {bit_field.lo}) & 0x{(1 << bit_field.width) - 1:x}"
+                        checks.append(Check(f"isinstance({attr}, {cls}) and {raw} not in _VALUES_{enum_cls}",
+                                            f'"{register.name}.{bit_field.name}"',
+                                            f"{{{raw}}} is not a value of enum {bit_field.enum}"))
             if not register.fields:
                 checks.extend(self.value_checks(attr, f'"{register.name}"', register.width, register.enum, False))
             if register.present is not None:
@@ -469,16 +503,18 @@ class _SectionBuilder:
                 checks.append(Check(f"not ({self.save_expr(register.present)}) and {attr} != {default}",
                                     f'"{register.name}"',
                                     "is absent on this device (its presence is false) but holds a value"))
+        state_checks: list[Check] = []
         for state in self.section.state:
             if state.versioning.carried_by(self.section.version):
-                self.state_checks(f"s.{naming.attr(state.name)}", state.name, state, checks)
+                self.state_checks(f"s.{naming.attr(state.name)}", state.name, state, state_checks)
         constraints = []
         for constraint in self.section.constraints:
             first = refs(constraint.check)
             where = first[0].dotted if first else ""
-            constraints.append(Check(f"not ({self.save_expr(constraint.check)})", f'"{where}"',
-                                     constraint.reason.replace("{", "{{").replace("}", "}}")))
-        return checks, constraints
+            holds = self.save_expr(constraint.check)
+            constraints.append(Check(f"not ({holds})", f'"{where}"',
+                                     constraint.reason.replace("{", "{{").replace("}", "}}"), holds=holds))
+        return checks, state_checks, constraints
 
     def value_checks(self, value: str, where: str, bits: int, enum: str | None, is_bool: bool,
                      signed: bool = False) -> list[Check]:
@@ -570,7 +606,7 @@ class _SectionBuilder:
         attrs = tuple([self.register_attr(r) for r in section.registers if r.versioning.carried_by(section.version)]
                       + [self.state_attr(s.name, s) for s in section.state if s.versioning.carried_by(section.version)])
         versions = tuple(self.version_view(v) for v in range(section.min_version, section.version + 1))
-        checks, constraints = self.validation()
+        register_checks, state_checks, constraints = self.validation()
         descriptor = self.descriptor()
         return SectionView(
             name=section.name, source=section.source_path, title=section.title, wire_id=section.wire_id,
@@ -582,7 +618,8 @@ class _SectionBuilder:
             registers=tuple(self.register_class(r) for r in section.registers if r.fields),
             structs=tuple(self.structs), attrs=attrs, versions=versions,
             run_structs=tuple((name, fmt) for fmt, name in self.run_structs.items()),
-            checks=tuple(checks), constraints=tuple(constraints), descriptor=descriptor,
+            register_checks=tuple(register_checks), checks=tuple(state_checks), constraints=tuple(constraints),
+            descriptor=descriptor,
             uses_tdiv=self.load_expr.truncates or self.save_expr.truncates,
             uses_default_array="default_array(" in repr(versions),
             capture=capture_steps(section, self.table, {
@@ -614,8 +651,7 @@ def _merge_runs(ops: list[Op], builder: _SectionBuilder) -> list[Op]:
         if op.kind == "run" and last is not None and last.kind == "run":
             items = last.items + tuple(dataclasses.replace(i, rel=i.rel + last.size) for i in op.items)
             fmt = last.fmt + op.fmt
-            merged[-1] = Op("run", items=items, size=last.size + op.size, fmt=fmt,
-                            struct_name=builder.run_struct(">" + fmt), path=last.path)
+            merged[-1] = Op("run", items=items, size=last.size + op.size, fmt=fmt, path=last.path)
         else:
             merged.append(op)
     return merged

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from vfiogen.backends.python import naming
 from vfiogen.ir.evaluate import Range, value_range
 from vfiogen.ir.expr import BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp
-from vfiogen.ir.nodes import BitField, Param, Register, ScalarType, StateField
+from vfiogen.ir.nodes import BitField, EnumValue, Param, Register, ScalarType, StateField
 from vfiogen.ir.symbols import SectionSymbols, SymbolKind
 
 _PY_OPS = {BinaryOp.LOG_AND: "and", BinaryOp.LOG_OR: "or"}
@@ -70,9 +70,15 @@ class PythonExpr:
         if symbol.kind is SymbolKind.PARAM:
             return f"p.{naming.attr(ref.path[1])}"
         if symbol.kind is SymbolKind.ENUM_VALUE:
-            return f"{naming.enum_class(ref.path[0])}.{naming.enum_member(ref.path[1])}"
+            assert isinstance(node, EnumValue)
+            return str(node.value)  # the number: IntEnum members compare equal to it, and it costs no lookup
         if isinstance(node, BitField):
-            return f"{self.field(ref.path[0])}.{naming.attr(node.name)}"
+            # Straight from the register's integer: no property call, no enum object built.
+            raw = f"{self.field(ref.path[0])}.value()"
+            if node.hi == node.lo and node.enum is None:
+                return f"({raw} & 0x{1 << node.lo:x} != 0)"
+            shifted = f"({raw} >> {node.lo})" if node.lo else raw
+            return f"({shifted} & 0x{(1 << (node.hi - node.lo + 1)) - 1:x})"
         if isinstance(node, Register) and node.fields:
             return f"{self.field(node.name)}.value()"
         return self.field(ref.path[0])
