@@ -136,36 +136,41 @@ def main() -> None:
           "| generated / hand | compiled construct / generated |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for vectors in (64, 2048):
-        head, x = make_state(vectors)
-        blob = generated_save(head, x)
-        assert hand_save(head, x) == blob
-        assert hand_load(blob) == generated_load(blob) == (head, x)
-        rows: dict[str, dict[str, float]] = {"save": {}, "load": {}}
-        candidates: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
-            "generated": (lambda: generated_save(head, x), lambda: generated_load(blob)),
-            "hand": (lambda: hand_save(head, x), lambda: hand_load(blob)),
-        }
-        if codecs is not None:
-            interpreted, compiled = codecs
-            parsed = interpreted.parse(blob)  # type: ignore[attr-defined]
-            assert interpreted.build(parsed) == blob  # type: ignore[attr-defined]
-            assert compiled.build(compiled.parse(blob)) == blob  # type: ignore[attr-defined]
-            candidates["compiled"] = (lambda: compiled.build(parsed),  # type: ignore[attr-defined]
-                                      lambda: compiled.parse(blob))  # type: ignore[attr-defined]
-            candidates["construct"] = (lambda: interpreted.build(parsed),  # type: ignore[attr-defined]
-                                       lambda: interpreted.parse(blob))  # type: ignore[attr-defined]
-        for _ in range(3):  # interleave the candidates so drift hits all of them alike
-            for name, (save, load) in candidates.items():
-                for op, fn in (("save", save), ("load", load)):
-                    value = best_per_call(fn, 7) * 1e6
-                    rows[op][name] = min(rows[op].get(name, value), value)
-        for op in ("save", "load"):
-            r = rows[op]
-            compiled_text = f"{r['compiled']:.1f}" if "compiled" in r else "n/a"
-            construct_text = f"{r['construct']:.1f}" if "construct" in r else "n/a"
-            vs = f"{r['compiled'] / r['generated']:.1f}x" if "compiled" in r else "n/a"
-            print(f"| {vectors} | {op} | {r['generated']:.1f} | {r['hand']:.1f} | {compiled_text} | {construct_text} "
-                  f"| {r['generated'] / r['hand']:.2f} | {vs} |")
+        report(vectors, codecs)
+
+
+def report(vectors: int, codecs: tuple[object, object] | None) -> None:
+    """Time every codec on the record with `vectors` MSI-X vectors and print two table rows."""
+    head, x = make_state(vectors)
+    blob = generated_save(head, x)
+    assert hand_save(head, x) == blob
+    assert hand_load(blob) == generated_load(blob) == (head, x)
+    rows: dict[str, dict[str, float]] = {"save": {}, "load": {}}
+    candidates: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
+        "generated": (lambda: generated_save(head, x), lambda: generated_load(blob)),
+        "hand": (lambda: hand_save(head, x), lambda: hand_load(blob)),
+    }
+    if codecs is not None:
+        interpreted, compiled = codecs
+        parsed = interpreted.parse(blob)  # type: ignore[attr-defined]
+        assert interpreted.build(parsed) == blob  # type: ignore[attr-defined]
+        assert compiled.build(compiled.parse(blob)) == blob  # type: ignore[attr-defined]
+        candidates["compiled"] = (lambda: compiled.build(parsed),  # type: ignore[attr-defined]
+                                  lambda: compiled.parse(blob))  # type: ignore[attr-defined]
+        candidates["construct"] = (lambda: interpreted.build(parsed),  # type: ignore[attr-defined]
+                                   lambda: interpreted.parse(blob))  # type: ignore[attr-defined]
+    for _ in range(3):  # interleave the candidates so drift hits all of them alike
+        for name, (save, load) in candidates.items():
+            for op, fn in (("save", save), ("load", load)):
+                value = best_per_call(fn, 7) * 1e6
+                rows[op][name] = min(rows[op].get(name, value), value)
+    for op in ("save", "load"):
+        r = rows[op]
+        compiled_text = f"{r['compiled']:.1f}" if "compiled" in r else "n/a"
+        construct_text = f"{r['construct']:.1f}" if "construct" in r else "n/a"
+        vs = f"{r['compiled'] / r['generated']:.1f}x" if "compiled" in r else "n/a"
+        print(f"| {vectors} | {op} | {r['generated']:.1f} | {r['hand']:.1f} | {compiled_text} | {construct_text} "
+              f"| {r['generated'] / r['hand']:.2f} | {vs} |")
 
 
 if __name__ == "__main__":
