@@ -156,6 +156,9 @@ def load(blob: bytes, hooks: Hooks | None = None) -> tuple[ExampleNicState, Exam
     head = _runtime.read_frame(blob, offset, DEVICE)
     if head.section_id != _runtime.DESCRIPTOR_ID:
         raise LoadError(DEVICE, "descriptor", offset, f"the first frame is section 0x{head.section_id:04x}, not the descriptor")
+    if head.version != _runtime.FORMAT_VERSION:
+        raise LoadError(DEVICE, "descriptor", offset + 2, f"descriptor frame version {head.version}, "
+                        f"expected the format version {_runtime.FORMAT_VERSION}")
     descriptor = _load_descriptor(blob, head.start, head.end)
     offset = head.end + _runtime.CRC.size
     state = ExampleNicState()

@@ -1,0 +1,432 @@
+"""Hypothesis strategies for valid states of the generated sections, built from the compiler's checked IR.
+
+The generic part walks each section's registers and state fields in wire
+order and draws every bit field and scalar over its whole range (enums from
+their values, 1-bit fields and bools as bools, bytes of their size), leaves
+absent fields (presence false) at their defaults, and gives each array
+exactly the length its expression evaluates to. Expressions are evaluated
+with `vfiogen.ir.evaluate` over an environment of dotted names, where an
+absent field reads as 0, as the language says.
+
+The constraints of a section are not generic: `FIXUPS` narrows the few
+fields that take part in one, per section, so that a drawn state is valid
+with high probability. A fix-up replaces the generic strategy of one dotted
+name with one computed from the fields drawn before it (and the params).
+`section_states` finally `assume`s that the generated `validate` accepts
+the state, so no invalid state ever reaches a test.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from vfiogen.backends.python import naming
+from vfiogen.context import Context
+from vfiogen.diagnostics import Reporter
+from vfiogen.driver import compile_schemas, discover
+from vfiogen.ir.checked import CheckedModule, CheckedSection
+from vfiogen.ir.evaluate import evaluate
+from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Register, ScalarType, StateField, StructType
+from vfiogen.ir.types import ScalarKind
+
+_ROOT = Path(__file__).resolve().parents[2]
+if str(_ROOT / "generated" / "python") not in sys.path:  # normally done by a conftest already
+    sys.path.insert(0, str(_ROOT / "generated" / "python"))
+
+from vfiogen_state import _runtime, example_nic  # noqa: E402
+
+
+def _compile() -> CheckedModule:
+    reporter = Reporter()
+    result = compile_schemas(discover([str(_ROOT / "schemas")], reporter), Context(reporter))
+    assert result.module is not None, "schemas/ does not compile"
+    return result.module
+
+
+IR = _compile()
+SECTIONS: tuple[str, ...] = tuple(s.name for s in IR.sections)
+MODULES: dict[str, ModuleType] = {name: importlib.import_module(f"vfiogen_state.{name}") for name in SECTIONS}
+DEVICE = next(d for d in IR.devices if d.name == example_nic.DEVICE)
+DEVICE_SECTIONS: tuple[str, ...] = tuple(s.section for s in DEVICE.sections)
+DEVICE_PARAMS: dict[str, Any] = {name: getattr(example_nic, f"PARAMS_{name.upper()}") for name in DEVICE_SECTIONS}
+PARAM_SETS: dict[str, dict[str, Any]] = {
+    "default": {name: MODULES[name].PARAMS for name in SECTIONS},
+    "example_nic": DEVICE_PARAMS,
+}
+
+TILE = 16
+"""Arrays longer than this draw TILE elements and repeat them: every element is still in range, and an
+MSI-X table of 2048 vectors does not exhaust Hypothesis's per-example budget."""
+
+Env = dict[str, Any]
+Fixup = Callable[[Env, Any], "st.SearchStrategy[Any] | None"]
+"""(fields drawn so far, params) -> the strategy to use instead of the generic one (None: the generic one)."""
+
+
+# --- per-section fix-ups: only what the constraints need -------------------------------------------------
+
+def _bits(mask: int) -> list[int]:
+    return [1 << i for i in range(mask.bit_length()) if mask >> i & 1]
+
+
+def _header_fixups() -> dict[str, Fixup]:
+    header = MODULES["header"]
+    space, mem = header.BarSpace, header.BarMemType
+
+    def space_of(n: int) -> Fixup:  # slot n lower dword of a 64-bit BAR: a memory BAR
+        return lambda env, p: st.just(space.MEMORY) if p.bar64 >> n & 1 else None
+
+    def mem_type_of(n: int) -> Fixup:  # 64-bit exactly when params.bar64 says so; an I/O BAR may hold any
+        return lambda env, p: (st.just(mem.MEM64) if p.bar64 >> n & 1 else
+                               None if env[f"bar{n}.space_indicator"] == space.IO else
+                               st.sampled_from([m for m in mem if m != mem.MEM64]))
+
+    fixups: dict[str, Fixup] = {"header_type.layout": lambda env, p: st.just(header.HeaderLayout.TYPE0)}
+    for n in range(6):
+        fixups[f"bar{n}.space_indicator"] = space_of(n)
+        fixups[f"bar{n}.mem_type"] = mem_type_of(n)
+    return fixups
+
+
+def _msi_fixups() -> dict[str, Fixup]:
+    return {"control.mmc": lambda env, p: st.integers(0, 5),
+            "control.mme": lambda env, p: st.integers(0, env["control.mmc"])}
+
+
+def _msix_fixups() -> dict[str, Fixup]:
+    return {"table.bir": lambda env, p: st.integers(0, 5), "pba.bir": lambda env, p: st.integers(0, 5)}
+
+
+def _rebar_fixups() -> dict[str, Fixup]:
+    def bar_size_of(n: int) -> Fixup:  # a size capN supports (encodings 0..27), or one of 28..43 (ctrlN bits)
+        def fix(env: Env, p: Any) -> st.SearchStrategy[int]:
+            low = [b.bit_length() - 1 for b in _bits(env[f"cap{n}.sizes_supported"])]
+            return st.one_of(st.sampled_from(low), st.integers(28, 43)) if low else st.integers(28, 43)
+        return fix
+
+    def ext_of(n: int) -> Fixup:  # ... whose ctrlN bit is then set
+        def fix(env: Env, p: Any) -> st.SearchStrategy[int]:
+            size = env[f"ctrl{n}.bar_size"]
+            return st.integers(0, 0xFFFF).map(lambda x: x | 1 << (size - 28) if size >= 28 else x)
+        return fix
+
+    fixups: dict[str, Fixup] = {"ctrl0.num_bars": lambda env, p: st.integers(1, 6)}
+    for n in range(6):
+        fixups[f"ctrl{n}.bar_size"] = bar_size_of(n)
+        fixups[f"ctrl{n}.sizes_supported_ext"] = ext_of(n)
+    return fixups
+
+
+def _sriov_fixups() -> dict[str, Fixup]:
+    mem = MODULES["sriov"].BarMemType
+
+    def mem_type_of(n: int) -> Fixup:  # VF BARs are 32- or 64-bit memory BARs, 64-bit as params.vf_bar64 says
+        return lambda env, p: st.just(mem.MEM64 if p.vf_bar64 >> n & 1 else mem.MEM32)
+
+    fixups: dict[str, Fixup] = {
+        "supported_page_sizes": lambda env, p: st.integers(1, 0xFFFF_FFFF),
+        "system_page_size": lambda env, p: st.sampled_from(_bits(env["supported_page_sizes"])),
+        "num_vfs": lambda env, p: st.integers(0, env["total_vfs"]),
+        "vfs_created": lambda env, p: (st.integers(0, min(env["num_vfs"], 256)) if env["sriov_ctrl.vf_enable"]
+                                       else st.just(0)),
+    }
+    for n in range(6):
+        fixups[f"vf_bar{n}.space_indicator"] = lambda env, p: st.just(False)
+        fixups[f"vf_bar{n}.mem_type"] = mem_type_of(n)
+    return fixups
+
+
+FIXUPS: dict[str, dict[str, Fixup]] = {
+    "header": _header_fixups(), "msi": _msi_fixups(), "msix": _msix_fixups(),
+    "rebar": _rebar_fixups(), "sriov": _sriov_fixups(),
+}
+
+
+# --- the generic part ------------------------------------------------------------------------------------
+
+def checked(name: str) -> CheckedSection:
+    return IR.section(name)
+
+
+def _enum_class(module: ModuleType, enum: str | None) -> Any:
+    return getattr(module, naming.enum_class(enum)) if enum is not None else None
+
+
+def _scalar_strategy(kind: ScalarKind, enum_cls: Any) -> st.SearchStrategy[Any]:
+    if enum_cls is not None:
+        return st.sampled_from(list(enum_cls))
+    if kind is ScalarKind.BOOL:
+        return st.booleans()
+    return st.integers(kind.min_value, kind.max_value)
+
+
+def _bit_field_strategy(width: int, enum_cls: Any) -> st.SearchStrategy[Any]:
+    if enum_cls is not None:
+        return st.sampled_from(list(enum_cls))
+    return st.booleans() if width == 1 else st.integers(0, (1 << width) - 1)
+
+
+def _present(expr: Any, env: Env) -> bool:
+    return expr is None or bool(evaluate(expr, env))
+
+
+def _absent(env: Env, register: Register) -> None:
+    """An absent register reads as 0, and so does each of its fields."""
+    env[register.name] = 0
+    for bit_field in register.fields:
+        env[f"{register.name}.{bit_field.name}"] = 0
+
+
+def _carried(versioning: Any, version: int) -> bool:
+    return versioning.carried_by(version)
+
+
+class _Drawer:
+    def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any], name: str, p: Any) -> None:
+        self.draw, self.name, self.p = draw, name, p
+        self.module = MODULES[name]
+        self.fixups = FIXUPS.get(name, {})
+
+    def pick(self, path: str, env: Env, generic: st.SearchStrategy[Any]) -> Any:
+        fixup = self.fixups.get(path)
+        strategy = fixup(env, self.p) if fixup is not None else None
+        return self.draw(strategy if strategy is not None else generic)
+
+    def register(self, register: Register, env: Env) -> Any:
+        if not register.fields:
+            value = self.pick(register.name, env, _bit_field_strategy(register.width,
+                                                                      _enum_class(self.module, register.enum)))
+            env[register.name] = value
+            return value
+        values = {}
+        for bit_field in register.fields:
+            if bit_field.access.reserved:
+                continue  # not kept by the register class; the loader refuses them set
+            path = f"{register.name}.{bit_field.name}"
+            value = self.pick(path, env, _bit_field_strategy(bit_field.width,
+                                                             _enum_class(self.module, bit_field.enum)))
+            values[naming.attr(bit_field.name)] = env[path] = value
+        obj = getattr(self.module, naming.register_class(register.name))(**values)
+        env[register.name] = obj.value()
+        return obj
+
+    def field(self, path: str, field_type: FieldType, enum: str | None, env: Env) -> Any:
+        if isinstance(field_type, ScalarType):
+            return self.pick(path, env, _scalar_strategy(field_type.kind, _enum_class(self.module, enum)))
+        if isinstance(field_type, BytesType):
+            return self.draw(st.binary(min_size=field_type.size, max_size=field_type.size))
+        if isinstance(field_type, ArrayType):
+            count = int(evaluate(field_type.length, env))
+            assume(0 <= count <= field_type.max)  # never hit with the fix-ups; a longer array is invalid anyway
+            head = [self.field(path, field_type.element, None, env) for _ in range(min(count, TILE))]
+            return head + [copy.copy(head[i % TILE]) for i in range(TILE, count)]
+        assert isinstance(field_type, StructType)
+        members = {}
+        for member in field_type.members:
+            assert member.present is None, "member presence is not supported by these strategies"
+            members[naming.attr(member.name)] = self.field(f"{path}.{member.name}", member.type, member.enum, env)
+        return getattr(self.module, naming.struct_class(path))(**members)
+
+    def state(self) -> Any:
+        section = checked(self.name)
+        version = section.section.version
+        env: Env = {f"params.{param.name}": getattr(self.p, naming.attr(param.name))
+                    for param in section.section.params}
+        kwargs: dict[str, Any] = {}
+        for reg in section.registers:
+            register = reg.register
+            if not _carried(register.versioning, version):
+                continue
+            if not _present(register.present, env):
+                _absent(env, register)
+                continue
+            kwargs[naming.attr(register.name)] = self.register(register, env)
+        for state in section.state:
+            if not _carried(state.versioning, version):
+                continue
+            if not _present(state.present, env):
+                env[state.name] = 0
+                continue
+            value = self.field(state.name, state.type, state.enum, env)
+            if isinstance(state.type, ScalarType):
+                env[state.name] = value
+            kwargs[naming.attr(state.name)] = value
+        return getattr(self.module, naming.state_class(self.name))(**kwargs)
+
+
+@st.composite
+def _states(draw: Callable[[st.SearchStrategy[Any]], Any], name: str, p: Any) -> Any:
+    module = MODULES[name]
+    s = _Drawer(draw, name, p).state()
+    assume(module.validate(s, p) == [])
+    return s
+
+
+def section_states(name: str, p: Any = None) -> st.SearchStrategy[Any]:
+    """A random valid state of section `name` with params `p` (default: the section's PARAMS)."""
+    return _states(name, MODULES[name].PARAMS if p is None else p)
+
+
+# --- versions: what an older stream stands for -----------------------------------------------------------
+
+def state_env(name: str, s: Any, p: Any) -> Env:
+    """The expression environment of a state: params, registers, their fields and scalar state, by dotted name."""
+    section = checked(name)
+    env: Env = {f"params.{param.name}": getattr(p, naming.attr(param.name)) for param in section.section.params}
+    for reg in section.registers:
+        register = reg.register
+        if not _carried(register.versioning, section.section.version):
+            continue
+        value = getattr(s, naming.attr(register.name))
+        if register.fields:
+            env[register.name] = value.value()
+            for bit_field in register.fields:
+                if not bit_field.access.reserved:
+                    env[f"{register.name}.{bit_field.name}"] = getattr(value, naming.attr(bit_field.name))
+        else:
+            env[register.name] = value
+    for state in section.state:
+        if isinstance(state.type, ScalarType) and _carried(state.versioning, section.section.version):
+            env[state.name] = getattr(s, naming.attr(state.name))
+    return env
+
+
+def later_fields(name: str, version: int) -> list[StateField | Register]:
+    """Registers and state fields the current version carries and `version` does not."""
+    section = checked(name)
+    current = section.section.version
+    items: list[Any] = [r.register for r in section.registers] + list(section.state)
+    return [i for i in items if _carried(i.versioning, current) and not _carried(i.versioning, version)]
+
+
+def _plain_default(module: ModuleType, path: str, field_type: FieldType, enum: str | None, default: int) -> Any:
+    if isinstance(field_type, ScalarType):
+        enum_cls = _enum_class(module, enum)
+        return enum_cls(default) if enum_cls is not None else (
+            bool(default) if field_type.kind is ScalarKind.BOOL else default)
+    if isinstance(field_type, BytesType):
+        return bytes(field_type.size)
+    if isinstance(field_type, StructType):
+        return getattr(module, naming.struct_class(path))()
+    raise AssertionError("arrays are handled by field_default")
+
+
+def field_default(name: str, item: StateField | Register, s: Any, p: Any) -> Any:
+    """What a version that does not carry `item` loads it as: its default; for an array, as many default
+    elements as its length gives for `s` ("the only default of a bytes, array or struct field is 0")."""
+    module = MODULES[name]
+    default = item.versioning.default or 0
+    if isinstance(item, Register):
+        if item.fields:
+            return getattr(module, naming.register_class(item.name)).from_value(default)
+        enum_cls = _enum_class(module, item.enum)
+        return enum_cls(default) if enum_cls is not None else default
+    if isinstance(item.type, ArrayType):
+        count = int(evaluate(item.type.length, state_env(name, s, p)))
+        return [_plain_default(module, item.name, item.type.element, None, 0) for _ in range(count)]
+    return _plain_default(module, item.name, item.type, item.enum, default)
+
+
+def with_later_defaults(name: str, s: Any, p: Any, version: int) -> Any:
+    """`s` with every field `version` does not carry set to what loading `version` gives it."""
+    s = copy.deepcopy(s)
+    for item in later_fields(name, version):
+        setattr(s, naming.attr(item.name), field_default(name, item, s, p))
+    return s
+
+
+# --- whole devices ---------------------------------------------------------------------------------------
+
+def _host_descriptor_fields(name: str, s: Any, p: Any) -> st.SearchStrategy[dict[str, Any]]:
+    """The descriptor values a host computes itself (those not read from a register), over their whole range."""
+    fields = {}
+    for item in checked(name).section.descriptor:
+        if item.type is None:
+            continue
+        if isinstance(item.type, BytesType):
+            fields[naming.attr(item.name)] = st.binary(min_size=item.type.size, max_size=item.type.size)
+        else:
+            fields[naming.attr(item.name)] = _scalar_strategy(item.type.kind, None)
+    return st.fixed_dictionaries(fields)
+
+
+@st.composite
+def device_states(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[Any, Any]:
+    """A valid `example_nic` state and the descriptor its sections derive (host values drawn at random)."""
+    states, descriptors = {}, {}
+    for name in DEVICE_SECTIONS:
+        p = DEVICE_PARAMS[name]
+        s = states[name] = draw(section_states(name, p))
+        host = draw(_host_descriptor_fields(name, s, p))
+        descriptors[name] = MODULES[name].derive_descriptor(s, p, **host)
+    return example_nic.ExampleNicState(**states), example_nic.ExampleNicDescriptor(**descriptors)
+
+
+def frame_versions(blob: bytes) -> dict[str, int]:
+    """Section name -> version, from the frames of a blob that loaded."""
+    by_id = {MODULES[name].SECTION_ID: name for name in DEVICE_SECTIONS}
+    count = _runtime.read_header(blob, "test")
+    offset = _runtime.HEADER.size
+    head = _runtime.read_frame(blob, offset, "test")
+    offset = head.end + _runtime.CRC.size
+    versions = {}
+    for _ in range(count):
+        frame = _runtime.read_frame(blob, offset, "test")
+        if frame.section_id in by_id:
+            versions[by_id[frame.section_id]] = frame.version
+        offset = frame.end + _runtime.CRC.size
+    return versions
+
+
+def frames(blob: bytes) -> list[_runtime.Frame]:
+    """Every frame of a valid blob, the descriptor frame first."""
+    count = _runtime.read_header(blob, "test")
+    offset = _runtime.HEADER.size
+    found = []
+    for _ in range(count + 1):
+        frame = _runtime.read_frame(blob, offset, "test")
+        found.append(frame)
+        offset = frame.end + _runtime.CRC.size
+    return found
+
+
+# --- byte mutations --------------------------------------------------------------------------------------
+
+MUTATIONS = ("flip", "replace", "insert", "delete", "truncate")
+
+
+def _position(draw: Callable[[st.SearchStrategy[Any]], Any], size: int) -> int:
+    """0..size-1, often near the start, where fixed registers, counts and frame headers live."""
+    return draw(st.one_of(st.integers(0, min(size, 48) - 1), st.integers(0, size - 1)))
+
+
+@st.composite
+def mutated(draw: Callable[[st.SearchStrategy[Any]], Any], data: bytes, max_ops: int = 3) -> bytes:
+    """`data` after 1..max_ops random flips, replacements, insertions, deletions or a truncation."""
+    b = bytearray(data)
+    for _ in range(draw(st.integers(1, max_ops))):
+        op = draw(st.sampled_from(MUTATIONS))
+        if op in ("insert", "truncate") or not b:
+            if op == "truncate":
+                del b[draw(st.integers(0, len(b))):]
+            else:
+                at = _position(draw, len(b) + 1)
+                b[at:at] = draw(st.binary(min_size=1, max_size=8))
+            continue
+        at = _position(draw, len(b))
+        if op == "flip":
+            b[at] ^= 1 << draw(st.integers(0, 7))
+        elif op == "replace":
+            b[at] = draw(st.integers(0, 255))
+        else:
+            del b[at:at + draw(st.integers(1, 8))]
+    return bytes(b)
