@@ -26,30 +26,7 @@ from vfiogen_state._runtime import LoadError, SaveError
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
-KNOWN_FAILURES: dict[str, str] = {
-    # Truncation is checked per batch of fixed-size fields read together, and
-    # reported at the batch start with the batch's first name, not at the
-    # field that is actually cut. The project's own IR interpreter
-    # (`vfiogen decode`, compiler/vfiogen/wire/decode.py) reports exactly the
-    # field paths and offsets these vectors expect.
-    "msi/truncated_in_address_lo":
-        "truncation reported as control at 0 (control and address_lo are read as one 6-byte batch); "
-        "control is whole, the cut field is address_lo at 2",
-    "msix/truncated_vector_table":
-        "truncation of the vector table reported as `vectors` at the array start (0x0a) for the whole "
-        "32-byte table; the cut item is vectors[1].data at 0x22",
-    "msix/truncated_pba":
-        "truncation of the PBA reported as `pending`, not the element pending[0] (same offset 0x1a)",
-    "sriov/vfs_truncated_in_cookie":
-        "truncation inside vfs[0].cookie (0x3d) reported as vfs[0].routing_id at the element start (0x3b): "
-        "the 18-byte element is checked at once and named after its first member",
-}
-
-ENUM_NAMES_KNOWN_FAILURE = (
-    "to_dict() writes enum values as the Python enum member name (upper case: 'MEM64', 'INTA', 'TYPE0') "
-    "instead of the schema's value name ('mem64', 'inta', 'type0'); the vector comparisons map them back "
-    "with `_schema_names`"
-)
+KNOWN_FAILURES: dict[str, str] = {}
 
 SECTION_KEYS = {"section", "version", "params", "hex", "expect", "resave", "error"}
 DEVICE_KEYS = {"device", "hex", "expect", "resave", "error"}
@@ -83,24 +60,6 @@ def _hex(value: Any) -> bytes:
     return bytes.fromhex(text)
 
 
-def _schema_names(value: Any) -> Any:
-    """Map to_dict()'s Python enum member names back to the schema's value names.
-
-    Schema enum value names are lower-case identifiers (meta-schema pattern
-    `^[a-z_][a-z0-9_]*$`) and the Python back end upper-cases them, so
-    lower-casing is the exact inverse. The only other strings in to_dict()
-    are `bytes` values, lower-case hex already. See
-    test_to_dict_uses_schema_enum_names.
-    """
-    if isinstance(value, dict):
-        return {k: _schema_names(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_schema_names(v) for v in value]
-    if isinstance(value, str):
-        return value.lower()
-    return value
-
-
 def _differences(expected: Any, actual: Any, path: str = "") -> list[str]:
     """Exact structural comparison; bools and integers never compare equal."""
     where = path or "<root>"
@@ -132,7 +91,7 @@ def _differences(expected: Any, actual: Any, path: str = "") -> list[str]:
 
 
 def _assert_same(expected: Any, actual: Any, what: str) -> None:
-    problems = _differences(expected, _schema_names(actual))
+    problems = _differences(expected, actual)
     assert not problems, f"{what} differs from the vector:\n  " + "\n  ".join(sorted(problems))
 
 
@@ -242,7 +201,6 @@ def test_known_failures_exist() -> None:
     assert set(KNOWN_FAILURES) <= ids, f"stale entries: {set(KNOWN_FAILURES) - ids}"
 
 
-@pytest.mark.xfail(reason=ENUM_NAMES_KNOWN_FAILURE, strict=True)
 def test_to_dict_uses_schema_enum_names() -> None:
     header = _module("header")
     state = header.load(_hex(yaml.safe_load((VECTORS / "header" / "bar64_pairs.yaml").read_text())["hex"]),

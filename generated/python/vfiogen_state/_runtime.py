@@ -68,6 +68,25 @@ def truncated(section: str, field: str, offset: int, need: int, have: int) -> Lo
     return LoadError(section, field, offset, f"truncated: needs {need} bytes, {max(have, 0)} left")
 
 
+def cut_run(section: str, fields: tuple[tuple[str, int, int], ...], offset: int, end: int) -> LoadError:
+    """The truncation error for fields read together: it names the first field that is cut, where it starts."""
+    for path, rel, size in fields:
+        if offset + rel + size > end:
+            return truncated(section, path, offset + rel, size, end - offset - rel)
+    raise AssertionError("cut_run is called only when the fields do not fit")
+
+
+def cut_array(section: str, path: str, members: tuple[tuple[str, int, int], ...], element_size: int,
+              offset: int, end: int) -> LoadError:
+    """The truncation error for an array read at once: it names the element (and member) that is cut."""
+    index, within = divmod(max(end - offset, 0), element_size)
+    start = offset + index * element_size
+    for member, rel, size in members:
+        if rel + size > within:
+            return truncated(section, f"{path}[{index}]{member}", start + rel, size, within - rel)
+    raise AssertionError("cut_array is called only when the array does not fit")
+
+
 def default_array(count: int, maximum: int, make: Callable[[], T]) -> list[T]:
     """`count` default elements: an array a stream's version does not carry yet. ValueError past `maximum`."""
     if not 0 <= count <= maximum:

@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vfiogen_state._runtime import LoadError, Problem, SaveError, truncated
+from vfiogen_state._runtime import cut_run, LoadError, Problem, SaveError, truncated
+
 
 SECTION = "header"
 SECTION_ID = 0x0001
@@ -28,6 +29,7 @@ class BarSpace(enum.IntEnum):
 
 
 _VALUES_BarSpace = frozenset({0, 1})
+_NAMES_BarSpace: dict[int, str] = {0: "memory", 1: "io"}  # enum bar_space
 
 
 class BarMemType(enum.IntEnum):
@@ -37,6 +39,7 @@ class BarMemType(enum.IntEnum):
 
 
 _VALUES_BarMemType = frozenset({0, 1, 2})
+_NAMES_BarMemType: dict[int, str] = {0: "mem32", 1: "below_1m", 2: "mem64"}  # enum bar_mem_type
 
 
 class HeaderLayout(enum.IntEnum):
@@ -46,6 +49,7 @@ class HeaderLayout(enum.IntEnum):
 
 
 _VALUES_HeaderLayout = frozenset({0, 1, 2})
+_NAMES_HeaderLayout: dict[int, str] = {0: "type0", 1: "bridge", 2: "cardbus"}  # enum header_layout
 
 
 class IntxPin(enum.IntEnum):
@@ -57,6 +61,7 @@ class IntxPin(enum.IntEnum):
 
 
 _VALUES_IntxPin = frozenset({0, 1, 2, 3, 4})
+_NAMES_IntxPin: dict[int, str] = {0: "none", 1: "inta", 2: "intb", 3: "intc", 4: "intd"}  # enum intx_pin
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +73,6 @@ class Params:
 
 PARAMS = Params()
 
-
-def _enum_name(kind: type[enum.IntEnum], value: int) -> str | int:
-    """An enum value's name for JSON, or the number when the enum has no such value."""
-    try:
-        return kind(value).name
-    except ValueError:
-        return value
 
 
 class CommandRegister:
@@ -483,7 +481,7 @@ class HeaderTypeRegister:
     @layout.setter
     def layout(self, value: HeaderLayout) -> None:
         if value not in _VALUES_HeaderLayout:
-            raise ValueError(f"header_type.layout: {value!r} is not a value of HeaderLayout")
+            raise ValueError(f"header_type.layout: {value!r} is not a value of header_layout")
         self._raw = (self._raw & 0x80) | (int(value) << 0)
 
     @property
@@ -508,7 +506,7 @@ class HeaderTypeRegister:
     def to_dict(self) -> dict[str, Any]:
         raw = self._raw
         return {
-            "layout": _enum_name(HeaderLayout, (raw >> 0) & 0x7f),
+            "layout": _NAMES_HeaderLayout.get((raw >> 0) & 0x7f, (raw >> 0) & 0x7f),
             "multi_function": bool(raw & 0x80),
         }
 
@@ -626,7 +624,7 @@ class Bar0Register:
     @space_indicator.setter
     def space_indicator(self, value: BarSpace) -> None:
         if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar0.space_indicator: {value!r} is not a value of BarSpace")
+            raise ValueError(f"bar0.space_indicator: {value!r} is not a value of bar_space")
         self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
 
     @property
@@ -636,7 +634,7 @@ class Bar0Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar0.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"bar0.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -671,8 +669,8 @@ class Bar0Register:
     def to_dict(self) -> dict[str, Any]:
         raw = self._raw
         return {
-            "space_indicator": _enum_name(BarSpace, (raw >> 0) & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -715,7 +713,7 @@ class Bar1Register:
     @space_indicator.setter
     def space_indicator(self, value: BarSpace) -> None:
         if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar1.space_indicator: {value!r} is not a value of BarSpace")
+            raise ValueError(f"bar1.space_indicator: {value!r} is not a value of bar_space")
         self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
 
     @property
@@ -725,7 +723,7 @@ class Bar1Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar1.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"bar1.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -760,8 +758,8 @@ class Bar1Register:
     def to_dict(self) -> dict[str, Any]:
         raw = self._raw
         return {
-            "space_indicator": _enum_name(BarSpace, (raw >> 0) & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -804,7 +802,7 @@ class Bar2Register:
     @space_indicator.setter
     def space_indicator(self, value: BarSpace) -> None:
         if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar2.space_indicator: {value!r} is not a value of BarSpace")
+            raise ValueError(f"bar2.space_indicator: {value!r} is not a value of bar_space")
         self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
 
     @property
@@ -814,7 +812,7 @@ class Bar2Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar2.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"bar2.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -849,8 +847,8 @@ class Bar2Register:
     def to_dict(self) -> dict[str, Any]:
         raw = self._raw
         return {
-            "space_indicator": _enum_name(BarSpace, (raw >> 0) & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -893,7 +891,7 @@ class Bar3Register:
     @space_indicator.setter
     def space_indicator(self, value: BarSpace) -> None:
         if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar3.space_indicator: {value!r} is not a value of BarSpace")
+            raise ValueError(f"bar3.space_indicator: {value!r} is not a value of bar_space")
         self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
 
     @property
@@ -903,7 +901,7 @@ class Bar3Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar3.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"bar3.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -938,8 +936,8 @@ class Bar3Register:
     def to_dict(self) -> dict[str, Any]:
         raw = self._raw
         return {
-            "space_indicator": _enum_name(BarSpace, (raw >> 0) & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -982,7 +980,7 @@ class Bar4Register:
     @space_indicator.setter
     def space_indicator(self, value: BarSpace) -> None:
         if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar4.space_indicator: {value!r} is not a value of BarSpace")
+            raise ValueError(f"bar4.space_indicator: {value!r} is not a value of bar_space")
         self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
 
     @property
@@ -992,7 +990,7 @@ class Bar4Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar4.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"bar4.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -1027,8 +1025,8 @@ class Bar4Register:
     def to_dict(self) -> dict[str, Any]:
         raw = self._raw
         return {
-            "space_indicator": _enum_name(BarSpace, (raw >> 0) & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -1071,7 +1069,7 @@ class Bar5Register:
     @space_indicator.setter
     def space_indicator(self, value: BarSpace) -> None:
         if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar5.space_indicator: {value!r} is not a value of BarSpace")
+            raise ValueError(f"bar5.space_indicator: {value!r} is not a value of bar_space")
         self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
 
     @property
@@ -1081,7 +1079,7 @@ class Bar5Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar5.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"bar5.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -1116,8 +1114,8 @@ class Bar5Register:
     def to_dict(self) -> dict[str, Any]:
         raw = self._raw
         return {
-            "space_indicator": _enum_name(BarSpace, (raw >> 0) & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -1330,7 +1328,7 @@ class HeaderState:
         result["rom_base"] = self.rom_base.to_dict()
         result["cap_ptr"] = self.cap_ptr.to_dict()
         result["interrupt_line"] = self.interrupt_line
-        result["interrupt_pin"] = self.interrupt_pin.name if isinstance(self.interrupt_pin, enum.Enum) else int(self.interrupt_pin)
+        result["interrupt_pin"] = _NAMES_IntxPin.get(int(self.interrupt_pin), int(self.interrupt_pin))
         result["min_gnt"] = self.min_gnt
         result["max_lat"] = self.max_lat
         return result
@@ -1422,7 +1420,7 @@ DESCRIPTOR_SIZE = _DESCRIPTOR.size
 
 def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
     if end - o < 20:
-        raise truncated(SECTION, "vendor_id", o, 20, end - o)
+        raise cut_run(SECTION, (("vendor_id", 0, 2), ("device_id", 2, 2), ("command", 4, 2), ("status", 6, 2), ("revision_id", 8, 1), ("class_prog_if", 9, 1), ("class_subclass", 10, 1), ("class_base", 11, 1), ("cache_line_size", 12, 1), ("latency_timer", 13, 1), ("header_type", 14, 1), ("bist", 15, 1), ("bar0", 16, 4), ), o, end)
     (f_vendor_id, f_device_id, r_f_command, r_f_status, f_revision_id, f_class_prog_if, f_class_subclass, f_class_base, f_cache_line_size, f_latency_timer, r_f_header_type, r_f_bist, r_f_bar0) = _S0.unpack_from(b, o)
     if r_f_command & 0xf800:
         raise LoadError(SECTION, "command", o + 4, f"reserved bits 0x{r_f_command & 0xf800:x} set")
@@ -1431,13 +1429,13 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
         raise LoadError(SECTION, "status", o + 6, f"reserved bits 0x{r_f_status & 0x46:x} set")
     f_status = StatusRegister.from_value(r_f_status)
     if (r_f_header_type >> 0) & 0x7f not in _VALUES_HeaderLayout:
-        raise LoadError(SECTION, "header_type", o + 14, f"layout = {(r_f_header_type >> 0) & 0x7f} is not a value of HeaderLayout")
+        raise LoadError(SECTION, "header_type", o + 14, f"layout = {(r_f_header_type >> 0) & 0x7f} is not a value of header_layout")
     f_header_type = HeaderTypeRegister.from_value(r_f_header_type)
     if r_f_bist & 0x30:
         raise LoadError(SECTION, "bist", o + 15, f"reserved bits 0x{r_f_bist & 0x30:x} set")
     f_bist = BistRegister.from_value(r_f_bist)
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "bar0", o + 16, f"mem_type = {(r_f_bar0 >> 1) & 0x3} is not a value of BarMemType")
+        raise LoadError(SECTION, "bar0", o + 16, f"mem_type = {(r_f_bar0 >> 1) & 0x3} is not a value of bar_mem_type")
     f_bar0 = Bar0Register.from_value(r_f_bar0)
     o += 20
     if ((p.bar64 & 1) != 0):
@@ -1452,7 +1450,7 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
             raise truncated(SECTION, "bar1", o, 4, end - o)
         (r_f_bar1,) = _S1.unpack_from(b, o)
         if (r_f_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "bar1", o + 0, f"mem_type = {(r_f_bar1 >> 1) & 0x3} is not a value of BarMemType")
+            raise LoadError(SECTION, "bar1", o + 0, f"mem_type = {(r_f_bar1 >> 1) & 0x3} is not a value of bar_mem_type")
         f_bar1 = Bar1Register.from_value(r_f_bar1)
         o += 4
     else:
@@ -1469,7 +1467,7 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
             raise truncated(SECTION, "bar2", o, 4, end - o)
         (r_f_bar2,) = _S1.unpack_from(b, o)
         if (r_f_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "bar2", o + 0, f"mem_type = {(r_f_bar2 >> 1) & 0x3} is not a value of BarMemType")
+            raise LoadError(SECTION, "bar2", o + 0, f"mem_type = {(r_f_bar2 >> 1) & 0x3} is not a value of bar_mem_type")
         f_bar2 = Bar2Register.from_value(r_f_bar2)
         o += 4
     else:
@@ -1486,7 +1484,7 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
             raise truncated(SECTION, "bar3", o, 4, end - o)
         (r_f_bar3,) = _S1.unpack_from(b, o)
         if (r_f_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "bar3", o + 0, f"mem_type = {(r_f_bar3 >> 1) & 0x3} is not a value of BarMemType")
+            raise LoadError(SECTION, "bar3", o + 0, f"mem_type = {(r_f_bar3 >> 1) & 0x3} is not a value of bar_mem_type")
         f_bar3 = Bar3Register.from_value(r_f_bar3)
         o += 4
     else:
@@ -1503,7 +1501,7 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
             raise truncated(SECTION, "bar4", o, 4, end - o)
         (r_f_bar4,) = _S1.unpack_from(b, o)
         if (r_f_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "bar4", o + 0, f"mem_type = {(r_f_bar4 >> 1) & 0x3} is not a value of BarMemType")
+            raise LoadError(SECTION, "bar4", o + 0, f"mem_type = {(r_f_bar4 >> 1) & 0x3} is not a value of bar_mem_type")
         f_bar4 = Bar4Register.from_value(r_f_bar4)
         o += 4
     else:
@@ -1520,13 +1518,13 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
             raise truncated(SECTION, "bar5", o, 4, end - o)
         (r_f_bar5,) = _S1.unpack_from(b, o)
         if (r_f_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
-            raise LoadError(SECTION, "bar5", o + 0, f"mem_type = {(r_f_bar5 >> 1) & 0x3} is not a value of BarMemType")
+            raise LoadError(SECTION, "bar5", o + 0, f"mem_type = {(r_f_bar5 >> 1) & 0x3} is not a value of bar_mem_type")
         f_bar5 = Bar5Register.from_value(r_f_bar5)
         o += 4
     else:
         f_bar5 = Bar5Register()
     if end - o < 17:
-        raise truncated(SECTION, "cardbus_cis", o, 17, end - o)
+        raise cut_run(SECTION, (("cardbus_cis", 0, 4), ("subsystem_vendor_id", 4, 2), ("subsystem_id", 6, 2), ("rom_base", 8, 4), ("cap_ptr", 12, 1), ("interrupt_line", 13, 1), ("interrupt_pin", 14, 1), ("min_gnt", 15, 1), ("max_lat", 16, 1), ), o, end)
     (f_cardbus_cis, f_subsystem_vendor_id, f_subsystem_id, r_f_rom_base, r_f_cap_ptr, f_interrupt_line, r_f_interrupt_pin, f_min_gnt, f_max_lat) = _S2.unpack_from(b, o)
     if r_f_rom_base & 0x700:
         raise LoadError(SECTION, "rom_base", o + 8, f"reserved bits 0x{r_f_rom_base & 0x700:x} set")
@@ -1535,7 +1533,7 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
         raise LoadError(SECTION, "cap_ptr", o + 12, f"reserved bits 0x{r_f_cap_ptr & 0x3:x} set")
     f_cap_ptr = CapPtrRegister.from_value(r_f_cap_ptr)
     if r_f_interrupt_pin not in _VALUES_IntxPin:
-        raise LoadError(SECTION, "interrupt_pin", o + 14, f"{r_f_interrupt_pin} is not a value of IntxPin")
+        raise LoadError(SECTION, "interrupt_pin", o + 14, f"{r_f_interrupt_pin} is not a value of intx_pin")
     f_interrupt_pin = IntxPin(r_f_interrupt_pin)
     o += 17
     return HeaderState(vendor_id=f_vendor_id, device_id=f_device_id, command=f_command, status=f_status, revision_id=f_revision_id, class_prog_if=f_class_prog_if, class_subclass=f_class_subclass, class_base=f_class_base, cache_line_size=f_cache_line_size, latency_timer=f_latency_timer, header_type=f_header_type, bist=f_bist, bar0=f_bar0, bar1_upper=f_bar1_upper, bar1=f_bar1, bar2_upper=f_bar2_upper, bar2=f_bar2, bar3_upper=f_bar3_upper, bar3=f_bar3, bar4_upper=f_bar4_upper, bar4=f_bar4, bar5_upper=f_bar5_upper, bar5=f_bar5, cardbus_cis=f_cardbus_cis, subsystem_vendor_id=f_subsystem_vendor_id, subsystem_id=f_subsystem_id, rom_base=f_rom_base, cap_ptr=f_cap_ptr, interrupt_line=f_interrupt_line, interrupt_pin=f_interrupt_pin, min_gnt=f_min_gnt, max_lat=f_max_lat), o
@@ -1596,11 +1594,11 @@ def _register_problems(s: HeaderState, p: Params) -> list[Problem]:
     if not isinstance(s.device_id, int) or s.device_id >> 16 or s.device_id < 0:
         problems.append(Problem("device_id", f"{s.device_id!r} does not fit 16 bits"))
     if not isinstance(s.command, CommandRegister):
-        problems.append(Problem("command", f"must be a CommandRegister"))
+        problems.append(Problem("command", "must be a CommandRegister"))
     if isinstance(s.command, CommandRegister) and s.command.value() & 0xf800:
         problems.append(Problem("command", f"reserved bits 0x{s.command.value() & 0xf800:x} set"))
     if not isinstance(s.status, StatusRegister):
-        problems.append(Problem("status", f"must be a StatusRegister"))
+        problems.append(Problem("status", "must be a StatusRegister"))
     if isinstance(s.status, StatusRegister) and s.status.value() & 0x46:
         problems.append(Problem("status", f"reserved bits 0x{s.status.value() & 0x46:x} set"))
     if not isinstance(s.revision_id, int) or s.revision_id >> 8 or s.revision_id < 0:
@@ -1616,79 +1614,79 @@ def _register_problems(s: HeaderState, p: Params) -> list[Problem]:
     if not isinstance(s.latency_timer, int) or s.latency_timer >> 8 or s.latency_timer < 0:
         problems.append(Problem("latency_timer", f"{s.latency_timer!r} does not fit 8 bits"))
     if not isinstance(s.header_type, HeaderTypeRegister):
-        problems.append(Problem("header_type", f"must be a HeaderTypeRegister"))
+        problems.append(Problem("header_type", "must be a HeaderTypeRegister"))
     if isinstance(s.header_type, HeaderTypeRegister) and (s.header_type.value() >> 0) & 0x7f not in _VALUES_HeaderLayout:
-        problems.append(Problem("header_type.layout", f"{(s.header_type.value() >> 0) & 0x7f} is not a value of enum header_layout"))
+        problems.append(Problem("header_type.layout", f"{(s.header_type.value() >> 0) & 0x7f} is not a value of header_layout"))
     if not isinstance(s.bist, BistRegister):
-        problems.append(Problem("bist", f"must be a BistRegister"))
+        problems.append(Problem("bist", "must be a BistRegister"))
     if isinstance(s.bist, BistRegister) and s.bist.value() & 0x30:
         problems.append(Problem("bist", f"reserved bits 0x{s.bist.value() & 0x30:x} set"))
     if not isinstance(s.bar0, Bar0Register):
-        problems.append(Problem("bar0", f"must be a Bar0Register"))
+        problems.append(Problem("bar0", "must be a Bar0Register"))
     if isinstance(s.bar0, Bar0Register) and (s.bar0.value() >> 0) & 0x1 not in _VALUES_BarSpace:
-        problems.append(Problem("bar0.space_indicator", f"{(s.bar0.value() >> 0) & 0x1} is not a value of enum bar_space"))
+        problems.append(Problem("bar0.space_indicator", f"{(s.bar0.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar0, Bar0Register) and (s.bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("bar0.mem_type", f"{(s.bar0.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("bar0.mem_type", f"{(s.bar0.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not isinstance(s.bar1_upper, int) or s.bar1_upper >> 32 or s.bar1_upper < 0:
         problems.append(Problem("bar1_upper", f"{s.bar1_upper!r} does not fit 32 bits"))
     if not (((p.bar64 & 1) != 0)) and s.bar1_upper != 0:
-        problems.append(Problem("bar1_upper", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("bar1_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar1, Bar1Register):
-        problems.append(Problem("bar1", f"must be a Bar1Register"))
+        problems.append(Problem("bar1", "must be a Bar1Register"))
     if isinstance(s.bar1, Bar1Register) and (s.bar1.value() >> 0) & 0x1 not in _VALUES_BarSpace:
-        problems.append(Problem("bar1.space_indicator", f"{(s.bar1.value() >> 0) & 0x1} is not a value of enum bar_space"))
+        problems.append(Problem("bar1.space_indicator", f"{(s.bar1.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar1, Bar1Register) and (s.bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("bar1.mem_type", f"{(s.bar1.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("bar1.mem_type", f"{(s.bar1.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not (((p.bar64 & 1) == 0)) and s.bar1 != Bar1Register():
-        problems.append(Problem("bar1", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar2_upper, int) or s.bar2_upper >> 32 or s.bar2_upper < 0:
         problems.append(Problem("bar2_upper", f"{s.bar2_upper!r} does not fit 32 bits"))
     if not (((p.bar64 & 2) != 0)) and s.bar2_upper != 0:
-        problems.append(Problem("bar2_upper", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("bar2_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar2, Bar2Register):
-        problems.append(Problem("bar2", f"must be a Bar2Register"))
+        problems.append(Problem("bar2", "must be a Bar2Register"))
     if isinstance(s.bar2, Bar2Register) and (s.bar2.value() >> 0) & 0x1 not in _VALUES_BarSpace:
-        problems.append(Problem("bar2.space_indicator", f"{(s.bar2.value() >> 0) & 0x1} is not a value of enum bar_space"))
+        problems.append(Problem("bar2.space_indicator", f"{(s.bar2.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar2, Bar2Register) and (s.bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("bar2.mem_type", f"{(s.bar2.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("bar2.mem_type", f"{(s.bar2.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not (((p.bar64 & 2) == 0)) and s.bar2 != Bar2Register():
-        problems.append(Problem("bar2", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("bar2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar3_upper, int) or s.bar3_upper >> 32 or s.bar3_upper < 0:
         problems.append(Problem("bar3_upper", f"{s.bar3_upper!r} does not fit 32 bits"))
     if not (((p.bar64 & 4) != 0)) and s.bar3_upper != 0:
-        problems.append(Problem("bar3_upper", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("bar3_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar3, Bar3Register):
-        problems.append(Problem("bar3", f"must be a Bar3Register"))
+        problems.append(Problem("bar3", "must be a Bar3Register"))
     if isinstance(s.bar3, Bar3Register) and (s.bar3.value() >> 0) & 0x1 not in _VALUES_BarSpace:
-        problems.append(Problem("bar3.space_indicator", f"{(s.bar3.value() >> 0) & 0x1} is not a value of enum bar_space"))
+        problems.append(Problem("bar3.space_indicator", f"{(s.bar3.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar3, Bar3Register) and (s.bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("bar3.mem_type", f"{(s.bar3.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("bar3.mem_type", f"{(s.bar3.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not (((p.bar64 & 4) == 0)) and s.bar3 != Bar3Register():
-        problems.append(Problem("bar3", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("bar3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar4_upper, int) or s.bar4_upper >> 32 or s.bar4_upper < 0:
         problems.append(Problem("bar4_upper", f"{s.bar4_upper!r} does not fit 32 bits"))
     if not (((p.bar64 & 8) != 0)) and s.bar4_upper != 0:
-        problems.append(Problem("bar4_upper", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("bar4_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar4, Bar4Register):
-        problems.append(Problem("bar4", f"must be a Bar4Register"))
+        problems.append(Problem("bar4", "must be a Bar4Register"))
     if isinstance(s.bar4, Bar4Register) and (s.bar4.value() >> 0) & 0x1 not in _VALUES_BarSpace:
-        problems.append(Problem("bar4.space_indicator", f"{(s.bar4.value() >> 0) & 0x1} is not a value of enum bar_space"))
+        problems.append(Problem("bar4.space_indicator", f"{(s.bar4.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar4, Bar4Register) and (s.bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("bar4.mem_type", f"{(s.bar4.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("bar4.mem_type", f"{(s.bar4.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not (((p.bar64 & 8) == 0)) and s.bar4 != Bar4Register():
-        problems.append(Problem("bar4", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("bar4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar5_upper, int) or s.bar5_upper >> 32 or s.bar5_upper < 0:
         problems.append(Problem("bar5_upper", f"{s.bar5_upper!r} does not fit 32 bits"))
     if not (((p.bar64 & 0x10) != 0)) and s.bar5_upper != 0:
-        problems.append(Problem("bar5_upper", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("bar5_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar5, Bar5Register):
-        problems.append(Problem("bar5", f"must be a Bar5Register"))
+        problems.append(Problem("bar5", "must be a Bar5Register"))
     if isinstance(s.bar5, Bar5Register) and (s.bar5.value() >> 0) & 0x1 not in _VALUES_BarSpace:
-        problems.append(Problem("bar5.space_indicator", f"{(s.bar5.value() >> 0) & 0x1} is not a value of enum bar_space"))
+        problems.append(Problem("bar5.space_indicator", f"{(s.bar5.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar5, Bar5Register) and (s.bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("bar5.mem_type", f"{(s.bar5.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("bar5.mem_type", f"{(s.bar5.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not (((p.bar64 & 0x10) == 0)) and s.bar5 != Bar5Register():
-        problems.append(Problem("bar5", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("bar5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.cardbus_cis, int) or s.cardbus_cis >> 32 or s.cardbus_cis < 0:
         problems.append(Problem("cardbus_cis", f"{s.cardbus_cis!r} does not fit 32 bits"))
     if not isinstance(s.subsystem_vendor_id, int) or s.subsystem_vendor_id >> 16 or s.subsystem_vendor_id < 0:
@@ -1696,17 +1694,17 @@ def _register_problems(s: HeaderState, p: Params) -> list[Problem]:
     if not isinstance(s.subsystem_id, int) or s.subsystem_id >> 16 or s.subsystem_id < 0:
         problems.append(Problem("subsystem_id", f"{s.subsystem_id!r} does not fit 16 bits"))
     if not isinstance(s.rom_base, RomBaseRegister):
-        problems.append(Problem("rom_base", f"must be a RomBaseRegister"))
+        problems.append(Problem("rom_base", "must be a RomBaseRegister"))
     if isinstance(s.rom_base, RomBaseRegister) and s.rom_base.value() & 0x700:
         problems.append(Problem("rom_base", f"reserved bits 0x{s.rom_base.value() & 0x700:x} set"))
     if not isinstance(s.cap_ptr, CapPtrRegister):
-        problems.append(Problem("cap_ptr", f"must be a CapPtrRegister"))
+        problems.append(Problem("cap_ptr", "must be a CapPtrRegister"))
     if isinstance(s.cap_ptr, CapPtrRegister) and s.cap_ptr.value() & 0x3:
         problems.append(Problem("cap_ptr", f"reserved bits 0x{s.cap_ptr.value() & 0x3:x} set"))
     if not isinstance(s.interrupt_line, int) or s.interrupt_line >> 8 or s.interrupt_line < 0:
         problems.append(Problem("interrupt_line", f"{s.interrupt_line!r} does not fit 8 bits"))
     if s.interrupt_pin not in _VALUES_IntxPin:
-        problems.append(Problem("interrupt_pin", f"{s.interrupt_pin!r} is not a value of enum intx_pin"))
+        problems.append(Problem("interrupt_pin", f"{s.interrupt_pin!r} is not a value of intx_pin"))
     if not isinstance(s.min_gnt, int) or s.min_gnt >> 8 or s.min_gnt < 0:
         problems.append(Problem("min_gnt", f"{s.min_gnt!r} does not fit 8 bits"))
     if not isinstance(s.max_lat, int) or s.max_lat >> 8 or s.max_lat < 0:
@@ -1852,15 +1850,15 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     f_latency_timer = r_f_latency_timer
     r_f_header_type = read_config(base + 0xe, 8) & 0xff
     if (r_f_header_type >> 0) & 0x7f not in _VALUES_HeaderLayout:
-        raise LoadError(SECTION, "header_type", base + 0xe, f"layout = {(r_f_header_type >> 0) & 0x7f} read from the device is not a value of HeaderLayout")
+        raise LoadError(SECTION, "header_type", base + 0xe, f"layout = {(r_f_header_type >> 0) & 0x7f} read from the device is not a value of header_layout")
     f_header_type = HeaderTypeRegister.from_value(r_f_header_type)
     r_f_bist = read_config(base + 0xf, 8) & 0xcf
     f_bist = BistRegister.from_value(r_f_bist)
     r_f_bar0 = read_config(base + 0x10, 32) & 0xffffffff
     if (r_f_bar0 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar0", base + 0x10, f"space_indicator = {(r_f_bar0 >> 0) & 0x1} read from the device is not a value of BarSpace")
+        raise LoadError(SECTION, "bar0", base + 0x10, f"space_indicator = {(r_f_bar0 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "bar0", base + 0x10, f"mem_type = {(r_f_bar0 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "bar0", base + 0x10, f"mem_type = {(r_f_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar0 = Bar0Register.from_value(r_f_bar0)
     if ((p.bar64 & 1) != 0):
         r_f_bar1_upper = read_config(base + 0x14, 32) & 0xffffffff
@@ -1872,9 +1870,9 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     else:
         r_f_bar1 = 0
     if (r_f_bar1 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar1", base + 0x14, f"space_indicator = {(r_f_bar1 >> 0) & 0x1} read from the device is not a value of BarSpace")
+        raise LoadError(SECTION, "bar1", base + 0x14, f"space_indicator = {(r_f_bar1 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "bar1", base + 0x14, f"mem_type = {(r_f_bar1 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "bar1", base + 0x14, f"mem_type = {(r_f_bar1 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar1 = Bar1Register.from_value(r_f_bar1)
     if ((p.bar64 & 2) != 0):
         r_f_bar2_upper = read_config(base + 0x18, 32) & 0xffffffff
@@ -1886,9 +1884,9 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     else:
         r_f_bar2 = 0
     if (r_f_bar2 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar2", base + 0x18, f"space_indicator = {(r_f_bar2 >> 0) & 0x1} read from the device is not a value of BarSpace")
+        raise LoadError(SECTION, "bar2", base + 0x18, f"space_indicator = {(r_f_bar2 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "bar2", base + 0x18, f"mem_type = {(r_f_bar2 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "bar2", base + 0x18, f"mem_type = {(r_f_bar2 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar2 = Bar2Register.from_value(r_f_bar2)
     if ((p.bar64 & 4) != 0):
         r_f_bar3_upper = read_config(base + 0x1c, 32) & 0xffffffff
@@ -1900,9 +1898,9 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     else:
         r_f_bar3 = 0
     if (r_f_bar3 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar3", base + 0x1c, f"space_indicator = {(r_f_bar3 >> 0) & 0x1} read from the device is not a value of BarSpace")
+        raise LoadError(SECTION, "bar3", base + 0x1c, f"space_indicator = {(r_f_bar3 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "bar3", base + 0x1c, f"mem_type = {(r_f_bar3 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "bar3", base + 0x1c, f"mem_type = {(r_f_bar3 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar3 = Bar3Register.from_value(r_f_bar3)
     if ((p.bar64 & 8) != 0):
         r_f_bar4_upper = read_config(base + 0x20, 32) & 0xffffffff
@@ -1914,9 +1912,9 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     else:
         r_f_bar4 = 0
     if (r_f_bar4 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar4", base + 0x20, f"space_indicator = {(r_f_bar4 >> 0) & 0x1} read from the device is not a value of BarSpace")
+        raise LoadError(SECTION, "bar4", base + 0x20, f"space_indicator = {(r_f_bar4 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "bar4", base + 0x20, f"mem_type = {(r_f_bar4 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "bar4", base + 0x20, f"mem_type = {(r_f_bar4 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar4 = Bar4Register.from_value(r_f_bar4)
     if ((p.bar64 & 0x10) != 0):
         r_f_bar5_upper = read_config(base + 0x24, 32) & 0xffffffff
@@ -1928,9 +1926,9 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     else:
         r_f_bar5 = 0
     if (r_f_bar5 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar5", base + 0x24, f"space_indicator = {(r_f_bar5 >> 0) & 0x1} read from the device is not a value of BarSpace")
+        raise LoadError(SECTION, "bar5", base + 0x24, f"space_indicator = {(r_f_bar5 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "bar5", base + 0x24, f"mem_type = {(r_f_bar5 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "bar5", base + 0x24, f"mem_type = {(r_f_bar5 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar5 = Bar5Register.from_value(r_f_bar5)
     r_f_cardbus_cis = read_config(base + 0x28, 32) & 0xffffffff
     f_cardbus_cis = r_f_cardbus_cis
@@ -1946,7 +1944,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     f_interrupt_line = r_f_interrupt_line
     r_f_interrupt_pin = read_config(base + 0x3d, 8) & 0xff
     if r_f_interrupt_pin not in _VALUES_IntxPin:
-        raise LoadError(SECTION, "interrupt_pin", base + 0x3d, f"{r_f_interrupt_pin} read from the device is not a value of IntxPin")
+        raise LoadError(SECTION, "interrupt_pin", base + 0x3d, f"{r_f_interrupt_pin} read from the device is not a value of intx_pin")
     f_interrupt_pin = IntxPin(r_f_interrupt_pin)
     r_f_min_gnt = read_config(base + 0x3e, 8) & 0xff
     f_min_gnt = r_f_min_gnt

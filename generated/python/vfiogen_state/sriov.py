@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vfiogen_state._runtime import LoadError, Problem, SaveError, truncated, default_array
+from vfiogen_state._runtime import cut_array, cut_run, default_array, LoadError, Problem, SaveError, truncated
+
 
 SECTION = "sriov"
 SECTION_ID = 0x0110
@@ -32,6 +33,7 @@ class BarMemType(enum.IntEnum):
 
 
 _VALUES_BarMemType = frozenset({0, 1, 2, 3})
+_NAMES_BarMemType: dict[int, str] = {0: "mem32", 1: "below_1m", 2: "mem64", 3: "reserved"}  # enum bar_mem_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +45,6 @@ class Params:
 
 PARAMS = Params()
 
-
-def _enum_name(kind: type[enum.IntEnum], value: int) -> str | int:
-    """An enum value's name for JSON, or the number when the enum has no such value."""
-    try:
-        return kind(value).name
-    except ValueError:
-        return value
 
 
 class SriovCapRegister:
@@ -379,7 +374,7 @@ class VfBar0Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar0.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"vf_bar0.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -415,7 +410,7 @@ class VfBar0Register:
         raw = self._raw
         return {
             "space_indicator": bool(raw & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -468,7 +463,7 @@ class VfBar1Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar1.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"vf_bar1.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -504,7 +499,7 @@ class VfBar1Register:
         raw = self._raw
         return {
             "space_indicator": bool(raw & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -557,7 +552,7 @@ class VfBar2Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar2.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"vf_bar2.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -593,7 +588,7 @@ class VfBar2Register:
         raw = self._raw
         return {
             "space_indicator": bool(raw & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -646,7 +641,7 @@ class VfBar3Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar3.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"vf_bar3.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -682,7 +677,7 @@ class VfBar3Register:
         raw = self._raw
         return {
             "space_indicator": bool(raw & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -735,7 +730,7 @@ class VfBar4Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar4.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"vf_bar4.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -771,7 +766,7 @@ class VfBar4Register:
         raw = self._raw
         return {
             "space_indicator": bool(raw & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -824,7 +819,7 @@ class VfBar5Register:
     @mem_type.setter
     def mem_type(self, value: BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar5.mem_type: {value!r} is not a value of BarMemType")
+            raise ValueError(f"vf_bar5.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -860,7 +855,7 @@ class VfBar5Register:
         raw = self._raw
         return {
             "space_indicator": bool(raw & 0x1),
-            "mem_type": _enum_name(BarMemType, (raw >> 1) & 0x3),
+            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
             "prefetchable": bool(raw & 0x8),
             "base_address": (raw >> 4) & 0xfffffff,
         }
@@ -1075,7 +1070,7 @@ DESCRIPTOR_SIZE = _DESCRIPTOR.size
 
 def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if end - o < 33:
-        raise truncated(SECTION, "sriov_cap", o, 33, end - o)
+        raise cut_run(SECTION, (("sriov_cap", 0, 4), ("sriov_ctrl", 4, 2), ("sriov_status", 6, 2), ("initial_vfs", 8, 2), ("total_vfs", 10, 2), ("num_vfs", 12, 2), ("func_dep_link", 14, 1), ("first_vf_offset", 15, 2), ("vf_stride", 17, 2), ("vf_device_id", 19, 2), ("supported_page_sizes", 21, 4), ("system_page_size", 25, 4), ("vf_bar0", 29, 4), ), o, end)
     (r_f_sriov_cap, r_f_sriov_ctrl, r_f_sriov_status, f_initial_vfs, f_total_vfs, f_num_vfs, f_func_dep_link, f_first_vf_offset, f_vf_stride, f_vf_device_id, f_supported_page_sizes, f_system_page_size, r_f_vf_bar0) = _S0.unpack_from(b, o)
     if r_f_sriov_cap & 0x1ffff0:
         raise LoadError(SECTION, "sriov_cap", o + 0, f"reserved bits 0x{r_f_sriov_cap & 0x1ffff0:x} set")
@@ -1164,7 +1159,7 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     else:
         f_vf_bar5_upper = 0
     if end - o < 6:
-        raise truncated(SECTION, "vf_migration_state_array_offset", o, 6, end - o)
+        raise cut_run(SECTION, (("vf_migration_state_array_offset", 0, 4), ("vfs_created", 4, 2), ), o, end)
     (r_f_vf_migration_state_array_offset, f_vfs_created) = _S2.unpack_from(b, o)
     f_vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister.from_value(r_f_vf_migration_state_array_offset)
     o += 6
@@ -1177,7 +1172,7 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     f_vfs = []
     for i2 in range(n1):
         if end - o < 18:
-            raise truncated(SECTION, f"vfs[{i2}].routing_id", o, 18, end - o)
+            raise cut_run(SECTION, ((f"vfs[{i2}].routing_id", 0, 2), (f"vfs[{i2}].cookie", 2, 16), ), o, end)
         (e3_routing_id, e3_cookie) = _S3.unpack_from(b, o)
         o += 18
         e3 = VfsEntry(e3_routing_id, e3_cookie)
@@ -1226,7 +1221,7 @@ def _save_v1(s: SriovState, p: Params) -> bytes:
 
 def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if end - o < 33:
-        raise truncated(SECTION, "sriov_cap", o, 33, end - o)
+        raise cut_run(SECTION, (("sriov_cap", 0, 4), ("sriov_ctrl", 4, 2), ("sriov_status", 6, 2), ("initial_vfs", 8, 2), ("total_vfs", 10, 2), ("num_vfs", 12, 2), ("func_dep_link", 14, 1), ("first_vf_offset", 15, 2), ("vf_stride", 17, 2), ("vf_device_id", 19, 2), ("supported_page_sizes", 21, 4), ("system_page_size", 25, 4), ("vf_bar0", 29, 4), ), o, end)
     (r_f_sriov_cap, r_f_sriov_ctrl, r_f_sriov_status, f_initial_vfs, f_total_vfs, f_num_vfs, f_func_dep_link, f_first_vf_offset, f_vf_stride, f_vf_device_id, f_supported_page_sizes, f_system_page_size, r_f_vf_bar0) = _S0.unpack_from(b, o)
     if r_f_sriov_cap & 0x1ffff0:
         raise LoadError(SECTION, "sriov_cap", o + 0, f"reserved bits 0x{r_f_sriov_cap & 0x1ffff0:x} set")
@@ -1315,7 +1310,7 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     else:
         f_vf_bar5_upper = 0
     if end - o < 6:
-        raise truncated(SECTION, "vf_migration_state_array_offset", o, 6, end - o)
+        raise cut_run(SECTION, (("vf_migration_state_array_offset", 0, 4), ("vfs_created", 4, 2), ), o, end)
     (r_f_vf_migration_state_array_offset, f_vfs_created) = _S2.unpack_from(b, o)
     f_vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister.from_value(r_f_vf_migration_state_array_offset)
     o += 6
@@ -1328,7 +1323,7 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     f_vfs = []
     for i5 in range(n4):
         if end - o < 18:
-            raise truncated(SECTION, f"vfs[{i5}].routing_id", o, 18, end - o)
+            raise cut_run(SECTION, ((f"vfs[{i5}].routing_id", 0, 2), (f"vfs[{i5}].cookie", 2, 16), ), o, end)
         (e6_routing_id, e6_cookie) = _S3.unpack_from(b, o)
         o += 18
         e6 = VfsEntry(e6_routing_id, e6_cookie)
@@ -1347,7 +1342,7 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if not 0 <= n7 <= 256:
         raise LoadError(SECTION, "vf_msix_counts", o, f"count {n7} is outside 0..256")
     if end - o < n7 * 2:
-        raise truncated(SECTION, "vf_msix_counts", o, n7 * 2, end - o)
+        raise cut_array(SECTION, "vf_msix_counts", (("", 0, 2), ), 2, o, end)
     f_vf_msix_counts = list(struct.unpack_from(f">{n7}H", b, o))
     o += n7 * 2
     return SriovState(sriov_cap=f_sriov_cap, sriov_ctrl=f_sriov_ctrl, sriov_status=f_sriov_status, initial_vfs=f_initial_vfs, total_vfs=f_total_vfs, num_vfs=f_num_vfs, func_dep_link=f_func_dep_link, first_vf_offset=f_first_vf_offset, vf_stride=f_vf_stride, vf_device_id=f_vf_device_id, supported_page_sizes=f_supported_page_sizes, system_page_size=f_system_page_size, vf_bar0=f_vf_bar0, vf_bar1=f_vf_bar1, vf_bar1_upper=f_vf_bar1_upper, vf_bar2=f_vf_bar2, vf_bar2_upper=f_vf_bar2_upper, vf_bar3=f_vf_bar3, vf_bar3_upper=f_vf_bar3_upper, vf_bar4=f_vf_bar4, vf_bar4_upper=f_vf_bar4_upper, vf_bar5=f_vf_bar5, vf_bar5_upper=f_vf_bar5_upper, vf_migration_state_array_offset=f_vf_migration_state_array_offset, vfs_created=f_vfs_created, vfs=f_vfs, vf_user_created=f_vf_user_created, vf_msix_counts=f_vf_msix_counts), o
@@ -1417,9 +1412,9 @@ def validate(s: SriovState, p: Params = PARAMS) -> list[Problem]:
         if not isinstance(x9.routing_id, int) or x9.routing_id >> 16 or x9.routing_id < 0:
             problems.append(Problem(f"vfs[{i8}].routing_id", f"{x9.routing_id!r} does not fit 16 bits"))
         if not isinstance(x9.cookie, bytes) or len(x9.cookie) != 16:
-            problems.append(Problem(f"vfs[{i8}].cookie", f"must be 16 bytes"))
+            problems.append(Problem(f"vfs[{i8}].cookie", "must be 16 bytes"))
     if not isinstance(s.vf_user_created, bool):
-        problems.append(Problem("vf_user_created", f"must be a bool"))
+        problems.append(Problem("vf_user_created", "must be a bool"))
     if len(s.vf_msix_counts) != s.vfs_created:
         problems.append(Problem("vf_msix_counts", f"holds {len(s.vf_msix_counts)} entries, but its length 'vfs_created' is {s.vfs_created}"))
     if len(s.vf_msix_counts) > 256:
@@ -1439,15 +1434,15 @@ def _register_problems(s: SriovState, p: Params) -> list[Problem]:
     """
     problems: list[Problem] = []
     if not isinstance(s.sriov_cap, SriovCapRegister):
-        problems.append(Problem("sriov_cap", f"must be a SriovCapRegister"))
+        problems.append(Problem("sriov_cap", "must be a SriovCapRegister"))
     if isinstance(s.sriov_cap, SriovCapRegister) and s.sriov_cap.value() & 0x1ffff0:
         problems.append(Problem("sriov_cap", f"reserved bits 0x{s.sriov_cap.value() & 0x1ffff0:x} set"))
     if not isinstance(s.sriov_ctrl, SriovCtrlRegister):
-        problems.append(Problem("sriov_ctrl", f"must be a SriovCtrlRegister"))
+        problems.append(Problem("sriov_ctrl", "must be a SriovCtrlRegister"))
     if isinstance(s.sriov_ctrl, SriovCtrlRegister) and s.sriov_ctrl.value() & 0xff80:
         problems.append(Problem("sriov_ctrl", f"reserved bits 0x{s.sriov_ctrl.value() & 0xff80:x} set"))
     if not isinstance(s.sriov_status, SriovStatusRegister):
-        problems.append(Problem("sriov_status", f"must be a SriovStatusRegister"))
+        problems.append(Problem("sriov_status", "must be a SriovStatusRegister"))
     if isinstance(s.sriov_status, SriovStatusRegister) and s.sriov_status.value() & 0xfffe:
         problems.append(Problem("sriov_status", f"reserved bits 0x{s.sriov_status.value() & 0xfffe:x} set"))
     if not isinstance(s.initial_vfs, int) or s.initial_vfs >> 16 or s.initial_vfs < 0:
@@ -1469,61 +1464,61 @@ def _register_problems(s: SriovState, p: Params) -> list[Problem]:
     if not isinstance(s.system_page_size, int) or s.system_page_size >> 32 or s.system_page_size < 0:
         problems.append(Problem("system_page_size", f"{s.system_page_size!r} does not fit 32 bits"))
     if not isinstance(s.vf_bar0, VfBar0Register):
-        problems.append(Problem("vf_bar0", f"must be a VfBar0Register"))
+        problems.append(Problem("vf_bar0", "must be a VfBar0Register"))
     if isinstance(s.vf_bar0, VfBar0Register) and (s.vf_bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar0.mem_type", f"{(s.vf_bar0.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("vf_bar0.mem_type", f"{(s.vf_bar0.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not isinstance(s.vf_bar1, VfBar1Register):
-        problems.append(Problem("vf_bar1", f"must be a VfBar1Register"))
+        problems.append(Problem("vf_bar1", "must be a VfBar1Register"))
     if isinstance(s.vf_bar1, VfBar1Register) and (s.vf_bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar1.mem_type", f"{(s.vf_bar1.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("vf_bar1.mem_type", f"{(s.vf_bar1.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not (((p.vf_bar64 & 1) == 0)) and s.vf_bar1 != VfBar1Register():
-        problems.append(Problem("vf_bar1", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("vf_bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar1_upper, int) or s.vf_bar1_upper >> 32 or s.vf_bar1_upper < 0:
         problems.append(Problem("vf_bar1_upper", f"{s.vf_bar1_upper!r} does not fit 32 bits"))
     if not (((p.vf_bar64 & 1) != 0)) and s.vf_bar1_upper != 0:
-        problems.append(Problem("vf_bar1_upper", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("vf_bar1_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar2, VfBar2Register):
-        problems.append(Problem("vf_bar2", f"must be a VfBar2Register"))
+        problems.append(Problem("vf_bar2", "must be a VfBar2Register"))
     if isinstance(s.vf_bar2, VfBar2Register) and (s.vf_bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar2.mem_type", f"{(s.vf_bar2.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("vf_bar2.mem_type", f"{(s.vf_bar2.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not (((p.vf_bar64 & 2) == 0)) and s.vf_bar2 != VfBar2Register():
-        problems.append(Problem("vf_bar2", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("vf_bar2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar2_upper, int) or s.vf_bar2_upper >> 32 or s.vf_bar2_upper < 0:
         problems.append(Problem("vf_bar2_upper", f"{s.vf_bar2_upper!r} does not fit 32 bits"))
     if not (((p.vf_bar64 & 2) != 0)) and s.vf_bar2_upper != 0:
-        problems.append(Problem("vf_bar2_upper", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("vf_bar2_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar3, VfBar3Register):
-        problems.append(Problem("vf_bar3", f"must be a VfBar3Register"))
+        problems.append(Problem("vf_bar3", "must be a VfBar3Register"))
     if isinstance(s.vf_bar3, VfBar3Register) and (s.vf_bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar3.mem_type", f"{(s.vf_bar3.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("vf_bar3.mem_type", f"{(s.vf_bar3.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not (((p.vf_bar64 & 4) == 0)) and s.vf_bar3 != VfBar3Register():
-        problems.append(Problem("vf_bar3", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("vf_bar3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar3_upper, int) or s.vf_bar3_upper >> 32 or s.vf_bar3_upper < 0:
         problems.append(Problem("vf_bar3_upper", f"{s.vf_bar3_upper!r} does not fit 32 bits"))
     if not (((p.vf_bar64 & 4) != 0)) and s.vf_bar3_upper != 0:
-        problems.append(Problem("vf_bar3_upper", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("vf_bar3_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar4, VfBar4Register):
-        problems.append(Problem("vf_bar4", f"must be a VfBar4Register"))
+        problems.append(Problem("vf_bar4", "must be a VfBar4Register"))
     if isinstance(s.vf_bar4, VfBar4Register) and (s.vf_bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar4.mem_type", f"{(s.vf_bar4.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("vf_bar4.mem_type", f"{(s.vf_bar4.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not (((p.vf_bar64 & 8) == 0)) and s.vf_bar4 != VfBar4Register():
-        problems.append(Problem("vf_bar4", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("vf_bar4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar4_upper, int) or s.vf_bar4_upper >> 32 or s.vf_bar4_upper < 0:
         problems.append(Problem("vf_bar4_upper", f"{s.vf_bar4_upper!r} does not fit 32 bits"))
     if not (((p.vf_bar64 & 8) != 0)) and s.vf_bar4_upper != 0:
-        problems.append(Problem("vf_bar4_upper", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("vf_bar4_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar5, VfBar5Register):
-        problems.append(Problem("vf_bar5", f"must be a VfBar5Register"))
+        problems.append(Problem("vf_bar5", "must be a VfBar5Register"))
     if isinstance(s.vf_bar5, VfBar5Register) and (s.vf_bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
-        problems.append(Problem("vf_bar5.mem_type", f"{(s.vf_bar5.value() >> 1) & 0x3} is not a value of enum bar_mem_type"))
+        problems.append(Problem("vf_bar5.mem_type", f"{(s.vf_bar5.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not (((p.vf_bar64 & 0x10) == 0)) and s.vf_bar5 != VfBar5Register():
-        problems.append(Problem("vf_bar5", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("vf_bar5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar5_upper, int) or s.vf_bar5_upper >> 32 or s.vf_bar5_upper < 0:
         problems.append(Problem("vf_bar5_upper", f"{s.vf_bar5_upper!r} does not fit 32 bits"))
     if not (((p.vf_bar64 & 0x10) != 0)) and s.vf_bar5_upper != 0:
-        problems.append(Problem("vf_bar5_upper", f"is absent on this device (its presence is false) but holds a value"))
+        problems.append(Problem("vf_bar5_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_migration_state_array_offset, VfMigrationStateArrayOffsetRegister):
-        problems.append(Problem("vf_migration_state_array_offset", f"must be a VfMigrationStateArrayOffsetRegister"))
+        problems.append(Problem("vf_migration_state_array_offset", "must be a VfMigrationStateArrayOffsetRegister"))
     return problems
 
 
@@ -1714,14 +1709,14 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     f_system_page_size = r_f_system_page_size
     r_f_vf_bar0 = read_config(base + 0x24, 32) & 0xffffffff
     if (r_f_vf_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar0", base + 0x24, f"mem_type = {(r_f_vf_bar0 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "vf_bar0", base + 0x24, f"mem_type = {(r_f_vf_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar0 = VfBar0Register.from_value(r_f_vf_bar0)
     if ((p.vf_bar64 & 1) == 0):
         r_f_vf_bar1 = read_config(base + 0x28, 32) & 0xffffffff
     else:
         r_f_vf_bar1 = 0
     if (r_f_vf_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar1", base + 0x28, f"mem_type = {(r_f_vf_bar1 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "vf_bar1", base + 0x28, f"mem_type = {(r_f_vf_bar1 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar1 = VfBar1Register.from_value(r_f_vf_bar1)
     if ((p.vf_bar64 & 1) != 0):
         r_f_vf_bar1_upper = read_config(base + 0x28, 32) & 0xffffffff
@@ -1733,7 +1728,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     else:
         r_f_vf_bar2 = 0
     if (r_f_vf_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar2", base + 0x2c, f"mem_type = {(r_f_vf_bar2 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "vf_bar2", base + 0x2c, f"mem_type = {(r_f_vf_bar2 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar2 = VfBar2Register.from_value(r_f_vf_bar2)
     if ((p.vf_bar64 & 2) != 0):
         r_f_vf_bar2_upper = read_config(base + 0x2c, 32) & 0xffffffff
@@ -1745,7 +1740,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     else:
         r_f_vf_bar3 = 0
     if (r_f_vf_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar3", base + 0x30, f"mem_type = {(r_f_vf_bar3 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "vf_bar3", base + 0x30, f"mem_type = {(r_f_vf_bar3 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar3 = VfBar3Register.from_value(r_f_vf_bar3)
     if ((p.vf_bar64 & 4) != 0):
         r_f_vf_bar3_upper = read_config(base + 0x30, 32) & 0xffffffff
@@ -1757,7 +1752,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     else:
         r_f_vf_bar4 = 0
     if (r_f_vf_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar4", base + 0x34, f"mem_type = {(r_f_vf_bar4 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "vf_bar4", base + 0x34, f"mem_type = {(r_f_vf_bar4 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar4 = VfBar4Register.from_value(r_f_vf_bar4)
     if ((p.vf_bar64 & 8) != 0):
         r_f_vf_bar4_upper = read_config(base + 0x34, 32) & 0xffffffff
@@ -1769,7 +1764,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     else:
         r_f_vf_bar5 = 0
     if (r_f_vf_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar5", base + 0x38, f"mem_type = {(r_f_vf_bar5 >> 1) & 0x3} read from the device is not a value of BarMemType")
+        raise LoadError(SECTION, "vf_bar5", base + 0x38, f"mem_type = {(r_f_vf_bar5 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar5 = VfBar5Register.from_value(r_f_vf_bar5)
     if ((p.vf_bar64 & 0x10) != 0):
         r_f_vf_bar5_upper = read_config(base + 0x38, 32) & 0xffffffff

@@ -34,6 +34,9 @@ _REGISTER_FORMAT = {8: "B", 16: "H", 32: "I", 64: "Q"}
 class EnumView:
     name: str
     members: tuple[tuple[str, int], ...]
+    schema_name: str
+    value_names: tuple[tuple[int, str], ...]
+    """(value, the schema's name for it): what JSON and messages show."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,13 @@ class Check:
     holds: str = ""
     """For a constraint: the Python text of the check itself (true when it holds)."""
 
+    @property
+    def reason_code(self) -> str:
+        """`reason` as a Python string literal: an f-string only when it interpolates."""
+        if "{" in self.reason.replace("{{", ""):
+            return f'f"{self.reason}"'
+        return '"' + self.reason.replace("{{", "{").replace("}}", "}") + '"'
+
 
 @dataclass(frozen=True)
 class RunItem:
@@ -118,6 +128,8 @@ class RunItem:
     """For 'reg': (field expression over the raw value, enum class, field key)."""
     bytes_size: int = 0
     """For bytes[N]: N, which save checks (struct would pad or cut silently)."""
+    size: int = 0
+    """Bytes on the wire (to name the field a truncation cuts)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +158,8 @@ class Op:
     element_value: str = ""
     index: str = ""
     members: tuple[str, ...] = ()
+    layout: tuple[tuple[str, int, int], ...] = ()
+    """For fast arrays: (member suffix, offset in the element, size), to name a cut element member."""
 
 
 @dataclass(frozen=True)
@@ -190,8 +204,9 @@ class SectionView:
     checks: tuple[Check, ...]
     constraints: tuple[Check, ...]
     descriptor: DescriptorView
-    uses_tdiv: bool
-    uses_default_array: bool
+    runtime_imports: tuple[str, ...]
+    enum_names: dict[str, str]
+    """Enum class -> the schema's enum name, for messages."""
     capture: tuple[CaptureStep, ...]
     restore: tuple[RestoreStep, ...]
     restore_hooks: tuple[str, ...]
@@ -248,7 +263,7 @@ class _SectionBuilder:
     def to_dict(self, field_type: FieldType, enum: str | None, var: str) -> str:
         if isinstance(field_type, ScalarType):
             if enum is not None:
-                return f"{var}.name if isinstance({var}, enum.Enum) else int({var})"
+                return f"_NAMES_{naming.enum_class(enum)}.get(int({var}), int({var}))"
             return var
         if isinstance(field_type, BytesType):
             return f"{var}.hex()"
@@ -314,7 +329,8 @@ class _SectionBuilder:
                     rel: int) -> RunItem:
         post = "enum" if enum is not None else ("bool" if kind is ScalarKind.BOOL else "")
         return RunItem(var, f"r_{var}" if post else var, value, path, rel, post,
-                       naming.enum_class(enum) if enum else "", 0, ())
+                       naming.enum_class(enum) if enum else "", 0, (),
+                       size=1 if kind is ScalarKind.BOOL else kind.bits // 8)
 
     def enum_covers(self, enum: str, bits: int) -> bool:
         """True when every value `bits` bits can hold is a value of `enum` (so no check is needed)."""
@@ -330,7 +346,7 @@ class _SectionBuilder:
                             for f in register.fields if f.enum and not f.access.reserved
                             and not self.enum_covers(f.enum, f.width))
         return RunItem(var, f"r_{var}", f"{value}.value()", path, rel, "reg", naming.register_class(register.name),
-                       masks.reserved, enum_checks)
+                       masks.reserved, enum_checks, size=register.width // 8)
 
     def field_ops(self, path: str, field_type: FieldType, var: str, value: str, path_code: str,
                   enum: str | None, present: Expr | None, scope: str) -> list[Op]:
@@ -342,7 +358,7 @@ class _SectionBuilder:
                 fmt = _FORMAT[field_type.kind]
                 size = 1 if field_type.kind is ScalarKind.BOOL else field_type.kind.bits // 8
             else:
-                item = RunItem(var, var, value, path_code, 0, "", "", 0, (), field_type.size)
+                item = RunItem(var, var, value, path_code, 0, "", "", 0, (), field_type.size, field_type.size)
                 fmt, size = f"{field_type.size}s", field_type.size
             ops = [Op("run", items=(item,), size=size, fmt=fmt, path=path_code)]
         elif isinstance(field_type, ArrayType):
@@ -381,16 +397,23 @@ class _SectionBuilder:
                   length_load=self.load_expr(array.length), length_save=self.save_expr(array.length))
         if isinstance(element, ScalarType) and element.kind is not ScalarKind.BOOL:
             size = element.kind.bits // 8
-            return dataclasses.replace(base, element_mode="ints", fmt=_FORMAT[element.kind], size=size)
+            return dataclasses.replace(base, element_mode="ints", fmt=_FORMAT[element.kind], size=size,
+                                       layout=(("", 0, size),))
         if isinstance(element, StructType) and all(
                 isinstance(m.type, ScalarType) and m.type.kind is not ScalarKind.BOOL and m.enum is None
                 and m.present is None for m in element.members):
             fmt = ">" + "".join(_FORMAT[m.type.kind] for m in element.members
                                 if isinstance(m.type, ScalarType))
             size = sum(m.type.kind.bits // 8 for m in element.members if isinstance(m.type, ScalarType))
+            layout, rel = [], 0
+            for member in element.members:
+                assert isinstance(member.type, ScalarType)
+                layout.append((f".{member.name}", rel, member.type.kind.bits // 8))
+                rel += member.type.kind.bits // 8
             return dataclasses.replace(base, element_mode="structs", fmt=fmt, size=size,
                                        cls=naming.struct_class(path),
-                                       members=tuple(naming.attr(m.name) for m in element.members))
+                                       members=tuple(naming.attr(m.name) for m in element.members),
+                                       layout=tuple(layout))
         index = self.fresh("i")
         element_var = self.fresh("e")
         inner_path = path_code.removeprefix("f").strip('"')
@@ -461,6 +484,26 @@ class _SectionBuilder:
         merged = self.name_structs(tuple(_merge_runs(ops, self)))
         return VersionView(version, merged, merged, tuple(args), tuple(not_carried))
 
+    def runtime_imports(self, versions: tuple[VersionView, ...]) -> tuple[str, ...]:
+        """The `_runtime` names the module uses, so it imports nothing it does not use."""
+        names = {"LoadError", "Problem", "SaveError"}
+
+        def visit(ops: tuple[Op, ...]) -> None:
+            for op in ops:
+                if op.kind == "run":
+                    names.add("truncated" if len(op.items) == 1 else "cut_run")
+                elif op.kind == "array" and op.element_mode in ("ints", "structs"):
+                    names.add("cut_array")
+                visit(op.body)
+
+        for version in versions:
+            visit(version.load)
+            if "default_array(" in repr(version):
+                names.add("default_array")
+        if self.load_expr.truncates or self.save_expr.truncates:
+            names.update(("_tdiv", "_tmod"))
+        return tuple(sorted(names, key=lambda name: (name.startswith("_"), name.lower())))
+
     def name_structs(self, ops: tuple[Op, ...]) -> tuple[Op, ...]:
         """Give each final run (and fast array element) its module-level `struct.Struct`, once per format."""
         named = []
@@ -495,7 +538,7 @@ class _SectionBuilder:
                         raw = f"({attr}.value() >> {bit_field.lo}) & 0x{(1 << bit_field.width) - 1:x}"
                         checks.append(Check(f"isinstance({attr}, {cls}) and {raw} not in _VALUES_{enum_cls}",
                                             f'"{register.name}.{bit_field.name}"',
-                                            f"{{{raw}}} is not a value of enum {bit_field.enum}"))
+                                            f"{{{raw}}} is not a value of {bit_field.enum}"))
             if not register.fields:
                 checks.extend(self.value_checks(attr, f'"{register.name}"', register.width, register.enum, False))
             if register.present is not None:
@@ -523,7 +566,7 @@ class _SectionBuilder:
         if enum is not None:
             cls = naming.enum_class(enum)
             return [Check(f"{value} not in _VALUES_{cls}", where,
-                          f"{{{value}!r}} is not a value of enum {enum}")]
+                          f"{{{value}!r}} is not a value of {enum}")]
         if signed:
             low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
             return [Check(f"not isinstance({value}, int) or not {low} <= {value} <= {high}", where,
@@ -612,7 +655,9 @@ class _SectionBuilder:
             name=section.name, source=section.source_path, title=section.title, wire_id=section.wire_id,
             version=section.version, min_version=section.min_version, state_class=naming.state_class(section.name),
             enums=tuple(EnumView(naming.enum_class(e.name), tuple((naming.enum_member(v.name), v.value)
-                                                                  for v in e.values)) for e in section.enums),
+                                                                  for v in e.values),
+                                 e.name, tuple((v.value, v.name) for v in e.values)) for e in section.enums),
+            enum_names={naming.enum_class(e.name): e.name for e in section.enums},
             params=tuple((naming.attr(p.name), self.scalar_annotation(p.kind, None),
                           self.scalar_default(p.kind, None, p.default)) for p in section.params),
             registers=tuple(self.register_class(r) for r in section.registers if r.fields),
@@ -620,8 +665,7 @@ class _SectionBuilder:
             run_structs=tuple((name, fmt) for fmt, name in self.run_structs.items()),
             register_checks=tuple(register_checks), checks=tuple(state_checks), constraints=tuple(constraints),
             descriptor=descriptor,
-            uses_tdiv=self.load_expr.truncates or self.save_expr.truncates,
-            uses_default_array="default_array(" in repr(versions),
+            runtime_imports=self.runtime_imports(versions),
             capture=capture_steps(section, self.table, {
                 r.name: _factory_call(self.register_attr(r).default) for r in section.registers}),
             restore=restore_steps(section, self.table),
