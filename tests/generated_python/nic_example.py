@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vfiogen_state import example_nic as nic
-from vfiogen_state import header, msix, sriov
+from vfiogen_state import header, msi, msix, rebar, sriov
 
 
 def valid_state() -> nic.ExampleNicState:
@@ -51,10 +51,10 @@ def valid_state() -> nic.ExampleNicState:
 def descriptor_of(state: nic.ExampleNicState) -> nic.ExampleNicDescriptor:
     """What the device computes for itself (read-only bits, plus host values picked for the example)."""
     return nic.ExampleNicDescriptor(
-        rebar=nic.rebar.derive_descriptor(state.rebar, nic.PARAMS_REBAR, cap_offset=0x100),
-        header=nic.header.derive_descriptor(state.header, nic.PARAMS_HEADER),
-        msi=nic.msi.derive_descriptor(state.msi, nic.PARAMS_MSI, cap_offset=0x50),
-        msix=nic.msix.derive_descriptor(state.msix, nic.PARAMS_MSIX, cap_offset=0x70),
-        sriov=nic.sriov.derive_descriptor(state.sriov, nic.PARAMS_SRIOV, cap_offset=0x160,
+        rebar=rebar.derive_descriptor(state.rebar, nic.PARAMS_REBAR, cap_offset=0x100),
+        header=header.derive_descriptor(state.header, nic.PARAMS_HEADER),
+        msi=msi.derive_descriptor(state.msi, nic.PARAMS_MSI, cap_offset=0x50),
+        msix=msix.derive_descriptor(state.msix, nic.PARAMS_MSIX, cap_offset=0x70),
+        sriov=sriov.derive_descriptor(state.sriov, nic.PARAMS_SRIOV, cap_offset=0x160,
                                           vf_bar_sizes=bytes([14, 0, 0, 0, 0, 0])),
     )

@@ -64,3 +64,18 @@ def test_header_checks() -> None:
         rt.read_header(rt.HEADER.pack(b"VFGS", 2, 0), "dev")
     with pytest.raises(rt.LoadError, match="truncated"):
         rt.read_header(b"VFG", "dev")
+
+
+def test_describe_is_json_data_with_problems() -> None:
+    import json
+
+    from vfiogen_state import msi
+
+    state = msi.MsiState()
+    state.control.mmc = 6  # reserved: above 32 vectors
+    described = msi.describe(state)
+    assert json.loads(json.dumps(described)) == described
+    assert (described["section"], described["id"], described["version"]) == ("msi", 5, 1)
+    assert described["state"]["control"]["mmc"] == 6
+    assert described["problems"] == [{"field": "control.mmc",
+                                      "reason": "Multiple Message Capable above 5 (32 vectors) is reserved"}]

@@ -13,7 +13,6 @@ the case into an XPASS failure, and then its entry must be deleted here.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 from pathlib import Path
 from types import ModuleType
@@ -165,12 +164,12 @@ def _run_device_case(case: dict[str, Any]) -> None:
     state, descriptor = mod.load(blob)
     expect = case["expect"]
     assert set(expect) <= {"sections", "descriptor"}
-    sections = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
+    sections = {name: getattr(state, name) for name in type(state).__slots__}
     _assert_same(expect["sections"],
                  {name: None if s is None else s.to_dict() for name, s in sections.items()},
                  f"{case['device']} sections")
     if "descriptor" in expect:
-        parts = {f.name: getattr(descriptor, f.name) for f in dataclasses.fields(descriptor)}
+        parts = {name: getattr(descriptor, name) for name in type(descriptor).__slots__}
         _assert_same(expect["descriptor"], {name: d.to_dict() for name, d in parts.items()},
                      f"{case['device']} descriptor")
     if case.get("resave") is not None:

@@ -12,11 +12,11 @@ before it in the frame.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 MAGIC = b"VFGS"
 FORMAT_VERSION = 1
@@ -56,12 +56,20 @@ class SaveError(Exception):
         return f"{self.section}.{self.field}: {self.reason}" if self.field else f"{self.section}: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
 class Problem:
     """One reason a state is invalid."""
 
-    field: str
-    reason: str
+    __slots__ = ("field", "reason")
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and (self.field, self.reason) == (other.field, other.reason)
+
+    def __repr__(self) -> str:
+        return f"Problem(field={self.field!r}, reason={self.reason!r})"
 
 
 def truncated(section: str, field: str, offset: int, need: int, have: int) -> LoadError:
@@ -87,7 +95,7 @@ def cut_array(section: str, path: str, members: tuple[tuple[str, int, int], ...]
     raise AssertionError("cut_array is called only when the array does not fit")
 
 
-def default_array(count: int, maximum: int, make: Callable[[], T]) -> list[T]:
+def default_array(count: int, maximum: int, make: Callable[[], Any]) -> list[Any]:
     """`count` default elements: an array a stream's version does not carry yet. ValueError past `maximum`."""
     if not 0 <= count <= maximum:
         raise ValueError(f"a default array of {count} entries is outside 0..{maximum}")
@@ -156,15 +164,25 @@ def frame(section_id: int, version: int, required: bool, payload: bytes) -> byte
     return head + payload + CRC.pack(crc32c(payload, crc32c(head)))
 
 
-@dataclass(frozen=True, slots=True)
 class Frame:
-    section_id: int
-    version: int
-    required: bool
-    start: int
-    """Offset of the payload in the blob."""
-    end: int
-    """Offset just past the payload (where its CRC starts)."""
+    """A checked frame: its id, version, required flag, and where its payload starts and ends (the CRC)."""
+
+    __slots__ = ("section_id", "version", "required", "start", "end")
+
+    def __init__(self, section_id: int, version: int, required: bool, start: int, end: int) -> None:
+        self.section_id = section_id
+        self.version = version
+        self.required = required
+        self.start = start
+        self.end = end
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Frame) and (self.section_id, self.version, self.required, self.start, self.end) == (
+            other.section_id, other.version, other.required, other.start, other.end)
+
+    def __repr__(self) -> str:
+        return (f"Frame(section_id={self.section_id}, version={self.version}, required={self.required}, "
+                f"start={self.start}, end={self.end})")
 
 
 def read_frame(blob: bytes, offset: int, name: str) -> Frame:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import enum
 import struct
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from vfiogen_state._runtime import cut_run, LoadError, Problem, SaveError, truncated
+
+TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 
 SECTION = "header"
@@ -64,11 +66,24 @@ _VALUES_IntxPin = frozenset({0, 1, 2, 3, 4})
 _NAMES_IntxPin: dict[int, str] = {0: "none", 1: "inta", 2: "intb", 3: "intc", 4: "intd"}  # enum intx_pin
 
 
-@dataclass(frozen=True, slots=True)
 class Params:
     """Per-device constants of this section."""
 
-    bar64: int = 0
+    __slots__ = ("bar64",)
+    bar64: int
+
+    def __init__(self, *, bar64: int = 0) -> None:
+        self.bar64 = bar64
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Params) and self.bar64 == other.bar64
+
+    def __repr__(self) -> str:
+        return f"Params(bar64={self.bar64!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bar64": self.bar64}
+
 
 
 PARAMS = Params()
@@ -1260,124 +1275,140 @@ class CapPtrRegister:
         }
 
 
-@dataclass(slots=True)
 class HeaderState:
     """State of section `header` at version 1."""
 
-    vendor_id: int = 0
-    device_id: int = 0
-    command: CommandRegister = field(default_factory=CommandRegister)
-    status: StatusRegister = field(default_factory=StatusRegister)
-    revision_id: int = 0
-    class_prog_if: int = 0
-    class_subclass: int = 0
-    class_base: int = 0
-    cache_line_size: int = 0
-    latency_timer: int = 0
-    header_type: HeaderTypeRegister = field(default_factory=HeaderTypeRegister)
-    bist: BistRegister = field(default_factory=BistRegister)
-    bar0: Bar0Register = field(default_factory=Bar0Register)
-    bar1_upper: int = 0
-    bar1: Bar1Register = field(default_factory=Bar1Register)
-    bar2_upper: int = 0
-    bar2: Bar2Register = field(default_factory=Bar2Register)
-    bar3_upper: int = 0
-    bar3: Bar3Register = field(default_factory=Bar3Register)
-    bar4_upper: int = 0
-    bar4: Bar4Register = field(default_factory=Bar4Register)
-    bar5_upper: int = 0
-    bar5: Bar5Register = field(default_factory=Bar5Register)
-    cardbus_cis: int = 0
-    subsystem_vendor_id: int = 0
-    subsystem_id: int = 0
-    rom_base: RomBaseRegister = field(default_factory=RomBaseRegister)
-    cap_ptr: CapPtrRegister = field(default_factory=CapPtrRegister)
-    interrupt_line: int = 0
-    interrupt_pin: IntxPin = IntxPin.NONE
-    min_gnt: int = 0
-    max_lat: int = 0
+    __slots__ = ("vendor_id", "device_id", "command", "status", "revision_id", "class_prog_if", "class_subclass", "class_base", "cache_line_size", "latency_timer", "header_type", "bist", "bar0", "bar1_upper", "bar1", "bar2_upper", "bar2", "bar3_upper", "bar3", "bar4_upper", "bar4", "bar5_upper", "bar5", "cardbus_cis", "subsystem_vendor_id", "subsystem_id", "rom_base", "cap_ptr", "interrupt_line", "interrupt_pin", "min_gnt", "max_lat",)
+    vendor_id: int
+    device_id: int
+    command: CommandRegister
+    status: StatusRegister
+    revision_id: int
+    class_prog_if: int
+    class_subclass: int
+    class_base: int
+    cache_line_size: int
+    latency_timer: int
+    header_type: HeaderTypeRegister
+    bist: BistRegister
+    bar0: Bar0Register
+    bar1_upper: int
+    bar1: Bar1Register
+    bar2_upper: int
+    bar2: Bar2Register
+    bar3_upper: int
+    bar3: Bar3Register
+    bar4_upper: int
+    bar4: Bar4Register
+    bar5_upper: int
+    bar5: Bar5Register
+    cardbus_cis: int
+    subsystem_vendor_id: int
+    subsystem_id: int
+    rom_base: RomBaseRegister
+    cap_ptr: CapPtrRegister
+    interrupt_line: int
+    interrupt_pin: IntxPin
+    min_gnt: int
+    max_lat: int
+
+    def __init__(self, *, vendor_id: int = 0, device_id: int = 0, command: CommandRegister | None = None, status: StatusRegister | None = None, revision_id: int = 0, class_prog_if: int = 0, class_subclass: int = 0, class_base: int = 0, cache_line_size: int = 0, latency_timer: int = 0, header_type: HeaderTypeRegister | None = None, bist: BistRegister | None = None, bar0: Bar0Register | None = None, bar1_upper: int = 0, bar1: Bar1Register | None = None, bar2_upper: int = 0, bar2: Bar2Register | None = None, bar3_upper: int = 0, bar3: Bar3Register | None = None, bar4_upper: int = 0, bar4: Bar4Register | None = None, bar5_upper: int = 0, bar5: Bar5Register | None = None, cardbus_cis: int = 0, subsystem_vendor_id: int = 0, subsystem_id: int = 0, rom_base: RomBaseRegister | None = None, cap_ptr: CapPtrRegister | None = None, interrupt_line: int = 0, interrupt_pin: IntxPin = IntxPin.NONE, min_gnt: int = 0, max_lat: int = 0) -> None:
+        self.vendor_id = vendor_id
+        self.device_id = device_id
+        self.command = CommandRegister() if command is None else command
+        self.status = StatusRegister() if status is None else status
+        self.revision_id = revision_id
+        self.class_prog_if = class_prog_if
+        self.class_subclass = class_subclass
+        self.class_base = class_base
+        self.cache_line_size = cache_line_size
+        self.latency_timer = latency_timer
+        self.header_type = HeaderTypeRegister() if header_type is None else header_type
+        self.bist = BistRegister() if bist is None else bist
+        self.bar0 = Bar0Register() if bar0 is None else bar0
+        self.bar1_upper = bar1_upper
+        self.bar1 = Bar1Register() if bar1 is None else bar1
+        self.bar2_upper = bar2_upper
+        self.bar2 = Bar2Register() if bar2 is None else bar2
+        self.bar3_upper = bar3_upper
+        self.bar3 = Bar3Register() if bar3 is None else bar3
+        self.bar4_upper = bar4_upper
+        self.bar4 = Bar4Register() if bar4 is None else bar4
+        self.bar5_upper = bar5_upper
+        self.bar5 = Bar5Register() if bar5 is None else bar5
+        self.cardbus_cis = cardbus_cis
+        self.subsystem_vendor_id = subsystem_vendor_id
+        self.subsystem_id = subsystem_id
+        self.rom_base = RomBaseRegister() if rom_base is None else rom_base
+        self.cap_ptr = CapPtrRegister() if cap_ptr is None else cap_ptr
+        self.interrupt_line = interrupt_line
+        self.interrupt_pin = interrupt_pin
+        self.min_gnt = min_gnt
+        self.max_lat = max_lat
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HeaderState) and self.vendor_id == other.vendor_id and self.device_id == other.device_id and self.command == other.command and self.status == other.status and self.revision_id == other.revision_id and self.class_prog_if == other.class_prog_if and self.class_subclass == other.class_subclass and self.class_base == other.class_base and self.cache_line_size == other.cache_line_size and self.latency_timer == other.latency_timer and self.header_type == other.header_type and self.bist == other.bist and self.bar0 == other.bar0 and self.bar1_upper == other.bar1_upper and self.bar1 == other.bar1 and self.bar2_upper == other.bar2_upper and self.bar2 == other.bar2 and self.bar3_upper == other.bar3_upper and self.bar3 == other.bar3 and self.bar4_upper == other.bar4_upper and self.bar4 == other.bar4 and self.bar5_upper == other.bar5_upper and self.bar5 == other.bar5 and self.cardbus_cis == other.cardbus_cis and self.subsystem_vendor_id == other.subsystem_vendor_id and self.subsystem_id == other.subsystem_id and self.rom_base == other.rom_base and self.cap_ptr == other.cap_ptr and self.interrupt_line == other.interrupt_line and self.interrupt_pin == other.interrupt_pin and self.min_gnt == other.min_gnt and self.max_lat == other.max_lat
+
+    def __repr__(self) -> str:
+        return f"HeaderState(vendor_id={self.vendor_id!r}, device_id={self.device_id!r}, command={self.command!r}, status={self.status!r}, revision_id={self.revision_id!r}, class_prog_if={self.class_prog_if!r}, class_subclass={self.class_subclass!r}, class_base={self.class_base!r}, cache_line_size={self.cache_line_size!r}, latency_timer={self.latency_timer!r}, header_type={self.header_type!r}, bist={self.bist!r}, bar0={self.bar0!r}, bar1_upper={self.bar1_upper!r}, bar1={self.bar1!r}, bar2_upper={self.bar2_upper!r}, bar2={self.bar2!r}, bar3_upper={self.bar3_upper!r}, bar3={self.bar3!r}, bar4_upper={self.bar4_upper!r}, bar4={self.bar4!r}, bar5_upper={self.bar5_upper!r}, bar5={self.bar5!r}, cardbus_cis={self.cardbus_cis!r}, subsystem_vendor_id={self.subsystem_vendor_id!r}, subsystem_id={self.subsystem_id!r}, rom_base={self.rom_base!r}, cap_ptr={self.cap_ptr!r}, interrupt_line={self.interrupt_line!r}, interrupt_pin={self.interrupt_pin!r}, min_gnt={self.min_gnt!r}, max_lat={self.max_lat!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        result["vendor_id"] = self.vendor_id
-        result["device_id"] = self.device_id
-        result["command"] = self.command.to_dict()
-        result["status"] = self.status.to_dict()
-        result["revision_id"] = self.revision_id
-        result["class_prog_if"] = self.class_prog_if
-        result["class_subclass"] = self.class_subclass
-        result["class_base"] = self.class_base
-        result["cache_line_size"] = self.cache_line_size
-        result["latency_timer"] = self.latency_timer
-        result["header_type"] = self.header_type.to_dict()
-        result["bist"] = self.bist.to_dict()
-        result["bar0"] = self.bar0.to_dict()
-        result["bar1_upper"] = self.bar1_upper
-        result["bar1"] = self.bar1.to_dict()
-        result["bar2_upper"] = self.bar2_upper
-        result["bar2"] = self.bar2.to_dict()
-        result["bar3_upper"] = self.bar3_upper
-        result["bar3"] = self.bar3.to_dict()
-        result["bar4_upper"] = self.bar4_upper
-        result["bar4"] = self.bar4.to_dict()
-        result["bar5_upper"] = self.bar5_upper
-        result["bar5"] = self.bar5.to_dict()
-        result["cardbus_cis"] = self.cardbus_cis
-        result["subsystem_vendor_id"] = self.subsystem_vendor_id
-        result["subsystem_id"] = self.subsystem_id
-        result["rom_base"] = self.rom_base.to_dict()
-        result["cap_ptr"] = self.cap_ptr.to_dict()
-        result["interrupt_line"] = self.interrupt_line
-        result["interrupt_pin"] = _NAMES_IntxPin.get(int(self.interrupt_pin), int(self.interrupt_pin))
-        result["min_gnt"] = self.min_gnt
-        result["max_lat"] = self.max_lat
-        return result
+        return {"vendor_id": self.vendor_id, "device_id": self.device_id, "command": self.command.to_dict(), "status": self.status.to_dict(), "revision_id": self.revision_id, "class_prog_if": self.class_prog_if, "class_subclass": self.class_subclass, "class_base": self.class_base, "cache_line_size": self.cache_line_size, "latency_timer": self.latency_timer, "header_type": self.header_type.to_dict(), "bist": self.bist.to_dict(), "bar0": self.bar0.to_dict(), "bar1_upper": self.bar1_upper, "bar1": self.bar1.to_dict(), "bar2_upper": self.bar2_upper, "bar2": self.bar2.to_dict(), "bar3_upper": self.bar3_upper, "bar3": self.bar3.to_dict(), "bar4_upper": self.bar4_upper, "bar4": self.bar4.to_dict(), "bar5_upper": self.bar5_upper, "bar5": self.bar5.to_dict(), "cardbus_cis": self.cardbus_cis, "subsystem_vendor_id": self.subsystem_vendor_id, "subsystem_id": self.subsystem_id, "rom_base": self.rom_base.to_dict(), "cap_ptr": self.cap_ptr.to_dict(), "interrupt_line": self.interrupt_line, "interrupt_pin": _NAMES_IntxPin.get(int(self.interrupt_pin), int(self.interrupt_pin)), "min_gnt": self.min_gnt, "max_lat": self.max_lat}
 
 
-@dataclass(slots=True)
+
 class HeaderDescriptor:
     """What a device computes about itself for this section; compared, never copied."""
 
-    vendor: int = 0
-    device: int = 0
-    subsystem_vendor: int = 0
-    subsystem: int = 0
-    revision: int = 0
-    prog_if: int = 0
-    subclass: int = 0
-    base_class: int = 0
-    header_shape: int = 0
-    first_cap: int = 0
-    cap_list: int = 0
-    intx: int = 0
-    bar0_type: int = 0
-    bar1_type: int = 0
-    bar2_type: int = 0
-    bar3_type: int = 0
-    bar4_type: int = 0
-    bar5_type: int = 0
+    __slots__ = ("vendor", "device", "subsystem_vendor", "subsystem", "revision", "prog_if", "subclass", "base_class", "header_shape", "first_cap", "cap_list", "intx", "bar0_type", "bar1_type", "bar2_type", "bar3_type", "bar4_type", "bar5_type",)
+    vendor: int
+    device: int
+    subsystem_vendor: int
+    subsystem: int
+    revision: int
+    prog_if: int
+    subclass: int
+    base_class: int
+    header_shape: int
+    first_cap: int
+    cap_list: int
+    intx: int
+    bar0_type: int
+    bar1_type: int
+    bar2_type: int
+    bar3_type: int
+    bar4_type: int
+    bar5_type: int
+
+    def __init__(self, vendor: int = 0, device: int = 0, subsystem_vendor: int = 0, subsystem: int = 0, revision: int = 0, prog_if: int = 0, subclass: int = 0, base_class: int = 0, header_shape: int = 0, first_cap: int = 0, cap_list: int = 0, intx: int = 0, bar0_type: int = 0, bar1_type: int = 0, bar2_type: int = 0, bar3_type: int = 0, bar4_type: int = 0, bar5_type: int = 0) -> None:
+        self.vendor = vendor
+        self.device = device
+        self.subsystem_vendor = subsystem_vendor
+        self.subsystem = subsystem
+        self.revision = revision
+        self.prog_if = prog_if
+        self.subclass = subclass
+        self.base_class = base_class
+        self.header_shape = header_shape
+        self.first_cap = first_cap
+        self.cap_list = cap_list
+        self.intx = intx
+        self.bar0_type = bar0_type
+        self.bar1_type = bar1_type
+        self.bar2_type = bar2_type
+        self.bar3_type = bar3_type
+        self.bar4_type = bar4_type
+        self.bar5_type = bar5_type
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HeaderDescriptor) and self.vendor == other.vendor and self.device == other.device and self.subsystem_vendor == other.subsystem_vendor and self.subsystem == other.subsystem and self.revision == other.revision and self.prog_if == other.prog_if and self.subclass == other.subclass and self.base_class == other.base_class and self.header_shape == other.header_shape and self.first_cap == other.first_cap and self.cap_list == other.cap_list and self.intx == other.intx and self.bar0_type == other.bar0_type and self.bar1_type == other.bar1_type and self.bar2_type == other.bar2_type and self.bar3_type == other.bar3_type and self.bar4_type == other.bar4_type and self.bar5_type == other.bar5_type
+
+    def __repr__(self) -> str:
+        return f"HeaderDescriptor(vendor={self.vendor!r}, device={self.device!r}, subsystem_vendor={self.subsystem_vendor!r}, subsystem={self.subsystem!r}, revision={self.revision!r}, prog_if={self.prog_if!r}, subclass={self.subclass!r}, base_class={self.base_class!r}, header_shape={self.header_shape!r}, first_cap={self.first_cap!r}, cap_list={self.cap_list!r}, intx={self.intx!r}, bar0_type={self.bar0_type!r}, bar1_type={self.bar1_type!r}, bar2_type={self.bar2_type!r}, bar3_type={self.bar3_type!r}, bar4_type={self.bar4_type!r}, bar5_type={self.bar5_type!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        result["vendor"] = self.vendor
-        result["device"] = self.device
-        result["subsystem_vendor"] = self.subsystem_vendor
-        result["subsystem"] = self.subsystem
-        result["revision"] = self.revision
-        result["prog_if"] = self.prog_if
-        result["subclass"] = self.subclass
-        result["base_class"] = self.base_class
-        result["header_shape"] = self.header_shape
-        result["first_cap"] = self.first_cap
-        result["cap_list"] = self.cap_list
-        result["intx"] = self.intx
-        result["bar0_type"] = self.bar0_type
-        result["bar1_type"] = self.bar1_type
-        result["bar2_type"] = self.bar2_type
-        result["bar3_type"] = self.bar3_type
-        result["bar4_type"] = self.bar4_type
-        result["bar5_type"] = self.bar5_type
-        return result
+        return {"vendor": self.vendor, "device": self.device, "subsystem_vendor": self.subsystem_vendor, "subsystem": self.subsystem, "revision": self.revision, "prog_if": self.prog_if, "subclass": self.subclass, "base_class": self.base_class, "header_shape": self.header_shape, "first_cap": self.first_cap, "cap_list": self.cap_list, "intx": self.intx, "bar0_type": self.bar0_type, "bar1_type": self.bar1_type, "bar2_type": self.bar2_type, "bar3_type": self.bar3_type, "bar4_type": self.bar4_type, "bar5_type": self.bar5_type}
+
 
 
 _DESCRIPTOR = struct.Struct(">HHHHBBBBBBHBIIIIII")
@@ -1815,7 +1846,8 @@ def load(b: bytes, version: int = VERSION, p: Params = PARAMS, *, start: int = 0
     return state
 
 
-Hook = Callable[[HeaderState], None]
+if TYPE_CHECKING:
+    Hook = Callable[[HeaderState], None]
 PRE_SAVE_HOOKS: tuple[str, ...] = ()
 POST_LOAD_HOOKS: tuple[str, ...] = ()
 RESTORE_HOOKS: tuple[str, ...] = ()
@@ -1990,3 +2022,15 @@ def restore(s: HeaderState, write_config: Callable[[int, int, int], None], base:
     write_config(base + 0xc, s.cache_line_size, 8)
     write_config(base + 0x3c, s.interrupt_line, 8)
     write_config(base + 4, s.command.value(), 16)
+
+
+def describe(s: HeaderState, p: Params = PARAMS) -> dict[str, Any]:
+    """`s` as JSON-ready data with what it is: section, id, version, params and any validation problems."""
+    return {
+        "section": SECTION,
+        "id": SECTION_ID,
+        "version": VERSION,
+        "params": p.to_dict(),
+        "state": s.to_dict(),
+        "problems": [{"field": problem.field, "reason": problem.reason} for problem in validate(s, p)],
+    }

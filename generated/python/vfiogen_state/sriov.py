@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import enum
 import struct
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from vfiogen_state._runtime import cut_array, cut_run, default_array, LoadError, Problem, SaveError, truncated
+
+TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 
 SECTION = "sriov"
@@ -36,11 +38,24 @@ _VALUES_BarMemType = frozenset({0, 1, 2, 3})
 _NAMES_BarMemType: dict[int, str] = {0: "mem32", 1: "below_1m", 2: "mem64", 3: "reserved"}  # enum bar_mem_type
 
 
-@dataclass(frozen=True, slots=True)
 class Params:
     """Per-device constants of this section."""
 
-    vf_bar64: int = 0
+    __slots__ = ("vf_bar64",)
+    vf_bar64: int
+
+    def __init__(self, *, vf_bar64: int = 0) -> None:
+        self.vf_bar64 = vf_bar64
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Params) and self.vf_bar64 == other.vf_bar64
+
+    def __repr__(self) -> str:
+        return f"Params(vf_bar64={self.vf_bar64!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"vf_bar64": self.vf_bar64}
+
 
 
 PARAMS = Params()
@@ -924,116 +939,142 @@ class VfMigrationStateArrayOffsetRegister:
         }
 
 
-@dataclass(slots=True)
 class VfsEntry:
-    routing_id: int = 0
-    cookie: bytes = field(default_factory=lambda: bytes(16))
+    """One element (or member) of the section's state."""
+
+    __slots__ = ("routing_id", "cookie",)
+    routing_id: int
+    cookie: bytes
+
+    def __init__(self, routing_id: int = 0, cookie: bytes = bytes(16)) -> None:
+        self.routing_id = routing_id
+        self.cookie = cookie
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VfsEntry) and self.routing_id == other.routing_id and self.cookie == other.cookie
+
+    def __repr__(self) -> str:
+        return f"VfsEntry(routing_id={self.routing_id!r}, cookie={self.cookie!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        result["routing_id"] = self.routing_id
-        result["cookie"] = self.cookie.hex()
-        return result
+        return {"routing_id": self.routing_id, "cookie": self.cookie.hex()}
 
 
-@dataclass(slots=True)
+
 class SriovState:
     """State of section `sriov` at version 2."""
 
-    sriov_cap: SriovCapRegister = field(default_factory=SriovCapRegister)
-    sriov_ctrl: SriovCtrlRegister = field(default_factory=SriovCtrlRegister)
-    sriov_status: SriovStatusRegister = field(default_factory=SriovStatusRegister)
-    initial_vfs: int = 0
-    total_vfs: int = 0
-    num_vfs: int = 0
-    func_dep_link: int = 0
-    first_vf_offset: int = 0
-    vf_stride: int = 0
-    vf_device_id: int = 0
-    supported_page_sizes: int = 0
-    system_page_size: int = 0
-    vf_bar0: VfBar0Register = field(default_factory=VfBar0Register)
-    vf_bar1: VfBar1Register = field(default_factory=VfBar1Register)
-    vf_bar1_upper: int = 0
-    vf_bar2: VfBar2Register = field(default_factory=VfBar2Register)
-    vf_bar2_upper: int = 0
-    vf_bar3: VfBar3Register = field(default_factory=VfBar3Register)
-    vf_bar3_upper: int = 0
-    vf_bar4: VfBar4Register = field(default_factory=VfBar4Register)
-    vf_bar4_upper: int = 0
-    vf_bar5: VfBar5Register = field(default_factory=VfBar5Register)
-    vf_bar5_upper: int = 0
-    vf_migration_state_array_offset: VfMigrationStateArrayOffsetRegister = field(default_factory=VfMigrationStateArrayOffsetRegister)
-    vfs_created: int = 0
-    vfs: list[VfsEntry] = field(default_factory=list)
-    vf_user_created: bool = False
-    vf_msix_counts: list[int] = field(default_factory=list)
+    __slots__ = ("sriov_cap", "sriov_ctrl", "sriov_status", "initial_vfs", "total_vfs", "num_vfs", "func_dep_link", "first_vf_offset", "vf_stride", "vf_device_id", "supported_page_sizes", "system_page_size", "vf_bar0", "vf_bar1", "vf_bar1_upper", "vf_bar2", "vf_bar2_upper", "vf_bar3", "vf_bar3_upper", "vf_bar4", "vf_bar4_upper", "vf_bar5", "vf_bar5_upper", "vf_migration_state_array_offset", "vfs_created", "vfs", "vf_user_created", "vf_msix_counts",)
+    sriov_cap: SriovCapRegister
+    sriov_ctrl: SriovCtrlRegister
+    sriov_status: SriovStatusRegister
+    initial_vfs: int
+    total_vfs: int
+    num_vfs: int
+    func_dep_link: int
+    first_vf_offset: int
+    vf_stride: int
+    vf_device_id: int
+    supported_page_sizes: int
+    system_page_size: int
+    vf_bar0: VfBar0Register
+    vf_bar1: VfBar1Register
+    vf_bar1_upper: int
+    vf_bar2: VfBar2Register
+    vf_bar2_upper: int
+    vf_bar3: VfBar3Register
+    vf_bar3_upper: int
+    vf_bar4: VfBar4Register
+    vf_bar4_upper: int
+    vf_bar5: VfBar5Register
+    vf_bar5_upper: int
+    vf_migration_state_array_offset: VfMigrationStateArrayOffsetRegister
+    vfs_created: int
+    vfs: list[VfsEntry]
+    vf_user_created: bool
+    vf_msix_counts: list[int]
+
+    def __init__(self, *, sriov_cap: SriovCapRegister | None = None, sriov_ctrl: SriovCtrlRegister | None = None, sriov_status: SriovStatusRegister | None = None, initial_vfs: int = 0, total_vfs: int = 0, num_vfs: int = 0, func_dep_link: int = 0, first_vf_offset: int = 0, vf_stride: int = 0, vf_device_id: int = 0, supported_page_sizes: int = 0, system_page_size: int = 0, vf_bar0: VfBar0Register | None = None, vf_bar1: VfBar1Register | None = None, vf_bar1_upper: int = 0, vf_bar2: VfBar2Register | None = None, vf_bar2_upper: int = 0, vf_bar3: VfBar3Register | None = None, vf_bar3_upper: int = 0, vf_bar4: VfBar4Register | None = None, vf_bar4_upper: int = 0, vf_bar5: VfBar5Register | None = None, vf_bar5_upper: int = 0, vf_migration_state_array_offset: VfMigrationStateArrayOffsetRegister | None = None, vfs_created: int = 0, vfs: list[VfsEntry] | None = None, vf_user_created: bool = False, vf_msix_counts: list[int] | None = None) -> None:
+        self.sriov_cap = SriovCapRegister() if sriov_cap is None else sriov_cap
+        self.sriov_ctrl = SriovCtrlRegister() if sriov_ctrl is None else sriov_ctrl
+        self.sriov_status = SriovStatusRegister() if sriov_status is None else sriov_status
+        self.initial_vfs = initial_vfs
+        self.total_vfs = total_vfs
+        self.num_vfs = num_vfs
+        self.func_dep_link = func_dep_link
+        self.first_vf_offset = first_vf_offset
+        self.vf_stride = vf_stride
+        self.vf_device_id = vf_device_id
+        self.supported_page_sizes = supported_page_sizes
+        self.system_page_size = system_page_size
+        self.vf_bar0 = VfBar0Register() if vf_bar0 is None else vf_bar0
+        self.vf_bar1 = VfBar1Register() if vf_bar1 is None else vf_bar1
+        self.vf_bar1_upper = vf_bar1_upper
+        self.vf_bar2 = VfBar2Register() if vf_bar2 is None else vf_bar2
+        self.vf_bar2_upper = vf_bar2_upper
+        self.vf_bar3 = VfBar3Register() if vf_bar3 is None else vf_bar3
+        self.vf_bar3_upper = vf_bar3_upper
+        self.vf_bar4 = VfBar4Register() if vf_bar4 is None else vf_bar4
+        self.vf_bar4_upper = vf_bar4_upper
+        self.vf_bar5 = VfBar5Register() if vf_bar5 is None else vf_bar5
+        self.vf_bar5_upper = vf_bar5_upper
+        self.vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister() if vf_migration_state_array_offset is None else vf_migration_state_array_offset
+        self.vfs_created = vfs_created
+        self.vfs = [] if vfs is None else vfs
+        self.vf_user_created = vf_user_created
+        self.vf_msix_counts = [] if vf_msix_counts is None else vf_msix_counts
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SriovState) and self.sriov_cap == other.sriov_cap and self.sriov_ctrl == other.sriov_ctrl and self.sriov_status == other.sriov_status and self.initial_vfs == other.initial_vfs and self.total_vfs == other.total_vfs and self.num_vfs == other.num_vfs and self.func_dep_link == other.func_dep_link and self.first_vf_offset == other.first_vf_offset and self.vf_stride == other.vf_stride and self.vf_device_id == other.vf_device_id and self.supported_page_sizes == other.supported_page_sizes and self.system_page_size == other.system_page_size and self.vf_bar0 == other.vf_bar0 and self.vf_bar1 == other.vf_bar1 and self.vf_bar1_upper == other.vf_bar1_upper and self.vf_bar2 == other.vf_bar2 and self.vf_bar2_upper == other.vf_bar2_upper and self.vf_bar3 == other.vf_bar3 and self.vf_bar3_upper == other.vf_bar3_upper and self.vf_bar4 == other.vf_bar4 and self.vf_bar4_upper == other.vf_bar4_upper and self.vf_bar5 == other.vf_bar5 and self.vf_bar5_upper == other.vf_bar5_upper and self.vf_migration_state_array_offset == other.vf_migration_state_array_offset and self.vfs_created == other.vfs_created and self.vfs == other.vfs and self.vf_user_created == other.vf_user_created and self.vf_msix_counts == other.vf_msix_counts
+
+    def __repr__(self) -> str:
+        return f"SriovState(sriov_cap={self.sriov_cap!r}, sriov_ctrl={self.sriov_ctrl!r}, sriov_status={self.sriov_status!r}, initial_vfs={self.initial_vfs!r}, total_vfs={self.total_vfs!r}, num_vfs={self.num_vfs!r}, func_dep_link={self.func_dep_link!r}, first_vf_offset={self.first_vf_offset!r}, vf_stride={self.vf_stride!r}, vf_device_id={self.vf_device_id!r}, supported_page_sizes={self.supported_page_sizes!r}, system_page_size={self.system_page_size!r}, vf_bar0={self.vf_bar0!r}, vf_bar1={self.vf_bar1!r}, vf_bar1_upper={self.vf_bar1_upper!r}, vf_bar2={self.vf_bar2!r}, vf_bar2_upper={self.vf_bar2_upper!r}, vf_bar3={self.vf_bar3!r}, vf_bar3_upper={self.vf_bar3_upper!r}, vf_bar4={self.vf_bar4!r}, vf_bar4_upper={self.vf_bar4_upper!r}, vf_bar5={self.vf_bar5!r}, vf_bar5_upper={self.vf_bar5_upper!r}, vf_migration_state_array_offset={self.vf_migration_state_array_offset!r}, vfs_created={self.vfs_created!r}, vfs={self.vfs!r}, vf_user_created={self.vf_user_created!r}, vf_msix_counts={self.vf_msix_counts!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        result["sriov_cap"] = self.sriov_cap.to_dict()
-        result["sriov_ctrl"] = self.sriov_ctrl.to_dict()
-        result["sriov_status"] = self.sriov_status.to_dict()
-        result["initial_vfs"] = self.initial_vfs
-        result["total_vfs"] = self.total_vfs
-        result["num_vfs"] = self.num_vfs
-        result["func_dep_link"] = self.func_dep_link
-        result["first_vf_offset"] = self.first_vf_offset
-        result["vf_stride"] = self.vf_stride
-        result["vf_device_id"] = self.vf_device_id
-        result["supported_page_sizes"] = self.supported_page_sizes
-        result["system_page_size"] = self.system_page_size
-        result["vf_bar0"] = self.vf_bar0.to_dict()
-        result["vf_bar1"] = self.vf_bar1.to_dict()
-        result["vf_bar1_upper"] = self.vf_bar1_upper
-        result["vf_bar2"] = self.vf_bar2.to_dict()
-        result["vf_bar2_upper"] = self.vf_bar2_upper
-        result["vf_bar3"] = self.vf_bar3.to_dict()
-        result["vf_bar3_upper"] = self.vf_bar3_upper
-        result["vf_bar4"] = self.vf_bar4.to_dict()
-        result["vf_bar4_upper"] = self.vf_bar4_upper
-        result["vf_bar5"] = self.vf_bar5.to_dict()
-        result["vf_bar5_upper"] = self.vf_bar5_upper
-        result["vf_migration_state_array_offset"] = self.vf_migration_state_array_offset.to_dict()
-        result["vfs_created"] = self.vfs_created
-        result["vfs"] = [x.to_dict() for x in self.vfs]
-        result["vf_user_created"] = self.vf_user_created
-        result["vf_msix_counts"] = [x for x in self.vf_msix_counts]
-        return result
+        return {"sriov_cap": self.sriov_cap.to_dict(), "sriov_ctrl": self.sriov_ctrl.to_dict(), "sriov_status": self.sriov_status.to_dict(), "initial_vfs": self.initial_vfs, "total_vfs": self.total_vfs, "num_vfs": self.num_vfs, "func_dep_link": self.func_dep_link, "first_vf_offset": self.first_vf_offset, "vf_stride": self.vf_stride, "vf_device_id": self.vf_device_id, "supported_page_sizes": self.supported_page_sizes, "system_page_size": self.system_page_size, "vf_bar0": self.vf_bar0.to_dict(), "vf_bar1": self.vf_bar1.to_dict(), "vf_bar1_upper": self.vf_bar1_upper, "vf_bar2": self.vf_bar2.to_dict(), "vf_bar2_upper": self.vf_bar2_upper, "vf_bar3": self.vf_bar3.to_dict(), "vf_bar3_upper": self.vf_bar3_upper, "vf_bar4": self.vf_bar4.to_dict(), "vf_bar4_upper": self.vf_bar4_upper, "vf_bar5": self.vf_bar5.to_dict(), "vf_bar5_upper": self.vf_bar5_upper, "vf_migration_state_array_offset": self.vf_migration_state_array_offset.to_dict(), "vfs_created": self.vfs_created, "vfs": [x.to_dict() for x in self.vfs], "vf_user_created": self.vf_user_created, "vf_msix_counts": [x for x in self.vf_msix_counts]}
 
 
-@dataclass(slots=True)
+
 class SriovDescriptor:
     """What a device computes about itself for this section; compared, never copied."""
 
-    cap_offset: int = 0
-    features: int = 0
-    max_vfs: int = 0
-    vf_device: int = 0
-    page_sizes: int = 0
-    vf_bar0_type: int = 0
-    vf_bar1_type: int = 0
-    vf_bar2_type: int = 0
-    vf_bar3_type: int = 0
-    vf_bar4_type: int = 0
-    vf_bar5_type: int = 0
-    vf_bar_sizes: bytes = field(default_factory=lambda: bytes(6))
+    __slots__ = ("cap_offset", "features", "max_vfs", "vf_device", "page_sizes", "vf_bar0_type", "vf_bar1_type", "vf_bar2_type", "vf_bar3_type", "vf_bar4_type", "vf_bar5_type", "vf_bar_sizes",)
+    cap_offset: int
+    features: int
+    max_vfs: int
+    vf_device: int
+    page_sizes: int
+    vf_bar0_type: int
+    vf_bar1_type: int
+    vf_bar2_type: int
+    vf_bar3_type: int
+    vf_bar4_type: int
+    vf_bar5_type: int
+    vf_bar_sizes: bytes
+
+    def __init__(self, cap_offset: int = 0, features: int = 0, max_vfs: int = 0, vf_device: int = 0, page_sizes: int = 0, vf_bar0_type: int = 0, vf_bar1_type: int = 0, vf_bar2_type: int = 0, vf_bar3_type: int = 0, vf_bar4_type: int = 0, vf_bar5_type: int = 0, vf_bar_sizes: bytes = bytes(6)) -> None:
+        self.cap_offset = cap_offset
+        self.features = features
+        self.max_vfs = max_vfs
+        self.vf_device = vf_device
+        self.page_sizes = page_sizes
+        self.vf_bar0_type = vf_bar0_type
+        self.vf_bar1_type = vf_bar1_type
+        self.vf_bar2_type = vf_bar2_type
+        self.vf_bar3_type = vf_bar3_type
+        self.vf_bar4_type = vf_bar4_type
+        self.vf_bar5_type = vf_bar5_type
+        self.vf_bar_sizes = vf_bar_sizes
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SriovDescriptor) and self.cap_offset == other.cap_offset and self.features == other.features and self.max_vfs == other.max_vfs and self.vf_device == other.vf_device and self.page_sizes == other.page_sizes and self.vf_bar0_type == other.vf_bar0_type and self.vf_bar1_type == other.vf_bar1_type and self.vf_bar2_type == other.vf_bar2_type and self.vf_bar3_type == other.vf_bar3_type and self.vf_bar4_type == other.vf_bar4_type and self.vf_bar5_type == other.vf_bar5_type and self.vf_bar_sizes == other.vf_bar_sizes
+
+    def __repr__(self) -> str:
+        return f"SriovDescriptor(cap_offset={self.cap_offset!r}, features={self.features!r}, max_vfs={self.max_vfs!r}, vf_device={self.vf_device!r}, page_sizes={self.page_sizes!r}, vf_bar0_type={self.vf_bar0_type!r}, vf_bar1_type={self.vf_bar1_type!r}, vf_bar2_type={self.vf_bar2_type!r}, vf_bar3_type={self.vf_bar3_type!r}, vf_bar4_type={self.vf_bar4_type!r}, vf_bar5_type={self.vf_bar5_type!r}, vf_bar_sizes={self.vf_bar_sizes!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        result["cap_offset"] = self.cap_offset
-        result["features"] = self.features
-        result["max_vfs"] = self.max_vfs
-        result["vf_device"] = self.vf_device
-        result["page_sizes"] = self.page_sizes
-        result["vf_bar0_type"] = self.vf_bar0_type
-        result["vf_bar1_type"] = self.vf_bar1_type
-        result["vf_bar2_type"] = self.vf_bar2_type
-        result["vf_bar3_type"] = self.vf_bar3_type
-        result["vf_bar4_type"] = self.vf_bar4_type
-        result["vf_bar5_type"] = self.vf_bar5_type
-        result["vf_bar_sizes"] = self.vf_bar_sizes.hex()
-        return result
+        return {"cap_offset": self.cap_offset, "features": self.features, "max_vfs": self.max_vfs, "vf_device": self.vf_device, "page_sizes": self.page_sizes, "vf_bar0_type": self.vf_bar0_type, "vf_bar1_type": self.vf_bar1_type, "vf_bar2_type": self.vf_bar2_type, "vf_bar3_type": self.vf_bar3_type, "vf_bar4_type": self.vf_bar4_type, "vf_bar5_type": self.vf_bar5_type, "vf_bar_sizes": self.vf_bar_sizes.hex()}
+
 
 
 _DESCRIPTOR = struct.Struct(">HIHHIIIIIII6s")
@@ -1670,7 +1711,8 @@ def load(b: bytes, version: int = VERSION, p: Params = PARAMS, *, start: int = 0
     return state
 
 
-Hook = Callable[[SriovState], None]
+if TYPE_CHECKING:
+    Hook = Callable[[SriovState], None]
 PRE_SAVE_HOOKS: tuple[str, ...] = ()
 POST_LOAD_HOOKS: tuple[str, ...] = ()
 RESTORE_HOOKS: tuple[str, ...] = ("sriov_recreate_vfs",)
@@ -1814,3 +1856,15 @@ def restore(s: SriovState, write_config: Callable[[int, int, int], None], base: 
     write_config(base + 8, (s.sriov_ctrl.value() & 0xfffe) | ((int(0) << 0) & 0x1), 16)
     write_config(base + 8, s.sriov_ctrl.value(), 16)
     given["sriov_recreate_vfs"](s)
+
+
+def describe(s: SriovState, p: Params = PARAMS) -> dict[str, Any]:
+    """`s` as JSON-ready data with what it is: section, id, version, params and any validation problems."""
+    return {
+        "section": SECTION,
+        "id": SECTION_ID,
+        "version": VERSION,
+        "params": p.to_dict(),
+        "state": s.to_dict(),
+        "problems": [{"field": problem.field, "reason": problem.reason} for problem in validate(s, p)],
+    }

@@ -78,9 +78,14 @@ class AttrView:
     key: str
     annotation: str
     default: str
-    """Python text of the default (a `field(default_factory=...)` for mutable ones)."""
+    """Python expression creating the default value."""
     to_dict: str
-    """Python text converting `v` (the attribute's value) for JSON."""
+    """Python text of the attribute's value for JSON."""
+
+    @property
+    def mutable(self) -> bool:
+        """A default each instance must build afresh (a list, a register or struct object)."""
+        return self.default.endswith("()") and not self.default.startswith("bytes(") or self.default == "[]"
 
 
 @dataclass(frozen=True)
@@ -194,7 +199,7 @@ class SectionView:
     min_version: int
     state_class: str
     enums: tuple[EnumView, ...]
-    params: tuple[tuple[str, str, str], ...]
+    param_attrs: tuple[AttrView, ...]
     registers: tuple[RegisterClassView, ...]
     structs: tuple[StructClassView, ...]
     attrs: tuple[AttrView, ...]
@@ -255,10 +260,10 @@ class _SectionBuilder:
         if isinstance(field_type, ScalarType):
             return self.scalar_default(field_type.kind, enum, default)
         if isinstance(field_type, BytesType):
-            return f"field(default_factory=lambda: bytes({field_type.size}))"
+            return f"bytes({field_type.size})"
         if isinstance(field_type, ArrayType):
-            return "field(default_factory=list)"
-        return f"field(default_factory={naming.struct_class(path)})"
+            return "[]"
+        return f"{naming.struct_class(path)}()"
 
     def to_dict(self, field_type: FieldType, enum: str | None, var: str) -> str:
         if isinstance(field_type, ScalarType):
@@ -290,7 +295,7 @@ class _SectionBuilder:
         if register.fields:
             cls = naming.register_class(register.name)
             return AttrView(naming.attr(register.name), register.name, cls,
-                            f"field(default_factory={cls})", f"self.{naming.attr(register.name)}.to_dict()")
+                            f"{cls}()", f"self.{naming.attr(register.name)}.to_dict()")
         kind = ScalarKind(f"u{register.width}")
         return AttrView(naming.attr(register.name), register.name,
                         self.scalar_annotation(kind, register.enum),
@@ -383,12 +388,7 @@ class _SectionBuilder:
         return self.plain_default(state.name, field_type, state.enum)
 
     def plain_default(self, path: str, field_type: FieldType, enum: str | None) -> str:
-        text = self.default(path, field_type, enum, None)
-        if text.startswith("field(default_factory=lambda: "):
-            return text.removeprefix("field(default_factory=lambda: ").removesuffix(")")
-        if text.startswith("field(default_factory="):
-            return text.removeprefix("field(default_factory=").removesuffix(")") + "()"
-        return text
+        return self.default(path, field_type, enum, None)
 
     def array_op(self, path: str, array: ArrayType, var: str, value: str, path_code: str, scope: str) -> Op:
         count = self.fresh("n")
@@ -448,8 +448,8 @@ class _SectionBuilder:
             if not versioning.carried_by(version):
                 if current:
                     default = self.register_attr(register).default
-                    args.append((attr, _factory_call(default)))
-                    not_carried.append((attr, _factory_call(default), register.name))
+                    args.append((attr, (default)))
+                    not_carried.append((attr, (default), register.name))
                 continue
             var = f"f_{register.name}" if current else f"_gone_{register.name}"
             value = f"s.{attr}" if current else str(versioning.default or 0)
@@ -462,7 +462,7 @@ class _SectionBuilder:
                 default = self.register_attr(register).default
                 op = Op("cond", condition_load=self.load_expr(register.present),
                         condition_save=self.save_expr(register.present), body=(op,),
-                        defaults=((var, _factory_call(default)),), path=item.path)
+                        defaults=((var, (default)),), path=item.path)
             ops.append(op)
             if current:
                 args.append((attr, var))
@@ -542,7 +542,7 @@ class _SectionBuilder:
             if not register.fields:
                 checks.extend(self.value_checks(attr, f'"{register.name}"', register.width, register.enum, False))
             if register.present is not None:
-                default = _factory_call(self.register_attr(register).default)
+                default = (self.register_attr(register).default)
                 checks.append(Check(f"not ({self.save_expr(register.present)}) and {attr} != {default}",
                                     f'"{register.name}"',
                                     "is absent on this device (its presence is false) but holds a value"))
@@ -631,7 +631,7 @@ class _SectionBuilder:
                 fmt += f"{field_type.size}s"
                 size += field_type.size
                 attrs.append(AttrView(attr, item.name, "bytes",
-                                      f"field(default_factory=lambda: bytes({field_type.size}))", f"self.{attr}.hex()"))
+                                      f"bytes({field_type.size})", f"self.{attr}.hex()"))
             else:
                 assert isinstance(field_type, ScalarType)
                 fmt += _FORMAT[field_type.kind]
@@ -658,8 +658,9 @@ class _SectionBuilder:
                                                                   for v in e.values),
                                  e.name, tuple((v.value, v.name) for v in e.values)) for e in section.enums),
             enum_names={naming.enum_class(e.name): e.name for e in section.enums},
-            params=tuple((naming.attr(p.name), self.scalar_annotation(p.kind, None),
-                          self.scalar_default(p.kind, None, p.default)) for p in section.params),
+            param_attrs=tuple(AttrView(naming.attr(p.name), p.name, self.scalar_annotation(p.kind, None),
+                                       self.scalar_default(p.kind, None, p.default), f"self.{naming.attr(p.name)}")
+                              for p in section.params),
             registers=tuple(self.register_class(r) for r in section.registers if r.fields),
             structs=tuple(self.structs), attrs=attrs, versions=versions,
             run_structs=tuple((name, fmt) for fmt, name in self.run_structs.items()),
@@ -667,7 +668,7 @@ class _SectionBuilder:
             descriptor=descriptor,
             runtime_imports=self.runtime_imports(versions),
             capture=capture_steps(section, self.table, {
-                r.name: _factory_call(self.register_attr(r).default) for r in section.registers}),
+                r.name: (self.register_attr(r).default) for r in section.registers}),
             restore=restore_steps(section, self.table),
             restore_hooks=tuple(step.hook for step in section.restore if step.hook is not None),
             pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load))
@@ -679,12 +680,6 @@ def _descriptor_mask(item: DescriptorField, register: Register) -> int:
     if not item.source_fields:
         return fixed
     return sum(f.mask for f in register.fields if f.name in item.source_fields)
-
-
-def _factory_call(default: str) -> str:
-    if default.startswith("field(default_factory="):
-        return default.removeprefix("field(default_factory=").removesuffix(")") + "()"
-    return default
 
 
 def _merge_runs(ops: list[Op], builder: _SectionBuilder) -> list[Op]:
@@ -718,6 +713,8 @@ class DeviceView:
     title: str
     class_name: str
     sections: tuple[DeviceSectionView, ...]
+    state_attrs: tuple[AttrView, ...]
+    descriptor_attrs: tuple[AttrView, ...]
 
 
 class PythonBackend:
@@ -757,7 +754,17 @@ class PythonBackend:
             sections.append(DeviceSectionView(section.name, naming.attr(section.name),
                                               naming.state_class(section.name), naming.descriptor_class(section.name),
                                               use.required, params))
-        return DeviceView(device.name, device.source_path, device.title, naming.camel(device.name), tuple(sections))
+        state_attrs = tuple(
+            AttrView(s.attr, s.module, f"_{s.module}.{s.state_class}" if s.required else
+                     f"_{s.module}.{s.state_class} | None", f"_{s.module}.{s.state_class}()" if s.required else "None",
+                     f"self.{s.attr}.to_dict()" if s.required else
+                     f"None if self.{s.attr} is None else self.{s.attr}.to_dict()")
+            for s in sections)
+        descriptor_attrs = tuple(AttrView(s.attr, s.module, f"_{s.module}.{s.descriptor_class}",
+                                          f"_{s.module}.{s.descriptor_class}()", f"self.{s.attr}.to_dict()")
+                                 for s in sections)
+        return DeviceView(device.name, device.source_path, device.title, naming.camel(device.name), tuple(sections),
+                          state_attrs, descriptor_attrs)
 
 
 def _crc32c_table() -> tuple[int, ...]:
