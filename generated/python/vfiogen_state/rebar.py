@@ -35,7 +35,7 @@ class Params:
         return isinstance(other, Params)
 
     def __repr__(self) -> str:
-        return f"Params()"
+        return "Params()"
 
     def to_dict(self) -> dict[str, Any]:
         return {}
