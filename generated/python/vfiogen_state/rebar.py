@@ -1237,24 +1237,20 @@ def save(s: RebarState, version: int = VERSION, p: Params = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data, does not fit its wire format, or breaks a
-    constraint (so the target would refuse it).
+    without losing data or does not fit its wire format. Constraints are
+    not checked here, to keep the stop-and-copy path short: `validate(s)`
+    checks them at the source, and every load enforces them.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        payload = saver(s, p)
+        return saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
-    # The target would refuse it: better to say so here, at the source.
-    problems = _constraint_problems(s, p)
-    if problems:
-        raise SaveError(SECTION, problems[0].field, problems[0].reason)
-    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: Params = PARAMS, *, start: int = 0, end: int | None = None) -> RebarState:
