@@ -76,6 +76,25 @@ def truncated(section: str, field: str, offset: int, need: int, have: int) -> Lo
     return LoadError(section, field, offset, f"truncated: needs {need} bytes, {max(have, 0)} left")
 
 
+class _LazyModule:
+    """A module imported on first attribute access; afterwards its names are plain attributes."""
+
+    def __init__(self, name: str) -> None:
+        self.__dict__["_lazy_name"] = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+
+        module = importlib.import_module(self.__dict__["_lazy_name"])
+        self.__dict__.update(vars(module))
+        return getattr(module, attribute)
+
+
+def lazy_module(name: str) -> Any:
+    """`name`, imported when first used (section modules reach their enums through this)."""
+    return _LazyModule(name)
+
+
 def cut_run(section: str, fields: tuple[tuple[str, int, int], ...], offset: int, end: int) -> LoadError:
     """The truncation error for fields read together: it names the first field that is cut, where it starts."""
     for path, rel, size in fields:

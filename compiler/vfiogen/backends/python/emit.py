@@ -85,6 +85,8 @@ class AttrView:
     @property
     def mutable(self) -> bool:
         """A default each instance must build afresh (a list, a register or struct object)."""
+        if self.default.startswith(naming.LAZY_ENUMS):
+            return True  # an enum member: building it at import time would import the enums
         return self.default.endswith("()") and not self.default.startswith("bytes(") or self.default == "[]"
 
 
@@ -235,7 +237,7 @@ class _SectionBuilder:
 
     def scalar_annotation(self, kind: ScalarKind, enum: str | None) -> str:
         if enum is not None:
-            return naming.enum_class(enum)
+            return naming.enum_ref(enum)
         return "bool" if kind is ScalarKind.BOOL else "int"
 
     def scalar_default(self, kind: ScalarKind, enum: str | None, default: int | None) -> str:
@@ -243,8 +245,8 @@ class _SectionBuilder:
         if enum is not None:
             member = next((v.name for v in self.table.enums[enum].values if v.value == value), None)
             if member is not None:
-                return f"{naming.enum_class(enum)}.{naming.enum_member(member)}"
-            return f"{naming.enum_class(enum)}({value})"
+                return f"{naming.enum_ref(enum)}.{naming.enum_member(member)}"
+            return f"{naming.enum_ref(enum)}({value})"
         return str(bool(value)) if kind is ScalarKind.BOOL else str(value)
 
     def annotation(self, path: str, field_type: FieldType, enum: str | None) -> str:
@@ -310,7 +312,7 @@ class _SectionBuilder:
             if bit_field.access.reserved:
                 continue
             is_bool = bit_field.width == 1 and bit_field.enum is None
-            annotation = naming.enum_class(bit_field.enum) if bit_field.enum else ("bool" if is_bool else "int")
+            annotation = naming.enum_ref(bit_field.enum) if bit_field.enum else ("bool" if is_bool else "int")
             default = (self.scalar_default(ScalarKind.U8, bit_field.enum, 0) if bit_field.enum
                        else ("False" if is_bool else "0"))
             fields.append(BitFieldView(naming.attr(bit_field.name), bit_field.name, bit_field.lo, bit_field.width,
@@ -502,6 +504,8 @@ class _SectionBuilder:
                 names.add("default_array")
         if self.load_expr.truncates or self.save_expr.truncates:
             names.update(("_tdiv", "_tmod"))
+        if self.section.enums:
+            names.add("lazy_module")
         return tuple(sorted(names, key=lambda name: (name.startswith("_"), name.lower())))
 
     def name_structs(self, ops: tuple[Op, ...]) -> tuple[Op, ...]:
@@ -730,12 +734,16 @@ class PythonBackend:
     def render(self, module: CheckedModule) -> dict[str, str]:
         env = environment("vfiogen.backends.python")
         base = f"python/{naming.PACKAGE}"
+        enums_template = env.get_template("enums.py.j2")
         outputs = {f"{base}/_runtime.py": env.get_template("_runtime.py.j2").render(crc_table=_crc32c_table()),
                    f"{base}/py.typed": ""}
         section_template = env.get_template("section.py.j2")
         for checked in module.sections:
             view = _SectionBuilder(checked, self.symbols[checked.name]).build()
             outputs[f"{base}/{checked.name}.py"] = section_template.render(s=view, package=naming.PACKAGE)
+            if view.enums:
+                outputs[f"{base}/{naming.enums_module(checked.name)}.py"] = enums_template.render(
+                    s=view, package=naming.PACKAGE)
         device_template = env.get_template("device.py.j2")
         devices = [self.device_view(d, module) for d in module.devices]
         for device in devices:

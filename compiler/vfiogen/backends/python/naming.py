@@ -16,8 +16,21 @@ def camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
+LAZY_ENUMS = "_E."
+"""How section modules reach their enum classes: a module imported on first use."""
+
+
 def enum_class(name: str) -> str:
     return camel(name)
+
+
+def enum_ref(name: str) -> str:
+    """The enum class as the section module's code refers to it at run time."""
+    return LAZY_ENUMS + camel(name)
+
+
+def enums_module(section: str) -> str:
+    return f"_{section}_enums"
 
 
 def register_class(name: str) -> str:
