@@ -10,11 +10,13 @@ expression, offset and error path.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 from vfiogen.backends.jinja_env import environment
 from vfiogen.backends.python import naming
-from vfiogen.backends.python.config_space import CaptureStep, RestoreStep, capture_steps, restore_steps
+from vfiogen.backends.python.config_space import capture_steps, restore_steps
+from vfiogen.backends.python.views import (
+    AttrView, BitFieldView, Check, DescriptorView, DeviceSectionView, DeviceView, EnumView, Op,
+    RegisterClassView, RunItem, SectionView, StructClassView, VersionView)
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedSection
@@ -28,197 +30,6 @@ from vfiogen.passes.normalize import register_masks
 _FORMAT = {ScalarKind.U8: "B", ScalarKind.U16: "H", ScalarKind.U32: "I", ScalarKind.U64: "Q",
            ScalarKind.S8: "b", ScalarKind.S16: "h", ScalarKind.S32: "i", ScalarKind.S64: "q", ScalarKind.BOOL: "B"}
 _REGISTER_FORMAT = {8: "B", 16: "H", 32: "I", 64: "Q"}
-
-
-@dataclass(frozen=True)
-class EnumView:
-    name: str
-    members: tuple[tuple[str, int], ...]
-    schema_name: str
-    value_names: tuple[tuple[int, str], ...]
-    """(value, the schema's name for it): what JSON and messages show."""
-
-
-@dataclass(frozen=True)
-class BitFieldView:
-    attr: str
-    key: str
-    lo: int
-    width: int
-    mask: int
-    annotation: str
-    default: str
-    enum: str | None
-    is_bool: bool
-
-    register_width: int = 0
-
-    @property
-    def bit(self) -> int:
-        return 1 << self.lo
-
-    @property
-    def clear(self) -> int:
-        """The register's mask with this field's bits cleared."""
-        return ((1 << self.register_width) - 1) & ~(self.mask << self.lo)
-
-
-@dataclass(frozen=True)
-class RegisterClassView:
-    name: str
-    schema_name: str
-    width: int
-    reserved: int
-    fields: tuple[BitFieldView, ...]
-
-
-@dataclass(frozen=True)
-class AttrView:
-    attr: str
-    key: str
-    annotation: str
-    default: str
-    """Python expression creating the default value."""
-    to_dict: str
-    """Python text of the attribute's value for JSON."""
-
-    @property
-    def mutable(self) -> bool:
-        """A default each instance must build afresh (a list, a register or struct object)."""
-        if self.default.startswith(naming.LAZY_ENUMS):
-            return True  # an enum member: building it at import time would import the enums
-        return self.default.endswith("()") and not self.default.startswith("bytes(") or self.default == "[]"
-
-
-@dataclass(frozen=True)
-class StructClassView:
-    name: str
-    attrs: tuple[AttrView, ...]
-
-
-@dataclass(frozen=True)
-class Check:
-    """One validation: when `failed` (Python text) holds, report `path` (Python text) with `reason`.
-
-    A check with `loop` (index, element, iterable) instead runs `body` for each element.
-    """
-
-    failed: str
-    path: str
-    reason: str
-    loop: tuple[str, str, str] | None = None
-    body: tuple[Check, ...] = ()
-    holds: str = ""
-    """For a constraint: the Python text of the check itself (true when it holds)."""
-
-    @property
-    def reason_code(self) -> str:
-        """`reason` as a Python string literal: an f-string only when it interpolates."""
-        if "{" in self.reason.replace("{{", ""):
-            return f'f"{self.reason}"'
-        return '"' + self.reason.replace("{{", "{").replace("}}", "}") + '"'
-
-
-@dataclass(frozen=True)
-class RunItem:
-    var: str
-    raw: str
-    value: str
-    """Save: the Python value packed for this item."""
-    path: str
-    rel: int
-    post: str
-    """'reg' (bit-field register), 'bool', 'enum', or '' (the raw value is the value)."""
-    cls: str
-    reserved: int
-    enum_checks: tuple[tuple[str, str, str], ...]
-    """For 'reg': (field expression over the raw value, enum class, field key)."""
-    bytes_size: int = 0
-    """For bytes[N]: N, which save checks (struct would pad or cut silently)."""
-    size: int = 0
-    """Bytes on the wire (to name the field a truncation cuts)."""
-
-
-@dataclass(frozen=True)
-class Op:
-    """One step of load and save; `kind` picks the template branch."""
-
-    kind: str
-    path: str = '""'
-    var: str = ""
-    value: str = ""
-    size: int = 0
-    fmt: str = ""
-    struct_name: str = ""
-    items: tuple[RunItem, ...] = ()
-    condition_load: str = ""
-    condition_save: str = ""
-    body: tuple[Op, ...] = ()
-    defaults: tuple[tuple[str, str], ...] = ()
-    length_load: str = ""
-    length_save: str = ""
-    maximum: int = 0
-    count: str = ""
-    cls: str = ""
-    element_mode: str = ""
-    element_var: str = ""
-    element_value: str = ""
-    index: str = ""
-    members: tuple[str, ...] = ()
-    layout: tuple[tuple[str, int, int], ...] = ()
-    """For fast arrays: (member suffix, offset in the element, size), to name a cut element member."""
-
-
-@dataclass(frozen=True)
-class VersionView:
-    version: int
-    load: tuple[Op, ...]
-    save: tuple[Op, ...]
-    state_args: tuple[tuple[str, str], ...]
-    """Keyword arguments building the state: (attribute, local or default)."""
-    not_carried: tuple[tuple[str, str, str], ...]
-    """(attribute, default text, key) of state fields this version cannot carry."""
-
-
-@dataclass(frozen=True)
-class DescriptorView:
-    name: str
-    attrs: tuple[AttrView, ...]
-    fmt: str
-    size: int
-    derived: tuple[tuple[str, str, int, str], ...]
-    """(attribute, register value text, mask, presence text or '') for fields read from registers."""
-    host: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SectionView:
-    name: str
-    source: str
-    title: str
-    wire_id: int
-    version: int
-    min_version: int
-    state_class: str
-    enums: tuple[EnumView, ...]
-    param_attrs: tuple[AttrView, ...]
-    registers: tuple[RegisterClassView, ...]
-    structs: tuple[StructClassView, ...]
-    attrs: tuple[AttrView, ...]
-    versions: tuple[VersionView, ...]
-    run_structs: tuple[tuple[str, str], ...]
-    register_checks: tuple[Check, ...]
-    checks: tuple[Check, ...]
-    constraints: tuple[Check, ...]
-    descriptor: DescriptorView
-    runtime_imports: tuple[str, ...]
-    enum_names: dict[str, str]
-    """Enum class -> the schema's enum name, for messages."""
-    capture: tuple[CaptureStep, ...]
-    restore: tuple[RestoreStep, ...]
-    restore_hooks: tuple[str, ...]
-    pre_save: tuple[str, ...]
-    post_load: tuple[str, ...]
 
 
 class _SectionBuilder:
@@ -698,27 +509,6 @@ def _merge_runs(ops: list[Op], builder: _SectionBuilder) -> list[Op]:
         else:
             merged.append(op)
     return merged
-
-
-@dataclass(frozen=True)
-class DeviceSectionView:
-    module: str
-    attr: str
-    state_class: str
-    descriptor_class: str
-    required: bool
-    params: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class DeviceView:
-    name: str
-    source: str
-    title: str
-    class_name: str
-    sections: tuple[DeviceSectionView, ...]
-    state_attrs: tuple[AttrView, ...]
-    descriptor_attrs: tuple[AttrView, ...]
 
 
 class PythonBackend:
