@@ -80,9 +80,9 @@ def hand_load(blob: bytes) -> tuple[header.HeaderState, msix.MsixState]:
         status=header.StatusRegister.from_value(f[3]), revision_id=f[4], class_prog_if=f[5], class_subclass=f[6],
         class_base=f[7], cache_line_size=f[8], latency_timer=f[9],
         header_type=header.HeaderTypeRegister.from_value(f[10]), bist=header.BistRegister.from_value(f[11]),
-        bar0=header.Bar0Register.from_value(f[12]), bar1=header.Bar1Register.from_value(f[13]),
-        bar2=header.Bar2Register.from_value(f[14]), bar3=header.Bar3Register.from_value(f[15]),
-        bar4=header.Bar4Register.from_value(f[16]), bar5=header.Bar5Register.from_value(f[17]), cardbus_cis=f[18],
+        bar0=header.MemoryBarRegister.from_value(f[12]), bar1=header.MemoryBarRegister.from_value(f[13]),
+        bar2=header.MemoryBarRegister.from_value(f[14]), bar3=header.MemoryBarRegister.from_value(f[15]),
+        bar4=header.MemoryBarRegister.from_value(f[16]), bar5=header.MemoryBarRegister.from_value(f[17]), cardbus_cis=f[18],
         subsystem_vendor_id=f[19], subsystem_id=f[20], rom_base=header.RomBaseRegister.from_value(f[21]),
         cap_ptr=header.CapPtrRegister.from_value(f[22]), interrupt_line=f[23],
         interrupt_pin=header.IntxPin(f[24]), min_gnt=f[25], max_lat=f[26])

@@ -215,7 +215,7 @@ class _Drawer:
             value = self.pick(path, env, _bit_field_strategy(bit_field.width,
                                                              _enum_class(self.module, bit_field.enum)))
             values[naming.attr(bit_field.name)] = env[path] = value
-        obj = getattr(self.module, naming.register_class(register.name))(**values)
+        obj = getattr(self.module, naming.register_class_of(register))(**values)
         env[register.name] = obj.value()
         return obj
 
@@ -327,7 +327,7 @@ def field_default(name: str, item: StateField | Register, s: Any, p: Any) -> Any
     default = item.versioning.default or 0
     if isinstance(item, Register):
         if item.fields:
-            return getattr(module, naming.register_class(item.name)).from_value(default)
+            return getattr(module, naming.register_class_of(item)).from_value(default)
         enum_cls = _enum_class(module, item.enum)
         return enum_cls(default) if enum_cls is not None else default
     if isinstance(item.type, ArrayType):

@@ -225,12 +225,12 @@ def _minimal_device() -> tuple[example_nic.ExampleNicState, example_nic.ExampleN
     from vfiogen_state import header, msix, rebar, sriov
 
     state = example_nic.ExampleNicState(
-        rebar=rebar.RebarState(cap0=rebar.Cap0Register(sizes_supported=1), ctrl0=rebar.Ctrl0Register(num_bars=1)),
-        header=header.HeaderState(bar0=header.Bar0Register(mem_type=header.BarMemType.MEM64),
-                                  bar2=header.Bar2Register(mem_type=header.BarMemType.MEM64)),
+        rebar=rebar.RebarState(cap0=rebar.SupportedSizesRegister(sizes_supported=1), ctrl0=rebar.Ctrl0Register(num_bars=1)),
+        header=header.HeaderState(bar0=header.MemoryBarRegister(mem_type=header.BarMemType.MEM64),
+                                  bar2=header.MemoryBarRegister(mem_type=header.BarMemType.MEM64)),
         msix=msix.MsixState(vectors=[msix.VectorsEntry()], pending=[0]),
         sriov=sriov.SriovState(supported_page_sizes=1, system_page_size=1,
-                               vf_bar0=sriov.VfBar0Register(mem_type=sriov.BarMemType.MEM64)))
+                               vf_bar0=sriov.VfMemoryBarRegister(mem_type=sriov.BarMemType.MEM64)))
     for name in S.DEVICE_SECTIONS:
         assert S.MODULES[name].validate(getattr(state, name), S.DEVICE_PARAMS[name]) == []
     return state, example_nic.ExampleNicDescriptor()

@@ -140,6 +140,8 @@ class _Lowerer:
             name=name, offset=self.expr(offset), width=self.integer(node.get("width"), 0),
             access=Access(access.value) if access is not None else None,
             fields=tuple(self.bit_field(n, c, s) for n, c, s in self.items(self.fields_of(name, node))),
+            field_set=str(node.value["fields"].value) if isinstance(node.value, dict) and "fields" in node.value
+            and isinstance(node.value["fields"].value, str) else None,
             reset=self.integer(node.get("reset"), 0),
             present=self.optional_expr(node.get("present")),
             versioning=self.versioning(node, key_span),

@@ -97,6 +97,8 @@ class Register:
     access: Access | None = None
     """Access of the whole register; None when `fields` gives access per bit."""
     fields: tuple[BitField, ...] = ()
+    field_set: str | None = None
+    """The shared `field_sets` entry `fields` came from, if any (registers sharing one share a layout)."""
     reset: int = 0
     present: Expr | None = None
     versioning: Versioning

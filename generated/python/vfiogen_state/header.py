@@ -71,7 +71,7 @@ PARAMS = Params()
 
 
 class CommandRegister:
-    """Register `command` (16 bits): each field reads and writes its bits of one integer.
+    """Register layout `command` (16 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -251,7 +251,7 @@ class CommandRegister:
 
 
 class StatusRegister:
-    """Register `status` (16 bits): each field reads and writes its bits of one integer.
+    """Register layout `status` (16 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -444,7 +444,7 @@ class StatusRegister:
 
 
 class HeaderTypeRegister:
-    """Register `header_type` (8 bits): each field reads and writes its bits of one integer.
+    """Register layout `header_type` (8 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -507,7 +507,7 @@ class HeaderTypeRegister:
 
 
 class BistRegister:
-    """Register `bist` (8 bits): each field reads and writes its bits of one integer.
+    """Register layout `bist` (8 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -582,8 +582,8 @@ class BistRegister:
         }
 
 
-class Bar0Register:
-    """Register `bar0` (32 bits): each field reads and writes its bits of one integer.
+class MemoryBarRegister:
+    """Register layout `memory_bar` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -604,7 +604,7 @@ class Bar0Register:
             self.base_address = base_address
 
     @classmethod
-    def from_value(cls, value: int) -> Bar0Register:
+    def from_value(cls, value: int) -> MemoryBarRegister:
         register = cls.__new__(cls)
         register._raw = value
         return register
@@ -619,7 +619,7 @@ class Bar0Register:
     @space_indicator.setter
     def space_indicator(self, value: _E.BarSpace) -> None:
         if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar0.space_indicator: {value!r} is not a value of bar_space")
+            raise ValueError(f"memory_bar.space_indicator: {value!r} is not a value of bar_space")
         self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
 
     @property
@@ -629,7 +629,7 @@ class Bar0Register:
     @mem_type.setter
     def mem_type(self, value: _E.BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar0.mem_type: {value!r} is not a value of bar_mem_type")
+            raise ValueError(f"memory_bar.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -639,7 +639,7 @@ class Bar0Register:
     @prefetchable.setter
     def prefetchable(self, value: bool) -> None:
         if value not in (False, True):
-            raise ValueError(f"bar0.prefetchable: {value!r} is not a bool")
+            raise ValueError(f"memory_bar.prefetchable: {value!r} is not a bool")
         self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
 
     @property
@@ -649,459 +649,14 @@ class Bar0Register:
     @base_address.setter
     def base_address(self, value: int) -> None:
         if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"bar0.base_address: {value!r} does not fit 28 bits")
+            raise ValueError(f"memory_bar.base_address: {value!r} does not fit 28 bits")
         self._raw = (self._raw & 0xf) | (value << 4)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Bar0Register) and other._raw == self._raw
+        return isinstance(other, MemoryBarRegister) and other._raw == self._raw
 
     def __repr__(self) -> str:
-        return f"Bar0Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class Bar1Register:
-    """Register `bar1` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: _E.BarSpace | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> Bar1Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> _E.BarSpace:
-        return _E.BarSpace((self._raw >> 0) & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: _E.BarSpace) -> None:
-        if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar1.space_indicator: {value!r} is not a value of bar_space")
-        self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar1.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"bar1.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"bar1.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Bar1Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Bar1Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class Bar2Register:
-    """Register `bar2` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: _E.BarSpace | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> Bar2Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> _E.BarSpace:
-        return _E.BarSpace((self._raw >> 0) & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: _E.BarSpace) -> None:
-        if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar2.space_indicator: {value!r} is not a value of bar_space")
-        self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar2.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"bar2.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"bar2.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Bar2Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Bar2Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class Bar3Register:
-    """Register `bar3` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: _E.BarSpace | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> Bar3Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> _E.BarSpace:
-        return _E.BarSpace((self._raw >> 0) & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: _E.BarSpace) -> None:
-        if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar3.space_indicator: {value!r} is not a value of bar_space")
-        self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar3.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"bar3.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"bar3.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Bar3Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Bar3Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class Bar4Register:
-    """Register `bar4` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: _E.BarSpace | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> Bar4Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> _E.BarSpace:
-        return _E.BarSpace((self._raw >> 0) & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: _E.BarSpace) -> None:
-        if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar4.space_indicator: {value!r} is not a value of bar_space")
-        self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar4.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"bar4.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"bar4.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Bar4Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Bar4Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class Bar5Register:
-    """Register `bar5` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: _E.BarSpace | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> Bar5Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> _E.BarSpace:
-        return _E.BarSpace((self._raw >> 0) & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: _E.BarSpace) -> None:
-        if value not in _VALUES_BarSpace:
-            raise ValueError(f"bar5.space_indicator: {value!r} is not a value of bar_space")
-        self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"bar5.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"bar5.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"bar5.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Bar5Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Bar5Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
+        return f"MemoryBarRegister(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
 
     def _field(self, lo: int, mask: int) -> int:
         return (self._raw >> lo) & mask
@@ -1117,7 +672,7 @@ class Bar5Register:
 
 
 class RomBaseRegister:
-    """Register `rom_base` (32 bits): each field reads and writes its bits of one integer.
+    """Register layout `rom_base` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -1206,7 +761,7 @@ class RomBaseRegister:
 
 
 class CapPtrRegister:
-    """Register `cap_ptr` (8 bits): each field reads and writes its bits of one integer.
+    """Register layout `cap_ptr` (8 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -1271,17 +826,17 @@ class HeaderState:
     latency_timer: int
     header_type: HeaderTypeRegister
     bist: BistRegister
-    bar0: Bar0Register
+    bar0: MemoryBarRegister
     bar1_upper: int
-    bar1: Bar1Register
+    bar1: MemoryBarRegister
     bar2_upper: int
-    bar2: Bar2Register
+    bar2: MemoryBarRegister
     bar3_upper: int
-    bar3: Bar3Register
+    bar3: MemoryBarRegister
     bar4_upper: int
-    bar4: Bar4Register
+    bar4: MemoryBarRegister
     bar5_upper: int
-    bar5: Bar5Register
+    bar5: MemoryBarRegister
     cardbus_cis: int
     subsystem_vendor_id: int
     subsystem_id: int
@@ -1292,7 +847,7 @@ class HeaderState:
     min_gnt: int
     max_lat: int
 
-    def __init__(self, *, vendor_id: int = 0, device_id: int = 0, command: CommandRegister | None = None, status: StatusRegister | None = None, revision_id: int = 0, class_prog_if: int = 0, class_subclass: int = 0, class_base: int = 0, cache_line_size: int = 0, latency_timer: int = 0, header_type: HeaderTypeRegister | None = None, bist: BistRegister | None = None, bar0: Bar0Register | None = None, bar1_upper: int = 0, bar1: Bar1Register | None = None, bar2_upper: int = 0, bar2: Bar2Register | None = None, bar3_upper: int = 0, bar3: Bar3Register | None = None, bar4_upper: int = 0, bar4: Bar4Register | None = None, bar5_upper: int = 0, bar5: Bar5Register | None = None, cardbus_cis: int = 0, subsystem_vendor_id: int = 0, subsystem_id: int = 0, rom_base: RomBaseRegister | None = None, cap_ptr: CapPtrRegister | None = None, interrupt_line: int = 0, interrupt_pin: _E.IntxPin | None = None, min_gnt: int = 0, max_lat: int = 0) -> None:
+    def __init__(self, *, vendor_id: int = 0, device_id: int = 0, command: CommandRegister | None = None, status: StatusRegister | None = None, revision_id: int = 0, class_prog_if: int = 0, class_subclass: int = 0, class_base: int = 0, cache_line_size: int = 0, latency_timer: int = 0, header_type: HeaderTypeRegister | None = None, bist: BistRegister | None = None, bar0: MemoryBarRegister | None = None, bar1_upper: int = 0, bar1: MemoryBarRegister | None = None, bar2_upper: int = 0, bar2: MemoryBarRegister | None = None, bar3_upper: int = 0, bar3: MemoryBarRegister | None = None, bar4_upper: int = 0, bar4: MemoryBarRegister | None = None, bar5_upper: int = 0, bar5: MemoryBarRegister | None = None, cardbus_cis: int = 0, subsystem_vendor_id: int = 0, subsystem_id: int = 0, rom_base: RomBaseRegister | None = None, cap_ptr: CapPtrRegister | None = None, interrupt_line: int = 0, interrupt_pin: _E.IntxPin | None = None, min_gnt: int = 0, max_lat: int = 0) -> None:
         self.vendor_id = vendor_id
         self.device_id = device_id
         self.command = CommandRegister() if command is None else command
@@ -1305,17 +860,17 @@ class HeaderState:
         self.latency_timer = latency_timer
         self.header_type = HeaderTypeRegister() if header_type is None else header_type
         self.bist = BistRegister() if bist is None else bist
-        self.bar0 = Bar0Register() if bar0 is None else bar0
+        self.bar0 = MemoryBarRegister() if bar0 is None else bar0
         self.bar1_upper = bar1_upper
-        self.bar1 = Bar1Register() if bar1 is None else bar1
+        self.bar1 = MemoryBarRegister() if bar1 is None else bar1
         self.bar2_upper = bar2_upper
-        self.bar2 = Bar2Register() if bar2 is None else bar2
+        self.bar2 = MemoryBarRegister() if bar2 is None else bar2
         self.bar3_upper = bar3_upper
-        self.bar3 = Bar3Register() if bar3 is None else bar3
+        self.bar3 = MemoryBarRegister() if bar3 is None else bar3
         self.bar4_upper = bar4_upper
-        self.bar4 = Bar4Register() if bar4 is None else bar4
+        self.bar4 = MemoryBarRegister() if bar4 is None else bar4
         self.bar5_upper = bar5_upper
-        self.bar5 = Bar5Register() if bar5 is None else bar5
+        self.bar5 = MemoryBarRegister() if bar5 is None else bar5
         self.cardbus_cis = cardbus_cis
         self.subsystem_vendor_id = subsystem_vendor_id
         self.subsystem_id = subsystem_id
@@ -1447,7 +1002,7 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
     f_bist = BistRegister.from_value(r_f_bist)
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar0", o + 16, f"mem_type = {(r_f_bar0 >> 1) & 0x3} is not a value of bar_mem_type")
-    f_bar0 = Bar0Register.from_value(r_f_bar0)
+    f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
     o += 20
     if ((p.bar64 & 1) != 0):
         if end - o < 4:
@@ -1462,10 +1017,10 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
         (r_f_bar1,) = _S1.unpack_from(b, o)
         if (r_f_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar1", o + 0, f"mem_type = {(r_f_bar1 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar1 = Bar1Register.from_value(r_f_bar1)
+        f_bar1 = MemoryBarRegister.from_value(r_f_bar1)
         o += 4
     else:
-        f_bar1 = Bar1Register()
+        f_bar1 = MemoryBarRegister()
     if ((p.bar64 & 2) != 0):
         if end - o < 4:
             raise truncated(SECTION, "bar2_upper", o, 4, end - o)
@@ -1479,10 +1034,10 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
         (r_f_bar2,) = _S1.unpack_from(b, o)
         if (r_f_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar2", o + 0, f"mem_type = {(r_f_bar2 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar2 = Bar2Register.from_value(r_f_bar2)
+        f_bar2 = MemoryBarRegister.from_value(r_f_bar2)
         o += 4
     else:
-        f_bar2 = Bar2Register()
+        f_bar2 = MemoryBarRegister()
     if ((p.bar64 & 4) != 0):
         if end - o < 4:
             raise truncated(SECTION, "bar3_upper", o, 4, end - o)
@@ -1496,10 +1051,10 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
         (r_f_bar3,) = _S1.unpack_from(b, o)
         if (r_f_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar3", o + 0, f"mem_type = {(r_f_bar3 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar3 = Bar3Register.from_value(r_f_bar3)
+        f_bar3 = MemoryBarRegister.from_value(r_f_bar3)
         o += 4
     else:
-        f_bar3 = Bar3Register()
+        f_bar3 = MemoryBarRegister()
     if ((p.bar64 & 8) != 0):
         if end - o < 4:
             raise truncated(SECTION, "bar4_upper", o, 4, end - o)
@@ -1513,10 +1068,10 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
         (r_f_bar4,) = _S1.unpack_from(b, o)
         if (r_f_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar4", o + 0, f"mem_type = {(r_f_bar4 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar4 = Bar4Register.from_value(r_f_bar4)
+        f_bar4 = MemoryBarRegister.from_value(r_f_bar4)
         o += 4
     else:
-        f_bar4 = Bar4Register()
+        f_bar4 = MemoryBarRegister()
     if ((p.bar64 & 0x10) != 0):
         if end - o < 4:
             raise truncated(SECTION, "bar5_upper", o, 4, end - o)
@@ -1530,10 +1085,10 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[HeaderState, int]:
         (r_f_bar5,) = _S1.unpack_from(b, o)
         if (r_f_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar5", o + 0, f"mem_type = {(r_f_bar5 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar5 = Bar5Register.from_value(r_f_bar5)
+        f_bar5 = MemoryBarRegister.from_value(r_f_bar5)
         o += 4
     else:
-        f_bar5 = Bar5Register()
+        f_bar5 = MemoryBarRegister()
     if end - o < 17:
         raise cut_run(SECTION, (("cardbus_cis", 0, 4), ("subsystem_vendor_id", 4, 2), ("subsystem_id", 6, 2), ("rom_base", 8, 4), ("cap_ptr", 12, 1), ("interrupt_line", 13, 1), ("interrupt_pin", 14, 1), ("min_gnt", 15, 1), ("max_lat", 16, 1), ), o, end)
     (f_cardbus_cis, f_subsystem_vendor_id, f_subsystem_id, r_f_rom_base, r_f_cap_ptr, f_interrupt_line, r_f_interrupt_pin, f_min_gnt, f_max_lat) = _S2.unpack_from(b, o)
@@ -1632,71 +1187,71 @@ def _register_problems(s: HeaderState, p: Params) -> list[Problem]:
         problems.append(Problem("bist", "must be a BistRegister"))
     if isinstance(s.bist, BistRegister) and s.bist.value() & 0x30:
         problems.append(Problem("bist", f"reserved bits 0x{s.bist.value() & 0x30:x} set"))
-    if not isinstance(s.bar0, Bar0Register):
-        problems.append(Problem("bar0", "must be a Bar0Register"))
-    if isinstance(s.bar0, Bar0Register) and (s.bar0.value() >> 0) & 0x1 not in _VALUES_BarSpace:
+    if not isinstance(s.bar0, MemoryBarRegister):
+        problems.append(Problem("bar0", "must be a MemoryBarRegister"))
+    if isinstance(s.bar0, MemoryBarRegister) and (s.bar0.value() >> 0) & 0x1 not in _VALUES_BarSpace:
         problems.append(Problem("bar0.space_indicator", f"{(s.bar0.value() >> 0) & 0x1} is not a value of bar_space"))
-    if isinstance(s.bar0, Bar0Register) and (s.bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if isinstance(s.bar0, MemoryBarRegister) and (s.bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar0.mem_type", f"{(s.bar0.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not isinstance(s.bar1_upper, int) or s.bar1_upper >> 32 or s.bar1_upper < 0:
         problems.append(Problem("bar1_upper", f"{s.bar1_upper!r} does not fit 32 bits"))
     if not (((p.bar64 & 1) != 0)) and s.bar1_upper != 0:
         problems.append(Problem("bar1_upper", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.bar1, Bar1Register):
-        problems.append(Problem("bar1", "must be a Bar1Register"))
-    if isinstance(s.bar1, Bar1Register) and (s.bar1.value() >> 0) & 0x1 not in _VALUES_BarSpace:
+    if not isinstance(s.bar1, MemoryBarRegister):
+        problems.append(Problem("bar1", "must be a MemoryBarRegister"))
+    if isinstance(s.bar1, MemoryBarRegister) and (s.bar1.value() >> 0) & 0x1 not in _VALUES_BarSpace:
         problems.append(Problem("bar1.space_indicator", f"{(s.bar1.value() >> 0) & 0x1} is not a value of bar_space"))
-    if isinstance(s.bar1, Bar1Register) and (s.bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if isinstance(s.bar1, MemoryBarRegister) and (s.bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar1.mem_type", f"{(s.bar1.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 1) == 0)) and s.bar1 != Bar1Register():
+    if not (((p.bar64 & 1) == 0)) and s.bar1 != MemoryBarRegister():
         problems.append(Problem("bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar2_upper, int) or s.bar2_upper >> 32 or s.bar2_upper < 0:
         problems.append(Problem("bar2_upper", f"{s.bar2_upper!r} does not fit 32 bits"))
     if not (((p.bar64 & 2) != 0)) and s.bar2_upper != 0:
         problems.append(Problem("bar2_upper", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.bar2, Bar2Register):
-        problems.append(Problem("bar2", "must be a Bar2Register"))
-    if isinstance(s.bar2, Bar2Register) and (s.bar2.value() >> 0) & 0x1 not in _VALUES_BarSpace:
+    if not isinstance(s.bar2, MemoryBarRegister):
+        problems.append(Problem("bar2", "must be a MemoryBarRegister"))
+    if isinstance(s.bar2, MemoryBarRegister) and (s.bar2.value() >> 0) & 0x1 not in _VALUES_BarSpace:
         problems.append(Problem("bar2.space_indicator", f"{(s.bar2.value() >> 0) & 0x1} is not a value of bar_space"))
-    if isinstance(s.bar2, Bar2Register) and (s.bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if isinstance(s.bar2, MemoryBarRegister) and (s.bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar2.mem_type", f"{(s.bar2.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 2) == 0)) and s.bar2 != Bar2Register():
+    if not (((p.bar64 & 2) == 0)) and s.bar2 != MemoryBarRegister():
         problems.append(Problem("bar2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar3_upper, int) or s.bar3_upper >> 32 or s.bar3_upper < 0:
         problems.append(Problem("bar3_upper", f"{s.bar3_upper!r} does not fit 32 bits"))
     if not (((p.bar64 & 4) != 0)) and s.bar3_upper != 0:
         problems.append(Problem("bar3_upper", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.bar3, Bar3Register):
-        problems.append(Problem("bar3", "must be a Bar3Register"))
-    if isinstance(s.bar3, Bar3Register) and (s.bar3.value() >> 0) & 0x1 not in _VALUES_BarSpace:
+    if not isinstance(s.bar3, MemoryBarRegister):
+        problems.append(Problem("bar3", "must be a MemoryBarRegister"))
+    if isinstance(s.bar3, MemoryBarRegister) and (s.bar3.value() >> 0) & 0x1 not in _VALUES_BarSpace:
         problems.append(Problem("bar3.space_indicator", f"{(s.bar3.value() >> 0) & 0x1} is not a value of bar_space"))
-    if isinstance(s.bar3, Bar3Register) and (s.bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if isinstance(s.bar3, MemoryBarRegister) and (s.bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar3.mem_type", f"{(s.bar3.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 4) == 0)) and s.bar3 != Bar3Register():
+    if not (((p.bar64 & 4) == 0)) and s.bar3 != MemoryBarRegister():
         problems.append(Problem("bar3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar4_upper, int) or s.bar4_upper >> 32 or s.bar4_upper < 0:
         problems.append(Problem("bar4_upper", f"{s.bar4_upper!r} does not fit 32 bits"))
     if not (((p.bar64 & 8) != 0)) and s.bar4_upper != 0:
         problems.append(Problem("bar4_upper", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.bar4, Bar4Register):
-        problems.append(Problem("bar4", "must be a Bar4Register"))
-    if isinstance(s.bar4, Bar4Register) and (s.bar4.value() >> 0) & 0x1 not in _VALUES_BarSpace:
+    if not isinstance(s.bar4, MemoryBarRegister):
+        problems.append(Problem("bar4", "must be a MemoryBarRegister"))
+    if isinstance(s.bar4, MemoryBarRegister) and (s.bar4.value() >> 0) & 0x1 not in _VALUES_BarSpace:
         problems.append(Problem("bar4.space_indicator", f"{(s.bar4.value() >> 0) & 0x1} is not a value of bar_space"))
-    if isinstance(s.bar4, Bar4Register) and (s.bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if isinstance(s.bar4, MemoryBarRegister) and (s.bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar4.mem_type", f"{(s.bar4.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 8) == 0)) and s.bar4 != Bar4Register():
+    if not (((p.bar64 & 8) == 0)) and s.bar4 != MemoryBarRegister():
         problems.append(Problem("bar4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar5_upper, int) or s.bar5_upper >> 32 or s.bar5_upper < 0:
         problems.append(Problem("bar5_upper", f"{s.bar5_upper!r} does not fit 32 bits"))
     if not (((p.bar64 & 0x10) != 0)) and s.bar5_upper != 0:
         problems.append(Problem("bar5_upper", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.bar5, Bar5Register):
-        problems.append(Problem("bar5", "must be a Bar5Register"))
-    if isinstance(s.bar5, Bar5Register) and (s.bar5.value() >> 0) & 0x1 not in _VALUES_BarSpace:
+    if not isinstance(s.bar5, MemoryBarRegister):
+        problems.append(Problem("bar5", "must be a MemoryBarRegister"))
+    if isinstance(s.bar5, MemoryBarRegister) and (s.bar5.value() >> 0) & 0x1 not in _VALUES_BarSpace:
         problems.append(Problem("bar5.space_indicator", f"{(s.bar5.value() >> 0) & 0x1} is not a value of bar_space"))
-    if isinstance(s.bar5, Bar5Register) and (s.bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if isinstance(s.bar5, MemoryBarRegister) and (s.bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar5.mem_type", f"{(s.bar5.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 0x10) == 0)) and s.bar5 != Bar5Register():
+    if not (((p.bar64 & 0x10) == 0)) and s.bar5 != MemoryBarRegister():
         problems.append(Problem("bar5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.cardbus_cis, int) or s.cardbus_cis >> 32 or s.cardbus_cis < 0:
         problems.append(Problem("cardbus_cis", f"{s.cardbus_cis!r} does not fit 32 bits"))
@@ -1867,7 +1422,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
         raise LoadError(SECTION, "bar0", base + 0x10, f"space_indicator = {(r_f_bar0 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar0", base + 0x10, f"mem_type = {(r_f_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_bar0 = Bar0Register.from_value(r_f_bar0)
+    f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
     if ((p.bar64 & 1) != 0):
         r_f_bar1_upper = read_config(base + 0x14, 32) & 0xffffffff
     else:
@@ -1881,7 +1436,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
         raise LoadError(SECTION, "bar1", base + 0x14, f"space_indicator = {(r_f_bar1 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar1", base + 0x14, f"mem_type = {(r_f_bar1 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_bar1 = Bar1Register.from_value(r_f_bar1)
+    f_bar1 = MemoryBarRegister.from_value(r_f_bar1)
     if ((p.bar64 & 2) != 0):
         r_f_bar2_upper = read_config(base + 0x18, 32) & 0xffffffff
     else:
@@ -1895,7 +1450,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
         raise LoadError(SECTION, "bar2", base + 0x18, f"space_indicator = {(r_f_bar2 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar2", base + 0x18, f"mem_type = {(r_f_bar2 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_bar2 = Bar2Register.from_value(r_f_bar2)
+    f_bar2 = MemoryBarRegister.from_value(r_f_bar2)
     if ((p.bar64 & 4) != 0):
         r_f_bar3_upper = read_config(base + 0x1c, 32) & 0xffffffff
     else:
@@ -1909,7 +1464,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
         raise LoadError(SECTION, "bar3", base + 0x1c, f"space_indicator = {(r_f_bar3 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar3", base + 0x1c, f"mem_type = {(r_f_bar3 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_bar3 = Bar3Register.from_value(r_f_bar3)
+    f_bar3 = MemoryBarRegister.from_value(r_f_bar3)
     if ((p.bar64 & 8) != 0):
         r_f_bar4_upper = read_config(base + 0x20, 32) & 0xffffffff
     else:
@@ -1923,7 +1478,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
         raise LoadError(SECTION, "bar4", base + 0x20, f"space_indicator = {(r_f_bar4 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar4", base + 0x20, f"mem_type = {(r_f_bar4 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_bar4 = Bar4Register.from_value(r_f_bar4)
+    f_bar4 = MemoryBarRegister.from_value(r_f_bar4)
     if ((p.bar64 & 0x10) != 0):
         r_f_bar5_upper = read_config(base + 0x24, 32) & 0xffffffff
     else:
@@ -1937,7 +1492,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
         raise LoadError(SECTION, "bar5", base + 0x24, f"space_indicator = {(r_f_bar5 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar5", base + 0x24, f"mem_type = {(r_f_bar5 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_bar5 = Bar5Register.from_value(r_f_bar5)
+    f_bar5 = MemoryBarRegister.from_value(r_f_bar5)
     r_f_cardbus_cis = read_config(base + 0x28, 32) & 0xffffffff
     f_cardbus_cis = r_f_cardbus_cis
     r_f_subsystem_vendor_id = read_config(base + 0x2c, 16) & 0xffff

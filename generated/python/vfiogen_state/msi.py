@@ -48,7 +48,7 @@ PARAMS = Params()
 
 
 class ControlRegister:
-    """Register `control` (16 bits): each field reads and writes its bits of one integer.
+    """Register layout `control` (16 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -176,7 +176,7 @@ class ControlRegister:
 
 
 class AddressLoRegister:
-    """Register `address_lo` (32 bits): each field reads and writes its bits of one integer.
+    """Register layout `address_lo` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw

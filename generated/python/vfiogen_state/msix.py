@@ -47,7 +47,7 @@ PARAMS = Params()
 
 
 class ControlRegister:
-    """Register `control` (16 bits): each field reads and writes its bits of one integer.
+    """Register layout `control` (16 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -123,7 +123,7 @@ class ControlRegister:
 
 
 class TableRegister:
-    """Register `table` (32 bits): each field reads and writes its bits of one integer.
+    """Register layout `table` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -186,7 +186,7 @@ class TableRegister:
 
 
 class PbaRegister:
-    """Register `pba` (32 bits): each field reads and writes its bits of one integer.
+    """Register layout `pba` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw

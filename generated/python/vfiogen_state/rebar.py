@@ -46,8 +46,8 @@ PARAMS = Params()
 
 
 
-class Cap0Register:
-    """Register `cap0` (32 bits): each field reads and writes its bits of one integer.
+class SupportedSizesRegister:
+    """Register layout `supported_sizes` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -62,7 +62,7 @@ class Cap0Register:
             self.sizes_supported = sizes_supported
 
     @classmethod
-    def from_value(cls, value: int) -> Cap0Register:
+    def from_value(cls, value: int) -> SupportedSizesRegister:
         register = cls.__new__(cls)
         register._raw = value
         return register
@@ -77,14 +77,14 @@ class Cap0Register:
     @sizes_supported.setter
     def sizes_supported(self, value: int) -> None:
         if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"cap0.sizes_supported: {value!r} does not fit 28 bits")
+            raise ValueError(f"supported_sizes.sizes_supported: {value!r} does not fit 28 bits")
         self._raw = (self._raw & 0xf) | (value << 4)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Cap0Register) and other._raw == self._raw
+        return isinstance(other, SupportedSizesRegister) and other._raw == self._raw
 
     def __repr__(self) -> str:
-        return f"Cap0Register(sizes_supported={self._field(4, 0xfffffff)})"
+        return f"SupportedSizesRegister(sizes_supported={self._field(4, 0xfffffff)})"
 
     def _field(self, lo: int, mask: int) -> int:
         return (self._raw >> lo) & mask
@@ -97,7 +97,7 @@ class Cap0Register:
 
 
 class Ctrl0Register:
-    """Register `ctrl0` (32 bits): each field reads and writes its bits of one integer.
+    """Register layout `ctrl0` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -185,58 +185,8 @@ class Ctrl0Register:
         }
 
 
-class Cap1Register:
-    """Register `cap1` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, sizes_supported: int | None = None) -> None:
-        self._raw = 0
-        if sizes_supported is not None:
-            self.sizes_supported = sizes_supported
-
-    @classmethod
-    def from_value(cls, value: int) -> Cap1Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def sizes_supported(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @sizes_supported.setter
-    def sizes_supported(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"cap1.sizes_supported: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Cap1Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Cap1Register(sizes_supported={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "sizes_supported": (raw >> 4) & 0xfffffff,
-        }
-
-
-class Ctrl1Register:
-    """Register `ctrl1` (32 bits): each field reads and writes its bits of one integer.
+class LaterEntryControlRegister:
+    """Register layout `later_entry_control` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -255,7 +205,7 @@ class Ctrl1Register:
             self.sizes_supported_ext = sizes_supported_ext
 
     @classmethod
-    def from_value(cls, value: int) -> Ctrl1Register:
+    def from_value(cls, value: int) -> LaterEntryControlRegister:
         register = cls.__new__(cls)
         register._raw = value
         return register
@@ -270,7 +220,7 @@ class Ctrl1Register:
     @bar_index.setter
     def bar_index(self, value: int) -> None:
         if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"ctrl1.bar_index: {value!r} does not fit 3 bits")
+            raise ValueError(f"later_entry_control.bar_index: {value!r} does not fit 3 bits")
         self._raw = (self._raw & 0xfffffff8) | (value << 0)
 
     @property
@@ -280,7 +230,7 @@ class Ctrl1Register:
     @bar_size.setter
     def bar_size(self, value: int) -> None:
         if not isinstance(value, int) or value < 0 or value >> 6:
-            raise ValueError(f"ctrl1.bar_size: {value!r} does not fit 6 bits")
+            raise ValueError(f"later_entry_control.bar_size: {value!r} does not fit 6 bits")
         self._raw = (self._raw & 0xffffc0ff) | (value << 8)
 
     @property
@@ -290,518 +240,14 @@ class Ctrl1Register:
     @sizes_supported_ext.setter
     def sizes_supported_ext(self, value: int) -> None:
         if not isinstance(value, int) or value < 0 or value >> 16:
-            raise ValueError(f"ctrl1.sizes_supported_ext: {value!r} does not fit 16 bits")
+            raise ValueError(f"later_entry_control.sizes_supported_ext: {value!r} does not fit 16 bits")
         self._raw = (self._raw & 0xffff) | (value << 16)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Ctrl1Register) and other._raw == self._raw
+        return isinstance(other, LaterEntryControlRegister) and other._raw == self._raw
 
     def __repr__(self) -> str:
-        return f"Ctrl1Register(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "bar_index": (raw >> 0) & 0x7,
-            "bar_size": (raw >> 8) & 0x3f,
-            "sizes_supported_ext": (raw >> 16) & 0xffff,
-        }
-
-
-class Cap2Register:
-    """Register `cap2` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, sizes_supported: int | None = None) -> None:
-        self._raw = 0
-        if sizes_supported is not None:
-            self.sizes_supported = sizes_supported
-
-    @classmethod
-    def from_value(cls, value: int) -> Cap2Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def sizes_supported(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @sizes_supported.setter
-    def sizes_supported(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"cap2.sizes_supported: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Cap2Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Cap2Register(sizes_supported={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "sizes_supported": (raw >> 4) & 0xfffffff,
-        }
-
-
-class Ctrl2Register:
-    """Register `ctrl2` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
-        self._raw = 0
-        if bar_index is not None:
-            self.bar_index = bar_index
-        if bar_size is not None:
-            self.bar_size = bar_size
-        if sizes_supported_ext is not None:
-            self.sizes_supported_ext = sizes_supported_ext
-
-    @classmethod
-    def from_value(cls, value: int) -> Ctrl2Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def bar_index(self) -> int:
-        return (self._raw >> 0) & 0x7
-
-    @bar_index.setter
-    def bar_index(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"ctrl2.bar_index: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfffffff8) | (value << 0)
-
-    @property
-    def bar_size(self) -> int:
-        return (self._raw >> 8) & 0x3f
-
-    @bar_size.setter
-    def bar_size(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 6:
-            raise ValueError(f"ctrl2.bar_size: {value!r} does not fit 6 bits")
-        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
-
-    @property
-    def sizes_supported_ext(self) -> int:
-        return (self._raw >> 16) & 0xffff
-
-    @sizes_supported_ext.setter
-    def sizes_supported_ext(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 16:
-            raise ValueError(f"ctrl2.sizes_supported_ext: {value!r} does not fit 16 bits")
-        self._raw = (self._raw & 0xffff) | (value << 16)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Ctrl2Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Ctrl2Register(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "bar_index": (raw >> 0) & 0x7,
-            "bar_size": (raw >> 8) & 0x3f,
-            "sizes_supported_ext": (raw >> 16) & 0xffff,
-        }
-
-
-class Cap3Register:
-    """Register `cap3` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, sizes_supported: int | None = None) -> None:
-        self._raw = 0
-        if sizes_supported is not None:
-            self.sizes_supported = sizes_supported
-
-    @classmethod
-    def from_value(cls, value: int) -> Cap3Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def sizes_supported(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @sizes_supported.setter
-    def sizes_supported(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"cap3.sizes_supported: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Cap3Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Cap3Register(sizes_supported={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "sizes_supported": (raw >> 4) & 0xfffffff,
-        }
-
-
-class Ctrl3Register:
-    """Register `ctrl3` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
-        self._raw = 0
-        if bar_index is not None:
-            self.bar_index = bar_index
-        if bar_size is not None:
-            self.bar_size = bar_size
-        if sizes_supported_ext is not None:
-            self.sizes_supported_ext = sizes_supported_ext
-
-    @classmethod
-    def from_value(cls, value: int) -> Ctrl3Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def bar_index(self) -> int:
-        return (self._raw >> 0) & 0x7
-
-    @bar_index.setter
-    def bar_index(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"ctrl3.bar_index: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfffffff8) | (value << 0)
-
-    @property
-    def bar_size(self) -> int:
-        return (self._raw >> 8) & 0x3f
-
-    @bar_size.setter
-    def bar_size(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 6:
-            raise ValueError(f"ctrl3.bar_size: {value!r} does not fit 6 bits")
-        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
-
-    @property
-    def sizes_supported_ext(self) -> int:
-        return (self._raw >> 16) & 0xffff
-
-    @sizes_supported_ext.setter
-    def sizes_supported_ext(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 16:
-            raise ValueError(f"ctrl3.sizes_supported_ext: {value!r} does not fit 16 bits")
-        self._raw = (self._raw & 0xffff) | (value << 16)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Ctrl3Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Ctrl3Register(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "bar_index": (raw >> 0) & 0x7,
-            "bar_size": (raw >> 8) & 0x3f,
-            "sizes_supported_ext": (raw >> 16) & 0xffff,
-        }
-
-
-class Cap4Register:
-    """Register `cap4` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, sizes_supported: int | None = None) -> None:
-        self._raw = 0
-        if sizes_supported is not None:
-            self.sizes_supported = sizes_supported
-
-    @classmethod
-    def from_value(cls, value: int) -> Cap4Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def sizes_supported(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @sizes_supported.setter
-    def sizes_supported(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"cap4.sizes_supported: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Cap4Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Cap4Register(sizes_supported={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "sizes_supported": (raw >> 4) & 0xfffffff,
-        }
-
-
-class Ctrl4Register:
-    """Register `ctrl4` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
-        self._raw = 0
-        if bar_index is not None:
-            self.bar_index = bar_index
-        if bar_size is not None:
-            self.bar_size = bar_size
-        if sizes_supported_ext is not None:
-            self.sizes_supported_ext = sizes_supported_ext
-
-    @classmethod
-    def from_value(cls, value: int) -> Ctrl4Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def bar_index(self) -> int:
-        return (self._raw >> 0) & 0x7
-
-    @bar_index.setter
-    def bar_index(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"ctrl4.bar_index: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfffffff8) | (value << 0)
-
-    @property
-    def bar_size(self) -> int:
-        return (self._raw >> 8) & 0x3f
-
-    @bar_size.setter
-    def bar_size(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 6:
-            raise ValueError(f"ctrl4.bar_size: {value!r} does not fit 6 bits")
-        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
-
-    @property
-    def sizes_supported_ext(self) -> int:
-        return (self._raw >> 16) & 0xffff
-
-    @sizes_supported_ext.setter
-    def sizes_supported_ext(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 16:
-            raise ValueError(f"ctrl4.sizes_supported_ext: {value!r} does not fit 16 bits")
-        self._raw = (self._raw & 0xffff) | (value << 16)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Ctrl4Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Ctrl4Register(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "bar_index": (raw >> 0) & 0x7,
-            "bar_size": (raw >> 8) & 0x3f,
-            "sizes_supported_ext": (raw >> 16) & 0xffff,
-        }
-
-
-class Cap5Register:
-    """Register `cap5` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, sizes_supported: int | None = None) -> None:
-        self._raw = 0
-        if sizes_supported is not None:
-            self.sizes_supported = sizes_supported
-
-    @classmethod
-    def from_value(cls, value: int) -> Cap5Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def sizes_supported(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @sizes_supported.setter
-    def sizes_supported(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"cap5.sizes_supported: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Cap5Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Cap5Register(sizes_supported={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "sizes_supported": (raw >> 4) & 0xfffffff,
-        }
-
-
-class Ctrl5Register:
-    """Register `ctrl5` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
-        self._raw = 0
-        if bar_index is not None:
-            self.bar_index = bar_index
-        if bar_size is not None:
-            self.bar_size = bar_size
-        if sizes_supported_ext is not None:
-            self.sizes_supported_ext = sizes_supported_ext
-
-    @classmethod
-    def from_value(cls, value: int) -> Ctrl5Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def bar_index(self) -> int:
-        return (self._raw >> 0) & 0x7
-
-    @bar_index.setter
-    def bar_index(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"ctrl5.bar_index: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfffffff8) | (value << 0)
-
-    @property
-    def bar_size(self) -> int:
-        return (self._raw >> 8) & 0x3f
-
-    @bar_size.setter
-    def bar_size(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 6:
-            raise ValueError(f"ctrl5.bar_size: {value!r} does not fit 6 bits")
-        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
-
-    @property
-    def sizes_supported_ext(self) -> int:
-        return (self._raw >> 16) & 0xffff
-
-    @sizes_supported_ext.setter
-    def sizes_supported_ext(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 16:
-            raise ValueError(f"ctrl5.sizes_supported_ext: {value!r} does not fit 16 bits")
-        self._raw = (self._raw & 0xffff) | (value << 16)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Ctrl5Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Ctrl5Register(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
+        return f"LaterEntryControlRegister(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
 
     def _field(self, lo: int, mask: int) -> int:
         return (self._raw >> lo) & mask
@@ -819,32 +265,32 @@ class RebarState:
     """State of section `rebar` at version 1."""
 
     __slots__ = ("cap0", "ctrl0", "cap1", "ctrl1", "cap2", "ctrl2", "cap3", "ctrl3", "cap4", "ctrl4", "cap5", "ctrl5",)
-    cap0: Cap0Register
+    cap0: SupportedSizesRegister
     ctrl0: Ctrl0Register
-    cap1: Cap1Register
-    ctrl1: Ctrl1Register
-    cap2: Cap2Register
-    ctrl2: Ctrl2Register
-    cap3: Cap3Register
-    ctrl3: Ctrl3Register
-    cap4: Cap4Register
-    ctrl4: Ctrl4Register
-    cap5: Cap5Register
-    ctrl5: Ctrl5Register
+    cap1: SupportedSizesRegister
+    ctrl1: LaterEntryControlRegister
+    cap2: SupportedSizesRegister
+    ctrl2: LaterEntryControlRegister
+    cap3: SupportedSizesRegister
+    ctrl3: LaterEntryControlRegister
+    cap4: SupportedSizesRegister
+    ctrl4: LaterEntryControlRegister
+    cap5: SupportedSizesRegister
+    ctrl5: LaterEntryControlRegister
 
-    def __init__(self, *, cap0: Cap0Register | None = None, ctrl0: Ctrl0Register | None = None, cap1: Cap1Register | None = None, ctrl1: Ctrl1Register | None = None, cap2: Cap2Register | None = None, ctrl2: Ctrl2Register | None = None, cap3: Cap3Register | None = None, ctrl3: Ctrl3Register | None = None, cap4: Cap4Register | None = None, ctrl4: Ctrl4Register | None = None, cap5: Cap5Register | None = None, ctrl5: Ctrl5Register | None = None) -> None:
-        self.cap0 = Cap0Register() if cap0 is None else cap0
+    def __init__(self, *, cap0: SupportedSizesRegister | None = None, ctrl0: Ctrl0Register | None = None, cap1: SupportedSizesRegister | None = None, ctrl1: LaterEntryControlRegister | None = None, cap2: SupportedSizesRegister | None = None, ctrl2: LaterEntryControlRegister | None = None, cap3: SupportedSizesRegister | None = None, ctrl3: LaterEntryControlRegister | None = None, cap4: SupportedSizesRegister | None = None, ctrl4: LaterEntryControlRegister | None = None, cap5: SupportedSizesRegister | None = None, ctrl5: LaterEntryControlRegister | None = None) -> None:
+        self.cap0 = SupportedSizesRegister() if cap0 is None else cap0
         self.ctrl0 = Ctrl0Register() if ctrl0 is None else ctrl0
-        self.cap1 = Cap1Register() if cap1 is None else cap1
-        self.ctrl1 = Ctrl1Register() if ctrl1 is None else ctrl1
-        self.cap2 = Cap2Register() if cap2 is None else cap2
-        self.ctrl2 = Ctrl2Register() if ctrl2 is None else ctrl2
-        self.cap3 = Cap3Register() if cap3 is None else cap3
-        self.ctrl3 = Ctrl3Register() if ctrl3 is None else ctrl3
-        self.cap4 = Cap4Register() if cap4 is None else cap4
-        self.ctrl4 = Ctrl4Register() if ctrl4 is None else ctrl4
-        self.cap5 = Cap5Register() if cap5 is None else cap5
-        self.ctrl5 = Ctrl5Register() if ctrl5 is None else ctrl5
+        self.cap1 = SupportedSizesRegister() if cap1 is None else cap1
+        self.ctrl1 = LaterEntryControlRegister() if ctrl1 is None else ctrl1
+        self.cap2 = SupportedSizesRegister() if cap2 is None else cap2
+        self.ctrl2 = LaterEntryControlRegister() if ctrl2 is None else ctrl2
+        self.cap3 = SupportedSizesRegister() if cap3 is None else cap3
+        self.ctrl3 = LaterEntryControlRegister() if ctrl3 is None else ctrl3
+        self.cap4 = SupportedSizesRegister() if cap4 is None else cap4
+        self.ctrl4 = LaterEntryControlRegister() if ctrl4 is None else ctrl4
+        self.cap5 = SupportedSizesRegister() if cap5 is None else cap5
+        self.ctrl5 = LaterEntryControlRegister() if ctrl5 is None else ctrl5
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RebarState) and self.cap0 == other.cap0 and self.ctrl0 == other.ctrl0 and self.cap1 == other.cap1 and self.ctrl1 == other.ctrl1 and self.cap2 == other.cap2 and self.ctrl2 == other.ctrl2 and self.cap3 == other.cap3 and self.ctrl3 == other.ctrl3 and self.cap4 == other.cap4 and self.ctrl4 == other.ctrl4 and self.cap5 == other.cap5 and self.ctrl5 == other.ctrl5
@@ -958,7 +404,7 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[RebarState, int]:
     (r_f_cap0, r_f_ctrl0) = _S0.unpack_from(b, o)
     if r_f_cap0 & 0xf:
         raise LoadError(SECTION, "cap0", o + 0, f"reserved bits 0x{r_f_cap0 & 0xf:x} set")
-    f_cap0 = Cap0Register.from_value(r_f_cap0)
+    f_cap0 = SupportedSizesRegister.from_value(r_f_cap0)
     if r_f_ctrl0 & 0xc018:
         raise LoadError(SECTION, "ctrl0", o + 4, f"reserved bits 0x{r_f_ctrl0 & 0xc018:x} set")
     f_ctrl0 = Ctrl0Register.from_value(r_f_ctrl0)
@@ -969,100 +415,100 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[RebarState, int]:
         (r_f_cap1,) = _S1.unpack_from(b, o)
         if r_f_cap1 & 0xf:
             raise LoadError(SECTION, "cap1", o + 0, f"reserved bits 0x{r_f_cap1 & 0xf:x} set")
-        f_cap1 = Cap1Register.from_value(r_f_cap1)
+        f_cap1 = SupportedSizesRegister.from_value(r_f_cap1)
         o += 4
     else:
-        f_cap1 = Cap1Register()
+        f_cap1 = SupportedSizesRegister()
     if (((f_ctrl0.value() >> 5) & 0x7) >= 2):
         if end - o < 4:
             raise truncated(SECTION, "ctrl1", o, 4, end - o)
         (r_f_ctrl1,) = _S1.unpack_from(b, o)
         if r_f_ctrl1 & 0xc0f8:
             raise LoadError(SECTION, "ctrl1", o + 0, f"reserved bits 0x{r_f_ctrl1 & 0xc0f8:x} set")
-        f_ctrl1 = Ctrl1Register.from_value(r_f_ctrl1)
+        f_ctrl1 = LaterEntryControlRegister.from_value(r_f_ctrl1)
         o += 4
     else:
-        f_ctrl1 = Ctrl1Register()
+        f_ctrl1 = LaterEntryControlRegister()
     if (((f_ctrl0.value() >> 5) & 0x7) >= 3):
         if end - o < 4:
             raise truncated(SECTION, "cap2", o, 4, end - o)
         (r_f_cap2,) = _S1.unpack_from(b, o)
         if r_f_cap2 & 0xf:
             raise LoadError(SECTION, "cap2", o + 0, f"reserved bits 0x{r_f_cap2 & 0xf:x} set")
-        f_cap2 = Cap2Register.from_value(r_f_cap2)
+        f_cap2 = SupportedSizesRegister.from_value(r_f_cap2)
         o += 4
     else:
-        f_cap2 = Cap2Register()
+        f_cap2 = SupportedSizesRegister()
     if (((f_ctrl0.value() >> 5) & 0x7) >= 3):
         if end - o < 4:
             raise truncated(SECTION, "ctrl2", o, 4, end - o)
         (r_f_ctrl2,) = _S1.unpack_from(b, o)
         if r_f_ctrl2 & 0xc0f8:
             raise LoadError(SECTION, "ctrl2", o + 0, f"reserved bits 0x{r_f_ctrl2 & 0xc0f8:x} set")
-        f_ctrl2 = Ctrl2Register.from_value(r_f_ctrl2)
+        f_ctrl2 = LaterEntryControlRegister.from_value(r_f_ctrl2)
         o += 4
     else:
-        f_ctrl2 = Ctrl2Register()
+        f_ctrl2 = LaterEntryControlRegister()
     if (((f_ctrl0.value() >> 5) & 0x7) >= 4):
         if end - o < 4:
             raise truncated(SECTION, "cap3", o, 4, end - o)
         (r_f_cap3,) = _S1.unpack_from(b, o)
         if r_f_cap3 & 0xf:
             raise LoadError(SECTION, "cap3", o + 0, f"reserved bits 0x{r_f_cap3 & 0xf:x} set")
-        f_cap3 = Cap3Register.from_value(r_f_cap3)
+        f_cap3 = SupportedSizesRegister.from_value(r_f_cap3)
         o += 4
     else:
-        f_cap3 = Cap3Register()
+        f_cap3 = SupportedSizesRegister()
     if (((f_ctrl0.value() >> 5) & 0x7) >= 4):
         if end - o < 4:
             raise truncated(SECTION, "ctrl3", o, 4, end - o)
         (r_f_ctrl3,) = _S1.unpack_from(b, o)
         if r_f_ctrl3 & 0xc0f8:
             raise LoadError(SECTION, "ctrl3", o + 0, f"reserved bits 0x{r_f_ctrl3 & 0xc0f8:x} set")
-        f_ctrl3 = Ctrl3Register.from_value(r_f_ctrl3)
+        f_ctrl3 = LaterEntryControlRegister.from_value(r_f_ctrl3)
         o += 4
     else:
-        f_ctrl3 = Ctrl3Register()
+        f_ctrl3 = LaterEntryControlRegister()
     if (((f_ctrl0.value() >> 5) & 0x7) >= 5):
         if end - o < 4:
             raise truncated(SECTION, "cap4", o, 4, end - o)
         (r_f_cap4,) = _S1.unpack_from(b, o)
         if r_f_cap4 & 0xf:
             raise LoadError(SECTION, "cap4", o + 0, f"reserved bits 0x{r_f_cap4 & 0xf:x} set")
-        f_cap4 = Cap4Register.from_value(r_f_cap4)
+        f_cap4 = SupportedSizesRegister.from_value(r_f_cap4)
         o += 4
     else:
-        f_cap4 = Cap4Register()
+        f_cap4 = SupportedSizesRegister()
     if (((f_ctrl0.value() >> 5) & 0x7) >= 5):
         if end - o < 4:
             raise truncated(SECTION, "ctrl4", o, 4, end - o)
         (r_f_ctrl4,) = _S1.unpack_from(b, o)
         if r_f_ctrl4 & 0xc0f8:
             raise LoadError(SECTION, "ctrl4", o + 0, f"reserved bits 0x{r_f_ctrl4 & 0xc0f8:x} set")
-        f_ctrl4 = Ctrl4Register.from_value(r_f_ctrl4)
+        f_ctrl4 = LaterEntryControlRegister.from_value(r_f_ctrl4)
         o += 4
     else:
-        f_ctrl4 = Ctrl4Register()
+        f_ctrl4 = LaterEntryControlRegister()
     if (((f_ctrl0.value() >> 5) & 0x7) >= 6):
         if end - o < 4:
             raise truncated(SECTION, "cap5", o, 4, end - o)
         (r_f_cap5,) = _S1.unpack_from(b, o)
         if r_f_cap5 & 0xf:
             raise LoadError(SECTION, "cap5", o + 0, f"reserved bits 0x{r_f_cap5 & 0xf:x} set")
-        f_cap5 = Cap5Register.from_value(r_f_cap5)
+        f_cap5 = SupportedSizesRegister.from_value(r_f_cap5)
         o += 4
     else:
-        f_cap5 = Cap5Register()
+        f_cap5 = SupportedSizesRegister()
     if (((f_ctrl0.value() >> 5) & 0x7) >= 6):
         if end - o < 4:
             raise truncated(SECTION, "ctrl5", o, 4, end - o)
         (r_f_ctrl5,) = _S1.unpack_from(b, o)
         if r_f_ctrl5 & 0xc0f8:
             raise LoadError(SECTION, "ctrl5", o + 0, f"reserved bits 0x{r_f_ctrl5 & 0xc0f8:x} set")
-        f_ctrl5 = Ctrl5Register.from_value(r_f_ctrl5)
+        f_ctrl5 = LaterEntryControlRegister.from_value(r_f_ctrl5)
         o += 4
     else:
-        f_ctrl5 = Ctrl5Register()
+        f_ctrl5 = LaterEntryControlRegister()
     return RebarState(cap0=f_cap0, ctrl0=f_ctrl0, cap1=f_cap1, ctrl1=f_ctrl1, cap2=f_cap2, ctrl2=f_ctrl2, cap3=f_cap3, ctrl3=f_ctrl3, cap4=f_cap4, ctrl4=f_ctrl4, cap5=f_cap5, ctrl5=f_ctrl5), o
 
 
@@ -1115,73 +561,73 @@ def _register_problems(s: RebarState, p: Params) -> list[Problem]:
     a register built with `from_value` from an unchecked integer can fail here.
     """
     problems: list[Problem] = []
-    if not isinstance(s.cap0, Cap0Register):
-        problems.append(Problem("cap0", "must be a Cap0Register"))
-    if isinstance(s.cap0, Cap0Register) and s.cap0.value() & 0xf:
+    if not isinstance(s.cap0, SupportedSizesRegister):
+        problems.append(Problem("cap0", "must be a SupportedSizesRegister"))
+    if isinstance(s.cap0, SupportedSizesRegister) and s.cap0.value() & 0xf:
         problems.append(Problem("cap0", f"reserved bits 0x{s.cap0.value() & 0xf:x} set"))
     if not isinstance(s.ctrl0, Ctrl0Register):
         problems.append(Problem("ctrl0", "must be a Ctrl0Register"))
     if isinstance(s.ctrl0, Ctrl0Register) and s.ctrl0.value() & 0xc018:
         problems.append(Problem("ctrl0", f"reserved bits 0x{s.ctrl0.value() & 0xc018:x} set"))
-    if not isinstance(s.cap1, Cap1Register):
-        problems.append(Problem("cap1", "must be a Cap1Register"))
-    if isinstance(s.cap1, Cap1Register) and s.cap1.value() & 0xf:
+    if not isinstance(s.cap1, SupportedSizesRegister):
+        problems.append(Problem("cap1", "must be a SupportedSizesRegister"))
+    if isinstance(s.cap1, SupportedSizesRegister) and s.cap1.value() & 0xf:
         problems.append(Problem("cap1", f"reserved bits 0x{s.cap1.value() & 0xf:x} set"))
-    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 2)) and s.cap1 != Cap1Register():
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 2)) and s.cap1 != SupportedSizesRegister():
         problems.append(Problem("cap1", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.ctrl1, Ctrl1Register):
-        problems.append(Problem("ctrl1", "must be a Ctrl1Register"))
-    if isinstance(s.ctrl1, Ctrl1Register) and s.ctrl1.value() & 0xc0f8:
+    if not isinstance(s.ctrl1, LaterEntryControlRegister):
+        problems.append(Problem("ctrl1", "must be a LaterEntryControlRegister"))
+    if isinstance(s.ctrl1, LaterEntryControlRegister) and s.ctrl1.value() & 0xc0f8:
         problems.append(Problem("ctrl1", f"reserved bits 0x{s.ctrl1.value() & 0xc0f8:x} set"))
-    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 2)) and s.ctrl1 != Ctrl1Register():
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 2)) and s.ctrl1 != LaterEntryControlRegister():
         problems.append(Problem("ctrl1", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.cap2, Cap2Register):
-        problems.append(Problem("cap2", "must be a Cap2Register"))
-    if isinstance(s.cap2, Cap2Register) and s.cap2.value() & 0xf:
+    if not isinstance(s.cap2, SupportedSizesRegister):
+        problems.append(Problem("cap2", "must be a SupportedSizesRegister"))
+    if isinstance(s.cap2, SupportedSizesRegister) and s.cap2.value() & 0xf:
         problems.append(Problem("cap2", f"reserved bits 0x{s.cap2.value() & 0xf:x} set"))
-    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 3)) and s.cap2 != Cap2Register():
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 3)) and s.cap2 != SupportedSizesRegister():
         problems.append(Problem("cap2", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.ctrl2, Ctrl2Register):
-        problems.append(Problem("ctrl2", "must be a Ctrl2Register"))
-    if isinstance(s.ctrl2, Ctrl2Register) and s.ctrl2.value() & 0xc0f8:
+    if not isinstance(s.ctrl2, LaterEntryControlRegister):
+        problems.append(Problem("ctrl2", "must be a LaterEntryControlRegister"))
+    if isinstance(s.ctrl2, LaterEntryControlRegister) and s.ctrl2.value() & 0xc0f8:
         problems.append(Problem("ctrl2", f"reserved bits 0x{s.ctrl2.value() & 0xc0f8:x} set"))
-    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 3)) and s.ctrl2 != Ctrl2Register():
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 3)) and s.ctrl2 != LaterEntryControlRegister():
         problems.append(Problem("ctrl2", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.cap3, Cap3Register):
-        problems.append(Problem("cap3", "must be a Cap3Register"))
-    if isinstance(s.cap3, Cap3Register) and s.cap3.value() & 0xf:
+    if not isinstance(s.cap3, SupportedSizesRegister):
+        problems.append(Problem("cap3", "must be a SupportedSizesRegister"))
+    if isinstance(s.cap3, SupportedSizesRegister) and s.cap3.value() & 0xf:
         problems.append(Problem("cap3", f"reserved bits 0x{s.cap3.value() & 0xf:x} set"))
-    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 4)) and s.cap3 != Cap3Register():
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 4)) and s.cap3 != SupportedSizesRegister():
         problems.append(Problem("cap3", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.ctrl3, Ctrl3Register):
-        problems.append(Problem("ctrl3", "must be a Ctrl3Register"))
-    if isinstance(s.ctrl3, Ctrl3Register) and s.ctrl3.value() & 0xc0f8:
+    if not isinstance(s.ctrl3, LaterEntryControlRegister):
+        problems.append(Problem("ctrl3", "must be a LaterEntryControlRegister"))
+    if isinstance(s.ctrl3, LaterEntryControlRegister) and s.ctrl3.value() & 0xc0f8:
         problems.append(Problem("ctrl3", f"reserved bits 0x{s.ctrl3.value() & 0xc0f8:x} set"))
-    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 4)) and s.ctrl3 != Ctrl3Register():
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 4)) and s.ctrl3 != LaterEntryControlRegister():
         problems.append(Problem("ctrl3", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.cap4, Cap4Register):
-        problems.append(Problem("cap4", "must be a Cap4Register"))
-    if isinstance(s.cap4, Cap4Register) and s.cap4.value() & 0xf:
+    if not isinstance(s.cap4, SupportedSizesRegister):
+        problems.append(Problem("cap4", "must be a SupportedSizesRegister"))
+    if isinstance(s.cap4, SupportedSizesRegister) and s.cap4.value() & 0xf:
         problems.append(Problem("cap4", f"reserved bits 0x{s.cap4.value() & 0xf:x} set"))
-    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 5)) and s.cap4 != Cap4Register():
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 5)) and s.cap4 != SupportedSizesRegister():
         problems.append(Problem("cap4", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.ctrl4, Ctrl4Register):
-        problems.append(Problem("ctrl4", "must be a Ctrl4Register"))
-    if isinstance(s.ctrl4, Ctrl4Register) and s.ctrl4.value() & 0xc0f8:
+    if not isinstance(s.ctrl4, LaterEntryControlRegister):
+        problems.append(Problem("ctrl4", "must be a LaterEntryControlRegister"))
+    if isinstance(s.ctrl4, LaterEntryControlRegister) and s.ctrl4.value() & 0xc0f8:
         problems.append(Problem("ctrl4", f"reserved bits 0x{s.ctrl4.value() & 0xc0f8:x} set"))
-    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 5)) and s.ctrl4 != Ctrl4Register():
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 5)) and s.ctrl4 != LaterEntryControlRegister():
         problems.append(Problem("ctrl4", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.cap5, Cap5Register):
-        problems.append(Problem("cap5", "must be a Cap5Register"))
-    if isinstance(s.cap5, Cap5Register) and s.cap5.value() & 0xf:
+    if not isinstance(s.cap5, SupportedSizesRegister):
+        problems.append(Problem("cap5", "must be a SupportedSizesRegister"))
+    if isinstance(s.cap5, SupportedSizesRegister) and s.cap5.value() & 0xf:
         problems.append(Problem("cap5", f"reserved bits 0x{s.cap5.value() & 0xf:x} set"))
-    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 6)) and s.cap5 != Cap5Register():
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 6)) and s.cap5 != SupportedSizesRegister():
         problems.append(Problem("cap5", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.ctrl5, Ctrl5Register):
-        problems.append(Problem("ctrl5", "must be a Ctrl5Register"))
-    if isinstance(s.ctrl5, Ctrl5Register) and s.ctrl5.value() & 0xc0f8:
+    if not isinstance(s.ctrl5, LaterEntryControlRegister):
+        problems.append(Problem("ctrl5", "must be a LaterEntryControlRegister"))
+    if isinstance(s.ctrl5, LaterEntryControlRegister) and s.ctrl5.value() & 0xc0f8:
         problems.append(Problem("ctrl5", f"reserved bits 0x{s.ctrl5.value() & 0xc0f8:x} set"))
-    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 6)) and s.ctrl5 != Ctrl5Register():
+    if not ((((s.ctrl0.value() >> 5) & 0x7) >= 6)) and s.ctrl5 != LaterEntryControlRegister():
         problems.append(Problem("ctrl5", "is absent on this device (its presence is false) but holds a value"))
     return problems
 
@@ -1290,59 +736,59 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     defaults: only the hypervisor knows it (a pre-save hook can fill it in).
     """
     r_f_cap0 = read_config(base + 4, 32) & 0xfffffff0
-    f_cap0 = Cap0Register.from_value(r_f_cap0)
+    f_cap0 = SupportedSizesRegister.from_value(r_f_cap0)
     r_f_ctrl0 = read_config(base + 8, 32) & 0xffff3fe7
     f_ctrl0 = Ctrl0Register.from_value(r_f_ctrl0)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 2):
         r_f_cap1 = read_config(base + 0xc, 32) & 0xfffffff0
     else:
         r_f_cap1 = 0
-    f_cap1 = Cap1Register.from_value(r_f_cap1)
+    f_cap1 = SupportedSizesRegister.from_value(r_f_cap1)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 2):
         r_f_ctrl1 = read_config(base + 0x10, 32) & 0xffff3f07
     else:
         r_f_ctrl1 = 0
-    f_ctrl1 = Ctrl1Register.from_value(r_f_ctrl1)
+    f_ctrl1 = LaterEntryControlRegister.from_value(r_f_ctrl1)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 3):
         r_f_cap2 = read_config(base + 0x14, 32) & 0xfffffff0
     else:
         r_f_cap2 = 0
-    f_cap2 = Cap2Register.from_value(r_f_cap2)
+    f_cap2 = SupportedSizesRegister.from_value(r_f_cap2)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 3):
         r_f_ctrl2 = read_config(base + 0x18, 32) & 0xffff3f07
     else:
         r_f_ctrl2 = 0
-    f_ctrl2 = Ctrl2Register.from_value(r_f_ctrl2)
+    f_ctrl2 = LaterEntryControlRegister.from_value(r_f_ctrl2)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 4):
         r_f_cap3 = read_config(base + 0x1c, 32) & 0xfffffff0
     else:
         r_f_cap3 = 0
-    f_cap3 = Cap3Register.from_value(r_f_cap3)
+    f_cap3 = SupportedSizesRegister.from_value(r_f_cap3)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 4):
         r_f_ctrl3 = read_config(base + 0x20, 32) & 0xffff3f07
     else:
         r_f_ctrl3 = 0
-    f_ctrl3 = Ctrl3Register.from_value(r_f_ctrl3)
+    f_ctrl3 = LaterEntryControlRegister.from_value(r_f_ctrl3)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 5):
         r_f_cap4 = read_config(base + 0x24, 32) & 0xfffffff0
     else:
         r_f_cap4 = 0
-    f_cap4 = Cap4Register.from_value(r_f_cap4)
+    f_cap4 = SupportedSizesRegister.from_value(r_f_cap4)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 5):
         r_f_ctrl4 = read_config(base + 0x28, 32) & 0xffff3f07
     else:
         r_f_ctrl4 = 0
-    f_ctrl4 = Ctrl4Register.from_value(r_f_ctrl4)
+    f_ctrl4 = LaterEntryControlRegister.from_value(r_f_ctrl4)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 6):
         r_f_cap5 = read_config(base + 0x2c, 32) & 0xfffffff0
     else:
         r_f_cap5 = 0
-    f_cap5 = Cap5Register.from_value(r_f_cap5)
+    f_cap5 = SupportedSizesRegister.from_value(r_f_cap5)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 6):
         r_f_ctrl5 = read_config(base + 0x30, 32) & 0xffff3f07
     else:
         r_f_ctrl5 = 0
-    f_ctrl5 = Ctrl5Register.from_value(r_f_ctrl5)
+    f_ctrl5 = LaterEntryControlRegister.from_value(r_f_ctrl5)
     return RebarState(cap0=f_cap0, ctrl0=f_ctrl0, cap1=f_cap1, ctrl1=f_ctrl1, cap2=f_cap2, ctrl2=f_ctrl2, cap3=f_cap3, ctrl3=f_ctrl3, cap4=f_cap4, ctrl4=f_ctrl4, cap5=f_cap5, ctrl5=f_ctrl5)
 
 

@@ -67,7 +67,7 @@ PARAMS = Params()
 
 
 class SriovCapRegister:
-    """Register `sriov_cap` (32 bits): each field reads and writes its bits of one integer.
+    """Register layout `sriov_cap` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -169,7 +169,7 @@ class SriovCapRegister:
 
 
 class SriovCtrlRegister:
-    """Register `sriov_ctrl` (16 bits): each field reads and writes its bits of one integer.
+    """Register layout `sriov_ctrl` (16 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -297,7 +297,7 @@ class SriovCtrlRegister:
 
 
 class SriovStatusRegister:
-    """Register `sriov_status` (16 bits): each field reads and writes its bits of one integer.
+    """Register layout `sriov_status` (16 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -346,8 +346,8 @@ class SriovStatusRegister:
         }
 
 
-class VfBar0Register:
-    """Register `vf_bar0` (32 bits): each field reads and writes its bits of one integer.
+class VfMemoryBarRegister:
+    """Register layout `vf_memory_bar` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -368,7 +368,7 @@ class VfBar0Register:
             self.base_address = base_address
 
     @classmethod
-    def from_value(cls, value: int) -> VfBar0Register:
+    def from_value(cls, value: int) -> VfMemoryBarRegister:
         register = cls.__new__(cls)
         register._raw = value
         return register
@@ -383,7 +383,7 @@ class VfBar0Register:
     @space_indicator.setter
     def space_indicator(self, value: bool) -> None:
         if value not in (False, True):
-            raise ValueError(f"vf_bar0.space_indicator: {value!r} is not a bool")
+            raise ValueError(f"vf_memory_bar.space_indicator: {value!r} is not a bool")
         self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
 
     @property
@@ -393,7 +393,7 @@ class VfBar0Register:
     @mem_type.setter
     def mem_type(self, value: _E.BarMemType) -> None:
         if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar0.mem_type: {value!r} is not a value of bar_mem_type")
+            raise ValueError(f"vf_memory_bar.mem_type: {value!r} is not a value of bar_mem_type")
         self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
 
     @property
@@ -403,7 +403,7 @@ class VfBar0Register:
     @prefetchable.setter
     def prefetchable(self, value: bool) -> None:
         if value not in (False, True):
-            raise ValueError(f"vf_bar0.prefetchable: {value!r} is not a bool")
+            raise ValueError(f"vf_memory_bar.prefetchable: {value!r} is not a bool")
         self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
 
     @property
@@ -413,459 +413,14 @@ class VfBar0Register:
     @base_address.setter
     def base_address(self, value: int) -> None:
         if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"vf_bar0.base_address: {value!r} does not fit 28 bits")
+            raise ValueError(f"vf_memory_bar.base_address: {value!r} does not fit 28 bits")
         self._raw = (self._raw & 0xf) | (value << 4)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, VfBar0Register) and other._raw == self._raw
+        return isinstance(other, VfMemoryBarRegister) and other._raw == self._raw
 
     def __repr__(self) -> str:
-        return f"VfBar0Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": bool(raw & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class VfBar1Register:
-    """Register `vf_bar1` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: bool | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> VfBar1Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_bar1.space_indicator: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar1.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_bar1.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"vf_bar1.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, VfBar1Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"VfBar1Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": bool(raw & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class VfBar2Register:
-    """Register `vf_bar2` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: bool | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> VfBar2Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_bar2.space_indicator: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar2.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_bar2.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"vf_bar2.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, VfBar2Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"VfBar2Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": bool(raw & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class VfBar3Register:
-    """Register `vf_bar3` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: bool | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> VfBar3Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_bar3.space_indicator: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar3.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_bar3.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"vf_bar3.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, VfBar3Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"VfBar3Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": bool(raw & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class VfBar4Register:
-    """Register `vf_bar4` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: bool | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> VfBar4Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_bar4.space_indicator: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar4.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_bar4.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"vf_bar4.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, VfBar4Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"VfBar4Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": bool(raw & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class VfBar5Register:
-    """Register `vf_bar5` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: bool | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> VfBar5Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_bar5.space_indicator: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_bar5.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_bar5.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"vf_bar5.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, VfBar5Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"VfBar5Register(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
+        return f"VfMemoryBarRegister(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
 
     def _field(self, lo: int, mask: int) -> int:
         return (self._raw >> lo) & mask
@@ -881,7 +436,7 @@ class VfBar5Register:
 
 
 class VfMigrationStateArrayOffsetRegister:
-    """Register `vf_migration_state_array_offset` (32 bits): each field reads and writes its bits of one integer.
+    """Register layout `vf_migration_state_array_offset` (32 bits): each field reads and writes its bits of one integer.
 
     Assigning a value that does not fit a field raises ValueError, so a
     register never holds a field out of range; `from_value` takes the raw
@@ -981,16 +536,16 @@ class SriovState:
     vf_device_id: int
     supported_page_sizes: int
     system_page_size: int
-    vf_bar0: VfBar0Register
-    vf_bar1: VfBar1Register
+    vf_bar0: VfMemoryBarRegister
+    vf_bar1: VfMemoryBarRegister
     vf_bar1_upper: int
-    vf_bar2: VfBar2Register
+    vf_bar2: VfMemoryBarRegister
     vf_bar2_upper: int
-    vf_bar3: VfBar3Register
+    vf_bar3: VfMemoryBarRegister
     vf_bar3_upper: int
-    vf_bar4: VfBar4Register
+    vf_bar4: VfMemoryBarRegister
     vf_bar4_upper: int
-    vf_bar5: VfBar5Register
+    vf_bar5: VfMemoryBarRegister
     vf_bar5_upper: int
     vf_migration_state_array_offset: VfMigrationStateArrayOffsetRegister
     vfs_created: int
@@ -998,7 +553,7 @@ class SriovState:
     vf_user_created: bool
     vf_msix_counts: list[int]
 
-    def __init__(self, *, sriov_cap: SriovCapRegister | None = None, sriov_ctrl: SriovCtrlRegister | None = None, sriov_status: SriovStatusRegister | None = None, initial_vfs: int = 0, total_vfs: int = 0, num_vfs: int = 0, func_dep_link: int = 0, first_vf_offset: int = 0, vf_stride: int = 0, vf_device_id: int = 0, supported_page_sizes: int = 0, system_page_size: int = 0, vf_bar0: VfBar0Register | None = None, vf_bar1: VfBar1Register | None = None, vf_bar1_upper: int = 0, vf_bar2: VfBar2Register | None = None, vf_bar2_upper: int = 0, vf_bar3: VfBar3Register | None = None, vf_bar3_upper: int = 0, vf_bar4: VfBar4Register | None = None, vf_bar4_upper: int = 0, vf_bar5: VfBar5Register | None = None, vf_bar5_upper: int = 0, vf_migration_state_array_offset: VfMigrationStateArrayOffsetRegister | None = None, vfs_created: int = 0, vfs: list[VfsEntry] | None = None, vf_user_created: bool = False, vf_msix_counts: list[int] | None = None) -> None:
+    def __init__(self, *, sriov_cap: SriovCapRegister | None = None, sriov_ctrl: SriovCtrlRegister | None = None, sriov_status: SriovStatusRegister | None = None, initial_vfs: int = 0, total_vfs: int = 0, num_vfs: int = 0, func_dep_link: int = 0, first_vf_offset: int = 0, vf_stride: int = 0, vf_device_id: int = 0, supported_page_sizes: int = 0, system_page_size: int = 0, vf_bar0: VfMemoryBarRegister | None = None, vf_bar1: VfMemoryBarRegister | None = None, vf_bar1_upper: int = 0, vf_bar2: VfMemoryBarRegister | None = None, vf_bar2_upper: int = 0, vf_bar3: VfMemoryBarRegister | None = None, vf_bar3_upper: int = 0, vf_bar4: VfMemoryBarRegister | None = None, vf_bar4_upper: int = 0, vf_bar5: VfMemoryBarRegister | None = None, vf_bar5_upper: int = 0, vf_migration_state_array_offset: VfMigrationStateArrayOffsetRegister | None = None, vfs_created: int = 0, vfs: list[VfsEntry] | None = None, vf_user_created: bool = False, vf_msix_counts: list[int] | None = None) -> None:
         self.sriov_cap = SriovCapRegister() if sriov_cap is None else sriov_cap
         self.sriov_ctrl = SriovCtrlRegister() if sriov_ctrl is None else sriov_ctrl
         self.sriov_status = SriovStatusRegister() if sriov_status is None else sriov_status
@@ -1011,16 +566,16 @@ class SriovState:
         self.vf_device_id = vf_device_id
         self.supported_page_sizes = supported_page_sizes
         self.system_page_size = system_page_size
-        self.vf_bar0 = VfBar0Register() if vf_bar0 is None else vf_bar0
-        self.vf_bar1 = VfBar1Register() if vf_bar1 is None else vf_bar1
+        self.vf_bar0 = VfMemoryBarRegister() if vf_bar0 is None else vf_bar0
+        self.vf_bar1 = VfMemoryBarRegister() if vf_bar1 is None else vf_bar1
         self.vf_bar1_upper = vf_bar1_upper
-        self.vf_bar2 = VfBar2Register() if vf_bar2 is None else vf_bar2
+        self.vf_bar2 = VfMemoryBarRegister() if vf_bar2 is None else vf_bar2
         self.vf_bar2_upper = vf_bar2_upper
-        self.vf_bar3 = VfBar3Register() if vf_bar3 is None else vf_bar3
+        self.vf_bar3 = VfMemoryBarRegister() if vf_bar3 is None else vf_bar3
         self.vf_bar3_upper = vf_bar3_upper
-        self.vf_bar4 = VfBar4Register() if vf_bar4 is None else vf_bar4
+        self.vf_bar4 = VfMemoryBarRegister() if vf_bar4 is None else vf_bar4
         self.vf_bar4_upper = vf_bar4_upper
-        self.vf_bar5 = VfBar5Register() if vf_bar5 is None else vf_bar5
+        self.vf_bar5 = VfMemoryBarRegister() if vf_bar5 is None else vf_bar5
         self.vf_bar5_upper = vf_bar5_upper
         self.vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister() if vf_migration_state_array_offset is None else vf_migration_state_array_offset
         self.vfs_created = vfs_created
@@ -1126,16 +681,16 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if r_f_sriov_status & 0xfffe:
         raise LoadError(SECTION, "sriov_status", o + 6, f"reserved bits 0x{r_f_sriov_status & 0xfffe:x} set")
     f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
-    f_vf_bar0 = VfBar0Register.from_value(r_f_vf_bar0)
+    f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
     o += 33
     if ((p.vf_bar64 & 1) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1", o, 4, end - o)
         (r_f_vf_bar1,) = _S1.unpack_from(b, o)
-        f_vf_bar1 = VfBar1Register.from_value(r_f_vf_bar1)
+        f_vf_bar1 = VfMemoryBarRegister.from_value(r_f_vf_bar1)
         o += 4
     else:
-        f_vf_bar1 = VfBar1Register()
+        f_vf_bar1 = VfMemoryBarRegister()
     if ((p.vf_bar64 & 1) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1_upper", o, 4, end - o)
@@ -1147,10 +702,10 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2", o, 4, end - o)
         (r_f_vf_bar2,) = _S1.unpack_from(b, o)
-        f_vf_bar2 = VfBar2Register.from_value(r_f_vf_bar2)
+        f_vf_bar2 = VfMemoryBarRegister.from_value(r_f_vf_bar2)
         o += 4
     else:
-        f_vf_bar2 = VfBar2Register()
+        f_vf_bar2 = VfMemoryBarRegister()
     if ((p.vf_bar64 & 2) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2_upper", o, 4, end - o)
@@ -1162,10 +717,10 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3", o, 4, end - o)
         (r_f_vf_bar3,) = _S1.unpack_from(b, o)
-        f_vf_bar3 = VfBar3Register.from_value(r_f_vf_bar3)
+        f_vf_bar3 = VfMemoryBarRegister.from_value(r_f_vf_bar3)
         o += 4
     else:
-        f_vf_bar3 = VfBar3Register()
+        f_vf_bar3 = VfMemoryBarRegister()
     if ((p.vf_bar64 & 4) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3_upper", o, 4, end - o)
@@ -1177,10 +732,10 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4", o, 4, end - o)
         (r_f_vf_bar4,) = _S1.unpack_from(b, o)
-        f_vf_bar4 = VfBar4Register.from_value(r_f_vf_bar4)
+        f_vf_bar4 = VfMemoryBarRegister.from_value(r_f_vf_bar4)
         o += 4
     else:
-        f_vf_bar4 = VfBar4Register()
+        f_vf_bar4 = VfMemoryBarRegister()
     if ((p.vf_bar64 & 8) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4_upper", o, 4, end - o)
@@ -1192,10 +747,10 @@ def _load_v1(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5", o, 4, end - o)
         (r_f_vf_bar5,) = _S1.unpack_from(b, o)
-        f_vf_bar5 = VfBar5Register.from_value(r_f_vf_bar5)
+        f_vf_bar5 = VfMemoryBarRegister.from_value(r_f_vf_bar5)
         o += 4
     else:
-        f_vf_bar5 = VfBar5Register()
+        f_vf_bar5 = VfMemoryBarRegister()
     if ((p.vf_bar64 & 0x10) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5_upper", o, 4, end - o)
@@ -1277,16 +832,16 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
     if r_f_sriov_status & 0xfffe:
         raise LoadError(SECTION, "sriov_status", o + 6, f"reserved bits 0x{r_f_sriov_status & 0xfffe:x} set")
     f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
-    f_vf_bar0 = VfBar0Register.from_value(r_f_vf_bar0)
+    f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
     o += 33
     if ((p.vf_bar64 & 1) == 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1", o, 4, end - o)
         (r_f_vf_bar1,) = _S1.unpack_from(b, o)
-        f_vf_bar1 = VfBar1Register.from_value(r_f_vf_bar1)
+        f_vf_bar1 = VfMemoryBarRegister.from_value(r_f_vf_bar1)
         o += 4
     else:
-        f_vf_bar1 = VfBar1Register()
+        f_vf_bar1 = VfMemoryBarRegister()
     if ((p.vf_bar64 & 1) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1_upper", o, 4, end - o)
@@ -1298,10 +853,10 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2", o, 4, end - o)
         (r_f_vf_bar2,) = _S1.unpack_from(b, o)
-        f_vf_bar2 = VfBar2Register.from_value(r_f_vf_bar2)
+        f_vf_bar2 = VfMemoryBarRegister.from_value(r_f_vf_bar2)
         o += 4
     else:
-        f_vf_bar2 = VfBar2Register()
+        f_vf_bar2 = VfMemoryBarRegister()
     if ((p.vf_bar64 & 2) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2_upper", o, 4, end - o)
@@ -1313,10 +868,10 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3", o, 4, end - o)
         (r_f_vf_bar3,) = _S1.unpack_from(b, o)
-        f_vf_bar3 = VfBar3Register.from_value(r_f_vf_bar3)
+        f_vf_bar3 = VfMemoryBarRegister.from_value(r_f_vf_bar3)
         o += 4
     else:
-        f_vf_bar3 = VfBar3Register()
+        f_vf_bar3 = VfMemoryBarRegister()
     if ((p.vf_bar64 & 4) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3_upper", o, 4, end - o)
@@ -1328,10 +883,10 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4", o, 4, end - o)
         (r_f_vf_bar4,) = _S1.unpack_from(b, o)
-        f_vf_bar4 = VfBar4Register.from_value(r_f_vf_bar4)
+        f_vf_bar4 = VfMemoryBarRegister.from_value(r_f_vf_bar4)
         o += 4
     else:
-        f_vf_bar4 = VfBar4Register()
+        f_vf_bar4 = VfMemoryBarRegister()
     if ((p.vf_bar64 & 8) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4_upper", o, 4, end - o)
@@ -1343,10 +898,10 @@ def _load_v2(b: bytes, o: int, end: int, p: Params) -> tuple[SriovState, int]:
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5", o, 4, end - o)
         (r_f_vf_bar5,) = _S1.unpack_from(b, o)
-        f_vf_bar5 = VfBar5Register.from_value(r_f_vf_bar5)
+        f_vf_bar5 = VfMemoryBarRegister.from_value(r_f_vf_bar5)
         o += 4
     else:
-        f_vf_bar5 = VfBar5Register()
+        f_vf_bar5 = VfMemoryBarRegister()
     if ((p.vf_bar64 & 0x10) != 0):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5_upper", o, 4, end - o)
@@ -1508,55 +1063,55 @@ def _register_problems(s: SriovState, p: Params) -> list[Problem]:
         problems.append(Problem("supported_page_sizes", f"{s.supported_page_sizes!r} does not fit 32 bits"))
     if not isinstance(s.system_page_size, int) or s.system_page_size >> 32 or s.system_page_size < 0:
         problems.append(Problem("system_page_size", f"{s.system_page_size!r} does not fit 32 bits"))
-    if not isinstance(s.vf_bar0, VfBar0Register):
-        problems.append(Problem("vf_bar0", "must be a VfBar0Register"))
-    if isinstance(s.vf_bar0, VfBar0Register) and (s.vf_bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if not isinstance(s.vf_bar0, VfMemoryBarRegister):
+        problems.append(Problem("vf_bar0", "must be a VfMemoryBarRegister"))
+    if isinstance(s.vf_bar0, VfMemoryBarRegister) and (s.vf_bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar0.mem_type", f"{(s.vf_bar0.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not isinstance(s.vf_bar1, VfBar1Register):
-        problems.append(Problem("vf_bar1", "must be a VfBar1Register"))
-    if isinstance(s.vf_bar1, VfBar1Register) and (s.vf_bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if not isinstance(s.vf_bar1, VfMemoryBarRegister):
+        problems.append(Problem("vf_bar1", "must be a VfMemoryBarRegister"))
+    if isinstance(s.vf_bar1, VfMemoryBarRegister) and (s.vf_bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar1.mem_type", f"{(s.vf_bar1.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 1) == 0)) and s.vf_bar1 != VfBar1Register():
+    if not (((p.vf_bar64 & 1) == 0)) and s.vf_bar1 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar1_upper, int) or s.vf_bar1_upper >> 32 or s.vf_bar1_upper < 0:
         problems.append(Problem("vf_bar1_upper", f"{s.vf_bar1_upper!r} does not fit 32 bits"))
     if not (((p.vf_bar64 & 1) != 0)) and s.vf_bar1_upper != 0:
         problems.append(Problem("vf_bar1_upper", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar2, VfBar2Register):
-        problems.append(Problem("vf_bar2", "must be a VfBar2Register"))
-    if isinstance(s.vf_bar2, VfBar2Register) and (s.vf_bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if not isinstance(s.vf_bar2, VfMemoryBarRegister):
+        problems.append(Problem("vf_bar2", "must be a VfMemoryBarRegister"))
+    if isinstance(s.vf_bar2, VfMemoryBarRegister) and (s.vf_bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar2.mem_type", f"{(s.vf_bar2.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 2) == 0)) and s.vf_bar2 != VfBar2Register():
+    if not (((p.vf_bar64 & 2) == 0)) and s.vf_bar2 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar2_upper, int) or s.vf_bar2_upper >> 32 or s.vf_bar2_upper < 0:
         problems.append(Problem("vf_bar2_upper", f"{s.vf_bar2_upper!r} does not fit 32 bits"))
     if not (((p.vf_bar64 & 2) != 0)) and s.vf_bar2_upper != 0:
         problems.append(Problem("vf_bar2_upper", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar3, VfBar3Register):
-        problems.append(Problem("vf_bar3", "must be a VfBar3Register"))
-    if isinstance(s.vf_bar3, VfBar3Register) and (s.vf_bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if not isinstance(s.vf_bar3, VfMemoryBarRegister):
+        problems.append(Problem("vf_bar3", "must be a VfMemoryBarRegister"))
+    if isinstance(s.vf_bar3, VfMemoryBarRegister) and (s.vf_bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar3.mem_type", f"{(s.vf_bar3.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 4) == 0)) and s.vf_bar3 != VfBar3Register():
+    if not (((p.vf_bar64 & 4) == 0)) and s.vf_bar3 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar3_upper, int) or s.vf_bar3_upper >> 32 or s.vf_bar3_upper < 0:
         problems.append(Problem("vf_bar3_upper", f"{s.vf_bar3_upper!r} does not fit 32 bits"))
     if not (((p.vf_bar64 & 4) != 0)) and s.vf_bar3_upper != 0:
         problems.append(Problem("vf_bar3_upper", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar4, VfBar4Register):
-        problems.append(Problem("vf_bar4", "must be a VfBar4Register"))
-    if isinstance(s.vf_bar4, VfBar4Register) and (s.vf_bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if not isinstance(s.vf_bar4, VfMemoryBarRegister):
+        problems.append(Problem("vf_bar4", "must be a VfMemoryBarRegister"))
+    if isinstance(s.vf_bar4, VfMemoryBarRegister) and (s.vf_bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar4.mem_type", f"{(s.vf_bar4.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 8) == 0)) and s.vf_bar4 != VfBar4Register():
+    if not (((p.vf_bar64 & 8) == 0)) and s.vf_bar4 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar4_upper, int) or s.vf_bar4_upper >> 32 or s.vf_bar4_upper < 0:
         problems.append(Problem("vf_bar4_upper", f"{s.vf_bar4_upper!r} does not fit 32 bits"))
     if not (((p.vf_bar64 & 8) != 0)) and s.vf_bar4_upper != 0:
         problems.append(Problem("vf_bar4_upper", "is absent on this device (its presence is false) but holds a value"))
-    if not isinstance(s.vf_bar5, VfBar5Register):
-        problems.append(Problem("vf_bar5", "must be a VfBar5Register"))
-    if isinstance(s.vf_bar5, VfBar5Register) and (s.vf_bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
+    if not isinstance(s.vf_bar5, VfMemoryBarRegister):
+        problems.append(Problem("vf_bar5", "must be a VfMemoryBarRegister"))
+    if isinstance(s.vf_bar5, VfMemoryBarRegister) and (s.vf_bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar5.mem_type", f"{(s.vf_bar5.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 0x10) == 0)) and s.vf_bar5 != VfBar5Register():
+    if not (((p.vf_bar64 & 0x10) == 0)) and s.vf_bar5 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar5_upper, int) or s.vf_bar5_upper >> 32 or s.vf_bar5_upper < 0:
         problems.append(Problem("vf_bar5_upper", f"{s.vf_bar5_upper!r} does not fit 32 bits"))
@@ -1752,14 +1307,14 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
     r_f_vf_bar0 = read_config(base + 0x24, 32) & 0xffffffff
     if (r_f_vf_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "vf_bar0", base + 0x24, f"mem_type = {(r_f_vf_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_vf_bar0 = VfBar0Register.from_value(r_f_vf_bar0)
+    f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
     if ((p.vf_bar64 & 1) == 0):
         r_f_vf_bar1 = read_config(base + 0x28, 32) & 0xffffffff
     else:
         r_f_vf_bar1 = 0
     if (r_f_vf_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "vf_bar1", base + 0x28, f"mem_type = {(r_f_vf_bar1 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_vf_bar1 = VfBar1Register.from_value(r_f_vf_bar1)
+    f_vf_bar1 = VfMemoryBarRegister.from_value(r_f_vf_bar1)
     if ((p.vf_bar64 & 1) != 0):
         r_f_vf_bar1_upper = read_config(base + 0x28, 32) & 0xffffffff
     else:
@@ -1771,7 +1326,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
         r_f_vf_bar2 = 0
     if (r_f_vf_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "vf_bar2", base + 0x2c, f"mem_type = {(r_f_vf_bar2 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_vf_bar2 = VfBar2Register.from_value(r_f_vf_bar2)
+    f_vf_bar2 = VfMemoryBarRegister.from_value(r_f_vf_bar2)
     if ((p.vf_bar64 & 2) != 0):
         r_f_vf_bar2_upper = read_config(base + 0x2c, 32) & 0xffffffff
     else:
@@ -1783,7 +1338,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
         r_f_vf_bar3 = 0
     if (r_f_vf_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "vf_bar3", base + 0x30, f"mem_type = {(r_f_vf_bar3 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_vf_bar3 = VfBar3Register.from_value(r_f_vf_bar3)
+    f_vf_bar3 = VfMemoryBarRegister.from_value(r_f_vf_bar3)
     if ((p.vf_bar64 & 4) != 0):
         r_f_vf_bar3_upper = read_config(base + 0x30, 32) & 0xffffffff
     else:
@@ -1795,7 +1350,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
         r_f_vf_bar4 = 0
     if (r_f_vf_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "vf_bar4", base + 0x34, f"mem_type = {(r_f_vf_bar4 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_vf_bar4 = VfBar4Register.from_value(r_f_vf_bar4)
+    f_vf_bar4 = VfMemoryBarRegister.from_value(r_f_vf_bar4)
     if ((p.vf_bar64 & 8) != 0):
         r_f_vf_bar4_upper = read_config(base + 0x34, 32) & 0xffffffff
     else:
@@ -1807,7 +1362,7 @@ def capture(read_config: Callable[[int, int], int], base: int, p: Params = PARAM
         r_f_vf_bar5 = 0
     if (r_f_vf_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "vf_bar5", base + 0x38, f"mem_type = {(r_f_vf_bar5 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
-    f_vf_bar5 = VfBar5Register.from_value(r_f_vf_bar5)
+    f_vf_bar5 = VfMemoryBarRegister.from_value(r_f_vf_bar5)
     if ((p.vf_bar64 & 0x10) != 0):
         r_f_vf_bar5_upper = read_config(base + 0x38, 32) & 0xffffffff
     else:

@@ -65,6 +65,7 @@ def _register(checked: CheckedRegister) -> dict[str, Any]:
     return {
         "name": register.name, "offset": to_text(register.offset), "offsets": list(checked.offsets),
         "width": register.width, "access": register.access.value if register.access else None,
+        "field_set": register.field_set,
         "fields": [{"name": f.name, "hi": f.hi, "lo": f.lo, "access": f.access.value, "enum": f.enum,
                     "mask": f"0x{f.mask:x}"} for f in register.fields],
         "masks": {name: f"0x{getattr(masks, name):x}"

@@ -72,7 +72,7 @@ def capture_steps(section: Section, table: SectionSymbols, default_of: dict[str,
             var=f"f_{register.name}", attr=naming.attr(register.name), name=register.name,
             offset=local(register.offset), width=register.width,
             present=local(register.present) if register.present is not None else "",
-            cls=naming.register_class(register.name) if register.fields else "",
+            cls=naming.register_class_of(register) if register.fields else "",
             enum=naming.enum_class(register.enum) if register.enum and not register.fields else "",
             reserved=masks.reserved, enum_checks=enum_checks, default=default_of[register.name]))
     return tuple(steps)

@@ -106,7 +106,7 @@ class _SectionBuilder:
 
     def register_attr(self, register: Register) -> AttrView:
         if register.fields:
-            cls = naming.register_class(register.name)
+            cls = naming.register_class_of(register)
             return AttrView(naming.attr(register.name), register.name, cls,
                             f"{cls}()", f"self.{naming.attr(register.name)}.to_dict()")
         kind = ScalarKind(f"u{register.width}")
@@ -129,8 +129,8 @@ class _SectionBuilder:
             fields.append(BitFieldView(naming.attr(bit_field.name), bit_field.name, bit_field.lo, bit_field.width,
                                        (1 << bit_field.width) - 1, annotation, default, bit_field.enum and
                                        naming.enum_class(bit_field.enum), is_bool, register.width))
-        return RegisterClassView(naming.register_class(register.name), register.name, register.width,
-                                 masks.reserved, tuple(fields))
+        return RegisterClassView(naming.register_class_of(register), register.field_set or register.name,
+                                 register.width, masks.reserved, tuple(fields))
 
     # --- wire ops ------------------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class _SectionBuilder:
         enum_checks = tuple((f"(r_{var} >> {f.lo}) & 0x{(1 << f.width) - 1:x}", naming.enum_class(f.enum), f.name)
                             for f in register.fields if f.enum and not f.access.reserved
                             and not self.enum_covers(f.enum, f.width))
-        return RunItem(var, f"r_{var}", f"{value}.value()", path, rel, "reg", naming.register_class(register.name),
+        return RunItem(var, f"r_{var}", f"{value}.value()", path, rel, "reg", naming.register_class_of(register),
                        masks.reserved, enum_checks, size=register.width // 8)
 
     def field_ops(self, path: str, field_type: FieldType, var: str, value: str, path_code: str,
@@ -340,7 +340,7 @@ class _SectionBuilder:
                 continue
             attr = f"s.{naming.attr(register.name)}"
             if register.fields:
-                cls = naming.register_class(register.name)
+                cls = naming.register_class_of(register)
                 checks.append(Check(f"not isinstance({attr}, {cls})", f'"{register.name}"', f"must be a {cls}"))
                 masks = register_masks(register)
                 if masks.reserved:
@@ -476,7 +476,8 @@ class _SectionBuilder:
             param_attrs=tuple(AttrView(naming.attr(p.name), p.name, self.scalar_annotation(p.kind, None),
                                        self.scalar_default(p.kind, None, p.default), f"self.{naming.attr(p.name)}")
                               for p in section.params),
-            registers=tuple(self.register_class(r) for r in section.registers if r.fields),
+            registers=tuple({view.name: view for view in (self.register_class(r) for r in section.registers
+                                                          if r.fields)}.values()),
             structs=tuple(self.structs), attrs=attrs, versions=versions,
             run_structs=tuple((name, fmt) for fmt, name in self.run_structs.items()),
             register_checks=tuple(register_checks), checks=tuple(state_checks), constraints=tuple(constraints),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keyword
 
+from vfiogen.ir.nodes import Register
+
 PACKAGE = "vfiogen_state"
 
 
@@ -35,6 +37,11 @@ def enums_module(section: str) -> str:
 
 def register_class(name: str) -> str:
     return f"{camel(name)}Register"
+
+
+def register_class_of(register: Register) -> str:
+    """Registers that share a field set share one class, named after the set."""
+    return register_class(register.field_set or register.name)
 
 
 def struct_class(path: str) -> str:
