@@ -24,7 +24,8 @@ from vfiogen.ir.checked import (
     VersionLayout,
     WireItem,
 )
-from vfiogen.ir.expr import Binary, BinaryOp, Expr, to_text
+from vfiogen.ir.evaluate import EvaluationError, Range, evaluate, value_range
+from vfiogen.ir.expr import Binary, BinaryOp, Expr, Ref, refs, to_text
 from vfiogen.ir.nodes import (
     ArrayType,
     BytesType,
@@ -102,17 +103,23 @@ class _Cursor:
         self.max_size = 0
 
     def place(self, path: str, text: str, size: int | None, max_size: int, *, condition: str | None = None,
-              repeat: str | None = None, depth: int = 0, counts: bool = True) -> None:
+              repeat: str | None = None, depth: int = 0, counts: bool = True, min_size: int = 0,
+              at_defaults: bool | None = None) -> None:
+        """Lay out one item; `at_defaults` is its presence with the params' defaults, when only params decide it."""
+        if at_defaults is False:
+            condition = f"{condition} (absent at the params' defaults)"
         self.items.append(WireItem(path=path, type_text=text, offset=self.offset,
                                    after=self.anchor if self.offset is None else None,
                                    relative=self.relative if self.offset is None else 0,
                                    size=size, max_size=max_size, condition=condition, repeat=repeat, depth=depth,
                                    in_element=self.in_element))
-        if not counts:
+        if not counts or at_defaults is False:
             return
+        if at_defaults:
+            condition = None
         self.max_size += max_size
-        if condition is None and size is not None:
-            self.min_size += size
+        if condition is None:
+            self.min_size += size if size is not None else min_size
         if size is not None and condition is None:
             if self.offset is not None:
                 self.offset += size
@@ -134,8 +141,22 @@ def _both(outer: Expr | None, inner: Expr | None) -> Expr | None:
     return Binary(op=BinaryOp.LOG_AND, left=outer, right=inner, span=inner.span.as_synthetic())
 
 
+def _params_decide(present: Expr | None, section: Section) -> bool | None:
+    """Presence at the params' defaults, when params and constants alone decide it."""
+    if present is None:
+        return None
+    params = {f"params.{p.name}": p.default for p in section.params}
+    enums = {f"{e.name}.{v.name}": v.value for e in section.enums for v in e.values}
+    if not all(ref.dotted in params or ref.dotted in enums for ref in refs(present)):
+        return None
+    try:
+        return bool(evaluate(present, {**params, **enums}))
+    except EvaluationError:
+        return None
+
+
 def _lay_out_state(cursor: _Cursor, path: str, field_type: FieldType, present: Expr | None,
-                   depth: int = 0) -> None:
+                   depth: int = 0, section: Section | None = None, table: SectionSymbols | None = None) -> None:
     size, max_size = type_size(field_type)
     if isinstance(field_type, StructType):
         condition = _condition(present)
@@ -145,8 +166,11 @@ def _lay_out_state(cursor: _Cursor, path: str, field_type: FieldType, present: E
                            _both(present, member.present), depth + 1)
         return
     if isinstance(field_type, ArrayType):
+        fewest = _fewest_elements(field_type, table) if table is not None else 0
+        element_min = type_size(field_type.element)[0] or 0
         cursor.place(path, type_text(field_type), None, max_size, condition=_condition(present), depth=depth,
-                     repeat=f"{to_text(field_type.length)} (max {field_type.max})")
+                     repeat=f"{to_text(field_type.length)} (max {field_type.max})", min_size=fewest * element_min,
+                     at_defaults=_params_decide(present, section) if section is not None else None)
         element = field_type.element
         if isinstance(element, StructType):
             # Element members are documented with offsets from the element's start.
@@ -156,19 +180,34 @@ def _lay_out_state(cursor: _Cursor, path: str, field_type: FieldType, present: E
                                depth + 1)
             cursor.items.extend(inner.items)
         return
-    cursor.place(path, type_text(field_type), size, max_size, condition=_condition(present), depth=depth)
+    cursor.place(path, type_text(field_type), size, max_size, condition=_condition(present), depth=depth,
+                 at_defaults=_params_decide(present, section) if section is not None else None)
 
 
-def _layout(section: Section, version: int) -> VersionLayout:
+def _fewest_elements(array: ArrayType, table: SectionSymbols) -> int:
+    """The least count the array's length expression can give (0 when unknown)."""
+    def ref_range(ref: Ref) -> Range | None:
+        symbol = table.lookup(ref.path)
+        if symbol is None or symbol.type is None:
+            return None
+        if symbol.type.is_bool:
+            return 0, 1
+        width = symbol.type.width
+        return (0, (1 << width) - 1) if width is not None and not symbol.type.signed else None
+    bound = value_range(array.length, ref_range)
+    return max(bound[0], 0) if bound is not None else 0
+
+
+def _layout(section: Section, version: int, table: SectionSymbols) -> VersionLayout:
     cursor = _Cursor()
     for register in section.registers:
         if register.versioning.carried_by(version):
             size = register.width // 8
             cursor.place(register.name, f"u{register.width} register", size, size,
-                         condition=_condition(register.present))
+                         condition=_condition(register.present), at_defaults=_params_decide(register.present, section))
     for state in section.state:
         if state.versioning.carried_by(version):
-            _lay_out_state(cursor, state.name, state.type, state.present)
+            _lay_out_state(cursor, state.name, state.type, state.present, 0, section, table)
     return VersionLayout(version=version, items=tuple(cursor.items), min_size=cursor.min_size,
                          max_size=cursor.max_size)
 
@@ -197,7 +236,8 @@ def normalize(module: Module, ctx: Context) -> CheckedModule:
         offsets = _offsets(section, table, {})
         registers = tuple(CheckedRegister(register=r, masks=register_masks(r), offsets=offsets[r.name])
                           for r in section.registers)
-        layouts = tuple(_layout(section, version) for version in range(section.min_version, section.version + 1))
+        layouts = tuple(_layout(section, version, table)
+                        for version in range(section.min_version, section.version + 1))
         sections.append(CheckedSection(section=section, registers=registers, state=section.state, layouts=layouts,
                                        descriptor_layout=_descriptor_layout(section), span=section.span))
     return CheckedModule(sections=tuple(sections), devices=module.devices,
