@@ -58,7 +58,6 @@ class ExampleNicState:
         return {"rebar": self.rebar.to_dict(), "header": self.header.to_dict(), "msi": self.msi.to_dict(), "msix": self.msix.to_dict(), "sriov": self.sriov.to_dict()}
 
 
-
 class ExampleNicDescriptor:
     """The source device's descriptor, as carried at the start of the blob."""
 
@@ -84,9 +83,6 @@ class ExampleNicDescriptor:
 
     def to_dict(self) -> dict[str, Any]:
         return {"rebar": self.rebar.to_dict(), "header": self.header.to_dict(), "msi": self.msi.to_dict(), "msix": self.msix.to_dict(), "sriov": self.sriov.to_dict()}
-
-
-
 
 
 def _run_hooks(names: tuple[str, ...], hooks: Hooks, section_state: Any, point: str) -> None:

@@ -65,9 +65,7 @@ class Params:
         return {"bar64": self.bar64}
 
 
-
 PARAMS = Params()
-
 
 
 class CommandRegister:
@@ -471,7 +469,7 @@ class HeaderTypeRegister:
 
     @property
     def layout(self) -> _E.HeaderLayout:
-        return _E.HeaderLayout((self._raw >> 0) & 0x7f)
+        return _E.HeaderLayout(self._raw & 0x7f)
 
     @layout.setter
     def layout(self, value: _E.HeaderLayout) -> None:
@@ -536,7 +534,7 @@ class BistRegister:
 
     @property
     def completion_code(self) -> int:
-        return (self._raw >> 0) & 0xf
+        return self._raw & 0xf
 
     @completion_code.setter
     def completion_code(self, value: int) -> None:
@@ -614,7 +612,7 @@ class MemoryBarRegister:
 
     @property
     def space_indicator(self) -> _E.BarSpace:
-        return _E.BarSpace((self._raw >> 0) & 0x1)
+        return _E.BarSpace(self._raw & 0x1)
 
     @space_indicator.setter
     def space_indicator(self, value: _E.BarSpace) -> None:
@@ -891,7 +889,6 @@ class HeaderState:
         return {"vendor_id": self.vendor_id, "device_id": self.device_id, "command": self.command.to_dict(), "status": self.status.to_dict(), "revision_id": self.revision_id, "class_prog_if": self.class_prog_if, "class_subclass": self.class_subclass, "class_base": self.class_base, "cache_line_size": self.cache_line_size, "latency_timer": self.latency_timer, "header_type": self.header_type.to_dict(), "bist": self.bist.to_dict(), "bar0": self.bar0.to_dict(), "bar1_upper": self.bar1_upper, "bar1": self.bar1.to_dict(), "bar2_upper": self.bar2_upper, "bar2": self.bar2.to_dict(), "bar3_upper": self.bar3_upper, "bar3": self.bar3.to_dict(), "bar4_upper": self.bar4_upper, "bar4": self.bar4.to_dict(), "bar5_upper": self.bar5_upper, "bar5": self.bar5.to_dict(), "cardbus_cis": self.cardbus_cis, "subsystem_vendor_id": self.subsystem_vendor_id, "subsystem_id": self.subsystem_id, "rom_base": self.rom_base.to_dict(), "cap_ptr": self.cap_ptr.to_dict(), "interrupt_line": self.interrupt_line, "interrupt_pin": _NAMES_IntxPin.get(int(self.interrupt_pin), int(self.interrupt_pin)), "min_gnt": self.min_gnt, "max_lat": self.max_lat}
 
 
-
 class HeaderDescriptor:
     """What a device computes about itself for this section; compared, never copied."""
 
@@ -943,7 +940,6 @@ class HeaderDescriptor:
 
     def to_dict(self) -> dict[str, Any]:
         return {"vendor": self.vendor, "device": self.device, "subsystem_vendor": self.subsystem_vendor, "subsystem": self.subsystem, "revision": self.revision, "prog_if": self.prog_if, "subclass": self.subclass, "base_class": self.base_class, "header_shape": self.header_shape, "first_cap": self.first_cap, "cap_list": self.cap_list, "intx": self.intx, "bar0_type": self.bar0_type, "bar1_type": self.bar1_type, "bar2_type": self.bar2_type, "bar3_type": self.bar3_type, "bar4_type": self.bar4_type, "bar5_type": self.bar5_type}
-
 
 
 _DESCRIPTOR = struct.Struct(">HHHHBBBBBBHBIIIIII")

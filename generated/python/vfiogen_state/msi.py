@@ -42,9 +42,7 @@ class Params:
         return {}
 
 
-
 PARAMS = Params()
-
 
 
 class ControlRegister:
@@ -203,7 +201,7 @@ class AddressLoRegister:
 
     @property
     def zero(self) -> int:
-        return (self._raw >> 0) & 0x3
+        return self._raw & 0x3
 
     @zero.setter
     def zero(self, value: int) -> None:
@@ -267,7 +265,6 @@ class MsiState:
         return {"control": self.control.to_dict(), "address_lo": self.address_lo.to_dict(), "address_hi": self.address_hi, "data": self.data, "mask": self.mask, "pending": self.pending}
 
 
-
 class MsiDescriptor:
     """What a device computes about itself for this section; compared, never copied."""
 
@@ -287,7 +284,6 @@ class MsiDescriptor:
 
     def to_dict(self) -> dict[str, Any]:
         return {"cap_offset": self.cap_offset, "shape": self.shape}
-
 
 
 _DESCRIPTOR = struct.Struct(">BH")

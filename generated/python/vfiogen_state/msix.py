@@ -41,9 +41,7 @@ class Params:
         return {}
 
 
-
 PARAMS = Params()
-
 
 
 class ControlRegister:
@@ -76,7 +74,7 @@ class ControlRegister:
 
     @property
     def table_size(self) -> int:
-        return (self._raw >> 0) & 0x7ff
+        return self._raw & 0x7ff
 
     @table_size.setter
     def table_size(self, value: int) -> None:
@@ -150,7 +148,7 @@ class TableRegister:
 
     @property
     def bir(self) -> int:
-        return (self._raw >> 0) & 0x7
+        return self._raw & 0x7
 
     @bir.setter
     def bir(self, value: int) -> None:
@@ -213,7 +211,7 @@ class PbaRegister:
 
     @property
     def bir(self) -> int:
-        return (self._raw >> 0) & 0x7
+        return self._raw & 0x7
 
     @bir.setter
     def bir(self, value: int) -> None:
@@ -273,7 +271,6 @@ class VectorsEntry:
         return {"address_lo": self.address_lo, "address_hi": self.address_hi, "data": self.data, "vector_control": self.vector_control}
 
 
-
 class MsixState:
     """State of section `msix` at version 1."""
 
@@ -301,7 +298,6 @@ class MsixState:
         return {"control": self.control.to_dict(), "table": self.table.to_dict(), "pba": self.pba.to_dict(), "vectors": [x.to_dict() for x in self.vectors], "pending": [x for x in self.pending]}
 
 
-
 class MsixDescriptor:
     """What a device computes about itself for this section; compared, never copied."""
 
@@ -325,7 +321,6 @@ class MsixDescriptor:
 
     def to_dict(self) -> dict[str, Any]:
         return {"cap_offset": self.cap_offset, "vector_count": self.vector_count, "table_place": self.table_place, "pba_place": self.pba_place}
-
 
 
 _DESCRIPTOR = struct.Struct(">BHII")

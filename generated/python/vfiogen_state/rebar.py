@@ -41,9 +41,7 @@ class Params:
         return {}
 
 
-
 PARAMS = Params()
-
 
 
 class SupportedSizesRegister:
@@ -128,7 +126,7 @@ class Ctrl0Register:
 
     @property
     def bar_index(self) -> int:
-        return (self._raw >> 0) & 0x7
+        return self._raw & 0x7
 
     @bar_index.setter
     def bar_index(self, value: int) -> None:
@@ -215,7 +213,7 @@ class LaterEntryControlRegister:
 
     @property
     def bar_index(self) -> int:
-        return (self._raw >> 0) & 0x7
+        return self._raw & 0x7
 
     @bar_index.setter
     def bar_index(self, value: int) -> None:
@@ -302,7 +300,6 @@ class RebarState:
         return {"cap0": self.cap0.to_dict(), "ctrl0": self.ctrl0.to_dict(), "cap1": self.cap1.to_dict(), "ctrl1": self.ctrl1.to_dict(), "cap2": self.cap2.to_dict(), "ctrl2": self.ctrl2.to_dict(), "cap3": self.cap3.to_dict(), "ctrl3": self.ctrl3.to_dict(), "cap4": self.cap4.to_dict(), "ctrl4": self.ctrl4.to_dict(), "cap5": self.cap5.to_dict(), "ctrl5": self.ctrl5.to_dict()}
 
 
-
 class RebarDescriptor:
     """What a device computes about itself for this section; compared, never copied."""
 
@@ -356,7 +353,6 @@ class RebarDescriptor:
 
     def to_dict(self) -> dict[str, Any]:
         return {"cap_offset": self.cap_offset, "entry0": self.entry0, "sizes0": self.sizes0, "sizes0_ext": self.sizes0_ext, "entry1": self.entry1, "sizes1": self.sizes1, "sizes1_ext": self.sizes1_ext, "entry2": self.entry2, "sizes2": self.sizes2, "sizes2_ext": self.sizes2_ext, "entry3": self.entry3, "sizes3": self.sizes3, "sizes3_ext": self.sizes3_ext, "entry4": self.entry4, "sizes4": self.sizes4, "sizes4_ext": self.sizes4_ext, "entry5": self.entry5, "sizes5": self.sizes5, "sizes5_ext": self.sizes5_ext}
-
 
 
 _DESCRIPTOR = struct.Struct(">HIIIIIIIIIIIIIIIIII")

@@ -61,9 +61,7 @@ class Params:
         return {"vf_bar64": self.vf_bar64}
 
 
-
 PARAMS = Params()
-
 
 
 class SriovCapRegister:
@@ -463,7 +461,7 @@ class VfMigrationStateArrayOffsetRegister:
 
     @property
     def bir(self) -> int:
-        return (self._raw >> 0) & 0x7
+        return self._raw & 0x7
 
     @bir.setter
     def bir(self, value: int) -> None:
@@ -517,7 +515,6 @@ class VfsEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return {"routing_id": self.routing_id, "cookie": self.cookie.hex()}
-
 
 
 class SriovState:
@@ -593,7 +590,6 @@ class SriovState:
         return {"sriov_cap": self.sriov_cap.to_dict(), "sriov_ctrl": self.sriov_ctrl.to_dict(), "sriov_status": self.sriov_status.to_dict(), "initial_vfs": self.initial_vfs, "total_vfs": self.total_vfs, "num_vfs": self.num_vfs, "func_dep_link": self.func_dep_link, "first_vf_offset": self.first_vf_offset, "vf_stride": self.vf_stride, "vf_device_id": self.vf_device_id, "supported_page_sizes": self.supported_page_sizes, "system_page_size": self.system_page_size, "vf_bar0": self.vf_bar0.to_dict(), "vf_bar1": self.vf_bar1.to_dict(), "vf_bar1_upper": self.vf_bar1_upper, "vf_bar2": self.vf_bar2.to_dict(), "vf_bar2_upper": self.vf_bar2_upper, "vf_bar3": self.vf_bar3.to_dict(), "vf_bar3_upper": self.vf_bar3_upper, "vf_bar4": self.vf_bar4.to_dict(), "vf_bar4_upper": self.vf_bar4_upper, "vf_bar5": self.vf_bar5.to_dict(), "vf_bar5_upper": self.vf_bar5_upper, "vf_migration_state_array_offset": self.vf_migration_state_array_offset.to_dict(), "vfs_created": self.vfs_created, "vfs": [x.to_dict() for x in self.vfs], "vf_user_created": self.vf_user_created, "vf_msix_counts": [x for x in self.vf_msix_counts]}
 
 
-
 class SriovDescriptor:
     """What a device computes about itself for this section; compared, never copied."""
 
@@ -633,7 +629,6 @@ class SriovDescriptor:
 
     def to_dict(self) -> dict[str, Any]:
         return {"cap_offset": self.cap_offset, "features": self.features, "max_vfs": self.max_vfs, "vf_device": self.vf_device, "page_sizes": self.page_sizes, "vf_bar0_type": self.vf_bar0_type, "vf_bar1_type": self.vf_bar1_type, "vf_bar2_type": self.vf_bar2_type, "vf_bar3_type": self.vf_bar3_type, "vf_bar4_type": self.vf_bar4_type, "vf_bar5_type": self.vf_bar5_type, "vf_bar_sizes": self.vf_bar_sizes.hex()}
-
 
 
 _DESCRIPTOR = struct.Struct(">HIHHIIIIIII6s")
