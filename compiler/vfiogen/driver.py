@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vfiogen.backends.base import Backend
+from vfiogen.backends.c.emit import CBackend
 from vfiogen.backends.docs.emit import DocsBackend
 from vfiogen.backends.lock.emit import LockBackend
 from vfiogen.backends.python.emit import PythonBackend
@@ -125,7 +126,7 @@ PASSES: tuple[tuple[str, Callable[[Any, Context], Any]], ...] = (
 )
 PASS_NAMES = tuple(name for name, _ in PASSES)
 
-BACKENDS: tuple[Backend, ...] = (LockBackend(), DocsBackend(), PythonBackend())
+BACKENDS: tuple[Backend, ...] = (LockBackend(), DocsBackend(), PythonBackend(), CBackend())
 
 
 class PassNameError(ValueError):

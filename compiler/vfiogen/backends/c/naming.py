@@ -1,0 +1,37 @@
+"""C names for schema names, in one place: a `vfg_` prefix, the section, and C keyword escaping."""
+
+from __future__ import annotations
+
+PREFIX = "vfg"
+
+_C_KEYWORDS = frozenset("""auto break case char const continue default do double else enum extern float for goto if
+inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void
+volatile while bool true false""".split())
+
+
+def ident(name: str) -> str:
+    """A member or parameter name: schema names are snake_case; C keywords get a trailing '_'."""
+    return f"{name}_" if name in _C_KEYWORDS else name
+
+
+def symbol(section: str, *parts: str) -> str:
+    """A file-scope function or type name: vfg_<section>_<parts>."""
+    return "_".join([PREFIX, section, *parts])
+
+
+def macro(section: str, *parts: str) -> str:
+    """A macro name: VFG_<SECTION>_<PARTS>."""
+    return symbol(section, *parts).upper()
+
+
+C_TYPES = {"u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t", "s8": "int8_t",
+           "s16": "int16_t", "s32": "int32_t", "s64": "int64_t", "bool": "bool"}
+
+
+def register_type(width: int) -> str:
+    return f"uint{width}_t"
+
+
+def literal(value: int, width: int) -> str:
+    """An unsigned constant of the right size (`u` or `ull`), so -Wconversion stays quiet."""
+    return f"0x{value:x}ull" if width > 32 else f"0x{value:x}u"
