@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 from conftest import run_cli
-from known_failures import KNOWN_FAILURES
+from known_failures import ERROR_GOLDENS as KNOWN_FAILURES
 from vfiogen.diagnostics import CATALOGUE
 
 ERRORS = Path(__file__).resolve().parent / "errors"

@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from known_failures import PCIUTILS_CAPTURE as KNOWN_DISAGREEMENTS
 from lspci_dump import (
     CAP_ID_MSI,
     CAP_ID_MSIX,
@@ -60,7 +61,6 @@ MIN_CAPTURED = {"msi": 44, "msix": 15, "sriov": 4, "rebar": 2}
 MIN_FIELD_CHECKS = {"msi": 466, "msix": 105, "sriov": 127, "rebar": 8}
 
 # `case/slot/kind@offset/field` -> why the generated capture disagrees with lspci.
-KNOWN_DISAGREEMENTS: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------- comparison records

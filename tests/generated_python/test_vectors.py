@@ -20,12 +20,11 @@ from typing import Any
 
 import pytest
 import yaml
+from known_failures import VECTORS as KNOWN_FAILURES
 
 from vfiogen_state._runtime import LoadError, SaveError
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
-
-KNOWN_FAILURES: dict[str, str] = {}
 
 SECTION_KEYS = {"section", "version", "params", "hex", "expect", "resave", "error"}
 DEVICE_KEYS = {"device", "hex", "expect", "resave", "error"}
