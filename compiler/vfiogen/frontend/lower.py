@@ -140,8 +140,7 @@ class _Lowerer:
             name=name, offset=self.expr(offset), width=self.integer(node.get("width"), 0),
             access=Access(access.value) if access is not None else None,
             fields=tuple(self.bit_field(n, c, s) for n, c, s in self.items(self.fields_of(name, node))),
-            field_set=str(node.value["fields"].value) if isinstance(node.value, dict) and "fields" in node.value
-            and isinstance(node.value["fields"].value, str) else None,
+            field_set=_field_set_name(node),
             reset=self.integer(node.get("reset"), 0),
             present=self.optional_expr(node.get("present")),
             versioning=self.versioning(node, key_span),
@@ -281,6 +280,12 @@ class _Lowerer:
         return Device(name=str(name_node.value), title=self.text(root.get("title")),
                       description=self.text(root.get("description")), sections=tuple(uses),
                       source_path=path, source_sha256=digest, span=name_node.span)
+
+
+def _field_set_name(register: Node) -> str | None:
+    """The `field_sets` entry a register names as its `fields`, if it names one."""
+    fields = register.get("fields")
+    return fields.value if fields is not None and isinstance(fields.value, str) else None
 
 
 def lower(documents: list[tuple[str, bytes, Node]], reporter: Reporter) -> Module:

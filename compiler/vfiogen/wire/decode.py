@@ -19,12 +19,12 @@ from vfiogen.ir.expr import Expr
 from vfiogen.ir.nodes import ArrayType, BytesType, Device, FieldType, Register, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
 from vfiogen.passes.normalize import register_masks
+from vfiogen.wire.format import (DESCRIPTOR_ID, FLAG_REQUIRED, FORMAT_VERSION, FRAME_FORMAT, HEADER_FORMAT, MAGIC,
+                                 RECORD_FORMAT, crc32c)
 
-MAGIC = b"VFGS"
-FORMAT_VERSION = 1
-_HEADER = struct.Struct(">4sHH")
-_FRAME = struct.Struct(">HHII")
-_RECORD = struct.Struct(">HH")
+_HEADER = struct.Struct(HEADER_FORMAT)
+_FRAME = struct.Struct(FRAME_FORMAT)
+_RECORD = struct.Struct(RECORD_FORMAT)
 
 
 class DecodeError(Exception):
@@ -75,15 +75,6 @@ class DecodedBlob:
                               "fields": [entry(e) for e in s.entries]} for s in self.sections]}
 
 
-def crc32c(data: bytes, crc: int = 0) -> int:
-    crc ^= 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-    return crc ^ 0xFFFFFFFF
-
-
 class _Reader:
     def __init__(self, data: bytes, start: int, end: int, section: str) -> None:
         self.data, self.offset, self.end, self.section = data, start, end, section
@@ -108,6 +99,7 @@ class _SectionDecoder:
             for value in enum_type.values:
                 self.env[f"{enum_type.name}.{value.name}"] = value.value
         self.masks = {r.name: register_masks(r) for r in self.section.registers}
+        self.enum_values = {e.name: {v.value for v in e.values} for e in self.section.enums}
 
     def holds(self, expr: Expr | None, reader: _Reader, path: str) -> bool:
         if expr is None:
@@ -156,7 +148,7 @@ class _SectionDecoder:
         return Entry(register.name, offset, register.width // 8, raw, fields)
 
     def check_enums(self, register: Register, raw: int, offset: int) -> None:
-        enums = {e.name: {v.value for v in e.values} for e in self.section.enums}
+        enums = self.enum_values
         for bit_field in register.fields:
             value = (raw >> bit_field.lo) & ((1 << bit_field.width) - 1)
             if bit_field.enum and value not in enums[bit_field.enum]:
@@ -182,7 +174,7 @@ class _SectionDecoder:
                     raise DecodeError(self.section.name, path, offset, f"bool byte is {raw}, not 0 or 1")
                 value = raw == 1
             elif enum is not None:
-                if raw not in {v.value for e in self.section.enums if e.name == enum for v in e.values}:
+                if raw not in self.enum_values[enum]:
                     raise DecodeError(self.section.name, path, offset, f"{raw} is not a value of {enum}")
                 value = self.enum_name(enum, raw)
             if top:
@@ -230,15 +222,15 @@ def decode_blob(blob: bytes, module: CheckedModule, device: Device | None) -> De
         frame_id, frame_version, flags, length, start = _read_frame(blob, offset)
         end = start + length
         if index == 0:
-            if frame_id != 0:
+            if frame_id != DESCRIPTOR_ID:
                 raise DecodeError("blob", "descriptor", offset, f"first frame is 0x{frame_id:04x}, not the descriptor")
             descriptor = _descriptor(blob, start, end, by_id)
         else:
             checked = by_id.get(frame_id)
             name = checked.name if checked is not None else f"0x{frame_id:04x}"
-            decoded = DecodedSection(name, frame_id, frame_version, bool(flags & 1), start, length)
+            decoded = DecodedSection(name, frame_id, frame_version, bool(flags & FLAG_REQUIRED), start, length)
             if checked is None:
-                if flags & 1:
+                if flags & FLAG_REQUIRED:
                     raise DecodeError("blob", name, offset, f"unknown required section 0x{frame_id:04x}")
                 decoded.skipped = True
             else:
@@ -263,7 +255,7 @@ def _read_frame(blob: bytes, offset: int) -> tuple[int, int, int, int, int]:
         raise DecodeError("blob", "frame", offset, f"truncated: needs {_FRAME.size} bytes, {len(blob) - offset} left")
     frame_id, version, flags, length = _FRAME.unpack_from(blob, offset)
     start = offset + _FRAME.size
-    if flags & ~1:
+    if flags & ~FLAG_REQUIRED:
         raise DecodeError("blob", "frame", offset + 4, f"unknown flags 0x{flags:08x}")
     if start + length + 4 > len(blob):
         raise DecodeError("blob", "frame", start, f"truncated: needs {length + 4} bytes, {len(blob) - start} left")

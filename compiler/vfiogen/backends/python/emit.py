@@ -19,6 +19,8 @@ from vfiogen.backends.python.views import (
     RegisterClassView, RunItem, SectionView, StructClassView, VersionView)
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.context import Context
+from vfiogen.wire import format as wire_format
+from vfiogen.wire.format import crc32c_table
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import Expr, refs, to_text
 from vfiogen.ir.nodes import (ArrayType, BytesType, DescriptorField, Device, FieldType, Register,
@@ -187,7 +189,7 @@ class _SectionBuilder:
             return ops
         return [Op("cond", condition_load=self.load_expr(present) if not scope else "True",
                    condition_save=self.save_expr(present) if not scope else "True",
-                   body=tuple(ops), defaults=((var, self.plain_default(path, field_type, enum)),), path=path_code)]
+                   body=tuple(ops), defaults=((var, self.default(path, field_type, enum, None)),), path=path_code)]
 
     def versioned_default(self, state: StateField, render: PythonExpr) -> str:
         """What a version that does not carry `state` stands for: its default; for an array, as many
@@ -196,12 +198,9 @@ class _SectionBuilder:
         if isinstance(field_type, ScalarType):
             return self.scalar_default(field_type.kind, state.enum, state.versioning.default)
         if isinstance(field_type, ArrayType):
-            element = self.plain_default(state.name, field_type.element, None)
+            element = self.default(state.name, field_type.element, None, None)
             return f"default_array({render(field_type.length)}, {field_type.max}, lambda: {element})"
-        return self.plain_default(state.name, field_type, state.enum)
-
-    def plain_default(self, path: str, field_type: FieldType, enum: str | None) -> str:
-        return self.default(path, field_type, enum, None)
+        return self.default(state.name, field_type, state.enum, None)
 
     def array_op(self, path: str, array: ArrayType, var: str, value: str, path_code: str, scope: str) -> Op:
         count = self.fresh("n")
@@ -234,7 +233,7 @@ class _SectionBuilder:
         body = self.field_ops(path, element, element_var, element_var, element_path, None, None,
                               scope=element_var)
         return dataclasses.replace(base, element_mode="generic", index=index, element_var=element_var,
-                                   element_value=element_var, body=tuple(body))
+                                   body=tuple(body))
 
     def struct_op(self, path: str, struct: StructType, var: str, value: str, path_code: str, scope: str) -> Op:
         body: list[Op] = []
@@ -261,21 +260,21 @@ class _SectionBuilder:
             if not versioning.carried_by(version):
                 if current:
                     default = self.register_attr(register).default
-                    args.append((attr, (default)))
-                    not_carried.append((attr, (default), register.name))
+                    args.append((attr, default))
+                    not_carried.append((attr, default, register.name))
                 continue
             var = f"f_{register.name}" if current else f"_gone_{register.name}"
             value = f"s.{attr}" if current else str(versioning.default or 0)
-            item = self.register_item(register, var, value if current else value, 0)
+            item = self.register_item(register, var, value, 0)
             if not current and register.fields:
-                item = dataclasses.replace(item, value=value)
+                item = dataclasses.replace(item, value=value)  # a removed register is saved as its default integer
             op = Op("run", items=(item,), size=register.width // 8, fmt=_REGISTER_FORMAT[register.width],
                     path=item.path)
             if register.present is not None:
                 default = self.register_attr(register).default
                 op = Op("cond", condition_load=self.load_expr(register.present),
                         condition_save=self.save_expr(register.present), body=(op,),
-                        defaults=((var, (default)),), path=item.path)
+                        defaults=((var, default),), path=item.path)
             ops.append(op)
             if current:
                 args.append((attr, var))
@@ -295,7 +294,7 @@ class _SectionBuilder:
             if current:
                 args.append((attr, var))
         merged = self.name_structs(tuple(_merge_runs(ops, self)))
-        return VersionView(version, merged, merged, tuple(args), tuple(not_carried))
+        return VersionView(version, merged, tuple(args), tuple(not_carried))
 
     def runtime_imports(self, versions: tuple[VersionView, ...]) -> tuple[str, ...]:
         """The `_runtime` names the module uses, so it imports nothing it does not use."""
@@ -310,7 +309,7 @@ class _SectionBuilder:
                 visit(op.body)
 
         for version in versions:
-            visit(version.load)
+            visit(version.ops)
             if "default_array(" in repr(version):
                 names.add("default_array")
         if self.load_expr.truncates or self.save_expr.truncates:
@@ -392,7 +391,7 @@ class _SectionBuilder:
     def state_checks(self, value: str, name: str, state: StateField, checks: list[Check]) -> None:
         field_type = state.type
         if state.present is not None:
-            default = self.plain_default(name, field_type, state.enum)
+            default = self.default(name, field_type, state.enum, None)
             checks.append(Check(f"not ({self.save_expr(state.present)}) and {value} != {default}", f'"{name}"',
                                 "is absent on this device (its presence is false) but holds a value"))
         self.type_checks(value, name, field_type, state.enum, checks)
@@ -526,7 +525,8 @@ class PythonBackend:
         env = environment("vfiogen.backends.python")
         base = f"python/{naming.PACKAGE}"
         enums_template = env.get_template("enums.py.j2")
-        outputs = {f"{base}/_runtime.py": env.get_template("_runtime.py.j2").render(crc_table=_crc32c_table()),
+        outputs = {f"{base}/_runtime.py": env.get_template("_runtime.py.j2").render(wire=wire_format,
+                                                                                     crc_table=crc32c_table()),
                    f"{base}/py.typed": ""}
         section_template = env.get_template("section.py.j2")
         for checked in module.sections:
@@ -564,15 +564,3 @@ class PythonBackend:
                                  for s in sections)
         return DeviceView(device.name, device.source_path, device.title, naming.camel(device.name), tuple(sections),
                           state_attrs, descriptor_attrs)
-
-
-def _crc32c_table() -> tuple[int, ...]:
-    """The CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) lookup table."""
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
-

@@ -140,7 +140,6 @@ class Op:
     cls: str = ""
     element_mode: str = ""
     element_var: str = ""
-    element_value: str = ""
     index: str = ""
     members: tuple[str, ...] = ()
     layout: tuple[tuple[str, int, int], ...] = ()
@@ -150,8 +149,8 @@ class Op:
 @dataclass(frozen=True)
 class VersionView:
     version: int
-    load: tuple[Op, ...]
-    save: tuple[Op, ...]
+    ops: tuple[Op, ...]
+    """What load reads and save writes, in wire order."""
     state_args: tuple[tuple[str, str], ...]
     """Keyword arguments building the state: (attribute, local or default)."""
     not_carried: tuple[tuple[str, str, str], ...]
