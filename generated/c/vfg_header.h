@@ -6,12 +6,15 @@
 #ifndef VFG_HEADER_H
 #define VFG_HEADER_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "vfg_runtime.h"
 
+#define VFG_HEADER_NAME "header"
 #define VFG_HEADER_SECTION_ID 0x0001u
 #define VFG_HEADER_VERSION 1u
 #define VFG_HEADER_MIN_VERSION 1u
+/* The longest payload of any version this build loads, and the descriptor's packed size. */
+#define VFG_HEADER_MAX_PAYLOAD 57u
+#define VFG_HEADER_DESCRIPTOR_SIZE 41u
 
 /* Register vendor_id: 16 bits at 0x00. */
 #define VFG_HEADER_VENDOR_ID_WRITABLE 0x0u
@@ -775,7 +778,11 @@ struct vfg_header_params {
 };
 #define VFG_HEADER_PARAMS_DEFAULT { .bar64 = 0 }
 
-/* The section's state at version 1u: registers as their raw values, then emulation state. */
+/*
+ * The section's state at version 1u: registers as their raw values, then
+ * emulation state. An array holds as many elements as its length expression
+ * says; the elements past that count are not read, written or compared.
+ */
 struct vfg_header_state {
     uint16_t vendor_id; /* register at 0x00 */
     uint16_t device_id; /* register at 0x02 */
@@ -832,5 +839,72 @@ struct vfg_header_descriptor {
     uint32_t bar4_type; /* read-only bits of bar4 */
     uint32_t bar5_type; /* read-only bits of bar5 */
 };
+
+/*
+ * Functions the caller provides for the hook points of this section. Each
+ * gets the `opaque` pointer given to the generated function, and returns 0
+ * on success; anything else stops the operation with VFG_ERR_HOOK.
+ */
+struct vfg_header_hooks {
+    uint8_t unused_; /* this section calls no hooks; C99 needs a member */
+};
+
+/*
+ * Load: `check` parses and validates the payload buf[start, end) saved at
+ * `version` (MIN_VERSION..VERSION) and writes nothing; `store` decodes a
+ * payload `check` accepted into *s. `load` is the two together: on any
+ * error *s is left exactly as it was. Error offsets count from `buf`.
+ * A NULL `p` means the params' defaults.
+ */
+int vfg_header_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                     const struct vfg_header_params *p, struct vfg_error *err);
+void vfg_header_store(struct vfg_header_state *s, const uint8_t *buf, size_t start, uint16_t version,
+                      const struct vfg_header_params *p);
+int vfg_header_load(struct vfg_header_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                    const struct vfg_header_params *p, struct vfg_error *err);
+
+/*
+ * Save *s at `version` into buf[0, cap); *len gets the payload's size. To
+ * an older version, refuses (VFG_ERR_LOSSY, naming the field) a value that
+ * version cannot carry. Constraints are not checked here: validate does.
+ */
+int vfg_header_save(const struct vfg_header_state *s, uint16_t version, const struct vfg_header_params *p,
+                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
+
+/* The state with every field at its default. */
+void vfg_header_init(struct vfg_header_state *s);
+
+/*
+ * Every reason *s is invalid: stores the first `capacity` in `problems` and
+ * returns how many there are (0: valid). Constraints are checked only when
+ * nothing else is wrong.
+ */
+size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_header_params *p,
+                           struct vfg_problem *problems, size_t capacity);
+
+/*
+ * Read the registers this section saves from configuration space, the
+ * capability being at `base`, with reserved bits dropped. All are read
+ * before any is stored, so on error *s is untouched. Emulation state is the
+ * caller's and is left as it is.
+ */
+int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_params *p,
+                       vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
+
+/*
+ * Replay the schema's restore sequence through `write_config`, in the
+ * declared order, with the overrides applied; absent registers are skipped.
+ * Every hook the sequence calls must be set in *hooks before the first write.
+ */
+int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header_params *p,
+                       vfg_write_config_fn write_config, void *opaque, uint32_t base,
+                       const struct vfg_header_hooks *hooks, struct vfg_error *err);
+
+/* The descriptor fields read from registers (host-supplied fields are left to the caller). */
+void vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct vfg_header_state *s,
+                                 const struct vfg_header_params *p);
+/* The descriptor as VFG_HEADER_DESCRIPTOR_SIZE big-endian bytes, and back. */
+void vfg_header_pack_descriptor(const struct vfg_header_descriptor *d, uint8_t *buf);
+void vfg_header_unpack_descriptor(struct vfg_header_descriptor *d, const uint8_t *buf);
 
 #endif /* VFG_HEADER_H */

@@ -6,12 +6,15 @@
 #ifndef VFG_MSI_H
 #define VFG_MSI_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "vfg_runtime.h"
 
+#define VFG_MSI_NAME "msi"
 #define VFG_MSI_SECTION_ID 0x0005u
 #define VFG_MSI_VERSION 1u
 #define VFG_MSI_MIN_VERSION 1u
+/* The longest payload of any version this build loads, and the descriptor's packed size. */
+#define VFG_MSI_MAX_PAYLOAD 20u
+#define VFG_MSI_DESCRIPTOR_SIZE 3u
 
 /* Register control: 16 bits at 0x02. */
 #define VFG_MSI_CONTROL_WRITABLE 0x471u
@@ -189,7 +192,11 @@ struct vfg_msi_params {
 };
 #define VFG_MSI_PARAMS_DEFAULT { 0 }
 
-/* The section's state at version 1u: registers as their raw values, then emulation state. */
+/*
+ * The section's state at version 1u: registers as their raw values, then
+ * emulation state. An array holds as many elements as its length expression
+ * says; the elements past that count are not read, written or compared.
+ */
 struct vfg_msi_state {
     uint16_t control; /* register at 0x02 */
     uint32_t address_lo; /* register at 0x04 */
@@ -204,5 +211,72 @@ struct vfg_msi_descriptor {
     uint8_t cap_offset; /* offset of the MSI capability in configuration space */
     uint16_t shape; /* read-only bits of control */
 };
+
+/*
+ * Functions the caller provides for the hook points of this section. Each
+ * gets the `opaque` pointer given to the generated function, and returns 0
+ * on success; anything else stops the operation with VFG_ERR_HOOK.
+ */
+struct vfg_msi_hooks {
+    uint8_t unused_; /* this section calls no hooks; C99 needs a member */
+};
+
+/*
+ * Load: `check` parses and validates the payload buf[start, end) saved at
+ * `version` (MIN_VERSION..VERSION) and writes nothing; `store` decodes a
+ * payload `check` accepted into *s. `load` is the two together: on any
+ * error *s is left exactly as it was. Error offsets count from `buf`.
+ * A NULL `p` means the params' defaults.
+ */
+int vfg_msi_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                  const struct vfg_msi_params *p, struct vfg_error *err);
+void vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start, uint16_t version,
+                   const struct vfg_msi_params *p);
+int vfg_msi_load(struct vfg_msi_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                 const struct vfg_msi_params *p, struct vfg_error *err);
+
+/*
+ * Save *s at `version` into buf[0, cap); *len gets the payload's size. To
+ * an older version, refuses (VFG_ERR_LOSSY, naming the field) a value that
+ * version cannot carry. Constraints are not checked here: validate does.
+ */
+int vfg_msi_save(const struct vfg_msi_state *s, uint16_t version, const struct vfg_msi_params *p,
+                 uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
+
+/* The state with every field at its default. */
+void vfg_msi_init(struct vfg_msi_state *s);
+
+/*
+ * Every reason *s is invalid: stores the first `capacity` in `problems` and
+ * returns how many there are (0: valid). Constraints are checked only when
+ * nothing else is wrong.
+ */
+size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_params *p,
+                        struct vfg_problem *problems, size_t capacity);
+
+/*
+ * Read the registers this section saves from configuration space, the
+ * capability being at `base`, with reserved bits dropped. All are read
+ * before any is stored, so on error *s is untouched. Emulation state is the
+ * caller's and is left as it is.
+ */
+int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p,
+                    vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
+
+/*
+ * Replay the schema's restore sequence through `write_config`, in the
+ * declared order, with the overrides applied; absent registers are skipped.
+ * Every hook the sequence calls must be set in *hooks before the first write.
+ */
+int vfg_msi_restore(const struct vfg_msi_state *s, const struct vfg_msi_params *p,
+                    vfg_write_config_fn write_config, void *opaque, uint32_t base,
+                    const struct vfg_msi_hooks *hooks, struct vfg_error *err);
+
+/* The descriptor fields read from registers (host-supplied fields are left to the caller). */
+void vfg_msi_derive_descriptor(struct vfg_msi_descriptor *d, const struct vfg_msi_state *s,
+                              const struct vfg_msi_params *p);
+/* The descriptor as VFG_MSI_DESCRIPTOR_SIZE big-endian bytes, and back. */
+void vfg_msi_pack_descriptor(const struct vfg_msi_descriptor *d, uint8_t *buf);
+void vfg_msi_unpack_descriptor(struct vfg_msi_descriptor *d, const uint8_t *buf);
 
 #endif /* VFG_MSI_H */

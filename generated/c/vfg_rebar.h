@@ -6,12 +6,15 @@
 #ifndef VFG_REBAR_H
 #define VFG_REBAR_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "vfg_runtime.h"
 
+#define VFG_REBAR_NAME "rebar"
 #define VFG_REBAR_SECTION_ID 0x0115u
 #define VFG_REBAR_VERSION 1u
 #define VFG_REBAR_MIN_VERSION 1u
+/* The longest payload of any version this build loads, and the descriptor's packed size. */
+#define VFG_REBAR_MAX_PAYLOAD 48u
+#define VFG_REBAR_DESCRIPTOR_SIZE 74u
 
 /* Register cap0: 32 bits at 0x04. */
 #define VFG_REBAR_CAP0_WRITABLE 0x0u
@@ -234,7 +237,11 @@ struct vfg_rebar_params {
 };
 #define VFG_REBAR_PARAMS_DEFAULT { 0 }
 
-/* The section's state at version 1u: registers as their raw values, then emulation state. */
+/*
+ * The section's state at version 1u: registers as their raw values, then
+ * emulation state. An array holds as many elements as its length expression
+ * says; the elements past that count are not read, written or compared.
+ */
 struct vfg_rebar_state {
     uint32_t cap0; /* register at 0x04 */
     uint32_t ctrl0; /* register at 0x08 */
@@ -272,5 +279,72 @@ struct vfg_rebar_descriptor {
     uint32_t sizes5; /* read-only bits of cap5 */
     uint32_t sizes5_ext; /* read-only bits of ctrl5 */
 };
+
+/*
+ * Functions the caller provides for the hook points of this section. Each
+ * gets the `opaque` pointer given to the generated function, and returns 0
+ * on success; anything else stops the operation with VFG_ERR_HOOK.
+ */
+struct vfg_rebar_hooks {
+    uint8_t unused_; /* this section calls no hooks; C99 needs a member */
+};
+
+/*
+ * Load: `check` parses and validates the payload buf[start, end) saved at
+ * `version` (MIN_VERSION..VERSION) and writes nothing; `store` decodes a
+ * payload `check` accepted into *s. `load` is the two together: on any
+ * error *s is left exactly as it was. Error offsets count from `buf`.
+ * A NULL `p` means the params' defaults.
+ */
+int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_rebar_params *p, struct vfg_error *err);
+void vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start, uint16_t version,
+                     const struct vfg_rebar_params *p);
+int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                   const struct vfg_rebar_params *p, struct vfg_error *err);
+
+/*
+ * Save *s at `version` into buf[0, cap); *len gets the payload's size. To
+ * an older version, refuses (VFG_ERR_LOSSY, naming the field) a value that
+ * version cannot carry. Constraints are not checked here: validate does.
+ */
+int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version, const struct vfg_rebar_params *p,
+                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
+
+/* The state with every field at its default. */
+void vfg_rebar_init(struct vfg_rebar_state *s);
+
+/*
+ * Every reason *s is invalid: stores the first `capacity` in `problems` and
+ * returns how many there are (0: valid). Constraints are checked only when
+ * nothing else is wrong.
+ */
+size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
+                          struct vfg_problem *problems, size_t capacity);
+
+/*
+ * Read the registers this section saves from configuration space, the
+ * capability being at `base`, with reserved bits dropped. All are read
+ * before any is stored, so on error *s is untouched. Emulation state is the
+ * caller's and is left as it is.
+ */
+int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
+                      vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
+
+/*
+ * Replay the schema's restore sequence through `write_config`, in the
+ * declared order, with the overrides applied; absent registers are skipped.
+ * Every hook the sequence calls must be set in *hooks before the first write.
+ */
+int vfg_rebar_restore(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
+                      vfg_write_config_fn write_config, void *opaque, uint32_t base,
+                      const struct vfg_rebar_hooks *hooks, struct vfg_error *err);
+
+/* The descriptor fields read from registers (host-supplied fields are left to the caller). */
+void vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg_rebar_state *s,
+                                const struct vfg_rebar_params *p);
+/* The descriptor as VFG_REBAR_DESCRIPTOR_SIZE big-endian bytes, and back. */
+void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d, uint8_t *buf);
+void vfg_rebar_unpack_descriptor(struct vfg_rebar_descriptor *d, const uint8_t *buf);
 
 #endif /* VFG_REBAR_H */

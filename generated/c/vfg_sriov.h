@@ -6,12 +6,15 @@
 #ifndef VFG_SRIOV_H
 #define VFG_SRIOV_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "vfg_runtime.h"
 
+#define VFG_SRIOV_NAME "sriov"
 #define VFG_SRIOV_SECTION_ID 0x0110u
 #define VFG_SRIOV_VERSION 2u
 #define VFG_SRIOV_MIN_VERSION 1u
+/* The longest payload of any version this build loads, and the descriptor's packed size. */
+#define VFG_SRIOV_MAX_PAYLOAD 5180u
+#define VFG_SRIOV_DESCRIPTOR_SIZE 44u
 
 /* Register sriov_cap: 32 bits at 0x04. */
 #define VFG_SRIOV_SRIOV_CAP_WRITABLE 0x0u
@@ -453,7 +456,11 @@ struct vfg_sriov_params {
 };
 #define VFG_SRIOV_PARAMS_DEFAULT { .vf_bar64 = 0 }
 
-/* The section's state at version 2u: registers as their raw values, then emulation state. */
+/*
+ * The section's state at version 2u: registers as their raw values, then
+ * emulation state. An array holds as many elements as its length expression
+ * says; the elements past that count are not read, written or compared.
+ */
 struct vfg_sriov_state {
     uint32_t sriov_cap; /* register at 0x04 */
     uint16_t sriov_ctrl; /* register at 0x08 */
@@ -500,5 +507,72 @@ struct vfg_sriov_descriptor {
     uint32_t vf_bar5_type; /* read-only bits of vf_bar5 */
     uint8_t vf_bar_sizes[6]; /* log2 of each VF BAR's per-VF size in bytes, as the host sizes it with the system page size at its reset value (0: the slot is unimplemented or an upper dword) */
 };
+
+/*
+ * Functions the caller provides for the hook points of this section. Each
+ * gets the `opaque` pointer given to the generated function, and returns 0
+ * on success; anything else stops the operation with VFG_ERR_HOOK.
+ */
+struct vfg_sriov_hooks {
+    int (*sriov_recreate_vfs)(void *opaque, const struct vfg_sriov_state *s); /* restore step */
+};
+
+/*
+ * Load: `check` parses and validates the payload buf[start, end) saved at
+ * `version` (MIN_VERSION..VERSION) and writes nothing; `store` decodes a
+ * payload `check` accepted into *s. `load` is the two together: on any
+ * error *s is left exactly as it was. Error offsets count from `buf`.
+ * A NULL `p` means the params' defaults.
+ */
+int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_sriov_params *p, struct vfg_error *err);
+void vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start, uint16_t version,
+                     const struct vfg_sriov_params *p);
+int vfg_sriov_load(struct vfg_sriov_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                   const struct vfg_sriov_params *p, struct vfg_error *err);
+
+/*
+ * Save *s at `version` into buf[0, cap); *len gets the payload's size. To
+ * an older version, refuses (VFG_ERR_LOSSY, naming the field) a value that
+ * version cannot carry. Constraints are not checked here: validate does.
+ */
+int vfg_sriov_save(const struct vfg_sriov_state *s, uint16_t version, const struct vfg_sriov_params *p,
+                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
+
+/* The state with every field at its default. */
+void vfg_sriov_init(struct vfg_sriov_state *s);
+
+/*
+ * Every reason *s is invalid: stores the first `capacity` in `problems` and
+ * returns how many there are (0: valid). Constraints are checked only when
+ * nothing else is wrong.
+ */
+size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
+                          struct vfg_problem *problems, size_t capacity);
+
+/*
+ * Read the registers this section saves from configuration space, the
+ * capability being at `base`, with reserved bits dropped. All are read
+ * before any is stored, so on error *s is untouched. Emulation state is the
+ * caller's and is left as it is.
+ */
+int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
+                      vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
+
+/*
+ * Replay the schema's restore sequence through `write_config`, in the
+ * declared order, with the overrides applied; absent registers are skipped.
+ * Every hook the sequence calls must be set in *hooks before the first write.
+ */
+int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
+                      vfg_write_config_fn write_config, void *opaque, uint32_t base,
+                      const struct vfg_sriov_hooks *hooks, struct vfg_error *err);
+
+/* The descriptor fields read from registers (host-supplied fields are left to the caller). */
+void vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vfg_sriov_state *s,
+                                const struct vfg_sriov_params *p);
+/* The descriptor as VFG_SRIOV_DESCRIPTOR_SIZE big-endian bytes, and back. */
+void vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d, uint8_t *buf);
+void vfg_sriov_unpack_descriptor(struct vfg_sriov_descriptor *d, const uint8_t *buf);
 
 #endif /* VFG_SRIOV_H */

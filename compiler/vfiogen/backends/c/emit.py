@@ -1,9 +1,12 @@
-"""Build the C view models and render the headers: `generated/c/vfg_<section>.h`.
+"""Build the C view models and render `generated/c/`.
 
-This first increment of the C back end (issue 5) emits, per section, the
-identity constants, every register's masks and bit-field accessors, the
-enums, and the state, params and descriptor structs. Save, load, validate,
-capture and restore come next and will sit in `vfg_<section>.c` beside it.
+Per section, `vfg_<section>.h` holds the identity constants, every
+register's masks and bit-field accessors, the enums, the state, params,
+descriptor and hooks structs and the prototypes; `vfg_<section>.c` holds
+load (check, then store), save, validate, capture, restore and the
+descriptor codec. Per device, `vfg_<device>.{h,c}` frame the sections into a
+blob. `vfg_runtime.{h,c}` hold what every file shares, and `meson.build`
+and `vfiogen.mk` let a hypervisor build the sources as they are.
 """
 
 from __future__ import annotations
@@ -11,8 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vfiogen.backends.c import naming
+from vfiogen.backends.c.functions import Function, SectionFunctions
 from vfiogen.backends.jinja_env import environment
+import struct
+
+from vfiogen.backends.c.device import device_view
 from vfiogen.context import Context
+from vfiogen.ir.symbols import SectionSymbols
+from vfiogen.wire import format as wire_format
+from vfiogen.wire.format import crc32c_table
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import to_text
 from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, ScalarType, StructType
@@ -90,11 +100,27 @@ class SectionView:
     params: StructView
     params_default: str
     descriptor: StructView
+    hooks: StructView
+    versions: tuple[int, ...]
+    max_payload: int
+    descriptor_size: int
+    items: tuple[str, ...]
+    private: tuple[Function, ...]
+    public: tuple[Function, ...]
+
+    @property
+    def prefix(self) -> str:
+        return f"{naming.PREFIX}_{self.name}"
+
+    @property
+    def macro_prefix(self) -> str:
+        return self.prefix.upper()
 
 
 class _Builder:
-    def __init__(self, checked: CheckedSection) -> None:
+    def __init__(self, checked: CheckedSection, functions: SectionFunctions) -> None:
         self.checked = checked
+        self.functions = functions
         self.section = checked.section
         self.structs: list[StructView] = []
 
@@ -187,6 +213,21 @@ class _Builder:
             state_members = [MemberView("uint8_t unused_;", "this section has no state; C99 needs a member")]
         if not descriptor:
             descriptor = [MemberView("uint8_t unused_;", "this section has no descriptor; C99 needs a member")]
+        state_type = f"struct {naming.symbol(section.name, 'state')}"
+        hooks = [MemberView(f"int (*{naming.ident(h)})(void *opaque, const {state_type} *s);", "restore step")
+                 for h in dict.fromkeys(step.hook for step in section.restore if step.hook is not None)]
+        hooks += [MemberView(f"int (*{naming.ident(h.name)})(void *opaque, {state_type} *s);", "pre-save")
+                  for h in section.pre_save]
+        hooks += [MemberView(f"int (*{naming.ident(h.name)})(void *opaque, {state_type} *s);", "post-load")
+                  for h in section.post_load]
+        if not hooks:
+            hooks = [MemberView("uint8_t unused_;", "this section calls no hooks; C99 needs a member")]
+        functions = self.functions
+        versions = tuple(range(section.min_version, section.version + 1))
+        private = tuple([functions.check_function(v) for v in versions] + [functions.store_function(v) for v in versions]
+                        + [functions.save_function(v) for v in versions])
+        public = (functions.init_function(), functions.validate_function(), functions.capture_function(),
+                  functions.restore_function(), *functions.descriptor_functions())
         return SectionView(
             name=section.name, source=section.source_path, sha256=section.source_sha256,
             guard=naming.macro(section.name, "H"), title=section.title,
@@ -196,18 +237,85 @@ class _Builder:
             registers=registers, layouts=layouts, enums=enums, structs=tuple(self.structs),
             state=StructView(naming.symbol(section.name, "state"), tuple(state_members)),
             params=StructView(naming.symbol(section.name, "params"), params), params_default=params_default,
-            descriptor=StructView(naming.symbol(section.name, "descriptor"), tuple(descriptor)))
+            descriptor=StructView(naming.symbol(section.name, "descriptor"), tuple(descriptor)),
+            hooks=StructView(naming.symbol(section.name, "hooks"), tuple(hooks)), versions=versions,
+            max_payload=max(layout.max_size for layout in self.checked.layouts),
+            descriptor_size=functions.descriptor_size(), items=tuple(functions.items),
+            private=private, public=public)
+
+
+STATUSES = (
+    ("VFG_OK", "success"),
+    ("VFG_ERR_TRUNCATED", "truncated"),
+    ("VFG_ERR_TRAILING", "bytes left over"),
+    ("VFG_ERR_CRC", "CRC-32C mismatch"),
+    ("VFG_ERR_MAGIC", "bad magic"),
+    ("VFG_ERR_FORMAT", "unsupported format version"),
+    ("VFG_ERR_FLAGS", "unknown frame flags"),
+    ("VFG_ERR_VERSION", "unsupported section version"),
+    ("VFG_ERR_RESERVED", "reserved bits set"),
+    ("VFG_ERR_ENUM", "not a value of its enum"),
+    ("VFG_ERR_BOOL", "bool byte not 0 or 1"),
+    ("VFG_ERR_COUNT", "array count outside 0..max"),
+    ("VFG_ERR_CONSTRAINT", "constraint does not hold"),
+    ("VFG_ERR_EXPRESSION", "expression cannot be evaluated"),
+    ("VFG_ERR_UNKNOWN_SECTION", "unknown required section"),
+    ("VFG_ERR_DUPLICATE_SECTION", "section appears twice"),
+    ("VFG_ERR_MISSING_SECTION", "required section missing"),
+    ("VFG_ERR_DESCRIPTOR", "descriptor record mismatch"),
+    ("VFG_ERR_LOSSY", "the version cannot carry a value"),
+    ("VFG_ERR_NO_SPACE", "output buffer too small"),
+    ("VFG_ERR_ABSENT", "absent field holds a value"),
+    ("VFG_ERR_CONFIG_IO", "configuration-space access failed"),
+    ("VFG_ERR_HOOK", "hook missing or failed"),
+)
+
+
+def _array_depth(field_type: FieldType) -> int:
+    if isinstance(field_type, ArrayType):
+        return 1 + _array_depth(field_type.element)
+    if isinstance(field_type, StructType):
+        return max((_array_depth(m.type) for m in field_type.members), default=0)
+    return 0
 
 
 class CBackend:
     name = "c"
 
+    def __init__(self) -> None:
+        self.symbols: dict[str, SectionSymbols] = {}
+
     def check(self, module: CheckedModule, ctx: Context) -> None:
-        """Everything checked is expressible in C99."""
+        """Remember the symbol tables; everything checked is expressible in C99."""
+        self.symbols = ctx.symbols
 
     def render(self, module: CheckedModule) -> dict[str, str]:
         env = environment("vfiogen.backends.c")
-        template = env.get_template("section.h.j2")
-        return {f"c/{naming.PREFIX}_{checked.name}.h": template.render(s=_Builder(checked).build())
-                for checked in module.sections}
+        outputs: dict[str, str] = {}
+        depth = max((_array_depth(s.type) for c in module.sections for s in c.section.state), default=0)
+        shared = dict(wire=wire_format, statuses=tuple((name, i, meaning) for i, (name, meaning)
+                                                        in enumerate(STATUSES)),
+                      header_size=struct.calcsize(wire_format.HEADER_FORMAT),
+                      frame_size=struct.calcsize(wire_format.FRAME_FORMAT),
+                      crc_size=struct.calcsize(wire_format.CRC_FORMAT),
+                      record_size=struct.calcsize(wire_format.RECORD_FORMAT), max_depth=max(depth, 1),
+                      crc_table=crc32c_table())
+        outputs["c/vfg_runtime.h"] = env.get_template("vfg_runtime.h.j2").render(**shared)
+        outputs["c/vfg_runtime.c"] = env.get_template("vfg_runtime.c.j2").render(**shared)
+        views = {}
+        for checked in module.sections:
+            view = _Builder(checked, SectionFunctions(checked, self.symbols[checked.name])).build()
+            views[checked.name] = view
+            outputs[f"c/{view.prefix}.h"] = env.get_template("section.h.j2").render(s=view)
+            outputs[f"c/{view.prefix}.c"] = env.get_template("section.c.j2").render(s=view)
+        for device in module.devices:
+            view = device_view(device, module, views, shared["header_size"], shared["frame_size"],
+                               shared["crc_size"], shared["record_size"])
+            outputs[f"c/{view.prefix}.h"] = env.get_template("device.h.j2").render(d=view)
+            outputs[f"c/{view.prefix}.c"] = env.get_template("device.c.j2").render(d=view)
+        sources = sorted(path.removeprefix("c/") for path in outputs if path.endswith(".c"))
+        headers = sorted(path.removeprefix("c/") for path in outputs if path.endswith(".h"))
+        outputs["c/meson.build"] = env.get_template("meson.build.j2").render(sources=sources, headers=headers)
+        outputs["c/vfiogen.mk"] = env.get_template("vfiogen.mk.j2").render(sources=sources, headers=headers)
+        return outputs
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vfiogen.backends.order import capture_order
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.translate import PythonExpr
-from vfiogen.ir.expr import Expr, refs
-from vfiogen.ir.nodes import Register, Section
+from vfiogen.ir.nodes import Section
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.passes.normalize import register_masks
 
@@ -41,29 +41,10 @@ class RestoreStep:
     value: str = ""
 
 
-def _capture_order(section: Section, table: SectionSymbols) -> list[Register]:
-    """Registers in declaration order, except that one is read after those its offset or presence reads."""
-    registers = [r for r in section.registers if r.versioning.carried_by(section.version)]
-    names = {r.name for r in registers}
-    depends: dict[str, set[str]] = {}
-    for register in registers:
-        exprs: list[Expr] = [register.offset] + ([register.present] if register.present is not None else [])
-        depends[register.name] = {table.symbols[ref.dotted].owner for expr in exprs for ref in refs(expr)
-                                  if ref.dotted in table.symbols} & names - {register.name}
-    ordered: list[Register] = []
-    done: set[str] = set()
-    while len(ordered) < len(registers):
-        # typecheck rejects offset/presence cycles, so some register is always ready
-        ready = next(r for r in registers if r.name not in done and depends[r.name] <= done)
-        ordered.append(ready)
-        done.add(ready.name)
-    return ordered
-
-
 def capture_steps(section: Section, table: SectionSymbols, default_of: dict[str, str]) -> tuple[CaptureStep, ...]:
     local = PythonExpr(table, lambda name: f"f_{name}")
     steps = []
-    for register in _capture_order(section, table):
+    for register in capture_order(section, table):
         masks = register_masks(register)
         enum_checks = tuple((f"(r_f_{register.name} >> {f.lo}) & 0x{(1 << f.width) - 1:x}",
                              naming.enum_class(f.enum), f.name)

@@ -1,0 +1,579 @@
+"""The bodies of a section's C functions: load (check, then store), save, validate, capture, restore, descriptor.
+
+Each function is built as text by `wire.Printer` (for the wire walks) or
+here, and the section template lays them out. Locals are declared from what
+a body uses, so no function carries an unused variable under -Wall.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vfiogen.backends.c import naming
+from vfiogen.backends.c.cexpr import CExpr
+from vfiogen.backends.c.wire import Array, Cond, Leaf, Node, Printer, Run, WalkBuilder, Writer
+from vfiogen.backends.order import capture_order
+from vfiogen.ir.checked import CheckedSection
+from vfiogen.ir.expr import Expr, IntLit, refs
+from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Register, ScalarType, StateField, StructType
+from vfiogen.ir.symbols import SectionSymbols
+from vfiogen.ir.types import Access, ScalarKind
+from vfiogen.passes.normalize import register_masks
+
+
+@dataclass(frozen=True)
+class Function:
+    signature: str
+    body: str
+    static: bool = True
+
+
+def _declarations(body: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """Locals a body uses, declared C99-style at the top."""
+    lines = list(extra)
+    if "&bad" in body:
+        lines.append("bool bad = false;")
+    if re.search(r"\bpresent\b", body):
+        lines.append("int64_t present;")
+    if re.search(r"\boffset\b", body):
+        lines.append("int64_t offset;")
+    counts = sorted(set(re.findall(r"\bn(\d)\b", body)))
+    if counts:
+        lines.append("int64_t " + ", ".join(f"n{d}" for d in counts) + ";")
+    indices = sorted(set(re.findall(r"\bi(\d)\b", body)))
+    if indices:
+        lines.append("size_t " + ", ".join(f"i{d}" for d in indices) + ";")
+    if re.search(r"\bidx\b", body):
+        lines.append("size_t idx[VFG_MAX_DEPTH];")
+    return lines
+
+
+def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tuple[str, ...] = (),
+              static: bool = True) -> Function:
+    body = w.text()
+    head = ["    " + line for line in _declarations(body, extra)]
+    for name in unused:
+        if not re.search(rf"\b{name}\b", body):
+            head.append(f"    (void){name};")
+    return Function(signature, "\n".join(head + ([""] if head else []) + [body]), static)
+
+
+class SectionFunctions:
+    def __init__(self, checked: CheckedSection, table: SectionSymbols) -> None:
+        self.checked = checked
+        self.section = checked.section
+        self.table = table
+        self.name_macro = naming.macro(self.section.name, "NAME")
+        self.sym = lambda *parts: naming.symbol(self.section.name, *parts)
+        enums = {e.name for e in self.section.enums}
+        self.walks = WalkBuilder(self.section.name, table,
+                                 lambda enum: naming.symbol(self.section.name, enum, "valid") if enum in enums else "")
+        self.locals = CExpr(table, lambda name: f"f_{name}")
+        self.state = CExpr(table, lambda name: f"s->{naming.ident(name)}")
+        self.items: list[str] = []
+        self.params = f"const struct {self.sym('params')} *p"
+        self.state_type = f"struct {self.sym('state')}"
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def printer(self) -> Printer:
+        printer = Printer(self.name_macro, self.locals, self.state)
+        printer.items = self.items
+        return printer
+
+    def fail(self, path: str, offset: str, status: str, message: str, indices: str = "NULL") -> str:
+        return f'return vfg_fail(err, {self.name_macro}, "{path}", {indices}, {offset}, {status}, "{message}");'
+
+    def top_scalars(self) -> list[tuple[str, str, str]]:
+        """(name, C type, default) of every top-level register and scalar state field, in declaration order."""
+        result = []
+        for register in self.section.registers:
+            result.append((register.name, naming.register_type(register.width),
+                           "0" if register.fields else str(register.versioning.default or 0)))
+        for state in self.section.state:
+            if isinstance(state.type, ScalarType):
+                result.append((state.name, naming.C_TYPES[state.type.kind.value],
+                               str(int(state.versioning.default or 0))))
+        return result
+
+    def expressions(self) -> list[Expr]:
+        """Every expression a loader evaluates: presence, lengths, constraints."""
+        exprs: list[Expr] = [r.present for r in self.section.registers if r.present is not None]
+
+        def visit(field_type: FieldType) -> None:
+            if isinstance(field_type, ArrayType):
+                exprs.append(field_type.length)
+                visit(field_type.element)
+            elif isinstance(field_type, StructType):
+                for member in field_type.members:
+                    visit(member.type)
+
+        for state in self.section.state:
+            if state.present is not None:
+                exprs.append(state.present)
+            visit(state.type)
+        exprs.extend(c.check for c in self.section.constraints)
+        return exprs
+
+    def read_names(self) -> set[str]:
+        """Top-level fields some expression reads (the check pass keeps these in locals)."""
+        names = set()
+        for expr in self.expressions():
+            for ref in refs(expr):
+                symbol = self.table.lookup(ref.path)
+                if symbol is not None and symbol.kind.value in ("register", "bit field", "state field"):
+                    names.add(symbol.owner)
+        return names
+
+    def nodes(self, version: int) -> tuple[Node, ...]:
+        nodes = self.walks.version(self.section.registers, self.section.state, version, self.section.version)
+        keep = self.read_names()
+        return _keep_locals(nodes, keep)
+
+    # --- load ----------------------------------------------------------------------------------
+
+    def check_function(self, version: int) -> Function:
+        printer = self.printer()
+        w = Writer()
+        printer.check(self.nodes(version), w)
+        for state in self.section.state:
+            if state.versioning.carried_by(self.section.version) and not state.versioning.carried_by(version) \
+                    and isinstance(state.type, ArrayType):
+                # The older stream lacks this array; load makes its elements defaults, as many as its length says.
+                text = self.locals(state.type.length)
+                w(f"n0 = {text};")
+                condition = f"bad || n0 < 0 || n0 > {state.type.max}" if self.locals.checked \
+                    else f"n0 < 0 || n0 > {state.type.max}"
+                with w.block(f"if ({condition})"):
+                    w(self.fail("", "start", "VFG_ERR_EXPRESSION",
+                                "an array this version does not carry has a length outside 0..max"))
+        with w.block("if (o != end)"):
+            w(self.fail("", "o", "VFG_ERR_TRAILING", "bytes left over after the last field"))
+        self.constraint_checks(w, self.locals, lambda path, status, message:
+                               self.fail(path, "start", status, message))
+        w("return VFG_OK;")
+        names = self.read_names()
+        locals_ = ("size_t o = start;",) + tuple(f"{ctype} f_{name} = {self.loaded_default(name, version, default)};"
+                                                 for name, ctype, default in self.top_scalars() if name in names)
+        return _function(f"static int check_v{version}(const uint8_t *b, size_t start, size_t end, {self.params}, "
+                         f"struct vfg_error *err)", w, extra=locals_, unused=("p",))
+
+    def loaded_default(self, name: str, version: int, default: str) -> str:
+        """A field the version does not carry reads as its default; one it carries starts at 0 (absent)."""
+        node = next((r for r in self.section.registers if r.name == name), None) or \
+            next(s for s in self.section.state if s.name == name)
+        return "0" if node.versioning.carried_by(version) else default
+
+    def constraint_checks(self, w: Writer, render: CExpr, fail: object) -> None:
+        assert callable(fail)
+        for constraint in self.section.constraints:
+            first = refs(constraint.check)
+            where = first[0].dotted if first else ""
+            text = render(constraint.check)
+            reason = _c_string(constraint.reason)
+            if render.checked:
+                w("bad = false;")
+                w(f"present = {text};")
+                with w.block("if (bad)"):
+                    w(fail(where, "VFG_ERR_EXPRESSION", "the constraint cannot be evaluated"))
+                text = "present"
+            with w.block(f"if (!{text})" if text == "present" else f"if (!({text}))"):
+                w(fail(where, "VFG_ERR_CONSTRAINT", reason))
+
+    def store_function(self, version: int) -> Function:
+        printer = self.printer()
+        w = Writer()
+        for register in self.section.registers:
+            if register.versioning.carried_by(self.section.version) and not register.versioning.carried_by(version):
+                w(f"s->{naming.ident(register.name)} = {0 if register.fields else register.versioning.default or 0};")
+        late: list[StateField] = []
+        for state in self.section.state:
+            if state.versioning.carried_by(self.section.version) and not state.versioning.carried_by(version):
+                if isinstance(state.type, ArrayType):
+                    late.append(state)
+                else:
+                    self.assign_default(w, state)
+        printer.store(self.nodes(version), w)
+        for state in late:
+            assert isinstance(state.type, ArrayType)
+            w(f"n0 = {self.state(state.type.length)};")
+            with w.block("for (i0 = 0; i0 < (size_t)n0; i0++)"):
+                self.assign_element_default(w, f"s->{naming.ident(state.name)}[i0]", state.type.element,
+                                            state.versioning.default)
+        return _function(f"static void store_v{version}({self.state_type} *s, const uint8_t *b, size_t start, "
+                         f"{self.params})", w, extra=("size_t o = start;",), unused=("p",))
+
+    def assign_default(self, w: Writer, state: StateField) -> None:
+        target = f"s->{naming.ident(state.name)}"
+        if isinstance(state.type, ScalarType):
+            w(f"{target} = {_scalar_literal(state.type.kind, state.versioning.default)};")
+        else:
+            w(f"memset(&{target}, 0, sizeof {target});")
+
+    def assign_element_default(self, w: Writer, target: str, element: FieldType, default: int | None) -> None:
+        if isinstance(element, ScalarType):
+            w(f"{target} = {_scalar_literal(element.kind, default)};")
+        else:
+            w(f"memset(&{target}, 0, sizeof {target});")
+
+    # --- save ----------------------------------------------------------------------------------
+
+    def save_function(self, version: int) -> Function:
+        printer = self.printer()
+        w = Writer()
+        for register in self.section.registers:
+            if register.versioning.carried_by(self.section.version) and not register.versioning.carried_by(version):
+                default = 0 if register.fields else register.versioning.default or 0
+                with w.block(f"if (s->{naming.ident(register.name)} != {default}u)"):
+                    w(self.fail(register.name, "0u", "VFG_ERR_LOSSY",
+                                "the version cannot carry it and it does not hold its default"))
+        for state in self.section.state:
+            if state.versioning.carried_by(self.section.version) and not state.versioning.carried_by(version):
+                self.lossy_check(w, state)
+        printer.save(self.nodes(version), w)
+        w("*len = o;")
+        w("return VFG_OK;")
+        return _function(f"static int save_v{version}(const {self.state_type} *s, {self.params}, uint8_t *buf, "
+                         f"size_t cap, size_t *len, struct vfg_error *err)", w, extra=("size_t o = 0;",),
+                         unused=("p",))
+
+    def lossy_check(self, w: Writer, state: StateField) -> None:
+        target = f"s->{naming.ident(state.name)}"
+        message = "the version cannot carry it and it does not hold its default"
+        field_type = state.type
+        if isinstance(field_type, ScalarType):
+            with w.block(f"if ({target} != {_scalar_literal(field_type.kind, state.versioning.default)})"):
+                w(self.fail(state.name, "0u", "VFG_ERR_LOSSY", message))
+        elif isinstance(field_type, ArrayType):
+            text = self.state(field_type.length)
+            w(f"n0 = {text};")
+            check_bad = "bad || " if self.state.checked else ""
+            with w.block(f"if ({check_bad}n0 < 0 || n0 > {field_type.max})"):
+                w(self.fail(state.name, "0u", "VFG_ERR_COUNT", "count is outside 0..max"))
+            with w.block("for (i0 = 0; i0 < (size_t)n0; i0++)"):
+                element = f"{target}[i0]"
+                if isinstance(field_type.element, ScalarType):
+                    condition = f"{element} != {_scalar_literal(field_type.element.kind, state.versioning.default)}"
+                else:
+                    condition = f"!vfg_all_zero(&{element}, sizeof {element})"
+                with w.block(f"if ({condition})"):
+                    w(self.fail(state.name, "0u", "VFG_ERR_LOSSY", message))
+        else:
+            with w.block(f"if (!vfg_all_zero(&{target}, sizeof {target}))"):
+                w(self.fail(state.name, "0u", "VFG_ERR_LOSSY", message))
+
+    # --- validate ------------------------------------------------------------------------------
+
+    def validate_function(self) -> Function:
+        w = Writer()
+
+        def problem(path: str, status: str, message: str, indices: str = "NULL") -> str:
+            return f'vfg_problem(problems, capacity, &count, "{path}", {indices}, {status}, "{message}");'
+
+        for register in self.section.registers:
+            if not register.versioning.carried_by(self.section.version):
+                continue
+            value = f"s->{naming.ident(register.name)}"
+            masks = register_masks(register)
+            if register.fields and masks.reserved:
+                with w.block(f"if (({value} & {naming.literal(masks.reserved, register.width)}) != 0u)"):
+                    w(problem(register.name, "VFG_ERR_RESERVED", "reserved bits set"))
+            for bit_field in register.fields:
+                if bit_field.enum and not bit_field.access.reserved:
+                    valid = self.sym(bit_field.enum, "valid")
+                    shifted = f"({value} >> {bit_field.lo})" if bit_field.lo else value
+                    mask = naming.literal((1 << bit_field.width) - 1, register.width)
+                    with w.block(f"if (!{valid}((uint64_t)({shifted} & {mask})))"):
+                        w(problem(f"{register.name}.{bit_field.name}", "VFG_ERR_ENUM", "not a value of its enum"))
+            if register.enum and not register.fields:
+                with w.block(f"if (!{self.sym(register.enum, 'valid')}((uint64_t){value}))"):
+                    w(problem(register.name, "VFG_ERR_ENUM", "not a value of its enum"))
+            if register.present is not None:
+                default = 0 if register.fields else register.versioning.default or 0
+                self.absent_check(w, register.present, f"{value} != {default}u", register.name, problem)
+        for state in self.section.state:
+            if not state.versioning.carried_by(self.section.version):
+                continue
+            target = f"s->{naming.ident(state.name)}"
+            if state.present is not None:
+                if isinstance(state.type, ScalarType):
+                    holds = f"{target} != 0"
+                elif isinstance(state.type, ArrayType):
+                    holds = f"!vfg_all_zero({target}, sizeof {target})"
+                else:
+                    holds = f"!vfg_all_zero(&{target}, sizeof {target})"
+                self.absent_check(w, state.present, holds, state.name, problem)
+            self.type_checks(w, target, state.name, state.type, state.enum, 0, problem)
+        with w.block("if (count != 0u)"):
+            w("return count;")
+        self.constraint_checks(w, self.state, lambda path, status, message: problem(path, status, message))
+        w("return count;")
+        return _function(f"size_t {self.sym('validate')}(const {self.state_type} *s, {self.params}, "
+                         f"struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
+                         unused=("p",), static=False)
+
+    def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: object) -> None:
+        assert callable(problem)
+        text = self.state(present)
+        if self.state.checked:
+            w("bad = false;")
+            w(f"present = {text};")
+            with w.block("if (bad)"):
+                w(problem(path, "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
+            text = "present"
+        with w.block(f"if (!({text}) && {holds})"):
+            w(problem(path, "VFG_ERR_ABSENT", "is absent on this device (its presence is false) but holds a value"))
+
+    def type_checks(self, w: Writer, target: str, path: str, field_type: FieldType, enum: str | None, depth: int,
+                    problem: object) -> None:
+        assert callable(problem)
+        indices = "idx" if "[]" in path else "NULL"
+        if isinstance(field_type, ScalarType):
+            if enum is not None:
+                with w.block(f"if (!{self.sym(enum, 'valid')}((uint64_t){target}))"):
+                    w(problem(path, "VFG_ERR_ENUM", "not a value of its enum", indices))
+        elif isinstance(field_type, ArrayType):
+            text = self.state(field_type.length) if depth == 0 else None
+            if text is None:
+                return  # inner arrays' lengths read only top-level fields, checked once at the outer level
+            w(f"n{depth} = {text};")
+            check_bad = "bad || " if self.state.checked else ""
+            with w.block(f"if ({check_bad}n{depth} < 0 || n{depth} > {field_type.max})"):
+                w(problem(path, "VFG_ERR_COUNT", "its length is outside 0..max", indices))
+            inner = Writer()
+            inner.depth = w.depth + 1
+            self.type_checks(inner, f"{target}[idx[{depth}]]", f"{path}[]", field_type.element, None, depth + 1,
+                             problem)
+            if inner.lines:
+                with w.block("else"):
+                    with w.block(f"for (idx[{depth}] = 0; idx[{depth}] < (size_t)n{depth}; idx[{depth}]++)"):
+                        w.lines.extend(line for line in inner.lines)
+        elif isinstance(field_type, StructType):
+            for member in field_type.members:
+                self.type_checks(w, f"{target}.{naming.ident(member.name)}", f"{path}.{member.name}", member.type,
+                                 member.enum, depth, problem)
+
+    # --- capture and restore -------------------------------------------------------------------
+
+    def config_offset(self, w: Writer, register: Register, render: CExpr) -> str:
+        """The register's configuration-space address as C text, computing (and checking) it first if it moves."""
+        if isinstance(register.offset, IntLit):
+            return f"base + 0x{register.offset.value:x}u"
+        text = render(register.offset)
+        w(f"offset = {text};")
+        bound = render.range(register.offset)
+        if render.checked or bound is None or bound[0] < 0 or bound[1] > 0xffff:
+            check_bad = "bad || " if render.checked else ""
+            with w.block(f"if ({check_bad}offset < 0 || offset > 0xffff)"):
+                w(self.fail(register.name, "base", "VFG_ERR_EXPRESSION", "its offset cannot be evaluated"))
+        return "base + (uint32_t)offset"
+
+    def capture_function(self) -> Function:
+        w = Writer()
+        commit = []
+        for register in capture_order(self.section, self.table):
+            name = register.name
+            local = f"f_{name}"
+            keep = ((1 << register.width) - 1) & ~register_masks(register).reserved
+            outer = w.depth
+            if register.present is not None:
+                text = self.locals(register.present)
+                if self.locals.checked:
+                    w(f"present = {text};")
+                    with w.block("if (bad)"):
+                        w(self.fail(name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
+                    text = "present"
+                w(f"if ({text}) {{")
+                w.depth += 1
+            at = self.config_offset(w, register, self.locals)
+            with w.block(f"if (read_config(opaque, {at}, {register.width}u, &raw) != 0)"):
+                w(self.fail(name, at, "VFG_ERR_CONFIG_IO", "reading configuration space failed"))
+            ctype = naming.register_type(register.width)
+            w(f"{local} = ({ctype})(raw & {naming.literal(keep, 64)});")
+            for bit_field in register.fields:
+                if bit_field.enum and not bit_field.access.reserved:
+                    shifted = f"({local} >> {bit_field.lo})" if bit_field.lo else local
+                    mask = naming.literal((1 << bit_field.width) - 1, register.width)
+                    with w.block(f"if (!{self.sym(bit_field.enum, 'valid')}((uint64_t)({shifted} & {mask})))"):
+                        w(self.fail(name, at, "VFG_ERR_ENUM", "a field read from the device is not a value of its enum"))
+            if register.enum and not register.fields:
+                with w.block(f"if (!{self.sym(register.enum, 'valid')}((uint64_t){local}))"):
+                    w(self.fail(name, at, "VFG_ERR_ENUM", "the value read from the device is not a value of its enum"))
+            if register.present is not None:
+                w.depth = outer
+                w("}")
+            commit.append(f"s->{naming.ident(name)} = {local};")
+        for line in commit:
+            w(line)
+        w("return VFG_OK;")
+        locals_ = ("uint64_t raw;",) + tuple(
+            f"{naming.register_type(r.width)} f_{r.name} = {0 if r.fields else r.versioning.default or 0};"
+            for r in capture_order(self.section, self.table))
+        return _function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
+                         f"vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)",
+                         w, extra=locals_, unused=("p",), static=False)
+
+    def restore_function(self) -> Function:
+        w = Writer()
+        registers = {r.name: r for r in self.section.registers}
+        hooks = [step.hook for step in self.section.restore if step.hook is not None]
+        for hook in dict.fromkeys(hooks):
+            with w.block(f"if (hooks == NULL || hooks->{hook} == NULL)"):
+                w(self.fail("", "base", "VFG_ERR_HOOK", f"the restore sequence calls hook {hook}, which was not given"))
+        for step in self.section.restore:
+            if step.hook is not None:
+                with w.block(f"if (hooks->{step.hook}(opaque, s) != 0)"):
+                    w(self.fail("", "base", "VFG_ERR_HOOK", f"restore hook {step.hook} failed"))
+                continue
+            register = registers[step.register]
+            outer = w.depth
+            if register.present is not None:
+                text = self.state(register.present)
+                if self.state.checked:
+                    w(f"present = {text};")
+                    with w.block("if (bad)"):
+                        w(self.fail(register.name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
+                    text = "present"
+                w(f"if ({text}) {{")
+                w.depth += 1
+            at = self.config_offset(w, register, self.state)
+            w(f"value = s->{naming.ident(register.name)};")
+            fields = {f.name: f for f in register.fields}
+            for override in step.overrides:
+                bit_field = fields[override.bit_field]
+                text = self.state(override.value)
+                if self.state.checked:
+                    w(f"present = {text};")
+                    with w.block("if (bad)"):
+                        w(self.fail(f"{register.name}.{bit_field.name}", "base", "VFG_ERR_EXPRESSION",
+                                    "an override cannot be evaluated"))
+                    text = "present"
+                mask = naming.literal(bit_field.mask, 64)
+                w(f"value = (value & ~{mask}) | (((uint64_t){text} << {bit_field.lo}) & {mask});")
+            with w.block(f"if (write_config(opaque, {at}, value, {register.width}u) != 0)"):
+                w(self.fail(register.name, at, "VFG_ERR_CONFIG_IO", "writing configuration space failed"))
+            if register.present is not None:
+                w.depth = outer
+                w("}")
+        w("return VFG_OK;")
+        extra = ("uint64_t value;",) if any(step.hook is None for step in self.section.restore) else ()
+        return _function(f"int {self.sym('restore')}(const {self.state_type} *s, {self.params}, "
+                         f"vfg_write_config_fn write_config, void *opaque, uint32_t base, "
+                         f"const struct {self.sym('hooks')} *hooks, struct vfg_error *err)", w, extra=extra,
+                         unused=("p", "opaque", "write_config", "err", "base", "s", "hooks"), static=False)
+
+    # --- descriptor ----------------------------------------------------------------------------
+
+    def descriptor_functions(self) -> tuple[Function, Function, Function]:
+        derive, pack, unpack = Writer(), Writer(), Writer()
+        registers = {r.name: r for r in self.section.registers}
+        rel = 0
+        for item in self.section.descriptor:
+            target = f"d->{naming.ident(item.name)}"
+            if item.type is not None:
+                field_type: ScalarType | BytesType = item.type
+            else:
+                register = registers[item.source_register or ""]
+                field_type = ScalarType(kind=ScalarKind(f"u{register.width}"), span=item.span)
+                mask = _descriptor_mask(item.source_fields, register)
+                value = f"({naming.register_type(register.width)})(s->{naming.ident(register.name)} & " \
+                        f"{naming.literal(mask, register.width)})"
+                if register.present is not None:
+                    text = self.state(register.present)
+                    value = f"({text}) ? {value} : 0u"
+                derive(f"{target} = {value};")
+            at = f"buf + {rel}" if rel else "buf"
+            if isinstance(field_type, BytesType):
+                pack(f"memcpy({at}, {target}, {field_type.size}u);")
+                unpack(f"memcpy({target}, {at}, {field_type.size}u);")
+                rel += field_type.size
+                continue
+            kind = field_type.kind
+            size = 1 if kind is ScalarKind.BOOL else kind.bits // 8
+            put, get = {1: ("vfg_put8", "vfg_get8"), 2: ("vfg_put_be16", "vfg_get_be16"),
+                        4: ("vfg_put_be32", "vfg_get_be32"), 8: ("vfg_put_be64", "vfg_get_be64")}[size]
+            if kind is ScalarKind.BOOL:
+                pack(f"{put}({at}, (uint8_t)({target} ? 1u : 0u));")
+                unpack(f"{target} = {get}({at}) != 0u;")
+            elif kind.signed:
+                pack(f"{put}({at}, (uint{size * 8}_t){target});")
+                unpack(f"{target} = vfg_s{size * 8}({get}({at}));")
+            else:
+                pack(f"{put}({at}, {target});")
+                unpack(f"{target} = {get}({at});")
+            rel += size
+        desc = f"struct {self.sym('descriptor')}"
+        return (
+            _function(f"void {self.sym('derive_descriptor')}({desc} *d, const {self.state_type} *s, {self.params})",
+                      derive, unused=("d", "s", "p"), static=False),
+            _function(f"void {self.sym('pack_descriptor')}(const {desc} *d, uint8_t *buf)", pack,
+                      unused=("d", "buf"), static=False),
+            _function(f"void {self.sym('unpack_descriptor')}({desc} *d, const uint8_t *buf)", unpack,
+                      unused=("d", "buf"), static=False),
+        )
+
+    def descriptor_size(self) -> int:
+        size = 0
+        registers = {r.name: r for r in self.section.registers}
+        for item in self.section.descriptor:
+            if isinstance(item.type, BytesType):
+                size += item.type.size
+            elif isinstance(item.type, ScalarType):
+                size += 1 if item.type.kind is ScalarKind.BOOL else item.type.kind.bits // 8
+            else:
+                size += registers[item.source_register or ""].width // 8
+        return size
+
+    def init_function(self) -> Function:
+        w = Writer()
+        w("memset(s, 0, sizeof *s);")
+        for register in self.section.registers:
+            if register.versioning.carried_by(self.section.version) and not register.fields \
+                    and register.versioning.default:
+                w(f"s->{naming.ident(register.name)} = {register.versioning.default}u;")
+        for state in self.section.state:
+            if state.versioning.carried_by(self.section.version) and isinstance(state.type, ScalarType) \
+                    and state.versioning.default:
+                w(f"s->{naming.ident(state.name)} = {_scalar_literal(state.type.kind, state.versioning.default)};")
+        return _function(f"void {self.sym('init')}({self.state_type} *s)", w, static=False)
+
+
+def _keep_locals(nodes: tuple[Node, ...], keep: set[str]) -> tuple[Node, ...]:
+    """Drop the check-pass local of top-level scalars no expression reads."""
+    import dataclasses
+
+    result: list[Node] = []
+    for node in nodes:
+        if isinstance(node, Run):
+            result.append(Run(tuple(leaf if leaf.top in keep else dataclasses.replace(leaf, top="")
+                                    for leaf in node.leaves)))
+        elif isinstance(node, Cond):
+            result.append(dataclasses.replace(node, body=_keep_locals(node.body, keep)))
+        else:
+            result.append(node)
+    return tuple(result)
+
+
+def _descriptor_mask(source_fields: tuple[str, ...], register: Register) -> int:
+    if not source_fields:
+        if register.fields:
+            return sum(f.mask for f in register.fields if f.access in (Access.RO, Access.HWINIT))
+        return (1 << register.width) - 1 if register.access in (Access.RO, Access.HWINIT) else 0
+    return sum(f.mask for f in register.fields if f.name in source_fields)
+
+
+def _scalar_literal(kind: ScalarKind, value: int | None) -> str:
+    number = int(value or 0)
+    if kind is ScalarKind.BOOL:
+        return "true" if number else "false"
+    if kind.signed:
+        return str(number) if number >= 0 else f"({number})"
+    return f"{number}u" if kind.bits <= 32 else f"UINT64_C({number})"
+
+
+def _c_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+__all__ = ["Array", "Cond", "Function", "Leaf", "SectionFunctions"]
