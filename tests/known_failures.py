@@ -16,3 +16,6 @@ VECTORS: dict[str, str] = {}
 
 PCIUTILS_CAPTURE: dict[str, str] = {}
 """<dump>/<slot>/<capability>@<offset>/<field>: lspci's decode disagrees with the generated capture."""
+
+C_VECTORS: dict[str, str] = {}
+"""tests/vectors/<group>/<case>: the generated C disagrees with the vector or with the generated Python."""
