@@ -65,7 +65,7 @@ def test_every_vector_agrees_with_the_python(driver: Path) -> None:
             batch.append((case_id, command, expected))
     answers = run(driver, [command for _, command, _ in batch])
     failures = []
-    for (case_id, command, expected), answer in zip(batch, answers, strict=True):
+    for (case_id, _command, expected), answer in zip(batch, answers, strict=True):
         if case_id in KNOWN_FAILURES:
             continue
         if answer.key != expected.key:

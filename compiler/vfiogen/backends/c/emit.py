@@ -224,7 +224,8 @@ class _Builder:
             hooks = [MemberView("uint8_t unused_;", "this section calls no hooks; C99 needs a member")]
         functions = self.functions
         versions = tuple(range(section.min_version, section.version + 1))
-        private = tuple([functions.check_function(v) for v in versions] + [functions.store_function(v) for v in versions]
+        private = tuple([functions.check_function(v) for v in versions]
+                        + [functions.store_function(v) for v in versions]
                         + [functions.save_function(v) for v in versions])
         public = (functions.init_function(), functions.validate_function(), functions.capture_function(),
                   functions.restore_function(), *functions.descriptor_functions())
@@ -293,13 +294,12 @@ class CBackend:
         env = environment("vfiogen.backends.c")
         outputs: dict[str, str] = {}
         depth = max((_array_depth(s.type) for c in module.sections for s in c.section.state), default=0)
+        sizes = {name: struct.calcsize(fmt) for name, fmt in (
+            ("header_size", wire_format.HEADER_FORMAT), ("frame_size", wire_format.FRAME_FORMAT),
+            ("crc_size", wire_format.CRC_FORMAT), ("record_size", wire_format.RECORD_FORMAT))}
         shared = dict(wire=wire_format, statuses=tuple((name, i, meaning) for i, (name, meaning)
                                                         in enumerate(STATUSES)),
-                      header_size=struct.calcsize(wire_format.HEADER_FORMAT),
-                      frame_size=struct.calcsize(wire_format.FRAME_FORMAT),
-                      crc_size=struct.calcsize(wire_format.CRC_FORMAT),
-                      record_size=struct.calcsize(wire_format.RECORD_FORMAT), max_depth=max(depth, 1),
-                      crc_table=crc32c_table())
+                      max_depth=max(depth, 1), crc_table=crc32c_table(), **sizes)
         outputs["c/vfg_runtime.h"] = env.get_template("vfg_runtime.h.j2").render(**shared)
         outputs["c/vfg_runtime.c"] = env.get_template("vfg_runtime.c.j2").render(**shared)
         views = {}
@@ -309,10 +309,10 @@ class CBackend:
             outputs[f"c/{view.prefix}.h"] = env.get_template("section.h.j2").render(s=view)
             outputs[f"c/{view.prefix}.c"] = env.get_template("section.c.j2").render(s=view)
         for device in module.devices:
-            view = device_view(device, module, views, shared["header_size"], shared["frame_size"],
-                               shared["crc_size"], shared["record_size"])
-            outputs[f"c/{view.prefix}.h"] = env.get_template("device.h.j2").render(d=view)
-            outputs[f"c/{view.prefix}.c"] = env.get_template("device.c.j2").render(d=view)
+            device_files = device_view(device, module, views, sizes["header_size"], sizes["frame_size"],
+                                       sizes["crc_size"], sizes["record_size"])
+            outputs[f"c/{device_files.prefix}.h"] = env.get_template("device.h.j2").render(d=device_files)
+            outputs[f"c/{device_files.prefix}.c"] = env.get_template("device.c.j2").render(d=device_files)
         sources = sorted(path.removeprefix("c/") for path in outputs if path.endswith(".c"))
         headers = sorted(path.removeprefix("c/") for path in outputs if path.endswith(".h"))
         outputs["c/meson.build"] = env.get_template("meson.build.j2").render(sources=sources, headers=headers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from vfiogen.backends.c import naming
 from vfiogen.backends.c.cexpr import CExpr
@@ -20,6 +21,12 @@ from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Register, ScalarTy
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import Access, ScalarKind
 from vfiogen.passes.normalize import register_masks
+
+
+class Report(Protocol):
+    """Prints the C statement that reports a failure (a `return vfg_fail(...)` or a `vfg_problem(...)`)."""
+
+    def __call__(self, path: str, status: str, message: str, indices: str = "NULL") -> str: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,6 @@ class SectionFunctions:
         self.section = checked.section
         self.table = table
         self.name_macro = naming.macro(self.section.name, "NAME")
-        self.sym = lambda *parts: naming.symbol(self.section.name, *parts)
         enums = {e.name for e in self.section.enums}
         self.walks = WalkBuilder(self.section.name, table,
                                  lambda enum: naming.symbol(self.section.name, enum, "valid") if enum in enums else "")
@@ -76,6 +82,9 @@ class SectionFunctions:
         self.state_type = f"struct {self.sym('state')}"
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def sym(self, *parts: str) -> str:
+        return naming.symbol(self.section.name, *parts)
 
     def printer(self) -> Printer:
         printer = Printer(self.name_macro, self.locals, self.state)
@@ -150,8 +159,8 @@ class SectionFunctions:
                                 "an array this version does not carry has a length outside 0..max"))
         with w.block("if (o != end)"):
             w(self.fail("", "o", "VFG_ERR_TRAILING", "bytes left over after the last field"))
-        self.constraint_checks(w, self.locals, lambda path, status, message:
-                               self.fail(path, "start", status, message))
+        self.constraint_checks(w, self.locals, lambda path, status, message, indices="NULL":
+                               self.fail(path, "start", status, message, indices))
         w("return VFG_OK;")
         names = self.read_names()
         locals_ = ("size_t o = start;",) + tuple(f"{ctype} f_{name} = {self.loaded_default(name, version, default)};"
@@ -165,8 +174,7 @@ class SectionFunctions:
             next(s for s in self.section.state if s.name == name)
         return "0" if node.versioning.carried_by(version) else default
 
-    def constraint_checks(self, w: Writer, render: CExpr, fail: object) -> None:
-        assert callable(fail)
+    def constraint_checks(self, w: Writer, render: CExpr, fail: Report) -> None:
         for constraint in self.section.constraints:
             first = refs(constraint.check)
             where = first[0].dotted if first else ""
@@ -307,14 +315,13 @@ class SectionFunctions:
             self.type_checks(w, target, state.name, state.type, state.enum, 0, problem)
         with w.block("if (count != 0u)"):
             w("return count;")
-        self.constraint_checks(w, self.state, lambda path, status, message: problem(path, status, message))
+        self.constraint_checks(w, self.state, problem)
         w("return count;")
         return _function(f"size_t {self.sym('validate')}(const {self.state_type} *s, {self.params}, "
                          f"struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
                          unused=("p",), static=False)
 
-    def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: object) -> None:
-        assert callable(problem)
+    def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: Report) -> None:
         text = self.state(present)
         if self.state.checked:
             w("bad = false;")
@@ -326,8 +333,7 @@ class SectionFunctions:
             w(problem(path, "VFG_ERR_ABSENT", "is absent on this device (its presence is false) but holds a value"))
 
     def type_checks(self, w: Writer, target: str, path: str, field_type: FieldType, enum: str | None, depth: int,
-                    problem: object) -> None:
-        assert callable(problem)
+                    problem: Report) -> None:
         indices = "idx" if "[]" in path else "NULL"
         if isinstance(field_type, ScalarType):
             if enum is not None:
@@ -396,7 +402,8 @@ class SectionFunctions:
                     shifted = f"({local} >> {bit_field.lo})" if bit_field.lo else local
                     mask = naming.literal((1 << bit_field.width) - 1, register.width)
                     with w.block(f"if (!{self.sym(bit_field.enum, 'valid')}((uint64_t)({shifted} & {mask})))"):
-                        w(self.fail(name, at, "VFG_ERR_ENUM", "a field read from the device is not a value of its enum"))
+                        w(self.fail(name, at, "VFG_ERR_ENUM",
+                                    "a field read from the device is not a value of its enum"))
             if register.enum and not register.fields:
                 with w.block(f"if (!{self.sym(register.enum, 'valid')}((uint64_t){local}))"):
                     w(self.fail(name, at, "VFG_ERR_ENUM", "the value read from the device is not a value of its enum"))

@@ -193,14 +193,15 @@ class WalkBuilder:
 
     def version(self, registers: tuple[Register, ...], state: tuple[StateField, ...], version: int,
                 newest: int) -> tuple[Node, ...]:
-        nodes: list[Node] = []
+        nodes: list[Node | _Fence] = []
         for register in registers:
             if not register.versioning.carried_by(version):
                 continue
-            node: Node = Run((self.register_leaf(register, register.versioning.carried_by(newest)),))
+            run = Run((self.register_leaf(register, register.versioning.carried_by(newest)),))
             if register.present is not None:
-                node = Cond(register.present, (node,), ((naming.ident(register.name), "0"),))
-            nodes.append(node)
+                nodes.append(Cond(register.present, (run,), ((naming.ident(register.name), "0"),)))
+            else:
+                nodes.append(run)
         for item in state:
             if not item.versioning.carried_by(version):
                 continue
