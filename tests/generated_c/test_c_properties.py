@@ -1,0 +1,153 @@
+"""The generated C against the generated Python on random states and on mutated bytes, under ASan and UBSan.
+
+* Round trips across the languages: Python save -> C load -> C save gives the same bytes, at every
+  version and param set, and C's save at the newest version loads in Python as the Python's own does.
+* Mutations with a fixed seed: a few thousand mutated payloads per section, and mutated blobs (raw,
+  and re-framed with a valid CRC so the section loaders see them), must get the same answer from
+  both languages: the same error (section, field, offset), or a load whose re-save is the same
+  bytes. A failed C load must leave the caller's state untouched. The sanitizers make any
+  out-of-bounds access or undefined behaviour fail the run.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from harness import COMPILERS, build, hex_or_dash, params_spec, python_device, python_load, run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generated_python"))
+import strategies as S  # noqa: E402
+from test_vectors import VECTORS, _hex  # noqa: E402
+
+from vfiogen_state import _runtime  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not COMPILERS, reason="no C compiler (gcc or clang) on PATH")
+
+BATCH = settings(max_examples=6, deadline=None,
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+MUTATIONS_PER_SECTION = 2000
+MUTATIONS_PER_DEVICE = 2000
+
+ALL_VERSIONS = [pytest.param(name, version, set_name, id=f"{name}-v{version}-{set_name}")
+                for name in S.SECTIONS
+                for version in range(S.MODULES[name].MIN_VERSION, S.MODULES[name].VERSION + 1)
+                for set_name in S.PARAM_SETS]
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    compiler = COMPILERS[-1] if COMPILERS else "cc"
+    return build(compiler, True, str(tmp_path_factory.mktemp("harness")))
+
+
+def _params(name: str, set_name: str) -> tuple[Any, dict[str, int]]:
+    p = S.PARAM_SETS[set_name][name]
+    return p, {k: int(v) for k, v in p.to_dict().items()}
+
+
+@pytest.mark.parametrize(("name", "version", "set_name"), ALL_VERSIONS)
+@BATCH
+@given(data=st.data())
+def test_round_trip_across_languages(driver: Path, name: str, version: int, set_name: str,
+                                     data: st.DataObject) -> None:
+    module = S.MODULES[name]
+    p, spec = _params(name, set_name)
+    states = data.draw(st.lists(S.section_states(name, p), min_size=8, max_size=8), label="states")
+    payloads = [module.save(S.with_later_defaults(name, s, p, version), version, p) for s in states]
+    commands = []
+    for payload in payloads:
+        head = f"load {name} {version} {params_spec(spec)} {hex_or_dash(payload)}"
+        commands += [head, f"{head} {module.VERSION}"]
+    answers = run(driver, commands)
+    for index, payload in enumerate(payloads):
+        same, newest = answers[2 * index], answers[2 * index + 1]
+        assert same.ok and bytes.fromhex(same.payload) == payload, (same, payload.hex())
+        python_state = module.load(payload, version, p)
+        assert newest.ok and bytes.fromhex(newest.payload) == module.save(python_state, module.VERSION, p)
+        assert module.load(bytes.fromhex(newest.payload), module.VERSION, p) == python_state
+
+
+def _mutate(rng: random.Random, data: bytes) -> bytes:
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 3)):
+        op = rng.choice(("flip", "replace", "insert", "delete", "truncate", "extend"))
+        position = rng.randrange(len(b)) if b else 0
+        if rng.random() < 0.5 and b:
+            position = rng.randrange(min(len(b), 48))
+        if op == "flip" and b:
+            b[position] ^= 1 << rng.randrange(8)
+        elif op == "replace" and b:
+            b[position] = rng.choice((0, 0xFF, rng.randrange(256)))
+        elif op == "insert":
+            b[position:position] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
+        elif op == "delete" and b:
+            del b[position:position + rng.randint(1, 4)]
+        elif op == "truncate":
+            del b[rng.randint(0, len(b)):]
+        else:
+            b += bytes(rng.randrange(256) for _ in range(rng.randint(1, 16)))
+    return bytes(b)
+
+
+def _positive_vectors(group: str) -> list[dict[str, Any]]:
+    cases = [yaml.safe_load(p.read_text("utf-8")) for p in sorted((VECTORS / group).rglob("*.yaml"))]
+    return [c for c in cases if "expect" in c]
+
+
+def _compare(driver: Path, batch: list[tuple[str, Any]]) -> dict[str, int]:
+    answers = run(driver, [command for command, _ in batch])
+    outcomes = {"ok": 0, "err": 0}
+    for (command, expected), answer in zip(batch, answers, strict=True):
+        assert answer.key == expected.key, f"{command[:120]}...: C {answer.key} != Python {expected.key}"
+        assert answer.ok or answer.untouched, f"{command[:120]}...: a failed load changed the state"
+        outcomes["ok" if answer.ok else "err"] += 1
+    return outcomes
+
+
+@pytest.mark.parametrize("name", S.SECTIONS)
+def test_payload_mutations_agree(driver: Path, name: str) -> None:
+    seeds = _positive_vectors(name)
+    assert seeds, f"no positive vectors for {name}"
+    rng = random.Random(f"vfiogen-c-mutations-{name}")
+    batch = []
+    for _ in range(MUTATIONS_PER_SECTION):
+        case = rng.choice(seeds)
+        params = case.get("params", {})
+        payload = _mutate(rng, _hex(case["hex"]))
+        version = case["version"] if rng.random() < 0.9 else rng.choice((0, 1, 2, 3, 0xFFFF))
+        command = f"load {name} {version} {params_spec(params)} {hex_or_dash(payload)}"
+        batch.append((command, python_load(name, version, params, payload)))
+    outcomes = _compare(driver, batch)
+    # Both outcomes must be exercised, or the comparison says little.
+    assert outcomes["ok"] >= 20 and outcomes["err"] >= 200, outcomes
+
+
+def _reframed(rng: random.Random, blob: bytes) -> bytes:
+    """A blob with one frame's payload mutated and its CRC recomputed, so that the section loaders see it."""
+    frames = S.frames(blob)
+    frame = rng.choice(frames)
+    payload = _mutate(rng, blob[frame.start:frame.end])
+    head = frame.start - _runtime.FRAME.size
+    rebuilt = _runtime.frame(frame.section_id, frame.version, frame.required, payload)
+    return blob[:head] + rebuilt + blob[frame.end + _runtime.CRC.size:]
+
+
+def test_blob_mutations_agree(driver: Path) -> None:
+    seeds = _positive_vectors("devices")
+    assert seeds
+    rng = random.Random("vfiogen-c-mutations-devices")
+    batch = []
+    for i in range(MUTATIONS_PER_DEVICE):
+        case = rng.choice(seeds)
+        blob = _hex(case["hex"])
+        mutated = _mutate(rng, blob) if i % 2 else _reframed(rng, blob)
+        batch.append((f"device {case['device']} {hex_or_dash(mutated)}", python_device(case["device"], mutated)))
+    outcomes = _compare(driver, batch)
+    assert outcomes["ok"] >= 20 and outcomes["err"] >= 500, outcomes
