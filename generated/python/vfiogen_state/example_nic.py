@@ -13,7 +13,7 @@ from vfiogen_state import msi as _msi
 from vfiogen_state import msix as _msix
 from vfiogen_state import sriov as _sriov
 
-from vfiogen_state._runtime import LoadError
+from vfiogen_state._runtime import LoadError, Record
 
 TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ PARAMS_MSIX = _msix.Params()
 PARAMS_SRIOV = _sriov.Params(vf_bar64=1)
 
 
-class ExampleNicState:
+class ExampleNicState(Record):
     """One state per section; an optional section the source did not send is None."""
 
     __slots__ = ("rebar", "header", "msi", "msix", "sriov",)
@@ -40,6 +40,7 @@ class ExampleNicState:
     msi: _msi.MsiState
     msix: _msix.MsixState
     sriov: _sriov.SriovState
+    _json = (("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"),)
 
     def __init__(self, *, rebar: _rebar.RebarState | None = None, header: _header.HeaderState | None = None, msi: _msi.MsiState | None = None, msix: _msix.MsixState | None = None, sriov: _sriov.SriovState | None = None) -> None:
         self.rebar = _rebar.RebarState() if rebar is None else rebar
@@ -48,17 +49,8 @@ class ExampleNicState:
         self.msix = _msix.MsixState() if msix is None else msix
         self.sriov = _sriov.SriovState() if sriov is None else sriov
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ExampleNicState) and self.rebar == other.rebar and self.header == other.header and self.msi == other.msi and self.msix == other.msix and self.sriov == other.sriov
 
-    def __repr__(self) -> str:
-        return f"ExampleNicState(rebar={self.rebar!r}, header={self.header!r}, msi={self.msi!r}, msix={self.msix!r}, sriov={self.sriov!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rebar": self.rebar.to_dict(), "header": self.header.to_dict(), "msi": self.msi.to_dict(), "msix": self.msix.to_dict(), "sriov": self.sriov.to_dict()}
-
-
-class ExampleNicDescriptor:
+class ExampleNicDescriptor(Record):
     """The source device's descriptor, as carried at the start of the blob."""
 
     __slots__ = ("rebar", "header", "msi", "msix", "sriov",)
@@ -67,6 +59,7 @@ class ExampleNicDescriptor:
     msi: _msi.MsiDescriptor
     msix: _msix.MsixDescriptor
     sriov: _sriov.SriovDescriptor
+    _json = (("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"),)
 
     def __init__(self, *, rebar: _rebar.RebarDescriptor | None = None, header: _header.HeaderDescriptor | None = None, msi: _msi.MsiDescriptor | None = None, msix: _msix.MsixDescriptor | None = None, sriov: _sriov.SriovDescriptor | None = None) -> None:
         self.rebar = _rebar.RebarDescriptor() if rebar is None else rebar
@@ -74,15 +67,6 @@ class ExampleNicDescriptor:
         self.msi = _msi.MsiDescriptor() if msi is None else msi
         self.msix = _msix.MsixDescriptor() if msix is None else msix
         self.sriov = _sriov.SriovDescriptor() if sriov is None else sriov
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ExampleNicDescriptor) and self.rebar == other.rebar and self.header == other.header and self.msi == other.msi and self.msix == other.msix and self.sriov == other.sriov
-
-    def __repr__(self) -> str:
-        return f"ExampleNicDescriptor(rebar={self.rebar!r}, header={self.header!r}, msi={self.msi!r}, msix={self.msix!r}, sriov={self.sriov!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rebar": self.rebar.to_dict(), "header": self.header.to_dict(), "msi": self.msi.to_dict(), "msix": self.msix.to_dict(), "sriov": self.sriov.to_dict()}
 
 
 def _run_hooks(names: tuple[str, ...], hooks: Hooks, section_state: Any, point: str) -> None:

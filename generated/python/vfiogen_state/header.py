@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 
-from vfiogen_state._runtime import cut_run, lazy_module, LoadError, Problem, SaveError, truncated
+from vfiogen_state._runtime import BoolBits, cut_run, EnumBits, IntBits, lazy_module, LoadError, Problem, Record, Register, SaveError, truncated
 
 TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
 if TYPE_CHECKING:
@@ -46,769 +46,121 @@ _VALUES_IntxPin = frozenset({0, 1, 2, 3, 4})
 _NAMES_IntxPin: dict[int, str] = {0: "none", 1: "inta", 2: "intb", 3: "intc", 4: "intd"}  # enum intx_pin
 
 
-class Params:
+class Params(Record):
     """Per-device constants of this section."""
 
     __slots__ = ("bar64",)
     bar64: int
+    _json = (("bar64", "bar64", ""),)
 
     def __init__(self, *, bar64: int = 0) -> None:
         self.bar64 = bar64
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Params) and self.bar64 == other.bar64
-
-    def __repr__(self) -> str:
-        return f"Params(bar64={self.bar64!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"bar64": self.bar64}
 
 
 PARAMS = Params()
 
 
-class CommandRegister:
-    """Register layout `command` (16 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, io_space_enable: bool | None = None, mem_space_enable: bool | None = None, bus_master_enable: bool | None = None, special_cycle_enable: bool | None = None, mwi_enable: bool | None = None, vga_palette_snoop: bool | None = None, parity_error_response: bool | None = None, idsel_stepping: bool | None = None, serr_enable: bool | None = None, fast_b2b_enable: bool | None = None, intx_disable: bool | None = None) -> None:
-        self._raw = 0
-        if io_space_enable is not None:
-            self.io_space_enable = io_space_enable
-        if mem_space_enable is not None:
-            self.mem_space_enable = mem_space_enable
-        if bus_master_enable is not None:
-            self.bus_master_enable = bus_master_enable
-        if special_cycle_enable is not None:
-            self.special_cycle_enable = special_cycle_enable
-        if mwi_enable is not None:
-            self.mwi_enable = mwi_enable
-        if vga_palette_snoop is not None:
-            self.vga_palette_snoop = vga_palette_snoop
-        if parity_error_response is not None:
-            self.parity_error_response = parity_error_response
-        if idsel_stepping is not None:
-            self.idsel_stepping = idsel_stepping
-        if serr_enable is not None:
-            self.serr_enable = serr_enable
-        if fast_b2b_enable is not None:
-            self.fast_b2b_enable = fast_b2b_enable
-        if intx_disable is not None:
-            self.intx_disable = intx_disable
-
-    @classmethod
-    def from_value(cls, value: int) -> CommandRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def io_space_enable(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @io_space_enable.setter
-    def io_space_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.io_space_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffe) | (0x1 if value else 0)
-
-    @property
-    def mem_space_enable(self) -> bool:
-        return bool(self._raw & 0x2)
-
-    @mem_space_enable.setter
-    def mem_space_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.mem_space_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffd) | (0x2 if value else 0)
-
-    @property
-    def bus_master_enable(self) -> bool:
-        return bool(self._raw & 0x4)
-
-    @bus_master_enable.setter
-    def bus_master_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.bus_master_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffb) | (0x4 if value else 0)
-
-    @property
-    def special_cycle_enable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @special_cycle_enable.setter
-    def special_cycle_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.special_cycle_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfff7) | (0x8 if value else 0)
-
-    @property
-    def mwi_enable(self) -> bool:
-        return bool(self._raw & 0x10)
-
-    @mwi_enable.setter
-    def mwi_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.mwi_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xffef) | (0x10 if value else 0)
-
-    @property
-    def vga_palette_snoop(self) -> bool:
-        return bool(self._raw & 0x20)
-
-    @vga_palette_snoop.setter
-    def vga_palette_snoop(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.vga_palette_snoop: {value!r} is not a bool")
-        self._raw = (self._raw & 0xffdf) | (0x20 if value else 0)
-
-    @property
-    def parity_error_response(self) -> bool:
-        return bool(self._raw & 0x40)
-
-    @parity_error_response.setter
-    def parity_error_response(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.parity_error_response: {value!r} is not a bool")
-        self._raw = (self._raw & 0xffbf) | (0x40 if value else 0)
-
-    @property
-    def idsel_stepping(self) -> bool:
-        return bool(self._raw & 0x80)
-
-    @idsel_stepping.setter
-    def idsel_stepping(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.idsel_stepping: {value!r} is not a bool")
-        self._raw = (self._raw & 0xff7f) | (0x80 if value else 0)
-
-    @property
-    def serr_enable(self) -> bool:
-        return bool(self._raw & 0x100)
-
-    @serr_enable.setter
-    def serr_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.serr_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfeff) | (0x100 if value else 0)
-
-    @property
-    def fast_b2b_enable(self) -> bool:
-        return bool(self._raw & 0x200)
-
-    @fast_b2b_enable.setter
-    def fast_b2b_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.fast_b2b_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfdff) | (0x200 if value else 0)
-
-    @property
-    def intx_disable(self) -> bool:
-        return bool(self._raw & 0x400)
-
-    @intx_disable.setter
-    def intx_disable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"command.intx_disable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfbff) | (0x400 if value else 0)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CommandRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"CommandRegister(io_space_enable={self._field(0, 0x1)}, mem_space_enable={self._field(1, 0x1)}, bus_master_enable={self._field(2, 0x1)}, special_cycle_enable={self._field(3, 0x1)}, mwi_enable={self._field(4, 0x1)}, vga_palette_snoop={self._field(5, 0x1)}, parity_error_response={self._field(6, 0x1)}, idsel_stepping={self._field(7, 0x1)}, serr_enable={self._field(8, 0x1)}, fast_b2b_enable={self._field(9, 0x1)}, intx_disable={self._field(10, 0x1)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "io_space_enable": bool(raw & 0x1),
-            "mem_space_enable": bool(raw & 0x2),
-            "bus_master_enable": bool(raw & 0x4),
-            "special_cycle_enable": bool(raw & 0x8),
-            "mwi_enable": bool(raw & 0x10),
-            "vga_palette_snoop": bool(raw & 0x20),
-            "parity_error_response": bool(raw & 0x40),
-            "idsel_stepping": bool(raw & 0x80),
-            "serr_enable": bool(raw & 0x100),
-            "fast_b2b_enable": bool(raw & 0x200),
-            "intx_disable": bool(raw & 0x400),
-        }
-
-
-class StatusRegister:
-    """Register layout `status` (16 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, immediate_readiness: bool | None = None, interrupt_status: bool | None = None, capabilities_list: bool | None = None, cap_66mhz: bool | None = None, fast_b2b_capable: bool | None = None, master_data_parity_error: bool | None = None, devsel_timing: int | None = None, signaled_target_abort: bool | None = None, received_target_abort: bool | None = None, received_master_abort: bool | None = None, signaled_system_error: bool | None = None, detected_parity_error: bool | None = None) -> None:
-        self._raw = 0
-        if immediate_readiness is not None:
-            self.immediate_readiness = immediate_readiness
-        if interrupt_status is not None:
-            self.interrupt_status = interrupt_status
-        if capabilities_list is not None:
-            self.capabilities_list = capabilities_list
-        if cap_66mhz is not None:
-            self.cap_66mhz = cap_66mhz
-        if fast_b2b_capable is not None:
-            self.fast_b2b_capable = fast_b2b_capable
-        if master_data_parity_error is not None:
-            self.master_data_parity_error = master_data_parity_error
-        if devsel_timing is not None:
-            self.devsel_timing = devsel_timing
-        if signaled_target_abort is not None:
-            self.signaled_target_abort = signaled_target_abort
-        if received_target_abort is not None:
-            self.received_target_abort = received_target_abort
-        if received_master_abort is not None:
-            self.received_master_abort = received_master_abort
-        if signaled_system_error is not None:
-            self.signaled_system_error = signaled_system_error
-        if detected_parity_error is not None:
-            self.detected_parity_error = detected_parity_error
-
-    @classmethod
-    def from_value(cls, value: int) -> StatusRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def immediate_readiness(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @immediate_readiness.setter
-    def immediate_readiness(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.immediate_readiness: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffe) | (0x1 if value else 0)
-
-    @property
-    def interrupt_status(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @interrupt_status.setter
-    def interrupt_status(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.interrupt_status: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfff7) | (0x8 if value else 0)
-
-    @property
-    def capabilities_list(self) -> bool:
-        return bool(self._raw & 0x10)
-
-    @capabilities_list.setter
-    def capabilities_list(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.capabilities_list: {value!r} is not a bool")
-        self._raw = (self._raw & 0xffef) | (0x10 if value else 0)
-
-    @property
-    def cap_66mhz(self) -> bool:
-        return bool(self._raw & 0x20)
-
-    @cap_66mhz.setter
-    def cap_66mhz(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.cap_66mhz: {value!r} is not a bool")
-        self._raw = (self._raw & 0xffdf) | (0x20 if value else 0)
-
-    @property
-    def fast_b2b_capable(self) -> bool:
-        return bool(self._raw & 0x80)
-
-    @fast_b2b_capable.setter
-    def fast_b2b_capable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.fast_b2b_capable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xff7f) | (0x80 if value else 0)
-
-    @property
-    def master_data_parity_error(self) -> bool:
-        return bool(self._raw & 0x100)
-
-    @master_data_parity_error.setter
-    def master_data_parity_error(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.master_data_parity_error: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfeff) | (0x100 if value else 0)
-
-    @property
-    def devsel_timing(self) -> int:
-        return (self._raw >> 9) & 0x3
-
-    @devsel_timing.setter
-    def devsel_timing(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 2:
-            raise ValueError(f"status.devsel_timing: {value!r} does not fit 2 bits")
-        self._raw = (self._raw & 0xf9ff) | (value << 9)
-
-    @property
-    def signaled_target_abort(self) -> bool:
-        return bool(self._raw & 0x800)
-
-    @signaled_target_abort.setter
-    def signaled_target_abort(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.signaled_target_abort: {value!r} is not a bool")
-        self._raw = (self._raw & 0xf7ff) | (0x800 if value else 0)
-
-    @property
-    def received_target_abort(self) -> bool:
-        return bool(self._raw & 0x1000)
-
-    @received_target_abort.setter
-    def received_target_abort(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.received_target_abort: {value!r} is not a bool")
-        self._raw = (self._raw & 0xefff) | (0x1000 if value else 0)
-
-    @property
-    def received_master_abort(self) -> bool:
-        return bool(self._raw & 0x2000)
-
-    @received_master_abort.setter
-    def received_master_abort(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.received_master_abort: {value!r} is not a bool")
-        self._raw = (self._raw & 0xdfff) | (0x2000 if value else 0)
-
-    @property
-    def signaled_system_error(self) -> bool:
-        return bool(self._raw & 0x4000)
-
-    @signaled_system_error.setter
-    def signaled_system_error(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.signaled_system_error: {value!r} is not a bool")
-        self._raw = (self._raw & 0xbfff) | (0x4000 if value else 0)
-
-    @property
-    def detected_parity_error(self) -> bool:
-        return bool(self._raw & 0x8000)
-
-    @detected_parity_error.setter
-    def detected_parity_error(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"status.detected_parity_error: {value!r} is not a bool")
-        self._raw = (self._raw & 0x7fff) | (0x8000 if value else 0)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, StatusRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"StatusRegister(immediate_readiness={self._field(0, 0x1)}, interrupt_status={self._field(3, 0x1)}, capabilities_list={self._field(4, 0x1)}, cap_66mhz={self._field(5, 0x1)}, fast_b2b_capable={self._field(7, 0x1)}, master_data_parity_error={self._field(8, 0x1)}, devsel_timing={self._field(9, 0x3)}, signaled_target_abort={self._field(11, 0x1)}, received_target_abort={self._field(12, 0x1)}, received_master_abort={self._field(13, 0x1)}, signaled_system_error={self._field(14, 0x1)}, detected_parity_error={self._field(15, 0x1)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "immediate_readiness": bool(raw & 0x1),
-            "interrupt_status": bool(raw & 0x8),
-            "capabilities_list": bool(raw & 0x10),
-            "cap_66mhz": bool(raw & 0x20),
-            "fast_b2b_capable": bool(raw & 0x80),
-            "master_data_parity_error": bool(raw & 0x100),
-            "devsel_timing": (raw >> 9) & 0x3,
-            "signaled_target_abort": bool(raw & 0x800),
-            "received_target_abort": bool(raw & 0x1000),
-            "received_master_abort": bool(raw & 0x2000),
-            "signaled_system_error": bool(raw & 0x4000),
-            "detected_parity_error": bool(raw & 0x8000),
-        }
-
-
-class HeaderTypeRegister:
-    """Register layout `header_type` (8 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, layout: _E.HeaderLayout | None = None, multi_function: bool | None = None) -> None:
-        self._raw = 0
-        if layout is not None:
-            self.layout = layout
-        if multi_function is not None:
-            self.multi_function = multi_function
-
-    @classmethod
-    def from_value(cls, value: int) -> HeaderTypeRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def layout(self) -> _E.HeaderLayout:
-        return _E.HeaderLayout(self._raw & 0x7f)
-
-    @layout.setter
-    def layout(self, value: _E.HeaderLayout) -> None:
-        if value not in _VALUES_HeaderLayout:
-            raise ValueError(f"header_type.layout: {value!r} is not a value of header_layout")
-        self._raw = (self._raw & 0x80) | (int(value) << 0)
-
-    @property
-    def multi_function(self) -> bool:
-        return bool(self._raw & 0x80)
-
-    @multi_function.setter
-    def multi_function(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"header_type.multi_function: {value!r} is not a bool")
-        self._raw = (self._raw & 0x7f) | (0x80 if value else 0)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, HeaderTypeRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"HeaderTypeRegister(layout={self._field(0, 0x7f)}, multi_function={self._field(7, 0x1)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "layout": _NAMES_HeaderLayout.get((raw >> 0) & 0x7f, (raw >> 0) & 0x7f),
-            "multi_function": bool(raw & 0x80),
-        }
-
-
-class BistRegister:
-    """Register layout `bist` (8 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, completion_code: int | None = None, start_bist: bool | None = None, bist_capable: bool | None = None) -> None:
-        self._raw = 0
-        if completion_code is not None:
-            self.completion_code = completion_code
-        if start_bist is not None:
-            self.start_bist = start_bist
-        if bist_capable is not None:
-            self.bist_capable = bist_capable
-
-    @classmethod
-    def from_value(cls, value: int) -> BistRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def completion_code(self) -> int:
-        return self._raw & 0xf
-
-    @completion_code.setter
-    def completion_code(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 4:
-            raise ValueError(f"bist.completion_code: {value!r} does not fit 4 bits")
-        self._raw = (self._raw & 0xf0) | (value << 0)
-
-    @property
-    def start_bist(self) -> bool:
-        return bool(self._raw & 0x40)
-
-    @start_bist.setter
-    def start_bist(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"bist.start_bist: {value!r} is not a bool")
-        self._raw = (self._raw & 0xbf) | (0x40 if value else 0)
-
-    @property
-    def bist_capable(self) -> bool:
-        return bool(self._raw & 0x80)
-
-    @bist_capable.setter
-    def bist_capable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"bist.bist_capable: {value!r} is not a bool")
-        self._raw = (self._raw & 0x7f) | (0x80 if value else 0)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, BistRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"BistRegister(completion_code={self._field(0, 0xf)}, start_bist={self._field(6, 0x1)}, bist_capable={self._field(7, 0x1)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "completion_code": (raw >> 0) & 0xf,
-            "start_bist": bool(raw & 0x40),
-            "bist_capable": bool(raw & 0x80),
-        }
-
-
-class MemoryBarRegister:
-    """Register layout `memory_bar` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: _E.BarSpace | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> MemoryBarRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> _E.BarSpace:
-        return _E.BarSpace(self._raw & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: _E.BarSpace) -> None:
-        if value not in _VALUES_BarSpace:
-            raise ValueError(f"memory_bar.space_indicator: {value!r} is not a value of bar_space")
-        self._raw = (self._raw & 0xfffffffe) | (int(value) << 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"memory_bar.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"memory_bar.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"memory_bar.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MemoryBarRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"MemoryBarRegister(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": _NAMES_BarSpace.get((raw >> 0) & 0x1, (raw >> 0) & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class RomBaseRegister:
-    """Register layout `rom_base` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, enable: bool | None = None, validation_status: int | None = None, validation_details: int | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if enable is not None:
-            self.enable = enable
-        if validation_status is not None:
-            self.validation_status = validation_status
-        if validation_details is not None:
-            self.validation_details = validation_details
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> RomBaseRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def enable(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @enable.setter
-    def enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"rom_base.enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
-
-    @property
-    def validation_status(self) -> int:
-        return (self._raw >> 1) & 0x7
-
-    @validation_status.setter
-    def validation_status(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"rom_base.validation_status: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfffffff1) | (value << 1)
-
-    @property
-    def validation_details(self) -> int:
-        return (self._raw >> 4) & 0xf
-
-    @validation_details.setter
-    def validation_details(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 4:
-            raise ValueError(f"rom_base.validation_details: {value!r} does not fit 4 bits")
-        self._raw = (self._raw & 0xffffff0f) | (value << 4)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 11) & 0x1fffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 21:
-            raise ValueError(f"rom_base.base_address: {value!r} does not fit 21 bits")
-        self._raw = (self._raw & 0x7ff) | (value << 11)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, RomBaseRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"RomBaseRegister(enable={self._field(0, 0x1)}, validation_status={self._field(1, 0x7)}, validation_details={self._field(4, 0xf)}, base_address={self._field(11, 0x1fffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "enable": bool(raw & 0x1),
-            "validation_status": (raw >> 1) & 0x7,
-            "validation_details": (raw >> 4) & 0xf,
-            "base_address": (raw >> 11) & 0x1fffff,
-        }
-
-
-class CapPtrRegister:
-    """Register layout `cap_ptr` (8 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, pointer: int | None = None) -> None:
-        self._raw = 0
-        if pointer is not None:
-            self.pointer = pointer
-
-    @classmethod
-    def from_value(cls, value: int) -> CapPtrRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def pointer(self) -> int:
-        return (self._raw >> 2) & 0x3f
-
-    @pointer.setter
-    def pointer(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 6:
-            raise ValueError(f"cap_ptr.pointer: {value!r} does not fit 6 bits")
-        self._raw = (self._raw & 0x3) | (value << 2)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CapPtrRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"CapPtrRegister(pointer={self._field(2, 0x3f)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "pointer": (raw >> 2) & 0x3f,
-        }
-
-
-class HeaderState:
+class CommandRegister(Register):
+    """Register layout `command` (16 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    io_space_enable = BoolBits("io_space_enable", 0, 0x1, 0xfffe, "command.io_space_enable")
+    mem_space_enable = BoolBits("mem_space_enable", 1, 0x1, 0xfffd, "command.mem_space_enable")
+    bus_master_enable = BoolBits("bus_master_enable", 2, 0x1, 0xfffb, "command.bus_master_enable")
+    special_cycle_enable = BoolBits("special_cycle_enable", 3, 0x1, 0xfff7, "command.special_cycle_enable")
+    mwi_enable = BoolBits("mwi_enable", 4, 0x1, 0xffef, "command.mwi_enable")
+    vga_palette_snoop = BoolBits("vga_palette_snoop", 5, 0x1, 0xffdf, "command.vga_palette_snoop")
+    parity_error_response = BoolBits("parity_error_response", 6, 0x1, 0xffbf, "command.parity_error_response")
+    idsel_stepping = BoolBits("idsel_stepping", 7, 0x1, 0xff7f, "command.idsel_stepping")
+    serr_enable = BoolBits("serr_enable", 8, 0x1, 0xfeff, "command.serr_enable")
+    fast_b2b_enable = BoolBits("fast_b2b_enable", 9, 0x1, 0xfdff, "command.fast_b2b_enable")
+    intx_disable = BoolBits("intx_disable", 10, 0x1, 0xfbff, "command.intx_disable")
+    _fields = (io_space_enable, mem_space_enable, bus_master_enable, special_cycle_enable, mwi_enable, vga_palette_snoop, parity_error_response, idsel_stepping, serr_enable, fast_b2b_enable, intx_disable,)
+    if TYPE_CHECKING:
+        def __init__(self, *, io_space_enable: bool | None = None, mem_space_enable: bool | None = None, bus_master_enable: bool | None = None, special_cycle_enable: bool | None = None, mwi_enable: bool | None = None, vga_palette_snoop: bool | None = None, parity_error_response: bool | None = None, idsel_stepping: bool | None = None, serr_enable: bool | None = None, fast_b2b_enable: bool | None = None, intx_disable: bool | None = None) -> None: ...
+
+
+class StatusRegister(Register):
+    """Register layout `status` (16 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    immediate_readiness = BoolBits("immediate_readiness", 0, 0x1, 0xfffe, "status.immediate_readiness")
+    interrupt_status = BoolBits("interrupt_status", 3, 0x1, 0xfff7, "status.interrupt_status")
+    capabilities_list = BoolBits("capabilities_list", 4, 0x1, 0xffef, "status.capabilities_list")
+    cap_66mhz = BoolBits("cap_66mhz", 5, 0x1, 0xffdf, "status.cap_66mhz")
+    fast_b2b_capable = BoolBits("fast_b2b_capable", 7, 0x1, 0xff7f, "status.fast_b2b_capable")
+    master_data_parity_error = BoolBits("master_data_parity_error", 8, 0x1, 0xfeff, "status.master_data_parity_error")
+    devsel_timing = IntBits("devsel_timing", 9, 0x3, 0xf9ff, "status.devsel_timing")
+    signaled_target_abort = BoolBits("signaled_target_abort", 11, 0x1, 0xf7ff, "status.signaled_target_abort")
+    received_target_abort = BoolBits("received_target_abort", 12, 0x1, 0xefff, "status.received_target_abort")
+    received_master_abort = BoolBits("received_master_abort", 13, 0x1, 0xdfff, "status.received_master_abort")
+    signaled_system_error = BoolBits("signaled_system_error", 14, 0x1, 0xbfff, "status.signaled_system_error")
+    detected_parity_error = BoolBits("detected_parity_error", 15, 0x1, 0x7fff, "status.detected_parity_error")
+    _fields = (immediate_readiness, interrupt_status, capabilities_list, cap_66mhz, fast_b2b_capable, master_data_parity_error, devsel_timing, signaled_target_abort, received_target_abort, received_master_abort, signaled_system_error, detected_parity_error,)
+    if TYPE_CHECKING:
+        def __init__(self, *, immediate_readiness: bool | None = None, interrupt_status: bool | None = None, capabilities_list: bool | None = None, cap_66mhz: bool | None = None, fast_b2b_capable: bool | None = None, master_data_parity_error: bool | None = None, devsel_timing: int | None = None, signaled_target_abort: bool | None = None, received_target_abort: bool | None = None, received_master_abort: bool | None = None, signaled_system_error: bool | None = None, detected_parity_error: bool | None = None) -> None: ...
+
+
+class HeaderTypeRegister(Register):
+    """Register layout `header_type` (8 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    layout: EnumBits[_E.HeaderLayout] = EnumBits("layout", 0, 0x7f, 0x80, "header_type.layout", _VALUES_HeaderLayout, _NAMES_HeaderLayout, "header_layout", _E, "HeaderLayout")
+    multi_function = BoolBits("multi_function", 7, 0x1, 0x7f, "header_type.multi_function")
+    _fields = (layout, multi_function,)
+    if TYPE_CHECKING:
+        def __init__(self, *, layout: _E.HeaderLayout | None = None, multi_function: bool | None = None) -> None: ...
+
+
+class BistRegister(Register):
+    """Register layout `bist` (8 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    completion_code = IntBits("completion_code", 0, 0xf, 0xf0, "bist.completion_code")
+    start_bist = BoolBits("start_bist", 6, 0x1, 0xbf, "bist.start_bist")
+    bist_capable = BoolBits("bist_capable", 7, 0x1, 0x7f, "bist.bist_capable")
+    _fields = (completion_code, start_bist, bist_capable,)
+    if TYPE_CHECKING:
+        def __init__(self, *, completion_code: int | None = None, start_bist: bool | None = None, bist_capable: bool | None = None) -> None: ...
+
+
+class MemoryBarRegister(Register):
+    """Register layout `memory_bar` (32 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    space_indicator: EnumBits[_E.BarSpace] = EnumBits("space_indicator", 0, 0x1, 0xfffffffe, "memory_bar.space_indicator", _VALUES_BarSpace, _NAMES_BarSpace, "bar_space", _E, "BarSpace")
+    mem_type: EnumBits[_E.BarMemType] = EnumBits("mem_type", 1, 0x3, 0xfffffff9, "memory_bar.mem_type", _VALUES_BarMemType, _NAMES_BarMemType, "bar_mem_type", _E, "BarMemType")
+    prefetchable = BoolBits("prefetchable", 3, 0x1, 0xfffffff7, "memory_bar.prefetchable")
+    base_address = IntBits("base_address", 4, 0xfffffff, 0xf, "memory_bar.base_address")
+    _fields = (space_indicator, mem_type, prefetchable, base_address,)
+    if TYPE_CHECKING:
+        def __init__(self, *, space_indicator: _E.BarSpace | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None: ...
+
+
+class RomBaseRegister(Register):
+    """Register layout `rom_base` (32 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    enable = BoolBits("enable", 0, 0x1, 0xfffffffe, "rom_base.enable")
+    validation_status = IntBits("validation_status", 1, 0x7, 0xfffffff1, "rom_base.validation_status")
+    validation_details = IntBits("validation_details", 4, 0xf, 0xffffff0f, "rom_base.validation_details")
+    base_address = IntBits("base_address", 11, 0x1fffff, 0x7ff, "rom_base.base_address")
+    _fields = (enable, validation_status, validation_details, base_address,)
+    if TYPE_CHECKING:
+        def __init__(self, *, enable: bool | None = None, validation_status: int | None = None, validation_details: int | None = None, base_address: int | None = None) -> None: ...
+
+
+class CapPtrRegister(Register):
+    """Register layout `cap_ptr` (8 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    pointer = IntBits("pointer", 2, 0x3f, 0x3, "cap_ptr.pointer")
+    _fields = (pointer,)
+    if TYPE_CHECKING:
+        def __init__(self, *, pointer: int | None = None) -> None: ...
+
+
+class HeaderState(Record):
     """State of section `header` at version 1."""
 
     __slots__ = ("vendor_id", "device_id", "command", "status", "revision_id", "class_prog_if", "class_subclass", "class_base", "cache_line_size", "latency_timer", "header_type", "bist", "bar0", "bar1_upper", "bar1", "bar2_upper", "bar2", "bar3_upper", "bar3", "bar4_upper", "bar4", "bar5_upper", "bar5", "cardbus_cis", "subsystem_vendor_id", "subsystem_id", "rom_base", "cap_ptr", "interrupt_line", "interrupt_pin", "min_gnt", "max_lat",)
@@ -844,6 +196,7 @@ class HeaderState:
     interrupt_pin: _E.IntxPin
     min_gnt: int
     max_lat: int
+    _json = (("vendor_id", "vendor_id", ""), ("device_id", "device_id", ""), ("command", "command", "obj"), ("status", "status", "obj"), ("revision_id", "revision_id", ""), ("class_prog_if", "class_prog_if", ""), ("class_subclass", "class_subclass", ""), ("class_base", "class_base", ""), ("cache_line_size", "cache_line_size", ""), ("latency_timer", "latency_timer", ""), ("header_type", "header_type", "obj"), ("bist", "bist", "obj"), ("bar0", "bar0", "obj"), ("bar1_upper", "bar1_upper", ""), ("bar1", "bar1", "obj"), ("bar2_upper", "bar2_upper", ""), ("bar2", "bar2", "obj"), ("bar3_upper", "bar3_upper", ""), ("bar3", "bar3", "obj"), ("bar4_upper", "bar4_upper", ""), ("bar4", "bar4", "obj"), ("bar5_upper", "bar5_upper", ""), ("bar5", "bar5", "obj"), ("cardbus_cis", "cardbus_cis", ""), ("subsystem_vendor_id", "subsystem_vendor_id", ""), ("subsystem_id", "subsystem_id", ""), ("rom_base", "rom_base", "obj"), ("cap_ptr", "cap_ptr", "obj"), ("interrupt_line", "interrupt_line", ""), ("interrupt_pin", "interrupt_pin", _NAMES_IntxPin), ("min_gnt", "min_gnt", ""), ("max_lat", "max_lat", ""),)
 
     def __init__(self, *, vendor_id: int = 0, device_id: int = 0, command: CommandRegister | None = None, status: StatusRegister | None = None, revision_id: int = 0, class_prog_if: int = 0, class_subclass: int = 0, class_base: int = 0, cache_line_size: int = 0, latency_timer: int = 0, header_type: HeaderTypeRegister | None = None, bist: BistRegister | None = None, bar0: MemoryBarRegister | None = None, bar1_upper: int = 0, bar1: MemoryBarRegister | None = None, bar2_upper: int = 0, bar2: MemoryBarRegister | None = None, bar3_upper: int = 0, bar3: MemoryBarRegister | None = None, bar4_upper: int = 0, bar4: MemoryBarRegister | None = None, bar5_upper: int = 0, bar5: MemoryBarRegister | None = None, cardbus_cis: int = 0, subsystem_vendor_id: int = 0, subsystem_id: int = 0, rom_base: RomBaseRegister | None = None, cap_ptr: CapPtrRegister | None = None, interrupt_line: int = 0, interrupt_pin: _E.IntxPin | None = None, min_gnt: int = 0, max_lat: int = 0) -> None:
         self.vendor_id = vendor_id
@@ -879,17 +232,8 @@ class HeaderState:
         self.min_gnt = min_gnt
         self.max_lat = max_lat
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, HeaderState) and self.vendor_id == other.vendor_id and self.device_id == other.device_id and self.command == other.command and self.status == other.status and self.revision_id == other.revision_id and self.class_prog_if == other.class_prog_if and self.class_subclass == other.class_subclass and self.class_base == other.class_base and self.cache_line_size == other.cache_line_size and self.latency_timer == other.latency_timer and self.header_type == other.header_type and self.bist == other.bist and self.bar0 == other.bar0 and self.bar1_upper == other.bar1_upper and self.bar1 == other.bar1 and self.bar2_upper == other.bar2_upper and self.bar2 == other.bar2 and self.bar3_upper == other.bar3_upper and self.bar3 == other.bar3 and self.bar4_upper == other.bar4_upper and self.bar4 == other.bar4 and self.bar5_upper == other.bar5_upper and self.bar5 == other.bar5 and self.cardbus_cis == other.cardbus_cis and self.subsystem_vendor_id == other.subsystem_vendor_id and self.subsystem_id == other.subsystem_id and self.rom_base == other.rom_base and self.cap_ptr == other.cap_ptr and self.interrupt_line == other.interrupt_line and self.interrupt_pin == other.interrupt_pin and self.min_gnt == other.min_gnt and self.max_lat == other.max_lat
 
-    def __repr__(self) -> str:
-        return f"HeaderState(vendor_id={self.vendor_id!r}, device_id={self.device_id!r}, command={self.command!r}, status={self.status!r}, revision_id={self.revision_id!r}, class_prog_if={self.class_prog_if!r}, class_subclass={self.class_subclass!r}, class_base={self.class_base!r}, cache_line_size={self.cache_line_size!r}, latency_timer={self.latency_timer!r}, header_type={self.header_type!r}, bist={self.bist!r}, bar0={self.bar0!r}, bar1_upper={self.bar1_upper!r}, bar1={self.bar1!r}, bar2_upper={self.bar2_upper!r}, bar2={self.bar2!r}, bar3_upper={self.bar3_upper!r}, bar3={self.bar3!r}, bar4_upper={self.bar4_upper!r}, bar4={self.bar4!r}, bar5_upper={self.bar5_upper!r}, bar5={self.bar5!r}, cardbus_cis={self.cardbus_cis!r}, subsystem_vendor_id={self.subsystem_vendor_id!r}, subsystem_id={self.subsystem_id!r}, rom_base={self.rom_base!r}, cap_ptr={self.cap_ptr!r}, interrupt_line={self.interrupt_line!r}, interrupt_pin={self.interrupt_pin!r}, min_gnt={self.min_gnt!r}, max_lat={self.max_lat!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"vendor_id": self.vendor_id, "device_id": self.device_id, "command": self.command.to_dict(), "status": self.status.to_dict(), "revision_id": self.revision_id, "class_prog_if": self.class_prog_if, "class_subclass": self.class_subclass, "class_base": self.class_base, "cache_line_size": self.cache_line_size, "latency_timer": self.latency_timer, "header_type": self.header_type.to_dict(), "bist": self.bist.to_dict(), "bar0": self.bar0.to_dict(), "bar1_upper": self.bar1_upper, "bar1": self.bar1.to_dict(), "bar2_upper": self.bar2_upper, "bar2": self.bar2.to_dict(), "bar3_upper": self.bar3_upper, "bar3": self.bar3.to_dict(), "bar4_upper": self.bar4_upper, "bar4": self.bar4.to_dict(), "bar5_upper": self.bar5_upper, "bar5": self.bar5.to_dict(), "cardbus_cis": self.cardbus_cis, "subsystem_vendor_id": self.subsystem_vendor_id, "subsystem_id": self.subsystem_id, "rom_base": self.rom_base.to_dict(), "cap_ptr": self.cap_ptr.to_dict(), "interrupt_line": self.interrupt_line, "interrupt_pin": _NAMES_IntxPin.get(int(self.interrupt_pin), int(self.interrupt_pin)), "min_gnt": self.min_gnt, "max_lat": self.max_lat}
-
-
-class HeaderDescriptor:
+class HeaderDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
     __slots__ = ("vendor", "device", "subsystem_vendor", "subsystem", "revision", "prog_if", "subclass", "base_class", "header_shape", "first_cap", "cap_list", "intx", "bar0_type", "bar1_type", "bar2_type", "bar3_type", "bar4_type", "bar5_type",)
@@ -911,6 +255,7 @@ class HeaderDescriptor:
     bar3_type: int
     bar4_type: int
     bar5_type: int
+    _json = (("vendor", "vendor", ""), ("device", "device", ""), ("subsystem_vendor", "subsystem_vendor", ""), ("subsystem", "subsystem", ""), ("revision", "revision", ""), ("prog_if", "prog_if", ""), ("subclass", "subclass", ""), ("base_class", "base_class", ""), ("header_shape", "header_shape", ""), ("first_cap", "first_cap", ""), ("cap_list", "cap_list", ""), ("intx", "intx", ""), ("bar0_type", "bar0_type", ""), ("bar1_type", "bar1_type", ""), ("bar2_type", "bar2_type", ""), ("bar3_type", "bar3_type", ""), ("bar4_type", "bar4_type", ""), ("bar5_type", "bar5_type", ""),)
 
     def __init__(self, vendor: int = 0, device: int = 0, subsystem_vendor: int = 0, subsystem: int = 0, revision: int = 0, prog_if: int = 0, subclass: int = 0, base_class: int = 0, header_shape: int = 0, first_cap: int = 0, cap_list: int = 0, intx: int = 0, bar0_type: int = 0, bar1_type: int = 0, bar2_type: int = 0, bar3_type: int = 0, bar4_type: int = 0, bar5_type: int = 0) -> None:
         self.vendor = vendor
@@ -931,15 +276,6 @@ class HeaderDescriptor:
         self.bar3_type = bar3_type
         self.bar4_type = bar4_type
         self.bar5_type = bar5_type
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, HeaderDescriptor) and self.vendor == other.vendor and self.device == other.device and self.subsystem_vendor == other.subsystem_vendor and self.subsystem == other.subsystem and self.revision == other.revision and self.prog_if == other.prog_if and self.subclass == other.subclass and self.base_class == other.base_class and self.header_shape == other.header_shape and self.first_cap == other.first_cap and self.cap_list == other.cap_list and self.intx == other.intx and self.bar0_type == other.bar0_type and self.bar1_type == other.bar1_type and self.bar2_type == other.bar2_type and self.bar3_type == other.bar3_type and self.bar4_type == other.bar4_type and self.bar5_type == other.bar5_type
-
-    def __repr__(self) -> str:
-        return f"HeaderDescriptor(vendor={self.vendor!r}, device={self.device!r}, subsystem_vendor={self.subsystem_vendor!r}, subsystem={self.subsystem!r}, revision={self.revision!r}, prog_if={self.prog_if!r}, subclass={self.subclass!r}, base_class={self.base_class!r}, header_shape={self.header_shape!r}, first_cap={self.first_cap!r}, cap_list={self.cap_list!r}, intx={self.intx!r}, bar0_type={self.bar0_type!r}, bar1_type={self.bar1_type!r}, bar2_type={self.bar2_type!r}, bar3_type={self.bar3_type!r}, bar4_type={self.bar4_type!r}, bar5_type={self.bar5_type!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"vendor": self.vendor, "device": self.device, "subsystem_vendor": self.subsystem_vendor, "subsystem": self.subsystem, "revision": self.revision, "prog_if": self.prog_if, "subclass": self.subclass, "base_class": self.base_class, "header_shape": self.header_shape, "first_cap": self.first_cap, "cap_list": self.cap_list, "intx": self.intx, "bar0_type": self.bar0_type, "bar1_type": self.bar1_type, "bar2_type": self.bar2_type, "bar3_type": self.bar3_type, "bar4_type": self.bar4_type, "bar5_type": self.bar5_type}
 
 
 _DESCRIPTOR = struct.Struct(">HHHHBBBBBBHBIIIIII")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 
-from vfiogen_state._runtime import cut_run, LoadError, Problem, SaveError, truncated
+from vfiogen_state._runtime import BoolBits, cut_run, IntBits, LoadError, Problem, Record, Register, SaveError, truncated
 
 TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
 if TYPE_CHECKING:
@@ -24,219 +24,47 @@ _S1 = struct.Struct(">I")
 _S2 = struct.Struct(">H")
 
 
-class Params:
+class Params(Record):
     """Per-device constants of this section."""
 
     __slots__ = ()
+    _json = ()
 
     def __init__(self) -> None:
         pass
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Params)
-
-    def __repr__(self) -> str:
-        return "Params()"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {}
 
 
 PARAMS = Params()
 
 
-class ControlRegister:
-    """Register layout `control` (16 bits): each field reads and writes its bits of one integer.
+class ControlRegister(Register):
+    """Register layout `control` (16 bits): a checked descriptor per field over one integer."""
 
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, enable: bool | None = None, mmc: int | None = None, mme: int | None = None, addr64: bool | None = None, pvm: bool | None = None, ext_data_capable: bool | None = None, ext_data_enable: bool | None = None) -> None:
-        self._raw = 0
-        if enable is not None:
-            self.enable = enable
-        if mmc is not None:
-            self.mmc = mmc
-        if mme is not None:
-            self.mme = mme
-        if addr64 is not None:
-            self.addr64 = addr64
-        if pvm is not None:
-            self.pvm = pvm
-        if ext_data_capable is not None:
-            self.ext_data_capable = ext_data_capable
-        if ext_data_enable is not None:
-            self.ext_data_enable = ext_data_enable
-
-    @classmethod
-    def from_value(cls, value: int) -> ControlRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def enable(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @enable.setter
-    def enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"control.enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffe) | (0x1 if value else 0)
-
-    @property
-    def mmc(self) -> int:
-        return (self._raw >> 1) & 0x7
-
-    @mmc.setter
-    def mmc(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"control.mmc: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfff1) | (value << 1)
-
-    @property
-    def mme(self) -> int:
-        return (self._raw >> 4) & 0x7
-
-    @mme.setter
-    def mme(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"control.mme: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xff8f) | (value << 4)
-
-    @property
-    def addr64(self) -> bool:
-        return bool(self._raw & 0x80)
-
-    @addr64.setter
-    def addr64(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"control.addr64: {value!r} is not a bool")
-        self._raw = (self._raw & 0xff7f) | (0x80 if value else 0)
-
-    @property
-    def pvm(self) -> bool:
-        return bool(self._raw & 0x100)
-
-    @pvm.setter
-    def pvm(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"control.pvm: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfeff) | (0x100 if value else 0)
-
-    @property
-    def ext_data_capable(self) -> bool:
-        return bool(self._raw & 0x200)
-
-    @ext_data_capable.setter
-    def ext_data_capable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"control.ext_data_capable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfdff) | (0x200 if value else 0)
-
-    @property
-    def ext_data_enable(self) -> bool:
-        return bool(self._raw & 0x400)
-
-    @ext_data_enable.setter
-    def ext_data_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"control.ext_data_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfbff) | (0x400 if value else 0)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ControlRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"ControlRegister(enable={self._field(0, 0x1)}, mmc={self._field(1, 0x7)}, mme={self._field(4, 0x7)}, addr64={self._field(7, 0x1)}, pvm={self._field(8, 0x1)}, ext_data_capable={self._field(9, 0x1)}, ext_data_enable={self._field(10, 0x1)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "enable": bool(raw & 0x1),
-            "mmc": (raw >> 1) & 0x7,
-            "mme": (raw >> 4) & 0x7,
-            "addr64": bool(raw & 0x80),
-            "pvm": bool(raw & 0x100),
-            "ext_data_capable": bool(raw & 0x200),
-            "ext_data_enable": bool(raw & 0x400),
-        }
+    __slots__ = ()
+    enable = BoolBits("enable", 0, 0x1, 0xfffe, "control.enable")
+    mmc = IntBits("mmc", 1, 0x7, 0xfff1, "control.mmc")
+    mme = IntBits("mme", 4, 0x7, 0xff8f, "control.mme")
+    addr64 = BoolBits("addr64", 7, 0x1, 0xff7f, "control.addr64")
+    pvm = BoolBits("pvm", 8, 0x1, 0xfeff, "control.pvm")
+    ext_data_capable = BoolBits("ext_data_capable", 9, 0x1, 0xfdff, "control.ext_data_capable")
+    ext_data_enable = BoolBits("ext_data_enable", 10, 0x1, 0xfbff, "control.ext_data_enable")
+    _fields = (enable, mmc, mme, addr64, pvm, ext_data_capable, ext_data_enable,)
+    if TYPE_CHECKING:
+        def __init__(self, *, enable: bool | None = None, mmc: int | None = None, mme: int | None = None, addr64: bool | None = None, pvm: bool | None = None, ext_data_capable: bool | None = None, ext_data_enable: bool | None = None) -> None: ...
 
 
-class AddressLoRegister:
-    """Register layout `address_lo` (32 bits): each field reads and writes its bits of one integer.
+class AddressLoRegister(Register):
+    """Register layout `address_lo` (32 bits): a checked descriptor per field over one integer."""
 
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, zero: int | None = None, address: int | None = None) -> None:
-        self._raw = 0
-        if zero is not None:
-            self.zero = zero
-        if address is not None:
-            self.address = address
-
-    @classmethod
-    def from_value(cls, value: int) -> AddressLoRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def zero(self) -> int:
-        return self._raw & 0x3
-
-    @zero.setter
-    def zero(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 2:
-            raise ValueError(f"address_lo.zero: {value!r} does not fit 2 bits")
-        self._raw = (self._raw & 0xfffffffc) | (value << 0)
-
-    @property
-    def address(self) -> int:
-        return (self._raw >> 2) & 0x3fffffff
-
-    @address.setter
-    def address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 30:
-            raise ValueError(f"address_lo.address: {value!r} does not fit 30 bits")
-        self._raw = (self._raw & 0x3) | (value << 2)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, AddressLoRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"AddressLoRegister(zero={self._field(0, 0x3)}, address={self._field(2, 0x3fffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "zero": (raw >> 0) & 0x3,
-            "address": (raw >> 2) & 0x3fffffff,
-        }
+    __slots__ = ()
+    zero = IntBits("zero", 0, 0x3, 0xfffffffc, "address_lo.zero")
+    address = IntBits("address", 2, 0x3fffffff, 0x3, "address_lo.address")
+    _fields = (zero, address,)
+    if TYPE_CHECKING:
+        def __init__(self, *, zero: int | None = None, address: int | None = None) -> None: ...
 
 
-class MsiState:
+class MsiState(Record):
     """State of section `msi` at version 1."""
 
     __slots__ = ("control", "address_lo", "address_hi", "data", "mask", "pending",)
@@ -246,6 +74,7 @@ class MsiState:
     data: int
     mask: int
     pending: int
+    _json = (("control", "control", "obj"), ("address_lo", "address_lo", "obj"), ("address_hi", "address_hi", ""), ("data", "data", ""), ("mask", "mask", ""), ("pending", "pending", ""),)
 
     def __init__(self, *, control: ControlRegister | None = None, address_lo: AddressLoRegister | None = None, address_hi: int = 0, data: int = 0, mask: int = 0, pending: int = 0) -> None:
         self.control = ControlRegister() if control is None else control
@@ -255,35 +84,18 @@ class MsiState:
         self.mask = mask
         self.pending = pending
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MsiState) and self.control == other.control and self.address_lo == other.address_lo and self.address_hi == other.address_hi and self.data == other.data and self.mask == other.mask and self.pending == other.pending
 
-    def __repr__(self) -> str:
-        return f"MsiState(control={self.control!r}, address_lo={self.address_lo!r}, address_hi={self.address_hi!r}, data={self.data!r}, mask={self.mask!r}, pending={self.pending!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"control": self.control.to_dict(), "address_lo": self.address_lo.to_dict(), "address_hi": self.address_hi, "data": self.data, "mask": self.mask, "pending": self.pending}
-
-
-class MsiDescriptor:
+class MsiDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
     __slots__ = ("cap_offset", "shape",)
     cap_offset: int
     shape: int
+    _json = (("cap_offset", "cap_offset", ""), ("shape", "shape", ""),)
 
     def __init__(self, cap_offset: int = 0, shape: int = 0) -> None:
         self.cap_offset = cap_offset
         self.shape = shape
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MsiDescriptor) and self.cap_offset == other.cap_offset and self.shape == other.shape
-
-    def __repr__(self) -> str:
-        return f"MsiDescriptor(cap_offset={self.cap_offset!r}, shape={self.shape!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"cap_offset": self.cap_offset, "shape": self.shape}
 
 
 _DESCRIPTOR = struct.Struct(">BH")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 
-from vfiogen_state._runtime import cut_array, cut_run, LoadError, Problem, SaveError
+from vfiogen_state._runtime import BoolBits, cut_array, cut_run, IntBits, LoadError, Problem, Record, Register, SaveError
 
 TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
 if TYPE_CHECKING:
@@ -23,230 +23,54 @@ _S0 = struct.Struct(">HII")
 _S1 = struct.Struct(">IIII")
 
 
-class Params:
+class Params(Record):
     """Per-device constants of this section."""
 
     __slots__ = ()
+    _json = ()
 
     def __init__(self) -> None:
         pass
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Params)
-
-    def __repr__(self) -> str:
-        return "Params()"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {}
 
 
 PARAMS = Params()
 
 
-class ControlRegister:
-    """Register layout `control` (16 bits): each field reads and writes its bits of one integer.
+class ControlRegister(Register):
+    """Register layout `control` (16 bits): a checked descriptor per field over one integer."""
 
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, table_size: int | None = None, function_mask: bool | None = None, enable: bool | None = None) -> None:
-        self._raw = 0
-        if table_size is not None:
-            self.table_size = table_size
-        if function_mask is not None:
-            self.function_mask = function_mask
-        if enable is not None:
-            self.enable = enable
-
-    @classmethod
-    def from_value(cls, value: int) -> ControlRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def table_size(self) -> int:
-        return self._raw & 0x7ff
-
-    @table_size.setter
-    def table_size(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 11:
-            raise ValueError(f"control.table_size: {value!r} does not fit 11 bits")
-        self._raw = (self._raw & 0xf800) | (value << 0)
-
-    @property
-    def function_mask(self) -> bool:
-        return bool(self._raw & 0x4000)
-
-    @function_mask.setter
-    def function_mask(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"control.function_mask: {value!r} is not a bool")
-        self._raw = (self._raw & 0xbfff) | (0x4000 if value else 0)
-
-    @property
-    def enable(self) -> bool:
-        return bool(self._raw & 0x8000)
-
-    @enable.setter
-    def enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"control.enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0x7fff) | (0x8000 if value else 0)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ControlRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"ControlRegister(table_size={self._field(0, 0x7ff)}, function_mask={self._field(14, 0x1)}, enable={self._field(15, 0x1)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "table_size": (raw >> 0) & 0x7ff,
-            "function_mask": bool(raw & 0x4000),
-            "enable": bool(raw & 0x8000),
-        }
+    __slots__ = ()
+    table_size = IntBits("table_size", 0, 0x7ff, 0xf800, "control.table_size")
+    function_mask = BoolBits("function_mask", 14, 0x1, 0xbfff, "control.function_mask")
+    enable = BoolBits("enable", 15, 0x1, 0x7fff, "control.enable")
+    _fields = (table_size, function_mask, enable,)
+    if TYPE_CHECKING:
+        def __init__(self, *, table_size: int | None = None, function_mask: bool | None = None, enable: bool | None = None) -> None: ...
 
 
-class TableRegister:
-    """Register layout `table` (32 bits): each field reads and writes its bits of one integer.
+class TableRegister(Register):
+    """Register layout `table` (32 bits): a checked descriptor per field over one integer."""
 
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None:
-        self._raw = 0
-        if bir is not None:
-            self.bir = bir
-        if offset is not None:
-            self.offset = offset
-
-    @classmethod
-    def from_value(cls, value: int) -> TableRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def bir(self) -> int:
-        return self._raw & 0x7
-
-    @bir.setter
-    def bir(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"table.bir: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfffffff8) | (value << 0)
-
-    @property
-    def offset(self) -> int:
-        return (self._raw >> 3) & 0x1fffffff
-
-    @offset.setter
-    def offset(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 29:
-            raise ValueError(f"table.offset: {value!r} does not fit 29 bits")
-        self._raw = (self._raw & 0x7) | (value << 3)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TableRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"TableRegister(bir={self._field(0, 0x7)}, offset={self._field(3, 0x1fffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "bir": (raw >> 0) & 0x7,
-            "offset": (raw >> 3) & 0x1fffffff,
-        }
+    __slots__ = ()
+    bir = IntBits("bir", 0, 0x7, 0xfffffff8, "table.bir")
+    offset = IntBits("offset", 3, 0x1fffffff, 0x7, "table.offset")
+    _fields = (bir, offset,)
+    if TYPE_CHECKING:
+        def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None: ...
 
 
-class PbaRegister:
-    """Register layout `pba` (32 bits): each field reads and writes its bits of one integer.
+class PbaRegister(Register):
+    """Register layout `pba` (32 bits): a checked descriptor per field over one integer."""
 
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None:
-        self._raw = 0
-        if bir is not None:
-            self.bir = bir
-        if offset is not None:
-            self.offset = offset
-
-    @classmethod
-    def from_value(cls, value: int) -> PbaRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def bir(self) -> int:
-        return self._raw & 0x7
-
-    @bir.setter
-    def bir(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"pba.bir: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfffffff8) | (value << 0)
-
-    @property
-    def offset(self) -> int:
-        return (self._raw >> 3) & 0x1fffffff
-
-    @offset.setter
-    def offset(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 29:
-            raise ValueError(f"pba.offset: {value!r} does not fit 29 bits")
-        self._raw = (self._raw & 0x7) | (value << 3)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PbaRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"PbaRegister(bir={self._field(0, 0x7)}, offset={self._field(3, 0x1fffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "bir": (raw >> 0) & 0x7,
-            "offset": (raw >> 3) & 0x1fffffff,
-        }
+    __slots__ = ()
+    bir = IntBits("bir", 0, 0x7, 0xfffffff8, "pba.bir")
+    offset = IntBits("offset", 3, 0x1fffffff, 0x7, "pba.offset")
+    _fields = (bir, offset,)
+    if TYPE_CHECKING:
+        def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None: ...
 
 
-class VectorsEntry:
+class VectorsEntry(Record):
     """One element (or member) of the section's state."""
 
     __slots__ = ("address_lo", "address_hi", "data", "vector_control",)
@@ -254,6 +78,7 @@ class VectorsEntry:
     address_hi: int
     data: int
     vector_control: int
+    _json = (("address_lo", "address_lo", ""), ("address_hi", "address_hi", ""), ("data", "data", ""), ("vector_control", "vector_control", ""),)
 
     def __init__(self, address_lo: int = 0, address_hi: int = 0, data: int = 0, vector_control: int = 0) -> None:
         self.address_lo = address_lo
@@ -261,17 +86,8 @@ class VectorsEntry:
         self.data = data
         self.vector_control = vector_control
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, VectorsEntry) and self.address_lo == other.address_lo and self.address_hi == other.address_hi and self.data == other.data and self.vector_control == other.vector_control
 
-    def __repr__(self) -> str:
-        return f"VectorsEntry(address_lo={self.address_lo!r}, address_hi={self.address_hi!r}, data={self.data!r}, vector_control={self.vector_control!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"address_lo": self.address_lo, "address_hi": self.address_hi, "data": self.data, "vector_control": self.vector_control}
-
-
-class MsixState:
+class MsixState(Record):
     """State of section `msix` at version 1."""
 
     __slots__ = ("control", "table", "pba", "vectors", "pending",)
@@ -280,6 +96,7 @@ class MsixState:
     pba: PbaRegister
     vectors: list[VectorsEntry]
     pending: list[int]
+    _json = (("control", "control", "obj"), ("table", "table", "obj"), ("pba", "pba", "obj"), ("vectors", "vectors", "[obj]"), ("pending", "pending", "[]"),)
 
     def __init__(self, *, control: ControlRegister | None = None, table: TableRegister | None = None, pba: PbaRegister | None = None, vectors: list[VectorsEntry] | None = None, pending: list[int] | None = None) -> None:
         self.control = ControlRegister() if control is None else control
@@ -288,17 +105,8 @@ class MsixState:
         self.vectors = [] if vectors is None else vectors
         self.pending = [] if pending is None else pending
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MsixState) and self.control == other.control and self.table == other.table and self.pba == other.pba and self.vectors == other.vectors and self.pending == other.pending
 
-    def __repr__(self) -> str:
-        return f"MsixState(control={self.control!r}, table={self.table!r}, pba={self.pba!r}, vectors={self.vectors!r}, pending={self.pending!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"control": self.control.to_dict(), "table": self.table.to_dict(), "pba": self.pba.to_dict(), "vectors": [x.to_dict() for x in self.vectors], "pending": [x for x in self.pending]}
-
-
-class MsixDescriptor:
+class MsixDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
     __slots__ = ("cap_offset", "vector_count", "table_place", "pba_place",)
@@ -306,21 +114,13 @@ class MsixDescriptor:
     vector_count: int
     table_place: int
     pba_place: int
+    _json = (("cap_offset", "cap_offset", ""), ("vector_count", "vector_count", ""), ("table_place", "table_place", ""), ("pba_place", "pba_place", ""),)
 
     def __init__(self, cap_offset: int = 0, vector_count: int = 0, table_place: int = 0, pba_place: int = 0) -> None:
         self.cap_offset = cap_offset
         self.vector_count = vector_count
         self.table_place = table_place
         self.pba_place = pba_place
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MsixDescriptor) and self.cap_offset == other.cap_offset and self.vector_count == other.vector_count and self.table_place == other.table_place and self.pba_place == other.pba_place
-
-    def __repr__(self) -> str:
-        return f"MsixDescriptor(cap_offset={self.cap_offset!r}, vector_count={self.vector_count!r}, table_place={self.table_place!r}, pba_place={self.pba_place!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"cap_offset": self.cap_offset, "vector_count": self.vector_count, "table_place": self.table_place, "pba_place": self.pba_place}
 
 
 _DESCRIPTOR = struct.Struct(">BHII")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 
-from vfiogen_state._runtime import cut_run, LoadError, Problem, SaveError, truncated
+from vfiogen_state._runtime import cut_run, IntBits, LoadError, Problem, Record, Register, SaveError, truncated
 
 TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
 if TYPE_CHECKING:
@@ -23,243 +23,55 @@ _S0 = struct.Struct(">II")
 _S1 = struct.Struct(">I")
 
 
-class Params:
+class Params(Record):
     """Per-device constants of this section."""
 
     __slots__ = ()
+    _json = ()
 
     def __init__(self) -> None:
         pass
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Params)
-
-    def __repr__(self) -> str:
-        return "Params()"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {}
 
 
 PARAMS = Params()
 
 
-class SupportedSizesRegister:
-    """Register layout `supported_sizes` (32 bits): each field reads and writes its bits of one integer.
+class SupportedSizesRegister(Register):
+    """Register layout `supported_sizes` (32 bits): a checked descriptor per field over one integer."""
 
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, sizes_supported: int | None = None) -> None:
-        self._raw = 0
-        if sizes_supported is not None:
-            self.sizes_supported = sizes_supported
-
-    @classmethod
-    def from_value(cls, value: int) -> SupportedSizesRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def sizes_supported(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @sizes_supported.setter
-    def sizes_supported(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"supported_sizes.sizes_supported: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SupportedSizesRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"SupportedSizesRegister(sizes_supported={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "sizes_supported": (raw >> 4) & 0xfffffff,
-        }
+    __slots__ = ()
+    sizes_supported = IntBits("sizes_supported", 4, 0xfffffff, 0xf, "supported_sizes.sizes_supported")
+    _fields = (sizes_supported,)
+    if TYPE_CHECKING:
+        def __init__(self, *, sizes_supported: int | None = None) -> None: ...
 
 
-class Ctrl0Register:
-    """Register layout `ctrl0` (32 bits): each field reads and writes its bits of one integer.
+class Ctrl0Register(Register):
+    """Register layout `ctrl0` (32 bits): a checked descriptor per field over one integer."""
 
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, bar_index: int | None = None, num_bars: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
-        self._raw = 0
-        if bar_index is not None:
-            self.bar_index = bar_index
-        if num_bars is not None:
-            self.num_bars = num_bars
-        if bar_size is not None:
-            self.bar_size = bar_size
-        if sizes_supported_ext is not None:
-            self.sizes_supported_ext = sizes_supported_ext
-
-    @classmethod
-    def from_value(cls, value: int) -> Ctrl0Register:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def bar_index(self) -> int:
-        return self._raw & 0x7
-
-    @bar_index.setter
-    def bar_index(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"ctrl0.bar_index: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfffffff8) | (value << 0)
-
-    @property
-    def num_bars(self) -> int:
-        return (self._raw >> 5) & 0x7
-
-    @num_bars.setter
-    def num_bars(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"ctrl0.num_bars: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xffffff1f) | (value << 5)
-
-    @property
-    def bar_size(self) -> int:
-        return (self._raw >> 8) & 0x3f
-
-    @bar_size.setter
-    def bar_size(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 6:
-            raise ValueError(f"ctrl0.bar_size: {value!r} does not fit 6 bits")
-        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
-
-    @property
-    def sizes_supported_ext(self) -> int:
-        return (self._raw >> 16) & 0xffff
-
-    @sizes_supported_ext.setter
-    def sizes_supported_ext(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 16:
-            raise ValueError(f"ctrl0.sizes_supported_ext: {value!r} does not fit 16 bits")
-        self._raw = (self._raw & 0xffff) | (value << 16)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Ctrl0Register) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"Ctrl0Register(bar_index={self._field(0, 0x7)}, num_bars={self._field(5, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "bar_index": (raw >> 0) & 0x7,
-            "num_bars": (raw >> 5) & 0x7,
-            "bar_size": (raw >> 8) & 0x3f,
-            "sizes_supported_ext": (raw >> 16) & 0xffff,
-        }
+    __slots__ = ()
+    bar_index = IntBits("bar_index", 0, 0x7, 0xfffffff8, "ctrl0.bar_index")
+    num_bars = IntBits("num_bars", 5, 0x7, 0xffffff1f, "ctrl0.num_bars")
+    bar_size = IntBits("bar_size", 8, 0x3f, 0xffffc0ff, "ctrl0.bar_size")
+    sizes_supported_ext = IntBits("sizes_supported_ext", 16, 0xffff, 0xffff, "ctrl0.sizes_supported_ext")
+    _fields = (bar_index, num_bars, bar_size, sizes_supported_ext,)
+    if TYPE_CHECKING:
+        def __init__(self, *, bar_index: int | None = None, num_bars: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None: ...
 
 
-class LaterEntryControlRegister:
-    """Register layout `later_entry_control` (32 bits): each field reads and writes its bits of one integer.
+class LaterEntryControlRegister(Register):
+    """Register layout `later_entry_control` (32 bits): a checked descriptor per field over one integer."""
 
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None:
-        self._raw = 0
-        if bar_index is not None:
-            self.bar_index = bar_index
-        if bar_size is not None:
-            self.bar_size = bar_size
-        if sizes_supported_ext is not None:
-            self.sizes_supported_ext = sizes_supported_ext
-
-    @classmethod
-    def from_value(cls, value: int) -> LaterEntryControlRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def bar_index(self) -> int:
-        return self._raw & 0x7
-
-    @bar_index.setter
-    def bar_index(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"later_entry_control.bar_index: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfffffff8) | (value << 0)
-
-    @property
-    def bar_size(self) -> int:
-        return (self._raw >> 8) & 0x3f
-
-    @bar_size.setter
-    def bar_size(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 6:
-            raise ValueError(f"later_entry_control.bar_size: {value!r} does not fit 6 bits")
-        self._raw = (self._raw & 0xffffc0ff) | (value << 8)
-
-    @property
-    def sizes_supported_ext(self) -> int:
-        return (self._raw >> 16) & 0xffff
-
-    @sizes_supported_ext.setter
-    def sizes_supported_ext(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 16:
-            raise ValueError(f"later_entry_control.sizes_supported_ext: {value!r} does not fit 16 bits")
-        self._raw = (self._raw & 0xffff) | (value << 16)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, LaterEntryControlRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"LaterEntryControlRegister(bar_index={self._field(0, 0x7)}, bar_size={self._field(8, 0x3f)}, sizes_supported_ext={self._field(16, 0xffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "bar_index": (raw >> 0) & 0x7,
-            "bar_size": (raw >> 8) & 0x3f,
-            "sizes_supported_ext": (raw >> 16) & 0xffff,
-        }
+    __slots__ = ()
+    bar_index = IntBits("bar_index", 0, 0x7, 0xfffffff8, "later_entry_control.bar_index")
+    bar_size = IntBits("bar_size", 8, 0x3f, 0xffffc0ff, "later_entry_control.bar_size")
+    sizes_supported_ext = IntBits("sizes_supported_ext", 16, 0xffff, 0xffff, "later_entry_control.sizes_supported_ext")
+    _fields = (bar_index, bar_size, sizes_supported_ext,)
+    if TYPE_CHECKING:
+        def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None: ...
 
 
-class RebarState:
+class RebarState(Record):
     """State of section `rebar` at version 1."""
 
     __slots__ = ("cap0", "ctrl0", "cap1", "ctrl1", "cap2", "ctrl2", "cap3", "ctrl3", "cap4", "ctrl4", "cap5", "ctrl5",)
@@ -275,6 +87,7 @@ class RebarState:
     ctrl4: LaterEntryControlRegister
     cap5: SupportedSizesRegister
     ctrl5: LaterEntryControlRegister
+    _json = (("cap0", "cap0", "obj"), ("ctrl0", "ctrl0", "obj"), ("cap1", "cap1", "obj"), ("ctrl1", "ctrl1", "obj"), ("cap2", "cap2", "obj"), ("ctrl2", "ctrl2", "obj"), ("cap3", "cap3", "obj"), ("ctrl3", "ctrl3", "obj"), ("cap4", "cap4", "obj"), ("ctrl4", "ctrl4", "obj"), ("cap5", "cap5", "obj"), ("ctrl5", "ctrl5", "obj"),)
 
     def __init__(self, *, cap0: SupportedSizesRegister | None = None, ctrl0: Ctrl0Register | None = None, cap1: SupportedSizesRegister | None = None, ctrl1: LaterEntryControlRegister | None = None, cap2: SupportedSizesRegister | None = None, ctrl2: LaterEntryControlRegister | None = None, cap3: SupportedSizesRegister | None = None, ctrl3: LaterEntryControlRegister | None = None, cap4: SupportedSizesRegister | None = None, ctrl4: LaterEntryControlRegister | None = None, cap5: SupportedSizesRegister | None = None, ctrl5: LaterEntryControlRegister | None = None) -> None:
         self.cap0 = SupportedSizesRegister() if cap0 is None else cap0
@@ -290,17 +103,8 @@ class RebarState:
         self.cap5 = SupportedSizesRegister() if cap5 is None else cap5
         self.ctrl5 = LaterEntryControlRegister() if ctrl5 is None else ctrl5
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, RebarState) and self.cap0 == other.cap0 and self.ctrl0 == other.ctrl0 and self.cap1 == other.cap1 and self.ctrl1 == other.ctrl1 and self.cap2 == other.cap2 and self.ctrl2 == other.ctrl2 and self.cap3 == other.cap3 and self.ctrl3 == other.ctrl3 and self.cap4 == other.cap4 and self.ctrl4 == other.ctrl4 and self.cap5 == other.cap5 and self.ctrl5 == other.ctrl5
 
-    def __repr__(self) -> str:
-        return f"RebarState(cap0={self.cap0!r}, ctrl0={self.ctrl0!r}, cap1={self.cap1!r}, ctrl1={self.ctrl1!r}, cap2={self.cap2!r}, ctrl2={self.ctrl2!r}, cap3={self.cap3!r}, ctrl3={self.ctrl3!r}, cap4={self.cap4!r}, ctrl4={self.ctrl4!r}, cap5={self.cap5!r}, ctrl5={self.ctrl5!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"cap0": self.cap0.to_dict(), "ctrl0": self.ctrl0.to_dict(), "cap1": self.cap1.to_dict(), "ctrl1": self.ctrl1.to_dict(), "cap2": self.cap2.to_dict(), "ctrl2": self.ctrl2.to_dict(), "cap3": self.cap3.to_dict(), "ctrl3": self.ctrl3.to_dict(), "cap4": self.cap4.to_dict(), "ctrl4": self.ctrl4.to_dict(), "cap5": self.cap5.to_dict(), "ctrl5": self.ctrl5.to_dict()}
-
-
-class RebarDescriptor:
+class RebarDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
     __slots__ = ("cap_offset", "entry0", "sizes0", "sizes0_ext", "entry1", "sizes1", "sizes1_ext", "entry2", "sizes2", "sizes2_ext", "entry3", "sizes3", "sizes3_ext", "entry4", "sizes4", "sizes4_ext", "entry5", "sizes5", "sizes5_ext",)
@@ -323,6 +127,7 @@ class RebarDescriptor:
     entry5: int
     sizes5: int
     sizes5_ext: int
+    _json = (("cap_offset", "cap_offset", ""), ("entry0", "entry0", ""), ("sizes0", "sizes0", ""), ("sizes0_ext", "sizes0_ext", ""), ("entry1", "entry1", ""), ("sizes1", "sizes1", ""), ("sizes1_ext", "sizes1_ext", ""), ("entry2", "entry2", ""), ("sizes2", "sizes2", ""), ("sizes2_ext", "sizes2_ext", ""), ("entry3", "entry3", ""), ("sizes3", "sizes3", ""), ("sizes3_ext", "sizes3_ext", ""), ("entry4", "entry4", ""), ("sizes4", "sizes4", ""), ("sizes4_ext", "sizes4_ext", ""), ("entry5", "entry5", ""), ("sizes5", "sizes5", ""), ("sizes5_ext", "sizes5_ext", ""),)
 
     def __init__(self, cap_offset: int = 0, entry0: int = 0, sizes0: int = 0, sizes0_ext: int = 0, entry1: int = 0, sizes1: int = 0, sizes1_ext: int = 0, entry2: int = 0, sizes2: int = 0, sizes2_ext: int = 0, entry3: int = 0, sizes3: int = 0, sizes3_ext: int = 0, entry4: int = 0, sizes4: int = 0, sizes4_ext: int = 0, entry5: int = 0, sizes5: int = 0, sizes5_ext: int = 0) -> None:
         self.cap_offset = cap_offset
@@ -344,15 +149,6 @@ class RebarDescriptor:
         self.entry5 = entry5
         self.sizes5 = sizes5
         self.sizes5_ext = sizes5_ext
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, RebarDescriptor) and self.cap_offset == other.cap_offset and self.entry0 == other.entry0 and self.sizes0 == other.sizes0 and self.sizes0_ext == other.sizes0_ext and self.entry1 == other.entry1 and self.sizes1 == other.sizes1 and self.sizes1_ext == other.sizes1_ext and self.entry2 == other.entry2 and self.sizes2 == other.sizes2 and self.sizes2_ext == other.sizes2_ext and self.entry3 == other.entry3 and self.sizes3 == other.sizes3 and self.sizes3_ext == other.sizes3_ext and self.entry4 == other.entry4 and self.sizes4 == other.sizes4 and self.sizes4_ext == other.sizes4_ext and self.entry5 == other.entry5 and self.sizes5 == other.sizes5 and self.sizes5_ext == other.sizes5_ext
-
-    def __repr__(self) -> str:
-        return f"RebarDescriptor(cap_offset={self.cap_offset!r}, entry0={self.entry0!r}, sizes0={self.sizes0!r}, sizes0_ext={self.sizes0_ext!r}, entry1={self.entry1!r}, sizes1={self.sizes1!r}, sizes1_ext={self.sizes1_ext!r}, entry2={self.entry2!r}, sizes2={self.sizes2!r}, sizes2_ext={self.sizes2_ext!r}, entry3={self.entry3!r}, sizes3={self.sizes3!r}, sizes3_ext={self.sizes3_ext!r}, entry4={self.entry4!r}, sizes4={self.sizes4!r}, sizes4_ext={self.sizes4_ext!r}, entry5={self.entry5!r}, sizes5={self.sizes5!r}, sizes5_ext={self.sizes5_ext!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"cap_offset": self.cap_offset, "entry0": self.entry0, "sizes0": self.sizes0, "sizes0_ext": self.sizes0_ext, "entry1": self.entry1, "sizes1": self.sizes1, "sizes1_ext": self.sizes1_ext, "entry2": self.entry2, "sizes2": self.sizes2, "sizes2_ext": self.sizes2_ext, "entry3": self.entry3, "sizes3": self.sizes3, "sizes3_ext": self.sizes3_ext, "entry4": self.entry4, "sizes4": self.sizes4, "sizes4_ext": self.sizes4_ext, "entry5": self.entry5, "sizes5": self.sizes5, "sizes5_ext": self.sizes5_ext}
 
 
 _DESCRIPTOR = struct.Struct(">HIIIIIIIIIIIIIIIIII")

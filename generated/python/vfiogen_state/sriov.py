@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import struct
 
-from vfiogen_state._runtime import cut_array, cut_run, default_array, lazy_module, LoadError, Problem, SaveError, truncated
+from vfiogen_state._runtime import BoolBits, cut_array, cut_run, default_array, EnumBits, IntBits, lazy_module, LoadError, Problem, Record, Register, SaveError, truncated
 
 TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
 if TYPE_CHECKING:
@@ -42,482 +42,98 @@ _VALUES_BarMemType = frozenset({0, 1, 2, 3})
 _NAMES_BarMemType: dict[int, str] = {0: "mem32", 1: "below_1m", 2: "mem64", 3: "reserved"}  # enum bar_mem_type
 
 
-class Params:
+class Params(Record):
     """Per-device constants of this section."""
 
     __slots__ = ("vf_bar64",)
     vf_bar64: int
+    _json = (("vf_bar64", "vf_bar64", ""),)
 
     def __init__(self, *, vf_bar64: int = 0) -> None:
         self.vf_bar64 = vf_bar64
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Params) and self.vf_bar64 == other.vf_bar64
-
-    def __repr__(self) -> str:
-        return f"Params(vf_bar64={self.vf_bar64!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"vf_bar64": self.vf_bar64}
 
 
 PARAMS = Params()
 
 
-class SriovCapRegister:
-    """Register layout `sriov_cap` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, vf_migration_capable: bool | None = None, ari_capable_hierarchy_preserved: bool | None = None, vf_10bit_tag_req_supported: bool | None = None, vf_14bit_tag_req_supported: bool | None = None, vf_migration_int_msg_num: int | None = None) -> None:
-        self._raw = 0
-        if vf_migration_capable is not None:
-            self.vf_migration_capable = vf_migration_capable
-        if ari_capable_hierarchy_preserved is not None:
-            self.ari_capable_hierarchy_preserved = ari_capable_hierarchy_preserved
-        if vf_10bit_tag_req_supported is not None:
-            self.vf_10bit_tag_req_supported = vf_10bit_tag_req_supported
-        if vf_14bit_tag_req_supported is not None:
-            self.vf_14bit_tag_req_supported = vf_14bit_tag_req_supported
-        if vf_migration_int_msg_num is not None:
-            self.vf_migration_int_msg_num = vf_migration_int_msg_num
-
-    @classmethod
-    def from_value(cls, value: int) -> SriovCapRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def vf_migration_capable(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @vf_migration_capable.setter
-    def vf_migration_capable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_cap.vf_migration_capable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
-
-    @property
-    def ari_capable_hierarchy_preserved(self) -> bool:
-        return bool(self._raw & 0x2)
-
-    @ari_capable_hierarchy_preserved.setter
-    def ari_capable_hierarchy_preserved(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_cap.ari_capable_hierarchy_preserved: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffffd) | (0x2 if value else 0)
-
-    @property
-    def vf_10bit_tag_req_supported(self) -> bool:
-        return bool(self._raw & 0x4)
-
-    @vf_10bit_tag_req_supported.setter
-    def vf_10bit_tag_req_supported(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_cap.vf_10bit_tag_req_supported: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffffb) | (0x4 if value else 0)
-
-    @property
-    def vf_14bit_tag_req_supported(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @vf_14bit_tag_req_supported.setter
-    def vf_14bit_tag_req_supported(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_cap.vf_14bit_tag_req_supported: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def vf_migration_int_msg_num(self) -> int:
-        return (self._raw >> 21) & 0x7ff
-
-    @vf_migration_int_msg_num.setter
-    def vf_migration_int_msg_num(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 11:
-            raise ValueError(f"sriov_cap.vf_migration_int_msg_num: {value!r} does not fit 11 bits")
-        self._raw = (self._raw & 0x1fffff) | (value << 21)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SriovCapRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"SriovCapRegister(vf_migration_capable={self._field(0, 0x1)}, ari_capable_hierarchy_preserved={self._field(1, 0x1)}, vf_10bit_tag_req_supported={self._field(2, 0x1)}, vf_14bit_tag_req_supported={self._field(3, 0x1)}, vf_migration_int_msg_num={self._field(21, 0x7ff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "vf_migration_capable": bool(raw & 0x1),
-            "ari_capable_hierarchy_preserved": bool(raw & 0x2),
-            "vf_10bit_tag_req_supported": bool(raw & 0x4),
-            "vf_14bit_tag_req_supported": bool(raw & 0x8),
-            "vf_migration_int_msg_num": (raw >> 21) & 0x7ff,
-        }
-
-
-class SriovCtrlRegister:
-    """Register layout `sriov_ctrl` (16 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, vf_enable: bool | None = None, vf_migration_enable: bool | None = None, vf_migration_int_enable: bool | None = None, vf_mse: bool | None = None, ari_capable_hierarchy: bool | None = None, vf_10bit_tag_req_enable: bool | None = None, vf_14bit_tag_req_enable: bool | None = None) -> None:
-        self._raw = 0
-        if vf_enable is not None:
-            self.vf_enable = vf_enable
-        if vf_migration_enable is not None:
-            self.vf_migration_enable = vf_migration_enable
-        if vf_migration_int_enable is not None:
-            self.vf_migration_int_enable = vf_migration_int_enable
-        if vf_mse is not None:
-            self.vf_mse = vf_mse
-        if ari_capable_hierarchy is not None:
-            self.ari_capable_hierarchy = ari_capable_hierarchy
-        if vf_10bit_tag_req_enable is not None:
-            self.vf_10bit_tag_req_enable = vf_10bit_tag_req_enable
-        if vf_14bit_tag_req_enable is not None:
-            self.vf_14bit_tag_req_enable = vf_14bit_tag_req_enable
-
-    @classmethod
-    def from_value(cls, value: int) -> SriovCtrlRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def vf_enable(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @vf_enable.setter
-    def vf_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_ctrl.vf_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffe) | (0x1 if value else 0)
-
-    @property
-    def vf_migration_enable(self) -> bool:
-        return bool(self._raw & 0x2)
-
-    @vf_migration_enable.setter
-    def vf_migration_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_ctrl.vf_migration_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffd) | (0x2 if value else 0)
-
-    @property
-    def vf_migration_int_enable(self) -> bool:
-        return bool(self._raw & 0x4)
-
-    @vf_migration_int_enable.setter
-    def vf_migration_int_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_ctrl.vf_migration_int_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffb) | (0x4 if value else 0)
-
-    @property
-    def vf_mse(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @vf_mse.setter
-    def vf_mse(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_ctrl.vf_mse: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfff7) | (0x8 if value else 0)
-
-    @property
-    def ari_capable_hierarchy(self) -> bool:
-        return bool(self._raw & 0x10)
-
-    @ari_capable_hierarchy.setter
-    def ari_capable_hierarchy(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_ctrl.ari_capable_hierarchy: {value!r} is not a bool")
-        self._raw = (self._raw & 0xffef) | (0x10 if value else 0)
-
-    @property
-    def vf_10bit_tag_req_enable(self) -> bool:
-        return bool(self._raw & 0x20)
-
-    @vf_10bit_tag_req_enable.setter
-    def vf_10bit_tag_req_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_ctrl.vf_10bit_tag_req_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xffdf) | (0x20 if value else 0)
-
-    @property
-    def vf_14bit_tag_req_enable(self) -> bool:
-        return bool(self._raw & 0x40)
-
-    @vf_14bit_tag_req_enable.setter
-    def vf_14bit_tag_req_enable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_ctrl.vf_14bit_tag_req_enable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xffbf) | (0x40 if value else 0)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SriovCtrlRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"SriovCtrlRegister(vf_enable={self._field(0, 0x1)}, vf_migration_enable={self._field(1, 0x1)}, vf_migration_int_enable={self._field(2, 0x1)}, vf_mse={self._field(3, 0x1)}, ari_capable_hierarchy={self._field(4, 0x1)}, vf_10bit_tag_req_enable={self._field(5, 0x1)}, vf_14bit_tag_req_enable={self._field(6, 0x1)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "vf_enable": bool(raw & 0x1),
-            "vf_migration_enable": bool(raw & 0x2),
-            "vf_migration_int_enable": bool(raw & 0x4),
-            "vf_mse": bool(raw & 0x8),
-            "ari_capable_hierarchy": bool(raw & 0x10),
-            "vf_10bit_tag_req_enable": bool(raw & 0x20),
-            "vf_14bit_tag_req_enable": bool(raw & 0x40),
-        }
-
-
-class SriovStatusRegister:
-    """Register layout `sriov_status` (16 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, vf_migration_status: bool | None = None) -> None:
-        self._raw = 0
-        if vf_migration_status is not None:
-            self.vf_migration_status = vf_migration_status
-
-    @classmethod
-    def from_value(cls, value: int) -> SriovStatusRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def vf_migration_status(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @vf_migration_status.setter
-    def vf_migration_status(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"sriov_status.vf_migration_status: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffe) | (0x1 if value else 0)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SriovStatusRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"SriovStatusRegister(vf_migration_status={self._field(0, 0x1)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "vf_migration_status": bool(raw & 0x1),
-        }
-
-
-class VfMemoryBarRegister:
-    """Register layout `vf_memory_bar` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, space_indicator: bool | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None:
-        self._raw = 0
-        if space_indicator is not None:
-            self.space_indicator = space_indicator
-        if mem_type is not None:
-            self.mem_type = mem_type
-        if prefetchable is not None:
-            self.prefetchable = prefetchable
-        if base_address is not None:
-            self.base_address = base_address
-
-    @classmethod
-    def from_value(cls, value: int) -> VfMemoryBarRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def space_indicator(self) -> bool:
-        return bool(self._raw & 0x1)
-
-    @space_indicator.setter
-    def space_indicator(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_memory_bar.space_indicator: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffffe) | (0x1 if value else 0)
-
-    @property
-    def mem_type(self) -> _E.BarMemType:
-        return _E.BarMemType((self._raw >> 1) & 0x3)
-
-    @mem_type.setter
-    def mem_type(self, value: _E.BarMemType) -> None:
-        if value not in _VALUES_BarMemType:
-            raise ValueError(f"vf_memory_bar.mem_type: {value!r} is not a value of bar_mem_type")
-        self._raw = (self._raw & 0xfffffff9) | (int(value) << 1)
-
-    @property
-    def prefetchable(self) -> bool:
-        return bool(self._raw & 0x8)
-
-    @prefetchable.setter
-    def prefetchable(self, value: bool) -> None:
-        if value not in (False, True):
-            raise ValueError(f"vf_memory_bar.prefetchable: {value!r} is not a bool")
-        self._raw = (self._raw & 0xfffffff7) | (0x8 if value else 0)
-
-    @property
-    def base_address(self) -> int:
-        return (self._raw >> 4) & 0xfffffff
-
-    @base_address.setter
-    def base_address(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 28:
-            raise ValueError(f"vf_memory_bar.base_address: {value!r} does not fit 28 bits")
-        self._raw = (self._raw & 0xf) | (value << 4)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, VfMemoryBarRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"VfMemoryBarRegister(space_indicator={self._field(0, 0x1)}, mem_type={self._field(1, 0x3)}, prefetchable={self._field(3, 0x1)}, base_address={self._field(4, 0xfffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "space_indicator": bool(raw & 0x1),
-            "mem_type": _NAMES_BarMemType.get((raw >> 1) & 0x3, (raw >> 1) & 0x3),
-            "prefetchable": bool(raw & 0x8),
-            "base_address": (raw >> 4) & 0xfffffff,
-        }
-
-
-class VfMigrationStateArrayOffsetRegister:
-    """Register layout `vf_migration_state_array_offset` (32 bits): each field reads and writes its bits of one integer.
-
-    Assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range; `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
-    """
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None:
-        self._raw = 0
-        if bir is not None:
-            self.bir = bir
-        if offset is not None:
-            self.offset = offset
-
-    @classmethod
-    def from_value(cls, value: int) -> VfMigrationStateArrayOffsetRegister:
-        register = cls.__new__(cls)
-        register._raw = value
-        return register
-
-    def value(self) -> int:
-        return self._raw
-
-    @property
-    def bir(self) -> int:
-        return self._raw & 0x7
-
-    @bir.setter
-    def bir(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 3:
-            raise ValueError(f"vf_migration_state_array_offset.bir: {value!r} does not fit 3 bits")
-        self._raw = (self._raw & 0xfffffff8) | (value << 0)
-
-    @property
-    def offset(self) -> int:
-        return (self._raw >> 3) & 0x1fffffff
-
-    @offset.setter
-    def offset(self, value: int) -> None:
-        if not isinstance(value, int) or value < 0 or value >> 29:
-            raise ValueError(f"vf_migration_state_array_offset.offset: {value!r} does not fit 29 bits")
-        self._raw = (self._raw & 0x7) | (value << 3)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, VfMigrationStateArrayOffsetRegister) and other._raw == self._raw
-
-    def __repr__(self) -> str:
-        return f"VfMigrationStateArrayOffsetRegister(bir={self._field(0, 0x7)}, offset={self._field(3, 0x1fffffff)})"
-
-    def _field(self, lo: int, mask: int) -> int:
-        return (self._raw >> lo) & mask
-
-    def to_dict(self) -> dict[str, Any]:
-        raw = self._raw
-        return {
-            "bir": (raw >> 0) & 0x7,
-            "offset": (raw >> 3) & 0x1fffffff,
-        }
-
-
-class VfsEntry:
+class SriovCapRegister(Register):
+    """Register layout `sriov_cap` (32 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    vf_migration_capable = BoolBits("vf_migration_capable", 0, 0x1, 0xfffffffe, "sriov_cap.vf_migration_capable")
+    ari_capable_hierarchy_preserved = BoolBits("ari_capable_hierarchy_preserved", 1, 0x1, 0xfffffffd, "sriov_cap.ari_capable_hierarchy_preserved")
+    vf_10bit_tag_req_supported = BoolBits("vf_10bit_tag_req_supported", 2, 0x1, 0xfffffffb, "sriov_cap.vf_10bit_tag_req_supported")
+    vf_14bit_tag_req_supported = BoolBits("vf_14bit_tag_req_supported", 3, 0x1, 0xfffffff7, "sriov_cap.vf_14bit_tag_req_supported")
+    vf_migration_int_msg_num = IntBits("vf_migration_int_msg_num", 21, 0x7ff, 0x1fffff, "sriov_cap.vf_migration_int_msg_num")
+    _fields = (vf_migration_capable, ari_capable_hierarchy_preserved, vf_10bit_tag_req_supported, vf_14bit_tag_req_supported, vf_migration_int_msg_num,)
+    if TYPE_CHECKING:
+        def __init__(self, *, vf_migration_capable: bool | None = None, ari_capable_hierarchy_preserved: bool | None = None, vf_10bit_tag_req_supported: bool | None = None, vf_14bit_tag_req_supported: bool | None = None, vf_migration_int_msg_num: int | None = None) -> None: ...
+
+
+class SriovCtrlRegister(Register):
+    """Register layout `sriov_ctrl` (16 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    vf_enable = BoolBits("vf_enable", 0, 0x1, 0xfffe, "sriov_ctrl.vf_enable")
+    vf_migration_enable = BoolBits("vf_migration_enable", 1, 0x1, 0xfffd, "sriov_ctrl.vf_migration_enable")
+    vf_migration_int_enable = BoolBits("vf_migration_int_enable", 2, 0x1, 0xfffb, "sriov_ctrl.vf_migration_int_enable")
+    vf_mse = BoolBits("vf_mse", 3, 0x1, 0xfff7, "sriov_ctrl.vf_mse")
+    ari_capable_hierarchy = BoolBits("ari_capable_hierarchy", 4, 0x1, 0xffef, "sriov_ctrl.ari_capable_hierarchy")
+    vf_10bit_tag_req_enable = BoolBits("vf_10bit_tag_req_enable", 5, 0x1, 0xffdf, "sriov_ctrl.vf_10bit_tag_req_enable")
+    vf_14bit_tag_req_enable = BoolBits("vf_14bit_tag_req_enable", 6, 0x1, 0xffbf, "sriov_ctrl.vf_14bit_tag_req_enable")
+    _fields = (vf_enable, vf_migration_enable, vf_migration_int_enable, vf_mse, ari_capable_hierarchy, vf_10bit_tag_req_enable, vf_14bit_tag_req_enable,)
+    if TYPE_CHECKING:
+        def __init__(self, *, vf_enable: bool | None = None, vf_migration_enable: bool | None = None, vf_migration_int_enable: bool | None = None, vf_mse: bool | None = None, ari_capable_hierarchy: bool | None = None, vf_10bit_tag_req_enable: bool | None = None, vf_14bit_tag_req_enable: bool | None = None) -> None: ...
+
+
+class SriovStatusRegister(Register):
+    """Register layout `sriov_status` (16 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    vf_migration_status = BoolBits("vf_migration_status", 0, 0x1, 0xfffe, "sriov_status.vf_migration_status")
+    _fields = (vf_migration_status,)
+    if TYPE_CHECKING:
+        def __init__(self, *, vf_migration_status: bool | None = None) -> None: ...
+
+
+class VfMemoryBarRegister(Register):
+    """Register layout `vf_memory_bar` (32 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    space_indicator = BoolBits("space_indicator", 0, 0x1, 0xfffffffe, "vf_memory_bar.space_indicator")
+    mem_type: EnumBits[_E.BarMemType] = EnumBits("mem_type", 1, 0x3, 0xfffffff9, "vf_memory_bar.mem_type", _VALUES_BarMemType, _NAMES_BarMemType, "bar_mem_type", _E, "BarMemType")
+    prefetchable = BoolBits("prefetchable", 3, 0x1, 0xfffffff7, "vf_memory_bar.prefetchable")
+    base_address = IntBits("base_address", 4, 0xfffffff, 0xf, "vf_memory_bar.base_address")
+    _fields = (space_indicator, mem_type, prefetchable, base_address,)
+    if TYPE_CHECKING:
+        def __init__(self, *, space_indicator: bool | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None: ...
+
+
+class VfMigrationStateArrayOffsetRegister(Register):
+    """Register layout `vf_migration_state_array_offset` (32 bits): a checked descriptor per field over one integer."""
+
+    __slots__ = ()
+    bir = IntBits("bir", 0, 0x7, 0xfffffff8, "vf_migration_state_array_offset.bir")
+    offset = IntBits("offset", 3, 0x1fffffff, 0x7, "vf_migration_state_array_offset.offset")
+    _fields = (bir, offset,)
+    if TYPE_CHECKING:
+        def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None: ...
+
+
+class VfsEntry(Record):
     """One element (or member) of the section's state."""
 
     __slots__ = ("routing_id", "cookie",)
     routing_id: int
     cookie: bytes
+    _json = (("routing_id", "routing_id", ""), ("cookie", "cookie", "hex"),)
 
     def __init__(self, routing_id: int = 0, cookie: bytes = bytes(16)) -> None:
         self.routing_id = routing_id
         self.cookie = cookie
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, VfsEntry) and self.routing_id == other.routing_id and self.cookie == other.cookie
 
-    def __repr__(self) -> str:
-        return f"VfsEntry(routing_id={self.routing_id!r}, cookie={self.cookie!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"routing_id": self.routing_id, "cookie": self.cookie.hex()}
-
-
-class SriovState:
+class SriovState(Record):
     """State of section `sriov` at version 2."""
 
     __slots__ = ("sriov_cap", "sriov_ctrl", "sriov_status", "initial_vfs", "total_vfs", "num_vfs", "func_dep_link", "first_vf_offset", "vf_stride", "vf_device_id", "supported_page_sizes", "system_page_size", "vf_bar0", "vf_bar1", "vf_bar1_upper", "vf_bar2", "vf_bar2_upper", "vf_bar3", "vf_bar3_upper", "vf_bar4", "vf_bar4_upper", "vf_bar5", "vf_bar5_upper", "vf_migration_state_array_offset", "vfs_created", "vfs", "vf_user_created", "vf_msix_counts",)
@@ -549,6 +165,7 @@ class SriovState:
     vfs: list[VfsEntry]
     vf_user_created: bool
     vf_msix_counts: list[int]
+    _json = (("sriov_cap", "sriov_cap", "obj"), ("sriov_ctrl", "sriov_ctrl", "obj"), ("sriov_status", "sriov_status", "obj"), ("initial_vfs", "initial_vfs", ""), ("total_vfs", "total_vfs", ""), ("num_vfs", "num_vfs", ""), ("func_dep_link", "func_dep_link", ""), ("first_vf_offset", "first_vf_offset", ""), ("vf_stride", "vf_stride", ""), ("vf_device_id", "vf_device_id", ""), ("supported_page_sizes", "supported_page_sizes", ""), ("system_page_size", "system_page_size", ""), ("vf_bar0", "vf_bar0", "obj"), ("vf_bar1", "vf_bar1", "obj"), ("vf_bar1_upper", "vf_bar1_upper", ""), ("vf_bar2", "vf_bar2", "obj"), ("vf_bar2_upper", "vf_bar2_upper", ""), ("vf_bar3", "vf_bar3", "obj"), ("vf_bar3_upper", "vf_bar3_upper", ""), ("vf_bar4", "vf_bar4", "obj"), ("vf_bar4_upper", "vf_bar4_upper", ""), ("vf_bar5", "vf_bar5", "obj"), ("vf_bar5_upper", "vf_bar5_upper", ""), ("vf_migration_state_array_offset", "vf_migration_state_array_offset", "obj"), ("vfs_created", "vfs_created", ""), ("vfs", "vfs", "[obj]"), ("vf_user_created", "vf_user_created", ""), ("vf_msix_counts", "vf_msix_counts", "[]"),)
 
     def __init__(self, *, sriov_cap: SriovCapRegister | None = None, sriov_ctrl: SriovCtrlRegister | None = None, sriov_status: SriovStatusRegister | None = None, initial_vfs: int = 0, total_vfs: int = 0, num_vfs: int = 0, func_dep_link: int = 0, first_vf_offset: int = 0, vf_stride: int = 0, vf_device_id: int = 0, supported_page_sizes: int = 0, system_page_size: int = 0, vf_bar0: VfMemoryBarRegister | None = None, vf_bar1: VfMemoryBarRegister | None = None, vf_bar1_upper: int = 0, vf_bar2: VfMemoryBarRegister | None = None, vf_bar2_upper: int = 0, vf_bar3: VfMemoryBarRegister | None = None, vf_bar3_upper: int = 0, vf_bar4: VfMemoryBarRegister | None = None, vf_bar4_upper: int = 0, vf_bar5: VfMemoryBarRegister | None = None, vf_bar5_upper: int = 0, vf_migration_state_array_offset: VfMigrationStateArrayOffsetRegister | None = None, vfs_created: int = 0, vfs: list[VfsEntry] | None = None, vf_user_created: bool = False, vf_msix_counts: list[int] | None = None) -> None:
         self.sriov_cap = SriovCapRegister() if sriov_cap is None else sriov_cap
@@ -580,17 +197,8 @@ class SriovState:
         self.vf_user_created = vf_user_created
         self.vf_msix_counts = [] if vf_msix_counts is None else vf_msix_counts
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SriovState) and self.sriov_cap == other.sriov_cap and self.sriov_ctrl == other.sriov_ctrl and self.sriov_status == other.sriov_status and self.initial_vfs == other.initial_vfs and self.total_vfs == other.total_vfs and self.num_vfs == other.num_vfs and self.func_dep_link == other.func_dep_link and self.first_vf_offset == other.first_vf_offset and self.vf_stride == other.vf_stride and self.vf_device_id == other.vf_device_id and self.supported_page_sizes == other.supported_page_sizes and self.system_page_size == other.system_page_size and self.vf_bar0 == other.vf_bar0 and self.vf_bar1 == other.vf_bar1 and self.vf_bar1_upper == other.vf_bar1_upper and self.vf_bar2 == other.vf_bar2 and self.vf_bar2_upper == other.vf_bar2_upper and self.vf_bar3 == other.vf_bar3 and self.vf_bar3_upper == other.vf_bar3_upper and self.vf_bar4 == other.vf_bar4 and self.vf_bar4_upper == other.vf_bar4_upper and self.vf_bar5 == other.vf_bar5 and self.vf_bar5_upper == other.vf_bar5_upper and self.vf_migration_state_array_offset == other.vf_migration_state_array_offset and self.vfs_created == other.vfs_created and self.vfs == other.vfs and self.vf_user_created == other.vf_user_created and self.vf_msix_counts == other.vf_msix_counts
 
-    def __repr__(self) -> str:
-        return f"SriovState(sriov_cap={self.sriov_cap!r}, sriov_ctrl={self.sriov_ctrl!r}, sriov_status={self.sriov_status!r}, initial_vfs={self.initial_vfs!r}, total_vfs={self.total_vfs!r}, num_vfs={self.num_vfs!r}, func_dep_link={self.func_dep_link!r}, first_vf_offset={self.first_vf_offset!r}, vf_stride={self.vf_stride!r}, vf_device_id={self.vf_device_id!r}, supported_page_sizes={self.supported_page_sizes!r}, system_page_size={self.system_page_size!r}, vf_bar0={self.vf_bar0!r}, vf_bar1={self.vf_bar1!r}, vf_bar1_upper={self.vf_bar1_upper!r}, vf_bar2={self.vf_bar2!r}, vf_bar2_upper={self.vf_bar2_upper!r}, vf_bar3={self.vf_bar3!r}, vf_bar3_upper={self.vf_bar3_upper!r}, vf_bar4={self.vf_bar4!r}, vf_bar4_upper={self.vf_bar4_upper!r}, vf_bar5={self.vf_bar5!r}, vf_bar5_upper={self.vf_bar5_upper!r}, vf_migration_state_array_offset={self.vf_migration_state_array_offset!r}, vfs_created={self.vfs_created!r}, vfs={self.vfs!r}, vf_user_created={self.vf_user_created!r}, vf_msix_counts={self.vf_msix_counts!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"sriov_cap": self.sriov_cap.to_dict(), "sriov_ctrl": self.sriov_ctrl.to_dict(), "sriov_status": self.sriov_status.to_dict(), "initial_vfs": self.initial_vfs, "total_vfs": self.total_vfs, "num_vfs": self.num_vfs, "func_dep_link": self.func_dep_link, "first_vf_offset": self.first_vf_offset, "vf_stride": self.vf_stride, "vf_device_id": self.vf_device_id, "supported_page_sizes": self.supported_page_sizes, "system_page_size": self.system_page_size, "vf_bar0": self.vf_bar0.to_dict(), "vf_bar1": self.vf_bar1.to_dict(), "vf_bar1_upper": self.vf_bar1_upper, "vf_bar2": self.vf_bar2.to_dict(), "vf_bar2_upper": self.vf_bar2_upper, "vf_bar3": self.vf_bar3.to_dict(), "vf_bar3_upper": self.vf_bar3_upper, "vf_bar4": self.vf_bar4.to_dict(), "vf_bar4_upper": self.vf_bar4_upper, "vf_bar5": self.vf_bar5.to_dict(), "vf_bar5_upper": self.vf_bar5_upper, "vf_migration_state_array_offset": self.vf_migration_state_array_offset.to_dict(), "vfs_created": self.vfs_created, "vfs": [x.to_dict() for x in self.vfs], "vf_user_created": self.vf_user_created, "vf_msix_counts": [x for x in self.vf_msix_counts]}
-
-
-class SriovDescriptor:
+class SriovDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
     __slots__ = ("cap_offset", "features", "max_vfs", "vf_device", "page_sizes", "vf_bar0_type", "vf_bar1_type", "vf_bar2_type", "vf_bar3_type", "vf_bar4_type", "vf_bar5_type", "vf_bar_sizes",)
@@ -606,6 +214,7 @@ class SriovDescriptor:
     vf_bar4_type: int
     vf_bar5_type: int
     vf_bar_sizes: bytes
+    _json = (("cap_offset", "cap_offset", ""), ("features", "features", ""), ("max_vfs", "max_vfs", ""), ("vf_device", "vf_device", ""), ("page_sizes", "page_sizes", ""), ("vf_bar0_type", "vf_bar0_type", ""), ("vf_bar1_type", "vf_bar1_type", ""), ("vf_bar2_type", "vf_bar2_type", ""), ("vf_bar3_type", "vf_bar3_type", ""), ("vf_bar4_type", "vf_bar4_type", ""), ("vf_bar5_type", "vf_bar5_type", ""), ("vf_bar_sizes", "vf_bar_sizes", "hex"),)
 
     def __init__(self, cap_offset: int = 0, features: int = 0, max_vfs: int = 0, vf_device: int = 0, page_sizes: int = 0, vf_bar0_type: int = 0, vf_bar1_type: int = 0, vf_bar2_type: int = 0, vf_bar3_type: int = 0, vf_bar4_type: int = 0, vf_bar5_type: int = 0, vf_bar_sizes: bytes = bytes(6)) -> None:
         self.cap_offset = cap_offset
@@ -620,15 +229,6 @@ class SriovDescriptor:
         self.vf_bar4_type = vf_bar4_type
         self.vf_bar5_type = vf_bar5_type
         self.vf_bar_sizes = vf_bar_sizes
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SriovDescriptor) and self.cap_offset == other.cap_offset and self.features == other.features and self.max_vfs == other.max_vfs and self.vf_device == other.vf_device and self.page_sizes == other.page_sizes and self.vf_bar0_type == other.vf_bar0_type and self.vf_bar1_type == other.vf_bar1_type and self.vf_bar2_type == other.vf_bar2_type and self.vf_bar3_type == other.vf_bar3_type and self.vf_bar4_type == other.vf_bar4_type and self.vf_bar5_type == other.vf_bar5_type and self.vf_bar_sizes == other.vf_bar_sizes
-
-    def __repr__(self) -> str:
-        return f"SriovDescriptor(cap_offset={self.cap_offset!r}, features={self.features!r}, max_vfs={self.max_vfs!r}, vf_device={self.vf_device!r}, page_sizes={self.page_sizes!r}, vf_bar0_type={self.vf_bar0_type!r}, vf_bar1_type={self.vf_bar1_type!r}, vf_bar2_type={self.vf_bar2_type!r}, vf_bar3_type={self.vf_bar3_type!r}, vf_bar4_type={self.vf_bar4_type!r}, vf_bar5_type={self.vf_bar5_type!r}, vf_bar_sizes={self.vf_bar_sizes!r})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"cap_offset": self.cap_offset, "features": self.features, "max_vfs": self.max_vfs, "vf_device": self.vf_device, "page_sizes": self.page_sizes, "vf_bar0_type": self.vf_bar0_type, "vf_bar1_type": self.vf_bar1_type, "vf_bar2_type": self.vf_bar2_type, "vf_bar3_type": self.vf_bar3_type, "vf_bar4_type": self.vf_bar4_type, "vf_bar5_type": self.vf_bar5_type, "vf_bar_sizes": self.vf_bar_sizes.hex()}
 
 
 _DESCRIPTOR = struct.Struct(">HIHHIIIIIII6s")

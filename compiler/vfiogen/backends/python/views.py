@@ -57,8 +57,8 @@ class AttrView:
     annotation: str
     default: str
     """Python expression creating the default value."""
-    to_dict: str
-    """Python text of the attribute's value for JSON."""
+    json: str
+    """Python text of how `to_dict` writes the attribute (`_runtime._json`'s `how`)."""
 
     @property
     def mutable(self) -> bool:
