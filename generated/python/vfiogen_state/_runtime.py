@@ -9,10 +9,10 @@ required), payload length u32, the payload, and a CRC-32C of everything
 before it in the frame.
 """
 
-from __future__ import annotations
-
 import struct
 
+# Annotations that name more than a builtin are strings: with no `from __future__ import annotations`,
+# importing this module does not import `__future__` either.
 TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     _T = TypeVar("_T")
 else:
-    def overload(function: Any) -> Any:
+    def overload(function: "Any") -> "Any":
         """typing.overload's stand-in: the overloads matter to a type checker only."""
         return function
 
@@ -79,7 +79,7 @@ class Problem:
         return f"Problem(field={self.field!r}, reason={self.reason!r})"
 
 
-def truncated(section: str, field: str, offset: int, need: int, have: int) -> LoadError:
+def truncated(section: str, field: str, offset: int, need: int, have: int) -> "LoadError":
     return LoadError(section, field, offset, f"truncated: needs {need} bytes, {max(have, 0)} left")
 
 
@@ -89,7 +89,7 @@ class _LazyModule:
     def __init__(self, name: str) -> None:
         self.__dict__["_lazy_name"] = name
 
-    def __getattr__(self, attribute: str) -> Any:
+    def __getattr__(self, attribute: str) -> "Any":
         import importlib
 
         module = importlib.import_module(self.__dict__["_lazy_name"])
@@ -97,12 +97,12 @@ class _LazyModule:
         return getattr(module, attribute)
 
 
-def lazy_module(name: str) -> Any:
+def lazy_module(name: str) -> "Any":
     """`name`, imported when first used (section modules reach their enums through this)."""
     return _LazyModule(name)
 
 
-def cut_run(section: str, fields: tuple[tuple[str, int, int], ...], offset: int, end: int) -> LoadError:
+def cut_run(section: str, fields: "tuple[tuple[str, int, int], ...]", offset: int, end: int) -> "LoadError":
     """The truncation error for fields read together: it names the first field that is cut, where it starts."""
     for path, rel, size in fields:
         if offset + rel + size > end:
@@ -110,8 +110,8 @@ def cut_run(section: str, fields: tuple[tuple[str, int, int], ...], offset: int,
     raise AssertionError("cut_run is called only when the fields do not fit")
 
 
-def cut_array(section: str, path: str, members: tuple[tuple[str, int, int], ...], element_size: int,
-              offset: int, end: int) -> LoadError:
+def cut_array(section: str, path: str, members: "tuple[tuple[str, int, int], ...]", element_size: int,
+              offset: int, end: int) -> "LoadError":
     """The truncation error for an array read at once: it names the element (and member) that is cut."""
     index, within = divmod(max(end - offset, 0), element_size)
     start = offset + index * element_size
@@ -121,7 +121,7 @@ def cut_array(section: str, path: str, members: tuple[tuple[str, int, int], ...]
     raise AssertionError("cut_array is called only when the array does not fit")
 
 
-def default_array(count: int, maximum: int, make: Callable[[], Any]) -> list[Any]:
+def default_array(count: int, maximum: int, make: "Callable[[], Any]") -> "list[Any]":
     """`count` default elements: an array a stream's version does not carry yet. ValueError past `maximum`."""
     if not 0 <= count <= maximum:
         raise ValueError(f"a default array of {count} entries is outside 0..{maximum}")
@@ -144,7 +144,7 @@ class _DataclassView:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def __get__(self, obj: object, owner: type[Any] | None = None) -> Any:
+    def __get__(self, obj: object, owner: "type[Any] | None" = None) -> "Any":
         cls = type(obj) if owner is None else owner
         if cls is Register or cls is Record:
             raise AttributeError(self.name)  # the bases are not dataclasses
@@ -153,7 +153,7 @@ class _DataclassView:
         return cls.__dict__[self.name]
 
 
-def _describe_as_dataclass(cls: type[Any]) -> None:
+def _describe_as_dataclass(cls: "type[Any]") -> None:
     """Store `__dataclass_fields__` and `__dataclass_params__` on `cls`, from its fields and defaults."""
     import dataclasses
 
@@ -179,7 +179,7 @@ def _describe_as_dataclass(cls: type[Any]) -> None:
     setattr(cls, "__dataclass_params__", getattr(shadow, "__dataclass_params__"))
 
 
-def _default_factory(cls: type[Any], name: str) -> Callable[[], Any]:
+def _default_factory(cls: "type[Any]", name: str) -> "Callable[[], Any]":
     """What `cls()` sets attribute `name` to, built afresh on each call."""
     return lambda: getattr(cls(), name)
 
@@ -194,7 +194,7 @@ class Register:
     """
 
     __slots__ = ("_raw",)
-    _fields: tuple[Bits, ...] = ()
+    _fields: "tuple[Bits, ...]" = ()
     if TYPE_CHECKING:
         __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
         __dataclass_params__: ClassVar[Any]
@@ -202,7 +202,7 @@ class Register:
         __dataclass_fields__ = _DataclassView("__dataclass_fields__")
         __dataclass_params__ = _DataclassView("__dataclass_params__")
 
-    def __init__(self, **fields: Any) -> None:
+    def __init__(self, **fields: "Any") -> None:
         self._raw = 0
         for name, value in fields.items():
             if not isinstance(getattr(type(self), name, None), Bits):
@@ -211,7 +211,7 @@ class Register:
                 setattr(self, name, value)
 
     @classmethod
-    def from_value(cls, value: int) -> Self:
+    def from_value(cls, value: int) -> "Self":
         register = cls.__new__(cls)
         register._raw = value
         return register
@@ -227,7 +227,7 @@ class Register:
         raw = self._raw
         return f"{type(self).__name__}({', '.join(f'{f.attr}={(raw >> f.lo) & f.mask}' for f in self._fields)})"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> "dict[str, Any]":
         raw = self._raw
         return {f.key: f.json(raw) for f in self._fields}
 
@@ -250,7 +250,7 @@ class Bits:
     def type_name(self) -> str:
         return "int"
 
-    def json(self, raw: int) -> Any:
+    def json(self, raw: int) -> "Any":
         return (raw >> self.lo) & self.mask
 
 
@@ -258,15 +258,15 @@ class IntBits(Bits):
     __slots__ = ()
 
     @overload
-    def __get__(self, obj: None, owner: type[Any] | None = None) -> Self: ...
+    def __get__(self, obj: None, owner: "type[Any] | None" = None) -> "Self": ...
     @overload
-    def __get__(self, obj: Register, owner: type[Any] | None = None) -> int: ...
-    def __get__(self, obj: Register | None, owner: type[Any] | None = None) -> Self | int:
+    def __get__(self, obj: "Register", owner: "type[Any] | None" = None) -> int: ...
+    def __get__(self, obj: "Register | None", owner: "type[Any] | None" = None) -> "Self | int":
         if obj is None:
             return self
         return (obj._raw >> self.lo) & self.mask
 
-    def __set__(self, obj: Register, value: int) -> None:
+    def __set__(self, obj: "Register", value: int) -> None:
         if not isinstance(value, int) or value < 0 or value > self.mask:
             raise ValueError(f"{self.label}: {value!r} does not fit {self.mask.bit_length()} bits")
         obj._raw = (obj._raw & self.clear) | (value << self.lo)
@@ -278,19 +278,19 @@ class BoolBits(Bits):
     def type_name(self) -> str:
         return "bool"
 
-    def json(self, raw: int) -> Any:
+    def json(self, raw: int) -> "Any":
         return bool(raw & self.bit)
 
     @overload
-    def __get__(self, obj: None, owner: type[Any] | None = None) -> Self: ...
+    def __get__(self, obj: None, owner: "type[Any] | None" = None) -> "Self": ...
     @overload
-    def __get__(self, obj: Register, owner: type[Any] | None = None) -> bool: ...
-    def __get__(self, obj: Register | None, owner: type[Any] | None = None) -> Self | bool:
+    def __get__(self, obj: "Register", owner: "type[Any] | None" = None) -> bool: ...
+    def __get__(self, obj: "Register | None", owner: "type[Any] | None" = None) -> "Self | bool":
         if obj is None:
             return self
         return bool(obj._raw & self.bit)
 
-    def __set__(self, obj: Register, value: bool) -> None:
+    def __set__(self, obj: "Register", value: bool) -> None:
         if value not in (False, True):
             raise ValueError(f"{self.label}: {value!r} is not a bool")
         obj._raw = (obj._raw & self.clear) | (self.bit if value else 0)
@@ -301,8 +301,8 @@ class _EnumBits(Bits):
 
     __slots__ = ("values", "names", "enum", "enums", "cls_name")
 
-    def __init__(self, attr: str, lo: int, mask: int, clear: int, label: str, values: frozenset[int],
-                 names: dict[int, str], enum: str, enums: Any, cls_name: str) -> None:
+    def __init__(self, attr: str, lo: int, mask: int, clear: int, label: str, values: "frozenset[int]",
+                 names: "dict[int, str]", enum: str, enums: "Any", cls_name: str) -> None:
         super().__init__(attr, lo, mask, clear, label)
         self.values = values
         self.names = names
@@ -313,16 +313,16 @@ class _EnumBits(Bits):
     def type_name(self) -> str:
         return self.cls_name
 
-    def json(self, raw: int) -> Any:
+    def json(self, raw: int) -> "Any":
         value = (raw >> self.lo) & self.mask
         return self.names.get(value, value)
 
-    def __get__(self, obj: Register | None, owner: type[Any] | None = None) -> Any:
+    def __get__(self, obj: "Register | None", owner: "type[Any] | None" = None) -> "Any":
         if obj is None:
             return self
         return getattr(self.enums, self.cls_name)((obj._raw >> self.lo) & self.mask)
 
-    def __set__(self, obj: Register, value: Any) -> None:
+    def __set__(self, obj: "Register", value: "Any") -> None:
         if value not in self.values:
             raise ValueError(f"{self.label}: {value!r} is not a value of {self.enum}")
         obj._raw = (obj._raw & self.clear) | (int(value) << self.lo)
@@ -351,8 +351,8 @@ class Record:
     `_json` gives, per attribute, how `to_dict` writes it.
     """
 
-    __slots__: tuple[str, ...] = ()
-    _json: tuple[tuple[str, str, Any], ...] = ()
+    __slots__: "tuple[str, ...]" = ()
+    _json: "tuple[tuple[str, str, Any], ...]" = ()
     if TYPE_CHECKING:
         __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
         __dataclass_params__: ClassVar[Any]
@@ -371,11 +371,11 @@ class Record:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)!r}' for name in self.__slots__)})"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> "dict[str, Any]":
         return {key: _json(getattr(self, attr), how) for attr, key, how in self._json}
 
 
-def _json(value: Any, how: Any) -> Any:
+def _json(value: "Any", how: "Any") -> "Any":
     """`value` as JSON-ready data.
 
     `how` is '' (the value as it is), 'obj' (its to_dict()), 'opt' (None or
@@ -442,7 +442,7 @@ _CRC32C_TABLE = (
 )
 
 
-def crc32c(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
+def crc32c(data: "bytes | bytearray | memoryview", crc: int = 0) -> int:
     """CRC-32C (Castagnoli); `crc32c(b, crc32c(a)) == crc32c(a + b)`."""
     table = _CRC32C_TABLE
     crc ^= 0xFFFFFFFF
@@ -478,7 +478,7 @@ class Frame:
                 f"start={self.start}, end={self.end})")
 
 
-def read_frame(blob: bytes, offset: int, name: str) -> Frame:
+def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
     """Check and return the frame at `offset`; `name` labels errors."""
     if len(blob) - offset < FRAME.size:
         raise truncated(name, "frame", offset, FRAME.size, len(blob) - offset)
