@@ -859,7 +859,7 @@ def restore(s: "HeaderState", write_config: "Callable[[int, int, int], None]", b
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 4, (((s.command.value() & 0xfffe) | ((int(0) << 0) & 0x1) & 0xfffd) | ((int(0) << 1) & 0x2) & 0xfffb) | ((int(0) << 2) & 0x4), 16)
+    write_config(base + 4, (((((s.command.value() & 0xfffe) | ((int(0) << 0) & 0x1)) & 0xfffd) | ((int(0) << 1) & 0x2)) & 0xfffb) | ((int(0) << 2) & 0x4), 16)
     write_config(base + 0x10, s.bar0.value(), 32)
     if ((p.bar64 & 1) != 0):
         write_config(base + 0x14, s.bar1_upper, 32)

@@ -979,7 +979,7 @@ def restore(s: "SriovState", write_config: "Callable[[int, int, int], None]", ba
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 8, ((((((s.sriov_ctrl.value() & 0xfffe) | ((int(0) << 0) & 0x1) & 0xfffd) | ((int(0) << 1) & 0x2) & 0xfffb) | ((int(0) << 2) & 0x4) & 0xfff7) | ((int(0) << 3) & 0x8) & 0xffdf) | ((int(0) << 5) & 0x20) & 0xffbf) | ((int(0) << 6) & 0x40), 16)
+    write_config(base + 8, (((((((((((s.sriov_ctrl.value() & 0xfffe) | ((int(0) << 0) & 0x1)) & 0xfffd) | ((int(0) << 1) & 0x2)) & 0xfffb) | ((int(0) << 2) & 0x4)) & 0xfff7) | ((int(0) << 3) & 0x8)) & 0xffdf) | ((int(0) << 5) & 0x20)) & 0xffbf) | ((int(0) << 6) & 0x40), 16)
     write_config(base + 0x20, s.system_page_size, 32)
     write_config(base + 0x10, s.num_vfs, 16)
     write_config(base + 0x24, s.vf_bar0.value(), 32)
