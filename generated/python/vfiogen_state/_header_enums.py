@@ -6,8 +6,6 @@ They live apart because the standard library's `enum` module costs about
 3 ms to import; a program that never reads an enum field never pays it.
 """
 
-from __future__ import annotations
-
 import enum
 
 

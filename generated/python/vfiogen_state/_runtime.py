@@ -9,14 +9,21 @@ required), payload length u32, the payload, and a CRC-32C of everything
 before it in the frame.
 """
 
-from __future__ import annotations
-
 import struct
 
+# Annotations that name more than a builtin are strings: with no `from __future__ import annotations`,
+# importing this module does not import `__future__` either.
 TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from dataclasses import Field
+    from typing import Any, ClassVar, Generic, Self, TypeVar, overload
+
+    _T = TypeVar("_T")
+else:
+    def overload(function: "Any") -> "Any":
+        """typing.overload's stand-in: the overloads matter to a type checker only."""
+        return function
 
 MAGIC = b"VFGS"
 FORMAT_VERSION = 1
@@ -72,7 +79,7 @@ class Problem:
         return f"Problem(field={self.field!r}, reason={self.reason!r})"
 
 
-def truncated(section: str, field: str, offset: int, need: int, have: int) -> LoadError:
+def truncated(section: str, field: str, offset: int, need: int, have: int) -> "LoadError":
     return LoadError(section, field, offset, f"truncated: needs {need} bytes, {max(have, 0)} left")
 
 
@@ -82,7 +89,7 @@ class _LazyModule:
     def __init__(self, name: str) -> None:
         self.__dict__["_lazy_name"] = name
 
-    def __getattr__(self, attribute: str) -> Any:
+    def __getattr__(self, attribute: str) -> "Any":
         import importlib
 
         module = importlib.import_module(self.__dict__["_lazy_name"])
@@ -90,12 +97,12 @@ class _LazyModule:
         return getattr(module, attribute)
 
 
-def lazy_module(name: str) -> Any:
+def lazy_module(name: str) -> "Any":
     """`name`, imported when first used (section modules reach their enums through this)."""
     return _LazyModule(name)
 
 
-def cut_run(section: str, fields: tuple[tuple[str, int, int], ...], offset: int, end: int) -> LoadError:
+def cut_run(section: str, fields: "tuple[tuple[str, int, int], ...]", offset: int, end: int) -> "LoadError":
     """The truncation error for fields read together: it names the first field that is cut, where it starts."""
     for path, rel, size in fields:
         if offset + rel + size > end:
@@ -103,8 +110,8 @@ def cut_run(section: str, fields: tuple[tuple[str, int, int], ...], offset: int,
     raise AssertionError("cut_run is called only when the fields do not fit")
 
 
-def cut_array(section: str, path: str, members: tuple[tuple[str, int, int], ...], element_size: int,
-              offset: int, end: int) -> LoadError:
+def cut_array(section: str, path: str, members: "tuple[tuple[str, int, int], ...]", element_size: int,
+              offset: int, end: int) -> "LoadError":
     """The truncation error for an array read at once: it names the element (and member) that is cut."""
     index, within = divmod(max(end - offset, 0), element_size)
     start = offset + index * element_size
@@ -114,11 +121,278 @@ def cut_array(section: str, path: str, members: tuple[tuple[str, int, int], ...]
     raise AssertionError("cut_array is called only when the array does not fit")
 
 
-def default_array(count: int, maximum: int, make: Callable[[], Any]) -> list[Any]:
+def default_array(count: int, maximum: int, make: "Callable[[], Any]") -> "list[Any]":
     """`count` default elements: an array a stream's version does not carry yet. ValueError past `maximum`."""
     if not 0 <= count <= maximum:
         raise ValueError(f"a default array of {count} entries is outside 0..{maximum}")
     return [make() for _ in range(count)]
+
+
+class _DataclassView:
+    """`__dataclass_fields__` or `__dataclass_params__` of a generated class, made on first use.
+
+    The generated classes follow the dataclasses protocol (`is_dataclass`,
+    `fields`, `asdict`, `astuple`, `replace`) without importing dataclasses,
+    which would cost every user's start-up more than a whole section does:
+    the first access imports it, describes the class with
+    `dataclasses.make_dataclass` and stores both attributes on the class,
+    where they take the place of this descriptor.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: "type[Any] | None" = None) -> "Any":
+        cls = type(obj) if owner is None else owner
+        if cls is Register or cls is Record:
+            raise AttributeError(self.name)  # the bases are not dataclasses
+        if self.name not in cls.__dict__:
+            _describe_as_dataclass(cls)
+        return cls.__dict__[self.name]
+
+
+def _describe_as_dataclass(cls: "type[Any]") -> None:
+    """Store `__dataclass_fields__` and `__dataclass_params__` on `cls`, from its fields and defaults."""
+    import dataclasses
+
+    prototype = cls()
+    if issubclass(cls, Register):
+        fields = [(bits.attr, bits.type_name(), True) for bits in cls._fields]
+    else:
+        annotations: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            annotations.update(klass.__dict__.get("__annotations__", {}))
+        keyword_only = cls.__init__.__kwdefaults__ or {}
+        fields = [(name, annotations.get(name, "Any"), name in keyword_only) for name in cls.__slots__]
+    specs = []
+    for name, annotation, kw_only in fields:
+        value = getattr(prototype, name)
+        if type(value).__hash__ is None:  # mutable: each instance gets its own, as __init__ builds it
+            field = dataclasses.field(default_factory=_default_factory(cls, name), kw_only=kw_only)
+        else:
+            field = dataclasses.field(default=value, kw_only=kw_only)
+        specs.append((name, annotation, field))
+    shadow = dataclasses.make_dataclass(cls.__name__, specs)
+    setattr(cls, "__dataclass_fields__", getattr(shadow, "__dataclass_fields__"))
+    setattr(cls, "__dataclass_params__", getattr(shadow, "__dataclass_params__"))
+
+
+def _default_factory(cls: "type[Any]", name: str) -> "Callable[[], Any]":
+    """What `cls()` sets attribute `name` to, built afresh on each call."""
+    return lambda: getattr(cls(), name)
+
+
+class Register:
+    """Base of the generated register classes: the register is one integer, `_raw`.
+
+    Each field is a `Bits` descriptor on the subclass, listed in `_fields`;
+    assigning a value that does not fit a field raises ValueError, so a
+    register never holds a field out of range. `from_value` takes the raw
+    integer as it is (a loader checks reserved bits and enums first).
+    """
+
+    __slots__ = ("_raw",)
+    _fields: "tuple[Bits, ...]" = ()
+    if TYPE_CHECKING:
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+        __dataclass_params__: ClassVar[Any]
+    else:
+        __dataclass_fields__ = _DataclassView("__dataclass_fields__")
+        __dataclass_params__ = _DataclassView("__dataclass_params__")
+
+    def __init__(self, **fields: "Any") -> None:
+        self._raw = 0
+        for name, value in fields.items():
+            if not isinstance(getattr(type(self), name, None), Bits):
+                raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument {name!r}")
+            if value is not None:
+                setattr(self, name, value)
+
+    @classmethod
+    def from_value(cls, value: int) -> "Self":
+        register = cls.__new__(cls)
+        register._raw = value
+        return register
+
+    def value(self) -> int:
+        return self._raw
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Register) and (isinstance(other, type(self)) or isinstance(self, type(other)))
+                and other._raw == self._raw)
+
+    def __repr__(self) -> str:
+        raw = self._raw
+        return f"{type(self).__name__}({', '.join(f'{f.attr}={(raw >> f.lo) & f.mask}' for f in self._fields)})"
+
+    def to_dict(self) -> "dict[str, Any]":
+        raw = self._raw
+        return {f.key: f.json(raw) for f in self._fields}
+
+
+class Bits:
+    """A bit field of a register class, as a descriptor: one object per field, the code shared."""
+
+    __slots__ = ("attr", "key", "lo", "mask", "bit", "clear", "label")
+
+    def __init__(self, attr: str, lo: int, mask: int, clear: int, label: str) -> None:
+        """`mask` is the field's value mask; `clear` the register's mask without the field; `label` 'register.field'."""
+        self.attr = attr
+        self.key = label.partition(".")[2]
+        self.lo = lo
+        self.mask = mask
+        self.bit = mask << lo
+        self.clear = clear
+        self.label = label
+
+    def type_name(self) -> str:
+        return "int"
+
+    def json(self, raw: int) -> "Any":
+        return (raw >> self.lo) & self.mask
+
+
+class IntBits(Bits):
+    __slots__ = ()
+
+    @overload
+    def __get__(self, obj: None, owner: "type[Any] | None" = None) -> "Self": ...
+    @overload
+    def __get__(self, obj: "Register", owner: "type[Any] | None" = None) -> int: ...
+    def __get__(self, obj: "Register | None", owner: "type[Any] | None" = None) -> "Self | int":
+        if obj is None:
+            return self
+        return (obj._raw >> self.lo) & self.mask
+
+    def __set__(self, obj: "Register", value: int) -> None:
+        if not isinstance(value, int) or value < 0 or value > self.mask:
+            raise ValueError(f"{self.label}: {value!r} does not fit {self.mask.bit_length()} bits")
+        obj._raw = (obj._raw & self.clear) | (value << self.lo)
+
+
+class BoolBits(Bits):
+    __slots__ = ()
+
+    def type_name(self) -> str:
+        return "bool"
+
+    def json(self, raw: int) -> "Any":
+        return bool(raw & self.bit)
+
+    @overload
+    def __get__(self, obj: None, owner: "type[Any] | None" = None) -> "Self": ...
+    @overload
+    def __get__(self, obj: "Register", owner: "type[Any] | None" = None) -> bool: ...
+    def __get__(self, obj: "Register | None", owner: "type[Any] | None" = None) -> "Self | bool":
+        if obj is None:
+            return self
+        return bool(obj._raw & self.bit)
+
+    def __set__(self, obj: "Register", value: bool) -> None:
+        if value not in (False, True):
+            raise ValueError(f"{self.label}: {value!r} is not a bool")
+        obj._raw = (obj._raw & self.clear) | (self.bit if value else 0)
+
+
+class _EnumBits(Bits):
+    """An enum field: the enum class is looked up by name in `enums` (a lazy module) when first read."""
+
+    __slots__ = ("values", "names", "enum", "enums", "cls_name")
+
+    def __init__(self, attr: str, lo: int, mask: int, clear: int, label: str, values: "frozenset[int]",
+                 names: "dict[int, str]", enum: str, enums: "Any", cls_name: str) -> None:
+        super().__init__(attr, lo, mask, clear, label)
+        self.values = values
+        self.names = names
+        self.enum = enum
+        self.enums = enums
+        self.cls_name = cls_name
+
+    def type_name(self) -> str:
+        return self.cls_name
+
+    def json(self, raw: int) -> "Any":
+        value = (raw >> self.lo) & self.mask
+        return self.names.get(value, value)
+
+    def __get__(self, obj: "Register | None", owner: "type[Any] | None" = None) -> "Any":
+        if obj is None:
+            return self
+        return getattr(self.enums, self.cls_name)((obj._raw >> self.lo) & self.mask)
+
+    def __set__(self, obj: "Register", value: "Any") -> None:
+        if value not in self.values:
+            raise ValueError(f"{self.label}: {value!r} is not a value of {self.enum}")
+        obj._raw = (obj._raw & self.clear) | (int(value) << self.lo)
+
+
+if TYPE_CHECKING:
+    class EnumBits(_EnumBits, Generic[_T]):
+        """What a type checker sees: reading gives the enum, writing takes it."""
+
+        @overload
+        def __get__(self, obj: None, owner: type[Any] | None = None) -> Self: ...
+        @overload
+        def __get__(self, obj: Register, owner: type[Any] | None = None) -> _T: ...
+        def __get__(self, obj: Register | None, owner: type[Any] | None = None) -> Self | _T: ...
+        def __set__(self, obj: Register, value: _T) -> None: ...
+else:
+    EnumBits = _EnumBits
+
+
+class Record:
+    """Base of the generated record classes (state, params, structs, descriptors).
+
+    Each subclass lists its attributes in `__slots__` (with annotations) and
+    has its own `__init__`; equality, repr and the dataclasses protocol are
+    shared here, so a section module creates fewer functions at import time.
+    `_json` gives, per attribute, how `to_dict` writes it.
+    """
+
+    __slots__: "tuple[str, ...]" = ()
+    _json: "tuple[tuple[str, str, Any], ...]" = ()
+    if TYPE_CHECKING:
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+        __dataclass_params__: ClassVar[Any]
+    else:
+        __dataclass_fields__ = _DataclassView("__dataclass_fields__")
+        __dataclass_params__ = _DataclassView("__dataclass_params__")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record) or not (isinstance(other, type(self)) or isinstance(self, type(other))):
+            return False
+        for name in self.__slots__:
+            if getattr(self, name) != getattr(other, name):
+                return False
+        return True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)!r}' for name in self.__slots__)})"
+
+    def to_dict(self) -> "dict[str, Any]":
+        return {key: _json(getattr(self, attr), how) for attr, key, how in self._json}
+
+
+def _json(value: "Any", how: "Any") -> "Any":
+    """`value` as JSON-ready data.
+
+    `how` is '' (the value as it is), 'obj' (its to_dict()), 'opt' (None or
+    its to_dict()), 'hex' (bytes), '[how]' (a list, each element by how) or
+    an enum's value-to-name dict.
+    """
+    if how == "":
+        return value
+    if how == "obj":
+        return value.to_dict()
+    if how == "opt":
+        return None if value is None else value.to_dict()
+    if how == "hex":
+        return value.hex()
+    if isinstance(how, str):
+        return [_json(x, how[1:-1]) for x in value]
+    return how.get(int(value), int(value))
 
 
 def _tdiv(a: int, b: int) -> int:
@@ -168,7 +442,7 @@ _CRC32C_TABLE = (
 )
 
 
-def crc32c(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
+def crc32c(data: "bytes | bytearray | memoryview", crc: int = 0) -> int:
     """CRC-32C (Castagnoli); `crc32c(b, crc32c(a)) == crc32c(a + b)`."""
     table = _CRC32C_TABLE
     crc ^= 0xFFFFFFFF
@@ -204,7 +478,7 @@ class Frame:
                 f"start={self.start}, end={self.end})")
 
 
-def read_frame(blob: bytes, offset: int, name: str) -> Frame:
+def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
     """Check and return the frame at `offset`; `name` labels errors."""
     if len(blob) - offset < FRAME.size:
         raise truncated(name, "frame", offset, FRAME.size, len(blob) - offset)

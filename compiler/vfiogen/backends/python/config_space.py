@@ -70,10 +70,13 @@ def restore_steps(section: Section, table: SectionSymbols) -> tuple[RestoreStep,
         register = registers[step.register]
         value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
         fields = {f.name: f for f in register.fields}
-        for override in step.overrides:
+        for n, override in enumerate(step.overrides):
             bit_field = fields[override.bit_field]
             mask = bit_field.mask
-            value = f"({value} & 0x{~mask & ((1 << register.width) - 1):x}) | " \
+            # After the first override `value` is `(a & m) | (b)`: parenthesised whole, or `&` (which binds
+            # tighter than `|`) would clear the next field in the previous override's bits only.
+            previous = f"({value})" if n else value
+            value = f"({previous} & 0x{~mask & ((1 << register.width) - 1):x}) | " \
                     f"((int({state(override.value)}) << {bit_field.lo}) & 0x{mask:x})"
         steps.append(RestoreStep(hook="", name=register.name, offset=state(register.offset), width=register.width,
                                  present=state(register.present) if register.present is not None else "",

@@ -80,16 +80,18 @@ class _SectionBuilder:
             return "[]"
         return f"{naming.struct_class(path)}()"
 
-    def to_dict(self, field_type: FieldType, enum: str | None, var: str) -> str:
+    def json_how(self, field_type: FieldType, enum: str | None) -> str:
+        """Python text of how `Record.to_dict` writes a value of `field_type` (see `_runtime._json`)."""
+        return f'"{self._json_how(field_type)}"' if enum is None else f"_NAMES_{naming.enum_class(enum)}"
+
+    def _json_how(self, field_type: FieldType) -> str:
         if isinstance(field_type, ScalarType):
-            if enum is not None:
-                return f"_NAMES_{naming.enum_class(enum)}.get(int({var}), int({var}))"
-            return var
+            return ""
         if isinstance(field_type, BytesType):
-            return f"{var}.hex()"
+            return "hex"
         if isinstance(field_type, ArrayType):
-            return f"[{self.to_dict(field_type.element, None, 'x')} for x in {var}]"
-        return f"{var}.to_dict()"
+            return f"[{self._json_how(field_type.element)}]"
+        return "obj"
 
     def declare_structs(self, path: str, field_type: FieldType) -> None:
         if isinstance(field_type, ArrayType):
@@ -104,19 +106,18 @@ class _SectionBuilder:
         attr = naming.attr(state.name)
         return AttrView(attr, state.name, self.annotation(path, state.type, state.enum),
                         self.default(path, state.type, state.enum, state.versioning.default),
-                        self.to_dict(state.type, state.enum, f"self.{attr}"))
+                        self.json_how(state.type, state.enum))
 
     def register_attr(self, register: Register) -> AttrView:
         if register.fields:
             cls = naming.register_class_of(register)
             return AttrView(naming.attr(register.name), register.name, cls,
-                            f"{cls}()", f"self.{naming.attr(register.name)}.to_dict()")
+                            f"{cls}()", '"obj"')
         kind = ScalarKind(f"u{register.width}")
         return AttrView(naming.attr(register.name), register.name,
                         self.scalar_annotation(kind, register.enum),
                         self.scalar_default(kind, register.enum, register.versioning.default),
-                        self.to_dict(ScalarType(kind=kind, span=register.span), register.enum,
-                                     f"self.{naming.attr(register.name)}"))
+                        self.json_how(ScalarType(kind=kind, span=register.span), register.enum))
 
     def register_class(self, register: Register) -> RegisterClassView:
         masks = register_masks(register)
@@ -296,9 +297,13 @@ class _SectionBuilder:
         merged = self.name_structs(tuple(_merge_runs(ops, self)))
         return VersionView(version, merged, tuple(args), tuple(not_carried))
 
-    def runtime_imports(self, versions: tuple[VersionView, ...]) -> tuple[str, ...]:
+    def runtime_imports(self, versions: tuple[VersionView, ...],
+                        registers: tuple[RegisterClassView, ...]) -> tuple[str, ...]:
         """The `_runtime` names the module uses, so it imports nothing it does not use."""
-        names = {"LoadError", "Problem", "SaveError"}
+        names = {"LoadError", "Problem", "Record", "SaveError"}
+        for register in registers:
+            names.add("Register")
+            names.update("BoolBits" if f.is_bool else "EnumBits" if f.enum else "IntBits" for f in register.fields)
 
         def visit(ops: tuple[Op, ...]) -> None:
             for op in ops:
@@ -445,14 +450,13 @@ class _SectionBuilder:
                 fmt += f"{field_type.size}s"
                 size += field_type.size
                 attrs.append(AttrView(attr, item.name, "bytes",
-                                      f"bytes({field_type.size})", f"self.{attr}.hex()"))
+                                      f"bytes({field_type.size})", '"hex"'))
             else:
                 assert isinstance(field_type, ScalarType)
                 fmt += _FORMAT[field_type.kind]
                 size += 1 if field_type.kind is ScalarKind.BOOL else field_type.kind.bits // 8
                 annotation = "bool" if field_type.kind is ScalarKind.BOOL else "int"
-                attrs.append(AttrView(attr, item.name, annotation, "False" if annotation == "bool" else "0",
-                                      f"self.{attr}"))
+                attrs.append(AttrView(attr, item.name, annotation, "False" if annotation == "bool" else "0", '""'))
         return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, size,
                               tuple(derived), tuple(host))
 
@@ -465,6 +469,8 @@ class _SectionBuilder:
         versions = tuple(self.version_view(v) for v in range(section.min_version, section.version + 1))
         register_checks, state_checks, constraints = self.validation()
         descriptor = self.descriptor()
+        registers = tuple({view.name: view for view in (self.register_class(r) for r in section.registers
+                                                        if r.fields)}.values())
         return SectionView(
             name=section.name, source=section.source_path, title=section.title, wire_id=section.wire_id,
             version=section.version, min_version=section.min_version, state_class=naming.state_class(section.name),
@@ -473,15 +479,14 @@ class _SectionBuilder:
                                  e.name, tuple((v.value, v.name) for v in e.values)) for e in section.enums),
             enum_names={naming.enum_class(e.name): e.name for e in section.enums},
             param_attrs=tuple(AttrView(naming.attr(p.name), p.name, self.scalar_annotation(p.kind, None),
-                                       self.scalar_default(p.kind, None, p.default), f"self.{naming.attr(p.name)}")
+                                       self.scalar_default(p.kind, None, p.default), '""')
                               for p in section.params),
-            registers=tuple({view.name: view for view in (self.register_class(r) for r in section.registers
-                                                          if r.fields)}.values()),
+            registers=registers,
             structs=tuple(self.structs), attrs=attrs, versions=versions,
             run_structs=tuple((name, fmt) for fmt, name in self.run_structs.items()),
             register_checks=tuple(register_checks), checks=tuple(state_checks), constraints=tuple(constraints),
             descriptor=descriptor,
-            runtime_imports=self.runtime_imports(versions),
+            runtime_imports=self.runtime_imports(versions, registers),
             capture=capture_steps(section, self.table, {
                 r.name: (self.register_attr(r).default) for r in section.registers}),
             restore=restore_steps(section, self.table),
@@ -556,11 +561,10 @@ class PythonBackend:
         state_attrs = tuple(
             AttrView(s.attr, s.module, f"_{s.module}.{s.state_class}" if s.required else
                      f"_{s.module}.{s.state_class} | None", f"_{s.module}.{s.state_class}()" if s.required else "None",
-                     f"self.{s.attr}.to_dict()" if s.required else
-                     f"None if self.{s.attr} is None else self.{s.attr}.to_dict()")
+                     '"obj"' if s.required else '"opt"')
             for s in sections)
         descriptor_attrs = tuple(AttrView(s.attr, s.module, f"_{s.module}.{s.descriptor_class}",
-                                          f"_{s.module}.{s.descriptor_class}()", f"self.{s.attr}.to_dict()")
+                                          f"_{s.module}.{s.descriptor_class}()", '"obj"')
                                  for s in sections)
         return DeviceView(device.name, device.source_path, device.title, naming.camel(device.name), tuple(sections),
                           state_attrs, descriptor_attrs)
