@@ -86,3 +86,31 @@ def test_accessors_agree_with_the_lock(tmp_path: Path, compiler: str) -> None:
     checks = int(run.stdout.split()[0])
     assert run.stdout == f"{checks} checks, 0 failures\n"
     assert checks > 500  # every non-reserved field of every register of every section
+
+
+@pytest.mark.parametrize("std", ["c99", "c11"])
+@pytest.mark.parametrize("compiler", COMPILERS or [pytest.param("cc", marks=pytest.mark.skip("no C compiler"))])
+def test_sources_compile_warning_free(tmp_path: Path, compiler: str, std: str) -> None:
+    sources = sorted(C_DIR.glob("*.c"))
+    assert len(sources) >= 7  # the runtime, five sections and a device
+    for source in sources:
+        result = subprocess.run([compiler, f"-std={std}", *STRICT, "-O2", "-I", str(C_DIR), "-c", str(source), "-o",
+                                 str(tmp_path / f"{source.stem}.o")], capture_output=True, text=True)
+        assert result.returncode == 0, f"{source.name}:\n{result.stderr}"
+
+
+@pytest.mark.skipif(shutil.which("make") is None or not COMPILERS, reason="needs make and a C compiler")
+def test_makefile_fragment_builds_the_sources(tmp_path: Path) -> None:
+    """A project including vfiogen.mk as its README says builds every object and links them."""
+    main = tmp_path / "main.c"
+    main.write_text('#include "vfg_example_nic.h"\n'
+                    "int main(void) { struct vfg_error err; return vfg_example_nic_check((const uint8_t *)\"\", 0, &err)"
+                    " == VFG_ERR_TRUNCATED ? 0 : 1; }\n")
+    work = tmp_path / "vendored"
+    shutil.copytree(C_DIR, work)
+    (tmp_path / "Makefile").write_text(
+        f"VFIOGEN_DIR := {work}\ninclude $(VFIOGEN_DIR)/vfiogen.mk\nCFLAGS := -std=c99 {' '.join(STRICT)}\n"
+        "app: main.c $(VFIOGEN_OBJS)\n\t$(CC) $(CFLAGS) $(VFIOGEN_CFLAGS) -o $@ $^\n")
+    built = subprocess.run(["make", "-C", str(tmp_path), f"CC={COMPILERS[0]}", "app"], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert subprocess.run([str(tmp_path / "app")]).returncode == 0
