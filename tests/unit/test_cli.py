@@ -209,13 +209,14 @@ def test_dump_ir_after_an_early_pass(here: Path) -> None:
 def test_build_writes_and_reports(here: Path) -> None:
     result = run_cli("build", put(here, "s.yaml", GOOD), "-o", "out")
     assert result.status == 0
-    assert result.stderr == "vfiogen: 9 files in out/, 9 changed\n"
+    assert result.stderr == "vfiogen: 14 files in out/, 14 changed\n"
     assert sorted(p.relative_to(here / "out").as_posix() for p in (here / "out").rglob("*") if p.is_file()) == [
-        "MANIFEST", "c/vfg_t.h", "docs/index.md", "docs/sections/t.md", "python/vfiogen_state/__init__.py",
+        "MANIFEST", "c/meson.build", "c/vfg_runtime.c", "c/vfg_runtime.h", "c/vfg_t.c", "c/vfg_t.h", "c/vfiogen.mk",
+        "docs/index.md", "docs/sections/t.md", "python/vfiogen_state/__init__.py",
         "python/vfiogen_state/_runtime.py", "python/vfiogen_state/py.typed", "python/vfiogen_state/t.py",
         "schema.lock.json"]
     again = run_cli("build", "s.yaml", "-o", "out")
-    assert again.stderr == "vfiogen: 9 files in out/, 0 changed\n"
+    assert again.stderr == "vfiogen: 14 files in out/, 0 changed\n"
     assert run_cli("build", "s.yaml", "-o", "out", "--check").status == 0
 
 
@@ -225,7 +226,8 @@ def test_build_check_fails_on_stale_output(here: Path) -> None:
     put(here, "s.yaml", GOOD.replace("title: T", "title: Changed"))
     result = run_cli("build", "s.yaml", "-o", "out", "--check")
     assert result.status == 1
-    assert result.stderr == ("out/c/vfg_t.h: stale; run 'vfiogen build'\n"
+    assert result.stderr == ("out/c/vfg_t.c: stale; run 'vfiogen build'\n"
+                             "out/c/vfg_t.h: stale; run 'vfiogen build'\n"
                              "out/docs/index.md: stale; run 'vfiogen build'\n"
                              "out/docs/sections/t.md: stale; run 'vfiogen build'\n"
                              "out/python/vfiogen_state/t.py: stale; run 'vfiogen build'\n"
@@ -325,7 +327,10 @@ def test_following_the_advice_for_a_file_no_longer_generated_makes_the_check_pas
     stale = run_cli("build", "s.yaml", "-o", "out", "--check")
     assert (stale.status, stale.stdout) == (1, "")
     assert stale.stderr == ("out/MANIFEST: stale; run 'vfiogen build'\n"
+                            "out/c/meson.build: stale; run 'vfiogen build'\n"
+                            "out/c/vfg_u.c: no longer generated; run 'vfiogen build' to delete it\n"
                             "out/c/vfg_u.h: no longer generated; run 'vfiogen build' to delete it\n"
+                            "out/c/vfiogen.mk: stale; run 'vfiogen build'\n"
                             "out/docs/index.md: stale; run 'vfiogen build'\n"
                             "out/docs/sections/u.md: no longer generated; run 'vfiogen build' to delete it\n"
                             "out/python/vfiogen_state/__init__.py: stale; run 'vfiogen build'\n"
