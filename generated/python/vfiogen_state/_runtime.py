@@ -406,6 +406,20 @@ def _tmod(a: int, b: int) -> int:
     return a - _tdiv(a, b) * b
 
 
+def _shl(value: int, count: int) -> int:
+    """`value << count` with C's 64-bit rule: a count outside 0..63 is an error, not a result."""
+    if not 0 <= count <= 63:
+        raise ValueError(f"shift count {count} is outside 0..63")
+    return value << count
+
+
+def _shr(value: int, count: int) -> int:
+    """`value >> count`, refusing a count outside 0..63 like `_shl`."""
+    if not 0 <= count <= 63:
+        raise ValueError(f"shift count {count} is outside 0..63")
+    return value >> count
+
+
 _CRC32C_TABLE = (
 0x00000000, 0xf26b8303, 0xe13b70f7, 0x1350f3f4, 0xc79a971f, 0x35f1141c, 0x26a1e7e8, 0xd4ca64eb,
 0x8ad958cf, 0x78b2dbcc, 0x6be22838, 0x9989ab3b, 0x4d43cfd0, 0xbf284cd3, 0xac78bf27, 0x5e133c24,
