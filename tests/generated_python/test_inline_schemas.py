@@ -92,3 +92,58 @@ def test_the_shipped_header_restore_turns_decoding_off_first() -> None:
     header.restore(state, lambda offset, value, width: writes.append((offset, value, width)), 0)
     assert writes[0] == (0x04, saved & ~0x7, 16)
     assert writes[-1] == (0x04, saved, 16)
+
+
+SHIFTS = """
+    section: t
+    title: T
+    id: 0x0011
+    location:
+      capability: {id: 0x11, size: 8}
+    version: 1
+    registers:
+      control: {offset: 0x04, width: 32, access: rw}
+    state:
+      count: {type: u8}
+    constraints:
+      - {check: "(control >> count) < 0x100", reason: "control above bit count + 8"}
+      - {check: "(1 << count) != 0", reason: "never fails"}
+      - {check: "(control >> 4) < 0x10000000 && (control << 3) >= 0", reason: "never fails either"}
+    restore:
+      - control
+"""
+
+
+def test_a_shift_count_outside_0_63_is_an_error_as_in_c() -> None:
+    code, module = generate(SHIFTS)
+    # The count `count` (a u8) may reach 255: checked by the runtime helpers.
+    assert "_shr(s.control, s.count)" in code
+    assert "_shl(1, s.count)" in code
+    # Literal counts are provably in 0..63: plain Python shifts, no helper.
+    assert "(s.control >> 4)" in code and "(s.control << 3)" in code
+
+    ok = module.TState(control=0x1234, count=8)
+    assert module.validate(ok) == []
+    assert module.load(module.save(ok)) == ok
+
+    for count in (64, 70, 255):
+        bad = module.TState(control=0x1234, count=count)
+        problems = module.validate(bad)
+        assert [p.field for p in problems] == ["control", "count"]
+        assert all(p.reason == f"constraint cannot be evaluated: shift count {count} is outside 0..63"
+                   for p in problems)
+        with pytest.raises(module.LoadError, match=f"shift count {count} is outside 0..63"):
+            module.load(module.save(bad))
+    # 63 is still a count C allows: Python's big integers give the exact results.
+    assert module.validate(module.TState(control=0x1234, count=63)) == []
+
+
+def test_the_shipped_modules_use_the_helpers_only_where_a_count_is_not_provable() -> None:
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "generated" / "python" / "vfiogen_state"
+    calls = {path.stem: path.read_text().count("_shr(") + path.read_text().count("_shl(")
+             for path in package.glob("*.py") if not path.stem.startswith("_")}
+    # Only rebar shifts by a field (its capability bits, by a BAR size the conditional guards but the
+    # range analysis does not narrow); every other shift in the schemas is by a literal.
+    assert {name for name, n in calls.items() if n} == {"rebar"}

@@ -204,11 +204,15 @@ class Register:
 
     def __init__(self, **fields: "Any") -> None:
         self._raw = 0
-        for name, value in fields.items():
-            if not isinstance(getattr(type(self), name, None), Bits):
-                raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument {name!r}")
-            if value is not None:
-                setattr(self, name, value)
+        if fields:
+            known = [bits.attr for bits in self._fields]
+            for name in fields:
+                if name not in known:
+                    raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument {name!r}")
+            for bits in self._fields:  # in declaration order, as the typed signature lists them
+                value = fields.get(bits.attr)
+                if value is not None:
+                    bits.__set__(self, value)
 
     @classmethod
     def from_value(cls, value: int) -> "Self":
@@ -234,6 +238,9 @@ class Register:
 
 class Bits:
     """A bit field of a register class, as a descriptor: one object per field, the code shared."""
+
+    def __set__(self, obj: "Register", value: "Any") -> None:
+        raise NotImplementedError
 
     __slots__ = ("attr", "key", "lo", "mask", "bit", "clear", "label")
 
@@ -404,6 +411,20 @@ def _tdiv(a: int, b: int) -> int:
 def _tmod(a: int, b: int) -> int:
     """The remainder that goes with `_tdiv`, as C's `%`."""
     return a - _tdiv(a, b) * b
+
+
+def _shl(value: int, count: int) -> int:
+    """`value << count` with C's 64-bit rule: a count outside 0..63 is an error, not a result."""
+    if not 0 <= count <= 63:
+        raise ValueError(f"shift count {count} is outside 0..63")
+    return value << count
+
+
+def _shr(value: int, count: int) -> int:
+    """`value >> count`, refusing a count outside 0..63 like `_shl`."""
+    if not 0 <= count <= 63:
+        raise ValueError(f"shift count {count} is outside 0..63")
+    return value >> count
 
 
 _CRC32C_TABLE = (

@@ -319,6 +319,7 @@ class _SectionBuilder:
                 names.add("default_array")
         if self.load_expr.truncates or self.save_expr.truncates:
             names.update(("_tdiv", "_tmod"))
+        names.update(self.load_expr.shifts | self.save_expr.shifts)
         if self.section.enums:
             names.add("lazy_module")
         return tuple(sorted(names, key=lambda name: (name.startswith("_"), name.lower())))

@@ -4,7 +4,9 @@ References are resolved against the section's symbol table and rendered
 through a caller-supplied prefix, so one expression reads `s.control.addr64`
 in `save` and `f_control.addr64` in `load` (where the state does not exist
 yet). `~` is masked to its width; `/` and `%` truncate like C unless both
-operands are known to be non-negative, where Python's `//` and `%` agree.
+operands are known to be non-negative, where Python's `//` and `%` agree;
+`<<` and `>>` go through `_shl`/`_shr`, which refuse a count outside 0..63
+as C's 64-bit values do, unless the count is known to be in that range.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class PythonExpr:
         self.field = field
         self.truncates = False
         """Set once an expression needed the C-like `_tdiv`/`_tmod` helpers."""
+        self.shifts: set[str] = set()
+        """The checked-shift helpers (`_shl`, `_shr`) the rendered expressions call."""
 
     def __call__(self, expr: Expr) -> str:
         return self.render(expr)
@@ -60,6 +64,13 @@ class PythonExpr:
             helper = "_tdiv" if expr.op is BinaryOp.DIV else "_tmod"
             self.truncates = True
             return f"{helper}({left}, {right})"
+        if expr.op in (BinaryOp.SHL, BinaryOp.SHR) and not self._shift_count_fits(expr.right):
+            # As in C (and `evaluate`), values are 64-bit and a count outside 0..63 is an error; Python
+            # would shift by any non-negative count, so unless the count is provably in range a helper
+            # checks it (ValueError, which loaders and checks report as "cannot be evaluated").
+            helper = "_shl" if expr.op is BinaryOp.SHL else "_shr"
+            self.shifts.add(helper)
+            return f"{helper}({left}, {right})"
         op = {BinaryOp.DIV: "//"}.get(expr.op, _PY_OPS.get(expr.op, expr.op.value))
         return f"({left} {op} {right})"
 
@@ -82,6 +93,10 @@ class PythonExpr:
         if isinstance(node, Register) and node.fields:
             return f"{self.field(node.name)}.value()"
         return self.field(ref.path[0])
+
+    def _shift_count_fits(self, expr: Expr) -> bool:
+        bound = value_range(expr, self._range)
+        return bound is not None and 0 <= bound[0] and bound[1] <= 63
 
     def _non_negative(self, expr: Expr) -> bool:
         bound = value_range(expr, self._range)
