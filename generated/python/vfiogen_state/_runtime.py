@@ -267,8 +267,8 @@ class IntBits(Bits):
     @overload
     def __get__(self, obj: None, owner: "type[Any] | None" = None) -> "Self": ...
     @overload
-    def __get__(self, obj: "Register", owner: "type[Any] | None" = None) -> int: ...
-    def __get__(self, obj: "Register | None", owner: "type[Any] | None" = None) -> "Self | int":
+    def __get__(self, obj: "Register", owner: "type[Any] | None" = None) -> int: ...  # noqa: F811 (an overload: `overload` is a stand-in at run time)
+    def __get__(self, obj: "Register | None", owner: "type[Any] | None" = None) -> "Self | int":  # noqa: F811
         if obj is None:
             return self
         return (obj._raw >> self.lo) & self.mask
@@ -291,8 +291,8 @@ class BoolBits(Bits):
     @overload
     def __get__(self, obj: None, owner: "type[Any] | None" = None) -> "Self": ...
     @overload
-    def __get__(self, obj: "Register", owner: "type[Any] | None" = None) -> bool: ...
-    def __get__(self, obj: "Register | None", owner: "type[Any] | None" = None) -> "Self | bool":
+    def __get__(self, obj: "Register", owner: "type[Any] | None" = None) -> bool: ...  # noqa: F811 (an overload: `overload` is a stand-in at run time)
+    def __get__(self, obj: "Register | None", owner: "type[Any] | None" = None) -> "Self | bool":  # noqa: F811
         if obj is None:
             return self
         return bool(obj._raw & self.bit)
@@ -342,8 +342,8 @@ if TYPE_CHECKING:
         @overload
         def __get__(self, obj: None, owner: type[Any] | None = None) -> Self: ...
         @overload
-        def __get__(self, obj: Register, owner: type[Any] | None = None) -> _T: ...
-        def __get__(self, obj: Register | None, owner: type[Any] | None = None) -> Self | _T: ...
+        def __get__(self, obj: Register, owner: type[Any] | None = None) -> _T: ...  # noqa: F811 (an overload: `overload` is a stand-in at run time)
+        def __get__(self, obj: Register | None, owner: type[Any] | None = None) -> Self | _T: ...  # noqa: F811 (an overload: `overload` is a stand-in at run time)
         def __set__(self, obj: Register, value: _T) -> None: ...
 else:
     EnumBits = _EnumBits
