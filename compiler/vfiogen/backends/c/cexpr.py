@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vfiogen.backends.c.naming import ident
+from vfiogen.backends.shared import ref_range
 from vfiogen.ir.evaluate import Range, value_range
 from vfiogen.ir.expr import BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp
 from vfiogen.ir.nodes import BitField, EnumValue, Param, Register, ScalarType, StateField
@@ -188,20 +189,7 @@ class CExpr:
         return CValue(f"(int64_t){self.field(node.name)}", False)
 
     def _ref_range(self, ref: Ref) -> Range | None:
-        symbol = self.table.lookup(ref.path)
-        if symbol is None or symbol.type is None:
-            return None
-        if symbol.type.is_bool:
-            return 0, 1
-        node = symbol.node
-        if isinstance(node, EnumValue):
-            return node.value, node.value
-        if isinstance(node, StateField) and isinstance(node.type, ScalarType):
-            return node.type.kind.min_value, node.type.kind.max_value
-        if isinstance(node, Param):
-            return node.kind.min_value, node.kind.max_value
-        width = symbol.type.width
-        return (0, (1 << width) - 1) if width is not None and not symbol.type.signed else None
+        return ref_range(self.table, ref)
 
 
 def _mirror(op: BinaryOp) -> str:

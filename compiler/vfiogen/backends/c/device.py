@@ -42,10 +42,6 @@ class DeviceView:
     sections: tuple[DeviceSectionView, ...]
     descriptor_payload: int
     max_size: int
-    header_size: int
-    frame_size: int
-    crc_size: int
-    record_size: int
 
     @property
     def prefix(self) -> str:
@@ -96,4 +92,4 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
     max_size = header_size + frame_size + descriptor_payload + crc_size + sum(
         frame_size + s.max_payload + crc_size for s in views)
     return DeviceView(device.name, device.title, device.source_path, device.source_sha256, tuple(views),
-                      descriptor_payload, max_size, header_size, frame_size, crc_size, record_size)
+                      descriptor_payload, max_size)

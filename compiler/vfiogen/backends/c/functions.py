@@ -14,12 +14,12 @@ from typing import Protocol
 from vfiogen.backends.c import naming
 from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.backends.c.wire import Array, Cond, Leaf, Node, Printer, Run, WalkBuilder, Writer
-from vfiogen.backends.order import capture_order
+from vfiogen.backends.shared import capture_order, descriptor_mask
 from vfiogen.ir.checked import CheckedSection
 from vfiogen.ir.expr import Expr, IntLit, refs
 from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Register, ScalarType, StateField, StructType
 from vfiogen.ir.symbols import SectionSymbols
-from vfiogen.ir.types import Access, ScalarKind
+from vfiogen.ir.types import ScalarKind
 from vfiogen.passes.normalize import register_masks
 
 
@@ -33,7 +33,6 @@ class Report(Protocol):
 class Function:
     signature: str
     body: str
-    static: bool = True
 
 
 def _declarations(body: str, extra: tuple[str, ...] = ()) -> list[str]:
@@ -56,14 +55,13 @@ def _declarations(body: str, extra: tuple[str, ...] = ()) -> list[str]:
     return lines
 
 
-def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tuple[str, ...] = (),
-              static: bool = True) -> Function:
+def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tuple[str, ...] = ()) -> Function:
     body = w.text()
     head = ["    " + line for line in _declarations(body, extra)]
     for name in unused:
         if not re.search(rf"\b{name}\b", body):
             head.append(f"    (void){name};")
-    return Function(signature, "\n".join(head + ([""] if head else []) + [body]), static)
+    return Function(signature, "\n".join(head + ([""] if head else []) + [body]))
 
 
 class SectionFunctions:
@@ -319,7 +317,7 @@ class SectionFunctions:
         w("return count;")
         return _function(f"size_t {self.sym('validate')}(const {self.state_type} *s, {self.params}, "
                          f"struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
-                         unused=("p",), static=False)
+                         unused=("p",))
 
     def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: Report) -> None:
         text = self.state(present)
@@ -419,7 +417,7 @@ class SectionFunctions:
             for r in capture_order(self.section, self.table))
         return _function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
                          f"vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)",
-                         w, extra=locals_, unused=("p",), static=False)
+                         w, extra=locals_, unused=("p",))
 
     def restore_function(self) -> Function:
         w = Writer()
@@ -468,7 +466,7 @@ class SectionFunctions:
         return _function(f"int {self.sym('restore')}(const {self.state_type} *s, {self.params}, "
                          f"vfg_write_config_fn write_config, void *opaque, uint32_t base, "
                          f"const struct {self.sym('hooks')} *hooks, struct vfg_error *err)", w, extra=extra,
-                         unused=("p", "opaque", "write_config", "err", "base", "s", "hooks"), static=False)
+                         unused=("p", "opaque", "write_config", "err", "base", "s", "hooks"))
 
     # --- descriptor ----------------------------------------------------------------------------
 
@@ -483,7 +481,7 @@ class SectionFunctions:
             else:
                 register = registers[item.source_register or ""]
                 field_type = ScalarType(kind=ScalarKind(f"u{register.width}"), span=item.span)
-                mask = _descriptor_mask(item.source_fields, register)
+                mask = descriptor_mask(item.source_fields, register)
                 value = f"({naming.register_type(register.width)})(s->{naming.ident(register.name)} & " \
                         f"{naming.literal(mask, register.width)})"
                 if register.present is not None:
@@ -513,24 +511,15 @@ class SectionFunctions:
         desc = f"struct {self.sym('descriptor')}"
         return (
             _function(f"void {self.sym('derive_descriptor')}({desc} *d, const {self.state_type} *s, {self.params})",
-                      derive, unused=("d", "s", "p"), static=False),
+                      derive, unused=("d", "s", "p")),
             _function(f"void {self.sym('pack_descriptor')}(const {desc} *d, uint8_t *buf)", pack,
-                      unused=("d", "buf"), static=False),
+                      unused=("d", "buf")),
             _function(f"void {self.sym('unpack_descriptor')}({desc} *d, const uint8_t *buf)", unpack,
-                      unused=("d", "buf"), static=False),
+                      unused=("d", "buf")),
         )
 
     def descriptor_size(self) -> int:
-        size = 0
-        registers = {r.name: r for r in self.section.registers}
-        for item in self.section.descriptor:
-            if isinstance(item.type, BytesType):
-                size += item.type.size
-            elif isinstance(item.type, ScalarType):
-                size += 1 if item.type.kind is ScalarKind.BOOL else item.type.kind.bits // 8
-            else:
-                size += registers[item.source_register or ""].width // 8
-        return size
+        return sum(item.size or 0 for item in self.checked.descriptor_layout)
 
     def init_function(self) -> Function:
         w = Writer()
@@ -543,7 +532,7 @@ class SectionFunctions:
             if state.versioning.carried_by(self.section.version) and isinstance(state.type, ScalarType) \
                     and state.versioning.default:
                 w(f"s->{naming.ident(state.name)} = {_scalar_literal(state.type.kind, state.versioning.default)};")
-        return _function(f"void {self.sym('init')}({self.state_type} *s)", w, static=False)
+        return _function(f"void {self.sym('init')}({self.state_type} *s)", w)
 
 
 def _keep_locals(nodes: tuple[Node, ...], keep: set[str]) -> tuple[Node, ...]:
@@ -560,14 +549,6 @@ def _keep_locals(nodes: tuple[Node, ...], keep: set[str]) -> tuple[Node, ...]:
         else:
             result.append(node)
     return tuple(result)
-
-
-def _descriptor_mask(source_fields: tuple[str, ...], register: Register) -> int:
-    if not source_fields:
-        if register.fields:
-            return sum(f.mask for f in register.fields if f.access in (Access.RO, Access.HWINIT))
-        return (1 << register.width) - 1 if register.access in (Access.RO, Access.HWINIT) else 0
-    return sum(f.mask for f in register.fields if f.name in source_fields)
 
 
 def _scalar_literal(kind: ScalarKind, value: int | None) -> str:

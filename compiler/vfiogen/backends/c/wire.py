@@ -51,12 +51,6 @@ class Leaf:
     """What save writes when the state no longer has the field."""
 
     @property
-    def ctype(self) -> str:
-        if self.kind == "bool":
-            return "bool"
-        return f"{'int' if self.kind == 'sint' else 'uint'}{self.size * 8}_t"
-
-    @property
     def checked(self) -> bool:
         return bool(self.reserved or self.enum_fields or self.enum_valid or self.kind == "bool")
 
@@ -288,13 +282,9 @@ class Printer:
     state_expr: CExpr
     items: list[str] = field(default_factory=list)
     """Static item tables (`struct vfg_item`) the bodies refer to."""
-    uses_idx: bool = False
 
     def idx(self, path: str) -> str:
-        if "[]" in path:
-            self.uses_idx = True
-            return "idx"
-        return "NULL"
+        return "idx" if "[]" in path else "NULL"
 
     def fail(self, path: str, offset: str, status: str, message: str) -> str:
         return (f"return vfg_fail(err, {self.section_macro}, \"{path}\", {self.idx(path)}, {offset}, "
@@ -399,7 +389,6 @@ class Printer:
                   f"{array.element_size}u, {outer}, {array.depth}u, o, end);")
             w(f"o += {count} * {array.element_size}u;")
             return
-        self.uses_idx = True
         with w.block(f"for ({array.index} = 0; {array.index} < {count}; {array.index}++)"):
             self.check(array.body, w)
 
@@ -480,7 +469,6 @@ class Printer:
                             rel += leaf.size
                         w(f"o += {node.element_size}u;")
                 else:
-                    self.uses_idx = True
                     with w.block(f"for ({node.index} = 0; {node.index} < {count}; {node.index}++)"):
                         w(f"i{node.depth} = {node.index};")
                         self.save(node.body, w)

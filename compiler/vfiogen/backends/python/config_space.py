@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vfiogen.backends.order import capture_order
+from vfiogen.backends.shared import capture_order
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.ir.nodes import Section

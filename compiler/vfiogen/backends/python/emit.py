@@ -13,6 +13,7 @@ import dataclasses
 
 from vfiogen.backends.jinja_env import environment
 from vfiogen.backends.python import naming
+from vfiogen.backends.shared import descriptor_mask
 from vfiogen.backends.python.config_space import capture_steps, restore_steps
 from vfiogen.backends.python.views import (
     AttrView, BitFieldView, Check, DescriptorView, DeviceSectionView, DeviceView, EnumView, Op,
@@ -23,10 +24,10 @@ from vfiogen.wire import format as wire_format
 from vfiogen.wire.format import crc32c_table
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import Expr, refs, to_text
-from vfiogen.ir.nodes import (ArrayType, BytesType, DescriptorField, Device, FieldType, Register,
+from vfiogen.ir.nodes import (ArrayType, BytesType, Device, FieldType, Register,
                               ScalarType, Section, StateField, StructType)
 from vfiogen.ir.symbols import SectionSymbols
-from vfiogen.ir.types import Access, ScalarKind
+from vfiogen.ir.types import ScalarKind
 from vfiogen.passes.normalize import register_masks
 
 _FORMAT = {ScalarKind.U8: "B", ScalarKind.U16: "H", ScalarKind.U32: "I", ScalarKind.U64: "Q",
@@ -445,7 +446,7 @@ class _SectionBuilder:
                 register = registers[item.source_register or ""]
                 field_type = ScalarType(kind=ScalarKind(f"u{register.width}"), span=item.span)
                 value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
-                derived.append((attr, value, _descriptor_mask(item, register),
+                derived.append((attr, value, descriptor_mask(item.source_fields, register),
                                 self.save_expr(register.present) if register.present is not None else ""))
             if isinstance(field_type, BytesType):
                 fmt += f"{field_type.size}s"
@@ -493,14 +494,6 @@ class _SectionBuilder:
             restore=restore_steps(section, self.table),
             restore_hooks=tuple(step.hook for step in section.restore if step.hook is not None),
             pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load))
-
-
-def _descriptor_mask(item: DescriptorField, register: Register) -> int:
-    fixed = sum(f.mask for f in register.fields if f.access in (Access.RO, Access.HWINIT)) if register.fields \
-        else ((1 << register.width) - 1 if register.access in (Access.RO, Access.HWINIT) else 0)
-    if not item.source_fields:
-        return fixed
-    return sum(f.mask for f in register.fields if f.name in item.source_fields)
 
 
 def _merge_runs(ops: list[Op], builder: _SectionBuilder) -> list[Op]:

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vfiogen.backends.python import naming
+from vfiogen.backends.shared import ref_range
 from vfiogen.ir.evaluate import Range, value_range
 from vfiogen.ir.expr import BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp
-from vfiogen.ir.nodes import BitField, EnumValue, Param, Register, ScalarType, StateField
+from vfiogen.ir.nodes import BitField, EnumValue, Register
 from vfiogen.ir.symbols import SectionSymbols, SymbolKind
 
 _PY_OPS = {BinaryOp.LOG_AND: "and", BinaryOp.LOG_OR: "or"}
@@ -103,13 +104,4 @@ class PythonExpr:
         return bound is not None and bound[0] >= 0
 
     def _range(self, ref: Ref) -> Range | None:
-        symbol = self.table.lookup(ref.path)
-        if symbol is None or symbol.type is None or symbol.type.is_bool:
-            return (0, 1) if symbol is not None and symbol.type is not None else None
-        node = symbol.node
-        if isinstance(node, StateField) and isinstance(node.type, ScalarType):
-            return node.type.kind.min_value, node.type.kind.max_value
-        if isinstance(node, Param):
-            return node.kind.min_value, node.kind.max_value
-        width = symbol.type.width
-        return (0, (1 << width) - 1) if width is not None and not symbol.type.signed else None
+        return ref_range(self.table, ref)
