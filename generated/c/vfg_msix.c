@@ -11,6 +11,9 @@ static const struct vfg_item items0[] = { {"control", 0u, 2u}, {"table", 2u, 4u}
 static const struct vfg_item items1[] = { {"vectors[].address_lo", 0u, 4u}, {"vectors[].address_hi", 4u, 4u}, {"vectors[].data", 8u, 4u}, {"vectors[].vector_control", 12u, 4u} };
 static const struct vfg_item items2[] = { {"pending[]", 0u, 8u} };
 
+VFG_STATIC_ASSERT(vfg_msix_vectors_is_wire_sized, sizeof (((struct vfg_msix_state *)0)->vectors[0]) == 16u);
+VFG_STATIC_ASSERT(vfg_msix_pending_is_wire_sized, sizeof (((struct vfg_msix_state *)0)->pending[0]) == 8u);
+
 static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg_msix_params *p, struct vfg_error *err)
 {
     size_t o = start;
@@ -62,7 +65,6 @@ static void store_v1(struct vfg_msix_state *s, const uint8_t *b, size_t start, c
 {
     size_t o = start;
     int64_t n0;
-    size_t i0;
     (void)p;
 
     s->control = vfg_get_be16(b + o);
@@ -70,25 +72,17 @@ static void store_v1(struct vfg_msix_state *s, const uint8_t *b, size_t start, c
     s->pba = vfg_get_be32(b + o + 6);
     o += 10u;
     n0 = ((int64_t)(s->control & 0x7ffu) + 1);
-    for (i0 = 0; i0 < (size_t)n0; i0++) {
-        s->vectors[i0].address_lo = vfg_get_be32(b + o);
-        s->vectors[i0].address_hi = vfg_get_be32(b + o + 4);
-        s->vectors[i0].data = vfg_get_be32(b + o + 8);
-        s->vectors[i0].vector_control = vfg_get_be32(b + o + 12);
-        o += 16u;
-    }
+    vfg_get_be_array(s->vectors, b + o, (size_t)n0 * 4u, 4u);
+    o += (size_t)n0 * 16u;
     n0 = (((int64_t)(s->control & 0x7ffu) + 0x40) / 0x40);
-    for (i0 = 0; i0 < (size_t)n0; i0++) {
-        s->pending[i0] = vfg_get_be64(b + o);
-        o += 8u;
-    }
+    vfg_get_be_array(s->pending, b + o, (size_t)n0, 8u);
+    o += (size_t)n0 * 8u;
 }
 
 static int save_v1(const struct vfg_msix_state *s, const struct vfg_msix_params *p, uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
     int64_t n0;
-    size_t i0;
     (void)p;
 
     if (cap - o < 10u) {
@@ -105,13 +99,8 @@ static int save_v1(const struct vfg_msix_state *s, const struct vfg_msix_params 
     if ((cap - o) / 16u < (size_t)n0) {
         return vfg_fail(err, VFG_MSIX_NAME, "vectors", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
     }
-    for (i0 = 0; i0 < (size_t)n0; i0++) {
-        vfg_put_be32(buf + o, s->vectors[i0].address_lo);
-        vfg_put_be32(buf + o + 4, s->vectors[i0].address_hi);
-        vfg_put_be32(buf + o + 8, s->vectors[i0].data);
-        vfg_put_be32(buf + o + 12, s->vectors[i0].vector_control);
-        o += 16u;
-    }
+    vfg_put_be_array(buf + o, s->vectors, (size_t)n0 * 4u, 4u);
+    o += (size_t)n0 * 16u;
     n0 = (((int64_t)(s->control & 0x7ffu) + 0x40) / 0x40);
     if (n0 < 0 || n0 > 32) {
         return vfg_fail(err, VFG_MSIX_NAME, "pending", NULL, o, VFG_ERR_COUNT, "count is outside 0..max");
@@ -119,10 +108,8 @@ static int save_v1(const struct vfg_msix_state *s, const struct vfg_msix_params 
     if ((cap - o) / 8u < (size_t)n0) {
         return vfg_fail(err, VFG_MSIX_NAME, "pending", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
     }
-    for (i0 = 0; i0 < (size_t)n0; i0++) {
-        vfg_put_be64(buf + o, s->pending[i0]);
-        o += 8u;
-    }
+    vfg_put_be_array(buf + o, s->pending, (size_t)n0, 8u);
+    o += (size_t)n0 * 8u;
     *len = o;
     return VFG_OK;
 }

@@ -114,12 +114,15 @@ const char *vfg_status_name(enum vfg_status status);
 #define VFG_BSWAP16(x) __builtin_bswap16(x)
 #define VFG_BSWAP32(x) __builtin_bswap32(x)
 #define VFG_BSWAP64(x) __builtin_bswap64(x)
+#define VFG_HOST_IS_BIG_ENDIAN 0
 #elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define VFG_BSWAP16(x) (x)
 #define VFG_BSWAP32(x) (x)
 #define VFG_BSWAP64(x) (x)
+#define VFG_HOST_IS_BIG_ENDIAN 1
 #else
 #define VFG_PORTABLE_ENDIAN 1
+#define VFG_HOST_IS_BIG_ENDIAN 0
 #endif
 
 static inline uint8_t vfg_get8(const uint8_t *p)
@@ -221,6 +224,18 @@ static inline void vfg_put_be64(uint8_t *p, uint64_t v)
     memcpy(p, &v, sizeof v);
 #endif
 }
+
+/*
+ * Arrays whose C layout is their wire bytes with each word in host order (integers of one width, as the
+ * MSI-X table): `count` words of `width` bytes (1, 2, 4 or 8), wire to state and state to wire. On x86
+ * with GCC or clang they swap 32 bytes at a time on CPUs with AVX2 (asked at run time); define
+ * VFG_NO_SIMD to keep to the plain loop.
+ */
+void vfg_get_be_array(void *dst, const uint8_t *src, size_t count, unsigned width);
+void vfg_put_be_array(uint8_t *dst, const void *src, size_t count, unsigned width);
+
+/* A declaration that fails to compile when `cond` is false (C99 has no _Static_assert). */
+#define VFG_STATIC_ASSERT(name, cond) typedef char name[(cond) ? 1 : -1]
 
 /* Signed values travel as their two's-complement bits; these convert without implementation-defined casts. */
 static inline int8_t vfg_s8(uint8_t v)

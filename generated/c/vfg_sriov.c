@@ -15,6 +15,8 @@ static const struct vfg_item items4[] = { {"vf_migration_state_array_offset", 0u
 static const struct vfg_item items5[] = { {"vfs[].routing_id", 0u, 2u}, {"vfs[].cookie", 2u, 16u} };
 static const struct vfg_item items6[] = { {"vf_msix_counts[]", 0u, 2u} };
 
+VFG_STATIC_ASSERT(vfg_sriov_vf_msix_counts_is_wire_sized, sizeof (((struct vfg_sriov_state *)0)->vf_msix_counts[0]) == 2u);
+
 static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg_sriov_params *p, struct vfg_error *err)
 {
     size_t o = start;
@@ -590,10 +592,8 @@ static void store_v2(struct vfg_sriov_state *s, const uint8_t *b, size_t start, 
     s->vf_user_created = vfg_get8(b + o) == 1u;
     o += 1u;
     n0 = (int64_t)s->vfs_created;
-    for (i0 = 0; i0 < (size_t)n0; i0++) {
-        s->vf_msix_counts[i0] = vfg_get_be16(b + o);
-        o += 2u;
-    }
+    vfg_get_be_array(s->vf_msix_counts, b + o, (size_t)n0, 2u);
+    o += (size_t)n0 * 2u;
 }
 
 static int save_v1(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p, uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
@@ -846,10 +846,8 @@ static int save_v2(const struct vfg_sriov_state *s, const struct vfg_sriov_param
     if ((cap - o) / 2u < (size_t)n0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vf_msix_counts", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
     }
-    for (i0 = 0; i0 < (size_t)n0; i0++) {
-        vfg_put_be16(buf + o, s->vf_msix_counts[i0]);
-        o += 2u;
-    }
+    vfg_put_be_array(buf + o, s->vf_msix_counts, (size_t)n0, 2u);
+    o += (size_t)n0 * 2u;
     *len = o;
     return VFG_OK;
 }

@@ -105,6 +105,7 @@ class SectionView:
     max_payload: int
     descriptor_size: int
     items: tuple[str, ...]
+    layout_checks: tuple[str, ...]
     private: tuple[Function, ...]
     public: tuple[Function, ...]
 
@@ -242,6 +243,7 @@ class _Builder:
             hooks=StructView(naming.symbol(section.name, "hooks"), tuple(hooks)), versions=versions,
             max_payload=max(layout.max_size for layout in self.checked.layouts),
             descriptor_size=functions.descriptor_size(), items=tuple(functions.items),
+            layout_checks=tuple(functions.layout_checks.values()),
             private=private, public=public)
 
 

@@ -76,6 +76,7 @@ class SectionFunctions:
         self.locals = CExpr(table, lambda name: f"f_{name}")
         self.state = CExpr(table, lambda name: f"s->{naming.ident(name)}")
         self.items: list[str] = []
+        self.layout_checks: dict[str, str] = {}
         self.params = f"const struct {self.sym('params')} *p"
         self.state_type = f"struct {self.sym('state')}"
 
@@ -85,8 +86,9 @@ class SectionFunctions:
         return naming.symbol(self.section.name, *parts)
 
     def printer(self) -> Printer:
-        printer = Printer(self.name_macro, self.locals, self.state)
+        printer = Printer(self.name_macro, self.locals, self.state, self.state_type)
         printer.items = self.items
+        printer.layout_checks = self.layout_checks
         return printer
 
     def fail(self, path: str, offset: str, status: str, message: str, indices: str = "NULL") -> str:

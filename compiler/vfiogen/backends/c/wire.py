@@ -16,6 +16,7 @@ for truncation as one, exactly as the Python loader merges them into one
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -84,6 +85,10 @@ class Array:
     """Bytes per element when fixed."""
     element_items: tuple[tuple[str, int, int], ...] = ()
     """For fixed elements: (path, offset in the element, size) of each leaf, to name a cut element."""
+    word: int = 0
+    """Bytes per word when the element's C layout is its wire bytes with each word in host order (integers
+    of one width, or bytes): store and save then move the whole array with one byte-swapping copy. 0 when
+    not, or when the state no longer has the array."""
 
     @property
     def index(self) -> str:
@@ -119,6 +124,20 @@ def _merge(nodes: list[Node]) -> tuple[Node, ...]:
         else:
             merged.append(node)
     return tuple(merged)
+
+
+def _wire_word(element: FieldType) -> int:
+    """The `Array.word` of an array of `element`."""
+    types = [member.type for member in element.members] if isinstance(element, StructType) else [element]
+    sizes: set[int] = set()
+    for member_type in types:
+        if isinstance(member_type, ScalarType) and member_type.kind is not ScalarKind.BOOL:
+            sizes.add(scalar_size(member_type.kind))
+        elif isinstance(member_type, BytesType):
+            sizes.add(1)
+        else:
+            return 0
+    return sizes.pop() if len(sizes) == 1 else 0
 
 
 def scalar_size(kind: ScalarKind) -> int:
@@ -176,7 +195,7 @@ class WalkBuilder:
                 items = tuple(collected)
             return [Array(path=path, lvalue=lvalue if current else "", length=field_type.length,
                           max=field_type.max, depth=depth, body=body, element_size=element_size,
-                          element_items=items)]
+                          element_items=items, word=_wire_word(field_type.element) if current else 0)]
         assert isinstance(field_type, StructType)
         nodes: list[Node] = []
         for member in field_type.members:
@@ -268,6 +287,10 @@ _GET = {1: "vfg_get8", 2: "vfg_get_be16", 4: "vfg_get_be32", 8: "vfg_get_be64"}
 _PUT = {1: "vfg_put8", 2: "vfg_put_be16", 4: "vfg_put_be32", 8: "vfg_put_be64"}
 
 
+def _times(count: str, factor: int) -> str:
+    return count if factor == 1 else f"{count} * {factor}u"
+
+
 def _at(offset: str, rel: int) -> str:
     return f"{offset} + {rel}" if rel else offset
 
@@ -280,8 +303,12 @@ class Printer:
     """The C expression naming the section in errors."""
     local_expr: CExpr
     state_expr: CExpr
+    state_type: str
+    """`struct vfg_<section>_state`."""
     items: list[str] = field(default_factory=list)
     """Static item tables (`struct vfg_item`) the bodies refer to."""
+    layout_checks: dict[str, str] = field(default_factory=dict)
+    """File-scope compile-time checks that a bulk-copied array's element has its wire size, by array path."""
 
     def idx(self, path: str) -> str:
         return "idx" if "[]" in path else "NULL"
@@ -295,6 +322,16 @@ class Printer:
         body = ", ".join(f'{{"{path}", {rel}u, {size}u}}' for path, rel, size in entries)
         self.items.append(f"static const struct vfg_item {name}[] = {{ {body} }};")
         return name
+
+    def bulk_copy(self, array: Array, count: str, w: Writer, statement: str) -> None:
+        """Print `statement` (a vfg_get/put_be_array call), after a compile-time check of the element size."""
+        assert array.element_size is not None
+        name = f"{self.state_type.removeprefix('struct ').removesuffix('_state')}_{array.path.replace('[]', '')}"
+        element = re.sub(r"\[i\d+\]", "[0]", array.lvalue)
+        self.layout_checks.setdefault(array.path, f"VFG_STATIC_ASSERT({name.replace('.', '_')}_is_wire_sized, "
+                                      f"sizeof ((({self.state_type} *)0)->{element}[0]) == {array.element_size}u);")
+        w(statement)
+        w(f"o += {count} * {array.element_size}u;")
 
     # --- check ---------------------------------------------------------------------------------
 
@@ -418,6 +455,12 @@ class Printer:
                 if not node.lvalue and node.element_size is not None:
                     w(f"o += (size_t){n} * {node.element_size}u;")
                     continue
+                if node.word:
+                    assert node.element_size is not None
+                    words = _times(f"(size_t){n}", node.element_size // node.word)
+                    self.bulk_copy(node, f"(size_t){n}", w,
+                                   f"vfg_get_be_array(s->{node.lvalue}, b + o, {words}, {node.word}u);")
+                    continue
                 with w.block(f"for ({index} = 0; {index} < (size_t){n}; {index}++)"):
                     self.store(node.body, w)
 
@@ -461,6 +504,11 @@ class Printer:
                 if node.element_size is not None:
                     with w.block(f"if ((cap - o) / {node.element_size}u < {count})"):
                         w(self.fail(node.path, "o", "VFG_ERR_NO_SPACE", "the output buffer is too small"))
+                    if node.word:
+                        words = _times(count, node.element_size // node.word)
+                        self.bulk_copy(node, count, w,
+                                       f"vfg_put_be_array(buf + o, s->{node.lvalue}, {words}, {node.word}u);")
+                        continue
                     index = f"i{node.depth}"
                     with w.block(f"for ({index} = 0; {index} < {count}; {index}++)"):
                         rel = 0
