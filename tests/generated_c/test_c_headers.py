@@ -99,13 +99,17 @@ def test_sources_compile_warning_free(tmp_path: Path, compiler: str, std: str) -
         assert result.returncode == 0, f"{source.name}:\n{result.stderr}"
 
 
+# A program that links the device loader and exits 0 only if it answers an empty blob as truncated.
+MAIN_C = ('#include "vfg_example_nic.h"\n'
+          "int main(void) { struct vfg_error err; return vfg_example_nic_check((const uint8_t *)\"\", 0, &err)"
+          " == VFG_ERR_TRUNCATED ? 0 : 1; }\n")
+
+
 @pytest.mark.skipif(shutil.which("make") is None or not COMPILERS, reason="needs make and a C compiler")
 def test_makefile_fragment_builds_the_sources(tmp_path: Path) -> None:
     """A project including vfiogen.mk as its README says builds every object and links them."""
     main = tmp_path / "main.c"
-    main.write_text('#include "vfg_example_nic.h"\n'
-                    "int main(void) { struct vfg_error err; return vfg_example_nic_check((const uint8_t *)\"\", 0, &err)"
-                    " == VFG_ERR_TRUNCATED ? 0 : 1; }\n")
+    main.write_text(MAIN_C)
     work = tmp_path / "vendored"
     shutil.copytree(C_DIR, work)
     (tmp_path / "Makefile").write_text(
@@ -114,3 +118,34 @@ def test_makefile_fragment_builds_the_sources(tmp_path: Path) -> None:
     built = subprocess.run(["make", "-C", str(tmp_path), f"CC={COMPILERS[0]}", "app"], capture_output=True, text=True)
     assert built.returncode == 0, built.stdout + built.stderr
     assert subprocess.run([str(tmp_path / "app")]).returncode == 0
+
+
+# The two ways the README says a Meson project consumes the directory: the declared dependency, and
+# QEMU's way, the sources added to a source set under a config symbol.
+MESON_CONSUMERS = {
+    "dependency": "executable('app', 'main.c', dependencies: [vfiogen_dep])\n",
+    "qemu-source-set": ("ss = import('sourceset')\n"
+                        "vfio_ss = ss.source_set()\n"
+                        "vfio_ss.add(when: 'CONFIG_VFIO_PCI', if_true: [vfiogen_sources])\n"
+                        "vfio_inc = include_directories('vfiogen')\n"
+                        "selected = vfio_ss.apply({'CONFIG_VFIO_PCI': true})\n"
+                        "executable('app', 'main.c', selected.sources(), include_directories: vfio_inc)\n"),
+}
+
+
+@pytest.mark.skipif(not (shutil.which("meson") and shutil.which("ninja")), reason="meson and ninja are not installed")
+@pytest.mark.parametrize("consumer", sorted(MESON_CONSUMERS))
+def test_meson_build_builds_the_sources(tmp_path: Path, consumer: str) -> None:
+    """The vendored directory as a Meson subdir, at warning_level 3 with -Werror and the strict flags."""
+    shutil.copytree(C_DIR, tmp_path / "vfiogen")
+    (tmp_path / "main.c").write_text(MAIN_C)
+    strict = ", ".join(f"'{flag}'" for flag in STRICT if flag not in ("-Wall", "-Wextra", "-Werror", "-pedantic"))
+    (tmp_path / "meson.build").write_text(
+        "project('hypervisor', 'c', default_options: ['c_std=c99', 'warning_level=3', 'werror=true'])\n"
+        f"add_project_arguments({strict}, language: 'c')\n"
+        "subdir('vfiogen')\n" + MESON_CONSUMERS[consumer])
+    build = tmp_path / "build"
+    for command in (["meson", "setup", str(build), str(tmp_path)], ["meson", "compile", "-C", str(build)]):
+        result = subprocess.run(command, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert subprocess.run([str(build / "app")]).returncode == 0
