@@ -94,61 +94,61 @@
 #define VFG_HEADER_BAR0_READ_ONLY 0xfu
 #define VFG_HEADER_BAR0_RW1C 0x0u
 
-/* Register bar1_upper: 32 bits at ?. */
+/* Register bar1_upper: 32 bits at 0x14, when (params.bar64 & 1) != 0. */
 #define VFG_HEADER_BAR1_UPPER_WRITABLE 0xffffffffu
 #define VFG_HEADER_BAR1_UPPER_RESERVED 0x0u
 #define VFG_HEADER_BAR1_UPPER_READ_ONLY 0x0u
 #define VFG_HEADER_BAR1_UPPER_RW1C 0x0u
 
-/* Register bar1: 32 bits at 0x14. */
+/* Register bar1: 32 bits at 0x14, when (params.bar64 & 1) == 0. */
 #define VFG_HEADER_BAR1_WRITABLE 0xfffffff0u
 #define VFG_HEADER_BAR1_RESERVED 0x0u
 #define VFG_HEADER_BAR1_READ_ONLY 0xfu
 #define VFG_HEADER_BAR1_RW1C 0x0u
 
-/* Register bar2_upper: 32 bits at ?. */
+/* Register bar2_upper: 32 bits at 0x18, when (params.bar64 & 2) != 0. */
 #define VFG_HEADER_BAR2_UPPER_WRITABLE 0xffffffffu
 #define VFG_HEADER_BAR2_UPPER_RESERVED 0x0u
 #define VFG_HEADER_BAR2_UPPER_READ_ONLY 0x0u
 #define VFG_HEADER_BAR2_UPPER_RW1C 0x0u
 
-/* Register bar2: 32 bits at 0x18. */
+/* Register bar2: 32 bits at 0x18, when (params.bar64 & 2) == 0. */
 #define VFG_HEADER_BAR2_WRITABLE 0xfffffff0u
 #define VFG_HEADER_BAR2_RESERVED 0x0u
 #define VFG_HEADER_BAR2_READ_ONLY 0xfu
 #define VFG_HEADER_BAR2_RW1C 0x0u
 
-/* Register bar3_upper: 32 bits at ?. */
+/* Register bar3_upper: 32 bits at 0x1c, when (params.bar64 & 4) != 0. */
 #define VFG_HEADER_BAR3_UPPER_WRITABLE 0xffffffffu
 #define VFG_HEADER_BAR3_UPPER_RESERVED 0x0u
 #define VFG_HEADER_BAR3_UPPER_READ_ONLY 0x0u
 #define VFG_HEADER_BAR3_UPPER_RW1C 0x0u
 
-/* Register bar3: 32 bits at 0x1c. */
+/* Register bar3: 32 bits at 0x1c, when (params.bar64 & 4) == 0. */
 #define VFG_HEADER_BAR3_WRITABLE 0xfffffff0u
 #define VFG_HEADER_BAR3_RESERVED 0x0u
 #define VFG_HEADER_BAR3_READ_ONLY 0xfu
 #define VFG_HEADER_BAR3_RW1C 0x0u
 
-/* Register bar4_upper: 32 bits at ?. */
+/* Register bar4_upper: 32 bits at 0x20, when (params.bar64 & 8) != 0. */
 #define VFG_HEADER_BAR4_UPPER_WRITABLE 0xffffffffu
 #define VFG_HEADER_BAR4_UPPER_RESERVED 0x0u
 #define VFG_HEADER_BAR4_UPPER_READ_ONLY 0x0u
 #define VFG_HEADER_BAR4_UPPER_RW1C 0x0u
 
-/* Register bar4: 32 bits at 0x20. */
+/* Register bar4: 32 bits at 0x20, when (params.bar64 & 8) == 0. */
 #define VFG_HEADER_BAR4_WRITABLE 0xfffffff0u
 #define VFG_HEADER_BAR4_RESERVED 0x0u
 #define VFG_HEADER_BAR4_READ_ONLY 0xfu
 #define VFG_HEADER_BAR4_RW1C 0x0u
 
-/* Register bar5_upper: 32 bits at ?. */
+/* Register bar5_upper: 32 bits at 0x24, when (params.bar64 & 0x10) != 0. */
 #define VFG_HEADER_BAR5_UPPER_WRITABLE 0xffffffffu
 #define VFG_HEADER_BAR5_UPPER_RESERVED 0x0u
 #define VFG_HEADER_BAR5_UPPER_READ_ONLY 0x0u
 #define VFG_HEADER_BAR5_UPPER_RW1C 0x0u
 
-/* Register bar5: 32 bits at 0x24. */
+/* Register bar5: 32 bits at 0x24, when (params.bar64 & 0x10) == 0. */
 #define VFG_HEADER_BAR5_WRITABLE 0xfffffff0u
 #define VFG_HEADER_BAR5_RESERVED 0x0u
 #define VFG_HEADER_BAR5_READ_ONLY 0xfu
@@ -797,16 +797,16 @@ struct vfg_header_state {
     uint8_t header_type; /* register at 0x0e */
     uint8_t bist; /* register at 0x0f */
     uint32_t bar0; /* register at 0x10 */
-    uint32_t bar1_upper; /* register at ? */
-    uint32_t bar1; /* register at 0x14 */
-    uint32_t bar2_upper; /* register at ? */
-    uint32_t bar2; /* register at 0x18 */
-    uint32_t bar3_upper; /* register at ? */
-    uint32_t bar3; /* register at 0x1c */
-    uint32_t bar4_upper; /* register at ? */
-    uint32_t bar4; /* register at 0x20 */
-    uint32_t bar5_upper; /* register at ? */
-    uint32_t bar5; /* register at 0x24 */
+    uint32_t bar1_upper; /* register at 0x14, when (params.bar64 & 1) != 0 */
+    uint32_t bar1; /* register at 0x14, when (params.bar64 & 1) == 0 */
+    uint32_t bar2_upper; /* register at 0x18, when (params.bar64 & 2) != 0 */
+    uint32_t bar2; /* register at 0x18, when (params.bar64 & 2) == 0 */
+    uint32_t bar3_upper; /* register at 0x1c, when (params.bar64 & 4) != 0 */
+    uint32_t bar3; /* register at 0x1c, when (params.bar64 & 4) == 0 */
+    uint32_t bar4_upper; /* register at 0x20, when (params.bar64 & 8) != 0 */
+    uint32_t bar4; /* register at 0x20, when (params.bar64 & 8) == 0 */
+    uint32_t bar5_upper; /* register at 0x24, when (params.bar64 & 0x10) != 0 */
+    uint32_t bar5; /* register at 0x24, when (params.bar64 & 0x10) == 0 */
     uint32_t cardbus_cis; /* register at 0x28 */
     uint16_t subsystem_vendor_id; /* register at 0x2c */
     uint16_t subsystem_id; /* register at 0x2e */

@@ -28,7 +28,7 @@
 #define VFG_MSI_ADDRESS_LO_READ_ONLY 0x3u
 #define VFG_MSI_ADDRESS_LO_RW1C 0x0u
 
-/* Register address_hi: 32 bits at 0x08. */
+/* Register address_hi: 32 bits at 0x08, when control.addr64. */
 #define VFG_MSI_ADDRESS_HI_WRITABLE 0xffffffffu
 #define VFG_MSI_ADDRESS_HI_RESERVED 0x0u
 #define VFG_MSI_ADDRESS_HI_READ_ONLY 0x0u
@@ -40,13 +40,13 @@
 #define VFG_MSI_DATA_READ_ONLY 0x0u
 #define VFG_MSI_DATA_RW1C 0x0u
 
-/* Register mask: 32 bits at 0x0c or 0x10. */
+/* Register mask: 32 bits at 0x0c or 0x10, when control.pvm. */
 #define VFG_MSI_MASK_WRITABLE 0xffffffffu
 #define VFG_MSI_MASK_RESERVED 0x0u
 #define VFG_MSI_MASK_READ_ONLY 0x0u
 #define VFG_MSI_MASK_RW1C 0x0u
 
-/* Register pending: 32 bits at 0x10 or 0x14. */
+/* Register pending: 32 bits at 0x10 or 0x14, when control.pvm. */
 #define VFG_MSI_PENDING_WRITABLE 0x0u
 #define VFG_MSI_PENDING_RESERVED 0x0u
 #define VFG_MSI_PENDING_READ_ONLY 0xffffffffu
@@ -200,10 +200,10 @@ struct vfg_msi_params {
 struct vfg_msi_state {
     uint16_t control; /* register at 0x02 */
     uint32_t address_lo; /* register at 0x04 */
-    uint32_t address_hi; /* register at 0x08 */
+    uint32_t address_hi; /* register at 0x08, when control.addr64 */
     uint16_t data; /* register at 0x08 or 0x0c */
-    uint32_t mask; /* register at 0x0c or 0x10 */
-    uint32_t pending; /* register at 0x10 or 0x14 */
+    uint32_t mask; /* register at 0x0c or 0x10, when control.pvm */
+    uint32_t pending; /* register at 0x10 or 0x14, when control.pvm */
 };
 
 /* What a device computes about itself for this section; compared, never copied. */

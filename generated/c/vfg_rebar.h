@@ -28,61 +28,61 @@
 #define VFG_REBAR_CTRL0_READ_ONLY 0xffff00e7u
 #define VFG_REBAR_CTRL0_RW1C 0x0u
 
-/* Register cap1: 32 bits at 0x0c. */
+/* Register cap1: 32 bits at 0x0c, when ctrl0.num_bars >= 2. */
 #define VFG_REBAR_CAP1_WRITABLE 0x0u
 #define VFG_REBAR_CAP1_RESERVED 0xfu
 #define VFG_REBAR_CAP1_READ_ONLY 0xfffffff0u
 #define VFG_REBAR_CAP1_RW1C 0x0u
 
-/* Register ctrl1: 32 bits at 0x10. */
+/* Register ctrl1: 32 bits at 0x10, when ctrl0.num_bars >= 2. */
 #define VFG_REBAR_CTRL1_WRITABLE 0x3f00u
 #define VFG_REBAR_CTRL1_RESERVED 0xc0f8u
 #define VFG_REBAR_CTRL1_READ_ONLY 0xffff0007u
 #define VFG_REBAR_CTRL1_RW1C 0x0u
 
-/* Register cap2: 32 bits at 0x14. */
+/* Register cap2: 32 bits at 0x14, when ctrl0.num_bars >= 3. */
 #define VFG_REBAR_CAP2_WRITABLE 0x0u
 #define VFG_REBAR_CAP2_RESERVED 0xfu
 #define VFG_REBAR_CAP2_READ_ONLY 0xfffffff0u
 #define VFG_REBAR_CAP2_RW1C 0x0u
 
-/* Register ctrl2: 32 bits at 0x18. */
+/* Register ctrl2: 32 bits at 0x18, when ctrl0.num_bars >= 3. */
 #define VFG_REBAR_CTRL2_WRITABLE 0x3f00u
 #define VFG_REBAR_CTRL2_RESERVED 0xc0f8u
 #define VFG_REBAR_CTRL2_READ_ONLY 0xffff0007u
 #define VFG_REBAR_CTRL2_RW1C 0x0u
 
-/* Register cap3: 32 bits at 0x1c. */
+/* Register cap3: 32 bits at 0x1c, when ctrl0.num_bars >= 4. */
 #define VFG_REBAR_CAP3_WRITABLE 0x0u
 #define VFG_REBAR_CAP3_RESERVED 0xfu
 #define VFG_REBAR_CAP3_READ_ONLY 0xfffffff0u
 #define VFG_REBAR_CAP3_RW1C 0x0u
 
-/* Register ctrl3: 32 bits at 0x20. */
+/* Register ctrl3: 32 bits at 0x20, when ctrl0.num_bars >= 4. */
 #define VFG_REBAR_CTRL3_WRITABLE 0x3f00u
 #define VFG_REBAR_CTRL3_RESERVED 0xc0f8u
 #define VFG_REBAR_CTRL3_READ_ONLY 0xffff0007u
 #define VFG_REBAR_CTRL3_RW1C 0x0u
 
-/* Register cap4: 32 bits at 0x24. */
+/* Register cap4: 32 bits at 0x24, when ctrl0.num_bars >= 5. */
 #define VFG_REBAR_CAP4_WRITABLE 0x0u
 #define VFG_REBAR_CAP4_RESERVED 0xfu
 #define VFG_REBAR_CAP4_READ_ONLY 0xfffffff0u
 #define VFG_REBAR_CAP4_RW1C 0x0u
 
-/* Register ctrl4: 32 bits at 0x28. */
+/* Register ctrl4: 32 bits at 0x28, when ctrl0.num_bars >= 5. */
 #define VFG_REBAR_CTRL4_WRITABLE 0x3f00u
 #define VFG_REBAR_CTRL4_RESERVED 0xc0f8u
 #define VFG_REBAR_CTRL4_READ_ONLY 0xffff0007u
 #define VFG_REBAR_CTRL4_RW1C 0x0u
 
-/* Register cap5: 32 bits at 0x2c. */
+/* Register cap5: 32 bits at 0x2c, when ctrl0.num_bars >= 6. */
 #define VFG_REBAR_CAP5_WRITABLE 0x0u
 #define VFG_REBAR_CAP5_RESERVED 0xfu
 #define VFG_REBAR_CAP5_READ_ONLY 0xfffffff0u
 #define VFG_REBAR_CAP5_RW1C 0x0u
 
-/* Register ctrl5: 32 bits at 0x30. */
+/* Register ctrl5: 32 bits at 0x30, when ctrl0.num_bars >= 6. */
 #define VFG_REBAR_CTRL5_WRITABLE 0x3f00u
 #define VFG_REBAR_CTRL5_RESERVED 0xc0f8u
 #define VFG_REBAR_CTRL5_READ_ONLY 0xffff0007u
@@ -245,16 +245,16 @@ struct vfg_rebar_params {
 struct vfg_rebar_state {
     uint32_t cap0; /* register at 0x04 */
     uint32_t ctrl0; /* register at 0x08 */
-    uint32_t cap1; /* register at 0x0c */
-    uint32_t ctrl1; /* register at 0x10 */
-    uint32_t cap2; /* register at 0x14 */
-    uint32_t ctrl2; /* register at 0x18 */
-    uint32_t cap3; /* register at 0x1c */
-    uint32_t ctrl3; /* register at 0x20 */
-    uint32_t cap4; /* register at 0x24 */
-    uint32_t ctrl4; /* register at 0x28 */
-    uint32_t cap5; /* register at 0x2c */
-    uint32_t ctrl5; /* register at 0x30 */
+    uint32_t cap1; /* register at 0x0c, when ctrl0.num_bars >= 2 */
+    uint32_t ctrl1; /* register at 0x10, when ctrl0.num_bars >= 2 */
+    uint32_t cap2; /* register at 0x14, when ctrl0.num_bars >= 3 */
+    uint32_t ctrl2; /* register at 0x18, when ctrl0.num_bars >= 3 */
+    uint32_t cap3; /* register at 0x1c, when ctrl0.num_bars >= 4 */
+    uint32_t ctrl3; /* register at 0x20, when ctrl0.num_bars >= 4 */
+    uint32_t cap4; /* register at 0x24, when ctrl0.num_bars >= 5 */
+    uint32_t ctrl4; /* register at 0x28, when ctrl0.num_bars >= 5 */
+    uint32_t cap5; /* register at 0x2c, when ctrl0.num_bars >= 6 */
+    uint32_t ctrl5; /* register at 0x30, when ctrl0.num_bars >= 6 */
 };
 
 /* What a device computes about itself for this section; compared, never copied. */

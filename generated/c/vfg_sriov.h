@@ -94,61 +94,61 @@
 #define VFG_SRIOV_VF_BAR0_READ_ONLY 0xfu
 #define VFG_SRIOV_VF_BAR0_RW1C 0x0u
 
-/* Register vf_bar1: 32 bits at 0x28. */
+/* Register vf_bar1: 32 bits at 0x28, when (params.vf_bar64 & 1) == 0. */
 #define VFG_SRIOV_VF_BAR1_WRITABLE 0xfffffff0u
 #define VFG_SRIOV_VF_BAR1_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR1_READ_ONLY 0xfu
 #define VFG_SRIOV_VF_BAR1_RW1C 0x0u
 
-/* Register vf_bar1_upper: 32 bits at ?. */
+/* Register vf_bar1_upper: 32 bits at 0x28, when (params.vf_bar64 & 1) != 0. */
 #define VFG_SRIOV_VF_BAR1_UPPER_WRITABLE 0xffffffffu
 #define VFG_SRIOV_VF_BAR1_UPPER_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR1_UPPER_READ_ONLY 0x0u
 #define VFG_SRIOV_VF_BAR1_UPPER_RW1C 0x0u
 
-/* Register vf_bar2: 32 bits at 0x2c. */
+/* Register vf_bar2: 32 bits at 0x2c, when (params.vf_bar64 & 2) == 0. */
 #define VFG_SRIOV_VF_BAR2_WRITABLE 0xfffffff0u
 #define VFG_SRIOV_VF_BAR2_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR2_READ_ONLY 0xfu
 #define VFG_SRIOV_VF_BAR2_RW1C 0x0u
 
-/* Register vf_bar2_upper: 32 bits at ?. */
+/* Register vf_bar2_upper: 32 bits at 0x2c, when (params.vf_bar64 & 2) != 0. */
 #define VFG_SRIOV_VF_BAR2_UPPER_WRITABLE 0xffffffffu
 #define VFG_SRIOV_VF_BAR2_UPPER_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR2_UPPER_READ_ONLY 0x0u
 #define VFG_SRIOV_VF_BAR2_UPPER_RW1C 0x0u
 
-/* Register vf_bar3: 32 bits at 0x30. */
+/* Register vf_bar3: 32 bits at 0x30, when (params.vf_bar64 & 4) == 0. */
 #define VFG_SRIOV_VF_BAR3_WRITABLE 0xfffffff0u
 #define VFG_SRIOV_VF_BAR3_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR3_READ_ONLY 0xfu
 #define VFG_SRIOV_VF_BAR3_RW1C 0x0u
 
-/* Register vf_bar3_upper: 32 bits at ?. */
+/* Register vf_bar3_upper: 32 bits at 0x30, when (params.vf_bar64 & 4) != 0. */
 #define VFG_SRIOV_VF_BAR3_UPPER_WRITABLE 0xffffffffu
 #define VFG_SRIOV_VF_BAR3_UPPER_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR3_UPPER_READ_ONLY 0x0u
 #define VFG_SRIOV_VF_BAR3_UPPER_RW1C 0x0u
 
-/* Register vf_bar4: 32 bits at 0x34. */
+/* Register vf_bar4: 32 bits at 0x34, when (params.vf_bar64 & 8) == 0. */
 #define VFG_SRIOV_VF_BAR4_WRITABLE 0xfffffff0u
 #define VFG_SRIOV_VF_BAR4_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR4_READ_ONLY 0xfu
 #define VFG_SRIOV_VF_BAR4_RW1C 0x0u
 
-/* Register vf_bar4_upper: 32 bits at ?. */
+/* Register vf_bar4_upper: 32 bits at 0x34, when (params.vf_bar64 & 8) != 0. */
 #define VFG_SRIOV_VF_BAR4_UPPER_WRITABLE 0xffffffffu
 #define VFG_SRIOV_VF_BAR4_UPPER_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR4_UPPER_READ_ONLY 0x0u
 #define VFG_SRIOV_VF_BAR4_UPPER_RW1C 0x0u
 
-/* Register vf_bar5: 32 bits at 0x38. */
+/* Register vf_bar5: 32 bits at 0x38, when (params.vf_bar64 & 0x10) == 0. */
 #define VFG_SRIOV_VF_BAR5_WRITABLE 0xfffffff0u
 #define VFG_SRIOV_VF_BAR5_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR5_READ_ONLY 0xfu
 #define VFG_SRIOV_VF_BAR5_RW1C 0x0u
 
-/* Register vf_bar5_upper: 32 bits at ?. */
+/* Register vf_bar5_upper: 32 bits at 0x38, when (params.vf_bar64 & 0x10) != 0. */
 #define VFG_SRIOV_VF_BAR5_UPPER_WRITABLE 0xffffffffu
 #define VFG_SRIOV_VF_BAR5_UPPER_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR5_UPPER_READ_ONLY 0x0u
@@ -475,16 +475,16 @@ struct vfg_sriov_state {
     uint32_t supported_page_sizes; /* register at 0x1c */
     uint32_t system_page_size; /* register at 0x20 */
     uint32_t vf_bar0; /* register at 0x24 */
-    uint32_t vf_bar1; /* register at 0x28 */
-    uint32_t vf_bar1_upper; /* register at ? */
-    uint32_t vf_bar2; /* register at 0x2c */
-    uint32_t vf_bar2_upper; /* register at ? */
-    uint32_t vf_bar3; /* register at 0x30 */
-    uint32_t vf_bar3_upper; /* register at ? */
-    uint32_t vf_bar4; /* register at 0x34 */
-    uint32_t vf_bar4_upper; /* register at ? */
-    uint32_t vf_bar5; /* register at 0x38 */
-    uint32_t vf_bar5_upper; /* register at ? */
+    uint32_t vf_bar1; /* register at 0x28, when (params.vf_bar64 & 1) == 0 */
+    uint32_t vf_bar1_upper; /* register at 0x28, when (params.vf_bar64 & 1) != 0 */
+    uint32_t vf_bar2; /* register at 0x2c, when (params.vf_bar64 & 2) == 0 */
+    uint32_t vf_bar2_upper; /* register at 0x2c, when (params.vf_bar64 & 2) != 0 */
+    uint32_t vf_bar3; /* register at 0x30, when (params.vf_bar64 & 4) == 0 */
+    uint32_t vf_bar3_upper; /* register at 0x30, when (params.vf_bar64 & 4) != 0 */
+    uint32_t vf_bar4; /* register at 0x34, when (params.vf_bar64 & 8) == 0 */
+    uint32_t vf_bar4_upper; /* register at 0x34, when (params.vf_bar64 & 8) != 0 */
+    uint32_t vf_bar5; /* register at 0x38, when (params.vf_bar64 & 0x10) == 0 */
+    uint32_t vf_bar5_upper; /* register at 0x38, when (params.vf_bar64 & 0x10) != 0 */
     uint32_t vf_migration_state_array_offset; /* register at 0x3c */
     uint16_t vfs_created; /* number of VFs the hypervisor instantiated (0 while VF Enable is clear) */
     struct vfg_sriov_vfs_entry vfs[256]; /* one record per instantiated VF, in VF index order (index 0 is VF 1); count: vfs_created */

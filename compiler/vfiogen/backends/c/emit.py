@@ -11,22 +11,21 @@ and `vfiogen.mk` let a hypervisor build the sources as they are.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from vfiogen.backends.c import naming
+from vfiogen.backends.c.device import device_view
 from vfiogen.backends.c.functions import Function, SectionFunctions
 from vfiogen.backends.jinja_env import environment
-import struct
-
-from vfiogen.backends.c.device import device_view
 from vfiogen.context import Context
-from vfiogen.ir.symbols import SectionSymbols
-from vfiogen.wire import format as wire_format
-from vfiogen.wire.format import crc32c_table
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import to_text
 from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, ScalarType, StructType
+from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import ScalarKind
+from vfiogen.wire import format as wire_format
+from vfiogen.wire.format import crc32c_table
 
 
 @dataclass(frozen=True)
@@ -157,8 +156,11 @@ class _Builder:
                       ("RESERVED", naming.literal(masks.reserved, width)),
                       ("READ_ONLY", naming.literal(masks.ro | masks.hwinit, width)),
                       ("RW1C", naming.literal(masks.rw1c, width))]
-            offsets = checked.offsets
-            registers.append(RegisterView(register.name, " or ".join(f"0x{o:02x}" for o in offsets) or "?",
+            # Where it sits at the params' defaults; a register absent there shows its offset expression.
+            place = " or ".join(f"0x{o:02x}" for o in checked.offsets) or to_text(register.offset)
+            if register.present is not None:
+                place += f", when {to_text(register.present)}"
+            registers.append(RegisterView(register.name, place,
                                           width, tuple((naming.macro(self.section.name, register.name, n), v)
                                                        for n, v in macros)))
             if not register.fields or layout_name in layouts:
