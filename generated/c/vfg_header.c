@@ -441,10 +441,10 @@ void vfg_header_init(struct vfg_header_state *s)
 
 size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_header_params *p, struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     if (p == NULL) {
         p = &default_params;
     }
-    size_t count = 0;
 
     if ((s->command & 0xf800u) != 0u) {
         vfg_problem(problems, capacity, &count, "command", NULL, VFG_ERR_RESERVED, "reserved bits set");
@@ -568,9 +568,6 @@ size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_he
 
 int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
 {
-    if (p == NULL) {
-        p = &default_params;
-    }
     uint64_t raw;
     uint16_t f_vendor_id = 0;
     uint16_t f_device_id = 0;
@@ -604,6 +601,9 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
     uint8_t f_interrupt_pin = 0;
     uint8_t f_min_gnt = 0;
     uint8_t f_max_lat = 0;
+    if (p == NULL) {
+        p = &default_params;
+    }
 
     if (read_config(opaque, base + 0x0u, 16u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "vendor_id", NULL, base + 0x0u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
@@ -832,11 +832,11 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
 
 int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header_params *p, vfg_write_config_fn write_config, void *opaque, uint32_t base, const struct vfg_header_hooks *hooks, struct vfg_error *err)
 {
+    uint64_t value;
+    (void)hooks;
     if (p == NULL) {
         p = &default_params;
     }
-    uint64_t value;
-    (void)hooks;
 
     value = s->command;
     value = (value & ~0x1ull) | (((uint64_t)0 << 0) & 0x1ull);
@@ -928,11 +928,13 @@ int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header
     return VFG_OK;
 }
 
-void vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct vfg_header_state *s, const struct vfg_header_params *p)
+int vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct vfg_header_state *s, const struct vfg_header_params *p, struct vfg_error *err)
 {
+    (void)err;
     if (p == NULL) {
         p = &default_params;
     }
+
     d->vendor = (uint16_t)(s->vendor_id & 0xffffu);
     d->device = (uint16_t)(s->device_id & 0xffffu);
     d->subsystem_vendor = (uint16_t)(s->subsystem_vendor_id & 0xffffu);
@@ -951,6 +953,7 @@ void vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct 
     d->bar3_type = ((((int64_t)p->bar64 & 4) == 0)) ? (uint32_t)(s->bar3 & 0xfu) : 0u;
     d->bar4_type = ((((int64_t)p->bar64 & 8) == 0)) ? (uint32_t)(s->bar4 & 0xfu) : 0u;
     d->bar5_type = ((((int64_t)p->bar64 & 0x10) == 0)) ? (uint32_t)(s->bar5 & 0xfu) : 0u;
+    return VFG_OK;
 }
 
 void vfg_header_pack_descriptor(const struct vfg_header_descriptor *d, uint8_t *buf)

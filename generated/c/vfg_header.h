@@ -900,9 +900,12 @@ int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header
                        vfg_write_config_fn write_config, void *opaque, uint32_t base,
                        const struct vfg_header_hooks *hooks, struct vfg_error *err);
 
-/* The descriptor fields read from registers (host-supplied fields are left to the caller). */
-void vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct vfg_header_state *s,
-                                 const struct vfg_header_params *p);
+/*
+ * The descriptor fields read from registers (host-supplied fields are left to the caller). Fails
+ * (VFG_ERR_EXPRESSION) only when a register's presence cannot be evaluated with these params.
+ */
+int vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct vfg_header_state *s,
+                                const struct vfg_header_params *p, struct vfg_error *err);
 /* The descriptor as VFG_HEADER_DESCRIPTOR_SIZE big-endian bytes, and back. */
 void vfg_header_pack_descriptor(const struct vfg_header_descriptor *d, uint8_t *buf);
 void vfg_header_unpack_descriptor(struct vfg_header_descriptor *d, const uint8_t *buf);

@@ -316,11 +316,13 @@ int vfg_msi_restore(const struct vfg_msi_state *s, const struct vfg_msi_params *
     return VFG_OK;
 }
 
-void vfg_msi_derive_descriptor(struct vfg_msi_descriptor *d, const struct vfg_msi_state *s, const struct vfg_msi_params *p)
+int vfg_msi_derive_descriptor(struct vfg_msi_descriptor *d, const struct vfg_msi_state *s, const struct vfg_msi_params *p, struct vfg_error *err)
 {
     (void)p;
+    (void)err;
 
     d->shape = (uint16_t)(s->control & 0x38eu);
+    return VFG_OK;
 }
 
 void vfg_msi_pack_descriptor(const struct vfg_msi_descriptor *d, uint8_t *buf)

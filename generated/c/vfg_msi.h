@@ -272,9 +272,12 @@ int vfg_msi_restore(const struct vfg_msi_state *s, const struct vfg_msi_params *
                     vfg_write_config_fn write_config, void *opaque, uint32_t base,
                     const struct vfg_msi_hooks *hooks, struct vfg_error *err);
 
-/* The descriptor fields read from registers (host-supplied fields are left to the caller). */
-void vfg_msi_derive_descriptor(struct vfg_msi_descriptor *d, const struct vfg_msi_state *s,
-                              const struct vfg_msi_params *p);
+/*
+ * The descriptor fields read from registers (host-supplied fields are left to the caller). Fails
+ * (VFG_ERR_EXPRESSION) only when a register's presence cannot be evaluated with these params.
+ */
+int vfg_msi_derive_descriptor(struct vfg_msi_descriptor *d, const struct vfg_msi_state *s,
+                             const struct vfg_msi_params *p, struct vfg_error *err);
 /* The descriptor as VFG_MSI_DESCRIPTOR_SIZE big-endian bytes, and back. */
 void vfg_msi_pack_descriptor(const struct vfg_msi_descriptor *d, uint8_t *buf);
 void vfg_msi_unpack_descriptor(struct vfg_msi_descriptor *d, const uint8_t *buf);

@@ -254,13 +254,15 @@ int vfg_msix_restore(const struct vfg_msix_state *s, const struct vfg_msix_param
     return VFG_OK;
 }
 
-void vfg_msix_derive_descriptor(struct vfg_msix_descriptor *d, const struct vfg_msix_state *s, const struct vfg_msix_params *p)
+int vfg_msix_derive_descriptor(struct vfg_msix_descriptor *d, const struct vfg_msix_state *s, const struct vfg_msix_params *p, struct vfg_error *err)
 {
     (void)p;
+    (void)err;
 
     d->vector_count = (uint16_t)(s->control & 0x7ffu);
     d->table_place = (uint32_t)(s->table & 0xffffffffu);
     d->pba_place = (uint32_t)(s->pba & 0xffffffffu);
+    return VFG_OK;
 }
 
 void vfg_msix_pack_descriptor(const struct vfg_msix_descriptor *d, uint8_t *buf)

@@ -247,9 +247,12 @@ int vfg_msix_restore(const struct vfg_msix_state *s, const struct vfg_msix_param
                      vfg_write_config_fn write_config, void *opaque, uint32_t base,
                      const struct vfg_msix_hooks *hooks, struct vfg_error *err);
 
-/* The descriptor fields read from registers (host-supplied fields are left to the caller). */
-void vfg_msix_derive_descriptor(struct vfg_msix_descriptor *d, const struct vfg_msix_state *s,
-                               const struct vfg_msix_params *p);
+/*
+ * The descriptor fields read from registers (host-supplied fields are left to the caller). Fails
+ * (VFG_ERR_EXPRESSION) only when a register's presence cannot be evaluated with these params.
+ */
+int vfg_msix_derive_descriptor(struct vfg_msix_descriptor *d, const struct vfg_msix_state *s,
+                              const struct vfg_msix_params *p, struct vfg_error *err);
 /* The descriptor as VFG_MSIX_DESCRIPTOR_SIZE big-endian bytes, and back. */
 void vfg_msix_pack_descriptor(const struct vfg_msix_descriptor *d, uint8_t *buf);
 void vfg_msix_unpack_descriptor(struct vfg_msix_descriptor *d, const uint8_t *buf);

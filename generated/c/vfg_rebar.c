@@ -696,9 +696,10 @@ int vfg_rebar_restore(const struct vfg_rebar_state *s, const struct vfg_rebar_pa
     return VFG_OK;
 }
 
-void vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg_rebar_state *s, const struct vfg_rebar_params *p)
+int vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, struct vfg_error *err)
 {
     (void)p;
+    (void)err;
 
     d->entry0 = (uint32_t)(s->ctrl0 & 0xe7u);
     d->sizes0 = (uint32_t)(s->cap0 & 0xfffffff0u);
@@ -718,6 +719,7 @@ void vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vf
     d->entry5 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) ? (uint32_t)(s->ctrl5 & 0x7u) : 0u;
     d->sizes5 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) ? (uint32_t)(s->cap5 & 0xfffffff0u) : 0u;
     d->sizes5_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) ? (uint32_t)(s->ctrl5 & 0xffff0000u) : 0u;
+    return VFG_OK;
 }
 
 void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d, uint8_t *buf)

@@ -340,9 +340,12 @@ int vfg_rebar_restore(const struct vfg_rebar_state *s, const struct vfg_rebar_pa
                       vfg_write_config_fn write_config, void *opaque, uint32_t base,
                       const struct vfg_rebar_hooks *hooks, struct vfg_error *err);
 
-/* The descriptor fields read from registers (host-supplied fields are left to the caller). */
-void vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg_rebar_state *s,
-                                const struct vfg_rebar_params *p);
+/*
+ * The descriptor fields read from registers (host-supplied fields are left to the caller). Fails
+ * (VFG_ERR_EXPRESSION) only when a register's presence cannot be evaluated with these params.
+ */
+int vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg_rebar_state *s,
+                               const struct vfg_rebar_params *p, struct vfg_error *err);
 /* The descriptor as VFG_REBAR_DESCRIPTOR_SIZE big-endian bytes, and back. */
 void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d, uint8_t *buf);
 void vfg_rebar_unpack_descriptor(struct vfg_rebar_descriptor *d, const uint8_t *buf);

@@ -922,11 +922,11 @@ void vfg_sriov_init(struct vfg_sriov_state *s)
 
 size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p, struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
+    int64_t n0;
     if (p == NULL) {
         p = &default_params;
     }
-    size_t count = 0;
-    int64_t n0;
 
     if ((s->sriov_cap & 0x1ffff0u) != 0u) {
         vfg_problem(problems, capacity, &count, "sriov_cap", NULL, VFG_ERR_RESERVED, "reserved bits set");
@@ -1055,9 +1055,6 @@ size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_srio
 
 int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
 {
-    if (p == NULL) {
-        p = &default_params;
-    }
     uint64_t raw;
     uint32_t f_sriov_cap = 0;
     uint16_t f_sriov_ctrl = 0;
@@ -1083,6 +1080,9 @@ int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *
     uint32_t f_vf_bar5 = 0;
     uint32_t f_vf_bar5_upper = 0;
     uint32_t f_vf_migration_state_array_offset = 0;
+    if (p == NULL) {
+        p = &default_params;
+    }
 
     if (read_config(opaque, base + 0x4u, 32u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "sriov_cap", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
@@ -1247,10 +1247,10 @@ int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *
 
 int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p, vfg_write_config_fn write_config, void *opaque, uint32_t base, const struct vfg_sriov_hooks *hooks, struct vfg_error *err)
 {
+    uint64_t value;
     if (p == NULL) {
         p = &default_params;
     }
-    uint64_t value;
 
     if (hooks == NULL || hooks->sriov_recreate_vfs == NULL) {
         return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, base, VFG_ERR_HOOK, "the restore sequence calls hook sriov_recreate_vfs, which was not given");
@@ -1352,11 +1352,13 @@ int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_pa
     return VFG_OK;
 }
 
-void vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vfg_sriov_state *s, const struct vfg_sriov_params *p)
+int vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vfg_sriov_state *s, const struct vfg_sriov_params *p, struct vfg_error *err)
 {
+    (void)err;
     if (p == NULL) {
         p = &default_params;
     }
+
     d->features = (uint32_t)(s->sriov_cap & 0xfu);
     d->max_vfs = (uint16_t)(s->total_vfs & 0xffffu);
     d->vf_device = (uint16_t)(s->vf_device_id & 0xffffu);
@@ -1367,6 +1369,7 @@ void vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vf
     d->vf_bar3_type = ((((int64_t)p->vf_bar64 & 4) == 0)) ? (uint32_t)(s->vf_bar3 & 0xfu) : 0u;
     d->vf_bar4_type = ((((int64_t)p->vf_bar64 & 8) == 0)) ? (uint32_t)(s->vf_bar4 & 0xfu) : 0u;
     d->vf_bar5_type = ((((int64_t)p->vf_bar64 & 0x10) == 0)) ? (uint32_t)(s->vf_bar5 & 0xfu) : 0u;
+    return VFG_OK;
 }
 
 void vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d, uint8_t *buf)

@@ -568,9 +568,12 @@ int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_pa
                       vfg_write_config_fn write_config, void *opaque, uint32_t base,
                       const struct vfg_sriov_hooks *hooks, struct vfg_error *err);
 
-/* The descriptor fields read from registers (host-supplied fields are left to the caller). */
-void vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vfg_sriov_state *s,
-                                const struct vfg_sriov_params *p);
+/*
+ * The descriptor fields read from registers (host-supplied fields are left to the caller). Fails
+ * (VFG_ERR_EXPRESSION) only when a register's presence cannot be evaluated with these params.
+ */
+int vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vfg_sriov_state *s,
+                               const struct vfg_sriov_params *p, struct vfg_error *err);
 /* The descriptor as VFG_SRIOV_DESCRIPTOR_SIZE big-endian bytes, and back. */
 void vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d, uint8_t *buf);
 void vfg_sriov_unpack_descriptor(struct vfg_sriov_descriptor *d, const uint8_t *buf);

@@ -61,6 +61,9 @@ def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tu
     for name in unused:
         if not re.search(rf"\b{name}\b", body):
             head.append(f"    (void){name};")
+    if "p->" in body and re.search(r"\bstruct vfg_\w+_params \*p\b", signature) and "static" not in signature:
+        # Public functions take NULL params to mean the defaults; after the declarations, for C89-minded readers.
+        head += ["    if (p == NULL) {", "        p = &default_params;", "    }"]
     return Function(signature, "\n".join(head + ([""] if head else []) + [body]))
 
 
@@ -488,6 +491,12 @@ class SectionFunctions:
                         f"{naming.literal(mask, register.width)})"
                 if register.present is not None:
                     text = self.state(register.present)
+                    if self.state.checked:
+                        derive(f"present = {text};")
+                        with derive.block("if (bad)"):
+                            derive(self.fail(item.name, "0u", "VFG_ERR_EXPRESSION",
+                                             f"the presence of register {register.name} cannot be evaluated"))
+                        text = "present"
                     value = f"({text}) ? {value} : 0u"
                 derive(f"{target} = {value};")
             at = f"buf + {rel}" if rel else "buf"
@@ -510,10 +519,11 @@ class SectionFunctions:
                 pack(f"{put}({at}, {target});")
                 unpack(f"{target} = {get}({at});")
             rel += size
+        derive("return VFG_OK;")
         desc = f"struct {self.sym('descriptor')}"
         return (
-            _function(f"void {self.sym('derive_descriptor')}({desc} *d, const {self.state_type} *s, {self.params})",
-                      derive, unused=("d", "s", "p")),
+            _function(f"int {self.sym('derive_descriptor')}({desc} *d, const {self.state_type} *s, {self.params}, "
+                      "struct vfg_error *err)", derive, unused=("d", "s", "p", "err")),
             _function(f"void {self.sym('pack_descriptor')}(const {desc} *d, uint8_t *buf)", pack,
                       unused=("d", "buf")),
             _function(f"void {self.sym('unpack_descriptor')}({desc} *d, const uint8_t *buf)", unpack,
