@@ -25,7 +25,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
     uint32_t f_cap5 = 0;
     uint32_t f_ctrl5 = 0;
     bool bad = false;
-    int64_t present;
+    int64_t result;
     (void)p;
 
     if (end - o < 8u) {
@@ -147,51 +147,51 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "the entry count in ctrl0 is outside 1..6");
     }
     bad = false;
-    present = (((int64_t)((f_ctrl0 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap0, ((int64_t)((f_ctrl0 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl0 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl0, ((int64_t)((f_ctrl0 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1)));
+    result = (((int64_t)((f_ctrl0 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap0, ((int64_t)((f_ctrl0 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl0 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl0, ((int64_t)((f_ctrl0 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1)));
     if (bad) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.bar_size", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.bar_size", NULL, start, VFG_ERR_CONSTRAINT, "entry 0 is programmed with a BAR size it does not support");
     }
     bad = false;
-    present = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 2) || (((int64_t)((f_ctrl1 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap1, ((int64_t)((f_ctrl1 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl1 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl1, ((int64_t)((f_ctrl1 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 2) || (((int64_t)((f_ctrl1 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap1, ((int64_t)((f_ctrl1 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl1 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl1, ((int64_t)((f_ctrl1 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
     if (bad) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "entry 1 is programmed with a BAR size it does not support");
     }
     bad = false;
-    present = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 3) || (((int64_t)((f_ctrl2 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap2, ((int64_t)((f_ctrl2 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl2 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl2, ((int64_t)((f_ctrl2 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 3) || (((int64_t)((f_ctrl2 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap2, ((int64_t)((f_ctrl2 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl2 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl2, ((int64_t)((f_ctrl2 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
     if (bad) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "entry 2 is programmed with a BAR size it does not support");
     }
     bad = false;
-    present = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 4) || (((int64_t)((f_ctrl3 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap3, ((int64_t)((f_ctrl3 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl3 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl3, ((int64_t)((f_ctrl3 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 4) || (((int64_t)((f_ctrl3 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap3, ((int64_t)((f_ctrl3 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl3 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl3, ((int64_t)((f_ctrl3 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
     if (bad) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "entry 3 is programmed with a BAR size it does not support");
     }
     bad = false;
-    present = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 5) || (((int64_t)((f_ctrl4 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap4, ((int64_t)((f_ctrl4 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl4 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl4, ((int64_t)((f_ctrl4 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 5) || (((int64_t)((f_ctrl4 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap4, ((int64_t)((f_ctrl4 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl4 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl4, ((int64_t)((f_ctrl4 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
     if (bad) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "entry 4 is programmed with a BAR size it does not support");
     }
     bad = false;
-    present = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 6) || (((int64_t)((f_ctrl5 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap5, ((int64_t)((f_ctrl5 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl5 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl5, ((int64_t)((f_ctrl5 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 6) || (((int64_t)((f_ctrl5 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap5, ((int64_t)((f_ctrl5 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl5 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl5, ((int64_t)((f_ctrl5 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
     if (bad) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "entry 5 is programmed with a BAR size it does not support");
     }
     return VFG_OK;
@@ -427,7 +427,7 @@ size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_reba
 {
     size_t count = 0;
     bool bad = false;
-    int64_t present;
+    int64_t result;
     (void)p;
 
     if ((s->cap0 & 0xfu) != 0u) {
@@ -503,51 +503,51 @@ size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_reba
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "the entry count in ctrl0 is outside 1..6");
     }
     bad = false;
-    present = (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap0, ((int64_t)((s->ctrl0 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl0, ((int64_t)((s->ctrl0 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1)));
+    result = (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap0, ((int64_t)((s->ctrl0 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl0, ((int64_t)((s->ctrl0 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1)));
     if (bad) {
         vfg_problem(problems, capacity, &count, "ctrl0.bar_size", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         vfg_problem(problems, capacity, &count, "ctrl0.bar_size", NULL, VFG_ERR_CONSTRAINT, "entry 0 is programmed with a BAR size it does not support");
     }
     bad = false;
-    present = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 2) || (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap1, ((int64_t)((s->ctrl1 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl1, ((int64_t)((s->ctrl1 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 2) || (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap1, ((int64_t)((s->ctrl1 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl1, ((int64_t)((s->ctrl1 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
     if (bad) {
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 1 is programmed with a BAR size it does not support");
     }
     bad = false;
-    present = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 3) || (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap2, ((int64_t)((s->ctrl2 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl2, ((int64_t)((s->ctrl2 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 3) || (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap2, ((int64_t)((s->ctrl2 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl2, ((int64_t)((s->ctrl2 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
     if (bad) {
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 2 is programmed with a BAR size it does not support");
     }
     bad = false;
-    present = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 4) || (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap3, ((int64_t)((s->ctrl3 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl3, ((int64_t)((s->ctrl3 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 4) || (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap3, ((int64_t)((s->ctrl3 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl3, ((int64_t)((s->ctrl3 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
     if (bad) {
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 3 is programmed with a BAR size it does not support");
     }
     bad = false;
-    present = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 5) || (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap4, ((int64_t)((s->ctrl4 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl4, ((int64_t)((s->ctrl4 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 5) || (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap4, ((int64_t)((s->ctrl4 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl4, ((int64_t)((s->ctrl4 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
     if (bad) {
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 4 is programmed with a BAR size it does not support");
     }
     bad = false;
-    present = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 6) || (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap5, ((int64_t)((s->ctrl5 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl5, ((int64_t)((s->ctrl5 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 6) || (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap5, ((int64_t)((s->ctrl5 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl5, ((int64_t)((s->ctrl5 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
     if (bad) {
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
-    if (!present) {
+    if (!result) {
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 5 is programmed with a BAR size it does not support");
     }
     return count;

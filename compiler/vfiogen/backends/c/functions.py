@@ -13,7 +13,7 @@ from typing import Protocol
 
 from vfiogen.backends.c import naming
 from vfiogen.backends.c.cexpr import CExpr
-from vfiogen.backends.c.wire import Array, Cond, Leaf, Node, Printer, Run, WalkBuilder, Writer
+from vfiogen.backends.c.wire import Array, Cond, Leaf, Node, Printer, Run, WalkBuilder, Writer, evaluate
 from vfiogen.backends.shared import capture_order, descriptor_mask
 from vfiogen.ir.checked import CheckedSection
 from vfiogen.ir.expr import Expr, IntLit, refs
@@ -42,6 +42,8 @@ def _declarations(body: str, extra: tuple[str, ...] = ()) -> list[str]:
         lines.append("bool bad = false;")
     if re.search(r"\bpresent\b", body):
         lines.append("int64_t present;")
+    if re.search(r"\bresult\b", body):
+        lines.append("int64_t result;")
     if re.search(r"\boffset\b", body):
         lines.append("int64_t offset;")
     counts = sorted(set(re.findall(r"\bn(\d)\b", body)))
@@ -181,15 +183,11 @@ class SectionFunctions:
         for constraint in self.section.constraints:
             first = refs(constraint.check)
             where = first[0].dotted if first else ""
-            text = render(constraint.check)
             reason = _c_string(constraint.reason)
-            if render.checked:
-                w("bad = false;")
-                w(f"present = {text};")
-                with w.block("if (bad)"):
-                    w(fail(where, "VFG_ERR_EXPRESSION", "the constraint cannot be evaluated"))
-                text = "present"
-            with w.block(f"if (!{text})" if text == "present" else f"if (!({text}))"):
+            text = evaluate(w, render, constraint.check, fail(where, "VFG_ERR_EXPRESSION",
+                                                              "the constraint cannot be evaluated"),
+                            into="result", reset=True)
+            with w.block(f"if (!{text})" if text == "result" else f"if (!({text}))"):
                 w(fail(where, "VFG_ERR_CONSTRAINT", reason))
 
     def store_function(self, version: int) -> Function:
@@ -325,13 +323,8 @@ class SectionFunctions:
                          unused=("p",))
 
     def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: Report) -> None:
-        text = self.state(present)
-        if self.state.checked:
-            w("bad = false;")
-            w(f"present = {text};")
-            with w.block("if (bad)"):
-                w(problem(path, "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
-            text = "present"
+        text = evaluate(w, self.state, present, problem(path, "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"),
+                        reset=True)
         with w.block(f"if (!({text}) && {holds})"):
             w(problem(path, "VFG_ERR_ABSENT", "is absent on this device (its presence is false) but holds a value"))
 
@@ -387,12 +380,8 @@ class SectionFunctions:
             keep = ((1 << register.width) - 1) & ~register_masks(register).reserved
             outer = w.depth
             if register.present is not None:
-                text = self.locals(register.present)
-                if self.locals.checked:
-                    w(f"present = {text};")
-                    with w.block("if (bad)"):
-                        w(self.fail(name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
-                    text = "present"
+                text = evaluate(w, self.locals, register.present,
+                                self.fail(name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
                 w(f"if ({text}) {{")
                 w.depth += 1
             at = self.config_offset(w, register, self.locals)
@@ -439,12 +428,8 @@ class SectionFunctions:
             register = registers[step.register]
             outer = w.depth
             if register.present is not None:
-                text = self.state(register.present)
-                if self.state.checked:
-                    w(f"present = {text};")
-                    with w.block("if (bad)"):
-                        w(self.fail(register.name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
-                    text = "present"
+                text = evaluate(w, self.state, register.present, self.fail(
+                    register.name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
                 w(f"if ({text}) {{")
                 w.depth += 1
             at = self.config_offset(w, register, self.state)
@@ -452,13 +437,9 @@ class SectionFunctions:
             fields = {f.name: f for f in register.fields}
             for override in step.overrides:
                 bit_field = fields[override.bit_field]
-                text = self.state(override.value)
-                if self.state.checked:
-                    w(f"present = {text};")
-                    with w.block("if (bad)"):
-                        w(self.fail(f"{register.name}.{bit_field.name}", "base", "VFG_ERR_EXPRESSION",
-                                    "an override cannot be evaluated"))
-                    text = "present"
+                on_bad = self.fail(f"{register.name}.{bit_field.name}", "base", "VFG_ERR_EXPRESSION",
+                                   "an override cannot be evaluated")
+                text = evaluate(w, self.state, override.value, on_bad, into="result")
                 mask = naming.literal(bit_field.mask, 64)
                 w(f"value = (value & ~{mask}) | (((uint64_t){text} << {bit_field.lo}) & {mask});")
             with w.block(f"if (write_config(opaque, {at}, value, {register.width}u) != 0)"):
@@ -490,13 +471,9 @@ class SectionFunctions:
                 value = f"({naming.register_type(register.width)})(s->{naming.ident(register.name)} & " \
                         f"{naming.literal(mask, register.width)})"
                 if register.present is not None:
-                    text = self.state(register.present)
-                    if self.state.checked:
-                        derive(f"present = {text};")
-                        with derive.block("if (bad)"):
-                            derive(self.fail(item.name, "0u", "VFG_ERR_EXPRESSION",
-                                             f"the presence of register {register.name} cannot be evaluated"))
-                        text = "present"
+                    text = evaluate(derive, self.state, register.present, self.fail(
+                        item.name, "0u", "VFG_ERR_EXPRESSION",
+                        f"the presence of register {register.name} cannot be evaluated"))
                     value = f"({text}) ? {value} : 0u"
                 derive(f"{target} = {value};")
             at = f"buf + {rel}" if rel else "buf"

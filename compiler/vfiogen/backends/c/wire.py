@@ -287,6 +287,24 @@ _GET = {1: "vfg_get8", 2: "vfg_get_be16", 4: "vfg_get_be32", 8: "vfg_get_be64"}
 _PUT = {1: "vfg_put8", 2: "vfg_put_be16", 4: "vfg_put_be32", 8: "vfg_put_be64"}
 
 
+def evaluate(w: Writer, render: CExpr, expr: Expr, on_bad: str, into: str = "present", reset: bool = False) -> str:
+    """Print what evaluating `expr` takes and return the C text of its value.
+
+    An expression with checked arithmetic is evaluated into the local `into`, and `on_bad` (a statement)
+    runs when it overflowed, divided by zero or shifted out of range; `reset` clears `bad` first, for
+    functions that go on after a failure (validate). An unchecked expression is returned as it is.
+    """
+    text = render(expr)
+    if not render.checked:
+        return text
+    if reset:
+        w("bad = false;")
+    w(f"{into} = {text};")
+    with w.block("if (bad)"):
+        w(on_bad)
+    return into
+
+
 def _times(count: str, factor: int) -> str:
     return count if factor == 1 else f"{count} * {factor}u"
 
@@ -347,13 +365,8 @@ class Printer:
                 self.check_array(node, w)
 
     def condition(self, expr: Expr, render: CExpr, w: Writer, start: str) -> str:
-        text = render(expr)
-        if render.checked:
-            w(f"present = {text};")
-            with w.block("if (bad)"):
-                w(self.fail("", start, "VFG_ERR_EXPRESSION", "a presence expression cannot be evaluated"))
-            return "present"
-        return text
+        return evaluate(w, render, expr,
+                        self.fail("", start, "VFG_ERR_EXPRESSION", "a presence expression cannot be evaluated"))
 
     def check_run(self, run: Run, w: Writer) -> None:
         leaves = run.leaves
@@ -491,12 +504,7 @@ class Printer:
                     rel += leaf.size
                 w(f"o += {node.size}u;")
             elif isinstance(node, Cond):
-                text = self.state_expr(node.present)
-                if self.state_expr.checked:
-                    w(f"present = {text};")
-                    with w.block("if (bad)"):
-                        w(self.fail("", "o", "VFG_ERR_EXPRESSION", "a presence expression cannot be evaluated"))
-                    text = "present"
+                text = self.condition(node.present, self.state_expr, w, "o")
                 with w.block(f"if ({text})"):
                     self.save(node.body, w)
             else:
