@@ -257,7 +257,7 @@ def test_struct_field_members_follow_each_other() -> None:
     assert (v1.min_size, v1.max_size) == (7, 7)
 
 
-def test_members_of_a_conditional_struct_carry_its_condition() -> None:
+def test_member_presence_inside_a_conditional_struct_keeps_both_conditions() -> None:
     source = schema("""
         section: e
         title: E
@@ -271,19 +271,20 @@ def test_members_of_a_conditional_struct_carry_its_condition() -> None:
             present: "count > 0"
             members:
               lo: {type: u16}
-              hi: {type: u16}
+              hi: {type: u16, present: "count > 1"}
     """)
     (v1,) = checked(source).sections[0].layouts
     assert [i.path for i in v1.items] == ["count", "pair", "pair.lo", "pair.hi"]
     assert v1.items[1].condition == "count > 0"
+    # (the struct's own size is test_a_struct_with_a_conditional_member_has_no_fixed_size)
     assert list(v1.items[2:]) == [
         item("pair.lo", "u16", 1, 2, 2, condition="count > 0", depth=1),
-        item("pair.hi", "u16", None, 2, 2, after="pair.lo", condition="count > 0", depth=1),
+        item("pair.hi", "u16", None, 2, 2, after="pair.lo", condition="(count > 0) && (count > 1)", depth=1),
     ]
     assert (v1.min_size, v1.max_size) == (1, 5)
 
 
-def test_a_struct_of_fixed_members_has_a_fixed_size() -> None:
+def test_a_struct_with_a_conditional_member_has_no_fixed_size() -> None:
     source = schema("""
         section: e
         title: E
@@ -296,13 +297,12 @@ def test_a_struct_of_fixed_members_has_a_fixed_size() -> None:
             type: struct
             members:
               lo: {type: u16}
-              hi: {type: u16}
+              hi: {type: u16, present: "count > 1"}
           after: {type: u8}
     """)
     (v1,) = checked(source).sections[0].layouts
-    assert (v1.min_size, v1.max_size) == (6, 6)
-    assert v1.items[1] == item("pair", "struct", 1, 4, 4)
-    assert v1.items[4] == item("after", "u8", 5, 1, 1)
+    assert (v1.min_size, v1.max_size) == (4, 6)
+    assert v1.items[1] == item("pair", "struct", 1, None, 4)
 
 
 def test_nested_struct_members_in_an_array_element_count_from_the_element() -> None:
@@ -322,7 +322,7 @@ def test_nested_struct_members_in_an_array_element_count_from_the_element() -> N
               type: struct
               members:
                 tag: {type: u8}
-                span: {type: struct, members: {lo: {type: u16}, hi: {type: u16}}}
+                span: {type: struct, members: {lo: {type: u16}, hi: {type: u16, present: "num > 1"}}}
           after: {type: u8}
     """)
     (v1,) = checked(source).sections[0].layouts
@@ -332,7 +332,7 @@ def test_nested_struct_members_in_an_array_element_count_from_the_element() -> N
         ("rows[].tag", 0, None, True),
         ("rows[].span", 1, None, True),
         ("rows[].span.lo", 1, None, True),
-        ("rows[].span.hi", 3, None, True),
+        ("rows[].span.hi", 3, "num > 1", True),
         ("after", None, None, False),
     ]
 

@@ -67,10 +67,6 @@ def _word(error: ValidationError, root: Node) -> tuple[Span, str]:
         extras = [k for k in node.value if k not in allowed]
         if extras:
             extra = extras[0]
-            if extra in _WHOLE_FIELD_KEYS and len(path) >= 2 and path[-2] == "members":
-                return node.key_spans[extra], (f"key '{extra}' is not allowed on struct member {where}: a member "
-                                               "is on the wire whenever its struct is; make the field that holds "
-                                               "the struct conditional instead")
             message = f"unknown key '{extra}' at {where}"
             close = difflib.get_close_matches(extra, allowed, n=1)
             if close:
@@ -126,9 +122,6 @@ def _word(error: ValidationError, root: Node) -> tuple[Span, str]:
             return span, f"key '{key}' is not allowed here ({where}): {hint}"
     return node.span, f"{error.message} at {where}"
 
-
-# Keys a state field takes that a struct member does not (since, until and default are VG0504's).
-_WHOLE_FIELD_KEYS = ("present",)
 
 _NOT_HINTS = {
     "element": "'element', 'length' and 'max' belong to arrays",

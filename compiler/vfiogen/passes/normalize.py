@@ -25,7 +25,7 @@ from vfiogen.ir.checked import (
     WireItem,
 )
 from vfiogen.ir.evaluate import EvaluationError, Range, evaluate, value_range
-from vfiogen.ir.expr import Expr, Ref, refs, to_text
+from vfiogen.ir.expr import Binary, BinaryOp, Expr, Ref, refs, to_text
 from vfiogen.ir.nodes import (
     ArrayType,
     BytesType,
@@ -73,6 +73,8 @@ def type_size(field_type: FieldType) -> tuple[int | None, int]:
     maximum = 0
     for member in field_type.members:
         member_fixed, member_max = type_size(member.type)
+        if member.present is not None:
+            member_fixed = None
         fixed = fixed + member_fixed if fixed is not None and member_fixed is not None else None
         maximum += member_max
     return fixed, maximum
@@ -133,6 +135,12 @@ def _condition(expr: Expr | None) -> str | None:
     return to_text(expr) if expr is not None else None
 
 
+def _both(outer: Expr | None, inner: Expr | None) -> Expr | None:
+    if outer is None or inner is None:
+        return outer or inner
+    return Binary(op=BinaryOp.LOG_AND, left=outer, right=inner, span=inner.span.as_synthetic())
+
+
 def _params_decide(present: Expr | None, section: Section) -> bool | None:
     """Presence at the params' defaults, when params and constants alone decide it."""
     if present is None:
@@ -155,7 +163,7 @@ def _lay_out_state(cursor: _Cursor, path: str, field_type: FieldType, present: E
         cursor.place(path, "struct", size, max_size, condition=condition, depth=depth, counts=False)
         for member in field_type.members:
             _lay_out_state(cursor, f"{path}.{member.name}", member.type,
-                           present, depth + 1)
+                           _both(present, member.present), depth + 1)
         return
     if isinstance(field_type, ArrayType):
         fewest = _fewest_elements(field_type, table) if table is not None else 0
@@ -168,7 +176,8 @@ def _lay_out_state(cursor: _Cursor, path: str, field_type: FieldType, present: E
             # Element members are documented with offsets from the element's start.
             inner = _Cursor(in_element=True)
             for member in element.members:
-                _lay_out_state(inner, f"{path}[].{member.name}", member.type, None, depth + 1)
+                _lay_out_state(inner, f"{path}[].{member.name}", member.type, member.present,
+                               depth + 1)
             cursor.items.extend(inner.items)
         return
     cursor.place(path, type_text(field_type), size, max_size, condition=_condition(present), depth=depth,
