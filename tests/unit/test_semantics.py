@@ -105,7 +105,7 @@ def test_struct_members_are_not_versioned() -> None:
     source = EMU + "version: 2\nstate:\n  k: {type: struct, members: {m: {type: u8, since: 2}}}\n"
     assert semantics(source).diagnostics == [diag(
         "VG0504", within(source, "m: {", "m"),
-        "struct member 'm' cannot be versioned; version the field that holds the struct")]
+        "struct member 'm' cannot be versioned or take a default; version the field that holds the struct")]
 
 
 def test_array_max_must_be_reachable() -> None:

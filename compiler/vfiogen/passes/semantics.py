@@ -161,9 +161,10 @@ def _check_state(section: Section, table: SectionSymbols, state: StateField, ctx
         field_type = field_type.element
     if isinstance(field_type, StructType):
         for member in field_type.members:
-            if member.versioning.since != 1 or member.versioning.until is not None:
-                ctx.reporter.report("VG0504", member.span, f"struct member '{member.name}' cannot be versioned; "
-                                    "version the field that holds the struct")
+            versioning = member.versioning
+            if versioning.since != 1 or versioning.until is not None or versioning.default is not None:
+                ctx.reporter.report("VG0504", member.span, f"struct member '{member.name}' cannot be versioned "
+                                    "or take a default; version the field that holds the struct")
             _check_state(section, table, member, ctx, top_level=False)
 
 
