@@ -147,3 +147,47 @@ def test_the_shipped_modules_use_the_helpers_only_where_a_count_is_not_provable(
     # Only rebar shifts by a field (its capability bits, by a BAR size the conditional guards but the
     # range analysis does not narrow); every other shift in the schemas is by a literal.
     assert {name for name, n in calls.items() if n} == {"rebar"}
+
+
+MEMBER_PRESENCE = """
+    section: t
+    title: T
+    id: 0x0011
+    location:
+      capability: {id: 0x11, size: 4}
+    version: 1
+    registers:
+      control:
+        offset: 0x02
+        width: 16
+        fields:
+          rows:    {bits: "3:0", access: ro}
+          has_ext: {bits: 4,     access: ro}
+    state:
+      rows:
+        type: array
+        length: "control.rows"
+        max: 15
+        element:
+          type: struct
+          members:
+            id:    {type: u8}
+            extra: {type: u16, present: "control.has_ext"}
+    restore:
+      - control
+"""
+
+
+@pytest.mark.parametrize(("has_ext", "payload"), [
+    # control (0x0002 or 0x0012), then per row its id and, only with has_ext, extra.
+    (False, "0002" "0a" "0b"),
+    (True, "0012" "0a" "1234" "0b" "5678"),
+])
+def test_a_struct_member_is_on_the_wire_only_when_its_presence_holds(has_ext: bool, payload: str) -> None:
+    # Regression: member presence was ignored (the member always written) although the language and the
+    # generated docs' wire layout say an absent member takes no bytes.
+    _, module = generate(MEMBER_PRESENCE)
+    rows = [module.RowsEntry(0x0A, 0x1234 if has_ext else 0), module.RowsEntry(0x0B, 0x5678 if has_ext else 0)]
+    state = module.TState(control=module.ControlRegister(rows=2, has_ext=has_ext), rows=rows)
+    assert module.save(state).hex() == payload
+    assert module.load(bytes.fromhex(payload)) == state

@@ -189,8 +189,9 @@ class _SectionBuilder:
             ops = [self.struct_op(path, field_type, var, value, path_code, scope)]
         if present is None:
             return ops
-        return [Op("cond", condition_load=self.load_expr(present) if not scope else "True",
-                   condition_save=self.save_expr(present) if not scope else "True",
+        # A struct member's presence reads only top-level fields (as every presence does), whose locals
+        # (load) and attributes (save) are in scope however deep the member is.
+        return [Op("cond", condition_load=self.load_expr(present), condition_save=self.save_expr(present),
                    body=tuple(ops), defaults=((var, self.default(path, field_type, enum, None)),), path=path_code)]
 
     def versioned_default(self, state: StateField, render: PythonExpr) -> str:
