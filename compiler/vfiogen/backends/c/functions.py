@@ -164,7 +164,7 @@ class SectionFunctions:
         locals_ = ("size_t o = start;",) + tuple(f"{ctype} f_{name} = {self.loaded_default(name, version, default)};"
                                                  for name, ctype, default in self.top_scalars() if name in names)
         return _function(f"static int check_v{version}(const uint8_t *b, size_t start, size_t end, {self.params}, "
-                         f"struct vfg_error *err)", w, extra=locals_, unused=("p",))
+                         f"struct vfg_error *err)", w, extra=locals_, unused=("p", "b"))
 
     def loaded_default(self, name: str, version: int, default: str) -> str:
         """A field the version does not carry reads as its default; one it carries starts at 0 (absent)."""
@@ -317,7 +317,7 @@ class SectionFunctions:
         w("return count;")
         return _function(f"size_t {self.sym('validate')}(const {self.state_type} *s, {self.params}, "
                          f"struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
-                         unused=("p",))
+                         unused=("p", "s", "problems", "capacity"))
 
     def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: Report) -> None:
         text = self.state(present)
@@ -412,12 +412,14 @@ class SectionFunctions:
         for line in commit:
             w(line)
         w("return VFG_OK;")
-        locals_ = ("uint64_t raw;",) + tuple(
+        order = capture_order(self.section, self.table)
+        locals_ = (("uint64_t raw;",) if order else ()) + tuple(
             f"{naming.register_type(r.width)} f_{r.name} = {0 if r.fields else r.versioning.default or 0};"
-            for r in capture_order(self.section, self.table))
+            for r in order)
+        # A section of emulation state only reads nothing: every parameter is then unused.
         return _function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
                          f"vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)",
-                         w, extra=locals_, unused=("p",))
+                         w, extra=locals_, unused=("p", "s", "read_config", "opaque", "base", "err"))
 
     def restore_function(self) -> Function:
         w = Writer()
@@ -556,7 +558,7 @@ def _scalar_literal(kind: ScalarKind, value: int | None) -> str:
     if kind is ScalarKind.BOOL:
         return "true" if number else "false"
     if kind.signed:
-        return str(number) if number >= 0 else f"({number})"
+        return naming.decimal(number)
     return f"{number}u" if kind.bits <= 32 else f"UINT64_C({number})"
 
 
