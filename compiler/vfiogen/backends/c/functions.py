@@ -338,15 +338,15 @@ class SectionFunctions:
                 with w.block(f"if (!{self.sym(enum, 'valid')}((uint64_t){target}))"):
                     w(problem(path, "VFG_ERR_ENUM", "not a value of its enum", indices))
         elif isinstance(field_type, ArrayType):
-            text = self.state(field_type.length) if depth == 0 else None
-            if text is None:
-                return  # inner arrays' lengths read only top-level fields, checked once at the outer level
+            # An inner array's length reads only top-level fields, but is checked (and its elements walked)
+            # in every element of the arrays around it, as the Python's validate does.
+            text = self.state(field_type.length)
             w(f"n{depth} = {text};")
             check_bad = "bad || " if self.state.checked else ""
             with w.block(f"if ({check_bad}n{depth} < 0 || n{depth} > {field_type.max})"):
                 w(problem(path, "VFG_ERR_COUNT", "its length is outside 0..max", indices))
             inner = Writer()
-            inner.depth = w.depth + 1
+            inner.depth = w.depth + 2  # inside the else and the for below
             self.type_checks(inner, f"{target}[idx[{depth}]]", f"{path}[]", field_type.element, None, depth + 1,
                              problem)
             if inner.lines:
