@@ -191,3 +191,44 @@ def test_a_struct_member_is_on_the_wire_only_when_its_presence_holds(has_ext: bo
     state = module.TState(control=module.ControlRegister(rows=2, has_ext=has_ext), rows=rows)
     assert module.save(state).hex() == payload
     assert module.load(bytes.fromhex(payload)) == state
+
+
+DEFAULTS = """
+    section: t
+    title: T
+    id: 0x0011
+    location:
+      capability: {id: 0x11, size: 16}
+    version: 2
+    min_version: 1
+    registers:
+      control:
+        offset: 0x02
+        width: 16
+        fields:
+          has_ext: {bits: 0, access: ro}
+      ext: {offset: 0x04, width: 32, access: rw, present: control.has_ext, default: 7}
+      levels:
+        offset: 0x08
+        width: 16
+        since: 2
+        default: 0x0005
+        fields:
+          on:    {bits: 0,     access: rw}
+          level: {bits: "3:1", access: rw}
+    restore:
+      - ext
+      - levels
+"""
+
+
+def test_an_absent_register_holds_0_whatever_its_default() -> None:
+    # Regression: an absent register loaded as its `default` (7) in Python but as 0 in C, whose validate then
+    # expected 7, while the Python capture gave 0 and its validate expected 7: "absent reads as 0".
+    _, module = generate(DEFAULTS)
+    loaded = module.load(bytes.fromhex("0000" "0005"))        # control without has_ext, then levels (v2)
+    assert loaded.ext == 0 and module.validate(loaded) == []
+    captured = module.capture(lambda offset, width: 0, 0x40)
+    assert captured.ext == 0 and module.validate(captured) == []
+    assert [p.field for p in module.validate(module.TState(ext=7))] == ["ext"]
+

@@ -296,8 +296,8 @@ class SectionFunctions:
                 with w.block(f"if (!{self.sym(register.enum, 'valid')}((uint64_t){value}))"):
                     w(problem(register.name, "VFG_ERR_ENUM", "not a value of its enum"))
             if register.present is not None:
-                default = 0 if register.fields else register.versioning.default or 0
-                self.absent_check(w, register.present, f"{value} != {default}u", register.name, problem)
+                # Absent reads as 0, as in every expression; `default` is for versions that do not carry it.
+                self.absent_check(w, register.present, f"{value} != 0u", register.name, problem)
         for state in self.section.state:
             if not state.versioning.carried_by(self.section.version):
                 continue
@@ -413,9 +413,9 @@ class SectionFunctions:
             w(line)
         w("return VFG_OK;")
         order = capture_order(self.section, self.table)
+        # A register absent on the device captures as 0, as the loader stores it.
         locals_ = (("uint64_t raw;",) if order else ()) + tuple(
-            f"{naming.register_type(r.width)} f_{r.name} = {0 if r.fields else r.versioning.default or 0};"
-            for r in order)
+            f"{naming.register_type(r.width)} f_{r.name} = 0;" for r in order)
         # A section of emulation state only reads nothing: every parameter is then unused.
         return _function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
                          f"vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)",
