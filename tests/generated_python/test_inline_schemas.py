@@ -232,3 +232,15 @@ def test_an_absent_register_holds_0_whatever_its_default() -> None:
     assert captured.ext == 0 and module.validate(captured) == []
     assert [p.field for p in module.validate(module.TState(ext=7))] == ["ext"]
 
+
+def test_a_register_with_fields_takes_its_default_from_an_older_stream() -> None:
+    # Regression: the `default` of a register with bit fields was ignored (0 in both back ends), so a version 1
+    # stream loaded `levels` as 0 and a state holding the default could not be saved for version 1.
+    _, module = generate(DEFAULTS)
+    old = module.load(bytes.fromhex("0000"), 1)
+    assert old.levels.value() == 5 and old.levels.on and old.levels.level == 2
+    assert module.save(old, 1) == bytes.fromhex("0000")
+    old.levels.level = 3
+    with pytest.raises(module.SaveError, match="levels"):
+        module.save(old, 1)
+    assert module.TState().levels.value() == 5

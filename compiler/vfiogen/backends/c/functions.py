@@ -97,7 +97,7 @@ class SectionFunctions:
         result = []
         for register in self.section.registers:
             result.append((register.name, naming.register_type(register.width),
-                           "0" if register.fields else str(register.versioning.default or 0)))
+                           str(register.versioning.default or 0)))
         for state in self.section.state:
             if isinstance(state.type, ScalarType):
                 result.append((state.name, naming.C_TYPES[state.type.kind.value],
@@ -192,7 +192,7 @@ class SectionFunctions:
         w = Writer()
         for register in self.section.registers:
             if register.versioning.carried_by(self.section.version) and not register.versioning.carried_by(version):
-                w(f"s->{naming.ident(register.name)} = {0 if register.fields else register.versioning.default or 0};")
+                w(f"s->{naming.ident(register.name)} = {register.versioning.default or 0}u;")
         late: list[StateField] = []
         for state in self.section.state:
             if state.versioning.carried_by(self.section.version) and not state.versioning.carried_by(version):
@@ -230,7 +230,7 @@ class SectionFunctions:
         w = Writer()
         for register in self.section.registers:
             if register.versioning.carried_by(self.section.version) and not register.versioning.carried_by(version):
-                default = 0 if register.fields else register.versioning.default or 0
+                default = register.versioning.default or 0
                 with w.block(f"if (s->{naming.ident(register.name)} != {default}u)"):
                     w(self.fail(register.name, "0u", "VFG_ERR_LOSSY",
                                 "the version cannot carry it and it does not hold its default"))
@@ -527,8 +527,7 @@ class SectionFunctions:
         w = Writer()
         w("memset(s, 0, sizeof *s);")
         for register in self.section.registers:
-            if register.versioning.carried_by(self.section.version) and not register.fields \
-                    and register.versioning.default:
+            if register.versioning.carried_by(self.section.version) and register.versioning.default:
                 w(f"s->{naming.ident(register.name)} = {register.versioning.default}u;")
         for state in self.section.state:
             if state.versioning.carried_by(self.section.version) and isinstance(state.type, ScalarType) \

@@ -112,8 +112,9 @@ class _SectionBuilder:
     def register_attr(self, register: Register) -> AttrView:
         if register.fields:
             cls = naming.register_class_of(register)
+            default = register.versioning.default
             return AttrView(naming.attr(register.name), register.name, cls,
-                            f"{cls}()", '"obj"')
+                            f"{cls}.from_value(0x{default:x})" if default else f"{cls}()", '"obj"')
         kind = ScalarKind(f"u{register.width}")
         return AttrView(naming.attr(register.name), register.name,
                         self.scalar_annotation(kind, register.enum),
