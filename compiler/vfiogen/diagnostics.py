@@ -80,7 +80,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0511": (Severity.ERROR, "presence depends on a writable bit (a mode, not the device)"),
     "VG0512": (Severity.ERROR, "reference to a field that comes later on the wire"),
     "VG0513": (Severity.ERROR, "value is not one of the enum's values"),
-    "VG0514": (Severity.ERROR, "reset value sets reserved or undeclared bits"),
+    "VG0514": (Severity.ERROR, "reset value or default sets reserved or undeclared bits"),
     "VG0515": (Severity.ERROR, "descriptor field derived from writable bits"),
     "VG0516": (Severity.ERROR, "compat rule does not fit the descriptor field's type"),
     "VG0517": (Severity.ERROR, "restore skip on a register that is also restored"),

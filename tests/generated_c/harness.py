@@ -3,6 +3,10 @@
 Both sides answer in one shape, so a test compares them with `==`:
 `("ok", hex)` or `("err", section, field, offset)`; the C answer also says
 whether a failed load left the caller's state untouched.
+
+The driver is rendered from a build's schema lock, so it drives any build:
+`generated/` by default, or another `vfiogen build` output directory (the
+test-only schemas of test_c_coverage.py) given as `generated`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 import jinja2
 from conftest import GENERATED
 
+from vfiogen.backends.c import naming as c_naming
+from vfiogen.backends.c.emit import STATUSES as C_STATUSES
 from vfiogen_state._runtime import LoadError, SaveError
 
 C_DIR = GENERATED / "c"
@@ -28,44 +34,71 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-o
 COMPILERS = [c for c in ("gcc", "clang") if shutil.which(c)]
 
 
-def lock() -> dict[str, Any]:
-    return json.loads((GENERATED / "schema.lock.json").read_text("utf-8"))
+def lock(generated: Path = GENERATED) -> dict[str, Any]:
+    return json.loads((generated / "schema.lock.json").read_text("utf-8"))
 
 
-def generated_sources() -> list[Path]:
-    return sorted(C_DIR.glob("*.c"))
+def generated_sources(generated: Path = GENERATED) -> list[Path]:
+    return sorted((generated / "c").glob("*.c"))
 
 
-def render_driver() -> str:
-    data = lock()
+def _ctype(kind: str) -> str:
+    return "bool" if kind == "bool" else f"{'u' if kind[0] == 'u' else ''}int{kind[1:]}_t"
+
+
+def _c_value(kind: str, value: int | bool) -> str:
+    return ("true" if value else "false") if kind == "bool" else c_naming.decimal(int(value))
+
+
+def _hooks(section: dict[str, Any]) -> dict[str, list[str]]:
+    return {"restore_hooks": [c_naming.ident(h) for h in dict.fromkeys(
+                step["hook"] for step in section["restore"] if step.get("hook"))],
+            "pre_save": [c_naming.ident(h) for h in section["hooks"]["pre_save"]],
+            "post_load": [c_naming.ident(h) for h in section["hooks"]["post_load"]]}
+
+
+def render_driver(generated: Path = GENERATED) -> str:
+    data = lock(generated)
     sections = []
     for name, section in sorted(data["sections"].items()):
-        params = [(p["name"], "bool" if p["type"] == "bool" else f"{'u' if p['type'][0] == 'u' else ''}int"
-                   f"{p['type'][1:]}_t") for p in section["params"]]
-        hooks = list(dict.fromkeys(step["hook"] for step in section["restore"] if step.get("hook")))
-        sections.append({"name": name, "params": params, "restore_hooks": hooks})
+        params = [(c_naming.ident(p["name"]), _ctype(p["type"])) for p in section["params"]]
+        sections.append({"name": name, "params": params, **_hooks(section)})
+    devices = []
+    for name, device in sorted(data["devices"].items()):
+        uses = []
+        for use in device["sections"]:
+            section = data["sections"][use["section"]]
+            values = [f".{c_naming.ident(p['name'])} = {_c_value(p['type'], use['params'].get(p['name'], p['default']))}"
+                      for p in section["params"]]
+            uses.append({"name": use["section"], "member": c_naming.ident(use["section"]),
+                         "params_init": "{ " + ", ".join(values) + " }" if values else "{ 0 }", **_hooks(section)})
+        devices.append({"name": name, "sections": uses})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    return env.get_template("harness.c.j2").render(sections=sections, devices=sorted(data["devices"]))
+    return env.get_template("harness.c.j2").render(sections=sections, devices=devices,
+                                                   statuses=[name for name, _ in C_STATUSES])
 
 
 @functools.cache
-def build(compiler: str, sanitize: bool, directory: str) -> Path:
-    """The driver, compiled with `compiler` at the strict flags (and ASan/UBSan when `sanitize`)."""
+def build(compiler: str, sanitize: bool, directory: str, generated: str = str(GENERATED), std: str = "c99") -> Path:
+    """The driver over the C of `generated`, compiled with `compiler` at the strict flags and C standard `std`
+    (and ASan/UBSan when `sanitize`)."""
     out = Path(directory)
-    source = out / "harness.c"
-    source.write_text(render_driver())
-    binary = out / f"harness-{compiler}{'-san' if sanitize else ''}"
-    flags = ["-std=c99", "-O1", "-g", *STRICT, *(SANITIZE if sanitize else [])]
+    c_dir = Path(generated) / "c"
+    tag = f"{compiler}-{std}{'-san' if sanitize else ''}"
+    source = out / f"harness-{tag}.c"
+    source.write_text(render_driver(Path(generated)))
+    binary = out / f"harness-{tag}"
+    flags = [f"-std={std}", "-O1", "-g", *STRICT, *(SANITIZE if sanitize else [])]
     # The driver itself uses stdio with %zu and may print freely: only the generated code gets -Werror.
     objects = []
-    for path in generated_sources():
-        obj = out / f"{path.stem}-{compiler}{'-san' if sanitize else ''}.o"
-        result = subprocess.run([compiler, *flags, "-I", str(C_DIR), "-c", str(path), "-o", str(obj)],
+    for path in generated_sources(Path(generated)):
+        obj = out / f"{path.stem}-{tag}.o"
+        result = subprocess.run([compiler, *flags, "-I", str(c_dir), "-c", str(path), "-o", str(obj)],
                                 capture_output=True, text=True)
-        assert result.returncode == 0, f"{compiler} {path.name}:\n{result.stderr}"
+        assert result.returncode == 0, f"{compiler} -std={std} {path.name}:\n{result.stderr}"
         objects.append(str(obj))
-    result = subprocess.run([compiler, *[f for f in flags if f != "-Werror"], "-Wno-conversion", "-I", str(C_DIR),
+    result = subprocess.run([compiler, *[f for f in flags if f != "-Werror"], "-Wno-conversion", "-I", str(c_dir),
                              str(source), *objects, "-o", str(binary)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return binary
@@ -82,6 +115,8 @@ class Answer:
     status: str = ""
     message: str = ""
     untouched: bool = True
+    extra: str = ""
+    """What some commands print after the answer proper: the hook calls, or validate's problems."""
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -97,11 +132,13 @@ def run(binary: Path, commands: list[str]) -> list[Answer]:
     for line in lines:
         parts = line.split("\t")
         if parts[0] == "ok":
-            answers.append(Answer(True, "" if parts[1] == "-" else parts[1]))
+            answers.append(Answer(True, "" if parts[1] == "-" else parts[1],
+                                  extra="" if len(parts) < 3 or parts[2] == "-" else parts[2]))
         elif parts[0] == "err":
             answers.append(Answer(False, section=parts[1], field="" if parts[2] == "-" else parts[2],
                                   offset=int(parts[3]), status=parts[4], message=parts[5],
-                                  untouched=parts[6] == "untouched"))
+                                  untouched=parts[6] == "untouched",
+                                  extra="" if len(parts) < 8 or parts[7] == "-" else parts[7]))
         else:
             raise AssertionError(f"driver: {line}")
     return answers

@@ -15,44 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import C_DIR, COMPILERS, STRICT, lock
+from conftest import GENERATED
+from cstate import SCALARS as _SCALARS
+from cstate import ctype as _ctype
+from cstate import ident as _ident
+from cstate import state_members
+from harness import COMPILERS, STRICT, lock
 
 pytestmark = pytest.mark.skipif(not COMPILERS, reason="no C compiler (gcc or clang) on PATH")
 
-_SCALARS = {"u8": ctypes.c_uint8, "u16": ctypes.c_uint16, "u32": ctypes.c_uint32, "u64": ctypes.c_uint64,
-            "s8": ctypes.c_int8, "s16": ctypes.c_int16, "s32": ctypes.c_int32, "s64": ctypes.c_int64,
-            "bool": ctypes.c_bool}
-C_KEYWORDS = {"default", "register", "struct", "union", "int", "char"}
-
-
-def _ident(name: str) -> str:
-    return f"{name}_" if name in C_KEYWORDS else name
-
-
-def _ctype(field_type: dict[str, Any], name: str) -> Any:
-    kind = field_type["kind"]
-    if kind in _SCALARS:
-        return _SCALARS[kind]
-    if kind == "bytes":
-        return ctypes.c_uint8 * field_type["size"]
-    if kind == "array":
-        return _ctype(field_type["element"], name) * field_type["max"]
-    members = [(_ident(m["name"]), _ctype(m["type"], m["name"])) for m in field_type["members"]]
-    return type(name, (ctypes.Structure,), {"_fields_": members})
-
-
-def _carried(item: dict[str, Any], version: int) -> bool:
-    return item["since"] <= version and (item["until"] is None or version < item["until"])
-
-
-def structs() -> dict[str, list[tuple[str, Any]]]:
+def structs(generated: Path = GENERATED) -> dict[str, list[tuple[str, Any]]]:
     """C struct name -> [(member, ctypes type)] for every section's state, descriptor and params."""
     result: dict[str, list[tuple[str, Any]]] = {}
-    for name, section in sorted(lock()["sections"].items()):
-        version = section["version"]
-        state = [(_ident(r["name"]), _SCALARS[f"u{r['width']}"]) for r in section["registers"] if _carried(r, version)]
-        state += [(_ident(s["name"]), _ctype(s["type"], s["name"])) for s in section["state"] if _carried(s, version)]
-        result[f"vfg_{name}_state"] = state or [("unused_", ctypes.c_uint8)]
+    for name, section in sorted(lock(generated)["sections"].items()):
+        result[f"vfg_{name}_state"] = state_members(section)
         widths = {r["name"]: r["width"] for r in section["registers"]}
         descriptor = [(_ident(d["name"]), _ctype(d["type"], d["name"]) if d["type"] else _SCALARS[f"u{widths[d['from']]}"])
                       for d in section["descriptor"]]
@@ -70,9 +46,15 @@ def _expected(members: list[tuple[str, Any]]) -> list[tuple[str, int, int]]:
 
 @pytest.mark.parametrize("compiler", COMPILERS or ["none"])
 def test_struct_layout_matches_ctypes(tmp_path: Path, compiler: str) -> None:
-    all_structs = structs()
+    assert check_layout(tmp_path, compiler, GENERATED) >= 15
+
+
+def check_layout(tmp_path: Path, compiler: str, generated: Path) -> int:
+    """Compile and run a program printing every struct's layout; assert it is ctypes'. Returns the struct count."""
+    all_structs = structs(generated)
+    c_dir = generated / "c"
     lines = ['#include <stddef.h>', '#include <stdio.h>']
-    lines += [f'#include "{h.name}"' for h in sorted(C_DIR.glob("vfg_*.h"))]
+    lines += [f'#include "{h.name}"' for h in sorted(c_dir.glob("vfg_*.h"))]
     lines += ["int main(void)", "{"]
     for struct, members in all_structs.items():
         for member, _ in members:
@@ -83,7 +65,7 @@ def test_struct_layout_matches_ctypes(tmp_path: Path, compiler: str) -> None:
     source = tmp_path / "layout.c"
     source.write_text("\n".join(lines) + "\n")
     binary = tmp_path / "layout"
-    built = subprocess.run([compiler, "-std=c99", *STRICT, "-I", str(C_DIR), str(source), "-o", str(binary)],
+    built = subprocess.run([compiler, "-std=c99", *STRICT, "-I", str(c_dir), str(source), "-o", str(binary)],
                            capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
     printed = subprocess.run([str(binary)], capture_output=True, text=True, check=True).stdout.split("\n")
@@ -91,6 +73,7 @@ def test_struct_layout_matches_ctypes(tmp_path: Path, compiler: str) -> None:
     for row in filter(None, printed):
         struct, member, offset, size = row.split()
         got.setdefault(struct, []).append((member, int(offset), int(size)))
-    assert len(got) == len(all_structs) >= 15
+    assert len(got) == len(all_structs)
     for struct, members in all_structs.items():
         assert got[struct] == _expected(members), struct
+    return len(got)

@@ -14,6 +14,11 @@ with high probability. A fix-up replaces the generic strategy of one dotted
 name with one computed from the fields drawn before it (and the params).
 `section_states` finally `assume`s that the generated `validate` accepts
 the state, so no invalid state ever reaches a test.
+
+A `Catalogue` binds the generic part to one build: the module-level
+functions serve the shipped schemas (generated/python), and
+tests/generated_c/test_c_coverage.py makes a catalogue of its own for the
+test-only schemas it builds.
 """
 
 from __future__ import annotations
@@ -153,8 +158,77 @@ FIXUPS: dict[str, dict[str, Fixup]] = {
 
 # --- the generic part ------------------------------------------------------------------------------------
 
+class Catalogue:
+    """The checked IR of one build, its generated section modules and the fix-ups of its constraints."""
+
+    def __init__(self, ir: CheckedModule, modules: dict[str, ModuleType], fixups: dict[str, dict[str, Fixup]]) -> None:
+        self.ir, self.modules, self.fixups = ir, modules, fixups
+
+    def checked(self, name: str) -> CheckedSection:
+        return self.ir.section(name)
+
+    def section_states(self, name: str, p: Any = None) -> st.SearchStrategy[Any]:
+        """A random valid state of section `name` with params `p` (default: the section's PARAMS)."""
+        return _states(self, name, self.modules[name].PARAMS if p is None else p)
+
+    def state_env(self, name: str, s: Any, p: Any) -> Env:
+        """The expression environment of a state: params, registers, their fields and scalar state, by dotted
+        name."""
+        section = self.checked(name)
+        env = _base_env(section.section, p)
+        for reg in section.registers:
+            register = reg.register
+            if not _carried(register.versioning, section.section.version):
+                continue
+            value = getattr(s, naming.attr(register.name))
+            if register.fields:
+                env[register.name] = value.value()
+                for bit_field in register.fields:
+                    if not bit_field.access.reserved:
+                        env[f"{register.name}.{bit_field.name}"] = getattr(value, naming.attr(bit_field.name))
+            else:
+                env[register.name] = value
+        for state in section.state:
+            if isinstance(state.type, ScalarType) and _carried(state.versioning, section.section.version):
+                env[state.name] = getattr(s, naming.attr(state.name))
+        return env
+
+    def later_fields(self, name: str, version: int) -> list[StateField | Register]:
+        """Registers and state fields the current version carries and `version` does not."""
+        section = self.checked(name)
+        current = section.section.version
+        items: list[Any] = [r.register for r in section.registers] + list(section.state)
+        return [i for i in items if _carried(i.versioning, current) and not _carried(i.versioning, version)]
+
+    def field_default(self, name: str, item: StateField | Register, s: Any, p: Any) -> Any:
+        """What a version that does not carry `item` loads it as: its default; for an array, as many default
+        elements as its length gives for `s` ("the only default of a bytes, array or struct field is 0")."""
+        module = self.modules[name]
+        default = item.versioning.default or 0
+        if isinstance(item, Register):
+            if item.fields:
+                return getattr(module, naming.register_class_of(item)).from_value(default)
+            enum_cls = _enum_class(module, item.enum)
+            return enum_cls(default) if enum_cls is not None else default
+        if isinstance(item.type, ArrayType):
+            count = int(evaluate(item.type.length, self.state_env(name, s, p)))
+            return [_plain_default(module, item.name, item.type.element, None, 0) for _ in range(count)]
+        return _plain_default(module, item.name, item.type, item.enum, default)
+
+    def with_later_defaults(self, name: str, s: Any, p: Any, version: int) -> Any:
+        """`s` with every field `version` does not carry set to what loading `version` gives it."""
+        s = copy.deepcopy(s)
+        for item in self.later_fields(name, version):
+            setattr(s, naming.attr(item.name), self.field_default(name, item, s, p))
+        return s
+
+
+SHIPPED = Catalogue(IR, MODULES, FIXUPS)
+"""The shipped schemas and generated/python's modules, which the module-level functions serve."""
+
+
 def checked(name: str) -> CheckedSection:
-    return IR.section(name)
+    return SHIPPED.checked(name)
 
 
 def _enum_class(module: ModuleType, enum: str | None) -> Any:
@@ -186,15 +260,30 @@ def _absent(env: Env, register: Register) -> None:
         env[f"{register.name}.{bit_field.name}"] = 0
 
 
+def _base_env(section: Any, p: Any) -> Env:
+    """The params and enum values of a section by dotted name (`params.cells`, `mode.off`)."""
+    env: Env = {f"params.{param.name}": getattr(p, naming.attr(param.name)) for param in section.params}
+    env.update({f"{enum.name}.{value.name}": value.value for enum in section.enums for value in enum.values})
+    return env
+
+
+def _absent_register(module: ModuleType, register: Register) -> Any:
+    if register.fields:
+        return getattr(module, naming.register_class_of(register))()
+    enum_cls = _enum_class(module, register.enum)
+    return enum_cls(0) if enum_cls is not None else 0
+
+
 def _carried(versioning: Any, version: int) -> bool:
     return versioning.carried_by(version)
 
 
 class _Drawer:
-    def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any], name: str, p: Any) -> None:
-        self.draw, self.name, self.p = draw, name, p
-        self.module = MODULES[name]
-        self.fixups = FIXUPS.get(name, {})
+    def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any], catalogue: Catalogue, name: str,
+                 p: Any) -> None:
+        self.draw, self.catalogue, self.name, self.p = draw, catalogue, name, p
+        self.module = catalogue.modules[name]
+        self.fixups = catalogue.fixups.get(name, {})
 
     def pick(self, path: str, env: Env, generic: st.SearchStrategy[Any]) -> Any:
         fixup = self.fixups.get(path)
@@ -232,15 +321,17 @@ class _Drawer:
         assert isinstance(field_type, StructType)
         members = {}
         for member in field_type.members:
-            assert member.present is None, "member presence is not supported by these strategies"
-            members[naming.attr(member.name)] = self.field(f"{path}.{member.name}", member.type, member.enum, env)
+            # A member's presence reads top-level fields only (all drawn before the array or struct); an
+            # absent member keeps the default its class gives it, as a load leaves it.
+            if _present(member.present, env):
+                members[naming.attr(member.name)] = self.field(f"{path}.{member.name}", member.type, member.enum,
+                                                               env)
         return getattr(self.module, naming.struct_class(path))(**members)
 
     def state(self) -> Any:
-        section = checked(self.name)
+        section = self.catalogue.checked(self.name)
         version = section.section.version
-        env: Env = {f"params.{param.name}": getattr(self.p, naming.attr(param.name))
-                    for param in section.section.params}
+        env = _base_env(section.section, self.p)
         kwargs: dict[str, Any] = {}
         for reg in section.registers:
             register = reg.register
@@ -248,6 +339,8 @@ class _Drawer:
                 continue
             if not _present(register.present, env):
                 _absent(env, register)
+                # Absent holds 0 (not the `default`, which stands in for versions that do not carry it).
+                kwargs[naming.attr(register.name)] = _absent_register(self.module, register)
                 continue
             kwargs[naming.attr(register.name)] = self.register(register, env)
         for state in section.state:
@@ -255,6 +348,9 @@ class _Drawer:
                 continue
             if not _present(state.present, env):
                 env[state.name] = 0
+                if not isinstance(state.type, ArrayType):
+                    kwargs[naming.attr(state.name)] = _plain_default(self.module, state.name, state.type,
+                                                                     state.enum, 0)
                 continue
             value = self.field(state.name, state.type, state.enum, env)
             if isinstance(state.type, ScalarType):
@@ -264,49 +360,19 @@ class _Drawer:
 
 
 @st.composite
-def _states(draw: Callable[[st.SearchStrategy[Any]], Any], name: str, p: Any) -> Any:
-    module = MODULES[name]
-    s = _Drawer(draw, name, p).state()
+def _states(draw: Callable[[st.SearchStrategy[Any]], Any], catalogue: Catalogue, name: str, p: Any) -> Any:
+    module = catalogue.modules[name]
+    s = _Drawer(draw, catalogue, name, p).state()
     assume(module.validate(s, p) == [])
     return s
 
 
 def section_states(name: str, p: Any = None) -> st.SearchStrategy[Any]:
     """A random valid state of section `name` with params `p` (default: the section's PARAMS)."""
-    return _states(name, MODULES[name].PARAMS if p is None else p)
+    return SHIPPED.section_states(name, p)
 
 
 # --- versions: what an older stream stands for -----------------------------------------------------------
-
-def state_env(name: str, s: Any, p: Any) -> Env:
-    """The expression environment of a state: params, registers, their fields and scalar state, by dotted name."""
-    section = checked(name)
-    env: Env = {f"params.{param.name}": getattr(p, naming.attr(param.name)) for param in section.section.params}
-    for reg in section.registers:
-        register = reg.register
-        if not _carried(register.versioning, section.section.version):
-            continue
-        value = getattr(s, naming.attr(register.name))
-        if register.fields:
-            env[register.name] = value.value()
-            for bit_field in register.fields:
-                if not bit_field.access.reserved:
-                    env[f"{register.name}.{bit_field.name}"] = getattr(value, naming.attr(bit_field.name))
-        else:
-            env[register.name] = value
-    for state in section.state:
-        if isinstance(state.type, ScalarType) and _carried(state.versioning, section.section.version):
-            env[state.name] = getattr(s, naming.attr(state.name))
-    return env
-
-
-def later_fields(name: str, version: int) -> list[StateField | Register]:
-    """Registers and state fields the current version carries and `version` does not."""
-    section = checked(name)
-    current = section.section.version
-    items: list[Any] = [r.register for r in section.registers] + list(section.state)
-    return [i for i in items if _carried(i.versioning, current) and not _carried(i.versioning, version)]
-
 
 def _plain_default(module: ModuleType, path: str, field_type: FieldType, enum: str | None, default: int) -> Any:
     if isinstance(field_type, ScalarType):
@@ -320,28 +386,20 @@ def _plain_default(module: ModuleType, path: str, field_type: FieldType, enum: s
     raise AssertionError("arrays are handled by field_default")
 
 
+def state_env(name: str, s: Any, p: Any) -> Env:
+    return SHIPPED.state_env(name, s, p)
+
+
+def later_fields(name: str, version: int) -> list[StateField | Register]:
+    return SHIPPED.later_fields(name, version)
+
+
 def field_default(name: str, item: StateField | Register, s: Any, p: Any) -> Any:
-    """What a version that does not carry `item` loads it as: its default; for an array, as many default
-    elements as its length gives for `s` ("the only default of a bytes, array or struct field is 0")."""
-    module = MODULES[name]
-    default = item.versioning.default or 0
-    if isinstance(item, Register):
-        if item.fields:
-            return getattr(module, naming.register_class_of(item)).from_value(default)
-        enum_cls = _enum_class(module, item.enum)
-        return enum_cls(default) if enum_cls is not None else default
-    if isinstance(item.type, ArrayType):
-        count = int(evaluate(item.type.length, state_env(name, s, p)))
-        return [_plain_default(module, item.name, item.type.element, None, 0) for _ in range(count)]
-    return _plain_default(module, item.name, item.type, item.enum, default)
+    return SHIPPED.field_default(name, item, s, p)
 
 
 def with_later_defaults(name: str, s: Any, p: Any, version: int) -> Any:
-    """`s` with every field `version` does not carry set to what loading `version` gives it."""
-    s = copy.deepcopy(s)
-    for item in later_fields(name, version):
-        setattr(s, naming.attr(item.name), field_default(name, item, s, p))
-    return s
+    return SHIPPED.with_later_defaults(name, s, p, version)
 
 
 # --- whole devices ---------------------------------------------------------------------------------------

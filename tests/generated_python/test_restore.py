@@ -94,3 +94,15 @@ def test_capture_reads_back_what_restore_wrote() -> None:
     assert (captured.sriov.num_vfs, captured.sriov.system_page_size, captured.sriov.sriov_ctrl) == (
         state.sriov.num_vfs, state.sriov.system_page_size, state.sriov.sriov_ctrl)
     assert captured.rebar.ctrl0.bar_size == state.rebar.ctrl0.bar_size
+
+
+def test_device_restore_refuses_before_its_first_write_when_a_later_section_lacks_its_hook() -> None:
+    # Regression: the device restore checked each section's hooks as it reached the section, so rebar,
+    # header, msi and msix were written before sriov's missing hook stopped it (the C device restore
+    # checks every hook before its first write).
+    writes: list[Write] = []
+    with pytest.raises(ValueError, match="restore hook 'sriov_recreate_vfs' was not given"):
+        nic.restore(valid_state(), lambda o, v, w: writes.append((o, v, w)),
+                    {"rebar": 0x100, "msi": 0x50, "msix": 0x70, "sriov": 0x160},
+                    hooks={"msix_restore_vector_table": lambda s: None})
+    assert writes == []

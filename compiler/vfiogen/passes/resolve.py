@@ -162,6 +162,7 @@ def _check_references(section: Section, table: SectionSymbols, ctx: Context) -> 
             ctx.reporter.report("VG0302", rule.span,
                                 f"compat rule compares '{rule.descriptor}', which is not defined in section "
                                 f"'{section.name}'")
+    _check_hook_points(section, ctx)
     for step in section.restore:
         if step.hook is not None:
             continue
@@ -174,6 +175,25 @@ def _check_references(section: Section, table: SectionSymbols, ctx: Context) -> 
                 ctx.reporter.report("VG0302", override.span,
                                     f"restore override names '{override.bit_field}', which register "
                                     f"'{step.register}' does not have")
+
+
+def _check_hook_points(section: Section, ctx: Context) -> None:
+    """A hook name names one hook point of its section: restore steps (any number of them), pre-save or post-load.
+
+    The C back end gives each name one function pointer per section, and the
+    points' signatures differ (restore hooks see a const state), so a name at
+    two points has no C declaration.
+    """
+    points: dict[str, tuple[str, Span]] = {}
+    used = [(step.hook, step.span, "a restore step") for step in section.restore if step.hook is not None]
+    used += [(hook.name, hook.span, "a pre-save hook") for hook in section.pre_save]
+    used += [(hook.name, hook.span, "a post-load hook") for hook in section.post_load]
+    for name, span, point in used:
+        first = points.setdefault(name, (point, span))
+        if first[0] != point:
+            ctx.reporter.report("VG0301", span, f"hook '{name}' is already {first[0]} of section '{section.name}'; "
+                                f"name each hook point's function differently",
+                                Note(first[1], f"first used here as {first[0]}"))
 
 
 def resolve_names(module: Module, ctx: Context) -> Module:

@@ -127,6 +127,11 @@ def _check_register(section: Section, table: SectionSymbols, register: Register,
     if default is not None and not 0 <= default <= full:
         ctx.reporter.report("VG0505", register.versioning.span,
                             f"default {default} of '{register.name}' does not fit {register.width} bits")
+    elif default is not None and default & reserved:
+        # The default is a whole register value (what an older stream stands for): no reserved bits, as a loader
+        # refuses them.
+        ctx.reporter.report("VG0514", register.versioning.span, f"default 0x{default:x} of '{register.name}' "
+                            f"sets reserved or undeclared bits (0x{default & reserved:x})")
     elif default is not None:
         _check_enum_value(section, table, register.enum, default, f"default of '{register.name}'",
                           register.versioning.span, ctx)

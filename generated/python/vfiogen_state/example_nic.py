@@ -69,27 +69,38 @@ class ExampleNicDescriptor(Record):
         self.sriov = _sriov.SriovDescriptor() if sriov is None else sriov
 
 
-def _run_hooks(names: "tuple[str, ...]", hooks: "Hooks", section_state: "Any", point: str) -> None:
+_PRE_SAVE_HOOKS = _rebar.PRE_SAVE_HOOKS + _header.PRE_SAVE_HOOKS + _msi.PRE_SAVE_HOOKS + _msix.PRE_SAVE_HOOKS + _sriov.PRE_SAVE_HOOKS
+_POST_LOAD_HOOKS = _rebar.POST_LOAD_HOOKS + _header.POST_LOAD_HOOKS + _msi.POST_LOAD_HOOKS + _msix.POST_LOAD_HOOKS + _sriov.POST_LOAD_HOOKS
+_RESTORE_HOOKS = _rebar.RESTORE_HOOKS + _header.RESTORE_HOOKS + _msi.RESTORE_HOOKS + _msix.RESTORE_HOOKS + _sriov.RESTORE_HOOKS
+
+
+def _require_hooks(names: "tuple[str, ...]", hooks: "Mapping[str, Any]", point: str) -> None:
+    """Refuse, before any hook runs or anything is written, when a hook some section names is not given."""
     for name in names:
-        hook = hooks.get(name)
-        if hook is None:
+        if name not in hooks:
             raise ValueError(f"{DEVICE}: {point} hook {name!r} was not given")
-        hook(section_state)
+
+
+def _run_hooks(names: "tuple[str, ...]", hooks: "Hooks", section_state: "Any") -> None:
+    for name in names:
+        hooks[name](section_state)
 
 
 def save(state: "ExampleNicState", descriptor: "ExampleNicDescriptor",
          versions: "Mapping[str, int] | None" = None, hooks: "Hooks | None" = None) -> bytes:
     """The blob: header, descriptor, then each section (at `versions[name]`, default its newest).
 
-    Each section's pre-save hooks run first, with that section's state.
+    Each section's pre-save hooks run first, with that section's state, once
+    every hook any section names is known to be given (ValueError otherwise).
     """
     chosen = versions or {}
     given = hooks or {}
-    _run_hooks(_rebar.PRE_SAVE_HOOKS, given, state.rebar, "pre-save")
-    _run_hooks(_header.PRE_SAVE_HOOKS, given, state.header, "pre-save")
-    _run_hooks(_msi.PRE_SAVE_HOOKS, given, state.msi, "pre-save")
-    _run_hooks(_msix.PRE_SAVE_HOOKS, given, state.msix, "pre-save")
-    _run_hooks(_sriov.PRE_SAVE_HOOKS, given, state.sriov, "pre-save")
+    _require_hooks(_PRE_SAVE_HOOKS, given, "pre-save")
+    _run_hooks(_rebar.PRE_SAVE_HOOKS, given, state.rebar)
+    _run_hooks(_header.PRE_SAVE_HOOKS, given, state.header)
+    _run_hooks(_msi.PRE_SAVE_HOOKS, given, state.msi)
+    _run_hooks(_msix.PRE_SAVE_HOOKS, given, state.msix)
+    _run_hooks(_sriov.PRE_SAVE_HOOKS, given, state.sriov)
     records = bytearray()
     frames = []
     records += _runtime.RECORD.pack(_rebar.SECTION_ID, _rebar.DESCRIPTOR_SIZE)
@@ -172,8 +183,11 @@ def _load_descriptor(blob: bytes, start: int, end: int) -> "ExampleNicDescriptor
 def load(blob: bytes, hooks: "Hooks | None" = None) -> "tuple[ExampleNicState, ExampleNicDescriptor]":
     """Parse and validate a whole blob into new states; LoadError (section, field, offset, reason) otherwise.
 
-    Post-load hooks run only once all of the blob has loaded, in device order.
+    Post-load hooks run only once all of the blob has loaded, in device order;
+    a hook any section names that is not given is refused (ValueError) first.
     """
+    given = hooks or {}
+    _require_hooks(_POST_LOAD_HOOKS, given, "post-load")
     count = _runtime.read_header(blob, DEVICE)
     offset = _runtime.HEADER.size
     head = _runtime.read_frame(blob, offset, DEVICE)
@@ -216,12 +230,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None) -> "tuple[ExampleNicState, E
         raise LoadError(DEVICE, "msix", offset, "required section is missing")
     if _sriov.SECTION_ID not in seen:
         raise LoadError(DEVICE, "sriov", offset, "required section is missing")
-    given = hooks or {}
-    _run_hooks(_rebar.POST_LOAD_HOOKS, given, state.rebar, "post-load")
-    _run_hooks(_header.POST_LOAD_HOOKS, given, state.header, "post-load")
-    _run_hooks(_msi.POST_LOAD_HOOKS, given, state.msi, "post-load")
-    _run_hooks(_msix.POST_LOAD_HOOKS, given, state.msix, "post-load")
-    _run_hooks(_sriov.POST_LOAD_HOOKS, given, state.sriov, "post-load")
+    _run_hooks(_rebar.POST_LOAD_HOOKS, given, state.rebar)
+    _run_hooks(_header.POST_LOAD_HOOKS, given, state.header)
+    _run_hooks(_msi.POST_LOAD_HOOKS, given, state.msi)
+    _run_hooks(_msix.POST_LOAD_HOOKS, given, state.msix)
+    _run_hooks(_sriov.POST_LOAD_HOOKS, given, state.sriov)
     return state, descriptor
 
 
@@ -238,7 +251,12 @@ def capture(read_config: "Callable[[int, int], int]", bases: "Mapping[str, int]"
 
 def restore(state: "ExampleNicState", write_config: "Callable[[int, int, int], None]", bases: "Mapping[str, int]",
             hooks: "Hooks | None" = None) -> None:
-    """Each section's restore sequence, in device order (the order the device file lists them)."""
+    """Each section's restore sequence, in device order (the order the device file lists them).
+
+    Every hook a sequence calls must be in `hooks`: a missing one is refused
+    (ValueError) before the first write.
+    """
+    _require_hooks(_RESTORE_HOOKS, hooks or {}, "restore")
     _rebar.restore(state.rebar, write_config, bases.get("rebar", 0), PARAMS_REBAR, hooks)
     _header.restore(state.header, write_config, bases.get("header", 0), PARAMS_HEADER, hooks)
     _msi.restore(state.msi, write_config, bases.get("msi", 0), PARAMS_MSI, hooks)

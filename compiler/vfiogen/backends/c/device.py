@@ -78,7 +78,7 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
         values = []
         for param in section.params:
             value = bound.get(param.name, param.default)
-            text = ("true" if value else "false") if param.kind is ScalarKind.BOOL else str(value)
+            text = ("true" if value else "false") if param.kind is ScalarKind.BOOL else naming.decimal(int(value))
             values.append(f".{naming.ident(param.name)} = {text}")
         views.append(DeviceSectionView(
             name=section.name, prefix=view.prefix, macro=view.macro_prefix, required=use.required,

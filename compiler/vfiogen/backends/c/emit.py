@@ -195,8 +195,8 @@ class _Builder:
                           if s.versioning.carried_by(section.version)]
         params = tuple(MemberView(f"{naming.C_TYPES[p.kind.value]} {naming.ident(p.name)};", p.description)
                        for p in section.params)
-        params_default = "{ " + ", ".join(f".{naming.ident(p.name)} = {p.default}" for p in section.params) + " }" \
-            if section.params else "{ 0 }"
+        params_default = "{ " + ", ".join(f".{naming.ident(p.name)} = {naming.decimal(p.default)}"
+                                          for p in section.params) + " }" if section.params else "{ 0 }"
         descriptor = []
         registers_by_name = {r.name: r for r in section.registers}
         for item in section.descriptor:

@@ -104,7 +104,7 @@ class SectionFunctions:
         result = []
         for register in self.section.registers:
             result.append((register.name, naming.register_type(register.width),
-                           "0" if register.fields else str(register.versioning.default or 0)))
+                           str(register.versioning.default or 0)))
         for state in self.section.state:
             if isinstance(state.type, ScalarType):
                 result.append((state.name, naming.C_TYPES[state.type.kind.value],
@@ -171,7 +171,7 @@ class SectionFunctions:
         locals_ = ("size_t o = start;",) + tuple(f"{ctype} f_{name} = {self.loaded_default(name, version, default)};"
                                                  for name, ctype, default in self.top_scalars() if name in names)
         return _function(f"static int check_v{version}(const uint8_t *b, size_t start, size_t end, {self.params}, "
-                         f"struct vfg_error *err)", w, extra=locals_, unused=("p",))
+                         f"struct vfg_error *err)", w, extra=locals_, unused=("p", "b"))
 
     def loaded_default(self, name: str, version: int, default: str) -> str:
         """A field the version does not carry reads as its default; one it carries starts at 0 (absent)."""
@@ -195,7 +195,7 @@ class SectionFunctions:
         w = Writer()
         for register in self.section.registers:
             if register.versioning.carried_by(self.section.version) and not register.versioning.carried_by(version):
-                w(f"s->{naming.ident(register.name)} = {0 if register.fields else register.versioning.default or 0};")
+                w(f"s->{naming.ident(register.name)} = {register.versioning.default or 0}u;")
         late: list[StateField] = []
         for state in self.section.state:
             if state.versioning.carried_by(self.section.version) and not state.versioning.carried_by(version):
@@ -233,7 +233,7 @@ class SectionFunctions:
         w = Writer()
         for register in self.section.registers:
             if register.versioning.carried_by(self.section.version) and not register.versioning.carried_by(version):
-                default = 0 if register.fields else register.versioning.default or 0
+                default = register.versioning.default or 0
                 with w.block(f"if (s->{naming.ident(register.name)} != {default}u)"):
                     w(self.fail(register.name, "0u", "VFG_ERR_LOSSY",
                                 "the version cannot carry it and it does not hold its default"))
@@ -299,8 +299,8 @@ class SectionFunctions:
                 with w.block(f"if (!{self.sym(register.enum, 'valid')}((uint64_t){value}))"):
                     w(problem(register.name, "VFG_ERR_ENUM", "not a value of its enum"))
             if register.present is not None:
-                default = 0 if register.fields else register.versioning.default or 0
-                self.absent_check(w, register.present, f"{value} != {default}u", register.name, problem)
+                # Absent reads as 0, as in every expression; `default` is for versions that do not carry it.
+                self.absent_check(w, register.present, f"{value} != 0u", register.name, problem)
         for state in self.section.state:
             if not state.versioning.carried_by(self.section.version):
                 continue
@@ -320,7 +320,7 @@ class SectionFunctions:
         w("return count;")
         return _function(f"size_t {self.sym('validate')}(const {self.state_type} *s, {self.params}, "
                          f"struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
-                         unused=("p",))
+                         unused=("p", "s", "problems", "capacity"))
 
     def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: Report) -> None:
         text = evaluate(w, self.state, present, problem(path, "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"),
@@ -336,15 +336,15 @@ class SectionFunctions:
                 with w.block(f"if (!{self.sym(enum, 'valid')}((uint64_t){target}))"):
                     w(problem(path, "VFG_ERR_ENUM", "not a value of its enum", indices))
         elif isinstance(field_type, ArrayType):
-            text = self.state(field_type.length) if depth == 0 else None
-            if text is None:
-                return  # inner arrays' lengths read only top-level fields, checked once at the outer level
+            # An inner array's length reads only top-level fields, but is checked (and its elements walked)
+            # in every element of the arrays around it, as the Python's validate does.
+            text = self.state(field_type.length)
             w(f"n{depth} = {text};")
             check_bad = "bad || " if self.state.checked else ""
             with w.block(f"if ({check_bad}n{depth} < 0 || n{depth} > {field_type.max})"):
                 w(problem(path, "VFG_ERR_COUNT", "its length is outside 0..max", indices))
             inner = Writer()
-            inner.depth = w.depth + 1
+            inner.depth = w.depth + 2  # inside the else and the for below
             self.type_checks(inner, f"{target}[idx[{depth}]]", f"{path}[]", field_type.element, None, depth + 1,
                              problem)
             if inner.lines:
@@ -406,12 +406,14 @@ class SectionFunctions:
         for line in commit:
             w(line)
         w("return VFG_OK;")
-        locals_ = ("uint64_t raw;",) + tuple(
-            f"{naming.register_type(r.width)} f_{r.name} = {0 if r.fields else r.versioning.default or 0};"
-            for r in capture_order(self.section, self.table))
+        order = capture_order(self.section, self.table)
+        # A register absent on the device captures as 0, as the loader stores it.
+        locals_ = (("uint64_t raw;",) if order else ()) + tuple(
+            f"{naming.register_type(r.width)} f_{r.name} = 0;" for r in order)
+        # A section of emulation state only reads nothing: every parameter is then unused.
         return _function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
                          f"vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)",
-                         w, extra=locals_, unused=("p",))
+                         w, extra=locals_, unused=("p", "s", "read_config", "opaque", "base", "err"))
 
     def restore_function(self) -> Function:
         w = Writer()
@@ -514,8 +516,7 @@ class SectionFunctions:
         w = Writer()
         w("memset(s, 0, sizeof *s);")
         for register in self.section.registers:
-            if register.versioning.carried_by(self.section.version) and not register.fields \
-                    and register.versioning.default:
+            if register.versioning.carried_by(self.section.version) and register.versioning.default:
                 w(f"s->{naming.ident(register.name)} = {register.versioning.default}u;")
         for state in self.section.state:
             if state.versioning.carried_by(self.section.version) and isinstance(state.type, ScalarType) \
@@ -545,7 +546,7 @@ def _scalar_literal(kind: ScalarKind, value: int | None) -> str:
     if kind is ScalarKind.BOOL:
         return "true" if number else "false"
     if kind.signed:
-        return str(number) if number >= 0 else f"({number})"
+        return naming.decimal(number)
     return f"{number}u" if kind.bits <= 32 else f"UINT64_C({number})"
 
 

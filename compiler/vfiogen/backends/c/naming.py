@@ -32,6 +32,20 @@ def register_type(width: int) -> str:
     return f"uint{width}_t"
 
 
+def decimal(value: int) -> str:
+    """A constant of a schema integer type (u8..u64, s8..s64) as C decimal text of a type that holds it.
+
+    An unsuffixed decimal constant is `int`, `long` or `long long`, whichever
+    holds it, so only the values no signed type holds need spelling out: a
+    u64 above INT64_MAX, and INT64_MIN (whose magnitude is not an `int64_t`).
+    """
+    if value > (1 << 63) - 1:
+        return f"UINT64_C({value})"
+    if value == -(1 << 63):
+        return "(-INT64_MAX - 1)"
+    return str(value) if value >= 0 else f"({value})"
+
+
 def literal(value: int, width: int) -> str:
     """An unsigned constant of the right size (`u` or `ull`), so -Wconversion stays quiet."""
     return f"0x{value:x}ull" if width > 32 else f"0x{value:x}u"

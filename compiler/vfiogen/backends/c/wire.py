@@ -199,9 +199,16 @@ class WalkBuilder:
         assert isinstance(field_type, StructType)
         nodes: list[Node] = []
         for member in field_type.members:
-            # Members are always on the wire with their struct (as in the Python back end).
-            nodes.extend(self.field_nodes(f"{path}.{member.name}", f"{lvalue}.{naming.ident(member.name)}",
-                                          member.type, member.enum, depth, "", current, None))
+            member_lvalue = f"{lvalue}.{naming.ident(member.name)}"
+            member_nodes = self.field_nodes(f"{path}.{member.name}", member_lvalue, member.type, member.enum, depth,
+                                            "", current, None)
+            if member.present is None:
+                nodes.extend(member_nodes)
+            else:
+                # Like a top-level field: on the wire only when its presence (over top-level fields) holds.
+                struct_like = not isinstance(member.type, ScalarType)
+                nodes.append(Cond(member.present, tuple(_merge(member_nodes)),
+                                  ((member_lvalue, "zero" if struct_like else "0"),) if current else ()))
         return list(_merge(nodes))
 
     def version(self, registers: tuple[Register, ...], state: tuple[StateField, ...], version: int,

@@ -112,13 +112,21 @@ class _SectionBuilder:
     def register_attr(self, register: Register) -> AttrView:
         if register.fields:
             cls = naming.register_class_of(register)
+            default = register.versioning.default
             return AttrView(naming.attr(register.name), register.name, cls,
-                            f"{cls}()", '"obj"')
+                            f"{cls}.from_value(0x{default:x})" if default else f"{cls}()", '"obj"')
         kind = ScalarKind(f"u{register.width}")
         return AttrView(naming.attr(register.name), register.name,
                         self.scalar_annotation(kind, register.enum),
                         self.scalar_default(kind, register.enum, register.versioning.default),
                         self.json_how(ScalarType(kind=kind, span=register.span), register.enum))
+
+    def absent_register(self, register: Register) -> str:
+        """What a register absent on the device holds: 0, as an absent field reads in every expression
+        (its `default` is what an older version that does not carry it stands for)."""
+        if register.fields:
+            return f"{naming.register_class_of(register)}()"
+        return self.scalar_default(ScalarKind(f"u{register.width}"), register.enum, None)
 
     def register_class(self, register: Register) -> RegisterClassView:
         masks = register_masks(register)
@@ -189,8 +197,9 @@ class _SectionBuilder:
             ops = [self.struct_op(path, field_type, var, value, path_code, scope)]
         if present is None:
             return ops
-        return [Op("cond", condition_load=self.load_expr(present) if not scope else "True",
-                   condition_save=self.save_expr(present) if not scope else "True",
+        # A struct member's presence reads only top-level fields (as every presence does), whose locals
+        # (load) and attributes (save) are in scope however deep the member is.
+        return [Op("cond", condition_load=self.load_expr(present), condition_save=self.save_expr(present),
                    body=tuple(ops), defaults=((var, self.default(path, field_type, enum, None)),), path=path_code)]
 
     def versioned_default(self, state: StateField, render: PythonExpr) -> str:
@@ -273,10 +282,9 @@ class _SectionBuilder:
             op = Op("run", items=(item,), size=register.width // 8, fmt=_REGISTER_FORMAT[register.width],
                     path=item.path)
             if register.present is not None:
-                default = self.register_attr(register).default
                 op = Op("cond", condition_load=self.load_expr(register.present),
                         condition_save=self.save_expr(register.present), body=(op,),
-                        defaults=((var, default),), path=item.path)
+                        defaults=((var, self.absent_register(register)),), path=item.path)
             ops.append(op)
             if current:
                 args.append((attr, var))
@@ -363,7 +371,7 @@ class _SectionBuilder:
             if not register.fields:
                 checks.extend(self.value_checks(attr, f'"{register.name}"', register.width, register.enum, False))
             if register.present is not None:
-                default = (self.register_attr(register).default)
+                default = self.absent_register(register)
                 checks.append(Check(f"not ({self.save_expr(register.present)}) and {attr} != {default}",
                                     f'"{register.name}"',
                                     "is absent on this device (its presence is false) but holds a value"))
