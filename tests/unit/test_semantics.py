@@ -328,3 +328,50 @@ def test_param_default_must_fit() -> None:
     source = CAP_HEADER + "params:\n  n: {type: u8, default: 256}\n"
     assert semantics(source).diagnostics == [diag("VG0505", key(source, "n"),
                                                   "default 256 of param 'n' does not fit u8")]
+
+
+# --- an absent field reads as 0 ------------------------------------------------------------------------------
+
+ABSENT_ENUMS = CAP_HEADER + schema("""
+    enums:
+      mode: {values: {fast: 1, slow: 2}}
+      pin: {values: {none: 0, inta: 1}}
+    registers:
+      control:
+        offset: 0x02
+        width: 16
+        fields:
+          wide: {bits: 0, access: ro}
+          kind: {bits: "2:1", access: ro, enum: mode}
+      extra:
+        offset: 0x04
+        width: 16
+        present: control.wide
+        fields:
+          speed: {bits: "1:0", access: ro, enum: mode}
+          line:  {bits: "3:2", access: ro, enum: pin}
+      whole: {offset: 0x08, width: 8, access: ro, enum: mode, present: control.wide}
+    state:
+      chosen: {type: u8, enum: mode, present: control.wide}
+      always: {type: u8, enum: mode}
+      rows:
+        type: array
+        length: 2
+        max: 2
+        present: control.wide
+        element:
+          type: struct
+          members:
+            kind: {type: u8, enum: mode}
+""")
+
+
+def test_a_field_that_can_be_absent_needs_an_enum_with_zero() -> None:
+    """Absent fields read as 0; an array that is absent has no elements, and a field always there is not absent."""
+    message = ("can be absent, and an absent field reads as 0, which is not a value of enum 'mode'; "
+               "give the enum a value 0")
+    assert semantics(ABSENT_ENUMS).diagnostics == [
+        diag("VG0513", key(ABSENT_ENUMS, "speed", indent=6), f"field 'extra.speed' {message}"),
+        diag("VG0513", key(ABSENT_ENUMS, "whole"), f"register 'whole' {message}"),
+        diag("VG0513", key(ABSENT_ENUMS, "chosen"), f"field 'chosen' {message}"),
+    ]

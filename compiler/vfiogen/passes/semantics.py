@@ -93,6 +93,15 @@ def _check_enum_value(section: Section, table: SectionSymbols, enum: str | None,
         ctx.reporter.report("VG0513", span, f"{what} {value} is not a value of enum '{enum}' ({allowed})")
 
 
+def _check_absent_reads_zero(table: SectionSymbols, enum: str | None, what: str, span: Span,
+                             ctx: Context) -> None:
+    """A field that can be absent reads as 0 there, so its enum must have the value 0."""
+    if enum is None or enum not in table.enums or 0 in {v.value for v in table.enums[enum].values}:
+        return
+    ctx.reporter.report("VG0513", span, f"{what} can be absent, and an absent field reads as 0, which is not a "
+                        f"value of enum '{enum}'; give the enum a value 0")
+
+
 def _check_enum_fits(table: SectionSymbols, enum: str | None, bits: int, what: str, span: Span,
                      ctx: Context) -> None:
     if enum is None or enum not in table.enums:
@@ -113,6 +122,11 @@ def _check_register(section: Section, table: SectionSymbols, register: Register,
         _check_enum_fits(table, bit_field.enum, bit_field.width, f"field '{register.name}.{bit_field.name}'",
                          bit_field.span, ctx)
     _check_enum_fits(table, register.enum, register.width, f"register '{register.name}'", register.span, ctx)
+    if register.present is not None:
+        _check_absent_reads_zero(table, register.enum, f"register '{register.name}'", register.span, ctx)
+        for bit_field in register.fields:
+            _check_absent_reads_zero(table, bit_field.enum, f"field '{register.name}.{bit_field.name}'",
+                                     bit_field.span, ctx)
     reserved = sum(f.mask for f in register.fields if f.access.reserved) | (full & ~declared if register.fields
                                                                            else 0)
     if register.access is not None and register.access.reserved:
@@ -138,9 +152,13 @@ def _check_register(section: Section, table: SectionSymbols, register: Register,
 
 
 def _check_state(section: Section, table: SectionSymbols, state: StateField, ctx: Context,
-                 top_level: bool = True) -> None:
+                 top_level: bool = True, within_optional: bool = False) -> None:
+    """`within_optional`: a struct member whose struct, or an enclosing one, has a presence."""
     if top_level:
         _check_versioning(section, state.name, state.versioning, state.type, state.span, ctx)
+    optional = within_optional or state.present is not None
+    if optional:
+        _check_absent_reads_zero(table, state.enum, f"field '{state.name}'", state.span, ctx)
     field_type = state.type
     default = state.versioning.default
     if isinstance(field_type, ScalarType):
@@ -157,6 +175,7 @@ def _check_state(section: Section, table: SectionSymbols, state: StateField, ctx
     elif state.enum is not None:
         ctx.reporter.report("VG0519", state.span, f"enum '{state.enum}' needs a scalar field, and "
                             f"'{state.name}' is not one")
+    in_array = isinstance(field_type, ArrayType)
     while isinstance(field_type, ArrayType):
         bound = _int_range(field_type.length, table)
         if bound is not None and field_type.max > bound[1]:
@@ -170,7 +189,8 @@ def _check_state(section: Section, table: SectionSymbols, state: StateField, ctx
             if versioning.since != 1 or versioning.until is not None or versioning.default is not None:
                 ctx.reporter.report("VG0504", member.span, f"struct member '{member.name}' cannot be versioned "
                                     "or take a default; version the field that holds the struct")
-            _check_state(section, table, member, ctx, top_level=False)
+            # An absent array has no elements to read as 0; an absent struct's members do read as 0.
+            _check_state(section, table, member, ctx, top_level=False, within_optional=optional and not in_array)
 
 
 def _check_descriptor(section: Section, table: SectionSymbols, ctx: Context) -> None:
