@@ -779,7 +779,7 @@ struct vfg_header_params {
 #define VFG_HEADER_PARAMS_DEFAULT { .bar64 = 0 }
 
 /*
- * The section's state at version 1u: registers as their raw values, then
+ * The section's state at version 1: registers as their raw values, then
  * emulation state. An array holds as many elements as its length expression
  * says; the elements past that count are not read, written or compared.
  */

@@ -193,7 +193,7 @@ struct vfg_msi_params {
 #define VFG_MSI_PARAMS_DEFAULT { 0 }
 
 /*
- * The section's state at version 1u: registers as their raw values, then
+ * The section's state at version 1: registers as their raw values, then
  * emulation state. An array holds as many elements as its length expression
  * says; the elements past that count are not read, written or compared.
  */

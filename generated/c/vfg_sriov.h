@@ -457,7 +457,7 @@ struct vfg_sriov_params {
 #define VFG_SRIOV_PARAMS_DEFAULT { .vf_bar64 = 0 }
 
 /*
- * The section's state at version 2u: registers as their raw values, then
+ * The section's state at version 2: registers as their raw values, then
  * emulation state. An array holds as many elements as its length expression
  * says; the elements past that count are not read, written or compared.
  */

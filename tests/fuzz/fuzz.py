@@ -41,7 +41,8 @@ def build(device: str, workdir: Path) -> Path:
     source.write_text(env.get_template("fuzz_device.c.j2").render(device=device, macro=f"VFG_{device.upper()}"))
     binary = workdir / f"fuzz_{device}"
     flags = ["-std=c99", "-O1", "-g", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all",
-             "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wcast-align"]
+             "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wcast-align",
+             "-Wdeclaration-after-statement"]
     subprocess.run(["clang", *flags, "-I", str(C_DIR), str(source), *map(str, sorted(C_DIR.glob("*.c"))),
                     "-o", str(binary)], check=True)
     return binary

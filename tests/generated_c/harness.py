@@ -29,7 +29,9 @@ from vfiogen_state._runtime import LoadError, SaveError
 
 C_DIR = GENERATED / "c"
 HERE = Path(__file__).resolve().parent
-STRICT = ["-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wcast-align"]
+# The flags, and -Wdeclaration-after-statement for reviewers used to C89 layouts.
+STRICT = ["-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wcast-align",
+          "-Wdeclaration-after-statement"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
 COMPILERS = [c for c in ("gcc", "clang") if shutil.which(c)]
 

@@ -11,11 +11,7 @@ from pathlib import Path
 import jinja2
 import pytest
 from conftest import GENERATED
-
-C_DIR = GENERATED / "c"
-STRICT = ["-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wcast-align"]
-COMPILERS = [c for c in ("gcc", "clang") if shutil.which(c)]
-HERE = Path(__file__).resolve().parent
+from harness import C_DIR, COMPILERS, HERE, STRICT
 
 
 def headers() -> list[Path]:
