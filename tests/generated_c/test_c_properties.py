@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import inspect
 import random
 import sys
 from pathlib import Path
@@ -151,3 +152,29 @@ def test_blob_mutations_agree(driver: Path) -> None:
         batch.append((f"device {case['device']} {hex_or_dash(mutated)}", python_device(case["device"], mutated)))
     outcomes = _compare(driver, batch)
     assert outcomes["ok"] >= 20 and outcomes["err"] >= 500, outcomes
+
+
+
+def _python_descriptor(name: str, payload: bytes, p: Any) -> str:
+    """What the driver's `derive` prints: the descriptor of the loaded state, host-computed fields zero."""
+    module = S.MODULES[name]
+    zero = module.unpack_descriptor(bytes(module.DESCRIPTOR_SIZE), 0)
+    host = {n: getattr(zero, n) for n, param in inspect.signature(module.derive_descriptor).parameters.items()
+            if param.kind is inspect.Parameter.KEYWORD_ONLY}
+    state = module.load(payload, module.VERSION, p)
+    return module.pack_descriptor(module.derive_descriptor(state, p, **host)).hex()
+
+
+@pytest.mark.parametrize("set_name", list(S.PARAM_SETS))
+@pytest.mark.parametrize("name", S.SECTIONS)
+@BATCH
+@given(data=st.data())
+def test_derived_descriptors_agree(driver: Path, name: str, set_name: str, data: st.DataObject) -> None:
+    """The C derive_descriptor + pack_descriptor give the Python's bytes for the same loaded state."""
+    module = S.MODULES[name]
+    p, spec = _params(name, set_name)
+    states = data.draw(st.lists(S.section_states(name, p), min_size=8, max_size=8), label="states")
+    payloads = [module.save(s, module.VERSION, p) for s in states]
+    answers = run(driver, [f"derive {name} {params_spec(spec)} {hex_or_dash(payload)}" for payload in payloads])
+    for payload, answer in zip(payloads, answers, strict=True):
+        assert answer.ok and answer.payload == _python_descriptor(name, payload, p), (payload.hex(), answer)
