@@ -570,6 +570,14 @@ def _row_kind(s: Any, p: Any, m: ModuleType) -> Any:
     return s, p, [(f"rows[{len(s.rows) - 1}].kind", "ENUM")]
 
 
+def _row_extra_absent(s: Any, p: Any, m: ModuleType) -> Any:
+    """A struct member whose presence is false holding a value."""
+    if not s.rows or s.control.has_ext:
+        return None
+    s.rows[0].extra = -5
+    return s, p, [("rows[0].extra", "ABSENT")]
+
+
 def _cell_kind(s: Any, p: Any, m: ModuleType) -> Any:
     """An enum inside an array inside an array."""
     if not s.rows or not p.cells:
@@ -591,6 +599,7 @@ def _nested_faults() -> list[Fault]:
         lambda s, p, m: (_set(s, ext=8), p, [("ext", "ABSENT")]) if not s.control.has_ext else None,
         lambda s, p, m: (_set(s, wide_reg=1), p, [("wide_reg", "ABSENT")]) if not p.wide else None,
         _row_kind,
+        _row_extra_absent,
         _cell_kind,
         _turbo_without_mask,
         _cells_beyond_max,

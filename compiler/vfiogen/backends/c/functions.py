@@ -306,13 +306,7 @@ class SectionFunctions:
                 continue
             target = f"s->{naming.ident(state.name)}"
             if state.present is not None:
-                if isinstance(state.type, ScalarType):
-                    holds = f"{target} != 0"
-                elif isinstance(state.type, ArrayType):
-                    holds = f"!vfg_all_zero({target}, sizeof {target})"
-                else:
-                    holds = f"!vfg_all_zero(&{target}, sizeof {target})"
-                self.absent_check(w, state.present, holds, state.name, problem)
+                self.absent_check(w, state.present, _holds_a_value(target, state.type), state.name, problem)
             self.type_checks(w, target, state.name, state.type, state.enum, 0, problem)
         with w.block("if (count != 0u)"):
             w("return count;")
@@ -322,11 +316,13 @@ class SectionFunctions:
                          f"struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
                          unused=("p", "s", "problems", "capacity"))
 
-    def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: Report) -> None:
-        text = evaluate(w, self.state, present, problem(path, "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"),
-                        reset=True)
+    def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: Report,
+                     indices: str = "NULL") -> None:
+        text = evaluate(w, self.state, present,
+                        problem(path, "VFG_ERR_EXPRESSION", "its presence cannot be evaluated", indices), reset=True)
         with w.block(f"if (!({text}) && {holds})"):
-            w(problem(path, "VFG_ERR_ABSENT", "is absent on this device (its presence is false) but holds a value"))
+            w(problem(path, "VFG_ERR_ABSENT", "is absent on this device (its presence is false) but holds a value",
+                      indices))
 
     def type_checks(self, w: Writer, target: str, path: str, field_type: FieldType, enum: str | None, depth: int,
                     problem: Report) -> None:
@@ -353,8 +349,11 @@ class SectionFunctions:
                         w.lines.extend(line for line in inner.lines)
         elif isinstance(field_type, StructType):
             for member in field_type.members:
-                self.type_checks(w, f"{target}.{naming.ident(member.name)}", f"{path}.{member.name}", member.type,
-                                 member.enum, depth, problem)
+                member_target, member_path = f"{target}.{naming.ident(member.name)}", f"{path}.{member.name}"
+                if member.present is not None:
+                    self.absent_check(w, member.present, _holds_a_value(member_target, member.type), member_path,
+                                      problem, indices)
+                self.type_checks(w, member_target, member_path, member.type, member.enum, depth, problem)
 
     # --- capture and restore -------------------------------------------------------------------
 
@@ -523,6 +522,13 @@ class SectionFunctions:
                     and state.versioning.default:
                 w(f"s->{naming.ident(state.name)} = {_scalar_literal(state.type.kind, state.versioning.default)};")
         return _function(f"void {self.sym('init')}({self.state_type} *s)", w)
+
+
+def _holds_a_value(target: str, field_type: FieldType) -> str:
+    """C text: the state field `target` is not all zero."""
+    if isinstance(field_type, ScalarType):
+        return f"{target} != 0"
+    return f"!vfg_all_zero(&{target}, sizeof {target})"
 
 
 def _keep_locals(nodes: tuple[Node, ...], keep: set[str]) -> tuple[Node, ...]:

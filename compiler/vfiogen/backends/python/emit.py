@@ -435,8 +435,14 @@ class _SectionBuilder:
                 checks.append(Check("", path, "", (index, element, value), tuple(body)))
         else:
             for member in field_type.members:
-                self.type_checks(f"{value}.{naming.attr(member.name)}", f"{where}.{member.name}", member.type,
-                                 member.enum, checks)
+                member_value, member_where = f"{value}.{naming.attr(member.name)}", f"{where}.{member.name}"
+                if member.present is not None:
+                    default = self.default(member.name, member.type, member.enum, None)
+                    member_path = f'f"{member_where}"' if "{" in member_where else f'"{member_where}"'
+                    checks.append(Check(f"not ({self.save_expr(member.present)}) and {member_value} != {default}",
+                                        member_path,
+                                        "is absent on this device (its presence is false) but holds a value"))
+                self.type_checks(member_value, member_where, member.type, member.enum, checks)
 
     def descriptor(self) -> DescriptorView:
         attrs = []
