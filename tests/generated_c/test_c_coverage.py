@@ -336,7 +336,7 @@ class Spec:
 
 
 def _recorder(cov: Build, spec: Spec, calls: list[str], point: list[str]) -> dict[str, Callable[[Any], None]]:
-    """The Python hooks: by name, shared by every section naming it; each records and acts as `spec` says."""
+    """The Python hooks, by name (one section each, VG0703); each records and acts as `spec` says."""
     names = {h for s in SECTIONS for key in ("pre_save", "post_load") for h in cov.lock["sections"][s]["hooks"][key]}
 
     def make(name: str) -> Callable[[Any], None]:
@@ -352,7 +352,6 @@ def _recorder(cov: Build, spec: Spec, calls: list[str], point: list[str]) -> dic
                     setattr(state, attr, getattr(new, attr))
         return hook
 
-    # A Python hook is one function per name, whichever section calls it: a missing name is missing for all.
     return {name: make(name) for name in sorted(names) if spec.missing.split(".")[-1] != name}
 
 
@@ -394,7 +393,7 @@ def device_blobs(cov: Build, count: int) -> list[bytes]:
         parts = {name: states[name][index % len(states[name])] for name in SECTIONS}
         if index % 2:
             parts["cov_hooks"] = None
-        noop = {name: (lambda s: None) for name in ("sync_rows", "stamp")}
+        noop = {name: (lambda s: None) for name in ("sync_rows", "stamp", "stamp_generation")}
         blobs.append(cov.device.save(cov.device.CovDeviceState(**parts), cov.device.CovDeviceDescriptor(), hooks=noop))
     return blobs
 
@@ -427,10 +426,10 @@ def _hook_specs(cov: Build, blob: bytes) -> list[Spec]:
         # A pre-save hook updates its state; the next hook sees it, and the blob carries it.
         Spec(replace="cov_nested.sync_rows", payload=nested.save(nested_state, nested.VERSION,
                                                                  cov.device_params("cov_nested"))),
-        Spec(replace="cov_hooks.stamp", payload=hooks.save(hooks.CovHooksState(generation=7, note=-8))),
+        Spec(replace="cov_hooks.stamp_generation", payload=hooks.save(hooks.CovHooksState(generation=7, note=-8))),
         # A post-load hook may update the loaded state too; the save that follows carries it.
-        Spec(replace="cov_hooks.rebuild", payload=hooks.save(hooks.CovHooksState(generation=1, note=2))),
-        Spec(fail="cov_hooks.check_note", replace="cov_hooks.rebuild",
+        Spec(replace="cov_hooks.rebuild_note", payload=hooks.save(hooks.CovHooksState(generation=1, note=2))),
+        Spec(fail="cov_hooks.check_note", replace="cov_hooks.rebuild_note",
              payload=hooks.save(hooks.CovHooksState(generation=3, note=4))),
     ]
     return specs
@@ -453,7 +452,8 @@ def test_hooks_agree_with_the_python(cov: Build, drivers: dict[tuple[str, str], 
         points = {call.split(":")[0] for call in calls[1:] if ":" in call}
         if spec.missing:
             # Refused before any hook of that point runs: a missing post-load hook before the blob is even read.
-            point = "post_load" if spec.missing.split(".")[1] in ("rebuild", "check_note") else "pre_save"
+            post_load = ("rebuild", "rebuild_note", "check_note")
+            point = "post_load" if spec.missing.split(".")[1] in post_load else "pre_save"
             assert not got.ok and got.section == DEVICE and point not in points, (spec, got)
         elif spec.fail:
             section = spec.fail.split(".")[0]
