@@ -210,10 +210,7 @@ class Catalogue:
                 return getattr(module, naming.register_class_of(item)).from_value(default)
             enum_cls = _enum_class(module, item.enum)
             return enum_cls(default) if enum_cls is not None else default
-        if isinstance(item.type, ArrayType):
-            count = int(evaluate(item.type.length, self.state_env(name, s, p)))
-            return [_plain_default(module, item.name, item.type.element, None, 0) for _ in range(count)]
-        return _plain_default(module, item.name, item.type, item.enum, default)
+        return _plain_default(module, item.name, item.type, item.enum, default, self.state_env(name, s, p))
 
     def with_later_defaults(self, name: str, s: Any, p: Any, version: int) -> Any:
         """`s` with every field `version` does not carry set to what loading `version` gives it."""
@@ -350,7 +347,7 @@ class _Drawer:
                 env[state.name] = 0
                 if not isinstance(state.type, ArrayType):
                     kwargs[naming.attr(state.name)] = _plain_default(self.module, state.name, state.type,
-                                                                     state.enum, 0)
+                                                                     state.enum, 0, env)
                 continue
             value = self.field(state.name, state.type, state.enum, env)
             if isinstance(state.type, ScalarType):
@@ -374,16 +371,22 @@ def section_states(name: str, p: Any = None) -> st.SearchStrategy[Any]:
 
 # --- versions: what an older stream stands for -----------------------------------------------------------
 
-def _plain_default(module: ModuleType, path: str, field_type: FieldType, enum: str | None, default: int) -> Any:
+def _plain_default(module: ModuleType, path: str, field_type: FieldType, enum: str | None, default: int,
+                   env: Env) -> Any:
+    """The default of a field: an array as long as its length says in `env`, at every depth."""
     if isinstance(field_type, ScalarType):
         enum_cls = _enum_class(module, enum)
         return enum_cls(default) if enum_cls is not None else (
             bool(default) if field_type.kind is ScalarKind.BOOL else default)
     if isinstance(field_type, BytesType):
         return bytes(field_type.size)
-    if isinstance(field_type, StructType):
-        return getattr(module, naming.struct_class(path))()
-    raise AssertionError("arrays are handled by field_default")
+    if isinstance(field_type, ArrayType):
+        count = int(evaluate(field_type.length, env))
+        # An element struct is named after its array's path (naming.struct_class).
+        return [_plain_default(module, path, field_type.element, None, 0, env) for _ in range(count)]
+    return getattr(module, naming.struct_class(path))(**{
+        naming.attr(m.name): _plain_default(module, f"{path}.{m.name}", m.type, m.enum, 0, env)
+        for m in field_type.members})
 
 
 def state_env(name: str, s: Any, p: Any) -> Env:
