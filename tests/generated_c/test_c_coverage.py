@@ -704,7 +704,7 @@ def test_capture_agrees_with_the_python(cov: Build, driver: Path) -> None:
     """
     rng = random.Random("vfiogen-c-coverage-capture")
     base, batch = 0x40, []
-    for set_name, sets in cov.param_sets.items():
+    for sets in cov.param_sets.values():
         p = sets["cov_nested"]
         for index in range(60):
             config = bytearray(rng.getrandbits(8) for _ in range(0x100))
