@@ -16,6 +16,7 @@ import importlib
 import json
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,13 +82,46 @@ def render_driver(generated: Path = GENERATED) -> str:
                                                    statuses=[name for name, _ in C_STATUSES])
 
 
+@dataclass(frozen=True)
+class Cross:
+    """A cross compiler and the user-mode emulator that runs what it builds (Debian's gcc-*-linux-gnu, qemu-user)."""
+
+    compiler: str
+    emulator: str
+    what: str
+
+
+# s390x is big-endian: the generated C's other byte order, on a real ABI.
+CROSS_CANDIDATES = [Cross("s390x-linux-gnu-gcc", "qemu-s390x", "big-endian s390x")]
+CROSS = [c for c in CROSS_CANDIDATES if shutil.which(c.compiler) and shutil.which(c.emulator)]
+
+
+def build_cross(cross: Cross, directory: str, generated: str = str(GENERATED)) -> Path:
+    """The driver built with `cross` (static, no sanitizers), behind a script that runs it in the emulator."""
+    binary = build(cross.compiler, False, directory, generated, link=("-static",))
+    launcher = binary.with_name(binary.name + "-emulated")
+    launcher.write_text(f"#!/bin/sh\nexec {cross.emulator} {binary} \"$@\"\n")
+    launcher.chmod(0o755)
+    return launcher
+
+
+def build_target(target: str | Cross, directory: str) -> Path:
+    """The driver for `target`: a host compiler (under ASan/UBSan) or a cross target (in its emulator)."""
+    return build_cross(target, directory) if isinstance(target, Cross) else build(target, True, directory)
+
+
+def target_id(target: str | Cross) -> str:
+    return target.compiler.split("-")[0] if isinstance(target, Cross) else target
+
+
 @functools.cache
-def build(compiler: str, sanitize: bool, directory: str, generated: str = str(GENERATED), std: str = "c99") -> Path:
+def build(compiler: str, sanitize: bool, directory: str, generated: str = str(GENERATED), std: str = "c99",
+          link: Sequence[str] = ()) -> Path:
     """The driver over the C of `generated`, compiled with `compiler` at the strict flags and C standard `std`
     (and ASan/UBSan when `sanitize`)."""
     out = Path(directory)
     c_dir = Path(generated) / "c"
-    tag = f"{compiler}-{std}{'-san' if sanitize else ''}"
+    tag = f"{Path(compiler).name}-{std}{'-san' if sanitize else ''}"
     source = out / f"harness-{tag}.c"
     source.write_text(render_driver(Path(generated)))
     binary = out / f"harness-{tag}"
@@ -101,7 +135,7 @@ def build(compiler: str, sanitize: bool, directory: str, generated: str = str(GE
         assert result.returncode == 0, f"{compiler} -std={std} {path.name}:\n{result.stderr}"
         objects.append(str(obj))
     result = subprocess.run([compiler, *[f for f in flags if f != "-Werror"], "-Wno-conversion", "-I", str(c_dir),
-                             str(source), *objects, "-o", str(binary)], capture_output=True, text=True)
+                             str(source), *objects, *link, "-o", str(binary)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return binary
 

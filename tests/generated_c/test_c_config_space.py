@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import COMPILERS, build, hex_or_dash, params_spec, run
+from harness import COMPILERS, CROSS, build_target, target_id, hex_or_dash, params_spec, run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generated_python"))
 import strategies as S  # noqa: E402
@@ -28,9 +28,10 @@ pytestmark = [pytest.mark.skipif(not COMPILERS, reason="no C compiler (gcc or cl
               pytest.mark.skipif(not DATA.is_dir(), reason=MISSING)]
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(COMPILERS[0] if COMPILERS else "cc", True, str(tmp_path_factory.mktemp("harness")))
+@pytest.fixture(scope="module", params=[COMPILERS[0] if COMPILERS else "cc", *CROSS], ids=target_id)
+def driver(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The host build under ASan/UBSan, and each cross target (big-endian s390x) in its emulator."""
+    return build_target(request.param, str(tmp_path_factory.mktemp("harness")))
 
 
 def _with_emulation_defaults(entry: Any) -> Any:

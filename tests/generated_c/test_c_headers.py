@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 import pytest
 from conftest import GENERATED
-from harness import C_DIR, COMPILERS, HERE, STRICT
+from harness import C_DIR, COMPILERS, CROSS, HERE, STRICT
 
 
 def headers() -> list[Path]:
@@ -85,7 +85,8 @@ def test_accessors_agree_with_the_lock(tmp_path: Path, compiler: str) -> None:
 
 
 @pytest.mark.parametrize("std", ["c99", "c11"])
-@pytest.mark.parametrize("compiler", COMPILERS or [pytest.param("cc", marks=pytest.mark.skip("no C compiler"))])
+@pytest.mark.parametrize("compiler", [*COMPILERS, *(c.compiler for c in CROSS)]
+                         or [pytest.param("cc", marks=pytest.mark.skip("no C compiler"))])
 def test_sources_compile_warning_free(tmp_path: Path, compiler: str, std: str) -> None:
     sources = sorted(C_DIR.glob("*.c"))
     assert len(sources) >= 7  # the runtime, five sections and a device

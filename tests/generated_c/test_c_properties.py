@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from harness import COMPILERS, build, hex_or_dash, params_spec, python_device, python_load, run
+from harness import COMPILERS, CROSS, build_target, target_id, hex_or_dash, params_spec, python_device, python_load, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,10 +42,10 @@ ALL_VERSIONS = [pytest.param(name, version, set_name, id=f"{name}-v{version}-{se
                 for set_name in S.PARAM_SETS]
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    compiler = COMPILERS[-1] if COMPILERS else "cc"
-    return build(compiler, True, str(tmp_path_factory.mktemp("harness")))
+@pytest.fixture(scope="module", params=[COMPILERS[-1] if COMPILERS else "cc", *CROSS], ids=target_id)
+def driver(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The host build under ASan/UBSan, and each cross target (big-endian s390x) in its emulator."""
+    return build_target(request.param, str(tmp_path_factory.mktemp("harness")))
 
 
 def _params(name: str, set_name: str) -> tuple[Any, dict[str, int]]:

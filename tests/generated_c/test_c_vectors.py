@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from harness import COMPILERS, build, hex_or_dash, params_spec, python_device, python_load, run
+from harness import COMPILERS, CROSS, build_target, hex_or_dash, params_spec, python_device, python_load, run, target_id
 from known_failures import C_VECTORS as KNOWN_FAILURES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generated_python"))
@@ -33,9 +33,16 @@ def _case_id(path: Path) -> str:
     return str(path.relative_to(VECTORS).with_suffix(""))
 
 
-@pytest.fixture(scope="module", params=COMPILERS or ["none"])
+# Each host compiler under ASan/UBSan, and each cross target in its emulator (a big-endian host among them).
+TARGETS: list[Any] = [*COMPILERS, *CROSS]
+if not CROSS:
+    TARGETS.append(pytest.param("big-endian", marks=pytest.mark.skip(
+        "no cross target: Debian's gcc-s390x-linux-gnu, libc6-dev-s390x-cross and qemu-user run the C big-endian")))
+
+
+@pytest.fixture(scope="module", params=TARGETS, ids=target_id)
 def driver(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(request.param, True, str(tmp_path_factory.mktemp(f"harness-{request.param}")))
+    return build_target(request.param, str(tmp_path_factory.mktemp("harness")))
 
 
 def _commands(case: dict[str, Any]) -> list[tuple[str, Any]]:
