@@ -6,7 +6,7 @@
 #include "vfg_runtime.h"
 
 #if !defined(VFG_NO_SIMD) && !defined(VFG_PORTABLE_ENDIAN) && defined(__GNUC__) \
-    && (defined(__x86_64__) || defined(__i386__)) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    && defined(__x86_64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define VFG_SWAP_AVX2 1
 #include <immintrin.h>
 #endif

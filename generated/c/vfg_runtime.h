@@ -227,7 +227,7 @@ static inline void vfg_put_be64(uint8_t *p, uint64_t v)
 
 /*
  * Arrays whose C layout is their wire bytes with each word in host order (integers of one width, as the
- * MSI-X table): `count` words of `width` bytes (1, 2, 4 or 8), wire to state and state to wire. On x86
+ * MSI-X table): `count` words of `width` bytes (1, 2, 4 or 8), wire to state and state to wire. On x86-64
  * with GCC or clang they swap 32 bytes at a time on CPUs with AVX2 (asked at run time); define
  * VFG_NO_SIMD to keep to the plain loop.
  */
