@@ -146,3 +146,25 @@ def test_meson_build_builds_the_sources(tmp_path: Path, consumer: str) -> None:
         result = subprocess.run(command, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert subprocess.run([str(build / "app")]).returncode == 0
+
+
+# QEMU's own warning set (its meson.build, gnu11), and a few stricter ones a reviewer may turn on; gcc and clang
+# spell two of them differently.
+QEMU_WARNINGS = ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Wundef", "-Wwrite-strings", "-Wmissing-prototypes",
+                 "-Wstrict-prototypes", "-Wredundant-decls", "-Wold-style-definition", "-Wtype-limits",
+                 "-Wformat-security", "-Winit-self", "-Wignored-qualifiers", "-Wempty-body", "-Wnested-externs",
+                 "-Wendif-labels", "-Wexpansion-to-defined", "-Wmissing-format-attribute", "-Wvla",
+                 "-Wsign-conversion", "-Wcast-qual", "-Wpointer-arith", "-Wswitch-enum"]
+QEMU_ONLY = {"gcc": ["-Wold-style-declaration", "-Wimplicit-fallthrough=2", "-Wduplicated-cond", "-Wlogical-op",
+                     "-Wjump-misses-init"],
+             "clang": ["-Wimplicit-fallthrough", "-Wmissing-variable-declarations", "-Wcomma",
+                       "-Wshorten-64-to-32"]}
+
+
+@pytest.mark.parametrize("compiler", COMPILERS or [pytest.param("cc", marks=pytest.mark.skip("no C compiler"))])
+def test_sources_compile_under_qemu_warnings(tmp_path: Path, compiler: str) -> None:
+    for source in sorted(C_DIR.glob("*.c")):
+        result = subprocess.run([compiler, *QEMU_WARNINGS, *QEMU_ONLY.get(compiler, []), "-O2", "-I", str(C_DIR),
+                                 "-c", str(source), "-o", str(tmp_path / f"{source.stem}.o")],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, f"{source.name}:\n{result.stderr}"
