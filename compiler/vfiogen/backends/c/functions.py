@@ -35,8 +35,15 @@ class Function:
     body: str
 
 
+def _code(body: str) -> str:
+    """`body` without what holds schema names, which may be any local's or parameter's name: string literals
+    (error paths) and member names (`s->offset`, `.present`)."""
+    body = re.sub(r'"(?:[^"\\]|\\.)*"', '""', body)
+    return re.sub(r"(->|\.)\s*\w+", r"\1", body)
+
+
 def _declarations(body: str, extra: tuple[str, ...] = ()) -> list[str]:
-    """Locals a body uses, declared C99-style at the top."""
+    """Locals a body uses (found by name in `_code(body)`), declared C99-style at the top."""
     lines = list(extra)
     if "&bad" in body:
         lines.append("bool bad = false;")
@@ -59,9 +66,10 @@ def _declarations(body: str, extra: tuple[str, ...] = ()) -> list[str]:
 
 def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tuple[str, ...] = ()) -> Function:
     body = w.text()
-    head = ["    " + line for line in _declarations(body, extra)]
+    code = _code(body)
+    head = ["    " + line for line in _declarations(code, extra)]
     for name in unused:
-        if not re.search(rf"\b{name}\b", body):
+        if not re.search(rf"\b{name}\b", code):
             head.append(f"    (void){name};")
     if "p->" in body and re.search(r"\bstruct vfg_\w+_params \*p\b", signature) and "static" not in signature:
         # Public functions take NULL params to mean the defaults; after the declarations, for C89-minded readers.

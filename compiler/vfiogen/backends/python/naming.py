@@ -9,9 +9,14 @@ from vfiogen.ir.nodes import Register
 PACKAGE = "vfiogen_state"
 
 
+# Besides keywords: the methods' own parameters, and the builtins the annotations name (a class attribute
+# `int` would make a later `x: int` in the same class body mean that attribute to a type checker).
+_RESERVED = frozenset({"self", "cls", "int", "bool", "bytes", "str", "list", "dict", "tuple", "type", "object"})
+
+
 def attr(name: str) -> str:
-    """An attribute or local name: schema names are snake_case already; keywords get a '_'."""
-    return f"{name}_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else name
+    """An attribute or local name: schema names are snake_case already; keywords (and `self`, `cls`) get a '_'."""
+    return f"{name}_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _RESERVED else name
 
 
 def camel(name: str) -> str:
