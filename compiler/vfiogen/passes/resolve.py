@@ -196,11 +196,22 @@ def _check_hook_points(section: Section, ctx: Context) -> None:
                                 Note(first[1], f"first used here as {first[0]}"))
 
 
+# Generated files of their own: vfg_runtime.{h,c} in C.
+RESERVED_NAMES = frozenset({"runtime"})
+
+
+def _check_not_reserved(kind: str, name: str, span: Span, ctx: Context) -> None:
+    if name in RESERVED_NAMES:
+        ctx.reporter.report("VG0301", span, f"{kind} name '{name}' is taken by the generated runtime "
+                            f"(vfg_{name}.h); choose another")
+
+
 def resolve_names(module: Module, ctx: Context) -> Module:
     """Build symbol tables and report undefined and duplicate names."""
     by_name: dict[str, Section] = {}
     by_id: dict[int, Section] = {}
     for section in sorted(module.sections, key=lambda s: s.source_path):
+        _check_not_reserved("section", section.name, section.span, ctx)
         first = by_name.get(section.name)
         if first is not None:
             ctx.reporter.report("VG0304", section.span,
@@ -228,6 +239,11 @@ def resolve_names(module: Module, ctx: Context) -> Module:
                                 Note(first_device.span, "first defined here"))
             continue
         devices[device.name] = device
+        _check_not_reserved("device", device.name, device.span, ctx)
+        if device.name in by_name:
+            ctx.reporter.report("VG0301", device.span, f"device '{device.name}' has the name of a section; the two "
+                                "would be generated into the same files", Note(by_name[device.name].span,
+                                                                               "the section is defined here"))
         for use in device.sections:
             if use.section not in by_name:
                 ctx.reporter.report("VG0305", use.span,
