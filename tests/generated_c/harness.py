@@ -14,11 +14,13 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import random
 import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import jinja2
@@ -214,3 +216,45 @@ def python_device(device: str, blob: bytes) -> Answer:
     except LoadError as exc:
         return Answer(False, section=exc.section, field=exc.field, offset=exc.offset, message=exc.reason)
     return Answer(True, mod.save(state, descriptor).hex())
+
+
+def mutate(rng: random.Random, data: bytes) -> bytes:
+    """`data` with one to three random edits (bit flip, byte replaced, bytes inserted or deleted, truncation,
+    extension), half of them within the first 48 bytes, where the fields that steer a load mostly are."""
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 3)):
+        op = rng.choice(("flip", "replace", "insert", "delete", "truncate", "extend"))
+        position = rng.randrange(len(b)) if b else 0
+        if rng.random() < 0.5 and b:
+            position = rng.randrange(min(len(b), 48))
+        if op == "flip" and b:
+            b[position] ^= 1 << rng.randrange(8)
+        elif op == "replace" and b:
+            b[position] = rng.choice((0, 1, 2, 0x80, 0xFF, rng.randrange(256)))
+        elif op == "insert":
+            b[position:position] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
+        elif op == "delete" and b:
+            del b[position:position + rng.randint(1, 4)]
+        elif op == "truncate":
+            del b[rng.randint(0, len(b)):]
+        else:
+            b += bytes(rng.randrange(256) for _ in range(rng.randint(1, 16)))
+    return bytes(b)
+
+
+def reframed(runtime: ModuleType, rng: random.Random, blob: bytes) -> bytes:
+    """`blob` with one frame's payload mutated and its CRC recomputed, so that the section loaders see it.
+
+    `runtime` is the `_runtime` module of the build that framed `blob`.
+    """
+    count = runtime.read_header(blob, "test")
+    offset, frames = runtime.HEADER.size, []
+    for _ in range(count + 1):  # the descriptor frame, then the sections
+        frame = runtime.read_frame(blob, offset, "test")
+        frames.append(frame)
+        offset = frame.end + runtime.CRC.size
+    frame = rng.choice(frames)
+    payload = mutate(rng, blob[frame.start:frame.end])
+    head = frame.start - runtime.FRAME.size
+    rebuilt = runtime.frame(frame.section_id, frame.version, frame.required, payload)
+    return blob[:head] + rebuilt + blob[frame.end + runtime.CRC.size:]

@@ -42,7 +42,7 @@ from typing import Any
 import pytest
 from conftest import run_cli
 from cstate import c_bytes
-from harness import COMPILERS, Answer, build, hex_or_dash, lock, params_spec, run
+from harness import COMPILERS, Answer, build, hex_or_dash, lock, mutate, params_spec, reframed, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from isolated import import_build
@@ -257,25 +257,6 @@ def test_round_trip_across_languages(cov: Build, driver: Path, name: str, versio
 
 # --- mutations -----------------------------------------------------------------------------------------------
 
-def _mutate(rng: random.Random, data: bytes) -> bytes:
-    b = bytearray(data)
-    for _ in range(rng.randint(1, 3)):
-        op = rng.choice(("flip", "replace", "insert", "delete", "truncate", "extend"))
-        position = rng.randrange(len(b)) if b else 0
-        if op == "flip" and b:
-            b[position] ^= 1 << rng.randrange(8)
-        elif op == "replace" and b:
-            b[position] = rng.choice((0, 1, 2, 0x80, 0xFF, rng.randrange(256)))
-        elif op == "insert":
-            b[position:position] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
-        elif op == "delete" and b:
-            del b[position:position + rng.randint(1, 4)]
-        elif op == "truncate":
-            del b[rng.randint(0, len(b)):]
-        else:
-            b += bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
-    return bytes(b)
-
 
 def _python_load(module: ModuleType, payload: bytes, version: int, p: Any) -> Answer:
     try:
@@ -300,7 +281,7 @@ def test_payload_mutations_agree(cov: Build, driver: Path, name: str) -> None:
     batch = []
     for _ in range(MUTATIONS_PER_SECTION):
         version, p, payload = rng.choice(corpus)
-        mutated = _mutate(rng, payload)
+        mutated = mutate(rng, payload)
         asked = version if rng.random() < 0.9 else rng.choice((0, 1, 2, 3, 4, 0xFFFF))
         batch.append((f"load {name} {asked} {spec_of(p)} {hex_or_dash(mutated)}",
                       _python_load(module, mutated, asked, p)))
@@ -483,20 +464,6 @@ def test_hooks_agree_with_the_python(cov: Build, drivers: dict[tuple[str, str], 
         assert bytes.fromhex(got.payload) == blob
 
 
-def _reframed(cov: Build, rng: random.Random, blob: bytes) -> bytes:
-    """A blob with one frame's payload mutated and its CRC recomputed, so that the section loaders see it."""
-    runtime = cov.modules["_runtime"]
-    count = runtime.read_header(blob, "test")
-    offset, frames = runtime.HEADER.size, []
-    for _ in range(count + 1):
-        frame = runtime.read_frame(blob, offset, "test")
-        frames.append(frame)
-        offset = frame.end + runtime.CRC.size
-    frame = rng.choice(frames)
-    payload = _mutate(rng, blob[frame.start:frame.end])
-    head = frame.start - runtime.FRAME.size
-    return blob[:head] + runtime.frame(frame.section_id, frame.version, frame.required, payload) + \
-        blob[frame.end + runtime.CRC.size:]
 
 
 def test_blob_mutations_agree_and_call_no_hook_on_a_failed_load(cov: Build, driver: Path) -> None:
@@ -505,7 +472,7 @@ def test_blob_mutations_agree_and_call_no_hook_on_a_failed_load(cov: Build, driv
     batch = []
     for i in range(BLOB_MUTATIONS):
         blob = rng.choice(blobs)
-        mutated = _mutate(rng, blob) if i % 2 else _reframed(cov, rng, blob)
+        mutated = mutate(rng, blob) if i % 2 else reframed(cov.modules["_runtime"], rng, blob)
         batch.append((f"hooks {DEVICE} {hex_or_dash(mutated)} -", python_hooks(cov, mutated, Spec())[0]))
     answers = compare(driver, batch)
     failed = [answer for answer in answers if not answer.ok]

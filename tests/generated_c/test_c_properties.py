@@ -19,7 +19,19 @@ from typing import Any
 
 import pytest
 import yaml
-from harness import COMPILERS, CROSS, build_target, target_id, hex_or_dash, params_spec, python_device, python_load, run
+from harness import (
+    COMPILERS,
+    CROSS,
+    build_target,
+    hex_or_dash,
+    mutate,
+    params_spec,
+    python_device,
+    python_load,
+    reframed,
+    run,
+    target_id,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -75,27 +87,6 @@ def test_round_trip_across_languages(driver: Path, name: str, version: int, set_
         assert module.load(bytes.fromhex(newest.payload), module.VERSION, p) == python_state
 
 
-def _mutate(rng: random.Random, data: bytes) -> bytes:
-    b = bytearray(data)
-    for _ in range(rng.randint(1, 3)):
-        op = rng.choice(("flip", "replace", "insert", "delete", "truncate", "extend"))
-        position = rng.randrange(len(b)) if b else 0
-        if rng.random() < 0.5 and b:
-            position = rng.randrange(min(len(b), 48))
-        if op == "flip" and b:
-            b[position] ^= 1 << rng.randrange(8)
-        elif op == "replace" and b:
-            b[position] = rng.choice((0, 0xFF, rng.randrange(256)))
-        elif op == "insert":
-            b[position:position] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
-        elif op == "delete" and b:
-            del b[position:position + rng.randint(1, 4)]
-        elif op == "truncate":
-            del b[rng.randint(0, len(b)):]
-        else:
-            b += bytes(rng.randrange(256) for _ in range(rng.randint(1, 16)))
-    return bytes(b)
-
 
 def _positive_vectors(group: str) -> list[dict[str, Any]]:
     cases = [yaml.safe_load(p.read_text("utf-8")) for p in sorted((VECTORS / group).rglob("*.yaml"))]
@@ -121,7 +112,7 @@ def test_payload_mutations_agree(driver: Path, name: str) -> None:
     for _ in range(MUTATIONS_PER_SECTION):
         case = rng.choice(seeds)
         params = case.get("params", {})
-        payload = _mutate(rng, _hex(case["hex"]))
+        payload = mutate(rng, _hex(case["hex"]))
         version = case["version"] if rng.random() < 0.9 else rng.choice((0, 1, 2, 3, 0xFFFF))
         command = f"load {name} {version} {params_spec(params)} {hex_or_dash(payload)}"
         batch.append((command, python_load(name, version, params, payload)))
@@ -130,14 +121,6 @@ def test_payload_mutations_agree(driver: Path, name: str) -> None:
     assert outcomes["ok"] >= 20 and outcomes["err"] >= 200, outcomes
 
 
-def _reframed(rng: random.Random, blob: bytes) -> bytes:
-    """A blob with one frame's payload mutated and its CRC recomputed, so that the section loaders see it."""
-    frames = S.frames(blob)
-    frame = rng.choice(frames)
-    payload = _mutate(rng, blob[frame.start:frame.end])
-    head = frame.start - _runtime.FRAME.size
-    rebuilt = _runtime.frame(frame.section_id, frame.version, frame.required, payload)
-    return blob[:head] + rebuilt + blob[frame.end + _runtime.CRC.size:]
 
 
 def test_blob_mutations_agree(driver: Path) -> None:
@@ -148,7 +131,7 @@ def test_blob_mutations_agree(driver: Path) -> None:
     for i in range(MUTATIONS_PER_DEVICE):
         case = rng.choice(seeds)
         blob = _hex(case["hex"])
-        mutated = _mutate(rng, blob) if i % 2 else _reframed(rng, blob)
+        mutated = mutate(rng, blob) if i % 2 else reframed(_runtime, rng, blob)
         batch.append((f"device {case['device']} {hex_or_dash(mutated)}", python_device(case["device"], mutated)))
     outcomes = _compare(driver, batch)
     assert outcomes["ok"] >= 20 and outcomes["err"] >= 500, outcomes
