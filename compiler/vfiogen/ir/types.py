@@ -47,6 +47,11 @@ class ScalarKind(enum.Enum):
         return 8 if self is ScalarKind.BOOL else int(self.value[1:])
 
     @property
+    def size(self) -> int:
+        """Bytes on the wire (a bool is one byte)."""
+        return self.bits // 8
+
+    @property
     def signed(self) -> bool:
         return self.value.startswith("s")
 

@@ -37,7 +37,7 @@ from vfiogen.ir.nodes import (
     StructType,
 )
 from vfiogen.ir.symbols import SectionSymbols
-from vfiogen.ir.types import Access, ScalarKind
+from vfiogen.ir.types import Access
 from vfiogen.passes.layout import placements
 
 
@@ -62,7 +62,7 @@ def register_masks(register: Register) -> RegisterMasks:
 def type_size(field_type: FieldType) -> tuple[int | None, int]:
     """(fixed size or None, maximum size) in bytes."""
     if isinstance(field_type, ScalarType):
-        size = 1 if field_type.kind is ScalarKind.BOOL else field_type.kind.bits // 8
+        size = field_type.kind.size
         return size, size
     if isinstance(field_type, BytesType):
         return field_type.size, field_type.size

@@ -166,7 +166,7 @@ class _SectionDecoder:
         offset = reader.offset
         if isinstance(field_type, ScalarType):
             kind = field_type.kind
-            size = 1 if kind is ScalarKind.BOOL else kind.bits // 8
+            size = kind.size
             raw = int.from_bytes(reader.take(size, path), "big", signed=kind.signed)
             value: Any = raw
             if kind is ScalarKind.BOOL:

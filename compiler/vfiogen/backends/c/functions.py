@@ -492,7 +492,7 @@ class SectionFunctions:
                 rel += field_type.size
                 continue
             kind = field_type.kind
-            size = 1 if kind is ScalarKind.BOOL else kind.bits // 8
+            size = kind.size
             put, get = {1: ("vfg_put8", "vfg_get8"), 2: ("vfg_put_be16", "vfg_get_be16"),
                         4: ("vfg_put_be32", "vfg_get_be32"), 8: ("vfg_put_be64", "vfg_get_be64")}[size]
             if kind is ScalarKind.BOOL:

@@ -132,16 +132,12 @@ def _wire_word(element: FieldType) -> int:
     sizes: set[int] = set()
     for member_type in types:
         if isinstance(member_type, ScalarType) and member_type.kind is not ScalarKind.BOOL:
-            sizes.add(scalar_size(member_type.kind))
+            sizes.add(member_type.kind.size)
         elif isinstance(member_type, BytesType):
             sizes.add(1)
         else:
             return 0
     return sizes.pop() if len(sizes) == 1 else 0
-
-
-def scalar_size(kind: ScalarKind) -> int:
-    return 1 if kind is ScalarKind.BOOL else kind.bits // 8
 
 
 def scalar_leaf_kind(kind: ScalarKind) -> str:
@@ -175,7 +171,7 @@ class WalkBuilder:
                     top: str, current: bool, default: int | None) -> list[Node]:
         if isinstance(field_type, ScalarType):
             kind = field_type.kind
-            return [Run((Leaf(path=path, kind=scalar_leaf_kind(kind), size=scalar_size(kind),
+            return [Run((Leaf(path=path, kind=scalar_leaf_kind(kind), size=kind.size,
                               lvalue=lvalue if current else "", top=top,
                               enum_valid=self.valid_of(enum) if enum else "",
                               gone_value=str(int(default or 0))),))]

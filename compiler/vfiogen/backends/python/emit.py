@@ -160,7 +160,7 @@ class _SectionBuilder:
         post = "enum" if enum is not None else ("bool" if kind is ScalarKind.BOOL else "")
         return RunItem(var, f"r_{var}" if post else var, value, path, rel, post,
                        naming.enum_class(enum) if enum else "", 0, (),
-                       size=1 if kind is ScalarKind.BOOL else kind.bits // 8)
+                       size=kind.size)
 
     def enum_covers(self, enum: str, bits: int) -> bool:
         """True when every value `bits` bits can hold is a value of `enum` (so no check is needed)."""
@@ -186,7 +186,7 @@ class _SectionBuilder:
             if isinstance(field_type, ScalarType):
                 item = self.scalar_item(var, value, path_code, field_type.kind, enum, 0)
                 fmt = _FORMAT[field_type.kind]
-                size = 1 if field_type.kind is ScalarKind.BOOL else field_type.kind.bits // 8
+                size = field_type.kind.size
             else:
                 item = RunItem(var, var, value, path_code, 0, "", "", 0, (), field_type.size, field_type.size)
                 fmt, size = f"{field_type.size}s", field_type.size
@@ -219,7 +219,7 @@ class _SectionBuilder:
         base = Op("array", path=path_code, var=var, value=value, count=count, maximum=array.max,
                   length_load=self.load_expr(array.length), length_save=self.save_expr(array.length))
         if isinstance(element, ScalarType) and element.kind is not ScalarKind.BOOL:
-            size = element.kind.bits // 8
+            size = element.kind.size
             return dataclasses.replace(base, element_mode="ints", fmt=_FORMAT[element.kind], size=size,
                                        layout=(("", 0, size),))
         if isinstance(element, StructType) and all(
@@ -227,12 +227,12 @@ class _SectionBuilder:
                 and m.present is None for m in element.members):
             fmt = ">" + "".join(_FORMAT[m.type.kind] for m in element.members
                                 if isinstance(m.type, ScalarType))
-            size = sum(m.type.kind.bits // 8 for m in element.members if isinstance(m.type, ScalarType))
+            size = sum(m.type.kind.size for m in element.members if isinstance(m.type, ScalarType))
             layout, rel = [], 0
             for member in element.members:
                 assert isinstance(member.type, ScalarType)
-                layout.append((f".{member.name}", rel, member.type.kind.bits // 8))
-                rel += member.type.kind.bits // 8
+                layout.append((f".{member.name}", rel, member.type.kind.size))
+                rel += member.type.kind.size
             return dataclasses.replace(base, element_mode="structs", fmt=fmt, size=size,
                                        cls=naming.struct_class(path),
                                        members=tuple(naming.attr(m.name) for m in element.members),
@@ -470,7 +470,7 @@ class _SectionBuilder:
             else:
                 assert isinstance(field_type, ScalarType)
                 fmt += _FORMAT[field_type.kind]
-                size += 1 if field_type.kind is ScalarKind.BOOL else field_type.kind.bits // 8
+                size += field_type.kind.size
                 annotation = "bool" if field_type.kind is ScalarKind.BOOL else "int"
                 attrs.append(AttrView(attr, item.name, annotation, "False" if annotation == "bool" else "0", '""'))
         return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, size,
