@@ -346,6 +346,60 @@ static inline void vfg_header_command_set_intx_disable(uint16_t *reg, bool value
 }
 
 /*
+ * The bit fields of command as named members: vfg_header_unpack_command reads them out
+ * of a register value; vfg_header_pack_command writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_header_command_fields {
+    bool io_space_enable; /* bit 0 */
+    bool mem_space_enable; /* bit 1 */
+    bool bus_master_enable; /* bit 2 */
+    bool special_cycle_enable; /* bit 3 */
+    bool mwi_enable; /* bit 4 */
+    bool vga_palette_snoop; /* bit 5 */
+    bool parity_error_response; /* bit 6 */
+    bool idsel_stepping; /* bit 7 */
+    bool serr_enable; /* bit 8 */
+    bool fast_b2b_enable; /* bit 9 */
+    bool intx_disable; /* bit 10 */
+};
+
+static inline struct vfg_header_command_fields vfg_header_unpack_command(uint16_t reg)
+{
+    struct vfg_header_command_fields f;
+    f.io_space_enable = vfg_header_command_io_space_enable(reg);
+    f.mem_space_enable = vfg_header_command_mem_space_enable(reg);
+    f.bus_master_enable = vfg_header_command_bus_master_enable(reg);
+    f.special_cycle_enable = vfg_header_command_special_cycle_enable(reg);
+    f.mwi_enable = vfg_header_command_mwi_enable(reg);
+    f.vga_palette_snoop = vfg_header_command_vga_palette_snoop(reg);
+    f.parity_error_response = vfg_header_command_parity_error_response(reg);
+    f.idsel_stepping = vfg_header_command_idsel_stepping(reg);
+    f.serr_enable = vfg_header_command_serr_enable(reg);
+    f.fast_b2b_enable = vfg_header_command_fast_b2b_enable(reg);
+    f.intx_disable = vfg_header_command_intx_disable(reg);
+    return f;
+}
+
+static inline bool vfg_header_pack_command(uint16_t *reg, const struct vfg_header_command_fields *f)
+{
+    uint16_t value = *reg;
+    vfg_header_command_set_io_space_enable(&value, f->io_space_enable);
+    vfg_header_command_set_mem_space_enable(&value, f->mem_space_enable);
+    vfg_header_command_set_bus_master_enable(&value, f->bus_master_enable);
+    vfg_header_command_set_special_cycle_enable(&value, f->special_cycle_enable);
+    vfg_header_command_set_mwi_enable(&value, f->mwi_enable);
+    vfg_header_command_set_vga_palette_snoop(&value, f->vga_palette_snoop);
+    vfg_header_command_set_parity_error_response(&value, f->parity_error_response);
+    vfg_header_command_set_idsel_stepping(&value, f->idsel_stepping);
+    vfg_header_command_set_serr_enable(&value, f->serr_enable);
+    vfg_header_command_set_fast_b2b_enable(&value, f->fast_b2b_enable);
+    vfg_header_command_set_intx_disable(&value, f->intx_disable);
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of status. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -499,6 +553,65 @@ static inline void vfg_header_status_set_detected_parity_error(uint16_t *reg, bo
 }
 
 /*
+ * The bit fields of status as named members: vfg_header_unpack_status reads them out
+ * of a register value; vfg_header_pack_status writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_header_status_fields {
+    bool immediate_readiness; /* bit 0 */
+    bool interrupt_status; /* bit 3 */
+    bool capabilities_list; /* bit 4 */
+    bool cap_66mhz; /* bit 5 */
+    bool fast_b2b_capable; /* bit 7 */
+    bool master_data_parity_error; /* bit 8 */
+    uint16_t devsel_timing; /* bits 10:9 */
+    bool signaled_target_abort; /* bit 11 */
+    bool received_target_abort; /* bit 12 */
+    bool received_master_abort; /* bit 13 */
+    bool signaled_system_error; /* bit 14 */
+    bool detected_parity_error; /* bit 15 */
+};
+
+static inline struct vfg_header_status_fields vfg_header_unpack_status(uint16_t reg)
+{
+    struct vfg_header_status_fields f;
+    f.immediate_readiness = vfg_header_status_immediate_readiness(reg);
+    f.interrupt_status = vfg_header_status_interrupt_status(reg);
+    f.capabilities_list = vfg_header_status_capabilities_list(reg);
+    f.cap_66mhz = vfg_header_status_cap_66mhz(reg);
+    f.fast_b2b_capable = vfg_header_status_fast_b2b_capable(reg);
+    f.master_data_parity_error = vfg_header_status_master_data_parity_error(reg);
+    f.devsel_timing = vfg_header_status_devsel_timing(reg);
+    f.signaled_target_abort = vfg_header_status_signaled_target_abort(reg);
+    f.received_target_abort = vfg_header_status_received_target_abort(reg);
+    f.received_master_abort = vfg_header_status_received_master_abort(reg);
+    f.signaled_system_error = vfg_header_status_signaled_system_error(reg);
+    f.detected_parity_error = vfg_header_status_detected_parity_error(reg);
+    return f;
+}
+
+static inline bool vfg_header_pack_status(uint16_t *reg, const struct vfg_header_status_fields *f)
+{
+    uint16_t value = *reg;
+    vfg_header_status_set_immediate_readiness(&value, f->immediate_readiness);
+    vfg_header_status_set_interrupt_status(&value, f->interrupt_status);
+    vfg_header_status_set_capabilities_list(&value, f->capabilities_list);
+    vfg_header_status_set_cap_66mhz(&value, f->cap_66mhz);
+    vfg_header_status_set_fast_b2b_capable(&value, f->fast_b2b_capable);
+    vfg_header_status_set_master_data_parity_error(&value, f->master_data_parity_error);
+    if (!vfg_header_status_set_devsel_timing(&value, f->devsel_timing)) {
+        return false;
+    }
+    vfg_header_status_set_signaled_target_abort(&value, f->signaled_target_abort);
+    vfg_header_status_set_received_target_abort(&value, f->received_target_abort);
+    vfg_header_status_set_received_master_abort(&value, f->received_master_abort);
+    vfg_header_status_set_signaled_system_error(&value, f->signaled_system_error);
+    vfg_header_status_set_detected_parity_error(&value, f->detected_parity_error);
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of header_type. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -529,6 +642,35 @@ static inline bool vfg_header_header_type_multi_function(uint8_t reg)
 static inline void vfg_header_header_type_set_multi_function(uint8_t *reg, bool value)
 {
     *reg = (uint8_t)(((uint32_t)*reg & 0x7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
+}
+
+/*
+ * The bit fields of header_type as named members: vfg_header_unpack_header_type reads them out
+ * of a register value; vfg_header_pack_header_type writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_header_header_type_fields {
+    uint8_t layout; /* bits 6:0 */
+    bool multi_function; /* bit 7 */
+};
+
+static inline struct vfg_header_header_type_fields vfg_header_unpack_header_type(uint8_t reg)
+{
+    struct vfg_header_header_type_fields f;
+    f.layout = vfg_header_header_type_layout(reg);
+    f.multi_function = vfg_header_header_type_multi_function(reg);
+    return f;
+}
+
+static inline bool vfg_header_pack_header_type(uint8_t *reg, const struct vfg_header_header_type_fields *f)
+{
+    uint8_t value = *reg;
+    if (!vfg_header_header_type_set_layout(&value, f->layout)) {
+        return false;
+    }
+    vfg_header_header_type_set_multi_function(&value, f->multi_function);
+    *reg = value;
+    return true;
 }
 
 /*
@@ -574,6 +716,38 @@ static inline bool vfg_header_bist_bist_capable(uint8_t reg)
 static inline void vfg_header_bist_set_bist_capable(uint8_t *reg, bool value)
 {
     *reg = (uint8_t)(((uint32_t)*reg & 0x7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
+}
+
+/*
+ * The bit fields of bist as named members: vfg_header_unpack_bist reads them out
+ * of a register value; vfg_header_pack_bist writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_header_bist_fields {
+    uint8_t completion_code; /* bits 3:0 */
+    bool start_bist; /* bit 6 */
+    bool bist_capable; /* bit 7 */
+};
+
+static inline struct vfg_header_bist_fields vfg_header_unpack_bist(uint8_t reg)
+{
+    struct vfg_header_bist_fields f;
+    f.completion_code = vfg_header_bist_completion_code(reg);
+    f.start_bist = vfg_header_bist_start_bist(reg);
+    f.bist_capable = vfg_header_bist_bist_capable(reg);
+    return f;
+}
+
+static inline bool vfg_header_pack_bist(uint8_t *reg, const struct vfg_header_bist_fields *f)
+{
+    uint8_t value = *reg;
+    if (!vfg_header_bist_set_completion_code(&value, f->completion_code)) {
+        return false;
+    }
+    vfg_header_bist_set_start_bist(&value, f->start_bist);
+    vfg_header_bist_set_bist_capable(&value, f->bist_capable);
+    *reg = value;
+    return true;
 }
 
 /*
@@ -638,6 +812,45 @@ static inline bool vfg_header_memory_bar_set_base_address(uint32_t *reg, uint32_
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfu) | (value << 4));
+    return true;
+}
+
+/*
+ * The bit fields of memory_bar as named members: vfg_header_unpack_memory_bar reads them out
+ * of a register value; vfg_header_pack_memory_bar writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_header_memory_bar_fields {
+    uint32_t space_indicator; /* bit 0 */
+    uint32_t mem_type; /* bits 2:1 */
+    bool prefetchable; /* bit 3 */
+    uint32_t base_address; /* bits 31:4 */
+};
+
+static inline struct vfg_header_memory_bar_fields vfg_header_unpack_memory_bar(uint32_t reg)
+{
+    struct vfg_header_memory_bar_fields f;
+    f.space_indicator = vfg_header_memory_bar_space_indicator(reg);
+    f.mem_type = vfg_header_memory_bar_mem_type(reg);
+    f.prefetchable = vfg_header_memory_bar_prefetchable(reg);
+    f.base_address = vfg_header_memory_bar_base_address(reg);
+    return f;
+}
+
+static inline bool vfg_header_pack_memory_bar(uint32_t *reg, const struct vfg_header_memory_bar_fields *f)
+{
+    uint32_t value = *reg;
+    if (!vfg_header_memory_bar_set_space_indicator(&value, f->space_indicator)) {
+        return false;
+    }
+    if (!vfg_header_memory_bar_set_mem_type(&value, f->mem_type)) {
+        return false;
+    }
+    vfg_header_memory_bar_set_prefetchable(&value, f->prefetchable);
+    if (!vfg_header_memory_bar_set_base_address(&value, f->base_address)) {
+        return false;
+    }
+    *reg = value;
     return true;
 }
 
@@ -707,6 +920,45 @@ static inline bool vfg_header_rom_base_set_base_address(uint32_t *reg, uint32_t 
 }
 
 /*
+ * The bit fields of rom_base as named members: vfg_header_unpack_rom_base reads them out
+ * of a register value; vfg_header_pack_rom_base writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_header_rom_base_fields {
+    bool enable; /* bit 0 */
+    uint32_t validation_status; /* bits 3:1 */
+    uint32_t validation_details; /* bits 7:4 */
+    uint32_t base_address; /* bits 31:11 */
+};
+
+static inline struct vfg_header_rom_base_fields vfg_header_unpack_rom_base(uint32_t reg)
+{
+    struct vfg_header_rom_base_fields f;
+    f.enable = vfg_header_rom_base_enable(reg);
+    f.validation_status = vfg_header_rom_base_validation_status(reg);
+    f.validation_details = vfg_header_rom_base_validation_details(reg);
+    f.base_address = vfg_header_rom_base_base_address(reg);
+    return f;
+}
+
+static inline bool vfg_header_pack_rom_base(uint32_t *reg, const struct vfg_header_rom_base_fields *f)
+{
+    uint32_t value = *reg;
+    vfg_header_rom_base_set_enable(&value, f->enable);
+    if (!vfg_header_rom_base_set_validation_status(&value, f->validation_status)) {
+        return false;
+    }
+    if (!vfg_header_rom_base_set_validation_details(&value, f->validation_details)) {
+        return false;
+    }
+    if (!vfg_header_rom_base_set_base_address(&value, f->base_address)) {
+        return false;
+    }
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of cap_ptr. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -724,6 +976,32 @@ static inline bool vfg_header_cap_ptr_set_pointer(uint8_t *reg, uint32_t value)
         return false;
     }
     *reg = (uint8_t)(((uint32_t)*reg & 0x3u) | (value << 2));
+    return true;
+}
+
+/*
+ * The bit fields of cap_ptr as named members: vfg_header_unpack_cap_ptr reads them out
+ * of a register value; vfg_header_pack_cap_ptr writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_header_cap_ptr_fields {
+    uint8_t pointer; /* bits 7:2 */
+};
+
+static inline struct vfg_header_cap_ptr_fields vfg_header_unpack_cap_ptr(uint8_t reg)
+{
+    struct vfg_header_cap_ptr_fields f;
+    f.pointer = vfg_header_cap_ptr_pointer(reg);
+    return f;
+}
+
+static inline bool vfg_header_pack_cap_ptr(uint8_t *reg, const struct vfg_header_cap_ptr_fields *f)
+{
+    uint8_t value = *reg;
+    if (!vfg_header_cap_ptr_set_pointer(&value, f->pointer)) {
+        return false;
+    }
+    *reg = value;
     return true;
 }
 

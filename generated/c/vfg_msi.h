@@ -150,6 +150,52 @@ static inline void vfg_msi_control_set_ext_data_enable(uint16_t *reg, bool value
 }
 
 /*
+ * The bit fields of control as named members: vfg_msi_unpack_control reads them out
+ * of a register value; vfg_msi_pack_control writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_msi_control_fields {
+    bool enable; /* bit 0 */
+    uint16_t mmc; /* bits 3:1 */
+    uint16_t mme; /* bits 6:4 */
+    bool addr64; /* bit 7 */
+    bool pvm; /* bit 8 */
+    bool ext_data_capable; /* bit 9 */
+    bool ext_data_enable; /* bit 10 */
+};
+
+static inline struct vfg_msi_control_fields vfg_msi_unpack_control(uint16_t reg)
+{
+    struct vfg_msi_control_fields f;
+    f.enable = vfg_msi_control_enable(reg);
+    f.mmc = vfg_msi_control_mmc(reg);
+    f.mme = vfg_msi_control_mme(reg);
+    f.addr64 = vfg_msi_control_addr64(reg);
+    f.pvm = vfg_msi_control_pvm(reg);
+    f.ext_data_capable = vfg_msi_control_ext_data_capable(reg);
+    f.ext_data_enable = vfg_msi_control_ext_data_enable(reg);
+    return f;
+}
+
+static inline bool vfg_msi_pack_control(uint16_t *reg, const struct vfg_msi_control_fields *f)
+{
+    uint16_t value = *reg;
+    vfg_msi_control_set_enable(&value, f->enable);
+    if (!vfg_msi_control_set_mmc(&value, f->mmc)) {
+        return false;
+    }
+    if (!vfg_msi_control_set_mme(&value, f->mme)) {
+        return false;
+    }
+    vfg_msi_control_set_addr64(&value, f->addr64);
+    vfg_msi_control_set_pvm(&value, f->pvm);
+    vfg_msi_control_set_ext_data_capable(&value, f->ext_data_capable);
+    vfg_msi_control_set_ext_data_enable(&value, f->ext_data_enable);
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of address_lo. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -183,6 +229,37 @@ static inline bool vfg_msi_address_lo_set_address(uint32_t *reg, uint32_t value)
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0x3u) | (value << 2));
+    return true;
+}
+
+/*
+ * The bit fields of address_lo as named members: vfg_msi_unpack_address_lo reads them out
+ * of a register value; vfg_msi_pack_address_lo writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_msi_address_lo_fields {
+    uint32_t zero; /* bits 1:0 */
+    uint32_t address; /* bits 31:2 */
+};
+
+static inline struct vfg_msi_address_lo_fields vfg_msi_unpack_address_lo(uint32_t reg)
+{
+    struct vfg_msi_address_lo_fields f;
+    f.zero = vfg_msi_address_lo_zero(reg);
+    f.address = vfg_msi_address_lo_address(reg);
+    return f;
+}
+
+static inline bool vfg_msi_pack_address_lo(uint32_t *reg, const struct vfg_msi_address_lo_fields *f)
+{
+    uint32_t value = *reg;
+    if (!vfg_msi_address_lo_set_zero(&value, f->zero)) {
+        return false;
+    }
+    if (!vfg_msi_address_lo_set_address(&value, f->address)) {
+        return false;
+    }
+    *reg = value;
     return true;
 }
 

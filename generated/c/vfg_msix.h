@@ -80,6 +80,38 @@ static inline void vfg_msix_control_set_enable(uint16_t *reg, bool value)
 }
 
 /*
+ * The bit fields of control as named members: vfg_msix_unpack_control reads them out
+ * of a register value; vfg_msix_pack_control writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_msix_control_fields {
+    uint16_t table_size; /* bits 10:0 */
+    bool function_mask; /* bit 14 */
+    bool enable; /* bit 15 */
+};
+
+static inline struct vfg_msix_control_fields vfg_msix_unpack_control(uint16_t reg)
+{
+    struct vfg_msix_control_fields f;
+    f.table_size = vfg_msix_control_table_size(reg);
+    f.function_mask = vfg_msix_control_function_mask(reg);
+    f.enable = vfg_msix_control_enable(reg);
+    return f;
+}
+
+static inline bool vfg_msix_pack_control(uint16_t *reg, const struct vfg_msix_control_fields *f)
+{
+    uint16_t value = *reg;
+    if (!vfg_msix_control_set_table_size(&value, f->table_size)) {
+        return false;
+    }
+    vfg_msix_control_set_function_mask(&value, f->function_mask);
+    vfg_msix_control_set_enable(&value, f->enable);
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of table. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -117,6 +149,37 @@ static inline bool vfg_msix_table_set_offset(uint32_t *reg, uint32_t value)
 }
 
 /*
+ * The bit fields of table as named members: vfg_msix_unpack_table reads them out
+ * of a register value; vfg_msix_pack_table writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_msix_table_fields {
+    uint32_t bir; /* bits 2:0 */
+    uint32_t offset; /* bits 31:3 */
+};
+
+static inline struct vfg_msix_table_fields vfg_msix_unpack_table(uint32_t reg)
+{
+    struct vfg_msix_table_fields f;
+    f.bir = vfg_msix_table_bir(reg);
+    f.offset = vfg_msix_table_offset(reg);
+    return f;
+}
+
+static inline bool vfg_msix_pack_table(uint32_t *reg, const struct vfg_msix_table_fields *f)
+{
+    uint32_t value = *reg;
+    if (!vfg_msix_table_set_bir(&value, f->bir)) {
+        return false;
+    }
+    if (!vfg_msix_table_set_offset(&value, f->offset)) {
+        return false;
+    }
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of pba. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -150,6 +213,37 @@ static inline bool vfg_msix_pba_set_offset(uint32_t *reg, uint32_t value)
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0x7u) | (value << 3));
+    return true;
+}
+
+/*
+ * The bit fields of pba as named members: vfg_msix_unpack_pba reads them out
+ * of a register value; vfg_msix_pack_pba writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_msix_pba_fields {
+    uint32_t bir; /* bits 2:0 */
+    uint32_t offset; /* bits 31:3 */
+};
+
+static inline struct vfg_msix_pba_fields vfg_msix_unpack_pba(uint32_t reg)
+{
+    struct vfg_msix_pba_fields f;
+    f.bir = vfg_msix_pba_bir(reg);
+    f.offset = vfg_msix_pba_offset(reg);
+    return f;
+}
+
+static inline bool vfg_msix_pack_pba(uint32_t *reg, const struct vfg_msix_pba_fields *f)
+{
+    uint32_t value = *reg;
+    if (!vfg_msix_pba_set_bir(&value, f->bir)) {
+        return false;
+    }
+    if (!vfg_msix_pba_set_offset(&value, f->offset)) {
+        return false;
+    }
+    *reg = value;
     return true;
 }
 

@@ -110,6 +110,32 @@ static inline bool vfg_rebar_supported_sizes_set_sizes_supported(uint32_t *reg, 
 }
 
 /*
+ * The bit fields of supported_sizes as named members: vfg_rebar_unpack_supported_sizes reads them out
+ * of a register value; vfg_rebar_pack_supported_sizes writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_rebar_supported_sizes_fields {
+    uint32_t sizes_supported; /* bits 31:4 */
+};
+
+static inline struct vfg_rebar_supported_sizes_fields vfg_rebar_unpack_supported_sizes(uint32_t reg)
+{
+    struct vfg_rebar_supported_sizes_fields f;
+    f.sizes_supported = vfg_rebar_supported_sizes_sizes_supported(reg);
+    return f;
+}
+
+static inline bool vfg_rebar_pack_supported_sizes(uint32_t *reg, const struct vfg_rebar_supported_sizes_fields *f)
+{
+    uint32_t value = *reg;
+    if (!vfg_rebar_supported_sizes_set_sizes_supported(&value, f->sizes_supported)) {
+        return false;
+    }
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of ctrl0. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -179,6 +205,47 @@ static inline bool vfg_rebar_ctrl0_set_sizes_supported_ext(uint32_t *reg, uint32
 }
 
 /*
+ * The bit fields of ctrl0 as named members: vfg_rebar_unpack_ctrl0 reads them out
+ * of a register value; vfg_rebar_pack_ctrl0 writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_rebar_ctrl0_fields {
+    uint32_t bar_index; /* bits 2:0 */
+    uint32_t num_bars; /* bits 7:5 */
+    uint32_t bar_size; /* bits 13:8 */
+    uint32_t sizes_supported_ext; /* bits 31:16 */
+};
+
+static inline struct vfg_rebar_ctrl0_fields vfg_rebar_unpack_ctrl0(uint32_t reg)
+{
+    struct vfg_rebar_ctrl0_fields f;
+    f.bar_index = vfg_rebar_ctrl0_bar_index(reg);
+    f.num_bars = vfg_rebar_ctrl0_num_bars(reg);
+    f.bar_size = vfg_rebar_ctrl0_bar_size(reg);
+    f.sizes_supported_ext = vfg_rebar_ctrl0_sizes_supported_ext(reg);
+    return f;
+}
+
+static inline bool vfg_rebar_pack_ctrl0(uint32_t *reg, const struct vfg_rebar_ctrl0_fields *f)
+{
+    uint32_t value = *reg;
+    if (!vfg_rebar_ctrl0_set_bar_index(&value, f->bar_index)) {
+        return false;
+    }
+    if (!vfg_rebar_ctrl0_set_num_bars(&value, f->num_bars)) {
+        return false;
+    }
+    if (!vfg_rebar_ctrl0_set_bar_size(&value, f->bar_size)) {
+        return false;
+    }
+    if (!vfg_rebar_ctrl0_set_sizes_supported_ext(&value, f->sizes_supported_ext)) {
+        return false;
+    }
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of later_entry_control. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -228,6 +295,42 @@ static inline bool vfg_rebar_later_entry_control_set_sizes_supported_ext(uint32_
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xffffu) | (value << 16));
+    return true;
+}
+
+/*
+ * The bit fields of later_entry_control as named members: vfg_rebar_unpack_later_entry_control reads them out
+ * of a register value; vfg_rebar_pack_later_entry_control writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_rebar_later_entry_control_fields {
+    uint32_t bar_index; /* bits 2:0 */
+    uint32_t bar_size; /* bits 13:8 */
+    uint32_t sizes_supported_ext; /* bits 31:16 */
+};
+
+static inline struct vfg_rebar_later_entry_control_fields vfg_rebar_unpack_later_entry_control(uint32_t reg)
+{
+    struct vfg_rebar_later_entry_control_fields f;
+    f.bar_index = vfg_rebar_later_entry_control_bar_index(reg);
+    f.bar_size = vfg_rebar_later_entry_control_bar_size(reg);
+    f.sizes_supported_ext = vfg_rebar_later_entry_control_sizes_supported_ext(reg);
+    return f;
+}
+
+static inline bool vfg_rebar_pack_later_entry_control(uint32_t *reg, const struct vfg_rebar_later_entry_control_fields *f)
+{
+    uint32_t value = *reg;
+    if (!vfg_rebar_later_entry_control_set_bar_index(&value, f->bar_index)) {
+        return false;
+    }
+    if (!vfg_rebar_later_entry_control_set_bar_size(&value, f->bar_size)) {
+        return false;
+    }
+    if (!vfg_rebar_later_entry_control_set_sizes_supported_ext(&value, f->sizes_supported_ext)) {
+        return false;
+    }
+    *reg = value;
     return true;
 }
 

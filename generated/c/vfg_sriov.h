@@ -230,6 +230,44 @@ static inline bool vfg_sriov_sriov_cap_set_vf_migration_int_msg_num(uint32_t *re
 }
 
 /*
+ * The bit fields of sriov_cap as named members: vfg_sriov_unpack_sriov_cap reads them out
+ * of a register value; vfg_sriov_pack_sriov_cap writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_sriov_sriov_cap_fields {
+    bool vf_migration_capable; /* bit 0 */
+    bool ari_capable_hierarchy_preserved; /* bit 1 */
+    bool vf_10bit_tag_req_supported; /* bit 2 */
+    bool vf_14bit_tag_req_supported; /* bit 3 */
+    uint32_t vf_migration_int_msg_num; /* bits 31:21 */
+};
+
+static inline struct vfg_sriov_sriov_cap_fields vfg_sriov_unpack_sriov_cap(uint32_t reg)
+{
+    struct vfg_sriov_sriov_cap_fields f;
+    f.vf_migration_capable = vfg_sriov_sriov_cap_vf_migration_capable(reg);
+    f.ari_capable_hierarchy_preserved = vfg_sriov_sriov_cap_ari_capable_hierarchy_preserved(reg);
+    f.vf_10bit_tag_req_supported = vfg_sriov_sriov_cap_vf_10bit_tag_req_supported(reg);
+    f.vf_14bit_tag_req_supported = vfg_sriov_sriov_cap_vf_14bit_tag_req_supported(reg);
+    f.vf_migration_int_msg_num = vfg_sriov_sriov_cap_vf_migration_int_msg_num(reg);
+    return f;
+}
+
+static inline bool vfg_sriov_pack_sriov_cap(uint32_t *reg, const struct vfg_sriov_sriov_cap_fields *f)
+{
+    uint32_t value = *reg;
+    vfg_sriov_sriov_cap_set_vf_migration_capable(&value, f->vf_migration_capable);
+    vfg_sriov_sriov_cap_set_ari_capable_hierarchy_preserved(&value, f->ari_capable_hierarchy_preserved);
+    vfg_sriov_sriov_cap_set_vf_10bit_tag_req_supported(&value, f->vf_10bit_tag_req_supported);
+    vfg_sriov_sriov_cap_set_vf_14bit_tag_req_supported(&value, f->vf_14bit_tag_req_supported);
+    if (!vfg_sriov_sriov_cap_set_vf_migration_int_msg_num(&value, f->vf_migration_int_msg_num)) {
+        return false;
+    }
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of sriov_ctrl. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -319,6 +357,48 @@ static inline void vfg_sriov_sriov_ctrl_set_vf_14bit_tag_req_enable(uint16_t *re
 }
 
 /*
+ * The bit fields of sriov_ctrl as named members: vfg_sriov_unpack_sriov_ctrl reads them out
+ * of a register value; vfg_sriov_pack_sriov_ctrl writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_sriov_sriov_ctrl_fields {
+    bool vf_enable; /* bit 0 */
+    bool vf_migration_enable; /* bit 1 */
+    bool vf_migration_int_enable; /* bit 2 */
+    bool vf_mse; /* bit 3 */
+    bool ari_capable_hierarchy; /* bit 4 */
+    bool vf_10bit_tag_req_enable; /* bit 5 */
+    bool vf_14bit_tag_req_enable; /* bit 6 */
+};
+
+static inline struct vfg_sriov_sriov_ctrl_fields vfg_sriov_unpack_sriov_ctrl(uint16_t reg)
+{
+    struct vfg_sriov_sriov_ctrl_fields f;
+    f.vf_enable = vfg_sriov_sriov_ctrl_vf_enable(reg);
+    f.vf_migration_enable = vfg_sriov_sriov_ctrl_vf_migration_enable(reg);
+    f.vf_migration_int_enable = vfg_sriov_sriov_ctrl_vf_migration_int_enable(reg);
+    f.vf_mse = vfg_sriov_sriov_ctrl_vf_mse(reg);
+    f.ari_capable_hierarchy = vfg_sriov_sriov_ctrl_ari_capable_hierarchy(reg);
+    f.vf_10bit_tag_req_enable = vfg_sriov_sriov_ctrl_vf_10bit_tag_req_enable(reg);
+    f.vf_14bit_tag_req_enable = vfg_sriov_sriov_ctrl_vf_14bit_tag_req_enable(reg);
+    return f;
+}
+
+static inline bool vfg_sriov_pack_sriov_ctrl(uint16_t *reg, const struct vfg_sriov_sriov_ctrl_fields *f)
+{
+    uint16_t value = *reg;
+    vfg_sriov_sriov_ctrl_set_vf_enable(&value, f->vf_enable);
+    vfg_sriov_sriov_ctrl_set_vf_migration_enable(&value, f->vf_migration_enable);
+    vfg_sriov_sriov_ctrl_set_vf_migration_int_enable(&value, f->vf_migration_int_enable);
+    vfg_sriov_sriov_ctrl_set_vf_mse(&value, f->vf_mse);
+    vfg_sriov_sriov_ctrl_set_ari_capable_hierarchy(&value, f->ari_capable_hierarchy);
+    vfg_sriov_sriov_ctrl_set_vf_10bit_tag_req_enable(&value, f->vf_10bit_tag_req_enable);
+    vfg_sriov_sriov_ctrl_set_vf_14bit_tag_req_enable(&value, f->vf_14bit_tag_req_enable);
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of sriov_status. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -333,6 +413,30 @@ static inline bool vfg_sriov_sriov_status_vf_migration_status(uint16_t reg)
 static inline void vfg_sriov_sriov_status_set_vf_migration_status(uint16_t *reg, bool value)
 {
     *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
+}
+
+/*
+ * The bit fields of sriov_status as named members: vfg_sriov_unpack_sriov_status reads them out
+ * of a register value; vfg_sriov_pack_sriov_status writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_sriov_sriov_status_fields {
+    bool vf_migration_status; /* bit 0 */
+};
+
+static inline struct vfg_sriov_sriov_status_fields vfg_sriov_unpack_sriov_status(uint16_t reg)
+{
+    struct vfg_sriov_sriov_status_fields f;
+    f.vf_migration_status = vfg_sriov_sriov_status_vf_migration_status(reg);
+    return f;
+}
+
+static inline bool vfg_sriov_pack_sriov_status(uint16_t *reg, const struct vfg_sriov_sriov_status_fields *f)
+{
+    uint16_t value = *reg;
+    vfg_sriov_sriov_status_set_vf_migration_status(&value, f->vf_migration_status);
+    *reg = value;
+    return true;
 }
 
 /*
@@ -397,6 +501,43 @@ static inline bool vfg_sriov_vf_memory_bar_set_base_address(uint32_t *reg, uint3
 }
 
 /*
+ * The bit fields of vf_memory_bar as named members: vfg_sriov_unpack_vf_memory_bar reads them out
+ * of a register value; vfg_sriov_pack_vf_memory_bar writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_sriov_vf_memory_bar_fields {
+    bool space_indicator; /* bit 0 */
+    uint32_t mem_type; /* bits 2:1 */
+    bool prefetchable; /* bit 3 */
+    uint32_t base_address; /* bits 31:4 */
+};
+
+static inline struct vfg_sriov_vf_memory_bar_fields vfg_sriov_unpack_vf_memory_bar(uint32_t reg)
+{
+    struct vfg_sriov_vf_memory_bar_fields f;
+    f.space_indicator = vfg_sriov_vf_memory_bar_space_indicator(reg);
+    f.mem_type = vfg_sriov_vf_memory_bar_mem_type(reg);
+    f.prefetchable = vfg_sriov_vf_memory_bar_prefetchable(reg);
+    f.base_address = vfg_sriov_vf_memory_bar_base_address(reg);
+    return f;
+}
+
+static inline bool vfg_sriov_pack_vf_memory_bar(uint32_t *reg, const struct vfg_sriov_vf_memory_bar_fields *f)
+{
+    uint32_t value = *reg;
+    vfg_sriov_vf_memory_bar_set_space_indicator(&value, f->space_indicator);
+    if (!vfg_sriov_vf_memory_bar_set_mem_type(&value, f->mem_type)) {
+        return false;
+    }
+    vfg_sriov_vf_memory_bar_set_prefetchable(&value, f->prefetchable);
+    if (!vfg_sriov_vf_memory_bar_set_base_address(&value, f->base_address)) {
+        return false;
+    }
+    *reg = value;
+    return true;
+}
+
+/*
  * Bit fields of vf_migration_state_array_offset. A getter takes the register's value; a setter
  * returns false, changing nothing, when the value does not fit the field.
  */
@@ -430,6 +571,37 @@ static inline bool vfg_sriov_vf_migration_state_array_offset_set_offset(uint32_t
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0x7u) | (value << 3));
+    return true;
+}
+
+/*
+ * The bit fields of vf_migration_state_array_offset as named members: vfg_sriov_unpack_vf_migration_state_array_offset reads them out
+ * of a register value; vfg_sriov_pack_vf_migration_state_array_offset writes them into one, keeping the bits no
+ * member names, or returns false, changing nothing, when a member does not fit.
+ */
+struct vfg_sriov_vf_migration_state_array_offset_fields {
+    uint32_t bir; /* bits 2:0 */
+    uint32_t offset; /* bits 31:3 */
+};
+
+static inline struct vfg_sriov_vf_migration_state_array_offset_fields vfg_sriov_unpack_vf_migration_state_array_offset(uint32_t reg)
+{
+    struct vfg_sriov_vf_migration_state_array_offset_fields f;
+    f.bir = vfg_sriov_vf_migration_state_array_offset_bir(reg);
+    f.offset = vfg_sriov_vf_migration_state_array_offset_offset(reg);
+    return f;
+}
+
+static inline bool vfg_sriov_pack_vf_migration_state_array_offset(uint32_t *reg, const struct vfg_sriov_vf_migration_state_array_offset_fields *f)
+{
+    uint32_t value = *reg;
+    if (!vfg_sriov_vf_migration_state_array_offset_set_bir(&value, f->bir)) {
+        return false;
+    }
+    if (!vfg_sriov_vf_migration_state_array_offset_set_offset(&value, f->offset)) {
+        return false;
+    }
+    *reg = value;
     return true;
 }
 

@@ -13,6 +13,8 @@ import pytest
 from conftest import GENERATED
 from harness import C_DIR, COMPILERS, CROSS, HERE, STRICT
 
+from vfiogen.backends.c import naming as c_naming
+
 
 def headers() -> list[Path]:
     return sorted(C_DIR.glob("vfg_*.h"))
@@ -50,10 +52,18 @@ def _program() -> str:
                 bits = field["hi"] - field["lo"] + 1
                 fields.append({
                     "name": field["name"], "is_bool": bits == 1 and field["enum"] is None,
+                    "member": c_naming.ident(field["name"]), "narrower": bits < width,
                     "getter": f"vfg_{name}_{layout}_{field['name']}", "setter": f"vfg_{name}_{layout}_set_{field['name']}",
                     "max": _c_literal((1 << bits) - 1, width), "too_big": _c_literal(1 << bits, width),
                     "in_place": f"(({ctype}){_c_literal(int(field['mask'], 16), width)})"})
+            named = 0
+            for field in register["fields"]:
+                if field["access"] not in ("rsvdp", "rsvdz"):
+                    named |= int(field["mask"], 16)
             registers.append({"name": register["name"], "macro": f"VFG_{name}_{register['name']}".upper(),
+                              "fields_struct": f"struct vfg_{name}_{layout}_fields",
+                              "unpack": f"vfg_{name}_unpack_{layout}", "pack": f"vfg_{name}_pack_{layout}",
+                              "named": f"(({ctype}){_c_literal(named, width)})",
                               "ctype": ctype, "noise": f"(({ctype}){_c_literal(noise, width)})",
                               "writable": _c_literal(int(register["masks"]["writable"], 16), width),
                               "reserved": _c_literal(int(register["masks"]["reserved"], 16), width),

@@ -31,6 +31,10 @@ from vfiogen.wire.format import crc32c_table
 @dataclass(frozen=True)
 class FieldView:
     name: str
+    member: str
+    """Its member in the layout's fields struct."""
+    place: str
+    """'bit 3' or 'bits 6:4'."""
     getter: str
     setter: str
     shift: int
@@ -53,6 +57,10 @@ class LayoutView:
     wide: str
     """The unsigned type the accessors compute in: uint32_t, or uint64_t for 64-bit registers."""
     fields: tuple[FieldView, ...]
+    fields_struct: str
+    """`struct vfg_<section>_<layout>_fields`: the bit fields as named members."""
+    unpack: str
+    pack: str
 
 
 @dataclass(frozen=True)
@@ -174,14 +182,19 @@ class _Builder:
                 clear = ((1 << width) - 1) & ~(mask << bit_field.lo)
                 is_bool = bit_field.width == 1 and bit_field.enum is None
                 fields.append(FieldView(
-                    name=bit_field.name,
+                    name=bit_field.name, member=naming.ident(bit_field.name),
+                    place=f"bit {bit_field.lo}" if bit_field.width == 1 else f"bits {bit_field.hi}:{bit_field.lo}",
                     getter=naming.symbol(self.section.name, layout_name, bit_field.name),
                     setter=naming.symbol(self.section.name, layout_name, "set", bit_field.name),
                     shift=bit_field.lo, mask=naming.literal(mask, width), clear=naming.literal(clear, width),
                     is_bool=is_bool, value_type="bool" if is_bool else naming.register_type(width),
                     shift_macro=naming.macro(self.section.name, layout_name, bit_field.name, "SHIFT"),
                     mask_macro=naming.macro(self.section.name, layout_name, bit_field.name, "MASK")))
-            layouts[layout_name] = LayoutView(layout_name, naming.register_type(width), wide, tuple(fields))
+            layouts[layout_name] = LayoutView(
+                layout_name, naming.register_type(width), wide, tuple(fields),
+                fields_struct=f"struct {naming.symbol(self.section.name, layout_name, 'fields')}",
+                unpack=naming.symbol(self.section.name, "unpack", layout_name),
+                pack=naming.symbol(self.section.name, "pack", layout_name))
         return tuple(layouts.values()), tuple(registers)
 
     def build(self) -> SectionView:
