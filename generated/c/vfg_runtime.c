@@ -68,7 +68,7 @@ uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
 }
 
 #ifdef VFG_SWAP_AVX2
-/* For words of 2, 4 and 8 bytes: the byte of its 16-byte lane that each byte of a lane takes. */
+/* vpshufb indices for words of 2, 4 and 8 bytes: where, within its 16-byte lane, each byte comes from. */
 static const uint8_t swap_order[3][32] = {
     { 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14 },
     { 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12 },
