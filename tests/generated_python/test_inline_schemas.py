@@ -193,6 +193,24 @@ def test_a_struct_member_is_on_the_wire_only_when_its_presence_holds(has_ext: bo
     assert module.load(bytes.fromhex(payload)) == state
 
 
+MEMBER_STRUCT_PRESENCE = MEMBER_PRESENCE.replace(
+    "extra: {type: u16, present: \"control.has_ext\"}",
+    "extra: {type: struct, present: \"control.has_ext\", members: {lo: {type: u8}, hi: {type: u8}}}")
+
+
+def test_validate_reports_an_absent_struct_member_that_holds_a_value() -> None:
+    # Regression: the check named the member's struct class by the member's name alone (ExtraEntry, a
+    # NameError) instead of its schema path (RowsExtraEntry).
+    code, module = generate(MEMBER_STRUCT_PRESENCE)
+    assert "RowsExtraEntry" in code
+    state = module.TState(control=module.ControlRegister(rows=1, has_ext=False),
+                          rows=[module.RowsEntry(id=1, extra=module.RowsExtraEntry())])
+    assert module.validate(state) == []
+    state.rows[0].extra.hi = 3
+    assert [(p.field, p.reason) for p in module.validate(state)] == [
+        ("rows[0].extra", "is absent on this device (its presence is false) but holds a value")]
+
+
 DEFAULTS = """
     section: t
     title: T

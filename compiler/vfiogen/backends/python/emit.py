@@ -10,6 +10,7 @@ expression, offset and error path.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from vfiogen.backends.jinja_env import environment
 from vfiogen.backends.python import naming
@@ -437,7 +438,8 @@ class _SectionBuilder:
             for member in field_type.members:
                 member_value, member_where = f"{value}.{naming.attr(member.name)}", f"{where}.{member.name}"
                 if member.present is not None:
-                    default = self.default(member.name, member.type, member.enum, None)
+                    # A struct's class is named by its schema path: `where` without the index placeholders.
+                    default = self.default(re.sub(r"\[\{\w+\}\]", "", member_where), member.type, member.enum, None)
                     member_path = f'f"{member_where}"' if "{" in member_where else f'"{member_where}"'
                     checks.append(Check(f"not ({self.save_expr(member.present)}) and {member_value} != {default}",
                                         member_path,
