@@ -237,6 +237,13 @@ class Section:
     source_sha256: str
     span: Span = field(compare=False)
 
+    def hook_uses(self) -> tuple[tuple[str, str, Span], ...]:
+        """Every use of a hook name, in schema order: (name, "a restore step" / "a pre-save hook" /
+        "a post-load hook", where)."""
+        return (tuple((step.hook, "a restore step", step.span) for step in self.restore if step.hook is not None)
+                + tuple((hook.name, "a pre-save hook", hook.span) for hook in self.pre_save)
+                + tuple((hook.name, "a post-load hook", hook.span) for hook in self.post_load))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParamBinding:

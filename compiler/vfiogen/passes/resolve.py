@@ -185,10 +185,7 @@ def _check_hook_points(section: Section, ctx: Context) -> None:
     two points has no C declaration.
     """
     points: dict[str, tuple[str, Span]] = {}
-    used = [(step.hook, step.span, "a restore step") for step in section.restore if step.hook is not None]
-    used += [(hook.name, hook.span, "a pre-save hook") for hook in section.pre_save]
-    used += [(hook.name, hook.span, "a post-load hook") for hook in section.post_load]
-    for name, span, point in used:
+    for name, point, span in section.hook_uses():
         first = points.setdefault(name, (point, span))
         if first[0] != point:
             ctx.reporter.report("VG0301", span, f"hook '{name}' is already {first[0]} of section '{section.name}'; "

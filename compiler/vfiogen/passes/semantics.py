@@ -351,11 +351,6 @@ def _check_enum_value_in(table: SectionSymbols, enum: str | None, value: int, wh
         ctx.reporter.report("VG0513", span, f"{what} is {value}, not a value of enum '{enum}'")
 
 
-def _hook_names(section: Section) -> list[tuple[str, Span]]:
-    names = [(step.hook, step.span) for step in section.restore if step.hook is not None]
-    return names + [(hook.name, hook.span) for hook in (*section.pre_save, *section.post_load)]
-
-
 def _check_device_hooks(device: Device, sections: dict[str, Section], ctx: Context) -> None:
     """The Python device takes its hooks as one mapping by name, so a name belongs to one section of a device."""
     owner: dict[str, tuple[str, Span]] = {}
@@ -363,7 +358,7 @@ def _check_device_hooks(device: Device, sections: dict[str, Section], ctx: Conte
         section = sections.get(use.section)
         if section is None:
             continue
-        for name, span in _hook_names(section):
+        for name, _point, span in section.hook_uses():
             first = owner.setdefault(name, (section.name, span))
             if first[0] != section.name:
                 ctx.reporter.report("VG0703", use.span, f"device '{device.name}' uses sections '{first[0]}' and "

@@ -99,7 +99,7 @@ class SectionFunctions:
         return naming.symbol(self.section.name, *parts)
 
     def printer(self) -> Printer:
-        printer = Printer(self.name_macro, self.locals, self.state, self.state_type)
+        printer = Printer(self.name_macro, self.locals, self.state, self.sym())
         printer.items = self.items
         printer.layout_checks = self.layout_checks
         return printer

@@ -324,8 +324,8 @@ class Printer:
     """The C expression naming the section in errors."""
     local_expr: CExpr
     state_expr: CExpr
-    state_type: str
-    """`struct vfg_<section>_state`."""
+    prefix: str
+    """`vfg_<section>`, the start of the section's file-scope names."""
     items: list[str] = field(default_factory=list)
     """Static item tables (`struct vfg_item`) the bodies refer to."""
     layout_checks: dict[str, str] = field(default_factory=dict)
@@ -344,14 +344,19 @@ class Printer:
         self.items.append(f"static const struct vfg_item {name}[] = {{ {body} }};")
         return name
 
-    def bulk_copy(self, array: Array, count: str, w: Writer, statement: str) -> None:
-        """Print `statement` (a vfg_get/put_be_array call), after a compile-time check of the element size."""
-        assert array.element_size is not None
-        name = f"{self.state_type.removeprefix('struct ').removesuffix('_state')}_{array.path.replace('[]', '')}"
+    def bulk_copy(self, array: Array, count: str, w: Writer, save: bool) -> None:
+        """Print the one-call copy of an array whose element's C layout is its wire words (`Array.word`), after
+        a file-scope compile-time check that the element is as big in C as on the wire."""
+        assert array.element_size is not None and array.word
+        name = f"{self.prefix}_{array.path.replace('[]', '').replace('.', '_')}_is_wire_sized"
         element = re.sub(r"\[i\d+\]", "[0]", array.lvalue)
-        self.layout_checks.setdefault(array.path, f"VFG_STATIC_ASSERT({name.replace('.', '_')}_is_wire_sized, "
-                                      f"sizeof ((({self.state_type} *)0)->{element}[0]) == {array.element_size}u);")
-        w(statement)
+        self.layout_checks.setdefault(array.path, f"VFG_STATIC_ASSERT({name}, sizeof (((struct {self.prefix}_state *)"
+                                      f"0)->{element}[0]) == {array.element_size}u);")
+        words, width = _times(count, array.element_size // array.word), f"{array.word}u"
+        if save:
+            w(f"vfg_put_be_array(buf + o, s->{array.lvalue}, {words}, {width});")
+        else:
+            w(f"vfg_get_be_array(s->{array.lvalue}, b + o, {words}, {width});")
         w(f"o += {count} * {array.element_size}u;")
 
     # --- check ---------------------------------------------------------------------------------
@@ -472,10 +477,7 @@ class Printer:
                     w(f"o += (size_t){n} * {node.element_size}u;")
                     continue
                 if node.word:
-                    assert node.element_size is not None
-                    words = _times(f"(size_t){n}", node.element_size // node.word)
-                    self.bulk_copy(node, f"(size_t){n}", w,
-                                   f"vfg_get_be_array(s->{node.lvalue}, b + o, {words}, {node.word}u);")
+                    self.bulk_copy(node, f"(size_t){n}", w, save=False)
                     continue
                 with w.block(f"for ({index} = 0; {index} < (size_t){n}; {index}++)"):
                     self.store(node.body, w)
@@ -516,9 +518,7 @@ class Printer:
                     with w.block(f"if ((cap - o) / {node.element_size}u < {count})"):
                         w(self.fail(node.path, "o", "VFG_ERR_NO_SPACE", "the output buffer is too small"))
                     if node.word:
-                        words = _times(count, node.element_size // node.word)
-                        self.bulk_copy(node, count, w,
-                                       f"vfg_put_be_array(buf + o, s->{node.lvalue}, {words}, {node.word}u);")
+                        self.bulk_copy(node, count, w, save=True)
                         continue
                     index = f"i{node.depth}"
                     with w.block(f"for ({index} = 0; {index} < {count}; {index}++)"):

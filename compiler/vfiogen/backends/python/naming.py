@@ -15,7 +15,7 @@ _RESERVED = frozenset({"self", "cls", "int", "bool", "bytes", "str", "list", "di
 
 
 def attr(name: str) -> str:
-    """An attribute or local name: schema names are snake_case already; keywords (and `self`, `cls`) get a '_'."""
+    """An attribute or local name: schema names are snake_case already; keywords and `_RESERVED` get a '_'."""
     return f"{name}_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _RESERVED else name
 
 
