@@ -660,9 +660,6 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
         return vfg_fail(err, VFG_HEADER_NAME, "bar0", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
     f_bar0 = (uint32_t)(raw & 0xffffffffull);
-    if (!vfg_header_bar_space_valid((uint64_t)(f_bar0 & 0x1u))) {
-        return vfg_fail(err, VFG_HEADER_NAME, "bar0", NULL, base + 0x10u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-    }
     if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar0 >> 1) & 0x3u))) {
         return vfg_fail(err, VFG_HEADER_NAME, "bar0", NULL, base + 0x10u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
     }
@@ -677,9 +674,6 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
             return vfg_fail(err, VFG_HEADER_NAME, "bar1", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
         f_bar1 = (uint32_t)(raw & 0xffffffffull);
-        if (!vfg_header_bar_space_valid((uint64_t)(f_bar1 & 0x1u))) {
-            return vfg_fail(err, VFG_HEADER_NAME, "bar1", NULL, base + 0x14u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-        }
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar1 >> 1) & 0x3u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1", NULL, base + 0x14u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
@@ -695,9 +689,6 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
             return vfg_fail(err, VFG_HEADER_NAME, "bar2", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
         f_bar2 = (uint32_t)(raw & 0xffffffffull);
-        if (!vfg_header_bar_space_valid((uint64_t)(f_bar2 & 0x1u))) {
-            return vfg_fail(err, VFG_HEADER_NAME, "bar2", NULL, base + 0x18u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-        }
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar2 >> 1) & 0x3u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2", NULL, base + 0x18u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
@@ -713,9 +704,6 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
             return vfg_fail(err, VFG_HEADER_NAME, "bar3", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
         f_bar3 = (uint32_t)(raw & 0xffffffffull);
-        if (!vfg_header_bar_space_valid((uint64_t)(f_bar3 & 0x1u))) {
-            return vfg_fail(err, VFG_HEADER_NAME, "bar3", NULL, base + 0x1cu, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-        }
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar3 >> 1) & 0x3u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3", NULL, base + 0x1cu, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
@@ -731,9 +719,6 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
             return vfg_fail(err, VFG_HEADER_NAME, "bar4", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
         f_bar4 = (uint32_t)(raw & 0xffffffffull);
-        if (!vfg_header_bar_space_valid((uint64_t)(f_bar4 & 0x1u))) {
-            return vfg_fail(err, VFG_HEADER_NAME, "bar4", NULL, base + 0x20u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-        }
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar4 >> 1) & 0x3u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4", NULL, base + 0x20u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
@@ -749,9 +734,6 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
             return vfg_fail(err, VFG_HEADER_NAME, "bar5", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
         f_bar5 = (uint32_t)(raw & 0xffffffffull);
-        if (!vfg_header_bar_space_valid((uint64_t)(f_bar5 & 0x1u))) {
-            return vfg_fail(err, VFG_HEADER_NAME, "bar5", NULL, base + 0x24u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-        }
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar5 >> 1) & 0x3u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5", NULL, base + 0x24u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
@@ -839,9 +821,7 @@ int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header
     }
 
     value = s->command;
-    value = (value & ~0x1ull) | (((uint64_t)0 << 0) & 0x1ull);
-    value = (value & ~0x2ull) | (((uint64_t)0 << 1) & 0x2ull);
-    value = (value & ~0x4ull) | (((uint64_t)0 << 2) & 0x4ull);
+    value = value & 0xfff8ull;
     if (write_config(opaque, base + 0x4u, value, 16u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "command", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }

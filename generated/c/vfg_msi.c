@@ -8,6 +8,7 @@
 static const struct vfg_msi_params default_params = VFG_MSI_PARAMS_DEFAULT;
 
 static const struct vfg_item items0[] = { {"control", 0u, 2u}, {"address_lo", 2u, 4u} };
+static const struct vfg_item items1[] = { {"mask", 0u, 4u}, {"pending", 4u, 4u} };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg_msi_params *p, struct vfg_error *err)
 {
@@ -34,16 +35,10 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
     }
     o += 2u;
     if ((int64_t)((f_control >> 8) & 0x1u)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_MSI_NAME, "mask", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
+        if (end - o < 8u) {
+            return vfg_fail_cut(err, VFG_MSI_NAME, items1, 2u, NULL, o, end);
         }
-        o += 4u;
-    }
-    if ((int64_t)((f_control >> 8) & 0x1u)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_MSI_NAME, "pending", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
-        }
-        o += 4u;
+        o += 8u;
     }
     if (o != end) {
         return vfg_fail(err, VFG_MSI_NAME, "", NULL, o, VFG_ERR_TRAILING, "bytes left over after the last field");
@@ -76,16 +71,11 @@ static void store_v1(struct vfg_msi_state *s, const uint8_t *b, size_t start, co
     o += 2u;
     if ((int64_t)((s->control >> 8) & 0x1u)) {
         s->mask = vfg_get_be32(b + o);
-        o += 4u;
+        s->pending = vfg_get_be32(b + o + 4);
+        o += 8u;
     }
     else {
         s->mask = 0;
-    }
-    if ((int64_t)((s->control >> 8) & 0x1u)) {
-        s->pending = vfg_get_be32(b + o);
-        o += 4u;
-    }
-    else {
         s->pending = 0;
     }
 }
@@ -114,18 +104,12 @@ static int save_v1(const struct vfg_msi_state *s, const struct vfg_msi_params *p
     vfg_put_be16(buf + o, s->data);
     o += 2u;
     if ((int64_t)((s->control >> 8) & 0x1u)) {
-        if (cap - o < 4u) {
+        if (cap - o < 8u) {
             return vfg_fail(err, VFG_MSI_NAME, "mask", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->mask);
-        o += 4u;
-    }
-    if ((int64_t)((s->control >> 8) & 0x1u)) {
-        if (cap - o < 4u) {
-            return vfg_fail(err, VFG_MSI_NAME, "pending", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->pending);
-        o += 4u;
+        vfg_put_be32(buf + o + 4, s->pending);
+        o += 8u;
     }
     *len = o;
     return VFG_OK;
@@ -283,7 +267,7 @@ int vfg_msi_restore(const struct vfg_msi_state *s, const struct vfg_msi_params *
     (void)hooks;
 
     value = s->control;
-    value = (value & ~0x1ull) | (((uint64_t)0 << 0) & 0x1ull);
+    value = value & 0xfffeull;
     if (write_config(opaque, base + 0x2u, value, 16u) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }

@@ -239,8 +239,7 @@ int vfg_msix_restore(const struct vfg_msix_state *s, const struct vfg_msix_param
         return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_HOOK, "the restore sequence calls hook msix_restore_vector_table, which was not given");
     }
     value = s->control;
-    value = (value & ~0x8000ull) | (((uint64_t)1 << 15) & 0x8000ull);
-    value = (value & ~0x4000ull) | (((uint64_t)1 << 14) & 0x4000ull);
+    value = (value & 0x3fffull) | 0xc000ull;
     if (write_config(opaque, base + 0x2u, value, 16u) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }

@@ -8,6 +8,11 @@
 static const struct vfg_rebar_params default_params = VFG_REBAR_PARAMS_DEFAULT;
 
 static const struct vfg_item items0[] = { {"cap0", 0u, 4u}, {"ctrl0", 4u, 4u} };
+static const struct vfg_item items1[] = { {"cap1", 0u, 4u}, {"ctrl1", 4u, 4u} };
+static const struct vfg_item items2[] = { {"cap2", 0u, 4u}, {"ctrl2", 4u, 4u} };
+static const struct vfg_item items3[] = { {"cap3", 0u, 4u}, {"ctrl3", 4u, 4u} };
+static const struct vfg_item items4[] = { {"cap4", 0u, 4u}, {"ctrl4", 4u, 4u} };
+static const struct vfg_item items5[] = { {"cap5", 0u, 4u}, {"ctrl5", 4u, 4u} };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg_rebar_params *p, struct vfg_error *err)
 {
@@ -41,104 +46,74 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
     }
     o += 8u;
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap1", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
+        if (end - o < 8u) {
+            return vfg_fail_cut(err, VFG_REBAR_NAME, items1, 2u, NULL, o, end);
         }
         f_cap1 = vfg_get_be32(b + o);
         if ((f_cap1 & 0xfu) != 0u) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap1", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
         }
-        o += 4u;
-    }
-    if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl1", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
-        }
-        f_ctrl1 = vfg_get_be32(b + o);
+        f_ctrl1 = vfg_get_be32(b + o + 4);
         if ((f_ctrl1 & 0xc0f8u) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl1", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+            return vfg_fail(err, VFG_REBAR_NAME, "ctrl1", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
         }
-        o += 4u;
+        o += 8u;
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 3)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap2", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
+        if (end - o < 8u) {
+            return vfg_fail_cut(err, VFG_REBAR_NAME, items2, 2u, NULL, o, end);
         }
         f_cap2 = vfg_get_be32(b + o);
         if ((f_cap2 & 0xfu) != 0u) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap2", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
         }
-        o += 4u;
-    }
-    if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 3)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl2", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
-        }
-        f_ctrl2 = vfg_get_be32(b + o);
+        f_ctrl2 = vfg_get_be32(b + o + 4);
         if ((f_ctrl2 & 0xc0f8u) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl2", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+            return vfg_fail(err, VFG_REBAR_NAME, "ctrl2", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
         }
-        o += 4u;
+        o += 8u;
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 4)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap3", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
+        if (end - o < 8u) {
+            return vfg_fail_cut(err, VFG_REBAR_NAME, items3, 2u, NULL, o, end);
         }
         f_cap3 = vfg_get_be32(b + o);
         if ((f_cap3 & 0xfu) != 0u) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap3", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
         }
-        o += 4u;
-    }
-    if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 4)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl3", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
-        }
-        f_ctrl3 = vfg_get_be32(b + o);
+        f_ctrl3 = vfg_get_be32(b + o + 4);
         if ((f_ctrl3 & 0xc0f8u) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl3", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+            return vfg_fail(err, VFG_REBAR_NAME, "ctrl3", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
         }
-        o += 4u;
+        o += 8u;
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 5)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap4", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
+        if (end - o < 8u) {
+            return vfg_fail_cut(err, VFG_REBAR_NAME, items4, 2u, NULL, o, end);
         }
         f_cap4 = vfg_get_be32(b + o);
         if ((f_cap4 & 0xfu) != 0u) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap4", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
         }
-        o += 4u;
-    }
-    if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 5)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl4", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
-        }
-        f_ctrl4 = vfg_get_be32(b + o);
+        f_ctrl4 = vfg_get_be32(b + o + 4);
         if ((f_ctrl4 & 0xc0f8u) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl4", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+            return vfg_fail(err, VFG_REBAR_NAME, "ctrl4", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
         }
-        o += 4u;
+        o += 8u;
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 6)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap5", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
+        if (end - o < 8u) {
+            return vfg_fail_cut(err, VFG_REBAR_NAME, items5, 2u, NULL, o, end);
         }
         f_cap5 = vfg_get_be32(b + o);
         if ((f_cap5 & 0xfu) != 0u) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap5", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
         }
-        o += 4u;
-    }
-    if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 6)) {
-        if (end - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl5", NULL, o, VFG_ERR_TRUNCATED, "truncated: the payload ends inside this field");
-        }
-        f_ctrl5 = vfg_get_be32(b + o);
+        f_ctrl5 = vfg_get_be32(b + o + 4);
         if ((f_ctrl5 & 0xc0f8u) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl5", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+            return vfg_fail(err, VFG_REBAR_NAME, "ctrl5", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
         }
-        o += 4u;
+        o += 8u;
     }
     if (o != end) {
         return vfg_fail(err, VFG_REBAR_NAME, "", NULL, o, VFG_ERR_TRAILING, "bytes left over after the last field");
@@ -207,72 +182,47 @@ static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start, 
     o += 8u;
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) {
         s->cap1 = vfg_get_be32(b + o);
-        o += 4u;
+        s->ctrl1 = vfg_get_be32(b + o + 4);
+        o += 8u;
     }
     else {
         s->cap1 = 0;
-    }
-    if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) {
-        s->ctrl1 = vfg_get_be32(b + o);
-        o += 4u;
-    }
-    else {
         s->ctrl1 = 0;
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) {
         s->cap2 = vfg_get_be32(b + o);
-        o += 4u;
+        s->ctrl2 = vfg_get_be32(b + o + 4);
+        o += 8u;
     }
     else {
         s->cap2 = 0;
-    }
-    if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) {
-        s->ctrl2 = vfg_get_be32(b + o);
-        o += 4u;
-    }
-    else {
         s->ctrl2 = 0;
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) {
         s->cap3 = vfg_get_be32(b + o);
-        o += 4u;
+        s->ctrl3 = vfg_get_be32(b + o + 4);
+        o += 8u;
     }
     else {
         s->cap3 = 0;
-    }
-    if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) {
-        s->ctrl3 = vfg_get_be32(b + o);
-        o += 4u;
-    }
-    else {
         s->ctrl3 = 0;
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) {
         s->cap4 = vfg_get_be32(b + o);
-        o += 4u;
+        s->ctrl4 = vfg_get_be32(b + o + 4);
+        o += 8u;
     }
     else {
         s->cap4 = 0;
-    }
-    if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) {
-        s->ctrl4 = vfg_get_be32(b + o);
-        o += 4u;
-    }
-    else {
         s->ctrl4 = 0;
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) {
         s->cap5 = vfg_get_be32(b + o);
-        o += 4u;
+        s->ctrl5 = vfg_get_be32(b + o + 4);
+        o += 8u;
     }
     else {
         s->cap5 = 0;
-    }
-    if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) {
-        s->ctrl5 = vfg_get_be32(b + o);
-        o += 4u;
-    }
-    else {
         s->ctrl5 = 0;
     }
 }
@@ -289,74 +239,44 @@ static int save_v1(const struct vfg_rebar_state *s, const struct vfg_rebar_param
     vfg_put_be32(buf + o + 4, s->ctrl0);
     o += 8u;
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) {
-        if (cap - o < 4u) {
+        if (cap - o < 8u) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap1", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->cap1);
-        o += 4u;
-    }
-    if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) {
-        if (cap - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl1", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->ctrl1);
-        o += 4u;
+        vfg_put_be32(buf + o + 4, s->ctrl1);
+        o += 8u;
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) {
-        if (cap - o < 4u) {
+        if (cap - o < 8u) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap2", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->cap2);
-        o += 4u;
-    }
-    if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) {
-        if (cap - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl2", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->ctrl2);
-        o += 4u;
+        vfg_put_be32(buf + o + 4, s->ctrl2);
+        o += 8u;
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) {
-        if (cap - o < 4u) {
+        if (cap - o < 8u) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap3", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->cap3);
-        o += 4u;
-    }
-    if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) {
-        if (cap - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl3", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->ctrl3);
-        o += 4u;
+        vfg_put_be32(buf + o + 4, s->ctrl3);
+        o += 8u;
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) {
-        if (cap - o < 4u) {
+        if (cap - o < 8u) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap4", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->cap4);
-        o += 4u;
-    }
-    if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) {
-        if (cap - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl4", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->ctrl4);
-        o += 4u;
+        vfg_put_be32(buf + o + 4, s->ctrl4);
+        o += 8u;
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) {
-        if (cap - o < 4u) {
+        if (cap - o < 8u) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap5", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->cap5);
-        o += 4u;
-    }
-    if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) {
-        if (cap - o < 4u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl5", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->ctrl5);
-        o += 4u;
+        vfg_put_be32(buf + o + 4, s->ctrl5);
+        o += 8u;
     }
     *len = o;
     return VFG_OK;

@@ -1136,17 +1136,11 @@ int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *
         return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar0", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
     f_vf_bar0 = (uint32_t)(raw & 0xffffffffull);
-    if (!vfg_sriov_bar_mem_type_valid((uint64_t)((f_vf_bar0 >> 1) & 0x3u))) {
-        return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar0", NULL, base + 0x24u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-    }
     if ((((int64_t)p->vf_bar64 & 1) == 0)) {
         if (read_config(opaque, base + 0x28u, 32u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar1", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
         f_vf_bar1 = (uint32_t)(raw & 0xffffffffull);
-        if (!vfg_sriov_bar_mem_type_valid((uint64_t)((f_vf_bar1 >> 1) & 0x3u))) {
-            return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar1", NULL, base + 0x28u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-        }
     }
     if ((((int64_t)p->vf_bar64 & 1) != 0)) {
         if (read_config(opaque, base + 0x28u, 32u, &raw) != 0) {
@@ -1159,9 +1153,6 @@ int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar2", NULL, base + 0x2cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
         f_vf_bar2 = (uint32_t)(raw & 0xffffffffull);
-        if (!vfg_sriov_bar_mem_type_valid((uint64_t)((f_vf_bar2 >> 1) & 0x3u))) {
-            return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar2", NULL, base + 0x2cu, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-        }
     }
     if ((((int64_t)p->vf_bar64 & 2) != 0)) {
         if (read_config(opaque, base + 0x2cu, 32u, &raw) != 0) {
@@ -1174,9 +1165,6 @@ int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar3", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
         f_vf_bar3 = (uint32_t)(raw & 0xffffffffull);
-        if (!vfg_sriov_bar_mem_type_valid((uint64_t)((f_vf_bar3 >> 1) & 0x3u))) {
-            return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar3", NULL, base + 0x30u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-        }
     }
     if ((((int64_t)p->vf_bar64 & 4) != 0)) {
         if (read_config(opaque, base + 0x30u, 32u, &raw) != 0) {
@@ -1189,9 +1177,6 @@ int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar4", NULL, base + 0x34u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
         f_vf_bar4 = (uint32_t)(raw & 0xffffffffull);
-        if (!vfg_sriov_bar_mem_type_valid((uint64_t)((f_vf_bar4 >> 1) & 0x3u))) {
-            return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar4", NULL, base + 0x34u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-        }
     }
     if ((((int64_t)p->vf_bar64 & 8) != 0)) {
         if (read_config(opaque, base + 0x34u, 32u, &raw) != 0) {
@@ -1204,9 +1189,6 @@ int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar5", NULL, base + 0x38u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
         f_vf_bar5 = (uint32_t)(raw & 0xffffffffull);
-        if (!vfg_sriov_bar_mem_type_valid((uint64_t)((f_vf_bar5 >> 1) & 0x3u))) {
-            return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar5", NULL, base + 0x38u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
-        }
     }
     if ((((int64_t)p->vf_bar64 & 0x10) != 0)) {
         if (read_config(opaque, base + 0x38u, 32u, &raw) != 0) {
@@ -1256,12 +1238,7 @@ int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_pa
         return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, base, VFG_ERR_HOOK, "the restore sequence calls hook sriov_recreate_vfs, which was not given");
     }
     value = s->sriov_ctrl;
-    value = (value & ~0x1ull) | (((uint64_t)0 << 0) & 0x1ull);
-    value = (value & ~0x2ull) | (((uint64_t)0 << 1) & 0x2ull);
-    value = (value & ~0x4ull) | (((uint64_t)0 << 2) & 0x4ull);
-    value = (value & ~0x8ull) | (((uint64_t)0 << 3) & 0x8ull);
-    value = (value & ~0x20ull) | (((uint64_t)0 << 5) & 0x20ull);
-    value = (value & ~0x40ull) | (((uint64_t)0 << 6) & 0x40ull);
+    value = value & 0xff90ull;
     if (write_config(opaque, base + 0x8u, value, 16u) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "sriov_ctrl", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
@@ -1338,7 +1315,7 @@ int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_pa
         }
     }
     value = s->sriov_ctrl;
-    value = (value & ~0x1ull) | (((uint64_t)0 << 0) & 0x1ull);
+    value = value & 0xfffeull;
     if (write_config(opaque, base + 0x8u, value, 16u) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "sriov_ctrl", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }

@@ -2,15 +2,20 @@
 
 `passes.normalize` builds it from a `Module` that passed every check. It keeps
 the as-written nodes and adds what is derived from them once, for every back
-end: register masks, the offsets a register can take, and the byte layout of
-each section version on the wire.
+end: register masks and enum checks, the offsets a register can take, the
+byte layout of each section version on the wire, the section's symbol table,
+and its wire plan (`ir.plan`), which the back ends print. Back ends read
+nothing but this module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vfiogen.ir.nodes import Device, Register, Section, StateField
+from vfiogen.ir.nodes import (ArrayType, BytesType, Device, FieldType, Register, ScalarType, Section, StateField,
+                              StructType)
+from vfiogen.ir.plan import EnumCheck, SectionPlan
+from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.source import Span
 
 
@@ -42,6 +47,8 @@ class CheckedRegister:
     masks: RegisterMasks
     offsets: tuple[int, ...]
     """Every offset the register can sit at (one, unless it moves with read-only bits)."""
+    enum_checks: tuple[EnumCheck, ...] = ()
+    """Its bit fields whose enum does not cover every value the bits can hold (the others need no check)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,11 +93,29 @@ class CheckedSection:
     layouts: tuple[VersionLayout, ...]
     """One per loadable version, min_version first."""
     descriptor_layout: tuple[WireItem, ...]
+    plan: SectionPlan
+    symbols: SectionSymbols = field(compare=False, repr=False)
+    """The section's names, for translating expressions (derived from the section, so not compared)."""
     span: Span = field(compare=False)
 
     @property
     def name(self) -> str:
         return self.section.name
+
+    def register(self, name: str) -> CheckedRegister:
+        return next(r for r in self.registers if r.register.name == name)
+
+    def state_field(self, path: str) -> StateField:
+        """The state field or struct member at a schema path (`rows.extra`; array elements need no mark)."""
+        first, *rest = path.split(".")
+        found = next(s for s in self.state if s.name == first)
+        for name in rest:
+            field_type = found.type
+            while isinstance(field_type, ArrayType):
+                field_type = field_type.element
+            assert isinstance(field_type, StructType), path
+            found = next(m for m in field_type.members if m.name == name)
+        return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,3 +136,14 @@ class CheckedModule:
 
     def section(self, name: str) -> CheckedSection:
         return next(s for s in self.sections if s.name == name)
+
+
+def type_text(field_type: FieldType) -> str:
+    """How the lock and the docs spell a field's type."""
+    if isinstance(field_type, ScalarType):
+        return field_type.kind.value
+    if isinstance(field_type, BytesType):
+        return f"bytes[{field_type.size}]"
+    if isinstance(field_type, ArrayType):
+        return f"array of {type_text(field_type.element)}"
+    return "struct"

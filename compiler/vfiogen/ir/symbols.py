@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from vfiogen.ir.evaluate import Range
+from vfiogen.ir.expr import Ref
 from vfiogen.ir.nodes import (
     BitField,
     DescriptorField,
@@ -17,6 +19,7 @@ from vfiogen.ir.nodes import (
     EnumValue,
     Param,
     Register,
+    ScalarType,
     StateField,
 )
 from vfiogen.source import Span
@@ -78,3 +81,20 @@ class SectionSymbols:
 
     def lookup(self, path: tuple[str, ...]) -> Symbol | None:
         return self.symbols.get(".".join(path))
+
+    def ref_range(self, ref: Ref) -> Range | None:
+        """The values a reference can hold (None when unbounded or unreadable), for `evaluate.value_range`."""
+        symbol = self.lookup(ref.path)
+        if symbol is None or symbol.type is None:
+            return None
+        if symbol.type.is_bool:
+            return 0, 1
+        node = symbol.node
+        if isinstance(node, EnumValue):
+            return node.value, node.value
+        if isinstance(node, StateField) and isinstance(node.type, ScalarType):
+            return node.type.kind.min_value, node.type.kind.max_value
+        if isinstance(node, Param):
+            return node.kind.min_value, node.kind.max_value
+        width = symbol.type.width
+        return (0, (1 << width) - 1) if width is not None and not symbol.type.signed else None

@@ -23,9 +23,10 @@ from vfiogen.ir.checked import (
     RegisterMasks,
     VersionLayout,
     WireItem,
+    type_text,
 )
-from vfiogen.ir.evaluate import EvaluationError, Range, evaluate, value_range
-from vfiogen.ir.expr import Binary, BinaryOp, Expr, Ref, refs, to_text
+from vfiogen.ir.evaluate import EvaluationError, evaluate, value_range
+from vfiogen.ir.expr import Binary, BinaryOp, Expr, refs, to_text
 from vfiogen.ir.nodes import (
     ArrayType,
     BytesType,
@@ -36,9 +37,11 @@ from vfiogen.ir.nodes import (
     Section,
     StructType,
 )
+from vfiogen.ir.plan import EnumCheck
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import Access
 from vfiogen.passes.layout import placements
+from vfiogen.passes.plan import plan_section
 
 
 def register_masks(register: Register) -> RegisterMasks:
@@ -57,6 +60,19 @@ def register_masks(register: Register) -> RegisterMasks:
     return RegisterMasks(rw=by_access[Access.RW], ro=by_access[Access.RO], rw1c=by_access[Access.RW1C],
                          hwinit=by_access[Access.HWINIT], rsvdp=by_access[Access.RSVDP],
                          rsvdz=by_access[Access.RSVDZ], declared=declared)
+
+
+def enum_checks(register: Register, table: SectionSymbols) -> tuple[EnumCheck, ...]:
+    """The register's bit fields with an enum that leaves some value of the field's bits undefined."""
+    checks = []
+    for bit_field in register.fields:
+        if bit_field.enum is None or bit_field.access.reserved:
+            continue
+        if {v.value for v in table.enums[bit_field.enum].values} >= set(range(1 << bit_field.width)):
+            continue  # every value the bits can hold is named: nothing to check
+        checks.append(EnumCheck(field=bit_field.name, lo=bit_field.lo, mask=(1 << bit_field.width) - 1,
+                                enum=bit_field.enum))
+    return tuple(checks)
 
 
 def type_size(field_type: FieldType) -> tuple[int | None, int]:
@@ -78,16 +94,6 @@ def type_size(field_type: FieldType) -> tuple[int | None, int]:
         fixed = fixed + member_fixed if fixed is not None and member_fixed is not None else None
         maximum += member_max
     return fixed, maximum
-
-
-def type_text(field_type: FieldType) -> str:
-    if isinstance(field_type, ScalarType):
-        return field_type.kind.value
-    if isinstance(field_type, BytesType):
-        return f"bytes[{field_type.size}]"
-    if isinstance(field_type, ArrayType):
-        return f"array of {type_text(field_type.element)}"
-    return "struct"
 
 
 class _Cursor:
@@ -186,15 +192,7 @@ def _lay_out_state(cursor: _Cursor, path: str, field_type: FieldType, present: E
 
 def _fewest_elements(array: ArrayType, table: SectionSymbols) -> int:
     """The least count the array's length expression can give (0 when unknown)."""
-    def ref_range(ref: Ref) -> Range | None:
-        symbol = table.lookup(ref.path)
-        if symbol is None or symbol.type is None:
-            return None
-        if symbol.type.is_bool:
-            return 0, 1
-        width = symbol.type.width
-        return (0, (1 << width) - 1) if width is not None and not symbol.type.signed else None
-    bound = value_range(array.length, ref_range)
+    bound = value_range(array.length, table.ref_range)
     return max(bound[0], 0) if bound is not None else 0
 
 
@@ -234,12 +232,15 @@ def normalize(module: Module, ctx: Context) -> CheckedModule:
         ctx.focus = section.span
         table = ctx.symbols[section.name]
         offsets = _offsets(section, table, {})
-        registers = tuple(CheckedRegister(register=r, masks=register_masks(r), offsets=offsets[r.name])
+        registers = tuple(CheckedRegister(register=r, masks=register_masks(r), offsets=offsets[r.name],
+                                          enum_checks=enum_checks(r, table))
                           for r in section.registers)
         layouts = tuple(_layout(section, version, table)
                         for version in range(section.min_version, section.version + 1))
+        plan = plan_section(section, table, {r.register.name: r for r in registers})
         sections.append(CheckedSection(section=section, registers=registers, state=section.state, layouts=layouts,
-                                       descriptor_layout=_descriptor_layout(section), span=section.span))
+                                       descriptor_layout=_descriptor_layout(section), plan=plan, symbols=table,
+                                       span=section.span))
     return CheckedModule(sections=tuple(sections), devices=module.devices,
                          bound_offsets=_bound_offsets(module, ctx))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from vfiogen.context import Context
 from vfiogen.diagnostics import Note
 from vfiogen.ir.evaluate import Range, value_range
-from vfiogen.ir.expr import BoolLit, Expr, IntLit, Ref, Unary, UnaryOp, to_text
+from vfiogen.ir.expr import BoolLit, Expr, IntLit, Unary, UnaryOp, to_text
 from vfiogen.ir.nodes import (
     ArrayType,
     BitField,
@@ -20,7 +20,6 @@ from vfiogen.ir.nodes import (
     Device,
     FieldType,
     Module,
-    Param,
     Register,
     ScalarType,
     Section,
@@ -67,20 +66,7 @@ def _check_versioning(section: Section, name: str, versioning: Versioning, field
 
 
 def _int_range(expr: Expr, table: SectionSymbols) -> Range | None:
-    def ref_range(ref: Ref) -> Range | None:
-        symbol = table.lookup(ref.path)
-        if symbol is None or symbol.type is None:
-            return None
-        node = symbol.node
-        if isinstance(node, (StateField, Param)):
-            kind = node.type.kind if isinstance(node, StateField) and isinstance(node.type, ScalarType) else (
-                node.kind if isinstance(node, Param) else None)
-            return (kind.min_value, kind.max_value) if kind is not None else None
-        if symbol.type.is_bool:
-            return 0, 1
-        width = symbol.type.width
-        return (0, (1 << width) - 1) if width is not None else None
-    return value_range(expr, ref_range)
+    return value_range(expr, table.ref_range)
 
 
 def _check_enum_value(section: Section, table: SectionSymbols, enum: str | None, value: int, what: str,

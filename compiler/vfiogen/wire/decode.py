@@ -18,7 +18,6 @@ from vfiogen.ir.evaluate import EvaluationError, Value, evaluate
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.nodes import ArrayType, BytesType, Device, FieldType, Register, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
-from vfiogen.passes.normalize import register_masks
 from vfiogen.wire.format import (DESCRIPTOR_ID, FLAG_REQUIRED, FORMAT_VERSION, FRAME_FORMAT, HEADER_FORMAT, MAGIC,
                                  RECORD_FORMAT, crc32c)
 
@@ -98,7 +97,7 @@ class _SectionDecoder:
         for enum_type in self.section.enums:
             for value in enum_type.values:
                 self.env[f"{enum_type.name}.{value.name}"] = value.value
-        self.masks = {r.name: register_masks(r) for r in self.section.registers}
+        self.masks = {r.register.name: r.masks for r in checked.registers}
         self.enum_values = {e.name: {v.value for v in e.values} for e in self.section.enums}
 
     def holds(self, expr: Expr | None, reader: _Reader, path: str) -> bool:

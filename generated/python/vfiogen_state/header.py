@@ -750,8 +750,6 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     r_f_bist = read_config(base + 0xf, 8) & 0xcf
     f_bist = BistRegister.from_value(r_f_bist)
     r_f_bar0 = read_config(base + 0x10, 32) & 0xffffffff
-    if (r_f_bar0 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar0", base + 0x10, f"space_indicator = {(r_f_bar0 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar0", base + 0x10, f"mem_type = {(r_f_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
@@ -764,8 +762,6 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
         r_f_bar1 = read_config(base + 0x14, 32) & 0xffffffff
     else:
         r_f_bar1 = 0
-    if (r_f_bar1 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar1", base + 0x14, f"space_indicator = {(r_f_bar1 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar1", base + 0x14, f"mem_type = {(r_f_bar1 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar1 = MemoryBarRegister.from_value(r_f_bar1)
@@ -778,8 +774,6 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
         r_f_bar2 = read_config(base + 0x18, 32) & 0xffffffff
     else:
         r_f_bar2 = 0
-    if (r_f_bar2 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar2", base + 0x18, f"space_indicator = {(r_f_bar2 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar2", base + 0x18, f"mem_type = {(r_f_bar2 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar2 = MemoryBarRegister.from_value(r_f_bar2)
@@ -792,8 +786,6 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
         r_f_bar3 = read_config(base + 0x1c, 32) & 0xffffffff
     else:
         r_f_bar3 = 0
-    if (r_f_bar3 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar3", base + 0x1c, f"space_indicator = {(r_f_bar3 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar3", base + 0x1c, f"mem_type = {(r_f_bar3 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar3 = MemoryBarRegister.from_value(r_f_bar3)
@@ -806,8 +798,6 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
         r_f_bar4 = read_config(base + 0x20, 32) & 0xffffffff
     else:
         r_f_bar4 = 0
-    if (r_f_bar4 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar4", base + 0x20, f"space_indicator = {(r_f_bar4 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar4", base + 0x20, f"mem_type = {(r_f_bar4 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar4 = MemoryBarRegister.from_value(r_f_bar4)
@@ -820,8 +810,6 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
         r_f_bar5 = read_config(base + 0x24, 32) & 0xffffffff
     else:
         r_f_bar5 = 0
-    if (r_f_bar5 >> 0) & 0x1 not in _VALUES_BarSpace:
-        raise LoadError(SECTION, "bar5", base + 0x24, f"space_indicator = {(r_f_bar5 >> 0) & 0x1} read from the device is not a value of bar_space")
     if (r_f_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar5", base + 0x24, f"mem_type = {(r_f_bar5 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar5 = MemoryBarRegister.from_value(r_f_bar5)
@@ -859,7 +847,7 @@ def restore(s: "HeaderState", write_config: "Callable[[int, int, int], None]", b
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 4, (((((s.command.value() & 0xfffe) | ((int(0) << 0) & 0x1)) & 0xfffd) | ((int(0) << 1) & 0x2)) & 0xfffb) | ((int(0) << 2) & 0x4), 16)
+    write_config(base + 4, s.command.value() & 0xfff8, 16)
     write_config(base + 0x10, s.bar0.value(), 32)
     if ((p.bar64 & 1) != 0):
         write_config(base + 0x14, s.bar1_upper, 32)

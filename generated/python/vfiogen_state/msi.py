@@ -22,6 +22,7 @@ MIN_VERSION = 1
 _S0 = struct.Struct(">HI")
 _S1 = struct.Struct(">I")
 _S2 = struct.Struct(">H")
+_S3 = struct.Struct(">II")
 
 
 class Params(Record):
@@ -141,18 +142,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsiState, int]":
     (f_data,) = _S2.unpack_from(b, o)
     o += 2
     if (f_control.value() & 0x100 != 0):
-        if end - o < 4:
-            raise truncated(SECTION, "mask", o, 4, end - o)
-        (f_mask,) = _S1.unpack_from(b, o)
-        o += 4
+        if end - o < 8:
+            raise cut_run(SECTION, (("mask", 0, 4), ("pending", 4, 4), ), o, end)
+        (f_mask, f_pending) = _S3.unpack_from(b, o)
+        o += 8
     else:
         f_mask = 0
-    if (f_control.value() & 0x100 != 0):
-        if end - o < 4:
-            raise truncated(SECTION, "pending", o, 4, end - o)
-        (f_pending,) = _S1.unpack_from(b, o)
-        o += 4
-    else:
         f_pending = 0
     return MsiState(control=f_control, address_lo=f_address_lo, address_hi=f_address_hi, data=f_data, mask=f_mask, pending=f_pending), o
 
@@ -164,9 +159,7 @@ def _save_v1(s: "MsiState", p: "Params") -> bytes:
         out += _S1.pack(s.address_hi)
     out += _S2.pack(s.data)
     if (s.control.value() & 0x100 != 0):
-        out += _S1.pack(s.mask)
-    if (s.control.value() & 0x100 != 0):
-        out += _S1.pack(s.pending)
+        out += _S3.pack(s.mask, s.pending)
     return bytes(out)
 
 
@@ -329,7 +322,7 @@ def restore(s: "MsiState", write_config: "Callable[[int, int, int], None]", base
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 2, (s.control.value() & 0xfffe) | ((int(0) << 0) & 0x1), 16)
+    write_config(base + 2, s.control.value() & 0xfffe, 16)
     write_config(base + 4, s.address_lo.value(), 32)
     if (s.control.value() & 0x80 != 0):
         write_config(base + 8, s.address_hi, 32)

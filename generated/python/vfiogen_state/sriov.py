@@ -900,15 +900,11 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     r_f_system_page_size = read_config(base + 0x20, 32) & 0xffffffff
     f_system_page_size = r_f_system_page_size
     r_f_vf_bar0 = read_config(base + 0x24, 32) & 0xffffffff
-    if (r_f_vf_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar0", base + 0x24, f"mem_type = {(r_f_vf_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
     if ((p.vf_bar64 & 1) == 0):
         r_f_vf_bar1 = read_config(base + 0x28, 32) & 0xffffffff
     else:
         r_f_vf_bar1 = 0
-    if (r_f_vf_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar1", base + 0x28, f"mem_type = {(r_f_vf_bar1 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar1 = VfMemoryBarRegister.from_value(r_f_vf_bar1)
     if ((p.vf_bar64 & 1) != 0):
         r_f_vf_bar1_upper = read_config(base + 0x28, 32) & 0xffffffff
@@ -919,8 +915,6 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
         r_f_vf_bar2 = read_config(base + 0x2c, 32) & 0xffffffff
     else:
         r_f_vf_bar2 = 0
-    if (r_f_vf_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar2", base + 0x2c, f"mem_type = {(r_f_vf_bar2 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar2 = VfMemoryBarRegister.from_value(r_f_vf_bar2)
     if ((p.vf_bar64 & 2) != 0):
         r_f_vf_bar2_upper = read_config(base + 0x2c, 32) & 0xffffffff
@@ -931,8 +925,6 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
         r_f_vf_bar3 = read_config(base + 0x30, 32) & 0xffffffff
     else:
         r_f_vf_bar3 = 0
-    if (r_f_vf_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar3", base + 0x30, f"mem_type = {(r_f_vf_bar3 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar3 = VfMemoryBarRegister.from_value(r_f_vf_bar3)
     if ((p.vf_bar64 & 4) != 0):
         r_f_vf_bar3_upper = read_config(base + 0x30, 32) & 0xffffffff
@@ -943,8 +935,6 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
         r_f_vf_bar4 = read_config(base + 0x34, 32) & 0xffffffff
     else:
         r_f_vf_bar4 = 0
-    if (r_f_vf_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar4", base + 0x34, f"mem_type = {(r_f_vf_bar4 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar4 = VfMemoryBarRegister.from_value(r_f_vf_bar4)
     if ((p.vf_bar64 & 8) != 0):
         r_f_vf_bar4_upper = read_config(base + 0x34, 32) & 0xffffffff
@@ -955,8 +945,6 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
         r_f_vf_bar5 = read_config(base + 0x38, 32) & 0xffffffff
     else:
         r_f_vf_bar5 = 0
-    if (r_f_vf_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
-        raise LoadError(SECTION, "vf_bar5", base + 0x38, f"mem_type = {(r_f_vf_bar5 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_vf_bar5 = VfMemoryBarRegister.from_value(r_f_vf_bar5)
     if ((p.vf_bar64 & 0x10) != 0):
         r_f_vf_bar5_upper = read_config(base + 0x38, 32) & 0xffffffff
@@ -979,7 +967,7 @@ def restore(s: "SriovState", write_config: "Callable[[int, int, int], None]", ba
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 8, (((((((((((s.sriov_ctrl.value() & 0xfffe) | ((int(0) << 0) & 0x1)) & 0xfffd) | ((int(0) << 1) & 0x2)) & 0xfffb) | ((int(0) << 2) & 0x4)) & 0xfff7) | ((int(0) << 3) & 0x8)) & 0xffdf) | ((int(0) << 5) & 0x20)) & 0xffbf) | ((int(0) << 6) & 0x40), 16)
+    write_config(base + 8, s.sriov_ctrl.value() & 0xff90, 16)
     write_config(base + 0x20, s.system_page_size, 32)
     write_config(base + 0x10, s.num_vfs, 16)
     write_config(base + 0x24, s.vf_bar0.value(), 32)
@@ -1003,7 +991,7 @@ def restore(s: "SriovState", write_config: "Callable[[int, int, int], None]", ba
         write_config(base + 0x38, s.vf_bar5.value(), 32)
     if ((p.vf_bar64 & 0x10) != 0):
         write_config(base + 0x38, s.vf_bar5_upper, 32)
-    write_config(base + 8, (s.sriov_ctrl.value() & 0xfffe) | ((int(0) << 0) & 0x1), 16)
+    write_config(base + 8, s.sriov_ctrl.value() & 0xfffe, 16)
     write_config(base + 8, s.sriov_ctrl.value(), 16)
     given["sriov_recreate_vfs"](s)
 

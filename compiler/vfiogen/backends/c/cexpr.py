@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vfiogen.backends.c.naming import ident
-from vfiogen.backends.shared import ref_range
 from vfiogen.ir.evaluate import Range, value_range
 from vfiogen.ir.expr import BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp
 from vfiogen.ir.nodes import BitField, EnumValue, Param, Register, ScalarType, StateField
@@ -189,7 +188,7 @@ class CExpr:
         return CValue(f"(int64_t){self.field(node.name)}", False)
 
     def _ref_range(self, ref: Ref) -> Range | None:
-        return ref_range(self.table, ref)
+        return self.table.ref_range(ref)
 
 
 def _mirror(op: BinaryOp) -> str:

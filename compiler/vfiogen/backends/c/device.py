@@ -2,70 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from vfiogen.backends.c import naming
+from vfiogen.backends.c.views import DeviceSectionView, DeviceView, SectionView
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.ir.nodes import Device
 from vfiogen.ir.types import ScalarKind
-
-if TYPE_CHECKING:
-    from vfiogen.backends.c.emit import SectionView
-
-
-@dataclass(frozen=True)
-class DeviceSectionView:
-    name: str
-    prefix: str
-    macro: str
-    required: bool
-    params: str
-    """C initializer of the device's params for this section."""
-    pre_save: tuple[str, ...]
-    post_load: tuple[str, ...]
-    restore_hooks: tuple[str, ...]
-    max_payload: int
-    descriptor_size: int
-
-    @property
-    def member(self) -> str:
-        return naming.ident(self.name)
-
-
-@dataclass(frozen=True)
-class DeviceView:
-    name: str
-    title: str
-    source: str
-    sha256: str
-    sections: tuple[DeviceSectionView, ...]
-    descriptor_payload: int
-    max_size: int
-
-    @property
-    def prefix(self) -> str:
-        return f"{naming.PREFIX}_{self.name}"
-
-    @property
-    def macro_prefix(self) -> str:
-        return self.prefix.upper()
-
-    @property
-    def guard(self) -> str:
-        return f"{self.macro_prefix}_H"
-
-    @property
-    def optional(self) -> tuple[DeviceSectionView, ...]:
-        return tuple(s for s in self.sections if not s.required)
-
-    @property
-    def has_post_load(self) -> bool:
-        return any(s.post_load for s in self.sections)
-
-    @property
-    def has_pre_save(self) -> bool:
-        return any(s.pre_save for s in self.sections)
 
 
 def device_view(device: Device, module: CheckedModule, sections: dict[str, SectionView], header_size: int,

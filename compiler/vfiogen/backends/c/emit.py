@@ -12,117 +12,20 @@ and `vfiogen.mk` let a hypervisor build the sources as they are.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from vfiogen.backends.c import naming
 from vfiogen.backends.c.device import device_view
-from vfiogen.backends.c.functions import Function, SectionFunctions
+from vfiogen.backends.c.functions import SectionFunctions
+from vfiogen.backends.c.views import (EnumView, FieldView, LayoutView, MemberView, RegisterView, SectionView,
+                                      StructView)
 from vfiogen.backends.jinja_env import environment
 from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import to_text
 from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, ScalarType, StructType
-from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import ScalarKind
 from vfiogen.wire import format as wire_format
 from vfiogen.wire.format import crc32c_table
-
-
-@dataclass(frozen=True)
-class FieldView:
-    name: str
-    member: str
-    """Its member in the layout's fields struct."""
-    place: str
-    """'bit 3' or 'bits 6:4'."""
-    getter: str
-    setter: str
-    shift: int
-    mask: str
-    """The field's mask at bit 0, as a C literal."""
-    clear: str
-    """The register with the field's bits cleared, as a C literal."""
-    is_bool: bool
-    value_type: str
-    shift_macro: str
-    mask_macro: str
-
-
-@dataclass(frozen=True)
-class LayoutView:
-    """The accessors of one register layout (a register, or a field set several registers share)."""
-
-    name: str
-    ctype: str
-    wide: str
-    """The unsigned type the accessors compute in: uint32_t, or uint64_t for 64-bit registers."""
-    fields: tuple[FieldView, ...]
-    fields_struct: str
-    """`struct vfg_<section>_<layout>_fields`: the bit fields as named members."""
-    unpack: str
-    pack: str
-
-
-@dataclass(frozen=True)
-class RegisterView:
-    name: str
-    offset: str
-    width: int
-    macros: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class EnumView:
-    name: str
-    members: tuple[tuple[str, int], ...]
-    valid: str
-    values: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class MemberView:
-    declaration: str
-    comment: str
-
-
-@dataclass(frozen=True)
-class StructView:
-    name: str
-    members: tuple[MemberView, ...]
-
-
-@dataclass(frozen=True)
-class SectionView:
-    name: str
-    source: str
-    sha256: str
-    guard: str
-    title: str
-    constants: tuple[tuple[str, str], ...]
-    registers: tuple[RegisterView, ...]
-    layouts: tuple[LayoutView, ...]
-    enums: tuple[EnumView, ...]
-    structs: tuple[StructView, ...]
-    state: StructView
-    params: StructView
-    params_default: str
-    descriptor: StructView
-    hooks: StructView
-    versions: tuple[int, ...]
-    max_payload: int
-    descriptor_size: int
-    items: tuple[str, ...]
-    layout_checks: tuple[str, ...]
-    private: tuple[Function, ...]
-    public: tuple[Function, ...]
-
-    @property
-    def prefix(self) -> str:
-        return f"{naming.PREFIX}_{self.name}"
-
-    @property
-    def macro_prefix(self) -> str:
-        return self.prefix.upper()
 
 
 class _Builder:
@@ -300,12 +203,8 @@ def _array_depth(field_type: FieldType) -> int:
 class CBackend:
     name = "c"
 
-    def __init__(self) -> None:
-        self.symbols: dict[str, SectionSymbols] = {}
-
     def check(self, module: CheckedModule, ctx: Context) -> None:
-        """Remember the symbol tables; everything checked is expressible in C99."""
-        self.symbols = ctx.symbols
+        """Everything checked is expressible in C99."""
 
     def render(self, module: CheckedModule) -> dict[str, str]:
         env = environment("vfiogen.backends.c")
@@ -321,7 +220,7 @@ class CBackend:
         outputs["c/vfg_runtime.c"] = env.get_template("vfg_runtime.c.j2").render(**shared)
         views = {}
         for checked in module.sections:
-            view = _Builder(checked, SectionFunctions(checked, self.symbols[checked.name])).build()
+            view = _Builder(checked, SectionFunctions(checked)).build()
             views[checked.name] = view
             outputs[f"c/{view.prefix}.h"] = env.get_template("section.h.j2").render(s=view)
             outputs[f"c/{view.prefix}.c"] = env.get_template("section.c.j2").render(s=view)

@@ -8,31 +8,23 @@ a body uses, so no function carries an unused variable under -Wall.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Protocol
 
 from vfiogen.backends.c import naming
 from vfiogen.backends.c.cexpr import CExpr
-from vfiogen.backends.c.wire import Array, Cond, Leaf, Node, Printer, Run, WalkBuilder, Writer, evaluate
-from vfiogen.backends.shared import capture_order, descriptor_mask
+from vfiogen.backends.c.views import Function
+from vfiogen.backends.c.wire import GET, PUT, Printer, Writer, evaluate
 from vfiogen.ir.checked import CheckedSection
 from vfiogen.ir.expr import Expr, IntLit, refs
-from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Register, ScalarType, StateField, StructType
-from vfiogen.ir.symbols import SectionSymbols
+from vfiogen.ir.nodes import ArrayType, FieldType, ScalarType, StateField, StructType
+from vfiogen.ir.plan import LeafKind, Step
 from vfiogen.ir.types import ScalarKind
-from vfiogen.passes.normalize import register_masks
 
 
 class Report(Protocol):
     """Prints the C statement that reports a failure (a `return vfg_fail(...)` or a `vfg_problem(...)`)."""
 
     def __call__(self, path: str, status: str, message: str, indices: str = "NULL") -> str: ...
-
-
-@dataclass(frozen=True)
-class Function:
-    signature: str
-    body: str
 
 
 def _code(body: str) -> str:
@@ -78,14 +70,13 @@ def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tu
 
 
 class SectionFunctions:
-    def __init__(self, checked: CheckedSection, table: SectionSymbols) -> None:
+    def __init__(self, checked: CheckedSection) -> None:
         self.checked = checked
         self.section = checked.section
+        self.plan = checked.plan
+        table = checked.symbols
         self.table = table
         self.name_macro = naming.macro(self.section.name, "NAME")
-        enums = {e.name for e in self.section.enums}
-        self.walks = WalkBuilder(self.section.name, table,
-                                 lambda enum: naming.symbol(self.section.name, enum, "valid") if enum in enums else "")
         self.locals = CExpr(table, lambda name: f"f_{name}")
         self.state = CExpr(table, lambda name: f"s->{naming.ident(name)}")
         self.items: list[str] = []
@@ -99,7 +90,8 @@ class SectionFunctions:
         return naming.symbol(self.section.name, *parts)
 
     def printer(self) -> Printer:
-        printer = Printer(self.name_macro, self.locals, self.state, self.sym())
+        printer = Printer(self.name_macro, self.locals, self.state, self.sym(),
+                          lambda enum: naming.symbol(self.section.name, enum, "valid"))
         printer.items = self.items
         printer.layout_checks = self.layout_checks
         return printer
@@ -119,39 +111,8 @@ class SectionFunctions:
                                str(int(state.versioning.default or 0))))
         return result
 
-    def expressions(self) -> list[Expr]:
-        """Every expression a loader evaluates: presence, lengths, constraints."""
-        exprs: list[Expr] = [r.present for r in self.section.registers if r.present is not None]
-
-        def visit(field_type: FieldType) -> None:
-            if isinstance(field_type, ArrayType):
-                exprs.append(field_type.length)
-                visit(field_type.element)
-            elif isinstance(field_type, StructType):
-                for member in field_type.members:
-                    visit(member.type)
-
-        for state in self.section.state:
-            if state.present is not None:
-                exprs.append(state.present)
-            visit(state.type)
-        exprs.extend(c.check for c in self.section.constraints)
-        return exprs
-
-    def read_names(self) -> set[str]:
-        """Top-level fields some expression reads (the check pass keeps these in locals)."""
-        names = set()
-        for expr in self.expressions():
-            for ref in refs(expr):
-                symbol = self.table.lookup(ref.path)
-                if symbol is not None and symbol.kind.value in ("register", "bit field", "state field"):
-                    names.add(symbol.owner)
-        return names
-
-    def nodes(self, version: int) -> tuple[Node, ...]:
-        nodes = self.walks.version(self.section.registers, self.section.state, version, self.section.version)
-        keep = self.read_names()
-        return _keep_locals(nodes, keep)
+    def nodes(self, version: int) -> tuple[Step, ...]:
+        return self.plan.version(version).walk
 
     # --- load ----------------------------------------------------------------------------------
 
@@ -159,9 +120,9 @@ class SectionFunctions:
         printer = self.printer()
         w = Writer()
         printer.check(self.nodes(version), w)
-        for state in self.section.state:
-            if state.versioning.carried_by(self.section.version) and not state.versioning.carried_by(version) \
-                    and isinstance(state.type, ArrayType):
+        for missing in self.plan.version(version).missing:
+            state = None if missing.register else self.checked.state_field(missing.name)
+            if state is not None and isinstance(state.type, ArrayType):
                 # The older stream lacks this array; load makes its elements defaults, as many as its length says.
                 text = self.locals(state.type.length)
                 w(f"n0 = {text};")
@@ -175,7 +136,7 @@ class SectionFunctions:
         self.constraint_checks(w, self.locals, lambda path, status, message, indices="NULL":
                                self.fail(path, "start", status, message, indices))
         w("return VFG_OK;")
-        names = self.read_names()
+        names = set(self.plan.read)
         locals_ = ("size_t o = start;",) + tuple(f"{ctype} f_{name} = {self.loaded_default(name, version, default)};"
                                                  for name, ctype, default in self.top_scalars() if name in names)
         return _function(f"static int check_v{version}(const uint8_t *b, size_t start, size_t end, {self.params}, "
@@ -201,16 +162,19 @@ class SectionFunctions:
     def store_function(self, version: int) -> Function:
         printer = self.printer()
         w = Writer()
-        for register in self.section.registers:
-            if register.versioning.carried_by(self.section.version) and not register.versioning.carried_by(version):
-                w(f"s->{naming.ident(register.name)} = {register.versioning.default or 0}u;")
+        missing = self.plan.version(version).missing
+        for item in missing:
+            if item.register:
+                w(f"s->{naming.ident(item.name)} = {item.default}u;")
         late: list[StateField] = []
-        for state in self.section.state:
-            if state.versioning.carried_by(self.section.version) and not state.versioning.carried_by(version):
-                if isinstance(state.type, ArrayType):
-                    late.append(state)
-                else:
-                    self.assign_default(w, state)
+        for item in missing:
+            if item.register:
+                continue
+            state = self.checked.state_field(item.name)
+            if isinstance(state.type, ArrayType):
+                late.append(state)
+            else:
+                self.assign_default(w, state)
         printer.store(self.nodes(version), w)
         for state in late:
             assert isinstance(state.type, ArrayType)
@@ -239,15 +203,15 @@ class SectionFunctions:
     def save_function(self, version: int) -> Function:
         printer = self.printer()
         w = Writer()
-        for register in self.section.registers:
-            if register.versioning.carried_by(self.section.version) and not register.versioning.carried_by(version):
-                default = register.versioning.default or 0
-                with w.block(f"if (s->{naming.ident(register.name)} != {default}u)"):
-                    w(self.fail(register.name, "0u", "VFG_ERR_LOSSY",
+        missing = self.plan.version(version).missing
+        for item in missing:
+            if item.register:
+                with w.block(f"if (s->{naming.ident(item.name)} != {item.default}u)"):
+                    w(self.fail(item.name, "0u", "VFG_ERR_LOSSY",
                                 "the version cannot carry it and it does not hold its default"))
-        for state in self.section.state:
-            if state.versioning.carried_by(self.section.version) and not state.versioning.carried_by(version):
-                self.lossy_check(w, state)
+        for item in missing:
+            if not item.register:
+                self.lossy_check(w, self.checked.state_field(item.name))
         printer.save(self.nodes(version), w)
         w("*len = o;")
         w("return VFG_OK;")
@@ -292,7 +256,7 @@ class SectionFunctions:
             if not register.versioning.carried_by(self.section.version):
                 continue
             value = f"s->{naming.ident(register.name)}"
-            masks = register_masks(register)
+            masks = self.checked.register(register.name).masks
             if register.fields and masks.reserved:
                 with w.block(f"if (({value} & {naming.literal(masks.reserved, register.width)}) != 0u)"):
                     w(problem(register.name, "VFG_ERR_RESERVED", "reserved bits set"))
@@ -365,58 +329,54 @@ class SectionFunctions:
 
     # --- capture and restore -------------------------------------------------------------------
 
-    def config_offset(self, w: Writer, register: Register, render: CExpr) -> str:
+    def config_offset(self, w: Writer, name: str, offset: Expr, render: CExpr) -> str:
         """The register's configuration-space address as C text, computing (and checking) it first if it moves."""
-        if isinstance(register.offset, IntLit):
-            return f"base + 0x{register.offset.value:x}u"
-        text = render(register.offset)
+        if isinstance(offset, IntLit):
+            return f"base + 0x{offset.value:x}u"
+        text = render(offset)
         w(f"offset = {text};")
-        bound = render.range(register.offset)
+        bound = render.range(offset)
         if render.checked or bound is None or bound[0] < 0 or bound[1] > 0xffff:
             check_bad = "bad || " if render.checked else ""
             with w.block(f"if ({check_bad}offset < 0 || offset > 0xffff)"):
-                w(self.fail(register.name, "base", "VFG_ERR_EXPRESSION", "its offset cannot be evaluated"))
+                w(self.fail(name, "base", "VFG_ERR_EXPRESSION", "its offset cannot be evaluated"))
         return "base + (uint32_t)offset"
 
     def capture_function(self) -> Function:
         w = Writer()
         commit = []
-        for register in capture_order(self.section, self.table):
-            name = register.name
+        for read in self.plan.capture:
+            name = read.register
             local = f"f_{name}"
-            keep = ((1 << register.width) - 1) & ~register_masks(register).reserved
             outer = w.depth
-            if register.present is not None:
-                text = evaluate(w, self.locals, register.present,
+            if read.present is not None:
+                text = evaluate(w, self.locals, read.present,
                                 self.fail(name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
                 w(f"if ({text}) {{")
                 w.depth += 1
-            at = self.config_offset(w, register, self.locals)
-            with w.block(f"if (read_config(opaque, {at}, {register.width}u, &raw) != 0)"):
+            at = self.config_offset(w, name, read.offset, self.locals)
+            with w.block(f"if (read_config(opaque, {at}, {read.width}u, &raw) != 0)"):
                 w(self.fail(name, at, "VFG_ERR_CONFIG_IO", "reading configuration space failed"))
-            ctype = naming.register_type(register.width)
-            w(f"{local} = ({ctype})(raw & {naming.literal(keep, 64)});")
-            for bit_field in register.fields:
-                if bit_field.enum and not bit_field.access.reserved:
-                    shifted = f"({local} >> {bit_field.lo})" if bit_field.lo else local
-                    mask = naming.literal((1 << bit_field.width) - 1, register.width)
-                    with w.block(f"if (!{self.sym(bit_field.enum, 'valid')}((uint64_t)({shifted} & {mask})))"):
-                        w(self.fail(name, at, "VFG_ERR_ENUM",
-                                    "a field read from the device is not a value of its enum"))
-            if register.enum and not register.fields:
-                with w.block(f"if (!{self.sym(register.enum, 'valid')}((uint64_t){local}))"):
+            ctype = naming.register_type(read.width)
+            w(f"{local} = ({ctype})(raw & {naming.literal(read.keep, 64)});")
+            for check in read.enum_checks:
+                shifted = f"({local} >> {check.lo})" if check.lo else local
+                mask = naming.literal(check.mask, read.width)
+                with w.block(f"if (!{self.sym(check.enum, 'valid')}((uint64_t)({shifted} & {mask})))"):
+                    w(self.fail(name, at, "VFG_ERR_ENUM", "a field read from the device is not a value of its enum"))
+            if read.enum:
+                with w.block(f"if (!{self.sym(read.enum, 'valid')}((uint64_t){local}))"):
                     w(self.fail(name, at, "VFG_ERR_ENUM", "the value read from the device is not a value of its enum"))
-            if register.present is not None:
+            if read.present is not None:
                 w.depth = outer
                 w("}")
             commit.append(f"s->{naming.ident(name)} = {local};")
         for line in commit:
             w(line)
         w("return VFG_OK;")
-        order = capture_order(self.section, self.table)
         # A register absent on the device captures as 0, as the loader stores it.
-        locals_ = (("uint64_t raw;",) if order else ()) + tuple(
-            f"{naming.register_type(r.width)} f_{r.name} = 0;" for r in order)
+        locals_ = (("uint64_t raw;",) if self.plan.capture else ()) + tuple(
+            f"{naming.register_type(r.width)} f_{r.register} = 0;" for r in self.plan.capture)
         # A section of emulation state only reads nothing: every parameter is then unused.
         return _function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
                          f"vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)",
@@ -424,40 +384,42 @@ class SectionFunctions:
 
     def restore_function(self) -> Function:
         w = Writer()
-        registers = {r.name: r for r in self.section.registers}
-        hooks = [step.hook for step in self.section.restore if step.hook is not None]
+        hooks = [step.hook for step in self.plan.restore if step.hook is not None]
         for hook in dict.fromkeys(hooks):
             with w.block(f"if (hooks == NULL || hooks->{hook} == NULL)"):
                 w(self.fail("", "base", "VFG_ERR_HOOK", f"the restore sequence calls hook {hook}, which was not given"))
-        for step in self.section.restore:
+        for step in self.plan.restore:
             if step.hook is not None:
                 with w.block(f"if (hooks->{step.hook}(opaque, s) != 0)"):
                     w(self.fail("", "base", "VFG_ERR_HOOK", f"restore hook {step.hook} failed"))
                 continue
-            register = registers[step.register]
+            assert step.offset is not None
             outer = w.depth
-            if register.present is not None:
-                text = evaluate(w, self.state, register.present, self.fail(
-                    register.name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
+            if step.present is not None:
+                text = evaluate(w, self.state, step.present, self.fail(
+                    step.register, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
                 w(f"if ({text}) {{")
                 w.depth += 1
-            at = self.config_offset(w, register, self.state)
-            w(f"value = s->{naming.ident(register.name)};")
-            fields = {f.name: f for f in register.fields}
+            at = self.config_offset(w, step.register, step.offset, self.state)
+            w(f"value = s->{naming.ident(step.register)};")
+            if step.folded:
+                full = (1 << step.width) - 1
+                clear = f"value & {naming.literal(step.keep, 64)}"
+                w(f"value = ({clear}) | {naming.literal(step.set, 64)};" if step.set else f"value = {clear};")
+                assert step.keep | step.set <= full
             for override in step.overrides:
-                bit_field = fields[override.bit_field]
-                on_bad = self.fail(f"{register.name}.{bit_field.name}", "base", "VFG_ERR_EXPRESSION",
+                on_bad = self.fail(f"{step.register}.{override.field}", "base", "VFG_ERR_EXPRESSION",
                                    "an override cannot be evaluated")
                 text = evaluate(w, self.state, override.value, on_bad, into="result")
-                mask = naming.literal(bit_field.mask, 64)
-                w(f"value = (value & ~{mask}) | (((uint64_t){text} << {bit_field.lo}) & {mask});")
-            with w.block(f"if (write_config(opaque, {at}, value, {register.width}u) != 0)"):
-                w(self.fail(register.name, at, "VFG_ERR_CONFIG_IO", "writing configuration space failed"))
-            if register.present is not None:
+                mask = naming.literal(override.mask, 64)
+                w(f"value = (value & ~{mask}) | (((uint64_t){text} << {override.lo}) & {mask});")
+            with w.block(f"if (write_config(opaque, {at}, value, {step.width}u) != 0)"):
+                w(self.fail(step.register, at, "VFG_ERR_CONFIG_IO", "writing configuration space failed"))
+            if step.present is not None:
                 w.depth = outer
                 w("}")
         w("return VFG_OK;")
-        extra = ("uint64_t value;",) if any(step.hook is None for step in self.section.restore) else ()
+        extra = ("uint64_t value;",) if any(step.hook is None for step in self.plan.restore) else ()
         return _function(f"int {self.sym('restore')}(const {self.state_type} *s, {self.params}, "
                          f"vfg_write_config_fn write_config, void *opaque, uint32_t base, "
                          f"const struct {self.sym('hooks')} *hooks, struct vfg_error *err)", w, extra=extra,
@@ -467,44 +429,34 @@ class SectionFunctions:
 
     def descriptor_functions(self) -> tuple[Function, Function, Function]:
         derive, pack, unpack = Writer(), Writer(), Writer()
-        registers = {r.name: r for r in self.section.registers}
-        rel = 0
-        for item in self.section.descriptor:
+        for item in self.plan.descriptor:
             target = f"d->{naming.ident(item.name)}"
-            if item.type is not None:
-                field_type: ScalarType | BytesType = item.type
-            else:
-                register = registers[item.source_register or ""]
-                field_type = ScalarType(kind=ScalarKind(f"u{register.width}"), span=item.span)
-                mask = descriptor_mask(item.source_fields, register)
-                value = f"({naming.register_type(register.width)})(s->{naming.ident(register.name)} & " \
-                        f"{naming.literal(mask, register.width)})"
-                if register.present is not None:
-                    text = evaluate(derive, self.state, register.present, self.fail(
+            if item.register is not None:
+                width = item.size * 8
+                value = f"({naming.register_type(width)})(s->{naming.ident(item.register)} & " \
+                        f"{naming.literal(item.mask, width)})"
+                if item.present is not None:
+                    text = evaluate(derive, self.state, item.present, self.fail(
                         item.name, "0u", "VFG_ERR_EXPRESSION",
-                        f"the presence of register {register.name} cannot be evaluated"))
+                        f"the presence of register {item.register} cannot be evaluated"))
                     value = f"({text}) ? {value} : 0u"
                 derive(f"{target} = {value};")
-            at = f"buf + {rel}" if rel else "buf"
-            if isinstance(field_type, BytesType):
-                pack(f"memcpy({at}, {target}, {field_type.size}u);")
-                unpack(f"memcpy({target}, {at}, {field_type.size}u);")
-                rel += field_type.size
+            at = f"buf + {item.offset}" if item.offset else "buf"
+            if item.kind is LeafKind.BYTES:
+                pack(f"memcpy({at}, {target}, {item.size}u);")
+                unpack(f"memcpy({target}, {at}, {item.size}u);")
                 continue
-            kind = field_type.kind
-            size = kind.size
-            put, get = {1: ("vfg_put8", "vfg_get8"), 2: ("vfg_put_be16", "vfg_get_be16"),
-                        4: ("vfg_put_be32", "vfg_get_be32"), 8: ("vfg_put_be64", "vfg_get_be64")}[size]
-            if kind is ScalarKind.BOOL:
+            size = item.size
+            put, get = PUT[size], GET[size]
+            if item.kind is LeafKind.BOOL:
                 pack(f"{put}({at}, (uint8_t)({target} ? 1u : 0u));")
                 unpack(f"{target} = {get}({at}) != 0u;")
-            elif kind.signed:
+            elif item.kind is LeafKind.SINT:
                 pack(f"{put}({at}, (uint{size * 8}_t){target});")
                 unpack(f"{target} = vfg_s{size * 8}({get}({at}));")
             else:
                 pack(f"{put}({at}, {target});")
                 unpack(f"{target} = {get}({at});")
-            rel += size
         derive("return VFG_OK;")
         desc = f"struct {self.sym('descriptor')}"
         return (
@@ -517,7 +469,7 @@ class SectionFunctions:
         )
 
     def descriptor_size(self) -> int:
-        return sum(item.size or 0 for item in self.checked.descriptor_layout)
+        return self.plan.descriptor_size
 
     def init_function(self) -> Function:
         w = Writer()
@@ -539,22 +491,6 @@ def _holds_a_value(target: str, field_type: FieldType) -> str:
     return f"!vfg_all_zero(&{target}, sizeof {target})"
 
 
-def _keep_locals(nodes: tuple[Node, ...], keep: set[str]) -> tuple[Node, ...]:
-    """Drop the check-pass local of top-level scalars no expression reads."""
-    import dataclasses
-
-    result: list[Node] = []
-    for node in nodes:
-        if isinstance(node, Run):
-            result.append(Run(tuple(leaf if leaf.top in keep else dataclasses.replace(leaf, top="")
-                                    for leaf in node.leaves)))
-        elif isinstance(node, Cond):
-            result.append(dataclasses.replace(node, body=_keep_locals(node.body, keep)))
-        else:
-            result.append(node)
-    return tuple(result)
-
-
 def _scalar_literal(kind: ScalarKind, value: int | None) -> str:
     number = int(value or 0)
     if kind is ScalarKind.BOOL:
@@ -568,4 +504,4 @@ def _c_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-__all__ = ["Array", "Cond", "Function", "Leaf", "SectionFunctions"]
+__all__ = ["Function", "SectionFunctions"]

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from vfiogen.backends.jinja_env import environment
 from vfiogen.context import Context
-from vfiogen.ir.checked import CheckedModule, CheckedRegister, CheckedSection, WireItem
+from vfiogen.ir.checked import CheckedModule, CheckedRegister, CheckedSection, WireItem, type_text
 from vfiogen.ir.expr import to_text
 from vfiogen.ir.nodes import Device, Versioning
 from vfiogen.ir.types import LocationKind
-from vfiogen.passes.normalize import type_text
 
 
 @dataclass(frozen=True)

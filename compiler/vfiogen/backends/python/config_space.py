@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vfiogen.backends.shared import capture_order
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.translate import PythonExpr
-from vfiogen.ir.nodes import Section
-from vfiogen.ir.symbols import SectionSymbols
-from vfiogen.passes.normalize import register_masks
+from vfiogen.ir.checked import CheckedSection
 
 
 @dataclass(frozen=True)
@@ -41,44 +38,42 @@ class RestoreStep:
     value: str = ""
 
 
-def capture_steps(section: Section, table: SectionSymbols, default_of: dict[str, str]) -> tuple[CaptureStep, ...]:
-    local = PythonExpr(table, lambda name: f"f_{name}")
+def capture_steps(checked: CheckedSection, default_of: dict[str, str]) -> tuple[CaptureStep, ...]:
+    local = PythonExpr(checked.symbols, lambda name: f"f_{name}")
     steps = []
-    for register in capture_order(section, table):
-        masks = register_masks(register)
-        enum_checks = tuple((f"(r_f_{register.name} >> {f.lo}) & 0x{(1 << f.width) - 1:x}",
-                             naming.enum_class(f.enum), f.name)
-                            for f in register.fields if f.enum and not f.access.reserved)
+    for read in checked.plan.capture:
+        register = checked.register(read.register).register
+        enum_checks = tuple((f"(r_f_{register.name} >> {check.lo}) & 0x{check.mask:x}",
+                             naming.enum_class(check.enum), check.field) for check in read.enum_checks)
         steps.append(CaptureStep(
             var=f"f_{register.name}", attr=naming.attr(register.name), name=register.name,
-            offset=local(register.offset), width=register.width,
-            present=local(register.present) if register.present is not None else "",
+            offset=local(read.offset), width=read.width,
+            present=local(read.present) if read.present is not None else "",
             cls=naming.register_class_of(register) if register.fields else "",
-            enum=naming.enum_class(register.enum) if register.enum and not register.fields else "",
-            reserved=masks.reserved, enum_checks=enum_checks, default=default_of[register.name]))
+            enum=naming.enum_class(read.enum) if read.enum else "",
+            reserved=((1 << read.width) - 1) & ~read.keep, enum_checks=enum_checks, default=default_of[register.name]))
     return tuple(steps)
 
 
-def restore_steps(section: Section, table: SectionSymbols) -> tuple[RestoreStep, ...]:
-    state = PythonExpr(table, lambda name: f"s.{naming.attr(name)}")
-    registers = {r.name: r for r in section.registers}
+def restore_steps(checked: CheckedSection) -> tuple[RestoreStep, ...]:
+    state = PythonExpr(checked.symbols, lambda name: f"s.{naming.attr(name)}")
     steps = []
-    for step in section.restore:
+    for step in checked.plan.restore:
         if step.hook is not None:
             steps.append(RestoreStep(hook=step.hook))
             continue
-        register = registers[step.register]
+        assert step.offset is not None
+        register = checked.register(step.register).register
         value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
-        fields = {f.name: f for f in register.fields}
+        if step.folded:
+            value = f"({value} & 0x{step.keep:x}) | 0x{step.set:x}" if step.set else f"{value} & 0x{step.keep:x}"
         for n, override in enumerate(step.overrides):
-            bit_field = fields[override.bit_field]
-            mask = bit_field.mask
-            # After the first override `value` is `(a & m) | (b)`: parenthesised whole, or `&` (which binds
+            # After the first change `value` is `(a & m) | (b)`: parenthesised whole, or `&` (which binds
             # tighter than `|`) would clear the next field in the previous override's bits only.
-            previous = f"({value})" if n else value
-            value = f"({previous} & 0x{~mask & ((1 << register.width) - 1):x}) | " \
-                    f"((int({state(override.value)}) << {bit_field.lo}) & 0x{mask:x})"
-        steps.append(RestoreStep(hook="", name=register.name, offset=state(register.offset), width=register.width,
-                                 present=state(register.present) if register.present is not None else "",
+            previous = f"({value})" if n or step.folded else value
+            value = f"({previous} & 0x{~override.mask & ((1 << register.width) - 1):x}) | " \
+                    f"((int({state(override.value)}) << {override.lo}) & 0x{override.mask:x})"
+        steps.append(RestoreStep(hook="", name=register.name, offset=state(step.offset), width=step.width,
+                                 present=state(step.present) if step.present is not None else "",
                                  value=value))
     return tuple(steps)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 
 from vfiogen.backends.jinja_env import environment
 from vfiogen.backends.python import naming
-from vfiogen.backends.shared import descriptor_mask
 from vfiogen.backends.python.config_space import capture_steps, restore_steps
 from vfiogen.backends.python.views import (
     AttrView, BitFieldView, Check, DescriptorView, DeviceSectionView, DeviceView, EnumView, Op,
@@ -24,22 +24,21 @@ from vfiogen.context import Context
 from vfiogen.wire import format as wire_format
 from vfiogen.wire.format import crc32c_table
 from vfiogen.ir.checked import CheckedModule, CheckedSection
-from vfiogen.ir.expr import Expr, refs, to_text
+from vfiogen.ir.expr import refs, to_text
 from vfiogen.ir.nodes import (ArrayType, BytesType, Device, FieldType, Register,
                               ScalarType, Section, StateField, StructType)
-from vfiogen.ir.symbols import SectionSymbols
+from vfiogen.ir.plan import Array, Cond, ElementShape, Leaf, LeafKind, Run, Step, Struct
 from vfiogen.ir.types import ScalarKind
-from vfiogen.passes.normalize import register_masks
 
 _FORMAT = {ScalarKind.U8: "B", ScalarKind.U16: "H", ScalarKind.U32: "I", ScalarKind.U64: "Q",
            ScalarKind.S8: "b", ScalarKind.S16: "h", ScalarKind.S32: "i", ScalarKind.S64: "q", ScalarKind.BOOL: "B"}
-_REGISTER_FORMAT = {8: "B", 16: "H", 32: "I", 64: "Q"}
 
 
 class _SectionBuilder:
-    def __init__(self, checked: CheckedSection, table: SectionSymbols) -> None:
+    def __init__(self, checked: CheckedSection) -> None:
         self.checked = checked
         self.section: Section = checked.section
+        table = checked.symbols
         self.table = table
         self.structs: list[StructClassView] = []
         self.run_structs: dict[str, str] = {}
@@ -130,7 +129,7 @@ class _SectionBuilder:
         return self.scalar_default(ScalarKind(f"u{register.width}"), register.enum, None)
 
     def register_class(self, register: Register) -> RegisterClassView:
-        masks = register_masks(register)
+        masks = self.checked.register(register.name).masks
         fields = []
         for bit_field in register.fields:
             if bit_field.access.reserved:
@@ -163,45 +162,66 @@ class _SectionBuilder:
                        naming.enum_class(enum) if enum else "", 0, (),
                        size=kind.size)
 
-    def enum_covers(self, enum: str, bits: int) -> bool:
-        """True when every value `bits` bits can hold is a value of `enum` (so no check is needed)."""
-        return {v.value for v in self.table.enums[enum].values} >= set(range(1 << bits))
+    def leaf_item(self, leaf: Leaf, var: str, value: str, path: str) -> RunItem:
+        """The run item of a plan leaf, held in local `var` on load and packed from `value` on save."""
+        if leaf.kind is LeafKind.BYTES:
+            return RunItem(var, var, value, path, leaf.rel, "", "", 0, (), leaf.size, leaf.size)
+        assert leaf.scalar is not None
+        if leaf.register is None or not self.checked.register(leaf.register).register.fields:
+            return self.scalar_item(var, value, path, leaf.scalar, leaf.enum, leaf.rel)
+        register = self.checked.register(leaf.register).register
+        enum_checks = tuple((f"(r_{var} >> {check.lo}) & 0x{check.mask:x}", naming.enum_class(check.enum),
+                             check.field) for check in leaf.enum_checks)
+        # A removed register is saved as its default integer.
+        saved = f"{value}.value()" if leaf.carried else value
+        return RunItem(var, f"r_{var}", saved, path, leaf.rel, "reg", naming.register_class_of(register),
+                       leaf.reserved, enum_checks, size=leaf.size)
 
-    def register_item(self, register: Register, var: str, value: str, rel: int) -> RunItem:
-        path = f'"{register.name}"'
-        if not register.fields:
-            kind = ScalarKind(f"u{register.width}")
-            return self.scalar_item(var, value, path, kind, register.enum, rel)
-        masks = register_masks(register)
-        enum_checks = tuple((f"(r_{var} >> {f.lo}) & 0x{(1 << f.width) - 1:x}", naming.enum_class(f.enum), f.name)
-                            for f in register.fields if f.enum and not f.access.reserved
-                            and not self.enum_covers(f.enum, f.width))
-        return RunItem(var, f"r_{var}", f"{value}.value()", path, rel, "reg", naming.register_class_of(register),
-                       masks.reserved, enum_checks, size=register.width // 8)
+    def path_code(self, path: str, indices: tuple[str, ...]) -> str:
+        """Python text of a plan path: a string, or an f-string with each `[]` as its index variable."""
+        for index in indices:
+            path = path.replace("[]", f"[{{{index}}}]", 1)
+        return f'f"{path}"' if "{" in path else f'"{path}"'
 
-    def field_ops(self, path: str, field_type: FieldType, var: str, value: str, path_code: str,
-                  enum: str | None, present: Expr | None, scope: str) -> list[Op]:
-        """Ops for one state field (or struct member); `scope` is '' at top level, else a member prefix."""
-        ops: list[Op]
-        if isinstance(field_type, (ScalarType, BytesType)):
-            if isinstance(field_type, ScalarType):
-                item = self.scalar_item(var, value, path_code, field_type.kind, enum, 0)
-                fmt = _FORMAT[field_type.kind]
-                size = field_type.kind.size
+    def run_op(self, run: Run, var_of: Callable[[Leaf], tuple[str, str]], indices: tuple[str, ...]) -> Op:
+        items = []
+        for leaf in run.leaves:
+            var, value = var_of(leaf)
+            items.append(self.leaf_item(leaf, var, value, self.path_code(leaf.path, indices)))
+        fmt = "".join(_format(leaf) for leaf in run.leaves)
+        return Op("run", items=tuple(items), size=run.size, fmt=fmt, path=items[0].path)
+
+    def steps_ops(self, steps: tuple[Step, ...], var_of: Callable[[str], tuple[str, str]],
+                  indices: tuple[str, ...]) -> list[Op]:
+        """Ops for a plan walk; `var_of(name)` gives the local and the saved value of the field `name` of the
+        enclosing scope (the state, a struct, an array element)."""
+        ops: list[Op] = []
+        for step in steps:
+            if isinstance(step, Run):
+                ops.append(self.run_op(step, lambda leaf: var_of(_name(leaf.member)), indices))
+            elif isinstance(step, Cond):
+                defaults = []
+                for guard in step.guards:
+                    var, _ = var_of(_name(guard.member))
+                    if guard.register:
+                        default = self.absent_register(self.checked.register(guard.field).register)
+                    else:
+                        field = self.checked.state_field(guard.field)
+                        default = self.default(guard.field, field.type, field.enum, None)
+                    defaults.append((var, default))
+                ops.append(Op("cond", condition_load=self.load_expr(step.present),
+                              condition_save=self.save_expr(step.present),
+                              body=tuple(self.steps_ops(step.body, var_of, indices)), defaults=tuple(defaults),
+                              path=self.path_code(step.guards[0].path, indices)))
+            elif isinstance(step, Struct):
+                var, value = var_of(_name(step.member))
+                body = self.steps_ops(step.body, _member_of(var, value), indices)
+                ops.append(Op("struct", path=self.path_code(step.path, indices), var=var, value=value,
+                              cls=naming.struct_class(step.field), body=tuple(body),
+                              members=tuple(f"{var}_{m}" for m in step.members)))
             else:
-                item = RunItem(var, var, value, path_code, 0, "", "", 0, (), field_type.size, field_type.size)
-                fmt, size = f"{field_type.size}s", field_type.size
-            ops = [Op("run", items=(item,), size=size, fmt=fmt, path=path_code)]
-        elif isinstance(field_type, ArrayType):
-            ops = [self.array_op(path, field_type, var, value, path_code, scope)]
-        else:
-            ops = [self.struct_op(path, field_type, var, value, path_code, scope)]
-        if present is None:
-            return ops
-        # A struct member's presence reads only top-level fields (as every presence does), whose locals
-        # (load) and attributes (save) are in scope however deep the member is.
-        return [Op("cond", condition_load=self.load_expr(present), condition_save=self.save_expr(present),
-                   body=tuple(ops), defaults=((var, self.default(path, field_type, enum, None)),), path=path_code)]
+                ops.append(self.array_op(step, *var_of(_name(step.member)), indices))
+        return ops
 
     def versioned_default(self, state: StateField, render: PythonExpr) -> str:
         """What a version that does not carry `state` stands for: its default; for an array, as many
@@ -214,98 +234,63 @@ class _SectionBuilder:
             return f"default_array({render(field_type.length)}, {field_type.max}, lambda: {element})"
         return self.default(state.name, field_type, state.enum, None)
 
-    def array_op(self, path: str, array: ArrayType, var: str, value: str, path_code: str, scope: str) -> Op:
+    def array_op(self, array: Array, var: str, value: str, indices: tuple[str, ...]) -> Op:
         count = self.fresh("n")
-        element = array.element
+        path_code = self.path_code(array.path, indices)
         base = Op("array", path=path_code, var=var, value=value, count=count, maximum=array.max,
                   length_load=self.load_expr(array.length), length_save=self.save_expr(array.length))
-        if isinstance(element, ScalarType) and element.kind is not ScalarKind.BOOL:
-            size = element.kind.size
-            return dataclasses.replace(base, element_mode="ints", fmt=_FORMAT[element.kind], size=size,
-                                       layout=(("", 0, size),))
-        if isinstance(element, StructType) and all(
-                isinstance(m.type, ScalarType) and m.type.kind is not ScalarKind.BOOL and m.enum is None
-                and m.present is None for m in element.members):
-            fmt = ">" + "".join(_FORMAT[m.type.kind] for m in element.members
-                                if isinstance(m.type, ScalarType))
-            size = sum(m.type.kind.size for m in element.members if isinstance(m.type, ScalarType))
-            layout, rel = [], 0
-            for member in element.members:
-                assert isinstance(member.type, ScalarType)
-                layout.append((f".{member.name}", rel, member.type.kind.size))
-                rel += member.type.kind.size
-            return dataclasses.replace(base, element_mode="structs", fmt=fmt, size=size,
-                                       cls=naming.struct_class(path),
-                                       members=tuple(naming.attr(m.name) for m in element.members),
-                                       layout=tuple(layout))
+        if array.shape is not ElementShape.OTHER:
+            assert array.element_size is not None
+            prefix = f"{array.path}[]"
+            layout = tuple((leaf.path.removeprefix(prefix), leaf.rel, leaf.size) for leaf in array.element_leaves)
+            if array.shape is ElementShape.SCALAR:
+                return dataclasses.replace(base, element_mode="ints", fmt=_format(array.element_leaves[0]),
+                                           size=array.element_size, layout=layout)
+            struct = next(step for step in array.body if isinstance(step, Struct))
+            return dataclasses.replace(base, element_mode="structs",
+                                       fmt=">" + "".join(_format(leaf) for leaf in array.element_leaves),
+                                       size=array.element_size, cls=naming.struct_class(array.field),
+                                       members=tuple(naming.attr(m) for m in struct.members), layout=layout)
         index = self.fresh("i")
         element_var = self.fresh("e")
-        inner_path = path_code.removeprefix("f").strip('"')
-        element_path = f'f"{inner_path}[{{{index}}}]"'
-        body = self.field_ops(path, element, element_var, element_var, element_path, None, None,
-                              scope=element_var)
+        body = self.steps_ops(array.body, lambda name: (element_var, element_var), indices + (index,))
         return dataclasses.replace(base, element_mode="generic", index=index, element_var=element_var,
                                    body=tuple(body))
 
-    def struct_op(self, path: str, struct: StructType, var: str, value: str, path_code: str, scope: str) -> Op:
-        body: list[Op] = []
-        members = []
-        inner = path_code.removeprefix("f").strip('"')
-        for member in struct.members:
-            member_var = f"{var}_{member.name}"
-            members.append(member_var)
-            member_path = f'f"{inner}.{member.name}"' if "{" in inner else f'"{inner}.{member.name}"'
-            body.extend(self.field_ops(f"{path}.{member.name}", member.type, member_var,
-                                       f"{value}.{naming.attr(member.name)}", member_path, member.enum,
-                                       member.present, scope or var))
-        return Op("struct", path=path_code, var=var, value=value, cls=naming.struct_class(path),
-                  body=tuple(_merge_runs(body, self)), members=tuple(members))
-
     def version_view(self, version: int) -> VersionView:
-        ops: list[Op] = []
+        plan = self.checked.plan.version(version)
         args: list[tuple[str, str]] = []
         not_carried: list[tuple[str, str, str]] = []
+        missing = {item.name for item in plan.missing}
         for register in self.section.registers:
-            versioning = register.versioning
-            current = versioning.carried_by(self.section.version)
             attr = naming.attr(register.name)
-            if not versioning.carried_by(version):
-                if current:
-                    default = self.register_attr(register).default
-                    args.append((attr, default))
-                    not_carried.append((attr, default, register.name))
-                continue
-            var = f"f_{register.name}" if current else f"_gone_{register.name}"
-            value = f"s.{attr}" if current else str(versioning.default or 0)
-            item = self.register_item(register, var, value, 0)
-            if not current and register.fields:
-                item = dataclasses.replace(item, value=value)  # a removed register is saved as its default integer
-            op = Op("run", items=(item,), size=register.width // 8, fmt=_REGISTER_FORMAT[register.width],
-                    path=item.path)
-            if register.present is not None:
-                op = Op("cond", condition_load=self.load_expr(register.present),
-                        condition_save=self.save_expr(register.present), body=(op,),
-                        defaults=((var, self.absent_register(register)),), path=item.path)
-            ops.append(op)
-            if current:
-                args.append((attr, var))
+            if register.name in missing:
+                default = self.register_attr(register).default
+                args.append((attr, default))
+                not_carried.append((attr, default, register.name))
+            elif register.versioning.carried_by(self.section.version):
+                args.append((attr, f"f_{register.name}"))
         for state in self.section.state:
-            versioning = state.versioning
-            current = versioning.carried_by(self.section.version)
             attr = naming.attr(state.name)
-            if not versioning.carried_by(version):
-                if current:
-                    args.append((attr, self.versioned_default(state, self.load_expr)))
-                    not_carried.append((attr, self.versioned_default(state, self.save_expr), state.name))
-                continue
-            var = f"f_{state.name}" if current else f"_gone_{state.name}"
-            value = f"s.{attr}" if current else self.versioned_default(state, self.save_expr)
-            ops.extend(self.field_ops(state.name, state.type, var, value, f'"{state.name}"', state.enum,
-                                      state.present, ""))
-            if current:
-                args.append((attr, var))
-        merged = self.name_structs(tuple(_merge_runs(ops, self)))
-        return VersionView(version, merged, tuple(args), tuple(not_carried))
+            if state.name in missing:
+                args.append((attr, self.versioned_default(state, self.load_expr)))
+                not_carried.append((attr, self.versioned_default(state, self.save_expr), state.name))
+            elif state.versioning.carried_by(self.section.version):
+                args.append((attr, f"f_{state.name}"))
+        ops = self.steps_ops(plan.walk, self.top_var, ())
+        return VersionView(version, self.name_structs(tuple(ops)), tuple(args), tuple(not_carried))
+
+    def top_var(self, name: str) -> tuple[str, str]:
+        """The local and the saved value of a top-level register or state field."""
+        register = next((r for r in self.section.registers if r.name == name), None)
+        if register is not None:
+            if register.versioning.carried_by(self.section.version):
+                return f"f_{name}", f"s.{naming.attr(name)}"
+            return f"_gone_{name}", str(register.versioning.default or 0)
+        state = self.checked.state_field(name)
+        if state.versioning.carried_by(self.section.version):
+            return f"f_{name}", f"s.{naming.attr(name)}"
+        return f"_gone_{name}", self.versioned_default(state, self.save_expr)
 
     def runtime_imports(self, versions: tuple[VersionView, ...],
                         registers: tuple[RegisterClassView, ...]) -> tuple[str, ...]:
@@ -357,7 +342,7 @@ class _SectionBuilder:
             if register.fields:
                 cls = naming.register_class_of(register)
                 checks.append(Check(f"not isinstance({attr}, {cls})", f'"{register.name}"', f"must be a {cls}"))
-                masks = register_masks(register)
+                masks = self.checked.register(register.name).masks
                 if masks.reserved:
                     checks.append(Check(f"isinstance({attr}, {cls}) and {attr}.value() & 0x{masks.reserved:x}",
                                         f'"{register.name}"',
@@ -448,34 +433,26 @@ class _SectionBuilder:
 
     def descriptor(self) -> DescriptorView:
         attrs = []
-        fmt = ">"
-        size = 0
         derived = []
         host = []
-        registers = {r.name: r for r in self.section.registers}
-        for item in self.section.descriptor:
+        plan = self.checked.plan
+        for item in plan.descriptor:
             attr = naming.attr(item.name)
-            if item.type is not None:
-                field_type: FieldType = item.type
+            if item.register is None:
                 host.append(attr)
             else:
-                register = registers[item.source_register or ""]
-                field_type = ScalarType(kind=ScalarKind(f"u{register.width}"), span=item.span)
+                register = self.checked.register(item.register).register
                 value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
-                derived.append((attr, value, descriptor_mask(item.source_fields, register),
-                                self.save_expr(register.present) if register.present is not None else ""))
-            if isinstance(field_type, BytesType):
-                fmt += f"{field_type.size}s"
-                size += field_type.size
-                attrs.append(AttrView(attr, item.name, "bytes",
-                                      f"bytes({field_type.size})", '"hex"'))
+                derived.append((attr, value, item.mask,
+                                self.save_expr(item.present) if item.present is not None else ""))
+            if item.kind is LeafKind.BYTES:
+                attrs.append(AttrView(attr, item.name, "bytes", f"bytes({item.size})", '"hex"'))
             else:
-                assert isinstance(field_type, ScalarType)
-                fmt += _FORMAT[field_type.kind]
-                size += field_type.kind.size
-                annotation = "bool" if field_type.kind is ScalarKind.BOOL else "int"
+                annotation = "bool" if item.kind is LeafKind.BOOL else "int"
                 attrs.append(AttrView(attr, item.name, annotation, "False" if annotation == "bool" else "0", '""'))
-        return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, size,
+        fmt = ">" + "".join(f"{item.size}s" if item.scalar is None else _FORMAT[item.scalar]
+                            for item in plan.descriptor)
+        return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, plan.descriptor_size,
                               tuple(derived), tuple(host))
 
     def build(self) -> SectionView:
@@ -505,36 +482,35 @@ class _SectionBuilder:
             register_checks=tuple(register_checks), checks=tuple(state_checks), constraints=tuple(constraints),
             descriptor=descriptor,
             runtime_imports=self.runtime_imports(versions, registers),
-            capture=capture_steps(section, self.table, {
-                r.name: (self.register_attr(r).default) for r in section.registers}),
-            restore=restore_steps(section, self.table),
+            capture=capture_steps(self.checked, {r.name: (self.register_attr(r).default) for r in section.registers}),
+            restore=restore_steps(self.checked),
             restore_hooks=tuple(step.hook for step in section.restore if step.hook is not None),
             pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load))
 
 
-def _merge_runs(ops: list[Op], builder: _SectionBuilder) -> list[Op]:
-    """Merge neighbouring fixed-size unconditional items into one `struct.Struct` each."""
-    merged: list[Op] = []
-    for op in ops:
-        last = merged[-1] if merged else None
-        if op.kind == "run" and last is not None and last.kind == "run":
-            items = last.items + tuple(dataclasses.replace(i, rel=i.rel + last.size) for i in op.items)
-            fmt = last.fmt + op.fmt
-            merged[-1] = Op("run", items=items, size=last.size + op.size, fmt=fmt, path=last.path)
-        else:
-            merged.append(op)
-    return merged
+def _member_of(var: str, value: str) -> Callable[[str], tuple[str, str]]:
+    """The `var_of` of a struct's members: locals `<struct local>_<member>`, values `<struct>.<member>`."""
+    return lambda name: (f"{var}_{name}", f"{value}.{naming.attr(name)}")
+
+
+def _name(member: tuple[str, ...]) -> str:
+    """The field name a plan member path ends with (array index marks skipped)."""
+    return next(name for name in reversed(member) if name != "[]")
+
+
+def _format(leaf: Leaf) -> str:
+    """The `struct` format of a plan leaf (without the byte-order mark)."""
+    if leaf.kind is LeafKind.BYTES:
+        return f"{leaf.size}s"
+    assert leaf.scalar is not None
+    return _FORMAT[leaf.scalar]
 
 
 class PythonBackend:
     name = "python"
 
-    def __init__(self) -> None:
-        self.symbols: dict[str, SectionSymbols] = {}
-
     def check(self, module: CheckedModule, ctx: Context) -> None:
-        """Remember the symbol tables; everything checked is expressible in Python."""
-        self.symbols = ctx.symbols
+        """Everything checked is expressible in Python."""
 
     def render(self, module: CheckedModule) -> dict[str, str]:
         env = environment("vfiogen.backends.python")
@@ -545,7 +521,7 @@ class PythonBackend:
                    f"{base}/py.typed": ""}
         section_template = env.get_template("section.py.j2")
         for checked in module.sections:
-            view = _SectionBuilder(checked, self.symbols[checked.name]).build()
+            view = _SectionBuilder(checked).build()
             outputs[f"{base}/{checked.name}.py"] = section_template.render(s=view, package=naming.PACKAGE)
             if view.enums:
                 outputs[f"{base}/{naming.enums_module(checked.name)}.py"] = enums_template.render(

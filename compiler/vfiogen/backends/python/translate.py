@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vfiogen.backends.python import naming
-from vfiogen.backends.shared import ref_range
 from vfiogen.ir.evaluate import Range, value_range
 from vfiogen.ir.expr import BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp
 from vfiogen.ir.nodes import BitField, EnumValue, Register
@@ -104,4 +103,4 @@ class PythonExpr:
         return bound is not None and bound[0] >= 0
 
     def _range(self, ref: Ref) -> Range | None:
-        return ref_range(self.table, ref)
+        return self.table.ref_range(ref)

@@ -1,0 +1,167 @@
+"""View models of the C back end: small frozen records of ready-made C text that the templates print.
+
+`emit` builds the section views and `device` the device views; neither imports the other's module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vfiogen.backends.c import naming
+
+
+@dataclass(frozen=True)
+class Function:
+    signature: str
+    body: str
+
+
+@dataclass(frozen=True)
+class FieldView:
+    name: str
+    member: str
+    """Its member in the layout's fields struct."""
+    place: str
+    """'bit 3' or 'bits 6:4'."""
+    getter: str
+    setter: str
+    shift: int
+    mask: str
+    """The field's mask at bit 0, as a C literal."""
+    clear: str
+    """The register with the field's bits cleared, as a C literal."""
+    is_bool: bool
+    value_type: str
+    shift_macro: str
+    mask_macro: str
+
+
+@dataclass(frozen=True)
+class LayoutView:
+    """The accessors of one register layout (a register, or a field set several registers share)."""
+
+    name: str
+    ctype: str
+    wide: str
+    """The unsigned type the accessors compute in: uint32_t, or uint64_t for 64-bit registers."""
+    fields: tuple[FieldView, ...]
+    fields_struct: str
+    """`struct vfg_<section>_<layout>_fields`: the bit fields as named members."""
+    unpack: str
+    pack: str
+
+
+@dataclass(frozen=True)
+class RegisterView:
+    name: str
+    offset: str
+    width: int
+    macros: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class EnumView:
+    name: str
+    members: tuple[tuple[str, int], ...]
+    valid: str
+    values: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MemberView:
+    declaration: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class StructView:
+    name: str
+    members: tuple[MemberView, ...]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    name: str
+    source: str
+    sha256: str
+    guard: str
+    title: str
+    constants: tuple[tuple[str, str], ...]
+    registers: tuple[RegisterView, ...]
+    layouts: tuple[LayoutView, ...]
+    enums: tuple[EnumView, ...]
+    structs: tuple[StructView, ...]
+    state: StructView
+    params: StructView
+    params_default: str
+    descriptor: StructView
+    hooks: StructView
+    versions: tuple[int, ...]
+    max_payload: int
+    descriptor_size: int
+    items: tuple[str, ...]
+    layout_checks: tuple[str, ...]
+    private: tuple[Function, ...]
+    public: tuple[Function, ...]
+
+    @property
+    def prefix(self) -> str:
+        return f"{naming.PREFIX}_{self.name}"
+
+    @property
+    def macro_prefix(self) -> str:
+        return self.prefix.upper()
+
+
+@dataclass(frozen=True)
+class DeviceSectionView:
+    name: str
+    prefix: str
+    macro: str
+    required: bool
+    params: str
+    """C initializer of the device's params for this section."""
+    pre_save: tuple[str, ...]
+    post_load: tuple[str, ...]
+    restore_hooks: tuple[str, ...]
+    max_payload: int
+    descriptor_size: int
+
+    @property
+    def member(self) -> str:
+        return naming.ident(self.name)
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    name: str
+    title: str
+    source: str
+    sha256: str
+    sections: tuple[DeviceSectionView, ...]
+    descriptor_payload: int
+    max_size: int
+
+    @property
+    def prefix(self) -> str:
+        return f"{naming.PREFIX}_{self.name}"
+
+    @property
+    def macro_prefix(self) -> str:
+        return self.prefix.upper()
+
+    @property
+    def guard(self) -> str:
+        return f"{self.macro_prefix}_H"
+
+    @property
+    def optional(self) -> tuple[DeviceSectionView, ...]:
+        return tuple(s for s in self.sections if not s.required)
+
+    @property
+    def has_post_load(self) -> bool:
+        return any(s.post_load for s in self.sections)
+
+    @property
+    def has_pre_save(self) -> bool:
+        return any(s.pre_save for s in self.sections)

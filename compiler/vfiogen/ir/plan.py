@@ -1,0 +1,260 @@
+"""The wire plan: how each section version is read and written, worked out once for every back end.
+
+`passes.plan` builds it; the back ends print it and decide nothing about the
+layout themselves (Emboss's split: sizes and offsets in the front end, text
+in the back end). A version's walk is a tree of steps in wire order:
+
+- a `Run` of fixed-size leaves that are always present together: one
+  truncation check for all of them, and a truncation names the first leaf it
+  cuts, in every language;
+- a `Cond`, present only when its expression holds;
+- an `Array` of elements, its count from its length expression;
+- a `Struct`, whose members form runs of their own (a run never crosses a
+  struct's edge, so every back end checks the same bytes in the same order).
+
+Paths are schema paths, with `[]` standing for each enclosing array's index
+(`vectors[].data`); a `member` path spells the same thing as a tuple
+(`('vectors', '[]', 'data')`) for back ends that address state by name.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Union
+
+from vfiogen.ir.expr import Expr
+from vfiogen.ir.types import ScalarKind
+
+
+class LeafKind(enum.Enum):
+    UINT = "uint"
+    """An unsigned integer or a register, big-endian at its size."""
+    SINT = "sint"
+    BOOL = "bool"
+    """One byte, 0 or 1."""
+    BYTES = "bytes"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnumCheck:
+    """A bit field whose enum does not cover every value its bits can hold, so a loader must check it."""
+
+    field: str
+    lo: int
+    mask: int
+    """The field's mask at bit 0."""
+    enum: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Leaf:
+    """One fixed-size value on the wire."""
+
+    path: str
+    """What an error names; `[]` for each enclosing array's index."""
+    member: tuple[str, ...]
+    """Where the value lives in the state: names, and `[]` for each array index."""
+    kind: LeafKind
+    size: int
+    rel: int
+    """Bytes from the start of its run."""
+    scalar: ScalarKind | None = None
+    """The scalar type (`u16` for a 16-bit register); None for bytes."""
+    register: str | None = None
+    """The register this leaf is, when it is one."""
+    enum: str | None = None
+    """An enum the whole value must be a value of."""
+    enum_checks: tuple[EnumCheck, ...] = ()
+    reserved: int = 0
+    """Bits a loader refuses when set (registers with bit fields)."""
+    carried: bool = True
+    """False when the section's newest version no longer has the field: load drops it, save writes `gone`."""
+    gone: int = 0
+    top: bool = False
+    """A top-level register or scalar field, which expressions may read."""
+    read: bool = False
+    """A top-level value some presence, length or constraint reads: a loader keeps it while it checks."""
+
+    @property
+    def checked(self) -> bool:
+        """True when loading the leaf takes more than a bounds check."""
+        return bool(self.reserved or self.enum_checks or self.enum or self.kind is LeafKind.BOOL)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    leaves: tuple[Leaf, ...]
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Guarded:
+    """A field (register, state field or struct member) that is on the wire only when a `Cond` holds."""
+
+    path: str
+    member: tuple[str, ...]
+    field: str
+    """Its schema path (`vectors.extra`, no index marks), for looking it up."""
+    register: bool = False
+    scalar: bool = False
+    """A register or scalar (its zero is `0`), not bytes, an array or a struct."""
+    carried: bool = True
+    """False when the newest version no longer has it (nothing to reset when absent)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cond:
+    """Steps on the wire only when `present` holds; when it does not, each guarded field reads as zero.
+
+    Neighbouring fields with one presence share one `Cond`, so the test is made once.
+    """
+
+    present: Expr
+    body: tuple[Step, ...]
+    guards: tuple[Guarded, ...]
+
+
+class ElementShape(enum.Enum):
+    SCALAR = "scalar"
+    """A non-bool integer: the array is a list of integers of one size."""
+    RECORD = "record"
+    """A struct of non-bool integers without enums or presence: one fixed record per element."""
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Array:
+    path: str
+    member: tuple[str, ...]
+    field: str
+    """The array's schema path, for looking its type up."""
+    length: Expr
+    max: int
+    depth: int
+    """Arrays around this one; its elements are indexed by index `depth`."""
+    body: tuple[Step, ...]
+    """The steps of one element."""
+    element_size: int | None
+    """Bytes per element, when fixed."""
+    element_leaves: tuple[Leaf, ...]
+    """For fixed elements: each leaf with its offset in the element (to name the leaf a truncation cuts)."""
+    shape: ElementShape
+    checked: bool
+    """True when loading an element takes more than a bounds check (or its size is not fixed)."""
+    word: int
+    """Bytes per word when the element's bytes are words of one size (integers of one width, or bytes),
+    so the array can move with one byte-swapping copy; 0 when not, or when the state no longer has it."""
+    carried: bool = True
+    count_can_be_negative: bool = True
+    count_can_exceed_max: bool = True
+    """Whether the length expression's range reaches below 0 or above `max` (a check that cannot fire is not
+    printed)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Struct:
+    path: str
+    member: tuple[str, ...]
+    field: str
+    """The struct's schema path (no index marks), which names its type."""
+    members: tuple[str, ...]
+    body: tuple[Step, ...]
+
+
+Step = Union[Run, Cond, Array, Struct]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Missing:
+    """A field the newest version has that an older version does not carry: a load gives it its default."""
+
+    name: str
+    register: bool = False
+    default: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionPlan:
+    version: int
+    walk: tuple[Step, ...]
+    missing: tuple[Missing, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DescriptorItem:
+    """One field of the section's descriptor record, at `offset` bytes from the record's start."""
+
+    name: str
+    kind: LeafKind
+    size: int
+    offset: int
+    scalar: ScalarKind | None = None
+    register: str | None = None
+    """For a field derived from a register: the register, and the bits of it the field takes."""
+    mask: int = 0
+    present: Expr | None = None
+    """The register's presence (an absent register gives 0)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureRead:
+    """One register read from configuration space, in an order where its offset and presence are known."""
+
+    register: str
+    width: int
+    offset: Expr
+    present: Expr | None
+    keep: int
+    """Bits kept from what the device returns (all but the reserved ones)."""
+    enum: str | None = None
+    enum_checks: tuple[EnumCheck, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Override:
+    """A bit field written as `value` instead of as saved."""
+
+    field: str
+    lo: int
+    mask: int
+    """In place (not at bit 0)."""
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RestoreWrite:
+    """One restore step: a configuration write, or a hook call when `hook` is set.
+
+    The value written is `(saved & keep) | set`, then each dynamic override in turn: constant overrides
+    are folded into `keep` and `set` here, once.
+    """
+
+    hook: str | None = None
+    register: str = ""
+    width: int = 0
+    offset: Expr | None = None
+    present: Expr | None = None
+    keep: int = 0
+    set: int = 0
+    overrides: tuple[Override, ...] = ()
+
+    @property
+    def folded(self) -> bool:
+        """True when some bits are written other than as saved."""
+        return self.keep != (1 << self.width) - 1 or self.set != 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SectionPlan:
+    versions: tuple[VersionPlan, ...]
+    """One per loadable version, min_version first."""
+    descriptor: tuple[DescriptorItem, ...]
+    descriptor_size: int
+    capture: tuple[CaptureRead, ...]
+    restore: tuple[RestoreWrite, ...]
+    read: tuple[str, ...]
+    """Top-level fields some presence, length or constraint reads, in declaration order."""
+
+    def version(self, number: int) -> VersionPlan:
+        return next(v for v in self.versions if v.version == number)

@@ -1,0 +1,361 @@
+"""Work out each section's wire plan (`ir.plan`): the walk of every version, the descriptor record, the
+capture order and the lowered restore sequence.
+
+Expects: a section that passed every check, with its registers' masks and enum checks (`normalize` calls
+this while it freezes the section, since a checked section does not exist without its plan). Guarantees:
+everything a back end needs to print a loader, a saver, a capture or a restore is decided here, so that no
+two back ends can disagree on which bytes are checked together or which field an error names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from vfiogen.ir.checked import CheckedRegister
+from vfiogen.ir.evaluate import EvaluationError, evaluate, value_range
+from vfiogen.ir.expr import Expr, refs
+from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Register, ScalarType, Section, StateField, StructType
+from vfiogen.ir.plan import (
+    Array,
+    CaptureRead,
+    Cond,
+    DescriptorItem,
+    ElementShape,
+    Guarded,
+    Leaf,
+    LeafKind,
+    Missing,
+    Override,
+    RestoreWrite,
+    Run,
+    SectionPlan,
+    Step,
+    Struct,
+    VersionPlan,
+)
+from vfiogen.ir.symbols import SectionSymbols, SymbolKind
+from vfiogen.ir.types import Access, ScalarKind
+
+
+def plan_section(section: Section, table: SectionSymbols, registers: dict[str, CheckedRegister]) -> SectionPlan:
+    walker = _Walker(section, table, registers)
+    versions = tuple(walker.version(v) for v in range(section.min_version, section.version + 1))
+    descriptor = _descriptor(section, registers)
+    size = sum(item.size for item in descriptor)
+    return SectionPlan(versions=versions, descriptor=descriptor, descriptor_size=size,
+                       capture=_capture(section, table, registers), restore=_restore(section, registers),
+                       read=tuple(name for name in [r.name for r in section.registers] + [s.name for s in section.state]
+                                  if name in walker.read))
+
+
+def leaf_kind(kind: ScalarKind) -> LeafKind:
+    if kind is ScalarKind.BOOL:
+        return LeafKind.BOOL
+    return LeafKind.SINT if kind.signed else LeafKind.UINT
+
+
+class _Walker:
+    def __init__(self, section: Section, table: SectionSymbols, registers: dict[str, CheckedRegister]) -> None:
+        self.section = section
+        self.table = table
+        self.registers = registers
+        self.read = _read_names(section, table)
+
+    def version(self, version: int) -> VersionPlan:
+        newest = self.section.version
+        steps: list[Step] = []
+        missing: list[Missing] = []
+        for register in self.section.registers:
+            carried = register.versioning.carried_by(newest)
+            if not register.versioning.carried_by(version):
+                if carried:
+                    missing.append(Missing(name=register.name, register=True,
+                                           default=register.versioning.default or 0))
+                continue
+            run = _run([self.register_leaf(register, carried)])
+            if register.present is None:
+                steps.append(run)
+            else:
+                steps.append(Cond(present=register.present, body=(run,), guards=(Guarded(
+                    path=register.name, member=(register.name,), field=register.name, register=True, scalar=True,
+                    carried=carried),)))
+        for state in self.section.state:
+            carried = state.versioning.carried_by(newest)
+            if not state.versioning.carried_by(version):
+                if carried:
+                    missing.append(Missing(name=state.name, default=int(state.versioning.default or 0)))
+                continue
+            body = self.field_steps(state.name, (state.name,), state.name, state, 0, True, carried)
+            if state.present is None:
+                steps.extend(body)
+            else:
+                steps.append(Cond(present=state.present, body=_merge(body), guards=(Guarded(
+                    path=state.name, member=(state.name,), field=state.name,
+                    scalar=isinstance(state.type, ScalarType), carried=carried),)))
+        return VersionPlan(version=version, walk=_merge(steps), missing=tuple(missing))
+
+    def register_leaf(self, register: Register, carried: bool) -> Leaf:
+        checked = self.registers[register.name]
+        return Leaf(path=register.name, member=(register.name,), kind=LeafKind.UINT, size=register.width // 8,
+                    rel=0, scalar=ScalarKind(f"u{register.width}"), register=register.name,
+                    enum=register.enum if not register.fields else None, enum_checks=checked.enum_checks,
+                    reserved=checked.masks.reserved if register.fields else 0, carried=carried,
+                    gone=register.versioning.default or 0, top=True, read=register.name in self.read)
+
+    def field_steps(self, path: str, member: tuple[str, ...], schema_path: str, state: StateField, depth: int,
+                    top: bool, carried: bool) -> list[Step]:
+        """The steps of one field, struct member or array element (`state` gives its type and enum)."""
+        return self.type_steps(path, member, schema_path, state.type, state.enum, depth, top, carried,
+                               int(state.versioning.default or 0) if top else 0)
+
+    def type_steps(self, path: str, member: tuple[str, ...], schema_path: str, field_type: FieldType,
+                   enum: str | None, depth: int, top: bool, carried: bool, gone: int) -> list[Step]:
+        if isinstance(field_type, ScalarType):
+            kind = field_type.kind
+            return [_run([Leaf(path=path, member=member, kind=leaf_kind(kind), size=kind.size, rel=0, scalar=kind,
+                               enum=enum, carried=carried, gone=gone, top=top,
+                               read=top and member[0] in self.read)])]
+        if isinstance(field_type, BytesType):
+            return [_run([Leaf(path=path, member=member, kind=LeafKind.BYTES, size=field_type.size, rel=0,
+                               carried=carried)])]
+        if isinstance(field_type, ArrayType):
+            return [self.array(path, member, schema_path, field_type, depth, carried)]
+        body: list[Step] = []
+        for item in field_type.members:
+            item_path, item_member = f"{path}.{item.name}", member + (item.name,)
+            item_steps = self.field_steps(item_path, item_member, f"{schema_path}.{item.name}", item, depth, False,
+                                          carried)
+            if item.present is None:
+                body.extend(item_steps)
+            else:
+                body.append(Cond(present=item.present, body=_merge(item_steps), guards=(Guarded(
+                    path=item_path, member=item_member, field=f"{schema_path}.{item.name}",
+                    scalar=isinstance(item.type, ScalarType), carried=carried),)))
+        return [Struct(path=path, member=member, field=schema_path,
+                       members=tuple(m.name for m in field_type.members), body=_merge(body))]
+
+    def array(self, path: str, member: tuple[str, ...], schema_path: str, array: ArrayType, depth: int,
+              carried: bool) -> Array:
+        body = _merge(self.type_steps(f"{path}[]", member + ("[]",), schema_path, array.element, None, depth + 1,
+                                      False, carried, 0))
+        element_size = _fixed_size(body)
+        element_leaves: list[Leaf] = []
+        if element_size is not None:
+            rel = 0
+            for leaf in _leaves(body):
+                element_leaves.append(_at(leaf, rel))
+                rel += leaf.size
+        bound = value_range(array.length, self.table.ref_range)
+        return Array(path=path, member=member, field=schema_path, length=array.length, max=array.max, depth=depth,
+                     body=body, element_size=element_size, element_leaves=tuple(element_leaves),
+                     shape=_shape(array.element), checked=element_size is None or any(_checked(s) for s in body),
+                     word=_wire_word(array.element) if carried else 0, carried=carried,
+                     count_can_be_negative=bound is None or bound[0] < 0,
+                     count_can_exceed_max=bound is None or bound[1] > array.max)
+
+
+def _read_names(section: Section, table: SectionSymbols) -> frozenset[str]:
+    """Top-level fields some presence, length or constraint reads (a loader keeps them while it checks)."""
+    exprs: list[Expr] = [r.present for r in section.registers if r.present is not None]
+
+    def visit(field_type: FieldType, present: Expr | None) -> None:
+        if present is not None:
+            exprs.append(present)
+        if isinstance(field_type, ArrayType):
+            exprs.append(field_type.length)
+            visit(field_type.element, None)
+        elif isinstance(field_type, StructType):
+            for member in field_type.members:
+                visit(member.type, member.present)
+
+    for state in section.state:
+        visit(state.type, state.present)
+    exprs.extend(c.check for c in section.constraints)
+    names = set()
+    for expr in exprs:
+        for ref in refs(expr):
+            symbol = table.lookup(ref.path)
+            if symbol is not None and symbol.kind in (SymbolKind.REGISTER, SymbolKind.BIT_FIELD, SymbolKind.STATE):
+                names.add(symbol.owner)
+    return frozenset(names)
+
+
+def _run(leaves: list[Leaf]) -> Run:
+    return Run(leaves=tuple(leaves), size=sum(leaf.size for leaf in leaves))
+
+
+def _at(leaf: Leaf, rel: int) -> Leaf:
+    return dataclasses.replace(leaf, rel=rel)
+
+
+def _merge(steps: list[Step] | tuple[Step, ...]) -> tuple[Step, ...]:
+    """Neighbouring runs as one run (a struct's members merge inside it, never with its neighbours), and
+    neighbouring conditions with one presence as one condition (its body merged in turn)."""
+    merged: list[Step] = []
+    for step in steps:
+        last = merged[-1] if merged else None
+        if isinstance(step, Run) and isinstance(last, Run):
+            merged[-1] = _run(list(last.leaves) + [_at(leaf, last.size + leaf.rel) for leaf in step.leaves])
+        elif isinstance(step, Cond) and isinstance(last, Cond) and step.present == last.present:
+            merged[-1] = Cond(present=last.present, body=_merge(last.body + step.body),
+                              guards=last.guards + step.guards)
+        else:
+            merged.append(step)
+    return tuple(merged)
+
+
+def _leaves(steps: tuple[Step, ...]) -> list[Leaf]:
+    found: list[Leaf] = []
+    for step in steps:
+        if isinstance(step, Run):
+            found.extend(step.leaves)
+        elif isinstance(step, (Cond, Struct)):
+            found.extend(_leaves(step.body))
+    return found
+
+
+def _fixed_size(steps: tuple[Step, ...]) -> int | None:
+    total = 0
+    for step in steps:
+        if isinstance(step, Run):
+            total += step.size
+        elif isinstance(step, Struct):
+            inner = _fixed_size(step.body)
+            if inner is None:
+                return None
+            total += inner
+        else:
+            return None
+    return total
+
+
+def _checked(step: Step) -> bool:
+    if isinstance(step, Run):
+        return any(leaf.checked for leaf in step.leaves)
+    if isinstance(step, Struct):
+        return any(_checked(s) for s in step.body)
+    return True  # a nested array or condition: checked element by element
+
+
+def _shape(element: FieldType) -> ElementShape:
+    if isinstance(element, ScalarType) and element.kind is not ScalarKind.BOOL:
+        return ElementShape.SCALAR
+    if isinstance(element, StructType) and all(
+            isinstance(m.type, ScalarType) and m.type.kind is not ScalarKind.BOOL and m.enum is None
+            and m.present is None for m in element.members):
+        return ElementShape.RECORD
+    return ElementShape.OTHER
+
+
+def _wire_word(element: FieldType) -> int:
+    """`Array.word` of an array of `element`."""
+    types = [member.type for member in element.members] if isinstance(element, StructType) else [element]
+    sizes: set[int] = set()
+    for member_type in types:
+        if isinstance(member_type, ScalarType) and member_type.kind is not ScalarKind.BOOL:
+            sizes.add(member_type.kind.size)
+        elif isinstance(member_type, BytesType):
+            sizes.add(1)
+        else:
+            return 0
+    return sizes.pop() if len(sizes) == 1 else 0
+
+
+# --- descriptor, capture, restore ------------------------------------------------------------------
+
+
+def descriptor_mask(source_fields: tuple[str, ...], register: Register) -> int:
+    """The bits of `register` a derived descriptor field takes: the named fields, or every read-only bit."""
+    if source_fields:
+        return sum(f.mask for f in register.fields if f.name in source_fields)
+    if register.fields:
+        return sum(f.mask for f in register.fields if f.access in (Access.RO, Access.HWINIT))
+    return (1 << register.width) - 1 if register.access in (Access.RO, Access.HWINIT) else 0
+
+
+def _descriptor(section: Section, registers: dict[str, CheckedRegister]) -> tuple[DescriptorItem, ...]:
+    items = []
+    offset = 0
+    for field in section.descriptor:
+        if field.type is not None:
+            if isinstance(field.type, BytesType):
+                item = DescriptorItem(name=field.name, kind=LeafKind.BYTES, size=field.type.size, offset=offset)
+            else:
+                kind = field.type.kind
+                item = DescriptorItem(name=field.name, kind=leaf_kind(kind), size=kind.size, offset=offset,
+                                      scalar=kind)
+        else:
+            register = registers[field.source_register or ""].register
+            item = DescriptorItem(name=field.name, kind=LeafKind.UINT, size=register.width // 8, offset=offset,
+                                  scalar=ScalarKind(f"u{register.width}"), register=register.name,
+                                  mask=descriptor_mask(field.source_fields, register), present=register.present)
+        items.append(item)
+        offset += item.size
+    return tuple(items)
+
+
+def capture_order(section: Section, table: SectionSymbols) -> list[Register]:
+    """Registers in declaration order, except that one is read after those its offset or presence reads."""
+    registers = [r for r in section.registers if r.versioning.carried_by(section.version)]
+    names = {r.name for r in registers}
+    depends: dict[str, set[str]] = {}
+    for register in registers:
+        exprs: list[Expr] = [register.offset] + ([register.present] if register.present is not None else [])
+        depends[register.name] = {table.symbols[ref.dotted].owner for expr in exprs for ref in refs(expr)
+                                  if ref.dotted in table.symbols} & names - {register.name}
+    ordered: list[Register] = []
+    done: set[str] = set()
+    while len(ordered) < len(registers):
+        # typecheck rejects offset/presence cycles, so some register is always ready
+        ready = next(r for r in registers if r.name not in done and depends[r.name] <= done)
+        ordered.append(ready)
+        done.add(ready.name)
+    return ordered
+
+
+def _capture(section: Section, table: SectionSymbols,
+             registers: dict[str, CheckedRegister]) -> tuple[CaptureRead, ...]:
+    reads = []
+    for register in capture_order(section, table):
+        checked = registers[register.name]
+        keep = ((1 << register.width) - 1) & ~checked.masks.reserved
+        reads.append(CaptureRead(register=register.name, width=register.width, offset=register.offset,
+                                 present=register.present, keep=keep,
+                                 enum=register.enum if not register.fields else None,
+                                 enum_checks=checked.enum_checks))
+    return tuple(reads)
+
+
+def _constant(expr: Expr, enums: dict[str, int]) -> int | None:
+    """The value of an expression that reads nothing but literals and enum values."""
+    if any(ref.dotted not in enums for ref in refs(expr)):
+        return None
+    try:
+        return int(evaluate(expr, enums))
+    except EvaluationError:
+        return None
+
+
+def _restore(section: Section, registers: dict[str, CheckedRegister]) -> tuple[RestoreWrite, ...]:
+    writes = []
+    enums = {f"{e.name}.{v.name}": v.value for e in section.enums for v in e.values}
+    for step in section.restore:
+        if step.hook is not None:
+            writes.append(RestoreWrite(hook=step.hook))
+            continue
+        register = registers[step.register].register
+        fields = {f.name: f for f in register.fields}
+        keep, bits = (1 << register.width) - 1, 0
+        dynamic = []
+        for override in step.overrides:
+            bit_field = fields[override.bit_field]
+            value = _constant(override.value, enums)
+            if value is None:
+                dynamic.append(Override(field=bit_field.name, lo=bit_field.lo, mask=bit_field.mask,
+                                        value=override.value))
+            else:
+                keep &= ~bit_field.mask
+                bits = (bits & ~bit_field.mask) | ((value << bit_field.lo) & bit_field.mask)
+        writes.append(RestoreWrite(register=register.name, width=register.width, offset=register.offset,
+                                   present=register.present, keep=keep, set=bits, overrides=tuple(dynamic)))
+    return tuple(writes)
