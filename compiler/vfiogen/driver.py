@@ -181,8 +181,16 @@ def _run_passes(value: Any, dumps: list[str], ctx: Context, stop_before: str | N
     return Result(value, dumps)
 
 
-def render(module: CheckedModule, ctx: Context) -> dict[str, str]:
-    """Every back end's files, keyed by path relative to the output directory."""
+def render(module: CheckedModule, ctx: Context, *, license: str | None = None) -> dict[str, str]:
+    """Every back end's files, keyed by path relative to the output directory.
+
+    Args:
+        module: the checked module.
+        ctx: the compilation's context.
+        license: `vfiogen build --license`, already checked; it wins over the options file.
+    """
+    if license is not None:
+        module = dataclasses.replace(module, license=license)
     outputs: dict[str, str] = {}
     for backend in BACKENDS:
         backend.check(module, ctx)

@@ -29,6 +29,7 @@ from vfiogen.ir.nodes import (
     Hook,
     Location,
     Module,
+    Options,
     Override,
     Param,
     ParamBinding,
@@ -261,6 +262,13 @@ class _Lowerer:
             pre_save=hook_list("pre_save"), post_load=hook_list("post_load"),
             source_path=path, source_sha256=digest, span=name_node.span)
 
+    def options(self, root: Node, path: str) -> Options:
+        options = root.get("options")
+        assert options is not None
+        license = options.get("license")
+        return Options(license=str(license.value) if license is not None else None, source_path=path,
+                       span=root.key_spans["options"])
+
     def device(self, root: Node, path: str, digest: str) -> Device:
         name_node = root.get("device")
         assert name_node is not None
@@ -297,12 +305,16 @@ def lower(documents: list[tuple[str, bytes, Node]], reporter: Reporter) -> Modul
     lowerer = _Lowerer(reporter)
     sections: list[Section] = []
     devices: list[Device] = []
+    options: list[Options] = []
     for path, data, root in documents:
         digest = hashlib.sha256(data).hexdigest()
-        if root.get("device") is not None:
+        if root.get("options") is not None:
+            options.append(lowerer.options(root, path))
+        elif root.get("device") is not None:
             devices.append(lowerer.device(root, path, digest))
         else:
             sections.append(lowerer.section(root, path, digest))
     sections.sort(key=lambda s: (s.name, s.source_path))
     devices.sort(key=lambda d: (d.name, d.source_path))
-    return Module(sections=tuple(sections), devices=tuple(devices))
+    options.sort(key=lambda o: o.source_path)
+    return Module(sections=tuple(sections), devices=tuple(devices), options=tuple(options))

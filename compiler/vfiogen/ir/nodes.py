@@ -275,8 +275,20 @@ class Device:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """An `options:` file: settings of the build that apply to every generated file."""
+
+    license: str | None = None
+    """The SPDX expression of the generated code's licence line; None leaves the default."""
+    source_path: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Module:
     """Every schema of one build, sections and devices sorted by name."""
 
     sections: tuple[Section, ...]
     devices: tuple[Device, ...]
+    options: tuple[Options, ...] = ()
+    """The options files, sorted by path; `resolve` allows at most one."""
