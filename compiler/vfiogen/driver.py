@@ -49,7 +49,6 @@ class SchemaInput:
 @dataclasses.dataclass(frozen=True)
 class Document:
     source_name: str
-    data: bytes
     root: Node
 
 
@@ -102,7 +101,7 @@ def load_files(inputs: list[SchemaInput], ctx: Context) -> list[Document]:
         if source is not None:
             ctx.sources.files[schema.display_path] = source
         if root is not None:
-            documents.append(Document(schema.source_name, schema.data, root))
+            documents.append(Document(schema.source_name, root))
     return documents
 
 
@@ -111,7 +110,7 @@ def check_documents(documents: list[Document], ctx: Context) -> list[Document]:
 
 
 def lower_documents(documents: list[Document], ctx: Context) -> Any:
-    return lower([(d.source_name, d.data, d.root) for d in documents], ctx.reporter)
+    return lower([(d.source_name, d.root) for d in documents], ctx.reporter)
 
 
 PASSES: tuple[tuple[str, Callable[[Any, Context], Any]], ...] = (

@@ -234,7 +234,6 @@ class Section:
     pre_save: tuple[Hook, ...] = ()
     post_load: tuple[Hook, ...] = ()
     source_path: str
-    source_sha256: str
     span: Span = field(compare=False)
 
     def hook_uses(self) -> tuple[tuple[str, str, Span], ...]:
@@ -270,7 +269,6 @@ class Device:
     description: str = ""
     sections: tuple[DeviceSection, ...]
     source_path: str
-    source_sha256: str
     span: Span = field(compare=False)
 
 

@@ -21,6 +21,7 @@ from vfiogen.backends.jinja_env import environment
 from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import to_text
+from vfiogen.ir.fingerprint import section_fingerprint
 from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, ScalarType, StructType
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import ScalarKind
@@ -96,6 +97,7 @@ class SectionView:
     name: str
     source: str
     sha256: str
+    """The section's fingerprint (`ir.fingerprint`), as in the schema lock."""
     guard: str
     title: str
     constants: tuple[tuple[str, str], ...]
@@ -246,7 +248,7 @@ class _Builder:
         public = (functions.init_function(), functions.validate_function(), functions.capture_function(),
                   functions.restore_function(), *functions.descriptor_functions())
         return SectionView(
-            name=section.name, source=section.source_path, sha256=section.source_sha256,
+            name=section.name, source=section.source_path, sha256=section_fingerprint(self.checked),
             guard=naming.macro(section.name, "H"), title=section.title,
             constants=((naming.macro(section.name, "SECTION_ID"), f"0x{section.wire_id:04x}u"),
                        (naming.macro(section.name, "VERSION"), f"{section.version}u"),
