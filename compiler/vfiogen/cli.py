@@ -24,6 +24,7 @@ from vfiogen.diagnostics import (
     render_text,
 )
 from vfiogen.ir.checked import CheckedModule
+from vfiogen.spdx import DEFAULT_LICENSE, check_expression
 from vfiogen.wire.decode import DecodeError, decode_blob, render_decoded
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
@@ -34,6 +35,15 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"vfiogen: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+
+def _license(text: str) -> str:
+    """`--license`: an SPDX expression, or a usage error (exit 2) saying what is wrong where."""
+    error = check_expression(text)
+    if error is not None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an SPDX expression: {error.message} "
+                                         f"(at character {error.start + 1}); for example '{DEFAULT_LICENSE}'")
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("schemas", nargs="+", help="schema directories or files")
     build.add_argument("-o", "--output", default="generated", help="output directory (default: generated)")
     build.add_argument("--check", action="store_true", help="change nothing; fail if the output is stale")
+    build.add_argument("--license", type=_license, metavar="SPDX-EXPR",
+                       help="licence line of the generated code; overrides the schemas' options file "
+                       f"(default there: {DEFAULT_LICENSE})")
     decode = commands.add_parser("decode", parents=[common], help="dump a saved blob with byte offsets")
     decode.add_argument("schemas", help="schema directory")
     decode.add_argument("blob", help="the blob file")
@@ -123,7 +136,7 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
         sys.stdout.write(text + "\n")
     outputs: dict[str, str] = {}
     if result.module is not None and args.command == "build":
-        outputs = driver.render(result.module, ctx)
+        outputs = driver.render(result.module, ctx, license=args.license)
     diagnostics = ctx.reporter.sorted()
     if diagnostics or args.command != "decode":  # decode's stdout is the decoded blob
         _emit(diagnostics, ctx, args.format)

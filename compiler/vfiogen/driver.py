@@ -49,7 +49,6 @@ class SchemaInput:
 @dataclasses.dataclass(frozen=True)
 class Document:
     source_name: str
-    data: bytes
     root: Node
 
 
@@ -102,7 +101,7 @@ def load_files(inputs: list[SchemaInput], ctx: Context) -> list[Document]:
         if source is not None:
             ctx.sources.files[schema.display_path] = source
         if root is not None:
-            documents.append(Document(schema.source_name, schema.data, root))
+            documents.append(Document(schema.source_name, root))
     return documents
 
 
@@ -111,7 +110,7 @@ def check_documents(documents: list[Document], ctx: Context) -> list[Document]:
 
 
 def lower_documents(documents: list[Document], ctx: Context) -> Any:
-    return lower([(d.source_name, d.data, d.root) for d in documents], ctx.reporter)
+    return lower([(d.source_name, d.root) for d in documents], ctx.reporter)
 
 
 PASSES: tuple[tuple[str, Callable[[Any, Context], Any]], ...] = (
@@ -181,8 +180,16 @@ def _run_passes(value: Any, dumps: list[str], ctx: Context, stop_before: str | N
     return Result(value, dumps)
 
 
-def render(module: CheckedModule, ctx: Context) -> dict[str, str]:
-    """Every back end's files, keyed by path relative to the output directory."""
+def render(module: CheckedModule, ctx: Context, *, license: str | None = None) -> dict[str, str]:
+    """Every back end's files, keyed by path relative to the output directory.
+
+    Args:
+        module: the checked module.
+        ctx: the compilation's context.
+        license: `vfiogen build --license`, already checked; it wins over the options file.
+    """
+    if license is not None:
+        module = dataclasses.replace(module, license=license)
     outputs: dict[str, str] = {}
     for backend in BACKENDS:
         backend.check(module, ctx)

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: Apache-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-or-later OR MIT */
 /*
  * vfiogen runtime: status codes, the error and problem structs, config-space
  * callbacks, big-endian access, checked 64-bit arithmetic for schema

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import pytest
@@ -101,13 +102,14 @@ def test_lock_render_is_deterministic() -> None:
 
 def test_lock_content() -> None:
     data = json.loads(render())
-    assert data["format"] == LOCK_FORMAT == 1
+    assert data["format"] == LOCK_FORMAT == 2
     assert list(data["sections"]) == ["t"] and list(data["devices"]) == ["nic"]
     section = data["sections"]["t"]
-    assert section["id"] == 1 and section["version"] == 1 and section["min_version"] == 1
+    assert section["id"] == "0x0001" and section["version"] == 1 and section["min_version"] == 1
     assert section["source"] == "s.yaml"
-    assert section["sha256"] == hashlib.sha256(SECTION.encode()).hexdigest()
-    assert section["location"] == {"kind": "capability", "id": 5, "version": None, "size": 24}
+    assert re.fullmatch("[0-9a-f]{64}", section["fingerprint"])
+    assert section["fingerprint"] != hashlib.sha256(SECTION.encode()).hexdigest()  # not the file's bytes
+    assert section["location"] == {"kind": "capability", "id": "0x05", "version": None, "size": 24}
     assert section["params"] == [{"name": "vectors", "type": "u16", "default": 32}]
     assert section["enums"] == [{"name": "mode", "values": {"off": 0, "on": 1}}]
     registers = {r["name"]: r for r in section["registers"]}
@@ -143,9 +145,11 @@ def test_lock_content() -> None:
     (layout,) = section["layouts"]
     assert layout["version"] == 1
     assert [i["path"] for i in layout["items"]] == ["control", "address_hi", "data", "count", "table"]
-    assert data["devices"]["nic"] == {
-        "name": "nic", "title": "NIC", "source": "d.yaml", "sha256": hashlib.sha256(DEVICE.encode()).hexdigest(),
-        "sections": [{"section": "t", "id": 1, "required": False, "params": {"vectors": 8}, "offsets": {}}]}
+    device = data["devices"]["nic"]
+    assert re.fullmatch("[0-9a-f]{64}", device.pop("fingerprint"))
+    assert device == {
+        "name": "nic", "title": "NIC", "source": "d.yaml",
+        "sections": [{"section": "t", "id": "0x0001", "required": False, "params": {"vectors": 8}, "offsets": {}}]}
 
 
 def test_unbound_params_take_their_defaults_in_the_lock() -> None:
@@ -182,3 +186,25 @@ def test_lock_items_say_whether_their_offset_counts_from_an_array_element() -> N
         ("count", 0, False), ("pair", 1, False), ("pair.lo", 1, False), ("rows", 3, False), ("rows[].a", 0, True)]
     assert layout["items"][4] == {"path": "rows[].a", "type": "u16", "offset": 0, "after": None, "relative": 0,
                                   "size": 2, "max_size": 2, "present": None, "repeat": None, "in_element": True}
+
+
+@pytest.mark.parametrize(("location", "expected"), [
+    ("capability: {id: 0x05, size: 24}", {"kind": "capability", "id": "0x05", "version": None, "size": 24}),
+    ("extended_capability: {id: 0x15, version: 1, size: 52}",
+     {"kind": "extended_capability", "id": "0x0015", "version": 1, "size": 52}),
+    ("header: {type: 0}", {"kind": "header", "id": "0x00", "version": None, "size": 64}),
+])
+def test_lock_ids_are_hex_padded_to_their_width(location: str, expected: dict[str, Any]) -> None:
+    source = schema(f"""
+        section: s
+        title: S
+        id: 0x1234
+        location:
+          {location}
+        version: 1
+    """)
+    compiled = compile_texts({"s.yaml": source})
+    assert compiled.diagnostics == [], compiled.diagnostics
+    assert compiled.module is not None
+    section = lock_data(compiled.module)["sections"]["s"]
+    assert (section["id"], section["location"]) == ("0x1234", expected)

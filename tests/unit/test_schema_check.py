@@ -38,7 +38,7 @@ def test_a_file_that_is_neither_section_nor_device(text: str) -> None:
     ok, diagnostics = check(text)
     assert not ok
     assert len(diagnostics) == 1
-    assert diagnostics[0].message == "a schema file is a mapping that starts with 'section:' or 'device:'"
+    assert diagnostics[0].message == "a schema file is a mapping that starts with 'section:', 'device:' or 'options:'"
     assert (diagnostics[0].span.line, diagnostics[0].span.column) == (1, 1)
 
 

@@ -8,8 +8,6 @@ the surface syntax (`since: 1`, `min_version: version`, `required: true`,
 
 from __future__ import annotations
 
-import hashlib
-
 from vfiogen.diagnostics import Reporter
 from vfiogen.frontend.expr_parser import ExprSyntaxError, parse_expr
 from vfiogen.frontend.yaml_loader import Node
@@ -29,6 +27,7 @@ from vfiogen.ir.nodes import (
     Hook,
     Location,
     Module,
+    Options,
     Override,
     Param,
     ParamBinding,
@@ -220,7 +219,7 @@ class _Lowerer:
                           for n, c, s in self.items(node.get("with")))
         return RestoreStep(register=str(write.value), overrides=overrides, span=write.span)
 
-    def section(self, root: Node, path: str, digest: str) -> Section:
+    def section(self, root: Node, path: str) -> Section:
         version = self.integer(root.get("version"), 1)
         hooks = root.get("hooks")
 
@@ -259,9 +258,16 @@ class _Lowerer:
             compat=tuple(self.compat_rule(c) for c in seq("compat")),
             restore=tuple(self.restore_step(c) for c in seq("restore")),
             pre_save=hook_list("pre_save"), post_load=hook_list("post_load"),
-            source_path=path, source_sha256=digest, span=name_node.span)
+            source_path=path, span=name_node.span)
 
-    def device(self, root: Node, path: str, digest: str) -> Device:
+    def options(self, root: Node, path: str) -> Options:
+        options = root.get("options")
+        assert options is not None
+        license = options.get("license")
+        return Options(license=str(license.value) if license is not None else None, source_path=path,
+                       span=root.key_spans["options"])
+
+    def device(self, root: Node, path: str) -> Device:
         name_node = root.get("device")
         assert name_node is not None
         uses: list[DeviceSection] = []
@@ -279,7 +285,7 @@ class _Lowerer:
                 span=use.span))
         return Device(name=str(name_node.value), title=self.text(root.get("title")),
                       description=self.text(root.get("description")), sections=tuple(uses),
-                      source_path=path, source_sha256=digest, span=name_node.span)
+                      source_path=path, span=name_node.span)
 
 
 def _field_set_name(register: Node) -> str | None:
@@ -288,8 +294,11 @@ def _field_set_name(register: Node) -> str | None:
     return fields.value if fields is not None and isinstance(fields.value, str) else None
 
 
-def lower(documents: list[tuple[str, bytes, Node]], reporter: Reporter) -> Module:
-    """Lower every (path, raw bytes, root node) document into one Module.
+def lower(documents: list[tuple[str, Node]], reporter: Reporter) -> Module:
+    """Lower every (path, root node) document into one Module.
+
+    The file's bytes are not kept: nothing generated may change with a comment
+    (fingerprints are taken over the checked IR, see `ir.fingerprint`).
 
     Sections and devices come out sorted by name, so nothing downstream
     depends on the order files were found in.
@@ -297,12 +306,15 @@ def lower(documents: list[tuple[str, bytes, Node]], reporter: Reporter) -> Modul
     lowerer = _Lowerer(reporter)
     sections: list[Section] = []
     devices: list[Device] = []
-    for path, data, root in documents:
-        digest = hashlib.sha256(data).hexdigest()
-        if root.get("device") is not None:
-            devices.append(lowerer.device(root, path, digest))
+    options: list[Options] = []
+    for path, root in documents:
+        if root.get("options") is not None:
+            options.append(lowerer.options(root, path))
+        elif root.get("device") is not None:
+            devices.append(lowerer.device(root, path))
         else:
-            sections.append(lowerer.section(root, path, digest))
+            sections.append(lowerer.section(root, path))
     sections.sort(key=lambda s: (s.name, s.source_path))
     devices.sort(key=lambda d: (d.name, d.source_path))
-    return Module(sections=tuple(sections), devices=tuple(devices))
+    options.sort(key=lambda o: o.source_path)
+    return Module(sections=tuple(sections), devices=tuple(devices), options=tuple(options))

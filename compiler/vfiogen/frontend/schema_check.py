@@ -19,6 +19,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from vfiogen.diagnostics import Reporter
 from vfiogen.frontend.yaml_loader import Node
 from vfiogen.source import Span
+from vfiogen.spdx import check_expression
 
 
 @functools.cache
@@ -187,9 +188,9 @@ def check_meta_schema(root: Node, reporter: Reporter) -> bool:
     Returns:
         True when the file matches the meta-schema.
     """
-    if not isinstance(root.value, dict) or not ("section" in root.value or "device" in root.value):
+    if not isinstance(root.value, dict) or not any(key in root.value for key in ("section", "device", "options")):
         reporter.report("VG0201", root.span,
-                        "a schema file is a mapping that starts with 'section:' or 'device:'")
+                        "a schema file is a mapping that starts with 'section:', 'device:' or 'options:'")
         return False
     groups: dict[tuple[str, ...], list[ValidationError]] = {}
     for error in _validator().iter_errors(root.plain()):
@@ -199,4 +200,19 @@ def check_meta_schema(root: Node, reporter: Reporter) -> bool:
         located.append(_word(_choose(errors), root))
     for span, message in sorted(located, key=lambda item: (item[0].line, item[0].column, item[1])):
         reporter.report("VG0201", span, message)
-    return not located
+    return not located and _check_license(root, reporter)
+
+
+def _check_license(root: Node, reporter: Reporter) -> bool:
+    """An options file's `license` must be an SPDX expression: it is pasted into every generated file."""
+    options = root.get("options")
+    license = options.get("license") if options is not None else None
+    if license is None or not isinstance(license.value, str):
+        return True
+    error = check_expression(license.value)
+    if error is None:
+        return True
+    offset = 1 if license.quoted else 0
+    reporter.report("VG0202", license.span.sub(error.start + offset, max(error.end, error.start + 1) + offset),
+                    f"license '{license.value}' is not an SPDX expression: {error.message}")
+    return False

@@ -133,6 +133,8 @@ class CheckedModule:
     sections: tuple[CheckedSection, ...]
     devices: tuple[Device, ...]
     bound_offsets: tuple[BoundOffsets, ...] = ()
+    license: str
+    """The SPDX expression every generated file's licence line carries (the options file's, or the default)."""
 
     def section(self, name: str) -> CheckedSection:
         return next(s for s in self.sections if s.name == name)

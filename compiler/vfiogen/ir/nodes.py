@@ -234,7 +234,6 @@ class Section:
     pre_save: tuple[Hook, ...] = ()
     post_load: tuple[Hook, ...] = ()
     source_path: str
-    source_sha256: str
     span: Span = field(compare=False)
 
     def hook_uses(self) -> tuple[tuple[str, str, Span], ...]:
@@ -270,7 +269,16 @@ class Device:
     description: str = ""
     sections: tuple[DeviceSection, ...]
     source_path: str
-    source_sha256: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """An `options:` file: settings of the build that apply to every generated file."""
+
+    license: str | None = None
+    """The SPDX expression of the generated code's licence line; None leaves the default."""
+    source_path: str
     span: Span = field(compare=False)
 
 
@@ -280,3 +288,5 @@ class Module:
 
     sections: tuple[Section, ...]
     devices: tuple[Device, ...]
+    options: tuple[Options, ...] = ()
+    """The options files, sorted by path; `resolve` allows at most one."""

@@ -3,7 +3,8 @@
 Expects: a module that passed every check. Guarantees: masks per register,
 every possible offset per register, and the wire layout of every loadable
 version, computed once here so no back end recomputes (or disagrees about)
-them.
+them; and the licence of the generated code (the options file's, or
+`spdx.DEFAULT_LICENSE`).
 
 Wire encoding of a payload, in declaration order (registers, then state),
 only the fields the version carries and whose presence holds:
@@ -15,6 +16,7 @@ from the length expression (never from the wire); structs as their members.
 from __future__ import annotations
 
 from vfiogen.context import Context
+from vfiogen.spdx import DEFAULT_LICENSE
 from vfiogen.ir.checked import (
     BoundOffsets,
     CheckedModule,
@@ -241,8 +243,9 @@ def normalize(module: Module, ctx: Context) -> CheckedModule:
         sections.append(CheckedSection(section=section, registers=registers, state=section.state, layouts=layouts,
                                        descriptor_layout=_descriptor_layout(section), plan=plan, symbols=table,
                                        span=section.span))
+    license = next((o.license for o in module.options if o.license is not None), DEFAULT_LICENSE)
     return CheckedModule(sections=tuple(sections), devices=module.devices,
-                         bound_offsets=_bound_offsets(module, ctx))
+                         bound_offsets=_bound_offsets(module, ctx), license=license)
 
 
 def _offsets(section: Section, table: SectionSymbols, bindings: dict[str, int]) -> dict[str, tuple[int, ...]]:

@@ -1,7 +1,8 @@
 """Resolve names (pass after `lower`).
 
 Expects: a lowered `Module`. Guarantees on exit (when no error was reported):
-section names, wire ids and device names are unique; each section's symbol
+section names, wire ids and device names are unique, and there is at most one
+options file; each section's symbol
 table is in `ctx.symbols`; every name an expression, enum reference, compat
 rule, descriptor, restore step or device refers to exists. Whether it is the
 right *kind* of thing is left to `semantics`, except where an expression could
@@ -229,6 +230,10 @@ def resolve_names(module: Module, ctx: Context) -> Module:
         ctx.symbols[section.name] = table
         _check_references(section, table, ctx)
     devices: dict[str, Device] = {}
+    for extra in module.options[1:]:
+        first_options = module.options[0]
+        ctx.reporter.report("VG0307", extra.span, f"a build takes one options file, and {first_options.span.path} "
+                            "is one already", Note(first_options.span, "the first options file"))
     for device in sorted(module.devices, key=lambda d: d.source_path):
         if device.name in devices:
             first_device = devices[device.name]

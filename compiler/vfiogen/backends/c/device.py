@@ -5,6 +5,7 @@ from __future__ import annotations
 from vfiogen.backends.c import naming
 from vfiogen.backends.c.views import DeviceSectionView, DeviceView, SectionView
 from vfiogen.ir.checked import CheckedModule
+from vfiogen.ir.fingerprint import device_fingerprint
 from vfiogen.ir.nodes import Device
 from vfiogen.ir.types import ScalarKind
 
@@ -32,5 +33,6 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
     descriptor_payload = sum(record_size + s.descriptor_size for s in views)
     max_size = header_size + frame_size + descriptor_payload + crc_size + sum(
         frame_size + s.max_payload + crc_size for s in views)
-    return DeviceView(device.name, device.title, device.source_path, device.source_sha256, tuple(views),
+    return DeviceView(device.name, device.title, device.source_path, device_fingerprint(device, module),
+                      tuple(views),
                       descriptor_payload, max_size)

@@ -22,6 +22,7 @@ from vfiogen.backends.jinja_env import environment
 from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import to_text
+from vfiogen.ir.fingerprint import section_fingerprint
 from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
 from vfiogen.wire import format as wire_format
@@ -149,7 +150,7 @@ class _Builder:
         public = (functions.init_function(), functions.validate_function(), functions.capture_function(),
                   functions.restore_function(), *functions.descriptor_functions())
         return SectionView(
-            name=section.name, source=section.source_path, sha256=section.source_sha256,
+            name=section.name, source=section.source_path, sha256=section_fingerprint(self.checked),
             guard=naming.macro(section.name, "H"), title=section.title,
             constants=((naming.macro(section.name, "SECTION_ID"), f"0x{section.wire_id:04x}u"),
                        (naming.macro(section.name, "VERSION"), f"{section.version}u"),
@@ -208,6 +209,7 @@ class CBackend:
 
     def render(self, module: CheckedModule) -> dict[str, str]:
         env = environment("vfiogen.backends.c")
+        license = module.license  # every file's SPDX line
         outputs: dict[str, str] = {}
         depth = max((_array_depth(s.type) for c in module.sections for s in c.section.state), default=0)
         sizes = {name: struct.calcsize(fmt) for name, fmt in (
@@ -215,23 +217,27 @@ class CBackend:
             ("crc_size", wire_format.CRC_FORMAT), ("record_size", wire_format.RECORD_FORMAT))}
         shared = dict(wire=wire_format, statuses=tuple((name, i, meaning) for i, (name, meaning)
                                                         in enumerate(STATUSES)),
-                      max_depth=max(depth, 1), crc_table=crc32c_table(), **sizes)
+                      max_depth=max(depth, 1), crc_table=crc32c_table(), license=license, **sizes)
         outputs["c/vfg_runtime.h"] = env.get_template("vfg_runtime.h.j2").render(**shared)
         outputs["c/vfg_runtime.c"] = env.get_template("vfg_runtime.c.j2").render(**shared)
         views = {}
         for checked in module.sections:
             view = _Builder(checked, SectionFunctions(checked)).build()
             views[checked.name] = view
-            outputs[f"c/{view.prefix}.h"] = env.get_template("section.h.j2").render(s=view)
-            outputs[f"c/{view.prefix}.c"] = env.get_template("section.c.j2").render(s=view)
+            outputs[f"c/{view.prefix}.h"] = env.get_template("section.h.j2").render(s=view, license=license)
+            outputs[f"c/{view.prefix}.c"] = env.get_template("section.c.j2").render(s=view, license=license)
         for device in module.devices:
             device_files = device_view(device, module, views, sizes["header_size"], sizes["frame_size"],
                                        sizes["crc_size"], sizes["record_size"])
-            outputs[f"c/{device_files.prefix}.h"] = env.get_template("device.h.j2").render(d=device_files)
-            outputs[f"c/{device_files.prefix}.c"] = env.get_template("device.c.j2").render(d=device_files)
+            outputs[f"c/{device_files.prefix}.h"] = env.get_template("device.h.j2").render(
+                d=device_files, license=license)
+            outputs[f"c/{device_files.prefix}.c"] = env.get_template("device.c.j2").render(
+                d=device_files, license=license)
         sources = sorted(path.removeprefix("c/") for path in outputs if path.endswith(".c"))
         headers = sorted(path.removeprefix("c/") for path in outputs if path.endswith(".h"))
-        outputs["c/meson.build"] = env.get_template("meson.build.j2").render(sources=sources, headers=headers)
-        outputs["c/vfiogen.mk"] = env.get_template("vfiogen.mk.j2").render(sources=sources, headers=headers)
+        outputs["c/meson.build"] = env.get_template("meson.build.j2").render(sources=sources, headers=headers,
+                                                                            license=license)
+        outputs["c/vfiogen.mk"] = env.get_template("vfiogen.mk.j2").render(sources=sources, headers=headers,
+                                                                            license=license)
         return outputs
 

@@ -84,6 +84,7 @@ class SectionView:
     name: str
     source: str
     sha256: str
+    """The section's fingerprint (`ir.fingerprint`), as in the schema lock."""
     guard: str
     title: str
     constants: tuple[tuple[str, str], ...]
@@ -138,6 +139,7 @@ class DeviceView:
     title: str
     source: str
     sha256: str
+    """The device's fingerprint (`ir.fingerprint`), as in the schema lock."""
     sections: tuple[DeviceSectionView, ...]
     descriptor_payload: int
     max_size: int

@@ -2,7 +2,13 @@
 
 It is the contract reviewers read and `vfiogen diff` compares. Keys are
 sorted; lists keep declaration order because order is meaning here (wire
-order, restore order). Expressions appear as canonical text. This back end
+order, restore order). Expressions appear as canonical text; ids (section
+ids, capability ids) as lower-case hex padded to their width, the way the
+schemas write them: `0x0005` for a 16-bit section or extended capability id,
+`0x05` for an 8-bit capability id or header type. Each section and device has a
+`fingerprint`, the sha256 of its checked IR (`ir.fingerprint`), which the C
+banners repeat; the schema file's bytes are not hashed, so a comment changes
+nothing here. This back end
 serialises data with `json.dumps` rather than a template: JSON is data, and
 `json.dumps(sort_keys=True)` is its canonical writer.
 """
@@ -21,19 +27,35 @@ from vfiogen.ir.checked import (
     WireItem,
 )
 from vfiogen.ir.expr import Expr, to_text
+from vfiogen.ir.fingerprint import device_fingerprint, section_fingerprint
 from vfiogen.ir.nodes import (
     ArrayType,
     BytesType,
     DescriptorField,
     Device,
     FieldType,
+    Location,
     ScalarType,
     StateField,
     Versioning,
 )
+from vfiogen.ir.types import LocationKind
 
-LOCK_FORMAT = 1
+LOCK_FORMAT = 2
+"""2: ids are hex strings and `sha256` (of the file) became `fingerprint` (of the checked IR)."""
 LOCK_PATH = "schema.lock.json"
+
+
+def hex_id(value: int, bits: int) -> str:
+    """An id as the lock writes it: '0x' and lower-case hex digits, zero-padded to `bits`."""
+    return f"0x{value:0{bits // 4}x}"
+
+
+def _location_id(location: Location) -> str | None:
+    """A capability id (8 bits), an extended capability id (16 bits) or a header type (8 bits)."""
+    if location.cap_id is None:
+        return None
+    return hex_id(location.cap_id, 16 if location.kind is LocationKind.EXTENDED_CAPABILITY else 8)
 
 
 def _expr(expr: Expr | None) -> str | None:
@@ -95,9 +117,9 @@ def _section(checked: CheckedSection) -> dict[str, Any]:
     section = checked.section
     location = section.location
     return {
-        "name": section.name, "title": section.title, "id": section.wire_id,
-        "source": section.source_path, "sha256": section.source_sha256,
-        "location": {"kind": location.kind.value, "id": location.cap_id, "version": location.cap_version,
+        "name": section.name, "title": section.title, "id": hex_id(section.wire_id, 16),
+        "source": section.source_path, "fingerprint": section_fingerprint(checked),
+        "location": {"kind": location.kind.value, "id": _location_id(location), "version": location.cap_version,
                      "size": location.size},
         "version": section.version, "min_version": section.min_version,
         "params": [{"name": p.name, "type": p.kind.value, "default": p.default} for p in section.params],
@@ -124,11 +146,11 @@ def _device(device: Device, module: CheckedModule) -> dict[str, Any]:
         bound = {b.name: b.value for b in use.params}
         moved = {m.register: list(m.offsets) for m in module.bound_offsets
                  if m.device == device.name and m.section == use.section}
-        sections.append({"section": use.section, "id": section.wire_id, "required": use.required,
+        sections.append({"section": use.section, "id": hex_id(section.wire_id, 16), "required": use.required,
                          "params": {p.name: bound.get(p.name, p.default) for p in section.params},
                          "offsets": moved})
     return {"name": device.name, "title": device.title, "source": device.source_path,
-            "sha256": device.source_sha256, "sections": sections}
+            "fingerprint": device_fingerprint(device, module), "sections": sections}
 
 
 def lock_data(module: CheckedModule) -> dict[str, Any]:
