@@ -30,7 +30,6 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,17 +73,18 @@ def quartiles(values: list[float]) -> tuple[float, float, float]:
 
 
 def ratio(a: list[float], b: list[float]) -> str:
-    lo, mid, hi = quartiles([x / y for x, y in zip(a, b)])
+    lo, mid, hi = quartiles([x / y for x, y in zip(a, b, strict=True)])
     return f"{mid:.2f} [{lo:.2f}-{hi:.2f}]"
 
 
-def run_times(binary: Path, rounds: int) -> dict[tuple[str, str, str, str, str], list[float]]:
+def run_times(binary: Path, rounds: int) -> dict[tuple[str, ...], list[float]]:
+    """Every round's ns per call, by (kind, what, n, bytes, operation, codec)."""
     out = subprocess.run([str(binary), "time", str(rounds)], check=True, stdout=subprocess.PIPE, text=True).stdout
-    samples: dict[tuple[str, str, str, str, str], list[float]] = {}
+    samples: dict[tuple[str, ...], list[float]] = {}
     for line in out.splitlines():
-        kind, what, n, size, op, impl, values = line.split("\t")
-        samples[(kind, what, n, size, op, impl)] = [float(v) for v in values.split(",")]  # type: ignore[index]
-    return samples  # type: ignore[return-value]
+        *key, values = line.split("\t")
+        samples[tuple(key)] = [float(v) for v in values.split(",")]
+    return samples
 
 
 def run_callgrind(binary: Path, reps: int, work: Path) -> dict[tuple[str, ...], float]:
@@ -102,7 +102,8 @@ def run_callgrind(binary: Path, reps: int, work: Path) -> dict[tuple[str, ...], 
     return counts
 
 
-def report(compiler: str, cflags: list[str], rounds: int, samples, counts) -> None:
+def report(compiler: str, cflags: list[str], rounds: int, samples: dict[tuple[str, ...], list[float]],
+           counts: dict[tuple[str, ...], float]) -> None:
     med = {k: statistics.median(v) for k, v in samples.items()}
     print(f"### {compiler} {' '.join(cflags)}: {rounds} interleaved rounds\n")
     print("Bulk copy, median ns per call; ratios per round, median [p25-p75]:\n")
@@ -125,7 +126,7 @@ def report(compiler: str, cflags: list[str], rounds: int, samples, counts) -> No
     for key in keys:
         s = {impl: samples[key + (impl,)] for impl in ("avx2", "portable", "memcpy", "crc32c")}
         m = {impl: med[key + (impl,)] for impl in s}
-        saved = 1 - statistics.median(a / p for a, p in zip(s["avx2"], s["portable"]))
+        saved = 1 - statistics.median(a / p for a, p in zip(s["avx2"], s["portable"], strict=True))
         print(f"| {key[2]} | {key[3]} | {key[4]} | {m['avx2']:.0f} | {m['portable']:.0f} | {m['memcpy']:.0f} "
               f"| {m['crc32c']:.0f} | {ratio(s['avx2'], s['portable'])} | {ratio(s['avx2'], s['memcpy'])} "
               f"| {ratio(s['portable'], s['memcpy'])} | {saved:.1%} |")
@@ -136,8 +137,8 @@ def report(compiler: str, cflags: list[str], rounds: int, samples, counts) -> No
         print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
         keys = sorted({k[:5] for k in counts}, key=lambda k: (k[0], k[1] != "table", int(k[2]), k[4]))
         for key in keys:
-            c = {impl: counts.get(key + (impl,)) for impl in ("avx2", "portable", "bswap", "memcpy", "crc32c")}
-            third = c["bswap"] if c["bswap"] is not None else c["crc32c"]
+            c = {impl: counts.get(key + (impl,), 0.0) for impl in ("avx2", "portable", "bswap", "memcpy", "crc32c")}
+            third = c["bswap"] if key[0] == "bulk" else c["crc32c"]
             print(f"| {key[1]} | {key[2]} | {key[3]} | {key[4]} | {c['avx2']:.0f} | {c['portable']:.0f} "
                   f"| {third:.0f} | {c['memcpy']:.0f} | {c['avx2'] / c['portable']:.2f} "
                   f"| {c['portable'] - c['avx2']:.0f} |")
