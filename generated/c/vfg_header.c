@@ -193,71 +193,61 @@ static void store_v1(struct vfg_header_state *s, const uint8_t *b, size_t start,
     if ((((int64_t)p->bar64 & 1) != 0)) {
         s->bar1_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->bar1_upper = 0;
     }
     if ((((int64_t)p->bar64 & 1) == 0)) {
         s->bar1 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->bar1 = 0;
     }
     if ((((int64_t)p->bar64 & 2) != 0)) {
         s->bar2_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->bar2_upper = 0;
     }
     if ((((int64_t)p->bar64 & 2) == 0)) {
         s->bar2 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->bar2 = 0;
     }
     if ((((int64_t)p->bar64 & 4) != 0)) {
         s->bar3_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->bar3_upper = 0;
     }
     if ((((int64_t)p->bar64 & 4) == 0)) {
         s->bar3 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->bar3 = 0;
     }
     if ((((int64_t)p->bar64 & 8) != 0)) {
         s->bar4_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->bar4_upper = 0;
     }
     if ((((int64_t)p->bar64 & 8) == 0)) {
         s->bar4 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->bar4 = 0;
     }
     if ((((int64_t)p->bar64 & 0x10) != 0)) {
         s->bar5_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->bar5_upper = 0;
     }
     if ((((int64_t)p->bar64 & 0x10) == 0)) {
         s->bar5 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->bar5 = 0;
     }
     s->cardbus_cis = vfg_get_be32(b + o);

@@ -65,8 +65,7 @@ static void store_v1(struct vfg_msi_state *s, const uint8_t *b, size_t start, co
     if ((int64_t)((s->control >> 7) & 0x1u)) {
         s->address_hi = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->address_hi = 0;
     }
     s->data = vfg_get_be16(b + o);
@@ -75,8 +74,7 @@ static void store_v1(struct vfg_msi_state *s, const uint8_t *b, size_t start, co
         s->mask = vfg_get_be32(b + o);
         s->pending = vfg_get_be32(b + o + 4);
         o += 8u;
-    }
-    else {
+    } else {
         s->mask = 0;
         s->pending = 0;
     }

@@ -186,8 +186,7 @@ static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start, 
         s->cap1 = vfg_get_be32(b + o);
         s->ctrl1 = vfg_get_be32(b + o + 4);
         o += 8u;
-    }
-    else {
+    } else {
         s->cap1 = 0;
         s->ctrl1 = 0;
     }
@@ -195,8 +194,7 @@ static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start, 
         s->cap2 = vfg_get_be32(b + o);
         s->ctrl2 = vfg_get_be32(b + o + 4);
         o += 8u;
-    }
-    else {
+    } else {
         s->cap2 = 0;
         s->ctrl2 = 0;
     }
@@ -204,8 +202,7 @@ static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start, 
         s->cap3 = vfg_get_be32(b + o);
         s->ctrl3 = vfg_get_be32(b + o + 4);
         o += 8u;
-    }
-    else {
+    } else {
         s->cap3 = 0;
         s->ctrl3 = 0;
     }
@@ -213,8 +210,7 @@ static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start, 
         s->cap4 = vfg_get_be32(b + o);
         s->ctrl4 = vfg_get_be32(b + o + 4);
         o += 8u;
-    }
-    else {
+    } else {
         s->cap4 = 0;
         s->ctrl4 = 0;
     }
@@ -222,8 +218,7 @@ static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start, 
         s->cap5 = vfg_get_be32(b + o);
         s->ctrl5 = vfg_get_be32(b + o + 4);
         o += 8u;
-    }
-    else {
+    } else {
         s->cap5 = 0;
         s->ctrl5 = 0;
     }

@@ -17,7 +17,7 @@ static const struct vfg_item items4[] = { {"vf_migration_state_array_offset", 0u
 static const struct vfg_item items5[] = { {"vfs[].routing_id", 0u, 2u}, {"vfs[].cookie", 2u, 16u} };
 static const struct vfg_item items6[] = { {"vf_msix_counts[]", 0u, 2u} };
 
-VFG_STATIC_ASSERT(vfg_sriov_vf_msix_counts_is_wire_sized, sizeof (((struct vfg_sriov_state *)0)->vf_msix_counts[0]) == 2u);
+VFG_STATIC_ASSERT(vfg_sriov_vf_msix_counts_is_wire_sized, sizeof(((struct vfg_sriov_state *)0)->vf_msix_counts[0]) == 2u);
 
 static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg_sriov_params *p, struct vfg_error *err)
 {
@@ -126,7 +126,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
     f_vfs_created = vfg_get_be16(b + o + 4);
     o += 6u;
     n0 = (int64_t)f_vfs_created;
-    if (n0 < 0 || n0 > 256) {
+    if (n0 > 256) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vfs", NULL, o, VFG_ERR_COUNT, "count is outside 0..max");
     }
     if ((end - o) / 18u < (size_t)n0) {
@@ -304,7 +304,7 @@ static int check_v2(const uint8_t *b, size_t start, size_t end, const struct vfg
     f_vfs_created = vfg_get_be16(b + o + 4);
     o += 6u;
     n0 = (int64_t)f_vfs_created;
-    if (n0 < 0 || n0 > 256) {
+    if (n0 > 256) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vfs", NULL, o, VFG_ERR_COUNT, "count is outside 0..max");
     }
     if ((end - o) / 18u < (size_t)n0) {
@@ -319,7 +319,7 @@ static int check_v2(const uint8_t *b, size_t start, size_t end, const struct vfg
     }
     o += 1u;
     n0 = (int64_t)f_vfs_created;
-    if (n0 < 0 || n0 > 256) {
+    if (n0 > 256) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vf_msix_counts", NULL, o, VFG_ERR_COUNT, "count is outside 0..max");
     }
     if ((end - o) / 2u < (size_t)n0) {
@@ -410,71 +410,61 @@ static void store_v1(struct vfg_sriov_state *s, const uint8_t *b, size_t start, 
     if ((((int64_t)p->vf_bar64 & 1) == 0)) {
         s->vf_bar1 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar1 = 0;
     }
     if ((((int64_t)p->vf_bar64 & 1) != 0)) {
         s->vf_bar1_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar1_upper = 0;
     }
     if ((((int64_t)p->vf_bar64 & 2) == 0)) {
         s->vf_bar2 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar2 = 0;
     }
     if ((((int64_t)p->vf_bar64 & 2) != 0)) {
         s->vf_bar2_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar2_upper = 0;
     }
     if ((((int64_t)p->vf_bar64 & 4) == 0)) {
         s->vf_bar3 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar3 = 0;
     }
     if ((((int64_t)p->vf_bar64 & 4) != 0)) {
         s->vf_bar3_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar3_upper = 0;
     }
     if ((((int64_t)p->vf_bar64 & 8) == 0)) {
         s->vf_bar4 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar4 = 0;
     }
     if ((((int64_t)p->vf_bar64 & 8) != 0)) {
         s->vf_bar4_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar4_upper = 0;
     }
     if ((((int64_t)p->vf_bar64 & 0x10) == 0)) {
         s->vf_bar5 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar5 = 0;
     }
     if ((((int64_t)p->vf_bar64 & 0x10) != 0)) {
         s->vf_bar5_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar5_upper = 0;
     }
     s->vf_migration_state_array_offset = vfg_get_be32(b + o);
@@ -515,71 +505,61 @@ static void store_v2(struct vfg_sriov_state *s, const uint8_t *b, size_t start, 
     if ((((int64_t)p->vf_bar64 & 1) == 0)) {
         s->vf_bar1 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar1 = 0;
     }
     if ((((int64_t)p->vf_bar64 & 1) != 0)) {
         s->vf_bar1_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar1_upper = 0;
     }
     if ((((int64_t)p->vf_bar64 & 2) == 0)) {
         s->vf_bar2 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar2 = 0;
     }
     if ((((int64_t)p->vf_bar64 & 2) != 0)) {
         s->vf_bar2_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar2_upper = 0;
     }
     if ((((int64_t)p->vf_bar64 & 4) == 0)) {
         s->vf_bar3 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar3 = 0;
     }
     if ((((int64_t)p->vf_bar64 & 4) != 0)) {
         s->vf_bar3_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar3_upper = 0;
     }
     if ((((int64_t)p->vf_bar64 & 8) == 0)) {
         s->vf_bar4 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar4 = 0;
     }
     if ((((int64_t)p->vf_bar64 & 8) != 0)) {
         s->vf_bar4_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar4_upper = 0;
     }
     if ((((int64_t)p->vf_bar64 & 0x10) == 0)) {
         s->vf_bar5 = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar5 = 0;
     }
     if ((((int64_t)p->vf_bar64 & 0x10) != 0)) {
         s->vf_bar5_upper = vfg_get_be32(b + o);
         o += 4u;
-    }
-    else {
+    } else {
         s->vf_bar5_upper = 0;
     }
     s->vf_migration_state_array_offset = vfg_get_be32(b + o);
@@ -710,7 +690,7 @@ static int save_v1(const struct vfg_sriov_state *s, const struct vfg_sriov_param
     vfg_put_be16(buf + o + 4, s->vfs_created);
     o += 6u;
     n0 = (int64_t)s->vfs_created;
-    if (n0 < 0 || n0 > 256) {
+    if (n0 > 256) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vfs", NULL, o, VFG_ERR_COUNT, "count is outside 0..max");
     }
     if ((cap - o) / 18u < (size_t)n0) {
@@ -825,7 +805,7 @@ static int save_v2(const struct vfg_sriov_state *s, const struct vfg_sriov_param
     vfg_put_be16(buf + o + 4, s->vfs_created);
     o += 6u;
     n0 = (int64_t)s->vfs_created;
-    if (n0 < 0 || n0 > 256) {
+    if (n0 > 256) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vfs", NULL, o, VFG_ERR_COUNT, "count is outside 0..max");
     }
     if ((cap - o) / 18u < (size_t)n0) {
@@ -842,7 +822,7 @@ static int save_v2(const struct vfg_sriov_state *s, const struct vfg_sriov_param
     vfg_put8(buf + o, (uint8_t)(s->vf_user_created ? 1u : 0u));
     o += 1u;
     n0 = (int64_t)s->vfs_created;
-    if (n0 < 0 || n0 > 256) {
+    if (n0 > 256) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vf_msix_counts", NULL, o, VFG_ERR_COUNT, "count is outside 0..max");
     }
     if ((cap - o) / 2u < (size_t)n0) {

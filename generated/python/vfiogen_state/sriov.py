@@ -362,7 +362,7 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         n1 = int(f_vfs_created)
     except (ArithmeticError, ValueError) as exc:
         raise LoadError(SECTION, "vfs", o, f"length cannot be evaluated: {exc}") from None
-    if not 0 <= n1 <= 256:
+    if n1 > 256:
         raise LoadError(SECTION, "vfs", o, f"count {n1} is outside 0..256")
     f_vfs = []
     for i2 in range(n1):
@@ -513,7 +513,7 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         n4 = int(f_vfs_created)
     except (ArithmeticError, ValueError) as exc:
         raise LoadError(SECTION, "vfs", o, f"length cannot be evaluated: {exc}") from None
-    if not 0 <= n4 <= 256:
+    if n4 > 256:
         raise LoadError(SECTION, "vfs", o, f"count {n4} is outside 0..256")
     f_vfs = []
     for i5 in range(n4):
@@ -534,7 +534,7 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         n7 = int(f_vfs_created)
     except (ArithmeticError, ValueError) as exc:
         raise LoadError(SECTION, "vf_msix_counts", o, f"length cannot be evaluated: {exc}") from None
-    if not 0 <= n7 <= 256:
+    if n7 > 256:
         raise LoadError(SECTION, "vf_msix_counts", o, f"count {n7} is outside 0..256")
     if end - o < n7 * 2:
         raise cut_array(SECTION, "vf_msix_counts", (("", 0, 2), ), 2, o, end)

@@ -48,7 +48,11 @@ class Writer:
 
     @contextmanager
     def block(self, head: str) -> Iterator[None]:
-        self(head + " {")
+        """A braced block; an `else` head continues the `}` just printed, as QEMU's style (and checkpatch) has it."""
+        if head.startswith("else") and self.lines and self.lines[-1] == "    " * self.depth + "}":
+            self.lines[-1] += f" {head} {{"
+        else:
+            self(head + " {")
         self.depth += 1
         yield
         self.depth -= 1
@@ -125,7 +129,7 @@ class Printer:
         name = f"{self.prefix}_{array.path.replace('[]', '').replace('.', '_')}_is_wire_sized"
         target = lvalue(array.member)
         element = re.sub(r"\[i\d+\]", "[0]", target)
-        self.layout_checks.setdefault(array.path, f"VFG_STATIC_ASSERT({name}, sizeof (((struct {self.prefix}_state *)"
+        self.layout_checks.setdefault(array.path, f"VFG_STATIC_ASSERT({name}, sizeof(((struct {self.prefix}_state *)"
                                       f"0)->{element}[0]) == {array.element_size}u);")
         words, width = _times(count, array.element_size // array.word), f"{array.word}u"
         if save:
@@ -202,8 +206,11 @@ class Printer:
         if render.checked:
             with w.block("if (bad)"):
                 w(self.fail(array.path, "o", "VFG_ERR_EXPRESSION", on_bad))
-        with w.block(f"if ({n} < 0 || {n} > {array.max})"):
-            w(self.fail(array.path, "o", fail_status, "count is outside 0..max"))
+        bounds = ([f"{n} < 0"] if array.count_can_be_negative else []) + (
+            [f"{n} > {array.max}"] if array.count_can_exceed_max else [])
+        if bounds:
+            with w.block(f"if ({' || '.join(bounds)})"):
+                w(self.fail(array.path, "o", fail_status, "count is outside 0..max"))
         return f"(size_t){n}"
 
     def check_array(self, array: Array, w: Writer) -> None:

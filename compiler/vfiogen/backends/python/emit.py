@@ -238,6 +238,7 @@ class _SectionBuilder:
         count = self.fresh("n")
         path_code = self.path_code(array.path, indices)
         base = Op("array", path=path_code, var=var, value=value, count=count, maximum=array.max,
+                  count_low=array.count_can_be_negative, count_high=array.count_can_exceed_max,
                   length_load=self.load_expr(array.length), length_save=self.save_expr(array.length))
         if array.shape is not ElementShape.OTHER:
             assert array.element_size is not None

@@ -145,6 +145,9 @@ class Op:
     length_load: str = ""
     length_save: str = ""
     maximum: int = 0
+    count_low: bool = True
+    count_high: bool = True
+    """Whether the count can be below 0 / above `maximum` (a check that cannot fire is not printed)."""
     count: str = ""
     cls: str = ""
     element_mode: str = ""
