@@ -568,7 +568,7 @@ size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_he
 
 int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
 {
-    uint64_t raw;
+    uint32_t raw;
     uint16_t f_vendor_id = 0;
     uint16_t f_device_id = 0;
     uint16_t f_command = 0;
@@ -605,61 +605,70 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
         p = &default_params;
     }
 
-    if (read_config(opaque, base + 0x0u, 16u, &raw) != 0) {
+    if (s == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (read_config == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "read_config is NULL");
+    }
+    if (base > 0xffffffbfu) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
+    if (read_config(opaque, base + 0x0u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "vendor_id", NULL, base + 0x0u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_vendor_id = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x2u, 16u, &raw) != 0) {
+    f_vendor_id = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x2u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "device_id", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_device_id = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x4u, 16u, &raw) != 0) {
+    f_device_id = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x4u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "command", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_command = (uint16_t)(raw & 0x7ffull);
-    if (read_config(opaque, base + 0x6u, 16u, &raw) != 0) {
+    f_command = (uint16_t)(raw & 0x7ffu);
+    if (read_config(opaque, base + 0x6u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "status", NULL, base + 0x6u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_status = (uint16_t)(raw & 0xffb9ull);
-    if (read_config(opaque, base + 0x8u, 8u, &raw) != 0) {
+    f_status = (uint16_t)(raw & 0xffb9u);
+    if (read_config(opaque, base + 0x8u, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "revision_id", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_revision_id = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0x9u, 8u, &raw) != 0) {
+    f_revision_id = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0x9u, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "class_prog_if", NULL, base + 0x9u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_class_prog_if = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0xau, 8u, &raw) != 0) {
+    f_class_prog_if = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0xau, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "class_subclass", NULL, base + 0xau, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_class_subclass = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0xbu, 8u, &raw) != 0) {
+    f_class_subclass = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0xbu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "class_base", NULL, base + 0xbu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_class_base = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0xcu, 8u, &raw) != 0) {
+    f_class_base = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0xcu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "cache_line_size", NULL, base + 0xcu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_cache_line_size = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0xdu, 8u, &raw) != 0) {
+    f_cache_line_size = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0xdu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "latency_timer", NULL, base + 0xdu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_latency_timer = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0xeu, 8u, &raw) != 0) {
+    f_latency_timer = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0xeu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "header_type", NULL, base + 0xeu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_header_type = (uint8_t)(raw & 0xffull);
+    f_header_type = (uint8_t)(raw & 0xffu);
     if (!vfg_header_header_layout_valid((uint64_t)(f_header_type & 0x7fu))) {
         return vfg_fail(err, VFG_HEADER_NAME, "header_type", NULL, base + 0xeu, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
     }
-    if (read_config(opaque, base + 0xfu, 8u, &raw) != 0) {
+    if (read_config(opaque, base + 0xfu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "bist", NULL, base + 0xfu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_bist = (uint8_t)(raw & 0xcfull);
-    if (read_config(opaque, base + 0x10u, 32u, &raw) != 0) {
+    f_bist = (uint8_t)(raw & 0xcfu);
+    if (read_config(opaque, base + 0x10u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "bar0", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_bar0 = (uint32_t)(raw & 0xffffffffull);
+    f_bar0 = (uint32_t)(raw & 0xffffffffu);
     if (!vfg_header_bar_space_valid((uint64_t)(f_bar0 & 0x1u))) {
         return vfg_fail(err, VFG_HEADER_NAME, "bar0", NULL, base + 0x10u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
     }
@@ -667,16 +676,16 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
         return vfg_fail(err, VFG_HEADER_NAME, "bar0", NULL, base + 0x10u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
     }
     if ((((int64_t)p->bar64 & 1) != 0)) {
-        if (read_config(opaque, base + 0x14u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x14u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1_upper", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar1_upper = (uint32_t)(raw & 0xffffffffull);
+        f_bar1_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->bar64 & 1) == 0)) {
-        if (read_config(opaque, base + 0x14u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x14u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar1 = (uint32_t)(raw & 0xffffffffull);
+        f_bar1 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_space_valid((uint64_t)(f_bar1 & 0x1u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1", NULL, base + 0x14u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
@@ -685,16 +694,16 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
         }
     }
     if ((((int64_t)p->bar64 & 2) != 0)) {
-        if (read_config(opaque, base + 0x18u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x18u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2_upper", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar2_upper = (uint32_t)(raw & 0xffffffffull);
+        f_bar2_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->bar64 & 2) == 0)) {
-        if (read_config(opaque, base + 0x18u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x18u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar2 = (uint32_t)(raw & 0xffffffffull);
+        f_bar2 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_space_valid((uint64_t)(f_bar2 & 0x1u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2", NULL, base + 0x18u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
@@ -703,16 +712,16 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
         }
     }
     if ((((int64_t)p->bar64 & 4) != 0)) {
-        if (read_config(opaque, base + 0x1cu, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x1cu, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3_upper", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar3_upper = (uint32_t)(raw & 0xffffffffull);
+        f_bar3_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->bar64 & 4) == 0)) {
-        if (read_config(opaque, base + 0x1cu, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x1cu, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar3 = (uint32_t)(raw & 0xffffffffull);
+        f_bar3 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_space_valid((uint64_t)(f_bar3 & 0x1u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3", NULL, base + 0x1cu, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
@@ -721,16 +730,16 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
         }
     }
     if ((((int64_t)p->bar64 & 8) != 0)) {
-        if (read_config(opaque, base + 0x20u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x20u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4_upper", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar4_upper = (uint32_t)(raw & 0xffffffffull);
+        f_bar4_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->bar64 & 8) == 0)) {
-        if (read_config(opaque, base + 0x20u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x20u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar4 = (uint32_t)(raw & 0xffffffffull);
+        f_bar4 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_space_valid((uint64_t)(f_bar4 & 0x1u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4", NULL, base + 0x20u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
@@ -739,16 +748,16 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
         }
     }
     if ((((int64_t)p->bar64 & 0x10) != 0)) {
-        if (read_config(opaque, base + 0x24u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x24u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5_upper", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar5_upper = (uint32_t)(raw & 0xffffffffull);
+        f_bar5_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->bar64 & 0x10) == 0)) {
-        if (read_config(opaque, base + 0x24u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x24u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar5 = (uint32_t)(raw & 0xffffffffull);
+        f_bar5 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_space_valid((uint64_t)(f_bar5 & 0x1u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5", NULL, base + 0x24u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
@@ -756,45 +765,45 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
             return vfg_fail(err, VFG_HEADER_NAME, "bar5", NULL, base + 0x24u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
     }
-    if (read_config(opaque, base + 0x28u, 32u, &raw) != 0) {
+    if (read_config(opaque, base + 0x28u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "cardbus_cis", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_cardbus_cis = (uint32_t)(raw & 0xffffffffull);
-    if (read_config(opaque, base + 0x2cu, 16u, &raw) != 0) {
+    f_cardbus_cis = (uint32_t)(raw & 0xffffffffu);
+    if (read_config(opaque, base + 0x2cu, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "subsystem_vendor_id", NULL, base + 0x2cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_subsystem_vendor_id = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x2eu, 16u, &raw) != 0) {
+    f_subsystem_vendor_id = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x2eu, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "subsystem_id", NULL, base + 0x2eu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_subsystem_id = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x30u, 32u, &raw) != 0) {
+    f_subsystem_id = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x30u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "rom_base", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_rom_base = (uint32_t)(raw & 0xfffff8ffull);
-    if (read_config(opaque, base + 0x34u, 8u, &raw) != 0) {
+    f_rom_base = (uint32_t)(raw & 0xfffff8ffu);
+    if (read_config(opaque, base + 0x34u, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "cap_ptr", NULL, base + 0x34u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_cap_ptr = (uint8_t)(raw & 0xfcull);
-    if (read_config(opaque, base + 0x3cu, 8u, &raw) != 0) {
+    f_cap_ptr = (uint8_t)(raw & 0xfcu);
+    if (read_config(opaque, base + 0x3cu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "interrupt_line", NULL, base + 0x3cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_interrupt_line = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0x3du, 8u, &raw) != 0) {
+    f_interrupt_line = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0x3du, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "interrupt_pin", NULL, base + 0x3du, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_interrupt_pin = (uint8_t)(raw & 0xffull);
+    f_interrupt_pin = (uint8_t)(raw & 0xffu);
     if (!vfg_header_intx_pin_valid((uint64_t)f_interrupt_pin)) {
         return vfg_fail(err, VFG_HEADER_NAME, "interrupt_pin", NULL, base + 0x3du, VFG_ERR_ENUM, "the value read from the device is not a value of its enum");
     }
-    if (read_config(opaque, base + 0x3eu, 8u, &raw) != 0) {
+    if (read_config(opaque, base + 0x3eu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "min_gnt", NULL, base + 0x3eu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_min_gnt = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0x3fu, 8u, &raw) != 0) {
+    f_min_gnt = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0x3fu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "max_lat", NULL, base + 0x3fu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_max_lat = (uint8_t)(raw & 0xffull);
+    f_max_lat = (uint8_t)(raw & 0xffu);
     s->vendor_id = f_vendor_id;
     s->device_id = f_device_id;
     s->command = f_command;
@@ -838,91 +847,100 @@ int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header
         p = &default_params;
     }
 
+    if (s == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (write_config == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "write_config is NULL");
+    }
+    if (base > 0xffffffbfu) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
     value = s->command;
     value = (value & ~0x1ull) | (((uint64_t)0 << 0) & 0x1ull);
     value = (value & ~0x2ull) | (((uint64_t)0 << 1) & 0x2ull);
     value = (value & ~0x4ull) | (((uint64_t)0 << 2) & 0x4ull);
-    if (write_config(opaque, base + 0x4u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x4u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "command", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->bar0;
-    if (write_config(opaque, base + 0x10u, value, 32u) != 0) {
+    if (write_config(opaque, base + 0x10u, (uint32_t)value, 4u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "bar0", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if ((((int64_t)p->bar64 & 1) != 0)) {
         value = s->bar1_upper;
-        if (write_config(opaque, base + 0x14u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x14u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1_upper", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 1) == 0)) {
         value = s->bar1;
-        if (write_config(opaque, base + 0x14u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x14u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 2) != 0)) {
         value = s->bar2_upper;
-        if (write_config(opaque, base + 0x18u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x18u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2_upper", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 2) == 0)) {
         value = s->bar2;
-        if (write_config(opaque, base + 0x18u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x18u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 4) != 0)) {
         value = s->bar3_upper;
-        if (write_config(opaque, base + 0x1cu, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x1cu, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3_upper", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 4) == 0)) {
         value = s->bar3;
-        if (write_config(opaque, base + 0x1cu, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x1cu, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 8) != 0)) {
         value = s->bar4_upper;
-        if (write_config(opaque, base + 0x20u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x20u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4_upper", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 8) == 0)) {
         value = s->bar4;
-        if (write_config(opaque, base + 0x20u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x20u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 0x10) != 0)) {
         value = s->bar5_upper;
-        if (write_config(opaque, base + 0x24u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x24u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5_upper", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 0x10) == 0)) {
         value = s->bar5;
-        if (write_config(opaque, base + 0x24u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x24u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     value = s->rom_base;
-    if (write_config(opaque, base + 0x30u, value, 32u) != 0) {
+    if (write_config(opaque, base + 0x30u, (uint32_t)value, 4u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "rom_base", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->cache_line_size;
-    if (write_config(opaque, base + 0xcu, value, 8u) != 0) {
+    if (write_config(opaque, base + 0xcu, (uint32_t)value, 1u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "cache_line_size", NULL, base + 0xcu, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->interrupt_line;
-    if (write_config(opaque, base + 0x3cu, value, 8u) != 0) {
+    if (write_config(opaque, base + 0x3cu, (uint32_t)value, 1u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "interrupt_line", NULL, base + 0x3cu, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->command;
-    if (write_config(opaque, base + 0x4u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x4u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "command", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     return VFG_OK;

@@ -223,7 +223,7 @@ size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_para
 
 int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
 {
-    uint64_t raw;
+    uint32_t raw;
     uint16_t f_control = 0;
     uint32_t f_address_lo = 0;
     uint32_t f_address_hi = 0;
@@ -233,38 +233,47 @@ int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p, vfg
     int64_t offset;
     (void)p;
 
-    if (read_config(opaque, base + 0x2u, 16u, &raw) != 0) {
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (read_config == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "read_config is NULL");
+    }
+    if (base > 0xfffefffcu) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
+    if (read_config(opaque, base + 0x2u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_control = (uint16_t)(raw & 0x7ffull);
-    if (read_config(opaque, base + 0x4u, 32u, &raw) != 0) {
+    f_control = (uint16_t)(raw & 0x7ffu);
+    if (read_config(opaque, base + 0x4u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "address_lo", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_address_lo = (uint32_t)(raw & 0xffffffffull);
+    f_address_lo = (uint32_t)(raw & 0xffffffffu);
     if ((int64_t)((f_control >> 7) & 0x1u)) {
-        if (read_config(opaque, base + 0x8u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x8u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_MSI_NAME, "address_hi", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_address_hi = (uint32_t)(raw & 0xffffffffull);
+        f_address_hi = (uint32_t)(raw & 0xffffffffu);
     }
     offset = ((int64_t)((f_control >> 7) & 0x1u) ? 0xc : 8);
-    if (read_config(opaque, base + (uint32_t)offset, 16u, &raw) != 0) {
+    if (read_config(opaque, base + (uint32_t)offset, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "data", NULL, base + (uint32_t)offset, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_data = (uint16_t)(raw & 0xffffull);
+    f_data = (uint16_t)(raw & 0xffffu);
     if ((int64_t)((f_control >> 8) & 0x1u)) {
         offset = ((int64_t)((f_control >> 7) & 0x1u) ? 0x10 : 0xc);
-        if (read_config(opaque, base + (uint32_t)offset, 32u, &raw) != 0) {
+        if (read_config(opaque, base + (uint32_t)offset, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_MSI_NAME, "mask", NULL, base + (uint32_t)offset, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_mask = (uint32_t)(raw & 0xffffffffull);
+        f_mask = (uint32_t)(raw & 0xffffffffu);
     }
     if ((int64_t)((f_control >> 8) & 0x1u)) {
         offset = ((int64_t)((f_control >> 7) & 0x1u) ? 0x14 : 0x10);
-        if (read_config(opaque, base + (uint32_t)offset, 32u, &raw) != 0) {
+        if (read_config(opaque, base + (uint32_t)offset, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_MSI_NAME, "pending", NULL, base + (uint32_t)offset, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_pending = (uint32_t)(raw & 0xffffffffull);
+        f_pending = (uint32_t)(raw & 0xffffffffu);
     }
     s->control = f_control;
     s->address_lo = f_address_lo;
@@ -282,35 +291,44 @@ int vfg_msi_restore(const struct vfg_msi_state *s, const struct vfg_msi_params *
     (void)p;
     (void)hooks;
 
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (write_config == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "write_config is NULL");
+    }
+    if (base > 0xfffefffcu) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
     value = s->control;
     value = (value & ~0x1ull) | (((uint64_t)0 << 0) & 0x1ull);
-    if (write_config(opaque, base + 0x2u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x2u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->address_lo;
-    if (write_config(opaque, base + 0x4u, value, 32u) != 0) {
+    if (write_config(opaque, base + 0x4u, (uint32_t)value, 4u) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "address_lo", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if ((int64_t)((s->control >> 7) & 0x1u)) {
         value = s->address_hi;
-        if (write_config(opaque, base + 0x8u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x8u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_MSI_NAME, "address_hi", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     offset = ((int64_t)((s->control >> 7) & 0x1u) ? 0xc : 8);
     value = s->data;
-    if (write_config(opaque, base + (uint32_t)offset, value, 16u) != 0) {
+    if (write_config(opaque, base + (uint32_t)offset, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "data", NULL, base + (uint32_t)offset, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if ((int64_t)((s->control >> 8) & 0x1u)) {
         offset = ((int64_t)((s->control >> 7) & 0x1u) ? 0x10 : 0xc);
         value = s->mask;
-        if (write_config(opaque, base + (uint32_t)offset, value, 32u) != 0) {
+        if (write_config(opaque, base + (uint32_t)offset, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_MSI_NAME, "mask", NULL, base + (uint32_t)offset, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     value = s->control;
-    if (write_config(opaque, base + 0x2u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x2u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     return VFG_OK;

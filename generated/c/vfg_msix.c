@@ -206,24 +206,33 @@ size_t vfg_msix_validate(const struct vfg_msix_state *s, const struct vfg_msix_p
 
 int vfg_msix_capture(struct vfg_msix_state *s, const struct vfg_msix_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
 {
-    uint64_t raw;
+    uint32_t raw;
     uint16_t f_control = 0;
     uint32_t f_table = 0;
     uint32_t f_pba = 0;
     (void)p;
 
-    if (read_config(opaque, base + 0x2u, 16u, &raw) != 0) {
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (read_config == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "read_config is NULL");
+    }
+    if (base > 0xfffffff3u) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
+    if (read_config(opaque, base + 0x2u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_control = (uint16_t)(raw & 0xc7ffull);
-    if (read_config(opaque, base + 0x4u, 32u, &raw) != 0) {
+    f_control = (uint16_t)(raw & 0xc7ffu);
+    if (read_config(opaque, base + 0x4u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "table", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_table = (uint32_t)(raw & 0xffffffffull);
-    if (read_config(opaque, base + 0x8u, 32u, &raw) != 0) {
+    f_table = (uint32_t)(raw & 0xffffffffu);
+    if (read_config(opaque, base + 0x8u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "pba", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_pba = (uint32_t)(raw & 0xffffffffull);
+    f_pba = (uint32_t)(raw & 0xffffffffu);
     s->control = f_control;
     s->table = f_table;
     s->pba = f_pba;
@@ -235,20 +244,29 @@ int vfg_msix_restore(const struct vfg_msix_state *s, const struct vfg_msix_param
     uint64_t value;
     (void)p;
 
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (write_config == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "write_config is NULL");
+    }
+    if (base > 0xfffffff3u) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
     if (hooks == NULL || hooks->msix_restore_vector_table == NULL) {
         return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_HOOK, "the restore sequence calls hook msix_restore_vector_table, which was not given");
     }
     value = s->control;
     value = (value & ~0x8000ull) | (((uint64_t)1 << 15) & 0x8000ull);
     value = (value & ~0x4000ull) | (((uint64_t)1 << 14) & 0x4000ull);
-    if (write_config(opaque, base + 0x2u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x2u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if (hooks->msix_restore_vector_table(opaque, s) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_HOOK, "restore hook msix_restore_vector_table failed");
     }
     value = s->control;
-    if (write_config(opaque, base + 0x2u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x2u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     return VFG_OK;

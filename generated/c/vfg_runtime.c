@@ -295,6 +295,8 @@ const char *vfg_status_name(enum vfg_status status)
         return "configuration-space access failed";
     case VFG_ERR_HOOK:
         return "hook missing or failed";
+    case VFG_ERR_ARGUMENT:
+        return "invalid argument";
     }
     return "unknown status";
 }

@@ -57,7 +57,8 @@ enum vfg_status {
     VFG_ERR_NO_SPACE = 19, /* output buffer too small */
     VFG_ERR_ABSENT = 20, /* absent field holds a value */
     VFG_ERR_CONFIG_IO = 21, /* configuration-space access failed */
-    VFG_ERR_HOOK = 22 /* hook missing or failed */
+    VFG_ERR_HOOK = 22, /* hook missing or failed */
+    VFG_ERR_ARGUMENT = 23 /* invalid argument */
 };
 
 /*
@@ -84,12 +85,16 @@ struct vfg_problem {
 };
 
 /*
- * Configuration-space access the caller provides. `width` is in bits (8,
- * 16, 32 or 64). Return 0 on success; anything else stops the capture or
- * restore with VFG_ERR_CONFIG_IO.
+ * Configuration-space access the caller provides, shaped as QEMU's
+ * pci_default_read_config(dev, addr, len) and vfio_pci_write_config(dev,
+ * addr, val, len): `len` is the access width in bytes (1, 2 or 4) and the
+ * value a uint32_t, its upper bytes 0 for narrower accesses. A 64-bit
+ * register is accessed as two 4-byte halves, the low dword (at the
+ * register's offset) first. Return 0 on success; anything else stops the
+ * capture or restore with VFG_ERR_CONFIG_IO.
  */
-typedef int (*vfg_read_config_fn)(void *opaque, uint32_t offset, unsigned width, uint64_t *value);
-typedef int (*vfg_write_config_fn)(void *opaque, uint32_t offset, uint64_t value, unsigned width);
+typedef int (*vfg_read_config_fn)(void *opaque, uint32_t offset, unsigned len, uint32_t *value);
+typedef int (*vfg_write_config_fn)(void *opaque, uint32_t offset, uint32_t value, unsigned len);
 
 /* A fixed-size item of a wire run: what a truncation error names. */
 struct vfg_item {

@@ -286,6 +286,7 @@ STATUSES = (
     ("VFG_ERR_ABSENT", "absent field holds a value"),
     ("VFG_ERR_CONFIG_IO", "configuration-space access failed"),
     ("VFG_ERR_HOOK", "hook missing or failed"),
+    ("VFG_ERR_ARGUMENT", "invalid argument"),
 )
 
 

@@ -372,16 +372,31 @@ class SectionFunctions:
         text = render(register.offset)
         w(f"offset = {text};")
         bound = render.range(register.offset)
-        if render.checked or bound is None or bound[0] < 0 or bound[1] > 0xffff:
+        if render.checked or bound is None or bound[0] < 0 or bound[1] > MAX_MOVING_OFFSET:
             check_bad = "bad || " if render.checked else ""
-            with w.block(f"if ({check_bad}offset < 0 || offset > 0xffff)"):
+            with w.block(f"if ({check_bad}offset < 0 || offset > 0x{MAX_MOVING_OFFSET:x})"):
                 w(self.fail(register.name, "base", "VFG_ERR_EXPRESSION", "its offset cannot be evaluated"))
         return "base + (uint32_t)offset"
+
+    def config_guards(self, w: Writer, callback: str) -> None:
+        """Refuse what would make an access meaningless: NULL pointers, and a `base` at which some register's
+        address would wrap past 2^32 (the callback's `offset` is a uint32_t)."""
+        with w.block("if (s == NULL)"):
+            w(self.fail("", "base", "VFG_ERR_ARGUMENT", "the state pointer is NULL"))
+        with w.block(f"if ({callback} == NULL)"):
+            w(self.fail("", "base", "VFG_ERR_ARGUMENT", f"{callback} is NULL"))
+        reach = max((_config_reach(r) for r in self.section.registers), default=0)
+        if reach:
+            with w.block(f"if (base > 0x{0xFFFF_FFFF - reach:x}u)"):
+                w(self.fail("", "base", "VFG_ERR_ARGUMENT",
+                            "base puts a register past the end of the 32-bit configuration-space offsets"))
 
     def capture_function(self) -> Function:
         w = Writer()
         commit = []
-        for register in capture_order(self.section, self.table):
+        order = capture_order(self.section, self.table)
+        self.config_guards(w, "read_config")
+        for register in order:
             name = register.name
             local = f"f_{name}"
             keep = ((1 << register.width) - 1) & ~register_masks(register).reserved
@@ -392,10 +407,16 @@ class SectionFunctions:
                 w(f"if ({text}) {{")
                 w.depth += 1
             at = self.config_offset(w, register, self.locals)
-            with w.block(f"if (read_config(opaque, {at}, {register.width}u, &raw) != 0)"):
-                w(self.fail(name, at, "VFG_ERR_CONFIG_IO", "reading configuration space failed"))
             ctype = naming.register_type(register.width)
-            w(f"{local} = ({ctype})(raw & {naming.literal(keep, 64)});")
+            # Config space is accessed at most a dword at a time: a 64-bit register is two 4-byte reads, the
+            # low dword (at the register's offset) first.
+            for raw, address in (("raw", at), ("raw_hi", f"{at} + 4u"))[:2 if register.width == 64 else 1]:
+                with w.block(f"if (read_config(opaque, {address}, {_access_size(register)}u, &{raw}) != 0)"):
+                    w(self.fail(name, address, "VFG_ERR_CONFIG_IO", "reading configuration space failed"))
+            if register.width == 64:
+                w(f"{local} = (((uint64_t)raw_hi << 32) | raw) & {naming.literal(keep, 64)};")
+            else:
+                w(f"{local} = ({ctype})(raw & {naming.literal(keep, 32)});")
             for bit_field in register.fields:
                 if bit_field.enum and not bit_field.access.reserved:
                     shifted = f"({local} >> {bit_field.lo})" if bit_field.lo else local
@@ -413,9 +434,9 @@ class SectionFunctions:
         for line in commit:
             w(line)
         w("return VFG_OK;")
-        order = capture_order(self.section, self.table)
         # A register absent on the device captures as 0, as the loader stores it.
-        locals_ = (("uint64_t raw;",) if order else ()) + tuple(
+        locals_ = (("uint32_t raw;",) if order else ()) + (
+            ("uint32_t raw_hi;",) if any(r.width == 64 for r in order) else ()) + tuple(
             f"{naming.register_type(r.width)} f_{r.name} = 0;" for r in order)
         # A section of emulation state only reads nothing: every parameter is then unused.
         return _function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
@@ -425,6 +446,7 @@ class SectionFunctions:
     def restore_function(self) -> Function:
         w = Writer()
         registers = {r.name: r for r in self.section.registers}
+        self.config_guards(w, "write_config")
         hooks = [step.hook for step in self.section.restore if step.hook is not None]
         for hook in dict.fromkeys(hooks):
             with w.block(f"if (hooks == NULL || hooks->{hook} == NULL)"):
@@ -451,8 +473,15 @@ class SectionFunctions:
                 text = evaluate(w, self.state, override.value, on_bad, into="result")
                 mask = naming.literal(bit_field.mask, 64)
                 w(f"value = (value & ~{mask}) | (((uint64_t){text} << {bit_field.lo}) & {mask});")
-            with w.block(f"if (write_config(opaque, {at}, value, {register.width}u) != 0)"):
-                w(self.fail(register.name, at, "VFG_ERR_CONFIG_IO", "writing configuration space failed"))
+            # A 64-bit register is two 4-byte writes, the low dword first (see capture).
+            writes: tuple[tuple[str, str], ...]
+            if register.width == 64:
+                writes = ((at, "(uint32_t)(value & 0xffffffffu)"), (f"{at} + 4u", "(uint32_t)(value >> 32)"))
+            else:
+                writes = ((at, "(uint32_t)value"),)
+            for address, value in writes:
+                with w.block(f"if (write_config(opaque, {address}, {value}, {_access_size(register)}u) != 0)"):
+                    w(self.fail(register.name, address, "VFG_ERR_CONFIG_IO", "writing configuration space failed"))
             if register.present is not None:
                 w.depth = outer
                 w("}")
@@ -530,6 +559,21 @@ class SectionFunctions:
                     and state.versioning.default:
                 w(f"s->{naming.ident(state.name)} = {_scalar_literal(state.type.kind, state.versioning.default)};")
         return _function(f"void {self.sym('init')}({self.state_type} *s)", w)
+
+
+MAX_MOVING_OFFSET = 0xFFFF
+"""The largest offset a register whose offset is an expression may have; larger ones are refused at run time."""
+
+
+def _access_size(register: Register) -> int:
+    """Bytes per configuration-space access: the register's width, at most a dword."""
+    return min(register.width // 8, 4)
+
+
+def _config_reach(register: Register) -> int:
+    """How far past `base` the register's last byte can lie, plus one."""
+    offset = register.offset.value if isinstance(register.offset, IntLit) else MAX_MOVING_OFFSET
+    return offset + register.width // 8
 
 
 def _holds_a_value(target: str, field_type: FieldType) -> str:
