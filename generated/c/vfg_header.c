@@ -378,68 +378,7 @@ static int save_v1(const struct vfg_header_state *s, const struct vfg_header_par
     return VFG_OK;
 }
 
-int vfg_header_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                     const struct vfg_header_params *p, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return check_v1(buf, start, end, p, err);
-    default:
-        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
-    }
-}
-
-void vfg_header_store(struct vfg_header_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                      const struct vfg_header_params *p)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break;
-    }
-}
-
-int vfg_header_load(struct vfg_header_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                    const struct vfg_header_params *p, struct vfg_error *err)
-{
-    int status = vfg_header_check(buf, 0u, len, version, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    vfg_header_store(s, buf, 0u, version, p);
-    return VFG_OK;
-}
-
-int vfg_header_save(const struct vfg_header_state *s, uint16_t version, const struct vfg_header_params *p,
-                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return save_v1(s, p, buf, cap, len, err);
-    default:
-        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
-    }
-}
-
-void vfg_header_init(struct vfg_header_state *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_header_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_header_state *s, const struct vfg_header_params *p, struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     if (p == NULL) {
@@ -564,6 +503,99 @@ size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_he
         vfg_problem(problems, capacity, &count, "params.bar64", NULL, VFG_ERR_CONSTRAINT, "bar5 claims to be a 64-bit BAR, but there is no slot for its upper dword");
     }
     return count;
+}
+
+int vfg_header_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                     const struct vfg_header_params *p, struct vfg_error *err)
+{
+    if (buf == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+    }
+    if (start > end) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return check_v1(buf, start, end, p, err);
+    default:
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, start, VFG_ERR_VERSION,
+                        "the version is not one this build loads");
+    }
+}
+
+int vfg_header_store(struct vfg_header_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                     const struct vfg_header_params *p, struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    status = vfg_header_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+    return VFG_OK;
+}
+
+int vfg_header_load(struct vfg_header_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                    const struct vfg_header_params *p, struct vfg_error *err)
+{
+    return vfg_header_store(s, buf, 0u, len, version, p, err);
+}
+
+int vfg_header_save(const struct vfg_header_state *s, uint16_t version, const struct vfg_header_params *p,
+                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+{
+    if (s == NULL || buf == NULL || len == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        s == NULL ? "the state pointer is NULL"
+                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return save_v1(s, p, buf, cap, len, err);
+    default:
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, 0u, VFG_ERR_VERSION,
+                        "the version is not one this build saves");
+    }
+}
+
+size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_header_params *p,
+                           struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+    if (problems == NULL) {
+        capacity = 0u;
+    }
+    if (s == NULL) {
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return count;
+    }
+    return validate_state(s, p, problems, capacity);
+}
+
+void vfg_header_init(struct vfg_header_state *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    memset(s, 0, sizeof *s);
 }
 
 int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
@@ -948,11 +980,16 @@ int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header
 
 int vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct vfg_header_state *s, const struct vfg_header_params *p, struct vfg_error *err)
 {
-    (void)err;
     if (p == NULL) {
         p = &default_params;
     }
 
+    if (d == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+    }
+    if (s == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
     d->vendor = (uint16_t)(s->vendor_id & 0xffffu);
     d->device = (uint16_t)(s->device_id & 0xffffu);
     d->subsystem_vendor = (uint16_t)(s->subsystem_vendor_id & 0xffffu);
@@ -976,6 +1013,9 @@ int vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct v
 
 void vfg_header_pack_descriptor(const struct vfg_header_descriptor *d, uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     vfg_put_be16(buf, d->vendor);
     vfg_put_be16(buf + 2, d->device);
     vfg_put_be16(buf + 4, d->subsystem_vendor);
@@ -998,6 +1038,9 @@ void vfg_header_pack_descriptor(const struct vfg_header_descriptor *d, uint8_t *
 
 void vfg_header_unpack_descriptor(struct vfg_header_descriptor *d, const uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     d->vendor = vfg_get_be16(buf);
     d->device = vfg_get_be16(buf + 2);
     d->subsystem_vendor = vfg_get_be16(buf + 4);

@@ -131,68 +131,7 @@ static int save_v1(const struct vfg_msi_state *s, const struct vfg_msi_params *p
     return VFG_OK;
 }
 
-int vfg_msi_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                  const struct vfg_msi_params *p, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return check_v1(buf, start, end, p, err);
-    default:
-        return vfg_fail(err, VFG_MSI_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
-    }
-}
-
-void vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                   const struct vfg_msi_params *p)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break;
-    }
-}
-
-int vfg_msi_load(struct vfg_msi_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                 const struct vfg_msi_params *p, struct vfg_error *err)
-{
-    int status = vfg_msi_check(buf, 0u, len, version, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    vfg_msi_store(s, buf, 0u, version, p);
-    return VFG_OK;
-}
-
-int vfg_msi_save(const struct vfg_msi_state *s, uint16_t version, const struct vfg_msi_params *p,
-                 uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return save_v1(s, p, buf, cap, len, err);
-    default:
-        return vfg_fail(err, VFG_MSI_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
-    }
-}
-
-void vfg_msi_init(struct vfg_msi_state *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_msi_state *s, const struct vfg_msi_params *p, struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     (void)p;
@@ -219,6 +158,99 @@ size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_para
         vfg_problem(problems, capacity, &count, "control.mmc", NULL, VFG_ERR_CONSTRAINT, "Multiple Message Capable above 5 (32 vectors) is reserved");
     }
     return count;
+}
+
+int vfg_msi_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                  const struct vfg_msi_params *p, struct vfg_error *err)
+{
+    if (buf == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+    }
+    if (start > end) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return check_v1(buf, start, end, p, err);
+    default:
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, start, VFG_ERR_VERSION,
+                        "the version is not one this build loads");
+    }
+}
+
+int vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                  const struct vfg_msi_params *p, struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    status = vfg_msi_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+    return VFG_OK;
+}
+
+int vfg_msi_load(struct vfg_msi_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                 const struct vfg_msi_params *p, struct vfg_error *err)
+{
+    return vfg_msi_store(s, buf, 0u, len, version, p, err);
+}
+
+int vfg_msi_save(const struct vfg_msi_state *s, uint16_t version, const struct vfg_msi_params *p,
+                 uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+{
+    if (s == NULL || buf == NULL || len == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        s == NULL ? "the state pointer is NULL"
+                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return save_v1(s, p, buf, cap, len, err);
+    default:
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, 0u, VFG_ERR_VERSION,
+                        "the version is not one this build saves");
+    }
+}
+
+size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_params *p,
+                        struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+    if (problems == NULL) {
+        capacity = 0u;
+    }
+    if (s == NULL) {
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return count;
+    }
+    return validate_state(s, p, problems, capacity);
+}
+
+void vfg_msi_init(struct vfg_msi_state *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    memset(s, 0, sizeof *s);
 }
 
 int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
@@ -337,20 +369,31 @@ int vfg_msi_restore(const struct vfg_msi_state *s, const struct vfg_msi_params *
 int vfg_msi_derive_descriptor(struct vfg_msi_descriptor *d, const struct vfg_msi_state *s, const struct vfg_msi_params *p, struct vfg_error *err)
 {
     (void)p;
-    (void)err;
 
+    if (d == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+    }
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
     d->shape = (uint16_t)(s->control & 0x38eu);
     return VFG_OK;
 }
 
 void vfg_msi_pack_descriptor(const struct vfg_msi_descriptor *d, uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     vfg_put8(buf, d->cap_offset);
     vfg_put_be16(buf + 1, d->shape);
 }
 
 void vfg_msi_unpack_descriptor(struct vfg_msi_descriptor *d, const uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     d->cap_offset = vfg_get8(buf);
     d->shape = vfg_get_be16(buf + 1);
 }

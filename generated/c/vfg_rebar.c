@@ -362,68 +362,7 @@ static int save_v1(const struct vfg_rebar_state *s, const struct vfg_rebar_param
     return VFG_OK;
 }
 
-int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                    const struct vfg_rebar_params *p, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return check_v1(buf, start, end, p, err);
-    default:
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
-    }
-}
-
-void vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                     const struct vfg_rebar_params *p)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break;
-    }
-}
-
-int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                   const struct vfg_rebar_params *p, struct vfg_error *err)
-{
-    int status = vfg_rebar_check(buf, 0u, len, version, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    vfg_rebar_store(s, buf, 0u, version, p);
-    return VFG_OK;
-}
-
-int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version, const struct vfg_rebar_params *p,
-                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return save_v1(s, p, buf, cap, len, err);
-    default:
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
-    }
-}
-
-void vfg_rebar_init(struct vfg_rebar_state *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     bool bad = false;
@@ -551,6 +490,99 @@ size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_reba
         vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 5 is programmed with a BAR size it does not support");
     }
     return count;
+}
+
+int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_rebar_params *p, struct vfg_error *err)
+{
+    if (buf == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+    }
+    if (start > end) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return check_v1(buf, start, end, p, err);
+    default:
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_VERSION,
+                        "the version is not one this build loads");
+    }
+}
+
+int vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_rebar_params *p, struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    status = vfg_rebar_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+    return VFG_OK;
+}
+
+int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                   const struct vfg_rebar_params *p, struct vfg_error *err)
+{
+    return vfg_rebar_store(s, buf, 0u, len, version, p, err);
+}
+
+int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version, const struct vfg_rebar_params *p,
+                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+{
+    if (s == NULL || buf == NULL || len == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        s == NULL ? "the state pointer is NULL"
+                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return save_v1(s, p, buf, cap, len, err);
+    default:
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_VERSION,
+                        "the version is not one this build saves");
+    }
+}
+
+size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
+                          struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+    if (problems == NULL) {
+        capacity = 0u;
+    }
+    if (s == NULL) {
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return count;
+    }
+    return validate_state(s, p, problems, capacity);
+}
+
+void vfg_rebar_init(struct vfg_rebar_state *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    memset(s, 0, sizeof *s);
 }
 
 int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
@@ -717,8 +749,13 @@ int vfg_rebar_restore(const struct vfg_rebar_state *s, const struct vfg_rebar_pa
 int vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, struct vfg_error *err)
 {
     (void)p;
-    (void)err;
 
+    if (d == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+    }
+    if (s == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
     d->entry0 = (uint32_t)(s->ctrl0 & 0xe7u);
     d->sizes0 = (uint32_t)(s->cap0 & 0xfffffff0u);
     d->sizes0_ext = (uint32_t)(s->ctrl0 & 0xffff0000u);
@@ -742,6 +779,9 @@ int vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg
 
 void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d, uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     vfg_put_be16(buf, d->cap_offset);
     vfg_put_be32(buf + 2, d->entry0);
     vfg_put_be32(buf + 6, d->sizes0);
@@ -765,6 +805,9 @@ void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d, uint8_t *bu
 
 void vfg_rebar_unpack_descriptor(struct vfg_rebar_descriptor *d, const uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     d->cap_offset = vfg_get_be16(buf);
     d->entry0 = vfg_get_be32(buf + 2);
     d->sizes0 = vfg_get_be32(buf + 6);

@@ -852,75 +852,7 @@ static int save_v2(const struct vfg_sriov_state *s, const struct vfg_sriov_param
     return VFG_OK;
 }
 
-int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                    const struct vfg_sriov_params *p, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return check_v1(buf, start, end, p, err);
-    case 2:
-        return check_v2(buf, start, end, p, err);
-    default:
-        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
-    }
-}
-
-void vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                     const struct vfg_sriov_params *p)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    case 2:
-        store_v2(s, buf, start, p);
-        break;
-    default:
-        break;
-    }
-}
-
-int vfg_sriov_load(struct vfg_sriov_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                   const struct vfg_sriov_params *p, struct vfg_error *err)
-{
-    int status = vfg_sriov_check(buf, 0u, len, version, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    vfg_sriov_store(s, buf, 0u, version, p);
-    return VFG_OK;
-}
-
-int vfg_sriov_save(const struct vfg_sriov_state *s, uint16_t version, const struct vfg_sriov_params *p,
-                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return save_v1(s, p, buf, cap, len, err);
-    case 2:
-        return save_v2(s, p, buf, cap, len, err);
-    default:
-        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
-    }
-}
-
-void vfg_sriov_init(struct vfg_sriov_state *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p, struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     int64_t n0;
@@ -1051,6 +983,106 @@ size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_srio
         vfg_problem(problems, capacity, &count, "params.vf_bar64", NULL, VFG_ERR_CONSTRAINT, "VF BAR 5 is not a 32- or 64-bit memory BAR");
     }
     return count;
+}
+
+int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_sriov_params *p, struct vfg_error *err)
+{
+    if (buf == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+    }
+    if (start > end) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return check_v1(buf, start, end, p, err);
+    case 2:
+        return check_v2(buf, start, end, p, err);
+    default:
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, start, VFG_ERR_VERSION,
+                        "the version is not one this build loads");
+    }
+}
+
+int vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_sriov_params *p, struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    status = vfg_sriov_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    case 2:
+        store_v2(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+    return VFG_OK;
+}
+
+int vfg_sriov_load(struct vfg_sriov_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                   const struct vfg_sriov_params *p, struct vfg_error *err)
+{
+    return vfg_sriov_store(s, buf, 0u, len, version, p, err);
+}
+
+int vfg_sriov_save(const struct vfg_sriov_state *s, uint16_t version, const struct vfg_sriov_params *p,
+                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+{
+    if (s == NULL || buf == NULL || len == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        s == NULL ? "the state pointer is NULL"
+                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return save_v1(s, p, buf, cap, len, err);
+    case 2:
+        return save_v2(s, p, buf, cap, len, err);
+    default:
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, 0u, VFG_ERR_VERSION,
+                        "the version is not one this build saves");
+    }
+}
+
+size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
+                          struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+    if (problems == NULL) {
+        capacity = 0u;
+    }
+    if (s == NULL) {
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return count;
+    }
+    return validate_state(s, p, problems, capacity);
+}
+
+void vfg_sriov_init(struct vfg_sriov_state *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    memset(s, 0, sizeof *s);
 }
 
 int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
@@ -1372,11 +1404,16 @@ int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_pa
 
 int vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vfg_sriov_state *s, const struct vfg_sriov_params *p, struct vfg_error *err)
 {
-    (void)err;
     if (p == NULL) {
         p = &default_params;
     }
 
+    if (d == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+    }
+    if (s == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
     d->features = (uint32_t)(s->sriov_cap & 0xfu);
     d->max_vfs = (uint16_t)(s->total_vfs & 0xffffu);
     d->vf_device = (uint16_t)(s->vf_device_id & 0xffffu);
@@ -1392,6 +1429,9 @@ int vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vfg
 
 void vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d, uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     vfg_put_be16(buf, d->cap_offset);
     vfg_put_be32(buf + 2, d->features);
     vfg_put_be16(buf + 6, d->max_vfs);
@@ -1408,6 +1448,9 @@ void vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d, uint8_t *bu
 
 void vfg_sriov_unpack_descriptor(struct vfg_sriov_descriptor *d, const uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     d->cap_offset = vfg_get_be16(buf);
     d->features = vfg_get_be32(buf + 2);
     d->max_vfs = vfg_get_be16(buf + 6);

@@ -240,10 +240,15 @@ class _Builder:
             hooks = [MemberView("uint8_t unused_;", "this section calls no hooks; C99 needs a member")]
         functions = self.functions
         versions = tuple(range(section.min_version, section.version + 1))
+        # validate's walk becomes the static validate_state, behind the public wrapper (section.c.j2) that refuses
+        # a NULL state as the other entry points do.
+        validate = functions.validate_function()
+        validate = Function(validate.signature.replace(f"size_t {functions.sym('validate')}(",
+                                                       "static size_t validate_state(", 1), validate.body)
         private = tuple([functions.check_function(v) for v in versions]
                         + [functions.store_function(v) for v in versions]
-                        + [functions.save_function(v) for v in versions])
-        public = (functions.init_function(), functions.validate_function(), functions.capture_function(),
+                        + [functions.save_function(v) for v in versions] + [validate])
+        public = (functions.init_function(), functions.capture_function(),
                   functions.restore_function(), *functions.descriptor_functions())
         return SectionView(
             name=section.name, source=section.source_path, sha256=section.source_sha256,

@@ -496,6 +496,14 @@ class SectionFunctions:
 
     def descriptor_functions(self) -> tuple[Function, Function, Function]:
         derive, pack, unpack = Writer(), Writer(), Writer()
+        for what in ("d", "s"):
+            with derive.block(f"if ({what} == NULL)"):
+                derive(self.fail("", "0u", "VFG_ERR_ARGUMENT",
+                                 "the descriptor pointer is NULL" if what == "d" else "the state pointer is NULL"))
+        # pack and unpack cannot report an error: with a NULL pointer they do nothing (the header says so).
+        for w in (pack, unpack):
+            with w.block("if (d == NULL || buf == NULL)"):
+                w("return;")
         registers = {r.name: r for r in self.section.registers}
         rel = 0
         for item in self.section.descriptor:
@@ -550,6 +558,8 @@ class SectionFunctions:
 
     def init_function(self) -> Function:
         w = Writer()
+        with w.block("if (s == NULL)"):
+            w("return;")
         w("memset(s, 0, sizeof *s);")
         for register in self.section.registers:
             if register.versioning.carried_by(self.section.version) and register.versioning.default:
