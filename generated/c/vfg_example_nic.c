@@ -77,7 +77,7 @@ int vfg_example_nic_check(const uint8_t *blob, size_t len, struct vfg_error *err
     uint16_t count;
     uint16_t i;
     size_t offset = VFG_HEADER_SIZE;
-    int status = vfg_read_header(blob, len, VFG_EXAMPLE_NIC_NAME, &count, err);
+    int status = vfg_read_header(blob, len, VFG_EXAMPLE_NIC_NAME, &count, err); /* refuses a NULL blob */
     if (status != VFG_OK) {
         return status;
     }
@@ -186,26 +186,32 @@ static void store(const uint8_t *blob, struct vfg_example_nic_state *state, stru
         uint16_t id = vfg_get_be16(blob + offset);
         uint16_t version = vfg_get_be16(blob + offset + 2);
         size_t start = offset + VFG_FRAME_HEAD_SIZE;
+        size_t end = start + vfg_get_be32(blob + offset + 8);
         switch (id) {
         case VFG_REBAR_SECTION_ID:
-            vfg_rebar_store(&state->rebar, blob, start, version, &params_rebar);
+            /* Checks the payload again (it passed): the section's store is safe on any bytes. */
+            (void)vfg_rebar_store(&state->rebar, blob, start, end, version, &params_rebar, NULL);
             break;
         case VFG_HEADER_SECTION_ID:
-            vfg_header_store(&state->header, blob, start, version, &params_header);
+            /* Checks the payload again (it passed): the section's store is safe on any bytes. */
+            (void)vfg_header_store(&state->header, blob, start, end, version, &params_header, NULL);
             break;
         case VFG_MSI_SECTION_ID:
-            vfg_msi_store(&state->msi, blob, start, version, &params_msi);
+            /* Checks the payload again (it passed): the section's store is safe on any bytes. */
+            (void)vfg_msi_store(&state->msi, blob, start, end, version, &params_msi, NULL);
             break;
         case VFG_MSIX_SECTION_ID:
-            vfg_msix_store(&state->msix, blob, start, version, &params_msix);
+            /* Checks the payload again (it passed): the section's store is safe on any bytes. */
+            (void)vfg_msix_store(&state->msix, blob, start, end, version, &params_msix, NULL);
             break;
         case VFG_SRIOV_SECTION_ID:
-            vfg_sriov_store(&state->sriov, blob, start, version, &params_sriov);
+            /* Checks the payload again (it passed): the section's store is safe on any bytes. */
+            (void)vfg_sriov_store(&state->sriov, blob, start, end, version, &params_sriov, NULL);
             break;
         default:
             break;
         }
-        offset = start + vfg_get_be32(blob + offset + 8) + VFG_CRC_SIZE;
+        offset = end + VFG_CRC_SIZE;
     }
 }
 
@@ -214,6 +220,10 @@ int vfg_example_nic_load(const uint8_t *blob, size_t len, struct vfg_example_nic
                          struct vfg_error *err)
 {
     int status;
+    if (state == NULL || source == NULL) {
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        state == NULL ? "the state pointer is NULL" : "the source descriptor pointer is NULL");
+    }
     (void)hooks;
     (void)opaque;
     status = vfg_example_nic_check(blob, len, err);
@@ -233,6 +243,12 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state, const struct vfg_e
     uint16_t version;
     uint16_t count = 0;
     int status;
+    if (state == NULL || descriptor == NULL || buf == NULL || len == NULL) {
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        state == NULL ? "the state pointer is NULL"
+                        : descriptor == NULL ? "the descriptor pointer is NULL"
+                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+    }
     (void)hooks;
     (void)opaque;
     if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + 193u + VFG_CRC_SIZE) {
@@ -355,6 +371,11 @@ int vfg_example_nic_capture(struct vfg_example_nic_state *state, vfg_read_config
                             const struct vfg_example_nic_bases *bases, struct vfg_error *err)
 {
     int status;
+    if (state == NULL || read_config == NULL || bases == NULL) {
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        state == NULL ? "the state pointer is NULL"
+                        : read_config == NULL ? "read_config is NULL" : "the bases pointer is NULL");
+    }
     status = vfg_rebar_capture(&state->rebar, &params_rebar, read_config, opaque, bases->rebar, err);
     if (status != VFG_OK) {
         return status;
@@ -383,6 +404,11 @@ int vfg_example_nic_restore(const struct vfg_example_nic_state *state, vfg_write
                             struct vfg_error *err)
 {
     int status;
+    if (state == NULL || write_config == NULL || bases == NULL) {
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        state == NULL ? "the state pointer is NULL"
+                        : write_config == NULL ? "write_config is NULL" : "the bases pointer is NULL");
+    }
     if (hooks == NULL || hooks->msix.msix_restore_vector_table == NULL) {
         return vfg_fail(err, VFG_MSIX_NAME, "", NULL, bases->msix, VFG_ERR_HOOK,
                         "the restore sequence calls hook msix_restore_vector_table, which was not given");

@@ -65,6 +65,14 @@ struct vfg_example_nic_hooks {
 };
 
 /*
+ * Every function below is safe on any arguments: a NULL pointer where one is
+ * needed (state, descriptor, blob, buf, len, bases, the callback) is refused
+ * with VFG_ERR_ARGUMENT; NULL `versions` means the newest, NULL `hooks` is
+ * refused only when a hook is needed, NULL `err` reports nothing. A buffer is
+ * trusted to be `len` or `cap` bytes long; a save never writes past `cap`.
+ */
+
+/*
  * The blob of *state: header, *descriptor, then each section at its version
  * in `versions` (NULL: newest), into buf[0, cap); *len gets its size.
  * Pre-save hooks run first, in device order, and may update *state.

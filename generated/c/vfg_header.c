@@ -370,68 +370,7 @@ static int save_v1(const struct vfg_header_state *s, const struct vfg_header_par
     return VFG_OK;
 }
 
-int vfg_header_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                     const struct vfg_header_params *p, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return check_v1(buf, start, end, p, err);
-    default:
-        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
-    }
-}
-
-void vfg_header_store(struct vfg_header_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                      const struct vfg_header_params *p)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break;
-    }
-}
-
-int vfg_header_load(struct vfg_header_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                    const struct vfg_header_params *p, struct vfg_error *err)
-{
-    int status = vfg_header_check(buf, 0u, len, version, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    vfg_header_store(s, buf, 0u, version, p);
-    return VFG_OK;
-}
-
-int vfg_header_save(const struct vfg_header_state *s, uint16_t version, const struct vfg_header_params *p,
-                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return save_v1(s, p, buf, cap, len, err);
-    default:
-        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
-    }
-}
-
-void vfg_header_init(struct vfg_header_state *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_header_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_header_state *s, const struct vfg_header_params *p, struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     if (p == NULL) {
@@ -558,9 +497,102 @@ size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_he
     return count;
 }
 
+int vfg_header_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                     const struct vfg_header_params *p, struct vfg_error *err)
+{
+    if (buf == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+    }
+    if (start > end) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return check_v1(buf, start, end, p, err);
+    default:
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, start, VFG_ERR_VERSION,
+                        "the version is not one this build loads");
+    }
+}
+
+int vfg_header_store(struct vfg_header_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                     const struct vfg_header_params *p, struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    status = vfg_header_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+    return VFG_OK;
+}
+
+int vfg_header_load(struct vfg_header_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                    const struct vfg_header_params *p, struct vfg_error *err)
+{
+    return vfg_header_store(s, buf, 0u, len, version, p, err);
+}
+
+int vfg_header_save(const struct vfg_header_state *s, uint16_t version, const struct vfg_header_params *p,
+                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+{
+    if (s == NULL || buf == NULL || len == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        s == NULL ? "the state pointer is NULL"
+                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return save_v1(s, p, buf, cap, len, err);
+    default:
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, 0u, VFG_ERR_VERSION,
+                        "the version is not one this build saves");
+    }
+}
+
+size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_header_params *p,
+                           struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+    if (problems == NULL) {
+        capacity = 0u;
+    }
+    if (s == NULL) {
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return count;
+    }
+    return validate_state(s, p, problems, capacity);
+}
+
+void vfg_header_init(struct vfg_header_state *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    memset(s, 0, sizeof *s);
+}
+
 int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
 {
-    uint64_t raw;
+    uint32_t raw;
     uint16_t f_vendor_id = 0;
     uint16_t f_device_id = 0;
     uint16_t f_command = 0;
@@ -597,178 +629,187 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
         p = &default_params;
     }
 
-    if (read_config(opaque, base + 0x0u, 16u, &raw) != 0) {
+    if (s == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (read_config == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "read_config is NULL");
+    }
+    if (base > 0xffffffbfu) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
+    if (read_config(opaque, base + 0x0u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "vendor_id", NULL, base + 0x0u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_vendor_id = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x2u, 16u, &raw) != 0) {
+    f_vendor_id = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x2u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "device_id", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_device_id = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x4u, 16u, &raw) != 0) {
+    f_device_id = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x4u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "command", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_command = (uint16_t)(raw & 0x7ffull);
-    if (read_config(opaque, base + 0x6u, 16u, &raw) != 0) {
+    f_command = (uint16_t)(raw & 0x7ffu);
+    if (read_config(opaque, base + 0x6u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "status", NULL, base + 0x6u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_status = (uint16_t)(raw & 0xffb9ull);
-    if (read_config(opaque, base + 0x8u, 8u, &raw) != 0) {
+    f_status = (uint16_t)(raw & 0xffb9u);
+    if (read_config(opaque, base + 0x8u, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "revision_id", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_revision_id = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0x9u, 8u, &raw) != 0) {
+    f_revision_id = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0x9u, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "class_prog_if", NULL, base + 0x9u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_class_prog_if = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0xau, 8u, &raw) != 0) {
+    f_class_prog_if = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0xau, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "class_subclass", NULL, base + 0xau, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_class_subclass = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0xbu, 8u, &raw) != 0) {
+    f_class_subclass = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0xbu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "class_base", NULL, base + 0xbu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_class_base = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0xcu, 8u, &raw) != 0) {
+    f_class_base = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0xcu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "cache_line_size", NULL, base + 0xcu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_cache_line_size = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0xdu, 8u, &raw) != 0) {
+    f_cache_line_size = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0xdu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "latency_timer", NULL, base + 0xdu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_latency_timer = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0xeu, 8u, &raw) != 0) {
+    f_latency_timer = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0xeu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "header_type", NULL, base + 0xeu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_header_type = (uint8_t)(raw & 0xffull);
+    f_header_type = (uint8_t)(raw & 0xffu);
     if (!vfg_header_header_layout_valid((uint64_t)(f_header_type & 0x7fu))) {
         return vfg_fail(err, VFG_HEADER_NAME, "header_type", NULL, base + 0xeu, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
     }
-    if (read_config(opaque, base + 0xfu, 8u, &raw) != 0) {
+    if (read_config(opaque, base + 0xfu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "bist", NULL, base + 0xfu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_bist = (uint8_t)(raw & 0xcfull);
-    if (read_config(opaque, base + 0x10u, 32u, &raw) != 0) {
+    f_bist = (uint8_t)(raw & 0xcfu);
+    if (read_config(opaque, base + 0x10u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "bar0", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_bar0 = (uint32_t)(raw & 0xffffffffull);
+    f_bar0 = (uint32_t)(raw & 0xffffffffu);
     if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar0 >> 1) & 0x3u))) {
         return vfg_fail(err, VFG_HEADER_NAME, "bar0", NULL, base + 0x10u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
     }
     if ((((int64_t)p->bar64 & 1) != 0)) {
-        if (read_config(opaque, base + 0x14u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x14u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1_upper", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar1_upper = (uint32_t)(raw & 0xffffffffull);
+        f_bar1_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->bar64 & 1) == 0)) {
-        if (read_config(opaque, base + 0x14u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x14u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar1 = (uint32_t)(raw & 0xffffffffull);
+        f_bar1 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar1 >> 1) & 0x3u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1", NULL, base + 0x14u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 2) != 0)) {
-        if (read_config(opaque, base + 0x18u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x18u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2_upper", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar2_upper = (uint32_t)(raw & 0xffffffffull);
+        f_bar2_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->bar64 & 2) == 0)) {
-        if (read_config(opaque, base + 0x18u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x18u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar2 = (uint32_t)(raw & 0xffffffffull);
+        f_bar2 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar2 >> 1) & 0x3u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2", NULL, base + 0x18u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 4) != 0)) {
-        if (read_config(opaque, base + 0x1cu, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x1cu, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3_upper", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar3_upper = (uint32_t)(raw & 0xffffffffull);
+        f_bar3_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->bar64 & 4) == 0)) {
-        if (read_config(opaque, base + 0x1cu, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x1cu, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar3 = (uint32_t)(raw & 0xffffffffull);
+        f_bar3 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar3 >> 1) & 0x3u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3", NULL, base + 0x1cu, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 8) != 0)) {
-        if (read_config(opaque, base + 0x20u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x20u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4_upper", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar4_upper = (uint32_t)(raw & 0xffffffffull);
+        f_bar4_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->bar64 & 8) == 0)) {
-        if (read_config(opaque, base + 0x20u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x20u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar4 = (uint32_t)(raw & 0xffffffffull);
+        f_bar4 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar4 >> 1) & 0x3u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4", NULL, base + 0x20u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 0x10) != 0)) {
-        if (read_config(opaque, base + 0x24u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x24u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5_upper", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar5_upper = (uint32_t)(raw & 0xffffffffull);
+        f_bar5_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->bar64 & 0x10) == 0)) {
-        if (read_config(opaque, base + 0x24u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x24u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_bar5 = (uint32_t)(raw & 0xffffffffull);
+        f_bar5 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar5 >> 1) & 0x3u))) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5", NULL, base + 0x24u, VFG_ERR_ENUM, "a field read from the device is not a value of its enum");
         }
     }
-    if (read_config(opaque, base + 0x28u, 32u, &raw) != 0) {
+    if (read_config(opaque, base + 0x28u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "cardbus_cis", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_cardbus_cis = (uint32_t)(raw & 0xffffffffull);
-    if (read_config(opaque, base + 0x2cu, 16u, &raw) != 0) {
+    f_cardbus_cis = (uint32_t)(raw & 0xffffffffu);
+    if (read_config(opaque, base + 0x2cu, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "subsystem_vendor_id", NULL, base + 0x2cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_subsystem_vendor_id = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x2eu, 16u, &raw) != 0) {
+    f_subsystem_vendor_id = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x2eu, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "subsystem_id", NULL, base + 0x2eu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_subsystem_id = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x30u, 32u, &raw) != 0) {
+    f_subsystem_id = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x30u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "rom_base", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_rom_base = (uint32_t)(raw & 0xfffff8ffull);
-    if (read_config(opaque, base + 0x34u, 8u, &raw) != 0) {
+    f_rom_base = (uint32_t)(raw & 0xfffff8ffu);
+    if (read_config(opaque, base + 0x34u, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "cap_ptr", NULL, base + 0x34u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_cap_ptr = (uint8_t)(raw & 0xfcull);
-    if (read_config(opaque, base + 0x3cu, 8u, &raw) != 0) {
+    f_cap_ptr = (uint8_t)(raw & 0xfcu);
+    if (read_config(opaque, base + 0x3cu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "interrupt_line", NULL, base + 0x3cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_interrupt_line = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0x3du, 8u, &raw) != 0) {
+    f_interrupt_line = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0x3du, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "interrupt_pin", NULL, base + 0x3du, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_interrupt_pin = (uint8_t)(raw & 0xffull);
+    f_interrupt_pin = (uint8_t)(raw & 0xffu);
     if (!vfg_header_intx_pin_valid((uint64_t)f_interrupt_pin)) {
         return vfg_fail(err, VFG_HEADER_NAME, "interrupt_pin", NULL, base + 0x3du, VFG_ERR_ENUM, "the value read from the device is not a value of its enum");
     }
-    if (read_config(opaque, base + 0x3eu, 8u, &raw) != 0) {
+    if (read_config(opaque, base + 0x3eu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "min_gnt", NULL, base + 0x3eu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_min_gnt = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0x3fu, 8u, &raw) != 0) {
+    f_min_gnt = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0x3fu, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "max_lat", NULL, base + 0x3fu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_max_lat = (uint8_t)(raw & 0xffull);
+    f_max_lat = (uint8_t)(raw & 0xffu);
     s->vendor_id = f_vendor_id;
     s->device_id = f_device_id;
     s->command = f_command;
@@ -812,89 +853,98 @@ int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header
         p = &default_params;
     }
 
+    if (s == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (write_config == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "write_config is NULL");
+    }
+    if (base > 0xffffffbfu) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
     value = s->command;
     value = value & 0xfff8ull;
-    if (write_config(opaque, base + 0x4u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x4u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "command", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->bar0;
-    if (write_config(opaque, base + 0x10u, value, 32u) != 0) {
+    if (write_config(opaque, base + 0x10u, (uint32_t)value, 4u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "bar0", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if ((((int64_t)p->bar64 & 1) != 0)) {
         value = s->bar1_upper;
-        if (write_config(opaque, base + 0x14u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x14u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1_upper", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 1) == 0)) {
         value = s->bar1;
-        if (write_config(opaque, base + 0x14u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x14u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar1", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 2) != 0)) {
         value = s->bar2_upper;
-        if (write_config(opaque, base + 0x18u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x18u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2_upper", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 2) == 0)) {
         value = s->bar2;
-        if (write_config(opaque, base + 0x18u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x18u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar2", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 4) != 0)) {
         value = s->bar3_upper;
-        if (write_config(opaque, base + 0x1cu, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x1cu, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3_upper", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 4) == 0)) {
         value = s->bar3;
-        if (write_config(opaque, base + 0x1cu, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x1cu, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar3", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 8) != 0)) {
         value = s->bar4_upper;
-        if (write_config(opaque, base + 0x20u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x20u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4_upper", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 8) == 0)) {
         value = s->bar4;
-        if (write_config(opaque, base + 0x20u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x20u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar4", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 0x10) != 0)) {
         value = s->bar5_upper;
-        if (write_config(opaque, base + 0x24u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x24u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5_upper", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->bar64 & 0x10) == 0)) {
         value = s->bar5;
-        if (write_config(opaque, base + 0x24u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x24u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_HEADER_NAME, "bar5", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     value = s->rom_base;
-    if (write_config(opaque, base + 0x30u, value, 32u) != 0) {
+    if (write_config(opaque, base + 0x30u, (uint32_t)value, 4u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "rom_base", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->cache_line_size;
-    if (write_config(opaque, base + 0xcu, value, 8u) != 0) {
+    if (write_config(opaque, base + 0xcu, (uint32_t)value, 1u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "cache_line_size", NULL, base + 0xcu, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->interrupt_line;
-    if (write_config(opaque, base + 0x3cu, value, 8u) != 0) {
+    if (write_config(opaque, base + 0x3cu, (uint32_t)value, 1u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "interrupt_line", NULL, base + 0x3cu, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->command;
-    if (write_config(opaque, base + 0x4u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x4u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_HEADER_NAME, "command", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     return VFG_OK;
@@ -902,11 +952,16 @@ int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header
 
 int vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct vfg_header_state *s, const struct vfg_header_params *p, struct vfg_error *err)
 {
-    (void)err;
     if (p == NULL) {
         p = &default_params;
     }
 
+    if (d == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+    }
+    if (s == NULL) {
+        return vfg_fail(err, VFG_HEADER_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
     d->vendor = (uint16_t)(s->vendor_id & 0xffffu);
     d->device = (uint16_t)(s->device_id & 0xffffu);
     d->subsystem_vendor = (uint16_t)(s->subsystem_vendor_id & 0xffffu);
@@ -930,6 +985,9 @@ int vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct v
 
 void vfg_header_pack_descriptor(const struct vfg_header_descriptor *d, uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     vfg_put_be16(buf, d->vendor);
     vfg_put_be16(buf + 2, d->device);
     vfg_put_be16(buf + 4, d->subsystem_vendor);
@@ -952,6 +1010,9 @@ void vfg_header_pack_descriptor(const struct vfg_header_descriptor *d, uint8_t *
 
 void vfg_header_unpack_descriptor(struct vfg_header_descriptor *d, const uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     d->vendor = vfg_get_be16(buf);
     d->device = vfg_get_be16(buf + 2);
     d->subsystem_vendor = vfg_get_be16(buf + 4);

@@ -212,7 +212,8 @@
 
 /*
  * Bit fields of command. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_COMMAND_IO_SPACE_ENABLE_SHIFT 0u
 #define VFG_HEADER_COMMAND_IO_SPACE_ENABLE_MASK 0x1u
@@ -244,6 +245,9 @@ static inline bool vfg_header_command_io_space_enable(uint16_t reg)
 
 static inline void vfg_header_command_set_io_space_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
@@ -254,6 +258,9 @@ static inline bool vfg_header_command_mem_space_enable(uint16_t reg)
 
 static inline void vfg_header_command_set_mem_space_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfffdu) | ((uint32_t)(value ? 1u : 0u) << 1));
 }
 
@@ -264,6 +271,9 @@ static inline bool vfg_header_command_bus_master_enable(uint16_t reg)
 
 static inline void vfg_header_command_set_bus_master_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfffbu) | ((uint32_t)(value ? 1u : 0u) << 2));
 }
 
@@ -274,6 +284,9 @@ static inline bool vfg_header_command_special_cycle_enable(uint16_t reg)
 
 static inline void vfg_header_command_set_special_cycle_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
@@ -284,6 +297,9 @@ static inline bool vfg_header_command_mwi_enable(uint16_t reg)
 
 static inline void vfg_header_command_set_mwi_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xffefu) | ((uint32_t)(value ? 1u : 0u) << 4));
 }
 
@@ -294,6 +310,9 @@ static inline bool vfg_header_command_vga_palette_snoop(uint16_t reg)
 
 static inline void vfg_header_command_set_vga_palette_snoop(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xffdfu) | ((uint32_t)(value ? 1u : 0u) << 5));
 }
 
@@ -304,6 +323,9 @@ static inline bool vfg_header_command_parity_error_response(uint16_t reg)
 
 static inline void vfg_header_command_set_parity_error_response(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xffbfu) | ((uint32_t)(value ? 1u : 0u) << 6));
 }
 
@@ -314,6 +336,9 @@ static inline bool vfg_header_command_idsel_stepping(uint16_t reg)
 
 static inline void vfg_header_command_set_idsel_stepping(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xff7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
 }
 
@@ -324,6 +349,9 @@ static inline bool vfg_header_command_serr_enable(uint16_t reg)
 
 static inline void vfg_header_command_set_serr_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfeffu) | ((uint32_t)(value ? 1u : 0u) << 8));
 }
 
@@ -334,6 +362,9 @@ static inline bool vfg_header_command_fast_b2b_enable(uint16_t reg)
 
 static inline void vfg_header_command_set_fast_b2b_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfdffu) | ((uint32_t)(value ? 1u : 0u) << 9));
 }
 
@@ -344,13 +375,17 @@ static inline bool vfg_header_command_intx_disable(uint16_t reg)
 
 static inline void vfg_header_command_set_intx_disable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfbffu) | ((uint32_t)(value ? 1u : 0u) << 10));
 }
 
 /*
  * The bit fields of command as named members: vfg_header_unpack_command reads them out
  * of a register value; vfg_header_pack_command writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_header_command_fields {
     bool io_space_enable; /* bit 0 */
@@ -385,7 +420,11 @@ static inline struct vfg_header_command_fields vfg_header_unpack_command(uint16_
 
 static inline bool vfg_header_pack_command(uint16_t *reg, const struct vfg_header_command_fields *f)
 {
-    uint16_t value = *reg;
+    uint16_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     vfg_header_command_set_io_space_enable(&value, f->io_space_enable);
     vfg_header_command_set_mem_space_enable(&value, f->mem_space_enable);
     vfg_header_command_set_bus_master_enable(&value, f->bus_master_enable);
@@ -403,7 +442,8 @@ static inline bool vfg_header_pack_command(uint16_t *reg, const struct vfg_heade
 
 /*
  * Bit fields of status. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_STATUS_IMMEDIATE_READINESS_SHIFT 0u
 #define VFG_HEADER_STATUS_IMMEDIATE_READINESS_MASK 0x1u
@@ -437,6 +477,9 @@ static inline bool vfg_header_status_immediate_readiness(uint16_t reg)
 
 static inline void vfg_header_status_set_immediate_readiness(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
@@ -447,6 +490,9 @@ static inline bool vfg_header_status_interrupt_status(uint16_t reg)
 
 static inline void vfg_header_status_set_interrupt_status(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
@@ -457,6 +503,9 @@ static inline bool vfg_header_status_capabilities_list(uint16_t reg)
 
 static inline void vfg_header_status_set_capabilities_list(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xffefu) | ((uint32_t)(value ? 1u : 0u) << 4));
 }
 
@@ -467,6 +516,9 @@ static inline bool vfg_header_status_cap_66mhz(uint16_t reg)
 
 static inline void vfg_header_status_set_cap_66mhz(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xffdfu) | ((uint32_t)(value ? 1u : 0u) << 5));
 }
 
@@ -477,6 +529,9 @@ static inline bool vfg_header_status_fast_b2b_capable(uint16_t reg)
 
 static inline void vfg_header_status_set_fast_b2b_capable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xff7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
 }
 
@@ -487,6 +542,9 @@ static inline bool vfg_header_status_master_data_parity_error(uint16_t reg)
 
 static inline void vfg_header_status_set_master_data_parity_error(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfeffu) | ((uint32_t)(value ? 1u : 0u) << 8));
 }
 
@@ -497,7 +555,7 @@ static inline uint16_t vfg_header_status_devsel_timing(uint16_t reg)
 
 static inline bool vfg_header_status_set_devsel_timing(uint16_t *reg, uint32_t value)
 {
-    if (value > 0x3u) {
+    if (reg == NULL || value > 0x3u) {
         return false;
     }
     *reg = (uint16_t)(((uint32_t)*reg & 0xf9ffu) | (value << 9));
@@ -511,6 +569,9 @@ static inline bool vfg_header_status_signaled_target_abort(uint16_t reg)
 
 static inline void vfg_header_status_set_signaled_target_abort(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xf7ffu) | ((uint32_t)(value ? 1u : 0u) << 11));
 }
 
@@ -521,6 +582,9 @@ static inline bool vfg_header_status_received_target_abort(uint16_t reg)
 
 static inline void vfg_header_status_set_received_target_abort(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xefffu) | ((uint32_t)(value ? 1u : 0u) << 12));
 }
 
@@ -531,6 +595,9 @@ static inline bool vfg_header_status_received_master_abort(uint16_t reg)
 
 static inline void vfg_header_status_set_received_master_abort(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xdfffu) | ((uint32_t)(value ? 1u : 0u) << 13));
 }
 
@@ -541,6 +608,9 @@ static inline bool vfg_header_status_signaled_system_error(uint16_t reg)
 
 static inline void vfg_header_status_set_signaled_system_error(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xbfffu) | ((uint32_t)(value ? 1u : 0u) << 14));
 }
 
@@ -551,13 +621,17 @@ static inline bool vfg_header_status_detected_parity_error(uint16_t reg)
 
 static inline void vfg_header_status_set_detected_parity_error(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0x7fffu) | ((uint32_t)(value ? 1u : 0u) << 15));
 }
 
 /*
  * The bit fields of status as named members: vfg_header_unpack_status reads them out
  * of a register value; vfg_header_pack_status writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_header_status_fields {
     bool immediate_readiness; /* bit 0 */
@@ -594,7 +668,11 @@ static inline struct vfg_header_status_fields vfg_header_unpack_status(uint16_t 
 
 static inline bool vfg_header_pack_status(uint16_t *reg, const struct vfg_header_status_fields *f)
 {
-    uint16_t value = *reg;
+    uint16_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     vfg_header_status_set_immediate_readiness(&value, f->immediate_readiness);
     vfg_header_status_set_interrupt_status(&value, f->interrupt_status);
     vfg_header_status_set_capabilities_list(&value, f->capabilities_list);
@@ -615,7 +693,8 @@ static inline bool vfg_header_pack_status(uint16_t *reg, const struct vfg_header
 
 /*
  * Bit fields of header_type. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_HEADER_TYPE_LAYOUT_SHIFT 0u
 #define VFG_HEADER_HEADER_TYPE_LAYOUT_MASK 0x7fu
@@ -629,7 +708,7 @@ static inline uint8_t vfg_header_header_type_layout(uint8_t reg)
 
 static inline bool vfg_header_header_type_set_layout(uint8_t *reg, uint32_t value)
 {
-    if (value > 0x7fu) {
+    if (reg == NULL || value > 0x7fu) {
         return false;
     }
     *reg = (uint8_t)(((uint32_t)*reg & 0x80u) | (value << 0));
@@ -643,13 +722,17 @@ static inline bool vfg_header_header_type_multi_function(uint8_t reg)
 
 static inline void vfg_header_header_type_set_multi_function(uint8_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint8_t)(((uint32_t)*reg & 0x7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
 }
 
 /*
  * The bit fields of header_type as named members: vfg_header_unpack_header_type reads them out
  * of a register value; vfg_header_pack_header_type writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_header_header_type_fields {
     uint8_t layout; /* bits 6:0 */
@@ -666,7 +749,11 @@ static inline struct vfg_header_header_type_fields vfg_header_unpack_header_type
 
 static inline bool vfg_header_pack_header_type(uint8_t *reg, const struct vfg_header_header_type_fields *f)
 {
-    uint8_t value = *reg;
+    uint8_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_header_header_type_set_layout(&value, f->layout)) {
         return false;
     }
@@ -677,7 +764,8 @@ static inline bool vfg_header_pack_header_type(uint8_t *reg, const struct vfg_he
 
 /*
  * Bit fields of bist. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_BIST_COMPLETION_CODE_SHIFT 0u
 #define VFG_HEADER_BIST_COMPLETION_CODE_MASK 0xfu
@@ -693,7 +781,7 @@ static inline uint8_t vfg_header_bist_completion_code(uint8_t reg)
 
 static inline bool vfg_header_bist_set_completion_code(uint8_t *reg, uint32_t value)
 {
-    if (value > 0xfu) {
+    if (reg == NULL || value > 0xfu) {
         return false;
     }
     *reg = (uint8_t)(((uint32_t)*reg & 0xf0u) | (value << 0));
@@ -707,6 +795,9 @@ static inline bool vfg_header_bist_start_bist(uint8_t reg)
 
 static inline void vfg_header_bist_set_start_bist(uint8_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint8_t)(((uint32_t)*reg & 0xbfu) | ((uint32_t)(value ? 1u : 0u) << 6));
 }
 
@@ -717,13 +808,17 @@ static inline bool vfg_header_bist_bist_capable(uint8_t reg)
 
 static inline void vfg_header_bist_set_bist_capable(uint8_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint8_t)(((uint32_t)*reg & 0x7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
 }
 
 /*
  * The bit fields of bist as named members: vfg_header_unpack_bist reads them out
  * of a register value; vfg_header_pack_bist writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_header_bist_fields {
     uint8_t completion_code; /* bits 3:0 */
@@ -742,7 +837,11 @@ static inline struct vfg_header_bist_fields vfg_header_unpack_bist(uint8_t reg)
 
 static inline bool vfg_header_pack_bist(uint8_t *reg, const struct vfg_header_bist_fields *f)
 {
-    uint8_t value = *reg;
+    uint8_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_header_bist_set_completion_code(&value, f->completion_code)) {
         return false;
     }
@@ -754,7 +853,8 @@ static inline bool vfg_header_pack_bist(uint8_t *reg, const struct vfg_header_bi
 
 /*
  * Bit fields of memory_bar. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_MEMORY_BAR_SPACE_INDICATOR_SHIFT 0u
 #define VFG_HEADER_MEMORY_BAR_SPACE_INDICATOR_MASK 0x1u
@@ -772,7 +872,7 @@ static inline uint32_t vfg_header_memory_bar_space_indicator(uint32_t reg)
 
 static inline bool vfg_header_memory_bar_set_space_indicator(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x1u) {
+    if (reg == NULL || value > 0x1u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffeu) | (value << 0));
@@ -786,7 +886,7 @@ static inline uint32_t vfg_header_memory_bar_mem_type(uint32_t reg)
 
 static inline bool vfg_header_memory_bar_set_mem_type(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x3u) {
+    if (reg == NULL || value > 0x3u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff9u) | (value << 1));
@@ -800,6 +900,9 @@ static inline bool vfg_header_memory_bar_prefetchable(uint32_t reg)
 
 static inline void vfg_header_memory_bar_set_prefetchable(uint32_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
@@ -810,7 +913,7 @@ static inline uint32_t vfg_header_memory_bar_base_address(uint32_t reg)
 
 static inline bool vfg_header_memory_bar_set_base_address(uint32_t *reg, uint32_t value)
 {
-    if (value > 0xfffffffu) {
+    if (reg == NULL || value > 0xfffffffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfu) | (value << 4));
@@ -820,7 +923,8 @@ static inline bool vfg_header_memory_bar_set_base_address(uint32_t *reg, uint32_
 /*
  * The bit fields of memory_bar as named members: vfg_header_unpack_memory_bar reads them out
  * of a register value; vfg_header_pack_memory_bar writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_header_memory_bar_fields {
     uint32_t space_indicator; /* bit 0 */
@@ -841,7 +945,11 @@ static inline struct vfg_header_memory_bar_fields vfg_header_unpack_memory_bar(u
 
 static inline bool vfg_header_pack_memory_bar(uint32_t *reg, const struct vfg_header_memory_bar_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_header_memory_bar_set_space_indicator(&value, f->space_indicator)) {
         return false;
     }
@@ -858,7 +966,8 @@ static inline bool vfg_header_pack_memory_bar(uint32_t *reg, const struct vfg_he
 
 /*
  * Bit fields of rom_base. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_ROM_BASE_ENABLE_SHIFT 0u
 #define VFG_HEADER_ROM_BASE_ENABLE_MASK 0x1u
@@ -876,6 +985,9 @@ static inline bool vfg_header_rom_base_enable(uint32_t reg)
 
 static inline void vfg_header_rom_base_set_enable(uint32_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
@@ -886,7 +998,7 @@ static inline uint32_t vfg_header_rom_base_validation_status(uint32_t reg)
 
 static inline bool vfg_header_rom_base_set_validation_status(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x7u) {
+    if (reg == NULL || value > 0x7u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff1u) | (value << 1));
@@ -900,7 +1012,7 @@ static inline uint32_t vfg_header_rom_base_validation_details(uint32_t reg)
 
 static inline bool vfg_header_rom_base_set_validation_details(uint32_t *reg, uint32_t value)
 {
-    if (value > 0xfu) {
+    if (reg == NULL || value > 0xfu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xffffff0fu) | (value << 4));
@@ -914,7 +1026,7 @@ static inline uint32_t vfg_header_rom_base_base_address(uint32_t reg)
 
 static inline bool vfg_header_rom_base_set_base_address(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x1fffffu) {
+    if (reg == NULL || value > 0x1fffffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0x7ffu) | (value << 11));
@@ -924,7 +1036,8 @@ static inline bool vfg_header_rom_base_set_base_address(uint32_t *reg, uint32_t 
 /*
  * The bit fields of rom_base as named members: vfg_header_unpack_rom_base reads them out
  * of a register value; vfg_header_pack_rom_base writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_header_rom_base_fields {
     bool enable; /* bit 0 */
@@ -945,7 +1058,11 @@ static inline struct vfg_header_rom_base_fields vfg_header_unpack_rom_base(uint3
 
 static inline bool vfg_header_pack_rom_base(uint32_t *reg, const struct vfg_header_rom_base_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     vfg_header_rom_base_set_enable(&value, f->enable);
     if (!vfg_header_rom_base_set_validation_status(&value, f->validation_status)) {
         return false;
@@ -962,7 +1079,8 @@ static inline bool vfg_header_pack_rom_base(uint32_t *reg, const struct vfg_head
 
 /*
  * Bit fields of cap_ptr. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_CAP_PTR_POINTER_SHIFT 2u
 #define VFG_HEADER_CAP_PTR_POINTER_MASK 0x3fu
@@ -974,7 +1092,7 @@ static inline uint8_t vfg_header_cap_ptr_pointer(uint8_t reg)
 
 static inline bool vfg_header_cap_ptr_set_pointer(uint8_t *reg, uint32_t value)
 {
-    if (value > 0x3fu) {
+    if (reg == NULL || value > 0x3fu) {
         return false;
     }
     *reg = (uint8_t)(((uint32_t)*reg & 0x3u) | (value << 2));
@@ -984,7 +1102,8 @@ static inline bool vfg_header_cap_ptr_set_pointer(uint8_t *reg, uint32_t value)
 /*
  * The bit fields of cap_ptr as named members: vfg_header_unpack_cap_ptr reads them out
  * of a register value; vfg_header_pack_cap_ptr writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_header_cap_ptr_fields {
     uint8_t pointer; /* bits 7:2 */
@@ -999,7 +1118,11 @@ static inline struct vfg_header_cap_ptr_fields vfg_header_unpack_cap_ptr(uint8_t
 
 static inline bool vfg_header_pack_cap_ptr(uint8_t *reg, const struct vfg_header_cap_ptr_fields *f)
 {
-    uint8_t value = *reg;
+    uint8_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_header_cap_ptr_set_pointer(&value, f->pointer)) {
         return false;
     }
@@ -1130,23 +1253,35 @@ struct vfg_header_hooks {
 };
 
 /*
+ * Every function below is safe on any arguments. A NULL pointer where one is
+ * needed is refused with VFG_ERR_ARGUMENT (`validate` counts it as a problem;
+ * `init`, `pack_descriptor` and `unpack_descriptor`, which return nothing, do
+ * nothing), except `p`, where NULL means the params' defaults, `err`, where
+ * NULL reports nothing, and `hooks` of a restore that calls none. A buffer is
+ * trusted to be as long as the caller says: [start, end) or [0, len) for a
+ * load, `cap` bytes for a save, VFG_HEADER_DESCRIPTOR_SIZE for the descriptor.
+ */
+
+/*
  * Load: `check` parses and validates the payload buf[start, end) saved at
- * `version` (MIN_VERSION..VERSION) and writes nothing; `store` decodes a
- * payload `check` accepted into *s. `load` is the two together: on any
- * error *s is left exactly as it was. Error offsets count from `buf`.
- * A NULL `p` means the params' defaults.
+ * `version` (MIN_VERSION..VERSION) and writes nothing; `start` after `end`
+ * is refused (VFG_ERR_ARGUMENT). `store` checks it the same way and only then
+ * decodes it into *s; `load` stores buf[0, len). On any error *s is left
+ * exactly as it was. Error offsets count from `buf`.
  */
 int vfg_header_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
                      const struct vfg_header_params *p, struct vfg_error *err);
-void vfg_header_store(struct vfg_header_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                      const struct vfg_header_params *p);
+int vfg_header_store(struct vfg_header_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                     const struct vfg_header_params *p, struct vfg_error *err);
 int vfg_header_load(struct vfg_header_state *s, const uint8_t *buf, size_t len, uint16_t version,
                     const struct vfg_header_params *p, struct vfg_error *err);
 
 /*
- * Save *s at `version` into buf[0, cap); *len gets the payload's size. To
- * an older version, refuses (VFG_ERR_LOSSY, naming the field) a value that
- * version cannot carry. Constraints are not checked here: validate does.
+ * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
+ * payload longer than `cap` is refused (VFG_ERR_NO_SPACE) with nothing past
+ * `cap` written. To an older version, refuses (VFG_ERR_LOSSY, naming the
+ * field) a value that version cannot carry. Constraints are not checked
+ * here: validate does.
  */
 int vfg_header_save(const struct vfg_header_state *s, uint16_t version, const struct vfg_header_params *p,
                     uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
@@ -1157,7 +1292,8 @@ void vfg_header_init(struct vfg_header_state *s);
 /*
  * Every reason *s is invalid: stores the first `capacity` in `problems` and
  * returns how many there are (0: valid). Constraints are checked only when
- * nothing else is wrong.
+ * nothing else is wrong. NULL `problems` only counts; a NULL `s` is one
+ * problem (VFG_ERR_ARGUMENT).
  */
 size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_header_params *p,
                            struct vfg_problem *problems, size_t capacity);
@@ -1166,7 +1302,8 @@ size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_he
  * Read the registers this section saves from configuration space, the
  * capability being at `base`, with reserved bits dropped. All are read
  * before any is stored, so on error *s is untouched. Emulation state is the
- * caller's and is left as it is.
+ * caller's and is left as it is. A `base` at which a register's offset would
+ * pass 0xffffffff is refused (VFG_ERR_ARGUMENT) before any access.
  */
 int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_params *p,
                        vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
@@ -1175,6 +1312,7 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
  * Replay the schema's restore sequence through `write_config`, in the
  * declared order, with the overrides applied; absent registers are skipped.
  * Every hook the sequence calls must be set in *hooks before the first write.
+ * `base` as for capture.
  */
 int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header_params *p,
                        vfg_write_config_fn write_config, void *opaque, uint32_t base,

@@ -115,68 +115,7 @@ static int save_v1(const struct vfg_msi_state *s, const struct vfg_msi_params *p
     return VFG_OK;
 }
 
-int vfg_msi_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                  const struct vfg_msi_params *p, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return check_v1(buf, start, end, p, err);
-    default:
-        return vfg_fail(err, VFG_MSI_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
-    }
-}
-
-void vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                   const struct vfg_msi_params *p)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break;
-    }
-}
-
-int vfg_msi_load(struct vfg_msi_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                 const struct vfg_msi_params *p, struct vfg_error *err)
-{
-    int status = vfg_msi_check(buf, 0u, len, version, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    vfg_msi_store(s, buf, 0u, version, p);
-    return VFG_OK;
-}
-
-int vfg_msi_save(const struct vfg_msi_state *s, uint16_t version, const struct vfg_msi_params *p,
-                 uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return save_v1(s, p, buf, cap, len, err);
-    default:
-        return vfg_fail(err, VFG_MSI_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
-    }
-}
-
-void vfg_msi_init(struct vfg_msi_state *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_msi_state *s, const struct vfg_msi_params *p, struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     (void)p;
@@ -205,9 +144,102 @@ size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_para
     return count;
 }
 
+int vfg_msi_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                  const struct vfg_msi_params *p, struct vfg_error *err)
+{
+    if (buf == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+    }
+    if (start > end) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return check_v1(buf, start, end, p, err);
+    default:
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, start, VFG_ERR_VERSION,
+                        "the version is not one this build loads");
+    }
+}
+
+int vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                  const struct vfg_msi_params *p, struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    status = vfg_msi_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+    return VFG_OK;
+}
+
+int vfg_msi_load(struct vfg_msi_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                 const struct vfg_msi_params *p, struct vfg_error *err)
+{
+    return vfg_msi_store(s, buf, 0u, len, version, p, err);
+}
+
+int vfg_msi_save(const struct vfg_msi_state *s, uint16_t version, const struct vfg_msi_params *p,
+                 uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+{
+    if (s == NULL || buf == NULL || len == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        s == NULL ? "the state pointer is NULL"
+                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return save_v1(s, p, buf, cap, len, err);
+    default:
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, 0u, VFG_ERR_VERSION,
+                        "the version is not one this build saves");
+    }
+}
+
+size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_params *p,
+                        struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+    if (problems == NULL) {
+        capacity = 0u;
+    }
+    if (s == NULL) {
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return count;
+    }
+    return validate_state(s, p, problems, capacity);
+}
+
+void vfg_msi_init(struct vfg_msi_state *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    memset(s, 0, sizeof *s);
+}
+
 int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
 {
-    uint64_t raw;
+    uint32_t raw;
     uint16_t f_control = 0;
     uint32_t f_address_lo = 0;
     uint32_t f_address_hi = 0;
@@ -217,38 +249,47 @@ int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p, vfg
     int64_t offset;
     (void)p;
 
-    if (read_config(opaque, base + 0x2u, 16u, &raw) != 0) {
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (read_config == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "read_config is NULL");
+    }
+    if (base > 0xfffefffcu) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
+    if (read_config(opaque, base + 0x2u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_control = (uint16_t)(raw & 0x7ffull);
-    if (read_config(opaque, base + 0x4u, 32u, &raw) != 0) {
+    f_control = (uint16_t)(raw & 0x7ffu);
+    if (read_config(opaque, base + 0x4u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "address_lo", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_address_lo = (uint32_t)(raw & 0xffffffffull);
+    f_address_lo = (uint32_t)(raw & 0xffffffffu);
     if ((int64_t)((f_control >> 7) & 0x1u)) {
-        if (read_config(opaque, base + 0x8u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x8u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_MSI_NAME, "address_hi", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_address_hi = (uint32_t)(raw & 0xffffffffull);
+        f_address_hi = (uint32_t)(raw & 0xffffffffu);
     }
     offset = ((int64_t)((f_control >> 7) & 0x1u) ? 0xc : 8);
-    if (read_config(opaque, base + (uint32_t)offset, 16u, &raw) != 0) {
+    if (read_config(opaque, base + (uint32_t)offset, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "data", NULL, base + (uint32_t)offset, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_data = (uint16_t)(raw & 0xffffull);
+    f_data = (uint16_t)(raw & 0xffffu);
     if ((int64_t)((f_control >> 8) & 0x1u)) {
         offset = ((int64_t)((f_control >> 7) & 0x1u) ? 0x10 : 0xc);
-        if (read_config(opaque, base + (uint32_t)offset, 32u, &raw) != 0) {
+        if (read_config(opaque, base + (uint32_t)offset, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_MSI_NAME, "mask", NULL, base + (uint32_t)offset, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_mask = (uint32_t)(raw & 0xffffffffull);
+        f_mask = (uint32_t)(raw & 0xffffffffu);
     }
     if ((int64_t)((f_control >> 8) & 0x1u)) {
         offset = ((int64_t)((f_control >> 7) & 0x1u) ? 0x14 : 0x10);
-        if (read_config(opaque, base + (uint32_t)offset, 32u, &raw) != 0) {
+        if (read_config(opaque, base + (uint32_t)offset, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_MSI_NAME, "pending", NULL, base + (uint32_t)offset, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_pending = (uint32_t)(raw & 0xffffffffull);
+        f_pending = (uint32_t)(raw & 0xffffffffu);
     }
     s->control = f_control;
     s->address_lo = f_address_lo;
@@ -266,35 +307,44 @@ int vfg_msi_restore(const struct vfg_msi_state *s, const struct vfg_msi_params *
     (void)p;
     (void)hooks;
 
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (write_config == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "write_config is NULL");
+    }
+    if (base > 0xfffefffcu) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
     value = s->control;
     value = value & 0xfffeull;
-    if (write_config(opaque, base + 0x2u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x2u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->address_lo;
-    if (write_config(opaque, base + 0x4u, value, 32u) != 0) {
+    if (write_config(opaque, base + 0x4u, (uint32_t)value, 4u) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "address_lo", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if ((int64_t)((s->control >> 7) & 0x1u)) {
         value = s->address_hi;
-        if (write_config(opaque, base + 0x8u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x8u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_MSI_NAME, "address_hi", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     offset = ((int64_t)((s->control >> 7) & 0x1u) ? 0xc : 8);
     value = s->data;
-    if (write_config(opaque, base + (uint32_t)offset, value, 16u) != 0) {
+    if (write_config(opaque, base + (uint32_t)offset, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "data", NULL, base + (uint32_t)offset, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if ((int64_t)((s->control >> 8) & 0x1u)) {
         offset = ((int64_t)((s->control >> 7) & 0x1u) ? 0x10 : 0xc);
         value = s->mask;
-        if (write_config(opaque, base + (uint32_t)offset, value, 32u) != 0) {
+        if (write_config(opaque, base + (uint32_t)offset, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_MSI_NAME, "mask", NULL, base + (uint32_t)offset, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     value = s->control;
-    if (write_config(opaque, base + 0x2u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x2u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_MSI_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     return VFG_OK;
@@ -303,20 +353,31 @@ int vfg_msi_restore(const struct vfg_msi_state *s, const struct vfg_msi_params *
 int vfg_msi_derive_descriptor(struct vfg_msi_descriptor *d, const struct vfg_msi_state *s, const struct vfg_msi_params *p, struct vfg_error *err)
 {
     (void)p;
-    (void)err;
 
+    if (d == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+    }
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSI_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
     d->shape = (uint16_t)(s->control & 0x38eu);
     return VFG_OK;
 }
 
 void vfg_msi_pack_descriptor(const struct vfg_msi_descriptor *d, uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     vfg_put8(buf, d->cap_offset);
     vfg_put_be16(buf + 1, d->shape);
 }
 
 void vfg_msi_unpack_descriptor(struct vfg_msi_descriptor *d, const uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     d->cap_offset = vfg_get8(buf);
     d->shape = vfg_get_be16(buf + 1);
 }

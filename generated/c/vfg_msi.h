@@ -56,7 +56,8 @@
 
 /*
  * Bit fields of control. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_MSI_CONTROL_ENABLE_SHIFT 0u
 #define VFG_MSI_CONTROL_ENABLE_MASK 0x1u
@@ -80,6 +81,9 @@ static inline bool vfg_msi_control_enable(uint16_t reg)
 
 static inline void vfg_msi_control_set_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
@@ -90,7 +94,7 @@ static inline uint16_t vfg_msi_control_mmc(uint16_t reg)
 
 static inline bool vfg_msi_control_set_mmc(uint16_t *reg, uint32_t value)
 {
-    if (value > 0x7u) {
+    if (reg == NULL || value > 0x7u) {
         return false;
     }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfff1u) | (value << 1));
@@ -104,7 +108,7 @@ static inline uint16_t vfg_msi_control_mme(uint16_t reg)
 
 static inline bool vfg_msi_control_set_mme(uint16_t *reg, uint32_t value)
 {
-    if (value > 0x7u) {
+    if (reg == NULL || value > 0x7u) {
         return false;
     }
     *reg = (uint16_t)(((uint32_t)*reg & 0xff8fu) | (value << 4));
@@ -118,6 +122,9 @@ static inline bool vfg_msi_control_addr64(uint16_t reg)
 
 static inline void vfg_msi_control_set_addr64(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xff7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
 }
 
@@ -128,6 +135,9 @@ static inline bool vfg_msi_control_pvm(uint16_t reg)
 
 static inline void vfg_msi_control_set_pvm(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfeffu) | ((uint32_t)(value ? 1u : 0u) << 8));
 }
 
@@ -138,6 +148,9 @@ static inline bool vfg_msi_control_ext_data_capable(uint16_t reg)
 
 static inline void vfg_msi_control_set_ext_data_capable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfdffu) | ((uint32_t)(value ? 1u : 0u) << 9));
 }
 
@@ -148,13 +161,17 @@ static inline bool vfg_msi_control_ext_data_enable(uint16_t reg)
 
 static inline void vfg_msi_control_set_ext_data_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfbffu) | ((uint32_t)(value ? 1u : 0u) << 10));
 }
 
 /*
  * The bit fields of control as named members: vfg_msi_unpack_control reads them out
  * of a register value; vfg_msi_pack_control writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_msi_control_fields {
     bool enable; /* bit 0 */
@@ -181,7 +198,11 @@ static inline struct vfg_msi_control_fields vfg_msi_unpack_control(uint16_t reg)
 
 static inline bool vfg_msi_pack_control(uint16_t *reg, const struct vfg_msi_control_fields *f)
 {
-    uint16_t value = *reg;
+    uint16_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     vfg_msi_control_set_enable(&value, f->enable);
     if (!vfg_msi_control_set_mmc(&value, f->mmc)) {
         return false;
@@ -199,7 +220,8 @@ static inline bool vfg_msi_pack_control(uint16_t *reg, const struct vfg_msi_cont
 
 /*
  * Bit fields of address_lo. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_MSI_ADDRESS_LO_ZERO_SHIFT 0u
 #define VFG_MSI_ADDRESS_LO_ZERO_MASK 0x3u
@@ -213,7 +235,7 @@ static inline uint32_t vfg_msi_address_lo_zero(uint32_t reg)
 
 static inline bool vfg_msi_address_lo_set_zero(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x3u) {
+    if (reg == NULL || value > 0x3u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffcu) | (value << 0));
@@ -227,7 +249,7 @@ static inline uint32_t vfg_msi_address_lo_address(uint32_t reg)
 
 static inline bool vfg_msi_address_lo_set_address(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x3fffffffu) {
+    if (reg == NULL || value > 0x3fffffffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0x3u) | (value << 2));
@@ -237,7 +259,8 @@ static inline bool vfg_msi_address_lo_set_address(uint32_t *reg, uint32_t value)
 /*
  * The bit fields of address_lo as named members: vfg_msi_unpack_address_lo reads them out
  * of a register value; vfg_msi_pack_address_lo writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_msi_address_lo_fields {
     uint32_t zero; /* bits 1:0 */
@@ -254,7 +277,11 @@ static inline struct vfg_msi_address_lo_fields vfg_msi_unpack_address_lo(uint32_
 
 static inline bool vfg_msi_pack_address_lo(uint32_t *reg, const struct vfg_msi_address_lo_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_msi_address_lo_set_zero(&value, f->zero)) {
         return false;
     }
@@ -301,23 +328,35 @@ struct vfg_msi_hooks {
 };
 
 /*
+ * Every function below is safe on any arguments. A NULL pointer where one is
+ * needed is refused with VFG_ERR_ARGUMENT (`validate` counts it as a problem;
+ * `init`, `pack_descriptor` and `unpack_descriptor`, which return nothing, do
+ * nothing), except `p`, where NULL means the params' defaults, `err`, where
+ * NULL reports nothing, and `hooks` of a restore that calls none. A buffer is
+ * trusted to be as long as the caller says: [start, end) or [0, len) for a
+ * load, `cap` bytes for a save, VFG_MSI_DESCRIPTOR_SIZE for the descriptor.
+ */
+
+/*
  * Load: `check` parses and validates the payload buf[start, end) saved at
- * `version` (MIN_VERSION..VERSION) and writes nothing; `store` decodes a
- * payload `check` accepted into *s. `load` is the two together: on any
- * error *s is left exactly as it was. Error offsets count from `buf`.
- * A NULL `p` means the params' defaults.
+ * `version` (MIN_VERSION..VERSION) and writes nothing; `start` after `end`
+ * is refused (VFG_ERR_ARGUMENT). `store` checks it the same way and only then
+ * decodes it into *s; `load` stores buf[0, len). On any error *s is left
+ * exactly as it was. Error offsets count from `buf`.
  */
 int vfg_msi_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
                   const struct vfg_msi_params *p, struct vfg_error *err);
-void vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                   const struct vfg_msi_params *p);
+int vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                  const struct vfg_msi_params *p, struct vfg_error *err);
 int vfg_msi_load(struct vfg_msi_state *s, const uint8_t *buf, size_t len, uint16_t version,
                  const struct vfg_msi_params *p, struct vfg_error *err);
 
 /*
- * Save *s at `version` into buf[0, cap); *len gets the payload's size. To
- * an older version, refuses (VFG_ERR_LOSSY, naming the field) a value that
- * version cannot carry. Constraints are not checked here: validate does.
+ * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
+ * payload longer than `cap` is refused (VFG_ERR_NO_SPACE) with nothing past
+ * `cap` written. To an older version, refuses (VFG_ERR_LOSSY, naming the
+ * field) a value that version cannot carry. Constraints are not checked
+ * here: validate does.
  */
 int vfg_msi_save(const struct vfg_msi_state *s, uint16_t version, const struct vfg_msi_params *p,
                  uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
@@ -328,7 +367,8 @@ void vfg_msi_init(struct vfg_msi_state *s);
 /*
  * Every reason *s is invalid: stores the first `capacity` in `problems` and
  * returns how many there are (0: valid). Constraints are checked only when
- * nothing else is wrong.
+ * nothing else is wrong. NULL `problems` only counts; a NULL `s` is one
+ * problem (VFG_ERR_ARGUMENT).
  */
 size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_params *p,
                         struct vfg_problem *problems, size_t capacity);
@@ -337,7 +377,8 @@ size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_para
  * Read the registers this section saves from configuration space, the
  * capability being at `base`, with reserved bits dropped. All are read
  * before any is stored, so on error *s is untouched. Emulation state is the
- * caller's and is left as it is.
+ * caller's and is left as it is. A `base` at which a register's offset would
+ * pass 0xffffffff is refused (VFG_ERR_ARGUMENT) before any access.
  */
 int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p,
                     vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
@@ -346,6 +387,7 @@ int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p,
  * Replay the schema's restore sequence through `write_config`, in the
  * declared order, with the overrides applied; absent registers are skipped.
  * Every hook the sequence calls must be set in *hooks before the first write.
+ * `base` as for capture.
  */
 int vfg_msi_restore(const struct vfg_msi_state *s, const struct vfg_msi_params *p,
                     vfg_write_config_fn write_config, void *opaque, uint32_t base,

@@ -104,68 +104,7 @@ static int save_v1(const struct vfg_msix_state *s, const struct vfg_msix_params 
     return VFG_OK;
 }
 
-int vfg_msix_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                   const struct vfg_msix_params *p, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return check_v1(buf, start, end, p, err);
-    default:
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
-    }
-}
-
-void vfg_msix_store(struct vfg_msix_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                    const struct vfg_msix_params *p)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break;
-    }
-}
-
-int vfg_msix_load(struct vfg_msix_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                  const struct vfg_msix_params *p, struct vfg_error *err)
-{
-    int status = vfg_msix_check(buf, 0u, len, version, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    vfg_msix_store(s, buf, 0u, version, p);
-    return VFG_OK;
-}
-
-int vfg_msix_save(const struct vfg_msix_state *s, uint16_t version, const struct vfg_msix_params *p,
-                  uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return save_v1(s, p, buf, cap, len, err);
-    default:
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
-    }
-}
-
-void vfg_msix_init(struct vfg_msix_state *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-size_t vfg_msix_validate(const struct vfg_msix_state *s, const struct vfg_msix_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_msix_state *s, const struct vfg_msix_params *p, struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     int64_t n0;
@@ -194,26 +133,128 @@ size_t vfg_msix_validate(const struct vfg_msix_state *s, const struct vfg_msix_p
     return count;
 }
 
+int vfg_msix_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                   const struct vfg_msix_params *p, struct vfg_error *err)
+{
+    if (buf == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+    }
+    if (start > end) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return check_v1(buf, start, end, p, err);
+    default:
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, start, VFG_ERR_VERSION,
+                        "the version is not one this build loads");
+    }
+}
+
+int vfg_msix_store(struct vfg_msix_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                   const struct vfg_msix_params *p, struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    status = vfg_msix_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+    return VFG_OK;
+}
+
+int vfg_msix_load(struct vfg_msix_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                  const struct vfg_msix_params *p, struct vfg_error *err)
+{
+    return vfg_msix_store(s, buf, 0u, len, version, p, err);
+}
+
+int vfg_msix_save(const struct vfg_msix_state *s, uint16_t version, const struct vfg_msix_params *p,
+                  uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+{
+    if (s == NULL || buf == NULL || len == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        s == NULL ? "the state pointer is NULL"
+                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return save_v1(s, p, buf, cap, len, err);
+    default:
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, 0u, VFG_ERR_VERSION,
+                        "the version is not one this build saves");
+    }
+}
+
+size_t vfg_msix_validate(const struct vfg_msix_state *s, const struct vfg_msix_params *p,
+                         struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+    if (problems == NULL) {
+        capacity = 0u;
+    }
+    if (s == NULL) {
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return count;
+    }
+    return validate_state(s, p, problems, capacity);
+}
+
+void vfg_msix_init(struct vfg_msix_state *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    memset(s, 0, sizeof *s);
+}
+
 int vfg_msix_capture(struct vfg_msix_state *s, const struct vfg_msix_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
 {
-    uint64_t raw;
+    uint32_t raw;
     uint16_t f_control = 0;
     uint32_t f_table = 0;
     uint32_t f_pba = 0;
     (void)p;
 
-    if (read_config(opaque, base + 0x2u, 16u, &raw) != 0) {
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (read_config == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "read_config is NULL");
+    }
+    if (base > 0xfffffff3u) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
+    if (read_config(opaque, base + 0x2u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_control = (uint16_t)(raw & 0xc7ffull);
-    if (read_config(opaque, base + 0x4u, 32u, &raw) != 0) {
+    f_control = (uint16_t)(raw & 0xc7ffu);
+    if (read_config(opaque, base + 0x4u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "table", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_table = (uint32_t)(raw & 0xffffffffull);
-    if (read_config(opaque, base + 0x8u, 32u, &raw) != 0) {
+    f_table = (uint32_t)(raw & 0xffffffffu);
+    if (read_config(opaque, base + 0x8u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "pba", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_pba = (uint32_t)(raw & 0xffffffffull);
+    f_pba = (uint32_t)(raw & 0xffffffffu);
     s->control = f_control;
     s->table = f_table;
     s->pba = f_pba;
@@ -225,19 +266,28 @@ int vfg_msix_restore(const struct vfg_msix_state *s, const struct vfg_msix_param
     uint64_t value;
     (void)p;
 
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (write_config == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "write_config is NULL");
+    }
+    if (base > 0xfffffff3u) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
     if (hooks == NULL || hooks->msix_restore_vector_table == NULL) {
         return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_HOOK, "the restore sequence calls hook msix_restore_vector_table, which was not given");
     }
     value = s->control;
     value = (value & 0x3fffull) | 0xc000ull;
-    if (write_config(opaque, base + 0x2u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x2u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if (hooks->msix_restore_vector_table(opaque, s) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_HOOK, "restore hook msix_restore_vector_table failed");
     }
     value = s->control;
-    if (write_config(opaque, base + 0x2u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x2u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     return VFG_OK;
@@ -246,8 +296,13 @@ int vfg_msix_restore(const struct vfg_msix_state *s, const struct vfg_msix_param
 int vfg_msix_derive_descriptor(struct vfg_msix_descriptor *d, const struct vfg_msix_state *s, const struct vfg_msix_params *p, struct vfg_error *err)
 {
     (void)p;
-    (void)err;
 
+    if (d == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+    }
+    if (s == NULL) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
     d->vector_count = (uint16_t)(s->control & 0x7ffu);
     d->table_place = (uint32_t)(s->table & 0xffffffffu);
     d->pba_place = (uint32_t)(s->pba & 0xffffffffu);
@@ -256,6 +311,9 @@ int vfg_msix_derive_descriptor(struct vfg_msix_descriptor *d, const struct vfg_m
 
 void vfg_msix_pack_descriptor(const struct vfg_msix_descriptor *d, uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     vfg_put8(buf, d->cap_offset);
     vfg_put_be16(buf + 1, d->vector_count);
     vfg_put_be32(buf + 3, d->table_place);
@@ -264,6 +322,9 @@ void vfg_msix_pack_descriptor(const struct vfg_msix_descriptor *d, uint8_t *buf)
 
 void vfg_msix_unpack_descriptor(struct vfg_msix_descriptor *d, const uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     d->cap_offset = vfg_get8(buf);
     d->vector_count = vfg_get_be16(buf + 1);
     d->table_place = vfg_get_be32(buf + 3);

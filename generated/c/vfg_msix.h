@@ -38,7 +38,8 @@
 
 /*
  * Bit fields of control. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_MSIX_CONTROL_TABLE_SIZE_SHIFT 0u
 #define VFG_MSIX_CONTROL_TABLE_SIZE_MASK 0x7ffu
@@ -54,7 +55,7 @@ static inline uint16_t vfg_msix_control_table_size(uint16_t reg)
 
 static inline bool vfg_msix_control_set_table_size(uint16_t *reg, uint32_t value)
 {
-    if (value > 0x7ffu) {
+    if (reg == NULL || value > 0x7ffu) {
         return false;
     }
     *reg = (uint16_t)(((uint32_t)*reg & 0xf800u) | (value << 0));
@@ -68,6 +69,9 @@ static inline bool vfg_msix_control_function_mask(uint16_t reg)
 
 static inline void vfg_msix_control_set_function_mask(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xbfffu) | ((uint32_t)(value ? 1u : 0u) << 14));
 }
 
@@ -78,13 +82,17 @@ static inline bool vfg_msix_control_enable(uint16_t reg)
 
 static inline void vfg_msix_control_set_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0x7fffu) | ((uint32_t)(value ? 1u : 0u) << 15));
 }
 
 /*
  * The bit fields of control as named members: vfg_msix_unpack_control reads them out
  * of a register value; vfg_msix_pack_control writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_msix_control_fields {
     uint16_t table_size; /* bits 10:0 */
@@ -103,7 +111,11 @@ static inline struct vfg_msix_control_fields vfg_msix_unpack_control(uint16_t re
 
 static inline bool vfg_msix_pack_control(uint16_t *reg, const struct vfg_msix_control_fields *f)
 {
-    uint16_t value = *reg;
+    uint16_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_msix_control_set_table_size(&value, f->table_size)) {
         return false;
     }
@@ -115,7 +127,8 @@ static inline bool vfg_msix_pack_control(uint16_t *reg, const struct vfg_msix_co
 
 /*
  * Bit fields of table. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_MSIX_TABLE_BIR_SHIFT 0u
 #define VFG_MSIX_TABLE_BIR_MASK 0x7u
@@ -129,7 +142,7 @@ static inline uint32_t vfg_msix_table_bir(uint32_t reg)
 
 static inline bool vfg_msix_table_set_bir(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x7u) {
+    if (reg == NULL || value > 0x7u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff8u) | (value << 0));
@@ -143,7 +156,7 @@ static inline uint32_t vfg_msix_table_offset(uint32_t reg)
 
 static inline bool vfg_msix_table_set_offset(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x1fffffffu) {
+    if (reg == NULL || value > 0x1fffffffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0x7u) | (value << 3));
@@ -153,7 +166,8 @@ static inline bool vfg_msix_table_set_offset(uint32_t *reg, uint32_t value)
 /*
  * The bit fields of table as named members: vfg_msix_unpack_table reads them out
  * of a register value; vfg_msix_pack_table writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_msix_table_fields {
     uint32_t bir; /* bits 2:0 */
@@ -170,7 +184,11 @@ static inline struct vfg_msix_table_fields vfg_msix_unpack_table(uint32_t reg)
 
 static inline bool vfg_msix_pack_table(uint32_t *reg, const struct vfg_msix_table_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_msix_table_set_bir(&value, f->bir)) {
         return false;
     }
@@ -183,7 +201,8 @@ static inline bool vfg_msix_pack_table(uint32_t *reg, const struct vfg_msix_tabl
 
 /*
  * Bit fields of pba. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_MSIX_PBA_BIR_SHIFT 0u
 #define VFG_MSIX_PBA_BIR_MASK 0x7u
@@ -197,7 +216,7 @@ static inline uint32_t vfg_msix_pba_bir(uint32_t reg)
 
 static inline bool vfg_msix_pba_set_bir(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x7u) {
+    if (reg == NULL || value > 0x7u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff8u) | (value << 0));
@@ -211,7 +230,7 @@ static inline uint32_t vfg_msix_pba_offset(uint32_t reg)
 
 static inline bool vfg_msix_pba_set_offset(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x1fffffffu) {
+    if (reg == NULL || value > 0x1fffffffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0x7u) | (value << 3));
@@ -221,7 +240,8 @@ static inline bool vfg_msix_pba_set_offset(uint32_t *reg, uint32_t value)
 /*
  * The bit fields of pba as named members: vfg_msix_unpack_pba reads them out
  * of a register value; vfg_msix_pack_pba writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_msix_pba_fields {
     uint32_t bir; /* bits 2:0 */
@@ -238,7 +258,11 @@ static inline struct vfg_msix_pba_fields vfg_msix_unpack_pba(uint32_t reg)
 
 static inline bool vfg_msix_pack_pba(uint32_t *reg, const struct vfg_msix_pba_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_msix_pba_set_bir(&value, f->bir)) {
         return false;
     }
@@ -293,23 +317,35 @@ struct vfg_msix_hooks {
 };
 
 /*
+ * Every function below is safe on any arguments. A NULL pointer where one is
+ * needed is refused with VFG_ERR_ARGUMENT (`validate` counts it as a problem;
+ * `init`, `pack_descriptor` and `unpack_descriptor`, which return nothing, do
+ * nothing), except `p`, where NULL means the params' defaults, `err`, where
+ * NULL reports nothing, and `hooks` of a restore that calls none. A buffer is
+ * trusted to be as long as the caller says: [start, end) or [0, len) for a
+ * load, `cap` bytes for a save, VFG_MSIX_DESCRIPTOR_SIZE for the descriptor.
+ */
+
+/*
  * Load: `check` parses and validates the payload buf[start, end) saved at
- * `version` (MIN_VERSION..VERSION) and writes nothing; `store` decodes a
- * payload `check` accepted into *s. `load` is the two together: on any
- * error *s is left exactly as it was. Error offsets count from `buf`.
- * A NULL `p` means the params' defaults.
+ * `version` (MIN_VERSION..VERSION) and writes nothing; `start` after `end`
+ * is refused (VFG_ERR_ARGUMENT). `store` checks it the same way and only then
+ * decodes it into *s; `load` stores buf[0, len). On any error *s is left
+ * exactly as it was. Error offsets count from `buf`.
  */
 int vfg_msix_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
                    const struct vfg_msix_params *p, struct vfg_error *err);
-void vfg_msix_store(struct vfg_msix_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                    const struct vfg_msix_params *p);
+int vfg_msix_store(struct vfg_msix_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                   const struct vfg_msix_params *p, struct vfg_error *err);
 int vfg_msix_load(struct vfg_msix_state *s, const uint8_t *buf, size_t len, uint16_t version,
                   const struct vfg_msix_params *p, struct vfg_error *err);
 
 /*
- * Save *s at `version` into buf[0, cap); *len gets the payload's size. To
- * an older version, refuses (VFG_ERR_LOSSY, naming the field) a value that
- * version cannot carry. Constraints are not checked here: validate does.
+ * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
+ * payload longer than `cap` is refused (VFG_ERR_NO_SPACE) with nothing past
+ * `cap` written. To an older version, refuses (VFG_ERR_LOSSY, naming the
+ * field) a value that version cannot carry. Constraints are not checked
+ * here: validate does.
  */
 int vfg_msix_save(const struct vfg_msix_state *s, uint16_t version, const struct vfg_msix_params *p,
                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
@@ -320,7 +356,8 @@ void vfg_msix_init(struct vfg_msix_state *s);
 /*
  * Every reason *s is invalid: stores the first `capacity` in `problems` and
  * returns how many there are (0: valid). Constraints are checked only when
- * nothing else is wrong.
+ * nothing else is wrong. NULL `problems` only counts; a NULL `s` is one
+ * problem (VFG_ERR_ARGUMENT).
  */
 size_t vfg_msix_validate(const struct vfg_msix_state *s, const struct vfg_msix_params *p,
                          struct vfg_problem *problems, size_t capacity);
@@ -329,7 +366,8 @@ size_t vfg_msix_validate(const struct vfg_msix_state *s, const struct vfg_msix_p
  * Read the registers this section saves from configuration space, the
  * capability being at `base`, with reserved bits dropped. All are read
  * before any is stored, so on error *s is untouched. Emulation state is the
- * caller's and is left as it is.
+ * caller's and is left as it is. A `base` at which a register's offset would
+ * pass 0xffffffff is refused (VFG_ERR_ARGUMENT) before any access.
  */
 int vfg_msix_capture(struct vfg_msix_state *s, const struct vfg_msix_params *p,
                      vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
@@ -338,6 +376,7 @@ int vfg_msix_capture(struct vfg_msix_state *s, const struct vfg_msix_params *p,
  * Replay the schema's restore sequence through `write_config`, in the
  * declared order, with the overrides applied; absent registers are skipped.
  * Every hook the sequence calls must be set in *hooks before the first write.
+ * `base` as for capture.
  */
 int vfg_msix_restore(const struct vfg_msix_state *s, const struct vfg_msix_params *p,
                      vfg_write_config_fn write_config, void *opaque, uint32_t base,

@@ -279,68 +279,7 @@ static int save_v1(const struct vfg_rebar_state *s, const struct vfg_rebar_param
     return VFG_OK;
 }
 
-int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                    const struct vfg_rebar_params *p, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return check_v1(buf, start, end, p, err);
-    default:
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
-    }
-}
-
-void vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                     const struct vfg_rebar_params *p)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break;
-    }
-}
-
-int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                   const struct vfg_rebar_params *p, struct vfg_error *err)
-{
-    int status = vfg_rebar_check(buf, 0u, len, version, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    vfg_rebar_store(s, buf, 0u, version, p);
-    return VFG_OK;
-}
-
-int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version, const struct vfg_rebar_params *p,
-                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return save_v1(s, p, buf, cap, len, err);
-    default:
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
-    }
-}
-
-void vfg_rebar_init(struct vfg_rebar_state *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     bool bad = false;
@@ -470,9 +409,102 @@ size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_reba
     return count;
 }
 
+int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_rebar_params *p, struct vfg_error *err)
+{
+    if (buf == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+    }
+    if (start > end) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return check_v1(buf, start, end, p, err);
+    default:
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_VERSION,
+                        "the version is not one this build loads");
+    }
+}
+
+int vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_rebar_params *p, struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    status = vfg_rebar_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+    return VFG_OK;
+}
+
+int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                   const struct vfg_rebar_params *p, struct vfg_error *err)
+{
+    return vfg_rebar_store(s, buf, 0u, len, version, p, err);
+}
+
+int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version, const struct vfg_rebar_params *p,
+                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+{
+    if (s == NULL || buf == NULL || len == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        s == NULL ? "the state pointer is NULL"
+                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return save_v1(s, p, buf, cap, len, err);
+    default:
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_VERSION,
+                        "the version is not one this build saves");
+    }
+}
+
+size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
+                          struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+    if (problems == NULL) {
+        capacity = 0u;
+    }
+    if (s == NULL) {
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return count;
+    }
+    return validate_state(s, p, problems, capacity);
+}
+
+void vfg_rebar_init(struct vfg_rebar_state *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    memset(s, 0, sizeof *s);
+}
+
 int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
 {
-    uint64_t raw;
+    uint32_t raw;
     uint32_t f_cap0 = 0;
     uint32_t f_ctrl0 = 0;
     uint32_t f_cap1 = 0;
@@ -487,73 +519,82 @@ int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *
     uint32_t f_ctrl5 = 0;
     (void)p;
 
-    if (read_config(opaque, base + 0x4u, 32u, &raw) != 0) {
+    if (s == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (read_config == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "read_config is NULL");
+    }
+    if (base > 0xffffffcbu) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
+    if (read_config(opaque, base + 0x4u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_REBAR_NAME, "cap0", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_cap0 = (uint32_t)(raw & 0xfffffff0ull);
-    if (read_config(opaque, base + 0x8u, 32u, &raw) != 0) {
+    f_cap0 = (uint32_t)(raw & 0xfffffff0u);
+    if (read_config(opaque, base + 0x8u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_ctrl0 = (uint32_t)(raw & 0xffff3fe7ull);
+    f_ctrl0 = (uint32_t)(raw & 0xffff3fe7u);
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) {
-        if (read_config(opaque, base + 0xcu, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0xcu, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap1", NULL, base + 0xcu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_cap1 = (uint32_t)(raw & 0xfffffff0ull);
+        f_cap1 = (uint32_t)(raw & 0xfffffff0u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) {
-        if (read_config(opaque, base + 0x10u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x10u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "ctrl1", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_ctrl1 = (uint32_t)(raw & 0xffff3f07ull);
+        f_ctrl1 = (uint32_t)(raw & 0xffff3f07u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 3)) {
-        if (read_config(opaque, base + 0x14u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x14u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap2", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_cap2 = (uint32_t)(raw & 0xfffffff0ull);
+        f_cap2 = (uint32_t)(raw & 0xfffffff0u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 3)) {
-        if (read_config(opaque, base + 0x18u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x18u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "ctrl2", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_ctrl2 = (uint32_t)(raw & 0xffff3f07ull);
+        f_ctrl2 = (uint32_t)(raw & 0xffff3f07u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 4)) {
-        if (read_config(opaque, base + 0x1cu, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x1cu, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap3", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_cap3 = (uint32_t)(raw & 0xfffffff0ull);
+        f_cap3 = (uint32_t)(raw & 0xfffffff0u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 4)) {
-        if (read_config(opaque, base + 0x20u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x20u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "ctrl3", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_ctrl3 = (uint32_t)(raw & 0xffff3f07ull);
+        f_ctrl3 = (uint32_t)(raw & 0xffff3f07u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 5)) {
-        if (read_config(opaque, base + 0x24u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x24u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap4", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_cap4 = (uint32_t)(raw & 0xfffffff0ull);
+        f_cap4 = (uint32_t)(raw & 0xfffffff0u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 5)) {
-        if (read_config(opaque, base + 0x28u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x28u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "ctrl4", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_ctrl4 = (uint32_t)(raw & 0xffff3f07ull);
+        f_ctrl4 = (uint32_t)(raw & 0xffff3f07u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 6)) {
-        if (read_config(opaque, base + 0x2cu, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x2cu, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "cap5", NULL, base + 0x2cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_cap5 = (uint32_t)(raw & 0xfffffff0ull);
+        f_cap5 = (uint32_t)(raw & 0xfffffff0u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 6)) {
-        if (read_config(opaque, base + 0x30u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x30u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "ctrl5", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_ctrl5 = (uint32_t)(raw & 0xffff3f07ull);
+        f_ctrl5 = (uint32_t)(raw & 0xffff3f07u);
     }
     s->cap0 = f_cap0;
     s->ctrl0 = f_ctrl0;
@@ -576,37 +617,46 @@ int vfg_rebar_restore(const struct vfg_rebar_state *s, const struct vfg_rebar_pa
     (void)p;
     (void)hooks;
 
+    if (s == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (write_config == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "write_config is NULL");
+    }
+    if (base > 0xffffffcbu) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
     value = s->ctrl0;
-    if (write_config(opaque, base + 0x8u, value, 32u) != 0) {
+    if (write_config(opaque, base + 0x8u, (uint32_t)value, 4u) != 0) {
         return vfg_fail(err, VFG_REBAR_NAME, "ctrl0", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) {
         value = s->ctrl1;
-        if (write_config(opaque, base + 0x10u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x10u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "ctrl1", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) {
         value = s->ctrl2;
-        if (write_config(opaque, base + 0x18u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x18u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "ctrl2", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) {
         value = s->ctrl3;
-        if (write_config(opaque, base + 0x20u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x20u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "ctrl3", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) {
         value = s->ctrl4;
-        if (write_config(opaque, base + 0x28u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x28u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "ctrl4", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) {
         value = s->ctrl5;
-        if (write_config(opaque, base + 0x30u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x30u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_REBAR_NAME, "ctrl5", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
@@ -616,8 +666,13 @@ int vfg_rebar_restore(const struct vfg_rebar_state *s, const struct vfg_rebar_pa
 int vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, struct vfg_error *err)
 {
     (void)p;
-    (void)err;
 
+    if (d == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+    }
+    if (s == NULL) {
+        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
     d->entry0 = (uint32_t)(s->ctrl0 & 0xe7u);
     d->sizes0 = (uint32_t)(s->cap0 & 0xfffffff0u);
     d->sizes0_ext = (uint32_t)(s->ctrl0 & 0xffff0000u);
@@ -641,6 +696,9 @@ int vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg
 
 void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d, uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     vfg_put_be16(buf, d->cap_offset);
     vfg_put_be32(buf + 2, d->entry0);
     vfg_put_be32(buf + 6, d->sizes0);
@@ -664,6 +722,9 @@ void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d, uint8_t *bu
 
 void vfg_rebar_unpack_descriptor(struct vfg_rebar_descriptor *d, const uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     d->cap_offset = vfg_get_be16(buf);
     d->entry0 = vfg_get_be32(buf + 2);
     d->sizes0 = vfg_get_be32(buf + 6);

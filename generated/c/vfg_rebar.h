@@ -92,7 +92,8 @@
 
 /*
  * Bit fields of supported_sizes. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_REBAR_SUPPORTED_SIZES_SIZES_SUPPORTED_SHIFT 4u
 #define VFG_REBAR_SUPPORTED_SIZES_SIZES_SUPPORTED_MASK 0xfffffffu
@@ -104,7 +105,7 @@ static inline uint32_t vfg_rebar_supported_sizes_sizes_supported(uint32_t reg)
 
 static inline bool vfg_rebar_supported_sizes_set_sizes_supported(uint32_t *reg, uint32_t value)
 {
-    if (value > 0xfffffffu) {
+    if (reg == NULL || value > 0xfffffffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfu) | (value << 4));
@@ -114,7 +115,8 @@ static inline bool vfg_rebar_supported_sizes_set_sizes_supported(uint32_t *reg, 
 /*
  * The bit fields of supported_sizes as named members: vfg_rebar_unpack_supported_sizes reads them out
  * of a register value; vfg_rebar_pack_supported_sizes writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_rebar_supported_sizes_fields {
     uint32_t sizes_supported; /* bits 31:4 */
@@ -129,7 +131,11 @@ static inline struct vfg_rebar_supported_sizes_fields vfg_rebar_unpack_supported
 
 static inline bool vfg_rebar_pack_supported_sizes(uint32_t *reg, const struct vfg_rebar_supported_sizes_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_rebar_supported_sizes_set_sizes_supported(&value, f->sizes_supported)) {
         return false;
     }
@@ -139,7 +145,8 @@ static inline bool vfg_rebar_pack_supported_sizes(uint32_t *reg, const struct vf
 
 /*
  * Bit fields of ctrl0. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_REBAR_CTRL0_BAR_INDEX_SHIFT 0u
 #define VFG_REBAR_CTRL0_BAR_INDEX_MASK 0x7u
@@ -157,7 +164,7 @@ static inline uint32_t vfg_rebar_ctrl0_bar_index(uint32_t reg)
 
 static inline bool vfg_rebar_ctrl0_set_bar_index(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x7u) {
+    if (reg == NULL || value > 0x7u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff8u) | (value << 0));
@@ -171,7 +178,7 @@ static inline uint32_t vfg_rebar_ctrl0_num_bars(uint32_t reg)
 
 static inline bool vfg_rebar_ctrl0_set_num_bars(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x7u) {
+    if (reg == NULL || value > 0x7u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xffffff1fu) | (value << 5));
@@ -185,7 +192,7 @@ static inline uint32_t vfg_rebar_ctrl0_bar_size(uint32_t reg)
 
 static inline bool vfg_rebar_ctrl0_set_bar_size(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x3fu) {
+    if (reg == NULL || value > 0x3fu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xffffc0ffu) | (value << 8));
@@ -199,7 +206,7 @@ static inline uint32_t vfg_rebar_ctrl0_sizes_supported_ext(uint32_t reg)
 
 static inline bool vfg_rebar_ctrl0_set_sizes_supported_ext(uint32_t *reg, uint32_t value)
 {
-    if (value > 0xffffu) {
+    if (reg == NULL || value > 0xffffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xffffu) | (value << 16));
@@ -209,7 +216,8 @@ static inline bool vfg_rebar_ctrl0_set_sizes_supported_ext(uint32_t *reg, uint32
 /*
  * The bit fields of ctrl0 as named members: vfg_rebar_unpack_ctrl0 reads them out
  * of a register value; vfg_rebar_pack_ctrl0 writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_rebar_ctrl0_fields {
     uint32_t bar_index; /* bits 2:0 */
@@ -230,7 +238,11 @@ static inline struct vfg_rebar_ctrl0_fields vfg_rebar_unpack_ctrl0(uint32_t reg)
 
 static inline bool vfg_rebar_pack_ctrl0(uint32_t *reg, const struct vfg_rebar_ctrl0_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_rebar_ctrl0_set_bar_index(&value, f->bar_index)) {
         return false;
     }
@@ -249,7 +261,8 @@ static inline bool vfg_rebar_pack_ctrl0(uint32_t *reg, const struct vfg_rebar_ct
 
 /*
  * Bit fields of later_entry_control. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_REBAR_LATER_ENTRY_CONTROL_BAR_INDEX_SHIFT 0u
 #define VFG_REBAR_LATER_ENTRY_CONTROL_BAR_INDEX_MASK 0x7u
@@ -265,7 +278,7 @@ static inline uint32_t vfg_rebar_later_entry_control_bar_index(uint32_t reg)
 
 static inline bool vfg_rebar_later_entry_control_set_bar_index(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x7u) {
+    if (reg == NULL || value > 0x7u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff8u) | (value << 0));
@@ -279,7 +292,7 @@ static inline uint32_t vfg_rebar_later_entry_control_bar_size(uint32_t reg)
 
 static inline bool vfg_rebar_later_entry_control_set_bar_size(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x3fu) {
+    if (reg == NULL || value > 0x3fu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xffffc0ffu) | (value << 8));
@@ -293,7 +306,7 @@ static inline uint32_t vfg_rebar_later_entry_control_sizes_supported_ext(uint32_
 
 static inline bool vfg_rebar_later_entry_control_set_sizes_supported_ext(uint32_t *reg, uint32_t value)
 {
-    if (value > 0xffffu) {
+    if (reg == NULL || value > 0xffffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xffffu) | (value << 16));
@@ -303,7 +316,8 @@ static inline bool vfg_rebar_later_entry_control_set_sizes_supported_ext(uint32_
 /*
  * The bit fields of later_entry_control as named members: vfg_rebar_unpack_later_entry_control reads them out
  * of a register value; vfg_rebar_pack_later_entry_control writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_rebar_later_entry_control_fields {
     uint32_t bar_index; /* bits 2:0 */
@@ -322,7 +336,11 @@ static inline struct vfg_rebar_later_entry_control_fields vfg_rebar_unpack_later
 
 static inline bool vfg_rebar_pack_later_entry_control(uint32_t *reg, const struct vfg_rebar_later_entry_control_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_rebar_later_entry_control_set_bar_index(&value, f->bar_index)) {
         return false;
     }
@@ -395,23 +413,35 @@ struct vfg_rebar_hooks {
 };
 
 /*
+ * Every function below is safe on any arguments. A NULL pointer where one is
+ * needed is refused with VFG_ERR_ARGUMENT (`validate` counts it as a problem;
+ * `init`, `pack_descriptor` and `unpack_descriptor`, which return nothing, do
+ * nothing), except `p`, where NULL means the params' defaults, `err`, where
+ * NULL reports nothing, and `hooks` of a restore that calls none. A buffer is
+ * trusted to be as long as the caller says: [start, end) or [0, len) for a
+ * load, `cap` bytes for a save, VFG_REBAR_DESCRIPTOR_SIZE for the descriptor.
+ */
+
+/*
  * Load: `check` parses and validates the payload buf[start, end) saved at
- * `version` (MIN_VERSION..VERSION) and writes nothing; `store` decodes a
- * payload `check` accepted into *s. `load` is the two together: on any
- * error *s is left exactly as it was. Error offsets count from `buf`.
- * A NULL `p` means the params' defaults.
+ * `version` (MIN_VERSION..VERSION) and writes nothing; `start` after `end`
+ * is refused (VFG_ERR_ARGUMENT). `store` checks it the same way and only then
+ * decodes it into *s; `load` stores buf[0, len). On any error *s is left
+ * exactly as it was. Error offsets count from `buf`.
  */
 int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
                     const struct vfg_rebar_params *p, struct vfg_error *err);
-void vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                     const struct vfg_rebar_params *p);
+int vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_rebar_params *p, struct vfg_error *err);
 int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len, uint16_t version,
                    const struct vfg_rebar_params *p, struct vfg_error *err);
 
 /*
- * Save *s at `version` into buf[0, cap); *len gets the payload's size. To
- * an older version, refuses (VFG_ERR_LOSSY, naming the field) a value that
- * version cannot carry. Constraints are not checked here: validate does.
+ * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
+ * payload longer than `cap` is refused (VFG_ERR_NO_SPACE) with nothing past
+ * `cap` written. To an older version, refuses (VFG_ERR_LOSSY, naming the
+ * field) a value that version cannot carry. Constraints are not checked
+ * here: validate does.
  */
 int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version, const struct vfg_rebar_params *p,
                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
@@ -422,7 +452,8 @@ void vfg_rebar_init(struct vfg_rebar_state *s);
 /*
  * Every reason *s is invalid: stores the first `capacity` in `problems` and
  * returns how many there are (0: valid). Constraints are checked only when
- * nothing else is wrong.
+ * nothing else is wrong. NULL `problems` only counts; a NULL `s` is one
+ * problem (VFG_ERR_ARGUMENT).
  */
 size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
                           struct vfg_problem *problems, size_t capacity);
@@ -431,7 +462,8 @@ size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_reba
  * Read the registers this section saves from configuration space, the
  * capability being at `base`, with reserved bits dropped. All are read
  * before any is stored, so on error *s is untouched. Emulation state is the
- * caller's and is left as it is.
+ * caller's and is left as it is. A `base` at which a register's offset would
+ * pass 0xffffffff is refused (VFG_ERR_ARGUMENT) before any access.
  */
 int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
                       vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
@@ -440,6 +472,7 @@ int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *
  * Replay the schema's restore sequence through `write_config`, in the
  * declared order, with the overrides applied; absent registers are skipped.
  * Every hook the sequence calls must be set in *hooks before the first write.
+ * `base` as for capture.
  */
 int vfg_rebar_restore(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
                       vfg_write_config_fn write_config, void *opaque, uint32_t base,

@@ -60,6 +60,9 @@ static const uint32_t crc32c_table[256] = {
 uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
 {
     size_t i;
+    if (data == NULL) {
+        return crc;
+    }
     crc = ~crc;
     for (i = 0; i < len; i++) {
         crc = crc32c_table[(crc ^ data[i]) & 0xffu] ^ (crc >> 8);
@@ -151,8 +154,13 @@ static void put_one64(uint8_t *wire, const uint8_t *host)
 void vfg_get_be_array(void *dst, const uint8_t *src, size_t count, unsigned width)
 {
     uint8_t *out = (uint8_t *)dst;
-    size_t bytes = count * width;
+    size_t bytes;
     size_t at;
+    if (dst == NULL || src == NULL || (width != 1u && width != 2u && width != 4u && width != 8u)
+        || count > SIZE_MAX / width) {
+        return;
+    }
+    bytes = count * width;
     if (width == 1u || VFG_HOST_IS_BIG_ENDIAN) {
         memcpy(out, src, bytes);
         return;
@@ -200,8 +208,13 @@ void vfg_get_be_array(void *dst, const uint8_t *src, size_t count, unsigned widt
 void vfg_put_be_array(uint8_t *dst, const void *src, size_t count, unsigned width)
 {
     const uint8_t *in = (const uint8_t *)src;
-    size_t bytes = count * width;
+    size_t bytes;
     size_t at;
+    if (dst == NULL || src == NULL || (width != 1u && width != 2u && width != 4u && width != 8u)
+        || count > SIZE_MAX / width) {
+        return;
+    }
+    bytes = count * width;
     if (width == 1u || VFG_HOST_IS_BIG_ENDIAN) {
         memcpy(dst, in, bytes);
         return;
@@ -295,6 +308,8 @@ const char *vfg_status_name(enum vfg_status status)
         return "configuration-space access failed";
     case VFG_ERR_HOOK:
         return "hook missing or failed";
+    case VFG_ERR_ARGUMENT:
+        return "invalid argument";
     }
     return "unknown status";
 }
@@ -330,6 +345,9 @@ static void format_path(char *out, const char *path, const size_t *indices)
     size_t used = 0;
     size_t next = 0;
     out[0] = '\0';
+    if (path == NULL) {
+        return;
+    }
     while (*path != '\0') {
         const char *bracket = strstr(path, "[]");
         if (bracket == NULL || indices == NULL) {
@@ -360,6 +378,9 @@ int vfg_fail_cut(struct vfg_error *err, const char *section, const struct vfg_it
 {
     size_t i;
     size_t have = end > offset ? end - offset : 0u;
+    if (items == NULL || count == 0u) {
+        return vfg_fail(err, section, "", NULL, offset, VFG_ERR_TRUNCATED, "truncated");
+    }
     for (i = 0; i + 1u < count; i++) {
         if ((size_t)items[i].rel + items[i].size > have) {
             break;
@@ -374,10 +395,14 @@ int vfg_fail_cut_array(struct vfg_error *err, const char *section, const struct 
 {
     size_t all[VFG_MAX_DEPTH + 1];
     size_t have = end > offset ? end - offset : 0u;
-    size_t index = have / element_size;
+    size_t index;
     size_t d;
+    if (element_size == 0u) {
+        return vfg_fail(err, section, "", NULL, offset, VFG_ERR_TRUNCATED, "truncated");
+    }
+    index = have / element_size;
     for (d = 0; d < depth && d < VFG_MAX_DEPTH; d++) {
-        all[d] = indices[d];
+        all[d] = indices != NULL ? indices[d] : 0u;
     }
     all[d] = index;
     return vfg_fail_cut(err, section, items, count, all, offset + index * element_size, offset + have);
@@ -386,7 +411,10 @@ int vfg_fail_cut_array(struct vfg_error *err, const char *section, const struct 
 void vfg_problem(struct vfg_problem *problems, size_t capacity, size_t *count, const char *path,
                  const size_t *indices, enum vfg_status status, const char *message)
 {
-    if (*count < capacity) {
+    if (count == NULL) {
+        return;
+    }
+    if (problems != NULL && *count < capacity) {
         format_path(problems[*count].field, path, indices);
         problems[*count].status = status;
         problems[*count].message = message;
@@ -396,6 +424,9 @@ void vfg_problem(struct vfg_problem *problems, size_t capacity, size_t *count, c
 
 void vfg_put_header(uint8_t *blob, uint16_t frame_count)
 {
+    if (blob == NULL) {
+        return;
+    }
     memcpy(blob, VFG_MAGIC, 4u);
     vfg_put_be16(blob + 4, (uint16_t)VFG_FORMAT_VERSION);
     vfg_put_be16(blob + 6, frame_count);
@@ -403,6 +434,9 @@ void vfg_put_header(uint8_t *blob, uint16_t frame_count)
 
 void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version, bool required, uint32_t payload_len)
 {
+    if (frame == NULL) {
+        return;
+    }
     vfg_put_be16(frame, id);
     vfg_put_be16(frame + 2, version);
     vfg_put_be32(frame + 4, required ? VFG_FLAG_REQUIRED : 0u);
@@ -414,6 +448,10 @@ void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version, bool required
 int vfg_read_header(const uint8_t *blob, size_t len, const char *name, uint16_t *frame_count,
                     struct vfg_error *err)
 {
+    if (blob == NULL || frame_count == NULL) {
+        return vfg_fail(err, name, "header", NULL, 0u, VFG_ERR_ARGUMENT,
+                        blob == NULL ? "the blob pointer is NULL" : "the frame count pointer is NULL");
+    }
     if (len < VFG_HEADER_SIZE) {
         return vfg_fail(err, name, "header", NULL, 0u, VFG_ERR_TRUNCATED, "truncated: the blob header is cut short");
     }
@@ -433,6 +471,10 @@ int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset, const char *n
     uint32_t flags;
     uint32_t length;
     size_t start;
+    if (blob == NULL || frame == NULL) {
+        return vfg_fail(err, name, "frame", NULL, offset, VFG_ERR_ARGUMENT,
+                        blob == NULL ? "the blob pointer is NULL" : "the frame pointer is NULL");
+    }
     if (len < offset || len - offset < VFG_FRAME_HEAD_SIZE) {
         return vfg_fail(err, name, "frame", NULL, offset, VFG_ERR_TRUNCATED, "truncated: the frame head is cut short");
     }

@@ -57,7 +57,8 @@ enum vfg_status {
     VFG_ERR_NO_SPACE = 19, /* output buffer too small */
     VFG_ERR_ABSENT = 20, /* absent field holds a value */
     VFG_ERR_CONFIG_IO = 21, /* configuration-space access failed */
-    VFG_ERR_HOOK = 22 /* hook missing or failed */
+    VFG_ERR_HOOK = 22, /* hook missing or failed */
+    VFG_ERR_ARGUMENT = 23 /* invalid argument */
 };
 
 /*
@@ -84,12 +85,16 @@ struct vfg_problem {
 };
 
 /*
- * Configuration-space access the caller provides. `width` is in bits (8,
- * 16, 32 or 64). Return 0 on success; anything else stops the capture or
- * restore with VFG_ERR_CONFIG_IO.
+ * Configuration-space access the caller provides, shaped as QEMU's
+ * pci_default_read_config(dev, addr, len) and vfio_pci_write_config(dev,
+ * addr, val, len): `len` is the access width in bytes (1, 2 or 4) and the
+ * value a uint32_t, its upper bytes 0 for narrower accesses. A 64-bit
+ * register is accessed as two 4-byte halves, the low dword (at the
+ * register's offset) first. Return 0 on success; anything else stops the
+ * capture or restore with VFG_ERR_CONFIG_IO.
  */
-typedef int (*vfg_read_config_fn)(void *opaque, uint32_t offset, unsigned width, uint64_t *value);
-typedef int (*vfg_write_config_fn)(void *opaque, uint32_t offset, uint64_t value, unsigned width);
+typedef int (*vfg_read_config_fn)(void *opaque, uint32_t offset, unsigned len, uint32_t *value);
+typedef int (*vfg_write_config_fn)(void *opaque, uint32_t offset, uint32_t value, unsigned len);
 
 /* A fixed-size item of a wire run: what a truncation error names. */
 struct vfg_item {
@@ -107,6 +112,16 @@ struct vfg_frame {
     size_t end;
 };
 
+/*
+ * What this header offers a hypervisor: the structs and callbacks above,
+ * vfg_status_name, vfg_crc32c, the array copies and the frame readers, each
+ * safe on any arguments (NULL pointers are refused or, where nothing can be
+ * reported, do nothing). The rest, the big-endian accessors, the checked
+ * arithmetic and the error and framing helpers, are the generated code's own:
+ * they trust the lengths their callers have checked, as memcpy does.
+ */
+
+/* A static description of `status`; "unknown status" for a value that is not one. */
 const char *vfg_status_name(enum vfg_status status);
 
 /* Big-endian loads and stores: one memcpy and a byte swap, which compilers make a single instruction. */
@@ -229,7 +244,7 @@ static inline void vfg_put_be64(uint8_t *p, uint64_t v)
  * Arrays whose C layout is their wire bytes with each word in host order (integers of one width, as the
  * MSI-X table): `count` words of `width` bytes (1, 2, 4 or 8), wire to state and state to wire. On x86-64
  * with GCC or clang they swap 32 bytes at a time on CPUs with AVX2 (asked at run time); define
- * VFG_NO_SIMD to keep to the plain loop.
+ * VFG_NO_SIMD to keep to the plain loop. A NULL pointer, another width or a size past SIZE_MAX copies nothing.
  */
 void vfg_get_be_array(void *dst, const uint8_t *src, size_t count, unsigned width);
 void vfg_put_be_array(uint8_t *dst, const void *src, size_t count, unsigned width);
@@ -387,7 +402,10 @@ static inline bool vfg_all_zero(const void *p, size_t len)
     return true;
 }
 
-/* CRC-32C (Castagnoli): vfg_crc32c(vfg_crc32c(0, a, n), b, m) is the CRC of a followed by b. */
+/*
+ * CRC-32C (Castagnoli): vfg_crc32c(vfg_crc32c(0, a, n), b, m) is the CRC of a followed by b. NULL `data`
+ * adds nothing (returns `crc`).
+ */
 uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len);
 
 /*
@@ -413,7 +431,11 @@ int vfg_fail_cut_array(struct vfg_error *err, const char *section, const struct 
 void vfg_problem(struct vfg_problem *problems, size_t capacity, size_t *count, const char *path,
                  const size_t *indices, enum vfg_status status, const char *message);
 
-/* Blob framing: the header, and a frame's head and CRC around a payload already in place. */
+/*
+ * Blob framing: the header, and a frame's head and CRC around a payload already in place (`frame` has room
+ * for the head, the payload and the CRC; NULL does nothing). The readers refuse a NULL pointer
+ * (VFG_ERR_ARGUMENT), and any `offset` or `len` the blob cannot hold (VFG_ERR_TRUNCATED).
+ */
 void vfg_put_header(uint8_t *blob, uint16_t frame_count);
 void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version, bool required, uint32_t payload_len);
 int vfg_read_header(const uint8_t *blob, size_t len, const char *name, uint16_t *frame_count,

@@ -834,75 +834,7 @@ static int save_v2(const struct vfg_sriov_state *s, const struct vfg_sriov_param
     return VFG_OK;
 }
 
-int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                    const struct vfg_sriov_params *p, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return check_v1(buf, start, end, p, err);
-    case 2:
-        return check_v2(buf, start, end, p, err);
-    default:
-        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
-    }
-}
-
-void vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                     const struct vfg_sriov_params *p)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    case 2:
-        store_v2(s, buf, start, p);
-        break;
-    default:
-        break;
-    }
-}
-
-int vfg_sriov_load(struct vfg_sriov_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                   const struct vfg_sriov_params *p, struct vfg_error *err)
-{
-    int status = vfg_sriov_check(buf, 0u, len, version, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    vfg_sriov_store(s, buf, 0u, version, p);
-    return VFG_OK;
-}
-
-int vfg_sriov_save(const struct vfg_sriov_state *s, uint16_t version, const struct vfg_sriov_params *p,
-                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
-{
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        return save_v1(s, p, buf, cap, len, err);
-    case 2:
-        return save_v2(s, p, buf, cap, len, err);
-    default:
-        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
-    }
-}
-
-void vfg_sriov_init(struct vfg_sriov_state *s)
-{
-    memset(s, 0, sizeof *s);
-}
-
-size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p, struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     int64_t n0;
@@ -1035,9 +967,109 @@ size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_srio
     return count;
 }
 
+int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_sriov_params *p, struct vfg_error *err)
+{
+    if (buf == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+    }
+    if (start > end) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return check_v1(buf, start, end, p, err);
+    case 2:
+        return check_v2(buf, start, end, p, err);
+    default:
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, start, VFG_ERR_VERSION,
+                        "the version is not one this build loads");
+    }
+}
+
+int vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_sriov_params *p, struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    status = vfg_sriov_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    case 2:
+        store_v2(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+    return VFG_OK;
+}
+
+int vfg_sriov_load(struct vfg_sriov_state *s, const uint8_t *buf, size_t len, uint16_t version,
+                   const struct vfg_sriov_params *p, struct vfg_error *err)
+{
+    return vfg_sriov_store(s, buf, 0u, len, version, p, err);
+}
+
+int vfg_sriov_save(const struct vfg_sriov_state *s, uint16_t version, const struct vfg_sriov_params *p,
+                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+{
+    if (s == NULL || buf == NULL || len == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
+                        s == NULL ? "the state pointer is NULL"
+                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        return save_v1(s, p, buf, cap, len, err);
+    case 2:
+        return save_v2(s, p, buf, cap, len, err);
+    default:
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, 0u, VFG_ERR_VERSION,
+                        "the version is not one this build saves");
+    }
+}
+
+size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
+                          struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+    if (problems == NULL) {
+        capacity = 0u;
+    }
+    if (s == NULL) {
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return count;
+    }
+    return validate_state(s, p, problems, capacity);
+}
+
+void vfg_sriov_init(struct vfg_sriov_state *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    memset(s, 0, sizeof *s);
+}
+
 int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
 {
-    uint64_t raw;
+    uint32_t raw;
     uint32_t f_sriov_cap = 0;
     uint16_t f_sriov_ctrl = 0;
     uint16_t f_sriov_status = 0;
@@ -1066,122 +1098,131 @@ int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *
         p = &default_params;
     }
 
-    if (read_config(opaque, base + 0x4u, 32u, &raw) != 0) {
+    if (s == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (read_config == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "read_config is NULL");
+    }
+    if (base > 0xffffffbfu) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
+    if (read_config(opaque, base + 0x4u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "sriov_cap", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_sriov_cap = (uint32_t)(raw & 0xffe0000full);
-    if (read_config(opaque, base + 0x8u, 16u, &raw) != 0) {
+    f_sriov_cap = (uint32_t)(raw & 0xffe0000fu);
+    if (read_config(opaque, base + 0x8u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "sriov_ctrl", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_sriov_ctrl = (uint16_t)(raw & 0x7full);
-    if (read_config(opaque, base + 0xau, 16u, &raw) != 0) {
+    f_sriov_ctrl = (uint16_t)(raw & 0x7fu);
+    if (read_config(opaque, base + 0xau, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "sriov_status", NULL, base + 0xau, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_sriov_status = (uint16_t)(raw & 0x1ull);
-    if (read_config(opaque, base + 0xcu, 16u, &raw) != 0) {
+    f_sriov_status = (uint16_t)(raw & 0x1u);
+    if (read_config(opaque, base + 0xcu, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "initial_vfs", NULL, base + 0xcu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_initial_vfs = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0xeu, 16u, &raw) != 0) {
+    f_initial_vfs = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0xeu, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "total_vfs", NULL, base + 0xeu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_total_vfs = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x10u, 16u, &raw) != 0) {
+    f_total_vfs = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x10u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "num_vfs", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_num_vfs = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x12u, 8u, &raw) != 0) {
+    f_num_vfs = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x12u, 1u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "func_dep_link", NULL, base + 0x12u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_func_dep_link = (uint8_t)(raw & 0xffull);
-    if (read_config(opaque, base + 0x14u, 16u, &raw) != 0) {
+    f_func_dep_link = (uint8_t)(raw & 0xffu);
+    if (read_config(opaque, base + 0x14u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "first_vf_offset", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_first_vf_offset = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x16u, 16u, &raw) != 0) {
+    f_first_vf_offset = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x16u, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vf_stride", NULL, base + 0x16u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_vf_stride = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x1au, 16u, &raw) != 0) {
+    f_vf_stride = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x1au, 2u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vf_device_id", NULL, base + 0x1au, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_vf_device_id = (uint16_t)(raw & 0xffffull);
-    if (read_config(opaque, base + 0x1cu, 32u, &raw) != 0) {
+    f_vf_device_id = (uint16_t)(raw & 0xffffu);
+    if (read_config(opaque, base + 0x1cu, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "supported_page_sizes", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_supported_page_sizes = (uint32_t)(raw & 0xffffffffull);
-    if (read_config(opaque, base + 0x20u, 32u, &raw) != 0) {
+    f_supported_page_sizes = (uint32_t)(raw & 0xffffffffu);
+    if (read_config(opaque, base + 0x20u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "system_page_size", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_system_page_size = (uint32_t)(raw & 0xffffffffull);
-    if (read_config(opaque, base + 0x24u, 32u, &raw) != 0) {
+    f_system_page_size = (uint32_t)(raw & 0xffffffffu);
+    if (read_config(opaque, base + 0x24u, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar0", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_vf_bar0 = (uint32_t)(raw & 0xffffffffull);
+    f_vf_bar0 = (uint32_t)(raw & 0xffffffffu);
     if ((((int64_t)p->vf_bar64 & 1) == 0)) {
-        if (read_config(opaque, base + 0x28u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x28u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar1", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_vf_bar1 = (uint32_t)(raw & 0xffffffffull);
+        f_vf_bar1 = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->vf_bar64 & 1) != 0)) {
-        if (read_config(opaque, base + 0x28u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x28u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar1_upper", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_vf_bar1_upper = (uint32_t)(raw & 0xffffffffull);
+        f_vf_bar1_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->vf_bar64 & 2) == 0)) {
-        if (read_config(opaque, base + 0x2cu, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x2cu, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar2", NULL, base + 0x2cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_vf_bar2 = (uint32_t)(raw & 0xffffffffull);
+        f_vf_bar2 = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->vf_bar64 & 2) != 0)) {
-        if (read_config(opaque, base + 0x2cu, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x2cu, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar2_upper", NULL, base + 0x2cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_vf_bar2_upper = (uint32_t)(raw & 0xffffffffull);
+        f_vf_bar2_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->vf_bar64 & 4) == 0)) {
-        if (read_config(opaque, base + 0x30u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x30u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar3", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_vf_bar3 = (uint32_t)(raw & 0xffffffffull);
+        f_vf_bar3 = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->vf_bar64 & 4) != 0)) {
-        if (read_config(opaque, base + 0x30u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x30u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar3_upper", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_vf_bar3_upper = (uint32_t)(raw & 0xffffffffull);
+        f_vf_bar3_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->vf_bar64 & 8) == 0)) {
-        if (read_config(opaque, base + 0x34u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x34u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar4", NULL, base + 0x34u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_vf_bar4 = (uint32_t)(raw & 0xffffffffull);
+        f_vf_bar4 = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->vf_bar64 & 8) != 0)) {
-        if (read_config(opaque, base + 0x34u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x34u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar4_upper", NULL, base + 0x34u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_vf_bar4_upper = (uint32_t)(raw & 0xffffffffull);
+        f_vf_bar4_upper = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->vf_bar64 & 0x10) == 0)) {
-        if (read_config(opaque, base + 0x38u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x38u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar5", NULL, base + 0x38u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_vf_bar5 = (uint32_t)(raw & 0xffffffffull);
+        f_vf_bar5 = (uint32_t)(raw & 0xffffffffu);
     }
     if ((((int64_t)p->vf_bar64 & 0x10) != 0)) {
-        if (read_config(opaque, base + 0x38u, 32u, &raw) != 0) {
+        if (read_config(opaque, base + 0x38u, 4u, &raw) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar5_upper", NULL, base + 0x38u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
         }
-        f_vf_bar5_upper = (uint32_t)(raw & 0xffffffffull);
+        f_vf_bar5_upper = (uint32_t)(raw & 0xffffffffu);
     }
-    if (read_config(opaque, base + 0x3cu, 32u, &raw) != 0) {
+    if (read_config(opaque, base + 0x3cu, 4u, &raw) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vf_migration_state_array_offset", NULL, base + 0x3cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
     }
-    f_vf_migration_state_array_offset = (uint32_t)(raw & 0xffffffffull);
+    f_vf_migration_state_array_offset = (uint32_t)(raw & 0xffffffffu);
     s->sriov_cap = f_sriov_cap;
     s->sriov_ctrl = f_sriov_ctrl;
     s->sriov_status = f_sriov_status;
@@ -1216,93 +1257,102 @@ int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_pa
         p = &default_params;
     }
 
+    if (s == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (write_config == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "write_config is NULL");
+    }
+    if (base > 0xffffffbfu) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+    }
     if (hooks == NULL || hooks->sriov_recreate_vfs == NULL) {
         return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, base, VFG_ERR_HOOK, "the restore sequence calls hook sriov_recreate_vfs, which was not given");
     }
     value = s->sriov_ctrl;
     value = value & 0xff90ull;
-    if (write_config(opaque, base + 0x8u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x8u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "sriov_ctrl", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->system_page_size;
-    if (write_config(opaque, base + 0x20u, value, 32u) != 0) {
+    if (write_config(opaque, base + 0x20u, (uint32_t)value, 4u) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "system_page_size", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->num_vfs;
-    if (write_config(opaque, base + 0x10u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x10u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "num_vfs", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->vf_bar0;
-    if (write_config(opaque, base + 0x24u, value, 32u) != 0) {
+    if (write_config(opaque, base + 0x24u, (uint32_t)value, 4u) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar0", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if ((((int64_t)p->vf_bar64 & 1) == 0)) {
         value = s->vf_bar1;
-        if (write_config(opaque, base + 0x28u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x28u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar1", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->vf_bar64 & 1) != 0)) {
         value = s->vf_bar1_upper;
-        if (write_config(opaque, base + 0x28u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x28u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar1_upper", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->vf_bar64 & 2) == 0)) {
         value = s->vf_bar2;
-        if (write_config(opaque, base + 0x2cu, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x2cu, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar2", NULL, base + 0x2cu, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->vf_bar64 & 2) != 0)) {
         value = s->vf_bar2_upper;
-        if (write_config(opaque, base + 0x2cu, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x2cu, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar2_upper", NULL, base + 0x2cu, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->vf_bar64 & 4) == 0)) {
         value = s->vf_bar3;
-        if (write_config(opaque, base + 0x30u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x30u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar3", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->vf_bar64 & 4) != 0)) {
         value = s->vf_bar3_upper;
-        if (write_config(opaque, base + 0x30u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x30u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar3_upper", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->vf_bar64 & 8) == 0)) {
         value = s->vf_bar4;
-        if (write_config(opaque, base + 0x34u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x34u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar4", NULL, base + 0x34u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->vf_bar64 & 8) != 0)) {
         value = s->vf_bar4_upper;
-        if (write_config(opaque, base + 0x34u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x34u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar4_upper", NULL, base + 0x34u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->vf_bar64 & 0x10) == 0)) {
         value = s->vf_bar5;
-        if (write_config(opaque, base + 0x38u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x38u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar5", NULL, base + 0x38u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     if ((((int64_t)p->vf_bar64 & 0x10) != 0)) {
         value = s->vf_bar5_upper;
-        if (write_config(opaque, base + 0x38u, value, 32u) != 0) {
+        if (write_config(opaque, base + 0x38u, (uint32_t)value, 4u) != 0) {
             return vfg_fail(err, VFG_SRIOV_NAME, "vf_bar5_upper", NULL, base + 0x38u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
         }
     }
     value = s->sriov_ctrl;
     value = value & 0xfffeull;
-    if (write_config(opaque, base + 0x8u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x8u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "sriov_ctrl", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     value = s->sriov_ctrl;
-    if (write_config(opaque, base + 0x8u, value, 16u) != 0) {
+    if (write_config(opaque, base + 0x8u, (uint32_t)value, 2u) != 0) {
         return vfg_fail(err, VFG_SRIOV_NAME, "sriov_ctrl", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
     }
     if (hooks->sriov_recreate_vfs(opaque, s) != 0) {
@@ -1313,11 +1363,16 @@ int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_pa
 
 int vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vfg_sriov_state *s, const struct vfg_sriov_params *p, struct vfg_error *err)
 {
-    (void)err;
     if (p == NULL) {
         p = &default_params;
     }
 
+    if (d == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+    }
+    if (s == NULL) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
     d->features = (uint32_t)(s->sriov_cap & 0xfu);
     d->max_vfs = (uint16_t)(s->total_vfs & 0xffffu);
     d->vf_device = (uint16_t)(s->vf_device_id & 0xffffu);
@@ -1333,6 +1388,9 @@ int vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vfg
 
 void vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d, uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     vfg_put_be16(buf, d->cap_offset);
     vfg_put_be32(buf + 2, d->features);
     vfg_put_be16(buf + 6, d->max_vfs);
@@ -1349,6 +1407,9 @@ void vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d, uint8_t *bu
 
 void vfg_sriov_unpack_descriptor(struct vfg_sriov_descriptor *d, const uint8_t *buf)
 {
+    if (d == NULL || buf == NULL) {
+        return;
+    }
     d->cap_offset = vfg_get_be16(buf);
     d->features = vfg_get_be32(buf + 2);
     d->max_vfs = vfg_get_be16(buf + 6);

@@ -164,7 +164,8 @@
 
 /*
  * Bit fields of sriov_cap. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_SRIOV_SRIOV_CAP_VF_MIGRATION_CAPABLE_SHIFT 0u
 #define VFG_SRIOV_SRIOV_CAP_VF_MIGRATION_CAPABLE_MASK 0x1u
@@ -184,6 +185,9 @@ static inline bool vfg_sriov_sriov_cap_vf_migration_capable(uint32_t reg)
 
 static inline void vfg_sriov_sriov_cap_set_vf_migration_capable(uint32_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
@@ -194,6 +198,9 @@ static inline bool vfg_sriov_sriov_cap_ari_capable_hierarchy_preserved(uint32_t 
 
 static inline void vfg_sriov_sriov_cap_set_ari_capable_hierarchy_preserved(uint32_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffdu) | ((uint32_t)(value ? 1u : 0u) << 1));
 }
 
@@ -204,6 +211,9 @@ static inline bool vfg_sriov_sriov_cap_vf_10bit_tag_req_supported(uint32_t reg)
 
 static inline void vfg_sriov_sriov_cap_set_vf_10bit_tag_req_supported(uint32_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffbu) | ((uint32_t)(value ? 1u : 0u) << 2));
 }
 
@@ -214,6 +224,9 @@ static inline bool vfg_sriov_sriov_cap_vf_14bit_tag_req_supported(uint32_t reg)
 
 static inline void vfg_sriov_sriov_cap_set_vf_14bit_tag_req_supported(uint32_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
@@ -224,7 +237,7 @@ static inline uint32_t vfg_sriov_sriov_cap_vf_migration_int_msg_num(uint32_t reg
 
 static inline bool vfg_sriov_sriov_cap_set_vf_migration_int_msg_num(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x7ffu) {
+    if (reg == NULL || value > 0x7ffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0x1fffffu) | (value << 21));
@@ -234,7 +247,8 @@ static inline bool vfg_sriov_sriov_cap_set_vf_migration_int_msg_num(uint32_t *re
 /*
  * The bit fields of sriov_cap as named members: vfg_sriov_unpack_sriov_cap reads them out
  * of a register value; vfg_sriov_pack_sriov_cap writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_sriov_sriov_cap_fields {
     bool vf_migration_capable; /* bit 0 */
@@ -257,7 +271,11 @@ static inline struct vfg_sriov_sriov_cap_fields vfg_sriov_unpack_sriov_cap(uint3
 
 static inline bool vfg_sriov_pack_sriov_cap(uint32_t *reg, const struct vfg_sriov_sriov_cap_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     vfg_sriov_sriov_cap_set_vf_migration_capable(&value, f->vf_migration_capable);
     vfg_sriov_sriov_cap_set_ari_capable_hierarchy_preserved(&value, f->ari_capable_hierarchy_preserved);
     vfg_sriov_sriov_cap_set_vf_10bit_tag_req_supported(&value, f->vf_10bit_tag_req_supported);
@@ -271,7 +289,8 @@ static inline bool vfg_sriov_pack_sriov_cap(uint32_t *reg, const struct vfg_srio
 
 /*
  * Bit fields of sriov_ctrl. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_SRIOV_SRIOV_CTRL_VF_ENABLE_SHIFT 0u
 #define VFG_SRIOV_SRIOV_CTRL_VF_ENABLE_MASK 0x1u
@@ -295,6 +314,9 @@ static inline bool vfg_sriov_sriov_ctrl_vf_enable(uint16_t reg)
 
 static inline void vfg_sriov_sriov_ctrl_set_vf_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
@@ -305,6 +327,9 @@ static inline bool vfg_sriov_sriov_ctrl_vf_migration_enable(uint16_t reg)
 
 static inline void vfg_sriov_sriov_ctrl_set_vf_migration_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfffdu) | ((uint32_t)(value ? 1u : 0u) << 1));
 }
 
@@ -315,6 +340,9 @@ static inline bool vfg_sriov_sriov_ctrl_vf_migration_int_enable(uint16_t reg)
 
 static inline void vfg_sriov_sriov_ctrl_set_vf_migration_int_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfffbu) | ((uint32_t)(value ? 1u : 0u) << 2));
 }
 
@@ -325,6 +353,9 @@ static inline bool vfg_sriov_sriov_ctrl_vf_mse(uint16_t reg)
 
 static inline void vfg_sriov_sriov_ctrl_set_vf_mse(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
@@ -335,6 +366,9 @@ static inline bool vfg_sriov_sriov_ctrl_ari_capable_hierarchy(uint16_t reg)
 
 static inline void vfg_sriov_sriov_ctrl_set_ari_capable_hierarchy(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xffefu) | ((uint32_t)(value ? 1u : 0u) << 4));
 }
 
@@ -345,6 +379,9 @@ static inline bool vfg_sriov_sriov_ctrl_vf_10bit_tag_req_enable(uint16_t reg)
 
 static inline void vfg_sriov_sriov_ctrl_set_vf_10bit_tag_req_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xffdfu) | ((uint32_t)(value ? 1u : 0u) << 5));
 }
 
@@ -355,13 +392,17 @@ static inline bool vfg_sriov_sriov_ctrl_vf_14bit_tag_req_enable(uint16_t reg)
 
 static inline void vfg_sriov_sriov_ctrl_set_vf_14bit_tag_req_enable(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xffbfu) | ((uint32_t)(value ? 1u : 0u) << 6));
 }
 
 /*
  * The bit fields of sriov_ctrl as named members: vfg_sriov_unpack_sriov_ctrl reads them out
  * of a register value; vfg_sriov_pack_sriov_ctrl writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_sriov_sriov_ctrl_fields {
     bool vf_enable; /* bit 0 */
@@ -388,7 +429,11 @@ static inline struct vfg_sriov_sriov_ctrl_fields vfg_sriov_unpack_sriov_ctrl(uin
 
 static inline bool vfg_sriov_pack_sriov_ctrl(uint16_t *reg, const struct vfg_sriov_sriov_ctrl_fields *f)
 {
-    uint16_t value = *reg;
+    uint16_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     vfg_sriov_sriov_ctrl_set_vf_enable(&value, f->vf_enable);
     vfg_sriov_sriov_ctrl_set_vf_migration_enable(&value, f->vf_migration_enable);
     vfg_sriov_sriov_ctrl_set_vf_migration_int_enable(&value, f->vf_migration_int_enable);
@@ -402,7 +447,8 @@ static inline bool vfg_sriov_pack_sriov_ctrl(uint16_t *reg, const struct vfg_sri
 
 /*
  * Bit fields of sriov_status. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_SRIOV_SRIOV_STATUS_VF_MIGRATION_STATUS_SHIFT 0u
 #define VFG_SRIOV_SRIOV_STATUS_VF_MIGRATION_STATUS_MASK 0x1u
@@ -414,13 +460,17 @@ static inline bool vfg_sriov_sriov_status_vf_migration_status(uint16_t reg)
 
 static inline void vfg_sriov_sriov_status_set_vf_migration_status(uint16_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
 /*
  * The bit fields of sriov_status as named members: vfg_sriov_unpack_sriov_status reads them out
  * of a register value; vfg_sriov_pack_sriov_status writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_sriov_sriov_status_fields {
     bool vf_migration_status; /* bit 0 */
@@ -435,7 +485,11 @@ static inline struct vfg_sriov_sriov_status_fields vfg_sriov_unpack_sriov_status
 
 static inline bool vfg_sriov_pack_sriov_status(uint16_t *reg, const struct vfg_sriov_sriov_status_fields *f)
 {
-    uint16_t value = *reg;
+    uint16_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     vfg_sriov_sriov_status_set_vf_migration_status(&value, f->vf_migration_status);
     *reg = value;
     return true;
@@ -443,7 +497,8 @@ static inline bool vfg_sriov_pack_sriov_status(uint16_t *reg, const struct vfg_s
 
 /*
  * Bit fields of vf_memory_bar. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_SRIOV_VF_MEMORY_BAR_SPACE_INDICATOR_SHIFT 0u
 #define VFG_SRIOV_VF_MEMORY_BAR_SPACE_INDICATOR_MASK 0x1u
@@ -461,6 +516,9 @@ static inline bool vfg_sriov_vf_memory_bar_space_indicator(uint32_t reg)
 
 static inline void vfg_sriov_vf_memory_bar_set_space_indicator(uint32_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
@@ -471,7 +529,7 @@ static inline uint32_t vfg_sriov_vf_memory_bar_mem_type(uint32_t reg)
 
 static inline bool vfg_sriov_vf_memory_bar_set_mem_type(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x3u) {
+    if (reg == NULL || value > 0x3u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff9u) | (value << 1));
@@ -485,6 +543,9 @@ static inline bool vfg_sriov_vf_memory_bar_prefetchable(uint32_t reg)
 
 static inline void vfg_sriov_vf_memory_bar_set_prefetchable(uint32_t *reg, bool value)
 {
+    if (reg == NULL) {
+        return;
+    }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
@@ -495,7 +556,7 @@ static inline uint32_t vfg_sriov_vf_memory_bar_base_address(uint32_t reg)
 
 static inline bool vfg_sriov_vf_memory_bar_set_base_address(uint32_t *reg, uint32_t value)
 {
-    if (value > 0xfffffffu) {
+    if (reg == NULL || value > 0xfffffffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfu) | (value << 4));
@@ -505,7 +566,8 @@ static inline bool vfg_sriov_vf_memory_bar_set_base_address(uint32_t *reg, uint3
 /*
  * The bit fields of vf_memory_bar as named members: vfg_sriov_unpack_vf_memory_bar reads them out
  * of a register value; vfg_sriov_pack_vf_memory_bar writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_sriov_vf_memory_bar_fields {
     bool space_indicator; /* bit 0 */
@@ -526,7 +588,11 @@ static inline struct vfg_sriov_vf_memory_bar_fields vfg_sriov_unpack_vf_memory_b
 
 static inline bool vfg_sriov_pack_vf_memory_bar(uint32_t *reg, const struct vfg_sriov_vf_memory_bar_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     vfg_sriov_vf_memory_bar_set_space_indicator(&value, f->space_indicator);
     if (!vfg_sriov_vf_memory_bar_set_mem_type(&value, f->mem_type)) {
         return false;
@@ -541,7 +607,8 @@ static inline bool vfg_sriov_pack_vf_memory_bar(uint32_t *reg, const struct vfg_
 
 /*
  * Bit fields of vf_migration_state_array_offset. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field.
+ * returns false, changing nothing, when the value does not fit the field or
+ * `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_SRIOV_VF_MIGRATION_STATE_ARRAY_OFFSET_BIR_SHIFT 0u
 #define VFG_SRIOV_VF_MIGRATION_STATE_ARRAY_OFFSET_BIR_MASK 0x7u
@@ -555,7 +622,7 @@ static inline uint32_t vfg_sriov_vf_migration_state_array_offset_bir(uint32_t re
 
 static inline bool vfg_sriov_vf_migration_state_array_offset_set_bir(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x7u) {
+    if (reg == NULL || value > 0x7u) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff8u) | (value << 0));
@@ -569,7 +636,7 @@ static inline uint32_t vfg_sriov_vf_migration_state_array_offset_offset(uint32_t
 
 static inline bool vfg_sriov_vf_migration_state_array_offset_set_offset(uint32_t *reg, uint32_t value)
 {
-    if (value > 0x1fffffffu) {
+    if (reg == NULL || value > 0x1fffffffu) {
         return false;
     }
     *reg = (uint32_t)(((uint32_t)*reg & 0x7u) | (value << 3));
@@ -579,7 +646,8 @@ static inline bool vfg_sriov_vf_migration_state_array_offset_set_offset(uint32_t
 /*
  * The bit fields of vf_migration_state_array_offset as named members: vfg_sriov_unpack_vf_migration_state_array_offset reads them out
  * of a register value; vfg_sriov_pack_vf_migration_state_array_offset writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit.
+ * member names, or returns false, changing nothing, when a member does not fit
+ * or a pointer is NULL.
  */
 struct vfg_sriov_vf_migration_state_array_offset_fields {
     uint32_t bir; /* bits 2:0 */
@@ -596,7 +664,11 @@ static inline struct vfg_sriov_vf_migration_state_array_offset_fields vfg_sriov_
 
 static inline bool vfg_sriov_pack_vf_migration_state_array_offset(uint32_t *reg, const struct vfg_sriov_vf_migration_state_array_offset_fields *f)
 {
-    uint32_t value = *reg;
+    uint32_t value;
+    if (reg == NULL || f == NULL) {
+        return false;
+    }
+    value = *reg;
     if (!vfg_sriov_vf_migration_state_array_offset_set_bir(&value, f->bir)) {
         return false;
     }
@@ -692,23 +764,35 @@ struct vfg_sriov_hooks {
 };
 
 /*
+ * Every function below is safe on any arguments. A NULL pointer where one is
+ * needed is refused with VFG_ERR_ARGUMENT (`validate` counts it as a problem;
+ * `init`, `pack_descriptor` and `unpack_descriptor`, which return nothing, do
+ * nothing), except `p`, where NULL means the params' defaults, `err`, where
+ * NULL reports nothing, and `hooks` of a restore that calls none. A buffer is
+ * trusted to be as long as the caller says: [start, end) or [0, len) for a
+ * load, `cap` bytes for a save, VFG_SRIOV_DESCRIPTOR_SIZE for the descriptor.
+ */
+
+/*
  * Load: `check` parses and validates the payload buf[start, end) saved at
- * `version` (MIN_VERSION..VERSION) and writes nothing; `store` decodes a
- * payload `check` accepted into *s. `load` is the two together: on any
- * error *s is left exactly as it was. Error offsets count from `buf`.
- * A NULL `p` means the params' defaults.
+ * `version` (MIN_VERSION..VERSION) and writes nothing; `start` after `end`
+ * is refused (VFG_ERR_ARGUMENT). `store` checks it the same way and only then
+ * decodes it into *s; `load` stores buf[0, len). On any error *s is left
+ * exactly as it was. Error offsets count from `buf`.
  */
 int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
                     const struct vfg_sriov_params *p, struct vfg_error *err);
-void vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start, uint16_t version,
-                     const struct vfg_sriov_params *p);
+int vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                    const struct vfg_sriov_params *p, struct vfg_error *err);
 int vfg_sriov_load(struct vfg_sriov_state *s, const uint8_t *buf, size_t len, uint16_t version,
                    const struct vfg_sriov_params *p, struct vfg_error *err);
 
 /*
- * Save *s at `version` into buf[0, cap); *len gets the payload's size. To
- * an older version, refuses (VFG_ERR_LOSSY, naming the field) a value that
- * version cannot carry. Constraints are not checked here: validate does.
+ * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
+ * payload longer than `cap` is refused (VFG_ERR_NO_SPACE) with nothing past
+ * `cap` written. To an older version, refuses (VFG_ERR_LOSSY, naming the
+ * field) a value that version cannot carry. Constraints are not checked
+ * here: validate does.
  */
 int vfg_sriov_save(const struct vfg_sriov_state *s, uint16_t version, const struct vfg_sriov_params *p,
                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
@@ -719,7 +803,8 @@ void vfg_sriov_init(struct vfg_sriov_state *s);
 /*
  * Every reason *s is invalid: stores the first `capacity` in `problems` and
  * returns how many there are (0: valid). Constraints are checked only when
- * nothing else is wrong.
+ * nothing else is wrong. NULL `problems` only counts; a NULL `s` is one
+ * problem (VFG_ERR_ARGUMENT).
  */
 size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
                           struct vfg_problem *problems, size_t capacity);
@@ -728,7 +813,8 @@ size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_srio
  * Read the registers this section saves from configuration space, the
  * capability being at `base`, with reserved bits dropped. All are read
  * before any is stored, so on error *s is untouched. Emulation state is the
- * caller's and is left as it is.
+ * caller's and is left as it is. A `base` at which a register's offset would
+ * pass 0xffffffff is refused (VFG_ERR_ARGUMENT) before any access.
  */
 int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
                       vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
@@ -737,6 +823,7 @@ int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *
  * Replay the schema's restore sequence through `write_config`, in the
  * declared order, with the overrides applied; absent registers are skipped.
  * Every hook the sequence calls must be set in *hooks before the first write.
+ * `base` as for capture.
  */
 int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
                       vfg_write_config_fn write_config, void *opaque, uint32_t base,

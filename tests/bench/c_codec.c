@@ -131,12 +131,11 @@ static size_t generated_save(const struct vfg_header_state *h, const struct vfg_
 
 static int generated_load(struct vfg_header_state *h, struct vfg_msix_state *x, const uint8_t *b, size_t len)
 {
-    if (vfg_header_check(b, 0, 57u, VFG_HEADER_VERSION, NULL, NULL) != VFG_OK
-        || vfg_msix_check(b, 57u, len, VFG_MSIX_VERSION, NULL, NULL) != VFG_OK) {
+    /* store checks each payload, then decodes it: one check and one decode each, as before store checked. */
+    if (vfg_header_store(h, b, 0, 57u, VFG_HEADER_VERSION, NULL, NULL) != VFG_OK
+        || vfg_msix_store(x, b, 57u, len, VFG_MSIX_VERSION, NULL, NULL) != VFG_OK) {
         return -1;
     }
-    vfg_header_store(h, b, 0, VFG_HEADER_VERSION, NULL);
-    vfg_msix_store(x, b, 57u, VFG_MSIX_VERSION, NULL);
     return 0;
 }
 

@@ -1,13 +1,16 @@
-"""Build and run the libFuzzer target of every generated device loader (clang only).
+"""Build and run the libFuzzer targets of the generated loaders (clang only).
 
     python tests/fuzz/fuzz.py [--seconds N] [--workdir DIR]
 
-Each target is tests/fuzz/fuzz_device.c.j2 rendered for one device of the
-schema lock, compiled with -fsanitize=fuzzer,address,undefined together with
-generated/c/, and run for N seconds in all (split between the devices),
-starting from a corpus of the device's test vectors (tests/vectors/devices).
-CI runs it for about 60 s; give it --seconds 3600 for a longer campaign.
-Prints each target's executions and exits non-zero if a target finds a crash.
+One target per device of the schema lock (tests/fuzz/fuzz_device.c.j2: whole
+blobs, from the device's test vectors in tests/vectors/devices), and one for
+the section-level check/store/load of every section (tests/fuzz/fuzz_sections.c.j2:
+a head picking section, version, start and end, then the payload buffer, from
+every section vector in tests/vectors/<section>). Each is compiled with
+-fsanitize=fuzzer,address,undefined together with generated/c/ and run for
+its share of N seconds in all. CI runs it for about 60 s; give it --seconds
+3600 for a longer campaign. Prints each target's executions and exits non-zero
+if a target finds a crash.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 C_DIR = ROOT / "generated" / "c"
 VECTORS = ROOT / "tests" / "vectors" / "devices"
+SECTION_VECTORS = ROOT / "tests" / "vectors"
 
 
 def _hex(value: object) -> bytes:
@@ -34,12 +38,16 @@ def _hex(value: object) -> bytes:
     return bytes.fromhex(re.sub(r"\s+", "", text))
 
 
-def build(device: str, workdir: Path) -> Path:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True)
-    source = workdir / f"fuzz_{device}.c"
-    source.write_text(env.get_template("fuzz_device.c.j2").render(device=device, macro=f"VFG_{device.upper()}"))
-    binary = workdir / f"fuzz_{device}"
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent),
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=True)
+
+
+def build(name: str, text: str, workdir: Path) -> Path:
+    source = workdir / f"fuzz_{name}.c"
+    source.write_text(text)
+    binary = workdir / f"fuzz_{name}"
     flags = ["-std=c99", "-O1", "-g", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all",
              "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wcast-align",
              "-Wdeclaration-after-statement"]
@@ -48,36 +56,58 @@ def build(device: str, workdir: Path) -> Path:
     return binary
 
 
-def corpus(device: str, workdir: Path) -> Path:
+def device_target(device: str, workdir: Path) -> tuple[Path, Path]:
+    """The device's binary and its corpus: the device's blob vectors as they are."""
+    text = _environment().get_template("fuzz_device.c.j2").render(device=device, macro=f"VFG_{device.upper()}")
     directory = workdir / f"corpus_{device}"
     directory.mkdir(exist_ok=True)
     for path in sorted((VECTORS / device).glob("*.yaml")):
         case = yaml.safe_load(path.read_text("utf-8"))
         (directory / path.stem).write_bytes(_hex(case["hex"]))
-    return directory
+    return build(device, text, workdir), directory
+
+
+def sections_target(sections: list[dict[str, object]], workdir: Path) -> tuple[Path, Path]:
+    """The section-level binary and its corpus: each section vector behind a head that selects its section
+    and version with start 0 and end its length."""
+    text = _environment().get_template("fuzz_sections.c.j2").render(sections=sections)
+    directory = workdir / "corpus_sections"
+    directory.mkdir(exist_ok=True)
+    for index, section in enumerate(sections):
+        for path in sorted((SECTION_VECTORS / str(section["name"])).glob("*.yaml")):
+            case = yaml.safe_load(path.read_text("utf-8"))
+            payload = _hex(case["hex"])
+            pick = int(case.get("version", section["min_version"])) - int(str(section["min_version"]))
+            head = bytes([index, pick]) + (0).to_bytes(2, "big") + min(len(payload), 0xFFFF).to_bytes(2, "big")
+            (directory / f"{section['name']}_{path.stem}").write_bytes(head + payload)
+    return build("sections", text, workdir), directory
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=60, help="total fuzzing time, split between the devices")
+    parser.add_argument("--seconds", type=int, default=60, help="total fuzzing time, split between the targets")
     parser.add_argument("--workdir", type=Path, help="keep builds, corpora and crashes here")
     args = parser.parse_args()
     if shutil.which("clang") is None:
         print("fuzz: clang is not installed; libFuzzer needs it", file=sys.stderr)
         return 2
-    devices = sorted(json.loads((ROOT / "generated" / "schema.lock.json").read_text("utf-8"))["devices"])
+    schema_lock = json.loads((ROOT / "generated" / "schema.lock.json").read_text("utf-8"))
+    devices = sorted(schema_lock["devices"])
+    sections: list[dict[str, object]] = [
+        {"name": name, "macro": name.upper(), "min_version": section["min_version"]}
+        for name, section in sorted(schema_lock["sections"].items())]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="vfiogen-fuzz-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    seconds = max(1, args.seconds // max(1, len(devices)))
+    targets = [(device, *device_target(device, workdir)) for device in devices]
+    targets.append(("sections", *sections_target(sections, workdir)))
+    seconds = max(1, args.seconds // len(targets))
     failed = False
-    for device in devices:
-        binary = build(device, workdir)
-        seeds = corpus(device, workdir)
+    for name, binary, seeds in targets:
         run = subprocess.run([str(binary), f"-max_total_time={seconds}", "-max_len=70000", "-print_final_stats=1",
-                              f"-artifact_prefix={workdir}/crash_{device}_", str(seeds)],
+                              f"-artifact_prefix={workdir}/crash_{name}_", str(seeds)],
                              capture_output=True, text=True)
         executions = re.search(r"stat::number_of_executed_units:\s*(\d+)", run.stderr)
-        print(f"{device}: {executions.group(1) if executions else '?'} executions in {seconds} s, "
+        print(f"{name}: {executions.group(1) if executions else '?'} executions in {seconds} s, "
               f"exit {run.returncode}")
         if run.returncode != 0:
             failed = True

@@ -3,7 +3,7 @@
 The Python capture is checked against lspci's independent decode in
 tests/generated_python/test_pciutils_capture.py; here the C capture of the
 same bytes must save to the same payload, and the C restore of that state
-must make the same writes (offset, value, width, and hook calls) in the
+must make the same writes (offset, value, size in bytes, and hook calls) in the
 same order as the Python restore.
 """
 
@@ -51,7 +51,7 @@ def _python_writes(entry: Any) -> str:
     writes: list[str] = []
     hooks = {name: (lambda _s, name=name: writes.append(f"hook:{name}"))
              for name in entry.module.RESTORE_HOOKS}
-    entry.module.restore(entry.state, lambda offset, value, width: writes.append(f"{offset}:{value}:{width}"),
+    entry.module.restore(entry.state, lambda offset, value, size: writes.append(f"{offset}:{value}:{size}"),
                          entry.cap.offset, entry.params, hooks)
     return ";".join(writes)
 

@@ -109,11 +109,10 @@ class Captured:
 
 
 def reader(config: bytes | bytearray) -> Callable[[int, int], int]:
-    def read_config(offset: int, width: int) -> int:
-        size = width // 8
-        assert width in (8, 16, 32), f"read of {width} bits"
-        assert 0 <= offset and offset + size <= len(config), f"read of {width} bits at 0x{offset:x} outside config space"
-        assert offset % size == 0, f"unaligned {width}-bit read at 0x{offset:x}"
+    def read_config(offset: int, size: int) -> int:
+        assert size in (1, 2, 4), f"read of {size} bytes (config space is read at most a dword at a time)"
+        assert 0 <= offset and offset + size <= len(config), f"read of {size} bytes at 0x{offset:x} outside config space"
+        assert offset % size == 0, f"unaligned {size}-byte read at 0x{offset:x}"
         return int.from_bytes(config[offset:offset + size], "little")
     return read_config
 
@@ -552,10 +551,10 @@ def _footprint(entry: Captured) -> int:
 def _restore(entry: Captured, into: bytearray) -> list[tuple[int, int, int]]:
     writes: list[tuple[int, int, int]] = []
 
-    def write_config(offset: int, value: int, width: int) -> None:
-        assert width in (8, 16, 32) and 0 <= value < 1 << width, (offset, value, width)
-        writes.append((offset, value, width))
-        into[offset:offset + width // 8] = value.to_bytes(width // 8, "little")
+    def write_config(offset: int, value: int, size: int) -> None:
+        assert size in (1, 2, 4) and 0 <= value < 1 << (8 * size), (offset, value, size)
+        writes.append((offset, value, size))
+        into[offset:offset + size] = value.to_bytes(size, "little")
 
     hooks = {name: (lambda _s: None) for name in entry.module.RESTORE_HOOKS}
     entry.module.restore(entry.state, write_config, entry.cap.offset, entry.params, hooks=hooks)
@@ -579,7 +578,7 @@ def test_restore_then_capture_gives_the_same_state(name: str) -> None:
         copy = bytearray(entry.config)
         writes = _restore(entry, copy)
         assert writes, f"{where}: restore wrote nothing"
-        outside = [(hex(o), w) for o, _, w in writes if o < base or o + w // 8 > end]
+        outside = [(hex(o), size) for o, _, size in writes if o < base or o + size > end]
         if outside:
             problems.append(f"{where}: restore wrote outside the capability: {outside}")
         again = entry.module.capture(reader(copy), base, entry.params)
@@ -590,8 +589,8 @@ def test_restore_then_capture_gives_the_same_state(name: str) -> None:
             problems.append(f"{where}: restoring the captured state changed bytes {changed}")
 
         zeroed = bytearray(entry.config)
-        for offset, _, width in writes:
-            zeroed[offset:offset + width // 8] = bytes(width // 8)
+        for offset, _, size in writes:
+            zeroed[offset:offset + size] = bytes(size)
         _restore(entry, zeroed)
         again = entry.module.capture(reader(zeroed), base, entry.params)
         if again != entry.state:

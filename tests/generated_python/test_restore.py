@@ -1,4 +1,4 @@
-"""Restore replays the schema's sequence as (offset, value, width) writes; capture reads what restore wrote."""
+"""Restore replays the schema's sequence as (offset, value, size in bytes) writes; capture reads what restore wrote."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ Write = tuple[int, int, int]
 def recorded(restore_call: object) -> list[Write]:
     writes: list[Write] = []
     assert callable(restore_call)
-    restore_call(lambda offset, value, width: writes.append((offset, value, width)))
+    restore_call(lambda offset, value, size: writes.append((offset, value, size)))
     return writes
 
 
@@ -25,12 +25,12 @@ def test_msi_64bit_maskable_restore_order() -> None:
     writes = recorded(lambda w: msi.restore(state, w, 0x50))
     control = (1 << 0) | (2 << 1) | (1 << 4) | (1 << 7) | (1 << 8)   # enable, mmc=2, mme=1, addr64, pvm
     assert writes == [
-        (0x52, control & ~1, 16),        # control with enable forced to 0
-        (0x54, 0xFEE00000, 32),          # address_lo
-        (0x58, 0, 32),                   # address_hi (64-bit)
-        (0x5C, 0x4021, 16),              # data at 0x0c in the 64-bit shape
-        (0x60, 0x2, 32),                 # mask at 0x10
-        (0x52, control, 16),             # control as saved: enable last
+        (0x52, control & ~1, 2),        # control with enable forced to 0
+        (0x54, 0xFEE00000, 4),           # address_lo
+        (0x58, 0, 4),                    # address_hi (64-bit)
+        (0x5C, 0x4021, 2),               # data at 0x0c in the 64-bit shape
+        (0x60, 0x2, 4),                  # mask at 0x10
+        (0x52, control, 2),              # control as saved: enable last
     ]
 
 
@@ -40,7 +40,7 @@ def test_msi_32bit_restore_skips_absent_registers_and_moves_data() -> None:
     state.address_lo.address = 0xFEE00000 >> 2
     state.data = 0x21
     writes = recorded(lambda w: msi.restore(state, w, 0x50))
-    assert writes == [(0x52, 0x0000, 16), (0x54, 0xFEE00000, 32), (0x58, 0x21, 16), (0x52, 0x0001, 16)]
+    assert writes == [(0x52, 0x0000, 2), (0x54, 0xFEE00000, 4), (0x58, 0x21, 2), (0x52, 0x0001, 2)]
 
 
 def test_msix_restore_masks_every_vector_around_the_table_hook() -> None:
@@ -48,7 +48,7 @@ def test_msix_restore_masks_every_vector_around_the_table_hook() -> None:
     events: list[object] = []
     msix.restore(state, lambda o, v, w: events.append((o, v, w)), 0x70,
                  hooks={"msix_restore_vector_table": lambda s: events.append(("table", len(s.vectors)))})
-    assert events == [(0x72, 0xC002, 16), ("table", 3), (0x72, 0x8002, 16)]
+    assert events == [(0x72, 0xC002, 2), ("table", 3), (0x72, 0x8002, 2)]
 
 
 def test_restore_refuses_to_start_without_its_hooks() -> None:
@@ -73,11 +73,11 @@ def test_capture_reads_back_what_restore_wrote() -> None:
     state = valid_state()
     space = bytearray(4096)
 
-    def write(offset: int, value: int, width: int) -> None:
-        space[offset:offset + width // 8] = value.to_bytes(width // 8, "little")
+    def write(offset: int, value: int, size: int) -> None:
+        space[offset:offset + size] = value.to_bytes(size, "little")
 
-    def read(offset: int, width: int) -> int:
-        return int.from_bytes(space[offset:offset + width // 8], "little")
+    def read(offset: int, size: int) -> int:
+        return int.from_bytes(space[offset:offset + size], "little")
 
     nic.restore(state, write, {"rebar": 0x100, "msi": 0x50, "msix": 0x70, "sriov": 0x160},
                 hooks={"msix_restore_vector_table": lambda s: None, "sriov_recreate_vfs": lambda s: None})

@@ -239,7 +239,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None) -> "tuple[ExampleNicState, E
 
 
 def capture(read_config: "Callable[[int, int], int]", bases: "Mapping[str, int]") -> "ExampleNicState":
-    """Every section's registers from configuration space; `bases` maps section names to capability offsets."""
+    """Every section's registers from configuration space; `bases` maps section names to capability offsets.
+
+    `read_config(offset, size)` returns the `size` bytes (1, 2 or 4) at that offset, as in each section's capture.
+    """
     return ExampleNicState(
         rebar=_rebar.capture(read_config, bases.get("rebar", 0), PARAMS_REBAR),
         header=_header.capture(read_config, bases.get("header", 0), PARAMS_HEADER),
@@ -252,6 +255,8 @@ def capture(read_config: "Callable[[int, int], int]", bases: "Mapping[str, int]"
 def restore(state: "ExampleNicState", write_config: "Callable[[int, int, int], None]", bases: "Mapping[str, int]",
             hooks: "Hooks | None" = None) -> None:
     """Each section's restore sequence, in device order (the order the device file lists them).
+
+    `write_config(offset, value, size)` takes the size in bytes (1, 2 or 4), as in each section's restore.
 
     Every hook a sequence calls must be in `hooks`: a missing one is refused
     (ValueError) before the first write.

@@ -719,126 +719,130 @@ RESTORE_HOOKS: "tuple[str, ...]" = ()
 def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = PARAMS) -> "HeaderState":
     """Read the registers this section saves from configuration space, the capability being at `base`.
 
-    `read_config(offset, width)` returns the register at that config-space
-    offset. Reserved bits read are dropped. Emulation state is left at its
+    `read_config(offset, size)` returns the `size` bytes (1, 2 or 4) at that
+    config-space offset; a 64-bit register is read as two dwords, the low one
+    first. Reserved bits read are dropped. Emulation state is left at its
     defaults: only the hypervisor knows it (a pre-save hook can fill it in).
     """
-    r_f_vendor_id = read_config(base + 0, 16) & 0xffff
+    r_f_vendor_id = read_config(base + 0, 2) & 0xffff
     f_vendor_id = r_f_vendor_id
-    r_f_device_id = read_config(base + 2, 16) & 0xffff
+    r_f_device_id = read_config(base + 2, 2) & 0xffff
     f_device_id = r_f_device_id
-    r_f_command = read_config(base + 4, 16) & 0x7ff
+    r_f_command = read_config(base + 4, 2) & 0x7ff
     f_command = CommandRegister.from_value(r_f_command)
-    r_f_status = read_config(base + 6, 16) & 0xffb9
+    r_f_status = read_config(base + 6, 2) & 0xffb9
     f_status = StatusRegister.from_value(r_f_status)
-    r_f_revision_id = read_config(base + 8, 8) & 0xff
+    r_f_revision_id = read_config(base + 8, 1) & 0xff
     f_revision_id = r_f_revision_id
-    r_f_class_prog_if = read_config(base + 9, 8) & 0xff
+    r_f_class_prog_if = read_config(base + 9, 1) & 0xff
     f_class_prog_if = r_f_class_prog_if
-    r_f_class_subclass = read_config(base + 0xa, 8) & 0xff
+    r_f_class_subclass = read_config(base + 0xa, 1) & 0xff
     f_class_subclass = r_f_class_subclass
-    r_f_class_base = read_config(base + 0xb, 8) & 0xff
+    r_f_class_base = read_config(base + 0xb, 1) & 0xff
     f_class_base = r_f_class_base
-    r_f_cache_line_size = read_config(base + 0xc, 8) & 0xff
+    r_f_cache_line_size = read_config(base + 0xc, 1) & 0xff
     f_cache_line_size = r_f_cache_line_size
-    r_f_latency_timer = read_config(base + 0xd, 8) & 0xff
+    r_f_latency_timer = read_config(base + 0xd, 1) & 0xff
     f_latency_timer = r_f_latency_timer
-    r_f_header_type = read_config(base + 0xe, 8) & 0xff
+    r_f_header_type = read_config(base + 0xe, 1) & 0xff
     if (r_f_header_type >> 0) & 0x7f not in _VALUES_HeaderLayout:
         raise LoadError(SECTION, "header_type", base + 0xe, f"layout = {(r_f_header_type >> 0) & 0x7f} read from the device is not a value of header_layout")
     f_header_type = HeaderTypeRegister.from_value(r_f_header_type)
-    r_f_bist = read_config(base + 0xf, 8) & 0xcf
+    r_f_bist = read_config(base + 0xf, 1) & 0xcf
     f_bist = BistRegister.from_value(r_f_bist)
-    r_f_bar0 = read_config(base + 0x10, 32) & 0xffffffff
+    r_f_bar0 = read_config(base + 0x10, 4) & 0xffffffff
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar0", base + 0x10, f"mem_type = {(r_f_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
     if ((p.bar64 & 1) != 0):
-        r_f_bar1_upper = read_config(base + 0x14, 32) & 0xffffffff
+        r_f_bar1_upper = read_config(base + 0x14, 4) & 0xffffffff
     else:
         r_f_bar1_upper = 0
     f_bar1_upper = r_f_bar1_upper
     if ((p.bar64 & 1) == 0):
-        r_f_bar1 = read_config(base + 0x14, 32) & 0xffffffff
+        r_f_bar1 = read_config(base + 0x14, 4) & 0xffffffff
     else:
         r_f_bar1 = 0
     if (r_f_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar1", base + 0x14, f"mem_type = {(r_f_bar1 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar1 = MemoryBarRegister.from_value(r_f_bar1)
     if ((p.bar64 & 2) != 0):
-        r_f_bar2_upper = read_config(base + 0x18, 32) & 0xffffffff
+        r_f_bar2_upper = read_config(base + 0x18, 4) & 0xffffffff
     else:
         r_f_bar2_upper = 0
     f_bar2_upper = r_f_bar2_upper
     if ((p.bar64 & 2) == 0):
-        r_f_bar2 = read_config(base + 0x18, 32) & 0xffffffff
+        r_f_bar2 = read_config(base + 0x18, 4) & 0xffffffff
     else:
         r_f_bar2 = 0
     if (r_f_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar2", base + 0x18, f"mem_type = {(r_f_bar2 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar2 = MemoryBarRegister.from_value(r_f_bar2)
     if ((p.bar64 & 4) != 0):
-        r_f_bar3_upper = read_config(base + 0x1c, 32) & 0xffffffff
+        r_f_bar3_upper = read_config(base + 0x1c, 4) & 0xffffffff
     else:
         r_f_bar3_upper = 0
     f_bar3_upper = r_f_bar3_upper
     if ((p.bar64 & 4) == 0):
-        r_f_bar3 = read_config(base + 0x1c, 32) & 0xffffffff
+        r_f_bar3 = read_config(base + 0x1c, 4) & 0xffffffff
     else:
         r_f_bar3 = 0
     if (r_f_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar3", base + 0x1c, f"mem_type = {(r_f_bar3 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar3 = MemoryBarRegister.from_value(r_f_bar3)
     if ((p.bar64 & 8) != 0):
-        r_f_bar4_upper = read_config(base + 0x20, 32) & 0xffffffff
+        r_f_bar4_upper = read_config(base + 0x20, 4) & 0xffffffff
     else:
         r_f_bar4_upper = 0
     f_bar4_upper = r_f_bar4_upper
     if ((p.bar64 & 8) == 0):
-        r_f_bar4 = read_config(base + 0x20, 32) & 0xffffffff
+        r_f_bar4 = read_config(base + 0x20, 4) & 0xffffffff
     else:
         r_f_bar4 = 0
     if (r_f_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar4", base + 0x20, f"mem_type = {(r_f_bar4 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar4 = MemoryBarRegister.from_value(r_f_bar4)
     if ((p.bar64 & 0x10) != 0):
-        r_f_bar5_upper = read_config(base + 0x24, 32) & 0xffffffff
+        r_f_bar5_upper = read_config(base + 0x24, 4) & 0xffffffff
     else:
         r_f_bar5_upper = 0
     f_bar5_upper = r_f_bar5_upper
     if ((p.bar64 & 0x10) == 0):
-        r_f_bar5 = read_config(base + 0x24, 32) & 0xffffffff
+        r_f_bar5 = read_config(base + 0x24, 4) & 0xffffffff
     else:
         r_f_bar5 = 0
     if (r_f_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar5", base + 0x24, f"mem_type = {(r_f_bar5 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar5 = MemoryBarRegister.from_value(r_f_bar5)
-    r_f_cardbus_cis = read_config(base + 0x28, 32) & 0xffffffff
+    r_f_cardbus_cis = read_config(base + 0x28, 4) & 0xffffffff
     f_cardbus_cis = r_f_cardbus_cis
-    r_f_subsystem_vendor_id = read_config(base + 0x2c, 16) & 0xffff
+    r_f_subsystem_vendor_id = read_config(base + 0x2c, 2) & 0xffff
     f_subsystem_vendor_id = r_f_subsystem_vendor_id
-    r_f_subsystem_id = read_config(base + 0x2e, 16) & 0xffff
+    r_f_subsystem_id = read_config(base + 0x2e, 2) & 0xffff
     f_subsystem_id = r_f_subsystem_id
-    r_f_rom_base = read_config(base + 0x30, 32) & 0xfffff8ff
+    r_f_rom_base = read_config(base + 0x30, 4) & 0xfffff8ff
     f_rom_base = RomBaseRegister.from_value(r_f_rom_base)
-    r_f_cap_ptr = read_config(base + 0x34, 8) & 0xfc
+    r_f_cap_ptr = read_config(base + 0x34, 1) & 0xfc
     f_cap_ptr = CapPtrRegister.from_value(r_f_cap_ptr)
-    r_f_interrupt_line = read_config(base + 0x3c, 8) & 0xff
+    r_f_interrupt_line = read_config(base + 0x3c, 1) & 0xff
     f_interrupt_line = r_f_interrupt_line
-    r_f_interrupt_pin = read_config(base + 0x3d, 8) & 0xff
+    r_f_interrupt_pin = read_config(base + 0x3d, 1) & 0xff
     if r_f_interrupt_pin not in _VALUES_IntxPin:
         raise LoadError(SECTION, "interrupt_pin", base + 0x3d, f"{r_f_interrupt_pin} read from the device is not a value of intx_pin")
     f_interrupt_pin = _E.IntxPin(r_f_interrupt_pin)
-    r_f_min_gnt = read_config(base + 0x3e, 8) & 0xff
+    r_f_min_gnt = read_config(base + 0x3e, 1) & 0xff
     f_min_gnt = r_f_min_gnt
-    r_f_max_lat = read_config(base + 0x3f, 8) & 0xff
+    r_f_max_lat = read_config(base + 0x3f, 1) & 0xff
     f_max_lat = r_f_max_lat
     return HeaderState(vendor_id=f_vendor_id, device_id=f_device_id, command=f_command, status=f_status, revision_id=f_revision_id, class_prog_if=f_class_prog_if, class_subclass=f_class_subclass, class_base=f_class_base, cache_line_size=f_cache_line_size, latency_timer=f_latency_timer, header_type=f_header_type, bist=f_bist, bar0=f_bar0, bar1_upper=f_bar1_upper, bar1=f_bar1, bar2_upper=f_bar2_upper, bar2=f_bar2, bar3_upper=f_bar3_upper, bar3=f_bar3, bar4_upper=f_bar4_upper, bar4=f_bar4, bar5_upper=f_bar5_upper, bar5=f_bar5, cardbus_cis=f_cardbus_cis, subsystem_vendor_id=f_subsystem_vendor_id, subsystem_id=f_subsystem_id, rom_base=f_rom_base, cap_ptr=f_cap_ptr, interrupt_line=f_interrupt_line, interrupt_pin=f_interrupt_pin, min_gnt=f_min_gnt, max_lat=f_max_lat)
 
 
 def restore(s: "HeaderState", write_config: "Callable[[int, int, int], None]", base: int, p: "Params" = PARAMS,
             hooks: "Mapping[str, Hook] | None" = None) -> None:
-    """Replay the schema's restore sequence: `write_config(offset, value, width)` in the declared order.
+    """Replay the schema's restore sequence: `write_config(offset, value, size)` in the declared order.
+
+    `size` is in bytes (1, 2 or 4); a 64-bit register is written as two
+    dwords, the low one first.
 
     Registers absent on this device are skipped; `hooks` supplies the
     functions named by the sequence's hook steps (none).
@@ -847,32 +851,32 @@ def restore(s: "HeaderState", write_config: "Callable[[int, int, int], None]", b
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 4, s.command.value() & 0xfff8, 16)
-    write_config(base + 0x10, s.bar0.value(), 32)
+    write_config(base + 4, s.command.value() & 0xfff8, 2)
+    write_config(base + 0x10, s.bar0.value(), 4)
     if ((p.bar64 & 1) != 0):
-        write_config(base + 0x14, s.bar1_upper, 32)
+        write_config(base + 0x14, s.bar1_upper, 4)
     if ((p.bar64 & 1) == 0):
-        write_config(base + 0x14, s.bar1.value(), 32)
+        write_config(base + 0x14, s.bar1.value(), 4)
     if ((p.bar64 & 2) != 0):
-        write_config(base + 0x18, s.bar2_upper, 32)
+        write_config(base + 0x18, s.bar2_upper, 4)
     if ((p.bar64 & 2) == 0):
-        write_config(base + 0x18, s.bar2.value(), 32)
+        write_config(base + 0x18, s.bar2.value(), 4)
     if ((p.bar64 & 4) != 0):
-        write_config(base + 0x1c, s.bar3_upper, 32)
+        write_config(base + 0x1c, s.bar3_upper, 4)
     if ((p.bar64 & 4) == 0):
-        write_config(base + 0x1c, s.bar3.value(), 32)
+        write_config(base + 0x1c, s.bar3.value(), 4)
     if ((p.bar64 & 8) != 0):
-        write_config(base + 0x20, s.bar4_upper, 32)
+        write_config(base + 0x20, s.bar4_upper, 4)
     if ((p.bar64 & 8) == 0):
-        write_config(base + 0x20, s.bar4.value(), 32)
+        write_config(base + 0x20, s.bar4.value(), 4)
     if ((p.bar64 & 0x10) != 0):
-        write_config(base + 0x24, s.bar5_upper, 32)
+        write_config(base + 0x24, s.bar5_upper, 4)
     if ((p.bar64 & 0x10) == 0):
-        write_config(base + 0x24, s.bar5.value(), 32)
-    write_config(base + 0x30, s.rom_base.value(), 32)
-    write_config(base + 0xc, s.cache_line_size, 8)
-    write_config(base + 0x3c, s.interrupt_line, 8)
-    write_config(base + 4, s.command.value(), 16)
+        write_config(base + 0x24, s.bar5.value(), 4)
+    write_config(base + 0x30, s.rom_base.value(), 4)
+    write_config(base + 0xc, s.cache_line_size, 1)
+    write_config(base + 0x3c, s.interrupt_line, 1)
+    write_config(base + 4, s.command.value(), 2)
 
 
 def describe(s: "HeaderState", p: "Params" = PARAMS) -> "dict[str, Any]":

@@ -283,28 +283,29 @@ RESTORE_HOOKS: "tuple[str, ...]" = ()
 def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = PARAMS) -> "MsiState":
     """Read the registers this section saves from configuration space, the capability being at `base`.
 
-    `read_config(offset, width)` returns the register at that config-space
-    offset. Reserved bits read are dropped. Emulation state is left at its
+    `read_config(offset, size)` returns the `size` bytes (1, 2 or 4) at that
+    config-space offset; a 64-bit register is read as two dwords, the low one
+    first. Reserved bits read are dropped. Emulation state is left at its
     defaults: only the hypervisor knows it (a pre-save hook can fill it in).
     """
-    r_f_control = read_config(base + 2, 16) & 0x7ff
+    r_f_control = read_config(base + 2, 2) & 0x7ff
     f_control = ControlRegister.from_value(r_f_control)
-    r_f_address_lo = read_config(base + 4, 32) & 0xffffffff
+    r_f_address_lo = read_config(base + 4, 4) & 0xffffffff
     f_address_lo = AddressLoRegister.from_value(r_f_address_lo)
     if (f_control.value() & 0x80 != 0):
-        r_f_address_hi = read_config(base + 8, 32) & 0xffffffff
+        r_f_address_hi = read_config(base + 8, 4) & 0xffffffff
     else:
         r_f_address_hi = 0
     f_address_hi = r_f_address_hi
-    r_f_data = read_config(base + (0xc if (f_control.value() & 0x80 != 0) else 8), 16) & 0xffff
+    r_f_data = read_config(base + (0xc if (f_control.value() & 0x80 != 0) else 8), 2) & 0xffff
     f_data = r_f_data
     if (f_control.value() & 0x100 != 0):
-        r_f_mask = read_config(base + (0x10 if (f_control.value() & 0x80 != 0) else 0xc), 32) & 0xffffffff
+        r_f_mask = read_config(base + (0x10 if (f_control.value() & 0x80 != 0) else 0xc), 4) & 0xffffffff
     else:
         r_f_mask = 0
     f_mask = r_f_mask
     if (f_control.value() & 0x100 != 0):
-        r_f_pending = read_config(base + (0x14 if (f_control.value() & 0x80 != 0) else 0x10), 32) & 0xffffffff
+        r_f_pending = read_config(base + (0x14 if (f_control.value() & 0x80 != 0) else 0x10), 4) & 0xffffffff
     else:
         r_f_pending = 0
     f_pending = r_f_pending
@@ -313,7 +314,10 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
 
 def restore(s: "MsiState", write_config: "Callable[[int, int, int], None]", base: int, p: "Params" = PARAMS,
             hooks: "Mapping[str, Hook] | None" = None) -> None:
-    """Replay the schema's restore sequence: `write_config(offset, value, width)` in the declared order.
+    """Replay the schema's restore sequence: `write_config(offset, value, size)` in the declared order.
+
+    `size` is in bytes (1, 2 or 4); a 64-bit register is written as two
+    dwords, the low one first.
 
     Registers absent on this device are skipped; `hooks` supplies the
     functions named by the sequence's hook steps (none).
@@ -322,14 +326,14 @@ def restore(s: "MsiState", write_config: "Callable[[int, int, int], None]", base
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 2, s.control.value() & 0xfffe, 16)
-    write_config(base + 4, s.address_lo.value(), 32)
+    write_config(base + 2, s.control.value() & 0xfffe, 2)
+    write_config(base + 4, s.address_lo.value(), 4)
     if (s.control.value() & 0x80 != 0):
-        write_config(base + 8, s.address_hi, 32)
-    write_config(base + (0xc if (s.control.value() & 0x80 != 0) else 8), s.data, 16)
+        write_config(base + 8, s.address_hi, 4)
+    write_config(base + (0xc if (s.control.value() & 0x80 != 0) else 8), s.data, 2)
     if (s.control.value() & 0x100 != 0):
-        write_config(base + (0x10 if (s.control.value() & 0x80 != 0) else 0xc), s.mask, 32)
-    write_config(base + 2, s.control.value(), 16)
+        write_config(base + (0x10 if (s.control.value() & 0x80 != 0) else 0xc), s.mask, 4)
+    write_config(base + 2, s.control.value(), 2)
 
 
 def describe(s: "MsiState", p: "Params" = PARAMS) -> "dict[str, Any]":

@@ -319,22 +319,26 @@ RESTORE_HOOKS: "tuple[str, ...]" = ("msix_restore_vector_table",)
 def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = PARAMS) -> "MsixState":
     """Read the registers this section saves from configuration space, the capability being at `base`.
 
-    `read_config(offset, width)` returns the register at that config-space
-    offset. Reserved bits read are dropped. Emulation state is left at its
+    `read_config(offset, size)` returns the `size` bytes (1, 2 or 4) at that
+    config-space offset; a 64-bit register is read as two dwords, the low one
+    first. Reserved bits read are dropped. Emulation state is left at its
     defaults: only the hypervisor knows it (a pre-save hook can fill it in).
     """
-    r_f_control = read_config(base + 2, 16) & 0xc7ff
+    r_f_control = read_config(base + 2, 2) & 0xc7ff
     f_control = ControlRegister.from_value(r_f_control)
-    r_f_table = read_config(base + 4, 32) & 0xffffffff
+    r_f_table = read_config(base + 4, 4) & 0xffffffff
     f_table = TableRegister.from_value(r_f_table)
-    r_f_pba = read_config(base + 8, 32) & 0xffffffff
+    r_f_pba = read_config(base + 8, 4) & 0xffffffff
     f_pba = PbaRegister.from_value(r_f_pba)
     return MsixState(control=f_control, table=f_table, pba=f_pba)
 
 
 def restore(s: "MsixState", write_config: "Callable[[int, int, int], None]", base: int, p: "Params" = PARAMS,
             hooks: "Mapping[str, Hook] | None" = None) -> None:
-    """Replay the schema's restore sequence: `write_config(offset, value, width)` in the declared order.
+    """Replay the schema's restore sequence: `write_config(offset, value, size)` in the declared order.
+
+    `size` is in bytes (1, 2 or 4); a 64-bit register is written as two
+    dwords, the low one first.
 
     Registers absent on this device are skipped; `hooks` supplies the
     functions named by the sequence's hook steps (msix_restore_vector_table).
@@ -343,9 +347,9 @@ def restore(s: "MsixState", write_config: "Callable[[int, int, int], None]", bas
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 2, (s.control.value() & 0x3fff) | 0xc000, 16)
+    write_config(base + 2, (s.control.value() & 0x3fff) | 0xc000, 2)
     given["msix_restore_vector_table"](s)
-    write_config(base + 2, s.control.value(), 16)
+    write_config(base + 2, s.control.value(), 2)
 
 
 def describe(s: "MsixState", p: "Params" = PARAMS) -> "dict[str, Any]":

@@ -482,61 +482,62 @@ RESTORE_HOOKS: "tuple[str, ...]" = ()
 def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = PARAMS) -> "RebarState":
     """Read the registers this section saves from configuration space, the capability being at `base`.
 
-    `read_config(offset, width)` returns the register at that config-space
-    offset. Reserved bits read are dropped. Emulation state is left at its
+    `read_config(offset, size)` returns the `size` bytes (1, 2 or 4) at that
+    config-space offset; a 64-bit register is read as two dwords, the low one
+    first. Reserved bits read are dropped. Emulation state is left at its
     defaults: only the hypervisor knows it (a pre-save hook can fill it in).
     """
-    r_f_cap0 = read_config(base + 4, 32) & 0xfffffff0
+    r_f_cap0 = read_config(base + 4, 4) & 0xfffffff0
     f_cap0 = SupportedSizesRegister.from_value(r_f_cap0)
-    r_f_ctrl0 = read_config(base + 8, 32) & 0xffff3fe7
+    r_f_ctrl0 = read_config(base + 8, 4) & 0xffff3fe7
     f_ctrl0 = Ctrl0Register.from_value(r_f_ctrl0)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 2):
-        r_f_cap1 = read_config(base + 0xc, 32) & 0xfffffff0
+        r_f_cap1 = read_config(base + 0xc, 4) & 0xfffffff0
     else:
         r_f_cap1 = 0
     f_cap1 = SupportedSizesRegister.from_value(r_f_cap1)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 2):
-        r_f_ctrl1 = read_config(base + 0x10, 32) & 0xffff3f07
+        r_f_ctrl1 = read_config(base + 0x10, 4) & 0xffff3f07
     else:
         r_f_ctrl1 = 0
     f_ctrl1 = LaterEntryControlRegister.from_value(r_f_ctrl1)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 3):
-        r_f_cap2 = read_config(base + 0x14, 32) & 0xfffffff0
+        r_f_cap2 = read_config(base + 0x14, 4) & 0xfffffff0
     else:
         r_f_cap2 = 0
     f_cap2 = SupportedSizesRegister.from_value(r_f_cap2)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 3):
-        r_f_ctrl2 = read_config(base + 0x18, 32) & 0xffff3f07
+        r_f_ctrl2 = read_config(base + 0x18, 4) & 0xffff3f07
     else:
         r_f_ctrl2 = 0
     f_ctrl2 = LaterEntryControlRegister.from_value(r_f_ctrl2)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 4):
-        r_f_cap3 = read_config(base + 0x1c, 32) & 0xfffffff0
+        r_f_cap3 = read_config(base + 0x1c, 4) & 0xfffffff0
     else:
         r_f_cap3 = 0
     f_cap3 = SupportedSizesRegister.from_value(r_f_cap3)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 4):
-        r_f_ctrl3 = read_config(base + 0x20, 32) & 0xffff3f07
+        r_f_ctrl3 = read_config(base + 0x20, 4) & 0xffff3f07
     else:
         r_f_ctrl3 = 0
     f_ctrl3 = LaterEntryControlRegister.from_value(r_f_ctrl3)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 5):
-        r_f_cap4 = read_config(base + 0x24, 32) & 0xfffffff0
+        r_f_cap4 = read_config(base + 0x24, 4) & 0xfffffff0
     else:
         r_f_cap4 = 0
     f_cap4 = SupportedSizesRegister.from_value(r_f_cap4)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 5):
-        r_f_ctrl4 = read_config(base + 0x28, 32) & 0xffff3f07
+        r_f_ctrl4 = read_config(base + 0x28, 4) & 0xffff3f07
     else:
         r_f_ctrl4 = 0
     f_ctrl4 = LaterEntryControlRegister.from_value(r_f_ctrl4)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 6):
-        r_f_cap5 = read_config(base + 0x2c, 32) & 0xfffffff0
+        r_f_cap5 = read_config(base + 0x2c, 4) & 0xfffffff0
     else:
         r_f_cap5 = 0
     f_cap5 = SupportedSizesRegister.from_value(r_f_cap5)
     if (((f_ctrl0.value() >> 5) & 0x7) >= 6):
-        r_f_ctrl5 = read_config(base + 0x30, 32) & 0xffff3f07
+        r_f_ctrl5 = read_config(base + 0x30, 4) & 0xffff3f07
     else:
         r_f_ctrl5 = 0
     f_ctrl5 = LaterEntryControlRegister.from_value(r_f_ctrl5)
@@ -545,7 +546,10 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
 
 def restore(s: "RebarState", write_config: "Callable[[int, int, int], None]", base: int, p: "Params" = PARAMS,
             hooks: "Mapping[str, Hook] | None" = None) -> None:
-    """Replay the schema's restore sequence: `write_config(offset, value, width)` in the declared order.
+    """Replay the schema's restore sequence: `write_config(offset, value, size)` in the declared order.
+
+    `size` is in bytes (1, 2 or 4); a 64-bit register is written as two
+    dwords, the low one first.
 
     Registers absent on this device are skipped; `hooks` supplies the
     functions named by the sequence's hook steps (none).
@@ -554,17 +558,17 @@ def restore(s: "RebarState", write_config: "Callable[[int, int, int], None]", ba
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 8, s.ctrl0.value(), 32)
+    write_config(base + 8, s.ctrl0.value(), 4)
     if (((s.ctrl0.value() >> 5) & 0x7) >= 2):
-        write_config(base + 0x10, s.ctrl1.value(), 32)
+        write_config(base + 0x10, s.ctrl1.value(), 4)
     if (((s.ctrl0.value() >> 5) & 0x7) >= 3):
-        write_config(base + 0x18, s.ctrl2.value(), 32)
+        write_config(base + 0x18, s.ctrl2.value(), 4)
     if (((s.ctrl0.value() >> 5) & 0x7) >= 4):
-        write_config(base + 0x20, s.ctrl3.value(), 32)
+        write_config(base + 0x20, s.ctrl3.value(), 4)
     if (((s.ctrl0.value() >> 5) & 0x7) >= 5):
-        write_config(base + 0x28, s.ctrl4.value(), 32)
+        write_config(base + 0x28, s.ctrl4.value(), 4)
     if (((s.ctrl0.value() >> 5) & 0x7) >= 6):
-        write_config(base + 0x30, s.ctrl5.value(), 32)
+        write_config(base + 0x30, s.ctrl5.value(), 4)
 
 
 def describe(s: "RebarState", p: "Params" = PARAMS) -> "dict[str, Any]":

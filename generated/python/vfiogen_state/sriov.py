@@ -871,94 +871,98 @@ RESTORE_HOOKS: "tuple[str, ...]" = ("sriov_recreate_vfs",)
 def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = PARAMS) -> "SriovState":
     """Read the registers this section saves from configuration space, the capability being at `base`.
 
-    `read_config(offset, width)` returns the register at that config-space
-    offset. Reserved bits read are dropped. Emulation state is left at its
+    `read_config(offset, size)` returns the `size` bytes (1, 2 or 4) at that
+    config-space offset; a 64-bit register is read as two dwords, the low one
+    first. Reserved bits read are dropped. Emulation state is left at its
     defaults: only the hypervisor knows it (a pre-save hook can fill it in).
     """
-    r_f_sriov_cap = read_config(base + 4, 32) & 0xffe0000f
+    r_f_sriov_cap = read_config(base + 4, 4) & 0xffe0000f
     f_sriov_cap = SriovCapRegister.from_value(r_f_sriov_cap)
-    r_f_sriov_ctrl = read_config(base + 8, 16) & 0x7f
+    r_f_sriov_ctrl = read_config(base + 8, 2) & 0x7f
     f_sriov_ctrl = SriovCtrlRegister.from_value(r_f_sriov_ctrl)
-    r_f_sriov_status = read_config(base + 0xa, 16) & 0x1
+    r_f_sriov_status = read_config(base + 0xa, 2) & 0x1
     f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
-    r_f_initial_vfs = read_config(base + 0xc, 16) & 0xffff
+    r_f_initial_vfs = read_config(base + 0xc, 2) & 0xffff
     f_initial_vfs = r_f_initial_vfs
-    r_f_total_vfs = read_config(base + 0xe, 16) & 0xffff
+    r_f_total_vfs = read_config(base + 0xe, 2) & 0xffff
     f_total_vfs = r_f_total_vfs
-    r_f_num_vfs = read_config(base + 0x10, 16) & 0xffff
+    r_f_num_vfs = read_config(base + 0x10, 2) & 0xffff
     f_num_vfs = r_f_num_vfs
-    r_f_func_dep_link = read_config(base + 0x12, 8) & 0xff
+    r_f_func_dep_link = read_config(base + 0x12, 1) & 0xff
     f_func_dep_link = r_f_func_dep_link
-    r_f_first_vf_offset = read_config(base + 0x14, 16) & 0xffff
+    r_f_first_vf_offset = read_config(base + 0x14, 2) & 0xffff
     f_first_vf_offset = r_f_first_vf_offset
-    r_f_vf_stride = read_config(base + 0x16, 16) & 0xffff
+    r_f_vf_stride = read_config(base + 0x16, 2) & 0xffff
     f_vf_stride = r_f_vf_stride
-    r_f_vf_device_id = read_config(base + 0x1a, 16) & 0xffff
+    r_f_vf_device_id = read_config(base + 0x1a, 2) & 0xffff
     f_vf_device_id = r_f_vf_device_id
-    r_f_supported_page_sizes = read_config(base + 0x1c, 32) & 0xffffffff
+    r_f_supported_page_sizes = read_config(base + 0x1c, 4) & 0xffffffff
     f_supported_page_sizes = r_f_supported_page_sizes
-    r_f_system_page_size = read_config(base + 0x20, 32) & 0xffffffff
+    r_f_system_page_size = read_config(base + 0x20, 4) & 0xffffffff
     f_system_page_size = r_f_system_page_size
-    r_f_vf_bar0 = read_config(base + 0x24, 32) & 0xffffffff
+    r_f_vf_bar0 = read_config(base + 0x24, 4) & 0xffffffff
     f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
     if ((p.vf_bar64 & 1) == 0):
-        r_f_vf_bar1 = read_config(base + 0x28, 32) & 0xffffffff
+        r_f_vf_bar1 = read_config(base + 0x28, 4) & 0xffffffff
     else:
         r_f_vf_bar1 = 0
     f_vf_bar1 = VfMemoryBarRegister.from_value(r_f_vf_bar1)
     if ((p.vf_bar64 & 1) != 0):
-        r_f_vf_bar1_upper = read_config(base + 0x28, 32) & 0xffffffff
+        r_f_vf_bar1_upper = read_config(base + 0x28, 4) & 0xffffffff
     else:
         r_f_vf_bar1_upper = 0
     f_vf_bar1_upper = r_f_vf_bar1_upper
     if ((p.vf_bar64 & 2) == 0):
-        r_f_vf_bar2 = read_config(base + 0x2c, 32) & 0xffffffff
+        r_f_vf_bar2 = read_config(base + 0x2c, 4) & 0xffffffff
     else:
         r_f_vf_bar2 = 0
     f_vf_bar2 = VfMemoryBarRegister.from_value(r_f_vf_bar2)
     if ((p.vf_bar64 & 2) != 0):
-        r_f_vf_bar2_upper = read_config(base + 0x2c, 32) & 0xffffffff
+        r_f_vf_bar2_upper = read_config(base + 0x2c, 4) & 0xffffffff
     else:
         r_f_vf_bar2_upper = 0
     f_vf_bar2_upper = r_f_vf_bar2_upper
     if ((p.vf_bar64 & 4) == 0):
-        r_f_vf_bar3 = read_config(base + 0x30, 32) & 0xffffffff
+        r_f_vf_bar3 = read_config(base + 0x30, 4) & 0xffffffff
     else:
         r_f_vf_bar3 = 0
     f_vf_bar3 = VfMemoryBarRegister.from_value(r_f_vf_bar3)
     if ((p.vf_bar64 & 4) != 0):
-        r_f_vf_bar3_upper = read_config(base + 0x30, 32) & 0xffffffff
+        r_f_vf_bar3_upper = read_config(base + 0x30, 4) & 0xffffffff
     else:
         r_f_vf_bar3_upper = 0
     f_vf_bar3_upper = r_f_vf_bar3_upper
     if ((p.vf_bar64 & 8) == 0):
-        r_f_vf_bar4 = read_config(base + 0x34, 32) & 0xffffffff
+        r_f_vf_bar4 = read_config(base + 0x34, 4) & 0xffffffff
     else:
         r_f_vf_bar4 = 0
     f_vf_bar4 = VfMemoryBarRegister.from_value(r_f_vf_bar4)
     if ((p.vf_bar64 & 8) != 0):
-        r_f_vf_bar4_upper = read_config(base + 0x34, 32) & 0xffffffff
+        r_f_vf_bar4_upper = read_config(base + 0x34, 4) & 0xffffffff
     else:
         r_f_vf_bar4_upper = 0
     f_vf_bar4_upper = r_f_vf_bar4_upper
     if ((p.vf_bar64 & 0x10) == 0):
-        r_f_vf_bar5 = read_config(base + 0x38, 32) & 0xffffffff
+        r_f_vf_bar5 = read_config(base + 0x38, 4) & 0xffffffff
     else:
         r_f_vf_bar5 = 0
     f_vf_bar5 = VfMemoryBarRegister.from_value(r_f_vf_bar5)
     if ((p.vf_bar64 & 0x10) != 0):
-        r_f_vf_bar5_upper = read_config(base + 0x38, 32) & 0xffffffff
+        r_f_vf_bar5_upper = read_config(base + 0x38, 4) & 0xffffffff
     else:
         r_f_vf_bar5_upper = 0
     f_vf_bar5_upper = r_f_vf_bar5_upper
-    r_f_vf_migration_state_array_offset = read_config(base + 0x3c, 32) & 0xffffffff
+    r_f_vf_migration_state_array_offset = read_config(base + 0x3c, 4) & 0xffffffff
     f_vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister.from_value(r_f_vf_migration_state_array_offset)
     return SriovState(sriov_cap=f_sriov_cap, sriov_ctrl=f_sriov_ctrl, sriov_status=f_sriov_status, initial_vfs=f_initial_vfs, total_vfs=f_total_vfs, num_vfs=f_num_vfs, func_dep_link=f_func_dep_link, first_vf_offset=f_first_vf_offset, vf_stride=f_vf_stride, vf_device_id=f_vf_device_id, supported_page_sizes=f_supported_page_sizes, system_page_size=f_system_page_size, vf_bar0=f_vf_bar0, vf_bar1=f_vf_bar1, vf_bar1_upper=f_vf_bar1_upper, vf_bar2=f_vf_bar2, vf_bar2_upper=f_vf_bar2_upper, vf_bar3=f_vf_bar3, vf_bar3_upper=f_vf_bar3_upper, vf_bar4=f_vf_bar4, vf_bar4_upper=f_vf_bar4_upper, vf_bar5=f_vf_bar5, vf_bar5_upper=f_vf_bar5_upper, vf_migration_state_array_offset=f_vf_migration_state_array_offset)
 
 
 def restore(s: "SriovState", write_config: "Callable[[int, int, int], None]", base: int, p: "Params" = PARAMS,
             hooks: "Mapping[str, Hook] | None" = None) -> None:
-    """Replay the schema's restore sequence: `write_config(offset, value, width)` in the declared order.
+    """Replay the schema's restore sequence: `write_config(offset, value, size)` in the declared order.
+
+    `size` is in bytes (1, 2 or 4); a 64-bit register is written as two
+    dwords, the low one first.
 
     Registers absent on this device are skipped; `hooks` supplies the
     functions named by the sequence's hook steps (sriov_recreate_vfs).
@@ -967,32 +971,32 @@ def restore(s: "SriovState", write_config: "Callable[[int, int, int], None]", ba
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 8, s.sriov_ctrl.value() & 0xff90, 16)
-    write_config(base + 0x20, s.system_page_size, 32)
-    write_config(base + 0x10, s.num_vfs, 16)
-    write_config(base + 0x24, s.vf_bar0.value(), 32)
+    write_config(base + 8, s.sriov_ctrl.value() & 0xff90, 2)
+    write_config(base + 0x20, s.system_page_size, 4)
+    write_config(base + 0x10, s.num_vfs, 2)
+    write_config(base + 0x24, s.vf_bar0.value(), 4)
     if ((p.vf_bar64 & 1) == 0):
-        write_config(base + 0x28, s.vf_bar1.value(), 32)
+        write_config(base + 0x28, s.vf_bar1.value(), 4)
     if ((p.vf_bar64 & 1) != 0):
-        write_config(base + 0x28, s.vf_bar1_upper, 32)
+        write_config(base + 0x28, s.vf_bar1_upper, 4)
     if ((p.vf_bar64 & 2) == 0):
-        write_config(base + 0x2c, s.vf_bar2.value(), 32)
+        write_config(base + 0x2c, s.vf_bar2.value(), 4)
     if ((p.vf_bar64 & 2) != 0):
-        write_config(base + 0x2c, s.vf_bar2_upper, 32)
+        write_config(base + 0x2c, s.vf_bar2_upper, 4)
     if ((p.vf_bar64 & 4) == 0):
-        write_config(base + 0x30, s.vf_bar3.value(), 32)
+        write_config(base + 0x30, s.vf_bar3.value(), 4)
     if ((p.vf_bar64 & 4) != 0):
-        write_config(base + 0x30, s.vf_bar3_upper, 32)
+        write_config(base + 0x30, s.vf_bar3_upper, 4)
     if ((p.vf_bar64 & 8) == 0):
-        write_config(base + 0x34, s.vf_bar4.value(), 32)
+        write_config(base + 0x34, s.vf_bar4.value(), 4)
     if ((p.vf_bar64 & 8) != 0):
-        write_config(base + 0x34, s.vf_bar4_upper, 32)
+        write_config(base + 0x34, s.vf_bar4_upper, 4)
     if ((p.vf_bar64 & 0x10) == 0):
-        write_config(base + 0x38, s.vf_bar5.value(), 32)
+        write_config(base + 0x38, s.vf_bar5.value(), 4)
     if ((p.vf_bar64 & 0x10) != 0):
-        write_config(base + 0x38, s.vf_bar5_upper, 32)
-    write_config(base + 8, s.sriov_ctrl.value() & 0xfffe, 16)
-    write_config(base + 8, s.sriov_ctrl.value(), 16)
+        write_config(base + 0x38, s.vf_bar5_upper, 4)
+    write_config(base + 8, s.sriov_ctrl.value() & 0xfffe, 2)
+    write_config(base + 8, s.sriov_ctrl.value(), 2)
     given["sriov_recreate_vfs"](s)
 
 

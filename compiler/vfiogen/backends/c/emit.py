@@ -16,7 +16,7 @@ import struct
 from vfiogen.backends.c import naming
 from vfiogen.backends.c.device import device_view
 from vfiogen.backends.c.functions import SectionFunctions
-from vfiogen.backends.c.views import (EnumView, FieldView, LayoutView, MemberView, RegisterView, SectionView,
+from vfiogen.backends.c.views import (EnumView, FieldView, Function, LayoutView, MemberView, RegisterView, SectionView,
                                       StructView)
 from vfiogen.backends.jinja_env import environment
 from vfiogen.context import Context
@@ -144,10 +144,15 @@ class _Builder:
             hooks = [MemberView("uint8_t unused_;", "this section calls no hooks; C99 needs a member")]
         functions = self.functions
         versions = tuple(range(section.min_version, section.version + 1))
+        # validate's walk becomes the static validate_state, behind the public wrapper (section.c.j2) that refuses
+        # a NULL state as the other entry points do.
+        validate = functions.validate_function()
+        validate = Function(validate.signature.replace(f"size_t {functions.sym('validate')}(",
+                                                       "static size_t validate_state(", 1), validate.body)
         private = tuple([functions.check_function(v) for v in versions]
                         + [functions.store_function(v) for v in versions]
-                        + [functions.save_function(v) for v in versions])
-        public = (functions.init_function(), functions.validate_function(), functions.capture_function(),
+                        + [functions.save_function(v) for v in versions] + [validate])
+        public = (functions.init_function(), functions.capture_function(),
                   functions.restore_function(), *functions.descriptor_functions())
         return SectionView(
             name=section.name, source=section.source_path, sha256=section_fingerprint(self.checked),
@@ -190,6 +195,7 @@ STATUSES = (
     ("VFG_ERR_ABSENT", "absent field holds a value"),
     ("VFG_ERR_CONFIG_IO", "configuration-space access failed"),
     ("VFG_ERR_HOOK", "hook missing or failed"),
+    ("VFG_ERR_ARGUMENT", "invalid argument"),
 )
 
 

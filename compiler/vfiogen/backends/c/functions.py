@@ -336,15 +336,29 @@ class SectionFunctions:
         text = render(offset)
         w(f"offset = {text};")
         bound = render.range(offset)
-        if render.checked or bound is None or bound[0] < 0 or bound[1] > 0xffff:
+        if render.checked or bound is None or bound[0] < 0 or bound[1] > MAX_MOVING_OFFSET:
             check_bad = "bad || " if render.checked else ""
-            with w.block(f"if ({check_bad}offset < 0 || offset > 0xffff)"):
+            with w.block(f"if ({check_bad}offset < 0 || offset > 0x{MAX_MOVING_OFFSET:x})"):
                 w(self.fail(name, "base", "VFG_ERR_EXPRESSION", "its offset cannot be evaluated"))
         return "base + (uint32_t)offset"
+
+    def config_guards(self, w: Writer, callback: str) -> None:
+        """Refuse what would make an access meaningless: NULL pointers, and a `base` at which some register's
+        address would wrap past 2^32 (the callback's `offset` is a uint32_t)."""
+        with w.block("if (s == NULL)"):
+            w(self.fail("", "base", "VFG_ERR_ARGUMENT", "the state pointer is NULL"))
+        with w.block(f"if ({callback} == NULL)"):
+            w(self.fail("", "base", "VFG_ERR_ARGUMENT", f"{callback} is NULL"))
+        reach = max((_config_reach(r.offset, r.width) for r in self.section.registers), default=0)
+        if reach:
+            with w.block(f"if (base > 0x{0xFFFF_FFFF - reach:x}u)"):
+                w(self.fail("", "base", "VFG_ERR_ARGUMENT",
+                            "base puts a register past the end of the 32-bit configuration-space offsets"))
 
     def capture_function(self) -> Function:
         w = Writer()
         commit = []
+        self.config_guards(w, "read_config")
         for read in self.plan.capture:
             name = read.register
             local = f"f_{name}"
@@ -355,10 +369,16 @@ class SectionFunctions:
                 w(f"if ({text}) {{")
                 w.depth += 1
             at = self.config_offset(w, name, read.offset, self.locals)
-            with w.block(f"if (read_config(opaque, {at}, {read.width}u, &raw) != 0)"):
-                w(self.fail(name, at, "VFG_ERR_CONFIG_IO", "reading configuration space failed"))
             ctype = naming.register_type(read.width)
-            w(f"{local} = ({ctype})(raw & {naming.literal(read.keep, 64)});")
+            # Config space is accessed at most a dword at a time: a 64-bit register is two 4-byte reads, the
+            # low dword (at the register's offset) first.
+            for raw, address in (("raw", at), ("raw_hi", f"{at} + 4u"))[:2 if read.width == 64 else 1]:
+                with w.block(f"if (read_config(opaque, {address}, {_access_size(read.width)}u, &{raw}) != 0)"):
+                    w(self.fail(name, address, "VFG_ERR_CONFIG_IO", "reading configuration space failed"))
+            if read.width == 64:
+                w(f"{local} = (((uint64_t)raw_hi << 32) | raw) & {naming.literal(read.keep, 64)};")
+            else:
+                w(f"{local} = ({ctype})(raw & {naming.literal(read.keep, 32)});")
             for check in read.enum_checks:
                 shifted = f"({local} >> {check.lo})" if check.lo else local
                 mask = naming.literal(check.mask, read.width)
@@ -375,7 +395,8 @@ class SectionFunctions:
             w(line)
         w("return VFG_OK;")
         # A register absent on the device captures as 0, as the loader stores it.
-        locals_ = (("uint64_t raw;",) if self.plan.capture else ()) + tuple(
+        locals_ = (("uint32_t raw;",) if self.plan.capture else ()) + (
+            ("uint32_t raw_hi;",) if any(r.width == 64 for r in self.plan.capture) else ()) + tuple(
             f"{naming.register_type(r.width)} f_{r.register} = 0;" for r in self.plan.capture)
         # A section of emulation state only reads nothing: every parameter is then unused.
         return _function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
@@ -384,6 +405,7 @@ class SectionFunctions:
 
     def restore_function(self) -> Function:
         w = Writer()
+        self.config_guards(w, "write_config")
         hooks = [step.hook for step in self.plan.restore if step.hook is not None]
         for hook in dict.fromkeys(hooks):
             with w.block(f"if (hooks == NULL || hooks->{hook} == NULL)"):
@@ -413,8 +435,15 @@ class SectionFunctions:
                 text = evaluate(w, self.state, override.value, on_bad, into="result")
                 mask = naming.literal(override.mask, 64)
                 w(f"value = (value & ~{mask}) | (((uint64_t){text} << {override.lo}) & {mask});")
-            with w.block(f"if (write_config(opaque, {at}, value, {step.width}u) != 0)"):
-                w(self.fail(step.register, at, "VFG_ERR_CONFIG_IO", "writing configuration space failed"))
+            # A 64-bit register is two 4-byte writes, the low dword first (see capture).
+            writes: tuple[tuple[str, str], ...]
+            if step.width == 64:
+                writes = ((at, "(uint32_t)(value & 0xffffffffu)"), (f"{at} + 4u", "(uint32_t)(value >> 32)"))
+            else:
+                writes = ((at, "(uint32_t)value"),)
+            for address, value in writes:
+                with w.block(f"if (write_config(opaque, {address}, {value}, {_access_size(step.width)}u) != 0)"):
+                    w(self.fail(step.register, address, "VFG_ERR_CONFIG_IO", "writing configuration space failed"))
             if step.present is not None:
                 w.depth = outer
                 w("}")
@@ -429,6 +458,14 @@ class SectionFunctions:
 
     def descriptor_functions(self) -> tuple[Function, Function, Function]:
         derive, pack, unpack = Writer(), Writer(), Writer()
+        for what in ("d", "s"):
+            with derive.block(f"if ({what} == NULL)"):
+                derive(self.fail("", "0u", "VFG_ERR_ARGUMENT",
+                                 "the descriptor pointer is NULL" if what == "d" else "the state pointer is NULL"))
+        # pack and unpack cannot report an error: with a NULL pointer they do nothing (the header says so).
+        for writer in (pack, unpack):
+            with writer.block("if (d == NULL || buf == NULL)"):
+                writer("return;")
         for item in self.plan.descriptor:
             target = f"d->{naming.ident(item.name)}"
             if item.register is not None:
@@ -473,6 +510,8 @@ class SectionFunctions:
 
     def init_function(self) -> Function:
         w = Writer()
+        with w.block("if (s == NULL)"):
+            w("return;")
         w("memset(s, 0, sizeof *s);")
         for register in self.section.registers:
             if register.versioning.carried_by(self.section.version) and register.versioning.default:
@@ -482,6 +521,20 @@ class SectionFunctions:
                     and state.versioning.default:
                 w(f"s->{naming.ident(state.name)} = {_scalar_literal(state.type.kind, state.versioning.default)};")
         return _function(f"void {self.sym('init')}({self.state_type} *s)", w)
+
+
+MAX_MOVING_OFFSET = 0xFFFF
+"""The largest offset a register whose offset is an expression may have; larger ones are refused at run time."""
+
+
+def _access_size(width: int) -> int:
+    """Bytes per configuration-space access: the register's width, at most a dword."""
+    return min(width // 8, 4)
+
+
+def _config_reach(offset: Expr, width: int) -> int:
+    """How far past `base` the register's last byte can lie, plus one."""
+    return (offset.value if isinstance(offset, IntLit) else MAX_MOVING_OFFSET) + width // 8
 
 
 def _holds_a_value(target: str, field_type: FieldType) -> str:

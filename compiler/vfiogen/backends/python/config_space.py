@@ -1,4 +1,10 @@
-"""View models for capture (config space -> state) and restore (state -> ordered config writes)."""
+"""View models for capture (config space -> state) and restore (state -> ordered config writes).
+
+Config space is accessed as a hypervisor does, at most a dword at a time and
+with the width in bytes: `read_config(offset, size)`, `write_config(offset,
+value, size)`, size 1, 2 or 4. A 64-bit register is two 4-byte accesses, the
+low dword (at the register's offset) first, as the C does.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ class CaptureStep:
     offset: str
     """Python text of the register's offset within the capability."""
     width: int
+    read: str
+    """Python text of the register's value read from config space (one or two `read_config` calls)."""
     present: str
     """Python text of the presence condition, or '' when always there."""
     cls: str
@@ -34,8 +42,15 @@ class RestoreStep:
     name: str = ""
     offset: str = ""
     width: int = 0
+    size: int = 0
+    """Bytes per access: the register's, or 4 for each half of a 64-bit one."""
     present: str = ""
     value: str = ""
+
+    @property
+    def halves(self) -> bool:
+        """A 64-bit register, written as two dwords."""
+        return self.width == 64
 
 
 def capture_steps(checked: CheckedSection, default_of: dict[str, str]) -> tuple[CaptureStep, ...]:
@@ -45,9 +60,15 @@ def capture_steps(checked: CheckedSection, default_of: dict[str, str]) -> tuple[
         register = checked.register(read.register).register
         enum_checks = tuple((f"(r_f_{register.name} >> {check.lo}) & 0x{check.mask:x}",
                              naming.enum_class(check.enum), check.field) for check in read.enum_checks)
+        offset = local(read.offset)
+        if read.width == 64:
+            value = f"((read_config(base + {offset}, 4) & 0xffffffff) | " \
+                    f"(read_config(base + {offset} + 4, 4) & 0xffffffff) << 32)"
+        else:
+            value = f"read_config(base + {offset}, {read.width // 8})"
         steps.append(CaptureStep(
             var=f"f_{register.name}", attr=naming.attr(register.name), name=register.name,
-            offset=local(read.offset), width=read.width,
+            offset=offset, width=read.width, read=value,
             present=local(read.present) if read.present is not None else "",
             cls=naming.register_class_of(register) if register.fields else "",
             enum=naming.enum_class(read.enum) if read.enum else "",
@@ -74,6 +95,7 @@ def restore_steps(checked: CheckedSection) -> tuple[RestoreStep, ...]:
             value = f"({previous} & 0x{~override.mask & ((1 << register.width) - 1):x}) | " \
                     f"((int({state(override.value)}) << {override.lo}) & 0x{override.mask:x})"
         steps.append(RestoreStep(hook="", name=register.name, offset=state(step.offset), width=step.width,
+                                 size=min(step.width // 8, 4),
                                  present=state(step.present) if step.present is not None else "",
                                  value=value))
     return tuple(steps)
