@@ -14,6 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vfiogen import driver
+from vfiogen.configspace.dump import DumpError, read_dump
+from vfiogen.configspace.report import FunctionReport, inspect_function
+from vfiogen.configspace.report import render_json as render_inspection_json
+from vfiogen.configspace.report import render_text as render_inspection_text
 from vfiogen.context import Context
 from vfiogen.diagnostics import (
     CATALOGUE,
@@ -71,7 +75,17 @@ def _parser() -> argparse.ArgumentParser:
     decode.add_argument("schemas", help="schema directory")
     decode.add_argument("blob", help="the blob file")
     decode.add_argument("--device", help="device whose params apply (default: the only device, if one)")
+    inspect = commands.add_parser("inspect", parents=[common],
+                                  help="walk a config-space dump's capabilities and show what the schemas capture")
+    inspect.add_argument("dumps", nargs="+", metavar="DUMP",
+                         help="binary config space (64, 256 or 4096 bytes; a sysfs config file) or lspci -x text")
+    inspect.add_argument("--schemas", dest="schemas", action="append", metavar="DIR",
+                         help=f"schema directory (default: the standard library, {STANDARD_SCHEMAS})")
     return parser
+
+
+STANDARD_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+"""The standard schema library, beside the `compiler/` directory of the checkout vfiogen runs from."""
 
 
 def _reporter(specs: list[str]) -> Reporter:
@@ -125,7 +139,25 @@ def _decode(args: argparse.Namespace, module: CheckedModule) -> int:
     return EXIT_OK
 
 
+def _inspect(args: argparse.Namespace, module: CheckedModule) -> int:
+    reports: list[FunctionReport] = []
+    for given in args.dumps:
+        try:
+            functions = read_dump(Path(given))
+        except DumpError as exc:
+            print(f"vfiogen: error: {exc}", file=sys.stderr)
+            return EXIT_USER
+        reports.extend(inspect_function(function, module) for function in functions)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(render_inspection_json(reports), indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(render_inspection_text(reports))
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.command == "inspect" and args.schemas is None:
+        args.schemas = [str(STANDARD_SCHEMAS)]
     schema_paths = args.schemas if isinstance(args.schemas, list) else [args.schemas]
     inputs = driver.discover(schema_paths, ctx.reporter)
     if not inputs and not ctx.reporter.error_count:
@@ -138,7 +170,7 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
     if result.module is not None and args.command == "build":
         outputs = driver.render(result.module, ctx, license=args.license)
     diagnostics = ctx.reporter.sorted()
-    if diagnostics or args.command != "decode":  # decode's stdout is the decoded blob
+    if diagnostics or args.command not in ("decode", "inspect"):  # their stdout is what they show
         _emit(diagnostics, ctx, args.format)
     if ctx.reporter.error_count:
         if args.format == "text":
@@ -146,6 +178,8 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
         return EXIT_USER
     if args.command == "decode" and result.module is not None:
         return _decode(args, result.module)
+    if args.command == "inspect" and result.module is not None:
+        return _inspect(args, result.module)
     if args.command != "build" or result.module is None:
         return EXIT_OK
     out_dir = Path(args.output)

@@ -20,6 +20,7 @@ from vfiogen.ir.expr import (
     Unary,
     UnaryOp,
 )
+from vfiogen.ir.nodes import Register, Section
 
 Value = int | bool
 
@@ -151,3 +152,26 @@ def value_range(expr: Expr, ref_range: Callable[[Ref], Range | None]) -> Range |
     if op in (BinaryOp.BIT_OR, BinaryOp.BIT_XOR):
         return 0, (1 << max(b, d).bit_length()) - 1
     return 0, 1
+
+
+def register_values(register: Register, raw: int) -> dict[str, Value]:
+    """How a register holding `raw` reads in expressions: itself, and each declared bit field (a one-bit
+    field without an enum as a bool)."""
+    values: dict[str, Value] = {register.name: raw}
+    for bit_field in register.fields:
+        if bit_field.access.reserved:
+            continue
+        value = (raw >> bit_field.lo) & ((1 << bit_field.width) - 1)
+        values[f"{register.name}.{bit_field.name}"] = (bool(value) if bit_field.width == 1 and bit_field.enum is None
+                                                      else value)
+    return values
+
+
+def section_constants(section: Section, params: Mapping[str, int]) -> dict[str, Value]:
+    """The names an expression can read that are not state: `params.NAME` (bound, else the default) and
+    `enum.value`."""
+    values: dict[str, Value] = {f"params.{p.name}": params.get(p.name, p.default) for p in section.params}
+    for enum_type in section.enums:
+        for value in enum_type.values:
+            values[f"{enum_type.name}.{value.name}"] = value.value
+    return values

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vfiogen.ir.checked import CheckedModule, CheckedSection
-from vfiogen.ir.evaluate import EvaluationError, Value, evaluate
+from vfiogen.ir.evaluate import EvaluationError, Value, evaluate, register_values, section_constants
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.nodes import ArrayType, BytesType, Device, FieldType, Register, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
@@ -91,12 +91,7 @@ class _SectionDecoder:
     def __init__(self, checked: CheckedSection, params: Mapping[str, int]) -> None:
         self.checked = checked
         self.section = checked.section
-        self.env: dict[str, Value] = {}
-        for param in self.section.params:
-            self.env[f"params.{param.name}"] = params.get(param.name, param.default)
-        for enum_type in self.section.enums:
-            for value in enum_type.values:
-                self.env[f"{enum_type.name}.{value.name}"] = value.value
+        self.env: dict[str, Value] = section_constants(self.section, params)
         self.masks = {r.register.name: r.masks for r in checked.registers}
         self.enum_values = {e.name: {v.value for v in e.values} for e in self.section.enums}
 
@@ -125,15 +120,13 @@ class _SectionDecoder:
         return entries
 
     def define_register(self, register: Register, raw: int) -> dict[str, Any]:
-        self.env[register.name] = raw
+        values = register_values(register, raw)
+        self.env.update(values)
         fields: dict[str, Any] = {}
         for bit_field in register.fields:
-            if bit_field.access.reserved:
-                continue
-            value = (raw >> bit_field.lo) & ((1 << bit_field.width) - 1)
-            typed: Value = bool(value) if bit_field.width == 1 and bit_field.enum is None else value
-            self.env[f"{register.name}.{bit_field.name}"] = typed
-            fields[bit_field.name] = self.enum_name(bit_field.enum, value) if bit_field.enum else typed
+            if not bit_field.access.reserved:
+                typed = values[f"{register.name}.{bit_field.name}"]
+                fields[bit_field.name] = self.enum_name(bit_field.enum, int(typed)) if bit_field.enum else typed
         return fields
 
     def register(self, reader: _Reader, register: Register) -> Entry:
