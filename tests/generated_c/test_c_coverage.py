@@ -694,8 +694,9 @@ def test_restore_writes_the_hand_worked_sequence(cov: Build, driver: Path) -> No
                                                        mask=False, status=True),
                              ext=0x1111_1111, data=0x2222_2222, wide_reg=0x3333_4444_5555_6666, newer=0x0ABC)
     control = 0x0001 | 0 << 1 | 1 << 5 | 1 << 6 | 1 << 9  # 0x261
+    written = control & ~0x200  # status (bit 9) is rw1c: a saved 1 is written as 0, or it would clear the target's
     base = 0x40
-    want = [f"{base + 2}:{control & ~0x1 | 0x100}:2",             # enable forced 0, mask forced 1: 0x360
+    want = [f"{base + 2}:{written & ~0x1 | 0x100}:2",             # enable forced 0, mask forced 1: 0x160
             "hook:write_rows",
             f"{base + 4}:{0x1111_1111}:4",                         # ext: has_ext
             f"{base + 8}:{0x2222_2222}:4",                         # data at 0x08 with has_ext
@@ -703,9 +704,9 @@ def test_restore_writes_the_hand_worked_sequence(cov: Build, driver: Path) -> No
             f"{base + 0x10}:{0x3333_4444}:4",                      # then the high one
             f"{base + 0x14}:{0x0ABC}:2",                           # newer
             f"{base + 0x18}:{0x5}:2",                              # levels, at its declared default (on, level 2)
-            f"{base + 2}:{control & ~0xC0}:2",                     # speed forced slow: 0x221
+            f"{base + 2}:{written & ~0xC0}:2",                     # speed forced slow: 0x021
             "hook:finish",
-            f"{base + 2}:{control}:2"]                             # as saved
+            f"{base + 2}:{written}:2"]                             # as saved, rw1c bits 0: 0x061
     writes: list[str] = []
     m.restore(state, lambda o, v, w: writes.append(f"{o}:{v}:{w}"), base, p,
               {name: (lambda s, name=name: writes.append(f"hook:{name}")) for name in m.RESTORE_HOOKS})

@@ -199,3 +199,39 @@ def test_a_leaf_is_checked_only_when_loading_it_takes_more_than_bounds() -> None
     assert Leaf(path="x", member=("x",), kind=LeafKind.BOOL, size=1, rel=0).checked
     assert Leaf(path="x", member=("x",), kind=LeafKind.UINT, size=4, rel=0, reserved=1).checked
     assert Leaf(path="x", member=("x",), kind=LeafKind.UINT, size=1, rel=0, enum="e").checked
+
+
+STICKY = CAP_HEADER + schema("""
+    registers:
+      pmcsr:
+        offset: 0x04
+        width: 16
+        fields:
+          power_state: {bits: "1:0", access: rw}
+          no_soft_reset: {bits: 3, access: ro}
+          pme_enable: {bits: 8, access: rws}
+          pme_status: {bits: 15, access: rw1cs}
+      status:
+        offset: 0x08
+        width: 32
+        fields:
+          error: {bits: 0, access: rw1c}
+          latched: {bits: 1, access: rw1c}
+          mode: {bits: "5:4", access: rw}
+    restore:
+      - pmcsr
+      - {write: status, with: {latched: 1}}
+""")
+
+
+def test_sticky_access_counts_as_its_base_and_is_marked_sticky() -> None:
+    pmcsr = section(STICKY).register("pmcsr").masks
+    assert (pmcsr.rw, pmcsr.ro, pmcsr.rw1c, pmcsr.sticky) == (0x0103, 0x0008, 0x8000, 0x8100)
+
+
+def test_restore_writes_rw1c_bits_as_zero_unless_an_override_sets_them() -> None:
+    pmcsr, status = section(STICKY).plan.restore
+    # pme_status (rw1cs, bit 15) is never written back as saved: a saved 1 would clear the target's status.
+    assert (pmcsr.keep, pmcsr.set, pmcsr.folded) == (0x7FFF, 0, True)
+    # error (bit 0) written 0; latched (bit 1) forced to 1 by the schema, on purpose.
+    assert (status.keep, status.set) == (0xFFFFFFFC, 0x2)

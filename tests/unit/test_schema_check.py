@@ -96,7 +96,7 @@ def test_enum_violations_list_the_choices() -> None:
     assert check(text) == (False, [
         vg0201(7, 27, 7, 29, "'12' is not allowed at /registers/ctl/width; expected one of: 8, 16, 32, 64"),
         vg0201(7, 39, 7, 41, "'rx' is not allowed at /registers/ctl/access; expected one of: rw, ro, rw1c, rsvdp, "
-               "rsvdz, hwinit"),
+               "rsvdz, hwinit, rws, rw1cs, ros"),
     ])
 
 

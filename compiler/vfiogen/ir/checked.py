@@ -31,6 +31,8 @@ class RegisterMasks:
     rsvdz: int
     declared: int
     """Bits some field (or the whole-register access) declares."""
+    sticky: int = 0
+    """Bits that survive a hot reset (rws, rw1cs, ros); also counted in `rw`, `rw1c` or `ro`."""
 
     @property
     def writable(self) -> int:

@@ -14,14 +14,30 @@ class Access(enum.Enum):
     RSVDP = "rsvdp"
     RSVDZ = "rsvdz"
     HWINIT = "hwinit"
+    RWS = "rws"
+    """Sticky: kept across a hot reset (and in D3cold with aux power) as the PCIe Base specification says."""
+    RW1CS = "rw1cs"
+    ROS = "ros"
+
+    @property
+    def base(self) -> Access:
+        """The access without stickiness: what save, load, masks and restore treat the bit as."""
+        return _UNSTICKY.get(self, self)
+
+    @property
+    def sticky(self) -> bool:
+        return self in _UNSTICKY
 
     @property
     def writable(self) -> bool:
-        return self in (Access.RW, Access.RW1C)
+        return self.base in (Access.RW, Access.RW1C)
 
     @property
     def reserved(self) -> bool:
         return self in (Access.RSVDP, Access.RSVDZ)
+
+
+_UNSTICKY = {Access.RWS: Access.RW, Access.RW1CS: Access.RW1C, Access.ROS: Access.RO}
 
 
 class LocationKind(enum.Enum):

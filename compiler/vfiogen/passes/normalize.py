@@ -49,19 +49,22 @@ from vfiogen.passes.plan import plan_section
 def register_masks(register: Register) -> RegisterMasks:
     full = (1 << register.width) - 1
     by_access = {access: 0 for access in Access}
+    sticky = 0
     if register.fields:
         for bit_field in register.fields:
-            by_access[bit_field.access] |= bit_field.mask
+            by_access[bit_field.access.base] |= bit_field.mask
+            sticky |= bit_field.mask if bit_field.access.sticky else 0
         declared = sum(by_access.values())
         by_access[Access.RSVDP] |= full & ~declared
     elif register.access is not None:
-        by_access[register.access] = full
+        by_access[register.access.base] = full
+        sticky = full if register.access.sticky else 0
         declared = full
     else:
         declared = 0
     return RegisterMasks(rw=by_access[Access.RW], ro=by_access[Access.RO], rw1c=by_access[Access.RW1C],
                          hwinit=by_access[Access.HWINIT], rsvdp=by_access[Access.RSVDP],
-                         rsvdz=by_access[Access.RSVDZ], declared=declared)
+                         rsvdz=by_access[Access.RSVDZ], declared=declared, sticky=sticky)
 
 
 def enum_checks(register: Register, table: SectionSymbols) -> tuple[EnumCheck, ...]:

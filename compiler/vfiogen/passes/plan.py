@@ -269,8 +269,9 @@ def descriptor_mask(source_fields: tuple[str, ...], register: Register) -> int:
     if source_fields:
         return sum(f.mask for f in register.fields if f.name in source_fields)
     if register.fields:
-        return sum(f.mask for f in register.fields if f.access in (Access.RO, Access.HWINIT))
-    return (1 << register.width) - 1 if register.access in (Access.RO, Access.HWINIT) else 0
+        return sum(f.mask for f in register.fields if f.access.base in (Access.RO, Access.HWINIT))
+    read_only = register.access is not None and register.access.base in (Access.RO, Access.HWINIT)
+    return (1 << register.width) - 1 if read_only else 0
 
 
 def _descriptor(section: Section, registers: dict[str, CheckedRegister]) -> tuple[DescriptorItem, ...]:
@@ -343,9 +344,12 @@ def _restore(section: Section, registers: dict[str, CheckedRegister]) -> tuple[R
         if step.hook is not None:
             writes.append(RestoreWrite(hook=step.hook))
             continue
-        register = registers[step.register].register
+        checked = registers[step.register]
+        register = checked.register
         fields = {f.name: f for f in register.fields}
-        keep, bits = (1 << register.width) - 1, 0
+        # A 1 written to an rw1c bit clears the target's status: restore writes those bits as 0 unless an
+        # override says otherwise.
+        keep, bits = ((1 << register.width) - 1) & ~checked.masks.rw1c, 0
         dynamic = []
         for override in step.overrides:
             bit_field = fields[override.bit_field]

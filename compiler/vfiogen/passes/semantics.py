@@ -209,8 +209,8 @@ def _check_descriptor(section: Section, table: SectionSymbols, ctx: Context) -> 
 def _fixed_bits(register: Register) -> int:
     """Bits that describe the device: read-only and hardware-initialised ones."""
     if register.fields:
-        return sum(f.mask for f in register.fields if f.access in (Access.RO, Access.HWINIT))
-    if register.access in (Access.RO, Access.HWINIT):
+        return sum(f.mask for f in register.fields if f.access.base in (Access.RO, Access.HWINIT))
+    if register.access is not None and register.access.base in (Access.RO, Access.HWINIT):
         return (1 << register.width) - 1
     return 0
 
@@ -283,11 +283,11 @@ def _check_restore(section: Section, table: SectionSymbols, ctx: Context) -> Non
             bit_field = fields.get(override.bit_field)
             if bit_field is None:
                 continue
-            if bit_field.access is not Access.RW:
+            if not bit_field.access.writable:
                 ctx.reporter.report("VG0510", override.span,
                                     f"override sets '{register.name}.{override.bit_field}', which is "
-                                    f"{bit_field.access.value}; only rw bits can be forced during restore",
-                                    Note(bit_field.span, "declared here"))
+                                    f"{bit_field.access.value}; only writable (rw, rw1c) bits can be forced "
+                                    "during restore", Note(bit_field.span, "declared here"))
             _check_override_value(table, register, bit_field, override.value, ctx)
         key = tuple(sorted((o.bit_field, to_text(o.value)) for o in step.overrides))
         previous = restored.setdefault(register.name, [])
