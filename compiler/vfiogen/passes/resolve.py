@@ -11,6 +11,8 @@ not be typed at all.
 
 from __future__ import annotations
 
+import difflib
+
 from vfiogen.context import Context
 from vfiogen.diagnostics import Note
 from vfiogen.ir.expr import Expr, refs
@@ -126,8 +128,9 @@ def _check_references(section: Section, table: SectionSymbols, ctx: Context) -> 
     for _, _, expr in section_expressions(section):
         for ref in refs(expr):
             if table.lookup(ref.path) is None:
-                hint = ""
-                if ref.path[0] == "params":
+                hint = _did_you_mean(ref.dotted, [name for name, symbol in table.symbols.items()
+                                                  if symbol.type is not None])
+                if ref.path[0] == "params" and not hint:
                     hint = "; params are declared under 'params:'"
                 elif len(ref.path) == 1 and ref.path[0] in table.enums:
                     hint = f"; '{ref.path[0]}' is an enum: name one of its values"
@@ -168,14 +171,23 @@ def _check_references(section: Section, table: SectionSymbols, ctx: Context) -> 
         if step.hook is not None:
             continue
         if step.register not in table.symbols:
+            hint = _did_you_mean(step.register, [r.name for r in section.registers])
             ctx.reporter.report("VG0302", step.span, f"restore step writes '{step.register}', which is not "
-                                f"defined in section '{section.name}'")
+                                f"defined in section '{section.name}'{hint}")
             continue
         for override in step.overrides:
             if f"{step.register}.{override.bit_field}" not in table.symbols:
+                written = next((r for r in section.registers if r.name == step.register), None)
+                hint = _did_you_mean(override.bit_field, [f.name for f in written.fields] if written else [])
                 ctx.reporter.report("VG0302", override.span,
                                     f"restore override names '{override.bit_field}', which register "
-                                    f"'{step.register}' does not have")
+                                    f"'{step.register}' does not have{hint}")
+
+
+def _did_you_mean(name: str, candidates: list[str]) -> str:
+    """`; did you mean 'x'?` for the closest candidate, or '' when none is close (difflib's 0.6 ratio)."""
+    close = difflib.get_close_matches(name, sorted(candidates), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _check_hook_points(section: Section, ctx: Context) -> None:

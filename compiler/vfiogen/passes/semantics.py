@@ -228,6 +228,20 @@ def _descriptor_bits(section: Section, table: SectionSymbols, name: str) -> tupl
     return "int", width
 
 
+def _enum_valued(section: Section, name: str) -> tuple[str, str] | None:
+    """(what, enum) when descriptor `name` takes a value of an enum (a whole register's or a field's)."""
+    descriptor = next(d for d in section.descriptor if d.name == name)
+    register = next((r for r in section.registers if r.name == descriptor.source_register), None)
+    if register is None:
+        return None
+    if register.enum is not None:
+        return f"register '{register.name}'", register.enum
+    taken = [f for f in register.fields if (f.name in descriptor.source_fields if descriptor.source_fields
+                                            else f.access.base in (Access.RO, Access.HWINIT))]
+    field = next((f for f in taken if f.enum is not None), None)
+    return (f"field '{register.name}.{field.name}'", field.enum) if field is not None and field.enum else None
+
+
 def _check_compat(section: Section, table: SectionSymbols, ctx: Context) -> None:
     descriptors = {d.name for d in section.descriptor}
     for rule in section.compat:
@@ -249,6 +263,12 @@ def _check_compat(section: Section, table: SectionSymbols, ctx: Context) -> None
         elif rule.kind in (CompatKind.SUBSET, CompatKind.SUPERSET) and kind == "bool":
             ctx.reporter.report("VG0516", rule.span, f"'{rule.kind.value}' needs a bit set (an integer or bytes); "
                                 f"'{rule.descriptor}' is bool (use 'equal')")
+        elif rule.kind in (CompatKind.SUBSET, CompatKind.SUPERSET) and (
+                valued := _enum_valued(section, rule.descriptor)) is not None:
+            what, enum = valued
+            ctx.reporter.report("VG0516", rule.span, f"'{rule.kind.value}' needs a bit set; '{rule.descriptor}' "
+                                f"takes {what}, a value of enum '{enum}', whose bits are no set of flags "
+                                "(use 'equal')")
         elif rule.kind is CompatKind.MASKED_EQUAL:
             if kind != "int":
                 ctx.reporter.report("VG0516", rule.span,
