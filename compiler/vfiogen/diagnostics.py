@@ -53,6 +53,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0111": (Severity.ERROR, "null value; write the value or leave the key out"),
     "VG0201": (Severity.ERROR, "schema does not match the meta-schema"),
     "VG0202": (Severity.ERROR, "license is not an SPDX expression"),
+    "VG0208": (Severity.ERROR, "repeat counter runs backwards or too far"),
     "VG0301": (Severity.ERROR, "duplicate name"),
     "VG0302": (Severity.ERROR, "undefined name"),
     "VG0303": (Severity.ERROR, "duplicate section id"),

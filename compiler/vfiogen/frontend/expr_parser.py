@@ -7,7 +7,8 @@ Grammar (C precedence, loosest first; binary operators associate left):
     unary   := ('-' | '~' | '!') unary | primary
     primary := INT | 'true' | 'false' | NAME ('.' NAME)* | '(' expr ')'
 
-Integers are decimal (no leading zeros), `0x…` or `0b…`.
+Integers are decimal (no leading zeros), `0x…` or `0b…`. A NAME may hold
+`{counter}` parts (`ctrl{n}`), which `lower` fills in inside a `repeat`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from vfiogen.source import Span
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
   | (?P<int>0x[0-9a-fA-F]+|0b[01]+|[0-9]+)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\{[a-z][a-z0-9_]*\}[A-Za-z0-9_]*)*)
   | (?P<op>\|\||&&|<<|>>|<=|>=|==|!=|[-+*/%<>&|^~!?:().])
 """, re.VERBOSE)
 

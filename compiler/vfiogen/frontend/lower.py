@@ -8,10 +8,14 @@ the surface syntax (`since: 1`, `min_version: version`, `required: true`,
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 from vfiogen.diagnostics import Reporter
 from vfiogen.frontend.expr_parser import ExprSyntaxError, parse_expr
 from vfiogen.frontend.yaml_loader import Node
-from vfiogen.ir.expr import BoolLit, Expr, IntLit
+from vfiogen.ir.evaluate import EvaluationError, evaluate
+from vfiogen.ir.expr import Binary, BoolLit, Conditional, Expr, IntLit, Ref, Unary, refs
 from vfiogen.ir.nodes import (
     ArrayType,
     BitField,
@@ -43,11 +47,16 @@ from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
 from vfiogen.source import Span
 
 
+_COUNTER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
 class _Lowerer:
     def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
         self.field_sets: Node | None = None
         """The `field_sets` of the section being lowered."""
+        self.counter: tuple[str, int] | None = None
+        """Inside a `repeat`: its counter's name and the value being expanded."""
 
     def expr(self, node: Node) -> Expr:
         value = node.value
@@ -58,11 +67,41 @@ class _Lowerer:
         assert isinstance(value, str)
         offset = 1 if node.quoted else 0
         try:
-            return parse_expr(value, node.span, offset)
+            parsed = parse_expr(value, node.span, offset)
         except ExprSyntaxError as exc:
             self.reporter.report("VG0601", node.span.sub(exc.start + offset, exc.end + offset),
                                  f"in expression '{value}': {exc.message}")
             return IntLit(value=0, span=node.span.as_synthetic())
+        if self.counter is None:
+            for ref in refs(parsed):
+                if "{" in ref.dotted:
+                    self.reporter.report("VG0601", ref.span, f"'{ref.dotted}': a '{{counter}}' part names an "
+                                         "entry of a 'repeat', and this expression is not inside one")
+            return parsed
+        return _fold(self.fill(parsed))
+
+    def name(self, text: str) -> str:
+        """A name, reference or description with the repeat's `{counter}` filled in."""
+        if self.counter is None:
+            return text
+        counter, value = self.counter
+        return _COUNTER.sub(lambda m: str(value) if m.group(1) == counter else m.group(0), text)
+
+    def fill(self, expr: Expr) -> Expr:
+        """`expr` with the counter's value for the counter and for `{counter}` in names (spans kept)."""
+        assert self.counter is not None
+        if isinstance(expr, Ref):
+            if expr.path == (self.counter[0],):
+                return IntLit(value=self.counter[1], span=expr.span)
+            return dataclasses.replace(expr, path=tuple(self.name(part) for part in expr.path))
+        if isinstance(expr, Unary):
+            return dataclasses.replace(expr, operand=self.fill(expr.operand))
+        if isinstance(expr, Binary):
+            return dataclasses.replace(expr, left=self.fill(expr.left), right=self.fill(expr.right))
+        if isinstance(expr, Conditional):
+            return dataclasses.replace(expr, test=self.fill(expr.test), if_true=self.fill(expr.if_true),
+                                       if_false=self.fill(expr.if_false))
+        return expr
 
     @staticmethod
     def items(node: Node | None) -> list[tuple[str, Node, Span]]:
@@ -70,9 +109,8 @@ class _Lowerer:
             return []
         return [(key, child, node.key_spans[key]) for key, child in node.value.items()]
 
-    @staticmethod
-    def text(node: Node | None) -> str:
-        return str(node.value) if node is not None else ""
+    def text(self, node: Node | None) -> str:
+        return self.name(str(node.value)) if node is not None else ""
 
     @staticmethod
     def integer(node: Node | None, default: int) -> int:
@@ -204,12 +242,12 @@ class _Lowerer:
             if kind is CompatKind.MASKED_EQUAL:
                 return CompatRule(kind=kind, descriptor=self.text(child.get("field")),
                                   mask=self.integer(child.get("mask"), 0), reason=reason, span=node.span)
-            return CompatRule(kind=kind, descriptor=str(child.value), reason=reason, span=node.span)
+            return CompatRule(kind=kind, descriptor=self.name(str(child.value)), reason=reason, span=node.span)
         raise AssertionError("meta-schema guarantees one check per compat rule")
 
     def restore_step(self, node: Node) -> RestoreStep:
         if isinstance(node.value, str):
-            return RestoreStep(register=node.value, span=node.span)
+            return RestoreStep(register=self.name(node.value), span=node.span)
         hook = node.get("hook")
         if hook is not None:
             return RestoreStep(hook=str(hook.value), span=hook.span)
@@ -217,7 +255,7 @@ class _Lowerer:
         assert write is not None
         overrides = tuple(Override(bit_field=n, value=self.expr(c), span=s)
                           for n, c, s in self.items(node.get("with")))
-        return RestoreStep(register=str(write.value), overrides=overrides, span=write.span)
+        return RestoreStep(register=self.name(str(write.value)), overrides=overrides, span=write.span)
 
     def section(self, root: Node, path: str) -> Section:
         version = self.integer(root.get("version"), 1)
@@ -238,6 +276,7 @@ class _Lowerer:
         self.field_sets = root.get("field_sets")
         location = root.get("location")
         assert location is not None
+        repeated = self.repeats(seq("repeat"))
         return Section(
             name=str(name_node.value), title=self.text(root.get("title")),
             description=self.text(root.get("description")),
@@ -251,14 +290,40 @@ class _Lowerer:
                                                       for vn, vc, vs in self.items(c.get("values"))),
                                  description=self.text(c.get("description")), span=s)
                         for n, c, s in self.items(root.get("enums"))),
-            registers=tuple(self.register(n, c, s) for n, c, s in self.items(root.get("registers"))),
+            registers=tuple(self.register(n, c, s) for n, c, s in self.items(root.get("registers")))
+            + repeated.registers,
             state=tuple(self.state_field(n, c, s) for n, c, s in self.items(root.get("state"))),
-            descriptor=tuple(self.descriptor_field(n, c, s) for n, c, s in self.items(root.get("descriptor"))),
-            constraints=tuple(self.constraint(c) for c in seq("constraints")),
-            compat=tuple(self.compat_rule(c) for c in seq("compat")),
-            restore=tuple(self.restore_step(c) for c in seq("restore")),
+            descriptor=tuple(self.descriptor_field(n, c, s) for n, c, s in self.items(root.get("descriptor")))
+            + repeated.descriptor,
+            constraints=tuple(self.constraint(c) for c in seq("constraints")) + repeated.constraints,
+            compat=tuple(self.compat_rule(c) for c in seq("compat")) + repeated.compat,
+            restore=tuple(self.restore_step(c) for c in seq("restore")) + repeated.restore,
             pre_save=hook_list("pre_save"), post_load=hook_list("post_load"),
             source_path=path, span=name_node.span)
+
+    def repeats(self, blocks: list[Node]) -> _Repeated:
+        """Expand every `repeat` block: its items once per value of its counter, in order."""
+        out = _Repeated()
+        for block in blocks:
+            for_node = block.get("for")
+            assert for_node is not None
+            (counter, bounds, counter_span), = self.items(for_node)
+            start, stop = self.integer(bounds.get("from"), 0), self.integer(bounds.get("to"), 0)
+            if stop < start or stop - start >= MAX_REPEAT:
+                self.reporter.report("VG0208", bounds.span, f"repeat counter '{counter}' runs from {start} to "
+                                     f"{stop}; it must count up, at most {MAX_REPEAT} entries")
+                continue
+            for value in range(start, stop + 1):
+                self.counter = (counter, value)
+                out.registers += tuple(self.register(self.name(n), c, s)
+                                       for n, c, s in self.items(block.get("registers")))
+                out.descriptor += tuple(self.descriptor_field(self.name(n), c, s)
+                                        for n, c, s in self.items(block.get("descriptor")))
+                out.constraints += tuple(self.constraint(c) for c in _list(block.get("constraints")))
+                out.compat += tuple(self.compat_rule(c) for c in _list(block.get("compat")))
+                out.restore += tuple(self.restore_step(c) for c in _list(block.get("restore")))
+            self.counter = None
+        return out
 
     def options(self, root: Node, path: str) -> Options:
         options = root.get("options")
@@ -286,6 +351,44 @@ class _Lowerer:
         return Device(name=str(name_node.value), title=self.text(root.get("title")),
                       description=self.text(root.get("description")), sections=tuple(uses),
                       source_path=path, span=name_node.span)
+
+
+MAX_REPEAT = 256
+"""The most entries one `repeat` may expand to (a PCI capability has far fewer; this bounds hostile schemas)."""
+
+
+@dataclasses.dataclass
+class _Repeated:
+    registers: tuple[Register, ...] = ()
+    descriptor: tuple[DescriptorField, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    compat: tuple[CompatRule, ...] = ()
+    restore: tuple[RestoreStep, ...] = ()
+
+
+def _list(node: Node | None) -> list[Node]:
+    return list(node.value) if node is not None and isinstance(node.value, list) else []
+
+
+def _fold(expr: Expr) -> Expr:
+    """Every part of `expr` made of literals only as the literal it computes (a repeated `offset: "0x0c + 8 * n"`
+    or `present: "count >= n + 1"` becomes what it would be written out by hand), spans kept."""
+    if isinstance(expr, Unary):
+        expr = dataclasses.replace(expr, operand=_fold(expr.operand))
+    elif isinstance(expr, Binary):
+        expr = dataclasses.replace(expr, left=_fold(expr.left), right=_fold(expr.right))
+    elif isinstance(expr, Conditional):
+        expr = dataclasses.replace(expr, test=_fold(expr.test), if_true=_fold(expr.if_true),
+                                   if_false=_fold(expr.if_false))
+    if isinstance(expr, (IntLit, BoolLit)) or refs(expr):
+        return expr
+    try:
+        value = evaluate(expr, {})
+    except EvaluationError:
+        return expr  # typecheck reports what is wrong with it
+    if isinstance(value, bool):
+        return BoolLit(value=value, span=expr.span)
+    return IntLit(value=value, span=expr.span) if value >= 0 else expr
 
 
 def _field_set_name(register: Node) -> str | None:
