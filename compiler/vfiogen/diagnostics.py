@@ -51,6 +51,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0109": (Severity.ERROR, "YAML tags are not allowed"),
     "VG0110": (Severity.ERROR, "cannot read schema path"),
     "VG0111": (Severity.ERROR, "null value; write the value or leave the key out"),
+    "VG0112": (Severity.ERROR, "integer does not fit 64 bits"),
+    "VG0113": (Severity.ERROR, "schema file too large"),
     "VG0201": (Severity.ERROR, "schema does not match the meta-schema"),
     "VG0202": (Severity.ERROR, "license is not an SPDX expression"),
     "VG0208": (Severity.ERROR, "repeat counter runs backwards or too far"),

@@ -63,7 +63,7 @@ def discover(paths: list[str], reporter: Reporter) -> list[SchemaInput]:
     for given in paths:
         root = Path(given)
         if root.is_dir():
-            files = [p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()]
+            files = _schema_files(root, reporter)
             base_name = root.resolve().name
             names = [(p, f"{base_name}/{p.relative_to(root).as_posix()}") for p in files]
         elif root.is_file():
@@ -73,9 +73,15 @@ def discover(paths: list[str], reporter: Reporter) -> list[SchemaInput]:
             continue
         for path, name in names:
             try:
-                data = path.read_bytes()
+                with path.open("rb") as stream:
+                    data = stream.read(MAX_SCHEMA_BYTES + 1)
             except OSError as exc:
                 reporter.report("VG0110", file_span(str(path)), f"cannot read '{path}': {exc.strerror}")
+                continue
+            if len(data) > MAX_SCHEMA_BYTES:
+                reporter.report("VG0113", file_span(_display(path)), f"'{_display(path)}' is over "
+                                f"{MAX_SCHEMA_BYTES // 1024} KiB; a schema is a few KiB (the largest shipped one "
+                                "is about 20), so this is not one")
                 continue
             if name in origin and origin[name].resolve() != path.resolve():
                 reporter.report("VG0110", file_span(_display(path)),
@@ -85,6 +91,30 @@ def discover(paths: list[str], reporter: Reporter) -> list[SchemaInput]:
             origin[name] = path
             found[name] = SchemaInput(_display(path), name, data)
     return [found[name] for name in sorted(found)]
+
+
+MAX_SCHEMA_BYTES = 128 * 1024
+"""The largest schema file read: six times the largest shipped one, and small enough that checking even a
+hostile file of this size takes seconds, not minutes."""
+
+
+def _schema_files(root: Path, reporter: Reporter) -> list[Path]:
+    """The *.yaml/*.yml files under `root`, following directory links but never round a loop (reported)."""
+    found: list[Path] = []
+    visited = {os.path.realpath(root)}
+    for directory, subdirectories, files in os.walk(root, followlinks=True):
+        for sub in sorted(subdirectories):
+            target = os.path.realpath(os.path.join(directory, sub))
+            if target in visited:
+                link = Path(directory, sub)
+                reporter.report("VG0110", file_span(_display(link)), f"'{_display(link)}' links back to "
+                                f"'{_display(Path(target))}', a directory already read (a loop); not followed")
+                subdirectories.remove(sub)
+            else:
+                visited.add(target)
+        found.extend(Path(directory, f) for f in files if f.endswith((".yaml", ".yml"))
+                     and Path(directory, f).is_file())
+    return found
 
 
 def _display(path: Path) -> str:

@@ -37,6 +37,13 @@ _TOKEN = re.compile(r"""
   | (?P<op>\|\||&&|<<|>>|<=|>=|==|!=|[-+*/%<>&|^~!?:().])
 """, re.VERBOSE)
 
+MAX_NESTING = 16
+"""How deep parentheses and `?:` may nest (each level is a dozen frames of the recursive descent below)."""
+
+MAX_TOKENS = 256
+"""The longest expression: the longest shipped one has about 60 tokens. The bound keeps every expression tree
+shallow enough for the passes that walk it recursively."""
+
 _BINARY = {op.value: op for op in BinaryOp}
 _UNARY = {op.value: op for op in UnaryOp}
 
@@ -68,6 +75,9 @@ def _tokenize(text: str) -> list[_Token]:
             raise ExprSyntaxError(f"unexpected character '{text[position]}'", position, position + 1)
         kind = match.lastgroup or ""
         if kind != "space":
+            if len(tokens) == MAX_TOKENS:
+                raise ExprSyntaxError(f"more than {MAX_TOKENS} tokens; split it (one constraint per condition)",
+                                      match.start(), match.end())
             tokens.append(_Token(kind, match.group(), match.start(), match.end()))
         position = match.end()
     tokens.append(_Token("end", "", len(text), len(text)))
@@ -81,6 +91,7 @@ class _Parser:
         self.index = 0
         self.base = base
         self.offset = offset
+        self.nesting = 0
 
     def span(self, start: int, end: int) -> Span:
         return self.base.sub(start + self.offset, end + self.offset)
@@ -116,10 +127,15 @@ class _Parser:
         test = self.binary(1)
         if self.token.text != "?":
             return test
-        self.advance()
+        question = self.advance()
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise ExprSyntaxError(f"'?:' and parentheses nest deeper than {MAX_NESTING} levels", question.start,
+                                  question.end)
         if_true = self.conditional()
         self.expect(":")
         if_false = self.conditional()
+        self.nesting -= 1
         return Conditional(test=test, if_true=if_true, if_false=if_false,
                            span=self.span(start, self.tokens[self.index - 1].end))
 
@@ -163,8 +179,13 @@ class _Parser:
                 end = part.end
             return Ref(path=tuple(path), span=self.span(token.start, end))
         if token.text == "(":
+            self.nesting += 1
+            if self.nesting > MAX_NESTING:
+                raise ExprSyntaxError(f"'?:' and parentheses nest deeper than {MAX_NESTING} levels", token.start,
+                                      token.end)
             inner = self.conditional()
             self.expect(")")
+            self.nesting -= 1
             return inner
         found = f"'{token.text}'" if token.kind != "end" else "end of expression"
         raise ExprSyntaxError(f"expected a number, a name or '(', found {found}",
@@ -173,6 +194,8 @@ class _Parser:
 
 def _parse_int(token: _Token) -> int:
     text = token.text
+    if len(text) > 66:  # 0b and 64 binary digits; Python refuses to convert over 4300 decimal digits at all
+        raise ExprSyntaxError(f"an integer of {len(text)} characters does not fit 64 bits", token.start, token.end)
     if text.startswith("0x"):
         return int(text, 16)
     if text.startswith("0b"):

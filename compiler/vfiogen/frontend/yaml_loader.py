@@ -67,6 +67,14 @@ class Node:
         return self.value.get(key) if isinstance(self.value, dict) else None
 
 
+MAX_DEPTH = 32
+"""How deep a schema may nest mappings and lists. The deepest real schema nests about 8 levels; the limit keeps
+every later recursive walk (meta-schema, lowering) far from Python's recursion limit."""
+
+MAX_INTEGER_BITS = 64
+"""Every integer a schema holds is a register, field or id value of at most 64 bits (or a signed one)."""
+
+
 class _Abort(Exception):
     """Raised inside the composer after a fatal diagnostic has been reported."""
 
@@ -77,6 +85,7 @@ class _Composer:
         self.reporter = reporter
         self.events: list[yaml.Event] = []
         self.position = 0
+        self.depth = 0
 
     def span(self, start: Any, end: Any) -> Span:
         return Span(self.source.path, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
@@ -110,6 +119,17 @@ class _Composer:
         self.check_node_event(event)
         if isinstance(event, yaml.ScalarEvent):
             return self.scalar(event)
+        if self.depth >= MAX_DEPTH:
+            self.reporter.report("VG0102", self.span(event.start_mark, event.end_mark),
+                                 f"nesting deeper than {MAX_DEPTH} levels; no schema needs that many")
+            raise _Abort
+        self.depth += 1
+        try:
+            return self.collection(event)
+        finally:
+            self.depth -= 1
+
+    def collection(self, event: yaml.Event) -> Node:
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Node] = []
             while not isinstance(self.events[self.position], yaml.SequenceEndEvent):
@@ -161,12 +181,17 @@ class _Composer:
         if _NULL.match(text):
             self.reporter.report("VG0111", span, "null value; write a value or leave the key out")
             return Node("", span)
-        if _DECIMAL.match(text):
-            return Node(int(text, 10), span)
-        if _HEX.match(text):
-            return Node(int(text, 16), span)
-        if _BIN.match(text):
-            return Node(int(text[2:], 2), span)
+        for pattern, base, digits, skip in ((_DECIMAL, 10, 20, 0), (_HEX, 16, 16, 2), (_BIN, 2, 64, 2)):
+            if pattern.match(text):
+                # A length check first: Python refuses to convert more than 4300 decimal digits at all.
+                body = text.lstrip("+-")[skip:]
+                value = int(body, base) if len(body) <= digits else None
+                if value is None or not -(1 << (MAX_INTEGER_BITS - 1)) <= (-value if text[0] == "-" else value) \
+                        < 1 << MAX_INTEGER_BITS:
+                    shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
+                    self.reporter.report("VG0112", span, f"integer {shown} does not fit {MAX_INTEGER_BITS} bits")
+                    return Node(0, span)
+                return Node(-value if text[0] == "-" else value, span)
         if _AMBIGUOUS_NUMBER.match(text):
             self.reporter.report("VG0107", span,
                                  f"'{text}' is ambiguous (YAML 1.1 reads it as octal or with "

@@ -192,15 +192,29 @@ def _merge(steps: list[Step] | tuple[Step, ...]) -> tuple[Step, ...]:
     """Neighbouring runs as one run (a struct's members merge inside it, never with its neighbours), and
     neighbouring conditions with one presence as one condition (its body merged in turn)."""
     merged: list[Step] = []
+    pending: list[Leaf] = []  # the leaves of the run being gathered, at their offsets in it
+    size = 0
+
+    def flush() -> None:
+        nonlocal size
+        if pending:
+            merged.append(Run(leaves=tuple(pending), size=size))
+            pending.clear()
+            size = 0
+
     for step in steps:
+        if isinstance(step, Run):
+            pending.extend(_at(leaf, size + leaf.rel) for leaf in step.leaves)
+            size += step.size
+            continue
+        flush()
         last = merged[-1] if merged else None
-        if isinstance(step, Run) and isinstance(last, Run):
-            merged[-1] = _run(list(last.leaves) + [_at(leaf, last.size + leaf.rel) for leaf in step.leaves])
-        elif isinstance(step, Cond) and isinstance(last, Cond) and step.present == last.present:
+        if isinstance(step, Cond) and isinstance(last, Cond) and step.present == last.present:
             merged[-1] = Cond(present=last.present, body=_merge(last.body + step.body),
                               guards=last.guards + step.guards)
         else:
             merged.append(step)
+    flush()
     return tuple(merged)
 
 
