@@ -13,10 +13,10 @@ import functools
 import re
 from typing import Protocol
 
-from vfiogen.backends.c import naming
+from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.backends.c.views import Function
-from vfiogen.backends.c.wire import GET, PUT, Printer, Writer, evaluate
+from vfiogen.backends.c.wire import GET, PUT, Printer, Writer, evaluate, report
 from vfiogen.ir.checked import CheckedSection
 from vfiogen.ir.expr import Expr, IntLit, refs
 from vfiogen.ir.nodes import ArrayType, FieldType, ScalarType, StateField, StructType
@@ -76,7 +76,7 @@ def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tu
     if "p->" in body and re.search(r"\bstruct vfg_\w+_params \*p\b", signature) and "static" not in signature:
         # Public functions take NULL params to mean the defaults; after the declarations, for C89-minded readers.
         head += ["    if (p == NULL) {", "        p = &default_params;", "    }"]
-    return Function(signature, "\n".join(head + ([""] if head else []) + [body]))
+    return Function("\n".join(wrap.statement(signature, 0)), "\n".join(head + ([""] if head else []) + [body]))
 
 
 class SectionFunctions:
@@ -110,7 +110,7 @@ class SectionFunctions:
         """Print the `return vfg_fail(...)` of an error; `indices` is `idx` for a path inside an array."""
         if indices == "idx":
             w.use("idx")
-        w(f'return vfg_fail(err, {self.name_macro}, "{path}", {indices}, {offset}, {status}, "{message}");')
+        w(report(self.name_macro, path, indices, offset, status, message))
 
     def top_scalars(self) -> list[tuple[str, str, str]]:
         """(name, C type, default) of every top-level register and scalar state field, in declaration order."""
@@ -301,7 +301,9 @@ class SectionFunctions:
             w("return count;")
         self.constraint_checks(w, self.state, problem)
         w("return count;")
-        return _function(f"size_t {self.sym('validate')}(const {self.state_type} *s, {self.params}, "
+        # The static validate_state, behind the public wrapper (section.c.j2) that refuses a NULL state as the
+        # other entry points do.
+        return _function(f"static size_t validate_state(const {self.state_type} *s, {self.params}, "
                          f"struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
                          unused=("p", "s", "problems", "capacity"))
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from vfiogen.backends.c import naming
+from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.plan import Array, Cond, Leaf, LeafKind, Run, Step, Struct
@@ -59,7 +59,12 @@ class Writer:
         return text
 
     def __call__(self, text: str) -> None:
-        self.lines.append("    " * self.depth + text if text else "")
+        """Print a statement (or a block's head ending in ` {`), broken to 80 columns if it is longer."""
+        if not text:
+            self.lines.append("")
+            return
+        tail = " {" if text.endswith(" {") else ""
+        self.lines.extend(wrap.statement(text[:len(text) - len(tail)], 4 * self.depth, tail))
 
     @contextmanager
     def block(self, head: str) -> Iterator[None]:
@@ -75,6 +80,14 @@ class Writer:
 
     def text(self) -> str:
         return "\n".join(self.lines)
+
+
+def report(section_macro: str, path: str, indices: str, offset: str, status: str, message: str) -> str:
+    """The `return` of an error: through the section file's `fail` (section.c.j2), which names the section and
+    no indices, unless the path is inside an array."""
+    if indices == "NULL":
+        return f'return fail(err, "{path}", {offset}, {status}, "{message}");'
+    return f'return vfg_fail(err, {section_macro}, "{path}", {indices}, {offset}, {status}, "{message}");'
 
 
 GET = {1: "vfg_get8", 2: "vfg_get_be16", 4: "vfg_get_be32", 8: "vfg_get_be64"}
@@ -134,13 +147,12 @@ class Printer:
         return "idx"
 
     def fail(self, w: Writer, path: str, offset: str, status: str, message: str) -> None:
-        w(f"return vfg_fail(err, {self.section_macro}, \"{path}\", {self.idx(w, path)}, {offset}, "
-          f"{status}, \"{message}\");")
+        w(report(self.section_macro, path, self.idx(w, path), offset, status, message))
 
     def item_table(self, leaves: tuple[Leaf, ...]) -> str:
         name = f"items{len(self.items)}"
-        body = ", ".join(f'{{"{leaf.path}", {leaf.rel}u, {leaf.size}u}}' for leaf in leaves)
-        self.items.append(f"static const struct vfg_item {name}[] = {{ {body} }};")
+        entries = "".join(f'    {{"{leaf.path}", {leaf.rel}u, {leaf.size}u}},\n' for leaf in leaves)
+        self.items.append(f"static const struct vfg_item {name}[] = {{\n{entries}}};")
         return name
 
     def bulk_copy(self, array: Array, count: str, w: Writer, save: bool) -> None:
@@ -150,8 +162,9 @@ class Printer:
         name = f"{self.prefix}_{array.path.replace('[]', '').replace('.', '_')}_is_wire_sized"
         target = lvalue(array.member)
         element = re.sub(r"\[i\d+\]", "[0]", target)
-        self.layout_checks.setdefault(array.path, f"VFG_STATIC_ASSERT({name}, sizeof(((struct {self.prefix}_state *)"
-                                      f"0)->{element}[0]) == {array.element_size}u);")
+        check = f"VFG_STATIC_ASSERT({name}, sizeof(((struct {self.prefix}_state *)0)->{element}[0]) == " \
+                f"{array.element_size}u);"
+        self.layout_checks.setdefault(array.path, "\n".join(wrap.statement(check, 0)))
         words, width = _times(count, array.element_size // array.word), f"{array.word}u"
         if save:
             w(f"vfg_put_be_array(buf + o, s->{target}, {words}, {width});")
