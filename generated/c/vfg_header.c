@@ -475,6 +475,9 @@ static size_t validate_state(const struct vfg_header_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
+    if (p == NULL) {
+        p = &default_params;
+    }
 
     if ((s->command & 0xf800u) != 0u) {
         vfg_problem(problems, capacity, &count, "command", NULL,
@@ -501,9 +504,9 @@ static size_t validate_state(const struct vfg_header_state *s,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->bar64 & 1) != 0)) && s->bar1_upper != 0u) {
-        vfg_problem(problems, capacity, &count, "bar1_upper", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "bar1_upper", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!vfg_header_bar_space_valid((uint64_t)(s->bar1 & 0x1u))) {
         vfg_problem(problems, capacity, &count, "bar1.space_indicator", NULL,
@@ -514,13 +517,14 @@ static size_t validate_state(const struct vfg_header_state *s,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->bar64 & 1) == 0)) && s->bar1 != 0u) {
-        vfg_problem(problems, capacity, &count, "bar1", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "bar1", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((((int64_t)p->bar64 & 2) != 0)) && s->bar2_upper != 0u) {
-        vfg_problem(problems, capacity, &count, "bar2_upper", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "bar2_upper", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!vfg_header_bar_space_valid((uint64_t)(s->bar2 & 0x1u))) {
         vfg_problem(problems, capacity, &count, "bar2.space_indicator", NULL,
@@ -531,13 +535,14 @@ static size_t validate_state(const struct vfg_header_state *s,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->bar64 & 2) == 0)) && s->bar2 != 0u) {
-        vfg_problem(problems, capacity, &count, "bar2", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "bar2", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((((int64_t)p->bar64 & 4) != 0)) && s->bar3_upper != 0u) {
-        vfg_problem(problems, capacity, &count, "bar3_upper", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "bar3_upper", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!vfg_header_bar_space_valid((uint64_t)(s->bar3 & 0x1u))) {
         vfg_problem(problems, capacity, &count, "bar3.space_indicator", NULL,
@@ -548,13 +553,14 @@ static size_t validate_state(const struct vfg_header_state *s,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->bar64 & 4) == 0)) && s->bar3 != 0u) {
-        vfg_problem(problems, capacity, &count, "bar3", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "bar3", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((((int64_t)p->bar64 & 8) != 0)) && s->bar4_upper != 0u) {
-        vfg_problem(problems, capacity, &count, "bar4_upper", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "bar4_upper", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!vfg_header_bar_space_valid((uint64_t)(s->bar4 & 0x1u))) {
         vfg_problem(problems, capacity, &count, "bar4.space_indicator", NULL,
@@ -565,13 +571,14 @@ static size_t validate_state(const struct vfg_header_state *s,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->bar64 & 8) == 0)) && s->bar4 != 0u) {
-        vfg_problem(problems, capacity, &count, "bar4", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "bar4", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((((int64_t)p->bar64 & 0x10) != 0)) && s->bar5_upper != 0u) {
-        vfg_problem(problems, capacity, &count, "bar5_upper", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "bar5_upper", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!vfg_header_bar_space_valid((uint64_t)(s->bar5 & 0x1u))) {
         vfg_problem(problems, capacity, &count, "bar5.space_indicator", NULL,
@@ -582,8 +589,9 @@ static size_t validate_state(const struct vfg_header_state *s,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->bar64 & 0x10) == 0)) && s->bar5 != 0u) {
-        vfg_problem(problems, capacity, &count, "bar5", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "bar5", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->rom_base & 0x700u) != 0u) {
         vfg_problem(problems, capacity, &count, "rom_base", NULL,
@@ -908,8 +916,9 @@ int vfg_header_capture(struct vfg_header_state *s,
         }
         f_bar1 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar1 >> 1) & 0x3u))) {
-            return fail(err, "bar1", base + 0x14u, VFG_ERR_ENUM,
-                        "a field read from the device is not a value of its enum");
+            return
+            fail(err, "bar1", base + 0x14u, VFG_ERR_ENUM,
+                 "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 2) != 0)) {
@@ -926,8 +935,9 @@ int vfg_header_capture(struct vfg_header_state *s,
         }
         f_bar2 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar2 >> 1) & 0x3u))) {
-            return fail(err, "bar2", base + 0x18u, VFG_ERR_ENUM,
-                        "a field read from the device is not a value of its enum");
+            return
+            fail(err, "bar2", base + 0x18u, VFG_ERR_ENUM,
+                 "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 4) != 0)) {
@@ -944,8 +954,9 @@ int vfg_header_capture(struct vfg_header_state *s,
         }
         f_bar3 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar3 >> 1) & 0x3u))) {
-            return fail(err, "bar3", base + 0x1cu, VFG_ERR_ENUM,
-                        "a field read from the device is not a value of its enum");
+            return
+            fail(err, "bar3", base + 0x1cu, VFG_ERR_ENUM,
+                 "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 8) != 0)) {
@@ -962,8 +973,9 @@ int vfg_header_capture(struct vfg_header_state *s,
         }
         f_bar4 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar4 >> 1) & 0x3u))) {
-            return fail(err, "bar4", base + 0x20u, VFG_ERR_ENUM,
-                        "a field read from the device is not a value of its enum");
+            return
+            fail(err, "bar4", base + 0x20u, VFG_ERR_ENUM,
+                 "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 0x10) != 0)) {
@@ -980,8 +992,9 @@ int vfg_header_capture(struct vfg_header_state *s,
         }
         f_bar5 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar5 >> 1) & 0x3u))) {
-            return fail(err, "bar5", base + 0x24u, VFG_ERR_ENUM,
-                        "a field read from the device is not a value of its enum");
+            return
+            fail(err, "bar5", base + 0x24u, VFG_ERR_ENUM,
+                 "a field read from the device is not a value of its enum");
         }
     }
     if (read_config(opaque, base + 0x28u, 4u, &raw) != 0) {
@@ -1020,8 +1033,9 @@ int vfg_header_capture(struct vfg_header_state *s,
     }
     f_interrupt_pin = (uint8_t)(raw & 0xffu);
     if (!vfg_header_intx_pin_valid((uint64_t)f_interrupt_pin)) {
-        return fail(err, "interrupt_pin", base + 0x3du, VFG_ERR_ENUM,
-                    "the value read from the device is not a value of its enum");
+        return fail(
+                   err, "interrupt_pin", base + 0x3du, VFG_ERR_ENUM,
+                   "the value read from the device is not a value of its enum");
     }
     if (read_config(opaque, base + 0x3eu, 1u, &raw) != 0) {
         return fail(err, "min_gnt", base + 0x3eu, VFG_ERR_CONFIG_IO,

@@ -70,8 +70,9 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     "more vectors are enabled than the function requests");
     }
     if (!(((int64_t)((f_control >> 1) & 0x7u) <= 5))) {
-        return fail(err, "control.mmc", start, VFG_ERR_CONSTRAINT,
-                    "Multiple Message Capable above 5 (32 vectors) is reserved");
+        return fail(
+                   err, "control.mmc", start, VFG_ERR_CONSTRAINT,
+                   "Multiple Message Capable above 5 (32 vectors) is reserved");
     }
     return VFG_OK;
 }
@@ -156,17 +157,19 @@ static size_t validate_state(const struct vfg_msi_state *s,
                     VFG_ERR_RESERVED, "reserved bits set");
     }
     if (!((int64_t)((s->control >> 7) & 0x1u)) && s->address_hi != 0u) {
-        vfg_problem(problems, capacity, &count, "address_hi", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "address_hi", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((int64_t)((s->control >> 8) & 0x1u)) && s->mask != 0u) {
-        vfg_problem(problems, capacity, &count, "mask", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "mask", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((int64_t)((s->control >> 8) & 0x1u)) && s->pending != 0u) {
-        vfg_problem(problems, capacity, &count, "pending", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "pending", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (count != 0u) {
         return count;
@@ -178,9 +181,9 @@ static size_t validate_state(const struct vfg_msi_state *s,
                     "more vectors are enabled than the function requests");
     }
     if (!(((int64_t)((s->control >> 1) & 0x7u) <= 5))) {
-        vfg_problem(problems, capacity, &count, "control.mmc", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "Multiple Message Capable above 5 (32 vectors) is reserved");
+        vfg_problem(
+            problems, capacity, &count, "control.mmc", NULL, VFG_ERR_CONSTRAINT,
+            "Multiple Message Capable above 5 (32 vectors) is reserved");
     }
     return count;
 }

@@ -178,8 +178,9 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(err, "ctrl0.bar_size", start, VFG_ERR_CONSTRAINT,
-                    "entry 0 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.bar_size", start, VFG_ERR_CONSTRAINT,
+                   "entry 0 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 2) ||
@@ -198,8 +199,9 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
-                    "entry 1 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                   "entry 1 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 3) ||
@@ -218,8 +220,9 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
-                    "entry 2 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                   "entry 2 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 4) ||
@@ -238,8 +241,9 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
-                    "entry 3 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                   "entry 3 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 5) ||
@@ -258,8 +262,9 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
-                    "entry 4 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                   "entry 4 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 6) ||
@@ -278,8 +283,9 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
-                    "entry 5 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                   "entry 5 is programmed with a BAR size it does not support");
     }
     return VFG_OK;
 }
@@ -420,80 +426,90 @@ static size_t validate_state(const struct vfg_rebar_state *s,
                     "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) && s->cap1 != 0u) {
-        vfg_problem(problems, capacity, &count, "cap1", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "cap1", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->ctrl1 & 0xc0f8u) != 0u) {
         vfg_problem(problems, capacity, &count, "ctrl1", NULL, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) && s->ctrl1 != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl1", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "ctrl1", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->cap2 & 0xfu) != 0u) {
         vfg_problem(problems, capacity, &count, "cap2", NULL, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) && s->cap2 != 0u) {
-        vfg_problem(problems, capacity, &count, "cap2", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "cap2", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->ctrl2 & 0xc0f8u) != 0u) {
         vfg_problem(problems, capacity, &count, "ctrl2", NULL, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) && s->ctrl2 != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl2", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "ctrl2", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->cap3 & 0xfu) != 0u) {
         vfg_problem(problems, capacity, &count, "cap3", NULL, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) && s->cap3 != 0u) {
-        vfg_problem(problems, capacity, &count, "cap3", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "cap3", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->ctrl3 & 0xc0f8u) != 0u) {
         vfg_problem(problems, capacity, &count, "ctrl3", NULL, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) && s->ctrl3 != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl3", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "ctrl3", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->cap4 & 0xfu) != 0u) {
         vfg_problem(problems, capacity, &count, "cap4", NULL, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) && s->cap4 != 0u) {
-        vfg_problem(problems, capacity, &count, "cap4", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "cap4", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->ctrl4 & 0xc0f8u) != 0u) {
         vfg_problem(problems, capacity, &count, "ctrl4", NULL, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) && s->ctrl4 != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl4", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "ctrl4", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->cap5 & 0xfu) != 0u) {
         vfg_problem(problems, capacity, &count, "cap5", NULL, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) && s->cap5 != 0u) {
-        vfg_problem(problems, capacity, &count, "cap5", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "cap5", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->ctrl5 & 0xc0f8u) != 0u) {
         vfg_problem(problems, capacity, &count, "ctrl5", NULL, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) && s->ctrl5 != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl5", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "ctrl5", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (count != 0u) {
         return count;
@@ -520,9 +536,10 @@ static size_t validate_state(const struct vfg_rebar_state *s,
                     VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.bar_size", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "entry 0 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.bar_size", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 0 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 2) ||
@@ -541,9 +558,10 @@ static size_t validate_state(const struct vfg_rebar_state *s,
                     VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "entry 1 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 1 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 3) ||
@@ -562,9 +580,10 @@ static size_t validate_state(const struct vfg_rebar_state *s,
                     VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "entry 2 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 2 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 4) ||
@@ -583,9 +602,10 @@ static size_t validate_state(const struct vfg_rebar_state *s,
                     VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "entry 3 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 3 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 5) ||
@@ -604,9 +624,10 @@ static size_t validate_state(const struct vfg_rebar_state *s,
                     VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "entry 4 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 4 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 6) ||
@@ -625,9 +646,10 @@ static size_t validate_state(const struct vfg_rebar_state *s,
                     VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "entry 5 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 5 is programmed with a BAR size it does not support");
     }
     return count;
 }

@@ -207,16 +207,19 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     o += (size_t)n0 * 18u;
     n0 = (int64_t)f_vfs_created;
     if (n0 < 0 || n0 > 256) {
-        return fail(err, "", start, VFG_ERR_EXPRESSION,
-                    "an array this version does not carry has a length outside 0..max");
+        return
+        fail(
+            err, "", start, VFG_ERR_EXPRESSION,
+            "an array this version does not carry has a length outside 0..max");
     }
     if (o != end) {
         return fail(err, "", o, VFG_ERR_TRAILING,
                     "bytes left over after the last field");
     }
     if (!(((int64_t)f_num_vfs <= (int64_t)f_total_vfs))) {
-        return fail(err, "num_vfs", start, VFG_ERR_CONSTRAINT,
-                    "NumVFs is above TotalVFs, which leaves the VF set undefined");
+        return
+        fail(err, "num_vfs", start, VFG_ERR_CONSTRAINT,
+             "NumVFs is above TotalVFs, which leaves the VF set undefined");
     }
     if (!((((int64_t)f_system_page_size != 0) &&
            (((int64_t)f_system_page_size & ((int64_t)f_system_page_size - 1)) ==
@@ -476,8 +479,9 @@ static int check_v2(const uint8_t *b, size_t start, size_t end,
                     "bytes left over after the last field");
     }
     if (!(((int64_t)f_num_vfs <= (int64_t)f_total_vfs))) {
-        return fail(err, "num_vfs", start, VFG_ERR_CONSTRAINT,
-                    "NumVFs is above TotalVFs, which leaves the VF set undefined");
+        return
+        fail(err, "num_vfs", start, VFG_ERR_CONSTRAINT,
+             "NumVFs is above TotalVFs, which leaves the VF set undefined");
     }
     if (!((((int64_t)f_system_page_size != 0) &&
            (((int64_t)f_system_page_size & ((int64_t)f_system_page_size - 1)) ==
@@ -788,8 +792,9 @@ static int save_v1(const struct vfg_sriov_state *s,
     size_t i0;
 
     if (s->vf_user_created != false) {
-        return fail(err, "vf_user_created", 0u, VFG_ERR_LOSSY,
-                    "the version cannot carry it and it does not hold its default");
+        return
+        fail(err, "vf_user_created", 0u, VFG_ERR_LOSSY,
+             "the version cannot carry it and it does not hold its default");
     }
     n0 = (int64_t)s->vfs_created;
     if (n0 < 0 || n0 > 256) {
@@ -798,8 +803,10 @@ static int save_v1(const struct vfg_sriov_state *s,
     }
     for (i0 = 0; i0 < (size_t)n0; i0++) {
         if (s->vf_msix_counts[i0] != 0u) {
-            return fail(err, "vf_msix_counts", 0u, VFG_ERR_LOSSY,
-                        "the version cannot carry it and it does not hold its default");
+            return
+            fail(
+                err, "vf_msix_counts", 0u, VFG_ERR_LOSSY,
+                "the version cannot carry it and it does not hold its default");
         }
     }
     if (cap - o < 33u) {
@@ -1077,6 +1084,9 @@ static size_t validate_state(const struct vfg_sriov_state *s,
 {
     size_t count = 0;
     int64_t n0;
+    if (p == NULL) {
+        p = &default_params;
+    }
 
     if ((s->sriov_cap & 0x1ffff0u) != 0u) {
         vfg_problem(problems, capacity, &count, "sriov_cap", NULL,
@@ -1099,65 +1109,70 @@ static size_t validate_state(const struct vfg_sriov_state *s,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->vf_bar64 & 1) == 0)) && s->vf_bar1 != 0u) {
-        vfg_problem(problems, capacity, &count, "vf_bar1", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "vf_bar1", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((((int64_t)p->vf_bar64 & 1) != 0)) && s->vf_bar1_upper != 0u) {
-        vfg_problem(problems, capacity, &count, "vf_bar1_upper", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "vf_bar1_upper", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!vfg_sriov_bar_mem_type_valid((uint64_t)((s->vf_bar2 >> 1) & 0x3u))) {
         vfg_problem(problems, capacity, &count, "vf_bar2.mem_type", NULL,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->vf_bar64 & 2) == 0)) && s->vf_bar2 != 0u) {
-        vfg_problem(problems, capacity, &count, "vf_bar2", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "vf_bar2", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((((int64_t)p->vf_bar64 & 2) != 0)) && s->vf_bar2_upper != 0u) {
-        vfg_problem(problems, capacity, &count, "vf_bar2_upper", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "vf_bar2_upper", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!vfg_sriov_bar_mem_type_valid((uint64_t)((s->vf_bar3 >> 1) & 0x3u))) {
         vfg_problem(problems, capacity, &count, "vf_bar3.mem_type", NULL,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->vf_bar64 & 4) == 0)) && s->vf_bar3 != 0u) {
-        vfg_problem(problems, capacity, &count, "vf_bar3", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "vf_bar3", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((((int64_t)p->vf_bar64 & 4) != 0)) && s->vf_bar3_upper != 0u) {
-        vfg_problem(problems, capacity, &count, "vf_bar3_upper", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "vf_bar3_upper", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!vfg_sriov_bar_mem_type_valid((uint64_t)((s->vf_bar4 >> 1) & 0x3u))) {
         vfg_problem(problems, capacity, &count, "vf_bar4.mem_type", NULL,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->vf_bar64 & 8) == 0)) && s->vf_bar4 != 0u) {
-        vfg_problem(problems, capacity, &count, "vf_bar4", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "vf_bar4", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((((int64_t)p->vf_bar64 & 8) != 0)) && s->vf_bar4_upper != 0u) {
-        vfg_problem(problems, capacity, &count, "vf_bar4_upper", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "vf_bar4_upper", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!vfg_sriov_bar_mem_type_valid((uint64_t)((s->vf_bar5 >> 1) & 0x3u))) {
         vfg_problem(problems, capacity, &count, "vf_bar5.mem_type", NULL,
                     VFG_ERR_ENUM, "not a value of its enum");
     }
     if (!((((int64_t)p->vf_bar64 & 0x10) == 0)) && s->vf_bar5 != 0u) {
-        vfg_problem(problems, capacity, &count, "vf_bar5", NULL, VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "vf_bar5", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (!((((int64_t)p->vf_bar64 & 0x10) != 0)) && s->vf_bar5_upper != 0u) {
-        vfg_problem(problems, capacity, &count, "vf_bar5_upper", NULL,
-                    VFG_ERR_ABSENT,
-                    "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "vf_bar5_upper", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     n0 = (int64_t)s->vfs_created;
     if (n0 < 0 || n0 > 256) {
@@ -1173,9 +1188,9 @@ static size_t validate_state(const struct vfg_sriov_state *s,
         return count;
     }
     if (!(((int64_t)s->num_vfs <= (int64_t)s->total_vfs))) {
-        vfg_problem(problems, capacity, &count, "num_vfs", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "NumVFs is above TotalVFs, which leaves the VF set undefined");
+        vfg_problem(
+            problems, capacity, &count, "num_vfs", NULL, VFG_ERR_CONSTRAINT,
+            "NumVFs is above TotalVFs, which leaves the VF set undefined");
     }
     if (!((((int64_t)s->system_page_size != 0) &&
            (((int64_t)s->system_page_size &

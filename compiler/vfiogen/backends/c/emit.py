@@ -112,8 +112,11 @@ class _Builder:
                           if s.versioning.carried_by(section.version)]
         params = tuple(MemberView(f"{naming.C_TYPES[p.kind.value]} {naming.ident(p.name)};", p.description)
                        for p in section.params)
-        params_default = "{ " + ", ".join(f".{naming.ident(p.name)} = {naming.decimal(p.default)}"
-                                          for p in section.params) + " }" if section.params else "{ 0 }"
+        initialisers = [f".{naming.ident(p.name)} = {naming.decimal(p.default)}" for p in section.params]
+        params_default = "{ " + ", ".join(initialisers) + " }" if section.params else "{ 0 }"
+        if len(f"#define {naming.symbol(section.name, 'params').upper()}_DEFAULT {params_default}") > wrap.LIMIT:
+            # One initialiser a line, each continued with a backslash.
+            params_default = "{ \\\n" + "".join(f"    {item}, \\\n" for item in initialisers) + "}"
         descriptor = []
         registers_by_name = {r.name: r for r in section.registers}
         for item in section.descriptor:
@@ -213,6 +216,7 @@ class CBackend:
         env = environment("vfiogen.backends.c")
         env.filters["c_wrap"] = wrap.c_wrap
         env.filters["c_comment_lines"] = wrap.c_comment_lines
+        env.filters["c_comment"] = wrap.c_comment
         license = module.license  # every file's SPDX line
         outputs: dict[str, str] = {}
         depth = max((_array_depth(s.type) for c in module.sections for s in c.section.state), default=0)

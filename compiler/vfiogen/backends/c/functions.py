@@ -60,7 +60,8 @@ def _declarations(uses: set[str], extra: tuple[str, ...] = ()) -> list[str]:
     return lines
 
 
-def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tuple[str, ...] = ()) -> Function:
+def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tuple[str, ...] = (),
+              null_params: bool | None = None) -> Function:
     """A function of `signature` whose body `w` printed, with the locals it recorded declared at the top.
 
     A parameter in `unused` that the body never names is marked `(void)x;` for -Wunused-parameter. That is still
@@ -73,8 +74,11 @@ def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tu
     for name in unused:
         if not re.search(rf"\b{name}\b", code):
             head.append(f"    (void){name};")
-    if "p->" in body and re.search(r"\bstruct vfg_\w+_params \*p\b", signature) and "static" not in signature:
-        # Public functions take NULL params to mean the defaults; after the declarations, for C89-minded readers.
+    if null_params is None:
+        null_params = "static" not in signature
+    if "p->" in body and re.search(r"\bstruct vfg_\w+_params \*p\b", signature) and null_params:
+        # Public functions (and validate_state, which the public validate calls with p as given) take NULL params
+        # to mean the defaults; after the declarations, for C89-minded readers.
         head += ["    if (p == NULL) {", "        p = &default_params;", "    }"]
     return Function("\n".join(wrap.statement(signature, 0)), "\n".join(head + ([""] if head else []) + [body]))
 
@@ -305,7 +309,7 @@ class SectionFunctions:
         # other entry points do.
         return _function(f"static size_t validate_state(const {self.state_type} *s, {self.params}, "
                          f"struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
-                         unused=("p", "s", "problems", "capacity"))
+                         unused=("p", "s", "problems", "capacity"), null_params=True)
 
     def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: Report,
                      indices: str = "NULL") -> None:

@@ -124,8 +124,10 @@ def _lay(items: list[_Item], col: int, tail: int) -> list[_Line]:
     return _descend(items, col, tail)
 
 
-def _widest(lines: list[_Line]) -> int:
-    return max(start + len(text) for start, text in lines)
+def _widest(lines: list[_Line], tail: int = 0) -> int:
+    """The last column the lines reach, the last one with `tail` more characters."""
+    return max(start + len(text) + (tail if index == len(lines) - 1 else 0)
+               for index, (start, text) in enumerate(lines))
 
 
 def _fill(segments: list[list[_Item]], col: int, tail: int) -> list[_Line]:
@@ -167,15 +169,24 @@ def _descend(items: list[_Item], col: int, tail: int) -> list[_Line]:
         rest = rest[1:]
     # What follows the group stays on its last line if it is short (`);`, `) {`); a long rest is laid out itself.
     follow = len(_flat(rest)) + tail
-    inner = _lay(_strip(group.items), col + len(head),
-                 len(group.close) + len(lead) + (follow if follow <= LIMIT // 4 else 0))
+    inner_tail = len(group.close) + len(lead) + (follow if follow <= LIMIT // 4 else 0)
+    inner = _lay(_strip(group.items), col + len(head), inner_tail)
     lines = [(col, head + inner[0][1]), *inner[1:]]
+    if _widest(lines, inner_tail) > LIMIT:
+        # Aligned after a long name the operands still do not fit: they start the next line, indented.
+        below = _lay(_strip(group.items), col + 4, inner_tail)
+        if _widest(below, inner_tail) < _widest(lines, inner_tail):
+            lines = [(col, head), *below]
     start, last = lines[-1]
     last += group.close + lead
     if not rest:
         return [*lines[:-1], (start, last)]
     laid = _lay(rest, start + len(last), tail)
     return [*lines[:-1], (start, last + laid[0][1]), *laid[1:]]
+
+
+_DECLARATOR = re.compile(r"^((?:static |inline |const |unsigned |struct |enum )*\w+ \**)\w+\([^()]*\);?$")
+"""A function's head: its return type (group 1), then its name and parameters."""
 
 
 def _split_string(text: str, col: int, tail: int) -> list[_Line]:
@@ -197,6 +208,12 @@ def statement(text: str, indent: int, tail: str = "") -> list[str]:
     follows it on its last line."""
     lines = _lay(_strip(_parse(text)), indent, len(tail)) if indent + len(text) + len(tail) > LIMIT \
         else [(indent, text)]
+    head = _DECLARATOR.match(text)
+    if _widest(lines) > LIMIT and head is not None:
+        # A long return type and name: the name starts a line of its own, as in QEMU's longer prototypes.
+        rest = _lay(_strip(_parse(text[head.end(1):])), indent, len(tail))
+        if _widest(rest) < _widest(lines):
+            lines = [(indent, head.group(1).rstrip()), *rest]
     out = [" " * start + line for start, line in lines]
     out[-1] += tail
     return out
@@ -208,7 +225,7 @@ def c_wrap(block: str) -> str:
     out = []
     for line in block.split("\n"):
         stripped = line.lstrip(" ")
-        if len(line) <= LIMIT or stripped.startswith(("/*", "*", "#")):
+        if len(line) <= LIMIT or re.match(r"/\*|\*(/|\s|$)|#", stripped):
             out.append(line)
             continue
         tail = " {" if stripped.endswith(" {") else ""
@@ -228,8 +245,8 @@ def comment(text: str, indent: int = 0) -> list[str]:
 
 
 def c_comment(text: str, indent: int = 0) -> str:
-    """Template filter: `comment` as text."""
-    return "\n".join(comment(text, indent))
+    """Template filter: `comment` as text (ending in a newline if `text` does)."""
+    return "\n".join(comment(text, indent)) + ("\n" if text.endswith("\n") else "")
 
 
 def c_comment_lines(text: str, indent: int = 0) -> str:
