@@ -14,7 +14,10 @@
 #define VFG_HEADER_SECTION_ID 0x0001u
 #define VFG_HEADER_VERSION 1u
 #define VFG_HEADER_MIN_VERSION 1u
-/* The longest payload of any version this build loads, and the descriptor's packed size. */
+/*
+ * The longest payload of any version this build loads, and the descriptor's
+ * packed size.
+ */
 #define VFG_HEADER_MAX_PAYLOAD 57u
 #define VFG_HEADER_DESCRIPTOR_SIZE 41u
 
@@ -211,9 +214,9 @@
 #define VFG_HEADER_MAX_LAT_RW1C 0x0u
 
 /*
- * Bit fields of command. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of command. A getter takes the register's value; a setter returns
+ * false, changing nothing, when the value does not fit the field or `reg` is
+ * NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_COMMAND_IO_SPACE_ENABLE_SHIFT 0u
 #define VFG_HEADER_COMMAND_IO_SPACE_ENABLE_MASK 0x1u
@@ -243,12 +246,14 @@ static inline bool vfg_header_command_io_space_enable(uint16_t reg)
     return (((uint32_t)reg >> 0) & 1u) != 0u;
 }
 
-static inline void vfg_header_command_set_io_space_enable(uint16_t *reg, bool value)
+static inline void vfg_header_command_set_io_space_enable(uint16_t *reg,
+                                                          bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) |
+                      ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
 static inline bool vfg_header_command_mem_space_enable(uint16_t reg)
@@ -256,12 +261,14 @@ static inline bool vfg_header_command_mem_space_enable(uint16_t reg)
     return (((uint32_t)reg >> 1) & 1u) != 0u;
 }
 
-static inline void vfg_header_command_set_mem_space_enable(uint16_t *reg, bool value)
+static inline void vfg_header_command_set_mem_space_enable(uint16_t *reg,
+                                                           bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfffdu) | ((uint32_t)(value ? 1u : 0u) << 1));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfffdu) |
+                      ((uint32_t)(value ? 1u : 0u) << 1));
 }
 
 static inline bool vfg_header_command_bus_master_enable(uint16_t reg)
@@ -269,12 +276,14 @@ static inline bool vfg_header_command_bus_master_enable(uint16_t reg)
     return (((uint32_t)reg >> 2) & 1u) != 0u;
 }
 
-static inline void vfg_header_command_set_bus_master_enable(uint16_t *reg, bool value)
+static inline void vfg_header_command_set_bus_master_enable(uint16_t *reg,
+                                                            bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfffbu) | ((uint32_t)(value ? 1u : 0u) << 2));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfffbu) |
+                      ((uint32_t)(value ? 1u : 0u) << 2));
 }
 
 static inline bool vfg_header_command_special_cycle_enable(uint16_t reg)
@@ -282,12 +291,14 @@ static inline bool vfg_header_command_special_cycle_enable(uint16_t reg)
     return (((uint32_t)reg >> 3) & 1u) != 0u;
 }
 
-static inline void vfg_header_command_set_special_cycle_enable(uint16_t *reg, bool value)
+static inline void vfg_header_command_set_special_cycle_enable(uint16_t *reg,
+                                                               bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfff7u) |
+                      ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
 static inline bool vfg_header_command_mwi_enable(uint16_t reg)
@@ -300,7 +311,8 @@ static inline void vfg_header_command_set_mwi_enable(uint16_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xffefu) | ((uint32_t)(value ? 1u : 0u) << 4));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xffefu) |
+                      ((uint32_t)(value ? 1u : 0u) << 4));
 }
 
 static inline bool vfg_header_command_vga_palette_snoop(uint16_t reg)
@@ -308,12 +320,14 @@ static inline bool vfg_header_command_vga_palette_snoop(uint16_t reg)
     return (((uint32_t)reg >> 5) & 1u) != 0u;
 }
 
-static inline void vfg_header_command_set_vga_palette_snoop(uint16_t *reg, bool value)
+static inline void vfg_header_command_set_vga_palette_snoop(uint16_t *reg,
+                                                            bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xffdfu) | ((uint32_t)(value ? 1u : 0u) << 5));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xffdfu) |
+                      ((uint32_t)(value ? 1u : 0u) << 5));
 }
 
 static inline bool vfg_header_command_parity_error_response(uint16_t reg)
@@ -321,12 +335,14 @@ static inline bool vfg_header_command_parity_error_response(uint16_t reg)
     return (((uint32_t)reg >> 6) & 1u) != 0u;
 }
 
-static inline void vfg_header_command_set_parity_error_response(uint16_t *reg, bool value)
+static inline void vfg_header_command_set_parity_error_response(uint16_t *reg,
+                                                                bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xffbfu) | ((uint32_t)(value ? 1u : 0u) << 6));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xffbfu) |
+                      ((uint32_t)(value ? 1u : 0u) << 6));
 }
 
 static inline bool vfg_header_command_idsel_stepping(uint16_t reg)
@@ -334,12 +350,14 @@ static inline bool vfg_header_command_idsel_stepping(uint16_t reg)
     return (((uint32_t)reg >> 7) & 1u) != 0u;
 }
 
-static inline void vfg_header_command_set_idsel_stepping(uint16_t *reg, bool value)
+static inline void vfg_header_command_set_idsel_stepping(uint16_t *reg,
+                                                         bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xff7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xff7fu) |
+                      ((uint32_t)(value ? 1u : 0u) << 7));
 }
 
 static inline bool vfg_header_command_serr_enable(uint16_t reg)
@@ -352,7 +370,8 @@ static inline void vfg_header_command_set_serr_enable(uint16_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfeffu) | ((uint32_t)(value ? 1u : 0u) << 8));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfeffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 8));
 }
 
 static inline bool vfg_header_command_fast_b2b_enable(uint16_t reg)
@@ -360,12 +379,14 @@ static inline bool vfg_header_command_fast_b2b_enable(uint16_t reg)
     return (((uint32_t)reg >> 9) & 1u) != 0u;
 }
 
-static inline void vfg_header_command_set_fast_b2b_enable(uint16_t *reg, bool value)
+static inline void vfg_header_command_set_fast_b2b_enable(uint16_t *reg,
+                                                          bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfdffu) | ((uint32_t)(value ? 1u : 0u) << 9));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfdffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 9));
 }
 
 static inline bool vfg_header_command_intx_disable(uint16_t reg)
@@ -373,19 +394,21 @@ static inline bool vfg_header_command_intx_disable(uint16_t reg)
     return (((uint32_t)reg >> 10) & 1u) != 0u;
 }
 
-static inline void vfg_header_command_set_intx_disable(uint16_t *reg, bool value)
+static inline void vfg_header_command_set_intx_disable(uint16_t *reg,
+                                                       bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfbffu) | ((uint32_t)(value ? 1u : 0u) << 10));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfbffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 10));
 }
 
 /*
- * The bit fields of command as named members: vfg_header_unpack_command reads them out
- * of a register value; vfg_header_pack_command writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of command as named members: vfg_header_unpack_command reads
+ * them out of a register value; vfg_header_pack_command writes them into one,
+ * keeping the bits no member names, or returns false, changing nothing, when a
+ * member does not fit or a pointer is NULL.
  */
 struct vfg_header_command_fields {
     bool io_space_enable; /* bit 0 */
@@ -401,7 +424,8 @@ struct vfg_header_command_fields {
     bool intx_disable; /* bit 10 */
 };
 
-static inline struct vfg_header_command_fields vfg_header_unpack_command(uint16_t reg)
+static inline struct vfg_header_command_fields vfg_header_unpack_command(
+    uint16_t reg)
 {
     struct vfg_header_command_fields f;
     f.io_space_enable = vfg_header_command_io_space_enable(reg);
@@ -418,7 +442,8 @@ static inline struct vfg_header_command_fields vfg_header_unpack_command(uint16_
     return f;
 }
 
-static inline bool vfg_header_pack_command(uint16_t *reg, const struct vfg_header_command_fields *f)
+static inline bool vfg_header_pack_command(
+    uint16_t *reg, const struct vfg_header_command_fields *f)
 {
     uint16_t value;
     if (reg == NULL || f == NULL) {
@@ -428,10 +453,12 @@ static inline bool vfg_header_pack_command(uint16_t *reg, const struct vfg_heade
     vfg_header_command_set_io_space_enable(&value, f->io_space_enable);
     vfg_header_command_set_mem_space_enable(&value, f->mem_space_enable);
     vfg_header_command_set_bus_master_enable(&value, f->bus_master_enable);
-    vfg_header_command_set_special_cycle_enable(&value, f->special_cycle_enable);
+    vfg_header_command_set_special_cycle_enable(&value,
+                                                f->special_cycle_enable);
     vfg_header_command_set_mwi_enable(&value, f->mwi_enable);
     vfg_header_command_set_vga_palette_snoop(&value, f->vga_palette_snoop);
-    vfg_header_command_set_parity_error_response(&value, f->parity_error_response);
+    vfg_header_command_set_parity_error_response(&value,
+                                                 f->parity_error_response);
     vfg_header_command_set_idsel_stepping(&value, f->idsel_stepping);
     vfg_header_command_set_serr_enable(&value, f->serr_enable);
     vfg_header_command_set_fast_b2b_enable(&value, f->fast_b2b_enable);
@@ -441,9 +468,9 @@ static inline bool vfg_header_pack_command(uint16_t *reg, const struct vfg_heade
 }
 
 /*
- * Bit fields of status. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of status. A getter takes the register's value; a setter returns
+ * false, changing nothing, when the value does not fit the field or `reg` is
+ * NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_STATUS_IMMEDIATE_READINESS_SHIFT 0u
 #define VFG_HEADER_STATUS_IMMEDIATE_READINESS_MASK 0x1u
@@ -475,12 +502,14 @@ static inline bool vfg_header_status_immediate_readiness(uint16_t reg)
     return (((uint32_t)reg >> 0) & 1u) != 0u;
 }
 
-static inline void vfg_header_status_set_immediate_readiness(uint16_t *reg, bool value)
+static inline void vfg_header_status_set_immediate_readiness(uint16_t *reg,
+                                                             bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) |
+                      ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
 static inline bool vfg_header_status_interrupt_status(uint16_t reg)
@@ -488,12 +517,14 @@ static inline bool vfg_header_status_interrupt_status(uint16_t reg)
     return (((uint32_t)reg >> 3) & 1u) != 0u;
 }
 
-static inline void vfg_header_status_set_interrupt_status(uint16_t *reg, bool value)
+static inline void vfg_header_status_set_interrupt_status(uint16_t *reg,
+                                                          bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfff7u) |
+                      ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
 static inline bool vfg_header_status_capabilities_list(uint16_t reg)
@@ -501,12 +532,14 @@ static inline bool vfg_header_status_capabilities_list(uint16_t reg)
     return (((uint32_t)reg >> 4) & 1u) != 0u;
 }
 
-static inline void vfg_header_status_set_capabilities_list(uint16_t *reg, bool value)
+static inline void vfg_header_status_set_capabilities_list(uint16_t *reg,
+                                                           bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xffefu) | ((uint32_t)(value ? 1u : 0u) << 4));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xffefu) |
+                      ((uint32_t)(value ? 1u : 0u) << 4));
 }
 
 static inline bool vfg_header_status_cap_66mhz(uint16_t reg)
@@ -519,7 +552,8 @@ static inline void vfg_header_status_set_cap_66mhz(uint16_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xffdfu) | ((uint32_t)(value ? 1u : 0u) << 5));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xffdfu) |
+                      ((uint32_t)(value ? 1u : 0u) << 5));
 }
 
 static inline bool vfg_header_status_fast_b2b_capable(uint16_t reg)
@@ -527,12 +561,14 @@ static inline bool vfg_header_status_fast_b2b_capable(uint16_t reg)
     return (((uint32_t)reg >> 7) & 1u) != 0u;
 }
 
-static inline void vfg_header_status_set_fast_b2b_capable(uint16_t *reg, bool value)
+static inline void vfg_header_status_set_fast_b2b_capable(uint16_t *reg,
+                                                          bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xff7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xff7fu) |
+                      ((uint32_t)(value ? 1u : 0u) << 7));
 }
 
 static inline bool vfg_header_status_master_data_parity_error(uint16_t reg)
@@ -540,12 +576,14 @@ static inline bool vfg_header_status_master_data_parity_error(uint16_t reg)
     return (((uint32_t)reg >> 8) & 1u) != 0u;
 }
 
-static inline void vfg_header_status_set_master_data_parity_error(uint16_t *reg, bool value)
+static inline void vfg_header_status_set_master_data_parity_error(uint16_t *reg,
+                                                                  bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfeffu) | ((uint32_t)(value ? 1u : 0u) << 8));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfeffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 8));
 }
 
 static inline uint16_t vfg_header_status_devsel_timing(uint16_t reg)
@@ -553,7 +591,8 @@ static inline uint16_t vfg_header_status_devsel_timing(uint16_t reg)
     return (uint16_t)(((uint32_t)reg >> 9) & 0x3u);
 }
 
-static inline bool vfg_header_status_set_devsel_timing(uint16_t *reg, uint32_t value)
+static inline bool vfg_header_status_set_devsel_timing(uint16_t *reg,
+                                                       uint32_t value)
 {
     if (reg == NULL || value > 0x3u) {
         return false;
@@ -567,12 +606,14 @@ static inline bool vfg_header_status_signaled_target_abort(uint16_t reg)
     return (((uint32_t)reg >> 11) & 1u) != 0u;
 }
 
-static inline void vfg_header_status_set_signaled_target_abort(uint16_t *reg, bool value)
+static inline void vfg_header_status_set_signaled_target_abort(uint16_t *reg,
+                                                               bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xf7ffu) | ((uint32_t)(value ? 1u : 0u) << 11));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xf7ffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 11));
 }
 
 static inline bool vfg_header_status_received_target_abort(uint16_t reg)
@@ -580,12 +621,14 @@ static inline bool vfg_header_status_received_target_abort(uint16_t reg)
     return (((uint32_t)reg >> 12) & 1u) != 0u;
 }
 
-static inline void vfg_header_status_set_received_target_abort(uint16_t *reg, bool value)
+static inline void vfg_header_status_set_received_target_abort(uint16_t *reg,
+                                                               bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xefffu) | ((uint32_t)(value ? 1u : 0u) << 12));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xefffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 12));
 }
 
 static inline bool vfg_header_status_received_master_abort(uint16_t reg)
@@ -593,12 +636,14 @@ static inline bool vfg_header_status_received_master_abort(uint16_t reg)
     return (((uint32_t)reg >> 13) & 1u) != 0u;
 }
 
-static inline void vfg_header_status_set_received_master_abort(uint16_t *reg, bool value)
+static inline void vfg_header_status_set_received_master_abort(uint16_t *reg,
+                                                               bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xdfffu) | ((uint32_t)(value ? 1u : 0u) << 13));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xdfffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 13));
 }
 
 static inline bool vfg_header_status_signaled_system_error(uint16_t reg)
@@ -606,12 +651,14 @@ static inline bool vfg_header_status_signaled_system_error(uint16_t reg)
     return (((uint32_t)reg >> 14) & 1u) != 0u;
 }
 
-static inline void vfg_header_status_set_signaled_system_error(uint16_t *reg, bool value)
+static inline void vfg_header_status_set_signaled_system_error(uint16_t *reg,
+                                                               bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xbfffu) | ((uint32_t)(value ? 1u : 0u) << 14));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xbfffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 14));
 }
 
 static inline bool vfg_header_status_detected_parity_error(uint16_t reg)
@@ -619,19 +666,21 @@ static inline bool vfg_header_status_detected_parity_error(uint16_t reg)
     return (((uint32_t)reg >> 15) & 1u) != 0u;
 }
 
-static inline void vfg_header_status_set_detected_parity_error(uint16_t *reg, bool value)
+static inline void vfg_header_status_set_detected_parity_error(uint16_t *reg,
+                                                               bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0x7fffu) | ((uint32_t)(value ? 1u : 0u) << 15));
+    *reg = (uint16_t)(((uint32_t)*reg & 0x7fffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 15));
 }
 
 /*
- * The bit fields of status as named members: vfg_header_unpack_status reads them out
- * of a register value; vfg_header_pack_status writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of status as named members: vfg_header_unpack_status reads
+ * them out of a register value; vfg_header_pack_status writes them into one,
+ * keeping the bits no member names, or returns false, changing nothing, when a
+ * member does not fit or a pointer is NULL.
  */
 struct vfg_header_status_fields {
     bool immediate_readiness; /* bit 0 */
@@ -648,7 +697,8 @@ struct vfg_header_status_fields {
     bool detected_parity_error; /* bit 15 */
 };
 
-static inline struct vfg_header_status_fields vfg_header_unpack_status(uint16_t reg)
+static inline struct vfg_header_status_fields vfg_header_unpack_status(
+    uint16_t reg)
 {
     struct vfg_header_status_fields f;
     f.immediate_readiness = vfg_header_status_immediate_readiness(reg);
@@ -656,7 +706,8 @@ static inline struct vfg_header_status_fields vfg_header_unpack_status(uint16_t 
     f.capabilities_list = vfg_header_status_capabilities_list(reg);
     f.cap_66mhz = vfg_header_status_cap_66mhz(reg);
     f.fast_b2b_capable = vfg_header_status_fast_b2b_capable(reg);
-    f.master_data_parity_error = vfg_header_status_master_data_parity_error(reg);
+    f.master_data_parity_error = vfg_header_status_master_data_parity_error(
+                                     reg);
     f.devsel_timing = vfg_header_status_devsel_timing(reg);
     f.signaled_target_abort = vfg_header_status_signaled_target_abort(reg);
     f.received_target_abort = vfg_header_status_received_target_abort(reg);
@@ -666,7 +717,8 @@ static inline struct vfg_header_status_fields vfg_header_unpack_status(uint16_t 
     return f;
 }
 
-static inline bool vfg_header_pack_status(uint16_t *reg, const struct vfg_header_status_fields *f)
+static inline bool vfg_header_pack_status(
+    uint16_t *reg, const struct vfg_header_status_fields *f)
 {
     uint16_t value;
     if (reg == NULL || f == NULL) {
@@ -678,15 +730,21 @@ static inline bool vfg_header_pack_status(uint16_t *reg, const struct vfg_header
     vfg_header_status_set_capabilities_list(&value, f->capabilities_list);
     vfg_header_status_set_cap_66mhz(&value, f->cap_66mhz);
     vfg_header_status_set_fast_b2b_capable(&value, f->fast_b2b_capable);
-    vfg_header_status_set_master_data_parity_error(&value, f->master_data_parity_error);
+    vfg_header_status_set_master_data_parity_error(&value,
+                                                   f->master_data_parity_error);
     if (!vfg_header_status_set_devsel_timing(&value, f->devsel_timing)) {
         return false;
     }
-    vfg_header_status_set_signaled_target_abort(&value, f->signaled_target_abort);
-    vfg_header_status_set_received_target_abort(&value, f->received_target_abort);
-    vfg_header_status_set_received_master_abort(&value, f->received_master_abort);
-    vfg_header_status_set_signaled_system_error(&value, f->signaled_system_error);
-    vfg_header_status_set_detected_parity_error(&value, f->detected_parity_error);
+    vfg_header_status_set_signaled_target_abort(&value,
+                                                f->signaled_target_abort);
+    vfg_header_status_set_received_target_abort(&value,
+                                                f->received_target_abort);
+    vfg_header_status_set_received_master_abort(&value,
+                                                f->received_master_abort);
+    vfg_header_status_set_signaled_system_error(&value,
+                                                f->signaled_system_error);
+    vfg_header_status_set_detected_parity_error(&value,
+                                                f->detected_parity_error);
     *reg = value;
     return true;
 }
@@ -706,7 +764,8 @@ static inline uint8_t vfg_header_header_type_layout(uint8_t reg)
     return (uint8_t)(((uint32_t)reg >> 0) & 0x7fu);
 }
 
-static inline bool vfg_header_header_type_set_layout(uint8_t *reg, uint32_t value)
+static inline bool vfg_header_header_type_set_layout(uint8_t *reg,
+                                                     uint32_t value)
 {
     if (reg == NULL || value > 0x7fu) {
         return false;
@@ -720,26 +779,29 @@ static inline bool vfg_header_header_type_multi_function(uint8_t reg)
     return (((uint32_t)reg >> 7) & 1u) != 0u;
 }
 
-static inline void vfg_header_header_type_set_multi_function(uint8_t *reg, bool value)
+static inline void vfg_header_header_type_set_multi_function(uint8_t *reg,
+                                                             bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint8_t)(((uint32_t)*reg & 0x7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
+    *reg = (uint8_t)(((uint32_t)*reg & 0x7fu) |
+                     ((uint32_t)(value ? 1u : 0u) << 7));
 }
 
 /*
- * The bit fields of header_type as named members: vfg_header_unpack_header_type reads them out
- * of a register value; vfg_header_pack_header_type writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of header_type as named members: vfg_header_unpack_header_type
+ * reads them out of a register value; vfg_header_pack_header_type writes them
+ * into one, keeping the bits no member names, or returns false, changing
+ * nothing, when a member does not fit or a pointer is NULL.
  */
 struct vfg_header_header_type_fields {
     uint8_t layout; /* bits 6:0 */
     bool multi_function; /* bit 7 */
 };
 
-static inline struct vfg_header_header_type_fields vfg_header_unpack_header_type(uint8_t reg)
+static inline struct vfg_header_header_type_fields
+vfg_header_unpack_header_type(uint8_t reg)
 {
     struct vfg_header_header_type_fields f;
     f.layout = vfg_header_header_type_layout(reg);
@@ -747,7 +809,8 @@ static inline struct vfg_header_header_type_fields vfg_header_unpack_header_type
     return f;
 }
 
-static inline bool vfg_header_pack_header_type(uint8_t *reg, const struct vfg_header_header_type_fields *f)
+static inline bool vfg_header_pack_header_type(
+    uint8_t *reg, const struct vfg_header_header_type_fields *f)
 {
     uint8_t value;
     if (reg == NULL || f == NULL) {
@@ -763,9 +826,9 @@ static inline bool vfg_header_pack_header_type(uint8_t *reg, const struct vfg_he
 }
 
 /*
- * Bit fields of bist. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of bist. A getter takes the register's value; a setter returns
+ * false, changing nothing, when the value does not fit the field or `reg` is
+ * NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_BIST_COMPLETION_CODE_SHIFT 0u
 #define VFG_HEADER_BIST_COMPLETION_CODE_MASK 0xfu
@@ -779,7 +842,8 @@ static inline uint8_t vfg_header_bist_completion_code(uint8_t reg)
     return (uint8_t)(((uint32_t)reg >> 0) & 0xfu);
 }
 
-static inline bool vfg_header_bist_set_completion_code(uint8_t *reg, uint32_t value)
+static inline bool vfg_header_bist_set_completion_code(uint8_t *reg,
+                                                       uint32_t value)
 {
     if (reg == NULL || value > 0xfu) {
         return false;
@@ -798,7 +862,8 @@ static inline void vfg_header_bist_set_start_bist(uint8_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint8_t)(((uint32_t)*reg & 0xbfu) | ((uint32_t)(value ? 1u : 0u) << 6));
+    *reg = (uint8_t)(((uint32_t)*reg & 0xbfu) |
+                     ((uint32_t)(value ? 1u : 0u) << 6));
 }
 
 static inline bool vfg_header_bist_bist_capable(uint8_t reg)
@@ -811,14 +876,15 @@ static inline void vfg_header_bist_set_bist_capable(uint8_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint8_t)(((uint32_t)*reg & 0x7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
+    *reg = (uint8_t)(((uint32_t)*reg & 0x7fu) |
+                     ((uint32_t)(value ? 1u : 0u) << 7));
 }
 
 /*
- * The bit fields of bist as named members: vfg_header_unpack_bist reads them out
- * of a register value; vfg_header_pack_bist writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of bist as named members: vfg_header_unpack_bist reads them
+ * out of a register value; vfg_header_pack_bist writes them into one, keeping
+ * the bits no member names, or returns false, changing nothing, when a member
+ * does not fit or a pointer is NULL.
  */
 struct vfg_header_bist_fields {
     uint8_t completion_code; /* bits 3:0 */
@@ -835,7 +901,8 @@ static inline struct vfg_header_bist_fields vfg_header_unpack_bist(uint8_t reg)
     return f;
 }
 
-static inline bool vfg_header_pack_bist(uint8_t *reg, const struct vfg_header_bist_fields *f)
+static inline bool vfg_header_pack_bist(uint8_t *reg,
+                                        const struct vfg_header_bist_fields *f)
 {
     uint8_t value;
     if (reg == NULL || f == NULL) {
@@ -870,7 +937,8 @@ static inline uint32_t vfg_header_memory_bar_space_indicator(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 0) & 0x1u);
 }
 
-static inline bool vfg_header_memory_bar_set_space_indicator(uint32_t *reg, uint32_t value)
+static inline bool vfg_header_memory_bar_set_space_indicator(uint32_t *reg,
+                                                             uint32_t value)
 {
     if (reg == NULL || value > 0x1u) {
         return false;
@@ -884,7 +952,8 @@ static inline uint32_t vfg_header_memory_bar_mem_type(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 1) & 0x3u);
 }
 
-static inline bool vfg_header_memory_bar_set_mem_type(uint32_t *reg, uint32_t value)
+static inline bool vfg_header_memory_bar_set_mem_type(uint32_t *reg,
+                                                      uint32_t value)
 {
     if (reg == NULL || value > 0x3u) {
         return false;
@@ -898,12 +967,14 @@ static inline bool vfg_header_memory_bar_prefetchable(uint32_t reg)
     return (((uint32_t)reg >> 3) & 1u) != 0u;
 }
 
-static inline void vfg_header_memory_bar_set_prefetchable(uint32_t *reg, bool value)
+static inline void vfg_header_memory_bar_set_prefetchable(uint32_t *reg,
+                                                          bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
+    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff7u) |
+                      ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
 static inline uint32_t vfg_header_memory_bar_base_address(uint32_t reg)
@@ -911,7 +982,8 @@ static inline uint32_t vfg_header_memory_bar_base_address(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 4) & 0xfffffffu);
 }
 
-static inline bool vfg_header_memory_bar_set_base_address(uint32_t *reg, uint32_t value)
+static inline bool vfg_header_memory_bar_set_base_address(uint32_t *reg,
+                                                          uint32_t value)
 {
     if (reg == NULL || value > 0xfffffffu) {
         return false;
@@ -921,10 +993,10 @@ static inline bool vfg_header_memory_bar_set_base_address(uint32_t *reg, uint32_
 }
 
 /*
- * The bit fields of memory_bar as named members: vfg_header_unpack_memory_bar reads them out
- * of a register value; vfg_header_pack_memory_bar writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of memory_bar as named members: vfg_header_unpack_memory_bar
+ * reads them out of a register value; vfg_header_pack_memory_bar writes them
+ * into one, keeping the bits no member names, or returns false, changing
+ * nothing, when a member does not fit or a pointer is NULL.
  */
 struct vfg_header_memory_bar_fields {
     uint32_t space_indicator; /* bit 0 */
@@ -933,7 +1005,8 @@ struct vfg_header_memory_bar_fields {
     uint32_t base_address; /* bits 31:4 */
 };
 
-static inline struct vfg_header_memory_bar_fields vfg_header_unpack_memory_bar(uint32_t reg)
+static inline struct vfg_header_memory_bar_fields vfg_header_unpack_memory_bar(
+    uint32_t reg)
 {
     struct vfg_header_memory_bar_fields f;
     f.space_indicator = vfg_header_memory_bar_space_indicator(reg);
@@ -943,14 +1016,16 @@ static inline struct vfg_header_memory_bar_fields vfg_header_unpack_memory_bar(u
     return f;
 }
 
-static inline bool vfg_header_pack_memory_bar(uint32_t *reg, const struct vfg_header_memory_bar_fields *f)
+static inline bool vfg_header_pack_memory_bar(
+    uint32_t *reg, const struct vfg_header_memory_bar_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
         return false;
     }
     value = *reg;
-    if (!vfg_header_memory_bar_set_space_indicator(&value, f->space_indicator)) {
+    if (!vfg_header_memory_bar_set_space_indicator(&value,
+                                                   f->space_indicator)) {
         return false;
     }
     if (!vfg_header_memory_bar_set_mem_type(&value, f->mem_type)) {
@@ -965,9 +1040,9 @@ static inline bool vfg_header_pack_memory_bar(uint32_t *reg, const struct vfg_he
 }
 
 /*
- * Bit fields of rom_base. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of rom_base. A getter takes the register's value; a setter returns
+ * false, changing nothing, when the value does not fit the field or `reg` is
+ * NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_ROM_BASE_ENABLE_SHIFT 0u
 #define VFG_HEADER_ROM_BASE_ENABLE_MASK 0x1u
@@ -988,7 +1063,8 @@ static inline void vfg_header_rom_base_set_enable(uint32_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
+    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffeu) |
+                      ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
 static inline uint32_t vfg_header_rom_base_validation_status(uint32_t reg)
@@ -996,7 +1072,8 @@ static inline uint32_t vfg_header_rom_base_validation_status(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 1) & 0x7u);
 }
 
-static inline bool vfg_header_rom_base_set_validation_status(uint32_t *reg, uint32_t value)
+static inline bool vfg_header_rom_base_set_validation_status(uint32_t *reg,
+                                                             uint32_t value)
 {
     if (reg == NULL || value > 0x7u) {
         return false;
@@ -1010,7 +1087,8 @@ static inline uint32_t vfg_header_rom_base_validation_details(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 4) & 0xfu);
 }
 
-static inline bool vfg_header_rom_base_set_validation_details(uint32_t *reg, uint32_t value)
+static inline bool vfg_header_rom_base_set_validation_details(uint32_t *reg,
+                                                              uint32_t value)
 {
     if (reg == NULL || value > 0xfu) {
         return false;
@@ -1024,7 +1102,8 @@ static inline uint32_t vfg_header_rom_base_base_address(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 11) & 0x1fffffu);
 }
 
-static inline bool vfg_header_rom_base_set_base_address(uint32_t *reg, uint32_t value)
+static inline bool vfg_header_rom_base_set_base_address(uint32_t *reg,
+                                                        uint32_t value)
 {
     if (reg == NULL || value > 0x1fffffu) {
         return false;
@@ -1034,10 +1113,10 @@ static inline bool vfg_header_rom_base_set_base_address(uint32_t *reg, uint32_t 
 }
 
 /*
- * The bit fields of rom_base as named members: vfg_header_unpack_rom_base reads them out
- * of a register value; vfg_header_pack_rom_base writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of rom_base as named members: vfg_header_unpack_rom_base reads
+ * them out of a register value; vfg_header_pack_rom_base writes them into one,
+ * keeping the bits no member names, or returns false, changing nothing, when a
+ * member does not fit or a pointer is NULL.
  */
 struct vfg_header_rom_base_fields {
     bool enable; /* bit 0 */
@@ -1046,7 +1125,8 @@ struct vfg_header_rom_base_fields {
     uint32_t base_address; /* bits 31:11 */
 };
 
-static inline struct vfg_header_rom_base_fields vfg_header_unpack_rom_base(uint32_t reg)
+static inline struct vfg_header_rom_base_fields vfg_header_unpack_rom_base(
+    uint32_t reg)
 {
     struct vfg_header_rom_base_fields f;
     f.enable = vfg_header_rom_base_enable(reg);
@@ -1056,7 +1136,8 @@ static inline struct vfg_header_rom_base_fields vfg_header_unpack_rom_base(uint3
     return f;
 }
 
-static inline bool vfg_header_pack_rom_base(uint32_t *reg, const struct vfg_header_rom_base_fields *f)
+static inline bool vfg_header_pack_rom_base(
+    uint32_t *reg, const struct vfg_header_rom_base_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
@@ -1064,10 +1145,12 @@ static inline bool vfg_header_pack_rom_base(uint32_t *reg, const struct vfg_head
     }
     value = *reg;
     vfg_header_rom_base_set_enable(&value, f->enable);
-    if (!vfg_header_rom_base_set_validation_status(&value, f->validation_status)) {
+    if (!vfg_header_rom_base_set_validation_status(&value,
+                                                   f->validation_status)) {
         return false;
     }
-    if (!vfg_header_rom_base_set_validation_details(&value, f->validation_details)) {
+    if (!vfg_header_rom_base_set_validation_details(&value,
+                                                    f->validation_details)) {
         return false;
     }
     if (!vfg_header_rom_base_set_base_address(&value, f->base_address)) {
@@ -1078,9 +1161,9 @@ static inline bool vfg_header_pack_rom_base(uint32_t *reg, const struct vfg_head
 }
 
 /*
- * Bit fields of cap_ptr. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of cap_ptr. A getter takes the register's value; a setter returns
+ * false, changing nothing, when the value does not fit the field or `reg` is
+ * NULL (a bool field's setter then does nothing).
  */
 #define VFG_HEADER_CAP_PTR_POINTER_SHIFT 2u
 #define VFG_HEADER_CAP_PTR_POINTER_MASK 0x3fu
@@ -1100,23 +1183,25 @@ static inline bool vfg_header_cap_ptr_set_pointer(uint8_t *reg, uint32_t value)
 }
 
 /*
- * The bit fields of cap_ptr as named members: vfg_header_unpack_cap_ptr reads them out
- * of a register value; vfg_header_pack_cap_ptr writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of cap_ptr as named members: vfg_header_unpack_cap_ptr reads
+ * them out of a register value; vfg_header_pack_cap_ptr writes them into one,
+ * keeping the bits no member names, or returns false, changing nothing, when a
+ * member does not fit or a pointer is NULL.
  */
 struct vfg_header_cap_ptr_fields {
     uint8_t pointer; /* bits 7:2 */
 };
 
-static inline struct vfg_header_cap_ptr_fields vfg_header_unpack_cap_ptr(uint8_t reg)
+static inline struct vfg_header_cap_ptr_fields vfg_header_unpack_cap_ptr(
+    uint8_t reg)
 {
     struct vfg_header_cap_ptr_fields f;
     f.pointer = vfg_header_cap_ptr_pointer(reg);
     return f;
 }
 
-static inline bool vfg_header_pack_cap_ptr(uint8_t *reg, const struct vfg_header_cap_ptr_fields *f)
+static inline bool vfg_header_pack_cap_ptr(
+    uint8_t *reg, const struct vfg_header_cap_ptr_fields *f)
 {
     uint8_t value;
     if (reg == NULL || f == NULL) {
@@ -1172,19 +1257,28 @@ enum vfg_header_intx_pin {
 
 static inline bool vfg_header_intx_pin_valid(uint64_t value)
 {
-    return value == 0u || value == 1u || value == 2u || value == 3u || value == 4u;
+    return value == 0u || value == 1u || value == 2u || value == 3u ||
+           value == 4u;
 }
 
-/* Per-device constants of this section; VFG_HEADER_PARAMS_DEFAULT initialises one. */
+/*
+ * Per-device constants of this section; VFG_HEADER_PARAMS_DEFAULT initialises
+ * one.
+ */
 struct vfg_header_params {
-    uint8_t bar64; /* bit n (0..4) set: BAR slot n is the lower dword of a 64-bit memory BAR and slot n+1 its upper dword. 0 = no 64-bit BARs. */
+    /*
+     * bit n (0..4) set: BAR slot n is the lower dword of a 64-bit memory BAR
+     * and slot n+1 its upper dword. 0 = no 64-bit BARs.
+     */
+    uint8_t bar64;
 };
 #define VFG_HEADER_PARAMS_DEFAULT { .bar64 = 0 }
 
 /*
- * The section's state at version 1: registers as their raw values, then
- * emulation state. An array holds as many elements as its length expression
- * says; the elements past that count are not read, written or compared.
+ * The section's state at version 1: registers as their raw values,
+ * then emulation state. An array holds as many elements as its length
+ * expression says; the elements past that count are not read, written or
+ * compared.
  */
 struct vfg_header_state {
     uint16_t vendor_id; /* register at 0x00 */
@@ -1221,7 +1315,10 @@ struct vfg_header_state {
     uint8_t max_lat; /* register at 0x3f */
 };
 
-/* What a device computes about itself for this section; compared, never copied. */
+/*
+ * What a device computes about itself for this section; compared, never
+ * copied.
+ */
 struct vfg_header_descriptor {
     uint16_t vendor; /* read-only bits of vendor_id */
     uint16_t device; /* read-only bits of device_id */
@@ -1259,7 +1356,8 @@ struct vfg_header_hooks {
  * nothing), except `p`, where NULL means the params' defaults, `err`, where
  * NULL reports nothing, and `hooks` of a restore that calls none. A buffer is
  * trusted to be as long as the caller says: [start, end) or [0, len) for a
- * load, `cap` bytes for a save, VFG_HEADER_DESCRIPTOR_SIZE for the descriptor.
+ * load, `cap` bytes for a save,
+ * VFG_HEADER_DESCRIPTOR_SIZE for the descriptor.
  */
 
 /*
@@ -1269,12 +1367,15 @@ struct vfg_header_hooks {
  * decodes it into *s; `load` stores buf[0, len). On any error *s is left
  * exactly as it was. Error offsets count from `buf`.
  */
-int vfg_header_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+int vfg_header_check(const uint8_t *buf, size_t start, size_t end,
+                     uint16_t version, const struct vfg_header_params *p,
+                     struct vfg_error *err);
+int vfg_header_store(struct vfg_header_state *s, const uint8_t *buf,
+                     size_t start, size_t end, uint16_t version,
                      const struct vfg_header_params *p, struct vfg_error *err);
-int vfg_header_store(struct vfg_header_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                     const struct vfg_header_params *p, struct vfg_error *err);
-int vfg_header_load(struct vfg_header_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                    const struct vfg_header_params *p, struct vfg_error *err);
+int vfg_header_load(struct vfg_header_state *s, const uint8_t *buf, size_t len,
+                    uint16_t version, const struct vfg_header_params *p,
+                    struct vfg_error *err);
 
 /*
  * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
@@ -1283,8 +1384,9 @@ int vfg_header_load(struct vfg_header_state *s, const uint8_t *buf, size_t len, 
  * field) a value that version cannot carry. Constraints are not checked
  * here: validate does.
  */
-int vfg_header_save(const struct vfg_header_state *s, uint16_t version, const struct vfg_header_params *p,
-                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
+int vfg_header_save(const struct vfg_header_state *s, uint16_t version,
+                    const struct vfg_header_params *p, uint8_t *buf, size_t cap,
+                    size_t *len, struct vfg_error *err);
 
 /* The state with every field at its default. */
 void vfg_header_init(struct vfg_header_state *s);
@@ -1295,7 +1397,8 @@ void vfg_header_init(struct vfg_header_state *s);
  * nothing else is wrong. NULL `problems` only counts; a NULL `s` is one
  * problem (VFG_ERR_ARGUMENT).
  */
-size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_header_params *p,
+size_t vfg_header_validate(const struct vfg_header_state *s,
+                           const struct vfg_header_params *p,
                            struct vfg_problem *problems, size_t capacity);
 
 /*
@@ -1305,8 +1408,10 @@ size_t vfg_header_validate(const struct vfg_header_state *s, const struct vfg_he
  * caller's and is left as it is. A `base` at which a register's offset would
  * pass 0xffffffff is refused (VFG_ERR_ARGUMENT) before any access.
  */
-int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_params *p,
-                       vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
+int vfg_header_capture(struct vfg_header_state *s,
+                       const struct vfg_header_params *p,
+                       vfg_read_config_fn read_config, void *opaque,
+                       uint32_t base, struct vfg_error *err);
 
 /*
  * Replay the schema's restore sequence through `write_config`, in the
@@ -1314,18 +1419,24 @@ int vfg_header_capture(struct vfg_header_state *s, const struct vfg_header_param
  * Every hook the sequence calls must be set in *hooks before the first write.
  * `base` as for capture.
  */
-int vfg_header_restore(const struct vfg_header_state *s, const struct vfg_header_params *p,
-                       vfg_write_config_fn write_config, void *opaque, uint32_t base,
-                       const struct vfg_header_hooks *hooks, struct vfg_error *err);
+int vfg_header_restore(const struct vfg_header_state *s,
+                       const struct vfg_header_params *p,
+                       vfg_write_config_fn write_config, void *opaque,
+                       uint32_t base, const struct vfg_header_hooks *hooks,
+                       struct vfg_error *err);
 
 /*
- * The descriptor fields read from registers (host-supplied fields are left to the caller). Fails
- * (VFG_ERR_EXPRESSION) only when a register's presence cannot be evaluated with these params.
+ * The descriptor fields read from registers (host-supplied fields are left to
+ * the caller). Fails (VFG_ERR_EXPRESSION) only when a register's presence
+ * cannot be evaluated with these params.
  */
-int vfg_header_derive_descriptor(struct vfg_header_descriptor *d, const struct vfg_header_state *s,
-                                const struct vfg_header_params *p, struct vfg_error *err);
+int vfg_header_derive_descriptor(struct vfg_header_descriptor *d,
+                                 const struct vfg_header_state *s,
+                                 const struct vfg_header_params *p,
+                                 struct vfg_error *err);
 /* The descriptor as VFG_HEADER_DESCRIPTOR_SIZE big-endian bytes, and back. */
-void vfg_header_pack_descriptor(const struct vfg_header_descriptor *d, uint8_t *buf);
-void vfg_header_unpack_descriptor(struct vfg_header_descriptor *d, const uint8_t *buf);
-
+void vfg_header_pack_descriptor(const struct vfg_header_descriptor *d,
+                                uint8_t *buf);
+void vfg_header_unpack_descriptor(struct vfg_header_descriptor *d,
+                                  const uint8_t *buf);
 #endif /* VFG_HEADER_H */

@@ -14,7 +14,10 @@
 #define VFG_MSI_SECTION_ID 0x0005u
 #define VFG_MSI_VERSION 1u
 #define VFG_MSI_MIN_VERSION 1u
-/* The longest payload of any version this build loads, and the descriptor's packed size. */
+/*
+ * The longest payload of any version this build loads, and the descriptor's
+ * packed size.
+ */
 #define VFG_MSI_MAX_PAYLOAD 20u
 #define VFG_MSI_DESCRIPTOR_SIZE 3u
 
@@ -55,9 +58,9 @@
 #define VFG_MSI_PENDING_RW1C 0x0u
 
 /*
- * Bit fields of control. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of control. A getter takes the register's value; a setter returns
+ * false, changing nothing, when the value does not fit the field or `reg` is
+ * NULL (a bool field's setter then does nothing).
  */
 #define VFG_MSI_CONTROL_ENABLE_SHIFT 0u
 #define VFG_MSI_CONTROL_ENABLE_MASK 0x1u
@@ -84,7 +87,8 @@ static inline void vfg_msi_control_set_enable(uint16_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) |
+                      ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
 static inline uint16_t vfg_msi_control_mmc(uint16_t reg)
@@ -125,7 +129,8 @@ static inline void vfg_msi_control_set_addr64(uint16_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xff7fu) | ((uint32_t)(value ? 1u : 0u) << 7));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xff7fu) |
+                      ((uint32_t)(value ? 1u : 0u) << 7));
 }
 
 static inline bool vfg_msi_control_pvm(uint16_t reg)
@@ -138,7 +143,8 @@ static inline void vfg_msi_control_set_pvm(uint16_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfeffu) | ((uint32_t)(value ? 1u : 0u) << 8));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfeffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 8));
 }
 
 static inline bool vfg_msi_control_ext_data_capable(uint16_t reg)
@@ -146,12 +152,14 @@ static inline bool vfg_msi_control_ext_data_capable(uint16_t reg)
     return (((uint32_t)reg >> 9) & 1u) != 0u;
 }
 
-static inline void vfg_msi_control_set_ext_data_capable(uint16_t *reg, bool value)
+static inline void vfg_msi_control_set_ext_data_capable(uint16_t *reg,
+                                                        bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfdffu) | ((uint32_t)(value ? 1u : 0u) << 9));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfdffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 9));
 }
 
 static inline bool vfg_msi_control_ext_data_enable(uint16_t reg)
@@ -159,19 +167,21 @@ static inline bool vfg_msi_control_ext_data_enable(uint16_t reg)
     return (((uint32_t)reg >> 10) & 1u) != 0u;
 }
 
-static inline void vfg_msi_control_set_ext_data_enable(uint16_t *reg, bool value)
+static inline void vfg_msi_control_set_ext_data_enable(uint16_t *reg,
+                                                       bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfbffu) | ((uint32_t)(value ? 1u : 0u) << 10));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfbffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 10));
 }
 
 /*
- * The bit fields of control as named members: vfg_msi_unpack_control reads them out
- * of a register value; vfg_msi_pack_control writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of control as named members: vfg_msi_unpack_control reads them
+ * out of a register value; vfg_msi_pack_control writes them into one, keeping
+ * the bits no member names, or returns false, changing nothing, when a member
+ * does not fit or a pointer is NULL.
  */
 struct vfg_msi_control_fields {
     bool enable; /* bit 0 */
@@ -196,7 +206,8 @@ static inline struct vfg_msi_control_fields vfg_msi_unpack_control(uint16_t reg)
     return f;
 }
 
-static inline bool vfg_msi_pack_control(uint16_t *reg, const struct vfg_msi_control_fields *f)
+static inline bool vfg_msi_pack_control(uint16_t *reg,
+                                        const struct vfg_msi_control_fields *f)
 {
     uint16_t value;
     if (reg == NULL || f == NULL) {
@@ -257,17 +268,18 @@ static inline bool vfg_msi_address_lo_set_address(uint32_t *reg, uint32_t value)
 }
 
 /*
- * The bit fields of address_lo as named members: vfg_msi_unpack_address_lo reads them out
- * of a register value; vfg_msi_pack_address_lo writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of address_lo as named members: vfg_msi_unpack_address_lo
+ * reads them out of a register value; vfg_msi_pack_address_lo writes them into
+ * one, keeping the bits no member names, or returns false, changing nothing,
+ * when a member does not fit or a pointer is NULL.
  */
 struct vfg_msi_address_lo_fields {
     uint32_t zero; /* bits 1:0 */
     uint32_t address; /* bits 31:2 */
 };
 
-static inline struct vfg_msi_address_lo_fields vfg_msi_unpack_address_lo(uint32_t reg)
+static inline struct vfg_msi_address_lo_fields vfg_msi_unpack_address_lo(
+    uint32_t reg)
 {
     struct vfg_msi_address_lo_fields f;
     f.zero = vfg_msi_address_lo_zero(reg);
@@ -275,7 +287,8 @@ static inline struct vfg_msi_address_lo_fields vfg_msi_unpack_address_lo(uint32_
     return f;
 }
 
-static inline bool vfg_msi_pack_address_lo(uint32_t *reg, const struct vfg_msi_address_lo_fields *f)
+static inline bool vfg_msi_pack_address_lo(
+    uint32_t *reg, const struct vfg_msi_address_lo_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
@@ -292,16 +305,19 @@ static inline bool vfg_msi_pack_address_lo(uint32_t *reg, const struct vfg_msi_a
     return true;
 }
 
-/* Per-device constants of this section; VFG_MSI_PARAMS_DEFAULT initialises one. */
+/*
+ * Per-device constants of this section; VFG_MSI_PARAMS_DEFAULT initialises one.
+ */
 struct vfg_msi_params {
     uint8_t unused_; /* this section has no params; C99 needs a member */
 };
 #define VFG_MSI_PARAMS_DEFAULT { 0 }
 
 /*
- * The section's state at version 1: registers as their raw values, then
- * emulation state. An array holds as many elements as its length expression
- * says; the elements past that count are not read, written or compared.
+ * The section's state at version 1: registers as their raw values,
+ * then emulation state. An array holds as many elements as its length
+ * expression says; the elements past that count are not read, written or
+ * compared.
  */
 struct vfg_msi_state {
     uint16_t control; /* register at 0x02 */
@@ -312,9 +328,13 @@ struct vfg_msi_state {
     uint32_t pending; /* register at 0x10 or 0x14, when control.pvm */
 };
 
-/* What a device computes about itself for this section; compared, never copied. */
+/*
+ * What a device computes about itself for this section; compared, never
+ * copied.
+ */
 struct vfg_msi_descriptor {
-    uint8_t cap_offset; /* offset of the MSI capability in configuration space */
+    /* offset of the MSI capability in configuration space */
+    uint8_t cap_offset;
     uint16_t shape; /* read-only bits of control */
 };
 
@@ -334,7 +354,8 @@ struct vfg_msi_hooks {
  * nothing), except `p`, where NULL means the params' defaults, `err`, where
  * NULL reports nothing, and `hooks` of a restore that calls none. A buffer is
  * trusted to be as long as the caller says: [start, end) or [0, len) for a
- * load, `cap` bytes for a save, VFG_MSI_DESCRIPTOR_SIZE for the descriptor.
+ * load, `cap` bytes for a save,
+ * VFG_MSI_DESCRIPTOR_SIZE for the descriptor.
  */
 
 /*
@@ -344,12 +365,15 @@ struct vfg_msi_hooks {
  * decodes it into *s; `load` stores buf[0, len). On any error *s is left
  * exactly as it was. Error offsets count from `buf`.
  */
-int vfg_msi_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                  const struct vfg_msi_params *p, struct vfg_error *err);
-int vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                  const struct vfg_msi_params *p, struct vfg_error *err);
-int vfg_msi_load(struct vfg_msi_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                 const struct vfg_msi_params *p, struct vfg_error *err);
+int vfg_msi_check(const uint8_t *buf, size_t start, size_t end,
+                  uint16_t version, const struct vfg_msi_params *p,
+                  struct vfg_error *err);
+int vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start,
+                  size_t end, uint16_t version, const struct vfg_msi_params *p,
+                  struct vfg_error *err);
+int vfg_msi_load(struct vfg_msi_state *s, const uint8_t *buf, size_t len,
+                 uint16_t version, const struct vfg_msi_params *p,
+                 struct vfg_error *err);
 
 /*
  * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
@@ -358,8 +382,9 @@ int vfg_msi_load(struct vfg_msi_state *s, const uint8_t *buf, size_t len, uint16
  * field) a value that version cannot carry. Constraints are not checked
  * here: validate does.
  */
-int vfg_msi_save(const struct vfg_msi_state *s, uint16_t version, const struct vfg_msi_params *p,
-                 uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
+int vfg_msi_save(const struct vfg_msi_state *s, uint16_t version,
+                 const struct vfg_msi_params *p, uint8_t *buf, size_t cap,
+                 size_t *len, struct vfg_error *err);
 
 /* The state with every field at its default. */
 void vfg_msi_init(struct vfg_msi_state *s);
@@ -370,7 +395,8 @@ void vfg_msi_init(struct vfg_msi_state *s);
  * nothing else is wrong. NULL `problems` only counts; a NULL `s` is one
  * problem (VFG_ERR_ARGUMENT).
  */
-size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_params *p,
+size_t vfg_msi_validate(const struct vfg_msi_state *s,
+                        const struct vfg_msi_params *p,
                         struct vfg_problem *problems, size_t capacity);
 
 /*
@@ -381,7 +407,8 @@ size_t vfg_msi_validate(const struct vfg_msi_state *s, const struct vfg_msi_para
  * pass 0xffffffff is refused (VFG_ERR_ARGUMENT) before any access.
  */
 int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p,
-                    vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
+                    vfg_read_config_fn read_config, void *opaque, uint32_t base,
+                    struct vfg_error *err);
 
 /*
  * Replay the schema's restore sequence through `write_config`, in the
@@ -389,18 +416,23 @@ int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p,
  * Every hook the sequence calls must be set in *hooks before the first write.
  * `base` as for capture.
  */
-int vfg_msi_restore(const struct vfg_msi_state *s, const struct vfg_msi_params *p,
-                    vfg_write_config_fn write_config, void *opaque, uint32_t base,
-                    const struct vfg_msi_hooks *hooks, struct vfg_error *err);
+int vfg_msi_restore(const struct vfg_msi_state *s,
+                    const struct vfg_msi_params *p,
+                    vfg_write_config_fn write_config, void *opaque,
+                    uint32_t base, const struct vfg_msi_hooks *hooks,
+                    struct vfg_error *err);
 
 /*
- * The descriptor fields read from registers (host-supplied fields are left to the caller). Fails
- * (VFG_ERR_EXPRESSION) only when a register's presence cannot be evaluated with these params.
+ * The descriptor fields read from registers (host-supplied fields are left to
+ * the caller). Fails (VFG_ERR_EXPRESSION) only when a register's presence
+ * cannot be evaluated with these params.
  */
-int vfg_msi_derive_descriptor(struct vfg_msi_descriptor *d, const struct vfg_msi_state *s,
-                             const struct vfg_msi_params *p, struct vfg_error *err);
+int vfg_msi_derive_descriptor(struct vfg_msi_descriptor *d,
+                              const struct vfg_msi_state *s,
+                              const struct vfg_msi_params *p,
+                              struct vfg_error *err);
 /* The descriptor as VFG_MSI_DESCRIPTOR_SIZE big-endian bytes, and back. */
 void vfg_msi_pack_descriptor(const struct vfg_msi_descriptor *d, uint8_t *buf);
-void vfg_msi_unpack_descriptor(struct vfg_msi_descriptor *d, const uint8_t *buf);
-
+void vfg_msi_unpack_descriptor(struct vfg_msi_descriptor *d,
+                               const uint8_t *buf);
 #endif /* VFG_MSI_H */

@@ -9,14 +9,37 @@
 
 static const struct vfg_msix_params default_params = VFG_MSIX_PARAMS_DEFAULT;
 
-static const struct vfg_item items0[] = { {"control", 0u, 2u}, {"table", 2u, 4u}, {"pba", 6u, 4u} };
-static const struct vfg_item items1[] = { {"vectors[].address_lo", 0u, 4u}, {"vectors[].address_hi", 4u, 4u}, {"vectors[].data", 8u, 4u}, {"vectors[].vector_control", 12u, 4u} };
-static const struct vfg_item items2[] = { {"pending[]", 0u, 8u} };
+/* Report an error of this section about a field outside any array. */
+static int fail(struct vfg_error *err, const char *path, size_t offset,
+                enum vfg_status status, const char *message)
+{
+    return vfg_fail(err, VFG_MSIX_NAME, path, NULL, offset, status, message);
+}
 
-VFG_STATIC_ASSERT(vfg_msix_vectors_is_wire_sized, sizeof(((struct vfg_msix_state *)0)->vectors[0]) == 16u);
-VFG_STATIC_ASSERT(vfg_msix_pending_is_wire_sized, sizeof(((struct vfg_msix_state *)0)->pending[0]) == 8u);
+static const struct vfg_item items0[] = {
+    {"control", 0u, 2u},
+    {"table", 2u, 4u},
+    {"pba", 6u, 4u},
+};
 
-static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg_msix_params *p, struct vfg_error *err)
+static const struct vfg_item items1[] = {
+    {"vectors[].address_lo", 0u, 4u},
+    {"vectors[].address_hi", 4u, 4u},
+    {"vectors[].data", 8u, 4u},
+    {"vectors[].vector_control", 12u, 4u},
+};
+
+static const struct vfg_item items2[] = {
+    {"pending[]", 0u, 8u},
+};
+
+VFG_STATIC_ASSERT(vfg_msix_vectors_is_wire_sized,
+                  sizeof(((struct vfg_msix_state *)0)->vectors[0]) == 16u);
+VFG_STATIC_ASSERT(vfg_msix_pending_is_wire_sized,
+                  sizeof(((struct vfg_msix_state *)0)->pending[0]) == 8u);
+
+static int check_v1(const uint8_t *b, size_t start, size_t end,
+                    const struct vfg_msix_params *p, struct vfg_error *err)
 {
     size_t o = start;
     uint16_t f_control = 0;
@@ -30,34 +53,40 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
     }
     f_control = vfg_get_be16(b + o);
     if ((f_control & 0x3800u) != 0u) {
-        return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+        return fail(err, "control", o, VFG_ERR_RESERVED, "reserved bits set");
     }
     f_table = vfg_get_be32(b + o + 2);
     f_pba = vfg_get_be32(b + o + 6);
     o += 10u;
     n0 = ((int64_t)(f_control & 0x7ffu) + 1);
     if ((end - o) / 16u < (size_t)n0) {
-        return vfg_fail_cut_array(err, VFG_MSIX_NAME, items1, 4u, 16u, NULL, 0u, o, end);
+        return vfg_fail_cut_array(err, VFG_MSIX_NAME, items1, 4u, 16u, NULL, 0u,
+                                  o, end);
     }
     o += (size_t)n0 * 16u;
     n0 = (((int64_t)(f_control & 0x7ffu) + 0x40) / 0x40);
     if ((end - o) / 8u < (size_t)n0) {
-        return vfg_fail_cut_array(err, VFG_MSIX_NAME, items2, 1u, 8u, NULL, 0u, o, end);
+        return vfg_fail_cut_array(err, VFG_MSIX_NAME, items2, 1u, 8u, NULL, 0u,
+                                  o, end);
     }
     o += (size_t)n0 * 8u;
     if (o != end) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, o, VFG_ERR_TRAILING, "bytes left over after the last field");
+        return fail(err, "", o, VFG_ERR_TRAILING,
+                    "bytes left over after the last field");
     }
     if (!(((int64_t)(f_table & 0x7u) <= 5))) {
-        return vfg_fail(err, VFG_MSIX_NAME, "table.bir", NULL, start, VFG_ERR_CONSTRAINT, "table BIR 6 and 7 are reserved");
+        return fail(err, "table.bir", start, VFG_ERR_CONSTRAINT,
+                    "table BIR 6 and 7 are reserved");
     }
     if (!(((int64_t)(f_pba & 0x7u) <= 5))) {
-        return vfg_fail(err, VFG_MSIX_NAME, "pba.bir", NULL, start, VFG_ERR_CONSTRAINT, "PBA BIR 6 and 7 are reserved");
+        return fail(err, "pba.bir", start, VFG_ERR_CONSTRAINT,
+                    "PBA BIR 6 and 7 are reserved");
     }
     return VFG_OK;
 }
 
-static void store_v1(struct vfg_msix_state *s, const uint8_t *b, size_t start, const struct vfg_msix_params *p)
+static void store_v1(struct vfg_msix_state *s, const uint8_t *b, size_t start,
+                     const struct vfg_msix_params *p)
 {
     size_t o = start;
     int64_t n0;
@@ -75,14 +104,17 @@ static void store_v1(struct vfg_msix_state *s, const uint8_t *b, size_t start, c
     o += (size_t)n0 * 8u;
 }
 
-static int save_v1(const struct vfg_msix_state *s, const struct vfg_msix_params *p, uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+static int save_v1(const struct vfg_msix_state *s,
+                   const struct vfg_msix_params *p, uint8_t *buf, size_t cap,
+                   size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
     int64_t n0;
     (void)p;
 
     if (cap - o < 10u) {
-        return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
+        return fail(err, "control", o, VFG_ERR_NO_SPACE,
+                    "the output buffer is too small");
     }
     vfg_put_be16(buf + o, s->control);
     vfg_put_be32(buf + o + 2, s->table);
@@ -90,13 +122,15 @@ static int save_v1(const struct vfg_msix_state *s, const struct vfg_msix_params 
     o += 10u;
     n0 = ((int64_t)(s->control & 0x7ffu) + 1);
     if ((cap - o) / 16u < (size_t)n0) {
-        return vfg_fail(err, VFG_MSIX_NAME, "vectors", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
+        return fail(err, "vectors", o, VFG_ERR_NO_SPACE,
+                    "the output buffer is too small");
     }
     vfg_put_be_array(buf + o, s->vectors, (size_t)n0 * 4u, 4u);
     o += (size_t)n0 * 16u;
     n0 = (((int64_t)(s->control & 0x7ffu) + 0x40) / 0x40);
     if ((cap - o) / 8u < (size_t)n0) {
-        return vfg_fail(err, VFG_MSIX_NAME, "pending", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
+        return fail(err, "pending", o, VFG_ERR_NO_SPACE,
+                    "the output buffer is too small");
     }
     vfg_put_be_array(buf + o, s->pending, (size_t)n0, 8u);
     o += (size_t)n0 * 8u;
@@ -104,43 +138,52 @@ static int save_v1(const struct vfg_msix_state *s, const struct vfg_msix_params 
     return VFG_OK;
 }
 
-static size_t validate_state(const struct vfg_msix_state *s, const struct vfg_msix_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_msix_state *s,
+                             const struct vfg_msix_params *p,
+                             struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     int64_t n0;
     (void)p;
 
     if ((s->control & 0x3800u) != 0u) {
-        vfg_problem(problems, capacity, &count, "control", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "control", NULL,
+                    VFG_ERR_RESERVED, "reserved bits set");
     }
     n0 = ((int64_t)(s->control & 0x7ffu) + 1);
     if (n0 < 0 || n0 > 2048) {
-        vfg_problem(problems, capacity, &count, "vectors", NULL, VFG_ERR_COUNT, "its length is outside 0..max");
+        vfg_problem(problems, capacity, &count, "vectors", NULL, VFG_ERR_COUNT,
+                    "its length is outside 0..max");
     }
     n0 = (((int64_t)(s->control & 0x7ffu) + 0x40) / 0x40);
     if (n0 < 0 || n0 > 32) {
-        vfg_problem(problems, capacity, &count, "pending", NULL, VFG_ERR_COUNT, "its length is outside 0..max");
+        vfg_problem(problems, capacity, &count, "pending", NULL, VFG_ERR_COUNT,
+                    "its length is outside 0..max");
     }
     if (count != 0u) {
         return count;
     }
     if (!(((int64_t)(s->table & 0x7u) <= 5))) {
-        vfg_problem(problems, capacity, &count, "table.bir", NULL, VFG_ERR_CONSTRAINT, "table BIR 6 and 7 are reserved");
+        vfg_problem(problems, capacity, &count, "table.bir", NULL,
+                    VFG_ERR_CONSTRAINT, "table BIR 6 and 7 are reserved");
     }
     if (!(((int64_t)(s->pba & 0x7u) <= 5))) {
-        vfg_problem(problems, capacity, &count, "pba.bir", NULL, VFG_ERR_CONSTRAINT, "PBA BIR 6 and 7 are reserved");
+        vfg_problem(problems, capacity, &count, "pba.bir", NULL,
+                    VFG_ERR_CONSTRAINT, "PBA BIR 6 and 7 are reserved");
     }
     return count;
 }
 
-int vfg_msix_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                   const struct vfg_msix_params *p, struct vfg_error *err)
+int vfg_msix_check(const uint8_t *buf, size_t start, size_t end,
+                   uint16_t version, const struct vfg_msix_params *p,
+                   struct vfg_error *err)
 {
     if (buf == NULL) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the buffer pointer is NULL");
     }
     if (start > end) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+        return fail(err, "", start, VFG_ERR_ARGUMENT, "start is after end");
     }
     if (p == NULL) {
         p = &default_params;
@@ -149,17 +192,19 @@ int vfg_msix_check(const uint8_t *buf, size_t start, size_t end, uint16_t versio
     case 1:
         return check_v1(buf, start, end, p, err);
     default:
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
+        return fail(err, "", start, VFG_ERR_VERSION,
+                    "the version is not one this build loads");
     }
 }
 
-int vfg_msix_store(struct vfg_msix_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+int vfg_msix_store(struct vfg_msix_state *s, const uint8_t *buf, size_t start,
+                   size_t end, uint16_t version,
                    const struct vfg_msix_params *p, struct vfg_error *err)
 {
     int status;
     if (s == NULL) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
     }
     status = vfg_msix_check(buf, start, end, version, p, err);
     if (status != VFG_OK) {
@@ -178,19 +223,22 @@ int vfg_msix_store(struct vfg_msix_state *s, const uint8_t *buf, size_t start, s
     return VFG_OK;
 }
 
-int vfg_msix_load(struct vfg_msix_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                  const struct vfg_msix_params *p, struct vfg_error *err)
+int vfg_msix_load(struct vfg_msix_state *s, const uint8_t *buf, size_t len,
+                  uint16_t version, const struct vfg_msix_params *p,
+                  struct vfg_error *err)
 {
     return vfg_msix_store(s, buf, 0u, len, version, p, err);
 }
 
-int vfg_msix_save(const struct vfg_msix_state *s, uint16_t version, const struct vfg_msix_params *p,
-                  uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+int vfg_msix_save(const struct vfg_msix_state *s, uint16_t version,
+                  const struct vfg_msix_params *p, uint8_t *buf, size_t cap,
+                  size_t *len, struct vfg_error *err)
 {
     if (s == NULL || buf == NULL || len == NULL) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
-                        s == NULL ? "the state pointer is NULL"
-                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+        return fail(err, "", 0u, VFG_ERR_ARGUMENT,
+                    s == NULL ? "the state pointer is NULL" :
+                    buf == NULL ? "the buffer pointer is NULL" :
+                    "the length pointer is NULL");
     }
     if (p == NULL) {
         p = &default_params;
@@ -199,12 +247,13 @@ int vfg_msix_save(const struct vfg_msix_state *s, uint16_t version, const struct
     case 1:
         return save_v1(s, p, buf, cap, len, err);
     default:
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
+        return fail(err, "", 0u, VFG_ERR_VERSION,
+                    "the version is not one this build saves");
     }
 }
 
-size_t vfg_msix_validate(const struct vfg_msix_state *s, const struct vfg_msix_params *p,
+size_t vfg_msix_validate(const struct vfg_msix_state *s,
+                         const struct vfg_msix_params *p,
                          struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
@@ -212,7 +261,8 @@ size_t vfg_msix_validate(const struct vfg_msix_state *s, const struct vfg_msix_p
         capacity = 0u;
     }
     if (s == NULL) {
-        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
         return count;
     }
     return validate_state(s, p, problems, capacity);
@@ -226,7 +276,9 @@ void vfg_msix_init(struct vfg_msix_state *s)
     memset(s, 0, sizeof *s);
 }
 
-int vfg_msix_capture(struct vfg_msix_state *s, const struct vfg_msix_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
+int vfg_msix_capture(struct vfg_msix_state *s, const struct vfg_msix_params *p,
+                     vfg_read_config_fn read_config, void *opaque,
+                     uint32_t base, struct vfg_error *err)
 {
     uint32_t raw;
     uint16_t f_control = 0;
@@ -235,24 +287,30 @@ int vfg_msix_capture(struct vfg_msix_state *s, const struct vfg_msix_params *p, 
     (void)p;
 
     if (s == NULL) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return fail(err, "", base, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
     }
     if (read_config == NULL) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "read_config is NULL");
+        return fail(err, "", base, VFG_ERR_ARGUMENT, "read_config is NULL");
     }
     if (base > 0xfffffff3u) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+        return fail(err, "", base, VFG_ERR_ARGUMENT,
+                    "base puts a register past the end of the 32-bit "
+                    "configuration-space offsets");
     }
     if (read_config(opaque, base + 0x2u, 2u, &raw) != 0) {
-        return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+        return fail(err, "control", base + 0x2u, VFG_ERR_CONFIG_IO,
+                    "reading configuration space failed");
     }
     f_control = (uint16_t)(raw & 0xc7ffu);
     if (read_config(opaque, base + 0x4u, 4u, &raw) != 0) {
-        return vfg_fail(err, VFG_MSIX_NAME, "table", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+        return fail(err, "table", base + 0x4u, VFG_ERR_CONFIG_IO,
+                    "reading configuration space failed");
     }
     f_table = (uint32_t)(raw & 0xffffffffu);
     if (read_config(opaque, base + 0x8u, 4u, &raw) != 0) {
-        return vfg_fail(err, VFG_MSIX_NAME, "pba", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+        return fail(err, "pba", base + 0x8u, VFG_ERR_CONFIG_IO,
+                    "reading configuration space failed");
     }
     f_pba = (uint32_t)(raw & 0xffffffffu);
     s->control = f_control;
@@ -261,47 +319,63 @@ int vfg_msix_capture(struct vfg_msix_state *s, const struct vfg_msix_params *p, 
     return VFG_OK;
 }
 
-int vfg_msix_restore(const struct vfg_msix_state *s, const struct vfg_msix_params *p, vfg_write_config_fn write_config, void *opaque, uint32_t base, const struct vfg_msix_hooks *hooks, struct vfg_error *err)
+int vfg_msix_restore(const struct vfg_msix_state *s,
+                     const struct vfg_msix_params *p,
+                     vfg_write_config_fn write_config, void *opaque,
+                     uint32_t base, const struct vfg_msix_hooks *hooks,
+                     struct vfg_error *err)
 {
     uint64_t value;
     (void)p;
 
     if (s == NULL) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return fail(err, "", base, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
     }
     if (write_config == NULL) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "write_config is NULL");
+        return fail(err, "", base, VFG_ERR_ARGUMENT, "write_config is NULL");
     }
     if (base > 0xfffffff3u) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+        return fail(err, "", base, VFG_ERR_ARGUMENT,
+                    "base puts a register past the end of the 32-bit "
+                    "configuration-space offsets");
     }
     if (hooks == NULL || hooks->msix_restore_vector_table == NULL) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_HOOK, "the restore sequence calls hook msix_restore_vector_table, which was not given");
+        return fail(err, "", base, VFG_ERR_HOOK,
+                    "the restore sequence calls hook "
+                    "msix_restore_vector_table, which was not given");
     }
     value = s->control;
     value = (value & 0x3fffull) | 0xc000ull;
     if (write_config(opaque, base + 0x2u, (uint32_t)value, 2u) != 0) {
-        return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
+        return fail(err, "control", base + 0x2u, VFG_ERR_CONFIG_IO,
+                    "writing configuration space failed");
     }
     if (hooks->msix_restore_vector_table(opaque, s) != 0) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, base, VFG_ERR_HOOK, "restore hook msix_restore_vector_table failed");
+        return fail(err, "", base, VFG_ERR_HOOK,
+                    "restore hook msix_restore_vector_table failed");
     }
     value = s->control;
     if (write_config(opaque, base + 0x2u, (uint32_t)value, 2u) != 0) {
-        return vfg_fail(err, VFG_MSIX_NAME, "control", NULL, base + 0x2u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
+        return fail(err, "control", base + 0x2u, VFG_ERR_CONFIG_IO,
+                    "writing configuration space failed");
     }
     return VFG_OK;
 }
 
-int vfg_msix_derive_descriptor(struct vfg_msix_descriptor *d, const struct vfg_msix_state *s, const struct vfg_msix_params *p, struct vfg_error *err)
+int vfg_msix_derive_descriptor(struct vfg_msix_descriptor *d,
+                               const struct vfg_msix_state *s,
+                               const struct vfg_msix_params *p,
+                               struct vfg_error *err)
 {
     (void)p;
 
     if (d == NULL) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+        return fail(err, "", 0u, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
     }
     if (s == NULL) {
-        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return fail(err, "", 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
     }
     d->vector_count = (uint16_t)(s->control & 0x7ffu);
     d->table_place = (uint32_t)(s->table & 0xffffffffu);
@@ -320,7 +394,8 @@ void vfg_msix_pack_descriptor(const struct vfg_msix_descriptor *d, uint8_t *buf)
     vfg_put_be32(buf + 7, d->pba_place);
 }
 
-void vfg_msix_unpack_descriptor(struct vfg_msix_descriptor *d, const uint8_t *buf)
+void vfg_msix_unpack_descriptor(struct vfg_msix_descriptor *d,
+                                const uint8_t *buf)
 {
     if (d == NULL || buf == NULL) {
         return;

@@ -14,7 +14,10 @@
 #define VFG_MSIX_SECTION_ID 0x0011u
 #define VFG_MSIX_VERSION 1u
 #define VFG_MSIX_MIN_VERSION 1u
-/* The longest payload of any version this build loads, and the descriptor's packed size. */
+/*
+ * The longest payload of any version this build loads, and the descriptor's
+ * packed size.
+ */
 #define VFG_MSIX_MAX_PAYLOAD 33034u
 #define VFG_MSIX_DESCRIPTOR_SIZE 11u
 
@@ -37,9 +40,9 @@
 #define VFG_MSIX_PBA_RW1C 0x0u
 
 /*
- * Bit fields of control. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of control. A getter takes the register's value; a setter returns
+ * false, changing nothing, when the value does not fit the field or `reg` is
+ * NULL (a bool field's setter then does nothing).
  */
 #define VFG_MSIX_CONTROL_TABLE_SIZE_SHIFT 0u
 #define VFG_MSIX_CONTROL_TABLE_SIZE_MASK 0x7ffu
@@ -53,7 +56,8 @@ static inline uint16_t vfg_msix_control_table_size(uint16_t reg)
     return (uint16_t)(((uint32_t)reg >> 0) & 0x7ffu);
 }
 
-static inline bool vfg_msix_control_set_table_size(uint16_t *reg, uint32_t value)
+static inline bool vfg_msix_control_set_table_size(uint16_t *reg,
+                                                   uint32_t value)
 {
     if (reg == NULL || value > 0x7ffu) {
         return false;
@@ -72,7 +76,8 @@ static inline void vfg_msix_control_set_function_mask(uint16_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xbfffu) | ((uint32_t)(value ? 1u : 0u) << 14));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xbfffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 14));
 }
 
 static inline bool vfg_msix_control_enable(uint16_t reg)
@@ -85,14 +90,15 @@ static inline void vfg_msix_control_set_enable(uint16_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0x7fffu) | ((uint32_t)(value ? 1u : 0u) << 15));
+    *reg = (uint16_t)(((uint32_t)*reg & 0x7fffu) |
+                      ((uint32_t)(value ? 1u : 0u) << 15));
 }
 
 /*
- * The bit fields of control as named members: vfg_msix_unpack_control reads them out
- * of a register value; vfg_msix_pack_control writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of control as named members: vfg_msix_unpack_control reads
+ * them out of a register value; vfg_msix_pack_control writes them into one,
+ * keeping the bits no member names, or returns false, changing nothing, when a
+ * member does not fit or a pointer is NULL.
  */
 struct vfg_msix_control_fields {
     uint16_t table_size; /* bits 10:0 */
@@ -100,7 +106,8 @@ struct vfg_msix_control_fields {
     bool enable; /* bit 15 */
 };
 
-static inline struct vfg_msix_control_fields vfg_msix_unpack_control(uint16_t reg)
+static inline struct vfg_msix_control_fields vfg_msix_unpack_control(
+    uint16_t reg)
 {
     struct vfg_msix_control_fields f;
     f.table_size = vfg_msix_control_table_size(reg);
@@ -109,7 +116,8 @@ static inline struct vfg_msix_control_fields vfg_msix_unpack_control(uint16_t re
     return f;
 }
 
-static inline bool vfg_msix_pack_control(uint16_t *reg, const struct vfg_msix_control_fields *f)
+static inline bool vfg_msix_pack_control(
+    uint16_t *reg, const struct vfg_msix_control_fields *f)
 {
     uint16_t value;
     if (reg == NULL || f == NULL) {
@@ -126,9 +134,9 @@ static inline bool vfg_msix_pack_control(uint16_t *reg, const struct vfg_msix_co
 }
 
 /*
- * Bit fields of table. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of table. A getter takes the register's value; a setter returns
+ * false, changing nothing, when the value does not fit the field or `reg` is
+ * NULL (a bool field's setter then does nothing).
  */
 #define VFG_MSIX_TABLE_BIR_SHIFT 0u
 #define VFG_MSIX_TABLE_BIR_MASK 0x7u
@@ -164,10 +172,10 @@ static inline bool vfg_msix_table_set_offset(uint32_t *reg, uint32_t value)
 }
 
 /*
- * The bit fields of table as named members: vfg_msix_unpack_table reads them out
- * of a register value; vfg_msix_pack_table writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of table as named members: vfg_msix_unpack_table reads them
+ * out of a register value; vfg_msix_pack_table writes them into one, keeping
+ * the bits no member names, or returns false, changing nothing, when a member
+ * does not fit or a pointer is NULL.
  */
 struct vfg_msix_table_fields {
     uint32_t bir; /* bits 2:0 */
@@ -182,7 +190,8 @@ static inline struct vfg_msix_table_fields vfg_msix_unpack_table(uint32_t reg)
     return f;
 }
 
-static inline bool vfg_msix_pack_table(uint32_t *reg, const struct vfg_msix_table_fields *f)
+static inline bool vfg_msix_pack_table(uint32_t *reg,
+                                       const struct vfg_msix_table_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
@@ -200,9 +209,9 @@ static inline bool vfg_msix_pack_table(uint32_t *reg, const struct vfg_msix_tabl
 }
 
 /*
- * Bit fields of pba. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of pba. A getter takes the register's value; a setter returns
+ * false, changing nothing, when the value does not fit the field or `reg` is
+ * NULL (a bool field's setter then does nothing).
  */
 #define VFG_MSIX_PBA_BIR_SHIFT 0u
 #define VFG_MSIX_PBA_BIR_MASK 0x7u
@@ -238,8 +247,8 @@ static inline bool vfg_msix_pba_set_offset(uint32_t *reg, uint32_t value)
 }
 
 /*
- * The bit fields of pba as named members: vfg_msix_unpack_pba reads them out
- * of a register value; vfg_msix_pack_pba writes them into one, keeping the bits no
+ * The bit fields of pba as named members: vfg_msix_unpack_pba reads them out of
+ * a register value; vfg_msix_pack_pba writes them into one, keeping the bits no
  * member names, or returns false, changing nothing, when a member does not fit
  * or a pointer is NULL.
  */
@@ -256,7 +265,8 @@ static inline struct vfg_msix_pba_fields vfg_msix_unpack_pba(uint32_t reg)
     return f;
 }
 
-static inline bool vfg_msix_pack_pba(uint32_t *reg, const struct vfg_msix_pba_fields *f)
+static inline bool vfg_msix_pack_pba(uint32_t *reg,
+                                     const struct vfg_msix_pba_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
@@ -277,31 +287,51 @@ struct vfg_msix_vectors_entry {
     uint32_t address_lo; /* message address bits 31:0; bits 1:0 are 0 */
     uint32_t address_hi; /* message address bits 63:32 */
     uint32_t data; /* message data */
-    uint32_t vector_control; /* bit 0 masks the vector (set at reset); bits 31:16 are the TPH steering tag when that lives here */
+    /*
+     * bit 0 masks the vector (set at reset); bits 31:16 are the TPH steering
+     * tag when that lives here
+     */
+    uint32_t vector_control;
 };
 
-/* Per-device constants of this section; VFG_MSIX_PARAMS_DEFAULT initialises one. */
+/*
+ * Per-device constants of this section; VFG_MSIX_PARAMS_DEFAULT initialises
+ * one.
+ */
 struct vfg_msix_params {
     uint8_t unused_; /* this section has no params; C99 needs a member */
 };
 #define VFG_MSIX_PARAMS_DEFAULT { 0 }
 
 /*
- * The section's state at version 1: registers as their raw values, then
- * emulation state. An array holds as many elements as its length expression
- * says; the elements past that count are not read, written or compared.
+ * The section's state at version 1: registers as their raw values,
+ * then emulation state. An array holds as many elements as its length
+ * expression says; the elements past that count are not read, written or
+ * compared.
  */
 struct vfg_msix_state {
     uint16_t control; /* register at 0x02 */
     uint32_t table; /* register at 0x04 */
     uint32_t pba; /* register at 0x08 */
-    struct vfg_msix_vectors_entry vectors[2048]; /* the vector table as the guest programmed it; entry n is at table offset + 16n in the BAR; count: control.table_size + 1 */
-    uint64_t pending[32]; /* the pending-bit array (read-only to the guest; set when a masked vector fires); count: (control.table_size + 0x40) / 0x40 */
+    /*
+     * the vector table as the guest programmed it; entry n is at table offset +
+     * 16n in the BAR; count: control.table_size + 1
+     */
+    struct vfg_msix_vectors_entry vectors[2048];
+    /*
+     * the pending-bit array (read-only to the guest; set when a masked vector
+     * fires); count: (control.table_size + 0x40) / 0x40
+     */
+    uint64_t pending[32];
 };
 
-/* What a device computes about itself for this section; compared, never copied. */
+/*
+ * What a device computes about itself for this section; compared, never
+ * copied.
+ */
 struct vfg_msix_descriptor {
-    uint8_t cap_offset; /* offset of the MSI-X capability in configuration space */
+    /* offset of the MSI-X capability in configuration space */
+    uint8_t cap_offset;
     uint16_t vector_count; /* read-only bits of control */
     uint32_t table_place; /* read-only bits of table */
     uint32_t pba_place; /* read-only bits of pba */
@@ -313,7 +343,9 @@ struct vfg_msix_descriptor {
  * on success; anything else stops the operation with VFG_ERR_HOOK.
  */
 struct vfg_msix_hooks {
-    int (*msix_restore_vector_table)(void *opaque, const struct vfg_msix_state *s); /* restore step */
+    /* restore step */
+    int (*msix_restore_vector_table)(void *opaque,
+                                     const struct vfg_msix_state *s);
 };
 
 /*
@@ -323,7 +355,8 @@ struct vfg_msix_hooks {
  * nothing), except `p`, where NULL means the params' defaults, `err`, where
  * NULL reports nothing, and `hooks` of a restore that calls none. A buffer is
  * trusted to be as long as the caller says: [start, end) or [0, len) for a
- * load, `cap` bytes for a save, VFG_MSIX_DESCRIPTOR_SIZE for the descriptor.
+ * load, `cap` bytes for a save,
+ * VFG_MSIX_DESCRIPTOR_SIZE for the descriptor.
  */
 
 /*
@@ -333,12 +366,15 @@ struct vfg_msix_hooks {
  * decodes it into *s; `load` stores buf[0, len). On any error *s is left
  * exactly as it was. Error offsets count from `buf`.
  */
-int vfg_msix_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+int vfg_msix_check(const uint8_t *buf, size_t start, size_t end,
+                   uint16_t version, const struct vfg_msix_params *p,
+                   struct vfg_error *err);
+int vfg_msix_store(struct vfg_msix_state *s, const uint8_t *buf, size_t start,
+                   size_t end, uint16_t version,
                    const struct vfg_msix_params *p, struct vfg_error *err);
-int vfg_msix_store(struct vfg_msix_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                   const struct vfg_msix_params *p, struct vfg_error *err);
-int vfg_msix_load(struct vfg_msix_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                  const struct vfg_msix_params *p, struct vfg_error *err);
+int vfg_msix_load(struct vfg_msix_state *s, const uint8_t *buf, size_t len,
+                  uint16_t version, const struct vfg_msix_params *p,
+                  struct vfg_error *err);
 
 /*
  * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
@@ -347,8 +383,9 @@ int vfg_msix_load(struct vfg_msix_state *s, const uint8_t *buf, size_t len, uint
  * field) a value that version cannot carry. Constraints are not checked
  * here: validate does.
  */
-int vfg_msix_save(const struct vfg_msix_state *s, uint16_t version, const struct vfg_msix_params *p,
-                  uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
+int vfg_msix_save(const struct vfg_msix_state *s, uint16_t version,
+                  const struct vfg_msix_params *p, uint8_t *buf, size_t cap,
+                  size_t *len, struct vfg_error *err);
 
 /* The state with every field at its default. */
 void vfg_msix_init(struct vfg_msix_state *s);
@@ -359,7 +396,8 @@ void vfg_msix_init(struct vfg_msix_state *s);
  * nothing else is wrong. NULL `problems` only counts; a NULL `s` is one
  * problem (VFG_ERR_ARGUMENT).
  */
-size_t vfg_msix_validate(const struct vfg_msix_state *s, const struct vfg_msix_params *p,
+size_t vfg_msix_validate(const struct vfg_msix_state *s,
+                         const struct vfg_msix_params *p,
                          struct vfg_problem *problems, size_t capacity);
 
 /*
@@ -370,7 +408,8 @@ size_t vfg_msix_validate(const struct vfg_msix_state *s, const struct vfg_msix_p
  * pass 0xffffffff is refused (VFG_ERR_ARGUMENT) before any access.
  */
 int vfg_msix_capture(struct vfg_msix_state *s, const struct vfg_msix_params *p,
-                     vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
+                     vfg_read_config_fn read_config, void *opaque,
+                     uint32_t base, struct vfg_error *err);
 
 /*
  * Replay the schema's restore sequence through `write_config`, in the
@@ -378,18 +417,24 @@ int vfg_msix_capture(struct vfg_msix_state *s, const struct vfg_msix_params *p,
  * Every hook the sequence calls must be set in *hooks before the first write.
  * `base` as for capture.
  */
-int vfg_msix_restore(const struct vfg_msix_state *s, const struct vfg_msix_params *p,
-                     vfg_write_config_fn write_config, void *opaque, uint32_t base,
-                     const struct vfg_msix_hooks *hooks, struct vfg_error *err);
+int vfg_msix_restore(const struct vfg_msix_state *s,
+                     const struct vfg_msix_params *p,
+                     vfg_write_config_fn write_config, void *opaque,
+                     uint32_t base, const struct vfg_msix_hooks *hooks,
+                     struct vfg_error *err);
 
 /*
- * The descriptor fields read from registers (host-supplied fields are left to the caller). Fails
- * (VFG_ERR_EXPRESSION) only when a register's presence cannot be evaluated with these params.
+ * The descriptor fields read from registers (host-supplied fields are left to
+ * the caller). Fails (VFG_ERR_EXPRESSION) only when a register's presence
+ * cannot be evaluated with these params.
  */
-int vfg_msix_derive_descriptor(struct vfg_msix_descriptor *d, const struct vfg_msix_state *s,
-                              const struct vfg_msix_params *p, struct vfg_error *err);
+int vfg_msix_derive_descriptor(struct vfg_msix_descriptor *d,
+                               const struct vfg_msix_state *s,
+                               const struct vfg_msix_params *p,
+                               struct vfg_error *err);
 /* The descriptor as VFG_MSIX_DESCRIPTOR_SIZE big-endian bytes, and back. */
-void vfg_msix_pack_descriptor(const struct vfg_msix_descriptor *d, uint8_t *buf);
-void vfg_msix_unpack_descriptor(struct vfg_msix_descriptor *d, const uint8_t *buf);
-
+void vfg_msix_pack_descriptor(const struct vfg_msix_descriptor *d,
+                              uint8_t *buf);
+void vfg_msix_unpack_descriptor(struct vfg_msix_descriptor *d,
+                                const uint8_t *buf);
 #endif /* VFG_MSIX_H */

@@ -9,14 +9,45 @@
 
 static const struct vfg_rebar_params default_params = VFG_REBAR_PARAMS_DEFAULT;
 
-static const struct vfg_item items0[] = { {"cap0", 0u, 4u}, {"ctrl0", 4u, 4u} };
-static const struct vfg_item items1[] = { {"cap1", 0u, 4u}, {"ctrl1", 4u, 4u} };
-static const struct vfg_item items2[] = { {"cap2", 0u, 4u}, {"ctrl2", 4u, 4u} };
-static const struct vfg_item items3[] = { {"cap3", 0u, 4u}, {"ctrl3", 4u, 4u} };
-static const struct vfg_item items4[] = { {"cap4", 0u, 4u}, {"ctrl4", 4u, 4u} };
-static const struct vfg_item items5[] = { {"cap5", 0u, 4u}, {"ctrl5", 4u, 4u} };
+/* Report an error of this section about a field outside any array. */
+static int fail(struct vfg_error *err, const char *path, size_t offset,
+                enum vfg_status status, const char *message)
+{
+    return vfg_fail(err, VFG_REBAR_NAME, path, NULL, offset, status, message);
+}
 
-static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg_rebar_params *p, struct vfg_error *err)
+static const struct vfg_item items0[] = {
+    {"cap0", 0u, 4u},
+    {"ctrl0", 4u, 4u},
+};
+
+static const struct vfg_item items1[] = {
+    {"cap1", 0u, 4u},
+    {"ctrl1", 4u, 4u},
+};
+
+static const struct vfg_item items2[] = {
+    {"cap2", 0u, 4u},
+    {"ctrl2", 4u, 4u},
+};
+
+static const struct vfg_item items3[] = {
+    {"cap3", 0u, 4u},
+    {"ctrl3", 4u, 4u},
+};
+
+static const struct vfg_item items4[] = {
+    {"cap4", 0u, 4u},
+    {"ctrl4", 4u, 4u},
+};
+
+static const struct vfg_item items5[] = {
+    {"cap5", 0u, 4u},
+    {"ctrl5", 4u, 4u},
+};
+
+static int check_v1(const uint8_t *b, size_t start, size_t end,
+                    const struct vfg_rebar_params *p, struct vfg_error *err)
 {
     size_t o = start;
     uint32_t f_cap0 = 0;
@@ -40,11 +71,11 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
     }
     f_cap0 = vfg_get_be32(b + o);
     if ((f_cap0 & 0xfu) != 0u) {
-        return vfg_fail(err, VFG_REBAR_NAME, "cap0", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+        return fail(err, "cap0", o, VFG_ERR_RESERVED, "reserved bits set");
     }
     f_ctrl0 = vfg_get_be32(b + o + 4);
     if ((f_ctrl0 & 0xc018u) != 0u) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
+        return fail(err, "ctrl0", o + 4, VFG_ERR_RESERVED, "reserved bits set");
     }
     o += 8u;
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) {
@@ -53,11 +84,12 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
         }
         f_cap1 = vfg_get_be32(b + o);
         if ((f_cap1 & 0xfu) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap1", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+            return fail(err, "cap1", o, VFG_ERR_RESERVED, "reserved bits set");
         }
         f_ctrl1 = vfg_get_be32(b + o + 4);
         if ((f_ctrl1 & 0xc0f8u) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl1", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
+            return fail(err, "ctrl1", o + 4, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         o += 8u;
     }
@@ -67,11 +99,12 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
         }
         f_cap2 = vfg_get_be32(b + o);
         if ((f_cap2 & 0xfu) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap2", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+            return fail(err, "cap2", o, VFG_ERR_RESERVED, "reserved bits set");
         }
         f_ctrl2 = vfg_get_be32(b + o + 4);
         if ((f_ctrl2 & 0xc0f8u) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl2", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
+            return fail(err, "ctrl2", o + 4, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         o += 8u;
     }
@@ -81,11 +114,12 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
         }
         f_cap3 = vfg_get_be32(b + o);
         if ((f_cap3 & 0xfu) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap3", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+            return fail(err, "cap3", o, VFG_ERR_RESERVED, "reserved bits set");
         }
         f_ctrl3 = vfg_get_be32(b + o + 4);
         if ((f_ctrl3 & 0xc0f8u) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl3", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
+            return fail(err, "ctrl3", o + 4, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         o += 8u;
     }
@@ -95,11 +129,12 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
         }
         f_cap4 = vfg_get_be32(b + o);
         if ((f_cap4 & 0xfu) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap4", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+            return fail(err, "cap4", o, VFG_ERR_RESERVED, "reserved bits set");
         }
         f_ctrl4 = vfg_get_be32(b + o + 4);
         if ((f_ctrl4 & 0xc0f8u) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl4", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
+            return fail(err, "ctrl4", o + 4, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         o += 8u;
     }
@@ -109,72 +144,154 @@ static int check_v1(const uint8_t *b, size_t start, size_t end, const struct vfg
         }
         f_cap5 = vfg_get_be32(b + o);
         if ((f_cap5 & 0xfu) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap5", NULL, o, VFG_ERR_RESERVED, "reserved bits set");
+            return fail(err, "cap5", o, VFG_ERR_RESERVED, "reserved bits set");
         }
         f_ctrl5 = vfg_get_be32(b + o + 4);
         if ((f_ctrl5 & 0xc0f8u) != 0u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl5", NULL, o + 4, VFG_ERR_RESERVED, "reserved bits set");
+            return fail(err, "ctrl5", o + 4, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         o += 8u;
     }
     if (o != end) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, o, VFG_ERR_TRAILING, "bytes left over after the last field");
+        return fail(err, "", o, VFG_ERR_TRAILING,
+                    "bytes left over after the last field");
     }
-    if (!((((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 1) && ((int64_t)((f_ctrl0 >> 5) & 0x7u) <= 6)))) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "the entry count in ctrl0 is outside 1..6");
-    }
-    bad = false;
-    result = (((int64_t)((f_ctrl0 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap0, ((int64_t)((f_ctrl0 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl0 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl0, ((int64_t)((f_ctrl0 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1)));
-    if (bad) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.bar_size", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.bar_size", NULL, start, VFG_ERR_CONSTRAINT, "entry 0 is programmed with a BAR size it does not support");
+    if (!((((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 1) &&
+           ((int64_t)((f_ctrl0 >> 5) & 0x7u) <= 6)))) {
+        return fail(err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                    "the entry count in ctrl0 is outside 1..6");
     }
     bad = false;
-    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 2) || (((int64_t)((f_ctrl1 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap1, ((int64_t)((f_ctrl1 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl1 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl1, ((int64_t)((f_ctrl1 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((f_ctrl0 >> 8) & 0x3fu) <= 0x1b) ?
+              ((vfg_shr((int64_t)f_cap0,
+                        ((int64_t)((f_ctrl0 >> 8) & 0x3fu) + 4), &bad) &
+                1) ==
+               1) :
+              (((int64_t)((f_ctrl0 >> 8) & 0x3fu) <= 0x2b) &&
+               ((vfg_shr((int64_t)f_ctrl0,
+                         ((int64_t)((f_ctrl0 >> 8) & 0x3fu) - 0xc), &bad) &
+                 1) ==
+                1)));
     if (bad) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        return fail(err, "ctrl0.bar_size", start, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
     }
     if (!result) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "entry 1 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.bar_size", start, VFG_ERR_CONSTRAINT,
+                   "entry 0 is programmed with a BAR size it does not support");
     }
     bad = false;
-    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 3) || (((int64_t)((f_ctrl2 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap2, ((int64_t)((f_ctrl2 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl2 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl2, ((int64_t)((f_ctrl2 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 2) ||
+              (((int64_t)((f_ctrl1 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)f_cap1,
+                         ((int64_t)((f_ctrl1 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((f_ctrl1 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)f_ctrl1,
+                          ((int64_t)((f_ctrl1 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
     if (bad) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        return fail(err, "ctrl0.num_bars", start, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
     }
     if (!result) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "entry 2 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                   "entry 1 is programmed with a BAR size it does not support");
     }
     bad = false;
-    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 4) || (((int64_t)((f_ctrl3 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap3, ((int64_t)((f_ctrl3 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl3 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl3, ((int64_t)((f_ctrl3 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 3) ||
+              (((int64_t)((f_ctrl2 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)f_cap2,
+                         ((int64_t)((f_ctrl2 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((f_ctrl2 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)f_ctrl2,
+                          ((int64_t)((f_ctrl2 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
     if (bad) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        return fail(err, "ctrl0.num_bars", start, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
     }
     if (!result) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "entry 3 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                   "entry 2 is programmed with a BAR size it does not support");
     }
     bad = false;
-    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 5) || (((int64_t)((f_ctrl4 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap4, ((int64_t)((f_ctrl4 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl4 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl4, ((int64_t)((f_ctrl4 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 4) ||
+              (((int64_t)((f_ctrl3 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)f_cap3,
+                         ((int64_t)((f_ctrl3 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((f_ctrl3 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)f_ctrl3,
+                          ((int64_t)((f_ctrl3 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
     if (bad) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        return fail(err, "ctrl0.num_bars", start, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
     }
     if (!result) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "entry 4 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                   "entry 3 is programmed with a BAR size it does not support");
     }
     bad = false;
-    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 6) || (((int64_t)((f_ctrl5 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)f_cap5, ((int64_t)((f_ctrl5 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((f_ctrl5 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)f_ctrl5, ((int64_t)((f_ctrl5 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 5) ||
+              (((int64_t)((f_ctrl4 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)f_cap4,
+                         ((int64_t)((f_ctrl4 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((f_ctrl4 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)f_ctrl4,
+                          ((int64_t)((f_ctrl4 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
     if (bad) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        return fail(err, "ctrl0.num_bars", start, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
     }
     if (!result) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0.num_bars", NULL, start, VFG_ERR_CONSTRAINT, "entry 5 is programmed with a BAR size it does not support");
+        return fail(
+                   err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                   "entry 4 is programmed with a BAR size it does not support");
+    }
+    bad = false;
+    result = (((int64_t)((f_ctrl0 >> 5) & 0x7u) < 6) ||
+              (((int64_t)((f_ctrl5 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)f_cap5,
+                         ((int64_t)((f_ctrl5 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((f_ctrl5 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)f_ctrl5,
+                          ((int64_t)((f_ctrl5 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
+    if (bad) {
+        return fail(err, "ctrl0.num_bars", start, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(
+                   err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
+                   "entry 5 is programmed with a BAR size it does not support");
     }
     return VFG_OK;
 }
 
-static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start, const struct vfg_rebar_params *p)
+static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start,
+                     const struct vfg_rebar_params *p)
 {
     size_t o = start;
     (void)p;
@@ -224,20 +341,24 @@ static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start, 
     }
 }
 
-static int save_v1(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+static int save_v1(const struct vfg_rebar_state *s,
+                   const struct vfg_rebar_params *p, uint8_t *buf, size_t cap,
+                   size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
     (void)p;
 
     if (cap - o < 8u) {
-        return vfg_fail(err, VFG_REBAR_NAME, "cap0", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
+        return fail(err, "cap0", o, VFG_ERR_NO_SPACE,
+                    "the output buffer is too small");
     }
     vfg_put_be32(buf + o, s->cap0);
     vfg_put_be32(buf + o + 4, s->ctrl0);
     o += 8u;
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) {
         if (cap - o < 8u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap1", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
+            return fail(err, "cap1", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->cap1);
         vfg_put_be32(buf + o + 4, s->ctrl1);
@@ -245,7 +366,8 @@ static int save_v1(const struct vfg_rebar_state *s, const struct vfg_rebar_param
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) {
         if (cap - o < 8u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap2", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
+            return fail(err, "cap2", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->cap2);
         vfg_put_be32(buf + o + 4, s->ctrl2);
@@ -253,7 +375,8 @@ static int save_v1(const struct vfg_rebar_state *s, const struct vfg_rebar_param
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) {
         if (cap - o < 8u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap3", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
+            return fail(err, "cap3", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->cap3);
         vfg_put_be32(buf + o + 4, s->ctrl3);
@@ -261,7 +384,8 @@ static int save_v1(const struct vfg_rebar_state *s, const struct vfg_rebar_param
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) {
         if (cap - o < 8u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap4", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
+            return fail(err, "cap4", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->cap4);
         vfg_put_be32(buf + o + 4, s->ctrl4);
@@ -269,7 +393,8 @@ static int save_v1(const struct vfg_rebar_state *s, const struct vfg_rebar_param
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) {
         if (cap - o < 8u) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap5", NULL, o, VFG_ERR_NO_SPACE, "the output buffer is too small");
+            return fail(err, "cap5", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
         }
         vfg_put_be32(buf + o, s->cap5);
         vfg_put_be32(buf + o + 4, s->ctrl5);
@@ -279,7 +404,9 @@ static int save_v1(const struct vfg_rebar_state *s, const struct vfg_rebar_param
     return VFG_OK;
 }
 
-static size_t validate_state(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, struct vfg_problem *problems, size_t capacity)
+static size_t validate_state(const struct vfg_rebar_state *s,
+                             const struct vfg_rebar_params *p,
+                             struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     bool bad = false;
@@ -287,136 +414,256 @@ static size_t validate_state(const struct vfg_rebar_state *s, const struct vfg_r
     (void)p;
 
     if ((s->cap0 & 0xfu) != 0u) {
-        vfg_problem(problems, capacity, &count, "cap0", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "cap0", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if ((s->ctrl0 & 0xc018u) != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl0", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "ctrl0", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if ((s->cap1 & 0xfu) != 0u) {
-        vfg_problem(problems, capacity, &count, "cap1", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "cap1", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) && s->cap1 != 0u) {
-        vfg_problem(problems, capacity, &count, "cap1", NULL, VFG_ERR_ABSENT, "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "cap1", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->ctrl1 & 0xc0f8u) != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl1", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "ctrl1", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) && s->ctrl1 != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl1", NULL, VFG_ERR_ABSENT, "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "ctrl1", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->cap2 & 0xfu) != 0u) {
-        vfg_problem(problems, capacity, &count, "cap2", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "cap2", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) && s->cap2 != 0u) {
-        vfg_problem(problems, capacity, &count, "cap2", NULL, VFG_ERR_ABSENT, "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "cap2", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->ctrl2 & 0xc0f8u) != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl2", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "ctrl2", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) && s->ctrl2 != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl2", NULL, VFG_ERR_ABSENT, "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "ctrl2", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->cap3 & 0xfu) != 0u) {
-        vfg_problem(problems, capacity, &count, "cap3", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "cap3", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) && s->cap3 != 0u) {
-        vfg_problem(problems, capacity, &count, "cap3", NULL, VFG_ERR_ABSENT, "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "cap3", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->ctrl3 & 0xc0f8u) != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl3", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "ctrl3", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) && s->ctrl3 != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl3", NULL, VFG_ERR_ABSENT, "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "ctrl3", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->cap4 & 0xfu) != 0u) {
-        vfg_problem(problems, capacity, &count, "cap4", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "cap4", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) && s->cap4 != 0u) {
-        vfg_problem(problems, capacity, &count, "cap4", NULL, VFG_ERR_ABSENT, "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "cap4", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->ctrl4 & 0xc0f8u) != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl4", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "ctrl4", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) && s->ctrl4 != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl4", NULL, VFG_ERR_ABSENT, "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "ctrl4", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->cap5 & 0xfu) != 0u) {
-        vfg_problem(problems, capacity, &count, "cap5", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "cap5", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) && s->cap5 != 0u) {
-        vfg_problem(problems, capacity, &count, "cap5", NULL, VFG_ERR_ABSENT, "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "cap5", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if ((s->ctrl5 & 0xc0f8u) != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl5", NULL, VFG_ERR_RESERVED, "reserved bits set");
+        vfg_problem(problems, capacity, &count, "ctrl5", NULL, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     if (!(((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) && s->ctrl5 != 0u) {
-        vfg_problem(problems, capacity, &count, "ctrl5", NULL, VFG_ERR_ABSENT, "is absent on this device (its presence is false) but holds a value");
+        vfg_problem(
+            problems, capacity, &count, "ctrl5", NULL, VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
     }
     if (count != 0u) {
         return count;
     }
-    if (!((((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 1) && ((int64_t)((s->ctrl0 >> 5) & 0x7u) <= 6)))) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "the entry count in ctrl0 is outside 1..6");
+    if (!((((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 1) &&
+           ((int64_t)((s->ctrl0 >> 5) & 0x7u) <= 6)))) {
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_CONSTRAINT,
+                    "the entry count in ctrl0 is outside 1..6");
     }
     bad = false;
-    result = (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap0, ((int64_t)((s->ctrl0 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl0, ((int64_t)((s->ctrl0 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1)));
+    result = (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x1b) ?
+              ((vfg_shr((int64_t)s->cap0,
+                        ((int64_t)((s->ctrl0 >> 8) & 0x3fu) + 4), &bad) &
+                1) ==
+               1) :
+              (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x2b) &&
+               ((vfg_shr((int64_t)s->ctrl0,
+                         ((int64_t)((s->ctrl0 >> 8) & 0x3fu) - 0xc), &bad) &
+                 1) ==
+                1)));
     if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.bar_size", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.bar_size", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.bar_size", NULL, VFG_ERR_CONSTRAINT, "entry 0 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.bar_size", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 0 is programmed with a BAR size it does not support");
     }
     bad = false;
-    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 2) || (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap1, ((int64_t)((s->ctrl1 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl1, ((int64_t)((s->ctrl1 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 2) ||
+              (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)s->cap1,
+                         ((int64_t)((s->ctrl1 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)s->ctrl1,
+                          ((int64_t)((s->ctrl1 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
     if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 1 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 1 is programmed with a BAR size it does not support");
     }
     bad = false;
-    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 3) || (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap2, ((int64_t)((s->ctrl2 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl2, ((int64_t)((s->ctrl2 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 3) ||
+              (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)s->cap2,
+                         ((int64_t)((s->ctrl2 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)s->ctrl2,
+                          ((int64_t)((s->ctrl2 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
     if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 2 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 2 is programmed with a BAR size it does not support");
     }
     bad = false;
-    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 4) || (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap3, ((int64_t)((s->ctrl3 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl3, ((int64_t)((s->ctrl3 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 4) ||
+              (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)s->cap3,
+                         ((int64_t)((s->ctrl3 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)s->ctrl3,
+                          ((int64_t)((s->ctrl3 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
     if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 3 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 3 is programmed with a BAR size it does not support");
     }
     bad = false;
-    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 5) || (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap4, ((int64_t)((s->ctrl4 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl4, ((int64_t)((s->ctrl4 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 5) ||
+              (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)s->cap4,
+                         ((int64_t)((s->ctrl4 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)s->ctrl4,
+                          ((int64_t)((s->ctrl4 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
     if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 4 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 4 is programmed with a BAR size it does not support");
     }
     bad = false;
-    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 6) || (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x1b) ? ((vfg_shr((int64_t)s->cap5, ((int64_t)((s->ctrl5 >> 8) & 0x3fu) + 4), &bad) & 1) == 1) : (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x2b) && ((vfg_shr((int64_t)s->ctrl5, ((int64_t)((s->ctrl5 >> 8) & 0x3fu) - 0xc), &bad) & 1) == 1))));
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 6) ||
+              (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)s->cap5,
+                         ((int64_t)((s->ctrl5 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)s->ctrl5,
+                          ((int64_t)((s->ctrl5 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
     if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL, VFG_ERR_CONSTRAINT, "entry 5 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 5 is programmed with a BAR size it does not support");
     }
     return count;
 }
 
-int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                    const struct vfg_rebar_params *p, struct vfg_error *err)
+int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end,
+                    uint16_t version, const struct vfg_rebar_params *p,
+                    struct vfg_error *err)
 {
     if (buf == NULL) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the buffer pointer is NULL");
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the buffer pointer is NULL");
     }
     if (start > end) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "start is after end");
+        return fail(err, "", start, VFG_ERR_ARGUMENT, "start is after end");
     }
     if (p == NULL) {
         p = &default_params;
@@ -425,17 +672,19 @@ int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end, uint16_t versi
     case 1:
         return check_v1(buf, start, end, p, err);
     default:
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_VERSION,
-                        "the version is not one this build loads");
+        return fail(err, "", start, VFG_ERR_VERSION,
+                    "the version is not one this build loads");
     }
 }
 
-int vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
+int vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start,
+                    size_t end, uint16_t version,
                     const struct vfg_rebar_params *p, struct vfg_error *err)
 {
     int status;
     if (s == NULL) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, start, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
     }
     status = vfg_rebar_check(buf, start, end, version, p, err);
     if (status != VFG_OK) {
@@ -454,19 +703,22 @@ int vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start,
     return VFG_OK;
 }
 
-int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                   const struct vfg_rebar_params *p, struct vfg_error *err)
+int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len,
+                   uint16_t version, const struct vfg_rebar_params *p,
+                   struct vfg_error *err)
 {
     return vfg_rebar_store(s, buf, 0u, len, version, p, err);
 }
 
-int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version, const struct vfg_rebar_params *p,
-                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
+int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version,
+                   const struct vfg_rebar_params *p, uint8_t *buf, size_t cap,
+                   size_t *len, struct vfg_error *err)
 {
     if (s == NULL || buf == NULL || len == NULL) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
-                        s == NULL ? "the state pointer is NULL"
-                        : buf == NULL ? "the buffer pointer is NULL" : "the length pointer is NULL");
+        return fail(err, "", 0u, VFG_ERR_ARGUMENT,
+                    s == NULL ? "the state pointer is NULL" :
+                    buf == NULL ? "the buffer pointer is NULL" :
+                    "the length pointer is NULL");
     }
     if (p == NULL) {
         p = &default_params;
@@ -475,12 +727,13 @@ int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version, const stru
     case 1:
         return save_v1(s, p, buf, cap, len, err);
     default:
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_VERSION,
-                        "the version is not one this build saves");
+        return fail(err, "", 0u, VFG_ERR_VERSION,
+                    "the version is not one this build saves");
     }
 }
 
-size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
+size_t vfg_rebar_validate(const struct vfg_rebar_state *s,
+                          const struct vfg_rebar_params *p,
                           struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
@@ -488,7 +741,8 @@ size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_reba
         capacity = 0u;
     }
     if (s == NULL) {
-        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
         return count;
     }
     return validate_state(s, p, problems, capacity);
@@ -502,7 +756,10 @@ void vfg_rebar_init(struct vfg_rebar_state *s)
     memset(s, 0, sizeof *s);
 }
 
-int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *p, vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)
+int vfg_rebar_capture(struct vfg_rebar_state *s,
+                      const struct vfg_rebar_params *p,
+                      vfg_read_config_fn read_config, void *opaque,
+                      uint32_t base, struct vfg_error *err)
 {
     uint32_t raw;
     uint32_t f_cap0 = 0;
@@ -520,79 +777,94 @@ int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *
     (void)p;
 
     if (s == NULL) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return fail(err, "", base, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
     }
     if (read_config == NULL) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "read_config is NULL");
+        return fail(err, "", base, VFG_ERR_ARGUMENT, "read_config is NULL");
     }
     if (base > 0xffffffcbu) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+        return fail(err, "", base, VFG_ERR_ARGUMENT,
+                    "base puts a register past the end of the 32-bit "
+                    "configuration-space offsets");
     }
     if (read_config(opaque, base + 0x4u, 4u, &raw) != 0) {
-        return vfg_fail(err, VFG_REBAR_NAME, "cap0", NULL, base + 0x4u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+        return fail(err, "cap0", base + 0x4u, VFG_ERR_CONFIG_IO,
+                    "reading configuration space failed");
     }
     f_cap0 = (uint32_t)(raw & 0xfffffff0u);
     if (read_config(opaque, base + 0x8u, 4u, &raw) != 0) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+        return fail(err, "ctrl0", base + 0x8u, VFG_ERR_CONFIG_IO,
+                    "reading configuration space failed");
     }
     f_ctrl0 = (uint32_t)(raw & 0xffff3fe7u);
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) {
         if (read_config(opaque, base + 0xcu, 4u, &raw) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap1", NULL, base + 0xcu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+            return fail(err, "cap1", base + 0xcu, VFG_ERR_CONFIG_IO,
+                        "reading configuration space failed");
         }
         f_cap1 = (uint32_t)(raw & 0xfffffff0u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) {
         if (read_config(opaque, base + 0x10u, 4u, &raw) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl1", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+            return fail(err, "ctrl1", base + 0x10u, VFG_ERR_CONFIG_IO,
+                        "reading configuration space failed");
         }
         f_ctrl1 = (uint32_t)(raw & 0xffff3f07u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 3)) {
         if (read_config(opaque, base + 0x14u, 4u, &raw) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap2", NULL, base + 0x14u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+            return fail(err, "cap2", base + 0x14u, VFG_ERR_CONFIG_IO,
+                        "reading configuration space failed");
         }
         f_cap2 = (uint32_t)(raw & 0xfffffff0u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 3)) {
         if (read_config(opaque, base + 0x18u, 4u, &raw) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl2", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+            return fail(err, "ctrl2", base + 0x18u, VFG_ERR_CONFIG_IO,
+                        "reading configuration space failed");
         }
         f_ctrl2 = (uint32_t)(raw & 0xffff3f07u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 4)) {
         if (read_config(opaque, base + 0x1cu, 4u, &raw) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap3", NULL, base + 0x1cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+            return fail(err, "cap3", base + 0x1cu, VFG_ERR_CONFIG_IO,
+                        "reading configuration space failed");
         }
         f_cap3 = (uint32_t)(raw & 0xfffffff0u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 4)) {
         if (read_config(opaque, base + 0x20u, 4u, &raw) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl3", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+            return fail(err, "ctrl3", base + 0x20u, VFG_ERR_CONFIG_IO,
+                        "reading configuration space failed");
         }
         f_ctrl3 = (uint32_t)(raw & 0xffff3f07u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 5)) {
         if (read_config(opaque, base + 0x24u, 4u, &raw) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap4", NULL, base + 0x24u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+            return fail(err, "cap4", base + 0x24u, VFG_ERR_CONFIG_IO,
+                        "reading configuration space failed");
         }
         f_cap4 = (uint32_t)(raw & 0xfffffff0u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 5)) {
         if (read_config(opaque, base + 0x28u, 4u, &raw) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl4", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+            return fail(err, "ctrl4", base + 0x28u, VFG_ERR_CONFIG_IO,
+                        "reading configuration space failed");
         }
         f_ctrl4 = (uint32_t)(raw & 0xffff3f07u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 6)) {
         if (read_config(opaque, base + 0x2cu, 4u, &raw) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "cap5", NULL, base + 0x2cu, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+            return fail(err, "cap5", base + 0x2cu, VFG_ERR_CONFIG_IO,
+                        "reading configuration space failed");
         }
         f_cap5 = (uint32_t)(raw & 0xfffffff0u);
     }
     if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 6)) {
         if (read_config(opaque, base + 0x30u, 4u, &raw) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl5", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "reading configuration space failed");
+            return fail(err, "ctrl5", base + 0x30u, VFG_ERR_CONFIG_IO,
+                        "reading configuration space failed");
         }
         f_ctrl5 = (uint32_t)(raw & 0xffff3f07u);
     }
@@ -611,90 +883,123 @@ int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *
     return VFG_OK;
 }
 
-int vfg_rebar_restore(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, vfg_write_config_fn write_config, void *opaque, uint32_t base, const struct vfg_rebar_hooks *hooks, struct vfg_error *err)
+int vfg_rebar_restore(const struct vfg_rebar_state *s,
+                      const struct vfg_rebar_params *p,
+                      vfg_write_config_fn write_config, void *opaque,
+                      uint32_t base, const struct vfg_rebar_hooks *hooks,
+                      struct vfg_error *err)
 {
     uint64_t value;
     (void)p;
     (void)hooks;
 
     if (s == NULL) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return fail(err, "", base, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
     }
     if (write_config == NULL) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "write_config is NULL");
+        return fail(err, "", base, VFG_ERR_ARGUMENT, "write_config is NULL");
     }
     if (base > 0xffffffcbu) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, base, VFG_ERR_ARGUMENT, "base puts a register past the end of the 32-bit configuration-space offsets");
+        return fail(err, "", base, VFG_ERR_ARGUMENT,
+                    "base puts a register past the end of the 32-bit "
+                    "configuration-space offsets");
     }
     value = s->ctrl0;
     if (write_config(opaque, base + 0x8u, (uint32_t)value, 4u) != 0) {
-        return vfg_fail(err, VFG_REBAR_NAME, "ctrl0", NULL, base + 0x8u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
+        return fail(err, "ctrl0", base + 0x8u, VFG_ERR_CONFIG_IO,
+                    "writing configuration space failed");
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) {
         value = s->ctrl1;
         if (write_config(opaque, base + 0x10u, (uint32_t)value, 4u) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl1", NULL, base + 0x10u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
+            return fail(err, "ctrl1", base + 0x10u, VFG_ERR_CONFIG_IO,
+                        "writing configuration space failed");
         }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) {
         value = s->ctrl2;
         if (write_config(opaque, base + 0x18u, (uint32_t)value, 4u) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl2", NULL, base + 0x18u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
+            return fail(err, "ctrl2", base + 0x18u, VFG_ERR_CONFIG_IO,
+                        "writing configuration space failed");
         }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) {
         value = s->ctrl3;
         if (write_config(opaque, base + 0x20u, (uint32_t)value, 4u) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl3", NULL, base + 0x20u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
+            return fail(err, "ctrl3", base + 0x20u, VFG_ERR_CONFIG_IO,
+                        "writing configuration space failed");
         }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) {
         value = s->ctrl4;
         if (write_config(opaque, base + 0x28u, (uint32_t)value, 4u) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl4", NULL, base + 0x28u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
+            return fail(err, "ctrl4", base + 0x28u, VFG_ERR_CONFIG_IO,
+                        "writing configuration space failed");
         }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) {
         value = s->ctrl5;
         if (write_config(opaque, base + 0x30u, (uint32_t)value, 4u) != 0) {
-            return vfg_fail(err, VFG_REBAR_NAME, "ctrl5", NULL, base + 0x30u, VFG_ERR_CONFIG_IO, "writing configuration space failed");
+            return fail(err, "ctrl5", base + 0x30u, VFG_ERR_CONFIG_IO,
+                        "writing configuration space failed");
         }
     }
     return VFG_OK;
 }
 
-int vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg_rebar_state *s, const struct vfg_rebar_params *p, struct vfg_error *err)
+int vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d,
+                                const struct vfg_rebar_state *s,
+                                const struct vfg_rebar_params *p,
+                                struct vfg_error *err)
 {
     (void)p;
 
     if (d == NULL) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the descriptor pointer is NULL");
+        return fail(err, "", 0u, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
     }
     if (s == NULL) {
-        return vfg_fail(err, VFG_REBAR_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+        return fail(err, "", 0u, VFG_ERR_ARGUMENT, "the state pointer is NULL");
     }
     d->entry0 = (uint32_t)(s->ctrl0 & 0xe7u);
     d->sizes0 = (uint32_t)(s->cap0 & 0xfffffff0u);
     d->sizes0_ext = (uint32_t)(s->ctrl0 & 0xffff0000u);
-    d->entry1 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) ? (uint32_t)(s->ctrl1 & 0x7u) : 0u;
-    d->sizes1 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) ? (uint32_t)(s->cap1 & 0xfffffff0u) : 0u;
-    d->sizes1_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) ? (uint32_t)(s->ctrl1 & 0xffff0000u) : 0u;
-    d->entry2 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) ? (uint32_t)(s->ctrl2 & 0x7u) : 0u;
-    d->sizes2 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) ? (uint32_t)(s->cap2 & 0xfffffff0u) : 0u;
-    d->sizes2_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) ? (uint32_t)(s->ctrl2 & 0xffff0000u) : 0u;
-    d->entry3 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) ? (uint32_t)(s->ctrl3 & 0x7u) : 0u;
-    d->sizes3 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) ? (uint32_t)(s->cap3 & 0xfffffff0u) : 0u;
-    d->sizes3_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) ? (uint32_t)(s->ctrl3 & 0xffff0000u) : 0u;
-    d->entry4 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) ? (uint32_t)(s->ctrl4 & 0x7u) : 0u;
-    d->sizes4 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) ? (uint32_t)(s->cap4 & 0xfffffff0u) : 0u;
-    d->sizes4_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) ? (uint32_t)(s->ctrl4 & 0xffff0000u) : 0u;
-    d->entry5 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) ? (uint32_t)(s->ctrl5 & 0x7u) : 0u;
-    d->sizes5 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) ? (uint32_t)(s->cap5 & 0xfffffff0u) : 0u;
-    d->sizes5_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) ? (uint32_t)(s->ctrl5 & 0xffff0000u) : 0u;
+    d->entry1 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) ?
+                (uint32_t)(s->ctrl1 & 0x7u) : 0u;
+    d->sizes1 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) ?
+                (uint32_t)(s->cap1 & 0xfffffff0u) : 0u;
+    d->sizes1_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 2)) ?
+                    (uint32_t)(s->ctrl1 & 0xffff0000u) : 0u;
+    d->entry2 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) ?
+                (uint32_t)(s->ctrl2 & 0x7u) : 0u;
+    d->sizes2 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) ?
+                (uint32_t)(s->cap2 & 0xfffffff0u) : 0u;
+    d->sizes2_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) ?
+                    (uint32_t)(s->ctrl2 & 0xffff0000u) : 0u;
+    d->entry3 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) ?
+                (uint32_t)(s->ctrl3 & 0x7u) : 0u;
+    d->sizes3 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) ?
+                (uint32_t)(s->cap3 & 0xfffffff0u) : 0u;
+    d->sizes3_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) ?
+                    (uint32_t)(s->ctrl3 & 0xffff0000u) : 0u;
+    d->entry4 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) ?
+                (uint32_t)(s->ctrl4 & 0x7u) : 0u;
+    d->sizes4 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) ?
+                (uint32_t)(s->cap4 & 0xfffffff0u) : 0u;
+    d->sizes4_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) ?
+                    (uint32_t)(s->ctrl4 & 0xffff0000u) : 0u;
+    d->entry5 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) ?
+                (uint32_t)(s->ctrl5 & 0x7u) : 0u;
+    d->sizes5 = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) ?
+                (uint32_t)(s->cap5 & 0xfffffff0u) : 0u;
+    d->sizes5_ext = (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) ?
+                    (uint32_t)(s->ctrl5 & 0xffff0000u) : 0u;
     return VFG_OK;
 }
 
-void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d, uint8_t *buf)
+void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d,
+                               uint8_t *buf)
 {
     if (d == NULL || buf == NULL) {
         return;
@@ -720,7 +1025,8 @@ void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d, uint8_t *bu
     vfg_put_be32(buf + 70, d->sizes5_ext);
 }
 
-void vfg_rebar_unpack_descriptor(struct vfg_rebar_descriptor *d, const uint8_t *buf)
+void vfg_rebar_unpack_descriptor(struct vfg_rebar_descriptor *d,
+                                 const uint8_t *buf)
 {
     if (d == NULL || buf == NULL) {
         return;

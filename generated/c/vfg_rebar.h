@@ -14,7 +14,10 @@
 #define VFG_REBAR_SECTION_ID 0x0115u
 #define VFG_REBAR_VERSION 1u
 #define VFG_REBAR_MIN_VERSION 1u
-/* The longest payload of any version this build loads, and the descriptor's packed size. */
+/*
+ * The longest payload of any version this build loads, and the descriptor's
+ * packed size.
+ */
 #define VFG_REBAR_MAX_PAYLOAD 48u
 #define VFG_REBAR_DESCRIPTOR_SIZE 74u
 
@@ -103,7 +106,8 @@ static inline uint32_t vfg_rebar_supported_sizes_sizes_supported(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 4) & 0xfffffffu);
 }
 
-static inline bool vfg_rebar_supported_sizes_set_sizes_supported(uint32_t *reg, uint32_t value)
+static inline bool vfg_rebar_supported_sizes_set_sizes_supported(uint32_t *reg,
+                                                                 uint32_t value)
 {
     if (reg == NULL || value > 0xfffffffu) {
         return false;
@@ -113,8 +117,9 @@ static inline bool vfg_rebar_supported_sizes_set_sizes_supported(uint32_t *reg, 
 }
 
 /*
- * The bit fields of supported_sizes as named members: vfg_rebar_unpack_supported_sizes reads them out
- * of a register value; vfg_rebar_pack_supported_sizes writes them into one, keeping the bits no
+ * The bit fields of supported_sizes as named members:
+ * vfg_rebar_unpack_supported_sizes reads them out of a register value;
+ * vfg_rebar_pack_supported_sizes writes them into one, keeping the bits no
  * member names, or returns false, changing nothing, when a member does not fit
  * or a pointer is NULL.
  */
@@ -122,21 +127,24 @@ struct vfg_rebar_supported_sizes_fields {
     uint32_t sizes_supported; /* bits 31:4 */
 };
 
-static inline struct vfg_rebar_supported_sizes_fields vfg_rebar_unpack_supported_sizes(uint32_t reg)
+static inline struct vfg_rebar_supported_sizes_fields
+vfg_rebar_unpack_supported_sizes(uint32_t reg)
 {
     struct vfg_rebar_supported_sizes_fields f;
     f.sizes_supported = vfg_rebar_supported_sizes_sizes_supported(reg);
     return f;
 }
 
-static inline bool vfg_rebar_pack_supported_sizes(uint32_t *reg, const struct vfg_rebar_supported_sizes_fields *f)
+static inline bool vfg_rebar_pack_supported_sizes(
+    uint32_t *reg, const struct vfg_rebar_supported_sizes_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
         return false;
     }
     value = *reg;
-    if (!vfg_rebar_supported_sizes_set_sizes_supported(&value, f->sizes_supported)) {
+    if (!vfg_rebar_supported_sizes_set_sizes_supported(&value,
+                                                       f->sizes_supported)) {
         return false;
     }
     *reg = value;
@@ -144,9 +152,9 @@ static inline bool vfg_rebar_pack_supported_sizes(uint32_t *reg, const struct vf
 }
 
 /*
- * Bit fields of ctrl0. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of ctrl0. A getter takes the register's value; a setter returns
+ * false, changing nothing, when the value does not fit the field or `reg` is
+ * NULL (a bool field's setter then does nothing).
  */
 #define VFG_REBAR_CTRL0_BAR_INDEX_SHIFT 0u
 #define VFG_REBAR_CTRL0_BAR_INDEX_MASK 0x7u
@@ -204,7 +212,8 @@ static inline uint32_t vfg_rebar_ctrl0_sizes_supported_ext(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 16) & 0xffffu);
 }
 
-static inline bool vfg_rebar_ctrl0_set_sizes_supported_ext(uint32_t *reg, uint32_t value)
+static inline bool vfg_rebar_ctrl0_set_sizes_supported_ext(uint32_t *reg,
+                                                           uint32_t value)
 {
     if (reg == NULL || value > 0xffffu) {
         return false;
@@ -214,10 +223,10 @@ static inline bool vfg_rebar_ctrl0_set_sizes_supported_ext(uint32_t *reg, uint32
 }
 
 /*
- * The bit fields of ctrl0 as named members: vfg_rebar_unpack_ctrl0 reads them out
- * of a register value; vfg_rebar_pack_ctrl0 writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of ctrl0 as named members: vfg_rebar_unpack_ctrl0 reads them
+ * out of a register value; vfg_rebar_pack_ctrl0 writes them into one, keeping
+ * the bits no member names, or returns false, changing nothing, when a member
+ * does not fit or a pointer is NULL.
  */
 struct vfg_rebar_ctrl0_fields {
     uint32_t bar_index; /* bits 2:0 */
@@ -236,7 +245,8 @@ static inline struct vfg_rebar_ctrl0_fields vfg_rebar_unpack_ctrl0(uint32_t reg)
     return f;
 }
 
-static inline bool vfg_rebar_pack_ctrl0(uint32_t *reg, const struct vfg_rebar_ctrl0_fields *f)
+static inline bool vfg_rebar_pack_ctrl0(uint32_t *reg,
+                                        const struct vfg_rebar_ctrl0_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
@@ -252,7 +262,8 @@ static inline bool vfg_rebar_pack_ctrl0(uint32_t *reg, const struct vfg_rebar_ct
     if (!vfg_rebar_ctrl0_set_bar_size(&value, f->bar_size)) {
         return false;
     }
-    if (!vfg_rebar_ctrl0_set_sizes_supported_ext(&value, f->sizes_supported_ext)) {
+    if (!vfg_rebar_ctrl0_set_sizes_supported_ext(&value,
+                                                 f->sizes_supported_ext)) {
         return false;
     }
     *reg = value;
@@ -260,9 +271,9 @@ static inline bool vfg_rebar_pack_ctrl0(uint32_t *reg, const struct vfg_rebar_ct
 }
 
 /*
- * Bit fields of later_entry_control. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of later_entry_control. A getter takes the register's value; a
+ * setter returns false, changing nothing, when the value does not fit the field
+ * or `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_REBAR_LATER_ENTRY_CONTROL_BAR_INDEX_SHIFT 0u
 #define VFG_REBAR_LATER_ENTRY_CONTROL_BAR_INDEX_MASK 0x7u
@@ -276,7 +287,8 @@ static inline uint32_t vfg_rebar_later_entry_control_bar_index(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 0) & 0x7u);
 }
 
-static inline bool vfg_rebar_later_entry_control_set_bar_index(uint32_t *reg, uint32_t value)
+static inline bool vfg_rebar_later_entry_control_set_bar_index(uint32_t *reg,
+                                                               uint32_t value)
 {
     if (reg == NULL || value > 0x7u) {
         return false;
@@ -290,7 +302,8 @@ static inline uint32_t vfg_rebar_later_entry_control_bar_size(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 8) & 0x3fu);
 }
 
-static inline bool vfg_rebar_later_entry_control_set_bar_size(uint32_t *reg, uint32_t value)
+static inline bool vfg_rebar_later_entry_control_set_bar_size(uint32_t *reg,
+                                                              uint32_t value)
 {
     if (reg == NULL || value > 0x3fu) {
         return false;
@@ -299,12 +312,14 @@ static inline bool vfg_rebar_later_entry_control_set_bar_size(uint32_t *reg, uin
     return true;
 }
 
-static inline uint32_t vfg_rebar_later_entry_control_sizes_supported_ext(uint32_t reg)
+static inline uint32_t vfg_rebar_later_entry_control_sizes_supported_ext(
+    uint32_t reg)
 {
     return (uint32_t)(((uint32_t)reg >> 16) & 0xffffu);
 }
 
-static inline bool vfg_rebar_later_entry_control_set_sizes_supported_ext(uint32_t *reg, uint32_t value)
+static inline bool vfg_rebar_later_entry_control_set_sizes_supported_ext(
+    uint32_t *reg, uint32_t value)
 {
     if (reg == NULL || value > 0xffffu) {
         return false;
@@ -314,8 +329,9 @@ static inline bool vfg_rebar_later_entry_control_set_sizes_supported_ext(uint32_
 }
 
 /*
- * The bit fields of later_entry_control as named members: vfg_rebar_unpack_later_entry_control reads them out
- * of a register value; vfg_rebar_pack_later_entry_control writes them into one, keeping the bits no
+ * The bit fields of later_entry_control as named members:
+ * vfg_rebar_unpack_later_entry_control reads them out of a register value;
+ * vfg_rebar_pack_later_entry_control writes them into one, keeping the bits no
  * member names, or returns false, changing nothing, when a member does not fit
  * or a pointer is NULL.
  */
@@ -325,16 +341,19 @@ struct vfg_rebar_later_entry_control_fields {
     uint32_t sizes_supported_ext; /* bits 31:16 */
 };
 
-static inline struct vfg_rebar_later_entry_control_fields vfg_rebar_unpack_later_entry_control(uint32_t reg)
+static inline struct vfg_rebar_later_entry_control_fields
+vfg_rebar_unpack_later_entry_control(uint32_t reg)
 {
     struct vfg_rebar_later_entry_control_fields f;
     f.bar_index = vfg_rebar_later_entry_control_bar_index(reg);
     f.bar_size = vfg_rebar_later_entry_control_bar_size(reg);
-    f.sizes_supported_ext = vfg_rebar_later_entry_control_sizes_supported_ext(reg);
+    f.sizes_supported_ext = vfg_rebar_later_entry_control_sizes_supported_ext(
+                                reg);
     return f;
 }
 
-static inline bool vfg_rebar_pack_later_entry_control(uint32_t *reg, const struct vfg_rebar_later_entry_control_fields *f)
+static inline bool vfg_rebar_pack_later_entry_control(
+    uint32_t *reg, const struct vfg_rebar_later_entry_control_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
@@ -347,23 +366,28 @@ static inline bool vfg_rebar_pack_later_entry_control(uint32_t *reg, const struc
     if (!vfg_rebar_later_entry_control_set_bar_size(&value, f->bar_size)) {
         return false;
     }
-    if (!vfg_rebar_later_entry_control_set_sizes_supported_ext(&value, f->sizes_supported_ext)) {
+    if (!vfg_rebar_later_entry_control_set_sizes_supported_ext(
+            &value, f->sizes_supported_ext)) {
         return false;
     }
     *reg = value;
     return true;
 }
 
-/* Per-device constants of this section; VFG_REBAR_PARAMS_DEFAULT initialises one. */
+/*
+ * Per-device constants of this section; VFG_REBAR_PARAMS_DEFAULT initialises
+ * one.
+ */
 struct vfg_rebar_params {
     uint8_t unused_; /* this section has no params; C99 needs a member */
 };
 #define VFG_REBAR_PARAMS_DEFAULT { 0 }
 
 /*
- * The section's state at version 1: registers as their raw values, then
- * emulation state. An array holds as many elements as its length expression
- * says; the elements past that count are not read, written or compared.
+ * The section's state at version 1: registers as their raw values,
+ * then emulation state. An array holds as many elements as its length
+ * expression says; the elements past that count are not read, written or
+ * compared.
  */
 struct vfg_rebar_state {
     uint32_t cap0; /* register at 0x04 */
@@ -380,9 +404,13 @@ struct vfg_rebar_state {
     uint32_t ctrl5; /* register at 0x30, when ctrl0.num_bars >= 6 */
 };
 
-/* What a device computes about itself for this section; compared, never copied. */
+/*
+ * What a device computes about itself for this section; compared, never
+ * copied.
+ */
 struct vfg_rebar_descriptor {
-    uint16_t cap_offset; /* offset of the Resizable BAR capability in configuration space */
+    /* offset of the Resizable BAR capability in configuration space */
+    uint16_t cap_offset;
     uint32_t entry0; /* read-only bits of ctrl0 */
     uint32_t sizes0; /* read-only bits of cap0 */
     uint32_t sizes0_ext; /* read-only bits of ctrl0 */
@@ -419,7 +447,8 @@ struct vfg_rebar_hooks {
  * nothing), except `p`, where NULL means the params' defaults, `err`, where
  * NULL reports nothing, and `hooks` of a restore that calls none. A buffer is
  * trusted to be as long as the caller says: [start, end) or [0, len) for a
- * load, `cap` bytes for a save, VFG_REBAR_DESCRIPTOR_SIZE for the descriptor.
+ * load, `cap` bytes for a save,
+ * VFG_REBAR_DESCRIPTOR_SIZE for the descriptor.
  */
 
 /*
@@ -429,12 +458,15 @@ struct vfg_rebar_hooks {
  * decodes it into *s; `load` stores buf[0, len). On any error *s is left
  * exactly as it was. Error offsets count from `buf`.
  */
-int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end,
+                    uint16_t version, const struct vfg_rebar_params *p,
+                    struct vfg_error *err);
+int vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start,
+                    size_t end, uint16_t version,
                     const struct vfg_rebar_params *p, struct vfg_error *err);
-int vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                    const struct vfg_rebar_params *p, struct vfg_error *err);
-int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                   const struct vfg_rebar_params *p, struct vfg_error *err);
+int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len,
+                   uint16_t version, const struct vfg_rebar_params *p,
+                   struct vfg_error *err);
 
 /*
  * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
@@ -443,8 +475,9 @@ int vfg_rebar_load(struct vfg_rebar_state *s, const uint8_t *buf, size_t len, ui
  * field) a value that version cannot carry. Constraints are not checked
  * here: validate does.
  */
-int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version, const struct vfg_rebar_params *p,
-                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
+int vfg_rebar_save(const struct vfg_rebar_state *s, uint16_t version,
+                   const struct vfg_rebar_params *p, uint8_t *buf, size_t cap,
+                   size_t *len, struct vfg_error *err);
 
 /* The state with every field at its default. */
 void vfg_rebar_init(struct vfg_rebar_state *s);
@@ -455,7 +488,8 @@ void vfg_rebar_init(struct vfg_rebar_state *s);
  * nothing else is wrong. NULL `problems` only counts; a NULL `s` is one
  * problem (VFG_ERR_ARGUMENT).
  */
-size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
+size_t vfg_rebar_validate(const struct vfg_rebar_state *s,
+                          const struct vfg_rebar_params *p,
                           struct vfg_problem *problems, size_t capacity);
 
 /*
@@ -465,8 +499,10 @@ size_t vfg_rebar_validate(const struct vfg_rebar_state *s, const struct vfg_reba
  * caller's and is left as it is. A `base` at which a register's offset would
  * pass 0xffffffff is refused (VFG_ERR_ARGUMENT) before any access.
  */
-int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
-                      vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
+int vfg_rebar_capture(struct vfg_rebar_state *s,
+                      const struct vfg_rebar_params *p,
+                      vfg_read_config_fn read_config, void *opaque,
+                      uint32_t base, struct vfg_error *err);
 
 /*
  * Replay the schema's restore sequence through `write_config`, in the
@@ -474,18 +510,24 @@ int vfg_rebar_capture(struct vfg_rebar_state *s, const struct vfg_rebar_params *
  * Every hook the sequence calls must be set in *hooks before the first write.
  * `base` as for capture.
  */
-int vfg_rebar_restore(const struct vfg_rebar_state *s, const struct vfg_rebar_params *p,
-                      vfg_write_config_fn write_config, void *opaque, uint32_t base,
-                      const struct vfg_rebar_hooks *hooks, struct vfg_error *err);
+int vfg_rebar_restore(const struct vfg_rebar_state *s,
+                      const struct vfg_rebar_params *p,
+                      vfg_write_config_fn write_config, void *opaque,
+                      uint32_t base, const struct vfg_rebar_hooks *hooks,
+                      struct vfg_error *err);
 
 /*
- * The descriptor fields read from registers (host-supplied fields are left to the caller). Fails
- * (VFG_ERR_EXPRESSION) only when a register's presence cannot be evaluated with these params.
+ * The descriptor fields read from registers (host-supplied fields are left to
+ * the caller). Fails (VFG_ERR_EXPRESSION) only when a register's presence
+ * cannot be evaluated with these params.
  */
-int vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d, const struct vfg_rebar_state *s,
-                               const struct vfg_rebar_params *p, struct vfg_error *err);
+int vfg_rebar_derive_descriptor(struct vfg_rebar_descriptor *d,
+                                const struct vfg_rebar_state *s,
+                                const struct vfg_rebar_params *p,
+                                struct vfg_error *err);
 /* The descriptor as VFG_REBAR_DESCRIPTOR_SIZE big-endian bytes, and back. */
-void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d, uint8_t *buf);
-void vfg_rebar_unpack_descriptor(struct vfg_rebar_descriptor *d, const uint8_t *buf);
-
+void vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d,
+                               uint8_t *buf);
+void vfg_rebar_unpack_descriptor(struct vfg_rebar_descriptor *d,
+                                 const uint8_t *buf);
 #endif /* VFG_REBAR_H */

@@ -5,8 +5,9 @@
  */
 #include "vfg_runtime.h"
 
-#if !defined(VFG_NO_SIMD) && !defined(VFG_PORTABLE_ENDIAN) && defined(__GNUC__) \
-    && defined(__x86_64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if !defined(VFG_NO_SIMD) && !defined(VFG_PORTABLE_ENDIAN) && \
+    defined(__GNUC__) && defined(__x86_64__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define VFG_SWAP_AVX2 1
 #include <immintrin.h>
 #endif
@@ -71,29 +72,52 @@ uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
 }
 
 #ifdef VFG_SWAP_AVX2
-/* vpshufb indices for words of 2, 4 and 8 bytes: where, within its 16-byte lane, each byte comes from. */
+/*
+ * vpshufb indices for words of 2, 4 and 8 bytes: where, within its 16-byte
+ * lane, each byte comes from.
+ */
 static const uint8_t swap_order[3][32] = {
-    { 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14 },
-    { 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12, 3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12 },
-    { 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8 },
+    {
+        1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14,
+        1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14,
+    },
+    {
+        3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12,
+        3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12,
+    },
+    {
+        7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8,
+        7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8,
+    },
 };
 
-/* Byte-swaps the words of the whole 32-byte blocks of `bytes` bytes from src to dst; returns the bytes done. */
+/*
+ * Byte-swaps the words of the whole 32-byte blocks of `bytes` bytes from src to
+ * dst; returns the bytes done.
+ */
 __attribute__((target("avx2")))
-static size_t swap_blocks_avx2(uint8_t *dst, const uint8_t *src, size_t bytes, unsigned width)
+static size_t swap_blocks_avx2(uint8_t *dst, const uint8_t *src, size_t bytes,
+                               unsigned width)
 {
-    const __m256i order = _mm256_loadu_si256((const __m256i *)(const void *)swap_order[width / 4u]);
+    const void *row = swap_order[width / 4u];
+    const __m256i order = _mm256_loadu_si256((const __m256i *)row);
     size_t done;
     for (done = 0; bytes - done >= 32u; done += 32u) {
-        const __m256i words = _mm256_loadu_si256((const __m256i *)(const void *)(src + done));
-        _mm256_storeu_si256((__m256i *)(void *)(dst + done), _mm256_shuffle_epi8(words, order));
+        const void *block = src + done;
+        const __m256i words = _mm256_loadu_si256((const __m256i *)block);
+        _mm256_storeu_si256((__m256i *)(void *)(dst + done),
+                            _mm256_shuffle_epi8(words, order));
     }
     return done;
 }
 #endif
 
-/* Swaps as many leading bytes as a vector unit can (a multiple of `width`) and returns how many; 0 without one. */
-static size_t swap_blocks(uint8_t *dst, const uint8_t *src, size_t bytes, unsigned width)
+/*
+ * Swaps as many leading bytes as a vector unit can (a multiple of `width`) and
+ * returns how many; 0 without one.
+ */
+static size_t swap_blocks(uint8_t *dst, const uint8_t *src, size_t bytes,
+                          unsigned width)
 {
 #ifdef VFG_SWAP_AVX2
     if (__builtin_cpu_supports("avx2")) {
@@ -109,8 +133,9 @@ static size_t swap_blocks(uint8_t *dst, const uint8_t *src, size_t bytes, unsign
 }
 
 /*
- * One word each way. The plain loops below do four per iteration, each word read and written before the
- * next (as the per-element code does), which is as fast as a hand-written loop at -O2.
+ * One word each way. The plain loops below do four per iteration, each word
+ * read and written before the next (as the per-element code does), which is as
+ * fast as a hand-written loop at -O2.
  */
 static void get_one16(uint8_t *host, const uint8_t *wire)
 {
@@ -151,13 +176,15 @@ static void put_one64(uint8_t *wire, const uint8_t *host)
     vfg_put_be64(wire, v);
 }
 
-void vfg_get_be_array(void *dst, const uint8_t *src, size_t count, unsigned width)
+void vfg_get_be_array(void *dst, const uint8_t *src, size_t count,
+                      unsigned width)
 {
     uint8_t *out = (uint8_t *)dst;
     size_t bytes;
     size_t at;
-    if (dst == NULL || src == NULL || (width != 1u && width != 2u && width != 4u && width != 8u)
-        || count > SIZE_MAX / width) {
+    if (dst == NULL || src == NULL ||
+        (width != 1u && width != 2u && width != 4u && width != 8u) ||
+        count > SIZE_MAX / width) {
         return;
     }
     bytes = count * width;
@@ -205,13 +232,15 @@ void vfg_get_be_array(void *dst, const uint8_t *src, size_t count, unsigned widt
     }
 }
 
-void vfg_put_be_array(uint8_t *dst, const void *src, size_t count, unsigned width)
+void vfg_put_be_array(uint8_t *dst, const void *src, size_t count,
+                      unsigned width)
 {
     const uint8_t *in = (const uint8_t *)src;
     size_t bytes;
     size_t at;
-    if (dst == NULL || src == NULL || (width != 1u && width != 2u && width != 4u && width != 8u)
-        || count > SIZE_MAX / width) {
+    if (dst == NULL || src == NULL ||
+        (width != 1u && width != 2u && width != 4u && width != 8u) ||
+        count > SIZE_MAX / width) {
         return;
     }
     bytes = count * width;
@@ -314,7 +343,10 @@ const char *vfg_status_name(enum vfg_status status)
     return "unknown status";
 }
 
-/* Append `text` to `out` (of VFG_FIELD_MAX bytes, `*used` of them filled); cut when full. */
+/*
+ * Append `text` to `out` (of VFG_FIELD_MAX bytes, `*used` of them filled); cut
+ * when full.
+ */
 static void append(char *out, size_t *used, const char *text, size_t len)
 {
     size_t room = VFG_FIELD_MAX - 1u - *used;
@@ -360,8 +392,9 @@ static void format_path(char *out, const char *path, const size_t *indices)
     }
 }
 
-int vfg_fail(struct vfg_error *err, const char *section, const char *path, const size_t *indices, size_t offset,
-             enum vfg_status status, const char *message)
+int vfg_fail(struct vfg_error *err, const char *section, const char *path,
+             const size_t *indices, size_t offset, enum vfg_status status,
+             const char *message)
 {
     if (err != NULL) {
         err->section = section;
@@ -373,43 +406,51 @@ int vfg_fail(struct vfg_error *err, const char *section, const char *path, const
     return (int)status;
 }
 
-int vfg_fail_cut(struct vfg_error *err, const char *section, const struct vfg_item *items, size_t count,
+int vfg_fail_cut(struct vfg_error *err, const char *section,
+                 const struct vfg_item *items, size_t count,
                  const size_t *indices, size_t offset, size_t end)
 {
     size_t i;
     size_t have = end > offset ? end - offset : 0u;
     if (items == NULL || count == 0u) {
-        return vfg_fail(err, section, "", NULL, offset, VFG_ERR_TRUNCATED, "truncated");
+        return vfg_fail(err, section, "", NULL, offset, VFG_ERR_TRUNCATED,
+                        "truncated");
     }
     for (i = 0; i + 1u < count; i++) {
         if ((size_t)items[i].rel + items[i].size > have) {
             break;
         }
     }
-    return vfg_fail(err, section, items[i].path, indices, offset + items[i].rel, VFG_ERR_TRUNCATED,
+    return vfg_fail(err, section, items[i].path, indices, offset + items[i].rel,
+                    VFG_ERR_TRUNCATED,
                     "truncated: the payload ends inside this field");
 }
 
-int vfg_fail_cut_array(struct vfg_error *err, const char *section, const struct vfg_item *items, size_t count,
-                       size_t element_size, const size_t *indices, size_t depth, size_t offset, size_t end)
+int vfg_fail_cut_array(struct vfg_error *err, const char *section,
+                       const struct vfg_item *items, size_t count,
+                       size_t element_size, const size_t *indices, size_t depth,
+                       size_t offset, size_t end)
 {
     size_t all[VFG_MAX_DEPTH + 1];
     size_t have = end > offset ? end - offset : 0u;
     size_t index;
     size_t d;
     if (element_size == 0u) {
-        return vfg_fail(err, section, "", NULL, offset, VFG_ERR_TRUNCATED, "truncated");
+        return vfg_fail(err, section, "", NULL, offset, VFG_ERR_TRUNCATED,
+                        "truncated");
     }
     index = have / element_size;
     for (d = 0; d < depth && d < VFG_MAX_DEPTH; d++) {
         all[d] = indices != NULL ? indices[d] : 0u;
     }
     all[d] = index;
-    return vfg_fail_cut(err, section, items, count, all, offset + index * element_size, offset + have);
+    return vfg_fail_cut(err, section, items, count, all,
+                        offset + index * element_size, offset + have);
 }
 
-void vfg_problem(struct vfg_problem *problems, size_t capacity, size_t *count, const char *path,
-                 const size_t *indices, enum vfg_status status, const char *message)
+void vfg_problem(struct vfg_problem *problems, size_t capacity, size_t *count,
+                 const char *path, const size_t *indices,
+                 enum vfg_status status, const char *message)
 {
     if (count == NULL) {
         return;
@@ -432,7 +473,8 @@ void vfg_put_header(uint8_t *blob, uint16_t frame_count)
     vfg_put_be16(blob + 6, frame_count);
 }
 
-void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version, bool required, uint32_t payload_len)
+void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version,
+                    bool required, uint32_t payload_len)
 {
     if (frame == NULL) {
         return;
@@ -442,30 +484,36 @@ void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version, bool required
     vfg_put_be32(frame + 4, required ? VFG_FLAG_REQUIRED : 0u);
     vfg_put_be32(frame + 8, payload_len);
     vfg_put_be32(frame + VFG_FRAME_HEAD_SIZE + payload_len,
-                 vfg_crc32c(0u, frame, (size_t)VFG_FRAME_HEAD_SIZE + payload_len));
+                 vfg_crc32c(0u, frame,
+                            (size_t)VFG_FRAME_HEAD_SIZE + payload_len));
 }
 
-int vfg_read_header(const uint8_t *blob, size_t len, const char *name, uint16_t *frame_count,
-                    struct vfg_error *err)
+int vfg_read_header(const uint8_t *blob, size_t len, const char *name,
+                    uint16_t *frame_count, struct vfg_error *err)
 {
     if (blob == NULL || frame_count == NULL) {
         return vfg_fail(err, name, "header", NULL, 0u, VFG_ERR_ARGUMENT,
-                        blob == NULL ? "the blob pointer is NULL" : "the frame count pointer is NULL");
+                        blob == NULL ? "the blob pointer is NULL" :
+                        "the frame count pointer is NULL");
     }
     if (len < VFG_HEADER_SIZE) {
-        return vfg_fail(err, name, "header", NULL, 0u, VFG_ERR_TRUNCATED, "truncated: the blob header is cut short");
+        return vfg_fail(err, name, "header", NULL, 0u, VFG_ERR_TRUNCATED,
+                        "truncated: the blob header is cut short");
     }
     if (memcmp(blob, VFG_MAGIC, 4u) != 0) {
-        return vfg_fail(err, name, "header", NULL, 0u, VFG_ERR_MAGIC, "bad magic: not a vfiogen blob");
+        return vfg_fail(err, name, "header", NULL, 0u, VFG_ERR_MAGIC,
+                        "bad magic: not a vfiogen blob");
     }
     if (vfg_get_be16(blob + 4) != VFG_FORMAT_VERSION) {
-        return vfg_fail(err, name, "header", NULL, 4u, VFG_ERR_FORMAT, "format version is not one this build reads");
+        return vfg_fail(err, name, "header", NULL, 4u, VFG_ERR_FORMAT,
+                        "format version is not one this build reads");
     }
     *frame_count = vfg_get_be16(blob + 6);
     return VFG_OK;
 }
 
-int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset, const char *name, struct vfg_frame *frame,
+int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset,
+                   const char *name, struct vfg_frame *frame,
                    struct vfg_error *err)
 {
     uint32_t flags;
@@ -473,14 +521,17 @@ int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset, const char *n
     size_t start;
     if (blob == NULL || frame == NULL) {
         return vfg_fail(err, name, "frame", NULL, offset, VFG_ERR_ARGUMENT,
-                        blob == NULL ? "the blob pointer is NULL" : "the frame pointer is NULL");
+                        blob == NULL ? "the blob pointer is NULL" :
+                        "the frame pointer is NULL");
     }
     if (len < offset || len - offset < VFG_FRAME_HEAD_SIZE) {
-        return vfg_fail(err, name, "frame", NULL, offset, VFG_ERR_TRUNCATED, "truncated: the frame head is cut short");
+        return vfg_fail(err, name, "frame", NULL, offset, VFG_ERR_TRUNCATED,
+                        "truncated: the frame head is cut short");
     }
     flags = vfg_get_be32(blob + offset + 4);
     if ((flags & ~VFG_FLAG_REQUIRED) != 0u) {
-        return vfg_fail(err, name, "frame", NULL, offset + 4u, VFG_ERR_FLAGS, "unknown frame flags");
+        return vfg_fail(err, name, "frame", NULL, offset + 4u, VFG_ERR_FLAGS,
+                        "unknown frame flags");
     }
     length = vfg_get_be32(blob + offset + 8);
     start = offset + VFG_FRAME_HEAD_SIZE;
@@ -488,8 +539,10 @@ int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset, const char *n
         return vfg_fail(err, name, "frame", NULL, start, VFG_ERR_TRUNCATED,
                         "truncated: the frame's payload and CRC are cut short");
     }
-    if (vfg_crc32c(0u, blob + offset, (size_t)VFG_FRAME_HEAD_SIZE + length) != vfg_get_be32(blob + start + length)) {
-        return vfg_fail(err, name, "frame", NULL, start + length, VFG_ERR_CRC, "CRC-32C mismatch");
+    if (vfg_crc32c(0u, blob + offset, (size_t)VFG_FRAME_HEAD_SIZE + length) !=
+        vfg_get_be32(blob + start + length)) {
+        return vfg_fail(err, name, "frame", NULL, start + length, VFG_ERR_CRC,
+                        "CRC-32C mismatch");
     }
     frame->id = vfg_get_be16(blob + offset);
     frame->version = vfg_get_be16(blob + offset + 2);

@@ -28,12 +28,18 @@
 #define VFG_FRAME_HEAD_SIZE 12u
 #define VFG_CRC_SIZE 4u
 #define VFG_RECORD_HEAD_SIZE 4u
-/* Longest field path an error names, with its terminating NUL; longer paths are cut. */
+/*
+ * Longest field path an error names, with its terminating NUL; longer paths are
+ * cut.
+ */
 #define VFG_FIELD_MAX 64
 /* Deepest nesting of arrays a path can index. */
 #define VFG_MAX_DEPTH 1
 
-/* Why an operation failed; 0 is success. Every function returning int returns one of these. */
+/*
+ * Why an operation failed; 0 is success. Every function returning int returns
+ * one of these.
+ */
 enum vfg_status {
     VFG_OK = 0, /* success */
     VFG_ERR_TRUNCATED = 1, /* truncated */
@@ -93,8 +99,10 @@ struct vfg_problem {
  * register's offset) first. Return 0 on success; anything else stops the
  * capture or restore with VFG_ERR_CONFIG_IO.
  */
-typedef int (*vfg_read_config_fn)(void *opaque, uint32_t offset, unsigned len, uint32_t *value);
-typedef int (*vfg_write_config_fn)(void *opaque, uint32_t offset, uint32_t value, unsigned len);
+typedef int (*vfg_read_config_fn)(void *opaque, uint32_t offset, unsigned len,
+                                  uint32_t *value);
+typedef int (*vfg_write_config_fn)(void *opaque, uint32_t offset,
+                                   uint32_t value, unsigned len);
 
 /* A fixed-size item of a wire run: what a truncation error names. */
 struct vfg_item {
@@ -121,11 +129,18 @@ struct vfg_frame {
  * they trust the lengths their callers have checked, as memcpy does.
  */
 
-/* A static description of `status`; "unknown status" for a value that is not one. */
+/*
+ * A static description of `status`; "unknown status" for a value that is not
+ * one.
+ */
 const char *vfg_status_name(enum vfg_status status);
 
-/* Big-endian loads and stores: one memcpy and a byte swap, which compilers make a single instruction. */
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * Big-endian loads and stores: one memcpy and a byte swap, which compilers make
+ * a single instruction.
+ */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define VFG_BSWAP16(x) __builtin_bswap16(x)
 #define VFG_BSWAP32(x) __builtin_bswap32(x)
 #define VFG_BSWAP64(x) __builtin_bswap64(x)
@@ -241,18 +256,28 @@ static inline void vfg_put_be64(uint8_t *p, uint64_t v)
 }
 
 /*
- * Arrays whose C layout is their wire bytes with each word in host order (integers of one width, as the
- * MSI-X table): `count` words of `width` bytes (1, 2, 4 or 8), wire to state and state to wire. On x86-64
- * with GCC or clang they swap 32 bytes at a time on CPUs with AVX2 (asked at run time); define
- * VFG_NO_SIMD to keep to the plain loop. A NULL pointer, another width or a size past SIZE_MAX copies nothing.
+ * Arrays whose C layout is their wire bytes with each word in host order
+ * (integers of one width, as the MSI-X table): `count` words of `width` bytes
+ * (1, 2, 4 or 8), wire to state and state to wire. On x86-64 with GCC or clang
+ * they swap 32 bytes at a time on CPUs with AVX2 (asked at run time); define
+ * VFG_NO_SIMD to keep to the plain loop. A NULL pointer, another width or a
+ * size past SIZE_MAX copies nothing.
  */
-void vfg_get_be_array(void *dst, const uint8_t *src, size_t count, unsigned width);
-void vfg_put_be_array(uint8_t *dst, const void *src, size_t count, unsigned width);
+void vfg_get_be_array(void *dst, const uint8_t *src, size_t count,
+                      unsigned width);
+void vfg_put_be_array(uint8_t *dst, const void *src, size_t count,
+                      unsigned width);
 
-/* A declaration that fails to compile when `cond` is false (C99 has no _Static_assert). */
+/*
+ * A declaration that fails to compile when `cond` is false (C99 has no
+ * _Static_assert).
+ */
 #define VFG_STATIC_ASSERT(name, cond) typedef char name[(cond) ? 1 : -1]
 
-/* Signed values travel as their two's-complement bits; these convert without implementation-defined casts. */
+/*
+ * Signed values travel as their two's-complement bits; these convert without
+ * implementation-defined casts.
+ */
 static inline int8_t vfg_s8(uint8_t v)
 {
     return (int8_t)(v <= 0x7fu ? (int)v : (int)v - 0x100);
@@ -265,12 +290,14 @@ static inline int16_t vfg_s16(uint16_t v)
 
 static inline int32_t vfg_s32(uint32_t v)
 {
-    return v <= 0x7fffffffu ? (int32_t)v : (int32_t)(v - 0x80000000u) + INT32_MIN;
+    return v <= 0x7fffffffu ? (int32_t)v :
+           (int32_t)(v - 0x80000000u) + INT32_MIN;
 }
 
 static inline int64_t vfg_s64(uint64_t v)
 {
-    return v <= (uint64_t)INT64_MAX ? (int64_t)v : (int64_t)(v - (uint64_t)INT64_MAX - 1u) + INT64_MIN;
+    return v <= (uint64_t)INT64_MAX ? (int64_t)v :
+           (int64_t)(v - (uint64_t)INT64_MAX - 1u) + INT64_MIN;
 }
 
 /*
@@ -403,8 +430,8 @@ static inline bool vfg_all_zero(const void *p, size_t len)
 }
 
 /*
- * CRC-32C (Castagnoli): vfg_crc32c(vfg_crc32c(0, a, n), b, m) is the CRC of a followed by b. NULL `data`
- * adds nothing (returns `crc`).
+ * CRC-32C (Castagnoli): vfg_crc32c(vfg_crc32c(0, a, n), b, m) is the CRC of a
+ * followed by b. NULL `data` adds nothing (returns `crc`).
  */
 uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len);
 
@@ -412,11 +439,16 @@ uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len);
  * Record an error and return its status. `path` may contain "[]" once per
  * array level, each filled in from `indices` in order (NULL when none).
  */
-int vfg_fail(struct vfg_error *err, const char *section, const char *path, const size_t *indices, size_t offset,
-             enum vfg_status status, const char *message);
+int vfg_fail(struct vfg_error *err, const char *section, const char *path,
+             const size_t *indices, size_t offset, enum vfg_status status,
+             const char *message);
 
-/* The truncation error of a run of items at `offset`: the first item `end` cuts. */
-int vfg_fail_cut(struct vfg_error *err, const char *section, const struct vfg_item *items, size_t count,
+/*
+ * The truncation error of a run of items at `offset`: the first item `end`
+ * cuts.
+ */
+int vfg_fail_cut(struct vfg_error *err, const char *section,
+                 const struct vfg_item *items, size_t count,
                  const size_t *indices, size_t offset, size_t end);
 
 /*
@@ -424,23 +456,29 @@ int vfg_fail_cut(struct vfg_error *err, const char *section, const struct vfg_it
  * element, and the member of it (`items`, relative to the element), that
  * `end` cuts. The array's own index is appended to the `depth` outer ones.
  */
-int vfg_fail_cut_array(struct vfg_error *err, const char *section, const struct vfg_item *items, size_t count,
-                       size_t element_size, const size_t *indices, size_t depth, size_t offset, size_t end);
+int vfg_fail_cut_array(struct vfg_error *err, const char *section,
+                       const struct vfg_item *items, size_t count,
+                       size_t element_size, const size_t *indices, size_t depth,
+                       size_t offset, size_t end);
 
 /* Append a problem (when there is room) and count it. */
-void vfg_problem(struct vfg_problem *problems, size_t capacity, size_t *count, const char *path,
-                 const size_t *indices, enum vfg_status status, const char *message);
+void vfg_problem(struct vfg_problem *problems, size_t capacity, size_t *count,
+                 const char *path, const size_t *indices,
+                 enum vfg_status status, const char *message);
 
 /*
- * Blob framing: the header, and a frame's head and CRC around a payload already in place (`frame` has room
- * for the head, the payload and the CRC; NULL does nothing). The readers refuse a NULL pointer
- * (VFG_ERR_ARGUMENT), and any `offset` or `len` the blob cannot hold (VFG_ERR_TRUNCATED).
+ * Blob framing: the header, and a frame's head and CRC around a payload already
+ * in place (`frame` has room for the head, the payload and the CRC; NULL does
+ * nothing). The readers refuse a NULL pointer (VFG_ERR_ARGUMENT), and any
+ * `offset` or `len` the blob cannot hold (VFG_ERR_TRUNCATED).
  */
 void vfg_put_header(uint8_t *blob, uint16_t frame_count);
-void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version, bool required, uint32_t payload_len);
-int vfg_read_header(const uint8_t *blob, size_t len, const char *name, uint16_t *frame_count,
-                    struct vfg_error *err);
-int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset, const char *name, struct vfg_frame *frame,
+void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version,
+                    bool required, uint32_t payload_len);
+int vfg_read_header(const uint8_t *blob, size_t len, const char *name,
+                    uint16_t *frame_count, struct vfg_error *err);
+int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset,
+                   const char *name, struct vfg_frame *frame,
                    struct vfg_error *err);
 
 #endif /* VFG_RUNTIME_H */

@@ -14,7 +14,10 @@
 #define VFG_SRIOV_SECTION_ID 0x0110u
 #define VFG_SRIOV_VERSION 2u
 #define VFG_SRIOV_MIN_VERSION 1u
-/* The longest payload of any version this build loads, and the descriptor's packed size. */
+/*
+ * The longest payload of any version this build loads, and the descriptor's
+ * packed size.
+ */
 #define VFG_SRIOV_MAX_PAYLOAD 5180u
 #define VFG_SRIOV_DESCRIPTOR_SIZE 44u
 
@@ -150,7 +153,9 @@
 #define VFG_SRIOV_VF_BAR5_READ_ONLY 0xfu
 #define VFG_SRIOV_VF_BAR5_RW1C 0x0u
 
-/* Register vf_bar5_upper: 32 bits at 0x38, when (params.vf_bar64 & 0x10) != 0. */
+/*
+ * Register vf_bar5_upper: 32 bits at 0x38, when (params.vf_bar64 & 0x10) != 0.
+ */
 #define VFG_SRIOV_VF_BAR5_UPPER_WRITABLE 0xffffffffu
 #define VFG_SRIOV_VF_BAR5_UPPER_RESERVED 0x0u
 #define VFG_SRIOV_VF_BAR5_UPPER_READ_ONLY 0x0u
@@ -183,25 +188,30 @@ static inline bool vfg_sriov_sriov_cap_vf_migration_capable(uint32_t reg)
     return (((uint32_t)reg >> 0) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_sriov_cap_set_vf_migration_capable(uint32_t *reg, bool value)
+static inline void vfg_sriov_sriov_cap_set_vf_migration_capable(uint32_t *reg,
+                                                                bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
+    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffeu) |
+                      ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
-static inline bool vfg_sriov_sriov_cap_ari_capable_hierarchy_preserved(uint32_t reg)
+static inline bool vfg_sriov_sriov_cap_ari_capable_hierarchy_preserved(
+    uint32_t reg)
 {
     return (((uint32_t)reg >> 1) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_sriov_cap_set_ari_capable_hierarchy_preserved(uint32_t *reg, bool value)
+static inline void vfg_sriov_sriov_cap_set_ari_capable_hierarchy_preserved(
+    uint32_t *reg, bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffdu) | ((uint32_t)(value ? 1u : 0u) << 1));
+    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffdu) |
+                      ((uint32_t)(value ? 1u : 0u) << 1));
 }
 
 static inline bool vfg_sriov_sriov_cap_vf_10bit_tag_req_supported(uint32_t reg)
@@ -209,12 +219,14 @@ static inline bool vfg_sriov_sriov_cap_vf_10bit_tag_req_supported(uint32_t reg)
     return (((uint32_t)reg >> 2) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_sriov_cap_set_vf_10bit_tag_req_supported(uint32_t *reg, bool value)
+static inline void vfg_sriov_sriov_cap_set_vf_10bit_tag_req_supported(
+    uint32_t *reg, bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffbu) | ((uint32_t)(value ? 1u : 0u) << 2));
+    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffbu) |
+                      ((uint32_t)(value ? 1u : 0u) << 2));
 }
 
 static inline bool vfg_sriov_sriov_cap_vf_14bit_tag_req_supported(uint32_t reg)
@@ -222,20 +234,24 @@ static inline bool vfg_sriov_sriov_cap_vf_14bit_tag_req_supported(uint32_t reg)
     return (((uint32_t)reg >> 3) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_sriov_cap_set_vf_14bit_tag_req_supported(uint32_t *reg, bool value)
+static inline void vfg_sriov_sriov_cap_set_vf_14bit_tag_req_supported(
+    uint32_t *reg, bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
+    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff7u) |
+                      ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
-static inline uint32_t vfg_sriov_sriov_cap_vf_migration_int_msg_num(uint32_t reg)
+static inline uint32_t vfg_sriov_sriov_cap_vf_migration_int_msg_num(
+    uint32_t reg)
 {
     return (uint32_t)(((uint32_t)reg >> 21) & 0x7ffu);
 }
 
-static inline bool vfg_sriov_sriov_cap_set_vf_migration_int_msg_num(uint32_t *reg, uint32_t value)
+static inline bool vfg_sriov_sriov_cap_set_vf_migration_int_msg_num(
+    uint32_t *reg, uint32_t value)
 {
     if (reg == NULL || value > 0x7ffu) {
         return false;
@@ -245,10 +261,10 @@ static inline bool vfg_sriov_sriov_cap_set_vf_migration_int_msg_num(uint32_t *re
 }
 
 /*
- * The bit fields of sriov_cap as named members: vfg_sriov_unpack_sriov_cap reads them out
- * of a register value; vfg_sriov_pack_sriov_cap writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of sriov_cap as named members: vfg_sriov_unpack_sriov_cap
+ * reads them out of a register value; vfg_sriov_pack_sriov_cap writes them into
+ * one, keeping the bits no member names, or returns false, changing nothing,
+ * when a member does not fit or a pointer is NULL.
  */
 struct vfg_sriov_sriov_cap_fields {
     bool vf_migration_capable; /* bit 0 */
@@ -258,29 +274,40 @@ struct vfg_sriov_sriov_cap_fields {
     uint32_t vf_migration_int_msg_num; /* bits 31:21 */
 };
 
-static inline struct vfg_sriov_sriov_cap_fields vfg_sriov_unpack_sriov_cap(uint32_t reg)
+static inline struct vfg_sriov_sriov_cap_fields vfg_sriov_unpack_sriov_cap(
+    uint32_t reg)
 {
     struct vfg_sriov_sriov_cap_fields f;
     f.vf_migration_capable = vfg_sriov_sriov_cap_vf_migration_capable(reg);
-    f.ari_capable_hierarchy_preserved = vfg_sriov_sriov_cap_ari_capable_hierarchy_preserved(reg);
-    f.vf_10bit_tag_req_supported = vfg_sriov_sriov_cap_vf_10bit_tag_req_supported(reg);
-    f.vf_14bit_tag_req_supported = vfg_sriov_sriov_cap_vf_14bit_tag_req_supported(reg);
-    f.vf_migration_int_msg_num = vfg_sriov_sriov_cap_vf_migration_int_msg_num(reg);
+    f.ari_capable_hierarchy_preserved =
+        vfg_sriov_sriov_cap_ari_capable_hierarchy_preserved(reg);
+    f.vf_10bit_tag_req_supported =
+        vfg_sriov_sriov_cap_vf_10bit_tag_req_supported(reg);
+    f.vf_14bit_tag_req_supported =
+        vfg_sriov_sriov_cap_vf_14bit_tag_req_supported(reg);
+    f.vf_migration_int_msg_num = vfg_sriov_sriov_cap_vf_migration_int_msg_num(
+                                     reg);
     return f;
 }
 
-static inline bool vfg_sriov_pack_sriov_cap(uint32_t *reg, const struct vfg_sriov_sriov_cap_fields *f)
+static inline bool vfg_sriov_pack_sriov_cap(
+    uint32_t *reg, const struct vfg_sriov_sriov_cap_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
         return false;
     }
     value = *reg;
-    vfg_sriov_sriov_cap_set_vf_migration_capable(&value, f->vf_migration_capable);
-    vfg_sriov_sriov_cap_set_ari_capable_hierarchy_preserved(&value, f->ari_capable_hierarchy_preserved);
-    vfg_sriov_sriov_cap_set_vf_10bit_tag_req_supported(&value, f->vf_10bit_tag_req_supported);
-    vfg_sriov_sriov_cap_set_vf_14bit_tag_req_supported(&value, f->vf_14bit_tag_req_supported);
-    if (!vfg_sriov_sriov_cap_set_vf_migration_int_msg_num(&value, f->vf_migration_int_msg_num)) {
+    vfg_sriov_sriov_cap_set_vf_migration_capable(&value,
+                                                 f->vf_migration_capable);
+    vfg_sriov_sriov_cap_set_ari_capable_hierarchy_preserved(
+        &value, f->ari_capable_hierarchy_preserved);
+    vfg_sriov_sriov_cap_set_vf_10bit_tag_req_supported(
+        &value, f->vf_10bit_tag_req_supported);
+    vfg_sriov_sriov_cap_set_vf_14bit_tag_req_supported(
+        &value, f->vf_14bit_tag_req_supported);
+    if (!vfg_sriov_sriov_cap_set_vf_migration_int_msg_num(
+            &value, f->vf_migration_int_msg_num)) {
         return false;
     }
     *reg = value;
@@ -317,7 +344,8 @@ static inline void vfg_sriov_sriov_ctrl_set_vf_enable(uint16_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) |
+                      ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
 static inline bool vfg_sriov_sriov_ctrl_vf_migration_enable(uint16_t reg)
@@ -325,12 +353,14 @@ static inline bool vfg_sriov_sriov_ctrl_vf_migration_enable(uint16_t reg)
     return (((uint32_t)reg >> 1) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_sriov_ctrl_set_vf_migration_enable(uint16_t *reg, bool value)
+static inline void vfg_sriov_sriov_ctrl_set_vf_migration_enable(uint16_t *reg,
+                                                                bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfffdu) | ((uint32_t)(value ? 1u : 0u) << 1));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfffdu) |
+                      ((uint32_t)(value ? 1u : 0u) << 1));
 }
 
 static inline bool vfg_sriov_sriov_ctrl_vf_migration_int_enable(uint16_t reg)
@@ -338,12 +368,14 @@ static inline bool vfg_sriov_sriov_ctrl_vf_migration_int_enable(uint16_t reg)
     return (((uint32_t)reg >> 2) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_sriov_ctrl_set_vf_migration_int_enable(uint16_t *reg, bool value)
+static inline void vfg_sriov_sriov_ctrl_set_vf_migration_int_enable(
+    uint16_t *reg, bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfffbu) | ((uint32_t)(value ? 1u : 0u) << 2));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfffbu) |
+                      ((uint32_t)(value ? 1u : 0u) << 2));
 }
 
 static inline bool vfg_sriov_sriov_ctrl_vf_mse(uint16_t reg)
@@ -356,7 +388,8 @@ static inline void vfg_sriov_sriov_ctrl_set_vf_mse(uint16_t *reg, bool value)
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfff7u) |
+                      ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
 static inline bool vfg_sriov_sriov_ctrl_ari_capable_hierarchy(uint16_t reg)
@@ -364,12 +397,14 @@ static inline bool vfg_sriov_sriov_ctrl_ari_capable_hierarchy(uint16_t reg)
     return (((uint32_t)reg >> 4) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_sriov_ctrl_set_ari_capable_hierarchy(uint16_t *reg, bool value)
+static inline void vfg_sriov_sriov_ctrl_set_ari_capable_hierarchy(uint16_t *reg,
+                                                                  bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xffefu) | ((uint32_t)(value ? 1u : 0u) << 4));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xffefu) |
+                      ((uint32_t)(value ? 1u : 0u) << 4));
 }
 
 static inline bool vfg_sriov_sriov_ctrl_vf_10bit_tag_req_enable(uint16_t reg)
@@ -377,12 +412,14 @@ static inline bool vfg_sriov_sriov_ctrl_vf_10bit_tag_req_enable(uint16_t reg)
     return (((uint32_t)reg >> 5) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_sriov_ctrl_set_vf_10bit_tag_req_enable(uint16_t *reg, bool value)
+static inline void vfg_sriov_sriov_ctrl_set_vf_10bit_tag_req_enable(
+    uint16_t *reg, bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xffdfu) | ((uint32_t)(value ? 1u : 0u) << 5));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xffdfu) |
+                      ((uint32_t)(value ? 1u : 0u) << 5));
 }
 
 static inline bool vfg_sriov_sriov_ctrl_vf_14bit_tag_req_enable(uint16_t reg)
@@ -390,19 +427,21 @@ static inline bool vfg_sriov_sriov_ctrl_vf_14bit_tag_req_enable(uint16_t reg)
     return (((uint32_t)reg >> 6) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_sriov_ctrl_set_vf_14bit_tag_req_enable(uint16_t *reg, bool value)
+static inline void vfg_sriov_sriov_ctrl_set_vf_14bit_tag_req_enable(
+    uint16_t *reg, bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xffbfu) | ((uint32_t)(value ? 1u : 0u) << 6));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xffbfu) |
+                      ((uint32_t)(value ? 1u : 0u) << 6));
 }
 
 /*
- * The bit fields of sriov_ctrl as named members: vfg_sriov_unpack_sriov_ctrl reads them out
- * of a register value; vfg_sriov_pack_sriov_ctrl writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of sriov_ctrl as named members: vfg_sriov_unpack_sriov_ctrl
+ * reads them out of a register value; vfg_sriov_pack_sriov_ctrl writes them
+ * into one, keeping the bits no member names, or returns false, changing
+ * nothing, when a member does not fit or a pointer is NULL.
  */
 struct vfg_sriov_sriov_ctrl_fields {
     bool vf_enable; /* bit 0 */
@@ -414,20 +453,25 @@ struct vfg_sriov_sriov_ctrl_fields {
     bool vf_14bit_tag_req_enable; /* bit 6 */
 };
 
-static inline struct vfg_sriov_sriov_ctrl_fields vfg_sriov_unpack_sriov_ctrl(uint16_t reg)
+static inline struct vfg_sriov_sriov_ctrl_fields vfg_sriov_unpack_sriov_ctrl(
+    uint16_t reg)
 {
     struct vfg_sriov_sriov_ctrl_fields f;
     f.vf_enable = vfg_sriov_sriov_ctrl_vf_enable(reg);
     f.vf_migration_enable = vfg_sriov_sriov_ctrl_vf_migration_enable(reg);
-    f.vf_migration_int_enable = vfg_sriov_sriov_ctrl_vf_migration_int_enable(reg);
+    f.vf_migration_int_enable = vfg_sriov_sriov_ctrl_vf_migration_int_enable(
+                                    reg);
     f.vf_mse = vfg_sriov_sriov_ctrl_vf_mse(reg);
     f.ari_capable_hierarchy = vfg_sriov_sriov_ctrl_ari_capable_hierarchy(reg);
-    f.vf_10bit_tag_req_enable = vfg_sriov_sriov_ctrl_vf_10bit_tag_req_enable(reg);
-    f.vf_14bit_tag_req_enable = vfg_sriov_sriov_ctrl_vf_14bit_tag_req_enable(reg);
+    f.vf_10bit_tag_req_enable = vfg_sriov_sriov_ctrl_vf_10bit_tag_req_enable(
+                                    reg);
+    f.vf_14bit_tag_req_enable = vfg_sriov_sriov_ctrl_vf_14bit_tag_req_enable(
+                                    reg);
     return f;
 }
 
-static inline bool vfg_sriov_pack_sriov_ctrl(uint16_t *reg, const struct vfg_sriov_sriov_ctrl_fields *f)
+static inline bool vfg_sriov_pack_sriov_ctrl(
+    uint16_t *reg, const struct vfg_sriov_sriov_ctrl_fields *f)
 {
     uint16_t value;
     if (reg == NULL || f == NULL) {
@@ -435,12 +479,17 @@ static inline bool vfg_sriov_pack_sriov_ctrl(uint16_t *reg, const struct vfg_sri
     }
     value = *reg;
     vfg_sriov_sriov_ctrl_set_vf_enable(&value, f->vf_enable);
-    vfg_sriov_sriov_ctrl_set_vf_migration_enable(&value, f->vf_migration_enable);
-    vfg_sriov_sriov_ctrl_set_vf_migration_int_enable(&value, f->vf_migration_int_enable);
+    vfg_sriov_sriov_ctrl_set_vf_migration_enable(&value,
+                                                 f->vf_migration_enable);
+    vfg_sriov_sriov_ctrl_set_vf_migration_int_enable(
+        &value, f->vf_migration_int_enable);
     vfg_sriov_sriov_ctrl_set_vf_mse(&value, f->vf_mse);
-    vfg_sriov_sriov_ctrl_set_ari_capable_hierarchy(&value, f->ari_capable_hierarchy);
-    vfg_sriov_sriov_ctrl_set_vf_10bit_tag_req_enable(&value, f->vf_10bit_tag_req_enable);
-    vfg_sriov_sriov_ctrl_set_vf_14bit_tag_req_enable(&value, f->vf_14bit_tag_req_enable);
+    vfg_sriov_sriov_ctrl_set_ari_capable_hierarchy(&value,
+                                                   f->ari_capable_hierarchy);
+    vfg_sriov_sriov_ctrl_set_vf_10bit_tag_req_enable(
+        &value, f->vf_10bit_tag_req_enable);
+    vfg_sriov_sriov_ctrl_set_vf_14bit_tag_req_enable(
+        &value, f->vf_14bit_tag_req_enable);
     *reg = value;
     return true;
 }
@@ -458,39 +507,45 @@ static inline bool vfg_sriov_sriov_status_vf_migration_status(uint16_t reg)
     return (((uint32_t)reg >> 0) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_sriov_status_set_vf_migration_status(uint16_t *reg, bool value)
+static inline void vfg_sriov_sriov_status_set_vf_migration_status(uint16_t *reg,
+                                                                  bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
+    *reg = (uint16_t)(((uint32_t)*reg & 0xfffeu) |
+                      ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
 /*
- * The bit fields of sriov_status as named members: vfg_sriov_unpack_sriov_status reads them out
- * of a register value; vfg_sriov_pack_sriov_status writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of sriov_status as named members:
+ * vfg_sriov_unpack_sriov_status reads them out of a register value;
+ * vfg_sriov_pack_sriov_status writes them into one, keeping the bits no member
+ * names, or returns false, changing nothing, when a member does not fit or a
+ * pointer is NULL.
  */
 struct vfg_sriov_sriov_status_fields {
     bool vf_migration_status; /* bit 0 */
 };
 
-static inline struct vfg_sriov_sriov_status_fields vfg_sriov_unpack_sriov_status(uint16_t reg)
+static inline struct vfg_sriov_sriov_status_fields
+vfg_sriov_unpack_sriov_status(uint16_t reg)
 {
     struct vfg_sriov_sriov_status_fields f;
     f.vf_migration_status = vfg_sriov_sriov_status_vf_migration_status(reg);
     return f;
 }
 
-static inline bool vfg_sriov_pack_sriov_status(uint16_t *reg, const struct vfg_sriov_sriov_status_fields *f)
+static inline bool vfg_sriov_pack_sriov_status(
+    uint16_t *reg, const struct vfg_sriov_sriov_status_fields *f)
 {
     uint16_t value;
     if (reg == NULL || f == NULL) {
         return false;
     }
     value = *reg;
-    vfg_sriov_sriov_status_set_vf_migration_status(&value, f->vf_migration_status);
+    vfg_sriov_sriov_status_set_vf_migration_status(&value,
+                                                   f->vf_migration_status);
     *reg = value;
     return true;
 }
@@ -514,12 +569,14 @@ static inline bool vfg_sriov_vf_memory_bar_space_indicator(uint32_t reg)
     return (((uint32_t)reg >> 0) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_vf_memory_bar_set_space_indicator(uint32_t *reg, bool value)
+static inline void vfg_sriov_vf_memory_bar_set_space_indicator(uint32_t *reg,
+                                                               bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffeu) | ((uint32_t)(value ? 1u : 0u) << 0));
+    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffffeu) |
+                      ((uint32_t)(value ? 1u : 0u) << 0));
 }
 
 static inline uint32_t vfg_sriov_vf_memory_bar_mem_type(uint32_t reg)
@@ -527,7 +584,8 @@ static inline uint32_t vfg_sriov_vf_memory_bar_mem_type(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 1) & 0x3u);
 }
 
-static inline bool vfg_sriov_vf_memory_bar_set_mem_type(uint32_t *reg, uint32_t value)
+static inline bool vfg_sriov_vf_memory_bar_set_mem_type(uint32_t *reg,
+                                                        uint32_t value)
 {
     if (reg == NULL || value > 0x3u) {
         return false;
@@ -541,12 +599,14 @@ static inline bool vfg_sriov_vf_memory_bar_prefetchable(uint32_t reg)
     return (((uint32_t)reg >> 3) & 1u) != 0u;
 }
 
-static inline void vfg_sriov_vf_memory_bar_set_prefetchable(uint32_t *reg, bool value)
+static inline void vfg_sriov_vf_memory_bar_set_prefetchable(uint32_t *reg,
+                                                            bool value)
 {
     if (reg == NULL) {
         return;
     }
-    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff7u) | ((uint32_t)(value ? 1u : 0u) << 3));
+    *reg = (uint32_t)(((uint32_t)*reg & 0xfffffff7u) |
+                      ((uint32_t)(value ? 1u : 0u) << 3));
 }
 
 static inline uint32_t vfg_sriov_vf_memory_bar_base_address(uint32_t reg)
@@ -554,7 +614,8 @@ static inline uint32_t vfg_sriov_vf_memory_bar_base_address(uint32_t reg)
     return (uint32_t)(((uint32_t)reg >> 4) & 0xfffffffu);
 }
 
-static inline bool vfg_sriov_vf_memory_bar_set_base_address(uint32_t *reg, uint32_t value)
+static inline bool vfg_sriov_vf_memory_bar_set_base_address(uint32_t *reg,
+                                                            uint32_t value)
 {
     if (reg == NULL || value > 0xfffffffu) {
         return false;
@@ -564,10 +625,11 @@ static inline bool vfg_sriov_vf_memory_bar_set_base_address(uint32_t *reg, uint3
 }
 
 /*
- * The bit fields of vf_memory_bar as named members: vfg_sriov_unpack_vf_memory_bar reads them out
- * of a register value; vfg_sriov_pack_vf_memory_bar writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of vf_memory_bar as named members:
+ * vfg_sriov_unpack_vf_memory_bar reads them out of a register value;
+ * vfg_sriov_pack_vf_memory_bar writes them into one, keeping the bits no member
+ * names, or returns false, changing nothing, when a member does not fit or a
+ * pointer is NULL.
  */
 struct vfg_sriov_vf_memory_bar_fields {
     bool space_indicator; /* bit 0 */
@@ -576,7 +638,8 @@ struct vfg_sriov_vf_memory_bar_fields {
     uint32_t base_address; /* bits 31:4 */
 };
 
-static inline struct vfg_sriov_vf_memory_bar_fields vfg_sriov_unpack_vf_memory_bar(uint32_t reg)
+static inline struct vfg_sriov_vf_memory_bar_fields
+vfg_sriov_unpack_vf_memory_bar(uint32_t reg)
 {
     struct vfg_sriov_vf_memory_bar_fields f;
     f.space_indicator = vfg_sriov_vf_memory_bar_space_indicator(reg);
@@ -586,7 +649,8 @@ static inline struct vfg_sriov_vf_memory_bar_fields vfg_sriov_unpack_vf_memory_b
     return f;
 }
 
-static inline bool vfg_sriov_pack_vf_memory_bar(uint32_t *reg, const struct vfg_sriov_vf_memory_bar_fields *f)
+static inline bool vfg_sriov_pack_vf_memory_bar(
+    uint32_t *reg, const struct vfg_sriov_vf_memory_bar_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
@@ -606,21 +670,23 @@ static inline bool vfg_sriov_pack_vf_memory_bar(uint32_t *reg, const struct vfg_
 }
 
 /*
- * Bit fields of vf_migration_state_array_offset. A getter takes the register's value; a setter
- * returns false, changing nothing, when the value does not fit the field or
- * `reg` is NULL (a bool field's setter then does nothing).
+ * Bit fields of vf_migration_state_array_offset. A getter takes the register's
+ * value; a setter returns false, changing nothing, when the value does not fit
+ * the field or `reg` is NULL (a bool field's setter then does nothing).
  */
 #define VFG_SRIOV_VF_MIGRATION_STATE_ARRAY_OFFSET_BIR_SHIFT 0u
 #define VFG_SRIOV_VF_MIGRATION_STATE_ARRAY_OFFSET_BIR_MASK 0x7u
 #define VFG_SRIOV_VF_MIGRATION_STATE_ARRAY_OFFSET_OFFSET_SHIFT 3u
 #define VFG_SRIOV_VF_MIGRATION_STATE_ARRAY_OFFSET_OFFSET_MASK 0x1fffffffu
 
-static inline uint32_t vfg_sriov_vf_migration_state_array_offset_bir(uint32_t reg)
+static inline uint32_t vfg_sriov_vf_migration_state_array_offset_bir(
+    uint32_t reg)
 {
     return (uint32_t)(((uint32_t)reg >> 0) & 0x7u);
 }
 
-static inline bool vfg_sriov_vf_migration_state_array_offset_set_bir(uint32_t *reg, uint32_t value)
+static inline bool vfg_sriov_vf_migration_state_array_offset_set_bir(
+    uint32_t *reg, uint32_t value)
 {
     if (reg == NULL || value > 0x7u) {
         return false;
@@ -629,12 +695,14 @@ static inline bool vfg_sriov_vf_migration_state_array_offset_set_bir(uint32_t *r
     return true;
 }
 
-static inline uint32_t vfg_sriov_vf_migration_state_array_offset_offset(uint32_t reg)
+static inline uint32_t vfg_sriov_vf_migration_state_array_offset_offset(
+    uint32_t reg)
 {
     return (uint32_t)(((uint32_t)reg >> 3) & 0x1fffffffu);
 }
 
-static inline bool vfg_sriov_vf_migration_state_array_offset_set_offset(uint32_t *reg, uint32_t value)
+static inline bool vfg_sriov_vf_migration_state_array_offset_set_offset(
+    uint32_t *reg, uint32_t value)
 {
     if (reg == NULL || value > 0x1fffffffu) {
         return false;
@@ -644,17 +712,19 @@ static inline bool vfg_sriov_vf_migration_state_array_offset_set_offset(uint32_t
 }
 
 /*
- * The bit fields of vf_migration_state_array_offset as named members: vfg_sriov_unpack_vf_migration_state_array_offset reads them out
- * of a register value; vfg_sriov_pack_vf_migration_state_array_offset writes them into one, keeping the bits no
- * member names, or returns false, changing nothing, when a member does not fit
- * or a pointer is NULL.
+ * The bit fields of vf_migration_state_array_offset as named members:
+ * vfg_sriov_unpack_vf_migration_state_array_offset reads them out of a register
+ * value; vfg_sriov_pack_vf_migration_state_array_offset writes them into one,
+ * keeping the bits no member names, or returns false, changing nothing, when a
+ * member does not fit or a pointer is NULL.
  */
 struct vfg_sriov_vf_migration_state_array_offset_fields {
     uint32_t bir; /* bits 2:0 */
     uint32_t offset; /* bits 31:3 */
 };
 
-static inline struct vfg_sriov_vf_migration_state_array_offset_fields vfg_sriov_unpack_vf_migration_state_array_offset(uint32_t reg)
+static inline struct vfg_sriov_vf_migration_state_array_offset_fields
+vfg_sriov_unpack_vf_migration_state_array_offset(uint32_t reg)
 {
     struct vfg_sriov_vf_migration_state_array_offset_fields f;
     f.bir = vfg_sriov_vf_migration_state_array_offset_bir(reg);
@@ -662,7 +732,9 @@ static inline struct vfg_sriov_vf_migration_state_array_offset_fields vfg_sriov_
     return f;
 }
 
-static inline bool vfg_sriov_pack_vf_migration_state_array_offset(uint32_t *reg, const struct vfg_sriov_vf_migration_state_array_offset_fields *f)
+static inline bool vfg_sriov_pack_vf_migration_state_array_offset(
+    uint32_t *reg,
+    const struct vfg_sriov_vf_migration_state_array_offset_fields *f)
 {
     uint32_t value;
     if (reg == NULL || f == NULL) {
@@ -672,7 +744,8 @@ static inline bool vfg_sriov_pack_vf_migration_state_array_offset(uint32_t *reg,
     if (!vfg_sriov_vf_migration_state_array_offset_set_bir(&value, f->bir)) {
         return false;
     }
-    if (!vfg_sriov_vf_migration_state_array_offset_set_offset(&value, f->offset)) {
+    if (!vfg_sriov_vf_migration_state_array_offset_set_offset(&value,
+                                                              f->offset)) {
         return false;
     }
     *reg = value;
@@ -692,20 +765,32 @@ static inline bool vfg_sriov_bar_mem_type_valid(uint64_t value)
 }
 
 struct vfg_sriov_vfs_entry {
-    uint16_t routing_id; /* routing ID (bus/device/function) the hypervisor assigned to the VF */
-    uint8_t cookie[16]; /* opaque handle of the VF's backing object in the hypervisor */
+    /* routing ID (bus/device/function) the hypervisor assigned to the VF */
+    uint16_t routing_id;
+    /* opaque handle of the VF's backing object in the hypervisor */
+    uint8_t cookie[16];
 };
 
-/* Per-device constants of this section; VFG_SRIOV_PARAMS_DEFAULT initialises one. */
+/*
+ * Per-device constants of this section; VFG_SRIOV_PARAMS_DEFAULT initialises
+ * one.
+ */
 struct vfg_sriov_params {
-    uint8_t vf_bar64; /* Bit n set: VF BAR slot n holds the lower dword of a 64-bit VF BAR, and slot n+1 its upper dword. Fixed by the device's hardwired VF BAR types, and checked against them by the constraints. Same convention as the header's bar64: 64-bit VF BARs in slots 0 and 2 give 0x05. */
+    /*
+     * Bit n set: VF BAR slot n holds the lower dword of a 64-bit VF BAR, and
+     * slot n+1 its upper dword. Fixed by the device's hardwired VF BAR types,
+     * and checked against them by the constraints. Same convention as the
+     * header's bar64: 64-bit VF BARs in slots 0 and 2 give 0x05.
+     */
+    uint8_t vf_bar64;
 };
 #define VFG_SRIOV_PARAMS_DEFAULT { .vf_bar64 = 0 }
 
 /*
- * The section's state at version 2: registers as their raw values, then
- * emulation state. An array holds as many elements as its length expression
- * says; the elements past that count are not read, written or compared.
+ * The section's state at version 2: registers as their raw values,
+ * then emulation state. An array holds as many elements as its length
+ * expression says; the elements past that count are not read, written or
+ * compared.
  */
 struct vfg_sriov_state {
     uint32_t sriov_cap; /* register at 0x04 */
@@ -722,25 +807,49 @@ struct vfg_sriov_state {
     uint32_t system_page_size; /* register at 0x20 */
     uint32_t vf_bar0; /* register at 0x24 */
     uint32_t vf_bar1; /* register at 0x28, when (params.vf_bar64 & 1) == 0 */
-    uint32_t vf_bar1_upper; /* register at 0x28, when (params.vf_bar64 & 1) != 0 */
+    /* register at 0x28, when (params.vf_bar64 & 1) != 0 */
+    uint32_t vf_bar1_upper;
     uint32_t vf_bar2; /* register at 0x2c, when (params.vf_bar64 & 2) == 0 */
-    uint32_t vf_bar2_upper; /* register at 0x2c, when (params.vf_bar64 & 2) != 0 */
+    /* register at 0x2c, when (params.vf_bar64 & 2) != 0 */
+    uint32_t vf_bar2_upper;
     uint32_t vf_bar3; /* register at 0x30, when (params.vf_bar64 & 4) == 0 */
-    uint32_t vf_bar3_upper; /* register at 0x30, when (params.vf_bar64 & 4) != 0 */
+    /* register at 0x30, when (params.vf_bar64 & 4) != 0 */
+    uint32_t vf_bar3_upper;
     uint32_t vf_bar4; /* register at 0x34, when (params.vf_bar64 & 8) == 0 */
-    uint32_t vf_bar4_upper; /* register at 0x34, when (params.vf_bar64 & 8) != 0 */
+    /* register at 0x34, when (params.vf_bar64 & 8) != 0 */
+    uint32_t vf_bar4_upper;
     uint32_t vf_bar5; /* register at 0x38, when (params.vf_bar64 & 0x10) == 0 */
-    uint32_t vf_bar5_upper; /* register at 0x38, when (params.vf_bar64 & 0x10) != 0 */
+    /* register at 0x38, when (params.vf_bar64 & 0x10) != 0 */
+    uint32_t vf_bar5_upper;
     uint32_t vf_migration_state_array_offset; /* register at 0x3c */
-    uint16_t vfs_created; /* number of VFs the hypervisor instantiated (0 while VF Enable is clear) */
-    struct vfg_sriov_vfs_entry vfs[256]; /* one record per instantiated VF, in VF index order (index 0 is VF 1); count: vfs_created */
-    bool vf_user_created; /* the VFs were created by the management stack rather than by the guest setting VF Enable; version 1 streams predate this and always mean guest-created */
-    uint16_t vf_msix_counts[256]; /* MSI-X table size the hypervisor gave each VF (dynamic MSI-X vector assignment); version 1 streams load as all zero, meaning the device's default table size; count: vfs_created */
+    /* number of VFs the hypervisor instantiated (0 while VF Enable is clear) */
+    uint16_t vfs_created;
+    /*
+     * one record per instantiated VF, in VF index order (index 0 is VF 1);
+     * count: vfs_created
+     */
+    struct vfg_sriov_vfs_entry vfs[256];
+    /*
+     * the VFs were created by the management stack rather than by the guest
+     * setting VF Enable; version 1 streams predate this and always mean
+     * guest-created
+     */
+    bool vf_user_created;
+    /*
+     * MSI-X table size the hypervisor gave each VF (dynamic MSI-X vector
+     * assignment); version 1 streams load as all zero, meaning the device's
+     * default table size; count: vfs_created
+     */
+    uint16_t vf_msix_counts[256];
 };
 
-/* What a device computes about itself for this section; compared, never copied. */
+/*
+ * What a device computes about itself for this section; compared, never
+ * copied.
+ */
 struct vfg_sriov_descriptor {
-    uint16_t cap_offset; /* offset of the SR-IOV capability in configuration space */
+    /* offset of the SR-IOV capability in configuration space */
+    uint16_t cap_offset;
     uint32_t features; /* read-only bits of sriov_cap */
     uint16_t max_vfs; /* read-only bits of total_vfs */
     uint16_t vf_device; /* read-only bits of vf_device_id */
@@ -751,7 +860,12 @@ struct vfg_sriov_descriptor {
     uint32_t vf_bar3_type; /* read-only bits of vf_bar3 */
     uint32_t vf_bar4_type; /* read-only bits of vf_bar4 */
     uint32_t vf_bar5_type; /* read-only bits of vf_bar5 */
-    uint8_t vf_bar_sizes[6]; /* log2 of each VF BAR's per-VF size in bytes, as the host sizes it with the system page size at its reset value (0: the slot is unimplemented or an upper dword) */
+    /*
+     * log2 of each VF BAR's per-VF size in bytes, as the host sizes it with the
+     * system page size at its reset value (0: the slot is unimplemented or an
+     * upper dword)
+     */
+    uint8_t vf_bar_sizes[6];
 };
 
 /*
@@ -760,7 +874,8 @@ struct vfg_sriov_descriptor {
  * on success; anything else stops the operation with VFG_ERR_HOOK.
  */
 struct vfg_sriov_hooks {
-    int (*sriov_recreate_vfs)(void *opaque, const struct vfg_sriov_state *s); /* restore step */
+    /* restore step */
+    int (*sriov_recreate_vfs)(void *opaque, const struct vfg_sriov_state *s);
 };
 
 /*
@@ -770,7 +885,8 @@ struct vfg_sriov_hooks {
  * nothing), except `p`, where NULL means the params' defaults, `err`, where
  * NULL reports nothing, and `hooks` of a restore that calls none. A buffer is
  * trusted to be as long as the caller says: [start, end) or [0, len) for a
- * load, `cap` bytes for a save, VFG_SRIOV_DESCRIPTOR_SIZE for the descriptor.
+ * load, `cap` bytes for a save,
+ * VFG_SRIOV_DESCRIPTOR_SIZE for the descriptor.
  */
 
 /*
@@ -780,12 +896,15 @@ struct vfg_sriov_hooks {
  * decodes it into *s; `load` stores buf[0, len). On any error *s is left
  * exactly as it was. Error offsets count from `buf`.
  */
-int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end,
+                    uint16_t version, const struct vfg_sriov_params *p,
+                    struct vfg_error *err);
+int vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start,
+                    size_t end, uint16_t version,
                     const struct vfg_sriov_params *p, struct vfg_error *err);
-int vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                    const struct vfg_sriov_params *p, struct vfg_error *err);
-int vfg_sriov_load(struct vfg_sriov_state *s, const uint8_t *buf, size_t len, uint16_t version,
-                   const struct vfg_sriov_params *p, struct vfg_error *err);
+int vfg_sriov_load(struct vfg_sriov_state *s, const uint8_t *buf, size_t len,
+                   uint16_t version, const struct vfg_sriov_params *p,
+                   struct vfg_error *err);
 
 /*
  * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
@@ -794,8 +913,9 @@ int vfg_sriov_load(struct vfg_sriov_state *s, const uint8_t *buf, size_t len, ui
  * field) a value that version cannot carry. Constraints are not checked
  * here: validate does.
  */
-int vfg_sriov_save(const struct vfg_sriov_state *s, uint16_t version, const struct vfg_sriov_params *p,
-                   uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
+int vfg_sriov_save(const struct vfg_sriov_state *s, uint16_t version,
+                   const struct vfg_sriov_params *p, uint8_t *buf, size_t cap,
+                   size_t *len, struct vfg_error *err);
 
 /* The state with every field at its default. */
 void vfg_sriov_init(struct vfg_sriov_state *s);
@@ -806,7 +926,8 @@ void vfg_sriov_init(struct vfg_sriov_state *s);
  * nothing else is wrong. NULL `problems` only counts; a NULL `s` is one
  * problem (VFG_ERR_ARGUMENT).
  */
-size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
+size_t vfg_sriov_validate(const struct vfg_sriov_state *s,
+                          const struct vfg_sriov_params *p,
                           struct vfg_problem *problems, size_t capacity);
 
 /*
@@ -816,8 +937,10 @@ size_t vfg_sriov_validate(const struct vfg_sriov_state *s, const struct vfg_srio
  * caller's and is left as it is. A `base` at which a register's offset would
  * pass 0xffffffff is refused (VFG_ERR_ARGUMENT) before any access.
  */
-int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
-                      vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err);
+int vfg_sriov_capture(struct vfg_sriov_state *s,
+                      const struct vfg_sriov_params *p,
+                      vfg_read_config_fn read_config, void *opaque,
+                      uint32_t base, struct vfg_error *err);
 
 /*
  * Replay the schema's restore sequence through `write_config`, in the
@@ -825,18 +948,24 @@ int vfg_sriov_capture(struct vfg_sriov_state *s, const struct vfg_sriov_params *
  * Every hook the sequence calls must be set in *hooks before the first write.
  * `base` as for capture.
  */
-int vfg_sriov_restore(const struct vfg_sriov_state *s, const struct vfg_sriov_params *p,
-                      vfg_write_config_fn write_config, void *opaque, uint32_t base,
-                      const struct vfg_sriov_hooks *hooks, struct vfg_error *err);
+int vfg_sriov_restore(const struct vfg_sriov_state *s,
+                      const struct vfg_sriov_params *p,
+                      vfg_write_config_fn write_config, void *opaque,
+                      uint32_t base, const struct vfg_sriov_hooks *hooks,
+                      struct vfg_error *err);
 
 /*
- * The descriptor fields read from registers (host-supplied fields are left to the caller). Fails
- * (VFG_ERR_EXPRESSION) only when a register's presence cannot be evaluated with these params.
+ * The descriptor fields read from registers (host-supplied fields are left to
+ * the caller). Fails (VFG_ERR_EXPRESSION) only when a register's presence
+ * cannot be evaluated with these params.
  */
-int vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d, const struct vfg_sriov_state *s,
-                               const struct vfg_sriov_params *p, struct vfg_error *err);
+int vfg_sriov_derive_descriptor(struct vfg_sriov_descriptor *d,
+                                const struct vfg_sriov_state *s,
+                                const struct vfg_sriov_params *p,
+                                struct vfg_error *err);
 /* The descriptor as VFG_SRIOV_DESCRIPTOR_SIZE big-endian bytes, and back. */
-void vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d, uint8_t *buf);
-void vfg_sriov_unpack_descriptor(struct vfg_sriov_descriptor *d, const uint8_t *buf);
-
+void vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d,
+                               uint8_t *buf);
+void vfg_sriov_unpack_descriptor(struct vfg_sriov_descriptor *d,
+                                 const uint8_t *buf);
 #endif /* VFG_SRIOV_H */

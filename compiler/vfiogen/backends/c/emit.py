@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import struct
 
-from vfiogen.backends.c import naming
+from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.device import device_view
 from vfiogen.backends.c.functions import SectionFunctions
-from vfiogen.backends.c.views import (EnumView, FieldView, Function, LayoutView, MemberView, RegisterView, SectionView,
+from vfiogen.backends.c.views import (EnumView, FieldView, LayoutView, MemberView, RegisterView, SectionView,
                                       StructView)
 from vfiogen.backends.jinja_env import environment
 from vfiogen.context import Context
@@ -112,8 +112,11 @@ class _Builder:
                           if s.versioning.carried_by(section.version)]
         params = tuple(MemberView(f"{naming.C_TYPES[p.kind.value]} {naming.ident(p.name)};", p.description)
                        for p in section.params)
-        params_default = "{ " + ", ".join(f".{naming.ident(p.name)} = {naming.decimal(p.default)}"
-                                          for p in section.params) + " }" if section.params else "{ 0 }"
+        initialisers = [f".{naming.ident(p.name)} = {naming.decimal(p.default)}" for p in section.params]
+        params_default = "{ " + ", ".join(initialisers) + " }" if section.params else "{ 0 }"
+        if len(f"#define {naming.symbol(section.name, 'params').upper()}_DEFAULT {params_default}") > wrap.LIMIT:
+            # One initialiser a line, each continued with a backslash.
+            params_default = "{ \\\n" + "".join(f"    {item}, \\\n" for item in initialisers) + "}"
         descriptor = []
         registers_by_name = {r.name: r for r in section.registers}
         for item in section.descriptor:
@@ -144,11 +147,7 @@ class _Builder:
             hooks = [MemberView("uint8_t unused_;", "this section calls no hooks; C99 needs a member")]
         functions = self.functions
         versions = tuple(range(section.min_version, section.version + 1))
-        # validate's walk becomes the static validate_state, behind the public wrapper (section.c.j2) that refuses
-        # a NULL state as the other entry points do.
         validate = functions.validate_function()
-        validate = Function(validate.signature.replace(f"size_t {functions.sym('validate')}(",
-                                                       "static size_t validate_state(", 1), validate.body)
         private = tuple([functions.check_function(v) for v in versions]
                         + [functions.store_function(v) for v in versions]
                         + [functions.save_function(v) for v in versions] + [validate])
@@ -215,6 +214,9 @@ class CBackend:
 
     def render(self, module: CheckedModule) -> dict[str, str]:
         env = environment("vfiogen.backends.c")
+        env.filters["c_wrap"] = wrap.c_wrap
+        env.filters["c_comment_lines"] = wrap.c_comment_lines
+        env.filters["c_comment"] = wrap.c_comment
         license = module.license  # every file's SPDX line
         outputs: dict[str, str] = {}
         depth = max((_array_depth(s.type) for c in module.sections for s in c.section.state), default=0)

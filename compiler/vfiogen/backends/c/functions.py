@@ -1,19 +1,22 @@
 """The bodies of a section's C functions: load (check, then store), save, validate, capture, restore, descriptor.
 
 Each function is built as text by `wire.Printer` (for the wire walks) or
-here, and the section template lays them out. Locals are declared from what
-a body uses, so no function carries an unused variable under -Wall.
+here, and the section template lays them out. Each local is recorded
+(`Writer.use`) as the code that needs it is printed, and `_function`
+declares exactly those, so no function carries an unused variable under
+-Wall.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Protocol
 
-from vfiogen.backends.c import naming
+from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.backends.c.views import Function
-from vfiogen.backends.c.wire import GET, PUT, Printer, Writer, evaluate
+from vfiogen.backends.c.wire import GET, PUT, Printer, Writer, evaluate, report
 from vfiogen.ir.checked import CheckedSection
 from vfiogen.ir.expr import Expr, IntLit, refs
 from vfiogen.ir.nodes import ArrayType, FieldType, ScalarType, StateField, StructType
@@ -24,49 +27,60 @@ from vfiogen.ir.types import ScalarKind
 class Report(Protocol):
     """Prints the C statement that reports a failure (a `return vfg_fail(...)` or a `vfg_problem(...)`)."""
 
-    def __call__(self, path: str, status: str, message: str, indices: str = "NULL") -> str: ...
+    def __call__(self, w: Writer, path: str, status: str, message: str, indices: str = "NULL") -> None: ...
 
 
 def _code(body: str) -> str:
-    """`body` without what holds schema names, which may be any local's or parameter's name: string literals
-    (error paths) and member names (`s->offset`, `.present`)."""
+    """`body` without what holds schema names, which may be any parameter's name: string literals (error paths)
+    and member names (`s->p`, `.base`)."""
     body = re.sub(r'"(?:[^"\\]|\\.)*"', '""', body)
     return re.sub(r"(->|\.)\s*\w+", r"\1", body)
 
 
-def _declarations(body: str, extra: tuple[str, ...] = ()) -> list[str]:
-    """Locals a body uses (found by name in `_code(body)`), declared C99-style at the top."""
+_SCALAR_LOCALS = (("bad", "bool bad = false;"), ("present", "int64_t present;"), ("result", "int64_t result;"),
+                  ("offset", "int64_t offset;"))
+"""The locals `wire.evaluate` and the printers here may use, with their declarations, in declaration order."""
+
+
+def _declarations(uses: set[str], extra: tuple[str, ...] = ()) -> list[str]:
+    """The declarations of the locals a body was printed with (`Writer.uses`), C99-style at the top.
+
+    Expression temporaries first, then the counts `n<d>` and indices `i<d>` by depth, then `idx`.
+    """
     lines = list(extra)
-    if "&bad" in body:
-        lines.append("bool bad = false;")
-    if re.search(r"\bpresent\b", body):
-        lines.append("int64_t present;")
-    if re.search(r"\bresult\b", body):
-        lines.append("int64_t result;")
-    if re.search(r"\boffset\b", body):
-        lines.append("int64_t offset;")
-    counts = sorted(set(re.findall(r"\bn(\d)\b", body)))
+    lines += [declaration for name, declaration in _SCALAR_LOCALS if name in uses]
+    counts = sorted(name for name in uses if re.fullmatch(r"n\d", name))
     if counts:
-        lines.append("int64_t " + ", ".join(f"n{d}" for d in counts) + ";")
-    indices = sorted(set(re.findall(r"\bi(\d)\b", body)))
+        lines.append("int64_t " + ", ".join(counts) + ";")
+    indices = sorted(name for name in uses if re.fullmatch(r"i\d", name))
     if indices:
-        lines.append("size_t " + ", ".join(f"i{d}" for d in indices) + ";")
-    if re.search(r"\bidx\b", body):
+        lines.append("size_t " + ", ".join(indices) + ";")
+    if "idx" in uses:
         lines.append("size_t idx[VFG_MAX_DEPTH];")
     return lines
 
 
-def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tuple[str, ...] = ()) -> Function:
+def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tuple[str, ...] = (),
+              null_params: bool | None = None) -> Function:
+    """A function of `signature` whose body `w` printed, with the locals it recorded declared at the top.
+
+    A parameter in `unused` that the body never names is marked `(void)x;` for -Wunused-parameter. That is still
+    decided from the text: parameters are spelled in too many places (`s->` and `p->` in every target and
+    expression, `err` in every report, `base` and `b` in every address) to record each one.
+    """
     body = w.text()
     code = _code(body)
-    head = ["    " + line for line in _declarations(code, extra)]
+    head = ["    " + line for line in _declarations(w.uses, extra)]
     for name in unused:
         if not re.search(rf"\b{name}\b", code):
             head.append(f"    (void){name};")
-    if "p->" in body and re.search(r"\bstruct vfg_\w+_params \*p\b", signature) and "static" not in signature:
-        # Public functions take NULL params to mean the defaults; after the declarations, for C89-minded readers.
+    if null_params is None:
+        null_params = "static" not in signature
+    if "p->" in body and re.search(r"\bstruct vfg_\w+_params \*p\b", signature) and null_params:
+        # Public functions (and validate_state, which the public validate calls with p as given) take NULL params
+        # to mean the defaults; after the declarations, for C89-minded readers.
         head += ["    if (p == NULL) {", "        p = &default_params;", "    }"]
-    return Function(signature, "\n".join(head + ([""] if head else []) + [body]))
+    return Function("\n".join(wrap.statement(signature, 0)), "\n".join(head + ([""] if head else []) + [body]))
 
 
 class SectionFunctions:
@@ -96,8 +110,11 @@ class SectionFunctions:
         printer.layout_checks = self.layout_checks
         return printer
 
-    def fail(self, path: str, offset: str, status: str, message: str, indices: str = "NULL") -> str:
-        return f'return vfg_fail(err, {self.name_macro}, "{path}", {indices}, {offset}, {status}, "{message}");'
+    def fail(self, w: Writer, path: str, offset: str, status: str, message: str, indices: str = "NULL") -> None:
+        """Print the `return vfg_fail(...)` of an error; `indices` is `idx` for a path inside an array."""
+        if indices == "idx":
+            w.use("idx")
+        w(report(self.name_macro, path, indices, offset, status, message))
 
     def top_scalars(self) -> list[tuple[str, str, str]]:
         """(name, C type, default) of every top-level register and scalar state field, in declaration order."""
@@ -124,17 +141,18 @@ class SectionFunctions:
             state = None if missing.register else self.checked.state_field(missing.name)
             if state is not None and isinstance(state.type, ArrayType):
                 # The older stream lacks this array; load makes its elements defaults, as many as its length says.
-                text = self.locals(state.type.length)
+                text = w.expr(self.locals, state.type.length)
+                w.use("n0")
                 w(f"n0 = {text};")
                 condition = f"bad || n0 < 0 || n0 > {state.type.max}" if self.locals.checked \
                     else f"n0 < 0 || n0 > {state.type.max}"
                 with w.block(f"if ({condition})"):
-                    w(self.fail("", "start", "VFG_ERR_EXPRESSION",
-                                "an array this version does not carry has a length outside 0..max"))
+                    self.fail(w, "", "start", "VFG_ERR_EXPRESSION",
+                                "an array this version does not carry has a length outside 0..max")
         with w.block("if (o != end)"):
-            w(self.fail("", "o", "VFG_ERR_TRAILING", "bytes left over after the last field"))
-        self.constraint_checks(w, self.locals, lambda path, status, message, indices="NULL":
-                               self.fail(path, "start", status, message, indices))
+            self.fail(w, "", "o", "VFG_ERR_TRAILING", "bytes left over after the last field")
+        self.constraint_checks(w, self.locals, lambda w, path, status, message, indices="NULL":
+                               self.fail(w, path, "start", status, message, indices))
         w("return VFG_OK;")
         names = set(self.plan.read)
         locals_ = ("size_t o = start;",) + tuple(f"{ctype} f_{name} = {self.loaded_default(name, version, default)};"
@@ -153,11 +171,10 @@ class SectionFunctions:
             first = refs(constraint.check)
             where = first[0].dotted if first else ""
             reason = _c_string(constraint.reason)
-            text = evaluate(w, render, constraint.check, fail(where, "VFG_ERR_EXPRESSION",
-                                                              "the constraint cannot be evaluated"),
-                            into="result", reset=True)
+            on_bad = functools.partial(fail, w, where, "VFG_ERR_EXPRESSION", "the constraint cannot be evaluated")
+            text = evaluate(w, render, constraint.check, on_bad, into="result", reset=True)
             with w.block(f"if (!{text})" if text == "result" else f"if (!({text}))"):
-                w(fail(where, "VFG_ERR_CONSTRAINT", reason))
+                fail(w, where, "VFG_ERR_CONSTRAINT", reason)
 
     def store_function(self, version: int) -> Function:
         printer = self.printer()
@@ -178,7 +195,8 @@ class SectionFunctions:
         printer.store(self.nodes(version), w)
         for state in late:
             assert isinstance(state.type, ArrayType)
-            w(f"n0 = {self.state(state.type.length)};")
+            w.use("n0", "i0")
+            w(f"n0 = {w.expr(self.state, state.type.length)};")
             with w.block("for (i0 = 0; i0 < (size_t)n0; i0++)"):
                 self.assign_element_default(w, f"s->{naming.ident(state.name)}[i0]", state.type.element,
                                             state.versioning.default)
@@ -207,8 +225,8 @@ class SectionFunctions:
         for item in missing:
             if item.register:
                 with w.block(f"if (s->{naming.ident(item.name)} != {item.default}u)"):
-                    w(self.fail(item.name, "0u", "VFG_ERR_LOSSY",
-                                "the version cannot carry it and it does not hold its default"))
+                    self.fail(w, item.name, "0u", "VFG_ERR_LOSSY",
+                                "the version cannot carry it and it does not hold its default")
         for item in missing:
             if not item.register:
                 self.lossy_check(w, self.checked.state_field(item.name))
@@ -225,13 +243,14 @@ class SectionFunctions:
         field_type = state.type
         if isinstance(field_type, ScalarType):
             with w.block(f"if ({target} != {_scalar_literal(field_type.kind, state.versioning.default)})"):
-                w(self.fail(state.name, "0u", "VFG_ERR_LOSSY", message))
+                self.fail(w, state.name, "0u", "VFG_ERR_LOSSY", message)
         elif isinstance(field_type, ArrayType):
-            text = self.state(field_type.length)
+            text = w.expr(self.state, field_type.length)
+            w.use("n0", "i0")
             w(f"n0 = {text};")
             check_bad = "bad || " if self.state.checked else ""
             with w.block(f"if ({check_bad}n0 < 0 || n0 > {field_type.max})"):
-                w(self.fail(state.name, "0u", "VFG_ERR_COUNT", "count is outside 0..max"))
+                self.fail(w, state.name, "0u", "VFG_ERR_COUNT", "count is outside 0..max")
             with w.block("for (i0 = 0; i0 < (size_t)n0; i0++)"):
                 element = f"{target}[i0]"
                 if isinstance(field_type.element, ScalarType):
@@ -239,18 +258,20 @@ class SectionFunctions:
                 else:
                     condition = f"!vfg_all_zero(&{element}, sizeof {element})"
                 with w.block(f"if ({condition})"):
-                    w(self.fail(state.name, "0u", "VFG_ERR_LOSSY", message))
+                    self.fail(w, state.name, "0u", "VFG_ERR_LOSSY", message)
         else:
             with w.block(f"if (!vfg_all_zero(&{target}, sizeof {target}))"):
-                w(self.fail(state.name, "0u", "VFG_ERR_LOSSY", message))
+                self.fail(w, state.name, "0u", "VFG_ERR_LOSSY", message)
 
     # --- validate ------------------------------------------------------------------------------
 
     def validate_function(self) -> Function:
         w = Writer()
 
-        def problem(path: str, status: str, message: str, indices: str = "NULL") -> str:
-            return f'vfg_problem(problems, capacity, &count, "{path}", {indices}, {status}, "{message}");'
+        def problem(w: Writer, path: str, status: str, message: str, indices: str = "NULL") -> None:
+            if indices == "idx":
+                w.use("idx")
+            w(f'vfg_problem(problems, capacity, &count, "{path}", {indices}, {status}, "{message}");')
 
         for register in self.section.registers:
             if not register.versioning.carried_by(self.section.version):
@@ -259,17 +280,17 @@ class SectionFunctions:
             masks = self.checked.register(register.name).masks
             if register.fields and masks.reserved:
                 with w.block(f"if (({value} & {naming.literal(masks.reserved, register.width)}) != 0u)"):
-                    w(problem(register.name, "VFG_ERR_RESERVED", "reserved bits set"))
+                    problem(w, register.name, "VFG_ERR_RESERVED", "reserved bits set")
             for bit_field in register.fields:
                 if bit_field.enum and not bit_field.access.reserved:
                     valid = self.sym(bit_field.enum, "valid")
                     shifted = f"({value} >> {bit_field.lo})" if bit_field.lo else value
                     mask = naming.literal((1 << bit_field.width) - 1, register.width)
                     with w.block(f"if (!{valid}((uint64_t)({shifted} & {mask})))"):
-                        w(problem(f"{register.name}.{bit_field.name}", "VFG_ERR_ENUM", "not a value of its enum"))
+                        problem(w, f"{register.name}.{bit_field.name}", "VFG_ERR_ENUM", "not a value of its enum")
             if register.enum and not register.fields:
                 with w.block(f"if (!{self.sym(register.enum, 'valid')}((uint64_t){value}))"):
-                    w(problem(register.name, "VFG_ERR_ENUM", "not a value of its enum"))
+                    problem(w, register.name, "VFG_ERR_ENUM", "not a value of its enum")
             if register.present is not None:
                 # Absent reads as 0, as in every expression; `default` is for versions that do not carry it.
                 self.absent_check(w, register.present, f"{value} != 0u", register.name, problem)
@@ -284,17 +305,20 @@ class SectionFunctions:
             w("return count;")
         self.constraint_checks(w, self.state, problem)
         w("return count;")
-        return _function(f"size_t {self.sym('validate')}(const {self.state_type} *s, {self.params}, "
+        # The static validate_state, behind the public wrapper (section.c.j2) that refuses a NULL state as the
+        # other entry points do.
+        return _function(f"static size_t validate_state(const {self.state_type} *s, {self.params}, "
                          f"struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
-                         unused=("p", "s", "problems", "capacity"))
+                         unused=("p", "s", "problems", "capacity"), null_params=True)
 
     def absent_check(self, w: Writer, present: Expr, holds: str, path: str, problem: Report,
                      indices: str = "NULL") -> None:
         text = evaluate(w, self.state, present,
-                        problem(path, "VFG_ERR_EXPRESSION", "its presence cannot be evaluated", indices), reset=True)
+                        lambda: problem(w, path, "VFG_ERR_EXPRESSION", "its presence cannot be evaluated", indices),
+                        reset=True)
         with w.block(f"if (!({text}) && {holds})"):
-            w(problem(path, "VFG_ERR_ABSENT", "is absent on this device (its presence is false) but holds a value",
-                      indices))
+            problem(w, path, "VFG_ERR_ABSENT", "is absent on this device (its presence is false) but holds a value",
+                      indices)
 
     def type_checks(self, w: Writer, target: str, path: str, field_type: FieldType, enum: str | None, depth: int,
                     problem: Report) -> None:
@@ -302,20 +326,22 @@ class SectionFunctions:
         if isinstance(field_type, ScalarType):
             if enum is not None:
                 with w.block(f"if (!{self.sym(enum, 'valid')}((uint64_t){target}))"):
-                    w(problem(path, "VFG_ERR_ENUM", "not a value of its enum", indices))
+                    problem(w, path, "VFG_ERR_ENUM", "not a value of its enum", indices)
         elif isinstance(field_type, ArrayType):
             # An inner array's length reads only top-level fields, but is checked (and its elements walked)
             # in every element of the arrays around it, as the Python's validate does.
-            text = self.state(field_type.length)
+            text = w.expr(self.state, field_type.length)
+            w.use(f"n{depth}")
             w(f"n{depth} = {text};")
             check_bad = "bad || " if self.state.checked else ""
             with w.block(f"if ({check_bad}n{depth} < 0 || n{depth} > {field_type.max})"):
-                w(problem(path, "VFG_ERR_COUNT", "its length is outside 0..max", indices))
+                problem(w, path, "VFG_ERR_COUNT", "its length is outside 0..max", indices)
             inner = Writer()
             inner.depth = w.depth + 2  # inside the else and the for below
             self.type_checks(inner, f"{target}[idx[{depth}]]", f"{path}[]", field_type.element, None, depth + 1,
                              problem)
             if inner.lines:
+                w.use("idx", *inner.uses)
                 with w.block("else"):
                     with w.block(f"for (idx[{depth}] = 0; idx[{depth}] < (size_t)n{depth}; idx[{depth}]++)"):
                         w.lines.extend(line for line in inner.lines)
@@ -333,27 +359,28 @@ class SectionFunctions:
         """The register's configuration-space address as C text, computing (and checking) it first if it moves."""
         if isinstance(offset, IntLit):
             return f"base + 0x{offset.value:x}u"
-        text = render(offset)
+        text = w.expr(render, offset)
+        w.use("offset")
         w(f"offset = {text};")
         bound = render.range(offset)
         if render.checked or bound is None or bound[0] < 0 or bound[1] > MAX_MOVING_OFFSET:
             check_bad = "bad || " if render.checked else ""
             with w.block(f"if ({check_bad}offset < 0 || offset > 0x{MAX_MOVING_OFFSET:x})"):
-                w(self.fail(name, "base", "VFG_ERR_EXPRESSION", "its offset cannot be evaluated"))
+                self.fail(w, name, "base", "VFG_ERR_EXPRESSION", "its offset cannot be evaluated")
         return "base + (uint32_t)offset"
 
     def config_guards(self, w: Writer, callback: str) -> None:
         """Refuse what would make an access meaningless: NULL pointers, and a `base` at which some register's
         address would wrap past 2^32 (the callback's `offset` is a uint32_t)."""
         with w.block("if (s == NULL)"):
-            w(self.fail("", "base", "VFG_ERR_ARGUMENT", "the state pointer is NULL"))
+            self.fail(w, "", "base", "VFG_ERR_ARGUMENT", "the state pointer is NULL")
         with w.block(f"if ({callback} == NULL)"):
-            w(self.fail("", "base", "VFG_ERR_ARGUMENT", f"{callback} is NULL"))
+            self.fail(w, "", "base", "VFG_ERR_ARGUMENT", f"{callback} is NULL")
         reach = max((_config_reach(r.offset, r.width) for r in self.section.registers), default=0)
         if reach:
             with w.block(f"if (base > 0x{0xFFFF_FFFF - reach:x}u)"):
-                w(self.fail("", "base", "VFG_ERR_ARGUMENT",
-                            "base puts a register past the end of the 32-bit configuration-space offsets"))
+                self.fail(w, "", "base", "VFG_ERR_ARGUMENT",
+                            "base puts a register past the end of the 32-bit configuration-space offsets")
 
     def capture_function(self) -> Function:
         w = Writer()
@@ -364,8 +391,8 @@ class SectionFunctions:
             local = f"f_{name}"
             outer = w.depth
             if read.present is not None:
-                text = evaluate(w, self.locals, read.present,
-                                self.fail(name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
+                text = evaluate(w, self.locals, read.present, functools.partial(
+                    self.fail, w, name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
                 w(f"if ({text}) {{")
                 w.depth += 1
             at = self.config_offset(w, name, read.offset, self.locals)
@@ -374,7 +401,7 @@ class SectionFunctions:
             # low dword (at the register's offset) first.
             for raw, address in (("raw", at), ("raw_hi", f"{at} + 4u"))[:2 if read.width == 64 else 1]:
                 with w.block(f"if (read_config(opaque, {address}, {_access_size(read.width)}u, &{raw}) != 0)"):
-                    w(self.fail(name, address, "VFG_ERR_CONFIG_IO", "reading configuration space failed"))
+                    self.fail(w, name, address, "VFG_ERR_CONFIG_IO", "reading configuration space failed")
             if read.width == 64:
                 w(f"{local} = (((uint64_t)raw_hi << 32) | raw) & {naming.literal(read.keep, 64)};")
             else:
@@ -383,10 +410,10 @@ class SectionFunctions:
                 shifted = f"({local} >> {check.lo})" if check.lo else local
                 mask = naming.literal(check.mask, read.width)
                 with w.block(f"if (!{self.sym(check.enum, 'valid')}((uint64_t)({shifted} & {mask})))"):
-                    w(self.fail(name, at, "VFG_ERR_ENUM", "a field read from the device is not a value of its enum"))
+                    self.fail(w, name, at, "VFG_ERR_ENUM", "a field read from the device is not a value of its enum")
             if read.enum:
                 with w.block(f"if (!{self.sym(read.enum, 'valid')}((uint64_t){local}))"):
-                    w(self.fail(name, at, "VFG_ERR_ENUM", "the value read from the device is not a value of its enum"))
+                    self.fail(w, name, at, "VFG_ERR_ENUM", "the value read from the device is not a value of its enum")
             if read.present is not None:
                 w.depth = outer
                 w("}")
@@ -409,17 +436,17 @@ class SectionFunctions:
         hooks = [step.hook for step in self.plan.restore if step.hook is not None]
         for hook in dict.fromkeys(hooks):
             with w.block(f"if (hooks == NULL || hooks->{hook} == NULL)"):
-                w(self.fail("", "base", "VFG_ERR_HOOK", f"the restore sequence calls hook {hook}, which was not given"))
+                self.fail(w, "", "base", "VFG_ERR_HOOK", f"the restore sequence calls hook {hook}, which was not given")
         for step in self.plan.restore:
             if step.hook is not None:
                 with w.block(f"if (hooks->{step.hook}(opaque, s) != 0)"):
-                    w(self.fail("", "base", "VFG_ERR_HOOK", f"restore hook {step.hook} failed"))
+                    self.fail(w, "", "base", "VFG_ERR_HOOK", f"restore hook {step.hook} failed")
                 continue
             assert step.offset is not None
             outer = w.depth
             if step.present is not None:
-                text = evaluate(w, self.state, step.present, self.fail(
-                    step.register, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
+                text = evaluate(w, self.state, step.present, functools.partial(
+                    self.fail, w, step.register, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
                 w(f"if ({text}) {{")
                 w.depth += 1
             at = self.config_offset(w, step.register, step.offset, self.state)
@@ -430,8 +457,9 @@ class SectionFunctions:
                 w(f"value = ({clear}) | {naming.literal(step.set, 64)};" if step.set else f"value = {clear};")
                 assert step.keep | step.set <= full
             for override in step.overrides:
-                on_bad = self.fail(f"{step.register}.{override.field}", "base", "VFG_ERR_EXPRESSION",
-                                   "an override cannot be evaluated")
+                path = f"{step.register}.{override.field}"
+                on_bad = functools.partial(self.fail, w, path, "base", "VFG_ERR_EXPRESSION",
+                                           "an override cannot be evaluated")
                 text = evaluate(w, self.state, override.value, on_bad, into="result")
                 mask = naming.literal(override.mask, 64)
                 w(f"value = (value & ~{mask}) | (((uint64_t){text} << {override.lo}) & {mask});")
@@ -443,7 +471,7 @@ class SectionFunctions:
                 writes = ((at, "(uint32_t)value"),)
             for address, value in writes:
                 with w.block(f"if (write_config(opaque, {address}, {value}, {_access_size(step.width)}u) != 0)"):
-                    w(self.fail(step.register, address, "VFG_ERR_CONFIG_IO", "writing configuration space failed"))
+                    self.fail(w, step.register, address, "VFG_ERR_CONFIG_IO", "writing configuration space failed")
             if step.present is not None:
                 w.depth = outer
                 w("}")
@@ -460,8 +488,8 @@ class SectionFunctions:
         derive, pack, unpack = Writer(), Writer(), Writer()
         for what in ("d", "s"):
             with derive.block(f"if ({what} == NULL)"):
-                derive(self.fail("", "0u", "VFG_ERR_ARGUMENT",
-                                 "the descriptor pointer is NULL" if what == "d" else "the state pointer is NULL"))
+                self.fail(derive, "", "0u", "VFG_ERR_ARGUMENT",
+                                 "the descriptor pointer is NULL" if what == "d" else "the state pointer is NULL")
         # pack and unpack cannot report an error: with a NULL pointer they do nothing (the header says so).
         for writer in (pack, unpack):
             with writer.block("if (d == NULL || buf == NULL)"):
@@ -473,8 +501,8 @@ class SectionFunctions:
                 value = f"({naming.register_type(width)})(s->{naming.ident(item.register)} & " \
                         f"{naming.literal(item.mask, width)})"
                 if item.present is not None:
-                    text = evaluate(derive, self.state, item.present, self.fail(
-                        item.name, "0u", "VFG_ERR_EXPRESSION",
+                    text = evaluate(derive, self.state, item.present, functools.partial(
+                        self.fail, derive, item.name, "0u", "VFG_ERR_EXPRESSION",
                         f"the presence of register {item.register} cannot be evaluated"))
                     value = f"({text}) ? {value} : 0u"
                 derive(f"{target} = {value};")

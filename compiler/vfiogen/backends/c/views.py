@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vfiogen.backends.c import naming
+from vfiogen.backends.c import naming, wrap
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,18 @@ class EnumView:
 class MemberView:
     declaration: str
     comment: str
+
+    @property
+    def text(self) -> str:
+        """The member as it is printed in its struct: with the comment after it if both fit on the line, else
+        with the comment above it, filled to 80 columns."""
+        declaration = "\n".join(wrap.statement(self.declaration, 4))
+        if not self.comment:
+            return declaration
+        line = f"{declaration} /* {self.comment} */"
+        if "\n" not in line and len(line) <= wrap.LIMIT:
+            return line
+        return "\n".join([*wrap.comment(self.comment, 4), declaration])
 
 
 @dataclass(frozen=True)

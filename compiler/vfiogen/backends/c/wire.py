@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from vfiogen.backends.c import naming
+from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.plan import Array, Cond, Leaf, LeafKind, Run, Step, Struct
@@ -39,12 +39,32 @@ def lvalue(member: tuple[str, ...]) -> str:
 
 
 class Writer:
+    """Collects a function body's lines, and the locals they use as they are printed."""
+
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.depth = 1
+        self.uses: set[str] = set()
+        """Locals the printed code needs (`bad`, `n0`, `idx`...); the function declares exactly these."""
+
+    def use(self, *names: str) -> None:
+        """Record that the code being printed needs the locals `names`."""
+        self.uses.update(names)
+
+    def expr(self, render: CExpr, expr: Expr) -> str:
+        """The C text of `expr`, recording `bad` when it uses a checked helper."""
+        text = render(expr)
+        if render.checked:
+            self.use("bad")
+        return text
 
     def __call__(self, text: str) -> None:
-        self.lines.append("    " * self.depth + text if text else "")
+        """Print a statement (or a block's head ending in ` {`), broken to 80 columns if it is longer."""
+        if not text:
+            self.lines.append("")
+            return
+        tail = " {" if text.endswith(" {") else ""
+        self.lines.extend(wrap.statement(text[:len(text) - len(tail)], 4 * self.depth, tail))
 
     @contextmanager
     def block(self, head: str) -> Iterator[None]:
@@ -62,25 +82,35 @@ class Writer:
         return "\n".join(self.lines)
 
 
+def report(section_macro: str, path: str, indices: str, offset: str, status: str, message: str) -> str:
+    """The `return` of an error: through the section file's `fail` (section.c.j2), which names the section and
+    no indices, unless the path is inside an array."""
+    if indices == "NULL":
+        return f'return fail(err, "{path}", {offset}, {status}, "{message}");'
+    return f'return vfg_fail(err, {section_macro}, "{path}", {indices}, {offset}, {status}, "{message}");'
+
+
 GET = {1: "vfg_get8", 2: "vfg_get_be16", 4: "vfg_get_be32", 8: "vfg_get_be64"}
 PUT = {1: "vfg_put8", 2: "vfg_put_be16", 4: "vfg_put_be32", 8: "vfg_put_be64"}
 
 
-def evaluate(w: Writer, render: CExpr, expr: Expr, on_bad: str, into: str = "present", reset: bool = False) -> str:
+def evaluate(w: Writer, render: CExpr, expr: Expr, on_bad: Callable[[], None], into: str = "present",
+             reset: bool = False) -> str:
     """Print what evaluating `expr` takes and return the C text of its value.
 
-    An expression with checked arithmetic is evaluated into the local `into`, and `on_bad` (a statement)
-    runs when it overflowed, divided by zero or shifted out of range; `reset` clears `bad` first, for
-    functions that go on after a failure (validate). An unchecked expression is returned as it is.
+    An expression with checked arithmetic is evaluated into the local `into`, and `on_bad` (which prints a
+    statement) runs when it overflowed, divided by zero or shifted out of range; `reset` clears `bad` first,
+    for functions that go on after a failure (validate). An unchecked expression is returned as it is.
     """
-    text = render(expr)
+    text = w.expr(render, expr)
     if not render.checked:
         return text
+    w.use(into)
     if reset:
         w("bad = false;")
     w(f"{into} = {text};")
     with w.block("if (bad)"):
-        w(on_bad)
+        on_bad()
     return into
 
 
@@ -109,17 +139,20 @@ class Printer:
     layout_checks: dict[str, str] = field(default_factory=dict)
     """File-scope compile-time checks that a bulk-copied array's element has its wire size, by array path."""
 
-    def idx(self, path: str) -> str:
-        return "idx" if "[]" in path else "NULL"
+    def idx(self, w: Writer, path: str) -> str:
+        """The indices argument of an error about `path`: `idx` inside an array, else NULL."""
+        if "[]" not in path:
+            return "NULL"
+        w.use("idx")
+        return "idx"
 
-    def fail(self, path: str, offset: str, status: str, message: str) -> str:
-        return (f"return vfg_fail(err, {self.section_macro}, \"{path}\", {self.idx(path)}, {offset}, "
-                f"{status}, \"{message}\");")
+    def fail(self, w: Writer, path: str, offset: str, status: str, message: str) -> None:
+        w(report(self.section_macro, path, self.idx(w, path), offset, status, message))
 
     def item_table(self, leaves: tuple[Leaf, ...]) -> str:
         name = f"items{len(self.items)}"
-        body = ", ".join(f'{{"{leaf.path}", {leaf.rel}u, {leaf.size}u}}' for leaf in leaves)
-        self.items.append(f"static const struct vfg_item {name}[] = {{ {body} }};")
+        entries = "".join(f'    {{"{leaf.path}", {leaf.rel}u, {leaf.size}u}},\n' for leaf in leaves)
+        self.items.append(f"static const struct vfg_item {name}[] = {{\n{entries}}};")
         return name
 
     def bulk_copy(self, array: Array, count: str, w: Writer, save: bool) -> None:
@@ -129,8 +162,9 @@ class Printer:
         name = f"{self.prefix}_{array.path.replace('[]', '').replace('.', '_')}_is_wire_sized"
         target = lvalue(array.member)
         element = re.sub(r"\[i\d+\]", "[0]", target)
-        self.layout_checks.setdefault(array.path, f"VFG_STATIC_ASSERT({name}, sizeof(((struct {self.prefix}_state *)"
-                                      f"0)->{element}[0]) == {array.element_size}u);")
+        check = f"VFG_STATIC_ASSERT({name}, sizeof(((struct {self.prefix}_state *)0)->{element}[0]) == " \
+                f"{array.element_size}u);"
+        self.layout_checks.setdefault(array.path, "\n".join(wrap.statement(check, 0)))
         words, width = _times(count, array.element_size // array.word), f"{array.word}u"
         if save:
             w(f"vfg_put_be_array(buf + o, s->{target}, {words}, {width});")
@@ -154,19 +188,19 @@ class Printer:
                 self.check_array(step, w)
 
     def condition(self, expr: Expr, render: CExpr, w: Writer, start: str) -> str:
-        return evaluate(w, render, expr,
-                        self.fail("", start, "VFG_ERR_EXPRESSION", "a presence expression cannot be evaluated"))
+        return evaluate(w, render, expr, lambda: self.fail(w, "", start, "VFG_ERR_EXPRESSION",
+                                                           "a presence expression cannot be evaluated"))
 
     def check_run(self, run: Run, w: Writer) -> None:
         leaves = run.leaves
         with w.block(f"if (end - o < {run.size}u)"):
             if len(leaves) == 1:
-                w(self.fail(leaves[0].path, "o", "VFG_ERR_TRUNCATED", "truncated: the payload ends inside this field"))
+                self.fail(w, leaves[0].path, "o", "VFG_ERR_TRUNCATED", "truncated: the payload ends inside this field")
             else:
                 table = self.item_table(leaves)
                 paths = "".join(leaf.path for leaf in leaves)
                 w(f"return vfg_fail_cut(err, {self.section_macro}, {table}, {len(leaves)}u, "
-                  f"{self.idx(paths)}, o, end);")
+                  f"{self.idx(w, paths)}, o, end);")
         for leaf in leaves:
             self.check_leaf(leaf, w)
         w(f"o += {run.size}u;")
@@ -178,7 +212,7 @@ class Printer:
         raw = f"{GET[leaf.size]}(b + {at})"
         if leaf.kind is LeafKind.BOOL:
             with w.block(f"if ({raw} > 1u)"):
-                w(self.fail(leaf.path, at, "VFG_ERR_BOOL", "bool byte is not 0 or 1"))
+                self.fail(w, leaf.path, at, "VFG_ERR_BOOL", "bool byte is not 0 or 1")
         if leaf.read:
             value = f"f_{leaf.member[0]}"
             converted = raw if leaf.kind is LeafKind.UINT else (
@@ -188,29 +222,30 @@ class Printer:
             value = raw
         if leaf.reserved:
             with w.block(f"if (({value} & {naming.literal(leaf.reserved, leaf.size * 8)}) != 0u)"):
-                w(self.fail(leaf.path, at, "VFG_ERR_RESERVED", "reserved bits set"))
+                self.fail(w, leaf.path, at, "VFG_ERR_RESERVED", "reserved bits set")
         for check in leaf.enum_checks:
             shifted = f"({value} >> {check.lo})" if check.lo else value
             with w.block(f"if (!{self.valid_of(check.enum)}((uint64_t)({shifted} & "
                          f"{naming.literal(check.mask, leaf.size * 8)})))"):
-                w(self.fail(leaf.path, at, "VFG_ERR_ENUM", "a field is not a value of its enum"))
+                self.fail(w, leaf.path, at, "VFG_ERR_ENUM", "a field is not a value of its enum")
         if leaf.enum:
             with w.block(f"if (!{self.valid_of(leaf.enum)}((uint64_t){value}))"):
-                w(self.fail(leaf.path, at, "VFG_ERR_ENUM", "not a value of its enum"))
+                self.fail(w, leaf.path, at, "VFG_ERR_ENUM", "not a value of its enum")
 
     def count(self, array: Array, render: CExpr, w: Writer, fail_status: str, on_bad: str) -> str:
         """Evaluate the array's length into `n<depth>` and check it against the maximum; returns the count."""
         n = f"n{array.depth}"
-        text = render(array.length)
+        w.use(n)
+        text = w.expr(render, array.length)
         w(f"{n} = {text};")
         if render.checked:
             with w.block("if (bad)"):
-                w(self.fail(array.path, "o", "VFG_ERR_EXPRESSION", on_bad))
+                self.fail(w, array.path, "o", "VFG_ERR_EXPRESSION", on_bad)
         bounds = ([f"{n} < 0"] if array.count_can_be_negative else []) + (
             [f"{n} > {array.max}"] if array.count_can_exceed_max else [])
         if bounds:
             with w.block(f"if ({' || '.join(bounds)})"):
-                w(self.fail(array.path, "o", fail_status, "count is outside 0..max"))
+                self.fail(w, array.path, "o", fail_status, "count is outside 0..max")
         return f"(size_t){n}"
 
     def check_array(self, array: Array, w: Writer) -> None:
@@ -219,12 +254,16 @@ class Printer:
             assert array.element_size is not None
             with w.block(f"if ((end - o) / {array.element_size}u < {count})"):
                 table = self.item_table(array.element_leaves)
-                outer = "idx" if array.depth else "NULL"
+                outer = "NULL"
+                if array.depth:
+                    outer = "idx"
+                    w.use(outer)
                 w(f"return vfg_fail_cut_array(err, {self.section_macro}, {table}, {len(array.element_leaves)}u, "
                   f"{array.element_size}u, {outer}, {array.depth}u, o, end);")
             w(f"o += {count} * {array.element_size}u;")
             return
         index = f"idx[{array.depth}]"
+        w.use("idx")
         with w.block(f"for ({index} = 0; {index} < {count}; {index}++)"):
             self.check(array.body, w)
 
@@ -237,7 +276,7 @@ class Printer:
                     self.store_leaf(leaf, w)
                 w(f"o += {step.size}u;")
             elif isinstance(step, Cond):
-                with w.block(f"if ({self.state_expr(step.present)})"):
+                with w.block(f"if ({w.expr(self.state_expr, step.present)})"):
                     self.store(step.body, w)
                 with w.block("else"):
                     for guard in step.guards:
@@ -252,7 +291,8 @@ class Printer:
                 self.store(step.body, w)
             else:
                 n = f"n{step.depth}"
-                w(f"{n} = {self.state_expr(step.length)};")
+                w.use(n)
+                w(f"{n} = {w.expr(self.state_expr, step.length)};")
                 index = f"i{step.depth}"
                 if not step.carried and step.element_size is not None:
                     w(f"o += (size_t){n} * {step.element_size}u;")
@@ -260,6 +300,7 @@ class Printer:
                 if step.word:
                     self.bulk_copy(step, f"(size_t){n}", w, save=False)
                     continue
+                w.use(index)
                 with w.block(f"for ({index} = 0; {index} < (size_t){n}; {index}++)"):
                     self.store(step.body, w)
 
@@ -283,7 +324,7 @@ class Printer:
         for step in steps:
             if isinstance(step, Run):
                 with w.block(f"if (cap - o < {step.size}u)"):
-                    w(self.fail(step.leaves[0].path, "o", "VFG_ERR_NO_SPACE", "the output buffer is too small"))
+                    self.fail(w, step.leaves[0].path, "o", "VFG_ERR_NO_SPACE", "the output buffer is too small")
                 for leaf in step.leaves:
                     self.save_leaf(leaf, leaf.rel, w)
                 w(f"o += {step.size}u;")
@@ -297,17 +338,19 @@ class Printer:
                 count = self.count(step, self.state_expr, w, "VFG_ERR_COUNT", "length cannot be evaluated")
                 if step.element_size is not None:
                     with w.block(f"if ((cap - o) / {step.element_size}u < {count})"):
-                        w(self.fail(step.path, "o", "VFG_ERR_NO_SPACE", "the output buffer is too small"))
+                        self.fail(w, step.path, "o", "VFG_ERR_NO_SPACE", "the output buffer is too small")
                     if step.word:
                         self.bulk_copy(step, count, w, save=True)
                         continue
                     index = f"i{step.depth}"
+                    w.use(index)
                     with w.block(f"for ({index} = 0; {index} < {count}; {index}++)"):
                         for leaf in step.element_leaves:
                             self.save_leaf(leaf, leaf.rel, w)
                         w(f"o += {step.element_size}u;")
                 else:
                     index = f"idx[{step.depth}]"
+                    w.use("idx", f"i{step.depth}")
                     with w.block(f"for ({index} = 0; {index} < {count}; {index}++)"):
                         w(f"i{step.depth} = {index};")
                         self.save(step.body, w)
