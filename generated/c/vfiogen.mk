@@ -8,8 +8,8 @@
 #   hypervisor: $(VFIOGEN_OBJS)
 
 VFIOGEN_DIR ?= .
-VFIOGEN_SRCS := $(VFIOGEN_DIR)/vfg_example_nic.c $(VFIOGEN_DIR)/vfg_header.c $(VFIOGEN_DIR)/vfg_msi.c $(VFIOGEN_DIR)/vfg_msix.c $(VFIOGEN_DIR)/vfg_rebar.c $(VFIOGEN_DIR)/vfg_runtime.c $(VFIOGEN_DIR)/vfg_sriov.c
-VFIOGEN_HDRS := $(VFIOGEN_DIR)/vfg_example_nic.h $(VFIOGEN_DIR)/vfg_header.h $(VFIOGEN_DIR)/vfg_msi.h $(VFIOGEN_DIR)/vfg_msix.h $(VFIOGEN_DIR)/vfg_rebar.h $(VFIOGEN_DIR)/vfg_runtime.h $(VFIOGEN_DIR)/vfg_sriov.h
+VFIOGEN_SRCS := $(VFIOGEN_DIR)/vfg_example_nic.c $(VFIOGEN_DIR)/vfg_generic.c $(VFIOGEN_DIR)/vfg_header.c $(VFIOGEN_DIR)/vfg_msi.c $(VFIOGEN_DIR)/vfg_msix.c $(VFIOGEN_DIR)/vfg_rebar.c $(VFIOGEN_DIR)/vfg_runtime.c $(VFIOGEN_DIR)/vfg_sriov.c
+VFIOGEN_HDRS := $(VFIOGEN_DIR)/vfg_example_nic.h $(VFIOGEN_DIR)/vfg_generic.h $(VFIOGEN_DIR)/vfg_header.h $(VFIOGEN_DIR)/vfg_msi.h $(VFIOGEN_DIR)/vfg_msix.h $(VFIOGEN_DIR)/vfg_rebar.h $(VFIOGEN_DIR)/vfg_runtime.h $(VFIOGEN_DIR)/vfg_sriov.h
 VFIOGEN_OBJS := $(VFIOGEN_SRCS:.c=.o)
 VFIOGEN_CFLAGS := -I$(VFIOGEN_DIR)
 
