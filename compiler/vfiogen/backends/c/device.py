@@ -16,7 +16,7 @@ from vfiogen.ir.types import ScalarKind
 
 def device_view(device: Device, module: CheckedModule, sections: dict[str, SectionView], header_size: int,
                 frame_size: int, crc_size: int, record_size: int) -> DeviceView:
-    views = []
+    views: list[DeviceSectionView] = []
     for use in device.sections:
         section = module.section(use.section).section
         view = sections[section.name]

@@ -536,7 +536,7 @@ class PythonBackend:
         return outputs
 
     def device_view(self, device: Device, module: CheckedModule) -> DeviceView:
-        sections = []
+        sections: list[DeviceSectionView] = []
         for use in device.sections:
             checked = module.section(use.section)
             section = checked.section
