@@ -104,6 +104,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0701": (Severity.ERROR, "section used twice in one device"),
     "VG0702": (Severity.ERROR, "unknown or ill-typed device parameter"),
     "VG0703": (Severity.ERROR, "two sections of a device call hooks of one name"),
+    "VG0704": (Severity.ERROR, "a generic device binds a param"),
     "VG0901": (Severity.ERROR, "internal compiler error"),
 }
 

@@ -339,6 +339,8 @@ const char *vfg_status_name(enum vfg_status status)
         return "hook missing or failed";
     case VFG_ERR_ARGUMENT:
         return "invalid argument";
+    case VFG_ERR_ABSENT_SECTION:
+        return "section the device does not have";
     }
     return "unknown status";
 }

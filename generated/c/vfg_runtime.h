@@ -64,7 +64,8 @@ enum vfg_status {
     VFG_ERR_ABSENT = 20, /* absent field holds a value */
     VFG_ERR_CONFIG_IO = 21, /* configuration-space access failed */
     VFG_ERR_HOOK = 22, /* hook missing or failed */
-    VFG_ERR_ARGUMENT = 23 /* invalid argument */
+    VFG_ERR_ARGUMENT = 23, /* invalid argument */
+    VFG_ERR_ABSENT_SECTION = 24 /* section the device does not have */
 };
 
 /*

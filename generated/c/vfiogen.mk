@@ -10,6 +10,7 @@
 VFIOGEN_DIR ?= .
 VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_example_nic.c \
+	$(VFIOGEN_DIR)/vfg_generic.c \
 	$(VFIOGEN_DIR)/vfg_header.c \
 	$(VFIOGEN_DIR)/vfg_msi.c \
 	$(VFIOGEN_DIR)/vfg_msix.c \
@@ -18,6 +19,7 @@ VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_sriov.c
 VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_example_nic.h \
+	$(VFIOGEN_DIR)/vfg_generic.h \
 	$(VFIOGEN_DIR)/vfg_header.h \
 	$(VFIOGEN_DIR)/vfg_msi.h \
 	$(VFIOGEN_DIR)/vfg_msix.h \

@@ -31,18 +31,21 @@ void simd_put_be_array(uint8_t *dst, const void *src, size_t count, unsigned wid
 void portable_get_be_array(void *dst, const uint8_t *src, size_t count, unsigned width);
 void portable_put_be_array(uint8_t *dst, const void *src, size_t count, unsigned width);
 
-int simd_example_nic_save(struct vfg_example_nic_state *state, const struct vfg_example_nic_descriptor *descriptor,
+int simd_example_nic_save(struct vfg_example_nic_state *state, const struct vfg_example_nic_config *config,
+                          const struct vfg_example_nic_descriptor *descriptor,
                           const struct vfg_example_nic_versions *versions, const struct vfg_example_nic_hooks *hooks,
                           void *opaque, uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
-int simd_example_nic_load(const uint8_t *blob, size_t len, struct vfg_example_nic_state *state,
+int simd_example_nic_load(const uint8_t *blob, size_t len, const struct vfg_example_nic_config *config,
+                          struct vfg_example_nic_state *state,
                           struct vfg_example_nic_descriptor *source, const struct vfg_example_nic_hooks *hooks,
                           void *opaque, struct vfg_error *err);
-int portable_example_nic_save(struct vfg_example_nic_state *state,
+int portable_example_nic_save(struct vfg_example_nic_state *state, const struct vfg_example_nic_config *config,
                               const struct vfg_example_nic_descriptor *descriptor,
                               const struct vfg_example_nic_versions *versions,
                               const struct vfg_example_nic_hooks *hooks, void *opaque, uint8_t *buf, size_t cap,
                               size_t *len, struct vfg_error *err);
-int portable_example_nic_load(const uint8_t *blob, size_t len, struct vfg_example_nic_state *state,
+int portable_example_nic_load(const uint8_t *blob, size_t len, const struct vfg_example_nic_config *config,
+                              struct vfg_example_nic_state *state,
                               struct vfg_example_nic_descriptor *source, const struct vfg_example_nic_hooks *hooks,
                               void *opaque, struct vfg_error *err);
 
@@ -175,12 +178,12 @@ static int device(int impl, int op, size_t k)
     size_t len = 0;
     switch (impl) {
     case DEV_SIMD:
-        return op == 0 ? simd_example_nic_load(dev_blob[k], dev_len[k], &dev_in, &dev_src, NULL, NULL, NULL)
-                       : simd_example_nic_save(&dev_state[k], &dev_desc, NULL, NULL, NULL, dev_out, sizeof dev_out,
+        return op == 0 ? simd_example_nic_load(dev_blob[k], dev_len[k], NULL, &dev_in, &dev_src, NULL, NULL, NULL)
+                       : simd_example_nic_save(&dev_state[k], NULL, &dev_desc, NULL, NULL, NULL, dev_out, sizeof dev_out,
                                                &len, NULL);
     case DEV_PORTABLE:
-        return op == 0 ? portable_example_nic_load(dev_blob[k], dev_len[k], &dev_in, &dev_src, NULL, NULL, NULL)
-                       : portable_example_nic_save(&dev_state[k], &dev_desc, NULL, NULL, NULL, dev_out,
+        return op == 0 ? portable_example_nic_load(dev_blob[k], dev_len[k], NULL, &dev_in, &dev_src, NULL, NULL, NULL)
+                       : portable_example_nic_save(&dev_state[k], NULL, &dev_desc, NULL, NULL, NULL, dev_out,
                                                    sizeof dev_out, &len, NULL);
     case DEV_CRC:
         return (int)(vfg_crc32c(0, dev_blob[k], dev_len[k]) & 1u);
@@ -241,19 +244,19 @@ static int self_check(void)
     }
     for (k = 0; k < DEV_SIZES; k++) {
         size_t len2 = 0;
-        if (simd_example_nic_save(&dev_state[k], &dev_desc, NULL, NULL, NULL, dev_blob[k], sizeof dev_blob[k],
+        if (simd_example_nic_save(&dev_state[k], NULL, &dev_desc, NULL, NULL, NULL, dev_blob[k], sizeof dev_blob[k],
                                   &dev_len[k], &err) != VFG_OK) {
             fprintf(stderr, "save: %s.%s: %s\n", err.section, err.field, err.message);
             return 1;
         }
-        if (portable_example_nic_save(&dev_state[k], &dev_desc, NULL, NULL, NULL, dev_out, sizeof dev_out, &len2,
+        if (portable_example_nic_save(&dev_state[k], NULL, &dev_desc, NULL, NULL, NULL, dev_out, sizeof dev_out, &len2,
                                       &err) != VFG_OK
             || len2 != dev_len[k] || memcmp(dev_out, dev_blob[k], len2) != 0) {
             fprintf(stderr, "the two builds save different blobs\n");
             return 1;
         }
-        if (simd_example_nic_load(dev_blob[k], dev_len[k], &dev_in, &dev_src, NULL, NULL, &err) != VFG_OK
-            || portable_example_nic_load(dev_blob[k], dev_len[k], &dev_in, &dev_src, NULL, NULL, &err) != VFG_OK) {
+        if (simd_example_nic_load(dev_blob[k], dev_len[k], NULL, &dev_in, &dev_src, NULL, NULL, &err) != VFG_OK
+            || portable_example_nic_load(dev_blob[k], dev_len[k], NULL, &dev_in, &dev_src, NULL, NULL, &err) != VFG_OK) {
             fprintf(stderr, "load: %s.%s: %s\n", err.section, err.field, err.message);
             return 1;
         }

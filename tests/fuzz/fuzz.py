@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import yaml
@@ -56,14 +57,30 @@ def build(name: str, text: str, workdir: Path) -> Path:
     return binary
 
 
+def _config_setup(device: str, config: dict[str, Any]) -> list[str]:
+    """C statements that fill `cfg_value` with a vector's config and point `cfg` at it."""
+    names = [use["section"] for use in json.loads((ROOT / "generated" / "schema.lock.json").read_text("utf-8"))
+             ["devices"][device]["sections"]]
+    present = sum(1 << names.index(n) for n in config.get("present", ()))
+    lines = [f"cfg_value.present = 0x{present:x}u;"]
+    lines += [f"cfg_value.params.{n} = (struct vfg_{n}_params)VFG_{n.upper()}_PARAMS_DEFAULT;" for n in names]
+    lines += [f"cfg_value.params.{section}.{k} = {int(v)};"
+              for section, values in sorted(config.get("params", {}).items()) for k, v in sorted(values.items())]
+    return [*lines, "cfg = &cfg_value;"]
+
+
 def device_target(device: str, workdir: Path) -> tuple[Path, Path]:
     """The device's binary and its corpus: the device's blob vectors as they are."""
-    text = _environment().get_template("fuzz_device.c.j2").render(device=device, macro=f"VFG_{device.upper()}")
     directory = workdir / f"corpus_{device}"
     directory.mkdir(exist_ok=True)
+    setup: list[str] = []  # the C that fills the config the vectors give, if they give one
     for path in sorted((VECTORS / device).glob("*.yaml")):
         case = yaml.safe_load(path.read_text("utf-8"))
         (directory / path.stem).write_bytes(_hex(case["hex"]))
+        if case.get("config") is not None and not setup:
+            setup = _config_setup(device, case["config"])
+    text = _environment().get_template("fuzz_device.c.j2").render(device=device, macro=f"VFG_{device.upper()}",
+                                                                   setup=setup)
     return build(device, text, workdir), directory
 
 

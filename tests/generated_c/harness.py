@@ -27,6 +27,7 @@ import jinja2
 from conftest import GENERATED
 
 from vfiogen.backends.c import naming as c_naming
+from vfiogen.backends.python.naming import camel
 from vfiogen.backends.c.emit import STATUSES as C_STATUSES
 from vfiogen_state._runtime import LoadError, SaveError
 
@@ -76,6 +77,7 @@ def render_driver(generated: Path = GENERATED) -> str:
             values = [f".{c_naming.ident(p['name'])} = {_c_value(p['type'], use['params'].get(p['name'], p['default']))}"
                       for p in section["params"]]
             uses.append({"name": use["section"], "member": c_naming.ident(use["section"]),
+                         "params": [(c_naming.ident(p["name"]), _ctype(p["type"])) for p in section["params"]],
                          "params_init": "{ " + ", ".join(values) + " }" if values else "{ 0 }", **_hooks(section)})
         devices.append({"name": name, "sections": uses})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE), undefined=jinja2.StrictUndefined,
@@ -209,13 +211,44 @@ def python_load(section: str, version: int, params: dict[str, int], payload: byt
         return Answer(False, section=exc.section, field=exc.field, offset=0, message=exc.reason)
 
 
-def python_device(device: str, blob: bytes) -> Answer:
+def python_config(device: str, config: dict[str, Any] | None) -> Any:
+    """The generated Python's config of `device` from a vector's `config` ({present: [names], params: {section:
+    {name: value}}}), or None."""
+    if config is None:
+        return None
     mod = module(device)
+    present = 0
+    for name in config.get("present", ()):
+        present |= getattr(mod, f"HAS_{name.upper()}")
+    params = mod.__dict__[f"{camel(device)}Params"]()
+    for section, values in config.get("params", {}).items():
+        setattr(params, section, module(section).Params(**values))
+    return mod.__dict__[f"{camel(device)}Config"](present=present, params=params)
+
+
+def config_spec(device: str, config: dict[str, Any] | None) -> str:
+    """The driver's CONFIG word for the same config ("PRESENT:PARAMS")."""
+    assert config is not None
+    names = [use["section"] for use in lock()["devices"][device]["sections"]]
+    present = sum(1 << names.index(name) for name in config.get("present", ()))
+    params = ",".join(f"{section}.{name}={int(value)}" for section, values in sorted(config.get("params", {}).items())
+                      for name, value in sorted(values.items())) or "-"
+    return f"0x{present:x}:{params}"
+
+
+def python_device(device: str, blob: bytes, config: dict[str, Any] | None = None) -> Answer:
+    mod = module(device)
+    c = python_config(device, config)
     try:
-        state, descriptor = mod.load(blob)
+        state, descriptor = mod.load(blob, config=c)
     except LoadError as exc:
         return Answer(False, section=exc.section, field=exc.field, offset=exc.offset, message=exc.reason)
-    return Answer(True, mod.save(state, descriptor).hex())
+    return Answer(True, mod.save(state, descriptor, config=c).hex())
+
+
+def device_command(device: str, blob: bytes, config: dict[str, Any] | None = None) -> str:
+    """The driver's `device` command for `blob` (with `config`, when given)."""
+    return f"device {device} {hex_or_dash(blob)}" + (f" {config_spec(device, config)}" if config is not None else "")
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:

@@ -50,7 +50,21 @@ def render() -> str:
     devices = []
     for name, device in sorted(data["devices"].items()):
         case, _, initializer = _valid(VECTORS / "devices" / name)
+        config = yaml.safe_load((VECTORS / "devices" / name / f"{case}.yaml").read_text("utf-8")).get("config")
+        names = [use["section"] for use in device["sections"]]
+        setup = []  # a generic device's config, as its valid vector gives it; a fixed device passes NULL
+        if config is not None:
+            present = sum(1 << names.index(n) for n in config.get("present", ()))
+            setup.append(f"cfg_value.present = 0x{present:x}u;")
+            for section in names:
+                setup.append(f"cfg_value.params.{c_naming.ident(section)} = "
+                             f"(struct vfg_{section}_params)VFG_{section.upper()}_PARAMS_DEFAULT;")
+            for section, values in sorted(config.get("params", {}).items()):
+                setup += [f"cfg_value.params.{c_naming.ident(section)}.{c_naming.ident(k)} = {int(v)};"
+                          for k, v in sorted(values.items())]
+            setup.append("cfg = &cfg_value;")
         devices.append({"name": name, "macro": name.upper(), "valid_case": case, "valid_bytes": initializer,
+                        "generic": device["generic"], "config_setup": setup,
                         "sections": [{"name": use["section"], "member": c_naming.ident(use["section"]),
                                       "restore_hooks": hooks(use["section"])} for use in device["sections"]]})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE), undefined=jinja2.StrictUndefined,

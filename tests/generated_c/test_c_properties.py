@@ -26,6 +26,7 @@ from harness import (
     hex_or_dash,
     mutate,
     params_spec,
+    device_command,
     python_device,
     python_load,
     reframed,
@@ -132,7 +133,8 @@ def test_blob_mutations_agree(driver: Path) -> None:
         case = rng.choice(seeds)
         blob = _hex(case["hex"])
         mutated = mutate(rng, blob) if i % 2 else reframed(_runtime, rng, blob)
-        batch.append((f"device {case['device']} {hex_or_dash(mutated)}", python_device(case["device"], mutated)))
+        config = case.get("config")
+        batch.append((device_command(case["device"], mutated, config), python_device(case["device"], mutated, config)))
     outcomes = _compare(driver, batch)
     assert outcomes["ok"] >= 20 and outcomes["err"] >= 500, outcomes
 

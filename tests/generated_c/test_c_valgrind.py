@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from harness import COMPILERS, build, hex_or_dash, mutate, params_spec, reframed
+from harness import COMPILERS, build, device_command, hex_or_dash, mutate, params_spec, reframed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generated_python"))
 import strategies as S  # noqa: E402
@@ -36,7 +36,7 @@ def _commands() -> list[str]:
     for case in cases:
         blob = _hex(case["hex"])
         if "device" in case:
-            commands.append(f"device {case['device']} {hex_or_dash(blob)}")
+            commands.append(device_command(case["device"], blob, case.get("config")))
         else:
             commands.append(f"load {case['section']} {case['version']} {params_spec(case.get('params', {}))} "
                             f"{hex_or_dash(blob)}")
@@ -51,7 +51,7 @@ def _commands() -> list[str]:
         case = rng.choice(devices)
         blob = _hex(case["hex"])
         mutated = mutate(rng, blob) if i % 2 else reframed(_runtime, rng, blob)
-        commands.append(f"device {case['device']} {hex_or_dash(mutated)}")
+        commands.append(device_command(case["device"], mutated, case.get("config")))
     return commands
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
-from harness import COMPILERS, CROSS, build_target, hex_or_dash, params_spec, python_device, python_load, run, target_id
+from harness import (COMPILERS, CROSS, build_target, device_command, hex_or_dash, params_spec, python_device, python_load,
+                     run, target_id)
 from known_failures import C_VECTORS as KNOWN_FAILURES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generated_python"))
@@ -49,7 +50,8 @@ def _commands(case: dict[str, Any]) -> list[tuple[str, Any]]:
     """(driver command, the Python's answer to it) for one case."""
     if "device" in case:
         blob = _hex(case["hex"])
-        return [(f"device {case['device']} {hex_or_dash(blob)}", python_device(case["device"], blob))]
+        config = case.get("config")
+        return [(device_command(case["device"], blob, config), python_device(case["device"], blob, config))]
     payload = _hex(case["hex"])
     params = case.get("params", {})
     version = case["version"]

@@ -20,7 +20,7 @@ def write_blob(tmp_path: Path) -> tuple[Path, bytes]:
 
 def decoded(tmp_path: Path) -> tuple[dict, bytes]:  # type: ignore[type-arg]
     path, blob = write_blob(tmp_path)
-    result = run_cli("decode", str(SCHEMAS), str(path), "--format", "json")
+    result = run_cli("decode", str(SCHEMAS), str(path), "--device", "example_nic", "--format", "json")
     assert (result.status, result.stderr) == (0, "")
     return json.loads(result.stdout), blob
 
@@ -73,18 +73,18 @@ def test_decode_lists_array_elements_with_their_offsets(tmp_path: Path) -> None:
 
 def test_decode_text_and_errors(tmp_path: Path) -> None:
     path, blob = write_blob(tmp_path)
-    text = run_cli("decode", str(SCHEMAS), str(path))
+    text = run_cli("decode", str(SCHEMAS), str(path), "--device", "example_nic")
     assert text.status == 0
     assert "section msi (id 0x0005, version 1, required): 20 bytes at" in text.stdout
     assert "  data = 0x4021" in text.stdout
     corrupt = bytearray(blob)
     corrupt[-3] ^= 1
     path.write_bytes(bytes(corrupt))
-    bad = run_cli("decode", str(SCHEMAS), str(path))
+    bad = run_cli("decode", str(SCHEMAS), str(path), "--device", "example_nic")
     assert bad.status == 1 and bad.stdout == ""
     assert bad.stderr.startswith(f"{path}: error: blob.frame at byte {len(blob) - 4}: CRC-32C mismatch")
     missing = run_cli("decode", str(SCHEMAS), str(tmp_path / "absent.bin"))
     assert (missing.status, missing.stderr) == (1, f"vfiogen: error: cannot read '{tmp_path / 'absent.bin'}': "
                                                    "No such file or directory\n")
     unknown = run_cli("decode", str(SCHEMAS), str(path), "--device", "nope")
-    assert (unknown.status, unknown.stderr) == (1, "vfiogen: error: no device 'nope' (devices: example_nic)\n")
+    assert (unknown.status, unknown.stderr) == (1, "vfiogen: error: no device 'nope' (devices: example_nic, generic)\n")

@@ -27,7 +27,7 @@ from vfiogen_state._runtime import LoadError, SaveError
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 SECTION_KEYS = {"section", "version", "params", "hex", "expect", "resave", "error"}
-DEVICE_KEYS = {"device", "hex", "expect", "resave", "error"}
+DEVICE_KEYS = {"device", "hex", "expect", "resave", "error", "config"}
 ERROR_KEYS = {"section", "field", "offset", "reason_contains"}
 
 
@@ -148,19 +148,37 @@ def _check_resave(resave: Any, original: bytes, version: int | None, save: Any) 
         assert got == want, (f"re-saved at version {item['version']}:\n  got  {got.hex()}\n  want {want.hex()}")
 
 
+def _device_config(mod: Any, config: dict[str, Any] | None) -> Any:
+    """A vector's `config` ({present: [sections], params: {section: {name: value}}}) as the device's Config;
+    a generic device's vectors give one, since it has none of its own."""
+    if config is None:
+        return None
+    assert set(config) <= {"present", "params"}
+    prefix = mod.__name__.rsplit(".", 1)[1]
+    name = "".join(part[:1].upper() + part[1:] for part in prefix.split("_"))
+    params = getattr(mod, f"{name}Params")()
+    for section, values in config.get("params", {}).items():
+        setattr(params, section, _module(section).Params(**values))
+    present = 0
+    for section in config.get("present", ()):
+        present |= getattr(mod, f"HAS_{section.upper()}")
+    return getattr(mod, f"{name}Config")(present=present, params=params)
+
+
 def _run_device_case(case: dict[str, Any]) -> None:
     assert set(case) <= DEVICE_KEYS, f"unknown keys: {set(case) - DEVICE_KEYS}"
     assert ("expect" in case) != ("error" in case), "a case has exactly one of expect and error"
     mod = _module(case["device"])
     blob = _hex(case["hex"])
+    config = _device_config(mod, case.get("config"))
     if "error" in case:
         assert "resave" not in case
         assert "section" in case["error"], "a device error names its section"
         with pytest.raises(LoadError) as caught:
-            mod.load(blob)
+            mod.load(blob, config=config)
         _check_error(caught.value, case["error"], "")
         return
-    state, descriptor = mod.load(blob)
+    state, descriptor = mod.load(blob, config=config)
     expect = case["expect"]
     assert set(expect) <= {"sections", "descriptor"}
     sections = {name: getattr(state, name) for name in type(state).__slots__}
@@ -173,7 +191,7 @@ def _run_device_case(case: dict[str, Any]) -> None:
                      f"{case['device']} descriptor")
     if case.get("resave") is not None:
         assert case["resave"] == "same", "a device case re-saves at the default versions only"
-        _check_resave("same", blob, None, lambda _v: bytes(mod.save(state, descriptor)))
+        _check_resave("same", blob, None, lambda _v: bytes(mod.save(state, descriptor, config=config)))
 
 
 @pytest.mark.parametrize("path", _params())

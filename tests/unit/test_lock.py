@@ -148,7 +148,7 @@ def test_lock_content() -> None:
     device = data["devices"]["nic"]
     assert re.fullmatch("[0-9a-f]{64}", device.pop("fingerprint"))
     assert device == {
-        "name": "nic", "title": "NIC", "source": "d.yaml",
+        "name": "nic", "title": "NIC", "source": "d.yaml", "generic": False,
         "sections": [{"section": "t", "id": "0x0001", "required": False, "params": {"vectors": 8}, "offsets": {}}]}
 
 

@@ -336,6 +336,7 @@ class _Lowerer:
         name_node = root.get("device")
         assert name_node is not None
         uses: list[DeviceSection] = []
+        generic = root.get("generic")
         sections = root.get("sections")
         for item in sections.value if sections is not None and isinstance(sections.value, list) else []:
             use = item.get("use")
@@ -350,6 +351,7 @@ class _Lowerer:
                 span=use.span))
         return Device(name=str(name_node.value), title=self.text(root.get("title")),
                       description=self.text(root.get("description")), sections=tuple(uses),
+                      generic=bool(generic.value) if generic is not None else False,
                       source_path=path, span=name_node.span)
 
 

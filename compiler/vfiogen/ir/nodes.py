@@ -268,6 +268,10 @@ class Device:
     title: str
     description: str = ""
     sections: tuple[DeviceSection, ...]
+    """In save and restore order; bit i of a run-time presence set is the i-th."""
+    generic: bool = False
+    """The device's sections and params are given at run time only (what vfio-pci learns from the device):
+    the file binds no params and the generated functions have no built-in config."""
     source_path: str
     span: Span = field(compare=False)
 

@@ -386,6 +386,13 @@ def _check_device(device: Device, sections: dict[str, Section], ctx: Context) ->
         if section is None:
             continue
         params = {p.name: p for p in section.params}
+        if device.generic and use.params:
+            # The generated functions of a generic device take every param from the caller: a binding
+            # would be silently unused, so it is refused rather than ignored.
+            ctx.reporter.report("VG0704", use.params[0].span, f"device '{device.name}' is generic: its params "
+                                f"are given at run time, so it cannot bind '{use.params[0].name}' of section "
+                                f"'{section.name}'", Note(device.span, "generic device declared here"))
+            continue
         for binding in use.params:
             param = params.get(binding.name)
             if param is None:

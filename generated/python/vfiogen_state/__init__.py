@@ -10,4 +10,4 @@ SECTIONS = {
     0x0115: "rebar",
     0x0110: "sriov",
 }
-DEVICES = ("example_nic",)
+DEVICES = ("example_nic", "generic",)

@@ -30,6 +30,14 @@ PARAMS_MSI = _msi.Params()
 PARAMS_MSIX = _msix.Params()
 PARAMS_SRIOV = _sriov.Params(vf_bar64=1)
 
+# A presence set: one bit per section, in device order (as VFG_EXAMPLE_NIC_HAS_* in the C).
+HAS_REBAR = 1 << 0
+HAS_HEADER = 1 << 1
+HAS_MSI = 1 << 2
+HAS_MSIX = 1 << 3
+HAS_SRIOV = 1 << 4
+ALL_SECTIONS = 0x1f
+
 
 class ExampleNicState(Record):
     """One state per section; an optional section the source did not send is None."""
@@ -69,9 +77,49 @@ class ExampleNicDescriptor(Record):
         self.sriov = _sriov.SriovDescriptor() if sriov is None else sriov
 
 
-_PRE_SAVE_HOOKS = _rebar.PRE_SAVE_HOOKS + _header.PRE_SAVE_HOOKS + _msi.PRE_SAVE_HOOKS + _msix.PRE_SAVE_HOOKS + _sriov.PRE_SAVE_HOOKS
-_POST_LOAD_HOOKS = _rebar.POST_LOAD_HOOKS + _header.POST_LOAD_HOOKS + _msi.POST_LOAD_HOOKS + _msix.POST_LOAD_HOOKS + _sriov.POST_LOAD_HOOKS
-_RESTORE_HOOKS = _rebar.RESTORE_HOOKS + _header.RESTORE_HOOKS + _msi.RESTORE_HOOKS + _msix.RESTORE_HOOKS + _sriov.RESTORE_HOOKS
+class ExampleNicParams(Record):
+    """Each section's params; by default the ones the device file binds."""
+
+    __slots__ = ("rebar", "header", "msi", "msix", "sriov",)
+    rebar: "_rebar.Params"
+    header: "_header.Params"
+    msi: "_msi.Params"
+    msix: "_msix.Params"
+    sriov: "_sriov.Params"
+    _json = (("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"),)
+
+    def __init__(self, *, rebar: "_rebar.Params | None" = None, header: "_header.Params | None" = None, msi: "_msi.Params | None" = None, msix: "_msix.Params | None" = None, sriov: "_sriov.Params | None" = None) -> None:
+        self.rebar = _rebar.Params() if rebar is None else rebar
+        self.header = _header.Params(bar64=5) if header is None else header
+        self.msi = _msi.Params() if msi is None else msi
+        self.msix = _msix.Params() if msix is None else msix
+        self.sriov = _sriov.Params(vf_bar64=1) if sriov is None else sriov
+
+
+class ExampleNicConfig(Record):
+    """What one device instance is: the sections it has (HAS_* bits) and their params."""
+
+    __slots__ = ("present", "params",)
+    present: int
+    params: "ExampleNicParams"
+    _json = (("present", "present", ""), ("params", "params", "obj"),)
+
+    def __init__(self, *, present: int = ALL_SECTIONS, params: "ExampleNicParams | None" = None) -> None:
+        self.present = present
+        self.params = ExampleNicParams() if params is None else params
+
+
+CONFIG = ExampleNicConfig()
+"""What `config=None` means: every section, with the params the device file binds."""
+
+
+def _config(config: "ExampleNicConfig | None") -> "ExampleNicConfig":
+    """The caller's config, or CONFIG for None; ValueError for one naming a section the device has not."""
+    if config is None:
+        return CONFIG
+    if config.present & ~ALL_SECTIONS:
+        raise ValueError(f"{DEVICE}: config.present 0x{config.present:x} has a bit that names no section of the device")
+    return config
 
 
 def _require_hooks(names: "tuple[str, ...]", hooks: "Mapping[str, Any]", point: str) -> None:
@@ -87,107 +135,163 @@ def _run_hooks(names: "tuple[str, ...]", hooks: "Hooks", section_state: "Any") -
 
 
 def save(state: "ExampleNicState", descriptor: "ExampleNicDescriptor",
-         versions: "Mapping[str, int] | None" = None, hooks: "Hooks | None" = None) -> bytes:
-    """The blob: header, descriptor, then each section (at `versions[name]`, default its newest).
+         versions: "Mapping[str, int] | None" = None, hooks: "Hooks | None" = None,
+         config: "ExampleNicConfig | None" = None) -> bytes:
+    """The blob: header, descriptor, then each present section (at `versions[name]`, default its newest).
 
     Each section's pre-save hooks run first, with that section's state, once
-    every hook any section names is known to be given (ValueError otherwise).
+    every hook any present section names is known to be given (ValueError otherwise).
     """
+    c = _config(config)
     chosen = versions or {}
     given = hooks or {}
-    _require_hooks(_PRE_SAVE_HOOKS, given, "pre-save")
-    _run_hooks(_rebar.PRE_SAVE_HOOKS, given, state.rebar)
-    _run_hooks(_header.PRE_SAVE_HOOKS, given, state.header)
-    _run_hooks(_msi.PRE_SAVE_HOOKS, given, state.msi)
-    _run_hooks(_msix.PRE_SAVE_HOOKS, given, state.msix)
-    _run_hooks(_sriov.PRE_SAVE_HOOKS, given, state.sriov)
     records = bytearray()
     frames = []
-    records += _runtime.RECORD.pack(_rebar.SECTION_ID, _rebar.DESCRIPTOR_SIZE)
-    records += _rebar.pack_descriptor(descriptor.rebar)
-    records += _runtime.RECORD.pack(_header.SECTION_ID, _header.DESCRIPTOR_SIZE)
-    records += _header.pack_descriptor(descriptor.header)
-    records += _runtime.RECORD.pack(_msi.SECTION_ID, _msi.DESCRIPTOR_SIZE)
-    records += _msi.pack_descriptor(descriptor.msi)
-    records += _runtime.RECORD.pack(_msix.SECTION_ID, _msix.DESCRIPTOR_SIZE)
-    records += _msix.pack_descriptor(descriptor.msix)
-    records += _runtime.RECORD.pack(_sriov.SECTION_ID, _sriov.DESCRIPTOR_SIZE)
-    records += _sriov.pack_descriptor(descriptor.sriov)
-    version = chosen.get("rebar", _rebar.VERSION)
-    frames.append(_runtime.frame(_rebar.SECTION_ID, version, True,
-                                 _rebar.save(state.rebar, version, PARAMS_REBAR)))
-    version = chosen.get("header", _header.VERSION)
-    frames.append(_runtime.frame(_header.SECTION_ID, version, True,
-                                 _header.save(state.header, version, PARAMS_HEADER)))
-    version = chosen.get("msi", _msi.VERSION)
-    frames.append(_runtime.frame(_msi.SECTION_ID, version, True,
-                                 _msi.save(state.msi, version, PARAMS_MSI)))
-    version = chosen.get("msix", _msix.VERSION)
-    frames.append(_runtime.frame(_msix.SECTION_ID, version, True,
-                                 _msix.save(state.msix, version, PARAMS_MSIX)))
-    version = chosen.get("sriov", _sriov.VERSION)
-    frames.append(_runtime.frame(_sriov.SECTION_ID, version, True,
-                                 _sriov.save(state.sriov, version, PARAMS_SRIOV)))
+    if c.present & HAS_REBAR:
+        records += _runtime.RECORD.pack(_rebar.SECTION_ID, _rebar.DESCRIPTOR_SIZE)
+        records += _rebar.pack_descriptor(descriptor.rebar)
+    if c.present & HAS_HEADER:
+        records += _runtime.RECORD.pack(_header.SECTION_ID, _header.DESCRIPTOR_SIZE)
+        records += _header.pack_descriptor(descriptor.header)
+    if c.present & HAS_MSI:
+        records += _runtime.RECORD.pack(_msi.SECTION_ID, _msi.DESCRIPTOR_SIZE)
+        records += _msi.pack_descriptor(descriptor.msi)
+    if c.present & HAS_MSIX:
+        records += _runtime.RECORD.pack(_msix.SECTION_ID, _msix.DESCRIPTOR_SIZE)
+        records += _msix.pack_descriptor(descriptor.msix)
+    if c.present & HAS_SRIOV:
+        records += _runtime.RECORD.pack(_sriov.SECTION_ID, _sriov.DESCRIPTOR_SIZE)
+        records += _sriov.pack_descriptor(descriptor.sriov)
+    if c.present & HAS_REBAR:
+        version = chosen.get("rebar", _rebar.VERSION)
+        frames.append(_runtime.frame(_rebar.SECTION_ID, version, True,
+                                     _rebar.save(state.rebar, version, c.params.rebar)))
+    if c.present & HAS_HEADER:
+        version = chosen.get("header", _header.VERSION)
+        frames.append(_runtime.frame(_header.SECTION_ID, version, True,
+                                     _header.save(state.header, version, c.params.header)))
+    if c.present & HAS_MSI:
+        version = chosen.get("msi", _msi.VERSION)
+        frames.append(_runtime.frame(_msi.SECTION_ID, version, True,
+                                     _msi.save(state.msi, version, c.params.msi)))
+    if c.present & HAS_MSIX:
+        version = chosen.get("msix", _msix.VERSION)
+        frames.append(_runtime.frame(_msix.SECTION_ID, version, True,
+                                     _msix.save(state.msix, version, c.params.msix)))
+    if c.present & HAS_SRIOV:
+        version = chosen.get("sriov", _sriov.VERSION)
+        frames.append(_runtime.frame(_sriov.SECTION_ID, version, True,
+                                     _sriov.save(state.sriov, version, c.params.sriov)))
     head = _runtime.HEADER.pack(_runtime.MAGIC, _runtime.FORMAT_VERSION, len(frames))
     return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
 
 
-def _load_descriptor(blob: bytes, start: int, end: int) -> "ExampleNicDescriptor":
+def _load_descriptor(blob: bytes, start: int, end: int, present: int) -> "ExampleNicDescriptor":
     descriptor = ExampleNicDescriptor()
     o = start
-    if end - o < _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE:
-        raise _runtime.truncated(DEVICE, "descriptor.rebar", o, _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE, end - o)
-    section_id, size = _runtime.RECORD.unpack_from(blob, o)
-    if section_id != _rebar.SECTION_ID or size != _rebar.DESCRIPTOR_SIZE:
-        raise LoadError(DEVICE, "descriptor.rebar", o, f"record is section 0x{section_id:04x} of {size} bytes, "
-                        f"expected 0x{_rebar.SECTION_ID:04x} of {_rebar.DESCRIPTOR_SIZE}")
-    descriptor.rebar = _rebar.unpack_descriptor(blob, o + _runtime.RECORD.size)
-    o += _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE
-    if end - o < _runtime.RECORD.size + _header.DESCRIPTOR_SIZE:
-        raise _runtime.truncated(DEVICE, "descriptor.header", o, _runtime.RECORD.size + _header.DESCRIPTOR_SIZE, end - o)
-    section_id, size = _runtime.RECORD.unpack_from(blob, o)
-    if section_id != _header.SECTION_ID or size != _header.DESCRIPTOR_SIZE:
-        raise LoadError(DEVICE, "descriptor.header", o, f"record is section 0x{section_id:04x} of {size} bytes, "
-                        f"expected 0x{_header.SECTION_ID:04x} of {_header.DESCRIPTOR_SIZE}")
-    descriptor.header = _header.unpack_descriptor(blob, o + _runtime.RECORD.size)
-    o += _runtime.RECORD.size + _header.DESCRIPTOR_SIZE
-    if end - o < _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE:
-        raise _runtime.truncated(DEVICE, "descriptor.msi", o, _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE, end - o)
-    section_id, size = _runtime.RECORD.unpack_from(blob, o)
-    if section_id != _msi.SECTION_ID or size != _msi.DESCRIPTOR_SIZE:
-        raise LoadError(DEVICE, "descriptor.msi", o, f"record is section 0x{section_id:04x} of {size} bytes, "
-                        f"expected 0x{_msi.SECTION_ID:04x} of {_msi.DESCRIPTOR_SIZE}")
-    descriptor.msi = _msi.unpack_descriptor(blob, o + _runtime.RECORD.size)
-    o += _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE
-    if end - o < _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE:
-        raise _runtime.truncated(DEVICE, "descriptor.msix", o, _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE, end - o)
-    section_id, size = _runtime.RECORD.unpack_from(blob, o)
-    if section_id != _msix.SECTION_ID or size != _msix.DESCRIPTOR_SIZE:
-        raise LoadError(DEVICE, "descriptor.msix", o, f"record is section 0x{section_id:04x} of {size} bytes, "
-                        f"expected 0x{_msix.SECTION_ID:04x} of {_msix.DESCRIPTOR_SIZE}")
-    descriptor.msix = _msix.unpack_descriptor(blob, o + _runtime.RECORD.size)
-    o += _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE
-    if end - o < _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE:
-        raise _runtime.truncated(DEVICE, "descriptor.sriov", o, _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE, end - o)
-    section_id, size = _runtime.RECORD.unpack_from(blob, o)
-    if section_id != _sriov.SECTION_ID or size != _sriov.DESCRIPTOR_SIZE:
-        raise LoadError(DEVICE, "descriptor.sriov", o, f"record is section 0x{section_id:04x} of {size} bytes, "
-                        f"expected 0x{_sriov.SECTION_ID:04x} of {_sriov.DESCRIPTOR_SIZE}")
-    descriptor.sriov = _sriov.unpack_descriptor(blob, o + _runtime.RECORD.size)
-    o += _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE
+    if not present & HAS_REBAR:
+        if end - o >= _runtime.RECORD.size and _runtime.RECORD.unpack_from(blob, o)[0] == _rebar.SECTION_ID:
+            raise LoadError(DEVICE, "descriptor.rebar", o, "the source has section rebar, which this device has not")
+    else:
+        # Its id before its size: a source without the section is told so.
+        if end - o < _runtime.RECORD.size:
+            raise _runtime.truncated(DEVICE, "descriptor.rebar", o, _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE, end - o)
+        section_id, size = _runtime.RECORD.unpack_from(blob, o)
+        if section_id != _rebar.SECTION_ID:
+            raise LoadError(DEVICE, "descriptor.rebar", o, f"record is of section 0x{section_id:04x}, expected "
+                            f"0x{_rebar.SECTION_ID:04x}: the source has no rebar, which this device has")
+        if size != _rebar.DESCRIPTOR_SIZE:
+            raise LoadError(DEVICE, "descriptor.rebar", o, f"record of {size} bytes, expected {_rebar.DESCRIPTOR_SIZE}")
+        if end - o < _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE:
+            raise _runtime.truncated(DEVICE, "descriptor.rebar", o, _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE, end - o)
+        descriptor.rebar = _rebar.unpack_descriptor(blob, o + _runtime.RECORD.size)
+        o += _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE
+    if not present & HAS_HEADER:
+        if end - o >= _runtime.RECORD.size and _runtime.RECORD.unpack_from(blob, o)[0] == _header.SECTION_ID:
+            raise LoadError(DEVICE, "descriptor.header", o, "the source has section header, which this device has not")
+    else:
+        # Its id before its size: a source without the section is told so.
+        if end - o < _runtime.RECORD.size:
+            raise _runtime.truncated(DEVICE, "descriptor.header", o, _runtime.RECORD.size + _header.DESCRIPTOR_SIZE, end - o)
+        section_id, size = _runtime.RECORD.unpack_from(blob, o)
+        if section_id != _header.SECTION_ID:
+            raise LoadError(DEVICE, "descriptor.header", o, f"record is of section 0x{section_id:04x}, expected "
+                            f"0x{_header.SECTION_ID:04x}: the source has no header, which this device has")
+        if size != _header.DESCRIPTOR_SIZE:
+            raise LoadError(DEVICE, "descriptor.header", o, f"record of {size} bytes, expected {_header.DESCRIPTOR_SIZE}")
+        if end - o < _runtime.RECORD.size + _header.DESCRIPTOR_SIZE:
+            raise _runtime.truncated(DEVICE, "descriptor.header", o, _runtime.RECORD.size + _header.DESCRIPTOR_SIZE, end - o)
+        descriptor.header = _header.unpack_descriptor(blob, o + _runtime.RECORD.size)
+        o += _runtime.RECORD.size + _header.DESCRIPTOR_SIZE
+    if not present & HAS_MSI:
+        if end - o >= _runtime.RECORD.size and _runtime.RECORD.unpack_from(blob, o)[0] == _msi.SECTION_ID:
+            raise LoadError(DEVICE, "descriptor.msi", o, "the source has section msi, which this device has not")
+    else:
+        # Its id before its size: a source without the section is told so.
+        if end - o < _runtime.RECORD.size:
+            raise _runtime.truncated(DEVICE, "descriptor.msi", o, _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE, end - o)
+        section_id, size = _runtime.RECORD.unpack_from(blob, o)
+        if section_id != _msi.SECTION_ID:
+            raise LoadError(DEVICE, "descriptor.msi", o, f"record is of section 0x{section_id:04x}, expected "
+                            f"0x{_msi.SECTION_ID:04x}: the source has no msi, which this device has")
+        if size != _msi.DESCRIPTOR_SIZE:
+            raise LoadError(DEVICE, "descriptor.msi", o, f"record of {size} bytes, expected {_msi.DESCRIPTOR_SIZE}")
+        if end - o < _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE:
+            raise _runtime.truncated(DEVICE, "descriptor.msi", o, _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE, end - o)
+        descriptor.msi = _msi.unpack_descriptor(blob, o + _runtime.RECORD.size)
+        o += _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE
+    if not present & HAS_MSIX:
+        if end - o >= _runtime.RECORD.size and _runtime.RECORD.unpack_from(blob, o)[0] == _msix.SECTION_ID:
+            raise LoadError(DEVICE, "descriptor.msix", o, "the source has section msix, which this device has not")
+    else:
+        # Its id before its size: a source without the section is told so.
+        if end - o < _runtime.RECORD.size:
+            raise _runtime.truncated(DEVICE, "descriptor.msix", o, _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE, end - o)
+        section_id, size = _runtime.RECORD.unpack_from(blob, o)
+        if section_id != _msix.SECTION_ID:
+            raise LoadError(DEVICE, "descriptor.msix", o, f"record is of section 0x{section_id:04x}, expected "
+                            f"0x{_msix.SECTION_ID:04x}: the source has no msix, which this device has")
+        if size != _msix.DESCRIPTOR_SIZE:
+            raise LoadError(DEVICE, "descriptor.msix", o, f"record of {size} bytes, expected {_msix.DESCRIPTOR_SIZE}")
+        if end - o < _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE:
+            raise _runtime.truncated(DEVICE, "descriptor.msix", o, _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE, end - o)
+        descriptor.msix = _msix.unpack_descriptor(blob, o + _runtime.RECORD.size)
+        o += _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE
+    if not present & HAS_SRIOV:
+        if end - o >= _runtime.RECORD.size and _runtime.RECORD.unpack_from(blob, o)[0] == _sriov.SECTION_ID:
+            raise LoadError(DEVICE, "descriptor.sriov", o, "the source has section sriov, which this device has not")
+    else:
+        # Its id before its size: a source without the section is told so.
+        if end - o < _runtime.RECORD.size:
+            raise _runtime.truncated(DEVICE, "descriptor.sriov", o, _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE, end - o)
+        section_id, size = _runtime.RECORD.unpack_from(blob, o)
+        if section_id != _sriov.SECTION_ID:
+            raise LoadError(DEVICE, "descriptor.sriov", o, f"record is of section 0x{section_id:04x}, expected "
+                            f"0x{_sriov.SECTION_ID:04x}: the source has no sriov, which this device has")
+        if size != _sriov.DESCRIPTOR_SIZE:
+            raise LoadError(DEVICE, "descriptor.sriov", o, f"record of {size} bytes, expected {_sriov.DESCRIPTOR_SIZE}")
+        if end - o < _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE:
+            raise _runtime.truncated(DEVICE, "descriptor.sriov", o, _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE, end - o)
+        descriptor.sriov = _sriov.unpack_descriptor(blob, o + _runtime.RECORD.size)
+        o += _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE
     if o != end:
         raise LoadError(DEVICE, "descriptor", o, f"{end - o} bytes left over after the last record")
     return descriptor
 
 
-def load(blob: bytes, hooks: "Hooks | None" = None) -> "tuple[ExampleNicState, ExampleNicDescriptor]":
+def load(blob: bytes, hooks: "Hooks | None" = None,
+         config: "ExampleNicConfig | None" = None) -> "tuple[ExampleNicState, ExampleNicDescriptor]":
     """Parse and validate a whole blob into new states; LoadError (section, field, offset, reason) otherwise.
 
-    Post-load hooks run only once all of the blob has loaded, in device order;
-    a hook any section names that is not given is refused (ValueError) first.
+    The blob's sections must be the ones `config` says the device has: a
+    descriptor record or frame of another is refused, as is a missing
+    required one. A section the device has not holds its default state
+    (None if optional). Post-load hooks run only once all of the blob has
+    loaded, in device order; a hook any present section names that is not
+    given is refused (ValueError) first.
     """
+    c = _config(config)
     given = hooks or {}
-    _require_hooks(_POST_LOAD_HOOKS, given, "post-load")
     count = _runtime.read_header(blob, DEVICE)
     offset = _runtime.HEADER.size
     head = _runtime.read_frame(blob, offset, DEVICE)
@@ -196,7 +300,7 @@ def load(blob: bytes, hooks: "Hooks | None" = None) -> "tuple[ExampleNicState, E
     if head.version != _runtime.FORMAT_VERSION:
         raise LoadError(DEVICE, "descriptor", offset + 2, f"descriptor frame version {head.version}, "
                         f"expected the format version {_runtime.FORMAT_VERSION}")
-    descriptor = _load_descriptor(blob, head.start, head.end)
+    descriptor = _load_descriptor(blob, head.start, head.end, c.present)
     offset = head.end + _runtime.CRC.size
     state = ExampleNicState()
     seen: set[int] = set()
@@ -206,64 +310,119 @@ def load(blob: bytes, hooks: "Hooks | None" = None) -> "tuple[ExampleNicState, E
             raise LoadError(DEVICE, "", offset, f"section 0x{frame.section_id:04x} appears twice")
         seen.add(frame.section_id)
         if frame.section_id == _rebar.SECTION_ID:
-            state.rebar = _rebar.load(blob, frame.version, PARAMS_REBAR, start=frame.start, end=frame.end)
+            if not c.present & HAS_REBAR:
+                raise LoadError(DEVICE, "rebar", offset, "the blob carries section rebar, which this device has not")
+            state.rebar = _rebar.load(blob, frame.version, c.params.rebar, start=frame.start, end=frame.end)
         elif frame.section_id == _header.SECTION_ID:
-            state.header = _header.load(blob, frame.version, PARAMS_HEADER, start=frame.start, end=frame.end)
+            if not c.present & HAS_HEADER:
+                raise LoadError(DEVICE, "header", offset, "the blob carries section header, which this device has not")
+            state.header = _header.load(blob, frame.version, c.params.header, start=frame.start, end=frame.end)
         elif frame.section_id == _msi.SECTION_ID:
-            state.msi = _msi.load(blob, frame.version, PARAMS_MSI, start=frame.start, end=frame.end)
+            if not c.present & HAS_MSI:
+                raise LoadError(DEVICE, "msi", offset, "the blob carries section msi, which this device has not")
+            state.msi = _msi.load(blob, frame.version, c.params.msi, start=frame.start, end=frame.end)
         elif frame.section_id == _msix.SECTION_ID:
-            state.msix = _msix.load(blob, frame.version, PARAMS_MSIX, start=frame.start, end=frame.end)
+            if not c.present & HAS_MSIX:
+                raise LoadError(DEVICE, "msix", offset, "the blob carries section msix, which this device has not")
+            state.msix = _msix.load(blob, frame.version, c.params.msix, start=frame.start, end=frame.end)
         elif frame.section_id == _sriov.SECTION_ID:
-            state.sriov = _sriov.load(blob, frame.version, PARAMS_SRIOV, start=frame.start, end=frame.end)
+            if not c.present & HAS_SRIOV:
+                raise LoadError(DEVICE, "sriov", offset, "the blob carries section sriov, which this device has not")
+            state.sriov = _sriov.load(blob, frame.version, c.params.sriov, start=frame.start, end=frame.end)
         elif frame.required:
             raise LoadError(DEVICE, "", offset, f"unknown required section 0x{frame.section_id:04x}")
         offset = frame.end + _runtime.CRC.size
     if offset != len(blob):
         raise LoadError(DEVICE, "", offset, f"{len(blob) - offset} bytes after the last section")
-    if _rebar.SECTION_ID not in seen:
+    if c.present & HAS_REBAR and _rebar.SECTION_ID not in seen:
         raise LoadError(DEVICE, "rebar", offset, "required section is missing")
-    if _header.SECTION_ID not in seen:
+    if c.present & HAS_HEADER and _header.SECTION_ID not in seen:
         raise LoadError(DEVICE, "header", offset, "required section is missing")
-    if _msi.SECTION_ID not in seen:
+    if c.present & HAS_MSI and _msi.SECTION_ID not in seen:
         raise LoadError(DEVICE, "msi", offset, "required section is missing")
-    if _msix.SECTION_ID not in seen:
+    if c.present & HAS_MSIX and _msix.SECTION_ID not in seen:
         raise LoadError(DEVICE, "msix", offset, "required section is missing")
-    if _sriov.SECTION_ID not in seen:
+    if c.present & HAS_SRIOV and _sriov.SECTION_ID not in seen:
         raise LoadError(DEVICE, "sriov", offset, "required section is missing")
-    _run_hooks(_rebar.POST_LOAD_HOOKS, given, state.rebar)
-    _run_hooks(_header.POST_LOAD_HOOKS, given, state.header)
-    _run_hooks(_msi.POST_LOAD_HOOKS, given, state.msi)
-    _run_hooks(_msix.POST_LOAD_HOOKS, given, state.msix)
-    _run_hooks(_sriov.POST_LOAD_HOOKS, given, state.sriov)
     return state, descriptor
 
 
-def capture(read_config: "Callable[[int, int], int]", bases: "Mapping[str, int]") -> "ExampleNicState":
-    """Every section's registers from configuration space; `bases` maps section names to capability offsets.
+def capture(read_config: "Callable[[int, int], int]", bases: "Mapping[str, int]",
+            config: "ExampleNicConfig | None" = None) -> "ExampleNicState":
+    """Every present section's registers from configuration space; `bases` maps section names to capability offsets.
 
     `read_config(offset, size)` returns the `size` bytes (1, 2 or 4) at that offset, as in each section's capture.
+    A section the device has not holds its default state (None if optional).
     """
-    return ExampleNicState(
-        rebar=_rebar.capture(read_config, bases.get("rebar", 0), PARAMS_REBAR),
-        header=_header.capture(read_config, bases.get("header", 0), PARAMS_HEADER),
-        msi=_msi.capture(read_config, bases.get("msi", 0), PARAMS_MSI),
-        msix=_msix.capture(read_config, bases.get("msix", 0), PARAMS_MSIX),
-        sriov=_sriov.capture(read_config, bases.get("sriov", 0), PARAMS_SRIOV),
-    )
+    c = _config(config)
+    state = ExampleNicState()
+    if c.present & HAS_REBAR:
+        state.rebar = _rebar.capture(read_config, bases.get("rebar", 0), c.params.rebar)
+    if c.present & HAS_HEADER:
+        state.header = _header.capture(read_config, bases.get("header", 0), c.params.header)
+    if c.present & HAS_MSI:
+        state.msi = _msi.capture(read_config, bases.get("msi", 0), c.params.msi)
+    if c.present & HAS_MSIX:
+        state.msix = _msix.capture(read_config, bases.get("msix", 0), c.params.msix)
+    if c.present & HAS_SRIOV:
+        state.sriov = _sriov.capture(read_config, bases.get("sriov", 0), c.params.sriov)
+    return state
 
 
 def restore(state: "ExampleNicState", write_config: "Callable[[int, int, int], None]", bases: "Mapping[str, int]",
-            hooks: "Hooks | None" = None) -> None:
-    """Each section's restore sequence, in device order (the order the device file lists them).
+            hooks: "Hooks | None" = None, config: "ExampleNicConfig | None" = None) -> None:
+    """Each present section's restore sequence, in device order (the order the device file lists them).
 
     `write_config(offset, value, size)` takes the size in bytes (1, 2 or 4), as in each section's restore.
 
-    Every hook a sequence calls must be in `hooks`: a missing one is refused
-    (ValueError) before the first write.
+    Every hook a present section's sequence calls must be in `hooks`: a
+    missing one is refused (ValueError) before the first write.
     """
-    _require_hooks(_RESTORE_HOOKS, hooks or {}, "restore")
-    _rebar.restore(state.rebar, write_config, bases.get("rebar", 0), PARAMS_REBAR, hooks)
-    _header.restore(state.header, write_config, bases.get("header", 0), PARAMS_HEADER, hooks)
-    _msi.restore(state.msi, write_config, bases.get("msi", 0), PARAMS_MSI, hooks)
-    _msix.restore(state.msix, write_config, bases.get("msix", 0), PARAMS_MSIX, hooks)
-    _sriov.restore(state.sriov, write_config, bases.get("sriov", 0), PARAMS_SRIOV, hooks)
+    c = _config(config)
+    given = hooks or {}
+    if c.present & HAS_MSIX:
+        _require_hooks(_msix.RESTORE_HOOKS, given, "restore")
+    if c.present & HAS_SRIOV:
+        _require_hooks(_sriov.RESTORE_HOOKS, given, "restore")
+    if c.present & HAS_REBAR:
+        _rebar.restore(state.rebar, write_config, bases.get("rebar", 0), c.params.rebar, hooks)
+    if c.present & HAS_HEADER:
+        _header.restore(state.header, write_config, bases.get("header", 0), c.params.header, hooks)
+    if c.present & HAS_MSI:
+        _msi.restore(state.msi, write_config, bases.get("msi", 0), c.params.msi, hooks)
+    if c.present & HAS_MSIX:
+        _msix.restore(state.msix, write_config, bases.get("msix", 0), c.params.msix, hooks)
+    if c.present & HAS_SRIOV:
+        _sriov.restore(state.sriov, write_config, bases.get("sriov", 0), c.params.sriov, hooks)
+
+
+def derive_descriptor(state: "ExampleNicState", host: "ExampleNicDescriptor",
+                      config: "ExampleNicConfig | None" = None) -> "ExampleNicDescriptor":
+    """This side's descriptor: each present section's fields read from its registers in `state`.
+
+    The fields the host supplies (capability offsets, masks), and the
+    sections the device has not, are taken from `host`.
+    """
+    c = _config(config)
+    descriptor = ExampleNicDescriptor()
+    if c.present & HAS_REBAR:
+        descriptor.rebar = _rebar.derive_descriptor(state.rebar, c.params.rebar, cap_offset=host.rebar.cap_offset)
+    else:
+        descriptor.rebar = host.rebar
+    if c.present & HAS_HEADER:
+        descriptor.header = _header.derive_descriptor(state.header, c.params.header)
+    else:
+        descriptor.header = host.header
+    if c.present & HAS_MSI:
+        descriptor.msi = _msi.derive_descriptor(state.msi, c.params.msi, cap_offset=host.msi.cap_offset)
+    else:
+        descriptor.msi = host.msi
+    if c.present & HAS_MSIX:
+        descriptor.msix = _msix.derive_descriptor(state.msix, c.params.msix, cap_offset=host.msix.cap_offset)
+    else:
+        descriptor.msix = host.msix
+    if c.present & HAS_SRIOV:
+        descriptor.sriov = _sriov.derive_descriptor(state.sriov, c.params.sriov, cap_offset=host.sriov.cap_offset, vf_bar_sizes=host.sriov.vf_bar_sizes)
+    else:
+        descriptor.sriov = host.sriov
+    return descriptor

@@ -1,4 +1,8 @@
-"""View model of a device's C files: the blob of all its sections, framed."""
+"""View model of a device's C files: the blob of the sections a device instance has, framed.
+
+Bit i of a presence set (`VFG_<DEVICE>_HAS_<SECTION>`) is the device's i-th section; the meta-schema
+keeps a device to 32 sections, so a set fits a uint32_t.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from vfiogen.ir.types import ScalarKind
 
 def device_view(device: Device, module: CheckedModule, sections: dict[str, SectionView], header_size: int,
                 frame_size: int, crc_size: int, record_size: int) -> DeviceView:
-    views = []
+    views: list[DeviceSectionView] = []
     for use in device.sections:
         section = module.section(use.section).section
         view = sections[section.name]
@@ -25,6 +29,7 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
         views.append(DeviceSectionView(
             name=section.name, prefix=view.prefix, macro=view.macro_prefix, required=use.required,
             params="{ " + ", ".join(values) + " }" if values else "{ 0 }",
+            has=naming.macro(device.name, "has", section.name), bit=len(views),
             pre_save=tuple(naming.ident(h.name) for h in section.pre_save),
             post_load=tuple(naming.ident(h.name) for h in section.post_load),
             restore_hooks=tuple(dict.fromkeys(naming.ident(step.hook) for step in section.restore
@@ -34,5 +39,4 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
     max_size = header_size + frame_size + descriptor_payload + crc_size + sum(
         frame_size + s.max_payload + crc_size for s in views)
     return DeviceView(device.name, device.title, device.source_path, device_fingerprint(device, module),
-                      tuple(views),
-                      descriptor_payload, max_size)
+                      tuple(views), descriptor_payload, max_size, device.generic)

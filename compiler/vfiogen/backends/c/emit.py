@@ -195,6 +195,7 @@ STATUSES = (
     ("VFG_ERR_CONFIG_IO", "configuration-space access failed"),
     ("VFG_ERR_HOOK", "hook missing or failed"),
     ("VFG_ERR_ARGUMENT", "invalid argument"),
+    ("VFG_ERR_ABSENT_SECTION", "section the device does not have"),
 )
 
 

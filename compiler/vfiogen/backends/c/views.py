@@ -133,7 +133,11 @@ class DeviceSectionView:
     macro: str
     required: bool
     params: str
-    """C initializer of the device's params for this section."""
+    """C initializer of the device's params for this section: the file's bindings, else the section's defaults."""
+    has: str
+    """`VFG_<DEVICE>_HAS_<SECTION>`: the section's bit in a presence set."""
+    bit: int
+    """Its position in the device, which is its bit number."""
     pre_save: tuple[str, ...]
     post_load: tuple[str, ...]
     restore_hooks: tuple[str, ...]
@@ -154,7 +158,10 @@ class DeviceView:
     """The device's fingerprint (`ir.fingerprint`), as in the schema lock."""
     sections: tuple[DeviceSectionView, ...]
     descriptor_payload: int
+    """The descriptor frame's payload with every section present."""
     max_size: int
+    generic: bool
+    """No built-in config: every function takes the caller's (`Device.generic`)."""
 
     @property
     def prefix(self) -> str:
@@ -179,3 +186,11 @@ class DeviceView:
     @property
     def has_pre_save(self) -> bool:
         return any(s.pre_save for s in self.sections)
+
+    @property
+    def has_all(self) -> str:
+        return f"{self.macro_prefix}_ALL_SECTIONS"
+
+    @property
+    def all_bits(self) -> str:
+        return f"0x{(1 << len(self.sections)) - 1:x}u"

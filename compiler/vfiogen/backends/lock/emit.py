@@ -150,7 +150,7 @@ def _device(device: Device, module: CheckedModule) -> dict[str, Any]:
                          "params": {p.name: bound.get(p.name, p.default) for p in section.params},
                          "offsets": moved})
     return {"name": device.name, "title": device.title, "source": device.source_path,
-            "fingerprint": device_fingerprint(device, module), "sections": sections}
+            "fingerprint": device_fingerprint(device, module), "generic": device.generic, "sections": sections}
 
 
 def lock_data(module: CheckedModule) -> dict[str, Any]:

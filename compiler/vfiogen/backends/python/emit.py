@@ -536,15 +536,19 @@ class PythonBackend:
         return outputs
 
     def device_view(self, device: Device, module: CheckedModule) -> DeviceView:
-        sections = []
+        sections: list[DeviceSectionView] = []
         for use in device.sections:
-            section = module.section(use.section).section
+            checked = module.section(use.section)
+            section = checked.section
             bound = {b.name: b.value for b in use.params}
             params = tuple((naming.attr(p.name), str(bool(bound[p.name])) if p.kind is ScalarKind.BOOL
                             else str(bound[p.name])) for p in section.params if p.name in bound)
+            host = tuple(naming.attr(item.name) for item in checked.plan.descriptor if item.register is None)
             sections.append(DeviceSectionView(section.name, naming.attr(section.name),
                                               naming.state_class(section.name), naming.descriptor_class(section.name),
-                                              use.required, params))
+                                              use.required, params, f"HAS_{section.name.upper()}", len(sections),
+                                              host, bool(section.pre_save), bool(section.post_load),
+                                              any(step.hook is not None for step in section.restore)))
         state_attrs = tuple(
             AttrView(s.attr, s.module, f"_{s.module}.{s.state_class}" if s.required else
                      f"_{s.module}.{s.state_class} | None", f"_{s.module}.{s.state_class}()" if s.required else "None",
@@ -553,5 +557,13 @@ class PythonBackend:
         descriptor_attrs = tuple(AttrView(s.attr, s.module, f"_{s.module}.{s.descriptor_class}",
                                           f"_{s.module}.{s.descriptor_class}()", '"obj"')
                                  for s in sections)
-        return DeviceView(device.name, device.source_path, device.title, naming.camel(device.name), tuple(sections),
-                          state_attrs, descriptor_attrs)
+        params_attrs = tuple(AttrView(s.attr, s.module, f"_{s.module}.Params",
+                                      f"_{s.module}.Params({', '.join(f'{k}={v}' for k, v in s.params)})",
+                                      '"obj"', fresh=True)
+                             for s in sections)
+        class_name = naming.camel(device.name)
+        config_attrs = (AttrView("present", "present", "int", "0" if device.generic else "ALL_SECTIONS", '""'),
+                        AttrView("params", "params", f"{class_name}Params", f"{class_name}Params()", '"obj"'))
+        return DeviceView(device.name, device.source_path, device.title, class_name, tuple(sections),
+                          state_attrs, descriptor_attrs, params_attrs, config_attrs, device.generic,
+                          f"0x{(1 << len(sections)) - 1:x}")

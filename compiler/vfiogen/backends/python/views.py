@@ -63,6 +63,8 @@ class AttrView:
     """Python expression creating the default value."""
     json: str
     """Python text of how `to_dict` writes the attribute (`_runtime._json`'s `how`)."""
+    fresh: bool = False
+    """Build the default afresh for each instance even though it is not a bare call (a bound params object)."""
 
     @property
     def quoted(self) -> str:
@@ -72,6 +74,8 @@ class AttrView:
     @property
     def mutable(self) -> bool:
         """A default each instance must build afresh (a list, a register or struct object)."""
+        if self.fresh:
+            return True
         if self.default.startswith(naming.LAZY_ENUMS):
             return True  # an enum member: building it at import time would import the enums
         return self.default.endswith("()") and not self.default.startswith("bytes(") or self.default == "[]"
@@ -218,6 +222,16 @@ class DeviceSectionView:
     descriptor_class: str
     required: bool
     params: tuple[tuple[str, str], ...]
+    """The params the device file binds, as (attr, Python literal)."""
+    has: str
+    """`HAS_<SECTION>`: the section's bit in a presence set (bit i is the device's i-th section)."""
+    bit: int
+    host: tuple[str, ...]
+    """The descriptor attrs the host supplies (the keyword arguments of the section's derive_descriptor)."""
+    pre_save: bool
+    post_load: bool
+    restore_hooks: bool
+    """Whether the section has hooks of each kind."""
 
 
 @dataclass(frozen=True)
@@ -229,3 +243,8 @@ class DeviceView:
     sections: tuple[DeviceSectionView, ...]
     state_attrs: tuple[AttrView, ...]
     descriptor_attrs: tuple[AttrView, ...]
+    params_attrs: tuple[AttrView, ...]
+    config_attrs: tuple[AttrView, ...]
+    generic: bool
+    all_sections: str
+    """The presence set with every section, as a Python literal."""
