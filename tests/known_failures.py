@@ -19,3 +19,7 @@ PCIUTILS_CAPTURE: dict[str, str] = {}
 
 C_VECTORS: dict[str, str] = {}
 """tests/vectors/<group>/<case>: the generated C disagrees with the vector or with the generated Python."""
+
+LIBRARY_CONFORMANCE: dict[str, str] = {}
+"""<dump>/<slot>/<schema>@<offset>/<field>: lspci's decode disagrees with what inspect captures for a library schema
+(tests/test_library_conformance.py)."""

@@ -63,7 +63,6 @@ def test_inspect_lists_every_capability_lspci_lists_in_order(name: str) -> None:
             assert cap["name"] and (cap["schema"] is None) == (cap["state"] is None)
 
 
-SCHEMA_MODULES = {"msi": "msi", "msix": "msix", "sriov": "sriov", "rebar": "rebar", "header": "header"}
 
 
 def _generated_values(state: Any, names: list[str]) -> dict[str, int]:
@@ -86,7 +85,7 @@ def test_inspect_captures_what_the_generated_capture_captures(name: str) -> None
         for schema, base, captured in places:
             if schema is None or captured is None or captured.problems:
                 continue
-            module = importlib.import_module(f"vfiogen_state.{SCHEMA_MODULES[schema]}")
+            module = importlib.import_module(f"vfiogen_state.{schema}")
 
             def read_config(offset: int, size: int, config: bytes = function.config) -> int:
                 return int.from_bytes(config[offset:offset + size], "little")
@@ -196,7 +195,8 @@ def test_damaged_real_dumps_never_crash_or_hang(function: Function) -> None:
     run_text(function)
 
 
-PLACES = {"header": 0, "msi": 0x40, "msix": 0x40, "sriov": 0x100, "rebar": 0x100}
+PLACES = {"header": 0, "msi": 0x40, "msix": 0x40, "pm": 0x40, "sriov": 0x100, "rebar": 0x100,
+          **dict.fromkeys(("ltr", "ats", "pasid", "pri", "ptm", "l1ss", "acs", "dsn"), 0x100)}
 
 
 @settings(max_examples=200, deadline=None)

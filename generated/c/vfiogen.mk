@@ -9,20 +9,38 @@
 
 VFIOGEN_DIR ?= .
 VFIOGEN_SRCS := \
+	$(VFIOGEN_DIR)/vfg_acs.c \
+	$(VFIOGEN_DIR)/vfg_ats.c \
+	$(VFIOGEN_DIR)/vfg_dsn.c \
 	$(VFIOGEN_DIR)/vfg_example_nic.c \
 	$(VFIOGEN_DIR)/vfg_generic.c \
 	$(VFIOGEN_DIR)/vfg_header.c \
+	$(VFIOGEN_DIR)/vfg_l1ss.c \
+	$(VFIOGEN_DIR)/vfg_ltr.c \
 	$(VFIOGEN_DIR)/vfg_msi.c \
 	$(VFIOGEN_DIR)/vfg_msix.c \
+	$(VFIOGEN_DIR)/vfg_pasid.c \
+	$(VFIOGEN_DIR)/vfg_pm.c \
+	$(VFIOGEN_DIR)/vfg_pri.c \
+	$(VFIOGEN_DIR)/vfg_ptm.c \
 	$(VFIOGEN_DIR)/vfg_rebar.c \
 	$(VFIOGEN_DIR)/vfg_runtime.c \
 	$(VFIOGEN_DIR)/vfg_sriov.c
 VFIOGEN_HDRS := \
+	$(VFIOGEN_DIR)/vfg_acs.h \
+	$(VFIOGEN_DIR)/vfg_ats.h \
+	$(VFIOGEN_DIR)/vfg_dsn.h \
 	$(VFIOGEN_DIR)/vfg_example_nic.h \
 	$(VFIOGEN_DIR)/vfg_generic.h \
 	$(VFIOGEN_DIR)/vfg_header.h \
+	$(VFIOGEN_DIR)/vfg_l1ss.h \
+	$(VFIOGEN_DIR)/vfg_ltr.h \
 	$(VFIOGEN_DIR)/vfg_msi.h \
 	$(VFIOGEN_DIR)/vfg_msix.h \
+	$(VFIOGEN_DIR)/vfg_pasid.h \
+	$(VFIOGEN_DIR)/vfg_pm.h \
+	$(VFIOGEN_DIR)/vfg_pri.h \
+	$(VFIOGEN_DIR)/vfg_ptm.h \
 	$(VFIOGEN_DIR)/vfg_rebar.h \
 	$(VFIOGEN_DIR)/vfg_runtime.h \
 	$(VFIOGEN_DIR)/vfg_sriov.h

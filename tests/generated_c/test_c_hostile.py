@@ -44,7 +44,9 @@ def render() -> str:
     sections = []
     for name, section in sorted(data["sections"].items()):
         case, version, initializer = _valid(VECTORS / name)
+        writes = any(not step.get("hook") for step in section["restore"])  # dsn's restore writes nothing
         sections.append({"name": name, "macro": name.upper(), "registers": bool(section["registers"]),
+                         "restore_writes": writes,
                          "restore_hooks": hooks(name), "valid_case": case, "valid_version": version,
                          "valid_bytes": initializer})
     devices = []

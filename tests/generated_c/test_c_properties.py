@@ -52,7 +52,7 @@ MUTATIONS_PER_DEVICE = 2000
 ALL_VERSIONS = [pytest.param(name, version, set_name, id=f"{name}-v{version}-{set_name}")
                 for name in S.SECTIONS
                 for version in range(S.MODULES[name].MIN_VERSION, S.MODULES[name].VERSION + 1)
-                for set_name in S.PARAM_SETS]
+                for set_name in S.param_sets_of(name)]
 
 
 @pytest.fixture(scope="module", params=[COMPILERS[-1] if COMPILERS else "cc", *CROSS], ids=target_id)
@@ -150,8 +150,8 @@ def _python_descriptor(name: str, payload: bytes, p: Any) -> str:
     return module.pack_descriptor(module.derive_descriptor(state, p, **host)).hex()
 
 
-@pytest.mark.parametrize("set_name", list(S.PARAM_SETS))
-@pytest.mark.parametrize("name", S.SECTIONS)
+@pytest.mark.parametrize(("name", "set_name"), [pytest.param(name, set_name, id=f"{set_name}-{name}")
+                                                for name in S.SECTIONS for set_name in S.param_sets_of(name)])
 @BATCH
 @given(data=st.data())
 def test_derived_descriptors_agree(driver: Path, name: str, set_name: str, data: st.DataObject) -> None:

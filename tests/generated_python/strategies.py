@@ -67,6 +67,12 @@ PARAM_SETS: dict[str, dict[str, Any]] = {
     "default": {name: MODULES[name].PARAMS for name in SECTIONS},
     "example_nic": DEVICE_PARAMS,
 }
+"""Params per set, by section; a set names only the sections it binds (example_nic: the device's)."""
+
+
+def param_sets_of(name: str) -> list[str]:
+    """The param sets that bind section `name` (every section has "default")."""
+    return [set_name for set_name, params in PARAM_SETS.items() if name in params]
 
 TILE = 16
 """Arrays longer than this draw TILE elements and repeat them: every element is still in range, and an
@@ -150,9 +156,66 @@ def _sriov_fixups() -> dict[str, Fixup]:
     return fixups
 
 
+def _supported(flag: str) -> Fixup:
+    """An enable that the constraints allow only with its capability bit `flag` set."""
+    return lambda env, p: None if env[flag] else st.just(False)
+
+
+def _pm_fixups() -> dict[str, Fixup]:
+    d_state = MODULES["pm"].DState
+    return {"pmcsr.power_state": lambda env, p: st.sampled_from(
+        [d for d in d_state if (d != d_state.D1 or env["pmc.d1_support"]) and (d != d_state.D2 or env["pmc.d2_support"])])}
+
+
+def _pasid_fixups() -> dict[str, Fixup]:
+    return {"pasid_cap.max_pasid_width": lambda env, p: st.integers(0, 20),
+            "pasid_ctrl.execute_permission_enable": _supported("pasid_cap.execute_permission_supported"),
+            "pasid_ctrl.privileged_mode_enable": _supported("pasid_cap.privileged_mode_supported"),
+            "pasid_ctrl.translated_requests_with_pasid_enable": _supported(
+                "pasid_cap.translated_requests_with_pasid_supported")}
+
+
+def _pri_fixups() -> dict[str, Fixup]:
+    return {"outstanding_page_request_allocation": lambda env, p: st.integers(
+        0, env["outstanding_page_request_capacity"])}
+
+
+def _ptm_fixups() -> dict[str, Fixup]:
+    return {"ptm_ctrl.root_select": _supported("ptm_cap.ptm_root_capable")}
+
+
+def _l1ss_fixups() -> dict[str, Fixup]:
+    return {f"l1ss_ctrl1.{name}_enable": _supported(f"l1ss_cap.{name}_supported")
+            for name in ("pci_pm_l1_2", "pci_pm_l1_1", "aspm_l1_2", "aspm_l1_1")}
+
+
+def _acs_fixups() -> dict[str, Fixup]:
+    names = ("source_validation", "translation_blocking", "p2p_request_redirect", "p2p_completion_redirect",
+             "upstream_forwarding", "p2p_egress_control", "direct_translated_p2p")
+    fixups: dict[str, Fixup] = {f"acs_ctrl.{name}_enable": _supported(f"acs_cap.{name}") for name in names}
+    enhanced = MODULES["acs"].MemoryTargetAccess
+    for name in ("io_request_blocking_enable", "unclaimed_request_redirect"):
+        fixups[f"acs_ctrl.{name}"] = _supported("acs_cap.enhanced_capability")
+    for name in ("dsp_memory_target_access_control", "usp_memory_target_access_control"):
+        fixups[f"acs_ctrl.{name}"] = lambda env, p: None if env["acs_cap.enhanced_capability"] else st.just(
+            enhanced.DIRECT)
+
+    def vector(n: int) -> Fixup:  # the bits above the vector's size in its last dword are 0
+        def fix(env: Env, p: Any) -> st.SearchStrategy[int] | None:
+            size = env["acs_cap.egress_control_vector_size"]
+            return st.integers(0, (1 << (size - 32 * n)) - 1) if 32 * n < size < 32 * (n + 1) else None
+        return fix
+
+    for n in range(8):
+        fixups[f"egress_control_vector{n}"] = vector(n)
+    return fixups
+
+
 FIXUPS: dict[str, dict[str, Fixup]] = {
     "header": _header_fixups(), "msi": _msi_fixups(), "msix": _msix_fixups(),
     "rebar": _rebar_fixups(), "sriov": _sriov_fixups(),
+    "pm": _pm_fixups(), "pasid": _pasid_fixups(), "pri": _pri_fixups(), "ptm": _ptm_fixups(),
+    "l1ss": _l1ss_fixups(), "acs": _acs_fixups(),
 }
 
 

@@ -23,18 +23,18 @@ from vfiogen_state._runtime import LoadError, SaveError
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MUTATE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-SECTION_PARAMS = [pytest.param(name, params[name], id=f"{name}-{set_name}")
-                  for name in S.SECTIONS for set_name, params in S.PARAM_SETS.items()]
+SECTION_PARAMS = [pytest.param(name, S.PARAM_SETS[set_name][name], id=f"{name}-{set_name}")
+                  for name in S.SECTIONS for set_name in S.param_sets_of(name)]
 
-OLDER = [pytest.param(name, version, params[name], id=f"{name}-v{version}-{set_name}")
+OLDER = [pytest.param(name, version, S.PARAM_SETS[set_name][name], id=f"{name}-v{version}-{set_name}")
          for name in S.SECTIONS
          for version in range(S.MODULES[name].MIN_VERSION, S.MODULES[name].VERSION)
-         for set_name, params in S.PARAM_SETS.items()]
+         for set_name in S.param_sets_of(name)]
 
-ALL_VERSIONS = [pytest.param(name, version, params[name], id=f"{name}-v{version}-{set_name}")
+ALL_VERSIONS = [pytest.param(name, version, S.PARAM_SETS[set_name][name], id=f"{name}-v{version}-{set_name}")
                 for name in S.SECTIONS
                 for version in range(S.MODULES[name].MIN_VERSION, S.MODULES[name].VERSION + 1)
-                for set_name, params in S.PARAM_SETS.items()]
+                for set_name in S.param_sets_of(name)]
 
 
 def test_some_section_has_older_versions() -> None:

@@ -208,7 +208,8 @@ def test_vector_count() -> None:
     # At least 30 cases, and every section and the device have some.
     ids = [_case_id(p) for p in _case_files()]
     assert len(ids) >= 30
-    for group in ("msi", "msix", "header", "rebar", "sriov", "devices/example_nic"):
+    for group in ("msi", "msix", "header", "rebar", "sriov", "pm", "ltr", "ats", "pasid", "pri", "ptm", "l1ss", "acs",
+                  "dsn", "devices/example_nic"):
         assert any(i.startswith(group + "/") for i in ids), group
 
 
