@@ -551,6 +551,18 @@ def test_pm_restore_goes_through_d0_with_pme_disabled() -> None:
     state = pm.PmState(pmc=pm.PmcRegister(version=3, d1_support=True, pme_support=0x1F),
                        pmcsr=pm.PmcsrRegister(power_state=pm.DState.D3HOT, pme_en=True, data_select=2,
                                               pme_status=True))
-    writes: list[tuple[int, int, int]] = []
-    pm.restore(state, lambda offset, value, size: writes.append((offset, value, size)), 0x40)
-    assert writes == [(0x44, 0x0400, 2), (0x44, 0x0503, 2)]
+    writes: list[tuple[int, int, int] | tuple[str, int]] = []
+    waits = {"wait": lambda microseconds: writes.append(("wait", microseconds))}
+    pm.restore(state, lambda offset, value, size: writes.append((offset, value, size)), 0x40, hooks=waits)
+    # entering the saved D3hot takes the 10 ms the PM specification gives, after the write that enters it
+    assert writes == [(0x44, 0x0400, 2), (0x44, 0x0503, 2), ("wait", 10000)]
+    state.pmcsr.power_state = pm.DState.D2
+    writes.clear()
+    pm.restore(state, lambda offset, value, size: writes.append((offset, value, size)), 0x40, hooks=waits)
+    assert writes == [(0x44, 0x0400, 2), (0x44, 0x0502, 2), ("wait", 200)]
+    state.pmcsr.power_state = pm.DState.D0
+    writes.clear()
+    pm.restore(state, lambda offset, value, size: writes.append((offset, value, size)), 0x40, hooks=waits)
+    assert writes == [(0x44, 0x0400, 2), (0x44, 0x0500, 2)]  # no wait into D0
+    with pytest.raises(ValueError, match="calls hook 'wait', which was not given"):
+        pm.restore(state, lambda offset, value, size: None, 0x40)

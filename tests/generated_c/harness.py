@@ -59,6 +59,7 @@ def _c_value(kind: str, value: int | bool) -> str:
 def _hooks(section: dict[str, Any]) -> dict[str, list[str]]:
     return {"restore_hooks": [c_naming.ident(h) for h in dict.fromkeys(
                 step["hook"] for step in section["restore"] if step.get("hook"))],
+            "waits": any("wait_us" in step for step in section["restore"]),
             "pre_save": [c_naming.ident(h) for h in section["hooks"]["pre_save"]],
             "post_load": [c_naming.ident(h) for h in section["hooks"]["post_load"]]}
 

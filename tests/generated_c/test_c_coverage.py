@@ -698,6 +698,7 @@ def test_restore_writes_the_hand_worked_sequence(cov: Build, driver: Path) -> No
     base = 0x40
     want = [f"{base + 2}:{written & ~0x1 | 0x100}:2",             # enable forced 0, mask forced 1: 0x160
             "hook:write_rows",
+            "wait:1000",                                           # 1ms, always
             f"{base + 4}:{0x1111_1111}:4",                         # ext: has_ext
             f"{base + 8}:{0x2222_2222}:4",                         # data at 0x08 with has_ext
             f"{base + 0x0C}:{0x5555_6666}:4",                      # wide_reg (params.wide): low dword first,
@@ -706,10 +707,12 @@ def test_restore_writes_the_hand_worked_sequence(cov: Build, driver: Path) -> No
             f"{base + 0x18}:{0x5}:2",                              # levels, at its declared default (on, level 2)
             f"{base + 2}:{written & ~0xC0}:2",                     # speed forced slow: 0x021
             "hook:finish",
-            f"{base + 2}:{written}:2"]                             # as saved, rw1c bits 0: 0x061
+            f"{base + 2}:{written}:2",                             # as saved, rw1c bits 0: 0x061
+            "wait:2000000"]                                        # mask is clear: the 2 s wait, not the 50 us
     writes: list[str] = []
     m.restore(state, lambda o, v, w: writes.append(f"{o}:{v}:{w}"), base, p,
-              {name: (lambda s, name=name: writes.append(f"hook:{name}")) for name in m.RESTORE_HOOKS})
+              {name: (lambda us: writes.append(f"wait:{us}")) if name == "wait" else
+               (lambda s, name=name: writes.append(f"hook:{name}")) for name in m.RESTORE_HOOKS})
     assert writes == want
     [answer] = run(driver, [f"restore cov_nested {spec_of(p)} {base} {m.save(state, m.VERSION, p).hex()}"])
     assert answer.ok and answer.payload.split(";") == want
@@ -724,7 +727,8 @@ def test_section_restore_agrees_with_the_python(cov: Build, driver: Path, set_na
         writes: list[str] = []
         base = 0x40 + 4 * (index % 8)
         m.restore(state, lambda o, v, w, writes=writes: writes.append(f"{o}:{v}:{w}"), base, p,
-                  {name: (lambda s, name=name, writes=writes: writes.append(f"hook:{name}")) for name in m.RESTORE_HOOKS})
+                  {name: (lambda us, writes=writes: writes.append(f"wait:{us}")) if name == "wait" else
+                   (lambda s, name=name, writes=writes: writes.append(f"hook:{name}")) for name in m.RESTORE_HOOKS})
         batch.append((f"restore cov_nested {spec_of(p)} {base} {m.save(state, m.VERSION, p).hex()}",
                       Answer(True, ";".join(writes))))
     compare(driver, batch)
@@ -735,6 +739,7 @@ def python_device_restore(cov: Build, blob: bytes, bases: dict[str, int], spec: 
     state, _ = cov.device.load(blob, hooks=_recorder(cov, Spec(), [], ["post_load"]))
     writes: list[str] = []
     names = {step["hook"] for s in SECTIONS for step in cov.lock["sections"][s]["restore"] if step.get("hook")}
+    waits = any("wait_us" in step for s in SECTIONS for step in cov.lock["sections"][s]["restore"])
 
     def make(name: str) -> Callable[[Any], None]:
         def hook(section_state: Any) -> None:
@@ -745,6 +750,8 @@ def python_device_restore(cov: Build, blob: bytes, bases: dict[str, int], spec: 
         return hook
 
     hooks = {name: make(name) for name in names if spec.missing.split(".")[-1] != name}
+    if waits and spec.missing.split(".")[-1] != "wait":
+        hooks["wait"] = lambda microseconds: writes.append(f"wait:{microseconds}")
     try:
         cov.device.restore(state, lambda o, v, w: writes.append(f"{o}:{v}:{w}"), bases, hooks)
     except ValueError:  # the C names the section whose hook is missing, at its base

@@ -48,6 +48,7 @@ def render() -> str:
         sections.append({"name": name, "macro": name.upper(), "registers": bool(section["registers"]),
                          "restore_writes": writes,
                          "restore_hooks": hooks(name), "valid_case": case, "valid_version": version,
+                         "waits": any("wait_us" in step for step in section["restore"]),
                          "valid_bytes": initializer})
     devices = []
     for name, device in sorted(data["devices"].items()):
@@ -68,7 +69,10 @@ def render() -> str:
         devices.append({"name": name, "macro": name.upper(), "valid_case": case, "valid_bytes": initializer,
                         "generic": device["generic"], "config_setup": setup,
                         "sections": [{"name": use["section"], "member": c_naming.ident(use["section"]),
-                                      "restore_hooks": hooks(use["section"])} for use in device["sections"]]})
+                                      "restore_hooks": hooks(use["section"]),
+                                      "waits": any("wait_us" in step for step in
+                                                   data["sections"][use["section"]]["restore"])}
+                                     for use in device["sections"]]})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     return env.get_template("hostile_test.c.j2").render(sections=sections, devices=devices)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from unit_support import CAP_HEADER, EMU_HEADER, compile_text, schema
 from vfiogen.ir.checked import CheckedSection
+from vfiogen.ir.expr import to_text
 from vfiogen.ir.plan import Array, Cond, ElementShape, Leaf, LeafKind, Run, Step, Struct
 
 
@@ -235,3 +236,27 @@ def test_restore_writes_rw1c_bits_as_zero_unless_an_override_sets_them() -> None
     assert (pmcsr.keep, pmcsr.set, pmcsr.folded) == (0x7FFF, 0, True)
     # error (bit 0) written 0; latched (bit 1) forced to 1 by the schema, on purpose.
     assert (status.keep, status.set) == (0xFFFFFFFC, 0x2)
+
+
+WAITS = CAP_HEADER + schema("""
+    enums:
+      d_state: {values: {d0: 0, d1: 1, d2: 2, d3hot: 3}}
+    registers:
+      pmcsr:
+        offset: 0x04
+        width: 16
+        fields:
+          power_state: {bits: "1:0", access: rw, enum: d_state}
+    restore:
+      - {write: pmcsr, with: {power_state: d_state.d0}}
+      - pmcsr
+      - {wait: 10ms, when: "pmcsr.power_state == d_state.d3hot", reason: "into D3hot"}
+      - {wait: 3s, reason: "always"}
+""")
+
+
+def test_wait_steps_carry_microseconds_and_their_condition() -> None:
+    _, _, into_d3, always = section(WAITS).plan.restore
+    assert (into_d3.hook, into_d3.wait_us, to_text(into_d3.when) if into_d3.when else None) == (
+        "wait", 10_000, "pmcsr.power_state == d_state.d3hot")
+    assert (always.hook, always.wait_us, always.when, always.reason) == ("wait", 3_000_000, None, "always")

@@ -42,6 +42,7 @@ from vfiogen.ir.nodes import (
     StateField,
     StructType,
     Versioning,
+    WAIT_HOOK,
 )
 from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
 from vfiogen.source import Span
@@ -251,6 +252,13 @@ class _Lowerer:
         hook = node.get("hook")
         if hook is not None:
             return RestoreStep(hook=str(hook.value), span=hook.span)
+        wait = node.get("wait")
+        if wait is not None:
+            amount = str(wait.value)
+            unit = amount.lstrip("0123456789")
+            return RestoreStep(hook=WAIT_HOOK, wait_us=int(amount[:-len(unit)]) * _MICROSECONDS[unit],
+                               when=self.optional_expr(node.get("when")), reason=self.text(node.get("reason")),
+                               span=wait.span)
         write = node.get("write")
         assert write is not None
         overrides = tuple(Override(bit_field=n, value=self.expr(c), span=s)
@@ -354,6 +362,8 @@ class _Lowerer:
                       generic=bool(generic.value) if generic is not None else False,
                       source_path=path, span=name_node.span)
 
+
+_MICROSECONDS = {"us": 1, "ms": 1000, "s": 1_000_000}
 
 MAX_REPEAT = 256
 """The most entries one `repeat` may expand to (a PCI capability has far fewer; this bounds hostile schemas)."""

@@ -195,6 +195,10 @@ class Override:
     span: Span = field(compare=False)
 
 
+WAIT_HOOK = "wait"
+"""The hook a restore step `{wait: ...}` calls, with the microseconds (a name no other hook may take)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RestoreStep:
     """Write `register` (with `overrides` applied), or, when `hook` is set, call that hook."""
@@ -204,6 +208,12 @@ class RestoreStep:
     hook: str | None = None
     """A caller-provided function run at this point of the sequence (e.g. to
     write an emulated table between two writes of a control register)."""
+    wait_us: int | None = None
+    """For a wait step (`hook` is then `wait`): the microseconds the hypervisor waits here."""
+    when: Expr | None = None
+    """For a wait step: wait only when this holds over the saved state."""
+    reason: str = ""
+    """For a wait step: why (the specification's rule), for the docs and the generated comment."""
     span: Span = field(compare=False)
 
 

@@ -231,6 +231,11 @@ class RestoreWrite:
     """
 
     hook: str | None = None
+    wait_us: int | None = None
+    """For a wait step (`hook` is `wait`): the microseconds the caller's wait hook waits."""
+    when: Expr | None = None
+    """For a wait step: wait only when this holds over the saved state."""
+    reason: str = ""
     register: str = ""
     width: int = 0
     offset: Expr | None = None

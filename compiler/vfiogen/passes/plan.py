@@ -356,7 +356,7 @@ def _restore(section: Section, registers: dict[str, CheckedRegister]) -> tuple[R
     enums = {f"{e.name}.{v.name}": v.value for e in section.enums for v in e.values}
     for step in section.restore:
         if step.hook is not None:
-            writes.append(RestoreWrite(hook=step.hook))
+            writes.append(RestoreWrite(hook=step.hook, wait_us=step.wait_us, when=step.when, reason=step.reason))
             continue
         checked = registers[step.register]
         register = checked.register

@@ -26,6 +26,7 @@ from vfiogen.ir.nodes import (
     StateField,
     StructType,
 )
+from vfiogen.ir.nodes import WAIT_HOOK
 from vfiogen.ir.symbols import BOOL, ExprType, SectionSymbols, Symbol, SymbolKind
 from vfiogen.ir.types import ScalarKind
 from vfiogen.source import Span
@@ -121,6 +122,8 @@ def section_expressions(section: Section) -> list[tuple[str, str, Expr]]:
     for step in section.restore:
         for override in step.overrides:
             found.append((step.register, "override", override.value))
+        if step.when is not None:
+            found.append(("", "wait condition", step.when))
     return found
 
 
@@ -198,6 +201,10 @@ def _check_hook_points(section: Section, ctx: Context) -> None:
     two points has no C declaration.
     """
     points: dict[str, tuple[str, Span]] = {}
+    for step in section.restore:
+        if step.hook == WAIT_HOOK and step.wait_us is None:
+            ctx.reporter.report("VG0301", step.span, f"'{WAIT_HOOK}' is the hook that restore's wait steps call; "
+                                "give this hook another name")
     for name, point, span in section.hook_uses():
         first = points.setdefault(name, (point, span))
         if first[0] != point:

@@ -14,6 +14,7 @@ from vfiogen.diagnostics import Note
 from vfiogen.ir.evaluate import Range, value_range
 from vfiogen.ir.expr import BoolLit, Expr, IntLit, Unary, UnaryOp, to_text
 from vfiogen.ir.nodes import (
+    WAIT_HOOK,
     ArrayType,
     BitField,
     BytesType,
@@ -358,13 +359,16 @@ def _check_enum_value_in(table: SectionSymbols, enum: str | None, value: int, wh
 
 
 def _check_device_hooks(device: Device, sections: dict[str, Section], ctx: Context) -> None:
-    """The Python device takes its hooks as one mapping by name, so a name belongs to one section of a device."""
+    """The Python device takes its hooks as one mapping by name, so a name belongs to one section of a device
+    (but `wait`, which any section's wait steps call with nothing but the microseconds)."""
     owner: dict[str, tuple[str, Span]] = {}
     for use in device.sections:
         section = sections.get(use.section)
         if section is None:
             continue
         for name, _point, span in section.hook_uses():
+            if name == WAIT_HOOK:
+                continue  # one wait function serves every section: it is told only how long to wait
             first = owner.setdefault(name, (section.name, span))
             if first[0] != section.name:
                 ctx.reporter.report("VG0703", use.span, f"device '{device.name}' uses sections '{first[0]}' and "

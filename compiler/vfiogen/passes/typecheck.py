@@ -178,7 +178,7 @@ def _what(symbol: Symbol) -> str:
     return symbol.kind.value
 
 
-_ROLE_TYPES = {"offset": False, "length": False, "present": True, "constraint": True}
+_ROLE_TYPES = {"offset": False, "length": False, "present": True, "constraint": True, "wait condition": True}
 
 
 def _is_writable(symbol: Symbol) -> bool:

@@ -135,7 +135,6 @@ def save(state: "GenericState", descriptor: "GenericDescriptor",
     """
     c = _config(config)
     chosen = versions or {}
-    given = hooks or {}
     records = bytearray()
     frames = []
     if c.present & HAS_REBAR:
@@ -282,7 +281,6 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
     given is refused (ValueError) first.
     """
     c = _config(config)
-    given = hooks or {}
     count = _runtime.read_header(blob, DEVICE)
     offset = _runtime.HEADER.size
     head = _runtime.read_frame(blob, offset, DEVICE)

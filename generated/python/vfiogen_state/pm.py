@@ -291,7 +291,7 @@ if TYPE_CHECKING:
     Hook = Callable[[PmState], None]
 PRE_SAVE_HOOKS: "tuple[str, ...]" = ()
 POST_LOAD_HOOKS: "tuple[str, ...]" = ()
-RESTORE_HOOKS: "tuple[str, ...]" = ()
+RESTORE_HOOKS: "tuple[str, ...]" = ("wait",)
 
 
 def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = PARAMS) -> "PmState":
@@ -321,7 +321,7 @@ def restore(s: "PmState", write_config: "Callable[[int, int, int], None]", base:
     dwords, the low one first.
 
     Registers absent on this device are skipped; `hooks` supplies the
-    functions named by the sequence's hook steps (none).
+    functions named by the sequence's hook steps (wait).
     """
     given = hooks or {}
     missing = [name for name in RESTORE_HOOKS if name not in given]
@@ -329,6 +329,10 @@ def restore(s: "PmState", write_config: "Callable[[int, int, int], None]", base:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
     write_config(base + 4, s.pmcsr.value() & 0x7efc, 2)
     write_config(base + 4, s.pmcsr.value() & 0x7fff, 2)
+    if ((s.pmcsr.value() & 0x3) == 3):
+        given["wait"](10000)  # wait 10000 us
+    if ((s.pmcsr.value() & 0x3) == 2):
+        given["wait"](200)  # wait 200 us
 
 
 def describe(s: "PmState", p: "Params" = PARAMS) -> "dict[str, Any]":

@@ -23,7 +23,7 @@ from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import to_text
 from vfiogen.ir.fingerprint import section_fingerprint
-from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, ScalarType, StructType
+from vfiogen.ir.nodes import WAIT_HOOK, ArrayType, BytesType, FieldType, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
 from vfiogen.wire import format as wire_format
 from vfiogen.wire.format import crc32c_table
@@ -137,7 +137,9 @@ class _Builder:
         if not descriptor:
             descriptor = [MemberView("uint8_t unused_;", "this section has no descriptor; C99 needs a member")]
         state_type = f"struct {naming.symbol(section.name, 'state')}"
-        hooks = [MemberView(f"int (*{naming.ident(h)})(void *opaque, const {state_type} *s);", "restore step")
+        hooks = [MemberView(f"int (*{naming.ident(h)})(void *opaque, uint32_t microseconds);",
+                            "restore wait: wait this long (sleep or schedule), then return 0") if h == WAIT_HOOK
+                 else MemberView(f"int (*{naming.ident(h)})(void *opaque, const {state_type} *s);", "restore step")
                  for h in dict.fromkeys(step.hook for step in section.restore if step.hook is not None)]
         hooks += [MemberView(f"int (*{naming.ident(h.name)})(void *opaque, {state_type} *s);", "pre-save")
                   for h in section.pre_save]

@@ -438,6 +438,20 @@ class SectionFunctions:
             with w.block(f"if (hooks == NULL || hooks->{hook} == NULL)"):
                 self.fail(w, "", "base", "VFG_ERR_HOOK", f"the restore sequence calls hook {hook}, which was not given")
         for step in self.plan.restore:
+            if step.wait_us is not None:
+                # The caller's wait hook does the waiting (a hypervisor sleeps or schedules; the code never spins).
+                outer = w.depth
+                if step.when is not None:
+                    text = evaluate(w, self.state, step.when, functools.partial(
+                        self.fail, w, "", "base", "VFG_ERR_EXPRESSION", "a wait condition cannot be evaluated"))
+                    w(f"if ({text}) {{")
+                    w.depth += 1
+                with w.block(f"if (hooks->{step.hook}(opaque, {step.wait_us}u) != 0)"):
+                    self.fail(w, "", "base", "VFG_ERR_HOOK", "the restore wait failed")
+                if step.when is not None:
+                    w.depth = outer
+                    w("}")
+                continue
             if step.hook is not None:
                 with w.block(f"if (hooks->{step.hook}(opaque, s) != 0)"):
                     self.fail(w, "", "base", "VFG_ERR_HOOK", f"restore hook {step.hook} failed")

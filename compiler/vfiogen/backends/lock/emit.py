@@ -131,7 +131,8 @@ def _section(checked: CheckedSection) -> dict[str, Any]:
         "constraints": [{"check": to_text(c.check), "reason": c.reason} for c in section.constraints],
         "compat": [{"rule": r.kind.value, "field": r.descriptor, "mask": None if r.mask is None else f"0x{r.mask:x}",
                     "reason": r.reason} for r in section.compat],
-        "restore": [{"hook": s.hook} if s.hook is not None else
+        "restore": [{"wait_us": s.wait_us, "when": _expr(s.when), "reason": s.reason} if s.wait_us is not None
+                    else {"hook": s.hook} if s.hook is not None else
                     {"write": s.register, "with": {o.bit_field: to_text(o.value) for o in s.overrides}}
                     for s in section.restore],
         "hooks": {"pre_save": [h.name for h in section.pre_save], "post_load": [h.name for h in section.post_load]},

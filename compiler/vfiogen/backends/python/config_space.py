@@ -39,6 +39,10 @@ class CaptureStep:
 @dataclass(frozen=True)
 class RestoreStep:
     hook: str
+    wait_us: int = 0
+    """For a wait step: the microseconds given to the wait hook (0 otherwise)."""
+    when: str = ""
+    """For a wait step: Python text of its condition, or '' when it always waits."""
     name: str = ""
     offset: str = ""
     width: int = 0
@@ -81,7 +85,8 @@ def restore_steps(checked: CheckedSection) -> tuple[RestoreStep, ...]:
     steps = []
     for step in checked.plan.restore:
         if step.hook is not None:
-            steps.append(RestoreStep(hook=step.hook))
+            steps.append(RestoreStep(hook=step.hook, wait_us=step.wait_us or 0,
+                                     when=state(step.when) if step.when is not None else ""))
             continue
         assert step.offset is not None
         register = checked.register(step.register).register

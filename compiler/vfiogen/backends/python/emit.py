@@ -485,7 +485,7 @@ class _SectionBuilder:
             runtime_imports=self.runtime_imports(versions, registers),
             capture=capture_steps(self.checked, {r.name: (self.register_attr(r).default) for r in section.registers}),
             restore=restore_steps(self.checked),
-            restore_hooks=tuple(step.hook for step in section.restore if step.hook is not None),
+            restore_hooks=tuple(dict.fromkeys(step.hook for step in section.restore if step.hook is not None)),
             pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load))
 
 
