@@ -527,7 +527,8 @@ def test_capture_save_load_restore_round_trip(name: str) -> None:
         assert module.validate(loaded) == [], (where, module.validate(loaded))
 
         target = ModelConfig(_scrambled(found.function.config, original), section, found.offset, present)
-        module.restore(loaded, target.write, found.offset, hooks={h: (lambda _s: None) for h in module.RESTORE_HOOKS})
+        module.restore(loaded, target.write, found.offset, hooks={h: (lambda _s: None) for h in module.RESTORE_HOOKS},
+                       wait=lambda _us: None)
         if any(value & int.from_bytes(original.rw1c[o:o + size], "little") for o, value, size in target.writes):
             problems.append(f"{where}: restore wrote a 1 to a write-one-to-clear bit: {target.writes}")
         changed = [hex(i) for i in range(len(target.space)) if target.space[i] != found.function.config[i]]
@@ -552,17 +553,19 @@ def test_pm_restore_goes_through_d0_with_pme_disabled() -> None:
                        pmcsr=pm.PmcsrRegister(power_state=pm.DState.D3HOT, pme_en=True, data_select=2,
                                               pme_status=True))
     writes: list[tuple[int, int, int] | tuple[str, int]] = []
-    waits = {"wait": lambda microseconds: writes.append(("wait", microseconds))}
-    pm.restore(state, lambda offset, value, size: writes.append((offset, value, size)), 0x40, hooks=waits)
+    def wait(microseconds: int) -> None:
+        writes.append(("wait", microseconds))
+
+    pm.restore(state, lambda offset, value, size: writes.append((offset, value, size)), 0x40, wait=wait)
     # entering the saved D3hot takes the 10 ms the PM specification gives, after the write that enters it
     assert writes == [(0x44, 0x0400, 2), (0x44, 0x0503, 2), ("wait", 10000)]
     state.pmcsr.power_state = pm.DState.D2
     writes.clear()
-    pm.restore(state, lambda offset, value, size: writes.append((offset, value, size)), 0x40, hooks=waits)
+    pm.restore(state, lambda offset, value, size: writes.append((offset, value, size)), 0x40, wait=wait)
     assert writes == [(0x44, 0x0400, 2), (0x44, 0x0502, 2), ("wait", 200)]
     state.pmcsr.power_state = pm.DState.D0
     writes.clear()
-    pm.restore(state, lambda offset, value, size: writes.append((offset, value, size)), 0x40, hooks=waits)
+    pm.restore(state, lambda offset, value, size: writes.append((offset, value, size)), 0x40, wait=wait)
     assert writes == [(0x44, 0x0400, 2), (0x44, 0x0500, 2)]  # no wait into D0
-    with pytest.raises(ValueError, match="calls hook 'wait', which was not given"):
+    with pytest.raises(ValueError, match="the restore sequence waits, and no wait function was given"):
         pm.restore(state, lambda offset, value, size: None, 0x40)

@@ -49,10 +49,9 @@ def _with_emulation_defaults(entry: Any) -> Any:
 
 def _python_writes(entry: Any) -> str:
     writes: list[str] = []
-    hooks = {name: (lambda us: writes.append(f"wait:{us}")) if name == "wait" else
-             (lambda _s, name=name: writes.append(f"hook:{name}")) for name in entry.module.RESTORE_HOOKS}
+    hooks = {name: (lambda _s, name=name: writes.append(f"hook:{name}")) for name in entry.module.RESTORE_HOOKS}
     entry.module.restore(entry.state, lambda offset, value, size: writes.append(f"{offset}:{value}:{size}"),
-                         entry.cap.offset, entry.params, hooks)
+                         entry.cap.offset, entry.params, hooks, wait=lambda us: writes.append(f"wait:{us}"))
     return ";".join(writes)
 
 

@@ -711,8 +711,8 @@ def test_restore_writes_the_hand_worked_sequence(cov: Build, driver: Path) -> No
             "wait:2000000"]                                        # mask is clear: the 2 s wait, not the 50 us
     writes: list[str] = []
     m.restore(state, lambda o, v, w: writes.append(f"{o}:{v}:{w}"), base, p,
-              {name: (lambda us: writes.append(f"wait:{us}")) if name == "wait" else
-               (lambda s, name=name: writes.append(f"hook:{name}")) for name in m.RESTORE_HOOKS})
+              {name: (lambda s, name=name: writes.append(f"hook:{name}")) for name in m.RESTORE_HOOKS},
+              wait=lambda us: writes.append(f"wait:{us}"))
     assert writes == want
     [answer] = run(driver, [f"restore cov_nested {spec_of(p)} {base} {m.save(state, m.VERSION, p).hex()}"])
     assert answer.ok and answer.payload.split(";") == want
@@ -727,8 +727,8 @@ def test_section_restore_agrees_with_the_python(cov: Build, driver: Path, set_na
         writes: list[str] = []
         base = 0x40 + 4 * (index % 8)
         m.restore(state, lambda o, v, w, writes=writes: writes.append(f"{o}:{v}:{w}"), base, p,
-                  {name: (lambda us, writes=writes: writes.append(f"wait:{us}")) if name == "wait" else
-                   (lambda s, name=name, writes=writes: writes.append(f"hook:{name}")) for name in m.RESTORE_HOOKS})
+                  {name: (lambda s, name=name, writes=writes: writes.append(f"hook:{name}")) for name in m.RESTORE_HOOKS},
+                  wait=lambda us, writes=writes: writes.append(f"wait:{us}"))
         batch.append((f"restore cov_nested {spec_of(p)} {base} {m.save(state, m.VERSION, p).hex()}",
                       Answer(True, ";".join(writes))))
     compare(driver, batch)
@@ -750,10 +750,10 @@ def python_device_restore(cov: Build, blob: bytes, bases: dict[str, int], spec: 
         return hook
 
     hooks = {name: make(name) for name in names if spec.missing.split(".")[-1] != name}
-    if waits and spec.missing.split(".")[-1] != "wait":
-        hooks["wait"] = lambda microseconds: writes.append(f"wait:{microseconds}")
+    wait = None if not waits or spec.missing.split(".")[-1] == "wait" else (
+        lambda microseconds: writes.append(f"wait:{microseconds}"))
     try:
-        cov.device.restore(state, lambda o, v, w: writes.append(f"{o}:{v}:{w}"), bases, hooks)
+        cov.device.restore(state, lambda o, v, w: writes.append(f"{o}:{v}:{w}"), bases, hooks, wait=wait)
     except ValueError:  # the C names the section whose hook is missing, at its base
         section = spec.missing.split(".")[0]
         return Answer(False, section=section, field="", offset=bases[section], extra=";".join(writes))

@@ -359,7 +359,8 @@ def capture(read_config: "Callable[[int, int], int]", bases: "Mapping[str, int]"
 
 
 def restore(state: "GenericState", write_config: "Callable[[int, int, int], None]", bases: "Mapping[str, int]",
-            hooks: "Hooks | None" = None, config: "GenericConfig | None" = None) -> None:
+            hooks: "Hooks | None" = None, config: "GenericConfig | None" = None,
+            wait: "Callable[[int], None] | None" = None) -> None:
     """Each present section's restore sequence, in device order (the order the device file lists them).
 
     `write_config(offset, value, size)` takes the size in bytes (1, 2 or 4), as in each section's restore.

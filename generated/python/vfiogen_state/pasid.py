@@ -245,6 +245,8 @@ if TYPE_CHECKING:
 PRE_SAVE_HOOKS: "tuple[str, ...]" = ()
 POST_LOAD_HOOKS: "tuple[str, ...]" = ()
 RESTORE_HOOKS: "tuple[str, ...]" = ()
+WAITS = False
+"""Whether the restore sequence waits (then `restore` needs its `wait` argument)."""
 
 
 def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = PARAMS) -> "PasidState":
@@ -263,7 +265,7 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
 
 
 def restore(s: "PasidState", write_config: "Callable[[int, int, int], None]", base: int, p: "Params" = PARAMS,
-            hooks: "Mapping[str, Hook] | None" = None) -> None:
+            hooks: "Mapping[str, Hook] | None" = None, wait: "Callable[[int], None] | None" = None) -> None:
     """Replay the schema's restore sequence: `write_config(offset, value, size)` in the declared order.
 
     `size` is in bytes (1, 2 or 4); a 64-bit register is written as two

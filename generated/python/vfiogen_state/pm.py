@@ -291,7 +291,9 @@ if TYPE_CHECKING:
     Hook = Callable[[PmState], None]
 PRE_SAVE_HOOKS: "tuple[str, ...]" = ()
 POST_LOAD_HOOKS: "tuple[str, ...]" = ()
-RESTORE_HOOKS: "tuple[str, ...]" = ("wait",)
+RESTORE_HOOKS: "tuple[str, ...]" = ()
+WAITS = True
+"""Whether the restore sequence waits (then `restore` needs its `wait` argument)."""
 
 
 def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = PARAMS) -> "PmState":
@@ -314,25 +316,28 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
 
 
 def restore(s: "PmState", write_config: "Callable[[int, int, int], None]", base: int, p: "Params" = PARAMS,
-            hooks: "Mapping[str, Hook] | None" = None) -> None:
+            hooks: "Mapping[str, Hook] | None" = None, wait: "Callable[[int], None] | None" = None) -> None:
     """Replay the schema's restore sequence: `write_config(offset, value, size)` in the declared order.
 
     `size` is in bytes (1, 2 or 4); a 64-bit register is written as two
     dwords, the low one first.
 
     Registers absent on this device are skipped; `hooks` supplies the
-    functions named by the sequence's hook steps (wait).
+    functions named by the sequence's hook steps (none), and
+    `wait(microseconds)` waits where the specification says to (the caller sleeps or schedules).
     """
     given = hooks or {}
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
+    if wait is None:
+        raise ValueError(f"{SECTION}: the restore sequence waits, and no wait function was given")
     write_config(base + 4, s.pmcsr.value() & 0x7efc, 2)
     write_config(base + 4, s.pmcsr.value() & 0x7fff, 2)
     if ((s.pmcsr.value() & 0x3) == 3):
-        given["wait"](10000)  # wait 10000 us
+        wait(10000)  # microseconds
     if ((s.pmcsr.value() & 0x3) == 2):
-        given["wait"](200)  # wait 200 us
+        wait(200)  # microseconds
 
 
 def describe(s: "PmState", p: "Params" = PARAMS) -> "dict[str, Any]":

@@ -485,7 +485,9 @@ class _SectionBuilder:
             runtime_imports=self.runtime_imports(versions, registers),
             capture=capture_steps(self.checked, {r.name: (self.register_attr(r).default) for r in section.registers}),
             restore=restore_steps(self.checked),
-            restore_hooks=tuple(dict.fromkeys(step.hook for step in section.restore if step.hook is not None)),
+            restore_hooks=tuple(dict.fromkeys(step.hook for step in section.restore
+                                              if step.hook is not None and step.wait_us is None)),
+            waits=any(step.wait_us is not None for step in section.restore),
             pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load))
 
 
@@ -548,7 +550,9 @@ class PythonBackend:
                                               naming.state_class(section.name), naming.descriptor_class(section.name),
                                               use.required, params, f"HAS_{section.name.upper()}", len(sections),
                                               host, bool(section.pre_save), bool(section.post_load),
-                                              any(step.hook is not None for step in section.restore)))
+                                              any(step.hook is not None and step.wait_us is None
+                                                  for step in section.restore),
+                                              any(step.wait_us is not None for step in section.restore)))
         state_attrs = tuple(
             AttrView(s.attr, s.module, f"_{s.module}.{s.state_class}" if s.required else
                      f"_{s.module}.{s.state_class} | None", f"_{s.module}.{s.state_class}()" if s.required else "None",

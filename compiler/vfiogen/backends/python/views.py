@@ -210,6 +210,8 @@ class SectionView:
     capture: tuple[CaptureStep, ...]
     restore: tuple[RestoreStep, ...]
     restore_hooks: tuple[str, ...]
+    waits: bool
+    """The restore sequence has wait steps: `restore` takes a `wait` callable."""
     pre_save: tuple[str, ...]
     post_load: tuple[str, ...]
 
@@ -232,6 +234,8 @@ class DeviceSectionView:
     post_load: bool
     restore_hooks: bool
     """Whether the section has hooks of each kind."""
+    waits: bool
+    """Whether its restore sequence waits."""
 
 
 @dataclass(frozen=True)
