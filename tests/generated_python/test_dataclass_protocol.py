@@ -127,9 +127,9 @@ def test_params() -> None:
 def test_descriptor() -> None:
     state = msix_state()
     descriptor = msix.derive_descriptor(state, cap_offset=0x70)
-    assert [f.name for f in dataclasses.fields(descriptor)] == ["cap_offset", "vector_count", "table_place",
+    assert [f.name for f in dataclasses.fields(descriptor)] == ["cap_offset", "table_size", "table_place",
                                                                "pba_place"]
-    assert dataclasses.asdict(descriptor) == {"cap_offset": 0x70, "vector_count": 1, "table_place": 0x1000,
+    assert dataclasses.asdict(descriptor) == {"cap_offset": 0x70, "table_size": 1, "table_place": 0x1000,
                                               "pba_place": 0}
     assert dataclasses.astuple(descriptor) == (0x70, 1, 0x1000, 0)
     changed = dataclasses.replace(descriptor, cap_offset=0x80)

@@ -109,16 +109,16 @@ class MsixState(Record):
 class MsixDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "vector_count", "table_place", "pba_place",)
+    __slots__ = ("cap_offset", "table_size", "table_place", "pba_place",)
     cap_offset: int
-    vector_count: int
+    table_size: int
     table_place: int
     pba_place: int
-    _json = (("cap_offset", "cap_offset", ""), ("vector_count", "vector_count", ""), ("table_place", "table_place", ""), ("pba_place", "pba_place", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("table_size", "table_size", ""), ("table_place", "table_place", ""), ("pba_place", "pba_place", ""),)
 
-    def __init__(self, cap_offset: int = 0, vector_count: int = 0, table_place: int = 0, pba_place: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, table_size: int = 0, table_place: int = 0, pba_place: int = 0) -> None:
         self.cap_offset = cap_offset
-        self.vector_count = vector_count
+        self.table_size = table_size
         self.table_place = table_place
         self.pba_place = pba_place
 
@@ -129,7 +129,7 @@ _DESCRIPTOR = struct.Struct(">BHII")
 def derive_descriptor(s: "MsixState", p: "Params" = PARAMS, *, cap_offset: int) -> "MsixDescriptor":
     """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
     return MsixDescriptor(
-        vector_count=s.control.value() & 0x7ff,
+        table_size=s.control.value() & 0x7ff,
         table_place=s.table.value() & 0xffffffff,
         pba_place=s.pba.value() & 0xffffffff,
         cap_offset=cap_offset,
@@ -137,7 +137,7 @@ def derive_descriptor(s: "MsixState", p: "Params" = PARAMS, *, cap_offset: int) 
 
 
 def pack_descriptor(d: "MsixDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.vector_count, d.table_place, d.pba_place)
+    return _DESCRIPTOR.pack(d.cap_offset, d.table_size, d.table_place, d.pba_place)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "MsixDescriptor":
