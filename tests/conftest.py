@@ -7,8 +7,12 @@ import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from vfiogen.ir.checked import CheckedModule
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
@@ -21,6 +25,18 @@ class CliResult:
     status: int
     stdout: str
     stderr: str
+
+
+def standard_module() -> "CheckedModule":
+    """The checked IR of the shipped schemas (schemas/), compiled in-process; a compile error fails the caller."""
+    from vfiogen import driver
+    from vfiogen.context import Context
+    from vfiogen.diagnostics import Reporter
+
+    ctx = Context(reporter=Reporter())
+    result = driver.compile_schemas(driver.discover([str(SCHEMAS)], ctx.reporter), ctx)
+    assert result.module is not None, ctx.reporter.sorted()
+    return result.module
 
 
 def run_cli(*args: str) -> CliResult:

@@ -15,17 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GENERATED, ROOT, SHARED_DATA, run_cli
+from conftest import GENERATED, ROOT, SHARED_DATA, run_cli, standard_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vfiogen import driver
 from vfiogen.configspace.chain import walk_extended, walk_standard
 from vfiogen.configspace.dump import DumpError, Function, parse_text, read_dump
 from vfiogen.configspace.report import inspect_function
-from vfiogen.context import Context
-from vfiogen.diagnostics import Reporter
-from vfiogen.ir.checked import CheckedModule
 
 sys.path.insert(0, str(GENERATED / "python"))
 sys.path.insert(0, str(ROOT / "tests" / "generated_python"))
@@ -35,13 +31,6 @@ DATA = SHARED_DATA / "pciutils"
 MISSING = f"pciutils config-space dumps not found at {DATA} (../shared/data/pciutils from the project root)"
 CASES = sorted(p.name.removesuffix(".lspci-xxxx.txt") for p in DATA.glob("*.lspci-xxxx.txt")) if DATA.is_dir() else []
 CASE_PARAMS: list[Any] = list(CASES) or [pytest.param("<no data>", marks=pytest.mark.skip(reason=MISSING))]
-
-
-def standard_module() -> CheckedModule:
-    ctx = Context(reporter=Reporter())
-    result = driver.compile_schemas(driver.discover([str(ROOT / "schemas")], ctx.reporter), ctx)
-    assert result.module is not None
-    return result.module
 
 
 MODULE = standard_module()

@@ -33,16 +33,13 @@ from functools import cache
 from typing import Any
 
 import pytest
-from conftest import ROOT, SHARED_DATA
+from conftest import ROOT, SHARED_DATA, standard_module
 from known_failures import LIBRARY_CONFORMANCE as KNOWN
 
-from vfiogen import driver
 from vfiogen.configspace.capture import Captured, capture
 from vfiogen.configspace.dump import Function, read_dump
 from vfiogen.configspace.report import inspect_function
-from vfiogen.context import Context
-from vfiogen.diagnostics import Reporter
-from vfiogen.ir.checked import CheckedModule, CheckedSection
+from vfiogen.ir.checked import CheckedSection
 
 # The lspci -vvv parser lives beside the generated-Python tests.
 sys.path.insert(0, str(ROOT / "tests" / "generated_python"))
@@ -72,14 +69,7 @@ MIN_CAPTURED = {"pm": 81, "ltr": 5, "ats": 4, "pasid": 4, "pri": 3, "ptm": 2, "l
 MIN_FIELDS = {"pm": 1460, "ltr": 10, "ats": 12, "pasid": 24, "pri": 21, "ptm": 14, "l1ss": 112, "acs": 154, "dsn": 13}
 
 
-def _standard_module() -> CheckedModule:
-    ctx = Context(reporter=Reporter())
-    result = driver.compile_schemas(driver.discover([str(ROOT / "schemas")], ctx.reporter), ctx)
-    assert result.module is not None
-    return result.module
-
-
-MODULE = _standard_module()
+MODULE = standard_module()
 
 
 def _section(name: str) -> CheckedSection:
