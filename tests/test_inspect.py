@@ -184,7 +184,7 @@ def test_damaged_real_dumps_never_crash_or_hang(function: Function) -> None:
     run_text(function)
 
 
-PLACES = {"header": 0, "msi": 0x40, "msix": 0x40, "pm": 0x40, "sriov": 0x100, "rebar": 0x100,
+PLACES = {"header": 0, "bridge_header": 0, "pcie": 0x40, "aer": 0x100, "msi": 0x40, "msix": 0x40, "pm": 0x40, "sriov": 0x100, "rebar": 0x100,
           **dict.fromkeys(("ltr", "ats", "pasid", "pri", "ptm", "l1ss", "acs", "dsn"), 0x100)}
 
 

@@ -1,4 +1,4 @@
-"""The standard library's PM, LTR, ATS, PASID, PRI, PTM, L1 PM Substates, ACS and DSN schemas against real devices.
+"""The standard library's PM, LTR, ATS, PASID, PRI, PTM, L1 PM Substates, ACS, DSN, PCI Express, AER and type-1 header schemas against real devices.
 
 The independent reference is Debian's lspci 3.9.0 `-vvv` decode
 (`NAME.lspci-vvv.txt`) of pciutils' test dumps (`NAME.lspci-xxxx.txt`) in
@@ -39,7 +39,8 @@ from known_failures import LIBRARY_CONFORMANCE as KNOWN
 from vfiogen.configspace.capture import Captured, capture
 from vfiogen.configspace.dump import Function, read_dump
 from vfiogen.configspace.report import inspect_function
-from vfiogen.ir.checked import CheckedSection
+from vfiogen.ir.checked import CheckedRegister, CheckedSection
+from vfiogen.ir.evaluate import evaluate
 
 # The lspci -vvv parser lives beside the generated-Python tests.
 sys.path.insert(0, str(ROOT / "tests" / "generated_python"))
@@ -62,11 +63,16 @@ TITLES = {
     "l1ss": "L1 PM Substates",
     "acs": "Access Control Services",
     "dsn": "Device Serial Number ",
+    "pcie": "Express ",
+    "aer": "Advanced Error Reporting",
+    "bridge_header": "<type-1 header>",
 }
 
 # What the dumps hold (counted once; lspci shows the same): capabilities per schema and fields compared.
-MIN_CAPTURED = {"pm": 81, "ltr": 5, "ats": 4, "pasid": 4, "pri": 3, "ptm": 2, "l1ss": 7, "acs": 11, "dsn": 13}
-MIN_FIELDS = {"pm": 1460, "ltr": 10, "ats": 12, "pasid": 24, "pri": 21, "ptm": 14, "l1ss": 112, "acs": 154, "dsn": 13}
+MIN_CAPTURED = {"pm": 81, "ltr": 5, "ats": 4, "pasid": 4, "pri": 3, "ptm": 2, "l1ss": 7, "acs": 11, "dsn": 13,
+                "pcie": 56, "aer": 34, "bridge_header": 46}
+MIN_FIELDS = {"pm": 1460, "ltr": 10, "ats": 12, "pasid": 24, "pri": 21, "ptm": 14, "l1ss": 112, "acs": 154, "dsn": 13,
+              "pcie": 3290, "aer": 2270, "bridge_header": 920}
 
 
 MODULE = standard_module()
@@ -74,6 +80,15 @@ MODULE = standard_module()
 
 def _section(name: str) -> CheckedSection:
     return next(s for s in MODULE.sections if s.name == name)
+
+
+def _offset(checked: CheckedRegister) -> int:
+    """A register's one offset. `offsets` is worked out with the params' defaults, so a register those make
+    absent (aer's root registers) has none there: its offset is then a constant of the schema."""
+    if checked.offsets:
+        assert len(checked.offsets) == 1, f"{checked.register.name} moves; the tests need one offset"
+        return checked.offsets[0]
+    return int(evaluate(checked.register.offset, {}))
 
 
 # --------------------------------------------------------------------------- comparison records
@@ -318,9 +333,217 @@ def compare_dsn(r: Reader, lcap: LspciCapability, where: str) -> list[Triple]:
              r.reg("serial_number_upper") << 32 | r.reg("serial_number_lower"))]
 
 
+def _block(lcap: LspciCapability, label: str) -> str | None:
+    """The text of the lspci register block `label` (its line and the continuation lines under it), or None."""
+    for i, line in enumerate(lcap.body):
+        if line.startswith(label + ":"):
+            rest = [line.removeprefix(label + ":")]
+            for more in lcap.body[i + 1:]:
+                if re.match(r"^[A-Za-z0-9/ ]+:\s", more) and not more.startswith("Exit Latency"):
+                    break
+                rest.append(more)
+            return " ".join(rest)
+    return None
+
+
+def _tokens(text: str) -> dict[str, bool]:
+    """lspci's `Name+` / `Name-` flags in `text`."""
+    return {m[1]: m[2] == "+" for m in re.finditer(r"([A-Za-z0-9_>.<-]*[A-Za-z0-9_])([+-])(?=\s|,|$)", text)}
+
+
+LINK_SPEED = {1: "2.5GT/s", 2: "5GT/s", 3: "8GT/s", 4: "16GT/s", 5: "32GT/s", 6: "64GT/s"}
+ASPM_SUPPORT = ("not supported", "L0s", "L1", "L0s L1")
+ASPM_ENABLED = ("Disabled", "L0s Enabled", "L1 Enabled", "L0s L1 Enabled")
+
+
+def compare_pcie(r: Reader, lcap: LspciCapability, where: str) -> list[Triple]:
+    title = re.fullmatch(r"Express \(v(\d+)\) (.*?)(?: \(Slot([+-])\))?, (?:MSI|IntMsgNum) (\d+)(?:, .*)?", lcap.title)
+    assert title, f"{where}: {lcap.title!r}"
+    out: list[Triple] = [("pcie_caps.version", int(title[1]), r("pcie_caps", "version")),
+                         ("pcie_caps.interrupt_message_number", int(title[4], 16) if len(title[4]) == 2 else int(title[4]),
+                          r("pcie_caps", "interrupt_message_number"))]
+    if title[3] is not None:
+        out.append(("pcie_caps.slot_implemented", _flag(title[3]), r("pcie_caps", "slot_implemented")))
+    devcap = _line(lcap, r"DevCap:\s+MaxPayload (\d+) bytes, PhantFunc (\d+).*", where)
+    out += [("devcap.max_payload_size_supported (bytes)", int(devcap[1]), 128 << r("devcap", "max_payload_size_supported")),
+            ("devcap.phantom_functions_supported", int(devcap[2]), (1 << r("devcap", "phantom_functions_supported")) - 1)]
+    devcap_flags = _tokens(_block(lcap, "DevCap") or "")
+    out += [(f"devcap.{n}", devcap_flags[k], r("devcap", n)) for k, n in
+            (("ExtTag", "extended_tag_field_supported"), ("RBE", "role_based_error_reporting")) if k in devcap_flags]
+    devctl = _tokens(_block(lcap, "DevCtl") or "")
+    out += [(f"devctl.{n}", devctl[k], r("devctl", n)) for k, n in (
+        ("CorrErr", "correctable_error_reporting_enable"), ("NonFatalErr", "non_fatal_error_reporting_enable"),
+        ("FatalErr", "fatal_error_reporting_enable"), ("UnsupReq", "unsupported_request_reporting_enable"),
+        ("RlxdOrd", "enable_relaxed_ordering"), ("ExtTag", "extended_tag_field_enable"),
+        ("PhantFunc", "phantom_functions_enable"), ("AuxPwr", "aux_power_pm_enable"), ("NoSnoop", "enable_no_snoop"))]
+    sizes = _line(lcap, r"MaxPayload (\d+) bytes, MaxReadReq (\d+) bytes", where)
+    out += [("devctl.max_payload_size (bytes)", int(sizes[1]), 128 << r("devctl", "max_payload_size")),
+            ("devctl.max_read_request_size (bytes)", int(sizes[2]), 128 << r("devctl", "max_read_request_size"))]
+    devsta = _tokens(_block(lcap, "DevSta") or "")
+    out += [(f"devsta.{n}", devsta[k], r("devsta", n)) for k, n in (
+        ("CorrErr", "correctable_error_detected"), ("NonFatalErr", "non_fatal_error_detected"),
+        ("FatalErr", "fatal_error_detected"), ("UnsupReq", "unsupported_request_detected"),
+        ("AuxPwr", "aux_power_detected"), ("TransPend", "transactions_pending"))]
+    link = r.captured.registers["lnkcap"] is not None
+    lnkcap = _lines(lcap, r"LnkCap:\s+Port #(\d+), Speed ([^,]+), Width x(\d+), ASPM ([^,]+?)(?:, Exit Latency .*)?")
+    out.append(("link registers printed", bool(lnkcap), link))
+    if lnkcap and link:
+        out += [("lnkcap.port_number", int(lnkcap[0][1]), r("lnkcap", "port_number")),
+                ("lnkcap.max_link_speed", lnkcap[0][2], LINK_SPEED.get(r("lnkcap", "max_link_speed"), "unknown")),
+                ("lnkcap.maximum_link_width", int(lnkcap[0][3]), r("lnkcap", "maximum_link_width")),
+                ("lnkcap.aspm_support", lnkcap[0][4], ASPM_SUPPORT[r("lnkcap", "aspm_support")])]
+        flags = _tokens(_block(lcap, "LnkCap") or "")
+        out += [(f"lnkcap.{n}", flags[k], r("lnkcap", n)) for k, n in (
+            ("ClockPM", "clock_power_management"), ("Surprise", "surprise_down_error_reporting_capable"),
+            ("LLActRep", "data_link_layer_link_active_reporting_capable"),
+            ("BwNot", "link_bandwidth_notification_capability"), ("ASPMOptComp", "aspm_optionality_compliance"))
+            if k in flags]
+        ctl = _line(lcap, r"LnkCtl:\s+ASPM ([^;]+);.*", where)
+        out.append(("lnkctl.aspm_control", ctl[1], ASPM_ENABLED[r("lnkctl", "aspm_control")]))
+        flags = _tokens(_block(lcap, "LnkCtl") or "")
+        out += [(f"lnkctl.{n}", flags[k], r("lnkctl", n)) for k, n in (
+            ("CommClk", "common_clock_configuration"), ("ExtSynch", "extended_synch"),
+            ("ClockPM", "enable_clock_power_management"), ("AutWidDis", "hardware_autonomous_width_disable"),
+            ("BWInt", "link_bandwidth_management_interrupt_enable"),
+            ("AutBWInt", "link_autonomous_bandwidth_interrupt_enable")) if k in flags]
+        sta = _line(lcap, r"LnkSta:\s+Speed ([^,( ]+)(?: \([a-z]+\))?, Width x(\d+).*", where)
+        out += [("lnksta.current_link_speed", sta[1], LINK_SPEED.get(r("lnksta", "current_link_speed"), "unknown")),
+                ("lnksta.negotiated_link_width", int(sta[2]), r("lnksta", "negotiated_link_width"))]
+        flags = _tokens(_block(lcap, "LnkSta") or "")
+        out += [(f"lnksta.{n}", flags[k], r("lnksta", n)) for k, n in (
+            ("Train", "link_training"), ("SlotClk", "slot_clock_configuration"),
+            ("DLActive", "data_link_layer_link_active"), ("BWMgmt", "link_bandwidth_management_status"),
+            ("ABWMgmt", "link_autonomous_bandwidth_status")) if k in flags]
+    slot = r.captured.registers["sltcap"] is not None
+    out.append(("slot registers printed", _block(lcap, "SltCap") is not None, slot))
+    if slot and _block(lcap, "SltCap") is not None:
+        flags = _tokens(_block(lcap, "SltCap") or "")
+        out += [(f"sltcap.{n}", flags[k], r("sltcap", n)) for k, n in (
+            ("AttnBtn", "attention_button_present"), ("PwrCtrl", "power_controller_present"),
+            ("MRL", "mrl_sensor_present"), ("AttnInd", "attention_indicator_present"),
+            ("PwrInd", "power_indicator_present"), ("HotPlug", "hot_plug_capable"), ("Surprise", "hot_plug_surprise"))]
+        number = _line(lcap, r"Slot #(\d+), PowerLimit .*", where)
+        out.append(("sltcap.physical_slot_number", int(number[1]), r("sltcap", "physical_slot_number")))
+    root = r.captured.registers["rootctl"] is not None
+    out.append(("root registers printed", _block(lcap, "RootCtl") is not None, root))
+    if root and _block(lcap, "RootCtl") is not None:
+        flags = _tokens(_block(lcap, "RootCtl") or "")
+        out += [(f"rootctl.{n}", flags[k], r("rootctl", n)) for k, n in (
+            ("ErrCorrectable", "system_error_on_correctable_error_enable"),
+            ("ErrNon-Fatal", "system_error_on_non_fatal_error_enable"),
+            ("ErrFatal", "system_error_on_fatal_error_enable"), ("PMEIntEna", "pme_interrupt_enable"),
+            ("CRSVisible", "crs_software_visibility_enable"))]
+    v2 = r.captured.registers["devcap2"] is not None
+    out.append(("version 2 registers printed", _block(lcap, "DevCap2") is not None, v2))
+    ctl2 = _block(lcap, "DevCtl2")
+    if v2 and ctl2 is not None:
+        flags = _tokens(ctl2)
+        out += [(f"devctl2.{n}", flags[k], r("devctl2", n)) for k, n in (
+            ("TimeoutDis", "completion_timeout_disable"), ("LTR", "ltr_mechanism_enable"),
+            ("10BitTagReq", "tag10_bit_requester_enable"), ("ARIFwd", "ari_forwarding_enable")) if k in flags]
+        cap2 = _tokens(_block(lcap, "DevCap2") or "")
+        out += [(f"devcap2.{n}", cap2[k], r("devcap2", n)) for k, n in (
+            ("TimeoutDis", "completion_timeout_disable_supported"), ("LTR", "ltr_mechanism_supported"),
+            ("ARIFwd", "ari_forwarding_supported"), ("10BitTagComp", "tag10_bit_completer_supported"),
+            ("10BitTagReq", "tag10_bit_requester_supported"), ("ExtFmt", "extended_fmt_field_supported"),
+            ("EETLPPrefix", "end_end_tlp_prefix_supported"), ("FRS", "frs_supported")) if k in cap2]
+    return out
+
+
+UNCORRECTABLE = {"DLP": 4, "SDES": 5, "TLP": 12, "FCP": 13, "CmpltTO": 14, "CmpltAbrt": 15, "UnxCmplt": 16, "RxOF": 17,
+                 "MalfTLP": 18, "ECRC": 19, "UnsupReq": 20, "ACSViol": 21, "UncorrIntErr": 22, "BlockedTLP": 23,
+                 "AtomicOpBlocked": 24, "TLPBlockedErr": 25, "PoisonTLPBlocked": 26, "DMWrReqBlocked": 27,
+                 "IDECheck": 28, "MisIDETLP": 29, "PCRC_CHECK": 30, "TLPXlatBlocked": 31}
+CORRECTABLE = {"RxErr": 0, "BadTLP": 6, "BadDLLP": 7, "Rollover": 8, "Timeout": 12, "AdvNonFatalErr": 13,
+               "CorrIntErr": 14, "HeaderOF": 15}
+
+
+def compare_aer(r: Reader, lcap: LspciCapability, where: str) -> list[Triple]:
+    out: list[Triple] = []
+    for label, register, bits in (("UESta", "uncorrectable_error_status", UNCORRECTABLE),
+                                  ("UEMsk", "uncorrectable_error_mask", UNCORRECTABLE),
+                                  ("UESvrt", "uncorrectable_error_severity", UNCORRECTABLE),
+                                  ("CESta", "correctable_error_status", CORRECTABLE),
+                                  ("CEMsk", "correctable_error_mask", CORRECTABLE)):
+        text = _block(lcap, label)
+        assert text is not None, f"{where}: no {label}"
+        flags = _tokens(text)
+        out += [(f"{register} {name}", flags[name], bool(r.reg(register) >> bit & 1))
+                for name, bit in bits.items() if name in flags]
+    cap = _line(lcap, r"AERCap:\s+First Error Pointer: ([0-9a-f]{2}),.*", where)
+    out.append(("aer_cap.first_error_pointer", int(cap[1], 16), r("aer_cap", "first_error_pointer")))
+    flags = _tokens(_block(lcap, "AERCap") or "")
+    out += [(f"aer_cap.{n}", flags[k], r("aer_cap", n)) for k, n in (
+        ("ECRCGenCap", "ecrc_generation_capable"), ("ECRCGenEn", "ecrc_generation_enable"),
+        ("ECRCChkCap", "ecrc_check_capable"), ("ECRCChkEn", "ecrc_check_enable"),
+        ("MultHdrRecCap", "multiple_header_recording_capable"), ("MultHdrRecEn", "multiple_header_recording_enable"),
+        ("TLPPfxPres", "tlp_prefix_log_present"), ("HdrLogCap", "completion_timeout_prefix_header_log_capable"))
+        if k in flags]
+    log = _lines(lcap, r"HeaderLog: ([0-9a-f]{8}) ([0-9a-f]{8}) ([0-9a-f]{8}) ([0-9a-f]{8})")
+    if log:
+        out += [(f"header_log{n}", int(log[0][1 + n], 16), r.reg(f"header_log{n}")) for n in range(4)]
+    root = r.captured.registers["root_error_command"] is not None
+    out.append(("root registers printed", _block(lcap, "RootCmd") is not None, root))
+    if root and _block(lcap, "RootCmd") is not None:
+        flags = _tokens(_block(lcap, "RootCmd") or "")
+        out += [(f"root_error_command.{n}", flags[k], r("root_error_command", n)) for k, n in (
+            ("CERptEn", "correctable_error_reporting_enable"), ("NFERptEn", "non_fatal_error_reporting_enable"),
+            ("FERptEn", "fatal_error_reporting_enable"))]
+        flags = _tokens(_block(lcap, "RootSta") or "")
+        out += [(f"root_error_status.{n}", flags[k], r("root_error_status", n)) for k, n in (
+            ("CERcvd", "err_cor_received"), ("MultCERcvd", "multiple_err_cor_received"),
+            ("UERcvd", "err_fatal_nonfatal_received"), ("MultUERcvd", "multiple_err_fatal_nonfatal_received"),
+            ("FirstFatal", "first_uncorrectable_fatal"), ("NonFatalMsg", "non_fatal_error_messages_received"),
+            ("FatalMsg", "fatal_error_messages_received")) if k in flags]
+        src = _line(lcap, r"ErrorSrc: ERR_COR: ([0-9a-f]{4}) ERR_FATAL/NONFATAL: ([0-9a-f]{4})", where)
+        out += [("error_source_identification.err_cor", int(src[1], 16),
+                 r("error_source_identification", "err_cor_source_id")),
+                ("error_source_identification.err_fatal_nonfatal", int(src[2], 16),
+                 r("error_source_identification", "err_fatal_nonfatal_source_id"))]
+    return out
+
+
+def compare_bridge_header(r: Reader, lcap: LspciCapability, where: str) -> list[Triple]:
+    bus = _line(lcap, r"Bus: primary=([0-9a-f]{2}), secondary=([0-9a-f]{2}), subordinate=([0-9a-f]{2}), "
+                      r"sec-latency=(\d+)", where)
+    out: list[Triple] = [("primary_bus_number", int(bus[1], 16), r.reg("primary_bus_number")),
+                         ("secondary_bus_number", int(bus[2], 16), r.reg("secondary_bus_number")),
+                         ("subordinate_bus_number", int(bus[3], 16), r.reg("subordinate_bus_number")),
+                         ("secondary_latency_timer", int(bus[4]), r.reg("secondary_latency_timer"))]
+    io = _lines(lcap, r"I/O behind bridge: ([0-9a-f]+)-([0-9a-f]+) .*\[(16|32)-bit\]")
+    if io:
+        wide = r("io_base", "addressing") == 1
+        upper_base = (r.captured.registers["io_base_upper"] or 0) << 16
+        upper_limit = (r.captured.registers["io_limit_upper"] or 0) << 16
+        out += [("I/O window width", int(io[0][3]), 32 if wide else 16),
+                ("I/O window base", int(io[0][1], 16), upper_base | r("io_base", "address") << 12),
+                ("I/O window limit", int(io[0][2], 16), upper_limit | r("io_limit", "address") << 12 | 0xFFF)]
+    mem = _line(lcap, r"Memory behind bridge: ([0-9a-f]{8})-([0-9a-f]{8}) .*", where)
+    out += [("memory window base", int(mem[1], 16), r("memory_base", "address") << 20),
+            ("memory window limit", int(mem[2], 16), r("memory_limit", "address") << 20 | 0xFFFFF)]
+    pref = _lines(lcap, r"Prefetchable memory behind bridge: ([0-9a-f]+)-([0-9a-f]+) .*\[(32|64)-bit\]")
+    if pref:
+        wide = r("prefetchable_memory_base", "addressing") == 1
+        upper_base = (r.captured.registers["prefetchable_base_upper"] or 0) << 32
+        upper_limit = (r.captured.registers["prefetchable_limit_upper"] or 0) << 32
+        out += [("prefetchable window width", int(pref[0][3]), 64 if wide else 32),
+                ("prefetchable window base", int(pref[0][1], 16), upper_base | r("prefetchable_memory_base", "address") << 20),
+                ("prefetchable window limit", int(pref[0][2], 16),
+                 upper_limit | r("prefetchable_memory_limit", "address") << 20 | 0xFFFFF)]
+    ctl = _lines(lcap, r"BridgeCtl: (.*)")
+    if ctl:
+        flags = _tokens(ctl[0][1])
+        out += [(f"bridge_control.{n}", flags[k], r("bridge_control", n)) for k, n in (
+            ("Parity", "parity_error_response_enable"), ("SERR", "serr_enable"), ("NoISA", "isa_enable"),
+            ("VGA", "vga_enable"), ("VGA16", "vga_16bit_decode"), ("MAbort", "master_abort_mode"),
+            (">Reset", "secondary_bus_reset"), ("FastB2B", "fast_b2b_enable")) if k in flags]
+    return out
+
+
 COMPARE: dict[str, Callable[[Reader, LspciCapability, str], list[Triple]]] = {
     "pm": compare_pm, "ltr": compare_ltr, "ats": compare_ats, "pasid": compare_pasid, "pri": compare_pri,
     "ptm": compare_ptm, "l1ss": compare_l1ss, "acs": compare_acs, "dsn": compare_dsn,
+    "pcie": compare_pcie, "aer": compare_aer, "bridge_header": compare_bridge_header,
 }
 
 
@@ -338,6 +561,18 @@ class Found:
     function: Function
     captured: Captured
     lcap: LspciCapability
+    params: dict[str, int] = field(default_factory=dict)
+    """The section's params for this function (aer's root_port and tlp_prefix_log, bridge_header's bar64)."""
+
+
+def _aer_params(captures: dict[str, Captured]) -> dict[str, int]:
+    """aer's params from the function's PCI Express capability, which presence cannot read across sections."""
+    pcie = captures.get("pcie")
+    if pcie is None or pcie.problems:
+        return {}
+    port = pcie.fields["pcie_caps"]["device_port_type"]
+    devcap2 = pcie.registers.get("devcap2") or 0
+    return {"root_port": port in ("root_port", "rc_event_collector"), "tlp_prefix_log": bool(devcap2 >> 21 & 1)}
 
 
 @dataclass
@@ -358,24 +593,47 @@ def load_case(name: str) -> Case:
         ldev = lspci[function.address]
         case.titles.update(schema for lcap in ldev.caps for schema, title in TITLES.items()
                            if lcap.title.startswith(title))
-        for report in inspect_function(function, MODULE).capabilities:
-            if report.schema not in COMPARE:
+        inspected = inspect_function(function, MODULE)
+        if inspected.header_schema == "bridge_header":
+            case.titles["bridge_header"] += 1
+        reports = [(r.schema, r.capability.offset, r.state) for r in inspected.capabilities]
+        captures = {schema: state for schema, _, state in reports if schema is not None and state is not None}
+        items: list[tuple[str, int, Captured, LspciCapability, dict[str, int]]] = []
+        if inspected.header_schema == "bridge_header" and inspected.header is not None:
+            bar64 = int(function.config[0x10] & 0x07 == 0x04)  # inspect binds defaults; bar0 says what it is
+            body = [line.strip() for line in ldev.lines if line.startswith("\t") and not line.startswith("\t\t")]
+            items.append(("bridge_header", 0, capture(_section("bridge_header"), function, 0, {"bar64": bar64}),
+                          LspciCapability(0, None, TITLES["bridge_header"], body), {"bar64": bar64}))
+        for report in inspected.capabilities:
+            schema, state, params = report.schema, report.state, {}
+            cap = report.capability
+            # LANGUAGE GAP: a location names one capability version, so inspect leaves AER version 2 (the same
+            # layout) unmatched; it is captured here with the aer schema directly.
+            if schema is None and cap.kind != "cap" and cap.id == 0x0001 and cap.version == 2:
+                schema = "aer"
+            if schema == "aer":
+                # LANGUAGE GAP: presence cannot read the PCI Express capability's port type across sections:
+                # the params say it, derived here as a hypervisor would.
+                params = _aer_params(captures)
+                state = capture(_section("aer"), function, cap.offset, params)
+            if schema not in COMPARE or schema == "bridge_header":
                 continue
-            offset = report.capability.offset
-            where = f"{name} {function.address} {report.schema}@{offset:x}"
+            offset = cap.offset
+            where = f"{name} {function.address} {schema}@{offset:x}"
             lcap = ldev.cap_at(offset)
-            assert lcap is not None and lcap.title.startswith(TITLES[report.schema]), (
+            assert lcap is not None and lcap.title.startswith(TITLES[schema]), (
                 f"{where}: lspci shows {lcap.title if lcap else 'nothing'!r} there")
-            assert report.state is not None
-            found = Found(name, function.address, report.schema, offset, function, report.state, lcap)
+            assert state is not None
+            items.append((schema, offset, state, lcap, params))
+        for schema, offset, state, lcap, params in items:
+            where = f"{name} {function.address} {schema}@{offset:x}"
+            found = Found(name, function.address, schema, offset, function, state, lcap, params)
             case.found.append(found)
-            if report.state.problems:
-                case.checks.append(Check(name, function.address, report.schema, offset, "capture", [],
-                                         report.state.problems))
+            if state.problems:
+                case.checks.append(Check(name, function.address, schema, offset, "capture", [], state.problems))
                 continue
-            case.checks += [Check(name, function.address, report.schema, offset, f, want, got)
-                            for f, want, got in COMPARE[report.schema](Reader(report.schema, report.state, where),
-                                                                       lcap, where)]
+            case.checks += [Check(name, function.address, schema, offset, f, want, got)
+                            for f, want, got in COMPARE[schema](Reader(schema, state, where), lcap, where)]
     return case
 
 
@@ -444,9 +702,10 @@ def test_the_comparison_notices_a_wrong_field() -> None:
                     if not printed >> bit & 1:
                         continue
                     config = bytearray(found.function.config)
-                    absolute = found.offset + checked.offsets[0] + bit // 8
+                    absolute = found.offset + _offset(checked) + bit // 8
                     config[absolute] ^= 1 << (bit % 8)
-                    mutated = capture(_section(found.schema), Function(found.slot, "", bytes(config)), found.offset)
+                    mutated = capture(_section(found.schema), Function(found.slot, "", bytes(config)), found.offset,
+                                      found.params)
                     if mutated.problems:
                         noticed[found.schema] += 1
                         continue
@@ -469,16 +728,17 @@ class ModelConfig:
         self.rw = bytearray(len(config))
         self.rw1c = bytearray(len(config))
         self.covered = bytearray(len(config))
+        self.skipped = bytearray(len(config))
         self.writes: list[tuple[int, int, int]] = []
         for checked in section.registers:
             if checked.register.name not in present:
                 continue  # absent on this function: config space there belongs to no register
-            assert len(checked.offsets) == 1, f"{checked.register.name} moves; the model needs one offset"
-            start = base + checked.offsets[0]
+            start = base + _offset(checked)
             for i in range(checked.register.width // 8):
                 self.rw[start + i] |= checked.masks.rw >> 8 * i & 0xFF
                 self.rw1c[start + i] |= checked.masks.rw1c >> 8 * i & 0xFF
                 self.covered[start + i] = 1
+                self.skipped[start + i] = 0xFF if checked.register.restore_skip is not None else 0
 
     def read(self, offset: int, size: int) -> int:
         assert size in (1, 2, 4) and offset % size == 0, (offset, size)
@@ -495,8 +755,23 @@ class ModelConfig:
 
 
 def _scrambled(config: bytes, model: ModelConfig) -> bytes:
-    """`config` with every rw bit inverted, so that only restore can put them back."""
-    return bytes(b ^ m for b, m in zip(config, model.rw, strict=True))
+    """`config` with every rw bit inverted, so that only restore can put them back (but those of registers the
+    schema says restore skips: the target keeps its own, as it does BIST's self-clearing start bit)."""
+    return bytes(b ^ (m & ~k) for b, m, k in zip(config, model.rw, model.skipped, strict=True))
+
+
+def _restored(config: bytes, section: CheckedSection, model: ModelConfig, base: int, present: set[str]) -> bytes:
+    """What restore must leave: `config`, but the rw bits the last write of each register forces to a constant
+    (the bridge's Secondary Bus Reset, PCIe's Retrain Link and Initiate FLR) hold that constant."""
+    space = bytearray(config)
+    last = {w.register: w for w in section.plan.restore if w.hook is None and w.register in present}
+    for name, write in last.items():
+        start = base + _offset(section.register(name))
+        forced = ~write.keep & ((1 << write.width) - 1)
+        for i in range(write.width // 8):
+            rw = model.rw[start + i] & forced >> 8 * i & 0xFF
+            space[start + i] = space[start + i] & ~rw | write.set >> 8 * i & rw
+    return bytes(space)
 
 
 @needs_data
@@ -510,21 +785,23 @@ def test_capture_save_load_restore_round_trip(name: str) -> None:
         module = importlib.import_module(f"vfiogen_state.{found.schema}")
         section = _section(found.schema)
         present = {n for n, v in found.captured.registers.items() if v is not None}
+        p = module.Params(**found.params) if found.params else module.PARAMS
         original = ModelConfig(found.function.config, section, found.offset, present)
-        state = module.capture(original.read, found.offset)
-        loaded = module.load(module.save(state))
+        state = module.capture(original.read, found.offset, p)
+        loaded = module.load(module.save(state, module.VERSION, p), module.VERSION, p)
         assert loaded == state, where
-        assert module.validate(loaded) == [], (where, module.validate(loaded))
+        assert module.validate(loaded, p) == [], (where, module.validate(loaded, p))
 
         target = ModelConfig(_scrambled(found.function.config, original), section, found.offset, present)
-        module.restore(loaded, target.write, found.offset, hooks={h: (lambda _s: None) for h in module.RESTORE_HOOKS},
-                       wait=lambda _us: None)
+        module.restore(loaded, target.write, found.offset, p,
+                       hooks={h: (lambda _s: None) for h in module.RESTORE_HOOKS}, wait=lambda _us: None)
         if any(value & int.from_bytes(original.rw1c[o:o + size], "little") for o, value, size in target.writes):
             problems.append(f"{where}: restore wrote a 1 to a write-one-to-clear bit: {target.writes}")
-        changed = [hex(i) for i in range(len(target.space)) if target.space[i] != found.function.config[i]]
+        expected = _restored(found.function.config, section, original, found.offset, present)
+        changed = [hex(i) for i in range(len(target.space)) if target.space[i] != expected[i]]
         if changed:
             problems.append(f"{where}: after restore the config space differs from the dump at {changed}")
-        if module.capture(target.read, found.offset) != state:
+        if expected == found.function.config and module.capture(target.read, found.offset, p) != state:
             problems.append(f"{where}: capture after restore gives another state")
     assert not problems, "\n".join(problems)
 

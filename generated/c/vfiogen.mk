@@ -10,7 +10,9 @@
 VFIOGEN_DIR ?= .
 VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_acs.c \
+	$(VFIOGEN_DIR)/vfg_aer.c \
 	$(VFIOGEN_DIR)/vfg_ats.c \
+	$(VFIOGEN_DIR)/vfg_bridge_header.c \
 	$(VFIOGEN_DIR)/vfg_dsn.c \
 	$(VFIOGEN_DIR)/vfg_example_nic.c \
 	$(VFIOGEN_DIR)/vfg_generic.c \
@@ -20,6 +22,7 @@ VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_msi.c \
 	$(VFIOGEN_DIR)/vfg_msix.c \
 	$(VFIOGEN_DIR)/vfg_pasid.c \
+	$(VFIOGEN_DIR)/vfg_pcie.c \
 	$(VFIOGEN_DIR)/vfg_pm.c \
 	$(VFIOGEN_DIR)/vfg_pri.c \
 	$(VFIOGEN_DIR)/vfg_ptm.c \
@@ -28,7 +31,9 @@ VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_sriov.c
 VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_acs.h \
+	$(VFIOGEN_DIR)/vfg_aer.h \
 	$(VFIOGEN_DIR)/vfg_ats.h \
+	$(VFIOGEN_DIR)/vfg_bridge_header.h \
 	$(VFIOGEN_DIR)/vfg_dsn.h \
 	$(VFIOGEN_DIR)/vfg_example_nic.h \
 	$(VFIOGEN_DIR)/vfg_generic.h \
@@ -38,6 +43,7 @@ VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_msi.h \
 	$(VFIOGEN_DIR)/vfg_msix.h \
 	$(VFIOGEN_DIR)/vfg_pasid.h \
+	$(VFIOGEN_DIR)/vfg_pcie.h \
 	$(VFIOGEN_DIR)/vfg_pm.h \
 	$(VFIOGEN_DIR)/vfg_pri.h \
 	$(VFIOGEN_DIR)/vfg_ptm.h \

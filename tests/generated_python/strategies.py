@@ -211,11 +211,51 @@ def _acs_fixups() -> dict[str, Fixup]:
     return fixups
 
 
+def _pcie_fixups() -> dict[str, Fixup]:
+    pcie = MODULES["pcie"]
+    return {
+        "devctl.max_payload_size": lambda env, p: st.sampled_from(
+            [v for v in pcie.PayloadSize if v <= env["devcap.max_payload_size_supported"]] or [pcie.PayloadSize.B128]),
+        "devctl.phantom_functions_enable": lambda env, p: None if env["devcap.phantom_functions_supported"] else st.just(
+            False),
+        "lnkctl.aspm_control": lambda env, p: st.sampled_from(
+            [v for v in pcie.AspmControl if v & ~env["lnkcap.aspm_support"] & 3 == 0]),
+        "devctl2.ari_forwarding_enable": _supported("devcap2.ari_forwarding_supported"),
+        "devctl2.ltr_mechanism_enable": _supported("devcap2.ltr_mechanism_supported"),
+        "devctl2.completion_timeout_disable": _supported("devcap2.completion_timeout_disable_supported"),
+        "devctl2.tag10_bit_requester_enable": _supported("devcap2.tag10_bit_requester_supported"),
+        "devctl2.obff_enable": lambda env, p: None if env["devcap2.obff_supported"] else st.just(0),
+    }
+
+
+def _aer_fixups() -> dict[str, Fixup]:
+    return {"aer_cap.ecrc_generation_enable": _supported("aer_cap.ecrc_generation_capable"),
+            "aer_cap.ecrc_check_enable": _supported("aer_cap.ecrc_check_capable"),
+            "aer_cap.multiple_header_recording_enable": _supported("aer_cap.multiple_header_recording_capable")}
+
+
+def _bridge_header_fixups() -> dict[str, Fixup]:
+    bridge = MODULES["bridge_header"]
+    space, mem = bridge.BarSpace, bridge.BarMemType
+    return {
+        "header_type.layout": lambda env, p: st.just(bridge.HeaderLayout.BRIDGE),
+        "bar0.space_indicator": lambda env, p: st.just(space.MEMORY) if p.bar64 & 1 else None,
+        "bar0.mem_type": lambda env, p: (st.just(mem.MEM64) if p.bar64 & 1 else
+                                         None if env["bar0.space_indicator"] == space.IO else
+                                         st.sampled_from([m for m in mem if m != mem.MEM64])),
+        "bar1.mem_type": lambda env, p: (None if env["bar1.space_indicator"] == space.IO else
+                                         st.sampled_from([m for m in mem if m != mem.MEM64])),
+        "io_limit.addressing": lambda env, p: st.just(env["io_base.addressing"]),
+        "prefetchable_memory_limit.addressing": lambda env, p: st.just(env["prefetchable_memory_base.addressing"]),
+    }
+
+
 FIXUPS: dict[str, dict[str, Fixup]] = {
     "header": _header_fixups(), "msi": _msi_fixups(), "msix": _msix_fixups(),
     "rebar": _rebar_fixups(), "sriov": _sriov_fixups(),
     "pm": _pm_fixups(), "pasid": _pasid_fixups(), "pri": _pri_fixups(), "ptm": _ptm_fixups(),
-    "l1ss": _l1ss_fixups(), "acs": _acs_fixups(),
+    "l1ss": _l1ss_fixups(), "acs": _acs_fixups(), "pcie": _pcie_fixups(), "aer": _aer_fixups(),
+    "bridge_header": _bridge_header_fixups(),
 }
 
 

@@ -209,7 +209,7 @@ def test_vector_count() -> None:
     ids = [_case_id(p) for p in _case_files()]
     assert len(ids) >= 30
     for group in ("msi", "msix", "header", "rebar", "sriov", "pm", "ltr", "ats", "pasid", "pri", "ptm", "l1ss", "acs",
-                  "dsn", "devices/example_nic"):
+                  "dsn", "pcie", "aer", "bridge_header", "devices/example_nic"):
         assert any(i.startswith(group + "/") for i in ids), group
 
 
