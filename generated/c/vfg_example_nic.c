@@ -12,8 +12,8 @@ const struct vfg_example_nic_config vfg_example_nic_config_default =
     VFG_EXAMPLE_NIC_CONFIG_DEFAULT;
 
 /*
- * The caller's config, or the file's for NULL; one with a presence
- * bit that names no section is refused.
+ * The caller's config, or the file's for NULL; one with a presence bit that
+ * names no section is refused.
  */
 static int use_config(const struct vfg_example_nic_config **config,
                       struct vfg_error *err)
@@ -23,8 +23,7 @@ static int use_config(const struct vfg_example_nic_config **config,
         return VFG_OK;
     }
     if (((*config)->present & ~(uint32_t)VFG_EXAMPLE_NIC_ALL_SECTIONS) != 0u) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "config.present", NULL, 0u,
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "config.present", NULL, 0u,
                         VFG_ERR_ARGUMENT,
                         "a presence bit names no section of the device");
     }
@@ -41,193 +40,163 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
 {
     size_t o = start;
     if ((present & VFG_EXAMPLE_NIC_HAS_REBAR) == 0u) {
-        if (end - o >= VFG_RECORD_HEAD_SIZE
-            && vfg_get_be16(blob + o) == VFG_REBAR_SECTION_ID) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.rebar", NULL, o,
-                            VFG_ERR_ABSENT_SECTION,
+        if (end - o >= VFG_RECORD_HEAD_SIZE &&
+            vfg_get_be16(blob + o) == VFG_REBAR_SECTION_ID) {
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.rebar", NULL,
+                            o, VFG_ERR_ABSENT_SECTION,
                             "the source has a section this device has not");
         }
     } else {
         /* Its id before its size: a source without the section is told so. */
         if (end - o < VFG_RECORD_HEAD_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.rebar", NULL, o,
-                            VFG_ERR_TRUNCATED,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.rebar", NULL,
+                            o, VFG_ERR_TRUNCATED,
                             "truncated: the descriptor record is cut short");
         }
         if (vfg_get_be16(blob + o) != VFG_REBAR_SECTION_ID) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.rebar", NULL, o,
-                            VFG_ERR_DESCRIPTOR,
-                            "the record is of another section: the source "
-                            "lacks this one");
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.rebar", NULL,
+                            o, VFG_ERR_DESCRIPTOR,
+                            "the source lacks this section (another's record)");
         }
         if (vfg_get_be16(blob + o + 2) != VFG_REBAR_DESCRIPTOR_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.rebar", NULL, o,
-                            VFG_ERR_DESCRIPTOR,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.rebar", NULL,
+                            o, VFG_ERR_DESCRIPTOR,
                             "the record is of another size");
         }
         if (end - o < VFG_RECORD_HEAD_SIZE + VFG_REBAR_DESCRIPTOR_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.rebar", NULL, o,
-                            VFG_ERR_TRUNCATED,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.rebar", NULL,
+                            o, VFG_ERR_TRUNCATED,
                             "truncated: the descriptor record is cut short");
         }
         o += VFG_RECORD_HEAD_SIZE + VFG_REBAR_DESCRIPTOR_SIZE;
     }
     if ((present & VFG_EXAMPLE_NIC_HAS_HEADER) == 0u) {
-        if (end - o >= VFG_RECORD_HEAD_SIZE
-            && vfg_get_be16(blob + o) == VFG_HEADER_SECTION_ID) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.header", NULL, o,
-                            VFG_ERR_ABSENT_SECTION,
+        if (end - o >= VFG_RECORD_HEAD_SIZE &&
+            vfg_get_be16(blob + o) == VFG_HEADER_SECTION_ID) {
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.header",
+                            NULL, o, VFG_ERR_ABSENT_SECTION,
                             "the source has a section this device has not");
         }
     } else {
         /* Its id before its size: a source without the section is told so. */
         if (end - o < VFG_RECORD_HEAD_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.header", NULL, o,
-                            VFG_ERR_TRUNCATED,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.header",
+                            NULL, o, VFG_ERR_TRUNCATED,
                             "truncated: the descriptor record is cut short");
         }
         if (vfg_get_be16(blob + o) != VFG_HEADER_SECTION_ID) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.header", NULL, o,
-                            VFG_ERR_DESCRIPTOR,
-                            "the record is of another section: the source "
-                            "lacks this one");
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.header",
+                            NULL, o, VFG_ERR_DESCRIPTOR,
+                            "the source lacks this section (another's record)");
         }
         if (vfg_get_be16(blob + o + 2) != VFG_HEADER_DESCRIPTOR_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.header", NULL, o,
-                            VFG_ERR_DESCRIPTOR,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.header",
+                            NULL, o, VFG_ERR_DESCRIPTOR,
                             "the record is of another size");
         }
         if (end - o < VFG_RECORD_HEAD_SIZE + VFG_HEADER_DESCRIPTOR_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.header", NULL, o,
-                            VFG_ERR_TRUNCATED,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.header",
+                            NULL, o, VFG_ERR_TRUNCATED,
                             "truncated: the descriptor record is cut short");
         }
         o += VFG_RECORD_HEAD_SIZE + VFG_HEADER_DESCRIPTOR_SIZE;
     }
     if ((present & VFG_EXAMPLE_NIC_HAS_MSI) == 0u) {
-        if (end - o >= VFG_RECORD_HEAD_SIZE
-            && vfg_get_be16(blob + o) == VFG_MSI_SECTION_ID) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.msi", NULL, o,
-                            VFG_ERR_ABSENT_SECTION,
+        if (end - o >= VFG_RECORD_HEAD_SIZE &&
+            vfg_get_be16(blob + o) == VFG_MSI_SECTION_ID) {
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.msi", NULL,
+                            o, VFG_ERR_ABSENT_SECTION,
                             "the source has a section this device has not");
         }
     } else {
         /* Its id before its size: a source without the section is told so. */
         if (end - o < VFG_RECORD_HEAD_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.msi", NULL, o,
-                            VFG_ERR_TRUNCATED,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.msi", NULL,
+                            o, VFG_ERR_TRUNCATED,
                             "truncated: the descriptor record is cut short");
         }
         if (vfg_get_be16(blob + o) != VFG_MSI_SECTION_ID) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.msi", NULL, o,
-                            VFG_ERR_DESCRIPTOR,
-                            "the record is of another section: the source "
-                            "lacks this one");
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.msi", NULL,
+                            o, VFG_ERR_DESCRIPTOR,
+                            "the source lacks this section (another's record)");
         }
         if (vfg_get_be16(blob + o + 2) != VFG_MSI_DESCRIPTOR_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.msi", NULL, o,
-                            VFG_ERR_DESCRIPTOR,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.msi", NULL,
+                            o, VFG_ERR_DESCRIPTOR,
                             "the record is of another size");
         }
         if (end - o < VFG_RECORD_HEAD_SIZE + VFG_MSI_DESCRIPTOR_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.msi", NULL, o,
-                            VFG_ERR_TRUNCATED,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.msi", NULL,
+                            o, VFG_ERR_TRUNCATED,
                             "truncated: the descriptor record is cut short");
         }
         o += VFG_RECORD_HEAD_SIZE + VFG_MSI_DESCRIPTOR_SIZE;
     }
     if ((present & VFG_EXAMPLE_NIC_HAS_MSIX) == 0u) {
-        if (end - o >= VFG_RECORD_HEAD_SIZE
-            && vfg_get_be16(blob + o) == VFG_MSIX_SECTION_ID) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.msix", NULL, o,
-                            VFG_ERR_ABSENT_SECTION,
+        if (end - o >= VFG_RECORD_HEAD_SIZE &&
+            vfg_get_be16(blob + o) == VFG_MSIX_SECTION_ID) {
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.msix", NULL,
+                            o, VFG_ERR_ABSENT_SECTION,
                             "the source has a section this device has not");
         }
     } else {
         /* Its id before its size: a source without the section is told so. */
         if (end - o < VFG_RECORD_HEAD_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.msix", NULL, o,
-                            VFG_ERR_TRUNCATED,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.msix", NULL,
+                            o, VFG_ERR_TRUNCATED,
                             "truncated: the descriptor record is cut short");
         }
         if (vfg_get_be16(blob + o) != VFG_MSIX_SECTION_ID) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.msix", NULL, o,
-                            VFG_ERR_DESCRIPTOR,
-                            "the record is of another section: the source "
-                            "lacks this one");
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.msix", NULL,
+                            o, VFG_ERR_DESCRIPTOR,
+                            "the source lacks this section (another's record)");
         }
         if (vfg_get_be16(blob + o + 2) != VFG_MSIX_DESCRIPTOR_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.msix", NULL, o,
-                            VFG_ERR_DESCRIPTOR,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.msix", NULL,
+                            o, VFG_ERR_DESCRIPTOR,
                             "the record is of another size");
         }
         if (end - o < VFG_RECORD_HEAD_SIZE + VFG_MSIX_DESCRIPTOR_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.msix", NULL, o,
-                            VFG_ERR_TRUNCATED,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.msix", NULL,
+                            o, VFG_ERR_TRUNCATED,
                             "truncated: the descriptor record is cut short");
         }
         o += VFG_RECORD_HEAD_SIZE + VFG_MSIX_DESCRIPTOR_SIZE;
     }
     if ((present & VFG_EXAMPLE_NIC_HAS_SRIOV) == 0u) {
-        if (end - o >= VFG_RECORD_HEAD_SIZE
-            && vfg_get_be16(blob + o) == VFG_SRIOV_SECTION_ID) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.sriov", NULL, o,
-                            VFG_ERR_ABSENT_SECTION,
+        if (end - o >= VFG_RECORD_HEAD_SIZE &&
+            vfg_get_be16(blob + o) == VFG_SRIOV_SECTION_ID) {
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.sriov", NULL,
+                            o, VFG_ERR_ABSENT_SECTION,
                             "the source has a section this device has not");
         }
     } else {
         /* Its id before its size: a source without the section is told so. */
         if (end - o < VFG_RECORD_HEAD_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.sriov", NULL, o,
-                            VFG_ERR_TRUNCATED,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.sriov", NULL,
+                            o, VFG_ERR_TRUNCATED,
                             "truncated: the descriptor record is cut short");
         }
         if (vfg_get_be16(blob + o) != VFG_SRIOV_SECTION_ID) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.sriov", NULL, o,
-                            VFG_ERR_DESCRIPTOR,
-                            "the record is of another section: the source "
-                            "lacks this one");
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.sriov", NULL,
+                            o, VFG_ERR_DESCRIPTOR,
+                            "the source lacks this section (another's record)");
         }
         if (vfg_get_be16(blob + o + 2) != VFG_SRIOV_DESCRIPTOR_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.sriov", NULL, o,
-                            VFG_ERR_DESCRIPTOR,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.sriov", NULL,
+                            o, VFG_ERR_DESCRIPTOR,
                             "the record is of another size");
         }
         if (end - o < VFG_RECORD_HEAD_SIZE + VFG_SRIOV_DESCRIPTOR_SIZE) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "descriptor.sriov", NULL, o,
-                            VFG_ERR_TRUNCATED,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor.sriov", NULL,
+                            o, VFG_ERR_TRUNCATED,
                             "truncated: the descriptor record is cut short");
         }
         o += VFG_RECORD_HEAD_SIZE + VFG_SRIOV_DESCRIPTOR_SIZE;
     }
     if (o != end) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "descriptor", NULL, o, VFG_ERR_TRAILING,
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor", NULL, o,
+                        VFG_ERR_TRAILING,
                         "bytes left over after the last record");
     }
     return VFG_OK;
@@ -258,17 +227,14 @@ int vfg_example_nic_check(const uint8_t *blob, size_t len,
         return status;
     }
     if (frame.id != VFG_DESCRIPTOR_ID) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "descriptor", NULL, offset,
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor", NULL, offset,
                         VFG_ERR_DESCRIPTOR,
                         "the first frame is not the descriptor");
     }
     if (frame.version != VFG_FORMAT_VERSION) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "descriptor", NULL, offset + 2u,
-                        VFG_ERR_FORMAT,
-                        "the descriptor frame's version is not the format "
-                        "version");
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor", NULL,
+                        offset + 2u, VFG_ERR_FORMAT,
+                        "descriptor frame version is not the format version");
     }
     status = check_descriptor(blob, frame.start, frame.end, config->present,
                               err);
@@ -284,8 +250,7 @@ int vfg_example_nic_check(const uint8_t *blob, size_t len,
             return status;
         }
         if ((seen[frame.id >> 5] >> (frame.id & 31u)) & 1u) {
-            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                            "", NULL, offset,
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, offset,
                             VFG_ERR_DUPLICATE_SECTION,
                             "the section appears twice");
         }
@@ -293,68 +258,53 @@ int vfg_example_nic_check(const uint8_t *blob, size_t len,
         switch (frame.id) {
         case VFG_REBAR_SECTION_ID:
             if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) == 0u) {
-                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                                "rebar", NULL, offset,
-                                VFG_ERR_ABSENT_SECTION,
-                                "the blob carries a section this device "
-                                "has not");
+                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "rebar", NULL,
+                                offset, VFG_ERR_ABSENT_SECTION,
+                                "the blob has a section this device has not");
             }
             status = vfg_rebar_check(blob, frame.start, frame.end,
-                                   frame.version, &config->params.rebar,
-                                   err);
+                                     frame.version, &config->params.rebar, err);
             break;
         case VFG_HEADER_SECTION_ID:
             if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) == 0u) {
-                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                                "header", NULL, offset,
-                                VFG_ERR_ABSENT_SECTION,
-                                "the blob carries a section this device "
-                                "has not");
+                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "header", NULL,
+                                offset, VFG_ERR_ABSENT_SECTION,
+                                "the blob has a section this device has not");
             }
             status = vfg_header_check(blob, frame.start, frame.end,
-                                   frame.version, &config->params.header,
-                                   err);
+                                      frame.version, &config->params.header,
+                                      err);
             break;
         case VFG_MSI_SECTION_ID:
             if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) == 0u) {
-                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                                "msi", NULL, offset,
+                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "msi", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
-                                "the blob carries a section this device "
-                                "has not");
+                                "the blob has a section this device has not");
             }
-            status = vfg_msi_check(blob, frame.start, frame.end,
-                                   frame.version, &config->params.msi,
-                                   err);
+            status = vfg_msi_check(blob, frame.start, frame.end, frame.version,
+                                   &config->params.msi, err);
             break;
         case VFG_MSIX_SECTION_ID:
             if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) == 0u) {
-                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                                "msix", NULL, offset,
+                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "msix", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
-                                "the blob carries a section this device "
-                                "has not");
+                                "the blob has a section this device has not");
             }
-            status = vfg_msix_check(blob, frame.start, frame.end,
-                                   frame.version, &config->params.msix,
-                                   err);
+            status = vfg_msix_check(blob, frame.start, frame.end, frame.version,
+                                    &config->params.msix, err);
             break;
         case VFG_SRIOV_SECTION_ID:
             if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) == 0u) {
-                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                                "sriov", NULL, offset,
-                                VFG_ERR_ABSENT_SECTION,
-                                "the blob carries a section this device "
-                                "has not");
+                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "sriov", NULL,
+                                offset, VFG_ERR_ABSENT_SECTION,
+                                "the blob has a section this device has not");
             }
             status = vfg_sriov_check(blob, frame.start, frame.end,
-                                   frame.version, &config->params.sriov,
-                                   err);
+                                     frame.version, &config->params.sriov, err);
             break;
         default:
             if (frame.required) {
-                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                                "", NULL, offset,
+                return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, offset,
                                 VFG_ERR_UNKNOWN_SECTION,
                                 "unknown required section");
             }
@@ -366,49 +316,42 @@ int vfg_example_nic_check(const uint8_t *blob, size_t len,
         offset = frame.end + VFG_CRC_SIZE;
     }
     if (offset != len) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "", NULL, offset, VFG_ERR_TRAILING,
-                        "bytes after the last section");
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, offset,
+                        VFG_ERR_TRAILING, "bytes after the last section");
     }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u
-        && ((seen[VFG_REBAR_SECTION_ID >> 5]
-             >> (VFG_REBAR_SECTION_ID & 31u)) & 1u) == 0u) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "rebar", NULL, offset,
-                        VFG_ERR_MISSING_SECTION,
-                        "required section is missing");
+    if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u &&
+        ((seen[VFG_REBAR_SECTION_ID >> 5] >> (VFG_REBAR_SECTION_ID & 31u)) &
+         1u) ==
+        0u) {
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "rebar", NULL, offset,
+                        VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u
-        && ((seen[VFG_HEADER_SECTION_ID >> 5]
-             >> (VFG_HEADER_SECTION_ID & 31u)) & 1u) == 0u) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "header", NULL, offset,
-                        VFG_ERR_MISSING_SECTION,
-                        "required section is missing");
+    if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u &&
+        ((seen[VFG_HEADER_SECTION_ID >> 5] >> (VFG_HEADER_SECTION_ID & 31u)) &
+         1u) ==
+        0u) {
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "header", NULL, offset,
+                        VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u
-        && ((seen[VFG_MSI_SECTION_ID >> 5]
-             >> (VFG_MSI_SECTION_ID & 31u)) & 1u) == 0u) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "msi", NULL, offset,
-                        VFG_ERR_MISSING_SECTION,
-                        "required section is missing");
+    if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u &&
+        ((seen[VFG_MSI_SECTION_ID >> 5] >> (VFG_MSI_SECTION_ID & 31u)) & 1u) ==
+        0u) {
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "msi", NULL, offset,
+                        VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u
-        && ((seen[VFG_MSIX_SECTION_ID >> 5]
-             >> (VFG_MSIX_SECTION_ID & 31u)) & 1u) == 0u) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "msix", NULL, offset,
-                        VFG_ERR_MISSING_SECTION,
-                        "required section is missing");
+    if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u &&
+        ((seen[VFG_MSIX_SECTION_ID >> 5] >> (VFG_MSIX_SECTION_ID & 31u)) &
+         1u) ==
+        0u) {
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "msix", NULL, offset,
+                        VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u
-        && ((seen[VFG_SRIOV_SECTION_ID >> 5]
-             >> (VFG_SRIOV_SECTION_ID & 31u)) & 1u) == 0u) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "sriov", NULL, offset,
-                        VFG_ERR_MISSING_SECTION,
-                        "required section is missing");
+    if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u &&
+        ((seen[VFG_SRIOV_SECTION_ID >> 5] >> (VFG_SRIOV_SECTION_ID & 31u)) &
+         1u) ==
+        0u) {
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "sriov", NULL, offset,
+                        VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     return VFG_OK;
 }
@@ -463,24 +406,24 @@ static void store(const uint8_t *blob,
          */
         switch (id) {
         case VFG_REBAR_SECTION_ID:
-            (void)vfg_rebar_store(&state->rebar, blob, start, end,
-                                 version, &config->params.rebar, NULL);
+            (void)vfg_rebar_store(&state->rebar, blob, start, end, version,
+                                  &config->params.rebar, NULL);
             break;
         case VFG_HEADER_SECTION_ID:
-            (void)vfg_header_store(&state->header, blob, start, end,
-                                 version, &config->params.header, NULL);
+            (void)vfg_header_store(&state->header, blob, start, end, version,
+                                   &config->params.header, NULL);
             break;
         case VFG_MSI_SECTION_ID:
-            (void)vfg_msi_store(&state->msi, blob, start, end,
-                                 version, &config->params.msi, NULL);
+            (void)vfg_msi_store(&state->msi, blob, start, end, version,
+                                &config->params.msi, NULL);
             break;
         case VFG_MSIX_SECTION_ID:
-            (void)vfg_msix_store(&state->msix, blob, start, end,
-                                 version, &config->params.msix, NULL);
+            (void)vfg_msix_store(&state->msix, blob, start, end, version,
+                                 &config->params.msix, NULL);
             break;
         case VFG_SRIOV_SECTION_ID:
-            (void)vfg_sriov_store(&state->sriov, blob, start, end,
-                                 version, &config->params.sriov, NULL);
+            (void)vfg_sriov_store(&state->sriov, blob, start, end, version,
+                                  &config->params.sriov, NULL);
             break;
         default:
             break;
@@ -494,15 +437,14 @@ int vfg_example_nic_load(const uint8_t *blob, size_t len,
                          struct vfg_example_nic_state *state,
                          struct vfg_example_nic_descriptor *source,
                          const struct vfg_example_nic_hooks *hooks,
-                         void *opaque,
-                         struct vfg_error *err)
+                         void *opaque, struct vfg_error *err)
 {
     int status;
     if (state == NULL || source == NULL) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "", NULL, 0u, VFG_ERR_ARGUMENT,
-                        state == NULL ? "the state pointer is NULL"
-                        : "the source descriptor pointer is NULL");
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, 0u,
+                        VFG_ERR_ARGUMENT,
+                        state == NULL ? "the state pointer is NULL" :
+                        "the source descriptor pointer is NULL");
     }
     status = use_config(&config, err);
     if (status != VFG_OK) {
@@ -523,8 +465,7 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
                          const struct vfg_example_nic_descriptor *descriptor,
                          const struct vfg_example_nic_versions *versions,
                          const struct vfg_example_nic_hooks *hooks,
-                         void *opaque,
-                         uint8_t *buf, size_t cap, size_t *len,
+                         void *opaque, uint8_t *buf, size_t cap, size_t *len,
                          struct vfg_error *err)
 {
     size_t offset = VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE;
@@ -534,12 +475,12 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
     uint16_t count = 0;
     int status;
     if (state == NULL || descriptor == NULL || buf == NULL || len == NULL) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "", NULL, 0u, VFG_ERR_ARGUMENT,
-                        state == NULL ? "the state pointer is NULL"
-                        : descriptor == NULL ? "the descriptor pointer is NULL"
-                        : buf == NULL ? "the buffer pointer is NULL"
-                        : "the length pointer is NULL");
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, 0u,
+                        VFG_ERR_ARGUMENT,
+                        state == NULL ? "the state pointer is NULL" :
+                        descriptor == NULL ? "the descriptor pointer is NULL" :
+                        buf == NULL ? "the buffer pointer is NULL" :
+                        "the length pointer is NULL");
     }
     status = use_config(&config, err);
     if (status != VFG_OK) {
@@ -563,9 +504,8 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
         records += VFG_RECORD_HEAD_SIZE + VFG_SRIOV_DESCRIPTOR_SIZE;
     }
     if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "descriptor", NULL, 0u, VFG_ERR_NO_SPACE,
-                        "the output buffer is too small");
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor", NULL, 0u,
+                        VFG_ERR_NO_SPACE, "the output buffer is too small");
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
         vfg_put_be16(buf + offset, VFG_REBAR_SECTION_ID);
@@ -606,122 +546,117 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
                    true, (uint32_t)records);
     offset += VFG_CRC_SIZE;
     if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
-        version = versions != NULL && versions->rebar != 0u
-                  ? versions->rebar : VFG_REBAR_VERSION;
+        version = versions != NULL && versions->rebar != 0u ? versions->rebar :
+                  VFG_REBAR_VERSION;
         if (cap - offset < VFG_FRAME_HEAD_SIZE + VFG_CRC_SIZE) {
-            return vfg_fail(err, VFG_REBAR_NAME,
-                            "", NULL, offset,
+            return vfg_fail(err, VFG_REBAR_NAME, "", NULL, offset,
                             VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
-        status = vfg_rebar_save(&state->rebar, version,
-                              &config->params.rebar,
-                              buf + offset + VFG_FRAME_HEAD_SIZE,
-                              cap - offset - VFG_FRAME_HEAD_SIZE
-                              - VFG_CRC_SIZE, &payload, err);
+        status = vfg_rebar_save(&state->rebar, version, &config->params.rebar,
+                                buf + offset + VFG_FRAME_HEAD_SIZE,
+                                cap - offset - VFG_FRAME_HEAD_SIZE -
+                                VFG_CRC_SIZE,
+                                &payload, err);
         if (status != VFG_OK) {
             if (err != NULL && status == VFG_ERR_NO_SPACE) {
                 err->offset += offset + VFG_FRAME_HEAD_SIZE;
             }
             return status;
         }
-        vfg_seal_frame(buf + offset, VFG_REBAR_SECTION_ID, version,
-                       true, (uint32_t)payload);
+        vfg_seal_frame(buf + offset, VFG_REBAR_SECTION_ID, version, true,
+                       (uint32_t)payload);
         offset += VFG_FRAME_HEAD_SIZE + payload + VFG_CRC_SIZE;
         count++;
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
-        version = versions != NULL && versions->header != 0u
-                  ? versions->header : VFG_HEADER_VERSION;
+        version = versions != NULL && versions->header != 0u ?
+                  versions->header : VFG_HEADER_VERSION;
         if (cap - offset < VFG_FRAME_HEAD_SIZE + VFG_CRC_SIZE) {
-            return vfg_fail(err, VFG_HEADER_NAME,
-                            "", NULL, offset,
+            return vfg_fail(err, VFG_HEADER_NAME, "", NULL, offset,
                             VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
         status = vfg_header_save(&state->header, version,
-                              &config->params.header,
-                              buf + offset + VFG_FRAME_HEAD_SIZE,
-                              cap - offset - VFG_FRAME_HEAD_SIZE
-                              - VFG_CRC_SIZE, &payload, err);
+                                 &config->params.header,
+                                 buf + offset + VFG_FRAME_HEAD_SIZE,
+                                 cap - offset - VFG_FRAME_HEAD_SIZE -
+                                 VFG_CRC_SIZE,
+                                 &payload, err);
         if (status != VFG_OK) {
             if (err != NULL && status == VFG_ERR_NO_SPACE) {
                 err->offset += offset + VFG_FRAME_HEAD_SIZE;
             }
             return status;
         }
-        vfg_seal_frame(buf + offset, VFG_HEADER_SECTION_ID, version,
-                       true, (uint32_t)payload);
+        vfg_seal_frame(buf + offset, VFG_HEADER_SECTION_ID, version, true,
+                       (uint32_t)payload);
         offset += VFG_FRAME_HEAD_SIZE + payload + VFG_CRC_SIZE;
         count++;
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
-        version = versions != NULL && versions->msi != 0u
-                  ? versions->msi : VFG_MSI_VERSION;
+        version = versions != NULL && versions->msi != 0u ? versions->msi :
+                  VFG_MSI_VERSION;
         if (cap - offset < VFG_FRAME_HEAD_SIZE + VFG_CRC_SIZE) {
-            return vfg_fail(err, VFG_MSI_NAME,
-                            "", NULL, offset,
+            return vfg_fail(err, VFG_MSI_NAME, "", NULL, offset,
                             VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
-        status = vfg_msi_save(&state->msi, version,
-                              &config->params.msi,
+        status = vfg_msi_save(&state->msi, version, &config->params.msi,
                               buf + offset + VFG_FRAME_HEAD_SIZE,
-                              cap - offset - VFG_FRAME_HEAD_SIZE
-                              - VFG_CRC_SIZE, &payload, err);
+                              cap - offset - VFG_FRAME_HEAD_SIZE - VFG_CRC_SIZE,
+                              &payload, err);
         if (status != VFG_OK) {
             if (err != NULL && status == VFG_ERR_NO_SPACE) {
                 err->offset += offset + VFG_FRAME_HEAD_SIZE;
             }
             return status;
         }
-        vfg_seal_frame(buf + offset, VFG_MSI_SECTION_ID, version,
-                       true, (uint32_t)payload);
+        vfg_seal_frame(buf + offset, VFG_MSI_SECTION_ID, version, true,
+                       (uint32_t)payload);
         offset += VFG_FRAME_HEAD_SIZE + payload + VFG_CRC_SIZE;
         count++;
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
-        version = versions != NULL && versions->msix != 0u
-                  ? versions->msix : VFG_MSIX_VERSION;
+        version = versions != NULL && versions->msix != 0u ? versions->msix :
+                  VFG_MSIX_VERSION;
         if (cap - offset < VFG_FRAME_HEAD_SIZE + VFG_CRC_SIZE) {
-            return vfg_fail(err, VFG_MSIX_NAME,
-                            "", NULL, offset,
+            return vfg_fail(err, VFG_MSIX_NAME, "", NULL, offset,
                             VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
-        status = vfg_msix_save(&state->msix, version,
-                              &config->params.msix,
-                              buf + offset + VFG_FRAME_HEAD_SIZE,
-                              cap - offset - VFG_FRAME_HEAD_SIZE
-                              - VFG_CRC_SIZE, &payload, err);
+        status = vfg_msix_save(&state->msix, version, &config->params.msix,
+                               buf + offset + VFG_FRAME_HEAD_SIZE,
+                               cap - offset - VFG_FRAME_HEAD_SIZE -
+                               VFG_CRC_SIZE,
+                               &payload, err);
         if (status != VFG_OK) {
             if (err != NULL && status == VFG_ERR_NO_SPACE) {
                 err->offset += offset + VFG_FRAME_HEAD_SIZE;
             }
             return status;
         }
-        vfg_seal_frame(buf + offset, VFG_MSIX_SECTION_ID, version,
-                       true, (uint32_t)payload);
+        vfg_seal_frame(buf + offset, VFG_MSIX_SECTION_ID, version, true,
+                       (uint32_t)payload);
         offset += VFG_FRAME_HEAD_SIZE + payload + VFG_CRC_SIZE;
         count++;
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
-        version = versions != NULL && versions->sriov != 0u
-                  ? versions->sriov : VFG_SRIOV_VERSION;
+        version = versions != NULL && versions->sriov != 0u ? versions->sriov :
+                  VFG_SRIOV_VERSION;
         if (cap - offset < VFG_FRAME_HEAD_SIZE + VFG_CRC_SIZE) {
-            return vfg_fail(err, VFG_SRIOV_NAME,
-                            "", NULL, offset,
+            return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, offset,
                             VFG_ERR_NO_SPACE, "the output buffer is too small");
         }
-        status = vfg_sriov_save(&state->sriov, version,
-                              &config->params.sriov,
-                              buf + offset + VFG_FRAME_HEAD_SIZE,
-                              cap - offset - VFG_FRAME_HEAD_SIZE
-                              - VFG_CRC_SIZE, &payload, err);
+        status = vfg_sriov_save(&state->sriov, version, &config->params.sriov,
+                                buf + offset + VFG_FRAME_HEAD_SIZE,
+                                cap - offset - VFG_FRAME_HEAD_SIZE -
+                                VFG_CRC_SIZE,
+                                &payload, err);
         if (status != VFG_OK) {
             if (err != NULL && status == VFG_ERR_NO_SPACE) {
                 err->offset += offset + VFG_FRAME_HEAD_SIZE;
             }
             return status;
         }
-        vfg_seal_frame(buf + offset, VFG_SRIOV_SECTION_ID, version,
-                       true, (uint32_t)payload);
+        vfg_seal_frame(buf + offset, VFG_SRIOV_SECTION_ID, version, true,
+                       (uint32_t)payload);
         offset += VFG_FRAME_HEAD_SIZE + payload + VFG_CRC_SIZE;
         count++;
     }
@@ -732,59 +667,53 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
 
 int vfg_example_nic_capture(struct vfg_example_nic_state *state,
                             const struct vfg_example_nic_config *config,
-                            vfg_read_config_fn read_config,
-                            void *opaque,
+                            vfg_read_config_fn read_config, void *opaque,
                             const struct vfg_example_nic_bases *bases,
                             struct vfg_error *err)
 {
     int status;
     if (state == NULL || read_config == NULL || bases == NULL) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "", NULL, 0u, VFG_ERR_ARGUMENT,
-                        state == NULL ? "the state pointer is NULL"
-                        : read_config == NULL ? "read_config is NULL"
-                        : "the bases pointer is NULL");
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, 0u,
+                        VFG_ERR_ARGUMENT,
+                        state == NULL ? "the state pointer is NULL" :
+                        read_config == NULL ? "read_config is NULL" :
+                        "the bases pointer is NULL");
     }
     status = use_config(&config, err);
     if (status != VFG_OK) {
         return status;
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
-        status = vfg_rebar_capture(&state->rebar,
-                                 &config->params.rebar, read_config,
-                                 opaque, bases->rebar, err);
+        status = vfg_rebar_capture(&state->rebar, &config->params.rebar,
+                                   read_config, opaque, bases->rebar, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
-        status = vfg_header_capture(&state->header,
-                                 &config->params.header, read_config,
-                                 opaque, bases->header, err);
+        status = vfg_header_capture(&state->header, &config->params.header,
+                                    read_config, opaque, bases->header, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
-        status = vfg_msi_capture(&state->msi,
-                                 &config->params.msi, read_config,
+        status = vfg_msi_capture(&state->msi, &config->params.msi, read_config,
                                  opaque, bases->msi, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
-        status = vfg_msix_capture(&state->msix,
-                                 &config->params.msix, read_config,
-                                 opaque, bases->msix, err);
+        status = vfg_msix_capture(&state->msix, &config->params.msix,
+                                  read_config, opaque, bases->msix, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
-        status = vfg_sriov_capture(&state->sriov,
-                                 &config->params.sriov, read_config,
-                                 opaque, bases->sriov, err);
+        status = vfg_sriov_capture(&state->sriov, &config->params.sriov,
+                                   read_config, opaque, bases->sriov, err);
         if (status != VFG_OK) {
             return status;
         }
@@ -794,84 +723,70 @@ int vfg_example_nic_capture(struct vfg_example_nic_state *state,
 
 int vfg_example_nic_restore(const struct vfg_example_nic_state *state,
                             const struct vfg_example_nic_config *config,
-                            vfg_write_config_fn write_config,
-                            void *opaque,
+                            vfg_write_config_fn write_config, void *opaque,
                             const struct vfg_example_nic_bases *bases,
                             const struct vfg_example_nic_hooks *hooks,
                             struct vfg_error *err)
 {
     int status;
     if (state == NULL || write_config == NULL || bases == NULL) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "", NULL, 0u, VFG_ERR_ARGUMENT,
-                        state == NULL ? "the state pointer is NULL"
-                        : write_config == NULL ? "write_config is NULL"
-                        : "the bases pointer is NULL");
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, 0u,
+                        VFG_ERR_ARGUMENT,
+                        state == NULL ? "the state pointer is NULL" :
+                        write_config == NULL ? "write_config is NULL" :
+                        "the bases pointer is NULL");
     }
     status = use_config(&config, err);
     if (status != VFG_OK) {
         return status;
     }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u
-        && (hooks == NULL || hooks->msix.msix_restore_vector_table == NULL)) {
-        return vfg_fail(err, VFG_MSIX_NAME,
-                        "", NULL, bases->msix,
-                        VFG_ERR_HOOK, "the restore sequence calls hook "
-                        "msix_restore_vector_table, which was not given");
+    if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u &&
+        (hooks == NULL || hooks->msix.msix_restore_vector_table == NULL)) {
+        return vfg_fail(err, VFG_MSIX_NAME, "", NULL, bases->msix, VFG_ERR_HOOK,
+                        "restore hook msix_restore_vector_table was not given");
     }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u
-        && (hooks == NULL || hooks->sriov.sriov_recreate_vfs == NULL)) {
-        return vfg_fail(err, VFG_SRIOV_NAME,
-                        "", NULL, bases->sriov,
-                        VFG_ERR_HOOK, "the restore sequence calls hook "
-                        "sriov_recreate_vfs, which was not given");
+    if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u &&
+        (hooks == NULL || hooks->sriov.sriov_recreate_vfs == NULL)) {
+        return vfg_fail(err, VFG_SRIOV_NAME, "", NULL, bases->sriov,
+                        VFG_ERR_HOOK,
+                        "restore hook sriov_recreate_vfs was not given");
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
-        status = vfg_rebar_restore(&state->rebar,
-                                 &config->params.rebar, write_config,
-                                 opaque, bases->rebar,
-                                 hooks != NULL ? &hooks->rebar : NULL,
-                                 err);
+        status = vfg_rebar_restore(&state->rebar, &config->params.rebar,
+                                   write_config, opaque, bases->rebar,
+                                   hooks != NULL ? &hooks->rebar : NULL, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
-        status = vfg_header_restore(&state->header,
-                                 &config->params.header, write_config,
-                                 opaque, bases->header,
-                                 hooks != NULL ? &hooks->header : NULL,
-                                 err);
+        status = vfg_header_restore(&state->header, &config->params.header,
+                                    write_config, opaque, bases->header,
+                                    hooks != NULL ? &hooks->header : NULL, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
-        status = vfg_msi_restore(&state->msi,
-                                 &config->params.msi, write_config,
+        status = vfg_msi_restore(&state->msi, &config->params.msi, write_config,
                                  opaque, bases->msi,
-                                 hooks != NULL ? &hooks->msi : NULL,
-                                 err);
+                                 hooks != NULL ? &hooks->msi : NULL, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
-        status = vfg_msix_restore(&state->msix,
-                                 &config->params.msix, write_config,
-                                 opaque, bases->msix,
-                                 hooks != NULL ? &hooks->msix : NULL,
-                                 err);
+        status = vfg_msix_restore(&state->msix, &config->params.msix,
+                                  write_config, opaque, bases->msix,
+                                  hooks != NULL ? &hooks->msix : NULL, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
-        status = vfg_sriov_restore(&state->sriov,
-                                 &config->params.sriov, write_config,
-                                 opaque, bases->sriov,
-                                 hooks != NULL ? &hooks->sriov : NULL,
-                                 err);
+        status = vfg_sriov_restore(&state->sriov, &config->params.sriov,
+                                   write_config, opaque, bases->sriov,
+                                   hooks != NULL ? &hooks->sriov : NULL, err);
         if (status != VFG_OK) {
             return status;
         }
@@ -882,56 +797,50 @@ int vfg_example_nic_restore(const struct vfg_example_nic_state *state,
 int vfg_example_nic_derive_descriptor(
     struct vfg_example_nic_descriptor *d,
     const struct vfg_example_nic_state *state,
-    const struct vfg_example_nic_config *config,
-    struct vfg_error *err)
+    const struct vfg_example_nic_config *config, struct vfg_error *err)
 {
     int status;
     if (d == NULL || state == NULL) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME,
-                        "", NULL, 0u, VFG_ERR_ARGUMENT,
-                        d == NULL ? "the descriptor pointer is NULL"
-                        : "the state pointer is NULL");
+        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, 0u,
+                        VFG_ERR_ARGUMENT,
+                        d == NULL ? "the descriptor pointer is NULL" :
+                        "the state pointer is NULL");
     }
     status = use_config(&config, err);
     if (status != VFG_OK) {
         return status;
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
-        status = vfg_rebar_derive_descriptor(&d->rebar,
-                                           &state->rebar,
-                                           &config->params.rebar, err);
+        status = vfg_rebar_derive_descriptor(&d->rebar, &state->rebar,
+                                             &config->params.rebar, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
-        status = vfg_header_derive_descriptor(&d->header,
-                                           &state->header,
-                                           &config->params.header, err);
+        status = vfg_header_derive_descriptor(&d->header, &state->header,
+                                              &config->params.header, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
-        status = vfg_msi_derive_descriptor(&d->msi,
-                                           &state->msi,
+        status = vfg_msi_derive_descriptor(&d->msi, &state->msi,
                                            &config->params.msi, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
-        status = vfg_msix_derive_descriptor(&d->msix,
-                                           &state->msix,
-                                           &config->params.msix, err);
+        status = vfg_msix_derive_descriptor(&d->msix, &state->msix,
+                                            &config->params.msix, err);
         if (status != VFG_OK) {
             return status;
         }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
-        status = vfg_sriov_derive_descriptor(&d->sriov,
-                                           &state->sriov,
-                                           &config->params.sriov, err);
+        status = vfg_sriov_derive_descriptor(&d->sriov, &state->sriov,
+                                             &config->params.sriov, err);
         if (status != VFG_OK) {
             return status;
         }

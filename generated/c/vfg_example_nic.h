@@ -145,8 +145,7 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
                          const struct vfg_example_nic_descriptor *descriptor,
                          const struct vfg_example_nic_versions *versions,
                          const struct vfg_example_nic_hooks *hooks,
-                         void *opaque,
-                         uint8_t *buf, size_t cap, size_t *len,
+                         void *opaque, uint8_t *buf, size_t cap, size_t *len,
                          struct vfg_error *err);
 
 /* Parse and validate a whole blob, writing nothing. */
@@ -166,8 +165,7 @@ int vfg_example_nic_load(const uint8_t *blob, size_t len,
                          struct vfg_example_nic_state *state,
                          struct vfg_example_nic_descriptor *source,
                          const struct vfg_example_nic_hooks *hooks,
-                         void *opaque,
-                         struct vfg_error *err);
+                         void *opaque, struct vfg_error *err);
 
 /*
  * Every present section's registers from configuration space. Each section
@@ -201,7 +199,6 @@ int vfg_example_nic_restore(const struct vfg_example_nic_state *state,
 int vfg_example_nic_derive_descriptor(
     struct vfg_example_nic_descriptor *d,
     const struct vfg_example_nic_state *state,
-    const struct vfg_example_nic_config *config,
-    struct vfg_error *err);
+    const struct vfg_example_nic_config *config, struct vfg_error *err);
 
 #endif /* VFG_EXAMPLE_NIC_H */

@@ -131,8 +131,7 @@ int vfg_generic_save(struct vfg_generic_state *state,
                      const struct vfg_generic_config *config,
                      const struct vfg_generic_descriptor *descriptor,
                      const struct vfg_generic_versions *versions,
-                     const struct vfg_generic_hooks *hooks,
-                     void *opaque,
+                     const struct vfg_generic_hooks *hooks, void *opaque,
                      uint8_t *buf, size_t cap, size_t *len,
                      struct vfg_error *err);
 
@@ -152,8 +151,7 @@ int vfg_generic_load(const uint8_t *blob, size_t len,
                      const struct vfg_generic_config *config,
                      struct vfg_generic_state *state,
                      struct vfg_generic_descriptor *source,
-                     const struct vfg_generic_hooks *hooks,
-                     void *opaque,
+                     const struct vfg_generic_hooks *hooks, void *opaque,
                      struct vfg_error *err);
 
 /*
@@ -185,10 +183,9 @@ int vfg_generic_restore(const struct vfg_generic_state *state,
  * the sections the device (or, if optional, the state) does not have, are
  * left as the caller set them.
  */
-int vfg_generic_derive_descriptor(
-    struct vfg_generic_descriptor *d,
-    const struct vfg_generic_state *state,
-    const struct vfg_generic_config *config,
-    struct vfg_error *err);
+int vfg_generic_derive_descriptor(struct vfg_generic_descriptor *d,
+                                  const struct vfg_generic_state *state,
+                                  const struct vfg_generic_config *config,
+                                  struct vfg_error *err);
 
 #endif /* VFG_GENERIC_H */

@@ -12,6 +12,28 @@
 #include <immintrin.h>
 #endif
 
+#ifdef VFG_QEMU
+#include "qemu/crc32c.h"
+
+/*
+ * QEMU's crc32c() takes the CRC register as it stands (so ~crc here) and
+ * returns it inverted, which is vfg_crc32c's result; it counts in unsigned
+ * int, so a longer buffer goes in pieces.
+ */
+uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
+{
+    if (data == NULL) {
+        return crc;
+    }
+    do {
+        unsigned int n = len > UINT_MAX ? UINT_MAX : (unsigned int)len;
+        crc = crc32c(~crc, data, n);
+        data += n;
+        len -= n;
+    } while (len > 0u);
+    return crc;
+}
+#else
 static const uint32_t crc32c_table[256] = {
 0x00000000u, 0xf26b8303u, 0xe13b70f7u, 0x1350f3f4u, 0xc79a971fu, 0x35f1141cu,
 0x26a1e7e8u, 0xd4ca64ebu, 0x8ad958cfu, 0x78b2dbccu, 0x6be22838u, 0x9989ab3bu,
@@ -70,6 +92,7 @@ uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
     }
     return ~crc;
 }
+#endif /* VFG_QEMU */
 
 #ifdef VFG_SWAP_AVX2
 /*

@@ -15,10 +15,20 @@
 #ifndef VFG_RUNTIME_H
 #define VFG_RUNTIME_H
 
+#ifdef VFG_QEMU
+/*
+ * Built inside QEMU (vfg_qemu.h): osdep.h comes first, as QEMU asks of every
+ * file, and brings the C library headers; bswap.h serves the big-endian
+ * accessors.
+ */
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#else
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#endif
 
 #define VFG_MAGIC "VFGS"
 #define VFG_FORMAT_VERSION 1u
@@ -138,7 +148,7 @@ const char *vfg_status_name(enum vfg_status status);
 
 /*
  * Big-endian loads and stores: one memcpy and a byte swap, which compilers make
- * a single instruction.
+ * a single instruction; inside QEMU (VFG_QEMU), its own ld*_be_p/st*_be_p.
  */
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -168,7 +178,9 @@ static inline void vfg_put8(uint8_t *p, uint8_t v)
 
 static inline uint16_t vfg_get_be16(const uint8_t *p)
 {
-#ifdef VFG_PORTABLE_ENDIAN
+#if defined(VFG_QEMU)
+    return (uint16_t)lduw_be_p(p);
+#elif defined(VFG_PORTABLE_ENDIAN)
     uint16_t v = 0;
     unsigned i;
     for (i = 0; i < 2u; i++) {
@@ -184,7 +196,9 @@ static inline uint16_t vfg_get_be16(const uint8_t *p)
 
 static inline void vfg_put_be16(uint8_t *p, uint16_t v)
 {
-#ifdef VFG_PORTABLE_ENDIAN
+#if defined(VFG_QEMU)
+    stw_be_p(p, v);
+#elif defined(VFG_PORTABLE_ENDIAN)
     unsigned i;
     for (i = 2u; i > 0u; i--) {
         p[i - 1u] = (uint8_t)(v & 0xffu);
@@ -198,7 +212,9 @@ static inline void vfg_put_be16(uint8_t *p, uint16_t v)
 
 static inline uint32_t vfg_get_be32(const uint8_t *p)
 {
-#ifdef VFG_PORTABLE_ENDIAN
+#if defined(VFG_QEMU)
+    return (uint32_t)ldl_be_p(p);
+#elif defined(VFG_PORTABLE_ENDIAN)
     uint32_t v = 0;
     unsigned i;
     for (i = 0; i < 4u; i++) {
@@ -214,7 +230,9 @@ static inline uint32_t vfg_get_be32(const uint8_t *p)
 
 static inline void vfg_put_be32(uint8_t *p, uint32_t v)
 {
-#ifdef VFG_PORTABLE_ENDIAN
+#if defined(VFG_QEMU)
+    stl_be_p(p, v);
+#elif defined(VFG_PORTABLE_ENDIAN)
     unsigned i;
     for (i = 4u; i > 0u; i--) {
         p[i - 1u] = (uint8_t)(v & 0xffu);
@@ -228,7 +246,9 @@ static inline void vfg_put_be32(uint8_t *p, uint32_t v)
 
 static inline uint64_t vfg_get_be64(const uint8_t *p)
 {
-#ifdef VFG_PORTABLE_ENDIAN
+#if defined(VFG_QEMU)
+    return (uint64_t)ldq_be_p(p);
+#elif defined(VFG_PORTABLE_ENDIAN)
     uint64_t v = 0;
     unsigned i;
     for (i = 0; i < 8u; i++) {
@@ -244,7 +264,9 @@ static inline uint64_t vfg_get_be64(const uint8_t *p)
 
 static inline void vfg_put_be64(uint8_t *p, uint64_t v)
 {
-#ifdef VFG_PORTABLE_ENDIAN
+#if defined(VFG_QEMU)
+    stq_be_p(p, v);
+#elif defined(VFG_PORTABLE_ENDIAN)
     unsigned i;
     for (i = 8u; i > 0u; i--) {
         p[i - 1u] = (uint8_t)(v & 0xffu);

@@ -47,6 +47,7 @@ VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_pm.h \
 	$(VFIOGEN_DIR)/vfg_pri.h \
 	$(VFIOGEN_DIR)/vfg_ptm.h \
+	$(VFIOGEN_DIR)/vfg_qemu.h \
 	$(VFIOGEN_DIR)/vfg_rebar.h \
 	$(VFIOGEN_DIR)/vfg_runtime.h \
 	$(VFIOGEN_DIR)/vfg_sriov.h

@@ -54,7 +54,7 @@ def check_layout(tmp_path: Path, compiler: str, generated: Path) -> int:
     all_structs = structs(generated)
     c_dir = generated / "c"
     lines = ['#include <stddef.h>', '#include <stdio.h>']
-    lines += [f'#include "{h.name}"' for h in sorted(c_dir.glob("vfg_*.h"))]
+    lines += [f'#include "{h.name}"' for h in sorted(c_dir.glob("vfg_*.h")) if h.name != "vfg_qemu.h"]
     lines += ["int main(void)", "{"]
     for struct, members in all_structs.items():
         for member, _ in members:

@@ -1,6 +1,7 @@
 """Schema names that are also names in the generated code: C locals and parameters (`offset`, `present`,
-`p`, `err`...), C and Python keywords (`default`, `switch`, `from`, `lambda`), the Python methods' `self`, and
-builtins the Python annotations name (`int`, `list`). Both back ends must still give code that compiles
+`p`, `err`...), C and Python keywords (`default`, `switch`, `from`, `lambda`), the Python methods' `self`,
+builtins the Python annotations name (`int`, `list`), and the methods of the Python runtime's bases (bit
+fields `value`, `from_value` and `to_dict` beside `Register.value()`..., a state field `to_dict`). Both back ends must still give code that compiles
 warning-free, type-checks and agrees, byte for byte."""
 
 from __future__ import annotations
@@ -56,3 +57,18 @@ def test_the_c_compiles_and_agrees_with_the_python(out: Path, names: ModuleType,
         else:
             assert answer.ok and answer.payload == names.save(state, names.VERSION, names.PARAMS).hex()
     assert sum(answer.ok for answer in answers) >= 2
+
+
+def test_bit_fields_named_as_the_register_methods_leave_them_working(names: ModuleType) -> None:
+    """Bit fields `value`, `from_value` and `to_dict` are `value_`... in Python; the register's own methods still
+    are the methods, and to_dict still keys by the schema's names. A state field `to_dict` likewise."""
+    control = names.ControlRegister(value_=True, to_dict_=True)
+    assert control.value() == 0b101_0000
+    loaded = names.ControlRegister.from_value(0b111_0000)
+    assert (loaded.value_, loaded.from_value_, loaded.to_dict_) == (True, True, True)
+    assert loaded.to_dict() == {"class": False, "int": 0, "value": True, "from_value": True, "to_dict": True}
+    entries = [names.ListEntry() for _ in range(names.PARAMS.len)]
+    state = names.NamesState(control=control, value=3, to_dict_=4, list_=entries)
+    data = state.to_dict()
+    assert (data["control"]["value"], data["value"], data["to_dict"]) == (True, 3, 4)
+    assert names.load(names.save(state, names.VERSION, names.PARAMS), names.VERSION, names.PARAMS) == state

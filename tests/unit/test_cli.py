@@ -209,14 +209,15 @@ def test_dump_ir_after_an_early_pass(here: Path) -> None:
 def test_build_writes_and_reports(here: Path) -> None:
     result = run_cli("build", put(here, "s.yaml", GOOD), "-o", "out")
     assert result.status == 0
-    assert result.stderr == "vfiogen: 14 files in out/, 14 changed\n"
+    assert result.stderr == "vfiogen: 15 files in out/, 15 changed\n"
     assert sorted(p.relative_to(here / "out").as_posix() for p in (here / "out").rglob("*") if p.is_file()) == [
-        "MANIFEST", "c/meson.build", "c/vfg_runtime.c", "c/vfg_runtime.h", "c/vfg_t.c", "c/vfg_t.h", "c/vfiogen.mk",
+        "MANIFEST", "c/meson.build", "c/vfg_qemu.h", "c/vfg_runtime.c", "c/vfg_runtime.h", "c/vfg_t.c", "c/vfg_t.h",
+        "c/vfiogen.mk",
         "docs/index.md", "docs/sections/t.md", "python/vfiogen_state/__init__.py",
         "python/vfiogen_state/_runtime.py", "python/vfiogen_state/py.typed", "python/vfiogen_state/t.py",
         "schema.lock.json"]
     again = run_cli("build", "s.yaml", "-o", "out")
-    assert again.stderr == "vfiogen: 14 files in out/, 0 changed\n"
+    assert again.stderr == "vfiogen: 15 files in out/, 0 changed\n"
     assert run_cli("build", "s.yaml", "-o", "out", "--check").status == 0
 
 

@@ -229,8 +229,8 @@ def rendered() -> dict[str, str]:
 
 
 def test_render_collects_every_back_end() -> None:
-    assert sorted(rendered()) == ["c/meson.build", "c/vfg_runtime.c", "c/vfg_runtime.h", "c/vfg_t.c", "c/vfg_t.h",
-                                  "c/vfiogen.mk", "docs/index.md", "docs/sections/t.md", "python/vfiogen_state/__init__.py",
+    assert sorted(rendered()) == ["c/meson.build", "c/vfg_qemu.h", "c/vfg_runtime.c", "c/vfg_runtime.h", "c/vfg_t.c",
+                                  "c/vfg_t.h", "c/vfiogen.mk", "docs/index.md", "docs/sections/t.md", "python/vfiogen_state/__init__.py",
                                   "python/vfiogen_state/_runtime.py", "python/vfiogen_state/py.typed",
                                   "python/vfiogen_state/t.py", "schema.lock.json"]
 

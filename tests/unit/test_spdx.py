@@ -10,7 +10,7 @@ from conftest import SCHEMAS, run_cli
 from vfiogen.spdx import DEFAULT_LICENSE, SpdxError, check_expression
 
 # The generated C files and build fragments that are vendored into a hypervisor tree.
-C_FILES = ("c/meson.build", "c/vfiogen.mk", "c/vfg_runtime.h", "c/vfg_runtime.c", "c/vfg_header.h",
+C_FILES = ("c/meson.build", "c/vfiogen.mk", "c/vfg_runtime.h", "c/vfg_runtime.c", "c/vfg_qemu.h", "c/vfg_header.h",
            "c/vfg_header.c", "c/vfg_msi.h", "c/vfg_msi.c", "c/vfg_msix.h", "c/vfg_msix.c", "c/vfg_rebar.h",
            "c/vfg_rebar.c", "c/vfg_sriov.h", "c/vfg_sriov.c", "c/vfg_example_nic.h", "c/vfg_example_nic.c",
            "c/vfg_generic.h", "c/vfg_generic.c",

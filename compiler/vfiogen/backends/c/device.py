@@ -6,12 +6,23 @@ keeps a device to 32 sections, so a set fits a uint32_t.
 
 from __future__ import annotations
 
-from vfiogen.backends.c import naming
+from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.views import DeviceSectionView, DeviceView, SectionView
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.ir.fingerprint import device_fingerprint
 from vfiogen.ir.nodes import Device
 from vfiogen.ir.types import ScalarKind
+
+
+def _initialiser(member: str, values: list[str]) -> str:
+    """A section's params initialiser in the device's `_PARAMS_DEFAULT` macro (`    .<member> = ..., \\`): on
+    one line if it fits, else one value a line, each continued with a backslash, as a section's own default is."""
+    if not values:
+        return "{ 0 }"
+    line = "{ " + ", ".join(values) + " }"
+    if len(f"    .{member} = {line}, \\") <= wrap.LIMIT:
+        return line
+    return "{ \\\n" + "".join(f"        {value}, \\\n" for value in values) + "    }"
 
 
 def device_view(device: Device, module: CheckedModule, sections: dict[str, SectionView], header_size: int,
@@ -28,7 +39,7 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
             values.append(f".{naming.ident(param.name)} = {text}")
         views.append(DeviceSectionView(
             name=section.name, prefix=view.prefix, macro=view.macro_prefix, required=use.required,
-            params="{ " + ", ".join(values) + " }" if values else "{ 0 }",
+            params=_initialiser(naming.ident(section.name), values),
             has=naming.macro(device.name, "has", section.name), bit=len(views),
             pre_save=tuple(naming.ident(h.name) for h in section.pre_save),
             post_load=tuple(naming.ident(h.name) for h in section.post_load),

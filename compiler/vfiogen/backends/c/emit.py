@@ -5,8 +5,9 @@ register's masks and bit-field accessors, the enums, the state, params,
 descriptor and hooks structs and the prototypes; `vfg_<section>.c` holds
 load (check, then store), save, validate, capture, restore and the
 descriptor codec. Per device, `vfg_<device>.{h,c}` frame the sections into a
-blob. `vfg_runtime.{h,c}` hold what every file shares, and `meson.build`
-and `vfiogen.mk` let a hypervisor build the sources as they are.
+blob. `vfg_runtime.{h,c}` hold what every file shares, `vfg_qemu.h` is the
+optional shim for builds inside QEMU, and `meson.build` and `vfiogen.mk`
+let a hypervisor build the sources as they are.
 """
 
 from __future__ import annotations
@@ -244,6 +245,7 @@ class CBackend:
                 d=device_files, license=license)
             outputs[f"c/{device_files.prefix}.c"] = env.get_template("device.c.j2").render(
                 d=device_files, license=license)
+        outputs["c/vfg_qemu.h"] = env.get_template("vfg_qemu.h.j2").render(license=license)
         sources = sorted(path.removeprefix("c/") for path in outputs if path.endswith(".c"))
         headers = sorted(path.removeprefix("c/") for path in outputs if path.endswith(".h"))
         outputs["c/meson.build"] = env.get_template("meson.build.j2").render(sources=sources, headers=headers,

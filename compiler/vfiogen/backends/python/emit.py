@@ -138,9 +138,10 @@ class _SectionBuilder:
             annotation = naming.enum_ref(bit_field.enum) if bit_field.enum else ("bool" if is_bool else "int")
             default = (self.scalar_default(ScalarKind.U8, bit_field.enum, 0) if bit_field.enum
                        else ("False" if is_bool else "0"))
-            fields.append(BitFieldView(naming.attr(bit_field.name), bit_field.name, bit_field.lo, bit_field.width,
-                                       (1 << bit_field.width) - 1, annotation, default, bit_field.enum and
-                                       naming.enum_class(bit_field.enum), is_bool, register.width))
+            fields.append(BitFieldView(naming.bit_field_attr(bit_field.name), bit_field.name, bit_field.lo,
+                                       bit_field.width, (1 << bit_field.width) - 1, annotation, default,
+                                       bit_field.enum and naming.enum_class(bit_field.enum), is_bool,
+                                       register.width))
         return RegisterClassView(naming.register_class_of(register), register.field_set or register.name,
                                  register.width, masks.reserved, tuple(fields))
 

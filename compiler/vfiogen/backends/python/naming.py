@@ -9,14 +9,26 @@ from vfiogen.ir.nodes import Register
 PACKAGE = "vfiogen_state"
 
 
-# Besides keywords: the methods' own parameters, and the builtins the annotations name (a class attribute
-# `int` would make a later `x: int` in the same class body mean that attribute to a type checker).
-_RESERVED = frozenset({"self", "cls", "int", "bool", "bytes", "str", "list", "dict", "tuple", "type", "object"})
+# Besides keywords: the methods' own parameters, the builtins the annotations name (a class attribute
+# `int` would make a later `x: int` in the same class body mean that attribute to a type checker), and the
+# method every generated class inherits from `_runtime` (`Register` and `Record` both have `to_dict`).
+_RESERVED = frozenset({"self", "cls", "int", "bool", "bytes", "str", "list", "dict", "tuple", "type", "object",
+                       "to_dict"})
+
+# `_runtime.Register`'s own methods: a bit field of that name would hide them (the class attribute is the
+# field's descriptor), so `reg.value()` would call the field. Only bit fields live on a register class;
+# a state field, param or struct member may be called `value`.
+_REGISTER_METHODS = frozenset({"value", "from_value"})
 
 
 def attr(name: str) -> str:
     """An attribute or local name: schema names are snake_case already; keywords and `_RESERVED` get a '_'."""
     return f"{name}_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _RESERVED else name
+
+
+def bit_field_attr(name: str) -> str:
+    """A bit field's attribute on its register class: as `attr`, and the base's methods get a '_' too."""
+    return f"{name}_" if name in _REGISTER_METHODS else attr(name)
 
 
 def camel(name: str) -> str:
