@@ -502,16 +502,12 @@ int vfg_aer_capture(struct vfg_aer_state *s, const struct vfg_aer_params *p,
                         "reading configuration space failed");
         }
         f_root_error_command = (uint32_t)(raw & 0x7u);
-    }
-    if ((int64_t)p->root_port) {
         if (read_config(opaque, base + 0x30u, 4u, &raw) != 0) {
             return fail(err, "root_error_status", base + 0x30u,
                         VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
         }
         f_root_error_status = (uint32_t)(raw & 0xf80001ffu);
-    }
-    if ((int64_t)p->root_port) {
         if (read_config(opaque, base + 0x34u, 4u, &raw) != 0) {
             return fail(err, "error_source_identification", base + 0x34u,
                         VFG_ERR_CONFIG_IO,
@@ -545,22 +541,16 @@ int vfg_aer_capture(struct vfg_aer_state *s, const struct vfg_aer_params *p,
                         "reading configuration space failed");
         }
         f_tlp_prefix_log0 = (uint32_t)(raw & 0xffffffffu);
-    }
-    if ((int64_t)p->tlp_prefix_log) {
         if (read_config(opaque, base + 0x3cu, 4u, &raw) != 0) {
             return fail(err, "tlp_prefix_log1", base + 0x3cu, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
         }
         f_tlp_prefix_log1 = (uint32_t)(raw & 0xffffffffu);
-    }
-    if ((int64_t)p->tlp_prefix_log) {
         if (read_config(opaque, base + 0x40u, 4u, &raw) != 0) {
             return fail(err, "tlp_prefix_log2", base + 0x40u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
         }
         f_tlp_prefix_log2 = (uint32_t)(raw & 0xffffffffu);
-    }
-    if ((int64_t)p->tlp_prefix_log) {
         if (read_config(opaque, base + 0x44u, 4u, &raw) != 0) {
             return fail(err, "tlp_prefix_log3", base + 0x44u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");

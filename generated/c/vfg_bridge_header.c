@@ -919,8 +919,6 @@ int vfg_bridge_header_capture(struct vfg_bridge_header_state *s,
                         "reading configuration space failed");
         }
         f_prefetchable_base_upper = (uint32_t)(raw & 0xffffffffu);
-    }
-    if (((int64_t)(f_prefetchable_memory_base & 0xfu) == 1)) {
         if (read_config(opaque, base + 0x2cu, 4u, &raw) != 0) {
             return fail(err, "prefetchable_limit_upper", base + 0x2cu,
                         VFG_ERR_CONFIG_IO,
@@ -934,8 +932,6 @@ int vfg_bridge_header_capture(struct vfg_bridge_header_state *s,
                         "reading configuration space failed");
         }
         f_io_base_upper = (uint16_t)(raw & 0xffffu);
-    }
-    if (((int64_t)(f_io_base & 0xfu) == 1)) {
         if (read_config(opaque, base + 0x32u, 2u, &raw) != 0) {
             return fail(err, "io_limit_upper", base + 0x32u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
@@ -1067,8 +1063,6 @@ int vfg_bridge_header_restore(const struct vfg_bridge_header_state *s,
             return fail(err, "io_base_upper", base + 0x30u, VFG_ERR_CONFIG_IO,
                         "writing configuration space failed");
         }
-    }
-    if (((int64_t)(s->io_base & 0xfu) == 1)) {
         value = s->io_limit_upper;
         if (write_config(opaque, base + 0x32u, (uint32_t)value, 2u) != 0) {
             return fail(err, "io_limit_upper", base + 0x32u, VFG_ERR_CONFIG_IO,
@@ -1102,8 +1096,6 @@ int vfg_bridge_header_restore(const struct vfg_bridge_header_state *s,
                         VFG_ERR_CONFIG_IO,
                         "writing configuration space failed");
         }
-    }
-    if (((int64_t)(s->prefetchable_memory_base & 0xfu) == 1)) {
         value = s->prefetchable_limit_upper;
         if (write_config(opaque, base + 0x2cu, (uint32_t)value, 4u) != 0) {
             return fail(err, "prefetchable_limit_upper", base + 0x2cu,

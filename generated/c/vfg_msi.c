@@ -346,8 +346,6 @@ int vfg_msi_capture(struct vfg_msi_state *s, const struct vfg_msi_params *p,
                         "reading configuration space failed");
         }
         f_mask = (uint32_t)(raw & 0xffffffffu);
-    }
-    if ((int64_t)((f_control >> 8) & 0x1u)) {
         offset = ((int64_t)((f_control >> 7) & 0x1u) ? 0x14 : 0x10);
         if (read_config(opaque, base + (uint32_t)offset, 4u, &raw) != 0) {
             return fail(err, "pending", base + (uint32_t)offset,

@@ -835,17 +835,11 @@ int vfg_pcie_capture(struct vfg_pcie_state *s, const struct vfg_pcie_params *p,
                         "reading configuration space failed");
         }
         f_lnkcap = (uint32_t)(raw & 0xff7fffffu);
-    }
-    if ((((int64_t)((f_pcie_caps >> 4) & 0xfu) != 9) &&
-         ((int64_t)((f_pcie_caps >> 4) & 0xfu) != 0xa))) {
         if (read_config(opaque, base + 0x10u, 2u, &raw) != 0) {
             return fail(err, "lnkctl", base + 0x10u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
         }
         f_lnkctl = (uint16_t)(raw & 0xffffu);
-    }
-    if ((((int64_t)((f_pcie_caps >> 4) & 0xfu) != 9) &&
-         ((int64_t)((f_pcie_caps >> 4) & 0xfu) != 0xa))) {
         if (read_config(opaque, base + 0x12u, 2u, &raw) != 0) {
             return fail(err, "lnksta", base + 0x12u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
@@ -861,21 +855,11 @@ int vfg_pcie_capture(struct vfg_pcie_state *s, const struct vfg_pcie_params *p,
                         "reading configuration space failed");
         }
         f_sltcap = (uint32_t)(raw & 0xffffffffu);
-    }
-    if (((int64_t)((f_pcie_caps >> 8) & 0x1u) &&
-         ((((int64_t)((f_pcie_caps >> 4) & 0xfu) == 4) ||
-           ((int64_t)((f_pcie_caps >> 4) & 0xfu) == 6)) ||
-          ((int64_t)((f_pcie_caps >> 4) & 0xfu) == 8)))) {
         if (read_config(opaque, base + 0x18u, 2u, &raw) != 0) {
             return fail(err, "sltctl", base + 0x18u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
         }
         f_sltctl = (uint16_t)(raw & 0x7fffu);
-    }
-    if (((int64_t)((f_pcie_caps >> 8) & 0x1u) &&
-         ((((int64_t)((f_pcie_caps >> 4) & 0xfu) == 4) ||
-           ((int64_t)((f_pcie_caps >> 4) & 0xfu) == 6)) ||
-          ((int64_t)((f_pcie_caps >> 4) & 0xfu) == 8)))) {
         if (read_config(opaque, base + 0x1au, 2u, &raw) != 0) {
             return fail(err, "sltsta", base + 0x1au, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
@@ -889,17 +873,11 @@ int vfg_pcie_capture(struct vfg_pcie_state *s, const struct vfg_pcie_params *p,
                         "reading configuration space failed");
         }
         f_rootctl = (uint16_t)(raw & 0x3fu);
-    }
-    if ((((int64_t)((f_pcie_caps >> 4) & 0xfu) == 4) ||
-         ((int64_t)((f_pcie_caps >> 4) & 0xfu) == 0xa))) {
         if (read_config(opaque, base + 0x1eu, 2u, &raw) != 0) {
             return fail(err, "rootcap", base + 0x1eu, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
         }
         f_rootcap = (uint16_t)(raw & 0x1u);
-    }
-    if ((((int64_t)((f_pcie_caps >> 4) & 0xfu) == 4) ||
-         ((int64_t)((f_pcie_caps >> 4) & 0xfu) == 0xa))) {
         if (read_config(opaque, base + 0x20u, 4u, &raw) != 0) {
             return fail(err, "rootsta", base + 0x20u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
@@ -912,8 +890,6 @@ int vfg_pcie_capture(struct vfg_pcie_state *s, const struct vfg_pcie_params *p,
                         "reading configuration space failed");
         }
         f_devcap2 = (uint32_t)(raw & 0xf7ffffffu);
-    }
-    if (((int64_t)(f_pcie_caps & 0xfu) >= 2)) {
         if (read_config(opaque, base + 0x28u, 2u, &raw) != 0) {
             return fail(err, "devctl2", base + 0x28u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
@@ -928,19 +904,11 @@ int vfg_pcie_capture(struct vfg_pcie_state *s, const struct vfg_pcie_params *p,
                         "reading configuration space failed");
         }
         f_lnkcap2 = (uint32_t)(raw & 0x81fffffeu);
-    }
-    if (((((int64_t)(f_pcie_caps & 0xfu) >= 2) &&
-          ((int64_t)((f_pcie_caps >> 4) & 0xfu) != 9)) &&
-         ((int64_t)((f_pcie_caps >> 4) & 0xfu) != 0xa))) {
         if (read_config(opaque, base + 0x30u, 2u, &raw) != 0) {
             return fail(err, "lnkctl2", base + 0x30u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
         }
         f_lnkctl2 = (uint16_t)(raw & 0xffffu);
-    }
-    if (((((int64_t)(f_pcie_caps & 0xfu) >= 2) &&
-          ((int64_t)((f_pcie_caps >> 4) & 0xfu) != 9)) &&
-         ((int64_t)((f_pcie_caps >> 4) & 0xfu) != 0xa))) {
         if (read_config(opaque, base + 0x32u, 2u, &raw) != 0) {
             return fail(err, "lnksta2", base + 0x32u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");

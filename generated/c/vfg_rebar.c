@@ -804,8 +804,6 @@ int vfg_rebar_capture(struct vfg_rebar_state *s,
                         "reading configuration space failed");
         }
         f_cap1 = (uint32_t)(raw & 0xfffffff0u);
-    }
-    if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) {
         if (read_config(opaque, base + 0x10u, 4u, &raw) != 0) {
             return fail(err, "ctrl1", base + 0x10u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
@@ -818,8 +816,6 @@ int vfg_rebar_capture(struct vfg_rebar_state *s,
                         "reading configuration space failed");
         }
         f_cap2 = (uint32_t)(raw & 0xfffffff0u);
-    }
-    if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 3)) {
         if (read_config(opaque, base + 0x18u, 4u, &raw) != 0) {
             return fail(err, "ctrl2", base + 0x18u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
@@ -832,8 +828,6 @@ int vfg_rebar_capture(struct vfg_rebar_state *s,
                         "reading configuration space failed");
         }
         f_cap3 = (uint32_t)(raw & 0xfffffff0u);
-    }
-    if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 4)) {
         if (read_config(opaque, base + 0x20u, 4u, &raw) != 0) {
             return fail(err, "ctrl3", base + 0x20u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
@@ -846,8 +840,6 @@ int vfg_rebar_capture(struct vfg_rebar_state *s,
                         "reading configuration space failed");
         }
         f_cap4 = (uint32_t)(raw & 0xfffffff0u);
-    }
-    if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 5)) {
         if (read_config(opaque, base + 0x28u, 4u, &raw) != 0) {
             return fail(err, "ctrl4", base + 0x28u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");
@@ -860,8 +852,6 @@ int vfg_rebar_capture(struct vfg_rebar_state *s,
                         "reading configuration space failed");
         }
         f_cap5 = (uint32_t)(raw & 0xfffffff0u);
-    }
-    if (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 6)) {
         if (read_config(opaque, base + 0x30u, 4u, &raw) != 0) {
             return fail(err, "ctrl5", base + 0x30u, VFG_ERR_CONFIG_IO,
                         "reading configuration space failed");

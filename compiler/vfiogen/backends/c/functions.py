@@ -10,6 +10,7 @@ declares exactly those, so no function carries an unused variable under
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 import re
 from typing import Protocol
 
@@ -382,19 +383,22 @@ class SectionFunctions:
                 self.fail(w, "", "base", "VFG_ERR_ARGUMENT",
                             "base puts a register past the end of the 32-bit configuration-space offsets")
 
+    def presence_test(self, w: Writer, render: CExpr, name: str) -> Callable[[Expr], str]:
+        """Prints what testing a register's presence takes; the C text of the test is returned."""
+        def test(present: Expr) -> str:
+            return evaluate(w, render, present, functools.partial(
+                self.fail, w, name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
+        return test
+
     def capture_function(self) -> Function:
         w = Writer()
         commit = []
         self.config_guards(w, "read_config")
+        guard = _Guard(w)
         for read in self.plan.capture:
             name = read.register
             local = f"f_{name}"
-            outer = w.depth
-            if read.present is not None:
-                text = evaluate(w, self.locals, read.present, functools.partial(
-                    self.fail, w, name, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
-                w(f"if ({text}) {{")
-                w.depth += 1
+            guard.enter(read.present, self.presence_test(w, self.locals, name))
             at = self.config_offset(w, name, read.offset, self.locals)
             ctype = naming.register_type(read.width)
             # Config space is accessed at most a dword at a time: a 64-bit register is two 4-byte reads, the
@@ -414,10 +418,8 @@ class SectionFunctions:
             if read.enum:
                 with w.block(f"if (!{self.sym(read.enum, 'valid')}((uint64_t){local}))"):
                     self.fail(w, name, at, "VFG_ERR_ENUM", "the value read from the device is not a value of its enum")
-            if read.present is not None:
-                w.depth = outer
-                w("}")
             commit.append(f"s->{naming.ident(name)} = {local};")
+        guard.leave()
         for line in commit:
             w(line)
         w("return VFG_OK;")
@@ -437,7 +439,10 @@ class SectionFunctions:
         for hook in dict.fromkeys(hooks):
             with w.block(f"if (hooks == NULL || hooks->{hook} == NULL)"):
                 self.fail(w, "", "base", "VFG_ERR_HOOK", f"the restore sequence calls hook {hook}, which was not given")
+        guard = _Guard(w)
         for step in self.plan.restore:
+            if step.hook is not None:
+                guard.leave()
             if step.wait_us is not None:
                 # The caller's wait hook does the waiting (a hypervisor sleeps or schedules; the code never spins).
                 outer = w.depth
@@ -457,12 +462,7 @@ class SectionFunctions:
                     self.fail(w, "", "base", "VFG_ERR_HOOK", f"restore hook {step.hook} failed")
                 continue
             assert step.offset is not None
-            outer = w.depth
-            if step.present is not None:
-                text = evaluate(w, self.state, step.present, functools.partial(
-                    self.fail, w, step.register, "base", "VFG_ERR_EXPRESSION", "its presence cannot be evaluated"))
-                w(f"if ({text}) {{")
-                w.depth += 1
+            guard.enter(step.present, self.presence_test(w, self.state, step.register))
             at = self.config_offset(w, step.register, step.offset, self.state)
             w(f"value = s->{naming.ident(step.register)};")
             if step.folded:
@@ -486,9 +486,7 @@ class SectionFunctions:
             for address, value in writes:
                 with w.block(f"if (write_config(opaque, {address}, {value}, {_access_size(step.width)}u) != 0)"):
                     self.fail(w, step.register, address, "VFG_ERR_CONFIG_IO", "writing configuration space failed")
-            if step.present is not None:
-                w.depth = outer
-                w("}")
+        guard.leave()
         w("return VFG_OK;")
         extra = ("uint64_t value;",) if any(step.hook is None for step in self.plan.restore) else ()
         return _function(f"int {self.sym('restore')}(const {self.state_type} *s, {self.params}, "
@@ -563,6 +561,33 @@ class SectionFunctions:
                     and state.versioning.default:
                 w(f"s->{naming.ident(state.name)} = {_scalar_literal(state.type.kind, state.versioning.default)};")
         return _function(f"void {self.sym('init')}({self.state_type} *s)", w)
+
+
+class _Guard:
+    """The `if (present) {` around neighbouring config accesses with one presence, opened once for all of them
+    (a presence reads only registers before the first, so testing it again would give the same answer)."""
+
+    def __init__(self, w: Writer) -> None:
+        self.w = w
+        self.present: Expr | None = None
+        self.outer = w.depth
+
+    def enter(self, present: Expr | None, test: Callable[[Expr], str]) -> None:
+        if present is not None and present == self.present:
+            return
+        self.leave()
+        if present is not None:
+            text = test(present)
+            self.w(f"if ({text}) {{")
+            self.outer = self.w.depth
+            self.w.depth += 1
+            self.present = present
+
+    def leave(self) -> None:
+        if self.present is not None:
+            self.w.depth = self.outer
+            self.w("}")
+            self.present = None
 
 
 MAX_MOVING_OFFSET = 0xFFFF
