@@ -22,7 +22,7 @@ from vfiogen.backends.python.views import (
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.context import Context
 from vfiogen.wire import format as wire_format
-from vfiogen.wire.format import crc32c_table
+from vfiogen.wire.format import CRC32C_FOLDS, crc32c_table
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import refs, to_text
 from vfiogen.ir.nodes import (ArrayType, BytesType, Device, FieldType, Register,
@@ -507,6 +507,11 @@ def _format(leaf: Leaf) -> str:
     return _FORMAT[leaf.scalar]
 
 
+def _crc_folds() -> list[tuple[int, tuple[int, ...]]]:
+    """CRC32C_FOLDS with each constant as its set bits, as the runtime's fold applies them."""
+    return [(k, tuple(bit for bit in range(32) if constant >> bit & 1)) for k, constant in CRC32C_FOLDS]
+
+
 class PythonBackend:
     name = "python"
 
@@ -518,7 +523,8 @@ class PythonBackend:
         base = f"python/{naming.PACKAGE}"
         enums_template = env.get_template("enums.py.j2")
         outputs = {f"{base}/_runtime.py": env.get_template("_runtime.py.j2").render(wire=wire_format,
-                                                                                     crc_table=crc32c_table()),
+                                                                                     crc_table=crc32c_table(),
+                                                                                     crc_folds=_crc_folds()),
                    f"{base}/py.typed": ""}
         section_template = env.get_template("section.py.j2")
         for checked in module.sections:
