@@ -95,6 +95,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0521": (Severity.ERROR, "removed field has no default"),
     "VG0522": (Severity.ERROR, "field is never on the wire"),
     "VG0523": (Severity.WARNING, "register restored more than once without an override"),
+    "VG0524": (Severity.ERROR, "a new state breaks a constraint"),
     "VG0601": (Severity.ERROR, "expression syntax error"),
     "VG0602": (Severity.ERROR, "expression type error"),
     "VG0603": (Severity.ERROR, "'~' needs an operand of known width"),
@@ -105,6 +106,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0702": (Severity.ERROR, "unknown or ill-typed device parameter"),
     "VG0703": (Severity.ERROR, "two sections of a device call hooks of one name"),
     "VG0704": (Severity.ERROR, "a generic device binds a param"),
+    "VG0705": (Severity.ERROR, "device default does not fit its register"),
     "VG0901": (Severity.ERROR, "internal compiler error"),
 }
 

@@ -56,7 +56,7 @@ def test_section_state() -> None:
     assert all(f.kw_only for f in fields)  # the state's __init__ takes keywords only
     # Mutable defaults are factories building what __init__ builds.
     assert fields[0].default is dataclasses.MISSING and fields[0].default_factory() == msix.ControlRegister()
-    assert fields[3].default_factory() == []
+    assert fields[3].default_factory() == [msix.VectorsEntry()]  # as many vectors as a table size of 0 says
 
     assert dataclasses.asdict(state) == {
         "control": {"table_size": 1, "function_mask": False, "enable": True},

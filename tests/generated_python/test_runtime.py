@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vfiogen.wire.format import crc32c as reference_crc32c
 from vfiogen_state import _runtime as rt
 
 
@@ -26,6 +27,28 @@ def test_crc32c_rfc3720_vectors(data: bytes, crc: int) -> None:
 @given(st.binary(max_size=64), st.binary(max_size=64))
 def test_crc32c_chains(a: bytes, b: bytes) -> None:
     assert rt.crc32c(b, rt.crc32c(a)) == rt.crc32c(a + b)
+
+
+def _pattern(size: int) -> bytes:
+    return bytes(((i * 2654435761) & 0xFFFFFFFF) >> 13 & 0xFF for i in range(size))
+
+
+def test_crc32c_folds_equal_the_byte_loop_at_every_length() -> None:
+    """The fold path (64 bytes up) against the byte-at-a-time reference at every length where the set of
+    folds it takes changes, either side of the 128 KiB chunk, and with every input type."""
+    data = _pattern((1 << 18) + 100)
+    sizes = [*range(0, 700), 1472, 33464, (1 << 17) - 1, 1 << 17, (1 << 17) + 1, (1 << 17) + 63, (1 << 18) + 100]
+    for size in sizes:
+        chunk = data[:size]
+        want = reference_crc32c(chunk)
+        assert rt.crc32c(chunk) == want, size
+        assert rt.crc32c(memoryview(chunk)) == rt.crc32c(bytearray(chunk)) == want, size
+        assert rt.crc32c(chunk[size // 3:], rt.crc32c(chunk[:size // 3])) == want, size
+
+
+@given(st.binary(min_size=60, max_size=5000), st.integers(0, 0xFFFFFFFF))
+def test_crc32c_folds_equal_the_byte_loop(data: bytes, crc: int) -> None:
+    assert rt.crc32c(data, crc) == reference_crc32c(data, crc)
 
 
 def test_frame_layout() -> None:

@@ -149,7 +149,8 @@ def test_lock_content() -> None:
     assert re.fullmatch("[0-9a-f]{64}", device.pop("fingerprint"))
     assert device == {
         "name": "nic", "title": "NIC", "source": "d.yaml", "generic": False,
-        "sections": [{"section": "t", "id": "0x0001", "required": False, "params": {"vectors": 8}, "offsets": {}}]}
+        "sections": [{"section": "t", "id": "0x0001", "required": False, "params": {"vectors": 8}, "offsets": {},
+                      "defaults": {}}]}
 
 
 def test_unbound_params_take_their_defaults_in_the_lock() -> None:

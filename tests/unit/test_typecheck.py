@@ -195,7 +195,7 @@ def test_bit_not_width_lands_in_the_ir() -> None:
 
 
 def test_other_unary_operators_get_no_width() -> None:
-    compiled = compile_text(with_check("-control.n < 0 && !control.cap"))
+    compiled = compile_text(with_check("-control.n <= 0 && !control.cap"))
     assert compiled.module is not None
     check = compiled.module.sections[0].section.constraints[0].check
     assert [(u.op, u.width) for u in _unaries(check)] == [(UnaryOp.NEG, None), (UnaryOp.LOG_NOT, None)]

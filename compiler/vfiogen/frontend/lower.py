@@ -356,6 +356,8 @@ class _Lowerer:
                 params=tuple(ParamBinding(name=n, value=int(c.value) if isinstance(c.value, int) else 0,
                                           written_as_bool=isinstance(c.value, bool), span=s)
                              for n, c, s in self.items(item.get("params"))),
+                defaults=tuple(ParamBinding(name=n, value=int(c.value) if isinstance(c.value, int) else 0, span=s)
+                               for n, c, s in self.items(item.get("defaults"))),
                 span=use.span))
         return Device(name=str(name_node.value), title=self.text(root.get("title")),
                       description=self.text(root.get("description")), sections=tuple(uses),

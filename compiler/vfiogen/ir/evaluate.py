@@ -29,6 +29,10 @@ class EvaluationError(Exception):
     """Division by zero or a reference with no value in the environment."""
 
 
+class UnknownValue(EvaluationError):
+    """A reference with no value in the environment (as opposed to arithmetic that cannot be done)."""
+
+
 def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
     """Evaluate `expr` with references looked up by dotted name in `env`."""
     if isinstance(expr, IntLit):
@@ -37,7 +41,7 @@ def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
         return expr.value
     if isinstance(expr, Ref):
         if expr.dotted not in env:
-            raise EvaluationError(f"'{expr.dotted}' has no value here")
+            raise UnknownValue(f"'{expr.dotted}' has no value here")
         return env[expr.dotted]
     if isinstance(expr, Unary):
         operand = evaluate(expr.operand, env)

@@ -269,6 +269,9 @@ class DeviceSection:
     required: bool = True
     """A loader refuses a blob missing this section, or an unknown one marked required."""
     params: tuple[ParamBinding, ...] = ()
+    defaults: tuple[ParamBinding, ...] = ()
+    """Register values a new state of the device starts with, in place of the section's defaults (which
+    may not fit the params bound here); each a register name and its raw value."""
     span: Span = field(compare=False)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from vfiogen.context import Context
 from vfiogen.diagnostics import Note
+from vfiogen.ir.defaults import array_lengths, broken_constraints, unreachable_length
 from vfiogen.ir.evaluate import Range, value_range
 from vfiogen.ir.expr import BoolLit, Expr, IntLit, Unary, UnaryOp, to_text
 from vfiogen.ir.nodes import (
@@ -19,6 +20,7 @@ from vfiogen.ir.nodes import (
     BitField,
     BytesType,
     Device,
+    DeviceSection,
     FieldType,
     Module,
     Register,
@@ -397,6 +399,7 @@ def _check_device(device: Device, sections: dict[str, Section], ctx: Context) ->
                                 f"are given at run time, so it cannot bind '{use.params[0].name}' of section "
                                 f"'{section.name}'", Note(device.span, "generic device declared here"))
             continue
+        _check_device_defaults(device, section, use, ctx)
         for binding in use.params:
             param = params.get(binding.name)
             if param is None:
@@ -407,6 +410,63 @@ def _check_device(device: Device, sections: dict[str, Section], ctx: Context) ->
                 shown = ("true" if binding.value else "false") if binding.written_as_bool else str(binding.value)
                 ctx.reporter.report("VG0702", binding.span, f"param '{binding.name}' = {shown} does not fit "
                                     f"{param.kind.value}", Note(param.span, "declared here"))
+
+
+def _reserved_bits(register: Register) -> int:
+    full = (1 << register.width) - 1
+    if register.access is not None and register.access.reserved:
+        return full
+    declared = sum(f.mask for f in register.fields)
+    return sum(f.mask for f in register.fields if f.access.reserved) | (full & ~declared if register.fields else 0)
+
+
+def _check_device_defaults(device: Device, section: Section, use: DeviceSection, ctx: Context) -> None:
+    """A device's `defaults` name registers of the section and hold values a loader accepts."""
+    if device.generic and use.defaults:
+        ctx.reporter.report("VG0704", use.defaults[0].span, f"device '{device.name}' is generic: a new state "
+                            f"has the sections' own defaults, so it cannot give '{use.defaults[0].name}' of "
+                            f"section '{section.name}' one", Note(device.span, "generic device declared here"))
+        return
+    registers = {r.name: r for r in section.registers}
+    for binding in use.defaults:
+        register = registers.get(binding.name)
+        if register is None:
+            known = ", ".join(sorted(registers)) or "none"
+            ctx.reporter.report("VG0705", binding.span, f"section '{section.name}' has no register "
+                                f"'{binding.name}' to give a default (registers: {known})")
+        elif not 0 <= binding.value < 1 << register.width:
+            ctx.reporter.report("VG0705", binding.span, f"default {binding.value} of '{binding.name}' does not fit "
+                                f"{register.width} bits", Note(register.span, "declared here"))
+        elif binding.value & _reserved_bits(register):
+            ctx.reporter.report("VG0705", binding.span, f"default 0x{binding.value:x} of '{binding.name}' sets "
+                                f"reserved or undeclared bits (0x{binding.value & _reserved_bits(register):x})",
+                                Note(register.span, "declared here"))
+    given = {b.name: b.value for b in use.defaults}
+    params = {b.name: b.value for b in use.params}
+    if given and array_lengths(section, params, given) != array_lengths(section, params):
+        ctx.reporter.report("VG0705", use.defaults[0].span, f"the defaults of section '{section.name}' change "
+                            "the length of an array in a new state; give the length's fields their default in "
+                            "the section instead")
+
+
+def _check_new_state(section: Section, params: dict[str, int], ctx: Context, where: str = "",
+                     binding: Span | None = None, registers: dict[str, int] | None = None) -> None:
+    """A new state (every register and field at its default, every array as long as its length says)
+    must save, and what it saves must load: it may break no constraint, and no array's length may pass
+    its max. `where` names a device whose bound params make it so."""
+    notes = (Note(binding, "the params and defaults given here"),) if binding is not None else ()
+    for index in broken_constraints(section, params, registers):
+        constraint = section.constraints[index]
+        ctx.reporter.report("VG0524", constraint.span,
+                            f"a new '{section.name}' state{where} breaks this constraint ({constraint.reason}): "
+                            "give the registers and fields it reads a 'default' that satisfies it (a device "
+                            "whose params need other register values gives them under 'defaults'), so that a "
+                            "new state saves and what it saves loads", *notes)
+    for name, length in unreachable_length(section, params, registers):
+        field = next(s for s in section.state if s.name == name)
+        ctx.reporter.report("VG0524", field.span,
+                            f"in a new '{section.name}' state{where}, '{name}' would hold {length} elements, "
+                            "outside 0..max: give the fields its length reads a 'default' that fits", *notes)
 
 
 def check_semantics(module: Module, ctx: Context) -> Module:
@@ -431,7 +491,16 @@ def check_semantics(module: Module, ctx: Context) -> Module:
         _check_descriptor(section, table, ctx)
         _check_compat(section, table, ctx)
         _check_restore(section, table, ctx)
+        if not ctx.reporter.error_count:
+            _check_new_state(section, {}, ctx)
     sections = {s.name: s for s in module.sections}
     for device in module.devices:
         _check_device(device, sections, ctx)
+        if ctx.reporter.error_count:
+            continue
+        for use in device.sections:
+            if (use.params or use.defaults) and use.section in sections:
+                _check_new_state(sections[use.section], {b.name: b.value for b in use.params}, ctx,
+                                 f" of device '{device.name}'", use.span,
+                                 {b.name: b.value for b in use.defaults})
     return module

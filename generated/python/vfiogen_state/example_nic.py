@@ -52,10 +52,10 @@ class ExampleNicState(Record):
 
     def __init__(self, *, rebar: "_rebar.RebarState | None" = None, header: "_header.HeaderState | None" = None, msi: "_msi.MsiState | None" = None, msix: "_msix.MsixState | None" = None, sriov: "_sriov.SriovState | None" = None) -> None:
         self.rebar = _rebar.RebarState() if rebar is None else rebar
-        self.header = _header.HeaderState() if header is None else header
+        self.header = _header.HeaderState(bar0=_header.MemoryBarRegister.from_value(0x4), bar2=_header.MemoryBarRegister.from_value(0x4)) if header is None else header
         self.msi = _msi.MsiState() if msi is None else msi
         self.msix = _msix.MsixState() if msix is None else msix
-        self.sriov = _sriov.SriovState() if sriov is None else sriov
+        self.sriov = _sriov.SriovState(vf_bar0=_sriov.VfMemoryBarRegister.from_value(0x4)) if sriov is None else sriov
 
 
 class ExampleNicDescriptor(Record):

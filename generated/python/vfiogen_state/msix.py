@@ -102,8 +102,8 @@ class MsixState(Record):
         self.control = ControlRegister() if control is None else control
         self.table = TableRegister() if table is None else table
         self.pba = PbaRegister() if pba is None else pba
-        self.vectors = [] if vectors is None else vectors
-        self.pending = [] if pending is None else pending
+        self.vectors = [VectorsEntry() for _ in range(1)] if vectors is None else vectors
+        self.pending = [0] * 1 if pending is None else pending
 
 
 class MsixDescriptor(Record):

@@ -45,7 +45,8 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
             post_load=tuple(naming.ident(h.name) for h in section.post_load),
             restore_hooks=tuple(dict.fromkeys(naming.ident(step.hook) for step in section.restore
                                               if step.hook is not None)),
-            max_payload=view.max_payload, descriptor_size=view.descriptor_size))
+            max_payload=view.max_payload, descriptor_size=view.descriptor_size,
+            defaults=tuple((naming.ident(b.name), f"0x{b.value:x}u") for b in use.defaults)))
     descriptor_payload = sum(record_size + s.descriptor_size for s in views)
     max_size = header_size + frame_size + descriptor_payload + crc_size + sum(
         frame_size + s.max_payload + crc_size for s in views)

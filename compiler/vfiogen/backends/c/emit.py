@@ -27,8 +27,18 @@ from vfiogen.ir.fingerprint import section_fingerprint
 from vfiogen.ir.nodes import WAIT_HOOK, ArrayType, BytesType, FieldType, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
 from vfiogen.wire import format as wire_format
-from vfiogen.wire.format import crc32c_table
+from vfiogen.wire.format import crc32c_shift_tables, crc32c_slice_tables
 
+
+
+CRC_BLOCK = 512
+"""Bytes per stream in the runtime's three-stream SSE4.2 CRC-32C (its shift tables advance this many)."""
+
+
+def _crc_rows(tables: tuple[tuple[int, ...], ...]) -> list[list[str]]:
+    """CRC tables as C initialiser lines, five words a line (72 columns)."""
+    return [[" ".join(f"0x{value:08x}u," for value in table[i:i + 5]) for i in range(0, len(table), 5)]
+            for table in tables]
 
 class _Builder:
     def __init__(self, checked: CheckedSection, functions: SectionFunctions) -> None:
@@ -229,7 +239,9 @@ class CBackend:
             ("crc_size", wire_format.CRC_FORMAT), ("record_size", wire_format.RECORD_FORMAT))}
         shared = dict(wire=wire_format, statuses=tuple((name, i, meaning) for i, (name, meaning)
                                                         in enumerate(STATUSES)),
-                      max_depth=max(depth, 1), crc_table=crc32c_table(), license=license, **sizes)
+                      max_depth=max(depth, 1), crc_tables=_crc_rows(crc32c_slice_tables()),
+                      crc_shift=_crc_rows(crc32c_shift_tables(CRC_BLOCK)), crc_block=CRC_BLOCK,
+                      license=license, **sizes)
         outputs["c/vfg_runtime.h"] = env.get_template("vfg_runtime.h.j2").render(**shared)
         outputs["c/vfg_runtime.c"] = env.get_template("vfg_runtime.c.j2").render(**shared)
         views = {}

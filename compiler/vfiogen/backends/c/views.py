@@ -143,6 +143,8 @@ class DeviceSectionView:
     restore_hooks: tuple[str, ...]
     max_payload: int
     descriptor_size: int
+    defaults: tuple[tuple[str, str], ...] = ()
+    """The device file's `defaults`: (register member, C value) a new state holds instead of the section's."""
 
     @property
     def member(self) -> str:

@@ -149,7 +149,7 @@ def _device(device: Device, module: CheckedModule) -> dict[str, Any]:
                  if m.device == device.name and m.section == use.section}
         sections.append({"section": use.section, "id": hex_id(section.wire_id, 16), "required": use.required,
                          "params": {p.name: bound.get(p.name, p.default) for p in section.params},
-                         "offsets": moved})
+                         "offsets": moved, "defaults": {b.name: b.value for b in use.defaults}})
     return {"name": device.name, "title": device.title, "source": device.source_path,
             "fingerprint": device_fingerprint(device, module), "generic": device.generic, "sections": sections}
 

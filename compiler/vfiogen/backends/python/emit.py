@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 
 from vfiogen.backends.jinja_env import environment
+from vfiogen.ir.defaults import array_lengths
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.config_space import capture_steps, restore_steps
 from vfiogen.backends.python.views import (
@@ -22,7 +23,7 @@ from vfiogen.backends.python.views import (
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.context import Context
 from vfiogen.wire import format as wire_format
-from vfiogen.wire.format import crc32c_table
+from vfiogen.wire.format import CRC32C_FOLDS, crc32c_table
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import refs, to_text
 from vfiogen.ir.nodes import (ArrayType, BytesType, Device, FieldType, Register,
@@ -38,6 +39,7 @@ class _SectionBuilder:
     def __init__(self, checked: CheckedSection) -> None:
         self.checked = checked
         self.section: Section = checked.section
+        self.new_lengths = array_lengths(self.section)
         table = checked.symbols
         self.table = table
         self.structs: list[StructClassView] = []
@@ -105,8 +107,14 @@ class _SectionBuilder:
 
     def state_attr(self, path: str, state: StateField) -> AttrView:
         attr = naming.attr(state.name)
-        return AttrView(attr, state.name, self.annotation(path, state.type, state.enum),
-                        self.default(path, state.type, state.enum, state.versioning.default),
+        default = self.default(path, state.type, state.enum, state.versioning.default)
+        count = self.new_lengths.get(state.name, 0) if path == state.name else 0
+        if isinstance(state.type, ArrayType) and count:
+            # A new state's array is as long as its length says at the defaults (ir.defaults), so it saves.
+            element = self.default(path, state.type.element, None, None)
+            default = (f"[{element} for _ in range({count})]" if element.endswith(")") and "(" in element
+                       else f"[{element}] * {count}")
+        return AttrView(attr, state.name, self.annotation(path, state.type, state.enum), default,
                         self.json_how(state.type, state.enum))
 
     def register_attr(self, register: Register) -> AttrView:
@@ -510,6 +518,11 @@ def _format(leaf: Leaf) -> str:
     return _FORMAT[leaf.scalar]
 
 
+def _crc_folds() -> list[tuple[int, tuple[int, ...]]]:
+    """CRC32C_FOLDS with each constant as its set bits, as the runtime's fold applies them."""
+    return [(k, tuple(bit for bit in range(32) if constant >> bit & 1)) for k, constant in CRC32C_FOLDS]
+
+
 class PythonBackend:
     name = "python"
 
@@ -521,7 +534,8 @@ class PythonBackend:
         base = f"python/{naming.PACKAGE}"
         enums_template = env.get_template("enums.py.j2")
         outputs = {f"{base}/_runtime.py": env.get_template("_runtime.py.j2").render(wire=wire_format,
-                                                                                     crc_table=crc32c_table()),
+                                                                                     crc_table=crc32c_table(),
+                                                                                     crc_folds=_crc_folds()),
                    f"{base}/py.typed": ""}
         section_template = env.get_template("section.py.j2")
         for checked in module.sections:
@@ -540,6 +554,8 @@ class PythonBackend:
 
     def device_view(self, device: Device, module: CheckedModule) -> DeviceView:
         sections: list[DeviceSectionView] = []
+        new_states: dict[str, str] = {}
+        """Each section's new state: the section's defaults, with the device file's `defaults` registers."""
         for use in device.sections:
             checked = module.section(use.section)
             section = checked.section
@@ -547,6 +563,13 @@ class PythonBackend:
             params = tuple((naming.attr(p.name), str(bool(bound[p.name])) if p.kind is ScalarKind.BOOL
                             else str(bound[p.name])) for p in section.params if p.name in bound)
             host = tuple(naming.attr(item.name) for item in checked.plan.descriptor if item.register is None)
+            overrides = []
+            for binding in use.defaults:
+                register = checked.register(binding.name).register
+                value = (f"_{section.name}.{naming.register_class_of(register)}.from_value(0x{binding.value:x})"
+                         if register.fields else str(binding.value))
+                overrides.append(f"{naming.attr(register.name)}={value}")
+            new_states[section.name] = f"_{section.name}.{naming.state_class(section.name)}({', '.join(overrides)})"
             sections.append(DeviceSectionView(section.name, naming.attr(section.name),
                                               naming.state_class(section.name), naming.descriptor_class(section.name),
                                               use.required, params, f"HAS_{section.name.upper()}", len(sections),
@@ -556,8 +579,8 @@ class PythonBackend:
                                               any(step.wait_us is not None for step in section.restore)))
         state_attrs = tuple(
             AttrView(s.attr, s.module, f"_{s.module}.{s.state_class}" if s.required else
-                     f"_{s.module}.{s.state_class} | None", f"_{s.module}.{s.state_class}()" if s.required else "None",
-                     '"obj"' if s.required else '"opt"')
+                     f"_{s.module}.{s.state_class} | None", new_states[s.module] if s.required else "None",
+                     '"obj"' if s.required else '"opt"', fresh=s.required)
             for s in sections)
         descriptor_attrs = tuple(AttrView(s.attr, s.module, f"_{s.module}.{s.descriptor_class}",
                                           f"_{s.module}.{s.descriptor_class}()", '"obj"')

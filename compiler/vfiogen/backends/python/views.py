@@ -78,7 +78,7 @@ class AttrView:
             return True
         if self.default.startswith(naming.LAZY_ENUMS):
             return True  # an enum member: building it at import time would import the enums
-        return self.default.endswith("()") and not self.default.startswith("bytes(") or self.default == "[]"
+        return self.default.endswith("()") and not self.default.startswith("bytes(") or self.default.startswith("[")
 
 
 @dataclass(frozen=True)

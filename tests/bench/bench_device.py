@@ -1,0 +1,117 @@
+"""Whole-blob save and load of the example_nic device, Python and C side by side in one run.
+
+Not a test: run `python tests/bench/bench_device.py [--rounds N] [--py-rounds N] [--compilers gcc,clang]
+[--cflags "-O2"] [--no-python] [--no-c]`.
+
+Python (tests/bench/device_python.py): vfiogen_state.example_nic save/load against a hand-written struct
+codec of the same blob with plain objects of its own and its CRC-32C, and the five section codecs alone
+(no frames, descriptor or CRC), at 1, 64 and 2048 MSI-X vectors (464 B, 1.4 KB, 33 KB blobs).
+
+C (tests/bench/c_device.c): vfg_example_nic_save/load built as shipped and with -DVFG_NO_SIMD, both linked
+into one process (their entry points and vfg_crc32c renamed with objcopy), against a hand-written
+__builtin_bswap32 codec with the same checks (see c_device.c) using each build's vfg_crc32c, memcpy of
+the blob, and the CRC-32C of every frame alone.
+
+Every candidate is timed interleaved, round by round with the order rotating, and each ratio is taken
+per round: the tables give medians and, for ratios, `median [p25-p75]` over rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+C_DIR = ROOT / "generated" / "c"
+BENCH = ROOT / "tests" / "bench" / "c_device.c"
+UNITS = ("runtime", "header", "msi", "msix", "rebar", "sriov", "example_nic")
+RENAMED = ("example_nic_save", "example_nic_load", "crc32c")
+KEPT = tuple(f"vfg_{n}_init" for n in ("rebar", "header", "msi", "msix", "sriov"))
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import device_python  # noqa: E402
+
+
+def build(compiler: str, cflags: list[str], work: Path) -> Path:
+    objects = []
+    for variant, extra in (("simd", []), ("portable", ["-DVFG_NO_SIMD"])):
+        units = []
+        for unit in UNITS:
+            obj = work / f"{variant}_{unit}.o"
+            subprocess.run([compiler, "-std=gnu99", *cflags, *extra, "-I", str(C_DIR), "-c",
+                            str(C_DIR / f"vfg_{unit}.c"), "-o", str(obj)], check=True)
+            units.append(str(obj))
+        merged = work / f"{variant}.o"
+        subprocess.run(["ld", "-r", "-o", str(merged), *units], check=True)
+        subprocess.run(["objcopy", *[f"--redefine-sym=vfg_{n}={variant}_{n}" for n in RENAMED], str(merged)],
+                       check=True)
+        keep = [f"{variant}_{n}" for n in RENAMED] + (list(KEPT) if variant == "simd" else [])
+        subprocess.run(["objcopy", *[f"--keep-global-symbol={k}" for k in keep], str(merged)], check=True)
+        objects.append(str(merged))
+    binary = work / "c_device"
+    subprocess.run([compiler, "-std=gnu99", *cflags, "-I", str(C_DIR), str(BENCH), *objects, "-o", str(binary)],
+                   check=True)
+    return binary
+
+
+def ratio(a: list[float], b: list[float]) -> str:
+    return device_python.ratio(a, b)
+
+
+def c_report(compiler: str, cflags: list[str], rounds: int, work: Path) -> None:
+    binary = build(compiler, cflags, work)
+    lines = subprocess.run([str(binary), str(rounds)], check=True, stdout=subprocess.PIPE, text=True).stdout
+    samples: dict[tuple[str, str, str, str], list[float]] = {}
+    for line in lines.splitlines():
+        vectors, size, op, impl, values = line.split("\t")
+        samples[(vectors, size, op, impl)] = [float(v) for v in values.split(",")]
+    print(f"### C, {compiler} {' '.join(cflags)}: {rounds} interleaved rounds, ns per call (median), "
+          "ratios per round: median [p25-p75]\n")
+    print("| vectors | blob bytes | op | generated | hand | memcpy | CRC of the frames | generated / memcpy "
+          "| generated / hand | VFG_NO_SIMD: generated | hand | CRC | generated / memcpy | generated / hand |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    keys = sorted({k[:3] for k in samples}, key=lambda k: (int(k[0]), k[2] != "save"))
+    for key in keys:
+        s = {impl: samples[key + (impl,)] for impl in ("generated", "generated-no-simd", "hand", "hand-no-simd",
+                                                        "memcpy", "crc32c", "crc32c-no-simd")}
+        m = {impl: statistics.median(v) for impl, v in s.items()}
+        print(f"| {key[0]} | {key[1]} | {key[2]} | {m['generated']:.0f} | {m['hand']:.0f} | {m['memcpy']:.0f} "
+              f"| {m['crc32c']:.0f} | {ratio(s['generated'], s['memcpy'])} | {ratio(s['generated'], s['hand'])} "
+              f"| {m['generated-no-simd']:.0f} | {m['hand-no-simd']:.0f} | {m['crc32c-no-simd']:.0f} "
+              f"| {ratio(s['generated-no-simd'], s['memcpy'])} "
+              f"| {ratio(s['generated-no-simd'], s['hand-no-simd'])} |")
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=101, help="C rounds")
+    parser.add_argument("--py-rounds", type=int, default=15, help="Python rounds")
+    parser.add_argument("--compilers", default="gcc,clang")
+    parser.add_argument("--cflags", default="-O2")
+    parser.add_argument("--no-python", action="store_true")
+    parser.add_argument("--no-c", action="store_true")
+    args = parser.parse_args()
+    with open("/proc/cpuinfo") as f:
+        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
+    print(f"CPU: {model}, {os.cpu_count()} cores\n")
+    if not args.no_python:
+        device_python.main(args.py_rounds)
+    if not args.no_c:
+        for compiler in args.compilers.split(","):
+            if shutil.which(compiler) is None:
+                print(f"### {compiler}: not installed, skipped\n")
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                c_report(compiler, shlex.split(args.cflags), args.rounds, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
