@@ -146,10 +146,9 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
              (int64_t)(~(uint64_t)(int64_t)f_acs_cap & UINT64_C(0xffff))) &
             0x7f) ==
            0))) {
-        return
-        fail(
-            err, "acs_ctrl", start, VFG_ERR_CONSTRAINT,
-            "an access control is enabled that the function does not implement");
+        return fail(
+                   err, "acs_ctrl", start, VFG_ERR_CONSTRAINT,
+                   "an access control is enabled that the function does not implement");
     }
     if (!(((int64_t)((f_acs_cap >> 7) & 0x1u) ||
            (((int64_t)f_acs_ctrl & 0x1f80) == 0)))) {

@@ -217,9 +217,9 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     "interrupt pin above 4 (INTD) is reserved");
     }
     if (!(((int64_t)(f_io_base & 0xfu) == (int64_t)(f_io_limit & 0xfu)))) {
-        return
-        fail(err, "io_base.addressing", start, VFG_ERR_CONSTRAINT,
-             "the I/O base and limit report another addressing capability");
+        return fail(
+                   err, "io_base.addressing", start, VFG_ERR_CONSTRAINT,
+                   "the I/O base and limit report another addressing capability");
     }
     if (!(((int64_t)(f_prefetchable_memory_base & 0xfu) ==
            (int64_t)(f_prefetchable_memory_limit & 0xfu)))) {
@@ -833,9 +833,9 @@ int vfg_bridge_header_capture(struct vfg_bridge_header_state *s,
         f_bar1 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_bridge_header_bar_mem_type_valid((uint64_t)((f_bar1 >> 1) &
                                                              0x3u))) {
-            return
-            fail(err, "bar1", base + 0x14u, VFG_ERR_ENUM,
-                 "a field read from the device is not a value of its enum");
+            return fail(
+                       err, "bar1", base + 0x14u, VFG_ERR_ENUM,
+                       "a field read from the device is not a value of its enum");
         }
     }
     if (read_config(opaque, base + 0x18u, 1u, &raw) != 0) {

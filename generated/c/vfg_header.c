@@ -916,9 +916,9 @@ int vfg_header_capture(struct vfg_header_state *s,
         }
         f_bar1 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar1 >> 1) & 0x3u))) {
-            return
-            fail(err, "bar1", base + 0x14u, VFG_ERR_ENUM,
-                 "a field read from the device is not a value of its enum");
+            return fail(
+                       err, "bar1", base + 0x14u, VFG_ERR_ENUM,
+                       "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 2) != 0)) {
@@ -935,9 +935,9 @@ int vfg_header_capture(struct vfg_header_state *s,
         }
         f_bar2 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar2 >> 1) & 0x3u))) {
-            return
-            fail(err, "bar2", base + 0x18u, VFG_ERR_ENUM,
-                 "a field read from the device is not a value of its enum");
+            return fail(
+                       err, "bar2", base + 0x18u, VFG_ERR_ENUM,
+                       "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 4) != 0)) {
@@ -954,9 +954,9 @@ int vfg_header_capture(struct vfg_header_state *s,
         }
         f_bar3 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar3 >> 1) & 0x3u))) {
-            return
-            fail(err, "bar3", base + 0x1cu, VFG_ERR_ENUM,
-                 "a field read from the device is not a value of its enum");
+            return fail(
+                       err, "bar3", base + 0x1cu, VFG_ERR_ENUM,
+                       "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 8) != 0)) {
@@ -973,9 +973,9 @@ int vfg_header_capture(struct vfg_header_state *s,
         }
         f_bar4 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar4 >> 1) & 0x3u))) {
-            return
-            fail(err, "bar4", base + 0x20u, VFG_ERR_ENUM,
-                 "a field read from the device is not a value of its enum");
+            return fail(
+                       err, "bar4", base + 0x20u, VFG_ERR_ENUM,
+                       "a field read from the device is not a value of its enum");
         }
     }
     if ((((int64_t)p->bar64 & 0x10) != 0)) {
@@ -992,9 +992,9 @@ int vfg_header_capture(struct vfg_header_state *s,
         }
         f_bar5 = (uint32_t)(raw & 0xffffffffu);
         if (!vfg_header_bar_mem_type_valid((uint64_t)((f_bar5 >> 1) & 0x3u))) {
-            return
-            fail(err, "bar5", base + 0x24u, VFG_ERR_ENUM,
-                 "a field read from the device is not a value of its enum");
+            return fail(
+                       err, "bar5", base + 0x24u, VFG_ERR_ENUM,
+                       "a field read from the device is not a value of its enum");
         }
     }
     if (read_config(opaque, base + 0x28u, 4u, &raw) != 0) {

@@ -60,10 +60,10 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     }
     if (!(((!(int64_t)((f_pasid_ctrl >> 2) & 0x1u)) ||
            (int64_t)((f_pasid_cap >> 2) & 0x1u)))) {
-        return
-        fail(
-            err, "pasid_ctrl.privileged_mode_enable", start, VFG_ERR_CONSTRAINT,
-            "Privileged Mode is enabled, but the function does not support it");
+        return fail(
+                   err, "pasid_ctrl.privileged_mode_enable", start,
+                   VFG_ERR_CONSTRAINT,
+                   "Privileged Mode is enabled, but the function does not support it");
     }
     if (!(((!(int64_t)((f_pasid_ctrl >> 3) & 0x1u)) ||
            (int64_t)((f_pasid_cap >> 3) & 0x1u)))) {

@@ -219,11 +219,10 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     }
     if (!(((!(int64_t)((f_devctl2 >> 4) & 0x1u)) ||
            (int64_t)((f_devcap2 >> 4) & 0x1u)))) {
-        return
-        fail(
-            err, "devctl2.completion_timeout_disable", start,
-            VFG_ERR_CONSTRAINT,
-            "Completion Timeout is disabled but disabling it is not supported");
+        return fail(
+                   err, "devctl2.completion_timeout_disable", start,
+                   VFG_ERR_CONSTRAINT,
+                   "Completion Timeout is disabled but disabling it is not supported");
     }
     if (!(((!(int64_t)((f_devctl2 >> 12) & 0x1u)) ||
            (int64_t)((f_devcap2 >> 17) & 0x1u)))) {

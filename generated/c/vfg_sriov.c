@@ -207,19 +207,18 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     o += (size_t)n0 * 18u;
     n0 = (int64_t)f_vfs_created;
     if (n0 < 0 || n0 > 256) {
-        return
-        fail(
-            err, "", start, VFG_ERR_EXPRESSION,
-            "an array this version does not carry has a length outside 0..max");
+        return fail(
+                   err, "", start, VFG_ERR_EXPRESSION,
+                   "an array this version does not carry has a length outside 0..max");
     }
     if (o != end) {
         return fail(err, "", o, VFG_ERR_TRAILING,
                     "bytes left over after the last field");
     }
     if (!(((int64_t)f_num_vfs <= (int64_t)f_total_vfs))) {
-        return
-        fail(err, "num_vfs", start, VFG_ERR_CONSTRAINT,
-             "NumVFs is above TotalVFs, which leaves the VF set undefined");
+        return fail(
+                   err, "num_vfs", start, VFG_ERR_CONSTRAINT,
+                   "NumVFs is above TotalVFs, which leaves the VF set undefined");
     }
     if (!((((int64_t)f_system_page_size != 0) &&
            (((int64_t)f_system_page_size & ((int64_t)f_system_page_size - 1)) ==
@@ -479,9 +478,9 @@ static int check_v2(const uint8_t *b, size_t start, size_t end,
                     "bytes left over after the last field");
     }
     if (!(((int64_t)f_num_vfs <= (int64_t)f_total_vfs))) {
-        return
-        fail(err, "num_vfs", start, VFG_ERR_CONSTRAINT,
-             "NumVFs is above TotalVFs, which leaves the VF set undefined");
+        return fail(
+                   err, "num_vfs", start, VFG_ERR_CONSTRAINT,
+                   "NumVFs is above TotalVFs, which leaves the VF set undefined");
     }
     if (!((((int64_t)f_system_page_size != 0) &&
            (((int64_t)f_system_page_size & ((int64_t)f_system_page_size - 1)) ==
@@ -792,9 +791,9 @@ static int save_v1(const struct vfg_sriov_state *s,
     size_t i0;
 
     if (s->vf_user_created != false) {
-        return
-        fail(err, "vf_user_created", 0u, VFG_ERR_LOSSY,
-             "the version cannot carry it and it does not hold its default");
+        return fail(
+                   err, "vf_user_created", 0u, VFG_ERR_LOSSY,
+                   "the version cannot carry it and it does not hold its default");
     }
     n0 = (int64_t)s->vfs_created;
     if (n0 < 0 || n0 > 256) {
@@ -803,10 +802,9 @@ static int save_v1(const struct vfg_sriov_state *s,
     }
     for (i0 = 0; i0 < (size_t)n0; i0++) {
         if (s->vf_msix_counts[i0] != 0u) {
-            return
-            fail(
-                err, "vf_msix_counts", 0u, VFG_ERR_LOSSY,
-                "the version cannot carry it and it does not hold its default");
+            return fail(
+                       err, "vf_msix_counts", 0u, VFG_ERR_LOSSY,
+                       "the version cannot carry it and it does not hold its default");
         }
     }
     if (cap - o < 33u) {

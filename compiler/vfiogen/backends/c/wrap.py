@@ -209,7 +209,7 @@ def statement(text: str, indent: int, tail: str = "") -> list[str]:
     lines = _lay(_strip(_parse(text)), indent, len(tail)) if indent + len(text) + len(tail) > LIMIT \
         else [(indent, text)]
     head = _DECLARATOR.match(text)
-    if _widest(lines) > LIMIT and head is not None:
+    if _widest(lines) > LIMIT and head is not None and not text.startswith("return "):
         # A long return type and name: the name starts a line of its own, as in QEMU's longer prototypes.
         rest = _lay(_strip(_parse(text[head.end(1):])), indent, len(tail))
         if _widest(rest) < _widest(lines):
