@@ -71,8 +71,6 @@ class Leaf:
     carried: bool = True
     """False when the section's newest version no longer has the field: load drops it, save writes `gone`."""
     gone: int = 0
-    top: bool = False
-    """A top-level register or scalar field, which expressions may read."""
     read: bool = False
     """A top-level value some presence, length or constraint reads: a loader keeps it while it checks."""
 

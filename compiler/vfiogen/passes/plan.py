@@ -100,7 +100,7 @@ class _Walker:
                     rel=0, scalar=ScalarKind(f"u{register.width}"), register=register.name,
                     enum=register.enum if not register.fields else None, enum_checks=checked.enum_checks,
                     reserved=checked.masks.reserved if register.fields else 0, carried=carried,
-                    gone=register.versioning.default or 0, top=True, read=register.name in self.read)
+                    gone=register.versioning.default or 0, read=register.name in self.read)
 
     def field_steps(self, path: str, member: tuple[str, ...], schema_path: str, state: StateField, depth: int,
                     top: bool, carried: bool) -> list[Step]:
@@ -113,7 +113,7 @@ class _Walker:
         if isinstance(field_type, ScalarType):
             kind = field_type.kind
             return [_run([Leaf(path=path, member=member, kind=leaf_kind(kind), size=kind.size, rel=0, scalar=kind,
-                               enum=enum, carried=carried, gone=gone, top=top,
+                               enum=enum, carried=carried, gone=gone,
                                read=top and member[0] in self.read)])]
         if isinstance(field_type, BytesType):
             return [_run([Leaf(path=path, member=member, kind=LeafKind.BYTES, size=field_type.size, rel=0,
