@@ -5,6 +5,12 @@
  */
 #include "vfg_runtime.h"
 
+#ifndef VFG_QEMU
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#endif
+
 #if !defined(VFG_NO_SIMD) && !defined(VFG_PORTABLE_ENDIAN) && \
     defined(__GNUC__) && defined(__x86_64__) && \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -1074,6 +1080,8 @@ const char *vfg_status_name(enum vfg_status status)
         return "invalid argument";
     case VFG_ERR_ABSENT_SECTION:
         return "section the device does not have";
+    case VFG_ERR_INCOMPATIBLE:
+        return "migration refused by a compat rule";
     }
     return "unknown status";
 }
@@ -1125,6 +1133,151 @@ static void format_path(char *out, const char *path, const size_t *indices)
         append_index(out, &used, indices[next++]);
         path = bracket + 2;
     }
+}
+
+void vfg_compat_report_init(struct vfg_compat_report *report,
+                            struct vfg_compat_failure *failures,
+                            size_t capacity)
+{
+    if (report == NULL) {
+        return;
+    }
+    report->failures = failures;
+    report->capacity = failures == NULL ? 0u : capacity;
+    report->count = 0u;
+}
+
+static struct vfg_compat_failure *compat_add(struct vfg_compat_report *report,
+                                             const char *section,
+                                             const char *rule,
+                                             const char *field,
+                                             const char *reason)
+{
+    struct vfg_compat_failure *failure;
+    if (report == NULL) {
+        return NULL;
+    }
+    report->count++;
+    if (report->count > report->capacity) {
+        return NULL;
+    }
+    failure = &report->failures[report->count - 1u];
+    memset(failure, 0, sizeof *failure);
+    failure->section = section;
+    failure->rule = rule;
+    failure->field = field;
+    failure->reason = reason;
+    return failure;
+}
+
+void vfg_compat_fail(struct vfg_compat_report *report, const char *section,
+                     const char *rule, const char *field, const char *reason,
+                     uint64_t source, uint64_t target, bool is_signed)
+{
+    struct vfg_compat_failure *failure =
+        compat_add(report, section, rule, field, reason);
+    if (failure != NULL) {
+        failure->source = source;
+        failure->target = target;
+        failure->is_signed = is_signed;
+    }
+}
+
+void vfg_compat_fail_bytes(struct vfg_compat_report *report,
+                           const char *section, const char *rule,
+                           const char *field, const char *reason,
+                           const uint8_t *source, const uint8_t *target,
+                           size_t size)
+{
+    struct vfg_compat_failure *failure =
+        compat_add(report, section, rule, field, reason);
+    if (failure != NULL) {
+        failure->source_bytes = source;
+        failure->target_bytes = target;
+        failure->size = size;
+    }
+}
+
+bool vfg_bytes_not_within(const uint8_t *a, const uint8_t *b, size_t size)
+{
+    size_t i;
+    for (i = 0; i < size; i++) {
+        if ((a[i] & (uint8_t)~b[i]) != 0u) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * One side's value as the text shows it, appended at buf[at] (snprintf's
+ * rules: `at` counts what the whole text needs, whatever fits).
+ */
+static size_t compat_value(char *buf, size_t size, size_t at,
+                           const struct vfg_compat_failure *failure,
+                           bool source)
+{
+    static const char digits[] = "0123456789abcdef";
+    const uint8_t *bytes =
+        source ? failure->source_bytes : failure->target_bytes;
+    uint64_t value = source ? failure->source : failure->target;
+    size_t i;
+    int n;
+    if (bytes != NULL || failure->size != 0u) {
+        if (failure->size == 0u || bytes == NULL) {
+            n = snprintf(at < size ? buf + at : NULL, at < size ? size - at : 0u,
+                         "(empty)");
+            return at + (n > 0 ? (size_t)n : 0u);
+        }
+        for (i = 0; i < failure->size; i++) {
+            if (at + 2u < size) {
+                buf[at] = digits[bytes[i] >> 4];
+                buf[at + 1u] = digits[bytes[i] & 15u];
+                buf[at + 2u] = '\0';
+            } else if (at < size) {
+                buf[at] = '\0';
+            }
+            at += 2u;
+        }
+        return at;
+    }
+    if (failure->is_signed && (value >> 63) != 0u) {
+        n = snprintf(at < size ? buf + at : NULL, at < size ? size - at : 0u,
+                     "-0x%" PRIx64, (uint64_t)(~value + 1u));
+    } else {
+        n = snprintf(at < size ? buf + at : NULL, at < size ? size - at : 0u,
+                     "0x%" PRIx64, value);
+    }
+    return at + (n > 0 ? (size_t)n : 0u);
+}
+
+int vfg_compat_format(const struct vfg_compat_failure *failure, char *buf,
+                      size_t size)
+{
+    size_t at;
+    int n;
+    if (failure == NULL) {
+        return -1;
+    }
+    if (buf == NULL) {
+        size = 0u;
+    }
+    if (strcmp(failure->rule, "present") == 0) {
+        return snprintf(buf, size, "%s: %s", failure->section, failure->reason);
+    }
+    n = snprintf(buf, size, "%s: %s (%s %s: source ", failure->section,
+                 failure->reason, failure->rule, failure->field);
+    if (n < 0) {
+        return n;
+    }
+    at = compat_value(buf, size, (size_t)n, failure, true);
+    n = snprintf(at < size ? buf + at : NULL, at < size ? size - at : 0u,
+                 ", target ");
+    at += n > 0 ? (size_t)n : 0u;
+    at = compat_value(buf, size, at, failure, false);
+    n = snprintf(at < size ? buf + at : NULL, at < size ? size - at : 0u, ")");
+    at += n > 0 ? (size_t)n : 0u;
+    return at > (size_t)INT_MAX ? INT_MAX : (int)at;
 }
 
 int vfg_fail(struct vfg_error *err, const char *section, const char *path,

@@ -75,7 +75,8 @@ enum vfg_status {
     VFG_ERR_CONFIG_IO = 21, /* configuration-space access failed */
     VFG_ERR_HOOK = 22, /* hook missing or failed */
     VFG_ERR_ARGUMENT = 23, /* invalid argument */
-    VFG_ERR_ABSENT_SECTION = 24 /* section the device does not have */
+    VFG_ERR_ABSENT_SECTION = 24, /* section the device does not have */
+    VFG_ERR_INCOMPATIBLE = 25 /* migration refused by a compat rule */
 };
 
 /*
@@ -99,6 +100,41 @@ struct vfg_problem {
     char field[VFG_FIELD_MAX];
     enum vfg_status status;
     const char *message;
+};
+
+/*
+ * One reason a migration is refused, as vfg_<section>_check_compat and
+ * vfg_<device>_check_compat report it: the section, the rule ("equal",
+ * "subset", "superset", "target_ge", "masked_equal", or "present" when one
+ * side lacks the section), the descriptor field ("" for "present"), the
+ * schema's reason, and both sides' values. An integer field's values are in
+ * `source` and `target` (a signed one as two's complement, `is_signed`
+ * set); a bytes field's point into the descriptors compared, `size` bytes
+ * each, and are NULL otherwise. Every string is static.
+ */
+struct vfg_compat_failure {
+    const char *section;
+    const char *rule;
+    const char *field;
+    const char *reason;
+    uint64_t source;
+    uint64_t target;
+    bool is_signed;
+    const uint8_t *source_bytes;
+    const uint8_t *target_bytes;
+    size_t size;
+};
+
+/*
+ * Where a compat check puts its reasons: the caller's array of `capacity`
+ * failures (NULL with 0 for none). `count` counts every failure found, also
+ * those past the capacity; the caller sets it to 0 first
+ * (vfg_compat_report_init).
+ */
+struct vfg_compat_report {
+    struct vfg_compat_failure *failures;
+    size_t capacity;
+    size_t count;
 };
 
 /*
@@ -457,6 +493,34 @@ static inline bool vfg_all_zero(const void *p, size_t len)
  * followed by b. NULL `data` adds nothing (returns `crc`).
  */
 uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len);
+
+/* An empty report over the caller's `failures[capacity]`; NULL does nothing. */
+void vfg_compat_report_init(struct vfg_compat_report *report,
+                            struct vfg_compat_failure *failures,
+                            size_t capacity);
+
+/*
+ * One failure as text, as the generated Python's str(CompatFailure) gives
+ * it: "msi: <reason> (equal cap_offset: source 0x50, target 0x60)", or
+ * "msi: <reason>" for a missing section. Returns what snprintf returns (the
+ * length the whole text needs); a NULL failure gives -1.
+ */
+int vfg_compat_format(const struct vfg_compat_failure *failure, char *buf,
+                      size_t size);
+
+/*
+ * The generated checks' own: add a failure to `report` (NULL: nothing), and
+ * whether the bytes of `a` hold a bit that those of `b` lack.
+ */
+void vfg_compat_fail(struct vfg_compat_report *report, const char *section,
+                     const char *rule, const char *field, const char *reason,
+                     uint64_t source, uint64_t target, bool is_signed);
+void vfg_compat_fail_bytes(struct vfg_compat_report *report,
+                           const char *section, const char *rule,
+                           const char *field, const char *reason,
+                           const uint8_t *source, const uint8_t *target,
+                           size_t size);
+bool vfg_bytes_not_within(const uint8_t *a, const uint8_t *b, size_t size);
 
 /*
  * Record an error and return its status. `path` may contain "[]" once per

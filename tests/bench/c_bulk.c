@@ -36,6 +36,7 @@ int simd_example_nic_save(struct vfg_example_nic_state *state, const struct vfg_
                           const struct vfg_example_nic_versions *versions, const struct vfg_example_nic_hooks *hooks,
                           void *opaque, uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err);
 int simd_example_nic_load(const uint8_t *blob, size_t len, const struct vfg_example_nic_config *config,
+                          const struct vfg_example_nic_descriptor *target, struct vfg_compat_report *report,
                           struct vfg_example_nic_state *state,
                           struct vfg_example_nic_descriptor *source, const struct vfg_example_nic_hooks *hooks,
                           void *opaque, struct vfg_error *err);
@@ -45,6 +46,7 @@ int portable_example_nic_save(struct vfg_example_nic_state *state, const struct 
                               const struct vfg_example_nic_hooks *hooks, void *opaque, uint8_t *buf, size_t cap,
                               size_t *len, struct vfg_error *err);
 int portable_example_nic_load(const uint8_t *blob, size_t len, const struct vfg_example_nic_config *config,
+                              const struct vfg_example_nic_descriptor *target, struct vfg_compat_report *report,
                               struct vfg_example_nic_state *state,
                               struct vfg_example_nic_descriptor *source, const struct vfg_example_nic_hooks *hooks,
                               void *opaque, struct vfg_error *err);
@@ -178,11 +180,11 @@ static int device(int impl, int op, size_t k)
     size_t len = 0;
     switch (impl) {
     case DEV_SIMD:
-        return op == 0 ? simd_example_nic_load(dev_blob[k], dev_len[k], NULL, &dev_in, &dev_src, NULL, NULL, NULL)
+        return op == 0 ? simd_example_nic_load(dev_blob[k], dev_len[k], NULL, NULL, NULL, &dev_in, &dev_src, NULL, NULL, NULL)
                        : simd_example_nic_save(&dev_state[k], NULL, &dev_desc, NULL, NULL, NULL, dev_out, sizeof dev_out,
                                                &len, NULL);
     case DEV_PORTABLE:
-        return op == 0 ? portable_example_nic_load(dev_blob[k], dev_len[k], NULL, &dev_in, &dev_src, NULL, NULL, NULL)
+        return op == 0 ? portable_example_nic_load(dev_blob[k], dev_len[k], NULL, NULL, NULL, &dev_in, &dev_src, NULL, NULL, NULL)
                        : portable_example_nic_save(&dev_state[k], NULL, &dev_desc, NULL, NULL, NULL, dev_out,
                                                    sizeof dev_out, &len, NULL);
     case DEV_CRC:
@@ -255,8 +257,8 @@ static int self_check(void)
             fprintf(stderr, "the two builds save different blobs\n");
             return 1;
         }
-        if (simd_example_nic_load(dev_blob[k], dev_len[k], NULL, &dev_in, &dev_src, NULL, NULL, &err) != VFG_OK
-            || portable_example_nic_load(dev_blob[k], dev_len[k], NULL, &dev_in, &dev_src, NULL, NULL, &err) != VFG_OK) {
+        if (simd_example_nic_load(dev_blob[k], dev_len[k], NULL, NULL, NULL, &dev_in, &dev_src, NULL, NULL, &err) != VFG_OK
+            || portable_example_nic_load(dev_blob[k], dev_len[k], NULL, NULL, NULL, &dev_in, &dev_src, NULL, NULL, &err) != VFG_OK) {
             fprintf(stderr, "load: %s.%s: %s\n", err.section, err.field, err.message);
             return 1;
         }

@@ -28,6 +28,8 @@ typedef uint32_t (*crc_fn)(uint32_t crc, const uint8_t *data, size_t len);
                                    const struct vfg_example_nic_hooks *hooks, void *opaque, uint8_t *buf, \
                                    size_t cap, size_t *len, struct vfg_error *err); \
     int variant##_example_nic_load(const uint8_t *blob, size_t len, const struct vfg_example_nic_config *config, \
+                                   const struct vfg_example_nic_descriptor *target, \
+                                   struct vfg_compat_report *report, \
                                    struct vfg_example_nic_state *state, \
                                    struct vfg_example_nic_descriptor *source, \
                                    const struct vfg_example_nic_hooks *hooks, void *opaque, \
@@ -271,10 +273,10 @@ static int run(int impl, int op, size_t k)
     size_t len = 0;
     switch (impl) {
     case GEN_SIMD:
-        return op == 0 ? simd_example_nic_load(blob[k], blob_len[k], NULL, &in, &src, NULL, NULL, NULL)
+        return op == 0 ? simd_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, NULL)
                        : simd_example_nic_save(&state[k], NULL, &desc, NULL, NULL, NULL, out, sizeof out, &len, NULL);
     case GEN_PORTABLE:
-        return op == 0 ? portable_example_nic_load(blob[k], blob_len[k], NULL, &in, &src, NULL, NULL, NULL)
+        return op == 0 ? portable_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, NULL)
                        : portable_example_nic_save(&state[k], NULL, &desc, NULL, NULL, NULL, out, sizeof out, &len,
                                                    NULL);
     case HAND_SIMD:
@@ -334,13 +336,13 @@ static int self_check(void)
         out[0] = blob[k][blob_len[k] - 1];
         blob[k][blob_len[k] - 1] ^= 1u;
         if (hand_load(blob[k], blob_len[k], desc_bytes[k], desc_len[k], &in, portable_crc32c) == 0
-            || simd_example_nic_load(blob[k], blob_len[k], NULL, &in, &src, NULL, NULL, &err) == VFG_OK) {
+            || simd_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, &err) == VFG_OK) {
             fprintf(stderr, "a corrupted CRC was accepted\n");
             return 1;
         }
         blob[k][blob_len[k] - 1] = out[0];
-        if (simd_example_nic_load(blob[k], blob_len[k], NULL, &in, &src, NULL, NULL, &err) != VFG_OK
-            || portable_example_nic_load(blob[k], blob_len[k], NULL, &in, &src, NULL, NULL, &err) != VFG_OK) {
+        if (simd_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, &err) != VFG_OK
+            || portable_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, &err) != VFG_OK) {
             fprintf(stderr, "load: %s.%s: %s\n", err.section, err.field, err.message);
             return 1;
         }

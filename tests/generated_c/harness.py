@@ -292,3 +292,30 @@ def reframed(runtime: ModuleType, rng: random.Random, blob: bytes) -> bytes:
     head = frame.start - runtime.FRAME.size
     rebuilt = runtime.frame(frame.section_id, frame.version, frame.required, payload)
     return blob[:head] + rebuilt + blob[frame.end + runtime.CRC.size:]
+
+
+def failures_of(extra: str) -> list[tuple[str, str, str, str]]:
+    """The driver's compat failures (section, rule, field, text), as printed by `compat` and `migrate`."""
+    if extra in ("", "-"):
+        return []
+    rows = [tuple(row.split("\x1f")) for row in extra.split("\x02")]
+    assert all(len(row) == 4 for row in rows), f"driver: a failure is not section, rule, field, text: {extra!r}"
+    return rows  # type: ignore[return-value]
+
+
+def python_failures(failures: Sequence[Any]) -> list[tuple[str, str, str, str]]:
+    """The generated Python's CompatFailures in the driver's shape."""
+    return [(f.section, f.rule, f.field, str(f)) for f in failures]
+
+
+def descriptor_records(device: str, descriptor: Any) -> bytes:
+    """A device descriptor as its frame's records (what the driver's `compat` and `migrate` read)."""
+    mod = module(device)
+    records = b""
+    for use in lock()["devices"][device]["sections"]:
+        name = use["section"]
+        if descriptor.present & getattr(mod, f"HAS_{name.upper()}"):
+            section = module(name)
+            records += section.SECTION_ID.to_bytes(2, "big") + section.DESCRIPTOR_SIZE.to_bytes(2, "big")
+            records += section.pack_descriptor(getattr(descriptor, name))
+    return records

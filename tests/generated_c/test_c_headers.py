@@ -109,7 +109,7 @@ def test_sources_compile_warning_free(tmp_path: Path, compiler: str, std: str) -
 
 # A program that links the device loader and exits 0 only if it answers an empty blob as truncated.
 MAIN_C = ('#include "vfg_example_nic.h"\n'
-          "int main(void) { struct vfg_error err; return vfg_example_nic_check((const uint8_t *)\"\", 0, NULL, &err)"
+          "int main(void) { struct vfg_error err; return vfg_example_nic_check((const uint8_t *)\"\", 0, NULL, NULL, NULL, &err)"
           " == VFG_ERR_TRUNCATED ? 0 : 1; }\n")
 
 

@@ -55,7 +55,7 @@ def _program() -> tuple[str, int]:
                   "        memset(&d, 0, sizeof d);",
                   f"        if ({p}_derive_descriptor(&d, &s, NULL, &err) != VFG_OK",
                   f"            || {p}_save(&s, NULL, &d, NULL, NULL, NULL, buf, sizeof buf, &len, &err) != VFG_OK",
-                  f"            || {p}_load(buf, len, NULL, &t, &src, NULL, NULL, &err) != VFG_OK",
+                  f"            || {p}_load(buf, len, NULL, NULL, NULL, &t, &src, NULL, NULL, &err) != VFG_OK",
                   f"            || {p}_save(&t, NULL, &src, NULL, NULL, NULL, again, sizeof again, &len2, &err) "
                   "!= VFG_OK",
                   "            || len2 != len || memcmp(buf, again, len) != 0) {",

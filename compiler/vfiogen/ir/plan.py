@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from vfiogen.ir.expr import Expr
-from vfiogen.ir.types import ScalarKind
+from vfiogen.ir.types import CompatKind, ScalarKind
 
 
 class LeafKind(enum.Enum):
@@ -196,6 +196,35 @@ class DescriptorItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CompatCheck:
+    """One compat rule over a descriptor field, as both back ends test it on (source, target).
+
+    `equal`: the values are equal (bytes: byte for byte); `subset`: no bit set in the source's is clear in
+    the target's; `superset`: the reverse; `target_ge`: the target's value is at least the source's;
+    `masked_equal`: the values agree on the bits of `mask`.
+    """
+
+    kind: CompatKind
+    item: DescriptorItem
+    mask: int = 0
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SectionCompat:
+    """What a migration of one section needs of the target."""
+
+    checks: tuple[CompatCheck, ...]
+    """In schema order; a failing one does not stop the others."""
+    absent_reason: str
+    """Why a target without the section is refused: the schema's `require: present` reason, else a
+    sentence that names the section."""
+    require_present: bool
+    """The schema says `require: present`: a target without the section is refused even where the device
+    file makes the section optional."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CaptureRead:
     """One register read from configuration space, in an order where its offset and presence are known."""
 
@@ -254,6 +283,7 @@ class SectionPlan:
     """One per loadable version, min_version first."""
     descriptor: tuple[DescriptorItem, ...]
     descriptor_size: int
+    compat: SectionCompat
     capture: tuple[CaptureRead, ...]
     restore: tuple[RestoreWrite, ...]
     read: tuple[str, ...]

@@ -18,6 +18,7 @@ from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Register, ScalarTy
 from vfiogen.ir.plan import (
     Array,
     CaptureRead,
+    CompatCheck,
     Cond,
     DescriptorItem,
     ElementShape,
@@ -28,13 +29,14 @@ from vfiogen.ir.plan import (
     Override,
     RestoreWrite,
     Run,
+    SectionCompat,
     SectionPlan,
     Step,
     Struct,
     VersionPlan,
 )
 from vfiogen.ir.symbols import SectionSymbols, SymbolKind
-from vfiogen.ir.types import Access, ScalarKind
+from vfiogen.ir.types import Access, CompatKind, ScalarKind
 
 
 def plan_section(section: Section, table: SectionSymbols, registers: dict[str, CheckedRegister]) -> SectionPlan:
@@ -43,6 +45,7 @@ def plan_section(section: Section, table: SectionSymbols, registers: dict[str, C
     descriptor = _descriptor(section, registers)
     size = sum(item.size for item in descriptor)
     return SectionPlan(versions=versions, descriptor=descriptor, descriptor_size=size,
+                       compat=_compat(section, descriptor),
                        capture=_capture(section, table, registers), restore=_restore(section, registers),
                        read=tuple(name for name in [r.name for r in section.registers] + [s.name for s in section.state]
                                   if name in walker.read))
@@ -307,6 +310,16 @@ def _descriptor(section: Section, registers: dict[str, CheckedRegister]) -> tupl
         items.append(item)
         offset += item.size
     return tuple(items)
+
+
+def _compat(section: Section, descriptor: tuple[DescriptorItem, ...]) -> SectionCompat:
+    items = {item.name: item for item in descriptor}
+    required = next((rule for rule in section.compat if rule.kind is CompatKind.REQUIRE_PRESENT), None)
+    checks = tuple(CompatCheck(kind=rule.kind, item=items[rule.descriptor or ""], mask=rule.mask or 0,
+                               reason=rule.reason)
+                   for rule in section.compat if rule.kind is not CompatKind.REQUIRE_PRESENT)
+    absent = required.reason if required is not None else f"the target has no {section.title} (section {section.name})"
+    return SectionCompat(checks=checks, absent_reason=absent, require_present=required is not None)
 
 
 def capture_order(section: Section, table: SectionSymbols) -> list[Register]:

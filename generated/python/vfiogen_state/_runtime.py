@@ -63,6 +63,62 @@ class SaveError(Exception):
         return f"{self.section}.{self.field}: {self.reason}" if self.field else f"{self.section}: {self.reason}"
 
 
+class CompatFailure:
+    """One reason a migration is refused: the section, the rule, the descriptor field and both sides' values.
+
+    `rule` is the schema's rule (`equal`, `subset`, `superset`, `target_ge`,
+    `masked_equal`), or `present` when one side lacks the section; `field` is
+    then "" and both values None. `reason` is the schema's own words.
+    """
+
+    __slots__ = ("section", "rule", "field", "source", "target", "reason")
+
+    def __init__(self, section: str, rule: str, field: str, source: "int | bytes | None",
+                 target: "int | bytes | None", reason: str) -> None:
+        self.section = section
+        self.rule = rule
+        self.field = field
+        self.source = source
+        self.target = target
+        self.reason = reason
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CompatFailure) and all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"CompatFailure({', '.join(f'{a}={getattr(self, a)!r}' for a in self.__slots__)})"
+
+    def __str__(self) -> str:
+        if self.rule == "present":
+            return f"{self.section}: {self.reason}"
+        return (f"{self.section}: {self.reason} ({self.rule} {self.field}: source {_shown(self.source)}, "
+                f"target {_shown(self.target)})")
+
+    def to_dict(self) -> "dict[str, Any]":
+        def plain(value: "int | bytes | None") -> "int | str | None":
+            return value.hex() if isinstance(value, bytes) else value
+        return {"section": self.section, "rule": self.rule, "field": self.field,
+                "source": plain(self.source), "target": plain(self.target), "reason": self.reason}
+
+
+def _shown(value: "int | bytes | None") -> str:
+    """A descriptor value as a refusal shows it (as the generated C's vfg_compat_format does)."""
+    if isinstance(value, bytes):
+        return value.hex() if value else "(empty)"
+    if value is None:
+        return "none"
+    return f"-0x{-value:x}" if value < 0 else f"0x{value:x}"
+
+
+class MigrationRefused(LoadError):
+    """The source's descriptor fails the target's compat rules; `failures` holds every reason, in device order."""
+
+    def __init__(self, device: str, offset: int, failures: "list[CompatFailure]") -> None:
+        super().__init__(device, "descriptor", offset,
+                         "migration refused: " + "; ".join(str(f) for f in failures))
+        self.failures = failures
+
+
 class Problem:
     """One reason a state is invalid."""
 

@@ -11,7 +11,7 @@ from vfiogen_state import msi as _msi
 from vfiogen_state import msix as _msix
 from vfiogen_state import sriov as _sriov
 
-from vfiogen_state._runtime import LoadError, Record
+from vfiogen_state._runtime import CompatFailure, LoadError, MigrationRefused, Record
 
 # Annotations that name more than a builtin are strings: with no `from __future__ import annotations`,
 # importing this module does not import `__future__` either.
@@ -56,15 +56,17 @@ class GenericState(Record):
 class GenericDescriptor(Record):
     """The source device's descriptor, as carried at the start of the blob."""
 
-    __slots__ = ("rebar", "header", "msi", "msix", "sriov",)
+    __slots__ = ("present", "rebar", "header", "msi", "msix", "sriov",)
+    present: int
     rebar: "_rebar.RebarDescriptor"
     header: "_header.HeaderDescriptor"
     msi: "_msi.MsiDescriptor"
     msix: "_msix.MsixDescriptor"
     sriov: "_sriov.SriovDescriptor"
-    _json = (("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"),)
+    _json = (("present", "present", ""), ("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"),)
 
-    def __init__(self, *, rebar: "_rebar.RebarDescriptor | None" = None, header: "_header.HeaderDescriptor | None" = None, msi: "_msi.MsiDescriptor | None" = None, msix: "_msix.MsixDescriptor | None" = None, sriov: "_sriov.SriovDescriptor | None" = None) -> None:
+    def __init__(self, *, present: int = 0, rebar: "_rebar.RebarDescriptor | None" = None, header: "_header.HeaderDescriptor | None" = None, msi: "_msi.MsiDescriptor | None" = None, msix: "_msix.MsixDescriptor | None" = None, sriov: "_sriov.SriovDescriptor | None" = None) -> None:
+        self.present = present
         self.rebar = _rebar.RebarDescriptor() if rebar is None else rebar
         self.header = _header.HeaderDescriptor() if header is None else header
         self.msi = _msi.MsiDescriptor() if msi is None else msi
@@ -176,111 +178,116 @@ def save(state: "GenericState", descriptor: "GenericDescriptor",
     return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
 
 
-def _load_descriptor(blob: bytes, start: int, end: int, present: int) -> "GenericDescriptor":
-    descriptor = GenericDescriptor()
+_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int], Any]], ...]" = (
+    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_SIZE, _rebar.unpack_descriptor),
+    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_SIZE, _header.unpack_descriptor),
+    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_SIZE, _msi.unpack_descriptor),
+    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_SIZE, _msix.unpack_descriptor),
+    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_SIZE, _sriov.unpack_descriptor),
+)
+"""Per section, in device order: its bit, id, attribute, record size and record reader."""
+
+
+def _load_descriptor(blob: bytes, start: int, end: int) -> "GenericDescriptor":
+    """The source's descriptor: one record per section it has, in device order; `present` says which."""
+    descriptor = GenericDescriptor(present=0)
     o = start
-    if not present & HAS_REBAR:
-        if end - o >= _runtime.RECORD.size and _runtime.RECORD.unpack_from(blob, o)[0] == _rebar.SECTION_ID:
-            raise LoadError(DEVICE, "descriptor.rebar", o, "the source has section rebar, which this device has not")
-    else:
-        # Its id before its size: a source without the section is told so.
+    at = 0
+    while o < end:
         if end - o < _runtime.RECORD.size:
-            raise _runtime.truncated(DEVICE, "descriptor.rebar", o, _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE, end - o)
+            raise _runtime.truncated(DEVICE, "descriptor", o, _runtime.RECORD.size, end - o)
         section_id, size = _runtime.RECORD.unpack_from(blob, o)
-        if section_id != _rebar.SECTION_ID:
-            raise LoadError(DEVICE, "descriptor.rebar", o, f"record is of section 0x{section_id:04x}, expected "
-                            f"0x{_rebar.SECTION_ID:04x}: the source has no rebar, which this device has")
-        if size != _rebar.DESCRIPTOR_SIZE:
-            raise LoadError(DEVICE, "descriptor.rebar", o, f"record of {size} bytes, expected {_rebar.DESCRIPTOR_SIZE}")
-        if end - o < _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE:
-            raise _runtime.truncated(DEVICE, "descriptor.rebar", o, _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE, end - o)
-        descriptor.rebar = _rebar.unpack_descriptor(blob, o + _runtime.RECORD.size)
-        o += _runtime.RECORD.size + _rebar.DESCRIPTOR_SIZE
-    if not present & HAS_HEADER:
-        if end - o >= _runtime.RECORD.size and _runtime.RECORD.unpack_from(blob, o)[0] == _header.SECTION_ID:
-            raise LoadError(DEVICE, "descriptor.header", o, "the source has section header, which this device has not")
-    else:
-        # Its id before its size: a source without the section is told so.
-        if end - o < _runtime.RECORD.size:
-            raise _runtime.truncated(DEVICE, "descriptor.header", o, _runtime.RECORD.size + _header.DESCRIPTOR_SIZE, end - o)
-        section_id, size = _runtime.RECORD.unpack_from(blob, o)
-        if section_id != _header.SECTION_ID:
-            raise LoadError(DEVICE, "descriptor.header", o, f"record is of section 0x{section_id:04x}, expected "
-                            f"0x{_header.SECTION_ID:04x}: the source has no header, which this device has")
-        if size != _header.DESCRIPTOR_SIZE:
-            raise LoadError(DEVICE, "descriptor.header", o, f"record of {size} bytes, expected {_header.DESCRIPTOR_SIZE}")
-        if end - o < _runtime.RECORD.size + _header.DESCRIPTOR_SIZE:
-            raise _runtime.truncated(DEVICE, "descriptor.header", o, _runtime.RECORD.size + _header.DESCRIPTOR_SIZE, end - o)
-        descriptor.header = _header.unpack_descriptor(blob, o + _runtime.RECORD.size)
-        o += _runtime.RECORD.size + _header.DESCRIPTOR_SIZE
-    if not present & HAS_MSI:
-        if end - o >= _runtime.RECORD.size and _runtime.RECORD.unpack_from(blob, o)[0] == _msi.SECTION_ID:
-            raise LoadError(DEVICE, "descriptor.msi", o, "the source has section msi, which this device has not")
-    else:
-        # Its id before its size: a source without the section is told so.
-        if end - o < _runtime.RECORD.size:
-            raise _runtime.truncated(DEVICE, "descriptor.msi", o, _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE, end - o)
-        section_id, size = _runtime.RECORD.unpack_from(blob, o)
-        if section_id != _msi.SECTION_ID:
-            raise LoadError(DEVICE, "descriptor.msi", o, f"record is of section 0x{section_id:04x}, expected "
-                            f"0x{_msi.SECTION_ID:04x}: the source has no msi, which this device has")
-        if size != _msi.DESCRIPTOR_SIZE:
-            raise LoadError(DEVICE, "descriptor.msi", o, f"record of {size} bytes, expected {_msi.DESCRIPTOR_SIZE}")
-        if end - o < _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE:
-            raise _runtime.truncated(DEVICE, "descriptor.msi", o, _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE, end - o)
-        descriptor.msi = _msi.unpack_descriptor(blob, o + _runtime.RECORD.size)
-        o += _runtime.RECORD.size + _msi.DESCRIPTOR_SIZE
-    if not present & HAS_MSIX:
-        if end - o >= _runtime.RECORD.size and _runtime.RECORD.unpack_from(blob, o)[0] == _msix.SECTION_ID:
-            raise LoadError(DEVICE, "descriptor.msix", o, "the source has section msix, which this device has not")
-    else:
-        # Its id before its size: a source without the section is told so.
-        if end - o < _runtime.RECORD.size:
-            raise _runtime.truncated(DEVICE, "descriptor.msix", o, _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE, end - o)
-        section_id, size = _runtime.RECORD.unpack_from(blob, o)
-        if section_id != _msix.SECTION_ID:
-            raise LoadError(DEVICE, "descriptor.msix", o, f"record is of section 0x{section_id:04x}, expected "
-                            f"0x{_msix.SECTION_ID:04x}: the source has no msix, which this device has")
-        if size != _msix.DESCRIPTOR_SIZE:
-            raise LoadError(DEVICE, "descriptor.msix", o, f"record of {size} bytes, expected {_msix.DESCRIPTOR_SIZE}")
-        if end - o < _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE:
-            raise _runtime.truncated(DEVICE, "descriptor.msix", o, _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE, end - o)
-        descriptor.msix = _msix.unpack_descriptor(blob, o + _runtime.RECORD.size)
-        o += _runtime.RECORD.size + _msix.DESCRIPTOR_SIZE
-    if not present & HAS_SRIOV:
-        if end - o >= _runtime.RECORD.size and _runtime.RECORD.unpack_from(blob, o)[0] == _sriov.SECTION_ID:
-            raise LoadError(DEVICE, "descriptor.sriov", o, "the source has section sriov, which this device has not")
-    else:
-        # Its id before its size: a source without the section is told so.
-        if end - o < _runtime.RECORD.size:
-            raise _runtime.truncated(DEVICE, "descriptor.sriov", o, _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE, end - o)
-        section_id, size = _runtime.RECORD.unpack_from(blob, o)
-        if section_id != _sriov.SECTION_ID:
-            raise LoadError(DEVICE, "descriptor.sriov", o, f"record is of section 0x{section_id:04x}, expected "
-                            f"0x{_sriov.SECTION_ID:04x}: the source has no sriov, which this device has")
-        if size != _sriov.DESCRIPTOR_SIZE:
-            raise LoadError(DEVICE, "descriptor.sriov", o, f"record of {size} bytes, expected {_sriov.DESCRIPTOR_SIZE}")
-        if end - o < _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE:
-            raise _runtime.truncated(DEVICE, "descriptor.sriov", o, _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE, end - o)
-        descriptor.sriov = _sriov.unpack_descriptor(blob, o + _runtime.RECORD.size)
-        o += _runtime.RECORD.size + _sriov.DESCRIPTOR_SIZE
-    if o != end:
-        raise LoadError(DEVICE, "descriptor", o, f"{end - o} bytes left over after the last record")
+        while at < len(_DESCRIPTOR_RECORDS) and _DESCRIPTOR_RECORDS[at][1] != section_id:
+            at += 1
+        if at == len(_DESCRIPTOR_RECORDS):
+            raise LoadError(DEVICE, "descriptor", o, f"record of section 0x{section_id:04x}, which is not a section "
+                            "of this device, or is repeated or out of device order")
+        bit, _, attr, want, unpack = _DESCRIPTOR_RECORDS[at]
+        if size != want:
+            raise LoadError(DEVICE, f"descriptor.{attr}", o, f"record of {size} bytes, expected {want}")
+        if end - o < _runtime.RECORD.size + want:
+            raise _runtime.truncated(DEVICE, f"descriptor.{attr}", o, _runtime.RECORD.size + want, end - o)
+        setattr(descriptor, attr, unpack(blob, o + _runtime.RECORD.size))
+        descriptor.present |= bit
+        o += _runtime.RECORD.size + want
+        at += 1
     return descriptor
 
 
+def _failures(source_present: int, target_present: int, source: "GenericDescriptor | None",
+              target: "GenericDescriptor | None") -> "list[CompatFailure]":
+    """check_compat's reasons, in device order; with no descriptors, only the sections' presence is compared."""
+    failures: list[CompatFailure] = []
+    if source_present & ~target_present & HAS_REBAR:
+        failures.append(CompatFailure("rebar", "present", "", None, None, _rebar.ABSENT_REASON))
+    elif target_present & ~source_present & HAS_REBAR:
+        failures.append(CompatFailure("rebar", "present", "", None, None,
+                                      "the source has no section rebar, which the target requires"))
+    elif source is not None and target is not None and source_present & HAS_REBAR:
+        failures += _rebar.check_compat(source.rebar, target.rebar)
+    if source_present & ~target_present & HAS_HEADER:
+        failures.append(CompatFailure("header", "present", "", None, None, _header.ABSENT_REASON))
+    elif target_present & ~source_present & HAS_HEADER:
+        failures.append(CompatFailure("header", "present", "", None, None,
+                                      "the source has no section header, which the target requires"))
+    elif source is not None and target is not None and source_present & HAS_HEADER:
+        failures += _header.check_compat(source.header, target.header)
+    if source_present & ~target_present & HAS_MSI:
+        failures.append(CompatFailure("msi", "present", "", None, None, _msi.ABSENT_REASON))
+    elif target_present & ~source_present & HAS_MSI:
+        failures.append(CompatFailure("msi", "present", "", None, None,
+                                      "the source has no section msi, which the target requires"))
+    elif source is not None and target is not None and source_present & HAS_MSI:
+        failures += _msi.check_compat(source.msi, target.msi)
+    if source_present & ~target_present & HAS_MSIX:
+        failures.append(CompatFailure("msix", "present", "", None, None, _msix.ABSENT_REASON))
+    elif target_present & ~source_present & HAS_MSIX:
+        failures.append(CompatFailure("msix", "present", "", None, None,
+                                      "the source has no section msix, which the target requires"))
+    elif source is not None and target is not None and source_present & HAS_MSIX:
+        failures += _msix.check_compat(source.msix, target.msix)
+    if source_present & ~target_present & HAS_SRIOV:
+        failures.append(CompatFailure("sriov", "present", "", None, None, _sriov.ABSENT_REASON))
+    elif target_present & ~source_present & HAS_SRIOV:
+        failures.append(CompatFailure("sriov", "present", "", None, None,
+                                      "the source has no section sriov, which the target requires"))
+    elif source is not None and target is not None and source_present & HAS_SRIOV:
+        failures += _sriov.check_compat(source.sriov, target.sriov)
+    return failures
+
+
+def check_compat(source: "GenericDescriptor", target: "GenericDescriptor") -> "list[CompatFailure]":
+    """Every reason the target refuses a migration from the source, in device order; [] when it may proceed.
+
+    A section one side has and the other lacks refuses where the schema
+    says `require: present` or the device requires the section; a section
+    both have is held to its compat rules.
+    """
+    if source.present & ~ALL_SECTIONS or target.present & ~ALL_SECTIONS:
+        raise ValueError(f"{DEVICE}: a descriptor's present set names a section the device has not")
+    return _failures(source.present, target.present, source, target)
+
+
 def load(blob: bytes, hooks: "Hooks | None" = None,
-         config: "GenericConfig | None" = None) -> "tuple[GenericState, GenericDescriptor]":
+         config: "GenericConfig | None" = None,
+         target: "GenericDescriptor | None" = None) -> "tuple[GenericState, GenericDescriptor]":
     """Parse and validate a whole blob into new states; LoadError (section, field, offset, reason) otherwise.
 
-    The blob's sections must be the ones `config` says the device has: a
-    descriptor record or frame of another is refused, as is a missing
-    required one. A section the device has not holds its default state
-    (None if optional). Post-load hooks run only once all of the blob has
-    loaded, in device order; a hook any present section names that is not
-    given is refused (ValueError) first.
+    `target` is this device's own descriptor: the source's is checked
+    against it (check_compat) before any section is read, and a refused
+    migration raises MigrationRefused with every reason. Without it, only
+    the sections are checked: those the source has and `config` lacks, and
+    the reverse, refuse as check_compat says. A frame of a section the
+    source's descriptor does not list is refused; one the target lacks
+    (and may, by the rules) is skipped. A section the blob does not carry
+    holds its default state (None if optional). Post-load hooks run only
+    once all of the blob has loaded, in device order; a hook any present
+    section names that is not given is refused (ValueError) first.
     """
     c = _config(config)
+    if target is not None and target.present != c.present:
+        raise ValueError(f"{DEVICE}: the target descriptor's present set 0x{target.present:x} is not the config's "
+                         f"0x{c.present:x}")
     count = _runtime.read_header(blob, DEVICE)
     offset = _runtime.HEADER.size
     head = _runtime.read_frame(blob, offset, DEVICE)
@@ -289,7 +296,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
     if head.version != _runtime.FORMAT_VERSION:
         raise LoadError(DEVICE, "descriptor", offset + 2, f"descriptor frame version {head.version}, "
                         f"expected the format version {_runtime.FORMAT_VERSION}")
-    descriptor = _load_descriptor(blob, head.start, head.end, c.present)
+    descriptor = _load_descriptor(blob, head.start, head.end)
+    failures = (check_compat(descriptor, target) if target is not None
+                else _failures(descriptor.present, c.present, None, None))
+    if failures:
+        raise MigrationRefused(DEVICE, head.start, failures)
     offset = head.end + _runtime.CRC.size
     state = GenericState()
     seen: set[int] = set()
@@ -299,39 +310,54 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             raise LoadError(DEVICE, "", offset, f"section 0x{frame.section_id:04x} appears twice")
         seen.add(frame.section_id)
         if frame.section_id == _rebar.SECTION_ID:
-            if not c.present & HAS_REBAR:
-                raise LoadError(DEVICE, "rebar", offset, "the blob carries section rebar, which this device has not")
-            state.rebar = _rebar.load(blob, frame.version, c.params.rebar, start=frame.start, end=frame.end)
+            if not descriptor.present & HAS_REBAR:
+                raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar, which the source's "
+                                "descriptor does not list")
+            if c.present & HAS_REBAR:
+                state.rebar = _rebar.load(blob, frame.version, c.params.rebar,
+                                            start=frame.start, end=frame.end)
         elif frame.section_id == _header.SECTION_ID:
-            if not c.present & HAS_HEADER:
-                raise LoadError(DEVICE, "header", offset, "the blob carries section header, which this device has not")
-            state.header = _header.load(blob, frame.version, c.params.header, start=frame.start, end=frame.end)
+            if not descriptor.present & HAS_HEADER:
+                raise LoadError(DEVICE, "header", offset, "a frame of section header, which the source's "
+                                "descriptor does not list")
+            if c.present & HAS_HEADER:
+                state.header = _header.load(blob, frame.version, c.params.header,
+                                              start=frame.start, end=frame.end)
         elif frame.section_id == _msi.SECTION_ID:
-            if not c.present & HAS_MSI:
-                raise LoadError(DEVICE, "msi", offset, "the blob carries section msi, which this device has not")
-            state.msi = _msi.load(blob, frame.version, c.params.msi, start=frame.start, end=frame.end)
+            if not descriptor.present & HAS_MSI:
+                raise LoadError(DEVICE, "msi", offset, "a frame of section msi, which the source's "
+                                "descriptor does not list")
+            if c.present & HAS_MSI:
+                state.msi = _msi.load(blob, frame.version, c.params.msi,
+                                        start=frame.start, end=frame.end)
         elif frame.section_id == _msix.SECTION_ID:
-            if not c.present & HAS_MSIX:
-                raise LoadError(DEVICE, "msix", offset, "the blob carries section msix, which this device has not")
-            state.msix = _msix.load(blob, frame.version, c.params.msix, start=frame.start, end=frame.end)
+            if not descriptor.present & HAS_MSIX:
+                raise LoadError(DEVICE, "msix", offset, "a frame of section msix, which the source's "
+                                "descriptor does not list")
+            if c.present & HAS_MSIX:
+                state.msix = _msix.load(blob, frame.version, c.params.msix,
+                                          start=frame.start, end=frame.end)
         elif frame.section_id == _sriov.SECTION_ID:
-            if not c.present & HAS_SRIOV:
-                raise LoadError(DEVICE, "sriov", offset, "the blob carries section sriov, which this device has not")
-            state.sriov = _sriov.load(blob, frame.version, c.params.sriov, start=frame.start, end=frame.end)
+            if not descriptor.present & HAS_SRIOV:
+                raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov, which the source's "
+                                "descriptor does not list")
+            if c.present & HAS_SRIOV:
+                state.sriov = _sriov.load(blob, frame.version, c.params.sriov,
+                                            start=frame.start, end=frame.end)
         elif frame.required:
             raise LoadError(DEVICE, "", offset, f"unknown required section 0x{frame.section_id:04x}")
         offset = frame.end + _runtime.CRC.size
     if offset != len(blob):
         raise LoadError(DEVICE, "", offset, f"{len(blob) - offset} bytes after the last section")
-    if c.present & HAS_REBAR and _rebar.SECTION_ID not in seen:
+    if c.present & descriptor.present & HAS_REBAR and _rebar.SECTION_ID not in seen:
         raise LoadError(DEVICE, "rebar", offset, "required section is missing")
-    if c.present & HAS_HEADER and _header.SECTION_ID not in seen:
+    if c.present & descriptor.present & HAS_HEADER and _header.SECTION_ID not in seen:
         raise LoadError(DEVICE, "header", offset, "required section is missing")
-    if c.present & HAS_MSI and _msi.SECTION_ID not in seen:
+    if c.present & descriptor.present & HAS_MSI and _msi.SECTION_ID not in seen:
         raise LoadError(DEVICE, "msi", offset, "required section is missing")
-    if c.present & HAS_MSIX and _msix.SECTION_ID not in seen:
+    if c.present & descriptor.present & HAS_MSIX and _msix.SECTION_ID not in seen:
         raise LoadError(DEVICE, "msix", offset, "required section is missing")
-    if c.present & HAS_SRIOV and _sriov.SECTION_ID not in seen:
+    if c.present & descriptor.present & HAS_SRIOV and _sriov.SECTION_ID not in seen:
         raise LoadError(DEVICE, "sriov", offset, "required section is missing")
     return state, descriptor
 
@@ -394,7 +420,7 @@ def derive_descriptor(state: "GenericState", host: "GenericDescriptor",
     sections the device has not, are taken from `host`.
     """
     c = _config(config)
-    descriptor = GenericDescriptor()
+    descriptor = GenericDescriptor(present=c.present)
     if c.present & HAS_REBAR:
         descriptor.rebar = _rebar.derive_descriptor(state.rebar, c.params.rebar, cap_offset=host.rebar.cap_offset)
     else:

@@ -29,7 +29,8 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
                 frame_size: int, crc_size: int, record_size: int) -> DeviceView:
     views: list[DeviceSectionView] = []
     for use in device.sections:
-        section = module.section(use.section).section
+        checked = module.section(use.section)
+        section = checked.section
         view = sections[section.name]
         bound = {b.name: b.value for b in use.params}
         values = []
@@ -45,7 +46,8 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
             post_load=tuple(naming.ident(h.name) for h in section.post_load),
             restore_hooks=tuple(dict.fromkeys(naming.ident(step.hook) for step in section.restore
                                               if step.hook is not None)),
-            max_payload=view.max_payload, descriptor_size=view.descriptor_size,
+            max_payload=view.max_payload, descriptor_size=view.descriptor_size, compat_rules=view.compat_rules,
+            absent_refused=use.required or checked.plan.compat.require_present,
             defaults=tuple((naming.ident(b.name), f"0x{b.value:x}u") for b in use.defaults)))
     descriptor_payload = sum(record_size + s.descriptor_size for s in views)
     max_size = header_size + frame_size + descriptor_payload + crc_size + sum(

@@ -165,7 +165,7 @@ class _Builder:
                         + [functions.store_function(v) for v in versions]
                         + [functions.save_function(v) for v in versions] + [validate])
         public = (functions.init_function(), functions.capture_function(),
-                  functions.restore_function(), *functions.descriptor_functions())
+                  functions.restore_function(), *functions.descriptor_functions(), functions.compat_function())
         return SectionView(
             name=section.name, source=section.source_path, sha256=section_fingerprint(self.checked),
             guard=naming.macro(section.name, "H"), title=section.title,
@@ -178,7 +178,8 @@ class _Builder:
             descriptor=StructView(naming.symbol(section.name, "descriptor"), tuple(descriptor)),
             hooks=StructView(naming.symbol(section.name, "hooks"), tuple(hooks)), versions=versions,
             max_payload=max(layout.max_size for layout in self.checked.layouts),
-            descriptor_size=functions.descriptor_size(), items=tuple(functions.items),
+            descriptor_size=functions.descriptor_size(), compat_rules=len(self.checked.plan.compat.checks),
+            absent_reason=naming.string(self.checked.plan.compat.absent_reason), items=tuple(functions.items),
             layout_checks=tuple(functions.layout_checks.values()),
             private=private, public=public)
 
@@ -209,6 +210,7 @@ STATUSES = (
     ("VFG_ERR_HOOK", "hook missing or failed"),
     ("VFG_ERR_ARGUMENT", "invalid argument"),
     ("VFG_ERR_ABSENT_SECTION", "section the device does not have"),
+    ("VFG_ERR_INCOMPATIBLE", "migration refused by a compat rule"),
 )
 
 

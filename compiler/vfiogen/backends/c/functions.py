@@ -22,7 +22,7 @@ from vfiogen.ir.checked import CheckedSection
 from vfiogen.ir.expr import Expr, IntLit, refs
 from vfiogen.ir.nodes import ArrayType, FieldType, ScalarType, StateField, StructType
 from vfiogen.ir.plan import LeafKind, Step
-from vfiogen.ir.types import ScalarKind
+from vfiogen.ir.types import CompatKind, ScalarKind
 
 
 class Report(Protocol):
@@ -544,6 +544,48 @@ class SectionFunctions:
             _function(f"void {self.sym('unpack_descriptor')}({desc} *d, const uint8_t *buf)", unpack,
                       unused=("d", "buf")),
         )
+
+    def compat_function(self) -> Function:
+        """Every compat rule the two descriptors break, each added to the report; VFG_ERR_INCOMPATIBLE if any."""
+        w = Writer()
+        with w.block("if (source == NULL || target == NULL)"):
+            w("return VFG_ERR_ARGUMENT;")
+        checks = self.plan.compat.checks
+        for check in checks:
+            member = naming.ident(check.item.name)
+            source, target = f"source->{member}", f"target->{member}"
+            where = (self.name_macro, f'"{check.kind.value}"', f'"{check.item.name}"', naming.string(check.reason))
+            if check.item.kind is LeafKind.BYTES:
+                size = f"{check.item.size}u"
+                if check.kind is CompatKind.EQUAL:
+                    breaks = f"memcmp({source}, {target}, {size}) != 0"
+                else:
+                    first, second = (source, target) if check.kind is CompatKind.SUBSET else (target, source)
+                    breaks = f"vfg_bytes_not_within({first}, {second}, {size})"
+                add = f"vfg_compat_fail_bytes(report, {', '.join(where)}, {source}, {target}, {size});"
+            else:
+                width = check.item.size * 8
+                if check.kind is CompatKind.EQUAL:
+                    breaks = f"{source} != {target}"
+                elif check.kind is CompatKind.SUBSET:
+                    breaks = f"({source} & ~{target}) != 0"
+                elif check.kind is CompatKind.SUPERSET:
+                    breaks = f"({target} & ~{source}) != 0"
+                elif check.kind is CompatKind.TARGET_GE:
+                    breaks = f"{target} < {source}"
+                else:
+                    breaks = f"(({source} ^ {target}) & {naming.literal(check.mask, width)}) != 0u"
+                signed = "true" if check.item.kind is LeafKind.SINT else "false"
+                add = (f"vfg_compat_fail(report, {', '.join(where)}, (uint64_t){source}, (uint64_t){target}, "
+                       f"{signed});")
+            with w.block(f"if ({breaks})"):
+                w(add)
+                w("refused = true;")
+        w("return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;" if checks else "return VFG_OK;")
+        desc = f"const struct {self.sym('descriptor')}"
+        return _function(f"int {self.sym('check_compat')}({desc} *source, {desc} *target, "
+                         "struct vfg_compat_report *report)", w,
+                         extra=("bool refused = false;",) if checks else (), unused=("report",))
 
     def descriptor_size(self) -> int:
         return self.plan.descriptor_size

@@ -49,3 +49,20 @@ def decimal(value: int) -> str:
 def literal(value: int, width: int) -> str:
     """An unsigned constant of the right size (`u` or `ull`), so -Wconversion stays quiet."""
     return f"0x{value:x}ull" if width > 32 else f"0x{value:x}u"
+
+
+def string(text: str) -> str:
+    """A C string literal of `text` as UTF-8: quote, backslash and every byte outside printable ASCII escaped
+    (in octal, which never runs into a following digit the way a hex escape would)."""
+    out = []
+    previous = ""
+    for byte in text.encode("utf-8"):
+        char = chr(byte)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= byte < 0x7F and not (char == "?" and previous == "?"):  # no trigraph "??x"
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+        previous = char
+    return '"' + "".join(out) + '"'

@@ -112,6 +112,9 @@ class SectionView:
     versions: tuple[int, ...]
     max_payload: int
     descriptor_size: int
+    compat_rules: int
+    absent_reason: str
+    """C string literal."""
     items: tuple[str, ...]
     layout_checks: tuple[str, ...]
     private: tuple[Function, ...]
@@ -143,6 +146,10 @@ class DeviceSectionView:
     restore_hooks: tuple[str, ...]
     max_payload: int
     descriptor_size: int
+    compat_rules: int
+    absent_refused: bool
+    """A target without the section refuses a source that has it (`require: present`, or the device requires
+    the section)."""
     defaults: tuple[tuple[str, str], ...] = ()
     """The device file's `defaults`: (register member, C value) a new state holds instead of the section's."""
 
@@ -164,6 +171,11 @@ class DeviceView:
     max_size: int
     generic: bool
     """No built-in config: every function takes the caller's (`Device.generic`)."""
+
+    @property
+    def compat_max(self) -> int:
+        """The most failures the device's check_compat reports: every rule, and a presence failure per section."""
+        return sum(s.compat_rules + 1 for s in self.sections)
 
     @property
     def prefix(self) -> str:

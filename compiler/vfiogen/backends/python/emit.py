@@ -10,6 +10,7 @@ expression, offset and error path.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable
 
@@ -18,7 +19,7 @@ from vfiogen.ir.defaults import array_lengths
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.config_space import capture_steps, restore_steps
 from vfiogen.backends.python.views import (
-    AttrView, BitFieldView, Check, DescriptorView, DeviceSectionView, DeviceView, EnumView, Op,
+    AttrView, BitFieldView, Check, CompatView, DescriptorView, DeviceSectionView, DeviceView, EnumView, Op,
     RegisterClassView, RunItem, SectionView, StructClassView, VersionView)
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.context import Context
@@ -29,7 +30,7 @@ from vfiogen.ir.expr import refs, to_text
 from vfiogen.ir.nodes import (ArrayType, BytesType, Device, FieldType, Register,
                               ScalarType, Section, StateField, StructType)
 from vfiogen.ir.plan import Array, Cond, ElementShape, Leaf, LeafKind, Run, Step, Struct
-from vfiogen.ir.types import ScalarKind
+from vfiogen.ir.types import CompatKind, ScalarKind
 
 _FORMAT = {ScalarKind.U8: "B", ScalarKind.U16: "H", ScalarKind.U32: "I", ScalarKind.U64: "Q",
            ScalarKind.S8: "b", ScalarKind.S16: "h", ScalarKind.S32: "i", ScalarKind.S64: "q", ScalarKind.BOOL: "B"}
@@ -305,7 +306,7 @@ class _SectionBuilder:
     def runtime_imports(self, versions: tuple[VersionView, ...],
                         registers: tuple[RegisterClassView, ...]) -> tuple[str, ...]:
         """The `_runtime` names the module uses, so it imports nothing it does not use."""
-        names = {"LoadError", "Problem", "Record", "SaveError"}
+        names = {"CompatFailure", "LoadError", "Problem", "Record", "SaveError"}
         for register in registers:
             names.add("Register")
             names.update("BoolBits" if f.is_bool else "EnumBits" if f.enum else "IntBits" for f in register.fields)
@@ -465,6 +466,26 @@ class _SectionBuilder:
         return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, plan.descriptor_size,
                               tuple(derived), tuple(host))
 
+    def compat(self) -> tuple[CompatView, ...]:
+        views = []
+        for check in self.checked.plan.compat.checks:
+            attr = naming.attr(check.item.name)
+            source, target = f"source.{attr}", f"target.{attr}"
+            is_bytes = check.item.kind is LeafKind.BYTES
+            if check.kind is CompatKind.EQUAL:
+                breaks = f"{source} != {target}"
+            elif check.kind in (CompatKind.SUBSET, CompatKind.SUPERSET):
+                if check.kind is CompatKind.SUPERSET:
+                    source, target = target, source
+                breaks = (f"any(a & ~b for a, b in zip({source}, {target}))" if is_bytes
+                          else f"{source} & ~{target}")
+            elif check.kind is CompatKind.TARGET_GE:
+                breaks = f"{target} < {source}"
+            else:
+                breaks = f"({source} ^ {target}) & 0x{check.mask:x}"
+            views.append(CompatView(breaks, check.kind.value, check.item.name, attr, json.dumps(check.reason)))
+        return tuple(views)
+
     def build(self) -> SectionView:
         section = self.section
         for state in section.state:
@@ -491,6 +512,7 @@ class _SectionBuilder:
             run_structs=tuple((name, fmt) for fmt, name in self.run_structs.items()),
             register_checks=tuple(register_checks), checks=tuple(state_checks), constraints=tuple(constraints),
             descriptor=descriptor,
+            compat=self.compat(), absent_reason=json.dumps(self.checked.plan.compat.absent_reason),
             runtime_imports=self.runtime_imports(versions, registers),
             capture=capture_steps(self.checked, {r.name: (self.register_attr(r).default) for r in section.registers}),
             restore=restore_steps(self.checked),
@@ -573,7 +595,8 @@ class PythonBackend:
             sections.append(DeviceSectionView(section.name, naming.attr(section.name),
                                               naming.state_class(section.name), naming.descriptor_class(section.name),
                                               use.required, params, f"HAS_{section.name.upper()}", len(sections),
-                                              host, bool(section.pre_save), bool(section.post_load),
+                                              use.required or checked.plan.compat.require_present, host,
+                                              bool(section.pre_save), bool(section.post_load),
                                               any(step.hook is not None and step.wait_us is None
                                                   for step in section.restore),
                                               any(step.wait_us is not None for step in section.restore)))
@@ -582,9 +605,9 @@ class PythonBackend:
                      f"_{s.module}.{s.state_class} | None", new_states[s.module] if s.required else "None",
                      '"obj"' if s.required else '"opt"', fresh=s.required)
             for s in sections)
-        descriptor_attrs = tuple(AttrView(s.attr, s.module, f"_{s.module}.{s.descriptor_class}",
-                                          f"_{s.module}.{s.descriptor_class}()", '"obj"')
-                                 for s in sections)
+        descriptor_attrs = (AttrView("present", "present", "int", "0" if device.generic else "ALL_SECTIONS", '""'),
+                            *(AttrView(s.attr, s.module, f"_{s.module}.{s.descriptor_class}",
+                                       f"_{s.module}.{s.descriptor_class}()", '"obj"') for s in sections))
         params_attrs = tuple(AttrView(s.attr, s.module, f"_{s.module}.Params",
                                       f"_{s.module}.Params({', '.join(f'{k}={v}' for k, v in s.params)})",
                                       '"obj"', fresh=True)

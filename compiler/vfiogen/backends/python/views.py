@@ -185,6 +185,19 @@ class DescriptorView:
 
 
 @dataclass(frozen=True)
+class CompatView:
+    """One compat rule as the section's check_compat tests it."""
+
+    breaks: str
+    """An expression over `source` and `target` that is true when the rule fails."""
+    rule: str
+    field: str
+    attr: str
+    reason: str
+    """The schema's reason, as a Python string literal."""
+
+
+@dataclass(frozen=True)
 class SectionView:
     name: str
     source: str
@@ -204,6 +217,9 @@ class SectionView:
     checks: tuple[Check, ...]
     constraints: tuple[Check, ...]
     descriptor: DescriptorView
+    compat: tuple[CompatView, ...]
+    absent_reason: str
+    """Why a target without the section refuses a source with it, as a Python string literal."""
     runtime_imports: tuple[str, ...]
     enum_names: dict[str, str]
     """Enum class -> the schema's enum name, for messages."""
@@ -228,6 +244,9 @@ class DeviceSectionView:
     has: str
     """`HAS_<SECTION>`: the section's bit in a presence set (bit i is the device's i-th section)."""
     bit: int
+    absent_refused: bool
+    """A target without the section refuses a source that has it (`require: present`, or the device
+    requires the section)."""
     host: tuple[str, ...]
     """The descriptor attrs the host supplies (the keyword arguments of the section's derive_descriptor)."""
     pre_save: bool
