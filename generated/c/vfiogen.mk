@@ -13,6 +13,7 @@ VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_aer.c \
 	$(VFIOGEN_DIR)/vfg_ats.c \
 	$(VFIOGEN_DIR)/vfg_bridge_header.c \
+	$(VFIOGEN_DIR)/vfg_dpc.c \
 	$(VFIOGEN_DIR)/vfg_dsn.c \
 	$(VFIOGEN_DIR)/vfg_example_nic.c \
 	$(VFIOGEN_DIR)/vfg_generic.c \
@@ -34,6 +35,7 @@ VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_aer.h \
 	$(VFIOGEN_DIR)/vfg_ats.h \
 	$(VFIOGEN_DIR)/vfg_bridge_header.h \
+	$(VFIOGEN_DIR)/vfg_dpc.h \
 	$(VFIOGEN_DIR)/vfg_dsn.h \
 	$(VFIOGEN_DIR)/vfg_example_nic.h \
 	$(VFIOGEN_DIR)/vfg_generic.h \

@@ -8,6 +8,7 @@ SECTIONS = {
     0x0101: "aer",
     0x010f: "ats",
     0x0211: "bridge_header",
+    0x011d: "dpc",
     0x0103: "dsn",
     0x0001: "header",
     0x011e: "l1ss",
