@@ -66,13 +66,14 @@ TITLES = {
     "pcie": "Express ",
     "aer": "Advanced Error Reporting",
     "bridge_header": "<type-1 header>",
+    "vc": "Virtual Channel",
 }
 
 # What the dumps hold (counted once; lspci shows the same): capabilities per schema and fields compared.
 MIN_CAPTURED = {"pm": 81, "ltr": 5, "ats": 4, "pasid": 4, "pri": 3, "ptm": 2, "l1ss": 7, "acs": 11, "dsn": 13,
-                "pcie": 56, "aer": 34, "bridge_header": 46}
+                "pcie": 56, "aer": 34, "bridge_header": 46, "vc": 20}
 MIN_FIELDS = {"pm": 1460, "ltr": 10, "ats": 12, "pasid": 24, "pri": 21, "ptm": 14, "l1ss": 112, "acs": 154, "dsn": 13,
-              "pcie": 3290, "aer": 2270, "bridge_header": 920}
+              "pcie": 3290, "aer": 2270, "bridge_header": 920, "vc": 468}
 
 
 MODULE = standard_module()
@@ -540,10 +541,77 @@ def compare_bridge_header(r: Reader, lcap: LspciCapability, where: str) -> list[
     return out
 
 
+VC_ARBITRATION = ("Fixed", "WRR32", "WRR64", "WRR128")
+PORT_ARBITRATION = ("Fixed", "WRR32", "WRR64", "WRR128", "TWRR128", "WRR256")
+
+
+def _arbitration_flags(text: str, names: tuple[str, ...]) -> dict[int, bool]:
+    """lspci's `Fixed+ WRR32- ...` as {bit: set}; it names bits 4..7 of the VC arbitration `??4`.. when set."""
+    flags = dict(re.findall(r"(\S+?)([+-])(?:\s|$)", text))
+    out = {bit: _flag(flags.pop(name)) for bit, name in enumerate(names)}
+    out |= {int(name.removeprefix("??")): _flag(sign) for name, sign in flags.items()}
+    return out
+
+
+def compare_vc(r: Reader, lcap: LspciCapability, where: str) -> list[Triple]:
+    # The port's lines come first, then a block per VC (VC0 first) of four lines and, when the VC has a Port
+    # Arbitration Table, a fifth; lspci prints Extended VC Count + 1 blocks.
+    vcs = [i for i, line in enumerate(lcap.body) if re.match(r"VC\d+:", line)]
+    port_lines = LspciCapability(lcap.offset, lcap.version, lcap.title, lcap.body[:vcs[0]] if vcs else lcap.body)
+    caps = _line(port_lines, r"Caps:\s+LPEVC=(\d+) RefClk=(\S+) PATEntryBits=(\d+)", where)
+    arb = _line(port_lines, r"Arb:\s+(Fixed[+-].*)", where)
+    ctl = _line(port_lines, r"Ctrl:\s+ArbSelect=(\S+)", where)
+    sta = _line(port_lines, r"Status:\s+InProgress([+-])", where)
+    table = _lines(port_lines, r"Port Arbitration Table \[([0-9a-f]+)\] <\?>")
+    capability = r("port_vc_cap2", "vc_arbitration_capability")
+    out: list[Triple] = [
+        ("port_vc_cap1.low_priority_extended_vc_count", int(caps[1]), r("port_vc_cap1", "low_priority_extended_vc_count")),
+        ("port_vc_cap1.reference_clock", caps[2], ("100ns",)[r("port_vc_cap1", "reference_clock")]
+         if r("port_vc_cap1", "reference_clock") == 0 else f"??{r('port_vc_cap1', 'reference_clock')}"),
+        ("port_vc_cap1.port_arbitration_table_entry_size (bits)", int(caps[3]),
+         1 << r("port_vc_cap1", "port_arbitration_table_entry_size")),
+        ("port_vc_cap2.vc_arbitration_capability", _arbitration_flags(arb[1], VC_ARBITRATION),
+         {bit: bool(capability >> bit & 1) for bit in range(8) if bit < 4 or capability >> bit & 1}),
+        ("port_vc_control.vc_arbitration_select", ctl[1],
+         (*VC_ARBITRATION, "??4", "??5", "??6", "??7")[r("port_vc_control", "vc_arbitration_select")]),
+        ("port_vc_status.vc_arbitration_table_status", _flag(sta[1]), r("port_vc_status", "vc_arbitration_table_status")),
+        ("VC Arbitration Table position", int(table[0][1], 16) if table else None,
+         lcap.offset + 16 * r("port_vc_cap2", "vc_arbitration_table_offset")
+         if r("port_vc_cap2", "vc_arbitration_table_offset") else None),
+    ]
+    out.append(("VC resource blocks", len(vcs), r("port_vc_cap1", "extended_vc_count") + 1))
+    for n, at in enumerate(vcs[:r("port_vc_cap1", "extended_vc_count") + 1]):
+        block = lcap.body[at:at + 4]
+        rcap = re.fullmatch(rf"VC{n}:\s+Caps:\s+PATOffset=([0-9a-f]{{2}}) MaxTimeSlots=(\d+) RejSnoopTrans([+-])", block[0])
+        rarb = re.fullmatch(r"Arb:\s+(Fixed[+-].*)", block[1])
+        rctl = re.fullmatch(r"Ctrl:\s+Enable([+-]) ID=(\d+) ArbSelect=(\S+) TC/VC=([0-9a-f]{2})", block[2])
+        rsta = re.fullmatch(r"Status:\s+NegoPending([+-]) InProgress([+-])", block[3])
+        assert rcap and rarb and rctl and rsta, f"{where}: VC{n} block {block}"
+        cap, control, status = f"vc_resource_cap{n}", f"vc_resource_control{n}", f"vc_resource_status{n}"
+        port = r(cap, "port_arbitration_capability")
+        out += [
+            (f"{cap}.port_arbitration_table_offset", int(rcap[1], 16), r(cap, "port_arbitration_table_offset")),
+            (f"{cap}.maximum_time_slots (+1)", int(rcap[2]), r(cap, "maximum_time_slots") + 1),
+            (f"{cap}.reject_snoop_transactions", _flag(rcap[3]), r(cap, "reject_snoop_transactions")),
+            (f"{cap}.port_arbitration_capability", _arbitration_flags(rarb[1], PORT_ARBITRATION),
+             {bit: bool(port >> bit & 1) for bit in range(8) if bit < 6 or port >> bit & 1}),
+            (f"{control}.vc_enable", _flag(rctl[1]), r(control, "vc_enable")),
+            (f"{control}.vc_id", int(rctl[2]), r(control, "vc_id")),
+            (f"{control}.port_arbitration_select", rctl[3],
+             (*PORT_ARBITRATION, "??6", "??7")[r(control, "port_arbitration_select")]),
+            (f"{control}.tc_vc_map", int(rctl[4], 16), r(control, "tc_vc_map")),
+            (f"{status}.vc_negotiation_pending", _flag(rsta[1]), r(status, "vc_negotiation_pending")),
+            (f"{status}.port_arbitration_table_status", _flag(rsta[2]), r(status, "port_arbitration_table_status")),
+            (f"{cap} Port Arbitration Table printed", lcap.body[at + 4:at + 5] == ["Port Arbitration Table <?>"],
+             r(cap, "port_arbitration_table_offset") != 0),
+        ]
+    return out
+
+
 COMPARE: dict[str, Callable[[Reader, LspciCapability, str], list[Triple]]] = {
     "pm": compare_pm, "ltr": compare_ltr, "ats": compare_ats, "pasid": compare_pasid, "pri": compare_pri,
     "ptm": compare_ptm, "l1ss": compare_l1ss, "acs": compare_acs, "dsn": compare_dsn,
-    "pcie": compare_pcie, "aer": compare_aer, "bridge_header": compare_bridge_header,
+    "pcie": compare_pcie, "aer": compare_aer, "bridge_header": compare_bridge_header, "vc": compare_vc,
 }
 
 
@@ -611,6 +679,10 @@ def load_case(name: str) -> Case:
             # layout) unmatched; it is captured here with the aer schema directly.
             if schema is None and cap.kind != "cap" and cap.id == 0x0001 and cap.version == 2:
                 schema = "aer"
+            # LANGUAGE GAP: a location names one capability id, and the VC capability of a function that has
+            # MFVC (extended id 0x0009) has the layout of 0x0002's; it is captured here with the vc schema.
+            if schema is None and cap.kind != "cap" and cap.id == 0x0009:
+                schema, state = "vc", capture(_section("vc"), function, cap.offset)
             if schema == "aer":
                 # LANGUAGE GAP: presence cannot read the PCI Express capability's port type across sections:
                 # the params say it, derived here as a hypervisor would.

@@ -29,7 +29,8 @@ VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_ptm.c \
 	$(VFIOGEN_DIR)/vfg_rebar.c \
 	$(VFIOGEN_DIR)/vfg_runtime.c \
-	$(VFIOGEN_DIR)/vfg_sriov.c
+	$(VFIOGEN_DIR)/vfg_sriov.c \
+	$(VFIOGEN_DIR)/vfg_vc.c
 VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_acs.h \
 	$(VFIOGEN_DIR)/vfg_aer.h \
@@ -52,7 +53,8 @@ VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_qemu.h \
 	$(VFIOGEN_DIR)/vfg_rebar.h \
 	$(VFIOGEN_DIR)/vfg_runtime.h \
-	$(VFIOGEN_DIR)/vfg_sriov.h
+	$(VFIOGEN_DIR)/vfg_sriov.h \
+	$(VFIOGEN_DIR)/vfg_vc.h
 VFIOGEN_OBJS := $(VFIOGEN_SRCS:.c=.o)
 VFIOGEN_CFLAGS := -I$(VFIOGEN_DIR)
 

@@ -22,5 +22,6 @@ SECTIONS = {
     0x011f: "ptm",
     0x0115: "rebar",
     0x0110: "sriov",
+    0x0102: "vc",
 }
 DEVICES = ("example_nic", "generic",)
