@@ -38,7 +38,7 @@ from known_failures import LIBRARY_CONFORMANCE as KNOWN
 
 from vfiogen.configspace.capture import Captured, capture
 from vfiogen.configspace.dump import Function, read_dump
-from vfiogen.configspace.report import inspect_function
+from vfiogen.configspace.report import header_params, inspect_function
 from vfiogen.ir.checked import CheckedRegister, CheckedSection
 from vfiogen.ir.evaluate import evaluate
 
@@ -67,13 +67,14 @@ TITLES = {
     "aer": "Advanced Error Reporting",
     "bridge_header": "<type-1 header>",
     "vc": "Virtual Channel",
+    "pcix": "PCI-X ",
 }
 
 # What the dumps hold (counted once; lspci shows the same): capabilities per schema and fields compared.
 MIN_CAPTURED = {"pm": 81, "ltr": 5, "ats": 4, "pasid": 4, "pri": 3, "ptm": 2, "l1ss": 7, "acs": 11, "dsn": 13,
-                "pcie": 56, "aer": 34, "bridge_header": 46, "vc": 20}
+                "pcie": 56, "aer": 34, "bridge_header": 46, "vc": 20, "pcix": 16}
 MIN_FIELDS = {"pm": 1460, "ltr": 10, "ats": 12, "pasid": 24, "pri": 21, "ptm": 14, "l1ss": 112, "acs": 154, "dsn": 13,
-              "pcie": 3290, "aer": 2270, "bridge_header": 920, "vc": 468}
+              "pcie": 3290, "aer": 2270, "bridge_header": 920, "vc": 468, "pcix": 300}
 
 
 MODULE = standard_module()
@@ -608,10 +609,44 @@ def compare_vc(r: Reader, lcap: LspciCapability, where: str) -> list[Triple]:
     return out
 
 
+PCIX_FREQUENCY = ("conv", "66MHz", "100MHz", "133MHz")
+
+
+def compare_pcix(r: Reader, lcap: LspciCapability, where: str) -> list[Triple]:
+    """The bridge form, which every PCI-X capability of the dumps has (lspci titles it `PCI-X bridge device`)."""
+    out: list[Triple] = [("form (bridge)", lcap.title == "PCI-X bridge device", r.captured.registers["bridge_status"] is not None)]
+    if lcap.title != "PCI-X bridge device":
+        return out
+    sec = _line(lcap, r"Secondary Status: 64bit([+-]) 133MHz([+-]) SCD([+-]) USC([+-]) SCO([+-]) SRD([+-]) Freq=(\S+)", where)
+    sta = _line(lcap, r"Status: Dev=([0-9a-f]{2}):([0-9a-f]{2})\.(\d) 64bit([+-]) 133MHz([+-]) SCD([+-]) USC([+-]) "
+                      r"SCO([+-]) SRD([+-])", where)
+    events = ("split_completion_discarded", "unexpected_split_completion", "split_completion_overrun",
+              "split_request_delayed")
+    clock = r("secondary_status", "secondary_clock_frequency")
+    out += [("secondary_status.secondary_64bit", _flag(sec[1]), r("secondary_status", "secondary_64bit")),
+            ("secondary_status.secondary_133mhz", _flag(sec[2]), r("secondary_status", "secondary_133mhz"))]
+    out += [(f"secondary_status.{n}", _flag(sec[3 + i]), r("secondary_status", n)) for i, n in enumerate(events)]
+    out += [("secondary_status.secondary_clock_frequency", sec[7], PCIX_FREQUENCY[clock] if clock < 4 else f"?{clock}"),
+            ("bridge_status.bus_number", int(sta[1], 16), r("bridge_status", "bus_number")),
+            ("bridge_status.device_number", int(sta[2], 16), r("bridge_status", "device_number")),
+            ("bridge_status.function_number", int(sta[3]), r("bridge_status", "function_number")),
+            ("bridge_status.device_64bit", _flag(sta[4]), r("bridge_status", "device_64bit")),
+            ("bridge_status.capable_133mhz", _flag(sta[5]), r("bridge_status", "capable_133mhz"))]
+    out += [(f"bridge_status.{n}", _flag(sta[6 + i]), r("bridge_status", n)) for i, n in enumerate(events)]
+    for label, register in (("Upstream", "upstream_split_transaction_control"),
+                            ("Downstream", "downstream_split_transaction_control")):
+        line = _line(lcap, rf"{label}: Capacity=(\d+) CommitmentLimit=(\d+)", where)
+        out += [(f"{register}.split_transaction_capacity", int(line[1]), r(register, "split_transaction_capacity")),
+                (f"{register}.split_transaction_commitment_limit", int(line[2]),
+                 r(register, "split_transaction_commitment_limit"))]
+    return out
+
+
 COMPARE: dict[str, Callable[[Reader, LspciCapability, str], list[Triple]]] = {
     "pm": compare_pm, "ltr": compare_ltr, "ats": compare_ats, "pasid": compare_pasid, "pri": compare_pri,
     "ptm": compare_ptm, "l1ss": compare_l1ss, "acs": compare_acs, "dsn": compare_dsn,
     "pcie": compare_pcie, "aer": compare_aer, "bridge_header": compare_bridge_header, "vc": compare_vc,
+    "pcix": compare_pcix,
 }
 
 
@@ -688,6 +723,8 @@ def load_case(name: str) -> Case:
                 # the params say it, derived here as a hypervisor would.
                 params = _aer_params(captures)
                 state = capture(_section("aer"), function, cap.offset, params)
+            if schema == "pcix":
+                params = header_params(_section("pcix"), function)  # the form, as inspect binds it
             if schema not in COMPARE or schema == "bridge_header":
                 continue
             offset = cap.offset

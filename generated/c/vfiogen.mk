@@ -24,6 +24,7 @@ VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_msix.c \
 	$(VFIOGEN_DIR)/vfg_pasid.c \
 	$(VFIOGEN_DIR)/vfg_pcie.c \
+	$(VFIOGEN_DIR)/vfg_pcix.c \
 	$(VFIOGEN_DIR)/vfg_pm.c \
 	$(VFIOGEN_DIR)/vfg_pri.c \
 	$(VFIOGEN_DIR)/vfg_ptm.c \
@@ -47,6 +48,7 @@ VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_msix.h \
 	$(VFIOGEN_DIR)/vfg_pasid.h \
 	$(VFIOGEN_DIR)/vfg_pcie.h \
+	$(VFIOGEN_DIR)/vfg_pcix.h \
 	$(VFIOGEN_DIR)/vfg_pm.h \
 	$(VFIOGEN_DIR)/vfg_pri.h \
 	$(VFIOGEN_DIR)/vfg_ptm.h \

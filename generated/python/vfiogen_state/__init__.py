@@ -17,6 +17,7 @@ SECTIONS = {
     0x0011: "msix",
     0x011b: "pasid",
     0x0010: "pcie",
+    0x0007: "pcix",
     0x0201: "pm",
     0x0113: "pri",
     0x011f: "ptm",
