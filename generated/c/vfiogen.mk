@@ -13,6 +13,7 @@ VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_aer.c \
 	$(VFIOGEN_DIR)/vfg_ats.c \
 	$(VFIOGEN_DIR)/vfg_bridge_header.c \
+	$(VFIOGEN_DIR)/vfg_dpc.c \
 	$(VFIOGEN_DIR)/vfg_dsn.c \
 	$(VFIOGEN_DIR)/vfg_example_nic.c \
 	$(VFIOGEN_DIR)/vfg_generic.c \
@@ -23,17 +24,20 @@ VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_msix.c \
 	$(VFIOGEN_DIR)/vfg_pasid.c \
 	$(VFIOGEN_DIR)/vfg_pcie.c \
+	$(VFIOGEN_DIR)/vfg_pcix.c \
 	$(VFIOGEN_DIR)/vfg_pm.c \
 	$(VFIOGEN_DIR)/vfg_pri.c \
 	$(VFIOGEN_DIR)/vfg_ptm.c \
 	$(VFIOGEN_DIR)/vfg_rebar.c \
 	$(VFIOGEN_DIR)/vfg_runtime.c \
-	$(VFIOGEN_DIR)/vfg_sriov.c
+	$(VFIOGEN_DIR)/vfg_sriov.c \
+	$(VFIOGEN_DIR)/vfg_vc.c
 VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_acs.h \
 	$(VFIOGEN_DIR)/vfg_aer.h \
 	$(VFIOGEN_DIR)/vfg_ats.h \
 	$(VFIOGEN_DIR)/vfg_bridge_header.h \
+	$(VFIOGEN_DIR)/vfg_dpc.h \
 	$(VFIOGEN_DIR)/vfg_dsn.h \
 	$(VFIOGEN_DIR)/vfg_example_nic.h \
 	$(VFIOGEN_DIR)/vfg_generic.h \
@@ -44,13 +48,15 @@ VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_msix.h \
 	$(VFIOGEN_DIR)/vfg_pasid.h \
 	$(VFIOGEN_DIR)/vfg_pcie.h \
+	$(VFIOGEN_DIR)/vfg_pcix.h \
 	$(VFIOGEN_DIR)/vfg_pm.h \
 	$(VFIOGEN_DIR)/vfg_pri.h \
 	$(VFIOGEN_DIR)/vfg_ptm.h \
 	$(VFIOGEN_DIR)/vfg_qemu.h \
 	$(VFIOGEN_DIR)/vfg_rebar.h \
 	$(VFIOGEN_DIR)/vfg_runtime.h \
-	$(VFIOGEN_DIR)/vfg_sriov.h
+	$(VFIOGEN_DIR)/vfg_sriov.h \
+	$(VFIOGEN_DIR)/vfg_vc.h
 VFIOGEN_OBJS := $(VFIOGEN_SRCS:.c=.o)
 VFIOGEN_CFLAGS := -I$(VFIOGEN_DIR)
 

@@ -234,6 +234,18 @@ def _aer_fixups() -> dict[str, Fixup]:
             "aer_cap.multiple_header_recording_enable": _supported("aer_cap.multiple_header_recording_capable")}
 
 
+def _dpc_fixups() -> dict[str, Fixup]:
+    trigger = MODULES["dpc"].DpcTrigger
+    return {"dpc_control.dpc_trigger_enable": lambda env, p: st.sampled_from([t for t in trigger if t != trigger.RESERVED]),
+            "dpc_control.poisoned_tlp_egress_blocking_enable": _supported("dpc_cap.poisoned_tlp_egress_blocking_supported"),
+            "dpc_control.dl_active_err_cor_enable": _supported("dpc_cap.dl_active_err_cor_signaling_supported")}
+
+
+def _vc_fixups() -> dict[str, Fixup]:
+    return {"port_vc_cap1.low_priority_extended_vc_count": lambda env, p: st.integers(
+        0, env["port_vc_cap1.extended_vc_count"])}
+
+
 def _bridge_header_fixups() -> dict[str, Fixup]:
     bridge = MODULES["bridge_header"]
     space, mem = bridge.BarSpace, bridge.BarMemType
@@ -255,7 +267,7 @@ FIXUPS: dict[str, dict[str, Fixup]] = {
     "rebar": _rebar_fixups(), "sriov": _sriov_fixups(),
     "pm": _pm_fixups(), "pasid": _pasid_fixups(), "pri": _pri_fixups(), "ptm": _ptm_fixups(),
     "l1ss": _l1ss_fixups(), "acs": _acs_fixups(), "pcie": _pcie_fixups(), "aer": _aer_fixups(),
-    "bridge_header": _bridge_header_fixups(),
+    "bridge_header": _bridge_header_fixups(), "dpc": _dpc_fixups(), "vc": _vc_fixups(),
 }
 
 

@@ -75,7 +75,7 @@ def test_decode_text_and_errors(tmp_path: Path) -> None:
     path, blob = write_blob(tmp_path)
     text = run_cli("decode", str(SCHEMAS), str(path), "--device", "example_nic")
     assert text.status == 0
-    assert "section msi (id 0x0005, version 1, required): 20 bytes at" in text.stdout
+    assert "section msi (id 0x0005, version 2, required): 20 bytes at" in text.stdout
     assert "  data = 0x4021" in text.stdout
     corrupt = bytearray(blob)
     corrupt[-3] ^= 1

@@ -98,7 +98,7 @@ def test_describe_is_json_data_with_problems() -> None:
     state.control.mmc = 6  # reserved: above 32 vectors
     described = msi.describe(state)
     assert json.loads(json.dumps(described)) == described
-    assert (described["section"], described["id"], described["version"]) == ("msi", 5, 1)
+    assert (described["section"], described["id"], described["version"]) == ("msi", 5, 2)
     assert described["state"]["control"]["mmc"] == 6
     assert described["problems"] == [{"field": "control.mmc",
                                       "reason": "Multiple Message Capable above 5 (32 vectors) is reserved"}]

@@ -67,6 +67,16 @@ def _schema_for(module: CheckedModule | None, cap: Capability) -> CheckedSection
     return None
 
 
+HEADER_PARAMS = {"type1_header": lambda function: int(_layout(function) == 1)}
+"""Params inspect binds from the function's own header, for a section that declares one of these names (PCI-X's
+form follows the header type, which presence cannot read across sections); every other param keeps its default."""
+
+
+def header_params(checked: CheckedSection, function: Function) -> dict[str, int]:
+    """The params of `checked` that the dump's header decides (`HEADER_PARAMS`)."""
+    return {p.name: HEADER_PARAMS[p.name](function) for p in checked.section.params if p.name in HEADER_PARAMS}
+
+
 def inspect_function(function: Function, module: CheckedModule | None) -> FunctionReport:
     found, problems = capabilities(function)
     header_section = next((c for c in module.sections if c.section.location.kind is LocationKind.HEADER
@@ -76,7 +86,8 @@ def inspect_function(function: Function, module: CheckedModule | None) -> Functi
     for cap in found:
         checked = _schema_for(module, cap)
         reports.append(CapabilityReport(cap, name_of(cap.kind, cap.id), checked.name if checked else None,
-                                        capture(checked, function, cap.offset) if checked else None))
+                                        capture(checked, function, cap.offset, header_params(checked, function))
+                                        if checked else None))
     if len(function.config) == 64:
         problems.append("the dump holds only the 64-byte header (what an unprivileged read of sysfs config "
                         "gives); read it as root for the capabilities")

@@ -8,6 +8,7 @@ SECTIONS = {
     0x0101: "aer",
     0x010f: "ats",
     0x0211: "bridge_header",
+    0x011d: "dpc",
     0x0103: "dsn",
     0x0001: "header",
     0x011e: "l1ss",
@@ -16,10 +17,12 @@ SECTIONS = {
     0x0011: "msix",
     0x011b: "pasid",
     0x0010: "pcie",
+    0x0007: "pcix",
     0x0201: "pm",
     0x0113: "pri",
     0x011f: "ptm",
     0x0115: "rebar",
     0x0110: "sriov",
+    0x0102: "vc",
 }
 DEVICES = ("example_nic", "generic",)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 SECTION = "msi"
 SECTION_ID = 0x0005
-VERSION = 1
+VERSION = 2
 MIN_VERSION = 1
 _S0 = struct.Struct(">HI")
 _S1 = struct.Struct(">I")
@@ -66,22 +66,24 @@ class AddressLoRegister(Register):
 
 
 class MsiState(Record):
-    """State of section `msi` at version 1."""
+    """State of section `msi` at version 2."""
 
-    __slots__ = ("control", "address_lo", "address_hi", "data", "mask", "pending",)
+    __slots__ = ("control", "address_lo", "address_hi", "data", "ext_data", "mask", "pending",)
     control: "ControlRegister"
     address_lo: "AddressLoRegister"
     address_hi: int
     data: int
+    ext_data: int
     mask: int
     pending: int
-    _json = (("control", "control", "obj"), ("address_lo", "address_lo", "obj"), ("address_hi", "address_hi", ""), ("data", "data", ""), ("mask", "mask", ""), ("pending", "pending", ""),)
+    _json = (("control", "control", "obj"), ("address_lo", "address_lo", "obj"), ("address_hi", "address_hi", ""), ("data", "data", ""), ("ext_data", "ext_data", ""), ("mask", "mask", ""), ("pending", "pending", ""),)
 
-    def __init__(self, *, control: "ControlRegister | None" = None, address_lo: "AddressLoRegister | None" = None, address_hi: int = 0, data: int = 0, mask: int = 0, pending: int = 0) -> None:
+    def __init__(self, *, control: "ControlRegister | None" = None, address_lo: "AddressLoRegister | None" = None, address_hi: int = 0, data: int = 0, ext_data: int = 0, mask: int = 0, pending: int = 0) -> None:
         self.control = ControlRegister() if control is None else control
         self.address_lo = AddressLoRegister() if address_lo is None else address_lo
         self.address_hi = address_hi
         self.data = data
+        self.ext_data = ext_data
         self.mask = mask
         self.pending = pending
 
@@ -164,10 +166,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsiState, int]":
     else:
         f_mask = 0
         f_pending = 0
-    return MsiState(control=f_control, address_lo=f_address_lo, address_hi=f_address_hi, data=f_data, mask=f_mask, pending=f_pending), o
+    return MsiState(control=f_control, address_lo=f_address_lo, address_hi=f_address_hi, data=f_data, ext_data=0, mask=f_mask, pending=f_pending), o
 
 
 def _save_v1(s: "MsiState", p: "Params") -> bytes:
+    if s.ext_data != 0:
+        raise SaveError(SECTION, "ext_data", "version 1 cannot carry it and it does not hold its default")
     out = bytearray()
     out += _S0.pack(s.control.value(), s.address_lo.value())
     if (s.control.value() & 0x80 != 0):
@@ -178,11 +182,64 @@ def _save_v1(s: "MsiState", p: "Params") -> bytes:
     return bytes(out)
 
 
+def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsiState, int]":
+    if end - o < 6:
+        raise cut_run(SECTION, (("control", 0, 2), ("address_lo", 2, 4), ), o, end)
+    (r_f_control, r_f_address_lo) = _S0.unpack_from(b, o)
+    if r_f_control & 0xf800:
+        raise LoadError(SECTION, "control", o + 0, f"reserved bits 0x{r_f_control & 0xf800:x} set")
+    f_control = ControlRegister.from_value(r_f_control)
+    f_address_lo = AddressLoRegister.from_value(r_f_address_lo)
+    o += 6
+    if (f_control.value() & 0x80 != 0):
+        if end - o < 4:
+            raise truncated(SECTION, "address_hi", o, 4, end - o)
+        (f_address_hi,) = _S1.unpack_from(b, o)
+        o += 4
+    else:
+        f_address_hi = 0
+    if end - o < 2:
+        raise truncated(SECTION, "data", o, 2, end - o)
+    (f_data,) = _S2.unpack_from(b, o)
+    o += 2
+    if (f_control.value() & 0x200 != 0):
+        if end - o < 2:
+            raise truncated(SECTION, "ext_data", o, 2, end - o)
+        (f_ext_data,) = _S2.unpack_from(b, o)
+        o += 2
+    else:
+        f_ext_data = 0
+    if (f_control.value() & 0x100 != 0):
+        if end - o < 8:
+            raise cut_run(SECTION, (("mask", 0, 4), ("pending", 4, 4), ), o, end)
+        (f_mask, f_pending) = _S3.unpack_from(b, o)
+        o += 8
+    else:
+        f_mask = 0
+        f_pending = 0
+    return MsiState(control=f_control, address_lo=f_address_lo, address_hi=f_address_hi, data=f_data, ext_data=f_ext_data, mask=f_mask, pending=f_pending), o
+
+
+def _save_v2(s: "MsiState", p: "Params") -> bytes:
+    out = bytearray()
+    out += _S0.pack(s.control.value(), s.address_lo.value())
+    if (s.control.value() & 0x80 != 0):
+        out += _S1.pack(s.address_hi)
+    out += _S2.pack(s.data)
+    if (s.control.value() & 0x200 != 0):
+        out += _S2.pack(s.ext_data)
+    if (s.control.value() & 0x100 != 0):
+        out += _S3.pack(s.mask, s.pending)
+    return bytes(out)
+
+
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[MsiState, int]]]" = {
     1: _load_v1,
+    2: _load_v2,
 }
 _SAVERS: "dict[int, Callable[[MsiState, Params], bytes]]" = {
     1: _save_v1,
+    2: _save_v2,
 }
 
 
@@ -213,6 +270,10 @@ def _register_problems(s: "MsiState", p: "Params") -> "list[Problem]":
         problems.append(Problem("address_hi", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data, int) or s.data >> 16 or s.data < 0:
         problems.append(Problem("data", f"{s.data!r} does not fit 16 bits"))
+    if not isinstance(s.ext_data, int) or s.ext_data >> 16 or s.ext_data < 0:
+        problems.append(Problem("ext_data", f"{s.ext_data!r} does not fit 16 bits"))
+    if not ((s.control.value() & 0x200 != 0)) and s.ext_data != 0:
+        problems.append(Problem("ext_data", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.mask, int) or s.mask >> 32 or s.mask < 0:
         problems.append(Problem("mask", f"{s.mask!r} does not fit 32 bits"))
     if not ((s.control.value() & 0x100 != 0)) and s.mask != 0:
@@ -316,6 +377,11 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     f_address_hi = r_f_address_hi
     r_f_data = read_config(base + (0xc if (f_control.value() & 0x80 != 0) else 8), 2) & 0xffff
     f_data = r_f_data
+    if (f_control.value() & 0x200 != 0):
+        r_f_ext_data = read_config(base + (0xe if (f_control.value() & 0x80 != 0) else 0xa), 2) & 0xffff
+    else:
+        r_f_ext_data = 0
+    f_ext_data = r_f_ext_data
     if (f_control.value() & 0x100 != 0):
         r_f_mask = read_config(base + (0x10 if (f_control.value() & 0x80 != 0) else 0xc), 4) & 0xffffffff
     else:
@@ -326,7 +392,7 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     else:
         r_f_pending = 0
     f_pending = r_f_pending
-    return MsiState(control=f_control, address_lo=f_address_lo, address_hi=f_address_hi, data=f_data, mask=f_mask, pending=f_pending)
+    return MsiState(control=f_control, address_lo=f_address_lo, address_hi=f_address_hi, data=f_data, ext_data=f_ext_data, mask=f_mask, pending=f_pending)
 
 
 def restore(s: "MsiState", write_config: "Callable[[int, int, int], None]", base: int, p: "Params" = PARAMS,
@@ -348,6 +414,8 @@ def restore(s: "MsiState", write_config: "Callable[[int, int, int], None]", base
     if (s.control.value() & 0x80 != 0):
         write_config(base + 8, s.address_hi, 4)
     write_config(base + (0xc if (s.control.value() & 0x80 != 0) else 8), s.data, 2)
+    if (s.control.value() & 0x200 != 0):
+        write_config(base + (0xe if (s.control.value() & 0x80 != 0) else 0xa), s.ext_data, 2)
     if (s.control.value() & 0x100 != 0):
         write_config(base + (0x10 if (s.control.value() & 0x80 != 0) else 0xc), s.mask, 4)
     write_config(base + 2, s.control.value(), 2)
