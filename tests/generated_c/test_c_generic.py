@@ -26,7 +26,7 @@ from harness import COMPILERS, Answer, build, config_spec, device_command, pytho
 
 from vfiogen.backends.c.emit import STATUSES
 from vfiogen_state import generic, msix
-from vfiogen_state._runtime import LoadError
+from vfiogen_state._runtime import LoadError, MigrationRefused
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generated_python"))
 from nic_example import valid_state  # noqa: E402
@@ -148,25 +148,31 @@ def _python_refusal(blob: bytes, spec: dict[str, Any]) -> tuple[str, str, int]:
 
 
 def test_a_section_the_target_lacks_is_refused(driver: Path) -> None:
-    # The source has header, MSI and SR-IOV; the target has header and SR-IOV only.
+    # The source has header, MSI and SR-IOV; the target has header and SR-IOV only. msi.yaml requires MSI on the
+    # target (`require: present`): the migration is refused at the descriptor, with the schema's reason.
     blob = blob_of(MSI_SRIOV)
     target = {"present": ["header", "sriov"], "params": MSI_SRIOV["params"]}
-    section, field, offset = _python_refusal(blob, target)
-    assert (section, field) == ("generic", "descriptor.msi")
+    with pytest.raises(MigrationRefused) as caught:
+        generic.load(blob, config=config(target))
+    assert [str(f) for f in caught.value.failures] == ["msi: the target has no MSI capability"]
+    assert (caught.value.section, caught.value.field, caught.value.offset) == ("generic", "descriptor", 20)
     [answer] = run(driver, [device_command("generic", blob, target)])
-    assert (answer.ok, answer.section, answer.field, answer.offset) == (False, section, field, offset)
-    assert answer.status == STATUS["VFG_ERR_ABSENT_SECTION"] and answer.untouched
+    assert (answer.ok, answer.section, answer.field, answer.offset) == (False, "generic", "descriptor", 20)
+    assert answer.status == STATUS["VFG_ERR_INCOMPATIBLE"] and answer.untouched
+    assert answer.message == "the target has no MSI capability"
 
 
 def test_a_required_section_the_source_lacks_is_refused(driver: Path) -> None:
-    # The source has MSI-X only; the target has MSI-X and the header.
+    # The source has MSI-X only; the target has MSI-X and the header, which the device requires.
     blob = blob_of(MSI_X_ONLY)
     target = {"present": ["header", "msix"], "params": {}}
-    section, field, offset = _python_refusal(blob, target)
-    assert (section, field) == ("generic", "descriptor.header")
+    with pytest.raises(MigrationRefused) as caught:
+        generic.load(blob, config=config(target))
+    assert [(f.section, f.rule) for f in caught.value.failures] == [("header", "present")]
     [answer] = run(driver, [device_command("generic", blob, target)])
-    assert (answer.ok, answer.section, answer.field, answer.offset) == (False, section, field, offset)
-    assert answer.status == STATUS["VFG_ERR_DESCRIPTOR"] and answer.untouched
+    assert (answer.ok, answer.section, answer.field, answer.offset) == (False, "generic", "descriptor", 20)
+    assert answer.status == STATUS["VFG_ERR_INCOMPATIBLE"] and answer.untouched
+    assert answer.message == "the source has no section header, which the target requires"
 
 
 def test_a_frame_the_descriptor_does_not_announce_is_refused(driver: Path) -> None:
