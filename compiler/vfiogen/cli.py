@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("schemas", nargs="+", help="schema directories or files")
     build.add_argument("-o", "--output", default="generated", help="output directory (default: generated)")
     build.add_argument("--check", action="store_true", help="change nothing; fail if the output is stale")
+    build.add_argument("--accept-break", action="store_true",
+                       help="accept a changed wire layout of a version the previous lock records (VG0801)")
     build.add_argument("--license", type=_license, metavar="SPDX-EXPR",
                        help="licence line of the generated code; overrides the schemas' options file "
                        f"(default there: {DEFAULT_LICENSE})")
@@ -168,7 +170,10 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
         sys.stdout.write(text + "\n")
     outputs: dict[str, str] = {}
     if result.module is not None and args.command == "build":
-        outputs = driver.render(result.module, ctx, license=args.license)
+        if not args.accept_break:
+            driver.check_previous_lock(result.module, Path(args.output), ctx)
+        if not ctx.reporter.error_count:
+            outputs = driver.render(result.module, ctx, license=args.license)
     diagnostics = ctx.reporter.sorted()
     if diagnostics or args.command not in ("decode", "inspect"):  # their stdout is what they show
         _emit(diagnostics, ctx, args.format)
