@@ -142,8 +142,14 @@ def _section(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any
         out.add("VD013", name, "min_version", old.get("min_version"), new.get("min_version"))
     _registers(out, name, old, new)
     _enums(out, name, old, new)
-    _defaults(out, name, old, new)
-    for key, rule in (("compat", "VD030"), ("restore", "VD031"), ("constraints", "VD032"), ("hooks", "VD033")):
+    _defaults(out, name, old, new, max(common, default=0))
+    old_checks = {c["check"] for c in old.get("constraints", [])}
+    new_checks = {c["check"] for c in new.get("constraints", [])}
+    for check in sorted(new_checks - old_checks):
+        out.add("VD032", name, "constraints", None, check)
+    for check in sorted(old_checks - new_checks):
+        out.add("VD035", name, "constraints", check, None)
+    for key, rule in (("compat", "VD030"), ("restore", "VD031"), ("hooks", "VD033")):
         if old.get(key) != new.get(key):
             out.add(rule, name, key, old.get(key), new.get(key))
     if old.get("title") != new.get("title"):
@@ -204,11 +210,16 @@ def _enums(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any])
             out.add("VD024", name, f"{enum['name']}.{value}", before[value], None)
 
 
-def _defaults(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+def _defaults(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any], common: int) -> None:
+    """A default is what loading a version without the field gives, so it matters only at such a version."""
     fields = {f["name"]: f for f in old.get("registers", []) + old.get("state", [])}
     for field in new.get("registers", []) + new.get("state", []):
         previous = fields.get(field["name"])
-        if previous is not None and previous.get("default") != field.get("default"):
+        if previous is None or previous.get("default") is None or previous.get("default") == field.get("default"):
+            continue
+        carried = all((f.get("since") or 1) <= common and (f.get("until") is None or common < f["until"])
+                      for f in (previous, field))
+        if not carried:
             out.add("VD025", name, field["name"], previous.get("default"), field.get("default"), field=field["name"])
 
 
