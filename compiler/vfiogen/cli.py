@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("schemas", nargs="+", help="schema directories or files")
     build.add_argument("-o", "--output", default="generated", help="output directory (default: generated)")
     build.add_argument("--check", action="store_true", help="change nothing; fail if the output is stale")
+    build.add_argument("--accept-break", action="store_true",
+                       help="accept a changed wire layout of a version the previous lock records (VG0801)")
     build.add_argument("--license", type=_license, metavar="SPDX-EXPR",
                        help="licence line of the generated code; overrides the schemas' options file "
                        f"(default there: {DEFAULT_LICENSE})")
@@ -75,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     decode.add_argument("schemas", help="schema directory")
     decode.add_argument("blob", help="the blob file")
     decode.add_argument("--device", help="device whose params apply (default: the only device, if one)")
+    diff = commands.add_parser("diff", help="classify the changes between two schema versions (0 compatible, "
+                               "1 breaking, 2 usage error)")
+    diff.add_argument("sides", nargs="*", metavar="OLD NEW",
+                      help="schema directories or lock files; with --against, at most the schema directory")
+    diff.add_argument("--against", metavar="REV", help="the old side: the schemas at this git revision")
+    diff.add_argument("--format", choices=("text", "markdown", "json", "github"), default="text")
+    diff.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    diff.set_defaults(warnings=[])
     inspect = commands.add_parser("inspect", parents=[common],
                                   help="walk a config-space dump's capabilities and show what the schemas capture")
     inspect.add_argument("dumps", nargs="+", metavar="DUMP",
@@ -155,7 +165,41 @@ def _inspect(args: argparse.Namespace, module: CheckedModule) -> int:
     return EXIT_OK
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from vfiogen.diff.compare import compare_locks, verdict
+    from vfiogen.diff.report import render_github, render_markdown
+    from vfiogen.diff.report import render_json as render_diff_json
+    from vfiogen.diff.report import render_text as render_diff_text
+    from vfiogen.diff.sources import SideError, read_revision, read_side
+
+    if args.against is not None and len(args.sides) > 1:
+        raise _UsageError("diff --against REV takes at most one schema directory")
+    if args.against is None and len(args.sides) != 2:
+        raise _UsageError("diff takes OLD and NEW (schema directories or lock files), or --against REV")
+    try:
+        if args.against is not None:
+            schemas = args.sides[0] if args.sides else "schemas"
+            old, new = read_revision(args.against, schemas), read_side(schemas)
+        else:
+            old, new = read_side(args.sides[0]), read_side(args.sides[1])
+    except SideError as exc:
+        print(f"vfiogen: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    changes = compare_locks(old.lock, new.lock, old.places, new.places)
+    if args.format == "markdown":
+        sys.stdout.write(render_markdown(changes, old.lock, new.lock))
+    elif args.format == "json":
+        sys.stdout.write(render_diff_json(changes))
+    elif args.format == "github":
+        sys.stdout.write(render_github(changes))
+    else:
+        sys.stdout.write(render_diff_text(changes))
+    return EXIT_USER if verdict(changes).breaking else EXIT_OK
+
+
 def _run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.command == "diff":
+        return _diff(args)
     if args.command == "inspect" and args.schemas is None:
         args.schemas = [str(STANDARD_SCHEMAS)]
     schema_paths = args.schemas if isinstance(args.schemas, list) else [args.schemas]
@@ -168,7 +212,10 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
         sys.stdout.write(text + "\n")
     outputs: dict[str, str] = {}
     if result.module is not None and args.command == "build":
-        outputs = driver.render(result.module, ctx, license=args.license)
+        if not args.accept_break:
+            driver.check_previous_lock(result.module, Path(args.output), ctx)
+        if not ctx.reporter.error_count:
+            outputs = driver.render(result.module, ctx, license=args.license)
     diagnostics = ctx.reporter.sorted()
     if diagnostics or args.command not in ("decode", "inspect"):  # their stdout is what they show
         _emit(diagnostics, ctx, args.format)

@@ -107,6 +107,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0703": (Severity.ERROR, "two sections of a device call hooks of one name"),
     "VG0704": (Severity.ERROR, "a generic device binds a param"),
     "VG0705": (Severity.ERROR, "device default does not fit its register"),
+    "VG0801": (Severity.ERROR, "wire layout of a locked version changed"),
+    "VG0802": (Severity.ERROR, "previous schema lock cannot be read"),
     "VG0901": (Severity.ERROR, "internal compiler error"),
 }
 

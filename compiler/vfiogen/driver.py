@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 from vfiogen.backends.base import Backend
 from vfiogen.backends.c.emit import CBackend
 from vfiogen.backends.docs.emit import DocsBackend
-from vfiogen.backends.lock.emit import LockBackend
+from vfiogen.backends.lock.emit import LOCK_PATH, LockBackend
 from vfiogen.backends.python.emit import PythonBackend
 from vfiogen.context import Context
 from vfiogen.diagnostics import Reporter
@@ -28,6 +29,7 @@ from vfiogen.frontend.yaml_loader import Node, load_yaml
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.ir.dump import dump
 from vfiogen.passes.layout import compute_layout
+from vfiogen.passes.lock_check import check_lock
 from vfiogen.passes.normalize import normalize
 from vfiogen.passes.resolve import resolve_names
 from vfiogen.passes.semantics import check_semantics
@@ -231,6 +233,26 @@ def render(module: CheckedModule, ctx: Context, *, license: str | None = None) -
             assert path not in outputs, f"two back ends write {path}"
             outputs[path] = text
     return outputs
+
+
+def check_previous_lock(module: CheckedModule, out_dir: Path, ctx: Context) -> None:
+    """Hold `module` to the lock a previous build left in `out_dir` (none there: a first build, nothing to hold)."""
+    lock_file = out_dir / LOCK_PATH
+    if not lock_file.is_file():
+        return
+    shown = _display(lock_file)
+    ctx.pass_name, ctx.focus = "lock_check", None
+    try:
+        previous = json.loads(lock_file.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        ctx.reporter.report("VG0802", file_span(shown), f"cannot read the previous lock '{shown}': {exc}; "
+                            "restore it from version control, or delete it to start a new lock")
+        return
+    if not isinstance(previous, dict) or not isinstance(previous.get("sections", {}), dict):
+        ctx.reporter.report("VG0802", file_span(shown), f"'{shown}' is not a vfiogen schema lock (no 'sections' "
+                            "object); restore it from version control, or delete it to start a new lock")
+        return
+    check_lock(module, previous, shown, ctx)
 
 
 MANIFEST = "MANIFEST"

@@ -1,0 +1,48 @@
+"""The diff rule catalogue: stable ids, each with the direction its change breaks (docs/diff-rules.md)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Direction(enum.Enum):
+    COMPATIBLE = "compatible"
+    BREAKS_FORWARD = "breaks-forward"
+    """A new source to an old target fails or loses a value."""
+    BREAKS_BACKWARD = "breaks-backward"
+    """An old source to a new target fails or loses a value."""
+    BREAKS_BOTH = "breaks-both"
+    BEHAVIOURAL = "behavioural"
+    """The wire is unchanged; what a migration does is not."""
+    COSMETIC = "cosmetic"
+
+    @property
+    def breaking(self) -> bool:
+        return self in (Direction.BREAKS_FORWARD, Direction.BREAKS_BACKWARD, Direction.BREAKS_BOTH)
+
+
+RULES: dict[str, tuple[Direction, str]] = {
+    "VD001": (Direction.COMPATIBLE, "section added"),
+    "VD002": (Direction.BREAKS_BOTH, "section removed"),
+    "VD003": (Direction.BREAKS_BOTH, "section id changed"),
+    "VD004": (Direction.BREAKS_BOTH, "device requires a section it did not have"),
+    "VD005": (Direction.COMPATIBLE, "device gains an optional section"),
+    "VD006": (Direction.BREAKS_BOTH, "device drops a section"),
+    "VD010": (Direction.BREAKS_BOTH, "wire layout of an existing version changed"),
+    "VD011": (Direction.COMPATIBLE, "version added, older versions kept"),
+    "VD012": (Direction.BREAKS_BOTH, "no version both builds save and load"),
+    "VD013": (Direction.BEHAVIOURAL, "min_version raised, a common version remains"),
+    "VD020": (Direction.BREAKS_BACKWARD, "register bits became reserved (an old source's set bits are refused)"),
+    "VD021": (Direction.BREAKS_FORWARD, "reserved register bits became declared (a new source's set bits are refused)"),
+    "VD022": (Direction.BEHAVIOURAL, "register writable bits changed (restore writes other bits)"),
+    "VD023": (Direction.BREAKS_FORWARD, "enum value added (an old loader refuses it)"),
+    "VD024": (Direction.BREAKS_BACKWARD, "enum value removed (a new loader refuses it)"),
+    "VD025": (Direction.BREAKS_BOTH, "default changed of a field the common version does not carry"),
+    "VD030": (Direction.BEHAVIOURAL, "compat rules changed"),
+    "VD031": (Direction.BEHAVIOURAL, "restore steps changed"),
+    "VD032": (Direction.BREAKS_BACKWARD, "constraint added (a new loader refuses what an old source may hold)"),
+    "VD033": (Direction.BEHAVIOURAL, "hooks changed"),
+    "VD034": (Direction.BEHAVIOURAL, "register reset value changed"),
+    "VD035": (Direction.BREAKS_FORWARD, "constraint removed (an old loader refuses what a new source may hold)"),
+    "VD040": (Direction.COSMETIC, "title changed"),
+}
