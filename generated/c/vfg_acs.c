@@ -1141,24 +1141,22 @@ int vfg_acs_check_compat(const struct vfg_acs_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_ACS_NAME, "equal", "cap_offset",
-                        "the target's ACS capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's ACS capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if ((source->acs_features & ~target->acs_features) != 0) {
-        vfg_compat_fail(
-            report, VFG_ACS_NAME, "subset", "acs_features",
-            "the target lacks an access control that the source implements",
-            (uint64_t)source->acs_features, (uint64_t)target->acs_features,
-            false);
+        vfg_compat_fail(report, VFG_ACS_NAME, "subset", "acs_features",
+            "the target lacks an access control that the source "
+        "implements", (uint64_t)source->acs_features,
+        (uint64_t)target->acs_features, false);
         refused = true;
     }
     if (source->egress_vector_size != target->egress_vector_size) {
         vfg_compat_fail(report, VFG_ACS_NAME, "equal", "egress_vector_size",
-                        "the target's egress control vector has another length",
-                        (uint64_t)source->egress_vector_size,
-                        (uint64_t)target->egress_vector_size, false);
+        "the target's egress control vector has another length",
+        (uint64_t)source->egress_vector_size,
+        (uint64_t)target->egress_vector_size, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

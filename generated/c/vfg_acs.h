@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_ACS_COMPAT_RULES 3u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_ACS_ABSENT_REASON "the target has no ACS capability"
+#define VFG_ACS_ABSENT_REASON \
+    "the target has no ACS capability"
 
 /* Register acs_cap: 16 bits at 0x04. */
 #define VFG_ACS_ACS_CAP_WRITABLE 0x0u

@@ -682,24 +682,22 @@ int vfg_aer_check_compat(const struct vfg_aer_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_AER_NAME, "equal", "cap_offset",
-                        "the target's AER capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's AER capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if ((source->aer_features & ~target->aer_features) != 0) {
-        vfg_compat_fail(
-            report, VFG_AER_NAME, "subset", "aer_features",
-            "the target lacks an AER feature the source supports (ECRC generation or checking, multiple header recording)",
-            (uint64_t)source->aer_features, (uint64_t)target->aer_features,
-            false);
+        vfg_compat_fail(report, VFG_AER_NAME, "subset", "aer_features",
+            "the target lacks an AER feature the source supports (ECRC "
+        "generation or checking, multiple header recording)",
+        (uint64_t)source->aer_features, (uint64_t)target->aer_features, false);
         refused = true;
     }
     if (source->header_log_shape != target->header_log_shape) {
         vfg_compat_fail(report, VFG_AER_NAME, "equal", "header_log_shape",
-                        "the target's header log has another size",
-                        (uint64_t)source->header_log_shape,
-                        (uint64_t)target->header_log_shape, false);
+        "the target's header log has another size",
+        (uint64_t)source->header_log_shape, (uint64_t)target->header_log_shape,
+        false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

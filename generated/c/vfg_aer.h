@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_AER_COMPAT_RULES 3u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_AER_ABSENT_REASON "the target has no Advanced Error Reporting capability"
+#define VFG_AER_ABSENT_REASON \
+    "the target has no Advanced Error Reporting capability"
 
 /* Register uncorrectable_error_status: 32 bits at 0x04. */
 #define VFG_AER_UNCORRECTABLE_ERROR_STATUS_WRITABLE 0xfffff031u

@@ -317,17 +317,16 @@ int vfg_ats_check_compat(const struct vfg_ats_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_ATS_NAME, "equal", "cap_offset",
-                        "the target's ATS capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's ATS capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if (source->ats_features != target->ats_features) {
-        vfg_compat_fail(
-            report, VFG_ATS_NAME, "equal", "ats_features",
-            "the target's ATS capability differs (invalidate queue depth, page-aligned requests, global invalidate or relaxed ordering)",
-            (uint64_t)source->ats_features, (uint64_t)target->ats_features,
-            false);
+        vfg_compat_fail(report, VFG_ATS_NAME, "equal", "ats_features",
+            "the target's ATS capability differs (invalidate queue depth, "
+            "page-aligned requests, global invalidate or relaxed "
+        "ordering)", (uint64_t)source->ats_features,
+        (uint64_t)target->ats_features, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

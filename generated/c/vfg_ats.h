@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_ATS_COMPAT_RULES 2u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_ATS_ABSENT_REASON "the target has no ATS capability"
+#define VFG_ATS_ABSENT_REASON \
+    "the target has no ATS capability"
 
 /* Register ats_cap: 16 bits at 0x04. */
 #define VFG_ATS_ATS_CAP_WRITABLE 0x0u

@@ -1258,104 +1258,94 @@ int vfg_bridge_header_check_compat(
     }
     if (source->vendor != target->vendor) {
         vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "vendor",
-                        "the target is another vendor's bridge",
-                        (uint64_t)source->vendor, (uint64_t)target->vendor,
-                        false);
+        "the target is another vendor's bridge", (uint64_t)source->vendor,
+        (uint64_t)target->vendor, false);
         refused = true;
     }
     if (source->device != target->device) {
         vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "device",
-                        "the target is another bridge",
-                        (uint64_t)source->device, (uint64_t)target->device,
-                        false);
+        "the target is another bridge", (uint64_t)source->device,
+        (uint64_t)target->device, false);
         refused = true;
     }
     if (source->revision != target->revision) {
-        vfg_compat_fail(
-            report, VFG_BRIDGE_HEADER_NAME, "equal", "revision",
-            "the target is another revision; the guest may have picked errata workarounds by it",
-            (uint64_t)source->revision, (uint64_t)target->revision, false);
+        vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "revision",
+            "the target is another revision; the guest may have picked "
+        "errata workarounds by it", (uint64_t)source->revision,
+        (uint64_t)target->revision, false);
         refused = true;
     }
     if (source->prog_if != target->prog_if) {
         vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "prog_if",
-                        "the target's programming interface differs",
-                        (uint64_t)source->prog_if, (uint64_t)target->prog_if,
-                        false);
+        "the target's programming interface differs", (uint64_t)source->prog_if,
+        (uint64_t)target->prog_if, false);
         refused = true;
     }
     if (source->subclass != target->subclass) {
         vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "subclass",
-                        "the target's class code differs",
-                        (uint64_t)source->subclass, (uint64_t)target->subclass,
-                        false);
+        "the target's class code differs", (uint64_t)source->subclass,
+        (uint64_t)target->subclass, false);
         refused = true;
     }
     if (source->base_class != target->base_class) {
         vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "base_class",
-                        "the target's class code differs",
-                        (uint64_t)source->base_class,
-                        (uint64_t)target->base_class, false);
+        "the target's class code differs", (uint64_t)source->base_class,
+        (uint64_t)target->base_class, false);
         refused = true;
     }
     if (source->header_shape != target->header_shape) {
-        vfg_compat_fail(
-            report, VFG_BRIDGE_HEADER_NAME, "equal", "header_shape",
-            "the target's header layout or multi-function bit differs from what the guest enumerated",
-            (uint64_t)source->header_shape, (uint64_t)target->header_shape,
-            false);
+        vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "header_shape",
+            "the target's header layout or multi-function bit differs "
+        "from what the guest enumerated", (uint64_t)source->header_shape,
+        (uint64_t)target->header_shape, false);
         refused = true;
     }
     if (source->first_cap != target->first_cap) {
-        vfg_compat_fail(
-            report, VFG_BRIDGE_HEADER_NAME, "equal", "first_cap",
-            "the target's capability list starts elsewhere; the guest has walked it and cached offsets",
-            (uint64_t)source->first_cap, (uint64_t)target->first_cap, false);
+        vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "first_cap",
+            "the target's capability list starts elsewhere; the guest has "
+        "walked it and cached offsets", (uint64_t)source->first_cap,
+        (uint64_t)target->first_cap, false);
         refused = true;
     }
     if (source->cap_list != target->cap_list) {
-        vfg_compat_fail(
-            report, VFG_BRIDGE_HEADER_NAME, "equal", "cap_list",
-            "the target differs in whether it has a capability list at all",
-            (uint64_t)source->cap_list, (uint64_t)target->cap_list, false);
+        vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "cap_list",
+            "the target differs in whether it has a capability list at "
+        "all", (uint64_t)source->cap_list, (uint64_t)target->cap_list, false);
         refused = true;
     }
     if (source->intx != target->intx) {
         vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "intx",
-                        "the target uses another INTx pin",
-                        (uint64_t)source->intx, (uint64_t)target->intx, false);
+        "the target uses another INTx pin", (uint64_t)source->intx,
+        (uint64_t)target->intx, false);
         refused = true;
     }
     if (source->bar0_type != target->bar0_type) {
         vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "bar0_type",
-                        "BAR 0 has another type on the target",
-                        (uint64_t)source->bar0_type,
-                        (uint64_t)target->bar0_type, false);
+        "BAR 0 has another type on the target", (uint64_t)source->bar0_type,
+        (uint64_t)target->bar0_type, false);
         refused = true;
     }
     if (source->bar1_type != target->bar1_type) {
         vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal", "bar1_type",
-                        "BAR 1 has another type on the target",
-                        (uint64_t)source->bar1_type,
-                        (uint64_t)target->bar1_type, false);
+        "BAR 1 has another type on the target", (uint64_t)source->bar1_type,
+        (uint64_t)target->bar1_type, false);
         refused = true;
     }
     if (source->io_window_shape != target->io_window_shape) {
-        vfg_compat_fail(
-            report, VFG_BRIDGE_HEADER_NAME, "equal", "io_window_shape",
-            "the target's I/O window has another width (16 or 32 bits)",
-            (uint64_t)source->io_window_shape,
-            (uint64_t)target->io_window_shape, false);
+        vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal",
+        "io_window_shape",
+        "the target's I/O window has another width (16 or 32 bits)",
+        (uint64_t)source->io_window_shape, (uint64_t)target->io_window_shape,
+        false);
         refused = true;
     }
     if (source->prefetchable_window_shape !=
         target->prefetchable_window_shape) {
-        vfg_compat_fail(
-            report, VFG_BRIDGE_HEADER_NAME, "equal",
-            "prefetchable_window_shape",
-            "the target's prefetchable window has another width (32 or 64 bits)",
-            (uint64_t)source->prefetchable_window_shape,
-            (uint64_t)target->prefetchable_window_shape, false);
+        vfg_compat_fail(report, VFG_BRIDGE_HEADER_NAME, "equal",
+        "prefetchable_window_shape",
+            "the target's prefetchable window has another width (32 or 64 "
+        "bits)", (uint64_t)source->prefetchable_window_shape,
+        (uint64_t)target->prefetchable_window_shape, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

@@ -883,32 +883,29 @@ int vfg_dpc_check_compat(const struct vfg_dpc_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_DPC_NAME, "equal", "cap_offset",
-                        "the target's DPC capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's DPC capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if (((source->dpc_features ^ target->dpc_features) & 0x20u) != 0u) {
-        vfg_compat_fail(
-            report, VFG_DPC_NAME, "masked_equal", "dpc_features",
-            "the target's DPC capability has RP extensions and the source's has not, or the reverse",
-            (uint64_t)source->dpc_features, (uint64_t)target->dpc_features,
-            false);
+        vfg_compat_fail(report, VFG_DPC_NAME, "masked_equal", "dpc_features",
+            "the target's DPC capability has RP extensions and the "
+        "source's has not, or the reverse", (uint64_t)source->dpc_features,
+        (uint64_t)target->dpc_features, false);
         refused = true;
     }
     if ((source->dpc_features & ~target->dpc_features) != 0) {
-        vfg_compat_fail(
-            report, VFG_DPC_NAME, "subset", "dpc_features",
-            "the target lacks a DPC feature the source supports (poisoned TLP egress blocking, software triggering, ERR_COR on DL_Active)",
-            (uint64_t)source->dpc_features, (uint64_t)target->dpc_features,
-            false);
+        vfg_compat_fail(report, VFG_DPC_NAME, "subset", "dpc_features",
+            "the target lacks a DPC feature the source supports (poisoned "
+            "TLP egress blocking, software triggering, ERR_COR on "
+        "DL_Active)", (uint64_t)source->dpc_features,
+        (uint64_t)target->dpc_features, false);
         refused = true;
     }
     if (source->rp_pio_log != target->rp_pio_log) {
         vfg_compat_fail(report, VFG_DPC_NAME, "equal", "rp_pio_log",
-                        "the target's RP PIO log has another size",
-                        (uint64_t)source->rp_pio_log,
-                        (uint64_t)target->rp_pio_log, false);
+        "the target's RP PIO log has another size",
+        (uint64_t)source->rp_pio_log, (uint64_t)target->rp_pio_log, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_DPC_COMPAT_RULES 4u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_DPC_ABSENT_REASON "the target has no Downstream Port Containment capability"
+#define VFG_DPC_ABSENT_REASON \
+    "the target has no Downstream Port Containment capability"
 
 /* Register dpc_cap: 16 bits at 0x04. */
 #define VFG_DPC_DPC_CAP_WRITABLE 0x0u

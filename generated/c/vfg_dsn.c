@@ -297,10 +297,10 @@ int vfg_dsn_check_compat(const struct vfg_dsn_descriptor *source,
         return VFG_ERR_ARGUMENT;
     }
     if (source->cap_offset != target->cap_offset) {
-        vfg_compat_fail(
-            report, VFG_DSN_NAME, "equal", "cap_offset",
-            "the target's Device Serial Number capability sits at another offset",
-            (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
+        vfg_compat_fail(report, VFG_DSN_NAME, "equal", "cap_offset",
+            "the target's Device Serial Number capability sits at another "
+        "offset", (uint64_t)source->cap_offset, (uint64_t)target->cap_offset,
+        false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

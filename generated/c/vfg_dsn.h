@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_DSN_COMPAT_RULES 1u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_DSN_ABSENT_REASON "the target has no Device Serial Number capability"
+#define VFG_DSN_ABSENT_REASON \
+    "the target has no Device Serial Number capability"
 
 /* Register serial_number_lower: 32 bits at 0x04. */
 #define VFG_DSN_SERIAL_NUMBER_LOWER_WRITABLE 0x0u

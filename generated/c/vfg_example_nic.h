@@ -164,7 +164,8 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
  * proceed, VFG_ERR_INCOMPATIBLE otherwise. A section one side has and the
  * other lacks refuses where the schema says `require: present` or the
  * device requires the section; a section both have is held to its compat
- * rules. A present set outside VFG_EXAMPLE_NIC_ALL_SECTIONS is refused (VFG_ERR_ARGUMENT).
+ * rules. A present set outside VFG_EXAMPLE_NIC_ALL_SECTIONS is refused
+ * (VFG_ERR_ARGUMENT).
  */
 int vfg_example_nic_check_compat(
     const struct vfg_example_nic_descriptor *source,

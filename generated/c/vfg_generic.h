@@ -151,7 +151,8 @@ int vfg_generic_save(struct vfg_generic_state *state,
  * proceed, VFG_ERR_INCOMPATIBLE otherwise. A section one side has and the
  * other lacks refuses where the schema says `require: present` or the
  * device requires the section; a section both have is held to its compat
- * rules. A present set outside VFG_GENERIC_ALL_SECTIONS is refused (VFG_ERR_ARGUMENT).
+ * rules. A present set outside VFG_GENERIC_ALL_SECTIONS is refused
+ * (VFG_ERR_ARGUMENT).
  */
 int vfg_generic_check_compat(const struct vfg_generic_descriptor *source,
                              const struct vfg_generic_descriptor *target,

@@ -1315,130 +1315,124 @@ int vfg_header_check_compat(const struct vfg_header_descriptor *source,
     }
     if (source->vendor != target->vendor) {
         vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "vendor",
-                        "the target is another vendor's device",
-                        (uint64_t)source->vendor, (uint64_t)target->vendor,
-                        false);
+        "the target is another vendor's device", (uint64_t)source->vendor,
+        (uint64_t)target->vendor, false);
         refused = true;
     }
     if (source->device != target->device) {
         vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "device",
-                        "the target is another device",
-                        (uint64_t)source->device, (uint64_t)target->device,
-                        false);
+        "the target is another device", (uint64_t)source->device,
+        (uint64_t)target->device, false);
         refused = true;
     }
     if (source->subsystem_vendor != target->subsystem_vendor) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "subsystem_vendor",
-            "the target's subsystem vendor differs; the guest driver may have picked quirks by it",
-            (uint64_t)source->subsystem_vendor,
-            (uint64_t)target->subsystem_vendor, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "subsystem_vendor",
+            "the target's subsystem vendor differs; the guest driver may "
+        "have picked quirks by it", (uint64_t)source->subsystem_vendor,
+        (uint64_t)target->subsystem_vendor, false);
         refused = true;
     }
     if (source->subsystem != target->subsystem) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "subsystem",
-            "the target's subsystem id differs; the guest driver may have picked quirks by it",
-            (uint64_t)source->subsystem, (uint64_t)target->subsystem, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "subsystem",
+            "the target's subsystem id differs; the guest driver may have "
+        "picked quirks by it", (uint64_t)source->subsystem,
+        (uint64_t)target->subsystem, false);
         refused = true;
     }
     if (source->revision != target->revision) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "revision",
-            "the target is another revision; the guest driver may have picked errata workarounds by it",
-            (uint64_t)source->revision, (uint64_t)target->revision, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "revision",
+            "the target is another revision; the guest driver may have "
+        "picked errata workarounds by it", (uint64_t)source->revision,
+        (uint64_t)target->revision, false);
         refused = true;
     }
     if (source->prog_if != target->prog_if) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "prog_if",
-            "the target's programming interface differs; the guest bound its driver to it",
-            (uint64_t)source->prog_if, (uint64_t)target->prog_if, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "prog_if",
+            "the target's programming interface differs; the guest bound "
+        "its driver to it", (uint64_t)source->prog_if,
+        (uint64_t)target->prog_if, false);
         refused = true;
     }
     if (source->subclass != target->subclass) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "subclass",
-            "the target's class code differs; the guest bound its driver to it",
-            (uint64_t)source->subclass, (uint64_t)target->subclass, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "subclass",
+            "the target's class code differs; the guest bound its driver "
+        "to it", (uint64_t)source->subclass, (uint64_t)target->subclass, false);
         refused = true;
     }
     if (source->base_class != target->base_class) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "base_class",
-            "the target's class code differs; the guest bound its driver to it",
-            (uint64_t)source->base_class, (uint64_t)target->base_class, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "base_class",
+            "the target's class code differs; the guest bound its driver "
+        "to it", (uint64_t)source->base_class, (uint64_t)target->base_class,
+        false);
         refused = true;
     }
     if (source->header_shape != target->header_shape) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "header_shape",
-            "the target's header layout or multi-function bit differs from what the guest enumerated",
-            (uint64_t)source->header_shape, (uint64_t)target->header_shape,
-            false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "header_shape",
+            "the target's header layout or multi-function bit differs "
+        "from what the guest enumerated", (uint64_t)source->header_shape,
+        (uint64_t)target->header_shape, false);
         refused = true;
     }
     if (source->first_cap != target->first_cap) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "first_cap",
-            "the target's capability list starts elsewhere; the guest has walked it and cached offsets",
-            (uint64_t)source->first_cap, (uint64_t)target->first_cap, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "first_cap",
+            "the target's capability list starts elsewhere; the guest has "
+        "walked it and cached offsets", (uint64_t)source->first_cap,
+        (uint64_t)target->first_cap, false);
         refused = true;
     }
     if (source->cap_list != target->cap_list) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "cap_list",
-            "the target differs in whether it has a capability list at all",
-            (uint64_t)source->cap_list, (uint64_t)target->cap_list, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "cap_list",
+            "the target differs in whether it has a capability list at "
+        "all", (uint64_t)source->cap_list, (uint64_t)target->cap_list, false);
         refused = true;
     }
     if (source->intx != target->intx) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "intx",
-            "the target uses another INTx pin; the guest routed its interrupt by it",
-            (uint64_t)source->intx, (uint64_t)target->intx, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "intx",
+            "the target uses another INTx pin; the guest routed its "
+        "interrupt by it", (uint64_t)source->intx, (uint64_t)target->intx,
+        false);
         refused = true;
     }
     if (source->bar0_type != target->bar0_type) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "bar0_type",
-            "BAR 0 has another type (I/O or memory, 32- or 64-bit, prefetchable) on the target",
-            (uint64_t)source->bar0_type, (uint64_t)target->bar0_type, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "bar0_type",
+            "BAR 0 has another type (I/O or memory, 32- or 64-bit, "
+        "prefetchable) on the target", (uint64_t)source->bar0_type,
+        (uint64_t)target->bar0_type, false);
         refused = true;
     }
     if (source->bar1_type != target->bar1_type) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "bar1_type",
-            "BAR 1 has another type (I/O or memory, 32- or 64-bit, prefetchable) on the target",
-            (uint64_t)source->bar1_type, (uint64_t)target->bar1_type, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "bar1_type",
+            "BAR 1 has another type (I/O or memory, 32- or 64-bit, "
+        "prefetchable) on the target", (uint64_t)source->bar1_type,
+        (uint64_t)target->bar1_type, false);
         refused = true;
     }
     if (source->bar2_type != target->bar2_type) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "bar2_type",
-            "BAR 2 has another type (I/O or memory, 32- or 64-bit, prefetchable) on the target",
-            (uint64_t)source->bar2_type, (uint64_t)target->bar2_type, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "bar2_type",
+            "BAR 2 has another type (I/O or memory, 32- or 64-bit, "
+        "prefetchable) on the target", (uint64_t)source->bar2_type,
+        (uint64_t)target->bar2_type, false);
         refused = true;
     }
     if (source->bar3_type != target->bar3_type) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "bar3_type",
-            "BAR 3 has another type (I/O or memory, 32- or 64-bit, prefetchable) on the target",
-            (uint64_t)source->bar3_type, (uint64_t)target->bar3_type, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "bar3_type",
+            "BAR 3 has another type (I/O or memory, 32- or 64-bit, "
+        "prefetchable) on the target", (uint64_t)source->bar3_type,
+        (uint64_t)target->bar3_type, false);
         refused = true;
     }
     if (source->bar4_type != target->bar4_type) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "bar4_type",
-            "BAR 4 has another type (I/O or memory, 32- or 64-bit, prefetchable) on the target",
-            (uint64_t)source->bar4_type, (uint64_t)target->bar4_type, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "bar4_type",
+            "BAR 4 has another type (I/O or memory, 32- or 64-bit, "
+        "prefetchable) on the target", (uint64_t)source->bar4_type,
+        (uint64_t)target->bar4_type, false);
         refused = true;
     }
     if (source->bar5_type != target->bar5_type) {
-        vfg_compat_fail(
-            report, VFG_HEADER_NAME, "equal", "bar5_type",
-            "BAR 5 has another type (I/O or memory, 32- or 64-bit, prefetchable) on the target",
-            (uint64_t)source->bar5_type, (uint64_t)target->bar5_type, false);
+        vfg_compat_fail(report, VFG_HEADER_NAME, "equal", "bar5_type",
+            "BAR 5 has another type (I/O or memory, 32- or 64-bit, "
+        "prefetchable) on the target", (uint64_t)source->bar5_type,
+        (uint64_t)target->bar5_type, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_HEADER_COMPAT_RULES 18u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_HEADER_ABSENT_REASON "the target has no type-0 header (it is not an endpoint)"
+#define VFG_HEADER_ABSENT_REASON \
+    "the target has no type-0 header (it is not an endpoint)"
 
 /* Register vendor_id: 16 bits at 0x00. */
 #define VFG_HEADER_VENDOR_ID_WRITABLE 0x0u

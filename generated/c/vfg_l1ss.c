@@ -437,25 +437,23 @@ int vfg_l1ss_check_compat(const struct vfg_l1ss_descriptor *source,
         return VFG_ERR_ARGUMENT;
     }
     if (source->cap_offset != target->cap_offset) {
-        vfg_compat_fail(
-            report, VFG_L1SS_NAME, "equal", "cap_offset",
-            "the target's L1 PM Substates capability sits at another offset",
-            (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
+        vfg_compat_fail(report, VFG_L1SS_NAME, "equal", "cap_offset",
+            "the target's L1 PM Substates capability sits at another "
+        "offset", (uint64_t)source->cap_offset, (uint64_t)target->cap_offset,
+        false);
         refused = true;
     }
     if ((source->substates & ~target->substates) != 0) {
-        vfg_compat_fail(
-            report, VFG_L1SS_NAME, "subset", "substates",
-            "the target lacks an L1 substate that the source supports",
-            (uint64_t)source->substates, (uint64_t)target->substates, false);
+        vfg_compat_fail(report, VFG_L1SS_NAME, "subset", "substates",
+        "the target lacks an L1 substate that the source supports",
+        (uint64_t)source->substates, (uint64_t)target->substates, false);
         refused = true;
     }
     if (source->port_timing != target->port_timing) {
-        vfg_compat_fail(
-            report, VFG_L1SS_NAME, "equal", "port_timing",
-            "the target port's common-mode restore or power-on time differs, so the programmed link timing may not hold",
-            (uint64_t)source->port_timing, (uint64_t)target->port_timing,
-            false);
+        vfg_compat_fail(report, VFG_L1SS_NAME, "equal", "port_timing",
+            "the target port's common-mode restore or power-on time "
+        "differs, so the programmed link timing may not hold",
+        (uint64_t)source->port_timing, (uint64_t)target->port_timing, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

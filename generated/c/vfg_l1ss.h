@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_L1SS_COMPAT_RULES 3u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_L1SS_ABSENT_REASON "the target has no L1 PM Substates capability"
+#define VFG_L1SS_ABSENT_REASON \
+    "the target has no L1 PM Substates capability"
 
 /* Register l1ss_cap: 32 bits at 0x04. */
 #define VFG_L1SS_L1SS_CAP_WRITABLE 0x0u

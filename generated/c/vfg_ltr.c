@@ -346,9 +346,8 @@ int vfg_ltr_check_compat(const struct vfg_ltr_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_LTR_NAME, "equal", "cap_offset",
-                        "the target's LTR capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's LTR capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_LTR_COMPAT_RULES 1u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_LTR_ABSENT_REASON "the target has no Latency Tolerance Reporting capability"
+#define VFG_LTR_ABSENT_REASON \
+    "the target has no Latency Tolerance Reporting capability"
 
 /* Register max_snoop_latency: 16 bits at 0x04. */
 #define VFG_LTR_MAX_SNOOP_LATENCY_WRITABLE 0x1fffu

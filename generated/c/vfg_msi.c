@@ -665,16 +665,15 @@ int vfg_msi_check_compat(const struct vfg_msi_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_MSI_NAME, "equal", "cap_offset",
-                        "the target's MSI capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's MSI capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if (source->shape != target->shape) {
-        vfg_compat_fail(
-            report, VFG_MSI_NAME, "equal", "shape",
-            "the target's MSI capability has another shape (vectors, 64-bit address, per-vector masking or extended data)",
-            (uint64_t)source->shape, (uint64_t)target->shape, false);
+        vfg_compat_fail(report, VFG_MSI_NAME, "equal", "shape",
+            "the target's MSI capability has another shape (vectors, "
+        "64-bit address, per-vector masking or extended data)",
+        (uint64_t)source->shape, (uint64_t)target->shape, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_MSI_COMPAT_RULES 2u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_MSI_ABSENT_REASON "the target has no MSI capability"
+#define VFG_MSI_ABSENT_REASON \
+    "the target has no MSI capability"
 
 /* Register control: 16 bits at 0x02. */
 #define VFG_MSI_CONTROL_WRITABLE 0x471u

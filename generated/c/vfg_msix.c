@@ -417,31 +417,29 @@ int vfg_msix_check_compat(const struct vfg_msix_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_MSIX_NAME, "equal", "cap_offset",
-                        "the target's MSI-X capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's MSI-X capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if (source->table_size != target->table_size) {
-        vfg_compat_fail(
-            report, VFG_MSIX_NAME, "equal", "table_size",
-            "the target's MSI-X table has another size; the guest sized its vectors by it",
-            (uint64_t)source->table_size, (uint64_t)target->table_size, false);
+        vfg_compat_fail(report, VFG_MSIX_NAME, "equal", "table_size",
+            "the target's MSI-X table has another size; the guest sized "
+        "its vectors by it", (uint64_t)source->table_size,
+        (uint64_t)target->table_size, false);
         refused = true;
     }
     if (source->table_place != target->table_place) {
-        vfg_compat_fail(
-            report, VFG_MSIX_NAME, "equal", "table_place",
-            "the target's MSI-X table is in another BAR or at another offset; the guest writes it there",
-            (uint64_t)source->table_place, (uint64_t)target->table_place,
-            false);
+        vfg_compat_fail(report, VFG_MSIX_NAME, "equal", "table_place",
+            "the target's MSI-X table is in another BAR or at another "
+        "offset; the guest writes it there", (uint64_t)source->table_place,
+        (uint64_t)target->table_place, false);
         refused = true;
     }
     if (source->pba_place != target->pba_place) {
-        vfg_compat_fail(
-            report, VFG_MSIX_NAME, "equal", "pba_place",
-            "the target's PBA is in another BAR or at another offset; the guest reads it there",
-            (uint64_t)source->pba_place, (uint64_t)target->pba_place, false);
+        vfg_compat_fail(report, VFG_MSIX_NAME, "equal", "pba_place",
+            "the target's PBA is in another BAR or at another offset; the "
+        "guest reads it there", (uint64_t)source->pba_place,
+        (uint64_t)target->pba_place, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_MSIX_COMPAT_RULES 4u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_MSIX_ABSENT_REASON "the target has no MSI-X capability"
+#define VFG_MSIX_ABSENT_REASON \
+    "the target has no MSI-X capability"
 
 /* Register control: 16 bits at 0x02. */
 #define VFG_MSIX_CONTROL_WRITABLE 0xc000u

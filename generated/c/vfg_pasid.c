@@ -380,24 +380,21 @@ int vfg_pasid_check_compat(const struct vfg_pasid_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_PASID_NAME, "equal", "cap_offset",
-                        "the target's PASID capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's PASID capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if ((source->pasid_modes & ~target->pasid_modes) != 0) {
-        vfg_compat_fail(
-            report, VFG_PASID_NAME, "subset", "pasid_modes",
-            "the target lacks a PASID permission (Execute, Privileged Mode, translated requests) that the source supports",
-            (uint64_t)source->pasid_modes, (uint64_t)target->pasid_modes,
-            false);
+        vfg_compat_fail(report, VFG_PASID_NAME, "subset", "pasid_modes",
+            "the target lacks a PASID permission (Execute, Privileged "
+        "Mode, translated requests) that the source supports",
+        (uint64_t)source->pasid_modes, (uint64_t)target->pasid_modes, false);
         refused = true;
     }
     if (target->pasid_width < source->pasid_width) {
         vfg_compat_fail(report, VFG_PASID_NAME, "target_ge", "pasid_width",
-                        "the target's PASIDs are narrower than the source's",
-                        (uint64_t)source->pasid_width,
-                        (uint64_t)target->pasid_width, false);
+        "the target's PASIDs are narrower than the source's",
+        (uint64_t)source->pasid_width, (uint64_t)target->pasid_width, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

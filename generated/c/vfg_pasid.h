@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_PASID_COMPAT_RULES 3u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_PASID_ABSENT_REASON "the target has no PASID capability"
+#define VFG_PASID_ABSENT_REASON \
+    "the target has no PASID capability"
 
 /* Register pasid_cap: 16 bits at 0x04. */
 #define VFG_PASID_PASID_CAP_WRITABLE 0x0u

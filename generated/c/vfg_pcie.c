@@ -1121,101 +1121,94 @@ int vfg_pcie_check_compat(const struct vfg_pcie_descriptor *source,
         return VFG_ERR_ARGUMENT;
     }
     if (source->cap_offset != target->cap_offset) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "equal", "cap_offset",
-            "the target's PCI Express capability sits at another offset",
-            (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "equal", "cap_offset",
+        "the target's PCI Express capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if (source->identity != target->identity) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "equal", "identity",
-            "the target's PCI Express capability has another version, device/port type or slot",
-            (uint64_t)source->identity, (uint64_t)target->identity, false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "equal", "identity",
+            "the target's PCI Express capability has another version, "
+        "device/port type or slot", (uint64_t)source->identity,
+        (uint64_t)target->identity, false);
         refused = true;
     }
     if (target->mps_supported < source->mps_supported) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "target_ge", "mps_supported",
-            "the target supports a smaller Max_Payload_Size than the source",
-            (uint64_t)source->mps_supported, (uint64_t)target->mps_supported,
-            false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "target_ge", "mps_supported",
+            "the target supports a smaller Max_Payload_Size than the "
+        "source", (uint64_t)source->mps_supported,
+        (uint64_t)target->mps_supported, false);
         refused = true;
     }
     if ((source->dev_features & ~target->dev_features) != 0) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "subset", "dev_features",
-            "the target lacks a device feature the source has (phantom functions, extended tags, role-based error reporting, ERR_COR subclass, FLR)",
-            (uint64_t)source->dev_features, (uint64_t)target->dev_features,
-            false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "subset", "dev_features",
+            "the target lacks a device feature the source has (phantom "
+            "functions, extended tags, role-based error reporting, "
+        "ERR_COR subclass, FLR)", (uint64_t)source->dev_features,
+        (uint64_t)target->dev_features, false);
         refused = true;
     }
     if (target->max_link_speed < source->max_link_speed) {
         vfg_compat_fail(report, VFG_PCIE_NAME, "target_ge", "max_link_speed",
-                        "the target's link is slower than the source's",
-                        (uint64_t)source->max_link_speed,
-                        (uint64_t)target->max_link_speed, false);
+        "the target's link is slower than the source's",
+        (uint64_t)source->max_link_speed, (uint64_t)target->max_link_speed,
+        false);
         refused = true;
     }
     if (target->max_link_width < source->max_link_width) {
         vfg_compat_fail(report, VFG_PCIE_NAME, "target_ge", "max_link_width",
-                        "the target's link is narrower than the source's",
-                        (uint64_t)source->max_link_width,
-                        (uint64_t)target->max_link_width, false);
+        "the target's link is narrower than the source's",
+        (uint64_t)source->max_link_width, (uint64_t)target->max_link_width,
+        false);
         refused = true;
     }
     if ((source->link_features & ~target->link_features) != 0) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "subset", "link_features",
-            "the target lacks an ASPM state or link feature that the source supports",
-            (uint64_t)source->link_features, (uint64_t)target->link_features,
-            false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "subset", "link_features",
+            "the target lacks an ASPM state or link feature that the "
+        "source supports", (uint64_t)source->link_features,
+        (uint64_t)target->link_features, false);
         refused = true;
     }
     if (source->slot_shape != target->slot_shape) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "equal", "slot_shape",
-            "the target's slot has other hot-plug elements, which the guest's hot-plug driver drives",
-            (uint64_t)source->slot_shape, (uint64_t)target->slot_shape, false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "equal", "slot_shape",
+            "the target's slot has other hot-plug elements, which the "
+        "guest's hot-plug driver drives", (uint64_t)source->slot_shape,
+        (uint64_t)target->slot_shape, false);
         refused = true;
     }
     if ((source->root_features & ~target->root_features) != 0) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "subset", "root_features",
-            "the target root port lacks Configuration RRS Software Visibility",
-            (uint64_t)source->root_features, (uint64_t)target->root_features,
-            false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "subset", "root_features",
+            "the target root port lacks Configuration RRS Software "
+        "Visibility", (uint64_t)source->root_features,
+        (uint64_t)target->root_features, false);
         refused = true;
     }
     if ((source->dev2_features & ~target->dev2_features) != 0) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "subset", "dev2_features",
-            "the target lacks a version 2 device feature the source supports",
-            (uint64_t)source->dev2_features, (uint64_t)target->dev2_features,
-            false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "subset", "dev2_features",
+            "the target lacks a version 2 device feature the source "
+        "supports", (uint64_t)source->dev2_features,
+        (uint64_t)target->dev2_features, false);
         refused = true;
     }
     if (source->dev2_shape != target->dev2_shape) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "equal", "dev2_shape",
-            "the target differs in a version 2 device property (relaxed-ordering passing, TLP prefix count, emergency power reduction)",
-            (uint64_t)source->dev2_shape, (uint64_t)target->dev2_shape, false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "equal", "dev2_shape",
+            "the target differs in a version 2 device property "
+            "(relaxed-ordering passing, TLP prefix count, emergency power "
+        "reduction)", (uint64_t)source->dev2_shape,
+        (uint64_t)target->dev2_shape, false);
         refused = true;
     }
     if ((source->link_speeds & ~target->link_speeds) != 0) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "subset", "link_speeds",
-            "the target lacks a link speed that the source supports",
-            (uint64_t)source->link_speeds, (uint64_t)target->link_speeds,
-            false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "subset", "link_speeds",
+        "the target lacks a link speed that the source supports",
+        (uint64_t)source->link_speeds, (uint64_t)target->link_speeds, false);
         refused = true;
     }
     if ((source->link2_features & ~target->link2_features) != 0) {
-        vfg_compat_fail(
-            report, VFG_PCIE_NAME, "subset", "link2_features",
-            "the target lacks a version 2 link feature the source supports",
-            (uint64_t)source->link2_features, (uint64_t)target->link2_features,
-            false);
+        vfg_compat_fail(report, VFG_PCIE_NAME, "subset", "link2_features",
+            "the target lacks a version 2 link feature the source "
+        "supports", (uint64_t)source->link2_features,
+        (uint64_t)target->link2_features, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

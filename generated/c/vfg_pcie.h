@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_PCIE_COMPAT_RULES 13u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_PCIE_ABSENT_REASON "the target has no PCI Express capability"
+#define VFG_PCIE_ABSENT_REASON \
+    "the target has no PCI Express capability"
 
 /* Register pcie_caps: 16 bits at 0x02. */
 #define VFG_PCIE_PCIE_CAPS_WRITABLE 0x0u

@@ -497,56 +497,48 @@ int vfg_pcix_check_compat(const struct vfg_pcix_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_PCIX_NAME, "equal", "cap_offset",
-                        "the target's PCI-X capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's PCI-X capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if (source->bridge_form != target->bridge_form) {
-        vfg_compat_fail(
-            report, VFG_PCIX_NAME, "equal", "bridge_form",
-            "the target's PCI-X capability has the other form (device or bridge)",
-            (uint64_t)source->bridge_form, (uint64_t)target->bridge_form,
-            false);
+        vfg_compat_fail(report, VFG_PCIX_NAME, "equal", "bridge_form",
+            "the target's PCI-X capability has the other form (device or "
+        "bridge)", (uint64_t)source->bridge_form, (uint64_t)target->bridge_form,
+        false);
         refused = true;
     }
     if (source->device_caps != target->device_caps) {
-        vfg_compat_fail(
-            report, VFG_PCIX_NAME, "equal", "device_caps",
-            "the target's PCI-X device was designed for other bus widths, frequencies or split transaction limits",
-            (uint64_t)source->device_caps, (uint64_t)target->device_caps,
-            false);
+        vfg_compat_fail(report, VFG_PCIX_NAME, "equal", "device_caps",
+            "the target's PCI-X device was designed for other bus widths, "
+        "frequencies or split transaction limits",
+        (uint64_t)source->device_caps, (uint64_t)target->device_caps, false);
         refused = true;
     }
     if (source->version != target->version) {
         vfg_compat_fail(report, VFG_PCIX_NAME, "equal", "version",
-                        "the target's PCI-X capability has another version",
-                        (uint64_t)source->version, (uint64_t)target->version,
-                        false);
+        "the target's PCI-X capability has another version",
+        (uint64_t)source->version, (uint64_t)target->version, false);
         refused = true;
     }
     if (source->bridge_caps != target->bridge_caps) {
-        vfg_compat_fail(
-            report, VFG_PCIX_NAME, "equal", "bridge_caps",
-            "the target's PCI-X bridge has another primary interface",
-            (uint64_t)source->bridge_caps, (uint64_t)target->bridge_caps,
-            false);
+        vfg_compat_fail(report, VFG_PCIX_NAME, "equal", "bridge_caps",
+        "the target's PCI-X bridge has another primary interface",
+        (uint64_t)source->bridge_caps, (uint64_t)target->bridge_caps, false);
         refused = true;
     }
     if (source->upstream_capacity != target->upstream_capacity) {
-        vfg_compat_fail(
-            report, VFG_PCIX_NAME, "equal", "upstream_capacity",
-            "the target's PCI-X bridge has another upstream split transaction capacity",
-            (uint64_t)source->upstream_capacity,
-            (uint64_t)target->upstream_capacity, false);
+        vfg_compat_fail(report, VFG_PCIX_NAME, "equal", "upstream_capacity",
+            "the target's PCI-X bridge has another upstream split "
+        "transaction capacity", (uint64_t)source->upstream_capacity,
+        (uint64_t)target->upstream_capacity, false);
         refused = true;
     }
     if (source->downstream_capacity != target->downstream_capacity) {
-        vfg_compat_fail(
-            report, VFG_PCIX_NAME, "equal", "downstream_capacity",
-            "the target's PCI-X bridge has another downstream split transaction capacity",
-            (uint64_t)source->downstream_capacity,
-            (uint64_t)target->downstream_capacity, false);
+        vfg_compat_fail(report, VFG_PCIX_NAME, "equal", "downstream_capacity",
+            "the target's PCI-X bridge has another downstream split "
+        "transaction capacity", (uint64_t)source->downstream_capacity,
+        (uint64_t)target->downstream_capacity, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

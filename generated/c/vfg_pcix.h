@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_PCIX_COMPAT_RULES 7u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_PCIX_ABSENT_REASON "the target has no PCI-X capability"
+#define VFG_PCIX_ABSENT_REASON \
+    "the target has no PCI-X capability"
 
 /* Register command: 16 bits at 0x02, when !params.type1_header. */
 #define VFG_PCIX_COMMAND_WRITABLE 0x7fu

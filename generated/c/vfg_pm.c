@@ -394,46 +394,44 @@ int vfg_pm_check_compat(const struct vfg_pm_descriptor *source,
         return VFG_ERR_ARGUMENT;
     }
     if (source->cap_offset != target->cap_offset) {
-        vfg_compat_fail(
-            report, VFG_PM_NAME, "equal", "cap_offset",
-            "the target's Power Management capability sits at another offset",
-            (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
+        vfg_compat_fail(report, VFG_PM_NAME, "equal", "cap_offset",
+            "the target's Power Management capability sits at another "
+        "offset", (uint64_t)source->cap_offset, (uint64_t)target->cap_offset,
+        false);
         refused = true;
     }
     if (source->pm_version != target->pm_version) {
-        vfg_compat_fail(
-            report, VFG_PM_NAME, "equal", "pm_version",
-            "the target complies with another version of the PM spec, which the guest read and may have acted on",
-            (uint64_t)source->pm_version, (uint64_t)target->pm_version, false);
+        vfg_compat_fail(report, VFG_PM_NAME, "equal", "pm_version",
+            "the target complies with another version of the PM spec, "
+        "which the guest read and may have acted on",
+        (uint64_t)source->pm_version, (uint64_t)target->pm_version, false);
         refused = true;
     }
     if ((source->d_states & ~target->d_states) != 0) {
-        vfg_compat_fail(
-            report, VFG_PM_NAME, "subset", "d_states",
-            "the target lacks a D-state (D1 or D2) that the source supports",
-            (uint64_t)source->d_states, (uint64_t)target->d_states, false);
+        vfg_compat_fail(report, VFG_PM_NAME, "subset", "d_states",
+            "the target lacks a D-state (D1 or D2) that the source "
+        "supports", (uint64_t)source->d_states, (uint64_t)target->d_states,
+        false);
         refused = true;
     }
     if ((source->pme_states & ~target->pme_states) != 0) {
-        vfg_compat_fail(
-            report, VFG_PM_NAME, "subset", "pme_states",
-            "the target cannot signal PME from a D-state the source can",
-            (uint64_t)source->pme_states, (uint64_t)target->pme_states, false);
+        vfg_compat_fail(report, VFG_PM_NAME, "subset", "pme_states",
+        "the target cannot signal PME from a D-state the source can",
+        (uint64_t)source->pme_states, (uint64_t)target->pme_states, false);
         refused = true;
     }
     if (source->reset_shape != target->reset_shape) {
-        vfg_compat_fail(
-            report, VFG_PM_NAME, "equal", "reset_shape",
-            "the target differs in whether D3hot to D0 resets the function (No_Soft_Reset)",
-            (uint64_t)source->reset_shape, (uint64_t)target->reset_shape,
-            false);
+        vfg_compat_fail(report, VFG_PM_NAME, "equal", "reset_shape",
+            "the target differs in whether D3hot to D0 resets the "
+        "function (No_Soft_Reset)", (uint64_t)source->reset_shape,
+        (uint64_t)target->reset_shape, false);
         refused = true;
     }
     if (source->init_shape != target->init_shape) {
-        vfg_compat_fail(
-            report, VFG_PM_NAME, "equal", "init_shape",
-            "the target differs in what it needs after a reset or return to D0 (DSI, immediate readiness)",
-            (uint64_t)source->init_shape, (uint64_t)target->init_shape, false);
+        vfg_compat_fail(report, VFG_PM_NAME, "equal", "init_shape",
+            "the target differs in what it needs after a reset or return "
+        "to D0 (DSI, immediate readiness)", (uint64_t)source->init_shape,
+        (uint64_t)target->init_shape, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_PM_COMPAT_RULES 6u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_PM_ABSENT_REASON "the target has no Power Management capability"
+#define VFG_PM_ABSENT_REASON \
+    "the target has no Power Management capability"
 
 /* Register pmc: 16 bits at 0x02. */
 #define VFG_PM_PMC_WRITABLE 0x0u

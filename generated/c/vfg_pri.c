@@ -367,24 +367,23 @@ int vfg_pri_check_compat(const struct vfg_pri_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_PRI_NAME, "equal", "cap_offset",
-                        "the target's PRI capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's PRI capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if (target->capacity < source->capacity) {
-        vfg_compat_fail(
-            report, VFG_PRI_NAME, "target_ge", "capacity",
-            "the target can have fewer outstanding page requests than the source's capacity",
-            (uint64_t)source->capacity, (uint64_t)target->capacity, false);
+        vfg_compat_fail(report, VFG_PRI_NAME, "target_ge", "capacity",
+            "the target can have fewer outstanding page requests than the "
+        "source's capacity", (uint64_t)source->capacity,
+        (uint64_t)target->capacity, false);
         refused = true;
     }
     if (source->response_shape != target->response_shape) {
-        vfg_compat_fail(
-            report, VFG_PRI_NAME, "equal", "response_shape",
-            "the target differs in whether page request responses must carry a PASID; the guest's IOMMU answers by it",
-            (uint64_t)source->response_shape, (uint64_t)target->response_shape,
-            false);
+        vfg_compat_fail(report, VFG_PRI_NAME, "equal", "response_shape",
+            "the target differs in whether page request responses must "
+        "carry a PASID; the guest's IOMMU answers by it",
+        (uint64_t)source->response_shape, (uint64_t)target->response_shape,
+        false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

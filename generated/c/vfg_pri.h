@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_PRI_COMPAT_RULES 3u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_PRI_ABSENT_REASON "the target has no PRI capability"
+#define VFG_PRI_ABSENT_REASON \
+    "the target has no PRI capability"
 
 /* Register pri_ctrl: 16 bits at 0x04. */
 #define VFG_PRI_PRI_CTRL_WRITABLE 0x3u

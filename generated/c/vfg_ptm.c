@@ -335,23 +335,21 @@ int vfg_ptm_check_compat(const struct vfg_ptm_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_PTM_NAME, "equal", "cap_offset",
-                        "the target's PTM capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's PTM capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if ((source->ptm_roles & ~target->ptm_roles) != 0) {
-        vfg_compat_fail(
-            report, VFG_PTM_NAME, "subset", "ptm_roles",
-            "the target lacks a PTM role (requester, responder, root or ePTM) that the source has",
-            (uint64_t)source->ptm_roles, (uint64_t)target->ptm_roles, false);
+        vfg_compat_fail(report, VFG_PTM_NAME, "subset", "ptm_roles",
+            "the target lacks a PTM role (requester, responder, root or "
+        "ePTM) that the source has", (uint64_t)source->ptm_roles,
+        (uint64_t)target->ptm_roles, false);
         refused = true;
     }
     if (source->granularity != target->granularity) {
         vfg_compat_fail(report, VFG_PTM_NAME, "equal", "granularity",
-                        "the target's local clock has another granularity",
-                        (uint64_t)source->granularity,
-                        (uint64_t)target->granularity, false);
+        "the target's local clock has another granularity",
+        (uint64_t)source->granularity, (uint64_t)target->granularity, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

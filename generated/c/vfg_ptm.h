@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_PTM_COMPAT_RULES 3u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_PTM_ABSENT_REASON "the target has no PTM capability"
+#define VFG_PTM_ABSENT_REASON \
+    "the target has no PTM capability"
 
 /* Register ptm_cap: 32 bits at 0x04. */
 #define VFG_PTM_PTM_CAP_WRITABLE 0x0u

@@ -1054,136 +1054,130 @@ int vfg_rebar_check_compat(const struct vfg_rebar_descriptor *source,
         return VFG_ERR_ARGUMENT;
     }
     if (source->cap_offset != target->cap_offset) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "equal", "cap_offset",
-            "the target's Resizable BAR capability sits at another offset",
-            (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "equal", "cap_offset",
+        "the target's Resizable BAR capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if (source->entry0 != target->entry0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "equal", "entry0",
-            "the target has another number of resizable BARs, or entry 0 resizes another BAR",
-            (uint64_t)source->entry0, (uint64_t)target->entry0, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "equal", "entry0",
+            "the target has another number of resizable BARs, or entry 0 "
+        "resizes another BAR", (uint64_t)source->entry0,
+        (uint64_t)target->entry0, false);
         refused = true;
     }
     if ((source->sizes0 & ~target->sizes0) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes0",
-            "the target's entry 0 lacks a BAR size (up to 128 TB) that the source supports",
-            (uint64_t)source->sizes0, (uint64_t)target->sizes0, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes0",
+            "the target's entry 0 lacks a BAR size (up to 128 TB) that "
+        "the source supports", (uint64_t)source->sizes0,
+        (uint64_t)target->sizes0, false);
         refused = true;
     }
     if ((source->sizes0_ext & ~target->sizes0_ext) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes0_ext",
-            "the target's entry 0 lacks a BAR size of 256 TB or more that the source supports",
-            (uint64_t)source->sizes0_ext, (uint64_t)target->sizes0_ext, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes0_ext",
+            "the target's entry 0 lacks a BAR size of 256 TB or more that "
+        "the source supports", (uint64_t)source->sizes0_ext,
+        (uint64_t)target->sizes0_ext, false);
         refused = true;
     }
     if (source->entry1 != target->entry1) {
         vfg_compat_fail(report, VFG_REBAR_NAME, "equal", "entry1",
-                        "entry 1 resizes another BAR on the target",
-                        (uint64_t)source->entry1, (uint64_t)target->entry1,
-                        false);
+        "entry 1 resizes another BAR on the target", (uint64_t)source->entry1,
+        (uint64_t)target->entry1, false);
         refused = true;
     }
     if ((source->sizes1 & ~target->sizes1) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes1",
-            "the target's entry 1 lacks a BAR size (up to 128 TB) that the source supports",
-            (uint64_t)source->sizes1, (uint64_t)target->sizes1, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes1",
+            "the target's entry 1 lacks a BAR size (up to 128 TB) that "
+        "the source supports", (uint64_t)source->sizes1,
+        (uint64_t)target->sizes1, false);
         refused = true;
     }
     if ((source->sizes1_ext & ~target->sizes1_ext) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes1_ext",
-            "the target's entry 1 lacks a BAR size of 256 TB or more that the source supports",
-            (uint64_t)source->sizes1_ext, (uint64_t)target->sizes1_ext, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes1_ext",
+            "the target's entry 1 lacks a BAR size of 256 TB or more that "
+        "the source supports", (uint64_t)source->sizes1_ext,
+        (uint64_t)target->sizes1_ext, false);
         refused = true;
     }
     if (source->entry2 != target->entry2) {
         vfg_compat_fail(report, VFG_REBAR_NAME, "equal", "entry2",
-                        "entry 2 resizes another BAR on the target",
-                        (uint64_t)source->entry2, (uint64_t)target->entry2,
-                        false);
+        "entry 2 resizes another BAR on the target", (uint64_t)source->entry2,
+        (uint64_t)target->entry2, false);
         refused = true;
     }
     if ((source->sizes2 & ~target->sizes2) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes2",
-            "the target's entry 2 lacks a BAR size (up to 128 TB) that the source supports",
-            (uint64_t)source->sizes2, (uint64_t)target->sizes2, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes2",
+            "the target's entry 2 lacks a BAR size (up to 128 TB) that "
+        "the source supports", (uint64_t)source->sizes2,
+        (uint64_t)target->sizes2, false);
         refused = true;
     }
     if ((source->sizes2_ext & ~target->sizes2_ext) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes2_ext",
-            "the target's entry 2 lacks a BAR size of 256 TB or more that the source supports",
-            (uint64_t)source->sizes2_ext, (uint64_t)target->sizes2_ext, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes2_ext",
+            "the target's entry 2 lacks a BAR size of 256 TB or more that "
+        "the source supports", (uint64_t)source->sizes2_ext,
+        (uint64_t)target->sizes2_ext, false);
         refused = true;
     }
     if (source->entry3 != target->entry3) {
         vfg_compat_fail(report, VFG_REBAR_NAME, "equal", "entry3",
-                        "entry 3 resizes another BAR on the target",
-                        (uint64_t)source->entry3, (uint64_t)target->entry3,
-                        false);
+        "entry 3 resizes another BAR on the target", (uint64_t)source->entry3,
+        (uint64_t)target->entry3, false);
         refused = true;
     }
     if ((source->sizes3 & ~target->sizes3) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes3",
-            "the target's entry 3 lacks a BAR size (up to 128 TB) that the source supports",
-            (uint64_t)source->sizes3, (uint64_t)target->sizes3, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes3",
+            "the target's entry 3 lacks a BAR size (up to 128 TB) that "
+        "the source supports", (uint64_t)source->sizes3,
+        (uint64_t)target->sizes3, false);
         refused = true;
     }
     if ((source->sizes3_ext & ~target->sizes3_ext) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes3_ext",
-            "the target's entry 3 lacks a BAR size of 256 TB or more that the source supports",
-            (uint64_t)source->sizes3_ext, (uint64_t)target->sizes3_ext, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes3_ext",
+            "the target's entry 3 lacks a BAR size of 256 TB or more that "
+        "the source supports", (uint64_t)source->sizes3_ext,
+        (uint64_t)target->sizes3_ext, false);
         refused = true;
     }
     if (source->entry4 != target->entry4) {
         vfg_compat_fail(report, VFG_REBAR_NAME, "equal", "entry4",
-                        "entry 4 resizes another BAR on the target",
-                        (uint64_t)source->entry4, (uint64_t)target->entry4,
-                        false);
+        "entry 4 resizes another BAR on the target", (uint64_t)source->entry4,
+        (uint64_t)target->entry4, false);
         refused = true;
     }
     if ((source->sizes4 & ~target->sizes4) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes4",
-            "the target's entry 4 lacks a BAR size (up to 128 TB) that the source supports",
-            (uint64_t)source->sizes4, (uint64_t)target->sizes4, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes4",
+            "the target's entry 4 lacks a BAR size (up to 128 TB) that "
+        "the source supports", (uint64_t)source->sizes4,
+        (uint64_t)target->sizes4, false);
         refused = true;
     }
     if ((source->sizes4_ext & ~target->sizes4_ext) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes4_ext",
-            "the target's entry 4 lacks a BAR size of 256 TB or more that the source supports",
-            (uint64_t)source->sizes4_ext, (uint64_t)target->sizes4_ext, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes4_ext",
+            "the target's entry 4 lacks a BAR size of 256 TB or more that "
+        "the source supports", (uint64_t)source->sizes4_ext,
+        (uint64_t)target->sizes4_ext, false);
         refused = true;
     }
     if (source->entry5 != target->entry5) {
         vfg_compat_fail(report, VFG_REBAR_NAME, "equal", "entry5",
-                        "entry 5 resizes another BAR on the target",
-                        (uint64_t)source->entry5, (uint64_t)target->entry5,
-                        false);
+        "entry 5 resizes another BAR on the target", (uint64_t)source->entry5,
+        (uint64_t)target->entry5, false);
         refused = true;
     }
     if ((source->sizes5 & ~target->sizes5) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes5",
-            "the target's entry 5 lacks a BAR size (up to 128 TB) that the source supports",
-            (uint64_t)source->sizes5, (uint64_t)target->sizes5, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes5",
+            "the target's entry 5 lacks a BAR size (up to 128 TB) that "
+        "the source supports", (uint64_t)source->sizes5,
+        (uint64_t)target->sizes5, false);
         refused = true;
     }
     if ((source->sizes5_ext & ~target->sizes5_ext) != 0) {
-        vfg_compat_fail(
-            report, VFG_REBAR_NAME, "subset", "sizes5_ext",
-            "the target's entry 5 lacks a BAR size of 256 TB or more that the source supports",
-            (uint64_t)source->sizes5_ext, (uint64_t)target->sizes5_ext, false);
+        vfg_compat_fail(report, VFG_REBAR_NAME, "subset", "sizes5_ext",
+            "the target's entry 5 lacks a BAR size of 256 TB or more that "
+        "the source supports", (uint64_t)source->sizes5_ext,
+        (uint64_t)target->sizes5_ext, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

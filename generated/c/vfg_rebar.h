@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_REBAR_COMPAT_RULES 19u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_REBAR_ABSENT_REASON "the target has no Resizable BAR capability"
+#define VFG_REBAR_ABSENT_REASON \
+    "the target has no Resizable BAR capability"
 
 /* Register cap0: 32 bits at 0x04. */
 #define VFG_REBAR_CAP0_WRITABLE 0x0u

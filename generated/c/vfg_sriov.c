@@ -1861,92 +1861,83 @@ int vfg_sriov_check_compat(const struct vfg_sriov_descriptor *source,
     }
     if (source->cap_offset != target->cap_offset) {
         vfg_compat_fail(report, VFG_SRIOV_NAME, "equal", "cap_offset",
-                        "the target's SR-IOV capability sits at another offset",
-                        (uint64_t)source->cap_offset,
-                        (uint64_t)target->cap_offset, false);
+        "the target's SR-IOV capability sits at another offset",
+        (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
         refused = true;
     }
     if ((source->features & ~target->features) != 0) {
-        vfg_compat_fail(
-            report, VFG_SRIOV_NAME, "subset", "features",
-            "the target PF lacks an SR-IOV feature the source offers (ARI preservation, 10- or 14-bit VF tags, VF migration)",
-            (uint64_t)source->features, (uint64_t)target->features, false);
+        vfg_compat_fail(report, VFG_SRIOV_NAME, "subset", "features",
+            "the target PF lacks an SR-IOV feature the source offers (ARI "
+        "preservation, 10- or 14-bit VF tags, VF migration)",
+        (uint64_t)source->features, (uint64_t)target->features, false);
         refused = true;
     }
     if (target->max_vfs < source->max_vfs) {
-        vfg_compat_fail(
-            report, VFG_SRIOV_NAME, "target_ge", "max_vfs",
-            "the target PF supports fewer VFs than the source's TotalVFs",
-            (uint64_t)source->max_vfs, (uint64_t)target->max_vfs, false);
+        vfg_compat_fail(report, VFG_SRIOV_NAME, "target_ge", "max_vfs",
+        "the target PF supports fewer VFs than the source's TotalVFs",
+        (uint64_t)source->max_vfs, (uint64_t)target->max_vfs, false);
         refused = true;
     }
     if (source->vf_device != target->vf_device) {
-        vfg_compat_fail(
-            report, VFG_SRIOV_NAME, "equal", "vf_device",
-            "the target's VFs present another device ID, so the guest's VF drivers would not match",
-            (uint64_t)source->vf_device, (uint64_t)target->vf_device, false);
+        vfg_compat_fail(report, VFG_SRIOV_NAME, "equal", "vf_device",
+            "the target's VFs present another device ID, so the guest's "
+        "VF drivers would not match", (uint64_t)source->vf_device,
+        (uint64_t)target->vf_device, false);
         refused = true;
     }
     if ((source->page_sizes & ~target->page_sizes) != 0) {
-        vfg_compat_fail(
-            report, VFG_SRIOV_NAME, "subset", "page_sizes",
-            "the target PF lacks a system page size the source supports",
-            (uint64_t)source->page_sizes, (uint64_t)target->page_sizes, false);
+        vfg_compat_fail(report, VFG_SRIOV_NAME, "subset", "page_sizes",
+        "the target PF lacks a system page size the source supports",
+        (uint64_t)source->page_sizes, (uint64_t)target->page_sizes, false);
         refused = true;
     }
     if (source->vf_bar0_type != target->vf_bar0_type) {
-        vfg_compat_fail(
-            report, VFG_SRIOV_NAME, "equal", "vf_bar0_type",
-            "VF BAR 0 has another type on the target (memory width or prefetchability)",
-            (uint64_t)source->vf_bar0_type, (uint64_t)target->vf_bar0_type,
-            false);
+        vfg_compat_fail(report, VFG_SRIOV_NAME, "equal", "vf_bar0_type",
+            "VF BAR 0 has another type on the target (memory width or "
+        "prefetchability)", (uint64_t)source->vf_bar0_type,
+        (uint64_t)target->vf_bar0_type, false);
         refused = true;
     }
     if (source->vf_bar1_type != target->vf_bar1_type) {
-        vfg_compat_fail(
-            report, VFG_SRIOV_NAME, "equal", "vf_bar1_type",
-            "VF BAR 1 has another type on the target (memory width or prefetchability)",
-            (uint64_t)source->vf_bar1_type, (uint64_t)target->vf_bar1_type,
-            false);
+        vfg_compat_fail(report, VFG_SRIOV_NAME, "equal", "vf_bar1_type",
+            "VF BAR 1 has another type on the target (memory width or "
+        "prefetchability)", (uint64_t)source->vf_bar1_type,
+        (uint64_t)target->vf_bar1_type, false);
         refused = true;
     }
     if (source->vf_bar2_type != target->vf_bar2_type) {
-        vfg_compat_fail(
-            report, VFG_SRIOV_NAME, "equal", "vf_bar2_type",
-            "VF BAR 2 has another type on the target (memory width or prefetchability)",
-            (uint64_t)source->vf_bar2_type, (uint64_t)target->vf_bar2_type,
-            false);
+        vfg_compat_fail(report, VFG_SRIOV_NAME, "equal", "vf_bar2_type",
+            "VF BAR 2 has another type on the target (memory width or "
+        "prefetchability)", (uint64_t)source->vf_bar2_type,
+        (uint64_t)target->vf_bar2_type, false);
         refused = true;
     }
     if (source->vf_bar3_type != target->vf_bar3_type) {
-        vfg_compat_fail(
-            report, VFG_SRIOV_NAME, "equal", "vf_bar3_type",
-            "VF BAR 3 has another type on the target (memory width or prefetchability)",
-            (uint64_t)source->vf_bar3_type, (uint64_t)target->vf_bar3_type,
-            false);
+        vfg_compat_fail(report, VFG_SRIOV_NAME, "equal", "vf_bar3_type",
+            "VF BAR 3 has another type on the target (memory width or "
+        "prefetchability)", (uint64_t)source->vf_bar3_type,
+        (uint64_t)target->vf_bar3_type, false);
         refused = true;
     }
     if (source->vf_bar4_type != target->vf_bar4_type) {
-        vfg_compat_fail(
-            report, VFG_SRIOV_NAME, "equal", "vf_bar4_type",
-            "VF BAR 4 has another type on the target (memory width or prefetchability)",
-            (uint64_t)source->vf_bar4_type, (uint64_t)target->vf_bar4_type,
-            false);
+        vfg_compat_fail(report, VFG_SRIOV_NAME, "equal", "vf_bar4_type",
+            "VF BAR 4 has another type on the target (memory width or "
+        "prefetchability)", (uint64_t)source->vf_bar4_type,
+        (uint64_t)target->vf_bar4_type, false);
         refused = true;
     }
     if (source->vf_bar5_type != target->vf_bar5_type) {
-        vfg_compat_fail(
-            report, VFG_SRIOV_NAME, "equal", "vf_bar5_type",
-            "VF BAR 5 has another type on the target (memory width or prefetchability)",
-            (uint64_t)source->vf_bar5_type, (uint64_t)target->vf_bar5_type,
-            false);
+        vfg_compat_fail(report, VFG_SRIOV_NAME, "equal", "vf_bar5_type",
+            "VF BAR 5 has another type on the target (memory width or "
+        "prefetchability)", (uint64_t)source->vf_bar5_type,
+        (uint64_t)target->vf_bar5_type, false);
         refused = true;
     }
     if (memcmp(source->vf_bar_sizes, target->vf_bar_sizes, 6u) != 0) {
-        vfg_compat_fail_bytes(
-            report, VFG_SRIOV_NAME, "equal", "vf_bar_sizes",
-            "a VF BAR has another per-VF size on the target, so the guest's VF BAR layout would not fit",
-            source->vf_bar_sizes, target->vf_bar_sizes, 6u);
+        vfg_compat_fail_bytes(report, VFG_SRIOV_NAME, "equal", "vf_bar_sizes",
+            "a VF BAR has another per-VF size on the target, so the "
+        "guest's VF BAR layout would not fit", source->vf_bar_sizes,
+        target->vf_bar_sizes, 6u);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

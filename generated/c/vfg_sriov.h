@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_SRIOV_COMPAT_RULES 12u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_SRIOV_ABSENT_REASON "the target PF has no SR-IOV capability"
+#define VFG_SRIOV_ABSENT_REASON \
+    "the target PF has no SR-IOV capability"
 
 /* Register sriov_cap: 32 bits at 0x04. */
 #define VFG_SRIOV_SRIOV_CAP_WRITABLE 0x0u

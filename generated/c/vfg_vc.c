@@ -1466,89 +1466,81 @@ int vfg_vc_check_compat(const struct vfg_vc_descriptor *source,
         return VFG_ERR_ARGUMENT;
     }
     if (source->cap_offset != target->cap_offset) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "cap_offset",
-            "the target's Virtual Channel capability sits at another offset",
-            (uint64_t)source->cap_offset, (uint64_t)target->cap_offset, false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "cap_offset",
+            "the target's Virtual Channel capability sits at another "
+        "offset", (uint64_t)source->cap_offset, (uint64_t)target->cap_offset,
+        false);
         refused = true;
     }
     if (source->port_vcs != target->port_vcs) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "port_vcs",
-            "the target's port has another number of virtual channels or another arbitration layout",
-            (uint64_t)source->port_vcs, (uint64_t)target->port_vcs, false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "port_vcs",
+            "the target's port has another number of virtual channels or "
+        "another arbitration layout", (uint64_t)source->port_vcs,
+        (uint64_t)target->port_vcs, false);
         refused = true;
     }
     if (source->vc_arbitration_caps != target->vc_arbitration_caps) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "vc_arbitration_caps",
-            "the target's port supports other VC arbitration schemes, or has its VC Arbitration Table elsewhere",
-            (uint64_t)source->vc_arbitration_caps,
-            (uint64_t)target->vc_arbitration_caps, false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "vc_arbitration_caps",
+            "the target's port supports other VC arbitration schemes, or "
+        "has its VC Arbitration Table elsewhere",
+        (uint64_t)source->vc_arbitration_caps,
+        (uint64_t)target->vc_arbitration_caps, false);
         refused = true;
     }
     if (source->vc0_resources != target->vc0_resources) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "vc0_resources",
-            "the target's VC 0 supports other port arbitration schemes or has another layout",
-            (uint64_t)source->vc0_resources, (uint64_t)target->vc0_resources,
-            false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "vc0_resources",
+            "the target's VC 0 supports other port arbitration schemes or "
+        "has another layout", (uint64_t)source->vc0_resources,
+        (uint64_t)target->vc0_resources, false);
         refused = true;
     }
     if (source->vc1_resources != target->vc1_resources) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "vc1_resources",
-            "the target's VC 1 supports other port arbitration schemes or has another layout",
-            (uint64_t)source->vc1_resources, (uint64_t)target->vc1_resources,
-            false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "vc1_resources",
+            "the target's VC 1 supports other port arbitration schemes or "
+        "has another layout", (uint64_t)source->vc1_resources,
+        (uint64_t)target->vc1_resources, false);
         refused = true;
     }
     if (source->vc2_resources != target->vc2_resources) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "vc2_resources",
-            "the target's VC 2 supports other port arbitration schemes or has another layout",
-            (uint64_t)source->vc2_resources, (uint64_t)target->vc2_resources,
-            false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "vc2_resources",
+            "the target's VC 2 supports other port arbitration schemes or "
+        "has another layout", (uint64_t)source->vc2_resources,
+        (uint64_t)target->vc2_resources, false);
         refused = true;
     }
     if (source->vc3_resources != target->vc3_resources) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "vc3_resources",
-            "the target's VC 3 supports other port arbitration schemes or has another layout",
-            (uint64_t)source->vc3_resources, (uint64_t)target->vc3_resources,
-            false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "vc3_resources",
+            "the target's VC 3 supports other port arbitration schemes or "
+        "has another layout", (uint64_t)source->vc3_resources,
+        (uint64_t)target->vc3_resources, false);
         refused = true;
     }
     if (source->vc4_resources != target->vc4_resources) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "vc4_resources",
-            "the target's VC 4 supports other port arbitration schemes or has another layout",
-            (uint64_t)source->vc4_resources, (uint64_t)target->vc4_resources,
-            false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "vc4_resources",
+            "the target's VC 4 supports other port arbitration schemes or "
+        "has another layout", (uint64_t)source->vc4_resources,
+        (uint64_t)target->vc4_resources, false);
         refused = true;
     }
     if (source->vc5_resources != target->vc5_resources) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "vc5_resources",
-            "the target's VC 5 supports other port arbitration schemes or has another layout",
-            (uint64_t)source->vc5_resources, (uint64_t)target->vc5_resources,
-            false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "vc5_resources",
+            "the target's VC 5 supports other port arbitration schemes or "
+        "has another layout", (uint64_t)source->vc5_resources,
+        (uint64_t)target->vc5_resources, false);
         refused = true;
     }
     if (source->vc6_resources != target->vc6_resources) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "vc6_resources",
-            "the target's VC 6 supports other port arbitration schemes or has another layout",
-            (uint64_t)source->vc6_resources, (uint64_t)target->vc6_resources,
-            false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "vc6_resources",
+            "the target's VC 6 supports other port arbitration schemes or "
+        "has another layout", (uint64_t)source->vc6_resources,
+        (uint64_t)target->vc6_resources, false);
         refused = true;
     }
     if (source->vc7_resources != target->vc7_resources) {
-        vfg_compat_fail(
-            report, VFG_VC_NAME, "equal", "vc7_resources",
-            "the target's VC 7 supports other port arbitration schemes or has another layout",
-            (uint64_t)source->vc7_resources, (uint64_t)target->vc7_resources,
-            false);
+        vfg_compat_fail(report, VFG_VC_NAME, "equal", "vc7_resources",
+            "the target's VC 7 supports other port arbitration schemes or "
+        "has another layout", (uint64_t)source->vc7_resources,
+        (uint64_t)target->vc7_resources, false);
         refused = true;
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;

@@ -23,7 +23,8 @@
 /* The most failures its check_compat reports: one per compat rule. */
 #define VFG_VC_COMPAT_RULES 11u
 /* Why a target without the section refuses a source that has it. */
-#define VFG_VC_ABSENT_REASON "the target has no Virtual Channel capability"
+#define VFG_VC_ABSENT_REASON \
+    "the target has no Virtual Channel capability"
 
 /* Register port_vc_cap1: 32 bits at 0x04. */
 #define VFG_VC_PORT_VC_CAP1_WRITABLE 0x0u

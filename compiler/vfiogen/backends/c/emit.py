@@ -179,7 +179,7 @@ class _Builder:
             hooks=StructView(naming.symbol(section.name, "hooks"), tuple(hooks)), versions=versions,
             max_payload=max(layout.max_size for layout in self.checked.layouts),
             descriptor_size=functions.descriptor_size(), compat_rules=len(self.checked.plan.compat.checks),
-            absent_reason=naming.string(self.checked.plan.compat.absent_reason), items=tuple(functions.items),
+            absent_reason=naming.string_pieces(self.checked.plan.compat.absent_reason), items=tuple(functions.items),
             layout_checks=tuple(functions.layout_checks.values()),
             private=private, public=public)
 

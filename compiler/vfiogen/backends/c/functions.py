@@ -554,7 +554,8 @@ class SectionFunctions:
         for check in checks:
             member = naming.ident(check.item.name)
             source, target = f"source->{member}", f"target->{member}"
-            where = (self.name_macro, f'"{check.kind.value}"', f'"{check.item.name}"', naming.string(check.reason))
+            where = (self.name_macro, f'"{check.kind.value}"', f'"{check.item.name}"', "REASON")
+            pieces = naming.string_pieces(check.reason)
             if check.item.kind is LeafKind.BYTES:
                 size = f"{check.item.size}u"
                 if check.kind is CompatKind.EQUAL:
@@ -579,7 +580,12 @@ class SectionFunctions:
                 add = (f"vfg_compat_fail(report, {', '.join(where)}, (uint64_t){source}, (uint64_t){target}, "
                        f"{signed});")
             with w.block(f"if ({breaks})"):
-                w(add)
+                # The reason on lines of its own: a long literal is not broken by the wrapper.
+                head, tail = add.split("REASON")
+                w(head.rstrip())
+                for piece in pieces[:-1]:
+                    w(f"    {piece}")
+                w(f"    {pieces[-1]}{tail}")
                 w("refused = true;")
         w("return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;" if checks else "return VFG_OK;")
         desc = f"const struct {self.sym('descriptor')}"

@@ -66,3 +66,17 @@ def string(text: str) -> str:
             out.append(f"\\{byte:03o}")
         previous = char
     return '"' + "".join(out) + '"'
+
+
+def string_pieces(text: str, width: int = 60) -> list[str]:
+    """`text` as adjacent C string literals of at most about `width` characters each, split after spaces, so a
+    long message stays within the line limit (C joins adjacent literals)."""
+    pieces, current = [], ""
+    for word in text.split(" "):
+        if current and len(current) + len(word) + 1 > width:
+            pieces.append(current + " ")
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    pieces.append(current)
+    return [string(piece) for piece in pieces]

@@ -113,8 +113,8 @@ class SectionView:
     max_payload: int
     descriptor_size: int
     compat_rules: int
-    absent_reason: str
-    """C string literal."""
+    absent_reason: list[str]
+    """Adjacent C string literals."""
     items: tuple[str, ...]
     layout_checks: tuple[str, ...]
     private: tuple[Function, ...]
