@@ -5,11 +5,10 @@
  */
 #include "vfg_runtime.h"
 
-#ifndef VFG_QEMU
+/* snprintf and PRIx64 for vfg_compat_format; inside QEMU osdep.h has brought them already. */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
-#endif
 
 #if !defined(VFG_NO_SIMD) && !defined(VFG_PORTABLE_ENDIAN) && \
     defined(__GNUC__) && defined(__x86_64__) && \
