@@ -5,7 +5,7 @@
  */
 #include "vfg_runtime.h"
 
-/* snprintf and PRIx64 for vfg_compat_format; inside QEMU osdep.h has brought them already. */
+/* snprintf and PRIx64 for vfg_compat_format (inside QEMU, osdep.h brings them). */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
