@@ -114,6 +114,11 @@ class _Lowerer:
         return self.name(str(node.value)) if node is not None else ""
 
     @staticmethod
+    def flag(node: Node | None) -> bool:
+        """A boolean key the meta-schema has checked; absent is false."""
+        return node is not None and node.value is True
+
+    @staticmethod
     def integer(node: Node | None, default: int) -> int:
         if node is None:
             return default
@@ -154,6 +159,7 @@ class _Lowerer:
         enum = node.get("enum")
         return BitField(name=name, hi=hi, lo=lo, access=Access(self.text(node.get("access"))),
                         enum=self.text(enum) or None, enum_span=enum.span if enum is not None else None,
+                        emulated=self.flag(node.get("emulated")),
                         description=self.text(node.get("description")),
                         span=key_span)
 
@@ -183,7 +189,7 @@ class _Lowerer:
             present=self.optional_expr(node.get("present")),
             versioning=self.versioning(node, key_span),
             restore_skip=self.text(skip) or None, enum=self.text(enum) or None,
-            enum_span=enum.span if enum is not None else None,
+            enum_span=enum.span if enum is not None else None, emulated=self.flag(node.get("emulated")),
             description=self.text(node.get("description")), span=key_span)
 
     def field_type(self, node: Node) -> FieldType:

@@ -62,6 +62,8 @@ class BitField:
     access: Access
     enum: str | None = None
     enum_span: Span | None = field(default=None, compare=False)
+    emulated: bool = False
+    """The hypervisor emulates these bits: the guest reads and writes its copy, not the device's."""
     description: str = ""
     span: Span = field(compare=False)
 
@@ -106,6 +108,8 @@ class Register:
     """Why a writable register is deliberately not restored."""
     enum: str | None = None
     enum_span: Span | None = field(default=None, compare=False)
+    emulated: bool = False
+    """Every declared bit is emulated by the hypervisor (a bit field may also say so for its own bits)."""
     description: str = ""
     span: Span = field(compare=False)
 

@@ -91,7 +91,7 @@ def _register(checked: CheckedRegister) -> dict[str, Any]:
         "fields": [{"name": f.name, "hi": f.hi, "lo": f.lo, "access": f.access.value, "enum": f.enum,
                     "mask": f"0x{f.mask:x}"} for f in register.fields],
         "masks": {name: f"0x{getattr(masks, name):x}"
-                  for name in ("rw", "ro", "rw1c", "hwinit", "rsvdp", "rsvdz", "writable", "reserved")},
+                  for name in ("rw", "ro", "rw1c", "hwinit", "rsvdp", "rsvdz", "writable", "reserved", "emulated")},
         "reset": f"0x{register.reset:x}", "present": _expr(register.present),
         "restore_skip": register.restore_skip, "enum": register.enum, **_versioning(register.versioning),
     }

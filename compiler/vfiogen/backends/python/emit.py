@@ -449,12 +449,17 @@ class _SectionBuilder:
         plan = self.checked.plan
         for item in plan.descriptor:
             attr = naming.attr(item.name)
-            if item.register is None:
+            if item.host:
                 host.append(attr)
+            elif item.constant is not None:
+                # A zero mask is zero whether or not the register is there: no presence test.
+                derived.append((attr, f"0x{item.constant:x}" if item.constant > 9 else str(item.constant),
+                                self.save_expr(item.present) if item.present is not None and item.constant else ""))
             else:
+                assert item.register is not None
                 register = self.checked.register(item.register).register
                 value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
-                derived.append((attr, value, item.mask,
+                derived.append((attr, f"{value} & 0x{item.mask:x}",
                                 self.save_expr(item.present) if item.present is not None else ""))
             if item.kind is LeafKind.BYTES:
                 attrs.append(AttrView(attr, item.name, "bytes", f"bytes({item.size})", '"hex"'))
@@ -513,6 +518,7 @@ class _SectionBuilder:
             register_checks=tuple(register_checks), checks=tuple(state_checks), constraints=tuple(constraints),
             descriptor=descriptor,
             compat=self.compat(), absent_reason=json.dumps(self.checked.plan.compat.absent_reason),
+            versions_reason=json.dumps(self.checked.plan.compat.versions_reason),
             runtime_imports=self.runtime_imports(versions, registers),
             capture=capture_steps(self.checked, {r.name: (self.register_attr(r).default) for r in section.registers}),
             restore=restore_steps(self.checked),
@@ -584,7 +590,7 @@ class PythonBackend:
             bound = {b.name: b.value for b in use.params}
             params = tuple((naming.attr(p.name), str(bool(bound[p.name])) if p.kind is ScalarKind.BOOL
                             else str(bound[p.name])) for p in section.params if p.name in bound)
-            host = tuple(naming.attr(item.name) for item in checked.plan.descriptor if item.register is None)
+            host = tuple(naming.attr(item.name) for item in checked.plan.descriptor if item.host)
             overrides = []
             for binding in use.defaults:
                 register = checked.register(binding.name).register
