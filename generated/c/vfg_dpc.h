@@ -1450,9 +1450,9 @@ int vfg_dpc_restore(const struct vfg_dpc_state *s,
 
 /*
  * The descriptor fields read from registers, and this build's version range
- * and each register's emulated-bits and write masks (host-supplied fields are
- * left to the caller). Fails (VFG_ERR_EXPRESSION) only when a register's presence
- * cannot be evaluated with these params.
+ * and each register's emulated-bits and write masks (host-supplied fields
+ * are left to the caller). Fails (VFG_ERR_EXPRESSION) only when a
+ * register's presence cannot be evaluated with these params.
  */
 int vfg_dpc_derive_descriptor(struct vfg_dpc_descriptor *d,
                               const struct vfg_dpc_state *s,

@@ -5126,9 +5126,9 @@ int vfg_pcie_restore(const struct vfg_pcie_state *s,
 
 /*
  * The descriptor fields read from registers, and this build's version range
- * and each register's emulated-bits and write masks (host-supplied fields are
- * left to the caller). Fails (VFG_ERR_EXPRESSION) only when a register's presence
- * cannot be evaluated with these params.
+ * and each register's emulated-bits and write masks (host-supplied fields
+ * are left to the caller). Fails (VFG_ERR_EXPRESSION) only when a
+ * register's presence cannot be evaluated with these params.
  */
 int vfg_pcie_derive_descriptor(struct vfg_pcie_descriptor *d,
                                const struct vfg_pcie_state *s,

@@ -390,9 +390,9 @@ int vfg_pri_restore(const struct vfg_pri_state *s,
 
 /*
  * The descriptor fields read from registers, and this build's version range
- * and each register's emulated-bits and write masks (host-supplied fields are
- * left to the caller). Fails (VFG_ERR_EXPRESSION) only when a register's presence
- * cannot be evaluated with these params.
+ * and each register's emulated-bits and write masks (host-supplied fields
+ * are left to the caller). Fails (VFG_ERR_EXPRESSION) only when a
+ * register's presence cannot be evaluated with these params.
  */
 int vfg_pri_derive_descriptor(struct vfg_pri_descriptor *d,
                               const struct vfg_pri_state *s,

@@ -1225,7 +1225,8 @@ static size_t compat_value(char *buf, size_t size, size_t at,
     if (strcmp(failure->rule, "versions") == 0) {
         /* min << 16 | max: shown as a range, as the Python's str() does */
         n = snprintf(at < size ? buf + at : NULL, at < size ? size - at : 0u,
-                     "%u..%u", (unsigned)(value >> 16), (unsigned)(value & 0xffffu));
+                     "%u..%u", (unsigned)(value >> 16),
+                     (unsigned)(value & 0xffffu));
         return at + (n > 0 ? (size_t)n : 0u);
     }
     if (bytes != NULL || failure->size != 0u) {

@@ -1317,9 +1317,9 @@ int vfg_vc_restore(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
 
 /*
  * The descriptor fields read from registers, and this build's version range
- * and each register's emulated-bits and write masks (host-supplied fields are
- * left to the caller). Fails (VFG_ERR_EXPRESSION) only when a register's presence
- * cannot be evaluated with these params.
+ * and each register's emulated-bits and write masks (host-supplied fields
+ * are left to the caller). Fails (VFG_ERR_EXPRESSION) only when a
+ * register's presence cannot be evaluated with these params.
  */
 int vfg_vc_derive_descriptor(struct vfg_vc_descriptor *d,
                              const struct vfg_vc_state *s,
