@@ -104,6 +104,9 @@ def twin_run(binary: Path, blob: bytes, run: Run) -> TwinRun:
     done = subprocess.run([str(binary)], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
     log, events, setups, table, readback = done.stdout.splitlines()
     msix, msi = (int(n) for n in setups.split())
-    return TwinRun([tuple(int(p, 16) if k < 2 else int(p) for k, p in enumerate(w.split(":")))  # type: ignore[misc]
-                    for w in log.split()], events.split(), msix, msi,
+    writes = []
+    for word in log.split():  # offset:value:size, the first two in hex
+        offset, value, size = word.split(":")
+        writes.append((int(offset, 16), int(value, 16), int(size)))
+    return TwinRun(writes, events.split(), msix, msi,
                    [tuple(int(w, 16) for w in entry.split(".")) for entry in table.split()], bytes.fromhex(readback))

@@ -131,6 +131,17 @@ def section_view(checked: CheckedSection) -> SectionView:
                             f"{d.source_register}" + (f" bits of {', '.join(d.source_fields)}" if d.source_fields
                                                       else " (read-only bits)"), d.description))
                        for d in section.descriptor)
+    # Then the compiler's fields, with this build's values (a reviewer sees a mask change in the docs' diff).
+    added = []
+    for item in checked.plan.descriptor[len(section.descriptor):]:
+        if item.mask_of is None:
+            what = "oldest version this build loads" if item.name.startswith("min") else "newest version it saves"
+        else:
+            what = (f"bits of {item.mask_of} the hypervisor emulates" if item.name.startswith("emulated_")
+                    else f"bits of {item.mask_of} the guest may write")
+            what += "; 0 where the register is absent" if item.present is not None else ""
+        added.append(Row((item.name, f"u{item.size * 8} {item.constant:#x} (this build)", what)))
+    descriptor += tuple(added)
     compat = tuple(Row((r.kind.value, r.descriptor or "", "" if r.mask is None else f"0x{r.mask:x}", r.reason))
                    for r in section.compat)
     restore = tuple(
