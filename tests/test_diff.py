@@ -203,3 +203,17 @@ def test_against_head_in_a_git_repository(tmp_path: Path, monkeypatch: pytest.Mo
     assert run_cli("diff", "--against", "HEAD", "schemas").status == 0
     bad = run_cli("diff", "--against", "no-such-rev")
     assert bad.status == 2 and "git archive failed" in bad.stderr
+
+
+def test_markdown_shows_a_new_version_beside_the_old_newest(tmp_path: Path) -> None:
+    old, new = _pair(tmp_path)
+    msix = new / "sections" / "msix.yaml"
+    _edit(msix, "\nversion: 1\n", "\nversion: 2\nmin_version: 1\n")
+    _edit(msix, "  pending:\n", "  tph: {type: u32, since: 2, default: 0}\n  pending:\n")
+    result = run_cli("diff", str(old), str(new), "--format", "markdown")
+    assert result.status == 0, result.stderr
+    section = result.stdout[result.stdout.index("### msix"):]
+    assert "Wire layout, old version 1 beside new version 2:" in section
+    changed = [row for row in section.splitlines() if row.endswith("⚠ |")]
+    assert changed and all("tph" in row or "pending" in row for row in changed), changed
+    assert any("| - | tph (u32) byte 0 ⚠ |" in row or "tph (u32) byte 0 ⚠" in row for row in changed), changed
