@@ -304,6 +304,7 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
     offset = head.end + _runtime.CRC.size
     state = GenericState()
     seen: set[int] = set()
+    at = 0  # the device position of the last known section's frame: frames come in device order
     for _ in range(count):
         frame = _runtime.read_frame(blob, offset, DEVICE)
         if frame.section_id in seen:
@@ -313,6 +314,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if not descriptor.present & HAS_REBAR:
                 raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar, which the source's "
                                 "descriptor does not list")
+            if at > 0:
+                raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar after one of a section "
+                                "later in device order")
+            at = 0
             if c.present & HAS_REBAR:
                 state.rebar = _rebar.load(blob, frame.version, c.params.rebar,
                                             start=frame.start, end=frame.end)
@@ -320,6 +325,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if not descriptor.present & HAS_HEADER:
                 raise LoadError(DEVICE, "header", offset, "a frame of section header, which the source's "
                                 "descriptor does not list")
+            if at > 1:
+                raise LoadError(DEVICE, "header", offset, "a frame of section header after one of a section "
+                                "later in device order")
+            at = 1
             if c.present & HAS_HEADER:
                 state.header = _header.load(blob, frame.version, c.params.header,
                                               start=frame.start, end=frame.end)
@@ -327,6 +336,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if not descriptor.present & HAS_MSI:
                 raise LoadError(DEVICE, "msi", offset, "a frame of section msi, which the source's "
                                 "descriptor does not list")
+            if at > 2:
+                raise LoadError(DEVICE, "msi", offset, "a frame of section msi after one of a section "
+                                "later in device order")
+            at = 2
             if c.present & HAS_MSI:
                 state.msi = _msi.load(blob, frame.version, c.params.msi,
                                         start=frame.start, end=frame.end)
@@ -334,6 +347,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if not descriptor.present & HAS_MSIX:
                 raise LoadError(DEVICE, "msix", offset, "a frame of section msix, which the source's "
                                 "descriptor does not list")
+            if at > 3:
+                raise LoadError(DEVICE, "msix", offset, "a frame of section msix after one of a section "
+                                "later in device order")
+            at = 3
             if c.present & HAS_MSIX:
                 state.msix = _msix.load(blob, frame.version, c.params.msix,
                                           start=frame.start, end=frame.end)
@@ -341,6 +358,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if not descriptor.present & HAS_SRIOV:
                 raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov, which the source's "
                                 "descriptor does not list")
+            if at > 4:
+                raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov after one of a section "
+                                "later in device order")
+            at = 4
             if c.present & HAS_SRIOV:
                 state.sriov = _sriov.load(blob, frame.version, c.params.sriov,
                                             start=frame.start, end=frame.end)
