@@ -288,6 +288,35 @@ def _constraint_problems(s: "MsixState", p: "Params") -> "list[Problem]":
     return problems
 
 
+def resize_control_table_size(s: "MsixState", value: int, p: "Params" = PARAMS) -> None:
+    """Set `control.table_size` to `value` and resize `vectors` and `pending` to the lengths it gives.
+
+    Added elements take their defaults and surplus ones are dropped, so the state still saves.
+    ValueError, with `s` unchanged, when `value` is not an integer in 0..0x7ff (11 bits)
+    or takes a length past its max.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0x7ff:
+        raise ValueError(f"{SECTION}: control.table_size holds 11 bits (0..0x7ff), not {value!r}")
+    saved = s.control
+    s.control = ControlRegister.from_value((saved.value() & 0xf800) | value)
+    try:
+        n1 = int(((s.control.value() & 0x7ff) + 1))
+        n2 = int((((s.control.value() & 0x7ff) + 0x40) // 0x40))
+    except (ArithmeticError, ValueError) as exc:
+        s.control = saved
+        raise ValueError(f"{SECTION}: a length cannot be evaluated with control.table_size = {value}: {exc}") from None
+    if not 0 <= n1 <= 2048:
+        s.control = saved
+        raise ValueError(f"{SECTION}: control.table_size = {value} gives vectors {n1} entries, outside 0..2048")
+    if not 0 <= n2 <= 32:
+        s.control = saved
+        raise ValueError(f"{SECTION}: control.table_size = {value} gives pending {n2} entries, outside 0..32")
+    del s.vectors[n1:]
+    s.vectors.extend(VectorsEntry() for _ in range(n1 - len(s.vectors)))
+    del s.pending[n2:]
+    s.pending.extend([0] * (n2 - len(s.pending)))
+
+
 def save(s: "MsixState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 

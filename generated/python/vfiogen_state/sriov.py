@@ -864,6 +864,35 @@ def _constraint_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     return problems
 
 
+def resize_vfs_created(s: "SriovState", value: int, p: "Params" = PARAMS) -> None:
+    """Set `vfs_created` to `value` and resize `vfs` and `vf_msix_counts` to the lengths it gives.
+
+    Added elements take their defaults and surplus ones are dropped, so the state still saves.
+    ValueError, with `s` unchanged, when `value` is not an integer in 0..0xffff (16 bits)
+    or takes a length past its max.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xffff:
+        raise ValueError(f"{SECTION}: vfs_created holds 16 bits (0..0xffff), not {value!r}")
+    saved = s.vfs_created
+    s.vfs_created = value
+    try:
+        n1 = int(s.vfs_created)
+        n2 = int(s.vfs_created)
+    except (ArithmeticError, ValueError) as exc:
+        s.vfs_created = saved
+        raise ValueError(f"{SECTION}: a length cannot be evaluated with vfs_created = {value}: {exc}") from None
+    if not 0 <= n1 <= 256:
+        s.vfs_created = saved
+        raise ValueError(f"{SECTION}: vfs_created = {value} gives vfs {n1} entries, outside 0..256")
+    if not 0 <= n2 <= 256:
+        s.vfs_created = saved
+        raise ValueError(f"{SECTION}: vfs_created = {value} gives vf_msix_counts {n2} entries, outside 0..256")
+    del s.vfs[n1:]
+    s.vfs.extend(VfsEntry() for _ in range(n1 - len(s.vfs)))
+    del s.vf_msix_counts[n2:]
+    s.vf_msix_counts.extend([0] * (n2 - len(s.vf_msix_counts)))
+
+
 def save(s: "SriovState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 

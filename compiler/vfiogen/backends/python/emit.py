@@ -21,6 +21,7 @@ from vfiogen.backends.python.config_space import capture_steps, restore_steps
 from vfiogen.backends.python.views import (
     AttrView, BitFieldView, Check, CompatView, DescriptorView, DeviceSectionView, DeviceView, EnumView, Op,
     RegisterClassView, RunItem, SectionView, StructClassView, VersionView)
+from vfiogen.backends.python.resize import resize_functions
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.context import Context
 from vfiogen.wire import format as wire_format
@@ -497,6 +498,8 @@ class _SectionBuilder:
         descriptor = self.descriptor()
         registers = tuple({view.name: view for view in (self.register_class(r) for r in section.registers
                                                         if r.fields)}.values())
+        resizes = resize_functions(self.checked, self.save_expr,
+                                   lambda path, array: self.default(path, array.element, None, None))
         return SectionView(
             name=section.name, source=section.source_path, title=section.title, wire_id=section.wire_id,
             version=section.version, min_version=section.min_version, state_class=naming.state_class(section.name),
@@ -519,7 +522,8 @@ class _SectionBuilder:
             restore_hooks=tuple(dict.fromkeys(step.hook for step in section.restore
                                               if step.hook is not None and step.wait_us is None)),
             waits=any(step.wait_us is not None for step in section.restore),
-            pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load))
+            pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load),
+            resizes=resizes)
 
 
 def _member_of(var: str, value: str) -> Callable[[str], tuple[str, str]]:

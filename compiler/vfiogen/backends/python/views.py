@@ -230,6 +230,8 @@ class SectionView:
     """The restore sequence has wait steps: `restore` takes a `wait` callable."""
     pre_save: tuple[str, ...]
     post_load: tuple[str, ...]
+    resizes: tuple[str, ...] = ()
+    """The text of each `resize_<field>` helper (backends.python.resize)."""
 
 
 @dataclass(frozen=True)
