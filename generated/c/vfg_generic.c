@@ -907,6 +907,100 @@ void vfg_generic_init(struct vfg_generic_state *state)
     vfg_sriov_init(&state->sriov);
 }
 
+/*
+ * Put each problem's section before its field ("msix.vectors"), cut to
+ * VFG_FIELD_MAX as vfg_problem cuts.
+ */
+static void name_problems(struct vfg_problem *problems, size_t from, size_t to,
+                          const char *section)
+{
+    char field[VFG_FIELD_MAX];
+    size_t i, at, k;
+    for (i = from; i < to; i++) {
+        at = 0;
+        for (k = 0; section[k] != '\0' && at + 1 < sizeof field; k++) {
+            field[at++] = section[k];
+        }
+        if (problems[i].field[0] != '\0' && at + 1 < sizeof field) {
+            field[at++] = '.';
+        }
+        for (k = 0; problems[i].field[k] != '\0' && at + 1 < sizeof field;
+                 k++) {
+            field[at++] = problems[i].field[k];
+        }
+        field[at] = '\0';
+        memcpy(problems[i].field, field, sizeof field);
+    }
+}
+
+size_t vfg_generic_validate(const struct vfg_generic_state *state,
+                            const struct vfg_generic_config *config,
+                            struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0, first;
+    if (problems == NULL) {
+        capacity = 0u;
+    }
+    if (state == NULL) {
+        vfg_problem(problems, capacity, &count, "", NULL, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
+        return count;
+    }
+    if (config == NULL) {
+        vfg_problem(problems, capacity, &count, "config", NULL,
+                    VFG_ERR_ARGUMENT,
+                    "a generic device needs the caller's config");
+        return count;
+    }
+    if ((config->present & ~(uint32_t)VFG_GENERIC_ALL_SECTIONS) != 0u) {
+        vfg_problem(problems, capacity, &count, "config.present", NULL,
+                    VFG_ERR_ARGUMENT,
+                    "a presence bit names no section of the device");
+        return count;
+    }
+    if ((config->present & VFG_GENERIC_HAS_REBAR) != 0u) {
+        first = count;
+        count += vfg_rebar_validate(&state->rebar, &config->params.rebar,
+                                    count < capacity ? problems + count : NULL,
+                                    count < capacity ? capacity - count : 0u);
+        name_problems(problems, first, count < capacity ? count : capacity,
+                      "rebar");
+    }
+    if ((config->present & VFG_GENERIC_HAS_HEADER) != 0u) {
+        first = count;
+        count += vfg_header_validate(&state->header, &config->params.header,
+                                     count < capacity ? problems + count : NULL,
+                                     count < capacity ? capacity - count : 0u);
+        name_problems(problems, first, count < capacity ? count : capacity,
+                      "header");
+    }
+    if ((config->present & VFG_GENERIC_HAS_MSI) != 0u) {
+        first = count;
+        count += vfg_msi_validate(&state->msi, &config->params.msi,
+                                  count < capacity ? problems + count : NULL,
+                                  count < capacity ? capacity - count : 0u);
+        name_problems(problems, first, count < capacity ? count : capacity,
+                      "msi");
+    }
+    if ((config->present & VFG_GENERIC_HAS_MSIX) != 0u) {
+        first = count;
+        count += vfg_msix_validate(&state->msix, &config->params.msix,
+                                   count < capacity ? problems + count : NULL,
+                                   count < capacity ? capacity - count : 0u);
+        name_problems(problems, first, count < capacity ? count : capacity,
+                      "msix");
+    }
+    if ((config->present & VFG_GENERIC_HAS_SRIOV) != 0u) {
+        first = count;
+        count += vfg_sriov_validate(&state->sriov, &config->params.sriov,
+                                    count < capacity ? problems + count : NULL,
+                                    count < capacity ? capacity - count : 0u);
+        name_problems(problems, first, count < capacity ? count : capacity,
+                      "sriov");
+    }
+    return count;
+}
+
 int vfg_generic_derive_descriptor(struct vfg_generic_descriptor *d,
                                   const struct vfg_generic_state *state,
                                   const struct vfg_generic_config *config,

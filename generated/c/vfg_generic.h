@@ -224,6 +224,17 @@ int vfg_generic_restore(const struct vfg_generic_state *state,
 void vfg_generic_init(struct vfg_generic_state *state);
 
 /*
+ * Every reason *state is not a valid state of the device: each present
+ * section's vfg_<section>_validate, in device order, with the section before
+ * each field ("msix.vectors"). Stores the first `capacity` in `problems` and
+ * returns how many there are (0: valid); NULL `problems` only counts. NULL
+ * `config` is the file's config (a generic device needs the caller's).
+ */
+size_t vfg_generic_validate(const struct vfg_generic_state *state,
+                            const struct vfg_generic_config *config,
+                            struct vfg_problem *problems, size_t capacity);
+
+/*
  * This side's descriptor: each present section's fields read from its
  * registers, by vfg_<section>_derive_descriptor; host-supplied fields, and
  * the sections the device (or, if optional, the state) does not have, are

@@ -78,6 +78,8 @@ class AttrView:
             return True
         if self.default.startswith(naming.LAZY_ENUMS):
             return True  # an enum member: building it at import time would import the enums
+        if ".from_value(" in self.default:
+            return True  # a register with a non-zero default: shared, one state's change would be every state's
         return self.default.endswith("()") and not self.default.startswith("bytes(") or self.default.startswith("[")
 
 
