@@ -230,20 +230,20 @@ def validate(s: "MsixState", p: "Params" = PARAMS) -> "list[Problem]":
         problems.append(Problem("vectors", f"holds {len(s.vectors)} entries, more than its max 2048"))
     for i3, x4 in enumerate(s.vectors):
         if not isinstance(x4.address_lo, int) or x4.address_lo >> 32 or x4.address_lo < 0:
-            problems.append(Problem(f"vectors[{i3}].address_lo", f"{x4.address_lo!r} does not fit 32 bits"))
+            problems.append(Problem(f"vectors[{i3}].address_lo", f"holds {x4.address_lo!r}, but it is a u32: an integer 0..0xffffffff"))
         if not isinstance(x4.address_hi, int) or x4.address_hi >> 32 or x4.address_hi < 0:
-            problems.append(Problem(f"vectors[{i3}].address_hi", f"{x4.address_hi!r} does not fit 32 bits"))
+            problems.append(Problem(f"vectors[{i3}].address_hi", f"holds {x4.address_hi!r}, but it is a u32: an integer 0..0xffffffff"))
         if not isinstance(x4.data, int) or x4.data >> 32 or x4.data < 0:
-            problems.append(Problem(f"vectors[{i3}].data", f"{x4.data!r} does not fit 32 bits"))
+            problems.append(Problem(f"vectors[{i3}].data", f"holds {x4.data!r}, but it is a u32: an integer 0..0xffffffff"))
         if not isinstance(x4.vector_control, int) or x4.vector_control >> 32 or x4.vector_control < 0:
-            problems.append(Problem(f"vectors[{i3}].vector_control", f"{x4.vector_control!r} does not fit 32 bits"))
+            problems.append(Problem(f"vectors[{i3}].vector_control", f"holds {x4.vector_control!r}, but it is a u32: an integer 0..0xffffffff"))
     if len(s.pending) != (((s.control.value() & 0x7ff) + 0x40) // 0x40):
         problems.append(Problem("pending", f"holds {len(s.pending)} entries, but its length '(control.table_size + 0x40) / 0x40' is {(((s.control.value() & 0x7ff) + 0x40) // 0x40)}"))
     if len(s.pending) > 32:
         problems.append(Problem("pending", f"holds {len(s.pending)} entries, more than its max 32"))
     for i5, x6 in enumerate(s.pending):
         if not isinstance(x6, int) or x6 >> 64 or x6 < 0:
-            problems.append(Problem(f"pending[{i5}]", f"{x6!r} does not fit 64 bits"))
+            problems.append(Problem(f"pending[{i5}]", f"holds {x6!r}, but it is a u64: an integer 0..0xffffffffffffffff"))
     return problems or _constraint_problems(s, p)
 
 

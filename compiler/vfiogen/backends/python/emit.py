@@ -394,12 +394,14 @@ class _SectionBuilder:
             cls = naming.enum_class(enum)
             return [Check(f"{value} not in _VALUES_{cls}", where,
                           f"{{{value}!r}} is not a value of {enum}")]
+        # Say what the field holds in the schema's terms (issue 15: "PbaRegister(...) does not fit 64 bits" for
+        # a register object put in a list of u64 said neither that an integer was wanted nor which kind).
         if signed:
             low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
             return [Check(f"not isinstance({value}, int) or not {low} <= {value} <= {high}", where,
-                          f"{{{value}!r}} does not fit s{bits}")]
+                          f"holds {{{value}!r}}, but it is an s{bits}: an integer {low}..{high}")]
         return [Check(f"not isinstance({value}, int) or {value} >> {bits} or {value} < 0", where,
-                      f"{{{value}!r}} does not fit {bits} bits")]
+                      f"holds {{{value}!r}}, but it is a u{bits}: an integer 0..0x{(1 << bits) - 1:x}")]
 
     def state_checks(self, value: str, name: str, state: StateField, checks: list[Check]) -> None:
         field_type = state.type
