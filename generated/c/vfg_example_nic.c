@@ -237,6 +237,43 @@ int vfg_example_nic_check_compat(
 }
 
 /*
+ * A reason about a bytes field points at both sides' bytes; the source's
+ * are in check_migration's copy, gone when it returns, so point them at the
+ * same bytes in the record of the blob, which is the caller's.
+ */
+static void point_into_blob(struct vfg_compat_report *report, size_t from,
+                            const struct vfg_example_nic_descriptor *source,
+                            const uint8_t *blob, size_t start)
+{
+    size_t stored = report->count < report->capacity ? report->count :
+                    report->capacity;
+    size_t o = start;
+    size_t i;
+    if ((source->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
+        o += VFG_RECORD_HEAD_SIZE + VFG_REBAR_DESCRIPTOR_SIZE;
+    }
+    if ((source->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
+        o += VFG_RECORD_HEAD_SIZE + VFG_HEADER_DESCRIPTOR_SIZE;
+    }
+    if ((source->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
+        o += VFG_RECORD_HEAD_SIZE + VFG_MSI_DESCRIPTOR_SIZE;
+    }
+    if ((source->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
+        o += VFG_RECORD_HEAD_SIZE + VFG_MSIX_DESCRIPTOR_SIZE;
+    }
+    if ((source->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
+        for (i = from; i < stored; i++) {
+            if (report->failures[i].source_bytes ==
+                source->sriov.vf_bar_sizes) {
+                report->failures[i].source_bytes = blob + o +
+                                                   VFG_RECORD_HEAD_SIZE + 38u;
+            }
+        }
+        o += VFG_RECORD_HEAD_SIZE + VFG_SRIOV_DESCRIPTOR_SIZE;
+    }
+}
+
+/*
  * The migration's verdict on the source's descriptor, the blob's
  * descriptor frame at buf[start, ...): against *target when given, else
  * the presence rules against the config's sections. A refusal reports its
@@ -263,6 +300,7 @@ static int check_migration(const uint8_t *blob, size_t start,
         struct vfg_example_nic_descriptor source;
         store_descriptor(blob, start, source_present, &source);
         refused = vfg_example_nic_check_compat(&source, target, into) != VFG_OK;
+        point_into_blob(into, before, &source, blob, start);
     } else {
         refused = refused_by(source_present, config->present, NULL, NULL, into);
     }

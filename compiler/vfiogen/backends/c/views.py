@@ -154,6 +154,9 @@ class DeviceSectionView:
     the section)."""
     defaults: tuple[tuple[str, str], ...] = ()
     """The device file's `defaults`: (register member, C value) a new state holds instead of the section's."""
+    descriptor_bytes: tuple[tuple[str, int], ...] = ()
+    """The descriptor's bytes fields: (member, offset in the packed record). A compat failure points at their
+    bytes, so a check of the stream's descriptor points the source's at the record in the blob."""
 
     @property
     def member(self) -> str:
@@ -194,6 +197,12 @@ class DeviceView:
     @property
     def optional(self) -> tuple[DeviceSectionView, ...]:
         return tuple(s for s in self.sections if not s.required)
+
+    @property
+    def to_last_bytes(self) -> tuple[DeviceSectionView, ...]:
+        """The sections up to the last whose descriptor has a bytes field (none if no section's has)."""
+        last = max((i for i, s in enumerate(self.sections) if s.descriptor_bytes), default=-1)
+        return self.sections[:last + 1]
 
     @property
     def has_post_load(self) -> bool:
