@@ -382,7 +382,10 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     f_table = TableRegister.from_value(r_f_table)
     r_f_pba = read_config(base + 8, 4) & 0xffffffff
     f_pba = PbaRegister.from_value(r_f_pba)
-    return MsixState(control=f_control, table=f_table, pba=f_pba)
+    s = MsixState(control=f_control, table=f_table, pba=f_pba)
+    # The arrays as long as the registers just read make them (their elements at the defaults), so it saves.
+    resize_control_table_size(s, s.control.table_size, p)
+    return s
 
 
 def restore(s: "MsixState", write_config: "Callable[[int, int, int], None]", base: int, p: "Params" = PARAMS,

@@ -21,7 +21,7 @@ from vfiogen.backends.python.config_space import capture_steps, restore_steps
 from vfiogen.backends.python.views import (
     AttrView, BitFieldView, Check, CompatView, DescriptorView, DeviceSectionView, DeviceView, EnumView, Op,
     RegisterClassView, RunItem, SectionView, StructClassView, VersionView)
-from vfiogen.backends.python.resize import resize_functions
+from vfiogen.backends.python.resize import capture_resizes, resize_functions
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.context import Context
 from vfiogen.wire import format as wire_format
@@ -525,7 +525,7 @@ class _SectionBuilder:
                                               if step.hook is not None and step.wait_us is None)),
             waits=any(step.wait_us is not None for step in section.restore),
             pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load),
-            resizes=resizes)
+            resizes=resizes, capture_resizes=capture_resizes(self.checked))
 
 
 def _member_of(var: str, value: str) -> Callable[[str], tuple[str, str]]:

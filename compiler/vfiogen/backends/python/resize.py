@@ -27,11 +27,21 @@ def resize_functions(checked: CheckedSection, render: PythonExpr,
     return tuple(functions)
 
 
+def helper_name(resize: Resize) -> str:
+    return "resize_" + resize.field.replace(".", "_")
+
+
+def capture_resizes(checked: CheckedSection) -> tuple[tuple[str, str], ...]:
+    """(helper, the field read from a captured state `s`) for each register field: capture sizes its arrays."""
+    return tuple((helper_name(r), "s." + ".".join(naming.attr(part) for part in r.field.split(".")))
+                 for r in checked.plan.resizes if r.register is not None)
+
+
 def _function(checked: CheckedSection, resize: Resize, render: PythonExpr,
               element_default: Callable[[str, ArrayType], str], types: dict[str, FieldType],
               registers: dict[str, Register]) -> str:
     state_class = naming.state_class(checked.section.name)
-    name = "resize_" + resize.field.replace(".", "_")
+    name = helper_name(resize)
     top = naming.attr(resize.register or resize.field)
     names = " and ".join(f"`{a.name}`" for a in resize.arrays)
     limit = (1 << resize.width) - 1

@@ -234,6 +234,9 @@ class SectionView:
     post_load: tuple[str, ...]
     resizes: tuple[str, ...] = ()
     """The text of each `resize_<field>` helper (backends.python.resize)."""
+    capture_resizes: tuple[tuple[str, str], ...] = ()
+    """(helper, the field as read from the captured state) for each register field array lengths read: capture
+    sizes the arrays by what it read, so that a captured state saves."""
 
 
 @dataclass(frozen=True)
