@@ -303,35 +303,35 @@ def _register_problems(s: "AcsState", p: "Params") -> "list[Problem]":
     if isinstance(s.acs_ctrl, AcsCtrlRegister) and (s.acs_ctrl.value() >> 10) & 0x3 not in _VALUES_MemoryTargetAccess:
         problems.append(Problem("acs_ctrl.usp_memory_target_access_control", f"{(s.acs_ctrl.value() >> 10) & 0x3} is not a value of memory_target_access"))
     if not isinstance(s.egress_control_vector0, int) or s.egress_control_vector0 >> 32 or s.egress_control_vector0 < 0:
-        problems.append(Problem("egress_control_vector0", f"{s.egress_control_vector0!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector0", f"holds {s.egress_control_vector0!r}, but it is a u32: an integer 0..0xffffffff"))
     if not ((s.acs_cap.value() & 0x20 != 0)) and s.egress_control_vector0 != 0:
         problems.append(Problem("egress_control_vector0", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector1, int) or s.egress_control_vector1 >> 32 or s.egress_control_vector1 < 0:
-        problems.append(Problem("egress_control_vector1", f"{s.egress_control_vector1!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector1", f"holds {s.egress_control_vector1!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x20)))) and s.egress_control_vector1 != 0:
         problems.append(Problem("egress_control_vector1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector2, int) or s.egress_control_vector2 >> 32 or s.egress_control_vector2 < 0:
-        problems.append(Problem("egress_control_vector2", f"{s.egress_control_vector2!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector2", f"holds {s.egress_control_vector2!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x40)))) and s.egress_control_vector2 != 0:
         problems.append(Problem("egress_control_vector2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector3, int) or s.egress_control_vector3 >> 32 or s.egress_control_vector3 < 0:
-        problems.append(Problem("egress_control_vector3", f"{s.egress_control_vector3!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector3", f"holds {s.egress_control_vector3!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x60)))) and s.egress_control_vector3 != 0:
         problems.append(Problem("egress_control_vector3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector4, int) or s.egress_control_vector4 >> 32 or s.egress_control_vector4 < 0:
-        problems.append(Problem("egress_control_vector4", f"{s.egress_control_vector4!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector4", f"holds {s.egress_control_vector4!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x80)))) and s.egress_control_vector4 != 0:
         problems.append(Problem("egress_control_vector4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector5, int) or s.egress_control_vector5 >> 32 or s.egress_control_vector5 < 0:
-        problems.append(Problem("egress_control_vector5", f"{s.egress_control_vector5!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector5", f"holds {s.egress_control_vector5!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xa0)))) and s.egress_control_vector5 != 0:
         problems.append(Problem("egress_control_vector5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector6, int) or s.egress_control_vector6 >> 32 or s.egress_control_vector6 < 0:
-        problems.append(Problem("egress_control_vector6", f"{s.egress_control_vector6!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector6", f"holds {s.egress_control_vector6!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xc0)))) and s.egress_control_vector6 != 0:
         problems.append(Problem("egress_control_vector6", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector7, int) or s.egress_control_vector7 >> 32 or s.egress_control_vector7 < 0:
-        problems.append(Problem("egress_control_vector7", f"{s.egress_control_vector7!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector7", f"holds {s.egress_control_vector7!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xe0)))) and s.egress_control_vector7 != 0:
         problems.append(Problem("egress_control_vector7", "is absent on this device (its presence is false) but holds a value"))
     return problems

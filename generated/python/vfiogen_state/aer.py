@@ -430,27 +430,27 @@ def _register_problems(s: "AerState", p: "Params") -> "list[Problem]":
     if not (p.root_port) and s.error_source_identification != ErrorSourceIdentificationRegister():
         problems.append(Problem("error_source_identification", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.header_log0, int) or s.header_log0 >> 32 or s.header_log0 < 0:
-        problems.append(Problem("header_log0", f"{s.header_log0!r} does not fit 32 bits"))
+        problems.append(Problem("header_log0", f"holds {s.header_log0!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.header_log1, int) or s.header_log1 >> 32 or s.header_log1 < 0:
-        problems.append(Problem("header_log1", f"{s.header_log1!r} does not fit 32 bits"))
+        problems.append(Problem("header_log1", f"holds {s.header_log1!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.header_log2, int) or s.header_log2 >> 32 or s.header_log2 < 0:
-        problems.append(Problem("header_log2", f"{s.header_log2!r} does not fit 32 bits"))
+        problems.append(Problem("header_log2", f"holds {s.header_log2!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.header_log3, int) or s.header_log3 >> 32 or s.header_log3 < 0:
-        problems.append(Problem("header_log3", f"{s.header_log3!r} does not fit 32 bits"))
+        problems.append(Problem("header_log3", f"holds {s.header_log3!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.tlp_prefix_log0, int) or s.tlp_prefix_log0 >> 32 or s.tlp_prefix_log0 < 0:
-        problems.append(Problem("tlp_prefix_log0", f"{s.tlp_prefix_log0!r} does not fit 32 bits"))
+        problems.append(Problem("tlp_prefix_log0", f"holds {s.tlp_prefix_log0!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (p.tlp_prefix_log) and s.tlp_prefix_log0 != 0:
         problems.append(Problem("tlp_prefix_log0", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.tlp_prefix_log1, int) or s.tlp_prefix_log1 >> 32 or s.tlp_prefix_log1 < 0:
-        problems.append(Problem("tlp_prefix_log1", f"{s.tlp_prefix_log1!r} does not fit 32 bits"))
+        problems.append(Problem("tlp_prefix_log1", f"holds {s.tlp_prefix_log1!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (p.tlp_prefix_log) and s.tlp_prefix_log1 != 0:
         problems.append(Problem("tlp_prefix_log1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.tlp_prefix_log2, int) or s.tlp_prefix_log2 >> 32 or s.tlp_prefix_log2 < 0:
-        problems.append(Problem("tlp_prefix_log2", f"{s.tlp_prefix_log2!r} does not fit 32 bits"))
+        problems.append(Problem("tlp_prefix_log2", f"holds {s.tlp_prefix_log2!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (p.tlp_prefix_log) and s.tlp_prefix_log2 != 0:
         problems.append(Problem("tlp_prefix_log2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.tlp_prefix_log3, int) or s.tlp_prefix_log3 >> 32 or s.tlp_prefix_log3 < 0:
-        problems.append(Problem("tlp_prefix_log3", f"{s.tlp_prefix_log3!r} does not fit 32 bits"))
+        problems.append(Problem("tlp_prefix_log3", f"holds {s.tlp_prefix_log3!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (p.tlp_prefix_log) and s.tlp_prefix_log3 != 0:
         problems.append(Problem("tlp_prefix_log3", "is absent on this device (its presence is false) but holds a value"))
     return problems

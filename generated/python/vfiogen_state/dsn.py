@@ -136,9 +136,9 @@ def _register_problems(s: "DsnState", p: "Params") -> "list[Problem]":
     """
     problems: list[Problem] = []
     if not isinstance(s.serial_number_lower, int) or s.serial_number_lower >> 32 or s.serial_number_lower < 0:
-        problems.append(Problem("serial_number_lower", f"{s.serial_number_lower!r} does not fit 32 bits"))
+        problems.append(Problem("serial_number_lower", f"holds {s.serial_number_lower!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.serial_number_upper, int) or s.serial_number_upper >> 32 or s.serial_number_upper < 0:
-        problems.append(Problem("serial_number_upper", f"{s.serial_number_upper!r} does not fit 32 bits"))
+        problems.append(Problem("serial_number_upper", f"holds {s.serial_number_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     return problems
 
 

@@ -11,7 +11,7 @@ from vfiogen_state import msi as _msi
 from vfiogen_state import msix as _msix
 from vfiogen_state import sriov as _sriov
 
-from vfiogen_state._runtime import CompatFailure, LoadError, MigrationRefused, Record
+from vfiogen_state._runtime import CompatFailure, LoadError, MigrationRefused, Problem, Record
 
 # Annotations that name more than a builtin are strings: with no `from __future__ import annotations`,
 # importing this module does not import `__future__` either.
@@ -463,3 +463,30 @@ def derive_descriptor(state: "GenericState", host: "GenericDescriptor",
     else:
         descriptor.sriov = host.sriov
     return descriptor
+
+
+def validate(state: "GenericState", config: "GenericConfig | None" = None) -> "list[Problem]":
+    """Every reason `state` is not a valid state of the device, in device order; [] when it is.
+
+    Each present section's validate, with its field named after the section
+    (`msix.vectors`): what save would refuse, and what a load on the target
+    would refuse (constraints included), found at the source while it runs.
+    """
+    c = _config(config)
+    problems: list[Problem] = []
+    if c.present & HAS_REBAR:
+        problems += [Problem(f"rebar.{p.field}" if p.field else "rebar", p.reason)
+                     for p in _rebar.validate(state.rebar, c.params.rebar)]
+    if c.present & HAS_HEADER:
+        problems += [Problem(f"header.{p.field}" if p.field else "header", p.reason)
+                     for p in _header.validate(state.header, c.params.header)]
+    if c.present & HAS_MSI:
+        problems += [Problem(f"msi.{p.field}" if p.field else "msi", p.reason)
+                     for p in _msi.validate(state.msi, c.params.msi)]
+    if c.present & HAS_MSIX:
+        problems += [Problem(f"msix.{p.field}" if p.field else "msix", p.reason)
+                     for p in _msix.validate(state.msix, c.params.msix)]
+    if c.present & HAS_SRIOV:
+        problems += [Problem(f"sriov.{p.field}" if p.field else "sriov", p.reason)
+                     for p in _sriov.validate(state.sriov, c.params.sriov)]
+    return problems

@@ -246,7 +246,7 @@ def _register_problems(s: "PmState", p: "Params") -> "list[Problem]":
     if isinstance(s.pmcsr_bse, PmcsrBseRegister) and s.pmcsr_bse.value() & 0x3f:
         problems.append(Problem("pmcsr_bse", f"reserved bits 0x{s.pmcsr_bse.value() & 0x3f:x} set"))
     if not isinstance(s.data, int) or s.data >> 8 or s.data < 0:
-        problems.append(Problem("data", f"{s.data!r} does not fit 8 bits"))
+        problems.append(Problem("data", f"holds {s.data!r}, but it is a u8: an integer 0..0xff"))
     return problems
 
 

@@ -184,9 +184,9 @@ def _register_problems(s: "PriState", p: "Params") -> "list[Problem]":
     if isinstance(s.pri_status, PriStatusRegister) and s.pri_status.value() & 0x7efc:
         problems.append(Problem("pri_status", f"reserved bits 0x{s.pri_status.value() & 0x7efc:x} set"))
     if not isinstance(s.outstanding_page_request_capacity, int) or s.outstanding_page_request_capacity >> 32 or s.outstanding_page_request_capacity < 0:
-        problems.append(Problem("outstanding_page_request_capacity", f"{s.outstanding_page_request_capacity!r} does not fit 32 bits"))
+        problems.append(Problem("outstanding_page_request_capacity", f"holds {s.outstanding_page_request_capacity!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.outstanding_page_request_allocation, int) or s.outstanding_page_request_allocation >> 32 or s.outstanding_page_request_allocation < 0:
-        problems.append(Problem("outstanding_page_request_allocation", f"{s.outstanding_page_request_allocation!r} does not fit 32 bits"))
+        problems.append(Problem("outstanding_page_request_allocation", f"holds {s.outstanding_page_request_allocation!r}, but it is a u32: an integer 0..0xffffffff"))
     return problems
 
 

@@ -88,9 +88,9 @@ class RebarState(Record):
     ctrl5: "LaterEntryControlRegister"
     _json = (("cap0", "cap0", "obj"), ("ctrl0", "ctrl0", "obj"), ("cap1", "cap1", "obj"), ("ctrl1", "ctrl1", "obj"), ("cap2", "cap2", "obj"), ("ctrl2", "ctrl2", "obj"), ("cap3", "cap3", "obj"), ("ctrl3", "ctrl3", "obj"), ("cap4", "cap4", "obj"), ("ctrl4", "ctrl4", "obj"), ("cap5", "cap5", "obj"), ("ctrl5", "ctrl5", "obj"),)
 
-    def __init__(self, *, cap0: "SupportedSizesRegister" = SupportedSizesRegister.from_value(0x10), ctrl0: "Ctrl0Register" = Ctrl0Register.from_value(0x20), cap1: "SupportedSizesRegister | None" = None, ctrl1: "LaterEntryControlRegister | None" = None, cap2: "SupportedSizesRegister | None" = None, ctrl2: "LaterEntryControlRegister | None" = None, cap3: "SupportedSizesRegister | None" = None, ctrl3: "LaterEntryControlRegister | None" = None, cap4: "SupportedSizesRegister | None" = None, ctrl4: "LaterEntryControlRegister | None" = None, cap5: "SupportedSizesRegister | None" = None, ctrl5: "LaterEntryControlRegister | None" = None) -> None:
-        self.cap0 = cap0
-        self.ctrl0 = ctrl0
+    def __init__(self, *, cap0: "SupportedSizesRegister | None" = None, ctrl0: "Ctrl0Register | None" = None, cap1: "SupportedSizesRegister | None" = None, ctrl1: "LaterEntryControlRegister | None" = None, cap2: "SupportedSizesRegister | None" = None, ctrl2: "LaterEntryControlRegister | None" = None, cap3: "SupportedSizesRegister | None" = None, ctrl3: "LaterEntryControlRegister | None" = None, cap4: "SupportedSizesRegister | None" = None, ctrl4: "LaterEntryControlRegister | None" = None, cap5: "SupportedSizesRegister | None" = None, ctrl5: "LaterEntryControlRegister | None" = None) -> None:
+        self.cap0 = SupportedSizesRegister.from_value(0x10) if cap0 is None else cap0
+        self.ctrl0 = Ctrl0Register.from_value(0x20) if ctrl0 is None else ctrl0
         self.cap1 = SupportedSizesRegister() if cap1 is None else cap1
         self.ctrl1 = LaterEntryControlRegister() if ctrl1 is None else ctrl1
         self.cap2 = SupportedSizesRegister() if cap2 is None else cap2

@@ -17,6 +17,7 @@ import struct
 from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.device import device_view
 from vfiogen.backends.c.functions import SectionFunctions
+from vfiogen.backends.c.resize import resize_functions
 from vfiogen.backends.c.views import (EnumView, FieldView, LayoutView, MemberView, RegisterView, SectionView,
                                       StructView)
 from vfiogen.backends.jinja_env import environment
@@ -181,7 +182,7 @@ class _Builder:
             descriptor_size=functions.descriptor_size(), compat_rules=len(self.checked.plan.compat.checks),
             absent_reason=naming.string_pieces(self.checked.plan.compat.absent_reason), items=tuple(functions.items),
             layout_checks=tuple(functions.layout_checks.values()),
-            private=private, public=public)
+            private=private, public=public, resizes=resize_functions(functions))
 
 
 STATUSES = (

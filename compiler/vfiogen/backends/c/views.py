@@ -119,6 +119,8 @@ class SectionView:
     layout_checks: tuple[str, ...]
     private: tuple[Function, ...]
     public: tuple[Function, ...]
+    resizes: tuple[tuple[str, Function], ...] = ()
+    """The `resize_<field>` helpers with their header comments (backends.c.resize)."""
 
     @property
     def prefix(self) -> str:
