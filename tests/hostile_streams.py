@@ -266,6 +266,14 @@ def _device_cases(device: str) -> list[Case]:  # noqa: C901, PLR0915 - one table
     stream.frames[0].payload = bytes(payload)
     add("descriptor_msi_cap_offset_differs", stream, dev, "descriptor", stream.payload_offset(0), "offset",
         with_target=True)
+    # Its SR-IOV VF BAR sizes (bytes[6], at 38 in the record) are another than the target's: refused with a
+    # reason whose values are bytes, which the C report points at (they must outlive the load).
+    stream = base.copy()
+    payload = bytearray(stream.frames[0].payload)
+    payload[base.record_offset(SRIOV) - base.payload_offset(0) + RECORD_HEAD + 38] ^= 0x01
+    stream.frames[0].payload = bytes(payload)
+    add("descriptor_sriov_vf_bar_sizes_differ", stream, dev, "descriptor", stream.payload_offset(0), "VF BAR",
+        with_target=True)
     # The MSI frame is a consistent 32-bit MSI (addr64 clear, no address_hi) while the descriptor's shape
     # says 64-bit: the presence bit lies in the section and in nothing else.
     stream = base.copy()

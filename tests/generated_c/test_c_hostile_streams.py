@@ -9,6 +9,7 @@ as they were. tests/generated_python/test_hostile_streams.py holds the Python to
 
 from __future__ import annotations
 
+import importlib
 import os
 import struct
 import subprocess
@@ -18,6 +19,8 @@ import jinja2
 import pytest
 from harness import COMPILERS, HERE, SANITIZE, STRICT, generated_sources
 from hostile_streams import Case, cases, valid_blob
+
+from vfiogen_state._runtime import LoadError, MigrationRefused
 
 CASES = cases()
 DEVICE = "example_nic"
@@ -61,12 +64,20 @@ def _param(case: Case) -> Any:
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_a_hostile_stream_is_refused_with_section_field_and_offset(answers: dict[str, list[str]],
                                                                    case: Case) -> None:
-    status, section, field, offset, untouched, message = answers[case.name]
+    status, section, field, offset, untouched, message, reasons = answers[case.name]
     assert int(status) != 0, f"{case.name}: loaded"
     assert untouched == "1", f"{case.name}: a refused load changed the caller's state"
     if case.known_failure is None:
         assert (section, field, int(offset)) == (case.section, case.field, case.offset), message
         assert case.reason in message, message
+    # A refused migration's every reason, formatted after the load returned, reads as the Python's.
+    module = importlib.import_module(f"vfiogen_state.{DEVICE}")
+    try:
+        module.load(case.blob, target=module.load(valid_blob(DEVICE))[1] if case.with_target else None)
+    except MigrationRefused as refused:
+        assert reasons == "; ".join(str(f) for f in refused.failures)
+    except LoadError:
+        assert reasons == ""
 
 
 def test_the_table_is_of_the_device_the_driver_loads() -> None:
