@@ -764,6 +764,25 @@ int vfg_acs_check(const uint8_t *buf, size_t start, size_t end,
     }
 }
 
+void vfg_acs_store_checked(struct vfg_acs_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_acs_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+}
+
 int vfg_acs_store(struct vfg_acs_state *s, const uint8_t *buf, size_t start,
                   size_t end, uint16_t version, const struct vfg_acs_params *p,
                   struct vfg_error *err)
@@ -777,16 +796,7 @@ int vfg_acs_store(struct vfg_acs_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_acs_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 

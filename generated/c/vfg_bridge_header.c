@@ -601,6 +601,26 @@ int vfg_bridge_header_check(const uint8_t *buf, size_t start, size_t end,
     }
 }
 
+void vfg_bridge_header_store_checked(struct vfg_bridge_header_state *s,
+                                     const uint8_t *buf, size_t start,
+                                     uint16_t version,
+                                     const struct vfg_bridge_header_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
+    }
+}
+
 int vfg_bridge_header_store(struct vfg_bridge_header_state *s,
                             const uint8_t *buf, size_t start, size_t end,
                             uint16_t version,
@@ -616,16 +636,7 @@ int vfg_bridge_header_store(struct vfg_bridge_header_state *s,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_bridge_header_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 

@@ -571,44 +571,45 @@ static void store(const uint8_t *blob,
         size_t start = offset + VFG_FRAME_HEAD_SIZE;
         size_t end = start + vfg_get_be32(blob + offset + 8);
         /*
-         * Checks each payload again (it passed): a section's store is safe
-         * on any bytes. Check refused the sections the device has not.
+         * Each payload passed its section's check above, on this same const
+         * blob: decode it without checking it again. Check refused the
+         * sections the device has not.
          */
         switch (id) {
         case VFG_REBAR_SECTION_ID:
             if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) == 0u) {
                 break;
             }
-            (void)vfg_rebar_store(&state->rebar, blob, start, end, version,
-                                  &config->params.rebar, NULL);
+            vfg_rebar_store_checked(&state->rebar, blob, start, version,
+                                    &config->params.rebar);
             break;
         case VFG_HEADER_SECTION_ID:
             if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) == 0u) {
                 break;
             }
-            (void)vfg_header_store(&state->header, blob, start, end, version,
-                                   &config->params.header, NULL);
+            vfg_header_store_checked(&state->header, blob, start, version,
+                                     &config->params.header);
             break;
         case VFG_MSI_SECTION_ID:
             if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) == 0u) {
                 break;
             }
-            (void)vfg_msi_store(&state->msi, blob, start, end, version,
-                                &config->params.msi, NULL);
+            vfg_msi_store_checked(&state->msi, blob, start, version,
+                                  &config->params.msi);
             break;
         case VFG_MSIX_SECTION_ID:
             if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) == 0u) {
                 break;
             }
-            (void)vfg_msix_store(&state->msix, blob, start, end, version,
-                                 &config->params.msix, NULL);
+            vfg_msix_store_checked(&state->msix, blob, start, version,
+                                   &config->params.msix);
             break;
         case VFG_SRIOV_SECTION_ID:
             if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) == 0u) {
                 break;
             }
-            (void)vfg_sriov_store(&state->sriov, blob, start, end, version,
-                                  &config->params.sriov, NULL);
+            vfg_sriov_store_checked(&state->sriov, blob, start, version,
+                                    &config->params.sriov);
             break;
         default:
             break;

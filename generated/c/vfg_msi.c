@@ -373,18 +373,12 @@ int vfg_msi_check(const uint8_t *buf, size_t start, size_t end,
     }
 }
 
-int vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start,
-                  size_t end, uint16_t version, const struct vfg_msi_params *p,
-                  struct vfg_error *err)
+void vfg_msi_store_checked(struct vfg_msi_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_msi_params *p)
 {
-    int status;
-    if (s == NULL) {
-        return fail(err, "", start, VFG_ERR_ARGUMENT,
-                    "the state pointer is NULL");
-    }
-    status = vfg_msi_check(buf, start, end, version, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (s == NULL || buf == NULL) {
+        return;
     }
     if (p == NULL) {
         p = &default_params;
@@ -399,6 +393,22 @@ int vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start,
     default:
         break; /* check refused it */
     }
+}
+
+int vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start,
+                  size_t end, uint16_t version, const struct vfg_msi_params *p,
+                  struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
+    }
+    status = vfg_msi_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    vfg_msi_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 

@@ -1340,18 +1340,12 @@ int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end,
     }
 }
 
-int vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start,
-                    size_t end, uint16_t version,
-                    const struct vfg_sriov_params *p, struct vfg_error *err)
+void vfg_sriov_store_checked(struct vfg_sriov_state *s, const uint8_t *buf,
+                             size_t start, uint16_t version,
+                             const struct vfg_sriov_params *p)
 {
-    int status;
-    if (s == NULL) {
-        return fail(err, "", start, VFG_ERR_ARGUMENT,
-                    "the state pointer is NULL");
-    }
-    status = vfg_sriov_check(buf, start, end, version, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (s == NULL || buf == NULL) {
+        return;
     }
     if (p == NULL) {
         p = &default_params;
@@ -1366,6 +1360,22 @@ int vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start,
     default:
         break; /* check refused it */
     }
+}
+
+int vfg_sriov_store(struct vfg_sriov_state *s, const uint8_t *buf, size_t start,
+                    size_t end, uint16_t version,
+                    const struct vfg_sriov_params *p, struct vfg_error *err)
+{
+    int status;
+    if (s == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the state pointer is NULL");
+    }
+    status = vfg_sriov_check(buf, start, end, version, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    vfg_sriov_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
