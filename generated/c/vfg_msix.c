@@ -507,3 +507,49 @@ int vfg_msix_check_compat(const struct vfg_msix_descriptor *source,
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;
 }
+
+int vfg_msix_resize_control_table_size(struct vfg_msix_state *s,
+                                       const struct vfg_msix_params *p,
+                                       uint64_t value, struct vfg_error *err)
+{
+    uint16_t saved;
+    int64_t n0, n1, n2, n3;
+    (void)p;
+
+    if (s == NULL) {
+        return fail(err, "", 0, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (value > 0x7ffu) {
+        return fail(err, "control.table_size", 0, VFG_ERR_ARGUMENT,
+                    "the value does not fit its 11 bits");
+    }
+    n0 = ((int64_t)(s->control & 0x7ffu) + 1);
+    if (n0 < 0) {
+        n0 = 0;
+    }
+    n1 = (((int64_t)(s->control & 0x7ffu) + 0x40) / 0x40);
+    if (n1 < 0) {
+        n1 = 0;
+    }
+    saved = s->control;
+    s->control = (uint16_t)((s->control & 0xf800u) | (uint32_t)value);
+    n2 = ((int64_t)(s->control & 0x7ffu) + 1);
+    if (n2 < 0 || n2 > 2048) {
+        s->control = saved;
+        return fail(err, "vectors", 0, VFG_ERR_COUNT,
+                    "its length would be outside 0..max");
+    }
+    n3 = (((int64_t)(s->control & 0x7ffu) + 0x40) / 0x40);
+    if (n3 < 0 || n3 > 32) {
+        s->control = saved;
+        return fail(err, "pending", 0, VFG_ERR_COUNT,
+                    "its length would be outside 0..max");
+    }
+    if (n2 > n0) {
+        memset(&s->vectors[n0], 0, (size_t)(n2 - n0) * sizeof s->vectors[0]);
+    }
+    if (n3 > n1) {
+        memset(&s->pending[n1], 0, (size_t)(n3 - n1) * sizeof s->pending[0]);
+    }
+    return VFG_OK;
+}

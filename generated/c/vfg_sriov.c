@@ -2079,3 +2079,50 @@ int vfg_sriov_check_compat(const struct vfg_sriov_descriptor *source,
     }
     return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;
 }
+
+int vfg_sriov_resize_vfs_created(struct vfg_sriov_state *s,
+                                 const struct vfg_sriov_params *p,
+                                 uint64_t value, struct vfg_error *err)
+{
+    uint16_t saved;
+    int64_t n0, n1, n2, n3;
+    (void)p;
+
+    if (s == NULL) {
+        return fail(err, "", 0, VFG_ERR_ARGUMENT, "the state pointer is NULL");
+    }
+    if (value > 0xffffu) {
+        return fail(err, "vfs_created", 0, VFG_ERR_ARGUMENT,
+                    "the value does not fit its 16 bits");
+    }
+    n0 = (int64_t)s->vfs_created;
+    if (n0 < 0) {
+        n0 = 0;
+    }
+    n1 = (int64_t)s->vfs_created;
+    if (n1 < 0) {
+        n1 = 0;
+    }
+    saved = s->vfs_created;
+    s->vfs_created = (uint16_t)value;
+    n2 = (int64_t)s->vfs_created;
+    if (n2 < 0 || n2 > 256) {
+        s->vfs_created = saved;
+        return fail(err, "vfs", 0, VFG_ERR_COUNT,
+                    "its length would be outside 0..max");
+    }
+    n3 = (int64_t)s->vfs_created;
+    if (n3 < 0 || n3 > 256) {
+        s->vfs_created = saved;
+        return fail(err, "vf_msix_counts", 0, VFG_ERR_COUNT,
+                    "its length would be outside 0..max");
+    }
+    if (n2 > n0) {
+        memset(&s->vfs[n0], 0, (size_t)(n2 - n0) * sizeof s->vfs[0]);
+    }
+    if (n3 > n1) {
+        memset(&s->vf_msix_counts[n1], 0,
+               (size_t)(n3 - n1) * sizeof s->vf_msix_counts[0]);
+    }
+    return VFG_OK;
+}
