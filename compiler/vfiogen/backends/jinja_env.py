@@ -30,6 +30,7 @@ def environment(package: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,  # emits code and Markdown, never HTML
+        extensions=["jinja2.ext.loopcontrols"],  # `continue` in a loop: a repeated section's case, then the rest
     )
     env.filters["hex"] = hex_filter
     env.filters["cell"] = md_cell

@@ -152,10 +152,23 @@ class DeviceSectionView:
     the section)."""
     defaults: tuple[tuple[str, str], ...] = ()
     """The device file's `defaults`: (register member, C value) a new state holds instead of the section's."""
+    repeated: bool = False
+    """A repeated section (`ir.plan.DeviceSectionPlan`): its state, descriptor and base are arrays of `count`."""
+    max_instances: int = 1
+    default_instances: int = 1
+    names: tuple[str, ...] = ()
+    """Each instance's name in errors and compat reasons."""
+    count: str = ""
+    """`VFG_<DEVICE>_<SECTION>_MAX`: its arrays' size, for a repeated section."""
 
     @property
     def member(self) -> str:
         return naming.ident(self.name)
+
+    @property
+    def instances(self) -> int:
+        """Frames and descriptor records it can take in one blob."""
+        return self.max_instances if self.repeated else 1
 
 
 @dataclass(frozen=True)
@@ -175,7 +188,11 @@ class DeviceView:
     @property
     def compat_max(self) -> int:
         """The most failures the device's check_compat reports: every rule, and a presence failure per section."""
-        return sum(s.compat_rules + 1 for s in self.sections)
+        return sum((s.compat_rules + 1) * s.instances for s in self.sections)
+
+    @property
+    def repeated(self) -> tuple[DeviceSectionView, ...]:
+        return tuple(s for s in self.sections if s.repeated)
 
     @property
     def prefix(self) -> str:
