@@ -156,3 +156,16 @@ def test_against_head_in_a_git_repository(tmp_path: Path, monkeypatch: pytest.Mo
     assert run_cli("diff", "--against", "HEAD", "schemas").status == 0
     bad = run_cli("diff", "--against", "no-such-rev")
     assert bad.status == 2 and "git archive failed" in bad.stderr
+
+
+def test_changing_a_repeated_sections_instances_breaks_the_side_with_more(tmp_path: Path) -> None:
+    old, new = _pair(tmp_path)
+    line = _edit(new / "sections/vendor_specific.yaml", "size: 192, instances: 16", "size: 192, instances: 8")
+    status, data = _json(old, new)
+    assert status == 1
+    assert [(c["rule"], c["direction"], c["subject"], c["old"], c["new"]) for c in data["changes"]] == [
+        ("VD014", "breaks-backward", "instances", "16", "8")]
+    assert line == 29
+    _edit(new / "sections/vendor_specific.yaml", "instances: 8", "instances: 32")
+    status, data = _json(old, new)
+    assert [(c["rule"], c["direction"]) for c in data["changes"]] == [("VD015", "breaks-forward")]
