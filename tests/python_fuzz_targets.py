@@ -150,11 +150,24 @@ def _records(device: str, payload: bytes) -> Any:
             at += 1
         if at == len(names) or size != _mod(names[at]).DESCRIPTOR_SIZE or len(payload) - o - 4 < size:
             return None
-        setattr(descriptor, names[at], _mod(names[at]).unpack_descriptor(payload, o + 4))
+        record = _mod(names[at]).unpack_descriptor(payload, o + 4)
         descriptor.present |= 1 << at
         o += 4 + size
+        most = _most(device, names[at])
+        if most:  # a repeated section: a record per instance, back to back, at most `most`
+            items = getattr(descriptor, names[at])
+            if len(items) == most:
+                return None
+            items.append(record)
+            continue
+        setattr(descriptor, names[at], record)
         at += 1
     return descriptor
+
+
+def _most(device: str, name: str) -> int:
+    """A repeated section's most instances in `device` (0 for a section that is not repeated)."""
+    return next(row[5] for row in _mod(device)._DESCRIPTOR_RECORDS if row[2] == name)
 
 
 def run_compat(device: str, data: bytes) -> None:
@@ -169,13 +182,20 @@ def run_compat(device: str, data: bytes) -> None:
     cls = type(own)
     target = cls(present=data[0] & mod.ALL_SECTIONS)
     o = 1
-    for name in names:
-        setattr(target, name, _mod(name).unpack_descriptor(data, o))
+    counts = {}
+    for name in names:  # a repeated section's target has one instance, from the bytes, when present
+        record = _mod(name).unpack_descriptor(data, o)
+        if _most(device, name):
+            has = bool(target.present & getattr(mod, f"HAS_{name.upper()}"))
+            setattr(target, name, [record] if has else [])
+            counts[name] = int(has)
+        else:
+            setattr(target, name, record)
         o += _mod(name).DESCRIPTOR_SIZE
-    if config is None:
-        config = type(mod.CONFIG)(present=target.present, params=mod.CONFIG.params)
-    else:
-        config = type(config)(present=target.present, params=config.params)
+    base = mod.CONFIG if config is None else config
+    config = type(base)(present=target.present, params=base.params)
+    for name, count in counts.items():
+        setattr(config.instances, name, count)
     payload = data[need:]
     head = struct.pack(">HHII", 0, 1, 1, len(payload))
     blob = b"VFGS\x00\x01\x00\x00" + head + payload + struct.pack(">I", crc32c(head + payload))
@@ -234,6 +254,14 @@ def targets() -> dict[str, Callable[[bytes], None]]:
     return found
 
 
+def _first(descriptor: Any, name: str) -> Any:
+    """A section's descriptor, or a repeated section's first instance's (a new one when it has none)."""
+    value = getattr(descriptor, name)
+    if not isinstance(value, list):
+        return value
+    return value[0] if value else type(_mod(name).unpack_descriptor(bytes(_mod(name).DESCRIPTOR_SIZE), 0))()
+
+
 def seeds(target: str) -> list[bytes]:
     """Inputs to start from: the vectors (and for inspect the pciutils dumps), framed as the target reads them."""
     if target == "section":
@@ -252,7 +280,7 @@ def seeds(target: str) -> list[bytes]:
     if target.startswith("compat_"):
         device = target.removeprefix("compat_")
         _, own, blob = device_setup(device)
-        target_bytes = bytes([own.present]) + b"".join(_mod(n).pack_descriptor(getattr(own, n))
+        target_bytes = bytes([own.present]) + b"".join(_mod(n).pack_descriptor(_first(own, n))
                                                        for n in device_sections(device))
         length = int.from_bytes(blob[16:20], "big")
         return [target_bytes + blob[20:20 + length], target_bytes]

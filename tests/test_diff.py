@@ -217,3 +217,16 @@ def test_markdown_shows_a_new_version_beside_the_old_newest(tmp_path: Path) -> N
     changed = [row for row in section.splitlines() if row.endswith("⚠ |")]
     assert changed and all("tph" in row or "pending" in row for row in changed), changed
     assert any("| - | tph (u32) byte 0 ⚠ |" in row or "tph (u32) byte 0 ⚠" in row for row in changed), changed
+
+
+def test_changing_a_repeated_sections_instances_breaks_the_side_with_more(tmp_path: Path) -> None:
+    old, new = _pair(tmp_path)
+    line = _edit(new / "sections/vendor_specific.yaml", "size: 192, instances: 16", "size: 192, instances: 8")
+    status, data = _json(old, new)
+    assert status == 1
+    assert [(c["rule"], c["direction"], c["subject"], c["old"], c["new"]) for c in data["changes"]] == [
+        ("VD018", "breaks-backward", "instances", "16", "8")]
+    assert line == 29
+    _edit(new / "sections/vendor_specific.yaml", "instances: 8", "instances: 32")
+    status, data = _json(old, new)
+    assert [(c["rule"], c["direction"]) for c in data["changes"]] == [("VD019", "breaks-forward")]

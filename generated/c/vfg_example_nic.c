@@ -382,6 +382,12 @@ static int check_blob(const uint8_t *blob, size_t len,
                             "the section appears twice");
         }
         seen[frame.id >> 5] |= (uint32_t)1u << (frame.id & 31u);
+        if (frame.instance != 0u) {
+            return vfg_fail(
+                       err, VFG_EXAMPLE_NIC_NAME, "", NULL, offset + 4u,
+                       VFG_ERR_FLAGS,
+                       "an instance number on a section that is not repeated");
+        }
         switch (frame.id) {
         case VFG_REBAR_SECTION_ID:
             if ((*source_present & VFG_EXAMPLE_NIC_HAS_REBAR) == 0u) {
@@ -688,19 +694,19 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
     (void)hooks;
     (void)opaque;
     if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE + VFG_REBAR_DESCRIPTOR_SIZE;
+        records += (VFG_RECORD_HEAD_SIZE + VFG_REBAR_DESCRIPTOR_SIZE);
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE + VFG_HEADER_DESCRIPTOR_SIZE;
+        records += (VFG_RECORD_HEAD_SIZE + VFG_HEADER_DESCRIPTOR_SIZE);
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE + VFG_MSI_DESCRIPTOR_SIZE;
+        records += (VFG_RECORD_HEAD_SIZE + VFG_MSI_DESCRIPTOR_SIZE);
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE + VFG_MSIX_DESCRIPTOR_SIZE;
+        records += (VFG_RECORD_HEAD_SIZE + VFG_MSIX_DESCRIPTOR_SIZE);
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE + VFG_SRIOV_DESCRIPTOR_SIZE;
+        records += (VFG_RECORD_HEAD_SIZE + VFG_SRIOV_DESCRIPTOR_SIZE);
     }
     if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
         return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor", NULL, 0u,

@@ -34,6 +34,9 @@
 #define VFG_FORMAT_VERSION 1u
 #define VFG_DESCRIPTOR_ID 0u
 #define VFG_FLAG_REQUIRED 0x1u
+/* Frame flags bits 15:8: the instance of a repeated section (0 otherwise). */
+#define VFG_FLAG_INSTANCE_SHIFT 8u
+#define VFG_FLAG_INSTANCE_MASK 0xff00u
 #define VFG_HEADER_SIZE 8u
 #define VFG_FRAME_HEAD_SIZE 12u
 #define VFG_CRC_SIZE 4u
@@ -164,6 +167,7 @@ struct vfg_frame {
     uint16_t id;
     uint16_t version;
     bool required;
+    uint8_t instance;
     size_t start;
     size_t end;
 };
@@ -563,6 +567,10 @@ void vfg_problem(struct vfg_problem *problems, size_t capacity, size_t *count,
 void vfg_put_header(uint8_t *blob, uint16_t frame_count);
 void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version,
                     bool required, uint32_t payload_len);
+/* The frame of instance `instance` of a repeated section. */
+void vfg_seal_instance_frame(uint8_t *frame, uint16_t id, uint16_t version,
+                             bool required, uint8_t instance,
+                             uint32_t payload_len);
 int vfg_read_header(const uint8_t *blob, size_t len, const char *name,
                     uint16_t *frame_count, struct vfg_error *err);
 int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset,

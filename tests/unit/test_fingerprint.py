@@ -62,7 +62,7 @@ def test_comments_blank_lines_and_key_order_change_no_generated_file(copies: tup
                                                                      tmp_path: Path) -> None:
     plain, edited = copies
     files = sorted(edited.rglob("*.yaml"))
-    assert len(files) == 22  # 20 sections, the example device and the generic one
+    assert len(files) == 23  # 21 sections, the example device and the generic one
     swaps = 0
     for path in files:
         before = path.read_text("utf-8")
@@ -90,7 +90,7 @@ def test_the_c_banners_carry_the_lock_fingerprints(copies: tuple[Path, Path], tm
     _build(copies[0], out)
     lock = json.loads((out / "schema.lock.json").read_text("utf-8"))
     by_source = {s["source"]: s["fingerprint"] for s in [*lock["sections"].values(), *lock["devices"].values()]}
-    assert len(set(by_source.values())) == len(by_source) == 22
+    assert len(set(by_source.values())) == len(by_source) == 23
     seen = set()
     for path in sorted((out / "c").glob("vfg_*.[ch]")):
         if path.stem in ("vfg_runtime", "vfg_qemu"):  # shared by every schema: no fingerprint

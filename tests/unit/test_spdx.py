@@ -15,7 +15,7 @@ C_FILES = ("c/meson.build", "c/vfiogen.mk", "c/vfg_runtime.h", "c/vfg_runtime.c"
            "c/vfg_rebar.c", "c/vfg_sriov.h", "c/vfg_sriov.c", "c/vfg_example_nic.h", "c/vfg_example_nic.c",
            "c/vfg_generic.h", "c/vfg_generic.c",
            *(f"c/vfg_{name}.{ext}" for name in ("pm", "ltr", "ats", "pasid", "pri", "ptm", "l1ss", "acs", "dsn",
-                                              "pcie", "aer", "bridge_header", "dpc", "vc", "pcix")
+                                              "pcie", "aer", "bridge_header", "dpc", "vc", "pcix", "vendor_specific")
              for ext in ("h", "c")))
 
 

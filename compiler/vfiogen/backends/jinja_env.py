@@ -33,6 +33,7 @@ def environment(package: str) -> jinja2.Environment:
         # Compiled templates are kept between builds (jinja's per-user cache directory under the temporary
         # directory, keyed by each template's source): compiling them was a fifth of `vfiogen build`.
         bytecode_cache=jinja2.FileSystemBytecodeCache(),
+        extensions=["jinja2.ext.loopcontrols"],  # `continue` in a loop: a repeated section's case, then the rest
     )
     env.filters["hex"] = hex_filter
     env.filters["cell"] = md_cell

@@ -147,6 +147,11 @@ def _section(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any
         out.add("VD013", name, "min_version", old.get("min_version"), new.get("min_version"))
     _versioned_fields(out, name, old, new)
     _descriptor(out, name, old, new)
+    # A repeated section's most instances bound its descriptor records in a loader (1 when not repeated).
+    old_most = old.get("location", {}).get("instances", 1)
+    new_most = new.get("location", {}).get("instances", 1)
+    if new_most != old_most:
+        out.add("VD018" if new_most < old_most else "VD019", name, "instances", old_most, new_most)
     _registers(out, name, old, new)
     _enums(out, name, old, new)
     _defaults(out, name, old, new, max(common, default=0))

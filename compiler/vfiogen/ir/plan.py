@@ -322,3 +322,44 @@ class SectionPlan:
 
     def version(self, number: int) -> VersionPlan:
         return next(v for v in self.versions if v.version == number)
+
+
+# --- devices ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceSectionPlan:
+    """One section of a device as every back end prints it: its presence bit and, when repeated, its instances.
+
+    A repeated section (its location declares `instances`) has, in one device instance, from 0 to
+    `max_instances` instances, numbered by their order in the capability list. Each has its own state,
+    descriptor record and frame (`wire.format.FLAG_INSTANCE_SHIFT`); errors and compat reasons name it as
+    `names[i]` (`vendor_specific[1]`). The presence bit is set exactly when there is at least one.
+    """
+
+    section: str
+    bit: int
+    """Its bit in a presence set: its place in the device's list."""
+    required: bool
+    absent_refused: bool
+    """A target without the section (or instance) refuses a source that has it (`require: present`, or the
+    device requires the section)."""
+    repeated: bool
+    max_instances: int
+    """1 for a section that is not repeated."""
+    default_instances: int
+    """How many instances the device file's built-in config has (a generic device has no built-in config)."""
+    names: tuple[str, ...]
+    """For a repeated section, each instance's name in errors and compat reasons; () otherwise."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DevicePlan:
+    sections: tuple[DeviceSectionPlan, ...]
+
+    @property
+    def repeated(self) -> tuple[DeviceSectionPlan, ...]:
+        return tuple(s for s in self.sections if s.repeated)
+
+    def section(self, name: str) -> DeviceSectionPlan:
+        return next(s for s in self.sections if s.section == name)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from vfiogen.ir.checked import CheckedRegister
+from vfiogen.ir.checked import CheckedModule, CheckedRegister
 from vfiogen.ir.evaluate import EvaluationError, evaluate, value_range
 from vfiogen.ir.expr import Expr, refs
-from vfiogen.ir.nodes import (ArrayType, BitField, BytesType, FieldType, Register, ScalarType, Section, StateField,
+from vfiogen.ir.nodes import (ArrayType, BitField, BytesType, Device, FieldType, Register, ScalarType, Section,
+                              StateField,
                               StructType)
 from vfiogen.ir.plan import (
     Array,
@@ -22,6 +23,8 @@ from vfiogen.ir.plan import (
     CompatCheck,
     Cond,
     DescriptorItem,
+    DevicePlan,
+    DeviceSectionPlan,
     ElementShape,
     Guarded,
     Leaf,
@@ -423,3 +426,28 @@ def _restore(section: Section, registers: dict[str, CheckedRegister]) -> tuple[R
         writes.append(RestoreWrite(register=register.name, width=register.width, offset=register.offset,
                                    present=register.present, keep=keep, set=bits, overrides=tuple(dynamic)))
     return tuple(writes)
+
+
+# --- devices ----------------------------------------------------------------------------------------------
+
+
+def instance_name(section: str, index: int) -> str:
+    """How errors, compat reasons and `inspect` name instance `index` of a repeated section."""
+    return f"{section}[{index}]"
+
+
+def plan_device(device: Device, module: CheckedModule) -> DevicePlan:
+    """Each section's presence bit and instances, for the back ends to print (a checked device: `semantics`
+    has held its `instances` to the sections' maxima)."""
+    sections = []
+    for bit, use in enumerate(device.sections):
+        checked = module.section(use.section)
+        location = checked.section.location
+        repeated = location.instances is not None
+        most = location.max_instances
+        sections.append(DeviceSectionPlan(
+            section=use.section, bit=bit, required=use.required,
+            absent_refused=use.required or checked.plan.compat.require_present, repeated=repeated,
+            max_instances=most, default_instances=use.instances or 1,
+            names=tuple(instance_name(use.section, i) for i in range(most)) if repeated else ()))
+    return DevicePlan(sections=tuple(sections))

@@ -29,6 +29,9 @@ MAGIC = b"VFGS"
 FORMAT_VERSION = 1
 DESCRIPTOR_ID = 0
 FLAG_REQUIRED = 0x1
+FLAG_INSTANCE_SHIFT = 8
+FLAG_INSTANCE_MASK = 0xff00
+"""Frame flags bits 15:8: the instance of a repeated section (0 for any other)."""
 HEADER = struct.Struct(">4sHH")
 FRAME = struct.Struct(">HHII")
 CRC = struct.Struct(">I")
@@ -624,32 +627,34 @@ def _portable_crc32c(data: "bytes | bytearray | memoryview", crc: int = 0) -> in
     return crc ^ 0xFFFFFFFF
 
 
-def frame(section_id: int, version: int, required: bool, payload: bytes) -> bytes:
-    """One self-delimiting frame around `payload`."""
-    head = FRAME.pack(section_id, version, FLAG_REQUIRED if required else 0, len(payload))
+def frame(section_id: int, version: int, required: bool, payload: bytes, instance: int = 0) -> bytes:
+    """One self-delimiting frame around `payload`; `instance` numbers the instances of a repeated section."""
+    flags = (FLAG_REQUIRED if required else 0) | (instance << FLAG_INSTANCE_SHIFT)
+    head = FRAME.pack(section_id, version, flags, len(payload))
     body = head + payload
     return body + CRC.pack(crc32c(body))
 
 
 class Frame:
-    """A checked frame: its id, version, required flag, and where its payload starts and ends (the CRC)."""
+    """A checked frame: its id, version, required flag, instance, and where its payload starts and ends (the CRC)."""
 
-    __slots__ = ("section_id", "version", "required", "start", "end")
+    __slots__ = ("section_id", "version", "required", "start", "end", "instance")
 
-    def __init__(self, section_id: int, version: int, required: bool, start: int, end: int) -> None:
+    def __init__(self, section_id: int, version: int, required: bool, start: int, end: int,
+                 instance: int = 0) -> None:
         self.section_id = section_id
         self.version = version
         self.required = required
         self.start = start
         self.end = end
+        self.instance = instance
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Frame) and (self.section_id, self.version, self.required, self.start, self.end) == (
-            other.section_id, other.version, other.required, other.start, other.end)
+        return isinstance(other, Frame) and all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
 
     def __repr__(self) -> str:
         return (f"Frame(section_id={self.section_id}, version={self.version}, required={self.required}, "
-                f"start={self.start}, end={self.end})")
+                f"start={self.start}, end={self.end}, instance={self.instance})")
 
 
 def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
@@ -657,7 +662,7 @@ def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
     if len(blob) - offset < FRAME.size:
         raise truncated(name, "frame", offset, FRAME.size, len(blob) - offset)
     section_id, version, flags, length = FRAME.unpack_from(blob, offset)
-    if flags & ~FLAG_REQUIRED:
+    if flags & ~(FLAG_REQUIRED | FLAG_INSTANCE_MASK):
         raise LoadError(name, "frame", offset + 4, f"unknown flags 0x{flags:08x}")
     start = offset + FRAME.size
     end = start + length
@@ -667,7 +672,15 @@ def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
     actual = crc32c(memoryview(blob)[offset:end])
     if actual != expected:
         raise LoadError(name, "frame", end, f"CRC-32C mismatch: stored 0x{expected:08x}, computed 0x{actual:08x}")
-    return Frame(section_id, version, bool(flags & FLAG_REQUIRED), start, end)
+    return Frame(section_id, version, bool(flags & FLAG_REQUIRED), start, end,
+                 (flags & FLAG_INSTANCE_MASK) >> FLAG_INSTANCE_SHIFT)
+
+
+def of_instance(error: LoadError, name: str) -> LoadError:
+    """`error`, raised by a repeated section's own load, naming the instance (`vendor_specific[1]`) instead."""
+    if isinstance(error, MigrationRefused):
+        return error
+    return LoadError(name, error.field, error.offset, error.reason)
 
 
 def read_header(blob: bytes, name: str) -> int:

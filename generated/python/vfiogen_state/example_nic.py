@@ -187,19 +187,21 @@ def save(state: "ExampleNicState", descriptor: "ExampleNicDescriptor",
     return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
 
 
-_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int], Any]], ...]" = (
-    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_SIZE, _rebar.unpack_descriptor),
-    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_SIZE, _header.unpack_descriptor),
-    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_SIZE, _msi.unpack_descriptor),
-    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_SIZE, _msix.unpack_descriptor),
-    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_SIZE, _sriov.unpack_descriptor),
+_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int], Any], int], ...]" = (
+    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_SIZE, _rebar.unpack_descriptor, 0),
+    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_SIZE, _header.unpack_descriptor, 0),
+    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_SIZE, _msi.unpack_descriptor, 0),
+    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_SIZE, _msix.unpack_descriptor, 0),
+    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_SIZE, _sriov.unpack_descriptor, 0),
 )
-"""Per section, in device order: its bit, id, attribute, record size and record reader."""
+"""Per section, in device order: its bit, id, attribute, record size, record reader and, for a repeated section,
+its most instances (0 otherwise)."""
 
 
 def _load_descriptor(blob: bytes, start: int, end: int) -> "ExampleNicDescriptor":
     """The source's descriptor: one record per section it has, in device order; `present` says which."""
-    records: "dict[str, Any]" = {}  # built into the descriptor at the end: no default record made and dropped
+    # built into the descriptor at the end: no default record made and dropped
+    records: "dict[str, Any]" = {}
     present = 0
     o = start
     at = 0
@@ -212,7 +214,7 @@ def _load_descriptor(blob: bytes, start: int, end: int) -> "ExampleNicDescriptor
         if at == len(_DESCRIPTOR_RECORDS):
             raise LoadError(DEVICE, "descriptor", o, f"record of section 0x{section_id:04x}, which is not a section "
                             "of this device, or is repeated or out of device order")
-        bit, _, attr, want, unpack = _DESCRIPTOR_RECORDS[at]
+        bit, _, attr, want, unpack, most = _DESCRIPTOR_RECORDS[at]
         if size != want:
             raise LoadError(DEVICE, f"descriptor.{attr}", o, f"record of {size} bytes, expected {want}")
         if end - o < _runtime.RECORD.size + want:
@@ -326,6 +328,9 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
         if frame.section_id in seen:
             raise LoadError(DEVICE, "", offset, f"section 0x{frame.section_id:04x} appears twice")
         seen.add(frame.section_id)
+        if frame.instance:
+            raise LoadError(DEVICE, "", offset + 4, f"instance {frame.instance} of section 0x{frame.section_id:04x}, "
+                            "which is not a repeated section")
         if frame.section_id == _rebar.SECTION_ID:
             if not descriptor.present & HAS_REBAR:
                 raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar, which the source's "

@@ -265,6 +265,11 @@ class DeviceSectionView:
     """Whether the section has hooks of each kind."""
     waits: bool
     """Whether its restore sequence waits."""
+    repeated: bool = False
+    """A repeated section: its state and descriptor are lists, one per instance (`ir.plan.DeviceSectionPlan`)."""
+    max_instances: int = 1
+    names: tuple[str, ...] = ()
+    """Each instance's name in errors and compat reasons."""
 
 
 @dataclass(frozen=True)
@@ -281,3 +286,6 @@ class DeviceView:
     generic: bool
     all_sections: str
     """The presence set with every section, as a Python literal."""
+    repeated: tuple[DeviceSectionView, ...] = ()
+    """The repeated sections, whose instance counts the config's `instances` gives."""
+    instances_attrs: tuple[AttrView, ...] = ()
