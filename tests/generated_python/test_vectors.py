@@ -223,7 +223,7 @@ def test_known_failures_exist() -> None:
 def test_to_dict_uses_schema_enum_names() -> None:
     header = _module("header")
     state = header.load(_hex(yaml.safe_load((VECTORS / "header" / "bar64_pairs.yaml").read_text())["hex"]),
-                        1, header.Params(bar64=0x05))
+                        1)
     data = state.to_dict()
     assert (data["interrupt_pin"], data["bar0"]["mem_type"], data["header_type"]["layout"]) == \
         ("inta", "mem64", "type0")

@@ -4,7 +4,11 @@ Expects: typed expressions. Guarantees on exit: bit ranges are well formed,
 inside their register and disjoint; capabilities fit their configuration
 space; and for every combination of the read-only bits that offsets and
 presence depend on, the present registers are aligned, inside the
-capability and disjoint. Offsets are evaluated, not guessed, so MSI's `data`
+capability and disjoint. Bits that only presence reads are enumerated with
+the others while the combinations stay under MAX_CASES; past that (a
+header's six BAR slots chain their presence through 15 type bits) two
+registers that meet are checked for co-presence over their own presence
+inputs only. Offsets are evaluated, not guessed, so MSI's `data`
 moving with `addr64` is checked in both shapes.
 """
 
@@ -16,8 +20,8 @@ from dataclasses import dataclass
 
 from vfiogen.context import Context
 from vfiogen.diagnostics import Note
-from vfiogen.ir.evaluate import EvaluationError, Value, evaluate
-from vfiogen.ir.expr import refs
+from vfiogen.ir.evaluate import EvaluationError, Value, evaluate, section_constants
+from vfiogen.ir.expr import Expr, refs
 from vfiogen.ir.nodes import BitField, Module, Param, Register, Section
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import CONFIG_SPACE_BASE, CONFIG_SPACE_SIZE, LocationKind
@@ -61,22 +65,22 @@ def placements(section: Section, table: SectionSymbols,
     Params take the device's `bindings`, or their defaults.
     """
     bound = bindings or {}
-    names: list[str] = []
-    for register in section.registers:
-        for expr in (register.offset, register.present):
-            for ref in refs(expr) if expr is not None else []:
-                if ref.dotted not in names and _domain(table, ref.dotted, bound) is not None:
-                    names.append(ref.dotted)
-    domains = [_domain(table, name, bound) or [] for name in names]
-    total = 1
-    for domain in domains:
-        total *= len(domain)
+    names = _inputs(table, bound, [r.offset for r in section.registers])
+    total = _combinations(table, bound, names)
     if total > MAX_CASES:
         return None
+    # Presence inputs join while the product stays small; the rest are left to `_co_present`.
+    for name in _inputs(table, bound, [r.present for r in section.registers if r.present is not None]):
+        size = len(_domain(table, name, bound) or [])
+        if name not in names and total * size <= MAX_CASES:
+            names.append(name)
+            total *= size
+    domains = [_domain(table, name, bound) or [] for name in names]
+    constants = section_constants(section, bound)
 
     def generate() -> Iterator[Placement]:
         for values in itertools.product(*domains):
-            env = dict(zip(names, values, strict=True))
+            env: dict[str, Value] = {**constants, **dict(zip(names, values, strict=True))}
             placed: list[tuple[Register, int]] = []
             failed: list[tuple[Register, str]] = []
             for register in section.registers:
@@ -94,6 +98,47 @@ def placements(section: Section, table: SectionSymbols,
             yield Placement(tuple(zip(names, values, strict=True)), tuple(placed), tuple(failed))
 
     return generate()
+
+
+def _inputs(table: SectionSymbols, bound: Mapping[str, int], exprs: list[Expr | None]) -> list[str]:
+    """The enumerable names `exprs` read, in first-use order."""
+    names: list[str] = []
+    for expr in exprs:
+        for ref in refs(expr) if expr is not None else []:
+            if ref.dotted not in names and _domain(table, ref.dotted, bound) is not None:
+                names.append(ref.dotted)
+    return names
+
+
+def _combinations(table: SectionSymbols, bound: Mapping[str, int], names: list[str]) -> int:
+    total = 1
+    for name in names:
+        total *= len(_domain(table, name, bound) or [])
+    return total
+
+
+def co_present(section: Section, table: SectionSymbols, case: Placement, first: Register,
+               second: Register) -> bool:
+    """Whether `first` and `second` can both be present in `case`, trying every value of the presence inputs
+    the case leaves open (True when that is too many to try, or a presence cannot be evaluated)."""
+    exprs = [r.present for r in (first, second) if r.present is not None]
+    fixed = dict(case.condition)
+    bound = {name.removeprefix("params."): int(value) for name, value in fixed.items()
+             if name.startswith("params.")}
+    names = [n for n in _inputs(table, bound, list(exprs)) if n not in fixed]
+    if not names:
+        return True  # the case decided both presences, and both held
+    if _combinations(table, bound, names) > MAX_CASES:
+        return True
+    base: dict[str, Value] = {**section_constants(section, bound), **fixed}
+    for values in itertools.product(*(_domain(table, n, bound) or [] for n in names)):
+        env = {**base, **dict(zip(names, values, strict=True))}
+        try:
+            if all(evaluate(expr, env) for expr in exprs):
+                return True
+        except EvaluationError:
+            return True
+    return False
 
 
 def _check_bit_fields(register: Register, ctx: Context) -> None:
@@ -166,7 +211,7 @@ def compute_layout(module: Module, ctx: Context) -> Module:
                                 f"register offsets in '{section.name}' depend on more than {MAX_CASES} "
                                 "combinations of bits; offsets may depend on a few read-only bits only")
             continue
-        _check_placements(section, list(cases), ctx)
+        _check_placements(section, table, list(cases), ctx)
     if ctx.reporter.error_count:
         return module
     # A device's param bindings can move registers too: lay each binding out.
@@ -181,7 +226,7 @@ def compute_layout(module: Module, ctx: Context) -> Module:
             cases = placements(used, table, bindings)
             if cases is not None:
                 context = Note(use.span, f"with the params device '{device.name}' binds here")
-                _check_placements(used, list(cases), ctx, context)
+                _check_placements(used, table, list(cases), ctx, context)
     return module
 
 
@@ -202,7 +247,7 @@ def _check_offset_inputs(section: Section, table: SectionSymbols, ctx: Context) 
     return ok
 
 
-def _check_placements(section: Section, cases: list[Placement], ctx: Context,
+def _check_placements(section: Section, table: SectionSymbols, cases: list[Placement], ctx: Context,
                       context: Note | None = None) -> None:
     extra = (context,) if context is not None else ()
     size = section.location.size
@@ -238,7 +283,7 @@ def _check_placements(section: Section, cases: list[Placement], ctx: Context,
                                         f"{min(length, 4)} bytes{when}", *extra)
         for (first, first_offset), (second, second_offset) in itertools.pairwise(ordered):
             overlap_end = min(first_offset + first.width // 8, second_offset + second.width // 8)
-            if overlap_end > second_offset:
+            if overlap_end > second_offset and co_present(section, table, case, first, second):
                 key = ("overlap",) + tuple(sorted((first.name, second.name)))
                 if key in reported:
                     continue
