@@ -249,12 +249,22 @@ def _bridge_header_fixups() -> dict[str, Fixup]:
     }
 
 
+def _vfio_irq_fixups() -> dict[str, Fixup]:
+    mode = MODULES["vfio_irq"].IrqMode
+
+    def vectors(env: Env, p: Any) -> st.SearchStrategy[int]:  # as many vectors as the mode routes
+        return {mode.NONE: st.just(0), mode.INTX: st.just(1),
+                mode.MSI: st.sampled_from([1, 2, 4, 8, 16, 32])}.get(env["mode"], st.integers(1, 2048))
+    return {"vectors": vectors}
+
+
 FIXUPS: dict[str, dict[str, Fixup]] = {
     "header": _header_fixups(), "msi": _msi_fixups(), "msix": _msix_fixups(),
     "rebar": _rebar_fixups(), "sriov": _sriov_fixups(),
     "pm": _pm_fixups(), "pasid": _pasid_fixups(), "pri": _pri_fixups(), "ptm": _ptm_fixups(),
     "l1ss": _l1ss_fixups(), "acs": _acs_fixups(), "pcie": _pcie_fixups(), "aer": _aer_fixups(),
     "bridge_header": _bridge_header_fixups(), "dpc": _dpc_fixups(), "vc": _vc_fixups(),
+    "vfio_irq": _vfio_irq_fixups(),
 }
 
 
