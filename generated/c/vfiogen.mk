@@ -32,7 +32,9 @@ VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_runtime.c \
 	$(VFIOGEN_DIR)/vfg_sriov.c \
 	$(VFIOGEN_DIR)/vfg_vc.c \
-	$(VFIOGEN_DIR)/vfg_vendor_specific.c
+	$(VFIOGEN_DIR)/vfg_vendor_specific.c \
+	$(VFIOGEN_DIR)/vfg_vfio_irq.c \
+	$(VFIOGEN_DIR)/vfg_vfio_pci.c
 VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_acs.h \
 	$(VFIOGEN_DIR)/vfg_aer.h \
@@ -58,7 +60,9 @@ VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_runtime.h \
 	$(VFIOGEN_DIR)/vfg_sriov.h \
 	$(VFIOGEN_DIR)/vfg_vc.h \
-	$(VFIOGEN_DIR)/vfg_vendor_specific.h
+	$(VFIOGEN_DIR)/vfg_vendor_specific.h \
+	$(VFIOGEN_DIR)/vfg_vfio_irq.h \
+	$(VFIOGEN_DIR)/vfg_vfio_pci.h
 VFIOGEN_OBJS := $(VFIOGEN_SRCS:.c=.o)
 VFIOGEN_CFLAGS := -I$(VFIOGEN_DIR)
 

@@ -87,7 +87,8 @@ def test_decode_text_and_errors(tmp_path: Path) -> None:
     assert (missing.status, missing.stderr) == (1, f"vfiogen: error: cannot read '{tmp_path / 'absent.bin'}': "
                                                    "No such file or directory\n")
     unknown = run_cli("decode", str(SCHEMAS), str(path), "--device", "nope")
-    assert (unknown.status, unknown.stderr) == (1, "vfiogen: error: no device 'nope' (devices: example_nic, generic)\n")
+    assert (unknown.status, unknown.stderr) == (1, "vfiogen: error: no device 'nope' (devices: example_nic, generic, vfio_pci)\n")
+
 
 
 def test_decode_names_each_instance_of_a_repeated_section(tmp_path: Path) -> None:

@@ -80,14 +80,21 @@ def _schema_for(module: CheckedModule | None, cap: Capability) -> CheckedSection
     return None
 
 
-HEADER_PARAMS = {"type1_header": lambda function: int(_layout(function) == 1)}
-"""Params inspect binds from the function's own header, for a section that declares one of these names (PCI-X's
-form follows the header type, which presence cannot read across sections); every other param keeps its default."""
+HEADER_PARAMS = {"type1_header": lambda layout: int(layout == 1)}
+"""Params bound from the function's header layout (Header Type bits 6:0), for a section that declares one of
+these names (PCI-X's form follows the header type, which presence cannot read across sections); every other
+param keeps its default. `inspect` and `capture` read the layout from the dump; `decode` without a device
+from the blob's header section (whose location is the layout)."""
+
+
+def layout_params(checked: CheckedSection, layout: int | None) -> dict[str, int]:
+    """The params of `checked` that a header of this layout decides (`HEADER_PARAMS`)."""
+    return {p.name: HEADER_PARAMS[p.name](layout) for p in checked.section.params if p.name in HEADER_PARAMS}
 
 
 def header_params(checked: CheckedSection, function: Function) -> dict[str, int]:
-    """The params of `checked` that the dump's header decides (`HEADER_PARAMS`)."""
-    return {p.name: HEADER_PARAMS[p.name](function) for p in checked.section.params if p.name in HEADER_PARAMS}
+    """The params of `checked` that the dump's header decides."""
+    return layout_params(checked, _layout(function))
 
 
 def inspect_function(function: Function, module: CheckedModule | None) -> FunctionReport:

@@ -209,6 +209,25 @@ class CompatCheck:
     mask: int = 0
     reason: str
 
+    def breaks(self, source: int | bytes, target: int | bytes) -> bool:
+        """Whether (source, target) values of the item break the rule: the condition each back end prints,
+        for code that interprets the plan (`vfiogen compat`). Bytes compare byte for byte."""
+        if self.kind is CompatKind.EQUAL:
+            return source != target
+        if self.kind is CompatKind.TARGET_GE:
+            return bool(target < source)  # type: ignore[operator]
+        if self.kind is CompatKind.SUPERSET:
+            source, target = target, source
+        if isinstance(source, bytes) or isinstance(target, bytes):
+            assert isinstance(source, bytes) and isinstance(target, bytes)
+            pairs = list(zip(source, target, strict=True))
+            if self.kind is CompatKind.MASKED_EQUAL:
+                return any(a != b for a, b in pairs)
+            return any(a & ~b for a, b in pairs)
+        if self.kind is CompatKind.MASKED_EQUAL:
+            return bool((source ^ target) & self.mask)
+        return bool(source & ~target)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SectionCompat:

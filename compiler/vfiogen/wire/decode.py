@@ -208,6 +208,8 @@ def decode_blob(blob: bytes, module: CheckedModule, device: Device | None) -> De
     params: dict[str, dict[str, int]] = {}
     if device is not None:
         params = {use.section: {b.name: b.value for b in use.params} for use in device.sections}
+    else:
+        params = _layout_bound(blob, module)
     offset = _HEADER.size
     descriptor: dict[str, list[Entry]] = {}
     sections: list[DecodedSection] = []
@@ -246,6 +248,28 @@ def decode_blob(blob: bytes, module: CheckedModule, device: Device | None) -> De
     if offset != len(blob):
         raise DecodeError("blob", "", offset, f"{len(blob) - offset} bytes after the last section")
     return DecodedBlob(version, descriptor, sections)
+
+
+def _layout_bound(blob: bytes, module: CheckedModule) -> dict[str, dict[str, int]]:
+    """Without a device, the params a function's header layout decides (as `vfiogen capture` bound them),
+    from the blob's header section frame, if it has one: the descriptor frame lists the sections, and a
+    header section's location is its layout."""
+    from vfiogen.configspace.report import layout_params
+    from vfiogen.ir.types import LocationKind
+
+    headers = {s.section.wire_id: s.section.location.cap_id for s in module.sections
+               if s.section.location.kind is LocationKind.HEADER}
+    layout = None
+    try:
+        _, _, _, length, start = _read_frame(blob, _HEADER.size)
+        offset = start
+        while offset + _RECORD.size <= start + length and layout is None:
+            section_id, size = _RECORD.unpack_from(blob, offset)
+            layout = headers.get(section_id)
+            offset += _RECORD.size + size
+    except DecodeError:
+        return {}  # the walk proper reports it
+    return {s.name: layout_params(s, layout) for s in module.sections}
 
 
 def _read_frame(blob: bytes, offset: int) -> tuple[int, int, int, int, int]:

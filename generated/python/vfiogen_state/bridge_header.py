@@ -56,12 +56,11 @@ _NAMES_MemAddressing: "dict[int, str]" = {0: "mem32", 1: "mem64"}  # enum mem_ad
 class Params(Record):
     """Per-device constants of this section."""
 
-    __slots__ = ("bar64",)
-    bar64: int
-    _json = (("bar64", "bar64", ""),)
+    __slots__ = ()
+    _json = ()
 
-    def __init__(self, *, bar64: int = 0) -> None:
-        self.bar64 = bar64
+    def __init__(self) -> None:
+        pass
 
 
 PARAMS = Params()
@@ -371,7 +370,7 @@ def derive_descriptor(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "BridgeHe
         cap_list=s.status.value() & 0x10,
         intx=s.interrupt_pin & 0xff,
         bar0_type=s.bar0.value() & 0xf,
-        bar1_type=(s.bar1.value() & 0xf if ((p.bar64 & 1) == 0) else 0),
+        bar1_type=(s.bar1.value() & 0xf if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0),
         io_window_shape=s.io_base.value() & 0xf,
         prefetchable_window_shape=s.prefetchable_memory_base.value() & 0xf,
     )
@@ -508,14 +507,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[BridgeHeaderStat
         raise LoadError(SECTION, "bar0", o + 16, f"mem_type = {(r_f_bar0 >> 1) & 0x3} is not a value of bar_mem_type")
     f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
     o += 20
-    if ((p.bar64 & 1) != 0):
+    if ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar1_upper", o, 4, end - o)
         (f_bar1_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar1_upper = 0
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar1", o, 4, end - o)
         (r_f_bar1,) = _S1.unpack_from(b, o)
@@ -588,9 +587,9 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[BridgeHeaderStat
 def _save_v1(s: "BridgeHeaderState", p: "Params") -> bytes:
     out = bytearray()
     out += _S0.pack(s.vendor_id, s.device_id, s.command.value(), s.status.value(), s.revision_id, s.class_prog_if, s.class_subclass, s.class_base, s.cache_line_size, s.latency_timer, s.header_type.value(), s.bist.value(), s.bar0.value())
-    if ((p.bar64 & 1) != 0):
+    if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar1_upper)
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar1.value())
     out += _S2.pack(s.primary_bus_number, s.secondary_bus_number, s.subordinate_bus_number, s.secondary_latency_timer, s.io_base.value(), s.io_limit.value(), s.secondary_status.value(), s.memory_base.value(), s.memory_limit.value(), s.prefetchable_memory_base.value(), s.prefetchable_memory_limit.value())
     if ((s.prefetchable_memory_base.value() & 0xf) == 1):
@@ -664,7 +663,7 @@ def _register_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar0.mem_type", f"{(s.bar0.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not isinstance(s.bar1_upper, int) or s.bar1_upper >> 32 or s.bar1_upper < 0:
         problems.append(Problem("bar1_upper", f"holds {s.bar1_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.bar64 & 1) != 0)) and s.bar1_upper != 0:
+    if not (((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) and s.bar1_upper != 0:
         problems.append(Problem("bar1_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar1, MemoryBarRegister):
         problems.append(Problem("bar1", "must be a MemoryBarRegister"))
@@ -672,7 +671,7 @@ def _register_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar1.space_indicator", f"{(s.bar1.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar1, MemoryBarRegister) and (s.bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar1.mem_type", f"{(s.bar1.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 1) == 0)) and s.bar1 != MemoryBarRegister():
+    if not ((not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))) and s.bar1 != MemoryBarRegister():
         problems.append(Problem("bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.primary_bus_number, int) or s.primary_bus_number >> 8 or s.primary_bus_number < 0:
         problems.append(Problem("primary_bus_number", f"holds {s.primary_bus_number!r}, but it is a u8: an integer 0..0xff"))
@@ -749,7 +748,7 @@ def _constraint_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]"
     """The constraints; a parsed payload has passed every other check already."""
     try:
         # One expression for the common case, where every constraint holds.
-        if (((s.header_type.value() & 0x7f) == 1)) and ((s.interrupt_pin <= 4)) and (((s.io_base.value() & 0xf) == (s.io_limit.value() & 0xf))) and (((s.prefetchable_memory_base.value() & 0xf) == (s.prefetchable_memory_limit.value() & 0xf))) and (((p.bar64 & 1) == p.bar64)) and ((((p.bar64 & 1) != 0) == ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))) and (((((p.bar64 & 1) != 0) or (s.bar1.value() & 0x1)) or (((s.bar1.value() >> 1) & 0x3) != 2))):
+        if (((s.header_type.value() & 0x7f) == 1)) and ((s.interrupt_pin <= 4)) and (((s.io_base.value() & 0xf) == (s.io_limit.value() & 0xf))) and (((s.prefetchable_memory_base.value() & 0xf) == (s.prefetchable_memory_limit.value() & 0xf))) and (((s.bar1.value() & 0x1) or (((s.bar1.value() >> 1) & 0x3) != 2))):
             return []
     except (ArithmeticError, ValueError):
         pass
@@ -775,20 +774,10 @@ def _constraint_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]"
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("prefetchable_memory_base.addressing", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not (((p.bar64 & 1) == p.bar64)):
-            problems.append(Problem("params.bar64", "params.bar64 pairs a BAR slot a bridge does not have"))
+        if not (((s.bar1.value() & 0x1) or (((s.bar1.value() >> 1) & 0x3) != 2))):
+            problems.append(Problem("bar1.space_indicator", "bar1 claims to be a 64-bit BAR, but there is no slot for its upper dword"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 1) != 0) == ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.bar64", "bar0's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not (((((p.bar64 & 1) != 0) or (s.bar1.value() & 0x1)) or (((s.bar1.value() >> 1) & 0x3) != 2))):
-            problems.append(Problem("params.bar64", "bar1 claims to be a 64-bit BAR, but there is no slot for its upper dword"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("bar1.space_indicator", f"constraint cannot be evaluated: {exc}"))
     return problems
 
 
@@ -881,12 +870,12 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar0", base + 0x10, f"mem_type = {(r_f_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
-    if ((p.bar64 & 1) != 0):
+    if ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2)):
         r_f_bar1_upper = read_config(base + 0x14, 4) & 0xffffffff
     else:
         r_f_bar1_upper = 0
     f_bar1_upper = r_f_bar1_upper
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2))):
         r_f_bar1 = read_config(base + 0x14, 4) & 0xffffffff
     else:
         r_f_bar1 = 0
@@ -992,9 +981,9 @@ def restore(s: "BridgeHeaderState", write_config: "Callable[[int, int, int], Non
     write_config(base + 0x24, s.prefetchable_memory_base.value(), 2)
     write_config(base + 0x26, s.prefetchable_memory_limit.value(), 2)
     write_config(base + 0x10, s.bar0.value(), 4)
-    if ((p.bar64 & 1) != 0):
+    if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x14, s.bar1_upper, 4)
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x14, s.bar1.value(), 4)
     write_config(base + 0x38, s.rom_base.value(), 4)
     write_config(base + 0xc, s.cache_line_size, 1)

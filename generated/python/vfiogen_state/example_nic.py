@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 
 DEVICE = "example_nic"
 PARAMS_REBAR = _rebar.Params()
-PARAMS_HEADER = _header.Params(bar64=5)
+PARAMS_HEADER = _header.Params()
 PARAMS_MSI = _msi.Params()
 PARAMS_MSIX = _msix.Params()
-PARAMS_SRIOV = _sriov.Params(vf_bar64=1)
+PARAMS_SRIOV = _sriov.Params()
 
 # A presence set: one bit per section, in device order (as VFG_EXAMPLE_NIC_HAS_* in the C).
 HAS_REBAR = 1 << 0
@@ -92,10 +92,10 @@ class ExampleNicParams(Record):
 
     def __init__(self, *, rebar: "_rebar.Params | None" = None, header: "_header.Params | None" = None, msi: "_msi.Params | None" = None, msix: "_msix.Params | None" = None, sriov: "_sriov.Params | None" = None) -> None:
         self.rebar = _rebar.Params() if rebar is None else rebar
-        self.header = _header.Params(bar64=5) if header is None else header
+        self.header = _header.Params() if header is None else header
         self.msi = _msi.Params() if msi is None else msi
         self.msix = _msix.Params() if msix is None else msix
-        self.sriov = _sriov.Params(vf_bar64=1) if sriov is None else sriov
+        self.sriov = _sriov.Params() if sriov is None else sriov
 
 
 class ExampleNicConfig(Record):

@@ -49,12 +49,11 @@ _NAMES_IntxPin: "dict[int, str]" = {0: "none", 1: "inta", 2: "intb", 3: "intc", 
 class Params(Record):
     """Per-device constants of this section."""
 
-    __slots__ = ("bar64",)
-    bar64: int
-    _json = (("bar64", "bar64", ""),)
+    __slots__ = ()
+    _json = ()
 
-    def __init__(self, *, bar64: int = 0) -> None:
-        self.bar64 = bar64
+    def __init__(self) -> None:
+        pass
 
 
 PARAMS = Params()
@@ -297,11 +296,11 @@ def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescript
         cap_list=s.status.value() & 0x10,
         intx=s.interrupt_pin & 0xff,
         bar0_type=s.bar0.value() & 0xf,
-        bar1_type=(s.bar1.value() & 0xf if ((p.bar64 & 1) == 0) else 0),
-        bar2_type=(s.bar2.value() & 0xf if ((p.bar64 & 2) == 0) else 0),
-        bar3_type=(s.bar3.value() & 0xf if ((p.bar64 & 4) == 0) else 0),
-        bar4_type=(s.bar4.value() & 0xf if ((p.bar64 & 8) == 0) else 0),
-        bar5_type=(s.bar5.value() & 0xf if ((p.bar64 & 0x10) == 0) else 0),
+        bar1_type=(s.bar1.value() & 0xf if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0),
+        bar2_type=(s.bar2.value() & 0xf if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))) else 0),
+        bar3_type=(s.bar3.value() & 0xf if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))) else 0),
+        bar4_type=(s.bar4.value() & 0xf if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))) else 0),
+        bar5_type=(s.bar5.value() & 0xf if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0),
     )
 
 
@@ -460,14 +459,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         raise LoadError(SECTION, "bar0", o + 16, f"mem_type = {(r_f_bar0 >> 1) & 0x3} is not a value of bar_mem_type")
     f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
     o += 20
-    if ((p.bar64 & 1) != 0):
+    if ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar1_upper", o, 4, end - o)
         (f_bar1_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar1_upper = 0
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar1", o, 4, end - o)
         (r_f_bar1,) = _S1.unpack_from(b, o)
@@ -477,14 +476,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         o += 4
     else:
         f_bar1 = MemoryBarRegister()
-    if ((p.bar64 & 2) != 0):
+    if ((not (f_bar1.value() & 0x1)) and (((f_bar1.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar2_upper", o, 4, end - o)
         (f_bar2_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar2_upper = 0
-    if ((p.bar64 & 2) == 0):
+    if (not ((not (f_bar1.value() & 0x1)) and (((f_bar1.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar2", o, 4, end - o)
         (r_f_bar2,) = _S1.unpack_from(b, o)
@@ -494,14 +493,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         o += 4
     else:
         f_bar2 = MemoryBarRegister()
-    if ((p.bar64 & 4) != 0):
+    if ((not (f_bar2.value() & 0x1)) and (((f_bar2.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar3_upper", o, 4, end - o)
         (f_bar3_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar3_upper = 0
-    if ((p.bar64 & 4) == 0):
+    if (not ((not (f_bar2.value() & 0x1)) and (((f_bar2.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar3", o, 4, end - o)
         (r_f_bar3,) = _S1.unpack_from(b, o)
@@ -511,14 +510,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         o += 4
     else:
         f_bar3 = MemoryBarRegister()
-    if ((p.bar64 & 8) != 0):
+    if ((not (f_bar3.value() & 0x1)) and (((f_bar3.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar4_upper", o, 4, end - o)
         (f_bar4_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar4_upper = 0
-    if ((p.bar64 & 8) == 0):
+    if (not ((not (f_bar3.value() & 0x1)) and (((f_bar3.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar4", o, 4, end - o)
         (r_f_bar4,) = _S1.unpack_from(b, o)
@@ -528,14 +527,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         o += 4
     else:
         f_bar4 = MemoryBarRegister()
-    if ((p.bar64 & 0x10) != 0):
+    if ((not (f_bar4.value() & 0x1)) and (((f_bar4.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar5_upper", o, 4, end - o)
         (f_bar5_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar5_upper = 0
-    if ((p.bar64 & 0x10) == 0):
+    if (not ((not (f_bar4.value() & 0x1)) and (((f_bar4.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar5", o, 4, end - o)
         (r_f_bar5,) = _S1.unpack_from(b, o)
@@ -564,25 +563,25 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
 def _save_v1(s: "HeaderState", p: "Params") -> bytes:
     out = bytearray()
     out += _S0.pack(s.vendor_id, s.device_id, s.command.value(), s.status.value(), s.revision_id, s.class_prog_if, s.class_subclass, s.class_base, s.cache_line_size, s.latency_timer, s.header_type.value(), s.bist.value(), s.bar0.value())
-    if ((p.bar64 & 1) != 0):
+    if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar1_upper)
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar1.value())
-    if ((p.bar64 & 2) != 0):
+    if ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar2_upper)
-    if ((p.bar64 & 2) == 0):
+    if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar2.value())
-    if ((p.bar64 & 4) != 0):
+    if ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar3_upper)
-    if ((p.bar64 & 4) == 0):
+    if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar3.value())
-    if ((p.bar64 & 8) != 0):
+    if ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar4_upper)
-    if ((p.bar64 & 8) == 0):
+    if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar4.value())
-    if ((p.bar64 & 0x10) != 0):
+    if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar5_upper)
-    if ((p.bar64 & 0x10) == 0):
+    if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar5.value())
     out += _S2.pack(s.cardbus_cis, s.subsystem_vendor_id, s.subsystem_id, s.rom_base.value(), s.cap_ptr.value(), s.interrupt_line, s.interrupt_pin, s.min_gnt, s.max_lat)
     return bytes(out)
@@ -651,7 +650,7 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar0.mem_type", f"{(s.bar0.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not isinstance(s.bar1_upper, int) or s.bar1_upper >> 32 or s.bar1_upper < 0:
         problems.append(Problem("bar1_upper", f"holds {s.bar1_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.bar64 & 1) != 0)) and s.bar1_upper != 0:
+    if not (((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) and s.bar1_upper != 0:
         problems.append(Problem("bar1_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar1, MemoryBarRegister):
         problems.append(Problem("bar1", "must be a MemoryBarRegister"))
@@ -659,11 +658,11 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar1.space_indicator", f"{(s.bar1.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar1, MemoryBarRegister) and (s.bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar1.mem_type", f"{(s.bar1.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 1) == 0)) and s.bar1 != MemoryBarRegister():
+    if not ((not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))) and s.bar1 != MemoryBarRegister():
         problems.append(Problem("bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar2_upper, int) or s.bar2_upper >> 32 or s.bar2_upper < 0:
         problems.append(Problem("bar2_upper", f"holds {s.bar2_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.bar64 & 2) != 0)) and s.bar2_upper != 0:
+    if not (((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))) and s.bar2_upper != 0:
         problems.append(Problem("bar2_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar2, MemoryBarRegister):
         problems.append(Problem("bar2", "must be a MemoryBarRegister"))
@@ -671,11 +670,11 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar2.space_indicator", f"{(s.bar2.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar2, MemoryBarRegister) and (s.bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar2.mem_type", f"{(s.bar2.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 2) == 0)) and s.bar2 != MemoryBarRegister():
+    if not ((not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)))) and s.bar2 != MemoryBarRegister():
         problems.append(Problem("bar2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar3_upper, int) or s.bar3_upper >> 32 or s.bar3_upper < 0:
         problems.append(Problem("bar3_upper", f"holds {s.bar3_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.bar64 & 4) != 0)) and s.bar3_upper != 0:
+    if not (((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))) and s.bar3_upper != 0:
         problems.append(Problem("bar3_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar3, MemoryBarRegister):
         problems.append(Problem("bar3", "must be a MemoryBarRegister"))
@@ -683,11 +682,11 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar3.space_indicator", f"{(s.bar3.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar3, MemoryBarRegister) and (s.bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar3.mem_type", f"{(s.bar3.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 4) == 0)) and s.bar3 != MemoryBarRegister():
+    if not ((not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)))) and s.bar3 != MemoryBarRegister():
         problems.append(Problem("bar3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar4_upper, int) or s.bar4_upper >> 32 or s.bar4_upper < 0:
         problems.append(Problem("bar4_upper", f"holds {s.bar4_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.bar64 & 8) != 0)) and s.bar4_upper != 0:
+    if not (((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))) and s.bar4_upper != 0:
         problems.append(Problem("bar4_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar4, MemoryBarRegister):
         problems.append(Problem("bar4", "must be a MemoryBarRegister"))
@@ -695,11 +694,11 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar4.space_indicator", f"{(s.bar4.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar4, MemoryBarRegister) and (s.bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar4.mem_type", f"{(s.bar4.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 8) == 0)) and s.bar4 != MemoryBarRegister():
+    if not ((not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)))) and s.bar4 != MemoryBarRegister():
         problems.append(Problem("bar4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar5_upper, int) or s.bar5_upper >> 32 or s.bar5_upper < 0:
         problems.append(Problem("bar5_upper", f"holds {s.bar5_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.bar64 & 0x10) != 0)) and s.bar5_upper != 0:
+    if not (((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) and s.bar5_upper != 0:
         problems.append(Problem("bar5_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar5, MemoryBarRegister):
         problems.append(Problem("bar5", "must be a MemoryBarRegister"))
@@ -707,7 +706,7 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar5.space_indicator", f"{(s.bar5.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar5, MemoryBarRegister) and (s.bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar5.mem_type", f"{(s.bar5.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 0x10) == 0)) and s.bar5 != MemoryBarRegister():
+    if not ((not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)))) and s.bar5 != MemoryBarRegister():
         problems.append(Problem("bar5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.cardbus_cis, int) or s.cardbus_cis >> 32 or s.cardbus_cis < 0:
         problems.append(Problem("cardbus_cis", f"holds {s.cardbus_cis!r}, but it is a u32: an integer 0..0xffffffff"))
@@ -738,7 +737,7 @@ def _constraint_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     """The constraints; a parsed payload has passed every other check already."""
     try:
         # One expression for the common case, where every constraint holds.
-        if (((s.header_type.value() & 0x7f) == 0)) and ((s.interrupt_pin <= 4)) and ((((p.bar64 & (p.bar64 >> 1)) == 0) and (p.bar64 < 0x20))) and ((((p.bar64 & 1) != 0) == ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))) and ((((p.bar64 & 1) != 0) or (((p.bar64 & 2) != 0) == ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))))) and ((((p.bar64 & 2) != 0) or (((p.bar64 & 4) != 0) == ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))))) and ((((p.bar64 & 4) != 0) or (((p.bar64 & 8) != 0) == ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))))) and ((((p.bar64 & 8) != 0) or (((p.bar64 & 0x10) != 0) == ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))))) and (((((p.bar64 & 0x10) != 0) or (s.bar5.value() & 0x1)) or (((s.bar5.value() >> 1) & 0x3) != 2))):
+        if (((s.header_type.value() & 0x7f) == 0)) and ((s.interrupt_pin <= 4)) and (((s.bar5.value() & 0x1) or (((s.bar5.value() >> 1) & 0x3) != 2))):
             return []
     except (ArithmeticError, ValueError):
         pass
@@ -754,40 +753,10 @@ def _constraint_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("interrupt_pin", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.bar64 & (p.bar64 >> 1)) == 0) and (p.bar64 < 0x20))):
-            problems.append(Problem("params.bar64", "params.bar64 pairs overlapping BAR slots or pairs slot 5 with a slot that does not exist"))
+        if not (((s.bar5.value() & 0x1) or (((s.bar5.value() >> 1) & 0x3) != 2))):
+            problems.append(Problem("bar5.space_indicator", "bar5 claims to be a 64-bit BAR, but there is no slot for its upper dword"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 1) != 0) == ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.bar64", "bar0's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 1) != 0) or (((p.bar64 & 2) != 0) == ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.bar64", "bar1's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 2) != 0) or (((p.bar64 & 4) != 0) == ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.bar64", "bar2's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 4) != 0) or (((p.bar64 & 8) != 0) == ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.bar64", "bar3's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 8) != 0) or (((p.bar64 & 0x10) != 0) == ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.bar64", "bar4's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not (((((p.bar64 & 0x10) != 0) or (s.bar5.value() & 0x1)) or (((s.bar5.value() >> 1) & 0x3) != 2))):
-            problems.append(Problem("params.bar64", "bar5 claims to be a 64-bit BAR, but there is no slot for its upper dword"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("bar5.space_indicator", f"constraint cannot be evaluated: {exc}"))
     return problems
 
 
@@ -880,60 +849,60 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar0", base + 0x10, f"mem_type = {(r_f_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
-    if ((p.bar64 & 1) != 0):
+    if ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2)):
         r_f_bar1_upper = read_config(base + 0x14, 4) & 0xffffffff
     else:
         r_f_bar1_upper = 0
     f_bar1_upper = r_f_bar1_upper
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2))):
         r_f_bar1 = read_config(base + 0x14, 4) & 0xffffffff
     else:
         r_f_bar1 = 0
     if (r_f_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar1", base + 0x14, f"mem_type = {(r_f_bar1 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar1 = MemoryBarRegister.from_value(r_f_bar1)
-    if ((p.bar64 & 2) != 0):
+    if ((not (f_bar1.value() & 0x1)) and (((f_bar1.value() >> 1) & 0x3) == 2)):
         r_f_bar2_upper = read_config(base + 0x18, 4) & 0xffffffff
     else:
         r_f_bar2_upper = 0
     f_bar2_upper = r_f_bar2_upper
-    if ((p.bar64 & 2) == 0):
+    if (not ((not (f_bar1.value() & 0x1)) and (((f_bar1.value() >> 1) & 0x3) == 2))):
         r_f_bar2 = read_config(base + 0x18, 4) & 0xffffffff
     else:
         r_f_bar2 = 0
     if (r_f_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar2", base + 0x18, f"mem_type = {(r_f_bar2 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar2 = MemoryBarRegister.from_value(r_f_bar2)
-    if ((p.bar64 & 4) != 0):
+    if ((not (f_bar2.value() & 0x1)) and (((f_bar2.value() >> 1) & 0x3) == 2)):
         r_f_bar3_upper = read_config(base + 0x1c, 4) & 0xffffffff
     else:
         r_f_bar3_upper = 0
     f_bar3_upper = r_f_bar3_upper
-    if ((p.bar64 & 4) == 0):
+    if (not ((not (f_bar2.value() & 0x1)) and (((f_bar2.value() >> 1) & 0x3) == 2))):
         r_f_bar3 = read_config(base + 0x1c, 4) & 0xffffffff
     else:
         r_f_bar3 = 0
     if (r_f_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar3", base + 0x1c, f"mem_type = {(r_f_bar3 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar3 = MemoryBarRegister.from_value(r_f_bar3)
-    if ((p.bar64 & 8) != 0):
+    if ((not (f_bar3.value() & 0x1)) and (((f_bar3.value() >> 1) & 0x3) == 2)):
         r_f_bar4_upper = read_config(base + 0x20, 4) & 0xffffffff
     else:
         r_f_bar4_upper = 0
     f_bar4_upper = r_f_bar4_upper
-    if ((p.bar64 & 8) == 0):
+    if (not ((not (f_bar3.value() & 0x1)) and (((f_bar3.value() >> 1) & 0x3) == 2))):
         r_f_bar4 = read_config(base + 0x20, 4) & 0xffffffff
     else:
         r_f_bar4 = 0
     if (r_f_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar4", base + 0x20, f"mem_type = {(r_f_bar4 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar4 = MemoryBarRegister.from_value(r_f_bar4)
-    if ((p.bar64 & 0x10) != 0):
+    if ((not (f_bar4.value() & 0x1)) and (((f_bar4.value() >> 1) & 0x3) == 2)):
         r_f_bar5_upper = read_config(base + 0x24, 4) & 0xffffffff
     else:
         r_f_bar5_upper = 0
     f_bar5_upper = r_f_bar5_upper
-    if ((p.bar64 & 0x10) == 0):
+    if (not ((not (f_bar4.value() & 0x1)) and (((f_bar4.value() >> 1) & 0x3) == 2))):
         r_f_bar5 = read_config(base + 0x24, 4) & 0xffffffff
     else:
         r_f_bar5 = 0
@@ -979,25 +948,25 @@ def restore(s: "HeaderState", write_config: "Callable[[int, int, int], None]", b
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
     write_config(base + 4, s.command.value() & 0xfff8, 2)
     write_config(base + 0x10, s.bar0.value(), 4)
-    if ((p.bar64 & 1) != 0):
+    if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x14, s.bar1_upper, 4)
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x14, s.bar1.value(), 4)
-    if ((p.bar64 & 2) != 0):
+    if ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x18, s.bar2_upper, 4)
-    if ((p.bar64 & 2) == 0):
+    if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x18, s.bar2.value(), 4)
-    if ((p.bar64 & 4) != 0):
+    if ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x1c, s.bar3_upper, 4)
-    if ((p.bar64 & 4) == 0):
+    if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x1c, s.bar3.value(), 4)
-    if ((p.bar64 & 8) != 0):
+    if ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x20, s.bar4_upper, 4)
-    if ((p.bar64 & 8) == 0):
+    if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x20, s.bar4.value(), 4)
-    if ((p.bar64 & 0x10) != 0):
+    if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x24, s.bar5_upper, 4)
-    if ((p.bar64 & 0x10) == 0):
+    if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x24, s.bar5.value(), 4)
     write_config(base + 0x30, s.rom_base.value(), 4)
     write_config(base + 0xc, s.cache_line_size, 1)

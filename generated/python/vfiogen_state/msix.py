@@ -418,7 +418,7 @@ def restore(s: "MsixState", write_config: "Callable[[int, int, int], None]", bas
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 2, (s.control.value() & 0x3fff) | 0xc000, 2)
+    write_config(base + 2, (s.control.value() & 0x3fff) | 0x4000, 2)
     given["msix_restore_vector_table"](s)
     write_config(base + 2, s.control.value(), 2)
 

@@ -45,12 +45,11 @@ _NAMES_BarMemType: "dict[int, str]" = {0: "mem32", 1: "below_1m", 2: "mem64", 3:
 class Params(Record):
     """Per-device constants of this section."""
 
-    __slots__ = ("vf_bar64",)
-    vf_bar64: int
-    _json = (("vf_bar64", "vf_bar64", ""),)
+    __slots__ = ()
+    _json = ()
 
-    def __init__(self, *, vf_bar64: int = 0) -> None:
-        self.vf_bar64 = vf_bar64
+    def __init__(self) -> None:
+        pass
 
 
 PARAMS = Params()
@@ -242,11 +241,11 @@ def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int,
         vf_device=s.vf_device_id & 0xffff,
         page_sizes=s.supported_page_sizes & 0xffffffff,
         vf_bar0_type=s.vf_bar0.value() & 0xf,
-        vf_bar1_type=(s.vf_bar1.value() & 0xf if ((p.vf_bar64 & 1) == 0) else 0),
-        vf_bar2_type=(s.vf_bar2.value() & 0xf if ((p.vf_bar64 & 2) == 0) else 0),
-        vf_bar3_type=(s.vf_bar3.value() & 0xf if ((p.vf_bar64 & 4) == 0) else 0),
-        vf_bar4_type=(s.vf_bar4.value() & 0xf if ((p.vf_bar64 & 8) == 0) else 0),
-        vf_bar5_type=(s.vf_bar5.value() & 0xf if ((p.vf_bar64 & 0x10) == 0) else 0),
+        vf_bar1_type=(s.vf_bar1.value() & 0xf if (((s.vf_bar0.value() >> 1) & 0x3) != 2) else 0),
+        vf_bar2_type=(s.vf_bar2.value() & 0xf if (((s.vf_bar1.value() >> 1) & 0x3) != 2) else 0),
+        vf_bar3_type=(s.vf_bar3.value() & 0xf if (((s.vf_bar2.value() >> 1) & 0x3) != 2) else 0),
+        vf_bar4_type=(s.vf_bar4.value() & 0xf if (((s.vf_bar3.value() >> 1) & 0x3) != 2) else 0),
+        vf_bar5_type=(s.vf_bar5.value() & 0xf if (((s.vf_bar4.value() >> 1) & 0x3) != 2) else 0),
         cap_offset=cap_offset,
         vf_bar_sizes=vf_bar_sizes,
     )
@@ -360,7 +359,7 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
     f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
     f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
     o += 33
-    if ((p.vf_bar64 & 1) == 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1", o, 4, end - o)
         (r_f_vf_bar1,) = _S1.unpack_from(b, o)
@@ -368,14 +367,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar1 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 1) != 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1_upper", o, 4, end - o)
         (f_vf_bar1_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar1_upper = 0
-    if ((p.vf_bar64 & 2) == 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2", o, 4, end - o)
         (r_f_vf_bar2,) = _S1.unpack_from(b, o)
@@ -383,14 +382,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar2 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 2) != 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2_upper", o, 4, end - o)
         (f_vf_bar2_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar2_upper = 0
-    if ((p.vf_bar64 & 4) == 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3", o, 4, end - o)
         (r_f_vf_bar3,) = _S1.unpack_from(b, o)
@@ -398,14 +397,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar3 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 4) != 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3_upper", o, 4, end - o)
         (f_vf_bar3_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar3_upper = 0
-    if ((p.vf_bar64 & 8) == 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4", o, 4, end - o)
         (r_f_vf_bar4,) = _S1.unpack_from(b, o)
@@ -413,14 +412,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar4 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 8) != 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4_upper", o, 4, end - o)
         (f_vf_bar4_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar4_upper = 0
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5", o, 4, end - o)
         (r_f_vf_bar5,) = _S1.unpack_from(b, o)
@@ -428,7 +427,7 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar5 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5_upper", o, 4, end - o)
         (f_vf_bar5_upper,) = _S1.unpack_from(b, o)
@@ -464,25 +463,25 @@ def _save_v1(s: "SriovState", p: "Params") -> bytes:
         raise SaveError(SECTION, "vf_msix_counts", "version 1 cannot carry it and it does not hold its default")
     out = bytearray()
     out += _S0.pack(s.sriov_cap.value(), s.sriov_ctrl.value(), s.sriov_status.value(), s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0.value())
-    if ((p.vf_bar64 & 1) == 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar1.value())
-    if ((p.vf_bar64 & 1) != 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar1_upper)
-    if ((p.vf_bar64 & 2) == 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar2.value())
-    if ((p.vf_bar64 & 2) != 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar2_upper)
-    if ((p.vf_bar64 & 4) == 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar3.value())
-    if ((p.vf_bar64 & 4) != 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar3_upper)
-    if ((p.vf_bar64 & 8) == 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar4.value())
-    if ((p.vf_bar64 & 8) != 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar4_upper)
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar5.value())
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar5_upper)
     out += _S2.pack(s.vf_migration_state_array_offset.value(), s.vfs_created)
     if len(s.vfs) != s.vfs_created:
@@ -511,7 +510,7 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
     f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
     f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
     o += 33
-    if ((p.vf_bar64 & 1) == 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1", o, 4, end - o)
         (r_f_vf_bar1,) = _S1.unpack_from(b, o)
@@ -519,14 +518,14 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar1 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 1) != 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1_upper", o, 4, end - o)
         (f_vf_bar1_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar1_upper = 0
-    if ((p.vf_bar64 & 2) == 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2", o, 4, end - o)
         (r_f_vf_bar2,) = _S1.unpack_from(b, o)
@@ -534,14 +533,14 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar2 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 2) != 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2_upper", o, 4, end - o)
         (f_vf_bar2_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar2_upper = 0
-    if ((p.vf_bar64 & 4) == 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3", o, 4, end - o)
         (r_f_vf_bar3,) = _S1.unpack_from(b, o)
@@ -549,14 +548,14 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar3 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 4) != 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3_upper", o, 4, end - o)
         (f_vf_bar3_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar3_upper = 0
-    if ((p.vf_bar64 & 8) == 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4", o, 4, end - o)
         (r_f_vf_bar4,) = _S1.unpack_from(b, o)
@@ -564,14 +563,14 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar4 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 8) != 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4_upper", o, 4, end - o)
         (f_vf_bar4_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar4_upper = 0
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5", o, 4, end - o)
         (r_f_vf_bar5,) = _S1.unpack_from(b, o)
@@ -579,7 +578,7 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar5 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5_upper", o, 4, end - o)
         (f_vf_bar5_upper,) = _S1.unpack_from(b, o)
@@ -628,25 +627,25 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
 def _save_v2(s: "SriovState", p: "Params") -> bytes:
     out = bytearray()
     out += _S0.pack(s.sriov_cap.value(), s.sriov_ctrl.value(), s.sriov_status.value(), s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0.value())
-    if ((p.vf_bar64 & 1) == 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar1.value())
-    if ((p.vf_bar64 & 1) != 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar1_upper)
-    if ((p.vf_bar64 & 2) == 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar2.value())
-    if ((p.vf_bar64 & 2) != 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar2_upper)
-    if ((p.vf_bar64 & 4) == 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar3.value())
-    if ((p.vf_bar64 & 4) != 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar3_upper)
-    if ((p.vf_bar64 & 8) == 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar4.value())
-    if ((p.vf_bar64 & 8) != 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar4_upper)
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar5.value())
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar5_upper)
     out += _S2.pack(s.vf_migration_state_array_offset.value(), s.vfs_created)
     if len(s.vfs) != s.vfs_created:
@@ -748,51 +747,51 @@ def _register_problems(s: "SriovState", p: "Params") -> "list[Problem]":
         problems.append(Problem("vf_bar1", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar1, VfMemoryBarRegister) and (s.vf_bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar1.mem_type", f"{(s.vf_bar1.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 1) == 0)) and s.vf_bar1 != VfMemoryBarRegister():
+    if not ((((s.vf_bar0.value() >> 1) & 0x3) != 2)) and s.vf_bar1 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar1_upper, int) or s.vf_bar1_upper >> 32 or s.vf_bar1_upper < 0:
         problems.append(Problem("vf_bar1_upper", f"holds {s.vf_bar1_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.vf_bar64 & 1) != 0)) and s.vf_bar1_upper != 0:
+    if not ((((s.vf_bar0.value() >> 1) & 0x3) == 2)) and s.vf_bar1_upper != 0:
         problems.append(Problem("vf_bar1_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar2, VfMemoryBarRegister):
         problems.append(Problem("vf_bar2", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar2, VfMemoryBarRegister) and (s.vf_bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar2.mem_type", f"{(s.vf_bar2.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 2) == 0)) and s.vf_bar2 != VfMemoryBarRegister():
+    if not ((((s.vf_bar1.value() >> 1) & 0x3) != 2)) and s.vf_bar2 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar2_upper, int) or s.vf_bar2_upper >> 32 or s.vf_bar2_upper < 0:
         problems.append(Problem("vf_bar2_upper", f"holds {s.vf_bar2_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.vf_bar64 & 2) != 0)) and s.vf_bar2_upper != 0:
+    if not ((((s.vf_bar1.value() >> 1) & 0x3) == 2)) and s.vf_bar2_upper != 0:
         problems.append(Problem("vf_bar2_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar3, VfMemoryBarRegister):
         problems.append(Problem("vf_bar3", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar3, VfMemoryBarRegister) and (s.vf_bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar3.mem_type", f"{(s.vf_bar3.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 4) == 0)) and s.vf_bar3 != VfMemoryBarRegister():
+    if not ((((s.vf_bar2.value() >> 1) & 0x3) != 2)) and s.vf_bar3 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar3_upper, int) or s.vf_bar3_upper >> 32 or s.vf_bar3_upper < 0:
         problems.append(Problem("vf_bar3_upper", f"holds {s.vf_bar3_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.vf_bar64 & 4) != 0)) and s.vf_bar3_upper != 0:
+    if not ((((s.vf_bar2.value() >> 1) & 0x3) == 2)) and s.vf_bar3_upper != 0:
         problems.append(Problem("vf_bar3_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar4, VfMemoryBarRegister):
         problems.append(Problem("vf_bar4", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar4, VfMemoryBarRegister) and (s.vf_bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar4.mem_type", f"{(s.vf_bar4.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 8) == 0)) and s.vf_bar4 != VfMemoryBarRegister():
+    if not ((((s.vf_bar3.value() >> 1) & 0x3) != 2)) and s.vf_bar4 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar4_upper, int) or s.vf_bar4_upper >> 32 or s.vf_bar4_upper < 0:
         problems.append(Problem("vf_bar4_upper", f"holds {s.vf_bar4_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.vf_bar64 & 8) != 0)) and s.vf_bar4_upper != 0:
+    if not ((((s.vf_bar3.value() >> 1) & 0x3) == 2)) and s.vf_bar4_upper != 0:
         problems.append(Problem("vf_bar4_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar5, VfMemoryBarRegister):
         problems.append(Problem("vf_bar5", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar5, VfMemoryBarRegister) and (s.vf_bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar5.mem_type", f"{(s.vf_bar5.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 0x10) == 0)) and s.vf_bar5 != VfMemoryBarRegister():
+    if not ((((s.vf_bar4.value() >> 1) & 0x3) != 2)) and s.vf_bar5 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar5_upper, int) or s.vf_bar5_upper >> 32 or s.vf_bar5_upper < 0:
         problems.append(Problem("vf_bar5_upper", f"holds {s.vf_bar5_upper!r}, but it is a u32: an integer 0..0xffffffff"))
-    if not (((p.vf_bar64 & 0x10) != 0)) and s.vf_bar5_upper != 0:
+    if not ((((s.vf_bar4.value() >> 1) & 0x3) == 2)) and s.vf_bar5_upper != 0:
         problems.append(Problem("vf_bar5_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_migration_state_array_offset, VfMigrationStateArrayOffsetRegister):
         problems.append(Problem("vf_migration_state_array_offset", "must be a VfMigrationStateArrayOffsetRegister"))
@@ -803,7 +802,7 @@ def _constraint_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     """The constraints; a parsed payload has passed every other check already."""
     try:
         # One expression for the common case, where every constraint holds.
-        if ((s.num_vfs <= s.total_vfs)) and (((s.system_page_size != 0) and ((s.system_page_size & (s.system_page_size - 1)) == 0))) and (((s.system_page_size & (~s.supported_page_sizes & 0xffffffff)) == 0)) and ((s.vfs_created <= s.num_vfs)) and (((s.sriov_ctrl.value() & 0x1 != 0) or (s.vfs_created == 0))) and ((((p.vf_bar64 & (p.vf_bar64 >> 1)) == 0) and (p.vf_bar64 < 0x20))) and ((((p.vf_bar64 & 1) != 0) == (((s.vf_bar0.value() >> 1) & 0x3) == 2))) and ((((p.vf_bar64 & 1) != 0) or (((p.vf_bar64 & 2) != 0) == (((s.vf_bar1.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 2) != 0) or (((p.vf_bar64 & 4) != 0) == (((s.vf_bar2.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 4) != 0) or (((p.vf_bar64 & 8) != 0) == (((s.vf_bar3.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 8) != 0) or (((p.vf_bar64 & 0x10) != 0) == (((s.vf_bar4.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 0x10) != 0) or (((s.vf_bar5.value() >> 1) & 0x3) != 2))) and (((not (s.vf_bar0.value() & 0x1 != 0)) and ((((s.vf_bar0.value() >> 1) & 0x3) == 0) or (((s.vf_bar0.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 1) != 0) or ((not (s.vf_bar1.value() & 0x1 != 0)) and ((((s.vf_bar1.value() >> 1) & 0x3) == 0) or (((s.vf_bar1.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 2) != 0) or ((not (s.vf_bar2.value() & 0x1 != 0)) and ((((s.vf_bar2.value() >> 1) & 0x3) == 0) or (((s.vf_bar2.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 4) != 0) or ((not (s.vf_bar3.value() & 0x1 != 0)) and ((((s.vf_bar3.value() >> 1) & 0x3) == 0) or (((s.vf_bar3.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 8) != 0) or ((not (s.vf_bar4.value() & 0x1 != 0)) and ((((s.vf_bar4.value() >> 1) & 0x3) == 0) or (((s.vf_bar4.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 0x10) != 0) or ((not (s.vf_bar5.value() & 0x1 != 0)) and ((((s.vf_bar5.value() >> 1) & 0x3) == 0) or (((s.vf_bar5.value() >> 1) & 0x3) == 2))))):
+        if ((s.num_vfs <= s.total_vfs)) and (((s.system_page_size != 0) and ((s.system_page_size & (s.system_page_size - 1)) == 0))) and (((s.system_page_size & (~s.supported_page_sizes & 0xffffffff)) == 0)) and ((s.vfs_created <= s.num_vfs)) and (((s.sriov_ctrl.value() & 0x1 != 0) or (s.vfs_created == 0))) and ((((s.vf_bar5.value() >> 1) & 0x3) != 2)) and (((not (s.vf_bar0.value() & 0x1 != 0)) and ((((s.vf_bar0.value() >> 1) & 0x3) == 0) or (((s.vf_bar0.value() >> 1) & 0x3) == 2)))) and (((((s.vf_bar0.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar1.value() & 0x1 != 0)) and ((((s.vf_bar1.value() >> 1) & 0x3) == 0) or (((s.vf_bar1.value() >> 1) & 0x3) == 2))))) and (((((s.vf_bar1.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar2.value() & 0x1 != 0)) and ((((s.vf_bar2.value() >> 1) & 0x3) == 0) or (((s.vf_bar2.value() >> 1) & 0x3) == 2))))) and (((((s.vf_bar2.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar3.value() & 0x1 != 0)) and ((((s.vf_bar3.value() >> 1) & 0x3) == 0) or (((s.vf_bar3.value() >> 1) & 0x3) == 2))))) and (((((s.vf_bar3.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar4.value() & 0x1 != 0)) and ((((s.vf_bar4.value() >> 1) & 0x3) == 0) or (((s.vf_bar4.value() >> 1) & 0x3) == 2))))) and (((((s.vf_bar4.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar5.value() & 0x1 != 0)) and ((((s.vf_bar5.value() >> 1) & 0x3) == 0) or (((s.vf_bar5.value() >> 1) & 0x3) == 2))))):
             return []
     except (ArithmeticError, ValueError):
         pass
@@ -834,70 +833,40 @@ def _constraint_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("sriov_ctrl.vf_enable", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & (p.vf_bar64 >> 1)) == 0) and (p.vf_bar64 < 0x20))):
-            problems.append(Problem("params.vf_bar64", "params.vf_bar64 pairs overlapping VF BAR slots, or pairs slot 5 with a slot that does not exist"))
+        if not ((((s.vf_bar5.value() >> 1) & 0x3) != 2)):
+            problems.append(Problem("vf_bar5.mem_type", "VF BAR 5 claims to be 64-bit, but there is no slot for its upper dword"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 1) != 0) == (((s.vf_bar0.value() >> 1) & 0x3) == 2))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 0's type bits disagree with params.vf_bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 1) != 0) or (((p.vf_bar64 & 2) != 0) == (((s.vf_bar1.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 1's type bits disagree with params.vf_bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 2) != 0) or (((p.vf_bar64 & 4) != 0) == (((s.vf_bar2.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 2's type bits disagree with params.vf_bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 4) != 0) or (((p.vf_bar64 & 8) != 0) == (((s.vf_bar3.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 3's type bits disagree with params.vf_bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 8) != 0) or (((p.vf_bar64 & 0x10) != 0) == (((s.vf_bar4.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 4's type bits disagree with params.vf_bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 0x10) != 0) or (((s.vf_bar5.value() >> 1) & 0x3) != 2))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 5 claims to be 64-bit, but there is no slot for its upper dword"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar5.mem_type", f"constraint cannot be evaluated: {exc}"))
     try:
         if not (((not (s.vf_bar0.value() & 0x1 != 0)) and ((((s.vf_bar0.value() >> 1) & 0x3) == 0) or (((s.vf_bar0.value() >> 1) & 0x3) == 2)))):
             problems.append(Problem("vf_bar0.space_indicator", "VF BAR 0 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("vf_bar0.space_indicator", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 1) != 0) or ((not (s.vf_bar1.value() & 0x1 != 0)) and ((((s.vf_bar1.value() >> 1) & 0x3) == 0) or (((s.vf_bar1.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 1 is not a 32- or 64-bit memory BAR"))
+        if not (((((s.vf_bar0.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar1.value() & 0x1 != 0)) and ((((s.vf_bar1.value() >> 1) & 0x3) == 0) or (((s.vf_bar1.value() >> 1) & 0x3) == 2))))):
+            problems.append(Problem("vf_bar0.mem_type", "VF BAR 1 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar0.mem_type", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 2) != 0) or ((not (s.vf_bar2.value() & 0x1 != 0)) and ((((s.vf_bar2.value() >> 1) & 0x3) == 0) or (((s.vf_bar2.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 2 is not a 32- or 64-bit memory BAR"))
+        if not (((((s.vf_bar1.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar2.value() & 0x1 != 0)) and ((((s.vf_bar2.value() >> 1) & 0x3) == 0) or (((s.vf_bar2.value() >> 1) & 0x3) == 2))))):
+            problems.append(Problem("vf_bar1.mem_type", "VF BAR 2 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar1.mem_type", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 4) != 0) or ((not (s.vf_bar3.value() & 0x1 != 0)) and ((((s.vf_bar3.value() >> 1) & 0x3) == 0) or (((s.vf_bar3.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 3 is not a 32- or 64-bit memory BAR"))
+        if not (((((s.vf_bar2.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar3.value() & 0x1 != 0)) and ((((s.vf_bar3.value() >> 1) & 0x3) == 0) or (((s.vf_bar3.value() >> 1) & 0x3) == 2))))):
+            problems.append(Problem("vf_bar2.mem_type", "VF BAR 3 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar2.mem_type", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 8) != 0) or ((not (s.vf_bar4.value() & 0x1 != 0)) and ((((s.vf_bar4.value() >> 1) & 0x3) == 0) or (((s.vf_bar4.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 4 is not a 32- or 64-bit memory BAR"))
+        if not (((((s.vf_bar3.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar4.value() & 0x1 != 0)) and ((((s.vf_bar4.value() >> 1) & 0x3) == 0) or (((s.vf_bar4.value() >> 1) & 0x3) == 2))))):
+            problems.append(Problem("vf_bar3.mem_type", "VF BAR 4 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar3.mem_type", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 0x10) != 0) or ((not (s.vf_bar5.value() & 0x1 != 0)) and ((((s.vf_bar5.value() >> 1) & 0x3) == 0) or (((s.vf_bar5.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 5 is not a 32- or 64-bit memory BAR"))
+        if not (((((s.vf_bar4.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar5.value() & 0x1 != 0)) and ((((s.vf_bar5.value() >> 1) & 0x3) == 0) or (((s.vf_bar5.value() >> 1) & 0x3) == 2))))):
+            problems.append(Problem("vf_bar4.mem_type", "VF BAR 5 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar4.mem_type", f"constraint cannot be evaluated: {exc}"))
     return problems
 
 
@@ -1015,52 +984,52 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     f_system_page_size = r_f_system_page_size
     r_f_vf_bar0 = read_config(base + 0x24, 4) & 0xffffffff
     f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
-    if ((p.vf_bar64 & 1) == 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) != 2):
         r_f_vf_bar1 = read_config(base + 0x28, 4) & 0xffffffff
     else:
         r_f_vf_bar1 = 0
     f_vf_bar1 = VfMemoryBarRegister.from_value(r_f_vf_bar1)
-    if ((p.vf_bar64 & 1) != 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) == 2):
         r_f_vf_bar1_upper = read_config(base + 0x28, 4) & 0xffffffff
     else:
         r_f_vf_bar1_upper = 0
     f_vf_bar1_upper = r_f_vf_bar1_upper
-    if ((p.vf_bar64 & 2) == 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) != 2):
         r_f_vf_bar2 = read_config(base + 0x2c, 4) & 0xffffffff
     else:
         r_f_vf_bar2 = 0
     f_vf_bar2 = VfMemoryBarRegister.from_value(r_f_vf_bar2)
-    if ((p.vf_bar64 & 2) != 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) == 2):
         r_f_vf_bar2_upper = read_config(base + 0x2c, 4) & 0xffffffff
     else:
         r_f_vf_bar2_upper = 0
     f_vf_bar2_upper = r_f_vf_bar2_upper
-    if ((p.vf_bar64 & 4) == 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) != 2):
         r_f_vf_bar3 = read_config(base + 0x30, 4) & 0xffffffff
     else:
         r_f_vf_bar3 = 0
     f_vf_bar3 = VfMemoryBarRegister.from_value(r_f_vf_bar3)
-    if ((p.vf_bar64 & 4) != 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) == 2):
         r_f_vf_bar3_upper = read_config(base + 0x30, 4) & 0xffffffff
     else:
         r_f_vf_bar3_upper = 0
     f_vf_bar3_upper = r_f_vf_bar3_upper
-    if ((p.vf_bar64 & 8) == 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) != 2):
         r_f_vf_bar4 = read_config(base + 0x34, 4) & 0xffffffff
     else:
         r_f_vf_bar4 = 0
     f_vf_bar4 = VfMemoryBarRegister.from_value(r_f_vf_bar4)
-    if ((p.vf_bar64 & 8) != 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) == 2):
         r_f_vf_bar4_upper = read_config(base + 0x34, 4) & 0xffffffff
     else:
         r_f_vf_bar4_upper = 0
     f_vf_bar4_upper = r_f_vf_bar4_upper
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) != 2):
         r_f_vf_bar5 = read_config(base + 0x38, 4) & 0xffffffff
     else:
         r_f_vf_bar5 = 0
     f_vf_bar5 = VfMemoryBarRegister.from_value(r_f_vf_bar5)
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) == 2):
         r_f_vf_bar5_upper = read_config(base + 0x38, 4) & 0xffffffff
     else:
         r_f_vf_bar5_upper = 0
@@ -1088,25 +1057,25 @@ def restore(s: "SriovState", write_config: "Callable[[int, int, int], None]", ba
     write_config(base + 0x20, s.system_page_size, 4)
     write_config(base + 0x10, s.num_vfs, 2)
     write_config(base + 0x24, s.vf_bar0.value(), 4)
-    if ((p.vf_bar64 & 1) == 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) != 2):
         write_config(base + 0x28, s.vf_bar1.value(), 4)
-    if ((p.vf_bar64 & 1) != 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) == 2):
         write_config(base + 0x28, s.vf_bar1_upper, 4)
-    if ((p.vf_bar64 & 2) == 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) != 2):
         write_config(base + 0x2c, s.vf_bar2.value(), 4)
-    if ((p.vf_bar64 & 2) != 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) == 2):
         write_config(base + 0x2c, s.vf_bar2_upper, 4)
-    if ((p.vf_bar64 & 4) == 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) != 2):
         write_config(base + 0x30, s.vf_bar3.value(), 4)
-    if ((p.vf_bar64 & 4) != 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) == 2):
         write_config(base + 0x30, s.vf_bar3_upper, 4)
-    if ((p.vf_bar64 & 8) == 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) != 2):
         write_config(base + 0x34, s.vf_bar4.value(), 4)
-    if ((p.vf_bar64 & 8) != 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) == 2):
         write_config(base + 0x34, s.vf_bar4_upper, 4)
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) != 2):
         write_config(base + 0x38, s.vf_bar5.value(), 4)
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) == 2):
         write_config(base + 0x38, s.vf_bar5_upper, 4)
     write_config(base + 8, s.sriov_ctrl.value() & 0xfffe, 2)
     write_config(base + 8, s.sriov_ctrl.value(), 2)
