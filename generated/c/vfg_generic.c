@@ -1291,6 +1291,7 @@ size_t vfg_generic_validate(const struct vfg_generic_state *state,
                             struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0, first;
+    uint8_t i;
     if (problems == NULL) {
         capacity = 0u;
     }
@@ -1351,16 +1352,20 @@ size_t vfg_generic_validate(const struct vfg_generic_state *state,
         name_problems(problems, first, count < capacity ? count : capacity,
                       "sriov");
     }
-    if ((config->present & VFG_GENERIC_HAS_VENDOR_SPECIFIC) != 0u) {
+    for (i = 0;
+             (config->present & VFG_GENERIC_HAS_VENDOR_SPECIFIC) != 0u &&
+             i < config->instances.vendor_specific &&
+             i < VFG_GENERIC_VENDOR_SPECIFIC_MAX;
+             i++) {
         first = count;
-        count += vfg_vendor_specific_validate(&state->vendor_specific,
+        count += vfg_vendor_specific_validate(&state->vendor_specific[i],
                                               &config->params.vendor_specific,
                                               count < capacity ?
                                               problems + count : NULL,
                                               count < capacity ?
                                               capacity - count : 0u);
         name_problems(problems, first, count < capacity ? count : capacity,
-                      "vendor_specific");
+                      vendor_specific_names[i]);
     }
     return count;
 }
