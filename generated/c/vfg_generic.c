@@ -316,6 +316,8 @@ static int check_blob(const uint8_t *blob, size_t len,
 {
     /* One bit per section id: any id seen twice is refused, known or not. */
     uint32_t seen[2048];
+    /* The device position of the last known section's frame: frames come in device order. */
+    unsigned at = 0u;
     struct vfg_frame frame;
     uint16_t count;
     uint16_t i;
@@ -378,6 +380,13 @@ static int check_blob(const uint8_t *blob, size_t len,
                                 "a frame of a section the source's descriptor "
                                 "does not list");
             }
+            if (at > 0u) {
+                return vfg_fail(
+                           err, VFG_GENERIC_NAME, "rebar", NULL, offset,
+                           VFG_ERR_ORDER,
+                           "a frame after one of a section later in device order");
+            }
+            at = 0u;
             if ((config->present & VFG_GENERIC_HAS_REBAR) != 0u) {
                 status = vfg_rebar_check(blob, frame.start, frame.end,
                                          frame.version, &config->params.rebar,
@@ -391,6 +400,13 @@ static int check_blob(const uint8_t *blob, size_t len,
                                 "a frame of a section the source's descriptor "
                                 "does not list");
             }
+            if (at > 1u) {
+                return vfg_fail(
+                           err, VFG_GENERIC_NAME, "header", NULL, offset,
+                           VFG_ERR_ORDER,
+                           "a frame after one of a section later in device order");
+            }
+            at = 1u;
             if ((config->present & VFG_GENERIC_HAS_HEADER) != 0u) {
                 status = vfg_header_check(blob, frame.start, frame.end,
                                           frame.version, &config->params.header,
@@ -404,6 +420,13 @@ static int check_blob(const uint8_t *blob, size_t len,
                                 "a frame of a section the source's descriptor "
                                 "does not list");
             }
+            if (at > 2u) {
+                return vfg_fail(
+                           err, VFG_GENERIC_NAME, "msi", NULL, offset,
+                           VFG_ERR_ORDER,
+                           "a frame after one of a section later in device order");
+            }
+            at = 2u;
             if ((config->present & VFG_GENERIC_HAS_MSI) != 0u) {
                 status = vfg_msi_check(blob, frame.start, frame.end,
                                        frame.version, &config->params.msi, err);
@@ -416,6 +439,13 @@ static int check_blob(const uint8_t *blob, size_t len,
                                 "a frame of a section the source's descriptor "
                                 "does not list");
             }
+            if (at > 3u) {
+                return vfg_fail(
+                           err, VFG_GENERIC_NAME, "msix", NULL, offset,
+                           VFG_ERR_ORDER,
+                           "a frame after one of a section later in device order");
+            }
+            at = 3u;
             if ((config->present & VFG_GENERIC_HAS_MSIX) != 0u) {
                 status = vfg_msix_check(blob, frame.start, frame.end,
                                         frame.version, &config->params.msix,
@@ -429,6 +459,13 @@ static int check_blob(const uint8_t *blob, size_t len,
                                 "a frame of a section the source's descriptor "
                                 "does not list");
             }
+            if (at > 4u) {
+                return vfg_fail(
+                           err, VFG_GENERIC_NAME, "sriov", NULL, offset,
+                           VFG_ERR_ORDER,
+                           "a frame after one of a section later in device order");
+            }
+            at = 4u;
             if ((config->present & VFG_GENERIC_HAS_SRIOV) != 0u) {
                 status = vfg_sriov_check(blob, frame.start, frame.end,
                                          frame.version, &config->params.sriov,

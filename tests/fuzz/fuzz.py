@@ -11,7 +11,10 @@ Every entry point an attacker's bytes reach has a target (see tests/fuzz/README.
   taken from the stream, against a fuzzed target descriptor, with an oracle written in the target;
   seeded from the valid vectors and tests/migration_vectors/;
 * `sections` (fuzz_sections.c.j2): every section's check/store/load at any version, start and end,
-  seeded from every section vector in tests/vectors/<section>.
+  seeded from every section vector in tests/vectors/<section>;
+* `py_<target>`, when atheris is installed (`pip install -e '.[fuzz]'`; `--c-only` leaves them out): the
+  Python entry points of tests/python_fuzz_targets.py (each section's load, each device's load and
+  compat check, `vfiogen decode`, `vfiogen inspect`) through fuzz_python.py, seeded by the same module.
 
 Each is compiled with -fsanitize=fuzzer,address,undefined (-fno-sanitize-recover) together with
 generated/c/, given a dictionary of the magic, the section ids, frame heads and descriptor record heads,
@@ -197,13 +200,35 @@ def dictionary(workdir: Path) -> Path:
     return path
 
 
-def run(name: str, binary: Path, seeds: Path, workdir: Path, dictionary_path: Path, seconds: int,
+def python_targets(workdir: Path) -> list[tuple[str, list[str], Path]]:
+    """The atheris targets (fuzz_python.py), each with its corpus of tests/python_fuzz_targets.py's seeds;
+    none when atheris is not installed."""
+    try:
+        import atheris  # noqa: F401
+    except ImportError:
+        print("fuzz: atheris is not installed; the Python targets are skipped (pip install atheris)",
+              file=sys.stderr)
+        return []
+    from python_fuzz_targets import seeds, targets
+
+    found = []
+    for name in sorted(targets()):
+        directory = workdir / f"corpus_py_{name}"
+        directory.mkdir(exist_ok=True)
+        for index, data in enumerate(seeds(name)):
+            (directory / f"seed_{index}").write_bytes(data)
+        found.append((f"py_{name}", [sys.executable, str(Path(__file__).parent / "fuzz_python.py"), name],
+                      directory))
+    return found
+
+
+def run(name: str, command: list[str], seeds: Path, workdir: Path, dictionary_path: Path, seconds: int,
         runs: int | None) -> dict[str, Any]:
     """Run one target; its figures (executions, edge coverage, features, crashes, exit status)."""
     limit = f"-runs={runs}" if runs is not None else f"-max_total_time={seconds}"
     env = dict(os.environ, ASAN_OPTIONS="detect_stack_use_after_return=1:detect_leaks=1",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
-    result = subprocess.run([str(binary), limit, "-max_len=70000", "-print_final_stats=1",
+    result = subprocess.run([*command, limit, "-max_len=70000", "-print_final_stats=1",
                              f"-dict={dictionary_path}", f"-artifact_prefix={workdir}/crash_{name}_", str(seeds)],
                             capture_output=True, text=True, env=env)
     executions = re.search(r"stat::number_of_executed_units:\s*(\d+)", result.stderr)
@@ -220,7 +245,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60, help="total fuzzing time, split between the targets")
     parser.add_argument("--runs", type=int, help="a number of inputs per target instead of a time")
     parser.add_argument("--workdir", type=Path, help="keep builds, corpora and crashes here")
-    parser.add_argument("--only", nargs="*", help="run only these targets (device_<d>, compat_<d>, sections)")
+    parser.add_argument("--only", nargs="*", help="run only these targets (device_<d>, compat_<d>, sections, "
+                        "py_<python target>)")
+    parser.add_argument("--c-only", action="store_true", help="leave out the Python (atheris) targets")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     if shutil.which("clang") is None:
@@ -237,15 +264,21 @@ def main() -> int:
     builders = [(f"device_{d}", lambda d=d: device_target(d, workdir)) for d in devices]
     builders += [(f"compat_{d}", lambda d=d: compat_target(d, workdir)) for d in devices]
     builders.append(("sections", lambda: sections_target(sections, workdir)))
-    targets = [(name, *make()) for name, make in builders if wanted is None or name in wanted]
+    targets = []
+    for name, make in builders:
+        if wanted is None or name in wanted:
+            binary, corpus = make()
+            targets.append((name, [str(binary)], corpus))
+    if not args.c_only:
+        targets += [t for t in python_targets(workdir) if wanted is None or t[0] in wanted]
     if not targets:
         print(f"fuzz: no target named {sorted(wanted or ())}", file=sys.stderr)
         return 2
     words = dictionary(workdir)
     seconds = max(1, args.seconds // len(targets))
     figures = []
-    for name, binary, seeds in targets:  # one at a time: the machine's cores are shared
-        figure = run(name, binary, seeds, workdir, words, seconds, args.runs)
+    for name, command, seeds in targets:  # one at a time: the machine's cores are shared
+        figure = run(name, command, seeds, workdir, words, seconds, args.runs)
         figures.append(figure)
         print(f"{name}: {figure['executions']} executions, {figure['edges']} edges, {figure['features']} features, "
               f"{figure['crashes']} crashes, exit {figure['exit']}", flush=True)

@@ -311,6 +311,7 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
     l_msix: "_msix.MsixState | None" = None
     l_sriov: "_sriov.SriovState | None" = None
     seen: set[int] = set()
+    at = 0  # the device position of the last known section's frame: frames come in device order
     for _ in range(count):
         frame = _runtime.read_frame(blob, offset, DEVICE)
         if frame.section_id in seen:
@@ -320,6 +321,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if not descriptor.present & HAS_REBAR:
                 raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar, which the source's "
                                 "descriptor does not list")
+            if at > 0:
+                raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar after one of a section "
+                                "later in device order")
+            at = 0
             if c.present & HAS_REBAR:
                 l_rebar = _rebar.load(blob, frame.version, c.params.rebar,
                                       start=frame.start, end=frame.end)
@@ -327,6 +332,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if not descriptor.present & HAS_HEADER:
                 raise LoadError(DEVICE, "header", offset, "a frame of section header, which the source's "
                                 "descriptor does not list")
+            if at > 1:
+                raise LoadError(DEVICE, "header", offset, "a frame of section header after one of a section "
+                                "later in device order")
+            at = 1
             if c.present & HAS_HEADER:
                 l_header = _header.load(blob, frame.version, c.params.header,
                                         start=frame.start, end=frame.end)
@@ -334,6 +343,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if not descriptor.present & HAS_MSI:
                 raise LoadError(DEVICE, "msi", offset, "a frame of section msi, which the source's "
                                 "descriptor does not list")
+            if at > 2:
+                raise LoadError(DEVICE, "msi", offset, "a frame of section msi after one of a section "
+                                "later in device order")
+            at = 2
             if c.present & HAS_MSI:
                 l_msi = _msi.load(blob, frame.version, c.params.msi,
                                   start=frame.start, end=frame.end)
@@ -341,6 +354,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if not descriptor.present & HAS_MSIX:
                 raise LoadError(DEVICE, "msix", offset, "a frame of section msix, which the source's "
                                 "descriptor does not list")
+            if at > 3:
+                raise LoadError(DEVICE, "msix", offset, "a frame of section msix after one of a section "
+                                "later in device order")
+            at = 3
             if c.present & HAS_MSIX:
                 l_msix = _msix.load(blob, frame.version, c.params.msix,
                                     start=frame.start, end=frame.end)
@@ -348,6 +365,10 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if not descriptor.present & HAS_SRIOV:
                 raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov, which the source's "
                                 "descriptor does not list")
+            if at > 4:
+                raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov after one of a section "
+                                "later in device order")
+            at = 4
             if c.present & HAS_SRIOV:
                 l_sriov = _sriov.load(blob, frame.version, c.params.sriov,
                                       start=frame.start, end=frame.end)

@@ -212,6 +212,7 @@ STATUSES = (
     ("VFG_ERR_ARGUMENT", "invalid argument"),
     ("VFG_ERR_ABSENT_SECTION", "section the device does not have"),
     ("VFG_ERR_INCOMPATIBLE", "migration refused by a compat rule"),
+    ("VFG_ERR_ORDER", "section out of device order"),
 )
 
 
