@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import json
 import re
 import struct
@@ -109,6 +110,10 @@ def run_section(data: bytes) -> None:
         return
     assert isinstance(mod.validate(state), list)
     assert mod.save(state, version) == payload, "a loaded payload saves to other bytes"
+    blank = mod.unpack_descriptor(bytes(mod.DESCRIPTOR_SIZE), 0)
+    host = {name: getattr(blank, name) for name, parameter in inspect.signature(mod.derive_descriptor).parameters.items()
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY}
+    mod.check_descriptor(state, mod.derive_descriptor(state, **host), version)  # its own descriptor agrees
 
 
 def run_device(device: str, data: bytes) -> None:

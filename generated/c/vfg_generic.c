@@ -316,8 +316,9 @@ static int check_blob(const uint8_t *blob, size_t len,
 {
     /* One bit per section id: any id seen twice is refused, known or not. */
     uint32_t seen[2048];
-    /* The device position of the last known section's frame: frames come in device order. */
+    /* The last known section frame's device position: frames come in device order. */
     unsigned at = 0u;
+    struct vfg_generic_descriptor source;
     struct vfg_frame frame;
     uint16_t count;
     uint16_t i;
@@ -358,6 +359,8 @@ static int check_blob(const uint8_t *blob, size_t len,
     if (status != VFG_OK) {
         return status;
     }
+    /* each section frame is held to the descriptor the migration was decided on */
+    store_descriptor(blob, frame.start, *source_present, &source);
     offset = frame.end + VFG_CRC_SIZE;
     memset(seen, 0, sizeof seen);
     for (i = 0; i < count; i++) {
@@ -388,9 +391,10 @@ static int check_blob(const uint8_t *blob, size_t len,
             }
             at = 0u;
             if ((config->present & VFG_GENERIC_HAS_REBAR) != 0u) {
-                status = vfg_rebar_check(blob, frame.start, frame.end,
-                                         frame.version, &config->params.rebar,
-                                         err);
+                status = vfg_rebar_check_descriptor(blob, frame.start,
+                                                    frame.end, frame.version,
+                                                    &config->params.rebar,
+                                                    &source.rebar, err);
             }
             break;
         case VFG_HEADER_SECTION_ID:
@@ -408,9 +412,10 @@ static int check_blob(const uint8_t *blob, size_t len,
             }
             at = 1u;
             if ((config->present & VFG_GENERIC_HAS_HEADER) != 0u) {
-                status = vfg_header_check(blob, frame.start, frame.end,
-                                          frame.version, &config->params.header,
-                                          err);
+                status = vfg_header_check_descriptor(blob, frame.start,
+                                                     frame.end, frame.version,
+                                                     &config->params.header,
+                                                     &source.header, err);
             }
             break;
         case VFG_MSI_SECTION_ID:
@@ -428,8 +433,10 @@ static int check_blob(const uint8_t *blob, size_t len,
             }
             at = 2u;
             if ((config->present & VFG_GENERIC_HAS_MSI) != 0u) {
-                status = vfg_msi_check(blob, frame.start, frame.end,
-                                       frame.version, &config->params.msi, err);
+                status = vfg_msi_check_descriptor(blob, frame.start, frame.end,
+                                                  frame.version,
+                                                  &config->params.msi,
+                                                  &source.msi, err);
             }
             break;
         case VFG_MSIX_SECTION_ID:
@@ -447,9 +454,10 @@ static int check_blob(const uint8_t *blob, size_t len,
             }
             at = 3u;
             if ((config->present & VFG_GENERIC_HAS_MSIX) != 0u) {
-                status = vfg_msix_check(blob, frame.start, frame.end,
-                                        frame.version, &config->params.msix,
-                                        err);
+                status = vfg_msix_check_descriptor(blob, frame.start, frame.end,
+                                                   frame.version,
+                                                   &config->params.msix,
+                                                   &source.msix, err);
             }
             break;
         case VFG_SRIOV_SECTION_ID:
@@ -467,9 +475,10 @@ static int check_blob(const uint8_t *blob, size_t len,
             }
             at = 4u;
             if ((config->present & VFG_GENERIC_HAS_SRIOV) != 0u) {
-                status = vfg_sriov_check(blob, frame.start, frame.end,
-                                         frame.version, &config->params.sriov,
-                                         err);
+                status = vfg_sriov_check_descriptor(blob, frame.start,
+                                                    frame.end, frame.version,
+                                                    &config->params.sriov,
+                                                    &source.sriov, err);
             }
             break;
         default:

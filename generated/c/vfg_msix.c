@@ -39,7 +39,8 @@ VFG_STATIC_ASSERT(vfg_msix_pending_is_wire_sized,
                   sizeof(((struct vfg_msix_state *)0)->pending[0]) == 8u);
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_msix_params *p, struct vfg_error *err)
+                    const struct vfg_msix_params *p,
+                    struct vfg_msix_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint16_t f_control = 0;
@@ -81,6 +82,11 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     if (!(((int64_t)(f_pba & 0x7u) <= 5))) {
         return fail(err, "pba.bir", start, VFG_ERR_CONSTRAINT,
                     "PBA BIR 6 and 7 are reserved");
+    }
+    if (derived != NULL) {
+        derived->table_size = (uint16_t)(f_control & 0x7ffu);
+        derived->table_place = (uint32_t)(f_table & 0xffffffffu);
+        derived->pba_place = (uint32_t)(f_pba & 0xffffffffu);
     }
     return VFG_OK;
 }
@@ -174,9 +180,14 @@ static size_t validate_state(const struct vfg_msix_state *s,
     return count;
 }
 
-int vfg_msix_check(const uint8_t *buf, size_t start, size_t end,
-                   uint16_t version, const struct vfg_msix_params *p,
-                   struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_msix_params *p,
+                         struct vfg_msix_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -190,11 +201,18 @@ int vfg_msix_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
     }
+}
+
+int vfg_msix_check(const uint8_t *buf, size_t start, size_t end,
+                   uint16_t version, const struct vfg_msix_params *p,
+                   struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
 }
 
 void vfg_msix_store_checked(struct vfg_msix_state *s, const uint8_t *buf,
@@ -276,6 +294,41 @@ size_t vfg_msix_validate(const struct vfg_msix_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_msix_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                              uint16_t version, const struct vfg_msix_params *p,
+                              const struct vfg_msix_descriptor *d,
+                              struct vfg_error *err)
+{
+    struct vfg_msix_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.table_size != d->table_size) {
+        return fail(
+                   err, "descriptor.table_size", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.table_place != d->table_place) {
+        return fail(
+                   err, "descriptor.table_place", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.pba_place != d->pba_place) {
+        return fail(
+                   err, "descriptor.pba_place", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_msix_init(struct vfg_msix_state *s)

@@ -78,12 +78,15 @@ VFG_STATIC_ASSERT(vfg_sriov_vf_msix_counts_is_wire_sized,
                   2u);
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_sriov_params *p, struct vfg_error *err)
+                    const struct vfg_sriov_params *p,
+                    struct vfg_sriov_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
+    uint32_t f_sriov_cap = 0;
     uint16_t f_sriov_ctrl = 0;
     uint16_t f_total_vfs = 0;
     uint16_t f_num_vfs = 0;
+    uint16_t f_vf_device_id = 0;
     uint32_t f_supported_page_sizes = 0;
     uint32_t f_system_page_size = 0;
     uint32_t f_vf_bar0 = 0;
@@ -98,7 +101,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     if (end - o < 33u) {
         return vfg_fail_cut(err, VFG_SRIOV_NAME, items0, 13u, NULL, o, end);
     }
-    if ((vfg_get_be32(b + o) & 0x1ffff0u) != 0u) {
+    f_sriov_cap = vfg_get_be32(b + o);
+    if ((f_sriov_cap & 0x1ffff0u) != 0u) {
         return fail(err, "sriov_cap", o, VFG_ERR_RESERVED, "reserved bits set");
     }
     f_sriov_ctrl = vfg_get_be16(b + o + 4);
@@ -112,6 +116,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     }
     f_total_vfs = vfg_get_be16(b + o + 10);
     f_num_vfs = vfg_get_be16(b + o + 12);
+    f_vf_device_id = vfg_get_be16(b + o + 19);
     f_supported_page_sizes = vfg_get_be32(b + o + 21);
     f_system_page_size = vfg_get_be32(b + o + 25);
     f_vf_bar0 = vfg_get_be32(b + o + 29);
@@ -323,16 +328,36 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return fail(err, "params.vf_bar64", start, VFG_ERR_CONSTRAINT,
                     "VF BAR 5 is not a 32- or 64-bit memory BAR");
     }
+    if (derived != NULL) {
+        derived->features = (uint32_t)(f_sriov_cap & 0xfu);
+        derived->max_vfs = (uint16_t)(f_total_vfs & 0xffffu);
+        derived->vf_device = (uint16_t)(f_vf_device_id & 0xffffu);
+        derived->page_sizes = (uint32_t)(f_supported_page_sizes & 0xffffffffu);
+        derived->vf_bar0_type = (uint32_t)(f_vf_bar0 & 0xfu);
+        derived->vf_bar1_type = ((((int64_t)p->vf_bar64 & 1) == 0)) ?
+                                (uint32_t)(f_vf_bar1 & 0xfu) : 0u;
+        derived->vf_bar2_type = ((((int64_t)p->vf_bar64 & 2) == 0)) ?
+                                (uint32_t)(f_vf_bar2 & 0xfu) : 0u;
+        derived->vf_bar3_type = ((((int64_t)p->vf_bar64 & 4) == 0)) ?
+                                (uint32_t)(f_vf_bar3 & 0xfu) : 0u;
+        derived->vf_bar4_type = ((((int64_t)p->vf_bar64 & 8) == 0)) ?
+                                (uint32_t)(f_vf_bar4 & 0xfu) : 0u;
+        derived->vf_bar5_type = ((((int64_t)p->vf_bar64 & 0x10) == 0)) ?
+                                (uint32_t)(f_vf_bar5 & 0xfu) : 0u;
+    }
     return VFG_OK;
 }
 
 static int check_v2(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_sriov_params *p, struct vfg_error *err)
+                    const struct vfg_sriov_params *p,
+                    struct vfg_sriov_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
+    uint32_t f_sriov_cap = 0;
     uint16_t f_sriov_ctrl = 0;
     uint16_t f_total_vfs = 0;
     uint16_t f_num_vfs = 0;
+    uint16_t f_vf_device_id = 0;
     uint32_t f_supported_page_sizes = 0;
     uint32_t f_system_page_size = 0;
     uint32_t f_vf_bar0 = 0;
@@ -347,7 +372,8 @@ static int check_v2(const uint8_t *b, size_t start, size_t end,
     if (end - o < 33u) {
         return vfg_fail_cut(err, VFG_SRIOV_NAME, items3, 13u, NULL, o, end);
     }
-    if ((vfg_get_be32(b + o) & 0x1ffff0u) != 0u) {
+    f_sriov_cap = vfg_get_be32(b + o);
+    if ((f_sriov_cap & 0x1ffff0u) != 0u) {
         return fail(err, "sriov_cap", o, VFG_ERR_RESERVED, "reserved bits set");
     }
     f_sriov_ctrl = vfg_get_be16(b + o + 4);
@@ -361,6 +387,7 @@ static int check_v2(const uint8_t *b, size_t start, size_t end,
     }
     f_total_vfs = vfg_get_be16(b + o + 10);
     f_num_vfs = vfg_get_be16(b + o + 12);
+    f_vf_device_id = vfg_get_be16(b + o + 19);
     f_supported_page_sizes = vfg_get_be32(b + o + 21);
     f_system_page_size = vfg_get_be32(b + o + 25);
     f_vf_bar0 = vfg_get_be32(b + o + 29);
@@ -584,6 +611,23 @@ static int check_v2(const uint8_t *b, size_t start, size_t end,
              ((int64_t)((f_vf_bar5 >> 1) & 0x3u) == 2)))))) {
         return fail(err, "params.vf_bar64", start, VFG_ERR_CONSTRAINT,
                     "VF BAR 5 is not a 32- or 64-bit memory BAR");
+    }
+    if (derived != NULL) {
+        derived->features = (uint32_t)(f_sriov_cap & 0xfu);
+        derived->max_vfs = (uint16_t)(f_total_vfs & 0xffffu);
+        derived->vf_device = (uint16_t)(f_vf_device_id & 0xffffu);
+        derived->page_sizes = (uint32_t)(f_supported_page_sizes & 0xffffffffu);
+        derived->vf_bar0_type = (uint32_t)(f_vf_bar0 & 0xfu);
+        derived->vf_bar1_type = ((((int64_t)p->vf_bar64 & 1) == 0)) ?
+                                (uint32_t)(f_vf_bar1 & 0xfu) : 0u;
+        derived->vf_bar2_type = ((((int64_t)p->vf_bar64 & 2) == 0)) ?
+                                (uint32_t)(f_vf_bar2 & 0xfu) : 0u;
+        derived->vf_bar3_type = ((((int64_t)p->vf_bar64 & 4) == 0)) ?
+                                (uint32_t)(f_vf_bar3 & 0xfu) : 0u;
+        derived->vf_bar4_type = ((((int64_t)p->vf_bar64 & 8) == 0)) ?
+                                (uint32_t)(f_vf_bar4 & 0xfu) : 0u;
+        derived->vf_bar5_type = ((((int64_t)p->vf_bar64 & 0x10) == 0)) ?
+                                (uint32_t)(f_vf_bar5 & 0xfu) : 0u;
     }
     return VFG_OK;
 }
@@ -1315,9 +1359,14 @@ static size_t validate_state(const struct vfg_sriov_state *s,
     return count;
 }
 
-int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end,
-                    uint16_t version, const struct vfg_sriov_params *p,
-                    struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_sriov_params *p,
+                         struct vfg_sriov_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -1331,13 +1380,20 @@ int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     case 2:
-        return check_v2(buf, start, end, p, err);
+        return check_v2(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
     }
+}
+
+int vfg_sriov_check(const uint8_t *buf, size_t start, size_t end,
+                    uint16_t version, const struct vfg_sriov_params *p,
+                    struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
 }
 
 void vfg_sriov_store_checked(struct vfg_sriov_state *s, const uint8_t *buf,
@@ -1424,6 +1480,77 @@ size_t vfg_sriov_validate(const struct vfg_sriov_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_sriov_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                               uint16_t version,
+                               const struct vfg_sriov_params *p,
+                               const struct vfg_sriov_descriptor *d,
+                               struct vfg_error *err)
+{
+    struct vfg_sriov_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.features != d->features) {
+        return fail(
+                   err, "descriptor.features", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.max_vfs != d->max_vfs) {
+        return fail(
+                   err, "descriptor.max_vfs", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vf_device != d->vf_device) {
+        return fail(
+                   err, "descriptor.vf_device", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.page_sizes != d->page_sizes) {
+        return fail(
+                   err, "descriptor.page_sizes", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vf_bar0_type != d->vf_bar0_type) {
+        return fail(
+                   err, "descriptor.vf_bar0_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vf_bar1_type != d->vf_bar1_type) {
+        return fail(
+                   err, "descriptor.vf_bar1_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vf_bar2_type != d->vf_bar2_type) {
+        return fail(
+                   err, "descriptor.vf_bar2_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vf_bar3_type != d->vf_bar3_type) {
+        return fail(
+                   err, "descriptor.vf_bar3_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vf_bar4_type != d->vf_bar4_type) {
+        return fail(
+                   err, "descriptor.vf_bar4_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vf_bar5_type != d->vf_bar5_type) {
+        return fail(
+                   err, "descriptor.vf_bar5_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_sriov_init(struct vfg_sriov_state *s)

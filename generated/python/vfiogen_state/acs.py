@@ -146,6 +146,19 @@ def derive_descriptor(s: "AcsState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "AcsState", d: "AcsDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.acs_features != d.acs_features:
+        raise LoadError(SECTION, "descriptor.acs_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give acs_features {derived.acs_features!r}, the descriptor says {d.acs_features!r}")
+    if derived.egress_vector_size != d.egress_vector_size:
+        raise LoadError(SECTION, "descriptor.egress_vector_size", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give egress_vector_size {derived.egress_vector_size!r}, the descriptor says {d.egress_vector_size!r}")
+
+
 def pack_descriptor(d: "AcsDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.acs_features, d.egress_vector_size)
 

@@ -270,6 +270,19 @@ def derive_descriptor(s: "AerState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "AerState", d: "AerDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.aer_features != d.aer_features:
+        raise LoadError(SECTION, "descriptor.aer_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give aer_features {derived.aer_features!r}, the descriptor says {d.aer_features!r}")
+    if derived.header_log_shape != d.header_log_shape:
+        raise LoadError(SECTION, "descriptor.header_log_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give header_log_shape {derived.header_log_shape!r}, the descriptor says {d.header_log_shape!r}")
+
+
 def pack_descriptor(d: "AerDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.aer_features, d.header_log_shape)
 

@@ -377,6 +377,55 @@ def derive_descriptor(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "BridgeHe
     )
 
 
+def check_descriptor(s: "BridgeHeaderState", d: "BridgeHeaderDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p)
+    if derived.vendor != d.vendor:
+        raise LoadError(SECTION, "descriptor.vendor", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vendor {derived.vendor!r}, the descriptor says {d.vendor!r}")
+    if derived.device != d.device:
+        raise LoadError(SECTION, "descriptor.device", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give device {derived.device!r}, the descriptor says {d.device!r}")
+    if derived.revision != d.revision:
+        raise LoadError(SECTION, "descriptor.revision", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give revision {derived.revision!r}, the descriptor says {d.revision!r}")
+    if derived.prog_if != d.prog_if:
+        raise LoadError(SECTION, "descriptor.prog_if", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give prog_if {derived.prog_if!r}, the descriptor says {d.prog_if!r}")
+    if derived.subclass != d.subclass:
+        raise LoadError(SECTION, "descriptor.subclass", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subclass {derived.subclass!r}, the descriptor says {d.subclass!r}")
+    if derived.base_class != d.base_class:
+        raise LoadError(SECTION, "descriptor.base_class", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give base_class {derived.base_class!r}, the descriptor says {d.base_class!r}")
+    if derived.header_shape != d.header_shape:
+        raise LoadError(SECTION, "descriptor.header_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give header_shape {derived.header_shape!r}, the descriptor says {d.header_shape!r}")
+    if derived.first_cap != d.first_cap:
+        raise LoadError(SECTION, "descriptor.first_cap", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give first_cap {derived.first_cap!r}, the descriptor says {d.first_cap!r}")
+    if derived.cap_list != d.cap_list:
+        raise LoadError(SECTION, "descriptor.cap_list", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give cap_list {derived.cap_list!r}, the descriptor says {d.cap_list!r}")
+    if derived.intx != d.intx:
+        raise LoadError(SECTION, "descriptor.intx", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give intx {derived.intx!r}, the descriptor says {d.intx!r}")
+    if derived.bar0_type != d.bar0_type:
+        raise LoadError(SECTION, "descriptor.bar0_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar0_type {derived.bar0_type!r}, the descriptor says {d.bar0_type!r}")
+    if derived.bar1_type != d.bar1_type:
+        raise LoadError(SECTION, "descriptor.bar1_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar1_type {derived.bar1_type!r}, the descriptor says {d.bar1_type!r}")
+    if derived.io_window_shape != d.io_window_shape:
+        raise LoadError(SECTION, "descriptor.io_window_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give io_window_shape {derived.io_window_shape!r}, the descriptor says {d.io_window_shape!r}")
+    if derived.prefetchable_window_shape != d.prefetchable_window_shape:
+        raise LoadError(SECTION, "descriptor.prefetchable_window_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give prefetchable_window_shape {derived.prefetchable_window_shape!r}, the descriptor says {d.prefetchable_window_shape!r}")
+
+
 def pack_descriptor(d: "BridgeHeaderDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.vendor, d.device, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.io_window_shape, d.prefetchable_window_shape)
 

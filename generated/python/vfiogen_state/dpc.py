@@ -213,6 +213,19 @@ def derive_descriptor(s: "DpcState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "DpcState", d: "DpcDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.dpc_features != d.dpc_features:
+        raise LoadError(SECTION, "descriptor.dpc_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give dpc_features {derived.dpc_features!r}, the descriptor says {d.dpc_features!r}")
+    if derived.rp_pio_log != d.rp_pio_log:
+        raise LoadError(SECTION, "descriptor.rp_pio_log", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give rp_pio_log {derived.rp_pio_log!r}, the descriptor says {d.rp_pio_log!r}")
+
+
 def pack_descriptor(d: "DpcDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.dpc_features, d.rp_pio_log)
 

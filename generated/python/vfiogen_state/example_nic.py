@@ -337,6 +337,8 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if c.present & HAS_REBAR:
                 l_rebar = _rebar.load(blob, frame.version, c.params.rebar,
                                       start=frame.start, end=frame.end)
+                _rebar.check_descriptor(l_rebar, descriptor.rebar, frame.version, c.params.rebar,
+                                        frame.start)
         elif frame.section_id == _header.SECTION_ID:
             if not descriptor.present & HAS_HEADER:
                 raise LoadError(DEVICE, "header", offset, "a frame of section header, which the source's "
@@ -348,6 +350,8 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if c.present & HAS_HEADER:
                 l_header = _header.load(blob, frame.version, c.params.header,
                                         start=frame.start, end=frame.end)
+                _header.check_descriptor(l_header, descriptor.header, frame.version, c.params.header,
+                                         frame.start)
         elif frame.section_id == _msi.SECTION_ID:
             if not descriptor.present & HAS_MSI:
                 raise LoadError(DEVICE, "msi", offset, "a frame of section msi, which the source's "
@@ -359,6 +363,8 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if c.present & HAS_MSI:
                 l_msi = _msi.load(blob, frame.version, c.params.msi,
                                   start=frame.start, end=frame.end)
+                _msi.check_descriptor(l_msi, descriptor.msi, frame.version, c.params.msi,
+                                      frame.start)
         elif frame.section_id == _msix.SECTION_ID:
             if not descriptor.present & HAS_MSIX:
                 raise LoadError(DEVICE, "msix", offset, "a frame of section msix, which the source's "
@@ -370,6 +376,8 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if c.present & HAS_MSIX:
                 l_msix = _msix.load(blob, frame.version, c.params.msix,
                                     start=frame.start, end=frame.end)
+                _msix.check_descriptor(l_msix, descriptor.msix, frame.version, c.params.msix,
+                                       frame.start)
         elif frame.section_id == _sriov.SECTION_ID:
             if not descriptor.present & HAS_SRIOV:
                 raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov, which the source's "
@@ -381,6 +389,8 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
             if c.present & HAS_SRIOV:
                 l_sriov = _sriov.load(blob, frame.version, c.params.sriov,
                                       start=frame.start, end=frame.end)
+                _sriov.check_descriptor(l_sriov, descriptor.sriov, frame.version, c.params.sriov,
+                                        frame.start)
         elif frame.required:
             raise LoadError(DEVICE, "", offset, f"unknown required section 0x{frame.section_id:04x}")
         offset = frame.end + _runtime.CRC.size

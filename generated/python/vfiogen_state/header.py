@@ -305,6 +305,67 @@ def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescript
     )
 
 
+def check_descriptor(s: "HeaderState", d: "HeaderDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p)
+    if derived.vendor != d.vendor:
+        raise LoadError(SECTION, "descriptor.vendor", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vendor {derived.vendor!r}, the descriptor says {d.vendor!r}")
+    if derived.device != d.device:
+        raise LoadError(SECTION, "descriptor.device", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give device {derived.device!r}, the descriptor says {d.device!r}")
+    if derived.subsystem_vendor != d.subsystem_vendor:
+        raise LoadError(SECTION, "descriptor.subsystem_vendor", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subsystem_vendor {derived.subsystem_vendor!r}, the descriptor says {d.subsystem_vendor!r}")
+    if derived.subsystem != d.subsystem:
+        raise LoadError(SECTION, "descriptor.subsystem", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subsystem {derived.subsystem!r}, the descriptor says {d.subsystem!r}")
+    if derived.revision != d.revision:
+        raise LoadError(SECTION, "descriptor.revision", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give revision {derived.revision!r}, the descriptor says {d.revision!r}")
+    if derived.prog_if != d.prog_if:
+        raise LoadError(SECTION, "descriptor.prog_if", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give prog_if {derived.prog_if!r}, the descriptor says {d.prog_if!r}")
+    if derived.subclass != d.subclass:
+        raise LoadError(SECTION, "descriptor.subclass", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subclass {derived.subclass!r}, the descriptor says {d.subclass!r}")
+    if derived.base_class != d.base_class:
+        raise LoadError(SECTION, "descriptor.base_class", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give base_class {derived.base_class!r}, the descriptor says {d.base_class!r}")
+    if derived.header_shape != d.header_shape:
+        raise LoadError(SECTION, "descriptor.header_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give header_shape {derived.header_shape!r}, the descriptor says {d.header_shape!r}")
+    if derived.first_cap != d.first_cap:
+        raise LoadError(SECTION, "descriptor.first_cap", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give first_cap {derived.first_cap!r}, the descriptor says {d.first_cap!r}")
+    if derived.cap_list != d.cap_list:
+        raise LoadError(SECTION, "descriptor.cap_list", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give cap_list {derived.cap_list!r}, the descriptor says {d.cap_list!r}")
+    if derived.intx != d.intx:
+        raise LoadError(SECTION, "descriptor.intx", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give intx {derived.intx!r}, the descriptor says {d.intx!r}")
+    if derived.bar0_type != d.bar0_type:
+        raise LoadError(SECTION, "descriptor.bar0_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar0_type {derived.bar0_type!r}, the descriptor says {d.bar0_type!r}")
+    if derived.bar1_type != d.bar1_type:
+        raise LoadError(SECTION, "descriptor.bar1_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar1_type {derived.bar1_type!r}, the descriptor says {d.bar1_type!r}")
+    if derived.bar2_type != d.bar2_type:
+        raise LoadError(SECTION, "descriptor.bar2_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar2_type {derived.bar2_type!r}, the descriptor says {d.bar2_type!r}")
+    if derived.bar3_type != d.bar3_type:
+        raise LoadError(SECTION, "descriptor.bar3_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar3_type {derived.bar3_type!r}, the descriptor says {d.bar3_type!r}")
+    if derived.bar4_type != d.bar4_type:
+        raise LoadError(SECTION, "descriptor.bar4_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar4_type {derived.bar4_type!r}, the descriptor says {d.bar4_type!r}")
+    if derived.bar5_type != d.bar5_type:
+        raise LoadError(SECTION, "descriptor.bar5_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar5_type {derived.bar5_type!r}, the descriptor says {d.bar5_type!r}")
+
+
 def pack_descriptor(d: "HeaderDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.vendor, d.device, d.subsystem_vendor, d.subsystem, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.bar2_type, d.bar3_type, d.bar4_type, d.bar5_type)
 

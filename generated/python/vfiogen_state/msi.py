@@ -112,6 +112,16 @@ def derive_descriptor(s: "MsiState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "MsiState", d: "MsiDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.shape != d.shape:
+        raise LoadError(SECTION, "descriptor.shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give shape {derived.shape!r}, the descriptor says {d.shape!r}")
+
+
 def pack_descriptor(d: "MsiDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.shape)
 

@@ -136,6 +136,22 @@ def derive_descriptor(s: "MsixState", p: "Params" = PARAMS, *, cap_offset: int) 
     )
 
 
+def check_descriptor(s: "MsixState", d: "MsixDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.table_size != d.table_size:
+        raise LoadError(SECTION, "descriptor.table_size", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give table_size {derived.table_size!r}, the descriptor says {d.table_size!r}")
+    if derived.table_place != d.table_place:
+        raise LoadError(SECTION, "descriptor.table_place", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give table_place {derived.table_place!r}, the descriptor says {d.table_place!r}")
+    if derived.pba_place != d.pba_place:
+        raise LoadError(SECTION, "descriptor.pba_place", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give pba_place {derived.pba_place!r}, the descriptor says {d.pba_place!r}")
+
+
 def pack_descriptor(d: "MsixDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.table_size, d.table_place, d.pba_place)
 

@@ -103,6 +103,19 @@ def derive_descriptor(s: "PriState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "PriState", d: "PriDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.capacity != d.capacity:
+        raise LoadError(SECTION, "descriptor.capacity", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give capacity {derived.capacity!r}, the descriptor says {d.capacity!r}")
+    if derived.response_shape != d.response_shape:
+        raise LoadError(SECTION, "descriptor.response_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give response_shape {derived.response_shape!r}, the descriptor says {d.response_shape!r}")
+
+
 def pack_descriptor(d: "PriDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.capacity, d.response_shape)
 

@@ -252,6 +252,43 @@ def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int,
     )
 
 
+def check_descriptor(s: "SriovState", d: "SriovDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset, vf_bar_sizes=d.vf_bar_sizes)
+    if derived.features != d.features:
+        raise LoadError(SECTION, "descriptor.features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give features {derived.features!r}, the descriptor says {d.features!r}")
+    if derived.max_vfs != d.max_vfs:
+        raise LoadError(SECTION, "descriptor.max_vfs", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give max_vfs {derived.max_vfs!r}, the descriptor says {d.max_vfs!r}")
+    if derived.vf_device != d.vf_device:
+        raise LoadError(SECTION, "descriptor.vf_device", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_device {derived.vf_device!r}, the descriptor says {d.vf_device!r}")
+    if derived.page_sizes != d.page_sizes:
+        raise LoadError(SECTION, "descriptor.page_sizes", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give page_sizes {derived.page_sizes!r}, the descriptor says {d.page_sizes!r}")
+    if derived.vf_bar0_type != d.vf_bar0_type:
+        raise LoadError(SECTION, "descriptor.vf_bar0_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar0_type {derived.vf_bar0_type!r}, the descriptor says {d.vf_bar0_type!r}")
+    if derived.vf_bar1_type != d.vf_bar1_type:
+        raise LoadError(SECTION, "descriptor.vf_bar1_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar1_type {derived.vf_bar1_type!r}, the descriptor says {d.vf_bar1_type!r}")
+    if derived.vf_bar2_type != d.vf_bar2_type:
+        raise LoadError(SECTION, "descriptor.vf_bar2_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar2_type {derived.vf_bar2_type!r}, the descriptor says {d.vf_bar2_type!r}")
+    if derived.vf_bar3_type != d.vf_bar3_type:
+        raise LoadError(SECTION, "descriptor.vf_bar3_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar3_type {derived.vf_bar3_type!r}, the descriptor says {d.vf_bar3_type!r}")
+    if derived.vf_bar4_type != d.vf_bar4_type:
+        raise LoadError(SECTION, "descriptor.vf_bar4_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar4_type {derived.vf_bar4_type!r}, the descriptor says {d.vf_bar4_type!r}")
+    if derived.vf_bar5_type != d.vf_bar5_type:
+        raise LoadError(SECTION, "descriptor.vf_bar5_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar5_type {derived.vf_bar5_type!r}, the descriptor says {d.vf_bar5_type!r}")
+
+
 def pack_descriptor(d: "SriovDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.features, d.max_vfs, d.vf_device, d.page_sizes, d.vf_bar0_type, d.vf_bar1_type, d.vf_bar2_type, d.vf_bar3_type, d.vf_bar4_type, d.vf_bar5_type, d.vf_bar_sizes)
 

@@ -165,7 +165,7 @@ class _Builder:
         private = tuple([functions.check_function(v) for v in versions]
                         + [functions.store_function(v) for v in versions]
                         + [functions.save_function(v) for v in versions] + [validate])
-        public = (functions.init_function(), functions.capture_function(),
+        public = (functions.check_descriptor_function(), functions.init_function(), functions.capture_function(),
                   functions.restore_function(), *functions.descriptor_functions(), functions.compat_function())
         return SectionView(
             name=section.name, source=section.source_path, sha256=section_fingerprint(self.checked),

@@ -449,7 +449,9 @@ class _SectionBuilder:
         attrs = []
         derived = []
         host = []
+        checked = []
         plan = self.checked.plan
+        every = range(self.section.min_version, self.section.version + 1)
         for item in plan.descriptor:
             attr = naming.attr(item.name)
             if item.register is None:
@@ -459,6 +461,8 @@ class _SectionBuilder:
                 value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
                 derived.append((attr, value, item.mask,
                                 self.save_expr(item.present) if item.present is not None else ""))
+                versions = tuple(v for v in every if register.versioning.carried_by(v))
+                checked.append((attr, item.name, "" if len(versions) == len(every) else repr(versions)))
             if item.kind is LeafKind.BYTES:
                 attrs.append(AttrView(attr, item.name, "bytes", f"bytes({item.size})", '"hex"'))
             else:
@@ -467,7 +471,7 @@ class _SectionBuilder:
         fmt = ">" + "".join(f"{item.size}s" if item.scalar is None else _FORMAT[item.scalar]
                             for item in plan.descriptor)
         return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, plan.descriptor_size,
-                              tuple(derived), tuple(host))
+                              tuple(derived), tuple(host), tuple(checked))
 
     def compat(self) -> tuple[CompatView, ...]:
         views = []

@@ -184,6 +184,9 @@ class DescriptorView:
     derived: tuple[tuple[str, str, int, str], ...]
     """(attribute, register value text, mask, presence text or '') for fields read from registers."""
     host: tuple[str, ...]
+    checked: tuple[tuple[str, str, str], ...] = ()
+    """(attribute, field name, versions text or '') of the derived fields check_descriptor compares: the
+    versions whose payloads carry the register ('' for all)."""
 
 
 @dataclass(frozen=True)
