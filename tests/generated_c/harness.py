@@ -327,3 +327,17 @@ def descriptor_records(device: str, descriptor: Any) -> bytes:
                 records += section.SECTION_ID.to_bytes(2, "big") + section.DESCRIPTOR_SIZE.to_bytes(2, "big")
                 records += section.pack_descriptor(item)
     return records
+
+
+def run_program(directory: Path, compiler: str, source: str) -> str:
+    """Build `source` (one C file) with the generated C at the strict flags under ASan/UBSan, run it, and
+    return what it printed; the build and the run must both succeed."""
+    program = directory / "program.c"
+    program.write_text(source)
+    binary = directory / "program"
+    built = subprocess.run([compiler, "-std=c99", "-O1", *STRICT, *SANITIZE, "-I", str(C_DIR), str(program),
+                            *map(str, generated_sources()), "-o", str(binary)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run.stdout

@@ -4,11 +4,10 @@ each field, the same (field, message) pairs as the Python device validate; a new
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from harness import C_DIR, COMPILERS, SANITIZE, STRICT, generated_sources
+from harness import COMPILERS, run_program
 
 from vfiogen_state import example_nic
 
@@ -75,15 +74,8 @@ def test_python_device_validate_names_the_section() -> None:
 
 @pytest.mark.parametrize("compiler", COMPILERS or [pytest.param("cc", marks=pytest.mark.skip("no C compiler"))])
 def test_c_device_validate_matches_python(tmp_path: Path, compiler: str) -> None:
-    program = tmp_path / "validate.c"
-    program.write_text(PROGRAM)
-    binary = tmp_path / "validate"
-    built = subprocess.run([compiler, "-std=c99", "-O1", *STRICT, *SANITIZE, "-I", str(C_DIR), str(program),
-                            *map(str, generated_sources()), "-o", str(binary)], capture_output=True, text=True)
-    assert built.returncode == 0, built.stderr
-    run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stderr
+    stdout = run_program(tmp_path, compiler, PROGRAM)
     expected = _python()
     # rebar's entry count, MSI-X's table BIR, SR-IOV's VF count against NumVFs and against VF Enable
     assert "broken 4" in expected
-    assert run.stdout.splitlines() == expected
+    assert stdout.splitlines() == expected

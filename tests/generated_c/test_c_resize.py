@@ -4,11 +4,10 @@ and a refused value leaves the state as it was. Strict flags, ASan/UBSan."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from harness import C_DIR, COMPILERS, SANITIZE, STRICT, generated_sources
+from harness import COMPILERS, run_program
 
 from vfiogen_state import msix, sriov
 
@@ -83,12 +82,5 @@ def _python() -> list[str]:
 
 @pytest.mark.parametrize("compiler", COMPILERS or [pytest.param("cc", marks=pytest.mark.skip("no C compiler"))])
 def test_c_resize_matches_python(tmp_path: Path, compiler: str) -> None:
-    program = tmp_path / "resize.c"
-    program.write_text(PROGRAM)
-    binary = tmp_path / "resize"
-    built = subprocess.run([compiler, "-std=c99", "-O1", *STRICT, *SANITIZE, "-I", str(C_DIR), str(program),
-                            *map(str, generated_sources()), "-o", str(binary)], capture_output=True, text=True)
-    assert built.returncode == 0, built.stderr
-    run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines() == _python()
+    stdout = run_program(tmp_path, compiler, PROGRAM)
+    assert stdout.splitlines() == _python()

@@ -88,7 +88,7 @@ class _Register:
     linear in practice (MSI-X and friends have a few hundred cases).
     """
 
-    __slots__ = ("register", "indexes", "constants", "memo")
+    __slots__ = ("register", "indexes", "constants", "memo", "fixed")
 
     def __init__(self, register: Register, names: list[str], constants: Mapping[str, Value]) -> None:
         self.register = register
@@ -97,8 +97,12 @@ class _Register:
         self.indexes = tuple(i for i, name in enumerate(names) if name in read)
         self.constants = constants
         self.memo: dict[tuple[Value, ...], _Where] = {}
+        self.fixed = None if self.indexes else self.evaluate({})
+        """Where a register that reads no input sits, in every case (most registers)."""
 
     def where(self, values: tuple[Value, ...], names: list[str]) -> _Where:
+        if self.fixed is not None:
+            return self.fixed
         key = tuple(values[i] for i in self.indexes)
         found = self.memo.get(key)
         if found is None:
