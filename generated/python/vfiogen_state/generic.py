@@ -443,8 +443,8 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                             start=frame.start, end=frame.end)
         elif frame.section_id == _vendor_specific.SECTION_ID:
             if frame.instance >= len(descriptor.vendor_specific):
-                raise LoadError(DEVICE, f"vendor_specific[{frame.instance}]", offset, "a frame of an instance the source's "
-                                "descriptor does not list")
+                raise LoadError(DEVICE, "vendor_specific", offset, f"a frame of instance {frame.instance}, which the "
+                                "source's descriptor does not list")
             if frame.instance != done_vendor_specific:
                 raise LoadError(DEVICE, f"vendor_specific[{frame.instance}]", offset, f"instance {frame.instance} where "
                                 f"instance {done_vendor_specific} comes next: instances go once each, in order")
