@@ -14,10 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vfiogen import driver
-from vfiogen.configspace.dump import DumpError, read_dump
-from vfiogen.configspace.report import FunctionReport, inspect_function
-from vfiogen.configspace.report import render_json as render_inspection_json
-from vfiogen.configspace.report import render_text as render_inspection_text
 from vfiogen.context import Context
 from vfiogen.diagnostics import (
     CATALOGUE,
@@ -29,7 +25,6 @@ from vfiogen.diagnostics import (
 )
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.spdx import DEFAULT_LICENSE, check_expression
-from vfiogen.wire.decode import DecodeError, decode_blob, render_decoded
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 
@@ -125,6 +120,8 @@ def _emit(diagnostics: list[Diagnostic], ctx: Context, fmt: str) -> None:
 
 
 def _decode(args: argparse.Namespace, module: CheckedModule) -> int:
+    from vfiogen.wire.decode import DecodeError, decode_blob, render_decoded
+
     devices = {d.name: d for d in module.devices}
     if args.device is not None and args.device not in devices:
         print(f"vfiogen: error: no device '{args.device}' (devices: {', '.join(sorted(devices)) or 'none'})",
@@ -150,6 +147,11 @@ def _decode(args: argparse.Namespace, module: CheckedModule) -> int:
 
 
 def _inspect(args: argparse.Namespace, module: CheckedModule) -> int:
+    from vfiogen.configspace.dump import DumpError, read_dump
+    from vfiogen.configspace.report import FunctionReport, inspect_function
+    from vfiogen.configspace.report import render_json as render_inspection_json
+    from vfiogen.configspace.report import render_text as render_inspection_text
+
     reports: list[FunctionReport] = []
     for given in args.dumps:
         try:

@@ -69,9 +69,17 @@ static const struct vfg_item items4[] = {
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
                     const struct vfg_bridge_header_params *p,
+                    struct vfg_bridge_header_descriptor *derived,
                     struct vfg_error *err)
 {
     size_t o = start;
+    uint16_t f_vendor_id = 0;
+    uint16_t f_device_id = 0;
+    uint16_t f_status = 0;
+    uint8_t f_revision_id = 0;
+    uint8_t f_class_prog_if = 0;
+    uint8_t f_class_subclass = 0;
+    uint8_t f_class_base = 0;
     uint8_t f_header_type = 0;
     uint32_t f_bar0 = 0;
     uint32_t f_bar1 = 0;
@@ -79,20 +87,28 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     uint8_t f_io_limit = 0;
     uint16_t f_prefetchable_memory_base = 0;
     uint16_t f_prefetchable_memory_limit = 0;
+    uint8_t f_cap_ptr = 0;
     uint8_t f_interrupt_pin = 0;
 
     if (end - o < 20u) {
         return vfg_fail_cut(err, VFG_BRIDGE_HEADER_NAME, items0, 13u, NULL, o,
                             end);
     }
+    f_vendor_id = vfg_get_be16(b + o);
+    f_device_id = vfg_get_be16(b + o + 2);
     if ((vfg_get_be16(b + o + 4) & 0xf800u) != 0u) {
         return fail(err, "command", o + 4, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
-    if ((vfg_get_be16(b + o + 6) & 0x46u) != 0u) {
+    f_status = vfg_get_be16(b + o + 6);
+    if ((f_status & 0x46u) != 0u) {
         return fail(err, "status", o + 6, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
+    f_revision_id = vfg_get8(b + o + 8);
+    f_class_prog_if = vfg_get8(b + o + 9);
+    f_class_subclass = vfg_get8(b + o + 10);
+    f_class_base = vfg_get8(b + o + 11);
     f_header_type = vfg_get8(b + o + 14);
     if (!vfg_bridge_header_header_layout_valid((uint64_t)(f_header_type &
                                                           0x7fu))) {
@@ -187,7 +203,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return vfg_fail_cut(err, VFG_BRIDGE_HEADER_NAME, items4, 5u, NULL, o,
                             end);
     }
-    if ((vfg_get8(b + o) & 0x3u) != 0u) {
+    f_cap_ptr = vfg_get8(b + o);
+    if ((f_cap_ptr & 0x3u) != 0u) {
         return fail(err, "cap_ptr", o, VFG_ERR_RESERVED, "reserved bits set");
     }
     if ((vfg_get_be32(b + o + 1) & 0x700u) != 0u) {
@@ -243,6 +260,25 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return fail(err, "params.bar64", start, VFG_ERR_CONSTRAINT,
                     "bar1 claims to be a 64-bit BAR, but there is no slot for "
                     "its upper dword");
+    }
+    if (derived != NULL) {
+        derived->vendor = (uint16_t)(f_vendor_id & 0xffffu);
+        derived->device = (uint16_t)(f_device_id & 0xffffu);
+        derived->revision = (uint8_t)(f_revision_id & 0xffu);
+        derived->prog_if = (uint8_t)(f_class_prog_if & 0xffu);
+        derived->subclass = (uint8_t)(f_class_subclass & 0xffu);
+        derived->base_class = (uint8_t)(f_class_base & 0xffu);
+        derived->header_shape = (uint8_t)(f_header_type & 0xffu);
+        derived->first_cap = (uint8_t)(f_cap_ptr & 0xfcu);
+        derived->cap_list = (uint16_t)(f_status & 0x10u);
+        derived->intx = (uint8_t)(f_interrupt_pin & 0xffu);
+        derived->bar0_type = (uint32_t)(f_bar0 & 0xfu);
+        derived->bar1_type = ((((int64_t)p->bar64 & 1) == 0)) ?
+                             (uint32_t)(f_bar1 & 0xfu) : 0u;
+        derived->io_window_shape = (uint8_t)(f_io_base & 0xfu);
+        derived->prefetchable_window_shape = (uint16_t)(
+                                                 f_prefetchable_memory_base &
+                                                 0xfu);
     }
     return VFG_OK;
 }
@@ -577,10 +613,15 @@ static size_t validate_state(const struct vfg_bridge_header_state *s,
     return count;
 }
 
-int vfg_bridge_header_check(const uint8_t *buf, size_t start, size_t end,
-                            uint16_t version,
-                            const struct vfg_bridge_header_params *p,
-                            struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version,
+                         const struct vfg_bridge_header_params *p,
+                         struct vfg_bridge_header_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -594,10 +635,38 @@ int vfg_bridge_header_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_bridge_header_check(const uint8_t *buf, size_t start, size_t end,
+                            uint16_t version,
+                            const struct vfg_bridge_header_params *p,
+                            struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_bridge_header_store_checked(struct vfg_bridge_header_state *s,
+                                     const uint8_t *buf, size_t start,
+                                     uint16_t version,
+                                     const struct vfg_bridge_header_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -616,16 +685,7 @@ int vfg_bridge_header_store(struct vfg_bridge_header_state *s,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_bridge_header_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -675,6 +735,97 @@ size_t vfg_bridge_header_validate(const struct vfg_bridge_header_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_bridge_header_check_descriptor(
+    const uint8_t *buf, size_t start, size_t end, uint16_t version,
+    const struct vfg_bridge_header_params *p,
+    const struct vfg_bridge_header_descriptor *d, struct vfg_error *err)
+{
+    struct vfg_bridge_header_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.vendor != d->vendor) {
+        return fail(
+                   err, "descriptor.vendor", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.device != d->device) {
+        return fail(
+                   err, "descriptor.device", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.revision != d->revision) {
+        return fail(
+                   err, "descriptor.revision", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.prog_if != d->prog_if) {
+        return fail(
+                   err, "descriptor.prog_if", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.subclass != d->subclass) {
+        return fail(
+                   err, "descriptor.subclass", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.base_class != d->base_class) {
+        return fail(
+                   err, "descriptor.base_class", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.header_shape != d->header_shape) {
+        return fail(
+                   err, "descriptor.header_shape", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.first_cap != d->first_cap) {
+        return fail(
+                   err, "descriptor.first_cap", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.cap_list != d->cap_list) {
+        return fail(
+                   err, "descriptor.cap_list", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.intx != d->intx) {
+        return fail(
+                   err, "descriptor.intx", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.bar0_type != d->bar0_type) {
+        return fail(
+                   err, "descriptor.bar0_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.bar1_type != d->bar1_type) {
+        return fail(
+                   err, "descriptor.bar1_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.io_window_shape != d->io_window_shape) {
+        return fail(
+                   err, "descriptor.io_window_shape", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.prefetchable_window_shape != d->prefetchable_window_shape) {
+        return fail(
+                   err, "descriptor.prefetchable_window_shape", start,
+                   VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_bridge_header_init(struct vfg_bridge_header_state *s)

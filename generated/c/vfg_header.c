@@ -47,9 +47,18 @@ static const struct vfg_item items1[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_header_params *p, struct vfg_error *err)
+                    const struct vfg_header_params *p,
+                    struct vfg_header_descriptor *derived,
+                    struct vfg_error *err)
 {
     size_t o = start;
+    uint16_t f_vendor_id = 0;
+    uint16_t f_device_id = 0;
+    uint16_t f_status = 0;
+    uint8_t f_revision_id = 0;
+    uint8_t f_class_prog_if = 0;
+    uint8_t f_class_subclass = 0;
+    uint8_t f_class_base = 0;
     uint8_t f_header_type = 0;
     uint32_t f_bar0 = 0;
     uint32_t f_bar1 = 0;
@@ -57,19 +66,29 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     uint32_t f_bar3 = 0;
     uint32_t f_bar4 = 0;
     uint32_t f_bar5 = 0;
+    uint16_t f_subsystem_vendor_id = 0;
+    uint16_t f_subsystem_id = 0;
+    uint8_t f_cap_ptr = 0;
     uint8_t f_interrupt_pin = 0;
 
     if (end - o < 20u) {
         return vfg_fail_cut(err, VFG_HEADER_NAME, items0, 13u, NULL, o, end);
     }
+    f_vendor_id = vfg_get_be16(b + o);
+    f_device_id = vfg_get_be16(b + o + 2);
     if ((vfg_get_be16(b + o + 4) & 0xf800u) != 0u) {
         return fail(err, "command", o + 4, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
-    if ((vfg_get_be16(b + o + 6) & 0x46u) != 0u) {
+    f_status = vfg_get_be16(b + o + 6);
+    if ((f_status & 0x46u) != 0u) {
         return fail(err, "status", o + 6, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
+    f_revision_id = vfg_get8(b + o + 8);
+    f_class_prog_if = vfg_get8(b + o + 9);
+    f_class_subclass = vfg_get8(b + o + 10);
+    f_class_base = vfg_get8(b + o + 11);
     f_header_type = vfg_get8(b + o + 14);
     if (!vfg_header_header_layout_valid((uint64_t)(f_header_type & 0x7fu))) {
         return fail(err, "header_type", o + 14, VFG_ERR_ENUM,
@@ -182,11 +201,14 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     if (end - o < 17u) {
         return vfg_fail_cut(err, VFG_HEADER_NAME, items1, 9u, NULL, o, end);
     }
+    f_subsystem_vendor_id = vfg_get_be16(b + o + 4);
+    f_subsystem_id = vfg_get_be16(b + o + 6);
     if ((vfg_get_be32(b + o + 8) & 0x700u) != 0u) {
         return fail(err, "rom_base", o + 8, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
-    if ((vfg_get8(b + o + 12) & 0x3u) != 0u) {
+    f_cap_ptr = vfg_get8(b + o + 12);
+    if ((f_cap_ptr & 0x3u) != 0u) {
         return fail(err, "cap_ptr", o + 12, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
@@ -253,6 +275,31 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return fail(err, "params.bar64", start, VFG_ERR_CONSTRAINT,
                     "bar5 claims to be a 64-bit BAR, but there is no slot for "
                     "its upper dword");
+    }
+    if (derived != NULL) {
+        derived->vendor = (uint16_t)(f_vendor_id & 0xffffu);
+        derived->device = (uint16_t)(f_device_id & 0xffffu);
+        derived->subsystem_vendor = (uint16_t)(f_subsystem_vendor_id & 0xffffu);
+        derived->subsystem = (uint16_t)(f_subsystem_id & 0xffffu);
+        derived->revision = (uint8_t)(f_revision_id & 0xffu);
+        derived->prog_if = (uint8_t)(f_class_prog_if & 0xffu);
+        derived->subclass = (uint8_t)(f_class_subclass & 0xffu);
+        derived->base_class = (uint8_t)(f_class_base & 0xffu);
+        derived->header_shape = (uint8_t)(f_header_type & 0xffu);
+        derived->first_cap = (uint8_t)(f_cap_ptr & 0xfcu);
+        derived->cap_list = (uint16_t)(f_status & 0x10u);
+        derived->intx = (uint8_t)(f_interrupt_pin & 0xffu);
+        derived->bar0_type = (uint32_t)(f_bar0 & 0xfu);
+        derived->bar1_type = ((((int64_t)p->bar64 & 1) == 0)) ?
+                             (uint32_t)(f_bar1 & 0xfu) : 0u;
+        derived->bar2_type = ((((int64_t)p->bar64 & 2) == 0)) ?
+                             (uint32_t)(f_bar2 & 0xfu) : 0u;
+        derived->bar3_type = ((((int64_t)p->bar64 & 4) == 0)) ?
+                             (uint32_t)(f_bar3 & 0xfu) : 0u;
+        derived->bar4_type = ((((int64_t)p->bar64 & 8) == 0)) ?
+                             (uint32_t)(f_bar4 & 0xfu) : 0u;
+        derived->bar5_type = ((((int64_t)p->bar64 & 0x10) == 0)) ?
+                             (uint32_t)(f_bar5 & 0xfu) : 0u;
     }
     return VFG_OK;
 }
@@ -673,9 +720,14 @@ static size_t validate_state(const struct vfg_header_state *s,
     return count;
 }
 
-int vfg_header_check(const uint8_t *buf, size_t start, size_t end,
-                     uint16_t version, const struct vfg_header_params *p,
-                     struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_header_params *p,
+                         struct vfg_header_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -689,10 +741,36 @@ int vfg_header_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_header_check(const uint8_t *buf, size_t start, size_t end,
+                     uint16_t version, const struct vfg_header_params *p,
+                     struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_header_store_checked(struct vfg_header_state *s, const uint8_t *buf,
+                              size_t start, uint16_t version,
+                              const struct vfg_header_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -709,16 +787,7 @@ int vfg_header_store(struct vfg_header_state *s, const uint8_t *buf,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_header_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -765,6 +834,118 @@ size_t vfg_header_validate(const struct vfg_header_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_header_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                                uint16_t version,
+                                const struct vfg_header_params *p,
+                                const struct vfg_header_descriptor *d,
+                                struct vfg_error *err)
+{
+    struct vfg_header_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.vendor != d->vendor) {
+        return fail(
+                   err, "descriptor.vendor", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.device != d->device) {
+        return fail(
+                   err, "descriptor.device", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.subsystem_vendor != d->subsystem_vendor) {
+        return fail(
+                   err, "descriptor.subsystem_vendor", start,
+                   VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.subsystem != d->subsystem) {
+        return fail(
+                   err, "descriptor.subsystem", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.revision != d->revision) {
+        return fail(
+                   err, "descriptor.revision", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.prog_if != d->prog_if) {
+        return fail(
+                   err, "descriptor.prog_if", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.subclass != d->subclass) {
+        return fail(
+                   err, "descriptor.subclass", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.base_class != d->base_class) {
+        return fail(
+                   err, "descriptor.base_class", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.header_shape != d->header_shape) {
+        return fail(
+                   err, "descriptor.header_shape", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.first_cap != d->first_cap) {
+        return fail(
+                   err, "descriptor.first_cap", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.cap_list != d->cap_list) {
+        return fail(
+                   err, "descriptor.cap_list", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.intx != d->intx) {
+        return fail(
+                   err, "descriptor.intx", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.bar0_type != d->bar0_type) {
+        return fail(
+                   err, "descriptor.bar0_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.bar1_type != d->bar1_type) {
+        return fail(
+                   err, "descriptor.bar1_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.bar2_type != d->bar2_type) {
+        return fail(
+                   err, "descriptor.bar2_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.bar3_type != d->bar3_type) {
+        return fail(
+                   err, "descriptor.bar3_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.bar4_type != d->bar4_type) {
+        return fail(
+                   err, "descriptor.bar4_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.bar5_type != d->bar5_type) {
+        return fail(
+                   err, "descriptor.bar5_type", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_header_init(struct vfg_header_state *s)

@@ -1081,6 +1081,8 @@ const char *vfg_status_name(enum vfg_status status)
         return "section the device does not have";
     case VFG_ERR_INCOMPATIBLE:
         return "migration refused by a compat rule";
+    case VFG_ERR_ORDER:
+        return "section out of device order";
     }
     return "unknown status";
 }

@@ -79,7 +79,8 @@ enum vfg_status {
     VFG_ERR_HOOK = 22, /* hook missing or failed */
     VFG_ERR_ARGUMENT = 23, /* invalid argument */
     VFG_ERR_ABSENT_SECTION = 24, /* section the device does not have */
-    VFG_ERR_INCOMPATIBLE = 25 /* migration refused by a compat rule */
+    VFG_ERR_INCOMPATIBLE = 25, /* migration refused by a compat rule */
+    VFG_ERR_ORDER = 26 /* section out of device order */
 };
 
 /*

@@ -21,10 +21,200 @@ static int fail(struct vfg_error *err, const char *path, size_t offset,
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
                     const struct vfg_vendor_specific_params *p,
+                    struct vfg_vendor_specific_descriptor *derived,
                     struct vfg_error *err)
 {
     size_t o = start;
     uint8_t f_cap_length = 0;
+    uint8_t f_data3 = 0;
+    uint8_t f_data4 = 0;
+    uint8_t f_data5 = 0;
+    uint8_t f_data6 = 0;
+    uint8_t f_data7 = 0;
+    uint8_t f_data8 = 0;
+    uint8_t f_data9 = 0;
+    uint8_t f_data10 = 0;
+    uint8_t f_data11 = 0;
+    uint8_t f_data12 = 0;
+    uint8_t f_data13 = 0;
+    uint8_t f_data14 = 0;
+    uint8_t f_data15 = 0;
+    uint8_t f_data16 = 0;
+    uint8_t f_data17 = 0;
+    uint8_t f_data18 = 0;
+    uint8_t f_data19 = 0;
+    uint8_t f_data20 = 0;
+    uint8_t f_data21 = 0;
+    uint8_t f_data22 = 0;
+    uint8_t f_data23 = 0;
+    uint8_t f_data24 = 0;
+    uint8_t f_data25 = 0;
+    uint8_t f_data26 = 0;
+    uint8_t f_data27 = 0;
+    uint8_t f_data28 = 0;
+    uint8_t f_data29 = 0;
+    uint8_t f_data30 = 0;
+    uint8_t f_data31 = 0;
+    uint8_t f_data32 = 0;
+    uint8_t f_data33 = 0;
+    uint8_t f_data34 = 0;
+    uint8_t f_data35 = 0;
+    uint8_t f_data36 = 0;
+    uint8_t f_data37 = 0;
+    uint8_t f_data38 = 0;
+    uint8_t f_data39 = 0;
+    uint8_t f_data40 = 0;
+    uint8_t f_data41 = 0;
+    uint8_t f_data42 = 0;
+    uint8_t f_data43 = 0;
+    uint8_t f_data44 = 0;
+    uint8_t f_data45 = 0;
+    uint8_t f_data46 = 0;
+    uint8_t f_data47 = 0;
+    uint8_t f_data48 = 0;
+    uint8_t f_data49 = 0;
+    uint8_t f_data50 = 0;
+    uint8_t f_data51 = 0;
+    uint8_t f_data52 = 0;
+    uint8_t f_data53 = 0;
+    uint8_t f_data54 = 0;
+    uint8_t f_data55 = 0;
+    uint8_t f_data56 = 0;
+    uint8_t f_data57 = 0;
+    uint8_t f_data58 = 0;
+    uint8_t f_data59 = 0;
+    uint8_t f_data60 = 0;
+    uint8_t f_data61 = 0;
+    uint8_t f_data62 = 0;
+    uint8_t f_data63 = 0;
+    uint8_t f_data64 = 0;
+    uint8_t f_data65 = 0;
+    uint8_t f_data66 = 0;
+    uint8_t f_data67 = 0;
+    uint8_t f_data68 = 0;
+    uint8_t f_data69 = 0;
+    uint8_t f_data70 = 0;
+    uint8_t f_data71 = 0;
+    uint8_t f_data72 = 0;
+    uint8_t f_data73 = 0;
+    uint8_t f_data74 = 0;
+    uint8_t f_data75 = 0;
+    uint8_t f_data76 = 0;
+    uint8_t f_data77 = 0;
+    uint8_t f_data78 = 0;
+    uint8_t f_data79 = 0;
+    uint8_t f_data80 = 0;
+    uint8_t f_data81 = 0;
+    uint8_t f_data82 = 0;
+    uint8_t f_data83 = 0;
+    uint8_t f_data84 = 0;
+    uint8_t f_data85 = 0;
+    uint8_t f_data86 = 0;
+    uint8_t f_data87 = 0;
+    uint8_t f_data88 = 0;
+    uint8_t f_data89 = 0;
+    uint8_t f_data90 = 0;
+    uint8_t f_data91 = 0;
+    uint8_t f_data92 = 0;
+    uint8_t f_data93 = 0;
+    uint8_t f_data94 = 0;
+    uint8_t f_data95 = 0;
+    uint8_t f_data96 = 0;
+    uint8_t f_data97 = 0;
+    uint8_t f_data98 = 0;
+    uint8_t f_data99 = 0;
+    uint8_t f_data100 = 0;
+    uint8_t f_data101 = 0;
+    uint8_t f_data102 = 0;
+    uint8_t f_data103 = 0;
+    uint8_t f_data104 = 0;
+    uint8_t f_data105 = 0;
+    uint8_t f_data106 = 0;
+    uint8_t f_data107 = 0;
+    uint8_t f_data108 = 0;
+    uint8_t f_data109 = 0;
+    uint8_t f_data110 = 0;
+    uint8_t f_data111 = 0;
+    uint8_t f_data112 = 0;
+    uint8_t f_data113 = 0;
+    uint8_t f_data114 = 0;
+    uint8_t f_data115 = 0;
+    uint8_t f_data116 = 0;
+    uint8_t f_data117 = 0;
+    uint8_t f_data118 = 0;
+    uint8_t f_data119 = 0;
+    uint8_t f_data120 = 0;
+    uint8_t f_data121 = 0;
+    uint8_t f_data122 = 0;
+    uint8_t f_data123 = 0;
+    uint8_t f_data124 = 0;
+    uint8_t f_data125 = 0;
+    uint8_t f_data126 = 0;
+    uint8_t f_data127 = 0;
+    uint8_t f_data128 = 0;
+    uint8_t f_data129 = 0;
+    uint8_t f_data130 = 0;
+    uint8_t f_data131 = 0;
+    uint8_t f_data132 = 0;
+    uint8_t f_data133 = 0;
+    uint8_t f_data134 = 0;
+    uint8_t f_data135 = 0;
+    uint8_t f_data136 = 0;
+    uint8_t f_data137 = 0;
+    uint8_t f_data138 = 0;
+    uint8_t f_data139 = 0;
+    uint8_t f_data140 = 0;
+    uint8_t f_data141 = 0;
+    uint8_t f_data142 = 0;
+    uint8_t f_data143 = 0;
+    uint8_t f_data144 = 0;
+    uint8_t f_data145 = 0;
+    uint8_t f_data146 = 0;
+    uint8_t f_data147 = 0;
+    uint8_t f_data148 = 0;
+    uint8_t f_data149 = 0;
+    uint8_t f_data150 = 0;
+    uint8_t f_data151 = 0;
+    uint8_t f_data152 = 0;
+    uint8_t f_data153 = 0;
+    uint8_t f_data154 = 0;
+    uint8_t f_data155 = 0;
+    uint8_t f_data156 = 0;
+    uint8_t f_data157 = 0;
+    uint8_t f_data158 = 0;
+    uint8_t f_data159 = 0;
+    uint8_t f_data160 = 0;
+    uint8_t f_data161 = 0;
+    uint8_t f_data162 = 0;
+    uint8_t f_data163 = 0;
+    uint8_t f_data164 = 0;
+    uint8_t f_data165 = 0;
+    uint8_t f_data166 = 0;
+    uint8_t f_data167 = 0;
+    uint8_t f_data168 = 0;
+    uint8_t f_data169 = 0;
+    uint8_t f_data170 = 0;
+    uint8_t f_data171 = 0;
+    uint8_t f_data172 = 0;
+    uint8_t f_data173 = 0;
+    uint8_t f_data174 = 0;
+    uint8_t f_data175 = 0;
+    uint8_t f_data176 = 0;
+    uint8_t f_data177 = 0;
+    uint8_t f_data178 = 0;
+    uint8_t f_data179 = 0;
+    uint8_t f_data180 = 0;
+    uint8_t f_data181 = 0;
+    uint8_t f_data182 = 0;
+    uint8_t f_data183 = 0;
+    uint8_t f_data184 = 0;
+    uint8_t f_data185 = 0;
+    uint8_t f_data186 = 0;
+    uint8_t f_data187 = 0;
+    uint8_t f_data188 = 0;
+    uint8_t f_data189 = 0;
+    uint8_t f_data190 = 0;
+    uint8_t f_data191 = 0;
     (void)p;
 
     if (end - o < 1u) {
@@ -38,6 +228,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data3", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data3 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 4)) {
@@ -45,6 +236,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data4", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data4 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 5)) {
@@ -52,6 +244,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data5", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data5 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 6)) {
@@ -59,6 +252,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data6", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data6 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 7)) {
@@ -66,6 +260,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data7", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data7 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 8)) {
@@ -73,6 +268,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data8", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data8 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 9)) {
@@ -80,6 +276,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data9", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data9 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa)) {
@@ -87,6 +284,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data10", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data10 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb)) {
@@ -94,6 +292,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data11", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data11 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xc)) {
@@ -101,6 +300,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data12", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data12 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xd)) {
@@ -108,6 +308,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data13", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data13 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xe)) {
@@ -115,6 +316,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data14", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data14 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xf)) {
@@ -122,6 +324,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data15", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data15 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x10)) {
@@ -129,6 +332,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data16", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data16 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x11)) {
@@ -136,6 +340,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data17", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data17 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x12)) {
@@ -143,6 +348,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data18", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data18 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x13)) {
@@ -150,6 +356,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data19", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data19 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x14)) {
@@ -157,6 +364,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data20", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data20 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x15)) {
@@ -164,6 +372,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data21", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data21 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x16)) {
@@ -171,6 +380,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data22", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data22 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x17)) {
@@ -178,6 +388,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data23", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data23 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x18)) {
@@ -185,6 +396,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data24", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data24 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x19)) {
@@ -192,6 +404,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data25", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data25 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x1a)) {
@@ -199,6 +412,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data26", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data26 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x1b)) {
@@ -206,6 +420,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data27", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data27 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x1c)) {
@@ -213,6 +428,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data28", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data28 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x1d)) {
@@ -220,6 +436,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data29", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data29 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x1e)) {
@@ -227,6 +444,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data30", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data30 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x1f)) {
@@ -234,6 +452,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data31", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data31 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x20)) {
@@ -241,6 +460,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data32", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data32 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x21)) {
@@ -248,6 +468,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data33", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data33 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x22)) {
@@ -255,6 +476,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data34", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data34 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x23)) {
@@ -262,6 +484,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data35", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data35 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x24)) {
@@ -269,6 +492,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data36", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data36 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x25)) {
@@ -276,6 +500,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data37", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data37 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x26)) {
@@ -283,6 +508,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data38", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data38 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x27)) {
@@ -290,6 +516,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data39", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data39 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x28)) {
@@ -297,6 +524,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data40", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data40 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x29)) {
@@ -304,6 +532,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data41", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data41 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x2a)) {
@@ -311,6 +540,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data42", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data42 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x2b)) {
@@ -318,6 +548,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data43", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data43 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x2c)) {
@@ -325,6 +556,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data44", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data44 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x2d)) {
@@ -332,6 +564,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data45", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data45 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x2e)) {
@@ -339,6 +572,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data46", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data46 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x2f)) {
@@ -346,6 +580,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data47", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data47 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x30)) {
@@ -353,6 +588,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data48", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data48 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x31)) {
@@ -360,6 +596,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data49", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data49 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x32)) {
@@ -367,6 +604,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data50", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data50 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x33)) {
@@ -374,6 +612,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data51", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data51 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x34)) {
@@ -381,6 +620,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data52", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data52 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x35)) {
@@ -388,6 +628,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data53", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data53 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x36)) {
@@ -395,6 +636,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data54", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data54 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x37)) {
@@ -402,6 +644,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data55", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data55 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x38)) {
@@ -409,6 +652,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data56", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data56 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x39)) {
@@ -416,6 +660,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data57", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data57 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x3a)) {
@@ -423,6 +668,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data58", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data58 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x3b)) {
@@ -430,6 +676,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data59", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data59 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x3c)) {
@@ -437,6 +684,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data60", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data60 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x3d)) {
@@ -444,6 +692,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data61", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data61 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x3e)) {
@@ -451,6 +700,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data62", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data62 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x3f)) {
@@ -458,6 +708,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data63", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data63 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x40)) {
@@ -465,6 +716,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data64", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data64 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x41)) {
@@ -472,6 +724,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data65", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data65 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x42)) {
@@ -479,6 +732,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data66", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data66 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x43)) {
@@ -486,6 +740,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data67", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data67 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x44)) {
@@ -493,6 +748,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data68", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data68 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x45)) {
@@ -500,6 +756,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data69", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data69 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x46)) {
@@ -507,6 +764,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data70", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data70 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x47)) {
@@ -514,6 +772,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data71", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data71 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x48)) {
@@ -521,6 +780,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data72", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data72 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x49)) {
@@ -528,6 +788,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data73", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data73 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x4a)) {
@@ -535,6 +796,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data74", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data74 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x4b)) {
@@ -542,6 +804,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data75", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data75 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x4c)) {
@@ -549,6 +812,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data76", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data76 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x4d)) {
@@ -556,6 +820,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data77", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data77 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x4e)) {
@@ -563,6 +828,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data78", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data78 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x4f)) {
@@ -570,6 +836,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data79", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data79 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x50)) {
@@ -577,6 +844,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data80", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data80 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x51)) {
@@ -584,6 +852,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data81", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data81 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x52)) {
@@ -591,6 +860,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data82", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data82 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x53)) {
@@ -598,6 +868,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data83", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data83 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x54)) {
@@ -605,6 +876,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data84", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data84 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x55)) {
@@ -612,6 +884,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data85", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data85 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x56)) {
@@ -619,6 +892,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data86", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data86 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x57)) {
@@ -626,6 +900,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data87", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data87 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x58)) {
@@ -633,6 +908,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data88", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data88 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x59)) {
@@ -640,6 +916,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data89", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data89 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x5a)) {
@@ -647,6 +924,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data90", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data90 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x5b)) {
@@ -654,6 +932,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data91", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data91 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x5c)) {
@@ -661,6 +940,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data92", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data92 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x5d)) {
@@ -668,6 +948,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data93", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data93 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x5e)) {
@@ -675,6 +956,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data94", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data94 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x5f)) {
@@ -682,6 +964,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data95", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data95 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x60)) {
@@ -689,6 +972,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data96", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data96 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x61)) {
@@ -696,6 +980,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data97", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data97 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x62)) {
@@ -703,6 +988,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data98", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data98 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x63)) {
@@ -710,6 +996,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data99", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data99 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x64)) {
@@ -717,6 +1004,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data100", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data100 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x65)) {
@@ -724,6 +1012,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data101", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data101 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x66)) {
@@ -731,6 +1020,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data102", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data102 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x67)) {
@@ -738,6 +1028,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data103", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data103 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x68)) {
@@ -745,6 +1036,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data104", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data104 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x69)) {
@@ -752,6 +1044,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data105", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data105 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x6a)) {
@@ -759,6 +1052,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data106", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data106 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x6b)) {
@@ -766,6 +1060,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data107", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data107 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x6c)) {
@@ -773,6 +1068,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data108", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data108 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x6d)) {
@@ -780,6 +1076,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data109", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data109 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x6e)) {
@@ -787,6 +1084,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data110", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data110 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x6f)) {
@@ -794,6 +1092,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data111", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data111 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x70)) {
@@ -801,6 +1100,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data112", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data112 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x71)) {
@@ -808,6 +1108,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data113", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data113 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x72)) {
@@ -815,6 +1116,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data114", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data114 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x73)) {
@@ -822,6 +1124,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data115", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data115 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x74)) {
@@ -829,6 +1132,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data116", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data116 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x75)) {
@@ -836,6 +1140,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data117", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data117 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x76)) {
@@ -843,6 +1148,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data118", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data118 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x77)) {
@@ -850,6 +1156,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data119", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data119 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x78)) {
@@ -857,6 +1164,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data120", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data120 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x79)) {
@@ -864,6 +1172,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data121", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data121 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x7a)) {
@@ -871,6 +1180,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data122", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data122 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x7b)) {
@@ -878,6 +1188,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data123", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data123 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x7c)) {
@@ -885,6 +1196,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data124", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data124 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x7d)) {
@@ -892,6 +1204,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data125", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data125 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x7e)) {
@@ -899,6 +1212,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data126", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data126 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x7f)) {
@@ -906,6 +1220,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data127", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data127 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x80)) {
@@ -913,6 +1228,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data128", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data128 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x81)) {
@@ -920,6 +1236,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data129", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data129 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x82)) {
@@ -927,6 +1244,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data130", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data130 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x83)) {
@@ -934,6 +1252,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data131", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data131 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x84)) {
@@ -941,6 +1260,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data132", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data132 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x85)) {
@@ -948,6 +1268,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data133", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data133 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x86)) {
@@ -955,6 +1276,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data134", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data134 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x87)) {
@@ -962,6 +1284,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data135", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data135 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x88)) {
@@ -969,6 +1292,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data136", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data136 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x89)) {
@@ -976,6 +1300,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data137", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data137 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x8a)) {
@@ -983,6 +1308,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data138", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data138 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x8b)) {
@@ -990,6 +1316,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data139", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data139 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x8c)) {
@@ -997,6 +1324,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data140", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data140 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x8d)) {
@@ -1004,6 +1332,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data141", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data141 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x8e)) {
@@ -1011,6 +1340,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data142", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data142 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x8f)) {
@@ -1018,6 +1348,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data143", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data143 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x90)) {
@@ -1025,6 +1356,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data144", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data144 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x91)) {
@@ -1032,6 +1364,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data145", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data145 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x92)) {
@@ -1039,6 +1372,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data146", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data146 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x93)) {
@@ -1046,6 +1380,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data147", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data147 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x94)) {
@@ -1053,6 +1388,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data148", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data148 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x95)) {
@@ -1060,6 +1396,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data149", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data149 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x96)) {
@@ -1067,6 +1404,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data150", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data150 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x97)) {
@@ -1074,6 +1412,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data151", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data151 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x98)) {
@@ -1081,6 +1420,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data152", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data152 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x99)) {
@@ -1088,6 +1428,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data153", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data153 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x9a)) {
@@ -1095,6 +1436,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data154", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data154 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x9b)) {
@@ -1102,6 +1444,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data155", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data155 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x9c)) {
@@ -1109,6 +1452,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data156", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data156 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x9d)) {
@@ -1116,6 +1460,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data157", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data157 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x9e)) {
@@ -1123,6 +1468,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data158", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data158 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0x9f)) {
@@ -1130,6 +1476,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data159", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data159 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa0)) {
@@ -1137,6 +1484,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data160", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data160 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa1)) {
@@ -1144,6 +1492,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data161", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data161 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa2)) {
@@ -1151,6 +1500,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data162", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data162 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa3)) {
@@ -1158,6 +1508,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data163", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data163 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa4)) {
@@ -1165,6 +1516,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data164", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data164 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa5)) {
@@ -1172,6 +1524,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data165", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data165 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa6)) {
@@ -1179,6 +1532,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data166", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data166 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa7)) {
@@ -1186,6 +1540,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data167", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data167 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa8)) {
@@ -1193,6 +1548,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data168", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data168 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xa9)) {
@@ -1200,6 +1556,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data169", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data169 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xaa)) {
@@ -1207,6 +1564,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data170", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data170 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xab)) {
@@ -1214,6 +1572,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data171", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data171 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xac)) {
@@ -1221,6 +1580,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data172", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data172 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xad)) {
@@ -1228,6 +1588,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data173", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data173 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xae)) {
@@ -1235,6 +1596,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data174", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data174 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xaf)) {
@@ -1242,6 +1604,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data175", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data175 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb0)) {
@@ -1249,6 +1612,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data176", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data176 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb1)) {
@@ -1256,6 +1620,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data177", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data177 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb2)) {
@@ -1263,6 +1628,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data178", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data178 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb3)) {
@@ -1270,6 +1636,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data179", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data179 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb4)) {
@@ -1277,6 +1644,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data180", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data180 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb5)) {
@@ -1284,6 +1652,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data181", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data181 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb6)) {
@@ -1291,6 +1660,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data182", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data182 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb7)) {
@@ -1298,6 +1668,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data183", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data183 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb8)) {
@@ -1305,6 +1676,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data184", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data184 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xb9)) {
@@ -1312,6 +1684,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data185", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data185 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xba)) {
@@ -1319,6 +1692,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data186", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data186 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xbb)) {
@@ -1326,6 +1700,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data187", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data187 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xbc)) {
@@ -1333,6 +1708,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data188", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data188 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xbd)) {
@@ -1340,6 +1716,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data189", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data189 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xbe)) {
@@ -1347,6 +1724,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data190", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data190 = vfg_get8(b + o);
         o += 1u;
     }
     if (((int64_t)f_cap_length > 0xbf)) {
@@ -1354,6 +1732,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "data191", o, VFG_ERR_TRUNCATED,
                         "truncated: the payload ends inside this field");
         }
+        f_data191 = vfg_get8(b + o);
         o += 1u;
     }
     if (o != end) {
@@ -1369,6 +1748,387 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return fail(err, "cap_length", start, VFG_ERR_CONSTRAINT,
                     "a vendor-specific capability runs past standard "
                     "configuration space");
+    }
+    if (derived != NULL) {
+        derived->length = (uint8_t)(f_cap_length & 0xffu);
+        derived->byte3 = (((int64_t)f_cap_length > 3)) ?
+                         (uint8_t)(f_data3 & 0xffu) : 0u;
+        derived->byte4 = (((int64_t)f_cap_length > 4)) ?
+                         (uint8_t)(f_data4 & 0xffu) : 0u;
+        derived->byte5 = (((int64_t)f_cap_length > 5)) ?
+                         (uint8_t)(f_data5 & 0xffu) : 0u;
+        derived->byte6 = (((int64_t)f_cap_length > 6)) ?
+                         (uint8_t)(f_data6 & 0xffu) : 0u;
+        derived->byte7 = (((int64_t)f_cap_length > 7)) ?
+                         (uint8_t)(f_data7 & 0xffu) : 0u;
+        derived->byte8 = (((int64_t)f_cap_length > 8)) ?
+                         (uint8_t)(f_data8 & 0xffu) : 0u;
+        derived->byte9 = (((int64_t)f_cap_length > 9)) ?
+                         (uint8_t)(f_data9 & 0xffu) : 0u;
+        derived->byte10 = (((int64_t)f_cap_length > 0xa)) ?
+                          (uint8_t)(f_data10 & 0xffu) : 0u;
+        derived->byte11 = (((int64_t)f_cap_length > 0xb)) ?
+                          (uint8_t)(f_data11 & 0xffu) : 0u;
+        derived->byte12 = (((int64_t)f_cap_length > 0xc)) ?
+                          (uint8_t)(f_data12 & 0xffu) : 0u;
+        derived->byte13 = (((int64_t)f_cap_length > 0xd)) ?
+                          (uint8_t)(f_data13 & 0xffu) : 0u;
+        derived->byte14 = (((int64_t)f_cap_length > 0xe)) ?
+                          (uint8_t)(f_data14 & 0xffu) : 0u;
+        derived->byte15 = (((int64_t)f_cap_length > 0xf)) ?
+                          (uint8_t)(f_data15 & 0xffu) : 0u;
+        derived->byte16 = (((int64_t)f_cap_length > 0x10)) ?
+                          (uint8_t)(f_data16 & 0xffu) : 0u;
+        derived->byte17 = (((int64_t)f_cap_length > 0x11)) ?
+                          (uint8_t)(f_data17 & 0xffu) : 0u;
+        derived->byte18 = (((int64_t)f_cap_length > 0x12)) ?
+                          (uint8_t)(f_data18 & 0xffu) : 0u;
+        derived->byte19 = (((int64_t)f_cap_length > 0x13)) ?
+                          (uint8_t)(f_data19 & 0xffu) : 0u;
+        derived->byte20 = (((int64_t)f_cap_length > 0x14)) ?
+                          (uint8_t)(f_data20 & 0xffu) : 0u;
+        derived->byte21 = (((int64_t)f_cap_length > 0x15)) ?
+                          (uint8_t)(f_data21 & 0xffu) : 0u;
+        derived->byte22 = (((int64_t)f_cap_length > 0x16)) ?
+                          (uint8_t)(f_data22 & 0xffu) : 0u;
+        derived->byte23 = (((int64_t)f_cap_length > 0x17)) ?
+                          (uint8_t)(f_data23 & 0xffu) : 0u;
+        derived->byte24 = (((int64_t)f_cap_length > 0x18)) ?
+                          (uint8_t)(f_data24 & 0xffu) : 0u;
+        derived->byte25 = (((int64_t)f_cap_length > 0x19)) ?
+                          (uint8_t)(f_data25 & 0xffu) : 0u;
+        derived->byte26 = (((int64_t)f_cap_length > 0x1a)) ?
+                          (uint8_t)(f_data26 & 0xffu) : 0u;
+        derived->byte27 = (((int64_t)f_cap_length > 0x1b)) ?
+                          (uint8_t)(f_data27 & 0xffu) : 0u;
+        derived->byte28 = (((int64_t)f_cap_length > 0x1c)) ?
+                          (uint8_t)(f_data28 & 0xffu) : 0u;
+        derived->byte29 = (((int64_t)f_cap_length > 0x1d)) ?
+                          (uint8_t)(f_data29 & 0xffu) : 0u;
+        derived->byte30 = (((int64_t)f_cap_length > 0x1e)) ?
+                          (uint8_t)(f_data30 & 0xffu) : 0u;
+        derived->byte31 = (((int64_t)f_cap_length > 0x1f)) ?
+                          (uint8_t)(f_data31 & 0xffu) : 0u;
+        derived->byte32 = (((int64_t)f_cap_length > 0x20)) ?
+                          (uint8_t)(f_data32 & 0xffu) : 0u;
+        derived->byte33 = (((int64_t)f_cap_length > 0x21)) ?
+                          (uint8_t)(f_data33 & 0xffu) : 0u;
+        derived->byte34 = (((int64_t)f_cap_length > 0x22)) ?
+                          (uint8_t)(f_data34 & 0xffu) : 0u;
+        derived->byte35 = (((int64_t)f_cap_length > 0x23)) ?
+                          (uint8_t)(f_data35 & 0xffu) : 0u;
+        derived->byte36 = (((int64_t)f_cap_length > 0x24)) ?
+                          (uint8_t)(f_data36 & 0xffu) : 0u;
+        derived->byte37 = (((int64_t)f_cap_length > 0x25)) ?
+                          (uint8_t)(f_data37 & 0xffu) : 0u;
+        derived->byte38 = (((int64_t)f_cap_length > 0x26)) ?
+                          (uint8_t)(f_data38 & 0xffu) : 0u;
+        derived->byte39 = (((int64_t)f_cap_length > 0x27)) ?
+                          (uint8_t)(f_data39 & 0xffu) : 0u;
+        derived->byte40 = (((int64_t)f_cap_length > 0x28)) ?
+                          (uint8_t)(f_data40 & 0xffu) : 0u;
+        derived->byte41 = (((int64_t)f_cap_length > 0x29)) ?
+                          (uint8_t)(f_data41 & 0xffu) : 0u;
+        derived->byte42 = (((int64_t)f_cap_length > 0x2a)) ?
+                          (uint8_t)(f_data42 & 0xffu) : 0u;
+        derived->byte43 = (((int64_t)f_cap_length > 0x2b)) ?
+                          (uint8_t)(f_data43 & 0xffu) : 0u;
+        derived->byte44 = (((int64_t)f_cap_length > 0x2c)) ?
+                          (uint8_t)(f_data44 & 0xffu) : 0u;
+        derived->byte45 = (((int64_t)f_cap_length > 0x2d)) ?
+                          (uint8_t)(f_data45 & 0xffu) : 0u;
+        derived->byte46 = (((int64_t)f_cap_length > 0x2e)) ?
+                          (uint8_t)(f_data46 & 0xffu) : 0u;
+        derived->byte47 = (((int64_t)f_cap_length > 0x2f)) ?
+                          (uint8_t)(f_data47 & 0xffu) : 0u;
+        derived->byte48 = (((int64_t)f_cap_length > 0x30)) ?
+                          (uint8_t)(f_data48 & 0xffu) : 0u;
+        derived->byte49 = (((int64_t)f_cap_length > 0x31)) ?
+                          (uint8_t)(f_data49 & 0xffu) : 0u;
+        derived->byte50 = (((int64_t)f_cap_length > 0x32)) ?
+                          (uint8_t)(f_data50 & 0xffu) : 0u;
+        derived->byte51 = (((int64_t)f_cap_length > 0x33)) ?
+                          (uint8_t)(f_data51 & 0xffu) : 0u;
+        derived->byte52 = (((int64_t)f_cap_length > 0x34)) ?
+                          (uint8_t)(f_data52 & 0xffu) : 0u;
+        derived->byte53 = (((int64_t)f_cap_length > 0x35)) ?
+                          (uint8_t)(f_data53 & 0xffu) : 0u;
+        derived->byte54 = (((int64_t)f_cap_length > 0x36)) ?
+                          (uint8_t)(f_data54 & 0xffu) : 0u;
+        derived->byte55 = (((int64_t)f_cap_length > 0x37)) ?
+                          (uint8_t)(f_data55 & 0xffu) : 0u;
+        derived->byte56 = (((int64_t)f_cap_length > 0x38)) ?
+                          (uint8_t)(f_data56 & 0xffu) : 0u;
+        derived->byte57 = (((int64_t)f_cap_length > 0x39)) ?
+                          (uint8_t)(f_data57 & 0xffu) : 0u;
+        derived->byte58 = (((int64_t)f_cap_length > 0x3a)) ?
+                          (uint8_t)(f_data58 & 0xffu) : 0u;
+        derived->byte59 = (((int64_t)f_cap_length > 0x3b)) ?
+                          (uint8_t)(f_data59 & 0xffu) : 0u;
+        derived->byte60 = (((int64_t)f_cap_length > 0x3c)) ?
+                          (uint8_t)(f_data60 & 0xffu) : 0u;
+        derived->byte61 = (((int64_t)f_cap_length > 0x3d)) ?
+                          (uint8_t)(f_data61 & 0xffu) : 0u;
+        derived->byte62 = (((int64_t)f_cap_length > 0x3e)) ?
+                          (uint8_t)(f_data62 & 0xffu) : 0u;
+        derived->byte63 = (((int64_t)f_cap_length > 0x3f)) ?
+                          (uint8_t)(f_data63 & 0xffu) : 0u;
+        derived->byte64 = (((int64_t)f_cap_length > 0x40)) ?
+                          (uint8_t)(f_data64 & 0xffu) : 0u;
+        derived->byte65 = (((int64_t)f_cap_length > 0x41)) ?
+                          (uint8_t)(f_data65 & 0xffu) : 0u;
+        derived->byte66 = (((int64_t)f_cap_length > 0x42)) ?
+                          (uint8_t)(f_data66 & 0xffu) : 0u;
+        derived->byte67 = (((int64_t)f_cap_length > 0x43)) ?
+                          (uint8_t)(f_data67 & 0xffu) : 0u;
+        derived->byte68 = (((int64_t)f_cap_length > 0x44)) ?
+                          (uint8_t)(f_data68 & 0xffu) : 0u;
+        derived->byte69 = (((int64_t)f_cap_length > 0x45)) ?
+                          (uint8_t)(f_data69 & 0xffu) : 0u;
+        derived->byte70 = (((int64_t)f_cap_length > 0x46)) ?
+                          (uint8_t)(f_data70 & 0xffu) : 0u;
+        derived->byte71 = (((int64_t)f_cap_length > 0x47)) ?
+                          (uint8_t)(f_data71 & 0xffu) : 0u;
+        derived->byte72 = (((int64_t)f_cap_length > 0x48)) ?
+                          (uint8_t)(f_data72 & 0xffu) : 0u;
+        derived->byte73 = (((int64_t)f_cap_length > 0x49)) ?
+                          (uint8_t)(f_data73 & 0xffu) : 0u;
+        derived->byte74 = (((int64_t)f_cap_length > 0x4a)) ?
+                          (uint8_t)(f_data74 & 0xffu) : 0u;
+        derived->byte75 = (((int64_t)f_cap_length > 0x4b)) ?
+                          (uint8_t)(f_data75 & 0xffu) : 0u;
+        derived->byte76 = (((int64_t)f_cap_length > 0x4c)) ?
+                          (uint8_t)(f_data76 & 0xffu) : 0u;
+        derived->byte77 = (((int64_t)f_cap_length > 0x4d)) ?
+                          (uint8_t)(f_data77 & 0xffu) : 0u;
+        derived->byte78 = (((int64_t)f_cap_length > 0x4e)) ?
+                          (uint8_t)(f_data78 & 0xffu) : 0u;
+        derived->byte79 = (((int64_t)f_cap_length > 0x4f)) ?
+                          (uint8_t)(f_data79 & 0xffu) : 0u;
+        derived->byte80 = (((int64_t)f_cap_length > 0x50)) ?
+                          (uint8_t)(f_data80 & 0xffu) : 0u;
+        derived->byte81 = (((int64_t)f_cap_length > 0x51)) ?
+                          (uint8_t)(f_data81 & 0xffu) : 0u;
+        derived->byte82 = (((int64_t)f_cap_length > 0x52)) ?
+                          (uint8_t)(f_data82 & 0xffu) : 0u;
+        derived->byte83 = (((int64_t)f_cap_length > 0x53)) ?
+                          (uint8_t)(f_data83 & 0xffu) : 0u;
+        derived->byte84 = (((int64_t)f_cap_length > 0x54)) ?
+                          (uint8_t)(f_data84 & 0xffu) : 0u;
+        derived->byte85 = (((int64_t)f_cap_length > 0x55)) ?
+                          (uint8_t)(f_data85 & 0xffu) : 0u;
+        derived->byte86 = (((int64_t)f_cap_length > 0x56)) ?
+                          (uint8_t)(f_data86 & 0xffu) : 0u;
+        derived->byte87 = (((int64_t)f_cap_length > 0x57)) ?
+                          (uint8_t)(f_data87 & 0xffu) : 0u;
+        derived->byte88 = (((int64_t)f_cap_length > 0x58)) ?
+                          (uint8_t)(f_data88 & 0xffu) : 0u;
+        derived->byte89 = (((int64_t)f_cap_length > 0x59)) ?
+                          (uint8_t)(f_data89 & 0xffu) : 0u;
+        derived->byte90 = (((int64_t)f_cap_length > 0x5a)) ?
+                          (uint8_t)(f_data90 & 0xffu) : 0u;
+        derived->byte91 = (((int64_t)f_cap_length > 0x5b)) ?
+                          (uint8_t)(f_data91 & 0xffu) : 0u;
+        derived->byte92 = (((int64_t)f_cap_length > 0x5c)) ?
+                          (uint8_t)(f_data92 & 0xffu) : 0u;
+        derived->byte93 = (((int64_t)f_cap_length > 0x5d)) ?
+                          (uint8_t)(f_data93 & 0xffu) : 0u;
+        derived->byte94 = (((int64_t)f_cap_length > 0x5e)) ?
+                          (uint8_t)(f_data94 & 0xffu) : 0u;
+        derived->byte95 = (((int64_t)f_cap_length > 0x5f)) ?
+                          (uint8_t)(f_data95 & 0xffu) : 0u;
+        derived->byte96 = (((int64_t)f_cap_length > 0x60)) ?
+                          (uint8_t)(f_data96 & 0xffu) : 0u;
+        derived->byte97 = (((int64_t)f_cap_length > 0x61)) ?
+                          (uint8_t)(f_data97 & 0xffu) : 0u;
+        derived->byte98 = (((int64_t)f_cap_length > 0x62)) ?
+                          (uint8_t)(f_data98 & 0xffu) : 0u;
+        derived->byte99 = (((int64_t)f_cap_length > 0x63)) ?
+                          (uint8_t)(f_data99 & 0xffu) : 0u;
+        derived->byte100 = (((int64_t)f_cap_length > 0x64)) ?
+                           (uint8_t)(f_data100 & 0xffu) : 0u;
+        derived->byte101 = (((int64_t)f_cap_length > 0x65)) ?
+                           (uint8_t)(f_data101 & 0xffu) : 0u;
+        derived->byte102 = (((int64_t)f_cap_length > 0x66)) ?
+                           (uint8_t)(f_data102 & 0xffu) : 0u;
+        derived->byte103 = (((int64_t)f_cap_length > 0x67)) ?
+                           (uint8_t)(f_data103 & 0xffu) : 0u;
+        derived->byte104 = (((int64_t)f_cap_length > 0x68)) ?
+                           (uint8_t)(f_data104 & 0xffu) : 0u;
+        derived->byte105 = (((int64_t)f_cap_length > 0x69)) ?
+                           (uint8_t)(f_data105 & 0xffu) : 0u;
+        derived->byte106 = (((int64_t)f_cap_length > 0x6a)) ?
+                           (uint8_t)(f_data106 & 0xffu) : 0u;
+        derived->byte107 = (((int64_t)f_cap_length > 0x6b)) ?
+                           (uint8_t)(f_data107 & 0xffu) : 0u;
+        derived->byte108 = (((int64_t)f_cap_length > 0x6c)) ?
+                           (uint8_t)(f_data108 & 0xffu) : 0u;
+        derived->byte109 = (((int64_t)f_cap_length > 0x6d)) ?
+                           (uint8_t)(f_data109 & 0xffu) : 0u;
+        derived->byte110 = (((int64_t)f_cap_length > 0x6e)) ?
+                           (uint8_t)(f_data110 & 0xffu) : 0u;
+        derived->byte111 = (((int64_t)f_cap_length > 0x6f)) ?
+                           (uint8_t)(f_data111 & 0xffu) : 0u;
+        derived->byte112 = (((int64_t)f_cap_length > 0x70)) ?
+                           (uint8_t)(f_data112 & 0xffu) : 0u;
+        derived->byte113 = (((int64_t)f_cap_length > 0x71)) ?
+                           (uint8_t)(f_data113 & 0xffu) : 0u;
+        derived->byte114 = (((int64_t)f_cap_length > 0x72)) ?
+                           (uint8_t)(f_data114 & 0xffu) : 0u;
+        derived->byte115 = (((int64_t)f_cap_length > 0x73)) ?
+                           (uint8_t)(f_data115 & 0xffu) : 0u;
+        derived->byte116 = (((int64_t)f_cap_length > 0x74)) ?
+                           (uint8_t)(f_data116 & 0xffu) : 0u;
+        derived->byte117 = (((int64_t)f_cap_length > 0x75)) ?
+                           (uint8_t)(f_data117 & 0xffu) : 0u;
+        derived->byte118 = (((int64_t)f_cap_length > 0x76)) ?
+                           (uint8_t)(f_data118 & 0xffu) : 0u;
+        derived->byte119 = (((int64_t)f_cap_length > 0x77)) ?
+                           (uint8_t)(f_data119 & 0xffu) : 0u;
+        derived->byte120 = (((int64_t)f_cap_length > 0x78)) ?
+                           (uint8_t)(f_data120 & 0xffu) : 0u;
+        derived->byte121 = (((int64_t)f_cap_length > 0x79)) ?
+                           (uint8_t)(f_data121 & 0xffu) : 0u;
+        derived->byte122 = (((int64_t)f_cap_length > 0x7a)) ?
+                           (uint8_t)(f_data122 & 0xffu) : 0u;
+        derived->byte123 = (((int64_t)f_cap_length > 0x7b)) ?
+                           (uint8_t)(f_data123 & 0xffu) : 0u;
+        derived->byte124 = (((int64_t)f_cap_length > 0x7c)) ?
+                           (uint8_t)(f_data124 & 0xffu) : 0u;
+        derived->byte125 = (((int64_t)f_cap_length > 0x7d)) ?
+                           (uint8_t)(f_data125 & 0xffu) : 0u;
+        derived->byte126 = (((int64_t)f_cap_length > 0x7e)) ?
+                           (uint8_t)(f_data126 & 0xffu) : 0u;
+        derived->byte127 = (((int64_t)f_cap_length > 0x7f)) ?
+                           (uint8_t)(f_data127 & 0xffu) : 0u;
+        derived->byte128 = (((int64_t)f_cap_length > 0x80)) ?
+                           (uint8_t)(f_data128 & 0xffu) : 0u;
+        derived->byte129 = (((int64_t)f_cap_length > 0x81)) ?
+                           (uint8_t)(f_data129 & 0xffu) : 0u;
+        derived->byte130 = (((int64_t)f_cap_length > 0x82)) ?
+                           (uint8_t)(f_data130 & 0xffu) : 0u;
+        derived->byte131 = (((int64_t)f_cap_length > 0x83)) ?
+                           (uint8_t)(f_data131 & 0xffu) : 0u;
+        derived->byte132 = (((int64_t)f_cap_length > 0x84)) ?
+                           (uint8_t)(f_data132 & 0xffu) : 0u;
+        derived->byte133 = (((int64_t)f_cap_length > 0x85)) ?
+                           (uint8_t)(f_data133 & 0xffu) : 0u;
+        derived->byte134 = (((int64_t)f_cap_length > 0x86)) ?
+                           (uint8_t)(f_data134 & 0xffu) : 0u;
+        derived->byte135 = (((int64_t)f_cap_length > 0x87)) ?
+                           (uint8_t)(f_data135 & 0xffu) : 0u;
+        derived->byte136 = (((int64_t)f_cap_length > 0x88)) ?
+                           (uint8_t)(f_data136 & 0xffu) : 0u;
+        derived->byte137 = (((int64_t)f_cap_length > 0x89)) ?
+                           (uint8_t)(f_data137 & 0xffu) : 0u;
+        derived->byte138 = (((int64_t)f_cap_length > 0x8a)) ?
+                           (uint8_t)(f_data138 & 0xffu) : 0u;
+        derived->byte139 = (((int64_t)f_cap_length > 0x8b)) ?
+                           (uint8_t)(f_data139 & 0xffu) : 0u;
+        derived->byte140 = (((int64_t)f_cap_length > 0x8c)) ?
+                           (uint8_t)(f_data140 & 0xffu) : 0u;
+        derived->byte141 = (((int64_t)f_cap_length > 0x8d)) ?
+                           (uint8_t)(f_data141 & 0xffu) : 0u;
+        derived->byte142 = (((int64_t)f_cap_length > 0x8e)) ?
+                           (uint8_t)(f_data142 & 0xffu) : 0u;
+        derived->byte143 = (((int64_t)f_cap_length > 0x8f)) ?
+                           (uint8_t)(f_data143 & 0xffu) : 0u;
+        derived->byte144 = (((int64_t)f_cap_length > 0x90)) ?
+                           (uint8_t)(f_data144 & 0xffu) : 0u;
+        derived->byte145 = (((int64_t)f_cap_length > 0x91)) ?
+                           (uint8_t)(f_data145 & 0xffu) : 0u;
+        derived->byte146 = (((int64_t)f_cap_length > 0x92)) ?
+                           (uint8_t)(f_data146 & 0xffu) : 0u;
+        derived->byte147 = (((int64_t)f_cap_length > 0x93)) ?
+                           (uint8_t)(f_data147 & 0xffu) : 0u;
+        derived->byte148 = (((int64_t)f_cap_length > 0x94)) ?
+                           (uint8_t)(f_data148 & 0xffu) : 0u;
+        derived->byte149 = (((int64_t)f_cap_length > 0x95)) ?
+                           (uint8_t)(f_data149 & 0xffu) : 0u;
+        derived->byte150 = (((int64_t)f_cap_length > 0x96)) ?
+                           (uint8_t)(f_data150 & 0xffu) : 0u;
+        derived->byte151 = (((int64_t)f_cap_length > 0x97)) ?
+                           (uint8_t)(f_data151 & 0xffu) : 0u;
+        derived->byte152 = (((int64_t)f_cap_length > 0x98)) ?
+                           (uint8_t)(f_data152 & 0xffu) : 0u;
+        derived->byte153 = (((int64_t)f_cap_length > 0x99)) ?
+                           (uint8_t)(f_data153 & 0xffu) : 0u;
+        derived->byte154 = (((int64_t)f_cap_length > 0x9a)) ?
+                           (uint8_t)(f_data154 & 0xffu) : 0u;
+        derived->byte155 = (((int64_t)f_cap_length > 0x9b)) ?
+                           (uint8_t)(f_data155 & 0xffu) : 0u;
+        derived->byte156 = (((int64_t)f_cap_length > 0x9c)) ?
+                           (uint8_t)(f_data156 & 0xffu) : 0u;
+        derived->byte157 = (((int64_t)f_cap_length > 0x9d)) ?
+                           (uint8_t)(f_data157 & 0xffu) : 0u;
+        derived->byte158 = (((int64_t)f_cap_length > 0x9e)) ?
+                           (uint8_t)(f_data158 & 0xffu) : 0u;
+        derived->byte159 = (((int64_t)f_cap_length > 0x9f)) ?
+                           (uint8_t)(f_data159 & 0xffu) : 0u;
+        derived->byte160 = (((int64_t)f_cap_length > 0xa0)) ?
+                           (uint8_t)(f_data160 & 0xffu) : 0u;
+        derived->byte161 = (((int64_t)f_cap_length > 0xa1)) ?
+                           (uint8_t)(f_data161 & 0xffu) : 0u;
+        derived->byte162 = (((int64_t)f_cap_length > 0xa2)) ?
+                           (uint8_t)(f_data162 & 0xffu) : 0u;
+        derived->byte163 = (((int64_t)f_cap_length > 0xa3)) ?
+                           (uint8_t)(f_data163 & 0xffu) : 0u;
+        derived->byte164 = (((int64_t)f_cap_length > 0xa4)) ?
+                           (uint8_t)(f_data164 & 0xffu) : 0u;
+        derived->byte165 = (((int64_t)f_cap_length > 0xa5)) ?
+                           (uint8_t)(f_data165 & 0xffu) : 0u;
+        derived->byte166 = (((int64_t)f_cap_length > 0xa6)) ?
+                           (uint8_t)(f_data166 & 0xffu) : 0u;
+        derived->byte167 = (((int64_t)f_cap_length > 0xa7)) ?
+                           (uint8_t)(f_data167 & 0xffu) : 0u;
+        derived->byte168 = (((int64_t)f_cap_length > 0xa8)) ?
+                           (uint8_t)(f_data168 & 0xffu) : 0u;
+        derived->byte169 = (((int64_t)f_cap_length > 0xa9)) ?
+                           (uint8_t)(f_data169 & 0xffu) : 0u;
+        derived->byte170 = (((int64_t)f_cap_length > 0xaa)) ?
+                           (uint8_t)(f_data170 & 0xffu) : 0u;
+        derived->byte171 = (((int64_t)f_cap_length > 0xab)) ?
+                           (uint8_t)(f_data171 & 0xffu) : 0u;
+        derived->byte172 = (((int64_t)f_cap_length > 0xac)) ?
+                           (uint8_t)(f_data172 & 0xffu) : 0u;
+        derived->byte173 = (((int64_t)f_cap_length > 0xad)) ?
+                           (uint8_t)(f_data173 & 0xffu) : 0u;
+        derived->byte174 = (((int64_t)f_cap_length > 0xae)) ?
+                           (uint8_t)(f_data174 & 0xffu) : 0u;
+        derived->byte175 = (((int64_t)f_cap_length > 0xaf)) ?
+                           (uint8_t)(f_data175 & 0xffu) : 0u;
+        derived->byte176 = (((int64_t)f_cap_length > 0xb0)) ?
+                           (uint8_t)(f_data176 & 0xffu) : 0u;
+        derived->byte177 = (((int64_t)f_cap_length > 0xb1)) ?
+                           (uint8_t)(f_data177 & 0xffu) : 0u;
+        derived->byte178 = (((int64_t)f_cap_length > 0xb2)) ?
+                           (uint8_t)(f_data178 & 0xffu) : 0u;
+        derived->byte179 = (((int64_t)f_cap_length > 0xb3)) ?
+                           (uint8_t)(f_data179 & 0xffu) : 0u;
+        derived->byte180 = (((int64_t)f_cap_length > 0xb4)) ?
+                           (uint8_t)(f_data180 & 0xffu) : 0u;
+        derived->byte181 = (((int64_t)f_cap_length > 0xb5)) ?
+                           (uint8_t)(f_data181 & 0xffu) : 0u;
+        derived->byte182 = (((int64_t)f_cap_length > 0xb6)) ?
+                           (uint8_t)(f_data182 & 0xffu) : 0u;
+        derived->byte183 = (((int64_t)f_cap_length > 0xb7)) ?
+                           (uint8_t)(f_data183 & 0xffu) : 0u;
+        derived->byte184 = (((int64_t)f_cap_length > 0xb8)) ?
+                           (uint8_t)(f_data184 & 0xffu) : 0u;
+        derived->byte185 = (((int64_t)f_cap_length > 0xb9)) ?
+                           (uint8_t)(f_data185 & 0xffu) : 0u;
+        derived->byte186 = (((int64_t)f_cap_length > 0xba)) ?
+                           (uint8_t)(f_data186 & 0xffu) : 0u;
+        derived->byte187 = (((int64_t)f_cap_length > 0xbb)) ?
+                           (uint8_t)(f_data187 & 0xffu) : 0u;
+        derived->byte188 = (((int64_t)f_cap_length > 0xbc)) ?
+                           (uint8_t)(f_data188 & 0xffu) : 0u;
+        derived->byte189 = (((int64_t)f_cap_length > 0xbd)) ?
+                           (uint8_t)(f_data189 & 0xffu) : 0u;
+        derived->byte190 = (((int64_t)f_cap_length > 0xbe)) ?
+                           (uint8_t)(f_data190 & 0xffu) : 0u;
+        derived->byte191 = (((int64_t)f_cap_length > 0xbf)) ?
+                           (uint8_t)(f_data191 & 0xffu) : 0u;
     }
     return VFG_OK;
 }
@@ -5015,10 +5775,15 @@ static size_t validate_state(const struct vfg_vendor_specific_state *s,
     return count;
 }
 
-int vfg_vendor_specific_check(const uint8_t *buf, size_t start, size_t end,
-                              uint16_t version,
-                              const struct vfg_vendor_specific_params *p,
-                              struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version,
+                         const struct vfg_vendor_specific_params *p,
+                         struct vfg_vendor_specific_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -5032,10 +5797,37 @@ int vfg_vendor_specific_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_vendor_specific_check(const uint8_t *buf, size_t start, size_t end,
+                              uint16_t version,
+                              const struct vfg_vendor_specific_params *p,
+                              struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_vendor_specific_store_checked(
+    struct vfg_vendor_specific_state *s, const uint8_t *buf, size_t start,
+    uint16_t version, const struct vfg_vendor_specific_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -5054,16 +5846,7 @@ int vfg_vendor_specific_store(struct vfg_vendor_specific_state *s,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_vendor_specific_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -5114,6 +5897,976 @@ size_t vfg_vendor_specific_validate(const struct vfg_vendor_specific_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_vendor_specific_check_descriptor(
+    const uint8_t *buf, size_t start, size_t end, uint16_t version,
+    const struct vfg_vendor_specific_params *p,
+    const struct vfg_vendor_specific_descriptor *d, struct vfg_error *err)
+{
+    struct vfg_vendor_specific_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.length != d->length) {
+        return fail(
+                   err, "descriptor.length", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte3 != d->byte3) {
+        return fail(
+                   err, "descriptor.byte3", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte4 != d->byte4) {
+        return fail(
+                   err, "descriptor.byte4", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte5 != d->byte5) {
+        return fail(
+                   err, "descriptor.byte5", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte6 != d->byte6) {
+        return fail(
+                   err, "descriptor.byte6", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte7 != d->byte7) {
+        return fail(
+                   err, "descriptor.byte7", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte8 != d->byte8) {
+        return fail(
+                   err, "descriptor.byte8", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte9 != d->byte9) {
+        return fail(
+                   err, "descriptor.byte9", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte10 != d->byte10) {
+        return fail(
+                   err, "descriptor.byte10", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte11 != d->byte11) {
+        return fail(
+                   err, "descriptor.byte11", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte12 != d->byte12) {
+        return fail(
+                   err, "descriptor.byte12", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte13 != d->byte13) {
+        return fail(
+                   err, "descriptor.byte13", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte14 != d->byte14) {
+        return fail(
+                   err, "descriptor.byte14", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte15 != d->byte15) {
+        return fail(
+                   err, "descriptor.byte15", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte16 != d->byte16) {
+        return fail(
+                   err, "descriptor.byte16", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte17 != d->byte17) {
+        return fail(
+                   err, "descriptor.byte17", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte18 != d->byte18) {
+        return fail(
+                   err, "descriptor.byte18", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte19 != d->byte19) {
+        return fail(
+                   err, "descriptor.byte19", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte20 != d->byte20) {
+        return fail(
+                   err, "descriptor.byte20", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte21 != d->byte21) {
+        return fail(
+                   err, "descriptor.byte21", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte22 != d->byte22) {
+        return fail(
+                   err, "descriptor.byte22", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte23 != d->byte23) {
+        return fail(
+                   err, "descriptor.byte23", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte24 != d->byte24) {
+        return fail(
+                   err, "descriptor.byte24", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte25 != d->byte25) {
+        return fail(
+                   err, "descriptor.byte25", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte26 != d->byte26) {
+        return fail(
+                   err, "descriptor.byte26", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte27 != d->byte27) {
+        return fail(
+                   err, "descriptor.byte27", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte28 != d->byte28) {
+        return fail(
+                   err, "descriptor.byte28", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte29 != d->byte29) {
+        return fail(
+                   err, "descriptor.byte29", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte30 != d->byte30) {
+        return fail(
+                   err, "descriptor.byte30", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte31 != d->byte31) {
+        return fail(
+                   err, "descriptor.byte31", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte32 != d->byte32) {
+        return fail(
+                   err, "descriptor.byte32", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte33 != d->byte33) {
+        return fail(
+                   err, "descriptor.byte33", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte34 != d->byte34) {
+        return fail(
+                   err, "descriptor.byte34", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte35 != d->byte35) {
+        return fail(
+                   err, "descriptor.byte35", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte36 != d->byte36) {
+        return fail(
+                   err, "descriptor.byte36", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte37 != d->byte37) {
+        return fail(
+                   err, "descriptor.byte37", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte38 != d->byte38) {
+        return fail(
+                   err, "descriptor.byte38", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte39 != d->byte39) {
+        return fail(
+                   err, "descriptor.byte39", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte40 != d->byte40) {
+        return fail(
+                   err, "descriptor.byte40", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte41 != d->byte41) {
+        return fail(
+                   err, "descriptor.byte41", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte42 != d->byte42) {
+        return fail(
+                   err, "descriptor.byte42", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte43 != d->byte43) {
+        return fail(
+                   err, "descriptor.byte43", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte44 != d->byte44) {
+        return fail(
+                   err, "descriptor.byte44", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte45 != d->byte45) {
+        return fail(
+                   err, "descriptor.byte45", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte46 != d->byte46) {
+        return fail(
+                   err, "descriptor.byte46", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte47 != d->byte47) {
+        return fail(
+                   err, "descriptor.byte47", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte48 != d->byte48) {
+        return fail(
+                   err, "descriptor.byte48", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte49 != d->byte49) {
+        return fail(
+                   err, "descriptor.byte49", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte50 != d->byte50) {
+        return fail(
+                   err, "descriptor.byte50", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte51 != d->byte51) {
+        return fail(
+                   err, "descriptor.byte51", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte52 != d->byte52) {
+        return fail(
+                   err, "descriptor.byte52", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte53 != d->byte53) {
+        return fail(
+                   err, "descriptor.byte53", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte54 != d->byte54) {
+        return fail(
+                   err, "descriptor.byte54", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte55 != d->byte55) {
+        return fail(
+                   err, "descriptor.byte55", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte56 != d->byte56) {
+        return fail(
+                   err, "descriptor.byte56", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte57 != d->byte57) {
+        return fail(
+                   err, "descriptor.byte57", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte58 != d->byte58) {
+        return fail(
+                   err, "descriptor.byte58", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte59 != d->byte59) {
+        return fail(
+                   err, "descriptor.byte59", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte60 != d->byte60) {
+        return fail(
+                   err, "descriptor.byte60", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte61 != d->byte61) {
+        return fail(
+                   err, "descriptor.byte61", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte62 != d->byte62) {
+        return fail(
+                   err, "descriptor.byte62", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte63 != d->byte63) {
+        return fail(
+                   err, "descriptor.byte63", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte64 != d->byte64) {
+        return fail(
+                   err, "descriptor.byte64", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte65 != d->byte65) {
+        return fail(
+                   err, "descriptor.byte65", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte66 != d->byte66) {
+        return fail(
+                   err, "descriptor.byte66", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte67 != d->byte67) {
+        return fail(
+                   err, "descriptor.byte67", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte68 != d->byte68) {
+        return fail(
+                   err, "descriptor.byte68", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte69 != d->byte69) {
+        return fail(
+                   err, "descriptor.byte69", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte70 != d->byte70) {
+        return fail(
+                   err, "descriptor.byte70", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte71 != d->byte71) {
+        return fail(
+                   err, "descriptor.byte71", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte72 != d->byte72) {
+        return fail(
+                   err, "descriptor.byte72", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte73 != d->byte73) {
+        return fail(
+                   err, "descriptor.byte73", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte74 != d->byte74) {
+        return fail(
+                   err, "descriptor.byte74", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte75 != d->byte75) {
+        return fail(
+                   err, "descriptor.byte75", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte76 != d->byte76) {
+        return fail(
+                   err, "descriptor.byte76", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte77 != d->byte77) {
+        return fail(
+                   err, "descriptor.byte77", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte78 != d->byte78) {
+        return fail(
+                   err, "descriptor.byte78", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte79 != d->byte79) {
+        return fail(
+                   err, "descriptor.byte79", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte80 != d->byte80) {
+        return fail(
+                   err, "descriptor.byte80", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte81 != d->byte81) {
+        return fail(
+                   err, "descriptor.byte81", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte82 != d->byte82) {
+        return fail(
+                   err, "descriptor.byte82", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte83 != d->byte83) {
+        return fail(
+                   err, "descriptor.byte83", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte84 != d->byte84) {
+        return fail(
+                   err, "descriptor.byte84", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte85 != d->byte85) {
+        return fail(
+                   err, "descriptor.byte85", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte86 != d->byte86) {
+        return fail(
+                   err, "descriptor.byte86", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte87 != d->byte87) {
+        return fail(
+                   err, "descriptor.byte87", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte88 != d->byte88) {
+        return fail(
+                   err, "descriptor.byte88", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte89 != d->byte89) {
+        return fail(
+                   err, "descriptor.byte89", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte90 != d->byte90) {
+        return fail(
+                   err, "descriptor.byte90", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte91 != d->byte91) {
+        return fail(
+                   err, "descriptor.byte91", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte92 != d->byte92) {
+        return fail(
+                   err, "descriptor.byte92", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte93 != d->byte93) {
+        return fail(
+                   err, "descriptor.byte93", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte94 != d->byte94) {
+        return fail(
+                   err, "descriptor.byte94", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte95 != d->byte95) {
+        return fail(
+                   err, "descriptor.byte95", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte96 != d->byte96) {
+        return fail(
+                   err, "descriptor.byte96", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte97 != d->byte97) {
+        return fail(
+                   err, "descriptor.byte97", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte98 != d->byte98) {
+        return fail(
+                   err, "descriptor.byte98", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte99 != d->byte99) {
+        return fail(
+                   err, "descriptor.byte99", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte100 != d->byte100) {
+        return fail(
+                   err, "descriptor.byte100", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte101 != d->byte101) {
+        return fail(
+                   err, "descriptor.byte101", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte102 != d->byte102) {
+        return fail(
+                   err, "descriptor.byte102", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte103 != d->byte103) {
+        return fail(
+                   err, "descriptor.byte103", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte104 != d->byte104) {
+        return fail(
+                   err, "descriptor.byte104", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte105 != d->byte105) {
+        return fail(
+                   err, "descriptor.byte105", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte106 != d->byte106) {
+        return fail(
+                   err, "descriptor.byte106", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte107 != d->byte107) {
+        return fail(
+                   err, "descriptor.byte107", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte108 != d->byte108) {
+        return fail(
+                   err, "descriptor.byte108", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte109 != d->byte109) {
+        return fail(
+                   err, "descriptor.byte109", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte110 != d->byte110) {
+        return fail(
+                   err, "descriptor.byte110", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte111 != d->byte111) {
+        return fail(
+                   err, "descriptor.byte111", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte112 != d->byte112) {
+        return fail(
+                   err, "descriptor.byte112", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte113 != d->byte113) {
+        return fail(
+                   err, "descriptor.byte113", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte114 != d->byte114) {
+        return fail(
+                   err, "descriptor.byte114", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte115 != d->byte115) {
+        return fail(
+                   err, "descriptor.byte115", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte116 != d->byte116) {
+        return fail(
+                   err, "descriptor.byte116", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte117 != d->byte117) {
+        return fail(
+                   err, "descriptor.byte117", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte118 != d->byte118) {
+        return fail(
+                   err, "descriptor.byte118", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte119 != d->byte119) {
+        return fail(
+                   err, "descriptor.byte119", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte120 != d->byte120) {
+        return fail(
+                   err, "descriptor.byte120", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte121 != d->byte121) {
+        return fail(
+                   err, "descriptor.byte121", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte122 != d->byte122) {
+        return fail(
+                   err, "descriptor.byte122", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte123 != d->byte123) {
+        return fail(
+                   err, "descriptor.byte123", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte124 != d->byte124) {
+        return fail(
+                   err, "descriptor.byte124", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte125 != d->byte125) {
+        return fail(
+                   err, "descriptor.byte125", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte126 != d->byte126) {
+        return fail(
+                   err, "descriptor.byte126", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte127 != d->byte127) {
+        return fail(
+                   err, "descriptor.byte127", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte128 != d->byte128) {
+        return fail(
+                   err, "descriptor.byte128", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte129 != d->byte129) {
+        return fail(
+                   err, "descriptor.byte129", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte130 != d->byte130) {
+        return fail(
+                   err, "descriptor.byte130", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte131 != d->byte131) {
+        return fail(
+                   err, "descriptor.byte131", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte132 != d->byte132) {
+        return fail(
+                   err, "descriptor.byte132", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte133 != d->byte133) {
+        return fail(
+                   err, "descriptor.byte133", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte134 != d->byte134) {
+        return fail(
+                   err, "descriptor.byte134", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte135 != d->byte135) {
+        return fail(
+                   err, "descriptor.byte135", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte136 != d->byte136) {
+        return fail(
+                   err, "descriptor.byte136", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte137 != d->byte137) {
+        return fail(
+                   err, "descriptor.byte137", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte138 != d->byte138) {
+        return fail(
+                   err, "descriptor.byte138", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte139 != d->byte139) {
+        return fail(
+                   err, "descriptor.byte139", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte140 != d->byte140) {
+        return fail(
+                   err, "descriptor.byte140", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte141 != d->byte141) {
+        return fail(
+                   err, "descriptor.byte141", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte142 != d->byte142) {
+        return fail(
+                   err, "descriptor.byte142", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte143 != d->byte143) {
+        return fail(
+                   err, "descriptor.byte143", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte144 != d->byte144) {
+        return fail(
+                   err, "descriptor.byte144", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte145 != d->byte145) {
+        return fail(
+                   err, "descriptor.byte145", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte146 != d->byte146) {
+        return fail(
+                   err, "descriptor.byte146", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte147 != d->byte147) {
+        return fail(
+                   err, "descriptor.byte147", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte148 != d->byte148) {
+        return fail(
+                   err, "descriptor.byte148", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte149 != d->byte149) {
+        return fail(
+                   err, "descriptor.byte149", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte150 != d->byte150) {
+        return fail(
+                   err, "descriptor.byte150", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte151 != d->byte151) {
+        return fail(
+                   err, "descriptor.byte151", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte152 != d->byte152) {
+        return fail(
+                   err, "descriptor.byte152", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte153 != d->byte153) {
+        return fail(
+                   err, "descriptor.byte153", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte154 != d->byte154) {
+        return fail(
+                   err, "descriptor.byte154", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte155 != d->byte155) {
+        return fail(
+                   err, "descriptor.byte155", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte156 != d->byte156) {
+        return fail(
+                   err, "descriptor.byte156", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte157 != d->byte157) {
+        return fail(
+                   err, "descriptor.byte157", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte158 != d->byte158) {
+        return fail(
+                   err, "descriptor.byte158", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte159 != d->byte159) {
+        return fail(
+                   err, "descriptor.byte159", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte160 != d->byte160) {
+        return fail(
+                   err, "descriptor.byte160", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte161 != d->byte161) {
+        return fail(
+                   err, "descriptor.byte161", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte162 != d->byte162) {
+        return fail(
+                   err, "descriptor.byte162", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte163 != d->byte163) {
+        return fail(
+                   err, "descriptor.byte163", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte164 != d->byte164) {
+        return fail(
+                   err, "descriptor.byte164", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte165 != d->byte165) {
+        return fail(
+                   err, "descriptor.byte165", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte166 != d->byte166) {
+        return fail(
+                   err, "descriptor.byte166", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte167 != d->byte167) {
+        return fail(
+                   err, "descriptor.byte167", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte168 != d->byte168) {
+        return fail(
+                   err, "descriptor.byte168", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte169 != d->byte169) {
+        return fail(
+                   err, "descriptor.byte169", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte170 != d->byte170) {
+        return fail(
+                   err, "descriptor.byte170", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte171 != d->byte171) {
+        return fail(
+                   err, "descriptor.byte171", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte172 != d->byte172) {
+        return fail(
+                   err, "descriptor.byte172", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte173 != d->byte173) {
+        return fail(
+                   err, "descriptor.byte173", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte174 != d->byte174) {
+        return fail(
+                   err, "descriptor.byte174", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte175 != d->byte175) {
+        return fail(
+                   err, "descriptor.byte175", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte176 != d->byte176) {
+        return fail(
+                   err, "descriptor.byte176", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte177 != d->byte177) {
+        return fail(
+                   err, "descriptor.byte177", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte178 != d->byte178) {
+        return fail(
+                   err, "descriptor.byte178", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte179 != d->byte179) {
+        return fail(
+                   err, "descriptor.byte179", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte180 != d->byte180) {
+        return fail(
+                   err, "descriptor.byte180", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte181 != d->byte181) {
+        return fail(
+                   err, "descriptor.byte181", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte182 != d->byte182) {
+        return fail(
+                   err, "descriptor.byte182", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte183 != d->byte183) {
+        return fail(
+                   err, "descriptor.byte183", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte184 != d->byte184) {
+        return fail(
+                   err, "descriptor.byte184", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte185 != d->byte185) {
+        return fail(
+                   err, "descriptor.byte185", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte186 != d->byte186) {
+        return fail(
+                   err, "descriptor.byte186", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte187 != d->byte187) {
+        return fail(
+                   err, "descriptor.byte187", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte188 != d->byte188) {
+        return fail(
+                   err, "descriptor.byte188", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte189 != d->byte189) {
+        return fail(
+                   err, "descriptor.byte189", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte190 != d->byte190) {
+        return fail(
+                   err, "descriptor.byte190", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.byte191 != d->byte191) {
+        return fail(
+                   err, "descriptor.byte191", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_vendor_specific_init(struct vfg_vendor_specific_state *s)

@@ -130,3 +130,26 @@ def test_a_wire_change_changes_the_fingerprint_of_its_section_only(copies: tuple
     _build(edited, tmp_path / "after")
     old, new = _fingerprints(tmp_path / "before"), _fingerprints(tmp_path / "after")
     assert sorted(name for name in old if old[name] != new[name]) == ["device example_nic", "device generic", "section msix"]
+
+
+def test_device_fingerprint_is_the_sha256_of_the_plain_dump() -> None:
+    """The device fingerprint reuses each section's dump, re-indented; it must equal dumping the tuple whole."""
+    import hashlib
+
+    from vfiogen import driver
+    from vfiogen.context import Context
+    from vfiogen.diagnostics import Reporter
+    from vfiogen.ir.dump import dump
+    from vfiogen.ir.fingerprint import device_fingerprint, section_fingerprint
+
+    ctx = Context(reporter=Reporter())
+    module = driver.compile_schemas(driver.discover([str(SCHEMAS)], ctx.reporter), ctx).module
+    assert module is not None and module.devices
+    for device in module.devices:
+        sections = tuple(module.section(use.section) for use in device.sections)
+        moved = tuple(b for b in module.bound_offsets if b.device == device.name)
+        whole = dump((device, sections, moved))
+        assert device_fingerprint(device, module) == hashlib.sha256(whole.encode("utf-8")).hexdigest()
+    for checked in module.sections:
+        expected = hashlib.sha256(dump(checked).encode("utf-8")).hexdigest()
+        assert section_fingerprint(checked) == expected == section_fingerprint(checked)

@@ -278,6 +278,35 @@ class RestoreWrite:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Resized:
+    """A top-level array whose length a `Resize` field gives."""
+
+    name: str
+    length: Expr
+    max: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resize:
+    """A field top-level array lengths read (MSI-X's `control.table_size`, SR-IOV's `vfs_created`).
+
+    Each back end prints one helper per field that sets it and resizes those arrays with it, so that a
+    state changed by hand still saves: added elements take their defaults, surplus ones are dropped, and a
+    value the field cannot hold or one that takes a length past its max is refused with nothing changed.
+    """
+
+    field: str
+    """Its schema path: `register.bit_field`, or a top-level unsigned scalar state field."""
+    register: str | None = None
+    """The register, for a bit field."""
+    lo: int = 0
+    width: int
+    """Bits of the field (a scalar: its width)."""
+    arrays: tuple[Resized, ...]
+    """In declaration order."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SectionPlan:
     versions: tuple[VersionPlan, ...]
     """One per loadable version, min_version first."""
@@ -288,6 +317,8 @@ class SectionPlan:
     restore: tuple[RestoreWrite, ...]
     read: tuple[str, ...]
     """Top-level fields some presence, length or constraint reads, in declaration order."""
+    resizes: tuple[Resize, ...] = ()
+    """The fields array lengths read, each with the arrays it sizes (declaration order of the arrays)."""
 
     def version(self, number: int) -> VersionPlan:
         return next(v for v in self.versions if v.version == number)

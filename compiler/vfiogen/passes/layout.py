@@ -54,46 +54,113 @@ def _domain(table: SectionSymbols, name: str, bindings: Mapping[str, int]) -> li
     return None
 
 
-def placements(section: Section, table: SectionSymbols,
-               bindings: Mapping[str, int] | None = None) -> Iterator[Placement] | None:
-    """Every layout the section's registers can take, or None when there are too many to try.
-
-    Params take the device's `bindings`, or their defaults.
-    """
-    bound = bindings or {}
+def _inputs(section: Section, table: SectionSymbols,
+            bindings: Mapping[str, int]) -> tuple[list[str], list[list[Value]]]:
+    """The names offsets and presence depend on that layout can enumerate, and each one's values."""
     names: list[str] = []
     for register in section.registers:
         for expr in (register.offset, register.present):
             for ref in refs(expr) if expr is not None else []:
-                if ref.dotted not in names and _domain(table, ref.dotted, bound) is not None:
+                if ref.dotted not in names and _domain(table, ref.dotted, bindings) is not None:
                     names.append(ref.dotted)
-    domains = [_domain(table, name, bound) or [] for name in names]
+    return names, [_domain(table, name, bindings) or [] for name in names]
+
+
+_Where = tuple[bool, int | None, str | None]
+"""One register under one assignment of its inputs: present, its offset, or why it has none."""
+
+
+class _Register:
+    """A register's placement as a function of only the names it reads, each assignment evaluated once.
+
+    The cases of a section are the product of every input's values, but a
+    register reads one or two of them; evaluating its expressions once per
+    assignment of its own inputs, not once per case, is what keeps the pass
+    linear in practice (MSI-X and friends have a few hundred cases).
+    """
+
+    __slots__ = ("register", "indexes", "memo")
+
+    def __init__(self, register: Register, names: list[str]) -> None:
+        self.register = register
+        read = {ref.dotted for expr in (register.offset, register.present) if expr is not None
+                for ref in refs(expr)}
+        self.indexes = tuple(i for i, name in enumerate(names) if name in read)
+        self.memo: dict[tuple[Value, ...], _Where] = {}
+
+    def where(self, values: tuple[Value, ...], names: list[str]) -> _Where:
+        key = tuple(values[i] for i in self.indexes)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self._evaluate({names[i]: v for i, v in zip(self.indexes, key, strict=True)})
+        return found
+
+    def _evaluate(self, env: dict[str, Value]) -> _Where:
+        register = self.register
+        try:
+            if register.present is not None and not evaluate(register.present, env):
+                return False, None, None
+        except EvaluationError:
+            pass  # presence on emulation state: assume present, the stricter check
+        try:
+            return True, int(evaluate(register.offset, env)), None
+        except EvaluationError as exc:
+            return True, None, str(exc)
+
+
+def placements(section: Section, table: SectionSymbols,
+               bindings: Mapping[str, int] | None = None) -> Iterator[Placement] | None:
+    """Every combination of the values offsets and presence depend on, with where each register sits.
+
+    Params take the device's `bindings`, or their defaults.
+    """
+    names, domains = _inputs(section, table, bindings or {})
     total = 1
     for domain in domains:
         total *= len(domain)
     if total > MAX_CASES:
         return None
+    registers = [_Register(register, names) for register in section.registers]
 
     def generate() -> Iterator[Placement]:
         for values in itertools.product(*domains):
-            env = dict(zip(names, values, strict=True))
             placed: list[tuple[Register, int]] = []
             failed: list[tuple[Register, str]] = []
-            for register in section.registers:
-                try:
-                    if register.present is not None and not evaluate(register.present, env):
-                        continue
-                except EvaluationError:
-                    pass  # presence on emulation state: assume present, the stricter check
-                try:
-                    offset = int(evaluate(register.offset, env))
-                except EvaluationError as exc:
-                    failed.append((register, str(exc)))
-                    continue
-                placed.append((register, offset))
+            for entry in registers:
+                present, offset, failure = entry.where(values, names)
+                if offset is not None:
+                    placed.append((entry.register, offset))
+                elif failure is not None:
+                    failed.append((entry.register, failure))
             yield Placement(tuple(zip(names, values, strict=True)), tuple(placed), tuple(failed))
 
     return generate()
+
+
+def register_offsets(section: Section, table: SectionSymbols,
+                     bindings: Mapping[str, int]) -> dict[str, tuple[int, ...]] | None:
+    """Each register's offsets over all cases where it is present, sorted (what `placements` would give).
+
+    The inputs' values are independent, so every assignment of a register's
+    own inputs occurs in some case: its offsets are found without walking
+    the product of all inputs. None when layout would not enumerate the cases.
+    """
+    names, domains = _inputs(section, table, bindings)
+    total = 1
+    for domain in domains:
+        total *= len(domain)
+    if total > MAX_CASES:
+        return None
+    found: dict[str, tuple[int, ...]] = {}
+    for register in section.registers:
+        entry = _Register(register, names)
+        offsets: set[int] = set()
+        for own in itertools.product(*(domains[i] for i in entry.indexes)):
+            _, offset, _ = entry._evaluate({names[i]: v for i, v in zip(entry.indexes, own, strict=True)})
+            if offset is not None:
+                offsets.add(offset)
+        found[register.name] = tuple(sorted(offsets))
+    return found
 
 
 def _check_bit_fields(register: Register, ctx: Context) -> None:
@@ -208,7 +275,14 @@ def _check_placements(section: Section, cases: list[Placement], ctx: Context,
     size = section.location.size
     reported: set[tuple[str, ...]] = set()
     key: tuple[str, ...]
+    seen: set[tuple[tuple[tuple[str, int], ...], tuple[tuple[str, str], ...]]] = set()
     for case in cases:
+        # A case that places every register as an earlier one did can only repeat that case's reports, which
+        # are deduplicated below anyway; most cases of a section differ in presence of one register or two.
+        shape = (tuple((r.name, o) for r, o in case.offsets), tuple((r.name, why) for r, why in case.failures))
+        if shape in seen:
+            continue
+        seen.add(shape)
         when = f" when {case.describe()}" if case.condition and len(cases) > 1 else ""
         for register, reason in case.failures:
             key = ("evaluate", register.name)

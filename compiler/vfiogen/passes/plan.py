@@ -14,7 +14,8 @@ import dataclasses
 from vfiogen.ir.checked import CheckedModule, CheckedRegister
 from vfiogen.ir.evaluate import EvaluationError, evaluate, value_range
 from vfiogen.ir.expr import Expr, refs
-from vfiogen.ir.nodes import (ArrayType, BytesType, Device, FieldType, Register, ScalarType, Section, StateField,
+from vfiogen.ir.nodes import (ArrayType, BitField, BytesType, Device, FieldType, Register, ScalarType, Section,
+                              StateField,
                               StructType)
 from vfiogen.ir.plan import (
     Array,
@@ -30,6 +31,8 @@ from vfiogen.ir.plan import (
     LeafKind,
     Missing,
     Override,
+    Resize,
+    Resized,
     RestoreWrite,
     Run,
     SectionCompat,
@@ -51,7 +54,37 @@ def plan_section(section: Section, table: SectionSymbols, registers: dict[str, C
                        compat=_compat(section, descriptor),
                        capture=_capture(section, table, registers), restore=_restore(section, registers),
                        read=tuple(name for name in [r.name for r in section.registers] + [s.name for s in section.state]
-                                  if name in walker.read))
+                                  if name in walker.read),
+                       resizes=_resizes(section, table))
+
+
+def _resizes(section: Section, table: SectionSymbols) -> tuple[Resize, ...]:
+    """The fields top-level array lengths read that a helper can set: a register's bit field or an unsigned
+    scalar state field, always present, sizing arrays that are always present in the newest version."""
+    sized: dict[str, list[StateField]] = {}
+    for state in section.state:
+        if isinstance(state.type, ArrayType) and state.versioning.carried_by(section.version):
+            for name in dict.fromkeys(ref.dotted for ref in refs(state.type.length)):
+                sized.setdefault(name, []).append(state)
+    resizes = []
+    for name, arrays in sized.items():
+        symbol = table.symbols.get(name)
+        if symbol is None or any(array.present is not None for array in arrays):
+            continue
+        node = symbol.node
+        register = next((r for r in section.registers if r.name == symbol.owner), None)
+        if isinstance(node, BitField) and register is not None and register.present is None \
+                and register.versioning.carried_by(section.version):
+            owner, lo, width = register.name, node.lo, node.width
+        elif isinstance(node, StateField) and isinstance(node.type, ScalarType) and node.present is None \
+                and node.type.kind is not ScalarKind.BOOL and not node.type.kind.signed:
+            owner, lo, width = None, 0, node.type.kind.bits
+        else:
+            continue
+        resizes.append(Resize(field=name, register=owner, lo=lo, width=width, arrays=tuple(
+            Resized(name=a.name, length=a.type.length, max=a.type.max) for a in arrays
+            if isinstance(a.type, ArrayType))))
+    return tuple(resizes)
 
 
 def leaf_kind(kind: ScalarKind) -> LeafKind:

@@ -568,8 +568,53 @@ def _crc32c_fold(data: "bytes | bytearray | memoryview", crc: int) -> int:
     return _crc32c_bytes(rest[:size - 4], 0) ^ int.from_bytes(rest[size - 4:], "little")
 
 
+def _native_crc32c() -> "Callable[[bytes | bytearray | memoryview, int], int] | None":
+    """The C CRC-32C of the `crc32c` package (SSE4.2 or ARMv8 CRC instructions, else tables) when it is installed.
+
+    Its extension module is loaded by path, without the package's __init__, which imports importlib.metadata
+    (70 to 100 ms here). It must give the CRC-32C check value, or it is not used. None: the pure-Python code.
+    """
+    try:
+        import importlib.machinery  # already loaded by the interpreter; importlib.util would cost 8 ms
+        import os
+
+        spec = importlib.machinery.PathFinder.find_spec("crc32c")  # finds the package without importing it
+        for directory in (spec.submodule_search_locations or []) if spec is not None else []:
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                path = os.path.join(directory, "_crc32c" + suffix)
+                if os.path.isfile(path):
+                    loader = importlib.machinery.ExtensionFileLoader("crc32c._crc32c", path)
+                    module = loader.create_module(importlib.machinery.ModuleSpec(loader.name, loader, origin=path))
+                    if module is None:
+                        return None
+                    loader.exec_module(module)
+                    function: "Callable[[bytes | bytearray | memoryview, int], int]" = module.crc32c
+                    return function if function(b"123456789", 0) == 0xE3069283 else None
+    except Exception:  # noqa: BLE001 - any failure means the portable code below, which gives the same values
+        pass
+    return None
+
+
+_native: "list[Callable[[bytes | bytearray | memoryview, int], int] | None]" = []
+"""The native function once looked for (on the first CRC, so that importing a module stays cheap)."""
+
+
 def crc32c(data: "bytes | bytearray | memoryview", crc: int = 0) -> int:
-    """CRC-32C (Castagnoli); `crc32c(b, crc32c(a)) == crc32c(a + b)`."""
+    """CRC-32C (Castagnoli); `crc32c(b, crc32c(a)) == crc32c(a + b)`.
+
+    In C through the `crc32c` package when it is installed (0.2 us for a 1.5 KB blob), else in Python: a byte
+    table below 64 bytes, big-integer folding above (about 50 us for 1.5 KB). Both give the same values.
+    """
+    if not _native:
+        _native.append(_native_crc32c())
+    native = _native[0]
+    if native is not None:
+        return native(data, crc)
+    return _portable_crc32c(data, crc)
+
+
+def _portable_crc32c(data: "bytes | bytearray | memoryview", crc: int = 0) -> int:
+    """The pure-Python CRC-32C (also what tests compare the native one with)."""
     crc ^= 0xFFFFFFFF
     size = len(data)
     if size < 64:

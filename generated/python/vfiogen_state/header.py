@@ -305,6 +305,67 @@ def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescript
     )
 
 
+def check_descriptor(s: "HeaderState", d: "HeaderDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p)
+    if derived.vendor != d.vendor:
+        raise LoadError(SECTION, "descriptor.vendor", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vendor {derived.vendor!r}, the descriptor says {d.vendor!r}")
+    if derived.device != d.device:
+        raise LoadError(SECTION, "descriptor.device", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give device {derived.device!r}, the descriptor says {d.device!r}")
+    if derived.subsystem_vendor != d.subsystem_vendor:
+        raise LoadError(SECTION, "descriptor.subsystem_vendor", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subsystem_vendor {derived.subsystem_vendor!r}, the descriptor says {d.subsystem_vendor!r}")
+    if derived.subsystem != d.subsystem:
+        raise LoadError(SECTION, "descriptor.subsystem", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subsystem {derived.subsystem!r}, the descriptor says {d.subsystem!r}")
+    if derived.revision != d.revision:
+        raise LoadError(SECTION, "descriptor.revision", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give revision {derived.revision!r}, the descriptor says {d.revision!r}")
+    if derived.prog_if != d.prog_if:
+        raise LoadError(SECTION, "descriptor.prog_if", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give prog_if {derived.prog_if!r}, the descriptor says {d.prog_if!r}")
+    if derived.subclass != d.subclass:
+        raise LoadError(SECTION, "descriptor.subclass", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subclass {derived.subclass!r}, the descriptor says {d.subclass!r}")
+    if derived.base_class != d.base_class:
+        raise LoadError(SECTION, "descriptor.base_class", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give base_class {derived.base_class!r}, the descriptor says {d.base_class!r}")
+    if derived.header_shape != d.header_shape:
+        raise LoadError(SECTION, "descriptor.header_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give header_shape {derived.header_shape!r}, the descriptor says {d.header_shape!r}")
+    if derived.first_cap != d.first_cap:
+        raise LoadError(SECTION, "descriptor.first_cap", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give first_cap {derived.first_cap!r}, the descriptor says {d.first_cap!r}")
+    if derived.cap_list != d.cap_list:
+        raise LoadError(SECTION, "descriptor.cap_list", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give cap_list {derived.cap_list!r}, the descriptor says {d.cap_list!r}")
+    if derived.intx != d.intx:
+        raise LoadError(SECTION, "descriptor.intx", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give intx {derived.intx!r}, the descriptor says {d.intx!r}")
+    if derived.bar0_type != d.bar0_type:
+        raise LoadError(SECTION, "descriptor.bar0_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar0_type {derived.bar0_type!r}, the descriptor says {d.bar0_type!r}")
+    if derived.bar1_type != d.bar1_type:
+        raise LoadError(SECTION, "descriptor.bar1_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar1_type {derived.bar1_type!r}, the descriptor says {d.bar1_type!r}")
+    if derived.bar2_type != d.bar2_type:
+        raise LoadError(SECTION, "descriptor.bar2_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar2_type {derived.bar2_type!r}, the descriptor says {d.bar2_type!r}")
+    if derived.bar3_type != d.bar3_type:
+        raise LoadError(SECTION, "descriptor.bar3_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar3_type {derived.bar3_type!r}, the descriptor says {d.bar3_type!r}")
+    if derived.bar4_type != d.bar4_type:
+        raise LoadError(SECTION, "descriptor.bar4_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar4_type {derived.bar4_type!r}, the descriptor says {d.bar4_type!r}")
+    if derived.bar5_type != d.bar5_type:
+        raise LoadError(SECTION, "descriptor.bar5_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar5_type {derived.bar5_type!r}, the descriptor says {d.bar5_type!r}")
+
+
 def pack_descriptor(d: "HeaderDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.vendor, d.device, d.subsystem_vendor, d.subsystem, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.bar2_type, d.bar3_type, d.bar4_type, d.bar5_type)
 
@@ -551,9 +612,9 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     """
     problems: list[Problem] = []
     if not isinstance(s.vendor_id, int) or s.vendor_id >> 16 or s.vendor_id < 0:
-        problems.append(Problem("vendor_id", f"{s.vendor_id!r} does not fit 16 bits"))
+        problems.append(Problem("vendor_id", f"holds {s.vendor_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.device_id, int) or s.device_id >> 16 or s.device_id < 0:
-        problems.append(Problem("device_id", f"{s.device_id!r} does not fit 16 bits"))
+        problems.append(Problem("device_id", f"holds {s.device_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.command, CommandRegister):
         problems.append(Problem("command", "must be a CommandRegister"))
     if isinstance(s.command, CommandRegister) and s.command.value() & 0xf800:
@@ -563,17 +624,17 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if isinstance(s.status, StatusRegister) and s.status.value() & 0x46:
         problems.append(Problem("status", f"reserved bits 0x{s.status.value() & 0x46:x} set"))
     if not isinstance(s.revision_id, int) or s.revision_id >> 8 or s.revision_id < 0:
-        problems.append(Problem("revision_id", f"{s.revision_id!r} does not fit 8 bits"))
+        problems.append(Problem("revision_id", f"holds {s.revision_id!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.class_prog_if, int) or s.class_prog_if >> 8 or s.class_prog_if < 0:
-        problems.append(Problem("class_prog_if", f"{s.class_prog_if!r} does not fit 8 bits"))
+        problems.append(Problem("class_prog_if", f"holds {s.class_prog_if!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.class_subclass, int) or s.class_subclass >> 8 or s.class_subclass < 0:
-        problems.append(Problem("class_subclass", f"{s.class_subclass!r} does not fit 8 bits"))
+        problems.append(Problem("class_subclass", f"holds {s.class_subclass!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.class_base, int) or s.class_base >> 8 or s.class_base < 0:
-        problems.append(Problem("class_base", f"{s.class_base!r} does not fit 8 bits"))
+        problems.append(Problem("class_base", f"holds {s.class_base!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.cache_line_size, int) or s.cache_line_size >> 8 or s.cache_line_size < 0:
-        problems.append(Problem("cache_line_size", f"{s.cache_line_size!r} does not fit 8 bits"))
+        problems.append(Problem("cache_line_size", f"holds {s.cache_line_size!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.latency_timer, int) or s.latency_timer >> 8 or s.latency_timer < 0:
-        problems.append(Problem("latency_timer", f"{s.latency_timer!r} does not fit 8 bits"))
+        problems.append(Problem("latency_timer", f"holds {s.latency_timer!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.header_type, HeaderTypeRegister):
         problems.append(Problem("header_type", "must be a HeaderTypeRegister"))
     if isinstance(s.header_type, HeaderTypeRegister) and (s.header_type.value() >> 0) & 0x7f not in _VALUES_HeaderLayout:
@@ -589,7 +650,7 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if isinstance(s.bar0, MemoryBarRegister) and (s.bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar0.mem_type", f"{(s.bar0.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not isinstance(s.bar1_upper, int) or s.bar1_upper >> 32 or s.bar1_upper < 0:
-        problems.append(Problem("bar1_upper", f"{s.bar1_upper!r} does not fit 32 bits"))
+        problems.append(Problem("bar1_upper", f"holds {s.bar1_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((p.bar64 & 1) != 0)) and s.bar1_upper != 0:
         problems.append(Problem("bar1_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar1, MemoryBarRegister):
@@ -601,7 +662,7 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if not (((p.bar64 & 1) == 0)) and s.bar1 != MemoryBarRegister():
         problems.append(Problem("bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar2_upper, int) or s.bar2_upper >> 32 or s.bar2_upper < 0:
-        problems.append(Problem("bar2_upper", f"{s.bar2_upper!r} does not fit 32 bits"))
+        problems.append(Problem("bar2_upper", f"holds {s.bar2_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((p.bar64 & 2) != 0)) and s.bar2_upper != 0:
         problems.append(Problem("bar2_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar2, MemoryBarRegister):
@@ -613,7 +674,7 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if not (((p.bar64 & 2) == 0)) and s.bar2 != MemoryBarRegister():
         problems.append(Problem("bar2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar3_upper, int) or s.bar3_upper >> 32 or s.bar3_upper < 0:
-        problems.append(Problem("bar3_upper", f"{s.bar3_upper!r} does not fit 32 bits"))
+        problems.append(Problem("bar3_upper", f"holds {s.bar3_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((p.bar64 & 4) != 0)) and s.bar3_upper != 0:
         problems.append(Problem("bar3_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar3, MemoryBarRegister):
@@ -625,7 +686,7 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if not (((p.bar64 & 4) == 0)) and s.bar3 != MemoryBarRegister():
         problems.append(Problem("bar3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar4_upper, int) or s.bar4_upper >> 32 or s.bar4_upper < 0:
-        problems.append(Problem("bar4_upper", f"{s.bar4_upper!r} does not fit 32 bits"))
+        problems.append(Problem("bar4_upper", f"holds {s.bar4_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((p.bar64 & 8) != 0)) and s.bar4_upper != 0:
         problems.append(Problem("bar4_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar4, MemoryBarRegister):
@@ -637,7 +698,7 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if not (((p.bar64 & 8) == 0)) and s.bar4 != MemoryBarRegister():
         problems.append(Problem("bar4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar5_upper, int) or s.bar5_upper >> 32 or s.bar5_upper < 0:
-        problems.append(Problem("bar5_upper", f"{s.bar5_upper!r} does not fit 32 bits"))
+        problems.append(Problem("bar5_upper", f"holds {s.bar5_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((p.bar64 & 0x10) != 0)) and s.bar5_upper != 0:
         problems.append(Problem("bar5_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar5, MemoryBarRegister):
@@ -649,11 +710,11 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if not (((p.bar64 & 0x10) == 0)) and s.bar5 != MemoryBarRegister():
         problems.append(Problem("bar5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.cardbus_cis, int) or s.cardbus_cis >> 32 or s.cardbus_cis < 0:
-        problems.append(Problem("cardbus_cis", f"{s.cardbus_cis!r} does not fit 32 bits"))
+        problems.append(Problem("cardbus_cis", f"holds {s.cardbus_cis!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.subsystem_vendor_id, int) or s.subsystem_vendor_id >> 16 or s.subsystem_vendor_id < 0:
-        problems.append(Problem("subsystem_vendor_id", f"{s.subsystem_vendor_id!r} does not fit 16 bits"))
+        problems.append(Problem("subsystem_vendor_id", f"holds {s.subsystem_vendor_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.subsystem_id, int) or s.subsystem_id >> 16 or s.subsystem_id < 0:
-        problems.append(Problem("subsystem_id", f"{s.subsystem_id!r} does not fit 16 bits"))
+        problems.append(Problem("subsystem_id", f"holds {s.subsystem_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.rom_base, RomBaseRegister):
         problems.append(Problem("rom_base", "must be a RomBaseRegister"))
     if isinstance(s.rom_base, RomBaseRegister) and s.rom_base.value() & 0x700:
@@ -663,13 +724,13 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if isinstance(s.cap_ptr, CapPtrRegister) and s.cap_ptr.value() & 0x3:
         problems.append(Problem("cap_ptr", f"reserved bits 0x{s.cap_ptr.value() & 0x3:x} set"))
     if not isinstance(s.interrupt_line, int) or s.interrupt_line >> 8 or s.interrupt_line < 0:
-        problems.append(Problem("interrupt_line", f"{s.interrupt_line!r} does not fit 8 bits"))
+        problems.append(Problem("interrupt_line", f"holds {s.interrupt_line!r}, but it is a u8: an integer 0..0xff"))
     if s.interrupt_pin not in _VALUES_IntxPin:
         problems.append(Problem("interrupt_pin", f"{s.interrupt_pin!r} is not a value of intx_pin"))
     if not isinstance(s.min_gnt, int) or s.min_gnt >> 8 or s.min_gnt < 0:
-        problems.append(Problem("min_gnt", f"{s.min_gnt!r} does not fit 8 bits"))
+        problems.append(Problem("min_gnt", f"holds {s.min_gnt!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.max_lat, int) or s.max_lat >> 8 or s.max_lat < 0:
-        problems.append(Problem("max_lat", f"{s.max_lat!r} does not fit 8 bits"))
+        problems.append(Problem("max_lat", f"holds {s.max_lat!r}, but it is a u8: an integer 0..0xff"))
     return problems
 
 

@@ -252,6 +252,43 @@ def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int,
     )
 
 
+def check_descriptor(s: "SriovState", d: "SriovDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset, vf_bar_sizes=d.vf_bar_sizes)
+    if derived.features != d.features:
+        raise LoadError(SECTION, "descriptor.features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give features {derived.features!r}, the descriptor says {d.features!r}")
+    if derived.max_vfs != d.max_vfs:
+        raise LoadError(SECTION, "descriptor.max_vfs", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give max_vfs {derived.max_vfs!r}, the descriptor says {d.max_vfs!r}")
+    if derived.vf_device != d.vf_device:
+        raise LoadError(SECTION, "descriptor.vf_device", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_device {derived.vf_device!r}, the descriptor says {d.vf_device!r}")
+    if derived.page_sizes != d.page_sizes:
+        raise LoadError(SECTION, "descriptor.page_sizes", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give page_sizes {derived.page_sizes!r}, the descriptor says {d.page_sizes!r}")
+    if derived.vf_bar0_type != d.vf_bar0_type:
+        raise LoadError(SECTION, "descriptor.vf_bar0_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar0_type {derived.vf_bar0_type!r}, the descriptor says {d.vf_bar0_type!r}")
+    if derived.vf_bar1_type != d.vf_bar1_type:
+        raise LoadError(SECTION, "descriptor.vf_bar1_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar1_type {derived.vf_bar1_type!r}, the descriptor says {d.vf_bar1_type!r}")
+    if derived.vf_bar2_type != d.vf_bar2_type:
+        raise LoadError(SECTION, "descriptor.vf_bar2_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar2_type {derived.vf_bar2_type!r}, the descriptor says {d.vf_bar2_type!r}")
+    if derived.vf_bar3_type != d.vf_bar3_type:
+        raise LoadError(SECTION, "descriptor.vf_bar3_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar3_type {derived.vf_bar3_type!r}, the descriptor says {d.vf_bar3_type!r}")
+    if derived.vf_bar4_type != d.vf_bar4_type:
+        raise LoadError(SECTION, "descriptor.vf_bar4_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar4_type {derived.vf_bar4_type!r}, the descriptor says {d.vf_bar4_type!r}")
+    if derived.vf_bar5_type != d.vf_bar5_type:
+        raise LoadError(SECTION, "descriptor.vf_bar5_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar5_type {derived.vf_bar5_type!r}, the descriptor says {d.vf_bar5_type!r}")
+
+
 def pack_descriptor(d: "SriovDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.features, d.max_vfs, d.vf_device, d.page_sizes, d.vf_bar0_type, d.vf_bar1_type, d.vf_bar2_type, d.vf_bar3_type, d.vf_bar4_type, d.vf_bar5_type, d.vf_bar_sizes)
 
@@ -643,14 +680,14 @@ def validate(s: "SriovState", p: "Params" = PARAMS) -> "list[Problem]":
     """Every reason `s` is not a valid state (empty when it is)."""
     problems = _register_problems(s, p)
     if not isinstance(s.vfs_created, int) or s.vfs_created >> 16 or s.vfs_created < 0:
-        problems.append(Problem("vfs_created", f"{s.vfs_created!r} does not fit 16 bits"))
+        problems.append(Problem("vfs_created", f"holds {s.vfs_created!r}, but it is a u16: an integer 0..0xffff"))
     if len(s.vfs) != s.vfs_created:
         problems.append(Problem("vfs", f"holds {len(s.vfs)} entries, but its length 'vfs_created' is {s.vfs_created}"))
     if len(s.vfs) > 256:
         problems.append(Problem("vfs", f"holds {len(s.vfs)} entries, more than its max 256"))
     for i8, x9 in enumerate(s.vfs):
         if not isinstance(x9.routing_id, int) or x9.routing_id >> 16 or x9.routing_id < 0:
-            problems.append(Problem(f"vfs[{i8}].routing_id", f"{x9.routing_id!r} does not fit 16 bits"))
+            problems.append(Problem(f"vfs[{i8}].routing_id", f"holds {x9.routing_id!r}, but it is a u16: an integer 0..0xffff"))
         if not isinstance(x9.cookie, bytes) or len(x9.cookie) != 16:
             problems.append(Problem(f"vfs[{i8}].cookie", "must be 16 bytes"))
     if not isinstance(s.vf_user_created, bool):
@@ -661,7 +698,7 @@ def validate(s: "SriovState", p: "Params" = PARAMS) -> "list[Problem]":
         problems.append(Problem("vf_msix_counts", f"holds {len(s.vf_msix_counts)} entries, more than its max 256"))
     for i10, x11 in enumerate(s.vf_msix_counts):
         if not isinstance(x11, int) or x11 >> 16 or x11 < 0:
-            problems.append(Problem(f"vf_msix_counts[{i10}]", f"{x11!r} does not fit 16 bits"))
+            problems.append(Problem(f"vf_msix_counts[{i10}]", f"holds {x11!r}, but it is a u16: an integer 0..0xffff"))
     return problems or _constraint_problems(s, p)
 
 
@@ -686,23 +723,23 @@ def _register_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     if isinstance(s.sriov_status, SriovStatusRegister) and s.sriov_status.value() & 0xfffe:
         problems.append(Problem("sriov_status", f"reserved bits 0x{s.sriov_status.value() & 0xfffe:x} set"))
     if not isinstance(s.initial_vfs, int) or s.initial_vfs >> 16 or s.initial_vfs < 0:
-        problems.append(Problem("initial_vfs", f"{s.initial_vfs!r} does not fit 16 bits"))
+        problems.append(Problem("initial_vfs", f"holds {s.initial_vfs!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.total_vfs, int) or s.total_vfs >> 16 or s.total_vfs < 0:
-        problems.append(Problem("total_vfs", f"{s.total_vfs!r} does not fit 16 bits"))
+        problems.append(Problem("total_vfs", f"holds {s.total_vfs!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.num_vfs, int) or s.num_vfs >> 16 or s.num_vfs < 0:
-        problems.append(Problem("num_vfs", f"{s.num_vfs!r} does not fit 16 bits"))
+        problems.append(Problem("num_vfs", f"holds {s.num_vfs!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.func_dep_link, int) or s.func_dep_link >> 8 or s.func_dep_link < 0:
-        problems.append(Problem("func_dep_link", f"{s.func_dep_link!r} does not fit 8 bits"))
+        problems.append(Problem("func_dep_link", f"holds {s.func_dep_link!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.first_vf_offset, int) or s.first_vf_offset >> 16 or s.first_vf_offset < 0:
-        problems.append(Problem("first_vf_offset", f"{s.first_vf_offset!r} does not fit 16 bits"))
+        problems.append(Problem("first_vf_offset", f"holds {s.first_vf_offset!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.vf_stride, int) or s.vf_stride >> 16 or s.vf_stride < 0:
-        problems.append(Problem("vf_stride", f"{s.vf_stride!r} does not fit 16 bits"))
+        problems.append(Problem("vf_stride", f"holds {s.vf_stride!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.vf_device_id, int) or s.vf_device_id >> 16 or s.vf_device_id < 0:
-        problems.append(Problem("vf_device_id", f"{s.vf_device_id!r} does not fit 16 bits"))
+        problems.append(Problem("vf_device_id", f"holds {s.vf_device_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.supported_page_sizes, int) or s.supported_page_sizes >> 32 or s.supported_page_sizes < 0:
-        problems.append(Problem("supported_page_sizes", f"{s.supported_page_sizes!r} does not fit 32 bits"))
+        problems.append(Problem("supported_page_sizes", f"holds {s.supported_page_sizes!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.system_page_size, int) or s.system_page_size >> 32 or s.system_page_size < 0:
-        problems.append(Problem("system_page_size", f"{s.system_page_size!r} does not fit 32 bits"))
+        problems.append(Problem("system_page_size", f"holds {s.system_page_size!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.vf_bar0, VfMemoryBarRegister):
         problems.append(Problem("vf_bar0", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar0, VfMemoryBarRegister) and (s.vf_bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
@@ -714,7 +751,7 @@ def _register_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     if not (((p.vf_bar64 & 1) == 0)) and s.vf_bar1 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar1_upper, int) or s.vf_bar1_upper >> 32 or s.vf_bar1_upper < 0:
-        problems.append(Problem("vf_bar1_upper", f"{s.vf_bar1_upper!r} does not fit 32 bits"))
+        problems.append(Problem("vf_bar1_upper", f"holds {s.vf_bar1_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((p.vf_bar64 & 1) != 0)) and s.vf_bar1_upper != 0:
         problems.append(Problem("vf_bar1_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar2, VfMemoryBarRegister):
@@ -724,7 +761,7 @@ def _register_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     if not (((p.vf_bar64 & 2) == 0)) and s.vf_bar2 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar2_upper, int) or s.vf_bar2_upper >> 32 or s.vf_bar2_upper < 0:
-        problems.append(Problem("vf_bar2_upper", f"{s.vf_bar2_upper!r} does not fit 32 bits"))
+        problems.append(Problem("vf_bar2_upper", f"holds {s.vf_bar2_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((p.vf_bar64 & 2) != 0)) and s.vf_bar2_upper != 0:
         problems.append(Problem("vf_bar2_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar3, VfMemoryBarRegister):
@@ -734,7 +771,7 @@ def _register_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     if not (((p.vf_bar64 & 4) == 0)) and s.vf_bar3 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar3_upper, int) or s.vf_bar3_upper >> 32 or s.vf_bar3_upper < 0:
-        problems.append(Problem("vf_bar3_upper", f"{s.vf_bar3_upper!r} does not fit 32 bits"))
+        problems.append(Problem("vf_bar3_upper", f"holds {s.vf_bar3_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((p.vf_bar64 & 4) != 0)) and s.vf_bar3_upper != 0:
         problems.append(Problem("vf_bar3_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar4, VfMemoryBarRegister):
@@ -744,7 +781,7 @@ def _register_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     if not (((p.vf_bar64 & 8) == 0)) and s.vf_bar4 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar4_upper, int) or s.vf_bar4_upper >> 32 or s.vf_bar4_upper < 0:
-        problems.append(Problem("vf_bar4_upper", f"{s.vf_bar4_upper!r} does not fit 32 bits"))
+        problems.append(Problem("vf_bar4_upper", f"holds {s.vf_bar4_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((p.vf_bar64 & 8) != 0)) and s.vf_bar4_upper != 0:
         problems.append(Problem("vf_bar4_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar5, VfMemoryBarRegister):
@@ -754,7 +791,7 @@ def _register_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     if not (((p.vf_bar64 & 0x10) == 0)) and s.vf_bar5 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar5_upper, int) or s.vf_bar5_upper >> 32 or s.vf_bar5_upper < 0:
-        problems.append(Problem("vf_bar5_upper", f"{s.vf_bar5_upper!r} does not fit 32 bits"))
+        problems.append(Problem("vf_bar5_upper", f"holds {s.vf_bar5_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((p.vf_bar64 & 0x10) != 0)) and s.vf_bar5_upper != 0:
         problems.append(Problem("vf_bar5_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_migration_state_array_offset, VfMigrationStateArrayOffsetRegister):
@@ -862,6 +899,35 @@ def _constraint_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
     return problems
+
+
+def resize_vfs_created(s: "SriovState", value: int, p: "Params" = PARAMS) -> None:
+    """Set `vfs_created` to `value` and resize `vfs` and `vf_msix_counts` to the lengths it gives.
+
+    Added elements take their defaults and surplus ones are dropped, so the state still saves.
+    ValueError, with `s` unchanged, when `value` is not an integer in 0..0xffff (16 bits)
+    or takes a length past its max.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xffff:
+        raise ValueError(f"{SECTION}: vfs_created holds 16 bits (0..0xffff), not {value!r}")
+    saved = s.vfs_created
+    s.vfs_created = value
+    try:
+        n1 = int(s.vfs_created)
+        n2 = int(s.vfs_created)
+    except (ArithmeticError, ValueError) as exc:
+        s.vfs_created = saved
+        raise ValueError(f"{SECTION}: a length cannot be evaluated with vfs_created = {value}: {exc}") from None
+    if not 0 <= n1 <= 256:
+        s.vfs_created = saved
+        raise ValueError(f"{SECTION}: vfs_created = {value} gives vfs {n1} entries, outside 0..256")
+    if not 0 <= n2 <= 256:
+        s.vfs_created = saved
+        raise ValueError(f"{SECTION}: vfs_created = {value} gives vf_msix_counts {n2} entries, outside 0..256")
+    del s.vfs[n1:]
+    s.vfs.extend(VfsEntry() for _ in range(n1 - len(s.vfs)))
+    del s.vf_msix_counts[n2:]
+    s.vf_msix_counts.extend([0] * (n2 - len(s.vf_msix_counts)))
 
 
 def save(s: "SriovState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:

@@ -1015,6 +1015,583 @@ def derive_descriptor(s: "VendorSpecificState", p: "Params" = PARAMS, *, cap_off
     )
 
 
+def check_descriptor(s: "VendorSpecificState", d: "VendorSpecificDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.length != d.length:
+        raise LoadError(SECTION, "descriptor.length", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give length {derived.length!r}, the descriptor says {d.length!r}")
+    if derived.byte3 != d.byte3:
+        raise LoadError(SECTION, "descriptor.byte3", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte3 {derived.byte3!r}, the descriptor says {d.byte3!r}")
+    if derived.byte4 != d.byte4:
+        raise LoadError(SECTION, "descriptor.byte4", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte4 {derived.byte4!r}, the descriptor says {d.byte4!r}")
+    if derived.byte5 != d.byte5:
+        raise LoadError(SECTION, "descriptor.byte5", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte5 {derived.byte5!r}, the descriptor says {d.byte5!r}")
+    if derived.byte6 != d.byte6:
+        raise LoadError(SECTION, "descriptor.byte6", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte6 {derived.byte6!r}, the descriptor says {d.byte6!r}")
+    if derived.byte7 != d.byte7:
+        raise LoadError(SECTION, "descriptor.byte7", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte7 {derived.byte7!r}, the descriptor says {d.byte7!r}")
+    if derived.byte8 != d.byte8:
+        raise LoadError(SECTION, "descriptor.byte8", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte8 {derived.byte8!r}, the descriptor says {d.byte8!r}")
+    if derived.byte9 != d.byte9:
+        raise LoadError(SECTION, "descriptor.byte9", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte9 {derived.byte9!r}, the descriptor says {d.byte9!r}")
+    if derived.byte10 != d.byte10:
+        raise LoadError(SECTION, "descriptor.byte10", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte10 {derived.byte10!r}, the descriptor says {d.byte10!r}")
+    if derived.byte11 != d.byte11:
+        raise LoadError(SECTION, "descriptor.byte11", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte11 {derived.byte11!r}, the descriptor says {d.byte11!r}")
+    if derived.byte12 != d.byte12:
+        raise LoadError(SECTION, "descriptor.byte12", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte12 {derived.byte12!r}, the descriptor says {d.byte12!r}")
+    if derived.byte13 != d.byte13:
+        raise LoadError(SECTION, "descriptor.byte13", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte13 {derived.byte13!r}, the descriptor says {d.byte13!r}")
+    if derived.byte14 != d.byte14:
+        raise LoadError(SECTION, "descriptor.byte14", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte14 {derived.byte14!r}, the descriptor says {d.byte14!r}")
+    if derived.byte15 != d.byte15:
+        raise LoadError(SECTION, "descriptor.byte15", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte15 {derived.byte15!r}, the descriptor says {d.byte15!r}")
+    if derived.byte16 != d.byte16:
+        raise LoadError(SECTION, "descriptor.byte16", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte16 {derived.byte16!r}, the descriptor says {d.byte16!r}")
+    if derived.byte17 != d.byte17:
+        raise LoadError(SECTION, "descriptor.byte17", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte17 {derived.byte17!r}, the descriptor says {d.byte17!r}")
+    if derived.byte18 != d.byte18:
+        raise LoadError(SECTION, "descriptor.byte18", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte18 {derived.byte18!r}, the descriptor says {d.byte18!r}")
+    if derived.byte19 != d.byte19:
+        raise LoadError(SECTION, "descriptor.byte19", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte19 {derived.byte19!r}, the descriptor says {d.byte19!r}")
+    if derived.byte20 != d.byte20:
+        raise LoadError(SECTION, "descriptor.byte20", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte20 {derived.byte20!r}, the descriptor says {d.byte20!r}")
+    if derived.byte21 != d.byte21:
+        raise LoadError(SECTION, "descriptor.byte21", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte21 {derived.byte21!r}, the descriptor says {d.byte21!r}")
+    if derived.byte22 != d.byte22:
+        raise LoadError(SECTION, "descriptor.byte22", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte22 {derived.byte22!r}, the descriptor says {d.byte22!r}")
+    if derived.byte23 != d.byte23:
+        raise LoadError(SECTION, "descriptor.byte23", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte23 {derived.byte23!r}, the descriptor says {d.byte23!r}")
+    if derived.byte24 != d.byte24:
+        raise LoadError(SECTION, "descriptor.byte24", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte24 {derived.byte24!r}, the descriptor says {d.byte24!r}")
+    if derived.byte25 != d.byte25:
+        raise LoadError(SECTION, "descriptor.byte25", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte25 {derived.byte25!r}, the descriptor says {d.byte25!r}")
+    if derived.byte26 != d.byte26:
+        raise LoadError(SECTION, "descriptor.byte26", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte26 {derived.byte26!r}, the descriptor says {d.byte26!r}")
+    if derived.byte27 != d.byte27:
+        raise LoadError(SECTION, "descriptor.byte27", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte27 {derived.byte27!r}, the descriptor says {d.byte27!r}")
+    if derived.byte28 != d.byte28:
+        raise LoadError(SECTION, "descriptor.byte28", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte28 {derived.byte28!r}, the descriptor says {d.byte28!r}")
+    if derived.byte29 != d.byte29:
+        raise LoadError(SECTION, "descriptor.byte29", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte29 {derived.byte29!r}, the descriptor says {d.byte29!r}")
+    if derived.byte30 != d.byte30:
+        raise LoadError(SECTION, "descriptor.byte30", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte30 {derived.byte30!r}, the descriptor says {d.byte30!r}")
+    if derived.byte31 != d.byte31:
+        raise LoadError(SECTION, "descriptor.byte31", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte31 {derived.byte31!r}, the descriptor says {d.byte31!r}")
+    if derived.byte32 != d.byte32:
+        raise LoadError(SECTION, "descriptor.byte32", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte32 {derived.byte32!r}, the descriptor says {d.byte32!r}")
+    if derived.byte33 != d.byte33:
+        raise LoadError(SECTION, "descriptor.byte33", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte33 {derived.byte33!r}, the descriptor says {d.byte33!r}")
+    if derived.byte34 != d.byte34:
+        raise LoadError(SECTION, "descriptor.byte34", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte34 {derived.byte34!r}, the descriptor says {d.byte34!r}")
+    if derived.byte35 != d.byte35:
+        raise LoadError(SECTION, "descriptor.byte35", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte35 {derived.byte35!r}, the descriptor says {d.byte35!r}")
+    if derived.byte36 != d.byte36:
+        raise LoadError(SECTION, "descriptor.byte36", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte36 {derived.byte36!r}, the descriptor says {d.byte36!r}")
+    if derived.byte37 != d.byte37:
+        raise LoadError(SECTION, "descriptor.byte37", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte37 {derived.byte37!r}, the descriptor says {d.byte37!r}")
+    if derived.byte38 != d.byte38:
+        raise LoadError(SECTION, "descriptor.byte38", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte38 {derived.byte38!r}, the descriptor says {d.byte38!r}")
+    if derived.byte39 != d.byte39:
+        raise LoadError(SECTION, "descriptor.byte39", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte39 {derived.byte39!r}, the descriptor says {d.byte39!r}")
+    if derived.byte40 != d.byte40:
+        raise LoadError(SECTION, "descriptor.byte40", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte40 {derived.byte40!r}, the descriptor says {d.byte40!r}")
+    if derived.byte41 != d.byte41:
+        raise LoadError(SECTION, "descriptor.byte41", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte41 {derived.byte41!r}, the descriptor says {d.byte41!r}")
+    if derived.byte42 != d.byte42:
+        raise LoadError(SECTION, "descriptor.byte42", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte42 {derived.byte42!r}, the descriptor says {d.byte42!r}")
+    if derived.byte43 != d.byte43:
+        raise LoadError(SECTION, "descriptor.byte43", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte43 {derived.byte43!r}, the descriptor says {d.byte43!r}")
+    if derived.byte44 != d.byte44:
+        raise LoadError(SECTION, "descriptor.byte44", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte44 {derived.byte44!r}, the descriptor says {d.byte44!r}")
+    if derived.byte45 != d.byte45:
+        raise LoadError(SECTION, "descriptor.byte45", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte45 {derived.byte45!r}, the descriptor says {d.byte45!r}")
+    if derived.byte46 != d.byte46:
+        raise LoadError(SECTION, "descriptor.byte46", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte46 {derived.byte46!r}, the descriptor says {d.byte46!r}")
+    if derived.byte47 != d.byte47:
+        raise LoadError(SECTION, "descriptor.byte47", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte47 {derived.byte47!r}, the descriptor says {d.byte47!r}")
+    if derived.byte48 != d.byte48:
+        raise LoadError(SECTION, "descriptor.byte48", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte48 {derived.byte48!r}, the descriptor says {d.byte48!r}")
+    if derived.byte49 != d.byte49:
+        raise LoadError(SECTION, "descriptor.byte49", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte49 {derived.byte49!r}, the descriptor says {d.byte49!r}")
+    if derived.byte50 != d.byte50:
+        raise LoadError(SECTION, "descriptor.byte50", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte50 {derived.byte50!r}, the descriptor says {d.byte50!r}")
+    if derived.byte51 != d.byte51:
+        raise LoadError(SECTION, "descriptor.byte51", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte51 {derived.byte51!r}, the descriptor says {d.byte51!r}")
+    if derived.byte52 != d.byte52:
+        raise LoadError(SECTION, "descriptor.byte52", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte52 {derived.byte52!r}, the descriptor says {d.byte52!r}")
+    if derived.byte53 != d.byte53:
+        raise LoadError(SECTION, "descriptor.byte53", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte53 {derived.byte53!r}, the descriptor says {d.byte53!r}")
+    if derived.byte54 != d.byte54:
+        raise LoadError(SECTION, "descriptor.byte54", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte54 {derived.byte54!r}, the descriptor says {d.byte54!r}")
+    if derived.byte55 != d.byte55:
+        raise LoadError(SECTION, "descriptor.byte55", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte55 {derived.byte55!r}, the descriptor says {d.byte55!r}")
+    if derived.byte56 != d.byte56:
+        raise LoadError(SECTION, "descriptor.byte56", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte56 {derived.byte56!r}, the descriptor says {d.byte56!r}")
+    if derived.byte57 != d.byte57:
+        raise LoadError(SECTION, "descriptor.byte57", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte57 {derived.byte57!r}, the descriptor says {d.byte57!r}")
+    if derived.byte58 != d.byte58:
+        raise LoadError(SECTION, "descriptor.byte58", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte58 {derived.byte58!r}, the descriptor says {d.byte58!r}")
+    if derived.byte59 != d.byte59:
+        raise LoadError(SECTION, "descriptor.byte59", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte59 {derived.byte59!r}, the descriptor says {d.byte59!r}")
+    if derived.byte60 != d.byte60:
+        raise LoadError(SECTION, "descriptor.byte60", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte60 {derived.byte60!r}, the descriptor says {d.byte60!r}")
+    if derived.byte61 != d.byte61:
+        raise LoadError(SECTION, "descriptor.byte61", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte61 {derived.byte61!r}, the descriptor says {d.byte61!r}")
+    if derived.byte62 != d.byte62:
+        raise LoadError(SECTION, "descriptor.byte62", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte62 {derived.byte62!r}, the descriptor says {d.byte62!r}")
+    if derived.byte63 != d.byte63:
+        raise LoadError(SECTION, "descriptor.byte63", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte63 {derived.byte63!r}, the descriptor says {d.byte63!r}")
+    if derived.byte64 != d.byte64:
+        raise LoadError(SECTION, "descriptor.byte64", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte64 {derived.byte64!r}, the descriptor says {d.byte64!r}")
+    if derived.byte65 != d.byte65:
+        raise LoadError(SECTION, "descriptor.byte65", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte65 {derived.byte65!r}, the descriptor says {d.byte65!r}")
+    if derived.byte66 != d.byte66:
+        raise LoadError(SECTION, "descriptor.byte66", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte66 {derived.byte66!r}, the descriptor says {d.byte66!r}")
+    if derived.byte67 != d.byte67:
+        raise LoadError(SECTION, "descriptor.byte67", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte67 {derived.byte67!r}, the descriptor says {d.byte67!r}")
+    if derived.byte68 != d.byte68:
+        raise LoadError(SECTION, "descriptor.byte68", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte68 {derived.byte68!r}, the descriptor says {d.byte68!r}")
+    if derived.byte69 != d.byte69:
+        raise LoadError(SECTION, "descriptor.byte69", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte69 {derived.byte69!r}, the descriptor says {d.byte69!r}")
+    if derived.byte70 != d.byte70:
+        raise LoadError(SECTION, "descriptor.byte70", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte70 {derived.byte70!r}, the descriptor says {d.byte70!r}")
+    if derived.byte71 != d.byte71:
+        raise LoadError(SECTION, "descriptor.byte71", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte71 {derived.byte71!r}, the descriptor says {d.byte71!r}")
+    if derived.byte72 != d.byte72:
+        raise LoadError(SECTION, "descriptor.byte72", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte72 {derived.byte72!r}, the descriptor says {d.byte72!r}")
+    if derived.byte73 != d.byte73:
+        raise LoadError(SECTION, "descriptor.byte73", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte73 {derived.byte73!r}, the descriptor says {d.byte73!r}")
+    if derived.byte74 != d.byte74:
+        raise LoadError(SECTION, "descriptor.byte74", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte74 {derived.byte74!r}, the descriptor says {d.byte74!r}")
+    if derived.byte75 != d.byte75:
+        raise LoadError(SECTION, "descriptor.byte75", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte75 {derived.byte75!r}, the descriptor says {d.byte75!r}")
+    if derived.byte76 != d.byte76:
+        raise LoadError(SECTION, "descriptor.byte76", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte76 {derived.byte76!r}, the descriptor says {d.byte76!r}")
+    if derived.byte77 != d.byte77:
+        raise LoadError(SECTION, "descriptor.byte77", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte77 {derived.byte77!r}, the descriptor says {d.byte77!r}")
+    if derived.byte78 != d.byte78:
+        raise LoadError(SECTION, "descriptor.byte78", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte78 {derived.byte78!r}, the descriptor says {d.byte78!r}")
+    if derived.byte79 != d.byte79:
+        raise LoadError(SECTION, "descriptor.byte79", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte79 {derived.byte79!r}, the descriptor says {d.byte79!r}")
+    if derived.byte80 != d.byte80:
+        raise LoadError(SECTION, "descriptor.byte80", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte80 {derived.byte80!r}, the descriptor says {d.byte80!r}")
+    if derived.byte81 != d.byte81:
+        raise LoadError(SECTION, "descriptor.byte81", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte81 {derived.byte81!r}, the descriptor says {d.byte81!r}")
+    if derived.byte82 != d.byte82:
+        raise LoadError(SECTION, "descriptor.byte82", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte82 {derived.byte82!r}, the descriptor says {d.byte82!r}")
+    if derived.byte83 != d.byte83:
+        raise LoadError(SECTION, "descriptor.byte83", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte83 {derived.byte83!r}, the descriptor says {d.byte83!r}")
+    if derived.byte84 != d.byte84:
+        raise LoadError(SECTION, "descriptor.byte84", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte84 {derived.byte84!r}, the descriptor says {d.byte84!r}")
+    if derived.byte85 != d.byte85:
+        raise LoadError(SECTION, "descriptor.byte85", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte85 {derived.byte85!r}, the descriptor says {d.byte85!r}")
+    if derived.byte86 != d.byte86:
+        raise LoadError(SECTION, "descriptor.byte86", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte86 {derived.byte86!r}, the descriptor says {d.byte86!r}")
+    if derived.byte87 != d.byte87:
+        raise LoadError(SECTION, "descriptor.byte87", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte87 {derived.byte87!r}, the descriptor says {d.byte87!r}")
+    if derived.byte88 != d.byte88:
+        raise LoadError(SECTION, "descriptor.byte88", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte88 {derived.byte88!r}, the descriptor says {d.byte88!r}")
+    if derived.byte89 != d.byte89:
+        raise LoadError(SECTION, "descriptor.byte89", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte89 {derived.byte89!r}, the descriptor says {d.byte89!r}")
+    if derived.byte90 != d.byte90:
+        raise LoadError(SECTION, "descriptor.byte90", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte90 {derived.byte90!r}, the descriptor says {d.byte90!r}")
+    if derived.byte91 != d.byte91:
+        raise LoadError(SECTION, "descriptor.byte91", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte91 {derived.byte91!r}, the descriptor says {d.byte91!r}")
+    if derived.byte92 != d.byte92:
+        raise LoadError(SECTION, "descriptor.byte92", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte92 {derived.byte92!r}, the descriptor says {d.byte92!r}")
+    if derived.byte93 != d.byte93:
+        raise LoadError(SECTION, "descriptor.byte93", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte93 {derived.byte93!r}, the descriptor says {d.byte93!r}")
+    if derived.byte94 != d.byte94:
+        raise LoadError(SECTION, "descriptor.byte94", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte94 {derived.byte94!r}, the descriptor says {d.byte94!r}")
+    if derived.byte95 != d.byte95:
+        raise LoadError(SECTION, "descriptor.byte95", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte95 {derived.byte95!r}, the descriptor says {d.byte95!r}")
+    if derived.byte96 != d.byte96:
+        raise LoadError(SECTION, "descriptor.byte96", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte96 {derived.byte96!r}, the descriptor says {d.byte96!r}")
+    if derived.byte97 != d.byte97:
+        raise LoadError(SECTION, "descriptor.byte97", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte97 {derived.byte97!r}, the descriptor says {d.byte97!r}")
+    if derived.byte98 != d.byte98:
+        raise LoadError(SECTION, "descriptor.byte98", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte98 {derived.byte98!r}, the descriptor says {d.byte98!r}")
+    if derived.byte99 != d.byte99:
+        raise LoadError(SECTION, "descriptor.byte99", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte99 {derived.byte99!r}, the descriptor says {d.byte99!r}")
+    if derived.byte100 != d.byte100:
+        raise LoadError(SECTION, "descriptor.byte100", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte100 {derived.byte100!r}, the descriptor says {d.byte100!r}")
+    if derived.byte101 != d.byte101:
+        raise LoadError(SECTION, "descriptor.byte101", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte101 {derived.byte101!r}, the descriptor says {d.byte101!r}")
+    if derived.byte102 != d.byte102:
+        raise LoadError(SECTION, "descriptor.byte102", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte102 {derived.byte102!r}, the descriptor says {d.byte102!r}")
+    if derived.byte103 != d.byte103:
+        raise LoadError(SECTION, "descriptor.byte103", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte103 {derived.byte103!r}, the descriptor says {d.byte103!r}")
+    if derived.byte104 != d.byte104:
+        raise LoadError(SECTION, "descriptor.byte104", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte104 {derived.byte104!r}, the descriptor says {d.byte104!r}")
+    if derived.byte105 != d.byte105:
+        raise LoadError(SECTION, "descriptor.byte105", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte105 {derived.byte105!r}, the descriptor says {d.byte105!r}")
+    if derived.byte106 != d.byte106:
+        raise LoadError(SECTION, "descriptor.byte106", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte106 {derived.byte106!r}, the descriptor says {d.byte106!r}")
+    if derived.byte107 != d.byte107:
+        raise LoadError(SECTION, "descriptor.byte107", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte107 {derived.byte107!r}, the descriptor says {d.byte107!r}")
+    if derived.byte108 != d.byte108:
+        raise LoadError(SECTION, "descriptor.byte108", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte108 {derived.byte108!r}, the descriptor says {d.byte108!r}")
+    if derived.byte109 != d.byte109:
+        raise LoadError(SECTION, "descriptor.byte109", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte109 {derived.byte109!r}, the descriptor says {d.byte109!r}")
+    if derived.byte110 != d.byte110:
+        raise LoadError(SECTION, "descriptor.byte110", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte110 {derived.byte110!r}, the descriptor says {d.byte110!r}")
+    if derived.byte111 != d.byte111:
+        raise LoadError(SECTION, "descriptor.byte111", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte111 {derived.byte111!r}, the descriptor says {d.byte111!r}")
+    if derived.byte112 != d.byte112:
+        raise LoadError(SECTION, "descriptor.byte112", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte112 {derived.byte112!r}, the descriptor says {d.byte112!r}")
+    if derived.byte113 != d.byte113:
+        raise LoadError(SECTION, "descriptor.byte113", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte113 {derived.byte113!r}, the descriptor says {d.byte113!r}")
+    if derived.byte114 != d.byte114:
+        raise LoadError(SECTION, "descriptor.byte114", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte114 {derived.byte114!r}, the descriptor says {d.byte114!r}")
+    if derived.byte115 != d.byte115:
+        raise LoadError(SECTION, "descriptor.byte115", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte115 {derived.byte115!r}, the descriptor says {d.byte115!r}")
+    if derived.byte116 != d.byte116:
+        raise LoadError(SECTION, "descriptor.byte116", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte116 {derived.byte116!r}, the descriptor says {d.byte116!r}")
+    if derived.byte117 != d.byte117:
+        raise LoadError(SECTION, "descriptor.byte117", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte117 {derived.byte117!r}, the descriptor says {d.byte117!r}")
+    if derived.byte118 != d.byte118:
+        raise LoadError(SECTION, "descriptor.byte118", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte118 {derived.byte118!r}, the descriptor says {d.byte118!r}")
+    if derived.byte119 != d.byte119:
+        raise LoadError(SECTION, "descriptor.byte119", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte119 {derived.byte119!r}, the descriptor says {d.byte119!r}")
+    if derived.byte120 != d.byte120:
+        raise LoadError(SECTION, "descriptor.byte120", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte120 {derived.byte120!r}, the descriptor says {d.byte120!r}")
+    if derived.byte121 != d.byte121:
+        raise LoadError(SECTION, "descriptor.byte121", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte121 {derived.byte121!r}, the descriptor says {d.byte121!r}")
+    if derived.byte122 != d.byte122:
+        raise LoadError(SECTION, "descriptor.byte122", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte122 {derived.byte122!r}, the descriptor says {d.byte122!r}")
+    if derived.byte123 != d.byte123:
+        raise LoadError(SECTION, "descriptor.byte123", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte123 {derived.byte123!r}, the descriptor says {d.byte123!r}")
+    if derived.byte124 != d.byte124:
+        raise LoadError(SECTION, "descriptor.byte124", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte124 {derived.byte124!r}, the descriptor says {d.byte124!r}")
+    if derived.byte125 != d.byte125:
+        raise LoadError(SECTION, "descriptor.byte125", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte125 {derived.byte125!r}, the descriptor says {d.byte125!r}")
+    if derived.byte126 != d.byte126:
+        raise LoadError(SECTION, "descriptor.byte126", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte126 {derived.byte126!r}, the descriptor says {d.byte126!r}")
+    if derived.byte127 != d.byte127:
+        raise LoadError(SECTION, "descriptor.byte127", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte127 {derived.byte127!r}, the descriptor says {d.byte127!r}")
+    if derived.byte128 != d.byte128:
+        raise LoadError(SECTION, "descriptor.byte128", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte128 {derived.byte128!r}, the descriptor says {d.byte128!r}")
+    if derived.byte129 != d.byte129:
+        raise LoadError(SECTION, "descriptor.byte129", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte129 {derived.byte129!r}, the descriptor says {d.byte129!r}")
+    if derived.byte130 != d.byte130:
+        raise LoadError(SECTION, "descriptor.byte130", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte130 {derived.byte130!r}, the descriptor says {d.byte130!r}")
+    if derived.byte131 != d.byte131:
+        raise LoadError(SECTION, "descriptor.byte131", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte131 {derived.byte131!r}, the descriptor says {d.byte131!r}")
+    if derived.byte132 != d.byte132:
+        raise LoadError(SECTION, "descriptor.byte132", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte132 {derived.byte132!r}, the descriptor says {d.byte132!r}")
+    if derived.byte133 != d.byte133:
+        raise LoadError(SECTION, "descriptor.byte133", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte133 {derived.byte133!r}, the descriptor says {d.byte133!r}")
+    if derived.byte134 != d.byte134:
+        raise LoadError(SECTION, "descriptor.byte134", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte134 {derived.byte134!r}, the descriptor says {d.byte134!r}")
+    if derived.byte135 != d.byte135:
+        raise LoadError(SECTION, "descriptor.byte135", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte135 {derived.byte135!r}, the descriptor says {d.byte135!r}")
+    if derived.byte136 != d.byte136:
+        raise LoadError(SECTION, "descriptor.byte136", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte136 {derived.byte136!r}, the descriptor says {d.byte136!r}")
+    if derived.byte137 != d.byte137:
+        raise LoadError(SECTION, "descriptor.byte137", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte137 {derived.byte137!r}, the descriptor says {d.byte137!r}")
+    if derived.byte138 != d.byte138:
+        raise LoadError(SECTION, "descriptor.byte138", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte138 {derived.byte138!r}, the descriptor says {d.byte138!r}")
+    if derived.byte139 != d.byte139:
+        raise LoadError(SECTION, "descriptor.byte139", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte139 {derived.byte139!r}, the descriptor says {d.byte139!r}")
+    if derived.byte140 != d.byte140:
+        raise LoadError(SECTION, "descriptor.byte140", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte140 {derived.byte140!r}, the descriptor says {d.byte140!r}")
+    if derived.byte141 != d.byte141:
+        raise LoadError(SECTION, "descriptor.byte141", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte141 {derived.byte141!r}, the descriptor says {d.byte141!r}")
+    if derived.byte142 != d.byte142:
+        raise LoadError(SECTION, "descriptor.byte142", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte142 {derived.byte142!r}, the descriptor says {d.byte142!r}")
+    if derived.byte143 != d.byte143:
+        raise LoadError(SECTION, "descriptor.byte143", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte143 {derived.byte143!r}, the descriptor says {d.byte143!r}")
+    if derived.byte144 != d.byte144:
+        raise LoadError(SECTION, "descriptor.byte144", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte144 {derived.byte144!r}, the descriptor says {d.byte144!r}")
+    if derived.byte145 != d.byte145:
+        raise LoadError(SECTION, "descriptor.byte145", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte145 {derived.byte145!r}, the descriptor says {d.byte145!r}")
+    if derived.byte146 != d.byte146:
+        raise LoadError(SECTION, "descriptor.byte146", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte146 {derived.byte146!r}, the descriptor says {d.byte146!r}")
+    if derived.byte147 != d.byte147:
+        raise LoadError(SECTION, "descriptor.byte147", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte147 {derived.byte147!r}, the descriptor says {d.byte147!r}")
+    if derived.byte148 != d.byte148:
+        raise LoadError(SECTION, "descriptor.byte148", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte148 {derived.byte148!r}, the descriptor says {d.byte148!r}")
+    if derived.byte149 != d.byte149:
+        raise LoadError(SECTION, "descriptor.byte149", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte149 {derived.byte149!r}, the descriptor says {d.byte149!r}")
+    if derived.byte150 != d.byte150:
+        raise LoadError(SECTION, "descriptor.byte150", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte150 {derived.byte150!r}, the descriptor says {d.byte150!r}")
+    if derived.byte151 != d.byte151:
+        raise LoadError(SECTION, "descriptor.byte151", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte151 {derived.byte151!r}, the descriptor says {d.byte151!r}")
+    if derived.byte152 != d.byte152:
+        raise LoadError(SECTION, "descriptor.byte152", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte152 {derived.byte152!r}, the descriptor says {d.byte152!r}")
+    if derived.byte153 != d.byte153:
+        raise LoadError(SECTION, "descriptor.byte153", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte153 {derived.byte153!r}, the descriptor says {d.byte153!r}")
+    if derived.byte154 != d.byte154:
+        raise LoadError(SECTION, "descriptor.byte154", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte154 {derived.byte154!r}, the descriptor says {d.byte154!r}")
+    if derived.byte155 != d.byte155:
+        raise LoadError(SECTION, "descriptor.byte155", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte155 {derived.byte155!r}, the descriptor says {d.byte155!r}")
+    if derived.byte156 != d.byte156:
+        raise LoadError(SECTION, "descriptor.byte156", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte156 {derived.byte156!r}, the descriptor says {d.byte156!r}")
+    if derived.byte157 != d.byte157:
+        raise LoadError(SECTION, "descriptor.byte157", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte157 {derived.byte157!r}, the descriptor says {d.byte157!r}")
+    if derived.byte158 != d.byte158:
+        raise LoadError(SECTION, "descriptor.byte158", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte158 {derived.byte158!r}, the descriptor says {d.byte158!r}")
+    if derived.byte159 != d.byte159:
+        raise LoadError(SECTION, "descriptor.byte159", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte159 {derived.byte159!r}, the descriptor says {d.byte159!r}")
+    if derived.byte160 != d.byte160:
+        raise LoadError(SECTION, "descriptor.byte160", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte160 {derived.byte160!r}, the descriptor says {d.byte160!r}")
+    if derived.byte161 != d.byte161:
+        raise LoadError(SECTION, "descriptor.byte161", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte161 {derived.byte161!r}, the descriptor says {d.byte161!r}")
+    if derived.byte162 != d.byte162:
+        raise LoadError(SECTION, "descriptor.byte162", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte162 {derived.byte162!r}, the descriptor says {d.byte162!r}")
+    if derived.byte163 != d.byte163:
+        raise LoadError(SECTION, "descriptor.byte163", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte163 {derived.byte163!r}, the descriptor says {d.byte163!r}")
+    if derived.byte164 != d.byte164:
+        raise LoadError(SECTION, "descriptor.byte164", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte164 {derived.byte164!r}, the descriptor says {d.byte164!r}")
+    if derived.byte165 != d.byte165:
+        raise LoadError(SECTION, "descriptor.byte165", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte165 {derived.byte165!r}, the descriptor says {d.byte165!r}")
+    if derived.byte166 != d.byte166:
+        raise LoadError(SECTION, "descriptor.byte166", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte166 {derived.byte166!r}, the descriptor says {d.byte166!r}")
+    if derived.byte167 != d.byte167:
+        raise LoadError(SECTION, "descriptor.byte167", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte167 {derived.byte167!r}, the descriptor says {d.byte167!r}")
+    if derived.byte168 != d.byte168:
+        raise LoadError(SECTION, "descriptor.byte168", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte168 {derived.byte168!r}, the descriptor says {d.byte168!r}")
+    if derived.byte169 != d.byte169:
+        raise LoadError(SECTION, "descriptor.byte169", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte169 {derived.byte169!r}, the descriptor says {d.byte169!r}")
+    if derived.byte170 != d.byte170:
+        raise LoadError(SECTION, "descriptor.byte170", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte170 {derived.byte170!r}, the descriptor says {d.byte170!r}")
+    if derived.byte171 != d.byte171:
+        raise LoadError(SECTION, "descriptor.byte171", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte171 {derived.byte171!r}, the descriptor says {d.byte171!r}")
+    if derived.byte172 != d.byte172:
+        raise LoadError(SECTION, "descriptor.byte172", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte172 {derived.byte172!r}, the descriptor says {d.byte172!r}")
+    if derived.byte173 != d.byte173:
+        raise LoadError(SECTION, "descriptor.byte173", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte173 {derived.byte173!r}, the descriptor says {d.byte173!r}")
+    if derived.byte174 != d.byte174:
+        raise LoadError(SECTION, "descriptor.byte174", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte174 {derived.byte174!r}, the descriptor says {d.byte174!r}")
+    if derived.byte175 != d.byte175:
+        raise LoadError(SECTION, "descriptor.byte175", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte175 {derived.byte175!r}, the descriptor says {d.byte175!r}")
+    if derived.byte176 != d.byte176:
+        raise LoadError(SECTION, "descriptor.byte176", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte176 {derived.byte176!r}, the descriptor says {d.byte176!r}")
+    if derived.byte177 != d.byte177:
+        raise LoadError(SECTION, "descriptor.byte177", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte177 {derived.byte177!r}, the descriptor says {d.byte177!r}")
+    if derived.byte178 != d.byte178:
+        raise LoadError(SECTION, "descriptor.byte178", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte178 {derived.byte178!r}, the descriptor says {d.byte178!r}")
+    if derived.byte179 != d.byte179:
+        raise LoadError(SECTION, "descriptor.byte179", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte179 {derived.byte179!r}, the descriptor says {d.byte179!r}")
+    if derived.byte180 != d.byte180:
+        raise LoadError(SECTION, "descriptor.byte180", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte180 {derived.byte180!r}, the descriptor says {d.byte180!r}")
+    if derived.byte181 != d.byte181:
+        raise LoadError(SECTION, "descriptor.byte181", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte181 {derived.byte181!r}, the descriptor says {d.byte181!r}")
+    if derived.byte182 != d.byte182:
+        raise LoadError(SECTION, "descriptor.byte182", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte182 {derived.byte182!r}, the descriptor says {d.byte182!r}")
+    if derived.byte183 != d.byte183:
+        raise LoadError(SECTION, "descriptor.byte183", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte183 {derived.byte183!r}, the descriptor says {d.byte183!r}")
+    if derived.byte184 != d.byte184:
+        raise LoadError(SECTION, "descriptor.byte184", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte184 {derived.byte184!r}, the descriptor says {d.byte184!r}")
+    if derived.byte185 != d.byte185:
+        raise LoadError(SECTION, "descriptor.byte185", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte185 {derived.byte185!r}, the descriptor says {d.byte185!r}")
+    if derived.byte186 != d.byte186:
+        raise LoadError(SECTION, "descriptor.byte186", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte186 {derived.byte186!r}, the descriptor says {d.byte186!r}")
+    if derived.byte187 != d.byte187:
+        raise LoadError(SECTION, "descriptor.byte187", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte187 {derived.byte187!r}, the descriptor says {d.byte187!r}")
+    if derived.byte188 != d.byte188:
+        raise LoadError(SECTION, "descriptor.byte188", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte188 {derived.byte188!r}, the descriptor says {d.byte188!r}")
+    if derived.byte189 != d.byte189:
+        raise LoadError(SECTION, "descriptor.byte189", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte189 {derived.byte189!r}, the descriptor says {d.byte189!r}")
+    if derived.byte190 != d.byte190:
+        raise LoadError(SECTION, "descriptor.byte190", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte190 {derived.byte190!r}, the descriptor says {d.byte190!r}")
+    if derived.byte191 != d.byte191:
+        raise LoadError(SECTION, "descriptor.byte191", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give byte191 {derived.byte191!r}, the descriptor says {d.byte191!r}")
+
+
 def pack_descriptor(d: "VendorSpecificDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.length, d.byte3, d.byte4, d.byte5, d.byte6, d.byte7, d.byte8, d.byte9, d.byte10, d.byte11, d.byte12, d.byte13, d.byte14, d.byte15, d.byte16, d.byte17, d.byte18, d.byte19, d.byte20, d.byte21, d.byte22, d.byte23, d.byte24, d.byte25, d.byte26, d.byte27, d.byte28, d.byte29, d.byte30, d.byte31, d.byte32, d.byte33, d.byte34, d.byte35, d.byte36, d.byte37, d.byte38, d.byte39, d.byte40, d.byte41, d.byte42, d.byte43, d.byte44, d.byte45, d.byte46, d.byte47, d.byte48, d.byte49, d.byte50, d.byte51, d.byte52, d.byte53, d.byte54, d.byte55, d.byte56, d.byte57, d.byte58, d.byte59, d.byte60, d.byte61, d.byte62, d.byte63, d.byte64, d.byte65, d.byte66, d.byte67, d.byte68, d.byte69, d.byte70, d.byte71, d.byte72, d.byte73, d.byte74, d.byte75, d.byte76, d.byte77, d.byte78, d.byte79, d.byte80, d.byte81, d.byte82, d.byte83, d.byte84, d.byte85, d.byte86, d.byte87, d.byte88, d.byte89, d.byte90, d.byte91, d.byte92, d.byte93, d.byte94, d.byte95, d.byte96, d.byte97, d.byte98, d.byte99, d.byte100, d.byte101, d.byte102, d.byte103, d.byte104, d.byte105, d.byte106, d.byte107, d.byte108, d.byte109, d.byte110, d.byte111, d.byte112, d.byte113, d.byte114, d.byte115, d.byte116, d.byte117, d.byte118, d.byte119, d.byte120, d.byte121, d.byte122, d.byte123, d.byte124, d.byte125, d.byte126, d.byte127, d.byte128, d.byte129, d.byte130, d.byte131, d.byte132, d.byte133, d.byte134, d.byte135, d.byte136, d.byte137, d.byte138, d.byte139, d.byte140, d.byte141, d.byte142, d.byte143, d.byte144, d.byte145, d.byte146, d.byte147, d.byte148, d.byte149, d.byte150, d.byte151, d.byte152, d.byte153, d.byte154, d.byte155, d.byte156, d.byte157, d.byte158, d.byte159, d.byte160, d.byte161, d.byte162, d.byte163, d.byte164, d.byte165, d.byte166, d.byte167, d.byte168, d.byte169, d.byte170, d.byte171, d.byte172, d.byte173, d.byte174, d.byte175, d.byte176, d.byte177, d.byte178, d.byte179, d.byte180, d.byte181, d.byte182, d.byte183, d.byte184, d.byte185, d.byte186, d.byte187, d.byte188, d.byte189, d.byte190, d.byte191)
 
@@ -3347,761 +3924,761 @@ def _register_problems(s: "VendorSpecificState", p: "Params") -> "list[Problem]"
     """
     problems: list[Problem] = []
     if not isinstance(s.cap_length, int) or s.cap_length >> 8 or s.cap_length < 0:
-        problems.append(Problem("cap_length", f"{s.cap_length!r} does not fit 8 bits"))
+        problems.append(Problem("cap_length", f"holds {s.cap_length!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.data3, int) or s.data3 >> 8 or s.data3 < 0:
-        problems.append(Problem("data3", f"{s.data3!r} does not fit 8 bits"))
+        problems.append(Problem("data3", f"holds {s.data3!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 3)) and s.data3 != 0:
         problems.append(Problem("data3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data4, int) or s.data4 >> 8 or s.data4 < 0:
-        problems.append(Problem("data4", f"{s.data4!r} does not fit 8 bits"))
+        problems.append(Problem("data4", f"holds {s.data4!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 4)) and s.data4 != 0:
         problems.append(Problem("data4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data5, int) or s.data5 >> 8 or s.data5 < 0:
-        problems.append(Problem("data5", f"{s.data5!r} does not fit 8 bits"))
+        problems.append(Problem("data5", f"holds {s.data5!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 5)) and s.data5 != 0:
         problems.append(Problem("data5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data6, int) or s.data6 >> 8 or s.data6 < 0:
-        problems.append(Problem("data6", f"{s.data6!r} does not fit 8 bits"))
+        problems.append(Problem("data6", f"holds {s.data6!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 6)) and s.data6 != 0:
         problems.append(Problem("data6", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data7, int) or s.data7 >> 8 or s.data7 < 0:
-        problems.append(Problem("data7", f"{s.data7!r} does not fit 8 bits"))
+        problems.append(Problem("data7", f"holds {s.data7!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 7)) and s.data7 != 0:
         problems.append(Problem("data7", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data8, int) or s.data8 >> 8 or s.data8 < 0:
-        problems.append(Problem("data8", f"{s.data8!r} does not fit 8 bits"))
+        problems.append(Problem("data8", f"holds {s.data8!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 8)) and s.data8 != 0:
         problems.append(Problem("data8", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data9, int) or s.data9 >> 8 or s.data9 < 0:
-        problems.append(Problem("data9", f"{s.data9!r} does not fit 8 bits"))
+        problems.append(Problem("data9", f"holds {s.data9!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 9)) and s.data9 != 0:
         problems.append(Problem("data9", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data10, int) or s.data10 >> 8 or s.data10 < 0:
-        problems.append(Problem("data10", f"{s.data10!r} does not fit 8 bits"))
+        problems.append(Problem("data10", f"holds {s.data10!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa)) and s.data10 != 0:
         problems.append(Problem("data10", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data11, int) or s.data11 >> 8 or s.data11 < 0:
-        problems.append(Problem("data11", f"{s.data11!r} does not fit 8 bits"))
+        problems.append(Problem("data11", f"holds {s.data11!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb)) and s.data11 != 0:
         problems.append(Problem("data11", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data12, int) or s.data12 >> 8 or s.data12 < 0:
-        problems.append(Problem("data12", f"{s.data12!r} does not fit 8 bits"))
+        problems.append(Problem("data12", f"holds {s.data12!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xc)) and s.data12 != 0:
         problems.append(Problem("data12", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data13, int) or s.data13 >> 8 or s.data13 < 0:
-        problems.append(Problem("data13", f"{s.data13!r} does not fit 8 bits"))
+        problems.append(Problem("data13", f"holds {s.data13!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xd)) and s.data13 != 0:
         problems.append(Problem("data13", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data14, int) or s.data14 >> 8 or s.data14 < 0:
-        problems.append(Problem("data14", f"{s.data14!r} does not fit 8 bits"))
+        problems.append(Problem("data14", f"holds {s.data14!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xe)) and s.data14 != 0:
         problems.append(Problem("data14", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data15, int) or s.data15 >> 8 or s.data15 < 0:
-        problems.append(Problem("data15", f"{s.data15!r} does not fit 8 bits"))
+        problems.append(Problem("data15", f"holds {s.data15!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xf)) and s.data15 != 0:
         problems.append(Problem("data15", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data16, int) or s.data16 >> 8 or s.data16 < 0:
-        problems.append(Problem("data16", f"{s.data16!r} does not fit 8 bits"))
+        problems.append(Problem("data16", f"holds {s.data16!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x10)) and s.data16 != 0:
         problems.append(Problem("data16", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data17, int) or s.data17 >> 8 or s.data17 < 0:
-        problems.append(Problem("data17", f"{s.data17!r} does not fit 8 bits"))
+        problems.append(Problem("data17", f"holds {s.data17!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x11)) and s.data17 != 0:
         problems.append(Problem("data17", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data18, int) or s.data18 >> 8 or s.data18 < 0:
-        problems.append(Problem("data18", f"{s.data18!r} does not fit 8 bits"))
+        problems.append(Problem("data18", f"holds {s.data18!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x12)) and s.data18 != 0:
         problems.append(Problem("data18", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data19, int) or s.data19 >> 8 or s.data19 < 0:
-        problems.append(Problem("data19", f"{s.data19!r} does not fit 8 bits"))
+        problems.append(Problem("data19", f"holds {s.data19!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x13)) and s.data19 != 0:
         problems.append(Problem("data19", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data20, int) or s.data20 >> 8 or s.data20 < 0:
-        problems.append(Problem("data20", f"{s.data20!r} does not fit 8 bits"))
+        problems.append(Problem("data20", f"holds {s.data20!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x14)) and s.data20 != 0:
         problems.append(Problem("data20", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data21, int) or s.data21 >> 8 or s.data21 < 0:
-        problems.append(Problem("data21", f"{s.data21!r} does not fit 8 bits"))
+        problems.append(Problem("data21", f"holds {s.data21!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x15)) and s.data21 != 0:
         problems.append(Problem("data21", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data22, int) or s.data22 >> 8 or s.data22 < 0:
-        problems.append(Problem("data22", f"{s.data22!r} does not fit 8 bits"))
+        problems.append(Problem("data22", f"holds {s.data22!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x16)) and s.data22 != 0:
         problems.append(Problem("data22", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data23, int) or s.data23 >> 8 or s.data23 < 0:
-        problems.append(Problem("data23", f"{s.data23!r} does not fit 8 bits"))
+        problems.append(Problem("data23", f"holds {s.data23!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x17)) and s.data23 != 0:
         problems.append(Problem("data23", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data24, int) or s.data24 >> 8 or s.data24 < 0:
-        problems.append(Problem("data24", f"{s.data24!r} does not fit 8 bits"))
+        problems.append(Problem("data24", f"holds {s.data24!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x18)) and s.data24 != 0:
         problems.append(Problem("data24", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data25, int) or s.data25 >> 8 or s.data25 < 0:
-        problems.append(Problem("data25", f"{s.data25!r} does not fit 8 bits"))
+        problems.append(Problem("data25", f"holds {s.data25!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x19)) and s.data25 != 0:
         problems.append(Problem("data25", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data26, int) or s.data26 >> 8 or s.data26 < 0:
-        problems.append(Problem("data26", f"{s.data26!r} does not fit 8 bits"))
+        problems.append(Problem("data26", f"holds {s.data26!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x1a)) and s.data26 != 0:
         problems.append(Problem("data26", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data27, int) or s.data27 >> 8 or s.data27 < 0:
-        problems.append(Problem("data27", f"{s.data27!r} does not fit 8 bits"))
+        problems.append(Problem("data27", f"holds {s.data27!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x1b)) and s.data27 != 0:
         problems.append(Problem("data27", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data28, int) or s.data28 >> 8 or s.data28 < 0:
-        problems.append(Problem("data28", f"{s.data28!r} does not fit 8 bits"))
+        problems.append(Problem("data28", f"holds {s.data28!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x1c)) and s.data28 != 0:
         problems.append(Problem("data28", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data29, int) or s.data29 >> 8 or s.data29 < 0:
-        problems.append(Problem("data29", f"{s.data29!r} does not fit 8 bits"))
+        problems.append(Problem("data29", f"holds {s.data29!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x1d)) and s.data29 != 0:
         problems.append(Problem("data29", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data30, int) or s.data30 >> 8 or s.data30 < 0:
-        problems.append(Problem("data30", f"{s.data30!r} does not fit 8 bits"))
+        problems.append(Problem("data30", f"holds {s.data30!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x1e)) and s.data30 != 0:
         problems.append(Problem("data30", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data31, int) or s.data31 >> 8 or s.data31 < 0:
-        problems.append(Problem("data31", f"{s.data31!r} does not fit 8 bits"))
+        problems.append(Problem("data31", f"holds {s.data31!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x1f)) and s.data31 != 0:
         problems.append(Problem("data31", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data32, int) or s.data32 >> 8 or s.data32 < 0:
-        problems.append(Problem("data32", f"{s.data32!r} does not fit 8 bits"))
+        problems.append(Problem("data32", f"holds {s.data32!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x20)) and s.data32 != 0:
         problems.append(Problem("data32", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data33, int) or s.data33 >> 8 or s.data33 < 0:
-        problems.append(Problem("data33", f"{s.data33!r} does not fit 8 bits"))
+        problems.append(Problem("data33", f"holds {s.data33!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x21)) and s.data33 != 0:
         problems.append(Problem("data33", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data34, int) or s.data34 >> 8 or s.data34 < 0:
-        problems.append(Problem("data34", f"{s.data34!r} does not fit 8 bits"))
+        problems.append(Problem("data34", f"holds {s.data34!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x22)) and s.data34 != 0:
         problems.append(Problem("data34", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data35, int) or s.data35 >> 8 or s.data35 < 0:
-        problems.append(Problem("data35", f"{s.data35!r} does not fit 8 bits"))
+        problems.append(Problem("data35", f"holds {s.data35!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x23)) and s.data35 != 0:
         problems.append(Problem("data35", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data36, int) or s.data36 >> 8 or s.data36 < 0:
-        problems.append(Problem("data36", f"{s.data36!r} does not fit 8 bits"))
+        problems.append(Problem("data36", f"holds {s.data36!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x24)) and s.data36 != 0:
         problems.append(Problem("data36", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data37, int) or s.data37 >> 8 or s.data37 < 0:
-        problems.append(Problem("data37", f"{s.data37!r} does not fit 8 bits"))
+        problems.append(Problem("data37", f"holds {s.data37!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x25)) and s.data37 != 0:
         problems.append(Problem("data37", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data38, int) or s.data38 >> 8 or s.data38 < 0:
-        problems.append(Problem("data38", f"{s.data38!r} does not fit 8 bits"))
+        problems.append(Problem("data38", f"holds {s.data38!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x26)) and s.data38 != 0:
         problems.append(Problem("data38", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data39, int) or s.data39 >> 8 or s.data39 < 0:
-        problems.append(Problem("data39", f"{s.data39!r} does not fit 8 bits"))
+        problems.append(Problem("data39", f"holds {s.data39!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x27)) and s.data39 != 0:
         problems.append(Problem("data39", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data40, int) or s.data40 >> 8 or s.data40 < 0:
-        problems.append(Problem("data40", f"{s.data40!r} does not fit 8 bits"))
+        problems.append(Problem("data40", f"holds {s.data40!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x28)) and s.data40 != 0:
         problems.append(Problem("data40", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data41, int) or s.data41 >> 8 or s.data41 < 0:
-        problems.append(Problem("data41", f"{s.data41!r} does not fit 8 bits"))
+        problems.append(Problem("data41", f"holds {s.data41!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x29)) and s.data41 != 0:
         problems.append(Problem("data41", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data42, int) or s.data42 >> 8 or s.data42 < 0:
-        problems.append(Problem("data42", f"{s.data42!r} does not fit 8 bits"))
+        problems.append(Problem("data42", f"holds {s.data42!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x2a)) and s.data42 != 0:
         problems.append(Problem("data42", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data43, int) or s.data43 >> 8 or s.data43 < 0:
-        problems.append(Problem("data43", f"{s.data43!r} does not fit 8 bits"))
+        problems.append(Problem("data43", f"holds {s.data43!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x2b)) and s.data43 != 0:
         problems.append(Problem("data43", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data44, int) or s.data44 >> 8 or s.data44 < 0:
-        problems.append(Problem("data44", f"{s.data44!r} does not fit 8 bits"))
+        problems.append(Problem("data44", f"holds {s.data44!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x2c)) and s.data44 != 0:
         problems.append(Problem("data44", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data45, int) or s.data45 >> 8 or s.data45 < 0:
-        problems.append(Problem("data45", f"{s.data45!r} does not fit 8 bits"))
+        problems.append(Problem("data45", f"holds {s.data45!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x2d)) and s.data45 != 0:
         problems.append(Problem("data45", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data46, int) or s.data46 >> 8 or s.data46 < 0:
-        problems.append(Problem("data46", f"{s.data46!r} does not fit 8 bits"))
+        problems.append(Problem("data46", f"holds {s.data46!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x2e)) and s.data46 != 0:
         problems.append(Problem("data46", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data47, int) or s.data47 >> 8 or s.data47 < 0:
-        problems.append(Problem("data47", f"{s.data47!r} does not fit 8 bits"))
+        problems.append(Problem("data47", f"holds {s.data47!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x2f)) and s.data47 != 0:
         problems.append(Problem("data47", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data48, int) or s.data48 >> 8 or s.data48 < 0:
-        problems.append(Problem("data48", f"{s.data48!r} does not fit 8 bits"))
+        problems.append(Problem("data48", f"holds {s.data48!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x30)) and s.data48 != 0:
         problems.append(Problem("data48", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data49, int) or s.data49 >> 8 or s.data49 < 0:
-        problems.append(Problem("data49", f"{s.data49!r} does not fit 8 bits"))
+        problems.append(Problem("data49", f"holds {s.data49!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x31)) and s.data49 != 0:
         problems.append(Problem("data49", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data50, int) or s.data50 >> 8 or s.data50 < 0:
-        problems.append(Problem("data50", f"{s.data50!r} does not fit 8 bits"))
+        problems.append(Problem("data50", f"holds {s.data50!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x32)) and s.data50 != 0:
         problems.append(Problem("data50", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data51, int) or s.data51 >> 8 or s.data51 < 0:
-        problems.append(Problem("data51", f"{s.data51!r} does not fit 8 bits"))
+        problems.append(Problem("data51", f"holds {s.data51!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x33)) and s.data51 != 0:
         problems.append(Problem("data51", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data52, int) or s.data52 >> 8 or s.data52 < 0:
-        problems.append(Problem("data52", f"{s.data52!r} does not fit 8 bits"))
+        problems.append(Problem("data52", f"holds {s.data52!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x34)) and s.data52 != 0:
         problems.append(Problem("data52", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data53, int) or s.data53 >> 8 or s.data53 < 0:
-        problems.append(Problem("data53", f"{s.data53!r} does not fit 8 bits"))
+        problems.append(Problem("data53", f"holds {s.data53!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x35)) and s.data53 != 0:
         problems.append(Problem("data53", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data54, int) or s.data54 >> 8 or s.data54 < 0:
-        problems.append(Problem("data54", f"{s.data54!r} does not fit 8 bits"))
+        problems.append(Problem("data54", f"holds {s.data54!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x36)) and s.data54 != 0:
         problems.append(Problem("data54", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data55, int) or s.data55 >> 8 or s.data55 < 0:
-        problems.append(Problem("data55", f"{s.data55!r} does not fit 8 bits"))
+        problems.append(Problem("data55", f"holds {s.data55!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x37)) and s.data55 != 0:
         problems.append(Problem("data55", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data56, int) or s.data56 >> 8 or s.data56 < 0:
-        problems.append(Problem("data56", f"{s.data56!r} does not fit 8 bits"))
+        problems.append(Problem("data56", f"holds {s.data56!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x38)) and s.data56 != 0:
         problems.append(Problem("data56", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data57, int) or s.data57 >> 8 or s.data57 < 0:
-        problems.append(Problem("data57", f"{s.data57!r} does not fit 8 bits"))
+        problems.append(Problem("data57", f"holds {s.data57!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x39)) and s.data57 != 0:
         problems.append(Problem("data57", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data58, int) or s.data58 >> 8 or s.data58 < 0:
-        problems.append(Problem("data58", f"{s.data58!r} does not fit 8 bits"))
+        problems.append(Problem("data58", f"holds {s.data58!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x3a)) and s.data58 != 0:
         problems.append(Problem("data58", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data59, int) or s.data59 >> 8 or s.data59 < 0:
-        problems.append(Problem("data59", f"{s.data59!r} does not fit 8 bits"))
+        problems.append(Problem("data59", f"holds {s.data59!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x3b)) and s.data59 != 0:
         problems.append(Problem("data59", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data60, int) or s.data60 >> 8 or s.data60 < 0:
-        problems.append(Problem("data60", f"{s.data60!r} does not fit 8 bits"))
+        problems.append(Problem("data60", f"holds {s.data60!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x3c)) and s.data60 != 0:
         problems.append(Problem("data60", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data61, int) or s.data61 >> 8 or s.data61 < 0:
-        problems.append(Problem("data61", f"{s.data61!r} does not fit 8 bits"))
+        problems.append(Problem("data61", f"holds {s.data61!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x3d)) and s.data61 != 0:
         problems.append(Problem("data61", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data62, int) or s.data62 >> 8 or s.data62 < 0:
-        problems.append(Problem("data62", f"{s.data62!r} does not fit 8 bits"))
+        problems.append(Problem("data62", f"holds {s.data62!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x3e)) and s.data62 != 0:
         problems.append(Problem("data62", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data63, int) or s.data63 >> 8 or s.data63 < 0:
-        problems.append(Problem("data63", f"{s.data63!r} does not fit 8 bits"))
+        problems.append(Problem("data63", f"holds {s.data63!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x3f)) and s.data63 != 0:
         problems.append(Problem("data63", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data64, int) or s.data64 >> 8 or s.data64 < 0:
-        problems.append(Problem("data64", f"{s.data64!r} does not fit 8 bits"))
+        problems.append(Problem("data64", f"holds {s.data64!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x40)) and s.data64 != 0:
         problems.append(Problem("data64", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data65, int) or s.data65 >> 8 or s.data65 < 0:
-        problems.append(Problem("data65", f"{s.data65!r} does not fit 8 bits"))
+        problems.append(Problem("data65", f"holds {s.data65!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x41)) and s.data65 != 0:
         problems.append(Problem("data65", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data66, int) or s.data66 >> 8 or s.data66 < 0:
-        problems.append(Problem("data66", f"{s.data66!r} does not fit 8 bits"))
+        problems.append(Problem("data66", f"holds {s.data66!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x42)) and s.data66 != 0:
         problems.append(Problem("data66", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data67, int) or s.data67 >> 8 or s.data67 < 0:
-        problems.append(Problem("data67", f"{s.data67!r} does not fit 8 bits"))
+        problems.append(Problem("data67", f"holds {s.data67!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x43)) and s.data67 != 0:
         problems.append(Problem("data67", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data68, int) or s.data68 >> 8 or s.data68 < 0:
-        problems.append(Problem("data68", f"{s.data68!r} does not fit 8 bits"))
+        problems.append(Problem("data68", f"holds {s.data68!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x44)) and s.data68 != 0:
         problems.append(Problem("data68", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data69, int) or s.data69 >> 8 or s.data69 < 0:
-        problems.append(Problem("data69", f"{s.data69!r} does not fit 8 bits"))
+        problems.append(Problem("data69", f"holds {s.data69!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x45)) and s.data69 != 0:
         problems.append(Problem("data69", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data70, int) or s.data70 >> 8 or s.data70 < 0:
-        problems.append(Problem("data70", f"{s.data70!r} does not fit 8 bits"))
+        problems.append(Problem("data70", f"holds {s.data70!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x46)) and s.data70 != 0:
         problems.append(Problem("data70", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data71, int) or s.data71 >> 8 or s.data71 < 0:
-        problems.append(Problem("data71", f"{s.data71!r} does not fit 8 bits"))
+        problems.append(Problem("data71", f"holds {s.data71!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x47)) and s.data71 != 0:
         problems.append(Problem("data71", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data72, int) or s.data72 >> 8 or s.data72 < 0:
-        problems.append(Problem("data72", f"{s.data72!r} does not fit 8 bits"))
+        problems.append(Problem("data72", f"holds {s.data72!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x48)) and s.data72 != 0:
         problems.append(Problem("data72", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data73, int) or s.data73 >> 8 or s.data73 < 0:
-        problems.append(Problem("data73", f"{s.data73!r} does not fit 8 bits"))
+        problems.append(Problem("data73", f"holds {s.data73!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x49)) and s.data73 != 0:
         problems.append(Problem("data73", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data74, int) or s.data74 >> 8 or s.data74 < 0:
-        problems.append(Problem("data74", f"{s.data74!r} does not fit 8 bits"))
+        problems.append(Problem("data74", f"holds {s.data74!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x4a)) and s.data74 != 0:
         problems.append(Problem("data74", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data75, int) or s.data75 >> 8 or s.data75 < 0:
-        problems.append(Problem("data75", f"{s.data75!r} does not fit 8 bits"))
+        problems.append(Problem("data75", f"holds {s.data75!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x4b)) and s.data75 != 0:
         problems.append(Problem("data75", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data76, int) or s.data76 >> 8 or s.data76 < 0:
-        problems.append(Problem("data76", f"{s.data76!r} does not fit 8 bits"))
+        problems.append(Problem("data76", f"holds {s.data76!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x4c)) and s.data76 != 0:
         problems.append(Problem("data76", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data77, int) or s.data77 >> 8 or s.data77 < 0:
-        problems.append(Problem("data77", f"{s.data77!r} does not fit 8 bits"))
+        problems.append(Problem("data77", f"holds {s.data77!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x4d)) and s.data77 != 0:
         problems.append(Problem("data77", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data78, int) or s.data78 >> 8 or s.data78 < 0:
-        problems.append(Problem("data78", f"{s.data78!r} does not fit 8 bits"))
+        problems.append(Problem("data78", f"holds {s.data78!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x4e)) and s.data78 != 0:
         problems.append(Problem("data78", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data79, int) or s.data79 >> 8 or s.data79 < 0:
-        problems.append(Problem("data79", f"{s.data79!r} does not fit 8 bits"))
+        problems.append(Problem("data79", f"holds {s.data79!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x4f)) and s.data79 != 0:
         problems.append(Problem("data79", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data80, int) or s.data80 >> 8 or s.data80 < 0:
-        problems.append(Problem("data80", f"{s.data80!r} does not fit 8 bits"))
+        problems.append(Problem("data80", f"holds {s.data80!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x50)) and s.data80 != 0:
         problems.append(Problem("data80", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data81, int) or s.data81 >> 8 or s.data81 < 0:
-        problems.append(Problem("data81", f"{s.data81!r} does not fit 8 bits"))
+        problems.append(Problem("data81", f"holds {s.data81!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x51)) and s.data81 != 0:
         problems.append(Problem("data81", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data82, int) or s.data82 >> 8 or s.data82 < 0:
-        problems.append(Problem("data82", f"{s.data82!r} does not fit 8 bits"))
+        problems.append(Problem("data82", f"holds {s.data82!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x52)) and s.data82 != 0:
         problems.append(Problem("data82", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data83, int) or s.data83 >> 8 or s.data83 < 0:
-        problems.append(Problem("data83", f"{s.data83!r} does not fit 8 bits"))
+        problems.append(Problem("data83", f"holds {s.data83!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x53)) and s.data83 != 0:
         problems.append(Problem("data83", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data84, int) or s.data84 >> 8 or s.data84 < 0:
-        problems.append(Problem("data84", f"{s.data84!r} does not fit 8 bits"))
+        problems.append(Problem("data84", f"holds {s.data84!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x54)) and s.data84 != 0:
         problems.append(Problem("data84", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data85, int) or s.data85 >> 8 or s.data85 < 0:
-        problems.append(Problem("data85", f"{s.data85!r} does not fit 8 bits"))
+        problems.append(Problem("data85", f"holds {s.data85!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x55)) and s.data85 != 0:
         problems.append(Problem("data85", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data86, int) or s.data86 >> 8 or s.data86 < 0:
-        problems.append(Problem("data86", f"{s.data86!r} does not fit 8 bits"))
+        problems.append(Problem("data86", f"holds {s.data86!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x56)) and s.data86 != 0:
         problems.append(Problem("data86", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data87, int) or s.data87 >> 8 or s.data87 < 0:
-        problems.append(Problem("data87", f"{s.data87!r} does not fit 8 bits"))
+        problems.append(Problem("data87", f"holds {s.data87!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x57)) and s.data87 != 0:
         problems.append(Problem("data87", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data88, int) or s.data88 >> 8 or s.data88 < 0:
-        problems.append(Problem("data88", f"{s.data88!r} does not fit 8 bits"))
+        problems.append(Problem("data88", f"holds {s.data88!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x58)) and s.data88 != 0:
         problems.append(Problem("data88", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data89, int) or s.data89 >> 8 or s.data89 < 0:
-        problems.append(Problem("data89", f"{s.data89!r} does not fit 8 bits"))
+        problems.append(Problem("data89", f"holds {s.data89!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x59)) and s.data89 != 0:
         problems.append(Problem("data89", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data90, int) or s.data90 >> 8 or s.data90 < 0:
-        problems.append(Problem("data90", f"{s.data90!r} does not fit 8 bits"))
+        problems.append(Problem("data90", f"holds {s.data90!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x5a)) and s.data90 != 0:
         problems.append(Problem("data90", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data91, int) or s.data91 >> 8 or s.data91 < 0:
-        problems.append(Problem("data91", f"{s.data91!r} does not fit 8 bits"))
+        problems.append(Problem("data91", f"holds {s.data91!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x5b)) and s.data91 != 0:
         problems.append(Problem("data91", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data92, int) or s.data92 >> 8 or s.data92 < 0:
-        problems.append(Problem("data92", f"{s.data92!r} does not fit 8 bits"))
+        problems.append(Problem("data92", f"holds {s.data92!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x5c)) and s.data92 != 0:
         problems.append(Problem("data92", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data93, int) or s.data93 >> 8 or s.data93 < 0:
-        problems.append(Problem("data93", f"{s.data93!r} does not fit 8 bits"))
+        problems.append(Problem("data93", f"holds {s.data93!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x5d)) and s.data93 != 0:
         problems.append(Problem("data93", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data94, int) or s.data94 >> 8 or s.data94 < 0:
-        problems.append(Problem("data94", f"{s.data94!r} does not fit 8 bits"))
+        problems.append(Problem("data94", f"holds {s.data94!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x5e)) and s.data94 != 0:
         problems.append(Problem("data94", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data95, int) or s.data95 >> 8 or s.data95 < 0:
-        problems.append(Problem("data95", f"{s.data95!r} does not fit 8 bits"))
+        problems.append(Problem("data95", f"holds {s.data95!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x5f)) and s.data95 != 0:
         problems.append(Problem("data95", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data96, int) or s.data96 >> 8 or s.data96 < 0:
-        problems.append(Problem("data96", f"{s.data96!r} does not fit 8 bits"))
+        problems.append(Problem("data96", f"holds {s.data96!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x60)) and s.data96 != 0:
         problems.append(Problem("data96", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data97, int) or s.data97 >> 8 or s.data97 < 0:
-        problems.append(Problem("data97", f"{s.data97!r} does not fit 8 bits"))
+        problems.append(Problem("data97", f"holds {s.data97!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x61)) and s.data97 != 0:
         problems.append(Problem("data97", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data98, int) or s.data98 >> 8 or s.data98 < 0:
-        problems.append(Problem("data98", f"{s.data98!r} does not fit 8 bits"))
+        problems.append(Problem("data98", f"holds {s.data98!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x62)) and s.data98 != 0:
         problems.append(Problem("data98", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data99, int) or s.data99 >> 8 or s.data99 < 0:
-        problems.append(Problem("data99", f"{s.data99!r} does not fit 8 bits"))
+        problems.append(Problem("data99", f"holds {s.data99!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x63)) and s.data99 != 0:
         problems.append(Problem("data99", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data100, int) or s.data100 >> 8 or s.data100 < 0:
-        problems.append(Problem("data100", f"{s.data100!r} does not fit 8 bits"))
+        problems.append(Problem("data100", f"holds {s.data100!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x64)) and s.data100 != 0:
         problems.append(Problem("data100", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data101, int) or s.data101 >> 8 or s.data101 < 0:
-        problems.append(Problem("data101", f"{s.data101!r} does not fit 8 bits"))
+        problems.append(Problem("data101", f"holds {s.data101!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x65)) and s.data101 != 0:
         problems.append(Problem("data101", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data102, int) or s.data102 >> 8 or s.data102 < 0:
-        problems.append(Problem("data102", f"{s.data102!r} does not fit 8 bits"))
+        problems.append(Problem("data102", f"holds {s.data102!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x66)) and s.data102 != 0:
         problems.append(Problem("data102", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data103, int) or s.data103 >> 8 or s.data103 < 0:
-        problems.append(Problem("data103", f"{s.data103!r} does not fit 8 bits"))
+        problems.append(Problem("data103", f"holds {s.data103!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x67)) and s.data103 != 0:
         problems.append(Problem("data103", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data104, int) or s.data104 >> 8 or s.data104 < 0:
-        problems.append(Problem("data104", f"{s.data104!r} does not fit 8 bits"))
+        problems.append(Problem("data104", f"holds {s.data104!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x68)) and s.data104 != 0:
         problems.append(Problem("data104", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data105, int) or s.data105 >> 8 or s.data105 < 0:
-        problems.append(Problem("data105", f"{s.data105!r} does not fit 8 bits"))
+        problems.append(Problem("data105", f"holds {s.data105!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x69)) and s.data105 != 0:
         problems.append(Problem("data105", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data106, int) or s.data106 >> 8 or s.data106 < 0:
-        problems.append(Problem("data106", f"{s.data106!r} does not fit 8 bits"))
+        problems.append(Problem("data106", f"holds {s.data106!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x6a)) and s.data106 != 0:
         problems.append(Problem("data106", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data107, int) or s.data107 >> 8 or s.data107 < 0:
-        problems.append(Problem("data107", f"{s.data107!r} does not fit 8 bits"))
+        problems.append(Problem("data107", f"holds {s.data107!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x6b)) and s.data107 != 0:
         problems.append(Problem("data107", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data108, int) or s.data108 >> 8 or s.data108 < 0:
-        problems.append(Problem("data108", f"{s.data108!r} does not fit 8 bits"))
+        problems.append(Problem("data108", f"holds {s.data108!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x6c)) and s.data108 != 0:
         problems.append(Problem("data108", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data109, int) or s.data109 >> 8 or s.data109 < 0:
-        problems.append(Problem("data109", f"{s.data109!r} does not fit 8 bits"))
+        problems.append(Problem("data109", f"holds {s.data109!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x6d)) and s.data109 != 0:
         problems.append(Problem("data109", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data110, int) or s.data110 >> 8 or s.data110 < 0:
-        problems.append(Problem("data110", f"{s.data110!r} does not fit 8 bits"))
+        problems.append(Problem("data110", f"holds {s.data110!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x6e)) and s.data110 != 0:
         problems.append(Problem("data110", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data111, int) or s.data111 >> 8 or s.data111 < 0:
-        problems.append(Problem("data111", f"{s.data111!r} does not fit 8 bits"))
+        problems.append(Problem("data111", f"holds {s.data111!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x6f)) and s.data111 != 0:
         problems.append(Problem("data111", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data112, int) or s.data112 >> 8 or s.data112 < 0:
-        problems.append(Problem("data112", f"{s.data112!r} does not fit 8 bits"))
+        problems.append(Problem("data112", f"holds {s.data112!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x70)) and s.data112 != 0:
         problems.append(Problem("data112", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data113, int) or s.data113 >> 8 or s.data113 < 0:
-        problems.append(Problem("data113", f"{s.data113!r} does not fit 8 bits"))
+        problems.append(Problem("data113", f"holds {s.data113!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x71)) and s.data113 != 0:
         problems.append(Problem("data113", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data114, int) or s.data114 >> 8 or s.data114 < 0:
-        problems.append(Problem("data114", f"{s.data114!r} does not fit 8 bits"))
+        problems.append(Problem("data114", f"holds {s.data114!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x72)) and s.data114 != 0:
         problems.append(Problem("data114", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data115, int) or s.data115 >> 8 or s.data115 < 0:
-        problems.append(Problem("data115", f"{s.data115!r} does not fit 8 bits"))
+        problems.append(Problem("data115", f"holds {s.data115!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x73)) and s.data115 != 0:
         problems.append(Problem("data115", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data116, int) or s.data116 >> 8 or s.data116 < 0:
-        problems.append(Problem("data116", f"{s.data116!r} does not fit 8 bits"))
+        problems.append(Problem("data116", f"holds {s.data116!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x74)) and s.data116 != 0:
         problems.append(Problem("data116", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data117, int) or s.data117 >> 8 or s.data117 < 0:
-        problems.append(Problem("data117", f"{s.data117!r} does not fit 8 bits"))
+        problems.append(Problem("data117", f"holds {s.data117!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x75)) and s.data117 != 0:
         problems.append(Problem("data117", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data118, int) or s.data118 >> 8 or s.data118 < 0:
-        problems.append(Problem("data118", f"{s.data118!r} does not fit 8 bits"))
+        problems.append(Problem("data118", f"holds {s.data118!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x76)) and s.data118 != 0:
         problems.append(Problem("data118", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data119, int) or s.data119 >> 8 or s.data119 < 0:
-        problems.append(Problem("data119", f"{s.data119!r} does not fit 8 bits"))
+        problems.append(Problem("data119", f"holds {s.data119!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x77)) and s.data119 != 0:
         problems.append(Problem("data119", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data120, int) or s.data120 >> 8 or s.data120 < 0:
-        problems.append(Problem("data120", f"{s.data120!r} does not fit 8 bits"))
+        problems.append(Problem("data120", f"holds {s.data120!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x78)) and s.data120 != 0:
         problems.append(Problem("data120", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data121, int) or s.data121 >> 8 or s.data121 < 0:
-        problems.append(Problem("data121", f"{s.data121!r} does not fit 8 bits"))
+        problems.append(Problem("data121", f"holds {s.data121!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x79)) and s.data121 != 0:
         problems.append(Problem("data121", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data122, int) or s.data122 >> 8 or s.data122 < 0:
-        problems.append(Problem("data122", f"{s.data122!r} does not fit 8 bits"))
+        problems.append(Problem("data122", f"holds {s.data122!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x7a)) and s.data122 != 0:
         problems.append(Problem("data122", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data123, int) or s.data123 >> 8 or s.data123 < 0:
-        problems.append(Problem("data123", f"{s.data123!r} does not fit 8 bits"))
+        problems.append(Problem("data123", f"holds {s.data123!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x7b)) and s.data123 != 0:
         problems.append(Problem("data123", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data124, int) or s.data124 >> 8 or s.data124 < 0:
-        problems.append(Problem("data124", f"{s.data124!r} does not fit 8 bits"))
+        problems.append(Problem("data124", f"holds {s.data124!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x7c)) and s.data124 != 0:
         problems.append(Problem("data124", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data125, int) or s.data125 >> 8 or s.data125 < 0:
-        problems.append(Problem("data125", f"{s.data125!r} does not fit 8 bits"))
+        problems.append(Problem("data125", f"holds {s.data125!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x7d)) and s.data125 != 0:
         problems.append(Problem("data125", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data126, int) or s.data126 >> 8 or s.data126 < 0:
-        problems.append(Problem("data126", f"{s.data126!r} does not fit 8 bits"))
+        problems.append(Problem("data126", f"holds {s.data126!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x7e)) and s.data126 != 0:
         problems.append(Problem("data126", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data127, int) or s.data127 >> 8 or s.data127 < 0:
-        problems.append(Problem("data127", f"{s.data127!r} does not fit 8 bits"))
+        problems.append(Problem("data127", f"holds {s.data127!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x7f)) and s.data127 != 0:
         problems.append(Problem("data127", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data128, int) or s.data128 >> 8 or s.data128 < 0:
-        problems.append(Problem("data128", f"{s.data128!r} does not fit 8 bits"))
+        problems.append(Problem("data128", f"holds {s.data128!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x80)) and s.data128 != 0:
         problems.append(Problem("data128", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data129, int) or s.data129 >> 8 or s.data129 < 0:
-        problems.append(Problem("data129", f"{s.data129!r} does not fit 8 bits"))
+        problems.append(Problem("data129", f"holds {s.data129!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x81)) and s.data129 != 0:
         problems.append(Problem("data129", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data130, int) or s.data130 >> 8 or s.data130 < 0:
-        problems.append(Problem("data130", f"{s.data130!r} does not fit 8 bits"))
+        problems.append(Problem("data130", f"holds {s.data130!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x82)) and s.data130 != 0:
         problems.append(Problem("data130", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data131, int) or s.data131 >> 8 or s.data131 < 0:
-        problems.append(Problem("data131", f"{s.data131!r} does not fit 8 bits"))
+        problems.append(Problem("data131", f"holds {s.data131!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x83)) and s.data131 != 0:
         problems.append(Problem("data131", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data132, int) or s.data132 >> 8 or s.data132 < 0:
-        problems.append(Problem("data132", f"{s.data132!r} does not fit 8 bits"))
+        problems.append(Problem("data132", f"holds {s.data132!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x84)) and s.data132 != 0:
         problems.append(Problem("data132", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data133, int) or s.data133 >> 8 or s.data133 < 0:
-        problems.append(Problem("data133", f"{s.data133!r} does not fit 8 bits"))
+        problems.append(Problem("data133", f"holds {s.data133!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x85)) and s.data133 != 0:
         problems.append(Problem("data133", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data134, int) or s.data134 >> 8 or s.data134 < 0:
-        problems.append(Problem("data134", f"{s.data134!r} does not fit 8 bits"))
+        problems.append(Problem("data134", f"holds {s.data134!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x86)) and s.data134 != 0:
         problems.append(Problem("data134", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data135, int) or s.data135 >> 8 or s.data135 < 0:
-        problems.append(Problem("data135", f"{s.data135!r} does not fit 8 bits"))
+        problems.append(Problem("data135", f"holds {s.data135!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x87)) and s.data135 != 0:
         problems.append(Problem("data135", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data136, int) or s.data136 >> 8 or s.data136 < 0:
-        problems.append(Problem("data136", f"{s.data136!r} does not fit 8 bits"))
+        problems.append(Problem("data136", f"holds {s.data136!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x88)) and s.data136 != 0:
         problems.append(Problem("data136", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data137, int) or s.data137 >> 8 or s.data137 < 0:
-        problems.append(Problem("data137", f"{s.data137!r} does not fit 8 bits"))
+        problems.append(Problem("data137", f"holds {s.data137!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x89)) and s.data137 != 0:
         problems.append(Problem("data137", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data138, int) or s.data138 >> 8 or s.data138 < 0:
-        problems.append(Problem("data138", f"{s.data138!r} does not fit 8 bits"))
+        problems.append(Problem("data138", f"holds {s.data138!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x8a)) and s.data138 != 0:
         problems.append(Problem("data138", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data139, int) or s.data139 >> 8 or s.data139 < 0:
-        problems.append(Problem("data139", f"{s.data139!r} does not fit 8 bits"))
+        problems.append(Problem("data139", f"holds {s.data139!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x8b)) and s.data139 != 0:
         problems.append(Problem("data139", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data140, int) or s.data140 >> 8 or s.data140 < 0:
-        problems.append(Problem("data140", f"{s.data140!r} does not fit 8 bits"))
+        problems.append(Problem("data140", f"holds {s.data140!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x8c)) and s.data140 != 0:
         problems.append(Problem("data140", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data141, int) or s.data141 >> 8 or s.data141 < 0:
-        problems.append(Problem("data141", f"{s.data141!r} does not fit 8 bits"))
+        problems.append(Problem("data141", f"holds {s.data141!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x8d)) and s.data141 != 0:
         problems.append(Problem("data141", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data142, int) or s.data142 >> 8 or s.data142 < 0:
-        problems.append(Problem("data142", f"{s.data142!r} does not fit 8 bits"))
+        problems.append(Problem("data142", f"holds {s.data142!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x8e)) and s.data142 != 0:
         problems.append(Problem("data142", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data143, int) or s.data143 >> 8 or s.data143 < 0:
-        problems.append(Problem("data143", f"{s.data143!r} does not fit 8 bits"))
+        problems.append(Problem("data143", f"holds {s.data143!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x8f)) and s.data143 != 0:
         problems.append(Problem("data143", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data144, int) or s.data144 >> 8 or s.data144 < 0:
-        problems.append(Problem("data144", f"{s.data144!r} does not fit 8 bits"))
+        problems.append(Problem("data144", f"holds {s.data144!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x90)) and s.data144 != 0:
         problems.append(Problem("data144", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data145, int) or s.data145 >> 8 or s.data145 < 0:
-        problems.append(Problem("data145", f"{s.data145!r} does not fit 8 bits"))
+        problems.append(Problem("data145", f"holds {s.data145!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x91)) and s.data145 != 0:
         problems.append(Problem("data145", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data146, int) or s.data146 >> 8 or s.data146 < 0:
-        problems.append(Problem("data146", f"{s.data146!r} does not fit 8 bits"))
+        problems.append(Problem("data146", f"holds {s.data146!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x92)) and s.data146 != 0:
         problems.append(Problem("data146", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data147, int) or s.data147 >> 8 or s.data147 < 0:
-        problems.append(Problem("data147", f"{s.data147!r} does not fit 8 bits"))
+        problems.append(Problem("data147", f"holds {s.data147!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x93)) and s.data147 != 0:
         problems.append(Problem("data147", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data148, int) or s.data148 >> 8 or s.data148 < 0:
-        problems.append(Problem("data148", f"{s.data148!r} does not fit 8 bits"))
+        problems.append(Problem("data148", f"holds {s.data148!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x94)) and s.data148 != 0:
         problems.append(Problem("data148", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data149, int) or s.data149 >> 8 or s.data149 < 0:
-        problems.append(Problem("data149", f"{s.data149!r} does not fit 8 bits"))
+        problems.append(Problem("data149", f"holds {s.data149!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x95)) and s.data149 != 0:
         problems.append(Problem("data149", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data150, int) or s.data150 >> 8 or s.data150 < 0:
-        problems.append(Problem("data150", f"{s.data150!r} does not fit 8 bits"))
+        problems.append(Problem("data150", f"holds {s.data150!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x96)) and s.data150 != 0:
         problems.append(Problem("data150", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data151, int) or s.data151 >> 8 or s.data151 < 0:
-        problems.append(Problem("data151", f"{s.data151!r} does not fit 8 bits"))
+        problems.append(Problem("data151", f"holds {s.data151!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x97)) and s.data151 != 0:
         problems.append(Problem("data151", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data152, int) or s.data152 >> 8 or s.data152 < 0:
-        problems.append(Problem("data152", f"{s.data152!r} does not fit 8 bits"))
+        problems.append(Problem("data152", f"holds {s.data152!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x98)) and s.data152 != 0:
         problems.append(Problem("data152", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data153, int) or s.data153 >> 8 or s.data153 < 0:
-        problems.append(Problem("data153", f"{s.data153!r} does not fit 8 bits"))
+        problems.append(Problem("data153", f"holds {s.data153!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x99)) and s.data153 != 0:
         problems.append(Problem("data153", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data154, int) or s.data154 >> 8 or s.data154 < 0:
-        problems.append(Problem("data154", f"{s.data154!r} does not fit 8 bits"))
+        problems.append(Problem("data154", f"holds {s.data154!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x9a)) and s.data154 != 0:
         problems.append(Problem("data154", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data155, int) or s.data155 >> 8 or s.data155 < 0:
-        problems.append(Problem("data155", f"{s.data155!r} does not fit 8 bits"))
+        problems.append(Problem("data155", f"holds {s.data155!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x9b)) and s.data155 != 0:
         problems.append(Problem("data155", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data156, int) or s.data156 >> 8 or s.data156 < 0:
-        problems.append(Problem("data156", f"{s.data156!r} does not fit 8 bits"))
+        problems.append(Problem("data156", f"holds {s.data156!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x9c)) and s.data156 != 0:
         problems.append(Problem("data156", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data157, int) or s.data157 >> 8 or s.data157 < 0:
-        problems.append(Problem("data157", f"{s.data157!r} does not fit 8 bits"))
+        problems.append(Problem("data157", f"holds {s.data157!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x9d)) and s.data157 != 0:
         problems.append(Problem("data157", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data158, int) or s.data158 >> 8 or s.data158 < 0:
-        problems.append(Problem("data158", f"{s.data158!r} does not fit 8 bits"))
+        problems.append(Problem("data158", f"holds {s.data158!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x9e)) and s.data158 != 0:
         problems.append(Problem("data158", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data159, int) or s.data159 >> 8 or s.data159 < 0:
-        problems.append(Problem("data159", f"{s.data159!r} does not fit 8 bits"))
+        problems.append(Problem("data159", f"holds {s.data159!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0x9f)) and s.data159 != 0:
         problems.append(Problem("data159", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data160, int) or s.data160 >> 8 or s.data160 < 0:
-        problems.append(Problem("data160", f"{s.data160!r} does not fit 8 bits"))
+        problems.append(Problem("data160", f"holds {s.data160!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa0)) and s.data160 != 0:
         problems.append(Problem("data160", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data161, int) or s.data161 >> 8 or s.data161 < 0:
-        problems.append(Problem("data161", f"{s.data161!r} does not fit 8 bits"))
+        problems.append(Problem("data161", f"holds {s.data161!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa1)) and s.data161 != 0:
         problems.append(Problem("data161", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data162, int) or s.data162 >> 8 or s.data162 < 0:
-        problems.append(Problem("data162", f"{s.data162!r} does not fit 8 bits"))
+        problems.append(Problem("data162", f"holds {s.data162!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa2)) and s.data162 != 0:
         problems.append(Problem("data162", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data163, int) or s.data163 >> 8 or s.data163 < 0:
-        problems.append(Problem("data163", f"{s.data163!r} does not fit 8 bits"))
+        problems.append(Problem("data163", f"holds {s.data163!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa3)) and s.data163 != 0:
         problems.append(Problem("data163", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data164, int) or s.data164 >> 8 or s.data164 < 0:
-        problems.append(Problem("data164", f"{s.data164!r} does not fit 8 bits"))
+        problems.append(Problem("data164", f"holds {s.data164!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa4)) and s.data164 != 0:
         problems.append(Problem("data164", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data165, int) or s.data165 >> 8 or s.data165 < 0:
-        problems.append(Problem("data165", f"{s.data165!r} does not fit 8 bits"))
+        problems.append(Problem("data165", f"holds {s.data165!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa5)) and s.data165 != 0:
         problems.append(Problem("data165", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data166, int) or s.data166 >> 8 or s.data166 < 0:
-        problems.append(Problem("data166", f"{s.data166!r} does not fit 8 bits"))
+        problems.append(Problem("data166", f"holds {s.data166!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa6)) and s.data166 != 0:
         problems.append(Problem("data166", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data167, int) or s.data167 >> 8 or s.data167 < 0:
-        problems.append(Problem("data167", f"{s.data167!r} does not fit 8 bits"))
+        problems.append(Problem("data167", f"holds {s.data167!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa7)) and s.data167 != 0:
         problems.append(Problem("data167", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data168, int) or s.data168 >> 8 or s.data168 < 0:
-        problems.append(Problem("data168", f"{s.data168!r} does not fit 8 bits"))
+        problems.append(Problem("data168", f"holds {s.data168!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa8)) and s.data168 != 0:
         problems.append(Problem("data168", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data169, int) or s.data169 >> 8 or s.data169 < 0:
-        problems.append(Problem("data169", f"{s.data169!r} does not fit 8 bits"))
+        problems.append(Problem("data169", f"holds {s.data169!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xa9)) and s.data169 != 0:
         problems.append(Problem("data169", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data170, int) or s.data170 >> 8 or s.data170 < 0:
-        problems.append(Problem("data170", f"{s.data170!r} does not fit 8 bits"))
+        problems.append(Problem("data170", f"holds {s.data170!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xaa)) and s.data170 != 0:
         problems.append(Problem("data170", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data171, int) or s.data171 >> 8 or s.data171 < 0:
-        problems.append(Problem("data171", f"{s.data171!r} does not fit 8 bits"))
+        problems.append(Problem("data171", f"holds {s.data171!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xab)) and s.data171 != 0:
         problems.append(Problem("data171", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data172, int) or s.data172 >> 8 or s.data172 < 0:
-        problems.append(Problem("data172", f"{s.data172!r} does not fit 8 bits"))
+        problems.append(Problem("data172", f"holds {s.data172!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xac)) and s.data172 != 0:
         problems.append(Problem("data172", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data173, int) or s.data173 >> 8 or s.data173 < 0:
-        problems.append(Problem("data173", f"{s.data173!r} does not fit 8 bits"))
+        problems.append(Problem("data173", f"holds {s.data173!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xad)) and s.data173 != 0:
         problems.append(Problem("data173", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data174, int) or s.data174 >> 8 or s.data174 < 0:
-        problems.append(Problem("data174", f"{s.data174!r} does not fit 8 bits"))
+        problems.append(Problem("data174", f"holds {s.data174!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xae)) and s.data174 != 0:
         problems.append(Problem("data174", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data175, int) or s.data175 >> 8 or s.data175 < 0:
-        problems.append(Problem("data175", f"{s.data175!r} does not fit 8 bits"))
+        problems.append(Problem("data175", f"holds {s.data175!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xaf)) and s.data175 != 0:
         problems.append(Problem("data175", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data176, int) or s.data176 >> 8 or s.data176 < 0:
-        problems.append(Problem("data176", f"{s.data176!r} does not fit 8 bits"))
+        problems.append(Problem("data176", f"holds {s.data176!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb0)) and s.data176 != 0:
         problems.append(Problem("data176", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data177, int) or s.data177 >> 8 or s.data177 < 0:
-        problems.append(Problem("data177", f"{s.data177!r} does not fit 8 bits"))
+        problems.append(Problem("data177", f"holds {s.data177!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb1)) and s.data177 != 0:
         problems.append(Problem("data177", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data178, int) or s.data178 >> 8 or s.data178 < 0:
-        problems.append(Problem("data178", f"{s.data178!r} does not fit 8 bits"))
+        problems.append(Problem("data178", f"holds {s.data178!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb2)) and s.data178 != 0:
         problems.append(Problem("data178", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data179, int) or s.data179 >> 8 or s.data179 < 0:
-        problems.append(Problem("data179", f"{s.data179!r} does not fit 8 bits"))
+        problems.append(Problem("data179", f"holds {s.data179!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb3)) and s.data179 != 0:
         problems.append(Problem("data179", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data180, int) or s.data180 >> 8 or s.data180 < 0:
-        problems.append(Problem("data180", f"{s.data180!r} does not fit 8 bits"))
+        problems.append(Problem("data180", f"holds {s.data180!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb4)) and s.data180 != 0:
         problems.append(Problem("data180", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data181, int) or s.data181 >> 8 or s.data181 < 0:
-        problems.append(Problem("data181", f"{s.data181!r} does not fit 8 bits"))
+        problems.append(Problem("data181", f"holds {s.data181!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb5)) and s.data181 != 0:
         problems.append(Problem("data181", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data182, int) or s.data182 >> 8 or s.data182 < 0:
-        problems.append(Problem("data182", f"{s.data182!r} does not fit 8 bits"))
+        problems.append(Problem("data182", f"holds {s.data182!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb6)) and s.data182 != 0:
         problems.append(Problem("data182", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data183, int) or s.data183 >> 8 or s.data183 < 0:
-        problems.append(Problem("data183", f"{s.data183!r} does not fit 8 bits"))
+        problems.append(Problem("data183", f"holds {s.data183!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb7)) and s.data183 != 0:
         problems.append(Problem("data183", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data184, int) or s.data184 >> 8 or s.data184 < 0:
-        problems.append(Problem("data184", f"{s.data184!r} does not fit 8 bits"))
+        problems.append(Problem("data184", f"holds {s.data184!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb8)) and s.data184 != 0:
         problems.append(Problem("data184", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data185, int) or s.data185 >> 8 or s.data185 < 0:
-        problems.append(Problem("data185", f"{s.data185!r} does not fit 8 bits"))
+        problems.append(Problem("data185", f"holds {s.data185!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xb9)) and s.data185 != 0:
         problems.append(Problem("data185", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data186, int) or s.data186 >> 8 or s.data186 < 0:
-        problems.append(Problem("data186", f"{s.data186!r} does not fit 8 bits"))
+        problems.append(Problem("data186", f"holds {s.data186!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xba)) and s.data186 != 0:
         problems.append(Problem("data186", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data187, int) or s.data187 >> 8 or s.data187 < 0:
-        problems.append(Problem("data187", f"{s.data187!r} does not fit 8 bits"))
+        problems.append(Problem("data187", f"holds {s.data187!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xbb)) and s.data187 != 0:
         problems.append(Problem("data187", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data188, int) or s.data188 >> 8 or s.data188 < 0:
-        problems.append(Problem("data188", f"{s.data188!r} does not fit 8 bits"))
+        problems.append(Problem("data188", f"holds {s.data188!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xbc)) and s.data188 != 0:
         problems.append(Problem("data188", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data189, int) or s.data189 >> 8 or s.data189 < 0:
-        problems.append(Problem("data189", f"{s.data189!r} does not fit 8 bits"))
+        problems.append(Problem("data189", f"holds {s.data189!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xbd)) and s.data189 != 0:
         problems.append(Problem("data189", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data190, int) or s.data190 >> 8 or s.data190 < 0:
-        problems.append(Problem("data190", f"{s.data190!r} does not fit 8 bits"))
+        problems.append(Problem("data190", f"holds {s.data190!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xbe)) and s.data190 != 0:
         problems.append(Problem("data190", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data191, int) or s.data191 >> 8 or s.data191 < 0:
-        problems.append(Problem("data191", f"{s.data191!r} does not fit 8 bits"))
+        problems.append(Problem("data191", f"holds {s.data191!r}, but it is a u8: an integer 0..0xff"))
     if not ((s.cap_length > 0xbf)) and s.data191 != 0:
         problems.append(Problem("data191", "is absent on this device (its presence is false) but holds a value"))
     return problems

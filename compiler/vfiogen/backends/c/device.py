@@ -11,6 +11,7 @@ from vfiogen.backends.c.views import DeviceSectionView, DeviceView, SectionView
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.ir.fingerprint import device_fingerprint
 from vfiogen.ir.nodes import Device
+from vfiogen.ir.plan import LeafKind
 from vfiogen.ir.types import ScalarKind
 from vfiogen.passes.plan import plan_device
 
@@ -50,6 +51,8 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
                                               if step.hook is not None)),
             max_payload=view.max_payload, descriptor_size=view.descriptor_size, compat_rules=view.compat_rules,
             absent_refused=device_plan.section(section.name).absent_refused,
+            descriptor_bytes=tuple((naming.ident(item.name), item.offset) for item in checked.plan.descriptor
+                                   if item.kind is LeafKind.BYTES),
             defaults=tuple((naming.ident(b.name), f"0x{b.value:x}u") for b in use.defaults),
             repeated=device_plan.section(section.name).repeated,
             max_instances=device_plan.section(section.name).max_instances,

@@ -119,6 +119,8 @@ class SectionView:
     layout_checks: tuple[str, ...]
     private: tuple[Function, ...]
     public: tuple[Function, ...]
+    resizes: tuple[tuple[str, Function], ...] = ()
+    """The `resize_<field>` helpers with their header comments (backends.c.resize)."""
 
     @property
     def prefix(self) -> str:
@@ -152,6 +154,9 @@ class DeviceSectionView:
     the section)."""
     defaults: tuple[tuple[str, str], ...] = ()
     """The device file's `defaults`: (register member, C value) a new state holds instead of the section's."""
+    descriptor_bytes: tuple[tuple[str, int], ...] = ()
+    """The descriptor's bytes fields: (member, offset in the packed record). A compat failure points at their
+    bytes, so a check of the stream's descriptor points the source's at the record in the blob."""
     repeated: bool = False
     """A repeated section (`ir.plan.DeviceSectionPlan`): its state, descriptor and base are arrays of `count`."""
     max_instances: int = 1
@@ -209,6 +214,12 @@ class DeviceView:
     @property
     def optional(self) -> tuple[DeviceSectionView, ...]:
         return tuple(s for s in self.sections if not s.required)
+
+    @property
+    def to_last_bytes(self) -> tuple[DeviceSectionView, ...]:
+        """The sections up to the last whose descriptor has a bytes field (none if no section's has)."""
+        last = max((i for i, s in enumerate(self.sections) if s.descriptor_bytes), default=-1)
+        return self.sections[:last + 1]
 
     @property
     def has_post_load(self) -> bool:

@@ -21,6 +21,7 @@ from vfiogen.backends.python.config_space import capture_steps, restore_steps
 from vfiogen.backends.python.views import (
     AttrView, BitFieldView, Check, CompatView, DescriptorView, EnumView, Op,
     RegisterClassView, RunItem, SectionView, StructClassView, VersionView)
+from vfiogen.backends.python.resize import capture_resizes, resize_functions
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.context import Context
 from vfiogen.backends.python.device import device_view
@@ -394,12 +395,14 @@ class _SectionBuilder:
             cls = naming.enum_class(enum)
             return [Check(f"{value} not in _VALUES_{cls}", where,
                           f"{{{value}!r}} is not a value of {enum}")]
+        # Say what the field holds in the schema's terms (issue 15: "PbaRegister(...) does not fit 64 bits" for
+        # a register object put in a list of u64 said neither that an integer was wanted nor which kind).
         if signed:
             low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
             return [Check(f"not isinstance({value}, int) or not {low} <= {value} <= {high}", where,
-                          f"{{{value}!r}} does not fit s{bits}")]
+                          f"holds {{{value}!r}}, but it is an s{bits}: an integer {low}..{high}")]
         return [Check(f"not isinstance({value}, int) or {value} >> {bits} or {value} < 0", where,
-                      f"{{{value}!r}} does not fit {bits} bits")]
+                      f"holds {{{value}!r}}, but it is a u{bits}: an integer 0..0x{(1 << bits) - 1:x}")]
 
     def state_checks(self, value: str, name: str, state: StateField, checks: list[Check]) -> None:
         field_type = state.type
@@ -447,7 +450,9 @@ class _SectionBuilder:
         attrs = []
         derived = []
         host = []
+        checked = []
         plan = self.checked.plan
+        every = range(self.section.min_version, self.section.version + 1)
         for item in plan.descriptor:
             attr = naming.attr(item.name)
             if item.register is None:
@@ -457,6 +462,8 @@ class _SectionBuilder:
                 value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
                 derived.append((attr, value, item.mask,
                                 self.save_expr(item.present) if item.present is not None else ""))
+                versions = tuple(v for v in every if register.versioning.carried_by(v))
+                checked.append((attr, item.name, "" if len(versions) == len(every) else repr(versions)))
             if item.kind is LeafKind.BYTES:
                 attrs.append(AttrView(attr, item.name, "bytes", f"bytes({item.size})", '"hex"'))
             else:
@@ -465,7 +472,7 @@ class _SectionBuilder:
         fmt = ">" + "".join(f"{item.size}s" if item.scalar is None else _FORMAT[item.scalar]
                             for item in plan.descriptor)
         return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, plan.descriptor_size,
-                              tuple(derived), tuple(host))
+                              tuple(derived), tuple(host), tuple(checked))
 
     def compat(self) -> tuple[CompatView, ...]:
         views = []
@@ -498,6 +505,8 @@ class _SectionBuilder:
         descriptor = self.descriptor()
         registers = tuple({view.name: view for view in (self.register_class(r) for r in section.registers
                                                         if r.fields)}.values())
+        resizes = resize_functions(self.checked, self.save_expr,
+                                   lambda path, array: self.default(path, array.element, None, None))
         return SectionView(
             name=section.name, source=section.source_path, title=section.title, wire_id=section.wire_id,
             version=section.version, min_version=section.min_version, state_class=naming.state_class(section.name),
@@ -520,7 +529,8 @@ class _SectionBuilder:
             restore_hooks=tuple(dict.fromkeys(step.hook for step in section.restore
                                               if step.hook is not None and step.wait_us is None)),
             waits=any(step.wait_us is not None for step in section.restore),
-            pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load))
+            pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load),
+            resizes=resizes, capture_resizes=capture_resizes(self.checked))
 
 
 def _member_of(var: str, value: str) -> Callable[[str], tuple[str, str]]:

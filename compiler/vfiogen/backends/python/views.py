@@ -78,6 +78,8 @@ class AttrView:
             return True
         if self.default.startswith(naming.LAZY_ENUMS):
             return True  # an enum member: building it at import time would import the enums
+        if ".from_value(" in self.default:
+            return True  # a register with a non-zero default: shared, one state's change would be every state's
         return self.default.endswith("()") and not self.default.startswith("bytes(") or self.default.startswith("[")
 
 
@@ -182,6 +184,9 @@ class DescriptorView:
     derived: tuple[tuple[str, str, int, str], ...]
     """(attribute, register value text, mask, presence text or '') for fields read from registers."""
     host: tuple[str, ...]
+    checked: tuple[tuple[str, str, str], ...] = ()
+    """(attribute, field name, versions text or '') of the derived fields check_descriptor compares: the
+    versions whose payloads carry the register ('' for all)."""
 
 
 @dataclass(frozen=True)
@@ -230,6 +235,11 @@ class SectionView:
     """The restore sequence has wait steps: `restore` takes a `wait` callable."""
     pre_save: tuple[str, ...]
     post_load: tuple[str, ...]
+    resizes: tuple[str, ...] = ()
+    """The text of each `resize_<field>` helper (backends.python.resize)."""
+    capture_resizes: tuple[tuple[str, str], ...] = ()
+    """(helper, the field as read from the captured state) for each register field array lengths read: capture
+    sizes the arrays by what it read, so that a captured state saves."""
 
 
 @dataclass(frozen=True)
