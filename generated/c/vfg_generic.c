@@ -621,6 +621,13 @@ static int check_blob(const uint8_t *blob, size_t len,
                                 "a frame of an instance the source's "
                                 "descriptor does not list");
             }
+            if (at > 5u) {
+                return vfg_fail(
+                           err, VFG_GENERIC_NAME, "vendor_specific", NULL,
+                           offset, VFG_ERR_ORDER,
+                           "a frame after one of a section later in device order");
+            }
+            at = 5u;
             if (frame.instance != done.vendor_specific) {
                 return vfg_fail(err, VFG_GENERIC_NAME,
                                 vendor_specific_names[frame.instance], NULL,
