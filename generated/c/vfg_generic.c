@@ -621,6 +621,13 @@ static int check_blob(const uint8_t *blob, size_t len,
                                 "a frame of an instance the source's "
                                 "descriptor does not list");
             }
+            if (at > 5u) {
+                return vfg_fail(
+                           err, VFG_GENERIC_NAME, "vendor_specific", NULL,
+                           offset, VFG_ERR_ORDER,
+                           "a frame after one of a section later in device order");
+            }
+            at = 5u;
             if (frame.instance != done.vendor_specific) {
                 return vfg_fail(err, VFG_GENERIC_NAME,
                                 vendor_specific_names[frame.instance], NULL,
@@ -1312,6 +1319,12 @@ size_t vfg_generic_validate(const struct vfg_generic_state *state,
                     "a presence bit names no section of the device");
         return count;
     }
+    if (config->instances.vendor_specific > VFG_GENERIC_VENDOR_SPECIFIC_MAX) {
+        vfg_problem(problems, capacity, &count,
+                    "config.instances.vendor_specific", NULL, VFG_ERR_ARGUMENT,
+                    "more instances than the section has at most");
+        return count;
+    }
     if ((config->present & VFG_GENERIC_HAS_REBAR) != 0u) {
         first = count;
         count += vfg_rebar_validate(&state->rebar, &config->params.rebar,
@@ -1354,9 +1367,9 @@ size_t vfg_generic_validate(const struct vfg_generic_state *state,
     }
     for (i = 0;
              (config->present & VFG_GENERIC_HAS_VENDOR_SPECIFIC) != 0u &&
-             i < config->instances.vendor_specific &&
-             i < VFG_GENERIC_VENDOR_SPECIFIC_MAX;
+             i < config->instances.vendor_specific;
              i++) {
+        /* each instance's problems named after it, as `vendor_specific[i].field` */
         first = count;
         count += vfg_vendor_specific_validate(&state->vendor_specific[i],
                                               &config->params.vendor_specific,

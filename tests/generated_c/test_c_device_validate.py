@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from harness import COMPILERS, run_program
+import subprocess
+
+from harness import C_DIR, COMPILERS, SANITIZE, STRICT, generated_sources, run_program
 
 from vfiogen_state import example_nic
 
@@ -79,3 +81,57 @@ def test_c_device_validate_matches_python(tmp_path: Path, compiler: str) -> None
     # rebar's entry count, MSI-X's table BIR, SR-IOV's VF count against NumVFs and against VF Enable
     assert "broken 4" in expected
     assert stdout.splitlines() == expected
+
+
+
+GENERIC = r"""
+#include <stdio.h>
+#include <string.h>
+#include "vfg_generic.h"
+
+static struct vfg_generic_state s;
+
+int main(void)
+{
+    struct vfg_generic_config config;
+    struct vfg_problem problems[8];
+    size_t n, i;
+    memset(&config, 0, sizeof config);
+    config.present = VFG_GENERIC_HAS_VENDOR_SPECIFIC;
+    config.instances.vendor_specific = 3;
+    vfg_generic_init(&s);
+    s.vendor_specific[1].cap_length = 2;    /* shorter than its header */
+    s.vendor_specific[2].cap_length = 0xc1; /* past standard configuration space */
+    n = vfg_generic_validate(&s, &config, problems, 8);
+    printf("broken %zu\n", n);
+    for (i = 0; i < n && i < 8; i++) {
+        printf("%s: %s\n", problems[i].field, problems[i].message);
+    }
+    config.instances.vendor_specific = 17;
+    n = vfg_generic_validate(&s, &config, problems, 8);
+    printf("too many %zu %s\n", n, problems[0].field);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("compiler", COMPILERS or [pytest.param("cc", marks=pytest.mark.skip("no C compiler"))])
+def test_c_device_validate_names_each_instance_as_python_does(tmp_path: Path, compiler: str) -> None:
+    from vfiogen_state import generic, vendor_specific
+
+    program = tmp_path / "validate_generic.c"
+    program.write_text(GENERIC)
+    binary = tmp_path / "validate_generic"
+    built = subprocess.run([compiler, "-std=c99", "-O1", *STRICT, *SANITIZE, "-I", str(C_DIR), str(program),
+                            *map(str, generated_sources()), "-o", str(binary)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    config = generic.GenericConfig(present=generic.HAS_VENDOR_SPECIFIC)
+    config.instances.vendor_specific = 3
+    state = generic.GenericState(vendor_specific=[vendor_specific.VendorSpecificState() for _ in range(3)])
+    state.vendor_specific[1].cap_length, state.vendor_specific[2].cap_length = 2, 0xC1
+    problems = generic.validate(state, config)
+    assert [p.field for p in problems] == ["vendor_specific[1].cap_length", "vendor_specific[2].cap_length"]
+    assert run.stdout.splitlines() == [f"broken {len(problems)}", *(f"{p.field}: {p.reason}" for p in problems),
+                                       "too many 1 config.instances.vendor_specific"]

@@ -265,6 +265,8 @@ FIXUPS: dict[str, dict[str, Fixup]] = {
     "l1ss": _l1ss_fixups(), "acs": _acs_fixups(), "pcie": _pcie_fixups(), "aer": _aer_fixups(),
     "bridge_header": _bridge_header_fixups(), "dpc": _dpc_fixups(), "vc": _vc_fixups(),
     "vfio_irq": _vfio_irq_fixups(),
+    # the capability's own length: its 3 header bytes to the 192 of standard capability space
+    "vendor_specific": {"cap_length": lambda env, p: st.integers(3, 192)},
 }
 
 

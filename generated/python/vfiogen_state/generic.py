@@ -483,8 +483,12 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                         frame.start)
         elif frame.section_id == _vendor_specific.SECTION_ID:
             if frame.instance >= len(descriptor.vendor_specific):
-                raise LoadError(DEVICE, f"vendor_specific[{frame.instance}]", offset, "a frame of an instance the source's "
-                                "descriptor does not list")
+                raise LoadError(DEVICE, "vendor_specific", offset, f"a frame of instance {frame.instance}, which the "
+                                "source's descriptor does not list")
+            if at > 5:
+                raise LoadError(DEVICE, "vendor_specific", offset, "a frame of section vendor_specific after one of a section "
+                                "later in device order")
+            at = 5
             if frame.instance != done_vendor_specific:
                 raise LoadError(DEVICE, f"vendor_specific[{frame.instance}]", offset, f"instance {frame.instance} where "
                                 f"instance {done_vendor_specific} comes next: instances go once each, in order")
