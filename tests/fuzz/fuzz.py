@@ -163,7 +163,8 @@ def compat_target(device: str, workdir: Path) -> tuple[Path, Path]:
         (directory / name).write_bytes(data)
     text = _environment().get_template("fuzz_compat.c.j2").render(
         device=device, macro=device.upper(), setup=setup, target_bytes=target_size,
-        sections=[{"name": n, "macro": n.upper(), "member": n} for n in names])
+        sections=[{"name": n, "macro": n.upper(), "member": n,
+                   "repeated": "instances" in _lock()["sections"][n]["location"]} for n in names])
     return build(f"compat_{device}", text, workdir), directory
 
 
