@@ -175,13 +175,13 @@ def run_compat(device: str, data: bytes) -> None:
 
     mod = _mod(device)
     names = device_sections(device)
-    need = 1 + sum(_mod(n).DESCRIPTOR_SIZE for n in names)
+    need = 4 + sum(_mod(n).DESCRIPTOR_SIZE for n in names)  # the present set (4 bytes), each section's record
     if len(data) < need:
         return
     config, own, _ = device_setup(device)
     cls = type(own)
-    target = cls(present=data[0] & mod.ALL_SECTIONS)
-    o = 1
+    target = cls(present=int.from_bytes(data[:4], "big") & mod.ALL_SECTIONS)
+    o = 4
     counts = {}
     for name in names:  # a repeated section's target has one instance, from the bytes, when present
         record = _mod(name).unpack_descriptor(data, o)
@@ -280,7 +280,7 @@ def seeds(target: str) -> list[bytes]:
     if target.startswith("compat_"):
         device = target.removeprefix("compat_")
         _, own, blob = device_setup(device)
-        target_bytes = bytes([own.present]) + b"".join(_mod(n).pack_descriptor(_first(own, n))
+        target_bytes = own.present.to_bytes(4, "big") + b"".join(_mod(n).pack_descriptor(_first(own, n))
                                                        for n in device_sections(device))
         length = int.from_bytes(blob[16:20], "big")
         return [target_bytes + blob[20:20 + length], target_bytes]

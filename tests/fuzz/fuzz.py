@@ -124,7 +124,7 @@ def compat_seeds(device: str) -> list[tuple[str, bytes]]:
     sections = [importlib.import_module(f"vfiogen_state.{name}") for name in names]
 
     def target_bytes(descriptor: Any) -> bytes:
-        return bytes([descriptor.present]) + b"".join(
+        return descriptor.present.to_bytes(4, "big") + b"".join(
             s.pack_descriptor(getattr(descriptor, name)) for name, s in zip(names, sections, strict=True))
 
     def frame_payload(descriptor: Any) -> bytes:
@@ -142,7 +142,7 @@ def compat_seeds(device: str) -> list[tuple[str, bytes]]:
             records[int.from_bytes(payload[o:o + 2], "big")] = payload[o + 4:o + 4 + size]
             o += 4 + size
         present = sum(1 << bit for bit, s in enumerate(sections) if s.SECTION_ID in records)
-        own = bytes([present]) + b"".join(records.get(s.SECTION_ID, bytes(s.DESCRIPTOR_SIZE)) for s in sections)
+        own = present.to_bytes(4, "big") + b"".join(records.get(s.SECTION_ID, bytes(s.DESCRIPTOR_SIZE)) for s in sections)
         seeds.append(("valid", own + payload))
     from migration_cases import case_files, case_id, descriptors, read_case
     for path in case_files():
