@@ -7,9 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import subprocess
 
-from harness import C_DIR, COMPILERS, SANITIZE, STRICT, generated_sources, run_program
+from harness import COMPILERS, run_program
 
 from vfiogen_state import example_nic
 
@@ -119,19 +118,12 @@ int main(void)
 def test_c_device_validate_names_each_instance_as_python_does(tmp_path: Path, compiler: str) -> None:
     from vfiogen_state import generic, vendor_specific
 
-    program = tmp_path / "validate_generic.c"
-    program.write_text(GENERIC)
-    binary = tmp_path / "validate_generic"
-    built = subprocess.run([compiler, "-std=c99", "-O1", *STRICT, *SANITIZE, "-I", str(C_DIR), str(program),
-                            *map(str, generated_sources()), "-o", str(binary)], capture_output=True, text=True)
-    assert built.returncode == 0, built.stderr
-    run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stderr
+    stdout = run_program(tmp_path, compiler, GENERIC)
     config = generic.GenericConfig(present=generic.HAS_VENDOR_SPECIFIC)
     config.instances.vendor_specific = 3
     state = generic.GenericState(vendor_specific=[vendor_specific.VendorSpecificState() for _ in range(3)])
     state.vendor_specific[1].cap_length, state.vendor_specific[2].cap_length = 2, 0xC1
     problems = generic.validate(state, config)
     assert [p.field for p in problems] == ["vendor_specific[1].cap_length", "vendor_specific[2].cap_length"]
-    assert run.stdout.splitlines() == [f"broken {len(problems)}", *(f"{p.field}: {p.reason}" for p in problems),
+    assert stdout.splitlines() == [f"broken {len(problems)}", *(f"{p.field}: {p.reason}" for p in problems),
                                        "too many 1 config.instances.vendor_specific"]
