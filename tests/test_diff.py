@@ -65,11 +65,58 @@ def test_u32_in_the_middle_of_msix_version_1_breaks_both_ways(tmp_path: Path) ->
 def test_a_field_added_with_a_version_bump_is_compatible(tmp_path: Path) -> None:
     old, new = _pair(tmp_path)
     msix = new / "sections" / "msix.yaml"
-    _edit(msix, "  pending:\n", "  tph: {type: u32, since: 2, default: 0}\n  pending:\n")
     _edit(msix, "\nversion: 1\n", "\nversion: 2\nmin_version: 1\n")
+    line = _edit(msix, "  pending:\n", "  tph: {type: u32, since: 2, default: 0}\n  pending:\n")
     status, data = _json(old, new)
     assert status == 0, data
-    assert [(c["rule"], c["direction"]) for c in data["changes"]] == [("VD011", "compatible")]
+    assert [(c["rule"], c["direction"]) for c in data["changes"]] == [("VD011", "compatible"), ("VD014", "compatible")]
+    added = data["changes"][1]
+    assert (added["subject"], added["new"], added["line"]) == ("tph", "since 2, default 0", line)
+
+
+def test_a_field_retired_with_until_is_compatible_and_named(tmp_path: Path) -> None:
+    old, new = _pair(tmp_path)
+    for side in (old, new):
+        _edit(side / "sections" / "msix.yaml", "  pending:\n", "  tph: {type: u32}\n  pending:\n")
+    msix = new / "sections" / "msix.yaml"
+    _edit(msix, "\nversion: 1\n", "\nversion: 2\nmin_version: 1\n")
+    line = _edit(msix, "  tph: {type: u32}\n", "  tph: {type: u32, until: 2, default: 0}\n")
+    status, data = _json(old, new)
+    assert status == 0, data
+    retired = [c for c in data["changes"] if c["rule"] == "VD015"]
+    assert [(c["subject"], c["new"], c["line"]) for c in retired] == [("tph", "until 2", line)]
+
+
+def test_a_descriptor_field_added_breaks_both_ways(tmp_path: Path) -> None:
+    """The descriptor record carries no version and its size is checked exactly (docs/wire-format.md)."""
+    old, new = _pair(tmp_path)
+    line = _edit(new / "sections" / "msix.yaml", "  pba_place:", "  pba_bir: {from: pba, fields: [bir]}\n  pba_place:")
+    status, data = _json(old, new)
+    assert (status, data["verdict"]) == (1, "breaks-both"), data
+    [change] = [c for c in data["changes"] if c["rule"] == "VD016"]
+    text = (new / "sections" / "msix.yaml").read_text("utf-8")
+    first_item = text[:text.index("\ndescriptor:\n")].count("\n") + 3  # the line after 'descriptor:'
+    assert first_item < line
+    assert (change["subject"], change["line"]) == ("descriptor: pba_bir", first_item), change
+
+
+def test_a_descriptor_field_comparing_other_bits_is_behavioural(tmp_path: Path) -> None:
+    old, new = _pair(tmp_path)
+    _edit(new / "sections" / "msix.yaml", "{from: table, fields: [bir, offset]}", "{from: table, fields: [bir]}")
+    status, data = _json(old, new)
+    assert status == 0, data
+    assert [(c["rule"], c["subject"], c["old"], c["new"]) for c in data["changes"]] == [
+        ("VD017", "descriptor: table_place", "bir, offset", "bir")]
+
+
+def test_a_restore_change_points_at_the_restore_block(tmp_path: Path) -> None:
+    old, new = _pair(tmp_path)
+    text = (new / "sections" / "aer.yaml").read_text("utf-8")
+    first_step = text[:text.index("\nrestore:\n") + len("\nrestore:\n")].count("\n") + 1
+    _edit(new / "sections" / "aer.yaml", "  - uncorrectable_error_mask\n  - correctable_error_mask\n",
+          "  - correctable_error_mask\n  - uncorrectable_error_mask\n")
+    status, data = _json(old, new)
+    assert [(c["rule"], c["line"]) for c in data["changes"]] == [("VD031", first_step)]
 
 
 def test_raising_min_version_past_the_old_version_breaks(tmp_path: Path) -> None:
@@ -157,3 +204,30 @@ def test_against_head_in_a_git_repository(tmp_path: Path, monkeypatch: pytest.Mo
     assert run_cli("diff", "--against", "HEAD", "schemas").status == 0
     bad = run_cli("diff", "--against", "no-such-rev")
     assert bad.status == 2 and "git archive failed" in bad.stderr
+
+
+def test_markdown_shows_a_new_version_beside_the_old_newest(tmp_path: Path) -> None:
+    old, new = _pair(tmp_path)
+    msix = new / "sections" / "msix.yaml"
+    _edit(msix, "\nversion: 1\n", "\nversion: 2\nmin_version: 1\n")
+    _edit(msix, "  pending:\n", "  tph: {type: u32, since: 2, default: 0}\n  pending:\n")
+    result = run_cli("diff", str(old), str(new), "--format", "markdown")
+    assert result.status == 0, result.stderr
+    section = result.stdout[result.stdout.index("### msix"):]
+    assert "Wire layout, old version 1 beside new version 2:" in section
+    changed = [row for row in section.splitlines() if row.endswith("⚠ |")]
+    assert changed and all("tph" in row or "pending" in row for row in changed), changed
+    assert any("| - | tph (u32) byte 0 ⚠ |" in row or "tph (u32) byte 0 ⚠" in row for row in changed), changed
+
+
+def test_changing_a_repeated_sections_instances_breaks_the_side_with_more(tmp_path: Path) -> None:
+    old, new = _pair(tmp_path)
+    line = _edit(new / "sections/vendor_specific.yaml", "size: 192, instances: 16", "size: 192, instances: 8")
+    status, data = _json(old, new)
+    assert status == 1
+    assert [(c["rule"], c["direction"], c["subject"], c["old"], c["new"]) for c in data["changes"]] == [
+        ("VD018", "breaks-backward", "instances", "16", "8")]
+    assert line == 29
+    _edit(new / "sections/vendor_specific.yaml", "instances: 8", "instances: 32")
+    status, data = _json(old, new)
+    assert [(c["rule"], c["direction"]) for c in data["changes"]] == [("VD019", "breaks-forward")]

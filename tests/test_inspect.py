@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,42 @@ def test_the_capture_plan_reads_what_generated_capture_reads(schema: str, window
         return
     assert not captured.problems
     assert {k: v or 0 for k, v in captured.registers.items()} == _generated_values(state, list(captured.registers))
+
+
+def test_64bit_bars_pair_as_lspci_pairs_them() -> None:
+    """Every BAR lspci calls 64-bit takes the next slot as its upper dword in the captured header (bridges too),
+    and every slot lspci shows as a region of its own is a BAR of its own: the pairing comes from the BAR type
+    bits, with no device param. lspci prints `Region N: ... (64-bit, ...)` and skips the upper slot, except in
+    five functions of three dumps (cap-dvsec-cxl, cap-exp-rev-slot, cap-ide) where it also lists the upper slot
+    as `Region N+1: Memory at <unassigned> (32-bit, non-prefetchable)`: the dumps' bytes there hold the
+    upper address dword (0x00000380 in cap-dvsec-cxl 7f:00.0), which the type bits of slot N say it is. Those
+    lines are counted, not compared."""
+    region = re.compile(r"^\tRegion (\d): Memory at (\S+) \((32|64)-bit")
+    wide_seen = narrow_seen = upper_listed = 0
+    for name in CASES:
+        lspci = {d.slot: d for d in parse_lspci((DATA / f"{name}.lspci-vvv.txt").read_text())}
+        for function in read_dump(DATA / f"{name}.lspci-xxxx.txt"):
+            report = inspect_function(function, MODULE)
+            if report.header is None:
+                continue
+            registers = report.header.registers
+            previous_wide = -9
+            for line in lspci[function.address].lines:
+                m = region.match(line)
+                if m is None:
+                    continue
+                n, wide = int(m[1]), m[3] == "64"
+                if n == previous_wide + 1 and m[2] == "<unassigned>":
+                    upper_listed += 1
+                    assert registers[f"bar{n}_upper"] is not None and registers[f"bar{n}"] is None
+                    continue
+                previous_wide = n if wide else -9
+                where = f"{name} {function.address} region {n}"
+                assert registers[f"bar{n}"] is not None, f"{where}: lspci shows a BAR the capture took as an upper"
+                if n + 1 < (6 if report.header_schema == "header" else 2):
+                    assert (registers[f"bar{n + 1}_upper"] is not None) == wide, where
+                    assert (registers[f"bar{n + 1}"] is None) == wide, where
+                wide_seen += wide
+                narrow_seen += not wide
+    if CASES:
+        assert wide_seen > 20 and narrow_seen > 20 and upper_listed == 5, (wide_seen, narrow_seen, upper_listed)

@@ -665,7 +665,7 @@ class Found:
     captured: Captured
     lcap: LspciCapability
     params: dict[str, int] = field(default_factory=dict)
-    """The section's params for this function (aer's root_port and tlp_prefix_log, bridge_header's bar64)."""
+    """The section's params for this function (aer's root_port and tlp_prefix_log)."""
 
 
 def _aer_params(captures: dict[str, Captured]) -> dict[str, int]:
@@ -703,10 +703,9 @@ def load_case(name: str) -> Case:
         captures = {schema: state for schema, _, state in reports if schema is not None and state is not None}
         items: list[tuple[str, int, Captured, LspciCapability, dict[str, int]]] = []
         if inspected.header_schema == "bridge_header" and inspected.header is not None:
-            bar64 = int(function.config[0x10] & 0x07 == 0x04)  # inspect binds defaults; bar0 says what it is
             body = [line.strip() for line in ldev.lines if line.startswith("\t") and not line.startswith("\t\t")]
-            items.append(("bridge_header", 0, capture(_section("bridge_header"), function, 0, {"bar64": bar64}),
-                          LspciCapability(0, None, TITLES["bridge_header"], body), {"bar64": bar64}))
+            items.append(("bridge_header", 0, inspected.header,
+                          LspciCapability(0, None, TITLES["bridge_header"], body), {}))
         for report in inspected.capabilities:
             schema, state, params = report.schema, report.state, {}
             cap = report.capability

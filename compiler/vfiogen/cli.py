@@ -14,10 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vfiogen import driver
-from vfiogen.configspace.dump import DumpError, read_dump
-from vfiogen.configspace.report import FunctionReport, inspect_function
-from vfiogen.configspace.report import render_json as render_inspection_json
-from vfiogen.configspace.report import render_text as render_inspection_text
 from vfiogen.context import Context
 from vfiogen.diagnostics import (
     CATALOGUE,
@@ -29,7 +25,6 @@ from vfiogen.diagnostics import (
 )
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.spdx import DEFAULT_LICENSE, check_expression
-from vfiogen.wire.decode import DecodeError, decode_blob, render_decoded
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 
@@ -51,14 +46,15 @@ def _license(text: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = _Parser(add_help=False)
+    base = _Parser(add_help=False)
+    base.add_argument("-W", dest="warnings", action="append", default=[], metavar="SPEC",
+                        help="no-VGnnnn disables a warning; error=VGnnnn makes it an error")
+    base.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    base.add_argument("--stop-before", metavar="PASS", help=f"stop before a pass ({', '.join(driver.PASS_NAMES)})")
+    base.add_argument("--dump-ir-after", metavar="PASS", help="print the IR after a pass")
+    common = _Parser(add_help=False, parents=[base])
     common.add_argument("--format", choices=("text", "json"), default="text",
                         help="diagnostics as GCC-style text or as JSON")
-    common.add_argument("-W", dest="warnings", action="append", default=[], metavar="SPEC",
-                        help="no-VGnnnn disables a warning; error=VGnnnn makes it an error")
-    common.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    common.add_argument("--stop-before", metavar="PASS", help=f"stop before a pass ({', '.join(driver.PASS_NAMES)})")
-    common.add_argument("--dump-ir-after", metavar="PASS", help="print the IR after a pass")
 
     parser = _Parser(prog="vfiogen", description="Schema compiler for VFIO live-migration state.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -94,6 +90,28 @@ def _parser() -> argparse.ArgumentParser:
                          help="binary config space (64, 256 or 4096 bytes; a sysfs config file) or lspci -x text")
     inspect.add_argument("--schemas", dest="schemas", action="append", metavar="DIR",
                          help=f"schema directory (default: the standard library, {STANDARD_SCHEMAS})")
+    inspect.add_argument("--descriptor", action="store_true",
+                         help="print the migration descriptor as JSON, the form `vfiogen compat` takes")
+    inspect.add_argument("--device", help="with --descriptor: the device whose sections apply (default: every "
+                         "section the dump has)")
+    inspect.add_argument("--function", metavar="ADDR", help="with --descriptor: only this function of the dump")
+    capture = commands.add_parser("capture", parents=[common],
+                                  help="capture a function's state from a config-space dump into a blob")
+    capture.add_argument("schemas", help="schema directory")
+    capture.add_argument("dump", help="binary config space or lspci -x text")
+    capture.add_argument("-o", "--output", required=True, metavar="STATE.bin", help="the blob to write")
+    capture.add_argument("--device", help="device whose sections apply (default: every section the dump has)")
+    capture.add_argument("--function", metavar="ADDR", help="the function, when the dump holds several")
+    compat = commands.add_parser("compat", parents=[base],
+                                 help="would a migration from SRC to DST be allowed (0 allowed, 1 refused, "
+                                 "2 usage error)")
+    compat.add_argument("schemas", help="schema directory")
+    compat.add_argument("source", metavar="SRC", help="descriptor JSON (inspect --descriptor) or a config dump")
+    compat.add_argument("target", metavar="DST", help="descriptor JSON (inspect --descriptor) or a config dump")
+    compat.add_argument("--device", help="device whose sections and rules apply (default: every section a "
+                        "side has, each required)")
+    compat.add_argument("--function", metavar="ADDR", help="the function, when a dump holds several")
+    compat.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
 
 
@@ -128,6 +146,8 @@ def _emit(diagnostics: list[Diagnostic], ctx: Context, fmt: str) -> None:
 
 
 def _decode(args: argparse.Namespace, module: CheckedModule) -> int:
+    from vfiogen.wire.decode import DecodeError, decode_blob, render_decoded
+
     devices = {d.name: d for d in module.devices}
     if args.device is not None and args.device not in devices:
         print(f"vfiogen: error: no device '{args.device}' (devices: {', '.join(sorted(devices)) or 'none'})",
@@ -152,7 +172,33 @@ def _decode(args: argparse.Namespace, module: CheckedModule) -> int:
     return EXIT_OK
 
 
+def _migration(args: argparse.Namespace, module: CheckedModule) -> int:
+    """`capture` and `compat` (and `inspect --descriptor`): the work is in vfiogen.migration."""
+    from vfiogen.migration import commands
+
+    try:
+        if args.command == "inspect":
+            return commands.descriptor_command(args.dumps, module, args.device, args.function, sys.stdout,
+                                               sys.stderr)
+        if args.command == "capture":
+            return commands.capture_command(args.dump, module, args.device, args.function, args.output,
+                                            sys.stderr)
+        return commands.compat_command(args.source, args.target, module, args.device, args.function,
+                                       args.format, sys.stdout, sys.stderr)
+    except commands.UsageError as exc:
+        raise _UsageError(str(exc)) from None
+
+
 def _inspect(args: argparse.Namespace, module: CheckedModule) -> int:
+    if args.descriptor:
+        return _migration(args, module)
+    if args.device is not None or args.function is not None:
+        raise _UsageError("inspect: --device and --function go with --descriptor")
+    from vfiogen.configspace.dump import DumpError, read_dump
+    from vfiogen.configspace.report import FunctionReport, inspect_function
+    from vfiogen.configspace.report import render_json as render_inspection_json
+    from vfiogen.configspace.report import render_text as render_inspection_text
+
     reports: list[FunctionReport] = []
     for given in args.dumps:
         try:
@@ -220,7 +266,7 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
         if not ctx.reporter.error_count:
             outputs = driver.render(result.module, ctx, license=args.license)
     diagnostics = ctx.reporter.sorted()
-    if diagnostics or args.command not in ("decode", "inspect"):  # their stdout is what they show
+    if diagnostics or args.command not in ("decode", "inspect", "capture", "compat"):  # stdout is their output
         _emit(diagnostics, ctx, args.format)
     if ctx.reporter.error_count:
         if args.format == "text":
@@ -230,6 +276,8 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
         return _decode(args, result.module)
     if args.command == "inspect" and result.module is not None:
         return _inspect(args, result.module)
+    if args.command in ("capture", "compat") and result.module is not None:
+        return _migration(args, result.module)
     if args.command != "build" or result.module is None:
         return EXIT_OK
     out_dir = Path(args.output)

@@ -16,11 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vfiogen.backends.base import Backend
-from vfiogen.backends.c.emit import CBackend
-from vfiogen.backends.docs.emit import DocsBackend
-from vfiogen.backends.lock.emit import LOCK_PATH, LockBackend
-from vfiogen.backends.python.emit import PythonBackend
+from typing import TYPE_CHECKING
+
 from vfiogen.context import Context
 from vfiogen.diagnostics import Reporter
 from vfiogen.frontend.lower import lower
@@ -29,12 +26,14 @@ from vfiogen.frontend.yaml_loader import Node, load_yaml
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.ir.dump import dump
 from vfiogen.passes.layout import compute_layout
-from vfiogen.passes.lock_check import check_lock
 from vfiogen.passes.normalize import normalize
 from vfiogen.passes.resolve import resolve_names
 from vfiogen.passes.semantics import check_semantics
 from vfiogen.passes.typecheck import check_expressions
 from vfiogen.source import file_span
+
+if TYPE_CHECKING:
+    from vfiogen.backends.base import Backend
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,7 +156,16 @@ PASSES: tuple[tuple[str, Callable[[Any, Context], Any]], ...] = (
 )
 PASS_NAMES = tuple(name for name, _ in PASSES)
 
-BACKENDS: tuple[Backend, ...] = (LockBackend(), DocsBackend(), PythonBackend(), CBackend())
+
+
+def backends() -> tuple[Backend, ...]:
+    """The back ends `render` runs, in order; imported here, so that `vfiogen check` never loads them."""
+    from vfiogen.backends.c.emit import CBackend
+    from vfiogen.backends.docs.emit import DocsBackend
+    from vfiogen.backends.lock.emit import LockBackend
+    from vfiogen.backends.python.emit import PythonBackend
+
+    return (LockBackend(), DocsBackend(), PythonBackend(), CBackend())
 
 
 class PassNameError(ValueError):
@@ -223,11 +231,12 @@ def render(module: CheckedModule, ctx: Context, *, license: str | None = None) -
     if license is not None:
         module = dataclasses.replace(module, license=license)
     outputs: dict[str, str] = {}
-    for backend in BACKENDS:
+    chosen = backends()
+    for backend in chosen:
         backend.check(module, ctx)
     if ctx.reporter.error_count:
         return {}
-    for backend in BACKENDS:
+    for backend in chosen:
         ctx.pass_name, ctx.focus = f"render {backend.name}", None
         for path, text in backend.render(module).items():
             assert path not in outputs, f"two back ends write {path}"
@@ -237,6 +246,9 @@ def render(module: CheckedModule, ctx: Context, *, license: str | None = None) -
 
 def check_previous_lock(module: CheckedModule, out_dir: Path, ctx: Context) -> None:
     """Hold `module` to the lock a previous build left in `out_dir` (none there: a first build, nothing to hold)."""
+    from vfiogen.backends.lock.emit import LOCK_PATH
+    from vfiogen.passes.lock_check import check_lock
+
     lock_file = out_dir / LOCK_PATH
     if not lock_file.is_file():
         return

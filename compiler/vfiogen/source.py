@@ -24,9 +24,10 @@ class SourceFile:
     @staticmethod
     def from_text(path: str, text: str) -> SourceFile:
         starts = [0]
-        for index, char in enumerate(text):
-            if char == "\n":
-                starts.append(index + 1)
+        index = text.find("\n")
+        while index >= 0:  # str.find runs in C; a loop over characters was a tenth of loading a schema
+            starts.append(index + 1)
+            index = text.find("\n", index + 1)
         return SourceFile(path=path, text=text, line_starts=tuple(starts))
 
     def line_text(self, line: int) -> str:

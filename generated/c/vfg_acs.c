@@ -23,7 +23,8 @@ static const struct vfg_item items0[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_acs_params *p, struct vfg_error *err)
+                    const struct vfg_acs_params *p,
+                    struct vfg_acs_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint16_t f_acs_cap = 0;
@@ -300,6 +301,10 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     VFG_ERR_CONSTRAINT,
                     "egress_control_vector7 sets a bit above the egress "
                     "control vector size");
+    }
+    if (derived != NULL) {
+        derived->acs_features = (uint16_t)(f_acs_cap & 0xffu);
+        derived->egress_vector_size = (uint16_t)(f_acs_cap & 0xff00u);
     }
     return VFG_OK;
 }
@@ -741,9 +746,14 @@ static size_t validate_state(const struct vfg_acs_state *s,
     return count;
 }
 
-int vfg_acs_check(const uint8_t *buf, size_t start, size_t end,
-                  uint16_t version, const struct vfg_acs_params *p,
-                  struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_acs_params *p,
+                         struct vfg_acs_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -757,10 +767,36 @@ int vfg_acs_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_acs_check(const uint8_t *buf, size_t start, size_t end,
+                  uint16_t version, const struct vfg_acs_params *p,
+                  struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_acs_store_checked(struct vfg_acs_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_acs_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -777,16 +813,7 @@ int vfg_acs_store(struct vfg_acs_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_acs_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -833,6 +860,37 @@ size_t vfg_acs_validate(const struct vfg_acs_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_acs_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                             uint16_t version, const struct vfg_acs_params *p,
+                             const struct vfg_acs_descriptor *d,
+                             struct vfg_error *err)
+{
+    struct vfg_acs_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.acs_features != d->acs_features) {
+        return fail(
+                   err, "descriptor.acs_features", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.egress_vector_size != d->egress_vector_size) {
+        return fail(
+                   err, "descriptor.egress_vector_size", start,
+                   VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_acs_init(struct vfg_acs_state *s)

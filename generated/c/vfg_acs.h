@@ -783,6 +783,30 @@ int vfg_acs_load(struct vfg_acs_state *s, const uint8_t *buf, size_t len,
                  struct vfg_error *err);
 
 /*
+ * The decoding half of `store`, without its check, for a device load that
+ * has checked every section before it stores any. Only for a payload that
+ * `check` accepted with the same buf, start, version and params, unchanged
+ * since: on anything else the behaviour is undefined (unlike every other
+ * function here). NULL `s` or `buf` does nothing.
+ */
+void vfg_acs_store_checked(struct vfg_acs_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_acs_params *p);
+
+/*
+ * `check`, and then the stream's own descriptor *d held to the payload: each
+ * descriptor field read from a register (derive_descriptor's) must be what
+ * the payload's registers give, else VFG_ERR_DESCRIPTOR names the field
+ * ("descriptor.<field>", at `start`). A device load calls it with the
+ * descriptor its blob carries, so a section cannot say another shape than
+ * the descriptor the migration was decided on.
+ */
+int vfg_acs_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                             uint16_t version, const struct vfg_acs_params *p,
+                             const struct vfg_acs_descriptor *d,
+                             struct vfg_error *err);
+
+/*
  * Save *s at `version` into buf[0, cap); *len gets the payload's size. A
  * payload longer than `cap` is refused (VFG_ERR_NO_SPACE) with nothing past
  * `cap` written. To an older version, refuses (VFG_ERR_LOSSY, naming the

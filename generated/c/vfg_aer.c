@@ -47,7 +47,8 @@ static const struct vfg_item items3[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_aer_params *p, struct vfg_error *err)
+                    const struct vfg_aer_params *p,
+                    struct vfg_aer_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint32_t f_aer_cap = 0;
@@ -125,6 +126,10 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return fail(err, "aer_cap.multiple_header_recording_enable", start,
                     VFG_ERR_CONSTRAINT,
                     "multiple header recording is enabled but not supported");
+    }
+    if (derived != NULL) {
+        derived->aer_features = (uint32_t)(f_aer_cap & 0x12a0u);
+        derived->header_log_shape = (uint32_t)(f_aer_cap & 0x3e000u);
     }
     return VFG_OK;
 }
@@ -325,9 +330,14 @@ static size_t validate_state(const struct vfg_aer_state *s,
     return count;
 }
 
-int vfg_aer_check(const uint8_t *buf, size_t start, size_t end,
-                  uint16_t version, const struct vfg_aer_params *p,
-                  struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_aer_params *p,
+                         struct vfg_aer_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -341,10 +351,36 @@ int vfg_aer_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_aer_check(const uint8_t *buf, size_t start, size_t end,
+                  uint16_t version, const struct vfg_aer_params *p,
+                  struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_aer_store_checked(struct vfg_aer_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_aer_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -361,16 +397,7 @@ int vfg_aer_store(struct vfg_aer_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_aer_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -417,6 +444,37 @@ size_t vfg_aer_validate(const struct vfg_aer_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_aer_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                             uint16_t version, const struct vfg_aer_params *p,
+                             const struct vfg_aer_descriptor *d,
+                             struct vfg_error *err)
+{
+    struct vfg_aer_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.aer_features != d->aer_features) {
+        return fail(
+                   err, "descriptor.aer_features", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.header_log_shape != d->header_log_shape) {
+        return fail(
+                   err, "descriptor.header_log_shape", start,
+                   VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_aer_init(struct vfg_aer_state *s)

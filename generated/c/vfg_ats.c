@@ -23,15 +23,18 @@ static const struct vfg_item items0[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_ats_params *p, struct vfg_error *err)
+                    const struct vfg_ats_params *p,
+                    struct vfg_ats_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
+    uint16_t f_ats_cap = 0;
     (void)p;
 
     if (end - o < 4u) {
         return vfg_fail_cut(err, VFG_ATS_NAME, items0, 2u, NULL, o, end);
     }
-    if ((vfg_get_be16(b + o) & 0xff00u) != 0u) {
+    f_ats_cap = vfg_get_be16(b + o);
+    if ((f_ats_cap & 0xff00u) != 0u) {
         return fail(err, "ats_cap", o, VFG_ERR_RESERVED, "reserved bits set");
     }
     if ((vfg_get_be16(b + o + 2) & 0x7fe0u) != 0u) {
@@ -42,6 +45,9 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     if (o != end) {
         return fail(err, "", o, VFG_ERR_TRAILING,
                     "bytes left over after the last field");
+    }
+    if (derived != NULL) {
+        derived->ats_features = (uint16_t)(f_ats_cap & 0xffu);
     }
     return VFG_OK;
 }
@@ -96,9 +102,14 @@ static size_t validate_state(const struct vfg_ats_state *s,
     return count;
 }
 
-int vfg_ats_check(const uint8_t *buf, size_t start, size_t end,
-                  uint16_t version, const struct vfg_ats_params *p,
-                  struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_ats_params *p,
+                         struct vfg_ats_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -112,10 +123,36 @@ int vfg_ats_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_ats_check(const uint8_t *buf, size_t start, size_t end,
+                  uint16_t version, const struct vfg_ats_params *p,
+                  struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_ats_store_checked(struct vfg_ats_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_ats_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -132,16 +169,7 @@ int vfg_ats_store(struct vfg_ats_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_ats_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -188,6 +216,31 @@ size_t vfg_ats_validate(const struct vfg_ats_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_ats_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                             uint16_t version, const struct vfg_ats_params *p,
+                             const struct vfg_ats_descriptor *d,
+                             struct vfg_error *err)
+{
+    struct vfg_ats_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.ats_features != d->ats_features) {
+        return fail(
+                   err, "descriptor.ats_features", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_ats_init(struct vfg_ats_state *s)

@@ -40,7 +40,8 @@ static const struct vfg_item items2[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_dpc_params *p, struct vfg_error *err)
+                    const struct vfg_dpc_params *p,
+                    struct vfg_dpc_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint16_t f_dpc_cap = 0;
@@ -158,6 +159,10 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return fail(err, "dpc_control.dl_active_err_cor_enable", start,
                     VFG_ERR_CONSTRAINT,
                     "ERR_COR on DL_Active is enabled but not supported");
+    }
+    if (derived != NULL) {
+        derived->dpc_features = (uint16_t)(f_dpc_cap & 0x10e0u);
+        derived->rp_pio_log = (uint16_t)(f_dpc_cap & 0x2f00u);
     }
     return VFG_OK;
 }
@@ -499,9 +504,14 @@ static size_t validate_state(const struct vfg_dpc_state *s,
     return count;
 }
 
-int vfg_dpc_check(const uint8_t *buf, size_t start, size_t end,
-                  uint16_t version, const struct vfg_dpc_params *p,
-                  struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_dpc_params *p,
+                         struct vfg_dpc_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -515,10 +525,36 @@ int vfg_dpc_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_dpc_check(const uint8_t *buf, size_t start, size_t end,
+                  uint16_t version, const struct vfg_dpc_params *p,
+                  struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_dpc_store_checked(struct vfg_dpc_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_dpc_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -535,16 +571,7 @@ int vfg_dpc_store(struct vfg_dpc_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_dpc_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -591,6 +618,36 @@ size_t vfg_dpc_validate(const struct vfg_dpc_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_dpc_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                             uint16_t version, const struct vfg_dpc_params *p,
+                             const struct vfg_dpc_descriptor *d,
+                             struct vfg_error *err)
+{
+    struct vfg_dpc_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.dpc_features != d->dpc_features) {
+        return fail(
+                   err, "descriptor.dpc_features", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.rp_pio_log != d->rp_pio_log) {
+        return fail(
+                   err, "descriptor.rp_pio_log", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_dpc_init(struct vfg_dpc_state *s)

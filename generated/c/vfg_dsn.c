@@ -23,19 +23,27 @@ static const struct vfg_item items0[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_dsn_params *p, struct vfg_error *err)
+                    const struct vfg_dsn_params *p,
+                    struct vfg_dsn_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
+    uint32_t f_serial_number_lower = 0;
+    uint32_t f_serial_number_upper = 0;
     (void)p;
-    (void)b;
 
     if (end - o < 8u) {
         return vfg_fail_cut(err, VFG_DSN_NAME, items0, 2u, NULL, o, end);
     }
+    f_serial_number_lower = vfg_get_be32(b + o);
+    f_serial_number_upper = vfg_get_be32(b + o + 4);
     o += 8u;
     if (o != end) {
         return fail(err, "", o, VFG_ERR_TRAILING,
                     "bytes left over after the last field");
+    }
+    if (derived != NULL) {
+        derived->serial_lower = (uint32_t)(f_serial_number_lower & 0xffffffffu);
+        derived->serial_upper = (uint32_t)(f_serial_number_upper & 0xffffffffu);
     }
     return VFG_OK;
 }
@@ -85,9 +93,14 @@ static size_t validate_state(const struct vfg_dsn_state *s,
     return count;
 }
 
-int vfg_dsn_check(const uint8_t *buf, size_t start, size_t end,
-                  uint16_t version, const struct vfg_dsn_params *p,
-                  struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_dsn_params *p,
+                         struct vfg_dsn_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -101,10 +114,36 @@ int vfg_dsn_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_dsn_check(const uint8_t *buf, size_t start, size_t end,
+                  uint16_t version, const struct vfg_dsn_params *p,
+                  struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_dsn_store_checked(struct vfg_dsn_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_dsn_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -121,16 +160,7 @@ int vfg_dsn_store(struct vfg_dsn_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_dsn_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -177,6 +207,36 @@ size_t vfg_dsn_validate(const struct vfg_dsn_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_dsn_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                             uint16_t version, const struct vfg_dsn_params *p,
+                             const struct vfg_dsn_descriptor *d,
+                             struct vfg_error *err)
+{
+    struct vfg_dsn_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.serial_lower != d->serial_lower) {
+        return fail(
+                   err, "descriptor.serial_lower", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.serial_upper != d->serial_upper) {
+        return fail(
+                   err, "descriptor.serial_upper", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_dsn_init(struct vfg_dsn_state *s)

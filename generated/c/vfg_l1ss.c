@@ -23,7 +23,8 @@ static const struct vfg_item items0[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_l1ss_params *p, struct vfg_error *err)
+                    const struct vfg_l1ss_params *p,
+                    struct vfg_l1ss_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint32_t f_l1ss_cap = 0;
@@ -88,6 +89,10 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return fail(err, "l1ss_ctrl1.aspm_l1_1_enable", start,
                     VFG_ERR_CONSTRAINT,
                     "ASPM L1.1 is enabled but not supported");
+    }
+    if (derived != NULL) {
+        derived->substates = (uint32_t)(f_l1ss_cap & 0x1fu);
+        derived->port_timing = (uint32_t)(f_l1ss_cap & 0xfbff00u);
     }
     return VFG_OK;
 }
@@ -188,9 +193,14 @@ static size_t validate_state(const struct vfg_l1ss_state *s,
     return count;
 }
 
-int vfg_l1ss_check(const uint8_t *buf, size_t start, size_t end,
-                   uint16_t version, const struct vfg_l1ss_params *p,
-                   struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_l1ss_params *p,
+                         struct vfg_l1ss_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -204,10 +214,36 @@ int vfg_l1ss_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_l1ss_check(const uint8_t *buf, size_t start, size_t end,
+                   uint16_t version, const struct vfg_l1ss_params *p,
+                   struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_l1ss_store_checked(struct vfg_l1ss_state *s, const uint8_t *buf,
+                            size_t start, uint16_t version,
+                            const struct vfg_l1ss_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -224,16 +260,7 @@ int vfg_l1ss_store(struct vfg_l1ss_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_l1ss_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -280,6 +307,36 @@ size_t vfg_l1ss_validate(const struct vfg_l1ss_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_l1ss_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                              uint16_t version, const struct vfg_l1ss_params *p,
+                              const struct vfg_l1ss_descriptor *d,
+                              struct vfg_error *err)
+{
+    struct vfg_l1ss_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.substates != d->substates) {
+        return fail(
+                   err, "descriptor.substates", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.port_timing != d->port_timing) {
+        return fail(
+                   err, "descriptor.port_timing", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_l1ss_init(struct vfg_l1ss_state *s)

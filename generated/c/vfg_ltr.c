@@ -23,10 +23,12 @@ static const struct vfg_item items0[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_ltr_params *p, struct vfg_error *err)
+                    const struct vfg_ltr_params *p,
+                    struct vfg_ltr_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     (void)p;
+    (void)derived;
 
     if (end - o < 4u) {
         return vfg_fail_cut(err, VFG_LTR_NAME, items0, 2u, NULL, o, end);
@@ -119,9 +121,14 @@ static size_t validate_state(const struct vfg_ltr_state *s,
     return count;
 }
 
-int vfg_ltr_check(const uint8_t *buf, size_t start, size_t end,
-                  uint16_t version, const struct vfg_ltr_params *p,
-                  struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_ltr_params *p,
+                         struct vfg_ltr_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -135,10 +142,36 @@ int vfg_ltr_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_ltr_check(const uint8_t *buf, size_t start, size_t end,
+                  uint16_t version, const struct vfg_ltr_params *p,
+                  struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_ltr_store_checked(struct vfg_ltr_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_ltr_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -155,16 +188,7 @@ int vfg_ltr_store(struct vfg_ltr_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_ltr_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -211,6 +235,18 @@ size_t vfg_ltr_validate(const struct vfg_ltr_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_ltr_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                             uint16_t version, const struct vfg_ltr_params *p,
+                             const struct vfg_ltr_descriptor *d,
+                             struct vfg_error *err)
+{
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    return check_payload(buf, start, end, version, p, NULL, err);
 }
 
 void vfg_ltr_init(struct vfg_ltr_state *s)

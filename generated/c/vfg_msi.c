@@ -38,7 +38,8 @@ static const struct vfg_item items3[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_msi_params *p, struct vfg_error *err)
+                    const struct vfg_msi_params *p,
+                    struct vfg_msi_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint16_t f_control = 0;
@@ -84,11 +85,15 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                    err, "control.mmc", start, VFG_ERR_CONSTRAINT,
                    "Multiple Message Capable above 5 (32 vectors) is reserved");
     }
+    if (derived != NULL) {
+        derived->shape = (uint16_t)(f_control & 0x38eu);
+    }
     return VFG_OK;
 }
 
 static int check_v2(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_msi_params *p, struct vfg_error *err)
+                    const struct vfg_msi_params *p,
+                    struct vfg_msi_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint16_t f_control = 0;
@@ -140,6 +145,9 @@ static int check_v2(const uint8_t *b, size_t start, size_t end,
         return fail(
                    err, "control.mmc", start, VFG_ERR_CONSTRAINT,
                    "Multiple Message Capable above 5 (32 vectors) is reserved");
+    }
+    if (derived != NULL) {
+        derived->shape = (uint16_t)(f_control & 0x38eu);
     }
     return VFG_OK;
 }
@@ -348,9 +356,14 @@ static size_t validate_state(const struct vfg_msi_state *s,
     return count;
 }
 
-int vfg_msi_check(const uint8_t *buf, size_t start, size_t end,
-                  uint16_t version, const struct vfg_msi_params *p,
-                  struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_msi_params *p,
+                         struct vfg_msi_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -364,12 +377,41 @@ int vfg_msi_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     case 2:
-        return check_v2(buf, start, end, p, err);
+        return check_v2(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_msi_check(const uint8_t *buf, size_t start, size_t end,
+                  uint16_t version, const struct vfg_msi_params *p,
+                  struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_msi_store_checked(struct vfg_msi_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_msi_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    case 2:
+        store_v2(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -386,19 +428,7 @@ int vfg_msi_store(struct vfg_msi_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    case 2:
-        store_v2(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_msi_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -447,6 +477,31 @@ size_t vfg_msi_validate(const struct vfg_msi_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_msi_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                             uint16_t version, const struct vfg_msi_params *p,
+                             const struct vfg_msi_descriptor *d,
+                             struct vfg_error *err)
+{
+    struct vfg_msi_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.shape != d->shape) {
+        return fail(
+                   err, "descriptor.shape", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_msi_init(struct vfg_msi_state *s)

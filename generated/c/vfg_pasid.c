@@ -23,7 +23,8 @@ static const struct vfg_item items0[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_pasid_params *p, struct vfg_error *err)
+                    const struct vfg_pasid_params *p,
+                    struct vfg_pasid_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint16_t f_pasid_cap = 0;
@@ -71,6 +72,10 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     start, VFG_ERR_CONSTRAINT,
                     "translated requests with PASID are enabled, but the "
                     "function does not support them");
+    }
+    if (derived != NULL) {
+        derived->pasid_modes = (uint16_t)(f_pasid_cap & 0xeu);
+        derived->pasid_width = (uint16_t)(f_pasid_cap & 0x1f00u);
     }
     return VFG_OK;
 }
@@ -153,9 +158,14 @@ static size_t validate_state(const struct vfg_pasid_state *s,
     return count;
 }
 
-int vfg_pasid_check(const uint8_t *buf, size_t start, size_t end,
-                    uint16_t version, const struct vfg_pasid_params *p,
-                    struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_pasid_params *p,
+                         struct vfg_pasid_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -169,10 +179,36 @@ int vfg_pasid_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_pasid_check(const uint8_t *buf, size_t start, size_t end,
+                    uint16_t version, const struct vfg_pasid_params *p,
+                    struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_pasid_store_checked(struct vfg_pasid_state *s, const uint8_t *buf,
+                             size_t start, uint16_t version,
+                             const struct vfg_pasid_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -189,16 +225,7 @@ int vfg_pasid_store(struct vfg_pasid_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_pasid_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -245,6 +272,37 @@ size_t vfg_pasid_validate(const struct vfg_pasid_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_pasid_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                               uint16_t version,
+                               const struct vfg_pasid_params *p,
+                               const struct vfg_pasid_descriptor *d,
+                               struct vfg_error *err)
+{
+    struct vfg_pasid_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.pasid_modes != d->pasid_modes) {
+        return fail(
+                   err, "descriptor.pasid_modes", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.pasid_width != d->pasid_width) {
+        return fail(
+                   err, "descriptor.pasid_width", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_pasid_init(struct vfg_pasid_state *s)

@@ -53,7 +53,8 @@ static const struct vfg_item items5[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_pcie_params *p, struct vfg_error *err)
+                    const struct vfg_pcie_params *p,
+                    struct vfg_pcie_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint16_t f_pcie_caps = 0;
@@ -61,8 +62,11 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     uint16_t f_devctl = 0;
     uint32_t f_lnkcap = 0;
     uint16_t f_lnkctl = 0;
+    uint32_t f_sltcap = 0;
+    uint16_t f_rootcap = 0;
     uint32_t f_devcap2 = 0;
     uint16_t f_devctl2 = 0;
+    uint32_t f_lnkcap2 = 0;
     (void)p;
 
     if (end - o < 10u) {
@@ -112,6 +116,7 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         if (end - o < 8u) {
             return vfg_fail_cut(err, VFG_PCIE_NAME, items2, 3u, NULL, o, end);
         }
+        f_sltcap = vfg_get_be32(b + o);
         if ((vfg_get_be16(b + o + 4) & 0x8000u) != 0u) {
             return fail(err, "sltctl", o + 4, VFG_ERR_RESERVED,
                         "reserved bits set");
@@ -131,7 +136,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "rootctl", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
-        if ((vfg_get_be16(b + o + 2) & 0xfffeu) != 0u) {
+        f_rootcap = vfg_get_be16(b + o + 2);
+        if ((f_rootcap & 0xfffeu) != 0u) {
             return fail(err, "rootcap", o + 2, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
@@ -159,7 +165,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         if (end - o < 8u) {
             return vfg_fail_cut(err, VFG_PCIE_NAME, items5, 3u, NULL, o, end);
         }
-        if ((vfg_get_be32(b + o) & 0x7e000001u) != 0u) {
+        f_lnkcap2 = vfg_get_be32(b + o);
+        if ((f_lnkcap2 & 0x7e000001u) != 0u) {
             return fail(err, "lnkcap2", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
@@ -234,6 +241,54 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
            ((int64_t)((f_devcap2 >> 18) & 0x3u) != 0)))) {
         return fail(err, "devctl2.obff_enable", start, VFG_ERR_CONSTRAINT,
                     "OBFF is enabled but not supported");
+    }
+    if (derived != NULL) {
+        derived->identity = (uint16_t)(f_pcie_caps & 0x1ffu);
+        derived->mps_supported = (uint32_t)(f_devcap & 0x7u);
+        derived->dev_features = (uint32_t)(f_devcap & 0x10018038u);
+        derived->max_link_speed = ((((int64_t)((f_pcie_caps >> 4) & 0xfu) !=
+                                     9) &&
+                                    ((int64_t)((f_pcie_caps >> 4) & 0xfu) !=
+                                     0xa))) ?
+                                  (uint32_t)(f_lnkcap & 0xfu) : 0u;
+        derived->max_link_width = ((((int64_t)((f_pcie_caps >> 4) & 0xfu) !=
+                                     9) &&
+                                    ((int64_t)((f_pcie_caps >> 4) & 0xfu) !=
+                                     0xa))) ?
+                                  (uint32_t)(f_lnkcap & 0x3f0u) : 0u;
+        derived->link_features = ((((int64_t)((f_pcie_caps >> 4) & 0xfu) !=
+                                    9) &&
+                                   ((int64_t)((f_pcie_caps >> 4) & 0xfu) !=
+                                    0xa))) ?
+                                 (uint32_t)(f_lnkcap & 0x3c0c00u) : 0u;
+        derived->slot_shape = (((int64_t)((f_pcie_caps >> 8) & 0x1u) &&
+                                ((((int64_t)((f_pcie_caps >> 4) & 0xfu) == 4) ||
+                                  ((int64_t)((f_pcie_caps >> 4) & 0xfu) ==
+                                   6)) ||
+                                 ((int64_t)((f_pcie_caps >> 4) & 0xfu) ==
+                                  8)))) ?
+                              (uint32_t)(f_sltcap & 0x6007fu) : 0u;
+        derived->root_features = ((((int64_t)((f_pcie_caps >> 4) & 0xfu) ==
+                                    4) ||
+                                   ((int64_t)((f_pcie_caps >> 4) & 0xfu) ==
+                                    0xa))) ?
+                                 (uint16_t)(f_rootcap & 0x1u) : 0u;
+        derived->dev2_features = (((int64_t)(f_pcie_caps & 0xfu) >= 2)) ?
+                                 (uint32_t)(f_devcap2 & 0x803f3bffu) : 0u;
+        derived->dev2_shape = (((int64_t)(f_pcie_caps & 0xfu) >= 2)) ?
+                              (uint32_t)(f_devcap2 & 0x7c00400u) : 0u;
+        derived->link_speeds = (((((int64_t)(f_pcie_caps & 0xfu) >= 2) &&
+                                  ((int64_t)((f_pcie_caps >> 4) & 0xfu) !=
+                                   9)) &&
+                                 ((int64_t)((f_pcie_caps >> 4) & 0xfu) !=
+                                  0xa))) ?
+                               (uint32_t)(f_lnkcap2 & 0xfeu) : 0u;
+        derived->link2_features = (((((int64_t)(f_pcie_caps & 0xfu) >= 2) &&
+                                     ((int64_t)((f_pcie_caps >> 4) & 0xfu) !=
+                                      9)) &&
+                                    ((int64_t)((f_pcie_caps >> 4) & 0xfu) !=
+                                     0xa))) ?
+                                  (uint32_t)(f_lnkcap2 & 0x81800100u) : 0u;
     }
     return VFG_OK;
 }
@@ -655,9 +710,14 @@ static size_t validate_state(const struct vfg_pcie_state *s,
     return count;
 }
 
-int vfg_pcie_check(const uint8_t *buf, size_t start, size_t end,
-                   uint16_t version, const struct vfg_pcie_params *p,
-                   struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_pcie_params *p,
+                         struct vfg_pcie_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -671,10 +731,36 @@ int vfg_pcie_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_pcie_check(const uint8_t *buf, size_t start, size_t end,
+                   uint16_t version, const struct vfg_pcie_params *p,
+                   struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_pcie_store_checked(struct vfg_pcie_state *s, const uint8_t *buf,
+                            size_t start, uint16_t version,
+                            const struct vfg_pcie_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -691,16 +777,7 @@ int vfg_pcie_store(struct vfg_pcie_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_pcie_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -747,6 +824,86 @@ size_t vfg_pcie_validate(const struct vfg_pcie_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_pcie_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                              uint16_t version, const struct vfg_pcie_params *p,
+                              const struct vfg_pcie_descriptor *d,
+                              struct vfg_error *err)
+{
+    struct vfg_pcie_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.identity != d->identity) {
+        return fail(
+                   err, "descriptor.identity", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.mps_supported != d->mps_supported) {
+        return fail(
+                   err, "descriptor.mps_supported", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.dev_features != d->dev_features) {
+        return fail(
+                   err, "descriptor.dev_features", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.max_link_speed != d->max_link_speed) {
+        return fail(
+                   err, "descriptor.max_link_speed", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.max_link_width != d->max_link_width) {
+        return fail(
+                   err, "descriptor.max_link_width", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.link_features != d->link_features) {
+        return fail(
+                   err, "descriptor.link_features", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.slot_shape != d->slot_shape) {
+        return fail(
+                   err, "descriptor.slot_shape", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.root_features != d->root_features) {
+        return fail(
+                   err, "descriptor.root_features", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.dev2_features != d->dev2_features) {
+        return fail(
+                   err, "descriptor.dev2_features", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.dev2_shape != d->dev2_shape) {
+        return fail(
+                   err, "descriptor.dev2_shape", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.link_speeds != d->link_speeds) {
+        return fail(
+                   err, "descriptor.link_speeds", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.link2_features != d->link2_features) {
+        return fail(
+                   err, "descriptor.link2_features", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_pcie_init(struct vfg_pcie_state *s)

@@ -29,18 +29,26 @@ static const struct vfg_item items1[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_pcix_params *p, struct vfg_error *err)
+                    const struct vfg_pcix_params *p,
+                    struct vfg_pcix_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
+    uint16_t f_command = 0;
+    uint32_t f_status = 0;
+    uint32_t f_bridge_status = 0;
+    uint32_t f_upstream_split_transaction_control = 0;
+    uint32_t f_downstream_split_transaction_control = 0;
 
     if ((!(int64_t)p->type1_header)) {
         if (end - o < 6u) {
             return vfg_fail_cut(err, VFG_PCIX_NAME, items0, 2u, NULL, o, end);
         }
-        if ((vfg_get_be16(b + o) & 0xcf80u) != 0u) {
+        f_command = vfg_get_be16(b + o);
+        if ((f_command & 0xcf80u) != 0u) {
             return fail(err, "command", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
+        f_status = vfg_get_be32(b + o + 2);
         o += 6u;
     }
     if ((int64_t)p->type1_header) {
@@ -51,15 +59,34 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
             return fail(err, "secondary_status", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
-        if ((vfg_get_be32(b + o + 2) & 0xffc00000u) != 0u) {
+        f_bridge_status = vfg_get_be32(b + o + 2);
+        if ((f_bridge_status & 0xffc00000u) != 0u) {
             return fail(err, "bridge_status", o + 2, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
+        f_upstream_split_transaction_control = vfg_get_be32(b + o + 6);
+        f_downstream_split_transaction_control = vfg_get_be32(b + o + 10);
         o += 14u;
     }
     if (o != end) {
         return fail(err, "", o, VFG_ERR_TRAILING,
                     "bytes left over after the last field");
+    }
+    if (derived != NULL) {
+        derived->device_caps = ((!(int64_t)p->type1_header)) ?
+                               (uint32_t)(f_status & 0xdff30000u) : 0u;
+        derived->version = ((!(int64_t)p->type1_header)) ?
+                           (uint16_t)(f_command & 0x3000u) : 0u;
+        derived->bridge_caps = ((int64_t)p->type1_header) ?
+                               (uint32_t)(f_bridge_status & 0x30000u) : 0u;
+        derived->upstream_capacity = ((int64_t)p->type1_header) ?
+                                     (uint32_t)(
+                                         f_upstream_split_transaction_control &
+                                         0xffffu) :
+                                     0u;
+        derived->downstream_capacity =
+            ((int64_t)p->type1_header) ?
+            (uint32_t)(f_downstream_split_transaction_control & 0xffffu) : 0u;
     }
     return VFG_OK;
 }
@@ -199,9 +226,14 @@ static size_t validate_state(const struct vfg_pcix_state *s,
     return count;
 }
 
-int vfg_pcix_check(const uint8_t *buf, size_t start, size_t end,
-                   uint16_t version, const struct vfg_pcix_params *p,
-                   struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_pcix_params *p,
+                         struct vfg_pcix_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -215,10 +247,36 @@ int vfg_pcix_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_pcix_check(const uint8_t *buf, size_t start, size_t end,
+                   uint16_t version, const struct vfg_pcix_params *p,
+                   struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_pcix_store_checked(struct vfg_pcix_state *s, const uint8_t *buf,
+                            size_t start, uint16_t version,
+                            const struct vfg_pcix_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -235,16 +293,7 @@ int vfg_pcix_store(struct vfg_pcix_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_pcix_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -291,6 +340,53 @@ size_t vfg_pcix_validate(const struct vfg_pcix_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_pcix_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                              uint16_t version, const struct vfg_pcix_params *p,
+                              const struct vfg_pcix_descriptor *d,
+                              struct vfg_error *err)
+{
+    struct vfg_pcix_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.device_caps != d->device_caps) {
+        return fail(
+                   err, "descriptor.device_caps", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.version != d->version) {
+        return fail(
+                   err, "descriptor.version", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.bridge_caps != d->bridge_caps) {
+        return fail(
+                   err, "descriptor.bridge_caps", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.upstream_capacity != d->upstream_capacity) {
+        return fail(
+                   err, "descriptor.upstream_capacity", start,
+                   VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.downstream_capacity != d->downstream_capacity) {
+        return fail(
+                   err, "descriptor.downstream_capacity", start,
+                   VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_pcix_init(struct vfg_pcix_state *s)

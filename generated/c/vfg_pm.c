@@ -25,7 +25,8 @@ static const struct vfg_item items0[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_pm_params *p, struct vfg_error *err)
+                    const struct vfg_pm_params *p,
+                    struct vfg_pm_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint16_t f_pmc = 0;
@@ -58,6 +59,13 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
            (int64_t)((f_pmc >> 10) & 0x1u)))) {
         return fail(err, "pmcsr.power_state", start, VFG_ERR_CONSTRAINT,
                     "the function is in D2, which it does not support");
+    }
+    if (derived != NULL) {
+        derived->pm_version = (uint16_t)(f_pmc & 0x7u);
+        derived->d_states = (uint16_t)(f_pmc & 0x600u);
+        derived->pme_states = (uint16_t)(f_pmc & 0xf800u);
+        derived->reset_shape = (uint16_t)(f_pmcsr & 0x8u);
+        derived->init_shape = (uint16_t)(f_pmc & 0x30u);
     }
     return VFG_OK;
 }
@@ -135,8 +143,14 @@ static size_t validate_state(const struct vfg_pm_state *s,
     return count;
 }
 
-int vfg_pm_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                 const struct vfg_pm_params *p, struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_pm_params *p,
+                         struct vfg_pm_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -150,10 +164,35 @@ int vfg_pm_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_pm_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                 const struct vfg_pm_params *p, struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_pm_store_checked(struct vfg_pm_state *s, const uint8_t *buf,
+                          size_t start, uint16_t version,
+                          const struct vfg_pm_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -170,16 +209,7 @@ int vfg_pm_store(struct vfg_pm_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_pm_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -226,6 +256,51 @@ size_t vfg_pm_validate(const struct vfg_pm_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_pm_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                            uint16_t version, const struct vfg_pm_params *p,
+                            const struct vfg_pm_descriptor *d,
+                            struct vfg_error *err)
+{
+    struct vfg_pm_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.pm_version != d->pm_version) {
+        return fail(
+                   err, "descriptor.pm_version", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.d_states != d->d_states) {
+        return fail(
+                   err, "descriptor.d_states", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.pme_states != d->pme_states) {
+        return fail(
+                   err, "descriptor.pme_states", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.reset_shape != d->reset_shape) {
+        return fail(
+                   err, "descriptor.reset_shape", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.init_shape != d->init_shape) {
+        return fail(
+                   err, "descriptor.init_shape", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_pm_init(struct vfg_pm_state *s)

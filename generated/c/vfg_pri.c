@@ -25,9 +25,11 @@ static const struct vfg_item items0[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_pri_params *p, struct vfg_error *err)
+                    const struct vfg_pri_params *p,
+                    struct vfg_pri_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
+    uint16_t f_pri_status = 0;
     uint32_t f_outstanding_page_request_capacity = 0;
     uint32_t f_outstanding_page_request_allocation = 0;
     (void)p;
@@ -38,7 +40,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
     if ((vfg_get_be16(b + o) & 0xfffcu) != 0u) {
         return fail(err, "pri_ctrl", o, VFG_ERR_RESERVED, "reserved bits set");
     }
-    if ((vfg_get_be16(b + o + 2) & 0x7efcu) != 0u) {
+    f_pri_status = vfg_get_be16(b + o + 2);
+    if ((f_pri_status & 0x7efcu) != 0u) {
         return fail(err, "pri_status", o + 2, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
@@ -55,6 +58,11 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
                     VFG_ERR_CONSTRAINT,
                     "the page request allocation exceeds the function's "
                     "capacity, which leaves its behaviour undefined");
+    }
+    if (derived != NULL) {
+        derived->capacity = (uint32_t)(f_outstanding_page_request_capacity &
+                                       0xffffffffu);
+        derived->response_shape = (uint16_t)(f_pri_status & 0x8000u);
     }
     return VFG_OK;
 }
@@ -121,9 +129,14 @@ static size_t validate_state(const struct vfg_pri_state *s,
     return count;
 }
 
-int vfg_pri_check(const uint8_t *buf, size_t start, size_t end,
-                  uint16_t version, const struct vfg_pri_params *p,
-                  struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_pri_params *p,
+                         struct vfg_pri_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -137,10 +150,36 @@ int vfg_pri_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_pri_check(const uint8_t *buf, size_t start, size_t end,
+                  uint16_t version, const struct vfg_pri_params *p,
+                  struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_pri_store_checked(struct vfg_pri_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_pri_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -157,16 +196,7 @@ int vfg_pri_store(struct vfg_pri_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_pri_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -213,6 +243,36 @@ size_t vfg_pri_validate(const struct vfg_pri_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_pri_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                             uint16_t version, const struct vfg_pri_params *p,
+                             const struct vfg_pri_descriptor *d,
+                             struct vfg_error *err)
+{
+    struct vfg_pri_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.capacity != d->capacity) {
+        return fail(
+                   err, "descriptor.capacity", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.response_shape != d->response_shape) {
+        return fail(
+                   err, "descriptor.response_shape", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_pri_init(struct vfg_pri_state *s)

@@ -23,7 +23,8 @@ static const struct vfg_item items0[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_ptm_params *p, struct vfg_error *err)
+                    const struct vfg_ptm_params *p,
+                    struct vfg_ptm_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint32_t f_ptm_cap = 0;
@@ -51,6 +52,10 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
            (int64_t)((f_ptm_cap >> 2) & 0x1u)))) {
         return fail(err, "ptm_ctrl.root_select", start, VFG_ERR_CONSTRAINT,
                     "the function is selected as PTM root but cannot be one");
+    }
+    if (derived != NULL) {
+        derived->ptm_roles = (uint32_t)(f_ptm_cap & 0xfu);
+        derived->granularity = (uint32_t)(f_ptm_cap & 0xff00u);
     }
     return VFG_OK;
 }
@@ -111,9 +116,14 @@ static size_t validate_state(const struct vfg_ptm_state *s,
     return count;
 }
 
-int vfg_ptm_check(const uint8_t *buf, size_t start, size_t end,
-                  uint16_t version, const struct vfg_ptm_params *p,
-                  struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_ptm_params *p,
+                         struct vfg_ptm_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -127,10 +137,36 @@ int vfg_ptm_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_ptm_check(const uint8_t *buf, size_t start, size_t end,
+                  uint16_t version, const struct vfg_ptm_params *p,
+                  struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_ptm_store_checked(struct vfg_ptm_state *s, const uint8_t *buf,
+                           size_t start, uint16_t version,
+                           const struct vfg_ptm_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -147,16 +183,7 @@ int vfg_ptm_store(struct vfg_ptm_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_ptm_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -203,6 +230,36 @@ size_t vfg_ptm_validate(const struct vfg_ptm_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_ptm_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                             uint16_t version, const struct vfg_ptm_params *p,
+                             const struct vfg_ptm_descriptor *d,
+                             struct vfg_error *err)
+{
+    struct vfg_ptm_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.ptm_roles != d->ptm_roles) {
+        return fail(
+                   err, "descriptor.ptm_roles", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.granularity != d->granularity) {
+        return fail(
+                   err, "descriptor.granularity", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_ptm_init(struct vfg_ptm_state *s)

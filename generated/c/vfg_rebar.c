@@ -47,7 +47,8 @@ static const struct vfg_item items5[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_rebar_params *p, struct vfg_error *err)
+                    const struct vfg_rebar_params *p,
+                    struct vfg_rebar_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint32_t f_cap0 = 0;
@@ -286,6 +287,41 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return fail(
                    err, "ctrl0.num_bars", start, VFG_ERR_CONSTRAINT,
                    "entry 5 is programmed with a BAR size it does not support");
+    }
+    if (derived != NULL) {
+        derived->entry0 = (uint32_t)(f_ctrl0 & 0xe7u);
+        derived->sizes0 = (uint32_t)(f_cap0 & 0xfffffff0u);
+        derived->sizes0_ext = (uint32_t)(f_ctrl0 & 0xffff0000u);
+        derived->entry1 = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) ?
+                          (uint32_t)(f_ctrl1 & 0x7u) : 0u;
+        derived->sizes1 = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) ?
+                          (uint32_t)(f_cap1 & 0xfffffff0u) : 0u;
+        derived->sizes1_ext = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 2)) ?
+                              (uint32_t)(f_ctrl1 & 0xffff0000u) : 0u;
+        derived->entry2 = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 3)) ?
+                          (uint32_t)(f_ctrl2 & 0x7u) : 0u;
+        derived->sizes2 = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 3)) ?
+                          (uint32_t)(f_cap2 & 0xfffffff0u) : 0u;
+        derived->sizes2_ext = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 3)) ?
+                              (uint32_t)(f_ctrl2 & 0xffff0000u) : 0u;
+        derived->entry3 = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 4)) ?
+                          (uint32_t)(f_ctrl3 & 0x7u) : 0u;
+        derived->sizes3 = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 4)) ?
+                          (uint32_t)(f_cap3 & 0xfffffff0u) : 0u;
+        derived->sizes3_ext = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 4)) ?
+                              (uint32_t)(f_ctrl3 & 0xffff0000u) : 0u;
+        derived->entry4 = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 5)) ?
+                          (uint32_t)(f_ctrl4 & 0x7u) : 0u;
+        derived->sizes4 = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 5)) ?
+                          (uint32_t)(f_cap4 & 0xfffffff0u) : 0u;
+        derived->sizes4_ext = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 5)) ?
+                              (uint32_t)(f_ctrl4 & 0xffff0000u) : 0u;
+        derived->entry5 = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 6)) ?
+                          (uint32_t)(f_ctrl5 & 0x7u) : 0u;
+        derived->sizes5 = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 6)) ?
+                          (uint32_t)(f_cap5 & 0xfffffff0u) : 0u;
+        derived->sizes5_ext = (((int64_t)((f_ctrl0 >> 5) & 0x7u) >= 6)) ?
+                              (uint32_t)(f_ctrl5 & 0xffff0000u) : 0u;
     }
     return VFG_OK;
 }
@@ -654,9 +690,14 @@ static size_t validate_state(const struct vfg_rebar_state *s,
     return count;
 }
 
-int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end,
-                    uint16_t version, const struct vfg_rebar_params *p,
-                    struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_rebar_params *p,
+                         struct vfg_rebar_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -670,10 +711,36 @@ int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_rebar_check(const uint8_t *buf, size_t start, size_t end,
+                    uint16_t version, const struct vfg_rebar_params *p,
+                    struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_rebar_store_checked(struct vfg_rebar_state *s, const uint8_t *buf,
+                             size_t start, uint16_t version,
+                             const struct vfg_rebar_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -690,16 +757,7 @@ int vfg_rebar_store(struct vfg_rebar_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_rebar_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -746,6 +804,117 @@ size_t vfg_rebar_validate(const struct vfg_rebar_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_rebar_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                               uint16_t version,
+                               const struct vfg_rebar_params *p,
+                               const struct vfg_rebar_descriptor *d,
+                               struct vfg_error *err)
+{
+    struct vfg_rebar_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.entry0 != d->entry0) {
+        return fail(
+                   err, "descriptor.entry0", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes0 != d->sizes0) {
+        return fail(
+                   err, "descriptor.sizes0", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes0_ext != d->sizes0_ext) {
+        return fail(
+                   err, "descriptor.sizes0_ext", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.entry1 != d->entry1) {
+        return fail(
+                   err, "descriptor.entry1", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes1 != d->sizes1) {
+        return fail(
+                   err, "descriptor.sizes1", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes1_ext != d->sizes1_ext) {
+        return fail(
+                   err, "descriptor.sizes1_ext", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.entry2 != d->entry2) {
+        return fail(
+                   err, "descriptor.entry2", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes2 != d->sizes2) {
+        return fail(
+                   err, "descriptor.sizes2", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes2_ext != d->sizes2_ext) {
+        return fail(
+                   err, "descriptor.sizes2_ext", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.entry3 != d->entry3) {
+        return fail(
+                   err, "descriptor.entry3", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes3 != d->sizes3) {
+        return fail(
+                   err, "descriptor.sizes3", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes3_ext != d->sizes3_ext) {
+        return fail(
+                   err, "descriptor.sizes3_ext", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.entry4 != d->entry4) {
+        return fail(
+                   err, "descriptor.entry4", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes4 != d->sizes4) {
+        return fail(
+                   err, "descriptor.sizes4", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes4_ext != d->sizes4_ext) {
+        return fail(
+                   err, "descriptor.sizes4_ext", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.entry5 != d->entry5) {
+        return fail(
+                   err, "descriptor.entry5", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes5 != d->sizes5) {
+        return fail(
+                   err, "descriptor.sizes5", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.sizes5_ext != d->sizes5_ext) {
+        return fail(
+                   err, "descriptor.sizes5_ext", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_rebar_init(struct vfg_rebar_state *s)

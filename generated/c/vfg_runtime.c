@@ -1081,6 +1081,8 @@ const char *vfg_status_name(enum vfg_status status)
         return "section the device does not have";
     case VFG_ERR_INCOMPATIBLE:
         return "migration refused by a compat rule";
+    case VFG_ERR_ORDER:
+        return "section out of device order";
     }
     return "unknown status";
 }
@@ -1375,12 +1377,20 @@ void vfg_put_header(uint8_t *blob, uint16_t frame_count)
 void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version,
                     bool required, uint32_t payload_len)
 {
+    vfg_seal_instance_frame(frame, id, version, required, 0u, payload_len);
+}
+
+void vfg_seal_instance_frame(uint8_t *frame, uint16_t id, uint16_t version,
+                             bool required, uint8_t instance,
+                             uint32_t payload_len)
+{
     if (frame == NULL) {
         return;
     }
     vfg_put_be16(frame, id);
     vfg_put_be16(frame + 2, version);
-    vfg_put_be32(frame + 4, required ? VFG_FLAG_REQUIRED : 0u);
+    vfg_put_be32(frame + 4, (required ? VFG_FLAG_REQUIRED : 0u) |
+                 ((uint32_t)instance << VFG_FLAG_INSTANCE_SHIFT));
     vfg_put_be32(frame + 8, payload_len);
     vfg_put_be32(frame + VFG_FRAME_HEAD_SIZE + payload_len,
                  vfg_crc32c(0u, frame,
@@ -1428,7 +1438,7 @@ int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset,
                         "truncated: the frame head is cut short");
     }
     flags = vfg_get_be32(blob + offset + 4);
-    if ((flags & ~VFG_FLAG_REQUIRED) != 0u) {
+    if ((flags & ~(VFG_FLAG_REQUIRED | VFG_FLAG_INSTANCE_MASK)) != 0u) {
         return vfg_fail(err, name, "frame", NULL, offset + 4u, VFG_ERR_FLAGS,
                         "unknown frame flags");
     }
@@ -1446,6 +1456,8 @@ int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset,
     frame->id = vfg_get_be16(blob + offset);
     frame->version = vfg_get_be16(blob + offset + 2);
     frame->required = (flags & VFG_FLAG_REQUIRED) != 0u;
+    frame->instance = (uint8_t)((flags & VFG_FLAG_INSTANCE_MASK) >>
+                                VFG_FLAG_INSTANCE_SHIFT);
     frame->start = start;
     frame->end = start + length;
     return VFG_OK;

@@ -34,6 +34,9 @@
 #define VFG_FORMAT_VERSION 1u
 #define VFG_DESCRIPTOR_ID 0u
 #define VFG_FLAG_REQUIRED 0x1u
+/* Frame flags bits 15:8: the instance of a repeated section (0 otherwise). */
+#define VFG_FLAG_INSTANCE_SHIFT 8u
+#define VFG_FLAG_INSTANCE_MASK 0xff00u
 #define VFG_HEADER_SIZE 8u
 #define VFG_FRAME_HEAD_SIZE 12u
 #define VFG_CRC_SIZE 4u
@@ -76,7 +79,8 @@ enum vfg_status {
     VFG_ERR_HOOK = 22, /* hook missing or failed */
     VFG_ERR_ARGUMENT = 23, /* invalid argument */
     VFG_ERR_ABSENT_SECTION = 24, /* section the device does not have */
-    VFG_ERR_INCOMPATIBLE = 25 /* migration refused by a compat rule */
+    VFG_ERR_INCOMPATIBLE = 25, /* migration refused by a compat rule */
+    VFG_ERR_ORDER = 26 /* section out of device order */
 };
 
 /*
@@ -165,6 +169,7 @@ struct vfg_frame {
     uint16_t id;
     uint16_t version;
     bool required;
+    uint8_t instance;
     size_t start;
     size_t end;
 };
@@ -564,6 +569,10 @@ void vfg_problem(struct vfg_problem *problems, size_t capacity, size_t *count,
 void vfg_put_header(uint8_t *blob, uint16_t frame_count);
 void vfg_seal_frame(uint8_t *frame, uint16_t id, uint16_t version,
                     bool required, uint32_t payload_len);
+/* The frame of instance `instance` of a repeated section. */
+void vfg_seal_instance_frame(uint8_t *frame, uint16_t id, uint16_t version,
+                             bool required, uint8_t instance,
+                             uint32_t payload_len);
 int vfg_read_header(const uint8_t *blob, size_t len, const char *name,
                     uint16_t *frame_count, struct vfg_error *err);
 int vfg_read_frame(const uint8_t *blob, size_t len, size_t offset,

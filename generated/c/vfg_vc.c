@@ -72,10 +72,20 @@ static const struct vfg_item items8[] = {
 };
 
 static int check_v1(const uint8_t *b, size_t start, size_t end,
-                    const struct vfg_vc_params *p, struct vfg_error *err)
+                    const struct vfg_vc_params *p,
+                    struct vfg_vc_descriptor *derived, struct vfg_error *err)
 {
     size_t o = start;
     uint32_t f_port_vc_cap1 = 0;
+    uint32_t f_port_vc_cap2 = 0;
+    uint32_t f_vc_resource_cap0 = 0;
+    uint32_t f_vc_resource_cap1 = 0;
+    uint32_t f_vc_resource_cap2 = 0;
+    uint32_t f_vc_resource_cap3 = 0;
+    uint32_t f_vc_resource_cap4 = 0;
+    uint32_t f_vc_resource_cap5 = 0;
+    uint32_t f_vc_resource_cap6 = 0;
+    uint32_t f_vc_resource_cap7 = 0;
     (void)p;
 
     if (end - o < 12u) {
@@ -86,7 +96,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return fail(err, "port_vc_cap1", o, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
-    if ((vfg_get_be32(b + o + 4) & 0xffff00u) != 0u) {
+    f_port_vc_cap2 = vfg_get_be32(b + o + 4);
+    if ((f_port_vc_cap2 & 0xffff00u) != 0u) {
         return fail(err, "port_vc_cap2", o + 4, VFG_ERR_RESERVED,
                     "reserved bits set");
     }
@@ -108,7 +119,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         if (end - o < 10u) {
             return vfg_fail_cut(err, VFG_VC_NAME, items1, 3u, NULL, o, end);
         }
-        if ((vfg_get_be32(b + o) & 0x803f00u) != 0u) {
+        f_vc_resource_cap0 = vfg_get_be32(b + o);
+        if ((f_vc_resource_cap0 & 0x803f00u) != 0u) {
             return fail(err, "vc_resource_cap0", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
@@ -132,7 +144,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         if (end - o < 10u) {
             return vfg_fail_cut(err, VFG_VC_NAME, items2, 3u, NULL, o, end);
         }
-        if ((vfg_get_be32(b + o) & 0x803f00u) != 0u) {
+        f_vc_resource_cap1 = vfg_get_be32(b + o);
+        if ((f_vc_resource_cap1 & 0x803f00u) != 0u) {
             return fail(err, "vc_resource_cap1", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
@@ -156,7 +169,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         if (end - o < 10u) {
             return vfg_fail_cut(err, VFG_VC_NAME, items3, 3u, NULL, o, end);
         }
-        if ((vfg_get_be32(b + o) & 0x803f00u) != 0u) {
+        f_vc_resource_cap2 = vfg_get_be32(b + o);
+        if ((f_vc_resource_cap2 & 0x803f00u) != 0u) {
             return fail(err, "vc_resource_cap2", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
@@ -180,7 +194,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         if (end - o < 10u) {
             return vfg_fail_cut(err, VFG_VC_NAME, items4, 3u, NULL, o, end);
         }
-        if ((vfg_get_be32(b + o) & 0x803f00u) != 0u) {
+        f_vc_resource_cap3 = vfg_get_be32(b + o);
+        if ((f_vc_resource_cap3 & 0x803f00u) != 0u) {
             return fail(err, "vc_resource_cap3", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
@@ -204,7 +219,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         if (end - o < 10u) {
             return vfg_fail_cut(err, VFG_VC_NAME, items5, 3u, NULL, o, end);
         }
-        if ((vfg_get_be32(b + o) & 0x803f00u) != 0u) {
+        f_vc_resource_cap4 = vfg_get_be32(b + o);
+        if ((f_vc_resource_cap4 & 0x803f00u) != 0u) {
             return fail(err, "vc_resource_cap4", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
@@ -228,7 +244,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         if (end - o < 10u) {
             return vfg_fail_cut(err, VFG_VC_NAME, items6, 3u, NULL, o, end);
         }
-        if ((vfg_get_be32(b + o) & 0x803f00u) != 0u) {
+        f_vc_resource_cap5 = vfg_get_be32(b + o);
+        if ((f_vc_resource_cap5 & 0x803f00u) != 0u) {
             return fail(err, "vc_resource_cap5", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
@@ -252,7 +269,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         if (end - o < 10u) {
             return vfg_fail_cut(err, VFG_VC_NAME, items7, 3u, NULL, o, end);
         }
-        if ((vfg_get_be32(b + o) & 0x803f00u) != 0u) {
+        f_vc_resource_cap6 = vfg_get_be32(b + o);
+        if ((f_vc_resource_cap6 & 0x803f00u) != 0u) {
             return fail(err, "vc_resource_cap6", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
@@ -276,7 +294,8 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         if (end - o < 10u) {
             return vfg_fail_cut(err, VFG_VC_NAME, items8, 3u, NULL, o, end);
         }
-        if ((vfg_get_be32(b + o) & 0x803f00u) != 0u) {
+        f_vc_resource_cap7 = vfg_get_be32(b + o);
+        if ((f_vc_resource_cap7 & 0x803f00u) != 0u) {
             return fail(err, "vc_resource_cap7", o, VFG_ERR_RESERVED,
                         "reserved bits set");
         }
@@ -305,6 +324,34 @@ static int check_v1(const uint8_t *b, size_t start, size_t end,
         return fail(err, "port_vc_cap1.low_priority_extended_vc_count", start,
                     VFG_ERR_CONSTRAINT,
                     "more low-priority VCs than extended VCs");
+    }
+    if (derived != NULL) {
+        derived->port_vcs = (uint32_t)(f_port_vc_cap1 & 0xf77u);
+        derived->vc_arbitration_caps = (uint32_t)(f_port_vc_cap2 & 0xff0000ffu);
+        derived->vc0_resources = (((int64_t)(f_port_vc_cap1 & 0x7u) >= 0)) ?
+                                 (uint32_t)(f_vc_resource_cap0 & 0xff7fc0ffu) :
+                                 0u;
+        derived->vc1_resources = (((int64_t)(f_port_vc_cap1 & 0x7u) >= 1)) ?
+                                 (uint32_t)(f_vc_resource_cap1 & 0xff7fc0ffu) :
+                                 0u;
+        derived->vc2_resources = (((int64_t)(f_port_vc_cap1 & 0x7u) >= 2)) ?
+                                 (uint32_t)(f_vc_resource_cap2 & 0xff7fc0ffu) :
+                                 0u;
+        derived->vc3_resources = (((int64_t)(f_port_vc_cap1 & 0x7u) >= 3)) ?
+                                 (uint32_t)(f_vc_resource_cap3 & 0xff7fc0ffu) :
+                                 0u;
+        derived->vc4_resources = (((int64_t)(f_port_vc_cap1 & 0x7u) >= 4)) ?
+                                 (uint32_t)(f_vc_resource_cap4 & 0xff7fc0ffu) :
+                                 0u;
+        derived->vc5_resources = (((int64_t)(f_port_vc_cap1 & 0x7u) >= 5)) ?
+                                 (uint32_t)(f_vc_resource_cap5 & 0xff7fc0ffu) :
+                                 0u;
+        derived->vc6_resources = (((int64_t)(f_port_vc_cap1 & 0x7u) >= 6)) ?
+                                 (uint32_t)(f_vc_resource_cap6 & 0xff7fc0ffu) :
+                                 0u;
+        derived->vc7_resources = (((int64_t)(f_port_vc_cap1 & 0x7u) >= 7)) ?
+                                 (uint32_t)(f_vc_resource_cap7 & 0xff7fc0ffu) :
+                                 0u;
     }
     return VFG_OK;
 }
@@ -863,8 +910,14 @@ static size_t validate_state(const struct vfg_vc_state *s,
     return count;
 }
 
-int vfg_vc_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
-                 const struct vfg_vc_params *p, struct vfg_error *err)
+/*
+ * check, and with a non-NULL `derived` the descriptor fields the payload's
+ * registers give (check_descriptor holds the stream's descriptor to them).
+ */
+static int check_payload(const uint8_t *buf, size_t start, size_t end,
+                         uint16_t version, const struct vfg_vc_params *p,
+                         struct vfg_vc_descriptor *derived,
+                         struct vfg_error *err)
 {
     if (buf == NULL) {
         return fail(err, "", start, VFG_ERR_ARGUMENT,
@@ -878,10 +931,35 @@ int vfg_vc_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
     }
     switch (version) {
     case 1:
-        return check_v1(buf, start, end, p, err);
+        return check_v1(buf, start, end, p, derived, err);
     default:
         return fail(err, "", start, VFG_ERR_VERSION,
                     "the version is not one this build loads");
+    }
+}
+
+int vfg_vc_check(const uint8_t *buf, size_t start, size_t end, uint16_t version,
+                 const struct vfg_vc_params *p, struct vfg_error *err)
+{
+    return check_payload(buf, start, end, version, p, NULL, err);
+}
+
+void vfg_vc_store_checked(struct vfg_vc_state *s, const uint8_t *buf,
+                          size_t start, uint16_t version,
+                          const struct vfg_vc_params *p)
+{
+    if (s == NULL || buf == NULL) {
+        return;
+    }
+    if (p == NULL) {
+        p = &default_params;
+    }
+    switch (version) {
+    case 1:
+        store_v1(s, buf, start, p);
+        break;
+    default:
+        break; /* check refused it */
     }
 }
 
@@ -898,16 +976,7 @@ int vfg_vc_store(struct vfg_vc_state *s, const uint8_t *buf, size_t start,
     if (status != VFG_OK) {
         return status;
     }
-    if (p == NULL) {
-        p = &default_params;
-    }
-    switch (version) {
-    case 1:
-        store_v1(s, buf, start, p);
-        break;
-    default:
-        break; /* check refused it */
-    }
+    vfg_vc_store_checked(s, buf, start, version, p);
     return VFG_OK;
 }
 
@@ -954,6 +1023,77 @@ size_t vfg_vc_validate(const struct vfg_vc_state *s,
         return count;
     }
     return validate_state(s, p, problems, capacity);
+}
+
+int vfg_vc_check_descriptor(const uint8_t *buf, size_t start, size_t end,
+                            uint16_t version, const struct vfg_vc_params *p,
+                            const struct vfg_vc_descriptor *d,
+                            struct vfg_error *err)
+{
+    struct vfg_vc_descriptor derived;
+    int status;
+
+    if (d == NULL) {
+        return fail(err, "", start, VFG_ERR_ARGUMENT,
+                    "the descriptor pointer is NULL");
+    }
+    derived = *d; /* what a version does not carry stays as the stream says */
+    status = check_payload(buf, start, end, version, p, &derived, err);
+    if (status != VFG_OK) {
+        return status;
+    }
+    if (derived.port_vcs != d->port_vcs) {
+        return fail(
+                   err, "descriptor.port_vcs", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vc_arbitration_caps != d->vc_arbitration_caps) {
+        return fail(
+                   err, "descriptor.vc_arbitration_caps", start,
+                   VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vc0_resources != d->vc0_resources) {
+        return fail(
+                   err, "descriptor.vc0_resources", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vc1_resources != d->vc1_resources) {
+        return fail(
+                   err, "descriptor.vc1_resources", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vc2_resources != d->vc2_resources) {
+        return fail(
+                   err, "descriptor.vc2_resources", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vc3_resources != d->vc3_resources) {
+        return fail(
+                   err, "descriptor.vc3_resources", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vc4_resources != d->vc4_resources) {
+        return fail(
+                   err, "descriptor.vc4_resources", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vc5_resources != d->vc5_resources) {
+        return fail(
+                   err, "descriptor.vc5_resources", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vc6_resources != d->vc6_resources) {
+        return fail(
+                   err, "descriptor.vc6_resources", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    if (derived.vc7_resources != d->vc7_resources) {
+        return fail(
+                   err, "descriptor.vc7_resources", start, VFG_ERR_DESCRIPTOR,
+                   "the payload's registers disagree with the stream's descriptor");
+    }
+    return VFG_OK;
 }
 
 void vfg_vc_init(struct vfg_vc_state *s)

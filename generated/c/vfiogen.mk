@@ -31,7 +31,10 @@ VFIOGEN_SRCS := \
 	$(VFIOGEN_DIR)/vfg_rebar.c \
 	$(VFIOGEN_DIR)/vfg_runtime.c \
 	$(VFIOGEN_DIR)/vfg_sriov.c \
-	$(VFIOGEN_DIR)/vfg_vc.c
+	$(VFIOGEN_DIR)/vfg_vc.c \
+	$(VFIOGEN_DIR)/vfg_vendor_specific.c \
+	$(VFIOGEN_DIR)/vfg_vfio_irq.c \
+	$(VFIOGEN_DIR)/vfg_vfio_pci.c
 VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_acs.h \
 	$(VFIOGEN_DIR)/vfg_aer.h \
@@ -56,7 +59,10 @@ VFIOGEN_HDRS := \
 	$(VFIOGEN_DIR)/vfg_rebar.h \
 	$(VFIOGEN_DIR)/vfg_runtime.h \
 	$(VFIOGEN_DIR)/vfg_sriov.h \
-	$(VFIOGEN_DIR)/vfg_vc.h
+	$(VFIOGEN_DIR)/vfg_vc.h \
+	$(VFIOGEN_DIR)/vfg_vendor_specific.h \
+	$(VFIOGEN_DIR)/vfg_vfio_irq.h \
+	$(VFIOGEN_DIR)/vfg_vfio_pci.h
 VFIOGEN_OBJS := $(VFIOGEN_SRCS:.c=.o)
 VFIOGEN_CFLAGS := -I$(VFIOGEN_DIR)
 

@@ -98,12 +98,14 @@ def main() -> None:
     parser.add_argument("--cflags", default="-O2")
     parser.add_argument("--no-python", action="store_true")
     parser.add_argument("--no-c", action="store_true")
+    parser.add_argument("--portable-crc", action="store_true",
+                        help="Python: the pure-Python CRC-32C even where the crc32c package is installed")
     args = parser.parse_args()
     with open("/proc/cpuinfo") as f:
         model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
     print(f"CPU: {model}, {os.cpu_count()} cores\n")
     if not args.no_python:
-        device_python.main(args.py_rounds)
+        device_python.main(args.py_rounds, args.portable_crc)
     if not args.no_c:
         for compiler in args.compilers.split(","):
             if shutil.which(compiler) is None:

@@ -161,9 +161,9 @@ static void device_setup(void)
         s->header.vendor_id = 0x8086;
         s->header.device_id = 0x1572;
         s->header.command = 0x6;
-        s->header.bar0 = 0xfe000004u; /* 64-bit memory BARs at 0 and 2 (params.bar64 = 0b0101) */
+        s->header.bar0 = 0xfe000004u; /* 64-bit memory BARs at 0 and 2 (slots 1 and 3 upper dwords) */
         s->header.bar2 = 0xfd000004u;
-        s->sriov.vf_bar0 = 0x4u;      /* and VF BAR 0 (params.vf_bar64 = 1) */
+        s->sriov.vf_bar0 = 0x4u;      /* and VF BAR 0 (VF slot 1 its upper dword) */
         s->sriov.supported_page_sizes = 0x553u; /* 4 KiB pages, as the PF supports */
         s->sriov.system_page_size = 0x1u;
         s->msix.control = (uint16_t)(0x8000u | (dev_vectors[k] - 1u));

@@ -48,7 +48,7 @@ static inline void st32(uint8_t *p, uint32_t v) { v = __builtin_bswap32(v); memc
 static inline void st64(uint8_t *p, uint64_t v) { v = __builtin_bswap64(v); memcpy(p, &v, 8); }
 
 static const uint16_t ids[5] = {0x0115, 0x0001, 0x0005, 0x0011, 0x0110};
-static const uint16_t versions[5] = {1, 1, 1, 1, 2};
+static const uint16_t versions[5] = {1, 1, 2, 1, 2}; /* MSI at version 2 (Extended Message Data) */
 
 /* The frame head before `payload_len` bytes already at p + 12, and the CRC after them; the frame's size. */
 static size_t seal(uint8_t *p, uint16_t id, uint16_t version, uint32_t payload_len, crc_fn crc)

@@ -186,7 +186,7 @@ def hand_save(d: HDevice, descriptor: bytes) -> bytes:
     frames = [
         _frame(IDS[0], 1, REBAR.pack(d.rebar.cap0, d.rebar.ctrl0)),
         _frame(IDS[1], 1, HEADER.pack(*d.header.values())),
-        _frame(IDS[2], 1, MSI.pack(d.msi.control, d.msi.address_lo, d.msi.data)),
+        _frame(IDS[2], 2, MSI.pack(d.msi.control, d.msi.address_lo, d.msi.data)),
         _frame(IDS[3], 1, MSIX.pack(m.control, m.table, m.pba) + b"".join(
             [VECTOR.pack(v.address_lo, v.address_hi, v.data, v.vector_control) for v in m.vectors])
             + struct.pack(f">{len(m.pending)}Q", *m.pending)),
@@ -222,7 +222,7 @@ def hand_load(blob: bytes, descriptor: bytes) -> HDevice:
     if end - start != HEADER.size or any(f[i] & mask for i, mask in HEADER_RESERVED.items()):
         raise HandError("header")
     h = HHeader(*f)
-    start, end = _read_frame(blob, end + 4, IDS[2], 1)
+    start, end = _read_frame(blob, end + 4, IDS[2], 2)
     control, address_lo, data = MSI.unpack_from(blob, start)
     if end - start != MSI.size or control & 0xF800 or control & 0x180:
         raise HandError("msi")
@@ -340,7 +340,10 @@ def report(samples: dict[tuple[int, str, str], list[float]], rounds: int) -> Non
     print()
 
 
-def main(rounds: int = 15) -> None:
+def main(rounds: int = 15, portable_crc: bool = False) -> None:
+    if portable_crc:  # the pure-Python CRC-32C even where the crc32c package is installed
+        rt._native[:] = [None]
+    print(f"CRC-32C: {'the crc32c package (C)' if rt.crc32c(b'') == 0 and rt._native[0] else 'pure Python'}\n")
     report(measure(rounds), rounds)
 
 

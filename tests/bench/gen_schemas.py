@@ -350,10 +350,18 @@ def generate(n: int, out_dir: Path) -> Stats:
         uses.append(entry)
         stats.fields += budget
         stats.sections += 1
-    device = ["device: bench_device", f"title: Synthetic device with {n} fields", "sections:", *uses, ""]
-    (devices_dir / "bench_device.yaml").write_text("\n".join(device), "utf-8")
-    stats.files = stats.sections + 1
+    # A device lists at most 32 sections (the meta-schema's maxItems), so a larger tree has more devices.
+    groups = [uses[start:start + DEVICE_SECTIONS] for start in range(0, len(uses), DEVICE_SECTIONS)]
+    for number, group in enumerate(groups):
+        name = "bench_device" if number == 0 else f"bench_device{number}"
+        device = [f"device: {name}", f"title: Synthetic device with {n} fields", "sections:", *group, ""]
+        (devices_dir / f"{name}.yaml").write_text("\n".join(device), "utf-8")
+    stats.files = stats.sections + len(groups)
     return stats
+
+
+DEVICE_SECTIONS = 32
+"""The most sections one device file may use."""
 
 
 def count_fields(tree: Path) -> int:

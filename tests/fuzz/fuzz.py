@@ -1,22 +1,35 @@
-"""Build and run the libFuzzer targets of the generated loaders (clang only).
+"""Build and run the libFuzzer targets of the generated C loaders (clang only).
 
-    python tests/fuzz/fuzz.py [--seconds N] [--workdir DIR]
+    python tests/fuzz/fuzz.py [--seconds N] [--workdir DIR] [--only NAME ...] [--runs N]
 
-One target per device of the schema lock (tests/fuzz/fuzz_device.c.j2: whole
-blobs, from the device's test vectors in tests/vectors/devices), and one for
-the section-level check/store/load of every section (tests/fuzz/fuzz_sections.c.j2:
-a head picking section, version, start and end, then the payload buffer, from
-every section vector in tests/vectors/<section>). Each is compiled with
--fsanitize=fuzzer,address,undefined together with generated/c/ and run for
-its share of N seconds in all. CI runs it for about 60 s; give it --seconds
-3600 for a longer campaign. Prints each target's executions and exits non-zero
-if a target finds a crash.
+Every entry point an attacker's bytes reach has a target (see tests/fuzz/README.md):
+
+* `device_<device>`, one per device of the schema lock (fuzz_device.c.j2): whole blobs through
+  vfg_<device>_load, with and without the target's own descriptor, seeded from the device's vectors in
+  tests/vectors/devices/<device>;
+* `compat_<device>` (fuzz_compat.c.j2): the descriptor frame reader and check_compat over a descriptor
+  taken from the stream, against a fuzzed target descriptor, with an oracle written in the target;
+  seeded from the valid vectors and tests/migration_vectors/;
+* `sections` (fuzz_sections.c.j2): every section's check/store/load at any version, start and end,
+  seeded from every section vector in tests/vectors/<section>;
+* `py_<target>`, when atheris is installed (`pip install -e '.[fuzz]'`; `--c-only` leaves them out): the
+  Python entry points of tests/python_fuzz_targets.py (each section's load, each device's load and
+  compat check, `vfiogen decode`, `vfiogen inspect`) through fuzz_python.py, seeded by the same module.
+
+Each is compiled with -fsanitize=fuzzer,address,undefined (-fno-sanitize-recover) together with
+generated/c/, given a dictionary of the magic, the section ids, frame heads and descriptor record heads,
+and run for its share of N seconds (or N runs) with ASAN_OPTIONS=detect_stack_use_after_return=1. CI runs
+it for about 60 s; give it --seconds 3600 for a campaign. Prints per target the executions, the edge
+coverage (libFuzzer's `cov`), the features (`ft`) and the crashes (0 or 1: libFuzzer stops at the first),
+and exits non-zero if any target crashed. `--json FILE` writes the same figures as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -32,11 +45,16 @@ ROOT = Path(__file__).resolve().parents[2]
 C_DIR = ROOT / "generated" / "c"
 VECTORS = ROOT / "tests" / "vectors" / "devices"
 SECTION_VECTORS = ROOT / "tests" / "vectors"
+sys.path[:0] = [str(ROOT / "generated" / "python"), str(ROOT / "tests")]
 
 
 def _hex(value: object) -> bytes:
     text = "".join(value) if isinstance(value, list) else str(value)
     return bytes.fromhex(re.sub(r"\s+", "", text))
+
+
+def _lock() -> dict[str, Any]:
+    return json.loads((ROOT / "generated" / "schema.lock.json").read_text("utf-8"))  # type: ignore[no-any-return]
 
 
 def _environment() -> jinja2.Environment:
@@ -51,7 +69,7 @@ def build(name: str, text: str, workdir: Path) -> Path:
     binary = workdir / f"fuzz_{name}"
     flags = ["-std=c99", "-O1", "-g", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all",
              "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wcast-align",
-             "-Wdeclaration-after-statement"]
+             "-Wdeclaration-after-statement", "-Wno-overlength-strings"]
     subprocess.run(["clang", *flags, "-I", str(C_DIR), str(source), *map(str, sorted(C_DIR.glob("*.c"))),
                     "-o", str(binary)], check=True)
     return binary
@@ -59,8 +77,7 @@ def build(name: str, text: str, workdir: Path) -> Path:
 
 def _config_setup(device: str, config: dict[str, Any]) -> list[str]:
     """C statements that fill `cfg_value` with a vector's config and point `cfg` at it."""
-    names = [use["section"] for use in json.loads((ROOT / "generated" / "schema.lock.json").read_text("utf-8"))
-             ["devices"][device]["sections"]]
+    names = [use["section"] for use in _lock()["devices"][device]["sections"]]
     present = sum(1 << names.index(n) for n in config.get("present", ()))
     lines = [f"cfg_value.present = 0x{present:x}u;"]
     lines += [f"cfg_value.params.{n} = (struct vfg_{n}_params)VFG_{n.upper()}_PARAMS_DEFAULT;" for n in names]
@@ -69,19 +86,86 @@ def _config_setup(device: str, config: dict[str, Any]) -> list[str]:
     return [*lines, "cfg = &cfg_value;"]
 
 
-def device_target(device: str, workdir: Path) -> tuple[Path, Path]:
-    """The device's binary and its corpus: the device's blob vectors as they are."""
-    directory = workdir / f"corpus_{device}"
-    directory.mkdir(exist_ok=True)
-    setup: list[str] = []  # the C that fills the config the vectors give, if they give one
+def _device_vectors(device: str) -> tuple[list[tuple[str, bytes]], list[str], bytes]:
+    """The device's blob vectors (name, bytes), the C that fills the config they give (if any), and the
+    bytes of its valid vector (the first that expects a state)."""
+    blobs, setup, valid = [], [], b""
     for path in sorted((VECTORS / device).glob("*.yaml")):
         case = yaml.safe_load(path.read_text("utf-8"))
-        (directory / path.stem).write_bytes(_hex(case["hex"]))
+        blobs.append((path.stem, _hex(case["hex"])))
         if case.get("config") is not None and not setup:
             setup = _config_setup(device, case["config"])
-    text = _environment().get_template("fuzz_device.c.j2").render(device=device, macro=f"VFG_{device.upper()}",
-                                                                   setup=setup)
-    return build(device, text, workdir), directory
+        if "expect" in case and not valid:
+            valid = _hex(case["hex"])
+    return blobs, setup, valid
+
+
+def device_target(device: str, workdir: Path) -> tuple[Path, Path]:
+    """The device's binary and its corpus: the device's blob vectors as they are."""
+    directory = workdir / f"corpus_device_{device}"
+    directory.mkdir(exist_ok=True)
+    blobs, setup, valid = _device_vectors(device)
+    for name, blob in blobs:
+        (directory / name).write_bytes(blob)
+    text = _environment().get_template("fuzz_device.c.j2").render(
+        device=device, macro=f"VFG_{device.upper()}", setup=setup, valid=", ".join(f"0x{b:02x}" for b in valid))
+    return build(f"device_{device}", text, workdir), directory
+
+
+def _descriptor_payload(blob: bytes) -> bytes:
+    """The descriptor frame's payload of a blob (the frame after the 8-byte header)."""
+    length = int.from_bytes(blob[16:20], "big")
+    return blob[20:20 + length]
+
+
+def compat_seeds(device: str) -> list[tuple[str, bytes]]:
+    """Inputs of the compat target: the valid vector as both sides, and each migration vector's two sides."""
+    names = [use["section"] for use in _lock()["devices"][device]["sections"]]
+    sections = [importlib.import_module(f"vfiogen_state.{name}") for name in names]
+
+    def target_bytes(descriptor: Any) -> bytes:
+        return descriptor.present.to_bytes(4, "big") + b"".join(
+            s.pack_descriptor(getattr(descriptor, name)) for name, s in zip(names, sections, strict=True))
+
+    def frame_payload(descriptor: Any) -> bytes:
+        return b"".join(s.SECTION_ID.to_bytes(2, "big") + s.DESCRIPTOR_SIZE.to_bytes(2, "big")
+                        + s.pack_descriptor(getattr(descriptor, name))
+                        for bit, (name, s) in enumerate(zip(names, sections, strict=True))
+                        if descriptor.present >> bit & 1)
+
+    seeds = []
+    _, _, valid = _device_vectors(device)
+    if valid:  # the valid blob's descriptor as both sides, read record by record
+        payload, o, records = _descriptor_payload(valid), 0, {}
+        while o + 4 <= len(payload):
+            size = int.from_bytes(payload[o + 2:o + 4], "big")
+            records[int.from_bytes(payload[o:o + 2], "big")] = payload[o + 4:o + 4 + size]
+            o += 4 + size
+        present = sum(1 << bit for bit, s in enumerate(sections) if s.SECTION_ID in records)
+        own = present.to_bytes(4, "big") + b"".join(records.get(s.SECTION_ID, bytes(s.DESCRIPTOR_SIZE)) for s in sections)
+        seeds.append(("valid", own + payload))
+    from migration_cases import case_files, case_id, descriptors, read_case
+    for path in case_files():
+        case = read_case(path)
+        if case["device"] == device:
+            source, target = descriptors(case)
+            seeds.append((case_id(path).replace("/", "_"), target_bytes(target) + frame_payload(source)))
+    return seeds
+
+
+def compat_target(device: str, workdir: Path) -> tuple[Path, Path]:
+    names = [use["section"] for use in _lock()["devices"][device]["sections"]]
+    _, setup, _ = _device_vectors(device)
+    target_size = sum(importlib.import_module(f"vfiogen_state.{n}").DESCRIPTOR_SIZE for n in names)
+    directory = workdir / f"corpus_compat_{device}"
+    directory.mkdir(exist_ok=True)
+    for name, data in compat_seeds(device):
+        (directory / name).write_bytes(data)
+    text = _environment().get_template("fuzz_compat.c.j2").render(
+        device=device, macro=device.upper(), setup=setup, target_bytes=target_size,
+        sections=[{"name": n, "macro": n.upper(), "member": n,
+                   "repeated": "instances" in _lock()["sections"][n]["location"]} for n in names])
+    return build(f"compat_{device}", text, workdir), directory
 
 
 def sections_target(sections: list[dict[str, object]], workdir: Path) -> tuple[Path, Path]:
@@ -100,36 +184,111 @@ def sections_target(sections: list[dict[str, object]], workdir: Path) -> tuple[P
     return build("sections", text, workdir), directory
 
 
+def dictionary(workdir: Path) -> Path:
+    """libFuzzer's dictionary: the magic and header, and per section its id, its frame heads (each version,
+    required or not) and its descriptor record head."""
+    entries = [b"VFGS", b"VFGS\x00\x01", b"\x00\x00\x00\x01\x00\x00\x00\x01", b"\xff\xff\xff\xff"]
+    for name in sorted(_lock()["sections"]):
+        module = importlib.import_module(f"vfiogen_state.{name}")
+        ident = module.SECTION_ID.to_bytes(2, "big")
+        entries.append(ident)
+        entries.append(ident + module.DESCRIPTOR_SIZE.to_bytes(2, "big"))
+        for version in range(module.MIN_VERSION, module.VERSION + 2):
+            for flags in (0, 1):
+                entries.append(ident + version.to_bytes(2, "big") + flags.to_bytes(4, "big"))
+    path = workdir / "vfiogen.dict"
+    path.write_text("".join('"' + "".join(f"\\x{b:02x}" for b in entry) + '"\n' for entry in entries))
+    return path
+
+
+def python_targets(workdir: Path) -> list[tuple[str, list[str], Path]]:
+    """The atheris targets (fuzz_python.py), each with its corpus of tests/python_fuzz_targets.py's seeds;
+    none when atheris is not installed."""
+    try:
+        import atheris  # noqa: F401
+    except ImportError:
+        print("fuzz: atheris is not installed; the Python targets are skipped (pip install atheris)",
+              file=sys.stderr)
+        return []
+    from python_fuzz_targets import seeds, targets
+
+    found = []
+    for name in sorted(targets()):
+        directory = workdir / f"corpus_py_{name}"
+        directory.mkdir(exist_ok=True)
+        for index, data in enumerate(seeds(name)):
+            (directory / f"seed_{index}").write_bytes(data)
+        found.append((f"py_{name}", [sys.executable, str(Path(__file__).parent / "fuzz_python.py"), name],
+                      directory))
+    return found
+
+
+def run(name: str, command: list[str], seeds: Path, workdir: Path, dictionary_path: Path, seconds: int,
+        runs: int | None) -> dict[str, Any]:
+    """Run one target; its figures (executions, edge coverage, features, crashes, exit status)."""
+    limit = f"-runs={runs}" if runs is not None else f"-max_total_time={seconds}"
+    env = dict(os.environ, ASAN_OPTIONS="detect_stack_use_after_return=1:detect_leaks=1",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    result = subprocess.run([*command, limit, "-max_len=70000", "-print_final_stats=1",
+                             f"-dict={dictionary_path}", f"-artifact_prefix={workdir}/crash_{name}_", str(seeds)],
+                            capture_output=True, text=True, env=env)
+    executions = re.search(r"stat::number_of_executed_units:\s*(\d+)", result.stderr)
+    coverage = re.findall(r"\bcov: (\d+) ft: (\d+)", result.stderr)
+    crashes = sorted(workdir.glob(f"crash_{name}_*"))
+    return {"target": name, "executions": int(executions.group(1)) if executions else None,
+            "edges": int(coverage[-1][0]) if coverage else None, "features": int(coverage[-1][1]) if coverage else None,
+            "crashes": len(crashes), "artifacts": [str(p) for p in crashes], "exit": result.returncode,
+            "seconds": seconds if runs is None else None, "log_tail": result.stderr[-4000:]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=60, help="total fuzzing time, split between the targets")
+    parser.add_argument("--runs", type=int, help="a number of inputs per target instead of a time")
     parser.add_argument("--workdir", type=Path, help="keep builds, corpora and crashes here")
+    parser.add_argument("--only", nargs="*", help="run only these targets (device_<d>, compat_<d>, sections, "
+                        "py_<python target>)")
+    parser.add_argument("--c-only", action="store_true", help="leave out the Python (atheris) targets")
+    parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     if shutil.which("clang") is None:
         print("fuzz: clang is not installed; libFuzzer needs it", file=sys.stderr)
         return 2
-    schema_lock = json.loads((ROOT / "generated" / "schema.lock.json").read_text("utf-8"))
+    schema_lock = _lock()
     devices = sorted(schema_lock["devices"])
     sections: list[dict[str, object]] = [
         {"name": name, "macro": name.upper(), "min_version": section["min_version"]}
         for name, section in sorted(schema_lock["sections"].items())]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="vfiogen-fuzz-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    targets = [(device, *device_target(device, workdir)) for device in devices]
-    targets.append(("sections", *sections_target(sections, workdir)))
+    wanted = set(args.only) if args.only else None
+    builders = [(f"device_{d}", lambda d=d: device_target(d, workdir)) for d in devices]
+    builders += [(f"compat_{d}", lambda d=d: compat_target(d, workdir)) for d in devices]
+    builders.append(("sections", lambda: sections_target(sections, workdir)))
+    targets = []
+    for name, make in builders:
+        if wanted is None or name in wanted:
+            binary, corpus = make()
+            targets.append((name, [str(binary)], corpus))
+    if not args.c_only:
+        targets += [t for t in python_targets(workdir) if wanted is None or t[0] in wanted]
+    if not targets:
+        print(f"fuzz: no target named {sorted(wanted or ())}", file=sys.stderr)
+        return 2
+    words = dictionary(workdir)
     seconds = max(1, args.seconds // len(targets))
-    failed = False
-    for name, binary, seeds in targets:
-        run = subprocess.run([str(binary), f"-max_total_time={seconds}", "-max_len=70000", "-print_final_stats=1",
-                              f"-artifact_prefix={workdir}/crash_{name}_", str(seeds)],
-                             capture_output=True, text=True)
-        executions = re.search(r"stat::number_of_executed_units:\s*(\d+)", run.stderr)
-        print(f"{name}: {executions.group(1) if executions else '?'} executions in {seconds} s, "
-              f"exit {run.returncode}")
-        if run.returncode != 0:
-            failed = True
-            print(run.stderr[-4000:], file=sys.stderr)
-    return 1 if failed else 0
+    figures = []
+    for name, command, seeds in targets:  # one at a time: the machine's cores are shared
+        figure = run(name, command, seeds, workdir, words, seconds, args.runs)
+        figures.append(figure)
+        print(f"{name}: {figure['executions']} executions, {figure['edges']} edges, {figure['features']} features, "
+              f"{figure['crashes']} crashes, exit {figure['exit']}", flush=True)
+        if figure["exit"] != 0:
+            print(figure["log_tail"], file=sys.stderr)
+    if args.json:
+        args.json.write_text(json.dumps([{k: v for k, v in f.items() if k != "log_tail"} for f in figures],
+                                        indent=2) + "\n")
+    return 1 if any(f["exit"] != 0 for f in figures) else 0
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ def render_driver(generated: Path = GENERATED) -> str:
             values = [f".{c_naming.ident(p['name'])} = {_c_value(p['type'], use['params'].get(p['name'], p['default']))}"
                       for p in section["params"]]
             uses.append({"name": use["section"], "member": c_naming.ident(use["section"]),
+                         "repeated": "instances" in section["location"],
                          "params": [(c_naming.ident(p["name"]), _ctype(p["type"])) for p in section["params"]],
                          "params_init": "{ " + ", ".join(values) + " }" if values else "{ 0 }", **_hooks(section)})
         devices.append({"name": name, "sections": uses})
@@ -226,7 +227,10 @@ def python_config(device: str, config: dict[str, Any] | None) -> Any:
     params = mod.__dict__[f"{camel(device)}Params"]()
     for section, values in config.get("params", {}).items():
         setattr(params, section, module(section).Params(**values))
-    return mod.__dict__[f"{camel(device)}Config"](present=present, params=params)
+    made = mod.__dict__[f"{camel(device)}Config"](present=present, params=params)
+    for section, count in config.get("instances", {}).items():
+        setattr(made.instances, section, count)
+    return made
 
 
 def config_spec(device: str, config: dict[str, Any] | None) -> str:
@@ -234,8 +238,10 @@ def config_spec(device: str, config: dict[str, Any] | None) -> str:
     assert config is not None
     names = [use["section"] for use in lock()["devices"][device]["sections"]]
     present = sum(1 << names.index(name) for name in config.get("present", ()))
-    params = ",".join(f"{section}.{name}={int(value)}" for section, values in sorted(config.get("params", {}).items())
-                      for name, value in sorted(values.items())) or "-"
+    params = ",".join([f"{section}.{name}={int(value)}" for section, values in sorted(config.get("params", {}).items())
+                       for name, value in sorted(values.items())]
+                      + [f"{section}.instances={count}" for section, count in sorted(config.get("instances", {}).items())]
+                      ) or "-"
     return f"0x{present:x}:{params}"
 
 
@@ -318,6 +324,22 @@ def descriptor_records(device: str, descriptor: Any) -> bytes:
         name = use["section"]
         if descriptor.present & getattr(mod, f"HAS_{name.upper()}"):
             section = module(name)
-            records += section.SECTION_ID.to_bytes(2, "big") + section.DESCRIPTOR_SIZE.to_bytes(2, "big")
-            records += section.pack_descriptor(getattr(descriptor, name))
+            value = getattr(descriptor, name)
+            for item in value if isinstance(value, list) else [value]:  # a repeated section: one per instance
+                records += section.SECTION_ID.to_bytes(2, "big") + section.DESCRIPTOR_SIZE.to_bytes(2, "big")
+                records += section.pack_descriptor(item)
     return records
+
+
+def run_program(directory: Path, compiler: str, source: str) -> str:
+    """Build `source` (one C file) with the generated C at the strict flags under ASan/UBSan, run it, and
+    return what it printed; the build and the run must both succeed."""
+    program = directory / "program.c"
+    program.write_text(source)
+    binary = directory / "program"
+    built = subprocess.run([compiler, "-std=c99", "-O1", *STRICT, *SANITIZE, "-I", str(C_DIR), str(program),
+                            *map(str, generated_sources()), "-o", str(binary)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run.stdout

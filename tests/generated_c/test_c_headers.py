@@ -4,7 +4,9 @@ accessors and masks checked, by compiling and running a program, against the sch
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 import subprocess
 from pathlib import Path
 
@@ -141,10 +143,20 @@ MESON_CONSUMERS = {
 }
 
 
-@pytest.mark.skipif(not (shutil.which("meson") and shutil.which("ninja")), reason="meson and ninja are not installed")
+def _tool(name: str) -> str | None:
+    """`name` beside the interpreter first (CI runs the venv's python without the venv on PATH), else on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+MESON, NINJA = _tool("meson"), _tool("ninja")
+
+
+@pytest.mark.skipif(MESON is None or NINJA is None, reason="meson and ninja are not installed (test extras)")
 @pytest.mark.parametrize("consumer", sorted(MESON_CONSUMERS))
 def test_meson_build_builds_the_sources(tmp_path: Path, consumer: str) -> None:
     """The vendored directory as a Meson subdir, at warning_level 3 with -Werror and the strict flags."""
+    assert MESON is not None and NINJA is not None
     shutil.copytree(C_DIR, tmp_path / "vfiogen")
     (tmp_path / "main.c").write_text(MAIN_C)
     strict = ", ".join(f"'{flag}'" for flag in STRICT if flag not in ("-Wall", "-Wextra", "-Werror", "-pedantic"))
@@ -153,8 +165,9 @@ def test_meson_build_builds_the_sources(tmp_path: Path, consumer: str) -> None:
         f"add_project_arguments({strict}, language: 'c')\n"
         "subdir('vfiogen')\n" + MESON_CONSUMERS[consumer])
     build = tmp_path / "build"
-    for command in (["meson", "setup", str(build), str(tmp_path)], ["meson", "compile", "-C", str(build)]):
-        result = subprocess.run(command, capture_output=True, text=True)
+    env = {**os.environ, "NINJA": NINJA, "PATH": f"{Path(NINJA).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for command in ([MESON, "setup", str(build), str(tmp_path)], [MESON, "compile", "-C", str(build)]):
+        result = subprocess.run(command, capture_output=True, text=True, env=env)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert subprocess.run([str(build / "app")]).returncode == 0
 

@@ -65,10 +65,13 @@ def render() -> str:
             for section, values in sorted(config.get("params", {}).items()):
                 setup += [f"cfg_value.params.{c_naming.ident(section)}.{c_naming.ident(k)} = {int(v)};"
                           for k, v in sorted(values.items())]
+            setup += [f"cfg_value.instances.{c_naming.ident(section)} = {int(count)};"
+                      for section, count in sorted(config.get("instances", {}).items())]
             setup.append("cfg = &cfg_value;")
         devices.append({"name": name, "macro": name.upper(), "valid_case": case, "valid_bytes": initializer,
                         "generic": device["generic"], "config_setup": setup,
                         "sections": [{"name": use["section"], "member": c_naming.ident(use["section"]),
+                                      "repeated": "instances" in data["sections"][use["section"]]["location"],
                                       "restore_hooks": hooks(use["section"]),
                                       "waits": any("wait_us" in step for step in
                                                    data["sections"][use["section"]]["restore"])}

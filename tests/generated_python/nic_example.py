@@ -17,7 +17,7 @@ def valid_state() -> nic.ExampleNicState:
     head.vendor_id, head.device_id = 0x8086, 0x1572
     head.command.mem_space_enable = True
     head.command.bus_master_enable = True
-    head.bar0.mem_type = header.BarMemType.MEM64   # params.bar64 = 0x05: slots 0 and 2 are 64-bit
+    head.bar0.mem_type = header.BarMemType.MEM64   # slots 0 and 2 are 64-bit, 1 and 3 their upper dwords
     head.bar0.base_address = 0xFE00000 >> 4        # address bits 31:4 of 0xfe00000
     head.bar1_upper = 0x1
     head.bar2.mem_type = header.BarMemType.MEM64
@@ -41,7 +41,7 @@ def valid_state() -> nic.ExampleNicState:
     pf.num_vfs = 2
     pf.supported_page_sizes = 0x553
     pf.system_page_size = 0x1
-    pf.vf_bar0.mem_type = sriov.BarMemType.MEM64   # params.vf_bar64 = 0x01
+    pf.vf_bar0.mem_type = sriov.BarMemType.MEM64   # VF slot 1 is its upper dword
     pf.vfs_created = 2
     pf.vfs = [sriov.VfsEntry(0x0181 + i, bytes([i]) * 16) for i in range(2)]
     pf.vf_msix_counts = [4, 4]

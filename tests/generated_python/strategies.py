@@ -93,19 +93,10 @@ def _header_fixups() -> dict[str, Fixup]:
     header = MODULES["header"]
     space, mem = header.BarSpace, header.BarMemType
 
-    def space_of(n: int) -> Fixup:  # slot n lower dword of a 64-bit BAR: a memory BAR
-        return lambda env, p: st.just(space.MEMORY) if p.bar64 >> n & 1 else None
-
-    def mem_type_of(n: int) -> Fixup:  # 64-bit exactly when params.bar64 says so; an I/O BAR may hold any
-        return lambda env, p: (st.just(mem.MEM64) if p.bar64 >> n & 1 else
-                               None if env[f"bar{n}.space_indicator"] == space.IO else
-                               st.sampled_from([m for m in mem if m != mem.MEM64]))
-
-    fixups: dict[str, Fixup] = {"header_type.layout": lambda env, p: st.just(header.HeaderLayout.TYPE0)}
-    for n in range(6):
-        fixups[f"bar{n}.space_indicator"] = space_of(n)
-        fixups[f"bar{n}.mem_type"] = mem_type_of(n)
-    return fixups
+    # Slots 0..4 pair by their type bits whatever they hold; slot 5 has no slot for an upper dword.
+    return {"header_type.layout": lambda env, p: st.just(header.HeaderLayout.TYPE0),
+            "bar5.mem_type": lambda env, p: (None if env["bar5.space_indicator"] == space.IO else
+                                             st.sampled_from([m for m in mem if m != mem.MEM64]))}
 
 
 def _msi_fixups() -> dict[str, Fixup]:
@@ -140,8 +131,8 @@ def _rebar_fixups() -> dict[str, Fixup]:
 def _sriov_fixups() -> dict[str, Fixup]:
     mem = MODULES["sriov"].BarMemType
 
-    def mem_type_of(n: int) -> Fixup:  # VF BARs are 32- or 64-bit memory BARs, 64-bit as params.vf_bar64 says
-        return lambda env, p: st.just(mem.MEM64 if p.vf_bar64 >> n & 1 else mem.MEM32)
+    def mem_type_of(n: int) -> Fixup:  # VF BARs are 32- or 64-bit memory BARs; slot 5 has no slot above it
+        return lambda env, p: st.sampled_from([mem.MEM32, mem.MEM64] if n < 5 else [mem.MEM32])
 
     fixups: dict[str, Fixup] = {
         "supported_page_sizes": lambda env, p: st.integers(1, 0xFFFF_FFFF),
@@ -251,15 +242,20 @@ def _bridge_header_fixups() -> dict[str, Fixup]:
     space, mem = bridge.BarSpace, bridge.BarMemType
     return {
         "header_type.layout": lambda env, p: st.just(bridge.HeaderLayout.BRIDGE),
-        "bar0.space_indicator": lambda env, p: st.just(space.MEMORY) if p.bar64 & 1 else None,
-        "bar0.mem_type": lambda env, p: (st.just(mem.MEM64) if p.bar64 & 1 else
-                                         None if env["bar0.space_indicator"] == space.IO else
-                                         st.sampled_from([m for m in mem if m != mem.MEM64])),
         "bar1.mem_type": lambda env, p: (None if env["bar1.space_indicator"] == space.IO else
                                          st.sampled_from([m for m in mem if m != mem.MEM64])),
         "io_limit.addressing": lambda env, p: st.just(env["io_base.addressing"]),
         "prefetchable_memory_limit.addressing": lambda env, p: st.just(env["prefetchable_memory_base.addressing"]),
     }
+
+
+def _vfio_irq_fixups() -> dict[str, Fixup]:
+    mode = MODULES["vfio_irq"].IrqMode
+
+    def vectors(env: Env, p: Any) -> st.SearchStrategy[int]:  # as many vectors as the mode routes
+        return {mode.NONE: st.just(0), mode.INTX: st.just(1),
+                mode.MSI: st.sampled_from([1, 2, 4, 8, 16, 32])}.get(env["mode"], st.integers(1, 2048))
+    return {"vectors": vectors}
 
 
 FIXUPS: dict[str, dict[str, Fixup]] = {
@@ -268,6 +264,9 @@ FIXUPS: dict[str, dict[str, Fixup]] = {
     "pm": _pm_fixups(), "pasid": _pasid_fixups(), "pri": _pri_fixups(), "ptm": _ptm_fixups(),
     "l1ss": _l1ss_fixups(), "acs": _acs_fixups(), "pcie": _pcie_fixups(), "aer": _aer_fixups(),
     "bridge_header": _bridge_header_fixups(), "dpc": _dpc_fixups(), "vc": _vc_fixups(),
+    "vfio_irq": _vfio_irq_fixups(),
+    # the capability's own length: its 3 header bytes to the 192 of standard capability space
+    "vendor_specific": {"cap_length": lambda env, p: st.integers(3, 192)},
 }
 
 

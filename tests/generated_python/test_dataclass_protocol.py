@@ -19,7 +19,7 @@ import pytest
 
 from vfiogen_state import _runtime as rt
 from vfiogen_state import example_nic as nic
-from vfiogen_state import header, msix
+from vfiogen_state import header, msix, pcix
 
 from nic_example import descriptor_of, valid_state
 
@@ -117,10 +117,10 @@ def test_array_of_struct_element() -> None:
 
 
 def test_params() -> None:
-    params = header.Params(bar64=0b11)
-    assert [f.name for f in dataclasses.fields(params)] == ["bar64"]
-    assert dataclasses.asdict(params) == {"bar64": 0b11}
-    assert dataclasses.replace(params, bar64=0) == header.Params()
+    params = pcix.Params(type1_header=1)
+    assert [f.name for f in dataclasses.fields(params)] == ["type1_header"]
+    assert dataclasses.asdict(params) == {"type1_header": 1}
+    assert dataclasses.replace(params, type1_header=0) == pcix.Params()
     assert dataclasses.fields(msix.Params) == ()
 
 

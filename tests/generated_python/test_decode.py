@@ -87,4 +87,23 @@ def test_decode_text_and_errors(tmp_path: Path) -> None:
     assert (missing.status, missing.stderr) == (1, f"vfiogen: error: cannot read '{tmp_path / 'absent.bin'}': "
                                                    "No such file or directory\n")
     unknown = run_cli("decode", str(SCHEMAS), str(path), "--device", "nope")
-    assert (unknown.status, unknown.stderr) == (1, "vfiogen: error: no device 'nope' (devices: example_nic, generic)\n")
+    assert (unknown.status, unknown.stderr) == (1, "vfiogen: error: no device 'nope' (devices: example_nic, generic, vfio_pci)\n")
+
+
+
+def test_decode_names_each_instance_of_a_repeated_section(tmp_path: Path) -> None:
+    """The shared vector with two vendor-specific instances: each descriptor record and frame is named by its
+    instance, and each frame decodes to the bytes the vector's comments give."""
+    import yaml
+
+    case = yaml.safe_load((SCHEMAS.parent / "tests/vectors/devices/generic/vendor_specific_two_instances.yaml")
+                          .read_text("utf-8"))
+    path = tmp_path / "two.bin"
+    path.write_bytes(bytes.fromhex("".join("".join(line.split()) for line in case["hex"])))
+    result = run_cli("decode", str(SCHEMAS), str(path), "--device", "generic", "--format", "json")
+    assert result.status == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert list(out["descriptor"]) == ["vendor_specific[0]", "vendor_specific[1]"]
+    assert [s["name"] for s in out["sections"]] == ["vendor_specific[0]", "vendor_specific[1]"]
+    second = {e["path"]: (e["offset"], e["value"]) for e in out["sections"][1]["fields"]}
+    assert second["cap_length"] == (0x1C8, 0x10) and second["data3"] == (0x1C9, 3) and second["data8"] == (0x1CE, 0x3C)

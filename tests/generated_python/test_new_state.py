@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import strategies as S
 from vfiogen.backends.python import naming
-from vfiogen_state import example_nic, generic
+from vfiogen_state import example_nic, generic, vendor_specific
 
 
 def _new(name: str) -> Any:
@@ -49,7 +49,9 @@ def test_a_new_device_state_saves_and_loads() -> None:
 
 def test_a_new_generic_state_saves_and_loads_with_every_section() -> None:
     config = generic.GenericConfig(present=generic.ALL_SECTIONS)
-    state = generic.GenericState()
-    descriptor = generic.derive_descriptor(state, generic.GenericDescriptor(), config)
+    config.instances.vendor_specific = 2  # the repeated section: two new instances (cap_length 3, no byte)
+    state = generic.GenericState(vendor_specific=[vendor_specific.VendorSpecificState() for _ in range(2)])
+    host = generic.GenericDescriptor(vendor_specific=[vendor_specific.VendorSpecificDescriptor() for _ in range(2)])
+    descriptor = generic.derive_descriptor(state, host, config)
     loaded, _ = generic.load(generic.save(state, descriptor, config=config), config=config)
     assert loaded == state

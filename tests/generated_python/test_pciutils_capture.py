@@ -179,11 +179,12 @@ def compare_msix(s: msix.MsixState, lcap: LspciCapability, where: str) -> list[T
     ]
 
 
-def vf_bar64(dev: DumpDevice, base: int) -> int:
-    """The sriov param: bit n set when VF BAR slot n starts a 64-bit BAR (its type bits 2:1 read 0b10)."""
+def vf_bar64(config: bytes, base: int) -> int:
+    """Bit n set when VF BAR slot n starts a 64-bit BAR (its type bits 2:1 read 0b10), worked out here from the
+    dump's bytes, independently of the schema's presence chain, which the capture must agree with."""
     bits, n = 0, 0
     while n < 6:
-        if n < 5 and (dev.read(base + 0x24 + 4 * n, 32) >> 1) & 3 == 2:
+        if n < 5 and (int.from_bytes(config[base + 0x24 + 4 * n:base + 0x28 + 4 * n], "little") >> 1) & 3 == 2:
             bits |= 1 << n
             n += 2
         else:
@@ -191,7 +192,7 @@ def vf_bar64(dev: DumpDevice, base: int) -> int:
     return bits
 
 
-def compare_sriov(s: sriov.SriovState, lcap: LspciCapability, where: str, p: sriov.Params) -> list[Triple]:
+def compare_sriov(s: sriov.SriovState, lcap: LspciCapability, where: str, pairs: int) -> list[Triple]:
     cap = _line(lcap, r"IOVCap:\s+Migration([+-]) 10BitTagReq([+-]) Interrupt Message Number: ([0-9a-f]{3})", where)
     ctl = _line(lcap, r"IOVCtl:\s+Enable([+-]) Migration([+-]) Interrupt([+-]) MSE([+-]) ARIHierarchy([+-]) 10BitTagReq([+-])", where)
     sta = _line(lcap, r"IOVSta:\s+Migration([+-])", where)
@@ -229,9 +230,10 @@ def compare_sriov(s: sriov.SriovState, lcap: LspciCapability, where: str, p: sri
         m = re.fullmatch(r"Region (\d): Memory at ([0-9a-f]{8}|[0-9a-f]{16}) \((32|64)-bit, (non-)?prefetchable\)", line)
         if m:
             regions[int(m[1])] = m
-    uppers = {n + 1 for n in range(5) if p.vf_bar64 >> n & 1}
+    uppers = {n + 1 for n in range(5) if pairs >> n & 1}
     for n in range(6):
-        if n in uppers:
+        if n in uppers:  # the capture took the slot as an upper dword: its BAR form is absent and reads 0
+            out.append((f"vf_bar{n} (absent: upper dword)", 0, getattr(s, f"vf_bar{n}").value()))
             continue
         bar = getattr(s, f"vf_bar{n}")
         if n not in regions:
@@ -288,7 +290,7 @@ def compare(entry: Captured, state: Any) -> list[Triple]:
     if entry.kind == "msix":
         return compare_msix(state, entry.lcap, where)
     if entry.kind == "sriov":
-        return compare_sriov(state, entry.lcap, where, entry.params)
+        return compare_sriov(state, entry.lcap, where, vf_bar64(entry.config, entry.cap.offset))
     return compare_rebar(state, entry.lcap, where)
 
 
@@ -333,7 +335,7 @@ def load_case(name: str) -> Case:
                 if extended != k_ext or cap.id != k_id:
                     continue
                 where = f"{name} {dev.slot} {kind}@{cap.offset:x}"
-                params = sriov.Params(vf_bar64=vf_bar64(dev, cap.offset)) if kind == "sriov" else module.PARAMS
+                params = module.PARAMS
                 lcap = ldev.cap_at(cap.offset)
                 assert lcap is not None, f"{where}: lspci shows no capability at [{cap.offset:x}]"
                 assert lcap.title.startswith(title), f"{where}: lspci calls it {lcap.title!r}"

@@ -43,12 +43,15 @@ def test_msi_32bit_restore_skips_absent_registers_and_moves_data() -> None:
     assert writes == [(0x52, 0x0000, 2), (0x54, 0xFEE00000, 4), (0x58, 0x21, 2), (0x52, 0x0001, 2)]
 
 
-def test_msix_restore_masks_every_vector_around_the_table_hook() -> None:
+def test_msix_restore_writes_the_table_with_enable_clear_then_enables() -> None:
     state = valid_state().msix          # enable set, function_mask clear, 3 vectors
     events: list[object] = []
     msix.restore(state, lambda o, v, w: events.append((o, v, w)), 0x70,
                  hooks={"msix_restore_vector_table": lambda s: events.append(("table", len(s.vectors)))})
-    assert events == [(0x72, 0xC002, 2), ("table", 3), (0x72, 0x8002, 2)]
+    # First control: table_size 2 kept, function_mask (bit 14) forced on, enable (bit 15) forced off:
+    # 0x4002. The table and PBA (the hook) go in while MSI-X is off; then control as saved (0x8002)
+    # enables it once, with every entry in place.
+    assert events == [(0x72, 0x4002, 2), ("table", 3), (0x72, 0x8002, 2)]
 
 
 def test_restore_refuses_to_start_without_its_hooks() -> None:

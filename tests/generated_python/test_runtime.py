@@ -41,14 +41,22 @@ def test_crc32c_folds_equal_the_byte_loop_at_every_length() -> None:
     for size in sizes:
         chunk = data[:size]
         want = reference_crc32c(chunk)
-        assert rt.crc32c(chunk) == want, size
-        assert rt.crc32c(memoryview(chunk)) == rt.crc32c(bytearray(chunk)) == want, size
-        assert rt.crc32c(chunk[size // 3:], rt.crc32c(chunk[:size // 3])) == want, size
+        for crc32c in (rt.crc32c, rt._portable_crc32c):  # native when the crc32c package is installed, and not
+            assert crc32c(chunk) == want, size
+            assert crc32c(memoryview(chunk)) == crc32c(bytearray(chunk)) == want, size
+            assert crc32c(chunk[size // 3:], crc32c(chunk[:size // 3])) == want, size
 
 
 @given(st.binary(min_size=60, max_size=5000), st.integers(0, 0xFFFFFFFF))
 def test_crc32c_folds_equal_the_byte_loop(data: bytes, crc: int) -> None:
-    assert rt.crc32c(data, crc) == reference_crc32c(data, crc)
+    assert rt.crc32c(data, crc) == rt._portable_crc32c(data, crc) == reference_crc32c(data, crc)
+
+
+def test_the_native_crc32c_is_used_when_the_package_is_installed() -> None:
+    """Loaded from the crc32c package's extension without importing the package (whose __init__ is slow)."""
+    pytest.importorskip("crc32c")
+    rt.crc32c(b"")
+    assert rt._native[0] is not None and rt._native[0].__module__ == "crc32c._crc32c"
 
 
 def test_frame_layout() -> None:

@@ -146,7 +146,8 @@ def test_promoted_warning_stops_a_build(here: Path) -> None:
 
 def test_json_format_parses(here: Path) -> None:
     put(here, "s.yaml", BAD)
-    put(here, "w.yaml", WARNS.replace("section: t", "section: w").replace("id: 1", "id: 2"))
+    # another section id and capability id: one capability belongs to one section (VG0308)
+    put(here, "w.yaml", WARNS.replace("section: t", "section: w").replace("id: 1", "id: 2").replace("id: 5", "id: 6"))
     result = run_cli("check", "s.yaml", "w.yaml", "--format", "json")
     assert result.status == 1
     assert result.stderr == ""  # no summary line in JSON mode

@@ -62,7 +62,7 @@ def test_comments_blank_lines_and_key_order_change_no_generated_file(copies: tup
                                                                      tmp_path: Path) -> None:
     plain, edited = copies
     files = sorted(edited.rglob("*.yaml"))
-    assert len(files) == 22  # 20 sections, the example device and the generic one
+    assert len(files) == 25  # 22 sections (vfio_irq the emulation one), example_nic, generic and vfio_pci
     swaps = 0
     for path in files:
         before = path.read_text("utf-8")
@@ -90,7 +90,7 @@ def test_the_c_banners_carry_the_lock_fingerprints(copies: tuple[Path, Path], tm
     _build(copies[0], out)
     lock = json.loads((out / "schema.lock.json").read_text("utf-8"))
     by_source = {s["source"]: s["fingerprint"] for s in [*lock["sections"].values(), *lock["devices"].values()]}
-    assert len(set(by_source.values())) == len(by_source) == 22
+    assert len(set(by_source.values())) == len(by_source) == 25
     seen = set()
     for path in sorted((out / "c").glob("vfg_*.[ch]")):
         if path.stem in ("vfg_runtime", "vfg_qemu"):  # shared by every schema: no fingerprint
@@ -112,7 +112,8 @@ def test_a_new_title_changes_its_section_and_the_devices_that_use_it(copies: tup
                    "utf-8")
     before, after = _build(plain, tmp_path / "before"), _build(edited, tmp_path / "after")
     old, new = _fingerprints(tmp_path / "before"), _fingerprints(tmp_path / "after")
-    assert sorted(name for name in old if old[name] != new[name]) == ["device example_nic", "device generic", "section msi"]
+    assert sorted(name for name in old if old[name] != new[name]) == ["device example_nic", "device generic", "device vfio_pci",
+                                                                        "section msi"]
     changed = sorted(path for path in before if before[path] != after[path])
     assert "c/vfg_msi.h" in changed and "c/vfg_example_nic.c" in changed and "schema.lock.json" in changed
     assert "c/vfg_msix.h" not in changed and "c/vfg_runtime.h" not in changed
@@ -129,4 +130,28 @@ def test_a_wire_change_changes_the_fingerprint_of_its_section_only(copies: tuple
     _build(plain, tmp_path / "before")
     _build(edited, tmp_path / "after")
     old, new = _fingerprints(tmp_path / "before"), _fingerprints(tmp_path / "after")
-    assert sorted(name for name in old if old[name] != new[name]) == ["device example_nic", "device generic", "section msix"]
+    assert sorted(name for name in old if old[name] != new[name]) == ["device example_nic", "device generic", "device vfio_pci",
+                                                                        "section msix"]
+
+
+def test_device_fingerprint_is_the_sha256_of_the_plain_dump() -> None:
+    """The device fingerprint reuses each section's dump, re-indented; it must equal dumping the tuple whole."""
+    import hashlib
+
+    from vfiogen import driver
+    from vfiogen.context import Context
+    from vfiogen.diagnostics import Reporter
+    from vfiogen.ir.dump import dump
+    from vfiogen.ir.fingerprint import device_fingerprint, section_fingerprint
+
+    ctx = Context(reporter=Reporter())
+    module = driver.compile_schemas(driver.discover([str(SCHEMAS)], ctx.reporter), ctx).module
+    assert module is not None and module.devices
+    for device in module.devices:
+        sections = tuple(module.section(use.section) for use in device.sections)
+        moved = tuple(b for b in module.bound_offsets if b.device == device.name)
+        whole = dump((device, sections, moved))
+        assert device_fingerprint(device, module) == hashlib.sha256(whole.encode("utf-8")).hexdigest()
+    for checked in module.sections:
+        expected = hashlib.sha256(dump(checked).encode("utf-8")).hexdigest()
+        assert section_fingerprint(checked) == expected == section_fingerprint(checked)

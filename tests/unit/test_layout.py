@@ -455,3 +455,30 @@ def test_device_bindings_are_laid_out_too() -> None:
         Note(within(device, "use: t", "t", path="d.yaml"), "with the params device 'd' binds here"))]
     # without the device, the defaults lay out fine
     assert layout(section).diagnostics == []
+
+
+# --- presence past MAX_CASES: co-presence of the two registers that meet ---------------------------------
+
+def _chained(second_presence: str) -> str:
+    # 15 presence bits (5 x 3) are 32768 combinations, past MAX_CASES: layout enumerates what it can and
+    # asks whether the two registers at 0x10 can both be present over their own inputs.
+    return registers(f"""
+        t0: {{offset: 0, width: 8, fields: {{k: {{bits: "2:0", access: ro}}}}}}
+        t1: {{offset: 1, width: 8, fields: {{k: {{bits: "2:0", access: ro}}}}}}
+        t2: {{offset: 2, width: 8, fields: {{k: {{bits: "2:0", access: ro}}}}}}
+        t3: {{offset: 3, width: 8, fields: {{k: {{bits: "2:0", access: ro}}}}}}
+        t4: {{offset: 4, width: 8, fields: {{k: {{bits: "2:0", access: ro}}}}}}
+        z: {{offset: 8, width: 8, access: ro, present: "t0.k == 1 && t1.k == 1 && t2.k == 1 && t3.k == 1"}}
+        a: {{offset: 0x10, width: 32, access: rw, present: "t4.k == 2"}}
+        b: {{offset: 0x10, width: 32, access: rw, present: "{second_presence}"}}
+    """)
+
+
+def test_presence_past_max_cases_complementary_registers_do_not_overlap() -> None:
+    assert 8 ** 5 > MAX_CASES
+    assert layout(_chained("t4.k != 2")).diagnostics == []
+
+
+def test_presence_past_max_cases_overlap_is_still_found() -> None:
+    source = _chained("t4.k >= 2")
+    assert [d.code for d in layout(source).diagnostics] == ["VG0401"]

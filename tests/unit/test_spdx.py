@@ -13,9 +13,9 @@ from vfiogen.spdx import DEFAULT_LICENSE, SpdxError, check_expression
 C_FILES = ("c/meson.build", "c/vfiogen.mk", "c/vfg_runtime.h", "c/vfg_runtime.c", "c/vfg_qemu.h", "c/vfg_header.h",
            "c/vfg_header.c", "c/vfg_msi.h", "c/vfg_msi.c", "c/vfg_msix.h", "c/vfg_msix.c", "c/vfg_rebar.h",
            "c/vfg_rebar.c", "c/vfg_sriov.h", "c/vfg_sriov.c", "c/vfg_example_nic.h", "c/vfg_example_nic.c",
-           "c/vfg_generic.h", "c/vfg_generic.c",
+           "c/vfg_generic.h", "c/vfg_generic.c", "c/vfg_vfio_pci.h", "c/vfg_vfio_pci.c",
            *(f"c/vfg_{name}.{ext}" for name in ("pm", "ltr", "ats", "pasid", "pri", "ptm", "l1ss", "acs", "dsn",
-                                              "pcie", "aer", "bridge_header", "dpc", "vc", "pcix")
+                                              "pcie", "aer", "bridge_header", "dpc", "vc", "pcix", "vendor_specific", "vfio_irq")
              for ext in ("h", "c")))
 
 

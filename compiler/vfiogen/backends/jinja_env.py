@@ -18,6 +18,18 @@ def md_cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between builds, in jinja's per-user directory under the temporary directory and
+    keyed by each template's source (compiling them was a fifth of `vfiogen build`); none when that directory
+    cannot be made safely (jinja refuses one another user owns), which only costs the time."""
+    import jinja2
+
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 @functools.cache
 def environment(package: str) -> jinja2.Environment:
     """An environment loading `templates/` of back-end package `package`."""
@@ -30,6 +42,8 @@ def environment(package: str) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,  # emits code and Markdown, never HTML
+        bytecode_cache=_bytecode_cache(),
+        extensions=["jinja2.ext.loopcontrols"],  # `continue` in a loop: a repeated section's case, then the rest
     )
     env.filters["hex"] = hex_filter
     env.filters["cell"] = md_cell

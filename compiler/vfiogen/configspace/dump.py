@@ -103,6 +103,15 @@ def read_dump(path: Path) -> list[Function]:
         data = path.read_bytes()
     except OSError as exc:
         raise DumpError(f"{path}: cannot read it: {exc.strerror}") from None
+    return parse_dump(data, path)
+
+
+def parse_dump(data: bytes, path: Path) -> list[Function]:
+    """The functions of a dump's bytes, read from `path` (which names a binary dump's function).
+
+    Raises:
+        DumpError: the bytes are neither form.
+    """
     text = _as_text(data)
     if text is not None and any(_ROW.match(line) for line in text.splitlines()):
         return parse_text(text, str(path))

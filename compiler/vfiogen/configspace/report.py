@@ -8,6 +8,7 @@ header is captured by the section located at header type 0.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from vfiogen.configspace.dump import Function
 from vfiogen.configspace.names import name_of
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.types import LocationKind
+from vfiogen.passes.plan import instance_name
 
 
 @dataclass
@@ -25,11 +27,22 @@ class CapabilityReport:
     name: str
     schema: str | None
     state: Captured | None
+    instance: int | None = None
+    """For a repeated section (vendor-specific): which occurrence of its capability this is, counted in list
+    order from 0, as the section's instances are numbered on the wire."""
+
+    @property
+    def label(self) -> str | None:
+        """The schema, and for a repeated section the instance: `vendor_specific[1]`."""
+        if self.schema is None or self.instance is None:
+            return self.schema
+        return instance_name(self.schema, self.instance)
 
     def to_json(self) -> dict[str, Any]:
         cap = self.capability
         return {"kind": cap.kind, "id": cap.id, "version": cap.version, "offset": cap.offset, "name": self.name,
-                "schema": self.schema, "state": self.state.to_json() if self.state is not None else None,
+                "schema": self.schema, **({"instance": self.instance} if self.instance is not None else {}),
+                "state": self.state.to_json() if self.state is not None else None,
                 "problems": self.state.problems if self.state is not None else []}
 
 
@@ -67,14 +80,21 @@ def _schema_for(module: CheckedModule | None, cap: Capability) -> CheckedSection
     return None
 
 
-HEADER_PARAMS = {"type1_header": lambda function: int(_layout(function) == 1)}
-"""Params inspect binds from the function's own header, for a section that declares one of these names (PCI-X's
-form follows the header type, which presence cannot read across sections); every other param keeps its default."""
+HEADER_PARAMS = {"type1_header": lambda layout: int(layout == 1)}
+"""Params bound from the function's header layout (Header Type bits 6:0), for a section that declares one of
+these names (PCI-X's form follows the header type, which presence cannot read across sections); every other
+param keeps its default. `inspect` and `capture` read the layout from the dump; `decode` without a device
+from the blob's header section (whose location is the layout)."""
+
+
+def layout_params(checked: CheckedSection, layout: int | None) -> dict[str, int]:
+    """The params of `checked` that a header of this layout decides (`HEADER_PARAMS`)."""
+    return {p.name: HEADER_PARAMS[p.name](layout) for p in checked.section.params if p.name in HEADER_PARAMS}
 
 
 def header_params(checked: CheckedSection, function: Function) -> dict[str, int]:
-    """The params of `checked` that the dump's header decides (`HEADER_PARAMS`)."""
-    return {p.name: HEADER_PARAMS[p.name](function) for p in checked.section.params if p.name in HEADER_PARAMS}
+    """The params of `checked` that the dump's header decides."""
+    return layout_params(checked, _layout(function))
 
 
 def inspect_function(function: Function, module: CheckedModule | None) -> FunctionReport:
@@ -83,11 +103,16 @@ def inspect_function(function: Function, module: CheckedModule | None) -> Functi
                            and c.section.location.cap_id == _layout(function)), None) if module else None
     header = capture(header_section, function, 0) if header_section is not None else None
     reports = []
+    seen: Counter[str] = Counter()
     for cap in found:
         checked = _schema_for(module, cap)
+        instance = None
+        if checked is not None and checked.section.location.instances is not None:
+            instance = seen[checked.name]
+            seen[checked.name] += 1
         reports.append(CapabilityReport(cap, name_of(cap.kind, cap.id), checked.name if checked else None,
                                         capture(checked, function, cap.offset, header_params(checked, function))
-                                        if checked else None))
+                                        if checked else None, instance))
     if len(function.config) == 64:
         problems.append("the dump holds only the 64-byte header (what an unprivileged read of sysfs config "
                         "gives); read it as root for the capabilities")
@@ -116,7 +141,7 @@ def render_text(reports: list[FunctionReport]) -> str:
             c = cap.capability
             place = f"{c.offset:02x}" if c.version is None else f"{c.offset:03x} v{c.version}"
             width = 2 if c.kind == "cap" else 4
-            schema = f" ({cap.schema})" if cap.schema else " (no schema)"
+            schema = f" ({cap.label})" if cap.schema else " (no schema)"
             lines.append(f"\tCapabilities: [{place}] {cap.name} [{c.kind} 0x{c.id:0{width}x}]{schema}")
             if cap.state is not None:
                 lines.extend(_state_lines(cap.state, "\t\t"))
@@ -127,14 +152,27 @@ def render_text(reports: list[FunctionReport]) -> str:
 
 def _state_lines(state: Captured, pad: str) -> list[str]:
     lines = []
+    absent: list[str] = []  # a run of absent registers, printed as one line (a vendor-specific capability's
+    # bytes past its length are 170 and more)
+
+    def fold() -> None:
+        if len(absent) > 2:
+            lines.append(f"{pad}{absent[0]}..{absent[-1]}: absent ({len(absent)} registers)")
+        else:
+            lines.extend(f"{pad}{name}: absent" for name in absent)
+        absent.clear()
+
     for name, value in state.registers.items():
         if value is None:
-            lines.append(f"{pad}{name}: absent")
-        elif name in state.fields:
+            absent.append(name)
+            continue
+        fold()
+        if name in state.fields:
             flags = " ".join(_flag(k, v) for k, v in state.fields[name].items())
             lines.append(f"{pad}{name}: {flags}")
         else:
             lines.append(f"{pad}{name}: 0x{value:x}")
+    fold()
     lines.extend(f"{pad}problem: {p}" for p in state.problems)
     return lines
 

@@ -43,6 +43,11 @@ def locate(module: CheckedModule) -> Locator:
                                                                    register.register.span.line)
         for state in checked.state:
             places[(checked.name, state.name)] = Place(state.span.path, state.span.line)
+        section = checked.section
+        for key, items in (("restore", section.restore), ("compat", section.compat),
+                           ("constraints", section.constraints), ("descriptor", section.descriptor)):
+            if items:  # the first item's line: the block a reviewer opens
+                places[(checked.name, key)] = Place(items[0].span.path, items[0].span.line)
     for device in module.devices:
         places[(device.name, "")] = Place(device.span.path, device.span.line)
     return places
@@ -140,18 +145,25 @@ def _section(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any
             out.add("VD011", name, f"version {version}", _range(old), _range(new))
     if common and new.get("min_version", 0) > old.get("min_version", 0):
         out.add("VD013", name, "min_version", old.get("min_version"), new.get("min_version"))
+    _versioned_fields(out, name, old, new)
+    _descriptor(out, name, old, new)
+    # A repeated section's most instances bound its descriptor records in a loader (1 when not repeated).
+    old_most = old.get("location", {}).get("instances", 1)
+    new_most = new.get("location", {}).get("instances", 1)
+    if new_most != old_most:
+        out.add("VD018" if new_most < old_most else "VD019", name, "instances", old_most, new_most)
     _registers(out, name, old, new)
     _enums(out, name, old, new)
     _defaults(out, name, old, new, max(common, default=0))
     old_checks = {c["check"] for c in old.get("constraints", [])}
     new_checks = {c["check"] for c in new.get("constraints", [])}
     for check in sorted(new_checks - old_checks):
-        out.add("VD032", name, "constraints", None, check)
+        out.add("VD032", name, "constraints", None, check, field="constraints")
     for check in sorted(old_checks - new_checks):
-        out.add("VD035", name, "constraints", check, None)
+        out.add("VD035", name, "constraints", check, None, field="constraints", old_side=True)
     for key, rule in (("compat", "VD030"), ("restore", "VD031"), ("hooks", "VD033")):
         if old.get(key) != new.get(key):
-            out.add(rule, name, key, old.get(key), new.get(key))
+            out.add(rule, name, key, old.get(key), new.get(key), field=key)
     if old.get("title") != new.get("title"):
         out.add("VD040", name, "title", old.get("title"), new.get("title"))
 
@@ -178,6 +190,36 @@ def _item_text(item: dict[str, Any] | None) -> str:
     size = item["size"] if item.get("size") is not None else f"up to {item['max_size']}"
     present = f" if {item['present']}" if item.get("present") else ""
     return f"{item['path']} ({item['type']}, {size} bytes at {where}{present})"
+
+
+def _versioned_fields(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Fields that a new version adds or retires: each is what a reviewer checks the default of."""
+    newest = old.get("version") or 0
+    before = {f["name"]: f for f in old.get("registers", []) + old.get("state", [])}
+    for field in new.get("registers", []) + new.get("state", []):
+        previous = before.get(field["name"])
+        since, until = field.get("since") or 1, field.get("until")
+        if previous is None and since > newest:
+            out.add("VD014", name, field["name"], None, f"since {since}, default {_text(field.get('default'))}",
+                    field=field["name"])
+        elif previous is not None and until is not None and previous.get("until") is None and until > newest:
+            out.add("VD015", name, field["name"], None, f"until {until}", field=field["name"])
+
+
+def _descriptor(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """The descriptor record has no version: its size is checked exactly and the compat rules read its fields."""
+    difference = _first_wire_difference(old.get("descriptor_layout", []), new.get("descriptor_layout", []))
+    if difference is not None:
+        field, before, after = difference
+        out.add("VD016", name, f"descriptor: {field}", before, after, field="descriptor")
+        return
+    old_fields = {d["name"]: d for d in old.get("descriptor", [])}
+    for item in new.get("descriptor", []):
+        previous = old_fields.get(item["name"])
+        if previous is not None and (previous.get("from"), previous.get("fields")) != (item.get("from"),
+                                                                                       item.get("fields")):
+            out.add("VD017", name, f"descriptor: {item['name']}", ", ".join(previous.get("fields") or []),
+                    ", ".join(item.get("fields") or []), field="descriptor")
 
 
 def _registers(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:

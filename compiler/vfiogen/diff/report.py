@@ -59,7 +59,7 @@ def render_markdown(changes: list[Change], old: dict[str, Any], new: dict[str, A
         out += [f"| {_cell(c.summary)}{': ' + _cell(c.subject) if c.subject else ''} | {c.rule} | "
                 f"{c.direction.value} | {_cell(c.old)} → {_cell(c.new)} | {c.place.file}:{c.place.line} |"
                 for c in items]
-        if any(c.rule == "VD010" for c in items):
+        if any(c.rule in ("VD010", "VD011") for c in items):
             out += ["", *_layout_diff(old["sections"][scope], new["sections"][scope])]
         out.append("")
     return "\n".join(out) + "\n"
@@ -70,15 +70,19 @@ def _cell(text: str) -> str:
 
 
 def _layout_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Byte by byte, old beside new, for each version both record (fixed offsets; others by their anchor)."""
-    lines = []
+    """Byte by byte, old beside new: each version both record whose layout changed, and a new newest version
+    beside the old newest (fixed offsets; others by their anchor)."""
+    old_layouts = {layout["version"]: layout["items"] for layout in old.get("layouts", [])}
     new_layouts = {layout["version"]: layout["items"] for layout in new.get("layouts", [])}
-    for layout in old.get("layouts", []):
-        version = layout["version"]
-        if version not in new_layouts:
-            continue
-        before, after = _bytes(layout["items"]), _bytes(new_layouts[version])
-        lines += [f"Wire layout, version {version}:", "", "| byte | old | new |", "|---|---|---|"]
+    pairs = [(v, v) for v in sorted(set(old_layouts) & set(new_layouts)) if old_layouts[v] != new_layouts[v]]
+    if old_layouts and new_layouts and max(new_layouts) > max(old_layouts):
+        pairs.append((max(old_layouts), max(new_layouts)))
+    lines = []
+    for old_version, new_version in pairs:
+        before, after = _bytes(old_layouts[old_version]), _bytes(new_layouts[new_version])
+        title = (f"version {old_version}" if old_version == new_version
+                 else f"old version {old_version} beside new version {new_version}")
+        lines += [f"Wire layout, {title}:", "", "| byte | old | new |", "|---|---|---|"]
         for key in sorted(set(before) | set(after), key=_byte_order):
             mark = "" if before.get(key) == after.get(key) else " ⚠"
             lines.append(f"| {key} | {before.get(key, '-')} | {after.get(key, '-')}{mark} |")

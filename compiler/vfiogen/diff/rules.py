@@ -32,6 +32,14 @@ RULES: dict[str, tuple[Direction, str]] = {
     "VD011": (Direction.COMPATIBLE, "version added, older versions kept"),
     "VD012": (Direction.BREAKS_BOTH, "no version both builds save and load"),
     "VD013": (Direction.BEHAVIOURAL, "min_version raised, a common version remains"),
+    "VD014": (Direction.COMPATIBLE, "field added in a new version, older versions load its default"),
+    "VD015": (Direction.COMPATIBLE, "field retired in a new version (until), older versions still carry it"),
+    "VD016": (Direction.BREAKS_BOTH, "descriptor record changed (a record of another layout is refused)"),
+    "VD017": (Direction.BEHAVIOURAL, "descriptor field compares other register bits"),
+    "VD018": (Direction.BREAKS_BACKWARD, "fewer instances of a repeated section (a new loader refuses an old "
+                                         "source's extra ones)"),
+    "VD019": (Direction.BREAKS_FORWARD, "more instances of a repeated section (an old loader refuses a new "
+                                        "source's extra ones)"),
     "VD020": (Direction.BREAKS_BACKWARD, "register bits became reserved (an old source's set bits are refused)"),
     "VD021": (Direction.BREAKS_FORWARD, "reserved register bits became declared (a new source's set bits are refused)"),
     "VD022": (Direction.BREAKS_BOTH, "register writable bits changed (the descriptors' write masks differ: "

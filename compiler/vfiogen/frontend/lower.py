@@ -146,7 +146,8 @@ class _Lowerer:
         version = body.get("version")
         return Location(kind=kind, cap_id=self.integer(body.get("id"), 0),
                         cap_version=self.integer(version, 0) if version is not None else None,
-                        size=self.integer(body.get("size"), 0), span=node.span)
+                        size=self.integer(body.get("size"), 0),
+                        instances=self.integer(body.get("instances"), 0) or None, span=node.span)
 
     def bit_field(self, name: str, node: Node, key_span: Span) -> BitField:
         bits = node.get("bits")
@@ -355,6 +356,7 @@ class _Lowerer:
         for item in sections.value if sections is not None and isinstance(sections.value, list) else []:
             use = item.get("use")
             required = item.get("required")
+            instances = item.get("instances")
             assert use is not None
             uses.append(DeviceSection(
                 section=str(use.value),
@@ -364,6 +366,8 @@ class _Lowerer:
                              for n, c, s in self.items(item.get("params"))),
                 defaults=tuple(ParamBinding(name=n, value=int(c.value) if isinstance(c.value, int) else 0, span=s)
                                for n, c, s in self.items(item.get("defaults"))),
+                instances=self.integer(instances, 0) or None,
+                instances_span=instances.span if instances is not None else None,
                 span=use.span))
         return Device(name=str(name_node.value), title=self.text(root.get("title")),
                       description=self.text(root.get("description")), sections=tuple(uses),

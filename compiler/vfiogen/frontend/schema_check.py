@@ -7,19 +7,20 @@ to the node's line and column, keeps one error per path (jsonschema's
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 from importlib import resources
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from vfiogen.diagnostics import Reporter
+from vfiogen.frontend.fast_check import Check, Unsure, compile_meta_schema
 from vfiogen.frontend.yaml_loader import Node
 from vfiogen.source import Span
 from vfiogen.spdx import check_expression
+
+if TYPE_CHECKING:  # jsonschema is imported only for a file with errors (see fast_check)
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 
 @functools.cache
@@ -32,7 +33,22 @@ def meta_schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator(meta_schema())
+
+
+@functools.cache
+def _fast_check() -> Check:
+    return compile_meta_schema(meta_schema())
+
+
+def _matches(plain: Any) -> bool:
+    """True when the fast check is sure `plain` matches the meta-schema (then jsonschema has nothing to say)."""
+    try:
+        return _fast_check()(plain)
+    except Unsure:
+        return False
 
 
 def _locate(root: Node, path: list[str | int]) -> tuple[Node, Span | None]:
@@ -69,6 +85,8 @@ def _word(error: ValidationError, root: Node) -> tuple[Span, str]:
         if extras:
             extra = extras[0]
             message = f"unknown key '{extra}' at {where}"
+            import difflib
+
             close = difflib.get_close_matches(extra, allowed, n=1)
             if close:
                 message += f"; did you mean '{close[0]}'?"
@@ -165,6 +183,8 @@ def _choose(errors: list[ValidationError]) -> ValidationError:
     string where a mapping is written) are dropped, and of the rest the
     branch with the fewest errors is the one the user meant.
     """
+    from jsonschema.exceptions import best_match
+
     unknown = [e for e in errors if e.validator == "additionalProperties"]
     chosen = unknown[0] if unknown else best_match(errors)
     assert chosen is not None, "groups are never empty"
@@ -192,8 +212,11 @@ def check_meta_schema(root: Node, reporter: Reporter) -> bool:
         reporter.report("VG0201", root.span,
                         "a schema file is a mapping that starts with 'section:', 'device:' or 'options:'")
         return False
+    plain = root.plain()
+    if _matches(plain):
+        return _check_license(root, reporter)
     groups: dict[tuple[str, ...], list[ValidationError]] = {}
-    for error in _validator().iter_errors(root.plain()):
+    for error in _validator().iter_errors(plain):
         groups.setdefault(tuple(str(p) for p in error.absolute_path), []).append(error)
     located: list[tuple[Span, str]] = []
     for errors in groups.values():

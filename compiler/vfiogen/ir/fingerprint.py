@@ -16,9 +16,25 @@ from vfiogen.ir.dump import dump
 from vfiogen.ir.nodes import Device
 
 
+_DUMPS: dict[int, tuple[CheckedSection, str]] = {}
+"""The dump of each checked section fingerprinted lately, by identity (the section is kept, so its id is not
+reused): a build fingerprints every section for the lock, the C banners and each device that uses it."""
+
+
+def _section_dump(checked: CheckedSection) -> str:
+    cached = _DUMPS.get(id(checked))
+    if cached is not None and cached[0] is checked:
+        return cached[1]
+    if len(_DUMPS) >= 256:  # a test session compiles many modules: keep only recent ones
+        _DUMPS.clear()
+    text = dump(checked)
+    _DUMPS[id(checked)] = (checked, text)
+    return text
+
+
 def section_fingerprint(checked: CheckedSection) -> str:
     """sha256 (hex) of the section's checked IR: its nodes, masks, offsets and wire layouts."""
-    return hashlib.sha256(dump(checked).encode("utf-8")).hexdigest()
+    return hashlib.sha256(_section_dump(checked).encode("utf-8")).hexdigest()
 
 
 def device_fingerprint(device: Device, module: CheckedModule) -> str:
@@ -26,4 +42,12 @@ def device_fingerprint(device: Device, module: CheckedModule) -> str:
     registers: everything the device's generated code is made from."""
     sections = tuple(module.section(use.section) for use in device.sections)
     moved = tuple(b for b in module.bound_offsets if b.device == device.name)
-    return hashlib.sha256(dump((device, sections, moved)).encode("utf-8")).hexdigest()
+    # dump((device, sections, moved)) assembled from the sections' cached dumps: a node dumped at depth k is its
+    # dump at depth 0 with every later line indented 2k more (strings are repr()s, so hold no newline).
+    listed = "".join(f"      - {_section_dump(section).replace(chr(10), chr(10) + ' ' * 8)}\n" for section in sections)
+    text = ("[\n"
+            f"  - {dump(device, 2)}\n"
+            f"  - {'[]' if not sections else '[' + chr(10) + listed + '    ]'}\n"
+            f"  - {dump(moved, 2)}\n"
+            "]")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -25,7 +25,15 @@ class Location:
     """Extended capability version."""
     size: int = 0
     """Bytes of configuration space the capability spans at most (0 for emulation)."""
+    instances: int | None = None
+    """How many times the capability may occur in one function (None: once, as not written); above 1 the
+    section is repeated: each occurrence is an instance of its own, numbered by its order in the capability
+    list. None rather than 1 keeps the dump, and so every fingerprint, of a section that does not say it."""
     span: Span = field(compare=False)
+
+    @property
+    def max_instances(self) -> int:
+        return self.instances or 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -276,6 +284,9 @@ class DeviceSection:
     defaults: tuple[ParamBinding, ...] = ()
     """Register values a new state of the device starts with, in place of the section's defaults (which
     may not fit the params bound here); each a register name and its raw value."""
+    instances: int | None = None
+    """For a repeated section: how many instances the device file's built-in config has (None: 1)."""
+    instances_span: Span | None = field(default=None, compare=False)
     span: Span = field(compare=False)
 
 

@@ -220,6 +220,25 @@ class CompatCheck:
     mask: int = 0
     reason: str
 
+    def breaks(self, source: int | bytes, target: int | bytes) -> bool:
+        """Whether (source, target) values of the item break the rule: the condition each back end prints,
+        for code that interprets the plan (`vfiogen compat`). Bytes compare byte for byte."""
+        if self.kind is CompatKind.EQUAL:
+            return source != target
+        if self.kind is CompatKind.TARGET_GE:
+            return bool(target < source)  # type: ignore[operator]
+        if self.kind is CompatKind.SUPERSET:
+            source, target = target, source
+        if isinstance(source, bytes) or isinstance(target, bytes):
+            assert isinstance(source, bytes) and isinstance(target, bytes)
+            pairs = list(zip(source, target, strict=True))
+            if self.kind is CompatKind.MASKED_EQUAL:
+                return any(a != b for a, b in pairs)
+            return any(a & ~b for a, b in pairs)
+        if self.kind is CompatKind.MASKED_EQUAL:
+            return bool((source ^ target) & self.mask)
+        return bool(source & ~target)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SectionCompat:
@@ -295,6 +314,35 @@ class RestoreWrite:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Resized:
+    """A top-level array whose length a `Resize` field gives."""
+
+    name: str
+    length: Expr
+    max: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resize:
+    """A field top-level array lengths read (MSI-X's `control.table_size`, SR-IOV's `vfs_created`).
+
+    Each back end prints one helper per field that sets it and resizes those arrays with it, so that a
+    state changed by hand still saves: added elements take their defaults, surplus ones are dropped, and a
+    value the field cannot hold or one that takes a length past its max is refused with nothing changed.
+    """
+
+    field: str
+    """Its schema path: `register.bit_field`, or a top-level unsigned scalar state field."""
+    register: str | None = None
+    """The register, for a bit field."""
+    lo: int = 0
+    width: int
+    """Bits of the field (a scalar: its width)."""
+    arrays: tuple[Resized, ...]
+    """In declaration order."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SectionPlan:
     versions: tuple[VersionPlan, ...]
     """One per loadable version, min_version first."""
@@ -305,6 +353,49 @@ class SectionPlan:
     restore: tuple[RestoreWrite, ...]
     read: tuple[str, ...]
     """Top-level fields some presence, length or constraint reads, in declaration order."""
+    resizes: tuple[Resize, ...] = ()
+    """The fields array lengths read, each with the arrays it sizes (declaration order of the arrays)."""
 
     def version(self, number: int) -> VersionPlan:
         return next(v for v in self.versions if v.version == number)
+
+
+# --- devices ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceSectionPlan:
+    """One section of a device as every back end prints it: its presence bit and, when repeated, its instances.
+
+    A repeated section (its location declares `instances`) has, in one device instance, from 0 to
+    `max_instances` instances, numbered by their order in the capability list. Each has its own state,
+    descriptor record and frame (`wire.format.FLAG_INSTANCE_SHIFT`); errors and compat reasons name it as
+    `names[i]` (`vendor_specific[1]`). The presence bit is set exactly when there is at least one.
+    """
+
+    section: str
+    bit: int
+    """Its bit in a presence set: its place in the device's list."""
+    required: bool
+    absent_refused: bool
+    """A target without the section (or instance) refuses a source that has it (`require: present`, or the
+    device requires the section)."""
+    repeated: bool
+    max_instances: int
+    """1 for a section that is not repeated."""
+    default_instances: int
+    """How many instances the device file's built-in config has (a generic device has no built-in config)."""
+    names: tuple[str, ...]
+    """For a repeated section, each instance's name in errors and compat reasons; () otherwise."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DevicePlan:
+    sections: tuple[DeviceSectionPlan, ...]
+
+    @property
+    def repeated(self) -> tuple[DeviceSectionPlan, ...]:
+        return tuple(s for s in self.sections if s.repeated)
+
+    def section(self, name: str) -> DeviceSectionPlan:
+        return next(s for s in self.sections if s.section == name)

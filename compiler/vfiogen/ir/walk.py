@@ -12,6 +12,10 @@ _EXPR_TYPES = (IntLit, BoolLit, Ref, Unary, Binary, Conditional)
 
 T = TypeVar("T")
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""The field names of each node type walked (dataclasses.fields is slow enough to show in a profile)."""
+_LEAVES = (str, int, type(None))
+
 
 def map_exprs(node: T, fn: Callable[[Expr], Expr]) -> T:
     """Rebuild `node` with `fn` applied to every outermost expression it holds.
@@ -24,12 +28,18 @@ def map_exprs(node: T, fn: Callable[[Expr], Expr]) -> T:
     if isinstance(node, tuple):
         items = tuple(map_exprs(item, fn) for item in node)
         return node if all(a is b for a, b in zip(items, node, strict=True)) else items  # type: ignore[return-value]
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        changes: dict[str, Any] = {}
-        for item in dataclasses.fields(node):
-            value = getattr(node, item.name)
-            new = map_exprs(value, fn)
-            if new is not value:
-                changes[item.name] = new
-        return dataclasses.replace(node, **changes) if changes else node
-    return node
+    if isinstance(node, _LEAVES):
+        return node
+    kind = type(node)
+    names = _FIELDS.get(kind)
+    if names is None:
+        is_node = dataclasses.is_dataclass(node) and not isinstance(node, type)
+        fields = dataclasses.fields(node) if is_node else ()  # type: ignore[arg-type]
+        names = _FIELDS[kind] = tuple(item.name for item in fields)
+    changes: dict[str, Any] = {}
+    for name in names:
+        value = getattr(node, name)
+        new = map_exprs(value, fn)
+        if new is not value:
+            changes[name] = new
+    return dataclasses.replace(node, **changes) if changes else node  # type: ignore[type-var]

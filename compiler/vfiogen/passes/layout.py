@@ -4,7 +4,11 @@ Expects: typed expressions. Guarantees on exit: bit ranges are well formed,
 inside their register and disjoint; capabilities fit their configuration
 space; and for every combination of the read-only bits that offsets and
 presence depend on, the present registers are aligned, inside the
-capability and disjoint. Offsets are evaluated, not guessed, so MSI's `data`
+capability and disjoint. Bits that only presence reads are enumerated with
+the others while the combinations stay under MAX_CASES; past that (a
+header's six BAR slots chain their presence through 15 type bits) two
+registers that meet are checked for co-presence over their own presence
+inputs only. Offsets are evaluated, not guessed, so MSI's `data`
 moving with `addr64` is checked in both shapes.
 """
 
@@ -16,8 +20,8 @@ from dataclasses import dataclass
 
 from vfiogen.context import Context
 from vfiogen.diagnostics import Note
-from vfiogen.ir.evaluate import EvaluationError, Value, evaluate
-from vfiogen.ir.expr import refs
+from vfiogen.ir.evaluate import EvaluationError, Value, evaluate, section_constants
+from vfiogen.ir.expr import Expr, refs
 from vfiogen.ir.nodes import BitField, Module, Param, Register, Section
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import CONFIG_SPACE_BASE, CONFIG_SPACE_SIZE, LocationKind
@@ -54,6 +58,71 @@ def _domain(table: SectionSymbols, name: str, bindings: Mapping[str, int]) -> li
     return None
 
 
+def _case_inputs(section: Section, table: SectionSymbols,
+                 bound: Mapping[str, int]) -> tuple[list[str], list[list[Value]]] | None:
+    """The names a case fixes and each one's values: every enumerable input of an offset, then presence inputs
+    while the product stays at most MAX_CASES (the rest are left to `co_present`). None when the offsets' inputs
+    alone are too many."""
+    names = _inputs(table, bound, [r.offset for r in section.registers])
+    total = _combinations(table, bound, names)
+    if total > MAX_CASES:
+        return None
+    for name in _inputs(table, bound, [r.present for r in section.registers if r.present is not None]):
+        size = len(_domain(table, name, bound) or [])
+        if name not in names and total * size <= MAX_CASES:
+            names.append(name)
+            total *= size
+    return names, [_domain(table, name, bound) or [] for name in names]
+
+
+_Where = tuple[bool, int | None, str | None]
+"""One register under one assignment of its inputs: present, its offset, or why it has none."""
+
+
+class _Register:
+    """A register's placement as a function of only the names it reads, each assignment evaluated once.
+
+    The cases of a section are the product of every input's values, but a
+    register reads one or two of them; evaluating its expressions once per
+    assignment of its own inputs, not once per case, is what keeps the pass
+    linear in practice (MSI-X and friends have a few hundred cases).
+    """
+
+    __slots__ = ("register", "indexes", "constants", "memo", "fixed")
+
+    def __init__(self, register: Register, names: list[str], constants: Mapping[str, Value]) -> None:
+        self.register = register
+        read = {ref.dotted for expr in (register.offset, register.present) if expr is not None
+                for ref in refs(expr)}
+        self.indexes = tuple(i for i, name in enumerate(names) if name in read)
+        self.constants = constants
+        self.memo: dict[tuple[Value, ...], _Where] = {}
+        self.fixed = None if self.indexes else self.evaluate({})
+        """Where a register that reads no input sits, in every case (most registers)."""
+
+    def where(self, values: tuple[Value, ...], names: list[str]) -> _Where:
+        if self.fixed is not None:
+            return self.fixed
+        key = tuple(values[i] for i in self.indexes)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = self.evaluate(dict(zip((names[i] for i in self.indexes), key, strict=True)))
+        return found
+
+    def evaluate(self, own: Mapping[str, Value]) -> _Where:
+        register = self.register
+        env = {**self.constants, **own}
+        try:
+            if register.present is not None and not evaluate(register.present, env):
+                return False, None, None
+        except EvaluationError:
+            pass  # presence on emulation state, or on an input no case fixes: assume present, the stricter check
+        try:
+            return True, int(evaluate(register.offset, env)), None
+        except EvaluationError as exc:
+            return True, None, str(exc)
+
+
 def placements(section: Section, table: SectionSymbols,
                bindings: Mapping[str, int] | None = None) -> Iterator[Placement] | None:
     """Every layout the section's registers can take, or None when there are too many to try.
@@ -61,39 +130,92 @@ def placements(section: Section, table: SectionSymbols,
     Params take the device's `bindings`, or their defaults.
     """
     bound = bindings or {}
-    names: list[str] = []
-    for register in section.registers:
-        for expr in (register.offset, register.present):
-            for ref in refs(expr) if expr is not None else []:
-                if ref.dotted not in names and _domain(table, ref.dotted, bound) is not None:
-                    names.append(ref.dotted)
-    domains = [_domain(table, name, bound) or [] for name in names]
-    total = 1
-    for domain in domains:
-        total *= len(domain)
-    if total > MAX_CASES:
+    inputs = _case_inputs(section, table, bound)
+    if inputs is None:
         return None
+    names, domains = inputs
+    constants = section_constants(section, bound)
+    registers = [_Register(register, names, constants) for register in section.registers]
 
     def generate() -> Iterator[Placement]:
         for values in itertools.product(*domains):
-            env = dict(zip(names, values, strict=True))
             placed: list[tuple[Register, int]] = []
             failed: list[tuple[Register, str]] = []
-            for register in section.registers:
-                try:
-                    if register.present is not None and not evaluate(register.present, env):
-                        continue
-                except EvaluationError:
-                    pass  # presence on emulation state: assume present, the stricter check
-                try:
-                    offset = int(evaluate(register.offset, env))
-                except EvaluationError as exc:
-                    failed.append((register, str(exc)))
-                    continue
-                placed.append((register, offset))
+            for entry in registers:
+                _, offset, failure = entry.where(values, names)
+                if offset is not None:
+                    placed.append((entry.register, offset))
+                elif failure is not None:
+                    failed.append((entry.register, failure))
             yield Placement(tuple(zip(names, values, strict=True)), tuple(placed), tuple(failed))
 
     return generate()
+
+
+def register_offsets(section: Section, table: SectionSymbols,
+                     bindings: Mapping[str, int]) -> dict[str, tuple[int, ...]] | None:
+    """Each register's offsets over all cases where it is present, sorted (what `placements` would give).
+
+    The inputs' values are independent, so every assignment of a register's
+    own inputs occurs in some case: its offsets are found without walking
+    the product of all inputs. None when layout would not enumerate the cases.
+    """
+    inputs = _case_inputs(section, table, bindings)
+    if inputs is None:
+        return None
+    names, domains = inputs
+    constants = section_constants(section, bindings)
+    found: dict[str, tuple[int, ...]] = {}
+    for register in section.registers:
+        entry = _Register(register, names, constants)
+        offsets: set[int] = set()
+        for own in itertools.product(*(domains[i] for i in entry.indexes)):
+            _, offset, _ = entry.evaluate(dict(zip((names[i] for i in entry.indexes), own, strict=True)))
+            if offset is not None:
+                offsets.add(offset)
+        found[register.name] = tuple(sorted(offsets))
+    return found
+
+
+def _inputs(table: SectionSymbols, bound: Mapping[str, int], exprs: list[Expr | None]) -> list[str]:
+    """The enumerable names `exprs` read, in first-use order."""
+    names: list[str] = []
+    for expr in exprs:
+        for ref in refs(expr) if expr is not None else []:
+            if ref.dotted not in names and _domain(table, ref.dotted, bound) is not None:
+                names.append(ref.dotted)
+    return names
+
+
+def _combinations(table: SectionSymbols, bound: Mapping[str, int], names: list[str]) -> int:
+    total = 1
+    for name in names:
+        total *= len(_domain(table, name, bound) or [])
+    return total
+
+
+def co_present(section: Section, table: SectionSymbols, case: Placement, first: Register,
+               second: Register) -> bool:
+    """Whether `first` and `second` can both be present in `case`, trying every value of the presence inputs
+    the case leaves open (True when that is too many to try, or a presence cannot be evaluated)."""
+    exprs = [r.present for r in (first, second) if r.present is not None]
+    fixed = dict(case.condition)
+    bound = {name.removeprefix("params."): int(value) for name, value in fixed.items()
+             if name.startswith("params.")}
+    names = [n for n in _inputs(table, bound, list(exprs)) if n not in fixed]
+    if not names:
+        return True  # the case decided both presences, and both held
+    if _combinations(table, bound, names) > MAX_CASES:
+        return True
+    base: dict[str, Value] = {**section_constants(section, bound), **fixed}
+    for values in itertools.product(*(_domain(table, n, bound) or [] for n in names)):
+        env = {**base, **dict(zip(names, values, strict=True))}
+        try:
+            if all(evaluate(expr, env) for expr in exprs):
+                return True
+        except EvaluationError:
+            return True
+    return False
 
 
 def _check_bit_fields(register: Register, ctx: Context) -> None:
@@ -166,7 +288,7 @@ def compute_layout(module: Module, ctx: Context) -> Module:
                                 f"register offsets in '{section.name}' depend on more than {MAX_CASES} "
                                 "combinations of bits; offsets may depend on a few read-only bits only")
             continue
-        _check_placements(section, list(cases), ctx)
+        _check_placements(section, table, list(cases), ctx)
     if ctx.reporter.error_count:
         return module
     # A device's param bindings can move registers too: lay each binding out.
@@ -181,7 +303,7 @@ def compute_layout(module: Module, ctx: Context) -> Module:
             cases = placements(used, table, bindings)
             if cases is not None:
                 context = Note(use.span, f"with the params device '{device.name}' binds here")
-                _check_placements(used, list(cases), ctx, context)
+                _check_placements(used, table, list(cases), ctx, context)
     return module
 
 
@@ -202,14 +324,25 @@ def _check_offset_inputs(section: Section, table: SectionSymbols, ctx: Context) 
     return ok
 
 
-def _check_placements(section: Section, cases: list[Placement], ctx: Context,
+def _check_placements(section: Section, table: SectionSymbols, cases: list[Placement], ctx: Context,
                       context: Note | None = None) -> None:
     extra = (context,) if context is not None else ()
     size = section.location.size
     reported: set[tuple[str, ...]] = set()
     key: tuple[str, ...]
+    # A case that places every register as an earlier one did repeats that case's reports (deduplicated anyway),
+    # except for overlaps whose co-presence hangs on inputs the cases leave open: those are asked again.
+    undecided: dict[tuple[object, ...], list[tuple[Register, int, Register, int]]] = {}
     for case in cases:
         when = f" when {case.describe()}" if case.condition and len(cases) > 1 else ""
+        shape = (tuple((r.name, o) for r, o in case.offsets), tuple((r.name, why) for r, why in case.failures))
+        pending = undecided.get(shape)
+        if pending is not None:
+            for first, first_offset, second, second_offset in pending:
+                _overlap(section, table, case, first, first_offset, second, second_offset, reported, when, ctx,
+                         extra)
+            continue
+        pending = undecided[shape] = []
         for register, reason in case.failures:
             key = ("evaluate", register.name)
             if key not in reported:
@@ -237,17 +370,26 @@ def _check_placements(section: Section, cases: list[Placement], ctx: Context,
                                         f"register '{register.name}' at 0x{offset:02x} is not aligned to "
                                         f"{min(length, 4)} bytes{when}", *extra)
         for (first, first_offset), (second, second_offset) in itertools.pairwise(ordered):
-            overlap_end = min(first_offset + first.width // 8, second_offset + second.width // 8)
-            if overlap_end > second_offset:
-                key = ("overlap",) + tuple(sorted((first.name, second.name)))
-                if key in reported:
-                    continue
-                reported.add(key)
-                later, earlier = (second, first) if _declared_after(section, second, first) else (first, second)
-                ctx.reporter.report("VG0401", later.span,
-                                    f"register '{later.name}' overlaps '{earlier.name}' (0x{second_offset:02x}"
-                                    f"..0x{overlap_end - 1:02x}){when}",
-                                    Note(earlier.span, f"'{earlier.name}' declared here"), *extra)
+            if min(first_offset + first.width // 8, second_offset + second.width // 8) > second_offset:
+                pending.append((first, first_offset, second, second_offset))
+                _overlap(section, table, case, first, first_offset, second, second_offset, reported, when, ctx,
+                         extra)
+
+
+def _overlap(section: Section, table: SectionSymbols, case: Placement, first: Register, first_offset: int,
+             second: Register, second_offset: int, reported: set[tuple[str, ...]], when: str, ctx: Context,
+             extra: tuple[Note, ...]) -> None:
+    """Report two registers that meet, once, when they can both be present in `case`."""
+    key = ("overlap",) + tuple(sorted((first.name, second.name)))
+    if key in reported or not co_present(section, table, case, first, second):
+        return
+    reported.add(key)
+    overlap_end = min(first_offset + first.width // 8, second_offset + second.width // 8)
+    later, earlier = (second, first) if _declared_after(section, second, first) else (first, second)
+    ctx.reporter.report("VG0401", later.span,
+                        f"register '{later.name}' overlaps '{earlier.name}' (0x{second_offset:02x}"
+                        f"..0x{overlap_end - 1:02x}){when}",
+                        Note(earlier.span, f"'{earlier.name}' declared here"), *extra)
 
 
 def _declared_after(section: Section, a: Register, b: Register) -> bool:

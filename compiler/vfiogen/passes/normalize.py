@@ -42,7 +42,7 @@ from vfiogen.ir.nodes import (
 from vfiogen.ir.plan import EnumCheck, SectionPlan
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import Access
-from vfiogen.passes.layout import placements
+from vfiogen.passes.layout import register_offsets
 from vfiogen.passes.plan import MASK_PREFIXES, MAX_VERSION, MIN_VERSION, plan_section
 
 
@@ -265,13 +265,9 @@ def normalize(module: Module, ctx: Context) -> CheckedModule:
 
 
 def _offsets(section: Section, table: SectionSymbols, bindings: dict[str, int]) -> dict[str, tuple[int, ...]]:
-    found: dict[str, set[int]] = {r.name: set() for r in section.registers}
-    cases = placements(section, table, bindings)
-    assert cases is not None, "layout reports sections whose placements cannot be enumerated"
-    for case in cases:
-        for register, offset in case.offsets:
-            found[register.name].add(offset)
-    return {name: tuple(sorted(values)) for name, values in found.items()}
+    found = register_offsets(section, table, bindings)
+    assert found is not None, "layout reports sections whose placements cannot be enumerated"
+    return found
 
 
 def _bound_offsets(module: Module, ctx: Context) -> tuple[BoundOffsets, ...]:

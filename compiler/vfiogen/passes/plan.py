@@ -11,22 +11,28 @@ from __future__ import annotations
 
 import dataclasses
 
-from vfiogen.ir.checked import CheckedRegister
+from vfiogen.ir.checked import CheckedModule, CheckedRegister
 from vfiogen.ir.evaluate import EvaluationError, evaluate, value_range
 from vfiogen.ir.expr import Expr, refs
-from vfiogen.ir.nodes import ArrayType, BytesType, FieldType, Register, ScalarType, Section, StateField, StructType
+from vfiogen.ir.nodes import (ArrayType, BitField, BytesType, Device, FieldType, Register, ScalarType, Section,
+                              StateField,
+                              StructType)
 from vfiogen.ir.plan import (
     Array,
     CaptureRead,
     CompatCheck,
     Cond,
     DescriptorItem,
+    DevicePlan,
+    DeviceSectionPlan,
     ElementShape,
     Guarded,
     Leaf,
     LeafKind,
     Missing,
     Override,
+    Resize,
+    Resized,
     RestoreWrite,
     Run,
     SectionCompat,
@@ -48,7 +54,37 @@ def plan_section(section: Section, table: SectionSymbols, registers: dict[str, C
                        compat=_compat(section, descriptor),
                        capture=_capture(section, table, registers), restore=_restore(section, registers),
                        read=tuple(name for name in [r.name for r in section.registers] + [s.name for s in section.state]
-                                  if name in walker.read))
+                                  if name in walker.read),
+                       resizes=_resizes(section, table))
+
+
+def _resizes(section: Section, table: SectionSymbols) -> tuple[Resize, ...]:
+    """The fields top-level array lengths read that a helper can set: a register's bit field or an unsigned
+    scalar state field, always present, sizing arrays that are always present in the newest version."""
+    sized: dict[str, list[StateField]] = {}
+    for state in section.state:
+        if isinstance(state.type, ArrayType) and state.versioning.carried_by(section.version):
+            for name in dict.fromkeys(ref.dotted for ref in refs(state.type.length)):
+                sized.setdefault(name, []).append(state)
+    resizes = []
+    for name, arrays in sized.items():
+        symbol = table.symbols.get(name)
+        if symbol is None or any(array.present is not None for array in arrays):
+            continue
+        node = symbol.node
+        register = next((r for r in section.registers if r.name == symbol.owner), None)
+        if isinstance(node, BitField) and register is not None and register.present is None \
+                and register.versioning.carried_by(section.version):
+            owner, lo, width = register.name, node.lo, node.width
+        elif isinstance(node, StateField) and isinstance(node.type, ScalarType) and node.present is None \
+                and node.type.kind is not ScalarKind.BOOL and not node.type.kind.signed:
+            owner, lo, width = None, 0, node.type.kind.bits
+        else:
+            continue
+        resizes.append(Resize(field=name, register=owner, lo=lo, width=width, arrays=tuple(
+            Resized(name=a.name, length=a.type.length, max=a.type.max) for a in arrays
+            if isinstance(a.type, ArrayType))))
+    return tuple(resizes)
 
 
 def leaf_kind(kind: ScalarKind) -> LeafKind:
@@ -430,3 +466,28 @@ def _restore(section: Section, registers: dict[str, CheckedRegister]) -> tuple[R
         writes.append(RestoreWrite(register=register.name, width=register.width, offset=register.offset,
                                    present=register.present, keep=keep, set=bits, overrides=tuple(dynamic)))
     return tuple(writes)
+
+
+# --- devices ----------------------------------------------------------------------------------------------
+
+
+def instance_name(section: str, index: int) -> str:
+    """How errors, compat reasons and `inspect` name instance `index` of a repeated section."""
+    return f"{section}[{index}]"
+
+
+def plan_device(device: Device, module: CheckedModule) -> DevicePlan:
+    """Each section's presence bit and instances, for the back ends to print (a checked device: `semantics`
+    has held its `instances` to the sections' maxima)."""
+    sections = []
+    for bit, use in enumerate(device.sections):
+        checked = module.section(use.section)
+        location = checked.section.location
+        repeated = location.instances is not None
+        most = location.max_instances
+        sections.append(DeviceSectionPlan(
+            section=use.section, bit=bit, required=use.required,
+            absent_refused=use.required or checked.plan.compat.require_present, repeated=repeated,
+            max_instances=most, default_instances=use.instances or 1,
+            names=tuple(instance_name(use.section, i) for i in range(most)) if repeated else ()))
+    return DevicePlan(sections=tuple(sections))

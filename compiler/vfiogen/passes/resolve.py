@@ -28,7 +28,7 @@ from vfiogen.ir.nodes import (
 )
 from vfiogen.ir.nodes import WAIT_HOOK
 from vfiogen.ir.symbols import BOOL, ExprType, SectionSymbols, Symbol, SymbolKind
-from vfiogen.ir.types import ScalarKind
+from vfiogen.ir.types import LocationKind, ScalarKind
 from vfiogen.passes.plan import generated_descriptor_names
 from vfiogen.source import Span
 
@@ -231,6 +231,37 @@ def _check_not_reserved(kind: str, name: str, span: Span, ctx: Context) -> None:
                             f"(vfg_{name}.h); choose another")
 
 
+def _check_capability_claims(module: Module, ctx: Context) -> None:
+    """One capability belongs to one section (VG0308).
+
+    `inspect`, `capture` and a hypervisor match a capability found in config space to the section whose
+    location names its id; with two claimants the match is a guess, and a second occurrence would silently be
+    nobody's. A section says the capability occurs several times with `instances:`, and extended capabilities
+    of one id split by version (each section names its own). There is no other way to split an id, so any
+    other pair of claimants is an error.
+    """
+    claims: dict[tuple[LocationKind, int, int | None], Section] = {}
+    for section in sorted(module.sections, key=lambda s: (s.source_path, s.span.line)):
+        location = section.location
+        if location.kind not in (LocationKind.CAPABILITY, LocationKind.EXTENDED_CAPABILITY) or location.cap_id is None:
+            continue
+        key = (location.kind, location.cap_id, location.cap_version)
+        first = claims.get(key)
+        if first is None:
+            claims[key] = section
+            continue
+        if first.name == section.name:
+            continue  # one section defined twice: VG0304 says so already
+        what = ("capability" if location.kind is LocationKind.CAPABILITY else
+                f"extended capability version {location.cap_version} of id")
+        width = 2 if location.kind is LocationKind.CAPABILITY else 4
+        ctx.reporter.report("VG0308", location.span, f"{what} 0x{location.cap_id:0{width}x} is claimed by section "
+                            f"'{section.name}' and by section '{first.name}'; one section describes every "
+                            "occurrence of a capability (declare `instances: N` on it when the capability may "
+                            "occur several times in one function)",
+                            Note(first.location.span, f"claimed by '{first.name}' here"))
+
+
 def resolve_names(module: Module, ctx: Context) -> Module:
     """Build symbol tables and report undefined and duplicate names."""
     by_name: dict[str, Section] = {}
@@ -251,6 +282,7 @@ def resolve_names(module: Module, ctx: Context) -> Module:
                                 Note(other.span, "first used here"))
         else:
             by_id[section.wire_id] = section
+    _check_capability_claims(module, ctx)
     for section in by_name.values():
         ctx.focus = section.span
         table = _build_symbols(section, ctx)

@@ -400,6 +400,7 @@ def _check_device(device: Device, sections: dict[str, Section], ctx: Context) ->
                                 f"'{section.name}'", Note(device.span, "generic device declared here"))
             continue
         _check_device_defaults(device, section, use, ctx)
+        _check_device_instances(device, section, use, ctx)
         for binding in use.params:
             param = params.get(binding.name)
             if param is None:
@@ -410,6 +411,24 @@ def _check_device(device: Device, sections: dict[str, Section], ctx: Context) ->
                 shown = ("true" if binding.value else "false") if binding.written_as_bool else str(binding.value)
                 ctx.reporter.report("VG0702", binding.span, f"param '{binding.name}' = {shown} does not fit "
                                     f"{param.kind.value}", Note(param.span, "declared here"))
+
+
+def _check_device_instances(device: Device, section: Section, use: DeviceSection, ctx: Context) -> None:
+    """A device's `instances` counts a repeated section's instances within the section's maximum."""
+    if use.instances is None:
+        return
+    span = use.instances_span or use.span
+    most = section.location.max_instances
+    if device.generic:
+        ctx.reporter.report("VG0704", span, f"device '{device.name}' is generic: how many instances of section "
+                            f"'{section.name}' it has is given at run time", Note(device.span,
+                                                                                  "generic device declared here"))
+    elif use.instances > most:
+        said = (f"at most {most} instances" if section.location.instances is not None
+                else "one instance: its location does not declare `instances`")
+        ctx.reporter.report("VG0706", span, f"device '{device.name}' gives section '{section.name}' "
+                            f"{use.instances} instances, and the section has {said}",
+                            Note(section.location.span, "the section's location"))
 
 
 def _reserved_bits(register: Register) -> int:

@@ -18,8 +18,9 @@ from vfiogen.ir.evaluate import EvaluationError, Value, evaluate, register_value
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.nodes import ArrayType, BytesType, Device, FieldType, Register, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
-from vfiogen.wire.format import (DESCRIPTOR_ID, FLAG_REQUIRED, FORMAT_VERSION, FRAME_FORMAT, HEADER_FORMAT, MAGIC,
-                                 RECORD_FORMAT, crc32c)
+from vfiogen.passes.plan import instance_name
+from vfiogen.wire.format import (DESCRIPTOR_ID, FLAG_INSTANCE_MASK, FLAG_INSTANCE_SHIFT, FLAG_REQUIRED,
+                                 FORMAT_VERSION, FRAME_FORMAT, HEADER_FORMAT, MAGIC, RECORD_FORMAT, crc32c)
 
 _HEADER = struct.Struct(HEADER_FORMAT)
 _FRAME = struct.Struct(FRAME_FORMAT)
@@ -207,6 +208,8 @@ def decode_blob(blob: bytes, module: CheckedModule, device: Device | None) -> De
     params: dict[str, dict[str, int]] = {}
     if device is not None:
         params = {use.section: {b.name: b.value for b in use.params} for use in device.sections}
+    else:
+        params = _layout_bound(blob, module)
     offset = _HEADER.size
     descriptor: dict[str, list[Entry]] = {}
     sections: list[DecodedSection] = []
@@ -220,6 +223,11 @@ def decode_blob(blob: bytes, module: CheckedModule, device: Device | None) -> De
         else:
             checked = by_id.get(frame_id)
             name = checked.name if checked is not None else f"0x{frame_id:04x}"
+            instance = (flags & FLAG_INSTANCE_MASK) >> FLAG_INSTANCE_SHIFT
+            if checked is not None and checked.section.location.instances is not None:
+                name = instance_name(name, instance)  # a repeated section: the frame of one instance
+            elif instance:
+                raise DecodeError("blob", name, offset + 4, f"instance {instance} of a section that is not repeated")
             decoded = DecodedSection(name, frame_id, frame_version, bool(flags & FLAG_REQUIRED), start, length)
             if checked is None:
                 if flags & FLAG_REQUIRED:
@@ -231,7 +239,7 @@ def decode_blob(blob: bytes, module: CheckedModule, device: Device | None) -> De
                     raise DecodeError(name, "", offset + 2, f"version {frame_version} is not one this build loads "
                                       f"({section.min_version}..{section.version})")
                 reader = _Reader(blob, start, end, name)
-                decoded.entries = _SectionDecoder(checked, params.get(name, {})).decode(reader, frame_version)
+                decoded.entries = _SectionDecoder(checked, params.get(checked.name, {})).decode(reader, frame_version)
                 if reader.offset != end:
                     raise DecodeError(name, "", reader.offset, f"{end - reader.offset} bytes left over after the "
                                       "last field")
@@ -242,12 +250,34 @@ def decode_blob(blob: bytes, module: CheckedModule, device: Device | None) -> De
     return DecodedBlob(version, descriptor, sections)
 
 
+def _layout_bound(blob: bytes, module: CheckedModule) -> dict[str, dict[str, int]]:
+    """Without a device, the params a function's header layout decides (as `vfiogen capture` bound them),
+    from the blob's header section frame, if it has one: the descriptor frame lists the sections, and a
+    header section's location is its layout."""
+    from vfiogen.configspace.report import layout_params
+    from vfiogen.ir.types import LocationKind
+
+    headers = {s.section.wire_id: s.section.location.cap_id for s in module.sections
+               if s.section.location.kind is LocationKind.HEADER}
+    layout = None
+    try:
+        _, _, _, length, start = _read_frame(blob, _HEADER.size)
+        offset = start
+        while offset + _RECORD.size <= start + length and layout is None:
+            section_id, size = _RECORD.unpack_from(blob, offset)
+            layout = headers.get(section_id)
+            offset += _RECORD.size + size
+    except DecodeError:
+        return {}  # the walk proper reports it
+    return {s.name: layout_params(s, layout) for s in module.sections}
+
+
 def _read_frame(blob: bytes, offset: int) -> tuple[int, int, int, int, int]:
     if len(blob) - offset < _FRAME.size:
         raise DecodeError("blob", "frame", offset, f"truncated: needs {_FRAME.size} bytes, {len(blob) - offset} left")
     frame_id, version, flags, length = _FRAME.unpack_from(blob, offset)
     start = offset + _FRAME.size
-    if flags & ~FLAG_REQUIRED:
+    if flags & ~(FLAG_REQUIRED | FLAG_INSTANCE_MASK):
         raise DecodeError("blob", "frame", offset + 4, f"unknown flags 0x{flags:08x}")
     if start + length + 4 > len(blob):
         raise DecodeError("blob", "frame", start, f"truncated: needs {length + 4} bytes, {len(blob) - start} left")
@@ -261,6 +291,7 @@ def _read_frame(blob: bytes, offset: int) -> tuple[int, int, int, int, int]:
 
 def _descriptor(blob: bytes, start: int, end: int, by_id: dict[int, CheckedSection]) -> dict[str, list[Entry]]:
     out: dict[str, list[Entry]] = {}
+    counts: dict[str, int] = {}  # records of each repeated section so far: one per instance, in order
     offset = start
     while offset < end:
         if end - offset < _RECORD.size:
@@ -269,6 +300,9 @@ def _descriptor(blob: bytes, start: int, end: int, by_id: dict[int, CheckedSecti
         offset += _RECORD.size
         checked = by_id.get(section_id)
         name = checked.name if checked is not None else f"0x{section_id:04x}"
+        if checked is not None and checked.section.location.instances is not None:
+            counts[name] = counts.get(name, 0) + 1
+            name = instance_name(name, counts[name] - 1)
         if offset + size > end:
             raise DecodeError("blob", f"descriptor.{name}", offset, f"record of {size} bytes runs past the frame")
         entries = []

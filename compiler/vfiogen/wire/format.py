@@ -12,6 +12,10 @@ MAGIC = b"VFGS"
 FORMAT_VERSION = 1
 DESCRIPTOR_ID = 0
 FLAG_REQUIRED = 0x1
+FLAG_INSTANCE_SHIFT = 8
+FLAG_INSTANCE_MASK = 0xFF00
+"""Frame flags bits 15:8: which instance of a repeated section the frame carries (0 for any other section,
+so streams from before repeated sections read unchanged)."""
 HEADER_FORMAT = ">4sHH"
 """Blob header: magic, format version, number of section frames after the descriptor frame."""
 FRAME_FORMAT = ">HHII"

@@ -24,5 +24,7 @@ SECTIONS = {
     0x0115: "rebar",
     0x0110: "sriov",
     0x0102: "vc",
+    0x0009: "vendor_specific",
+    0x1000: "vfio_irq",
 }
-DEVICES = ("example_nic", "generic",)
+DEVICES = ("example_nic", "generic", "vfio_pci",)

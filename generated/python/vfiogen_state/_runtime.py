@@ -29,6 +29,9 @@ MAGIC = b"VFGS"
 FORMAT_VERSION = 1
 DESCRIPTOR_ID = 0
 FLAG_REQUIRED = 0x1
+FLAG_INSTANCE_SHIFT = 8
+FLAG_INSTANCE_MASK = 0xff00
+"""Frame flags bits 15:8: the instance of a repeated section (0 for any other)."""
 HEADER = struct.Struct(">4sHH")
 FRAME = struct.Struct(">HHII")
 CRC = struct.Struct(">I")
@@ -572,8 +575,53 @@ def _crc32c_fold(data: "bytes | bytearray | memoryview", crc: int) -> int:
     return _crc32c_bytes(rest[:size - 4], 0) ^ int.from_bytes(rest[size - 4:], "little")
 
 
+def _native_crc32c() -> "Callable[[bytes | bytearray | memoryview, int], int] | None":
+    """The C CRC-32C of the `crc32c` package (SSE4.2 or ARMv8 CRC instructions, else tables) when it is installed.
+
+    Its extension module is loaded by path, without the package's __init__, which imports importlib.metadata
+    (70 to 100 ms here). It must give the CRC-32C check value, or it is not used. None: the pure-Python code.
+    """
+    try:
+        import importlib.machinery  # already loaded by the interpreter; importlib.util would cost 8 ms
+        import os
+
+        spec = importlib.machinery.PathFinder.find_spec("crc32c")  # finds the package without importing it
+        for directory in (spec.submodule_search_locations or []) if spec is not None else []:
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                path = os.path.join(directory, "_crc32c" + suffix)
+                if os.path.isfile(path):
+                    loader = importlib.machinery.ExtensionFileLoader("crc32c._crc32c", path)
+                    module = loader.create_module(importlib.machinery.ModuleSpec(loader.name, loader, origin=path))
+                    if module is None:
+                        return None
+                    loader.exec_module(module)
+                    function: "Callable[[bytes | bytearray | memoryview, int], int]" = module.crc32c
+                    return function if function(b"123456789", 0) == 0xE3069283 else None
+    except Exception:  # noqa: BLE001 - any failure means the portable code below, which gives the same values
+        pass
+    return None
+
+
+_native: "list[Callable[[bytes | bytearray | memoryview, int], int] | None]" = []
+"""The native function once looked for (on the first CRC, so that importing a module stays cheap)."""
+
+
 def crc32c(data: "bytes | bytearray | memoryview", crc: int = 0) -> int:
-    """CRC-32C (Castagnoli); `crc32c(b, crc32c(a)) == crc32c(a + b)`."""
+    """CRC-32C (Castagnoli); `crc32c(b, crc32c(a)) == crc32c(a + b)`.
+
+    In C through the `crc32c` package when it is installed (0.2 us for a 1.5 KB blob), else in Python: a byte
+    table below 64 bytes, big-integer folding above (about 50 us for 1.5 KB). Both give the same values.
+    """
+    if not _native:
+        _native.append(_native_crc32c())
+    native = _native[0]
+    if native is not None:
+        return native(data, crc)
+    return _portable_crc32c(data, crc)
+
+
+def _portable_crc32c(data: "bytes | bytearray | memoryview", crc: int = 0) -> int:
+    """The pure-Python CRC-32C (also what tests compare the native one with)."""
     crc ^= 0xFFFFFFFF
     size = len(data)
     if size < 64:
@@ -586,32 +634,34 @@ def crc32c(data: "bytes | bytearray | memoryview", crc: int = 0) -> int:
     return crc ^ 0xFFFFFFFF
 
 
-def frame(section_id: int, version: int, required: bool, payload: bytes) -> bytes:
-    """One self-delimiting frame around `payload`."""
-    head = FRAME.pack(section_id, version, FLAG_REQUIRED if required else 0, len(payload))
+def frame(section_id: int, version: int, required: bool, payload: bytes, instance: int = 0) -> bytes:
+    """One self-delimiting frame around `payload`; `instance` numbers the instances of a repeated section."""
+    flags = (FLAG_REQUIRED if required else 0) | (instance << FLAG_INSTANCE_SHIFT)
+    head = FRAME.pack(section_id, version, flags, len(payload))
     body = head + payload
     return body + CRC.pack(crc32c(body))
 
 
 class Frame:
-    """A checked frame: its id, version, required flag, and where its payload starts and ends (the CRC)."""
+    """A checked frame: its id, version, required flag, instance, and where its payload starts and ends (the CRC)."""
 
-    __slots__ = ("section_id", "version", "required", "start", "end")
+    __slots__ = ("section_id", "version", "required", "start", "end", "instance")
 
-    def __init__(self, section_id: int, version: int, required: bool, start: int, end: int) -> None:
+    def __init__(self, section_id: int, version: int, required: bool, start: int, end: int,
+                 instance: int = 0) -> None:
         self.section_id = section_id
         self.version = version
         self.required = required
         self.start = start
         self.end = end
+        self.instance = instance
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Frame) and (self.section_id, self.version, self.required, self.start, self.end) == (
-            other.section_id, other.version, other.required, other.start, other.end)
+        return isinstance(other, Frame) and all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
 
     def __repr__(self) -> str:
         return (f"Frame(section_id={self.section_id}, version={self.version}, required={self.required}, "
-                f"start={self.start}, end={self.end})")
+                f"start={self.start}, end={self.end}, instance={self.instance})")
 
 
 def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
@@ -619,7 +669,7 @@ def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
     if len(blob) - offset < FRAME.size:
         raise truncated(name, "frame", offset, FRAME.size, len(blob) - offset)
     section_id, version, flags, length = FRAME.unpack_from(blob, offset)
-    if flags & ~FLAG_REQUIRED:
+    if flags & ~(FLAG_REQUIRED | FLAG_INSTANCE_MASK):
         raise LoadError(name, "frame", offset + 4, f"unknown flags 0x{flags:08x}")
     start = offset + FRAME.size
     end = start + length
@@ -629,7 +679,15 @@ def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
     actual = crc32c(memoryview(blob)[offset:end])
     if actual != expected:
         raise LoadError(name, "frame", end, f"CRC-32C mismatch: stored 0x{expected:08x}, computed 0x{actual:08x}")
-    return Frame(section_id, version, bool(flags & FLAG_REQUIRED), start, end)
+    return Frame(section_id, version, bool(flags & FLAG_REQUIRED), start, end,
+                 (flags & FLAG_INSTANCE_MASK) >> FLAG_INSTANCE_SHIFT)
+
+
+def of_instance(error: LoadError, name: str) -> LoadError:
+    """`error`, raised by a repeated section's own load, naming the instance (`vendor_specific[1]`) instead."""
+    if isinstance(error, MigrationRefused):
+        return error
+    return LoadError(name, error.field, error.offset, error.reason)
 
 
 def read_header(blob: bytes, name: str) -> int:

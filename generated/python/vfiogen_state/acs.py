@@ -214,6 +214,19 @@ def derive_descriptor(s: "AcsState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "AcsState", d: "AcsDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.acs_features != d.acs_features:
+        raise LoadError(SECTION, "descriptor.acs_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give acs_features {derived.acs_features!r}, the descriptor says {d.acs_features!r}")
+    if derived.egress_vector_size != d.egress_vector_size:
+        raise LoadError(SECTION, "descriptor.egress_vector_size", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give egress_vector_size {derived.egress_vector_size!r}, the descriptor says {d.egress_vector_size!r}")
+
+
 def pack_descriptor(d: "AcsDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.acs_features, d.egress_vector_size, d.min_version, d.max_version, d.emulated_acs_cap, d.wmask_acs_cap, d.emulated_acs_ctrl, d.wmask_acs_ctrl, d.emulated_egress_control_vector0, d.wmask_egress_control_vector0, d.emulated_egress_control_vector1, d.wmask_egress_control_vector1, d.emulated_egress_control_vector2, d.wmask_egress_control_vector2, d.emulated_egress_control_vector3, d.wmask_egress_control_vector3, d.emulated_egress_control_vector4, d.wmask_egress_control_vector4, d.emulated_egress_control_vector5, d.wmask_egress_control_vector5, d.emulated_egress_control_vector6, d.wmask_egress_control_vector6, d.emulated_egress_control_vector7, d.wmask_egress_control_vector7)
 
@@ -447,35 +460,35 @@ def _register_problems(s: "AcsState", p: "Params") -> "list[Problem]":
     if isinstance(s.acs_ctrl, AcsCtrlRegister) and (s.acs_ctrl.value() >> 10) & 0x3 not in _VALUES_MemoryTargetAccess:
         problems.append(Problem("acs_ctrl.usp_memory_target_access_control", f"{(s.acs_ctrl.value() >> 10) & 0x3} is not a value of memory_target_access"))
     if not isinstance(s.egress_control_vector0, int) or s.egress_control_vector0 >> 32 or s.egress_control_vector0 < 0:
-        problems.append(Problem("egress_control_vector0", f"{s.egress_control_vector0!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector0", f"holds {s.egress_control_vector0!r}, but it is a u32: an integer 0..0xffffffff"))
     if not ((s.acs_cap.value() & 0x20 != 0)) and s.egress_control_vector0 != 0:
         problems.append(Problem("egress_control_vector0", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector1, int) or s.egress_control_vector1 >> 32 or s.egress_control_vector1 < 0:
-        problems.append(Problem("egress_control_vector1", f"{s.egress_control_vector1!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector1", f"holds {s.egress_control_vector1!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x20)))) and s.egress_control_vector1 != 0:
         problems.append(Problem("egress_control_vector1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector2, int) or s.egress_control_vector2 >> 32 or s.egress_control_vector2 < 0:
-        problems.append(Problem("egress_control_vector2", f"{s.egress_control_vector2!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector2", f"holds {s.egress_control_vector2!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x40)))) and s.egress_control_vector2 != 0:
         problems.append(Problem("egress_control_vector2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector3, int) or s.egress_control_vector3 >> 32 or s.egress_control_vector3 < 0:
-        problems.append(Problem("egress_control_vector3", f"{s.egress_control_vector3!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector3", f"holds {s.egress_control_vector3!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x60)))) and s.egress_control_vector3 != 0:
         problems.append(Problem("egress_control_vector3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector4, int) or s.egress_control_vector4 >> 32 or s.egress_control_vector4 < 0:
-        problems.append(Problem("egress_control_vector4", f"{s.egress_control_vector4!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector4", f"holds {s.egress_control_vector4!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x80)))) and s.egress_control_vector4 != 0:
         problems.append(Problem("egress_control_vector4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector5, int) or s.egress_control_vector5 >> 32 or s.egress_control_vector5 < 0:
-        problems.append(Problem("egress_control_vector5", f"{s.egress_control_vector5!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector5", f"holds {s.egress_control_vector5!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xa0)))) and s.egress_control_vector5 != 0:
         problems.append(Problem("egress_control_vector5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector6, int) or s.egress_control_vector6 >> 32 or s.egress_control_vector6 < 0:
-        problems.append(Problem("egress_control_vector6", f"{s.egress_control_vector6!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector6", f"holds {s.egress_control_vector6!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xc0)))) and s.egress_control_vector6 != 0:
         problems.append(Problem("egress_control_vector6", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.egress_control_vector7, int) or s.egress_control_vector7 >> 32 or s.egress_control_vector7 < 0:
-        problems.append(Problem("egress_control_vector7", f"{s.egress_control_vector7!r} does not fit 32 bits"))
+        problems.append(Problem("egress_control_vector7", f"holds {s.egress_control_vector7!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xe0)))) and s.egress_control_vector7 != 0:
         problems.append(Problem("egress_control_vector7", "is absent on this device (its presence is false) but holds a value"))
     return problems

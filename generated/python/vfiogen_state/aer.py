@@ -380,6 +380,19 @@ def derive_descriptor(s: "AerState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "AerState", d: "AerDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.aer_features != d.aer_features:
+        raise LoadError(SECTION, "descriptor.aer_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give aer_features {derived.aer_features!r}, the descriptor says {d.aer_features!r}")
+    if derived.header_log_shape != d.header_log_shape:
+        raise LoadError(SECTION, "descriptor.header_log_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give header_log_shape {derived.header_log_shape!r}, the descriptor says {d.header_log_shape!r}")
+
+
 def pack_descriptor(d: "AerDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.aer_features, d.header_log_shape, d.min_version, d.max_version, d.emulated_uncorrectable_error_status, d.wmask_uncorrectable_error_status, d.emulated_uncorrectable_error_mask, d.wmask_uncorrectable_error_mask, d.emulated_uncorrectable_error_severity, d.wmask_uncorrectable_error_severity, d.emulated_correctable_error_status, d.wmask_correctable_error_status, d.emulated_correctable_error_mask, d.wmask_correctable_error_mask, d.emulated_aer_cap, d.wmask_aer_cap, d.emulated_root_error_command, d.wmask_root_error_command, d.emulated_root_error_status, d.wmask_root_error_status, d.emulated_error_source_identification, d.wmask_error_source_identification, d.emulated_header_log0, d.wmask_header_log0, d.emulated_header_log1, d.wmask_header_log1, d.emulated_header_log2, d.wmask_header_log2, d.emulated_header_log3, d.wmask_header_log3, d.emulated_tlp_prefix_log0, d.wmask_tlp_prefix_log0, d.emulated_tlp_prefix_log1, d.wmask_tlp_prefix_log1, d.emulated_tlp_prefix_log2, d.wmask_tlp_prefix_log2, d.emulated_tlp_prefix_log3, d.wmask_tlp_prefix_log3)
 
@@ -658,27 +671,27 @@ def _register_problems(s: "AerState", p: "Params") -> "list[Problem]":
     if not (p.root_port) and s.error_source_identification != ErrorSourceIdentificationRegister():
         problems.append(Problem("error_source_identification", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.header_log0, int) or s.header_log0 >> 32 or s.header_log0 < 0:
-        problems.append(Problem("header_log0", f"{s.header_log0!r} does not fit 32 bits"))
+        problems.append(Problem("header_log0", f"holds {s.header_log0!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.header_log1, int) or s.header_log1 >> 32 or s.header_log1 < 0:
-        problems.append(Problem("header_log1", f"{s.header_log1!r} does not fit 32 bits"))
+        problems.append(Problem("header_log1", f"holds {s.header_log1!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.header_log2, int) or s.header_log2 >> 32 or s.header_log2 < 0:
-        problems.append(Problem("header_log2", f"{s.header_log2!r} does not fit 32 bits"))
+        problems.append(Problem("header_log2", f"holds {s.header_log2!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.header_log3, int) or s.header_log3 >> 32 or s.header_log3 < 0:
-        problems.append(Problem("header_log3", f"{s.header_log3!r} does not fit 32 bits"))
+        problems.append(Problem("header_log3", f"holds {s.header_log3!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.tlp_prefix_log0, int) or s.tlp_prefix_log0 >> 32 or s.tlp_prefix_log0 < 0:
-        problems.append(Problem("tlp_prefix_log0", f"{s.tlp_prefix_log0!r} does not fit 32 bits"))
+        problems.append(Problem("tlp_prefix_log0", f"holds {s.tlp_prefix_log0!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (p.tlp_prefix_log) and s.tlp_prefix_log0 != 0:
         problems.append(Problem("tlp_prefix_log0", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.tlp_prefix_log1, int) or s.tlp_prefix_log1 >> 32 or s.tlp_prefix_log1 < 0:
-        problems.append(Problem("tlp_prefix_log1", f"{s.tlp_prefix_log1!r} does not fit 32 bits"))
+        problems.append(Problem("tlp_prefix_log1", f"holds {s.tlp_prefix_log1!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (p.tlp_prefix_log) and s.tlp_prefix_log1 != 0:
         problems.append(Problem("tlp_prefix_log1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.tlp_prefix_log2, int) or s.tlp_prefix_log2 >> 32 or s.tlp_prefix_log2 < 0:
-        problems.append(Problem("tlp_prefix_log2", f"{s.tlp_prefix_log2!r} does not fit 32 bits"))
+        problems.append(Problem("tlp_prefix_log2", f"holds {s.tlp_prefix_log2!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (p.tlp_prefix_log) and s.tlp_prefix_log2 != 0:
         problems.append(Problem("tlp_prefix_log2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.tlp_prefix_log3, int) or s.tlp_prefix_log3 >> 32 or s.tlp_prefix_log3 < 0:
-        problems.append(Problem("tlp_prefix_log3", f"{s.tlp_prefix_log3!r} does not fit 32 bits"))
+        problems.append(Problem("tlp_prefix_log3", f"holds {s.tlp_prefix_log3!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (p.tlp_prefix_log) and s.tlp_prefix_log3 != 0:
         problems.append(Problem("tlp_prefix_log3", "is absent on this device (its presence is false) but holds a value"))
     return problems

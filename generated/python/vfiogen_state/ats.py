@@ -116,6 +116,16 @@ def derive_descriptor(s: "AtsState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "AtsState", d: "AtsDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.ats_features != d.ats_features:
+        raise LoadError(SECTION, "descriptor.ats_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give ats_features {derived.ats_features!r}, the descriptor says {d.ats_features!r}")
+
+
 def pack_descriptor(d: "AtsDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.ats_features, d.min_version, d.max_version, d.emulated_ats_cap, d.wmask_ats_cap, d.emulated_ats_ctrl, d.wmask_ats_ctrl)
 

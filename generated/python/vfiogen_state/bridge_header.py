@@ -56,12 +56,11 @@ _NAMES_MemAddressing: "dict[int, str]" = {0: "mem32", 1: "mem64"}  # enum mem_ad
 class Params(Record):
     """Per-device constants of this section."""
 
-    __slots__ = ("bar64",)
-    bar64: int
-    _json = (("bar64", "bar64", ""),)
+    __slots__ = ()
+    _json = ()
 
-    def __init__(self, *, bar64: int = 0) -> None:
-        self.bar64 = bar64
+    def __init__(self) -> None:
+        pass
 
 
 PARAMS = Params()
@@ -279,7 +278,7 @@ class BridgeHeaderState(Record):
     bridge_control: "BridgeControlRegister"
     _json = (("vendor_id", "vendor_id", ""), ("device_id", "device_id", ""), ("command", "command", "obj"), ("status", "status", "obj"), ("revision_id", "revision_id", ""), ("class_prog_if", "class_prog_if", ""), ("class_subclass", "class_subclass", ""), ("class_base", "class_base", ""), ("cache_line_size", "cache_line_size", ""), ("latency_timer", "latency_timer", ""), ("header_type", "header_type", "obj"), ("bist", "bist", "obj"), ("bar0", "bar0", "obj"), ("bar1_upper", "bar1_upper", ""), ("bar1", "bar1", "obj"), ("primary_bus_number", "primary_bus_number", ""), ("secondary_bus_number", "secondary_bus_number", ""), ("subordinate_bus_number", "subordinate_bus_number", ""), ("secondary_latency_timer", "secondary_latency_timer", ""), ("io_base", "io_base", "obj"), ("io_limit", "io_limit", "obj"), ("secondary_status", "secondary_status", "obj"), ("memory_base", "memory_base", "obj"), ("memory_limit", "memory_limit", "obj"), ("prefetchable_memory_base", "prefetchable_memory_base", "obj"), ("prefetchable_memory_limit", "prefetchable_memory_limit", "obj"), ("prefetchable_base_upper", "prefetchable_base_upper", ""), ("prefetchable_limit_upper", "prefetchable_limit_upper", ""), ("io_base_upper", "io_base_upper", ""), ("io_limit_upper", "io_limit_upper", ""), ("cap_ptr", "cap_ptr", "obj"), ("rom_base", "rom_base", "obj"), ("interrupt_line", "interrupt_line", ""), ("interrupt_pin", "interrupt_pin", _NAMES_IntxPin), ("bridge_control", "bridge_control", "obj"),)
 
-    def __init__(self, *, vendor_id: int = 0, device_id: int = 0, command: "CommandRegister | None" = None, status: "StatusRegister | None" = None, revision_id: int = 0, class_prog_if: int = 0, class_subclass: int = 0, class_base: int = 0, cache_line_size: int = 0, latency_timer: int = 0, header_type: "HeaderTypeRegister" = HeaderTypeRegister.from_value(0x1), bist: "BistRegister | None" = None, bar0: "MemoryBarRegister | None" = None, bar1_upper: int = 0, bar1: "MemoryBarRegister | None" = None, primary_bus_number: int = 0, secondary_bus_number: int = 0, subordinate_bus_number: int = 0, secondary_latency_timer: int = 0, io_base: "IoWindowRegister | None" = None, io_limit: "IoWindowRegister | None" = None, secondary_status: "SecondaryStatusRegister | None" = None, memory_base: "MemoryWindowRegister | None" = None, memory_limit: "MemoryWindowRegister | None" = None, prefetchable_memory_base: "PrefetchableWindowRegister | None" = None, prefetchable_memory_limit: "PrefetchableWindowRegister | None" = None, prefetchable_base_upper: int = 0, prefetchable_limit_upper: int = 0, io_base_upper: int = 0, io_limit_upper: int = 0, cap_ptr: "CapPtrRegister | None" = None, rom_base: "RomBaseRegister | None" = None, interrupt_line: int = 0, interrupt_pin: "_E.IntxPin | None" = None, bridge_control: "BridgeControlRegister | None" = None) -> None:
+    def __init__(self, *, vendor_id: int = 0, device_id: int = 0, command: "CommandRegister | None" = None, status: "StatusRegister | None" = None, revision_id: int = 0, class_prog_if: int = 0, class_subclass: int = 0, class_base: int = 0, cache_line_size: int = 0, latency_timer: int = 0, header_type: "HeaderTypeRegister | None" = None, bist: "BistRegister | None" = None, bar0: "MemoryBarRegister | None" = None, bar1_upper: int = 0, bar1: "MemoryBarRegister | None" = None, primary_bus_number: int = 0, secondary_bus_number: int = 0, subordinate_bus_number: int = 0, secondary_latency_timer: int = 0, io_base: "IoWindowRegister | None" = None, io_limit: "IoWindowRegister | None" = None, secondary_status: "SecondaryStatusRegister | None" = None, memory_base: "MemoryWindowRegister | None" = None, memory_limit: "MemoryWindowRegister | None" = None, prefetchable_memory_base: "PrefetchableWindowRegister | None" = None, prefetchable_memory_limit: "PrefetchableWindowRegister | None" = None, prefetchable_base_upper: int = 0, prefetchable_limit_upper: int = 0, io_base_upper: int = 0, io_limit_upper: int = 0, cap_ptr: "CapPtrRegister | None" = None, rom_base: "RomBaseRegister | None" = None, interrupt_line: int = 0, interrupt_pin: "_E.IntxPin | None" = None, bridge_control: "BridgeControlRegister | None" = None) -> None:
         self.vendor_id = vendor_id
         self.device_id = device_id
         self.command = CommandRegister() if command is None else command
@@ -290,7 +289,7 @@ class BridgeHeaderState(Record):
         self.class_base = class_base
         self.cache_line_size = cache_line_size
         self.latency_timer = latency_timer
-        self.header_type = header_type
+        self.header_type = HeaderTypeRegister.from_value(0x1) if header_type is None else header_type
         self.bist = BistRegister() if bist is None else bist
         self.bar0 = MemoryBarRegister() if bar0 is None else bar0
         self.bar1_upper = bar1_upper
@@ -517,7 +516,7 @@ def derive_descriptor(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "BridgeHe
         cap_list=s.status.value() & 0x10,
         intx=s.interrupt_pin & 0xff,
         bar0_type=s.bar0.value() & 0xf,
-        bar1_type=(s.bar1.value() & 0xf if ((p.bar64 & 1) == 0) else 0),
+        bar1_type=(s.bar1.value() & 0xf if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0),
         io_window_shape=s.io_base.value() & 0xf,
         prefetchable_window_shape=s.prefetchable_memory_base.value() & 0xf,
         min_version=1,
@@ -549,9 +548,9 @@ def derive_descriptor(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "BridgeHe
         emulated_bar0=0,
         wmask_bar0=0xfffffff0,
         emulated_bar1_upper=0,
-        wmask_bar1_upper=(0xffffffff if ((p.bar64 & 1) != 0) else 0),
+        wmask_bar1_upper=(0xffffffff if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)) else 0),
         emulated_bar1=0,
-        wmask_bar1=(0xfffffff0 if ((p.bar64 & 1) == 0) else 0),
+        wmask_bar1=(0xfffffff0 if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0),
         emulated_primary_bus_number=0,
         wmask_primary_bus_number=0xff,
         emulated_secondary_bus_number=0,
@@ -593,6 +592,55 @@ def derive_descriptor(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "BridgeHe
         emulated_bridge_control=0,
         wmask_bridge_control=0xfff,
     )
+
+
+def check_descriptor(s: "BridgeHeaderState", d: "BridgeHeaderDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p)
+    if derived.vendor != d.vendor:
+        raise LoadError(SECTION, "descriptor.vendor", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vendor {derived.vendor!r}, the descriptor says {d.vendor!r}")
+    if derived.device != d.device:
+        raise LoadError(SECTION, "descriptor.device", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give device {derived.device!r}, the descriptor says {d.device!r}")
+    if derived.revision != d.revision:
+        raise LoadError(SECTION, "descriptor.revision", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give revision {derived.revision!r}, the descriptor says {d.revision!r}")
+    if derived.prog_if != d.prog_if:
+        raise LoadError(SECTION, "descriptor.prog_if", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give prog_if {derived.prog_if!r}, the descriptor says {d.prog_if!r}")
+    if derived.subclass != d.subclass:
+        raise LoadError(SECTION, "descriptor.subclass", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subclass {derived.subclass!r}, the descriptor says {d.subclass!r}")
+    if derived.base_class != d.base_class:
+        raise LoadError(SECTION, "descriptor.base_class", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give base_class {derived.base_class!r}, the descriptor says {d.base_class!r}")
+    if derived.header_shape != d.header_shape:
+        raise LoadError(SECTION, "descriptor.header_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give header_shape {derived.header_shape!r}, the descriptor says {d.header_shape!r}")
+    if derived.first_cap != d.first_cap:
+        raise LoadError(SECTION, "descriptor.first_cap", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give first_cap {derived.first_cap!r}, the descriptor says {d.first_cap!r}")
+    if derived.cap_list != d.cap_list:
+        raise LoadError(SECTION, "descriptor.cap_list", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give cap_list {derived.cap_list!r}, the descriptor says {d.cap_list!r}")
+    if derived.intx != d.intx:
+        raise LoadError(SECTION, "descriptor.intx", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give intx {derived.intx!r}, the descriptor says {d.intx!r}")
+    if derived.bar0_type != d.bar0_type:
+        raise LoadError(SECTION, "descriptor.bar0_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar0_type {derived.bar0_type!r}, the descriptor says {d.bar0_type!r}")
+    if derived.bar1_type != d.bar1_type:
+        raise LoadError(SECTION, "descriptor.bar1_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar1_type {derived.bar1_type!r}, the descriptor says {d.bar1_type!r}")
+    if derived.io_window_shape != d.io_window_shape:
+        raise LoadError(SECTION, "descriptor.io_window_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give io_window_shape {derived.io_window_shape!r}, the descriptor says {d.io_window_shape!r}")
+    if derived.prefetchable_window_shape != d.prefetchable_window_shape:
+        raise LoadError(SECTION, "descriptor.prefetchable_window_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give prefetchable_window_shape {derived.prefetchable_window_shape!r}, the descriptor says {d.prefetchable_window_shape!r}")
 
 
 def pack_descriptor(d: "BridgeHeaderDescriptor") -> bytes:
@@ -903,14 +951,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[BridgeHeaderStat
         raise LoadError(SECTION, "bar0", o + 16, f"mem_type = {(r_f_bar0 >> 1) & 0x3} is not a value of bar_mem_type")
     f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
     o += 20
-    if ((p.bar64 & 1) != 0):
+    if ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar1_upper", o, 4, end - o)
         (f_bar1_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar1_upper = 0
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar1", o, 4, end - o)
         (r_f_bar1,) = _S1.unpack_from(b, o)
@@ -983,9 +1031,9 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[BridgeHeaderStat
 def _save_v1(s: "BridgeHeaderState", p: "Params") -> bytes:
     out = bytearray()
     out += _S0.pack(s.vendor_id, s.device_id, s.command.value(), s.status.value(), s.revision_id, s.class_prog_if, s.class_subclass, s.class_base, s.cache_line_size, s.latency_timer, s.header_type.value(), s.bist.value(), s.bar0.value())
-    if ((p.bar64 & 1) != 0):
+    if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar1_upper)
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar1.value())
     out += _S2.pack(s.primary_bus_number, s.secondary_bus_number, s.subordinate_bus_number, s.secondary_latency_timer, s.io_base.value(), s.io_limit.value(), s.secondary_status.value(), s.memory_base.value(), s.memory_limit.value(), s.prefetchable_memory_base.value(), s.prefetchable_memory_limit.value())
     if ((s.prefetchable_memory_base.value() & 0xf) == 1):
@@ -1020,9 +1068,9 @@ def _register_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]":
     """
     problems: list[Problem] = []
     if not isinstance(s.vendor_id, int) or s.vendor_id >> 16 or s.vendor_id < 0:
-        problems.append(Problem("vendor_id", f"{s.vendor_id!r} does not fit 16 bits"))
+        problems.append(Problem("vendor_id", f"holds {s.vendor_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.device_id, int) or s.device_id >> 16 or s.device_id < 0:
-        problems.append(Problem("device_id", f"{s.device_id!r} does not fit 16 bits"))
+        problems.append(Problem("device_id", f"holds {s.device_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.command, CommandRegister):
         problems.append(Problem("command", "must be a CommandRegister"))
     if isinstance(s.command, CommandRegister) and s.command.value() & 0xf800:
@@ -1032,17 +1080,17 @@ def _register_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]":
     if isinstance(s.status, StatusRegister) and s.status.value() & 0x46:
         problems.append(Problem("status", f"reserved bits 0x{s.status.value() & 0x46:x} set"))
     if not isinstance(s.revision_id, int) or s.revision_id >> 8 or s.revision_id < 0:
-        problems.append(Problem("revision_id", f"{s.revision_id!r} does not fit 8 bits"))
+        problems.append(Problem("revision_id", f"holds {s.revision_id!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.class_prog_if, int) or s.class_prog_if >> 8 or s.class_prog_if < 0:
-        problems.append(Problem("class_prog_if", f"{s.class_prog_if!r} does not fit 8 bits"))
+        problems.append(Problem("class_prog_if", f"holds {s.class_prog_if!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.class_subclass, int) or s.class_subclass >> 8 or s.class_subclass < 0:
-        problems.append(Problem("class_subclass", f"{s.class_subclass!r} does not fit 8 bits"))
+        problems.append(Problem("class_subclass", f"holds {s.class_subclass!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.class_base, int) or s.class_base >> 8 or s.class_base < 0:
-        problems.append(Problem("class_base", f"{s.class_base!r} does not fit 8 bits"))
+        problems.append(Problem("class_base", f"holds {s.class_base!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.cache_line_size, int) or s.cache_line_size >> 8 or s.cache_line_size < 0:
-        problems.append(Problem("cache_line_size", f"{s.cache_line_size!r} does not fit 8 bits"))
+        problems.append(Problem("cache_line_size", f"holds {s.cache_line_size!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.latency_timer, int) or s.latency_timer >> 8 or s.latency_timer < 0:
-        problems.append(Problem("latency_timer", f"{s.latency_timer!r} does not fit 8 bits"))
+        problems.append(Problem("latency_timer", f"holds {s.latency_timer!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.header_type, HeaderTypeRegister):
         problems.append(Problem("header_type", "must be a HeaderTypeRegister"))
     if isinstance(s.header_type, HeaderTypeRegister) and (s.header_type.value() >> 0) & 0x7f not in _VALUES_HeaderLayout:
@@ -1058,8 +1106,8 @@ def _register_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]":
     if isinstance(s.bar0, MemoryBarRegister) and (s.bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar0.mem_type", f"{(s.bar0.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not isinstance(s.bar1_upper, int) or s.bar1_upper >> 32 or s.bar1_upper < 0:
-        problems.append(Problem("bar1_upper", f"{s.bar1_upper!r} does not fit 32 bits"))
-    if not (((p.bar64 & 1) != 0)) and s.bar1_upper != 0:
+        problems.append(Problem("bar1_upper", f"holds {s.bar1_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not (((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) and s.bar1_upper != 0:
         problems.append(Problem("bar1_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar1, MemoryBarRegister):
         problems.append(Problem("bar1", "must be a MemoryBarRegister"))
@@ -1067,16 +1115,16 @@ def _register_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar1.space_indicator", f"{(s.bar1.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar1, MemoryBarRegister) and (s.bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar1.mem_type", f"{(s.bar1.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 1) == 0)) and s.bar1 != MemoryBarRegister():
+    if not ((not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))) and s.bar1 != MemoryBarRegister():
         problems.append(Problem("bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.primary_bus_number, int) or s.primary_bus_number >> 8 or s.primary_bus_number < 0:
-        problems.append(Problem("primary_bus_number", f"{s.primary_bus_number!r} does not fit 8 bits"))
+        problems.append(Problem("primary_bus_number", f"holds {s.primary_bus_number!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.secondary_bus_number, int) or s.secondary_bus_number >> 8 or s.secondary_bus_number < 0:
-        problems.append(Problem("secondary_bus_number", f"{s.secondary_bus_number!r} does not fit 8 bits"))
+        problems.append(Problem("secondary_bus_number", f"holds {s.secondary_bus_number!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.subordinate_bus_number, int) or s.subordinate_bus_number >> 8 or s.subordinate_bus_number < 0:
-        problems.append(Problem("subordinate_bus_number", f"{s.subordinate_bus_number!r} does not fit 8 bits"))
+        problems.append(Problem("subordinate_bus_number", f"holds {s.subordinate_bus_number!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.secondary_latency_timer, int) or s.secondary_latency_timer >> 8 or s.secondary_latency_timer < 0:
-        problems.append(Problem("secondary_latency_timer", f"{s.secondary_latency_timer!r} does not fit 8 bits"))
+        problems.append(Problem("secondary_latency_timer", f"holds {s.secondary_latency_timer!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.io_base, IoWindowRegister):
         problems.append(Problem("io_base", "must be a IoWindowRegister"))
     if isinstance(s.io_base, IoWindowRegister) and (s.io_base.value() >> 0) & 0xf not in _VALUES_IoAddressing:
@@ -1106,19 +1154,19 @@ def _register_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]":
     if isinstance(s.prefetchable_memory_limit, PrefetchableWindowRegister) and (s.prefetchable_memory_limit.value() >> 0) & 0xf not in _VALUES_MemAddressing:
         problems.append(Problem("prefetchable_memory_limit.addressing", f"{(s.prefetchable_memory_limit.value() >> 0) & 0xf} is not a value of mem_addressing"))
     if not isinstance(s.prefetchable_base_upper, int) or s.prefetchable_base_upper >> 32 or s.prefetchable_base_upper < 0:
-        problems.append(Problem("prefetchable_base_upper", f"{s.prefetchable_base_upper!r} does not fit 32 bits"))
+        problems.append(Problem("prefetchable_base_upper", f"holds {s.prefetchable_base_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.prefetchable_memory_base.value() & 0xf) == 1)) and s.prefetchable_base_upper != 0:
         problems.append(Problem("prefetchable_base_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.prefetchable_limit_upper, int) or s.prefetchable_limit_upper >> 32 or s.prefetchable_limit_upper < 0:
-        problems.append(Problem("prefetchable_limit_upper", f"{s.prefetchable_limit_upper!r} does not fit 32 bits"))
+        problems.append(Problem("prefetchable_limit_upper", f"holds {s.prefetchable_limit_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.prefetchable_memory_base.value() & 0xf) == 1)) and s.prefetchable_limit_upper != 0:
         problems.append(Problem("prefetchable_limit_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.io_base_upper, int) or s.io_base_upper >> 16 or s.io_base_upper < 0:
-        problems.append(Problem("io_base_upper", f"{s.io_base_upper!r} does not fit 16 bits"))
+        problems.append(Problem("io_base_upper", f"holds {s.io_base_upper!r}, but it is a u16: an integer 0..0xffff"))
     if not (((s.io_base.value() & 0xf) == 1)) and s.io_base_upper != 0:
         problems.append(Problem("io_base_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.io_limit_upper, int) or s.io_limit_upper >> 16 or s.io_limit_upper < 0:
-        problems.append(Problem("io_limit_upper", f"{s.io_limit_upper!r} does not fit 16 bits"))
+        problems.append(Problem("io_limit_upper", f"holds {s.io_limit_upper!r}, but it is a u16: an integer 0..0xffff"))
     if not (((s.io_base.value() & 0xf) == 1)) and s.io_limit_upper != 0:
         problems.append(Problem("io_limit_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.cap_ptr, CapPtrRegister):
@@ -1130,7 +1178,7 @@ def _register_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]":
     if isinstance(s.rom_base, RomBaseRegister) and s.rom_base.value() & 0x700:
         problems.append(Problem("rom_base", f"reserved bits 0x{s.rom_base.value() & 0x700:x} set"))
     if not isinstance(s.interrupt_line, int) or s.interrupt_line >> 8 or s.interrupt_line < 0:
-        problems.append(Problem("interrupt_line", f"{s.interrupt_line!r} does not fit 8 bits"))
+        problems.append(Problem("interrupt_line", f"holds {s.interrupt_line!r}, but it is a u8: an integer 0..0xff"))
     if s.interrupt_pin not in _VALUES_IntxPin:
         problems.append(Problem("interrupt_pin", f"{s.interrupt_pin!r} is not a value of intx_pin"))
     if not isinstance(s.bridge_control, BridgeControlRegister):
@@ -1144,7 +1192,7 @@ def _constraint_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]"
     """The constraints; a parsed payload has passed every other check already."""
     try:
         # One expression for the common case, where every constraint holds.
-        if (((s.header_type.value() & 0x7f) == 1)) and ((s.interrupt_pin <= 4)) and (((s.io_base.value() & 0xf) == (s.io_limit.value() & 0xf))) and (((s.prefetchable_memory_base.value() & 0xf) == (s.prefetchable_memory_limit.value() & 0xf))) and (((p.bar64 & 1) == p.bar64)) and ((((p.bar64 & 1) != 0) == ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))) and (((((p.bar64 & 1) != 0) or (s.bar1.value() & 0x1)) or (((s.bar1.value() >> 1) & 0x3) != 2))):
+        if (((s.header_type.value() & 0x7f) == 1)) and ((s.interrupt_pin <= 4)) and (((s.io_base.value() & 0xf) == (s.io_limit.value() & 0xf))) and (((s.prefetchable_memory_base.value() & 0xf) == (s.prefetchable_memory_limit.value() & 0xf))) and (((s.bar1.value() & 0x1) or (((s.bar1.value() >> 1) & 0x3) != 2))):
             return []
     except (ArithmeticError, ValueError):
         pass
@@ -1170,20 +1218,10 @@ def _constraint_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]"
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("prefetchable_memory_base.addressing", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not (((p.bar64 & 1) == p.bar64)):
-            problems.append(Problem("params.bar64", "params.bar64 pairs a BAR slot a bridge does not have"))
+        if not (((s.bar1.value() & 0x1) or (((s.bar1.value() >> 1) & 0x3) != 2))):
+            problems.append(Problem("bar1.space_indicator", "bar1 claims to be a 64-bit BAR, but there is no slot for its upper dword"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 1) != 0) == ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.bar64", "bar0's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not (((((p.bar64 & 1) != 0) or (s.bar1.value() & 0x1)) or (((s.bar1.value() >> 1) & 0x3) != 2))):
-            problems.append(Problem("params.bar64", "bar1 claims to be a 64-bit BAR, but there is no slot for its upper dword"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("bar1.space_indicator", f"constraint cannot be evaluated: {exc}"))
     return problems
 
 
@@ -1276,12 +1314,12 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar0", base + 0x10, f"mem_type = {(r_f_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
-    if ((p.bar64 & 1) != 0):
+    if ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2)):
         r_f_bar1_upper = read_config(base + 0x14, 4) & 0xffffffff
     else:
         r_f_bar1_upper = 0
     f_bar1_upper = r_f_bar1_upper
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2))):
         r_f_bar1 = read_config(base + 0x14, 4) & 0xffffffff
     else:
         r_f_bar1 = 0
@@ -1387,9 +1425,9 @@ def restore(s: "BridgeHeaderState", write_config: "Callable[[int, int, int], Non
     write_config(base + 0x24, s.prefetchable_memory_base.value(), 2)
     write_config(base + 0x26, s.prefetchable_memory_limit.value(), 2)
     write_config(base + 0x10, s.bar0.value(), 4)
-    if ((p.bar64 & 1) != 0):
+    if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x14, s.bar1_upper, 4)
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x14, s.bar1.value(), 4)
     write_config(base + 0x38, s.rom_base.value(), 4)
     write_config(base + 0xc, s.cache_line_size, 1)

@@ -329,6 +329,19 @@ def derive_descriptor(s: "DpcState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "DpcState", d: "DpcDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.dpc_features != d.dpc_features:
+        raise LoadError(SECTION, "descriptor.dpc_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give dpc_features {derived.dpc_features!r}, the descriptor says {d.dpc_features!r}")
+    if derived.rp_pio_log != d.rp_pio_log:
+        raise LoadError(SECTION, "descriptor.rp_pio_log", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give rp_pio_log {derived.rp_pio_log!r}, the descriptor says {d.rp_pio_log!r}")
+
+
 def pack_descriptor(d: "DpcDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.dpc_features, d.rp_pio_log, d.min_version, d.max_version, d.emulated_dpc_cap, d.wmask_dpc_cap, d.emulated_dpc_control, d.wmask_dpc_control, d.emulated_dpc_status, d.wmask_dpc_status, d.emulated_dpc_error_source_id, d.wmask_dpc_error_source_id, d.emulated_rp_pio_status, d.wmask_rp_pio_status, d.emulated_rp_pio_mask, d.wmask_rp_pio_mask, d.emulated_rp_pio_severity, d.wmask_rp_pio_severity, d.emulated_rp_pio_syserror, d.wmask_rp_pio_syserror, d.emulated_rp_pio_exception, d.wmask_rp_pio_exception, d.emulated_rp_pio_impspec_log, d.wmask_rp_pio_impspec_log, d.emulated_rp_pio_header_log0, d.wmask_rp_pio_header_log0, d.emulated_rp_pio_header_log1, d.wmask_rp_pio_header_log1, d.emulated_rp_pio_header_log2, d.wmask_rp_pio_header_log2, d.emulated_rp_pio_header_log3, d.wmask_rp_pio_header_log3, d.emulated_rp_pio_tlp_prefix_log0, d.wmask_rp_pio_tlp_prefix_log0, d.emulated_rp_pio_tlp_prefix_log1, d.wmask_rp_pio_tlp_prefix_log1, d.emulated_rp_pio_tlp_prefix_log2, d.wmask_rp_pio_tlp_prefix_log2, d.emulated_rp_pio_tlp_prefix_log3, d.wmask_rp_pio_tlp_prefix_log3)
 
@@ -633,7 +646,7 @@ def _register_problems(s: "DpcState", p: "Params") -> "list[Problem]":
     if isinstance(s.dpc_status, DpcStatusRegister) and (s.dpc_status.value() >> 1) & 0x3 not in _VALUES_TriggerReason:
         problems.append(Problem("dpc_status.dpc_trigger_reason", f"{(s.dpc_status.value() >> 1) & 0x3} is not a value of trigger_reason"))
     if not isinstance(s.dpc_error_source_id, int) or s.dpc_error_source_id >> 16 or s.dpc_error_source_id < 0:
-        problems.append(Problem("dpc_error_source_id", f"{s.dpc_error_source_id!r} does not fit 16 bits"))
+        problems.append(Problem("dpc_error_source_id", f"holds {s.dpc_error_source_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.rp_pio_status, RpPioStatusRegister):
         problems.append(Problem("rp_pio_status", "must be a RpPioStatusRegister"))
     if isinstance(s.rp_pio_status, RpPioStatusRegister) and s.rp_pio_status.value() & 0xfff8f8f8:
@@ -665,39 +678,39 @@ def _register_problems(s: "DpcState", p: "Params") -> "list[Problem]":
     if not ((s.dpc_cap.value() & 0x20 != 0)) and s.rp_pio_exception != RpPioControlRegister():
         problems.append(Problem("rp_pio_exception", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.rp_pio_impspec_log, int) or s.rp_pio_impspec_log >> 32 or s.rp_pio_impspec_log < 0:
-        problems.append(Problem("rp_pio_impspec_log", f"{s.rp_pio_impspec_log!r} does not fit 32 bits"))
+        problems.append(Problem("rp_pio_impspec_log", f"holds {s.rp_pio_impspec_log!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.dpc_cap.value() & 0x20 != 0) and (((s.dpc_cap.value() >> 8) & 0xf) >= 5))) and s.rp_pio_impspec_log != 0:
         problems.append(Problem("rp_pio_impspec_log", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.rp_pio_header_log0, int) or s.rp_pio_header_log0 >> 32 or s.rp_pio_header_log0 < 0:
-        problems.append(Problem("rp_pio_header_log0", f"{s.rp_pio_header_log0!r} does not fit 32 bits"))
+        problems.append(Problem("rp_pio_header_log0", f"holds {s.rp_pio_header_log0!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.dpc_cap.value() & 0x20 != 0) and (((s.dpc_cap.value() >> 8) & 0xf) >= 4))) and s.rp_pio_header_log0 != 0:
         problems.append(Problem("rp_pio_header_log0", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.rp_pio_header_log1, int) or s.rp_pio_header_log1 >> 32 or s.rp_pio_header_log1 < 0:
-        problems.append(Problem("rp_pio_header_log1", f"{s.rp_pio_header_log1!r} does not fit 32 bits"))
+        problems.append(Problem("rp_pio_header_log1", f"holds {s.rp_pio_header_log1!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.dpc_cap.value() & 0x20 != 0) and (((s.dpc_cap.value() >> 8) & 0xf) >= 4))) and s.rp_pio_header_log1 != 0:
         problems.append(Problem("rp_pio_header_log1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.rp_pio_header_log2, int) or s.rp_pio_header_log2 >> 32 or s.rp_pio_header_log2 < 0:
-        problems.append(Problem("rp_pio_header_log2", f"{s.rp_pio_header_log2!r} does not fit 32 bits"))
+        problems.append(Problem("rp_pio_header_log2", f"holds {s.rp_pio_header_log2!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.dpc_cap.value() & 0x20 != 0) and (((s.dpc_cap.value() >> 8) & 0xf) >= 4))) and s.rp_pio_header_log2 != 0:
         problems.append(Problem("rp_pio_header_log2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.rp_pio_header_log3, int) or s.rp_pio_header_log3 >> 32 or s.rp_pio_header_log3 < 0:
-        problems.append(Problem("rp_pio_header_log3", f"{s.rp_pio_header_log3!r} does not fit 32 bits"))
+        problems.append(Problem("rp_pio_header_log3", f"holds {s.rp_pio_header_log3!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.dpc_cap.value() & 0x20 != 0) and (((s.dpc_cap.value() >> 8) & 0xf) >= 4))) and s.rp_pio_header_log3 != 0:
         problems.append(Problem("rp_pio_header_log3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.rp_pio_tlp_prefix_log0, int) or s.rp_pio_tlp_prefix_log0 >> 32 or s.rp_pio_tlp_prefix_log0 < 0:
-        problems.append(Problem("rp_pio_tlp_prefix_log0", f"{s.rp_pio_tlp_prefix_log0!r} does not fit 32 bits"))
+        problems.append(Problem("rp_pio_tlp_prefix_log0", f"holds {s.rp_pio_tlp_prefix_log0!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.dpc_cap.value() & 0x20 != 0) and (((s.dpc_cap.value() >> 8) & 0xf) >= 6))) and s.rp_pio_tlp_prefix_log0 != 0:
         problems.append(Problem("rp_pio_tlp_prefix_log0", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.rp_pio_tlp_prefix_log1, int) or s.rp_pio_tlp_prefix_log1 >> 32 or s.rp_pio_tlp_prefix_log1 < 0:
-        problems.append(Problem("rp_pio_tlp_prefix_log1", f"{s.rp_pio_tlp_prefix_log1!r} does not fit 32 bits"))
+        problems.append(Problem("rp_pio_tlp_prefix_log1", f"holds {s.rp_pio_tlp_prefix_log1!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.dpc_cap.value() & 0x20 != 0) and (((s.dpc_cap.value() >> 8) & 0xf) >= 7))) and s.rp_pio_tlp_prefix_log1 != 0:
         problems.append(Problem("rp_pio_tlp_prefix_log1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.rp_pio_tlp_prefix_log2, int) or s.rp_pio_tlp_prefix_log2 >> 32 or s.rp_pio_tlp_prefix_log2 < 0:
-        problems.append(Problem("rp_pio_tlp_prefix_log2", f"{s.rp_pio_tlp_prefix_log2!r} does not fit 32 bits"))
+        problems.append(Problem("rp_pio_tlp_prefix_log2", f"holds {s.rp_pio_tlp_prefix_log2!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.dpc_cap.value() & 0x20 != 0) and (((s.dpc_cap.value() >> 8) & 0xf) >= 8))) and s.rp_pio_tlp_prefix_log2 != 0:
         problems.append(Problem("rp_pio_tlp_prefix_log2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.rp_pio_tlp_prefix_log3, int) or s.rp_pio_tlp_prefix_log3 >> 32 or s.rp_pio_tlp_prefix_log3 < 0:
-        problems.append(Problem("rp_pio_tlp_prefix_log3", f"{s.rp_pio_tlp_prefix_log3!r} does not fit 32 bits"))
+        problems.append(Problem("rp_pio_tlp_prefix_log3", f"holds {s.rp_pio_tlp_prefix_log3!r}, but it is a u32: an integer 0..0xffffffff"))
     if not (((s.dpc_cap.value() & 0x20 != 0) and (((s.dpc_cap.value() >> 8) & 0xf) >= 9))) and s.rp_pio_tlp_prefix_log3 != 0:
         problems.append(Problem("rp_pio_tlp_prefix_log3", "is absent on this device (its presence is false) but holds a value"))
     return problems

@@ -95,6 +95,19 @@ def derive_descriptor(s: "DsnState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "DsnState", d: "DsnDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.serial_lower != d.serial_lower:
+        raise LoadError(SECTION, "descriptor.serial_lower", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give serial_lower {derived.serial_lower!r}, the descriptor says {d.serial_lower!r}")
+    if derived.serial_upper != d.serial_upper:
+        raise LoadError(SECTION, "descriptor.serial_upper", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give serial_upper {derived.serial_upper!r}, the descriptor says {d.serial_upper!r}")
+
+
 def pack_descriptor(d: "DsnDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.serial_lower, d.serial_upper, d.min_version, d.max_version, d.emulated_serial_number_lower, d.wmask_serial_number_lower, d.emulated_serial_number_upper, d.wmask_serial_number_upper)
 
@@ -184,9 +197,9 @@ def _register_problems(s: "DsnState", p: "Params") -> "list[Problem]":
     """
     problems: list[Problem] = []
     if not isinstance(s.serial_number_lower, int) or s.serial_number_lower >> 32 or s.serial_number_lower < 0:
-        problems.append(Problem("serial_number_lower", f"{s.serial_number_lower!r} does not fit 32 bits"))
+        problems.append(Problem("serial_number_lower", f"holds {s.serial_number_lower!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.serial_number_upper, int) or s.serial_number_upper >> 32 or s.serial_number_upper < 0:
-        problems.append(Problem("serial_number_upper", f"{s.serial_number_upper!r} does not fit 32 bits"))
+        problems.append(Problem("serial_number_upper", f"holds {s.serial_number_upper!r}, but it is a u32: an integer 0..0xffffffff"))
     return problems
 
 

@@ -11,7 +11,7 @@ from vfiogen_state import msi as _msi
 from vfiogen_state import msix as _msix
 from vfiogen_state import sriov as _sriov
 
-from vfiogen_state._runtime import CompatFailure, LoadError, MigrationRefused, Record
+from vfiogen_state._runtime import CompatFailure, LoadError, MigrationRefused, Problem, Record
 
 # Annotations that name more than a builtin are strings: with no `from __future__ import annotations`,
 # importing this module does not import `__future__` either.
@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 
 DEVICE = "example_nic"
 PARAMS_REBAR = _rebar.Params()
-PARAMS_HEADER = _header.Params(bar64=5)
+PARAMS_HEADER = _header.Params()
 PARAMS_MSI = _msi.Params()
 PARAMS_MSIX = _msix.Params()
-PARAMS_SRIOV = _sriov.Params(vf_bar64=1)
+PARAMS_SRIOV = _sriov.Params()
 
 # A presence set: one bit per section, in device order (as VFG_EXAMPLE_NIC_HAS_* in the C).
 HAS_REBAR = 1 << 0
@@ -92,10 +92,10 @@ class ExampleNicParams(Record):
 
     def __init__(self, *, rebar: "_rebar.Params | None" = None, header: "_header.Params | None" = None, msi: "_msi.Params | None" = None, msix: "_msix.Params | None" = None, sriov: "_sriov.Params | None" = None) -> None:
         self.rebar = _rebar.Params() if rebar is None else rebar
-        self.header = _header.Params(bar64=5) if header is None else header
+        self.header = _header.Params() if header is None else header
         self.msi = _msi.Params() if msi is None else msi
         self.msix = _msix.Params() if msix is None else msix
-        self.sriov = _sriov.Params(vf_bar64=1) if sriov is None else sriov
+        self.sriov = _sriov.Params() if sriov is None else sriov
 
 
 class ExampleNicConfig(Record):
@@ -196,19 +196,22 @@ def save(state: "ExampleNicState", descriptor: "ExampleNicDescriptor",
     return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
 
 
-_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int], Any]], ...]" = (
-    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_SIZE, _rebar.unpack_descriptor),
-    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_SIZE, _header.unpack_descriptor),
-    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_SIZE, _msi.unpack_descriptor),
-    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_SIZE, _msix.unpack_descriptor),
-    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_SIZE, _sriov.unpack_descriptor),
+_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int], Any], int], ...]" = (
+    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_SIZE, _rebar.unpack_descriptor, 0),
+    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_SIZE, _header.unpack_descriptor, 0),
+    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_SIZE, _msi.unpack_descriptor, 0),
+    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_SIZE, _msix.unpack_descriptor, 0),
+    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_SIZE, _sriov.unpack_descriptor, 0),
 )
-"""Per section, in device order: its bit, id, attribute, record size and record reader."""
+"""Per section, in device order: its bit, id, attribute, record size, record reader and, for a repeated section,
+its most instances (0 otherwise)."""
 
 
 def _load_descriptor(blob: bytes, start: int, end: int) -> "ExampleNicDescriptor":
     """The source's descriptor: one record per section it has, in device order; `present` says which."""
-    descriptor = ExampleNicDescriptor(present=0)
+    # built into the descriptor at the end: no default record made and dropped
+    records: "dict[str, Any]" = {}
+    present = 0
     o = start
     at = 0
     while o < end:
@@ -220,16 +223,16 @@ def _load_descriptor(blob: bytes, start: int, end: int) -> "ExampleNicDescriptor
         if at == len(_DESCRIPTOR_RECORDS):
             raise LoadError(DEVICE, "descriptor", o, f"record of section 0x{section_id:04x}, which is not a section "
                             "of this device, or is repeated or out of device order")
-        bit, _, attr, want, unpack = _DESCRIPTOR_RECORDS[at]
+        bit, _, attr, want, unpack, most = _DESCRIPTOR_RECORDS[at]
         if size != want:
             raise LoadError(DEVICE, f"descriptor.{attr}", o, f"record of {size} bytes, expected {want}")
         if end - o < _runtime.RECORD.size + want:
             raise _runtime.truncated(DEVICE, f"descriptor.{attr}", o, _runtime.RECORD.size + want, end - o)
-        setattr(descriptor, attr, unpack(blob, o + _runtime.RECORD.size))
-        descriptor.present |= bit
+        records[attr] = unpack(blob, o + _runtime.RECORD.size)
+        present |= bit
         o += _runtime.RECORD.size + want
         at += 1
-    return descriptor
+    return ExampleNicDescriptor(present=present, **records)
 
 
 def _failures(source_present: int, target_present: int, source: "ExampleNicDescriptor | None",
@@ -353,53 +356,94 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
     if failures:
         raise MigrationRefused(DEVICE, head.start, failures)
     offset = head.end + _runtime.CRC.size
-    state = ExampleNicState()
+    # Each section's state as loaded; the device state is built once at the end, so that only the sections the
+    # blob does not carry get a default state (building all five and replacing them was a tenth of a load).
+    l_rebar: "_rebar.RebarState | None" = None
+    l_header: "_header.HeaderState | None" = None
+    l_msi: "_msi.MsiState | None" = None
+    l_msix: "_msix.MsixState | None" = None
+    l_sriov: "_sriov.SriovState | None" = None
     seen: set[int] = set()
+    at = 0  # the device position of the last known section's frame: frames come in device order
     for _ in range(count):
         frame = _runtime.read_frame(blob, offset, DEVICE)
         if frame.section_id in seen:
             raise LoadError(DEVICE, "", offset, f"section 0x{frame.section_id:04x} appears twice")
         seen.add(frame.section_id)
+        if frame.instance:
+            raise LoadError(DEVICE, "", offset + 4, f"instance {frame.instance} of section 0x{frame.section_id:04x}, "
+                            "which is not a repeated section")
         if frame.section_id == _rebar.SECTION_ID:
             if not descriptor.present & HAS_REBAR:
                 raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar, which the source's "
                                 "descriptor does not list")
+            if at > 0:
+                raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar after one of a section "
+                                "later in device order")
+            at = 0
             if c.present & HAS_REBAR:
-                state.rebar = _rebar.load(blob, frame.version, c.params.rebar,
-                                            start=frame.start, end=frame.end)
+                l_rebar = _rebar.load(blob, frame.version, c.params.rebar,
+                                      start=frame.start, end=frame.end)
+                _rebar.check_descriptor(l_rebar, descriptor.rebar, frame.version, c.params.rebar,
+                                        frame.start)
         elif frame.section_id == _header.SECTION_ID:
             if not descriptor.present & HAS_HEADER:
                 raise LoadError(DEVICE, "header", offset, "a frame of section header, which the source's "
                                 "descriptor does not list")
+            if at > 1:
+                raise LoadError(DEVICE, "header", offset, "a frame of section header after one of a section "
+                                "later in device order")
+            at = 1
             if c.present & HAS_HEADER:
-                state.header = _header.load(blob, frame.version, c.params.header,
-                                              start=frame.start, end=frame.end)
+                l_header = _header.load(blob, frame.version, c.params.header,
+                                        start=frame.start, end=frame.end)
+                _header.check_descriptor(l_header, descriptor.header, frame.version, c.params.header,
+                                         frame.start)
         elif frame.section_id == _msi.SECTION_ID:
             if not descriptor.present & HAS_MSI:
                 raise LoadError(DEVICE, "msi", offset, "a frame of section msi, which the source's "
                                 "descriptor does not list")
+            if at > 2:
+                raise LoadError(DEVICE, "msi", offset, "a frame of section msi after one of a section "
+                                "later in device order")
+            at = 2
             if c.present & HAS_MSI:
-                state.msi = _msi.load(blob, frame.version, c.params.msi,
-                                        start=frame.start, end=frame.end)
+                l_msi = _msi.load(blob, frame.version, c.params.msi,
+                                  start=frame.start, end=frame.end)
+                _msi.check_descriptor(l_msi, descriptor.msi, frame.version, c.params.msi,
+                                      frame.start)
         elif frame.section_id == _msix.SECTION_ID:
             if not descriptor.present & HAS_MSIX:
                 raise LoadError(DEVICE, "msix", offset, "a frame of section msix, which the source's "
                                 "descriptor does not list")
+            if at > 3:
+                raise LoadError(DEVICE, "msix", offset, "a frame of section msix after one of a section "
+                                "later in device order")
+            at = 3
             if c.present & HAS_MSIX:
-                state.msix = _msix.load(blob, frame.version, c.params.msix,
-                                          start=frame.start, end=frame.end)
+                l_msix = _msix.load(blob, frame.version, c.params.msix,
+                                    start=frame.start, end=frame.end)
+                _msix.check_descriptor(l_msix, descriptor.msix, frame.version, c.params.msix,
+                                       frame.start)
         elif frame.section_id == _sriov.SECTION_ID:
             if not descriptor.present & HAS_SRIOV:
                 raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov, which the source's "
                                 "descriptor does not list")
+            if at > 4:
+                raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov after one of a section "
+                                "later in device order")
+            at = 4
             if c.present & HAS_SRIOV:
-                state.sriov = _sriov.load(blob, frame.version, c.params.sriov,
-                                            start=frame.start, end=frame.end)
+                l_sriov = _sriov.load(blob, frame.version, c.params.sriov,
+                                      start=frame.start, end=frame.end)
+                _sriov.check_descriptor(l_sriov, descriptor.sriov, frame.version, c.params.sriov,
+                                        frame.start)
         elif frame.required:
             raise LoadError(DEVICE, "", offset, f"unknown required section 0x{frame.section_id:04x}")
         offset = frame.end + _runtime.CRC.size
     if offset != len(blob):
         raise LoadError(DEVICE, "", offset, f"{len(blob) - offset} bytes after the last section")
+    state = ExampleNicState(rebar=l_rebar, header=l_header, msi=l_msi, msix=l_msix, sriov=l_sriov)
     if c.present & descriptor.present & HAS_REBAR and _rebar.SECTION_ID not in seen:
         raise LoadError(DEVICE, "rebar", offset, "required section is missing")
     if c.present & descriptor.present & HAS_HEADER and _header.SECTION_ID not in seen:
@@ -493,3 +537,30 @@ def derive_descriptor(state: "ExampleNicState", host: "ExampleNicDescriptor",
     else:
         descriptor.sriov = host.sriov
     return descriptor
+
+
+def validate(state: "ExampleNicState", config: "ExampleNicConfig | None" = None) -> "list[Problem]":
+    """Every reason `state` is not a valid state of the device, in device order; [] when it is.
+
+    Each present section's validate, with its field named after the section
+    (`msix.vectors`): what save would refuse, and what a load on the target
+    would refuse (constraints included), found at the source while it runs.
+    """
+    c = _config(config)
+    problems: list[Problem] = []
+    if c.present & HAS_REBAR:
+        problems += [Problem(f"rebar.{p.field}" if p.field else "rebar", p.reason)
+                     for p in _rebar.validate(state.rebar, c.params.rebar)]
+    if c.present & HAS_HEADER:
+        problems += [Problem(f"header.{p.field}" if p.field else "header", p.reason)
+                     for p in _header.validate(state.header, c.params.header)]
+    if c.present & HAS_MSI:
+        problems += [Problem(f"msi.{p.field}" if p.field else "msi", p.reason)
+                     for p in _msi.validate(state.msi, c.params.msi)]
+    if c.present & HAS_MSIX:
+        problems += [Problem(f"msix.{p.field}" if p.field else "msix", p.reason)
+                     for p in _msix.validate(state.msix, c.params.msix)]
+    if c.present & HAS_SRIOV:
+        problems += [Problem(f"sriov.{p.field}" if p.field else "sriov", p.reason)
+                     for p in _sriov.validate(state.sriov, c.params.sriov)]
+    return problems

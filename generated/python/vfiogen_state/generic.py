@@ -10,14 +10,15 @@ from vfiogen_state import header as _header
 from vfiogen_state import msi as _msi
 from vfiogen_state import msix as _msix
 from vfiogen_state import sriov as _sriov
+from vfiogen_state import vendor_specific as _vendor_specific
 
-from vfiogen_state._runtime import CompatFailure, LoadError, MigrationRefused, Record
+from vfiogen_state._runtime import CompatFailure, LoadError, MigrationRefused, Problem, Record
 
 # Annotations that name more than a builtin are strings: with no `from __future__ import annotations`,
 # importing this module does not import `__future__` either.
 TYPE_CHECKING = False  # typing is not imported at run time: importing this module stays cheap
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
     Hooks = Mapping[str, Callable[[Any], None]]
@@ -31,79 +32,99 @@ HAS_HEADER = 1 << 1
 HAS_MSI = 1 << 2
 HAS_MSIX = 1 << 3
 HAS_SRIOV = 1 << 4
-ALL_SECTIONS = 0x1f
+HAS_VENDOR_SPECIFIC = 1 << 5
+ALL_SECTIONS = 0x3f
 
 
 class GenericState(Record):
     """One state per section; an optional section the source did not send is None."""
 
-    __slots__ = ("rebar", "header", "msi", "msix", "sriov",)
+    __slots__ = ("rebar", "header", "msi", "msix", "sriov", "vendor_specific",)
     rebar: "_rebar.RebarState"
     header: "_header.HeaderState"
     msi: "_msi.MsiState"
     msix: "_msix.MsixState"
     sriov: "_sriov.SriovState"
-    _json = (("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"),)
+    vendor_specific: "list[_vendor_specific.VendorSpecificState]"
+    _json = (("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"), ("vendor_specific", "vendor_specific", "[obj]"),)
 
-    def __init__(self, *, rebar: "_rebar.RebarState | None" = None, header: "_header.HeaderState | None" = None, msi: "_msi.MsiState | None" = None, msix: "_msix.MsixState | None" = None, sriov: "_sriov.SriovState | None" = None) -> None:
+    def __init__(self, *, rebar: "_rebar.RebarState | None" = None, header: "_header.HeaderState | None" = None, msi: "_msi.MsiState | None" = None, msix: "_msix.MsixState | None" = None, sriov: "_sriov.SriovState | None" = None, vendor_specific: "list[_vendor_specific.VendorSpecificState] | None" = None) -> None:
         self.rebar = _rebar.RebarState() if rebar is None else rebar
         self.header = _header.HeaderState() if header is None else header
         self.msi = _msi.MsiState() if msi is None else msi
         self.msix = _msix.MsixState() if msix is None else msix
         self.sriov = _sriov.SriovState() if sriov is None else sriov
+        self.vendor_specific = [] if vendor_specific is None else vendor_specific
 
 
 class GenericDescriptor(Record):
     """The source device's descriptor, as carried at the start of the blob."""
 
-    __slots__ = ("present", "rebar", "header", "msi", "msix", "sriov",)
+    __slots__ = ("present", "rebar", "header", "msi", "msix", "sriov", "vendor_specific",)
     present: int
     rebar: "_rebar.RebarDescriptor"
     header: "_header.HeaderDescriptor"
     msi: "_msi.MsiDescriptor"
     msix: "_msix.MsixDescriptor"
     sriov: "_sriov.SriovDescriptor"
-    _json = (("present", "present", ""), ("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"),)
+    vendor_specific: "list[_vendor_specific.VendorSpecificDescriptor]"
+    _json = (("present", "present", ""), ("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"), ("vendor_specific", "vendor_specific", "[obj]"),)
 
-    def __init__(self, *, present: int = 0, rebar: "_rebar.RebarDescriptor | None" = None, header: "_header.HeaderDescriptor | None" = None, msi: "_msi.MsiDescriptor | None" = None, msix: "_msix.MsixDescriptor | None" = None, sriov: "_sriov.SriovDescriptor | None" = None) -> None:
+    def __init__(self, *, present: int = 0, rebar: "_rebar.RebarDescriptor | None" = None, header: "_header.HeaderDescriptor | None" = None, msi: "_msi.MsiDescriptor | None" = None, msix: "_msix.MsixDescriptor | None" = None, sriov: "_sriov.SriovDescriptor | None" = None, vendor_specific: "list[_vendor_specific.VendorSpecificDescriptor] | None" = None) -> None:
         self.present = present
         self.rebar = _rebar.RebarDescriptor() if rebar is None else rebar
         self.header = _header.HeaderDescriptor() if header is None else header
         self.msi = _msi.MsiDescriptor() if msi is None else msi
         self.msix = _msix.MsixDescriptor() if msix is None else msix
         self.sriov = _sriov.SriovDescriptor() if sriov is None else sriov
+        self.vendor_specific = [] if vendor_specific is None else vendor_specific
 
 
 class GenericParams(Record):
     """Each section's params; by default the sections' own."""
 
-    __slots__ = ("rebar", "header", "msi", "msix", "sriov",)
+    __slots__ = ("rebar", "header", "msi", "msix", "sriov", "vendor_specific",)
     rebar: "_rebar.Params"
     header: "_header.Params"
     msi: "_msi.Params"
     msix: "_msix.Params"
     sriov: "_sriov.Params"
-    _json = (("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"),)
+    vendor_specific: "_vendor_specific.Params"
+    _json = (("rebar", "rebar", "obj"), ("header", "header", "obj"), ("msi", "msi", "obj"), ("msix", "msix", "obj"), ("sriov", "sriov", "obj"), ("vendor_specific", "vendor_specific", "obj"),)
 
-    def __init__(self, *, rebar: "_rebar.Params | None" = None, header: "_header.Params | None" = None, msi: "_msi.Params | None" = None, msix: "_msix.Params | None" = None, sriov: "_sriov.Params | None" = None) -> None:
+    def __init__(self, *, rebar: "_rebar.Params | None" = None, header: "_header.Params | None" = None, msi: "_msi.Params | None" = None, msix: "_msix.Params | None" = None, sriov: "_sriov.Params | None" = None, vendor_specific: "_vendor_specific.Params | None" = None) -> None:
         self.rebar = _rebar.Params() if rebar is None else rebar
         self.header = _header.Params() if header is None else header
         self.msi = _msi.Params() if msi is None else msi
         self.msix = _msix.Params() if msix is None else msix
         self.sriov = _sriov.Params() if sriov is None else sriov
+        self.vendor_specific = _vendor_specific.Params() if vendor_specific is None else vendor_specific
+
+
+class GenericInstances(Record):
+    """How many instances of each repeated section one device instance has (0 when its HAS_* bit is clear)."""
+
+    __slots__ = ("vendor_specific",)
+    vendor_specific: int
+    _json = (("vendor_specific", "vendor_specific", ""),)
+
+    def __init__(self, *, vendor_specific: int = 0) -> None:
+        self.vendor_specific = vendor_specific
 
 
 class GenericConfig(Record):
     """What one device instance is: the sections it has (HAS_* bits) and their params."""
 
-    __slots__ = ("present", "params",)
+    __slots__ = ("present", "params", "instances",)
     present: int
     params: "GenericParams"
-    _json = (("present", "present", ""), ("params", "params", "obj"),)
+    instances: "GenericInstances"
+    _json = (("present", "present", ""), ("params", "params", "obj"), ("instances", "instances", "obj"),)
 
-    def __init__(self, *, present: int = 0, params: "GenericParams | None" = None) -> None:
+    def __init__(self, *, present: int = 0, params: "GenericParams | None" = None, instances: "GenericInstances | None" = None) -> None:
         self.present = present
         self.params = GenericParams() if params is None else params
+        self.instances = GenericInstances() if instances is None else instances
 
 
 def _config(config: "GenericConfig | None") -> "GenericConfig":
@@ -112,7 +133,37 @@ def _config(config: "GenericConfig | None") -> "GenericConfig":
         raise ValueError(f"{DEVICE}: a generic device needs the caller's config (its sections and params)")
     if config.present & ~ALL_SECTIONS:
         raise ValueError(f"{DEVICE}: config.present 0x{config.present:x} has a bit that names no section of the device")
+    if not 0 <= config.instances.vendor_specific <= 16 or bool(config.instances.vendor_specific) != bool(config.present & HAS_VENDOR_SPECIFIC):
+        raise ValueError(f"{DEVICE}: config.instances.vendor_specific = {config.instances.vendor_specific}: 1 to 16 with "
+                         "HAS_VENDOR_SPECIFIC set, 0 without")
     return config
+
+
+def _counted(items: "list[Any]", count: int, what: str) -> "list[Any]":
+    """A repeated section's list, which must hold one entry per instance the config counts."""
+    if len(items) != count:
+        raise ValueError(f"{DEVICE}: {what} holds {len(items)} instances, and the config says {count}")
+    return items
+
+
+def _base(bases: "Mapping[str, int | Sequence[int]]", name: str) -> int:
+    value = bases.get(name, 0)
+    if not isinstance(value, int):
+        raise ValueError(f"{DEVICE}: bases[{name!r}] is one offset, not a list")
+    return value
+
+
+def _bases(bases: "Mapping[str, int | Sequence[int]]", name: str, count: int) -> "list[int]":
+    """A repeated section's capability offsets, one per instance, in capability-list order."""
+    value = bases.get(name, ())
+    if isinstance(value, int) or len(value) != count:
+        raise ValueError(f"{DEVICE}: bases[{name!r}] must list {count} offsets, one per instance")
+    return list(value)
+
+
+def _of_instance(failures: "list[CompatFailure]", name: str) -> "list[CompatFailure]":
+    """A repeated section's compat failures, naming the instance (`vendor_specific[1]`)."""
+    return [CompatFailure(name, f.rule, f.field, f.source, f.target, f.reason) for f in failures]
 
 
 def _require_hooks(names: "tuple[str, ...]", hooks: "Mapping[str, Any]", point: str) -> None:
@@ -163,6 +214,10 @@ def save(state: "GenericState", descriptor: "GenericDescriptor",
     if c.present & HAS_SRIOV:
         records += _runtime.RECORD.pack(_sriov.SECTION_ID, _sriov.DESCRIPTOR_SIZE)
         records += _sriov.pack_descriptor(descriptor.sriov)
+    if c.present & HAS_VENDOR_SPECIFIC:
+        for item in _counted(descriptor.vendor_specific, c.instances.vendor_specific, "descriptor.vendor_specific"):
+            records += _runtime.RECORD.pack(_vendor_specific.SECTION_ID, _vendor_specific.DESCRIPTOR_SIZE)
+            records += _vendor_specific.pack_descriptor(item)
     if c.present & HAS_REBAR:
         version = chosen.get("rebar", _rebar.VERSION)
         frames.append(_runtime.frame(_rebar.SECTION_ID, version, True,
@@ -183,23 +238,32 @@ def save(state: "GenericState", descriptor: "GenericDescriptor",
         version = chosen.get("sriov", _sriov.VERSION)
         frames.append(_runtime.frame(_sriov.SECTION_ID, version, True,
                                      _sriov.save(state.sriov, version, c.params.sriov)))
+    if c.present & HAS_VENDOR_SPECIFIC:
+        version = chosen.get("vendor_specific", _vendor_specific.VERSION)
+        for index, item in enumerate(_counted(state.vendor_specific, c.instances.vendor_specific, "state.vendor_specific")):
+            frames.append(_runtime.frame(_vendor_specific.SECTION_ID, version, True,
+                                         _vendor_specific.save(item, version, c.params.vendor_specific), index))
     head = _runtime.HEADER.pack(_runtime.MAGIC, _runtime.FORMAT_VERSION, len(frames))
     return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
 
 
-_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int], Any]], ...]" = (
-    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_SIZE, _rebar.unpack_descriptor),
-    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_SIZE, _header.unpack_descriptor),
-    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_SIZE, _msi.unpack_descriptor),
-    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_SIZE, _msix.unpack_descriptor),
-    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_SIZE, _sriov.unpack_descriptor),
+_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int], Any], int], ...]" = (
+    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_SIZE, _rebar.unpack_descriptor, 0),
+    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_SIZE, _header.unpack_descriptor, 0),
+    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_SIZE, _msi.unpack_descriptor, 0),
+    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_SIZE, _msix.unpack_descriptor, 0),
+    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_SIZE, _sriov.unpack_descriptor, 0),
+    (HAS_VENDOR_SPECIFIC, _vendor_specific.SECTION_ID, "vendor_specific", _vendor_specific.DESCRIPTOR_SIZE, _vendor_specific.unpack_descriptor, 16),
 )
-"""Per section, in device order: its bit, id, attribute, record size and record reader."""
+"""Per section, in device order: its bit, id, attribute, record size, record reader and, for a repeated section,
+its most instances (0 otherwise)."""
 
 
 def _load_descriptor(blob: bytes, start: int, end: int) -> "GenericDescriptor":
     """The source's descriptor: one record per section it has, in device order; `present` says which."""
-    descriptor = GenericDescriptor(present=0)
+    # built into the descriptor at the end: no default record made and dropped
+    records: "dict[str, Any]" = {"vendor_specific": []}
+    present = 0
     o = start
     at = 0
     while o < end:
@@ -211,21 +275,32 @@ def _load_descriptor(blob: bytes, start: int, end: int) -> "GenericDescriptor":
         if at == len(_DESCRIPTOR_RECORDS):
             raise LoadError(DEVICE, "descriptor", o, f"record of section 0x{section_id:04x}, which is not a section "
                             "of this device, or is repeated or out of device order")
-        bit, _, attr, want, unpack = _DESCRIPTOR_RECORDS[at]
+        bit, _, attr, want, unpack, most = _DESCRIPTOR_RECORDS[at]
         if size != want:
             raise LoadError(DEVICE, f"descriptor.{attr}", o, f"record of {size} bytes, expected {want}")
         if end - o < _runtime.RECORD.size + want:
             raise _runtime.truncated(DEVICE, f"descriptor.{attr}", o, _runtime.RECORD.size + want, end - o)
-        setattr(descriptor, attr, unpack(blob, o + _runtime.RECORD.size))
-        descriptor.present |= bit
+        if most:
+            # A repeated section: one record per instance, back to back; `at` stays for the next one.
+            items = records[attr]
+            if len(items) == most:
+                raise LoadError(DEVICE, f"descriptor.{attr}", o, f"more than {most} records of a section that has "
+                                f"at most {most} instances")
+            items.append(unpack(blob, o + _runtime.RECORD.size))
+            present |= bit
+            o += _runtime.RECORD.size + want
+            continue
+        records[attr] = unpack(blob, o + _runtime.RECORD.size)
+        present |= bit
         o += _runtime.RECORD.size + want
         at += 1
-    return descriptor
+    return GenericDescriptor(present=present, **records)
 
 
 def _failures(source_present: int, target_present: int, source: "GenericDescriptor | None",
-              target: "GenericDescriptor | None") -> "list[CompatFailure]":
-    """check_compat's reasons, in device order; with no descriptors, only the sections' presence is compared."""
+              target: "GenericDescriptor | None", source_counts: "Mapping[str, int]",
+              target_counts: "Mapping[str, int]") -> "list[CompatFailure]":
+    """check_compat's reasons, in device order; with no descriptors, only the sections' presence is compared    (and each repeated section's instances, by their counts)."""
     failures: list[CompatFailure] = []
     if source_present & ~target_present & HAS_REBAR:
         failures.append(CompatFailure("rebar", "present", "", None, None, _rebar.ABSENT_REASON))
@@ -262,6 +337,17 @@ def _failures(source_present: int, target_present: int, source: "GenericDescript
                                       "the source has no section sriov, which the target requires"))
     elif source is not None and target is not None and source_present & HAS_SRIOV:
         failures += _sriov.check_compat(source.sriov, target.sriov)
+    # A repeated section, instance by instance: each side's instance i is the i-th in its capability list.
+    source_count, target_count = source_counts["vendor_specific"], target_counts["vendor_specific"]
+    for index in range(max(source_count, target_count)):
+        name = f"vendor_specific[{index}]"
+        if index >= target_count:
+            failures.append(CompatFailure(name, "present", "", None, None, _vendor_specific.ABSENT_REASON))
+        elif index >= source_count:
+            failures.append(CompatFailure(name, "present", "", None, None,
+                                          f"the source has no instance {index} of section vendor_specific, which the target has"))
+        elif source is not None and target is not None:
+            failures += _of_instance(_vendor_specific.check_compat(source.vendor_specific[index], target.vendor_specific[index]), name)
     return failures
 
 
@@ -274,7 +360,14 @@ def check_compat(source: "GenericDescriptor", target: "GenericDescriptor") -> "l
     """
     if source.present & ~ALL_SECTIONS or target.present & ~ALL_SECTIONS:
         raise ValueError(f"{DEVICE}: a descriptor's present set names a section the device has not")
-    return _failures(source.present, target.present, source, target)
+    return _failures(source.present, target.present, source, target, _counts(source), _counts(target))
+
+
+def _counts(descriptor: "GenericDescriptor") -> "dict[str, int]":
+    """How many instances of each repeated section a descriptor lists (none where its bit is clear)."""
+    return {
+        "vendor_specific": len(descriptor.vendor_specific) if descriptor.present & HAS_VENDOR_SPECIFIC else 0,
+    }
 
 
 def negotiate(source: "GenericDescriptor", target: "GenericDescriptor") -> "dict[str, int]":
@@ -307,6 +400,11 @@ def negotiate(source: "GenericDescriptor", target: "GenericDescriptor") -> "dict
         version = _sriov.negotiate_version(source.sriov, target.sriov)
         assert version is not None  # check_compat refuses sections without one
         chosen["sriov"] = version
+    # The versions a build loads are the section's, the same for every instance.
+    if source.present & target.present & HAS_VENDOR_SPECIFIC and source.vendor_specific and target.vendor_specific:
+        version = _vendor_specific.negotiate_version(source.vendor_specific[0], target.vendor_specific[0])
+        assert version is not None  # check_compat refuses sections without one
+        chosen["vendor_specific"] = version
     return chosen
 
 
@@ -340,57 +438,125 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                         f"expected the format version {_runtime.FORMAT_VERSION}")
     descriptor = _load_descriptor(blob, head.start, head.end)
     failures = (check_compat(descriptor, target) if target is not None
-                else _failures(descriptor.present, c.present, None, None))
+                else _failures(descriptor.present, c.present, None, None, _counts(descriptor),
+                               {"vendor_specific": c.instances.vendor_specific}))
     if failures:
         raise MigrationRefused(DEVICE, head.start, failures)
     offset = head.end + _runtime.CRC.size
-    state = GenericState()
+    # Each section's state as loaded; the device state is built once at the end, so that only the sections the
+    # blob does not carry get a default state (building all five and replacing them was a tenth of a load).
+    l_rebar: "_rebar.RebarState | None" = None
+    l_header: "_header.HeaderState | None" = None
+    l_msi: "_msi.MsiState | None" = None
+    l_msix: "_msix.MsixState | None" = None
+    l_sriov: "_sriov.SriovState | None" = None
+    l_vendor_specific: "list[_vendor_specific.VendorSpecificState]" = []
+    done_vendor_specific = 0  # frames of vendor_specific read so far: the next must be this instance
     seen: set[int] = set()
+    at = 0  # the device position of the last known section's frame: frames come in device order
     for _ in range(count):
         frame = _runtime.read_frame(blob, offset, DEVICE)
         if frame.section_id in seen:
             raise LoadError(DEVICE, "", offset, f"section 0x{frame.section_id:04x} appears twice")
-        seen.add(frame.section_id)
+        if frame.section_id not in (_vendor_specific.SECTION_ID,):
+            seen.add(frame.section_id)
+            if frame.instance:
+                raise LoadError(DEVICE, "", offset + 4, f"instance {frame.instance} of section 0x{frame.section_id:04x}, "
+                                "which is not a repeated section")
         if frame.section_id == _rebar.SECTION_ID:
             if not descriptor.present & HAS_REBAR:
                 raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar, which the source's "
                                 "descriptor does not list")
+            if at > 0:
+                raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar after one of a section "
+                                "later in device order")
+            at = 0
             if c.present & HAS_REBAR:
-                state.rebar = _rebar.load(blob, frame.version, c.params.rebar,
-                                            start=frame.start, end=frame.end)
+                l_rebar = _rebar.load(blob, frame.version, c.params.rebar,
+                                      start=frame.start, end=frame.end)
+                _rebar.check_descriptor(l_rebar, descriptor.rebar, frame.version, c.params.rebar,
+                                        frame.start)
         elif frame.section_id == _header.SECTION_ID:
             if not descriptor.present & HAS_HEADER:
                 raise LoadError(DEVICE, "header", offset, "a frame of section header, which the source's "
                                 "descriptor does not list")
+            if at > 1:
+                raise LoadError(DEVICE, "header", offset, "a frame of section header after one of a section "
+                                "later in device order")
+            at = 1
             if c.present & HAS_HEADER:
-                state.header = _header.load(blob, frame.version, c.params.header,
-                                              start=frame.start, end=frame.end)
+                l_header = _header.load(blob, frame.version, c.params.header,
+                                        start=frame.start, end=frame.end)
+                _header.check_descriptor(l_header, descriptor.header, frame.version, c.params.header,
+                                         frame.start)
         elif frame.section_id == _msi.SECTION_ID:
             if not descriptor.present & HAS_MSI:
                 raise LoadError(DEVICE, "msi", offset, "a frame of section msi, which the source's "
                                 "descriptor does not list")
+            if at > 2:
+                raise LoadError(DEVICE, "msi", offset, "a frame of section msi after one of a section "
+                                "later in device order")
+            at = 2
             if c.present & HAS_MSI:
-                state.msi = _msi.load(blob, frame.version, c.params.msi,
-                                        start=frame.start, end=frame.end)
+                l_msi = _msi.load(blob, frame.version, c.params.msi,
+                                  start=frame.start, end=frame.end)
+                _msi.check_descriptor(l_msi, descriptor.msi, frame.version, c.params.msi,
+                                      frame.start)
         elif frame.section_id == _msix.SECTION_ID:
             if not descriptor.present & HAS_MSIX:
                 raise LoadError(DEVICE, "msix", offset, "a frame of section msix, which the source's "
                                 "descriptor does not list")
+            if at > 3:
+                raise LoadError(DEVICE, "msix", offset, "a frame of section msix after one of a section "
+                                "later in device order")
+            at = 3
             if c.present & HAS_MSIX:
-                state.msix = _msix.load(blob, frame.version, c.params.msix,
-                                          start=frame.start, end=frame.end)
+                l_msix = _msix.load(blob, frame.version, c.params.msix,
+                                    start=frame.start, end=frame.end)
+                _msix.check_descriptor(l_msix, descriptor.msix, frame.version, c.params.msix,
+                                       frame.start)
         elif frame.section_id == _sriov.SECTION_ID:
             if not descriptor.present & HAS_SRIOV:
                 raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov, which the source's "
                                 "descriptor does not list")
+            if at > 4:
+                raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov after one of a section "
+                                "later in device order")
+            at = 4
             if c.present & HAS_SRIOV:
-                state.sriov = _sriov.load(blob, frame.version, c.params.sriov,
-                                            start=frame.start, end=frame.end)
+                l_sriov = _sriov.load(blob, frame.version, c.params.sriov,
+                                      start=frame.start, end=frame.end)
+                _sriov.check_descriptor(l_sriov, descriptor.sriov, frame.version, c.params.sriov,
+                                        frame.start)
+        elif frame.section_id == _vendor_specific.SECTION_ID:
+            if frame.instance >= len(descriptor.vendor_specific):
+                raise LoadError(DEVICE, "vendor_specific", offset, f"a frame of instance {frame.instance}, which the "
+                                "source's descriptor does not list")
+            if at > 5:
+                raise LoadError(DEVICE, "vendor_specific", offset, "a frame of section vendor_specific after one of a section "
+                                "later in device order")
+            at = 5
+            if frame.instance != done_vendor_specific:
+                raise LoadError(DEVICE, f"vendor_specific[{frame.instance}]", offset, f"instance {frame.instance} where "
+                                f"instance {done_vendor_specific} comes next: instances go once each, in order")
+            done_vendor_specific += 1
+            if c.present & HAS_VENDOR_SPECIFIC:
+                try:
+                    item = _vendor_specific.load(blob, frame.version, c.params.vendor_specific, start=frame.start, end=frame.end)
+                except LoadError as exc:
+                    raise _runtime.of_instance(exc, f"vendor_specific[{frame.instance}]") from None
+                try:
+                    _vendor_specific.check_descriptor(item, descriptor.vendor_specific[frame.instance], frame.version,
+                                                  c.params.vendor_specific, frame.start)
+                except LoadError as exc:
+                    raise _runtime.of_instance(exc, f"vendor_specific[{frame.instance}]") from None
+                l_vendor_specific.append(item)
         elif frame.required:
             raise LoadError(DEVICE, "", offset, f"unknown required section 0x{frame.section_id:04x}")
         offset = frame.end + _runtime.CRC.size
     if offset != len(blob):
         raise LoadError(DEVICE, "", offset, f"{len(blob) - offset} bytes after the last section")
+    state = GenericState(rebar=l_rebar, header=l_header, msi=l_msi, msix=l_msix, sriov=l_sriov, vendor_specific=l_vendor_specific)
     if c.present & descriptor.present & HAS_REBAR and _rebar.SECTION_ID not in seen:
         raise LoadError(DEVICE, "rebar", offset, "required section is missing")
     if c.present & descriptor.present & HAS_HEADER and _header.SECTION_ID not in seen:
@@ -401,32 +567,38 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
         raise LoadError(DEVICE, "msix", offset, "required section is missing")
     if c.present & descriptor.present & HAS_SRIOV and _sriov.SECTION_ID not in seen:
         raise LoadError(DEVICE, "sriov", offset, "required section is missing")
+    if c.present & descriptor.present & HAS_VENDOR_SPECIFIC and done_vendor_specific != len(descriptor.vendor_specific):
+        raise LoadError(DEVICE, f"vendor_specific[{done_vendor_specific}]", offset, "required section is missing")
     return state, descriptor
 
 
-def capture(read_config: "Callable[[int, int], int]", bases: "Mapping[str, int]",
+def capture(read_config: "Callable[[int, int], int]", bases: "Mapping[str, int | Sequence[int]]",
             config: "GenericConfig | None" = None) -> "GenericState":
     """Every present section's registers from configuration space; `bases` maps section names to capability offsets.
 
     `read_config(offset, size)` returns the `size` bytes (1, 2 or 4) at that offset, as in each section's capture.
-    A section the device has not holds its default state (None if optional).
+    A section the device has not holds its default state (None if optional); a repeated
+    section's offsets are a list, one per instance in capability-list order.
     """
     c = _config(config)
     state = GenericState()
     if c.present & HAS_REBAR:
-        state.rebar = _rebar.capture(read_config, bases.get("rebar", 0), c.params.rebar)
+        state.rebar = _rebar.capture(read_config, _base(bases, "rebar"), c.params.rebar)
     if c.present & HAS_HEADER:
-        state.header = _header.capture(read_config, bases.get("header", 0), c.params.header)
+        state.header = _header.capture(read_config, _base(bases, "header"), c.params.header)
     if c.present & HAS_MSI:
-        state.msi = _msi.capture(read_config, bases.get("msi", 0), c.params.msi)
+        state.msi = _msi.capture(read_config, _base(bases, "msi"), c.params.msi)
     if c.present & HAS_MSIX:
-        state.msix = _msix.capture(read_config, bases.get("msix", 0), c.params.msix)
+        state.msix = _msix.capture(read_config, _base(bases, "msix"), c.params.msix)
     if c.present & HAS_SRIOV:
-        state.sriov = _sriov.capture(read_config, bases.get("sriov", 0), c.params.sriov)
+        state.sriov = _sriov.capture(read_config, _base(bases, "sriov"), c.params.sriov)
+    if c.present & HAS_VENDOR_SPECIFIC:
+        state.vendor_specific = [_vendor_specific.capture(read_config, base, c.params.vendor_specific)
+                                     for base in _bases(bases, "vendor_specific", c.instances.vendor_specific)]
     return state
 
 
-def restore(state: "GenericState", write_config: "Callable[[int, int, int], None]", bases: "Mapping[str, int]",
+def restore(state: "GenericState", write_config: "Callable[[int, int, int], None]", bases: "Mapping[str, int | Sequence[int]]",
             hooks: "Hooks | None" = None, config: "GenericConfig | None" = None,
             wait: "Callable[[int], None] | None" = None) -> None:
     """Each present section's restore sequence, in device order (the order the device file lists them).
@@ -443,15 +615,19 @@ def restore(state: "GenericState", write_config: "Callable[[int, int, int], None
     if c.present & HAS_SRIOV:
         _require_hooks(_sriov.RESTORE_HOOKS, given, "restore")
     if c.present & HAS_REBAR:
-        _rebar.restore(state.rebar, write_config, bases.get("rebar", 0), c.params.rebar, hooks)
+        _rebar.restore(state.rebar, write_config, _base(bases, "rebar"), c.params.rebar, hooks)
     if c.present & HAS_HEADER:
-        _header.restore(state.header, write_config, bases.get("header", 0), c.params.header, hooks)
+        _header.restore(state.header, write_config, _base(bases, "header"), c.params.header, hooks)
     if c.present & HAS_MSI:
-        _msi.restore(state.msi, write_config, bases.get("msi", 0), c.params.msi, hooks)
+        _msi.restore(state.msi, write_config, _base(bases, "msi"), c.params.msi, hooks)
     if c.present & HAS_MSIX:
-        _msix.restore(state.msix, write_config, bases.get("msix", 0), c.params.msix, hooks)
+        _msix.restore(state.msix, write_config, _base(bases, "msix"), c.params.msix, hooks)
     if c.present & HAS_SRIOV:
-        _sriov.restore(state.sriov, write_config, bases.get("sriov", 0), c.params.sriov, hooks)
+        _sriov.restore(state.sriov, write_config, _base(bases, "sriov"), c.params.sriov, hooks)
+    if c.present & HAS_VENDOR_SPECIFIC:
+        for item, base in zip(_counted(state.vendor_specific, c.instances.vendor_specific, "state.vendor_specific"),
+                              _bases(bases, "vendor_specific", c.instances.vendor_specific)):
+            _vendor_specific.restore(item, write_config, base, c.params.vendor_specific, hooks)
 
 
 def derive_descriptor(state: "GenericState", host: "GenericDescriptor",
@@ -483,4 +659,43 @@ def derive_descriptor(state: "GenericState", host: "GenericDescriptor",
         descriptor.sriov = _sriov.derive_descriptor(state.sriov, c.params.sriov, cap_offset=host.sriov.cap_offset, vf_bar_sizes=host.sriov.vf_bar_sizes)
     else:
         descriptor.sriov = host.sriov
+    if c.present & HAS_VENDOR_SPECIFIC:
+        count = c.instances.vendor_specific
+        descriptor.vendor_specific = [
+            _vendor_specific.derive_descriptor(item, c.params.vendor_specific, cap_offset=given.cap_offset)
+            for item, given in zip(_counted(state.vendor_specific, count, "state.vendor_specific"),
+                                   _counted(host.vendor_specific, count, "host.vendor_specific"))]
+    else:
+        descriptor.vendor_specific = host.vendor_specific
     return descriptor
+
+
+def validate(state: "GenericState", config: "GenericConfig | None" = None) -> "list[Problem]":
+    """Every reason `state` is not a valid state of the device, in device order; [] when it is.
+
+    Each present section's validate, with its field named after the section
+    (`msix.vectors`): what save would refuse, and what a load on the target
+    would refuse (constraints included), found at the source while it runs.
+    """
+    c = _config(config)
+    problems: list[Problem] = []
+    if c.present & HAS_REBAR:
+        problems += [Problem(f"rebar.{p.field}" if p.field else "rebar", p.reason)
+                     for p in _rebar.validate(state.rebar, c.params.rebar)]
+    if c.present & HAS_HEADER:
+        problems += [Problem(f"header.{p.field}" if p.field else "header", p.reason)
+                     for p in _header.validate(state.header, c.params.header)]
+    if c.present & HAS_MSI:
+        problems += [Problem(f"msi.{p.field}" if p.field else "msi", p.reason)
+                     for p in _msi.validate(state.msi, c.params.msi)]
+    if c.present & HAS_MSIX:
+        problems += [Problem(f"msix.{p.field}" if p.field else "msix", p.reason)
+                     for p in _msix.validate(state.msix, c.params.msix)]
+    if c.present & HAS_SRIOV:
+        problems += [Problem(f"sriov.{p.field}" if p.field else "sriov", p.reason)
+                     for p in _sriov.validate(state.sriov, c.params.sriov)]
+    if c.present & HAS_VENDOR_SPECIFIC:
+        for index, item in enumerate(state.vendor_specific):
+            problems += [Problem(f"vendor_specific[{index}].{p.field}" if p.field else f"vendor_specific[{index}]", p.reason)
+                         for p in _vendor_specific.validate(item, c.params.vendor_specific)]
+    return problems

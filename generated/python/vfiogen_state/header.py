@@ -49,12 +49,11 @@ _NAMES_IntxPin: "dict[int, str]" = {0: "none", 1: "inta", 2: "intb", 3: "intc", 
 class Params(Record):
     """Per-device constants of this section."""
 
-    __slots__ = ("bar64",)
-    bar64: int
-    _json = (("bar64", "bar64", ""),)
+    __slots__ = ()
+    _json = ()
 
-    def __init__(self, *, bar64: int = 0) -> None:
-        self.bar64 = bar64
+    def __init__(self) -> None:
+        pass
 
 
 PARAMS = Params()
@@ -431,11 +430,11 @@ def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescript
         cap_list=s.status.value() & 0x10,
         intx=s.interrupt_pin & 0xff,
         bar0_type=s.bar0.value() & 0xf,
-        bar1_type=(s.bar1.value() & 0xf if ((p.bar64 & 1) == 0) else 0),
-        bar2_type=(s.bar2.value() & 0xf if ((p.bar64 & 2) == 0) else 0),
-        bar3_type=(s.bar3.value() & 0xf if ((p.bar64 & 4) == 0) else 0),
-        bar4_type=(s.bar4.value() & 0xf if ((p.bar64 & 8) == 0) else 0),
-        bar5_type=(s.bar5.value() & 0xf if ((p.bar64 & 0x10) == 0) else 0),
+        bar1_type=(s.bar1.value() & 0xf if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0),
+        bar2_type=(s.bar2.value() & 0xf if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))) else 0),
+        bar3_type=(s.bar3.value() & 0xf if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))) else 0),
+        bar4_type=(s.bar4.value() & 0xf if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))) else 0),
+        bar5_type=(s.bar5.value() & 0xf if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0),
         min_version=1,
         max_version=1,
         emulated_vendor_id=0,
@@ -464,26 +463,26 @@ def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescript
         wmask_bist=0x40,
         emulated_bar0=0xffffffff,
         wmask_bar0=0xfffffff0,
-        emulated_bar1_upper=(0xffffffff if ((p.bar64 & 1) != 0) else 0),
-        wmask_bar1_upper=(0xffffffff if ((p.bar64 & 1) != 0) else 0),
-        emulated_bar1=(0xffffffff if ((p.bar64 & 1) == 0) else 0),
-        wmask_bar1=(0xfffffff0 if ((p.bar64 & 1) == 0) else 0),
-        emulated_bar2_upper=(0xffffffff if ((p.bar64 & 2) != 0) else 0),
-        wmask_bar2_upper=(0xffffffff if ((p.bar64 & 2) != 0) else 0),
-        emulated_bar2=(0xffffffff if ((p.bar64 & 2) == 0) else 0),
-        wmask_bar2=(0xfffffff0 if ((p.bar64 & 2) == 0) else 0),
-        emulated_bar3_upper=(0xffffffff if ((p.bar64 & 4) != 0) else 0),
-        wmask_bar3_upper=(0xffffffff if ((p.bar64 & 4) != 0) else 0),
-        emulated_bar3=(0xffffffff if ((p.bar64 & 4) == 0) else 0),
-        wmask_bar3=(0xfffffff0 if ((p.bar64 & 4) == 0) else 0),
-        emulated_bar4_upper=(0xffffffff if ((p.bar64 & 8) != 0) else 0),
-        wmask_bar4_upper=(0xffffffff if ((p.bar64 & 8) != 0) else 0),
-        emulated_bar4=(0xffffffff if ((p.bar64 & 8) == 0) else 0),
-        wmask_bar4=(0xfffffff0 if ((p.bar64 & 8) == 0) else 0),
-        emulated_bar5_upper=(0xffffffff if ((p.bar64 & 0x10) != 0) else 0),
-        wmask_bar5_upper=(0xffffffff if ((p.bar64 & 0x10) != 0) else 0),
-        emulated_bar5=(0xffffffff if ((p.bar64 & 0x10) == 0) else 0),
-        wmask_bar5=(0xfffffff0 if ((p.bar64 & 0x10) == 0) else 0),
+        emulated_bar1_upper=(0xffffffff if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)) else 0),
+        wmask_bar1_upper=(0xffffffff if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)) else 0),
+        emulated_bar1=(0xffffffff if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0),
+        wmask_bar1=(0xfffffff0 if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0),
+        emulated_bar2_upper=(0xffffffff if ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)) else 0),
+        wmask_bar2_upper=(0xffffffff if ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)) else 0),
+        emulated_bar2=(0xffffffff if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))) else 0),
+        wmask_bar2=(0xfffffff0 if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))) else 0),
+        emulated_bar3_upper=(0xffffffff if ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)) else 0),
+        wmask_bar3_upper=(0xffffffff if ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)) else 0),
+        emulated_bar3=(0xffffffff if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))) else 0),
+        wmask_bar3=(0xfffffff0 if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))) else 0),
+        emulated_bar4_upper=(0xffffffff if ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)) else 0),
+        wmask_bar4_upper=(0xffffffff if ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)) else 0),
+        emulated_bar4=(0xffffffff if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))) else 0),
+        wmask_bar4=(0xfffffff0 if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))) else 0),
+        emulated_bar5_upper=(0xffffffff if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)) else 0),
+        wmask_bar5_upper=(0xffffffff if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)) else 0),
+        emulated_bar5=(0xffffffff if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0),
+        wmask_bar5=(0xfffffff0 if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0),
         emulated_cardbus_cis=0,
         wmask_cardbus_cis=0,
         emulated_subsystem_vendor_id=0,
@@ -503,6 +502,67 @@ def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescript
         emulated_max_lat=0,
         wmask_max_lat=0,
     )
+
+
+def check_descriptor(s: "HeaderState", d: "HeaderDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p)
+    if derived.vendor != d.vendor:
+        raise LoadError(SECTION, "descriptor.vendor", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vendor {derived.vendor!r}, the descriptor says {d.vendor!r}")
+    if derived.device != d.device:
+        raise LoadError(SECTION, "descriptor.device", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give device {derived.device!r}, the descriptor says {d.device!r}")
+    if derived.subsystem_vendor != d.subsystem_vendor:
+        raise LoadError(SECTION, "descriptor.subsystem_vendor", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subsystem_vendor {derived.subsystem_vendor!r}, the descriptor says {d.subsystem_vendor!r}")
+    if derived.subsystem != d.subsystem:
+        raise LoadError(SECTION, "descriptor.subsystem", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subsystem {derived.subsystem!r}, the descriptor says {d.subsystem!r}")
+    if derived.revision != d.revision:
+        raise LoadError(SECTION, "descriptor.revision", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give revision {derived.revision!r}, the descriptor says {d.revision!r}")
+    if derived.prog_if != d.prog_if:
+        raise LoadError(SECTION, "descriptor.prog_if", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give prog_if {derived.prog_if!r}, the descriptor says {d.prog_if!r}")
+    if derived.subclass != d.subclass:
+        raise LoadError(SECTION, "descriptor.subclass", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give subclass {derived.subclass!r}, the descriptor says {d.subclass!r}")
+    if derived.base_class != d.base_class:
+        raise LoadError(SECTION, "descriptor.base_class", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give base_class {derived.base_class!r}, the descriptor says {d.base_class!r}")
+    if derived.header_shape != d.header_shape:
+        raise LoadError(SECTION, "descriptor.header_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give header_shape {derived.header_shape!r}, the descriptor says {d.header_shape!r}")
+    if derived.first_cap != d.first_cap:
+        raise LoadError(SECTION, "descriptor.first_cap", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give first_cap {derived.first_cap!r}, the descriptor says {d.first_cap!r}")
+    if derived.cap_list != d.cap_list:
+        raise LoadError(SECTION, "descriptor.cap_list", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give cap_list {derived.cap_list!r}, the descriptor says {d.cap_list!r}")
+    if derived.intx != d.intx:
+        raise LoadError(SECTION, "descriptor.intx", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give intx {derived.intx!r}, the descriptor says {d.intx!r}")
+    if derived.bar0_type != d.bar0_type:
+        raise LoadError(SECTION, "descriptor.bar0_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar0_type {derived.bar0_type!r}, the descriptor says {d.bar0_type!r}")
+    if derived.bar1_type != d.bar1_type:
+        raise LoadError(SECTION, "descriptor.bar1_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar1_type {derived.bar1_type!r}, the descriptor says {d.bar1_type!r}")
+    if derived.bar2_type != d.bar2_type:
+        raise LoadError(SECTION, "descriptor.bar2_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar2_type {derived.bar2_type!r}, the descriptor says {d.bar2_type!r}")
+    if derived.bar3_type != d.bar3_type:
+        raise LoadError(SECTION, "descriptor.bar3_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar3_type {derived.bar3_type!r}, the descriptor says {d.bar3_type!r}")
+    if derived.bar4_type != d.bar4_type:
+        raise LoadError(SECTION, "descriptor.bar4_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar4_type {derived.bar4_type!r}, the descriptor says {d.bar4_type!r}")
+    if derived.bar5_type != d.bar5_type:
+        raise LoadError(SECTION, "descriptor.bar5_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bar5_type {derived.bar5_type!r}, the descriptor says {d.bar5_type!r}")
 
 
 def pack_descriptor(d: "HeaderDescriptor") -> bytes:
@@ -807,14 +867,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         raise LoadError(SECTION, "bar0", o + 16, f"mem_type = {(r_f_bar0 >> 1) & 0x3} is not a value of bar_mem_type")
     f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
     o += 20
-    if ((p.bar64 & 1) != 0):
+    if ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar1_upper", o, 4, end - o)
         (f_bar1_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar1_upper = 0
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar1", o, 4, end - o)
         (r_f_bar1,) = _S1.unpack_from(b, o)
@@ -824,14 +884,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         o += 4
     else:
         f_bar1 = MemoryBarRegister()
-    if ((p.bar64 & 2) != 0):
+    if ((not (f_bar1.value() & 0x1)) and (((f_bar1.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar2_upper", o, 4, end - o)
         (f_bar2_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar2_upper = 0
-    if ((p.bar64 & 2) == 0):
+    if (not ((not (f_bar1.value() & 0x1)) and (((f_bar1.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar2", o, 4, end - o)
         (r_f_bar2,) = _S1.unpack_from(b, o)
@@ -841,14 +901,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         o += 4
     else:
         f_bar2 = MemoryBarRegister()
-    if ((p.bar64 & 4) != 0):
+    if ((not (f_bar2.value() & 0x1)) and (((f_bar2.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar3_upper", o, 4, end - o)
         (f_bar3_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar3_upper = 0
-    if ((p.bar64 & 4) == 0):
+    if (not ((not (f_bar2.value() & 0x1)) and (((f_bar2.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar3", o, 4, end - o)
         (r_f_bar3,) = _S1.unpack_from(b, o)
@@ -858,14 +918,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         o += 4
     else:
         f_bar3 = MemoryBarRegister()
-    if ((p.bar64 & 8) != 0):
+    if ((not (f_bar3.value() & 0x1)) and (((f_bar3.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar4_upper", o, 4, end - o)
         (f_bar4_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar4_upper = 0
-    if ((p.bar64 & 8) == 0):
+    if (not ((not (f_bar3.value() & 0x1)) and (((f_bar3.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar4", o, 4, end - o)
         (r_f_bar4,) = _S1.unpack_from(b, o)
@@ -875,14 +935,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         o += 4
     else:
         f_bar4 = MemoryBarRegister()
-    if ((p.bar64 & 0x10) != 0):
+    if ((not (f_bar4.value() & 0x1)) and (((f_bar4.value() >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar5_upper", o, 4, end - o)
         (f_bar5_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_bar5_upper = 0
-    if ((p.bar64 & 0x10) == 0):
+    if (not ((not (f_bar4.value() & 0x1)) and (((f_bar4.value() >> 1) & 0x3) == 2))):
         if end - o < 4:
             raise truncated(SECTION, "bar5", o, 4, end - o)
         (r_f_bar5,) = _S1.unpack_from(b, o)
@@ -911,25 +971,25 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
 def _save_v1(s: "HeaderState", p: "Params") -> bytes:
     out = bytearray()
     out += _S0.pack(s.vendor_id, s.device_id, s.command.value(), s.status.value(), s.revision_id, s.class_prog_if, s.class_subclass, s.class_base, s.cache_line_size, s.latency_timer, s.header_type.value(), s.bist.value(), s.bar0.value())
-    if ((p.bar64 & 1) != 0):
+    if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar1_upper)
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar1.value())
-    if ((p.bar64 & 2) != 0):
+    if ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar2_upper)
-    if ((p.bar64 & 2) == 0):
+    if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar2.value())
-    if ((p.bar64 & 4) != 0):
+    if ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar3_upper)
-    if ((p.bar64 & 4) == 0):
+    if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar3.value())
-    if ((p.bar64 & 8) != 0):
+    if ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar4_upper)
-    if ((p.bar64 & 8) == 0):
+    if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar4.value())
-    if ((p.bar64 & 0x10) != 0):
+    if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)):
         out += _S1.pack(s.bar5_upper)
-    if ((p.bar64 & 0x10) == 0):
+    if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))):
         out += _S1.pack(s.bar5.value())
     out += _S2.pack(s.cardbus_cis, s.subsystem_vendor_id, s.subsystem_id, s.rom_base.value(), s.cap_ptr.value(), s.interrupt_line, s.interrupt_pin, s.min_gnt, s.max_lat)
     return bytes(out)
@@ -959,9 +1019,9 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     """
     problems: list[Problem] = []
     if not isinstance(s.vendor_id, int) or s.vendor_id >> 16 or s.vendor_id < 0:
-        problems.append(Problem("vendor_id", f"{s.vendor_id!r} does not fit 16 bits"))
+        problems.append(Problem("vendor_id", f"holds {s.vendor_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.device_id, int) or s.device_id >> 16 or s.device_id < 0:
-        problems.append(Problem("device_id", f"{s.device_id!r} does not fit 16 bits"))
+        problems.append(Problem("device_id", f"holds {s.device_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.command, CommandRegister):
         problems.append(Problem("command", "must be a CommandRegister"))
     if isinstance(s.command, CommandRegister) and s.command.value() & 0xf800:
@@ -971,17 +1031,17 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if isinstance(s.status, StatusRegister) and s.status.value() & 0x46:
         problems.append(Problem("status", f"reserved bits 0x{s.status.value() & 0x46:x} set"))
     if not isinstance(s.revision_id, int) or s.revision_id >> 8 or s.revision_id < 0:
-        problems.append(Problem("revision_id", f"{s.revision_id!r} does not fit 8 bits"))
+        problems.append(Problem("revision_id", f"holds {s.revision_id!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.class_prog_if, int) or s.class_prog_if >> 8 or s.class_prog_if < 0:
-        problems.append(Problem("class_prog_if", f"{s.class_prog_if!r} does not fit 8 bits"))
+        problems.append(Problem("class_prog_if", f"holds {s.class_prog_if!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.class_subclass, int) or s.class_subclass >> 8 or s.class_subclass < 0:
-        problems.append(Problem("class_subclass", f"{s.class_subclass!r} does not fit 8 bits"))
+        problems.append(Problem("class_subclass", f"holds {s.class_subclass!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.class_base, int) or s.class_base >> 8 or s.class_base < 0:
-        problems.append(Problem("class_base", f"{s.class_base!r} does not fit 8 bits"))
+        problems.append(Problem("class_base", f"holds {s.class_base!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.cache_line_size, int) or s.cache_line_size >> 8 or s.cache_line_size < 0:
-        problems.append(Problem("cache_line_size", f"{s.cache_line_size!r} does not fit 8 bits"))
+        problems.append(Problem("cache_line_size", f"holds {s.cache_line_size!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.latency_timer, int) or s.latency_timer >> 8 or s.latency_timer < 0:
-        problems.append(Problem("latency_timer", f"{s.latency_timer!r} does not fit 8 bits"))
+        problems.append(Problem("latency_timer", f"holds {s.latency_timer!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.header_type, HeaderTypeRegister):
         problems.append(Problem("header_type", "must be a HeaderTypeRegister"))
     if isinstance(s.header_type, HeaderTypeRegister) and (s.header_type.value() >> 0) & 0x7f not in _VALUES_HeaderLayout:
@@ -997,8 +1057,8 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if isinstance(s.bar0, MemoryBarRegister) and (s.bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar0.mem_type", f"{(s.bar0.value() >> 1) & 0x3} is not a value of bar_mem_type"))
     if not isinstance(s.bar1_upper, int) or s.bar1_upper >> 32 or s.bar1_upper < 0:
-        problems.append(Problem("bar1_upper", f"{s.bar1_upper!r} does not fit 32 bits"))
-    if not (((p.bar64 & 1) != 0)) and s.bar1_upper != 0:
+        problems.append(Problem("bar1_upper", f"holds {s.bar1_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not (((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) and s.bar1_upper != 0:
         problems.append(Problem("bar1_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar1, MemoryBarRegister):
         problems.append(Problem("bar1", "must be a MemoryBarRegister"))
@@ -1006,11 +1066,11 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar1.space_indicator", f"{(s.bar1.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar1, MemoryBarRegister) and (s.bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar1.mem_type", f"{(s.bar1.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 1) == 0)) and s.bar1 != MemoryBarRegister():
+    if not ((not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))) and s.bar1 != MemoryBarRegister():
         problems.append(Problem("bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar2_upper, int) or s.bar2_upper >> 32 or s.bar2_upper < 0:
-        problems.append(Problem("bar2_upper", f"{s.bar2_upper!r} does not fit 32 bits"))
-    if not (((p.bar64 & 2) != 0)) and s.bar2_upper != 0:
+        problems.append(Problem("bar2_upper", f"holds {s.bar2_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not (((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))) and s.bar2_upper != 0:
         problems.append(Problem("bar2_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar2, MemoryBarRegister):
         problems.append(Problem("bar2", "must be a MemoryBarRegister"))
@@ -1018,11 +1078,11 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar2.space_indicator", f"{(s.bar2.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar2, MemoryBarRegister) and (s.bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar2.mem_type", f"{(s.bar2.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 2) == 0)) and s.bar2 != MemoryBarRegister():
+    if not ((not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)))) and s.bar2 != MemoryBarRegister():
         problems.append(Problem("bar2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar3_upper, int) or s.bar3_upper >> 32 or s.bar3_upper < 0:
-        problems.append(Problem("bar3_upper", f"{s.bar3_upper!r} does not fit 32 bits"))
-    if not (((p.bar64 & 4) != 0)) and s.bar3_upper != 0:
+        problems.append(Problem("bar3_upper", f"holds {s.bar3_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not (((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))) and s.bar3_upper != 0:
         problems.append(Problem("bar3_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar3, MemoryBarRegister):
         problems.append(Problem("bar3", "must be a MemoryBarRegister"))
@@ -1030,11 +1090,11 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar3.space_indicator", f"{(s.bar3.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar3, MemoryBarRegister) and (s.bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar3.mem_type", f"{(s.bar3.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 4) == 0)) and s.bar3 != MemoryBarRegister():
+    if not ((not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)))) and s.bar3 != MemoryBarRegister():
         problems.append(Problem("bar3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar4_upper, int) or s.bar4_upper >> 32 or s.bar4_upper < 0:
-        problems.append(Problem("bar4_upper", f"{s.bar4_upper!r} does not fit 32 bits"))
-    if not (((p.bar64 & 8) != 0)) and s.bar4_upper != 0:
+        problems.append(Problem("bar4_upper", f"holds {s.bar4_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not (((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))) and s.bar4_upper != 0:
         problems.append(Problem("bar4_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar4, MemoryBarRegister):
         problems.append(Problem("bar4", "must be a MemoryBarRegister"))
@@ -1042,11 +1102,11 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar4.space_indicator", f"{(s.bar4.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar4, MemoryBarRegister) and (s.bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar4.mem_type", f"{(s.bar4.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 8) == 0)) and s.bar4 != MemoryBarRegister():
+    if not ((not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)))) and s.bar4 != MemoryBarRegister():
         problems.append(Problem("bar4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar5_upper, int) or s.bar5_upper >> 32 or s.bar5_upper < 0:
-        problems.append(Problem("bar5_upper", f"{s.bar5_upper!r} does not fit 32 bits"))
-    if not (((p.bar64 & 0x10) != 0)) and s.bar5_upper != 0:
+        problems.append(Problem("bar5_upper", f"holds {s.bar5_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not (((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) and s.bar5_upper != 0:
         problems.append(Problem("bar5_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.bar5, MemoryBarRegister):
         problems.append(Problem("bar5", "must be a MemoryBarRegister"))
@@ -1054,14 +1114,14 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
         problems.append(Problem("bar5.space_indicator", f"{(s.bar5.value() >> 0) & 0x1} is not a value of bar_space"))
     if isinstance(s.bar5, MemoryBarRegister) and (s.bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("bar5.mem_type", f"{(s.bar5.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.bar64 & 0x10) == 0)) and s.bar5 != MemoryBarRegister():
+    if not ((not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)))) and s.bar5 != MemoryBarRegister():
         problems.append(Problem("bar5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.cardbus_cis, int) or s.cardbus_cis >> 32 or s.cardbus_cis < 0:
-        problems.append(Problem("cardbus_cis", f"{s.cardbus_cis!r} does not fit 32 bits"))
+        problems.append(Problem("cardbus_cis", f"holds {s.cardbus_cis!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.subsystem_vendor_id, int) or s.subsystem_vendor_id >> 16 or s.subsystem_vendor_id < 0:
-        problems.append(Problem("subsystem_vendor_id", f"{s.subsystem_vendor_id!r} does not fit 16 bits"))
+        problems.append(Problem("subsystem_vendor_id", f"holds {s.subsystem_vendor_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.subsystem_id, int) or s.subsystem_id >> 16 or s.subsystem_id < 0:
-        problems.append(Problem("subsystem_id", f"{s.subsystem_id!r} does not fit 16 bits"))
+        problems.append(Problem("subsystem_id", f"holds {s.subsystem_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.rom_base, RomBaseRegister):
         problems.append(Problem("rom_base", "must be a RomBaseRegister"))
     if isinstance(s.rom_base, RomBaseRegister) and s.rom_base.value() & 0x700:
@@ -1071,13 +1131,13 @@ def _register_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     if isinstance(s.cap_ptr, CapPtrRegister) and s.cap_ptr.value() & 0x3:
         problems.append(Problem("cap_ptr", f"reserved bits 0x{s.cap_ptr.value() & 0x3:x} set"))
     if not isinstance(s.interrupt_line, int) or s.interrupt_line >> 8 or s.interrupt_line < 0:
-        problems.append(Problem("interrupt_line", f"{s.interrupt_line!r} does not fit 8 bits"))
+        problems.append(Problem("interrupt_line", f"holds {s.interrupt_line!r}, but it is a u8: an integer 0..0xff"))
     if s.interrupt_pin not in _VALUES_IntxPin:
         problems.append(Problem("interrupt_pin", f"{s.interrupt_pin!r} is not a value of intx_pin"))
     if not isinstance(s.min_gnt, int) or s.min_gnt >> 8 or s.min_gnt < 0:
-        problems.append(Problem("min_gnt", f"{s.min_gnt!r} does not fit 8 bits"))
+        problems.append(Problem("min_gnt", f"holds {s.min_gnt!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.max_lat, int) or s.max_lat >> 8 or s.max_lat < 0:
-        problems.append(Problem("max_lat", f"{s.max_lat!r} does not fit 8 bits"))
+        problems.append(Problem("max_lat", f"holds {s.max_lat!r}, but it is a u8: an integer 0..0xff"))
     return problems
 
 
@@ -1085,7 +1145,7 @@ def _constraint_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     """The constraints; a parsed payload has passed every other check already."""
     try:
         # One expression for the common case, where every constraint holds.
-        if (((s.header_type.value() & 0x7f) == 0)) and ((s.interrupt_pin <= 4)) and ((((p.bar64 & (p.bar64 >> 1)) == 0) and (p.bar64 < 0x20))) and ((((p.bar64 & 1) != 0) == ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))) and ((((p.bar64 & 1) != 0) or (((p.bar64 & 2) != 0) == ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))))) and ((((p.bar64 & 2) != 0) or (((p.bar64 & 4) != 0) == ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))))) and ((((p.bar64 & 4) != 0) or (((p.bar64 & 8) != 0) == ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))))) and ((((p.bar64 & 8) != 0) or (((p.bar64 & 0x10) != 0) == ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))))) and (((((p.bar64 & 0x10) != 0) or (s.bar5.value() & 0x1)) or (((s.bar5.value() >> 1) & 0x3) != 2))):
+        if (((s.header_type.value() & 0x7f) == 0)) and ((s.interrupt_pin <= 4)) and (((s.bar5.value() & 0x1) or (((s.bar5.value() >> 1) & 0x3) != 2))):
             return []
     except (ArithmeticError, ValueError):
         pass
@@ -1101,40 +1161,10 @@ def _constraint_problems(s: "HeaderState", p: "Params") -> "list[Problem]":
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("interrupt_pin", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.bar64 & (p.bar64 >> 1)) == 0) and (p.bar64 < 0x20))):
-            problems.append(Problem("params.bar64", "params.bar64 pairs overlapping BAR slots or pairs slot 5 with a slot that does not exist"))
+        if not (((s.bar5.value() & 0x1) or (((s.bar5.value() >> 1) & 0x3) != 2))):
+            problems.append(Problem("bar5.space_indicator", "bar5 claims to be a 64-bit BAR, but there is no slot for its upper dword"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 1) != 0) == ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.bar64", "bar0's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 1) != 0) or (((p.bar64 & 2) != 0) == ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.bar64", "bar1's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 2) != 0) or (((p.bar64 & 4) != 0) == ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.bar64", "bar2's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 4) != 0) or (((p.bar64 & 8) != 0) == ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.bar64", "bar3's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.bar64 & 8) != 0) or (((p.bar64 & 0x10) != 0) == ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.bar64", "bar4's type bits disagree with params.bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not (((((p.bar64 & 0x10) != 0) or (s.bar5.value() & 0x1)) or (((s.bar5.value() >> 1) & 0x3) != 2))):
-            problems.append(Problem("params.bar64", "bar5 claims to be a 64-bit BAR, but there is no slot for its upper dword"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("bar5.space_indicator", f"constraint cannot be evaluated: {exc}"))
     return problems
 
 
@@ -1227,60 +1257,60 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar0", base + 0x10, f"mem_type = {(r_f_bar0 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
-    if ((p.bar64 & 1) != 0):
+    if ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2)):
         r_f_bar1_upper = read_config(base + 0x14, 4) & 0xffffffff
     else:
         r_f_bar1_upper = 0
     f_bar1_upper = r_f_bar1_upper
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (f_bar0.value() & 0x1)) and (((f_bar0.value() >> 1) & 0x3) == 2))):
         r_f_bar1 = read_config(base + 0x14, 4) & 0xffffffff
     else:
         r_f_bar1 = 0
     if (r_f_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar1", base + 0x14, f"mem_type = {(r_f_bar1 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar1 = MemoryBarRegister.from_value(r_f_bar1)
-    if ((p.bar64 & 2) != 0):
+    if ((not (f_bar1.value() & 0x1)) and (((f_bar1.value() >> 1) & 0x3) == 2)):
         r_f_bar2_upper = read_config(base + 0x18, 4) & 0xffffffff
     else:
         r_f_bar2_upper = 0
     f_bar2_upper = r_f_bar2_upper
-    if ((p.bar64 & 2) == 0):
+    if (not ((not (f_bar1.value() & 0x1)) and (((f_bar1.value() >> 1) & 0x3) == 2))):
         r_f_bar2 = read_config(base + 0x18, 4) & 0xffffffff
     else:
         r_f_bar2 = 0
     if (r_f_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar2", base + 0x18, f"mem_type = {(r_f_bar2 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar2 = MemoryBarRegister.from_value(r_f_bar2)
-    if ((p.bar64 & 4) != 0):
+    if ((not (f_bar2.value() & 0x1)) and (((f_bar2.value() >> 1) & 0x3) == 2)):
         r_f_bar3_upper = read_config(base + 0x1c, 4) & 0xffffffff
     else:
         r_f_bar3_upper = 0
     f_bar3_upper = r_f_bar3_upper
-    if ((p.bar64 & 4) == 0):
+    if (not ((not (f_bar2.value() & 0x1)) and (((f_bar2.value() >> 1) & 0x3) == 2))):
         r_f_bar3 = read_config(base + 0x1c, 4) & 0xffffffff
     else:
         r_f_bar3 = 0
     if (r_f_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar3", base + 0x1c, f"mem_type = {(r_f_bar3 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar3 = MemoryBarRegister.from_value(r_f_bar3)
-    if ((p.bar64 & 8) != 0):
+    if ((not (f_bar3.value() & 0x1)) and (((f_bar3.value() >> 1) & 0x3) == 2)):
         r_f_bar4_upper = read_config(base + 0x20, 4) & 0xffffffff
     else:
         r_f_bar4_upper = 0
     f_bar4_upper = r_f_bar4_upper
-    if ((p.bar64 & 8) == 0):
+    if (not ((not (f_bar3.value() & 0x1)) and (((f_bar3.value() >> 1) & 0x3) == 2))):
         r_f_bar4 = read_config(base + 0x20, 4) & 0xffffffff
     else:
         r_f_bar4 = 0
     if (r_f_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar4", base + 0x20, f"mem_type = {(r_f_bar4 >> 1) & 0x3} read from the device is not a value of bar_mem_type")
     f_bar4 = MemoryBarRegister.from_value(r_f_bar4)
-    if ((p.bar64 & 0x10) != 0):
+    if ((not (f_bar4.value() & 0x1)) and (((f_bar4.value() >> 1) & 0x3) == 2)):
         r_f_bar5_upper = read_config(base + 0x24, 4) & 0xffffffff
     else:
         r_f_bar5_upper = 0
     f_bar5_upper = r_f_bar5_upper
-    if ((p.bar64 & 0x10) == 0):
+    if (not ((not (f_bar4.value() & 0x1)) and (((f_bar4.value() >> 1) & 0x3) == 2))):
         r_f_bar5 = read_config(base + 0x24, 4) & 0xffffffff
     else:
         r_f_bar5 = 0
@@ -1326,25 +1356,25 @@ def restore(s: "HeaderState", write_config: "Callable[[int, int, int], None]", b
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
     write_config(base + 4, s.command.value() & 0xfff8, 2)
     write_config(base + 0x10, s.bar0.value(), 4)
-    if ((p.bar64 & 1) != 0):
+    if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x14, s.bar1_upper, 4)
-    if ((p.bar64 & 1) == 0):
+    if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x14, s.bar1.value(), 4)
-    if ((p.bar64 & 2) != 0):
+    if ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x18, s.bar2_upper, 4)
-    if ((p.bar64 & 2) == 0):
+    if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x18, s.bar2.value(), 4)
-    if ((p.bar64 & 4) != 0):
+    if ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x1c, s.bar3_upper, 4)
-    if ((p.bar64 & 4) == 0):
+    if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x1c, s.bar3.value(), 4)
-    if ((p.bar64 & 8) != 0):
+    if ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x20, s.bar4_upper, 4)
-    if ((p.bar64 & 8) == 0):
+    if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x20, s.bar4.value(), 4)
-    if ((p.bar64 & 0x10) != 0):
+    if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)):
         write_config(base + 0x24, s.bar5_upper, 4)
-    if ((p.bar64 & 0x10) == 0):
+    if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))):
         write_config(base + 0x24, s.bar5.value(), 4)
     write_config(base + 0x30, s.rom_base.value(), 4)
     write_config(base + 0xc, s.cache_line_size, 1)

@@ -165,6 +165,19 @@ def derive_descriptor(s: "L1ssState", p: "Params" = PARAMS, *, cap_offset: int) 
     )
 
 
+def check_descriptor(s: "L1ssState", d: "L1ssDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.substates != d.substates:
+        raise LoadError(SECTION, "descriptor.substates", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give substates {derived.substates!r}, the descriptor says {d.substates!r}")
+    if derived.port_timing != d.port_timing:
+        raise LoadError(SECTION, "descriptor.port_timing", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give port_timing {derived.port_timing!r}, the descriptor says {d.port_timing!r}")
+
+
 def pack_descriptor(d: "L1ssDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.substates, d.port_timing, d.min_version, d.max_version, d.emulated_l1ss_cap, d.wmask_l1ss_cap, d.emulated_l1ss_ctrl1, d.wmask_l1ss_ctrl1, d.emulated_l1ss_ctrl2, d.wmask_l1ss_ctrl2)
 

@@ -116,6 +116,12 @@ def derive_descriptor(s: "LtrState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "LtrState", d: "LtrDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+
+
 def pack_descriptor(d: "LtrDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.min_version, d.max_version, d.emulated_max_snoop_latency, d.wmask_max_snoop_latency, d.emulated_max_no_snoop_latency, d.wmask_max_no_snoop_latency)
 

@@ -162,6 +162,16 @@ def derive_descriptor(s: "MsiState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "MsiState", d: "MsiDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.shape != d.shape:
+        raise LoadError(SECTION, "descriptor.shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give shape {derived.shape!r}, the descriptor says {d.shape!r}")
+
+
 def pack_descriptor(d: "MsiDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.shape, d.min_version, d.max_version, d.emulated_control, d.wmask_control, d.emulated_address_lo, d.wmask_address_lo, d.emulated_address_hi, d.wmask_address_hi, d.emulated_data, d.wmask_data, d.emulated_ext_data, d.wmask_ext_data, d.emulated_mask, d.wmask_mask, d.emulated_pending, d.wmask_pending)
 
@@ -373,21 +383,21 @@ def _register_problems(s: "MsiState", p: "Params") -> "list[Problem]":
     if not isinstance(s.address_lo, AddressLoRegister):
         problems.append(Problem("address_lo", "must be a AddressLoRegister"))
     if not isinstance(s.address_hi, int) or s.address_hi >> 32 or s.address_hi < 0:
-        problems.append(Problem("address_hi", f"{s.address_hi!r} does not fit 32 bits"))
+        problems.append(Problem("address_hi", f"holds {s.address_hi!r}, but it is a u32: an integer 0..0xffffffff"))
     if not ((s.control.value() & 0x80 != 0)) and s.address_hi != 0:
         problems.append(Problem("address_hi", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.data, int) or s.data >> 16 or s.data < 0:
-        problems.append(Problem("data", f"{s.data!r} does not fit 16 bits"))
+        problems.append(Problem("data", f"holds {s.data!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.ext_data, int) or s.ext_data >> 16 or s.ext_data < 0:
-        problems.append(Problem("ext_data", f"{s.ext_data!r} does not fit 16 bits"))
+        problems.append(Problem("ext_data", f"holds {s.ext_data!r}, but it is a u16: an integer 0..0xffff"))
     if not ((s.control.value() & 0x200 != 0)) and s.ext_data != 0:
         problems.append(Problem("ext_data", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.mask, int) or s.mask >> 32 or s.mask < 0:
-        problems.append(Problem("mask", f"{s.mask!r} does not fit 32 bits"))
+        problems.append(Problem("mask", f"holds {s.mask!r}, but it is a u32: an integer 0..0xffffffff"))
     if not ((s.control.value() & 0x100 != 0)) and s.mask != 0:
         problems.append(Problem("mask", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.pending, int) or s.pending >> 32 or s.pending < 0:
-        problems.append(Problem("pending", f"{s.pending!r} does not fit 32 bits"))
+        problems.append(Problem("pending", f"holds {s.pending!r}, but it is a u32: an integer 0..0xffffffff"))
     if not ((s.control.value() & 0x100 != 0)) and s.pending != 0:
         problems.append(Problem("pending", "is absent on this device (its presence is false) but holds a value"))
     return problems

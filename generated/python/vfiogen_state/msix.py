@@ -162,6 +162,22 @@ def derive_descriptor(s: "MsixState", p: "Params" = PARAMS, *, cap_offset: int) 
     )
 
 
+def check_descriptor(s: "MsixState", d: "MsixDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.table_size != d.table_size:
+        raise LoadError(SECTION, "descriptor.table_size", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give table_size {derived.table_size!r}, the descriptor says {d.table_size!r}")
+    if derived.table_place != d.table_place:
+        raise LoadError(SECTION, "descriptor.table_place", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give table_place {derived.table_place!r}, the descriptor says {d.table_place!r}")
+    if derived.pba_place != d.pba_place:
+        raise LoadError(SECTION, "descriptor.pba_place", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give pba_place {derived.pba_place!r}, the descriptor says {d.pba_place!r}")
+
+
 def pack_descriptor(d: "MsixDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.table_size, d.table_place, d.pba_place, d.min_version, d.max_version, d.emulated_control, d.wmask_control, d.emulated_table, d.wmask_table, d.emulated_pba, d.wmask_pba)
 
@@ -290,20 +306,20 @@ def validate(s: "MsixState", p: "Params" = PARAMS) -> "list[Problem]":
         problems.append(Problem("vectors", f"holds {len(s.vectors)} entries, more than its max 2048"))
     for i3, x4 in enumerate(s.vectors):
         if not isinstance(x4.address_lo, int) or x4.address_lo >> 32 or x4.address_lo < 0:
-            problems.append(Problem(f"vectors[{i3}].address_lo", f"{x4.address_lo!r} does not fit 32 bits"))
+            problems.append(Problem(f"vectors[{i3}].address_lo", f"holds {x4.address_lo!r}, but it is a u32: an integer 0..0xffffffff"))
         if not isinstance(x4.address_hi, int) or x4.address_hi >> 32 or x4.address_hi < 0:
-            problems.append(Problem(f"vectors[{i3}].address_hi", f"{x4.address_hi!r} does not fit 32 bits"))
+            problems.append(Problem(f"vectors[{i3}].address_hi", f"holds {x4.address_hi!r}, but it is a u32: an integer 0..0xffffffff"))
         if not isinstance(x4.data, int) or x4.data >> 32 or x4.data < 0:
-            problems.append(Problem(f"vectors[{i3}].data", f"{x4.data!r} does not fit 32 bits"))
+            problems.append(Problem(f"vectors[{i3}].data", f"holds {x4.data!r}, but it is a u32: an integer 0..0xffffffff"))
         if not isinstance(x4.vector_control, int) or x4.vector_control >> 32 or x4.vector_control < 0:
-            problems.append(Problem(f"vectors[{i3}].vector_control", f"{x4.vector_control!r} does not fit 32 bits"))
+            problems.append(Problem(f"vectors[{i3}].vector_control", f"holds {x4.vector_control!r}, but it is a u32: an integer 0..0xffffffff"))
     if len(s.pending) != (((s.control.value() & 0x7ff) + 0x40) // 0x40):
         problems.append(Problem("pending", f"holds {len(s.pending)} entries, but its length '(control.table_size + 0x40) / 0x40' is {(((s.control.value() & 0x7ff) + 0x40) // 0x40)}"))
     if len(s.pending) > 32:
         problems.append(Problem("pending", f"holds {len(s.pending)} entries, more than its max 32"))
     for i5, x6 in enumerate(s.pending):
         if not isinstance(x6, int) or x6 >> 64 or x6 < 0:
-            problems.append(Problem(f"pending[{i5}]", f"{x6!r} does not fit 64 bits"))
+            problems.append(Problem(f"pending[{i5}]", f"holds {x6!r}, but it is a u64: an integer 0..0xffffffffffffffff"))
     return problems or _constraint_problems(s, p)
 
 
@@ -346,6 +362,35 @@ def _constraint_problems(s: "MsixState", p: "Params") -> "list[Problem]":
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("pba.bir", f"constraint cannot be evaluated: {exc}"))
     return problems
+
+
+def resize_control_table_size(s: "MsixState", value: int, p: "Params" = PARAMS) -> None:
+    """Set `control.table_size` to `value` and resize `vectors` and `pending` to the lengths it gives.
+
+    Added elements take their defaults and surplus ones are dropped, so the state still saves.
+    ValueError, with `s` unchanged, when `value` is not an integer in 0..0x7ff (11 bits)
+    or takes a length past its max.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0x7ff:
+        raise ValueError(f"{SECTION}: control.table_size holds 11 bits (0..0x7ff), not {value!r}")
+    saved = s.control
+    s.control = ControlRegister.from_value((saved.value() & 0xf800) | value)
+    try:
+        n1 = int(((s.control.value() & 0x7ff) + 1))
+        n2 = int((((s.control.value() & 0x7ff) + 0x40) // 0x40))
+    except (ArithmeticError, ValueError) as exc:
+        s.control = saved
+        raise ValueError(f"{SECTION}: a length cannot be evaluated with control.table_size = {value}: {exc}") from None
+    if not 0 <= n1 <= 2048:
+        s.control = saved
+        raise ValueError(f"{SECTION}: control.table_size = {value} gives vectors {n1} entries, outside 0..2048")
+    if not 0 <= n2 <= 32:
+        s.control = saved
+        raise ValueError(f"{SECTION}: control.table_size = {value} gives pending {n2} entries, outside 0..32")
+    del s.vectors[n1:]
+    s.vectors.extend(VectorsEntry() for _ in range(n1 - len(s.vectors)))
+    del s.pending[n2:]
+    s.pending.extend([0] * (n2 - len(s.pending)))
 
 
 def save(s: "MsixState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
@@ -413,7 +458,10 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     f_table = TableRegister.from_value(r_f_table)
     r_f_pba = read_config(base + 8, 4) & 0xffffffff
     f_pba = PbaRegister.from_value(r_f_pba)
-    return MsixState(control=f_control, table=f_table, pba=f_pba)
+    s = MsixState(control=f_control, table=f_table, pba=f_pba)
+    # The arrays as long as the registers just read make them (their elements at the defaults), so it saves.
+    resize_control_table_size(s, s.control.table_size, p)
+    return s
 
 
 def restore(s: "MsixState", write_config: "Callable[[int, int, int], None]", base: int, p: "Params" = PARAMS,
@@ -430,7 +478,7 @@ def restore(s: "MsixState", write_config: "Callable[[int, int, int], None]", bas
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 2, (s.control.value() & 0x3fff) | 0xc000, 2)
+    write_config(base + 2, (s.control.value() & 0x3fff) | 0x4000, 2)
     given["msix_restore_vector_table"](s)
     write_config(base + 2, s.control.value(), 2)
 

@@ -121,6 +121,19 @@ def derive_descriptor(s: "PasidState", p: "Params" = PARAMS, *, cap_offset: int)
     )
 
 
+def check_descriptor(s: "PasidState", d: "PasidDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.pasid_modes != d.pasid_modes:
+        raise LoadError(SECTION, "descriptor.pasid_modes", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give pasid_modes {derived.pasid_modes!r}, the descriptor says {d.pasid_modes!r}")
+    if derived.pasid_width != d.pasid_width:
+        raise LoadError(SECTION, "descriptor.pasid_width", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give pasid_width {derived.pasid_width!r}, the descriptor says {d.pasid_width!r}")
+
+
 def pack_descriptor(d: "PasidDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.pasid_modes, d.pasid_width, d.min_version, d.max_version, d.emulated_pasid_cap, d.wmask_pasid_cap, d.emulated_pasid_ctrl, d.wmask_pasid_ctrl)
 

@@ -638,6 +638,49 @@ def derive_descriptor(s: "PcieState", p: "Params" = PARAMS, *, cap_offset: int) 
     )
 
 
+def check_descriptor(s: "PcieState", d: "PcieDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.identity != d.identity:
+        raise LoadError(SECTION, "descriptor.identity", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give identity {derived.identity!r}, the descriptor says {d.identity!r}")
+    if derived.mps_supported != d.mps_supported:
+        raise LoadError(SECTION, "descriptor.mps_supported", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give mps_supported {derived.mps_supported!r}, the descriptor says {d.mps_supported!r}")
+    if derived.dev_features != d.dev_features:
+        raise LoadError(SECTION, "descriptor.dev_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give dev_features {derived.dev_features!r}, the descriptor says {d.dev_features!r}")
+    if derived.max_link_speed != d.max_link_speed:
+        raise LoadError(SECTION, "descriptor.max_link_speed", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give max_link_speed {derived.max_link_speed!r}, the descriptor says {d.max_link_speed!r}")
+    if derived.max_link_width != d.max_link_width:
+        raise LoadError(SECTION, "descriptor.max_link_width", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give max_link_width {derived.max_link_width!r}, the descriptor says {d.max_link_width!r}")
+    if derived.link_features != d.link_features:
+        raise LoadError(SECTION, "descriptor.link_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give link_features {derived.link_features!r}, the descriptor says {d.link_features!r}")
+    if derived.slot_shape != d.slot_shape:
+        raise LoadError(SECTION, "descriptor.slot_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give slot_shape {derived.slot_shape!r}, the descriptor says {d.slot_shape!r}")
+    if derived.root_features != d.root_features:
+        raise LoadError(SECTION, "descriptor.root_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give root_features {derived.root_features!r}, the descriptor says {d.root_features!r}")
+    if derived.dev2_features != d.dev2_features:
+        raise LoadError(SECTION, "descriptor.dev2_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give dev2_features {derived.dev2_features!r}, the descriptor says {d.dev2_features!r}")
+    if derived.dev2_shape != d.dev2_shape:
+        raise LoadError(SECTION, "descriptor.dev2_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give dev2_shape {derived.dev2_shape!r}, the descriptor says {d.dev2_shape!r}")
+    if derived.link_speeds != d.link_speeds:
+        raise LoadError(SECTION, "descriptor.link_speeds", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give link_speeds {derived.link_speeds!r}, the descriptor says {d.link_speeds!r}")
+    if derived.link2_features != d.link2_features:
+        raise LoadError(SECTION, "descriptor.link2_features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give link2_features {derived.link2_features!r}, the descriptor says {d.link2_features!r}")
+
+
 def pack_descriptor(d: "PcieDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.identity, d.mps_supported, d.dev_features, d.max_link_speed, d.max_link_width, d.link_features, d.slot_shape, d.root_features, d.dev2_features, d.dev2_shape, d.link_speeds, d.link2_features, d.min_version, d.max_version, d.emulated_pcie_caps, d.wmask_pcie_caps, d.emulated_devcap, d.wmask_devcap, d.emulated_devctl, d.wmask_devctl, d.emulated_devsta, d.wmask_devsta, d.emulated_lnkcap, d.wmask_lnkcap, d.emulated_lnkctl, d.wmask_lnkctl, d.emulated_lnksta, d.wmask_lnksta, d.emulated_sltcap, d.wmask_sltcap, d.emulated_sltctl, d.wmask_sltctl, d.emulated_sltsta, d.wmask_sltsta, d.emulated_rootctl, d.wmask_rootctl, d.emulated_rootcap, d.wmask_rootcap, d.emulated_rootsta, d.wmask_rootsta, d.emulated_devcap2, d.wmask_devcap2, d.emulated_devctl2, d.wmask_devctl2, d.emulated_lnkcap2, d.wmask_lnkcap2, d.emulated_lnkctl2, d.wmask_lnkctl2, d.emulated_lnksta2, d.wmask_lnksta2, d.emulated_sltcap2, d.wmask_sltcap2)
 

@@ -241,6 +241,28 @@ def derive_descriptor(s: "PcixState", p: "Params" = PARAMS, *, cap_offset: int, 
     )
 
 
+def check_descriptor(s: "PcixState", d: "PcixDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset, bridge_form=d.bridge_form)
+    if derived.device_caps != d.device_caps:
+        raise LoadError(SECTION, "descriptor.device_caps", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give device_caps {derived.device_caps!r}, the descriptor says {d.device_caps!r}")
+    if derived.version != d.version:
+        raise LoadError(SECTION, "descriptor.version", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give version {derived.version!r}, the descriptor says {d.version!r}")
+    if derived.bridge_caps != d.bridge_caps:
+        raise LoadError(SECTION, "descriptor.bridge_caps", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give bridge_caps {derived.bridge_caps!r}, the descriptor says {d.bridge_caps!r}")
+    if derived.upstream_capacity != d.upstream_capacity:
+        raise LoadError(SECTION, "descriptor.upstream_capacity", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give upstream_capacity {derived.upstream_capacity!r}, the descriptor says {d.upstream_capacity!r}")
+    if derived.downstream_capacity != d.downstream_capacity:
+        raise LoadError(SECTION, "descriptor.downstream_capacity", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give downstream_capacity {derived.downstream_capacity!r}, the descriptor says {d.downstream_capacity!r}")
+
+
 def pack_descriptor(d: "PcixDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.bridge_form, d.device_caps, d.version, d.bridge_caps, d.upstream_capacity, d.downstream_capacity, d.min_version, d.max_version, d.emulated_command, d.wmask_command, d.emulated_status, d.wmask_status, d.emulated_secondary_status, d.wmask_secondary_status, d.emulated_bridge_status, d.wmask_bridge_status, d.emulated_upstream_split_transaction_control, d.wmask_upstream_split_transaction_control, d.emulated_downstream_split_transaction_control, d.wmask_downstream_split_transaction_control)
 

@@ -181,6 +181,28 @@ def derive_descriptor(s: "PmState", p: "Params" = PARAMS, *, cap_offset: int) ->
     )
 
 
+def check_descriptor(s: "PmState", d: "PmDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.pm_version != d.pm_version:
+        raise LoadError(SECTION, "descriptor.pm_version", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give pm_version {derived.pm_version!r}, the descriptor says {d.pm_version!r}")
+    if derived.d_states != d.d_states:
+        raise LoadError(SECTION, "descriptor.d_states", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give d_states {derived.d_states!r}, the descriptor says {d.d_states!r}")
+    if derived.pme_states != d.pme_states:
+        raise LoadError(SECTION, "descriptor.pme_states", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give pme_states {derived.pme_states!r}, the descriptor says {d.pme_states!r}")
+    if derived.reset_shape != d.reset_shape:
+        raise LoadError(SECTION, "descriptor.reset_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give reset_shape {derived.reset_shape!r}, the descriptor says {d.reset_shape!r}")
+    if derived.init_shape != d.init_shape:
+        raise LoadError(SECTION, "descriptor.init_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give init_shape {derived.init_shape!r}, the descriptor says {d.init_shape!r}")
+
+
 def pack_descriptor(d: "PmDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.pm_version, d.d_states, d.pme_states, d.reset_shape, d.init_shape, d.min_version, d.max_version, d.emulated_pmc, d.wmask_pmc, d.emulated_pmcsr, d.wmask_pmcsr, d.emulated_pmcsr_bse, d.wmask_pmcsr_bse, d.emulated_data, d.wmask_data)
 
@@ -318,7 +340,7 @@ def _register_problems(s: "PmState", p: "Params") -> "list[Problem]":
     if isinstance(s.pmcsr_bse, PmcsrBseRegister) and s.pmcsr_bse.value() & 0x3f:
         problems.append(Problem("pmcsr_bse", f"reserved bits 0x{s.pmcsr_bse.value() & 0x3f:x} set"))
     if not isinstance(s.data, int) or s.data >> 8 or s.data < 0:
-        problems.append(Problem("data", f"{s.data!r} does not fit 8 bits"))
+        problems.append(Problem("data", f"holds {s.data!r}, but it is a u8: an integer 0..0xff"))
     return problems
 
 

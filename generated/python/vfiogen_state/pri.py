@@ -135,6 +135,19 @@ def derive_descriptor(s: "PriState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "PriState", d: "PriDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.capacity != d.capacity:
+        raise LoadError(SECTION, "descriptor.capacity", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give capacity {derived.capacity!r}, the descriptor says {d.capacity!r}")
+    if derived.response_shape != d.response_shape:
+        raise LoadError(SECTION, "descriptor.response_shape", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give response_shape {derived.response_shape!r}, the descriptor says {d.response_shape!r}")
+
+
 def pack_descriptor(d: "PriDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.capacity, d.response_shape, d.min_version, d.max_version, d.emulated_pri_ctrl, d.wmask_pri_ctrl, d.emulated_pri_status, d.wmask_pri_status, d.emulated_outstanding_page_request_capacity, d.wmask_outstanding_page_request_capacity, d.emulated_outstanding_page_request_allocation, d.wmask_outstanding_page_request_allocation)
 
@@ -256,9 +269,9 @@ def _register_problems(s: "PriState", p: "Params") -> "list[Problem]":
     if isinstance(s.pri_status, PriStatusRegister) and s.pri_status.value() & 0x7efc:
         problems.append(Problem("pri_status", f"reserved bits 0x{s.pri_status.value() & 0x7efc:x} set"))
     if not isinstance(s.outstanding_page_request_capacity, int) or s.outstanding_page_request_capacity >> 32 or s.outstanding_page_request_capacity < 0:
-        problems.append(Problem("outstanding_page_request_capacity", f"{s.outstanding_page_request_capacity!r} does not fit 32 bits"))
+        problems.append(Problem("outstanding_page_request_capacity", f"holds {s.outstanding_page_request_capacity!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.outstanding_page_request_allocation, int) or s.outstanding_page_request_allocation >> 32 or s.outstanding_page_request_allocation < 0:
-        problems.append(Problem("outstanding_page_request_allocation", f"{s.outstanding_page_request_allocation!r} does not fit 32 bits"))
+        problems.append(Problem("outstanding_page_request_allocation", f"holds {s.outstanding_page_request_allocation!r}, but it is a u32: an integer 0..0xffffffff"))
     return problems
 
 

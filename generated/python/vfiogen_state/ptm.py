@@ -121,6 +121,19 @@ def derive_descriptor(s: "PtmState", p: "Params" = PARAMS, *, cap_offset: int) -
     )
 
 
+def check_descriptor(s: "PtmState", d: "PtmDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.ptm_roles != d.ptm_roles:
+        raise LoadError(SECTION, "descriptor.ptm_roles", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give ptm_roles {derived.ptm_roles!r}, the descriptor says {d.ptm_roles!r}")
+    if derived.granularity != d.granularity:
+        raise LoadError(SECTION, "descriptor.granularity", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give granularity {derived.granularity!r}, the descriptor says {d.granularity!r}")
+
+
 def pack_descriptor(d: "PtmDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.ptm_roles, d.granularity, d.min_version, d.max_version, d.emulated_ptm_cap, d.wmask_ptm_cap, d.emulated_ptm_ctrl, d.wmask_ptm_ctrl)
 

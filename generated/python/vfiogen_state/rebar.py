@@ -88,9 +88,9 @@ class RebarState(Record):
     ctrl5: "LaterEntryControlRegister"
     _json = (("cap0", "cap0", "obj"), ("ctrl0", "ctrl0", "obj"), ("cap1", "cap1", "obj"), ("ctrl1", "ctrl1", "obj"), ("cap2", "cap2", "obj"), ("ctrl2", "ctrl2", "obj"), ("cap3", "cap3", "obj"), ("ctrl3", "ctrl3", "obj"), ("cap4", "cap4", "obj"), ("ctrl4", "ctrl4", "obj"), ("cap5", "cap5", "obj"), ("ctrl5", "ctrl5", "obj"),)
 
-    def __init__(self, *, cap0: "SupportedSizesRegister" = SupportedSizesRegister.from_value(0x10), ctrl0: "Ctrl0Register" = Ctrl0Register.from_value(0x20), cap1: "SupportedSizesRegister | None" = None, ctrl1: "LaterEntryControlRegister | None" = None, cap2: "SupportedSizesRegister | None" = None, ctrl2: "LaterEntryControlRegister | None" = None, cap3: "SupportedSizesRegister | None" = None, ctrl3: "LaterEntryControlRegister | None" = None, cap4: "SupportedSizesRegister | None" = None, ctrl4: "LaterEntryControlRegister | None" = None, cap5: "SupportedSizesRegister | None" = None, ctrl5: "LaterEntryControlRegister | None" = None) -> None:
-        self.cap0 = cap0
-        self.ctrl0 = ctrl0
+    def __init__(self, *, cap0: "SupportedSizesRegister | None" = None, ctrl0: "Ctrl0Register | None" = None, cap1: "SupportedSizesRegister | None" = None, ctrl1: "LaterEntryControlRegister | None" = None, cap2: "SupportedSizesRegister | None" = None, ctrl2: "LaterEntryControlRegister | None" = None, cap3: "SupportedSizesRegister | None" = None, ctrl3: "LaterEntryControlRegister | None" = None, cap4: "SupportedSizesRegister | None" = None, ctrl4: "LaterEntryControlRegister | None" = None, cap5: "SupportedSizesRegister | None" = None, ctrl5: "LaterEntryControlRegister | None" = None) -> None:
+        self.cap0 = SupportedSizesRegister.from_value(0x10) if cap0 is None else cap0
+        self.ctrl0 = Ctrl0Register.from_value(0x20) if ctrl0 is None else ctrl0
         self.cap1 = SupportedSizesRegister() if cap1 is None else cap1
         self.ctrl1 = LaterEntryControlRegister() if ctrl1 is None else ctrl1
         self.cap2 = SupportedSizesRegister() if cap2 is None else cap2
@@ -256,6 +256,67 @@ def derive_descriptor(s: "RebarState", p: "Params" = PARAMS, *, cap_offset: int)
         wmask_ctrl5=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0),
         cap_offset=cap_offset,
     )
+
+
+def check_descriptor(s: "RebarState", d: "RebarDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.entry0 != d.entry0:
+        raise LoadError(SECTION, "descriptor.entry0", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give entry0 {derived.entry0!r}, the descriptor says {d.entry0!r}")
+    if derived.sizes0 != d.sizes0:
+        raise LoadError(SECTION, "descriptor.sizes0", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes0 {derived.sizes0!r}, the descriptor says {d.sizes0!r}")
+    if derived.sizes0_ext != d.sizes0_ext:
+        raise LoadError(SECTION, "descriptor.sizes0_ext", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes0_ext {derived.sizes0_ext!r}, the descriptor says {d.sizes0_ext!r}")
+    if derived.entry1 != d.entry1:
+        raise LoadError(SECTION, "descriptor.entry1", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give entry1 {derived.entry1!r}, the descriptor says {d.entry1!r}")
+    if derived.sizes1 != d.sizes1:
+        raise LoadError(SECTION, "descriptor.sizes1", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes1 {derived.sizes1!r}, the descriptor says {d.sizes1!r}")
+    if derived.sizes1_ext != d.sizes1_ext:
+        raise LoadError(SECTION, "descriptor.sizes1_ext", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes1_ext {derived.sizes1_ext!r}, the descriptor says {d.sizes1_ext!r}")
+    if derived.entry2 != d.entry2:
+        raise LoadError(SECTION, "descriptor.entry2", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give entry2 {derived.entry2!r}, the descriptor says {d.entry2!r}")
+    if derived.sizes2 != d.sizes2:
+        raise LoadError(SECTION, "descriptor.sizes2", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes2 {derived.sizes2!r}, the descriptor says {d.sizes2!r}")
+    if derived.sizes2_ext != d.sizes2_ext:
+        raise LoadError(SECTION, "descriptor.sizes2_ext", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes2_ext {derived.sizes2_ext!r}, the descriptor says {d.sizes2_ext!r}")
+    if derived.entry3 != d.entry3:
+        raise LoadError(SECTION, "descriptor.entry3", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give entry3 {derived.entry3!r}, the descriptor says {d.entry3!r}")
+    if derived.sizes3 != d.sizes3:
+        raise LoadError(SECTION, "descriptor.sizes3", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes3 {derived.sizes3!r}, the descriptor says {d.sizes3!r}")
+    if derived.sizes3_ext != d.sizes3_ext:
+        raise LoadError(SECTION, "descriptor.sizes3_ext", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes3_ext {derived.sizes3_ext!r}, the descriptor says {d.sizes3_ext!r}")
+    if derived.entry4 != d.entry4:
+        raise LoadError(SECTION, "descriptor.entry4", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give entry4 {derived.entry4!r}, the descriptor says {d.entry4!r}")
+    if derived.sizes4 != d.sizes4:
+        raise LoadError(SECTION, "descriptor.sizes4", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes4 {derived.sizes4!r}, the descriptor says {d.sizes4!r}")
+    if derived.sizes4_ext != d.sizes4_ext:
+        raise LoadError(SECTION, "descriptor.sizes4_ext", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes4_ext {derived.sizes4_ext!r}, the descriptor says {d.sizes4_ext!r}")
+    if derived.entry5 != d.entry5:
+        raise LoadError(SECTION, "descriptor.entry5", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give entry5 {derived.entry5!r}, the descriptor says {d.entry5!r}")
+    if derived.sizes5 != d.sizes5:
+        raise LoadError(SECTION, "descriptor.sizes5", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes5 {derived.sizes5!r}, the descriptor says {d.sizes5!r}")
+    if derived.sizes5_ext != d.sizes5_ext:
+        raise LoadError(SECTION, "descriptor.sizes5_ext", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give sizes5_ext {derived.sizes5_ext!r}, the descriptor says {d.sizes5_ext!r}")
 
 
 def pack_descriptor(d: "RebarDescriptor") -> bytes:

@@ -45,12 +45,11 @@ _NAMES_BarMemType: "dict[int, str]" = {0: "mem32", 1: "below_1m", 2: "mem64", 3:
 class Params(Record):
     """Per-device constants of this section."""
 
-    __slots__ = ("vf_bar64",)
-    vf_bar64: int
-    _json = (("vf_bar64", "vf_bar64", ""),)
+    __slots__ = ()
+    _json = ()
 
-    def __init__(self, *, vf_bar64: int = 0) -> None:
-        self.vf_bar64 = vf_bar64
+    def __init__(self) -> None:
+        pass
 
 
 PARAMS = Params()
@@ -344,11 +343,11 @@ def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int,
         vf_device=s.vf_device_id & 0xffff,
         page_sizes=s.supported_page_sizes & 0xffffffff,
         vf_bar0_type=s.vf_bar0.value() & 0xf,
-        vf_bar1_type=(s.vf_bar1.value() & 0xf if ((p.vf_bar64 & 1) == 0) else 0),
-        vf_bar2_type=(s.vf_bar2.value() & 0xf if ((p.vf_bar64 & 2) == 0) else 0),
-        vf_bar3_type=(s.vf_bar3.value() & 0xf if ((p.vf_bar64 & 4) == 0) else 0),
-        vf_bar4_type=(s.vf_bar4.value() & 0xf if ((p.vf_bar64 & 8) == 0) else 0),
-        vf_bar5_type=(s.vf_bar5.value() & 0xf if ((p.vf_bar64 & 0x10) == 0) else 0),
+        vf_bar1_type=(s.vf_bar1.value() & 0xf if (((s.vf_bar0.value() >> 1) & 0x3) != 2) else 0),
+        vf_bar2_type=(s.vf_bar2.value() & 0xf if (((s.vf_bar1.value() >> 1) & 0x3) != 2) else 0),
+        vf_bar3_type=(s.vf_bar3.value() & 0xf if (((s.vf_bar2.value() >> 1) & 0x3) != 2) else 0),
+        vf_bar4_type=(s.vf_bar4.value() & 0xf if (((s.vf_bar3.value() >> 1) & 0x3) != 2) else 0),
+        vf_bar5_type=(s.vf_bar5.value() & 0xf if (((s.vf_bar4.value() >> 1) & 0x3) != 2) else 0),
         min_version=1,
         max_version=2,
         emulated_sriov_cap=0,
@@ -378,30 +377,67 @@ def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int,
         emulated_vf_bar0=0,
         wmask_vf_bar0=0xfffffff0,
         emulated_vf_bar1=0,
-        wmask_vf_bar1=(0xfffffff0 if ((p.vf_bar64 & 1) == 0) else 0),
+        wmask_vf_bar1=(0xfffffff0 if (((s.vf_bar0.value() >> 1) & 0x3) != 2) else 0),
         emulated_vf_bar1_upper=0,
-        wmask_vf_bar1_upper=(0xffffffff if ((p.vf_bar64 & 1) != 0) else 0),
+        wmask_vf_bar1_upper=(0xffffffff if (((s.vf_bar0.value() >> 1) & 0x3) == 2) else 0),
         emulated_vf_bar2=0,
-        wmask_vf_bar2=(0xfffffff0 if ((p.vf_bar64 & 2) == 0) else 0),
+        wmask_vf_bar2=(0xfffffff0 if (((s.vf_bar1.value() >> 1) & 0x3) != 2) else 0),
         emulated_vf_bar2_upper=0,
-        wmask_vf_bar2_upper=(0xffffffff if ((p.vf_bar64 & 2) != 0) else 0),
+        wmask_vf_bar2_upper=(0xffffffff if (((s.vf_bar1.value() >> 1) & 0x3) == 2) else 0),
         emulated_vf_bar3=0,
-        wmask_vf_bar3=(0xfffffff0 if ((p.vf_bar64 & 4) == 0) else 0),
+        wmask_vf_bar3=(0xfffffff0 if (((s.vf_bar2.value() >> 1) & 0x3) != 2) else 0),
         emulated_vf_bar3_upper=0,
-        wmask_vf_bar3_upper=(0xffffffff if ((p.vf_bar64 & 4) != 0) else 0),
+        wmask_vf_bar3_upper=(0xffffffff if (((s.vf_bar2.value() >> 1) & 0x3) == 2) else 0),
         emulated_vf_bar4=0,
-        wmask_vf_bar4=(0xfffffff0 if ((p.vf_bar64 & 8) == 0) else 0),
+        wmask_vf_bar4=(0xfffffff0 if (((s.vf_bar3.value() >> 1) & 0x3) != 2) else 0),
         emulated_vf_bar4_upper=0,
-        wmask_vf_bar4_upper=(0xffffffff if ((p.vf_bar64 & 8) != 0) else 0),
+        wmask_vf_bar4_upper=(0xffffffff if (((s.vf_bar3.value() >> 1) & 0x3) == 2) else 0),
         emulated_vf_bar5=0,
-        wmask_vf_bar5=(0xfffffff0 if ((p.vf_bar64 & 0x10) == 0) else 0),
+        wmask_vf_bar5=(0xfffffff0 if (((s.vf_bar4.value() >> 1) & 0x3) != 2) else 0),
         emulated_vf_bar5_upper=0,
-        wmask_vf_bar5_upper=(0xffffffff if ((p.vf_bar64 & 0x10) != 0) else 0),
+        wmask_vf_bar5_upper=(0xffffffff if (((s.vf_bar4.value() >> 1) & 0x3) == 2) else 0),
         emulated_vf_migration_state_array_offset=0,
         wmask_vf_migration_state_array_offset=0,
         cap_offset=cap_offset,
         vf_bar_sizes=vf_bar_sizes,
     )
+
+
+def check_descriptor(s: "SriovState", d: "SriovDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset, vf_bar_sizes=d.vf_bar_sizes)
+    if derived.features != d.features:
+        raise LoadError(SECTION, "descriptor.features", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give features {derived.features!r}, the descriptor says {d.features!r}")
+    if derived.max_vfs != d.max_vfs:
+        raise LoadError(SECTION, "descriptor.max_vfs", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give max_vfs {derived.max_vfs!r}, the descriptor says {d.max_vfs!r}")
+    if derived.vf_device != d.vf_device:
+        raise LoadError(SECTION, "descriptor.vf_device", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_device {derived.vf_device!r}, the descriptor says {d.vf_device!r}")
+    if derived.page_sizes != d.page_sizes:
+        raise LoadError(SECTION, "descriptor.page_sizes", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give page_sizes {derived.page_sizes!r}, the descriptor says {d.page_sizes!r}")
+    if derived.vf_bar0_type != d.vf_bar0_type:
+        raise LoadError(SECTION, "descriptor.vf_bar0_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar0_type {derived.vf_bar0_type!r}, the descriptor says {d.vf_bar0_type!r}")
+    if derived.vf_bar1_type != d.vf_bar1_type:
+        raise LoadError(SECTION, "descriptor.vf_bar1_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar1_type {derived.vf_bar1_type!r}, the descriptor says {d.vf_bar1_type!r}")
+    if derived.vf_bar2_type != d.vf_bar2_type:
+        raise LoadError(SECTION, "descriptor.vf_bar2_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar2_type {derived.vf_bar2_type!r}, the descriptor says {d.vf_bar2_type!r}")
+    if derived.vf_bar3_type != d.vf_bar3_type:
+        raise LoadError(SECTION, "descriptor.vf_bar3_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar3_type {derived.vf_bar3_type!r}, the descriptor says {d.vf_bar3_type!r}")
+    if derived.vf_bar4_type != d.vf_bar4_type:
+        raise LoadError(SECTION, "descriptor.vf_bar4_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar4_type {derived.vf_bar4_type!r}, the descriptor says {d.vf_bar4_type!r}")
+    if derived.vf_bar5_type != d.vf_bar5_type:
+        raise LoadError(SECTION, "descriptor.vf_bar5_type", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vf_bar5_type {derived.vf_bar5_type!r}, the descriptor says {d.vf_bar5_type!r}")
 
 
 def pack_descriptor(d: "SriovDescriptor") -> bytes:
@@ -635,7 +671,7 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
     f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
     f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
     o += 33
-    if ((p.vf_bar64 & 1) == 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1", o, 4, end - o)
         (r_f_vf_bar1,) = _S1.unpack_from(b, o)
@@ -643,14 +679,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar1 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 1) != 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1_upper", o, 4, end - o)
         (f_vf_bar1_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar1_upper = 0
-    if ((p.vf_bar64 & 2) == 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2", o, 4, end - o)
         (r_f_vf_bar2,) = _S1.unpack_from(b, o)
@@ -658,14 +694,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar2 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 2) != 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2_upper", o, 4, end - o)
         (f_vf_bar2_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar2_upper = 0
-    if ((p.vf_bar64 & 4) == 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3", o, 4, end - o)
         (r_f_vf_bar3,) = _S1.unpack_from(b, o)
@@ -673,14 +709,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar3 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 4) != 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3_upper", o, 4, end - o)
         (f_vf_bar3_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar3_upper = 0
-    if ((p.vf_bar64 & 8) == 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4", o, 4, end - o)
         (r_f_vf_bar4,) = _S1.unpack_from(b, o)
@@ -688,14 +724,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar4 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 8) != 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4_upper", o, 4, end - o)
         (f_vf_bar4_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar4_upper = 0
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5", o, 4, end - o)
         (r_f_vf_bar5,) = _S1.unpack_from(b, o)
@@ -703,7 +739,7 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar5 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5_upper", o, 4, end - o)
         (f_vf_bar5_upper,) = _S1.unpack_from(b, o)
@@ -739,25 +775,25 @@ def _save_v1(s: "SriovState", p: "Params") -> bytes:
         raise SaveError(SECTION, "vf_msix_counts", "version 1 cannot carry it and it does not hold its default")
     out = bytearray()
     out += _S0.pack(s.sriov_cap.value(), s.sriov_ctrl.value(), s.sriov_status.value(), s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0.value())
-    if ((p.vf_bar64 & 1) == 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar1.value())
-    if ((p.vf_bar64 & 1) != 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar1_upper)
-    if ((p.vf_bar64 & 2) == 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar2.value())
-    if ((p.vf_bar64 & 2) != 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar2_upper)
-    if ((p.vf_bar64 & 4) == 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar3.value())
-    if ((p.vf_bar64 & 4) != 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar3_upper)
-    if ((p.vf_bar64 & 8) == 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar4.value())
-    if ((p.vf_bar64 & 8) != 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar4_upper)
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar5.value())
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar5_upper)
     out += _S2.pack(s.vf_migration_state_array_offset.value(), s.vfs_created)
     if len(s.vfs) != s.vfs_created:
@@ -786,7 +822,7 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
     f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
     f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
     o += 33
-    if ((p.vf_bar64 & 1) == 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1", o, 4, end - o)
         (r_f_vf_bar1,) = _S1.unpack_from(b, o)
@@ -794,14 +830,14 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar1 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 1) != 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1_upper", o, 4, end - o)
         (f_vf_bar1_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar1_upper = 0
-    if ((p.vf_bar64 & 2) == 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2", o, 4, end - o)
         (r_f_vf_bar2,) = _S1.unpack_from(b, o)
@@ -809,14 +845,14 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar2 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 2) != 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2_upper", o, 4, end - o)
         (f_vf_bar2_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar2_upper = 0
-    if ((p.vf_bar64 & 4) == 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3", o, 4, end - o)
         (r_f_vf_bar3,) = _S1.unpack_from(b, o)
@@ -824,14 +860,14 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar3 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 4) != 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3_upper", o, 4, end - o)
         (f_vf_bar3_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar3_upper = 0
-    if ((p.vf_bar64 & 8) == 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4", o, 4, end - o)
         (r_f_vf_bar4,) = _S1.unpack_from(b, o)
@@ -839,14 +875,14 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar4 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 8) != 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4_upper", o, 4, end - o)
         (f_vf_bar4_upper,) = _S1.unpack_from(b, o)
         o += 4
     else:
         f_vf_bar4_upper = 0
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5", o, 4, end - o)
         (r_f_vf_bar5,) = _S1.unpack_from(b, o)
@@ -854,7 +890,7 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 4
     else:
         f_vf_bar5 = VfMemoryBarRegister()
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5_upper", o, 4, end - o)
         (f_vf_bar5_upper,) = _S1.unpack_from(b, o)
@@ -903,25 +939,25 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
 def _save_v2(s: "SriovState", p: "Params") -> bytes:
     out = bytearray()
     out += _S0.pack(s.sriov_cap.value(), s.sriov_ctrl.value(), s.sriov_status.value(), s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0.value())
-    if ((p.vf_bar64 & 1) == 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar1.value())
-    if ((p.vf_bar64 & 1) != 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar1_upper)
-    if ((p.vf_bar64 & 2) == 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar2.value())
-    if ((p.vf_bar64 & 2) != 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar2_upper)
-    if ((p.vf_bar64 & 4) == 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar3.value())
-    if ((p.vf_bar64 & 4) != 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar3_upper)
-    if ((p.vf_bar64 & 8) == 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar4.value())
-    if ((p.vf_bar64 & 8) != 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar4_upper)
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) != 2):
         out += _S1.pack(s.vf_bar5.value())
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) == 2):
         out += _S1.pack(s.vf_bar5_upper)
     out += _S2.pack(s.vf_migration_state_array_offset.value(), s.vfs_created)
     if len(s.vfs) != s.vfs_created:
@@ -955,14 +991,14 @@ def validate(s: "SriovState", p: "Params" = PARAMS) -> "list[Problem]":
     """Every reason `s` is not a valid state (empty when it is)."""
     problems = _register_problems(s, p)
     if not isinstance(s.vfs_created, int) or s.vfs_created >> 16 or s.vfs_created < 0:
-        problems.append(Problem("vfs_created", f"{s.vfs_created!r} does not fit 16 bits"))
+        problems.append(Problem("vfs_created", f"holds {s.vfs_created!r}, but it is a u16: an integer 0..0xffff"))
     if len(s.vfs) != s.vfs_created:
         problems.append(Problem("vfs", f"holds {len(s.vfs)} entries, but its length 'vfs_created' is {s.vfs_created}"))
     if len(s.vfs) > 256:
         problems.append(Problem("vfs", f"holds {len(s.vfs)} entries, more than its max 256"))
     for i8, x9 in enumerate(s.vfs):
         if not isinstance(x9.routing_id, int) or x9.routing_id >> 16 or x9.routing_id < 0:
-            problems.append(Problem(f"vfs[{i8}].routing_id", f"{x9.routing_id!r} does not fit 16 bits"))
+            problems.append(Problem(f"vfs[{i8}].routing_id", f"holds {x9.routing_id!r}, but it is a u16: an integer 0..0xffff"))
         if not isinstance(x9.cookie, bytes) or len(x9.cookie) != 16:
             problems.append(Problem(f"vfs[{i8}].cookie", "must be 16 bytes"))
     if not isinstance(s.vf_user_created, bool):
@@ -973,7 +1009,7 @@ def validate(s: "SriovState", p: "Params" = PARAMS) -> "list[Problem]":
         problems.append(Problem("vf_msix_counts", f"holds {len(s.vf_msix_counts)} entries, more than its max 256"))
     for i10, x11 in enumerate(s.vf_msix_counts):
         if not isinstance(x11, int) or x11 >> 16 or x11 < 0:
-            problems.append(Problem(f"vf_msix_counts[{i10}]", f"{x11!r} does not fit 16 bits"))
+            problems.append(Problem(f"vf_msix_counts[{i10}]", f"holds {x11!r}, but it is a u16: an integer 0..0xffff"))
     return problems or _constraint_problems(s, p)
 
 
@@ -998,23 +1034,23 @@ def _register_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     if isinstance(s.sriov_status, SriovStatusRegister) and s.sriov_status.value() & 0xfffe:
         problems.append(Problem("sriov_status", f"reserved bits 0x{s.sriov_status.value() & 0xfffe:x} set"))
     if not isinstance(s.initial_vfs, int) or s.initial_vfs >> 16 or s.initial_vfs < 0:
-        problems.append(Problem("initial_vfs", f"{s.initial_vfs!r} does not fit 16 bits"))
+        problems.append(Problem("initial_vfs", f"holds {s.initial_vfs!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.total_vfs, int) or s.total_vfs >> 16 or s.total_vfs < 0:
-        problems.append(Problem("total_vfs", f"{s.total_vfs!r} does not fit 16 bits"))
+        problems.append(Problem("total_vfs", f"holds {s.total_vfs!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.num_vfs, int) or s.num_vfs >> 16 or s.num_vfs < 0:
-        problems.append(Problem("num_vfs", f"{s.num_vfs!r} does not fit 16 bits"))
+        problems.append(Problem("num_vfs", f"holds {s.num_vfs!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.func_dep_link, int) or s.func_dep_link >> 8 or s.func_dep_link < 0:
-        problems.append(Problem("func_dep_link", f"{s.func_dep_link!r} does not fit 8 bits"))
+        problems.append(Problem("func_dep_link", f"holds {s.func_dep_link!r}, but it is a u8: an integer 0..0xff"))
     if not isinstance(s.first_vf_offset, int) or s.first_vf_offset >> 16 or s.first_vf_offset < 0:
-        problems.append(Problem("first_vf_offset", f"{s.first_vf_offset!r} does not fit 16 bits"))
+        problems.append(Problem("first_vf_offset", f"holds {s.first_vf_offset!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.vf_stride, int) or s.vf_stride >> 16 or s.vf_stride < 0:
-        problems.append(Problem("vf_stride", f"{s.vf_stride!r} does not fit 16 bits"))
+        problems.append(Problem("vf_stride", f"holds {s.vf_stride!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.vf_device_id, int) or s.vf_device_id >> 16 or s.vf_device_id < 0:
-        problems.append(Problem("vf_device_id", f"{s.vf_device_id!r} does not fit 16 bits"))
+        problems.append(Problem("vf_device_id", f"holds {s.vf_device_id!r}, but it is a u16: an integer 0..0xffff"))
     if not isinstance(s.supported_page_sizes, int) or s.supported_page_sizes >> 32 or s.supported_page_sizes < 0:
-        problems.append(Problem("supported_page_sizes", f"{s.supported_page_sizes!r} does not fit 32 bits"))
+        problems.append(Problem("supported_page_sizes", f"holds {s.supported_page_sizes!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.system_page_size, int) or s.system_page_size >> 32 or s.system_page_size < 0:
-        problems.append(Problem("system_page_size", f"{s.system_page_size!r} does not fit 32 bits"))
+        problems.append(Problem("system_page_size", f"holds {s.system_page_size!r}, but it is a u32: an integer 0..0xffffffff"))
     if not isinstance(s.vf_bar0, VfMemoryBarRegister):
         problems.append(Problem("vf_bar0", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar0, VfMemoryBarRegister) and (s.vf_bar0.value() >> 1) & 0x3 not in _VALUES_BarMemType:
@@ -1023,51 +1059,51 @@ def _register_problems(s: "SriovState", p: "Params") -> "list[Problem]":
         problems.append(Problem("vf_bar1", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar1, VfMemoryBarRegister) and (s.vf_bar1.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar1.mem_type", f"{(s.vf_bar1.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 1) == 0)) and s.vf_bar1 != VfMemoryBarRegister():
+    if not ((((s.vf_bar0.value() >> 1) & 0x3) != 2)) and s.vf_bar1 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar1", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar1_upper, int) or s.vf_bar1_upper >> 32 or s.vf_bar1_upper < 0:
-        problems.append(Problem("vf_bar1_upper", f"{s.vf_bar1_upper!r} does not fit 32 bits"))
-    if not (((p.vf_bar64 & 1) != 0)) and s.vf_bar1_upper != 0:
+        problems.append(Problem("vf_bar1_upper", f"holds {s.vf_bar1_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not ((((s.vf_bar0.value() >> 1) & 0x3) == 2)) and s.vf_bar1_upper != 0:
         problems.append(Problem("vf_bar1_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar2, VfMemoryBarRegister):
         problems.append(Problem("vf_bar2", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar2, VfMemoryBarRegister) and (s.vf_bar2.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar2.mem_type", f"{(s.vf_bar2.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 2) == 0)) and s.vf_bar2 != VfMemoryBarRegister():
+    if not ((((s.vf_bar1.value() >> 1) & 0x3) != 2)) and s.vf_bar2 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar2", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar2_upper, int) or s.vf_bar2_upper >> 32 or s.vf_bar2_upper < 0:
-        problems.append(Problem("vf_bar2_upper", f"{s.vf_bar2_upper!r} does not fit 32 bits"))
-    if not (((p.vf_bar64 & 2) != 0)) and s.vf_bar2_upper != 0:
+        problems.append(Problem("vf_bar2_upper", f"holds {s.vf_bar2_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not ((((s.vf_bar1.value() >> 1) & 0x3) == 2)) and s.vf_bar2_upper != 0:
         problems.append(Problem("vf_bar2_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar3, VfMemoryBarRegister):
         problems.append(Problem("vf_bar3", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar3, VfMemoryBarRegister) and (s.vf_bar3.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar3.mem_type", f"{(s.vf_bar3.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 4) == 0)) and s.vf_bar3 != VfMemoryBarRegister():
+    if not ((((s.vf_bar2.value() >> 1) & 0x3) != 2)) and s.vf_bar3 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar3", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar3_upper, int) or s.vf_bar3_upper >> 32 or s.vf_bar3_upper < 0:
-        problems.append(Problem("vf_bar3_upper", f"{s.vf_bar3_upper!r} does not fit 32 bits"))
-    if not (((p.vf_bar64 & 4) != 0)) and s.vf_bar3_upper != 0:
+        problems.append(Problem("vf_bar3_upper", f"holds {s.vf_bar3_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not ((((s.vf_bar2.value() >> 1) & 0x3) == 2)) and s.vf_bar3_upper != 0:
         problems.append(Problem("vf_bar3_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar4, VfMemoryBarRegister):
         problems.append(Problem("vf_bar4", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar4, VfMemoryBarRegister) and (s.vf_bar4.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar4.mem_type", f"{(s.vf_bar4.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 8) == 0)) and s.vf_bar4 != VfMemoryBarRegister():
+    if not ((((s.vf_bar3.value() >> 1) & 0x3) != 2)) and s.vf_bar4 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar4", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar4_upper, int) or s.vf_bar4_upper >> 32 or s.vf_bar4_upper < 0:
-        problems.append(Problem("vf_bar4_upper", f"{s.vf_bar4_upper!r} does not fit 32 bits"))
-    if not (((p.vf_bar64 & 8) != 0)) and s.vf_bar4_upper != 0:
+        problems.append(Problem("vf_bar4_upper", f"holds {s.vf_bar4_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not ((((s.vf_bar3.value() >> 1) & 0x3) == 2)) and s.vf_bar4_upper != 0:
         problems.append(Problem("vf_bar4_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar5, VfMemoryBarRegister):
         problems.append(Problem("vf_bar5", "must be a VfMemoryBarRegister"))
     if isinstance(s.vf_bar5, VfMemoryBarRegister) and (s.vf_bar5.value() >> 1) & 0x3 not in _VALUES_BarMemType:
         problems.append(Problem("vf_bar5.mem_type", f"{(s.vf_bar5.value() >> 1) & 0x3} is not a value of bar_mem_type"))
-    if not (((p.vf_bar64 & 0x10) == 0)) and s.vf_bar5 != VfMemoryBarRegister():
+    if not ((((s.vf_bar4.value() >> 1) & 0x3) != 2)) and s.vf_bar5 != VfMemoryBarRegister():
         problems.append(Problem("vf_bar5", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_bar5_upper, int) or s.vf_bar5_upper >> 32 or s.vf_bar5_upper < 0:
-        problems.append(Problem("vf_bar5_upper", f"{s.vf_bar5_upper!r} does not fit 32 bits"))
-    if not (((p.vf_bar64 & 0x10) != 0)) and s.vf_bar5_upper != 0:
+        problems.append(Problem("vf_bar5_upper", f"holds {s.vf_bar5_upper!r}, but it is a u32: an integer 0..0xffffffff"))
+    if not ((((s.vf_bar4.value() >> 1) & 0x3) == 2)) and s.vf_bar5_upper != 0:
         problems.append(Problem("vf_bar5_upper", "is absent on this device (its presence is false) but holds a value"))
     if not isinstance(s.vf_migration_state_array_offset, VfMigrationStateArrayOffsetRegister):
         problems.append(Problem("vf_migration_state_array_offset", "must be a VfMigrationStateArrayOffsetRegister"))
@@ -1078,7 +1114,7 @@ def _constraint_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     """The constraints; a parsed payload has passed every other check already."""
     try:
         # One expression for the common case, where every constraint holds.
-        if ((s.num_vfs <= s.total_vfs)) and (((s.system_page_size != 0) and ((s.system_page_size & (s.system_page_size - 1)) == 0))) and (((s.system_page_size & (~s.supported_page_sizes & 0xffffffff)) == 0)) and ((s.vfs_created <= s.num_vfs)) and (((s.sriov_ctrl.value() & 0x1 != 0) or (s.vfs_created == 0))) and ((((p.vf_bar64 & (p.vf_bar64 >> 1)) == 0) and (p.vf_bar64 < 0x20))) and ((((p.vf_bar64 & 1) != 0) == (((s.vf_bar0.value() >> 1) & 0x3) == 2))) and ((((p.vf_bar64 & 1) != 0) or (((p.vf_bar64 & 2) != 0) == (((s.vf_bar1.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 2) != 0) or (((p.vf_bar64 & 4) != 0) == (((s.vf_bar2.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 4) != 0) or (((p.vf_bar64 & 8) != 0) == (((s.vf_bar3.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 8) != 0) or (((p.vf_bar64 & 0x10) != 0) == (((s.vf_bar4.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 0x10) != 0) or (((s.vf_bar5.value() >> 1) & 0x3) != 2))) and (((not (s.vf_bar0.value() & 0x1 != 0)) and ((((s.vf_bar0.value() >> 1) & 0x3) == 0) or (((s.vf_bar0.value() >> 1) & 0x3) == 2)))) and ((((p.vf_bar64 & 1) != 0) or ((not (s.vf_bar1.value() & 0x1 != 0)) and ((((s.vf_bar1.value() >> 1) & 0x3) == 0) or (((s.vf_bar1.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 2) != 0) or ((not (s.vf_bar2.value() & 0x1 != 0)) and ((((s.vf_bar2.value() >> 1) & 0x3) == 0) or (((s.vf_bar2.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 4) != 0) or ((not (s.vf_bar3.value() & 0x1 != 0)) and ((((s.vf_bar3.value() >> 1) & 0x3) == 0) or (((s.vf_bar3.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 8) != 0) or ((not (s.vf_bar4.value() & 0x1 != 0)) and ((((s.vf_bar4.value() >> 1) & 0x3) == 0) or (((s.vf_bar4.value() >> 1) & 0x3) == 2))))) and ((((p.vf_bar64 & 0x10) != 0) or ((not (s.vf_bar5.value() & 0x1 != 0)) and ((((s.vf_bar5.value() >> 1) & 0x3) == 0) or (((s.vf_bar5.value() >> 1) & 0x3) == 2))))):
+        if ((s.num_vfs <= s.total_vfs)) and (((s.system_page_size != 0) and ((s.system_page_size & (s.system_page_size - 1)) == 0))) and (((s.system_page_size & (~s.supported_page_sizes & 0xffffffff)) == 0)) and ((s.vfs_created <= s.num_vfs)) and (((s.sriov_ctrl.value() & 0x1 != 0) or (s.vfs_created == 0))) and ((((s.vf_bar5.value() >> 1) & 0x3) != 2)) and (((not (s.vf_bar0.value() & 0x1 != 0)) and ((((s.vf_bar0.value() >> 1) & 0x3) == 0) or (((s.vf_bar0.value() >> 1) & 0x3) == 2)))) and (((((s.vf_bar0.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar1.value() & 0x1 != 0)) and ((((s.vf_bar1.value() >> 1) & 0x3) == 0) or (((s.vf_bar1.value() >> 1) & 0x3) == 2))))) and (((((s.vf_bar1.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar2.value() & 0x1 != 0)) and ((((s.vf_bar2.value() >> 1) & 0x3) == 0) or (((s.vf_bar2.value() >> 1) & 0x3) == 2))))) and (((((s.vf_bar2.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar3.value() & 0x1 != 0)) and ((((s.vf_bar3.value() >> 1) & 0x3) == 0) or (((s.vf_bar3.value() >> 1) & 0x3) == 2))))) and (((((s.vf_bar3.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar4.value() & 0x1 != 0)) and ((((s.vf_bar4.value() >> 1) & 0x3) == 0) or (((s.vf_bar4.value() >> 1) & 0x3) == 2))))) and (((((s.vf_bar4.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar5.value() & 0x1 != 0)) and ((((s.vf_bar5.value() >> 1) & 0x3) == 0) or (((s.vf_bar5.value() >> 1) & 0x3) == 2))))):
             return []
     except (ArithmeticError, ValueError):
         pass
@@ -1109,71 +1145,70 @@ def _constraint_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("sriov_ctrl.vf_enable", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & (p.vf_bar64 >> 1)) == 0) and (p.vf_bar64 < 0x20))):
-            problems.append(Problem("params.vf_bar64", "params.vf_bar64 pairs overlapping VF BAR slots, or pairs slot 5 with a slot that does not exist"))
+        if not ((((s.vf_bar5.value() >> 1) & 0x3) != 2)):
+            problems.append(Problem("vf_bar5.mem_type", "VF BAR 5 claims to be 64-bit, but there is no slot for its upper dword"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 1) != 0) == (((s.vf_bar0.value() >> 1) & 0x3) == 2))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 0's type bits disagree with params.vf_bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 1) != 0) or (((p.vf_bar64 & 2) != 0) == (((s.vf_bar1.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 1's type bits disagree with params.vf_bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 2) != 0) or (((p.vf_bar64 & 4) != 0) == (((s.vf_bar2.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 2's type bits disagree with params.vf_bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 4) != 0) or (((p.vf_bar64 & 8) != 0) == (((s.vf_bar3.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 3's type bits disagree with params.vf_bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 8) != 0) or (((p.vf_bar64 & 0x10) != 0) == (((s.vf_bar4.value() >> 1) & 0x3) == 2)))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 4's type bits disagree with params.vf_bar64"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
-    try:
-        if not ((((p.vf_bar64 & 0x10) != 0) or (((s.vf_bar5.value() >> 1) & 0x3) != 2))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 5 claims to be 64-bit, but there is no slot for its upper dword"))
-    except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar5.mem_type", f"constraint cannot be evaluated: {exc}"))
     try:
         if not (((not (s.vf_bar0.value() & 0x1 != 0)) and ((((s.vf_bar0.value() >> 1) & 0x3) == 0) or (((s.vf_bar0.value() >> 1) & 0x3) == 2)))):
             problems.append(Problem("vf_bar0.space_indicator", "VF BAR 0 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("vf_bar0.space_indicator", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 1) != 0) or ((not (s.vf_bar1.value() & 0x1 != 0)) and ((((s.vf_bar1.value() >> 1) & 0x3) == 0) or (((s.vf_bar1.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 1 is not a 32- or 64-bit memory BAR"))
+        if not (((((s.vf_bar0.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar1.value() & 0x1 != 0)) and ((((s.vf_bar1.value() >> 1) & 0x3) == 0) or (((s.vf_bar1.value() >> 1) & 0x3) == 2))))):
+            problems.append(Problem("vf_bar0.mem_type", "VF BAR 1 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar0.mem_type", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 2) != 0) or ((not (s.vf_bar2.value() & 0x1 != 0)) and ((((s.vf_bar2.value() >> 1) & 0x3) == 0) or (((s.vf_bar2.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 2 is not a 32- or 64-bit memory BAR"))
+        if not (((((s.vf_bar1.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar2.value() & 0x1 != 0)) and ((((s.vf_bar2.value() >> 1) & 0x3) == 0) or (((s.vf_bar2.value() >> 1) & 0x3) == 2))))):
+            problems.append(Problem("vf_bar1.mem_type", "VF BAR 2 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar1.mem_type", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 4) != 0) or ((not (s.vf_bar3.value() & 0x1 != 0)) and ((((s.vf_bar3.value() >> 1) & 0x3) == 0) or (((s.vf_bar3.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 3 is not a 32- or 64-bit memory BAR"))
+        if not (((((s.vf_bar2.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar3.value() & 0x1 != 0)) and ((((s.vf_bar3.value() >> 1) & 0x3) == 0) or (((s.vf_bar3.value() >> 1) & 0x3) == 2))))):
+            problems.append(Problem("vf_bar2.mem_type", "VF BAR 3 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar2.mem_type", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 8) != 0) or ((not (s.vf_bar4.value() & 0x1 != 0)) and ((((s.vf_bar4.value() >> 1) & 0x3) == 0) or (((s.vf_bar4.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 4 is not a 32- or 64-bit memory BAR"))
+        if not (((((s.vf_bar3.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar4.value() & 0x1 != 0)) and ((((s.vf_bar4.value() >> 1) & 0x3) == 0) or (((s.vf_bar4.value() >> 1) & 0x3) == 2))))):
+            problems.append(Problem("vf_bar3.mem_type", "VF BAR 4 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar3.mem_type", f"constraint cannot be evaluated: {exc}"))
     try:
-        if not ((((p.vf_bar64 & 0x10) != 0) or ((not (s.vf_bar5.value() & 0x1 != 0)) and ((((s.vf_bar5.value() >> 1) & 0x3) == 0) or (((s.vf_bar5.value() >> 1) & 0x3) == 2))))):
-            problems.append(Problem("params.vf_bar64", "VF BAR 5 is not a 32- or 64-bit memory BAR"))
+        if not (((((s.vf_bar4.value() >> 1) & 0x3) == 2) or ((not (s.vf_bar5.value() & 0x1 != 0)) and ((((s.vf_bar5.value() >> 1) & 0x3) == 0) or (((s.vf_bar5.value() >> 1) & 0x3) == 2))))):
+            problems.append(Problem("vf_bar4.mem_type", "VF BAR 5 is not a 32- or 64-bit memory BAR"))
     except (ArithmeticError, ValueError) as exc:
-        problems.append(Problem("params.vf_bar64", f"constraint cannot be evaluated: {exc}"))
+        problems.append(Problem("vf_bar4.mem_type", f"constraint cannot be evaluated: {exc}"))
     return problems
+
+
+def resize_vfs_created(s: "SriovState", value: int, p: "Params" = PARAMS) -> None:
+    """Set `vfs_created` to `value` and resize `vfs` and `vf_msix_counts` to the lengths it gives.
+
+    Added elements take their defaults and surplus ones are dropped, so the state still saves.
+    ValueError, with `s` unchanged, when `value` is not an integer in 0..0xffff (16 bits)
+    or takes a length past its max.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xffff:
+        raise ValueError(f"{SECTION}: vfs_created holds 16 bits (0..0xffff), not {value!r}")
+    saved = s.vfs_created
+    s.vfs_created = value
+    try:
+        n1 = int(s.vfs_created)
+        n2 = int(s.vfs_created)
+    except (ArithmeticError, ValueError) as exc:
+        s.vfs_created = saved
+        raise ValueError(f"{SECTION}: a length cannot be evaluated with vfs_created = {value}: {exc}") from None
+    if not 0 <= n1 <= 256:
+        s.vfs_created = saved
+        raise ValueError(f"{SECTION}: vfs_created = {value} gives vfs {n1} entries, outside 0..256")
+    if not 0 <= n2 <= 256:
+        s.vfs_created = saved
+        raise ValueError(f"{SECTION}: vfs_created = {value} gives vf_msix_counts {n2} entries, outside 0..256")
+    del s.vfs[n1:]
+    s.vfs.extend(VfsEntry() for _ in range(n1 - len(s.vfs)))
+    del s.vf_msix_counts[n2:]
+    s.vf_msix_counts.extend([0] * (n2 - len(s.vf_msix_counts)))
 
 
 def save(s: "SriovState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
@@ -1261,52 +1296,52 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     f_system_page_size = r_f_system_page_size
     r_f_vf_bar0 = read_config(base + 0x24, 4) & 0xffffffff
     f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
-    if ((p.vf_bar64 & 1) == 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) != 2):
         r_f_vf_bar1 = read_config(base + 0x28, 4) & 0xffffffff
     else:
         r_f_vf_bar1 = 0
     f_vf_bar1 = VfMemoryBarRegister.from_value(r_f_vf_bar1)
-    if ((p.vf_bar64 & 1) != 0):
+    if (((f_vf_bar0.value() >> 1) & 0x3) == 2):
         r_f_vf_bar1_upper = read_config(base + 0x28, 4) & 0xffffffff
     else:
         r_f_vf_bar1_upper = 0
     f_vf_bar1_upper = r_f_vf_bar1_upper
-    if ((p.vf_bar64 & 2) == 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) != 2):
         r_f_vf_bar2 = read_config(base + 0x2c, 4) & 0xffffffff
     else:
         r_f_vf_bar2 = 0
     f_vf_bar2 = VfMemoryBarRegister.from_value(r_f_vf_bar2)
-    if ((p.vf_bar64 & 2) != 0):
+    if (((f_vf_bar1.value() >> 1) & 0x3) == 2):
         r_f_vf_bar2_upper = read_config(base + 0x2c, 4) & 0xffffffff
     else:
         r_f_vf_bar2_upper = 0
     f_vf_bar2_upper = r_f_vf_bar2_upper
-    if ((p.vf_bar64 & 4) == 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) != 2):
         r_f_vf_bar3 = read_config(base + 0x30, 4) & 0xffffffff
     else:
         r_f_vf_bar3 = 0
     f_vf_bar3 = VfMemoryBarRegister.from_value(r_f_vf_bar3)
-    if ((p.vf_bar64 & 4) != 0):
+    if (((f_vf_bar2.value() >> 1) & 0x3) == 2):
         r_f_vf_bar3_upper = read_config(base + 0x30, 4) & 0xffffffff
     else:
         r_f_vf_bar3_upper = 0
     f_vf_bar3_upper = r_f_vf_bar3_upper
-    if ((p.vf_bar64 & 8) == 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) != 2):
         r_f_vf_bar4 = read_config(base + 0x34, 4) & 0xffffffff
     else:
         r_f_vf_bar4 = 0
     f_vf_bar4 = VfMemoryBarRegister.from_value(r_f_vf_bar4)
-    if ((p.vf_bar64 & 8) != 0):
+    if (((f_vf_bar3.value() >> 1) & 0x3) == 2):
         r_f_vf_bar4_upper = read_config(base + 0x34, 4) & 0xffffffff
     else:
         r_f_vf_bar4_upper = 0
     f_vf_bar4_upper = r_f_vf_bar4_upper
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) != 2):
         r_f_vf_bar5 = read_config(base + 0x38, 4) & 0xffffffff
     else:
         r_f_vf_bar5 = 0
     f_vf_bar5 = VfMemoryBarRegister.from_value(r_f_vf_bar5)
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((f_vf_bar4.value() >> 1) & 0x3) == 2):
         r_f_vf_bar5_upper = read_config(base + 0x38, 4) & 0xffffffff
     else:
         r_f_vf_bar5_upper = 0
@@ -1334,25 +1369,25 @@ def restore(s: "SriovState", write_config: "Callable[[int, int, int], None]", ba
     write_config(base + 0x20, s.system_page_size, 4)
     write_config(base + 0x10, s.num_vfs, 2)
     write_config(base + 0x24, s.vf_bar0.value(), 4)
-    if ((p.vf_bar64 & 1) == 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) != 2):
         write_config(base + 0x28, s.vf_bar1.value(), 4)
-    if ((p.vf_bar64 & 1) != 0):
+    if (((s.vf_bar0.value() >> 1) & 0x3) == 2):
         write_config(base + 0x28, s.vf_bar1_upper, 4)
-    if ((p.vf_bar64 & 2) == 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) != 2):
         write_config(base + 0x2c, s.vf_bar2.value(), 4)
-    if ((p.vf_bar64 & 2) != 0):
+    if (((s.vf_bar1.value() >> 1) & 0x3) == 2):
         write_config(base + 0x2c, s.vf_bar2_upper, 4)
-    if ((p.vf_bar64 & 4) == 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) != 2):
         write_config(base + 0x30, s.vf_bar3.value(), 4)
-    if ((p.vf_bar64 & 4) != 0):
+    if (((s.vf_bar2.value() >> 1) & 0x3) == 2):
         write_config(base + 0x30, s.vf_bar3_upper, 4)
-    if ((p.vf_bar64 & 8) == 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) != 2):
         write_config(base + 0x34, s.vf_bar4.value(), 4)
-    if ((p.vf_bar64 & 8) != 0):
+    if (((s.vf_bar3.value() >> 1) & 0x3) == 2):
         write_config(base + 0x34, s.vf_bar4_upper, 4)
-    if ((p.vf_bar64 & 0x10) == 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) != 2):
         write_config(base + 0x38, s.vf_bar5.value(), 4)
-    if ((p.vf_bar64 & 0x10) != 0):
+    if (((s.vf_bar4.value() >> 1) & 0x3) == 2):
         write_config(base + 0x38, s.vf_bar5_upper, 4)
     write_config(base + 8, s.sriov_ctrl.value() & 0xfffe, 2)
     write_config(base + 8, s.sriov_ctrl.value(), 2)

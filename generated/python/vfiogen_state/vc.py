@@ -430,6 +430,43 @@ def derive_descriptor(s: "VcState", p: "Params" = PARAMS, *, cap_offset: int) ->
     )
 
 
+def check_descriptor(s: "VcState", d: "VcDescriptor", version: int, p: "Params" = PARAMS, offset: int = 0) -> None:
+    """LoadError when a field derive_descriptor reads from a register of `s`, loaded from a payload saved at
+    `version`, is not what `d`, the descriptor the same stream carries, says; a register that version does
+    not carry is not compared (a down-save for an older target is no disagreement)."""
+    derived = derive_descriptor(s, p, cap_offset=d.cap_offset)
+    if derived.port_vcs != d.port_vcs:
+        raise LoadError(SECTION, "descriptor.port_vcs", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give port_vcs {derived.port_vcs!r}, the descriptor says {d.port_vcs!r}")
+    if derived.vc_arbitration_caps != d.vc_arbitration_caps:
+        raise LoadError(SECTION, "descriptor.vc_arbitration_caps", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vc_arbitration_caps {derived.vc_arbitration_caps!r}, the descriptor says {d.vc_arbitration_caps!r}")
+    if derived.vc0_resources != d.vc0_resources:
+        raise LoadError(SECTION, "descriptor.vc0_resources", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vc0_resources {derived.vc0_resources!r}, the descriptor says {d.vc0_resources!r}")
+    if derived.vc1_resources != d.vc1_resources:
+        raise LoadError(SECTION, "descriptor.vc1_resources", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vc1_resources {derived.vc1_resources!r}, the descriptor says {d.vc1_resources!r}")
+    if derived.vc2_resources != d.vc2_resources:
+        raise LoadError(SECTION, "descriptor.vc2_resources", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vc2_resources {derived.vc2_resources!r}, the descriptor says {d.vc2_resources!r}")
+    if derived.vc3_resources != d.vc3_resources:
+        raise LoadError(SECTION, "descriptor.vc3_resources", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vc3_resources {derived.vc3_resources!r}, the descriptor says {d.vc3_resources!r}")
+    if derived.vc4_resources != d.vc4_resources:
+        raise LoadError(SECTION, "descriptor.vc4_resources", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vc4_resources {derived.vc4_resources!r}, the descriptor says {d.vc4_resources!r}")
+    if derived.vc5_resources != d.vc5_resources:
+        raise LoadError(SECTION, "descriptor.vc5_resources", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vc5_resources {derived.vc5_resources!r}, the descriptor says {d.vc5_resources!r}")
+    if derived.vc6_resources != d.vc6_resources:
+        raise LoadError(SECTION, "descriptor.vc6_resources", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vc6_resources {derived.vc6_resources!r}, the descriptor says {d.vc6_resources!r}")
+    if derived.vc7_resources != d.vc7_resources:
+        raise LoadError(SECTION, "descriptor.vc7_resources", offset, "the payload's registers disagree with the stream's "
+                        f"descriptor: they give vc7_resources {derived.vc7_resources!r}, the descriptor says {d.vc7_resources!r}")
+
+
 def pack_descriptor(d: "VcDescriptor") -> bytes:
     return _DESCRIPTOR.pack(d.cap_offset, d.port_vcs, d.vc_arbitration_caps, d.vc0_resources, d.vc1_resources, d.vc2_resources, d.vc3_resources, d.vc4_resources, d.vc5_resources, d.vc6_resources, d.vc7_resources, d.min_version, d.max_version, d.emulated_port_vc_cap1, d.wmask_port_vc_cap1, d.emulated_port_vc_cap2, d.wmask_port_vc_cap2, d.emulated_port_vc_control, d.wmask_port_vc_control, d.emulated_port_vc_status, d.wmask_port_vc_status, d.emulated_vc_resource_cap0, d.wmask_vc_resource_cap0, d.emulated_vc_resource_control0, d.wmask_vc_resource_control0, d.emulated_vc_resource_status0, d.wmask_vc_resource_status0, d.emulated_vc_resource_cap1, d.wmask_vc_resource_cap1, d.emulated_vc_resource_control1, d.wmask_vc_resource_control1, d.emulated_vc_resource_status1, d.wmask_vc_resource_status1, d.emulated_vc_resource_cap2, d.wmask_vc_resource_cap2, d.emulated_vc_resource_control2, d.wmask_vc_resource_control2, d.emulated_vc_resource_status2, d.wmask_vc_resource_status2, d.emulated_vc_resource_cap3, d.wmask_vc_resource_cap3, d.emulated_vc_resource_control3, d.wmask_vc_resource_control3, d.emulated_vc_resource_status3, d.wmask_vc_resource_status3, d.emulated_vc_resource_cap4, d.wmask_vc_resource_cap4, d.emulated_vc_resource_control4, d.wmask_vc_resource_control4, d.emulated_vc_resource_status4, d.wmask_vc_resource_status4, d.emulated_vc_resource_cap5, d.wmask_vc_resource_cap5, d.emulated_vc_resource_control5, d.wmask_vc_resource_control5, d.emulated_vc_resource_status5, d.wmask_vc_resource_status5, d.emulated_vc_resource_cap6, d.wmask_vc_resource_cap6, d.emulated_vc_resource_control6, d.wmask_vc_resource_control6, d.emulated_vc_resource_status6, d.wmask_vc_resource_status6, d.emulated_vc_resource_cap7, d.wmask_vc_resource_cap7, d.emulated_vc_resource_control7, d.wmask_vc_resource_control7, d.emulated_vc_resource_status7, d.wmask_vc_resource_status7)
 

@@ -11,7 +11,9 @@ from vfiogen.backends.c.views import DeviceSectionView, DeviceView, SectionView
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.ir.fingerprint import device_fingerprint
 from vfiogen.ir.nodes import Device
+from vfiogen.ir.plan import LeafKind
 from vfiogen.ir.types import ScalarKind
+from vfiogen.passes.plan import plan_device
 
 
 def _initialiser(member: str, values: list[str]) -> str:
@@ -28,6 +30,7 @@ def _initialiser(member: str, values: list[str]) -> str:
 def device_view(device: Device, module: CheckedModule, sections: dict[str, SectionView], header_size: int,
                 frame_size: int, crc_size: int, record_size: int) -> DeviceView:
     views: list[DeviceSectionView] = []
+    device_plan = plan_device(device, module)
     for use in device.sections:
         checked = module.section(use.section)
         section = checked.section
@@ -41,16 +44,23 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
         views.append(DeviceSectionView(
             name=section.name, prefix=view.prefix, macro=view.macro_prefix, required=use.required,
             params=_initialiser(naming.ident(section.name), values),
-            has=naming.macro(device.name, "has", section.name), bit=len(views),
+            has=naming.macro(device.name, "has", section.name), bit=device_plan.section(section.name).bit,
             pre_save=tuple(naming.ident(h.name) for h in section.pre_save),
             post_load=tuple(naming.ident(h.name) for h in section.post_load),
             restore_hooks=tuple(dict.fromkeys(naming.ident(step.hook) for step in section.restore
                                               if step.hook is not None)),
             max_payload=view.max_payload, descriptor_size=view.descriptor_size, compat_rules=view.compat_rules,
-            absent_refused=use.required or checked.plan.compat.require_present,
-            defaults=tuple((naming.ident(b.name), f"0x{b.value:x}u") for b in use.defaults)))
-    descriptor_payload = sum(record_size + s.descriptor_size for s in views)
+            absent_refused=device_plan.section(section.name).absent_refused,
+            descriptor_bytes=tuple((naming.ident(item.name), item.offset) for item in checked.plan.descriptor
+                                   if item.kind is LeafKind.BYTES),
+            defaults=tuple((naming.ident(b.name), f"0x{b.value:x}u") for b in use.defaults),
+            repeated=device_plan.section(section.name).repeated,
+            max_instances=device_plan.section(section.name).max_instances,
+            default_instances=device_plan.section(section.name).default_instances,
+            names=device_plan.section(section.name).names,
+            count=naming.macro(device.name, section.name, "max")))
+    descriptor_payload = sum((record_size + s.descriptor_size) * s.instances for s in views)
     max_size = header_size + frame_size + descriptor_payload + crc_size + sum(
-        frame_size + s.max_payload + crc_size for s in views)
+        (frame_size + s.max_payload + crc_size) * s.instances for s in views)
     return DeviceView(device.name, device.title, device.source_path, device_fingerprint(device, module),
                       tuple(views), descriptor_payload, max_size, device.generic)

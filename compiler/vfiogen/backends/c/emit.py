@@ -17,6 +17,7 @@ import struct
 from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.device import device_view
 from vfiogen.backends.c.functions import SectionFunctions
+from vfiogen.backends.c.resize import resize_functions
 from vfiogen.backends.c.views import (EnumView, FieldView, LayoutView, MemberView, RegisterView, SectionView,
                                       StructView)
 from vfiogen.backends.jinja_env import environment
@@ -170,7 +171,7 @@ class _Builder:
         private = tuple([functions.check_function(v) for v in versions]
                         + [functions.store_function(v) for v in versions]
                         + [functions.save_function(v) for v in versions] + [validate])
-        public = (functions.init_function(), functions.capture_function(),
+        public = (functions.check_descriptor_function(), functions.init_function(), functions.capture_function(),
                   functions.restore_function(), *functions.descriptor_functions(), functions.negotiate_function(),
                   functions.compat_function())
         return SectionView(
@@ -188,7 +189,7 @@ class _Builder:
             descriptor_size=functions.descriptor_size(), compat_rules=len(self.checked.plan.compat.checks) + 1,
             absent_reason=naming.string_pieces(self.checked.plan.compat.absent_reason), items=tuple(functions.items),
             layout_checks=tuple(functions.layout_checks.values()),
-            private=private, public=public)
+            private=private, public=public, resizes=resize_functions(functions))
 
 
 STATUSES = (
@@ -218,6 +219,7 @@ STATUSES = (
     ("VFG_ERR_ARGUMENT", "invalid argument"),
     ("VFG_ERR_ABSENT_SECTION", "section the device does not have"),
     ("VFG_ERR_INCOMPATIBLE", "migration refused by a compat rule"),
+    ("VFG_ERR_ORDER", "section out of device order"),
 )
 
 

@@ -134,8 +134,13 @@ class SectionFunctions:
 
     # --- load ----------------------------------------------------------------------------------
 
+    def derived_sources(self) -> frozenset[str]:
+        """The registers the descriptor's derived fields read."""
+        return frozenset(item.register for item in self.plan.descriptor if item.register is not None)
+
     def check_function(self, version: int) -> Function:
         printer = self.printer()
+        printer.keep = self.derived_sources()
         w = Writer()
         printer.check(self.nodes(version), w)
         for missing in self.plan.version(version).missing:
@@ -154,12 +159,59 @@ class SectionFunctions:
             self.fail(w, "", "o", "VFG_ERR_TRAILING", "bytes left over after the last field")
         self.constraint_checks(w, self.locals, lambda w, path, status, message, indices="NULL":
                                self.fail(w, path, "start", status, message, indices))
+        self.derive_from_locals(w, version)
         w("return VFG_OK;")
-        names = set(self.plan.read)
+        names = set(self.plan.read) | self.derived_sources()
         locals_ = ("size_t o = start;",) + tuple(f"{ctype} f_{name} = {self.loaded_default(name, version, default)};"
                                                  for name, ctype, default in self.top_scalars() if name in names)
         return _function(f"static int check_v{version}(const uint8_t *b, size_t start, size_t end, {self.params}, "
-                         f"struct vfg_error *err)", w, extra=locals_, unused=("p", "b"))
+                         f"struct {self.sym('descriptor')} *derived, struct vfg_error *err)", w, extra=locals_,
+                         unused=("p", "b", "derived"))
+
+    def check_descriptor_function(self) -> Function:
+        """check_payload with `derived`, then each register-derived field compared with the stream's *d."""
+        w = Writer()
+        desc = f"struct {self.sym('descriptor')}"
+        items = [item for item in self.plan.descriptor if item.register is not None]
+        with w.block("if (d == NULL)"):
+            self.fail(w, "", "start", "VFG_ERR_ARGUMENT", "the descriptor pointer is NULL")
+        if not items:
+            w("return check_payload(buf, start, end, version, p, NULL, err);")
+        else:
+            w("derived = *d; /* what a version does not carry stays as the stream says */")
+            w("status = check_payload(buf, start, end, version, p, &derived, err);")
+            with w.block("if (status != VFG_OK)"):
+                w("return status;")
+            for item in items:
+                member = naming.ident(item.name)
+                with w.block(f"if (derived.{member} != d->{member})"):
+                    self.fail(w, f"descriptor.{item.name}", "start", "VFG_ERR_DESCRIPTOR",
+                              "the payload's registers disagree with the stream's descriptor")
+            w("return VFG_OK;")
+        extra = (f"{desc} derived;", "int status;") if items else ()
+        return _function(f"int {self.sym('check_descriptor')}(const uint8_t *buf, size_t start, size_t end, "
+                         f"uint16_t version, {self.params}, const {desc} *d, struct vfg_error *err)", w,
+                         extra=extra, null_params=False)
+
+    def derive_from_locals(self, w: Writer, version: int) -> None:
+        """The descriptor's register-derived fields from the values the check read, into *derived when asked
+        for: what derive_descriptor gives on the state the payload stores (an absent register 0), so a device
+        load can hold the stream's descriptor to it. A register this version does not carry is left as
+        *derived holds it: a down-save for an older target is no disagreement."""
+        items = [item for item in self.plan.descriptor if item.register is not None
+                 and self.checked.register(item.register).register.versioning.carried_by(version)]
+        if not items:
+            return
+        with w.block("if (derived != NULL)"):
+            for item in items:
+                width = item.size * 8
+                value = f"({naming.register_type(width)})(f_{item.register} & {naming.literal(item.mask, width)})"
+                if item.present is not None:
+                    text = evaluate(w, self.locals, item.present, functools.partial(
+                        self.fail, w, "", "start", "VFG_ERR_EXPRESSION",
+                        f"the presence of register {item.register} cannot be evaluated"))
+                    value = f"({text}) ? {value} : 0u"
+                w(f"derived->{naming.ident(item.name)} = {value};")
 
     def loaded_default(self, name: str, version: int, default: str) -> str:
         """A field the version does not carry reads as its default; one it carries starts at 0 (absent)."""

@@ -119,6 +119,8 @@ class SectionView:
     layout_checks: tuple[str, ...]
     private: tuple[Function, ...]
     public: tuple[Function, ...]
+    resizes: tuple[tuple[str, Function], ...] = ()
+    """The `resize_<field>` helpers with their header comments (backends.c.resize)."""
 
     @property
     def prefix(self) -> str:
@@ -152,10 +154,26 @@ class DeviceSectionView:
     the section)."""
     defaults: tuple[tuple[str, str], ...] = ()
     """The device file's `defaults`: (register member, C value) a new state holds instead of the section's."""
+    descriptor_bytes: tuple[tuple[str, int], ...] = ()
+    """The descriptor's bytes fields: (member, offset in the packed record). A compat failure points at their
+    bytes, so a check of the stream's descriptor points the source's at the record in the blob."""
+    repeated: bool = False
+    """A repeated section (`ir.plan.DeviceSectionPlan`): its state, descriptor and base are arrays of `count`."""
+    max_instances: int = 1
+    default_instances: int = 1
+    names: tuple[str, ...] = ()
+    """Each instance's name in errors and compat reasons."""
+    count: str = ""
+    """`VFG_<DEVICE>_<SECTION>_MAX`: its arrays' size, for a repeated section."""
 
     @property
     def member(self) -> str:
         return naming.ident(self.name)
+
+    @property
+    def instances(self) -> int:
+        """Frames and descriptor records it can take in one blob."""
+        return self.max_instances if self.repeated else 1
 
 
 @dataclass(frozen=True)
@@ -175,7 +193,11 @@ class DeviceView:
     @property
     def compat_max(self) -> int:
         """The most failures the device's check_compat reports: every rule, and a presence failure per section."""
-        return sum(s.compat_rules + 1 for s in self.sections)
+        return sum((s.compat_rules + 1) * s.instances for s in self.sections)
+
+    @property
+    def repeated(self) -> tuple[DeviceSectionView, ...]:
+        return tuple(s for s in self.sections if s.repeated)
 
     @property
     def prefix(self) -> str:
@@ -192,6 +214,12 @@ class DeviceView:
     @property
     def optional(self) -> tuple[DeviceSectionView, ...]:
         return tuple(s for s in self.sections if not s.required)
+
+    @property
+    def to_last_bytes(self) -> tuple[DeviceSectionView, ...]:
+        """The sections up to the last whose descriptor has a bytes field (none if no section's has)."""
+        last = max((i for i, s in enumerate(self.sections) if s.descriptor_bytes), default=-1)
+        return self.sections[:last + 1]
 
     @property
     def has_post_load(self) -> bool:

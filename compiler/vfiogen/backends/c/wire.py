@@ -138,6 +138,8 @@ class Printer:
     """Static item tables (`struct vfg_item`) the bodies refer to."""
     layout_checks: dict[str, str] = field(default_factory=dict)
     """File-scope compile-time checks that a bulk-copied array's element has its wire size, by array path."""
+    keep: frozenset[str] = frozenset()
+    """Top-level registers the check keeps besides those the plan reads: the descriptor's sources."""
 
     def idx(self, w: Writer, path: str) -> str:
         """The indices argument of an error about `path`: `idx` inside an array, else NULL."""
@@ -213,7 +215,7 @@ class Printer:
         if leaf.kind is LeafKind.BOOL:
             with w.block(f"if ({raw} > 1u)"):
                 self.fail(w, leaf.path, at, "VFG_ERR_BOOL", "bool byte is not 0 or 1")
-        if leaf.read:
+        if leaf.read or (len(leaf.member) == 1 and leaf.member[0] in self.keep):
             value = f"f_{leaf.member[0]}"
             converted = raw if leaf.kind is LeafKind.UINT else (
                 f"{raw} == 1u" if leaf.kind is LeafKind.BOOL else f"vfg_s{leaf.size * 8}({raw})")

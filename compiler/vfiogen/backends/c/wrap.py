@@ -17,9 +17,10 @@ those): it knows only the generator's own one-line shapes.
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LIMIT = 80
 """checkpatch.pl warns over 80 columns..."""
@@ -32,16 +33,24 @@ _CLASSES = ((";",), (",",), ("?", ":"), ("||",), ("&&",), ("|",), ("^",), ("&",)
             ("<", ">", "<=", ">="), ("+", "-"))
 """Break points from the loosest binding: a line breaks after the loosest operator present at its top level."""
 _PREFIXES = ("=", "+=", "-=", "|=", "&=", "return")
+_RANK = {operator: rank for rank, operators in enumerate(_CLASSES) for operator in operators}
+"""Each break-point operator's class, 0 the loosest."""
 
 
 @dataclass
 class _Group:
     open: str
     items: list[_Item]
+    """Complete when the group is made (`_parse`), and never changed after."""
     close: str
+    flat: str | None = field(default=None, compare=False, repr=False)
+    """`text()` once worked out: layout asks for it again at every level it tries, which made wrapping quadratic
+    in the nesting and half of the C back end's time."""
 
     def text(self) -> str:
-        return self.open + _flat(self.items) + self.close
+        if self.flat is None:
+            self.flat = self.open + _flat(self.items) + self.close
+        return self.flat
 
 
 _Item = str | _Group
@@ -89,14 +98,19 @@ def _segments(items: list[_Item]) -> list[list[_Item]] | None:
 
     The generator puts one space after every such operator, so the segments join back with one space.
     """
-    for operators in _CLASSES:
-        cuts = [i + 1 for i, item in enumerate(items[:-1]) if isinstance(item, str) and item in operators]
-        if not cuts:
-            continue
-        bounds = [0, *cuts, len(items)]
-        parts = [_strip(items[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
-        return [part for part in parts if part]
-    return None
+    loosest, cuts = len(_CLASSES), list[int]()  # one pass over the items, keeping the loosest class's cuts
+    for i in range(len(items) - 1):
+        item = items[i]
+        rank = _RANK.get(item) if isinstance(item, str) else None
+        if rank is not None and rank <= loosest:
+            if rank < loosest:
+                loosest, cuts = rank, list[int]()
+            cuts.append(i + 1)
+    if not cuts:
+        return None
+    bounds = [0, *cuts, len(items)]
+    parts = [_strip(items[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [part for part in parts if part]
 
 
 def _lay(items: list[_Item], col: int, tail: int) -> list[_Line]:
@@ -206,6 +220,12 @@ def _split_string(text: str, col: int, tail: int) -> list[_Line]:
 def statement(text: str, indent: int, tail: str = "") -> list[str]:
     """The lines of one C statement or declaration `text`, indented `indent` columns; `tail` (such as ` {`)
     follows it on its last line."""
+    return list(_statement(text, indent, tail))
+
+
+@functools.lru_cache(maxsize=4096)
+def _statement(text: str, indent: int, tail: str) -> tuple[str, ...]:
+    """`statement`, kept: the same checks and calls recur in every section (a tuple, so no caller can change it)."""
     lines = _lay(_strip(_parse(text)), indent, len(tail)) if indent + len(text) + len(tail) > LIMIT \
         else [(indent, text)]
     head = _DECLARATOR.match(text)
@@ -216,7 +236,7 @@ def statement(text: str, indent: int, tail: str = "") -> list[str]:
             lines = [(indent, head.group(1).rstrip()), *rest]
     out = [" " * start + line for start, line in lines]
     out[-1] += tail
-    return out
+    return tuple(out)
 
 
 def c_wrap(block: str) -> str:

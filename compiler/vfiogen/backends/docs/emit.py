@@ -12,6 +12,7 @@ from vfiogen.backends.jinja_env import environment
 from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedRegister, CheckedSection, WireItem, type_text
 from vfiogen.ir.expr import to_text
+from vfiogen.passes.plan import plan_device
 from vfiogen.ir.nodes import Device, Versioning
 from vfiogen.ir.types import LocationKind
 
@@ -65,13 +66,15 @@ def _versions(versioning: Versioning) -> str:
 
 def _location(checked: CheckedSection) -> str:
     location = checked.section.location
+    repeated = (f"; repeated: up to {location.instances} instances per function, one frame each, numbered in "
+                "capability-list order" if location.instances is not None else "")
     if location.kind is LocationKind.HEADER:
         return f"type-{location.cap_id} configuration header (64 bytes)"
     if location.kind is LocationKind.CAPABILITY:
-        return f"PCI capability 0x{location.cap_id:02x}, up to {location.size} bytes"
+        return f"PCI capability 0x{location.cap_id:02x}, up to {location.size} bytes{repeated}"
     if location.kind is LocationKind.EXTENDED_CAPABILITY:
         return (f"PCIe extended capability 0x{location.cap_id:04x} version {location.cap_version}, "
-                f"up to {location.size} bytes")
+                f"up to {location.size} bytes{repeated}")
     return "hypervisor emulation state (no configuration space)"
 
 
@@ -187,6 +190,7 @@ class DeviceView:
 
 def device_view(device: Device, module: CheckedModule) -> DeviceView:
     rows = []
+    plan = plan_device(device, module)
     for use in device.sections:
         section = module.section(use.section).section
         bound = {b.name: b.value for b in use.params}
@@ -194,8 +198,13 @@ def device_view(device: Device, module: CheckedModule) -> DeviceView:
         moved = ", ".join(f"{m.register} at " + " or ".join(f"0x{o:02x}" for o in m.offsets) if m.offsets
                           else f"{m.register} absent"
                           for m in module.bound_offsets if m.device == device.name and m.section == use.section)
+        planned = plan.section(section.name)
+        presence = "required" if use.required else "optional"
+        if planned.repeated:
+            presence += (f", 0 to {planned.max_instances} instances (the config's count)" if device.generic else
+                         f", {planned.default_instances} of at most {planned.max_instances} instances")
         rows.append(Row((f"[{section.name}](../sections/{section.name}.md)", f"0x{section.wire_id:04x}",
-                         str(section.version), "required" if use.required else "optional", params, moved)))
+                         str(section.version), presence, params, moved)))
     return DeviceView(device.name, device.title, device.source_path, device.description, tuple(rows))
 
 

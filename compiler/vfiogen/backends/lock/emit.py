@@ -120,7 +120,9 @@ def _section(checked: CheckedSection) -> dict[str, Any]:
         "name": section.name, "title": section.title, "id": hex_id(section.wire_id, 16),
         "source": section.source_path, "fingerprint": section_fingerprint(checked),
         "location": {"kind": location.kind.value, "id": _location_id(location), "version": location.cap_version,
-                     "size": location.size},
+                     "size": location.size,
+                     # only a repeated section names its instances, so that other sections' fingerprints stay
+                     **({"instances": location.instances} if location.instances is not None else {})},
         "version": section.version, "min_version": section.min_version,
         "params": [{"name": p.name, "type": p.kind.value, "default": p.default} for p in section.params],
         "enums": [{"name": e.name, "values": {v.name: v.value for v in e.values}} for e in section.enums],
@@ -149,7 +151,8 @@ def _device(device: Device, module: CheckedModule) -> dict[str, Any]:
                  if m.device == device.name and m.section == use.section}
         sections.append({"section": use.section, "id": hex_id(section.wire_id, 16), "required": use.required,
                          "params": {p.name: bound.get(p.name, p.default) for p in section.params},
-                         "offsets": moved, "defaults": {b.name: b.value for b in use.defaults}})
+                         "offsets": moved, "defaults": {b.name: b.value for b in use.defaults},
+                         **({"instances": use.instances} if use.instances is not None else {})})
     return {"name": device.name, "title": device.title, "source": device.source_path,
             "fingerprint": device_fingerprint(device, module), "generic": device.generic, "sections": sections}
 

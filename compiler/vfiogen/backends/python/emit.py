@@ -19,15 +19,17 @@ from vfiogen.ir.defaults import array_lengths
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.config_space import capture_steps, restore_steps
 from vfiogen.backends.python.views import (
-    AttrView, BitFieldView, Check, CompatView, DescriptorView, DeviceSectionView, DeviceView, EnumView, Op,
+    AttrView, BitFieldView, Check, CompatView, DescriptorView, EnumView, Op,
     RegisterClassView, RunItem, SectionView, StructClassView, VersionView)
+from vfiogen.backends.python.resize import capture_resizes, resize_functions
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.context import Context
+from vfiogen.backends.python.device import device_view
 from vfiogen.wire import format as wire_format
 from vfiogen.wire.format import CRC32C_FOLDS, crc32c_table
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import refs, to_text
-from vfiogen.ir.nodes import (ArrayType, BytesType, Device, FieldType, Register,
+from vfiogen.ir.nodes import (ArrayType, BytesType, FieldType, Register,
                               ScalarType, Section, StateField, StructType)
 from vfiogen.ir.plan import Array, Cond, ElementShape, Leaf, LeafKind, Run, Step, Struct
 from vfiogen.ir.types import CompatKind, ScalarKind
@@ -393,12 +395,14 @@ class _SectionBuilder:
             cls = naming.enum_class(enum)
             return [Check(f"{value} not in _VALUES_{cls}", where,
                           f"{{{value}!r}} is not a value of {enum}")]
+        # Say what the field holds in the schema's terms (issue 15: "PbaRegister(...) does not fit 64 bits" for
+        # a register object put in a list of u64 said neither that an integer was wanted nor which kind).
         if signed:
             low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
             return [Check(f"not isinstance({value}, int) or not {low} <= {value} <= {high}", where,
-                          f"{{{value}!r}} does not fit s{bits}")]
+                          f"holds {{{value}!r}}, but it is an s{bits}: an integer {low}..{high}")]
         return [Check(f"not isinstance({value}, int) or {value} >> {bits} or {value} < 0", where,
-                      f"{{{value}!r}} does not fit {bits} bits")]
+                      f"holds {{{value}!r}}, but it is a u{bits}: an integer 0..0x{(1 << bits) - 1:x}")]
 
     def state_checks(self, value: str, name: str, state: StateField, checks: list[Check]) -> None:
         field_type = state.type
@@ -446,7 +450,9 @@ class _SectionBuilder:
         attrs = []
         derived = []
         host = []
+        checked = []
         plan = self.checked.plan
+        every = range(self.section.min_version, self.section.version + 1)
         for item in plan.descriptor:
             attr = naming.attr(item.name)
             if item.host:
@@ -461,6 +467,8 @@ class _SectionBuilder:
                 value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
                 derived.append((attr, f"{value} & 0x{item.mask:x}",
                                 self.save_expr(item.present) if item.present is not None else ""))
+                versions = tuple(v for v in every if register.versioning.carried_by(v))
+                checked.append((attr, item.name, "" if len(versions) == len(every) else repr(versions)))
             if item.kind is LeafKind.BYTES:
                 attrs.append(AttrView(attr, item.name, "bytes", f"bytes({item.size})", '"hex"'))
             else:
@@ -469,7 +477,7 @@ class _SectionBuilder:
         fmt = ">" + "".join(f"{item.size}s" if item.scalar is None else _FORMAT[item.scalar]
                             for item in plan.descriptor)
         return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, plan.descriptor_size,
-                              tuple(derived), tuple(host))
+                              tuple(derived), tuple(host), tuple(checked))
 
     def compat(self) -> tuple[CompatView, ...]:
         views = []
@@ -502,6 +510,8 @@ class _SectionBuilder:
         descriptor = self.descriptor()
         registers = tuple({view.name: view for view in (self.register_class(r) for r in section.registers
                                                         if r.fields)}.values())
+        resizes = resize_functions(self.checked, self.save_expr,
+                                   lambda path, array: self.default(path, array.element, None, None))
         return SectionView(
             name=section.name, source=section.source_path, title=section.title, wire_id=section.wire_id,
             version=section.version, min_version=section.min_version, state_class=naming.state_class(section.name),
@@ -525,7 +535,8 @@ class _SectionBuilder:
             restore_hooks=tuple(dict.fromkeys(step.hook for step in section.restore
                                               if step.hook is not None and step.wait_us is None)),
             waits=any(step.wait_us is not None for step in section.restore),
-            pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load))
+            pre_save=tuple(h.name for h in section.pre_save), post_load=tuple(h.name for h in section.post_load),
+            resizes=resizes, capture_resizes=capture_resizes(self.checked))
 
 
 def _member_of(var: str, value: str) -> Callable[[str], tuple[str, str]]:
@@ -573,54 +584,9 @@ class PythonBackend:
                 outputs[f"{base}/{naming.enums_module(checked.name)}.py"] = enums_template.render(
                     s=view, package=naming.PACKAGE)
         device_template = env.get_template("device.py.j2")
-        devices = [self.device_view(d, module) for d in module.devices]
+        devices = [device_view(d, module) for d in module.devices]
         for device in devices:
             outputs[f"{base}/{device.name}.py"] = device_template.render(d=device, package=naming.PACKAGE)
         outputs[f"{base}/__init__.py"] = env.get_template("__init__.py.j2").render(
             sections=[(s.name, s.section.wire_id) for s in module.sections], devices=[d.name for d in devices])
         return outputs
-
-    def device_view(self, device: Device, module: CheckedModule) -> DeviceView:
-        sections: list[DeviceSectionView] = []
-        new_states: dict[str, str] = {}
-        """Each section's new state: the section's defaults, with the device file's `defaults` registers."""
-        for use in device.sections:
-            checked = module.section(use.section)
-            section = checked.section
-            bound = {b.name: b.value for b in use.params}
-            params = tuple((naming.attr(p.name), str(bool(bound[p.name])) if p.kind is ScalarKind.BOOL
-                            else str(bound[p.name])) for p in section.params if p.name in bound)
-            host = tuple(naming.attr(item.name) for item in checked.plan.descriptor if item.host)
-            overrides = []
-            for binding in use.defaults:
-                register = checked.register(binding.name).register
-                value = (f"_{section.name}.{naming.register_class_of(register)}.from_value(0x{binding.value:x})"
-                         if register.fields else str(binding.value))
-                overrides.append(f"{naming.attr(register.name)}={value}")
-            new_states[section.name] = f"_{section.name}.{naming.state_class(section.name)}({', '.join(overrides)})"
-            sections.append(DeviceSectionView(section.name, naming.attr(section.name),
-                                              naming.state_class(section.name), naming.descriptor_class(section.name),
-                                              use.required, params, f"HAS_{section.name.upper()}", len(sections),
-                                              use.required or checked.plan.compat.require_present, host,
-                                              bool(section.pre_save), bool(section.post_load),
-                                              any(step.hook is not None and step.wait_us is None
-                                                  for step in section.restore),
-                                              any(step.wait_us is not None for step in section.restore)))
-        state_attrs = tuple(
-            AttrView(s.attr, s.module, f"_{s.module}.{s.state_class}" if s.required else
-                     f"_{s.module}.{s.state_class} | None", new_states[s.module] if s.required else "None",
-                     '"obj"' if s.required else '"opt"', fresh=s.required)
-            for s in sections)
-        descriptor_attrs = (AttrView("present", "present", "int", "0" if device.generic else "ALL_SECTIONS", '""'),
-                            *(AttrView(s.attr, s.module, f"_{s.module}.{s.descriptor_class}",
-                                       f"_{s.module}.{s.descriptor_class}()", '"obj"') for s in sections))
-        params_attrs = tuple(AttrView(s.attr, s.module, f"_{s.module}.Params",
-                                      f"_{s.module}.Params({', '.join(f'{k}={v}' for k, v in s.params)})",
-                                      '"obj"', fresh=True)
-                             for s in sections)
-        class_name = naming.camel(device.name)
-        config_attrs = (AttrView("present", "present", "int", "0" if device.generic else "ALL_SECTIONS", '""'),
-                        AttrView("params", "params", f"{class_name}Params", f"{class_name}Params()", '"obj"'))
-        return DeviceView(device.name, device.source_path, device.title, class_name, tuple(sections),
-                          state_attrs, descriptor_attrs, params_attrs, config_attrs, device.generic,
-                          f"0x{(1 << len(sections)) - 1:x}")

@@ -78,6 +78,8 @@ class AttrView:
             return True
         if self.default.startswith(naming.LAZY_ENUMS):
             return True  # an enum member: building it at import time would import the enums
+        if ".from_value(" in self.default:
+            return True  # a register with a non-zero default: shared, one state's change would be every state's
         return self.default.endswith("()") and not self.default.startswith("bytes(") or self.default.startswith("[")
 
 
@@ -183,6 +185,9 @@ class DescriptorView:
     """(attribute, value text, presence text or '') for fields read from registers (masked) or fixed by the
     build."""
     host: tuple[str, ...]
+    checked: tuple[tuple[str, str, str], ...] = ()
+    """(attribute, field name, versions text or '') of the derived fields check_descriptor compares: the
+    versions whose payloads carry the register ('' for all)."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,11 @@ class SectionView:
     """The restore sequence has wait steps: `restore` takes a `wait` callable."""
     pre_save: tuple[str, ...]
     post_load: tuple[str, ...]
+    resizes: tuple[str, ...] = ()
+    """The text of each `resize_<field>` helper (backends.python.resize)."""
+    capture_resizes: tuple[tuple[str, str], ...] = ()
+    """(helper, the field as read from the captured state) for each register field array lengths read: capture
+    sizes the arrays by what it read, so that a captured state saves."""
 
 
 @dataclass(frozen=True)
@@ -258,6 +268,11 @@ class DeviceSectionView:
     """Whether the section has hooks of each kind."""
     waits: bool
     """Whether its restore sequence waits."""
+    repeated: bool = False
+    """A repeated section: its state and descriptor are lists, one per instance (`ir.plan.DeviceSectionPlan`)."""
+    max_instances: int = 1
+    names: tuple[str, ...] = ()
+    """Each instance's name in errors and compat reasons."""
 
 
 @dataclass(frozen=True)
@@ -274,3 +289,6 @@ class DeviceView:
     generic: bool
     all_sections: str
     """The presence set with every section, as a Python literal."""
+    repeated: tuple[DeviceSectionView, ...] = ()
+    """The repeated sections, whose instance counts the config's `instances` gives."""
+    instances_attrs: tuple[AttrView, ...] = ()
