@@ -141,6 +141,9 @@ class _Lowerer:
         kind = LocationKind(kind_name)
         if kind is LocationKind.EMULATION:
             return Location(kind=kind, size=0, span=node.span)
+        if kind is LocationKind.DEVICE_SPECIFIC:
+            return Location(kind=kind, offset=self.integer(body.get("offset"), 0x40),
+                            size=self.integer(body.get("size"), 0), span=node.span)
         if kind is LocationKind.HEADER:
             return Location(kind=kind, cap_id=self.integer(body.get("type"), 0), size=64, span=node.span)
         version = body.get("version")

@@ -25,6 +25,8 @@ class Location:
     """Extended capability version."""
     size: int = 0
     """Bytes of configuration space the capability spans at most (0 for emulation)."""
+    offset: int | None = None
+    """Where a device-specific range starts in configuration space (None for every other kind)."""
     instances: int | None = None
     """How many times the capability may occur in one function (None: once, as not written); above 1 the
     section is repeated: each occurrence is an instance of its own, numbered by its order in the capability

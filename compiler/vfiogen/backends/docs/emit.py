@@ -75,6 +75,10 @@ def _location(checked: CheckedSection) -> str:
     if location.kind is LocationKind.EXTENDED_CAPABILITY:
         return (f"PCIe extended capability 0x{location.cap_id:04x} version {location.cap_version}, "
                 f"up to {location.size} bytes{repeated}")
+    if location.kind is LocationKind.DEVICE_SPECIFIC:
+        assert location.offset is not None
+        return (f"device-specific configuration space 0x{location.offset:02x}..0x{location.offset + location.size - 1:02x}"
+                ", at a fixed offset outside any capability")
     return "hypervisor emulation state (no configuration space)"
 
 

@@ -53,6 +53,8 @@ def hex_id(value: int, bits: int) -> str:
 
 def _location_id(location: Location) -> str | None:
     """A capability id (8 bits), an extended capability id (16 bits) or a header type (8 bits)."""
+    if location.offset is not None:
+        return hex_id(location.offset, 8)
     if location.cap_id is None:
         return None
     return hex_id(location.cap_id, 16 if location.kind is LocationKind.EXTENDED_CAPABILITY else 8)
