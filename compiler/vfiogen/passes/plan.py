@@ -330,8 +330,8 @@ def descriptor_mask(source_fields: tuple[str, ...], register: Register) -> int:
 MIN_VERSION, MAX_VERSION = "min_version", "max_version"
 """The descriptor fields every section gets for version negotiation, after the schema's own."""
 MASK_PREFIXES = ("emulated_", "wmask_")
-"""Then, per register the newest version carries: the bits the hypervisor emulates and the bits the guest may
-write (`emulated_control`, `wmask_control`)."""
+"""Then, per register the newest version carries that has a writable or emulated bit: the bits the hypervisor
+emulates and the bits the guest may write (`emulated_control`, `wmask_control`)."""
 
 
 def generated_descriptor_names(section: Section) -> list[str]:
@@ -367,6 +367,11 @@ def _descriptor(section: Section, registers: dict[str, CheckedRegister]) -> tupl
         if not register.versioning.carried_by(section.version):
             continue
         masks = registers[register.name].masks
+        if not masks.emulated | masks.writable:
+            # A register the guest can neither write nor have emulated (read-only, reserved) has no masks to
+            # negotiate: both are 0 in every build that declares it so. A build that makes it writable or
+            # emulated adds its pair to the record, whose size then differs (refused; `diff` says VD016).
+            continue
         for prefix, value in zip(MASK_PREFIXES, (masks.emulated, masks.writable), strict=True):
             generated.append(DescriptorItem(name=prefix + register.name, kind=LeafKind.UINT,
                                             size=register.width // 8, offset=0,

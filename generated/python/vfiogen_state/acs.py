@@ -122,14 +122,12 @@ class AcsState(Record):
 class AcsDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "acs_features", "egress_vector_size", "min_version", "max_version", "emulated_acs_cap", "wmask_acs_cap", "emulated_acs_ctrl", "wmask_acs_ctrl", "emulated_egress_control_vector0", "wmask_egress_control_vector0", "emulated_egress_control_vector1", "wmask_egress_control_vector1", "emulated_egress_control_vector2", "wmask_egress_control_vector2", "emulated_egress_control_vector3", "wmask_egress_control_vector3", "emulated_egress_control_vector4", "wmask_egress_control_vector4", "emulated_egress_control_vector5", "wmask_egress_control_vector5", "emulated_egress_control_vector6", "wmask_egress_control_vector6", "emulated_egress_control_vector7", "wmask_egress_control_vector7",)
+    __slots__ = ("cap_offset", "acs_features", "egress_vector_size", "min_version", "max_version", "emulated_acs_ctrl", "wmask_acs_ctrl", "emulated_egress_control_vector0", "wmask_egress_control_vector0", "emulated_egress_control_vector1", "wmask_egress_control_vector1", "emulated_egress_control_vector2", "wmask_egress_control_vector2", "emulated_egress_control_vector3", "wmask_egress_control_vector3", "emulated_egress_control_vector4", "wmask_egress_control_vector4", "emulated_egress_control_vector5", "wmask_egress_control_vector5", "emulated_egress_control_vector6", "wmask_egress_control_vector6", "emulated_egress_control_vector7", "wmask_egress_control_vector7",)
     cap_offset: int
     acs_features: int
     egress_vector_size: int
     min_version: int
     max_version: int
-    emulated_acs_cap: int
-    wmask_acs_cap: int
     emulated_acs_ctrl: int
     wmask_acs_ctrl: int
     emulated_egress_control_vector0: int
@@ -148,16 +146,14 @@ class AcsDescriptor(Record):
     wmask_egress_control_vector6: int
     emulated_egress_control_vector7: int
     wmask_egress_control_vector7: int
-    _json = (("cap_offset", "cap_offset", ""), ("acs_features", "acs_features", ""), ("egress_vector_size", "egress_vector_size", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_acs_cap", "emulated_acs_cap", ""), ("wmask_acs_cap", "wmask_acs_cap", ""), ("emulated_acs_ctrl", "emulated_acs_ctrl", ""), ("wmask_acs_ctrl", "wmask_acs_ctrl", ""), ("emulated_egress_control_vector0", "emulated_egress_control_vector0", ""), ("wmask_egress_control_vector0", "wmask_egress_control_vector0", ""), ("emulated_egress_control_vector1", "emulated_egress_control_vector1", ""), ("wmask_egress_control_vector1", "wmask_egress_control_vector1", ""), ("emulated_egress_control_vector2", "emulated_egress_control_vector2", ""), ("wmask_egress_control_vector2", "wmask_egress_control_vector2", ""), ("emulated_egress_control_vector3", "emulated_egress_control_vector3", ""), ("wmask_egress_control_vector3", "wmask_egress_control_vector3", ""), ("emulated_egress_control_vector4", "emulated_egress_control_vector4", ""), ("wmask_egress_control_vector4", "wmask_egress_control_vector4", ""), ("emulated_egress_control_vector5", "emulated_egress_control_vector5", ""), ("wmask_egress_control_vector5", "wmask_egress_control_vector5", ""), ("emulated_egress_control_vector6", "emulated_egress_control_vector6", ""), ("wmask_egress_control_vector6", "wmask_egress_control_vector6", ""), ("emulated_egress_control_vector7", "emulated_egress_control_vector7", ""), ("wmask_egress_control_vector7", "wmask_egress_control_vector7", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("acs_features", "acs_features", ""), ("egress_vector_size", "egress_vector_size", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_acs_ctrl", "emulated_acs_ctrl", ""), ("wmask_acs_ctrl", "wmask_acs_ctrl", ""), ("emulated_egress_control_vector0", "emulated_egress_control_vector0", ""), ("wmask_egress_control_vector0", "wmask_egress_control_vector0", ""), ("emulated_egress_control_vector1", "emulated_egress_control_vector1", ""), ("wmask_egress_control_vector1", "wmask_egress_control_vector1", ""), ("emulated_egress_control_vector2", "emulated_egress_control_vector2", ""), ("wmask_egress_control_vector2", "wmask_egress_control_vector2", ""), ("emulated_egress_control_vector3", "emulated_egress_control_vector3", ""), ("wmask_egress_control_vector3", "wmask_egress_control_vector3", ""), ("emulated_egress_control_vector4", "emulated_egress_control_vector4", ""), ("wmask_egress_control_vector4", "wmask_egress_control_vector4", ""), ("emulated_egress_control_vector5", "emulated_egress_control_vector5", ""), ("wmask_egress_control_vector5", "wmask_egress_control_vector5", ""), ("emulated_egress_control_vector6", "emulated_egress_control_vector6", ""), ("wmask_egress_control_vector6", "wmask_egress_control_vector6", ""), ("emulated_egress_control_vector7", "emulated_egress_control_vector7", ""), ("wmask_egress_control_vector7", "wmask_egress_control_vector7", ""),)
 
-    def __init__(self, cap_offset: int = 0, acs_features: int = 0, egress_vector_size: int = 0, min_version: int = 0, max_version: int = 0, emulated_acs_cap: int = 0, wmask_acs_cap: int = 0, emulated_acs_ctrl: int = 0, wmask_acs_ctrl: int = 0, emulated_egress_control_vector0: int = 0, wmask_egress_control_vector0: int = 0, emulated_egress_control_vector1: int = 0, wmask_egress_control_vector1: int = 0, emulated_egress_control_vector2: int = 0, wmask_egress_control_vector2: int = 0, emulated_egress_control_vector3: int = 0, wmask_egress_control_vector3: int = 0, emulated_egress_control_vector4: int = 0, wmask_egress_control_vector4: int = 0, emulated_egress_control_vector5: int = 0, wmask_egress_control_vector5: int = 0, emulated_egress_control_vector6: int = 0, wmask_egress_control_vector6: int = 0, emulated_egress_control_vector7: int = 0, wmask_egress_control_vector7: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, acs_features: int = 0, egress_vector_size: int = 0, min_version: int = 0, max_version: int = 0, emulated_acs_ctrl: int = 0, wmask_acs_ctrl: int = 0, emulated_egress_control_vector0: int = 0, wmask_egress_control_vector0: int = 0, emulated_egress_control_vector1: int = 0, wmask_egress_control_vector1: int = 0, emulated_egress_control_vector2: int = 0, wmask_egress_control_vector2: int = 0, emulated_egress_control_vector3: int = 0, wmask_egress_control_vector3: int = 0, emulated_egress_control_vector4: int = 0, wmask_egress_control_vector4: int = 0, emulated_egress_control_vector5: int = 0, wmask_egress_control_vector5: int = 0, emulated_egress_control_vector6: int = 0, wmask_egress_control_vector6: int = 0, emulated_egress_control_vector7: int = 0, wmask_egress_control_vector7: int = 0) -> None:
         self.cap_offset = cap_offset
         self.acs_features = acs_features
         self.egress_vector_size = egress_vector_size
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_acs_cap = emulated_acs_cap
-        self.wmask_acs_cap = wmask_acs_cap
         self.emulated_acs_ctrl = emulated_acs_ctrl
         self.wmask_acs_ctrl = wmask_acs_ctrl
         self.emulated_egress_control_vector0 = emulated_egress_control_vector0
@@ -178,7 +174,7 @@ class AcsDescriptor(Record):
         self.wmask_egress_control_vector7 = wmask_egress_control_vector7
 
 
-_DESCRIPTOR = struct.Struct(">HHHHHHHHHIIIIIIIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HHHHHHHIIIIIIIIIIIIIIII")
 
 
 def derive_descriptor(s: "AcsState", p: "Params" = PARAMS, *, cap_offset: int) -> "AcsDescriptor":
@@ -190,8 +186,6 @@ def derive_descriptor(s: "AcsState", p: "Params" = PARAMS, *, cap_offset: int) -
         egress_vector_size=s.acs_cap.value() & 0xff00,
         min_version=1,
         max_version=1,
-        emulated_acs_cap=0,
-        wmask_acs_cap=0,
         emulated_acs_ctrl=0,
         wmask_acs_ctrl=0x1fff,
         emulated_egress_control_vector0=0,
@@ -228,7 +222,7 @@ def check_descriptor(s: "AcsState", d: "AcsDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "AcsDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.acs_features, d.egress_vector_size, d.min_version, d.max_version, d.emulated_acs_cap, d.wmask_acs_cap, d.emulated_acs_ctrl, d.wmask_acs_ctrl, d.emulated_egress_control_vector0, d.wmask_egress_control_vector0, d.emulated_egress_control_vector1, d.wmask_egress_control_vector1, d.emulated_egress_control_vector2, d.wmask_egress_control_vector2, d.emulated_egress_control_vector3, d.wmask_egress_control_vector3, d.emulated_egress_control_vector4, d.wmask_egress_control_vector4, d.emulated_egress_control_vector5, d.wmask_egress_control_vector5, d.emulated_egress_control_vector6, d.wmask_egress_control_vector6, d.emulated_egress_control_vector7, d.wmask_egress_control_vector7)
+    return _DESCRIPTOR.pack(d.cap_offset, d.acs_features, d.egress_vector_size, d.min_version, d.max_version, d.emulated_acs_ctrl, d.wmask_acs_ctrl, d.emulated_egress_control_vector0, d.wmask_egress_control_vector0, d.emulated_egress_control_vector1, d.wmask_egress_control_vector1, d.emulated_egress_control_vector2, d.wmask_egress_control_vector2, d.emulated_egress_control_vector3, d.wmask_egress_control_vector3, d.emulated_egress_control_vector4, d.wmask_egress_control_vector4, d.emulated_egress_control_vector5, d.wmask_egress_control_vector5, d.emulated_egress_control_vector6, d.wmask_egress_control_vector6, d.emulated_egress_control_vector7, d.wmask_egress_control_vector7)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "AcsDescriptor":
@@ -269,12 +263,6 @@ def check_compat(source: "AcsDescriptor", target: "AcsDescriptor") -> "list[Comp
     if source.egress_vector_size != target.egress_vector_size:
         failures.append(CompatFailure(SECTION, "equal", "egress_vector_size", source.egress_vector_size, target.egress_vector_size,
                                       "the target's egress control vector has another length"))
-    if source.emulated_acs_cap != target.emulated_acs_cap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_acs_cap", source.emulated_acs_cap, target.emulated_acs_cap,
-                                      "the hypervisor emulates other bits of register acs_cap of Access Control Services (section acs) on the target"))
-    if source.wmask_acs_cap != target.wmask_acs_cap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_acs_cap", source.wmask_acs_cap, target.wmask_acs_cap,
-                                      "the guest may write other bits of register acs_cap of Access Control Services (section acs) on the target"))
     if source.emulated_acs_ctrl != target.emulated_acs_ctrl:
         failures.append(CompatFailure(SECTION, "equal", "emulated_acs_ctrl", source.emulated_acs_ctrl, target.emulated_acs_ctrl,
                                       "the hypervisor emulates other bits of register acs_ctrl of Access Control Services (section acs) on the target"))

@@ -246,7 +246,7 @@ class AerState(Record):
 class AerDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "aer_features", "header_log_shape", "min_version", "max_version", "emulated_uncorrectable_error_status", "wmask_uncorrectable_error_status", "emulated_uncorrectable_error_mask", "wmask_uncorrectable_error_mask", "emulated_uncorrectable_error_severity", "wmask_uncorrectable_error_severity", "emulated_correctable_error_status", "wmask_correctable_error_status", "emulated_correctable_error_mask", "wmask_correctable_error_mask", "emulated_aer_cap", "wmask_aer_cap", "emulated_root_error_command", "wmask_root_error_command", "emulated_root_error_status", "wmask_root_error_status", "emulated_error_source_identification", "wmask_error_source_identification", "emulated_header_log0", "wmask_header_log0", "emulated_header_log1", "wmask_header_log1", "emulated_header_log2", "wmask_header_log2", "emulated_header_log3", "wmask_header_log3", "emulated_tlp_prefix_log0", "wmask_tlp_prefix_log0", "emulated_tlp_prefix_log1", "wmask_tlp_prefix_log1", "emulated_tlp_prefix_log2", "wmask_tlp_prefix_log2", "emulated_tlp_prefix_log3", "wmask_tlp_prefix_log3",)
+    __slots__ = ("cap_offset", "aer_features", "header_log_shape", "min_version", "max_version", "emulated_uncorrectable_error_status", "wmask_uncorrectable_error_status", "emulated_uncorrectable_error_mask", "wmask_uncorrectable_error_mask", "emulated_uncorrectable_error_severity", "wmask_uncorrectable_error_severity", "emulated_correctable_error_status", "wmask_correctable_error_status", "emulated_correctable_error_mask", "wmask_correctable_error_mask", "emulated_aer_cap", "wmask_aer_cap", "emulated_root_error_command", "wmask_root_error_command", "emulated_root_error_status", "wmask_root_error_status",)
     cap_offset: int
     aer_features: int
     header_log_shape: int
@@ -268,27 +268,9 @@ class AerDescriptor(Record):
     wmask_root_error_command: int
     emulated_root_error_status: int
     wmask_root_error_status: int
-    emulated_error_source_identification: int
-    wmask_error_source_identification: int
-    emulated_header_log0: int
-    wmask_header_log0: int
-    emulated_header_log1: int
-    wmask_header_log1: int
-    emulated_header_log2: int
-    wmask_header_log2: int
-    emulated_header_log3: int
-    wmask_header_log3: int
-    emulated_tlp_prefix_log0: int
-    wmask_tlp_prefix_log0: int
-    emulated_tlp_prefix_log1: int
-    wmask_tlp_prefix_log1: int
-    emulated_tlp_prefix_log2: int
-    wmask_tlp_prefix_log2: int
-    emulated_tlp_prefix_log3: int
-    wmask_tlp_prefix_log3: int
-    _json = (("cap_offset", "cap_offset", ""), ("aer_features", "aer_features", ""), ("header_log_shape", "header_log_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_uncorrectable_error_status", "emulated_uncorrectable_error_status", ""), ("wmask_uncorrectable_error_status", "wmask_uncorrectable_error_status", ""), ("emulated_uncorrectable_error_mask", "emulated_uncorrectable_error_mask", ""), ("wmask_uncorrectable_error_mask", "wmask_uncorrectable_error_mask", ""), ("emulated_uncorrectable_error_severity", "emulated_uncorrectable_error_severity", ""), ("wmask_uncorrectable_error_severity", "wmask_uncorrectable_error_severity", ""), ("emulated_correctable_error_status", "emulated_correctable_error_status", ""), ("wmask_correctable_error_status", "wmask_correctable_error_status", ""), ("emulated_correctable_error_mask", "emulated_correctable_error_mask", ""), ("wmask_correctable_error_mask", "wmask_correctable_error_mask", ""), ("emulated_aer_cap", "emulated_aer_cap", ""), ("wmask_aer_cap", "wmask_aer_cap", ""), ("emulated_root_error_command", "emulated_root_error_command", ""), ("wmask_root_error_command", "wmask_root_error_command", ""), ("emulated_root_error_status", "emulated_root_error_status", ""), ("wmask_root_error_status", "wmask_root_error_status", ""), ("emulated_error_source_identification", "emulated_error_source_identification", ""), ("wmask_error_source_identification", "wmask_error_source_identification", ""), ("emulated_header_log0", "emulated_header_log0", ""), ("wmask_header_log0", "wmask_header_log0", ""), ("emulated_header_log1", "emulated_header_log1", ""), ("wmask_header_log1", "wmask_header_log1", ""), ("emulated_header_log2", "emulated_header_log2", ""), ("wmask_header_log2", "wmask_header_log2", ""), ("emulated_header_log3", "emulated_header_log3", ""), ("wmask_header_log3", "wmask_header_log3", ""), ("emulated_tlp_prefix_log0", "emulated_tlp_prefix_log0", ""), ("wmask_tlp_prefix_log0", "wmask_tlp_prefix_log0", ""), ("emulated_tlp_prefix_log1", "emulated_tlp_prefix_log1", ""), ("wmask_tlp_prefix_log1", "wmask_tlp_prefix_log1", ""), ("emulated_tlp_prefix_log2", "emulated_tlp_prefix_log2", ""), ("wmask_tlp_prefix_log2", "wmask_tlp_prefix_log2", ""), ("emulated_tlp_prefix_log3", "emulated_tlp_prefix_log3", ""), ("wmask_tlp_prefix_log3", "wmask_tlp_prefix_log3", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("aer_features", "aer_features", ""), ("header_log_shape", "header_log_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_uncorrectable_error_status", "emulated_uncorrectable_error_status", ""), ("wmask_uncorrectable_error_status", "wmask_uncorrectable_error_status", ""), ("emulated_uncorrectable_error_mask", "emulated_uncorrectable_error_mask", ""), ("wmask_uncorrectable_error_mask", "wmask_uncorrectable_error_mask", ""), ("emulated_uncorrectable_error_severity", "emulated_uncorrectable_error_severity", ""), ("wmask_uncorrectable_error_severity", "wmask_uncorrectable_error_severity", ""), ("emulated_correctable_error_status", "emulated_correctable_error_status", ""), ("wmask_correctable_error_status", "wmask_correctable_error_status", ""), ("emulated_correctable_error_mask", "emulated_correctable_error_mask", ""), ("wmask_correctable_error_mask", "wmask_correctable_error_mask", ""), ("emulated_aer_cap", "emulated_aer_cap", ""), ("wmask_aer_cap", "wmask_aer_cap", ""), ("emulated_root_error_command", "emulated_root_error_command", ""), ("wmask_root_error_command", "wmask_root_error_command", ""), ("emulated_root_error_status", "emulated_root_error_status", ""), ("wmask_root_error_status", "wmask_root_error_status", ""),)
 
-    def __init__(self, cap_offset: int = 0, aer_features: int = 0, header_log_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_uncorrectable_error_status: int = 0, wmask_uncorrectable_error_status: int = 0, emulated_uncorrectable_error_mask: int = 0, wmask_uncorrectable_error_mask: int = 0, emulated_uncorrectable_error_severity: int = 0, wmask_uncorrectable_error_severity: int = 0, emulated_correctable_error_status: int = 0, wmask_correctable_error_status: int = 0, emulated_correctable_error_mask: int = 0, wmask_correctable_error_mask: int = 0, emulated_aer_cap: int = 0, wmask_aer_cap: int = 0, emulated_root_error_command: int = 0, wmask_root_error_command: int = 0, emulated_root_error_status: int = 0, wmask_root_error_status: int = 0, emulated_error_source_identification: int = 0, wmask_error_source_identification: int = 0, emulated_header_log0: int = 0, wmask_header_log0: int = 0, emulated_header_log1: int = 0, wmask_header_log1: int = 0, emulated_header_log2: int = 0, wmask_header_log2: int = 0, emulated_header_log3: int = 0, wmask_header_log3: int = 0, emulated_tlp_prefix_log0: int = 0, wmask_tlp_prefix_log0: int = 0, emulated_tlp_prefix_log1: int = 0, wmask_tlp_prefix_log1: int = 0, emulated_tlp_prefix_log2: int = 0, wmask_tlp_prefix_log2: int = 0, emulated_tlp_prefix_log3: int = 0, wmask_tlp_prefix_log3: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, aer_features: int = 0, header_log_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_uncorrectable_error_status: int = 0, wmask_uncorrectable_error_status: int = 0, emulated_uncorrectable_error_mask: int = 0, wmask_uncorrectable_error_mask: int = 0, emulated_uncorrectable_error_severity: int = 0, wmask_uncorrectable_error_severity: int = 0, emulated_correctable_error_status: int = 0, wmask_correctable_error_status: int = 0, emulated_correctable_error_mask: int = 0, wmask_correctable_error_mask: int = 0, emulated_aer_cap: int = 0, wmask_aer_cap: int = 0, emulated_root_error_command: int = 0, wmask_root_error_command: int = 0, emulated_root_error_status: int = 0, wmask_root_error_status: int = 0) -> None:
         self.cap_offset = cap_offset
         self.aer_features = aer_features
         self.header_log_shape = header_log_shape
@@ -310,27 +292,9 @@ class AerDescriptor(Record):
         self.wmask_root_error_command = wmask_root_error_command
         self.emulated_root_error_status = emulated_root_error_status
         self.wmask_root_error_status = wmask_root_error_status
-        self.emulated_error_source_identification = emulated_error_source_identification
-        self.wmask_error_source_identification = wmask_error_source_identification
-        self.emulated_header_log0 = emulated_header_log0
-        self.wmask_header_log0 = wmask_header_log0
-        self.emulated_header_log1 = emulated_header_log1
-        self.wmask_header_log1 = wmask_header_log1
-        self.emulated_header_log2 = emulated_header_log2
-        self.wmask_header_log2 = wmask_header_log2
-        self.emulated_header_log3 = emulated_header_log3
-        self.wmask_header_log3 = wmask_header_log3
-        self.emulated_tlp_prefix_log0 = emulated_tlp_prefix_log0
-        self.wmask_tlp_prefix_log0 = wmask_tlp_prefix_log0
-        self.emulated_tlp_prefix_log1 = emulated_tlp_prefix_log1
-        self.wmask_tlp_prefix_log1 = wmask_tlp_prefix_log1
-        self.emulated_tlp_prefix_log2 = emulated_tlp_prefix_log2
-        self.wmask_tlp_prefix_log2 = wmask_tlp_prefix_log2
-        self.emulated_tlp_prefix_log3 = emulated_tlp_prefix_log3
-        self.wmask_tlp_prefix_log3 = wmask_tlp_prefix_log3
 
 
-_DESCRIPTOR = struct.Struct(">HIIHHIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HIIHHIIIIIIIIIIIIIIII")
 
 
 def derive_descriptor(s: "AerState", p: "Params" = PARAMS, *, cap_offset: int) -> "AerDescriptor":
@@ -358,24 +322,6 @@ def derive_descriptor(s: "AerState", p: "Params" = PARAMS, *, cap_offset: int) -
         wmask_root_error_command=(7 if p.root_port else 0),
         emulated_root_error_status=0,
         wmask_root_error_status=(0x7f if p.root_port else 0),
-        emulated_error_source_identification=0,
-        wmask_error_source_identification=0,
-        emulated_header_log0=0,
-        wmask_header_log0=0,
-        emulated_header_log1=0,
-        wmask_header_log1=0,
-        emulated_header_log2=0,
-        wmask_header_log2=0,
-        emulated_header_log3=0,
-        wmask_header_log3=0,
-        emulated_tlp_prefix_log0=0,
-        wmask_tlp_prefix_log0=0,
-        emulated_tlp_prefix_log1=0,
-        wmask_tlp_prefix_log1=0,
-        emulated_tlp_prefix_log2=0,
-        wmask_tlp_prefix_log2=0,
-        emulated_tlp_prefix_log3=0,
-        wmask_tlp_prefix_log3=0,
         cap_offset=cap_offset,
     )
 
@@ -394,7 +340,7 @@ def check_descriptor(s: "AerState", d: "AerDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "AerDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.aer_features, d.header_log_shape, d.min_version, d.max_version, d.emulated_uncorrectable_error_status, d.wmask_uncorrectable_error_status, d.emulated_uncorrectable_error_mask, d.wmask_uncorrectable_error_mask, d.emulated_uncorrectable_error_severity, d.wmask_uncorrectable_error_severity, d.emulated_correctable_error_status, d.wmask_correctable_error_status, d.emulated_correctable_error_mask, d.wmask_correctable_error_mask, d.emulated_aer_cap, d.wmask_aer_cap, d.emulated_root_error_command, d.wmask_root_error_command, d.emulated_root_error_status, d.wmask_root_error_status, d.emulated_error_source_identification, d.wmask_error_source_identification, d.emulated_header_log0, d.wmask_header_log0, d.emulated_header_log1, d.wmask_header_log1, d.emulated_header_log2, d.wmask_header_log2, d.emulated_header_log3, d.wmask_header_log3, d.emulated_tlp_prefix_log0, d.wmask_tlp_prefix_log0, d.emulated_tlp_prefix_log1, d.wmask_tlp_prefix_log1, d.emulated_tlp_prefix_log2, d.wmask_tlp_prefix_log2, d.emulated_tlp_prefix_log3, d.wmask_tlp_prefix_log3)
+    return _DESCRIPTOR.pack(d.cap_offset, d.aer_features, d.header_log_shape, d.min_version, d.max_version, d.emulated_uncorrectable_error_status, d.wmask_uncorrectable_error_status, d.emulated_uncorrectable_error_mask, d.wmask_uncorrectable_error_mask, d.emulated_uncorrectable_error_severity, d.wmask_uncorrectable_error_severity, d.emulated_correctable_error_status, d.wmask_correctable_error_status, d.emulated_correctable_error_mask, d.wmask_correctable_error_mask, d.emulated_aer_cap, d.wmask_aer_cap, d.emulated_root_error_command, d.wmask_root_error_command, d.emulated_root_error_status, d.wmask_root_error_status)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "AerDescriptor":
@@ -483,60 +429,6 @@ def check_compat(source: "AerDescriptor", target: "AerDescriptor") -> "list[Comp
     if source.wmask_root_error_status != target.wmask_root_error_status:
         failures.append(CompatFailure(SECTION, "equal", "wmask_root_error_status", source.wmask_root_error_status, target.wmask_root_error_status,
                                       "the guest may write other bits of register root_error_status of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_error_source_identification != target.emulated_error_source_identification:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_error_source_identification", source.emulated_error_source_identification, target.emulated_error_source_identification,
-                                      "the hypervisor emulates other bits of register error_source_identification of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_error_source_identification != target.wmask_error_source_identification:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_error_source_identification", source.wmask_error_source_identification, target.wmask_error_source_identification,
-                                      "the guest may write other bits of register error_source_identification of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_header_log0 != target.emulated_header_log0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_header_log0", source.emulated_header_log0, target.emulated_header_log0,
-                                      "the hypervisor emulates other bits of register header_log0 of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_header_log0 != target.wmask_header_log0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_header_log0", source.wmask_header_log0, target.wmask_header_log0,
-                                      "the guest may write other bits of register header_log0 of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_header_log1 != target.emulated_header_log1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_header_log1", source.emulated_header_log1, target.emulated_header_log1,
-                                      "the hypervisor emulates other bits of register header_log1 of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_header_log1 != target.wmask_header_log1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_header_log1", source.wmask_header_log1, target.wmask_header_log1,
-                                      "the guest may write other bits of register header_log1 of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_header_log2 != target.emulated_header_log2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_header_log2", source.emulated_header_log2, target.emulated_header_log2,
-                                      "the hypervisor emulates other bits of register header_log2 of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_header_log2 != target.wmask_header_log2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_header_log2", source.wmask_header_log2, target.wmask_header_log2,
-                                      "the guest may write other bits of register header_log2 of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_header_log3 != target.emulated_header_log3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_header_log3", source.emulated_header_log3, target.emulated_header_log3,
-                                      "the hypervisor emulates other bits of register header_log3 of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_header_log3 != target.wmask_header_log3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_header_log3", source.wmask_header_log3, target.wmask_header_log3,
-                                      "the guest may write other bits of register header_log3 of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_tlp_prefix_log0 != target.emulated_tlp_prefix_log0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_tlp_prefix_log0", source.emulated_tlp_prefix_log0, target.emulated_tlp_prefix_log0,
-                                      "the hypervisor emulates other bits of register tlp_prefix_log0 of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_tlp_prefix_log0 != target.wmask_tlp_prefix_log0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_tlp_prefix_log0", source.wmask_tlp_prefix_log0, target.wmask_tlp_prefix_log0,
-                                      "the guest may write other bits of register tlp_prefix_log0 of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_tlp_prefix_log1 != target.emulated_tlp_prefix_log1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_tlp_prefix_log1", source.emulated_tlp_prefix_log1, target.emulated_tlp_prefix_log1,
-                                      "the hypervisor emulates other bits of register tlp_prefix_log1 of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_tlp_prefix_log1 != target.wmask_tlp_prefix_log1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_tlp_prefix_log1", source.wmask_tlp_prefix_log1, target.wmask_tlp_prefix_log1,
-                                      "the guest may write other bits of register tlp_prefix_log1 of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_tlp_prefix_log2 != target.emulated_tlp_prefix_log2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_tlp_prefix_log2", source.emulated_tlp_prefix_log2, target.emulated_tlp_prefix_log2,
-                                      "the hypervisor emulates other bits of register tlp_prefix_log2 of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_tlp_prefix_log2 != target.wmask_tlp_prefix_log2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_tlp_prefix_log2", source.wmask_tlp_prefix_log2, target.wmask_tlp_prefix_log2,
-                                      "the guest may write other bits of register tlp_prefix_log2 of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_tlp_prefix_log3 != target.emulated_tlp_prefix_log3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_tlp_prefix_log3", source.emulated_tlp_prefix_log3, target.emulated_tlp_prefix_log3,
-                                      "the hypervisor emulates other bits of register tlp_prefix_log3 of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_tlp_prefix_log3 != target.wmask_tlp_prefix_log3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_tlp_prefix_log3", source.wmask_tlp_prefix_log3, target.wmask_tlp_prefix_log3,
-                                      "the guest may write other bits of register tlp_prefix_log3 of Advanced Error Reporting (section aer) on the target"))
     return failures
 
 

@@ -75,29 +75,25 @@ class AtsState(Record):
 class AtsDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "ats_features", "min_version", "max_version", "emulated_ats_cap", "wmask_ats_cap", "emulated_ats_ctrl", "wmask_ats_ctrl",)
+    __slots__ = ("cap_offset", "ats_features", "min_version", "max_version", "emulated_ats_ctrl", "wmask_ats_ctrl",)
     cap_offset: int
     ats_features: int
     min_version: int
     max_version: int
-    emulated_ats_cap: int
-    wmask_ats_cap: int
     emulated_ats_ctrl: int
     wmask_ats_ctrl: int
-    _json = (("cap_offset", "cap_offset", ""), ("ats_features", "ats_features", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_ats_cap", "emulated_ats_cap", ""), ("wmask_ats_cap", "wmask_ats_cap", ""), ("emulated_ats_ctrl", "emulated_ats_ctrl", ""), ("wmask_ats_ctrl", "wmask_ats_ctrl", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("ats_features", "ats_features", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_ats_ctrl", "emulated_ats_ctrl", ""), ("wmask_ats_ctrl", "wmask_ats_ctrl", ""),)
 
-    def __init__(self, cap_offset: int = 0, ats_features: int = 0, min_version: int = 0, max_version: int = 0, emulated_ats_cap: int = 0, wmask_ats_cap: int = 0, emulated_ats_ctrl: int = 0, wmask_ats_ctrl: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, ats_features: int = 0, min_version: int = 0, max_version: int = 0, emulated_ats_ctrl: int = 0, wmask_ats_ctrl: int = 0) -> None:
         self.cap_offset = cap_offset
         self.ats_features = ats_features
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_ats_cap = emulated_ats_cap
-        self.wmask_ats_cap = wmask_ats_cap
         self.emulated_ats_ctrl = emulated_ats_ctrl
         self.wmask_ats_ctrl = wmask_ats_ctrl
 
 
-_DESCRIPTOR = struct.Struct(">HHHHHHHH")
+_DESCRIPTOR = struct.Struct(">HHHHHH")
 
 
 def derive_descriptor(s: "AtsState", p: "Params" = PARAMS, *, cap_offset: int) -> "AtsDescriptor":
@@ -108,8 +104,6 @@ def derive_descriptor(s: "AtsState", p: "Params" = PARAMS, *, cap_offset: int) -
         ats_features=s.ats_cap.value() & 0xff,
         min_version=1,
         max_version=1,
-        emulated_ats_cap=0,
-        wmask_ats_cap=0,
         emulated_ats_ctrl=0,
         wmask_ats_ctrl=0x801f,
         cap_offset=cap_offset,
@@ -127,7 +121,7 @@ def check_descriptor(s: "AtsState", d: "AtsDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "AtsDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.ats_features, d.min_version, d.max_version, d.emulated_ats_cap, d.wmask_ats_cap, d.emulated_ats_ctrl, d.wmask_ats_ctrl)
+    return _DESCRIPTOR.pack(d.cap_offset, d.ats_features, d.min_version, d.max_version, d.emulated_ats_ctrl, d.wmask_ats_ctrl)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "AtsDescriptor":
@@ -165,12 +159,6 @@ def check_compat(source: "AtsDescriptor", target: "AtsDescriptor") -> "list[Comp
     if source.ats_features != target.ats_features:
         failures.append(CompatFailure(SECTION, "equal", "ats_features", source.ats_features, target.ats_features,
                                       "the target's ATS capability differs (invalidate queue depth, page-aligned requests, global invalidate or relaxed ordering)"))
-    if source.emulated_ats_cap != target.emulated_ats_cap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ats_cap", source.emulated_ats_cap, target.emulated_ats_cap,
-                                      "the hypervisor emulates other bits of register ats_cap of Address Translation Services (section ats) on the target"))
-    if source.wmask_ats_cap != target.wmask_ats_cap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ats_cap", source.wmask_ats_cap, target.wmask_ats_cap,
-                                      "the guest may write other bits of register ats_cap of Address Translation Services (section ats) on the target"))
     if source.emulated_ats_ctrl != target.emulated_ats_ctrl:
         failures.append(CompatFailure(SECTION, "equal", "emulated_ats_ctrl", source.emulated_ats_ctrl, target.emulated_ats_ctrl,
                                       "the hypervisor emulates other bits of register ats_ctrl of Address Translation Services (section ats) on the target"))

@@ -319,7 +319,7 @@ class BridgeHeaderState(Record):
 class BridgeHeaderDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("vendor", "device", "revision", "prog_if", "subclass", "base_class", "header_shape", "first_cap", "cap_list", "intx", "bar0_type", "bar1_type", "io_window_shape", "prefetchable_window_shape", "min_version", "max_version", "emulated_vendor_id", "wmask_vendor_id", "emulated_device_id", "wmask_device_id", "emulated_command", "wmask_command", "emulated_status", "wmask_status", "emulated_revision_id", "wmask_revision_id", "emulated_class_prog_if", "wmask_class_prog_if", "emulated_class_subclass", "wmask_class_subclass", "emulated_class_base", "wmask_class_base", "emulated_cache_line_size", "wmask_cache_line_size", "emulated_latency_timer", "wmask_latency_timer", "emulated_header_type", "wmask_header_type", "emulated_bist", "wmask_bist", "emulated_bar0", "wmask_bar0", "emulated_bar1_upper", "wmask_bar1_upper", "emulated_bar1", "wmask_bar1", "emulated_primary_bus_number", "wmask_primary_bus_number", "emulated_secondary_bus_number", "wmask_secondary_bus_number", "emulated_subordinate_bus_number", "wmask_subordinate_bus_number", "emulated_secondary_latency_timer", "wmask_secondary_latency_timer", "emulated_io_base", "wmask_io_base", "emulated_io_limit", "wmask_io_limit", "emulated_secondary_status", "wmask_secondary_status", "emulated_memory_base", "wmask_memory_base", "emulated_memory_limit", "wmask_memory_limit", "emulated_prefetchable_memory_base", "wmask_prefetchable_memory_base", "emulated_prefetchable_memory_limit", "wmask_prefetchable_memory_limit", "emulated_prefetchable_base_upper", "wmask_prefetchable_base_upper", "emulated_prefetchable_limit_upper", "wmask_prefetchable_limit_upper", "emulated_io_base_upper", "wmask_io_base_upper", "emulated_io_limit_upper", "wmask_io_limit_upper", "emulated_cap_ptr", "wmask_cap_ptr", "emulated_rom_base", "wmask_rom_base", "emulated_interrupt_line", "wmask_interrupt_line", "emulated_interrupt_pin", "wmask_interrupt_pin", "emulated_bridge_control", "wmask_bridge_control",)
+    __slots__ = ("vendor", "device", "revision", "prog_if", "subclass", "base_class", "header_shape", "first_cap", "cap_list", "intx", "bar0_type", "bar1_type", "io_window_shape", "prefetchable_window_shape", "min_version", "max_version", "emulated_command", "wmask_command", "emulated_status", "wmask_status", "emulated_cache_line_size", "wmask_cache_line_size", "emulated_latency_timer", "wmask_latency_timer", "emulated_bist", "wmask_bist", "emulated_bar0", "wmask_bar0", "emulated_bar1_upper", "wmask_bar1_upper", "emulated_bar1", "wmask_bar1", "emulated_primary_bus_number", "wmask_primary_bus_number", "emulated_secondary_bus_number", "wmask_secondary_bus_number", "emulated_subordinate_bus_number", "wmask_subordinate_bus_number", "emulated_secondary_latency_timer", "wmask_secondary_latency_timer", "emulated_io_base", "wmask_io_base", "emulated_io_limit", "wmask_io_limit", "emulated_secondary_status", "wmask_secondary_status", "emulated_memory_base", "wmask_memory_base", "emulated_memory_limit", "wmask_memory_limit", "emulated_prefetchable_memory_base", "wmask_prefetchable_memory_base", "emulated_prefetchable_memory_limit", "wmask_prefetchable_memory_limit", "emulated_prefetchable_base_upper", "wmask_prefetchable_base_upper", "emulated_prefetchable_limit_upper", "wmask_prefetchable_limit_upper", "emulated_io_base_upper", "wmask_io_base_upper", "emulated_io_limit_upper", "wmask_io_limit_upper", "emulated_rom_base", "wmask_rom_base", "emulated_interrupt_line", "wmask_interrupt_line", "emulated_bridge_control", "wmask_bridge_control",)
     vendor: int
     device: int
     revision: int
@@ -336,28 +336,14 @@ class BridgeHeaderDescriptor(Record):
     prefetchable_window_shape: int
     min_version: int
     max_version: int
-    emulated_vendor_id: int
-    wmask_vendor_id: int
-    emulated_device_id: int
-    wmask_device_id: int
     emulated_command: int
     wmask_command: int
     emulated_status: int
     wmask_status: int
-    emulated_revision_id: int
-    wmask_revision_id: int
-    emulated_class_prog_if: int
-    wmask_class_prog_if: int
-    emulated_class_subclass: int
-    wmask_class_subclass: int
-    emulated_class_base: int
-    wmask_class_base: int
     emulated_cache_line_size: int
     wmask_cache_line_size: int
     emulated_latency_timer: int
     wmask_latency_timer: int
-    emulated_header_type: int
-    wmask_header_type: int
     emulated_bist: int
     wmask_bist: int
     emulated_bar0: int
@@ -396,19 +382,15 @@ class BridgeHeaderDescriptor(Record):
     wmask_io_base_upper: int
     emulated_io_limit_upper: int
     wmask_io_limit_upper: int
-    emulated_cap_ptr: int
-    wmask_cap_ptr: int
     emulated_rom_base: int
     wmask_rom_base: int
     emulated_interrupt_line: int
     wmask_interrupt_line: int
-    emulated_interrupt_pin: int
-    wmask_interrupt_pin: int
     emulated_bridge_control: int
     wmask_bridge_control: int
-    _json = (("vendor", "vendor", ""), ("device", "device", ""), ("revision", "revision", ""), ("prog_if", "prog_if", ""), ("subclass", "subclass", ""), ("base_class", "base_class", ""), ("header_shape", "header_shape", ""), ("first_cap", "first_cap", ""), ("cap_list", "cap_list", ""), ("intx", "intx", ""), ("bar0_type", "bar0_type", ""), ("bar1_type", "bar1_type", ""), ("io_window_shape", "io_window_shape", ""), ("prefetchable_window_shape", "prefetchable_window_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_vendor_id", "emulated_vendor_id", ""), ("wmask_vendor_id", "wmask_vendor_id", ""), ("emulated_device_id", "emulated_device_id", ""), ("wmask_device_id", "wmask_device_id", ""), ("emulated_command", "emulated_command", ""), ("wmask_command", "wmask_command", ""), ("emulated_status", "emulated_status", ""), ("wmask_status", "wmask_status", ""), ("emulated_revision_id", "emulated_revision_id", ""), ("wmask_revision_id", "wmask_revision_id", ""), ("emulated_class_prog_if", "emulated_class_prog_if", ""), ("wmask_class_prog_if", "wmask_class_prog_if", ""), ("emulated_class_subclass", "emulated_class_subclass", ""), ("wmask_class_subclass", "wmask_class_subclass", ""), ("emulated_class_base", "emulated_class_base", ""), ("wmask_class_base", "wmask_class_base", ""), ("emulated_cache_line_size", "emulated_cache_line_size", ""), ("wmask_cache_line_size", "wmask_cache_line_size", ""), ("emulated_latency_timer", "emulated_latency_timer", ""), ("wmask_latency_timer", "wmask_latency_timer", ""), ("emulated_header_type", "emulated_header_type", ""), ("wmask_header_type", "wmask_header_type", ""), ("emulated_bist", "emulated_bist", ""), ("wmask_bist", "wmask_bist", ""), ("emulated_bar0", "emulated_bar0", ""), ("wmask_bar0", "wmask_bar0", ""), ("emulated_bar1_upper", "emulated_bar1_upper", ""), ("wmask_bar1_upper", "wmask_bar1_upper", ""), ("emulated_bar1", "emulated_bar1", ""), ("wmask_bar1", "wmask_bar1", ""), ("emulated_primary_bus_number", "emulated_primary_bus_number", ""), ("wmask_primary_bus_number", "wmask_primary_bus_number", ""), ("emulated_secondary_bus_number", "emulated_secondary_bus_number", ""), ("wmask_secondary_bus_number", "wmask_secondary_bus_number", ""), ("emulated_subordinate_bus_number", "emulated_subordinate_bus_number", ""), ("wmask_subordinate_bus_number", "wmask_subordinate_bus_number", ""), ("emulated_secondary_latency_timer", "emulated_secondary_latency_timer", ""), ("wmask_secondary_latency_timer", "wmask_secondary_latency_timer", ""), ("emulated_io_base", "emulated_io_base", ""), ("wmask_io_base", "wmask_io_base", ""), ("emulated_io_limit", "emulated_io_limit", ""), ("wmask_io_limit", "wmask_io_limit", ""), ("emulated_secondary_status", "emulated_secondary_status", ""), ("wmask_secondary_status", "wmask_secondary_status", ""), ("emulated_memory_base", "emulated_memory_base", ""), ("wmask_memory_base", "wmask_memory_base", ""), ("emulated_memory_limit", "emulated_memory_limit", ""), ("wmask_memory_limit", "wmask_memory_limit", ""), ("emulated_prefetchable_memory_base", "emulated_prefetchable_memory_base", ""), ("wmask_prefetchable_memory_base", "wmask_prefetchable_memory_base", ""), ("emulated_prefetchable_memory_limit", "emulated_prefetchable_memory_limit", ""), ("wmask_prefetchable_memory_limit", "wmask_prefetchable_memory_limit", ""), ("emulated_prefetchable_base_upper", "emulated_prefetchable_base_upper", ""), ("wmask_prefetchable_base_upper", "wmask_prefetchable_base_upper", ""), ("emulated_prefetchable_limit_upper", "emulated_prefetchable_limit_upper", ""), ("wmask_prefetchable_limit_upper", "wmask_prefetchable_limit_upper", ""), ("emulated_io_base_upper", "emulated_io_base_upper", ""), ("wmask_io_base_upper", "wmask_io_base_upper", ""), ("emulated_io_limit_upper", "emulated_io_limit_upper", ""), ("wmask_io_limit_upper", "wmask_io_limit_upper", ""), ("emulated_cap_ptr", "emulated_cap_ptr", ""), ("wmask_cap_ptr", "wmask_cap_ptr", ""), ("emulated_rom_base", "emulated_rom_base", ""), ("wmask_rom_base", "wmask_rom_base", ""), ("emulated_interrupt_line", "emulated_interrupt_line", ""), ("wmask_interrupt_line", "wmask_interrupt_line", ""), ("emulated_interrupt_pin", "emulated_interrupt_pin", ""), ("wmask_interrupt_pin", "wmask_interrupt_pin", ""), ("emulated_bridge_control", "emulated_bridge_control", ""), ("wmask_bridge_control", "wmask_bridge_control", ""),)
+    _json = (("vendor", "vendor", ""), ("device", "device", ""), ("revision", "revision", ""), ("prog_if", "prog_if", ""), ("subclass", "subclass", ""), ("base_class", "base_class", ""), ("header_shape", "header_shape", ""), ("first_cap", "first_cap", ""), ("cap_list", "cap_list", ""), ("intx", "intx", ""), ("bar0_type", "bar0_type", ""), ("bar1_type", "bar1_type", ""), ("io_window_shape", "io_window_shape", ""), ("prefetchable_window_shape", "prefetchable_window_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_command", "emulated_command", ""), ("wmask_command", "wmask_command", ""), ("emulated_status", "emulated_status", ""), ("wmask_status", "wmask_status", ""), ("emulated_cache_line_size", "emulated_cache_line_size", ""), ("wmask_cache_line_size", "wmask_cache_line_size", ""), ("emulated_latency_timer", "emulated_latency_timer", ""), ("wmask_latency_timer", "wmask_latency_timer", ""), ("emulated_bist", "emulated_bist", ""), ("wmask_bist", "wmask_bist", ""), ("emulated_bar0", "emulated_bar0", ""), ("wmask_bar0", "wmask_bar0", ""), ("emulated_bar1_upper", "emulated_bar1_upper", ""), ("wmask_bar1_upper", "wmask_bar1_upper", ""), ("emulated_bar1", "emulated_bar1", ""), ("wmask_bar1", "wmask_bar1", ""), ("emulated_primary_bus_number", "emulated_primary_bus_number", ""), ("wmask_primary_bus_number", "wmask_primary_bus_number", ""), ("emulated_secondary_bus_number", "emulated_secondary_bus_number", ""), ("wmask_secondary_bus_number", "wmask_secondary_bus_number", ""), ("emulated_subordinate_bus_number", "emulated_subordinate_bus_number", ""), ("wmask_subordinate_bus_number", "wmask_subordinate_bus_number", ""), ("emulated_secondary_latency_timer", "emulated_secondary_latency_timer", ""), ("wmask_secondary_latency_timer", "wmask_secondary_latency_timer", ""), ("emulated_io_base", "emulated_io_base", ""), ("wmask_io_base", "wmask_io_base", ""), ("emulated_io_limit", "emulated_io_limit", ""), ("wmask_io_limit", "wmask_io_limit", ""), ("emulated_secondary_status", "emulated_secondary_status", ""), ("wmask_secondary_status", "wmask_secondary_status", ""), ("emulated_memory_base", "emulated_memory_base", ""), ("wmask_memory_base", "wmask_memory_base", ""), ("emulated_memory_limit", "emulated_memory_limit", ""), ("wmask_memory_limit", "wmask_memory_limit", ""), ("emulated_prefetchable_memory_base", "emulated_prefetchable_memory_base", ""), ("wmask_prefetchable_memory_base", "wmask_prefetchable_memory_base", ""), ("emulated_prefetchable_memory_limit", "emulated_prefetchable_memory_limit", ""), ("wmask_prefetchable_memory_limit", "wmask_prefetchable_memory_limit", ""), ("emulated_prefetchable_base_upper", "emulated_prefetchable_base_upper", ""), ("wmask_prefetchable_base_upper", "wmask_prefetchable_base_upper", ""), ("emulated_prefetchable_limit_upper", "emulated_prefetchable_limit_upper", ""), ("wmask_prefetchable_limit_upper", "wmask_prefetchable_limit_upper", ""), ("emulated_io_base_upper", "emulated_io_base_upper", ""), ("wmask_io_base_upper", "wmask_io_base_upper", ""), ("emulated_io_limit_upper", "emulated_io_limit_upper", ""), ("wmask_io_limit_upper", "wmask_io_limit_upper", ""), ("emulated_rom_base", "emulated_rom_base", ""), ("wmask_rom_base", "wmask_rom_base", ""), ("emulated_interrupt_line", "emulated_interrupt_line", ""), ("wmask_interrupt_line", "wmask_interrupt_line", ""), ("emulated_bridge_control", "emulated_bridge_control", ""), ("wmask_bridge_control", "wmask_bridge_control", ""),)
 
-    def __init__(self, vendor: int = 0, device: int = 0, revision: int = 0, prog_if: int = 0, subclass: int = 0, base_class: int = 0, header_shape: int = 0, first_cap: int = 0, cap_list: int = 0, intx: int = 0, bar0_type: int = 0, bar1_type: int = 0, io_window_shape: int = 0, prefetchable_window_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_vendor_id: int = 0, wmask_vendor_id: int = 0, emulated_device_id: int = 0, wmask_device_id: int = 0, emulated_command: int = 0, wmask_command: int = 0, emulated_status: int = 0, wmask_status: int = 0, emulated_revision_id: int = 0, wmask_revision_id: int = 0, emulated_class_prog_if: int = 0, wmask_class_prog_if: int = 0, emulated_class_subclass: int = 0, wmask_class_subclass: int = 0, emulated_class_base: int = 0, wmask_class_base: int = 0, emulated_cache_line_size: int = 0, wmask_cache_line_size: int = 0, emulated_latency_timer: int = 0, wmask_latency_timer: int = 0, emulated_header_type: int = 0, wmask_header_type: int = 0, emulated_bist: int = 0, wmask_bist: int = 0, emulated_bar0: int = 0, wmask_bar0: int = 0, emulated_bar1_upper: int = 0, wmask_bar1_upper: int = 0, emulated_bar1: int = 0, wmask_bar1: int = 0, emulated_primary_bus_number: int = 0, wmask_primary_bus_number: int = 0, emulated_secondary_bus_number: int = 0, wmask_secondary_bus_number: int = 0, emulated_subordinate_bus_number: int = 0, wmask_subordinate_bus_number: int = 0, emulated_secondary_latency_timer: int = 0, wmask_secondary_latency_timer: int = 0, emulated_io_base: int = 0, wmask_io_base: int = 0, emulated_io_limit: int = 0, wmask_io_limit: int = 0, emulated_secondary_status: int = 0, wmask_secondary_status: int = 0, emulated_memory_base: int = 0, wmask_memory_base: int = 0, emulated_memory_limit: int = 0, wmask_memory_limit: int = 0, emulated_prefetchable_memory_base: int = 0, wmask_prefetchable_memory_base: int = 0, emulated_prefetchable_memory_limit: int = 0, wmask_prefetchable_memory_limit: int = 0, emulated_prefetchable_base_upper: int = 0, wmask_prefetchable_base_upper: int = 0, emulated_prefetchable_limit_upper: int = 0, wmask_prefetchable_limit_upper: int = 0, emulated_io_base_upper: int = 0, wmask_io_base_upper: int = 0, emulated_io_limit_upper: int = 0, wmask_io_limit_upper: int = 0, emulated_cap_ptr: int = 0, wmask_cap_ptr: int = 0, emulated_rom_base: int = 0, wmask_rom_base: int = 0, emulated_interrupt_line: int = 0, wmask_interrupt_line: int = 0, emulated_interrupt_pin: int = 0, wmask_interrupt_pin: int = 0, emulated_bridge_control: int = 0, wmask_bridge_control: int = 0) -> None:
+    def __init__(self, vendor: int = 0, device: int = 0, revision: int = 0, prog_if: int = 0, subclass: int = 0, base_class: int = 0, header_shape: int = 0, first_cap: int = 0, cap_list: int = 0, intx: int = 0, bar0_type: int = 0, bar1_type: int = 0, io_window_shape: int = 0, prefetchable_window_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_command: int = 0, wmask_command: int = 0, emulated_status: int = 0, wmask_status: int = 0, emulated_cache_line_size: int = 0, wmask_cache_line_size: int = 0, emulated_latency_timer: int = 0, wmask_latency_timer: int = 0, emulated_bist: int = 0, wmask_bist: int = 0, emulated_bar0: int = 0, wmask_bar0: int = 0, emulated_bar1_upper: int = 0, wmask_bar1_upper: int = 0, emulated_bar1: int = 0, wmask_bar1: int = 0, emulated_primary_bus_number: int = 0, wmask_primary_bus_number: int = 0, emulated_secondary_bus_number: int = 0, wmask_secondary_bus_number: int = 0, emulated_subordinate_bus_number: int = 0, wmask_subordinate_bus_number: int = 0, emulated_secondary_latency_timer: int = 0, wmask_secondary_latency_timer: int = 0, emulated_io_base: int = 0, wmask_io_base: int = 0, emulated_io_limit: int = 0, wmask_io_limit: int = 0, emulated_secondary_status: int = 0, wmask_secondary_status: int = 0, emulated_memory_base: int = 0, wmask_memory_base: int = 0, emulated_memory_limit: int = 0, wmask_memory_limit: int = 0, emulated_prefetchable_memory_base: int = 0, wmask_prefetchable_memory_base: int = 0, emulated_prefetchable_memory_limit: int = 0, wmask_prefetchable_memory_limit: int = 0, emulated_prefetchable_base_upper: int = 0, wmask_prefetchable_base_upper: int = 0, emulated_prefetchable_limit_upper: int = 0, wmask_prefetchable_limit_upper: int = 0, emulated_io_base_upper: int = 0, wmask_io_base_upper: int = 0, emulated_io_limit_upper: int = 0, wmask_io_limit_upper: int = 0, emulated_rom_base: int = 0, wmask_rom_base: int = 0, emulated_interrupt_line: int = 0, wmask_interrupt_line: int = 0, emulated_bridge_control: int = 0, wmask_bridge_control: int = 0) -> None:
         self.vendor = vendor
         self.device = device
         self.revision = revision
@@ -425,28 +407,14 @@ class BridgeHeaderDescriptor(Record):
         self.prefetchable_window_shape = prefetchable_window_shape
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_vendor_id = emulated_vendor_id
-        self.wmask_vendor_id = wmask_vendor_id
-        self.emulated_device_id = emulated_device_id
-        self.wmask_device_id = wmask_device_id
         self.emulated_command = emulated_command
         self.wmask_command = wmask_command
         self.emulated_status = emulated_status
         self.wmask_status = wmask_status
-        self.emulated_revision_id = emulated_revision_id
-        self.wmask_revision_id = wmask_revision_id
-        self.emulated_class_prog_if = emulated_class_prog_if
-        self.wmask_class_prog_if = wmask_class_prog_if
-        self.emulated_class_subclass = emulated_class_subclass
-        self.wmask_class_subclass = wmask_class_subclass
-        self.emulated_class_base = emulated_class_base
-        self.wmask_class_base = wmask_class_base
         self.emulated_cache_line_size = emulated_cache_line_size
         self.wmask_cache_line_size = wmask_cache_line_size
         self.emulated_latency_timer = emulated_latency_timer
         self.wmask_latency_timer = wmask_latency_timer
-        self.emulated_header_type = emulated_header_type
-        self.wmask_header_type = wmask_header_type
         self.emulated_bist = emulated_bist
         self.wmask_bist = wmask_bist
         self.emulated_bar0 = emulated_bar0
@@ -485,19 +453,15 @@ class BridgeHeaderDescriptor(Record):
         self.wmask_io_base_upper = wmask_io_base_upper
         self.emulated_io_limit_upper = emulated_io_limit_upper
         self.wmask_io_limit_upper = wmask_io_limit_upper
-        self.emulated_cap_ptr = emulated_cap_ptr
-        self.wmask_cap_ptr = wmask_cap_ptr
         self.emulated_rom_base = emulated_rom_base
         self.wmask_rom_base = wmask_rom_base
         self.emulated_interrupt_line = emulated_interrupt_line
         self.wmask_interrupt_line = wmask_interrupt_line
-        self.emulated_interrupt_pin = emulated_interrupt_pin
-        self.wmask_interrupt_pin = wmask_interrupt_pin
         self.emulated_bridge_control = emulated_bridge_control
         self.wmask_bridge_control = wmask_bridge_control
 
 
-_DESCRIPTOR = struct.Struct(">HHBBBBBBHBIIBHHHHHHHHHHHBBBBBBBBBBBBBBBBIIIIIIBBBBBBBBBBBBHHHHHHHHHHIIIIHHHHBBIIBBBBHH")
+_DESCRIPTOR = struct.Struct(">HHBBBBBBHBIIBHHHHHHHBBBBBBIIIIIIBBBBBBBBBBBBHHHHHHHHHHIIIIHHHHIIBBHH")
 
 
 def derive_descriptor(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "BridgeHeaderDescriptor":
@@ -521,28 +485,14 @@ def derive_descriptor(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "BridgeHe
         prefetchable_window_shape=s.prefetchable_memory_base.value() & 0xf,
         min_version=1,
         max_version=1,
-        emulated_vendor_id=0,
-        wmask_vendor_id=0,
-        emulated_device_id=0,
-        wmask_device_id=0,
         emulated_command=0,
         wmask_command=0x577,
         emulated_status=0,
         wmask_status=0xf900,
-        emulated_revision_id=0,
-        wmask_revision_id=0,
-        emulated_class_prog_if=0,
-        wmask_class_prog_if=0,
-        emulated_class_subclass=0,
-        wmask_class_subclass=0,
-        emulated_class_base=0,
-        wmask_class_base=0,
         emulated_cache_line_size=0,
         wmask_cache_line_size=0xff,
         emulated_latency_timer=0,
         wmask_latency_timer=0xff,
-        emulated_header_type=0,
-        wmask_header_type=0,
         emulated_bist=0,
         wmask_bist=0x40,
         emulated_bar0=0,
@@ -581,14 +531,10 @@ def derive_descriptor(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "BridgeHe
         wmask_io_base_upper=(0xffff if ((s.io_base.value() & 0xf) == 1) else 0),
         emulated_io_limit_upper=0,
         wmask_io_limit_upper=(0xffff if ((s.io_base.value() & 0xf) == 1) else 0),
-        emulated_cap_ptr=0,
-        wmask_cap_ptr=0,
         emulated_rom_base=0,
         wmask_rom_base=0xfffff801,
         emulated_interrupt_line=0,
         wmask_interrupt_line=0xff,
-        emulated_interrupt_pin=0,
-        wmask_interrupt_pin=0,
         emulated_bridge_control=0,
         wmask_bridge_control=0xfff,
     )
@@ -644,7 +590,7 @@ def check_descriptor(s: "BridgeHeaderState", d: "BridgeHeaderDescriptor", versio
 
 
 def pack_descriptor(d: "BridgeHeaderDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.vendor, d.device, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.io_window_shape, d.prefetchable_window_shape, d.min_version, d.max_version, d.emulated_vendor_id, d.wmask_vendor_id, d.emulated_device_id, d.wmask_device_id, d.emulated_command, d.wmask_command, d.emulated_status, d.wmask_status, d.emulated_revision_id, d.wmask_revision_id, d.emulated_class_prog_if, d.wmask_class_prog_if, d.emulated_class_subclass, d.wmask_class_subclass, d.emulated_class_base, d.wmask_class_base, d.emulated_cache_line_size, d.wmask_cache_line_size, d.emulated_latency_timer, d.wmask_latency_timer, d.emulated_header_type, d.wmask_header_type, d.emulated_bist, d.wmask_bist, d.emulated_bar0, d.wmask_bar0, d.emulated_bar1_upper, d.wmask_bar1_upper, d.emulated_bar1, d.wmask_bar1, d.emulated_primary_bus_number, d.wmask_primary_bus_number, d.emulated_secondary_bus_number, d.wmask_secondary_bus_number, d.emulated_subordinate_bus_number, d.wmask_subordinate_bus_number, d.emulated_secondary_latency_timer, d.wmask_secondary_latency_timer, d.emulated_io_base, d.wmask_io_base, d.emulated_io_limit, d.wmask_io_limit, d.emulated_secondary_status, d.wmask_secondary_status, d.emulated_memory_base, d.wmask_memory_base, d.emulated_memory_limit, d.wmask_memory_limit, d.emulated_prefetchable_memory_base, d.wmask_prefetchable_memory_base, d.emulated_prefetchable_memory_limit, d.wmask_prefetchable_memory_limit, d.emulated_prefetchable_base_upper, d.wmask_prefetchable_base_upper, d.emulated_prefetchable_limit_upper, d.wmask_prefetchable_limit_upper, d.emulated_io_base_upper, d.wmask_io_base_upper, d.emulated_io_limit_upper, d.wmask_io_limit_upper, d.emulated_cap_ptr, d.wmask_cap_ptr, d.emulated_rom_base, d.wmask_rom_base, d.emulated_interrupt_line, d.wmask_interrupt_line, d.emulated_interrupt_pin, d.wmask_interrupt_pin, d.emulated_bridge_control, d.wmask_bridge_control)
+    return _DESCRIPTOR.pack(d.vendor, d.device, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.io_window_shape, d.prefetchable_window_shape, d.min_version, d.max_version, d.emulated_command, d.wmask_command, d.emulated_status, d.wmask_status, d.emulated_cache_line_size, d.wmask_cache_line_size, d.emulated_latency_timer, d.wmask_latency_timer, d.emulated_bist, d.wmask_bist, d.emulated_bar0, d.wmask_bar0, d.emulated_bar1_upper, d.wmask_bar1_upper, d.emulated_bar1, d.wmask_bar1, d.emulated_primary_bus_number, d.wmask_primary_bus_number, d.emulated_secondary_bus_number, d.wmask_secondary_bus_number, d.emulated_subordinate_bus_number, d.wmask_subordinate_bus_number, d.emulated_secondary_latency_timer, d.wmask_secondary_latency_timer, d.emulated_io_base, d.wmask_io_base, d.emulated_io_limit, d.wmask_io_limit, d.emulated_secondary_status, d.wmask_secondary_status, d.emulated_memory_base, d.wmask_memory_base, d.emulated_memory_limit, d.wmask_memory_limit, d.emulated_prefetchable_memory_base, d.wmask_prefetchable_memory_base, d.emulated_prefetchable_memory_limit, d.wmask_prefetchable_memory_limit, d.emulated_prefetchable_base_upper, d.wmask_prefetchable_base_upper, d.emulated_prefetchable_limit_upper, d.wmask_prefetchable_limit_upper, d.emulated_io_base_upper, d.wmask_io_base_upper, d.emulated_io_limit_upper, d.wmask_io_limit_upper, d.emulated_rom_base, d.wmask_rom_base, d.emulated_interrupt_line, d.wmask_interrupt_line, d.emulated_bridge_control, d.wmask_bridge_control)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "BridgeHeaderDescriptor":
@@ -718,18 +664,6 @@ def check_compat(source: "BridgeHeaderDescriptor", target: "BridgeHeaderDescript
     if source.prefetchable_window_shape != target.prefetchable_window_shape:
         failures.append(CompatFailure(SECTION, "equal", "prefetchable_window_shape", source.prefetchable_window_shape, target.prefetchable_window_shape,
                                       "the target's prefetchable window has another width (32 or 64 bits)"))
-    if source.emulated_vendor_id != target.emulated_vendor_id:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vendor_id", source.emulated_vendor_id, target.emulated_vendor_id,
-                                      "the hypervisor emulates other bits of register vendor_id of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_vendor_id != target.wmask_vendor_id:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vendor_id", source.wmask_vendor_id, target.wmask_vendor_id,
-                                      "the guest may write other bits of register vendor_id of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_device_id != target.emulated_device_id:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_device_id", source.emulated_device_id, target.emulated_device_id,
-                                      "the hypervisor emulates other bits of register device_id of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_device_id != target.wmask_device_id:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_device_id", source.wmask_device_id, target.wmask_device_id,
-                                      "the guest may write other bits of register device_id of Type-1 (bridge) configuration header (section bridge_header) on the target"))
     if source.emulated_command != target.emulated_command:
         failures.append(CompatFailure(SECTION, "equal", "emulated_command", source.emulated_command, target.emulated_command,
                                       "the hypervisor emulates other bits of register command of Type-1 (bridge) configuration header (section bridge_header) on the target"))
@@ -742,30 +676,6 @@ def check_compat(source: "BridgeHeaderDescriptor", target: "BridgeHeaderDescript
     if source.wmask_status != target.wmask_status:
         failures.append(CompatFailure(SECTION, "equal", "wmask_status", source.wmask_status, target.wmask_status,
                                       "the guest may write other bits of register status of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_revision_id != target.emulated_revision_id:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_revision_id", source.emulated_revision_id, target.emulated_revision_id,
-                                      "the hypervisor emulates other bits of register revision_id of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_revision_id != target.wmask_revision_id:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_revision_id", source.wmask_revision_id, target.wmask_revision_id,
-                                      "the guest may write other bits of register revision_id of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_class_prog_if != target.emulated_class_prog_if:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_class_prog_if", source.emulated_class_prog_if, target.emulated_class_prog_if,
-                                      "the hypervisor emulates other bits of register class_prog_if of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_class_prog_if != target.wmask_class_prog_if:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_class_prog_if", source.wmask_class_prog_if, target.wmask_class_prog_if,
-                                      "the guest may write other bits of register class_prog_if of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_class_subclass != target.emulated_class_subclass:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_class_subclass", source.emulated_class_subclass, target.emulated_class_subclass,
-                                      "the hypervisor emulates other bits of register class_subclass of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_class_subclass != target.wmask_class_subclass:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_class_subclass", source.wmask_class_subclass, target.wmask_class_subclass,
-                                      "the guest may write other bits of register class_subclass of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_class_base != target.emulated_class_base:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_class_base", source.emulated_class_base, target.emulated_class_base,
-                                      "the hypervisor emulates other bits of register class_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_class_base != target.wmask_class_base:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_class_base", source.wmask_class_base, target.wmask_class_base,
-                                      "the guest may write other bits of register class_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
     if source.emulated_cache_line_size != target.emulated_cache_line_size:
         failures.append(CompatFailure(SECTION, "equal", "emulated_cache_line_size", source.emulated_cache_line_size, target.emulated_cache_line_size,
                                       "the hypervisor emulates other bits of register cache_line_size of Type-1 (bridge) configuration header (section bridge_header) on the target"))
@@ -778,12 +688,6 @@ def check_compat(source: "BridgeHeaderDescriptor", target: "BridgeHeaderDescript
     if source.wmask_latency_timer != target.wmask_latency_timer:
         failures.append(CompatFailure(SECTION, "equal", "wmask_latency_timer", source.wmask_latency_timer, target.wmask_latency_timer,
                                       "the guest may write other bits of register latency_timer of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_header_type != target.emulated_header_type:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_header_type", source.emulated_header_type, target.emulated_header_type,
-                                      "the hypervisor emulates other bits of register header_type of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_header_type != target.wmask_header_type:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_header_type", source.wmask_header_type, target.wmask_header_type,
-                                      "the guest may write other bits of register header_type of Type-1 (bridge) configuration header (section bridge_header) on the target"))
     if source.emulated_bist != target.emulated_bist:
         failures.append(CompatFailure(SECTION, "equal", "emulated_bist", source.emulated_bist, target.emulated_bist,
                                       "the hypervisor emulates other bits of register bist of Type-1 (bridge) configuration header (section bridge_header) on the target"))
@@ -898,12 +802,6 @@ def check_compat(source: "BridgeHeaderDescriptor", target: "BridgeHeaderDescript
     if source.wmask_io_limit_upper != target.wmask_io_limit_upper:
         failures.append(CompatFailure(SECTION, "equal", "wmask_io_limit_upper", source.wmask_io_limit_upper, target.wmask_io_limit_upper,
                                       "the guest may write other bits of register io_limit_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_cap_ptr != target.emulated_cap_ptr:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_cap_ptr", source.emulated_cap_ptr, target.emulated_cap_ptr,
-                                      "the hypervisor emulates other bits of register cap_ptr of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_cap_ptr != target.wmask_cap_ptr:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_cap_ptr", source.wmask_cap_ptr, target.wmask_cap_ptr,
-                                      "the guest may write other bits of register cap_ptr of Type-1 (bridge) configuration header (section bridge_header) on the target"))
     if source.emulated_rom_base != target.emulated_rom_base:
         failures.append(CompatFailure(SECTION, "equal", "emulated_rom_base", source.emulated_rom_base, target.emulated_rom_base,
                                       "the hypervisor emulates other bits of register rom_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
@@ -916,12 +814,6 @@ def check_compat(source: "BridgeHeaderDescriptor", target: "BridgeHeaderDescript
     if source.wmask_interrupt_line != target.wmask_interrupt_line:
         failures.append(CompatFailure(SECTION, "equal", "wmask_interrupt_line", source.wmask_interrupt_line, target.wmask_interrupt_line,
                                       "the guest may write other bits of register interrupt_line of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_interrupt_pin != target.emulated_interrupt_pin:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_interrupt_pin", source.emulated_interrupt_pin, target.emulated_interrupt_pin,
-                                      "the hypervisor emulates other bits of register interrupt_pin of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_interrupt_pin != target.wmask_interrupt_pin:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_interrupt_pin", source.wmask_interrupt_pin, target.wmask_interrupt_pin,
-                                      "the guest may write other bits of register interrupt_pin of Type-1 (bridge) configuration header (section bridge_header) on the target"))
     if source.emulated_bridge_control != target.emulated_bridge_control:
         failures.append(CompatFailure(SECTION, "equal", "emulated_bridge_control", source.emulated_bridge_control, target.emulated_bridge_control,
                                       "the hypervisor emulates other bits of register bridge_control of Type-1 (bridge) configuration header (section bridge_header) on the target"))

@@ -189,20 +189,16 @@ class DpcState(Record):
 class DpcDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "dpc_features", "rp_pio_log", "min_version", "max_version", "emulated_dpc_cap", "wmask_dpc_cap", "emulated_dpc_control", "wmask_dpc_control", "emulated_dpc_status", "wmask_dpc_status", "emulated_dpc_error_source_id", "wmask_dpc_error_source_id", "emulated_rp_pio_status", "wmask_rp_pio_status", "emulated_rp_pio_mask", "wmask_rp_pio_mask", "emulated_rp_pio_severity", "wmask_rp_pio_severity", "emulated_rp_pio_syserror", "wmask_rp_pio_syserror", "emulated_rp_pio_exception", "wmask_rp_pio_exception", "emulated_rp_pio_impspec_log", "wmask_rp_pio_impspec_log", "emulated_rp_pio_header_log0", "wmask_rp_pio_header_log0", "emulated_rp_pio_header_log1", "wmask_rp_pio_header_log1", "emulated_rp_pio_header_log2", "wmask_rp_pio_header_log2", "emulated_rp_pio_header_log3", "wmask_rp_pio_header_log3", "emulated_rp_pio_tlp_prefix_log0", "wmask_rp_pio_tlp_prefix_log0", "emulated_rp_pio_tlp_prefix_log1", "wmask_rp_pio_tlp_prefix_log1", "emulated_rp_pio_tlp_prefix_log2", "wmask_rp_pio_tlp_prefix_log2", "emulated_rp_pio_tlp_prefix_log3", "wmask_rp_pio_tlp_prefix_log3",)
+    __slots__ = ("cap_offset", "dpc_features", "rp_pio_log", "min_version", "max_version", "emulated_dpc_control", "wmask_dpc_control", "emulated_dpc_status", "wmask_dpc_status", "emulated_rp_pio_status", "wmask_rp_pio_status", "emulated_rp_pio_mask", "wmask_rp_pio_mask", "emulated_rp_pio_severity", "wmask_rp_pio_severity", "emulated_rp_pio_syserror", "wmask_rp_pio_syserror", "emulated_rp_pio_exception", "wmask_rp_pio_exception",)
     cap_offset: int
     dpc_features: int
     rp_pio_log: int
     min_version: int
     max_version: int
-    emulated_dpc_cap: int
-    wmask_dpc_cap: int
     emulated_dpc_control: int
     wmask_dpc_control: int
     emulated_dpc_status: int
     wmask_dpc_status: int
-    emulated_dpc_error_source_id: int
-    wmask_dpc_error_source_id: int
     emulated_rp_pio_status: int
     wmask_rp_pio_status: int
     emulated_rp_pio_mask: int
@@ -213,40 +209,18 @@ class DpcDescriptor(Record):
     wmask_rp_pio_syserror: int
     emulated_rp_pio_exception: int
     wmask_rp_pio_exception: int
-    emulated_rp_pio_impspec_log: int
-    wmask_rp_pio_impspec_log: int
-    emulated_rp_pio_header_log0: int
-    wmask_rp_pio_header_log0: int
-    emulated_rp_pio_header_log1: int
-    wmask_rp_pio_header_log1: int
-    emulated_rp_pio_header_log2: int
-    wmask_rp_pio_header_log2: int
-    emulated_rp_pio_header_log3: int
-    wmask_rp_pio_header_log3: int
-    emulated_rp_pio_tlp_prefix_log0: int
-    wmask_rp_pio_tlp_prefix_log0: int
-    emulated_rp_pio_tlp_prefix_log1: int
-    wmask_rp_pio_tlp_prefix_log1: int
-    emulated_rp_pio_tlp_prefix_log2: int
-    wmask_rp_pio_tlp_prefix_log2: int
-    emulated_rp_pio_tlp_prefix_log3: int
-    wmask_rp_pio_tlp_prefix_log3: int
-    _json = (("cap_offset", "cap_offset", ""), ("dpc_features", "dpc_features", ""), ("rp_pio_log", "rp_pio_log", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_dpc_cap", "emulated_dpc_cap", ""), ("wmask_dpc_cap", "wmask_dpc_cap", ""), ("emulated_dpc_control", "emulated_dpc_control", ""), ("wmask_dpc_control", "wmask_dpc_control", ""), ("emulated_dpc_status", "emulated_dpc_status", ""), ("wmask_dpc_status", "wmask_dpc_status", ""), ("emulated_dpc_error_source_id", "emulated_dpc_error_source_id", ""), ("wmask_dpc_error_source_id", "wmask_dpc_error_source_id", ""), ("emulated_rp_pio_status", "emulated_rp_pio_status", ""), ("wmask_rp_pio_status", "wmask_rp_pio_status", ""), ("emulated_rp_pio_mask", "emulated_rp_pio_mask", ""), ("wmask_rp_pio_mask", "wmask_rp_pio_mask", ""), ("emulated_rp_pio_severity", "emulated_rp_pio_severity", ""), ("wmask_rp_pio_severity", "wmask_rp_pio_severity", ""), ("emulated_rp_pio_syserror", "emulated_rp_pio_syserror", ""), ("wmask_rp_pio_syserror", "wmask_rp_pio_syserror", ""), ("emulated_rp_pio_exception", "emulated_rp_pio_exception", ""), ("wmask_rp_pio_exception", "wmask_rp_pio_exception", ""), ("emulated_rp_pio_impspec_log", "emulated_rp_pio_impspec_log", ""), ("wmask_rp_pio_impspec_log", "wmask_rp_pio_impspec_log", ""), ("emulated_rp_pio_header_log0", "emulated_rp_pio_header_log0", ""), ("wmask_rp_pio_header_log0", "wmask_rp_pio_header_log0", ""), ("emulated_rp_pio_header_log1", "emulated_rp_pio_header_log1", ""), ("wmask_rp_pio_header_log1", "wmask_rp_pio_header_log1", ""), ("emulated_rp_pio_header_log2", "emulated_rp_pio_header_log2", ""), ("wmask_rp_pio_header_log2", "wmask_rp_pio_header_log2", ""), ("emulated_rp_pio_header_log3", "emulated_rp_pio_header_log3", ""), ("wmask_rp_pio_header_log3", "wmask_rp_pio_header_log3", ""), ("emulated_rp_pio_tlp_prefix_log0", "emulated_rp_pio_tlp_prefix_log0", ""), ("wmask_rp_pio_tlp_prefix_log0", "wmask_rp_pio_tlp_prefix_log0", ""), ("emulated_rp_pio_tlp_prefix_log1", "emulated_rp_pio_tlp_prefix_log1", ""), ("wmask_rp_pio_tlp_prefix_log1", "wmask_rp_pio_tlp_prefix_log1", ""), ("emulated_rp_pio_tlp_prefix_log2", "emulated_rp_pio_tlp_prefix_log2", ""), ("wmask_rp_pio_tlp_prefix_log2", "wmask_rp_pio_tlp_prefix_log2", ""), ("emulated_rp_pio_tlp_prefix_log3", "emulated_rp_pio_tlp_prefix_log3", ""), ("wmask_rp_pio_tlp_prefix_log3", "wmask_rp_pio_tlp_prefix_log3", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("dpc_features", "dpc_features", ""), ("rp_pio_log", "rp_pio_log", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_dpc_control", "emulated_dpc_control", ""), ("wmask_dpc_control", "wmask_dpc_control", ""), ("emulated_dpc_status", "emulated_dpc_status", ""), ("wmask_dpc_status", "wmask_dpc_status", ""), ("emulated_rp_pio_status", "emulated_rp_pio_status", ""), ("wmask_rp_pio_status", "wmask_rp_pio_status", ""), ("emulated_rp_pio_mask", "emulated_rp_pio_mask", ""), ("wmask_rp_pio_mask", "wmask_rp_pio_mask", ""), ("emulated_rp_pio_severity", "emulated_rp_pio_severity", ""), ("wmask_rp_pio_severity", "wmask_rp_pio_severity", ""), ("emulated_rp_pio_syserror", "emulated_rp_pio_syserror", ""), ("wmask_rp_pio_syserror", "wmask_rp_pio_syserror", ""), ("emulated_rp_pio_exception", "emulated_rp_pio_exception", ""), ("wmask_rp_pio_exception", "wmask_rp_pio_exception", ""),)
 
-    def __init__(self, cap_offset: int = 0, dpc_features: int = 0, rp_pio_log: int = 0, min_version: int = 0, max_version: int = 0, emulated_dpc_cap: int = 0, wmask_dpc_cap: int = 0, emulated_dpc_control: int = 0, wmask_dpc_control: int = 0, emulated_dpc_status: int = 0, wmask_dpc_status: int = 0, emulated_dpc_error_source_id: int = 0, wmask_dpc_error_source_id: int = 0, emulated_rp_pio_status: int = 0, wmask_rp_pio_status: int = 0, emulated_rp_pio_mask: int = 0, wmask_rp_pio_mask: int = 0, emulated_rp_pio_severity: int = 0, wmask_rp_pio_severity: int = 0, emulated_rp_pio_syserror: int = 0, wmask_rp_pio_syserror: int = 0, emulated_rp_pio_exception: int = 0, wmask_rp_pio_exception: int = 0, emulated_rp_pio_impspec_log: int = 0, wmask_rp_pio_impspec_log: int = 0, emulated_rp_pio_header_log0: int = 0, wmask_rp_pio_header_log0: int = 0, emulated_rp_pio_header_log1: int = 0, wmask_rp_pio_header_log1: int = 0, emulated_rp_pio_header_log2: int = 0, wmask_rp_pio_header_log2: int = 0, emulated_rp_pio_header_log3: int = 0, wmask_rp_pio_header_log3: int = 0, emulated_rp_pio_tlp_prefix_log0: int = 0, wmask_rp_pio_tlp_prefix_log0: int = 0, emulated_rp_pio_tlp_prefix_log1: int = 0, wmask_rp_pio_tlp_prefix_log1: int = 0, emulated_rp_pio_tlp_prefix_log2: int = 0, wmask_rp_pio_tlp_prefix_log2: int = 0, emulated_rp_pio_tlp_prefix_log3: int = 0, wmask_rp_pio_tlp_prefix_log3: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, dpc_features: int = 0, rp_pio_log: int = 0, min_version: int = 0, max_version: int = 0, emulated_dpc_control: int = 0, wmask_dpc_control: int = 0, emulated_dpc_status: int = 0, wmask_dpc_status: int = 0, emulated_rp_pio_status: int = 0, wmask_rp_pio_status: int = 0, emulated_rp_pio_mask: int = 0, wmask_rp_pio_mask: int = 0, emulated_rp_pio_severity: int = 0, wmask_rp_pio_severity: int = 0, emulated_rp_pio_syserror: int = 0, wmask_rp_pio_syserror: int = 0, emulated_rp_pio_exception: int = 0, wmask_rp_pio_exception: int = 0) -> None:
         self.cap_offset = cap_offset
         self.dpc_features = dpc_features
         self.rp_pio_log = rp_pio_log
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_dpc_cap = emulated_dpc_cap
-        self.wmask_dpc_cap = wmask_dpc_cap
         self.emulated_dpc_control = emulated_dpc_control
         self.wmask_dpc_control = wmask_dpc_control
         self.emulated_dpc_status = emulated_dpc_status
         self.wmask_dpc_status = wmask_dpc_status
-        self.emulated_dpc_error_source_id = emulated_dpc_error_source_id
-        self.wmask_dpc_error_source_id = wmask_dpc_error_source_id
         self.emulated_rp_pio_status = emulated_rp_pio_status
         self.wmask_rp_pio_status = wmask_rp_pio_status
         self.emulated_rp_pio_mask = emulated_rp_pio_mask
@@ -257,27 +231,9 @@ class DpcDescriptor(Record):
         self.wmask_rp_pio_syserror = wmask_rp_pio_syserror
         self.emulated_rp_pio_exception = emulated_rp_pio_exception
         self.wmask_rp_pio_exception = wmask_rp_pio_exception
-        self.emulated_rp_pio_impspec_log = emulated_rp_pio_impspec_log
-        self.wmask_rp_pio_impspec_log = wmask_rp_pio_impspec_log
-        self.emulated_rp_pio_header_log0 = emulated_rp_pio_header_log0
-        self.wmask_rp_pio_header_log0 = wmask_rp_pio_header_log0
-        self.emulated_rp_pio_header_log1 = emulated_rp_pio_header_log1
-        self.wmask_rp_pio_header_log1 = wmask_rp_pio_header_log1
-        self.emulated_rp_pio_header_log2 = emulated_rp_pio_header_log2
-        self.wmask_rp_pio_header_log2 = wmask_rp_pio_header_log2
-        self.emulated_rp_pio_header_log3 = emulated_rp_pio_header_log3
-        self.wmask_rp_pio_header_log3 = wmask_rp_pio_header_log3
-        self.emulated_rp_pio_tlp_prefix_log0 = emulated_rp_pio_tlp_prefix_log0
-        self.wmask_rp_pio_tlp_prefix_log0 = wmask_rp_pio_tlp_prefix_log0
-        self.emulated_rp_pio_tlp_prefix_log1 = emulated_rp_pio_tlp_prefix_log1
-        self.wmask_rp_pio_tlp_prefix_log1 = wmask_rp_pio_tlp_prefix_log1
-        self.emulated_rp_pio_tlp_prefix_log2 = emulated_rp_pio_tlp_prefix_log2
-        self.wmask_rp_pio_tlp_prefix_log2 = wmask_rp_pio_tlp_prefix_log2
-        self.emulated_rp_pio_tlp_prefix_log3 = emulated_rp_pio_tlp_prefix_log3
-        self.wmask_rp_pio_tlp_prefix_log3 = wmask_rp_pio_tlp_prefix_log3
 
 
-_DESCRIPTOR = struct.Struct(">HHHHHHHHHHHHHIIIIIIIIIIIIIIIIIIIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HHHHHHHHHIIIIIIIIII")
 
 
 def derive_descriptor(s: "DpcState", p: "Params" = PARAMS, *, cap_offset: int) -> "DpcDescriptor":
@@ -289,14 +245,10 @@ def derive_descriptor(s: "DpcState", p: "Params" = PARAMS, *, cap_offset: int) -
         rp_pio_log=s.dpc_cap.value() & 0x2f00,
         min_version=1,
         max_version=1,
-        emulated_dpc_cap=0,
-        wmask_dpc_cap=0,
         emulated_dpc_control=0,
         wmask_dpc_control=0x1ff,
         emulated_dpc_status=0,
         wmask_dpc_status=0x2009,
-        emulated_dpc_error_source_id=0,
-        wmask_dpc_error_source_id=0,
         emulated_rp_pio_status=0,
         wmask_rp_pio_status=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
         emulated_rp_pio_mask=0,
@@ -307,24 +259,6 @@ def derive_descriptor(s: "DpcState", p: "Params" = PARAMS, *, cap_offset: int) -
         wmask_rp_pio_syserror=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
         emulated_rp_pio_exception=0,
         wmask_rp_pio_exception=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
-        emulated_rp_pio_impspec_log=0,
-        wmask_rp_pio_impspec_log=0,
-        emulated_rp_pio_header_log0=0,
-        wmask_rp_pio_header_log0=0,
-        emulated_rp_pio_header_log1=0,
-        wmask_rp_pio_header_log1=0,
-        emulated_rp_pio_header_log2=0,
-        wmask_rp_pio_header_log2=0,
-        emulated_rp_pio_header_log3=0,
-        wmask_rp_pio_header_log3=0,
-        emulated_rp_pio_tlp_prefix_log0=0,
-        wmask_rp_pio_tlp_prefix_log0=0,
-        emulated_rp_pio_tlp_prefix_log1=0,
-        wmask_rp_pio_tlp_prefix_log1=0,
-        emulated_rp_pio_tlp_prefix_log2=0,
-        wmask_rp_pio_tlp_prefix_log2=0,
-        emulated_rp_pio_tlp_prefix_log3=0,
-        wmask_rp_pio_tlp_prefix_log3=0,
         cap_offset=cap_offset,
     )
 
@@ -343,7 +277,7 @@ def check_descriptor(s: "DpcState", d: "DpcDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "DpcDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.dpc_features, d.rp_pio_log, d.min_version, d.max_version, d.emulated_dpc_cap, d.wmask_dpc_cap, d.emulated_dpc_control, d.wmask_dpc_control, d.emulated_dpc_status, d.wmask_dpc_status, d.emulated_dpc_error_source_id, d.wmask_dpc_error_source_id, d.emulated_rp_pio_status, d.wmask_rp_pio_status, d.emulated_rp_pio_mask, d.wmask_rp_pio_mask, d.emulated_rp_pio_severity, d.wmask_rp_pio_severity, d.emulated_rp_pio_syserror, d.wmask_rp_pio_syserror, d.emulated_rp_pio_exception, d.wmask_rp_pio_exception, d.emulated_rp_pio_impspec_log, d.wmask_rp_pio_impspec_log, d.emulated_rp_pio_header_log0, d.wmask_rp_pio_header_log0, d.emulated_rp_pio_header_log1, d.wmask_rp_pio_header_log1, d.emulated_rp_pio_header_log2, d.wmask_rp_pio_header_log2, d.emulated_rp_pio_header_log3, d.wmask_rp_pio_header_log3, d.emulated_rp_pio_tlp_prefix_log0, d.wmask_rp_pio_tlp_prefix_log0, d.emulated_rp_pio_tlp_prefix_log1, d.wmask_rp_pio_tlp_prefix_log1, d.emulated_rp_pio_tlp_prefix_log2, d.wmask_rp_pio_tlp_prefix_log2, d.emulated_rp_pio_tlp_prefix_log3, d.wmask_rp_pio_tlp_prefix_log3)
+    return _DESCRIPTOR.pack(d.cap_offset, d.dpc_features, d.rp_pio_log, d.min_version, d.max_version, d.emulated_dpc_control, d.wmask_dpc_control, d.emulated_dpc_status, d.wmask_dpc_status, d.emulated_rp_pio_status, d.wmask_rp_pio_status, d.emulated_rp_pio_mask, d.wmask_rp_pio_mask, d.emulated_rp_pio_severity, d.wmask_rp_pio_severity, d.emulated_rp_pio_syserror, d.wmask_rp_pio_syserror, d.emulated_rp_pio_exception, d.wmask_rp_pio_exception)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "DpcDescriptor":
@@ -387,12 +321,6 @@ def check_compat(source: "DpcDescriptor", target: "DpcDescriptor") -> "list[Comp
     if source.rp_pio_log != target.rp_pio_log:
         failures.append(CompatFailure(SECTION, "equal", "rp_pio_log", source.rp_pio_log, target.rp_pio_log,
                                       "the target's RP PIO log has another size"))
-    if source.emulated_dpc_cap != target.emulated_dpc_cap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_dpc_cap", source.emulated_dpc_cap, target.emulated_dpc_cap,
-                                      "the hypervisor emulates other bits of register dpc_cap of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_dpc_cap != target.wmask_dpc_cap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_dpc_cap", source.wmask_dpc_cap, target.wmask_dpc_cap,
-                                      "the guest may write other bits of register dpc_cap of Downstream Port Containment (section dpc) on the target"))
     if source.emulated_dpc_control != target.emulated_dpc_control:
         failures.append(CompatFailure(SECTION, "equal", "emulated_dpc_control", source.emulated_dpc_control, target.emulated_dpc_control,
                                       "the hypervisor emulates other bits of register dpc_control of Downstream Port Containment (section dpc) on the target"))
@@ -405,12 +333,6 @@ def check_compat(source: "DpcDescriptor", target: "DpcDescriptor") -> "list[Comp
     if source.wmask_dpc_status != target.wmask_dpc_status:
         failures.append(CompatFailure(SECTION, "equal", "wmask_dpc_status", source.wmask_dpc_status, target.wmask_dpc_status,
                                       "the guest may write other bits of register dpc_status of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_dpc_error_source_id != target.emulated_dpc_error_source_id:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_dpc_error_source_id", source.emulated_dpc_error_source_id, target.emulated_dpc_error_source_id,
-                                      "the hypervisor emulates other bits of register dpc_error_source_id of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_dpc_error_source_id != target.wmask_dpc_error_source_id:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_dpc_error_source_id", source.wmask_dpc_error_source_id, target.wmask_dpc_error_source_id,
-                                      "the guest may write other bits of register dpc_error_source_id of Downstream Port Containment (section dpc) on the target"))
     if source.emulated_rp_pio_status != target.emulated_rp_pio_status:
         failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_status", source.emulated_rp_pio_status, target.emulated_rp_pio_status,
                                       "the hypervisor emulates other bits of register rp_pio_status of Downstream Port Containment (section dpc) on the target"))
@@ -441,60 +363,6 @@ def check_compat(source: "DpcDescriptor", target: "DpcDescriptor") -> "list[Comp
     if source.wmask_rp_pio_exception != target.wmask_rp_pio_exception:
         failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_exception", source.wmask_rp_pio_exception, target.wmask_rp_pio_exception,
                                       "the guest may write other bits of register rp_pio_exception of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_impspec_log != target.emulated_rp_pio_impspec_log:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_impspec_log", source.emulated_rp_pio_impspec_log, target.emulated_rp_pio_impspec_log,
-                                      "the hypervisor emulates other bits of register rp_pio_impspec_log of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_impspec_log != target.wmask_rp_pio_impspec_log:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_impspec_log", source.wmask_rp_pio_impspec_log, target.wmask_rp_pio_impspec_log,
-                                      "the guest may write other bits of register rp_pio_impspec_log of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_header_log0 != target.emulated_rp_pio_header_log0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_header_log0", source.emulated_rp_pio_header_log0, target.emulated_rp_pio_header_log0,
-                                      "the hypervisor emulates other bits of register rp_pio_header_log0 of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_header_log0 != target.wmask_rp_pio_header_log0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_header_log0", source.wmask_rp_pio_header_log0, target.wmask_rp_pio_header_log0,
-                                      "the guest may write other bits of register rp_pio_header_log0 of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_header_log1 != target.emulated_rp_pio_header_log1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_header_log1", source.emulated_rp_pio_header_log1, target.emulated_rp_pio_header_log1,
-                                      "the hypervisor emulates other bits of register rp_pio_header_log1 of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_header_log1 != target.wmask_rp_pio_header_log1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_header_log1", source.wmask_rp_pio_header_log1, target.wmask_rp_pio_header_log1,
-                                      "the guest may write other bits of register rp_pio_header_log1 of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_header_log2 != target.emulated_rp_pio_header_log2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_header_log2", source.emulated_rp_pio_header_log2, target.emulated_rp_pio_header_log2,
-                                      "the hypervisor emulates other bits of register rp_pio_header_log2 of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_header_log2 != target.wmask_rp_pio_header_log2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_header_log2", source.wmask_rp_pio_header_log2, target.wmask_rp_pio_header_log2,
-                                      "the guest may write other bits of register rp_pio_header_log2 of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_header_log3 != target.emulated_rp_pio_header_log3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_header_log3", source.emulated_rp_pio_header_log3, target.emulated_rp_pio_header_log3,
-                                      "the hypervisor emulates other bits of register rp_pio_header_log3 of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_header_log3 != target.wmask_rp_pio_header_log3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_header_log3", source.wmask_rp_pio_header_log3, target.wmask_rp_pio_header_log3,
-                                      "the guest may write other bits of register rp_pio_header_log3 of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_tlp_prefix_log0 != target.emulated_rp_pio_tlp_prefix_log0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_tlp_prefix_log0", source.emulated_rp_pio_tlp_prefix_log0, target.emulated_rp_pio_tlp_prefix_log0,
-                                      "the hypervisor emulates other bits of register rp_pio_tlp_prefix_log0 of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_tlp_prefix_log0 != target.wmask_rp_pio_tlp_prefix_log0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_tlp_prefix_log0", source.wmask_rp_pio_tlp_prefix_log0, target.wmask_rp_pio_tlp_prefix_log0,
-                                      "the guest may write other bits of register rp_pio_tlp_prefix_log0 of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_tlp_prefix_log1 != target.emulated_rp_pio_tlp_prefix_log1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_tlp_prefix_log1", source.emulated_rp_pio_tlp_prefix_log1, target.emulated_rp_pio_tlp_prefix_log1,
-                                      "the hypervisor emulates other bits of register rp_pio_tlp_prefix_log1 of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_tlp_prefix_log1 != target.wmask_rp_pio_tlp_prefix_log1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_tlp_prefix_log1", source.wmask_rp_pio_tlp_prefix_log1, target.wmask_rp_pio_tlp_prefix_log1,
-                                      "the guest may write other bits of register rp_pio_tlp_prefix_log1 of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_tlp_prefix_log2 != target.emulated_rp_pio_tlp_prefix_log2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_tlp_prefix_log2", source.emulated_rp_pio_tlp_prefix_log2, target.emulated_rp_pio_tlp_prefix_log2,
-                                      "the hypervisor emulates other bits of register rp_pio_tlp_prefix_log2 of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_tlp_prefix_log2 != target.wmask_rp_pio_tlp_prefix_log2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_tlp_prefix_log2", source.wmask_rp_pio_tlp_prefix_log2, target.wmask_rp_pio_tlp_prefix_log2,
-                                      "the guest may write other bits of register rp_pio_tlp_prefix_log2 of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_tlp_prefix_log3 != target.emulated_rp_pio_tlp_prefix_log3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_tlp_prefix_log3", source.emulated_rp_pio_tlp_prefix_log3, target.emulated_rp_pio_tlp_prefix_log3,
-                                      "the hypervisor emulates other bits of register rp_pio_tlp_prefix_log3 of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_tlp_prefix_log3 != target.wmask_rp_pio_tlp_prefix_log3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_tlp_prefix_log3", source.wmask_rp_pio_tlp_prefix_log3, target.wmask_rp_pio_tlp_prefix_log3,
-                                      "the guest may write other bits of register rp_pio_tlp_prefix_log3 of Downstream Port Containment (section dpc) on the target"))
     return failures
 
 

@@ -51,31 +51,23 @@ class DsnState(Record):
 class DsnDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "serial_lower", "serial_upper", "min_version", "max_version", "emulated_serial_number_lower", "wmask_serial_number_lower", "emulated_serial_number_upper", "wmask_serial_number_upper",)
+    __slots__ = ("cap_offset", "serial_lower", "serial_upper", "min_version", "max_version",)
     cap_offset: int
     serial_lower: int
     serial_upper: int
     min_version: int
     max_version: int
-    emulated_serial_number_lower: int
-    wmask_serial_number_lower: int
-    emulated_serial_number_upper: int
-    wmask_serial_number_upper: int
-    _json = (("cap_offset", "cap_offset", ""), ("serial_lower", "serial_lower", ""), ("serial_upper", "serial_upper", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_serial_number_lower", "emulated_serial_number_lower", ""), ("wmask_serial_number_lower", "wmask_serial_number_lower", ""), ("emulated_serial_number_upper", "emulated_serial_number_upper", ""), ("wmask_serial_number_upper", "wmask_serial_number_upper", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("serial_lower", "serial_lower", ""), ("serial_upper", "serial_upper", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""),)
 
-    def __init__(self, cap_offset: int = 0, serial_lower: int = 0, serial_upper: int = 0, min_version: int = 0, max_version: int = 0, emulated_serial_number_lower: int = 0, wmask_serial_number_lower: int = 0, emulated_serial_number_upper: int = 0, wmask_serial_number_upper: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, serial_lower: int = 0, serial_upper: int = 0, min_version: int = 0, max_version: int = 0) -> None:
         self.cap_offset = cap_offset
         self.serial_lower = serial_lower
         self.serial_upper = serial_upper
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_serial_number_lower = emulated_serial_number_lower
-        self.wmask_serial_number_lower = wmask_serial_number_lower
-        self.emulated_serial_number_upper = emulated_serial_number_upper
-        self.wmask_serial_number_upper = wmask_serial_number_upper
 
 
-_DESCRIPTOR = struct.Struct(">HIIHHIIII")
+_DESCRIPTOR = struct.Struct(">HIIHH")
 
 
 def derive_descriptor(s: "DsnState", p: "Params" = PARAMS, *, cap_offset: int) -> "DsnDescriptor":
@@ -87,10 +79,6 @@ def derive_descriptor(s: "DsnState", p: "Params" = PARAMS, *, cap_offset: int) -
         serial_upper=s.serial_number_upper & 0xffffffff,
         min_version=1,
         max_version=1,
-        emulated_serial_number_lower=0,
-        wmask_serial_number_lower=0,
-        emulated_serial_number_upper=0,
-        wmask_serial_number_upper=0,
         cap_offset=cap_offset,
     )
 
@@ -109,7 +97,7 @@ def check_descriptor(s: "DsnState", d: "DsnDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "DsnDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.serial_lower, d.serial_upper, d.min_version, d.max_version, d.emulated_serial_number_lower, d.wmask_serial_number_lower, d.emulated_serial_number_upper, d.wmask_serial_number_upper)
+    return _DESCRIPTOR.pack(d.cap_offset, d.serial_lower, d.serial_upper, d.min_version, d.max_version)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "DsnDescriptor":
@@ -144,18 +132,6 @@ def check_compat(source: "DsnDescriptor", target: "DsnDescriptor") -> "list[Comp
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's Device Serial Number capability sits at another offset"))
-    if source.emulated_serial_number_lower != target.emulated_serial_number_lower:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_serial_number_lower", source.emulated_serial_number_lower, target.emulated_serial_number_lower,
-                                      "the hypervisor emulates other bits of register serial_number_lower of Device Serial Number (section dsn) on the target"))
-    if source.wmask_serial_number_lower != target.wmask_serial_number_lower:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_serial_number_lower", source.wmask_serial_number_lower, target.wmask_serial_number_lower,
-                                      "the guest may write other bits of register serial_number_lower of Device Serial Number (section dsn) on the target"))
-    if source.emulated_serial_number_upper != target.emulated_serial_number_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_serial_number_upper", source.emulated_serial_number_upper, target.emulated_serial_number_upper,
-                                      "the hypervisor emulates other bits of register serial_number_upper of Device Serial Number (section dsn) on the target"))
-    if source.wmask_serial_number_upper != target.wmask_serial_number_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_serial_number_upper", source.wmask_serial_number_upper, target.wmask_serial_number_upper,
-                                      "the guest may write other bits of register serial_number_upper of Device Serial Number (section dsn) on the target"))
     return failures
 
 

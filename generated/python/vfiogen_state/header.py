@@ -235,7 +235,7 @@ class HeaderState(Record):
 class HeaderDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("vendor", "device", "subsystem_vendor", "subsystem", "revision", "prog_if", "subclass", "base_class", "header_shape", "first_cap", "cap_list", "intx", "bar0_type", "bar1_type", "bar2_type", "bar3_type", "bar4_type", "bar5_type", "min_version", "max_version", "emulated_vendor_id", "wmask_vendor_id", "emulated_device_id", "wmask_device_id", "emulated_command", "wmask_command", "emulated_status", "wmask_status", "emulated_revision_id", "wmask_revision_id", "emulated_class_prog_if", "wmask_class_prog_if", "emulated_class_subclass", "wmask_class_subclass", "emulated_class_base", "wmask_class_base", "emulated_cache_line_size", "wmask_cache_line_size", "emulated_latency_timer", "wmask_latency_timer", "emulated_header_type", "wmask_header_type", "emulated_bist", "wmask_bist", "emulated_bar0", "wmask_bar0", "emulated_bar1_upper", "wmask_bar1_upper", "emulated_bar1", "wmask_bar1", "emulated_bar2_upper", "wmask_bar2_upper", "emulated_bar2", "wmask_bar2", "emulated_bar3_upper", "wmask_bar3_upper", "emulated_bar3", "wmask_bar3", "emulated_bar4_upper", "wmask_bar4_upper", "emulated_bar4", "wmask_bar4", "emulated_bar5_upper", "wmask_bar5_upper", "emulated_bar5", "wmask_bar5", "emulated_cardbus_cis", "wmask_cardbus_cis", "emulated_subsystem_vendor_id", "wmask_subsystem_vendor_id", "emulated_subsystem_id", "wmask_subsystem_id", "emulated_rom_base", "wmask_rom_base", "emulated_cap_ptr", "wmask_cap_ptr", "emulated_interrupt_line", "wmask_interrupt_line", "emulated_interrupt_pin", "wmask_interrupt_pin", "emulated_min_gnt", "wmask_min_gnt", "emulated_max_lat", "wmask_max_lat",)
+    __slots__ = ("vendor", "device", "subsystem_vendor", "subsystem", "revision", "prog_if", "subclass", "base_class", "header_shape", "first_cap", "cap_list", "intx", "bar0_type", "bar1_type", "bar2_type", "bar3_type", "bar4_type", "bar5_type", "min_version", "max_version", "emulated_command", "wmask_command", "emulated_status", "wmask_status", "emulated_cache_line_size", "wmask_cache_line_size", "emulated_bist", "wmask_bist", "emulated_bar0", "wmask_bar0", "emulated_bar1_upper", "wmask_bar1_upper", "emulated_bar1", "wmask_bar1", "emulated_bar2_upper", "wmask_bar2_upper", "emulated_bar2", "wmask_bar2", "emulated_bar3_upper", "wmask_bar3_upper", "emulated_bar3", "wmask_bar3", "emulated_bar4_upper", "wmask_bar4_upper", "emulated_bar4", "wmask_bar4", "emulated_bar5_upper", "wmask_bar5_upper", "emulated_bar5", "wmask_bar5", "emulated_rom_base", "wmask_rom_base", "emulated_interrupt_line", "wmask_interrupt_line",)
     vendor: int
     device: int
     subsystem_vendor: int
@@ -256,28 +256,12 @@ class HeaderDescriptor(Record):
     bar5_type: int
     min_version: int
     max_version: int
-    emulated_vendor_id: int
-    wmask_vendor_id: int
-    emulated_device_id: int
-    wmask_device_id: int
     emulated_command: int
     wmask_command: int
     emulated_status: int
     wmask_status: int
-    emulated_revision_id: int
-    wmask_revision_id: int
-    emulated_class_prog_if: int
-    wmask_class_prog_if: int
-    emulated_class_subclass: int
-    wmask_class_subclass: int
-    emulated_class_base: int
-    wmask_class_base: int
     emulated_cache_line_size: int
     wmask_cache_line_size: int
-    emulated_latency_timer: int
-    wmask_latency_timer: int
-    emulated_header_type: int
-    wmask_header_type: int
     emulated_bist: int
     wmask_bist: int
     emulated_bar0: int
@@ -302,27 +286,13 @@ class HeaderDescriptor(Record):
     wmask_bar5_upper: int
     emulated_bar5: int
     wmask_bar5: int
-    emulated_cardbus_cis: int
-    wmask_cardbus_cis: int
-    emulated_subsystem_vendor_id: int
-    wmask_subsystem_vendor_id: int
-    emulated_subsystem_id: int
-    wmask_subsystem_id: int
     emulated_rom_base: int
     wmask_rom_base: int
-    emulated_cap_ptr: int
-    wmask_cap_ptr: int
     emulated_interrupt_line: int
     wmask_interrupt_line: int
-    emulated_interrupt_pin: int
-    wmask_interrupt_pin: int
-    emulated_min_gnt: int
-    wmask_min_gnt: int
-    emulated_max_lat: int
-    wmask_max_lat: int
-    _json = (("vendor", "vendor", ""), ("device", "device", ""), ("subsystem_vendor", "subsystem_vendor", ""), ("subsystem", "subsystem", ""), ("revision", "revision", ""), ("prog_if", "prog_if", ""), ("subclass", "subclass", ""), ("base_class", "base_class", ""), ("header_shape", "header_shape", ""), ("first_cap", "first_cap", ""), ("cap_list", "cap_list", ""), ("intx", "intx", ""), ("bar0_type", "bar0_type", ""), ("bar1_type", "bar1_type", ""), ("bar2_type", "bar2_type", ""), ("bar3_type", "bar3_type", ""), ("bar4_type", "bar4_type", ""), ("bar5_type", "bar5_type", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_vendor_id", "emulated_vendor_id", ""), ("wmask_vendor_id", "wmask_vendor_id", ""), ("emulated_device_id", "emulated_device_id", ""), ("wmask_device_id", "wmask_device_id", ""), ("emulated_command", "emulated_command", ""), ("wmask_command", "wmask_command", ""), ("emulated_status", "emulated_status", ""), ("wmask_status", "wmask_status", ""), ("emulated_revision_id", "emulated_revision_id", ""), ("wmask_revision_id", "wmask_revision_id", ""), ("emulated_class_prog_if", "emulated_class_prog_if", ""), ("wmask_class_prog_if", "wmask_class_prog_if", ""), ("emulated_class_subclass", "emulated_class_subclass", ""), ("wmask_class_subclass", "wmask_class_subclass", ""), ("emulated_class_base", "emulated_class_base", ""), ("wmask_class_base", "wmask_class_base", ""), ("emulated_cache_line_size", "emulated_cache_line_size", ""), ("wmask_cache_line_size", "wmask_cache_line_size", ""), ("emulated_latency_timer", "emulated_latency_timer", ""), ("wmask_latency_timer", "wmask_latency_timer", ""), ("emulated_header_type", "emulated_header_type", ""), ("wmask_header_type", "wmask_header_type", ""), ("emulated_bist", "emulated_bist", ""), ("wmask_bist", "wmask_bist", ""), ("emulated_bar0", "emulated_bar0", ""), ("wmask_bar0", "wmask_bar0", ""), ("emulated_bar1_upper", "emulated_bar1_upper", ""), ("wmask_bar1_upper", "wmask_bar1_upper", ""), ("emulated_bar1", "emulated_bar1", ""), ("wmask_bar1", "wmask_bar1", ""), ("emulated_bar2_upper", "emulated_bar2_upper", ""), ("wmask_bar2_upper", "wmask_bar2_upper", ""), ("emulated_bar2", "emulated_bar2", ""), ("wmask_bar2", "wmask_bar2", ""), ("emulated_bar3_upper", "emulated_bar3_upper", ""), ("wmask_bar3_upper", "wmask_bar3_upper", ""), ("emulated_bar3", "emulated_bar3", ""), ("wmask_bar3", "wmask_bar3", ""), ("emulated_bar4_upper", "emulated_bar4_upper", ""), ("wmask_bar4_upper", "wmask_bar4_upper", ""), ("emulated_bar4", "emulated_bar4", ""), ("wmask_bar4", "wmask_bar4", ""), ("emulated_bar5_upper", "emulated_bar5_upper", ""), ("wmask_bar5_upper", "wmask_bar5_upper", ""), ("emulated_bar5", "emulated_bar5", ""), ("wmask_bar5", "wmask_bar5", ""), ("emulated_cardbus_cis", "emulated_cardbus_cis", ""), ("wmask_cardbus_cis", "wmask_cardbus_cis", ""), ("emulated_subsystem_vendor_id", "emulated_subsystem_vendor_id", ""), ("wmask_subsystem_vendor_id", "wmask_subsystem_vendor_id", ""), ("emulated_subsystem_id", "emulated_subsystem_id", ""), ("wmask_subsystem_id", "wmask_subsystem_id", ""), ("emulated_rom_base", "emulated_rom_base", ""), ("wmask_rom_base", "wmask_rom_base", ""), ("emulated_cap_ptr", "emulated_cap_ptr", ""), ("wmask_cap_ptr", "wmask_cap_ptr", ""), ("emulated_interrupt_line", "emulated_interrupt_line", ""), ("wmask_interrupt_line", "wmask_interrupt_line", ""), ("emulated_interrupt_pin", "emulated_interrupt_pin", ""), ("wmask_interrupt_pin", "wmask_interrupt_pin", ""), ("emulated_min_gnt", "emulated_min_gnt", ""), ("wmask_min_gnt", "wmask_min_gnt", ""), ("emulated_max_lat", "emulated_max_lat", ""), ("wmask_max_lat", "wmask_max_lat", ""),)
+    _json = (("vendor", "vendor", ""), ("device", "device", ""), ("subsystem_vendor", "subsystem_vendor", ""), ("subsystem", "subsystem", ""), ("revision", "revision", ""), ("prog_if", "prog_if", ""), ("subclass", "subclass", ""), ("base_class", "base_class", ""), ("header_shape", "header_shape", ""), ("first_cap", "first_cap", ""), ("cap_list", "cap_list", ""), ("intx", "intx", ""), ("bar0_type", "bar0_type", ""), ("bar1_type", "bar1_type", ""), ("bar2_type", "bar2_type", ""), ("bar3_type", "bar3_type", ""), ("bar4_type", "bar4_type", ""), ("bar5_type", "bar5_type", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_command", "emulated_command", ""), ("wmask_command", "wmask_command", ""), ("emulated_status", "emulated_status", ""), ("wmask_status", "wmask_status", ""), ("emulated_cache_line_size", "emulated_cache_line_size", ""), ("wmask_cache_line_size", "wmask_cache_line_size", ""), ("emulated_bist", "emulated_bist", ""), ("wmask_bist", "wmask_bist", ""), ("emulated_bar0", "emulated_bar0", ""), ("wmask_bar0", "wmask_bar0", ""), ("emulated_bar1_upper", "emulated_bar1_upper", ""), ("wmask_bar1_upper", "wmask_bar1_upper", ""), ("emulated_bar1", "emulated_bar1", ""), ("wmask_bar1", "wmask_bar1", ""), ("emulated_bar2_upper", "emulated_bar2_upper", ""), ("wmask_bar2_upper", "wmask_bar2_upper", ""), ("emulated_bar2", "emulated_bar2", ""), ("wmask_bar2", "wmask_bar2", ""), ("emulated_bar3_upper", "emulated_bar3_upper", ""), ("wmask_bar3_upper", "wmask_bar3_upper", ""), ("emulated_bar3", "emulated_bar3", ""), ("wmask_bar3", "wmask_bar3", ""), ("emulated_bar4_upper", "emulated_bar4_upper", ""), ("wmask_bar4_upper", "wmask_bar4_upper", ""), ("emulated_bar4", "emulated_bar4", ""), ("wmask_bar4", "wmask_bar4", ""), ("emulated_bar5_upper", "emulated_bar5_upper", ""), ("wmask_bar5_upper", "wmask_bar5_upper", ""), ("emulated_bar5", "emulated_bar5", ""), ("wmask_bar5", "wmask_bar5", ""), ("emulated_rom_base", "emulated_rom_base", ""), ("wmask_rom_base", "wmask_rom_base", ""), ("emulated_interrupt_line", "emulated_interrupt_line", ""), ("wmask_interrupt_line", "wmask_interrupt_line", ""),)
 
-    def __init__(self, vendor: int = 0, device: int = 0, subsystem_vendor: int = 0, subsystem: int = 0, revision: int = 0, prog_if: int = 0, subclass: int = 0, base_class: int = 0, header_shape: int = 0, first_cap: int = 0, cap_list: int = 0, intx: int = 0, bar0_type: int = 0, bar1_type: int = 0, bar2_type: int = 0, bar3_type: int = 0, bar4_type: int = 0, bar5_type: int = 0, min_version: int = 0, max_version: int = 0, emulated_vendor_id: int = 0, wmask_vendor_id: int = 0, emulated_device_id: int = 0, wmask_device_id: int = 0, emulated_command: int = 0, wmask_command: int = 0, emulated_status: int = 0, wmask_status: int = 0, emulated_revision_id: int = 0, wmask_revision_id: int = 0, emulated_class_prog_if: int = 0, wmask_class_prog_if: int = 0, emulated_class_subclass: int = 0, wmask_class_subclass: int = 0, emulated_class_base: int = 0, wmask_class_base: int = 0, emulated_cache_line_size: int = 0, wmask_cache_line_size: int = 0, emulated_latency_timer: int = 0, wmask_latency_timer: int = 0, emulated_header_type: int = 0, wmask_header_type: int = 0, emulated_bist: int = 0, wmask_bist: int = 0, emulated_bar0: int = 0, wmask_bar0: int = 0, emulated_bar1_upper: int = 0, wmask_bar1_upper: int = 0, emulated_bar1: int = 0, wmask_bar1: int = 0, emulated_bar2_upper: int = 0, wmask_bar2_upper: int = 0, emulated_bar2: int = 0, wmask_bar2: int = 0, emulated_bar3_upper: int = 0, wmask_bar3_upper: int = 0, emulated_bar3: int = 0, wmask_bar3: int = 0, emulated_bar4_upper: int = 0, wmask_bar4_upper: int = 0, emulated_bar4: int = 0, wmask_bar4: int = 0, emulated_bar5_upper: int = 0, wmask_bar5_upper: int = 0, emulated_bar5: int = 0, wmask_bar5: int = 0, emulated_cardbus_cis: int = 0, wmask_cardbus_cis: int = 0, emulated_subsystem_vendor_id: int = 0, wmask_subsystem_vendor_id: int = 0, emulated_subsystem_id: int = 0, wmask_subsystem_id: int = 0, emulated_rom_base: int = 0, wmask_rom_base: int = 0, emulated_cap_ptr: int = 0, wmask_cap_ptr: int = 0, emulated_interrupt_line: int = 0, wmask_interrupt_line: int = 0, emulated_interrupt_pin: int = 0, wmask_interrupt_pin: int = 0, emulated_min_gnt: int = 0, wmask_min_gnt: int = 0, emulated_max_lat: int = 0, wmask_max_lat: int = 0) -> None:
+    def __init__(self, vendor: int = 0, device: int = 0, subsystem_vendor: int = 0, subsystem: int = 0, revision: int = 0, prog_if: int = 0, subclass: int = 0, base_class: int = 0, header_shape: int = 0, first_cap: int = 0, cap_list: int = 0, intx: int = 0, bar0_type: int = 0, bar1_type: int = 0, bar2_type: int = 0, bar3_type: int = 0, bar4_type: int = 0, bar5_type: int = 0, min_version: int = 0, max_version: int = 0, emulated_command: int = 0, wmask_command: int = 0, emulated_status: int = 0, wmask_status: int = 0, emulated_cache_line_size: int = 0, wmask_cache_line_size: int = 0, emulated_bist: int = 0, wmask_bist: int = 0, emulated_bar0: int = 0, wmask_bar0: int = 0, emulated_bar1_upper: int = 0, wmask_bar1_upper: int = 0, emulated_bar1: int = 0, wmask_bar1: int = 0, emulated_bar2_upper: int = 0, wmask_bar2_upper: int = 0, emulated_bar2: int = 0, wmask_bar2: int = 0, emulated_bar3_upper: int = 0, wmask_bar3_upper: int = 0, emulated_bar3: int = 0, wmask_bar3: int = 0, emulated_bar4_upper: int = 0, wmask_bar4_upper: int = 0, emulated_bar4: int = 0, wmask_bar4: int = 0, emulated_bar5_upper: int = 0, wmask_bar5_upper: int = 0, emulated_bar5: int = 0, wmask_bar5: int = 0, emulated_rom_base: int = 0, wmask_rom_base: int = 0, emulated_interrupt_line: int = 0, wmask_interrupt_line: int = 0) -> None:
         self.vendor = vendor
         self.device = device
         self.subsystem_vendor = subsystem_vendor
@@ -343,28 +313,12 @@ class HeaderDescriptor(Record):
         self.bar5_type = bar5_type
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_vendor_id = emulated_vendor_id
-        self.wmask_vendor_id = wmask_vendor_id
-        self.emulated_device_id = emulated_device_id
-        self.wmask_device_id = wmask_device_id
         self.emulated_command = emulated_command
         self.wmask_command = wmask_command
         self.emulated_status = emulated_status
         self.wmask_status = wmask_status
-        self.emulated_revision_id = emulated_revision_id
-        self.wmask_revision_id = wmask_revision_id
-        self.emulated_class_prog_if = emulated_class_prog_if
-        self.wmask_class_prog_if = wmask_class_prog_if
-        self.emulated_class_subclass = emulated_class_subclass
-        self.wmask_class_subclass = wmask_class_subclass
-        self.emulated_class_base = emulated_class_base
-        self.wmask_class_base = wmask_class_base
         self.emulated_cache_line_size = emulated_cache_line_size
         self.wmask_cache_line_size = wmask_cache_line_size
-        self.emulated_latency_timer = emulated_latency_timer
-        self.wmask_latency_timer = wmask_latency_timer
-        self.emulated_header_type = emulated_header_type
-        self.wmask_header_type = wmask_header_type
         self.emulated_bist = emulated_bist
         self.wmask_bist = wmask_bist
         self.emulated_bar0 = emulated_bar0
@@ -389,27 +343,13 @@ class HeaderDescriptor(Record):
         self.wmask_bar5_upper = wmask_bar5_upper
         self.emulated_bar5 = emulated_bar5
         self.wmask_bar5 = wmask_bar5
-        self.emulated_cardbus_cis = emulated_cardbus_cis
-        self.wmask_cardbus_cis = wmask_cardbus_cis
-        self.emulated_subsystem_vendor_id = emulated_subsystem_vendor_id
-        self.wmask_subsystem_vendor_id = wmask_subsystem_vendor_id
-        self.emulated_subsystem_id = emulated_subsystem_id
-        self.wmask_subsystem_id = wmask_subsystem_id
         self.emulated_rom_base = emulated_rom_base
         self.wmask_rom_base = wmask_rom_base
-        self.emulated_cap_ptr = emulated_cap_ptr
-        self.wmask_cap_ptr = wmask_cap_ptr
         self.emulated_interrupt_line = emulated_interrupt_line
         self.wmask_interrupt_line = wmask_interrupt_line
-        self.emulated_interrupt_pin = emulated_interrupt_pin
-        self.wmask_interrupt_pin = wmask_interrupt_pin
-        self.emulated_min_gnt = emulated_min_gnt
-        self.wmask_min_gnt = wmask_min_gnt
-        self.emulated_max_lat = emulated_max_lat
-        self.wmask_max_lat = wmask_max_lat
 
 
-_DESCRIPTOR = struct.Struct(">HHHHBBBBBBHBIIIIIIHHHHHHHHHHBBBBBBBBBBBBBBBBIIIIIIIIIIIIIIIIIIIIIIIIHHHHIIBBBBBBBBBB")
+_DESCRIPTOR = struct.Struct(">HHHHBBBBBBHBIIIIIIHHHHHHBBBBIIIIIIIIIIIIIIIIIIIIIIIIBB")
 
 
 def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescriptor":
@@ -437,28 +377,12 @@ def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescript
         bar5_type=(s.bar5.value() & 0xf if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0),
         min_version=1,
         max_version=1,
-        emulated_vendor_id=0,
-        wmask_vendor_id=0,
-        emulated_device_id=0,
-        wmask_device_id=0,
         emulated_command=0,
         wmask_command=0x547,
         emulated_status=0,
         wmask_status=0xf900,
-        emulated_revision_id=0,
-        wmask_revision_id=0,
-        emulated_class_prog_if=0,
-        wmask_class_prog_if=0,
-        emulated_class_subclass=0,
-        wmask_class_subclass=0,
-        emulated_class_base=0,
-        wmask_class_base=0,
         emulated_cache_line_size=0,
         wmask_cache_line_size=0xff,
-        emulated_latency_timer=0,
-        wmask_latency_timer=0,
-        emulated_header_type=0,
-        wmask_header_type=0,
         emulated_bist=0,
         wmask_bist=0x40,
         emulated_bar0=0xffffffff,
@@ -483,24 +407,10 @@ def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescript
         wmask_bar5_upper=(0xffffffff if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)) else 0),
         emulated_bar5=(0xffffffff if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0),
         wmask_bar5=(0xfffffff0 if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0),
-        emulated_cardbus_cis=0,
-        wmask_cardbus_cis=0,
-        emulated_subsystem_vendor_id=0,
-        wmask_subsystem_vendor_id=0,
-        emulated_subsystem_id=0,
-        wmask_subsystem_id=0,
         emulated_rom_base=0xfffff8ff,
         wmask_rom_base=0xfffff801,
-        emulated_cap_ptr=0,
-        wmask_cap_ptr=0,
         emulated_interrupt_line=0,
         wmask_interrupt_line=0xff,
-        emulated_interrupt_pin=0,
-        wmask_interrupt_pin=0,
-        emulated_min_gnt=0,
-        wmask_min_gnt=0,
-        emulated_max_lat=0,
-        wmask_max_lat=0,
     )
 
 
@@ -566,7 +476,7 @@ def check_descriptor(s: "HeaderState", d: "HeaderDescriptor", version: int, p: "
 
 
 def pack_descriptor(d: "HeaderDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.vendor, d.device, d.subsystem_vendor, d.subsystem, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.bar2_type, d.bar3_type, d.bar4_type, d.bar5_type, d.min_version, d.max_version, d.emulated_vendor_id, d.wmask_vendor_id, d.emulated_device_id, d.wmask_device_id, d.emulated_command, d.wmask_command, d.emulated_status, d.wmask_status, d.emulated_revision_id, d.wmask_revision_id, d.emulated_class_prog_if, d.wmask_class_prog_if, d.emulated_class_subclass, d.wmask_class_subclass, d.emulated_class_base, d.wmask_class_base, d.emulated_cache_line_size, d.wmask_cache_line_size, d.emulated_latency_timer, d.wmask_latency_timer, d.emulated_header_type, d.wmask_header_type, d.emulated_bist, d.wmask_bist, d.emulated_bar0, d.wmask_bar0, d.emulated_bar1_upper, d.wmask_bar1_upper, d.emulated_bar1, d.wmask_bar1, d.emulated_bar2_upper, d.wmask_bar2_upper, d.emulated_bar2, d.wmask_bar2, d.emulated_bar3_upper, d.wmask_bar3_upper, d.emulated_bar3, d.wmask_bar3, d.emulated_bar4_upper, d.wmask_bar4_upper, d.emulated_bar4, d.wmask_bar4, d.emulated_bar5_upper, d.wmask_bar5_upper, d.emulated_bar5, d.wmask_bar5, d.emulated_cardbus_cis, d.wmask_cardbus_cis, d.emulated_subsystem_vendor_id, d.wmask_subsystem_vendor_id, d.emulated_subsystem_id, d.wmask_subsystem_id, d.emulated_rom_base, d.wmask_rom_base, d.emulated_cap_ptr, d.wmask_cap_ptr, d.emulated_interrupt_line, d.wmask_interrupt_line, d.emulated_interrupt_pin, d.wmask_interrupt_pin, d.emulated_min_gnt, d.wmask_min_gnt, d.emulated_max_lat, d.wmask_max_lat)
+    return _DESCRIPTOR.pack(d.vendor, d.device, d.subsystem_vendor, d.subsystem, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.bar2_type, d.bar3_type, d.bar4_type, d.bar5_type, d.min_version, d.max_version, d.emulated_command, d.wmask_command, d.emulated_status, d.wmask_status, d.emulated_cache_line_size, d.wmask_cache_line_size, d.emulated_bist, d.wmask_bist, d.emulated_bar0, d.wmask_bar0, d.emulated_bar1_upper, d.wmask_bar1_upper, d.emulated_bar1, d.wmask_bar1, d.emulated_bar2_upper, d.wmask_bar2_upper, d.emulated_bar2, d.wmask_bar2, d.emulated_bar3_upper, d.wmask_bar3_upper, d.emulated_bar3, d.wmask_bar3, d.emulated_bar4_upper, d.wmask_bar4_upper, d.emulated_bar4, d.wmask_bar4, d.emulated_bar5_upper, d.wmask_bar5_upper, d.emulated_bar5, d.wmask_bar5, d.emulated_rom_base, d.wmask_rom_base, d.emulated_interrupt_line, d.wmask_interrupt_line)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "HeaderDescriptor":
@@ -652,18 +562,6 @@ def check_compat(source: "HeaderDescriptor", target: "HeaderDescriptor") -> "lis
     if source.bar5_type != target.bar5_type:
         failures.append(CompatFailure(SECTION, "equal", "bar5_type", source.bar5_type, target.bar5_type,
                                       "BAR 5 has another type (I/O or memory, 32- or 64-bit, prefetchable) on the target"))
-    if source.emulated_vendor_id != target.emulated_vendor_id:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vendor_id", source.emulated_vendor_id, target.emulated_vendor_id,
-                                      "the hypervisor emulates other bits of register vendor_id of Type-0 configuration header (section header) on the target"))
-    if source.wmask_vendor_id != target.wmask_vendor_id:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vendor_id", source.wmask_vendor_id, target.wmask_vendor_id,
-                                      "the guest may write other bits of register vendor_id of Type-0 configuration header (section header) on the target"))
-    if source.emulated_device_id != target.emulated_device_id:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_device_id", source.emulated_device_id, target.emulated_device_id,
-                                      "the hypervisor emulates other bits of register device_id of Type-0 configuration header (section header) on the target"))
-    if source.wmask_device_id != target.wmask_device_id:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_device_id", source.wmask_device_id, target.wmask_device_id,
-                                      "the guest may write other bits of register device_id of Type-0 configuration header (section header) on the target"))
     if source.emulated_command != target.emulated_command:
         failures.append(CompatFailure(SECTION, "equal", "emulated_command", source.emulated_command, target.emulated_command,
                                       "the hypervisor emulates other bits of register command of Type-0 configuration header (section header) on the target"))
@@ -676,48 +574,12 @@ def check_compat(source: "HeaderDescriptor", target: "HeaderDescriptor") -> "lis
     if source.wmask_status != target.wmask_status:
         failures.append(CompatFailure(SECTION, "equal", "wmask_status", source.wmask_status, target.wmask_status,
                                       "the guest may write other bits of register status of Type-0 configuration header (section header) on the target"))
-    if source.emulated_revision_id != target.emulated_revision_id:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_revision_id", source.emulated_revision_id, target.emulated_revision_id,
-                                      "the hypervisor emulates other bits of register revision_id of Type-0 configuration header (section header) on the target"))
-    if source.wmask_revision_id != target.wmask_revision_id:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_revision_id", source.wmask_revision_id, target.wmask_revision_id,
-                                      "the guest may write other bits of register revision_id of Type-0 configuration header (section header) on the target"))
-    if source.emulated_class_prog_if != target.emulated_class_prog_if:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_class_prog_if", source.emulated_class_prog_if, target.emulated_class_prog_if,
-                                      "the hypervisor emulates other bits of register class_prog_if of Type-0 configuration header (section header) on the target"))
-    if source.wmask_class_prog_if != target.wmask_class_prog_if:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_class_prog_if", source.wmask_class_prog_if, target.wmask_class_prog_if,
-                                      "the guest may write other bits of register class_prog_if of Type-0 configuration header (section header) on the target"))
-    if source.emulated_class_subclass != target.emulated_class_subclass:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_class_subclass", source.emulated_class_subclass, target.emulated_class_subclass,
-                                      "the hypervisor emulates other bits of register class_subclass of Type-0 configuration header (section header) on the target"))
-    if source.wmask_class_subclass != target.wmask_class_subclass:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_class_subclass", source.wmask_class_subclass, target.wmask_class_subclass,
-                                      "the guest may write other bits of register class_subclass of Type-0 configuration header (section header) on the target"))
-    if source.emulated_class_base != target.emulated_class_base:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_class_base", source.emulated_class_base, target.emulated_class_base,
-                                      "the hypervisor emulates other bits of register class_base of Type-0 configuration header (section header) on the target"))
-    if source.wmask_class_base != target.wmask_class_base:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_class_base", source.wmask_class_base, target.wmask_class_base,
-                                      "the guest may write other bits of register class_base of Type-0 configuration header (section header) on the target"))
     if source.emulated_cache_line_size != target.emulated_cache_line_size:
         failures.append(CompatFailure(SECTION, "equal", "emulated_cache_line_size", source.emulated_cache_line_size, target.emulated_cache_line_size,
                                       "the hypervisor emulates other bits of register cache_line_size of Type-0 configuration header (section header) on the target"))
     if source.wmask_cache_line_size != target.wmask_cache_line_size:
         failures.append(CompatFailure(SECTION, "equal", "wmask_cache_line_size", source.wmask_cache_line_size, target.wmask_cache_line_size,
                                       "the guest may write other bits of register cache_line_size of Type-0 configuration header (section header) on the target"))
-    if source.emulated_latency_timer != target.emulated_latency_timer:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_latency_timer", source.emulated_latency_timer, target.emulated_latency_timer,
-                                      "the hypervisor emulates other bits of register latency_timer of Type-0 configuration header (section header) on the target"))
-    if source.wmask_latency_timer != target.wmask_latency_timer:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_latency_timer", source.wmask_latency_timer, target.wmask_latency_timer,
-                                      "the guest may write other bits of register latency_timer of Type-0 configuration header (section header) on the target"))
-    if source.emulated_header_type != target.emulated_header_type:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_header_type", source.emulated_header_type, target.emulated_header_type,
-                                      "the hypervisor emulates other bits of register header_type of Type-0 configuration header (section header) on the target"))
-    if source.wmask_header_type != target.wmask_header_type:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_header_type", source.wmask_header_type, target.wmask_header_type,
-                                      "the guest may write other bits of register header_type of Type-0 configuration header (section header) on the target"))
     if source.emulated_bist != target.emulated_bist:
         failures.append(CompatFailure(SECTION, "equal", "emulated_bist", source.emulated_bist, target.emulated_bist,
                                       "the hypervisor emulates other bits of register bist of Type-0 configuration header (section header) on the target"))
@@ -790,60 +652,18 @@ def check_compat(source: "HeaderDescriptor", target: "HeaderDescriptor") -> "lis
     if source.wmask_bar5 != target.wmask_bar5:
         failures.append(CompatFailure(SECTION, "equal", "wmask_bar5", source.wmask_bar5, target.wmask_bar5,
                                       "the guest may write other bits of register bar5 of Type-0 configuration header (section header) on the target"))
-    if source.emulated_cardbus_cis != target.emulated_cardbus_cis:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_cardbus_cis", source.emulated_cardbus_cis, target.emulated_cardbus_cis,
-                                      "the hypervisor emulates other bits of register cardbus_cis of Type-0 configuration header (section header) on the target"))
-    if source.wmask_cardbus_cis != target.wmask_cardbus_cis:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_cardbus_cis", source.wmask_cardbus_cis, target.wmask_cardbus_cis,
-                                      "the guest may write other bits of register cardbus_cis of Type-0 configuration header (section header) on the target"))
-    if source.emulated_subsystem_vendor_id != target.emulated_subsystem_vendor_id:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_subsystem_vendor_id", source.emulated_subsystem_vendor_id, target.emulated_subsystem_vendor_id,
-                                      "the hypervisor emulates other bits of register subsystem_vendor_id of Type-0 configuration header (section header) on the target"))
-    if source.wmask_subsystem_vendor_id != target.wmask_subsystem_vendor_id:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_subsystem_vendor_id", source.wmask_subsystem_vendor_id, target.wmask_subsystem_vendor_id,
-                                      "the guest may write other bits of register subsystem_vendor_id of Type-0 configuration header (section header) on the target"))
-    if source.emulated_subsystem_id != target.emulated_subsystem_id:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_subsystem_id", source.emulated_subsystem_id, target.emulated_subsystem_id,
-                                      "the hypervisor emulates other bits of register subsystem_id of Type-0 configuration header (section header) on the target"))
-    if source.wmask_subsystem_id != target.wmask_subsystem_id:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_subsystem_id", source.wmask_subsystem_id, target.wmask_subsystem_id,
-                                      "the guest may write other bits of register subsystem_id of Type-0 configuration header (section header) on the target"))
     if source.emulated_rom_base != target.emulated_rom_base:
         failures.append(CompatFailure(SECTION, "equal", "emulated_rom_base", source.emulated_rom_base, target.emulated_rom_base,
                                       "the hypervisor emulates other bits of register rom_base of Type-0 configuration header (section header) on the target"))
     if source.wmask_rom_base != target.wmask_rom_base:
         failures.append(CompatFailure(SECTION, "equal", "wmask_rom_base", source.wmask_rom_base, target.wmask_rom_base,
                                       "the guest may write other bits of register rom_base of Type-0 configuration header (section header) on the target"))
-    if source.emulated_cap_ptr != target.emulated_cap_ptr:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_cap_ptr", source.emulated_cap_ptr, target.emulated_cap_ptr,
-                                      "the hypervisor emulates other bits of register cap_ptr of Type-0 configuration header (section header) on the target"))
-    if source.wmask_cap_ptr != target.wmask_cap_ptr:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_cap_ptr", source.wmask_cap_ptr, target.wmask_cap_ptr,
-                                      "the guest may write other bits of register cap_ptr of Type-0 configuration header (section header) on the target"))
     if source.emulated_interrupt_line != target.emulated_interrupt_line:
         failures.append(CompatFailure(SECTION, "equal", "emulated_interrupt_line", source.emulated_interrupt_line, target.emulated_interrupt_line,
                                       "the hypervisor emulates other bits of register interrupt_line of Type-0 configuration header (section header) on the target"))
     if source.wmask_interrupt_line != target.wmask_interrupt_line:
         failures.append(CompatFailure(SECTION, "equal", "wmask_interrupt_line", source.wmask_interrupt_line, target.wmask_interrupt_line,
                                       "the guest may write other bits of register interrupt_line of Type-0 configuration header (section header) on the target"))
-    if source.emulated_interrupt_pin != target.emulated_interrupt_pin:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_interrupt_pin", source.emulated_interrupt_pin, target.emulated_interrupt_pin,
-                                      "the hypervisor emulates other bits of register interrupt_pin of Type-0 configuration header (section header) on the target"))
-    if source.wmask_interrupt_pin != target.wmask_interrupt_pin:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_interrupt_pin", source.wmask_interrupt_pin, target.wmask_interrupt_pin,
-                                      "the guest may write other bits of register interrupt_pin of Type-0 configuration header (section header) on the target"))
-    if source.emulated_min_gnt != target.emulated_min_gnt:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_min_gnt", source.emulated_min_gnt, target.emulated_min_gnt,
-                                      "the hypervisor emulates other bits of register min_gnt of Type-0 configuration header (section header) on the target"))
-    if source.wmask_min_gnt != target.wmask_min_gnt:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_min_gnt", source.wmask_min_gnt, target.wmask_min_gnt,
-                                      "the guest may write other bits of register min_gnt of Type-0 configuration header (section header) on the target"))
-    if source.emulated_max_lat != target.emulated_max_lat:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_max_lat", source.emulated_max_lat, target.emulated_max_lat,
-                                      "the hypervisor emulates other bits of register max_lat of Type-0 configuration header (section header) on the target"))
-    if source.wmask_max_lat != target.wmask_max_lat:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_max_lat", source.wmask_max_lat, target.wmask_max_lat,
-                                      "the guest may write other bits of register max_lat of Type-0 configuration header (section header) on the target"))
     return failures
 
 

@@ -115,35 +115,31 @@ class L1ssState(Record):
 class L1ssDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "substates", "port_timing", "min_version", "max_version", "emulated_l1ss_cap", "wmask_l1ss_cap", "emulated_l1ss_ctrl1", "wmask_l1ss_ctrl1", "emulated_l1ss_ctrl2", "wmask_l1ss_ctrl2",)
+    __slots__ = ("cap_offset", "substates", "port_timing", "min_version", "max_version", "emulated_l1ss_ctrl1", "wmask_l1ss_ctrl1", "emulated_l1ss_ctrl2", "wmask_l1ss_ctrl2",)
     cap_offset: int
     substates: int
     port_timing: int
     min_version: int
     max_version: int
-    emulated_l1ss_cap: int
-    wmask_l1ss_cap: int
     emulated_l1ss_ctrl1: int
     wmask_l1ss_ctrl1: int
     emulated_l1ss_ctrl2: int
     wmask_l1ss_ctrl2: int
-    _json = (("cap_offset", "cap_offset", ""), ("substates", "substates", ""), ("port_timing", "port_timing", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_l1ss_cap", "emulated_l1ss_cap", ""), ("wmask_l1ss_cap", "wmask_l1ss_cap", ""), ("emulated_l1ss_ctrl1", "emulated_l1ss_ctrl1", ""), ("wmask_l1ss_ctrl1", "wmask_l1ss_ctrl1", ""), ("emulated_l1ss_ctrl2", "emulated_l1ss_ctrl2", ""), ("wmask_l1ss_ctrl2", "wmask_l1ss_ctrl2", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("substates", "substates", ""), ("port_timing", "port_timing", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_l1ss_ctrl1", "emulated_l1ss_ctrl1", ""), ("wmask_l1ss_ctrl1", "wmask_l1ss_ctrl1", ""), ("emulated_l1ss_ctrl2", "emulated_l1ss_ctrl2", ""), ("wmask_l1ss_ctrl2", "wmask_l1ss_ctrl2", ""),)
 
-    def __init__(self, cap_offset: int = 0, substates: int = 0, port_timing: int = 0, min_version: int = 0, max_version: int = 0, emulated_l1ss_cap: int = 0, wmask_l1ss_cap: int = 0, emulated_l1ss_ctrl1: int = 0, wmask_l1ss_ctrl1: int = 0, emulated_l1ss_ctrl2: int = 0, wmask_l1ss_ctrl2: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, substates: int = 0, port_timing: int = 0, min_version: int = 0, max_version: int = 0, emulated_l1ss_ctrl1: int = 0, wmask_l1ss_ctrl1: int = 0, emulated_l1ss_ctrl2: int = 0, wmask_l1ss_ctrl2: int = 0) -> None:
         self.cap_offset = cap_offset
         self.substates = substates
         self.port_timing = port_timing
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_l1ss_cap = emulated_l1ss_cap
-        self.wmask_l1ss_cap = wmask_l1ss_cap
         self.emulated_l1ss_ctrl1 = emulated_l1ss_ctrl1
         self.wmask_l1ss_ctrl1 = wmask_l1ss_ctrl1
         self.emulated_l1ss_ctrl2 = emulated_l1ss_ctrl2
         self.wmask_l1ss_ctrl2 = wmask_l1ss_ctrl2
 
 
-_DESCRIPTOR = struct.Struct(">HIIHHIIIIII")
+_DESCRIPTOR = struct.Struct(">HIIHHIIII")
 
 
 def derive_descriptor(s: "L1ssState", p: "Params" = PARAMS, *, cap_offset: int) -> "L1ssDescriptor":
@@ -155,8 +151,6 @@ def derive_descriptor(s: "L1ssState", p: "Params" = PARAMS, *, cap_offset: int) 
         port_timing=s.l1ss_cap.value() & 0xfbff00,
         min_version=1,
         max_version=1,
-        emulated_l1ss_cap=0,
-        wmask_l1ss_cap=0,
         emulated_l1ss_ctrl1=0,
         wmask_l1ss_ctrl1=0xe3ffff0f,
         emulated_l1ss_ctrl2=0,
@@ -179,7 +173,7 @@ def check_descriptor(s: "L1ssState", d: "L1ssDescriptor", version: int, p: "Para
 
 
 def pack_descriptor(d: "L1ssDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.substates, d.port_timing, d.min_version, d.max_version, d.emulated_l1ss_cap, d.wmask_l1ss_cap, d.emulated_l1ss_ctrl1, d.wmask_l1ss_ctrl1, d.emulated_l1ss_ctrl2, d.wmask_l1ss_ctrl2)
+    return _DESCRIPTOR.pack(d.cap_offset, d.substates, d.port_timing, d.min_version, d.max_version, d.emulated_l1ss_ctrl1, d.wmask_l1ss_ctrl1, d.emulated_l1ss_ctrl2, d.wmask_l1ss_ctrl2)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "L1ssDescriptor":
@@ -220,12 +214,6 @@ def check_compat(source: "L1ssDescriptor", target: "L1ssDescriptor") -> "list[Co
     if source.port_timing != target.port_timing:
         failures.append(CompatFailure(SECTION, "equal", "port_timing", source.port_timing, target.port_timing,
                                       "the target port's common-mode restore or power-on time differs, so the programmed link timing may not hold"))
-    if source.emulated_l1ss_cap != target.emulated_l1ss_cap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_l1ss_cap", source.emulated_l1ss_cap, target.emulated_l1ss_cap,
-                                      "the hypervisor emulates other bits of register l1ss_cap of L1 PM Substates (section l1ss) on the target"))
-    if source.wmask_l1ss_cap != target.wmask_l1ss_cap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_l1ss_cap", source.wmask_l1ss_cap, target.wmask_l1ss_cap,
-                                      "the guest may write other bits of register l1ss_cap of L1 PM Substates (section l1ss) on the target"))
     if source.emulated_l1ss_ctrl1 != target.emulated_l1ss_ctrl1:
         failures.append(CompatFailure(SECTION, "equal", "emulated_l1ss_ctrl1", source.emulated_l1ss_ctrl1, target.emulated_l1ss_ctrl1,
                                       "the hypervisor emulates other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target"))

@@ -77,31 +77,27 @@ class PasidState(Record):
 class PasidDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "pasid_modes", "pasid_width", "min_version", "max_version", "emulated_pasid_cap", "wmask_pasid_cap", "emulated_pasid_ctrl", "wmask_pasid_ctrl",)
+    __slots__ = ("cap_offset", "pasid_modes", "pasid_width", "min_version", "max_version", "emulated_pasid_ctrl", "wmask_pasid_ctrl",)
     cap_offset: int
     pasid_modes: int
     pasid_width: int
     min_version: int
     max_version: int
-    emulated_pasid_cap: int
-    wmask_pasid_cap: int
     emulated_pasid_ctrl: int
     wmask_pasid_ctrl: int
-    _json = (("cap_offset", "cap_offset", ""), ("pasid_modes", "pasid_modes", ""), ("pasid_width", "pasid_width", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pasid_cap", "emulated_pasid_cap", ""), ("wmask_pasid_cap", "wmask_pasid_cap", ""), ("emulated_pasid_ctrl", "emulated_pasid_ctrl", ""), ("wmask_pasid_ctrl", "wmask_pasid_ctrl", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("pasid_modes", "pasid_modes", ""), ("pasid_width", "pasid_width", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pasid_ctrl", "emulated_pasid_ctrl", ""), ("wmask_pasid_ctrl", "wmask_pasid_ctrl", ""),)
 
-    def __init__(self, cap_offset: int = 0, pasid_modes: int = 0, pasid_width: int = 0, min_version: int = 0, max_version: int = 0, emulated_pasid_cap: int = 0, wmask_pasid_cap: int = 0, emulated_pasid_ctrl: int = 0, wmask_pasid_ctrl: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, pasid_modes: int = 0, pasid_width: int = 0, min_version: int = 0, max_version: int = 0, emulated_pasid_ctrl: int = 0, wmask_pasid_ctrl: int = 0) -> None:
         self.cap_offset = cap_offset
         self.pasid_modes = pasid_modes
         self.pasid_width = pasid_width
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_pasid_cap = emulated_pasid_cap
-        self.wmask_pasid_cap = wmask_pasid_cap
         self.emulated_pasid_ctrl = emulated_pasid_ctrl
         self.wmask_pasid_ctrl = wmask_pasid_ctrl
 
 
-_DESCRIPTOR = struct.Struct(">HHHHHHHHH")
+_DESCRIPTOR = struct.Struct(">HHHHHHH")
 
 
 def derive_descriptor(s: "PasidState", p: "Params" = PARAMS, *, cap_offset: int) -> "PasidDescriptor":
@@ -113,8 +109,6 @@ def derive_descriptor(s: "PasidState", p: "Params" = PARAMS, *, cap_offset: int)
         pasid_width=s.pasid_cap.value() & 0x1f00,
         min_version=1,
         max_version=1,
-        emulated_pasid_cap=0,
-        wmask_pasid_cap=0,
         emulated_pasid_ctrl=0,
         wmask_pasid_ctrl=0xf,
         cap_offset=cap_offset,
@@ -135,7 +129,7 @@ def check_descriptor(s: "PasidState", d: "PasidDescriptor", version: int, p: "Pa
 
 
 def pack_descriptor(d: "PasidDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.pasid_modes, d.pasid_width, d.min_version, d.max_version, d.emulated_pasid_cap, d.wmask_pasid_cap, d.emulated_pasid_ctrl, d.wmask_pasid_ctrl)
+    return _DESCRIPTOR.pack(d.cap_offset, d.pasid_modes, d.pasid_width, d.min_version, d.max_version, d.emulated_pasid_ctrl, d.wmask_pasid_ctrl)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "PasidDescriptor":
@@ -176,12 +170,6 @@ def check_compat(source: "PasidDescriptor", target: "PasidDescriptor") -> "list[
     if target.pasid_width < source.pasid_width:
         failures.append(CompatFailure(SECTION, "target_ge", "pasid_width", source.pasid_width, target.pasid_width,
                                       "the target's PASIDs are narrower than the source's"))
-    if source.emulated_pasid_cap != target.emulated_pasid_cap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_pasid_cap", source.emulated_pasid_cap, target.emulated_pasid_cap,
-                                      "the hypervisor emulates other bits of register pasid_cap of Process Address Space ID (section pasid) on the target"))
-    if source.wmask_pasid_cap != target.wmask_pasid_cap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_pasid_cap", source.wmask_pasid_cap, target.wmask_pasid_cap,
-                                      "the guest may write other bits of register pasid_cap of Process Address Space ID (section pasid) on the target"))
     if source.emulated_pasid_ctrl != target.emulated_pasid_ctrl:
         failures.append(CompatFailure(SECTION, "equal", "emulated_pasid_ctrl", source.emulated_pasid_ctrl, target.emulated_pasid_ctrl,
                                       "the hypervisor emulates other bits of register pasid_ctrl of Process Address Space ID (section pasid) on the target"))

@@ -462,7 +462,7 @@ class PcieState(Record):
 class PcieDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "identity", "mps_supported", "dev_features", "max_link_speed", "max_link_width", "link_features", "slot_shape", "root_features", "dev2_features", "dev2_shape", "link_speeds", "link2_features", "min_version", "max_version", "emulated_pcie_caps", "wmask_pcie_caps", "emulated_devcap", "wmask_devcap", "emulated_devctl", "wmask_devctl", "emulated_devsta", "wmask_devsta", "emulated_lnkcap", "wmask_lnkcap", "emulated_lnkctl", "wmask_lnkctl", "emulated_lnksta", "wmask_lnksta", "emulated_sltcap", "wmask_sltcap", "emulated_sltctl", "wmask_sltctl", "emulated_sltsta", "wmask_sltsta", "emulated_rootctl", "wmask_rootctl", "emulated_rootcap", "wmask_rootcap", "emulated_rootsta", "wmask_rootsta", "emulated_devcap2", "wmask_devcap2", "emulated_devctl2", "wmask_devctl2", "emulated_lnkcap2", "wmask_lnkcap2", "emulated_lnkctl2", "wmask_lnkctl2", "emulated_lnksta2", "wmask_lnksta2", "emulated_sltcap2", "wmask_sltcap2",)
+    __slots__ = ("cap_offset", "identity", "mps_supported", "dev_features", "max_link_speed", "max_link_width", "link_features", "slot_shape", "root_features", "dev2_features", "dev2_shape", "link_speeds", "link2_features", "min_version", "max_version", "emulated_devctl", "wmask_devctl", "emulated_devsta", "wmask_devsta", "emulated_lnkctl", "wmask_lnkctl", "emulated_lnksta", "wmask_lnksta", "emulated_sltctl", "wmask_sltctl", "emulated_sltsta", "wmask_sltsta", "emulated_rootctl", "wmask_rootctl", "emulated_rootsta", "wmask_rootsta", "emulated_devctl2", "wmask_devctl2", "emulated_lnkctl2", "wmask_lnkctl2", "emulated_lnksta2", "wmask_lnksta2",)
     cap_offset: int
     identity: int
     mps_supported: int
@@ -478,47 +478,31 @@ class PcieDescriptor(Record):
     link2_features: int
     min_version: int
     max_version: int
-    emulated_pcie_caps: int
-    wmask_pcie_caps: int
-    emulated_devcap: int
-    wmask_devcap: int
     emulated_devctl: int
     wmask_devctl: int
     emulated_devsta: int
     wmask_devsta: int
-    emulated_lnkcap: int
-    wmask_lnkcap: int
     emulated_lnkctl: int
     wmask_lnkctl: int
     emulated_lnksta: int
     wmask_lnksta: int
-    emulated_sltcap: int
-    wmask_sltcap: int
     emulated_sltctl: int
     wmask_sltctl: int
     emulated_sltsta: int
     wmask_sltsta: int
     emulated_rootctl: int
     wmask_rootctl: int
-    emulated_rootcap: int
-    wmask_rootcap: int
     emulated_rootsta: int
     wmask_rootsta: int
-    emulated_devcap2: int
-    wmask_devcap2: int
     emulated_devctl2: int
     wmask_devctl2: int
-    emulated_lnkcap2: int
-    wmask_lnkcap2: int
     emulated_lnkctl2: int
     wmask_lnkctl2: int
     emulated_lnksta2: int
     wmask_lnksta2: int
-    emulated_sltcap2: int
-    wmask_sltcap2: int
-    _json = (("cap_offset", "cap_offset", ""), ("identity", "identity", ""), ("mps_supported", "mps_supported", ""), ("dev_features", "dev_features", ""), ("max_link_speed", "max_link_speed", ""), ("max_link_width", "max_link_width", ""), ("link_features", "link_features", ""), ("slot_shape", "slot_shape", ""), ("root_features", "root_features", ""), ("dev2_features", "dev2_features", ""), ("dev2_shape", "dev2_shape", ""), ("link_speeds", "link_speeds", ""), ("link2_features", "link2_features", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pcie_caps", "emulated_pcie_caps", ""), ("wmask_pcie_caps", "wmask_pcie_caps", ""), ("emulated_devcap", "emulated_devcap", ""), ("wmask_devcap", "wmask_devcap", ""), ("emulated_devctl", "emulated_devctl", ""), ("wmask_devctl", "wmask_devctl", ""), ("emulated_devsta", "emulated_devsta", ""), ("wmask_devsta", "wmask_devsta", ""), ("emulated_lnkcap", "emulated_lnkcap", ""), ("wmask_lnkcap", "wmask_lnkcap", ""), ("emulated_lnkctl", "emulated_lnkctl", ""), ("wmask_lnkctl", "wmask_lnkctl", ""), ("emulated_lnksta", "emulated_lnksta", ""), ("wmask_lnksta", "wmask_lnksta", ""), ("emulated_sltcap", "emulated_sltcap", ""), ("wmask_sltcap", "wmask_sltcap", ""), ("emulated_sltctl", "emulated_sltctl", ""), ("wmask_sltctl", "wmask_sltctl", ""), ("emulated_sltsta", "emulated_sltsta", ""), ("wmask_sltsta", "wmask_sltsta", ""), ("emulated_rootctl", "emulated_rootctl", ""), ("wmask_rootctl", "wmask_rootctl", ""), ("emulated_rootcap", "emulated_rootcap", ""), ("wmask_rootcap", "wmask_rootcap", ""), ("emulated_rootsta", "emulated_rootsta", ""), ("wmask_rootsta", "wmask_rootsta", ""), ("emulated_devcap2", "emulated_devcap2", ""), ("wmask_devcap2", "wmask_devcap2", ""), ("emulated_devctl2", "emulated_devctl2", ""), ("wmask_devctl2", "wmask_devctl2", ""), ("emulated_lnkcap2", "emulated_lnkcap2", ""), ("wmask_lnkcap2", "wmask_lnkcap2", ""), ("emulated_lnkctl2", "emulated_lnkctl2", ""), ("wmask_lnkctl2", "wmask_lnkctl2", ""), ("emulated_lnksta2", "emulated_lnksta2", ""), ("wmask_lnksta2", "wmask_lnksta2", ""), ("emulated_sltcap2", "emulated_sltcap2", ""), ("wmask_sltcap2", "wmask_sltcap2", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("identity", "identity", ""), ("mps_supported", "mps_supported", ""), ("dev_features", "dev_features", ""), ("max_link_speed", "max_link_speed", ""), ("max_link_width", "max_link_width", ""), ("link_features", "link_features", ""), ("slot_shape", "slot_shape", ""), ("root_features", "root_features", ""), ("dev2_features", "dev2_features", ""), ("dev2_shape", "dev2_shape", ""), ("link_speeds", "link_speeds", ""), ("link2_features", "link2_features", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_devctl", "emulated_devctl", ""), ("wmask_devctl", "wmask_devctl", ""), ("emulated_devsta", "emulated_devsta", ""), ("wmask_devsta", "wmask_devsta", ""), ("emulated_lnkctl", "emulated_lnkctl", ""), ("wmask_lnkctl", "wmask_lnkctl", ""), ("emulated_lnksta", "emulated_lnksta", ""), ("wmask_lnksta", "wmask_lnksta", ""), ("emulated_sltctl", "emulated_sltctl", ""), ("wmask_sltctl", "wmask_sltctl", ""), ("emulated_sltsta", "emulated_sltsta", ""), ("wmask_sltsta", "wmask_sltsta", ""), ("emulated_rootctl", "emulated_rootctl", ""), ("wmask_rootctl", "wmask_rootctl", ""), ("emulated_rootsta", "emulated_rootsta", ""), ("wmask_rootsta", "wmask_rootsta", ""), ("emulated_devctl2", "emulated_devctl2", ""), ("wmask_devctl2", "wmask_devctl2", ""), ("emulated_lnkctl2", "emulated_lnkctl2", ""), ("wmask_lnkctl2", "wmask_lnkctl2", ""), ("emulated_lnksta2", "emulated_lnksta2", ""), ("wmask_lnksta2", "wmask_lnksta2", ""),)
 
-    def __init__(self, cap_offset: int = 0, identity: int = 0, mps_supported: int = 0, dev_features: int = 0, max_link_speed: int = 0, max_link_width: int = 0, link_features: int = 0, slot_shape: int = 0, root_features: int = 0, dev2_features: int = 0, dev2_shape: int = 0, link_speeds: int = 0, link2_features: int = 0, min_version: int = 0, max_version: int = 0, emulated_pcie_caps: int = 0, wmask_pcie_caps: int = 0, emulated_devcap: int = 0, wmask_devcap: int = 0, emulated_devctl: int = 0, wmask_devctl: int = 0, emulated_devsta: int = 0, wmask_devsta: int = 0, emulated_lnkcap: int = 0, wmask_lnkcap: int = 0, emulated_lnkctl: int = 0, wmask_lnkctl: int = 0, emulated_lnksta: int = 0, wmask_lnksta: int = 0, emulated_sltcap: int = 0, wmask_sltcap: int = 0, emulated_sltctl: int = 0, wmask_sltctl: int = 0, emulated_sltsta: int = 0, wmask_sltsta: int = 0, emulated_rootctl: int = 0, wmask_rootctl: int = 0, emulated_rootcap: int = 0, wmask_rootcap: int = 0, emulated_rootsta: int = 0, wmask_rootsta: int = 0, emulated_devcap2: int = 0, wmask_devcap2: int = 0, emulated_devctl2: int = 0, wmask_devctl2: int = 0, emulated_lnkcap2: int = 0, wmask_lnkcap2: int = 0, emulated_lnkctl2: int = 0, wmask_lnkctl2: int = 0, emulated_lnksta2: int = 0, wmask_lnksta2: int = 0, emulated_sltcap2: int = 0, wmask_sltcap2: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, identity: int = 0, mps_supported: int = 0, dev_features: int = 0, max_link_speed: int = 0, max_link_width: int = 0, link_features: int = 0, slot_shape: int = 0, root_features: int = 0, dev2_features: int = 0, dev2_shape: int = 0, link_speeds: int = 0, link2_features: int = 0, min_version: int = 0, max_version: int = 0, emulated_devctl: int = 0, wmask_devctl: int = 0, emulated_devsta: int = 0, wmask_devsta: int = 0, emulated_lnkctl: int = 0, wmask_lnkctl: int = 0, emulated_lnksta: int = 0, wmask_lnksta: int = 0, emulated_sltctl: int = 0, wmask_sltctl: int = 0, emulated_sltsta: int = 0, wmask_sltsta: int = 0, emulated_rootctl: int = 0, wmask_rootctl: int = 0, emulated_rootsta: int = 0, wmask_rootsta: int = 0, emulated_devctl2: int = 0, wmask_devctl2: int = 0, emulated_lnkctl2: int = 0, wmask_lnkctl2: int = 0, emulated_lnksta2: int = 0, wmask_lnksta2: int = 0) -> None:
         self.cap_offset = cap_offset
         self.identity = identity
         self.mps_supported = mps_supported
@@ -534,47 +518,31 @@ class PcieDescriptor(Record):
         self.link2_features = link2_features
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_pcie_caps = emulated_pcie_caps
-        self.wmask_pcie_caps = wmask_pcie_caps
-        self.emulated_devcap = emulated_devcap
-        self.wmask_devcap = wmask_devcap
         self.emulated_devctl = emulated_devctl
         self.wmask_devctl = wmask_devctl
         self.emulated_devsta = emulated_devsta
         self.wmask_devsta = wmask_devsta
-        self.emulated_lnkcap = emulated_lnkcap
-        self.wmask_lnkcap = wmask_lnkcap
         self.emulated_lnkctl = emulated_lnkctl
         self.wmask_lnkctl = wmask_lnkctl
         self.emulated_lnksta = emulated_lnksta
         self.wmask_lnksta = wmask_lnksta
-        self.emulated_sltcap = emulated_sltcap
-        self.wmask_sltcap = wmask_sltcap
         self.emulated_sltctl = emulated_sltctl
         self.wmask_sltctl = wmask_sltctl
         self.emulated_sltsta = emulated_sltsta
         self.wmask_sltsta = wmask_sltsta
         self.emulated_rootctl = emulated_rootctl
         self.wmask_rootctl = wmask_rootctl
-        self.emulated_rootcap = emulated_rootcap
-        self.wmask_rootcap = wmask_rootcap
         self.emulated_rootsta = emulated_rootsta
         self.wmask_rootsta = wmask_rootsta
-        self.emulated_devcap2 = emulated_devcap2
-        self.wmask_devcap2 = wmask_devcap2
         self.emulated_devctl2 = emulated_devctl2
         self.wmask_devctl2 = wmask_devctl2
-        self.emulated_lnkcap2 = emulated_lnkcap2
-        self.wmask_lnkcap2 = wmask_lnkcap2
         self.emulated_lnkctl2 = emulated_lnkctl2
         self.wmask_lnkctl2 = wmask_lnkctl2
         self.emulated_lnksta2 = emulated_lnksta2
         self.wmask_lnksta2 = wmask_lnksta2
-        self.emulated_sltcap2 = emulated_sltcap2
-        self.wmask_sltcap2 = wmask_sltcap2
 
 
-_DESCRIPTOR = struct.Struct(">BHIIIIIIHIIIIHHHHIIHHHHIIHHHHIIHHHHHHHHIIIIHHIIHHHHII")
+_DESCRIPTOR = struct.Struct(">BHIIIIIIHIIIIHHHHHHHHHHHHHHHHIIHHHHHH")
 
 
 def derive_descriptor(s: "PcieState", p: "Params" = PARAMS, *, cap_offset: int) -> "PcieDescriptor":
@@ -596,44 +564,28 @@ def derive_descriptor(s: "PcieState", p: "Params" = PARAMS, *, cap_offset: int) 
         link2_features=(s.lnkcap2.value() & 0x81800100 if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0),
         min_version=1,
         max_version=1,
-        emulated_pcie_caps=0,
-        wmask_pcie_caps=0,
-        emulated_devcap=0,
-        wmask_devcap=0,
         emulated_devctl=0,
         wmask_devctl=0xffff,
         emulated_devsta=0,
         wmask_devsta=0x4f,
-        emulated_lnkcap=0,
-        wmask_lnkcap=0,
         emulated_lnkctl=0,
         wmask_lnkctl=(0xffff if ((((s.pcie_caps.value() >> 4) & 0xf) != 9) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0),
         emulated_lnksta=0,
         wmask_lnksta=(0xc000 if ((((s.pcie_caps.value() >> 4) & 0xf) != 9) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0),
-        emulated_sltcap=0,
-        wmask_sltcap=0,
         emulated_sltctl=0,
         wmask_sltctl=(0x7fff if ((s.pcie_caps.value() & 0x100 != 0) and (((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 6)) or (((s.pcie_caps.value() >> 4) & 0xf) == 8))) else 0),
         emulated_sltsta=0,
         wmask_sltsta=(0x11f if ((s.pcie_caps.value() & 0x100 != 0) and (((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 6)) or (((s.pcie_caps.value() >> 4) & 0xf) == 8))) else 0),
         emulated_rootctl=0,
         wmask_rootctl=(0x3f if ((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 10)) else 0),
-        emulated_rootcap=0,
-        wmask_rootcap=0,
         emulated_rootsta=0,
         wmask_rootsta=(0x10000 if ((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 10)) else 0),
-        emulated_devcap2=0,
-        wmask_devcap2=0,
         emulated_devctl2=0,
         wmask_devctl2=(0xffff if ((s.pcie_caps.value() & 0xf) >= 2) else 0),
-        emulated_lnkcap2=0,
-        wmask_lnkcap2=0,
         emulated_lnkctl2=0,
         wmask_lnkctl2=(0xffbf if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0),
         emulated_lnksta2=0,
         wmask_lnksta2=(0x8020 if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0),
-        emulated_sltcap2=0,
-        wmask_sltcap2=0,
         cap_offset=cap_offset,
     )
 
@@ -682,7 +634,7 @@ def check_descriptor(s: "PcieState", d: "PcieDescriptor", version: int, p: "Para
 
 
 def pack_descriptor(d: "PcieDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.identity, d.mps_supported, d.dev_features, d.max_link_speed, d.max_link_width, d.link_features, d.slot_shape, d.root_features, d.dev2_features, d.dev2_shape, d.link_speeds, d.link2_features, d.min_version, d.max_version, d.emulated_pcie_caps, d.wmask_pcie_caps, d.emulated_devcap, d.wmask_devcap, d.emulated_devctl, d.wmask_devctl, d.emulated_devsta, d.wmask_devsta, d.emulated_lnkcap, d.wmask_lnkcap, d.emulated_lnkctl, d.wmask_lnkctl, d.emulated_lnksta, d.wmask_lnksta, d.emulated_sltcap, d.wmask_sltcap, d.emulated_sltctl, d.wmask_sltctl, d.emulated_sltsta, d.wmask_sltsta, d.emulated_rootctl, d.wmask_rootctl, d.emulated_rootcap, d.wmask_rootcap, d.emulated_rootsta, d.wmask_rootsta, d.emulated_devcap2, d.wmask_devcap2, d.emulated_devctl2, d.wmask_devctl2, d.emulated_lnkcap2, d.wmask_lnkcap2, d.emulated_lnkctl2, d.wmask_lnkctl2, d.emulated_lnksta2, d.wmask_lnksta2, d.emulated_sltcap2, d.wmask_sltcap2)
+    return _DESCRIPTOR.pack(d.cap_offset, d.identity, d.mps_supported, d.dev_features, d.max_link_speed, d.max_link_width, d.link_features, d.slot_shape, d.root_features, d.dev2_features, d.dev2_shape, d.link_speeds, d.link2_features, d.min_version, d.max_version, d.emulated_devctl, d.wmask_devctl, d.emulated_devsta, d.wmask_devsta, d.emulated_lnkctl, d.wmask_lnkctl, d.emulated_lnksta, d.wmask_lnksta, d.emulated_sltctl, d.wmask_sltctl, d.emulated_sltsta, d.wmask_sltsta, d.emulated_rootctl, d.wmask_rootctl, d.emulated_rootsta, d.wmask_rootsta, d.emulated_devctl2, d.wmask_devctl2, d.emulated_lnkctl2, d.wmask_lnkctl2, d.emulated_lnksta2, d.wmask_lnksta2)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "PcieDescriptor":
@@ -753,18 +705,6 @@ def check_compat(source: "PcieDescriptor", target: "PcieDescriptor") -> "list[Co
     if source.link2_features & ~target.link2_features:
         failures.append(CompatFailure(SECTION, "subset", "link2_features", source.link2_features, target.link2_features,
                                       "the target lacks a version 2 link feature the source supports"))
-    if source.emulated_pcie_caps != target.emulated_pcie_caps:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_pcie_caps", source.emulated_pcie_caps, target.emulated_pcie_caps,
-                                      "the hypervisor emulates other bits of register pcie_caps of PCI Express (section pcie) on the target"))
-    if source.wmask_pcie_caps != target.wmask_pcie_caps:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_pcie_caps", source.wmask_pcie_caps, target.wmask_pcie_caps,
-                                      "the guest may write other bits of register pcie_caps of PCI Express (section pcie) on the target"))
-    if source.emulated_devcap != target.emulated_devcap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_devcap", source.emulated_devcap, target.emulated_devcap,
-                                      "the hypervisor emulates other bits of register devcap of PCI Express (section pcie) on the target"))
-    if source.wmask_devcap != target.wmask_devcap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_devcap", source.wmask_devcap, target.wmask_devcap,
-                                      "the guest may write other bits of register devcap of PCI Express (section pcie) on the target"))
     if source.emulated_devctl != target.emulated_devctl:
         failures.append(CompatFailure(SECTION, "equal", "emulated_devctl", source.emulated_devctl, target.emulated_devctl,
                                       "the hypervisor emulates other bits of register devctl of PCI Express (section pcie) on the target"))
@@ -777,12 +717,6 @@ def check_compat(source: "PcieDescriptor", target: "PcieDescriptor") -> "list[Co
     if source.wmask_devsta != target.wmask_devsta:
         failures.append(CompatFailure(SECTION, "equal", "wmask_devsta", source.wmask_devsta, target.wmask_devsta,
                                       "the guest may write other bits of register devsta of PCI Express (section pcie) on the target"))
-    if source.emulated_lnkcap != target.emulated_lnkcap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_lnkcap", source.emulated_lnkcap, target.emulated_lnkcap,
-                                      "the hypervisor emulates other bits of register lnkcap of PCI Express (section pcie) on the target"))
-    if source.wmask_lnkcap != target.wmask_lnkcap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_lnkcap", source.wmask_lnkcap, target.wmask_lnkcap,
-                                      "the guest may write other bits of register lnkcap of PCI Express (section pcie) on the target"))
     if source.emulated_lnkctl != target.emulated_lnkctl:
         failures.append(CompatFailure(SECTION, "equal", "emulated_lnkctl", source.emulated_lnkctl, target.emulated_lnkctl,
                                       "the hypervisor emulates other bits of register lnkctl of PCI Express (section pcie) on the target"))
@@ -795,12 +729,6 @@ def check_compat(source: "PcieDescriptor", target: "PcieDescriptor") -> "list[Co
     if source.wmask_lnksta != target.wmask_lnksta:
         failures.append(CompatFailure(SECTION, "equal", "wmask_lnksta", source.wmask_lnksta, target.wmask_lnksta,
                                       "the guest may write other bits of register lnksta of PCI Express (section pcie) on the target"))
-    if source.emulated_sltcap != target.emulated_sltcap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_sltcap", source.emulated_sltcap, target.emulated_sltcap,
-                                      "the hypervisor emulates other bits of register sltcap of PCI Express (section pcie) on the target"))
-    if source.wmask_sltcap != target.wmask_sltcap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_sltcap", source.wmask_sltcap, target.wmask_sltcap,
-                                      "the guest may write other bits of register sltcap of PCI Express (section pcie) on the target"))
     if source.emulated_sltctl != target.emulated_sltctl:
         failures.append(CompatFailure(SECTION, "equal", "emulated_sltctl", source.emulated_sltctl, target.emulated_sltctl,
                                       "the hypervisor emulates other bits of register sltctl of PCI Express (section pcie) on the target"))
@@ -819,36 +747,18 @@ def check_compat(source: "PcieDescriptor", target: "PcieDescriptor") -> "list[Co
     if source.wmask_rootctl != target.wmask_rootctl:
         failures.append(CompatFailure(SECTION, "equal", "wmask_rootctl", source.wmask_rootctl, target.wmask_rootctl,
                                       "the guest may write other bits of register rootctl of PCI Express (section pcie) on the target"))
-    if source.emulated_rootcap != target.emulated_rootcap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rootcap", source.emulated_rootcap, target.emulated_rootcap,
-                                      "the hypervisor emulates other bits of register rootcap of PCI Express (section pcie) on the target"))
-    if source.wmask_rootcap != target.wmask_rootcap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rootcap", source.wmask_rootcap, target.wmask_rootcap,
-                                      "the guest may write other bits of register rootcap of PCI Express (section pcie) on the target"))
     if source.emulated_rootsta != target.emulated_rootsta:
         failures.append(CompatFailure(SECTION, "equal", "emulated_rootsta", source.emulated_rootsta, target.emulated_rootsta,
                                       "the hypervisor emulates other bits of register rootsta of PCI Express (section pcie) on the target"))
     if source.wmask_rootsta != target.wmask_rootsta:
         failures.append(CompatFailure(SECTION, "equal", "wmask_rootsta", source.wmask_rootsta, target.wmask_rootsta,
                                       "the guest may write other bits of register rootsta of PCI Express (section pcie) on the target"))
-    if source.emulated_devcap2 != target.emulated_devcap2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_devcap2", source.emulated_devcap2, target.emulated_devcap2,
-                                      "the hypervisor emulates other bits of register devcap2 of PCI Express (section pcie) on the target"))
-    if source.wmask_devcap2 != target.wmask_devcap2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_devcap2", source.wmask_devcap2, target.wmask_devcap2,
-                                      "the guest may write other bits of register devcap2 of PCI Express (section pcie) on the target"))
     if source.emulated_devctl2 != target.emulated_devctl2:
         failures.append(CompatFailure(SECTION, "equal", "emulated_devctl2", source.emulated_devctl2, target.emulated_devctl2,
                                       "the hypervisor emulates other bits of register devctl2 of PCI Express (section pcie) on the target"))
     if source.wmask_devctl2 != target.wmask_devctl2:
         failures.append(CompatFailure(SECTION, "equal", "wmask_devctl2", source.wmask_devctl2, target.wmask_devctl2,
                                       "the guest may write other bits of register devctl2 of PCI Express (section pcie) on the target"))
-    if source.emulated_lnkcap2 != target.emulated_lnkcap2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_lnkcap2", source.emulated_lnkcap2, target.emulated_lnkcap2,
-                                      "the hypervisor emulates other bits of register lnkcap2 of PCI Express (section pcie) on the target"))
-    if source.wmask_lnkcap2 != target.wmask_lnkcap2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_lnkcap2", source.wmask_lnkcap2, target.wmask_lnkcap2,
-                                      "the guest may write other bits of register lnkcap2 of PCI Express (section pcie) on the target"))
     if source.emulated_lnkctl2 != target.emulated_lnkctl2:
         failures.append(CompatFailure(SECTION, "equal", "emulated_lnkctl2", source.emulated_lnkctl2, target.emulated_lnkctl2,
                                       "the hypervisor emulates other bits of register lnkctl2 of PCI Express (section pcie) on the target"))
@@ -861,12 +771,6 @@ def check_compat(source: "PcieDescriptor", target: "PcieDescriptor") -> "list[Co
     if source.wmask_lnksta2 != target.wmask_lnksta2:
         failures.append(CompatFailure(SECTION, "equal", "wmask_lnksta2", source.wmask_lnksta2, target.wmask_lnksta2,
                                       "the guest may write other bits of register lnksta2 of PCI Express (section pcie) on the target"))
-    if source.emulated_sltcap2 != target.emulated_sltcap2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_sltcap2", source.emulated_sltcap2, target.emulated_sltcap2,
-                                      "the hypervisor emulates other bits of register sltcap2 of PCI Express (section pcie) on the target"))
-    if source.wmask_sltcap2 != target.wmask_sltcap2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_sltcap2", source.wmask_sltcap2, target.wmask_sltcap2,
-                                      "the guest may write other bits of register sltcap2 of PCI Express (section pcie) on the target"))
     return failures
 
 

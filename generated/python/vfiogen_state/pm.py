@@ -116,7 +116,7 @@ class PmState(Record):
 class PmDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "pm_version", "d_states", "pme_states", "reset_shape", "init_shape", "min_version", "max_version", "emulated_pmc", "wmask_pmc", "emulated_pmcsr", "wmask_pmcsr", "emulated_pmcsr_bse", "wmask_pmcsr_bse", "emulated_data", "wmask_data",)
+    __slots__ = ("cap_offset", "pm_version", "d_states", "pme_states", "reset_shape", "init_shape", "min_version", "max_version", "emulated_pmcsr", "wmask_pmcsr",)
     cap_offset: int
     pm_version: int
     d_states: int
@@ -125,17 +125,11 @@ class PmDescriptor(Record):
     init_shape: int
     min_version: int
     max_version: int
-    emulated_pmc: int
-    wmask_pmc: int
     emulated_pmcsr: int
     wmask_pmcsr: int
-    emulated_pmcsr_bse: int
-    wmask_pmcsr_bse: int
-    emulated_data: int
-    wmask_data: int
-    _json = (("cap_offset", "cap_offset", ""), ("pm_version", "pm_version", ""), ("d_states", "d_states", ""), ("pme_states", "pme_states", ""), ("reset_shape", "reset_shape", ""), ("init_shape", "init_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pmc", "emulated_pmc", ""), ("wmask_pmc", "wmask_pmc", ""), ("emulated_pmcsr", "emulated_pmcsr", ""), ("wmask_pmcsr", "wmask_pmcsr", ""), ("emulated_pmcsr_bse", "emulated_pmcsr_bse", ""), ("wmask_pmcsr_bse", "wmask_pmcsr_bse", ""), ("emulated_data", "emulated_data", ""), ("wmask_data", "wmask_data", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("pm_version", "pm_version", ""), ("d_states", "d_states", ""), ("pme_states", "pme_states", ""), ("reset_shape", "reset_shape", ""), ("init_shape", "init_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pmcsr", "emulated_pmcsr", ""), ("wmask_pmcsr", "wmask_pmcsr", ""),)
 
-    def __init__(self, cap_offset: int = 0, pm_version: int = 0, d_states: int = 0, pme_states: int = 0, reset_shape: int = 0, init_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_pmc: int = 0, wmask_pmc: int = 0, emulated_pmcsr: int = 0, wmask_pmcsr: int = 0, emulated_pmcsr_bse: int = 0, wmask_pmcsr_bse: int = 0, emulated_data: int = 0, wmask_data: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, pm_version: int = 0, d_states: int = 0, pme_states: int = 0, reset_shape: int = 0, init_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_pmcsr: int = 0, wmask_pmcsr: int = 0) -> None:
         self.cap_offset = cap_offset
         self.pm_version = pm_version
         self.d_states = d_states
@@ -144,17 +138,11 @@ class PmDescriptor(Record):
         self.init_shape = init_shape
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_pmc = emulated_pmc
-        self.wmask_pmc = wmask_pmc
         self.emulated_pmcsr = emulated_pmcsr
         self.wmask_pmcsr = wmask_pmcsr
-        self.emulated_pmcsr_bse = emulated_pmcsr_bse
-        self.wmask_pmcsr_bse = wmask_pmcsr_bse
-        self.emulated_data = emulated_data
-        self.wmask_data = wmask_data
 
 
-_DESCRIPTOR = struct.Struct(">BHHHHHHHHHHHBBBB")
+_DESCRIPTOR = struct.Struct(">BHHHHHHHHH")
 
 
 def derive_descriptor(s: "PmState", p: "Params" = PARAMS, *, cap_offset: int) -> "PmDescriptor":
@@ -169,14 +157,8 @@ def derive_descriptor(s: "PmState", p: "Params" = PARAMS, *, cap_offset: int) ->
         init_shape=s.pmc.value() & 0x30,
         min_version=1,
         max_version=1,
-        emulated_pmc=0,
-        wmask_pmc=0,
         emulated_pmcsr=0,
         wmask_pmcsr=0x9f03,
-        emulated_pmcsr_bse=0,
-        wmask_pmcsr_bse=0,
-        emulated_data=0,
-        wmask_data=0,
         cap_offset=cap_offset,
     )
 
@@ -204,7 +186,7 @@ def check_descriptor(s: "PmState", d: "PmDescriptor", version: int, p: "Params" 
 
 
 def pack_descriptor(d: "PmDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.pm_version, d.d_states, d.pme_states, d.reset_shape, d.init_shape, d.min_version, d.max_version, d.emulated_pmc, d.wmask_pmc, d.emulated_pmcsr, d.wmask_pmcsr, d.emulated_pmcsr_bse, d.wmask_pmcsr_bse, d.emulated_data, d.wmask_data)
+    return _DESCRIPTOR.pack(d.cap_offset, d.pm_version, d.d_states, d.pme_states, d.reset_shape, d.init_shape, d.min_version, d.max_version, d.emulated_pmcsr, d.wmask_pmcsr)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "PmDescriptor":
@@ -254,30 +236,12 @@ def check_compat(source: "PmDescriptor", target: "PmDescriptor") -> "list[Compat
     if source.init_shape != target.init_shape:
         failures.append(CompatFailure(SECTION, "equal", "init_shape", source.init_shape, target.init_shape,
                                       "the target differs in what it needs after a reset or return to D0 (DSI, immediate readiness)"))
-    if source.emulated_pmc != target.emulated_pmc:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_pmc", source.emulated_pmc, target.emulated_pmc,
-                                      "the hypervisor emulates other bits of register pmc of PCI Power Management (section pm) on the target"))
-    if source.wmask_pmc != target.wmask_pmc:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_pmc", source.wmask_pmc, target.wmask_pmc,
-                                      "the guest may write other bits of register pmc of PCI Power Management (section pm) on the target"))
     if source.emulated_pmcsr != target.emulated_pmcsr:
         failures.append(CompatFailure(SECTION, "equal", "emulated_pmcsr", source.emulated_pmcsr, target.emulated_pmcsr,
                                       "the hypervisor emulates other bits of register pmcsr of PCI Power Management (section pm) on the target"))
     if source.wmask_pmcsr != target.wmask_pmcsr:
         failures.append(CompatFailure(SECTION, "equal", "wmask_pmcsr", source.wmask_pmcsr, target.wmask_pmcsr,
                                       "the guest may write other bits of register pmcsr of PCI Power Management (section pm) on the target"))
-    if source.emulated_pmcsr_bse != target.emulated_pmcsr_bse:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_pmcsr_bse", source.emulated_pmcsr_bse, target.emulated_pmcsr_bse,
-                                      "the hypervisor emulates other bits of register pmcsr_bse of PCI Power Management (section pm) on the target"))
-    if source.wmask_pmcsr_bse != target.wmask_pmcsr_bse:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_pmcsr_bse", source.wmask_pmcsr_bse, target.wmask_pmcsr_bse,
-                                      "the guest may write other bits of register pmcsr_bse of PCI Power Management (section pm) on the target"))
-    if source.emulated_data != target.emulated_data:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_data", source.emulated_data, target.emulated_data,
-                                      "the hypervisor emulates other bits of register data of PCI Power Management (section pm) on the target"))
-    if source.wmask_data != target.wmask_data:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_data", source.wmask_data, target.wmask_data,
-                                      "the guest may write other bits of register data of PCI Power Management (section pm) on the target"))
     return failures
 
 

@@ -79,7 +79,7 @@ class PriState(Record):
 class PriDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "capacity", "response_shape", "min_version", "max_version", "emulated_pri_ctrl", "wmask_pri_ctrl", "emulated_pri_status", "wmask_pri_status", "emulated_outstanding_page_request_capacity", "wmask_outstanding_page_request_capacity", "emulated_outstanding_page_request_allocation", "wmask_outstanding_page_request_allocation",)
+    __slots__ = ("cap_offset", "capacity", "response_shape", "min_version", "max_version", "emulated_pri_ctrl", "wmask_pri_ctrl", "emulated_pri_status", "wmask_pri_status", "emulated_outstanding_page_request_allocation", "wmask_outstanding_page_request_allocation",)
     cap_offset: int
     capacity: int
     response_shape: int
@@ -89,13 +89,11 @@ class PriDescriptor(Record):
     wmask_pri_ctrl: int
     emulated_pri_status: int
     wmask_pri_status: int
-    emulated_outstanding_page_request_capacity: int
-    wmask_outstanding_page_request_capacity: int
     emulated_outstanding_page_request_allocation: int
     wmask_outstanding_page_request_allocation: int
-    _json = (("cap_offset", "cap_offset", ""), ("capacity", "capacity", ""), ("response_shape", "response_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pri_ctrl", "emulated_pri_ctrl", ""), ("wmask_pri_ctrl", "wmask_pri_ctrl", ""), ("emulated_pri_status", "emulated_pri_status", ""), ("wmask_pri_status", "wmask_pri_status", ""), ("emulated_outstanding_page_request_capacity", "emulated_outstanding_page_request_capacity", ""), ("wmask_outstanding_page_request_capacity", "wmask_outstanding_page_request_capacity", ""), ("emulated_outstanding_page_request_allocation", "emulated_outstanding_page_request_allocation", ""), ("wmask_outstanding_page_request_allocation", "wmask_outstanding_page_request_allocation", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("capacity", "capacity", ""), ("response_shape", "response_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pri_ctrl", "emulated_pri_ctrl", ""), ("wmask_pri_ctrl", "wmask_pri_ctrl", ""), ("emulated_pri_status", "emulated_pri_status", ""), ("wmask_pri_status", "wmask_pri_status", ""), ("emulated_outstanding_page_request_allocation", "emulated_outstanding_page_request_allocation", ""), ("wmask_outstanding_page_request_allocation", "wmask_outstanding_page_request_allocation", ""),)
 
-    def __init__(self, cap_offset: int = 0, capacity: int = 0, response_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_pri_ctrl: int = 0, wmask_pri_ctrl: int = 0, emulated_pri_status: int = 0, wmask_pri_status: int = 0, emulated_outstanding_page_request_capacity: int = 0, wmask_outstanding_page_request_capacity: int = 0, emulated_outstanding_page_request_allocation: int = 0, wmask_outstanding_page_request_allocation: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, capacity: int = 0, response_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_pri_ctrl: int = 0, wmask_pri_ctrl: int = 0, emulated_pri_status: int = 0, wmask_pri_status: int = 0, emulated_outstanding_page_request_allocation: int = 0, wmask_outstanding_page_request_allocation: int = 0) -> None:
         self.cap_offset = cap_offset
         self.capacity = capacity
         self.response_shape = response_shape
@@ -105,13 +103,11 @@ class PriDescriptor(Record):
         self.wmask_pri_ctrl = wmask_pri_ctrl
         self.emulated_pri_status = emulated_pri_status
         self.wmask_pri_status = wmask_pri_status
-        self.emulated_outstanding_page_request_capacity = emulated_outstanding_page_request_capacity
-        self.wmask_outstanding_page_request_capacity = wmask_outstanding_page_request_capacity
         self.emulated_outstanding_page_request_allocation = emulated_outstanding_page_request_allocation
         self.wmask_outstanding_page_request_allocation = wmask_outstanding_page_request_allocation
 
 
-_DESCRIPTOR = struct.Struct(">HIHHHHHHHIIII")
+_DESCRIPTOR = struct.Struct(">HIHHHHHHHII")
 
 
 def derive_descriptor(s: "PriState", p: "Params" = PARAMS, *, cap_offset: int) -> "PriDescriptor":
@@ -127,8 +123,6 @@ def derive_descriptor(s: "PriState", p: "Params" = PARAMS, *, cap_offset: int) -
         wmask_pri_ctrl=3,
         emulated_pri_status=0,
         wmask_pri_status=3,
-        emulated_outstanding_page_request_capacity=0,
-        wmask_outstanding_page_request_capacity=0,
         emulated_outstanding_page_request_allocation=0,
         wmask_outstanding_page_request_allocation=0xffffffff,
         cap_offset=cap_offset,
@@ -149,7 +143,7 @@ def check_descriptor(s: "PriState", d: "PriDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "PriDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.capacity, d.response_shape, d.min_version, d.max_version, d.emulated_pri_ctrl, d.wmask_pri_ctrl, d.emulated_pri_status, d.wmask_pri_status, d.emulated_outstanding_page_request_capacity, d.wmask_outstanding_page_request_capacity, d.emulated_outstanding_page_request_allocation, d.wmask_outstanding_page_request_allocation)
+    return _DESCRIPTOR.pack(d.cap_offset, d.capacity, d.response_shape, d.min_version, d.max_version, d.emulated_pri_ctrl, d.wmask_pri_ctrl, d.emulated_pri_status, d.wmask_pri_status, d.emulated_outstanding_page_request_allocation, d.wmask_outstanding_page_request_allocation)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "PriDescriptor":
@@ -202,12 +196,6 @@ def check_compat(source: "PriDescriptor", target: "PriDescriptor") -> "list[Comp
     if source.wmask_pri_status != target.wmask_pri_status:
         failures.append(CompatFailure(SECTION, "equal", "wmask_pri_status", source.wmask_pri_status, target.wmask_pri_status,
                                       "the guest may write other bits of register pri_status of Page Request Interface (section pri) on the target"))
-    if source.emulated_outstanding_page_request_capacity != target.emulated_outstanding_page_request_capacity:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_outstanding_page_request_capacity", source.emulated_outstanding_page_request_capacity, target.emulated_outstanding_page_request_capacity,
-                                      "the hypervisor emulates other bits of register outstanding_page_request_capacity of Page Request Interface (section pri) on the target"))
-    if source.wmask_outstanding_page_request_capacity != target.wmask_outstanding_page_request_capacity:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_outstanding_page_request_capacity", source.wmask_outstanding_page_request_capacity, target.wmask_outstanding_page_request_capacity,
-                                      "the guest may write other bits of register outstanding_page_request_capacity of Page Request Interface (section pri) on the target"))
     if source.emulated_outstanding_page_request_allocation != target.emulated_outstanding_page_request_allocation:
         failures.append(CompatFailure(SECTION, "equal", "emulated_outstanding_page_request_allocation", source.emulated_outstanding_page_request_allocation, target.emulated_outstanding_page_request_allocation,
                                       "the hypervisor emulates other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target"))

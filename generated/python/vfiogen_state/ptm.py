@@ -77,31 +77,27 @@ class PtmState(Record):
 class PtmDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "ptm_roles", "granularity", "min_version", "max_version", "emulated_ptm_cap", "wmask_ptm_cap", "emulated_ptm_ctrl", "wmask_ptm_ctrl",)
+    __slots__ = ("cap_offset", "ptm_roles", "granularity", "min_version", "max_version", "emulated_ptm_ctrl", "wmask_ptm_ctrl",)
     cap_offset: int
     ptm_roles: int
     granularity: int
     min_version: int
     max_version: int
-    emulated_ptm_cap: int
-    wmask_ptm_cap: int
     emulated_ptm_ctrl: int
     wmask_ptm_ctrl: int
-    _json = (("cap_offset", "cap_offset", ""), ("ptm_roles", "ptm_roles", ""), ("granularity", "granularity", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_ptm_cap", "emulated_ptm_cap", ""), ("wmask_ptm_cap", "wmask_ptm_cap", ""), ("emulated_ptm_ctrl", "emulated_ptm_ctrl", ""), ("wmask_ptm_ctrl", "wmask_ptm_ctrl", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("ptm_roles", "ptm_roles", ""), ("granularity", "granularity", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_ptm_ctrl", "emulated_ptm_ctrl", ""), ("wmask_ptm_ctrl", "wmask_ptm_ctrl", ""),)
 
-    def __init__(self, cap_offset: int = 0, ptm_roles: int = 0, granularity: int = 0, min_version: int = 0, max_version: int = 0, emulated_ptm_cap: int = 0, wmask_ptm_cap: int = 0, emulated_ptm_ctrl: int = 0, wmask_ptm_ctrl: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, ptm_roles: int = 0, granularity: int = 0, min_version: int = 0, max_version: int = 0, emulated_ptm_ctrl: int = 0, wmask_ptm_ctrl: int = 0) -> None:
         self.cap_offset = cap_offset
         self.ptm_roles = ptm_roles
         self.granularity = granularity
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_ptm_cap = emulated_ptm_cap
-        self.wmask_ptm_cap = wmask_ptm_cap
         self.emulated_ptm_ctrl = emulated_ptm_ctrl
         self.wmask_ptm_ctrl = wmask_ptm_ctrl
 
 
-_DESCRIPTOR = struct.Struct(">HIIHHIIII")
+_DESCRIPTOR = struct.Struct(">HIIHHII")
 
 
 def derive_descriptor(s: "PtmState", p: "Params" = PARAMS, *, cap_offset: int) -> "PtmDescriptor":
@@ -113,8 +109,6 @@ def derive_descriptor(s: "PtmState", p: "Params" = PARAMS, *, cap_offset: int) -
         granularity=s.ptm_cap.value() & 0xff00,
         min_version=1,
         max_version=1,
-        emulated_ptm_cap=0,
-        wmask_ptm_cap=0,
         emulated_ptm_ctrl=0,
         wmask_ptm_ctrl=0xff03,
         cap_offset=cap_offset,
@@ -135,7 +129,7 @@ def check_descriptor(s: "PtmState", d: "PtmDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "PtmDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.ptm_roles, d.granularity, d.min_version, d.max_version, d.emulated_ptm_cap, d.wmask_ptm_cap, d.emulated_ptm_ctrl, d.wmask_ptm_ctrl)
+    return _DESCRIPTOR.pack(d.cap_offset, d.ptm_roles, d.granularity, d.min_version, d.max_version, d.emulated_ptm_ctrl, d.wmask_ptm_ctrl)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "PtmDescriptor":
@@ -176,12 +170,6 @@ def check_compat(source: "PtmDescriptor", target: "PtmDescriptor") -> "list[Comp
     if source.granularity != target.granularity:
         failures.append(CompatFailure(SECTION, "equal", "granularity", source.granularity, target.granularity,
                                       "the target's local clock has another granularity"))
-    if source.emulated_ptm_cap != target.emulated_ptm_cap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ptm_cap", source.emulated_ptm_cap, target.emulated_ptm_cap,
-                                      "the hypervisor emulates other bits of register ptm_cap of Precision Time Measurement (section ptm) on the target"))
-    if source.wmask_ptm_cap != target.wmask_ptm_cap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ptm_cap", source.wmask_ptm_cap, target.wmask_ptm_cap,
-                                      "the guest may write other bits of register ptm_cap of Precision Time Measurement (section ptm) on the target"))
     if source.emulated_ptm_ctrl != target.emulated_ptm_ctrl:
         failures.append(CompatFailure(SECTION, "equal", "emulated_ptm_ctrl", source.emulated_ptm_ctrl, target.emulated_ptm_ctrl,
                                       "the hypervisor emulates other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target"))

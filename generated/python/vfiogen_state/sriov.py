@@ -200,7 +200,7 @@ class SriovState(Record):
 class SriovDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "features", "max_vfs", "vf_device", "page_sizes", "vf_bar0_type", "vf_bar1_type", "vf_bar2_type", "vf_bar3_type", "vf_bar4_type", "vf_bar5_type", "vf_bar_sizes", "min_version", "max_version", "emulated_sriov_cap", "wmask_sriov_cap", "emulated_sriov_ctrl", "wmask_sriov_ctrl", "emulated_sriov_status", "wmask_sriov_status", "emulated_initial_vfs", "wmask_initial_vfs", "emulated_total_vfs", "wmask_total_vfs", "emulated_num_vfs", "wmask_num_vfs", "emulated_func_dep_link", "wmask_func_dep_link", "emulated_first_vf_offset", "wmask_first_vf_offset", "emulated_vf_stride", "wmask_vf_stride", "emulated_vf_device_id", "wmask_vf_device_id", "emulated_supported_page_sizes", "wmask_supported_page_sizes", "emulated_system_page_size", "wmask_system_page_size", "emulated_vf_bar0", "wmask_vf_bar0", "emulated_vf_bar1", "wmask_vf_bar1", "emulated_vf_bar1_upper", "wmask_vf_bar1_upper", "emulated_vf_bar2", "wmask_vf_bar2", "emulated_vf_bar2_upper", "wmask_vf_bar2_upper", "emulated_vf_bar3", "wmask_vf_bar3", "emulated_vf_bar3_upper", "wmask_vf_bar3_upper", "emulated_vf_bar4", "wmask_vf_bar4", "emulated_vf_bar4_upper", "wmask_vf_bar4_upper", "emulated_vf_bar5", "wmask_vf_bar5", "emulated_vf_bar5_upper", "wmask_vf_bar5_upper", "emulated_vf_migration_state_array_offset", "wmask_vf_migration_state_array_offset",)
+    __slots__ = ("cap_offset", "features", "max_vfs", "vf_device", "page_sizes", "vf_bar0_type", "vf_bar1_type", "vf_bar2_type", "vf_bar3_type", "vf_bar4_type", "vf_bar5_type", "vf_bar_sizes", "min_version", "max_version", "emulated_sriov_ctrl", "wmask_sriov_ctrl", "emulated_sriov_status", "wmask_sriov_status", "emulated_num_vfs", "wmask_num_vfs", "emulated_system_page_size", "wmask_system_page_size", "emulated_vf_bar0", "wmask_vf_bar0", "emulated_vf_bar1", "wmask_vf_bar1", "emulated_vf_bar1_upper", "wmask_vf_bar1_upper", "emulated_vf_bar2", "wmask_vf_bar2", "emulated_vf_bar2_upper", "wmask_vf_bar2_upper", "emulated_vf_bar3", "wmask_vf_bar3", "emulated_vf_bar3_upper", "wmask_vf_bar3_upper", "emulated_vf_bar4", "wmask_vf_bar4", "emulated_vf_bar4_upper", "wmask_vf_bar4_upper", "emulated_vf_bar5", "wmask_vf_bar5", "emulated_vf_bar5_upper", "wmask_vf_bar5_upper",)
     cap_offset: int
     features: int
     max_vfs: int
@@ -215,28 +215,12 @@ class SriovDescriptor(Record):
     vf_bar_sizes: bytes
     min_version: int
     max_version: int
-    emulated_sriov_cap: int
-    wmask_sriov_cap: int
     emulated_sriov_ctrl: int
     wmask_sriov_ctrl: int
     emulated_sriov_status: int
     wmask_sriov_status: int
-    emulated_initial_vfs: int
-    wmask_initial_vfs: int
-    emulated_total_vfs: int
-    wmask_total_vfs: int
     emulated_num_vfs: int
     wmask_num_vfs: int
-    emulated_func_dep_link: int
-    wmask_func_dep_link: int
-    emulated_first_vf_offset: int
-    wmask_first_vf_offset: int
-    emulated_vf_stride: int
-    wmask_vf_stride: int
-    emulated_vf_device_id: int
-    wmask_vf_device_id: int
-    emulated_supported_page_sizes: int
-    wmask_supported_page_sizes: int
     emulated_system_page_size: int
     wmask_system_page_size: int
     emulated_vf_bar0: int
@@ -261,11 +245,9 @@ class SriovDescriptor(Record):
     wmask_vf_bar5: int
     emulated_vf_bar5_upper: int
     wmask_vf_bar5_upper: int
-    emulated_vf_migration_state_array_offset: int
-    wmask_vf_migration_state_array_offset: int
-    _json = (("cap_offset", "cap_offset", ""), ("features", "features", ""), ("max_vfs", "max_vfs", ""), ("vf_device", "vf_device", ""), ("page_sizes", "page_sizes", ""), ("vf_bar0_type", "vf_bar0_type", ""), ("vf_bar1_type", "vf_bar1_type", ""), ("vf_bar2_type", "vf_bar2_type", ""), ("vf_bar3_type", "vf_bar3_type", ""), ("vf_bar4_type", "vf_bar4_type", ""), ("vf_bar5_type", "vf_bar5_type", ""), ("vf_bar_sizes", "vf_bar_sizes", "hex"), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_sriov_cap", "emulated_sriov_cap", ""), ("wmask_sriov_cap", "wmask_sriov_cap", ""), ("emulated_sriov_ctrl", "emulated_sriov_ctrl", ""), ("wmask_sriov_ctrl", "wmask_sriov_ctrl", ""), ("emulated_sriov_status", "emulated_sriov_status", ""), ("wmask_sriov_status", "wmask_sriov_status", ""), ("emulated_initial_vfs", "emulated_initial_vfs", ""), ("wmask_initial_vfs", "wmask_initial_vfs", ""), ("emulated_total_vfs", "emulated_total_vfs", ""), ("wmask_total_vfs", "wmask_total_vfs", ""), ("emulated_num_vfs", "emulated_num_vfs", ""), ("wmask_num_vfs", "wmask_num_vfs", ""), ("emulated_func_dep_link", "emulated_func_dep_link", ""), ("wmask_func_dep_link", "wmask_func_dep_link", ""), ("emulated_first_vf_offset", "emulated_first_vf_offset", ""), ("wmask_first_vf_offset", "wmask_first_vf_offset", ""), ("emulated_vf_stride", "emulated_vf_stride", ""), ("wmask_vf_stride", "wmask_vf_stride", ""), ("emulated_vf_device_id", "emulated_vf_device_id", ""), ("wmask_vf_device_id", "wmask_vf_device_id", ""), ("emulated_supported_page_sizes", "emulated_supported_page_sizes", ""), ("wmask_supported_page_sizes", "wmask_supported_page_sizes", ""), ("emulated_system_page_size", "emulated_system_page_size", ""), ("wmask_system_page_size", "wmask_system_page_size", ""), ("emulated_vf_bar0", "emulated_vf_bar0", ""), ("wmask_vf_bar0", "wmask_vf_bar0", ""), ("emulated_vf_bar1", "emulated_vf_bar1", ""), ("wmask_vf_bar1", "wmask_vf_bar1", ""), ("emulated_vf_bar1_upper", "emulated_vf_bar1_upper", ""), ("wmask_vf_bar1_upper", "wmask_vf_bar1_upper", ""), ("emulated_vf_bar2", "emulated_vf_bar2", ""), ("wmask_vf_bar2", "wmask_vf_bar2", ""), ("emulated_vf_bar2_upper", "emulated_vf_bar2_upper", ""), ("wmask_vf_bar2_upper", "wmask_vf_bar2_upper", ""), ("emulated_vf_bar3", "emulated_vf_bar3", ""), ("wmask_vf_bar3", "wmask_vf_bar3", ""), ("emulated_vf_bar3_upper", "emulated_vf_bar3_upper", ""), ("wmask_vf_bar3_upper", "wmask_vf_bar3_upper", ""), ("emulated_vf_bar4", "emulated_vf_bar4", ""), ("wmask_vf_bar4", "wmask_vf_bar4", ""), ("emulated_vf_bar4_upper", "emulated_vf_bar4_upper", ""), ("wmask_vf_bar4_upper", "wmask_vf_bar4_upper", ""), ("emulated_vf_bar5", "emulated_vf_bar5", ""), ("wmask_vf_bar5", "wmask_vf_bar5", ""), ("emulated_vf_bar5_upper", "emulated_vf_bar5_upper", ""), ("wmask_vf_bar5_upper", "wmask_vf_bar5_upper", ""), ("emulated_vf_migration_state_array_offset", "emulated_vf_migration_state_array_offset", ""), ("wmask_vf_migration_state_array_offset", "wmask_vf_migration_state_array_offset", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("features", "features", ""), ("max_vfs", "max_vfs", ""), ("vf_device", "vf_device", ""), ("page_sizes", "page_sizes", ""), ("vf_bar0_type", "vf_bar0_type", ""), ("vf_bar1_type", "vf_bar1_type", ""), ("vf_bar2_type", "vf_bar2_type", ""), ("vf_bar3_type", "vf_bar3_type", ""), ("vf_bar4_type", "vf_bar4_type", ""), ("vf_bar5_type", "vf_bar5_type", ""), ("vf_bar_sizes", "vf_bar_sizes", "hex"), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_sriov_ctrl", "emulated_sriov_ctrl", ""), ("wmask_sriov_ctrl", "wmask_sriov_ctrl", ""), ("emulated_sriov_status", "emulated_sriov_status", ""), ("wmask_sriov_status", "wmask_sriov_status", ""), ("emulated_num_vfs", "emulated_num_vfs", ""), ("wmask_num_vfs", "wmask_num_vfs", ""), ("emulated_system_page_size", "emulated_system_page_size", ""), ("wmask_system_page_size", "wmask_system_page_size", ""), ("emulated_vf_bar0", "emulated_vf_bar0", ""), ("wmask_vf_bar0", "wmask_vf_bar0", ""), ("emulated_vf_bar1", "emulated_vf_bar1", ""), ("wmask_vf_bar1", "wmask_vf_bar1", ""), ("emulated_vf_bar1_upper", "emulated_vf_bar1_upper", ""), ("wmask_vf_bar1_upper", "wmask_vf_bar1_upper", ""), ("emulated_vf_bar2", "emulated_vf_bar2", ""), ("wmask_vf_bar2", "wmask_vf_bar2", ""), ("emulated_vf_bar2_upper", "emulated_vf_bar2_upper", ""), ("wmask_vf_bar2_upper", "wmask_vf_bar2_upper", ""), ("emulated_vf_bar3", "emulated_vf_bar3", ""), ("wmask_vf_bar3", "wmask_vf_bar3", ""), ("emulated_vf_bar3_upper", "emulated_vf_bar3_upper", ""), ("wmask_vf_bar3_upper", "wmask_vf_bar3_upper", ""), ("emulated_vf_bar4", "emulated_vf_bar4", ""), ("wmask_vf_bar4", "wmask_vf_bar4", ""), ("emulated_vf_bar4_upper", "emulated_vf_bar4_upper", ""), ("wmask_vf_bar4_upper", "wmask_vf_bar4_upper", ""), ("emulated_vf_bar5", "emulated_vf_bar5", ""), ("wmask_vf_bar5", "wmask_vf_bar5", ""), ("emulated_vf_bar5_upper", "emulated_vf_bar5_upper", ""), ("wmask_vf_bar5_upper", "wmask_vf_bar5_upper", ""),)
 
-    def __init__(self, cap_offset: int = 0, features: int = 0, max_vfs: int = 0, vf_device: int = 0, page_sizes: int = 0, vf_bar0_type: int = 0, vf_bar1_type: int = 0, vf_bar2_type: int = 0, vf_bar3_type: int = 0, vf_bar4_type: int = 0, vf_bar5_type: int = 0, vf_bar_sizes: bytes = bytes(6), min_version: int = 0, max_version: int = 0, emulated_sriov_cap: int = 0, wmask_sriov_cap: int = 0, emulated_sriov_ctrl: int = 0, wmask_sriov_ctrl: int = 0, emulated_sriov_status: int = 0, wmask_sriov_status: int = 0, emulated_initial_vfs: int = 0, wmask_initial_vfs: int = 0, emulated_total_vfs: int = 0, wmask_total_vfs: int = 0, emulated_num_vfs: int = 0, wmask_num_vfs: int = 0, emulated_func_dep_link: int = 0, wmask_func_dep_link: int = 0, emulated_first_vf_offset: int = 0, wmask_first_vf_offset: int = 0, emulated_vf_stride: int = 0, wmask_vf_stride: int = 0, emulated_vf_device_id: int = 0, wmask_vf_device_id: int = 0, emulated_supported_page_sizes: int = 0, wmask_supported_page_sizes: int = 0, emulated_system_page_size: int = 0, wmask_system_page_size: int = 0, emulated_vf_bar0: int = 0, wmask_vf_bar0: int = 0, emulated_vf_bar1: int = 0, wmask_vf_bar1: int = 0, emulated_vf_bar1_upper: int = 0, wmask_vf_bar1_upper: int = 0, emulated_vf_bar2: int = 0, wmask_vf_bar2: int = 0, emulated_vf_bar2_upper: int = 0, wmask_vf_bar2_upper: int = 0, emulated_vf_bar3: int = 0, wmask_vf_bar3: int = 0, emulated_vf_bar3_upper: int = 0, wmask_vf_bar3_upper: int = 0, emulated_vf_bar4: int = 0, wmask_vf_bar4: int = 0, emulated_vf_bar4_upper: int = 0, wmask_vf_bar4_upper: int = 0, emulated_vf_bar5: int = 0, wmask_vf_bar5: int = 0, emulated_vf_bar5_upper: int = 0, wmask_vf_bar5_upper: int = 0, emulated_vf_migration_state_array_offset: int = 0, wmask_vf_migration_state_array_offset: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, features: int = 0, max_vfs: int = 0, vf_device: int = 0, page_sizes: int = 0, vf_bar0_type: int = 0, vf_bar1_type: int = 0, vf_bar2_type: int = 0, vf_bar3_type: int = 0, vf_bar4_type: int = 0, vf_bar5_type: int = 0, vf_bar_sizes: bytes = bytes(6), min_version: int = 0, max_version: int = 0, emulated_sriov_ctrl: int = 0, wmask_sriov_ctrl: int = 0, emulated_sriov_status: int = 0, wmask_sriov_status: int = 0, emulated_num_vfs: int = 0, wmask_num_vfs: int = 0, emulated_system_page_size: int = 0, wmask_system_page_size: int = 0, emulated_vf_bar0: int = 0, wmask_vf_bar0: int = 0, emulated_vf_bar1: int = 0, wmask_vf_bar1: int = 0, emulated_vf_bar1_upper: int = 0, wmask_vf_bar1_upper: int = 0, emulated_vf_bar2: int = 0, wmask_vf_bar2: int = 0, emulated_vf_bar2_upper: int = 0, wmask_vf_bar2_upper: int = 0, emulated_vf_bar3: int = 0, wmask_vf_bar3: int = 0, emulated_vf_bar3_upper: int = 0, wmask_vf_bar3_upper: int = 0, emulated_vf_bar4: int = 0, wmask_vf_bar4: int = 0, emulated_vf_bar4_upper: int = 0, wmask_vf_bar4_upper: int = 0, emulated_vf_bar5: int = 0, wmask_vf_bar5: int = 0, emulated_vf_bar5_upper: int = 0, wmask_vf_bar5_upper: int = 0) -> None:
         self.cap_offset = cap_offset
         self.features = features
         self.max_vfs = max_vfs
@@ -280,28 +262,12 @@ class SriovDescriptor(Record):
         self.vf_bar_sizes = vf_bar_sizes
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_sriov_cap = emulated_sriov_cap
-        self.wmask_sriov_cap = wmask_sriov_cap
         self.emulated_sriov_ctrl = emulated_sriov_ctrl
         self.wmask_sriov_ctrl = wmask_sriov_ctrl
         self.emulated_sriov_status = emulated_sriov_status
         self.wmask_sriov_status = wmask_sriov_status
-        self.emulated_initial_vfs = emulated_initial_vfs
-        self.wmask_initial_vfs = wmask_initial_vfs
-        self.emulated_total_vfs = emulated_total_vfs
-        self.wmask_total_vfs = wmask_total_vfs
         self.emulated_num_vfs = emulated_num_vfs
         self.wmask_num_vfs = wmask_num_vfs
-        self.emulated_func_dep_link = emulated_func_dep_link
-        self.wmask_func_dep_link = wmask_func_dep_link
-        self.emulated_first_vf_offset = emulated_first_vf_offset
-        self.wmask_first_vf_offset = wmask_first_vf_offset
-        self.emulated_vf_stride = emulated_vf_stride
-        self.wmask_vf_stride = wmask_vf_stride
-        self.emulated_vf_device_id = emulated_vf_device_id
-        self.wmask_vf_device_id = wmask_vf_device_id
-        self.emulated_supported_page_sizes = emulated_supported_page_sizes
-        self.wmask_supported_page_sizes = wmask_supported_page_sizes
         self.emulated_system_page_size = emulated_system_page_size
         self.wmask_system_page_size = wmask_system_page_size
         self.emulated_vf_bar0 = emulated_vf_bar0
@@ -326,11 +292,9 @@ class SriovDescriptor(Record):
         self.wmask_vf_bar5 = wmask_vf_bar5
         self.emulated_vf_bar5_upper = emulated_vf_bar5_upper
         self.wmask_vf_bar5_upper = wmask_vf_bar5_upper
-        self.emulated_vf_migration_state_array_offset = emulated_vf_migration_state_array_offset
-        self.wmask_vf_migration_state_array_offset = wmask_vf_migration_state_array_offset
 
 
-_DESCRIPTOR = struct.Struct(">HIHHIIIIIII6sHHIIHHHHHHHHHHBBHHHHHHIIIIIIIIIIIIIIIIIIIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HIHHIIIIIII6sHHHHHHHHIIIIIIIIIIIIIIIIIIIIIIII")
 
 
 def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int, vf_bar_sizes: bytes) -> "SriovDescriptor":
@@ -350,28 +314,12 @@ def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int,
         vf_bar5_type=(s.vf_bar5.value() & 0xf if (((s.vf_bar4.value() >> 1) & 0x3) != 2) else 0),
         min_version=1,
         max_version=2,
-        emulated_sriov_cap=0,
-        wmask_sriov_cap=0,
         emulated_sriov_ctrl=1,
         wmask_sriov_ctrl=0x7f,
         emulated_sriov_status=0,
         wmask_sriov_status=1,
-        emulated_initial_vfs=0,
-        wmask_initial_vfs=0,
-        emulated_total_vfs=0,
-        wmask_total_vfs=0,
         emulated_num_vfs=0xffff,
         wmask_num_vfs=0xffff,
-        emulated_func_dep_link=0,
-        wmask_func_dep_link=0,
-        emulated_first_vf_offset=0,
-        wmask_first_vf_offset=0,
-        emulated_vf_stride=0,
-        wmask_vf_stride=0,
-        emulated_vf_device_id=0,
-        wmask_vf_device_id=0,
-        emulated_supported_page_sizes=0,
-        wmask_supported_page_sizes=0,
         emulated_system_page_size=0,
         wmask_system_page_size=0xffffffff,
         emulated_vf_bar0=0,
@@ -396,8 +344,6 @@ def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int,
         wmask_vf_bar5=(0xfffffff0 if (((s.vf_bar4.value() >> 1) & 0x3) != 2) else 0),
         emulated_vf_bar5_upper=0,
         wmask_vf_bar5_upper=(0xffffffff if (((s.vf_bar4.value() >> 1) & 0x3) == 2) else 0),
-        emulated_vf_migration_state_array_offset=0,
-        wmask_vf_migration_state_array_offset=0,
         cap_offset=cap_offset,
         vf_bar_sizes=vf_bar_sizes,
     )
@@ -441,7 +387,7 @@ def check_descriptor(s: "SriovState", d: "SriovDescriptor", version: int, p: "Pa
 
 
 def pack_descriptor(d: "SriovDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.features, d.max_vfs, d.vf_device, d.page_sizes, d.vf_bar0_type, d.vf_bar1_type, d.vf_bar2_type, d.vf_bar3_type, d.vf_bar4_type, d.vf_bar5_type, d.vf_bar_sizes, d.min_version, d.max_version, d.emulated_sriov_cap, d.wmask_sriov_cap, d.emulated_sriov_ctrl, d.wmask_sriov_ctrl, d.emulated_sriov_status, d.wmask_sriov_status, d.emulated_initial_vfs, d.wmask_initial_vfs, d.emulated_total_vfs, d.wmask_total_vfs, d.emulated_num_vfs, d.wmask_num_vfs, d.emulated_func_dep_link, d.wmask_func_dep_link, d.emulated_first_vf_offset, d.wmask_first_vf_offset, d.emulated_vf_stride, d.wmask_vf_stride, d.emulated_vf_device_id, d.wmask_vf_device_id, d.emulated_supported_page_sizes, d.wmask_supported_page_sizes, d.emulated_system_page_size, d.wmask_system_page_size, d.emulated_vf_bar0, d.wmask_vf_bar0, d.emulated_vf_bar1, d.wmask_vf_bar1, d.emulated_vf_bar1_upper, d.wmask_vf_bar1_upper, d.emulated_vf_bar2, d.wmask_vf_bar2, d.emulated_vf_bar2_upper, d.wmask_vf_bar2_upper, d.emulated_vf_bar3, d.wmask_vf_bar3, d.emulated_vf_bar3_upper, d.wmask_vf_bar3_upper, d.emulated_vf_bar4, d.wmask_vf_bar4, d.emulated_vf_bar4_upper, d.wmask_vf_bar4_upper, d.emulated_vf_bar5, d.wmask_vf_bar5, d.emulated_vf_bar5_upper, d.wmask_vf_bar5_upper, d.emulated_vf_migration_state_array_offset, d.wmask_vf_migration_state_array_offset)
+    return _DESCRIPTOR.pack(d.cap_offset, d.features, d.max_vfs, d.vf_device, d.page_sizes, d.vf_bar0_type, d.vf_bar1_type, d.vf_bar2_type, d.vf_bar3_type, d.vf_bar4_type, d.vf_bar5_type, d.vf_bar_sizes, d.min_version, d.max_version, d.emulated_sriov_ctrl, d.wmask_sriov_ctrl, d.emulated_sriov_status, d.wmask_sriov_status, d.emulated_num_vfs, d.wmask_num_vfs, d.emulated_system_page_size, d.wmask_system_page_size, d.emulated_vf_bar0, d.wmask_vf_bar0, d.emulated_vf_bar1, d.wmask_vf_bar1, d.emulated_vf_bar1_upper, d.wmask_vf_bar1_upper, d.emulated_vf_bar2, d.wmask_vf_bar2, d.emulated_vf_bar2_upper, d.wmask_vf_bar2_upper, d.emulated_vf_bar3, d.wmask_vf_bar3, d.emulated_vf_bar3_upper, d.wmask_vf_bar3_upper, d.emulated_vf_bar4, d.wmask_vf_bar4, d.emulated_vf_bar4_upper, d.wmask_vf_bar4_upper, d.emulated_vf_bar5, d.wmask_vf_bar5, d.emulated_vf_bar5_upper, d.wmask_vf_bar5_upper)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "SriovDescriptor":
@@ -509,12 +455,6 @@ def check_compat(source: "SriovDescriptor", target: "SriovDescriptor") -> "list[
     if source.vf_bar_sizes != target.vf_bar_sizes:
         failures.append(CompatFailure(SECTION, "equal", "vf_bar_sizes", source.vf_bar_sizes, target.vf_bar_sizes,
                                       "a VF BAR has another per-VF size on the target, so the guest's VF BAR layout would not fit"))
-    if source.emulated_sriov_cap != target.emulated_sriov_cap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_sriov_cap", source.emulated_sriov_cap, target.emulated_sriov_cap,
-                                      "the hypervisor emulates other bits of register sriov_cap of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_sriov_cap != target.wmask_sriov_cap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_sriov_cap", source.wmask_sriov_cap, target.wmask_sriov_cap,
-                                      "the guest may write other bits of register sriov_cap of Single Root I/O Virtualization (PF) (section sriov) on the target"))
     if source.emulated_sriov_ctrl != target.emulated_sriov_ctrl:
         failures.append(CompatFailure(SECTION, "equal", "emulated_sriov_ctrl", source.emulated_sriov_ctrl, target.emulated_sriov_ctrl,
                                       "the hypervisor emulates other bits of register sriov_ctrl of Single Root I/O Virtualization (PF) (section sriov) on the target"))
@@ -527,54 +467,12 @@ def check_compat(source: "SriovDescriptor", target: "SriovDescriptor") -> "list[
     if source.wmask_sriov_status != target.wmask_sriov_status:
         failures.append(CompatFailure(SECTION, "equal", "wmask_sriov_status", source.wmask_sriov_status, target.wmask_sriov_status,
                                       "the guest may write other bits of register sriov_status of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_initial_vfs != target.emulated_initial_vfs:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_initial_vfs", source.emulated_initial_vfs, target.emulated_initial_vfs,
-                                      "the hypervisor emulates other bits of register initial_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_initial_vfs != target.wmask_initial_vfs:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_initial_vfs", source.wmask_initial_vfs, target.wmask_initial_vfs,
-                                      "the guest may write other bits of register initial_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_total_vfs != target.emulated_total_vfs:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_total_vfs", source.emulated_total_vfs, target.emulated_total_vfs,
-                                      "the hypervisor emulates other bits of register total_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_total_vfs != target.wmask_total_vfs:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_total_vfs", source.wmask_total_vfs, target.wmask_total_vfs,
-                                      "the guest may write other bits of register total_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"))
     if source.emulated_num_vfs != target.emulated_num_vfs:
         failures.append(CompatFailure(SECTION, "equal", "emulated_num_vfs", source.emulated_num_vfs, target.emulated_num_vfs,
                                       "the hypervisor emulates other bits of register num_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"))
     if source.wmask_num_vfs != target.wmask_num_vfs:
         failures.append(CompatFailure(SECTION, "equal", "wmask_num_vfs", source.wmask_num_vfs, target.wmask_num_vfs,
                                       "the guest may write other bits of register num_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_func_dep_link != target.emulated_func_dep_link:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_func_dep_link", source.emulated_func_dep_link, target.emulated_func_dep_link,
-                                      "the hypervisor emulates other bits of register func_dep_link of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_func_dep_link != target.wmask_func_dep_link:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_func_dep_link", source.wmask_func_dep_link, target.wmask_func_dep_link,
-                                      "the guest may write other bits of register func_dep_link of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_first_vf_offset != target.emulated_first_vf_offset:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_first_vf_offset", source.emulated_first_vf_offset, target.emulated_first_vf_offset,
-                                      "the hypervisor emulates other bits of register first_vf_offset of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_first_vf_offset != target.wmask_first_vf_offset:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_first_vf_offset", source.wmask_first_vf_offset, target.wmask_first_vf_offset,
-                                      "the guest may write other bits of register first_vf_offset of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_stride != target.emulated_vf_stride:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_stride", source.emulated_vf_stride, target.emulated_vf_stride,
-                                      "the hypervisor emulates other bits of register vf_stride of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_stride != target.wmask_vf_stride:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_stride", source.wmask_vf_stride, target.wmask_vf_stride,
-                                      "the guest may write other bits of register vf_stride of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_device_id != target.emulated_vf_device_id:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_device_id", source.emulated_vf_device_id, target.emulated_vf_device_id,
-                                      "the hypervisor emulates other bits of register vf_device_id of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_device_id != target.wmask_vf_device_id:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_device_id", source.wmask_vf_device_id, target.wmask_vf_device_id,
-                                      "the guest may write other bits of register vf_device_id of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_supported_page_sizes != target.emulated_supported_page_sizes:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_supported_page_sizes", source.emulated_supported_page_sizes, target.emulated_supported_page_sizes,
-                                      "the hypervisor emulates other bits of register supported_page_sizes of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_supported_page_sizes != target.wmask_supported_page_sizes:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_supported_page_sizes", source.wmask_supported_page_sizes, target.wmask_supported_page_sizes,
-                                      "the guest may write other bits of register supported_page_sizes of Single Root I/O Virtualization (PF) (section sriov) on the target"))
     if source.emulated_system_page_size != target.emulated_system_page_size:
         failures.append(CompatFailure(SECTION, "equal", "emulated_system_page_size", source.emulated_system_page_size, target.emulated_system_page_size,
                                       "the hypervisor emulates other bits of register system_page_size of Single Root I/O Virtualization (PF) (section sriov) on the target"))
@@ -647,12 +545,6 @@ def check_compat(source: "SriovDescriptor", target: "SriovDescriptor") -> "list[
     if source.wmask_vf_bar5_upper != target.wmask_vf_bar5_upper:
         failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar5_upper", source.wmask_vf_bar5_upper, target.wmask_vf_bar5_upper,
                                       "the guest may write other bits of register vf_bar5_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_migration_state_array_offset != target.emulated_vf_migration_state_array_offset:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_migration_state_array_offset", source.emulated_vf_migration_state_array_offset, target.emulated_vf_migration_state_array_offset,
-                                      "the hypervisor emulates other bits of register vf_migration_state_array_offset of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_migration_state_array_offset != target.wmask_vf_migration_state_array_offset:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_migration_state_array_offset", source.wmask_vf_migration_state_array_offset, target.wmask_vf_migration_state_array_offset,
-                                      "the guest may write other bits of register vf_migration_state_array_offset of Single Root I/O Virtualization (PF) (section sriov) on the target"))
     return failures
 
 

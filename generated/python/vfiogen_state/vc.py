@@ -206,7 +206,7 @@ class VcState(Record):
 class VcDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "port_vcs", "vc_arbitration_caps", "vc0_resources", "vc1_resources", "vc2_resources", "vc3_resources", "vc4_resources", "vc5_resources", "vc6_resources", "vc7_resources", "min_version", "max_version", "emulated_port_vc_cap1", "wmask_port_vc_cap1", "emulated_port_vc_cap2", "wmask_port_vc_cap2", "emulated_port_vc_control", "wmask_port_vc_control", "emulated_port_vc_status", "wmask_port_vc_status", "emulated_vc_resource_cap0", "wmask_vc_resource_cap0", "emulated_vc_resource_control0", "wmask_vc_resource_control0", "emulated_vc_resource_status0", "wmask_vc_resource_status0", "emulated_vc_resource_cap1", "wmask_vc_resource_cap1", "emulated_vc_resource_control1", "wmask_vc_resource_control1", "emulated_vc_resource_status1", "wmask_vc_resource_status1", "emulated_vc_resource_cap2", "wmask_vc_resource_cap2", "emulated_vc_resource_control2", "wmask_vc_resource_control2", "emulated_vc_resource_status2", "wmask_vc_resource_status2", "emulated_vc_resource_cap3", "wmask_vc_resource_cap3", "emulated_vc_resource_control3", "wmask_vc_resource_control3", "emulated_vc_resource_status3", "wmask_vc_resource_status3", "emulated_vc_resource_cap4", "wmask_vc_resource_cap4", "emulated_vc_resource_control4", "wmask_vc_resource_control4", "emulated_vc_resource_status4", "wmask_vc_resource_status4", "emulated_vc_resource_cap5", "wmask_vc_resource_cap5", "emulated_vc_resource_control5", "wmask_vc_resource_control5", "emulated_vc_resource_status5", "wmask_vc_resource_status5", "emulated_vc_resource_cap6", "wmask_vc_resource_cap6", "emulated_vc_resource_control6", "wmask_vc_resource_control6", "emulated_vc_resource_status6", "wmask_vc_resource_status6", "emulated_vc_resource_cap7", "wmask_vc_resource_cap7", "emulated_vc_resource_control7", "wmask_vc_resource_control7", "emulated_vc_resource_status7", "wmask_vc_resource_status7",)
+    __slots__ = ("cap_offset", "port_vcs", "vc_arbitration_caps", "vc0_resources", "vc1_resources", "vc2_resources", "vc3_resources", "vc4_resources", "vc5_resources", "vc6_resources", "vc7_resources", "min_version", "max_version", "emulated_port_vc_control", "wmask_port_vc_control", "emulated_vc_resource_control0", "wmask_vc_resource_control0", "emulated_vc_resource_control1", "wmask_vc_resource_control1", "emulated_vc_resource_control2", "wmask_vc_resource_control2", "emulated_vc_resource_control3", "wmask_vc_resource_control3", "emulated_vc_resource_control4", "wmask_vc_resource_control4", "emulated_vc_resource_control5", "wmask_vc_resource_control5", "emulated_vc_resource_control6", "wmask_vc_resource_control6", "emulated_vc_resource_control7", "wmask_vc_resource_control7",)
     cap_offset: int
     port_vcs: int
     vc_arbitration_caps: int
@@ -220,65 +220,27 @@ class VcDescriptor(Record):
     vc7_resources: int
     min_version: int
     max_version: int
-    emulated_port_vc_cap1: int
-    wmask_port_vc_cap1: int
-    emulated_port_vc_cap2: int
-    wmask_port_vc_cap2: int
     emulated_port_vc_control: int
     wmask_port_vc_control: int
-    emulated_port_vc_status: int
-    wmask_port_vc_status: int
-    emulated_vc_resource_cap0: int
-    wmask_vc_resource_cap0: int
     emulated_vc_resource_control0: int
     wmask_vc_resource_control0: int
-    emulated_vc_resource_status0: int
-    wmask_vc_resource_status0: int
-    emulated_vc_resource_cap1: int
-    wmask_vc_resource_cap1: int
     emulated_vc_resource_control1: int
     wmask_vc_resource_control1: int
-    emulated_vc_resource_status1: int
-    wmask_vc_resource_status1: int
-    emulated_vc_resource_cap2: int
-    wmask_vc_resource_cap2: int
     emulated_vc_resource_control2: int
     wmask_vc_resource_control2: int
-    emulated_vc_resource_status2: int
-    wmask_vc_resource_status2: int
-    emulated_vc_resource_cap3: int
-    wmask_vc_resource_cap3: int
     emulated_vc_resource_control3: int
     wmask_vc_resource_control3: int
-    emulated_vc_resource_status3: int
-    wmask_vc_resource_status3: int
-    emulated_vc_resource_cap4: int
-    wmask_vc_resource_cap4: int
     emulated_vc_resource_control4: int
     wmask_vc_resource_control4: int
-    emulated_vc_resource_status4: int
-    wmask_vc_resource_status4: int
-    emulated_vc_resource_cap5: int
-    wmask_vc_resource_cap5: int
     emulated_vc_resource_control5: int
     wmask_vc_resource_control5: int
-    emulated_vc_resource_status5: int
-    wmask_vc_resource_status5: int
-    emulated_vc_resource_cap6: int
-    wmask_vc_resource_cap6: int
     emulated_vc_resource_control6: int
     wmask_vc_resource_control6: int
-    emulated_vc_resource_status6: int
-    wmask_vc_resource_status6: int
-    emulated_vc_resource_cap7: int
-    wmask_vc_resource_cap7: int
     emulated_vc_resource_control7: int
     wmask_vc_resource_control7: int
-    emulated_vc_resource_status7: int
-    wmask_vc_resource_status7: int
-    _json = (("cap_offset", "cap_offset", ""), ("port_vcs", "port_vcs", ""), ("vc_arbitration_caps", "vc_arbitration_caps", ""), ("vc0_resources", "vc0_resources", ""), ("vc1_resources", "vc1_resources", ""), ("vc2_resources", "vc2_resources", ""), ("vc3_resources", "vc3_resources", ""), ("vc4_resources", "vc4_resources", ""), ("vc5_resources", "vc5_resources", ""), ("vc6_resources", "vc6_resources", ""), ("vc7_resources", "vc7_resources", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_port_vc_cap1", "emulated_port_vc_cap1", ""), ("wmask_port_vc_cap1", "wmask_port_vc_cap1", ""), ("emulated_port_vc_cap2", "emulated_port_vc_cap2", ""), ("wmask_port_vc_cap2", "wmask_port_vc_cap2", ""), ("emulated_port_vc_control", "emulated_port_vc_control", ""), ("wmask_port_vc_control", "wmask_port_vc_control", ""), ("emulated_port_vc_status", "emulated_port_vc_status", ""), ("wmask_port_vc_status", "wmask_port_vc_status", ""), ("emulated_vc_resource_cap0", "emulated_vc_resource_cap0", ""), ("wmask_vc_resource_cap0", "wmask_vc_resource_cap0", ""), ("emulated_vc_resource_control0", "emulated_vc_resource_control0", ""), ("wmask_vc_resource_control0", "wmask_vc_resource_control0", ""), ("emulated_vc_resource_status0", "emulated_vc_resource_status0", ""), ("wmask_vc_resource_status0", "wmask_vc_resource_status0", ""), ("emulated_vc_resource_cap1", "emulated_vc_resource_cap1", ""), ("wmask_vc_resource_cap1", "wmask_vc_resource_cap1", ""), ("emulated_vc_resource_control1", "emulated_vc_resource_control1", ""), ("wmask_vc_resource_control1", "wmask_vc_resource_control1", ""), ("emulated_vc_resource_status1", "emulated_vc_resource_status1", ""), ("wmask_vc_resource_status1", "wmask_vc_resource_status1", ""), ("emulated_vc_resource_cap2", "emulated_vc_resource_cap2", ""), ("wmask_vc_resource_cap2", "wmask_vc_resource_cap2", ""), ("emulated_vc_resource_control2", "emulated_vc_resource_control2", ""), ("wmask_vc_resource_control2", "wmask_vc_resource_control2", ""), ("emulated_vc_resource_status2", "emulated_vc_resource_status2", ""), ("wmask_vc_resource_status2", "wmask_vc_resource_status2", ""), ("emulated_vc_resource_cap3", "emulated_vc_resource_cap3", ""), ("wmask_vc_resource_cap3", "wmask_vc_resource_cap3", ""), ("emulated_vc_resource_control3", "emulated_vc_resource_control3", ""), ("wmask_vc_resource_control3", "wmask_vc_resource_control3", ""), ("emulated_vc_resource_status3", "emulated_vc_resource_status3", ""), ("wmask_vc_resource_status3", "wmask_vc_resource_status3", ""), ("emulated_vc_resource_cap4", "emulated_vc_resource_cap4", ""), ("wmask_vc_resource_cap4", "wmask_vc_resource_cap4", ""), ("emulated_vc_resource_control4", "emulated_vc_resource_control4", ""), ("wmask_vc_resource_control4", "wmask_vc_resource_control4", ""), ("emulated_vc_resource_status4", "emulated_vc_resource_status4", ""), ("wmask_vc_resource_status4", "wmask_vc_resource_status4", ""), ("emulated_vc_resource_cap5", "emulated_vc_resource_cap5", ""), ("wmask_vc_resource_cap5", "wmask_vc_resource_cap5", ""), ("emulated_vc_resource_control5", "emulated_vc_resource_control5", ""), ("wmask_vc_resource_control5", "wmask_vc_resource_control5", ""), ("emulated_vc_resource_status5", "emulated_vc_resource_status5", ""), ("wmask_vc_resource_status5", "wmask_vc_resource_status5", ""), ("emulated_vc_resource_cap6", "emulated_vc_resource_cap6", ""), ("wmask_vc_resource_cap6", "wmask_vc_resource_cap6", ""), ("emulated_vc_resource_control6", "emulated_vc_resource_control6", ""), ("wmask_vc_resource_control6", "wmask_vc_resource_control6", ""), ("emulated_vc_resource_status6", "emulated_vc_resource_status6", ""), ("wmask_vc_resource_status6", "wmask_vc_resource_status6", ""), ("emulated_vc_resource_cap7", "emulated_vc_resource_cap7", ""), ("wmask_vc_resource_cap7", "wmask_vc_resource_cap7", ""), ("emulated_vc_resource_control7", "emulated_vc_resource_control7", ""), ("wmask_vc_resource_control7", "wmask_vc_resource_control7", ""), ("emulated_vc_resource_status7", "emulated_vc_resource_status7", ""), ("wmask_vc_resource_status7", "wmask_vc_resource_status7", ""),)
+    _json = (("cap_offset", "cap_offset", ""), ("port_vcs", "port_vcs", ""), ("vc_arbitration_caps", "vc_arbitration_caps", ""), ("vc0_resources", "vc0_resources", ""), ("vc1_resources", "vc1_resources", ""), ("vc2_resources", "vc2_resources", ""), ("vc3_resources", "vc3_resources", ""), ("vc4_resources", "vc4_resources", ""), ("vc5_resources", "vc5_resources", ""), ("vc6_resources", "vc6_resources", ""), ("vc7_resources", "vc7_resources", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_port_vc_control", "emulated_port_vc_control", ""), ("wmask_port_vc_control", "wmask_port_vc_control", ""), ("emulated_vc_resource_control0", "emulated_vc_resource_control0", ""), ("wmask_vc_resource_control0", "wmask_vc_resource_control0", ""), ("emulated_vc_resource_control1", "emulated_vc_resource_control1", ""), ("wmask_vc_resource_control1", "wmask_vc_resource_control1", ""), ("emulated_vc_resource_control2", "emulated_vc_resource_control2", ""), ("wmask_vc_resource_control2", "wmask_vc_resource_control2", ""), ("emulated_vc_resource_control3", "emulated_vc_resource_control3", ""), ("wmask_vc_resource_control3", "wmask_vc_resource_control3", ""), ("emulated_vc_resource_control4", "emulated_vc_resource_control4", ""), ("wmask_vc_resource_control4", "wmask_vc_resource_control4", ""), ("emulated_vc_resource_control5", "emulated_vc_resource_control5", ""), ("wmask_vc_resource_control5", "wmask_vc_resource_control5", ""), ("emulated_vc_resource_control6", "emulated_vc_resource_control6", ""), ("wmask_vc_resource_control6", "wmask_vc_resource_control6", ""), ("emulated_vc_resource_control7", "emulated_vc_resource_control7", ""), ("wmask_vc_resource_control7", "wmask_vc_resource_control7", ""),)
 
-    def __init__(self, cap_offset: int = 0, port_vcs: int = 0, vc_arbitration_caps: int = 0, vc0_resources: int = 0, vc1_resources: int = 0, vc2_resources: int = 0, vc3_resources: int = 0, vc4_resources: int = 0, vc5_resources: int = 0, vc6_resources: int = 0, vc7_resources: int = 0, min_version: int = 0, max_version: int = 0, emulated_port_vc_cap1: int = 0, wmask_port_vc_cap1: int = 0, emulated_port_vc_cap2: int = 0, wmask_port_vc_cap2: int = 0, emulated_port_vc_control: int = 0, wmask_port_vc_control: int = 0, emulated_port_vc_status: int = 0, wmask_port_vc_status: int = 0, emulated_vc_resource_cap0: int = 0, wmask_vc_resource_cap0: int = 0, emulated_vc_resource_control0: int = 0, wmask_vc_resource_control0: int = 0, emulated_vc_resource_status0: int = 0, wmask_vc_resource_status0: int = 0, emulated_vc_resource_cap1: int = 0, wmask_vc_resource_cap1: int = 0, emulated_vc_resource_control1: int = 0, wmask_vc_resource_control1: int = 0, emulated_vc_resource_status1: int = 0, wmask_vc_resource_status1: int = 0, emulated_vc_resource_cap2: int = 0, wmask_vc_resource_cap2: int = 0, emulated_vc_resource_control2: int = 0, wmask_vc_resource_control2: int = 0, emulated_vc_resource_status2: int = 0, wmask_vc_resource_status2: int = 0, emulated_vc_resource_cap3: int = 0, wmask_vc_resource_cap3: int = 0, emulated_vc_resource_control3: int = 0, wmask_vc_resource_control3: int = 0, emulated_vc_resource_status3: int = 0, wmask_vc_resource_status3: int = 0, emulated_vc_resource_cap4: int = 0, wmask_vc_resource_cap4: int = 0, emulated_vc_resource_control4: int = 0, wmask_vc_resource_control4: int = 0, emulated_vc_resource_status4: int = 0, wmask_vc_resource_status4: int = 0, emulated_vc_resource_cap5: int = 0, wmask_vc_resource_cap5: int = 0, emulated_vc_resource_control5: int = 0, wmask_vc_resource_control5: int = 0, emulated_vc_resource_status5: int = 0, wmask_vc_resource_status5: int = 0, emulated_vc_resource_cap6: int = 0, wmask_vc_resource_cap6: int = 0, emulated_vc_resource_control6: int = 0, wmask_vc_resource_control6: int = 0, emulated_vc_resource_status6: int = 0, wmask_vc_resource_status6: int = 0, emulated_vc_resource_cap7: int = 0, wmask_vc_resource_cap7: int = 0, emulated_vc_resource_control7: int = 0, wmask_vc_resource_control7: int = 0, emulated_vc_resource_status7: int = 0, wmask_vc_resource_status7: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, port_vcs: int = 0, vc_arbitration_caps: int = 0, vc0_resources: int = 0, vc1_resources: int = 0, vc2_resources: int = 0, vc3_resources: int = 0, vc4_resources: int = 0, vc5_resources: int = 0, vc6_resources: int = 0, vc7_resources: int = 0, min_version: int = 0, max_version: int = 0, emulated_port_vc_control: int = 0, wmask_port_vc_control: int = 0, emulated_vc_resource_control0: int = 0, wmask_vc_resource_control0: int = 0, emulated_vc_resource_control1: int = 0, wmask_vc_resource_control1: int = 0, emulated_vc_resource_control2: int = 0, wmask_vc_resource_control2: int = 0, emulated_vc_resource_control3: int = 0, wmask_vc_resource_control3: int = 0, emulated_vc_resource_control4: int = 0, wmask_vc_resource_control4: int = 0, emulated_vc_resource_control5: int = 0, wmask_vc_resource_control5: int = 0, emulated_vc_resource_control6: int = 0, wmask_vc_resource_control6: int = 0, emulated_vc_resource_control7: int = 0, wmask_vc_resource_control7: int = 0) -> None:
         self.cap_offset = cap_offset
         self.port_vcs = port_vcs
         self.vc_arbitration_caps = vc_arbitration_caps
@@ -292,65 +254,27 @@ class VcDescriptor(Record):
         self.vc7_resources = vc7_resources
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_port_vc_cap1 = emulated_port_vc_cap1
-        self.wmask_port_vc_cap1 = wmask_port_vc_cap1
-        self.emulated_port_vc_cap2 = emulated_port_vc_cap2
-        self.wmask_port_vc_cap2 = wmask_port_vc_cap2
         self.emulated_port_vc_control = emulated_port_vc_control
         self.wmask_port_vc_control = wmask_port_vc_control
-        self.emulated_port_vc_status = emulated_port_vc_status
-        self.wmask_port_vc_status = wmask_port_vc_status
-        self.emulated_vc_resource_cap0 = emulated_vc_resource_cap0
-        self.wmask_vc_resource_cap0 = wmask_vc_resource_cap0
         self.emulated_vc_resource_control0 = emulated_vc_resource_control0
         self.wmask_vc_resource_control0 = wmask_vc_resource_control0
-        self.emulated_vc_resource_status0 = emulated_vc_resource_status0
-        self.wmask_vc_resource_status0 = wmask_vc_resource_status0
-        self.emulated_vc_resource_cap1 = emulated_vc_resource_cap1
-        self.wmask_vc_resource_cap1 = wmask_vc_resource_cap1
         self.emulated_vc_resource_control1 = emulated_vc_resource_control1
         self.wmask_vc_resource_control1 = wmask_vc_resource_control1
-        self.emulated_vc_resource_status1 = emulated_vc_resource_status1
-        self.wmask_vc_resource_status1 = wmask_vc_resource_status1
-        self.emulated_vc_resource_cap2 = emulated_vc_resource_cap2
-        self.wmask_vc_resource_cap2 = wmask_vc_resource_cap2
         self.emulated_vc_resource_control2 = emulated_vc_resource_control2
         self.wmask_vc_resource_control2 = wmask_vc_resource_control2
-        self.emulated_vc_resource_status2 = emulated_vc_resource_status2
-        self.wmask_vc_resource_status2 = wmask_vc_resource_status2
-        self.emulated_vc_resource_cap3 = emulated_vc_resource_cap3
-        self.wmask_vc_resource_cap3 = wmask_vc_resource_cap3
         self.emulated_vc_resource_control3 = emulated_vc_resource_control3
         self.wmask_vc_resource_control3 = wmask_vc_resource_control3
-        self.emulated_vc_resource_status3 = emulated_vc_resource_status3
-        self.wmask_vc_resource_status3 = wmask_vc_resource_status3
-        self.emulated_vc_resource_cap4 = emulated_vc_resource_cap4
-        self.wmask_vc_resource_cap4 = wmask_vc_resource_cap4
         self.emulated_vc_resource_control4 = emulated_vc_resource_control4
         self.wmask_vc_resource_control4 = wmask_vc_resource_control4
-        self.emulated_vc_resource_status4 = emulated_vc_resource_status4
-        self.wmask_vc_resource_status4 = wmask_vc_resource_status4
-        self.emulated_vc_resource_cap5 = emulated_vc_resource_cap5
-        self.wmask_vc_resource_cap5 = wmask_vc_resource_cap5
         self.emulated_vc_resource_control5 = emulated_vc_resource_control5
         self.wmask_vc_resource_control5 = wmask_vc_resource_control5
-        self.emulated_vc_resource_status5 = emulated_vc_resource_status5
-        self.wmask_vc_resource_status5 = wmask_vc_resource_status5
-        self.emulated_vc_resource_cap6 = emulated_vc_resource_cap6
-        self.wmask_vc_resource_cap6 = wmask_vc_resource_cap6
         self.emulated_vc_resource_control6 = emulated_vc_resource_control6
         self.wmask_vc_resource_control6 = wmask_vc_resource_control6
-        self.emulated_vc_resource_status6 = emulated_vc_resource_status6
-        self.wmask_vc_resource_status6 = wmask_vc_resource_status6
-        self.emulated_vc_resource_cap7 = emulated_vc_resource_cap7
-        self.wmask_vc_resource_cap7 = wmask_vc_resource_cap7
         self.emulated_vc_resource_control7 = emulated_vc_resource_control7
         self.wmask_vc_resource_control7 = wmask_vc_resource_control7
-        self.emulated_vc_resource_status7 = emulated_vc_resource_status7
-        self.wmask_vc_resource_status7 = wmask_vc_resource_status7
 
 
-_DESCRIPTOR = struct.Struct(">HIIIIIIIIIIHHIIIIHHHHIIIIHHIIIIHHIIIIHHIIIIHHIIIIHHIIIIHHIIIIHHIIIIHH")
+_DESCRIPTOR = struct.Struct(">HIIIIIIIIIIHHHHIIIIIIIIIIIIIIII")
 
 
 def derive_descriptor(s: "VcState", p: "Params" = PARAMS, *, cap_offset: int) -> "VcDescriptor":
@@ -370,62 +294,24 @@ def derive_descriptor(s: "VcState", p: "Params" = PARAMS, *, cap_offset: int) ->
         vc7_resources=(s.vc_resource_cap7.value() & 0xff7fc0ff if ((s.port_vc_cap1.value() & 0x7) >= 7) else 0),
         min_version=1,
         max_version=1,
-        emulated_port_vc_cap1=0,
-        wmask_port_vc_cap1=0,
-        emulated_port_vc_cap2=0,
-        wmask_port_vc_cap2=0,
         emulated_port_vc_control=0,
         wmask_port_vc_control=0xf,
-        emulated_port_vc_status=0,
-        wmask_port_vc_status=0,
-        emulated_vc_resource_cap0=0,
-        wmask_vc_resource_cap0=0,
         emulated_vc_resource_control0=0,
         wmask_vc_resource_control0=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 0) else 0),
-        emulated_vc_resource_status0=0,
-        wmask_vc_resource_status0=0,
-        emulated_vc_resource_cap1=0,
-        wmask_vc_resource_cap1=0,
         emulated_vc_resource_control1=0,
         wmask_vc_resource_control1=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 1) else 0),
-        emulated_vc_resource_status1=0,
-        wmask_vc_resource_status1=0,
-        emulated_vc_resource_cap2=0,
-        wmask_vc_resource_cap2=0,
         emulated_vc_resource_control2=0,
         wmask_vc_resource_control2=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 2) else 0),
-        emulated_vc_resource_status2=0,
-        wmask_vc_resource_status2=0,
-        emulated_vc_resource_cap3=0,
-        wmask_vc_resource_cap3=0,
         emulated_vc_resource_control3=0,
         wmask_vc_resource_control3=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 3) else 0),
-        emulated_vc_resource_status3=0,
-        wmask_vc_resource_status3=0,
-        emulated_vc_resource_cap4=0,
-        wmask_vc_resource_cap4=0,
         emulated_vc_resource_control4=0,
         wmask_vc_resource_control4=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 4) else 0),
-        emulated_vc_resource_status4=0,
-        wmask_vc_resource_status4=0,
-        emulated_vc_resource_cap5=0,
-        wmask_vc_resource_cap5=0,
         emulated_vc_resource_control5=0,
         wmask_vc_resource_control5=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 5) else 0),
-        emulated_vc_resource_status5=0,
-        wmask_vc_resource_status5=0,
-        emulated_vc_resource_cap6=0,
-        wmask_vc_resource_cap6=0,
         emulated_vc_resource_control6=0,
         wmask_vc_resource_control6=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 6) else 0),
-        emulated_vc_resource_status6=0,
-        wmask_vc_resource_status6=0,
-        emulated_vc_resource_cap7=0,
-        wmask_vc_resource_cap7=0,
         emulated_vc_resource_control7=0,
         wmask_vc_resource_control7=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 7) else 0),
-        emulated_vc_resource_status7=0,
-        wmask_vc_resource_status7=0,
         cap_offset=cap_offset,
     )
 
@@ -468,7 +354,7 @@ def check_descriptor(s: "VcState", d: "VcDescriptor", version: int, p: "Params" 
 
 
 def pack_descriptor(d: "VcDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.port_vcs, d.vc_arbitration_caps, d.vc0_resources, d.vc1_resources, d.vc2_resources, d.vc3_resources, d.vc4_resources, d.vc5_resources, d.vc6_resources, d.vc7_resources, d.min_version, d.max_version, d.emulated_port_vc_cap1, d.wmask_port_vc_cap1, d.emulated_port_vc_cap2, d.wmask_port_vc_cap2, d.emulated_port_vc_control, d.wmask_port_vc_control, d.emulated_port_vc_status, d.wmask_port_vc_status, d.emulated_vc_resource_cap0, d.wmask_vc_resource_cap0, d.emulated_vc_resource_control0, d.wmask_vc_resource_control0, d.emulated_vc_resource_status0, d.wmask_vc_resource_status0, d.emulated_vc_resource_cap1, d.wmask_vc_resource_cap1, d.emulated_vc_resource_control1, d.wmask_vc_resource_control1, d.emulated_vc_resource_status1, d.wmask_vc_resource_status1, d.emulated_vc_resource_cap2, d.wmask_vc_resource_cap2, d.emulated_vc_resource_control2, d.wmask_vc_resource_control2, d.emulated_vc_resource_status2, d.wmask_vc_resource_status2, d.emulated_vc_resource_cap3, d.wmask_vc_resource_cap3, d.emulated_vc_resource_control3, d.wmask_vc_resource_control3, d.emulated_vc_resource_status3, d.wmask_vc_resource_status3, d.emulated_vc_resource_cap4, d.wmask_vc_resource_cap4, d.emulated_vc_resource_control4, d.wmask_vc_resource_control4, d.emulated_vc_resource_status4, d.wmask_vc_resource_status4, d.emulated_vc_resource_cap5, d.wmask_vc_resource_cap5, d.emulated_vc_resource_control5, d.wmask_vc_resource_control5, d.emulated_vc_resource_status5, d.wmask_vc_resource_status5, d.emulated_vc_resource_cap6, d.wmask_vc_resource_cap6, d.emulated_vc_resource_control6, d.wmask_vc_resource_control6, d.emulated_vc_resource_status6, d.wmask_vc_resource_status6, d.emulated_vc_resource_cap7, d.wmask_vc_resource_cap7, d.emulated_vc_resource_control7, d.wmask_vc_resource_control7, d.emulated_vc_resource_status7, d.wmask_vc_resource_status7)
+    return _DESCRIPTOR.pack(d.cap_offset, d.port_vcs, d.vc_arbitration_caps, d.vc0_resources, d.vc1_resources, d.vc2_resources, d.vc3_resources, d.vc4_resources, d.vc5_resources, d.vc6_resources, d.vc7_resources, d.min_version, d.max_version, d.emulated_port_vc_control, d.wmask_port_vc_control, d.emulated_vc_resource_control0, d.wmask_vc_resource_control0, d.emulated_vc_resource_control1, d.wmask_vc_resource_control1, d.emulated_vc_resource_control2, d.wmask_vc_resource_control2, d.emulated_vc_resource_control3, d.wmask_vc_resource_control3, d.emulated_vc_resource_control4, d.wmask_vc_resource_control4, d.emulated_vc_resource_control5, d.wmask_vc_resource_control5, d.emulated_vc_resource_control6, d.wmask_vc_resource_control6, d.emulated_vc_resource_control7, d.wmask_vc_resource_control7)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "VcDescriptor":
@@ -533,174 +419,60 @@ def check_compat(source: "VcDescriptor", target: "VcDescriptor") -> "list[Compat
     if source.vc7_resources != target.vc7_resources:
         failures.append(CompatFailure(SECTION, "equal", "vc7_resources", source.vc7_resources, target.vc7_resources,
                                       "the target's VC 7 supports other port arbitration schemes or has another layout"))
-    if source.emulated_port_vc_cap1 != target.emulated_port_vc_cap1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_port_vc_cap1", source.emulated_port_vc_cap1, target.emulated_port_vc_cap1,
-                                      "the hypervisor emulates other bits of register port_vc_cap1 of Virtual Channel (section vc) on the target"))
-    if source.wmask_port_vc_cap1 != target.wmask_port_vc_cap1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_port_vc_cap1", source.wmask_port_vc_cap1, target.wmask_port_vc_cap1,
-                                      "the guest may write other bits of register port_vc_cap1 of Virtual Channel (section vc) on the target"))
-    if source.emulated_port_vc_cap2 != target.emulated_port_vc_cap2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_port_vc_cap2", source.emulated_port_vc_cap2, target.emulated_port_vc_cap2,
-                                      "the hypervisor emulates other bits of register port_vc_cap2 of Virtual Channel (section vc) on the target"))
-    if source.wmask_port_vc_cap2 != target.wmask_port_vc_cap2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_port_vc_cap2", source.wmask_port_vc_cap2, target.wmask_port_vc_cap2,
-                                      "the guest may write other bits of register port_vc_cap2 of Virtual Channel (section vc) on the target"))
     if source.emulated_port_vc_control != target.emulated_port_vc_control:
         failures.append(CompatFailure(SECTION, "equal", "emulated_port_vc_control", source.emulated_port_vc_control, target.emulated_port_vc_control,
                                       "the hypervisor emulates other bits of register port_vc_control of Virtual Channel (section vc) on the target"))
     if source.wmask_port_vc_control != target.wmask_port_vc_control:
         failures.append(CompatFailure(SECTION, "equal", "wmask_port_vc_control", source.wmask_port_vc_control, target.wmask_port_vc_control,
                                       "the guest may write other bits of register port_vc_control of Virtual Channel (section vc) on the target"))
-    if source.emulated_port_vc_status != target.emulated_port_vc_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_port_vc_status", source.emulated_port_vc_status, target.emulated_port_vc_status,
-                                      "the hypervisor emulates other bits of register port_vc_status of Virtual Channel (section vc) on the target"))
-    if source.wmask_port_vc_status != target.wmask_port_vc_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_port_vc_status", source.wmask_port_vc_status, target.wmask_port_vc_status,
-                                      "the guest may write other bits of register port_vc_status of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_cap0 != target.emulated_vc_resource_cap0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_cap0", source.emulated_vc_resource_cap0, target.emulated_vc_resource_cap0,
-                                      "the hypervisor emulates other bits of register vc_resource_cap0 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_cap0 != target.wmask_vc_resource_cap0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_cap0", source.wmask_vc_resource_cap0, target.wmask_vc_resource_cap0,
-                                      "the guest may write other bits of register vc_resource_cap0 of Virtual Channel (section vc) on the target"))
     if source.emulated_vc_resource_control0 != target.emulated_vc_resource_control0:
         failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control0", source.emulated_vc_resource_control0, target.emulated_vc_resource_control0,
                                       "the hypervisor emulates other bits of register vc_resource_control0 of Virtual Channel (section vc) on the target"))
     if source.wmask_vc_resource_control0 != target.wmask_vc_resource_control0:
         failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control0", source.wmask_vc_resource_control0, target.wmask_vc_resource_control0,
                                       "the guest may write other bits of register vc_resource_control0 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_status0 != target.emulated_vc_resource_status0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_status0", source.emulated_vc_resource_status0, target.emulated_vc_resource_status0,
-                                      "the hypervisor emulates other bits of register vc_resource_status0 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_status0 != target.wmask_vc_resource_status0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_status0", source.wmask_vc_resource_status0, target.wmask_vc_resource_status0,
-                                      "the guest may write other bits of register vc_resource_status0 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_cap1 != target.emulated_vc_resource_cap1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_cap1", source.emulated_vc_resource_cap1, target.emulated_vc_resource_cap1,
-                                      "the hypervisor emulates other bits of register vc_resource_cap1 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_cap1 != target.wmask_vc_resource_cap1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_cap1", source.wmask_vc_resource_cap1, target.wmask_vc_resource_cap1,
-                                      "the guest may write other bits of register vc_resource_cap1 of Virtual Channel (section vc) on the target"))
     if source.emulated_vc_resource_control1 != target.emulated_vc_resource_control1:
         failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control1", source.emulated_vc_resource_control1, target.emulated_vc_resource_control1,
                                       "the hypervisor emulates other bits of register vc_resource_control1 of Virtual Channel (section vc) on the target"))
     if source.wmask_vc_resource_control1 != target.wmask_vc_resource_control1:
         failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control1", source.wmask_vc_resource_control1, target.wmask_vc_resource_control1,
                                       "the guest may write other bits of register vc_resource_control1 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_status1 != target.emulated_vc_resource_status1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_status1", source.emulated_vc_resource_status1, target.emulated_vc_resource_status1,
-                                      "the hypervisor emulates other bits of register vc_resource_status1 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_status1 != target.wmask_vc_resource_status1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_status1", source.wmask_vc_resource_status1, target.wmask_vc_resource_status1,
-                                      "the guest may write other bits of register vc_resource_status1 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_cap2 != target.emulated_vc_resource_cap2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_cap2", source.emulated_vc_resource_cap2, target.emulated_vc_resource_cap2,
-                                      "the hypervisor emulates other bits of register vc_resource_cap2 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_cap2 != target.wmask_vc_resource_cap2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_cap2", source.wmask_vc_resource_cap2, target.wmask_vc_resource_cap2,
-                                      "the guest may write other bits of register vc_resource_cap2 of Virtual Channel (section vc) on the target"))
     if source.emulated_vc_resource_control2 != target.emulated_vc_resource_control2:
         failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control2", source.emulated_vc_resource_control2, target.emulated_vc_resource_control2,
                                       "the hypervisor emulates other bits of register vc_resource_control2 of Virtual Channel (section vc) on the target"))
     if source.wmask_vc_resource_control2 != target.wmask_vc_resource_control2:
         failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control2", source.wmask_vc_resource_control2, target.wmask_vc_resource_control2,
                                       "the guest may write other bits of register vc_resource_control2 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_status2 != target.emulated_vc_resource_status2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_status2", source.emulated_vc_resource_status2, target.emulated_vc_resource_status2,
-                                      "the hypervisor emulates other bits of register vc_resource_status2 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_status2 != target.wmask_vc_resource_status2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_status2", source.wmask_vc_resource_status2, target.wmask_vc_resource_status2,
-                                      "the guest may write other bits of register vc_resource_status2 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_cap3 != target.emulated_vc_resource_cap3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_cap3", source.emulated_vc_resource_cap3, target.emulated_vc_resource_cap3,
-                                      "the hypervisor emulates other bits of register vc_resource_cap3 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_cap3 != target.wmask_vc_resource_cap3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_cap3", source.wmask_vc_resource_cap3, target.wmask_vc_resource_cap3,
-                                      "the guest may write other bits of register vc_resource_cap3 of Virtual Channel (section vc) on the target"))
     if source.emulated_vc_resource_control3 != target.emulated_vc_resource_control3:
         failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control3", source.emulated_vc_resource_control3, target.emulated_vc_resource_control3,
                                       "the hypervisor emulates other bits of register vc_resource_control3 of Virtual Channel (section vc) on the target"))
     if source.wmask_vc_resource_control3 != target.wmask_vc_resource_control3:
         failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control3", source.wmask_vc_resource_control3, target.wmask_vc_resource_control3,
                                       "the guest may write other bits of register vc_resource_control3 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_status3 != target.emulated_vc_resource_status3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_status3", source.emulated_vc_resource_status3, target.emulated_vc_resource_status3,
-                                      "the hypervisor emulates other bits of register vc_resource_status3 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_status3 != target.wmask_vc_resource_status3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_status3", source.wmask_vc_resource_status3, target.wmask_vc_resource_status3,
-                                      "the guest may write other bits of register vc_resource_status3 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_cap4 != target.emulated_vc_resource_cap4:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_cap4", source.emulated_vc_resource_cap4, target.emulated_vc_resource_cap4,
-                                      "the hypervisor emulates other bits of register vc_resource_cap4 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_cap4 != target.wmask_vc_resource_cap4:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_cap4", source.wmask_vc_resource_cap4, target.wmask_vc_resource_cap4,
-                                      "the guest may write other bits of register vc_resource_cap4 of Virtual Channel (section vc) on the target"))
     if source.emulated_vc_resource_control4 != target.emulated_vc_resource_control4:
         failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control4", source.emulated_vc_resource_control4, target.emulated_vc_resource_control4,
                                       "the hypervisor emulates other bits of register vc_resource_control4 of Virtual Channel (section vc) on the target"))
     if source.wmask_vc_resource_control4 != target.wmask_vc_resource_control4:
         failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control4", source.wmask_vc_resource_control4, target.wmask_vc_resource_control4,
                                       "the guest may write other bits of register vc_resource_control4 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_status4 != target.emulated_vc_resource_status4:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_status4", source.emulated_vc_resource_status4, target.emulated_vc_resource_status4,
-                                      "the hypervisor emulates other bits of register vc_resource_status4 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_status4 != target.wmask_vc_resource_status4:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_status4", source.wmask_vc_resource_status4, target.wmask_vc_resource_status4,
-                                      "the guest may write other bits of register vc_resource_status4 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_cap5 != target.emulated_vc_resource_cap5:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_cap5", source.emulated_vc_resource_cap5, target.emulated_vc_resource_cap5,
-                                      "the hypervisor emulates other bits of register vc_resource_cap5 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_cap5 != target.wmask_vc_resource_cap5:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_cap5", source.wmask_vc_resource_cap5, target.wmask_vc_resource_cap5,
-                                      "the guest may write other bits of register vc_resource_cap5 of Virtual Channel (section vc) on the target"))
     if source.emulated_vc_resource_control5 != target.emulated_vc_resource_control5:
         failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control5", source.emulated_vc_resource_control5, target.emulated_vc_resource_control5,
                                       "the hypervisor emulates other bits of register vc_resource_control5 of Virtual Channel (section vc) on the target"))
     if source.wmask_vc_resource_control5 != target.wmask_vc_resource_control5:
         failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control5", source.wmask_vc_resource_control5, target.wmask_vc_resource_control5,
                                       "the guest may write other bits of register vc_resource_control5 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_status5 != target.emulated_vc_resource_status5:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_status5", source.emulated_vc_resource_status5, target.emulated_vc_resource_status5,
-                                      "the hypervisor emulates other bits of register vc_resource_status5 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_status5 != target.wmask_vc_resource_status5:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_status5", source.wmask_vc_resource_status5, target.wmask_vc_resource_status5,
-                                      "the guest may write other bits of register vc_resource_status5 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_cap6 != target.emulated_vc_resource_cap6:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_cap6", source.emulated_vc_resource_cap6, target.emulated_vc_resource_cap6,
-                                      "the hypervisor emulates other bits of register vc_resource_cap6 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_cap6 != target.wmask_vc_resource_cap6:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_cap6", source.wmask_vc_resource_cap6, target.wmask_vc_resource_cap6,
-                                      "the guest may write other bits of register vc_resource_cap6 of Virtual Channel (section vc) on the target"))
     if source.emulated_vc_resource_control6 != target.emulated_vc_resource_control6:
         failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control6", source.emulated_vc_resource_control6, target.emulated_vc_resource_control6,
                                       "the hypervisor emulates other bits of register vc_resource_control6 of Virtual Channel (section vc) on the target"))
     if source.wmask_vc_resource_control6 != target.wmask_vc_resource_control6:
         failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control6", source.wmask_vc_resource_control6, target.wmask_vc_resource_control6,
                                       "the guest may write other bits of register vc_resource_control6 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_status6 != target.emulated_vc_resource_status6:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_status6", source.emulated_vc_resource_status6, target.emulated_vc_resource_status6,
-                                      "the hypervisor emulates other bits of register vc_resource_status6 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_status6 != target.wmask_vc_resource_status6:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_status6", source.wmask_vc_resource_status6, target.wmask_vc_resource_status6,
-                                      "the guest may write other bits of register vc_resource_status6 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_cap7 != target.emulated_vc_resource_cap7:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_cap7", source.emulated_vc_resource_cap7, target.emulated_vc_resource_cap7,
-                                      "the hypervisor emulates other bits of register vc_resource_cap7 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_cap7 != target.wmask_vc_resource_cap7:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_cap7", source.wmask_vc_resource_cap7, target.wmask_vc_resource_cap7,
-                                      "the guest may write other bits of register vc_resource_cap7 of Virtual Channel (section vc) on the target"))
     if source.emulated_vc_resource_control7 != target.emulated_vc_resource_control7:
         failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control7", source.emulated_vc_resource_control7, target.emulated_vc_resource_control7,
                                       "the hypervisor emulates other bits of register vc_resource_control7 of Virtual Channel (section vc) on the target"))
     if source.wmask_vc_resource_control7 != target.wmask_vc_resource_control7:
         failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control7", source.wmask_vc_resource_control7, target.wmask_vc_resource_control7,
                                       "the guest may write other bits of register vc_resource_control7 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_status7 != target.emulated_vc_resource_status7:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_status7", source.emulated_vc_resource_status7, target.emulated_vc_resource_status7,
-                                      "the hypervisor emulates other bits of register vc_resource_status7 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_status7 != target.wmask_vc_resource_status7:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_status7", source.wmask_vc_resource_status7, target.wmask_vc_resource_status7,
-                                      "the guest may write other bits of register vc_resource_status7 of Virtual Channel (section vc) on the target"))
     return failures
 
 
