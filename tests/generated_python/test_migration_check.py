@@ -140,11 +140,14 @@ def _oracle(device: str, source: Any, target: Any) -> list[tuple[str, str, str]]
                 if not _holds(rule["rule"], rule["mask"], getattr(getattr(source, name), field),
                               getattr(getattr(target, name), field)):
                     out.append((name, rule["rule"], field))
-            # Then every register the newest version carries, in the lock's order: its emulated bits and its
-            # write mask must be the same on both sides.
+            # Then every register the newest version carries that has an emulated or a writable bit (the
+            # lock's masks), in the lock's order: its emulated bits and its write mask must be the same on
+            # both sides.
             version = LOCK["sections"][name]["version"]
             for register in LOCK["sections"][name]["registers"]:
-                if register["since"] <= version and (register["until"] is None or version < register["until"]):
+                negotiated = int(register["masks"]["emulated"], 16) | int(register["masks"]["writable"], 16)
+                if negotiated and register["since"] <= version and (register["until"] is None
+                                                                     or version < register["until"]):
                     for prefix in ("emulated_", "wmask_"):
                         field = prefix + register["name"]
                         if getattr(mine, field) != getattr(theirs, field):
