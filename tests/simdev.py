@@ -28,7 +28,7 @@ from vfiogen import driver
 from vfiogen.context import Context
 from vfiogen.diagnostics import Reporter
 from vfiogen.ir.checked import CheckedModule
-from vfiogen.ir.evaluate import evaluate
+from vfiogen.ir.evaluate import evaluate, section_constants
 
 SIZE = 4096
 
@@ -137,8 +137,10 @@ def library() -> CheckedModule:
 
 
 def _env(checked: Any, state: Any, params: Any) -> dict[str, int]:
-    """Every register and bit field of a section's state by dotted name, and its params, for `evaluate`."""
-    env: dict[str, int] = {f"params.{name}": int(value) for name, value in params.to_dict().items()}
+    """Every register and bit field of a section's state by dotted name, its params and its enum values, for
+    `evaluate`."""
+    env: dict[str, int] = {name: int(value) for name, value in section_constants(
+        checked.section, {name: int(value) for name, value in params.to_dict().items()}).items()}
     for register in checked.section.registers:
         value = getattr(state, register.name, None)
         if value is None:

@@ -247,8 +247,8 @@ def test_restore_writes_the_msix_table_before_the_enable_and_msi_address_and_dat
     log = both(twin, saved_blob("msix")).sim
     control = _writes_to(log.log, BASES["msix"] + 2)
     table_at = int(next(e for e in log.events if e.startswith("table@")).split("@")[1])
-    # Before the table: enable with every vector masked (function mask); after it: control as saved, unmasked.
-    assert [(i < table_at, v & 0xC000) for i, v in control] == [(True, 0xC000), (False, 0x8000)]
+    # Before the table: MSI-X off with the function masked; after it: control as saved (enabled, unmasked).
+    assert [(i < table_at, v & 0xC000) for i, v in control] == [(True, 0x4000), (False, 0x8000)]
     msi = both(twin, saved_blob("msi")).sim.log
     enables = _writes_to(msi, BASES["msi"] + 2)
     message = [i for i, (at, _, _) in enumerate(msi) if BASES["msi"] + 4 <= at < BASES["msi"] + 0x10]

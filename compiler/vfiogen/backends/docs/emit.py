@@ -77,8 +77,9 @@ def _location(checked: CheckedSection) -> str:
                 f"up to {location.size} bytes{repeated}")
     if location.kind is LocationKind.DEVICE_SPECIFIC:
         assert location.offset is not None
-        return (f"device-specific configuration space 0x{location.offset:02x}..0x{location.offset + location.size - 1:02x}"
-                ", at a fixed offset outside any capability")
+        last = location.offset + location.size - 1
+        return (f"device-specific configuration space 0x{location.offset:02x}..0x{last:02x}, at a fixed offset "
+                "outside any capability")
     return "hypervisor emulation state (no configuration space)"
 
 
