@@ -58,6 +58,27 @@ static const char *const vendor_specific_names[
     "vendor_specific[15]",
 };
 
+/* Each repeated section's reason for an instance the source lacks. */
+static const char *const vendor_specific_missing[
+    VFG_GENERIC_VENDOR_SPECIFIC_MAX] = {
+    "the source has no instance 0 of section vendor_specific, which the target has",
+    "the source has no instance 1 of section vendor_specific, which the target has",
+    "the source has no instance 2 of section vendor_specific, which the target has",
+    "the source has no instance 3 of section vendor_specific, which the target has",
+    "the source has no instance 4 of section vendor_specific, which the target has",
+    "the source has no instance 5 of section vendor_specific, which the target has",
+    "the source has no instance 6 of section vendor_specific, which the target has",
+    "the source has no instance 7 of section vendor_specific, which the target has",
+    "the source has no instance 8 of section vendor_specific, which the target has",
+    "the source has no instance 9 of section vendor_specific, which the target has",
+    "the source has no instance 10 of section vendor_specific, which the target has",
+    "the source has no instance 11 of section vendor_specific, which the target has",
+    "the source has no instance 12 of section vendor_specific, which the target has",
+    "the source has no instance 13 of section vendor_specific, which the target has",
+    "the source has no instance 14 of section vendor_specific, which the target has",
+    "the source has no instance 15 of section vendor_specific, which the target has",
+};
+
 /*
  * The failures a repeated section's own check_compat added to *report from
  * `before` on, renamed after the instance.
@@ -309,10 +330,8 @@ static bool refused_by(uint32_t source_present, uint32_t target_present,
                             VFG_VENDOR_SPECIFIC_ABSENT_REASON, 0u, 0u, false);
             refused = true;
         } else if (i >= source_counts->vendor_specific) {
-            vfg_compat_fail(
-                report, vendor_specific_names[i], "present", "",
-                "the source lacks an instance of vendor_specific that the target has",
-                0u, 0u, false);
+            vfg_compat_fail(report, vendor_specific_names[i], "present", "",
+                            vendor_specific_missing[i], 0u, 0u, false);
             refused = true;
         } else if (source != NULL && target != NULL) {
             before = report != NULL ? report->count : 0u;

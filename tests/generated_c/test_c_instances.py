@@ -105,6 +105,18 @@ def test_a_differing_or_missing_instance_is_refused_by_both_naming_it(driver: Pa
                                 f"{config_spec('generic', spec)}"])
         assert not answer.ok and answer.untouched and answer.status == "migration refused by a compat rule", answer
         assert failures_of(answer.extra) == want
+    # The other way: a source with four instances, a target with five. Both languages give the plan's reason.
+    short_blob, _, _ = _python_blob(function, offsets[:4])
+    target_config = generic.GenericConfig(present=c.present)
+    target_config.instances.vendor_specific = 5
+    with pytest.raises(MigrationRefused) as caught:
+        generic.load(short_blob, config=target_config, target=descriptor)
+    want = python_failures(caught.value.failures)
+    assert want == [("vendor_specific[4]", "present", "",
+                     "vendor_specific[4]: the source has no instance 4 of section vendor_specific, which the target has")]
+    [answer] = run(driver, [f"migrate generic {short_blob.hex()} {descriptor_records('generic', descriptor).hex()} "
+                            f"{config_spec('generic', _spec(5))}"])
+    assert not answer.ok and answer.untouched and failures_of(answer.extra) == want
 
 
 # --------------------------------------------------------------------------- a repeated section with hooks

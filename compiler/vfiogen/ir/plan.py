@@ -387,6 +387,14 @@ class DeviceSectionPlan:
     """How many instances the device file's built-in config has (a generic device has no built-in config)."""
     names: tuple[str, ...]
     """For a repeated section, each instance's name in errors and compat reasons; () otherwise."""
+    missing_reason: str
+    """The compat reason when the target's device requires the section and the source has none."""
+    missing_instance_reason: str = ""
+    """For a repeated section, the reason when the target has instance `{index}` and the source does not, as a
+    `str.format` template (each back end fills in the index its own way)."""
+
+    def missing_instance(self, index: int) -> str:
+        return self.missing_instance_reason.format(index=index)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vfiogen.passes.plan import instance_name
+from vfiogen.passes.plan import instance_name, missing_instance_reason, missing_section_reason
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.nodes import Device
 from vfiogen.migration.descriptor import Descriptor, Value
@@ -54,16 +54,6 @@ def shown(value: Value | None) -> str:
     return f"-0x{-value:x}" if value < 0 else f"0x{value:x}"
 
 
-def missing_source_reason(section: str) -> str:
-    return f"the source has no section {section}, which the target requires"
-
-
-def missing_instance_reason(section: str, name: str) -> str:
-    """The generated check's reason for an instance of a repeated section that only the target has."""
-    index = name[len(section) + 1:-1]
-    return f"the source has no instance {index} of section {section}, which the target has"
-
-
 def _order(module: CheckedModule, device: Device | None, source: Descriptor,
            target: Descriptor) -> list[tuple[CheckedSection, bool]]:
     """(section, required) in device order; without a device, the schemas' order, every section required."""
@@ -74,16 +64,16 @@ def _order(module: CheckedModule, device: Device | None, source: Descriptor,
 
 
 def _names(module: CheckedModule, device: Device | None, source: Descriptor,
-           target: Descriptor) -> list[tuple[CheckedSection, bool, str]]:
-    """(section, required, name) in device order, a repeated section once per instance either side has, as the
-    generated check compares them: instance by instance, in capability-list order."""
-    out = []
+           target: Descriptor) -> list[tuple[CheckedSection, bool, str, int | None]]:
+    """(section, required, name, instance) in device order, a repeated section once per instance either side
+    has, as the generated check compares them: instance by instance, in capability-list order."""
+    out: list[tuple[CheckedSection, bool, str, int | None]] = []
     for checked, required in _order(module, device, source, target):
         if checked.section.location.instances is None:
-            out.append((checked, required, checked.name))
+            out.append((checked, required, checked.name, None))
             continue
         count = max(source.instances(checked.name), target.instances(checked.name))
-        out += [(checked, required, instance_name(checked.name, i)) for i in range(count)]
+        out += [(checked, required, instance_name(checked.name, i), i) for i in range(count)]
     return out
 
 
@@ -91,19 +81,20 @@ def check(module: CheckedModule, source: Descriptor, target: Descriptor,
           device: Device | None = None) -> list[Failure]:
     """Every reason the target refuses the source, in device order; [] when the migration may proceed."""
     failures: list[Failure] = []
-    for checked, required, name in _names(module, device, source, target):
+    for checked, required, name, instance in _names(module, device, source, target):
         here, there = source.section(name), target.section(name)
         compat = checked.plan.compat
         if checked.section.location.instances is not None and (here is None) != (there is None):
             # an instance only one side has refuses, whatever the device requires: instances pair by order
-            reason = compat.absent_reason if there is None else missing_instance_reason(checked.name, name)
+            reason = (compat.absent_reason if there is None
+                      else missing_instance_reason(checked.name, instance if instance is not None else 0))
             failures.append(Failure(name, "present", "", None, None, reason))
         elif here is not None and there is None:
             if required or compat.require_present:
                 failures.append(Failure(name, "present", "", None, None, compat.absent_reason))
         elif there is not None and here is None:
             if required:
-                failures.append(Failure(name, "present", "", None, None, missing_source_reason(name)))
+                failures.append(Failure(name, "present", "", None, None, missing_section_reason(name)))
         elif here is not None and there is not None:
             for rule in compat.checks:
                 a, b = here.values[rule.item.name], there.values[rule.item.name]

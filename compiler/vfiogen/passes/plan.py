@@ -481,6 +481,17 @@ def instance_name(section: str, index: int) -> str:
     return f"{section}[{index}]"
 
 
+def missing_section_reason(section: str) -> str:
+    """The compat reason when the target's device requires `section` and the source has none."""
+    return f"the source has no section {section}, which the target requires"
+
+
+def missing_instance_reason(section: str, index: int | str) -> str:
+    """The compat reason when the target has instance `index` of the repeated `section` and the source not
+    (`"{index}"` gives the template a back end fills in at run time)."""
+    return f"the source has no instance {index} of section {section}, which the target has"
+
+
 def plan_device(device: Device, module: CheckedModule) -> DevicePlan:
     """Each section's presence bit and instances, for the back ends to print (a checked device: `semantics`
     has held its `instances` to the sections' maxima)."""
@@ -494,5 +505,7 @@ def plan_device(device: Device, module: CheckedModule) -> DevicePlan:
             section=use.section, bit=bit, required=use.required,
             absent_refused=use.required or checked.plan.compat.require_present, repeated=repeated,
             max_instances=most, default_instances=use.instances or 1,
-            names=tuple(instance_name(use.section, i) for i in range(most)) if repeated else ()))
+            names=tuple(instance_name(use.section, i) for i in range(most)) if repeated else (),
+            missing_reason=missing_section_reason(use.section),
+            missing_instance_reason=missing_instance_reason(use.section, "{index}") if repeated else ""))
     return DevicePlan(sections=tuple(sections))

@@ -58,6 +58,10 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
             max_instances=device_plan.section(section.name).max_instances,
             default_instances=device_plan.section(section.name).default_instances,
             names=device_plan.section(section.name).names,
+            missing_reason=device_plan.section(section.name).missing_reason,
+            missing_instances=tuple(device_plan.section(section.name).missing_instance(i)
+                                    for i in range(device_plan.section(section.name).max_instances)
+                                    if device_plan.section(section.name).repeated),
             count=naming.macro(device.name, section.name, "max")))
     descriptor_payload = sum((record_size + s.descriptor_size) * s.instances for s in views)
     max_size = header_size + frame_size + descriptor_payload + crc_size + sum(

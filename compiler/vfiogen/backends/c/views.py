@@ -162,6 +162,10 @@ class DeviceSectionView:
     max_instances: int = 1
     default_instances: int = 1
     names: tuple[str, ...] = ()
+    missing_reason: str = ""
+    missing_instances: tuple[str, ...] = ()
+    """The plan's reasons for the section, and for each instance, that the target requires and the source
+    lacks."""
     """Each instance's name in errors and compat reasons."""
     count: str = ""
     """`VFG_<DEVICE>_<SECTION>_MAX`: its arrays' size, for a repeated section."""

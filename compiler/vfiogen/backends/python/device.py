@@ -41,7 +41,8 @@ def device_view(device: Device, module: CheckedModule) -> DeviceView:
                                           any(step.hook is not None and step.wait_us is None
                                               for step in section.restore),
                                           any(step.wait_us is not None for step in section.restore),
-                                          planned.repeated, planned.max_instances, planned.names))
+                                          planned.repeated, planned.max_instances, planned.names,
+                                          planned.missing_reason, planned.missing_instance_reason))
     counts = {s.section: (0 if device.generic else s.default_instances) for s in device_plan.repeated}
 
     def listed(s: DeviceSectionView, one: str) -> str:

@@ -273,6 +273,9 @@ class DeviceSectionView:
     max_instances: int = 1
     names: tuple[str, ...] = ()
     """Each instance's name in errors and compat reasons."""
+    missing_reason: str = ""
+    missing_instance_reason: str = ""
+    """The plan's reasons for a section (an instance, `{index}`) the target requires and the source lacks."""
 
 
 @dataclass(frozen=True)
