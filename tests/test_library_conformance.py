@@ -709,10 +709,9 @@ def load_case(name: str) -> Case:
         for report in inspected.capabilities:
             schema, state, params = report.schema, report.state, {}
             cap = report.capability
-            # LANGUAGE GAP: a location names one capability version, so inspect leaves AER version 2 (the same
-            # layout) unmatched; it is captured here with the aer schema directly.
-            if schema is None and cap.kind != "cap" and cap.id == 0x0001 and cap.version == 2:
-                schema = "aer"
+            # AER versions 1 and 2 share one layout: the aer location takes both (last_version), so inspect
+            # matches every AER capability itself.
+            assert not (cap.kind != "cap" and cap.id == 0x0001 and schema != "aer"), (name, function.address)
             # LANGUAGE GAP: a location names one capability id, and the VC capability of a function that has
             # MFVC (extended id 0x0009) has the layout of 0x0002's; it is captured here with the vc schema.
             if schema is None and cap.kind != "cap" and cap.id == 0x0009:

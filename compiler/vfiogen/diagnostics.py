@@ -72,6 +72,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0406": (Severity.ERROR, "register offset not aligned to its width"),
     "VG0407": (Severity.ERROR, "bit range written high to low is reversed"),
     "VG0408": (Severity.ERROR, "offset expression has no bounded value"),
+    "VG0409": (Severity.ERROR, "extended capability last_version below version"),
     "VG0501": (Severity.ERROR, "since is beyond the section version"),
     "VG0502": (Severity.ERROR, "min_version is beyond version"),
     "VG0503": (Severity.ERROR, "field added after min_version has no default"),

@@ -75,7 +75,7 @@ def _schema_for(module: CheckedModule | None, cap: Capability) -> CheckedSection
     for checked in module.sections:
         location = checked.section.location
         if location.kind is kind and location.cap_id == cap.id and (
-                cap.kind == "cap" or location.cap_version is None or location.cap_version == cap.version):
+                cap.kind == "cap" or location.cap_version is None or cap.version in location.cap_versions):
             return checked
     return None
 

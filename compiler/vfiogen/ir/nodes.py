@@ -23,6 +23,8 @@ class Location:
     """Capability id (header: the header type)."""
     cap_version: int | None = None
     """Extended capability version."""
+    cap_last_version: int | None = None
+    """The newest extended capability version the section also describes (None: `cap_version` alone)."""
     size: int = 0
     """Bytes of configuration space the capability spans at most (0 for emulation)."""
     offset: int | None = None
@@ -36,6 +38,13 @@ class Location:
     @property
     def max_instances(self) -> int:
         return self.instances or 1
+
+    @property
+    def cap_versions(self) -> range:
+        """The extended capability versions the section matches (empty when it names none)."""
+        if self.cap_version is None:
+            return range(0)
+        return range(self.cap_version, (self.cap_last_version or self.cap_version) + 1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

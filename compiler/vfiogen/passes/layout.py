@@ -261,6 +261,12 @@ def _check_location(section: Section, ctx: Context) -> bool:
                                 f"register '{register.name}' in emulation section '{section.name}', which has "
                                 "no configuration space; declare it under 'state:'")
         return False
+    if location.cap_last_version is not None and location.cap_version is not None and (
+            location.cap_last_version < location.cap_version):
+        ctx.reporter.report("VG0409", location.span,
+                            f"last_version {location.cap_last_version} is below version {location.cap_version}: "
+                            "the section describes capability versions `version` to `last_version`")
+        return False
     room = CONFIG_SPACE_SIZE[location.kind] - (location.offset if location.offset is not None
                                                else CONFIG_SPACE_BASE[location.kind])
     if location.size > room and location.offset is not None:

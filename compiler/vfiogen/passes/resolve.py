@@ -245,15 +245,17 @@ def _check_capability_claims(module: Module, ctx: Context) -> None:
         location = section.location
         if location.kind not in (LocationKind.CAPABILITY, LocationKind.EXTENDED_CAPABILITY) or location.cap_id is None:
             continue
-        key = (location.kind, location.cap_id, location.cap_version)
-        first = claims.get(key)
-        if first is None:
-            claims[key] = section
+        keys = [(location.kind, location.cap_id, version) for version in location.cap_versions] or [
+            (location.kind, location.cap_id, None)]
+        clash = next((key for key in keys if key in claims), None)
+        if clash is None:
+            claims.update((key, section) for key in keys)
             continue
+        first = claims[clash]
         if first.name == section.name:
             continue  # one section defined twice: VG0304 says so already
         what = ("capability" if location.kind is LocationKind.CAPABILITY else
-                f"extended capability version {location.cap_version} of id")
+                f"extended capability version {clash[2]} of id")
         width = 2 if location.kind is LocationKind.CAPABILITY else 4
         ctx.reporter.report("VG0308", location.span, f"{what} 0x{location.cap_id:0{width}x} is claimed by section "
                             f"'{section.name}' and by section '{first.name}'; one section describes every "

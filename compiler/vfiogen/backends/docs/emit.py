@@ -73,7 +73,10 @@ def _location(checked: CheckedSection) -> str:
     if location.kind is LocationKind.CAPABILITY:
         return f"PCI capability 0x{location.cap_id:02x}, up to {location.size} bytes{repeated}"
     if location.kind is LocationKind.EXTENDED_CAPABILITY:
-        return (f"PCIe extended capability 0x{location.cap_id:04x} version {location.cap_version}, "
+        versions = location.cap_versions
+        version = (f"versions {versions[0]} to {versions[-1]}" if len(versions) > 1
+                   else f"version {location.cap_version}")
+        return (f"PCIe extended capability 0x{location.cap_id:04x} {version}, "
                 f"up to {location.size} bytes{repeated}")
     if location.kind is LocationKind.DEVICE_SPECIFIC:
         assert location.offset is not None

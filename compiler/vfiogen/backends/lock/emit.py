@@ -124,7 +124,9 @@ def _section(checked: CheckedSection) -> dict[str, Any]:
         "location": {"kind": location.kind.value, "id": _location_id(location), "version": location.cap_version,
                      "size": location.size,
                      # only a repeated section names its instances, so that other sections' fingerprints stay
-                     **({"instances": location.instances} if location.instances is not None else {})},
+                     **({"instances": location.instances} if location.instances is not None else {}),
+                     **({"last_version": location.cap_last_version}
+                        if location.cap_last_version is not None else {})},
         "version": section.version, "min_version": section.min_version,
         "params": [{"name": p.name, "type": p.kind.value, "default": p.default} for p in section.params],
         "enums": [{"name": e.name, "values": {v.name: v.value for v in e.values}} for e in section.enums],
