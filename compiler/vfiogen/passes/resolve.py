@@ -245,8 +245,9 @@ def _check_capability_claims(module: Module, ctx: Context) -> None:
         location = section.location
         if location.kind not in (LocationKind.CAPABILITY, LocationKind.EXTENDED_CAPABILITY) or location.cap_id is None:
             continue
-        keys = [(location.kind, location.cap_id, version) for version in location.cap_versions] or [
-            (location.kind, location.cap_id, None)]
+        keys: list[tuple[LocationKind, int, int | None]] = [
+            (location.kind, location.cap_id, version) for version in location.cap_versions]
+        keys = keys or [(location.kind, location.cap_id, None)]
         clash = next((key for key in keys if key in claims), None)
         if clash is None:
             claims.update((key, section) for key in keys)
