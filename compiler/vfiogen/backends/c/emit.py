@@ -16,6 +16,7 @@ import struct
 
 from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.device import device_view
+from vfiogen.backends.c import descriptor as descriptor_code
 from vfiogen.backends.c.functions import SectionFunctions
 from vfiogen.backends.c.resize import resize_functions
 from vfiogen.backends.c.views import (EnumView, FieldView, LayoutView, MemberView, RegisterView, SectionView,
@@ -172,8 +173,8 @@ class _Builder:
                         + [functions.store_function(v) for v in versions]
                         + [functions.save_function(v) for v in versions] + [validate])
         public = (functions.check_descriptor_function(), functions.init_function(), functions.capture_function(),
-                  functions.restore_function(), *functions.descriptor_functions(), functions.negotiate_function(),
-                  functions.compat_function())
+                  functions.restore_function(), *descriptor_code.descriptor_functions(functions),
+                  descriptor_code.negotiate_function(functions), descriptor_code.compat_function(functions))
         return SectionView(
             name=section.name, source=section.source_path, sha256=section_fingerprint(self.checked),
             guard=naming.macro(section.name, "H"), title=section.title,

@@ -1,4 +1,4 @@
-"""The bodies of a section's C functions: load (check, then store), save, validate, capture, restore, descriptor.
+"""The bodies of a section's C functions: load (check, then store), save, validate, capture, restore.
 
 Each function is built as text by `wire.Printer` (for the wire walks) or
 here, and the section template lays them out. Each local is recorded
@@ -17,12 +17,12 @@ from typing import Protocol
 from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.backends.c.views import Function
-from vfiogen.backends.c.wire import GET, PUT, Printer, Writer, evaluate, report
+from vfiogen.backends.c.wire import Printer, Writer, evaluate, report
 from vfiogen.ir.checked import CheckedSection
 from vfiogen.ir.expr import Expr, IntLit, refs
 from vfiogen.ir.nodes import ArrayType, FieldType, ScalarType, StateField, StructType
-from vfiogen.ir.plan import LeafKind, Step
-from vfiogen.ir.types import CompatKind, ScalarKind
+from vfiogen.ir.plan import Step
+from vfiogen.ir.types import ScalarKind
 
 
 class Report(Protocol):
@@ -61,7 +61,7 @@ def _declarations(uses: set[str], extra: tuple[str, ...] = ()) -> list[str]:
     return lines
 
 
-def _function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tuple[str, ...] = (),
+def c_function(signature: str, w: Writer, extra: tuple[str, ...] = (), unused: tuple[str, ...] = (),
               null_params: bool | None = None) -> Function:
     """A function of `signature` whose body `w` printed, with the locals it recorded declared at the top.
 
@@ -164,7 +164,7 @@ class SectionFunctions:
         names = set(self.plan.read) | self.derived_sources()
         locals_ = ("size_t o = start;",) + tuple(f"{ctype} f_{name} = {self.loaded_default(name, version, default)};"
                                                  for name, ctype, default in self.top_scalars() if name in names)
-        return _function(f"static int check_v{version}(const uint8_t *b, size_t start, size_t end, {self.params}, "
+        return c_function(f"static int check_v{version}(const uint8_t *b, size_t start, size_t end, {self.params}, "
                          f"struct {self.sym('descriptor')} *derived, struct vfg_error *err)", w, extra=locals_,
                          unused=("p", "b", "derived"))
 
@@ -189,7 +189,7 @@ class SectionFunctions:
                               "the payload's registers disagree with the stream's descriptor")
             w("return VFG_OK;")
         extra = (f"{desc} derived;", "int status;") if items else ()
-        return _function(f"int {self.sym('check_descriptor')}(const uint8_t *buf, size_t start, size_t end, "
+        return c_function(f"int {self.sym('check_descriptor')}(const uint8_t *buf, size_t start, size_t end, "
                          f"uint16_t version, {self.params}, const {desc} *d, struct vfg_error *err)", w,
                          extra=extra, null_params=False)
 
@@ -253,7 +253,7 @@ class SectionFunctions:
             with w.block("for (i0 = 0; i0 < (size_t)n0; i0++)"):
                 self.assign_element_default(w, f"s->{naming.ident(state.name)}[i0]", state.type.element,
                                             state.versioning.default)
-        return _function(f"static void store_v{version}({self.state_type} *s, const uint8_t *b, size_t start, "
+        return c_function(f"static void store_v{version}({self.state_type} *s, const uint8_t *b, size_t start, "
                          f"{self.params})", w, extra=("size_t o = start;",), unused=("p",))
 
     def assign_default(self, w: Writer, state: StateField) -> None:
@@ -286,7 +286,7 @@ class SectionFunctions:
         printer.save(self.nodes(version), w)
         w("*len = o;")
         w("return VFG_OK;")
-        return _function(f"static int save_v{version}(const {self.state_type} *s, {self.params}, uint8_t *buf, "
+        return c_function(f"static int save_v{version}(const {self.state_type} *s, {self.params}, uint8_t *buf, "
                          f"size_t cap, size_t *len, struct vfg_error *err)", w, extra=("size_t o = 0;",),
                          unused=("p",))
 
@@ -360,7 +360,7 @@ class SectionFunctions:
         w("return count;")
         # The static validate_state, behind the public wrapper (section.c.j2) that refuses a NULL state as the
         # other entry points do.
-        return _function(f"static size_t validate_state(const {self.state_type} *s, {self.params}, "
+        return c_function(f"static size_t validate_state(const {self.state_type} *s, {self.params}, "
                          f"struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
                          unused=("p", "s", "problems", "capacity"), null_params=True)
 
@@ -480,7 +480,7 @@ class SectionFunctions:
             ("uint32_t raw_hi;",) if any(r.width == 64 for r in self.plan.capture) else ()) + tuple(
             f"{naming.register_type(r.width)} f_{r.register} = 0;" for r in self.plan.capture)
         # A section of emulation state only reads nothing: every parameter is then unused.
-        return _function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
+        return c_function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
                          f"vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)",
                          w, extra=locals_, unused=("p", "s", "read_config", "opaque", "base", "err"))
 
@@ -541,140 +541,10 @@ class SectionFunctions:
         guard.leave()
         w("return VFG_OK;")
         extra = ("uint64_t value;",) if any(step.hook is None for step in self.plan.restore) else ()
-        return _function(f"int {self.sym('restore')}(const {self.state_type} *s, {self.params}, "
+        return c_function(f"int {self.sym('restore')}(const {self.state_type} *s, {self.params}, "
                          f"vfg_write_config_fn write_config, void *opaque, uint32_t base, "
                          f"const struct {self.sym('hooks')} *hooks, struct vfg_error *err)", w, extra=extra,
                          unused=("p", "opaque", "write_config", "err", "base", "s", "hooks"))
-
-    # --- descriptor ----------------------------------------------------------------------------
-
-    def descriptor_functions(self) -> tuple[Function, Function, Function]:
-        derive, pack, unpack = Writer(), Writer(), Writer()
-        for what in ("d", "s"):
-            with derive.block(f"if ({what} == NULL)"):
-                self.fail(derive, "", "0u", "VFG_ERR_ARGUMENT",
-                                 "the descriptor pointer is NULL" if what == "d" else "the state pointer is NULL")
-        # pack and unpack cannot report an error: with a NULL pointer they do nothing (the header says so).
-        for writer in (pack, unpack):
-            with writer.block("if (d == NULL || buf == NULL)"):
-                writer("return;")
-        for item in self.plan.descriptor:
-            target = f"d->{naming.ident(item.name)}"
-            if item.constant is not None:
-                value = naming.literal(item.constant, item.size * 8)
-                if item.present is not None and item.constant:
-                    text = evaluate(derive, self.state, item.present, functools.partial(
-                        self.fail, derive, item.name, "0u", "VFG_ERR_EXPRESSION",
-                        f"the presence of register {item.mask_of} cannot be evaluated"))
-                    value = f"({text}) ? {value} : 0u"
-                derive(f"{target} = {value};")
-            elif item.register is not None:
-                width = item.size * 8
-                value = f"({naming.register_type(width)})(s->{naming.ident(item.register)} & " \
-                        f"{naming.literal(item.mask, width)})"
-                if item.present is not None:
-                    text = evaluate(derive, self.state, item.present, functools.partial(
-                        self.fail, derive, item.name, "0u", "VFG_ERR_EXPRESSION",
-                        f"the presence of register {item.register} cannot be evaluated"))
-                    value = f"({text}) ? {value} : 0u"
-                derive(f"{target} = {value};")
-            at = f"buf + {item.offset}" if item.offset else "buf"
-            if item.kind is LeafKind.BYTES:
-                pack(f"memcpy({at}, {target}, {item.size}u);")
-                unpack(f"memcpy({target}, {at}, {item.size}u);")
-                continue
-            size = item.size
-            put, get = PUT[size], GET[size]
-            if item.kind is LeafKind.BOOL:
-                pack(f"{put}({at}, (uint8_t)({target} ? 1u : 0u));")
-                unpack(f"{target} = {get}({at}) != 0u;")
-            elif item.kind is LeafKind.SINT:
-                pack(f"{put}({at}, (uint{size * 8}_t){target});")
-                unpack(f"{target} = vfg_s{size * 8}({get}({at}));")
-            else:
-                pack(f"{put}({at}, {target});")
-                unpack(f"{target} = {get}({at});")
-        derive("return VFG_OK;")
-        desc = f"struct {self.sym('descriptor')}"
-        return (
-            _function(f"int {self.sym('derive_descriptor')}({desc} *d, const {self.state_type} *s, {self.params}, "
-                      "struct vfg_error *err)", derive, unused=("d", "s", "p", "err")),
-            _function(f"void {self.sym('pack_descriptor')}(const {desc} *d, uint8_t *buf)", pack,
-                      unused=("d", "buf")),
-            _function(f"void {self.sym('unpack_descriptor')}({desc} *d, const uint8_t *buf)", unpack,
-                      unused=("d", "buf")),
-        )
-
-    def negotiate_function(self) -> Function:
-        """The highest version both descriptors' builds handle, or 0 when there is none."""
-        w = Writer()
-        with w.block("if (source == NULL || target == NULL)"):
-            w("return 0u;")
-        w("version = source->max_version;")
-        with w.block("if (target->max_version < version)"):
-            w("version = target->max_version;")
-        with w.block("if (version < source->min_version || version < target->min_version)"):
-            w("return 0u;")
-        w("return version;")
-        desc = f"const struct {self.sym('descriptor')}"
-        return _function(f"uint16_t {self.sym('negotiate_version')}({desc} *source, {desc} *target)", w,
-                         extra=("uint16_t version;",))
-
-    def compat_function(self) -> Function:
-        """Every compat rule the two descriptors break, each added to the report; VFG_ERR_INCOMPATIBLE if any."""
-        w = Writer()
-        with w.block("if (source == NULL || target == NULL)"):
-            w("return VFG_ERR_ARGUMENT;")
-        with w.block(f"if ({self.sym('negotiate_version')}(source, target) == 0u)"):
-            w(f"vfg_compat_fail(report, {self.name_macro}, \"versions\", \"version\",")
-            pieces = naming.string_pieces(self.plan.compat.versions_reason)
-            for piece in pieces[:-1]:
-                w(f"    {piece}")
-            w(f"    {pieces[-1]},")
-            w("    ((uint64_t)source->min_version << 16) | source->max_version,")
-            w("    ((uint64_t)target->min_version << 16) | target->max_version, false);")
-            w("refused = true;")
-        checks = self.plan.compat.checks
-        for check in checks:
-            member = naming.ident(check.item.name)
-            source, target = f"source->{member}", f"target->{member}"
-            where = (self.name_macro, f'"{check.kind.value}"', f'"{check.item.name}"', "REASON")
-            pieces = naming.string_pieces(check.reason)
-            if check.item.kind is LeafKind.BYTES:
-                size = f"{check.item.size}u"
-                if check.kind is CompatKind.EQUAL:
-                    breaks = f"memcmp({source}, {target}, {size}) != 0"
-                else:
-                    first, second = (source, target) if check.kind is CompatKind.SUBSET else (target, source)
-                    breaks = f"vfg_bytes_not_within({first}, {second}, {size})"
-                add = f"vfg_compat_fail_bytes(report, {', '.join(where)}, {source}, {target}, {size});"
-            else:
-                width = check.item.size * 8
-                if check.kind is CompatKind.EQUAL:
-                    breaks = f"{source} != {target}"
-                elif check.kind is CompatKind.SUBSET:
-                    breaks = f"({source} & ~{target}) != 0"
-                elif check.kind is CompatKind.SUPERSET:
-                    breaks = f"({target} & ~{source}) != 0"
-                elif check.kind is CompatKind.TARGET_GE:
-                    breaks = f"{target} < {source}"
-                else:
-                    breaks = f"(({source} ^ {target}) & {naming.literal(check.mask, width)}) != 0u"
-                signed = "true" if check.item.kind is LeafKind.SINT else "false"
-                add = (f"vfg_compat_fail(report, {', '.join(where)}, (uint64_t){source}, (uint64_t){target}, "
-                       f"{signed});")
-            with w.block(f"if ({breaks})"):
-                # The reason on lines of its own: a long literal is not broken by the wrapper.
-                head, tail = add.split("REASON")
-                w(head.rstrip())
-                for piece in pieces[:-1]:
-                    w(f"    {piece}")
-                w(f"    {pieces[-1]}{tail}")
-                w("refused = true;")
-        w("return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;")
-        desc = f"const struct {self.sym('descriptor')}"
-        return _function(f"int {self.sym('check_compat')}({desc} *source, {desc} *target, "
-                         "struct vfg_compat_report *report)", w, extra=("bool refused = false;",))
 
     def descriptor_size(self) -> int:
         return self.plan.descriptor_size
@@ -691,7 +561,7 @@ class SectionFunctions:
             if state.versioning.carried_by(self.section.version) and isinstance(state.type, ScalarType) \
                     and state.versioning.default:
                 w(f"s->{naming.ident(state.name)} = {_scalar_literal(state.type.kind, state.versioning.default)};")
-        return _function(f"void {self.sym('init')}({self.state_type} *s)", w)
+        return c_function(f"void {self.sym('init')}({self.state_type} *s)", w)
 
 
 class _Guard:

@@ -9,7 +9,7 @@ growing a table never exposes what an earlier, longer state left there.
 from __future__ import annotations
 
 from vfiogen.backends.c import naming
-from vfiogen.backends.c.functions import SectionFunctions, _function
+from vfiogen.backends.c.functions import SectionFunctions, c_function
 from vfiogen.backends.c.views import Function
 from vfiogen.backends.c.wire import Writer
 from vfiogen.ir.nodes import ScalarType
@@ -81,4 +81,4 @@ def _resize(functions: SectionFunctions, resize: Resize) -> tuple[str, Function]
                "past an old length get their defaults (as `init` gives them). A value the field cannot hold "
                "(VFG_ERR_ARGUMENT) or one that takes a length past its max (VFG_ERR_COUNT) is refused with *s "
                "unchanged.")
-    return comment, _function(signature, w, extra=(f"{c_type} saved;",), unused=("p",))
+    return comment, c_function(signature, w, extra=(f"{c_type} saved;",), unused=("p",))
