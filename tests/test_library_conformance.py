@@ -712,10 +712,9 @@ def load_case(name: str) -> Case:
             # AER versions 1 and 2 share one layout: the aer location takes both (last_version), so inspect
             # matches every AER capability itself.
             assert not (cap.kind != "cap" and cap.id == 0x0001 and schema != "aer"), (name, function.address)
-            # LANGUAGE GAP: a location names one capability id, and the VC capability of a function that has
-            # MFVC (extended id 0x0009) has the layout of 0x0002's; it is captured here with the vc schema.
-            if schema is None and cap.kind != "cap" and cap.id == 0x0009:
-                schema, state = "vc", capture(_section("vc"), function, cap.offset)
+            # The VC capability of a function that has MFVC (extended id 0x0009) has 0x0002's layout: the vc
+            # location takes both ids (also_id), so inspect matches it itself.
+            assert not (cap.kind != "cap" and cap.id in (0x0002, 0x0009) and schema != "vc"), (name, function.address)
             if schema == "aer":
                 # LANGUAGE GAP: presence cannot read the PCI Express capability's port type across sections:
                 # the params say it, derived here as a hypervisor would.

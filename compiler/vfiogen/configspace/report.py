@@ -74,7 +74,7 @@ def _schema_for(module: CheckedModule | None, cap: Capability) -> CheckedSection
     kind = LocationKind.CAPABILITY if cap.kind == "cap" else LocationKind.EXTENDED_CAPABILITY
     for checked in module.sections:
         location = checked.section.location
-        if location.kind is kind and location.cap_id == cap.id and (
+        if location.kind is kind and cap.id in location.cap_ids and (
                 cap.kind == "cap" or location.cap_version is None or cap.version in location.cap_versions):
             return checked
     return None

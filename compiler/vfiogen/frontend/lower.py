@@ -148,9 +148,11 @@ class _Lowerer:
             return Location(kind=kind, cap_id=self.integer(body.get("type"), 0), size=64, span=node.span)
         version = body.get("version")
         last = body.get("last_version")
+        also = body.get("also_id")
         return Location(kind=kind, cap_id=self.integer(body.get("id"), 0),
                         cap_version=self.integer(version, 0) if version is not None else None,
                         cap_last_version=self.integer(last, 0) if last is not None else None,
+                        cap_also_id=self.integer(also, 0) if also is not None else None,
                         size=self.integer(body.get("size"), 0),
                         instances=self.integer(body.get("instances"), 0) or None, span=node.span)
 

@@ -23,6 +23,8 @@ class Location:
     """Capability id (header: the header type)."""
     cap_version: int | None = None
     """Extended capability version."""
+    cap_also_id: int | None = None
+    """A second extended capability id of the same layout (VC: 0x0009 beside 0x0002); None for none."""
     cap_last_version: int | None = None
     """The newest extended capability version the section also describes (None: `cap_version` alone)."""
     size: int = 0
@@ -38,6 +40,13 @@ class Location:
     @property
     def max_instances(self) -> int:
         return self.instances or 1
+
+    @property
+    def cap_ids(self) -> tuple[int, ...]:
+        """The capability ids the section matches (empty when it names none)."""
+        if self.cap_id is None:
+            return ()
+        return (self.cap_id,) if self.cap_also_id is None else (self.cap_id, self.cap_also_id)
 
     @property
     def cap_versions(self) -> range:

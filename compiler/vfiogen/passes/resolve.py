@@ -245,9 +245,8 @@ def _check_capability_claims(module: Module, ctx: Context) -> None:
         location = section.location
         if location.kind not in (LocationKind.CAPABILITY, LocationKind.EXTENDED_CAPABILITY) or location.cap_id is None:
             continue
-        keys: list[tuple[LocationKind, int, int | None]] = [
-            (location.kind, location.cap_id, version) for version in location.cap_versions]
-        keys = keys or [(location.kind, location.cap_id, None)]
+        versions: list[int | None] = list(location.cap_versions) or [None]
+        keys = [(location.kind, cap_id, version) for cap_id in location.cap_ids for version in versions]
         clash = next((key for key in keys if key in claims), None)
         if clash is None:
             claims.update((key, section) for key in keys)
@@ -258,7 +257,7 @@ def _check_capability_claims(module: Module, ctx: Context) -> None:
         what = ("capability" if location.kind is LocationKind.CAPABILITY else
                 f"extended capability version {clash[2]} of id")
         width = 2 if location.kind is LocationKind.CAPABILITY else 4
-        ctx.reporter.report("VG0308", location.span, f"{what} 0x{location.cap_id:0{width}x} is claimed by section "
+        ctx.reporter.report("VG0308", location.span, f"{what} 0x{clash[1]:0{width}x} is claimed by section "
                             f"'{section.name}' and by section '{first.name}'; one section describes every "
                             "occurrence of a capability (declare `instances: N` on it when the capability may "
                             "occur several times in one function)",

@@ -76,7 +76,8 @@ def _location(checked: CheckedSection) -> str:
         versions = location.cap_versions
         version = (f"versions {versions[0]} to {versions[-1]}" if len(versions) > 1
                    else f"version {location.cap_version}")
-        return (f"PCIe extended capability 0x{location.cap_id:04x} {version}, "
+        also = f" (or 0x{location.cap_also_id:04x})" if location.cap_also_id is not None else ""
+        return (f"PCIe extended capability 0x{location.cap_id:04x}{also} {version}, "
                 f"up to {location.size} bytes{repeated}")
     if location.kind is LocationKind.DEVICE_SPECIFIC:
         assert location.offset is not None

@@ -126,7 +126,8 @@ def _section(checked: CheckedSection) -> dict[str, Any]:
                      # only a repeated section names its instances, so that other sections' fingerprints stay
                      **({"instances": location.instances} if location.instances is not None else {}),
                      **({"last_version": location.cap_last_version}
-                        if location.cap_last_version is not None else {})},
+                        if location.cap_last_version is not None else {}),
+                     **({"also_id": hex_id(location.cap_also_id, 16)} if location.cap_also_id is not None else {})},
         "version": section.version, "min_version": section.min_version,
         "params": [{"name": p.name, "type": p.kind.value, "default": p.default} for p in section.params],
         "enums": [{"name": e.name, "values": {v.name: v.value for v in e.values}} for e in section.enums],
