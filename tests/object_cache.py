@@ -6,11 +6,11 @@ test's time (vfg_vendor_specific.c alone takes some 15 s under gcc's sanitizers)
 do it once per test module and compiler, on each xdist worker that ran the module.
 
 `compiled(compiler, flags, c_dir)` returns the object files of every `*.c` in `c_dir`, compiled with
-`[compiler, *flags, "-I", c_dir, "-c", source]`, from a directory named by a hash of the compiler, the
-flags and the content of every file in `c_dir`: another tree (a test's own build) or other flags get
-other objects, and nothing a test changes can be served stale. The directory is under the run's temporary
-root, which conftest.py sets for the session and which the xdist workers of one run share
-(`<basetemp>/objects`); outside pytest, a temporary directory of the process.
+`[compiler, *flags, "-I", c_dir, "-c", source]`, from a directory named by a hash of the compiler (its
+path and version), the flags and the content of every file in `c_dir`: another tree (a test's own build)
+or other flags get other objects, and nothing a test changes can be served stale. The directory is under
+the run's temporary root, which conftest.py sets for the session and which the xdist workers of one run
+share (`<basetemp>/objects`); outside pytest (fuzz.py), a directory of the caller's or of the process.
 
 The workers share it safely: an object is compiled to a name of the worker's own and renamed into place
 (`os.replace`, atomic), so no one reads a half-written object, and under an exclusive `flock` on the
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import fcntl
+import functools
 import hashlib
 import os
 import shutil
@@ -43,9 +44,17 @@ def _root() -> Path:
     return root
 
 
+@functools.cache
+def _identity(compiler: str) -> str:
+    """The compiler's path and version: a directory kept across runs (`fuzz.py --workdir`) then holds no
+    objects of a compiler since upgraded."""
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
+    return f"{shutil.which(compiler) or compiler}\0{version}"
+
+
 def _key(compiler: str, flags: Sequence[str], c_dir: Path) -> str:
     digest = hashlib.sha256()
-    for word in (shutil.which(compiler) or compiler, *flags):
+    for word in (_identity(compiler), *flags):
         digest.update(word.encode() + b"\0")
     for path in sorted(p for p in c_dir.iterdir() if p.is_file()):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
