@@ -12,7 +12,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 MIGRATION_VECTORS = HERE / "migration_vectors"
 BLOB_VECTORS = HERE / "vectors" / "devices"
-CASE_KEYS = {"device", "descriptor_of", "source", "target", "expect"}
+CASE_KEYS = {"device", "descriptor_of", "source", "target", "expect", "versions"}
 FAILURE_KEYS = {"section", "rule", "field", "source", "target", "text"}
 
 
@@ -69,3 +69,15 @@ def plain(value: Any) -> Any:
 
 def expected_keys(case: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [(f["section"], f["rule"], f["field"], f.get("source"), f.get("target")) for f in case["expect"]]
+
+
+def section_names(mod: Any) -> list[str]:
+    """The device's sections in device order (by their HAS_* bits)."""
+    return [name for _, name in sorted((value, key[4:].lower()) for key, value in vars(mod).items()
+                                       if key.startswith("HAS_"))]
+
+
+def negotiated(mod: Any, source: Any, target: Any) -> dict[str, int]:
+    """The device's negotiate(): the version each section both sides have is saved at."""
+    result: dict[str, int] = mod.negotiate(source, target)
+    return result

@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("sides", nargs="*", metavar="OLD NEW",
                       help="schema directories or lock files; with --against, at most the schema directory")
     diff.add_argument("--against", metavar="REV", help="the old side: the schemas at this git revision")
+    diff.add_argument("--with", dest="extra", action="append", default=[], metavar="DIR",
+                      help="a schema directory built with both sides, as given to build (a hypervisor's own "
+                      "sections beside the standard library); repeatable")
     diff.add_argument("--format", choices=("text", "markdown", "json", "github"), default="text")
     diff.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     diff.set_defaults(warnings=[])
@@ -225,9 +228,9 @@ def _diff(args: argparse.Namespace) -> int:
     try:
         if args.against is not None:
             schemas = args.sides[0] if args.sides else "schemas"
-            old, new = read_revision(args.against, schemas), read_side(schemas)
+            old, new = read_revision(args.against, schemas, args.extra), read_side(schemas, args.extra)
         else:
-            old, new = read_side(args.sides[0]), read_side(args.sides[1])
+            old, new = read_side(args.sides[0], args.extra), read_side(args.sides[1], args.extra)
     except SideError as exc:
         print(f"vfiogen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1224,6 +1224,13 @@ static size_t compat_value(char *buf, size_t size, size_t at,
     uint64_t value = source ? failure->source : failure->target;
     size_t i;
     int n;
+    if (strcmp(failure->rule, "versions") == 0) {
+        /* min << 16 | max: shown as a range, as the Python's str() does */
+        n = snprintf(at < size ? buf + at : NULL, at < size ? size - at : 0u,
+                     "%u..%u", (unsigned)(value >> 16),
+                     (unsigned)(value & 0xffffu));
+        return at + (n > 0 ? (size_t)n : 0u);
+    }
     if (bytes != NULL || failure->size != 0u) {
         if (failure->size == 0u || bytes == NULL) {
             n = snprintf(at < size ? buf + at : NULL, at < size ? size - at : 0u,
@@ -1266,8 +1273,13 @@ int vfg_compat_format(const struct vfg_compat_failure *failure, char *buf,
     if (strcmp(failure->rule, "present") == 0) {
         return snprintf(buf, size, "%s: %s", failure->section, failure->reason);
     }
-    n = snprintf(buf, size, "%s: %s (%s %s: source ", failure->section,
-                 failure->reason, failure->rule, failure->field);
+    if (strcmp(failure->rule, "versions") == 0) {
+        n = snprintf(buf, size, "%s: %s (%s: source ", failure->section,
+                     failure->reason, failure->rule);
+    } else {
+        n = snprintf(buf, size, "%s: %s (%s %s: source ", failure->section,
+                     failure->reason, failure->rule, failure->field);
+    }
     if (n < 0) {
         return n;
     }

@@ -109,9 +109,11 @@ struct vfg_problem {
 /*
  * One reason a migration is refused, as vfg_<section>_check_compat and
  * vfg_<device>_check_compat report it: the section, the rule ("equal",
- * "subset", "superset", "target_ge", "masked_equal", or "present" when one
- * side lacks the section), the descriptor field ("" for "present"), the
- * schema's reason, and both sides' values. An integer field's values are in
+ * "subset", "superset", "target_ge", "masked_equal", "present" when one
+ * side lacks the section, or "versions" when no version is saved by one build
+ * and loaded by the other: each value min << 16 | max, shown as "min..max"),
+ * the descriptor field ("" for "present"), the reason, and both sides'
+ * values. An integer field's values are in
  * `source` and `target` (a signed one as two's complement, `is_signed`
  * set); a bytes field's point into the descriptors compared, `size` bytes
  * each, and are NULL otherwise. Every string is static.

@@ -182,6 +182,8 @@ def run(binary: Path, commands: list[str]) -> list[Answer]:
                                   offset=int(parts[3]), status=parts[4], message=parts[5],
                                   untouched=parts[6] == "untouched",
                                   extra="" if len(parts) < 8 or parts[7] == "-" else parts[7]))
+        elif parts[0] == "refused":  # resave: negotiate refused, every reason after the tab
+            answers.append(Answer(False, status="refused", extra=parts[1]))
         else:
             raise AssertionError(f"driver: {line}")
     return answers

@@ -18,7 +18,8 @@ import pytest
 from harness import (COMPILERS, build, descriptor_records, failures_of, hex_or_dash, python_failures, run)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from migration_cases import base_blob, case_files, case_id, descriptors, read_case  # noqa: E402
+from migration_cases import (base_blob, case_files, case_id, descriptors, negotiated, read_case,  # noqa: E402
+                             section_names)
 
 from vfiogen.backends.c.emit import STATUSES  # noqa: E402
 from vfiogen_state import example_nic, generic  # noqa: E402
@@ -42,8 +43,12 @@ def test_migration_vectors_give_the_same_reasons(driver: Path) -> None:
     pairs = [descriptors(case) for case in cases]
     answers = run(driver, [_command(case["device"], s, t) for case, (s, t) in zip(cases, pairs, strict=True)])
     for path, case, (source, target), answer in zip(case_files(), cases, pairs, answers, strict=True):
-        want = python_failures(DEVICES[case["device"]].check_compat(source, target))
+        mod = DEVICES[case["device"]]
+        want = python_failures(mod.check_compat(source, target))
         assert answer.ok and failures_of(answer.extra) == want, case_id(path)
+        # The same versions negotiated (0 for a section not both sides have), or none when refused.
+        assert answer.payload == ("" if want else ".".join(str(negotiated(mod, source, target).get(name, 0))
+                                                           for name in section_names(mod))), case_id(path)
         texts = [f["text"] for f in case["expect"] if "text" in f]
         assert set(texts) <= {row[3] for row in want}, case_id(path)
 
@@ -62,12 +67,14 @@ def _drawn_pair(rng: random.Random, base: Any) -> tuple[Any, Any]:
         record = getattr(sides[1], name)
         # Each field's struct code, to keep a nudged value within its width.
         codes = re.findall(r"\d*[a-zA-Z?]", getattr(generic, f"_{name}")._DESCRIPTOR.format.lstrip(">"))
+        # About one field nudged per record, however many fields it has (the masks made some records long).
+        chance = min(0.25, 1.0 / len(record.__slots__))
         for attr, code in zip(record.__slots__, codes, strict=True):
             value = getattr(record, attr)
             if isinstance(value, bytes):
-                if rng.random() < 0.3:
+                if rng.random() < chance:
                     setattr(record, attr, bytes(rng.choice((b, b ^ 0x10, b | 1, 0)) for b in value))
-            elif rng.random() < 0.25:
+            elif rng.random() < chance:
                 nudged = rng.choice((0, value | 1, value & ~1, value >> 1, rng.getrandbits(16)))
                 setattr(record, attr, nudged % (1 << (8 * struct.calcsize(">" + code))))
     return sides[0], sides[1]
@@ -112,3 +119,29 @@ def test_a_load_with_the_target_descriptor_refuses_alike_and_leaves_the_state_un
             assert answer.untouched
             assert failures_of(answer.extra) == failures
             assert answer.message == failures[0][3].split(": ", 1)[1].rsplit(" (", 1)[0]
+
+
+def test_a_save_for_the_target_uses_the_negotiated_versions(driver: Path) -> None:
+    """The source's side: load the base blob, negotiate against each vector's target, save at the answer.
+    The C saves the same bytes as the Python's save(..., target=) (msi and sriov at version 1 for an older
+    target build), or refuses with the same reasons."""
+    cases = [read_case(p) for p in case_files()]
+    commands, expected = [], []
+    for case in cases:
+        source, target = descriptors(case)
+        if source.present != example_nic.ALL_SECTIONS:
+            continue  # the blob's own descriptor is the source's: only target changes apply here
+        blob = base_blob(case)
+        state, mine = example_nic.load(blob)
+        commands.append(f"resave example_nic {blob.hex()} {hex_or_dash(descriptor_records('example_nic', target))}")
+        try:
+            expected.append((True, example_nic.save(state, mine, target=target).hex()))
+        except MigrationRefused as refusal:
+            expected.append((False, python_failures(refusal.failures)))
+    answers = run(driver, commands)
+    assert sum(ok for ok, _ in expected) >= 3 and not all(ok for ok, _ in expected)
+    for answer, (ok, what) in zip(answers, expected, strict=True):
+        if ok:
+            assert answer.ok and answer.payload == what
+        else:
+            assert answer.status == "refused" and failures_of(answer.extra) == what

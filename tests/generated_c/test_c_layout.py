@@ -32,6 +32,10 @@ def structs(generated: Path = GENERATED) -> dict[str, list[tuple[str, Any]]]:
         widths = {r["name"]: r["width"] for r in section["registers"]}
         descriptor = [(_ident(d["name"]), _ctype(d["type"], d["name"]) if d["type"] else _SCALARS[f"u{widths[d['from']]}"])
                       for d in section["descriptor"]]
+        # Then the fields the compiler adds (versions, masks): the descriptor layout's items past the schema's,
+        # each an unsigned integer whose type text starts with its width ("u16 bits of control ...").
+        added = section["descriptor_layout"][len(section["descriptor"]):]
+        descriptor += [(_ident(item["path"]), _SCALARS[item["type"].split()[0]]) for item in added]
         result[f"vfg_{name}_descriptor"] = descriptor or [("unused_", ctypes.c_uint8)]
         params = [(_ident(p["name"]), _SCALARS[p["type"]]) for p in section["params"]]
         result[f"vfg_{name}_params"] = params or [("unused_", ctypes.c_uint8)]

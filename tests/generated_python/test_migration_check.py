@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from migration_cases import base_blob, case_files, case_id, descriptors, expected_keys, plain, read_case
 
 from vfiogen_state import example_nic, generic
-from vfiogen_state._runtime import LoadError, MigrationRefused
+from vfiogen_state._runtime import LoadError, MigrationRefused, SaveError
 
 LOCK = json.loads((Path(__file__).resolve().parents[2] / "generated" / "schema.lock.json").read_text("utf-8"))
 
@@ -30,6 +30,18 @@ def test_migration_vector(path: Path) -> None:
         if "text" in want:
             assert str(failure) == want["text"]
         assert failure.to_dict()["reason"] == failure.reason and failure.reason
+    # negotiate agrees with check_compat: the versions when allowed (the case's, where it gives them),
+    # MigrationRefused with the same reasons when refused.
+    if failures:
+        with pytest.raises(MigrationRefused) as caught:
+            example_nic.negotiate(source, target)
+        assert caught.value.failures == failures and "versions" not in case
+    else:
+        versions = example_nic.negotiate(source, target)
+        assert versions == case.get("versions", versions)
+        both = source.present & target.present
+        assert set(versions) == {n for n in ("rebar", "header", "msi", "msix", "sriov")
+                                 if both & getattr(example_nic, f"HAS_{n.upper()}")}
 
 
 def test_a_refused_load_names_every_reason_and_returns_nothing() -> None:
@@ -117,6 +129,10 @@ def _oracle(device: str, source: Any, target: Any) -> list[tuple[str, str, str]]
             if use["required"]:
                 out.append((name, "present", ""))
         elif source.present & bit:
+            # No version one build saves and the other loads (docs/schema-language.md, "Versions and masks").
+            mine, theirs = getattr(source, name), getattr(target, name)
+            if max(mine.min_version, theirs.min_version) > min(mine.max_version, theirs.max_version):
+                out.append((name, "versions", "version"))
             for rule in rules:
                 if rule["rule"] == "require":
                     continue
@@ -124,6 +140,18 @@ def _oracle(device: str, source: Any, target: Any) -> list[tuple[str, str, str]]
                 if not _holds(rule["rule"], rule["mask"], getattr(getattr(source, name), field),
                               getattr(getattr(target, name), field)):
                     out.append((name, rule["rule"], field))
+            # Then every register the newest version carries that has an emulated or a writable bit (the
+            # lock's masks), in the lock's order: its emulated bits and its write mask must be the same on
+            # both sides.
+            version = LOCK["sections"][name]["version"]
+            for register in LOCK["sections"][name]["registers"]:
+                negotiated = int(register["masks"]["emulated"], 16) | int(register["masks"]["writable"], 16)
+                if negotiated and register["since"] <= version and (register["until"] is None
+                                                                     or version < register["until"]):
+                    for prefix in ("emulated_", "wmask_"):
+                        field = prefix + register["name"]
+                        if getattr(mine, field) != getattr(theirs, field):
+                            out.append((name, "equal", field))
     return out
 
 
@@ -161,3 +189,43 @@ def test_check_compat_agrees_with_the_rules_as_documented(pair: tuple[Any, Any])
     source, target = pair
     got = [(f.section, f.rule, f.field) for f in generic.check_compat(source, target)]
     assert got == _oracle("generic", source, target)
+
+
+def test_a_save_for_an_older_target_build_uses_the_negotiated_versions_and_refuses_a_lossy_one() -> None:
+    case = read_case(next(p for p in case_files() if p.stem == "older_target_build"))
+    _, target = descriptors(case)
+    blob = base_blob(case)
+    state, mine = example_nic.load(blob)
+    saved = example_nic.save(state, mine, target=target)
+    # The msi and sriov frames go at version 1 (the frame head's version, after its id), the rest at 1 too.
+    frames = _frame_versions(saved)
+    assert frames == {0x0115: 1, 0x0001: 1, 0x0005: 1, 0x0011: 1, 0x0110: 1}
+    assert _frame_versions(example_nic.save(state, mine)) == {0x0115: 1, 0x0001: 1, 0x0005: 2, 0x0011: 1, 0x0110: 2}
+    # Version 1 of MSI cannot carry the Extended Message Data: a state holding some refuses by the field's name.
+    state.msi.control.ext_data_capable = True
+    state.msi.ext_data = 0x1234
+    with pytest.raises(SaveError) as caught:
+        example_nic.save(state, mine, target=target)
+    assert caught.value.field == "ext_data"
+    with pytest.raises(ValueError, match="not both"):
+        example_nic.save(state, mine, versions={"msi": 1}, target=target)
+
+
+def test_a_save_for_a_target_without_a_common_version_is_refused_before_anything_is_saved() -> None:
+    case = read_case(next(p for p in case_files() if p.stem == "no_common_version"))
+    _, target = descriptors(case)
+    state, mine = example_nic.load(base_blob(case))
+    with pytest.raises(MigrationRefused) as caught:
+        example_nic.save(state, mine, target=target)
+    assert [(f.section, f.rule) for f in caught.value.failures] == [("msi", "versions")]
+
+
+def _frame_versions(blob: bytes) -> dict[int, int]:
+    """Each section frame's (id: version), walking the blob as docs/wire-format.md lays it out."""
+    count = int.from_bytes(blob[6:8], "big")
+    offset = 8 + 12 + int.from_bytes(blob[16:20], "big") + 4  # past the descriptor frame
+    found = {}
+    for _ in range(count):
+        found[int.from_bytes(blob[offset:offset + 2], "big")] = int.from_bytes(blob[offset + 2:offset + 4], "big")
+        offset += 12 + int.from_bytes(blob[offset + 8:offset + 12], "big") + 4
+    return found

@@ -109,7 +109,7 @@ def test_masks_in_the_lock_are_hex() -> None:
     lock = json.loads(LockBackend().render(checked(MIXED))["schema.lock.json"])
     assert lock["sections"]["t"]["registers"][0]["masks"] == {
         "rw": "0xf00001", "ro": "0x8000000e", "rw1c": "0x30", "hwinit": "0xc0", "rsvdp": "0x7f0ff000",
-        "rsvdz": "0xf00", "writable": "0xf00031", "reserved": "0x7f0fff00"}
+        "rsvdz": "0xf00", "writable": "0xf00031", "reserved": "0x7f0fff00", "emulated": "0x0"}
 
 
 # --- sizes -----------------------------------------------------------------------------------------------
@@ -355,7 +355,42 @@ def test_descriptor_layout() -> None:
         item("shape", "u16 from control", 1, 2, 2),
         item("wmask", "bytes[24]", 3, 24, 24),
         item("wide", "u64", 27, 8, 8),
+        # Then what the compiler adds: the versions this build handles; control has no masks, since the
+        # hypervisor emulates none of its bits and the guest may write none (n is ro).
+        item("min_version", "u16 oldest version this build loads", 35, 2, 2),
+        item("max_version", "u16 newest version this build saves", 37, 2, 2),
     ]
+
+
+def test_descriptor_masks_follow_the_access_and_emulated_declarations() -> None:
+    source = CAP_HEADER + schema("""
+        registers:
+          control:
+            offset: 0
+            width: 16
+            fields:
+              enable: {bits: 0, access: rw, emulated: true}
+              status: {bits: 1, access: rw1c}
+              shape:  {bits: "3:2", access: ro}
+              gap:    {bits: "7:4", access: rsvdp}
+              mode:   {bits: "9:8", access: rw}
+          table: {offset: 4, width: 32, access: ro, emulated: true}
+          mask: {offset: 8, width: 32, access: rw, present: control.shape == 1}
+        restore: [control, mask]
+    """)
+    plan = checked(source).sections[0].plan
+    masks = {i.name: (i.constant, i.mask_of, i.present is not None) for i in plan.descriptor if i.mask_of}
+    # wmask: rw and rw1c bits (0, 1, 8, 9 = 0x303); emulated: enable only; the whole-register table's 32 bits;
+    # mask's masks hold only where mask is present (the presence travels with them).
+    assert masks == {
+        "emulated_control": (0x0001, "control", False), "wmask_control": (0x0303, "control", False),
+        "emulated_table": (0xFFFFFFFF, "table", False), "wmask_table": (0, "table", False),
+        "emulated_mask": (0, "mask", True), "wmask_mask": (0xFFFFFFFF, "mask", True),
+    }
+    assert [(c.item.name, c.kind.value) for c in plan.compat.checks] == [
+        (name, "equal") for name in masks]
+    assert "register control" in plan.compat.checks[0].reason
+    assert (plan.compat.min_version.constant, plan.compat.max_version.constant) == (1, 1)
 
 
 def test_checked_module_keeps_the_written_section_and_devices() -> None:

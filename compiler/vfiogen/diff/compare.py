@@ -236,6 +236,10 @@ def _registers(out: _Collector, name: str, old: dict[str, Any], new: dict[str, A
             out.add("VD021", name, where, previous["masks"]["reserved"], register["masks"]["reserved"], field=where)
         if previous["masks"]["writable"] != register["masks"]["writable"]:
             out.add("VD022", name, where, previous["masks"]["writable"], register["masks"]["writable"], field=where)
+        # Locks written before the masks were negotiated have no "emulated": no bit was emulated then.
+        old_emulated, new_emulated = previous["masks"].get("emulated", "0x0"), register["masks"].get("emulated", "0x0")
+        if old_emulated != new_emulated:
+            out.add("VD026", name, where, old_emulated, new_emulated, field=where)
         if previous.get("reset") != register.get("reset"):
             out.add("VD034", name, where, previous.get("reset"), register.get("reset"), field=where)
 

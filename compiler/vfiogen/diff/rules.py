@@ -42,9 +42,12 @@ RULES: dict[str, tuple[Direction, str]] = {
                                         "source's extra ones)"),
     "VD020": (Direction.BREAKS_BACKWARD, "register bits became reserved (an old source's set bits are refused)"),
     "VD021": (Direction.BREAKS_FORWARD, "reserved register bits became declared (a new source's set bits are refused)"),
-    "VD022": (Direction.BEHAVIOURAL, "register writable bits changed (restore writes other bits)"),
+    "VD022": (Direction.BREAKS_BOTH, "register writable bits changed (the descriptors' write masks differ: "
+                                     "the target refuses)"),
     "VD023": (Direction.BREAKS_FORWARD, "enum value added (an old loader refuses it)"),
     "VD024": (Direction.BREAKS_BACKWARD, "enum value removed (a new loader refuses it)"),
+    "VD026": (Direction.BREAKS_BOTH, "register emulated bits changed (the descriptors' emulated-bits masks "
+                                     "differ: the target refuses)"),
     "VD025": (Direction.BREAKS_BOTH, "default changed of a field the common version does not carry"),
     "VD030": (Direction.BEHAVIOURAL, "compat rules changed"),
     "VD031": (Direction.BEHAVIOURAL, "restore steps changed"),

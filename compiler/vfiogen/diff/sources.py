@@ -29,7 +29,8 @@ class Side:
     places: Locator
 
 
-def read_side(given: str) -> Side:
+def read_side(given: str, extra: list[str] | None = None) -> Side:
+    """A lock file as it is, or a schema directory compiled with the `extra` directories (`diff --with`)."""
     path = Path(given)
     if path.is_file() and path.suffix == ".json":
         try:
@@ -41,12 +42,12 @@ def read_side(given: str) -> Side:
         return Side(lock, {})
     if not path.exists():
         raise SideError(f"'{given}' is neither a schema directory nor a lock file")
-    return _compile(given)
+    return _compile(given, extra or [])
 
 
-def _compile(given: str) -> Side:
+def _compile(given: str, extra: list[str]) -> Side:
     ctx = Context(reporter=Reporter())
-    inputs = driver.discover([given], ctx.reporter)
+    inputs = driver.discover([given, *extra], ctx.reporter)
     if not inputs and not ctx.reporter.error_count:
         raise SideError(f"no *.yaml schemas under {given}")
     result = driver.compile_schemas(inputs, ctx)
@@ -56,8 +57,9 @@ def _compile(given: str) -> Side:
     return Side(lock_data(result.module), locate(result.module))
 
 
-def read_revision(revision: str, schemas: str) -> Side:
-    """The schemas at `schemas` as git revision `revision` of the repository holding them had them."""
+def read_revision(revision: str, schemas: str, extra: list[str] | None = None) -> Side:
+    """The schemas at `schemas` as git revision `revision` of the repository holding them had them, compiled
+    with the `extra` directories as they are now (a hypervisor's sections kept elsewhere)."""
     directory = Path(schemas).resolve()
     top = _git(["rev-parse", "--show-toplevel"], directory if directory.is_dir() else directory.parent)
     root = Path(top.decode().strip())
@@ -66,7 +68,7 @@ def read_revision(revision: str, schemas: str) -> Side:
     with tempfile.TemporaryDirectory(prefix="vfiogen-diff-") as temp:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(temp, filter="data")
-        side = _compile(os.path.join(temp, relative))
+        side = _compile(os.path.join(temp, relative), extra or [])
         # Name the old side's files as the repository does, not by the temporary copy.
         prefix = os.path.relpath(temp) + "/"
         places = {key: replace(place, file=place.file.removeprefix(prefix).removeprefix(temp + "/"))

@@ -114,6 +114,11 @@ class _Lowerer:
         return self.name(str(node.value)) if node is not None else ""
 
     @staticmethod
+    def flag(node: Node | None) -> bool:
+        """A boolean key the meta-schema has checked; absent is false."""
+        return node is not None and node.value is True
+
+    @staticmethod
     def integer(node: Node | None, default: int) -> int:
         if node is None:
             return default
@@ -136,6 +141,9 @@ class _Lowerer:
         kind = LocationKind(kind_name)
         if kind is LocationKind.EMULATION:
             return Location(kind=kind, size=0, span=node.span)
+        if kind is LocationKind.DEVICE_SPECIFIC:
+            return Location(kind=kind, offset=self.integer(body.get("offset"), 0x40),
+                            size=self.integer(body.get("size"), 0), span=node.span)
         if kind is LocationKind.HEADER:
             return Location(kind=kind, cap_id=self.integer(body.get("type"), 0), size=64, span=node.span)
         version = body.get("version")
@@ -155,6 +163,7 @@ class _Lowerer:
         enum = node.get("enum")
         return BitField(name=name, hi=hi, lo=lo, access=Access(self.text(node.get("access"))),
                         enum=self.text(enum) or None, enum_span=enum.span if enum is not None else None,
+                        emulated=self.flag(node.get("emulated")),
                         description=self.text(node.get("description")),
                         span=key_span)
 
@@ -184,7 +193,7 @@ class _Lowerer:
             present=self.optional_expr(node.get("present")),
             versioning=self.versioning(node, key_span),
             restore_skip=self.text(skip) or None, enum=self.text(enum) or None,
-            enum_span=enum.span if enum is not None else None,
+            enum_span=enum.span if enum is not None else None, emulated=self.flag(node.get("emulated")),
             description=self.text(node.get("description")), span=key_span)
 
     def field_type(self, node: Node) -> FieldType:

@@ -33,6 +33,8 @@ class RegisterMasks:
     """Bits some field (or the whole-register access) declares."""
     sticky: int = 0
     """Bits that survive a hot reset (rws, rw1cs, ros); also counted in `rw`, `rw1c` or `ro`."""
+    emulated: int = 0
+    """Bits the hypervisor emulates (`emulated:` on the register or its fields); never reserved bits."""
 
     @property
     def writable(self) -> int:

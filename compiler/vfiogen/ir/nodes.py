@@ -25,6 +25,8 @@ class Location:
     """Extended capability version."""
     size: int = 0
     """Bytes of configuration space the capability spans at most (0 for emulation)."""
+    offset: int | None = None
+    """Where a device-specific range starts in configuration space (None for every other kind)."""
     instances: int | None = None
     """How many times the capability may occur in one function (None: once, as not written); above 1 the
     section is repeated: each occurrence is an instance of its own, numbered by its order in the capability
@@ -70,6 +72,8 @@ class BitField:
     access: Access
     enum: str | None = None
     enum_span: Span | None = field(default=None, compare=False)
+    emulated: bool = False
+    """The hypervisor emulates these bits: the guest reads and writes its copy, not the device's."""
     description: str = ""
     span: Span = field(compare=False)
 
@@ -114,6 +118,8 @@ class Register:
     """Why a writable register is deliberately not restored."""
     enum: str | None = None
     enum_span: Span | None = field(default=None, compare=False)
+    emulated: bool = False
+    """Every declared bit is emulated by the hypervisor (a bit field may also say so for its own bits)."""
     description: str = ""
     span: Span = field(compare=False)
 

@@ -193,6 +193,17 @@ class DescriptorItem:
     mask: int = 0
     present: Expr | None = None
     """The register's presence (an absent register gives 0)."""
+    constant: int | None = None
+    """For a field the build itself fixes (a version bound, a register's emulated-bits or write mask): its
+    value, 0 where `present` is false. Each side derives it from its own schemas and never copies it."""
+    mask_of: str | None = None
+    """For an emulated-bits or write mask: the register it covers."""
+
+    @property
+    def host(self) -> bool:
+        """The host supplies the value (a capability offset, a size it learned): not read from a register,
+        not fixed by the build."""
+        return self.register is None and self.constant is None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,6 +252,12 @@ class SectionCompat:
     require_present: bool
     """The schema says `require: present`: a target without the section is refused even where the device
     file makes the section optional."""
+    min_version: DescriptorItem
+    max_version: DescriptorItem
+    """The descriptor fields holding the versions the side's build loads (and saves): min_version..version.
+    No common version refuses the migration with `versions_reason`; otherwise the section is saved at the
+    highest common one."""
+    versions_reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

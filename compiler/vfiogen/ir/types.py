@@ -44,6 +44,7 @@ class LocationKind(enum.Enum):
     HEADER = "header"
     CAPABILITY = "capability"
     EXTENDED_CAPABILITY = "extended_capability"
+    DEVICE_SPECIFIC = "device_specific"
     EMULATION = "emulation"
 
 
@@ -94,9 +95,9 @@ class CompatKind(enum.Enum):
 
 
 # Bytes of configuration space a location may span.
-CONFIG_SPACE_SIZE = {LocationKind.HEADER: 64, LocationKind.CAPABILITY: 256,
+CONFIG_SPACE_SIZE = {LocationKind.HEADER: 64, LocationKind.CAPABILITY: 256, LocationKind.DEVICE_SPECIFIC: 256,
                      LocationKind.EXTENDED_CAPABILITY: 4096}
 # Where a location's first byte can sit at the earliest: standard capabilities
 # follow the 64-byte header, extended ones start at 0x100.
-CONFIG_SPACE_BASE = {LocationKind.HEADER: 0, LocationKind.CAPABILITY: 0x40,
+CONFIG_SPACE_BASE = {LocationKind.HEADER: 0, LocationKind.CAPABILITY: 0x40, LocationKind.DEVICE_SPECIFIC: 0x40,
                      LocationKind.EXTENDED_CAPABILITY: 0x100}

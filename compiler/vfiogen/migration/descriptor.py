@@ -67,6 +67,10 @@ def item_value(item: DescriptorItem, found: FoundSection) -> Value:
     """One descriptor item of a captured section, as the generated derive_descriptor computes it."""
     if item.register is not None:
         return (found.captured.registers.get(item.register) or 0) & item.mask
+    if item.constant is not None:
+        # The build's own figure; a register's mask is 0 where the register is absent.
+        absent = item.mask_of is not None and found.captured.registers.get(item.mask_of) is None
+        return 0 if absent else item.constant
     if item.kind is LeafKind.BYTES:
         return bytes(item.size)
     return found.base if item.name == HOST_OFFSET_FIELD else 0

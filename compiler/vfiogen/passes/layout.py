@@ -247,6 +247,7 @@ def _check_bit_fields(register: Register, ctx: Context) -> None:
 
 
 _KIND_NOUN = {LocationKind.HEADER: "header", LocationKind.CAPABILITY: "capability",
+              LocationKind.DEVICE_SPECIFIC: "device-specific range",
               LocationKind.EXTENDED_CAPABILITY: "extended capability"}
 _KIND_TEXT = {LocationKind.HEADER: "the header", LocationKind.CAPABILITY: "a standard capability",
               LocationKind.EXTENDED_CAPABILITY: "an extended capability"}
@@ -260,7 +261,13 @@ def _check_location(section: Section, ctx: Context) -> bool:
                                 f"register '{register.name}' in emulation section '{section.name}', which has "
                                 "no configuration space; declare it under 'state:'")
         return False
-    room = CONFIG_SPACE_SIZE[location.kind] - CONFIG_SPACE_BASE[location.kind]
+    room = CONFIG_SPACE_SIZE[location.kind] - (location.offset if location.offset is not None
+                                               else CONFIG_SPACE_BASE[location.kind])
+    if location.size > room and location.offset is not None:
+        ctx.reporter.report("VG0405", location.span,
+                            f"a device-specific range of {location.size} bytes from 0x{location.offset:02x} runs "
+                            f"past configuration space, which ends at 0x100: at most {room} bytes fit there")
+        return False
     if location.size > room:
         ctx.reporter.report("VG0405", location.span,
                             f"capability size {location.size} does not fit: {_KIND_TEXT[location.kind]} "

@@ -39,11 +39,11 @@ from vfiogen.ir.nodes import (
     Section,
     StructType,
 )
-from vfiogen.ir.plan import EnumCheck
+from vfiogen.ir.plan import EnumCheck, SectionPlan
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import Access
 from vfiogen.passes.layout import register_offsets
-from vfiogen.passes.plan import plan_section
+from vfiogen.passes.plan import MASK_PREFIXES, MAX_VERSION, MIN_VERSION, plan_section
 
 
 def register_masks(register: Register) -> RegisterMasks:
@@ -62,9 +62,13 @@ def register_masks(register: Register) -> RegisterMasks:
         declared = full
     else:
         declared = 0
+    reserved = by_access[Access.RSVDP] | by_access[Access.RSVDZ]
+    # A reserved bit reads 0 on both sides whoever answers the read, so it is never counted as emulated.
+    emulated = full & ~reserved if register.emulated else 0
+    emulated |= sum(f.mask for f in register.fields if f.emulated) & ~reserved
     return RegisterMasks(rw=by_access[Access.RW], ro=by_access[Access.RO], rw1c=by_access[Access.RW1C],
                          hwinit=by_access[Access.HWINIT], rsvdp=by_access[Access.RSVDP],
-                         rsvdz=by_access[Access.RSVDZ], declared=declared, sticky=sticky)
+                         rsvdz=by_access[Access.RSVDZ], declared=declared, sticky=sticky, emulated=emulated)
 
 
 def enum_checks(register: Register, table: SectionSymbols) -> tuple[EnumCheck, ...]:
@@ -215,7 +219,8 @@ def _layout(section: Section, version: int, table: SectionSymbols) -> VersionLay
                          max_size=cursor.max_size)
 
 
-def _descriptor_layout(section: Section) -> tuple[WireItem, ...]:
+def _descriptor_layout(section: Section, plan: SectionPlan) -> tuple[WireItem, ...]:
+    """The descriptor record's bytes: the schema's fields, then those the plan adds (versions, masks)."""
     cursor = _Cursor()
     registers = {r.name: r for r in section.registers}
     for descriptor in section.descriptor:
@@ -227,6 +232,14 @@ def _descriptor_layout(section: Section) -> tuple[WireItem, ...]:
             register = registers[descriptor.source_register or ""]
             size = register.width // 8
             cursor.place(descriptor.name, f"u{register.width} from {register.name}", size, size)
+    for item in plan.descriptor[len(section.descriptor):]:
+        if item.mask_of is None:
+            what = {MIN_VERSION: "oldest version this build loads", MAX_VERSION: "newest version this build saves"}[
+                item.name]
+        else:
+            what = ("bits of {} the hypervisor emulates" if item.name.startswith(MASK_PREFIXES[0])
+                    else "bits of {} the guest may write").format(item.mask_of)
+        cursor.place(item.name, f"u{item.size * 8} {what}", item.size, item.size)
     return tuple(cursor.items)
 
 
@@ -244,7 +257,7 @@ def normalize(module: Module, ctx: Context) -> CheckedModule:
                         for version in range(section.min_version, section.version + 1))
         plan = plan_section(section, table, {r.register.name: r for r in registers})
         sections.append(CheckedSection(section=section, registers=registers, state=section.state, layouts=layouts,
-                                       descriptor_layout=_descriptor_layout(section), plan=plan, symbols=table,
+                                       descriptor_layout=_descriptor_layout(section, plan), plan=plan, symbols=table,
                                        span=section.span))
     license = next((o.license for o in module.options if o.license is not None), DEFAULT_LICENSE)
     return CheckedModule(sections=tuple(sections), devices=module.devices,

@@ -327,6 +327,19 @@ def descriptor_mask(source_fields: tuple[str, ...], register: Register) -> int:
     return (1 << register.width) - 1 if read_only else 0
 
 
+MIN_VERSION, MAX_VERSION = "min_version", "max_version"
+"""The descriptor fields every section gets for version negotiation, after the schema's own."""
+MASK_PREFIXES = ("emulated_", "wmask_")
+"""Then, per register the newest version carries that has a writable or emulated bit: the bits the hypervisor
+emulates and the bits the guest may write (`emulated_control`, `wmask_control`)."""
+
+
+def generated_descriptor_names(section: Section) -> list[str]:
+    """The names of the descriptor fields the compiler adds to the schema's (which may not take them)."""
+    return [MIN_VERSION, MAX_VERSION] + [prefix + r.name for r in section.registers
+                                         if r.versioning.carried_by(section.version) for prefix in MASK_PREFIXES]
+
+
 def _descriptor(section: Section, registers: dict[str, CheckedRegister]) -> tuple[DescriptorItem, ...]:
     items = []
     offset = 0
@@ -345,6 +358,28 @@ def _descriptor(section: Section, registers: dict[str, CheckedRegister]) -> tupl
                                   mask=descriptor_mask(field.source_fields, register), present=register.present)
         items.append(item)
         offset += item.size
+    # Generated fields, each a constant of the side's build: both sides compute them, the target compares.
+    generated = [DescriptorItem(name=MIN_VERSION, kind=LeafKind.UINT, size=2, offset=0, scalar=ScalarKind.U16,
+                                constant=section.min_version),
+                 DescriptorItem(name=MAX_VERSION, kind=LeafKind.UINT, size=2, offset=0, scalar=ScalarKind.U16,
+                                constant=section.version)]
+    for register in section.registers:
+        if not register.versioning.carried_by(section.version):
+            continue
+        masks = registers[register.name].masks
+        if not masks.emulated | masks.writable:
+            # A register the guest can neither write nor have emulated (read-only, reserved) has no masks to
+            # negotiate: both are 0 in every build that declares it so. A build that makes it writable or
+            # emulated adds its pair to the record, whose size then differs (refused; `diff` says VD016).
+            continue
+        for prefix, value in zip(MASK_PREFIXES, (masks.emulated, masks.writable), strict=True):
+            generated.append(DescriptorItem(name=prefix + register.name, kind=LeafKind.UINT,
+                                            size=register.width // 8, offset=0,
+                                            scalar=ScalarKind(f"u{register.width}"), present=register.present,
+                                            constant=value, mask_of=register.name))
+    for item in generated:
+        items.append(dataclasses.replace(item, offset=offset))
+        offset += item.size
     return tuple(items)
 
 
@@ -354,8 +389,18 @@ def _compat(section: Section, descriptor: tuple[DescriptorItem, ...]) -> Section
     checks = tuple(CompatCheck(kind=rule.kind, item=items[rule.descriptor or ""], mask=rule.mask or 0,
                                reason=rule.reason)
                    for rule in section.compat if rule.kind is not CompatKind.REQUIRE_PRESENT)
-    absent = required.reason if required is not None else f"the target has no {section.title} (section {section.name})"
-    return SectionCompat(checks=checks, absent_reason=absent, require_present=required is not None)
+    title = f"{section.title} (section {section.name})"
+    for item in descriptor:
+        if item.mask_of is not None:
+            what = ("the hypervisor emulates other bits" if item.name.startswith(MASK_PREFIXES[0])
+                    else "the guest may write other bits")
+            checks += (CompatCheck(kind=CompatKind.EQUAL, item=item,
+                                   reason=f"{what} of register {item.mask_of} of {title} on the target"),)
+    absent = required.reason if required is not None else f"the target has no {title}"
+    return SectionCompat(checks=checks, absent_reason=absent, require_present=required is not None,
+                         min_version=items[MIN_VERSION], max_version=items[MAX_VERSION],
+                         versions_reason=f"no version of {title} is both saved by the source and loaded by the "
+                         "target")
 
 
 def capture_order(section: Section, table: SectionSymbols) -> list[Register]:

@@ -71,7 +71,11 @@ class CompatFailure:
 
     `rule` is the schema's rule (`equal`, `subset`, `superset`, `target_ge`,
     `masked_equal`), or `present` when one side lacks the section; `field` is
-    then "" and both values None. `reason` is the schema's own words.
+    then "" and both values None; or `versions` when no version of the section
+    is saved by the source's build and loaded by the target's (`field` is
+    "version", each value `min << 16 | max`, shown as `min..max`). `reason` is
+    the schema's own words, or the compiler's for `versions` and for a
+    register's emulated bits or write mask.
     """
 
     __slots__ = ("section", "rule", "field", "source", "target", "reason")
@@ -94,6 +98,9 @@ class CompatFailure:
     def __str__(self) -> str:
         if self.rule == "present":
             return f"{self.section}: {self.reason}"
+        if self.rule == "versions" and isinstance(self.source, int) and isinstance(self.target, int):
+            return (f"{self.section}: {self.reason} ({self.rule}: source {self.source >> 16}..{self.source & 0xffff}, "
+                    f"target {self.target >> 16}..{self.target & 0xffff})")
         return (f"{self.section}: {self.reason} ({self.rule} {self.field}: source {_shown(self.source)}, "
                 f"target {_shown(self.target)})")
 

@@ -75,23 +75,37 @@ class AtsState(Record):
 class AtsDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "ats_features",)
+    __slots__ = ("cap_offset", "ats_features", "min_version", "max_version", "emulated_ats_ctrl", "wmask_ats_ctrl",)
     cap_offset: int
     ats_features: int
-    _json = (("cap_offset", "cap_offset", ""), ("ats_features", "ats_features", ""),)
+    min_version: int
+    max_version: int
+    emulated_ats_ctrl: int
+    wmask_ats_ctrl: int
+    _json = (("cap_offset", "cap_offset", ""), ("ats_features", "ats_features", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_ats_ctrl", "emulated_ats_ctrl", ""), ("wmask_ats_ctrl", "wmask_ats_ctrl", ""),)
 
-    def __init__(self, cap_offset: int = 0, ats_features: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, ats_features: int = 0, min_version: int = 0, max_version: int = 0, emulated_ats_ctrl: int = 0, wmask_ats_ctrl: int = 0) -> None:
         self.cap_offset = cap_offset
         self.ats_features = ats_features
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_ats_ctrl = emulated_ats_ctrl
+        self.wmask_ats_ctrl = wmask_ats_ctrl
 
 
-_DESCRIPTOR = struct.Struct(">HH")
+_DESCRIPTOR = struct.Struct(">HHHHHH")
 
 
 def derive_descriptor(s: "AtsState", p: "Params" = PARAMS, *, cap_offset: int) -> "AtsDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return AtsDescriptor(
         ats_features=s.ats_cap.value() & 0xff,
+        min_version=1,
+        max_version=1,
+        emulated_ats_ctrl=0,
+        wmask_ats_ctrl=0x801f,
         cap_offset=cap_offset,
     )
 
@@ -107,7 +121,7 @@ def check_descriptor(s: "AtsState", d: "AtsDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "AtsDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.ats_features)
+    return _DESCRIPTOR.pack(d.cap_offset, d.ats_features, d.min_version, d.max_version, d.emulated_ats_ctrl, d.wmask_ats_ctrl)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "AtsDescriptor":
@@ -120,15 +134,37 @@ ABSENT_REASON = "the target has no ATS capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of Address Translation Services (section ats) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "AtsDescriptor", target: "AtsDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "AtsDescriptor", target: "AtsDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's ATS capability sits at another offset"))
     if source.ats_features != target.ats_features:
         failures.append(CompatFailure(SECTION, "equal", "ats_features", source.ats_features, target.ats_features,
                                       "the target's ATS capability differs (invalidate queue depth, page-aligned requests, global invalidate or relaxed ordering)"))
+    if source.emulated_ats_ctrl != target.emulated_ats_ctrl:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_ats_ctrl", source.emulated_ats_ctrl, target.emulated_ats_ctrl,
+                                      "the hypervisor emulates other bits of register ats_ctrl of Address Translation Services (section ats) on the target"))
+    if source.wmask_ats_ctrl != target.wmask_ats_ctrl:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_ats_ctrl", source.wmask_ats_ctrl, target.wmask_ats_ctrl,
+                                      "the guest may write other bits of register ats_ctrl of Address Translation Services (section ats) on the target"))
     return failures
 
 

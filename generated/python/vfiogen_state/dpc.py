@@ -189,26 +189,76 @@ class DpcState(Record):
 class DpcDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "dpc_features", "rp_pio_log",)
+    __slots__ = ("cap_offset", "dpc_features", "rp_pio_log", "min_version", "max_version", "emulated_dpc_control", "wmask_dpc_control", "emulated_dpc_status", "wmask_dpc_status", "emulated_rp_pio_status", "wmask_rp_pio_status", "emulated_rp_pio_mask", "wmask_rp_pio_mask", "emulated_rp_pio_severity", "wmask_rp_pio_severity", "emulated_rp_pio_syserror", "wmask_rp_pio_syserror", "emulated_rp_pio_exception", "wmask_rp_pio_exception",)
     cap_offset: int
     dpc_features: int
     rp_pio_log: int
-    _json = (("cap_offset", "cap_offset", ""), ("dpc_features", "dpc_features", ""), ("rp_pio_log", "rp_pio_log", ""),)
+    min_version: int
+    max_version: int
+    emulated_dpc_control: int
+    wmask_dpc_control: int
+    emulated_dpc_status: int
+    wmask_dpc_status: int
+    emulated_rp_pio_status: int
+    wmask_rp_pio_status: int
+    emulated_rp_pio_mask: int
+    wmask_rp_pio_mask: int
+    emulated_rp_pio_severity: int
+    wmask_rp_pio_severity: int
+    emulated_rp_pio_syserror: int
+    wmask_rp_pio_syserror: int
+    emulated_rp_pio_exception: int
+    wmask_rp_pio_exception: int
+    _json = (("cap_offset", "cap_offset", ""), ("dpc_features", "dpc_features", ""), ("rp_pio_log", "rp_pio_log", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_dpc_control", "emulated_dpc_control", ""), ("wmask_dpc_control", "wmask_dpc_control", ""), ("emulated_dpc_status", "emulated_dpc_status", ""), ("wmask_dpc_status", "wmask_dpc_status", ""), ("emulated_rp_pio_status", "emulated_rp_pio_status", ""), ("wmask_rp_pio_status", "wmask_rp_pio_status", ""), ("emulated_rp_pio_mask", "emulated_rp_pio_mask", ""), ("wmask_rp_pio_mask", "wmask_rp_pio_mask", ""), ("emulated_rp_pio_severity", "emulated_rp_pio_severity", ""), ("wmask_rp_pio_severity", "wmask_rp_pio_severity", ""), ("emulated_rp_pio_syserror", "emulated_rp_pio_syserror", ""), ("wmask_rp_pio_syserror", "wmask_rp_pio_syserror", ""), ("emulated_rp_pio_exception", "emulated_rp_pio_exception", ""), ("wmask_rp_pio_exception", "wmask_rp_pio_exception", ""),)
 
-    def __init__(self, cap_offset: int = 0, dpc_features: int = 0, rp_pio_log: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, dpc_features: int = 0, rp_pio_log: int = 0, min_version: int = 0, max_version: int = 0, emulated_dpc_control: int = 0, wmask_dpc_control: int = 0, emulated_dpc_status: int = 0, wmask_dpc_status: int = 0, emulated_rp_pio_status: int = 0, wmask_rp_pio_status: int = 0, emulated_rp_pio_mask: int = 0, wmask_rp_pio_mask: int = 0, emulated_rp_pio_severity: int = 0, wmask_rp_pio_severity: int = 0, emulated_rp_pio_syserror: int = 0, wmask_rp_pio_syserror: int = 0, emulated_rp_pio_exception: int = 0, wmask_rp_pio_exception: int = 0) -> None:
         self.cap_offset = cap_offset
         self.dpc_features = dpc_features
         self.rp_pio_log = rp_pio_log
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_dpc_control = emulated_dpc_control
+        self.wmask_dpc_control = wmask_dpc_control
+        self.emulated_dpc_status = emulated_dpc_status
+        self.wmask_dpc_status = wmask_dpc_status
+        self.emulated_rp_pio_status = emulated_rp_pio_status
+        self.wmask_rp_pio_status = wmask_rp_pio_status
+        self.emulated_rp_pio_mask = emulated_rp_pio_mask
+        self.wmask_rp_pio_mask = wmask_rp_pio_mask
+        self.emulated_rp_pio_severity = emulated_rp_pio_severity
+        self.wmask_rp_pio_severity = wmask_rp_pio_severity
+        self.emulated_rp_pio_syserror = emulated_rp_pio_syserror
+        self.wmask_rp_pio_syserror = wmask_rp_pio_syserror
+        self.emulated_rp_pio_exception = emulated_rp_pio_exception
+        self.wmask_rp_pio_exception = wmask_rp_pio_exception
 
 
-_DESCRIPTOR = struct.Struct(">HHH")
+_DESCRIPTOR = struct.Struct(">HHHHHHHHHIIIIIIIIII")
 
 
 def derive_descriptor(s: "DpcState", p: "Params" = PARAMS, *, cap_offset: int) -> "DpcDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return DpcDescriptor(
         dpc_features=s.dpc_cap.value() & 0x10e0,
         rp_pio_log=s.dpc_cap.value() & 0x2f00,
+        min_version=1,
+        max_version=1,
+        emulated_dpc_control=0,
+        wmask_dpc_control=0x1ff,
+        emulated_dpc_status=0,
+        wmask_dpc_status=0x2009,
+        emulated_rp_pio_status=0,
+        wmask_rp_pio_status=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
+        emulated_rp_pio_mask=0,
+        wmask_rp_pio_mask=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
+        emulated_rp_pio_severity=0,
+        wmask_rp_pio_severity=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
+        emulated_rp_pio_syserror=0,
+        wmask_rp_pio_syserror=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
+        emulated_rp_pio_exception=0,
+        wmask_rp_pio_exception=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
         cap_offset=cap_offset,
     )
 
@@ -227,7 +277,7 @@ def check_descriptor(s: "DpcState", d: "DpcDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "DpcDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.dpc_features, d.rp_pio_log)
+    return _DESCRIPTOR.pack(d.cap_offset, d.dpc_features, d.rp_pio_log, d.min_version, d.max_version, d.emulated_dpc_control, d.wmask_dpc_control, d.emulated_dpc_status, d.wmask_dpc_status, d.emulated_rp_pio_status, d.wmask_rp_pio_status, d.emulated_rp_pio_mask, d.wmask_rp_pio_mask, d.emulated_rp_pio_severity, d.wmask_rp_pio_severity, d.emulated_rp_pio_syserror, d.wmask_rp_pio_syserror, d.emulated_rp_pio_exception, d.wmask_rp_pio_exception)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "DpcDescriptor":
@@ -240,9 +290,25 @@ ABSENT_REASON = "the target has no Downstream Port Containment capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of Downstream Port Containment (section dpc) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "DpcDescriptor", target: "DpcDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "DpcDescriptor", target: "DpcDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's DPC capability sits at another offset"))
@@ -255,6 +321,48 @@ def check_compat(source: "DpcDescriptor", target: "DpcDescriptor") -> "list[Comp
     if source.rp_pio_log != target.rp_pio_log:
         failures.append(CompatFailure(SECTION, "equal", "rp_pio_log", source.rp_pio_log, target.rp_pio_log,
                                       "the target's RP PIO log has another size"))
+    if source.emulated_dpc_control != target.emulated_dpc_control:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_dpc_control", source.emulated_dpc_control, target.emulated_dpc_control,
+                                      "the hypervisor emulates other bits of register dpc_control of Downstream Port Containment (section dpc) on the target"))
+    if source.wmask_dpc_control != target.wmask_dpc_control:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_dpc_control", source.wmask_dpc_control, target.wmask_dpc_control,
+                                      "the guest may write other bits of register dpc_control of Downstream Port Containment (section dpc) on the target"))
+    if source.emulated_dpc_status != target.emulated_dpc_status:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_dpc_status", source.emulated_dpc_status, target.emulated_dpc_status,
+                                      "the hypervisor emulates other bits of register dpc_status of Downstream Port Containment (section dpc) on the target"))
+    if source.wmask_dpc_status != target.wmask_dpc_status:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_dpc_status", source.wmask_dpc_status, target.wmask_dpc_status,
+                                      "the guest may write other bits of register dpc_status of Downstream Port Containment (section dpc) on the target"))
+    if source.emulated_rp_pio_status != target.emulated_rp_pio_status:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_status", source.emulated_rp_pio_status, target.emulated_rp_pio_status,
+                                      "the hypervisor emulates other bits of register rp_pio_status of Downstream Port Containment (section dpc) on the target"))
+    if source.wmask_rp_pio_status != target.wmask_rp_pio_status:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_status", source.wmask_rp_pio_status, target.wmask_rp_pio_status,
+                                      "the guest may write other bits of register rp_pio_status of Downstream Port Containment (section dpc) on the target"))
+    if source.emulated_rp_pio_mask != target.emulated_rp_pio_mask:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_mask", source.emulated_rp_pio_mask, target.emulated_rp_pio_mask,
+                                      "the hypervisor emulates other bits of register rp_pio_mask of Downstream Port Containment (section dpc) on the target"))
+    if source.wmask_rp_pio_mask != target.wmask_rp_pio_mask:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_mask", source.wmask_rp_pio_mask, target.wmask_rp_pio_mask,
+                                      "the guest may write other bits of register rp_pio_mask of Downstream Port Containment (section dpc) on the target"))
+    if source.emulated_rp_pio_severity != target.emulated_rp_pio_severity:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_severity", source.emulated_rp_pio_severity, target.emulated_rp_pio_severity,
+                                      "the hypervisor emulates other bits of register rp_pio_severity of Downstream Port Containment (section dpc) on the target"))
+    if source.wmask_rp_pio_severity != target.wmask_rp_pio_severity:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_severity", source.wmask_rp_pio_severity, target.wmask_rp_pio_severity,
+                                      "the guest may write other bits of register rp_pio_severity of Downstream Port Containment (section dpc) on the target"))
+    if source.emulated_rp_pio_syserror != target.emulated_rp_pio_syserror:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_syserror", source.emulated_rp_pio_syserror, target.emulated_rp_pio_syserror,
+                                      "the hypervisor emulates other bits of register rp_pio_syserror of Downstream Port Containment (section dpc) on the target"))
+    if source.wmask_rp_pio_syserror != target.wmask_rp_pio_syserror:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_syserror", source.wmask_rp_pio_syserror, target.wmask_rp_pio_syserror,
+                                      "the guest may write other bits of register rp_pio_syserror of Downstream Port Containment (section dpc) on the target"))
+    if source.emulated_rp_pio_exception != target.emulated_rp_pio_exception:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_exception", source.emulated_rp_pio_exception, target.emulated_rp_pio_exception,
+                                      "the hypervisor emulates other bits of register rp_pio_exception of Downstream Port Containment (section dpc) on the target"))
+    if source.wmask_rp_pio_exception != target.wmask_rp_pio_exception:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_exception", source.wmask_rp_pio_exception, target.wmask_rp_pio_exception,
+                                      "the guest may write other bits of register rp_pio_exception of Downstream Port Containment (section dpc) on the target"))
     return failures
 
 

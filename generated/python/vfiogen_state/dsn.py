@@ -51,26 +51,34 @@ class DsnState(Record):
 class DsnDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "serial_lower", "serial_upper",)
+    __slots__ = ("cap_offset", "serial_lower", "serial_upper", "min_version", "max_version",)
     cap_offset: int
     serial_lower: int
     serial_upper: int
-    _json = (("cap_offset", "cap_offset", ""), ("serial_lower", "serial_lower", ""), ("serial_upper", "serial_upper", ""),)
+    min_version: int
+    max_version: int
+    _json = (("cap_offset", "cap_offset", ""), ("serial_lower", "serial_lower", ""), ("serial_upper", "serial_upper", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""),)
 
-    def __init__(self, cap_offset: int = 0, serial_lower: int = 0, serial_upper: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, serial_lower: int = 0, serial_upper: int = 0, min_version: int = 0, max_version: int = 0) -> None:
         self.cap_offset = cap_offset
         self.serial_lower = serial_lower
         self.serial_upper = serial_upper
+        self.min_version = min_version
+        self.max_version = max_version
 
 
-_DESCRIPTOR = struct.Struct(">HII")
+_DESCRIPTOR = struct.Struct(">HIIHH")
 
 
 def derive_descriptor(s: "DsnState", p: "Params" = PARAMS, *, cap_offset: int) -> "DsnDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return DsnDescriptor(
         serial_lower=s.serial_number_lower & 0xffffffff,
         serial_upper=s.serial_number_upper & 0xffffffff,
+        min_version=1,
+        max_version=1,
         cap_offset=cap_offset,
     )
 
@@ -89,7 +97,7 @@ def check_descriptor(s: "DsnState", d: "DsnDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "DsnDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.serial_lower, d.serial_upper)
+    return _DESCRIPTOR.pack(d.cap_offset, d.serial_lower, d.serial_upper, d.min_version, d.max_version)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "DsnDescriptor":
@@ -102,9 +110,25 @@ ABSENT_REASON = "the target has no Device Serial Number capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of Device Serial Number (section dsn) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "DsnDescriptor", target: "DsnDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "DsnDescriptor", target: "DsnDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's Device Serial Number capability sits at another offset"))

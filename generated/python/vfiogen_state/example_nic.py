@@ -138,13 +138,22 @@ def _run_hooks(names: "tuple[str, ...]", hooks: "Hooks", section_state: "Any") -
 
 def save(state: "ExampleNicState", descriptor: "ExampleNicDescriptor",
          versions: "Mapping[str, int] | None" = None, hooks: "Hooks | None" = None,
-         config: "ExampleNicConfig | None" = None) -> bytes:
+         config: "ExampleNicConfig | None" = None,
+         target: "ExampleNicDescriptor | None" = None) -> bytes:
     """The blob: header, descriptor, then each present section (at `versions[name]`, default its newest).
 
-    Each section's pre-save hooks run first, with that section's state, once
-    every hook any present section names is known to be given (ValueError otherwise).
+    With `target`, the target's own descriptor, the versions are
+    negotiate(descriptor, target)'s: a refused migration raises
+    MigrationRefused with every reason before anything runs (give `versions`
+    or `target`, not both). Each section's pre-save hooks run first, with
+    that section's state, once every hook any present section names is known
+    to be given (ValueError otherwise).
     """
     c = _config(config)
+    if target is not None:
+        if versions is not None:
+            raise ValueError(f"{DEVICE}: save takes versions or a target descriptor to negotiate them, not both")
+        versions = negotiate(descriptor, target)
     chosen = versions or {}
     records = bytearray()
     frames = []
@@ -278,6 +287,39 @@ def check_compat(source: "ExampleNicDescriptor", target: "ExampleNicDescriptor")
     if source.present & ~ALL_SECTIONS or target.present & ~ALL_SECTIONS:
         raise ValueError(f"{DEVICE}: a descriptor's present set names a section the device has not")
     return _failures(source.present, target.present, source, target)
+
+
+def negotiate(source: "ExampleNicDescriptor", target: "ExampleNicDescriptor") -> "dict[str, int]":
+    """The version each section both sides have is saved at for the target: the highest both builds handle.
+
+    MigrationRefused (offset 0: nothing was read) with every reason when
+    check_compat refuses, a section without a common version included.
+    """
+    failures = check_compat(source, target)
+    if failures:
+        raise MigrationRefused(DEVICE, 0, failures)
+    chosen: dict[str, int] = {}
+    if source.present & target.present & HAS_REBAR:
+        version = _rebar.negotiate_version(source.rebar, target.rebar)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["rebar"] = version
+    if source.present & target.present & HAS_HEADER:
+        version = _header.negotiate_version(source.header, target.header)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["header"] = version
+    if source.present & target.present & HAS_MSI:
+        version = _msi.negotiate_version(source.msi, target.msi)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["msi"] = version
+    if source.present & target.present & HAS_MSIX:
+        version = _msix.negotiate_version(source.msix, target.msix)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["msix"] = version
+    if source.present & target.present & HAS_SRIOV:
+        version = _sriov.negotiate_version(source.sriov, target.sriov)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["sriov"] = version
+    return chosen
 
 
 def load(blob: bytes, hooks: "Hooks | None" = None,

@@ -115,26 +115,46 @@ class L1ssState(Record):
 class L1ssDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "substates", "port_timing",)
+    __slots__ = ("cap_offset", "substates", "port_timing", "min_version", "max_version", "emulated_l1ss_ctrl1", "wmask_l1ss_ctrl1", "emulated_l1ss_ctrl2", "wmask_l1ss_ctrl2",)
     cap_offset: int
     substates: int
     port_timing: int
-    _json = (("cap_offset", "cap_offset", ""), ("substates", "substates", ""), ("port_timing", "port_timing", ""),)
+    min_version: int
+    max_version: int
+    emulated_l1ss_ctrl1: int
+    wmask_l1ss_ctrl1: int
+    emulated_l1ss_ctrl2: int
+    wmask_l1ss_ctrl2: int
+    _json = (("cap_offset", "cap_offset", ""), ("substates", "substates", ""), ("port_timing", "port_timing", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_l1ss_ctrl1", "emulated_l1ss_ctrl1", ""), ("wmask_l1ss_ctrl1", "wmask_l1ss_ctrl1", ""), ("emulated_l1ss_ctrl2", "emulated_l1ss_ctrl2", ""), ("wmask_l1ss_ctrl2", "wmask_l1ss_ctrl2", ""),)
 
-    def __init__(self, cap_offset: int = 0, substates: int = 0, port_timing: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, substates: int = 0, port_timing: int = 0, min_version: int = 0, max_version: int = 0, emulated_l1ss_ctrl1: int = 0, wmask_l1ss_ctrl1: int = 0, emulated_l1ss_ctrl2: int = 0, wmask_l1ss_ctrl2: int = 0) -> None:
         self.cap_offset = cap_offset
         self.substates = substates
         self.port_timing = port_timing
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_l1ss_ctrl1 = emulated_l1ss_ctrl1
+        self.wmask_l1ss_ctrl1 = wmask_l1ss_ctrl1
+        self.emulated_l1ss_ctrl2 = emulated_l1ss_ctrl2
+        self.wmask_l1ss_ctrl2 = wmask_l1ss_ctrl2
 
 
-_DESCRIPTOR = struct.Struct(">HII")
+_DESCRIPTOR = struct.Struct(">HIIHHIIII")
 
 
 def derive_descriptor(s: "L1ssState", p: "Params" = PARAMS, *, cap_offset: int) -> "L1ssDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return L1ssDescriptor(
         substates=s.l1ss_cap.value() & 0x1f,
         port_timing=s.l1ss_cap.value() & 0xfbff00,
+        min_version=1,
+        max_version=1,
+        emulated_l1ss_ctrl1=0,
+        wmask_l1ss_ctrl1=0xe3ffff0f,
+        emulated_l1ss_ctrl2=0,
+        wmask_l1ss_ctrl2=0xfb,
         cap_offset=cap_offset,
     )
 
@@ -153,7 +173,7 @@ def check_descriptor(s: "L1ssState", d: "L1ssDescriptor", version: int, p: "Para
 
 
 def pack_descriptor(d: "L1ssDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.substates, d.port_timing)
+    return _DESCRIPTOR.pack(d.cap_offset, d.substates, d.port_timing, d.min_version, d.max_version, d.emulated_l1ss_ctrl1, d.wmask_l1ss_ctrl1, d.emulated_l1ss_ctrl2, d.wmask_l1ss_ctrl2)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "L1ssDescriptor":
@@ -166,9 +186,25 @@ ABSENT_REASON = "the target has no L1 PM Substates capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of L1 PM Substates (section l1ss) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "L1ssDescriptor", target: "L1ssDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "L1ssDescriptor", target: "L1ssDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's L1 PM Substates capability sits at another offset"))
@@ -178,6 +214,18 @@ def check_compat(source: "L1ssDescriptor", target: "L1ssDescriptor") -> "list[Co
     if source.port_timing != target.port_timing:
         failures.append(CompatFailure(SECTION, "equal", "port_timing", source.port_timing, target.port_timing,
                                       "the target port's common-mode restore or power-on time differs, so the programmed link timing may not hold"))
+    if source.emulated_l1ss_ctrl1 != target.emulated_l1ss_ctrl1:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_l1ss_ctrl1", source.emulated_l1ss_ctrl1, target.emulated_l1ss_ctrl1,
+                                      "the hypervisor emulates other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target"))
+    if source.wmask_l1ss_ctrl1 != target.wmask_l1ss_ctrl1:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_l1ss_ctrl1", source.wmask_l1ss_ctrl1, target.wmask_l1ss_ctrl1,
+                                      "the guest may write other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target"))
+    if source.emulated_l1ss_ctrl2 != target.emulated_l1ss_ctrl2:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_l1ss_ctrl2", source.emulated_l1ss_ctrl2, target.emulated_l1ss_ctrl2,
+                                      "the hypervisor emulates other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target"))
+    if source.wmask_l1ss_ctrl2 != target.wmask_l1ss_ctrl2:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_l1ss_ctrl2", source.wmask_l1ss_ctrl2, target.wmask_l1ss_ctrl2,
+                                      "the guest may write other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target"))
     return failures
 
 

@@ -78,20 +78,40 @@ class LtrState(Record):
 class LtrDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset",)
+    __slots__ = ("cap_offset", "min_version", "max_version", "emulated_max_snoop_latency", "wmask_max_snoop_latency", "emulated_max_no_snoop_latency", "wmask_max_no_snoop_latency",)
     cap_offset: int
-    _json = (("cap_offset", "cap_offset", ""),)
+    min_version: int
+    max_version: int
+    emulated_max_snoop_latency: int
+    wmask_max_snoop_latency: int
+    emulated_max_no_snoop_latency: int
+    wmask_max_no_snoop_latency: int
+    _json = (("cap_offset", "cap_offset", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_max_snoop_latency", "emulated_max_snoop_latency", ""), ("wmask_max_snoop_latency", "wmask_max_snoop_latency", ""), ("emulated_max_no_snoop_latency", "emulated_max_no_snoop_latency", ""), ("wmask_max_no_snoop_latency", "wmask_max_no_snoop_latency", ""),)
 
-    def __init__(self, cap_offset: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, min_version: int = 0, max_version: int = 0, emulated_max_snoop_latency: int = 0, wmask_max_snoop_latency: int = 0, emulated_max_no_snoop_latency: int = 0, wmask_max_no_snoop_latency: int = 0) -> None:
         self.cap_offset = cap_offset
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_max_snoop_latency = emulated_max_snoop_latency
+        self.wmask_max_snoop_latency = wmask_max_snoop_latency
+        self.emulated_max_no_snoop_latency = emulated_max_no_snoop_latency
+        self.wmask_max_no_snoop_latency = wmask_max_no_snoop_latency
 
 
-_DESCRIPTOR = struct.Struct(">H")
+_DESCRIPTOR = struct.Struct(">HHHHHHH")
 
 
 def derive_descriptor(s: "LtrState", p: "Params" = PARAMS, *, cap_offset: int) -> "LtrDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return LtrDescriptor(
+        min_version=1,
+        max_version=1,
+        emulated_max_snoop_latency=0,
+        wmask_max_snoop_latency=0x1fff,
+        emulated_max_no_snoop_latency=0,
+        wmask_max_no_snoop_latency=0x1fff,
         cap_offset=cap_offset,
     )
 
@@ -103,7 +123,7 @@ def check_descriptor(s: "LtrState", d: "LtrDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "LtrDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset)
+    return _DESCRIPTOR.pack(d.cap_offset, d.min_version, d.max_version, d.emulated_max_snoop_latency, d.wmask_max_snoop_latency, d.emulated_max_no_snoop_latency, d.wmask_max_no_snoop_latency)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "LtrDescriptor":
@@ -116,12 +136,40 @@ ABSENT_REASON = "the target has no Latency Tolerance Reporting capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of Latency Tolerance Reporting (section ltr) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "LtrDescriptor", target: "LtrDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "LtrDescriptor", target: "LtrDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's LTR capability sits at another offset"))
+    if source.emulated_max_snoop_latency != target.emulated_max_snoop_latency:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_max_snoop_latency", source.emulated_max_snoop_latency, target.emulated_max_snoop_latency,
+                                      "the hypervisor emulates other bits of register max_snoop_latency of Latency Tolerance Reporting (section ltr) on the target"))
+    if source.wmask_max_snoop_latency != target.wmask_max_snoop_latency:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_max_snoop_latency", source.wmask_max_snoop_latency, target.wmask_max_snoop_latency,
+                                      "the guest may write other bits of register max_snoop_latency of Latency Tolerance Reporting (section ltr) on the target"))
+    if source.emulated_max_no_snoop_latency != target.emulated_max_no_snoop_latency:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_max_no_snoop_latency", source.emulated_max_no_snoop_latency, target.emulated_max_no_snoop_latency,
+                                      "the hypervisor emulates other bits of register max_no_snoop_latency of Latency Tolerance Reporting (section ltr) on the target"))
+    if source.wmask_max_no_snoop_latency != target.wmask_max_no_snoop_latency:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_max_no_snoop_latency", source.wmask_max_no_snoop_latency, target.wmask_max_no_snoop_latency,
+                                      "the guest may write other bits of register max_no_snoop_latency of Latency Tolerance Reporting (section ltr) on the target"))
     return failures
 
 

@@ -109,29 +109,55 @@ class MsixState(Record):
 class MsixDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "table_size", "table_place", "pba_place",)
+    __slots__ = ("cap_offset", "table_size", "table_place", "pba_place", "min_version", "max_version", "emulated_control", "wmask_control", "emulated_table", "wmask_table", "emulated_pba", "wmask_pba",)
     cap_offset: int
     table_size: int
     table_place: int
     pba_place: int
-    _json = (("cap_offset", "cap_offset", ""), ("table_size", "table_size", ""), ("table_place", "table_place", ""), ("pba_place", "pba_place", ""),)
+    min_version: int
+    max_version: int
+    emulated_control: int
+    wmask_control: int
+    emulated_table: int
+    wmask_table: int
+    emulated_pba: int
+    wmask_pba: int
+    _json = (("cap_offset", "cap_offset", ""), ("table_size", "table_size", ""), ("table_place", "table_place", ""), ("pba_place", "pba_place", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_control", "emulated_control", ""), ("wmask_control", "wmask_control", ""), ("emulated_table", "emulated_table", ""), ("wmask_table", "wmask_table", ""), ("emulated_pba", "emulated_pba", ""), ("wmask_pba", "wmask_pba", ""),)
 
-    def __init__(self, cap_offset: int = 0, table_size: int = 0, table_place: int = 0, pba_place: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, table_size: int = 0, table_place: int = 0, pba_place: int = 0, min_version: int = 0, max_version: int = 0, emulated_control: int = 0, wmask_control: int = 0, emulated_table: int = 0, wmask_table: int = 0, emulated_pba: int = 0, wmask_pba: int = 0) -> None:
         self.cap_offset = cap_offset
         self.table_size = table_size
         self.table_place = table_place
         self.pba_place = pba_place
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_control = emulated_control
+        self.wmask_control = wmask_control
+        self.emulated_table = emulated_table
+        self.wmask_table = wmask_table
+        self.emulated_pba = emulated_pba
+        self.wmask_pba = wmask_pba
 
 
-_DESCRIPTOR = struct.Struct(">BHII")
+_DESCRIPTOR = struct.Struct(">BHIIHHHHIIII")
 
 
 def derive_descriptor(s: "MsixState", p: "Params" = PARAMS, *, cap_offset: int) -> "MsixDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return MsixDescriptor(
         table_size=s.control.value() & 0x7ff,
         table_place=s.table.value() & 0xffffffff,
         pba_place=s.pba.value() & 0xffffffff,
+        min_version=1,
+        max_version=1,
+        emulated_control=0xc7ff,
+        wmask_control=0xc000,
+        emulated_table=0xffffffff,
+        wmask_table=0,
+        emulated_pba=0xffffffff,
+        wmask_pba=0,
         cap_offset=cap_offset,
     )
 
@@ -153,7 +179,7 @@ def check_descriptor(s: "MsixState", d: "MsixDescriptor", version: int, p: "Para
 
 
 def pack_descriptor(d: "MsixDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.table_size, d.table_place, d.pba_place)
+    return _DESCRIPTOR.pack(d.cap_offset, d.table_size, d.table_place, d.pba_place, d.min_version, d.max_version, d.emulated_control, d.wmask_control, d.emulated_table, d.wmask_table, d.emulated_pba, d.wmask_pba)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "MsixDescriptor":
@@ -166,9 +192,25 @@ ABSENT_REASON = "the target has no MSI-X capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of MSI-X (section msix) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "MsixDescriptor", target: "MsixDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "MsixDescriptor", target: "MsixDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's MSI-X capability sits at another offset"))
@@ -181,6 +223,24 @@ def check_compat(source: "MsixDescriptor", target: "MsixDescriptor") -> "list[Co
     if source.pba_place != target.pba_place:
         failures.append(CompatFailure(SECTION, "equal", "pba_place", source.pba_place, target.pba_place,
                                       "the target's PBA is in another BAR or at another offset; the guest reads it there"))
+    if source.emulated_control != target.emulated_control:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_control", source.emulated_control, target.emulated_control,
+                                      "the hypervisor emulates other bits of register control of MSI-X (section msix) on the target"))
+    if source.wmask_control != target.wmask_control:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_control", source.wmask_control, target.wmask_control,
+                                      "the guest may write other bits of register control of MSI-X (section msix) on the target"))
+    if source.emulated_table != target.emulated_table:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_table", source.emulated_table, target.emulated_table,
+                                      "the hypervisor emulates other bits of register table of MSI-X (section msix) on the target"))
+    if source.wmask_table != target.wmask_table:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_table", source.wmask_table, target.wmask_table,
+                                      "the guest may write other bits of register table of MSI-X (section msix) on the target"))
+    if source.emulated_pba != target.emulated_pba:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_pba", source.emulated_pba, target.emulated_pba,
+                                      "the hypervisor emulates other bits of register pba of MSI-X (section msix) on the target"))
+    if source.wmask_pba != target.wmask_pba:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_pba", source.wmask_pba, target.wmask_pba,
+                                      "the guest may write other bits of register pba of MSI-X (section msix) on the target"))
     return failures
 
 

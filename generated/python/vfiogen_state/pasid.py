@@ -77,26 +77,40 @@ class PasidState(Record):
 class PasidDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "pasid_modes", "pasid_width",)
+    __slots__ = ("cap_offset", "pasid_modes", "pasid_width", "min_version", "max_version", "emulated_pasid_ctrl", "wmask_pasid_ctrl",)
     cap_offset: int
     pasid_modes: int
     pasid_width: int
-    _json = (("cap_offset", "cap_offset", ""), ("pasid_modes", "pasid_modes", ""), ("pasid_width", "pasid_width", ""),)
+    min_version: int
+    max_version: int
+    emulated_pasid_ctrl: int
+    wmask_pasid_ctrl: int
+    _json = (("cap_offset", "cap_offset", ""), ("pasid_modes", "pasid_modes", ""), ("pasid_width", "pasid_width", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pasid_ctrl", "emulated_pasid_ctrl", ""), ("wmask_pasid_ctrl", "wmask_pasid_ctrl", ""),)
 
-    def __init__(self, cap_offset: int = 0, pasid_modes: int = 0, pasid_width: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, pasid_modes: int = 0, pasid_width: int = 0, min_version: int = 0, max_version: int = 0, emulated_pasid_ctrl: int = 0, wmask_pasid_ctrl: int = 0) -> None:
         self.cap_offset = cap_offset
         self.pasid_modes = pasid_modes
         self.pasid_width = pasid_width
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_pasid_ctrl = emulated_pasid_ctrl
+        self.wmask_pasid_ctrl = wmask_pasid_ctrl
 
 
-_DESCRIPTOR = struct.Struct(">HHH")
+_DESCRIPTOR = struct.Struct(">HHHHHHH")
 
 
 def derive_descriptor(s: "PasidState", p: "Params" = PARAMS, *, cap_offset: int) -> "PasidDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return PasidDescriptor(
         pasid_modes=s.pasid_cap.value() & 0xe,
         pasid_width=s.pasid_cap.value() & 0x1f00,
+        min_version=1,
+        max_version=1,
+        emulated_pasid_ctrl=0,
+        wmask_pasid_ctrl=0xf,
         cap_offset=cap_offset,
     )
 
@@ -115,7 +129,7 @@ def check_descriptor(s: "PasidState", d: "PasidDescriptor", version: int, p: "Pa
 
 
 def pack_descriptor(d: "PasidDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.pasid_modes, d.pasid_width)
+    return _DESCRIPTOR.pack(d.cap_offset, d.pasid_modes, d.pasid_width, d.min_version, d.max_version, d.emulated_pasid_ctrl, d.wmask_pasid_ctrl)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "PasidDescriptor":
@@ -128,9 +142,25 @@ ABSENT_REASON = "the target has no PASID capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of Process Address Space ID (section pasid) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "PasidDescriptor", target: "PasidDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "PasidDescriptor", target: "PasidDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's PASID capability sits at another offset"))
@@ -140,6 +170,12 @@ def check_compat(source: "PasidDescriptor", target: "PasidDescriptor") -> "list[
     if target.pasid_width < source.pasid_width:
         failures.append(CompatFailure(SECTION, "target_ge", "pasid_width", source.pasid_width, target.pasid_width,
                                       "the target's PASIDs are narrower than the source's"))
+    if source.emulated_pasid_ctrl != target.emulated_pasid_ctrl:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_pasid_ctrl", source.emulated_pasid_ctrl, target.emulated_pasid_ctrl,
+                                      "the hypervisor emulates other bits of register pasid_ctrl of Process Address Space ID (section pasid) on the target"))
+    if source.wmask_pasid_ctrl != target.wmask_pasid_ctrl:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_pasid_ctrl", source.wmask_pasid_ctrl, target.wmask_pasid_ctrl,
+                                      "the guest may write other bits of register pasid_ctrl of Process Address Space ID (section pasid) on the target"))
     return failures
 
 

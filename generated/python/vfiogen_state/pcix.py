@@ -161,7 +161,7 @@ class PcixState(Record):
 class PcixDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "bridge_form", "device_caps", "version", "bridge_caps", "upstream_capacity", "downstream_capacity",)
+    __slots__ = ("cap_offset", "bridge_form", "device_caps", "version", "bridge_caps", "upstream_capacity", "downstream_capacity", "min_version", "max_version", "emulated_command", "wmask_command", "emulated_status", "wmask_status", "emulated_secondary_status", "wmask_secondary_status", "emulated_bridge_status", "wmask_bridge_status", "emulated_upstream_split_transaction_control", "wmask_upstream_split_transaction_control", "emulated_downstream_split_transaction_control", "wmask_downstream_split_transaction_control",)
     cap_offset: int
     bridge_form: int
     device_caps: int
@@ -169,9 +169,23 @@ class PcixDescriptor(Record):
     bridge_caps: int
     upstream_capacity: int
     downstream_capacity: int
-    _json = (("cap_offset", "cap_offset", ""), ("bridge_form", "bridge_form", ""), ("device_caps", "device_caps", ""), ("version", "version", ""), ("bridge_caps", "bridge_caps", ""), ("upstream_capacity", "upstream_capacity", ""), ("downstream_capacity", "downstream_capacity", ""),)
+    min_version: int
+    max_version: int
+    emulated_command: int
+    wmask_command: int
+    emulated_status: int
+    wmask_status: int
+    emulated_secondary_status: int
+    wmask_secondary_status: int
+    emulated_bridge_status: int
+    wmask_bridge_status: int
+    emulated_upstream_split_transaction_control: int
+    wmask_upstream_split_transaction_control: int
+    emulated_downstream_split_transaction_control: int
+    wmask_downstream_split_transaction_control: int
+    _json = (("cap_offset", "cap_offset", ""), ("bridge_form", "bridge_form", ""), ("device_caps", "device_caps", ""), ("version", "version", ""), ("bridge_caps", "bridge_caps", ""), ("upstream_capacity", "upstream_capacity", ""), ("downstream_capacity", "downstream_capacity", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_command", "emulated_command", ""), ("wmask_command", "wmask_command", ""), ("emulated_status", "emulated_status", ""), ("wmask_status", "wmask_status", ""), ("emulated_secondary_status", "emulated_secondary_status", ""), ("wmask_secondary_status", "wmask_secondary_status", ""), ("emulated_bridge_status", "emulated_bridge_status", ""), ("wmask_bridge_status", "wmask_bridge_status", ""), ("emulated_upstream_split_transaction_control", "emulated_upstream_split_transaction_control", ""), ("wmask_upstream_split_transaction_control", "wmask_upstream_split_transaction_control", ""), ("emulated_downstream_split_transaction_control", "emulated_downstream_split_transaction_control", ""), ("wmask_downstream_split_transaction_control", "wmask_downstream_split_transaction_control", ""),)
 
-    def __init__(self, cap_offset: int = 0, bridge_form: int = 0, device_caps: int = 0, version: int = 0, bridge_caps: int = 0, upstream_capacity: int = 0, downstream_capacity: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, bridge_form: int = 0, device_caps: int = 0, version: int = 0, bridge_caps: int = 0, upstream_capacity: int = 0, downstream_capacity: int = 0, min_version: int = 0, max_version: int = 0, emulated_command: int = 0, wmask_command: int = 0, emulated_status: int = 0, wmask_status: int = 0, emulated_secondary_status: int = 0, wmask_secondary_status: int = 0, emulated_bridge_status: int = 0, wmask_bridge_status: int = 0, emulated_upstream_split_transaction_control: int = 0, wmask_upstream_split_transaction_control: int = 0, emulated_downstream_split_transaction_control: int = 0, wmask_downstream_split_transaction_control: int = 0) -> None:
         self.cap_offset = cap_offset
         self.bridge_form = bridge_form
         self.device_caps = device_caps
@@ -179,19 +193,49 @@ class PcixDescriptor(Record):
         self.bridge_caps = bridge_caps
         self.upstream_capacity = upstream_capacity
         self.downstream_capacity = downstream_capacity
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_command = emulated_command
+        self.wmask_command = wmask_command
+        self.emulated_status = emulated_status
+        self.wmask_status = wmask_status
+        self.emulated_secondary_status = emulated_secondary_status
+        self.wmask_secondary_status = wmask_secondary_status
+        self.emulated_bridge_status = emulated_bridge_status
+        self.wmask_bridge_status = wmask_bridge_status
+        self.emulated_upstream_split_transaction_control = emulated_upstream_split_transaction_control
+        self.wmask_upstream_split_transaction_control = wmask_upstream_split_transaction_control
+        self.emulated_downstream_split_transaction_control = emulated_downstream_split_transaction_control
+        self.wmask_downstream_split_transaction_control = wmask_downstream_split_transaction_control
 
 
-_DESCRIPTOR = struct.Struct(">BBIHIII")
+_DESCRIPTOR = struct.Struct(">BBIHIIIHHHHIIHHIIIIII")
 
 
 def derive_descriptor(s: "PcixState", p: "Params" = PARAMS, *, cap_offset: int, bridge_form: int) -> "PcixDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return PcixDescriptor(
         device_caps=(s.status.value() & 0xdff30000 if (not p.type1_header) else 0),
         version=(s.command.value() & 0x3000 if (not p.type1_header) else 0),
         bridge_caps=(s.bridge_status.value() & 0x30000 if p.type1_header else 0),
         upstream_capacity=(s.upstream_split_transaction_control.value() & 0xffff if p.type1_header else 0),
         downstream_capacity=(s.downstream_split_transaction_control.value() & 0xffff if p.type1_header else 0),
+        min_version=1,
+        max_version=1,
+        emulated_command=0,
+        wmask_command=(0x7f if (not p.type1_header) else 0),
+        emulated_status=0,
+        wmask_status=(0x200c0000 if (not p.type1_header) else 0),
+        emulated_secondary_status=0,
+        wmask_secondary_status=(0x3c if p.type1_header else 0),
+        emulated_bridge_status=0,
+        wmask_bridge_status=(0x3c0000 if p.type1_header else 0),
+        emulated_upstream_split_transaction_control=0,
+        wmask_upstream_split_transaction_control=(0xffff0000 if p.type1_header else 0),
+        emulated_downstream_split_transaction_control=0,
+        wmask_downstream_split_transaction_control=(0xffff0000 if p.type1_header else 0),
         cap_offset=cap_offset,
         bridge_form=bridge_form,
     )
@@ -220,7 +264,7 @@ def check_descriptor(s: "PcixState", d: "PcixDescriptor", version: int, p: "Para
 
 
 def pack_descriptor(d: "PcixDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.bridge_form, d.device_caps, d.version, d.bridge_caps, d.upstream_capacity, d.downstream_capacity)
+    return _DESCRIPTOR.pack(d.cap_offset, d.bridge_form, d.device_caps, d.version, d.bridge_caps, d.upstream_capacity, d.downstream_capacity, d.min_version, d.max_version, d.emulated_command, d.wmask_command, d.emulated_status, d.wmask_status, d.emulated_secondary_status, d.wmask_secondary_status, d.emulated_bridge_status, d.wmask_bridge_status, d.emulated_upstream_split_transaction_control, d.wmask_upstream_split_transaction_control, d.emulated_downstream_split_transaction_control, d.wmask_downstream_split_transaction_control)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "PcixDescriptor":
@@ -233,9 +277,25 @@ ABSENT_REASON = "the target has no PCI-X capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of PCI-X (section pcix) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "PcixDescriptor", target: "PcixDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "PcixDescriptor", target: "PcixDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's PCI-X capability sits at another offset"))
@@ -257,6 +317,42 @@ def check_compat(source: "PcixDescriptor", target: "PcixDescriptor") -> "list[Co
     if source.downstream_capacity != target.downstream_capacity:
         failures.append(CompatFailure(SECTION, "equal", "downstream_capacity", source.downstream_capacity, target.downstream_capacity,
                                       "the target's PCI-X bridge has another downstream split transaction capacity"))
+    if source.emulated_command != target.emulated_command:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_command", source.emulated_command, target.emulated_command,
+                                      "the hypervisor emulates other bits of register command of PCI-X (section pcix) on the target"))
+    if source.wmask_command != target.wmask_command:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_command", source.wmask_command, target.wmask_command,
+                                      "the guest may write other bits of register command of PCI-X (section pcix) on the target"))
+    if source.emulated_status != target.emulated_status:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_status", source.emulated_status, target.emulated_status,
+                                      "the hypervisor emulates other bits of register status of PCI-X (section pcix) on the target"))
+    if source.wmask_status != target.wmask_status:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_status", source.wmask_status, target.wmask_status,
+                                      "the guest may write other bits of register status of PCI-X (section pcix) on the target"))
+    if source.emulated_secondary_status != target.emulated_secondary_status:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_secondary_status", source.emulated_secondary_status, target.emulated_secondary_status,
+                                      "the hypervisor emulates other bits of register secondary_status of PCI-X (section pcix) on the target"))
+    if source.wmask_secondary_status != target.wmask_secondary_status:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_secondary_status", source.wmask_secondary_status, target.wmask_secondary_status,
+                                      "the guest may write other bits of register secondary_status of PCI-X (section pcix) on the target"))
+    if source.emulated_bridge_status != target.emulated_bridge_status:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_bridge_status", source.emulated_bridge_status, target.emulated_bridge_status,
+                                      "the hypervisor emulates other bits of register bridge_status of PCI-X (section pcix) on the target"))
+    if source.wmask_bridge_status != target.wmask_bridge_status:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_bridge_status", source.wmask_bridge_status, target.wmask_bridge_status,
+                                      "the guest may write other bits of register bridge_status of PCI-X (section pcix) on the target"))
+    if source.emulated_upstream_split_transaction_control != target.emulated_upstream_split_transaction_control:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_upstream_split_transaction_control", source.emulated_upstream_split_transaction_control, target.emulated_upstream_split_transaction_control,
+                                      "the hypervisor emulates other bits of register upstream_split_transaction_control of PCI-X (section pcix) on the target"))
+    if source.wmask_upstream_split_transaction_control != target.wmask_upstream_split_transaction_control:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_upstream_split_transaction_control", source.wmask_upstream_split_transaction_control, target.wmask_upstream_split_transaction_control,
+                                      "the guest may write other bits of register upstream_split_transaction_control of PCI-X (section pcix) on the target"))
+    if source.emulated_downstream_split_transaction_control != target.emulated_downstream_split_transaction_control:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_downstream_split_transaction_control", source.emulated_downstream_split_transaction_control, target.emulated_downstream_split_transaction_control,
+                                      "the hypervisor emulates other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target"))
+    if source.wmask_downstream_split_transaction_control != target.wmask_downstream_split_transaction_control:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_downstream_split_transaction_control", source.wmask_downstream_split_transaction_control, target.wmask_downstream_split_transaction_control,
+                                      "the guest may write other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target"))
     return failures
 
 

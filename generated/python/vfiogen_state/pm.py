@@ -116,35 +116,49 @@ class PmState(Record):
 class PmDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "pm_version", "d_states", "pme_states", "reset_shape", "init_shape",)
+    __slots__ = ("cap_offset", "pm_version", "d_states", "pme_states", "reset_shape", "init_shape", "min_version", "max_version", "emulated_pmcsr", "wmask_pmcsr",)
     cap_offset: int
     pm_version: int
     d_states: int
     pme_states: int
     reset_shape: int
     init_shape: int
-    _json = (("cap_offset", "cap_offset", ""), ("pm_version", "pm_version", ""), ("d_states", "d_states", ""), ("pme_states", "pme_states", ""), ("reset_shape", "reset_shape", ""), ("init_shape", "init_shape", ""),)
+    min_version: int
+    max_version: int
+    emulated_pmcsr: int
+    wmask_pmcsr: int
+    _json = (("cap_offset", "cap_offset", ""), ("pm_version", "pm_version", ""), ("d_states", "d_states", ""), ("pme_states", "pme_states", ""), ("reset_shape", "reset_shape", ""), ("init_shape", "init_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pmcsr", "emulated_pmcsr", ""), ("wmask_pmcsr", "wmask_pmcsr", ""),)
 
-    def __init__(self, cap_offset: int = 0, pm_version: int = 0, d_states: int = 0, pme_states: int = 0, reset_shape: int = 0, init_shape: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, pm_version: int = 0, d_states: int = 0, pme_states: int = 0, reset_shape: int = 0, init_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_pmcsr: int = 0, wmask_pmcsr: int = 0) -> None:
         self.cap_offset = cap_offset
         self.pm_version = pm_version
         self.d_states = d_states
         self.pme_states = pme_states
         self.reset_shape = reset_shape
         self.init_shape = init_shape
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_pmcsr = emulated_pmcsr
+        self.wmask_pmcsr = wmask_pmcsr
 
 
-_DESCRIPTOR = struct.Struct(">BHHHHH")
+_DESCRIPTOR = struct.Struct(">BHHHHHHHHH")
 
 
 def derive_descriptor(s: "PmState", p: "Params" = PARAMS, *, cap_offset: int) -> "PmDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return PmDescriptor(
         pm_version=s.pmc.value() & 0x7,
         d_states=s.pmc.value() & 0x600,
         pme_states=s.pmc.value() & 0xf800,
         reset_shape=s.pmcsr.value() & 0x8,
         init_shape=s.pmc.value() & 0x30,
+        min_version=1,
+        max_version=1,
+        emulated_pmcsr=0,
+        wmask_pmcsr=0x9f03,
         cap_offset=cap_offset,
     )
 
@@ -172,7 +186,7 @@ def check_descriptor(s: "PmState", d: "PmDescriptor", version: int, p: "Params" 
 
 
 def pack_descriptor(d: "PmDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.pm_version, d.d_states, d.pme_states, d.reset_shape, d.init_shape)
+    return _DESCRIPTOR.pack(d.cap_offset, d.pm_version, d.d_states, d.pme_states, d.reset_shape, d.init_shape, d.min_version, d.max_version, d.emulated_pmcsr, d.wmask_pmcsr)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "PmDescriptor":
@@ -185,9 +199,25 @@ ABSENT_REASON = "the target has no Power Management capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of PCI Power Management (section pm) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "PmDescriptor", target: "PmDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "PmDescriptor", target: "PmDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's Power Management capability sits at another offset"))
@@ -206,6 +236,12 @@ def check_compat(source: "PmDescriptor", target: "PmDescriptor") -> "list[Compat
     if source.init_shape != target.init_shape:
         failures.append(CompatFailure(SECTION, "equal", "init_shape", source.init_shape, target.init_shape,
                                       "the target differs in what it needs after a reset or return to D0 (DSI, immediate readiness)"))
+    if source.emulated_pmcsr != target.emulated_pmcsr:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_pmcsr", source.emulated_pmcsr, target.emulated_pmcsr,
+                                      "the hypervisor emulates other bits of register pmcsr of PCI Power Management (section pm) on the target"))
+    if source.wmask_pmcsr != target.wmask_pmcsr:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_pmcsr", source.wmask_pmcsr, target.wmask_pmcsr,
+                                      "the guest may write other bits of register pmcsr of PCI Power Management (section pm) on the target"))
     return failures
 
 

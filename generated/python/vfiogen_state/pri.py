@@ -79,26 +79,52 @@ class PriState(Record):
 class PriDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "capacity", "response_shape",)
+    __slots__ = ("cap_offset", "capacity", "response_shape", "min_version", "max_version", "emulated_pri_ctrl", "wmask_pri_ctrl", "emulated_pri_status", "wmask_pri_status", "emulated_outstanding_page_request_allocation", "wmask_outstanding_page_request_allocation",)
     cap_offset: int
     capacity: int
     response_shape: int
-    _json = (("cap_offset", "cap_offset", ""), ("capacity", "capacity", ""), ("response_shape", "response_shape", ""),)
+    min_version: int
+    max_version: int
+    emulated_pri_ctrl: int
+    wmask_pri_ctrl: int
+    emulated_pri_status: int
+    wmask_pri_status: int
+    emulated_outstanding_page_request_allocation: int
+    wmask_outstanding_page_request_allocation: int
+    _json = (("cap_offset", "cap_offset", ""), ("capacity", "capacity", ""), ("response_shape", "response_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pri_ctrl", "emulated_pri_ctrl", ""), ("wmask_pri_ctrl", "wmask_pri_ctrl", ""), ("emulated_pri_status", "emulated_pri_status", ""), ("wmask_pri_status", "wmask_pri_status", ""), ("emulated_outstanding_page_request_allocation", "emulated_outstanding_page_request_allocation", ""), ("wmask_outstanding_page_request_allocation", "wmask_outstanding_page_request_allocation", ""),)
 
-    def __init__(self, cap_offset: int = 0, capacity: int = 0, response_shape: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, capacity: int = 0, response_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_pri_ctrl: int = 0, wmask_pri_ctrl: int = 0, emulated_pri_status: int = 0, wmask_pri_status: int = 0, emulated_outstanding_page_request_allocation: int = 0, wmask_outstanding_page_request_allocation: int = 0) -> None:
         self.cap_offset = cap_offset
         self.capacity = capacity
         self.response_shape = response_shape
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_pri_ctrl = emulated_pri_ctrl
+        self.wmask_pri_ctrl = wmask_pri_ctrl
+        self.emulated_pri_status = emulated_pri_status
+        self.wmask_pri_status = wmask_pri_status
+        self.emulated_outstanding_page_request_allocation = emulated_outstanding_page_request_allocation
+        self.wmask_outstanding_page_request_allocation = wmask_outstanding_page_request_allocation
 
 
-_DESCRIPTOR = struct.Struct(">HIH")
+_DESCRIPTOR = struct.Struct(">HIHHHHHHHII")
 
 
 def derive_descriptor(s: "PriState", p: "Params" = PARAMS, *, cap_offset: int) -> "PriDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return PriDescriptor(
         capacity=s.outstanding_page_request_capacity & 0xffffffff,
         response_shape=s.pri_status.value() & 0x8000,
+        min_version=1,
+        max_version=1,
+        emulated_pri_ctrl=0,
+        wmask_pri_ctrl=3,
+        emulated_pri_status=0,
+        wmask_pri_status=3,
+        emulated_outstanding_page_request_allocation=0,
+        wmask_outstanding_page_request_allocation=0xffffffff,
         cap_offset=cap_offset,
     )
 
@@ -117,7 +143,7 @@ def check_descriptor(s: "PriState", d: "PriDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "PriDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.capacity, d.response_shape)
+    return _DESCRIPTOR.pack(d.cap_offset, d.capacity, d.response_shape, d.min_version, d.max_version, d.emulated_pri_ctrl, d.wmask_pri_ctrl, d.emulated_pri_status, d.wmask_pri_status, d.emulated_outstanding_page_request_allocation, d.wmask_outstanding_page_request_allocation)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "PriDescriptor":
@@ -130,9 +156,25 @@ ABSENT_REASON = "the target has no PRI capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of Page Request Interface (section pri) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "PriDescriptor", target: "PriDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "PriDescriptor", target: "PriDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's PRI capability sits at another offset"))
@@ -142,6 +184,24 @@ def check_compat(source: "PriDescriptor", target: "PriDescriptor") -> "list[Comp
     if source.response_shape != target.response_shape:
         failures.append(CompatFailure(SECTION, "equal", "response_shape", source.response_shape, target.response_shape,
                                       "the target differs in whether page request responses must carry a PASID; the guest's IOMMU answers by it"))
+    if source.emulated_pri_ctrl != target.emulated_pri_ctrl:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_pri_ctrl", source.emulated_pri_ctrl, target.emulated_pri_ctrl,
+                                      "the hypervisor emulates other bits of register pri_ctrl of Page Request Interface (section pri) on the target"))
+    if source.wmask_pri_ctrl != target.wmask_pri_ctrl:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_pri_ctrl", source.wmask_pri_ctrl, target.wmask_pri_ctrl,
+                                      "the guest may write other bits of register pri_ctrl of Page Request Interface (section pri) on the target"))
+    if source.emulated_pri_status != target.emulated_pri_status:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_pri_status", source.emulated_pri_status, target.emulated_pri_status,
+                                      "the hypervisor emulates other bits of register pri_status of Page Request Interface (section pri) on the target"))
+    if source.wmask_pri_status != target.wmask_pri_status:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_pri_status", source.wmask_pri_status, target.wmask_pri_status,
+                                      "the guest may write other bits of register pri_status of Page Request Interface (section pri) on the target"))
+    if source.emulated_outstanding_page_request_allocation != target.emulated_outstanding_page_request_allocation:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_outstanding_page_request_allocation", source.emulated_outstanding_page_request_allocation, target.emulated_outstanding_page_request_allocation,
+                                      "the hypervisor emulates other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target"))
+    if source.wmask_outstanding_page_request_allocation != target.wmask_outstanding_page_request_allocation:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_outstanding_page_request_allocation", source.wmask_outstanding_page_request_allocation, target.wmask_outstanding_page_request_allocation,
+                                      "the guest may write other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target"))
     return failures
 
 

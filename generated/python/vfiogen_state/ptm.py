@@ -77,26 +77,40 @@ class PtmState(Record):
 class PtmDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "ptm_roles", "granularity",)
+    __slots__ = ("cap_offset", "ptm_roles", "granularity", "min_version", "max_version", "emulated_ptm_ctrl", "wmask_ptm_ctrl",)
     cap_offset: int
     ptm_roles: int
     granularity: int
-    _json = (("cap_offset", "cap_offset", ""), ("ptm_roles", "ptm_roles", ""), ("granularity", "granularity", ""),)
+    min_version: int
+    max_version: int
+    emulated_ptm_ctrl: int
+    wmask_ptm_ctrl: int
+    _json = (("cap_offset", "cap_offset", ""), ("ptm_roles", "ptm_roles", ""), ("granularity", "granularity", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_ptm_ctrl", "emulated_ptm_ctrl", ""), ("wmask_ptm_ctrl", "wmask_ptm_ctrl", ""),)
 
-    def __init__(self, cap_offset: int = 0, ptm_roles: int = 0, granularity: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, ptm_roles: int = 0, granularity: int = 0, min_version: int = 0, max_version: int = 0, emulated_ptm_ctrl: int = 0, wmask_ptm_ctrl: int = 0) -> None:
         self.cap_offset = cap_offset
         self.ptm_roles = ptm_roles
         self.granularity = granularity
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_ptm_ctrl = emulated_ptm_ctrl
+        self.wmask_ptm_ctrl = wmask_ptm_ctrl
 
 
-_DESCRIPTOR = struct.Struct(">HII")
+_DESCRIPTOR = struct.Struct(">HIIHHII")
 
 
 def derive_descriptor(s: "PtmState", p: "Params" = PARAMS, *, cap_offset: int) -> "PtmDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return PtmDescriptor(
         ptm_roles=s.ptm_cap.value() & 0xf,
         granularity=s.ptm_cap.value() & 0xff00,
+        min_version=1,
+        max_version=1,
+        emulated_ptm_ctrl=0,
+        wmask_ptm_ctrl=0xff03,
         cap_offset=cap_offset,
     )
 
@@ -115,7 +129,7 @@ def check_descriptor(s: "PtmState", d: "PtmDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "PtmDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.ptm_roles, d.granularity)
+    return _DESCRIPTOR.pack(d.cap_offset, d.ptm_roles, d.granularity, d.min_version, d.max_version, d.emulated_ptm_ctrl, d.wmask_ptm_ctrl)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "PtmDescriptor":
@@ -128,9 +142,25 @@ ABSENT_REASON = "the target has no PTM capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of Precision Time Measurement (section ptm) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "PtmDescriptor", target: "PtmDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "PtmDescriptor", target: "PtmDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's PTM capability sits at another offset"))
@@ -140,6 +170,12 @@ def check_compat(source: "PtmDescriptor", target: "PtmDescriptor") -> "list[Comp
     if source.granularity != target.granularity:
         failures.append(CompatFailure(SECTION, "equal", "granularity", source.granularity, target.granularity,
                                       "the target's local clock has another granularity"))
+    if source.emulated_ptm_ctrl != target.emulated_ptm_ctrl:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_ptm_ctrl", source.emulated_ptm_ctrl, target.emulated_ptm_ctrl,
+                                      "the hypervisor emulates other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target"))
+    if source.wmask_ptm_ctrl != target.wmask_ptm_ctrl:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_ptm_ctrl", source.wmask_ptm_ctrl, target.wmask_ptm_ctrl,
+                                      "the guest may write other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target"))
     return failures
 
 

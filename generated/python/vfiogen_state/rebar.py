@@ -106,7 +106,7 @@ class RebarState(Record):
 class RebarDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "entry0", "sizes0", "sizes0_ext", "entry1", "sizes1", "sizes1_ext", "entry2", "sizes2", "sizes2_ext", "entry3", "sizes3", "sizes3_ext", "entry4", "sizes4", "sizes4_ext", "entry5", "sizes5", "sizes5_ext",)
+    __slots__ = ("cap_offset", "entry0", "sizes0", "sizes0_ext", "entry1", "sizes1", "sizes1_ext", "entry2", "sizes2", "sizes2_ext", "entry3", "sizes3", "sizes3_ext", "entry4", "sizes4", "sizes4_ext", "entry5", "sizes5", "sizes5_ext", "min_version", "max_version", "emulated_ctrl0", "wmask_ctrl0", "emulated_ctrl1", "wmask_ctrl1", "emulated_ctrl2", "wmask_ctrl2", "emulated_ctrl3", "wmask_ctrl3", "emulated_ctrl4", "wmask_ctrl4", "emulated_ctrl5", "wmask_ctrl5",)
     cap_offset: int
     entry0: int
     sizes0: int
@@ -126,9 +126,23 @@ class RebarDescriptor(Record):
     entry5: int
     sizes5: int
     sizes5_ext: int
-    _json = (("cap_offset", "cap_offset", ""), ("entry0", "entry0", ""), ("sizes0", "sizes0", ""), ("sizes0_ext", "sizes0_ext", ""), ("entry1", "entry1", ""), ("sizes1", "sizes1", ""), ("sizes1_ext", "sizes1_ext", ""), ("entry2", "entry2", ""), ("sizes2", "sizes2", ""), ("sizes2_ext", "sizes2_ext", ""), ("entry3", "entry3", ""), ("sizes3", "sizes3", ""), ("sizes3_ext", "sizes3_ext", ""), ("entry4", "entry4", ""), ("sizes4", "sizes4", ""), ("sizes4_ext", "sizes4_ext", ""), ("entry5", "entry5", ""), ("sizes5", "sizes5", ""), ("sizes5_ext", "sizes5_ext", ""),)
+    min_version: int
+    max_version: int
+    emulated_ctrl0: int
+    wmask_ctrl0: int
+    emulated_ctrl1: int
+    wmask_ctrl1: int
+    emulated_ctrl2: int
+    wmask_ctrl2: int
+    emulated_ctrl3: int
+    wmask_ctrl3: int
+    emulated_ctrl4: int
+    wmask_ctrl4: int
+    emulated_ctrl5: int
+    wmask_ctrl5: int
+    _json = (("cap_offset", "cap_offset", ""), ("entry0", "entry0", ""), ("sizes0", "sizes0", ""), ("sizes0_ext", "sizes0_ext", ""), ("entry1", "entry1", ""), ("sizes1", "sizes1", ""), ("sizes1_ext", "sizes1_ext", ""), ("entry2", "entry2", ""), ("sizes2", "sizes2", ""), ("sizes2_ext", "sizes2_ext", ""), ("entry3", "entry3", ""), ("sizes3", "sizes3", ""), ("sizes3_ext", "sizes3_ext", ""), ("entry4", "entry4", ""), ("sizes4", "sizes4", ""), ("sizes4_ext", "sizes4_ext", ""), ("entry5", "entry5", ""), ("sizes5", "sizes5", ""), ("sizes5_ext", "sizes5_ext", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_ctrl0", "emulated_ctrl0", ""), ("wmask_ctrl0", "wmask_ctrl0", ""), ("emulated_ctrl1", "emulated_ctrl1", ""), ("wmask_ctrl1", "wmask_ctrl1", ""), ("emulated_ctrl2", "emulated_ctrl2", ""), ("wmask_ctrl2", "wmask_ctrl2", ""), ("emulated_ctrl3", "emulated_ctrl3", ""), ("wmask_ctrl3", "wmask_ctrl3", ""), ("emulated_ctrl4", "emulated_ctrl4", ""), ("wmask_ctrl4", "wmask_ctrl4", ""), ("emulated_ctrl5", "emulated_ctrl5", ""), ("wmask_ctrl5", "wmask_ctrl5", ""),)
 
-    def __init__(self, cap_offset: int = 0, entry0: int = 0, sizes0: int = 0, sizes0_ext: int = 0, entry1: int = 0, sizes1: int = 0, sizes1_ext: int = 0, entry2: int = 0, sizes2: int = 0, sizes2_ext: int = 0, entry3: int = 0, sizes3: int = 0, sizes3_ext: int = 0, entry4: int = 0, sizes4: int = 0, sizes4_ext: int = 0, entry5: int = 0, sizes5: int = 0, sizes5_ext: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, entry0: int = 0, sizes0: int = 0, sizes0_ext: int = 0, entry1: int = 0, sizes1: int = 0, sizes1_ext: int = 0, entry2: int = 0, sizes2: int = 0, sizes2_ext: int = 0, entry3: int = 0, sizes3: int = 0, sizes3_ext: int = 0, entry4: int = 0, sizes4: int = 0, sizes4_ext: int = 0, entry5: int = 0, sizes5: int = 0, sizes5_ext: int = 0, min_version: int = 0, max_version: int = 0, emulated_ctrl0: int = 0, wmask_ctrl0: int = 0, emulated_ctrl1: int = 0, wmask_ctrl1: int = 0, emulated_ctrl2: int = 0, wmask_ctrl2: int = 0, emulated_ctrl3: int = 0, wmask_ctrl3: int = 0, emulated_ctrl4: int = 0, wmask_ctrl4: int = 0, emulated_ctrl5: int = 0, wmask_ctrl5: int = 0) -> None:
         self.cap_offset = cap_offset
         self.entry0 = entry0
         self.sizes0 = sizes0
@@ -148,13 +162,29 @@ class RebarDescriptor(Record):
         self.entry5 = entry5
         self.sizes5 = sizes5
         self.sizes5_ext = sizes5_ext
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_ctrl0 = emulated_ctrl0
+        self.wmask_ctrl0 = wmask_ctrl0
+        self.emulated_ctrl1 = emulated_ctrl1
+        self.wmask_ctrl1 = wmask_ctrl1
+        self.emulated_ctrl2 = emulated_ctrl2
+        self.wmask_ctrl2 = wmask_ctrl2
+        self.emulated_ctrl3 = emulated_ctrl3
+        self.wmask_ctrl3 = wmask_ctrl3
+        self.emulated_ctrl4 = emulated_ctrl4
+        self.wmask_ctrl4 = wmask_ctrl4
+        self.emulated_ctrl5 = emulated_ctrl5
+        self.wmask_ctrl5 = wmask_ctrl5
 
 
-_DESCRIPTOR = struct.Struct(">HIIIIIIIIIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HIIIIIIIIIIIIIIIIIIHHIIIIIIIIIIII")
 
 
 def derive_descriptor(s: "RebarState", p: "Params" = PARAMS, *, cap_offset: int) -> "RebarDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return RebarDescriptor(
         entry0=s.ctrl0.value() & 0xe7,
         sizes0=s.cap0.value() & 0xfffffff0,
@@ -174,6 +204,20 @@ def derive_descriptor(s: "RebarState", p: "Params" = PARAMS, *, cap_offset: int)
         entry5=(s.ctrl5.value() & 0x7 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0),
         sizes5=(s.cap5.value() & 0xfffffff0 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0),
         sizes5_ext=(s.ctrl5.value() & 0xffff0000 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0),
+        min_version=1,
+        max_version=1,
+        emulated_ctrl0=0,
+        wmask_ctrl0=0x3f00,
+        emulated_ctrl1=0,
+        wmask_ctrl1=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 2) else 0),
+        emulated_ctrl2=0,
+        wmask_ctrl2=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 3) else 0),
+        emulated_ctrl3=0,
+        wmask_ctrl3=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 4) else 0),
+        emulated_ctrl4=0,
+        wmask_ctrl4=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 5) else 0),
+        emulated_ctrl5=0,
+        wmask_ctrl5=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0),
         cap_offset=cap_offset,
     )
 
@@ -240,7 +284,7 @@ def check_descriptor(s: "RebarState", d: "RebarDescriptor", version: int, p: "Pa
 
 
 def pack_descriptor(d: "RebarDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.entry0, d.sizes0, d.sizes0_ext, d.entry1, d.sizes1, d.sizes1_ext, d.entry2, d.sizes2, d.sizes2_ext, d.entry3, d.sizes3, d.sizes3_ext, d.entry4, d.sizes4, d.sizes4_ext, d.entry5, d.sizes5, d.sizes5_ext)
+    return _DESCRIPTOR.pack(d.cap_offset, d.entry0, d.sizes0, d.sizes0_ext, d.entry1, d.sizes1, d.sizes1_ext, d.entry2, d.sizes2, d.sizes2_ext, d.entry3, d.sizes3, d.sizes3_ext, d.entry4, d.sizes4, d.sizes4_ext, d.entry5, d.sizes5, d.sizes5_ext, d.min_version, d.max_version, d.emulated_ctrl0, d.wmask_ctrl0, d.emulated_ctrl1, d.wmask_ctrl1, d.emulated_ctrl2, d.wmask_ctrl2, d.emulated_ctrl3, d.wmask_ctrl3, d.emulated_ctrl4, d.wmask_ctrl4, d.emulated_ctrl5, d.wmask_ctrl5)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "RebarDescriptor":
@@ -253,9 +297,25 @@ ABSENT_REASON = "the target has no Resizable BAR capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of Resizable BAR (section rebar) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "RebarDescriptor", target: "RebarDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "RebarDescriptor", target: "RebarDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's Resizable BAR capability sits at another offset"))
@@ -313,6 +373,42 @@ def check_compat(source: "RebarDescriptor", target: "RebarDescriptor") -> "list[
     if source.sizes5_ext & ~target.sizes5_ext:
         failures.append(CompatFailure(SECTION, "subset", "sizes5_ext", source.sizes5_ext, target.sizes5_ext,
                                       "the target's entry 5 lacks a BAR size of 256 TB or more that the source supports"))
+    if source.emulated_ctrl0 != target.emulated_ctrl0:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl0", source.emulated_ctrl0, target.emulated_ctrl0,
+                                      "the hypervisor emulates other bits of register ctrl0 of Resizable BAR (section rebar) on the target"))
+    if source.wmask_ctrl0 != target.wmask_ctrl0:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl0", source.wmask_ctrl0, target.wmask_ctrl0,
+                                      "the guest may write other bits of register ctrl0 of Resizable BAR (section rebar) on the target"))
+    if source.emulated_ctrl1 != target.emulated_ctrl1:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl1", source.emulated_ctrl1, target.emulated_ctrl1,
+                                      "the hypervisor emulates other bits of register ctrl1 of Resizable BAR (section rebar) on the target"))
+    if source.wmask_ctrl1 != target.wmask_ctrl1:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl1", source.wmask_ctrl1, target.wmask_ctrl1,
+                                      "the guest may write other bits of register ctrl1 of Resizable BAR (section rebar) on the target"))
+    if source.emulated_ctrl2 != target.emulated_ctrl2:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl2", source.emulated_ctrl2, target.emulated_ctrl2,
+                                      "the hypervisor emulates other bits of register ctrl2 of Resizable BAR (section rebar) on the target"))
+    if source.wmask_ctrl2 != target.wmask_ctrl2:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl2", source.wmask_ctrl2, target.wmask_ctrl2,
+                                      "the guest may write other bits of register ctrl2 of Resizable BAR (section rebar) on the target"))
+    if source.emulated_ctrl3 != target.emulated_ctrl3:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl3", source.emulated_ctrl3, target.emulated_ctrl3,
+                                      "the hypervisor emulates other bits of register ctrl3 of Resizable BAR (section rebar) on the target"))
+    if source.wmask_ctrl3 != target.wmask_ctrl3:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl3", source.wmask_ctrl3, target.wmask_ctrl3,
+                                      "the guest may write other bits of register ctrl3 of Resizable BAR (section rebar) on the target"))
+    if source.emulated_ctrl4 != target.emulated_ctrl4:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl4", source.emulated_ctrl4, target.emulated_ctrl4,
+                                      "the hypervisor emulates other bits of register ctrl4 of Resizable BAR (section rebar) on the target"))
+    if source.wmask_ctrl4 != target.wmask_ctrl4:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl4", source.wmask_ctrl4, target.wmask_ctrl4,
+                                      "the guest may write other bits of register ctrl4 of Resizable BAR (section rebar) on the target"))
+    if source.emulated_ctrl5 != target.emulated_ctrl5:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl5", source.emulated_ctrl5, target.emulated_ctrl5,
+                                      "the hypervisor emulates other bits of register ctrl5 of Resizable BAR (section rebar) on the target"))
+    if source.wmask_ctrl5 != target.wmask_ctrl5:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl5", source.wmask_ctrl5, target.wmask_ctrl5,
+                                      "the guest may write other bits of register ctrl5 of Resizable BAR (section rebar) on the target"))
     return failures
 
 

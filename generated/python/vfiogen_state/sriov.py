@@ -200,7 +200,7 @@ class SriovState(Record):
 class SriovDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "features", "max_vfs", "vf_device", "page_sizes", "vf_bar0_type", "vf_bar1_type", "vf_bar2_type", "vf_bar3_type", "vf_bar4_type", "vf_bar5_type", "vf_bar_sizes",)
+    __slots__ = ("cap_offset", "features", "max_vfs", "vf_device", "page_sizes", "vf_bar0_type", "vf_bar1_type", "vf_bar2_type", "vf_bar3_type", "vf_bar4_type", "vf_bar5_type", "vf_bar_sizes", "min_version", "max_version", "emulated_sriov_ctrl", "wmask_sriov_ctrl", "emulated_sriov_status", "wmask_sriov_status", "emulated_num_vfs", "wmask_num_vfs", "emulated_system_page_size", "wmask_system_page_size", "emulated_vf_bar0", "wmask_vf_bar0", "emulated_vf_bar1", "wmask_vf_bar1", "emulated_vf_bar1_upper", "wmask_vf_bar1_upper", "emulated_vf_bar2", "wmask_vf_bar2", "emulated_vf_bar2_upper", "wmask_vf_bar2_upper", "emulated_vf_bar3", "wmask_vf_bar3", "emulated_vf_bar3_upper", "wmask_vf_bar3_upper", "emulated_vf_bar4", "wmask_vf_bar4", "emulated_vf_bar4_upper", "wmask_vf_bar4_upper", "emulated_vf_bar5", "wmask_vf_bar5", "emulated_vf_bar5_upper", "wmask_vf_bar5_upper",)
     cap_offset: int
     features: int
     max_vfs: int
@@ -213,9 +213,41 @@ class SriovDescriptor(Record):
     vf_bar4_type: int
     vf_bar5_type: int
     vf_bar_sizes: bytes
-    _json = (("cap_offset", "cap_offset", ""), ("features", "features", ""), ("max_vfs", "max_vfs", ""), ("vf_device", "vf_device", ""), ("page_sizes", "page_sizes", ""), ("vf_bar0_type", "vf_bar0_type", ""), ("vf_bar1_type", "vf_bar1_type", ""), ("vf_bar2_type", "vf_bar2_type", ""), ("vf_bar3_type", "vf_bar3_type", ""), ("vf_bar4_type", "vf_bar4_type", ""), ("vf_bar5_type", "vf_bar5_type", ""), ("vf_bar_sizes", "vf_bar_sizes", "hex"),)
+    min_version: int
+    max_version: int
+    emulated_sriov_ctrl: int
+    wmask_sriov_ctrl: int
+    emulated_sriov_status: int
+    wmask_sriov_status: int
+    emulated_num_vfs: int
+    wmask_num_vfs: int
+    emulated_system_page_size: int
+    wmask_system_page_size: int
+    emulated_vf_bar0: int
+    wmask_vf_bar0: int
+    emulated_vf_bar1: int
+    wmask_vf_bar1: int
+    emulated_vf_bar1_upper: int
+    wmask_vf_bar1_upper: int
+    emulated_vf_bar2: int
+    wmask_vf_bar2: int
+    emulated_vf_bar2_upper: int
+    wmask_vf_bar2_upper: int
+    emulated_vf_bar3: int
+    wmask_vf_bar3: int
+    emulated_vf_bar3_upper: int
+    wmask_vf_bar3_upper: int
+    emulated_vf_bar4: int
+    wmask_vf_bar4: int
+    emulated_vf_bar4_upper: int
+    wmask_vf_bar4_upper: int
+    emulated_vf_bar5: int
+    wmask_vf_bar5: int
+    emulated_vf_bar5_upper: int
+    wmask_vf_bar5_upper: int
+    _json = (("cap_offset", "cap_offset", ""), ("features", "features", ""), ("max_vfs", "max_vfs", ""), ("vf_device", "vf_device", ""), ("page_sizes", "page_sizes", ""), ("vf_bar0_type", "vf_bar0_type", ""), ("vf_bar1_type", "vf_bar1_type", ""), ("vf_bar2_type", "vf_bar2_type", ""), ("vf_bar3_type", "vf_bar3_type", ""), ("vf_bar4_type", "vf_bar4_type", ""), ("vf_bar5_type", "vf_bar5_type", ""), ("vf_bar_sizes", "vf_bar_sizes", "hex"), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_sriov_ctrl", "emulated_sriov_ctrl", ""), ("wmask_sriov_ctrl", "wmask_sriov_ctrl", ""), ("emulated_sriov_status", "emulated_sriov_status", ""), ("wmask_sriov_status", "wmask_sriov_status", ""), ("emulated_num_vfs", "emulated_num_vfs", ""), ("wmask_num_vfs", "wmask_num_vfs", ""), ("emulated_system_page_size", "emulated_system_page_size", ""), ("wmask_system_page_size", "wmask_system_page_size", ""), ("emulated_vf_bar0", "emulated_vf_bar0", ""), ("wmask_vf_bar0", "wmask_vf_bar0", ""), ("emulated_vf_bar1", "emulated_vf_bar1", ""), ("wmask_vf_bar1", "wmask_vf_bar1", ""), ("emulated_vf_bar1_upper", "emulated_vf_bar1_upper", ""), ("wmask_vf_bar1_upper", "wmask_vf_bar1_upper", ""), ("emulated_vf_bar2", "emulated_vf_bar2", ""), ("wmask_vf_bar2", "wmask_vf_bar2", ""), ("emulated_vf_bar2_upper", "emulated_vf_bar2_upper", ""), ("wmask_vf_bar2_upper", "wmask_vf_bar2_upper", ""), ("emulated_vf_bar3", "emulated_vf_bar3", ""), ("wmask_vf_bar3", "wmask_vf_bar3", ""), ("emulated_vf_bar3_upper", "emulated_vf_bar3_upper", ""), ("wmask_vf_bar3_upper", "wmask_vf_bar3_upper", ""), ("emulated_vf_bar4", "emulated_vf_bar4", ""), ("wmask_vf_bar4", "wmask_vf_bar4", ""), ("emulated_vf_bar4_upper", "emulated_vf_bar4_upper", ""), ("wmask_vf_bar4_upper", "wmask_vf_bar4_upper", ""), ("emulated_vf_bar5", "emulated_vf_bar5", ""), ("wmask_vf_bar5", "wmask_vf_bar5", ""), ("emulated_vf_bar5_upper", "emulated_vf_bar5_upper", ""), ("wmask_vf_bar5_upper", "wmask_vf_bar5_upper", ""),)
 
-    def __init__(self, cap_offset: int = 0, features: int = 0, max_vfs: int = 0, vf_device: int = 0, page_sizes: int = 0, vf_bar0_type: int = 0, vf_bar1_type: int = 0, vf_bar2_type: int = 0, vf_bar3_type: int = 0, vf_bar4_type: int = 0, vf_bar5_type: int = 0, vf_bar_sizes: bytes = bytes(6)) -> None:
+    def __init__(self, cap_offset: int = 0, features: int = 0, max_vfs: int = 0, vf_device: int = 0, page_sizes: int = 0, vf_bar0_type: int = 0, vf_bar1_type: int = 0, vf_bar2_type: int = 0, vf_bar3_type: int = 0, vf_bar4_type: int = 0, vf_bar5_type: int = 0, vf_bar_sizes: bytes = bytes(6), min_version: int = 0, max_version: int = 0, emulated_sriov_ctrl: int = 0, wmask_sriov_ctrl: int = 0, emulated_sriov_status: int = 0, wmask_sriov_status: int = 0, emulated_num_vfs: int = 0, wmask_num_vfs: int = 0, emulated_system_page_size: int = 0, wmask_system_page_size: int = 0, emulated_vf_bar0: int = 0, wmask_vf_bar0: int = 0, emulated_vf_bar1: int = 0, wmask_vf_bar1: int = 0, emulated_vf_bar1_upper: int = 0, wmask_vf_bar1_upper: int = 0, emulated_vf_bar2: int = 0, wmask_vf_bar2: int = 0, emulated_vf_bar2_upper: int = 0, wmask_vf_bar2_upper: int = 0, emulated_vf_bar3: int = 0, wmask_vf_bar3: int = 0, emulated_vf_bar3_upper: int = 0, wmask_vf_bar3_upper: int = 0, emulated_vf_bar4: int = 0, wmask_vf_bar4: int = 0, emulated_vf_bar4_upper: int = 0, wmask_vf_bar4_upper: int = 0, emulated_vf_bar5: int = 0, wmask_vf_bar5: int = 0, emulated_vf_bar5_upper: int = 0, wmask_vf_bar5_upper: int = 0) -> None:
         self.cap_offset = cap_offset
         self.features = features
         self.max_vfs = max_vfs
@@ -228,13 +260,47 @@ class SriovDescriptor(Record):
         self.vf_bar4_type = vf_bar4_type
         self.vf_bar5_type = vf_bar5_type
         self.vf_bar_sizes = vf_bar_sizes
+        self.min_version = min_version
+        self.max_version = max_version
+        self.emulated_sriov_ctrl = emulated_sriov_ctrl
+        self.wmask_sriov_ctrl = wmask_sriov_ctrl
+        self.emulated_sriov_status = emulated_sriov_status
+        self.wmask_sriov_status = wmask_sriov_status
+        self.emulated_num_vfs = emulated_num_vfs
+        self.wmask_num_vfs = wmask_num_vfs
+        self.emulated_system_page_size = emulated_system_page_size
+        self.wmask_system_page_size = wmask_system_page_size
+        self.emulated_vf_bar0 = emulated_vf_bar0
+        self.wmask_vf_bar0 = wmask_vf_bar0
+        self.emulated_vf_bar1 = emulated_vf_bar1
+        self.wmask_vf_bar1 = wmask_vf_bar1
+        self.emulated_vf_bar1_upper = emulated_vf_bar1_upper
+        self.wmask_vf_bar1_upper = wmask_vf_bar1_upper
+        self.emulated_vf_bar2 = emulated_vf_bar2
+        self.wmask_vf_bar2 = wmask_vf_bar2
+        self.emulated_vf_bar2_upper = emulated_vf_bar2_upper
+        self.wmask_vf_bar2_upper = wmask_vf_bar2_upper
+        self.emulated_vf_bar3 = emulated_vf_bar3
+        self.wmask_vf_bar3 = wmask_vf_bar3
+        self.emulated_vf_bar3_upper = emulated_vf_bar3_upper
+        self.wmask_vf_bar3_upper = wmask_vf_bar3_upper
+        self.emulated_vf_bar4 = emulated_vf_bar4
+        self.wmask_vf_bar4 = wmask_vf_bar4
+        self.emulated_vf_bar4_upper = emulated_vf_bar4_upper
+        self.wmask_vf_bar4_upper = wmask_vf_bar4_upper
+        self.emulated_vf_bar5 = emulated_vf_bar5
+        self.wmask_vf_bar5 = wmask_vf_bar5
+        self.emulated_vf_bar5_upper = emulated_vf_bar5_upper
+        self.wmask_vf_bar5_upper = wmask_vf_bar5_upper
 
 
-_DESCRIPTOR = struct.Struct(">HIHHIIIIIII6s")
+_DESCRIPTOR = struct.Struct(">HIHHIIIIIII6sHHHHHHHHIIIIIIIIIIIIIIIIIIIIIIII")
 
 
 def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int, vf_bar_sizes: bytes) -> "SriovDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return SriovDescriptor(
         features=s.sriov_cap.value() & 0xf,
         max_vfs=s.total_vfs & 0xffff,
@@ -246,6 +312,38 @@ def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int,
         vf_bar3_type=(s.vf_bar3.value() & 0xf if (((s.vf_bar2.value() >> 1) & 0x3) != 2) else 0),
         vf_bar4_type=(s.vf_bar4.value() & 0xf if (((s.vf_bar3.value() >> 1) & 0x3) != 2) else 0),
         vf_bar5_type=(s.vf_bar5.value() & 0xf if (((s.vf_bar4.value() >> 1) & 0x3) != 2) else 0),
+        min_version=1,
+        max_version=2,
+        emulated_sriov_ctrl=1,
+        wmask_sriov_ctrl=0x7f,
+        emulated_sriov_status=0,
+        wmask_sriov_status=1,
+        emulated_num_vfs=0xffff,
+        wmask_num_vfs=0xffff,
+        emulated_system_page_size=0,
+        wmask_system_page_size=0xffffffff,
+        emulated_vf_bar0=0,
+        wmask_vf_bar0=0xfffffff0,
+        emulated_vf_bar1=0,
+        wmask_vf_bar1=(0xfffffff0 if (((s.vf_bar0.value() >> 1) & 0x3) != 2) else 0),
+        emulated_vf_bar1_upper=0,
+        wmask_vf_bar1_upper=(0xffffffff if (((s.vf_bar0.value() >> 1) & 0x3) == 2) else 0),
+        emulated_vf_bar2=0,
+        wmask_vf_bar2=(0xfffffff0 if (((s.vf_bar1.value() >> 1) & 0x3) != 2) else 0),
+        emulated_vf_bar2_upper=0,
+        wmask_vf_bar2_upper=(0xffffffff if (((s.vf_bar1.value() >> 1) & 0x3) == 2) else 0),
+        emulated_vf_bar3=0,
+        wmask_vf_bar3=(0xfffffff0 if (((s.vf_bar2.value() >> 1) & 0x3) != 2) else 0),
+        emulated_vf_bar3_upper=0,
+        wmask_vf_bar3_upper=(0xffffffff if (((s.vf_bar2.value() >> 1) & 0x3) == 2) else 0),
+        emulated_vf_bar4=0,
+        wmask_vf_bar4=(0xfffffff0 if (((s.vf_bar3.value() >> 1) & 0x3) != 2) else 0),
+        emulated_vf_bar4_upper=0,
+        wmask_vf_bar4_upper=(0xffffffff if (((s.vf_bar3.value() >> 1) & 0x3) == 2) else 0),
+        emulated_vf_bar5=0,
+        wmask_vf_bar5=(0xfffffff0 if (((s.vf_bar4.value() >> 1) & 0x3) != 2) else 0),
+        emulated_vf_bar5_upper=0,
+        wmask_vf_bar5_upper=(0xffffffff if (((s.vf_bar4.value() >> 1) & 0x3) == 2) else 0),
         cap_offset=cap_offset,
         vf_bar_sizes=vf_bar_sizes,
     )
@@ -289,7 +387,7 @@ def check_descriptor(s: "SriovState", d: "SriovDescriptor", version: int, p: "Pa
 
 
 def pack_descriptor(d: "SriovDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.features, d.max_vfs, d.vf_device, d.page_sizes, d.vf_bar0_type, d.vf_bar1_type, d.vf_bar2_type, d.vf_bar3_type, d.vf_bar4_type, d.vf_bar5_type, d.vf_bar_sizes)
+    return _DESCRIPTOR.pack(d.cap_offset, d.features, d.max_vfs, d.vf_device, d.page_sizes, d.vf_bar0_type, d.vf_bar1_type, d.vf_bar2_type, d.vf_bar3_type, d.vf_bar4_type, d.vf_bar5_type, d.vf_bar_sizes, d.min_version, d.max_version, d.emulated_sriov_ctrl, d.wmask_sriov_ctrl, d.emulated_sriov_status, d.wmask_sriov_status, d.emulated_num_vfs, d.wmask_num_vfs, d.emulated_system_page_size, d.wmask_system_page_size, d.emulated_vf_bar0, d.wmask_vf_bar0, d.emulated_vf_bar1, d.wmask_vf_bar1, d.emulated_vf_bar1_upper, d.wmask_vf_bar1_upper, d.emulated_vf_bar2, d.wmask_vf_bar2, d.emulated_vf_bar2_upper, d.wmask_vf_bar2_upper, d.emulated_vf_bar3, d.wmask_vf_bar3, d.emulated_vf_bar3_upper, d.wmask_vf_bar3_upper, d.emulated_vf_bar4, d.wmask_vf_bar4, d.emulated_vf_bar4_upper, d.wmask_vf_bar4_upper, d.emulated_vf_bar5, d.wmask_vf_bar5, d.emulated_vf_bar5_upper, d.wmask_vf_bar5_upper)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "SriovDescriptor":
@@ -302,9 +400,25 @@ ABSENT_REASON = "the target PF has no SR-IOV capability"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of Single Root I/O Virtualization (PF) (section sriov) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "SriovDescriptor", target: "SriovDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "SriovDescriptor", target: "SriovDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
     failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's SR-IOV capability sits at another offset"))
@@ -341,6 +455,96 @@ def check_compat(source: "SriovDescriptor", target: "SriovDescriptor") -> "list[
     if source.vf_bar_sizes != target.vf_bar_sizes:
         failures.append(CompatFailure(SECTION, "equal", "vf_bar_sizes", source.vf_bar_sizes, target.vf_bar_sizes,
                                       "a VF BAR has another per-VF size on the target, so the guest's VF BAR layout would not fit"))
+    if source.emulated_sriov_ctrl != target.emulated_sriov_ctrl:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_sriov_ctrl", source.emulated_sriov_ctrl, target.emulated_sriov_ctrl,
+                                      "the hypervisor emulates other bits of register sriov_ctrl of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_sriov_ctrl != target.wmask_sriov_ctrl:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_sriov_ctrl", source.wmask_sriov_ctrl, target.wmask_sriov_ctrl,
+                                      "the guest may write other bits of register sriov_ctrl of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_sriov_status != target.emulated_sriov_status:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_sriov_status", source.emulated_sriov_status, target.emulated_sriov_status,
+                                      "the hypervisor emulates other bits of register sriov_status of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_sriov_status != target.wmask_sriov_status:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_sriov_status", source.wmask_sriov_status, target.wmask_sriov_status,
+                                      "the guest may write other bits of register sriov_status of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_num_vfs != target.emulated_num_vfs:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_num_vfs", source.emulated_num_vfs, target.emulated_num_vfs,
+                                      "the hypervisor emulates other bits of register num_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_num_vfs != target.wmask_num_vfs:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_num_vfs", source.wmask_num_vfs, target.wmask_num_vfs,
+                                      "the guest may write other bits of register num_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_system_page_size != target.emulated_system_page_size:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_system_page_size", source.emulated_system_page_size, target.emulated_system_page_size,
+                                      "the hypervisor emulates other bits of register system_page_size of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_system_page_size != target.wmask_system_page_size:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_system_page_size", source.wmask_system_page_size, target.wmask_system_page_size,
+                                      "the guest may write other bits of register system_page_size of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar0 != target.emulated_vf_bar0:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar0", source.emulated_vf_bar0, target.emulated_vf_bar0,
+                                      "the hypervisor emulates other bits of register vf_bar0 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar0 != target.wmask_vf_bar0:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar0", source.wmask_vf_bar0, target.wmask_vf_bar0,
+                                      "the guest may write other bits of register vf_bar0 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar1 != target.emulated_vf_bar1:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar1", source.emulated_vf_bar1, target.emulated_vf_bar1,
+                                      "the hypervisor emulates other bits of register vf_bar1 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar1 != target.wmask_vf_bar1:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar1", source.wmask_vf_bar1, target.wmask_vf_bar1,
+                                      "the guest may write other bits of register vf_bar1 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar1_upper != target.emulated_vf_bar1_upper:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar1_upper", source.emulated_vf_bar1_upper, target.emulated_vf_bar1_upper,
+                                      "the hypervisor emulates other bits of register vf_bar1_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar1_upper != target.wmask_vf_bar1_upper:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar1_upper", source.wmask_vf_bar1_upper, target.wmask_vf_bar1_upper,
+                                      "the guest may write other bits of register vf_bar1_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar2 != target.emulated_vf_bar2:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar2", source.emulated_vf_bar2, target.emulated_vf_bar2,
+                                      "the hypervisor emulates other bits of register vf_bar2 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar2 != target.wmask_vf_bar2:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar2", source.wmask_vf_bar2, target.wmask_vf_bar2,
+                                      "the guest may write other bits of register vf_bar2 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar2_upper != target.emulated_vf_bar2_upper:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar2_upper", source.emulated_vf_bar2_upper, target.emulated_vf_bar2_upper,
+                                      "the hypervisor emulates other bits of register vf_bar2_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar2_upper != target.wmask_vf_bar2_upper:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar2_upper", source.wmask_vf_bar2_upper, target.wmask_vf_bar2_upper,
+                                      "the guest may write other bits of register vf_bar2_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar3 != target.emulated_vf_bar3:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar3", source.emulated_vf_bar3, target.emulated_vf_bar3,
+                                      "the hypervisor emulates other bits of register vf_bar3 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar3 != target.wmask_vf_bar3:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar3", source.wmask_vf_bar3, target.wmask_vf_bar3,
+                                      "the guest may write other bits of register vf_bar3 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar3_upper != target.emulated_vf_bar3_upper:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar3_upper", source.emulated_vf_bar3_upper, target.emulated_vf_bar3_upper,
+                                      "the hypervisor emulates other bits of register vf_bar3_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar3_upper != target.wmask_vf_bar3_upper:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar3_upper", source.wmask_vf_bar3_upper, target.wmask_vf_bar3_upper,
+                                      "the guest may write other bits of register vf_bar3_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar4 != target.emulated_vf_bar4:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar4", source.emulated_vf_bar4, target.emulated_vf_bar4,
+                                      "the hypervisor emulates other bits of register vf_bar4 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar4 != target.wmask_vf_bar4:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar4", source.wmask_vf_bar4, target.wmask_vf_bar4,
+                                      "the guest may write other bits of register vf_bar4 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar4_upper != target.emulated_vf_bar4_upper:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar4_upper", source.emulated_vf_bar4_upper, target.emulated_vf_bar4_upper,
+                                      "the hypervisor emulates other bits of register vf_bar4_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar4_upper != target.wmask_vf_bar4_upper:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar4_upper", source.wmask_vf_bar4_upper, target.wmask_vf_bar4_upper,
+                                      "the guest may write other bits of register vf_bar4_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar5 != target.emulated_vf_bar5:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar5", source.emulated_vf_bar5, target.emulated_vf_bar5,
+                                      "the hypervisor emulates other bits of register vf_bar5 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar5 != target.wmask_vf_bar5:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar5", source.wmask_vf_bar5, target.wmask_vf_bar5,
+                                      "the guest may write other bits of register vf_bar5 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.emulated_vf_bar5_upper != target.emulated_vf_bar5_upper:
+        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar5_upper", source.emulated_vf_bar5_upper, target.emulated_vf_bar5_upper,
+                                      "the hypervisor emulates other bits of register vf_bar5_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    if source.wmask_vf_bar5_upper != target.wmask_vf_bar5_upper:
+        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar5_upper", source.wmask_vf_bar5_upper, target.wmask_vf_bar5_upper,
+                                      "the guest may write other bits of register vf_bar5_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
     return failures
 
 

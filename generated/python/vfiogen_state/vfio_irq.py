@@ -67,19 +67,26 @@ class VfioIrqState(Record):
 class VfioIrqDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ()
-    _json = ()
+    __slots__ = ("min_version", "max_version",)
+    min_version: int
+    max_version: int
+    _json = (("min_version", "min_version", ""), ("max_version", "max_version", ""),)
 
-    def __init__(self) -> None:
-        pass
+    def __init__(self, min_version: int = 0, max_version: int = 0) -> None:
+        self.min_version = min_version
+        self.max_version = max_version
 
 
-_DESCRIPTOR = struct.Struct(">")
+_DESCRIPTOR = struct.Struct(">HH")
 
 
 def derive_descriptor(s: "VfioIrqState", p: "Params" = PARAMS) -> "VfioIrqDescriptor":
-    """This side's descriptor: read-only register bits from `s`, the rest as the host computed them."""
+    """This side's descriptor: read-only register bits from `s`; this build's version range and its
+    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    computed them."""
     return VfioIrqDescriptor(
+        min_version=1,
+        max_version=1,
     )
 
 
@@ -90,7 +97,7 @@ def check_descriptor(s: "VfioIrqState", d: "VfioIrqDescriptor", version: int, p:
 
 
 def pack_descriptor(d: "VfioIrqDescriptor") -> bytes:
-    return _DESCRIPTOR.pack()
+    return _DESCRIPTOR.pack(d.min_version, d.max_version)
 
 
 def unpack_descriptor(b: bytes, o: int) -> "VfioIrqDescriptor":
@@ -103,9 +110,26 @@ ABSENT_REASON = "the target has no VFIO interrupt mode (section vfio_irq)"
 """Why a target without this section refuses a source that has it."""
 
 
+VERSIONS_REASON = "no version of VFIO interrupt mode (section vfio_irq) is both saved by the source and loaded by the target"
+"""Why a target refuses a source when no version of this section is saved by one and loaded by the other."""
+
+
+def negotiate_version(source: "VfioIrqDescriptor", target: "VfioIrqDescriptor") -> "int | None":
+    """The version the source saves this section at for the target: the highest both builds handle; None if none."""
+    version = min(source.max_version, target.max_version)
+    return version if version >= max(source.min_version, target.min_version) else None
+
+
 def check_compat(source: "VfioIrqDescriptor", target: "VfioIrqDescriptor") -> "list[CompatFailure]":
-    """Every compat rule that the source's and the target's descriptors break, in schema order; [] if none."""
-    return []
+    """Every compat rule that the source's and the target's descriptors break: a version both builds handle
+    first, then the schema's rules in schema order, then each register's emulated bits and write mask; [] if
+    none."""
+    failures: list[CompatFailure] = []
+    if negotiate_version(source, target) is None:
+        failures.append(CompatFailure(SECTION, "versions", "version",
+                                      source.min_version << 16 | source.max_version,
+                                      target.min_version << 16 | target.max_version, VERSIONS_REASON))
+    return failures
 
 
 def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VfioIrqState, int]":

@@ -249,13 +249,22 @@ def _run_hooks(names: "tuple[str, ...]", hooks: "Hooks", section_state: "Any") -
 
 def save(state: "VfioPciState", descriptor: "VfioPciDescriptor",
          versions: "Mapping[str, int] | None" = None, hooks: "Hooks | None" = None,
-         config: "VfioPciConfig | None" = None) -> bytes:
+         config: "VfioPciConfig | None" = None,
+         target: "VfioPciDescriptor | None" = None) -> bytes:
     """The blob: header, descriptor, then each present section (at `versions[name]`, default its newest).
 
-    Each section's pre-save hooks run first, with that section's state, once
-    every hook any present section names is known to be given (ValueError otherwise).
+    With `target`, the target's own descriptor, the versions are
+    negotiate(descriptor, target)'s: a refused migration raises
+    MigrationRefused with every reason before anything runs (give `versions`
+    or `target`, not both). Each section's pre-save hooks run first, with
+    that section's state, once every hook any present section names is known
+    to be given (ValueError otherwise).
     """
     c = _config(config)
+    if target is not None:
+        if versions is not None:
+            raise ValueError(f"{DEVICE}: save takes versions or a target descriptor to negotiate them, not both")
+        versions = negotiate(descriptor, target)
     chosen = versions or {}
     records = bytearray()
     frames = []
@@ -614,6 +623,99 @@ def check_compat(source: "VfioPciDescriptor", target: "VfioPciDescriptor") -> "l
     if source.present & ~ALL_SECTIONS or target.present & ~ALL_SECTIONS:
         raise ValueError(f"{DEVICE}: a descriptor's present set names a section the device has not")
     return _failures(source.present, target.present, source, target)
+
+
+def negotiate(source: "VfioPciDescriptor", target: "VfioPciDescriptor") -> "dict[str, int]":
+    """The version each section both sides have is saved at for the target: the highest both builds handle.
+
+    MigrationRefused (offset 0: nothing was read) with every reason when
+    check_compat refuses, a section without a common version included.
+    """
+    failures = check_compat(source, target)
+    if failures:
+        raise MigrationRefused(DEVICE, 0, failures)
+    chosen: dict[str, int] = {}
+    if source.present & target.present & HAS_PM:
+        version = _pm.negotiate_version(source.pm, target.pm)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["pm"] = version
+    if source.present & target.present & HAS_REBAR:
+        version = _rebar.negotiate_version(source.rebar, target.rebar)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["rebar"] = version
+    if source.present & target.present & HAS_HEADER:
+        version = _header.negotiate_version(source.header, target.header)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["header"] = version
+    if source.present & target.present & HAS_PCIX:
+        version = _pcix.negotiate_version(source.pcix, target.pcix)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["pcix"] = version
+    if source.present & target.present & HAS_LTR:
+        version = _ltr.negotiate_version(source.ltr, target.ltr)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["ltr"] = version
+    if source.present & target.present & HAS_PCIE:
+        version = _pcie.negotiate_version(source.pcie, target.pcie)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["pcie"] = version
+    if source.present & target.present & HAS_L1SS:
+        version = _l1ss.negotiate_version(source.l1ss, target.l1ss)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["l1ss"] = version
+    if source.present & target.present & HAS_AER:
+        version = _aer.negotiate_version(source.aer, target.aer)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["aer"] = version
+    if source.present & target.present & HAS_ACS:
+        version = _acs.negotiate_version(source.acs, target.acs)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["acs"] = version
+    if source.present & target.present & HAS_ATS:
+        version = _ats.negotiate_version(source.ats, target.ats)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["ats"] = version
+    if source.present & target.present & HAS_PASID:
+        version = _pasid.negotiate_version(source.pasid, target.pasid)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["pasid"] = version
+    if source.present & target.present & HAS_PRI:
+        version = _pri.negotiate_version(source.pri, target.pri)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["pri"] = version
+    if source.present & target.present & HAS_PTM:
+        version = _ptm.negotiate_version(source.ptm, target.ptm)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["ptm"] = version
+    if source.present & target.present & HAS_DPC:
+        version = _dpc.negotiate_version(source.dpc, target.dpc)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["dpc"] = version
+    if source.present & target.present & HAS_VC:
+        version = _vc.negotiate_version(source.vc, target.vc)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["vc"] = version
+    if source.present & target.present & HAS_DSN:
+        version = _dsn.negotiate_version(source.dsn, target.dsn)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["dsn"] = version
+    if source.present & target.present & HAS_MSI:
+        version = _msi.negotiate_version(source.msi, target.msi)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["msi"] = version
+    if source.present & target.present & HAS_MSIX:
+        version = _msix.negotiate_version(source.msix, target.msix)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["msix"] = version
+    if source.present & target.present & HAS_VFIO_IRQ:
+        version = _vfio_irq.negotiate_version(source.vfio_irq, target.vfio_irq)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["vfio_irq"] = version
+    if source.present & target.present & HAS_SRIOV:
+        version = _sriov.negotiate_version(source.sriov, target.sriov)
+        assert version is not None  # check_compat refuses sections without one
+        chosen["sriov"] = version
+    return chosen
 
 
 def load(blob: bytes, hooks: "Hooks | None" = None,

@@ -138,6 +138,12 @@ class _Builder:
                 width = registers_by_name[item.source_register or ""].width
                 descriptor.append(MemberView(f"{naming.register_type(width)} {naming.ident(item.name)};",
                                              f"read-only bits of {item.source_register}"))
+        for added in self.checked.plan.descriptor[len(section.descriptor):]:
+            what = (f"{'emulated' if added.name.startswith('emulated_') else 'guest-writable'} bits of "
+                    f"{added.mask_of}" if added.mask_of is not None else "version this build loads, " +
+                    ("oldest" if added.name == "min_version" else "newest"))
+            descriptor.append(MemberView(f"{naming.register_type(added.size * 8)} {naming.ident(added.name)};",
+                                         f"{what} (this build's, derived)"))
         enums = tuple(EnumView(naming.symbol(section.name, e.name),
                                tuple((naming.macro(section.name, e.name, v.name), v.value) for v in e.values),
                                naming.symbol(section.name, e.name, "valid"), tuple(v.value for v in e.values))
@@ -166,7 +172,8 @@ class _Builder:
                         + [functions.store_function(v) for v in versions]
                         + [functions.save_function(v) for v in versions] + [validate])
         public = (functions.check_descriptor_function(), functions.init_function(), functions.capture_function(),
-                  functions.restore_function(), *functions.descriptor_functions(), functions.compat_function())
+                  functions.restore_function(), *functions.descriptor_functions(), functions.negotiate_function(),
+                  functions.compat_function())
         return SectionView(
             name=section.name, source=section.source_path, sha256=section_fingerprint(self.checked),
             guard=naming.macro(section.name, "H"), title=section.title,
@@ -179,7 +186,7 @@ class _Builder:
             descriptor=StructView(naming.symbol(section.name, "descriptor"), tuple(descriptor)),
             hooks=StructView(naming.symbol(section.name, "hooks"), tuple(hooks)), versions=versions,
             max_payload=max(layout.max_size for layout in self.checked.layouts),
-            descriptor_size=functions.descriptor_size(), compat_rules=len(self.checked.plan.compat.checks),
+            descriptor_size=functions.descriptor_size(), compat_rules=len(self.checked.plan.compat.checks) + 1,
             absent_reason=naming.string_pieces(self.checked.plan.compat.absent_reason), items=tuple(functions.items),
             layout_checks=tuple(functions.layout_checks.values()),
             private=private, public=public, resizes=resize_functions(functions))

@@ -560,7 +560,15 @@ class SectionFunctions:
                 writer("return;")
         for item in self.plan.descriptor:
             target = f"d->{naming.ident(item.name)}"
-            if item.register is not None:
+            if item.constant is not None:
+                value = naming.literal(item.constant, item.size * 8)
+                if item.present is not None and item.constant:
+                    text = evaluate(derive, self.state, item.present, functools.partial(
+                        self.fail, derive, item.name, "0u", "VFG_ERR_EXPRESSION",
+                        f"the presence of register {item.mask_of} cannot be evaluated"))
+                    value = f"({text}) ? {value} : 0u"
+                derive(f"{target} = {value};")
+            elif item.register is not None:
                 width = item.size * 8
                 value = f"({naming.register_type(width)})(s->{naming.ident(item.register)} & " \
                         f"{naming.literal(item.mask, width)})"
@@ -597,11 +605,35 @@ class SectionFunctions:
                       unused=("d", "buf")),
         )
 
+    def negotiate_function(self) -> Function:
+        """The highest version both descriptors' builds handle, or 0 when there is none."""
+        w = Writer()
+        with w.block("if (source == NULL || target == NULL)"):
+            w("return 0u;")
+        w("version = source->max_version;")
+        with w.block("if (target->max_version < version)"):
+            w("version = target->max_version;")
+        with w.block("if (version < source->min_version || version < target->min_version)"):
+            w("return 0u;")
+        w("return version;")
+        desc = f"const struct {self.sym('descriptor')}"
+        return _function(f"uint16_t {self.sym('negotiate_version')}({desc} *source, {desc} *target)", w,
+                         extra=("uint16_t version;",))
+
     def compat_function(self) -> Function:
         """Every compat rule the two descriptors break, each added to the report; VFG_ERR_INCOMPATIBLE if any."""
         w = Writer()
         with w.block("if (source == NULL || target == NULL)"):
             w("return VFG_ERR_ARGUMENT;")
+        with w.block(f"if ({self.sym('negotiate_version')}(source, target) == 0u)"):
+            w(f"vfg_compat_fail(report, {self.name_macro}, \"versions\", \"version\",")
+            pieces = naming.string_pieces(self.plan.compat.versions_reason)
+            for piece in pieces[:-1]:
+                w(f"    {piece}")
+            w(f"    {pieces[-1]},")
+            w("    ((uint64_t)source->min_version << 16) | source->max_version,")
+            w("    ((uint64_t)target->min_version << 16) | target->max_version, false);")
+            w("refused = true;")
         checks = self.plan.compat.checks
         for check in checks:
             member = naming.ident(check.item.name)
@@ -639,11 +671,10 @@ class SectionFunctions:
                     w(f"    {piece}")
                 w(f"    {pieces[-1]}{tail}")
                 w("refused = true;")
-        w("return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;" if checks else "return VFG_OK;")
+        w("return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;")
         desc = f"const struct {self.sym('descriptor')}"
         return _function(f"int {self.sym('check_compat')}({desc} *source, {desc} *target, "
-                         "struct vfg_compat_report *report)", w,
-                         extra=("bool refused = false;",) if checks else (), unused=("report",))
+                         "struct vfg_compat_report *report)", w, extra=("bool refused = false;",))
 
     def descriptor_size(self) -> int:
         return self.plan.descriptor_size

@@ -75,6 +75,11 @@ def _location(checked: CheckedSection) -> str:
     if location.kind is LocationKind.EXTENDED_CAPABILITY:
         return (f"PCIe extended capability 0x{location.cap_id:04x} version {location.cap_version}, "
                 f"up to {location.size} bytes{repeated}")
+    if location.kind is LocationKind.DEVICE_SPECIFIC:
+        assert location.offset is not None
+        last = location.offset + location.size - 1
+        return (f"device-specific configuration space 0x{location.offset:02x}..0x{last:02x}, at a fixed offset "
+                "outside any capability")
     return "hypervisor emulation state (no configuration space)"
 
 
@@ -134,6 +139,17 @@ def section_view(checked: CheckedSection) -> SectionView:
                             f"{d.source_register}" + (f" bits of {', '.join(d.source_fields)}" if d.source_fields
                                                       else " (read-only bits)"), d.description))
                        for d in section.descriptor)
+    # Then the compiler's fields, with this build's values (a reviewer sees a mask change in the docs' diff).
+    added = []
+    for item in checked.plan.descriptor[len(section.descriptor):]:
+        if item.mask_of is None:
+            what = "oldest version this build loads" if item.name.startswith("min") else "newest version it saves"
+        else:
+            what = (f"bits of {item.mask_of} the hypervisor emulates" if item.name.startswith("emulated_")
+                    else f"bits of {item.mask_of} the guest may write")
+            what += "; 0 where the register is absent" if item.present is not None else ""
+        added.append(Row((item.name, f"u{item.size * 8} {item.constant:#x} (this build)", what)))
+    descriptor += tuple(added)
     compat = tuple(Row((r.kind.value, r.descriptor or "", "" if r.mask is None else f"0x{r.mask:x}", r.reason))
                    for r in section.compat)
     restore = tuple(

@@ -53,6 +53,8 @@ def hex_id(value: int, bits: int) -> str:
 
 def _location_id(location: Location) -> str | None:
     """A capability id (8 bits), an extended capability id (16 bits) or a header type (8 bits)."""
+    if location.offset is not None:
+        return hex_id(location.offset, 8)
     if location.cap_id is None:
         return None
     return hex_id(location.cap_id, 16 if location.kind is LocationKind.EXTENDED_CAPABILITY else 8)
@@ -91,7 +93,7 @@ def _register(checked: CheckedRegister) -> dict[str, Any]:
         "fields": [{"name": f.name, "hi": f.hi, "lo": f.lo, "access": f.access.value, "enum": f.enum,
                     "mask": f"0x{f.mask:x}"} for f in register.fields],
         "masks": {name: f"0x{getattr(masks, name):x}"
-                  for name in ("rw", "ro", "rw1c", "hwinit", "rsvdp", "rsvdz", "writable", "reserved")},
+                  for name in ("rw", "ro", "rw1c", "hwinit", "rsvdp", "rsvdz", "writable", "reserved", "emulated")},
         "reset": f"0x{register.reset:x}", "present": _expr(register.present),
         "restore_skip": register.restore_skip, "enum": register.enum, **_versioning(register.versioning),
     }

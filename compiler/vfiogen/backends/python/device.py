@@ -25,7 +25,7 @@ def device_view(device: Device, module: CheckedModule) -> DeviceView:
         bound = {b.name: b.value for b in use.params}
         params = tuple((naming.attr(p.name), str(bool(bound[p.name])) if p.kind is ScalarKind.BOOL
                         else str(bound[p.name])) for p in section.params if p.name in bound)
-        host = tuple(naming.attr(item.name) for item in checked.plan.descriptor if item.register is None)
+        host = tuple(naming.attr(item.name) for item in checked.plan.descriptor if item.host)
         overrides = []
         for binding in use.defaults:
             register = checked.register(binding.name).register

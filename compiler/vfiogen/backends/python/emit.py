@@ -455,12 +455,17 @@ class _SectionBuilder:
         every = range(self.section.min_version, self.section.version + 1)
         for item in plan.descriptor:
             attr = naming.attr(item.name)
-            if item.register is None:
+            if item.host:
                 host.append(attr)
+            elif item.constant is not None:
+                # A zero mask is zero whether or not the register is there: no presence test.
+                derived.append((attr, f"0x{item.constant:x}" if item.constant > 9 else str(item.constant),
+                                self.save_expr(item.present) if item.present is not None and item.constant else ""))
             else:
+                assert item.register is not None
                 register = self.checked.register(item.register).register
                 value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
-                derived.append((attr, value, item.mask,
+                derived.append((attr, f"{value} & 0x{item.mask:x}",
                                 self.save_expr(item.present) if item.present is not None else ""))
                 versions = tuple(v for v in every if register.versioning.carried_by(v))
                 checked.append((attr, item.name, "" if len(versions) == len(every) else repr(versions)))
@@ -523,6 +528,7 @@ class _SectionBuilder:
             register_checks=tuple(register_checks), checks=tuple(state_checks), constraints=tuple(constraints),
             descriptor=descriptor,
             compat=self.compat(), absent_reason=json.dumps(self.checked.plan.compat.absent_reason),
+            versions_reason=json.dumps(self.checked.plan.compat.versions_reason),
             runtime_imports=self.runtime_imports(versions, registers),
             capture=capture_steps(self.checked, {r.name: (self.register_attr(r).default) for r in section.registers}),
             restore=restore_steps(self.checked),

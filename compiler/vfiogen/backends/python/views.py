@@ -181,8 +181,9 @@ class DescriptorView:
     attrs: tuple[AttrView, ...]
     fmt: str
     size: int
-    derived: tuple[tuple[str, str, int, str], ...]
-    """(attribute, register value text, mask, presence text or '') for fields read from registers."""
+    derived: tuple[tuple[str, str, str], ...]
+    """(attribute, value text, presence text or '') for fields read from registers (masked) or fixed by the
+    build."""
     host: tuple[str, ...]
     checked: tuple[tuple[str, str, str], ...] = ()
     """(attribute, field name, versions text or '') of the derived fields check_descriptor compares: the
@@ -225,6 +226,8 @@ class SectionView:
     compat: tuple[CompatView, ...]
     absent_reason: str
     """Why a target without the section refuses a source with it, as a Python string literal."""
+    versions_reason: str
+    """Why no common version refuses, as a Python string literal."""
     runtime_imports: tuple[str, ...]
     enum_names: dict[str, str]
     """Enum class -> the schema's enum name, for messages."""
