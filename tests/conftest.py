@@ -60,6 +60,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true", help="rewrite expected golden files")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _shared_object_cache(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> None:
+    """Point object_cache at this run's temporary root, which the pytest-xdist workers of a run share (each
+    worker's basetemp is `<root>/popen-gwN`), so that the generated C is compiled once per run, not per worker."""
+    import object_cache
+
+    base = tmp_path_factory.getbasetemp()
+    object_cache.root = (base.parent if hasattr(request.config, "workerinput") else base) / "objects"
+
+
 @pytest.fixture
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-goldens"))

@@ -11,6 +11,7 @@ from typing import Any
 
 from conftest import ROOT
 from migration_cases import base_blob
+from object_cache import compiled
 from simdev import SIZE, SimDevice, masks
 
 from vfiogen_state import example_nic
@@ -79,10 +80,11 @@ def python_run(device: ModuleType, blob: bytes) -> Run:
 def build_twin(compiler: str, generated: Path, binary: Path) -> Path:
     """The C twin's restore driver over a build's C, at the strict flags under ASan/UBSan."""
     here = ROOT / "tests" / "simdev"
-    sources = [here / "simdev.c", here / "restore_main.c", *sorted((generated / "c").glob("vfg_*.c"))]
-    subprocess.run([compiler, "-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic",
-                    "-fsanitize=address,undefined", "-fno-sanitize-recover=all", f"-I{here}", f"-I{generated / 'c'}",
-                    *map(str, sources), "-o", str(binary)], check=True)
+    flags = ["-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsanitize=address,undefined",
+             "-fno-sanitize-recover=all"]
+    objects = compiled(compiler, flags, generated / "c")  # the build's C, compiled once per run (object_cache)
+    subprocess.run([compiler, *flags, f"-I{here}", f"-I{generated / 'c'}", str(here / "simdev.c"),
+                    str(here / "restore_main.c"), *map(str, objects), "-o", str(binary)], check=True)
     return binary
 
 

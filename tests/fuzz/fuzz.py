@@ -1,6 +1,6 @@
 """Build and run the libFuzzer targets of the generated C loaders (clang only).
 
-    python tests/fuzz/fuzz.py [--seconds N] [--workdir DIR] [--only NAME ...] [--runs N]
+    python tests/fuzz/fuzz.py [--seconds N] [--jobs J] [--workdir DIR] [--only NAME ...] [--runs N]
 
 Every entry point an attacker's bytes reach has a target (see tests/fuzz/README.md):
 
@@ -16,10 +16,12 @@ Every entry point an attacker's bytes reach has a target (see tests/fuzz/README.
   Python entry points of tests/python_fuzz_targets.py (each section's load, each device's load and
   compat check, `vfiogen decode`, `vfiogen inspect`) through fuzz_python.py, seeded by the same module.
 
-Each is compiled with -fsanitize=fuzzer,address,undefined (-fno-sanitize-recover) together with
-generated/c/, given a dictionary of the magic, the section ids, frame heads and descriptor record heads,
-and run for its share of N seconds (or N runs) with ASAN_OPTIONS=detect_stack_use_after_return=1. CI runs
-it for about 60 s; give it --seconds 3600 for a campaign. Prints per target the executions, the edge
+Each is linked with -fsanitize=fuzzer,address,undefined (-fno-sanitize-recover) against generated/c/,
+which is compiled once for all of them (-fsanitize=fuzzer-no-link,address,undefined), given a dictionary
+of the magic, the section ids, frame heads and descriptor record heads, and run with
+ASAN_OPTIONS=detect_stack_use_after_return=1 for its share of N seconds (or N runs). J targets (one per
+CPU by default) run at once, so each gets J shares and the whole takes about N seconds. CI runs it for
+about 60 s; give it --seconds 3600 for a campaign. Prints per target the executions, the edge
 coverage (libFuzzer's `cov`), the features (`ft`) and the crashes (0 or 1: libFuzzer stops at the first),
 and exits non-zero if any target crashed. `--json FILE` writes the same figures as JSON.
 """
@@ -35,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,8 @@ C_DIR = ROOT / "generated" / "c"
 VECTORS = ROOT / "tests" / "vectors" / "devices"
 SECTION_VECTORS = ROOT / "tests" / "vectors"
 sys.path[:0] = [str(ROOT / "generated" / "python"), str(ROOT / "tests")]
+
+import object_cache  # noqa: E402 - from tests/, just put on the path
 
 
 def _hex(value: object) -> bytes:
@@ -63,15 +68,28 @@ def _environment() -> jinja2.Environment:
                               keep_trailing_newline=True)
 
 
-def build(name: str, text: str, workdir: Path) -> Path:
+FLAGS = ["-std=c99", "-O1", "-g", "-fno-sanitize-recover=all", "-Wall", "-Wextra", "-Werror", "-pedantic",
+         "-Wconversion", "-Wshadow", "-Wcast-align", "-Wdeclaration-after-statement", "-Wno-overlength-strings"]
+
+
+def generated_objects(workdir: Path, jobs: int) -> list[str]:
+    """generated/c/ compiled once for every target, instrumented for libFuzzer (`fuzzer-no-link`) and under
+    ASan/UBSan; `jobs` compilers at a time (object_cache shares the sources out between them)."""
+    from object_cache import compiled
+
+    object_cache.root = workdir / "objects"
+    flags = [*FLAGS, "-fsanitize=fuzzer-no-link,address,undefined"]
+    with ThreadPoolExecutor(jobs) as pool:
+        done = list(pool.map(lambda _: compiled("clang", flags, C_DIR), range(jobs)))
+    return [str(p) for p in done[0]]
+
+
+def build(name: str, text: str, workdir: Path, objects: list[str]) -> Path:
     source = workdir / f"fuzz_{name}.c"
     source.write_text(text)
     binary = workdir / f"fuzz_{name}"
-    flags = ["-std=c99", "-O1", "-g", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all",
-             "-Wall", "-Wextra", "-Werror", "-pedantic", "-Wconversion", "-Wshadow", "-Wcast-align",
-             "-Wdeclaration-after-statement", "-Wno-overlength-strings"]
-    subprocess.run(["clang", *flags, "-I", str(C_DIR), str(source), *map(str, sorted(C_DIR.glob("*.c"))),
-                    "-o", str(binary)], check=True)
+    subprocess.run(["clang", *FLAGS, "-fsanitize=fuzzer,address,undefined", "-I", str(C_DIR), str(source),
+                    *objects, "-o", str(binary)], check=True)
     return binary
 
 
@@ -100,7 +118,7 @@ def _device_vectors(device: str) -> tuple[list[tuple[str, bytes]], list[str], by
     return blobs, setup, valid
 
 
-def device_target(device: str, workdir: Path) -> tuple[Path, Path]:
+def device_target(device: str, workdir: Path, objects: list[str]) -> tuple[Path, Path]:
     """The device's binary and its corpus: the device's blob vectors as they are."""
     directory = workdir / f"corpus_device_{device}"
     directory.mkdir(exist_ok=True)
@@ -109,7 +127,7 @@ def device_target(device: str, workdir: Path) -> tuple[Path, Path]:
         (directory / name).write_bytes(blob)
     text = _environment().get_template("fuzz_device.c.j2").render(
         device=device, macro=f"VFG_{device.upper()}", setup=setup, valid=", ".join(f"0x{b:02x}" for b in valid))
-    return build(f"device_{device}", text, workdir), directory
+    return build(f"device_{device}", text, workdir, objects), directory
 
 
 def _descriptor_payload(blob: bytes) -> bytes:
@@ -153,7 +171,7 @@ def compat_seeds(device: str) -> list[tuple[str, bytes]]:
     return seeds
 
 
-def compat_target(device: str, workdir: Path) -> tuple[Path, Path]:
+def compat_target(device: str, workdir: Path, objects: list[str]) -> tuple[Path, Path]:
     names = [use["section"] for use in _lock()["devices"][device]["sections"]]
     _, setup, _ = _device_vectors(device)
     target_size = sum(importlib.import_module(f"vfiogen_state.{n}").DESCRIPTOR_SIZE for n in names)
@@ -165,10 +183,10 @@ def compat_target(device: str, workdir: Path) -> tuple[Path, Path]:
         device=device, macro=device.upper(), setup=setup, target_bytes=target_size,
         sections=[{"name": n, "macro": n.upper(), "member": n,
                    "repeated": "instances" in _lock()["sections"][n]["location"]} for n in names])
-    return build(f"compat_{device}", text, workdir), directory
+    return build(f"compat_{device}", text, workdir, objects), directory
 
 
-def sections_target(sections: list[dict[str, object]], workdir: Path) -> tuple[Path, Path]:
+def sections_target(sections: list[dict[str, object]], workdir: Path, objects: list[str]) -> tuple[Path, Path]:
     """The section-level binary and its corpus: each section vector behind a head that selects its section
     and version with start 0 and end its length."""
     text = _environment().get_template("fuzz_sections.c.j2").render(sections=sections)
@@ -181,7 +199,7 @@ def sections_target(sections: list[dict[str, object]], workdir: Path) -> tuple[P
             pick = int(case.get("version", section["min_version"])) - int(str(section["min_version"]))
             head = bytes([index, pick]) + (0).to_bytes(2, "big") + min(len(payload), 0xFFFF).to_bytes(2, "big")
             (directory / f"{section['name']}_{path.stem}").write_bytes(head + payload)
-    return build("sections", text, workdir), directory
+    return build("sections", text, workdir, objects), directory
 
 
 def dictionary(workdir: Path) -> Path:
@@ -201,7 +219,7 @@ def dictionary(workdir: Path) -> Path:
     return path
 
 
-def python_targets(workdir: Path) -> list[tuple[str, list[str], Path]]:
+def python_targets(workdir: Path) -> list[tuple[str, Path]]:
     """The atheris targets (fuzz_python.py), each with its corpus of tests/python_fuzz_targets.py's seeds;
     none when atheris is not installed."""
     try:
@@ -218,32 +236,67 @@ def python_targets(workdir: Path) -> list[tuple[str, list[str], Path]]:
         directory.mkdir(exist_ok=True)
         for index, data in enumerate(seeds(name)):
             (directory / f"seed_{index}").write_bytes(data)
-        found.append((f"py_{name}", [sys.executable, str(Path(__file__).parent / "fuzz_python.py"), name],
-                      directory))
+        found.append((f"py_{name}", directory))
     return found
+
+
+ENV = dict(os.environ, ASAN_OPTIONS="detect_stack_use_after_return=1:detect_leaks=1",
+           UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+
+
+def _options(name: str, seeds: Path, workdir: Path, dictionary_path: Path, seconds: int, runs: int | None) -> list[str]:
+    """libFuzzer's options and corpus for one target."""
+    limit = f"-runs={runs}" if runs is not None else f"-max_total_time={seconds}"
+    return [limit, "-max_len=70000", "-print_final_stats=1", f"-dict={dictionary_path}",
+            f"-artifact_prefix={workdir}/crash_{name}_", str(seeds)]
+
+
+def _figures(name: str, log: str, status: int, workdir: Path, seconds: int | None) -> dict[str, Any]:
+    """A target's figures (executions, edge coverage, features, crashes, exit status) from libFuzzer's log."""
+    executions = re.search(r"stat::number_of_executed_units:\s*(\d+)", log)
+    coverage = re.findall(r"\bcov: (\d+) ft: (\d+)", log)
+    crashes = sorted(workdir.glob(f"crash_{name}_*"))
+    return {"target": name, "executions": int(executions.group(1)) if executions else None,
+            "edges": int(coverage[-1][0]) if coverage else None, "features": int(coverage[-1][1]) if coverage else None,
+            "crashes": len(crashes), "artifacts": [str(p) for p in crashes], "exit": status,
+            "seconds": seconds, "log_tail": log[-4000:]}
 
 
 def run(name: str, command: list[str], seeds: Path, workdir: Path, dictionary_path: Path, seconds: int,
         runs: int | None) -> dict[str, Any]:
-    """Run one target; its figures (executions, edge coverage, features, crashes, exit status)."""
-    limit = f"-runs={runs}" if runs is not None else f"-max_total_time={seconds}"
-    env = dict(os.environ, ASAN_OPTIONS="detect_stack_use_after_return=1:detect_leaks=1",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
-    result = subprocess.run([*command, limit, "-max_len=70000", "-print_final_stats=1",
-                             f"-dict={dictionary_path}", f"-artifact_prefix={workdir}/crash_{name}_", str(seeds)],
-                            capture_output=True, text=True, env=env)
-    executions = re.search(r"stat::number_of_executed_units:\s*(\d+)", result.stderr)
-    coverage = re.findall(r"\bcov: (\d+) ft: (\d+)", result.stderr)
-    crashes = sorted(workdir.glob(f"crash_{name}_*"))
-    return {"target": name, "executions": int(executions.group(1)) if executions else None,
-            "edges": int(coverage[-1][0]) if coverage else None, "features": int(coverage[-1][1]) if coverage else None,
-            "crashes": len(crashes), "artifacts": [str(p) for p in crashes], "exit": result.returncode,
-            "seconds": seconds if runs is None else None, "log_tail": result.stderr[-4000:]}
+    """Run one C target; its figures."""
+    result = subprocess.run([*command, *_options(name, seeds, workdir, dictionary_path, seconds, runs)],
+                            capture_output=True, text=True, env=ENV)
+    return _figures(name, result.stderr, result.returncode, workdir, seconds if runs is None else None)
+
+
+def run_python(targets: list[tuple[str, Path]], workdir: Path, dictionary_path: Path, seconds: int,
+               runs: int | None, jobs: int) -> list[dict[str, Any]]:
+    """Run the atheris targets through one fuzz_python.py --batch, which instruments the generated package
+    once (some 9 s) and forks a process per target, `jobs` at a time; their figures, in `targets`' order."""
+    batch = [{"target": name.removeprefix("py_"), "log": str(workdir / f"{name}.log"),
+              "options": _options(name, seeds, workdir, dictionary_path, seconds, runs)} for name, seeds in targets]
+    spec = workdir / "python_batch.json"
+    spec.write_text(json.dumps(batch))
+    done = subprocess.run([sys.executable, str(Path(__file__).parent / "fuzz_python.py"), "--batch", str(spec),
+                           str(jobs)], capture_output=True, text=True, env=ENV)
+    if done.returncode != 0:
+        print(done.stderr[-4000:], file=sys.stderr)
+    figures = []
+    for (name, _), item in zip(targets, batch, strict=True):
+        log, exit_file = Path(item["log"]), Path(item["log"] + ".exit")
+        status = int(exit_file.read_text()) if exit_file.exists() else -1
+        figures.append(_figures(name, log.read_text(errors="replace") if log.exists() else "", status, workdir,
+                                seconds if runs is None else None))
+    return figures
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=60, help="total fuzzing time, split between the targets")
+    parser.add_argument("--seconds", type=int, default=60,
+                        help="fuzzing time in all (wall clock), split between the targets")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="targets fuzzed at once (and compilers run at once); default: one per CPU")
     parser.add_argument("--runs", type=int, help="a number of inputs per target instead of a time")
     parser.add_argument("--workdir", type=Path, help="keep builds, corpora and crashes here")
     parser.add_argument("--only", nargs="*", help="run only these targets (device_<d>, compat_<d>, sections, "
@@ -262,29 +315,39 @@ def main() -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="vfiogen-fuzz-"))
     workdir.mkdir(parents=True, exist_ok=True)
     wanted = set(args.only) if args.only else None
-    builders = [(f"device_{d}", lambda d=d: device_target(d, workdir)) for d in devices]
-    builders += [(f"compat_{d}", lambda d=d: compat_target(d, workdir)) for d in devices]
-    builders.append(("sections", lambda: sections_target(sections, workdir)))
+    builders = [(f"device_{d}", lambda o, d=d: device_target(d, workdir, o)) for d in devices]
+    builders += [(f"compat_{d}", lambda o, d=d: compat_target(d, workdir, o)) for d in devices]
+    builders.append(("sections", lambda o: sections_target(sections, workdir, o)))
+    builders = [(name, make) for name, make in builders if wanted is None or name in wanted]
+    jobs = max(1, args.jobs)
     targets = []
-    for name, make in builders:
-        if wanted is None or name in wanted:
-            binary, corpus = make()
-            targets.append((name, [str(binary)], corpus))
-    if not args.c_only:
-        targets += [t for t in python_targets(workdir) if wanted is None or t[0] in wanted]
-    if not targets:
+    if builders:
+        objects = generated_objects(workdir, jobs)
+        with ThreadPoolExecutor(jobs) as pool:  # each build is a clang subprocess: the threads only wait
+            built = list(pool.map(lambda b: b[1](objects), builders))
+        targets = [(name, [str(binary)], corpus) for (name, _), (binary, corpus) in zip(builders, built, strict=True)]
+    python = [] if args.c_only else [t for t in python_targets(workdir) if wanted is None or t[0] in wanted]
+    if not targets and not python:
         print(f"fuzz: no target named {sorted(wanted or ())}", file=sys.stderr)
         return 2
     words = dictionary(workdir)
-    seconds = max(1, args.seconds // len(targets))
+    # `jobs` targets run at once, so each gets `jobs` shares of the time and the whole takes about --seconds.
+    seconds = max(1, min(args.seconds, args.seconds * jobs // (len(targets) + len(python))))
     figures = []
-    for name, command, seeds in targets:  # one at a time: the machine's cores are shared
-        figure = run(name, command, seeds, workdir, words, seconds, args.runs)
+
+    def report(figure: dict[str, Any]) -> None:
         figures.append(figure)
-        print(f"{name}: {figure['executions']} executions, {figure['edges']} edges, {figure['features']} features, "
-              f"{figure['crashes']} crashes, exit {figure['exit']}", flush=True)
+        print(f"{figure['target']}: {figure['executions']} executions, {figure['edges']} edges, "
+              f"{figure['features']} features, {figure['crashes']} crashes, exit {figure['exit']}", flush=True)
         if figure["exit"] != 0:
             print(figure["log_tail"], file=sys.stderr)
+
+    with ThreadPoolExecutor(jobs) as pool:
+        for figure in pool.map(lambda t: run(*t, workdir, words, seconds, args.runs), targets):
+            report(figure)
+    if python:
+        for figure in run_python(python, workdir, words, seconds, args.runs, jobs):
+            report(figure)
     if args.json:
         args.json.write_text(json.dumps([{k: v for k, v in f.items() if k != "log_tail"} for f in figures],
                                         indent=2) + "\n")

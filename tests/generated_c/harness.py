@@ -25,6 +25,7 @@ from typing import Any
 
 import jinja2
 from conftest import GENERATED
+from object_cache import compiled
 
 from vfiogen.backends.c import naming as c_naming
 from vfiogen.backends.python.naming import camel
@@ -120,6 +121,11 @@ def target_id(target: str | Cross) -> str:
     return target.compiler.split("-")[0] if isinstance(target, Cross) else target
 
 
+def generated_flags(sanitize: bool = True, std: str = "c99") -> list[str]:
+    """The flags the C tests compile the generated code with: the strict ones, and ASan/UBSan when `sanitize`."""
+    return [f"-std={std}", "-O1", "-g", *STRICT, *(SANITIZE if sanitize else [])]
+
+
 @functools.cache
 def build(compiler: str, sanitize: bool, directory: str, generated: str = str(GENERATED), std: str = "c99",
           link: Sequence[str] = ()) -> Path:
@@ -131,15 +137,10 @@ def build(compiler: str, sanitize: bool, directory: str, generated: str = str(GE
     source = out / f"harness-{tag}.c"
     source.write_text(render_driver(Path(generated)))
     binary = out / f"harness-{tag}"
-    flags = [f"-std={std}", "-O1", "-g", *STRICT, *(SANITIZE if sanitize else [])]
-    # The driver itself uses stdio with %zu and may print freely: only the generated code gets -Werror.
-    objects = []
-    for path in generated_sources(Path(generated)):
-        obj = out / f"{path.stem}-{tag}.o"
-        result = subprocess.run([compiler, *flags, "-I", str(c_dir), "-c", str(path), "-o", str(obj)],
-                                capture_output=True, text=True)
-        assert result.returncode == 0, f"{compiler} -std={std} {path.name}:\n{result.stderr}"
-        objects.append(str(obj))
+    flags = generated_flags(sanitize, std)
+    # The generated code is compiled once per run (object_cache); the driver itself uses stdio with %zu and
+    # may print freely: only the generated code gets -Werror.
+    objects = map(str, compiled(compiler, flags, c_dir))
     result = subprocess.run([compiler, *[f for f in flags if f != "-Werror"], "-Wno-conversion", "-I", str(c_dir),
                              str(source), *objects, *link, "-o", str(binary)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -337,8 +338,10 @@ def run_program(directory: Path, compiler: str, source: str) -> str:
     program = directory / "program.c"
     program.write_text(source)
     binary = directory / "program"
-    built = subprocess.run([compiler, "-std=c99", "-O1", *STRICT, *SANITIZE, "-I", str(C_DIR), str(program),
-                            *map(str, generated_sources()), "-o", str(binary)], capture_output=True, text=True)
+    flags = generated_flags()
+    built = subprocess.run([compiler, *flags, "-I", str(C_DIR), str(program),
+                            *map(str, compiled(compiler, flags, C_DIR)), "-o", str(binary)], capture_output=True,
+                           text=True)
     assert built.returncode == 0, built.stderr
     run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr

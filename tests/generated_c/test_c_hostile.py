@@ -16,7 +16,8 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
-from harness import COMPILERS, HERE, SANITIZE, STRICT, generated_sources, lock
+from harness import C_DIR, COMPILERS, HERE, SANITIZE, generated_flags, lock
+from object_cache import compiled
 
 from vfiogen.backends.c import naming as c_naming
 
@@ -86,18 +87,11 @@ def test_every_public_entry_point_survives_hostile_arguments(tmp_path: Path, com
     source = tmp_path / "hostile.c"
     source.write_text(render())
     binary = tmp_path / "hostile"
-    c_dir = generated_sources()[0].parent
     # The test program itself casts freely (it builds hostile values on purpose): only the generated code
     # gets -Werror, as in the other drivers.
     flags = ["-std=c99", "-O1", "-g", *SANITIZE]
-    objects = []
-    for path in generated_sources():
-        obj = tmp_path / f"{path.stem}.o"
-        result = subprocess.run([compiler, *flags, *STRICT, "-I", str(c_dir), "-c", str(path), "-o", str(obj)],
-                                capture_output=True, text=True)
-        assert result.returncode == 0, f"{compiler} {path.name}:\n{result.stderr}"
-        objects.append(str(obj))
-    result = subprocess.run([compiler, *flags, "-Wall", "-Wextra", "-I", str(c_dir), str(source), *objects,
+    objects = map(str, compiled(compiler, generated_flags(), C_DIR))
+    result = subprocess.run([compiler, *flags, "-Wall", "-Wextra", "-I", str(C_DIR), str(source), *objects,
                              "-o", str(binary)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=600)

@@ -17,8 +17,9 @@ from typing import Any
 
 import jinja2
 import pytest
-from harness import COMPILERS, HERE, SANITIZE, STRICT, generated_sources
+from harness import C_DIR, COMPILERS, HERE, SANITIZE, generated_flags
 from hostile_streams import Case, cases, valid_blob
+from object_cache import compiled
 
 from vfiogen_state._runtime import LoadError, MigrationRefused
 
@@ -36,15 +37,10 @@ def answers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     source = tmp / "hostile_streams.c"
     source.write_text(env.get_template("hostile_streams.c.j2").render(
         device=DEVICE, macro=DEVICE.upper(), valid=", ".join(f"0x{b:02x}" for b in valid_blob(DEVICE))))
-    c_dir = generated_sources()[0].parent
     binary = tmp / "hostile_streams"
     flags = ["-std=c99", "-O1", "-g", *SANITIZE]
-    objects = []
-    for path in generated_sources():
-        obj = tmp / f"{path.stem}.o"
-        subprocess.run([compiler, *flags, *STRICT, "-I", str(c_dir), "-c", str(path), "-o", str(obj)], check=True)
-        objects.append(str(obj))
-    subprocess.run([compiler, *flags, "-Wall", "-Wextra", "-I", str(c_dir), str(source), *objects, "-o",
+    objects = map(str, compiled(compiler, generated_flags(), C_DIR))
+    subprocess.run([compiler, *flags, "-Wall", "-Wextra", "-I", str(C_DIR), str(source), *objects, "-o",
                     str(binary)], check=True)
     table = tmp / "cases.bin"
     table.write_bytes(b"".join(struct.pack(">IB", len(c.blob), c.with_target) + c.blob for c in CASES))

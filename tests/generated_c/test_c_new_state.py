@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import C_DIR, COMPILERS, CROSS, SANITIZE, STRICT, Cross, generated_sources, lock
+from harness import C_DIR, COMPILERS, CROSS, Cross, generated_flags, lock
+from object_cache import compiled
 
 TARGETS: list[Any] = [*COMPILERS, *CROSS]
 
@@ -79,15 +80,15 @@ def test_new_states_save_and_load(tmp_path: Path, target: str | Cross) -> None:
     program = tmp_path / "new_state.c"
     program.write_text(source)
     binary = tmp_path / "new_state"
-    sources = [str(program), *map(str, generated_sources())]
     if isinstance(target, Cross):
-        build = [target.compiler, "-std=c99", "-O1", *STRICT, "-static"]
+        compiler, flags, link = target.compiler, generated_flags(sanitize=False), ["-static"]
         command = [target.emulator, str(binary)]
     else:
-        build = [target, "-std=c99", "-O1", *STRICT, *SANITIZE]
+        compiler, flags, link = target, generated_flags(), []
         command = [str(binary)]
-    result = subprocess.run([*build, "-Wno-unused-variable", "-I", str(C_DIR), *sources, "-o", str(binary)],
-                            capture_output=True, text=True)
+    objects = map(str, compiled(compiler, flags, C_DIR))  # the generated C, compiled once per run
+    result = subprocess.run([compiler, *flags, "-Wno-unused-variable", "-I", str(C_DIR), str(program), *objects,
+                             *link, "-o", str(binary)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.strip().endswith("0 failures"), run.stdout + run.stderr
