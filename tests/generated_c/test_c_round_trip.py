@@ -110,8 +110,9 @@ def test_capture_save_load_restore_in_c_gives_back_every_saved_writable_register
             problems.append(f"{where}: {wrong[:6]}")
         registers += count
     assert not problems, "\n".join(problems[:20])
-    # Measured: 135 functions, 1639 registers with rw bits restore writes as saved (4638 bytes compared).
-    assert (len(INSTANCES), registers) == (135, 1639), registers
+    # Measured: 135 functions, 1673 registers with rw bits restore writes as saved (1639 before AER version 2
+    # and VC under id 0x0009 were matched).
+    assert (len(INSTANCES), registers) == (135, 1673), registers
 
 
 def test_the_comparison_sees_a_lost_write() -> None:
