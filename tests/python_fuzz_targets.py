@@ -8,6 +8,7 @@ reaches, letting out only the error type each documents.
 | `compat_<d>` | the device's descriptor frame reader and `check_compat` over the stream's descriptor, against a target descriptor from the input | `LoadError` |
 | `decode` | `vfiogen decode`'s `decode_blob` | `DecodeError` |
 | `inspect` | `vfiogen inspect`'s dump parser and `inspect_function`, and both renderings | `DumpError` |
+| `cli_compat` | `vfiogen compat SRC DST` on two files cut from the input (descriptor JSON or dumps) | `UsageError` (exit 2) |
 
 Anything else escaping is a bug. Beyond that, each target checks what must hold of what it accepted: a
 loaded section saves to the bytes it was loaded from, a loaded blob saves and loads again to equal states,
@@ -247,9 +248,34 @@ def run_inspect(data: bytes) -> None:
     json.dumps(render_json(reports))
 
 
+def run_cli_compat(data: bytes) -> None:
+    """`vfiogen compat SRC DST` on two files cut from the input (byte 0 says where): each a descriptor JSON or a
+    dump, as the command reads them. It may exit 0 or 1 or refuse its arguments (UsageError, exit 2)."""
+    import io
+    import tempfile
+
+    from vfiogen.migration.commands import UsageError, compat_command
+
+    if not data:
+        return
+    cut = 1 + data[0] * max(len(data) - 1, 0) // 255
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for name, part in (("src", data[1:cut]), ("dst", data[cut:])):
+            path = Path(tmp) / name
+            path.write_bytes(part)
+            paths.append(str(path))
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            status = compat_command(paths[0], paths[1], checked_module(), None, None, "markdown", out, err)
+        except UsageError:
+            return
+    assert status in (0, 1), status
+
+
 def targets() -> dict[str, Callable[[bytes], None]]:
     found: dict[str, Callable[[bytes], None]] = {"section": run_section, "decode": run_decode,
-                                                 "inspect": run_inspect}
+                                                 "inspect": run_inspect, "cli_compat": run_cli_compat}
     for device in DEVICES:
         found[f"device_{device}"] = functools.partial(run_device, device)
         found[f"compat_{device}"] = functools.partial(run_compat, device)
@@ -286,6 +312,20 @@ def seeds(target: str) -> list[bytes]:
                                                        for n in device_sections(device))
         length = int.from_bytes(blob[16:20], "big")
         return [target_bytes + blob[20:20 + length], target_bytes]
+    if target == "cli_compat":
+        # A descriptor JSON against itself, and a dump against itself (`vfiogen compat` takes either).
+        from vfiogen.configspace.dump import read_dump
+        from vfiogen.migration.descriptor import derive, to_json
+        from vfiogen.migration.sections import find_sections
+
+        out = []
+        for path in sorted(PCIUTILS.glob("*.lspci-xxxx.txt"))[:3]:
+            function = read_dump(path)[0]
+            text = json.dumps(to_json(derive(find_sections(function, checked_module())))).encode()
+            out.append(b"\x80" + text + text)
+            raw = path.read_bytes()[:6000]
+            out.append(b"\x80" + raw + raw)
+        return out or [b"\x80{}{}"]
     if target == "inspect":
         out = []
         for path in sorted(PCIUTILS.glob("*.lspci-xxxx.txt"))[:8]:
