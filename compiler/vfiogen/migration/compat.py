@@ -84,10 +84,9 @@ def check(module: CheckedModule, source: Descriptor, target: Descriptor,
     for checked, required, name, instance in _names(module, device, source, target):
         here, there = source.section(name), target.section(name)
         compat = checked.plan.compat
-        if checked.section.location.instances is not None and (here is None) != (there is None):
+        if instance is not None and (here is None) != (there is None):
             # an instance only one side has refuses, whatever the device requires: instances pair by order
-            reason = (compat.absent_reason if there is None
-                      else missing_instance_reason(checked.name, instance if instance is not None else 0))
+            reason = compat.absent_reason if there is None else missing_instance_reason(checked.name, instance)
             failures.append(Failure(name, "present", "", None, None, reason))
         elif here is not None and there is None:
             if required or compat.require_present:
