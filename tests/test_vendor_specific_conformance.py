@@ -56,6 +56,8 @@ class Instance:
     index: int
     offset: int
     registers: dict[str, int | None]
+    data: bytes
+    """The byte-string register `data`: the vendor bytes from offset 3, as many as the length says."""
     lcap: LspciCapability
 
     @property
@@ -63,7 +65,7 @@ class Instance:
         return f"{self.case} {self.function.address} vendor_specific[{self.index}]@{self.offset:02x}"
 
     def byte(self, offset: int) -> int:
-        return self.registers[f"data{offset}"] or 0
+        return self.data[offset - 3]
 
     def le32(self, offset: int) -> int:
         return int.from_bytes(bytes(self.byte(offset + i) for i in range(4)), "little")
@@ -84,7 +86,7 @@ def instances(case: str) -> tuple[Instance, ...]:
         for report, lcap in zip(reports, listed, strict=True):
             assert report.state is not None and report.label == f"vendor_specific[{report.instance}]", where
             found.append(Instance(case, function, report.instance or 0, report.capability.offset,
-                                  report.state.registers, lcap))
+                                  report.state.registers, report.state.strings["data"], lcap))
     return tuple(found)
 
 
@@ -97,11 +99,20 @@ def test_inspect_finds_every_instance_with_its_length(case: str) -> None:
         match = re.match(rf"{TITLE}: Len=([0-9a-f]+) <\?>$", found.lcap.title)
         if match is not None and int(match.group(1), 16) != length:
             wrong.append(f"{found.where}: lspci Len={match.group(1)}, captured cap_length 0x{length:02x}")
-        # the bytes inside the length are captured, those past it are absent; past the dump (tree-asus-p6t6
-        # 00:10.0, Len=ff at 0x50 in a 256-byte dump) they are absent too, and inspect says why
-        inside = [n for n in range(3, 192) if found.registers[f"data{n}"] is not None]
-        if inside != list(range(3, min(length or 0, 192, len(found.function.config) - found.offset))):
-            wrong.append(f"{found.where}: vendor bytes {inside[:3]}..{inside[-3:]} for length {length}")
+        # the bytes inside the length are captured, as they are in the dump; a length past the byte string's
+        # max (tree-asus-p6t6 00:10.0, Len=ff at 0x50 in a 256-byte dump) takes the max, and inspect says why
+        inside = min((length or 0) - 3, 189)
+        want = found.function.config[found.offset + 3:found.offset + 3 + inside]
+        if found.data != want:
+            wrong.append(f"{found.where}: vendor bytes {found.data.hex()} for length {length}, dump {want.hex()}")
+        if length is not None and length - 3 > 189:
+            report = next(r for r in inspect_function(found.function, MODULE).capabilities
+                          if r.capability.offset == found.offset)
+            # 0x50 + 3 + 189 runs past the 256-byte dump as well
+            assert report.state is not None and report.state.problems == [
+                f"data: its length {length - 3} is outside 0..189",
+                f"data: 0x{len(found.function.config):x} is past the dump's {len(found.function.config)} bytes"
+            ], found.where
     assert not wrong, "\n".join(wrong)
 
 
@@ -179,18 +190,24 @@ def test_capture_save_load_restore_carries_every_instance() -> None:
     for case, function, offsets in functions():
         where = f"{case} {function.address}"
         c = config(len(offsets))
-        state = generic.capture(reader(function), {"vendor_specific": offsets}, c)
-        assert [s.cap_length for s in state.vendor_specific] == [function.config[o + 2] for o in offsets], where
-        descriptor = generic.derive_descriptor(state, host(offsets), c)
-        blob = generic.save(state, descriptor, config=c)
         if not fits(function, offsets):
-            # tree-asus-p6t6 00:10.0: Len=ff at 0x50 runs past 0xff; the load refuses it, naming the instance
-            bad = next(i for i, o in enumerate(offsets) if function.config[o + 2] > MAX_IN_STANDARD_SPACE)
+            # tree-asus-p6t6 00:10.0: Len=ff at 0x50 runs past 0xff; capture refuses the byte string's length
+            # (252 bytes, more than its 189), naming the field and the config-space offset of its first byte
+            bad = next(o for o in offsets if function.config[o + 2] > MAX_IN_STANDARD_SPACE)
             with pytest.raises(LoadError) as caught:
-                generic.load(blob, config=c, target=descriptor)
-            assert caught.value.section == f"vendor_specific[{bad}]" and "runs past" in caught.value.reason, where
+                generic.capture(reader(function), {"vendor_specific": offsets}, c)
+            assert (caught.value.field, caught.value.offset) == ("data", bad + 3), where
+            assert "its length 252 read from the device is outside 0..189" in caught.value.reason, where
             refused += 1
             continue
+        state = generic.capture(reader(function), {"vendor_specific": offsets}, c)
+        assert [s.cap_length for s in state.vendor_specific] == [function.config[o + 2] for o in offsets], where
+        assert [bytes(s.data) for s in state.vendor_specific] == [
+            function.config[o + 3:o + function.config[o + 2]] for o in offsets], where
+        descriptor = generic.derive_descriptor(state, host(offsets), c)
+        assert [d.vendor for d in descriptor.vendor_specific] == [
+            bytes(s.data).ljust(189, b"\0") for s in state.vendor_specific], where
+        blob = generic.save(state, descriptor, config=c)
         loaded, source = generic.load(blob, config=c, target=descriptor)
         assert loaded.vendor_specific == state.vendor_specific and source.vendor_specific == descriptor.vendor_specific
         assert all(vs.validate(s) == [] for s in loaded.vendor_specific), where
@@ -212,11 +229,15 @@ def test_a_target_whose_instance_differs_is_refused_naming_it() -> None:
     descriptor = generic.derive_descriptor(state, host(offsets), c)
     blob = generic.save(state, descriptor, config=c)
     target = generic.derive_descriptor(state, host(offsets), c)
-    target.vendor_specific[3].byte8 ^= 0x40  # the target's DeviceCfg window at another offset
+    vendor = bytearray(target.vendor_specific[3].vendor)
+    vendor[8 - 3] ^= 0x40  # the target's DeviceCfg window at another offset: byte 8 of the capability
+    target.vendor_specific[3].vendor = bytes(vendor)
     with pytest.raises(MigrationRefused) as caught:
         generic.load(blob, config=c, target=target)
     [failure] = caught.value.failures
-    assert (failure.section, failure.rule, failure.field) == ("vendor_specific[3]", "equal", "byte8"), case
+    assert (failure.section, failure.rule, failure.field, failure.offset) == ("vendor_specific[3]", "equal",
+                                                                              "vendor", 8), case
+    assert (failure.source, failure.target) == (vendor[5] ^ 0x40, vendor[5]), case
     # a target with one instance fewer: the source's last one has nowhere to go
     fewer = config(4)
     short = generic.derive_descriptor(generic.GenericState(vendor_specific=state.vendor_specific[:4]),

@@ -98,6 +98,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0522": (Severity.ERROR, "field is never on the wire"),
     "VG0523": (Severity.WARNING, "register restored more than once without an override"),
     "VG0524": (Severity.ERROR, "a new state breaks a constraint"),
+    "VG0525": (Severity.ERROR, "byte-string register is not read-only"),
     "VG0601": (Severity.ERROR, "expression syntax error"),
     "VG0602": (Severity.ERROR, "expression type error"),
     "VG0603": (Severity.ERROR, "'~' needs an operand of known width"),

@@ -1168,6 +1168,7 @@ static struct vfg_compat_failure *compat_add(struct vfg_compat_report *report,
     failure->rule = rule;
     failure->field = field;
     failure->reason = reason;
+    failure->offset = -1;
     return failure;
 }
 
@@ -1197,6 +1198,32 @@ void vfg_compat_fail_bytes(struct vfg_compat_report *report,
         failure->target_bytes = target;
         failure->size = size;
     }
+}
+
+void vfg_compat_fail_byte(struct vfg_compat_report *report,
+                          const char *section, const char *rule,
+                          const char *field, const char *reason,
+                          uint8_t source, uint8_t target, uint32_t offset)
+{
+    struct vfg_compat_failure *failure =
+        compat_add(report, section, rule, field, reason);
+    if (failure != NULL) {
+        failure->source = source;
+        failure->target = target;
+        failure->offset = (int32_t)offset;
+    }
+}
+
+size_t vfg_bytes_first_break(const uint8_t *a, const uint8_t *b, size_t size,
+                             bool within)
+{
+    size_t i;
+    for (i = 0; i < size; i++) {
+        if (within ? (a[i] & (uint8_t)~b[i]) != 0u : a[i] != b[i]) {
+            return i;
+        }
+    }
+    return size;
 }
 
 bool vfg_bytes_not_within(const uint8_t *a, const uint8_t *b, size_t size)
@@ -1279,6 +1306,11 @@ int vfg_compat_format(const struct vfg_compat_failure *failure, char *buf,
     } else {
         n = snprintf(buf, size, "%s: %s (%s %s: source ", failure->section,
                      failure->reason, failure->rule, failure->field);
+    }
+    if (failure->offset >= 0 && strcmp(failure->rule, "versions") != 0) {
+        n = snprintf(buf, size, "%s: %s (%s %s at offset %ld: source ",
+                     failure->section, failure->reason, failure->rule,
+                     failure->field, (long)failure->offset);
     }
     if (n < 0) {
         return n;

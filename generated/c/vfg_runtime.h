@@ -129,6 +129,12 @@ struct vfg_compat_failure {
     const uint8_t *source_bytes;
     const uint8_t *target_bytes;
     size_t size;
+    /*
+     * For a field taken from a byte-string register: the config-space offset
+     * (in the capability) of the first byte that breaks the rule, whose two
+     * values are `source` and `target`; -1 for any other field.
+     */
+    int32_t offset;
 };
 
 /*
@@ -522,6 +528,16 @@ int vfg_compat_format(const struct vfg_compat_failure *failure, char *buf,
 void vfg_compat_fail(struct vfg_compat_report *report, const char *section,
                      const char *rule, const char *field, const char *reason,
                      uint64_t source, uint64_t target, bool is_signed);
+void vfg_compat_fail_byte(struct vfg_compat_report *report,
+                          const char *section, const char *rule,
+                          const char *field, const char *reason,
+                          uint8_t source, uint8_t target, uint32_t offset);
+/*
+ * The index of the first byte where a differs from b (`within` false), or
+ * has a bit b lacks (`within` true); `size` when there is none.
+ */
+size_t vfg_bytes_first_break(const uint8_t *a, const uint8_t *b, size_t size,
+                             bool within);
 void vfg_compat_fail_bytes(struct vfg_compat_report *report,
                            const char *section, const char *rule,
                            const char *field, const char *reason,

@@ -91,8 +91,10 @@ def test_a_differing_or_missing_instance_is_refused_by_both_naming_it(driver: Pa
     differs = generic.GenericDescriptor(present=c.present, vendor_specific=[
         vs.unpack_descriptor(vs.pack_descriptor(d), 0) for d in descriptor.vendor_specific])
     fewer = generic.GenericDescriptor(present=c.present, vendor_specific=descriptor.vendor_specific[:4])
-    differs.vendor_specific[3].byte8 ^= 0x40
-    for target, count, expected in ((differs, 5, [("vendor_specific[3]", "equal", "byte8")]),
+    vendor = bytearray(differs.vendor_specific[3].vendor)
+    vendor[8 - 3] ^= 0x40  # byte 8 of the capability, byte 5 of the byte string
+    differs.vendor_specific[3].vendor = bytes(vendor)
+    for target, count, expected in ((differs, 5, [("vendor_specific[3]", "equal", "vendor")]),
                                     (fewer, 4, [("vendor_specific[4]", "present", "")])):
         spec = _spec(count)
         target_config = generic.GenericConfig(present=c.present)
@@ -101,6 +103,8 @@ def test_a_differing_or_missing_instance_is_refused_by_both_naming_it(driver: Pa
             generic.load(blob, config=target_config, target=target)
         want = python_failures(caught.value.failures)
         assert [row[:3] for row in want] == expected
+        if count == 5:  # the reason names the first differing byte by its offset in the capability
+            assert " (equal vendor at offset 8: source " in want[0][3], want
         [answer] = run(driver, [f"migrate generic {blob.hex()} {hex_or_dash(descriptor_records('generic', target))} "
                                 f"{config_spec('generic', spec)}"])
         assert not answer.ok and answer.untouched and answer.status == "migration refused by a compat rule", answer

@@ -25,10 +25,14 @@ class Captured:
     """Per register with bit fields: each declared field's value (an enum value by its name)."""
     problems: list[str] = field(default_factory=list)
     """What the generated capture would refuse (a value outside its enum, a register past the dump)."""
+    strings: dict[str, bytes] = field(default_factory=dict)
+    """Each byte-string register's bytes, as many as its length says (as far as the dump goes, at most its
+    max: the generated capture refuses a length outside 0..max, a problem here)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {name: (self.fields[name] if name in self.fields and value is not None else value)
-                for name, value in self.registers.items()}
+        return {**{name: (self.fields[name] if name in self.fields and value is not None else value)
+                   for name, value in self.registers.items()},
+                **{name: value.hex() for name, value in self.strings.items()}}
 
 
 def capture(checked: CheckedSection, function: Function, base: int,
@@ -65,4 +69,19 @@ def capture(checked: CheckedSection, function: Function, base: int,
                 f.name: (enums[f.enum].get(part, part) if f.enum else env[f"{read.register}.{f.name}"])
                 for f in register.fields if not f.access.reserved
                 for part in [(value >> f.lo) & ((1 << f.width) - 1)]}
+    for string in checked.plan.capture_bytes:
+        try:
+            count = int(evaluate(string.length, env))
+        except EvaluationError as exc:
+            result.problems.append(f"{string.field}: {exc}")
+            count = 0
+        if not 0 <= count <= string.max:
+            result.problems.append(f"{string.field}: its length {count} is outside 0..{string.max}")
+            count = min(max(count, 0), string.max)
+        start = base + string.offset
+        found = bytes(function.config[start:start + count])
+        if len(found) < count:
+            result.problems.append(f"{string.field}: 0x{start + len(found):x} is past the dump's "
+                                   f"{len(function.config)} bytes")
+        result.strings[string.field] = found
     return result

@@ -200,6 +200,31 @@ class _Lowerer:
             enum_span=enum.span if enum is not None else None, emulated=self.flag(node.get("emulated")),
             description=self.text(node.get("description")), span=key_span)
 
+    def byte_string(self, name: str, node: Node, key_span: Span) -> StateField:
+        """A byte-string register as the array of u8 it is on the wire, with its place in config space."""
+        length, maximum, access = node.get("bytes"), node.get("max"), node.get("access")
+        assert length is not None and maximum is not None and access is not None
+        return StateField(name=name, type=ArrayType(element=ScalarType(kind=ScalarKind.U8, span=length.span),
+                                                     length=self.expr(length), max=self.integer(maximum, 0),
+                                                     max_span=maximum.span, span=length.span),
+                          versioning=self.versioning(node, key_span),
+                          config_offset=self.integer(node.get("offset"), 0), access=Access(access.value),
+                          access_span=access.span, description=self.text(node.get("description")), span=key_span)
+
+    def registers(self, node: Node | None, rename: bool = False) -> tuple[tuple[Register, ...],
+                                                                        tuple[StateField, ...]]:
+        """The registers under `node`, and apart from them its byte-string registers (which go on the wire
+        after the section's other registers, before its state fields)."""
+        registers: list[Register] = []
+        strings: list[StateField] = []
+        for n, c, s in self.items(node):
+            name = self.name(n) if rename else n
+            if c.get("bytes") is not None:
+                strings.append(self.byte_string(name, c, s))
+            else:
+                registers.append(self.register(name, c, s))
+        return tuple(registers), tuple(strings)
+
     def field_type(self, node: Node) -> FieldType:
         type_node = node.get("type")
         assert type_node is not None
@@ -299,6 +324,7 @@ class _Lowerer:
         location = root.get("location")
         assert location is not None
         repeated = self.repeats(seq("repeat"))
+        registers, strings = self.registers(root.get("registers"))
         return Section(
             name=str(name_node.value), title=self.text(root.get("title")),
             description=self.text(root.get("description")),
@@ -312,9 +338,9 @@ class _Lowerer:
                                                       for vn, vc, vs in self.items(c.get("values"))),
                                  description=self.text(c.get("description")), span=s)
                         for n, c, s in self.items(root.get("enums"))),
-            registers=tuple(self.register(n, c, s) for n, c, s in self.items(root.get("registers")))
-            + repeated.registers,
-            state=tuple(self.state_field(n, c, s) for n, c, s in self.items(root.get("state"))),
+            registers=registers + repeated.registers,
+            state=strings
+            + tuple(self.state_field(n, c, s) for n, c, s in self.items(root.get("state"))),
             descriptor=tuple(self.descriptor_field(n, c, s) for n, c, s in self.items(root.get("descriptor")))
             + repeated.descriptor,
             constraints=tuple(self.constraint(c) for c in seq("constraints")) + repeated.constraints,

@@ -182,8 +182,19 @@ class StateField:
     enum_span: Span | None = field(default=None, compare=False)
     present: Expr | None = None
     versioning: Versioning
+    config_offset: int | None = None
+    """For a byte-string register (written under `registers:` with `bytes:`): where its first byte lies in the
+    capability. The field is then an array of u8 whose elements capture reads from configuration space."""
+    access: Access | None = None
+    """For a byte-string register: its access as written (semantics allows only the read-only kinds)."""
+    access_span: Span | None = field(default=None, compare=False)
     description: str = ""
     span: Span = field(compare=False)
+
+    @property
+    def byte_string(self) -> bool:
+        """A byte-string register: opaque bytes of configuration space, as many as its length says."""
+        return self.config_offset is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

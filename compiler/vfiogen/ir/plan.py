@@ -198,12 +198,19 @@ class DescriptorItem:
     value, 0 where `present` is false. Each side derives it from its own schemas and never copies it."""
     mask_of: str | None = None
     """For an emulated-bits or write mask: the register it covers."""
+    byte_string: str | None = None
+    """For a field taken from a byte-string register (`bytes[max]`): the register, whose bytes the field holds,
+    0 past its length."""
+    config_offset: int | None = None
+    """For a byte-string field: the config-space offset (in the capability) of its byte 0, which a compat
+    reason names for the first byte that differs (None for any other field, which keeps their dumps and so
+    every fingerprint as before)."""
 
     @property
     def host(self) -> bool:
         """The host supplies the value (a capability offset, a size it learned): not read from a register,
         not fixed by the build."""
-        return self.register is None and self.constant is None
+        return self.register is None and self.constant is None and self.byte_string is None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -239,6 +246,12 @@ class CompatCheck:
             return bool((source ^ target) & self.mask)
         return bool(source & ~target)
 
+    def first_break(self, source: bytes, target: bytes) -> int | None:
+        """For a rule over a byte-string field: the index of the first byte pair that breaks it (what the
+        reason names, at `item.config_offset` + index), or None when none does."""
+        return next((i for i, pair in enumerate(zip(source, target, strict=True))
+                     if self.breaks(bytes(pair[:1]), bytes(pair[1:]))), None)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SectionCompat:
@@ -272,6 +285,17 @@ class CaptureRead:
     """Bits kept from what the device returns (all but the reserved ones)."""
     enum: str | None = None
     enum_checks: tuple[EnumCheck, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureBytes:
+    """A byte-string register read from configuration space, after every register (its length reads them)."""
+
+    field: str
+    offset: int
+    """Of its byte 0, in the capability."""
+    length: Expr
+    max: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -355,6 +379,8 @@ class SectionPlan:
     """Top-level fields some presence, length or constraint reads, in declaration order."""
     resizes: tuple[Resize, ...] = ()
     """The fields array lengths read, each with the arrays it sizes (declaration order of the arrays)."""
+    capture_bytes: tuple[CaptureBytes, ...] = ()
+    """The byte-string registers, in declaration order, read after `capture`."""
 
     def version(self, number: int) -> VersionPlan:
         return next(v for v in self.versions if v.version == number)

@@ -43,6 +43,9 @@ def payload(found: FoundSection) -> bytes:
     for state in section.state:
         if not state.versioning.carried_by(version) or not _holds(state.present, env, section.name, state.name):
             continue
+        if state.byte_string:
+            out += found.captured.strings.get(state.name, b"")
+            continue
         out += _default_bytes(state.type, state.versioning.default or 0, env, section.name, state.name)
     return bytes(out)
 

@@ -31,18 +31,23 @@ class Failure:
     source: Value | None
     target: Value | None
     reason: str
+    offset: int | None = None
+    """For a byte-string field: the config-space offset of the first byte that breaks the rule (the values
+    are that byte on each side), as the generated code reports it."""
 
     def __str__(self) -> str:
         if self.rule == "present":
             return f"{self.section}: {self.reason}"
-        return (f"{self.section}: {self.reason} ({self.rule} {self.field}: source {shown(self.source)}, "
+        at = "" if self.offset is None else f" at offset {self.offset}"
+        return (f"{self.section}: {self.reason} ({self.rule} {self.field}{at}: source {shown(self.source)}, "
                 f"target {shown(self.target)})")
 
     def to_json(self) -> dict[str, Any]:
         def plain(value: Value | None) -> int | str | None:
             return value.hex() if isinstance(value, bytes) else value
         return {"section": self.section, "rule": self.rule, "field": self.field, "source": plain(self.source),
-                "target": plain(self.target), "reason": self.reason}
+                "target": plain(self.target), "reason": self.reason,
+                **({} if self.offset is None else {"offset": self.offset})}
 
 
 def shown(value: Value | None) -> str:
@@ -97,7 +102,12 @@ def check(module: CheckedModule, source: Descriptor, target: Descriptor,
         elif here is not None and there is not None:
             for rule in compat.checks:
                 a, b = here.values[rule.item.name], there.values[rule.item.name]
-                if rule.breaks(a, b):
+                if rule.item.byte_string is not None and isinstance(a, bytes) and isinstance(b, bytes):
+                    at = rule.first_break(a, b)
+                    if at is not None:
+                        failures.append(Failure(name, rule.kind.value, rule.item.name, a[at], b[at], rule.reason,
+                                                (rule.item.config_offset or 0) + at))
+                elif rule.breaks(a, b):
                     failures.append(Failure(name, rule.kind.value, rule.item.name, a, b, rule.reason))
     return failures
 

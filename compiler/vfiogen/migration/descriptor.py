@@ -71,6 +71,8 @@ def item_value(item: DescriptorItem, found: FoundSection) -> Value:
         # The build's own figure; a register's mask is 0 where the register is absent.
         absent = item.mask_of is not None and found.captured.registers.get(item.mask_of) is None
         return 0 if absent else item.constant
+    if item.byte_string is not None:
+        return found.captured.strings.get(item.byte_string, b"")[:item.size].ljust(item.size, b"\0")
     if item.kind is LeafKind.BYTES:
         return bytes(item.size)
     return found.base if item.name == HOST_OFFSET_FIELD else 0

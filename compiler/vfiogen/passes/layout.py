@@ -22,7 +22,7 @@ from vfiogen.context import Context
 from vfiogen.diagnostics import Note
 from vfiogen.ir.evaluate import EvaluationError, Value, evaluate, section_constants
 from vfiogen.ir.expr import Expr, refs
-from vfiogen.ir.nodes import BitField, Module, Param, Register, Section
+from vfiogen.ir.nodes import ArrayType, BitField, Module, Param, Register, Section, StateField
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import CONFIG_SPACE_BASE, CONFIG_SPACE_SIZE, LocationKind
 
@@ -260,6 +260,12 @@ def _check_location(section: Section, ctx: Context) -> bool:
             ctx.reporter.report("VG0404", register.span,
                                 f"register '{register.name}' in emulation section '{section.name}', which has "
                                 "no configuration space; declare it under 'state:'")
+        for string in section.state:
+            if string.byte_string:
+                ctx.reporter.report("VG0404", string.span,
+                                    f"byte-string register '{string.name}' in emulation section "
+                                    f"'{section.name}', which has no configuration space; declare an array "
+                                    "under 'state:'")
         return False
     if location.cap_last_version is not None and location.cap_version is not None and (
             location.cap_last_version < location.cap_version):
@@ -301,7 +307,9 @@ def compute_layout(module: Module, ctx: Context) -> Module:
                                 f"register offsets in '{section.name}' depend on more than {MAX_CASES} "
                                 "combinations of bits; offsets may depend on a few read-only bits only")
             continue
-        _check_placements(section, table, list(cases), ctx)
+        cases = list(cases)
+        _check_placements(section, table, cases, ctx)
+        _check_byte_strings(section, cases, ctx)
     if ctx.reporter.error_count:
         return module
     # A device's param bindings can move registers too: lay each binding out.
@@ -318,6 +326,39 @@ def compute_layout(module: Module, ctx: Context) -> Module:
                 context = Note(use.span, f"with the params device '{device.name}' binds here")
                 _check_placements(used, table, list(cases), ctx, context)
     return module
+
+
+def _check_byte_strings(section: Section, cases: list[Placement], ctx: Context) -> None:
+    """A byte-string register's `max` bytes from its offset lie inside the capability and meet no register,
+    wherever the registers are placed (the bytes past its length may be another register's on some device,
+    but the state and descriptor hold `max`, and a schema that says so is a mistake)."""
+    size = section.location.size
+    strings = [s for s in section.state if s.config_offset is not None and isinstance(s.type, ArrayType)]
+    reported: set[tuple[str, str]] = set()
+    for string in strings:
+        assert string.config_offset is not None and isinstance(string.type, ArrayType)
+        start, end = string.config_offset, string.config_offset + string.type.max
+        if end > size:
+            ctx.reporter.report("VG0404", string.type.max_span,
+                                f"byte-string register '{string.name}' at 0x{start:02x} runs to 0x{end - 1:02x} "
+                                f"with its max of {string.type.max} bytes, beyond the {size}-byte "
+                                f"{_KIND_NOUN[section.location.kind]}: at most {max(size - start, 0)} fit")
+        others = [(r.name, r.span, offset, offset + r.width // 8) for case in cases for r, offset in case.offsets]
+        others += [(s.name, s.span, s.config_offset, s.config_offset + s.type.max) for s in strings
+                   if s is not string and s.config_offset is not None and isinstance(s.type, ArrayType)
+                   and _declared_before(section, s, string)]
+        for name, span, first, last in others:
+            if first < end and start < last and (string.name, name) not in reported:
+                reported.add((string.name, name))
+                ctx.reporter.report("VG0401", string.span,
+                                    f"byte-string register '{string.name}' (0x{start:02x}..0x{end - 1:02x}) "
+                                    f"overlaps '{name}' (0x{first:02x}..0x{last - 1:02x})",
+                                    Note(span, f"'{name}' declared here"))
+
+
+def _declared_before(section: Section, a: StateField, b: StateField) -> bool:
+    names = [s.name for s in section.state]
+    return names.index(a.name) < names.index(b.name)
 
 
 def _check_offset_inputs(section: Section, table: SectionSymbols, ctx: Context) -> bool:

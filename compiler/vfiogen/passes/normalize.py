@@ -228,6 +228,11 @@ def _descriptor_layout(section: Section, plan: SectionPlan) -> tuple[WireItem, .
             size, _ = type_size(descriptor.type)
             assert size is not None
             cursor.place(descriptor.name, type_text(descriptor.type), size, size)
+        elif descriptor.source_register not in registers:
+            string = next(s for s in section.state if s.name == descriptor.source_register)
+            assert isinstance(string.type, ArrayType)
+            size = string.type.max
+            cursor.place(descriptor.name, f"bytes[{size}] from {string.name}", size, size)
         else:
             register = registers[descriptor.source_register or ""]
             size = register.width // 8

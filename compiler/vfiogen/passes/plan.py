@@ -19,6 +19,7 @@ from vfiogen.ir.nodes import (ArrayType, BitField, BytesType, Device, FieldType,
                               StructType)
 from vfiogen.ir.plan import (
     Array,
+    CaptureBytes,
     CaptureRead,
     CompatCheck,
     Cond,
@@ -55,7 +56,11 @@ def plan_section(section: Section, table: SectionSymbols, registers: dict[str, C
                        capture=_capture(section, table, registers), restore=_restore(section, registers),
                        read=tuple(name for name in [r.name for r in section.registers] + [s.name for s in section.state]
                                   if name in walker.read),
-                       resizes=_resizes(section, table))
+                       resizes=_resizes(section, table),
+                       capture_bytes=tuple(CaptureBytes(field=s.name, offset=s.config_offset, length=s.type.length,
+                                                        max=s.type.max) for s in section.state
+                                           if s.config_offset is not None and isinstance(s.type, ArrayType)
+                                           and s.versioning.carried_by(section.version)))
 
 
 def _resizes(section: Section, table: SectionSymbols) -> tuple[Resize, ...]:
@@ -351,6 +356,12 @@ def _descriptor(section: Section, registers: dict[str, CheckedRegister]) -> tupl
                 kind = field.type.kind
                 item = DescriptorItem(name=field.name, kind=leaf_kind(kind), size=kind.size, offset=offset,
                                       scalar=kind)
+        elif field.source_register not in registers:
+            # A byte-string register (semantics allows no other state field): its bytes, 0 past the length.
+            string = next(s for s in section.state if s.name == field.source_register)
+            assert isinstance(string.type, ArrayType) and string.config_offset is not None
+            item = DescriptorItem(name=field.name, kind=LeafKind.BYTES, size=string.type.max, offset=offset,
+                                  byte_string=string.name, config_offset=string.config_offset)
         else:
             register = registers[field.source_register or ""].register
             item = DescriptorItem(name=field.name, kind=LeafKind.UINT, size=register.width // 8, offset=offset,

@@ -145,6 +145,12 @@ def _check_state(section: Section, table: SectionSymbols, state: StateField, ctx
     """`within_optional`: a struct member whose struct, or an enclosing one, has a presence."""
     if top_level:
         _check_versioning(section, state.name, state.versioning, state.type, state.span, ctx)
+    if state.access is not None and state.access.base not in (Access.RO, Access.HWINIT):
+        # Restore writes registers a width at a time with their overrides; opaque bytes of a length only the
+        # device knows have neither, so a writable byte string would be saved and silently never restored.
+        ctx.reporter.report("VG0525", state.access_span or state.span,
+                            f"byte-string register '{state.name}' is {state.access.value}: a byte string is "
+                            "read-only (ro, hwinit or ros); restore does not write one")
     optional = within_optional or state.present is not None
     if optional:
         _check_absent_reads_zero(table, state.enum, f"field '{state.name}'", state.span, ctx)
@@ -189,6 +195,14 @@ def _check_descriptor(section: Section, table: SectionSymbols, ctx: Context) -> 
         symbol = table.symbols.get(descriptor.source_register)
         if symbol is None:
             continue
+        if isinstance(symbol.node, StateField) and symbol.node.byte_string:
+            # The bytes themselves, zero past the length: read-only by VG0525, and no bit fields to pick.
+            if descriptor.source_fields:
+                ctx.reporter.report("VG0306", descriptor.span,
+                                    f"descriptor '{descriptor.name}' picks fields of '{descriptor.source_register}', "
+                                    "a byte-string register, which has none: take it whole",
+                                    Note(symbol.span, "defined here"))
+            continue
         if not isinstance(symbol.node, Register):
             ctx.reporter.report("VG0306", descriptor.span, f"descriptor '{descriptor.name}' is derived from "
                                 f"'{descriptor.source_register}', which is a {symbol.kind.value}, not a register",
@@ -227,6 +241,8 @@ def _descriptor_bits(section: Section, table: SectionSymbols, name: str) -> tupl
         kind = descriptor.type.kind
         return ("bool", None) if kind is ScalarKind.BOOL else ("int", kind.bits)
     symbol = table.symbols.get(descriptor.source_register or "")
+    if symbol is not None and isinstance(symbol.node, StateField) and isinstance(symbol.node.type, ArrayType):
+        return "bytes", symbol.node.type.max  # a byte-string register
     width = symbol.node.width if symbol is not None and isinstance(symbol.node, Register) else None
     return "int", width
 

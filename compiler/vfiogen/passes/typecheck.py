@@ -173,6 +173,8 @@ def _wider(a: ExprType, b: ExprType) -> ExprType:
 
 def _what(symbol: Symbol) -> str:
     node = symbol.node
+    if isinstance(node, StateField) and node.byte_string:
+        return "byte-string register"
     if isinstance(node, StateField):
         return f"state field of type {type(node.type).__name__.removesuffix('Type').lower()}"
     return symbol.kind.value
@@ -207,12 +209,17 @@ def _check_roles(section: Section, table: SectionSymbols, ctx: Context) -> None:
 
 
 def _check_dependencies(table: SectionSymbols, ctx: Context, owner: str, role: str, expr: Expr) -> None:
+    # A byte-string register's length is how many bytes the device has there: like presence, what the
+    # device is, never a mode (its bytes are also the descriptor's).
+    owner_node = table.symbols[owner].node if owner in table.symbols else None
+    device_fact = role in ("present", "offset") or (
+        role == "length" and isinstance(owner_node, StateField) and owner_node.byte_string)
     for ref in refs(expr):
         symbol = table.lookup(ref.path)
         if symbol is None or symbol.kind in (SymbolKind.PARAM, SymbolKind.ENUM_VALUE):
             continue
-        if role in ("present", "offset") and _is_writable(symbol):
-            what = "presence" if role == "present" else "the offset"
+        if device_fact and _is_writable(symbol):
+            what = {"present": "presence", "offset": "the offset"}.get(role, "the length")
             ctx.reporter.report("VG0511", ref.span,
                                 f"{what} of '{owner}' depends on '{ref.dotted}', which software can write: "
                                 "state must be saved for what the device is, not for the mode it is in",

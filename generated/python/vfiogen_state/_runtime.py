@@ -75,19 +75,23 @@ class CompatFailure:
     is saved by the source's build and loaded by the target's (`field` is
     "version", each value `min << 16 | max`, shown as `min..max`). `reason` is
     the schema's own words, or the compiler's for `versions` and for a
-    register's emulated bits or write mask.
+    register's emulated bits or write mask. For a field taken from a
+    byte-string register, `offset` is the config-space offset (in the
+    capability) of the first byte that breaks the rule, and the values are
+    that byte on each side; otherwise None.
     """
 
-    __slots__ = ("section", "rule", "field", "source", "target", "reason")
+    __slots__ = ("section", "rule", "field", "source", "target", "reason", "offset")
 
     def __init__(self, section: str, rule: str, field: str, source: "int | bytes | None",
-                 target: "int | bytes | None", reason: str) -> None:
+                 target: "int | bytes | None", reason: str, offset: "int | None" = None) -> None:
         self.section = section
         self.rule = rule
         self.field = field
         self.source = source
         self.target = target
         self.reason = reason
+        self.offset = offset
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CompatFailure) and all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
@@ -101,14 +105,16 @@ class CompatFailure:
         if self.rule == "versions" and isinstance(self.source, int) and isinstance(self.target, int):
             return (f"{self.section}: {self.reason} ({self.rule}: source {self.source >> 16}..{self.source & 0xffff}, "
                     f"target {self.target >> 16}..{self.target & 0xffff})")
-        return (f"{self.section}: {self.reason} ({self.rule} {self.field}: source {_shown(self.source)}, "
+        at = "" if self.offset is None else f" at offset {self.offset}"
+        return (f"{self.section}: {self.reason} ({self.rule} {self.field}{at}: source {_shown(self.source)}, "
                 f"target {_shown(self.target)})")
 
     def to_dict(self) -> "dict[str, Any]":
         def plain(value: "int | bytes | None") -> "int | str | None":
             return value.hex() if isinstance(value, bytes) else value
         return {"section": self.section, "rule": self.rule, "field": self.field,
-                "source": plain(self.source), "target": plain(self.target), "reason": self.reason}
+                "source": plain(self.source), "target": plain(self.target), "reason": self.reason,
+                **({} if self.offset is None else {"offset": self.offset})}
 
 
 def _shown(value: "int | bytes | None") -> str:

@@ -163,7 +163,7 @@ def _bases(bases: "Mapping[str, int | Sequence[int]]", name: str, count: int) ->
 
 def _of_instance(failures: "list[CompatFailure]", name: str) -> "list[CompatFailure]":
     """A repeated section's compat failures, naming the instance (`vendor_specific[1]`)."""
-    return [CompatFailure(name, f.rule, f.field, f.source, f.target, f.reason) for f in failures]
+    return [CompatFailure(name, f.rule, f.field, f.source, f.target, f.reason, f.offset) for f in failures]
 
 
 def _require_hooks(names: "tuple[str, ...]", hooks: "Mapping[str, Any]", point: str) -> None:

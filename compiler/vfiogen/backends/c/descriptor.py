@@ -13,6 +13,7 @@ from vfiogen.backends.c import naming
 from vfiogen.backends.c.functions import SectionFunctions, c_function
 from vfiogen.backends.c.views import Function
 from vfiogen.backends.c.wire import GET, PUT, Writer, evaluate
+from vfiogen.ir.nodes import ArrayType
 from vfiogen.ir.plan import LeafKind
 from vfiogen.ir.types import CompatKind
 
@@ -38,6 +39,20 @@ def descriptor_functions(f: SectionFunctions) -> tuple[Function, Function, Funct
                     f"the presence of register {item.mask_of} cannot be evaluated"))
                 value = f"({text}) ? {value} : 0u"
             derive(f"{target} = {value};")
+        elif item.byte_string is not None:
+            # The bytes as many as the length says, 0 past it: the record stays `max` bytes long.
+            length = f.checked.state_field(item.byte_string).type
+            assert isinstance(length, ArrayType)
+            text = evaluate(derive, f.state, length.length, functools.partial(
+                f.fail, derive, item.name, "0u", "VFG_ERR_EXPRESSION",
+                f"the length of {item.byte_string} cannot be evaluated"))
+            derive.use("n0")
+            derive(f"n0 = {text};")
+            with derive.block(f"if (n0 < 0 || n0 > {item.size})"):
+                f.fail(derive, item.name, "0u", "VFG_ERR_COUNT", f"the length of {item.byte_string} is outside "
+                       f"0..{item.size}")
+            derive(f"memset({target}, 0, {item.size}u);")
+            derive(f"memcpy({target}, s->{naming.ident(item.byte_string)}, (size_t)n0);")
         elif item.register is not None:
             width = item.size * 8
             value = f"({naming.register_type(width)})(s->{naming.ident(item.register)} & " \
@@ -110,7 +125,17 @@ def compat_function(f: SectionFunctions) -> Function:
         source, target = f"source->{member}", f"target->{member}"
         where = (f.name_macro, f'"{check.kind.value}"', f'"{check.item.name}"', "REASON")
         pieces = naming.string_pieces(check.reason)
-        if check.item.kind is LeafKind.BYTES:
+        if check.item.byte_string is not None:
+            # The first byte that breaks the rule, named by its config-space offset, as the Python does.
+            size = f"{check.item.size}u"
+            first, second = (target, source) if check.kind is CompatKind.SUPERSET else (source, target)
+            within = "false" if check.kind is CompatKind.EQUAL else "true"
+            w(f"at = vfg_bytes_first_break({first}, {second}, {size}, {within});")
+            w.use("at")
+            breaks = f"at < {size}"
+            add = (f"vfg_compat_fail_byte(report, {', '.join(where)}, {source}[at], {target}[at], "
+                   f"{check.item.config_offset}u + (uint32_t)at);")
+        elif check.item.kind is LeafKind.BYTES:
             size = f"{check.item.size}u"
             if check.kind is CompatKind.EQUAL:
                 breaks = f"memcmp({source}, {target}, {size}) != 0"
@@ -143,5 +168,7 @@ def compat_function(f: SectionFunctions) -> Function:
             w("refused = true;")
     w("return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;")
     desc = f"const struct {f.sym('descriptor')}"
+    extra = ("bool refused = false;",) + (("size_t at;",) if "at" in w.uses else ())
+    w.uses.discard("at")
     return c_function(f"int {f.sym('check_compat')}({desc} *source, {desc} *target, "
-                     "struct vfg_compat_report *report)", w, extra=("bool refused = false;",))
+                     "struct vfg_compat_report *report)", w, extra=extra)

@@ -52,7 +52,7 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
             max_payload=view.max_payload, descriptor_size=view.descriptor_size, compat_rules=view.compat_rules,
             absent_refused=device_plan.section(section.name).absent_refused,
             descriptor_bytes=tuple((naming.ident(item.name), item.offset) for item in checked.plan.descriptor
-                                   if item.kind is LeafKind.BYTES),
+                                   if item.kind is LeafKind.BYTES and item.byte_string is None),
             defaults=tuple((naming.ident(b.name), f"0x{b.value:x}u") for b in use.defaults),
             repeated=device_plan.section(section.name).repeated,
             max_instances=device_plan.section(section.name).max_instances,

@@ -135,6 +135,10 @@ class _Builder:
         for item in section.descriptor:
             if item.type is not None:
                 descriptor.append(self.member(f"descriptor.{item.name}", item.name, item.type, item.description))
+            elif item.source_register not in registers_by_name:
+                size = self.checked.plan.descriptor[len(descriptor)].size
+                descriptor.append(MemberView(f"uint8_t {naming.ident(item.name)}[{size}];",
+                                             f"bytes of {item.source_register}, 0 past its length"))
             else:
                 width = registers_by_name[item.source_register or ""].width
                 descriptor.append(MemberView(f"{naming.register_type(width)} {naming.ident(item.name)};",

@@ -21,7 +21,7 @@ from vfiogen.backends.c.wire import Printer, Writer, evaluate, report
 from vfiogen.ir.checked import CheckedSection
 from vfiogen.ir.expr import Expr, IntLit, refs
 from vfiogen.ir.nodes import ArrayType, FieldType, ScalarType, StateField, StructType
-from vfiogen.ir.plan import Step
+from vfiogen.ir.plan import DescriptorItem, Step
 from vfiogen.ir.types import ScalarKind
 
 
@@ -135,8 +135,9 @@ class SectionFunctions:
     # --- load ----------------------------------------------------------------------------------
 
     def derived_sources(self) -> frozenset[str]:
-        """The registers the descriptor's derived fields read."""
-        return frozenset(item.register for item in self.plan.descriptor if item.register is not None)
+        """The registers (and byte-string registers) the descriptor's derived fields read."""
+        return frozenset(item.register or item.byte_string for item in self.plan.descriptor
+                         if item.register is not None or item.byte_string is not None)
 
     def check_function(self, version: int) -> Function:
         printer = self.printer()
@@ -164,6 +165,8 @@ class SectionFunctions:
         names = set(self.plan.read) | self.derived_sources()
         locals_ = ("size_t o = start;",) + tuple(f"{ctype} f_{name} = {self.loaded_default(name, version, default)};"
                                                  for name, ctype, default in self.top_scalars() if name in names)
+        locals_ += tuple(f"size_t at_{item.byte_string} = 0, n_{item.byte_string} = 0;"
+                         for item in self.string_items(version))
         return c_function(f"static int check_v{version}(const uint8_t *b, size_t start, size_t end, {self.params}, "
                          f"struct {self.sym('descriptor')} *derived, struct vfg_error *err)", w, extra=locals_,
                          unused=("p", "b", "derived"))
@@ -172,7 +175,7 @@ class SectionFunctions:
         """check_payload with `derived`, then each register-derived field compared with the stream's *d."""
         w = Writer()
         desc = f"struct {self.sym('descriptor')}"
-        items = [item for item in self.plan.descriptor if item.register is not None]
+        items = [item for item in self.plan.descriptor if item.register is not None or item.byte_string is not None]
         with w.block("if (d == NULL)"):
             self.fail(w, "", "start", "VFG_ERR_ARGUMENT", "the descriptor pointer is NULL")
         if not items:
@@ -184,7 +187,9 @@ class SectionFunctions:
                 w("return status;")
             for item in items:
                 member = naming.ident(item.name)
-                with w.block(f"if (derived.{member} != d->{member})"):
+                differs = f"memcmp(derived.{member}, d->{member}, {item.size}u) != 0" if item.byte_string \
+                    else f"derived.{member} != d->{member}"
+                with w.block(f"if ({differs})"):
                     self.fail(w, f"descriptor.{item.name}", "start", "VFG_ERR_DESCRIPTOR",
                               "the payload's registers disagree with the stream's descriptor")
             w("return VFG_OK;")
@@ -200,9 +205,14 @@ class SectionFunctions:
         *derived holds it: a down-save for an older target is no disagreement."""
         items = [item for item in self.plan.descriptor if item.register is not None
                  and self.checked.register(item.register).register.versioning.carried_by(version)]
-        if not items:
+        strings = self.string_items(version)
+        if not items and not strings:
             return
         with w.block("if (derived != NULL)"):
+            for item in strings:
+                target = f"derived->{naming.ident(item.name)}"
+                w(f"memset({target}, 0, {item.size}u);")
+                w(f"memcpy({target}, b + at_{item.byte_string}, n_{item.byte_string});")
             for item in items:
                 width = item.size * 8
                 value = f"({naming.register_type(width)})(f_{item.register} & {naming.literal(item.mask, width)})"
@@ -212,6 +222,11 @@ class SectionFunctions:
                         f"the presence of register {item.register} cannot be evaluated"))
                     value = f"({text}) ? {value} : 0u"
                 w(f"derived->{naming.ident(item.name)} = {value};")
+
+    def string_items(self, version: int) -> list[DescriptorItem]:
+        """The descriptor fields taken from a byte-string register that `version` carries."""
+        return [item for item in self.plan.descriptor if item.byte_string is not None
+                and self.checked.state_field(item.byte_string).versioning.carried_by(version)]
 
     def loaded_default(self, name: str, version: int, default: str) -> str:
         """A field the version does not carry reads as its default; one it carries starts at 0 (absent)."""
@@ -429,7 +444,8 @@ class SectionFunctions:
             self.fail(w, "", "base", "VFG_ERR_ARGUMENT", "the state pointer is NULL")
         with w.block(f"if ({callback} == NULL)"):
             self.fail(w, "", "base", "VFG_ERR_ARGUMENT", f"{callback} is NULL")
-        reach = max((_config_reach(r.offset, r.width) for r in self.section.registers), default=0)
+        reach = max([_config_reach(r.offset, r.width) for r in self.section.registers]
+                    + [s.offset + s.max for s in self.plan.capture_bytes], default=0)
         if reach:
             with w.block(f"if (base > 0x{0xFFFF_FFFF - reach:x}u)"):
                 self.fail(w, "", "base", "VFG_ERR_ARGUMENT",
@@ -472,13 +488,34 @@ class SectionFunctions:
                     self.fail(w, name, at, "VFG_ERR_ENUM", "the value read from the device is not a value of its enum")
             commit.append(f"s->{naming.ident(name)} = {local};")
         guard.leave()
+        strings = self.plan.capture_bytes
+        for string in strings:
+            # A byte-string register, a byte at a time into a local buffer, after the registers its length reads.
+            name, local = string.field, f"b_{string.field}"
+            text = evaluate(w, self.locals, string.length, functools.partial(
+                self.fail, w, name, f"base + {string.offset}u", "VFG_ERR_EXPRESSION",
+                "its length cannot be evaluated"))
+            w.use("n0", "i0")
+            w(f"n0 = {text};")
+            with w.block(f"if (n0 < 0 || n0 > {string.max})"):
+                self.fail(w, name, f"base + {string.offset}u", "VFG_ERR_COUNT",
+                          f"its length read from the device is outside 0..{string.max}")
+            w(f"n_{name} = (size_t)n0;")
+            with w.block(f"for (i0 = 0; i0 < n_{name}; i0++)"):
+                address = f"base + {string.offset}u + (uint32_t)i0"
+                with w.block(f"if (read_config(opaque, {address}, 1u, &raw) != 0)"):
+                    self.fail(w, name, address, "VFG_ERR_CONFIG_IO", "reading configuration space failed")
+                w(f"{local}[i0] = (uint8_t)(raw & 0xffu);")
+            target = f"s->{naming.ident(name)}"
+            commit += [f"memset({target}, 0, sizeof {target});", f"memcpy({target}, {local}, n_{name});"]
         for line in commit:
             w(line)
         w("return VFG_OK;")
         # A register absent on the device captures as 0, as the loader stores it.
-        locals_ = (("uint32_t raw;",) if self.plan.capture else ()) + (
+        locals_ = (("uint32_t raw;",) if self.plan.capture or strings else ()) + (
             ("uint32_t raw_hi;",) if any(r.width == 64 for r in self.plan.capture) else ()) + tuple(
-            f"{naming.register_type(r.width)} f_{r.register} = 0;" for r in self.plan.capture)
+            f"{naming.register_type(r.width)} f_{r.register} = 0;" for r in self.plan.capture) + tuple(
+            f"uint8_t b_{s.field}[{s.max}];" for s in strings) + tuple(f"size_t n_{s.field} = 0;" for s in strings)
         # A section of emulation state only reads nothing: every parameter is then unused.
         return c_function(f"int {self.sym('capture')}({self.state_type} *s, {self.params}, "
                          f"vfg_read_config_fn read_config, void *opaque, uint32_t base, struct vfg_error *err)",

@@ -252,6 +252,10 @@ class Printer:
 
     def check_array(self, array: Array, w: Writer) -> None:
         count = self.count(array, self.local_expr, w, "VFG_ERR_COUNT", "length cannot be evaluated")
+        if array.depth == 0 and array.member[0] in self.keep:
+            # A byte string a descriptor field is taken from: where its bytes are, for the check against it.
+            w(f"at_{array.member[0]} = o;")
+            w(f"n_{array.member[0]} = {count};")
         if not array.checked:
             assert array.element_size is not None
             with w.block(f"if ((end - o) / {array.element_size}u < {count})"):

@@ -37,6 +37,19 @@ class CaptureStep:
 
 
 @dataclass(frozen=True)
+class CaptureString:
+    """A byte-string register, read a byte at a time after the registers its length reads."""
+
+    var: str
+    attr: str
+    name: str
+    offset: int
+    length: str
+    """Python text of its length over the registers just read."""
+    max: int
+
+
+@dataclass(frozen=True)
 class RestoreStep:
     hook: str
     wait_us: int = 0
@@ -78,6 +91,13 @@ def capture_steps(checked: CheckedSection, default_of: dict[str, str]) -> tuple[
             enum=naming.enum_class(read.enum) if read.enum else "",
             reserved=((1 << read.width) - 1) & ~read.keep, enum_checks=enum_checks, default=default_of[register.name]))
     return tuple(steps)
+
+
+def capture_strings(checked: CheckedSection) -> tuple[CaptureString, ...]:
+    local = PythonExpr(checked.symbols, lambda name: f"f_{name}")
+    return tuple(CaptureString(var=f"f_{read.field}", attr=naming.attr(read.field), name=read.field,
+                               offset=read.offset, length=local(read.length), max=read.max)
+                 for read in checked.plan.capture_bytes)
 
 
 def restore_steps(checked: CheckedSection) -> tuple[RestoreStep, ...]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from vfiogen.backends.jinja_env import environment
 from vfiogen.ir.defaults import array_lengths
 from vfiogen.backends.python import naming
-from vfiogen.backends.python.config_space import capture_steps, restore_steps
+from vfiogen.backends.python.config_space import capture_steps, capture_strings, restore_steps
 from vfiogen.backends.python.views import (
     AttrView, BitFieldView, Check, CompatView, DescriptorView, EnumView, Op,
     RegisterClassView, RunItem, SectionView, StructClassView, VersionView)
@@ -461,6 +461,12 @@ class _SectionBuilder:
                 # A zero mask is zero whether or not the register is there: no presence test.
                 derived.append((attr, f"0x{item.constant:x}" if item.constant > 9 else str(item.constant),
                                 self.save_expr(item.present) if item.present is not None and item.constant else ""))
+            elif item.byte_string is not None:
+                string = self.checked.state_field(item.byte_string)
+                derived.append((attr, f"bytes(s.{naming.attr(string.name)}[:{item.size}]).ljust({item.size}, "
+                                      'bytes(1))', ""))
+                versions = tuple(v for v in every if string.versioning.carried_by(v))
+                checked.append((attr, item.name, "" if len(versions) == len(every) else repr(versions)))
             else:
                 assert item.register is not None
                 register = self.checked.register(item.register).register
@@ -496,7 +502,12 @@ class _SectionBuilder:
                 breaks = f"{target} < {source}"
             else:
                 breaks = f"({source} ^ {target}) & 0x{check.mask:x}"
-            views.append(CompatView(breaks, check.kind.value, check.item.name, attr, json.dumps(check.reason)))
+            first = ""
+            if check.item.byte_string is not None:
+                first = {CompatKind.EQUAL: "a != b", CompatKind.SUBSET: "a & ~b",
+                         CompatKind.SUPERSET: "b & ~a"}[check.kind]
+            views.append(CompatView(breaks, check.kind.value, check.item.name, attr, json.dumps(check.reason), first,
+                                    check.item.config_offset or 0))
         return tuple(views)
 
     def build(self) -> SectionView:
@@ -531,6 +542,7 @@ class _SectionBuilder:
             versions_reason=json.dumps(self.checked.plan.compat.versions_reason),
             runtime_imports=self.runtime_imports(versions, registers),
             capture=capture_steps(self.checked, {r.name: (self.register_attr(r).default) for r in section.registers}),
+            capture_strings=capture_strings(self.checked),
             restore=restore_steps(self.checked),
             restore_hooks=tuple(dict.fromkeys(step.hook for step in section.restore
                                               if step.hook is not None and step.wait_us is None)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vfiogen.backends.python import naming
-from vfiogen.backends.python.config_space import CaptureStep, RestoreStep
+from vfiogen.backends.python.config_space import CaptureStep, CaptureString, RestoreStep
 
 _BUILTIN = frozenset({"int", "bool", "bytes", "str", "object", "None"})
 """Annotations left unquoted: the modules do not import `__future__` (its import alone costs about
@@ -201,6 +201,11 @@ class CompatView:
     attr: str
     reason: str
     """The schema's reason, as a Python string literal."""
+    first: str = ""
+    """For a field taken from a byte-string register: the test of one byte pair `a`, `b` that breaks the rule
+    (the failure names the first such byte); '' for any other field."""
+    base: int = 0
+    """For a byte-string field: the config-space offset of its byte 0."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +237,7 @@ class SectionView:
     enum_names: dict[str, str]
     """Enum class -> the schema's enum name, for messages."""
     capture: tuple[CaptureStep, ...]
+    capture_strings: tuple[CaptureString, ...]
     restore: tuple[RestoreStep, ...]
     restore_hooks: tuple[str, ...]
     waits: bool
