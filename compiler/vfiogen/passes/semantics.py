@@ -175,7 +175,8 @@ def _check_state(section: Section, table: SectionSymbols, state: StateField, ctx
         bound = _int_range(field_type.length, table)
         if bound is not None and field_type.max > bound[1]:
             ctx.reporter.report("VG0506", field_type.max_span,
-                                f"array '{state.name}' has max {field_type.max}, but its length "
+                                f"{'byte-string register' if state.byte_string else 'array'} '{state.name}' has "
+                                f"max {field_type.max}, but its length "
                                 f"'{to_text(field_type.length)}' is at most {bound[1]}")
         field_type = field_type.element
     if isinstance(field_type, StructType):
@@ -196,13 +197,7 @@ def _check_descriptor(section: Section, table: SectionSymbols, ctx: Context) -> 
         if symbol is None:
             continue
         if isinstance(symbol.node, StateField) and symbol.node.byte_string:
-            # The bytes themselves, zero past the length: read-only by VG0525, and no bit fields to pick.
-            if descriptor.source_fields:
-                ctx.reporter.report("VG0306", descriptor.span,
-                                    f"descriptor '{descriptor.name}' picks fields of '{descriptor.source_register}', "
-                                    "a byte-string register, which has none: take it whole",
-                                    Note(symbol.span, "defined here"))
-            continue
+            continue  # its bytes, 0 past the length: read-only by VG0525 (`fields:` is VG0302 in resolve)
         if not isinstance(symbol.node, Register):
             ctx.reporter.report("VG0306", descriptor.span, f"descriptor '{descriptor.name}' is derived from "
                                 f"'{descriptor.source_register}', which is a {symbol.kind.value}, not a register",
@@ -311,8 +306,10 @@ def _check_restore(section: Section, table: SectionSymbols, ctx: Context) -> Non
             continue
         register = symbol.node
         if not isinstance(register, Register):
+            byte_string = isinstance(symbol.node, StateField) and symbol.node.byte_string
+            what = "byte-string register, which is read-only" if byte_string else symbol.kind.value
             ctx.reporter.report("VG0508", step.span, f"restore step writes '{step.register}', a "
-                                f"{symbol.kind.value}: restore writes registers to configuration space",
+                                f"{what}: restore writes registers to configuration space",
                                 Note(symbol.span, "declared here"))
             continue
         if not _writable_bits(register):
