@@ -22,6 +22,8 @@ from conftest import SHARED_DATA  # noqa: E402
 
 from vfiogen.configspace.chain import capabilities  # noqa: E402
 from vfiogen.configspace.dump import Function, read_dump  # noqa: E402
+from vfiogen.backends.c.emit import STATUSES as C_STATUSES  # noqa: E402
+from vfiogen.wire.format import crc32c  # noqa: E402
 from vfiogen_state import generic  # noqa: E402
 from vfiogen_state import vendor_specific as vs  # noqa: E402
 from vfiogen_state._runtime import LoadError, MigrationRefused  # noqa: E402
@@ -258,3 +260,50 @@ def test_hostile_instance_counts_and_flags_are_refused_alike(driver: Path) -> No
             generic.load(blob, config=c)
         assert (caught.value.section, caught.value.field, caught.value.offset) == want
         assert (answer.ok, answer.section, answer.field, answer.offset) == (False, *want) and answer.untouched
+
+
+# --------------------------------------------------------------------------- the byte-string register `data`
+
+
+@needs_data
+def test_a_length_past_the_byte_strings_max_is_refused_by_both_captures(driver: Path) -> None:
+    """tree-asus-p6t6 00:10.0 has a vendor-specific capability at 0x50 whose length byte is 0xff: the byte string
+    `data` would hold 252 bytes, more than its max of 189. Both captures refuse it, naming the field and the
+    config-space offset of its first byte (0x53), and store nothing."""
+    function = next(f for f in read_dump(DATA / "tree-asus-p6t6.lspci-xxxx.txt") if f.address.endswith("00:10.0"))
+    offsets = [c.offset for c in capabilities(function)[0] if c.kind == "cap" and c.id == 0x09]
+    assert offsets == [0x50] and function.config[0x52] == 0xFF
+    c = generic.GenericConfig(present=generic.HAS_VENDOR_SPECIFIC)
+    c.instances.vendor_specific = 1
+    read = lambda o, n: int.from_bytes(function.config[o:o + n], "little")  # noqa: E731
+    with pytest.raises(LoadError) as caught:
+        generic.capture(read, {"vendor_specific": offsets}, c)
+    assert (caught.value.field, caught.value.offset) == ("data", 0x53)
+    image = function.config + bytes(4096 - len(function.config))
+    bases = ",".join(["0"] * (len(ORDER) - 1) + ["80"])
+    [answer] = run(driver, [f"devcapture generic {config_spec('generic', _spec(1))} {bases} {image.hex()}"])
+    assert not answer.ok and (answer.field, answer.offset) == ("data", 0x53), answer
+    assert answer.status == dict(C_STATUSES)["VFG_ERR_COUNT"] and answer.untouched, answer
+
+
+@needs_data
+def test_a_descriptor_whose_vendor_bytes_disagree_with_the_frame_is_refused_by_both(driver: Path) -> None:
+    """A stream whose descriptor record says other vendor bytes than its frame carries (byte 8 of instance 0's
+    capability, a virtio CommonCfg window offset) is refused at load by both languages, naming
+    descriptor.vendor: the migration was decided on the record, so the frame may not say otherwise."""
+    _case, function, offsets = next(f for f in FUNCTIONS if len(f[2]) == 5)
+    blob, descriptor, c = _python_blob(function, offsets)
+    edited = bytearray(blob)
+    # blob header 8, descriptor frame header 12, record head 4, cap_offset 1 and length 1: vendor byte 0 at 26
+    vendor = 8 + 12 + 4 + 2
+    assert edited[vendor:vendor + 13] == function.config[offsets[0] + 3:offsets[0] + 16]
+    edited[vendor + 8 - 3] ^= 0x40
+    length = int.from_bytes(edited[16:20], "big")
+    edited[20 + length:24 + length] = crc32c(bytes(edited[8:20 + length])).to_bytes(4, "big")
+    with pytest.raises(LoadError) as caught:
+        generic.load(bytes(edited), config=c)
+    assert (caught.value.section, caught.value.field) == ("vendor_specific[0]", "descriptor.vendor"), caught.value
+    [answer] = run(driver, [device_command("generic", bytes(edited), _spec(5))])
+    assert not answer.ok and (answer.section, answer.field) == ("vendor_specific[0]", "descriptor.vendor"), answer
+    assert answer.status == dict(C_STATUSES)["VFG_ERR_DESCRIPTOR"] and answer.untouched, answer
+    assert answer.offset == caught.value.offset, (answer, caught.value)

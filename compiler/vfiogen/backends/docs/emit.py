@@ -13,7 +13,7 @@ from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedRegister, CheckedSection, WireItem, type_text
 from vfiogen.ir.expr import to_text
 from vfiogen.passes.plan import plan_device
-from vfiogen.ir.nodes import Device, Versioning
+from vfiogen.ir.nodes import ArrayType, Device, Versioning
 from vfiogen.ir.types import LocationKind
 
 
@@ -48,6 +48,7 @@ class SectionView:
     registers: tuple[Row, ...]
     register_details: tuple[RegisterView, ...]
     state: tuple[Row, ...]
+    strings: tuple[Row, ...]
     enums: tuple[Row, ...]
     params: tuple[Row, ...]
     descriptor: tuple[Row, ...]
@@ -133,13 +134,22 @@ def section_view(checked: CheckedSection) -> SectionView:
         details.append(RegisterView(register.name, f"{register.name} ({offsets}, {register.width} bits)",
                                     register.description, fields))
     state = []
+    strings = []
     for field in checked.state:
+        if field.config_offset is not None and isinstance(field.type, ArrayType):
+            strings.append(Row((f"0x{field.config_offset:02x}", field.name, f"`{to_text(field.type.length)}`",
+                                str(field.type.max), field.access.value if field.access is not None else "",
+                                _versions(field.versioning), field.description)))
+            continue
         default = field.versioning.default
         state.append(Row((field.name, type_text(field.type), _versions(field.versioning),
                           "" if default is None else str(default),
                           to_text(field.present) if field.present is not None else "always",
                           field.enum or "", field.description)))
+    byte_strings = {s.name for s in section.state if s.byte_string}
     descriptor = tuple(Row((d.name, type_text(d.type) if d.type is not None else
+                            f"bytes of {d.source_register}, 0 past its length"
+                            if d.source_register in byte_strings else
                             f"{d.source_register}" + (f" bits of {', '.join(d.source_fields)}" if d.source_fields
                                                       else " (read-only bits)"), d.description))
                        for d in section.descriptor)
@@ -177,6 +187,7 @@ def section_view(checked: CheckedSection) -> SectionView:
                   Row(("Version", str(section.version))),
                   Row(("Oldest version loaded", str(section.min_version)))),
         registers=tuple(registers), register_details=tuple(details), state=tuple(state),
+        strings=tuple(strings),
         enums=tuple(Row((e.name, ", ".join(f"{v.name} = {v.value}" for v in e.values), e.description))
                     for e in section.enums),
         params=tuple(Row((p.name, p.kind.value, str(p.default), p.description)) for p in section.params),

@@ -80,8 +80,12 @@ def _type(field_type: FieldType) -> dict[str, Any]:
 
 
 def _state(state: StateField) -> dict[str, Any]:
+    # A byte-string register also records where it is read from and its access (other fields: no such keys,
+    # so their entries are as before).
+    where = {} if state.config_offset is None else {
+        "byte_string": {"offset": state.config_offset, "access": state.access.value if state.access else None}}
     return {"name": state.name, "type": _type(state.type), "enum": state.enum, "present": _expr(state.present),
-            **_versioning(state.versioning)}
+            **_versioning(state.versioning), **where}
 
 
 def _register(checked: CheckedRegister) -> dict[str, Any]:
