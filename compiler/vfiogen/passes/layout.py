@@ -307,9 +307,9 @@ def compute_layout(module: Module, ctx: Context) -> Module:
                                 f"register offsets in '{section.name}' depend on more than {MAX_CASES} "
                                 "combinations of bits; offsets may depend on a few read-only bits only")
             continue
-        cases = list(cases)
-        _check_placements(section, table, cases, ctx)
-        _check_byte_strings(section, cases, ctx)
+        placed = list(cases)
+        _check_placements(section, table, placed, ctx)
+        _check_byte_strings(section, placed, ctx)
     if ctx.reporter.error_count:
         return module
     # A device's param bindings can move registers too: lay each binding out.

@@ -136,8 +136,8 @@ class SectionFunctions:
 
     def derived_sources(self) -> frozenset[str]:
         """The registers (and byte-string registers) the descriptor's derived fields read."""
-        return frozenset(item.register or item.byte_string for item in self.plan.descriptor
-                         if item.register is not None or item.byte_string is not None)
+        return frozenset(name for item in self.plan.descriptor
+                         for name in (item.register, item.byte_string) if name is not None)
 
     def check_function(self, version: int) -> Function:
         printer = self.printer()
