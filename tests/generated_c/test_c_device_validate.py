@@ -124,6 +124,13 @@ def test_c_device_validate_names_each_instance_as_python_does(tmp_path: Path, co
     state = generic.GenericState(vendor_specific=[vendor_specific.VendorSpecificState() for _ in range(3)])
     state.vendor_specific[1].cap_length, state.vendor_specific[2].cap_length = 2, 0xC1
     problems = generic.validate(state, config)
-    assert [p.field for p in problems] == ["vendor_specific[1].cap_length", "vendor_specific[2].cap_length"]
-    assert stdout.splitlines() == [f"broken {len(problems)}", *(f"{p.field}: {p.reason}" for p in problems),
-                                       "too many 1 config.instances.vendor_specific"]
+    # each instance's byte string holds no byte, but its length says cap_length - 3 (-1, then 190); a state
+    # whose fields are broken is not held to its constraints (cap_length's own), so the byte strings are named
+    assert [(p.field, p.reason) for p in problems] == [
+        ("vendor_specific[1].data", "holds 0 entries, but its length 'cap_length - 3' is -1"),
+        ("vendor_specific[2].data", "holds 0 entries, but its length 'cap_length - 3' is 190")]
+    # The C names the same fields; its state has no count beside the bytes (uint8_t data[189]), so it says
+    # only that the length is outside the array's range (-1 and 190 are), where the Python compares the list
+    assert stdout.splitlines() == [f"broken {len(problems)}",
+                                   *(f"{p.field}: its length is outside 0..max" for p in problems),
+                                   "too many 1 config.instances.vendor_specific"]

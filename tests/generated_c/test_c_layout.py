@@ -30,7 +30,10 @@ def structs(generated: Path = GENERATED) -> dict[str, list[tuple[str, Any]]]:
     for name, section in sorted(lock(generated)["sections"].items()):
         result[f"vfg_{name}_state"] = state_members(section)
         widths = {r["name"]: r["width"] for r in section["registers"]}
-        descriptor = [(_ident(d["name"]), _ctype(d["type"], d["name"]) if d["type"] else _SCALARS[f"u{widths[d['from']]}"])
+        # a field from a byte-string register is uint8_t[max]
+        strings = {s["name"]: s["type"]["max"] for s in section["state"] if "byte_string" in s}
+        descriptor = [(_ident(d["name"]), _ctype(d["type"], d["name"]) if d["type"] else
+                       ctypes.c_uint8 * strings[d["from"]] if d["from"] in strings else _SCALARS[f"u{widths[d['from']]}"])
                       for d in section["descriptor"]]
         # Then the fields the compiler adds (versions, masks): the descriptor layout's items past the schema's,
         # each an unsigned integer whose type text starts with its width ("u16 bits of control ...").
