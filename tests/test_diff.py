@@ -227,7 +227,7 @@ def test_changing_a_repeated_sections_instances_breaks_the_side_with_more(tmp_pa
     assert status == 1
     assert [(c["rule"], c["direction"], c["subject"], c["old"], c["new"]) for c in data["changes"]] == [
         ("VD018", "breaks-backward", "instances", "16", "8")]
-    assert line == 29
+    assert line == 31
     _edit(new / "sections/vendor_specific.yaml", "instances: 8", "instances: 32")
     status, data = _json(old, new)
     assert [(c["rule"], c["direction"]) for c in data["changes"]] == [("VD019", "breaks-forward")]

@@ -16,10 +16,13 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
+from conftest import standard_module
 from harness import C_DIR, COMPILERS, HERE, SANITIZE, generated_flags, lock
 from object_cache import compiled
 
 from vfiogen.backends.c import naming as c_naming
+from vfiogen.ir.evaluate import evaluate
+from vfiogen.ir.expr import refs
 
 VECTORS = HERE.parent / "vectors"
 
@@ -35,6 +38,17 @@ def _valid(directory: Path) -> tuple[str, int, str]:
     raise AssertionError(f"no valid vector with default params in {directory}")
 
 
+def _blank_capture(name: str) -> str:
+    """What capturing a blank (all-zero) config space gives: VFG_OK, unless a byte-string register's length
+    over zero registers is outside 0..max (vendor_specific: cap_length 0, so cap_length - 3 is -3)."""
+    checked = standard_module().section(name)
+    for string in checked.plan.capture_bytes:
+        count = int(evaluate(string.length, {ref.dotted: 0 for ref in refs(string.length)}))
+        if not 0 <= count <= string.max:
+            return "VFG_ERR_COUNT"
+    return "VFG_OK"
+
+
 def render() -> str:
     data = lock()
 
@@ -47,7 +61,7 @@ def render() -> str:
         case, version, initializer = _valid(VECTORS / name)
         writes = any(not step.get("hook") for step in section["restore"])  # dsn's restore writes nothing
         sections.append({"name": name, "macro": name.upper(), "registers": bool(section["registers"]),
-                         "restore_writes": writes,
+                         "restore_writes": writes, "blank_capture": _blank_capture(name),
                          "restore_hooks": hooks(name), "valid_case": case, "valid_version": version,
                          "waits": any("wait_us" in step for step in section["restore"]),
                          "valid_bytes": initializer})
