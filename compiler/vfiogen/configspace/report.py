@@ -152,8 +152,7 @@ def render_text(reports: list[FunctionReport]) -> str:
 
 def _state_lines(state: Captured, pad: str) -> list[str]:
     lines = []
-    absent: list[str] = []  # a run of absent registers, printed as one line (a vendor-specific capability's
-    # bytes past its length are 170 and more)
+    absent: list[str] = []  # a run of absent registers, printed as one line
 
     def fold() -> None:
         if len(absent) > 2:
@@ -173,6 +172,9 @@ def _state_lines(state: Captured, pad: str) -> list[str]:
         else:
             lines.append(f"{pad}{name}: 0x{value:x}")
     fold()
+    # a byte-string register as lspci -xxx shows bytes: hex pairs, in config-space order
+    lines.extend(f"{pad}{name}: {value.hex(' ') or '(none)'} ({len(value)} bytes)"
+                 for name, value in state.strings.items())
     lines.extend(f"{pad}problem: {p}" for p in state.problems)
     return lines
 
