@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 
-from vfiogen.backends.c import naming, wrap
+from vfiogen.backends.c import config_space, naming, wrap
 from vfiogen.backends.c.device import device_view
 from vfiogen.backends.c import descriptor as descriptor_code
 from vfiogen.backends.c.functions import SectionFunctions
@@ -176,8 +176,9 @@ class _Builder:
         private = tuple([functions.check_function(v) for v in versions]
                         + [functions.store_function(v) for v in versions]
                         + [functions.save_function(v) for v in versions] + [validate])
-        public = (functions.check_descriptor_function(), functions.init_function(), functions.capture_function(),
-                  functions.restore_function(), *descriptor_code.descriptor_functions(functions),
+        public = (functions.check_descriptor_function(), functions.init_function(),
+                  config_space.capture_function(functions), config_space.restore_function(functions),
+                  *descriptor_code.descriptor_functions(functions),
                   descriptor_code.negotiate_function(functions), descriptor_code.compat_function(functions))
         return SectionView(
             name=section.name, source=section.source_path, sha256=section_fingerprint(self.checked),
