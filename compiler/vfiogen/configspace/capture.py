@@ -25,6 +25,10 @@ class Captured:
     """Per register with bit fields: each declared field's value (an enum value by its name)."""
     problems: list[str] = field(default_factory=list)
     """What the generated capture would refuse (a value outside its enum, a register past the dump)."""
+    env: dict[str, Value] = field(default_factory=dict, repr=False)
+    """Every name the section's expressions read, as captured: what params of other sections are read from."""
+    params: dict[str, int] = field(default_factory=dict)
+    """The params the capture was made with (bound, or read from another section)."""
 
     def to_json(self) -> dict[str, Any]:
         return {name: (self.fields[name] if name in self.fields and value is not None else value)
@@ -37,7 +41,7 @@ def capture(checked: CheckedSection, function: Function, base: int,
     section = checked.section
     env: dict[str, Value] = section_constants(section, params or {})
     enums = {e.name: {v.value: v.name for v in e.values} for e in section.enums}
-    result = Captured()
+    result = Captured(env=env, params=dict(params or {}))
     for read in checked.plan.capture:
         register = checked.register(read.register).register
         try:

@@ -44,6 +44,7 @@ from vfiogen.ir.symbols import (
     SymbolKind,
 )
 from vfiogen.ir.walk import map_exprs
+from vfiogen.passes.references import type_sources
 from vfiogen.passes.resolve import section_expressions
 
 
@@ -278,5 +279,23 @@ def check_expressions(module: Module, ctx: Context) -> Module:
             continue
         _check_roles(section, table, ctx)
         _check_cycles(section, table, ctx)
-        sections.append(map_exprs(section, _Checker(table, ctx, report=False).annotate))
+        annotated = map_exprs(section, _Checker(table, ctx, report=False).annotate)
+        # A param's `from` reads another section's names: typed and annotated in that section's table.
+        annotated = dataclasses.replace(annotated, params=section.params)
+        sections.append(type_sources(annotated, ctx.symbols, ctx))
     return dataclasses.replace(module, sections=tuple(sections))
+
+
+def expression_type(expr: Expr, table: SectionSymbols, ctx: Context) -> ExprType:
+    """The type of `expr` read in `table`'s section, reporting what is wrong with it."""
+    return _Checker(table, ctx, report=True).type_of(expr)[1]
+
+
+def annotate(expr: Expr, table: SectionSymbols, ctx: Context) -> Expr:
+    """`expr` with its `~` widths filled in from `table`'s section."""
+    return _Checker(table, ctx, report=False).annotate(expr)
+
+
+def is_writable(symbol: Symbol) -> bool:
+    """Whether software can write the register or bit field (a read of it follows a mode, not the device)."""
+    return _is_writable(symbol)
