@@ -124,3 +124,54 @@ def test_c_derives_root_port_as_python_does(driver: Path, case: str) -> None:
     root_writes = [w for w in restored.payload.split(";") if w.startswith(f"{bases['aer'] + 0x2C}:")]
     assert root_writes == ([f"{bases['aer'] + 0x2C}:{ROOT_COMMAND}:4"] if root else [])
     assert python_state.aer.root_error_command.value() == (ROOT_COMMAND if root else 0)
+
+
+# --- an integer param and a device file's own config: tests/golden/param_from built on its own ---------------
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "param_from"
+
+
+@pytest.fixture(scope="module")
+def golden_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    from conftest import run_cli  # noqa: PLC0415 - conftest is on the path once the module loads
+    from isolated import import_build  # noqa: PLC0415
+
+    out = tmp_path_factory.mktemp("golden_param_from") / "out"
+    result = run_cli("build", str(GOLDEN), "-o", str(out))
+    assert result.status == 0, result.stderr
+    return out, import_build(out / "python")
+
+
+def _golden_blob(package: dict[str, Any], port_type: int, lanes: int) -> tuple[bytes, Any]:
+    """A dev blob whose port has this type and lane count; fault's registers all set, so each present one shows."""
+    dev, port, fault = package["dev"], package["port"], package["fault"]
+    state = dev.DevState()
+    state.port.caps = port.CapsRegister.from_value(port_type << 4 | lanes << 8)
+    state.fault.command = fault.CommandRegister.from_value(1)
+    state.fault.root_command = fault.RootCommandRegister.from_value(1) if port_type in (4, 10) else fault.RootCommandRegister()
+    state.fault.lane_status = 0x5A5A5A5A if lanes > 1 else 0
+    descriptor = dev.derive_descriptor(state, dev.DevDescriptor())
+    return dev.save(state, descriptor), state
+
+
+@pytest.mark.parametrize("compiler", COMPILERS)
+def test_an_integer_param_read_from_another_section_in_both_languages(
+        compiler: str, golden_build: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    """fault's `lanes` (u8, from port's caps.lanes) and `root` (bool, from port's type): the device file binds
+    neither, its generated code reads both from port's state. A Python blob loads and re-saves in C byte for
+    byte, and each present register costs its 4 bytes: root_command for a root port or event collector,
+    lane_status for more than one lane."""
+    out, package = golden_build
+    driver = build(compiler, True, str(tmp_path), str(out))
+    cases = [(0, 1), (4, 1), (10, 3), (0, 2), (4, 15)]
+    blobs = [_golden_blob(package, port_type, lanes) for port_type, lanes in cases]
+    answers = run(driver, [f"device dev {blob.hex()}" for blob, _ in blobs])
+    sizes = []
+    for (port_type, lanes), (blob, state), answer in zip(cases, blobs, answers, strict=True):
+        assert answer.ok and answer.payload == blob.hex(), (port_type, lanes, answer)
+        loaded, _ = package["dev"].load(blob)
+        assert loaded.fault.root_command.value() == (1 if port_type in (4, 10) else 0)
+        assert loaded.fault.lane_status == (0x5A5A5A5A if lanes > 1 else 0)
+        sizes.append(len(blob))
+    base = sizes[0]
+    assert [size - base for size in sizes] == [0, 4, 8, 4, 8]
