@@ -31,6 +31,7 @@ from vfiogen.ir.expr import ARITHMETIC, Binary, Conditional, Expr, Unary, UnaryO
 from vfiogen.ir.nodes import Device, Param, Section
 from vfiogen.ir.symbols import SectionSymbols, SymbolKind
 from vfiogen.ir.types import ScalarKind
+from vfiogen.passes.cycles import find_cycles
 
 
 def _did_you_mean(name: str, candidates: list[str]) -> str:
@@ -118,36 +119,14 @@ def _resolve_one(section: Section, param: Param, sections: dict[str, Section],
 
 
 def _report_cycles(edges: dict[str, list[tuple[str, Param]]], ctx: Context) -> None:
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    stack: list[tuple[str, Param]] = []
-    reported: set[frozenset[str]] = set()
-
-    def visit(name: str) -> None:
-        state[name] = 1
-        for target, param in edges.get(name, []):
-            stack.append((name, param))
-            if state.get(target) == 1:
-                start = next(i for i, (n, _) in enumerate(stack) if n == target)
-                members = stack[start:]
-                key = frozenset(n for n, _ in members)
-                if key not in reported:
-                    reported.add(key)
-                    chain = " -> ".join([n for n, _ in members] + [target])
-                    first = members[0][1]
-                    assert first.source is not None
-                    notes = [Note(p.source.span, f"'{n}' reads '{p.source.section}' here")
-                             for n, p in members[1:] if p.source is not None]
-                    ctx.reporter.report("VG0310", first.source.span, f"sections read each other's registers for "
-                                        f"their params in a cycle: {chain}; no order captures or loads one "
-                                        "before the other", *notes)
-            elif target not in state:
-                visit(target)
-            stack.pop()
-        state[name] = 2
-
-    for name in sorted(edges):
-        if name not in state:
-            visit(name)
+    for members in find_cycles(edges, sorted(edges)):
+        chain = " -> ".join([n for n, _ in members] + [members[0][0]])
+        first = members[0][1].source
+        assert first is not None
+        notes = [Note(p.source.span, f"'{n}' reads '{p.source.section}' here") for n, p in members[1:]
+                 if p.source is not None]
+        ctx.reporter.report("VG0310", first.span, f"sections read each other's registers for their params in a "
+                            f"cycle: {chain}; no order captures or loads one before the other", *notes)
 
 
 def type_sources(section: Section, symbols: Mapping[str, SectionSymbols], ctx: Context) -> Section:
