@@ -82,6 +82,12 @@ def test_the_cli_captures_and_decodes_them(tmp_path: Path, name: str, address: s
     assert decoded.status == 0, decoded.stderr
     (frame,) = [s for s in json.loads(decoded.stdout)["sections"] if s["name"] == "aer"]
     assert (ROOT_REGISTERS <= {e["path"] for e in frame["fields"]}) == root
+    # inspect says which params it read from the function's other sections
+    inspected = run_cli("inspect", "--format", "json", str(DATA / f"{name}.lspci-xxxx.txt"))
+    assert inspected.status == 0, inspected.stderr
+    (device,) = [d for d in json.loads(inspected.stdout)["devices"] if d["address"].endswith(address)]
+    (cap,) = [c for c in device["capabilities"] if c["schema"] == "aer"]
+    assert cap["params"] == {"root_port": int(root), "tlp_prefix_log": 0}
 
 
 def _function_params(found: Any) -> dict[str, dict[str, int]]:

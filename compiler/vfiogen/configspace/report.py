@@ -44,6 +44,7 @@ class CapabilityReport:
         return {"kind": cap.kind, "id": cap.id, "version": cap.version, "offset": cap.offset, "name": self.name,
                 "schema": self.schema, **({"instance": self.instance} if self.instance is not None else {}),
                 "state": self.state.to_json() if self.state is not None else None,
+                **({"params": self.state.params} if self.state is not None and self.state.params else {}),
                 "problems": self.state.problems if self.state is not None else []}
 
 
@@ -144,6 +145,9 @@ def render_text(reports: list[FunctionReport]) -> str:
             width = 2 if c.kind == "cap" else 4
             schema = f" ({cap.label})" if cap.schema else " (no schema)"
             lines.append(f"\tCapabilities: [{place}] {cap.name} [{c.kind} 0x{c.id:0{width}x}]{schema}")
+            if cap.state is not None and cap.state.params:
+                # The params read from the function's other sections (`from:`), which decide what is captured.
+                lines.append("\t\tparams: " + " ".join(f"{k}={v}" for k, v in cap.state.params.items()))
             if cap.state is not None:
                 lines.extend(_state_lines(cap.state, "\t\t"))
         lines.extend(f"\tnote: {problem}" for problem in report.problems)
