@@ -167,3 +167,20 @@ def test_the_device_lists_the_source_first() -> None:
         "'port' first, so that its state is captured, loaded and restored first",
         Note(span_of(device, "port", path="dev.yaml"), "'port' is listed here"),
         Note(span_of(text, '"port.caps.port_type == 4"', path="err.yaml"), "read here"))]
+
+
+def test_a_param_of_the_source_section_is_the_wrong_kind() -> None:
+    port = PORT.replace("version: 1\n", "version: 1\nparams:\n  lanes: {type: u8, default: 1}\n", 1)
+    text = err("port.params.lanes != 0")
+    compiled = compile_texts({"port.yaml": port, "err.yaml": text, "dev.yaml": DEVICE})
+    assert compiled.diagnostics == [diag(
+        "VG0306", span_of(text, "port.params.lanes", path="err.yaml"),
+        "'port.params.lanes' is a param of section 'port'; a param is read from registers and bit fields, which "
+        "capture reads from configuration space", Note(span_of(port, "lanes", path="port.yaml"), "defined here"))]
+
+
+def test_a_from_without_a_register_is_refused() -> None:
+    text = err("1 == 1")
+    assert build(text).diagnostics == [diag(
+        "VG0602", span_of(text, '"1 == 1"', path="err.yaml"),
+        "param 'root' is read from no section: its `from` names no register (a constant is a `default`)")]
