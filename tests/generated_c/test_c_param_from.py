@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import COMPILERS, build, config_spec, python_config, run
+from harness import COMPILERS, build, config_spec, device_command, python_config, python_device, run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import SHARED_DATA  # noqa: E402
@@ -175,3 +175,34 @@ def test_an_integer_param_read_from_another_section_in_both_languages(
         sizes.append(len(blob))
     base = sizes[0]
     assert [size - base for size in sizes] == [0, 4, 8, 4, 8]
+
+
+def test_a_frame_saved_with_another_root_port_is_refused_alike(driver: Path) -> None:
+    """A hostile blob: the PCI Express frame says Root Port, the AER frame was saved as an endpoint's (no root
+    registers). Both languages read root_port from the loaded PCI Express state and refuse the AER frame with
+    the same section, field and byte offset, the target state untouched; the consistent blob loads in both."""
+    from vfiogen_state import _runtime  # noqa: PLC0415 - the generated runtime, for the frames
+
+    function = _function("cap-aer-log", "00:1c.0")
+    config = _config(["pcie", "aer"])
+    _, blob = _python_blob(function, config)
+    aer_state, _ = vfio_pci.load(blob, config=python_config("vfio_pci", config))
+    endpoint_form = aer.save(aer_state.aer, aer.VERSION, aer.Params(root_port=False))
+    # Rebuild the blob with the AER frame replaced, every other frame (and the descriptor) as saved.
+    count = _runtime.HEADER.unpack_from(blob, 0)[2]
+    offset, parts = _runtime.HEADER.size, [blob[:_runtime.HEADER.size]]
+    for _ in range(count + 1):
+        frame = _runtime.read_frame(blob, offset, "vfio_pci")
+        whole = blob[offset:frame.end + _runtime.CRC.size]
+        if frame.section_id == aer.SECTION_ID:
+            whole = _runtime.frame(aer.SECTION_ID, frame.version, frame.required, endpoint_form)
+        parts.append(whole)
+        offset = frame.end + _runtime.CRC.size
+    hostile = b"".join(parts)
+    assert len(hostile) == len(blob) - 12
+    python = [python_device("vfio_pci", b, config) for b in (blob, hostile)]
+    c = run(driver, [device_command("vfio_pci", b, config) for b in (blob, hostile)])
+    assert python[0].ok and c[0].ok and c[0].payload == python[0].payload == blob.hex()
+    assert not python[1].ok and not c[1].ok and c[1].untouched
+    assert (c[1].section, c[1].field, c[1].offset) == (python[1].section, python[1].field, python[1].offset)
+    assert python[1].section == "aer", python[1]
