@@ -23,7 +23,7 @@ CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and any(p.glob("*.
 
 
 def test_there_are_golden_cases() -> None:
-    assert CASES == ["device_params", "emulation_versions", "msi_moving"]
+    assert CASES == ["device_params", "emulation_versions", "msi_moving", "param_from"]
 
 
 def compile_case(case: Path) -> dict[str, str]:

@@ -38,7 +38,7 @@ from known_failures import LIBRARY_CONFORMANCE as KNOWN
 
 from vfiogen.configspace.capture import Captured, capture
 from vfiogen.configspace.dump import Function, read_dump
-from vfiogen.configspace.report import header_params, inspect_function
+from vfiogen.configspace.report import inspect_function
 from vfiogen.ir.checked import CheckedRegister, CheckedSection
 from vfiogen.ir.evaluate import evaluate
 
@@ -715,13 +715,16 @@ def load_case(name: str) -> Case:
             # The VC capability of a function that has MFVC (extended id 0x0009) has 0x0002's layout: the vc
             # location takes both ids (also_id), so inspect matches it itself.
             assert not (cap.kind != "cap" and cap.id in (0x0002, 0x0009) and schema != "vc"), (name, function.address)
-            if schema == "aer":
-                # LANGUAGE GAP: presence cannot read the PCI Express capability's port type across sections:
-                # the params say it, derived here as a hypervisor would.
-                params = _aer_params(captures)
-                state = capture(_section("aer"), function, cap.offset, params)
-            if schema == "pcix":
-                params = header_params(_section("pcix"), function)  # the form, as inspect binds it
+            if schema in ("aer", "pcix") and state is not None:
+                # Params read from another section (`from:`): aer's root_port and tlp_prefix_log from the PCI
+                # Express capability, pcix's type1_header from the type-1 header. inspect read them from its
+                # own captures; they must be what the test reads from that capture by hand, and what lspci
+                # prints follows from them (AER's Root registers, "PCI-X bridge device"): compare_aer and
+                # compare_pcix hold the registers present to lspci's lines.
+                params = state.params
+                want = _aer_params(captures) if schema == "aer" else (
+                    {"type1_header": True} if inspected.header_schema == "bridge_header" else {})
+                assert params == want, (name, function.address, schema, params, want)
             if schema not in COMPARE or schema == "bridge_header":
                 continue
             offset = cap.offset

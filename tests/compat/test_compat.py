@@ -115,9 +115,12 @@ def _schema(edits: Edit) -> str:
     return text
 
 
-def _build(directory: Path, text: str, file: str = "cmp.yaml") -> ModuleType:
+def _build(directory: Path, text: str, file: str = "cmp.yaml", beside: tuple[str, ...] = ()) -> ModuleType:
+    """Build `text` as `file`, with the library's sections named in `beside` (those its params are read from)."""
     (directory / "schemas").mkdir(parents=True)
     (directory / "schemas" / file).write_text(text, "utf-8")
+    for name in beside:
+        shutil.copy(ROOT / "schemas" / "sections" / f"{name}.yaml", directory / "schemas" / f"{name}.yaml")
     ctx = Context(reporter=Reporter())
     result = driver.compile_schemas(driver.discover([str(directory / "schemas")], ctx.reporter), ctx)
     assert result.module is not None, [d.message for d in ctx.reporter.diagnostics]
@@ -324,8 +327,9 @@ def _aer_states(module: ModuleType, version: int) -> list[Any]:
 
 
 def test_qemu_aer_mask_break_is_proven_in_both_languages(tmp_path: Path) -> None:
-    old = _build(tmp_path / "old", _aer_before_the_new_bits(), "aer.yaml")
-    new = _build(tmp_path / "new", AER, "aer.yaml")
+    # aer's root_port and tlp_prefix_log are read from pcie (`from:`), so pcie is built beside it
+    old = _build(tmp_path / "old", _aer_before_the_new_bits(), "aer.yaml", ("pcie",))
+    new = _build(tmp_path / "new", AER, "aer.yaml", ("pcie",))
     result = run_cli("diff", str(tmp_path / "old" / "schemas"), str(tmp_path / "new" / "schemas"), "--format", "json")
     data = json.loads(result.stdout)
     # Two findings: the new source's mask bits are refused by the old loader (VD021, forward), and the two

@@ -28,6 +28,10 @@ class Captured:
     strings: dict[str, bytes] = field(default_factory=dict)
     """Each byte-string register's bytes, as many as its length says (as far as the dump goes, at most its
     max: the generated capture refuses a length outside 0..max, a problem here)."""
+    env: dict[str, Value] = field(default_factory=dict, repr=False)
+    """Every name the section's expressions read, as captured: what params of other sections are read from."""
+    params: dict[str, int] = field(default_factory=dict)
+    """The params the capture was made with (bound, or read from another section)."""
 
     def to_json(self) -> dict[str, Any]:
         return {**{name: (self.fields[name] if name in self.fields and value is not None else value)
@@ -41,7 +45,7 @@ def capture(checked: CheckedSection, function: Function, base: int,
     section = checked.section
     env: dict[str, Value] = section_constants(section, params or {})
     enums = {e.name: {v.value: v.name for v in e.values} for e in section.enums}
-    result = Captured()
+    result = Captured(env=env, params=dict(params or {}))
     for read in checked.plan.capture:
         register = checked.register(read.register).register
         try:

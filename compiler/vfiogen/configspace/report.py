@@ -17,6 +17,7 @@ from vfiogen.configspace.chain import Capability, capabilities
 from vfiogen.configspace.dump import Function
 from vfiogen.configspace.names import name_of
 from vfiogen.ir.checked import CheckedModule, CheckedSection
+from vfiogen.ir.evaluate import Value, source_params
 from vfiogen.ir.types import LocationKind
 from vfiogen.passes.plan import instance_name
 
@@ -43,6 +44,7 @@ class CapabilityReport:
         return {"kind": cap.kind, "id": cap.id, "version": cap.version, "offset": cap.offset, "name": self.name,
                 "schema": self.schema, **({"instance": self.instance} if self.instance is not None else {}),
                 "state": self.state.to_json() if self.state is not None else None,
+                **({"params": self.state.params} if self.state is not None and self.state.params else {}),
                 "problems": self.state.problems if self.state is not None else []}
 
 
@@ -80,23 +82,6 @@ def _schema_for(module: CheckedModule | None, cap: Capability) -> CheckedSection
     return None
 
 
-HEADER_PARAMS = {"type1_header": lambda layout: int(layout == 1)}
-"""Params bound from the function's header layout (Header Type bits 6:0), for a section that declares one of
-these names (PCI-X's form follows the header type, which presence cannot read across sections); every other
-param keeps its default. `inspect` and `capture` read the layout from the dump; `decode` without a device
-from the blob's header section (whose location is the layout)."""
-
-
-def layout_params(checked: CheckedSection, layout: int | None) -> dict[str, int]:
-    """The params of `checked` that a header of this layout decides (`HEADER_PARAMS`)."""
-    return {p.name: HEADER_PARAMS[p.name](layout) for p in checked.section.params if p.name in HEADER_PARAMS}
-
-
-def header_params(checked: CheckedSection, function: Function) -> dict[str, int]:
-    """The params of `checked` that the dump's header decides."""
-    return layout_params(checked, _layout(function))
-
-
 def inspect_function(function: Function, module: CheckedModule | None) -> FunctionReport:
     found, problems = capabilities(function)
     header_section = next((c for c in module.sections if c.section.location.kind is LocationKind.HEADER
@@ -111,8 +96,25 @@ def inspect_function(function: Function, module: CheckedModule | None) -> Functi
             instance = seen[checked.name]
             seen[checked.name] += 1
         reports.append(CapabilityReport(cap, name_of(cap.kind, cap.id), checked.name if checked else None,
-                                        capture(checked, function, cap.offset, header_params(checked, function))
-                                        if checked else None, instance))
+                                        None, instance))
+    # Capture in an order where a section comes after those its params are read from (`from:`), as the
+    # generated device code captures in device order: each section's derived params from their state.
+    envs: dict[str, dict[str, Value]] = {}
+    if header_section is not None and header is not None:
+        envs[header_section.name] = header.env
+    pending = [r for r in reports if r.schema is not None]
+    while pending and module is not None:
+        waiting = {r.schema for r in pending if r.instance is None}
+        ready = [r for r in pending if not any(p.source is not None and p.source.section in waiting
+                                               and p.source.section != r.schema
+                                               for p in module.section(str(r.schema)).section.params)]
+        for report in ready or pending[:1]:  # a cycle is refused by `check`; never loop on one
+            checked = module.section(str(report.schema))
+            report.state = capture(checked, function, report.capability.offset,
+                                   source_params(checked.section, envs))
+            if report.instance is None:
+                envs[checked.name] = report.state.env
+            pending.remove(report)
     if len(function.config) == 64:
         problems.append("the dump holds only the 64-byte header (what an unprivileged read of sysfs config "
                         "gives); read it as root for the capabilities")
@@ -143,6 +145,9 @@ def render_text(reports: list[FunctionReport]) -> str:
             width = 2 if c.kind == "cap" else 4
             schema = f" ({cap.label})" if cap.schema else " (no schema)"
             lines.append(f"\tCapabilities: [{place}] {cap.name} [{c.kind} 0x{c.id:0{width}x}]{schema}")
+            if cap.state is not None and cap.state.params:
+                # The params read from the function's other sections (`from:`), which decide what is captured.
+                lines.append("\t\tparams: " + " ".join(f"{k}={v}" for k, v in cap.state.params.items()))
             if cap.state is not None:
                 lines.extend(_state_lines(cap.state, "\t\t"))
         lines.extend(f"\tnote: {problem}" for problem in report.problems)

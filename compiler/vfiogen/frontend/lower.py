@@ -15,7 +15,7 @@ from vfiogen.diagnostics import Reporter
 from vfiogen.frontend.expr_parser import ExprSyntaxError, parse_expr
 from vfiogen.frontend.yaml_loader import Node
 from vfiogen.ir.evaluate import EvaluationError, evaluate
-from vfiogen.ir.expr import Binary, BoolLit, Conditional, Expr, IntLit, Ref, Unary, refs
+from vfiogen.ir.expr import Binary, BoolLit, Conditional, Expr, IntLit, Ref, Unary, map_refs, refs
 from vfiogen.ir.nodes import (
     ArrayType,
     BitField,
@@ -35,6 +35,7 @@ from vfiogen.ir.nodes import (
     Override,
     Param,
     ParamBinding,
+    ParamSource,
     Register,
     RestoreStep,
     ScalarType,
@@ -304,6 +305,24 @@ class _Lowerer:
                           for n, c, s in self.items(node.get("with")))
         return RestoreStep(register=self.name(str(write.value)), overrides=overrides, span=write.span)
 
+    def param_source(self, node: Node | None) -> ParamSource | None:
+        """A param's `from:`: the expression, its references' first name taken as the section they read.
+
+        Which section, and whether every reference names the same one, `resolve` checks; here a reference
+        with no second name keeps its one name as the section and an empty path for `resolve` to report.
+        """
+        if node is None:
+            return None
+        expr = self.expr(node)
+        names = [ref.path[0] for ref in refs(expr)]
+        section = names[0] if names else ""
+
+        def strip(found: Ref) -> Expr:
+            return dataclasses.replace(found, path=found.path[1:])
+
+        return ParamSource(section=section, expr=map_refs(expr, strip), text=str(node.value),
+                           written=tuple(names), span=node.span)
+
     def section(self, root: Node, path: str) -> Section:
         version = self.integer(root.get("version"), 1)
         hooks = root.get("hooks")
@@ -332,7 +351,8 @@ class _Lowerer:
             version=version, min_version=self.integer(root.get("min_version"), version),
             params=tuple(Param(name=n, kind=ScalarKind(self.text(c.get("type"))),
                                default=int(self.integer(c.get("default"), 0)),
-                               description=self.text(c.get("description")), span=s)
+                               description=self.text(c.get("description")),
+                               source=self.param_source(c.get("from")), span=s)
                          for n, c, s in self.items(root.get("params"))),
             enums=tuple(EnumType(name=n, values=tuple(EnumValue(name=vn, value=self.integer(vc, 0), span=vs)
                                                       for vn, vc, vs in self.items(c.get("values"))),

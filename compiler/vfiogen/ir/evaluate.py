@@ -179,3 +179,22 @@ def section_constants(section: Section, params: Mapping[str, int]) -> dict[str, 
         for value in enum_type.values:
             values[f"{enum_type.name}.{value.name}"] = value.value
     return values
+
+
+def source_params(section: Section, envs: Mapping[str, Mapping[str, Value]]) -> dict[str, int]:
+    """The params of `section` read from another section (`from:`) whose values `envs` holds by section name
+    (what a capture or a decode of that section read); a param whose section is not there is left out.
+
+    The tools' counterpart of the generated devices' derived params (`ir.plan.DerivedParam`): an expression
+    that cannot be evaluated leaves the param out too, as the generated code keeps the config's value.
+    """
+    values: dict[str, int] = {}
+    for param in section.params:
+        source = param.source
+        if source is None or source.section not in envs:
+            continue
+        try:
+            values[param.name] = int(evaluate(source.expr, envs[source.section]))
+        except EvaluationError:
+            continue
+    return values

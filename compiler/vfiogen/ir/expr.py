@@ -6,7 +6,9 @@ language. Operators are a closed vocabulary; nothing is ever `eval`-ed.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -118,6 +120,20 @@ def refs(expr: Expr) -> list[Ref]:
     if isinstance(expr, Conditional):
         return refs(expr.test) + refs(expr.if_true) + refs(expr.if_false)
     return []
+
+
+def map_refs(expr: Expr, fn: Callable[[Ref], Expr]) -> Expr:
+    """`expr` with every reference replaced by `fn(ref)`."""
+    if isinstance(expr, Ref):
+        return fn(expr)
+    if isinstance(expr, Unary):
+        return dataclasses.replace(expr, operand=map_refs(expr.operand, fn))
+    if isinstance(expr, Binary):
+        return dataclasses.replace(expr, left=map_refs(expr.left, fn), right=map_refs(expr.right, fn))
+    if isinstance(expr, Conditional):
+        return dataclasses.replace(expr, test=map_refs(expr.test, fn), if_true=map_refs(expr.if_true, fn),
+                                   if_false=map_refs(expr.if_false, fn))
+    return expr
 
 
 def to_text(expr: Expr) -> str:

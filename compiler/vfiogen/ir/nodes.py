@@ -72,6 +72,25 @@ class EnumType:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ParamSource:
+    """Where a param's value comes from when another section of the device says it (`from:`).
+
+    A device that lists `section` computes the param from that section's state (captured, loaded or
+    saved) instead of taking it from its config; one that does not list it binds the param as any other.
+    """
+
+    section: str
+    """The section read: the first name of every reference in the expression as written."""
+    expr: Expr
+    """The expression with that first name dropped, so it reads in `section`'s own namespace."""
+    text: str
+    """The expression as written (`pcie.pcie_caps.device_port_type == 4`), for the lock, docs and errors."""
+    written: tuple[str, ...] = ()
+    """The first name of each reference as written, in order (all `section` when the schema is valid)."""
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Param:
     """A per-device constant a section's expressions may read as `params.NAME`."""
 
@@ -79,6 +98,8 @@ class Param:
     kind: ScalarKind
     default: int
     description: str = ""
+    source: ParamSource | None = None
+    """Set when the param is read from another section's registers (`from:`); None for one the device binds."""
     span: Span = field(compare=False)
 
 

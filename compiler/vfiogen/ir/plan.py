@@ -390,6 +390,29 @@ class SectionPlan:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DerivedParam:
+    """A param of a device's section that another section of the device gives (`from:` in the schema).
+
+    Every device function computes it from the source section's state before it uses the params:
+    capture from the state just captured (the device lists the source first), load from the state just
+    loaded (its frame comes first), save, restore, validate and derive from the state they are given.
+    Where the device instance has not the source section (its presence bit is clear), the config's
+    value stands, as for any param.
+    """
+
+    param: str
+    kind: ScalarKind
+    source: str
+    """The section read; the device lists it before the dependent section, as required."""
+    source_bit: int
+    """The source section's presence bit in the device."""
+    expr: Expr
+    """In the source section's namespace (`pcie_caps.device_port_type == 4`)."""
+    text: str
+    """As written in the schema, for comments (`pcie.pcie_caps.device_port_type == 4`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceSectionPlan:
     """One section of a device as every back end prints it: its presence bit and, when repeated, its instances.
 
@@ -418,6 +441,13 @@ class DeviceSectionPlan:
     missing_instance_reason: str = ""
     """For a repeated section, the reason when the target has instance `{index}` and the source does not, as a
     `str.format` template (each back end fills in the index its own way)."""
+    derived: tuple[DerivedParam, ...] = ()
+    """Its params that earlier sections of the device give, in the section's declaration order."""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The sections its derived params read, each once, in device order."""
+        return tuple(dict.fromkeys(d.source for d in sorted(self.derived, key=lambda d: d.source_bit)))
 
     def missing_instance(self, index: int) -> str:
         return self.missing_instance_reason.format(index=index)
@@ -426,6 +456,12 @@ class DeviceSectionPlan:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DevicePlan:
     sections: tuple[DeviceSectionPlan, ...]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every section some derived param reads, in device order."""
+        used = {source for s in self.sections for source in s.sources}
+        return tuple(s.section for s in self.sections if s.section in used)
 
     @property
     def repeated(self) -> tuple[DeviceSectionPlan, ...]:

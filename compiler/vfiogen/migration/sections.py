@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from vfiogen.configspace.capture import Captured
 from vfiogen.configspace.dump import Function
-from vfiogen.configspace.report import FunctionReport, header_params, inspect_function
+from vfiogen.configspace.report import FunctionReport, inspect_function
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.nodes import Device
 from vfiogen.passes.plan import instance_name
@@ -65,7 +65,7 @@ def find_sections(function: Function, module: CheckedModule, device: Device | No
     notes: list[str] = []
     if report.header_schema is not None and report.header is not None:
         checked = module.section(report.header_schema)
-        found.append(FoundSection(checked, 0, report.header, header_params(checked, function)))
+        found.append(FoundSection(checked, 0, report.header, dict(report.header.params)))
     for cap in report.capabilities:
         if cap.schema is None or cap.state is None:
             continue
@@ -80,7 +80,7 @@ def find_sections(function: Function, module: CheckedModule, device: Device | No
             notes.append(f"{cap.schema} at 0x{cap.capability.offset:x}: instance {earlier}, beyond the "
                          f"section's {most}")
             continue
-        found.append(FoundSection(checked, cap.capability.offset, cap.state, header_params(checked, function),
+        found.append(FoundSection(checked, cap.capability.offset, cap.state, dict(cap.state.params),
                                   instance=earlier if most is not None else None))
     result = DeviceSections(function, device, notes=notes)
     if device is None:

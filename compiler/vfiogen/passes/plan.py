@@ -24,6 +24,7 @@ from vfiogen.ir.plan import (
     CompatCheck,
     Cond,
     DescriptorItem,
+    DerivedParam,
     DevicePlan,
     DeviceSectionPlan,
     ElementShape,
@@ -507,9 +508,15 @@ def plan_device(device: Device, module: CheckedModule) -> DevicePlan:
     """Each section's presence bit and instances, for the back ends to print (a checked device: `semantics`
     has held its `instances` to the sections' maxima)."""
     sections = []
+    bits = {use.section: bit for bit, use in enumerate(device.sections)}
     for bit, use in enumerate(device.sections):
         checked = module.section(use.section)
         location = checked.section.location
+        # A param whose source section the device lists is derived (`semantics` has checked that the
+        # source comes first and is required); one whose source it does not list is a param as any other.
+        derived = tuple(DerivedParam(param=p.name, kind=p.kind, source=p.source.section,
+                                     source_bit=bits[p.source.section], expr=p.source.expr, text=p.source.text)
+                        for p in checked.section.params if p.source is not None and p.source.section in bits)
         repeated = location.instances is not None
         most = location.max_instances
         sections.append(DeviceSectionPlan(
@@ -518,5 +525,6 @@ def plan_device(device: Device, module: CheckedModule) -> DevicePlan:
             max_instances=most, default_instances=use.instances or 1,
             names=tuple(instance_name(use.section, i) for i in range(most)) if repeated else (),
             missing_reason=missing_section_reason(use.section),
-            missing_instance_reason=missing_instance_reason(use.section, "{index}") if repeated else ""))
+            missing_instance_reason=missing_instance_reason(use.section, "{index}") if repeated else "",
+            derived=derived))
     return DevicePlan(sections=tuple(sections))

@@ -30,6 +30,7 @@ from vfiogen.ir.nodes import WAIT_HOOK
 from vfiogen.ir.symbols import BOOL, ExprType, SectionSymbols, Symbol, SymbolKind
 from vfiogen.ir.types import LocationKind, ScalarKind
 from vfiogen.passes.plan import generated_descriptor_names
+from vfiogen.passes.references import resolve_sources
 from vfiogen.source import Span
 
 
@@ -290,6 +291,7 @@ def resolve_names(module: Module, ctx: Context) -> Module:
         table = _build_symbols(section, ctx)
         ctx.symbols[section.name] = table
         _check_references(section, table, ctx)
+    resolve_sources(by_name, ctx.symbols, ctx)
     devices: dict[str, Device] = {}
     for extra in module.options[1:]:
         first_options = module.options[0]

@@ -32,6 +32,7 @@ from vfiogen.ir.nodes import (
 )
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import Access, CompatKind, ScalarKind
+from vfiogen.passes.references import check_device_sources
 from vfiogen.source import Span
 
 
@@ -394,6 +395,7 @@ def _check_device_hooks(device: Device, sections: dict[str, Section], ctx: Conte
 
 def _check_device(device: Device, sections: dict[str, Section], ctx: Context) -> None:
     _check_device_hooks(device, sections, ctx)
+    check_device_sources(device, sections, ctx)
     seen: dict[str, Span] = {}
     for use in device.sections:
         if use.section in seen:

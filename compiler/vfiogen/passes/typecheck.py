@@ -44,6 +44,8 @@ from vfiogen.ir.symbols import (
     SymbolKind,
 )
 from vfiogen.ir.walk import map_exprs
+from vfiogen.passes.cycles import find_cycles
+from vfiogen.passes.references import type_sources
 from vfiogen.passes.resolve import section_expressions
 
 
@@ -244,34 +246,11 @@ def _check_cycles(section: Section, table: SectionSymbols, ctx: Context) -> None
                 symbol = table.lookup(ref.path)
                 if symbol is not None and symbol.kind not in (SymbolKind.PARAM, SymbolKind.ENUM_VALUE):
                     edges.setdefault(owner, []).append((symbol.owner, ref))
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    stack: list[tuple[str, Ref | None]] = []
-    reported: set[frozenset[str]] = set()
-
-    def visit(name: str) -> None:
-        state[name] = 1
-        for target, ref in edges.get(name, []):
-            stack.append((name, ref))
-            if state.get(target) == 1:
-                start = next(i for i, (n, _) in enumerate(stack) if n == target)
-                members = stack[start:]
-                key = frozenset(n for n, _ in members)
-                if key not in reported:
-                    reported.add(key)
-                    chain = " -> ".join([n for n, _ in members] + [target])
-                    first_ref = members[0][1]
-                    assert first_ref is not None
-                    notes = [Note(r.span, f"'{n}' reads '{r.dotted}' here") for n, r in members[1:] if r]
-                    ctx.reporter.report("VG0520", first_ref.span,
-                                        f"expressions depend on each other in a cycle: {chain}", *notes)
-            elif target not in state:
-                visit(target)
-            stack.pop()
-        state[name] = 2
-
-    for name in sorted(edges, key=lambda n: table.wire_order.get(n, 0)):
-        if name not in state:
-            visit(name)
+    for members in find_cycles(edges, sorted(edges, key=lambda n: table.wire_order.get(n, 0))):
+        chain = " -> ".join([n for n, _ in members] + [members[0][0]])
+        notes = [Note(r.span, f"'{n}' reads '{r.dotted}' here") for n, r in members[1:]]
+        ctx.reporter.report("VG0520", members[0][1].span, f"expressions depend on each other in a cycle: {chain}",
+                            *notes)
 
 
 def check_expressions(module: Module, ctx: Context) -> Module:
@@ -285,5 +264,23 @@ def check_expressions(module: Module, ctx: Context) -> Module:
             continue
         _check_roles(section, table, ctx)
         _check_cycles(section, table, ctx)
-        sections.append(map_exprs(section, _Checker(table, ctx, report=False).annotate))
+        annotated = map_exprs(section, _Checker(table, ctx, report=False).annotate)
+        # A param's `from` reads another section's names: typed and annotated in that section's table.
+        annotated = dataclasses.replace(annotated, params=section.params)
+        sections.append(type_sources(annotated, ctx.symbols, ctx))
     return dataclasses.replace(module, sections=tuple(sections))
+
+
+def expression_type(expr: Expr, table: SectionSymbols, ctx: Context) -> ExprType:
+    """The type of `expr` read in `table`'s section, reporting what is wrong with it."""
+    return _Checker(table, ctx, report=True).type_of(expr)[1]
+
+
+def annotate(expr: Expr, table: SectionSymbols, ctx: Context) -> Expr:
+    """`expr` with its `~` widths filled in from `table`'s section."""
+    return _Checker(table, ctx, report=False).annotate(expr)
+
+
+def is_writable(symbol: Symbol) -> bool:
+    """Whether software can write the register or bit field (a read of it follows a mode, not the device)."""
+    return _is_writable(symbol)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vfiogen.ir.checked import CheckedModule, CheckedSection
-from vfiogen.ir.evaluate import EvaluationError, Value, evaluate, register_values, section_constants
+from vfiogen.ir.evaluate import EvaluationError, Value, evaluate, register_values, section_constants, source_params
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.nodes import ArrayType, BytesType, Device, FieldType, Register, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
@@ -208,8 +208,9 @@ def decode_blob(blob: bytes, module: CheckedModule, device: Device | None) -> De
     params: dict[str, dict[str, int]] = {}
     if device is not None:
         params = {use.section: {b.name: b.value for b in use.params} for use in device.sections}
-    else:
-        params = _layout_bound(blob, module)
+    # What each decoded section read, for the params later sections read from it (`from:`): frames come in
+    # device order, and a device lists a section before those whose params it gives.
+    envs: dict[str, dict[str, Value]] = {}
     offset = _HEADER.size
     descriptor: dict[str, list[Entry]] = {}
     sections: list[DecodedSection] = []
@@ -239,7 +240,11 @@ def decode_blob(blob: bytes, module: CheckedModule, device: Device | None) -> De
                     raise DecodeError(name, "", offset + 2, f"version {frame_version} is not one this build loads "
                                       f"({section.min_version}..{section.version})")
                 reader = _Reader(blob, start, end, name)
-                decoded.entries = _SectionDecoder(checked, params.get(checked.name, {})).decode(reader, frame_version)
+                bound = {**params.get(checked.name, {}), **source_params(section, envs)}
+                decoder = _SectionDecoder(checked, bound)
+                decoded.entries = decoder.decode(reader, frame_version)
+                if section.location.instances is None:
+                    envs[checked.name] = decoder.env
                 if reader.offset != end:
                     raise DecodeError(name, "", reader.offset, f"{end - reader.offset} bytes left over after the "
                                       "last field")
@@ -248,28 +253,6 @@ def decode_blob(blob: bytes, module: CheckedModule, device: Device | None) -> De
     if offset != len(blob):
         raise DecodeError("blob", "", offset, f"{len(blob) - offset} bytes after the last section")
     return DecodedBlob(version, descriptor, sections)
-
-
-def _layout_bound(blob: bytes, module: CheckedModule) -> dict[str, dict[str, int]]:
-    """Without a device, the params a function's header layout decides (as `vfiogen capture` bound them),
-    from the blob's header section frame, if it has one: the descriptor frame lists the sections, and a
-    header section's location is its layout."""
-    from vfiogen.configspace.report import layout_params
-    from vfiogen.ir.types import LocationKind
-
-    headers = {s.section.wire_id: s.section.location.cap_id for s in module.sections
-               if s.section.location.kind is LocationKind.HEADER}
-    layout = None
-    try:
-        _, _, _, length, start = _read_frame(blob, _HEADER.size)
-        offset = start
-        while offset + _RECORD.size <= start + length and layout is None:
-            section_id, size = _RECORD.unpack_from(blob, offset)
-            layout = headers.get(section_id)
-            offset += _RECORD.size + size
-    except DecodeError:
-        return {}  # the walk proper reports it
-    return {s.name: layout_params(s, layout) for s in module.sections}
 
 
 def _read_frame(blob: bytes, offset: int) -> tuple[int, int, int, int, int]:

@@ -235,6 +235,18 @@ def _config(config: "VfioPciConfig | None") -> "VfioPciConfig":
     return config
 
 
+def _params_aer(c: "VfioPciConfig", src_pcie: "_pcie.PcieState | None") -> "_aer.Params":
+    """aer's params: those another section gives computed from its state where this device instance
+    has that section (and it was captured or loaded), the config's otherwise."""
+    p = c.params.aer
+    if src_pcie is not None and c.present & HAS_PCIE:
+        p = _aer.Params(
+            root_port=((((src_pcie.pcie_caps.value() >> 4) & 0xf) == 4) or (((src_pcie.pcie_caps.value() >> 4) & 0xf) == 10)),
+            tlp_prefix_log=(src_pcie.devcap2.value() & 0x200000 != 0),
+        )
+    return p
+
+
 def _require_hooks(names: "tuple[str, ...]", hooks: "Mapping[str, Any]", point: str) -> None:
     """Refuse, before any hook runs or anything is written, when a hook some section names is not given."""
     for name in names:
@@ -359,7 +371,7 @@ def save(state: "VfioPciState", descriptor: "VfioPciDescriptor",
     if c.present & HAS_AER:
         version = chosen.get("aer", _aer.VERSION)
         frames.append(_runtime.frame(_aer.SECTION_ID, version, True,
-                                     _aer.save(state.aer, version, c.params.aer)))
+                                     _aer.save(state.aer, version, _params_aer(c, state.pcie))))
     if c.present & HAS_ACS:
         version = chosen.get("acs", _acs.VERSION)
         frames.append(_runtime.frame(_acs.SECTION_ID, version, True,
@@ -884,9 +896,9 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 7
             if c.present & HAS_AER:
-                l_aer = _aer.load(blob, frame.version, c.params.aer,
+                l_aer = _aer.load(blob, frame.version, _params_aer(c, l_pcie),
                                   start=frame.start, end=frame.end)
-                _aer.check_descriptor(l_aer, descriptor.aer, frame.version, c.params.aer,
+                _aer.check_descriptor(l_aer, descriptor.aer, frame.version, _params_aer(c, l_pcie),
                                       frame.start)
         elif frame.section_id == _acs.SECTION_ID:
             if not descriptor.present & HAS_ACS:
@@ -1117,7 +1129,7 @@ def capture(read_config: "Callable[[int, int], int]", bases: "Mapping[str, int]"
     if c.present & HAS_L1SS:
         state.l1ss = _l1ss.capture(read_config, bases.get("l1ss", 0), c.params.l1ss)
     if c.present & HAS_AER:
-        state.aer = _aer.capture(read_config, bases.get("aer", 0), c.params.aer)
+        state.aer = _aer.capture(read_config, bases.get("aer", 0), _params_aer(c, state.pcie))
     if c.present & HAS_ACS:
         state.acs = _acs.capture(read_config, bases.get("acs", 0), c.params.acs)
     if c.present & HAS_ATS:
@@ -1181,7 +1193,7 @@ def restore(state: "VfioPciState", write_config: "Callable[[int, int, int], None
     if c.present & HAS_L1SS:
         _l1ss.restore(state.l1ss, write_config, bases.get("l1ss", 0), c.params.l1ss, hooks)
     if c.present & HAS_AER:
-        _aer.restore(state.aer, write_config, bases.get("aer", 0), c.params.aer, hooks)
+        _aer.restore(state.aer, write_config, bases.get("aer", 0), _params_aer(c, state.pcie), hooks)
     if c.present & HAS_ACS:
         _acs.restore(state.acs, write_config, bases.get("acs", 0), c.params.acs, hooks)
     if c.present & HAS_ATS:
@@ -1246,7 +1258,7 @@ def derive_descriptor(state: "VfioPciState", host: "VfioPciDescriptor",
     else:
         descriptor.l1ss = host.l1ss
     if c.present & HAS_AER:
-        descriptor.aer = _aer.derive_descriptor(state.aer, c.params.aer, cap_offset=host.aer.cap_offset)
+        descriptor.aer = _aer.derive_descriptor(state.aer, _params_aer(c, state.pcie), cap_offset=host.aer.cap_offset)
     else:
         descriptor.aer = host.aer
     if c.present & HAS_ACS:
@@ -1332,7 +1344,7 @@ def validate(state: "VfioPciState", config: "VfioPciConfig | None" = None) -> "l
                      for p in _l1ss.validate(state.l1ss, c.params.l1ss)]
     if c.present & HAS_AER:
         problems += [Problem(f"aer.{p.field}" if p.field else "aer", p.reason)
-                     for p in _aer.validate(state.aer, c.params.aer)]
+                     for p in _aer.validate(state.aer, _params_aer(c, state.pcie))]
     if c.present & HAS_ACS:
         problems += [Problem(f"acs.{p.field}" if p.field else "acs", p.reason)
                      for p in _acs.validate(state.acs, c.params.acs)]

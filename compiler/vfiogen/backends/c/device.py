@@ -6,12 +6,15 @@ keeps a device to 32 sections, so a set fits a uint32_t.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from vfiogen.backends.c import naming, wrap
+from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.backends.c.views import DeviceSectionView, DeviceView, SectionView
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.ir.fingerprint import device_fingerprint
 from vfiogen.ir.nodes import Device
-from vfiogen.ir.plan import LeafKind
+from vfiogen.ir.plan import DeviceSectionPlan, LeafKind
 from vfiogen.ir.types import ScalarKind
 from vfiogen.passes.plan import plan_device
 
@@ -25,6 +28,31 @@ def _initialiser(member: str, values: list[str]) -> str:
     if len(f"    .{member} = {line}, \\") <= wrap.LIMIT:
         return line
     return "{ \\\n" + "".join(f"        {value}, \\\n" for value in values) + "    }"
+
+
+def _reader(var: str, arrow: str) -> Callable[[str], str]:
+    """How a derived param's expression reads a field of its source section's state, `var`."""
+    return lambda name: f"{var}{arrow}{naming.ident(name)}"
+
+
+def _derived(device: Device, planned: DeviceSectionPlan, module: CheckedModule
+             ) -> tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]:
+    """Per source section, the params computed from its state (`src_<member>`), cast to the param's type.
+
+    `semantics` keeps `from` to bits, comparisons and logic, so no value needs a checked helper."""
+    blocks = []
+    for source in planned.sources:
+        render = CExpr(module.section(source).symbols, _reader(f"src_{naming.ident(source)}", "->"))
+        values = []
+        for derived in planned.derived:
+            if derived.source != source:
+                continue
+            value = render.render(derived.expr)
+            assert not render.checked, derived.text
+            ctype = "bool" if derived.kind is ScalarKind.BOOL else naming.C_TYPES[derived.kind.value]
+            values.append((naming.ident(derived.param), f"({ctype})({value.text})"))
+        blocks.append((naming.ident(source), naming.macro(device.name, "has", source), tuple(values)))
+    return tuple(blocks)
 
 
 def device_view(device: Device, module: CheckedModule, sections: dict[str, SectionView], header_size: int,
@@ -62,7 +90,10 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
             missing_instances=tuple(device_plan.section(section.name).missing_instance(i)
                                     for i in range(device_plan.section(section.name).max_instances)
                                     if device_plan.section(section.name).repeated),
-            count=naming.macro(device.name, section.name, "max")))
+            count=naming.macro(device.name, section.name, "max"),
+            sources=tuple((naming.ident(source), sections[source].prefix)
+                          for source in device_plan.section(section.name).sources),
+            derived=_derived(device, device_plan.section(section.name), module)))
     descriptor_payload = sum((record_size + s.descriptor_size) * s.instances for s in views)
     max_size = header_size + frame_size + descriptor_payload + crc_size + sum(
         (frame_size + s.max_payload + crc_size) * s.instances for s in views)

@@ -169,6 +169,12 @@ class DeviceSectionView:
     """Each instance's name in errors and compat reasons."""
     count: str = ""
     """`VFG_<DEVICE>_<SECTION>_MAX`: its arrays' size, for a repeated section."""
+    sources: tuple[tuple[str, str], ...] = ()
+    """The sections its derived params are read from (`ir.plan.DerivedParam`), in device order: (state
+    member, C prefix); the arguments of the device's `params_<section>` after the config."""
+    derived: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()
+    """Per source: (its member, its `HAS_` macro, the params computed from its state as (member, C value),
+    reading the state as `src_<member>`)."""
 
     @property
     def member(self) -> str:
@@ -202,6 +208,16 @@ class DeviceView:
     @property
     def repeated(self) -> tuple[DeviceSectionView, ...]:
         return tuple(s for s in self.sections if s.repeated)
+
+    @property
+    def sources(self) -> tuple[tuple[str, str], ...]:
+        """Every section some derived param is read from: (member, C prefix), in device order."""
+        used = {member for s in self.sections for member, _ in s.sources}
+        return tuple((s.member, s.prefix) for s in self.sections if s.member in used)
+
+    @property
+    def source_members(self) -> tuple[str, ...]:
+        return tuple(member for member, _ in self.sources)
 
     @property
     def prefix(self) -> str:

@@ -190,7 +190,8 @@ def section_view(checked: CheckedSection) -> SectionView:
         strings=tuple(strings),
         enums=tuple(Row((e.name, ", ".join(f"{v.name} = {v.value}" for v in e.values), e.description))
                     for e in section.enums),
-        params=tuple(Row((p.name, p.kind.value, str(p.default), p.description)) for p in section.params),
+        params=tuple(Row((p.name, p.kind.value, str(p.default), f"`{p.source.text}`" if p.source else "",
+                          p.description)) for p in section.params),
         descriptor=descriptor, compat=compat,
         constraints=tuple(Row((f"`{to_text(c.check)}`", c.reason)) for c in section.constraints),
         restore=restore,
@@ -214,7 +215,9 @@ def device_view(device: Device, module: CheckedModule) -> DeviceView:
     for use in device.sections:
         section = module.section(use.section).section
         bound = {b.name: b.value for b in use.params}
-        params = ", ".join(f"{p.name} = {bound.get(p.name, p.default)}" for p in section.params)
+        derived = {d.param: d.source for d in plan.section(section.name).derived}
+        params = ", ".join(f"{p.name} from {derived[p.name]}" if p.name in derived else
+                           f"{p.name} = {bound.get(p.name, p.default)}" for p in section.params)
         moved = ", ".join(f"{m.register} at " + " or ".join(f"0x{o:02x}" for o in m.offsets) if m.offsets
                           else f"{m.register} absent"
                           for m in module.bound_offsets if m.device == device.name and m.section == use.section)

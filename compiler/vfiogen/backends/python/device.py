@@ -5,12 +5,35 @@ The device plan (`passes.plan.plan_device`) decides bits and instances; this onl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.views import AttrView, DeviceSectionView, DeviceView
 from vfiogen.ir.checked import CheckedModule
-from vfiogen.ir.nodes import Device
+from vfiogen.backends.python.translate import PythonExpr
+from vfiogen.ir.nodes import Device, Section
+from vfiogen.ir.plan import DeviceSectionPlan
 from vfiogen.ir.types import ScalarKind
 from vfiogen.passes.plan import plan_device
+
+
+def _reader(var: str) -> Callable[[str], str]:
+    """How a derived param's expression reads a field of its source section's state, `var`."""
+    return lambda name: f"{var}.{naming.attr(name)}"
+
+
+def _derived(section: Section, planned: DeviceSectionPlan, module: CheckedModule
+             ) -> tuple[tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...], tuple[str, ...], tuple[str, ...]]:
+    """The device's `_params_<section>` helper, for a section some of whose params earlier sections give: per
+    source, the Params keyword arguments computed from its state (the other params as the config has them)."""
+    blocks = []
+    for source in planned.sources:
+        render = PythonExpr(module.section(source).symbols, _reader(f"src_{naming.attr(source)}"))
+        given = {d.param: render(d.expr) for d in planned.derived if d.source == source}
+        kwargs = tuple((naming.attr(p.name), given.get(p.name, f"p.{naming.attr(p.name)}")) for p in section.params)
+        blocks.append((naming.attr(source), f"HAS_{source.upper()}", kwargs))
+    return (tuple(blocks), tuple(naming.attr(source) for source in planned.sources),
+            tuple(f"_{source}.{naming.state_class(source)}" for source in planned.sources))
 
 
 def device_view(device: Device, module: CheckedModule) -> DeviceView:
@@ -42,7 +65,8 @@ def device_view(device: Device, module: CheckedModule) -> DeviceView:
                                               for step in section.restore),
                                           any(step.wait_us is not None for step in section.restore),
                                           planned.repeated, planned.max_instances, planned.names,
-                                          planned.missing_reason, planned.missing_instance_reason))
+                                          planned.missing_reason, planned.missing_instance_reason,
+                                          *_derived(section, planned, module)))
     counts = {s.section: (0 if device.generic else s.default_instances) for s in device_plan.repeated}
 
     def listed(s: DeviceSectionView, one: str) -> str:

@@ -282,6 +282,13 @@ class DeviceSectionView:
     missing_reason: str = ""
     missing_instance_reason: str = ""
     """The plan's reasons for a section (an instance, `{index}`) the target requires and the source lacks."""
+    derived: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()
+    """The params earlier sections give (`ir.plan.DerivedParam`), per source: (its attr, `HAS_<SOURCE>`, the
+    Params keyword arguments as (name, value): computed from its state, read as `src_<attr>`, or the config's)."""
+    sources: tuple[str, ...] = ()
+    """The source sections' attrs, in device order: the arguments of the device's `_params_<section>`."""
+    source_types: tuple[str, ...] = ()
+    """Their state classes, qualified (`_pcie.PcieState`)."""
 
 
 @dataclass(frozen=True)
