@@ -122,88 +122,78 @@ class AcsState(Record):
 class AcsDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "acs_features", "egress_vector_size", "min_version", "max_version", "emulated_acs_ctrl", "wmask_acs_ctrl", "emulated_egress_control_vector0", "wmask_egress_control_vector0", "emulated_egress_control_vector1", "wmask_egress_control_vector1", "emulated_egress_control_vector2", "wmask_egress_control_vector2", "emulated_egress_control_vector3", "wmask_egress_control_vector3", "emulated_egress_control_vector4", "wmask_egress_control_vector4", "emulated_egress_control_vector5", "wmask_egress_control_vector5", "emulated_egress_control_vector6", "wmask_egress_control_vector6", "emulated_egress_control_vector7", "wmask_egress_control_vector7",)
+    __slots__ = ("cap_offset", "acs_features", "egress_vector_size", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     acs_features: int
     egress_vector_size: int
     min_version: int
     max_version: int
-    emulated_acs_ctrl: int
-    wmask_acs_ctrl: int
-    emulated_egress_control_vector0: int
-    wmask_egress_control_vector0: int
-    emulated_egress_control_vector1: int
-    wmask_egress_control_vector1: int
-    emulated_egress_control_vector2: int
-    wmask_egress_control_vector2: int
-    emulated_egress_control_vector3: int
-    wmask_egress_control_vector3: int
-    emulated_egress_control_vector4: int
-    wmask_egress_control_vector4: int
-    emulated_egress_control_vector5: int
-    wmask_egress_control_vector5: int
-    emulated_egress_control_vector6: int
-    wmask_egress_control_vector6: int
-    emulated_egress_control_vector7: int
-    wmask_egress_control_vector7: int
-    _json = (("cap_offset", "cap_offset", ""), ("acs_features", "acs_features", ""), ("egress_vector_size", "egress_vector_size", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_acs_ctrl", "emulated_acs_ctrl", ""), ("wmask_acs_ctrl", "wmask_acs_ctrl", ""), ("emulated_egress_control_vector0", "emulated_egress_control_vector0", ""), ("wmask_egress_control_vector0", "wmask_egress_control_vector0", ""), ("emulated_egress_control_vector1", "emulated_egress_control_vector1", ""), ("wmask_egress_control_vector1", "wmask_egress_control_vector1", ""), ("emulated_egress_control_vector2", "emulated_egress_control_vector2", ""), ("wmask_egress_control_vector2", "wmask_egress_control_vector2", ""), ("emulated_egress_control_vector3", "emulated_egress_control_vector3", ""), ("wmask_egress_control_vector3", "wmask_egress_control_vector3", ""), ("emulated_egress_control_vector4", "emulated_egress_control_vector4", ""), ("wmask_egress_control_vector4", "wmask_egress_control_vector4", ""), ("emulated_egress_control_vector5", "emulated_egress_control_vector5", ""), ("wmask_egress_control_vector5", "wmask_egress_control_vector5", ""), ("emulated_egress_control_vector6", "emulated_egress_control_vector6", ""), ("wmask_egress_control_vector6", "wmask_egress_control_vector6", ""), ("emulated_egress_control_vector7", "emulated_egress_control_vector7", ""), ("wmask_egress_control_vector7", "wmask_egress_control_vector7", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("acs_features", "acs_features", ""), ("egress_vector_size", "egress_vector_size", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, acs_features: int = 0, egress_vector_size: int = 0, min_version: int = 0, max_version: int = 0, emulated_acs_ctrl: int = 0, wmask_acs_ctrl: int = 0, emulated_egress_control_vector0: int = 0, wmask_egress_control_vector0: int = 0, emulated_egress_control_vector1: int = 0, wmask_egress_control_vector1: int = 0, emulated_egress_control_vector2: int = 0, wmask_egress_control_vector2: int = 0, emulated_egress_control_vector3: int = 0, wmask_egress_control_vector3: int = 0, emulated_egress_control_vector4: int = 0, wmask_egress_control_vector4: int = 0, emulated_egress_control_vector5: int = 0, wmask_egress_control_vector5: int = 0, emulated_egress_control_vector6: int = 0, wmask_egress_control_vector6: int = 0, emulated_egress_control_vector7: int = 0, wmask_egress_control_vector7: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, acs_features: int = 0, egress_vector_size: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 10, write_masks: "tuple[int, ...]" = (0,) * 10) -> None:
         self.cap_offset = cap_offset
         self.acs_features = acs_features
         self.egress_vector_size = egress_vector_size
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_acs_ctrl = emulated_acs_ctrl
-        self.wmask_acs_ctrl = wmask_acs_ctrl
-        self.emulated_egress_control_vector0 = emulated_egress_control_vector0
-        self.wmask_egress_control_vector0 = wmask_egress_control_vector0
-        self.emulated_egress_control_vector1 = emulated_egress_control_vector1
-        self.wmask_egress_control_vector1 = wmask_egress_control_vector1
-        self.emulated_egress_control_vector2 = emulated_egress_control_vector2
-        self.wmask_egress_control_vector2 = wmask_egress_control_vector2
-        self.emulated_egress_control_vector3 = emulated_egress_control_vector3
-        self.wmask_egress_control_vector3 = wmask_egress_control_vector3
-        self.emulated_egress_control_vector4 = emulated_egress_control_vector4
-        self.wmask_egress_control_vector4 = wmask_egress_control_vector4
-        self.emulated_egress_control_vector5 = emulated_egress_control_vector5
-        self.wmask_egress_control_vector5 = wmask_egress_control_vector5
-        self.emulated_egress_control_vector6 = emulated_egress_control_vector6
-        self.wmask_egress_control_vector6 = wmask_egress_control_vector6
-        self.emulated_egress_control_vector7 = emulated_egress_control_vector7
-        self.wmask_egress_control_vector7 = wmask_egress_control_vector7
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HHHHHHHIIIIIIIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HHHHHH")
+_MASK_WIDTHS = (2, 2, 4, 4, 4, 4, 4, 4, 4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("acs_cap",
+     "the hypervisor emulates other bits of register acs_cap of Access Control Services (section acs) on the target",
+     "the guest may write other bits of register acs_cap of Access Control Services (section acs) on the target"),
+    ("acs_ctrl",
+     "the hypervisor emulates other bits of register acs_ctrl of Access Control Services (section acs) on the target",
+     "the guest may write other bits of register acs_ctrl of Access Control Services (section acs) on the target"),
+    ("egress_control_vector0",
+     "the hypervisor emulates other bits of register egress_control_vector0 of Access Control Services (section acs) on the target",
+     "the guest may write other bits of register egress_control_vector0 of Access Control Services (section acs) on the target"),
+    ("egress_control_vector1",
+     "the hypervisor emulates other bits of register egress_control_vector1 of Access Control Services (section acs) on the target",
+     "the guest may write other bits of register egress_control_vector1 of Access Control Services (section acs) on the target"),
+    ("egress_control_vector2",
+     "the hypervisor emulates other bits of register egress_control_vector2 of Access Control Services (section acs) on the target",
+     "the guest may write other bits of register egress_control_vector2 of Access Control Services (section acs) on the target"),
+    ("egress_control_vector3",
+     "the hypervisor emulates other bits of register egress_control_vector3 of Access Control Services (section acs) on the target",
+     "the guest may write other bits of register egress_control_vector3 of Access Control Services (section acs) on the target"),
+    ("egress_control_vector4",
+     "the hypervisor emulates other bits of register egress_control_vector4 of Access Control Services (section acs) on the target",
+     "the guest may write other bits of register egress_control_vector4 of Access Control Services (section acs) on the target"),
+    ("egress_control_vector5",
+     "the hypervisor emulates other bits of register egress_control_vector5 of Access Control Services (section acs) on the target",
+     "the guest may write other bits of register egress_control_vector5 of Access Control Services (section acs) on the target"),
+    ("egress_control_vector6",
+     "the hypervisor emulates other bits of register egress_control_vector6 of Access Control Services (section acs) on the target",
+     "the guest may write other bits of register egress_control_vector6 of Access Control Services (section acs) on the target"),
+    ("egress_control_vector7",
+     "the hypervisor emulates other bits of register egress_control_vector7 of Access Control Services (section acs) on the target",
+     "the guest may write other bits of register egress_control_vector7 of Access Control Services (section acs) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "AcsState", p: "Params" = PARAMS, *, cap_offset: int) -> "AcsDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return AcsDescriptor(
         acs_features=s.acs_cap.value() & 0xff,
         egress_vector_size=s.acs_cap.value() & 0xff00,
         min_version=1,
         max_version=1,
-        emulated_acs_ctrl=0,
-        wmask_acs_ctrl=0x1fff,
-        emulated_egress_control_vector0=0,
-        wmask_egress_control_vector0=(0xffffffff if (s.acs_cap.value() & 0x20 != 0) else 0),
-        emulated_egress_control_vector1=0,
-        wmask_egress_control_vector1=(0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x20))) else 0),
-        emulated_egress_control_vector2=0,
-        wmask_egress_control_vector2=(0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x40))) else 0),
-        emulated_egress_control_vector3=0,
-        wmask_egress_control_vector3=(0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x60))) else 0),
-        emulated_egress_control_vector4=0,
-        wmask_egress_control_vector4=(0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x80))) else 0),
-        emulated_egress_control_vector5=0,
-        wmask_egress_control_vector5=(0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xa0))) else 0),
-        emulated_egress_control_vector6=0,
-        wmask_egress_control_vector6=(0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xc0))) else 0),
-        emulated_egress_control_vector7=0,
-        wmask_egress_control_vector7=(0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xe0))) else 0),
+        mask_registers=0xa,
+        emulated_masks=(0,) * 10,
+        write_masks=(0, 0x1fff, (0xffffffff if (s.acs_cap.value() & 0x20 != 0) else 0), (0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x20))) else 0), (0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x40))) else 0), (0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x60))) else 0), (0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0x80))) else 0), (0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xa0))) else 0), (0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xc0))) else 0), (0xffffffff if ((s.acs_cap.value() & 0x20 != 0) and ((((s.acs_cap.value() >> 8) & 0xff) == 0) or (((s.acs_cap.value() >> 8) & 0xff) > 0xe0))) else 0)),
         cap_offset=cap_offset,
     )
 
@@ -222,14 +212,22 @@ def check_descriptor(s: "AcsState", d: "AcsDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "AcsDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.acs_features, d.egress_vector_size, d.min_version, d.max_version, d.emulated_acs_ctrl, d.wmask_acs_ctrl, d.emulated_egress_control_vector0, d.wmask_egress_control_vector0, d.emulated_egress_control_vector1, d.wmask_egress_control_vector1, d.emulated_egress_control_vector2, d.wmask_egress_control_vector2, d.emulated_egress_control_vector3, d.wmask_egress_control_vector3, d.emulated_egress_control_vector4, d.wmask_egress_control_vector4, d.emulated_egress_control_vector5, d.wmask_egress_control_vector5, d.emulated_egress_control_vector6, d.wmask_egress_control_vector6, d.emulated_egress_control_vector7, d.wmask_egress_control_vector7)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.acs_features, d.egress_vector_size, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "AcsDescriptor":
-    return AcsDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "AcsDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return AcsDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no ACS capability"
 """Why a target without this section refuses a source that has it."""
@@ -263,60 +261,7 @@ def check_compat(source: "AcsDescriptor", target: "AcsDescriptor") -> "list[Comp
     if source.egress_vector_size != target.egress_vector_size:
         failures.append(CompatFailure(SECTION, "equal", "egress_vector_size", source.egress_vector_size, target.egress_vector_size,
                                       "the target's egress control vector has another length"))
-    if source.emulated_acs_ctrl != target.emulated_acs_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_acs_ctrl", source.emulated_acs_ctrl, target.emulated_acs_ctrl,
-                                      "the hypervisor emulates other bits of register acs_ctrl of Access Control Services (section acs) on the target"))
-    if source.wmask_acs_ctrl != target.wmask_acs_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_acs_ctrl", source.wmask_acs_ctrl, target.wmask_acs_ctrl,
-                                      "the guest may write other bits of register acs_ctrl of Access Control Services (section acs) on the target"))
-    if source.emulated_egress_control_vector0 != target.emulated_egress_control_vector0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_egress_control_vector0", source.emulated_egress_control_vector0, target.emulated_egress_control_vector0,
-                                      "the hypervisor emulates other bits of register egress_control_vector0 of Access Control Services (section acs) on the target"))
-    if source.wmask_egress_control_vector0 != target.wmask_egress_control_vector0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_egress_control_vector0", source.wmask_egress_control_vector0, target.wmask_egress_control_vector0,
-                                      "the guest may write other bits of register egress_control_vector0 of Access Control Services (section acs) on the target"))
-    if source.emulated_egress_control_vector1 != target.emulated_egress_control_vector1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_egress_control_vector1", source.emulated_egress_control_vector1, target.emulated_egress_control_vector1,
-                                      "the hypervisor emulates other bits of register egress_control_vector1 of Access Control Services (section acs) on the target"))
-    if source.wmask_egress_control_vector1 != target.wmask_egress_control_vector1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_egress_control_vector1", source.wmask_egress_control_vector1, target.wmask_egress_control_vector1,
-                                      "the guest may write other bits of register egress_control_vector1 of Access Control Services (section acs) on the target"))
-    if source.emulated_egress_control_vector2 != target.emulated_egress_control_vector2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_egress_control_vector2", source.emulated_egress_control_vector2, target.emulated_egress_control_vector2,
-                                      "the hypervisor emulates other bits of register egress_control_vector2 of Access Control Services (section acs) on the target"))
-    if source.wmask_egress_control_vector2 != target.wmask_egress_control_vector2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_egress_control_vector2", source.wmask_egress_control_vector2, target.wmask_egress_control_vector2,
-                                      "the guest may write other bits of register egress_control_vector2 of Access Control Services (section acs) on the target"))
-    if source.emulated_egress_control_vector3 != target.emulated_egress_control_vector3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_egress_control_vector3", source.emulated_egress_control_vector3, target.emulated_egress_control_vector3,
-                                      "the hypervisor emulates other bits of register egress_control_vector3 of Access Control Services (section acs) on the target"))
-    if source.wmask_egress_control_vector3 != target.wmask_egress_control_vector3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_egress_control_vector3", source.wmask_egress_control_vector3, target.wmask_egress_control_vector3,
-                                      "the guest may write other bits of register egress_control_vector3 of Access Control Services (section acs) on the target"))
-    if source.emulated_egress_control_vector4 != target.emulated_egress_control_vector4:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_egress_control_vector4", source.emulated_egress_control_vector4, target.emulated_egress_control_vector4,
-                                      "the hypervisor emulates other bits of register egress_control_vector4 of Access Control Services (section acs) on the target"))
-    if source.wmask_egress_control_vector4 != target.wmask_egress_control_vector4:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_egress_control_vector4", source.wmask_egress_control_vector4, target.wmask_egress_control_vector4,
-                                      "the guest may write other bits of register egress_control_vector4 of Access Control Services (section acs) on the target"))
-    if source.emulated_egress_control_vector5 != target.emulated_egress_control_vector5:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_egress_control_vector5", source.emulated_egress_control_vector5, target.emulated_egress_control_vector5,
-                                      "the hypervisor emulates other bits of register egress_control_vector5 of Access Control Services (section acs) on the target"))
-    if source.wmask_egress_control_vector5 != target.wmask_egress_control_vector5:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_egress_control_vector5", source.wmask_egress_control_vector5, target.wmask_egress_control_vector5,
-                                      "the guest may write other bits of register egress_control_vector5 of Access Control Services (section acs) on the target"))
-    if source.emulated_egress_control_vector6 != target.emulated_egress_control_vector6:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_egress_control_vector6", source.emulated_egress_control_vector6, target.emulated_egress_control_vector6,
-                                      "the hypervisor emulates other bits of register egress_control_vector6 of Access Control Services (section acs) on the target"))
-    if source.wmask_egress_control_vector6 != target.wmask_egress_control_vector6:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_egress_control_vector6", source.wmask_egress_control_vector6, target.wmask_egress_control_vector6,
-                                      "the guest may write other bits of register egress_control_vector6 of Access Control Services (section acs) on the target"))
-    if source.emulated_egress_control_vector7 != target.emulated_egress_control_vector7:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_egress_control_vector7", source.emulated_egress_control_vector7, target.emulated_egress_control_vector7,
-                                      "the hypervisor emulates other bits of register egress_control_vector7 of Access Control Services (section acs) on the target"))
-    if source.wmask_egress_control_vector7 != target.wmask_egress_control_vector7:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_egress_control_vector7", source.wmask_egress_control_vector7, target.wmask_egress_control_vector7,
-                                      "the guest may write other bits of register egress_control_vector7 of Access Control Services (section acs) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

@@ -246,82 +246,99 @@ class AerState(Record):
 class AerDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "aer_features", "header_log_shape", "min_version", "max_version", "emulated_uncorrectable_error_status", "wmask_uncorrectable_error_status", "emulated_uncorrectable_error_mask", "wmask_uncorrectable_error_mask", "emulated_uncorrectable_error_severity", "wmask_uncorrectable_error_severity", "emulated_correctable_error_status", "wmask_correctable_error_status", "emulated_correctable_error_mask", "wmask_correctable_error_mask", "emulated_aer_cap", "wmask_aer_cap", "emulated_root_error_command", "wmask_root_error_command", "emulated_root_error_status", "wmask_root_error_status",)
+    __slots__ = ("cap_offset", "aer_features", "header_log_shape", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     aer_features: int
     header_log_shape: int
     min_version: int
     max_version: int
-    emulated_uncorrectable_error_status: int
-    wmask_uncorrectable_error_status: int
-    emulated_uncorrectable_error_mask: int
-    wmask_uncorrectable_error_mask: int
-    emulated_uncorrectable_error_severity: int
-    wmask_uncorrectable_error_severity: int
-    emulated_correctable_error_status: int
-    wmask_correctable_error_status: int
-    emulated_correctable_error_mask: int
-    wmask_correctable_error_mask: int
-    emulated_aer_cap: int
-    wmask_aer_cap: int
-    emulated_root_error_command: int
-    wmask_root_error_command: int
-    emulated_root_error_status: int
-    wmask_root_error_status: int
-    _json = (("cap_offset", "cap_offset", ""), ("aer_features", "aer_features", ""), ("header_log_shape", "header_log_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_uncorrectable_error_status", "emulated_uncorrectable_error_status", ""), ("wmask_uncorrectable_error_status", "wmask_uncorrectable_error_status", ""), ("emulated_uncorrectable_error_mask", "emulated_uncorrectable_error_mask", ""), ("wmask_uncorrectable_error_mask", "wmask_uncorrectable_error_mask", ""), ("emulated_uncorrectable_error_severity", "emulated_uncorrectable_error_severity", ""), ("wmask_uncorrectable_error_severity", "wmask_uncorrectable_error_severity", ""), ("emulated_correctable_error_status", "emulated_correctable_error_status", ""), ("wmask_correctable_error_status", "wmask_correctable_error_status", ""), ("emulated_correctable_error_mask", "emulated_correctable_error_mask", ""), ("wmask_correctable_error_mask", "wmask_correctable_error_mask", ""), ("emulated_aer_cap", "emulated_aer_cap", ""), ("wmask_aer_cap", "wmask_aer_cap", ""), ("emulated_root_error_command", "emulated_root_error_command", ""), ("wmask_root_error_command", "wmask_root_error_command", ""), ("emulated_root_error_status", "emulated_root_error_status", ""), ("wmask_root_error_status", "wmask_root_error_status", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("aer_features", "aer_features", ""), ("header_log_shape", "header_log_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, aer_features: int = 0, header_log_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_uncorrectable_error_status: int = 0, wmask_uncorrectable_error_status: int = 0, emulated_uncorrectable_error_mask: int = 0, wmask_uncorrectable_error_mask: int = 0, emulated_uncorrectable_error_severity: int = 0, wmask_uncorrectable_error_severity: int = 0, emulated_correctable_error_status: int = 0, wmask_correctable_error_status: int = 0, emulated_correctable_error_mask: int = 0, wmask_correctable_error_mask: int = 0, emulated_aer_cap: int = 0, wmask_aer_cap: int = 0, emulated_root_error_command: int = 0, wmask_root_error_command: int = 0, emulated_root_error_status: int = 0, wmask_root_error_status: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, aer_features: int = 0, header_log_shape: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 17, write_masks: "tuple[int, ...]" = (0,) * 17) -> None:
         self.cap_offset = cap_offset
         self.aer_features = aer_features
         self.header_log_shape = header_log_shape
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_uncorrectable_error_status = emulated_uncorrectable_error_status
-        self.wmask_uncorrectable_error_status = wmask_uncorrectable_error_status
-        self.emulated_uncorrectable_error_mask = emulated_uncorrectable_error_mask
-        self.wmask_uncorrectable_error_mask = wmask_uncorrectable_error_mask
-        self.emulated_uncorrectable_error_severity = emulated_uncorrectable_error_severity
-        self.wmask_uncorrectable_error_severity = wmask_uncorrectable_error_severity
-        self.emulated_correctable_error_status = emulated_correctable_error_status
-        self.wmask_correctable_error_status = wmask_correctable_error_status
-        self.emulated_correctable_error_mask = emulated_correctable_error_mask
-        self.wmask_correctable_error_mask = wmask_correctable_error_mask
-        self.emulated_aer_cap = emulated_aer_cap
-        self.wmask_aer_cap = wmask_aer_cap
-        self.emulated_root_error_command = emulated_root_error_command
-        self.wmask_root_error_command = wmask_root_error_command
-        self.emulated_root_error_status = emulated_root_error_status
-        self.wmask_root_error_status = wmask_root_error_status
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HIIHHIIIIIIIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HIIHHH")
+_MASK_WIDTHS = (4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("uncorrectable_error_status",
+     "the hypervisor emulates other bits of register uncorrectable_error_status of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register uncorrectable_error_status of Advanced Error Reporting (section aer) on the target"),
+    ("uncorrectable_error_mask",
+     "the hypervisor emulates other bits of register uncorrectable_error_mask of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register uncorrectable_error_mask of Advanced Error Reporting (section aer) on the target"),
+    ("uncorrectable_error_severity",
+     "the hypervisor emulates other bits of register uncorrectable_error_severity of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register uncorrectable_error_severity of Advanced Error Reporting (section aer) on the target"),
+    ("correctable_error_status",
+     "the hypervisor emulates other bits of register correctable_error_status of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register correctable_error_status of Advanced Error Reporting (section aer) on the target"),
+    ("correctable_error_mask",
+     "the hypervisor emulates other bits of register correctable_error_mask of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register correctable_error_mask of Advanced Error Reporting (section aer) on the target"),
+    ("aer_cap",
+     "the hypervisor emulates other bits of register aer_cap of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register aer_cap of Advanced Error Reporting (section aer) on the target"),
+    ("root_error_command",
+     "the hypervisor emulates other bits of register root_error_command of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register root_error_command of Advanced Error Reporting (section aer) on the target"),
+    ("root_error_status",
+     "the hypervisor emulates other bits of register root_error_status of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register root_error_status of Advanced Error Reporting (section aer) on the target"),
+    ("error_source_identification",
+     "the hypervisor emulates other bits of register error_source_identification of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register error_source_identification of Advanced Error Reporting (section aer) on the target"),
+    ("header_log0",
+     "the hypervisor emulates other bits of register header_log0 of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register header_log0 of Advanced Error Reporting (section aer) on the target"),
+    ("header_log1",
+     "the hypervisor emulates other bits of register header_log1 of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register header_log1 of Advanced Error Reporting (section aer) on the target"),
+    ("header_log2",
+     "the hypervisor emulates other bits of register header_log2 of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register header_log2 of Advanced Error Reporting (section aer) on the target"),
+    ("header_log3",
+     "the hypervisor emulates other bits of register header_log3 of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register header_log3 of Advanced Error Reporting (section aer) on the target"),
+    ("tlp_prefix_log0",
+     "the hypervisor emulates other bits of register tlp_prefix_log0 of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register tlp_prefix_log0 of Advanced Error Reporting (section aer) on the target"),
+    ("tlp_prefix_log1",
+     "the hypervisor emulates other bits of register tlp_prefix_log1 of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register tlp_prefix_log1 of Advanced Error Reporting (section aer) on the target"),
+    ("tlp_prefix_log2",
+     "the hypervisor emulates other bits of register tlp_prefix_log2 of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register tlp_prefix_log2 of Advanced Error Reporting (section aer) on the target"),
+    ("tlp_prefix_log3",
+     "the hypervisor emulates other bits of register tlp_prefix_log3 of Advanced Error Reporting (section aer) on the target",
+     "the guest may write other bits of register tlp_prefix_log3 of Advanced Error Reporting (section aer) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "AerState", p: "Params" = PARAMS, *, cap_offset: int) -> "AerDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return AerDescriptor(
         aer_features=s.aer_cap.value() & 0x12a0,
         header_log_shape=s.aer_cap.value() & 0x3e000,
         min_version=1,
         max_version=1,
-        emulated_uncorrectable_error_status=0,
-        wmask_uncorrectable_error_status=0xfffff031,
-        emulated_uncorrectable_error_mask=0,
-        wmask_uncorrectable_error_mask=0xfffff031,
-        emulated_uncorrectable_error_severity=0,
-        wmask_uncorrectable_error_severity=0xfffff031,
-        emulated_correctable_error_status=0,
-        wmask_correctable_error_status=0xf1c1,
-        emulated_correctable_error_mask=0,
-        wmask_correctable_error_mask=0xf1c1,
-        emulated_aer_cap=0,
-        wmask_aer_cap=0x540,
-        emulated_root_error_command=0,
-        wmask_root_error_command=(7 if p.root_port else 0),
-        emulated_root_error_status=0,
-        wmask_root_error_status=(0x7f if p.root_port else 0),
+        mask_registers=0x11,
+        emulated_masks=(0,) * 17,
+        write_masks=(0xfffff031, 0xfffff031, 0xfffff031, 0xf1c1, 0xf1c1, 0x540, (0x7 if p.root_port else 0), (0x7f if p.root_port else 0), *(0,) * 9),
         cap_offset=cap_offset,
     )
 
@@ -340,14 +357,22 @@ def check_descriptor(s: "AerState", d: "AerDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "AerDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.aer_features, d.header_log_shape, d.min_version, d.max_version, d.emulated_uncorrectable_error_status, d.wmask_uncorrectable_error_status, d.emulated_uncorrectable_error_mask, d.wmask_uncorrectable_error_mask, d.emulated_uncorrectable_error_severity, d.wmask_uncorrectable_error_severity, d.emulated_correctable_error_status, d.wmask_correctable_error_status, d.emulated_correctable_error_mask, d.wmask_correctable_error_mask, d.emulated_aer_cap, d.wmask_aer_cap, d.emulated_root_error_command, d.wmask_root_error_command, d.emulated_root_error_status, d.wmask_root_error_status)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.aer_features, d.header_log_shape, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "AerDescriptor":
-    return AerDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "AerDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return AerDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no Advanced Error Reporting capability"
 """Why a target without this section refuses a source that has it."""
@@ -381,54 +406,7 @@ def check_compat(source: "AerDescriptor", target: "AerDescriptor") -> "list[Comp
     if source.header_log_shape != target.header_log_shape:
         failures.append(CompatFailure(SECTION, "equal", "header_log_shape", source.header_log_shape, target.header_log_shape,
                                       "the target's header log has another size"))
-    if source.emulated_uncorrectable_error_status != target.emulated_uncorrectable_error_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_uncorrectable_error_status", source.emulated_uncorrectable_error_status, target.emulated_uncorrectable_error_status,
-                                      "the hypervisor emulates other bits of register uncorrectable_error_status of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_uncorrectable_error_status != target.wmask_uncorrectable_error_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_uncorrectable_error_status", source.wmask_uncorrectable_error_status, target.wmask_uncorrectable_error_status,
-                                      "the guest may write other bits of register uncorrectable_error_status of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_uncorrectable_error_mask != target.emulated_uncorrectable_error_mask:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_uncorrectable_error_mask", source.emulated_uncorrectable_error_mask, target.emulated_uncorrectable_error_mask,
-                                      "the hypervisor emulates other bits of register uncorrectable_error_mask of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_uncorrectable_error_mask != target.wmask_uncorrectable_error_mask:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_uncorrectable_error_mask", source.wmask_uncorrectable_error_mask, target.wmask_uncorrectable_error_mask,
-                                      "the guest may write other bits of register uncorrectable_error_mask of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_uncorrectable_error_severity != target.emulated_uncorrectable_error_severity:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_uncorrectable_error_severity", source.emulated_uncorrectable_error_severity, target.emulated_uncorrectable_error_severity,
-                                      "the hypervisor emulates other bits of register uncorrectable_error_severity of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_uncorrectable_error_severity != target.wmask_uncorrectable_error_severity:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_uncorrectable_error_severity", source.wmask_uncorrectable_error_severity, target.wmask_uncorrectable_error_severity,
-                                      "the guest may write other bits of register uncorrectable_error_severity of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_correctable_error_status != target.emulated_correctable_error_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_correctable_error_status", source.emulated_correctable_error_status, target.emulated_correctable_error_status,
-                                      "the hypervisor emulates other bits of register correctable_error_status of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_correctable_error_status != target.wmask_correctable_error_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_correctable_error_status", source.wmask_correctable_error_status, target.wmask_correctable_error_status,
-                                      "the guest may write other bits of register correctable_error_status of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_correctable_error_mask != target.emulated_correctable_error_mask:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_correctable_error_mask", source.emulated_correctable_error_mask, target.emulated_correctable_error_mask,
-                                      "the hypervisor emulates other bits of register correctable_error_mask of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_correctable_error_mask != target.wmask_correctable_error_mask:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_correctable_error_mask", source.wmask_correctable_error_mask, target.wmask_correctable_error_mask,
-                                      "the guest may write other bits of register correctable_error_mask of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_aer_cap != target.emulated_aer_cap:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_aer_cap", source.emulated_aer_cap, target.emulated_aer_cap,
-                                      "the hypervisor emulates other bits of register aer_cap of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_aer_cap != target.wmask_aer_cap:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_aer_cap", source.wmask_aer_cap, target.wmask_aer_cap,
-                                      "the guest may write other bits of register aer_cap of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_root_error_command != target.emulated_root_error_command:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_root_error_command", source.emulated_root_error_command, target.emulated_root_error_command,
-                                      "the hypervisor emulates other bits of register root_error_command of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_root_error_command != target.wmask_root_error_command:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_root_error_command", source.wmask_root_error_command, target.wmask_root_error_command,
-                                      "the guest may write other bits of register root_error_command of Advanced Error Reporting (section aer) on the target"))
-    if source.emulated_root_error_status != target.emulated_root_error_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_root_error_status", source.emulated_root_error_status, target.emulated_root_error_status,
-                                      "the hypervisor emulates other bits of register root_error_status of Advanced Error Reporting (section aer) on the target"))
-    if source.wmask_root_error_status != target.wmask_root_error_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_root_error_status", source.wmask_root_error_status, target.wmask_root_error_status,
-                                      "the guest may write other bits of register root_error_status of Advanced Error Reporting (section aer) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

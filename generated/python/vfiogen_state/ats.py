@@ -75,37 +75,51 @@ class AtsState(Record):
 class AtsDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "ats_features", "min_version", "max_version", "emulated_ats_ctrl", "wmask_ats_ctrl",)
+    __slots__ = ("cap_offset", "ats_features", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     ats_features: int
     min_version: int
     max_version: int
-    emulated_ats_ctrl: int
-    wmask_ats_ctrl: int
-    _json = (("cap_offset", "cap_offset", ""), ("ats_features", "ats_features", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_ats_ctrl", "emulated_ats_ctrl", ""), ("wmask_ats_ctrl", "wmask_ats_ctrl", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("ats_features", "ats_features", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, ats_features: int = 0, min_version: int = 0, max_version: int = 0, emulated_ats_ctrl: int = 0, wmask_ats_ctrl: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, ats_features: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 2, write_masks: "tuple[int, ...]" = (0,) * 2) -> None:
         self.cap_offset = cap_offset
         self.ats_features = ats_features
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_ats_ctrl = emulated_ats_ctrl
-        self.wmask_ats_ctrl = wmask_ats_ctrl
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HHHHHH")
+_DESCRIPTOR = struct.Struct(">HHHHH")
+_MASK_WIDTHS = (2, 2,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("ats_cap",
+     "the hypervisor emulates other bits of register ats_cap of Address Translation Services (section ats) on the target",
+     "the guest may write other bits of register ats_cap of Address Translation Services (section ats) on the target"),
+    ("ats_ctrl",
+     "the hypervisor emulates other bits of register ats_ctrl of Address Translation Services (section ats) on the target",
+     "the guest may write other bits of register ats_ctrl of Address Translation Services (section ats) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "AtsState", p: "Params" = PARAMS, *, cap_offset: int) -> "AtsDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return AtsDescriptor(
         ats_features=s.ats_cap.value() & 0xff,
         min_version=1,
         max_version=1,
-        emulated_ats_ctrl=0,
-        wmask_ats_ctrl=0x801f,
+        mask_registers=2,
+        emulated_masks=(0,) * 2,
+        write_masks=(0, 0x801f),
         cap_offset=cap_offset,
     )
 
@@ -121,14 +135,22 @@ def check_descriptor(s: "AtsState", d: "AtsDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "AtsDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.ats_features, d.min_version, d.max_version, d.emulated_ats_ctrl, d.wmask_ats_ctrl)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.ats_features, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "AtsDescriptor":
-    return AtsDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "AtsDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return AtsDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no ATS capability"
 """Why a target without this section refuses a source that has it."""
@@ -159,12 +181,7 @@ def check_compat(source: "AtsDescriptor", target: "AtsDescriptor") -> "list[Comp
     if source.ats_features != target.ats_features:
         failures.append(CompatFailure(SECTION, "equal", "ats_features", source.ats_features, target.ats_features,
                                       "the target's ATS capability differs (invalidate queue depth, page-aligned requests, global invalidate or relaxed ordering)"))
-    if source.emulated_ats_ctrl != target.emulated_ats_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ats_ctrl", source.emulated_ats_ctrl, target.emulated_ats_ctrl,
-                                      "the hypervisor emulates other bits of register ats_ctrl of Address Translation Services (section ats) on the target"))
-    if source.wmask_ats_ctrl != target.wmask_ats_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ats_ctrl", source.wmask_ats_ctrl, target.wmask_ats_ctrl,
-                                      "the guest may write other bits of register ats_ctrl of Address Translation Services (section ats) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

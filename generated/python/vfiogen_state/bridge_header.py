@@ -319,7 +319,7 @@ class BridgeHeaderState(Record):
 class BridgeHeaderDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("vendor", "device", "revision", "prog_if", "subclass", "base_class", "header_shape", "first_cap", "cap_list", "intx", "bar0_type", "bar1_type", "io_window_shape", "prefetchable_window_shape", "min_version", "max_version", "emulated_command", "wmask_command", "emulated_status", "wmask_status", "emulated_cache_line_size", "wmask_cache_line_size", "emulated_latency_timer", "wmask_latency_timer", "emulated_bist", "wmask_bist", "emulated_bar0", "wmask_bar0", "emulated_bar1_upper", "wmask_bar1_upper", "emulated_bar1", "wmask_bar1", "emulated_primary_bus_number", "wmask_primary_bus_number", "emulated_secondary_bus_number", "wmask_secondary_bus_number", "emulated_subordinate_bus_number", "wmask_subordinate_bus_number", "emulated_secondary_latency_timer", "wmask_secondary_latency_timer", "emulated_io_base", "wmask_io_base", "emulated_io_limit", "wmask_io_limit", "emulated_secondary_status", "wmask_secondary_status", "emulated_memory_base", "wmask_memory_base", "emulated_memory_limit", "wmask_memory_limit", "emulated_prefetchable_memory_base", "wmask_prefetchable_memory_base", "emulated_prefetchable_memory_limit", "wmask_prefetchable_memory_limit", "emulated_prefetchable_base_upper", "wmask_prefetchable_base_upper", "emulated_prefetchable_limit_upper", "wmask_prefetchable_limit_upper", "emulated_io_base_upper", "wmask_io_base_upper", "emulated_io_limit_upper", "wmask_io_limit_upper", "emulated_rom_base", "wmask_rom_base", "emulated_interrupt_line", "wmask_interrupt_line", "emulated_bridge_control", "wmask_bridge_control",)
+    __slots__ = ("vendor", "device", "revision", "prog_if", "subclass", "base_class", "header_shape", "first_cap", "cap_list", "intx", "bar0_type", "bar1_type", "io_window_shape", "prefetchable_window_shape", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     vendor: int
     device: int
     revision: int
@@ -336,61 +336,12 @@ class BridgeHeaderDescriptor(Record):
     prefetchable_window_shape: int
     min_version: int
     max_version: int
-    emulated_command: int
-    wmask_command: int
-    emulated_status: int
-    wmask_status: int
-    emulated_cache_line_size: int
-    wmask_cache_line_size: int
-    emulated_latency_timer: int
-    wmask_latency_timer: int
-    emulated_bist: int
-    wmask_bist: int
-    emulated_bar0: int
-    wmask_bar0: int
-    emulated_bar1_upper: int
-    wmask_bar1_upper: int
-    emulated_bar1: int
-    wmask_bar1: int
-    emulated_primary_bus_number: int
-    wmask_primary_bus_number: int
-    emulated_secondary_bus_number: int
-    wmask_secondary_bus_number: int
-    emulated_subordinate_bus_number: int
-    wmask_subordinate_bus_number: int
-    emulated_secondary_latency_timer: int
-    wmask_secondary_latency_timer: int
-    emulated_io_base: int
-    wmask_io_base: int
-    emulated_io_limit: int
-    wmask_io_limit: int
-    emulated_secondary_status: int
-    wmask_secondary_status: int
-    emulated_memory_base: int
-    wmask_memory_base: int
-    emulated_memory_limit: int
-    wmask_memory_limit: int
-    emulated_prefetchable_memory_base: int
-    wmask_prefetchable_memory_base: int
-    emulated_prefetchable_memory_limit: int
-    wmask_prefetchable_memory_limit: int
-    emulated_prefetchable_base_upper: int
-    wmask_prefetchable_base_upper: int
-    emulated_prefetchable_limit_upper: int
-    wmask_prefetchable_limit_upper: int
-    emulated_io_base_upper: int
-    wmask_io_base_upper: int
-    emulated_io_limit_upper: int
-    wmask_io_limit_upper: int
-    emulated_rom_base: int
-    wmask_rom_base: int
-    emulated_interrupt_line: int
-    wmask_interrupt_line: int
-    emulated_bridge_control: int
-    wmask_bridge_control: int
-    _json = (("vendor", "vendor", ""), ("device", "device", ""), ("revision", "revision", ""), ("prog_if", "prog_if", ""), ("subclass", "subclass", ""), ("base_class", "base_class", ""), ("header_shape", "header_shape", ""), ("first_cap", "first_cap", ""), ("cap_list", "cap_list", ""), ("intx", "intx", ""), ("bar0_type", "bar0_type", ""), ("bar1_type", "bar1_type", ""), ("io_window_shape", "io_window_shape", ""), ("prefetchable_window_shape", "prefetchable_window_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_command", "emulated_command", ""), ("wmask_command", "wmask_command", ""), ("emulated_status", "emulated_status", ""), ("wmask_status", "wmask_status", ""), ("emulated_cache_line_size", "emulated_cache_line_size", ""), ("wmask_cache_line_size", "wmask_cache_line_size", ""), ("emulated_latency_timer", "emulated_latency_timer", ""), ("wmask_latency_timer", "wmask_latency_timer", ""), ("emulated_bist", "emulated_bist", ""), ("wmask_bist", "wmask_bist", ""), ("emulated_bar0", "emulated_bar0", ""), ("wmask_bar0", "wmask_bar0", ""), ("emulated_bar1_upper", "emulated_bar1_upper", ""), ("wmask_bar1_upper", "wmask_bar1_upper", ""), ("emulated_bar1", "emulated_bar1", ""), ("wmask_bar1", "wmask_bar1", ""), ("emulated_primary_bus_number", "emulated_primary_bus_number", ""), ("wmask_primary_bus_number", "wmask_primary_bus_number", ""), ("emulated_secondary_bus_number", "emulated_secondary_bus_number", ""), ("wmask_secondary_bus_number", "wmask_secondary_bus_number", ""), ("emulated_subordinate_bus_number", "emulated_subordinate_bus_number", ""), ("wmask_subordinate_bus_number", "wmask_subordinate_bus_number", ""), ("emulated_secondary_latency_timer", "emulated_secondary_latency_timer", ""), ("wmask_secondary_latency_timer", "wmask_secondary_latency_timer", ""), ("emulated_io_base", "emulated_io_base", ""), ("wmask_io_base", "wmask_io_base", ""), ("emulated_io_limit", "emulated_io_limit", ""), ("wmask_io_limit", "wmask_io_limit", ""), ("emulated_secondary_status", "emulated_secondary_status", ""), ("wmask_secondary_status", "wmask_secondary_status", ""), ("emulated_memory_base", "emulated_memory_base", ""), ("wmask_memory_base", "wmask_memory_base", ""), ("emulated_memory_limit", "emulated_memory_limit", ""), ("wmask_memory_limit", "wmask_memory_limit", ""), ("emulated_prefetchable_memory_base", "emulated_prefetchable_memory_base", ""), ("wmask_prefetchable_memory_base", "wmask_prefetchable_memory_base", ""), ("emulated_prefetchable_memory_limit", "emulated_prefetchable_memory_limit", ""), ("wmask_prefetchable_memory_limit", "wmask_prefetchable_memory_limit", ""), ("emulated_prefetchable_base_upper", "emulated_prefetchable_base_upper", ""), ("wmask_prefetchable_base_upper", "wmask_prefetchable_base_upper", ""), ("emulated_prefetchable_limit_upper", "emulated_prefetchable_limit_upper", ""), ("wmask_prefetchable_limit_upper", "wmask_prefetchable_limit_upper", ""), ("emulated_io_base_upper", "emulated_io_base_upper", ""), ("wmask_io_base_upper", "wmask_io_base_upper", ""), ("emulated_io_limit_upper", "emulated_io_limit_upper", ""), ("wmask_io_limit_upper", "wmask_io_limit_upper", ""), ("emulated_rom_base", "emulated_rom_base", ""), ("wmask_rom_base", "wmask_rom_base", ""), ("emulated_interrupt_line", "emulated_interrupt_line", ""), ("wmask_interrupt_line", "wmask_interrupt_line", ""), ("emulated_bridge_control", "emulated_bridge_control", ""), ("wmask_bridge_control", "wmask_bridge_control", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("vendor", "vendor", ""), ("device", "device", ""), ("revision", "revision", ""), ("prog_if", "prog_if", ""), ("subclass", "subclass", ""), ("base_class", "base_class", ""), ("header_shape", "header_shape", ""), ("first_cap", "first_cap", ""), ("cap_list", "cap_list", ""), ("intx", "intx", ""), ("bar0_type", "bar0_type", ""), ("bar1_type", "bar1_type", ""), ("io_window_shape", "io_window_shape", ""), ("prefetchable_window_shape", "prefetchable_window_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, vendor: int = 0, device: int = 0, revision: int = 0, prog_if: int = 0, subclass: int = 0, base_class: int = 0, header_shape: int = 0, first_cap: int = 0, cap_list: int = 0, intx: int = 0, bar0_type: int = 0, bar1_type: int = 0, io_window_shape: int = 0, prefetchable_window_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_command: int = 0, wmask_command: int = 0, emulated_status: int = 0, wmask_status: int = 0, emulated_cache_line_size: int = 0, wmask_cache_line_size: int = 0, emulated_latency_timer: int = 0, wmask_latency_timer: int = 0, emulated_bist: int = 0, wmask_bist: int = 0, emulated_bar0: int = 0, wmask_bar0: int = 0, emulated_bar1_upper: int = 0, wmask_bar1_upper: int = 0, emulated_bar1: int = 0, wmask_bar1: int = 0, emulated_primary_bus_number: int = 0, wmask_primary_bus_number: int = 0, emulated_secondary_bus_number: int = 0, wmask_secondary_bus_number: int = 0, emulated_subordinate_bus_number: int = 0, wmask_subordinate_bus_number: int = 0, emulated_secondary_latency_timer: int = 0, wmask_secondary_latency_timer: int = 0, emulated_io_base: int = 0, wmask_io_base: int = 0, emulated_io_limit: int = 0, wmask_io_limit: int = 0, emulated_secondary_status: int = 0, wmask_secondary_status: int = 0, emulated_memory_base: int = 0, wmask_memory_base: int = 0, emulated_memory_limit: int = 0, wmask_memory_limit: int = 0, emulated_prefetchable_memory_base: int = 0, wmask_prefetchable_memory_base: int = 0, emulated_prefetchable_memory_limit: int = 0, wmask_prefetchable_memory_limit: int = 0, emulated_prefetchable_base_upper: int = 0, wmask_prefetchable_base_upper: int = 0, emulated_prefetchable_limit_upper: int = 0, wmask_prefetchable_limit_upper: int = 0, emulated_io_base_upper: int = 0, wmask_io_base_upper: int = 0, emulated_io_limit_upper: int = 0, wmask_io_limit_upper: int = 0, emulated_rom_base: int = 0, wmask_rom_base: int = 0, emulated_interrupt_line: int = 0, wmask_interrupt_line: int = 0, emulated_bridge_control: int = 0, wmask_bridge_control: int = 0) -> None:
+    def __init__(self, vendor: int = 0, device: int = 0, revision: int = 0, prog_if: int = 0, subclass: int = 0, base_class: int = 0, header_shape: int = 0, first_cap: int = 0, cap_list: int = 0, intx: int = 0, bar0_type: int = 0, bar1_type: int = 0, io_window_shape: int = 0, prefetchable_window_shape: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 35, write_masks: "tuple[int, ...]" = (0,) * 35) -> None:
         self.vendor = vendor
         self.device = device
         self.revision = revision
@@ -407,66 +358,127 @@ class BridgeHeaderDescriptor(Record):
         self.prefetchable_window_shape = prefetchable_window_shape
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_command = emulated_command
-        self.wmask_command = wmask_command
-        self.emulated_status = emulated_status
-        self.wmask_status = wmask_status
-        self.emulated_cache_line_size = emulated_cache_line_size
-        self.wmask_cache_line_size = wmask_cache_line_size
-        self.emulated_latency_timer = emulated_latency_timer
-        self.wmask_latency_timer = wmask_latency_timer
-        self.emulated_bist = emulated_bist
-        self.wmask_bist = wmask_bist
-        self.emulated_bar0 = emulated_bar0
-        self.wmask_bar0 = wmask_bar0
-        self.emulated_bar1_upper = emulated_bar1_upper
-        self.wmask_bar1_upper = wmask_bar1_upper
-        self.emulated_bar1 = emulated_bar1
-        self.wmask_bar1 = wmask_bar1
-        self.emulated_primary_bus_number = emulated_primary_bus_number
-        self.wmask_primary_bus_number = wmask_primary_bus_number
-        self.emulated_secondary_bus_number = emulated_secondary_bus_number
-        self.wmask_secondary_bus_number = wmask_secondary_bus_number
-        self.emulated_subordinate_bus_number = emulated_subordinate_bus_number
-        self.wmask_subordinate_bus_number = wmask_subordinate_bus_number
-        self.emulated_secondary_latency_timer = emulated_secondary_latency_timer
-        self.wmask_secondary_latency_timer = wmask_secondary_latency_timer
-        self.emulated_io_base = emulated_io_base
-        self.wmask_io_base = wmask_io_base
-        self.emulated_io_limit = emulated_io_limit
-        self.wmask_io_limit = wmask_io_limit
-        self.emulated_secondary_status = emulated_secondary_status
-        self.wmask_secondary_status = wmask_secondary_status
-        self.emulated_memory_base = emulated_memory_base
-        self.wmask_memory_base = wmask_memory_base
-        self.emulated_memory_limit = emulated_memory_limit
-        self.wmask_memory_limit = wmask_memory_limit
-        self.emulated_prefetchable_memory_base = emulated_prefetchable_memory_base
-        self.wmask_prefetchable_memory_base = wmask_prefetchable_memory_base
-        self.emulated_prefetchable_memory_limit = emulated_prefetchable_memory_limit
-        self.wmask_prefetchable_memory_limit = wmask_prefetchable_memory_limit
-        self.emulated_prefetchable_base_upper = emulated_prefetchable_base_upper
-        self.wmask_prefetchable_base_upper = wmask_prefetchable_base_upper
-        self.emulated_prefetchable_limit_upper = emulated_prefetchable_limit_upper
-        self.wmask_prefetchable_limit_upper = wmask_prefetchable_limit_upper
-        self.emulated_io_base_upper = emulated_io_base_upper
-        self.wmask_io_base_upper = wmask_io_base_upper
-        self.emulated_io_limit_upper = emulated_io_limit_upper
-        self.wmask_io_limit_upper = wmask_io_limit_upper
-        self.emulated_rom_base = emulated_rom_base
-        self.wmask_rom_base = wmask_rom_base
-        self.emulated_interrupt_line = emulated_interrupt_line
-        self.wmask_interrupt_line = wmask_interrupt_line
-        self.emulated_bridge_control = emulated_bridge_control
-        self.wmask_bridge_control = wmask_bridge_control
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HHBBBBBBHBIIBHHHHHHHBBBBBBIIIIIIBBBBBBBBBBBBHHHHHHHHHHIIIIHHHHIIBBHH")
+_DESCRIPTOR = struct.Struct(">HHBBBBBBHBIIBHHHH")
+_MASK_WIDTHS = (2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 4, 4, 2, 2, 1, 4, 1, 1, 2,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("vendor_id",
+     "the hypervisor emulates other bits of register vendor_id of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register vendor_id of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("device_id",
+     "the hypervisor emulates other bits of register device_id of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register device_id of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("command",
+     "the hypervisor emulates other bits of register command of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register command of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("status",
+     "the hypervisor emulates other bits of register status of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register status of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("revision_id",
+     "the hypervisor emulates other bits of register revision_id of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register revision_id of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("class_prog_if",
+     "the hypervisor emulates other bits of register class_prog_if of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register class_prog_if of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("class_subclass",
+     "the hypervisor emulates other bits of register class_subclass of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register class_subclass of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("class_base",
+     "the hypervisor emulates other bits of register class_base of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register class_base of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("cache_line_size",
+     "the hypervisor emulates other bits of register cache_line_size of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register cache_line_size of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("latency_timer",
+     "the hypervisor emulates other bits of register latency_timer of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register latency_timer of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("header_type",
+     "the hypervisor emulates other bits of register header_type of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register header_type of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("bist",
+     "the hypervisor emulates other bits of register bist of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register bist of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("bar0",
+     "the hypervisor emulates other bits of register bar0 of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register bar0 of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("bar1_upper",
+     "the hypervisor emulates other bits of register bar1_upper of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register bar1_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("bar1",
+     "the hypervisor emulates other bits of register bar1 of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register bar1 of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("primary_bus_number",
+     "the hypervisor emulates other bits of register primary_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register primary_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("secondary_bus_number",
+     "the hypervisor emulates other bits of register secondary_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register secondary_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("subordinate_bus_number",
+     "the hypervisor emulates other bits of register subordinate_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register subordinate_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("secondary_latency_timer",
+     "the hypervisor emulates other bits of register secondary_latency_timer of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register secondary_latency_timer of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("io_base",
+     "the hypervisor emulates other bits of register io_base of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register io_base of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("io_limit",
+     "the hypervisor emulates other bits of register io_limit of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register io_limit of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("secondary_status",
+     "the hypervisor emulates other bits of register secondary_status of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register secondary_status of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("memory_base",
+     "the hypervisor emulates other bits of register memory_base of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register memory_base of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("memory_limit",
+     "the hypervisor emulates other bits of register memory_limit of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register memory_limit of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("prefetchable_memory_base",
+     "the hypervisor emulates other bits of register prefetchable_memory_base of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register prefetchable_memory_base of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("prefetchable_memory_limit",
+     "the hypervisor emulates other bits of register prefetchable_memory_limit of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register prefetchable_memory_limit of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("prefetchable_base_upper",
+     "the hypervisor emulates other bits of register prefetchable_base_upper of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register prefetchable_base_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("prefetchable_limit_upper",
+     "the hypervisor emulates other bits of register prefetchable_limit_upper of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register prefetchable_limit_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("io_base_upper",
+     "the hypervisor emulates other bits of register io_base_upper of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register io_base_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("io_limit_upper",
+     "the hypervisor emulates other bits of register io_limit_upper of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register io_limit_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("cap_ptr",
+     "the hypervisor emulates other bits of register cap_ptr of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register cap_ptr of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("rom_base",
+     "the hypervisor emulates other bits of register rom_base of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register rom_base of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("interrupt_line",
+     "the hypervisor emulates other bits of register interrupt_line of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register interrupt_line of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("interrupt_pin",
+     "the hypervisor emulates other bits of register interrupt_pin of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register interrupt_pin of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+    ("bridge_control",
+     "the hypervisor emulates other bits of register bridge_control of Type-1 (bridge) configuration header (section bridge_header) on the target",
+     "the guest may write other bits of register bridge_control of Type-1 (bridge) configuration header (section bridge_header) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "BridgeHeaderDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return BridgeHeaderDescriptor(
         vendor=s.vendor_id & 0xffff,
@@ -485,58 +497,9 @@ def derive_descriptor(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "BridgeHe
         prefetchable_window_shape=s.prefetchable_memory_base.value() & 0xf,
         min_version=1,
         max_version=1,
-        emulated_command=0,
-        wmask_command=0x577,
-        emulated_status=0,
-        wmask_status=0xf900,
-        emulated_cache_line_size=0,
-        wmask_cache_line_size=0xff,
-        emulated_latency_timer=0,
-        wmask_latency_timer=0xff,
-        emulated_bist=0,
-        wmask_bist=0x40,
-        emulated_bar0=0,
-        wmask_bar0=0xfffffff0,
-        emulated_bar1_upper=0,
-        wmask_bar1_upper=(0xffffffff if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)) else 0),
-        emulated_bar1=0,
-        wmask_bar1=(0xfffffff0 if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0),
-        emulated_primary_bus_number=0,
-        wmask_primary_bus_number=0xff,
-        emulated_secondary_bus_number=0,
-        wmask_secondary_bus_number=0xff,
-        emulated_subordinate_bus_number=0,
-        wmask_subordinate_bus_number=0xff,
-        emulated_secondary_latency_timer=0,
-        wmask_secondary_latency_timer=0xff,
-        emulated_io_base=0,
-        wmask_io_base=0xf0,
-        emulated_io_limit=0,
-        wmask_io_limit=0xf0,
-        emulated_secondary_status=0,
-        wmask_secondary_status=0xf900,
-        emulated_memory_base=0,
-        wmask_memory_base=0xfff0,
-        emulated_memory_limit=0,
-        wmask_memory_limit=0xfff0,
-        emulated_prefetchable_memory_base=0,
-        wmask_prefetchable_memory_base=0xfff0,
-        emulated_prefetchable_memory_limit=0,
-        wmask_prefetchable_memory_limit=0xfff0,
-        emulated_prefetchable_base_upper=0,
-        wmask_prefetchable_base_upper=(0xffffffff if ((s.prefetchable_memory_base.value() & 0xf) == 1) else 0),
-        emulated_prefetchable_limit_upper=0,
-        wmask_prefetchable_limit_upper=(0xffffffff if ((s.prefetchable_memory_base.value() & 0xf) == 1) else 0),
-        emulated_io_base_upper=0,
-        wmask_io_base_upper=(0xffff if ((s.io_base.value() & 0xf) == 1) else 0),
-        emulated_io_limit_upper=0,
-        wmask_io_limit_upper=(0xffff if ((s.io_base.value() & 0xf) == 1) else 0),
-        emulated_rom_base=0,
-        wmask_rom_base=0xfffff801,
-        emulated_interrupt_line=0,
-        wmask_interrupt_line=0xff,
-        emulated_bridge_control=0,
-        wmask_bridge_control=0xfff,
+        mask_registers=0x23,
+        emulated_masks=(0,) * 35,
+        write_masks=(*(0,) * 2, 0x577, 0xf900, *(0,) * 4, 0xff, 0xff, 0, 0x40, 0xfffffff0, (0xffffffff if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)) else 0), (0xfffffff0 if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0), 0xff, 0xff, 0xff, 0xff, 0xf0, 0xf0, 0xf900, 0xfff0, 0xfff0, 0xfff0, 0xfff0, (0xffffffff if ((s.prefetchable_memory_base.value() & 0xf) == 1) else 0), (0xffffffff if ((s.prefetchable_memory_base.value() & 0xf) == 1) else 0), (0xffff if ((s.io_base.value() & 0xf) == 1) else 0), (0xffff if ((s.io_base.value() & 0xf) == 1) else 0), 0, 0xfffff801, 0xff, 0, 0xfff),
     )
 
 
@@ -590,14 +553,22 @@ def check_descriptor(s: "BridgeHeaderState", d: "BridgeHeaderDescriptor", versio
 
 
 def pack_descriptor(d: "BridgeHeaderDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.vendor, d.device, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.io_window_shape, d.prefetchable_window_shape, d.min_version, d.max_version, d.emulated_command, d.wmask_command, d.emulated_status, d.wmask_status, d.emulated_cache_line_size, d.wmask_cache_line_size, d.emulated_latency_timer, d.wmask_latency_timer, d.emulated_bist, d.wmask_bist, d.emulated_bar0, d.wmask_bar0, d.emulated_bar1_upper, d.wmask_bar1_upper, d.emulated_bar1, d.wmask_bar1, d.emulated_primary_bus_number, d.wmask_primary_bus_number, d.emulated_secondary_bus_number, d.wmask_secondary_bus_number, d.emulated_subordinate_bus_number, d.wmask_subordinate_bus_number, d.emulated_secondary_latency_timer, d.wmask_secondary_latency_timer, d.emulated_io_base, d.wmask_io_base, d.emulated_io_limit, d.wmask_io_limit, d.emulated_secondary_status, d.wmask_secondary_status, d.emulated_memory_base, d.wmask_memory_base, d.emulated_memory_limit, d.wmask_memory_limit, d.emulated_prefetchable_memory_base, d.wmask_prefetchable_memory_base, d.emulated_prefetchable_memory_limit, d.wmask_prefetchable_memory_limit, d.emulated_prefetchable_base_upper, d.wmask_prefetchable_base_upper, d.emulated_prefetchable_limit_upper, d.wmask_prefetchable_limit_upper, d.emulated_io_base_upper, d.wmask_io_base_upper, d.emulated_io_limit_upper, d.wmask_io_limit_upper, d.emulated_rom_base, d.wmask_rom_base, d.emulated_interrupt_line, d.wmask_interrupt_line, d.emulated_bridge_control, d.wmask_bridge_control)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.vendor, d.device, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.io_window_shape, d.prefetchable_window_shape, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "BridgeHeaderDescriptor":
-    return BridgeHeaderDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "BridgeHeaderDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return BridgeHeaderDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no type-1 header (it is not a bridge)"
 """Why a target without this section refuses a source that has it."""
@@ -664,162 +635,7 @@ def check_compat(source: "BridgeHeaderDescriptor", target: "BridgeHeaderDescript
     if source.prefetchable_window_shape != target.prefetchable_window_shape:
         failures.append(CompatFailure(SECTION, "equal", "prefetchable_window_shape", source.prefetchable_window_shape, target.prefetchable_window_shape,
                                       "the target's prefetchable window has another width (32 or 64 bits)"))
-    if source.emulated_command != target.emulated_command:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_command", source.emulated_command, target.emulated_command,
-                                      "the hypervisor emulates other bits of register command of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_command != target.wmask_command:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_command", source.wmask_command, target.wmask_command,
-                                      "the guest may write other bits of register command of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_status != target.emulated_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_status", source.emulated_status, target.emulated_status,
-                                      "the hypervisor emulates other bits of register status of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_status != target.wmask_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_status", source.wmask_status, target.wmask_status,
-                                      "the guest may write other bits of register status of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_cache_line_size != target.emulated_cache_line_size:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_cache_line_size", source.emulated_cache_line_size, target.emulated_cache_line_size,
-                                      "the hypervisor emulates other bits of register cache_line_size of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_cache_line_size != target.wmask_cache_line_size:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_cache_line_size", source.wmask_cache_line_size, target.wmask_cache_line_size,
-                                      "the guest may write other bits of register cache_line_size of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_latency_timer != target.emulated_latency_timer:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_latency_timer", source.emulated_latency_timer, target.emulated_latency_timer,
-                                      "the hypervisor emulates other bits of register latency_timer of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_latency_timer != target.wmask_latency_timer:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_latency_timer", source.wmask_latency_timer, target.wmask_latency_timer,
-                                      "the guest may write other bits of register latency_timer of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_bist != target.emulated_bist:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bist", source.emulated_bist, target.emulated_bist,
-                                      "the hypervisor emulates other bits of register bist of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_bist != target.wmask_bist:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bist", source.wmask_bist, target.wmask_bist,
-                                      "the guest may write other bits of register bist of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_bar0 != target.emulated_bar0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar0", source.emulated_bar0, target.emulated_bar0,
-                                      "the hypervisor emulates other bits of register bar0 of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_bar0 != target.wmask_bar0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar0", source.wmask_bar0, target.wmask_bar0,
-                                      "the guest may write other bits of register bar0 of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_bar1_upper != target.emulated_bar1_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar1_upper", source.emulated_bar1_upper, target.emulated_bar1_upper,
-                                      "the hypervisor emulates other bits of register bar1_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_bar1_upper != target.wmask_bar1_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar1_upper", source.wmask_bar1_upper, target.wmask_bar1_upper,
-                                      "the guest may write other bits of register bar1_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_bar1 != target.emulated_bar1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar1", source.emulated_bar1, target.emulated_bar1,
-                                      "the hypervisor emulates other bits of register bar1 of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_bar1 != target.wmask_bar1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar1", source.wmask_bar1, target.wmask_bar1,
-                                      "the guest may write other bits of register bar1 of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_primary_bus_number != target.emulated_primary_bus_number:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_primary_bus_number", source.emulated_primary_bus_number, target.emulated_primary_bus_number,
-                                      "the hypervisor emulates other bits of register primary_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_primary_bus_number != target.wmask_primary_bus_number:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_primary_bus_number", source.wmask_primary_bus_number, target.wmask_primary_bus_number,
-                                      "the guest may write other bits of register primary_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_secondary_bus_number != target.emulated_secondary_bus_number:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_secondary_bus_number", source.emulated_secondary_bus_number, target.emulated_secondary_bus_number,
-                                      "the hypervisor emulates other bits of register secondary_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_secondary_bus_number != target.wmask_secondary_bus_number:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_secondary_bus_number", source.wmask_secondary_bus_number, target.wmask_secondary_bus_number,
-                                      "the guest may write other bits of register secondary_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_subordinate_bus_number != target.emulated_subordinate_bus_number:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_subordinate_bus_number", source.emulated_subordinate_bus_number, target.emulated_subordinate_bus_number,
-                                      "the hypervisor emulates other bits of register subordinate_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_subordinate_bus_number != target.wmask_subordinate_bus_number:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_subordinate_bus_number", source.wmask_subordinate_bus_number, target.wmask_subordinate_bus_number,
-                                      "the guest may write other bits of register subordinate_bus_number of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_secondary_latency_timer != target.emulated_secondary_latency_timer:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_secondary_latency_timer", source.emulated_secondary_latency_timer, target.emulated_secondary_latency_timer,
-                                      "the hypervisor emulates other bits of register secondary_latency_timer of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_secondary_latency_timer != target.wmask_secondary_latency_timer:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_secondary_latency_timer", source.wmask_secondary_latency_timer, target.wmask_secondary_latency_timer,
-                                      "the guest may write other bits of register secondary_latency_timer of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_io_base != target.emulated_io_base:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_io_base", source.emulated_io_base, target.emulated_io_base,
-                                      "the hypervisor emulates other bits of register io_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_io_base != target.wmask_io_base:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_io_base", source.wmask_io_base, target.wmask_io_base,
-                                      "the guest may write other bits of register io_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_io_limit != target.emulated_io_limit:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_io_limit", source.emulated_io_limit, target.emulated_io_limit,
-                                      "the hypervisor emulates other bits of register io_limit of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_io_limit != target.wmask_io_limit:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_io_limit", source.wmask_io_limit, target.wmask_io_limit,
-                                      "the guest may write other bits of register io_limit of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_secondary_status != target.emulated_secondary_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_secondary_status", source.emulated_secondary_status, target.emulated_secondary_status,
-                                      "the hypervisor emulates other bits of register secondary_status of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_secondary_status != target.wmask_secondary_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_secondary_status", source.wmask_secondary_status, target.wmask_secondary_status,
-                                      "the guest may write other bits of register secondary_status of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_memory_base != target.emulated_memory_base:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_memory_base", source.emulated_memory_base, target.emulated_memory_base,
-                                      "the hypervisor emulates other bits of register memory_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_memory_base != target.wmask_memory_base:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_memory_base", source.wmask_memory_base, target.wmask_memory_base,
-                                      "the guest may write other bits of register memory_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_memory_limit != target.emulated_memory_limit:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_memory_limit", source.emulated_memory_limit, target.emulated_memory_limit,
-                                      "the hypervisor emulates other bits of register memory_limit of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_memory_limit != target.wmask_memory_limit:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_memory_limit", source.wmask_memory_limit, target.wmask_memory_limit,
-                                      "the guest may write other bits of register memory_limit of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_prefetchable_memory_base != target.emulated_prefetchable_memory_base:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_prefetchable_memory_base", source.emulated_prefetchable_memory_base, target.emulated_prefetchable_memory_base,
-                                      "the hypervisor emulates other bits of register prefetchable_memory_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_prefetchable_memory_base != target.wmask_prefetchable_memory_base:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_prefetchable_memory_base", source.wmask_prefetchable_memory_base, target.wmask_prefetchable_memory_base,
-                                      "the guest may write other bits of register prefetchable_memory_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_prefetchable_memory_limit != target.emulated_prefetchable_memory_limit:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_prefetchable_memory_limit", source.emulated_prefetchable_memory_limit, target.emulated_prefetchable_memory_limit,
-                                      "the hypervisor emulates other bits of register prefetchable_memory_limit of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_prefetchable_memory_limit != target.wmask_prefetchable_memory_limit:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_prefetchable_memory_limit", source.wmask_prefetchable_memory_limit, target.wmask_prefetchable_memory_limit,
-                                      "the guest may write other bits of register prefetchable_memory_limit of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_prefetchable_base_upper != target.emulated_prefetchable_base_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_prefetchable_base_upper", source.emulated_prefetchable_base_upper, target.emulated_prefetchable_base_upper,
-                                      "the hypervisor emulates other bits of register prefetchable_base_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_prefetchable_base_upper != target.wmask_prefetchable_base_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_prefetchable_base_upper", source.wmask_prefetchable_base_upper, target.wmask_prefetchable_base_upper,
-                                      "the guest may write other bits of register prefetchable_base_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_prefetchable_limit_upper != target.emulated_prefetchable_limit_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_prefetchable_limit_upper", source.emulated_prefetchable_limit_upper, target.emulated_prefetchable_limit_upper,
-                                      "the hypervisor emulates other bits of register prefetchable_limit_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_prefetchable_limit_upper != target.wmask_prefetchable_limit_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_prefetchable_limit_upper", source.wmask_prefetchable_limit_upper, target.wmask_prefetchable_limit_upper,
-                                      "the guest may write other bits of register prefetchable_limit_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_io_base_upper != target.emulated_io_base_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_io_base_upper", source.emulated_io_base_upper, target.emulated_io_base_upper,
-                                      "the hypervisor emulates other bits of register io_base_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_io_base_upper != target.wmask_io_base_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_io_base_upper", source.wmask_io_base_upper, target.wmask_io_base_upper,
-                                      "the guest may write other bits of register io_base_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_io_limit_upper != target.emulated_io_limit_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_io_limit_upper", source.emulated_io_limit_upper, target.emulated_io_limit_upper,
-                                      "the hypervisor emulates other bits of register io_limit_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_io_limit_upper != target.wmask_io_limit_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_io_limit_upper", source.wmask_io_limit_upper, target.wmask_io_limit_upper,
-                                      "the guest may write other bits of register io_limit_upper of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_rom_base != target.emulated_rom_base:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rom_base", source.emulated_rom_base, target.emulated_rom_base,
-                                      "the hypervisor emulates other bits of register rom_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_rom_base != target.wmask_rom_base:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rom_base", source.wmask_rom_base, target.wmask_rom_base,
-                                      "the guest may write other bits of register rom_base of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_interrupt_line != target.emulated_interrupt_line:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_interrupt_line", source.emulated_interrupt_line, target.emulated_interrupt_line,
-                                      "the hypervisor emulates other bits of register interrupt_line of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_interrupt_line != target.wmask_interrupt_line:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_interrupt_line", source.wmask_interrupt_line, target.wmask_interrupt_line,
-                                      "the guest may write other bits of register interrupt_line of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.emulated_bridge_control != target.emulated_bridge_control:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bridge_control", source.emulated_bridge_control, target.emulated_bridge_control,
-                                      "the hypervisor emulates other bits of register bridge_control of Type-1 (bridge) configuration header (section bridge_header) on the target"))
-    if source.wmask_bridge_control != target.wmask_bridge_control:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bridge_control", source.wmask_bridge_control, target.wmask_bridge_control,
-                                      "the guest may write other bits of register bridge_control of Type-1 (bridge) configuration header (section bridge_header) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

@@ -189,76 +189,102 @@ class DpcState(Record):
 class DpcDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "dpc_features", "rp_pio_log", "min_version", "max_version", "emulated_dpc_control", "wmask_dpc_control", "emulated_dpc_status", "wmask_dpc_status", "emulated_rp_pio_status", "wmask_rp_pio_status", "emulated_rp_pio_mask", "wmask_rp_pio_mask", "emulated_rp_pio_severity", "wmask_rp_pio_severity", "emulated_rp_pio_syserror", "wmask_rp_pio_syserror", "emulated_rp_pio_exception", "wmask_rp_pio_exception",)
+    __slots__ = ("cap_offset", "dpc_features", "rp_pio_log", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     dpc_features: int
     rp_pio_log: int
     min_version: int
     max_version: int
-    emulated_dpc_control: int
-    wmask_dpc_control: int
-    emulated_dpc_status: int
-    wmask_dpc_status: int
-    emulated_rp_pio_status: int
-    wmask_rp_pio_status: int
-    emulated_rp_pio_mask: int
-    wmask_rp_pio_mask: int
-    emulated_rp_pio_severity: int
-    wmask_rp_pio_severity: int
-    emulated_rp_pio_syserror: int
-    wmask_rp_pio_syserror: int
-    emulated_rp_pio_exception: int
-    wmask_rp_pio_exception: int
-    _json = (("cap_offset", "cap_offset", ""), ("dpc_features", "dpc_features", ""), ("rp_pio_log", "rp_pio_log", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_dpc_control", "emulated_dpc_control", ""), ("wmask_dpc_control", "wmask_dpc_control", ""), ("emulated_dpc_status", "emulated_dpc_status", ""), ("wmask_dpc_status", "wmask_dpc_status", ""), ("emulated_rp_pio_status", "emulated_rp_pio_status", ""), ("wmask_rp_pio_status", "wmask_rp_pio_status", ""), ("emulated_rp_pio_mask", "emulated_rp_pio_mask", ""), ("wmask_rp_pio_mask", "wmask_rp_pio_mask", ""), ("emulated_rp_pio_severity", "emulated_rp_pio_severity", ""), ("wmask_rp_pio_severity", "wmask_rp_pio_severity", ""), ("emulated_rp_pio_syserror", "emulated_rp_pio_syserror", ""), ("wmask_rp_pio_syserror", "wmask_rp_pio_syserror", ""), ("emulated_rp_pio_exception", "emulated_rp_pio_exception", ""), ("wmask_rp_pio_exception", "wmask_rp_pio_exception", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("dpc_features", "dpc_features", ""), ("rp_pio_log", "rp_pio_log", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, dpc_features: int = 0, rp_pio_log: int = 0, min_version: int = 0, max_version: int = 0, emulated_dpc_control: int = 0, wmask_dpc_control: int = 0, emulated_dpc_status: int = 0, wmask_dpc_status: int = 0, emulated_rp_pio_status: int = 0, wmask_rp_pio_status: int = 0, emulated_rp_pio_mask: int = 0, wmask_rp_pio_mask: int = 0, emulated_rp_pio_severity: int = 0, wmask_rp_pio_severity: int = 0, emulated_rp_pio_syserror: int = 0, wmask_rp_pio_syserror: int = 0, emulated_rp_pio_exception: int = 0, wmask_rp_pio_exception: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, dpc_features: int = 0, rp_pio_log: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 18, write_masks: "tuple[int, ...]" = (0,) * 18) -> None:
         self.cap_offset = cap_offset
         self.dpc_features = dpc_features
         self.rp_pio_log = rp_pio_log
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_dpc_control = emulated_dpc_control
-        self.wmask_dpc_control = wmask_dpc_control
-        self.emulated_dpc_status = emulated_dpc_status
-        self.wmask_dpc_status = wmask_dpc_status
-        self.emulated_rp_pio_status = emulated_rp_pio_status
-        self.wmask_rp_pio_status = wmask_rp_pio_status
-        self.emulated_rp_pio_mask = emulated_rp_pio_mask
-        self.wmask_rp_pio_mask = wmask_rp_pio_mask
-        self.emulated_rp_pio_severity = emulated_rp_pio_severity
-        self.wmask_rp_pio_severity = wmask_rp_pio_severity
-        self.emulated_rp_pio_syserror = emulated_rp_pio_syserror
-        self.wmask_rp_pio_syserror = wmask_rp_pio_syserror
-        self.emulated_rp_pio_exception = emulated_rp_pio_exception
-        self.wmask_rp_pio_exception = wmask_rp_pio_exception
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HHHHHHHHHIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HHHHHH")
+_MASK_WIDTHS = (2, 2, 2, 2, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("dpc_cap",
+     "the hypervisor emulates other bits of register dpc_cap of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register dpc_cap of Downstream Port Containment (section dpc) on the target"),
+    ("dpc_control",
+     "the hypervisor emulates other bits of register dpc_control of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register dpc_control of Downstream Port Containment (section dpc) on the target"),
+    ("dpc_status",
+     "the hypervisor emulates other bits of register dpc_status of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register dpc_status of Downstream Port Containment (section dpc) on the target"),
+    ("dpc_error_source_id",
+     "the hypervisor emulates other bits of register dpc_error_source_id of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register dpc_error_source_id of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_status",
+     "the hypervisor emulates other bits of register rp_pio_status of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_status of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_mask",
+     "the hypervisor emulates other bits of register rp_pio_mask of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_mask of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_severity",
+     "the hypervisor emulates other bits of register rp_pio_severity of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_severity of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_syserror",
+     "the hypervisor emulates other bits of register rp_pio_syserror of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_syserror of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_exception",
+     "the hypervisor emulates other bits of register rp_pio_exception of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_exception of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_impspec_log",
+     "the hypervisor emulates other bits of register rp_pio_impspec_log of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_impspec_log of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_header_log0",
+     "the hypervisor emulates other bits of register rp_pio_header_log0 of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_header_log0 of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_header_log1",
+     "the hypervisor emulates other bits of register rp_pio_header_log1 of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_header_log1 of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_header_log2",
+     "the hypervisor emulates other bits of register rp_pio_header_log2 of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_header_log2 of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_header_log3",
+     "the hypervisor emulates other bits of register rp_pio_header_log3 of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_header_log3 of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_tlp_prefix_log0",
+     "the hypervisor emulates other bits of register rp_pio_tlp_prefix_log0 of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_tlp_prefix_log0 of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_tlp_prefix_log1",
+     "the hypervisor emulates other bits of register rp_pio_tlp_prefix_log1 of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_tlp_prefix_log1 of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_tlp_prefix_log2",
+     "the hypervisor emulates other bits of register rp_pio_tlp_prefix_log2 of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_tlp_prefix_log2 of Downstream Port Containment (section dpc) on the target"),
+    ("rp_pio_tlp_prefix_log3",
+     "the hypervisor emulates other bits of register rp_pio_tlp_prefix_log3 of Downstream Port Containment (section dpc) on the target",
+     "the guest may write other bits of register rp_pio_tlp_prefix_log3 of Downstream Port Containment (section dpc) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "DpcState", p: "Params" = PARAMS, *, cap_offset: int) -> "DpcDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return DpcDescriptor(
         dpc_features=s.dpc_cap.value() & 0x10e0,
         rp_pio_log=s.dpc_cap.value() & 0x2f00,
         min_version=1,
         max_version=1,
-        emulated_dpc_control=0,
-        wmask_dpc_control=0x1ff,
-        emulated_dpc_status=0,
-        wmask_dpc_status=0x2009,
-        emulated_rp_pio_status=0,
-        wmask_rp_pio_status=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
-        emulated_rp_pio_mask=0,
-        wmask_rp_pio_mask=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
-        emulated_rp_pio_severity=0,
-        wmask_rp_pio_severity=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
-        emulated_rp_pio_syserror=0,
-        wmask_rp_pio_syserror=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
-        emulated_rp_pio_exception=0,
-        wmask_rp_pio_exception=(0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0),
+        mask_registers=0x12,
+        emulated_masks=(0,) * 18,
+        write_masks=(0, 0x1ff, 0x2009, 0, (0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0), (0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0), (0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0), (0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0), (0x70707 if (s.dpc_cap.value() & 0x20 != 0) else 0), *(0,) * 9),
         cap_offset=cap_offset,
     )
 
@@ -277,14 +303,22 @@ def check_descriptor(s: "DpcState", d: "DpcDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "DpcDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.dpc_features, d.rp_pio_log, d.min_version, d.max_version, d.emulated_dpc_control, d.wmask_dpc_control, d.emulated_dpc_status, d.wmask_dpc_status, d.emulated_rp_pio_status, d.wmask_rp_pio_status, d.emulated_rp_pio_mask, d.wmask_rp_pio_mask, d.emulated_rp_pio_severity, d.wmask_rp_pio_severity, d.emulated_rp_pio_syserror, d.wmask_rp_pio_syserror, d.emulated_rp_pio_exception, d.wmask_rp_pio_exception)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.dpc_features, d.rp_pio_log, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "DpcDescriptor":
-    return DpcDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "DpcDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return DpcDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no Downstream Port Containment capability"
 """Why a target without this section refuses a source that has it."""
@@ -321,48 +355,7 @@ def check_compat(source: "DpcDescriptor", target: "DpcDescriptor") -> "list[Comp
     if source.rp_pio_log != target.rp_pio_log:
         failures.append(CompatFailure(SECTION, "equal", "rp_pio_log", source.rp_pio_log, target.rp_pio_log,
                                       "the target's RP PIO log has another size"))
-    if source.emulated_dpc_control != target.emulated_dpc_control:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_dpc_control", source.emulated_dpc_control, target.emulated_dpc_control,
-                                      "the hypervisor emulates other bits of register dpc_control of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_dpc_control != target.wmask_dpc_control:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_dpc_control", source.wmask_dpc_control, target.wmask_dpc_control,
-                                      "the guest may write other bits of register dpc_control of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_dpc_status != target.emulated_dpc_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_dpc_status", source.emulated_dpc_status, target.emulated_dpc_status,
-                                      "the hypervisor emulates other bits of register dpc_status of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_dpc_status != target.wmask_dpc_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_dpc_status", source.wmask_dpc_status, target.wmask_dpc_status,
-                                      "the guest may write other bits of register dpc_status of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_status != target.emulated_rp_pio_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_status", source.emulated_rp_pio_status, target.emulated_rp_pio_status,
-                                      "the hypervisor emulates other bits of register rp_pio_status of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_status != target.wmask_rp_pio_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_status", source.wmask_rp_pio_status, target.wmask_rp_pio_status,
-                                      "the guest may write other bits of register rp_pio_status of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_mask != target.emulated_rp_pio_mask:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_mask", source.emulated_rp_pio_mask, target.emulated_rp_pio_mask,
-                                      "the hypervisor emulates other bits of register rp_pio_mask of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_mask != target.wmask_rp_pio_mask:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_mask", source.wmask_rp_pio_mask, target.wmask_rp_pio_mask,
-                                      "the guest may write other bits of register rp_pio_mask of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_severity != target.emulated_rp_pio_severity:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_severity", source.emulated_rp_pio_severity, target.emulated_rp_pio_severity,
-                                      "the hypervisor emulates other bits of register rp_pio_severity of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_severity != target.wmask_rp_pio_severity:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_severity", source.wmask_rp_pio_severity, target.wmask_rp_pio_severity,
-                                      "the guest may write other bits of register rp_pio_severity of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_syserror != target.emulated_rp_pio_syserror:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_syserror", source.emulated_rp_pio_syserror, target.emulated_rp_pio_syserror,
-                                      "the hypervisor emulates other bits of register rp_pio_syserror of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_syserror != target.wmask_rp_pio_syserror:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_syserror", source.wmask_rp_pio_syserror, target.wmask_rp_pio_syserror,
-                                      "the guest may write other bits of register rp_pio_syserror of Downstream Port Containment (section dpc) on the target"))
-    if source.emulated_rp_pio_exception != target.emulated_rp_pio_exception:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rp_pio_exception", source.emulated_rp_pio_exception, target.emulated_rp_pio_exception,
-                                      "the hypervisor emulates other bits of register rp_pio_exception of Downstream Port Containment (section dpc) on the target"))
-    if source.wmask_rp_pio_exception != target.wmask_rp_pio_exception:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rp_pio_exception", source.wmask_rp_pio_exception, target.wmask_rp_pio_exception,
-                                      "the guest may write other bits of register rp_pio_exception of Downstream Port Containment (section dpc) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

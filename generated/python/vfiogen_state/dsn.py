@@ -51,34 +51,54 @@ class DsnState(Record):
 class DsnDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "serial_lower", "serial_upper", "min_version", "max_version",)
+    __slots__ = ("cap_offset", "serial_lower", "serial_upper", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     serial_lower: int
     serial_upper: int
     min_version: int
     max_version: int
-    _json = (("cap_offset", "cap_offset", ""), ("serial_lower", "serial_lower", ""), ("serial_upper", "serial_upper", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("serial_lower", "serial_lower", ""), ("serial_upper", "serial_upper", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, serial_lower: int = 0, serial_upper: int = 0, min_version: int = 0, max_version: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, serial_lower: int = 0, serial_upper: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 2, write_masks: "tuple[int, ...]" = (0,) * 2) -> None:
         self.cap_offset = cap_offset
         self.serial_lower = serial_lower
         self.serial_upper = serial_upper
         self.min_version = min_version
         self.max_version = max_version
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HIIHH")
+_DESCRIPTOR = struct.Struct(">HIIHHH")
+_MASK_WIDTHS = (4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("serial_number_lower",
+     "the hypervisor emulates other bits of register serial_number_lower of Device Serial Number (section dsn) on the target",
+     "the guest may write other bits of register serial_number_lower of Device Serial Number (section dsn) on the target"),
+    ("serial_number_upper",
+     "the hypervisor emulates other bits of register serial_number_upper of Device Serial Number (section dsn) on the target",
+     "the guest may write other bits of register serial_number_upper of Device Serial Number (section dsn) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "DsnState", p: "Params" = PARAMS, *, cap_offset: int) -> "DsnDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return DsnDescriptor(
         serial_lower=s.serial_number_lower & 0xffffffff,
         serial_upper=s.serial_number_upper & 0xffffffff,
         min_version=1,
         max_version=1,
+        mask_registers=2,
+        emulated_masks=(0,) * 2,
+        write_masks=(0,) * 2,
         cap_offset=cap_offset,
     )
 
@@ -97,14 +117,22 @@ def check_descriptor(s: "DsnState", d: "DsnDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "DsnDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.serial_lower, d.serial_upper, d.min_version, d.max_version)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.serial_lower, d.serial_upper, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "DsnDescriptor":
-    return DsnDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "DsnDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return DsnDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no Device Serial Number capability"
 """Why a target without this section refuses a source that has it."""
@@ -132,6 +160,7 @@ def check_compat(source: "DsnDescriptor", target: "DsnDescriptor") -> "list[Comp
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's Device Serial Number capability sits at another offset"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

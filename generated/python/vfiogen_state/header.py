@@ -235,7 +235,7 @@ class HeaderState(Record):
 class HeaderDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("vendor", "device", "subsystem_vendor", "subsystem", "revision", "prog_if", "subclass", "base_class", "header_shape", "first_cap", "cap_list", "intx", "bar0_type", "bar1_type", "bar2_type", "bar3_type", "bar4_type", "bar5_type", "min_version", "max_version", "emulated_command", "wmask_command", "emulated_status", "wmask_status", "emulated_cache_line_size", "wmask_cache_line_size", "emulated_bist", "wmask_bist", "emulated_bar0", "wmask_bar0", "emulated_bar1_upper", "wmask_bar1_upper", "emulated_bar1", "wmask_bar1", "emulated_bar2_upper", "wmask_bar2_upper", "emulated_bar2", "wmask_bar2", "emulated_bar3_upper", "wmask_bar3_upper", "emulated_bar3", "wmask_bar3", "emulated_bar4_upper", "wmask_bar4_upper", "emulated_bar4", "wmask_bar4", "emulated_bar5_upper", "wmask_bar5_upper", "emulated_bar5", "wmask_bar5", "emulated_rom_base", "wmask_rom_base", "emulated_interrupt_line", "wmask_interrupt_line",)
+    __slots__ = ("vendor", "device", "subsystem_vendor", "subsystem", "revision", "prog_if", "subclass", "base_class", "header_shape", "first_cap", "cap_list", "intx", "bar0_type", "bar1_type", "bar2_type", "bar3_type", "bar4_type", "bar5_type", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     vendor: int
     device: int
     subsystem_vendor: int
@@ -256,43 +256,12 @@ class HeaderDescriptor(Record):
     bar5_type: int
     min_version: int
     max_version: int
-    emulated_command: int
-    wmask_command: int
-    emulated_status: int
-    wmask_status: int
-    emulated_cache_line_size: int
-    wmask_cache_line_size: int
-    emulated_bist: int
-    wmask_bist: int
-    emulated_bar0: int
-    wmask_bar0: int
-    emulated_bar1_upper: int
-    wmask_bar1_upper: int
-    emulated_bar1: int
-    wmask_bar1: int
-    emulated_bar2_upper: int
-    wmask_bar2_upper: int
-    emulated_bar2: int
-    wmask_bar2: int
-    emulated_bar3_upper: int
-    wmask_bar3_upper: int
-    emulated_bar3: int
-    wmask_bar3: int
-    emulated_bar4_upper: int
-    wmask_bar4_upper: int
-    emulated_bar4: int
-    wmask_bar4: int
-    emulated_bar5_upper: int
-    wmask_bar5_upper: int
-    emulated_bar5: int
-    wmask_bar5: int
-    emulated_rom_base: int
-    wmask_rom_base: int
-    emulated_interrupt_line: int
-    wmask_interrupt_line: int
-    _json = (("vendor", "vendor", ""), ("device", "device", ""), ("subsystem_vendor", "subsystem_vendor", ""), ("subsystem", "subsystem", ""), ("revision", "revision", ""), ("prog_if", "prog_if", ""), ("subclass", "subclass", ""), ("base_class", "base_class", ""), ("header_shape", "header_shape", ""), ("first_cap", "first_cap", ""), ("cap_list", "cap_list", ""), ("intx", "intx", ""), ("bar0_type", "bar0_type", ""), ("bar1_type", "bar1_type", ""), ("bar2_type", "bar2_type", ""), ("bar3_type", "bar3_type", ""), ("bar4_type", "bar4_type", ""), ("bar5_type", "bar5_type", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_command", "emulated_command", ""), ("wmask_command", "wmask_command", ""), ("emulated_status", "emulated_status", ""), ("wmask_status", "wmask_status", ""), ("emulated_cache_line_size", "emulated_cache_line_size", ""), ("wmask_cache_line_size", "wmask_cache_line_size", ""), ("emulated_bist", "emulated_bist", ""), ("wmask_bist", "wmask_bist", ""), ("emulated_bar0", "emulated_bar0", ""), ("wmask_bar0", "wmask_bar0", ""), ("emulated_bar1_upper", "emulated_bar1_upper", ""), ("wmask_bar1_upper", "wmask_bar1_upper", ""), ("emulated_bar1", "emulated_bar1", ""), ("wmask_bar1", "wmask_bar1", ""), ("emulated_bar2_upper", "emulated_bar2_upper", ""), ("wmask_bar2_upper", "wmask_bar2_upper", ""), ("emulated_bar2", "emulated_bar2", ""), ("wmask_bar2", "wmask_bar2", ""), ("emulated_bar3_upper", "emulated_bar3_upper", ""), ("wmask_bar3_upper", "wmask_bar3_upper", ""), ("emulated_bar3", "emulated_bar3", ""), ("wmask_bar3", "wmask_bar3", ""), ("emulated_bar4_upper", "emulated_bar4_upper", ""), ("wmask_bar4_upper", "wmask_bar4_upper", ""), ("emulated_bar4", "emulated_bar4", ""), ("wmask_bar4", "wmask_bar4", ""), ("emulated_bar5_upper", "emulated_bar5_upper", ""), ("wmask_bar5_upper", "wmask_bar5_upper", ""), ("emulated_bar5", "emulated_bar5", ""), ("wmask_bar5", "wmask_bar5", ""), ("emulated_rom_base", "emulated_rom_base", ""), ("wmask_rom_base", "wmask_rom_base", ""), ("emulated_interrupt_line", "emulated_interrupt_line", ""), ("wmask_interrupt_line", "wmask_interrupt_line", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("vendor", "vendor", ""), ("device", "device", ""), ("subsystem_vendor", "subsystem_vendor", ""), ("subsystem", "subsystem", ""), ("revision", "revision", ""), ("prog_if", "prog_if", ""), ("subclass", "subclass", ""), ("base_class", "base_class", ""), ("header_shape", "header_shape", ""), ("first_cap", "first_cap", ""), ("cap_list", "cap_list", ""), ("intx", "intx", ""), ("bar0_type", "bar0_type", ""), ("bar1_type", "bar1_type", ""), ("bar2_type", "bar2_type", ""), ("bar3_type", "bar3_type", ""), ("bar4_type", "bar4_type", ""), ("bar5_type", "bar5_type", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, vendor: int = 0, device: int = 0, subsystem_vendor: int = 0, subsystem: int = 0, revision: int = 0, prog_if: int = 0, subclass: int = 0, base_class: int = 0, header_shape: int = 0, first_cap: int = 0, cap_list: int = 0, intx: int = 0, bar0_type: int = 0, bar1_type: int = 0, bar2_type: int = 0, bar3_type: int = 0, bar4_type: int = 0, bar5_type: int = 0, min_version: int = 0, max_version: int = 0, emulated_command: int = 0, wmask_command: int = 0, emulated_status: int = 0, wmask_status: int = 0, emulated_cache_line_size: int = 0, wmask_cache_line_size: int = 0, emulated_bist: int = 0, wmask_bist: int = 0, emulated_bar0: int = 0, wmask_bar0: int = 0, emulated_bar1_upper: int = 0, wmask_bar1_upper: int = 0, emulated_bar1: int = 0, wmask_bar1: int = 0, emulated_bar2_upper: int = 0, wmask_bar2_upper: int = 0, emulated_bar2: int = 0, wmask_bar2: int = 0, emulated_bar3_upper: int = 0, wmask_bar3_upper: int = 0, emulated_bar3: int = 0, wmask_bar3: int = 0, emulated_bar4_upper: int = 0, wmask_bar4_upper: int = 0, emulated_bar4: int = 0, wmask_bar4: int = 0, emulated_bar5_upper: int = 0, wmask_bar5_upper: int = 0, emulated_bar5: int = 0, wmask_bar5: int = 0, emulated_rom_base: int = 0, wmask_rom_base: int = 0, emulated_interrupt_line: int = 0, wmask_interrupt_line: int = 0) -> None:
+    def __init__(self, vendor: int = 0, device: int = 0, subsystem_vendor: int = 0, subsystem: int = 0, revision: int = 0, prog_if: int = 0, subclass: int = 0, base_class: int = 0, header_shape: int = 0, first_cap: int = 0, cap_list: int = 0, intx: int = 0, bar0_type: int = 0, bar1_type: int = 0, bar2_type: int = 0, bar3_type: int = 0, bar4_type: int = 0, bar5_type: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 32, write_masks: "tuple[int, ...]" = (0,) * 32) -> None:
         self.vendor = vendor
         self.device = device
         self.subsystem_vendor = subsystem_vendor
@@ -313,48 +282,118 @@ class HeaderDescriptor(Record):
         self.bar5_type = bar5_type
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_command = emulated_command
-        self.wmask_command = wmask_command
-        self.emulated_status = emulated_status
-        self.wmask_status = wmask_status
-        self.emulated_cache_line_size = emulated_cache_line_size
-        self.wmask_cache_line_size = wmask_cache_line_size
-        self.emulated_bist = emulated_bist
-        self.wmask_bist = wmask_bist
-        self.emulated_bar0 = emulated_bar0
-        self.wmask_bar0 = wmask_bar0
-        self.emulated_bar1_upper = emulated_bar1_upper
-        self.wmask_bar1_upper = wmask_bar1_upper
-        self.emulated_bar1 = emulated_bar1
-        self.wmask_bar1 = wmask_bar1
-        self.emulated_bar2_upper = emulated_bar2_upper
-        self.wmask_bar2_upper = wmask_bar2_upper
-        self.emulated_bar2 = emulated_bar2
-        self.wmask_bar2 = wmask_bar2
-        self.emulated_bar3_upper = emulated_bar3_upper
-        self.wmask_bar3_upper = wmask_bar3_upper
-        self.emulated_bar3 = emulated_bar3
-        self.wmask_bar3 = wmask_bar3
-        self.emulated_bar4_upper = emulated_bar4_upper
-        self.wmask_bar4_upper = wmask_bar4_upper
-        self.emulated_bar4 = emulated_bar4
-        self.wmask_bar4 = wmask_bar4
-        self.emulated_bar5_upper = emulated_bar5_upper
-        self.wmask_bar5_upper = wmask_bar5_upper
-        self.emulated_bar5 = emulated_bar5
-        self.wmask_bar5 = wmask_bar5
-        self.emulated_rom_base = emulated_rom_base
-        self.wmask_rom_base = wmask_rom_base
-        self.emulated_interrupt_line = emulated_interrupt_line
-        self.wmask_interrupt_line = wmask_interrupt_line
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HHHHBBBBBBHBIIIIIIHHHHHHBBBBIIIIIIIIIIIIIIIIIIIIIIIIBB")
+_DESCRIPTOR = struct.Struct(">HHHHBBBBBBHBIIIIIIHHH")
+_MASK_WIDTHS = (2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 2, 2, 4, 1, 1, 1, 1, 1,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("vendor_id",
+     "the hypervisor emulates other bits of register vendor_id of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register vendor_id of Type-0 configuration header (section header) on the target"),
+    ("device_id",
+     "the hypervisor emulates other bits of register device_id of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register device_id of Type-0 configuration header (section header) on the target"),
+    ("command",
+     "the hypervisor emulates other bits of register command of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register command of Type-0 configuration header (section header) on the target"),
+    ("status",
+     "the hypervisor emulates other bits of register status of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register status of Type-0 configuration header (section header) on the target"),
+    ("revision_id",
+     "the hypervisor emulates other bits of register revision_id of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register revision_id of Type-0 configuration header (section header) on the target"),
+    ("class_prog_if",
+     "the hypervisor emulates other bits of register class_prog_if of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register class_prog_if of Type-0 configuration header (section header) on the target"),
+    ("class_subclass",
+     "the hypervisor emulates other bits of register class_subclass of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register class_subclass of Type-0 configuration header (section header) on the target"),
+    ("class_base",
+     "the hypervisor emulates other bits of register class_base of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register class_base of Type-0 configuration header (section header) on the target"),
+    ("cache_line_size",
+     "the hypervisor emulates other bits of register cache_line_size of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register cache_line_size of Type-0 configuration header (section header) on the target"),
+    ("latency_timer",
+     "the hypervisor emulates other bits of register latency_timer of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register latency_timer of Type-0 configuration header (section header) on the target"),
+    ("header_type",
+     "the hypervisor emulates other bits of register header_type of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register header_type of Type-0 configuration header (section header) on the target"),
+    ("bist",
+     "the hypervisor emulates other bits of register bist of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bist of Type-0 configuration header (section header) on the target"),
+    ("bar0",
+     "the hypervisor emulates other bits of register bar0 of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar0 of Type-0 configuration header (section header) on the target"),
+    ("bar1_upper",
+     "the hypervisor emulates other bits of register bar1_upper of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar1_upper of Type-0 configuration header (section header) on the target"),
+    ("bar1",
+     "the hypervisor emulates other bits of register bar1 of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar1 of Type-0 configuration header (section header) on the target"),
+    ("bar2_upper",
+     "the hypervisor emulates other bits of register bar2_upper of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar2_upper of Type-0 configuration header (section header) on the target"),
+    ("bar2",
+     "the hypervisor emulates other bits of register bar2 of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar2 of Type-0 configuration header (section header) on the target"),
+    ("bar3_upper",
+     "the hypervisor emulates other bits of register bar3_upper of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar3_upper of Type-0 configuration header (section header) on the target"),
+    ("bar3",
+     "the hypervisor emulates other bits of register bar3 of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar3 of Type-0 configuration header (section header) on the target"),
+    ("bar4_upper",
+     "the hypervisor emulates other bits of register bar4_upper of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar4_upper of Type-0 configuration header (section header) on the target"),
+    ("bar4",
+     "the hypervisor emulates other bits of register bar4 of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar4 of Type-0 configuration header (section header) on the target"),
+    ("bar5_upper",
+     "the hypervisor emulates other bits of register bar5_upper of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar5_upper of Type-0 configuration header (section header) on the target"),
+    ("bar5",
+     "the hypervisor emulates other bits of register bar5 of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register bar5 of Type-0 configuration header (section header) on the target"),
+    ("cardbus_cis",
+     "the hypervisor emulates other bits of register cardbus_cis of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register cardbus_cis of Type-0 configuration header (section header) on the target"),
+    ("subsystem_vendor_id",
+     "the hypervisor emulates other bits of register subsystem_vendor_id of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register subsystem_vendor_id of Type-0 configuration header (section header) on the target"),
+    ("subsystem_id",
+     "the hypervisor emulates other bits of register subsystem_id of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register subsystem_id of Type-0 configuration header (section header) on the target"),
+    ("rom_base",
+     "the hypervisor emulates other bits of register rom_base of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register rom_base of Type-0 configuration header (section header) on the target"),
+    ("cap_ptr",
+     "the hypervisor emulates other bits of register cap_ptr of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register cap_ptr of Type-0 configuration header (section header) on the target"),
+    ("interrupt_line",
+     "the hypervisor emulates other bits of register interrupt_line of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register interrupt_line of Type-0 configuration header (section header) on the target"),
+    ("interrupt_pin",
+     "the hypervisor emulates other bits of register interrupt_pin of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register interrupt_pin of Type-0 configuration header (section header) on the target"),
+    ("min_gnt",
+     "the hypervisor emulates other bits of register min_gnt of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register min_gnt of Type-0 configuration header (section header) on the target"),
+    ("max_lat",
+     "the hypervisor emulates other bits of register max_lat of Type-0 configuration header (section header) on the target",
+     "the guest may write other bits of register max_lat of Type-0 configuration header (section header) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return HeaderDescriptor(
         vendor=s.vendor_id & 0xffff,
@@ -377,40 +416,9 @@ def derive_descriptor(s: "HeaderState", p: "Params" = PARAMS) -> "HeaderDescript
         bar5_type=(s.bar5.value() & 0xf if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0),
         min_version=1,
         max_version=1,
-        emulated_command=0,
-        wmask_command=0x547,
-        emulated_status=0,
-        wmask_status=0xf900,
-        emulated_cache_line_size=0,
-        wmask_cache_line_size=0xff,
-        emulated_bist=0,
-        wmask_bist=0x40,
-        emulated_bar0=0xffffffff,
-        wmask_bar0=0xfffffff0,
-        emulated_bar1_upper=(0xffffffff if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)) else 0),
-        wmask_bar1_upper=(0xffffffff if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)) else 0),
-        emulated_bar1=(0xffffffff if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0),
-        wmask_bar1=(0xfffffff0 if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0),
-        emulated_bar2_upper=(0xffffffff if ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)) else 0),
-        wmask_bar2_upper=(0xffffffff if ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)) else 0),
-        emulated_bar2=(0xffffffff if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))) else 0),
-        wmask_bar2=(0xfffffff0 if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))) else 0),
-        emulated_bar3_upper=(0xffffffff if ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)) else 0),
-        wmask_bar3_upper=(0xffffffff if ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)) else 0),
-        emulated_bar3=(0xffffffff if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))) else 0),
-        wmask_bar3=(0xfffffff0 if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))) else 0),
-        emulated_bar4_upper=(0xffffffff if ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)) else 0),
-        wmask_bar4_upper=(0xffffffff if ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)) else 0),
-        emulated_bar4=(0xffffffff if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))) else 0),
-        wmask_bar4=(0xfffffff0 if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))) else 0),
-        emulated_bar5_upper=(0xffffffff if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)) else 0),
-        wmask_bar5_upper=(0xffffffff if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)) else 0),
-        emulated_bar5=(0xffffffff if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0),
-        wmask_bar5=(0xfffffff0 if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0),
-        emulated_rom_base=0xfffff8ff,
-        wmask_rom_base=0xfffff801,
-        emulated_interrupt_line=0,
-        wmask_interrupt_line=0xff,
+        mask_registers=0x20,
+        emulated_masks=(*(0,) * 12, 0xffffffff, (0xffffffff if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)) else 0), (0xffffffff if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0), (0xffffffff if ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)) else 0), (0xffffffff if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))) else 0), (0xffffffff if ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)) else 0), (0xffffffff if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))) else 0), (0xffffffff if ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)) else 0), (0xffffffff if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))) else 0), (0xffffffff if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)) else 0), (0xffffffff if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0), *(0,) * 3, 0xfffff8ff, *(0,) * 5),
+        write_masks=(*(0,) * 2, 0x547, 0xf900, *(0,) * 4, 0xff, *(0,) * 2, 0x40, 0xfffffff0, (0xffffffff if ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2)) else 0), (0xfffffff0 if (not ((not (s.bar0.value() & 0x1)) and (((s.bar0.value() >> 1) & 0x3) == 2))) else 0), (0xffffffff if ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2)) else 0), (0xfffffff0 if (not ((not (s.bar1.value() & 0x1)) and (((s.bar1.value() >> 1) & 0x3) == 2))) else 0), (0xffffffff if ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2)) else 0), (0xfffffff0 if (not ((not (s.bar2.value() & 0x1)) and (((s.bar2.value() >> 1) & 0x3) == 2))) else 0), (0xffffffff if ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2)) else 0), (0xfffffff0 if (not ((not (s.bar3.value() & 0x1)) and (((s.bar3.value() >> 1) & 0x3) == 2))) else 0), (0xffffffff if ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2)) else 0), (0xfffffff0 if (not ((not (s.bar4.value() & 0x1)) and (((s.bar4.value() >> 1) & 0x3) == 2))) else 0), *(0,) * 3, 0xfffff801, 0, 0xff, *(0,) * 3),
     )
 
 
@@ -476,14 +484,22 @@ def check_descriptor(s: "HeaderState", d: "HeaderDescriptor", version: int, p: "
 
 
 def pack_descriptor(d: "HeaderDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.vendor, d.device, d.subsystem_vendor, d.subsystem, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.bar2_type, d.bar3_type, d.bar4_type, d.bar5_type, d.min_version, d.max_version, d.emulated_command, d.wmask_command, d.emulated_status, d.wmask_status, d.emulated_cache_line_size, d.wmask_cache_line_size, d.emulated_bist, d.wmask_bist, d.emulated_bar0, d.wmask_bar0, d.emulated_bar1_upper, d.wmask_bar1_upper, d.emulated_bar1, d.wmask_bar1, d.emulated_bar2_upper, d.wmask_bar2_upper, d.emulated_bar2, d.wmask_bar2, d.emulated_bar3_upper, d.wmask_bar3_upper, d.emulated_bar3, d.wmask_bar3, d.emulated_bar4_upper, d.wmask_bar4_upper, d.emulated_bar4, d.wmask_bar4, d.emulated_bar5_upper, d.wmask_bar5_upper, d.emulated_bar5, d.wmask_bar5, d.emulated_rom_base, d.wmask_rom_base, d.emulated_interrupt_line, d.wmask_interrupt_line)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.vendor, d.device, d.subsystem_vendor, d.subsystem, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.bar2_type, d.bar3_type, d.bar4_type, d.bar5_type, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "HeaderDescriptor":
-    return HeaderDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "HeaderDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return HeaderDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no type-0 header (it is not an endpoint)"
 """Why a target without this section refuses a source that has it."""
@@ -562,108 +578,7 @@ def check_compat(source: "HeaderDescriptor", target: "HeaderDescriptor") -> "lis
     if source.bar5_type != target.bar5_type:
         failures.append(CompatFailure(SECTION, "equal", "bar5_type", source.bar5_type, target.bar5_type,
                                       "BAR 5 has another type (I/O or memory, 32- or 64-bit, prefetchable) on the target"))
-    if source.emulated_command != target.emulated_command:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_command", source.emulated_command, target.emulated_command,
-                                      "the hypervisor emulates other bits of register command of Type-0 configuration header (section header) on the target"))
-    if source.wmask_command != target.wmask_command:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_command", source.wmask_command, target.wmask_command,
-                                      "the guest may write other bits of register command of Type-0 configuration header (section header) on the target"))
-    if source.emulated_status != target.emulated_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_status", source.emulated_status, target.emulated_status,
-                                      "the hypervisor emulates other bits of register status of Type-0 configuration header (section header) on the target"))
-    if source.wmask_status != target.wmask_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_status", source.wmask_status, target.wmask_status,
-                                      "the guest may write other bits of register status of Type-0 configuration header (section header) on the target"))
-    if source.emulated_cache_line_size != target.emulated_cache_line_size:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_cache_line_size", source.emulated_cache_line_size, target.emulated_cache_line_size,
-                                      "the hypervisor emulates other bits of register cache_line_size of Type-0 configuration header (section header) on the target"))
-    if source.wmask_cache_line_size != target.wmask_cache_line_size:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_cache_line_size", source.wmask_cache_line_size, target.wmask_cache_line_size,
-                                      "the guest may write other bits of register cache_line_size of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bist != target.emulated_bist:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bist", source.emulated_bist, target.emulated_bist,
-                                      "the hypervisor emulates other bits of register bist of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bist != target.wmask_bist:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bist", source.wmask_bist, target.wmask_bist,
-                                      "the guest may write other bits of register bist of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar0 != target.emulated_bar0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar0", source.emulated_bar0, target.emulated_bar0,
-                                      "the hypervisor emulates other bits of register bar0 of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar0 != target.wmask_bar0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar0", source.wmask_bar0, target.wmask_bar0,
-                                      "the guest may write other bits of register bar0 of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar1_upper != target.emulated_bar1_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar1_upper", source.emulated_bar1_upper, target.emulated_bar1_upper,
-                                      "the hypervisor emulates other bits of register bar1_upper of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar1_upper != target.wmask_bar1_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar1_upper", source.wmask_bar1_upper, target.wmask_bar1_upper,
-                                      "the guest may write other bits of register bar1_upper of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar1 != target.emulated_bar1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar1", source.emulated_bar1, target.emulated_bar1,
-                                      "the hypervisor emulates other bits of register bar1 of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar1 != target.wmask_bar1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar1", source.wmask_bar1, target.wmask_bar1,
-                                      "the guest may write other bits of register bar1 of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar2_upper != target.emulated_bar2_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar2_upper", source.emulated_bar2_upper, target.emulated_bar2_upper,
-                                      "the hypervisor emulates other bits of register bar2_upper of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar2_upper != target.wmask_bar2_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar2_upper", source.wmask_bar2_upper, target.wmask_bar2_upper,
-                                      "the guest may write other bits of register bar2_upper of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar2 != target.emulated_bar2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar2", source.emulated_bar2, target.emulated_bar2,
-                                      "the hypervisor emulates other bits of register bar2 of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar2 != target.wmask_bar2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar2", source.wmask_bar2, target.wmask_bar2,
-                                      "the guest may write other bits of register bar2 of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar3_upper != target.emulated_bar3_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar3_upper", source.emulated_bar3_upper, target.emulated_bar3_upper,
-                                      "the hypervisor emulates other bits of register bar3_upper of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar3_upper != target.wmask_bar3_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar3_upper", source.wmask_bar3_upper, target.wmask_bar3_upper,
-                                      "the guest may write other bits of register bar3_upper of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar3 != target.emulated_bar3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar3", source.emulated_bar3, target.emulated_bar3,
-                                      "the hypervisor emulates other bits of register bar3 of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar3 != target.wmask_bar3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar3", source.wmask_bar3, target.wmask_bar3,
-                                      "the guest may write other bits of register bar3 of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar4_upper != target.emulated_bar4_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar4_upper", source.emulated_bar4_upper, target.emulated_bar4_upper,
-                                      "the hypervisor emulates other bits of register bar4_upper of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar4_upper != target.wmask_bar4_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar4_upper", source.wmask_bar4_upper, target.wmask_bar4_upper,
-                                      "the guest may write other bits of register bar4_upper of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar4 != target.emulated_bar4:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar4", source.emulated_bar4, target.emulated_bar4,
-                                      "the hypervisor emulates other bits of register bar4 of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar4 != target.wmask_bar4:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar4", source.wmask_bar4, target.wmask_bar4,
-                                      "the guest may write other bits of register bar4 of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar5_upper != target.emulated_bar5_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar5_upper", source.emulated_bar5_upper, target.emulated_bar5_upper,
-                                      "the hypervisor emulates other bits of register bar5_upper of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar5_upper != target.wmask_bar5_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar5_upper", source.wmask_bar5_upper, target.wmask_bar5_upper,
-                                      "the guest may write other bits of register bar5_upper of Type-0 configuration header (section header) on the target"))
-    if source.emulated_bar5 != target.emulated_bar5:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bar5", source.emulated_bar5, target.emulated_bar5,
-                                      "the hypervisor emulates other bits of register bar5 of Type-0 configuration header (section header) on the target"))
-    if source.wmask_bar5 != target.wmask_bar5:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bar5", source.wmask_bar5, target.wmask_bar5,
-                                      "the guest may write other bits of register bar5 of Type-0 configuration header (section header) on the target"))
-    if source.emulated_rom_base != target.emulated_rom_base:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rom_base", source.emulated_rom_base, target.emulated_rom_base,
-                                      "the hypervisor emulates other bits of register rom_base of Type-0 configuration header (section header) on the target"))
-    if source.wmask_rom_base != target.wmask_rom_base:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rom_base", source.wmask_rom_base, target.wmask_rom_base,
-                                      "the guest may write other bits of register rom_base of Type-0 configuration header (section header) on the target"))
-    if source.emulated_interrupt_line != target.emulated_interrupt_line:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_interrupt_line", source.emulated_interrupt_line, target.emulated_interrupt_line,
-                                      "the hypervisor emulates other bits of register interrupt_line of Type-0 configuration header (section header) on the target"))
-    if source.wmask_interrupt_line != target.wmask_interrupt_line:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_interrupt_line", source.wmask_interrupt_line, target.wmask_interrupt_line,
-                                      "the guest may write other bits of register interrupt_line of Type-0 configuration header (section header) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

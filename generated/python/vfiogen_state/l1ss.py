@@ -115,46 +115,57 @@ class L1ssState(Record):
 class L1ssDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "substates", "port_timing", "min_version", "max_version", "emulated_l1ss_ctrl1", "wmask_l1ss_ctrl1", "emulated_l1ss_ctrl2", "wmask_l1ss_ctrl2",)
+    __slots__ = ("cap_offset", "substates", "port_timing", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     substates: int
     port_timing: int
     min_version: int
     max_version: int
-    emulated_l1ss_ctrl1: int
-    wmask_l1ss_ctrl1: int
-    emulated_l1ss_ctrl2: int
-    wmask_l1ss_ctrl2: int
-    _json = (("cap_offset", "cap_offset", ""), ("substates", "substates", ""), ("port_timing", "port_timing", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_l1ss_ctrl1", "emulated_l1ss_ctrl1", ""), ("wmask_l1ss_ctrl1", "wmask_l1ss_ctrl1", ""), ("emulated_l1ss_ctrl2", "emulated_l1ss_ctrl2", ""), ("wmask_l1ss_ctrl2", "wmask_l1ss_ctrl2", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("substates", "substates", ""), ("port_timing", "port_timing", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, substates: int = 0, port_timing: int = 0, min_version: int = 0, max_version: int = 0, emulated_l1ss_ctrl1: int = 0, wmask_l1ss_ctrl1: int = 0, emulated_l1ss_ctrl2: int = 0, wmask_l1ss_ctrl2: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, substates: int = 0, port_timing: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 3, write_masks: "tuple[int, ...]" = (0,) * 3) -> None:
         self.cap_offset = cap_offset
         self.substates = substates
         self.port_timing = port_timing
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_l1ss_ctrl1 = emulated_l1ss_ctrl1
-        self.wmask_l1ss_ctrl1 = wmask_l1ss_ctrl1
-        self.emulated_l1ss_ctrl2 = emulated_l1ss_ctrl2
-        self.wmask_l1ss_ctrl2 = wmask_l1ss_ctrl2
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HIIHHIIII")
+_DESCRIPTOR = struct.Struct(">HIIHHH")
+_MASK_WIDTHS = (4, 4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("l1ss_cap",
+     "the hypervisor emulates other bits of register l1ss_cap of L1 PM Substates (section l1ss) on the target",
+     "the guest may write other bits of register l1ss_cap of L1 PM Substates (section l1ss) on the target"),
+    ("l1ss_ctrl1",
+     "the hypervisor emulates other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target",
+     "the guest may write other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target"),
+    ("l1ss_ctrl2",
+     "the hypervisor emulates other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target",
+     "the guest may write other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "L1ssState", p: "Params" = PARAMS, *, cap_offset: int) -> "L1ssDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return L1ssDescriptor(
         substates=s.l1ss_cap.value() & 0x1f,
         port_timing=s.l1ss_cap.value() & 0xfbff00,
         min_version=1,
         max_version=1,
-        emulated_l1ss_ctrl1=0,
-        wmask_l1ss_ctrl1=0xe3ffff0f,
-        emulated_l1ss_ctrl2=0,
-        wmask_l1ss_ctrl2=0xfb,
+        mask_registers=3,
+        emulated_masks=(0,) * 3,
+        write_masks=(0, 0xe3ffff0f, 0xfb),
         cap_offset=cap_offset,
     )
 
@@ -173,14 +184,22 @@ def check_descriptor(s: "L1ssState", d: "L1ssDescriptor", version: int, p: "Para
 
 
 def pack_descriptor(d: "L1ssDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.substates, d.port_timing, d.min_version, d.max_version, d.emulated_l1ss_ctrl1, d.wmask_l1ss_ctrl1, d.emulated_l1ss_ctrl2, d.wmask_l1ss_ctrl2)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.substates, d.port_timing, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "L1ssDescriptor":
-    return L1ssDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "L1ssDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return L1ssDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no L1 PM Substates capability"
 """Why a target without this section refuses a source that has it."""
@@ -214,18 +233,7 @@ def check_compat(source: "L1ssDescriptor", target: "L1ssDescriptor") -> "list[Co
     if source.port_timing != target.port_timing:
         failures.append(CompatFailure(SECTION, "equal", "port_timing", source.port_timing, target.port_timing,
                                       "the target port's common-mode restore or power-on time differs, so the programmed link timing may not hold"))
-    if source.emulated_l1ss_ctrl1 != target.emulated_l1ss_ctrl1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_l1ss_ctrl1", source.emulated_l1ss_ctrl1, target.emulated_l1ss_ctrl1,
-                                      "the hypervisor emulates other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target"))
-    if source.wmask_l1ss_ctrl1 != target.wmask_l1ss_ctrl1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_l1ss_ctrl1", source.wmask_l1ss_ctrl1, target.wmask_l1ss_ctrl1,
-                                      "the guest may write other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target"))
-    if source.emulated_l1ss_ctrl2 != target.emulated_l1ss_ctrl2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_l1ss_ctrl2", source.emulated_l1ss_ctrl2, target.emulated_l1ss_ctrl2,
-                                      "the hypervisor emulates other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target"))
-    if source.wmask_l1ss_ctrl2 != target.wmask_l1ss_ctrl2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_l1ss_ctrl2", source.wmask_l1ss_ctrl2, target.wmask_l1ss_ctrl2,
-                                      "the guest may write other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

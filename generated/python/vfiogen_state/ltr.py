@@ -78,40 +78,48 @@ class LtrState(Record):
 class LtrDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "min_version", "max_version", "emulated_max_snoop_latency", "wmask_max_snoop_latency", "emulated_max_no_snoop_latency", "wmask_max_no_snoop_latency",)
+    __slots__ = ("cap_offset", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     min_version: int
     max_version: int
-    emulated_max_snoop_latency: int
-    wmask_max_snoop_latency: int
-    emulated_max_no_snoop_latency: int
-    wmask_max_no_snoop_latency: int
-    _json = (("cap_offset", "cap_offset", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_max_snoop_latency", "emulated_max_snoop_latency", ""), ("wmask_max_snoop_latency", "wmask_max_snoop_latency", ""), ("emulated_max_no_snoop_latency", "emulated_max_no_snoop_latency", ""), ("wmask_max_no_snoop_latency", "wmask_max_no_snoop_latency", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, min_version: int = 0, max_version: int = 0, emulated_max_snoop_latency: int = 0, wmask_max_snoop_latency: int = 0, emulated_max_no_snoop_latency: int = 0, wmask_max_no_snoop_latency: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 2, write_masks: "tuple[int, ...]" = (0,) * 2) -> None:
         self.cap_offset = cap_offset
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_max_snoop_latency = emulated_max_snoop_latency
-        self.wmask_max_snoop_latency = wmask_max_snoop_latency
-        self.emulated_max_no_snoop_latency = emulated_max_no_snoop_latency
-        self.wmask_max_no_snoop_latency = wmask_max_no_snoop_latency
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HHHHHHH")
+_DESCRIPTOR = struct.Struct(">HHHH")
+_MASK_WIDTHS = (2, 2,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("max_snoop_latency",
+     "the hypervisor emulates other bits of register max_snoop_latency of Latency Tolerance Reporting (section ltr) on the target",
+     "the guest may write other bits of register max_snoop_latency of Latency Tolerance Reporting (section ltr) on the target"),
+    ("max_no_snoop_latency",
+     "the hypervisor emulates other bits of register max_no_snoop_latency of Latency Tolerance Reporting (section ltr) on the target",
+     "the guest may write other bits of register max_no_snoop_latency of Latency Tolerance Reporting (section ltr) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "LtrState", p: "Params" = PARAMS, *, cap_offset: int) -> "LtrDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return LtrDescriptor(
         min_version=1,
         max_version=1,
-        emulated_max_snoop_latency=0,
-        wmask_max_snoop_latency=0x1fff,
-        emulated_max_no_snoop_latency=0,
-        wmask_max_no_snoop_latency=0x1fff,
+        mask_registers=2,
+        emulated_masks=(0,) * 2,
+        write_masks=(0x1fff, 0x1fff),
         cap_offset=cap_offset,
     )
 
@@ -123,14 +131,22 @@ def check_descriptor(s: "LtrState", d: "LtrDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "LtrDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.min_version, d.max_version, d.emulated_max_snoop_latency, d.wmask_max_snoop_latency, d.emulated_max_no_snoop_latency, d.wmask_max_no_snoop_latency)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "LtrDescriptor":
-    return LtrDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "LtrDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return LtrDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no Latency Tolerance Reporting capability"
 """Why a target without this section refuses a source that has it."""
@@ -158,18 +174,7 @@ def check_compat(source: "LtrDescriptor", target: "LtrDescriptor") -> "list[Comp
     if source.cap_offset != target.cap_offset:
         failures.append(CompatFailure(SECTION, "equal", "cap_offset", source.cap_offset, target.cap_offset,
                                       "the target's LTR capability sits at another offset"))
-    if source.emulated_max_snoop_latency != target.emulated_max_snoop_latency:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_max_snoop_latency", source.emulated_max_snoop_latency, target.emulated_max_snoop_latency,
-                                      "the hypervisor emulates other bits of register max_snoop_latency of Latency Tolerance Reporting (section ltr) on the target"))
-    if source.wmask_max_snoop_latency != target.wmask_max_snoop_latency:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_max_snoop_latency", source.wmask_max_snoop_latency, target.wmask_max_snoop_latency,
-                                      "the guest may write other bits of register max_snoop_latency of Latency Tolerance Reporting (section ltr) on the target"))
-    if source.emulated_max_no_snoop_latency != target.emulated_max_no_snoop_latency:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_max_no_snoop_latency", source.emulated_max_no_snoop_latency, target.emulated_max_no_snoop_latency,
-                                      "the hypervisor emulates other bits of register max_no_snoop_latency of Latency Tolerance Reporting (section ltr) on the target"))
-    if source.wmask_max_no_snoop_latency != target.wmask_max_no_snoop_latency:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_max_no_snoop_latency", source.wmask_max_no_snoop_latency, target.wmask_max_no_snoop_latency,
-                                      "the guest may write other bits of register max_no_snoop_latency of Latency Tolerance Reporting (section ltr) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

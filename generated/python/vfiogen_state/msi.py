@@ -91,73 +91,66 @@ class MsiState(Record):
 class MsiDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "shape", "min_version", "max_version", "emulated_control", "wmask_control", "emulated_address_lo", "wmask_address_lo", "emulated_address_hi", "wmask_address_hi", "emulated_data", "wmask_data", "emulated_ext_data", "wmask_ext_data", "emulated_mask", "wmask_mask", "emulated_pending", "wmask_pending",)
+    __slots__ = ("cap_offset", "shape", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     shape: int
     min_version: int
     max_version: int
-    emulated_control: int
-    wmask_control: int
-    emulated_address_lo: int
-    wmask_address_lo: int
-    emulated_address_hi: int
-    wmask_address_hi: int
-    emulated_data: int
-    wmask_data: int
-    emulated_ext_data: int
-    wmask_ext_data: int
-    emulated_mask: int
-    wmask_mask: int
-    emulated_pending: int
-    wmask_pending: int
-    _json = (("cap_offset", "cap_offset", ""), ("shape", "shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_control", "emulated_control", ""), ("wmask_control", "wmask_control", ""), ("emulated_address_lo", "emulated_address_lo", ""), ("wmask_address_lo", "wmask_address_lo", ""), ("emulated_address_hi", "emulated_address_hi", ""), ("wmask_address_hi", "wmask_address_hi", ""), ("emulated_data", "emulated_data", ""), ("wmask_data", "wmask_data", ""), ("emulated_ext_data", "emulated_ext_data", ""), ("wmask_ext_data", "wmask_ext_data", ""), ("emulated_mask", "emulated_mask", ""), ("wmask_mask", "wmask_mask", ""), ("emulated_pending", "emulated_pending", ""), ("wmask_pending", "wmask_pending", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("shape", "shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_control: int = 0, wmask_control: int = 0, emulated_address_lo: int = 0, wmask_address_lo: int = 0, emulated_address_hi: int = 0, wmask_address_hi: int = 0, emulated_data: int = 0, wmask_data: int = 0, emulated_ext_data: int = 0, wmask_ext_data: int = 0, emulated_mask: int = 0, wmask_mask: int = 0, emulated_pending: int = 0, wmask_pending: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, shape: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 7, write_masks: "tuple[int, ...]" = (0,) * 7) -> None:
         self.cap_offset = cap_offset
         self.shape = shape
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_control = emulated_control
-        self.wmask_control = wmask_control
-        self.emulated_address_lo = emulated_address_lo
-        self.wmask_address_lo = wmask_address_lo
-        self.emulated_address_hi = emulated_address_hi
-        self.wmask_address_hi = wmask_address_hi
-        self.emulated_data = emulated_data
-        self.wmask_data = wmask_data
-        self.emulated_ext_data = emulated_ext_data
-        self.wmask_ext_data = wmask_ext_data
-        self.emulated_mask = emulated_mask
-        self.wmask_mask = wmask_mask
-        self.emulated_pending = emulated_pending
-        self.wmask_pending = wmask_pending
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">BHHHHHIIIIHHHHIIII")
+_DESCRIPTOR = struct.Struct(">BHHHH")
+_MASK_WIDTHS = (2, 4, 4, 2, 4, 4, 2,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("control",
+     "the hypervisor emulates other bits of register control of Message Signalled Interrupts (section msi) on the target",
+     "the guest may write other bits of register control of Message Signalled Interrupts (section msi) on the target"),
+    ("address_lo",
+     "the hypervisor emulates other bits of register address_lo of Message Signalled Interrupts (section msi) on the target",
+     "the guest may write other bits of register address_lo of Message Signalled Interrupts (section msi) on the target"),
+    ("address_hi",
+     "the hypervisor emulates other bits of register address_hi of Message Signalled Interrupts (section msi) on the target",
+     "the guest may write other bits of register address_hi of Message Signalled Interrupts (section msi) on the target"),
+    ("data",
+     "the hypervisor emulates other bits of register data of Message Signalled Interrupts (section msi) on the target",
+     "the guest may write other bits of register data of Message Signalled Interrupts (section msi) on the target"),
+    ("mask",
+     "the hypervisor emulates other bits of register mask of Message Signalled Interrupts (section msi) on the target",
+     "the guest may write other bits of register mask of Message Signalled Interrupts (section msi) on the target"),
+    ("pending",
+     "the hypervisor emulates other bits of register pending of Message Signalled Interrupts (section msi) on the target",
+     "the guest may write other bits of register pending of Message Signalled Interrupts (section msi) on the target"),
+    ("ext_data",
+     "the hypervisor emulates other bits of register ext_data of Message Signalled Interrupts (section msi) on the target",
+     "the guest may write other bits of register ext_data of Message Signalled Interrupts (section msi) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "MsiState", p: "Params" = PARAMS, *, cap_offset: int) -> "MsiDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return MsiDescriptor(
         shape=s.control.value() & 0x38e,
         min_version=1,
         max_version=2,
-        emulated_control=0x7ff,
-        wmask_control=0x471,
-        emulated_address_lo=0xffffffff,
-        wmask_address_lo=0xfffffffc,
-        emulated_address_hi=(0xffffffff if (s.control.value() & 0x80 != 0) else 0),
-        wmask_address_hi=(0xffffffff if (s.control.value() & 0x80 != 0) else 0),
-        emulated_data=0xffff,
-        wmask_data=0xffff,
-        emulated_ext_data=(0xffff if (s.control.value() & 0x200 != 0) else 0),
-        wmask_ext_data=(0xffff if (s.control.value() & 0x200 != 0) else 0),
-        emulated_mask=(0xffffffff if (s.control.value() & 0x100 != 0) else 0),
-        wmask_mask=(0xffffffff if (s.control.value() & 0x100 != 0) else 0),
-        emulated_pending=(0xffffffff if (s.control.value() & 0x100 != 0) else 0),
-        wmask_pending=0,
+        mask_registers=7,
+        emulated_masks=(0x7ff, 0xffffffff, (0xffffffff if (s.control.value() & 0x80 != 0) else 0), 0xffff, (0xffffffff if (s.control.value() & 0x100 != 0) else 0), (0xffffffff if (s.control.value() & 0x100 != 0) else 0), (0xffff if (s.control.value() & 0x200 != 0) else 0)),
+        write_masks=(0x471, 0xfffffffc, (0xffffffff if (s.control.value() & 0x80 != 0) else 0), 0xffff, (0xffffffff if (s.control.value() & 0x100 != 0) else 0), 0, (0xffff if (s.control.value() & 0x200 != 0) else 0)),
         cap_offset=cap_offset,
     )
 
@@ -173,14 +166,22 @@ def check_descriptor(s: "MsiState", d: "MsiDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "MsiDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.shape, d.min_version, d.max_version, d.emulated_control, d.wmask_control, d.emulated_address_lo, d.wmask_address_lo, d.emulated_address_hi, d.wmask_address_hi, d.emulated_data, d.wmask_data, d.emulated_ext_data, d.wmask_ext_data, d.emulated_mask, d.wmask_mask, d.emulated_pending, d.wmask_pending)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.shape, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "MsiDescriptor":
-    return MsiDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "MsiDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return MsiDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no MSI capability"
 """Why a target without this section refuses a source that has it."""
@@ -211,48 +212,7 @@ def check_compat(source: "MsiDescriptor", target: "MsiDescriptor") -> "list[Comp
     if source.shape != target.shape:
         failures.append(CompatFailure(SECTION, "equal", "shape", source.shape, target.shape,
                                       "the target's MSI capability has another shape (vectors, 64-bit address, per-vector masking or extended data)"))
-    if source.emulated_control != target.emulated_control:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_control", source.emulated_control, target.emulated_control,
-                                      "the hypervisor emulates other bits of register control of Message Signalled Interrupts (section msi) on the target"))
-    if source.wmask_control != target.wmask_control:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_control", source.wmask_control, target.wmask_control,
-                                      "the guest may write other bits of register control of Message Signalled Interrupts (section msi) on the target"))
-    if source.emulated_address_lo != target.emulated_address_lo:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_address_lo", source.emulated_address_lo, target.emulated_address_lo,
-                                      "the hypervisor emulates other bits of register address_lo of Message Signalled Interrupts (section msi) on the target"))
-    if source.wmask_address_lo != target.wmask_address_lo:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_address_lo", source.wmask_address_lo, target.wmask_address_lo,
-                                      "the guest may write other bits of register address_lo of Message Signalled Interrupts (section msi) on the target"))
-    if source.emulated_address_hi != target.emulated_address_hi:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_address_hi", source.emulated_address_hi, target.emulated_address_hi,
-                                      "the hypervisor emulates other bits of register address_hi of Message Signalled Interrupts (section msi) on the target"))
-    if source.wmask_address_hi != target.wmask_address_hi:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_address_hi", source.wmask_address_hi, target.wmask_address_hi,
-                                      "the guest may write other bits of register address_hi of Message Signalled Interrupts (section msi) on the target"))
-    if source.emulated_data != target.emulated_data:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_data", source.emulated_data, target.emulated_data,
-                                      "the hypervisor emulates other bits of register data of Message Signalled Interrupts (section msi) on the target"))
-    if source.wmask_data != target.wmask_data:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_data", source.wmask_data, target.wmask_data,
-                                      "the guest may write other bits of register data of Message Signalled Interrupts (section msi) on the target"))
-    if source.emulated_ext_data != target.emulated_ext_data:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ext_data", source.emulated_ext_data, target.emulated_ext_data,
-                                      "the hypervisor emulates other bits of register ext_data of Message Signalled Interrupts (section msi) on the target"))
-    if source.wmask_ext_data != target.wmask_ext_data:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ext_data", source.wmask_ext_data, target.wmask_ext_data,
-                                      "the guest may write other bits of register ext_data of Message Signalled Interrupts (section msi) on the target"))
-    if source.emulated_mask != target.emulated_mask:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_mask", source.emulated_mask, target.emulated_mask,
-                                      "the hypervisor emulates other bits of register mask of Message Signalled Interrupts (section msi) on the target"))
-    if source.wmask_mask != target.wmask_mask:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_mask", source.wmask_mask, target.wmask_mask,
-                                      "the guest may write other bits of register mask of Message Signalled Interrupts (section msi) on the target"))
-    if source.emulated_pending != target.emulated_pending:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_pending", source.emulated_pending, target.emulated_pending,
-                                      "the hypervisor emulates other bits of register pending of Message Signalled Interrupts (section msi) on the target"))
-    if source.wmask_pending != target.wmask_pending:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_pending", source.wmask_pending, target.wmask_pending,
-                                      "the guest may write other bits of register pending of Message Signalled Interrupts (section msi) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

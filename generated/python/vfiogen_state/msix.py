@@ -109,42 +109,50 @@ class MsixState(Record):
 class MsixDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "table_size", "table_place", "pba_place", "min_version", "max_version", "emulated_control", "wmask_control", "emulated_table", "wmask_table", "emulated_pba", "wmask_pba",)
+    __slots__ = ("cap_offset", "table_size", "table_place", "pba_place", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     table_size: int
     table_place: int
     pba_place: int
     min_version: int
     max_version: int
-    emulated_control: int
-    wmask_control: int
-    emulated_table: int
-    wmask_table: int
-    emulated_pba: int
-    wmask_pba: int
-    _json = (("cap_offset", "cap_offset", ""), ("table_size", "table_size", ""), ("table_place", "table_place", ""), ("pba_place", "pba_place", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_control", "emulated_control", ""), ("wmask_control", "wmask_control", ""), ("emulated_table", "emulated_table", ""), ("wmask_table", "wmask_table", ""), ("emulated_pba", "emulated_pba", ""), ("wmask_pba", "wmask_pba", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("table_size", "table_size", ""), ("table_place", "table_place", ""), ("pba_place", "pba_place", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, table_size: int = 0, table_place: int = 0, pba_place: int = 0, min_version: int = 0, max_version: int = 0, emulated_control: int = 0, wmask_control: int = 0, emulated_table: int = 0, wmask_table: int = 0, emulated_pba: int = 0, wmask_pba: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, table_size: int = 0, table_place: int = 0, pba_place: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 3, write_masks: "tuple[int, ...]" = (0,) * 3) -> None:
         self.cap_offset = cap_offset
         self.table_size = table_size
         self.table_place = table_place
         self.pba_place = pba_place
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_control = emulated_control
-        self.wmask_control = wmask_control
-        self.emulated_table = emulated_table
-        self.wmask_table = wmask_table
-        self.emulated_pba = emulated_pba
-        self.wmask_pba = wmask_pba
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">BHIIHHHHIIII")
+_DESCRIPTOR = struct.Struct(">BHIIHHH")
+_MASK_WIDTHS = (2, 4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("control",
+     "the hypervisor emulates other bits of register control of MSI-X (section msix) on the target",
+     "the guest may write other bits of register control of MSI-X (section msix) on the target"),
+    ("table",
+     "the hypervisor emulates other bits of register table of MSI-X (section msix) on the target",
+     "the guest may write other bits of register table of MSI-X (section msix) on the target"),
+    ("pba",
+     "the hypervisor emulates other bits of register pba of MSI-X (section msix) on the target",
+     "the guest may write other bits of register pba of MSI-X (section msix) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "MsixState", p: "Params" = PARAMS, *, cap_offset: int) -> "MsixDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return MsixDescriptor(
         table_size=s.control.value() & 0x7ff,
@@ -152,12 +160,9 @@ def derive_descriptor(s: "MsixState", p: "Params" = PARAMS, *, cap_offset: int) 
         pba_place=s.pba.value() & 0xffffffff,
         min_version=1,
         max_version=1,
-        emulated_control=0xc7ff,
-        wmask_control=0xc000,
-        emulated_table=0xffffffff,
-        wmask_table=0,
-        emulated_pba=0xffffffff,
-        wmask_pba=0,
+        mask_registers=3,
+        emulated_masks=(0xc7ff, 0xffffffff, 0xffffffff),
+        write_masks=(0xc000, *(0,) * 2),
         cap_offset=cap_offset,
     )
 
@@ -179,14 +184,22 @@ def check_descriptor(s: "MsixState", d: "MsixDescriptor", version: int, p: "Para
 
 
 def pack_descriptor(d: "MsixDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.table_size, d.table_place, d.pba_place, d.min_version, d.max_version, d.emulated_control, d.wmask_control, d.emulated_table, d.wmask_table, d.emulated_pba, d.wmask_pba)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.table_size, d.table_place, d.pba_place, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "MsixDescriptor":
-    return MsixDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "MsixDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return MsixDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no MSI-X capability"
 """Why a target without this section refuses a source that has it."""
@@ -223,24 +236,7 @@ def check_compat(source: "MsixDescriptor", target: "MsixDescriptor") -> "list[Co
     if source.pba_place != target.pba_place:
         failures.append(CompatFailure(SECTION, "equal", "pba_place", source.pba_place, target.pba_place,
                                       "the target's PBA is in another BAR or at another offset; the guest reads it there"))
-    if source.emulated_control != target.emulated_control:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_control", source.emulated_control, target.emulated_control,
-                                      "the hypervisor emulates other bits of register control of MSI-X (section msix) on the target"))
-    if source.wmask_control != target.wmask_control:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_control", source.wmask_control, target.wmask_control,
-                                      "the guest may write other bits of register control of MSI-X (section msix) on the target"))
-    if source.emulated_table != target.emulated_table:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_table", source.emulated_table, target.emulated_table,
-                                      "the hypervisor emulates other bits of register table of MSI-X (section msix) on the target"))
-    if source.wmask_table != target.wmask_table:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_table", source.wmask_table, target.wmask_table,
-                                      "the guest may write other bits of register table of MSI-X (section msix) on the target"))
-    if source.emulated_pba != target.emulated_pba:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_pba", source.emulated_pba, target.emulated_pba,
-                                      "the hypervisor emulates other bits of register pba of MSI-X (section msix) on the target"))
-    if source.wmask_pba != target.wmask_pba:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_pba", source.wmask_pba, target.wmask_pba,
-                                      "the guest may write other bits of register pba of MSI-X (section msix) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

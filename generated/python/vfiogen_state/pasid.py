@@ -77,40 +77,54 @@ class PasidState(Record):
 class PasidDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "pasid_modes", "pasid_width", "min_version", "max_version", "emulated_pasid_ctrl", "wmask_pasid_ctrl",)
+    __slots__ = ("cap_offset", "pasid_modes", "pasid_width", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     pasid_modes: int
     pasid_width: int
     min_version: int
     max_version: int
-    emulated_pasid_ctrl: int
-    wmask_pasid_ctrl: int
-    _json = (("cap_offset", "cap_offset", ""), ("pasid_modes", "pasid_modes", ""), ("pasid_width", "pasid_width", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pasid_ctrl", "emulated_pasid_ctrl", ""), ("wmask_pasid_ctrl", "wmask_pasid_ctrl", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("pasid_modes", "pasid_modes", ""), ("pasid_width", "pasid_width", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, pasid_modes: int = 0, pasid_width: int = 0, min_version: int = 0, max_version: int = 0, emulated_pasid_ctrl: int = 0, wmask_pasid_ctrl: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, pasid_modes: int = 0, pasid_width: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 2, write_masks: "tuple[int, ...]" = (0,) * 2) -> None:
         self.cap_offset = cap_offset
         self.pasid_modes = pasid_modes
         self.pasid_width = pasid_width
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_pasid_ctrl = emulated_pasid_ctrl
-        self.wmask_pasid_ctrl = wmask_pasid_ctrl
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HHHHHHH")
+_DESCRIPTOR = struct.Struct(">HHHHHH")
+_MASK_WIDTHS = (2, 2,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("pasid_cap",
+     "the hypervisor emulates other bits of register pasid_cap of Process Address Space ID (section pasid) on the target",
+     "the guest may write other bits of register pasid_cap of Process Address Space ID (section pasid) on the target"),
+    ("pasid_ctrl",
+     "the hypervisor emulates other bits of register pasid_ctrl of Process Address Space ID (section pasid) on the target",
+     "the guest may write other bits of register pasid_ctrl of Process Address Space ID (section pasid) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "PasidState", p: "Params" = PARAMS, *, cap_offset: int) -> "PasidDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return PasidDescriptor(
         pasid_modes=s.pasid_cap.value() & 0xe,
         pasid_width=s.pasid_cap.value() & 0x1f00,
         min_version=1,
         max_version=1,
-        emulated_pasid_ctrl=0,
-        wmask_pasid_ctrl=0xf,
+        mask_registers=2,
+        emulated_masks=(0,) * 2,
+        write_masks=(0, 0xf),
         cap_offset=cap_offset,
     )
 
@@ -129,14 +143,22 @@ def check_descriptor(s: "PasidState", d: "PasidDescriptor", version: int, p: "Pa
 
 
 def pack_descriptor(d: "PasidDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.pasid_modes, d.pasid_width, d.min_version, d.max_version, d.emulated_pasid_ctrl, d.wmask_pasid_ctrl)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.pasid_modes, d.pasid_width, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "PasidDescriptor":
-    return PasidDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "PasidDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return PasidDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no PASID capability"
 """Why a target without this section refuses a source that has it."""
@@ -170,12 +192,7 @@ def check_compat(source: "PasidDescriptor", target: "PasidDescriptor") -> "list[
     if target.pasid_width < source.pasid_width:
         failures.append(CompatFailure(SECTION, "target_ge", "pasid_width", source.pasid_width, target.pasid_width,
                                       "the target's PASIDs are narrower than the source's"))
-    if source.emulated_pasid_ctrl != target.emulated_pasid_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_pasid_ctrl", source.emulated_pasid_ctrl, target.emulated_pasid_ctrl,
-                                      "the hypervisor emulates other bits of register pasid_ctrl of Process Address Space ID (section pasid) on the target"))
-    if source.wmask_pasid_ctrl != target.wmask_pasid_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_pasid_ctrl", source.wmask_pasid_ctrl, target.wmask_pasid_ctrl,
-                                      "the guest may write other bits of register pasid_ctrl of Process Address Space ID (section pasid) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

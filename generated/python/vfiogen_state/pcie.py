@@ -462,7 +462,7 @@ class PcieState(Record):
 class PcieDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "identity", "mps_supported", "dev_features", "max_link_speed", "max_link_width", "link_features", "slot_shape", "root_features", "dev2_features", "dev2_shape", "link_speeds", "link2_features", "min_version", "max_version", "emulated_devctl", "wmask_devctl", "emulated_devsta", "wmask_devsta", "emulated_lnkctl", "wmask_lnkctl", "emulated_lnksta", "wmask_lnksta", "emulated_sltctl", "wmask_sltctl", "emulated_sltsta", "wmask_sltsta", "emulated_rootctl", "wmask_rootctl", "emulated_rootsta", "wmask_rootsta", "emulated_devctl2", "wmask_devctl2", "emulated_lnkctl2", "wmask_lnkctl2", "emulated_lnksta2", "wmask_lnksta2",)
+    __slots__ = ("cap_offset", "identity", "mps_supported", "dev_features", "max_link_speed", "max_link_width", "link_features", "slot_shape", "root_features", "dev2_features", "dev2_shape", "link_speeds", "link2_features", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     identity: int
     mps_supported: int
@@ -478,31 +478,12 @@ class PcieDescriptor(Record):
     link2_features: int
     min_version: int
     max_version: int
-    emulated_devctl: int
-    wmask_devctl: int
-    emulated_devsta: int
-    wmask_devsta: int
-    emulated_lnkctl: int
-    wmask_lnkctl: int
-    emulated_lnksta: int
-    wmask_lnksta: int
-    emulated_sltctl: int
-    wmask_sltctl: int
-    emulated_sltsta: int
-    wmask_sltsta: int
-    emulated_rootctl: int
-    wmask_rootctl: int
-    emulated_rootsta: int
-    wmask_rootsta: int
-    emulated_devctl2: int
-    wmask_devctl2: int
-    emulated_lnkctl2: int
-    wmask_lnkctl2: int
-    emulated_lnksta2: int
-    wmask_lnksta2: int
-    _json = (("cap_offset", "cap_offset", ""), ("identity", "identity", ""), ("mps_supported", "mps_supported", ""), ("dev_features", "dev_features", ""), ("max_link_speed", "max_link_speed", ""), ("max_link_width", "max_link_width", ""), ("link_features", "link_features", ""), ("slot_shape", "slot_shape", ""), ("root_features", "root_features", ""), ("dev2_features", "dev2_features", ""), ("dev2_shape", "dev2_shape", ""), ("link_speeds", "link_speeds", ""), ("link2_features", "link2_features", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_devctl", "emulated_devctl", ""), ("wmask_devctl", "wmask_devctl", ""), ("emulated_devsta", "emulated_devsta", ""), ("wmask_devsta", "wmask_devsta", ""), ("emulated_lnkctl", "emulated_lnkctl", ""), ("wmask_lnkctl", "wmask_lnkctl", ""), ("emulated_lnksta", "emulated_lnksta", ""), ("wmask_lnksta", "wmask_lnksta", ""), ("emulated_sltctl", "emulated_sltctl", ""), ("wmask_sltctl", "wmask_sltctl", ""), ("emulated_sltsta", "emulated_sltsta", ""), ("wmask_sltsta", "wmask_sltsta", ""), ("emulated_rootctl", "emulated_rootctl", ""), ("wmask_rootctl", "wmask_rootctl", ""), ("emulated_rootsta", "emulated_rootsta", ""), ("wmask_rootsta", "wmask_rootsta", ""), ("emulated_devctl2", "emulated_devctl2", ""), ("wmask_devctl2", "wmask_devctl2", ""), ("emulated_lnkctl2", "emulated_lnkctl2", ""), ("wmask_lnkctl2", "wmask_lnkctl2", ""), ("emulated_lnksta2", "emulated_lnksta2", ""), ("wmask_lnksta2", "wmask_lnksta2", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("identity", "identity", ""), ("mps_supported", "mps_supported", ""), ("dev_features", "dev_features", ""), ("max_link_speed", "max_link_speed", ""), ("max_link_width", "max_link_width", ""), ("link_features", "link_features", ""), ("slot_shape", "slot_shape", ""), ("root_features", "root_features", ""), ("dev2_features", "dev2_features", ""), ("dev2_shape", "dev2_shape", ""), ("link_speeds", "link_speeds", ""), ("link2_features", "link2_features", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, identity: int = 0, mps_supported: int = 0, dev_features: int = 0, max_link_speed: int = 0, max_link_width: int = 0, link_features: int = 0, slot_shape: int = 0, root_features: int = 0, dev2_features: int = 0, dev2_shape: int = 0, link_speeds: int = 0, link2_features: int = 0, min_version: int = 0, max_version: int = 0, emulated_devctl: int = 0, wmask_devctl: int = 0, emulated_devsta: int = 0, wmask_devsta: int = 0, emulated_lnkctl: int = 0, wmask_lnkctl: int = 0, emulated_lnksta: int = 0, wmask_lnksta: int = 0, emulated_sltctl: int = 0, wmask_sltctl: int = 0, emulated_sltsta: int = 0, wmask_sltsta: int = 0, emulated_rootctl: int = 0, wmask_rootctl: int = 0, emulated_rootsta: int = 0, wmask_rootsta: int = 0, emulated_devctl2: int = 0, wmask_devctl2: int = 0, emulated_lnkctl2: int = 0, wmask_lnkctl2: int = 0, emulated_lnksta2: int = 0, wmask_lnksta2: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, identity: int = 0, mps_supported: int = 0, dev_features: int = 0, max_link_speed: int = 0, max_link_width: int = 0, link_features: int = 0, slot_shape: int = 0, root_features: int = 0, dev2_features: int = 0, dev2_shape: int = 0, link_speeds: int = 0, link2_features: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 19, write_masks: "tuple[int, ...]" = (0,) * 19) -> None:
         self.cap_offset = cap_offset
         self.identity = identity
         self.mps_supported = mps_supported
@@ -518,36 +499,79 @@ class PcieDescriptor(Record):
         self.link2_features = link2_features
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_devctl = emulated_devctl
-        self.wmask_devctl = wmask_devctl
-        self.emulated_devsta = emulated_devsta
-        self.wmask_devsta = wmask_devsta
-        self.emulated_lnkctl = emulated_lnkctl
-        self.wmask_lnkctl = wmask_lnkctl
-        self.emulated_lnksta = emulated_lnksta
-        self.wmask_lnksta = wmask_lnksta
-        self.emulated_sltctl = emulated_sltctl
-        self.wmask_sltctl = wmask_sltctl
-        self.emulated_sltsta = emulated_sltsta
-        self.wmask_sltsta = wmask_sltsta
-        self.emulated_rootctl = emulated_rootctl
-        self.wmask_rootctl = wmask_rootctl
-        self.emulated_rootsta = emulated_rootsta
-        self.wmask_rootsta = wmask_rootsta
-        self.emulated_devctl2 = emulated_devctl2
-        self.wmask_devctl2 = wmask_devctl2
-        self.emulated_lnkctl2 = emulated_lnkctl2
-        self.wmask_lnkctl2 = wmask_lnkctl2
-        self.emulated_lnksta2 = emulated_lnksta2
-        self.wmask_lnksta2 = wmask_lnksta2
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">BHIIIIIIHIIIIHHHHHHHHHHHHHHHHIIHHHHHH")
+_DESCRIPTOR = struct.Struct(">BHIIIIIIHIIIIHHH")
+_MASK_WIDTHS = (2, 4, 2, 2, 4, 2, 2, 4, 2, 2, 2, 2, 4, 4, 2, 4, 2, 2, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("pcie_caps",
+     "the hypervisor emulates other bits of register pcie_caps of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register pcie_caps of PCI Express (section pcie) on the target"),
+    ("devcap",
+     "the hypervisor emulates other bits of register devcap of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register devcap of PCI Express (section pcie) on the target"),
+    ("devctl",
+     "the hypervisor emulates other bits of register devctl of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register devctl of PCI Express (section pcie) on the target"),
+    ("devsta",
+     "the hypervisor emulates other bits of register devsta of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register devsta of PCI Express (section pcie) on the target"),
+    ("lnkcap",
+     "the hypervisor emulates other bits of register lnkcap of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register lnkcap of PCI Express (section pcie) on the target"),
+    ("lnkctl",
+     "the hypervisor emulates other bits of register lnkctl of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register lnkctl of PCI Express (section pcie) on the target"),
+    ("lnksta",
+     "the hypervisor emulates other bits of register lnksta of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register lnksta of PCI Express (section pcie) on the target"),
+    ("sltcap",
+     "the hypervisor emulates other bits of register sltcap of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register sltcap of PCI Express (section pcie) on the target"),
+    ("sltctl",
+     "the hypervisor emulates other bits of register sltctl of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register sltctl of PCI Express (section pcie) on the target"),
+    ("sltsta",
+     "the hypervisor emulates other bits of register sltsta of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register sltsta of PCI Express (section pcie) on the target"),
+    ("rootctl",
+     "the hypervisor emulates other bits of register rootctl of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register rootctl of PCI Express (section pcie) on the target"),
+    ("rootcap",
+     "the hypervisor emulates other bits of register rootcap of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register rootcap of PCI Express (section pcie) on the target"),
+    ("rootsta",
+     "the hypervisor emulates other bits of register rootsta of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register rootsta of PCI Express (section pcie) on the target"),
+    ("devcap2",
+     "the hypervisor emulates other bits of register devcap2 of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register devcap2 of PCI Express (section pcie) on the target"),
+    ("devctl2",
+     "the hypervisor emulates other bits of register devctl2 of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register devctl2 of PCI Express (section pcie) on the target"),
+    ("lnkcap2",
+     "the hypervisor emulates other bits of register lnkcap2 of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register lnkcap2 of PCI Express (section pcie) on the target"),
+    ("lnkctl2",
+     "the hypervisor emulates other bits of register lnkctl2 of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register lnkctl2 of PCI Express (section pcie) on the target"),
+    ("lnksta2",
+     "the hypervisor emulates other bits of register lnksta2 of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register lnksta2 of PCI Express (section pcie) on the target"),
+    ("sltcap2",
+     "the hypervisor emulates other bits of register sltcap2 of PCI Express (section pcie) on the target",
+     "the guest may write other bits of register sltcap2 of PCI Express (section pcie) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "PcieState", p: "Params" = PARAMS, *, cap_offset: int) -> "PcieDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return PcieDescriptor(
         identity=s.pcie_caps.value() & 0x1ff,
@@ -564,28 +588,9 @@ def derive_descriptor(s: "PcieState", p: "Params" = PARAMS, *, cap_offset: int) 
         link2_features=(s.lnkcap2.value() & 0x81800100 if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0),
         min_version=1,
         max_version=1,
-        emulated_devctl=0,
-        wmask_devctl=0xffff,
-        emulated_devsta=0,
-        wmask_devsta=0x4f,
-        emulated_lnkctl=0,
-        wmask_lnkctl=(0xffff if ((((s.pcie_caps.value() >> 4) & 0xf) != 9) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0),
-        emulated_lnksta=0,
-        wmask_lnksta=(0xc000 if ((((s.pcie_caps.value() >> 4) & 0xf) != 9) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0),
-        emulated_sltctl=0,
-        wmask_sltctl=(0x7fff if ((s.pcie_caps.value() & 0x100 != 0) and (((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 6)) or (((s.pcie_caps.value() >> 4) & 0xf) == 8))) else 0),
-        emulated_sltsta=0,
-        wmask_sltsta=(0x11f if ((s.pcie_caps.value() & 0x100 != 0) and (((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 6)) or (((s.pcie_caps.value() >> 4) & 0xf) == 8))) else 0),
-        emulated_rootctl=0,
-        wmask_rootctl=(0x3f if ((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 10)) else 0),
-        emulated_rootsta=0,
-        wmask_rootsta=(0x10000 if ((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 10)) else 0),
-        emulated_devctl2=0,
-        wmask_devctl2=(0xffff if ((s.pcie_caps.value() & 0xf) >= 2) else 0),
-        emulated_lnkctl2=0,
-        wmask_lnkctl2=(0xffbf if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0),
-        emulated_lnksta2=0,
-        wmask_lnksta2=(0x8020 if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0),
+        mask_registers=0x13,
+        emulated_masks=(0,) * 19,
+        write_masks=(*(0,) * 2, 0xffff, 0x4f, 0, (0xffff if ((((s.pcie_caps.value() >> 4) & 0xf) != 9) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), (0xc000 if ((((s.pcie_caps.value() >> 4) & 0xf) != 9) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), 0, (0x7fff if ((s.pcie_caps.value() & 0x100 != 0) and (((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 6)) or (((s.pcie_caps.value() >> 4) & 0xf) == 8))) else 0), (0x11f if ((s.pcie_caps.value() & 0x100 != 0) and (((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 6)) or (((s.pcie_caps.value() >> 4) & 0xf) == 8))) else 0), (0x3f if ((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 10)) else 0), 0, (0x10000 if ((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 10)) else 0), 0, (0xffff if ((s.pcie_caps.value() & 0xf) >= 2) else 0), 0, (0xffbf if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), (0x8020 if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), 0),
         cap_offset=cap_offset,
     )
 
@@ -634,14 +639,22 @@ def check_descriptor(s: "PcieState", d: "PcieDescriptor", version: int, p: "Para
 
 
 def pack_descriptor(d: "PcieDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.identity, d.mps_supported, d.dev_features, d.max_link_speed, d.max_link_width, d.link_features, d.slot_shape, d.root_features, d.dev2_features, d.dev2_shape, d.link_speeds, d.link2_features, d.min_version, d.max_version, d.emulated_devctl, d.wmask_devctl, d.emulated_devsta, d.wmask_devsta, d.emulated_lnkctl, d.wmask_lnkctl, d.emulated_lnksta, d.wmask_lnksta, d.emulated_sltctl, d.wmask_sltctl, d.emulated_sltsta, d.wmask_sltsta, d.emulated_rootctl, d.wmask_rootctl, d.emulated_rootsta, d.wmask_rootsta, d.emulated_devctl2, d.wmask_devctl2, d.emulated_lnkctl2, d.wmask_lnkctl2, d.emulated_lnksta2, d.wmask_lnksta2)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.identity, d.mps_supported, d.dev_features, d.max_link_speed, d.max_link_width, d.link_features, d.slot_shape, d.root_features, d.dev2_features, d.dev2_shape, d.link_speeds, d.link2_features, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "PcieDescriptor":
-    return PcieDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "PcieDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return PcieDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no PCI Express capability"
 """Why a target without this section refuses a source that has it."""
@@ -705,72 +718,7 @@ def check_compat(source: "PcieDescriptor", target: "PcieDescriptor") -> "list[Co
     if source.link2_features & ~target.link2_features:
         failures.append(CompatFailure(SECTION, "subset", "link2_features", source.link2_features, target.link2_features,
                                       "the target lacks a version 2 link feature the source supports"))
-    if source.emulated_devctl != target.emulated_devctl:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_devctl", source.emulated_devctl, target.emulated_devctl,
-                                      "the hypervisor emulates other bits of register devctl of PCI Express (section pcie) on the target"))
-    if source.wmask_devctl != target.wmask_devctl:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_devctl", source.wmask_devctl, target.wmask_devctl,
-                                      "the guest may write other bits of register devctl of PCI Express (section pcie) on the target"))
-    if source.emulated_devsta != target.emulated_devsta:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_devsta", source.emulated_devsta, target.emulated_devsta,
-                                      "the hypervisor emulates other bits of register devsta of PCI Express (section pcie) on the target"))
-    if source.wmask_devsta != target.wmask_devsta:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_devsta", source.wmask_devsta, target.wmask_devsta,
-                                      "the guest may write other bits of register devsta of PCI Express (section pcie) on the target"))
-    if source.emulated_lnkctl != target.emulated_lnkctl:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_lnkctl", source.emulated_lnkctl, target.emulated_lnkctl,
-                                      "the hypervisor emulates other bits of register lnkctl of PCI Express (section pcie) on the target"))
-    if source.wmask_lnkctl != target.wmask_lnkctl:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_lnkctl", source.wmask_lnkctl, target.wmask_lnkctl,
-                                      "the guest may write other bits of register lnkctl of PCI Express (section pcie) on the target"))
-    if source.emulated_lnksta != target.emulated_lnksta:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_lnksta", source.emulated_lnksta, target.emulated_lnksta,
-                                      "the hypervisor emulates other bits of register lnksta of PCI Express (section pcie) on the target"))
-    if source.wmask_lnksta != target.wmask_lnksta:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_lnksta", source.wmask_lnksta, target.wmask_lnksta,
-                                      "the guest may write other bits of register lnksta of PCI Express (section pcie) on the target"))
-    if source.emulated_sltctl != target.emulated_sltctl:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_sltctl", source.emulated_sltctl, target.emulated_sltctl,
-                                      "the hypervisor emulates other bits of register sltctl of PCI Express (section pcie) on the target"))
-    if source.wmask_sltctl != target.wmask_sltctl:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_sltctl", source.wmask_sltctl, target.wmask_sltctl,
-                                      "the guest may write other bits of register sltctl of PCI Express (section pcie) on the target"))
-    if source.emulated_sltsta != target.emulated_sltsta:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_sltsta", source.emulated_sltsta, target.emulated_sltsta,
-                                      "the hypervisor emulates other bits of register sltsta of PCI Express (section pcie) on the target"))
-    if source.wmask_sltsta != target.wmask_sltsta:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_sltsta", source.wmask_sltsta, target.wmask_sltsta,
-                                      "the guest may write other bits of register sltsta of PCI Express (section pcie) on the target"))
-    if source.emulated_rootctl != target.emulated_rootctl:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rootctl", source.emulated_rootctl, target.emulated_rootctl,
-                                      "the hypervisor emulates other bits of register rootctl of PCI Express (section pcie) on the target"))
-    if source.wmask_rootctl != target.wmask_rootctl:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rootctl", source.wmask_rootctl, target.wmask_rootctl,
-                                      "the guest may write other bits of register rootctl of PCI Express (section pcie) on the target"))
-    if source.emulated_rootsta != target.emulated_rootsta:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_rootsta", source.emulated_rootsta, target.emulated_rootsta,
-                                      "the hypervisor emulates other bits of register rootsta of PCI Express (section pcie) on the target"))
-    if source.wmask_rootsta != target.wmask_rootsta:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_rootsta", source.wmask_rootsta, target.wmask_rootsta,
-                                      "the guest may write other bits of register rootsta of PCI Express (section pcie) on the target"))
-    if source.emulated_devctl2 != target.emulated_devctl2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_devctl2", source.emulated_devctl2, target.emulated_devctl2,
-                                      "the hypervisor emulates other bits of register devctl2 of PCI Express (section pcie) on the target"))
-    if source.wmask_devctl2 != target.wmask_devctl2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_devctl2", source.wmask_devctl2, target.wmask_devctl2,
-                                      "the guest may write other bits of register devctl2 of PCI Express (section pcie) on the target"))
-    if source.emulated_lnkctl2 != target.emulated_lnkctl2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_lnkctl2", source.emulated_lnkctl2, target.emulated_lnkctl2,
-                                      "the hypervisor emulates other bits of register lnkctl2 of PCI Express (section pcie) on the target"))
-    if source.wmask_lnkctl2 != target.wmask_lnkctl2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_lnkctl2", source.wmask_lnkctl2, target.wmask_lnkctl2,
-                                      "the guest may write other bits of register lnkctl2 of PCI Express (section pcie) on the target"))
-    if source.emulated_lnksta2 != target.emulated_lnksta2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_lnksta2", source.emulated_lnksta2, target.emulated_lnksta2,
-                                      "the hypervisor emulates other bits of register lnksta2 of PCI Express (section pcie) on the target"))
-    if source.wmask_lnksta2 != target.wmask_lnksta2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_lnksta2", source.wmask_lnksta2, target.wmask_lnksta2,
-                                      "the guest may write other bits of register lnksta2 of PCI Express (section pcie) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

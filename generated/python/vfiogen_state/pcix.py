@@ -161,7 +161,7 @@ class PcixState(Record):
 class PcixDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "bridge_form", "device_caps", "version", "bridge_caps", "upstream_capacity", "downstream_capacity", "min_version", "max_version", "emulated_command", "wmask_command", "emulated_status", "wmask_status", "emulated_secondary_status", "wmask_secondary_status", "emulated_bridge_status", "wmask_bridge_status", "emulated_upstream_split_transaction_control", "wmask_upstream_split_transaction_control", "emulated_downstream_split_transaction_control", "wmask_downstream_split_transaction_control",)
+    __slots__ = ("cap_offset", "bridge_form", "device_caps", "version", "bridge_caps", "upstream_capacity", "downstream_capacity", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     bridge_form: int
     device_caps: int
@@ -171,21 +171,12 @@ class PcixDescriptor(Record):
     downstream_capacity: int
     min_version: int
     max_version: int
-    emulated_command: int
-    wmask_command: int
-    emulated_status: int
-    wmask_status: int
-    emulated_secondary_status: int
-    wmask_secondary_status: int
-    emulated_bridge_status: int
-    wmask_bridge_status: int
-    emulated_upstream_split_transaction_control: int
-    wmask_upstream_split_transaction_control: int
-    emulated_downstream_split_transaction_control: int
-    wmask_downstream_split_transaction_control: int
-    _json = (("cap_offset", "cap_offset", ""), ("bridge_form", "bridge_form", ""), ("device_caps", "device_caps", ""), ("version", "version", ""), ("bridge_caps", "bridge_caps", ""), ("upstream_capacity", "upstream_capacity", ""), ("downstream_capacity", "downstream_capacity", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_command", "emulated_command", ""), ("wmask_command", "wmask_command", ""), ("emulated_status", "emulated_status", ""), ("wmask_status", "wmask_status", ""), ("emulated_secondary_status", "emulated_secondary_status", ""), ("wmask_secondary_status", "wmask_secondary_status", ""), ("emulated_bridge_status", "emulated_bridge_status", ""), ("wmask_bridge_status", "wmask_bridge_status", ""), ("emulated_upstream_split_transaction_control", "emulated_upstream_split_transaction_control", ""), ("wmask_upstream_split_transaction_control", "wmask_upstream_split_transaction_control", ""), ("emulated_downstream_split_transaction_control", "emulated_downstream_split_transaction_control", ""), ("wmask_downstream_split_transaction_control", "wmask_downstream_split_transaction_control", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("bridge_form", "bridge_form", ""), ("device_caps", "device_caps", ""), ("version", "version", ""), ("bridge_caps", "bridge_caps", ""), ("upstream_capacity", "upstream_capacity", ""), ("downstream_capacity", "downstream_capacity", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, bridge_form: int = 0, device_caps: int = 0, version: int = 0, bridge_caps: int = 0, upstream_capacity: int = 0, downstream_capacity: int = 0, min_version: int = 0, max_version: int = 0, emulated_command: int = 0, wmask_command: int = 0, emulated_status: int = 0, wmask_status: int = 0, emulated_secondary_status: int = 0, wmask_secondary_status: int = 0, emulated_bridge_status: int = 0, wmask_bridge_status: int = 0, emulated_upstream_split_transaction_control: int = 0, wmask_upstream_split_transaction_control: int = 0, emulated_downstream_split_transaction_control: int = 0, wmask_downstream_split_transaction_control: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, bridge_form: int = 0, device_caps: int = 0, version: int = 0, bridge_caps: int = 0, upstream_capacity: int = 0, downstream_capacity: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 6, write_masks: "tuple[int, ...]" = (0,) * 6) -> None:
         self.cap_offset = cap_offset
         self.bridge_form = bridge_form
         self.device_caps = device_caps
@@ -195,26 +186,40 @@ class PcixDescriptor(Record):
         self.downstream_capacity = downstream_capacity
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_command = emulated_command
-        self.wmask_command = wmask_command
-        self.emulated_status = emulated_status
-        self.wmask_status = wmask_status
-        self.emulated_secondary_status = emulated_secondary_status
-        self.wmask_secondary_status = wmask_secondary_status
-        self.emulated_bridge_status = emulated_bridge_status
-        self.wmask_bridge_status = wmask_bridge_status
-        self.emulated_upstream_split_transaction_control = emulated_upstream_split_transaction_control
-        self.wmask_upstream_split_transaction_control = wmask_upstream_split_transaction_control
-        self.emulated_downstream_split_transaction_control = emulated_downstream_split_transaction_control
-        self.wmask_downstream_split_transaction_control = wmask_downstream_split_transaction_control
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">BBIHIIIHHHHIIHHIIIIII")
+_DESCRIPTOR = struct.Struct(">BBIHIIIHHH")
+_MASK_WIDTHS = (2, 4, 2, 4, 4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("command",
+     "the hypervisor emulates other bits of register command of PCI-X (section pcix) on the target",
+     "the guest may write other bits of register command of PCI-X (section pcix) on the target"),
+    ("status",
+     "the hypervisor emulates other bits of register status of PCI-X (section pcix) on the target",
+     "the guest may write other bits of register status of PCI-X (section pcix) on the target"),
+    ("secondary_status",
+     "the hypervisor emulates other bits of register secondary_status of PCI-X (section pcix) on the target",
+     "the guest may write other bits of register secondary_status of PCI-X (section pcix) on the target"),
+    ("bridge_status",
+     "the hypervisor emulates other bits of register bridge_status of PCI-X (section pcix) on the target",
+     "the guest may write other bits of register bridge_status of PCI-X (section pcix) on the target"),
+    ("upstream_split_transaction_control",
+     "the hypervisor emulates other bits of register upstream_split_transaction_control of PCI-X (section pcix) on the target",
+     "the guest may write other bits of register upstream_split_transaction_control of PCI-X (section pcix) on the target"),
+    ("downstream_split_transaction_control",
+     "the hypervisor emulates other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target",
+     "the guest may write other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "PcixState", p: "Params" = PARAMS, *, cap_offset: int, bridge_form: int) -> "PcixDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return PcixDescriptor(
         device_caps=(s.status.value() & 0xdff30000 if (not p.type1_header) else 0),
@@ -224,18 +229,9 @@ def derive_descriptor(s: "PcixState", p: "Params" = PARAMS, *, cap_offset: int, 
         downstream_capacity=(s.downstream_split_transaction_control.value() & 0xffff if p.type1_header else 0),
         min_version=1,
         max_version=1,
-        emulated_command=0,
-        wmask_command=(0x7f if (not p.type1_header) else 0),
-        emulated_status=0,
-        wmask_status=(0x200c0000 if (not p.type1_header) else 0),
-        emulated_secondary_status=0,
-        wmask_secondary_status=(0x3c if p.type1_header else 0),
-        emulated_bridge_status=0,
-        wmask_bridge_status=(0x3c0000 if p.type1_header else 0),
-        emulated_upstream_split_transaction_control=0,
-        wmask_upstream_split_transaction_control=(0xffff0000 if p.type1_header else 0),
-        emulated_downstream_split_transaction_control=0,
-        wmask_downstream_split_transaction_control=(0xffff0000 if p.type1_header else 0),
+        mask_registers=6,
+        emulated_masks=(0,) * 6,
+        write_masks=((0x7f if (not p.type1_header) else 0), (0x200c0000 if (not p.type1_header) else 0), (0x3c if p.type1_header else 0), (0x3c0000 if p.type1_header else 0), (0xffff0000 if p.type1_header else 0), (0xffff0000 if p.type1_header else 0)),
         cap_offset=cap_offset,
         bridge_form=bridge_form,
     )
@@ -264,14 +260,22 @@ def check_descriptor(s: "PcixState", d: "PcixDescriptor", version: int, p: "Para
 
 
 def pack_descriptor(d: "PcixDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.bridge_form, d.device_caps, d.version, d.bridge_caps, d.upstream_capacity, d.downstream_capacity, d.min_version, d.max_version, d.emulated_command, d.wmask_command, d.emulated_status, d.wmask_status, d.emulated_secondary_status, d.wmask_secondary_status, d.emulated_bridge_status, d.wmask_bridge_status, d.emulated_upstream_split_transaction_control, d.wmask_upstream_split_transaction_control, d.emulated_downstream_split_transaction_control, d.wmask_downstream_split_transaction_control)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.bridge_form, d.device_caps, d.version, d.bridge_caps, d.upstream_capacity, d.downstream_capacity, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "PcixDescriptor":
-    return PcixDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "PcixDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return PcixDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no PCI-X capability"
 """Why a target without this section refuses a source that has it."""
@@ -317,42 +321,7 @@ def check_compat(source: "PcixDescriptor", target: "PcixDescriptor") -> "list[Co
     if source.downstream_capacity != target.downstream_capacity:
         failures.append(CompatFailure(SECTION, "equal", "downstream_capacity", source.downstream_capacity, target.downstream_capacity,
                                       "the target's PCI-X bridge has another downstream split transaction capacity"))
-    if source.emulated_command != target.emulated_command:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_command", source.emulated_command, target.emulated_command,
-                                      "the hypervisor emulates other bits of register command of PCI-X (section pcix) on the target"))
-    if source.wmask_command != target.wmask_command:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_command", source.wmask_command, target.wmask_command,
-                                      "the guest may write other bits of register command of PCI-X (section pcix) on the target"))
-    if source.emulated_status != target.emulated_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_status", source.emulated_status, target.emulated_status,
-                                      "the hypervisor emulates other bits of register status of PCI-X (section pcix) on the target"))
-    if source.wmask_status != target.wmask_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_status", source.wmask_status, target.wmask_status,
-                                      "the guest may write other bits of register status of PCI-X (section pcix) on the target"))
-    if source.emulated_secondary_status != target.emulated_secondary_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_secondary_status", source.emulated_secondary_status, target.emulated_secondary_status,
-                                      "the hypervisor emulates other bits of register secondary_status of PCI-X (section pcix) on the target"))
-    if source.wmask_secondary_status != target.wmask_secondary_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_secondary_status", source.wmask_secondary_status, target.wmask_secondary_status,
-                                      "the guest may write other bits of register secondary_status of PCI-X (section pcix) on the target"))
-    if source.emulated_bridge_status != target.emulated_bridge_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_bridge_status", source.emulated_bridge_status, target.emulated_bridge_status,
-                                      "the hypervisor emulates other bits of register bridge_status of PCI-X (section pcix) on the target"))
-    if source.wmask_bridge_status != target.wmask_bridge_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_bridge_status", source.wmask_bridge_status, target.wmask_bridge_status,
-                                      "the guest may write other bits of register bridge_status of PCI-X (section pcix) on the target"))
-    if source.emulated_upstream_split_transaction_control != target.emulated_upstream_split_transaction_control:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_upstream_split_transaction_control", source.emulated_upstream_split_transaction_control, target.emulated_upstream_split_transaction_control,
-                                      "the hypervisor emulates other bits of register upstream_split_transaction_control of PCI-X (section pcix) on the target"))
-    if source.wmask_upstream_split_transaction_control != target.wmask_upstream_split_transaction_control:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_upstream_split_transaction_control", source.wmask_upstream_split_transaction_control, target.wmask_upstream_split_transaction_control,
-                                      "the guest may write other bits of register upstream_split_transaction_control of PCI-X (section pcix) on the target"))
-    if source.emulated_downstream_split_transaction_control != target.emulated_downstream_split_transaction_control:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_downstream_split_transaction_control", source.emulated_downstream_split_transaction_control, target.emulated_downstream_split_transaction_control,
-                                      "the hypervisor emulates other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target"))
-    if source.wmask_downstream_split_transaction_control != target.wmask_downstream_split_transaction_control:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_downstream_split_transaction_control", source.wmask_downstream_split_transaction_control, target.wmask_downstream_split_transaction_control,
-                                      "the guest may write other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

@@ -116,7 +116,7 @@ class PmState(Record):
 class PmDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "pm_version", "d_states", "pme_states", "reset_shape", "init_shape", "min_version", "max_version", "emulated_pmcsr", "wmask_pmcsr",)
+    __slots__ = ("cap_offset", "pm_version", "d_states", "pme_states", "reset_shape", "init_shape", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     pm_version: int
     d_states: int
@@ -125,11 +125,12 @@ class PmDescriptor(Record):
     init_shape: int
     min_version: int
     max_version: int
-    emulated_pmcsr: int
-    wmask_pmcsr: int
-    _json = (("cap_offset", "cap_offset", ""), ("pm_version", "pm_version", ""), ("d_states", "d_states", ""), ("pme_states", "pme_states", ""), ("reset_shape", "reset_shape", ""), ("init_shape", "init_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pmcsr", "emulated_pmcsr", ""), ("wmask_pmcsr", "wmask_pmcsr", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("pm_version", "pm_version", ""), ("d_states", "d_states", ""), ("pme_states", "pme_states", ""), ("reset_shape", "reset_shape", ""), ("init_shape", "init_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, pm_version: int = 0, d_states: int = 0, pme_states: int = 0, reset_shape: int = 0, init_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_pmcsr: int = 0, wmask_pmcsr: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, pm_version: int = 0, d_states: int = 0, pme_states: int = 0, reset_shape: int = 0, init_shape: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 4, write_masks: "tuple[int, ...]" = (0,) * 4) -> None:
         self.cap_offset = cap_offset
         self.pm_version = pm_version
         self.d_states = d_states
@@ -138,16 +139,34 @@ class PmDescriptor(Record):
         self.init_shape = init_shape
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_pmcsr = emulated_pmcsr
-        self.wmask_pmcsr = wmask_pmcsr
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">BHHHHHHHHH")
+_DESCRIPTOR = struct.Struct(">BHHHHHHHH")
+_MASK_WIDTHS = (2, 2, 1, 1,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("pmc",
+     "the hypervisor emulates other bits of register pmc of PCI Power Management (section pm) on the target",
+     "the guest may write other bits of register pmc of PCI Power Management (section pm) on the target"),
+    ("pmcsr",
+     "the hypervisor emulates other bits of register pmcsr of PCI Power Management (section pm) on the target",
+     "the guest may write other bits of register pmcsr of PCI Power Management (section pm) on the target"),
+    ("pmcsr_bse",
+     "the hypervisor emulates other bits of register pmcsr_bse of PCI Power Management (section pm) on the target",
+     "the guest may write other bits of register pmcsr_bse of PCI Power Management (section pm) on the target"),
+    ("data",
+     "the hypervisor emulates other bits of register data of PCI Power Management (section pm) on the target",
+     "the guest may write other bits of register data of PCI Power Management (section pm) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "PmState", p: "Params" = PARAMS, *, cap_offset: int) -> "PmDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return PmDescriptor(
         pm_version=s.pmc.value() & 0x7,
@@ -157,8 +176,9 @@ def derive_descriptor(s: "PmState", p: "Params" = PARAMS, *, cap_offset: int) ->
         init_shape=s.pmc.value() & 0x30,
         min_version=1,
         max_version=1,
-        emulated_pmcsr=0,
-        wmask_pmcsr=0x9f03,
+        mask_registers=4,
+        emulated_masks=(0,) * 4,
+        write_masks=(0, 0x9f03, *(0,) * 2),
         cap_offset=cap_offset,
     )
 
@@ -186,14 +206,22 @@ def check_descriptor(s: "PmState", d: "PmDescriptor", version: int, p: "Params" 
 
 
 def pack_descriptor(d: "PmDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.pm_version, d.d_states, d.pme_states, d.reset_shape, d.init_shape, d.min_version, d.max_version, d.emulated_pmcsr, d.wmask_pmcsr)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.pm_version, d.d_states, d.pme_states, d.reset_shape, d.init_shape, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "PmDescriptor":
-    return PmDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "PmDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return PmDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no Power Management capability"
 """Why a target without this section refuses a source that has it."""
@@ -236,12 +264,7 @@ def check_compat(source: "PmDescriptor", target: "PmDescriptor") -> "list[Compat
     if source.init_shape != target.init_shape:
         failures.append(CompatFailure(SECTION, "equal", "init_shape", source.init_shape, target.init_shape,
                                       "the target differs in what it needs after a reset or return to D0 (DSI, immediate readiness)"))
-    if source.emulated_pmcsr != target.emulated_pmcsr:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_pmcsr", source.emulated_pmcsr, target.emulated_pmcsr,
-                                      "the hypervisor emulates other bits of register pmcsr of PCI Power Management (section pm) on the target"))
-    if source.wmask_pmcsr != target.wmask_pmcsr:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_pmcsr", source.wmask_pmcsr, target.wmask_pmcsr,
-                                      "the guest may write other bits of register pmcsr of PCI Power Management (section pm) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

@@ -79,52 +79,60 @@ class PriState(Record):
 class PriDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "capacity", "response_shape", "min_version", "max_version", "emulated_pri_ctrl", "wmask_pri_ctrl", "emulated_pri_status", "wmask_pri_status", "emulated_outstanding_page_request_allocation", "wmask_outstanding_page_request_allocation",)
+    __slots__ = ("cap_offset", "capacity", "response_shape", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     capacity: int
     response_shape: int
     min_version: int
     max_version: int
-    emulated_pri_ctrl: int
-    wmask_pri_ctrl: int
-    emulated_pri_status: int
-    wmask_pri_status: int
-    emulated_outstanding_page_request_allocation: int
-    wmask_outstanding_page_request_allocation: int
-    _json = (("cap_offset", "cap_offset", ""), ("capacity", "capacity", ""), ("response_shape", "response_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_pri_ctrl", "emulated_pri_ctrl", ""), ("wmask_pri_ctrl", "wmask_pri_ctrl", ""), ("emulated_pri_status", "emulated_pri_status", ""), ("wmask_pri_status", "wmask_pri_status", ""), ("emulated_outstanding_page_request_allocation", "emulated_outstanding_page_request_allocation", ""), ("wmask_outstanding_page_request_allocation", "wmask_outstanding_page_request_allocation", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("capacity", "capacity", ""), ("response_shape", "response_shape", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, capacity: int = 0, response_shape: int = 0, min_version: int = 0, max_version: int = 0, emulated_pri_ctrl: int = 0, wmask_pri_ctrl: int = 0, emulated_pri_status: int = 0, wmask_pri_status: int = 0, emulated_outstanding_page_request_allocation: int = 0, wmask_outstanding_page_request_allocation: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, capacity: int = 0, response_shape: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 4, write_masks: "tuple[int, ...]" = (0,) * 4) -> None:
         self.cap_offset = cap_offset
         self.capacity = capacity
         self.response_shape = response_shape
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_pri_ctrl = emulated_pri_ctrl
-        self.wmask_pri_ctrl = wmask_pri_ctrl
-        self.emulated_pri_status = emulated_pri_status
-        self.wmask_pri_status = wmask_pri_status
-        self.emulated_outstanding_page_request_allocation = emulated_outstanding_page_request_allocation
-        self.wmask_outstanding_page_request_allocation = wmask_outstanding_page_request_allocation
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HIHHHHHHHII")
+_DESCRIPTOR = struct.Struct(">HIHHHH")
+_MASK_WIDTHS = (2, 2, 4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("pri_ctrl",
+     "the hypervisor emulates other bits of register pri_ctrl of Page Request Interface (section pri) on the target",
+     "the guest may write other bits of register pri_ctrl of Page Request Interface (section pri) on the target"),
+    ("pri_status",
+     "the hypervisor emulates other bits of register pri_status of Page Request Interface (section pri) on the target",
+     "the guest may write other bits of register pri_status of Page Request Interface (section pri) on the target"),
+    ("outstanding_page_request_capacity",
+     "the hypervisor emulates other bits of register outstanding_page_request_capacity of Page Request Interface (section pri) on the target",
+     "the guest may write other bits of register outstanding_page_request_capacity of Page Request Interface (section pri) on the target"),
+    ("outstanding_page_request_allocation",
+     "the hypervisor emulates other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target",
+     "the guest may write other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "PriState", p: "Params" = PARAMS, *, cap_offset: int) -> "PriDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return PriDescriptor(
         capacity=s.outstanding_page_request_capacity & 0xffffffff,
         response_shape=s.pri_status.value() & 0x8000,
         min_version=1,
         max_version=1,
-        emulated_pri_ctrl=0,
-        wmask_pri_ctrl=3,
-        emulated_pri_status=0,
-        wmask_pri_status=3,
-        emulated_outstanding_page_request_allocation=0,
-        wmask_outstanding_page_request_allocation=0xffffffff,
+        mask_registers=4,
+        emulated_masks=(0,) * 4,
+        write_masks=(0x3, 0x3, 0, 0xffffffff),
         cap_offset=cap_offset,
     )
 
@@ -143,14 +151,22 @@ def check_descriptor(s: "PriState", d: "PriDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "PriDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.capacity, d.response_shape, d.min_version, d.max_version, d.emulated_pri_ctrl, d.wmask_pri_ctrl, d.emulated_pri_status, d.wmask_pri_status, d.emulated_outstanding_page_request_allocation, d.wmask_outstanding_page_request_allocation)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.capacity, d.response_shape, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "PriDescriptor":
-    return PriDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "PriDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return PriDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no PRI capability"
 """Why a target without this section refuses a source that has it."""
@@ -184,24 +200,7 @@ def check_compat(source: "PriDescriptor", target: "PriDescriptor") -> "list[Comp
     if source.response_shape != target.response_shape:
         failures.append(CompatFailure(SECTION, "equal", "response_shape", source.response_shape, target.response_shape,
                                       "the target differs in whether page request responses must carry a PASID; the guest's IOMMU answers by it"))
-    if source.emulated_pri_ctrl != target.emulated_pri_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_pri_ctrl", source.emulated_pri_ctrl, target.emulated_pri_ctrl,
-                                      "the hypervisor emulates other bits of register pri_ctrl of Page Request Interface (section pri) on the target"))
-    if source.wmask_pri_ctrl != target.wmask_pri_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_pri_ctrl", source.wmask_pri_ctrl, target.wmask_pri_ctrl,
-                                      "the guest may write other bits of register pri_ctrl of Page Request Interface (section pri) on the target"))
-    if source.emulated_pri_status != target.emulated_pri_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_pri_status", source.emulated_pri_status, target.emulated_pri_status,
-                                      "the hypervisor emulates other bits of register pri_status of Page Request Interface (section pri) on the target"))
-    if source.wmask_pri_status != target.wmask_pri_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_pri_status", source.wmask_pri_status, target.wmask_pri_status,
-                                      "the guest may write other bits of register pri_status of Page Request Interface (section pri) on the target"))
-    if source.emulated_outstanding_page_request_allocation != target.emulated_outstanding_page_request_allocation:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_outstanding_page_request_allocation", source.emulated_outstanding_page_request_allocation, target.emulated_outstanding_page_request_allocation,
-                                      "the hypervisor emulates other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target"))
-    if source.wmask_outstanding_page_request_allocation != target.wmask_outstanding_page_request_allocation:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_outstanding_page_request_allocation", source.wmask_outstanding_page_request_allocation, target.wmask_outstanding_page_request_allocation,
-                                      "the guest may write other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

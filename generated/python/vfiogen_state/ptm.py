@@ -77,40 +77,54 @@ class PtmState(Record):
 class PtmDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "ptm_roles", "granularity", "min_version", "max_version", "emulated_ptm_ctrl", "wmask_ptm_ctrl",)
+    __slots__ = ("cap_offset", "ptm_roles", "granularity", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     ptm_roles: int
     granularity: int
     min_version: int
     max_version: int
-    emulated_ptm_ctrl: int
-    wmask_ptm_ctrl: int
-    _json = (("cap_offset", "cap_offset", ""), ("ptm_roles", "ptm_roles", ""), ("granularity", "granularity", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_ptm_ctrl", "emulated_ptm_ctrl", ""), ("wmask_ptm_ctrl", "wmask_ptm_ctrl", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("ptm_roles", "ptm_roles", ""), ("granularity", "granularity", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, ptm_roles: int = 0, granularity: int = 0, min_version: int = 0, max_version: int = 0, emulated_ptm_ctrl: int = 0, wmask_ptm_ctrl: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, ptm_roles: int = 0, granularity: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 2, write_masks: "tuple[int, ...]" = (0,) * 2) -> None:
         self.cap_offset = cap_offset
         self.ptm_roles = ptm_roles
         self.granularity = granularity
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_ptm_ctrl = emulated_ptm_ctrl
-        self.wmask_ptm_ctrl = wmask_ptm_ctrl
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HIIHHII")
+_DESCRIPTOR = struct.Struct(">HIIHHH")
+_MASK_WIDTHS = (4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("ptm_cap",
+     "the hypervisor emulates other bits of register ptm_cap of Precision Time Measurement (section ptm) on the target",
+     "the guest may write other bits of register ptm_cap of Precision Time Measurement (section ptm) on the target"),
+    ("ptm_ctrl",
+     "the hypervisor emulates other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target",
+     "the guest may write other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "PtmState", p: "Params" = PARAMS, *, cap_offset: int) -> "PtmDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return PtmDescriptor(
         ptm_roles=s.ptm_cap.value() & 0xf,
         granularity=s.ptm_cap.value() & 0xff00,
         min_version=1,
         max_version=1,
-        emulated_ptm_ctrl=0,
-        wmask_ptm_ctrl=0xff03,
+        mask_registers=2,
+        emulated_masks=(0,) * 2,
+        write_masks=(0, 0xff03),
         cap_offset=cap_offset,
     )
 
@@ -129,14 +143,22 @@ def check_descriptor(s: "PtmState", d: "PtmDescriptor", version: int, p: "Params
 
 
 def pack_descriptor(d: "PtmDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.ptm_roles, d.granularity, d.min_version, d.max_version, d.emulated_ptm_ctrl, d.wmask_ptm_ctrl)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.ptm_roles, d.granularity, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "PtmDescriptor":
-    return PtmDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "PtmDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return PtmDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no PTM capability"
 """Why a target without this section refuses a source that has it."""
@@ -170,12 +192,7 @@ def check_compat(source: "PtmDescriptor", target: "PtmDescriptor") -> "list[Comp
     if source.granularity != target.granularity:
         failures.append(CompatFailure(SECTION, "equal", "granularity", source.granularity, target.granularity,
                                       "the target's local clock has another granularity"))
-    if source.emulated_ptm_ctrl != target.emulated_ptm_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ptm_ctrl", source.emulated_ptm_ctrl, target.emulated_ptm_ctrl,
-                                      "the hypervisor emulates other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target"))
-    if source.wmask_ptm_ctrl != target.wmask_ptm_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ptm_ctrl", source.wmask_ptm_ctrl, target.wmask_ptm_ctrl,
-                                      "the guest may write other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

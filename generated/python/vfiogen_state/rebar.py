@@ -106,7 +106,7 @@ class RebarState(Record):
 class RebarDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "entry0", "sizes0", "sizes0_ext", "entry1", "sizes1", "sizes1_ext", "entry2", "sizes2", "sizes2_ext", "entry3", "sizes3", "sizes3_ext", "entry4", "sizes4", "sizes4_ext", "entry5", "sizes5", "sizes5_ext", "min_version", "max_version", "emulated_ctrl0", "wmask_ctrl0", "emulated_ctrl1", "wmask_ctrl1", "emulated_ctrl2", "wmask_ctrl2", "emulated_ctrl3", "wmask_ctrl3", "emulated_ctrl4", "wmask_ctrl4", "emulated_ctrl5", "wmask_ctrl5",)
+    __slots__ = ("cap_offset", "entry0", "sizes0", "sizes0_ext", "entry1", "sizes1", "sizes1_ext", "entry2", "sizes2", "sizes2_ext", "entry3", "sizes3", "sizes3_ext", "entry4", "sizes4", "sizes4_ext", "entry5", "sizes5", "sizes5_ext", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     entry0: int
     sizes0: int
@@ -128,21 +128,12 @@ class RebarDescriptor(Record):
     sizes5_ext: int
     min_version: int
     max_version: int
-    emulated_ctrl0: int
-    wmask_ctrl0: int
-    emulated_ctrl1: int
-    wmask_ctrl1: int
-    emulated_ctrl2: int
-    wmask_ctrl2: int
-    emulated_ctrl3: int
-    wmask_ctrl3: int
-    emulated_ctrl4: int
-    wmask_ctrl4: int
-    emulated_ctrl5: int
-    wmask_ctrl5: int
-    _json = (("cap_offset", "cap_offset", ""), ("entry0", "entry0", ""), ("sizes0", "sizes0", ""), ("sizes0_ext", "sizes0_ext", ""), ("entry1", "entry1", ""), ("sizes1", "sizes1", ""), ("sizes1_ext", "sizes1_ext", ""), ("entry2", "entry2", ""), ("sizes2", "sizes2", ""), ("sizes2_ext", "sizes2_ext", ""), ("entry3", "entry3", ""), ("sizes3", "sizes3", ""), ("sizes3_ext", "sizes3_ext", ""), ("entry4", "entry4", ""), ("sizes4", "sizes4", ""), ("sizes4_ext", "sizes4_ext", ""), ("entry5", "entry5", ""), ("sizes5", "sizes5", ""), ("sizes5_ext", "sizes5_ext", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_ctrl0", "emulated_ctrl0", ""), ("wmask_ctrl0", "wmask_ctrl0", ""), ("emulated_ctrl1", "emulated_ctrl1", ""), ("wmask_ctrl1", "wmask_ctrl1", ""), ("emulated_ctrl2", "emulated_ctrl2", ""), ("wmask_ctrl2", "wmask_ctrl2", ""), ("emulated_ctrl3", "emulated_ctrl3", ""), ("wmask_ctrl3", "wmask_ctrl3", ""), ("emulated_ctrl4", "emulated_ctrl4", ""), ("wmask_ctrl4", "wmask_ctrl4", ""), ("emulated_ctrl5", "emulated_ctrl5", ""), ("wmask_ctrl5", "wmask_ctrl5", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("entry0", "entry0", ""), ("sizes0", "sizes0", ""), ("sizes0_ext", "sizes0_ext", ""), ("entry1", "entry1", ""), ("sizes1", "sizes1", ""), ("sizes1_ext", "sizes1_ext", ""), ("entry2", "entry2", ""), ("sizes2", "sizes2", ""), ("sizes2_ext", "sizes2_ext", ""), ("entry3", "entry3", ""), ("sizes3", "sizes3", ""), ("sizes3_ext", "sizes3_ext", ""), ("entry4", "entry4", ""), ("sizes4", "sizes4", ""), ("sizes4_ext", "sizes4_ext", ""), ("entry5", "entry5", ""), ("sizes5", "sizes5", ""), ("sizes5_ext", "sizes5_ext", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, entry0: int = 0, sizes0: int = 0, sizes0_ext: int = 0, entry1: int = 0, sizes1: int = 0, sizes1_ext: int = 0, entry2: int = 0, sizes2: int = 0, sizes2_ext: int = 0, entry3: int = 0, sizes3: int = 0, sizes3_ext: int = 0, entry4: int = 0, sizes4: int = 0, sizes4_ext: int = 0, entry5: int = 0, sizes5: int = 0, sizes5_ext: int = 0, min_version: int = 0, max_version: int = 0, emulated_ctrl0: int = 0, wmask_ctrl0: int = 0, emulated_ctrl1: int = 0, wmask_ctrl1: int = 0, emulated_ctrl2: int = 0, wmask_ctrl2: int = 0, emulated_ctrl3: int = 0, wmask_ctrl3: int = 0, emulated_ctrl4: int = 0, wmask_ctrl4: int = 0, emulated_ctrl5: int = 0, wmask_ctrl5: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, entry0: int = 0, sizes0: int = 0, sizes0_ext: int = 0, entry1: int = 0, sizes1: int = 0, sizes1_ext: int = 0, entry2: int = 0, sizes2: int = 0, sizes2_ext: int = 0, entry3: int = 0, sizes3: int = 0, sizes3_ext: int = 0, entry4: int = 0, sizes4: int = 0, sizes4_ext: int = 0, entry5: int = 0, sizes5: int = 0, sizes5_ext: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 12, write_masks: "tuple[int, ...]" = (0,) * 12) -> None:
         self.cap_offset = cap_offset
         self.entry0 = entry0
         self.sizes0 = sizes0
@@ -164,26 +155,58 @@ class RebarDescriptor(Record):
         self.sizes5_ext = sizes5_ext
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_ctrl0 = emulated_ctrl0
-        self.wmask_ctrl0 = wmask_ctrl0
-        self.emulated_ctrl1 = emulated_ctrl1
-        self.wmask_ctrl1 = wmask_ctrl1
-        self.emulated_ctrl2 = emulated_ctrl2
-        self.wmask_ctrl2 = wmask_ctrl2
-        self.emulated_ctrl3 = emulated_ctrl3
-        self.wmask_ctrl3 = wmask_ctrl3
-        self.emulated_ctrl4 = emulated_ctrl4
-        self.wmask_ctrl4 = wmask_ctrl4
-        self.emulated_ctrl5 = emulated_ctrl5
-        self.wmask_ctrl5 = wmask_ctrl5
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HIIIIIIIIIIIIIIIIIIHHIIIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HIIIIIIIIIIIIIIIIIIHHH")
+_MASK_WIDTHS = (4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("cap0",
+     "the hypervisor emulates other bits of register cap0 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register cap0 of Resizable BAR (section rebar) on the target"),
+    ("ctrl0",
+     "the hypervisor emulates other bits of register ctrl0 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register ctrl0 of Resizable BAR (section rebar) on the target"),
+    ("cap1",
+     "the hypervisor emulates other bits of register cap1 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register cap1 of Resizable BAR (section rebar) on the target"),
+    ("ctrl1",
+     "the hypervisor emulates other bits of register ctrl1 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register ctrl1 of Resizable BAR (section rebar) on the target"),
+    ("cap2",
+     "the hypervisor emulates other bits of register cap2 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register cap2 of Resizable BAR (section rebar) on the target"),
+    ("ctrl2",
+     "the hypervisor emulates other bits of register ctrl2 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register ctrl2 of Resizable BAR (section rebar) on the target"),
+    ("cap3",
+     "the hypervisor emulates other bits of register cap3 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register cap3 of Resizable BAR (section rebar) on the target"),
+    ("ctrl3",
+     "the hypervisor emulates other bits of register ctrl3 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register ctrl3 of Resizable BAR (section rebar) on the target"),
+    ("cap4",
+     "the hypervisor emulates other bits of register cap4 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register cap4 of Resizable BAR (section rebar) on the target"),
+    ("ctrl4",
+     "the hypervisor emulates other bits of register ctrl4 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register ctrl4 of Resizable BAR (section rebar) on the target"),
+    ("cap5",
+     "the hypervisor emulates other bits of register cap5 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register cap5 of Resizable BAR (section rebar) on the target"),
+    ("ctrl5",
+     "the hypervisor emulates other bits of register ctrl5 of Resizable BAR (section rebar) on the target",
+     "the guest may write other bits of register ctrl5 of Resizable BAR (section rebar) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "RebarState", p: "Params" = PARAMS, *, cap_offset: int) -> "RebarDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return RebarDescriptor(
         entry0=s.ctrl0.value() & 0xe7,
@@ -206,18 +229,9 @@ def derive_descriptor(s: "RebarState", p: "Params" = PARAMS, *, cap_offset: int)
         sizes5_ext=(s.ctrl5.value() & 0xffff0000 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0),
         min_version=1,
         max_version=1,
-        emulated_ctrl0=0,
-        wmask_ctrl0=0x3f00,
-        emulated_ctrl1=0,
-        wmask_ctrl1=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 2) else 0),
-        emulated_ctrl2=0,
-        wmask_ctrl2=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 3) else 0),
-        emulated_ctrl3=0,
-        wmask_ctrl3=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 4) else 0),
-        emulated_ctrl4=0,
-        wmask_ctrl4=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 5) else 0),
-        emulated_ctrl5=0,
-        wmask_ctrl5=(0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0),
+        mask_registers=0xc,
+        emulated_masks=(0,) * 12,
+        write_masks=(0, 0x3f00, 0, (0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 2) else 0), 0, (0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 3) else 0), 0, (0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 4) else 0), 0, (0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 5) else 0), 0, (0x3f00 if (((s.ctrl0.value() >> 5) & 0x7) >= 6) else 0)),
         cap_offset=cap_offset,
     )
 
@@ -284,14 +298,22 @@ def check_descriptor(s: "RebarState", d: "RebarDescriptor", version: int, p: "Pa
 
 
 def pack_descriptor(d: "RebarDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.entry0, d.sizes0, d.sizes0_ext, d.entry1, d.sizes1, d.sizes1_ext, d.entry2, d.sizes2, d.sizes2_ext, d.entry3, d.sizes3, d.sizes3_ext, d.entry4, d.sizes4, d.sizes4_ext, d.entry5, d.sizes5, d.sizes5_ext, d.min_version, d.max_version, d.emulated_ctrl0, d.wmask_ctrl0, d.emulated_ctrl1, d.wmask_ctrl1, d.emulated_ctrl2, d.wmask_ctrl2, d.emulated_ctrl3, d.wmask_ctrl3, d.emulated_ctrl4, d.wmask_ctrl4, d.emulated_ctrl5, d.wmask_ctrl5)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.entry0, d.sizes0, d.sizes0_ext, d.entry1, d.sizes1, d.sizes1_ext, d.entry2, d.sizes2, d.sizes2_ext, d.entry3, d.sizes3, d.sizes3_ext, d.entry4, d.sizes4, d.sizes4_ext, d.entry5, d.sizes5, d.sizes5_ext, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "RebarDescriptor":
-    return RebarDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "RebarDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return RebarDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no Resizable BAR capability"
 """Why a target without this section refuses a source that has it."""
@@ -373,42 +395,7 @@ def check_compat(source: "RebarDescriptor", target: "RebarDescriptor") -> "list[
     if source.sizes5_ext & ~target.sizes5_ext:
         failures.append(CompatFailure(SECTION, "subset", "sizes5_ext", source.sizes5_ext, target.sizes5_ext,
                                       "the target's entry 5 lacks a BAR size of 256 TB or more that the source supports"))
-    if source.emulated_ctrl0 != target.emulated_ctrl0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl0", source.emulated_ctrl0, target.emulated_ctrl0,
-                                      "the hypervisor emulates other bits of register ctrl0 of Resizable BAR (section rebar) on the target"))
-    if source.wmask_ctrl0 != target.wmask_ctrl0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl0", source.wmask_ctrl0, target.wmask_ctrl0,
-                                      "the guest may write other bits of register ctrl0 of Resizable BAR (section rebar) on the target"))
-    if source.emulated_ctrl1 != target.emulated_ctrl1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl1", source.emulated_ctrl1, target.emulated_ctrl1,
-                                      "the hypervisor emulates other bits of register ctrl1 of Resizable BAR (section rebar) on the target"))
-    if source.wmask_ctrl1 != target.wmask_ctrl1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl1", source.wmask_ctrl1, target.wmask_ctrl1,
-                                      "the guest may write other bits of register ctrl1 of Resizable BAR (section rebar) on the target"))
-    if source.emulated_ctrl2 != target.emulated_ctrl2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl2", source.emulated_ctrl2, target.emulated_ctrl2,
-                                      "the hypervisor emulates other bits of register ctrl2 of Resizable BAR (section rebar) on the target"))
-    if source.wmask_ctrl2 != target.wmask_ctrl2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl2", source.wmask_ctrl2, target.wmask_ctrl2,
-                                      "the guest may write other bits of register ctrl2 of Resizable BAR (section rebar) on the target"))
-    if source.emulated_ctrl3 != target.emulated_ctrl3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl3", source.emulated_ctrl3, target.emulated_ctrl3,
-                                      "the hypervisor emulates other bits of register ctrl3 of Resizable BAR (section rebar) on the target"))
-    if source.wmask_ctrl3 != target.wmask_ctrl3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl3", source.wmask_ctrl3, target.wmask_ctrl3,
-                                      "the guest may write other bits of register ctrl3 of Resizable BAR (section rebar) on the target"))
-    if source.emulated_ctrl4 != target.emulated_ctrl4:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl4", source.emulated_ctrl4, target.emulated_ctrl4,
-                                      "the hypervisor emulates other bits of register ctrl4 of Resizable BAR (section rebar) on the target"))
-    if source.wmask_ctrl4 != target.wmask_ctrl4:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl4", source.wmask_ctrl4, target.wmask_ctrl4,
-                                      "the guest may write other bits of register ctrl4 of Resizable BAR (section rebar) on the target"))
-    if source.emulated_ctrl5 != target.emulated_ctrl5:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_ctrl5", source.emulated_ctrl5, target.emulated_ctrl5,
-                                      "the hypervisor emulates other bits of register ctrl5 of Resizable BAR (section rebar) on the target"))
-    if source.wmask_ctrl5 != target.wmask_ctrl5:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_ctrl5", source.wmask_ctrl5, target.wmask_ctrl5,
-                                      "the guest may write other bits of register ctrl5 of Resizable BAR (section rebar) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

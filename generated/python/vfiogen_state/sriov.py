@@ -200,7 +200,7 @@ class SriovState(Record):
 class SriovDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "features", "max_vfs", "vf_device", "page_sizes", "vf_bar0_type", "vf_bar1_type", "vf_bar2_type", "vf_bar3_type", "vf_bar4_type", "vf_bar5_type", "vf_bar_sizes", "min_version", "max_version", "emulated_sriov_ctrl", "wmask_sriov_ctrl", "emulated_sriov_status", "wmask_sriov_status", "emulated_num_vfs", "wmask_num_vfs", "emulated_system_page_size", "wmask_system_page_size", "emulated_vf_bar0", "wmask_vf_bar0", "emulated_vf_bar1", "wmask_vf_bar1", "emulated_vf_bar1_upper", "wmask_vf_bar1_upper", "emulated_vf_bar2", "wmask_vf_bar2", "emulated_vf_bar2_upper", "wmask_vf_bar2_upper", "emulated_vf_bar3", "wmask_vf_bar3", "emulated_vf_bar3_upper", "wmask_vf_bar3_upper", "emulated_vf_bar4", "wmask_vf_bar4", "emulated_vf_bar4_upper", "wmask_vf_bar4_upper", "emulated_vf_bar5", "wmask_vf_bar5", "emulated_vf_bar5_upper", "wmask_vf_bar5_upper",)
+    __slots__ = ("cap_offset", "features", "max_vfs", "vf_device", "page_sizes", "vf_bar0_type", "vf_bar1_type", "vf_bar2_type", "vf_bar3_type", "vf_bar4_type", "vf_bar5_type", "vf_bar_sizes", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     features: int
     max_vfs: int
@@ -215,39 +215,12 @@ class SriovDescriptor(Record):
     vf_bar_sizes: bytes
     min_version: int
     max_version: int
-    emulated_sriov_ctrl: int
-    wmask_sriov_ctrl: int
-    emulated_sriov_status: int
-    wmask_sriov_status: int
-    emulated_num_vfs: int
-    wmask_num_vfs: int
-    emulated_system_page_size: int
-    wmask_system_page_size: int
-    emulated_vf_bar0: int
-    wmask_vf_bar0: int
-    emulated_vf_bar1: int
-    wmask_vf_bar1: int
-    emulated_vf_bar1_upper: int
-    wmask_vf_bar1_upper: int
-    emulated_vf_bar2: int
-    wmask_vf_bar2: int
-    emulated_vf_bar2_upper: int
-    wmask_vf_bar2_upper: int
-    emulated_vf_bar3: int
-    wmask_vf_bar3: int
-    emulated_vf_bar3_upper: int
-    wmask_vf_bar3_upper: int
-    emulated_vf_bar4: int
-    wmask_vf_bar4: int
-    emulated_vf_bar4_upper: int
-    wmask_vf_bar4_upper: int
-    emulated_vf_bar5: int
-    wmask_vf_bar5: int
-    emulated_vf_bar5_upper: int
-    wmask_vf_bar5_upper: int
-    _json = (("cap_offset", "cap_offset", ""), ("features", "features", ""), ("max_vfs", "max_vfs", ""), ("vf_device", "vf_device", ""), ("page_sizes", "page_sizes", ""), ("vf_bar0_type", "vf_bar0_type", ""), ("vf_bar1_type", "vf_bar1_type", ""), ("vf_bar2_type", "vf_bar2_type", ""), ("vf_bar3_type", "vf_bar3_type", ""), ("vf_bar4_type", "vf_bar4_type", ""), ("vf_bar5_type", "vf_bar5_type", ""), ("vf_bar_sizes", "vf_bar_sizes", "hex"), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_sriov_ctrl", "emulated_sriov_ctrl", ""), ("wmask_sriov_ctrl", "wmask_sriov_ctrl", ""), ("emulated_sriov_status", "emulated_sriov_status", ""), ("wmask_sriov_status", "wmask_sriov_status", ""), ("emulated_num_vfs", "emulated_num_vfs", ""), ("wmask_num_vfs", "wmask_num_vfs", ""), ("emulated_system_page_size", "emulated_system_page_size", ""), ("wmask_system_page_size", "wmask_system_page_size", ""), ("emulated_vf_bar0", "emulated_vf_bar0", ""), ("wmask_vf_bar0", "wmask_vf_bar0", ""), ("emulated_vf_bar1", "emulated_vf_bar1", ""), ("wmask_vf_bar1", "wmask_vf_bar1", ""), ("emulated_vf_bar1_upper", "emulated_vf_bar1_upper", ""), ("wmask_vf_bar1_upper", "wmask_vf_bar1_upper", ""), ("emulated_vf_bar2", "emulated_vf_bar2", ""), ("wmask_vf_bar2", "wmask_vf_bar2", ""), ("emulated_vf_bar2_upper", "emulated_vf_bar2_upper", ""), ("wmask_vf_bar2_upper", "wmask_vf_bar2_upper", ""), ("emulated_vf_bar3", "emulated_vf_bar3", ""), ("wmask_vf_bar3", "wmask_vf_bar3", ""), ("emulated_vf_bar3_upper", "emulated_vf_bar3_upper", ""), ("wmask_vf_bar3_upper", "wmask_vf_bar3_upper", ""), ("emulated_vf_bar4", "emulated_vf_bar4", ""), ("wmask_vf_bar4", "wmask_vf_bar4", ""), ("emulated_vf_bar4_upper", "emulated_vf_bar4_upper", ""), ("wmask_vf_bar4_upper", "wmask_vf_bar4_upper", ""), ("emulated_vf_bar5", "emulated_vf_bar5", ""), ("wmask_vf_bar5", "wmask_vf_bar5", ""), ("emulated_vf_bar5_upper", "emulated_vf_bar5_upper", ""), ("wmask_vf_bar5_upper", "wmask_vf_bar5_upper", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("features", "features", ""), ("max_vfs", "max_vfs", ""), ("vf_device", "vf_device", ""), ("page_sizes", "page_sizes", ""), ("vf_bar0_type", "vf_bar0_type", ""), ("vf_bar1_type", "vf_bar1_type", ""), ("vf_bar2_type", "vf_bar2_type", ""), ("vf_bar3_type", "vf_bar3_type", ""), ("vf_bar4_type", "vf_bar4_type", ""), ("vf_bar5_type", "vf_bar5_type", ""), ("vf_bar_sizes", "vf_bar_sizes", "hex"), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, features: int = 0, max_vfs: int = 0, vf_device: int = 0, page_sizes: int = 0, vf_bar0_type: int = 0, vf_bar1_type: int = 0, vf_bar2_type: int = 0, vf_bar3_type: int = 0, vf_bar4_type: int = 0, vf_bar5_type: int = 0, vf_bar_sizes: bytes = bytes(6), min_version: int = 0, max_version: int = 0, emulated_sriov_ctrl: int = 0, wmask_sriov_ctrl: int = 0, emulated_sriov_status: int = 0, wmask_sriov_status: int = 0, emulated_num_vfs: int = 0, wmask_num_vfs: int = 0, emulated_system_page_size: int = 0, wmask_system_page_size: int = 0, emulated_vf_bar0: int = 0, wmask_vf_bar0: int = 0, emulated_vf_bar1: int = 0, wmask_vf_bar1: int = 0, emulated_vf_bar1_upper: int = 0, wmask_vf_bar1_upper: int = 0, emulated_vf_bar2: int = 0, wmask_vf_bar2: int = 0, emulated_vf_bar2_upper: int = 0, wmask_vf_bar2_upper: int = 0, emulated_vf_bar3: int = 0, wmask_vf_bar3: int = 0, emulated_vf_bar3_upper: int = 0, wmask_vf_bar3_upper: int = 0, emulated_vf_bar4: int = 0, wmask_vf_bar4: int = 0, emulated_vf_bar4_upper: int = 0, wmask_vf_bar4_upper: int = 0, emulated_vf_bar5: int = 0, wmask_vf_bar5: int = 0, emulated_vf_bar5_upper: int = 0, wmask_vf_bar5_upper: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, features: int = 0, max_vfs: int = 0, vf_device: int = 0, page_sizes: int = 0, vf_bar0_type: int = 0, vf_bar1_type: int = 0, vf_bar2_type: int = 0, vf_bar3_type: int = 0, vf_bar4_type: int = 0, vf_bar5_type: int = 0, vf_bar_sizes: bytes = bytes(6), min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 24, write_masks: "tuple[int, ...]" = (0,) * 24) -> None:
         self.cap_offset = cap_offset
         self.features = features
         self.max_vfs = max_vfs
@@ -262,44 +235,94 @@ class SriovDescriptor(Record):
         self.vf_bar_sizes = vf_bar_sizes
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_sriov_ctrl = emulated_sriov_ctrl
-        self.wmask_sriov_ctrl = wmask_sriov_ctrl
-        self.emulated_sriov_status = emulated_sriov_status
-        self.wmask_sriov_status = wmask_sriov_status
-        self.emulated_num_vfs = emulated_num_vfs
-        self.wmask_num_vfs = wmask_num_vfs
-        self.emulated_system_page_size = emulated_system_page_size
-        self.wmask_system_page_size = wmask_system_page_size
-        self.emulated_vf_bar0 = emulated_vf_bar0
-        self.wmask_vf_bar0 = wmask_vf_bar0
-        self.emulated_vf_bar1 = emulated_vf_bar1
-        self.wmask_vf_bar1 = wmask_vf_bar1
-        self.emulated_vf_bar1_upper = emulated_vf_bar1_upper
-        self.wmask_vf_bar1_upper = wmask_vf_bar1_upper
-        self.emulated_vf_bar2 = emulated_vf_bar2
-        self.wmask_vf_bar2 = wmask_vf_bar2
-        self.emulated_vf_bar2_upper = emulated_vf_bar2_upper
-        self.wmask_vf_bar2_upper = wmask_vf_bar2_upper
-        self.emulated_vf_bar3 = emulated_vf_bar3
-        self.wmask_vf_bar3 = wmask_vf_bar3
-        self.emulated_vf_bar3_upper = emulated_vf_bar3_upper
-        self.wmask_vf_bar3_upper = wmask_vf_bar3_upper
-        self.emulated_vf_bar4 = emulated_vf_bar4
-        self.wmask_vf_bar4 = wmask_vf_bar4
-        self.emulated_vf_bar4_upper = emulated_vf_bar4_upper
-        self.wmask_vf_bar4_upper = wmask_vf_bar4_upper
-        self.emulated_vf_bar5 = emulated_vf_bar5
-        self.wmask_vf_bar5 = wmask_vf_bar5
-        self.emulated_vf_bar5_upper = emulated_vf_bar5_upper
-        self.wmask_vf_bar5_upper = wmask_vf_bar5_upper
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HIHHIIIIIII6sHHHHHHHHIIIIIIIIIIIIIIIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HIHHIIIIIII6sHHH")
+_MASK_WIDTHS = (4, 2, 2, 2, 2, 2, 1, 2, 2, 2, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("sriov_cap",
+     "the hypervisor emulates other bits of register sriov_cap of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register sriov_cap of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("sriov_ctrl",
+     "the hypervisor emulates other bits of register sriov_ctrl of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register sriov_ctrl of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("sriov_status",
+     "the hypervisor emulates other bits of register sriov_status of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register sriov_status of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("initial_vfs",
+     "the hypervisor emulates other bits of register initial_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register initial_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("total_vfs",
+     "the hypervisor emulates other bits of register total_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register total_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("num_vfs",
+     "the hypervisor emulates other bits of register num_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register num_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("func_dep_link",
+     "the hypervisor emulates other bits of register func_dep_link of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register func_dep_link of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("first_vf_offset",
+     "the hypervisor emulates other bits of register first_vf_offset of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register first_vf_offset of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_stride",
+     "the hypervisor emulates other bits of register vf_stride of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_stride of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_device_id",
+     "the hypervisor emulates other bits of register vf_device_id of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_device_id of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("supported_page_sizes",
+     "the hypervisor emulates other bits of register supported_page_sizes of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register supported_page_sizes of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("system_page_size",
+     "the hypervisor emulates other bits of register system_page_size of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register system_page_size of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar0",
+     "the hypervisor emulates other bits of register vf_bar0 of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar0 of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar1",
+     "the hypervisor emulates other bits of register vf_bar1 of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar1 of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar1_upper",
+     "the hypervisor emulates other bits of register vf_bar1_upper of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar1_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar2",
+     "the hypervisor emulates other bits of register vf_bar2 of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar2 of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar2_upper",
+     "the hypervisor emulates other bits of register vf_bar2_upper of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar2_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar3",
+     "the hypervisor emulates other bits of register vf_bar3 of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar3 of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar3_upper",
+     "the hypervisor emulates other bits of register vf_bar3_upper of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar3_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar4",
+     "the hypervisor emulates other bits of register vf_bar4 of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar4 of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar4_upper",
+     "the hypervisor emulates other bits of register vf_bar4_upper of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar4_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar5",
+     "the hypervisor emulates other bits of register vf_bar5 of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar5 of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_bar5_upper",
+     "the hypervisor emulates other bits of register vf_bar5_upper of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_bar5_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+    ("vf_migration_state_array_offset",
+     "the hypervisor emulates other bits of register vf_migration_state_array_offset of Single Root I/O Virtualization (PF) (section sriov) on the target",
+     "the guest may write other bits of register vf_migration_state_array_offset of Single Root I/O Virtualization (PF) (section sriov) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int, vf_bar_sizes: bytes) -> "SriovDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return SriovDescriptor(
         features=s.sriov_cap.value() & 0xf,
@@ -314,36 +337,9 @@ def derive_descriptor(s: "SriovState", p: "Params" = PARAMS, *, cap_offset: int,
         vf_bar5_type=(s.vf_bar5.value() & 0xf if (((s.vf_bar4.value() >> 1) & 0x3) != 2) else 0),
         min_version=1,
         max_version=2,
-        emulated_sriov_ctrl=1,
-        wmask_sriov_ctrl=0x7f,
-        emulated_sriov_status=0,
-        wmask_sriov_status=1,
-        emulated_num_vfs=0xffff,
-        wmask_num_vfs=0xffff,
-        emulated_system_page_size=0,
-        wmask_system_page_size=0xffffffff,
-        emulated_vf_bar0=0,
-        wmask_vf_bar0=0xfffffff0,
-        emulated_vf_bar1=0,
-        wmask_vf_bar1=(0xfffffff0 if (((s.vf_bar0.value() >> 1) & 0x3) != 2) else 0),
-        emulated_vf_bar1_upper=0,
-        wmask_vf_bar1_upper=(0xffffffff if (((s.vf_bar0.value() >> 1) & 0x3) == 2) else 0),
-        emulated_vf_bar2=0,
-        wmask_vf_bar2=(0xfffffff0 if (((s.vf_bar1.value() >> 1) & 0x3) != 2) else 0),
-        emulated_vf_bar2_upper=0,
-        wmask_vf_bar2_upper=(0xffffffff if (((s.vf_bar1.value() >> 1) & 0x3) == 2) else 0),
-        emulated_vf_bar3=0,
-        wmask_vf_bar3=(0xfffffff0 if (((s.vf_bar2.value() >> 1) & 0x3) != 2) else 0),
-        emulated_vf_bar3_upper=0,
-        wmask_vf_bar3_upper=(0xffffffff if (((s.vf_bar2.value() >> 1) & 0x3) == 2) else 0),
-        emulated_vf_bar4=0,
-        wmask_vf_bar4=(0xfffffff0 if (((s.vf_bar3.value() >> 1) & 0x3) != 2) else 0),
-        emulated_vf_bar4_upper=0,
-        wmask_vf_bar4_upper=(0xffffffff if (((s.vf_bar3.value() >> 1) & 0x3) == 2) else 0),
-        emulated_vf_bar5=0,
-        wmask_vf_bar5=(0xfffffff0 if (((s.vf_bar4.value() >> 1) & 0x3) != 2) else 0),
-        emulated_vf_bar5_upper=0,
-        wmask_vf_bar5_upper=(0xffffffff if (((s.vf_bar4.value() >> 1) & 0x3) == 2) else 0),
+        mask_registers=0x18,
+        emulated_masks=(0, 0x1, *(0,) * 3, 0xffff, *(0,) * 18),
+        write_masks=(0, 0x7f, 0x1, *(0,) * 2, 0xffff, *(0,) * 5, 0xffffffff, 0xfffffff0, (0xfffffff0 if (((s.vf_bar0.value() >> 1) & 0x3) != 2) else 0), (0xffffffff if (((s.vf_bar0.value() >> 1) & 0x3) == 2) else 0), (0xfffffff0 if (((s.vf_bar1.value() >> 1) & 0x3) != 2) else 0), (0xffffffff if (((s.vf_bar1.value() >> 1) & 0x3) == 2) else 0), (0xfffffff0 if (((s.vf_bar2.value() >> 1) & 0x3) != 2) else 0), (0xffffffff if (((s.vf_bar2.value() >> 1) & 0x3) == 2) else 0), (0xfffffff0 if (((s.vf_bar3.value() >> 1) & 0x3) != 2) else 0), (0xffffffff if (((s.vf_bar3.value() >> 1) & 0x3) == 2) else 0), (0xfffffff0 if (((s.vf_bar4.value() >> 1) & 0x3) != 2) else 0), (0xffffffff if (((s.vf_bar4.value() >> 1) & 0x3) == 2) else 0), 0),
         cap_offset=cap_offset,
         vf_bar_sizes=vf_bar_sizes,
     )
@@ -387,14 +383,22 @@ def check_descriptor(s: "SriovState", d: "SriovDescriptor", version: int, p: "Pa
 
 
 def pack_descriptor(d: "SriovDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.features, d.max_vfs, d.vf_device, d.page_sizes, d.vf_bar0_type, d.vf_bar1_type, d.vf_bar2_type, d.vf_bar3_type, d.vf_bar4_type, d.vf_bar5_type, d.vf_bar_sizes, d.min_version, d.max_version, d.emulated_sriov_ctrl, d.wmask_sriov_ctrl, d.emulated_sriov_status, d.wmask_sriov_status, d.emulated_num_vfs, d.wmask_num_vfs, d.emulated_system_page_size, d.wmask_system_page_size, d.emulated_vf_bar0, d.wmask_vf_bar0, d.emulated_vf_bar1, d.wmask_vf_bar1, d.emulated_vf_bar1_upper, d.wmask_vf_bar1_upper, d.emulated_vf_bar2, d.wmask_vf_bar2, d.emulated_vf_bar2_upper, d.wmask_vf_bar2_upper, d.emulated_vf_bar3, d.wmask_vf_bar3, d.emulated_vf_bar3_upper, d.wmask_vf_bar3_upper, d.emulated_vf_bar4, d.wmask_vf_bar4, d.emulated_vf_bar4_upper, d.wmask_vf_bar4_upper, d.emulated_vf_bar5, d.wmask_vf_bar5, d.emulated_vf_bar5_upper, d.wmask_vf_bar5_upper)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.features, d.max_vfs, d.vf_device, d.page_sizes, d.vf_bar0_type, d.vf_bar1_type, d.vf_bar2_type, d.vf_bar3_type, d.vf_bar4_type, d.vf_bar5_type, d.vf_bar_sizes, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "SriovDescriptor":
-    return SriovDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "SriovDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return SriovDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target PF has no SR-IOV capability"
 """Why a target without this section refuses a source that has it."""
@@ -455,96 +459,7 @@ def check_compat(source: "SriovDescriptor", target: "SriovDescriptor") -> "list[
     if source.vf_bar_sizes != target.vf_bar_sizes:
         failures.append(CompatFailure(SECTION, "equal", "vf_bar_sizes", source.vf_bar_sizes, target.vf_bar_sizes,
                                       "a VF BAR has another per-VF size on the target, so the guest's VF BAR layout would not fit"))
-    if source.emulated_sriov_ctrl != target.emulated_sriov_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_sriov_ctrl", source.emulated_sriov_ctrl, target.emulated_sriov_ctrl,
-                                      "the hypervisor emulates other bits of register sriov_ctrl of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_sriov_ctrl != target.wmask_sriov_ctrl:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_sriov_ctrl", source.wmask_sriov_ctrl, target.wmask_sriov_ctrl,
-                                      "the guest may write other bits of register sriov_ctrl of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_sriov_status != target.emulated_sriov_status:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_sriov_status", source.emulated_sriov_status, target.emulated_sriov_status,
-                                      "the hypervisor emulates other bits of register sriov_status of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_sriov_status != target.wmask_sriov_status:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_sriov_status", source.wmask_sriov_status, target.wmask_sriov_status,
-                                      "the guest may write other bits of register sriov_status of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_num_vfs != target.emulated_num_vfs:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_num_vfs", source.emulated_num_vfs, target.emulated_num_vfs,
-                                      "the hypervisor emulates other bits of register num_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_num_vfs != target.wmask_num_vfs:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_num_vfs", source.wmask_num_vfs, target.wmask_num_vfs,
-                                      "the guest may write other bits of register num_vfs of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_system_page_size != target.emulated_system_page_size:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_system_page_size", source.emulated_system_page_size, target.emulated_system_page_size,
-                                      "the hypervisor emulates other bits of register system_page_size of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_system_page_size != target.wmask_system_page_size:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_system_page_size", source.wmask_system_page_size, target.wmask_system_page_size,
-                                      "the guest may write other bits of register system_page_size of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar0 != target.emulated_vf_bar0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar0", source.emulated_vf_bar0, target.emulated_vf_bar0,
-                                      "the hypervisor emulates other bits of register vf_bar0 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar0 != target.wmask_vf_bar0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar0", source.wmask_vf_bar0, target.wmask_vf_bar0,
-                                      "the guest may write other bits of register vf_bar0 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar1 != target.emulated_vf_bar1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar1", source.emulated_vf_bar1, target.emulated_vf_bar1,
-                                      "the hypervisor emulates other bits of register vf_bar1 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar1 != target.wmask_vf_bar1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar1", source.wmask_vf_bar1, target.wmask_vf_bar1,
-                                      "the guest may write other bits of register vf_bar1 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar1_upper != target.emulated_vf_bar1_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar1_upper", source.emulated_vf_bar1_upper, target.emulated_vf_bar1_upper,
-                                      "the hypervisor emulates other bits of register vf_bar1_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar1_upper != target.wmask_vf_bar1_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar1_upper", source.wmask_vf_bar1_upper, target.wmask_vf_bar1_upper,
-                                      "the guest may write other bits of register vf_bar1_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar2 != target.emulated_vf_bar2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar2", source.emulated_vf_bar2, target.emulated_vf_bar2,
-                                      "the hypervisor emulates other bits of register vf_bar2 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar2 != target.wmask_vf_bar2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar2", source.wmask_vf_bar2, target.wmask_vf_bar2,
-                                      "the guest may write other bits of register vf_bar2 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar2_upper != target.emulated_vf_bar2_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar2_upper", source.emulated_vf_bar2_upper, target.emulated_vf_bar2_upper,
-                                      "the hypervisor emulates other bits of register vf_bar2_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar2_upper != target.wmask_vf_bar2_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar2_upper", source.wmask_vf_bar2_upper, target.wmask_vf_bar2_upper,
-                                      "the guest may write other bits of register vf_bar2_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar3 != target.emulated_vf_bar3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar3", source.emulated_vf_bar3, target.emulated_vf_bar3,
-                                      "the hypervisor emulates other bits of register vf_bar3 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar3 != target.wmask_vf_bar3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar3", source.wmask_vf_bar3, target.wmask_vf_bar3,
-                                      "the guest may write other bits of register vf_bar3 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar3_upper != target.emulated_vf_bar3_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar3_upper", source.emulated_vf_bar3_upper, target.emulated_vf_bar3_upper,
-                                      "the hypervisor emulates other bits of register vf_bar3_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar3_upper != target.wmask_vf_bar3_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar3_upper", source.wmask_vf_bar3_upper, target.wmask_vf_bar3_upper,
-                                      "the guest may write other bits of register vf_bar3_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar4 != target.emulated_vf_bar4:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar4", source.emulated_vf_bar4, target.emulated_vf_bar4,
-                                      "the hypervisor emulates other bits of register vf_bar4 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar4 != target.wmask_vf_bar4:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar4", source.wmask_vf_bar4, target.wmask_vf_bar4,
-                                      "the guest may write other bits of register vf_bar4 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar4_upper != target.emulated_vf_bar4_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar4_upper", source.emulated_vf_bar4_upper, target.emulated_vf_bar4_upper,
-                                      "the hypervisor emulates other bits of register vf_bar4_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar4_upper != target.wmask_vf_bar4_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar4_upper", source.wmask_vf_bar4_upper, target.wmask_vf_bar4_upper,
-                                      "the guest may write other bits of register vf_bar4_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar5 != target.emulated_vf_bar5:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar5", source.emulated_vf_bar5, target.emulated_vf_bar5,
-                                      "the hypervisor emulates other bits of register vf_bar5 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar5 != target.wmask_vf_bar5:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar5", source.wmask_vf_bar5, target.wmask_vf_bar5,
-                                      "the guest may write other bits of register vf_bar5 of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.emulated_vf_bar5_upper != target.emulated_vf_bar5_upper:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vf_bar5_upper", source.emulated_vf_bar5_upper, target.emulated_vf_bar5_upper,
-                                      "the hypervisor emulates other bits of register vf_bar5_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
-    if source.wmask_vf_bar5_upper != target.wmask_vf_bar5_upper:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vf_bar5_upper", source.wmask_vf_bar5_upper, target.wmask_vf_bar5_upper,
-                                      "the guest may write other bits of register vf_bar5_upper of Single Root I/O Virtualization (PF) (section sriov) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

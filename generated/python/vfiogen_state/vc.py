@@ -206,7 +206,7 @@ class VcState(Record):
 class VcDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("cap_offset", "port_vcs", "vc_arbitration_caps", "vc0_resources", "vc1_resources", "vc2_resources", "vc3_resources", "vc4_resources", "vc5_resources", "vc6_resources", "vc7_resources", "min_version", "max_version", "emulated_port_vc_control", "wmask_port_vc_control", "emulated_vc_resource_control0", "wmask_vc_resource_control0", "emulated_vc_resource_control1", "wmask_vc_resource_control1", "emulated_vc_resource_control2", "wmask_vc_resource_control2", "emulated_vc_resource_control3", "wmask_vc_resource_control3", "emulated_vc_resource_control4", "wmask_vc_resource_control4", "emulated_vc_resource_control5", "wmask_vc_resource_control5", "emulated_vc_resource_control6", "wmask_vc_resource_control6", "emulated_vc_resource_control7", "wmask_vc_resource_control7",)
+    __slots__ = ("cap_offset", "port_vcs", "vc_arbitration_caps", "vc0_resources", "vc1_resources", "vc2_resources", "vc3_resources", "vc4_resources", "vc5_resources", "vc6_resources", "vc7_resources", "min_version", "max_version", "mask_registers", "emulated_masks", "write_masks",)
     cap_offset: int
     port_vcs: int
     vc_arbitration_caps: int
@@ -220,27 +220,12 @@ class VcDescriptor(Record):
     vc7_resources: int
     min_version: int
     max_version: int
-    emulated_port_vc_control: int
-    wmask_port_vc_control: int
-    emulated_vc_resource_control0: int
-    wmask_vc_resource_control0: int
-    emulated_vc_resource_control1: int
-    wmask_vc_resource_control1: int
-    emulated_vc_resource_control2: int
-    wmask_vc_resource_control2: int
-    emulated_vc_resource_control3: int
-    wmask_vc_resource_control3: int
-    emulated_vc_resource_control4: int
-    wmask_vc_resource_control4: int
-    emulated_vc_resource_control5: int
-    wmask_vc_resource_control5: int
-    emulated_vc_resource_control6: int
-    wmask_vc_resource_control6: int
-    emulated_vc_resource_control7: int
-    wmask_vc_resource_control7: int
-    _json = (("cap_offset", "cap_offset", ""), ("port_vcs", "port_vcs", ""), ("vc_arbitration_caps", "vc_arbitration_caps", ""), ("vc0_resources", "vc0_resources", ""), ("vc1_resources", "vc1_resources", ""), ("vc2_resources", "vc2_resources", ""), ("vc3_resources", "vc3_resources", ""), ("vc4_resources", "vc4_resources", ""), ("vc5_resources", "vc5_resources", ""), ("vc6_resources", "vc6_resources", ""), ("vc7_resources", "vc7_resources", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("emulated_port_vc_control", "emulated_port_vc_control", ""), ("wmask_port_vc_control", "wmask_port_vc_control", ""), ("emulated_vc_resource_control0", "emulated_vc_resource_control0", ""), ("wmask_vc_resource_control0", "wmask_vc_resource_control0", ""), ("emulated_vc_resource_control1", "emulated_vc_resource_control1", ""), ("wmask_vc_resource_control1", "wmask_vc_resource_control1", ""), ("emulated_vc_resource_control2", "emulated_vc_resource_control2", ""), ("wmask_vc_resource_control2", "wmask_vc_resource_control2", ""), ("emulated_vc_resource_control3", "emulated_vc_resource_control3", ""), ("wmask_vc_resource_control3", "wmask_vc_resource_control3", ""), ("emulated_vc_resource_control4", "emulated_vc_resource_control4", ""), ("wmask_vc_resource_control4", "wmask_vc_resource_control4", ""), ("emulated_vc_resource_control5", "emulated_vc_resource_control5", ""), ("wmask_vc_resource_control5", "wmask_vc_resource_control5", ""), ("emulated_vc_resource_control6", "emulated_vc_resource_control6", ""), ("wmask_vc_resource_control6", "wmask_vc_resource_control6", ""), ("emulated_vc_resource_control7", "emulated_vc_resource_control7", ""), ("wmask_vc_resource_control7", "wmask_vc_resource_control7", ""),)
+    mask_registers: int
+    emulated_masks: "tuple[int, ...]"
+    write_masks: "tuple[int, ...]"
+    _json = (("cap_offset", "cap_offset", ""), ("port_vcs", "port_vcs", ""), ("vc_arbitration_caps", "vc_arbitration_caps", ""), ("vc0_resources", "vc0_resources", ""), ("vc1_resources", "vc1_resources", ""), ("vc2_resources", "vc2_resources", ""), ("vc3_resources", "vc3_resources", ""), ("vc4_resources", "vc4_resources", ""), ("vc5_resources", "vc5_resources", ""), ("vc6_resources", "vc6_resources", ""), ("vc7_resources", "vc7_resources", ""), ("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""), ("emulated_masks", "emulated_masks", "[]"), ("write_masks", "write_masks", "[]"),)
 
-    def __init__(self, cap_offset: int = 0, port_vcs: int = 0, vc_arbitration_caps: int = 0, vc0_resources: int = 0, vc1_resources: int = 0, vc2_resources: int = 0, vc3_resources: int = 0, vc4_resources: int = 0, vc5_resources: int = 0, vc6_resources: int = 0, vc7_resources: int = 0, min_version: int = 0, max_version: int = 0, emulated_port_vc_control: int = 0, wmask_port_vc_control: int = 0, emulated_vc_resource_control0: int = 0, wmask_vc_resource_control0: int = 0, emulated_vc_resource_control1: int = 0, wmask_vc_resource_control1: int = 0, emulated_vc_resource_control2: int = 0, wmask_vc_resource_control2: int = 0, emulated_vc_resource_control3: int = 0, wmask_vc_resource_control3: int = 0, emulated_vc_resource_control4: int = 0, wmask_vc_resource_control4: int = 0, emulated_vc_resource_control5: int = 0, wmask_vc_resource_control5: int = 0, emulated_vc_resource_control6: int = 0, wmask_vc_resource_control6: int = 0, emulated_vc_resource_control7: int = 0, wmask_vc_resource_control7: int = 0) -> None:
+    def __init__(self, cap_offset: int = 0, port_vcs: int = 0, vc_arbitration_caps: int = 0, vc0_resources: int = 0, vc1_resources: int = 0, vc2_resources: int = 0, vc3_resources: int = 0, vc4_resources: int = 0, vc5_resources: int = 0, vc6_resources: int = 0, vc7_resources: int = 0, min_version: int = 0, max_version: int = 0, mask_registers: int = 0, emulated_masks: "tuple[int, ...]" = (0,) * 28, write_masks: "tuple[int, ...]" = (0,) * 28) -> None:
         self.cap_offset = cap_offset
         self.port_vcs = port_vcs
         self.vc_arbitration_caps = vc_arbitration_caps
@@ -254,32 +239,106 @@ class VcDescriptor(Record):
         self.vc7_resources = vc7_resources
         self.min_version = min_version
         self.max_version = max_version
-        self.emulated_port_vc_control = emulated_port_vc_control
-        self.wmask_port_vc_control = wmask_port_vc_control
-        self.emulated_vc_resource_control0 = emulated_vc_resource_control0
-        self.wmask_vc_resource_control0 = wmask_vc_resource_control0
-        self.emulated_vc_resource_control1 = emulated_vc_resource_control1
-        self.wmask_vc_resource_control1 = wmask_vc_resource_control1
-        self.emulated_vc_resource_control2 = emulated_vc_resource_control2
-        self.wmask_vc_resource_control2 = wmask_vc_resource_control2
-        self.emulated_vc_resource_control3 = emulated_vc_resource_control3
-        self.wmask_vc_resource_control3 = wmask_vc_resource_control3
-        self.emulated_vc_resource_control4 = emulated_vc_resource_control4
-        self.wmask_vc_resource_control4 = wmask_vc_resource_control4
-        self.emulated_vc_resource_control5 = emulated_vc_resource_control5
-        self.wmask_vc_resource_control5 = wmask_vc_resource_control5
-        self.emulated_vc_resource_control6 = emulated_vc_resource_control6
-        self.wmask_vc_resource_control6 = wmask_vc_resource_control6
-        self.emulated_vc_resource_control7 = emulated_vc_resource_control7
-        self.wmask_vc_resource_control7 = wmask_vc_resource_control7
+        self.mask_registers = mask_registers
+        self.emulated_masks = emulated_masks
+        self.write_masks = write_masks
 
 
-_DESCRIPTOR = struct.Struct(">HIIIIIIIIIIHHHHIIIIIIIIIIIIIIII")
+_DESCRIPTOR = struct.Struct(">HIIIIIIIIIIHHH")
+_MASK_WIDTHS = (4, 4, 2, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2,)
+"""Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_REASONS = (
+    ("port_vc_cap1",
+     "the hypervisor emulates other bits of register port_vc_cap1 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register port_vc_cap1 of Virtual Channel (section vc) on the target"),
+    ("port_vc_cap2",
+     "the hypervisor emulates other bits of register port_vc_cap2 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register port_vc_cap2 of Virtual Channel (section vc) on the target"),
+    ("port_vc_control",
+     "the hypervisor emulates other bits of register port_vc_control of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register port_vc_control of Virtual Channel (section vc) on the target"),
+    ("port_vc_status",
+     "the hypervisor emulates other bits of register port_vc_status of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register port_vc_status of Virtual Channel (section vc) on the target"),
+    ("vc_resource_cap0",
+     "the hypervisor emulates other bits of register vc_resource_cap0 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_cap0 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_control0",
+     "the hypervisor emulates other bits of register vc_resource_control0 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_control0 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_status0",
+     "the hypervisor emulates other bits of register vc_resource_status0 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_status0 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_cap1",
+     "the hypervisor emulates other bits of register vc_resource_cap1 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_cap1 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_control1",
+     "the hypervisor emulates other bits of register vc_resource_control1 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_control1 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_status1",
+     "the hypervisor emulates other bits of register vc_resource_status1 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_status1 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_cap2",
+     "the hypervisor emulates other bits of register vc_resource_cap2 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_cap2 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_control2",
+     "the hypervisor emulates other bits of register vc_resource_control2 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_control2 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_status2",
+     "the hypervisor emulates other bits of register vc_resource_status2 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_status2 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_cap3",
+     "the hypervisor emulates other bits of register vc_resource_cap3 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_cap3 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_control3",
+     "the hypervisor emulates other bits of register vc_resource_control3 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_control3 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_status3",
+     "the hypervisor emulates other bits of register vc_resource_status3 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_status3 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_cap4",
+     "the hypervisor emulates other bits of register vc_resource_cap4 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_cap4 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_control4",
+     "the hypervisor emulates other bits of register vc_resource_control4 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_control4 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_status4",
+     "the hypervisor emulates other bits of register vc_resource_status4 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_status4 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_cap5",
+     "the hypervisor emulates other bits of register vc_resource_cap5 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_cap5 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_control5",
+     "the hypervisor emulates other bits of register vc_resource_control5 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_control5 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_status5",
+     "the hypervisor emulates other bits of register vc_resource_status5 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_status5 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_cap6",
+     "the hypervisor emulates other bits of register vc_resource_cap6 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_cap6 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_control6",
+     "the hypervisor emulates other bits of register vc_resource_control6 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_control6 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_status6",
+     "the hypervisor emulates other bits of register vc_resource_status6 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_status6 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_cap7",
+     "the hypervisor emulates other bits of register vc_resource_cap7 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_cap7 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_control7",
+     "the hypervisor emulates other bits of register vc_resource_control7 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_control7 of Virtual Channel (section vc) on the target"),
+    ("vc_resource_status7",
+     "the hypervisor emulates other bits of register vc_resource_status7 of Virtual Channel (section vc) on the target",
+     "the guest may write other bits of register vc_resource_status7 of Virtual Channel (section vc) on the target"),
+)
+"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
 
 
 def derive_descriptor(s: "VcState", p: "Params" = PARAMS, *, cap_offset: int) -> "VcDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return VcDescriptor(
         port_vcs=s.port_vc_cap1.value() & 0xf77,
@@ -294,24 +353,9 @@ def derive_descriptor(s: "VcState", p: "Params" = PARAMS, *, cap_offset: int) ->
         vc7_resources=(s.vc_resource_cap7.value() & 0xff7fc0ff if ((s.port_vc_cap1.value() & 0x7) >= 7) else 0),
         min_version=1,
         max_version=1,
-        emulated_port_vc_control=0,
-        wmask_port_vc_control=0xf,
-        emulated_vc_resource_control0=0,
-        wmask_vc_resource_control0=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 0) else 0),
-        emulated_vc_resource_control1=0,
-        wmask_vc_resource_control1=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 1) else 0),
-        emulated_vc_resource_control2=0,
-        wmask_vc_resource_control2=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 2) else 0),
-        emulated_vc_resource_control3=0,
-        wmask_vc_resource_control3=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 3) else 0),
-        emulated_vc_resource_control4=0,
-        wmask_vc_resource_control4=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 4) else 0),
-        emulated_vc_resource_control5=0,
-        wmask_vc_resource_control5=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 5) else 0),
-        emulated_vc_resource_control6=0,
-        wmask_vc_resource_control6=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 6) else 0),
-        emulated_vc_resource_control7=0,
-        wmask_vc_resource_control7=(0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 7) else 0),
+        mask_registers=0x1c,
+        emulated_masks=(0,) * 28,
+        write_masks=(*(0,) * 2, 0xf, *(0,) * 2, (0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 0) else 0), *(0,) * 2, (0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 1) else 0), *(0,) * 2, (0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 2) else 0), *(0,) * 2, (0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 3) else 0), *(0,) * 2, (0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 4) else 0), *(0,) * 2, (0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 5) else 0), *(0,) * 2, (0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 6) else 0), *(0,) * 2, (0x870f00ff if ((s.port_vc_cap1.value() & 0x7) >= 7) else 0), 0),
         cap_offset=cap_offset,
     )
 
@@ -354,14 +398,22 @@ def check_descriptor(s: "VcState", d: "VcDescriptor", version: int, p: "Params" 
 
 
 def pack_descriptor(d: "VcDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.cap_offset, d.port_vcs, d.vc_arbitration_caps, d.vc0_resources, d.vc1_resources, d.vc2_resources, d.vc3_resources, d.vc4_resources, d.vc5_resources, d.vc6_resources, d.vc7_resources, d.min_version, d.max_version, d.emulated_port_vc_control, d.wmask_port_vc_control, d.emulated_vc_resource_control0, d.wmask_vc_resource_control0, d.emulated_vc_resource_control1, d.wmask_vc_resource_control1, d.emulated_vc_resource_control2, d.wmask_vc_resource_control2, d.emulated_vc_resource_control3, d.wmask_vc_resource_control3, d.emulated_vc_resource_control4, d.wmask_vc_resource_control4, d.emulated_vc_resource_control5, d.wmask_vc_resource_control5, d.emulated_vc_resource_control6, d.wmask_vc_resource_control6, d.emulated_vc_resource_control7, d.wmask_vc_resource_control7)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.cap_offset, d.port_vcs, d.vc_arbitration_caps, d.vc0_resources, d.vc1_resources, d.vc2_resources, d.vc3_resources, d.vc4_resources, d.vc5_resources, d.vc6_resources, d.vc7_resources, d.min_version, d.max_version, d.mask_registers) + _runtime.pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "VcDescriptor":
-    return VcDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "VcDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    return VcDescriptor(*fixed, *_runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no Virtual Channel capability"
 """Why a target without this section refuses a source that has it."""
@@ -419,60 +471,7 @@ def check_compat(source: "VcDescriptor", target: "VcDescriptor") -> "list[Compat
     if source.vc7_resources != target.vc7_resources:
         failures.append(CompatFailure(SECTION, "equal", "vc7_resources", source.vc7_resources, target.vc7_resources,
                                       "the target's VC 7 supports other port arbitration schemes or has another layout"))
-    if source.emulated_port_vc_control != target.emulated_port_vc_control:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_port_vc_control", source.emulated_port_vc_control, target.emulated_port_vc_control,
-                                      "the hypervisor emulates other bits of register port_vc_control of Virtual Channel (section vc) on the target"))
-    if source.wmask_port_vc_control != target.wmask_port_vc_control:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_port_vc_control", source.wmask_port_vc_control, target.wmask_port_vc_control,
-                                      "the guest may write other bits of register port_vc_control of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_control0 != target.emulated_vc_resource_control0:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control0", source.emulated_vc_resource_control0, target.emulated_vc_resource_control0,
-                                      "the hypervisor emulates other bits of register vc_resource_control0 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_control0 != target.wmask_vc_resource_control0:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control0", source.wmask_vc_resource_control0, target.wmask_vc_resource_control0,
-                                      "the guest may write other bits of register vc_resource_control0 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_control1 != target.emulated_vc_resource_control1:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control1", source.emulated_vc_resource_control1, target.emulated_vc_resource_control1,
-                                      "the hypervisor emulates other bits of register vc_resource_control1 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_control1 != target.wmask_vc_resource_control1:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control1", source.wmask_vc_resource_control1, target.wmask_vc_resource_control1,
-                                      "the guest may write other bits of register vc_resource_control1 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_control2 != target.emulated_vc_resource_control2:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control2", source.emulated_vc_resource_control2, target.emulated_vc_resource_control2,
-                                      "the hypervisor emulates other bits of register vc_resource_control2 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_control2 != target.wmask_vc_resource_control2:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control2", source.wmask_vc_resource_control2, target.wmask_vc_resource_control2,
-                                      "the guest may write other bits of register vc_resource_control2 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_control3 != target.emulated_vc_resource_control3:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control3", source.emulated_vc_resource_control3, target.emulated_vc_resource_control3,
-                                      "the hypervisor emulates other bits of register vc_resource_control3 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_control3 != target.wmask_vc_resource_control3:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control3", source.wmask_vc_resource_control3, target.wmask_vc_resource_control3,
-                                      "the guest may write other bits of register vc_resource_control3 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_control4 != target.emulated_vc_resource_control4:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control4", source.emulated_vc_resource_control4, target.emulated_vc_resource_control4,
-                                      "the hypervisor emulates other bits of register vc_resource_control4 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_control4 != target.wmask_vc_resource_control4:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control4", source.wmask_vc_resource_control4, target.wmask_vc_resource_control4,
-                                      "the guest may write other bits of register vc_resource_control4 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_control5 != target.emulated_vc_resource_control5:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control5", source.emulated_vc_resource_control5, target.emulated_vc_resource_control5,
-                                      "the hypervisor emulates other bits of register vc_resource_control5 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_control5 != target.wmask_vc_resource_control5:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control5", source.wmask_vc_resource_control5, target.wmask_vc_resource_control5,
-                                      "the guest may write other bits of register vc_resource_control5 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_control6 != target.emulated_vc_resource_control6:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control6", source.emulated_vc_resource_control6, target.emulated_vc_resource_control6,
-                                      "the hypervisor emulates other bits of register vc_resource_control6 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_control6 != target.wmask_vc_resource_control6:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control6", source.wmask_vc_resource_control6, target.wmask_vc_resource_control6,
-                                      "the guest may write other bits of register vc_resource_control6 of Virtual Channel (section vc) on the target"))
-    if source.emulated_vc_resource_control7 != target.emulated_vc_resource_control7:
-        failures.append(CompatFailure(SECTION, "equal", "emulated_vc_resource_control7", source.emulated_vc_resource_control7, target.emulated_vc_resource_control7,
-                                      "the hypervisor emulates other bits of register vc_resource_control7 of Virtual Channel (section vc) on the target"))
-    if source.wmask_vc_resource_control7 != target.wmask_vc_resource_control7:
-        failures.append(CompatFailure(SECTION, "equal", "wmask_vc_resource_control7", source.wmask_vc_resource_control7, target.wmask_vc_resource_control7,
-                                      "the guest may write other bits of register vc_resource_control7 of Virtual Channel (section vc) on the target"))
+    failures += _runtime.mask_failures(SECTION, source, target, _MASK_REASONS)
     return failures
 
 

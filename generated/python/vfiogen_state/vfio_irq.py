@@ -67,26 +67,29 @@ class VfioIrqState(Record):
 class VfioIrqDescriptor(Record):
     """What a device computes about itself for this section; compared, never copied."""
 
-    __slots__ = ("min_version", "max_version",)
+    __slots__ = ("min_version", "max_version", "mask_registers",)
     min_version: int
     max_version: int
-    _json = (("min_version", "min_version", ""), ("max_version", "max_version", ""),)
+    mask_registers: int
+    _json = (("min_version", "min_version", ""), ("max_version", "max_version", ""), ("mask_registers", "mask_registers", ""),)
 
-    def __init__(self, min_version: int = 0, max_version: int = 0) -> None:
+    def __init__(self, min_version: int = 0, max_version: int = 0, mask_registers: int = 0) -> None:
         self.min_version = min_version
         self.max_version = max_version
+        self.mask_registers = mask_registers
 
 
-_DESCRIPTOR = struct.Struct(">HH")
+_DESCRIPTOR = struct.Struct(">HHH")
 
 
 def derive_descriptor(s: "VfioIrqState", p: "Params" = PARAMS) -> "VfioIrqDescriptor":
-    """This side's descriptor: read-only register bits from `s`; this build's version range and its
-    emulated-bits and write masks of each register (0 for one absent on the device); the rest as the host
+    """This side's descriptor: read-only register bits from `s`; this build's version range, register count,
+    and each register's emulated bits and write mask (0 for one absent on the device); the rest as the host
     computed them."""
     return VfioIrqDescriptor(
         min_version=1,
         max_version=1,
+        mask_registers=0,
     )
 
 
@@ -97,14 +100,23 @@ def check_descriptor(s: "VfioIrqState", d: "VfioIrqDescriptor", version: int, p:
 
 
 def pack_descriptor(d: "VfioIrqDescriptor") -> bytes:
-    return _DESCRIPTOR.pack(d.min_version, d.max_version)
+    """The record: the fixed fields, then an entry per register whose masks are not both 0."""
+    return _DESCRIPTOR.pack(d.min_version, d.max_version, d.mask_registers)
 
 
-def unpack_descriptor(b: bytes, o: int) -> "VfioIrqDescriptor":
-    return VfioIrqDescriptor(*_DESCRIPTOR.unpack_from(b, o))
+def unpack_descriptor(b: bytes, o: int, end: int) -> "VfioIrqDescriptor":
+    """The record b[o:end]; LoadError (field `descriptor.masks`, at the entry) for a mask list this build
+    refuses (docs/wire-format.md, "Descriptor frame"). The entries of registers this build does not index are
+    read over."""
+    if end - o < _DESCRIPTOR.size:
+        raise _runtime.truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
+    fixed = _DESCRIPTOR.unpack_from(b, o)
+    _runtime.unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], ())
+    return VfioIrqDescriptor(*fixed)
 
 
-DESCRIPTOR_SIZE = _DESCRIPTOR.size
+DESCRIPTOR_FIXED = _DESCRIPTOR.size
+"""Bytes of the record's fixed fields; the mask list follows."""
 
 ABSENT_REASON = "the target has no VFIO interrupt mode (section vfio_irq)"
 """Why a target without this section refuses a source that has it."""

@@ -101,6 +101,14 @@ class SectionFunctions:
 
     # --- helpers -------------------------------------------------------------------------------
 
+    def macro(self, *parts: str) -> str:
+        """`VFG_<SECTION>_<PARTS>`: a constant of the section's header."""
+        return naming.macro(self.section.name, *parts)
+
+    @property
+    def mask_count(self) -> str:
+        return self.macro("MASK_REGISTERS")
+
     def sym(self, *parts: str) -> str:
         return naming.symbol(self.section.name, *parts)
 
@@ -545,9 +553,6 @@ class SectionFunctions:
                          f"vfg_write_config_fn write_config, void *opaque, uint32_t base, "
                          f"const struct {self.sym('hooks')} *hooks, struct vfg_error *err)", w, extra=extra,
                          unused=("p", "opaque", "write_config", "err", "base", "s", "hooks"))
-
-    def descriptor_size(self) -> int:
-        return self.plan.descriptor_size
 
     def init_function(self) -> Function:
         w = Writer()
