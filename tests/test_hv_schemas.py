@@ -19,7 +19,7 @@ import pytest
 from conftest import GENERATED, ROOT, SCHEMAS, run_cli
 
 sys.path.insert(0, str(ROOT / "tests" / "generated_c"))
-from harness import COMPILERS, build, failures_of, python_failures, run  # noqa: E402
+from harness import COMPILERS, build, failures_of, mask_of, python_failures, run  # noqa: E402
 from isolated import import_build  # noqa: E402
 
 HV = ROOT / "examples" / "hv-schemas"
@@ -113,7 +113,8 @@ def test_a_build_with_the_optional_section_loads_a_stream_from_a_build_without_i
     # The target's own descriptor (with the section) allows it: the section is optional on both sides.
     state.igd_stolen = device._igd_stolen.IgdStolenState()
     own = device.derive_descriptor(state, descriptor)
-    assert own.present == device.ALL_SECTIONS and own.igd_stolen.emulated_bdsm == BDSM_EMULATED
+    assert own.present == device.ALL_SECTIONS
+    assert mask_of(packages["with"]["igd_stolen"], own.igd_stolen, "emulated_masks", "bdsm") == BDSM_EMULATED
     assert device.check_compat(descriptor, own) == []
 
 
@@ -121,9 +122,11 @@ def test_a_build_that_does_not_emulate_bdsm_refuses_with_both_masks(
         packages: dict[str, dict[str, ModuleType]]) -> None:
     blob, source = _blob(packages["with"])
     target_device = packages["passthrough"]["igd_gpu"]
-    assert source.igd_stolen.emulated_bdsm == BDSM_EMULATED
+    section = packages["passthrough"]["igd_stolen"]
+    assert mask_of(packages["with"]["igd_stolen"], source.igd_stolen, "emulated_masks", "bdsm") == BDSM_EMULATED
     target = _own(target_device, blob)
-    assert target.igd_stolen.emulated_bdsm == 0 and target.igd_stolen.wmask_bdsm == BDSM_EMULATED
+    assert mask_of(section, target.igd_stolen, "emulated_masks", "bdsm") == 0
+    assert mask_of(section, target.igd_stolen, "write_masks", "bdsm") == BDSM_EMULATED
     refusal = pytest.raises(packages["passthrough"]["_runtime"].MigrationRefused, target_device.load, blob,
                             target=target)
     assert [str(f) for f in refusal.value.failures] == [
@@ -172,6 +175,6 @@ def _records(package: dict[str, ModuleType], descriptor: Any) -> bytes:
     for name in ("header", "msi", "pm", "igd_stolen"):
         if descriptor.present & getattr(package["igd_gpu"], f"HAS_{name.upper()}"):
             section = package[name]
-            records += section.SECTION_ID.to_bytes(2, "big") + section.DESCRIPTOR_SIZE.to_bytes(2, "big")
-            records += section.pack_descriptor(getattr(descriptor, name))
+            packed = section.pack_descriptor(getattr(descriptor, name))
+            records += section.SECTION_ID.to_bytes(2, "big") + len(packed).to_bytes(2, "big") + packed
     return records

@@ -188,7 +188,10 @@ class _Builder:
             guard=naming.macro(section.name, "H"), title=section.title,
             constants=((naming.macro(section.name, "SECTION_ID"), f"0x{section.wire_id:04x}u"),
                        (naming.macro(section.name, "VERSION"), f"{section.version}u"),
-                       (naming.macro(section.name, "MIN_VERSION"), f"{section.min_version}u")),
+                       (naming.macro(section.name, "MIN_VERSION"), f"{section.min_version}u"),
+                       # each register's index in the descriptor's mask arrays
+                       *((naming.macro(section.name, "MASK", r.name), f"{r.index}u")
+                         for r in self.checked.plan.masks.registers)),
             registers=registers, layouts=layouts, enums=enums, structs=tuple(self.structs),
             state=StructView(naming.symbol(section.name, "state"), tuple(state_members)),
             params=StructView(naming.symbol(section.name, "params"), params), params_default=params_default,
