@@ -14,6 +14,8 @@
 #define VFG_ATS_SECTION_ID 0x010fu
 #define VFG_ATS_VERSION 1u
 #define VFG_ATS_MIN_VERSION 1u
+#define VFG_ATS_MASK_ATS_CAP 0u
+#define VFG_ATS_MASK_ATS_CTRL 1u
 /* The longest payload of any version this build loads. */
 #define VFG_ATS_MAX_PAYLOAD 4u
 /*

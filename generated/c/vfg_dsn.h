@@ -14,6 +14,8 @@
 #define VFG_DSN_SECTION_ID 0x0103u
 #define VFG_DSN_VERSION 1u
 #define VFG_DSN_MIN_VERSION 1u
+#define VFG_DSN_MASK_SERIAL_NUMBER_LOWER 0u
+#define VFG_DSN_MASK_SERIAL_NUMBER_UPPER 1u
 /* The longest payload of any version this build loads. */
 #define VFG_DSN_MAX_PAYLOAD 8u
 /*

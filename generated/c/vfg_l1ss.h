@@ -14,6 +14,9 @@
 #define VFG_L1SS_SECTION_ID 0x011eu
 #define VFG_L1SS_VERSION 1u
 #define VFG_L1SS_MIN_VERSION 1u
+#define VFG_L1SS_MASK_L1SS_CAP 0u
+#define VFG_L1SS_MASK_L1SS_CTRL1 1u
+#define VFG_L1SS_MASK_L1SS_CTRL2 2u
 /* The longest payload of any version this build loads. */
 #define VFG_L1SS_MAX_PAYLOAD 12u
 /*

@@ -14,6 +14,8 @@
 #define VFG_LTR_SECTION_ID 0x0118u
 #define VFG_LTR_VERSION 1u
 #define VFG_LTR_MIN_VERSION 1u
+#define VFG_LTR_MASK_MAX_SNOOP_LATENCY 0u
+#define VFG_LTR_MASK_MAX_NO_SNOOP_LATENCY 1u
 /* The longest payload of any version this build loads. */
 #define VFG_LTR_MAX_PAYLOAD 4u
 /*

@@ -14,6 +14,13 @@
 #define VFG_MSI_SECTION_ID 0x0005u
 #define VFG_MSI_VERSION 2u
 #define VFG_MSI_MIN_VERSION 1u
+#define VFG_MSI_MASK_CONTROL 0u
+#define VFG_MSI_MASK_ADDRESS_LO 1u
+#define VFG_MSI_MASK_ADDRESS_HI 2u
+#define VFG_MSI_MASK_DATA 3u
+#define VFG_MSI_MASK_MASK 4u
+#define VFG_MSI_MASK_PENDING 5u
+#define VFG_MSI_MASK_EXT_DATA 6u
 /* The longest payload of any version this build loads. */
 #define VFG_MSI_MAX_PAYLOAD 22u
 /*

@@ -14,6 +14,9 @@
 #define VFG_MSIX_SECTION_ID 0x0011u
 #define VFG_MSIX_VERSION 1u
 #define VFG_MSIX_MIN_VERSION 1u
+#define VFG_MSIX_MASK_CONTROL 0u
+#define VFG_MSIX_MASK_TABLE 1u
+#define VFG_MSIX_MASK_PBA 2u
 /* The longest payload of any version this build loads. */
 #define VFG_MSIX_MAX_PAYLOAD 33034u
 /*

@@ -14,6 +14,8 @@
 #define VFG_PASID_SECTION_ID 0x011bu
 #define VFG_PASID_VERSION 1u
 #define VFG_PASID_MIN_VERSION 1u
+#define VFG_PASID_MASK_PASID_CAP 0u
+#define VFG_PASID_MASK_PASID_CTRL 1u
 /* The longest payload of any version this build loads. */
 #define VFG_PASID_MAX_PAYLOAD 4u
 /*

@@ -14,6 +14,10 @@
 #define VFG_PM_SECTION_ID 0x0201u
 #define VFG_PM_VERSION 1u
 #define VFG_PM_MIN_VERSION 1u
+#define VFG_PM_MASK_PMC 0u
+#define VFG_PM_MASK_PMCSR 1u
+#define VFG_PM_MASK_PMCSR_BSE 2u
+#define VFG_PM_MASK_DATA 3u
 /* The longest payload of any version this build loads. */
 #define VFG_PM_MAX_PAYLOAD 6u
 /*

@@ -14,6 +14,10 @@
 #define VFG_PRI_SECTION_ID 0x0113u
 #define VFG_PRI_VERSION 1u
 #define VFG_PRI_MIN_VERSION 1u
+#define VFG_PRI_MASK_PRI_CTRL 0u
+#define VFG_PRI_MASK_PRI_STATUS 1u
+#define VFG_PRI_MASK_OUTSTANDING_PAGE_REQUEST_CAPACITY 2u
+#define VFG_PRI_MASK_OUTSTANDING_PAGE_REQUEST_ALLOCATION 3u
 /* The longest payload of any version this build loads. */
 #define VFG_PRI_MAX_PAYLOAD 12u
 /*

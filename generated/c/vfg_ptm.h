@@ -14,6 +14,8 @@
 #define VFG_PTM_SECTION_ID 0x011fu
 #define VFG_PTM_VERSION 1u
 #define VFG_PTM_MIN_VERSION 1u
+#define VFG_PTM_MASK_PTM_CAP 0u
+#define VFG_PTM_MASK_PTM_CTRL 1u
 /* The longest payload of any version this build loads. */
 #define VFG_PTM_MAX_PAYLOAD 8u
 /*

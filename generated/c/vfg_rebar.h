@@ -14,6 +14,18 @@
 #define VFG_REBAR_SECTION_ID 0x0115u
 #define VFG_REBAR_VERSION 1u
 #define VFG_REBAR_MIN_VERSION 1u
+#define VFG_REBAR_MASK_CAP0 0u
+#define VFG_REBAR_MASK_CTRL0 1u
+#define VFG_REBAR_MASK_CAP1 2u
+#define VFG_REBAR_MASK_CTRL1 3u
+#define VFG_REBAR_MASK_CAP2 4u
+#define VFG_REBAR_MASK_CTRL2 5u
+#define VFG_REBAR_MASK_CAP3 6u
+#define VFG_REBAR_MASK_CTRL3 7u
+#define VFG_REBAR_MASK_CAP4 8u
+#define VFG_REBAR_MASK_CTRL4 9u
+#define VFG_REBAR_MASK_CAP5 10u
+#define VFG_REBAR_MASK_CTRL5 11u
 /* The longest payload of any version this build loads. */
 #define VFG_REBAR_MAX_PAYLOAD 48u
 /*

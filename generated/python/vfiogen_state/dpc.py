@@ -271,6 +271,8 @@ _MASK_REASONS = (
      "the guest may write other bits of register rp_pio_tlp_prefix_log3 of Downstream Port Containment (section dpc) on the target"),
 )
 """By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
+"""The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 
 
 def derive_descriptor(s: "DpcState", p: "Params" = PARAMS, *, cap_offset: int) -> "DpcDescriptor":

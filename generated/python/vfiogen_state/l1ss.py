@@ -152,6 +152,8 @@ _MASK_REASONS = (
      "the guest may write other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target"),
 )
 """By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
+"""The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 
 
 def derive_descriptor(s: "L1ssState", p: "Params" = PARAMS, *, cap_offset: int) -> "L1ssDescriptor":

@@ -215,6 +215,8 @@ _MASK_REASONS = (
      "the guest may write other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target"),
 )
 """By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
+"""The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 
 
 def derive_descriptor(s: "PcixState", p: "Params" = PARAMS, *, cap_offset: int, bridge_form: int) -> "PcixDescriptor":

@@ -1401,6 +1401,8 @@ _MASK_REASONS = (
      "the guest may write other bits of register data191 of Vendor-specific capability (section vendor_specific) on the target"),
 )
 """By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
+"""The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 
 
 def derive_descriptor(s: "VendorSpecificState", p: "Params" = PARAMS, *, cap_offset: int) -> "VendorSpecificDescriptor":
