@@ -136,7 +136,8 @@ def test_descriptor() -> None:
                                                                "pba_place", *masks]
     assert dataclasses.asdict(descriptor) == {"cap_offset": 0x70, "table_size": 1, "table_place": 0x1000,
                                               "pba_place": 0, **masks}
-    assert msix.unpack_descriptor(packed := msix.pack_descriptor(descriptor), 0, len(packed)) == descriptor
+    packed = msix.pack_descriptor(descriptor)
+    assert msix.unpack_descriptor(packed, 0, len(packed)) == descriptor
     assert dataclasses.astuple(descriptor) == (0x70, 1, 0x1000, 0, *masks.values())
     changed = dataclasses.replace(descriptor, cap_offset=0x80)
     assert type(changed) is msix.MsixDescriptor

@@ -106,4 +106,4 @@ def test_decode_names_each_instance_of_a_repeated_section(tmp_path: Path) -> Non
     assert list(out["descriptor"]) == ["vendor_specific[0]", "vendor_specific[1]"]
     assert [s["name"] for s in out["sections"]] == ["vendor_specific[0]", "vendor_specific[1]"]
     second = {e["path"]: (e["offset"], e["value"]) for e in out["sections"][1]["fields"]}
-    assert second["cap_length"] == (0x1D0, 0x10) and second["data3"] == (0x1D1, 3) and second["data8"] == (0x1D6, 0x3C)
+    assert second["cap_length"] == (0x1D4, 0x10) and second["data3"] == (0x1D5, 3) and second["data8"] == (0x1DA, 0x3C)

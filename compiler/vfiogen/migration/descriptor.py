@@ -8,10 +8,10 @@ compat` reads (docs/wire-format.md, "Descriptor JSON").
 `sections` lists the sections the device has, in device order; `fields` holds every fixed item of the
 section's descriptor (the plan's descriptor items, whatever they are), an integer, or a hex string for a
 bytes field; `masks` the record's mask list by register name, [emulated bits, write mask], for each
-register whose masks are not both 0. The fields are derived as the generated `derive_descriptor` derives them: a field taken from a
-register is the register's value (0 when absent) under the field's mask, in place; a field the host
-supplies is the capability's offset for `cap_offset`, and otherwise 0 (all zero bytes), since a dump cannot
-say what the host would measure (BAR sizes, say).
+register whose masks are not both 0. The fields are derived as the generated `derive_descriptor` derives
+them: a field taken from a register is the register's value (0 when absent) under the field's mask, in place;
+a field the host supplies is the capability's offset for `cap_offset`, and otherwise 0 (all zero bytes),
+since a dump cannot say what the host would measure (BAR sizes, say).
 """
 
 from __future__ import annotations

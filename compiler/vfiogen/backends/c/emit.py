@@ -183,6 +183,7 @@ class _Builder:
         public = (functions.check_descriptor_function(), functions.init_function(), functions.capture_function(),
                   functions.restore_function(), *descriptor_code.descriptor_functions(functions),
                   descriptor_code.negotiate_function(functions), descriptor_code.compat_function(functions))
+        plan = self.checked.plan
         return SectionView(
             name=section.name, source=section.source_path, sha256=section_fingerprint(self.checked),
             guard=naming.macro(section.name, "H"), title=section.title,
@@ -198,9 +199,9 @@ class _Builder:
             descriptor=StructView(naming.symbol(section.name, "descriptor"), tuple(descriptor)),
             hooks=StructView(naming.symbol(section.name, "hooks"), tuple(hooks)), versions=versions,
             max_payload=max(layout.max_size for layout in self.checked.layouts),
-            descriptor_fixed=self.checked.plan.descriptor_size, descriptor_max=self.checked.plan.descriptor_size + self.checked.plan.masks.max_size,
-            mask_registers=len(self.checked.plan.masks.registers),
-            compat_rules=len(self.checked.plan.compat.checks) + 1 + 2 * len(self.checked.plan.masks.registers),
+            descriptor_fixed=plan.descriptor_size, descriptor_max=plan.descriptor_size + plan.masks.max_size,
+            mask_registers=len(plan.masks.registers),
+            compat_rules=len(plan.compat.checks) + 1 + 2 * len(plan.masks.registers),
             absent_reason=naming.string_pieces(self.checked.plan.compat.absent_reason), items=tuple(functions.items),
             layout_checks=tuple(functions.layout_checks.values()),
             private=private, public=public, resizes=resize_functions(functions))

@@ -151,12 +151,12 @@ def section_view(checked: CheckedSection) -> SectionView:
              MASK_REGISTERS: "registers its mask list indexes"}
     for item in checked.plan.descriptor[len(section.descriptor):]:
         added.append(Row((item.name, f"u{item.size * 8} {item.constant:#x} (this build)", fixed[item.name])))
-    for register in checked.plan.masks.negotiated:
-        absent = "; 0 where the register is absent" if register.present is not None else ""
-        for name, value, what in ((register.emulated_field, register.emulated, "the hypervisor emulates"),
-                                  (register.writable_field, register.writable, "the guest may write")):
-            added.append(Row((name, f"u{register.width} {value:#x} (this build), mask list entry "
-                                    f"{register.index}", f"bits of {register.name} {what}{absent}")))
+    for masked in checked.plan.masks.negotiated:
+        absent = "; 0 where the register is absent" if masked.present is not None else ""
+        for name, value, what in ((masked.emulated_field, masked.emulated, "the hypervisor emulates"),
+                                  (masked.writable_field, masked.writable, "the guest may write")):
+            added.append(Row((name, f"u{masked.width} {value:#x} (this build), mask list entry "
+                                    f"{masked.index}", f"bits of {masked.name} {what}{absent}")))
     descriptor += tuple(added)
     compat = tuple(Row((r.kind.value, r.descriptor or "", "" if r.mask is None else f"0x{r.mask:x}", r.reason))
                    for r in section.compat)

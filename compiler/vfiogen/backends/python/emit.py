@@ -308,7 +308,9 @@ class _SectionBuilder:
     def runtime_imports(self, versions: tuple[VersionView, ...],
                         registers: tuple[RegisterClassView, ...]) -> tuple[str, ...]:
         """The `_runtime` names the module uses, so it imports nothing it does not use."""
-        names = {"CompatFailure", "LoadError", "Problem", "Record", "SaveError"}
+        names = {"CompatFailure", "LoadError", "Problem", "Record", "SaveError", "truncated", "unpack_masks"}
+        if self.checked.plan.masks.registers:
+            names.update(("mask_failures", "pack_masks"))
         for register in registers:
             names.add("Register")
             names.update("BoolBits" if f.is_bool else "EnumBits" if f.enum else "IntBits" for f in register.fields)
