@@ -55,7 +55,15 @@ def descriptors(case: dict[str, Any]) -> tuple[Any, Any]:
             descriptor.present &= ~getattr(mod, f"HAS_{name.upper()}")
         for section, fields in changes.items():
             record = getattr(descriptor, section)
+            registers = getattr(importlib.import_module(f"vfiogen_state.{section}"), "MASKED_REGISTERS", ())
             for field, value in fields.items():
+                array, _, register = field.partition("_")
+                if register in registers and array in ("emulated", "wmask"):  # a register's mask, by name
+                    attr = "emulated_masks" if array == "emulated" else "write_masks"
+                    masks = list(getattr(record, attr))
+                    masks[registers.index(register)] = value
+                    setattr(record, attr, tuple(masks))
+                    continue
                 current = getattr(record, field)
                 setattr(record, field, bytes.fromhex(value) if isinstance(current, bytes) else value)
         sides.append(descriptor)

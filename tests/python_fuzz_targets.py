@@ -113,7 +113,7 @@ def run_section(data: bytes) -> None:
         return
     assert isinstance(mod.validate(state), list)
     assert mod.save(state, version) == payload, "a loaded payload saves to other bytes"
-    blank = mod.unpack_descriptor(bytes(mod.DESCRIPTOR_SIZE), 0)
+    blank = mod.unpack_descriptor(bytes(mod.DESCRIPTOR_FIXED), 0, mod.DESCRIPTOR_FIXED)
     host = {name: getattr(blank, name) for name, parameter in inspect.signature(mod.derive_descriptor).parameters.items()
             if parameter.kind is inspect.Parameter.KEYWORD_ONLY}
     mod.check_descriptor(state, mod.derive_descriptor(state, **host), version)  # its own descriptor agrees
@@ -139,8 +139,11 @@ def run_device(device: str, data: bytes) -> None:
 
 
 def _records(device: str, payload: bytes) -> Any:
-    """The oracle: the descriptor frame's records, one per section in device order, each of its section's
-    size; the source descriptor they give, or None when they are not that."""
+    """The oracle: the descriptor frame's records, one per section in device order, each at least its
+    section's fixed size and a mask list unpack_descriptor takes; the source descriptor they give, or None
+    when they are not that."""
+    from vfiogen_state._runtime import LoadError
+
     mod = _mod(device)
     names = device_sections(device)
     descriptor = getattr(mod, f"{''.join(p.title() for p in device.split('_'))}Descriptor")(present=0)
@@ -151,9 +154,12 @@ def _records(device: str, payload: bytes) -> Any:
         ident, size = struct.unpack_from(">HH", payload, o)
         while at < len(names) and _mod(names[at]).SECTION_ID != ident:
             at += 1
-        if at == len(names) or size != _mod(names[at]).DESCRIPTOR_SIZE or len(payload) - o - 4 < size:
+        if at == len(names) or size < _mod(names[at]).DESCRIPTOR_FIXED or len(payload) - o - 4 < size:
             return None
-        record = _mod(names[at]).unpack_descriptor(payload, o + 4)
+        try:
+            record = _mod(names[at]).unpack_descriptor(payload, o + 4, o + 4 + size)
+        except LoadError:
+            return None
         descriptor.present |= 1 << at
         o += 4 + size
         most = _most(device, names[at])
@@ -178,7 +184,8 @@ def run_compat(device: str, data: bytes) -> None:
 
     mod = _mod(device)
     names = device_sections(device)
-    need = 4 + sum(_mod(n).DESCRIPTOR_SIZE for n in names)  # the present set (4 bytes), each section's record
+    # the present set (4 bytes), each section's fixed descriptor fields (its masks are then 0)
+    need = 4 + sum(_mod(n).DESCRIPTOR_FIXED for n in names)
     if len(data) < need:
         return
     config, own, _ = device_setup(device)
@@ -187,14 +194,14 @@ def run_compat(device: str, data: bytes) -> None:
     o = 4
     counts = {}
     for name in names:  # a repeated section's target has one instance, from the bytes, when present
-        record = _mod(name).unpack_descriptor(data, o)
+        record = _mod(name).unpack_descriptor(data, o, o + _mod(name).DESCRIPTOR_FIXED)
         if _most(device, name):
             has = bool(target.present & getattr(mod, f"HAS_{name.upper()}"))
             setattr(target, name, [record] if has else [])
             counts[name] = int(has)
         else:
             setattr(target, name, record)
-        o += _mod(name).DESCRIPTOR_SIZE
+        o += _mod(name).DESCRIPTOR_FIXED
     base = mod.CONFIG if config is None else config
     config = type(base)(present=target.present, params=base.params)
     for name, count in counts.items():
@@ -287,7 +294,8 @@ def _first(descriptor: Any, name: str) -> Any:
     value = getattr(descriptor, name)
     if not isinstance(value, list):
         return value
-    return value[0] if value else type(_mod(name).unpack_descriptor(bytes(_mod(name).DESCRIPTOR_SIZE), 0))()
+    fixed = _mod(name).DESCRIPTOR_FIXED
+    return value[0] if value else type(_mod(name).unpack_descriptor(bytes(fixed), 0, fixed))()
 
 
 def seeds(target: str) -> list[bytes]:
@@ -308,8 +316,8 @@ def seeds(target: str) -> list[bytes]:
     if target.startswith("compat_"):
         device = target.removeprefix("compat_")
         _, own, blob = device_setup(device)
-        target_bytes = own.present.to_bytes(4, "big") + b"".join(_mod(n).pack_descriptor(_first(own, n))
-                                                       for n in device_sections(device))
+        target_bytes = own.present.to_bytes(4, "big") + b"".join(
+            _mod(n).pack_descriptor(_first(own, n))[:_mod(n).DESCRIPTOR_FIXED] for n in device_sections(device))
         length = int.from_bytes(blob[16:20], "big")
         return [target_bytes + blob[20:20 + length], target_bytes]
     if target == "cli_compat":

@@ -9,6 +9,7 @@ that does not support BDSM emulation: the register is there, `emulated:` is not)
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 from conftest import GENERATED, ROOT, SCHEMAS, run_cli
 
 sys.path.insert(0, str(ROOT / "tests" / "generated_c"))
-from harness import COMPILERS, build, failures_of, python_failures, run  # noqa: E402
+from harness import COMPILERS, build, failures_of, mask_of, python_failures, run  # noqa: E402
 from isolated import import_build  # noqa: E402
 
 HV = ROOT / "examples" / "hv-schemas"
@@ -27,6 +28,13 @@ VARIANTS: dict[str, dict[str, list[tuple[str, str]]]] = {
     "with": {},
     "without": {"igd_gpu.yaml": [("  - use: igd_stolen\n    required: false\n", "")]},
     "passthrough": {"igd_stolen.yaml": [("  bdsm:\n    emulated: true\n", "  bdsm:\n")]},
+    # A later version of the section adds a writable, emulated register, declared before bdsm: the mask list
+    # indexes it after the version-1 registers, so both builds give gmch and bdsm the same index.
+    "grown": {"igd_stolen.yaml": [("\nversion: 1\n", "\nversion: 2\nmin_version: 1\n"),
+                                  ("  bdsm:\n    emulated: true\n",
+                                   "  scratch:\n    since: 2\n    default: 0\n    emulated: true\n    offset: 0x04\n"
+                                   "    width: 32\n    access: rw\n  bdsm:\n    emulated: true\n"),
+                                  ("\nrestore:\n  - bdsm\n", "\nrestore:\n  - scratch\n  - bdsm\n")]},
 }
 BDSM_EMULATED = 0xFFF00001
 """bdsm's declared bits: lock (bit 0) and base (31:20); bits 19:1 are undeclared, so reserved and never emulated."""
@@ -113,7 +121,8 @@ def test_a_build_with_the_optional_section_loads_a_stream_from_a_build_without_i
     # The target's own descriptor (with the section) allows it: the section is optional on both sides.
     state.igd_stolen = device._igd_stolen.IgdStolenState()
     own = device.derive_descriptor(state, descriptor)
-    assert own.present == device.ALL_SECTIONS and own.igd_stolen.emulated_bdsm == BDSM_EMULATED
+    assert own.present == device.ALL_SECTIONS
+    assert mask_of(packages["with"]["igd_stolen"], own.igd_stolen, "emulated_masks", "bdsm") == BDSM_EMULATED
     assert device.check_compat(descriptor, own) == []
 
 
@@ -121,9 +130,11 @@ def test_a_build_that_does_not_emulate_bdsm_refuses_with_both_masks(
         packages: dict[str, dict[str, ModuleType]]) -> None:
     blob, source = _blob(packages["with"])
     target_device = packages["passthrough"]["igd_gpu"]
-    assert source.igd_stolen.emulated_bdsm == BDSM_EMULATED
+    section = packages["passthrough"]["igd_stolen"]
+    assert mask_of(packages["with"]["igd_stolen"], source.igd_stolen, "emulated_masks", "bdsm") == BDSM_EMULATED
     target = _own(target_device, blob)
-    assert target.igd_stolen.emulated_bdsm == 0 and target.igd_stolen.wmask_bdsm == BDSM_EMULATED
+    assert mask_of(section, target.igd_stolen, "emulated_masks", "bdsm") == 0
+    assert mask_of(section, target.igd_stolen, "write_masks", "bdsm") == BDSM_EMULATED
     refusal = pytest.raises(packages["passthrough"]["_runtime"].MigrationRefused, target_device.load, blob,
                             target=target)
     assert [str(f) for f in refusal.value.failures] == [
@@ -172,6 +183,63 @@ def _records(package: dict[str, ModuleType], descriptor: Any) -> bytes:
     for name in ("header", "msi", "pm", "igd_stolen"):
         if descriptor.present & getattr(package["igd_gpu"], f"HAS_{name.upper()}"):
             section = package[name]
-            records += section.SECTION_ID.to_bytes(2, "big") + section.DESCRIPTOR_SIZE.to_bytes(2, "big")
-            records += section.pack_descriptor(getattr(descriptor, name))
+            packed = section.pack_descriptor(getattr(descriptor, name))
+            records += section.SECTION_ID.to_bytes(2, "big") + len(packed).to_bytes(2, "big") + packed
     return records
+
+
+def test_a_version_adding_a_negotiated_register_diffs_compatible(builds: dict[str, Path]) -> None:
+    """The masks are a list keyed by register index, not fixed record fields: the new register extends the list
+    (VD014 and VD011), and the record's fixed part is unchanged (no VD016)."""
+    old, new = builds["with"].parent / "hv-schemas", builds["grown"].parent / "hv-schemas"
+    result = run_cli("diff", str(old), str(new), "--with", str(SCHEMAS), "--format", "json")
+    assert result.status == 0, result.stdout + result.stderr
+    rules = {change["rule"] for change in json.loads(result.stdout)["changes"]}
+    assert {"VD011", "VD014"} <= rules and "VD016" not in rules and "VD041" not in rules, rules
+
+
+def test_builds_on_either_side_of_a_new_negotiated_register_migrate_both_ways(
+        packages: dict[str, dict[str, ModuleType]]) -> None:
+    old, new = packages["with"], packages["grown"]
+    assert new["igd_stolen"].MASKED_REGISTERS == ("gmch", "bdsm", "scratch")
+    assert old["igd_stolen"].MASKED_REGISTERS == ("gmch", "bdsm")
+    # old source -> new target: the target compares gmch and bdsm (both index them) and loads version 1
+    blob, source = _blob(old)
+    target = _own(new["igd_gpu"], blob)
+    assert (source.igd_stolen.mask_registers, target.igd_stolen.mask_registers) == (2, 3)
+    assert target.igd_stolen.emulated_masks[2] == 0xFFFFFFFF  # scratch: this build emulates it
+    state, _ = new["igd_gpu"].load(blob, target=target)
+    assert state.igd_stolen.bdsm.base == 0x7F0 and state.igd_stolen.scratch == 0  # not in version 1: its default
+    # new source -> old target: saved at the version both load (1); the old build reads over scratch's entry
+    blob, source = _blob(new)
+    assert source.igd_stolen.write_masks[2] == 0xFFFFFFFF
+    old_target = _own(old["igd_gpu"], _blob(old)[0])
+    state, mine = new["igd_gpu"].load(blob)
+    down = new["igd_gpu"].save(state, mine, target=old_target)
+    loaded, seen = old["igd_gpu"].load(down, target=old_target)
+    assert loaded.igd_stolen.bdsm.base == 0x7F0 and seen.igd_stolen.mask_registers == 3
+    assert seen.igd_stolen.emulated_masks == (0, BDSM_EMULATED)  # scratch's entry read over, not kept
+    # A register both builds index whose masks differ still refuses (here bdsm, passed through by the target).
+    refused = pytest.raises(packages["passthrough"]["_runtime"].MigrationRefused, packages["passthrough"]["igd_gpu"].load,
+                            down, target=_own(packages["passthrough"]["igd_gpu"], _blob(old)[0]))
+    assert [f.field for f in refused.value.failures] == ["emulated_bdsm"]
+
+
+@pytest.mark.parametrize("compiler", COMPILERS)
+def test_the_c_of_builds_on_either_side_of_a_new_negotiated_register_agrees(
+        compiler: str, builds: dict[str, Path], packages: dict[str, dict[str, ModuleType]], tmp_path: Path) -> None:
+    old, new = packages["with"], packages["grown"]
+    for name, blob_of, target_package in (("grown", old, new), ("with", new, old)):
+        directory = tmp_path / name
+        directory.mkdir()
+        driver = build(compiler, True, str(directory), str(builds[name]))
+        blob, _ = _blob(blob_of)
+        device = target_package["igd_gpu"]
+        target = _own(device, _blob(target_package)[0])
+        if blob_of is new:  # the newer source saves at the version the older target loads
+            state, mine = new["igd_gpu"].load(blob)
+            blob = new["igd_gpu"].save(state, mine, target=target)
+        (answer,) = run(driver, [f"migrate igd_gpu {blob.hex()} {_records(target_package, target).hex()}"])
+        python = device.save(*device.load(blob, target=target))
+        assert answer.ok, answer
+        assert answer.payload == python.hex()

@@ -22,13 +22,15 @@ from simdev_runs import BASES, VECTORS, build_twin, nic_state, python_run, saved
 
 sys.path.insert(0, str(ROOT / "tests" / "generated_c"))
 sys.path.insert(0, str(ROOT / "tests" / "generated_python"))
-from harness import COMPILERS, build, config_spec, descriptor_records, failures_of, python_config, python_failures, run  # noqa: E402,I001
+from harness import COMPILERS, build, config_spec, descriptor_records, failures_of, python_config, python_failures, run, with_mask  # noqa: E402,I001
 from test_pciutils_capture import DATA, MISSING  # noqa: E402
 
 from vfiogen.backends.c.emit import STATUSES  # noqa: E402
 from vfiogen.configspace.chain import walk_extended, walk_standard  # noqa: E402
 from vfiogen.configspace.dump import Function, parse_text  # noqa: E402
 from vfiogen_state import example_nic, generic  # noqa: E402
+from vfiogen_state import header as header_module  # noqa: E402
+from vfiogen_state import msix as msix_module  # noqa: E402
 from vfiogen_state import sriov as sriov_module  # noqa: E402
 from vfiogen_state import vendor_specific  # noqa: E402
 from vfiogen_state._runtime import MigrationRefused  # noqa: E402
@@ -149,8 +151,8 @@ def test_emulated_bits_or_a_write_mask_differing_on_the_target_are_refused_with_
     state, descriptor, cfg = side(real_config())
     blob = generic.save(state, descriptor, config=cfg)
     _, target, _ = side(real_config())
-    target.header.emulated_rom_base = 0
-    target.msix.wmask_control = 0x8000
+    target.header = with_mask(header_module, target.header, "emulated_masks", "rom_base", 0)
+    target.msix = with_mask(msix_module, target.msix, "write_masks", "control", 0x8000)
     with pytest.raises(MigrationRefused) as caught:
         generic.load(blob, config=cfg, target=target)
     python = python_failures(caught.value.failures)

@@ -328,6 +328,29 @@ static inline void vfg_put_be64(uint8_t *p, uint64_t v)
 }
 
 /*
+ * An unsigned integer of `width` bytes (1..8), big-endian: a descriptor's
+ * mask entry, whose width the entry itself gives.
+ */
+static inline uint64_t vfg_get_be_n(const uint8_t *p, unsigned width)
+{
+    uint64_t v = 0u;
+    unsigned i;
+    for (i = 0; i < width; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static inline void vfg_put_be_n(uint8_t *p, uint64_t v, unsigned width)
+{
+    unsigned i;
+    for (i = width; i > 0u; i--) {
+        p[i - 1u] = (uint8_t)(v & 0xffu);
+        v >>= 8;
+    }
+}
+
+/*
  * Arrays whose C layout is their wire bytes with each word in host order
  * (integers of one width, as the MSI-X table): `count` words of `width` bytes
  * (1, 2, 4 or 8), wire to state and state to wire. On x86-64 with GCC or clang

@@ -142,14 +142,16 @@ def compat_seeds(device: str) -> list[tuple[str, bytes]]:
     sections = [importlib.import_module(f"vfiogen_state.{name}") for name in names]
 
     def target_bytes(descriptor: Any) -> bytes:
+        # the fixed fields only: the target's masks are 0, so a source's entries are compared to something
         return descriptor.present.to_bytes(4, "big") + b"".join(
-            s.pack_descriptor(getattr(descriptor, name)) for name, s in zip(names, sections, strict=True))
+            s.pack_descriptor(getattr(descriptor, name))[:s.DESCRIPTOR_FIXED]
+            for name, s in zip(names, sections, strict=True))
 
     def frame_payload(descriptor: Any) -> bytes:
-        return b"".join(s.SECTION_ID.to_bytes(2, "big") + s.DESCRIPTOR_SIZE.to_bytes(2, "big")
-                        + s.pack_descriptor(getattr(descriptor, name))
-                        for bit, (name, s) in enumerate(zip(names, sections, strict=True))
-                        if descriptor.present >> bit & 1)
+        records = (s.pack_descriptor(getattr(descriptor, name)) if descriptor.present >> bit & 1 else None
+                   for bit, (name, s) in enumerate(zip(names, sections, strict=True)))
+        return b"".join(s.SECTION_ID.to_bytes(2, "big") + len(packed).to_bytes(2, "big") + packed
+                        for s, packed in zip(sections, records, strict=True) if packed is not None)
 
     seeds = []
     _, _, valid = _device_vectors(device)
@@ -160,7 +162,8 @@ def compat_seeds(device: str) -> list[tuple[str, bytes]]:
             records[int.from_bytes(payload[o:o + 2], "big")] = payload[o + 4:o + 4 + size]
             o += 4 + size
         present = sum(1 << bit for bit, s in enumerate(sections) if s.SECTION_ID in records)
-        own = present.to_bytes(4, "big") + b"".join(records.get(s.SECTION_ID, bytes(s.DESCRIPTOR_SIZE)) for s in sections)
+        own = present.to_bytes(4, "big") + b"".join(records.get(s.SECTION_ID, bytes(s.DESCRIPTOR_FIXED))[:s.DESCRIPTOR_FIXED]
+                                                    for s in sections)
         seeds.append(("valid", own + payload))
     from migration_cases import case_files, case_id, descriptors, read_case
     for path in case_files():
@@ -174,7 +177,7 @@ def compat_seeds(device: str) -> list[tuple[str, bytes]]:
 def compat_target(device: str, workdir: Path, objects: list[str]) -> tuple[Path, Path]:
     names = [use["section"] for use in _lock()["devices"][device]["sections"]]
     _, setup, _ = _device_vectors(device)
-    target_size = sum(importlib.import_module(f"vfiogen_state.{n}").DESCRIPTOR_SIZE for n in names)
+    target_size = sum(importlib.import_module(f"vfiogen_state.{n}").DESCRIPTOR_FIXED for n in names)
     directory = workdir / f"corpus_compat_{device}"
     directory.mkdir(exist_ok=True)
     for name, data in compat_seeds(device):
@@ -210,7 +213,7 @@ def dictionary(workdir: Path) -> Path:
         module = importlib.import_module(f"vfiogen_state.{name}")
         ident = module.SECTION_ID.to_bytes(2, "big")
         entries.append(ident)
-        entries.append(ident + module.DESCRIPTOR_SIZE.to_bytes(2, "big"))
+        entries.append(ident + module.DESCRIPTOR_FIXED.to_bytes(2, "big"))
         for version in range(module.MIN_VERSION, module.VERSION + 2):
             for flags in (0, 1):
                 entries.append(ident + version.to_bytes(2, "big") + flags.to_bytes(4, "big"))

@@ -18,6 +18,7 @@ import random
 import shutil
 import subprocess
 from collections.abc import Sequence
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -317,6 +318,20 @@ def python_failures(failures: Sequence[Any]) -> list[tuple[str, str, str, str]]:
     return [(f.section, f.rule, f.field, str(f)) for f in failures]
 
 
+def mask_of(section: ModuleType, descriptor: Any, array: str, register: str) -> int:
+    """A descriptor of `section` (its generated module): its `array` (emulated_masks or write_masks) entry for
+    `register`."""
+    return int(getattr(descriptor, array)[section.MASKED_REGISTERS.index(register)])
+
+
+def with_mask(section: ModuleType, descriptor: Any, array: str, register: str, value: int) -> Any:
+    """A copy of a descriptor of `section` whose `array` (emulated_masks or write_masks) holds `value` for
+    `register`."""
+    index = section.MASKED_REGISTERS.index(register)
+    masks = getattr(descriptor, array)
+    return dataclasses.replace(descriptor, **{array: masks[:index] + (value,) + masks[index + 1:]})
+
+
 def descriptor_records(device: str, descriptor: Any) -> bytes:
     """A device descriptor as its frame's records (what the driver's `compat` and `migrate` read)."""
     mod = module(device)
@@ -327,8 +342,8 @@ def descriptor_records(device: str, descriptor: Any) -> bytes:
             section = module(name)
             value = getattr(descriptor, name)
             for item in value if isinstance(value, list) else [value]:  # a repeated section: one per instance
-                records += section.SECTION_ID.to_bytes(2, "big") + section.DESCRIPTOR_SIZE.to_bytes(2, "big")
-                records += section.pack_descriptor(item)
+                packed = section.pack_descriptor(item)
+                records += section.SECTION_ID.to_bytes(2, "big") + len(packed).to_bytes(2, "big") + packed
     return records
 
 

@@ -182,8 +182,8 @@ def test_a_frame_the_descriptor_does_not_announce_is_refused(driver: Path) -> No
     blob = generic.save(state, generic.derive_descriptor(state, host(MSI_X_ONLY), c), config=c)
     rt = generic._runtime
     head = rt.read_frame(blob, rt.HEADER.size, "t")
-    size = rt.RECORD.size + generic._header.DESCRIPTOR_SIZE
     records = blob[head.start:head.end]
+    size = rt.RECORD.size + rt.RECORD.unpack_from(records, 0)[1]
     assert rt.RECORD.unpack_from(records, 0)[0] == generic._header.SECTION_ID
     spliced = (blob[:rt.HEADER.size] + rt.frame(rt.DESCRIPTOR_ID, rt.FORMAT_VERSION, True, records[size:])
                + blob[head.end + rt.CRC.size:])

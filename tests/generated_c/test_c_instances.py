@@ -91,7 +91,8 @@ def test_a_differing_or_missing_instance_is_refused_by_both_naming_it(driver: Pa
     _case, function, offsets = next(f for f in FUNCTIONS if len(f[2]) == 5)
     blob, descriptor, c = _python_blob(function, offsets)
     differs = generic.GenericDescriptor(present=c.present, vendor_specific=[
-        vs.unpack_descriptor(vs.pack_descriptor(d), 0) for d in descriptor.vendor_specific])
+        vs.unpack_descriptor(packed, 0, len(packed))
+        for packed in (vs.pack_descriptor(d) for d in descriptor.vendor_specific)])
     fewer = generic.GenericDescriptor(present=c.present, vendor_specific=descriptor.vendor_specific[:4])
     vendor = bytearray(differs.vendor_specific[3].vendor)
     vendor[8 - 3] ^= 0x40  # byte 8 of the capability, byte 5 of the byte string

@@ -143,7 +143,7 @@ def test_blob_mutations_agree(driver: Path) -> None:
 def _python_descriptor(name: str, payload: bytes, p: Any) -> str:
     """What the driver's `derive` prints: the descriptor of the loaded state, host-computed fields zero."""
     module = S.MODULES[name]
-    zero = module.unpack_descriptor(bytes(module.DESCRIPTOR_SIZE), 0)
+    zero = module.unpack_descriptor(bytes(module.DESCRIPTOR_FIXED), 0, module.DESCRIPTOR_FIXED)
     host = {n: getattr(zero, n) for n, param in inspect.signature(module.derive_descriptor).parameters.items()
             if param.kind is inspect.Parameter.KEYWORD_ONLY}
     state = module.load(payload, module.VERSION, p)

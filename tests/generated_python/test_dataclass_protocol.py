@@ -127,14 +127,17 @@ def test_params() -> None:
 def test_descriptor() -> None:
     state = msix_state()
     descriptor = msix.derive_descriptor(state, cap_offset=0x70)
-    # The schema's fields, then the build's version range and per register its emulated bits and write mask
-    # (msix.yaml: every register emulated; only function_mask and enable, bits 14 and 15, writable).
-    masks = {"min_version": 1, "max_version": 1, "emulated_control": 0xC7FF, "wmask_control": 0xC000,
-             "emulated_table": 0xFFFFFFFF, "wmask_table": 0, "emulated_pba": 0xFFFFFFFF, "wmask_pba": 0}
+    # The schema's fields, then the build's version range and register count, then per register (control,
+    # table, pba) its emulated bits and write mask (msix.yaml: every register emulated; only function_mask
+    # and enable, bits 14 and 15, writable).
+    masks = {"min_version": 1, "max_version": 1, "mask_registers": 3,
+             "emulated_masks": (0xC7FF, 0xFFFFFFFF, 0xFFFFFFFF), "write_masks": (0xC000, 0, 0)}
     assert [f.name for f in dataclasses.fields(descriptor)] == ["cap_offset", "table_size", "table_place",
                                                                "pba_place", *masks]
     assert dataclasses.asdict(descriptor) == {"cap_offset": 0x70, "table_size": 1, "table_place": 0x1000,
                                               "pba_place": 0, **masks}
+    packed = msix.pack_descriptor(descriptor)
+    assert msix.unpack_descriptor(packed, 0, len(packed)) == descriptor
     assert dataclasses.astuple(descriptor) == (0x70, 1, 0x1000, 0, *masks.values())
     changed = dataclasses.replace(descriptor, cap_offset=0x80)
     assert type(changed) is msix.MsixDescriptor

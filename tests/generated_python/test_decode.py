@@ -107,5 +107,5 @@ def test_decode_names_each_instance_of_a_repeated_section(tmp_path: Path) -> Non
     assert [s["name"] for s in out["sections"]] == ["vendor_specific[0]", "vendor_specific[1]"]
     second = {e["path"]: (e["offset"], e["value"]) for e in out["sections"][1]["fields"]}
     # the byte string `data`: cap_length - 3 = 13 bytes, byte n of the capability at data[n - 3]
-    assert second["cap_length"] == (0x1D0, 0x10) and second["data"] == (0x1D1, "13 entries")
-    assert second["data[0]"] == (0x1D1, 3) and second["data[5]"] == (0x1D6, 0x3C)
+    assert second["cap_length"] == (0x1D4, 0x10) and second["data"] == (0x1D5, "13 entries")
+    assert second["data[0]"] == (0x1D5, 3) and second["data[5]"] == (0x1DA, 0x3C)

@@ -140,18 +140,14 @@ def _oracle(device: str, source: Any, target: Any) -> list[tuple[str, str, str]]
                 if not _holds(rule["rule"], rule["mask"], getattr(getattr(source, name), field),
                               getattr(getattr(target, name), field)):
                     out.append((name, rule["rule"], field))
-            # Then every register the newest version carries that has an emulated or a writable bit (the
-            # lock's masks), in the lock's order: its emulated bits and its write mask must be the same on
-            # both sides.
-            version = LOCK["sections"][name]["version"]
-            for register in LOCK["sections"][name]["registers"]:
-                negotiated = int(register["masks"]["emulated"], 16) | int(register["masks"]["writable"], 16)
-                if negotiated and register["since"] <= version and (register["until"] is None
-                                                                     or version < register["until"]):
-                    for prefix in ("emulated_", "wmask_"):
-                        field = prefix + register["name"]
-                        if getattr(mine, field) != getattr(theirs, field):
-                            out.append((name, "equal", field))
+            # Then the masks of every register both builds index (docs/wire-format.md, "Descriptor frame": the
+            # fewer of the two mask_registers), by the lock's mask-list order: its emulated bits, then its
+            # write mask, must be the same on both sides.
+            both = min(mine.mask_registers, theirs.mask_registers)
+            for index, register in enumerate(LOCK["sections"][name]["mask_list"][:both]):
+                for prefix, array in (("emulated_", "emulated_masks"), ("wmask_", "write_masks")):
+                    if getattr(mine, array)[index] != getattr(theirs, array)[index]:
+                        out.append((name, "equal", prefix + register))
     return out
 
 
@@ -178,6 +174,11 @@ def descriptor_pairs(draw: st.DrawFn) -> tuple[Any, Any]:
             if isinstance(value, bytes):
                 if draw(st.booleans()):
                     setattr(record, attr, bytes(draw(st.sampled_from((b, b ^ 0x10, b | 0x01, 0))) for b in value))
+            elif isinstance(value, tuple):  # a mask array: one register's mask changed, or none
+                if value and draw(st.booleans()):
+                    index = draw(st.integers(0, len(value) - 1))
+                    changed = draw(st.sampled_from((0, value[index] | 1, value[index] & ~1, value[index] >> 1)))
+                    setattr(record, attr, value[:index] + (changed,) + value[index + 1:])
             elif draw(st.integers(0, 3)) == 0:
                 setattr(record, attr, draw(st.sampled_from((0, value | 1, value & ~1, value << 1, value >> 1))))
     return sides[0], sides[1]

@@ -359,6 +359,7 @@ def test_descriptor_layout() -> None:
         # hypervisor emulates none of its bits and the guest may write none (n is ro).
         item("min_version", "u16 oldest version this build loads", 35, 2, 2),
         item("max_version", "u16 newest version this build saves", 37, 2, 2),
+        item("mask_registers", "u16 registers the mask list indexes", 39, 2, 2),
     ]
 
 
@@ -379,18 +380,54 @@ def test_descriptor_masks_follow_the_access_and_emulated_declarations() -> None:
         restore: [control, mask]
     """)
     plan = checked(source).sections[0].plan
-    masks = {i.name: (i.constant, i.mask_of, i.present is not None) for i in plan.descriptor if i.mask_of}
+    masks = {r.name: (r.index, r.width, r.emulated, r.writable, r.present is not None) for r in plan.masks.registers}
     # wmask: rw and rw1c bits (0, 1, 8, 9 = 0x303); emulated: enable only; the whole-register table's 32 bits;
     # mask's masks hold only where mask is present (the presence travels with them).
     assert masks == {
-        "emulated_control": (0x0001, "control", False), "wmask_control": (0x0303, "control", False),
-        "emulated_table": (0xFFFFFFFF, "table", False), "wmask_table": (0, "table", False),
-        "emulated_mask": (0, "mask", True), "wmask_mask": (0xFFFFFFFF, "mask", True),
+        "control": (0, 16, 0x0001, 0x0303, False),
+        "table": (1, 32, 0xFFFFFFFF, 0, False),
+        "mask": (2, 32, 0, 0xFFFFFFFF, True),
     }
-    assert [(c.item.name, c.kind.value) for c in plan.compat.checks] == [
-        (name, "equal") for name in masks]
-    assert "register control" in plan.compat.checks[0].reason
+    assert plan.masks.word == 32
+    # an entry per register: index u16, width u8, then both masks at the register's width
+    assert plan.masks.max_size == (3 + 4) + (3 + 8) + (3 + 8)
+    assert plan.compat.checks == ()  # the masks are compared as a list, not as rules
+    control = plan.masks.registers[0]
+    assert "register control" in control.emulated_reason and "emulates" in control.emulated_reason
+    assert "register control" in control.writable_reason and "may write" in control.writable_reason
     assert (plan.compat.min_version.constant, plan.compat.max_version.constant) == (1, 1)
+    assert next(i for i in plan.descriptor if i.name == "mask_registers").constant == 3
+
+
+def test_mask_list_indexes_registers_by_the_version_that_added_them() -> None:
+    # A register added by version 2 but declared first still comes after version 1's registers, so a build
+    # of version 1 and one of version 2 give the registers they share the same index.
+    source = CAP_HEADER.replace("version: 1", "version: 2") + schema("""
+        registers:
+          late: {offset: 8, width: 16, access: rw, since: 2}
+          first: {offset: 0, width: 8, access: rw}
+          second: {offset: 4, width: 32, access: ro}
+        restore: [first, late]
+    """)
+    masks = checked(source).sections[0].plan.masks
+    assert [(r.name, r.index) for r in masks.registers] == [("first", 0), ("second", 1), ("late", 2)]
+    assert [r.name for r in masks.negotiated] == ["first", "late"]
+
+
+def test_mask_list_differences_compare_only_registers_both_builds_index() -> None:
+    source = CAP_HEADER + schema("""
+        registers:
+          a: {offset: 0, width: 8, access: rw}
+          b: {offset: 1, width: 8, access: rw}
+        restore: [a, b]
+    """)
+    masks = checked(source).sections[0].plan.masks
+    # register 1 differs, but the source's build indexes only register 0: not compared
+    assert masks.differences(1, {0: (0, 0xFF)}, 2, {0: (0, 0xFF), 1: (0, 0xFF)}) == []
+    # both index both: a missing entry means 0, emulated bits before the write mask
+    found = masks.differences(2, {0: (1, 0xFF)}, 2, {0: (0, 0xFF), 1: (0, 0xFF)})
+    assert [(r.name, writable, s, t) for r, writable, s, t in found] == [
+        ("a", False, 1, 0), ("b", True, 0, 0xFF)]
 
 
 def test_checked_module_keeps_the_written_section_and_devices() -> None:

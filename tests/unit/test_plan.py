@@ -191,10 +191,13 @@ def test_older_versions_list_what_they_miss_and_the_descriptor_has_offsets() -> 
     assert [(d.name, d.kind, d.offset, d.size) for d in plan.descriptor] == [
         ("offset", LeafKind.UINT, 0, 1), ("flag", LeafKind.BOOL, 1, 1), ("tag", LeafKind.BYTES, 2, 4),
         ("size", LeafKind.UINT, 6, 4),
-        # the compiler's: the versions this build handles (1..2); the section has no registers to mask
-        ("min_version", LeafKind.UINT, 10, 2), ("max_version", LeafKind.UINT, 12, 2)]
-    assert [d.constant for d in plan.descriptor[-2:]] == [1, 2]
-    assert plan.descriptor_size == 14
+        # the compiler's: the versions this build handles (1..2), and the registers its mask list indexes
+        # (none: the section has no registers)
+        ("min_version", LeafKind.UINT, 10, 2), ("max_version", LeafKind.UINT, 12, 2),
+        ("mask_registers", LeafKind.UINT, 14, 2)]
+    assert [d.constant for d in plan.descriptor[-3:]] == [1, 2, 0]
+    assert plan.descriptor_size == 16
+    assert plan.masks.registers == () and plan.masks.max_size == 0
 
 
 def test_a_leaf_is_checked_only_when_loading_it_takes_more_than_bounds() -> None:

@@ -213,6 +213,13 @@ def _descriptor(out: _Collector, name: str, old: dict[str, Any], new: dict[str, 
         field, before, after = difference
         out.add("VD016", name, f"descriptor: {field}", before, after, field="descriptor")
         return
+    # The mask list is keyed by register index: a register that takes another's index makes each build
+    # compare the other register's masks. (A lock written before the list has none: nothing to compare.)
+    shared = zip(old.get("mask_list", []), new.get("mask_list", []), strict=False)  # a list may have grown
+    moved = next(((before, after) for before, after in shared if before != after), None)
+    if moved is not None:
+        index = old["mask_list"].index(moved[0])
+        out.add("VD041", name, f"mask list entry {index}", moved[0], moved[1], field="descriptor")
     old_fields = {d["name"]: d for d in old.get("descriptor", [])}
     for item in new.get("descriptor", []):
         previous = old_fields.get(item["name"])

@@ -56,4 +56,6 @@ RULES: dict[str, tuple[Direction, str]] = {
     "VD034": (Direction.BEHAVIOURAL, "register reset value changed"),
     "VD035": (Direction.BREAKS_FORWARD, "constraint removed (an old loader refuses what a new source may hold)"),
     "VD040": (Direction.COSMETIC, "title changed"),
+    "VD041": (Direction.BREAKS_BOTH, "a register's mask-list index changed (each build compares another "
+                                     "register's masks)"),
 }

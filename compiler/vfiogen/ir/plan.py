@@ -194,10 +194,8 @@ class DescriptorItem:
     present: Expr | None = None
     """The register's presence (an absent register gives 0)."""
     constant: int | None = None
-    """For a field the build itself fixes (a version bound, a register's emulated-bits or write mask): its
-    value, 0 where `present` is false. Each side derives it from its own schemas and never copies it."""
-    mask_of: str | None = None
-    """For an emulated-bits or write mask: the register it covers."""
+    """For a field the build itself fixes (its version bounds, its number of registers): its value. Each side
+    derives it from its own schemas and never copies it."""
     byte_string: str | None = None
     """For a field taken from a byte-string register (`bytes[max]`): the register, whose bytes the field holds,
     0 past its length."""
@@ -211,6 +209,91 @@ class DescriptorItem:
         """The host supplies the value (a capability offset, a size it learned): not read from a register,
         not fixed by the build."""
         return self.register is None and self.constant is None and self.byte_string is None
+
+
+MIN_VERSION, MAX_VERSION, MASK_REGISTERS = "min_version", "max_version", "mask_registers"
+"""The fixed descriptor fields every section gets after the schema's own: the versions the side's build loads,
+and how many registers its mask list indexes."""
+MASK_ENTRY_HEAD = 3
+"""Bytes before an entry's masks in a descriptor record's mask list: the register's index (u16), its width in
+bytes (u8)."""
+MASK_ARRAYS = ("emulated_masks", "write_masks")
+"""A descriptor's in-memory mask arrays, indexed by register: the emulated bits, the write masks."""
+MASK_FIELD_PREFIXES = ("emulated_", "wmask_")
+"""How compat reasons name one register's masks (`emulated_control`, `wmask_control`)."""
+MASK_WIDTHS = (1, 2, 4, 8)
+"""The widths, in bytes, an entry may give."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaskedRegister:
+    """A register as the descriptor's mask list knows it (docs/wire-format.md, "Descriptor frame")."""
+
+    name: str
+    index: int
+    """Its entry's key: its place among the section's registers in first-version order (by the version that
+    added it, then declaration order), so a register keeps its index when later versions add others."""
+    width: int
+    """In bits."""
+    emulated: int
+    writable: int
+    """This build's masks: the bits the hypervisor emulates and those the guest may write; both 0 for a
+    register the newest version does not carry, and on a device where `present` is false."""
+    present: Expr | None
+    emulated_reason: str
+    writable_reason: str
+    """What a difference in either mask refuses, naming the register and the section."""
+
+    @property
+    def negotiated(self) -> bool:
+        """The build may put an entry for it in the list (some mask bit is set)."""
+        return bool(self.emulated | self.writable)
+
+    @property
+    def emulated_field(self) -> str:
+        return f"{MASK_FIELD_PREFIXES[0]}{self.name}"
+
+    @property
+    def writable_field(self) -> str:
+        return f"{MASK_FIELD_PREFIXES[1]}{self.name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaskList:
+    """The part of a descriptor record after its fixed items: one entry (index, width, emulated bits, write
+    mask) per register whose masks are not both 0, in index order. A target compares the registers both
+    builds index (a missing entry means both masks are 0) and skips the entries of registers only the
+    source's build has, which no version the target loads carries; so a new section version may add a
+    negotiated register without making the builds on either side of it refuse each other."""
+
+    registers: tuple[MaskedRegister, ...]
+    """Every register of the section, by index."""
+    word: int
+    """Bits of one element of the in-memory mask arrays: the widest register's (8 when there is none)."""
+
+    @property
+    def negotiated(self) -> tuple[MaskedRegister, ...]:
+        return tuple(r for r in self.registers if r.negotiated)
+
+    @property
+    def max_size(self) -> int:
+        """Bytes of the longest list this build packs: an entry for every register (a descriptor unpacked from
+        another build may hold masks for a register this one does not negotiate)."""
+        return sum(MASK_ENTRY_HEAD + 2 * (r.width // 8) for r in self.registers)
+
+    def differences(self, source_count: int, source: dict[int, tuple[int, int]], target_count: int,
+                    target: dict[int, tuple[int, int]]) -> list[tuple[MaskedRegister, bool, int, int]]:
+        """(register, whether it is the write mask, source's mask, target's) for each mask that differs among
+        the registers both builds index, in index order, emulated bits before the write mask: what the
+        generated check_compat compares, for code that interprets the plan. `source` and `target` map an
+        index to its (emulated, write mask) entry; a missing index is (0, 0)."""
+        found = []
+        for register in self.registers[:min(source_count, target_count)]:
+            pairs = source.get(register.index, (0, 0)), target.get(register.index, (0, 0))
+            for writable in (False, True):
+                if pairs[0][writable] != pairs[1][writable]:
+                    found.append((register, writable, pairs[0][writable], pairs[1][writable]))
+        return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -371,7 +454,11 @@ class SectionPlan:
     versions: tuple[VersionPlan, ...]
     """One per loadable version, min_version first."""
     descriptor: tuple[DescriptorItem, ...]
+    """The record's fixed items: the schema's fields, then the compiler's (`min_version`, `max_version`,
+    `mask_registers`)."""
     descriptor_size: int
+    """Bytes of the fixed items; the mask list follows."""
+    masks: MaskList
     compat: SectionCompat
     capture: tuple[CaptureRead, ...]
     restore: tuple[RestoreWrite, ...]

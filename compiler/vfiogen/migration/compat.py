@@ -20,6 +20,7 @@ from typing import Any
 from vfiogen.passes.plan import instance_name, missing_instance_reason, missing_section_reason
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.nodes import Device
+from vfiogen.ir.plan import MASK_REGISTERS
 from vfiogen.migration.descriptor import Descriptor, Value
 
 
@@ -109,6 +110,11 @@ def check(module: CheckedModule, source: Descriptor, target: Descriptor,
                                                 (rule.item.config_offset or 0) + at))
                 elif rule.breaks(a, b):
                     failures.append(Failure(name, rule.kind.value, rule.item.name, a, b, rule.reason))
+            counts = [int(side.values[MASK_REGISTERS]) for side in (here, there)]
+            for register, writable, a, b in checked.plan.masks.differences(counts[0], here.masks, counts[1],
+                                                                           there.masks):
+                failures.append(Failure(name, "equal", register.writable_field if writable else register.emulated_field,
+                                        a, b, register.writable_reason if writable else register.emulated_reason))
     return failures
 
 

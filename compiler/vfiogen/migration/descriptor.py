@@ -1,15 +1,17 @@
 """A device's migration descriptor in its JSON form: what `vfiogen inspect --descriptor` prints and `vfiogen
 compat` reads (docs/wire-format.md, "Descriptor JSON").
 
-    {"format": "vfiogen-descriptor", "version": 1, "address": "0000:00:19.0", "device": null,
-     "sections": [{"section": "header", "id": 1, "fields": {"vendor": 32902, ...}}, ...]}
+    {"format": "vfiogen-descriptor", "version": 2, "address": "0000:00:19.0", "device": null,
+     "sections": [{"section": "header", "id": 1, "fields": {"vendor": 32902, ...},
+                   "masks": {"command": [0, 1351], ...}}, ...]}
 
-`sections` lists the sections the device has, in device order; `fields` holds every item of the
+`sections` lists the sections the device has, in device order; `fields` holds every fixed item of the
 section's descriptor (the plan's descriptor items, whatever they are), an integer, or a hex string for a
-bytes field. The fields are derived as the generated `derive_descriptor` derives them: a field taken from a
-register is the register's value (0 when absent) under the field's mask, in place; a field the host
-supplies is the capability's offset for `cap_offset`, and otherwise 0 (all zero bytes), since a dump cannot
-say what the host would measure (BAR sizes, say).
+bytes field; `masks` the record's mask list by register name, [emulated bits, write mask], for each
+register whose masks are not both 0. The fields are derived as the generated `derive_descriptor` derives
+them: a field taken from a register is the register's value (0 when absent) under the field's mask, in place;
+a field the host supplies is the capability's offset for `cap_offset`, and otherwise 0 (all zero bytes),
+since a dump cannot say what the host would measure (BAR sizes, say).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from vfiogen.migration.sections import DeviceSections, FoundSection
 from vfiogen.passes.plan import instance_name
 
 FORMAT = "vfiogen-descriptor"
-VERSION = 1
+VERSION = 2
+"""2: the masks moved from `fields` (emulated_<register>, wmask_<register>) to `masks`."""
 HOST_OFFSET_FIELD = "cap_offset"
 """The host-supplied item that is the capability's configuration-space offset."""
 
@@ -41,6 +44,8 @@ class SectionDescriptor:
     required: bool = True
     instance: int | None = None
     """Which instance of a repeated section; None for any other."""
+    masks: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """The mask list: by register index, (emulated bits, write mask) where not both are 0."""
 
     @property
     def name(self) -> str:
@@ -68,9 +73,7 @@ def item_value(item: DescriptorItem, found: FoundSection) -> Value:
     if item.register is not None:
         return (found.captured.registers.get(item.register) or 0) & item.mask
     if item.constant is not None:
-        # The build's own figure; a register's mask is 0 where the register is absent.
-        absent = item.mask_of is not None and found.captured.registers.get(item.mask_of) is None
-        return 0 if absent else item.constant
+        return item.constant
     if item.byte_string is not None:
         return found.captured.strings.get(item.byte_string, b"")[:item.size].ljust(item.size, b"\0")
     if item.kind is LeafKind.BYTES:
@@ -84,7 +87,10 @@ def derive(sections: DeviceSections) -> Descriptor:
     result = Descriptor(sections.function.address, device)
     for found in sections.sections:
         values = {item.name: item_value(item, found) for item in found.checked.plan.descriptor}
-        result.sections.append(SectionDescriptor(found.checked, values, found.required, found.instance))
+        # The build's masks, 0 for a register absent on the function.
+        masks = {r.index: (r.emulated, r.writable) for r in found.checked.plan.masks.negotiated
+                 if found.captured.registers.get(r.name) is not None}
+        result.sections.append(SectionDescriptor(found.checked, values, found.required, found.instance, masks))
     return result
 
 
@@ -93,7 +99,9 @@ def to_json(descriptor: Descriptor) -> dict[str, Any]:
             "sections": [{"section": s.checked.name, "id": s.checked.section.wire_id,
                           **({} if s.instance is None else {"instance": s.instance}),
                           "fields": {name: (value.hex() if isinstance(value, bytes) else value)
-                                     for name, value in s.values.items()}}
+                                     for name, value in s.values.items()},
+                          "masks": {s.checked.plan.masks.registers[index].name: list(pair)
+                                    for index, pair in sorted(s.masks.items())}}
                          for s in descriptor.sections]}
 
 
@@ -145,8 +153,28 @@ def from_json(data: Any, module: CheckedModule, where: str) -> Descriptor:
             raise DescriptorError(f"{place}: section '{checked.name}' has no descriptor field "
                                   f"{', '.join(repr(u) for u in unknown)}")
         values = {name: _value(item, fields.get(name), f"{place}.{name}") for name, item in items.items()}
-        result.sections.append(SectionDescriptor(checked, values, instance=instance))
+        masks = _masks(checked, entry.get("masks", {}), f"{place}.masks")
+        result.sections.append(SectionDescriptor(checked, values, instance=instance, masks=masks))
     return result
+
+
+def _masks(checked: CheckedSection, raw: Any, where: str) -> dict[int, tuple[int, int]]:
+    """The `masks` object: register name -> [emulated bits, write mask], each fitting the register."""
+    if not isinstance(raw, dict):
+        raise DescriptorError(f"{where}: expected an object of register names")
+    registers = {r.name: r for r in checked.plan.masks.registers}
+    masks = {}
+    for name, pair in raw.items():
+        register = registers.get(name)
+        if register is None:
+            raise DescriptorError(f"{where}: section '{checked.name}' has no register '{name}'")
+        top = (1 << register.width) - 1
+        if (not isinstance(pair, list) or len(pair) != 2
+                or any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= top for v in pair)):
+            raise DescriptorError(f"{where}.{name}: expected [emulated bits, write mask], integers in 0..{top}")
+        if pair[0] or pair[1]:
+            masks[register.index] = (pair[0], pair[1])
+    return masks
 
 
 def _value(item: DescriptorItem, raw: Any, where: str) -> Value:
@@ -170,7 +198,8 @@ def _value(item: DescriptorItem, raw: Any, where: str) -> Value:
 
 
 def pack_record(section: SectionDescriptor) -> bytes:
-    """The section's descriptor record payload: each item big-endian at its size, in plan order."""
+    """The section's descriptor record payload: each fixed item big-endian at its size, in plan order, then a
+    mask-list entry (index, width, emulated bits, write mask) per register whose masks are not both 0."""
     out = bytearray()
     for item in section.checked.plan.descriptor:
         value = section.values[item.name]
@@ -178,4 +207,9 @@ def pack_record(section: SectionDescriptor) -> bytes:
             out += value
         else:
             out += value.to_bytes(item.size, "big", signed=item.kind is LeafKind.SINT)
+    registers = section.checked.plan.masks.registers
+    for index, (emulated, writable) in sorted(section.masks.items()):
+        width = registers[index].width // 8
+        out += index.to_bytes(2, "big") + bytes([width])
+        out += emulated.to_bytes(width, "big") + writable.to_bytes(width, "big")
     return bytes(out)

@@ -43,7 +43,8 @@ from vfiogen.ir.plan import EnumCheck, SectionPlan
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import Access
 from vfiogen.passes.layout import register_offsets
-from vfiogen.passes.plan import MASK_PREFIXES, MAX_VERSION, MIN_VERSION, plan_section
+from vfiogen.ir.plan import MASK_REGISTERS, MAX_VERSION, MIN_VERSION
+from vfiogen.passes.plan import plan_section
 
 
 def register_masks(register: Register) -> RegisterMasks:
@@ -238,12 +239,8 @@ def _descriptor_layout(section: Section, plan: SectionPlan) -> tuple[WireItem, .
             size = register.width // 8
             cursor.place(descriptor.name, f"u{register.width} from {register.name}", size, size)
     for item in plan.descriptor[len(section.descriptor):]:
-        if item.mask_of is None:
-            what = {MIN_VERSION: "oldest version this build loads", MAX_VERSION: "newest version this build saves"}[
-                item.name]
-        else:
-            what = ("bits of {} the hypervisor emulates" if item.name.startswith(MASK_PREFIXES[0])
-                    else "bits of {} the guest may write").format(item.mask_of)
+        what = {MIN_VERSION: "oldest version this build loads", MAX_VERSION: "newest version this build saves",
+                MASK_REGISTERS: "registers the mask list indexes"}[item.name]
         cursor.place(item.name, f"u{item.size * 8} {what}", item.size, item.size)
     return tuple(cursor.items)
 

@@ -30,7 +30,14 @@ from vfiogen.ir.plan import (
     ElementShape,
     Guarded,
     Leaf,
+    MASK_ARRAYS,
+    MASK_FIELD_PREFIXES,
+    MASK_REGISTERS,
+    MAX_VERSION,
+    MIN_VERSION,
     LeafKind,
+    MaskedRegister,
+    MaskList,
     Missing,
     Override,
     Resize,
@@ -50,9 +57,10 @@ from vfiogen.ir.types import Access, CompatKind, ScalarKind
 def plan_section(section: Section, table: SectionSymbols, registers: dict[str, CheckedRegister]) -> SectionPlan:
     walker = _Walker(section, table, registers)
     versions = tuple(walker.version(v) for v in range(section.min_version, section.version + 1))
-    descriptor = _descriptor(section, registers)
+    masks = _masks(section, registers)
+    descriptor = _descriptor(section, registers, masks)
     size = sum(item.size for item in descriptor)
-    return SectionPlan(versions=versions, descriptor=descriptor, descriptor_size=size,
+    return SectionPlan(versions=versions, descriptor=descriptor, descriptor_size=size, masks=masks,
                        compat=_compat(section, descriptor),
                        capture=_capture(section, table, registers), restore=_restore(section, registers),
                        read=tuple(name for name in [r.name for r in section.registers] + [s.name for s in section.state]
@@ -333,20 +341,37 @@ def descriptor_mask(source_fields: tuple[str, ...], register: Register) -> int:
     return (1 << register.width) - 1 if read_only else 0
 
 
-MIN_VERSION, MAX_VERSION = "min_version", "max_version"
-"""The descriptor fields every section gets for version negotiation, after the schema's own."""
-MASK_PREFIXES = ("emulated_", "wmask_")
-"""Then, per register the newest version carries that has a writable or emulated bit: the bits the hypervisor
-emulates and the bits the guest may write (`emulated_control`, `wmask_control`)."""
+def descriptor_name_taken(name: str) -> bool:
+    """Whether a schema's descriptor field may not be called `name`: the compiler's own fields and arrays,
+    and the names its compat reasons give a register's masks, which must not be mistaken for a field."""
+    return name in (MIN_VERSION, MAX_VERSION, MASK_REGISTERS) + MASK_ARRAYS or name.startswith(MASK_FIELD_PREFIXES)
 
 
-def generated_descriptor_names(section: Section) -> list[str]:
-    """The names of the descriptor fields the compiler adds to the schema's (which may not take them)."""
-    return [MIN_VERSION, MAX_VERSION] + [prefix + r.name for r in section.registers
-                                         if r.versioning.carried_by(section.version) for prefix in MASK_PREFIXES]
+def first_version_order(section: Section) -> list[Register]:
+    """The section's registers by the version that added each, then in declaration order: the mask list's
+    indices, which a later version's registers extend without moving the others."""
+    return sorted(section.registers, key=lambda r: r.versioning.since)
 
 
-def _descriptor(section: Section, registers: dict[str, CheckedRegister]) -> tuple[DescriptorItem, ...]:
+def _masks(section: Section, registers: dict[str, CheckedRegister]) -> MaskList:
+    title = f"{section.title} (section {section.name})"
+    masked = []
+    for index, register in enumerate(first_version_order(section)):
+        masks = registers[register.name].masks
+        carried = register.versioning.carried_by(section.version)
+        masked.append(MaskedRegister(
+            name=register.name, index=index, width=register.width,
+            emulated=masks.emulated if carried else 0, writable=masks.writable if carried else 0,
+            present=register.present,
+            emulated_reason=f"the hypervisor emulates other bits of register {register.name} of {title} on the "
+                            "target",
+            writable_reason=f"the guest may write other bits of register {register.name} of {title} on the "
+                            "target"))
+    return MaskList(registers=tuple(masked), word=max((r.width for r in section.registers), default=8))
+
+
+def _descriptor(section: Section, registers: dict[str, CheckedRegister],
+                masks: MaskList) -> tuple[DescriptorItem, ...]:
     items = []
     offset = 0
     for field in section.descriptor:
@@ -370,28 +395,12 @@ def _descriptor(section: Section, registers: dict[str, CheckedRegister]) -> tupl
                                   mask=descriptor_mask(field.source_fields, register), present=register.present)
         items.append(item)
         offset += item.size
-    # Generated fields, each a constant of the side's build: both sides compute them, the target compares.
-    generated = [DescriptorItem(name=MIN_VERSION, kind=LeafKind.UINT, size=2, offset=0, scalar=ScalarKind.U16,
-                                constant=section.min_version),
-                 DescriptorItem(name=MAX_VERSION, kind=LeafKind.UINT, size=2, offset=0, scalar=ScalarKind.U16,
-                                constant=section.version)]
-    for register in section.registers:
-        if not register.versioning.carried_by(section.version):
-            continue
-        masks = registers[register.name].masks
-        if not masks.emulated | masks.writable:
-            # A register the guest can neither write nor have emulated (read-only, reserved) has no masks to
-            # negotiate: both are 0 in every build that declares it so. A build that makes it writable or
-            # emulated adds its pair to the record, whose size then differs (refused; `diff` says VD016).
-            continue
-        for prefix, value in zip(MASK_PREFIXES, (masks.emulated, masks.writable), strict=True):
-            generated.append(DescriptorItem(name=prefix + register.name, kind=LeafKind.UINT,
-                                            size=register.width // 8, offset=0,
-                                            scalar=ScalarKind(f"u{register.width}"), present=register.present,
-                                            constant=value, mask_of=register.name))
-    for item in generated:
-        items.append(dataclasses.replace(item, offset=offset))
-        offset += item.size
+    # Constants of the side's build: both sides compute them, the target compares the versions.
+    for name, value in ((MIN_VERSION, section.min_version), (MAX_VERSION, section.version),
+                        (MASK_REGISTERS, len(masks.registers))):
+        items.append(DescriptorItem(name=name, kind=LeafKind.UINT, size=2, offset=offset, scalar=ScalarKind.U16,
+                                    constant=value))
+        offset += 2
     return tuple(items)
 
 
@@ -402,12 +411,6 @@ def _compat(section: Section, descriptor: tuple[DescriptorItem, ...]) -> Section
                                reason=rule.reason)
                    for rule in section.compat if rule.kind is not CompatKind.REQUIRE_PRESENT)
     title = f"{section.title} (section {section.name})"
-    for item in descriptor:
-        if item.mask_of is not None:
-            what = ("the hypervisor emulates other bits" if item.name.startswith(MASK_PREFIXES[0])
-                    else "the guest may write other bits")
-            checks += (CompatCheck(kind=CompatKind.EQUAL, item=item,
-                                   reason=f"{what} of register {item.mask_of} of {title} on the target"),)
     absent = required.reason if required is not None else f"the target has no {title}"
     return SectionCompat(checks=checks, absent_reason=absent, require_present=required is not None,
                          min_version=items[MIN_VERSION], max_version=items[MAX_VERSION],

@@ -29,7 +29,7 @@ from vfiogen.ir.nodes import (
 from vfiogen.ir.nodes import WAIT_HOOK
 from vfiogen.ir.symbols import BOOL, ExprType, SectionSymbols, Symbol, SymbolKind
 from vfiogen.ir.types import LocationKind, ScalarKind
-from vfiogen.passes.plan import generated_descriptor_names
+from vfiogen.passes.plan import descriptor_name_taken
 from vfiogen.passes.references import resolve_sources
 from vfiogen.source import Span
 
@@ -70,13 +70,13 @@ def _build_symbols(section: Section, ctx: Context) -> SectionSymbols:
     for descriptor in section.descriptor:
         define(Symbol(SymbolKind.DESCRIPTOR, descriptor.name, descriptor.name, None,
                       descriptor.span, descriptor))
-    generated = set(generated_descriptor_names(section))
     for descriptor in section.descriptor:
-        if descriptor.name in generated:
+        if descriptor_name_taken(descriptor.name):
             ctx.reporter.report("VG0301", descriptor.span,
-                                f"descriptor field '{descriptor.name}' takes the name of one the compiler adds to "
-                                f"every descriptor of section '{section.name}' (min_version, max_version, and "
-                                "emulated_<register> and wmask_<register> per register); rename it")
+                                f"descriptor field '{descriptor.name}' takes a name the compiler gives every "
+                                f"descriptor of section '{section.name}' (min_version, max_version, "
+                                "mask_registers, the mask arrays emulated_masks and write_masks, and "
+                                "emulated_<register> and wmask_<register> in compat reasons); rename it")
     for param in section.params:
         define(Symbol(SymbolKind.PARAM, f"params.{param.name}", f"params.{param.name}",
                       _scalar_type(param.kind), param.span, param))

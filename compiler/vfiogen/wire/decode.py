@@ -18,6 +18,7 @@ from vfiogen.ir.evaluate import EvaluationError, Value, evaluate, register_value
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.nodes import ArrayType, BytesType, Device, FieldType, Register, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
+from vfiogen.ir.plan import MASK_ENTRY_HEAD, MASK_FIELD_PREFIXES
 from vfiogen.passes.plan import instance_name
 from vfiogen.wire.format import (DESCRIPTOR_ID, FLAG_INSTANCE_MASK, FLAG_INSTANCE_SHIFT, FLAG_REQUIRED,
                                  FORMAT_VERSION, FRAME_FORMAT, HEADER_FORMAT, MAGIC, RECORD_FORMAT, crc32c)
@@ -25,6 +26,7 @@ from vfiogen.wire.format import (DESCRIPTOR_ID, FLAG_INSTANCE_MASK, FLAG_INSTANC
 _HEADER = struct.Struct(HEADER_FORMAT)
 _FRAME = struct.Struct(FRAME_FORMAT)
 _RECORD = struct.Struct(RECORD_FORMAT)
+_MASK_ENTRY = struct.Struct(">HB")
 
 
 class DecodeError(Exception):
@@ -297,6 +299,18 @@ def _descriptor(blob: bytes, start: int, end: int, by_id: dict[int, CheckedSecti
                 value: Any = chunk.hex() if item.type_text.startswith("bytes") else int.from_bytes(chunk, "big")
                 entries.append(Entry(item.path, position, item.size, value))
                 position += item.size
+            # then the mask list: (index u16, width u8, emulated bits, write mask) per entry
+            registers = checked.plan.masks.registers
+            while offset + size - position >= MASK_ENTRY_HEAD:
+                index, width = _MASK_ENTRY.unpack_from(blob, position)
+                at = position + MASK_ENTRY_HEAD
+                if offset + size - at < 2 * width:
+                    break
+                register = registers[index].name if index < len(registers) else f"register{index}"
+                for prefix, where in zip(MASK_FIELD_PREFIXES, (at, at + width), strict=True):
+                    entries.append(Entry(prefix + register, where, width,
+                                         int.from_bytes(blob[where:where + width], "big")))
+                position = at + 2 * width
         out[name] = entries
         offset += size
     return out

@@ -421,6 +421,71 @@ else:
     EnumBits = _EnumBits
 
 
+MASK_ENTRY = struct.Struct(">HB")
+"""The head of a descriptor's mask-list entry: the register's index, its width in bytes."""
+
+
+def pack_masks(emulated: "tuple[int, ...]", writable: "tuple[int, ...]", widths: "tuple[int, ...]") -> bytes:
+    """A descriptor's mask list: an entry (index, width, emulated bits, write mask) per register whose masks
+    are not both 0, in index order."""
+    out = bytearray()
+    for index, width in enumerate(widths):
+        if emulated[index] or writable[index]:
+            out += MASK_ENTRY.pack(index, width)
+            out += emulated[index].to_bytes(width, "big") + writable[index].to_bytes(width, "big")
+    return bytes(out)
+
+
+def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int,
+                 widths: "tuple[int, ...]") -> "tuple[tuple[int, ...], tuple[int, ...]]":
+    """The mask list b[o:end] of a record whose mask_registers is `registers`, as (emulated, write) mask arrays
+    over the registers this build indexes (`widths`); the entries of the others are read over."""
+    emulated, writable = [0] * len(widths), [0] * len(widths)
+    following = 0
+    while o < end:
+        if end - o < MASK_ENTRY.size:
+            raise truncated(section, "descriptor.masks", o, MASK_ENTRY.size, end - o)
+        index, width = MASK_ENTRY.unpack_from(b, o)
+        if width not in (1, 2, 4, 8):
+            raise LoadError(section, "descriptor.masks", o, f"a mask entry {width} bytes wide: not 1, 2, 4 or 8")
+        if index < following or index >= registers:
+            raise LoadError(section, "descriptor.masks", o, f"a mask entry of register {index}: out of register "
+                            f"order, repeated, or past the record's mask_registers ({registers})")
+        if end - o - MASK_ENTRY.size < 2 * width:
+            raise truncated(section, "descriptor.masks", o, MASK_ENTRY.size + 2 * width, end - o)
+        start = o + MASK_ENTRY.size
+        emulated_bits = int.from_bytes(b[start:start + width], "big")
+        writable_bits = int.from_bytes(b[start + width:start + 2 * width], "big")
+        if not emulated_bits and not writable_bits:
+            raise LoadError(section, "descriptor.masks", o, f"a mask entry of register {index} whose masks are "
+                            "both 0 (such a register has no entry)")
+        if index < len(widths):
+            if width != widths[index]:
+                raise LoadError(section, "descriptor.masks", o, f"a mask entry {width} bytes wide of register "
+                                f"{index}, which is {widths[index]} bytes wide in this build")
+            emulated[index], writable[index] = emulated_bits, writable_bits
+        following = index + 1
+        o += MASK_ENTRY.size + 2 * width
+    return tuple(emulated), tuple(writable)
+
+
+def mask_failures(section: str, source: "Any", target: "Any",
+                  reasons: "tuple[tuple[str, str, str], ...]") -> "list[CompatFailure]":
+    """Each emulated-bits or write mask that differs between the two descriptors, over the registers both
+    builds index (the fewer of the two mask_registers; past it one build does not know the register, and no
+    version the target loads carries it): emulated bits first, by register index."""
+    failures = []
+    for index in range(min(source.mask_registers, target.mask_registers, len(reasons))):
+        name, emulated_reason, writable_reason = reasons[index]
+        if source.emulated_masks[index] != target.emulated_masks[index]:
+            failures.append(CompatFailure(section, "equal", f"emulated_{name}", source.emulated_masks[index],
+                                          target.emulated_masks[index], emulated_reason))
+        if source.write_masks[index] != target.write_masks[index]:
+            failures.append(CompatFailure(section, "equal", f"wmask_{name}", source.write_masks[index],
+                                          target.write_masks[index], writable_reason))
+    return failures
+
+
 class Record:
     """Base of the generated record classes (state, params, structs, descriptors).
 

@@ -200,24 +200,24 @@ def save(state: "GenericState", descriptor: "GenericDescriptor",
     records = bytearray()
     frames = []
     if c.present & HAS_REBAR:
-        records += _runtime.RECORD.pack(_rebar.SECTION_ID, _rebar.DESCRIPTOR_SIZE)
-        records += _rebar.pack_descriptor(descriptor.rebar)
+        packed = _rebar.pack_descriptor(descriptor.rebar)
+        records += _runtime.RECORD.pack(_rebar.SECTION_ID, len(packed)) + packed
     if c.present & HAS_HEADER:
-        records += _runtime.RECORD.pack(_header.SECTION_ID, _header.DESCRIPTOR_SIZE)
-        records += _header.pack_descriptor(descriptor.header)
+        packed = _header.pack_descriptor(descriptor.header)
+        records += _runtime.RECORD.pack(_header.SECTION_ID, len(packed)) + packed
     if c.present & HAS_MSI:
-        records += _runtime.RECORD.pack(_msi.SECTION_ID, _msi.DESCRIPTOR_SIZE)
-        records += _msi.pack_descriptor(descriptor.msi)
+        packed = _msi.pack_descriptor(descriptor.msi)
+        records += _runtime.RECORD.pack(_msi.SECTION_ID, len(packed)) + packed
     if c.present & HAS_MSIX:
-        records += _runtime.RECORD.pack(_msix.SECTION_ID, _msix.DESCRIPTOR_SIZE)
-        records += _msix.pack_descriptor(descriptor.msix)
+        packed = _msix.pack_descriptor(descriptor.msix)
+        records += _runtime.RECORD.pack(_msix.SECTION_ID, len(packed)) + packed
     if c.present & HAS_SRIOV:
-        records += _runtime.RECORD.pack(_sriov.SECTION_ID, _sriov.DESCRIPTOR_SIZE)
-        records += _sriov.pack_descriptor(descriptor.sriov)
+        packed = _sriov.pack_descriptor(descriptor.sriov)
+        records += _runtime.RECORD.pack(_sriov.SECTION_ID, len(packed)) + packed
     if c.present & HAS_VENDOR_SPECIFIC:
         for item in _counted(descriptor.vendor_specific, c.instances.vendor_specific, "descriptor.vendor_specific"):
-            records += _runtime.RECORD.pack(_vendor_specific.SECTION_ID, _vendor_specific.DESCRIPTOR_SIZE)
-            records += _vendor_specific.pack_descriptor(item)
+            packed = _vendor_specific.pack_descriptor(item)
+            records += _runtime.RECORD.pack(_vendor_specific.SECTION_ID, len(packed)) + packed
     if c.present & HAS_REBAR:
         version = chosen.get("rebar", _rebar.VERSION)
         frames.append(_runtime.frame(_rebar.SECTION_ID, version, True,
@@ -247,16 +247,16 @@ def save(state: "GenericState", descriptor: "GenericDescriptor",
     return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
 
 
-_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int], Any], int], ...]" = (
-    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_SIZE, _rebar.unpack_descriptor, 0),
-    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_SIZE, _header.unpack_descriptor, 0),
-    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_SIZE, _msi.unpack_descriptor, 0),
-    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_SIZE, _msix.unpack_descriptor, 0),
-    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_SIZE, _sriov.unpack_descriptor, 0),
-    (HAS_VENDOR_SPECIFIC, _vendor_specific.SECTION_ID, "vendor_specific", _vendor_specific.DESCRIPTOR_SIZE, _vendor_specific.unpack_descriptor, 16),
+_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int, int], Any], int], ...]" = (
+    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_FIXED, _rebar.unpack_descriptor, 0),
+    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_FIXED, _header.unpack_descriptor, 0),
+    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_FIXED, _msi.unpack_descriptor, 0),
+    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_FIXED, _msix.unpack_descriptor, 0),
+    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_FIXED, _sriov.unpack_descriptor, 0),
+    (HAS_VENDOR_SPECIFIC, _vendor_specific.SECTION_ID, "vendor_specific", _vendor_specific.DESCRIPTOR_FIXED, _vendor_specific.unpack_descriptor, 16),
 )
-"""Per section, in device order: its bit, id, attribute, record size, record reader and, for a repeated section,
-its most instances (0 otherwise)."""
+"""Per section, in device order: its bit, id, attribute, fixed record size, record reader and, for a repeated
+section, its most instances (0 otherwise)."""
 
 
 def _load_descriptor(blob: bytes, start: int, end: int) -> "GenericDescriptor":
@@ -275,24 +275,26 @@ def _load_descriptor(blob: bytes, start: int, end: int) -> "GenericDescriptor":
         if at == len(_DESCRIPTOR_RECORDS):
             raise LoadError(DEVICE, "descriptor", o, f"record of section 0x{section_id:04x}, which is not a section "
                             "of this device, or is repeated or out of device order")
-        bit, _, attr, want, unpack, most = _DESCRIPTOR_RECORDS[at]
-        if size != want:
-            raise LoadError(DEVICE, f"descriptor.{attr}", o, f"record of {size} bytes, expected {want}")
-        if end - o < _runtime.RECORD.size + want:
-            raise _runtime.truncated(DEVICE, f"descriptor.{attr}", o, _runtime.RECORD.size + want, end - o)
+        bit, _, attr, fixed, unpack, most = _DESCRIPTOR_RECORDS[at]
+        if size < fixed:
+            raise LoadError(DEVICE, f"descriptor.{attr}", o, f"record of {size} bytes, shorter than the section's "
+                            f"{fixed} bytes of fixed descriptor fields")
+        if end - o < _runtime.RECORD.size + size:
+            raise _runtime.truncated(DEVICE, f"descriptor.{attr}", o, _runtime.RECORD.size + size, end - o)
+        record = unpack(blob, o + _runtime.RECORD.size, o + _runtime.RECORD.size + size)
         if most:
             # A repeated section: one record per instance, back to back; `at` stays for the next one.
             items = records[attr]
             if len(items) == most:
                 raise LoadError(DEVICE, f"descriptor.{attr}", o, f"more than {most} records of a section that has "
                                 f"at most {most} instances")
-            items.append(unpack(blob, o + _runtime.RECORD.size))
+            items.append(record)
             present |= bit
-            o += _runtime.RECORD.size + want
+            o += _runtime.RECORD.size + size
             continue
-        records[attr] = unpack(blob, o + _runtime.RECORD.size)
+        records[attr] = record
         present |= bit
-        o += _runtime.RECORD.size + want
+        o += _runtime.RECORD.size + size
         at += 1
     return GenericDescriptor(present=present, **records)
 

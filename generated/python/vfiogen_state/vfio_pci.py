@@ -281,65 +281,65 @@ def save(state: "VfioPciState", descriptor: "VfioPciDescriptor",
     records = bytearray()
     frames = []
     if c.present & HAS_PM:
-        records += _runtime.RECORD.pack(_pm.SECTION_ID, _pm.DESCRIPTOR_SIZE)
-        records += _pm.pack_descriptor(descriptor.pm)
+        packed = _pm.pack_descriptor(descriptor.pm)
+        records += _runtime.RECORD.pack(_pm.SECTION_ID, len(packed)) + packed
     if c.present & HAS_REBAR:
-        records += _runtime.RECORD.pack(_rebar.SECTION_ID, _rebar.DESCRIPTOR_SIZE)
-        records += _rebar.pack_descriptor(descriptor.rebar)
+        packed = _rebar.pack_descriptor(descriptor.rebar)
+        records += _runtime.RECORD.pack(_rebar.SECTION_ID, len(packed)) + packed
     if c.present & HAS_HEADER:
-        records += _runtime.RECORD.pack(_header.SECTION_ID, _header.DESCRIPTOR_SIZE)
-        records += _header.pack_descriptor(descriptor.header)
+        packed = _header.pack_descriptor(descriptor.header)
+        records += _runtime.RECORD.pack(_header.SECTION_ID, len(packed)) + packed
     if c.present & HAS_PCIX:
-        records += _runtime.RECORD.pack(_pcix.SECTION_ID, _pcix.DESCRIPTOR_SIZE)
-        records += _pcix.pack_descriptor(descriptor.pcix)
+        packed = _pcix.pack_descriptor(descriptor.pcix)
+        records += _runtime.RECORD.pack(_pcix.SECTION_ID, len(packed)) + packed
     if c.present & HAS_LTR:
-        records += _runtime.RECORD.pack(_ltr.SECTION_ID, _ltr.DESCRIPTOR_SIZE)
-        records += _ltr.pack_descriptor(descriptor.ltr)
+        packed = _ltr.pack_descriptor(descriptor.ltr)
+        records += _runtime.RECORD.pack(_ltr.SECTION_ID, len(packed)) + packed
     if c.present & HAS_PCIE:
-        records += _runtime.RECORD.pack(_pcie.SECTION_ID, _pcie.DESCRIPTOR_SIZE)
-        records += _pcie.pack_descriptor(descriptor.pcie)
+        packed = _pcie.pack_descriptor(descriptor.pcie)
+        records += _runtime.RECORD.pack(_pcie.SECTION_ID, len(packed)) + packed
     if c.present & HAS_L1SS:
-        records += _runtime.RECORD.pack(_l1ss.SECTION_ID, _l1ss.DESCRIPTOR_SIZE)
-        records += _l1ss.pack_descriptor(descriptor.l1ss)
+        packed = _l1ss.pack_descriptor(descriptor.l1ss)
+        records += _runtime.RECORD.pack(_l1ss.SECTION_ID, len(packed)) + packed
     if c.present & HAS_AER:
-        records += _runtime.RECORD.pack(_aer.SECTION_ID, _aer.DESCRIPTOR_SIZE)
-        records += _aer.pack_descriptor(descriptor.aer)
+        packed = _aer.pack_descriptor(descriptor.aer)
+        records += _runtime.RECORD.pack(_aer.SECTION_ID, len(packed)) + packed
     if c.present & HAS_ACS:
-        records += _runtime.RECORD.pack(_acs.SECTION_ID, _acs.DESCRIPTOR_SIZE)
-        records += _acs.pack_descriptor(descriptor.acs)
+        packed = _acs.pack_descriptor(descriptor.acs)
+        records += _runtime.RECORD.pack(_acs.SECTION_ID, len(packed)) + packed
     if c.present & HAS_ATS:
-        records += _runtime.RECORD.pack(_ats.SECTION_ID, _ats.DESCRIPTOR_SIZE)
-        records += _ats.pack_descriptor(descriptor.ats)
+        packed = _ats.pack_descriptor(descriptor.ats)
+        records += _runtime.RECORD.pack(_ats.SECTION_ID, len(packed)) + packed
     if c.present & HAS_PASID:
-        records += _runtime.RECORD.pack(_pasid.SECTION_ID, _pasid.DESCRIPTOR_SIZE)
-        records += _pasid.pack_descriptor(descriptor.pasid)
+        packed = _pasid.pack_descriptor(descriptor.pasid)
+        records += _runtime.RECORD.pack(_pasid.SECTION_ID, len(packed)) + packed
     if c.present & HAS_PRI:
-        records += _runtime.RECORD.pack(_pri.SECTION_ID, _pri.DESCRIPTOR_SIZE)
-        records += _pri.pack_descriptor(descriptor.pri)
+        packed = _pri.pack_descriptor(descriptor.pri)
+        records += _runtime.RECORD.pack(_pri.SECTION_ID, len(packed)) + packed
     if c.present & HAS_PTM:
-        records += _runtime.RECORD.pack(_ptm.SECTION_ID, _ptm.DESCRIPTOR_SIZE)
-        records += _ptm.pack_descriptor(descriptor.ptm)
+        packed = _ptm.pack_descriptor(descriptor.ptm)
+        records += _runtime.RECORD.pack(_ptm.SECTION_ID, len(packed)) + packed
     if c.present & HAS_DPC:
-        records += _runtime.RECORD.pack(_dpc.SECTION_ID, _dpc.DESCRIPTOR_SIZE)
-        records += _dpc.pack_descriptor(descriptor.dpc)
+        packed = _dpc.pack_descriptor(descriptor.dpc)
+        records += _runtime.RECORD.pack(_dpc.SECTION_ID, len(packed)) + packed
     if c.present & HAS_VC:
-        records += _runtime.RECORD.pack(_vc.SECTION_ID, _vc.DESCRIPTOR_SIZE)
-        records += _vc.pack_descriptor(descriptor.vc)
+        packed = _vc.pack_descriptor(descriptor.vc)
+        records += _runtime.RECORD.pack(_vc.SECTION_ID, len(packed)) + packed
     if c.present & HAS_DSN:
-        records += _runtime.RECORD.pack(_dsn.SECTION_ID, _dsn.DESCRIPTOR_SIZE)
-        records += _dsn.pack_descriptor(descriptor.dsn)
+        packed = _dsn.pack_descriptor(descriptor.dsn)
+        records += _runtime.RECORD.pack(_dsn.SECTION_ID, len(packed)) + packed
     if c.present & HAS_MSI:
-        records += _runtime.RECORD.pack(_msi.SECTION_ID, _msi.DESCRIPTOR_SIZE)
-        records += _msi.pack_descriptor(descriptor.msi)
+        packed = _msi.pack_descriptor(descriptor.msi)
+        records += _runtime.RECORD.pack(_msi.SECTION_ID, len(packed)) + packed
     if c.present & HAS_MSIX:
-        records += _runtime.RECORD.pack(_msix.SECTION_ID, _msix.DESCRIPTOR_SIZE)
-        records += _msix.pack_descriptor(descriptor.msix)
+        packed = _msix.pack_descriptor(descriptor.msix)
+        records += _runtime.RECORD.pack(_msix.SECTION_ID, len(packed)) + packed
     if c.present & HAS_VFIO_IRQ:
-        records += _runtime.RECORD.pack(_vfio_irq.SECTION_ID, _vfio_irq.DESCRIPTOR_SIZE)
-        records += _vfio_irq.pack_descriptor(descriptor.vfio_irq)
+        packed = _vfio_irq.pack_descriptor(descriptor.vfio_irq)
+        records += _runtime.RECORD.pack(_vfio_irq.SECTION_ID, len(packed)) + packed
     if c.present & HAS_SRIOV:
-        records += _runtime.RECORD.pack(_sriov.SECTION_ID, _sriov.DESCRIPTOR_SIZE)
-        records += _sriov.pack_descriptor(descriptor.sriov)
+        packed = _sriov.pack_descriptor(descriptor.sriov)
+        records += _runtime.RECORD.pack(_sriov.SECTION_ID, len(packed)) + packed
     if c.present & HAS_PM:
         version = chosen.get("pm", _pm.VERSION)
         frames.append(_runtime.frame(_pm.SECTION_ID, version, True,
@@ -424,30 +424,30 @@ def save(state: "VfioPciState", descriptor: "VfioPciDescriptor",
     return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
 
 
-_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int], Any], int], ...]" = (
-    (HAS_PM, _pm.SECTION_ID, "pm", _pm.DESCRIPTOR_SIZE, _pm.unpack_descriptor, 0),
-    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_SIZE, _rebar.unpack_descriptor, 0),
-    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_SIZE, _header.unpack_descriptor, 0),
-    (HAS_PCIX, _pcix.SECTION_ID, "pcix", _pcix.DESCRIPTOR_SIZE, _pcix.unpack_descriptor, 0),
-    (HAS_LTR, _ltr.SECTION_ID, "ltr", _ltr.DESCRIPTOR_SIZE, _ltr.unpack_descriptor, 0),
-    (HAS_PCIE, _pcie.SECTION_ID, "pcie", _pcie.DESCRIPTOR_SIZE, _pcie.unpack_descriptor, 0),
-    (HAS_L1SS, _l1ss.SECTION_ID, "l1ss", _l1ss.DESCRIPTOR_SIZE, _l1ss.unpack_descriptor, 0),
-    (HAS_AER, _aer.SECTION_ID, "aer", _aer.DESCRIPTOR_SIZE, _aer.unpack_descriptor, 0),
-    (HAS_ACS, _acs.SECTION_ID, "acs", _acs.DESCRIPTOR_SIZE, _acs.unpack_descriptor, 0),
-    (HAS_ATS, _ats.SECTION_ID, "ats", _ats.DESCRIPTOR_SIZE, _ats.unpack_descriptor, 0),
-    (HAS_PASID, _pasid.SECTION_ID, "pasid", _pasid.DESCRIPTOR_SIZE, _pasid.unpack_descriptor, 0),
-    (HAS_PRI, _pri.SECTION_ID, "pri", _pri.DESCRIPTOR_SIZE, _pri.unpack_descriptor, 0),
-    (HAS_PTM, _ptm.SECTION_ID, "ptm", _ptm.DESCRIPTOR_SIZE, _ptm.unpack_descriptor, 0),
-    (HAS_DPC, _dpc.SECTION_ID, "dpc", _dpc.DESCRIPTOR_SIZE, _dpc.unpack_descriptor, 0),
-    (HAS_VC, _vc.SECTION_ID, "vc", _vc.DESCRIPTOR_SIZE, _vc.unpack_descriptor, 0),
-    (HAS_DSN, _dsn.SECTION_ID, "dsn", _dsn.DESCRIPTOR_SIZE, _dsn.unpack_descriptor, 0),
-    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_SIZE, _msi.unpack_descriptor, 0),
-    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_SIZE, _msix.unpack_descriptor, 0),
-    (HAS_VFIO_IRQ, _vfio_irq.SECTION_ID, "vfio_irq", _vfio_irq.DESCRIPTOR_SIZE, _vfio_irq.unpack_descriptor, 0),
-    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_SIZE, _sriov.unpack_descriptor, 0),
+_DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int, int], Any], int], ...]" = (
+    (HAS_PM, _pm.SECTION_ID, "pm", _pm.DESCRIPTOR_FIXED, _pm.unpack_descriptor, 0),
+    (HAS_REBAR, _rebar.SECTION_ID, "rebar", _rebar.DESCRIPTOR_FIXED, _rebar.unpack_descriptor, 0),
+    (HAS_HEADER, _header.SECTION_ID, "header", _header.DESCRIPTOR_FIXED, _header.unpack_descriptor, 0),
+    (HAS_PCIX, _pcix.SECTION_ID, "pcix", _pcix.DESCRIPTOR_FIXED, _pcix.unpack_descriptor, 0),
+    (HAS_LTR, _ltr.SECTION_ID, "ltr", _ltr.DESCRIPTOR_FIXED, _ltr.unpack_descriptor, 0),
+    (HAS_PCIE, _pcie.SECTION_ID, "pcie", _pcie.DESCRIPTOR_FIXED, _pcie.unpack_descriptor, 0),
+    (HAS_L1SS, _l1ss.SECTION_ID, "l1ss", _l1ss.DESCRIPTOR_FIXED, _l1ss.unpack_descriptor, 0),
+    (HAS_AER, _aer.SECTION_ID, "aer", _aer.DESCRIPTOR_FIXED, _aer.unpack_descriptor, 0),
+    (HAS_ACS, _acs.SECTION_ID, "acs", _acs.DESCRIPTOR_FIXED, _acs.unpack_descriptor, 0),
+    (HAS_ATS, _ats.SECTION_ID, "ats", _ats.DESCRIPTOR_FIXED, _ats.unpack_descriptor, 0),
+    (HAS_PASID, _pasid.SECTION_ID, "pasid", _pasid.DESCRIPTOR_FIXED, _pasid.unpack_descriptor, 0),
+    (HAS_PRI, _pri.SECTION_ID, "pri", _pri.DESCRIPTOR_FIXED, _pri.unpack_descriptor, 0),
+    (HAS_PTM, _ptm.SECTION_ID, "ptm", _ptm.DESCRIPTOR_FIXED, _ptm.unpack_descriptor, 0),
+    (HAS_DPC, _dpc.SECTION_ID, "dpc", _dpc.DESCRIPTOR_FIXED, _dpc.unpack_descriptor, 0),
+    (HAS_VC, _vc.SECTION_ID, "vc", _vc.DESCRIPTOR_FIXED, _vc.unpack_descriptor, 0),
+    (HAS_DSN, _dsn.SECTION_ID, "dsn", _dsn.DESCRIPTOR_FIXED, _dsn.unpack_descriptor, 0),
+    (HAS_MSI, _msi.SECTION_ID, "msi", _msi.DESCRIPTOR_FIXED, _msi.unpack_descriptor, 0),
+    (HAS_MSIX, _msix.SECTION_ID, "msix", _msix.DESCRIPTOR_FIXED, _msix.unpack_descriptor, 0),
+    (HAS_VFIO_IRQ, _vfio_irq.SECTION_ID, "vfio_irq", _vfio_irq.DESCRIPTOR_FIXED, _vfio_irq.unpack_descriptor, 0),
+    (HAS_SRIOV, _sriov.SECTION_ID, "sriov", _sriov.DESCRIPTOR_FIXED, _sriov.unpack_descriptor, 0),
 )
-"""Per section, in device order: its bit, id, attribute, record size, record reader and, for a repeated section,
-its most instances (0 otherwise)."""
+"""Per section, in device order: its bit, id, attribute, fixed record size, record reader and, for a repeated
+section, its most instances (0 otherwise)."""
 
 
 def _load_descriptor(blob: bytes, start: int, end: int) -> "VfioPciDescriptor":
@@ -466,14 +466,16 @@ def _load_descriptor(blob: bytes, start: int, end: int) -> "VfioPciDescriptor":
         if at == len(_DESCRIPTOR_RECORDS):
             raise LoadError(DEVICE, "descriptor", o, f"record of section 0x{section_id:04x}, which is not a section "
                             "of this device, or is repeated or out of device order")
-        bit, _, attr, want, unpack, most = _DESCRIPTOR_RECORDS[at]
-        if size != want:
-            raise LoadError(DEVICE, f"descriptor.{attr}", o, f"record of {size} bytes, expected {want}")
-        if end - o < _runtime.RECORD.size + want:
-            raise _runtime.truncated(DEVICE, f"descriptor.{attr}", o, _runtime.RECORD.size + want, end - o)
-        records[attr] = unpack(blob, o + _runtime.RECORD.size)
+        bit, _, attr, fixed, unpack, most = _DESCRIPTOR_RECORDS[at]
+        if size < fixed:
+            raise LoadError(DEVICE, f"descriptor.{attr}", o, f"record of {size} bytes, shorter than the section's "
+                            f"{fixed} bytes of fixed descriptor fields")
+        if end - o < _runtime.RECORD.size + size:
+            raise _runtime.truncated(DEVICE, f"descriptor.{attr}", o, _runtime.RECORD.size + size, end - o)
+        record = unpack(blob, o + _runtime.RECORD.size, o + _runtime.RECORD.size + size)
+        records[attr] = record
         present |= bit
-        o += _runtime.RECORD.size + want
+        o += _runtime.RECORD.size + size
         at += 1
     return VfioPciDescriptor(present=present, **records)
 

@@ -14,31 +14,60 @@ from vfiogen.backends.c.functions import SectionFunctions, c_function
 from vfiogen.backends.c.views import Function
 from vfiogen.backends.c.wire import GET, PUT, Writer, evaluate
 from vfiogen.ir.nodes import ArrayType
-from vfiogen.ir.plan import LeafKind
+from vfiogen.ir.plan import MASK_ARRAYS, MASK_ENTRY_HEAD, LeafKind
 from vfiogen.ir.types import CompatKind
 
 
-def descriptor_functions(f: SectionFunctions) -> tuple[Function, Function, Function]:
-    """derive_descriptor, pack_descriptor and unpack_descriptor of the section."""
-    derive, pack, unpack = Writer(), Writer(), Writer()
+def mask_tables(f: SectionFunctions) -> str:
+    """The static tables the mask-list code reads, by register index: each register's width in bytes, and
+    the field name and reason a difference in its emulated bits (row 0) or write mask (row 1) gives."""
+    registers = f.plan.masks.registers
+    lines = ["/* Each register's width in bytes, by mask-list index (first-version order). */",
+             f"static const uint8_t mask_widths[{f.mask_count}] = {{"]
+    widths = [f"{r.width // 8}u," for r in registers]
+    for at in range(0, len(widths), 12):
+        lines.append("    " + " ".join(widths[at:at + 12]))
+    lines.append("};")
+    for table, what in (("mask_fields", "name"), ("mask_reasons", "reason")):
+        lines += ["", f"/* The {what} a difference in a register's emulated bits, then write mask, gives. */",
+                  f"static const char *const {table}[2][{f.mask_count}] = {{"]
+        for writable in (False, True):
+            lines.append("    {")
+            for register in registers:
+                if table == "mask_fields":
+                    text = register.writable_field if writable else register.emulated_field
+                else:
+                    text = register.writable_reason if writable else register.emulated_reason
+                pieces = naming.string_pieces(text)
+                lines += [f"        {piece}" for piece in pieces[:-1]] + [f"        {pieces[-1]},"]
+            lines.append("    },")
+        lines.append("};")
+    return "\n".join(lines)
+
+
+def descriptor_functions(f: SectionFunctions) -> tuple[Function, ...]:
+    """derive_descriptor, descriptor_size, pack_descriptor and unpack_descriptor of the section."""
+    derive, size, pack, unpack = Writer(), Writer(), Writer(), Writer()
+    masks = f.plan.masks
     for what in ("d", "s"):
         with derive.block(f"if ({what} == NULL)"):
             f.fail(derive, "", "0u", "VFG_ERR_ARGUMENT",
-                             "the descriptor pointer is NULL" if what == "d" else "the state pointer is NULL")
-    # pack and unpack cannot report an error: with a NULL pointer they do nothing (the header says so).
-    for writer in (pack, unpack):
-        with writer.block("if (d == NULL || buf == NULL)"):
-            writer("return;")
+                   "the descriptor pointer is NULL" if what == "d" else "the state pointer is NULL")
+    # pack cannot report an error: with a NULL pointer it writes nothing (the header says so).
+    with pack.block("if (d == NULL || buf == NULL)"):
+        pack("return 0u;")
+    for what in ("d", "buf"):
+        with unpack.block(f"if ({what} == NULL)"):
+            f.fail(unpack, "", "start", "VFG_ERR_ARGUMENT", f"the {'descriptor' if what == 'd' else 'buffer'} "
+                   "pointer is NULL")
+    with unpack.block(f"if (start > end || end - start < {f.macro('DESCRIPTOR_FIXED')})"):
+        f.fail(unpack, "descriptor", "start", "VFG_ERR_TRUNCATED",
+               "truncated: the record is shorter than its fixed fields")
+    unpack("memset(&out, 0, sizeof out);")
     for item in f.plan.descriptor:
         target = f"d->{naming.ident(item.name)}"
         if item.constant is not None:
-            value = naming.literal(item.constant, item.size * 8)
-            if item.present is not None and item.constant:
-                text = evaluate(derive, f.state, item.present, functools.partial(
-                    f.fail, derive, item.name, "0u", "VFG_ERR_EXPRESSION",
-                    f"the presence of register {item.mask_of} cannot be evaluated"))
-                value = f"({text}) ? {value} : 0u"
-            derive(f"{target} = {value};")
+            derive(f"{target} = {naming.literal(item.constant, item.size * 8)};")
         elif item.byte_string is not None:
             # The bytes as many as the length says, 0 past it: the record stays `max` bytes long.
             length = f.checked.state_field(item.byte_string).type
@@ -64,30 +93,104 @@ def descriptor_functions(f: SectionFunctions) -> tuple[Function, Function, Funct
                 value = f"({text}) ? {value} : 0u"
             derive(f"{target} = {value};")
         at = f"buf + {item.offset}" if item.offset else "buf"
+        source = f"buf + start + {item.offset}" if item.offset else "buf + start"
+        stored = f"out.{naming.ident(item.name)}"
         if item.kind is LeafKind.BYTES:
             pack(f"memcpy({at}, {target}, {item.size}u);")
-            unpack(f"memcpy({target}, {at}, {item.size}u);")
+            unpack(f"memcpy({stored}, {source}, {item.size}u);")
             continue
-        size = item.size
-        put, get = PUT[size], GET[size]
+        put, get = PUT[item.size], GET[item.size]
         if item.kind is LeafKind.BOOL:
             pack(f"{put}({at}, (uint8_t)({target} ? 1u : 0u));")
-            unpack(f"{target} = {get}({at}) != 0u;")
+            unpack(f"{stored} = {get}({source}) != 0u;")
         elif item.kind is LeafKind.SINT:
-            pack(f"{put}({at}, (uint{size * 8}_t){target});")
-            unpack(f"{target} = vfg_s{size * 8}({get}({at}));")
+            pack(f"{put}({at}, (uint{item.size * 8}_t){target});")
+            unpack(f"{stored} = vfg_s{item.size * 8}({get}({source}));")
         else:
             pack(f"{put}({at}, {target});")
-            unpack(f"{target} = {get}({at});")
+            unpack(f"{stored} = {get}({source});")
+    word = naming.register_type(masks.word)
+    if masks.registers:
+        derive("memset(d->emulated_masks, 0, sizeof d->emulated_masks);")
+        derive("memset(d->write_masks, 0, sizeof d->write_masks);")
+        for register in masks.negotiated:
+            sets = [f"d->emulated_masks[{register.index}] = {naming.literal(register.emulated, masks.word)};",
+                    f"d->write_masks[{register.index}] = {naming.literal(register.writable, masks.word)};"]
+            if register.present is None:
+                for line in sets:
+                    derive(line)
+                continue
+            text = evaluate(derive, f.state, register.present, functools.partial(
+                f.fail, derive, register.emulated_field, "0u", "VFG_ERR_EXPRESSION",
+                f"the presence of register {register.name} cannot be evaluated"))
+            with derive.block(f"if ({text})"):
+                for line in sets:
+                    derive(line)
+        with size.block("if (d == NULL)"):
+            size("return 0u;")
+        with size.block(f"for (i = 0; i < {f.macro('MASK_REGISTERS')}; i++)"):
+            with size.block("if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u)"):
+                size(f"n += {MASK_ENTRY_HEAD}u + 2u * (size_t)mask_widths[i];")
+        with pack.block(f"for (i = 0; i < {f.macro('MASK_REGISTERS')}; i++)"):
+            with pack.block("if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u)"):
+                pack("continue; /* no entry: both masks are 0 */")
+            pack("vfg_put_be16(buf + o, (uint16_t)i);")
+            pack("vfg_put8(buf + o + 2u, mask_widths[i]);")
+            pack(f"vfg_put_be_n(buf + o + {MASK_ENTRY_HEAD}u, d->emulated_masks[i], mask_widths[i]);")
+            pack(f"vfg_put_be_n(buf + o + {MASK_ENTRY_HEAD}u + mask_widths[i], d->write_masks[i], mask_widths[i]);")
+            pack(f"o += {MASK_ENTRY_HEAD}u + 2u * (size_t)mask_widths[i];")
+    else:
+        with size.block("if (d == NULL)"):
+            size("return 0u;")
+    size("return n;")
+    pack("return o;")
+    # The entries: each well formed, in register order, no pair of zeros (a register without an entry has
+    # none), none past the record's own mask_registers; an entry of a register this build does not index
+    # (only a newer build has it) is read over and dropped.
+    with unpack.block("while (o < end)"):
+        with unpack.block(f"if (end - o < {MASK_ENTRY_HEAD}u)"):
+            f.fail(unpack, "descriptor.masks", "o", "VFG_ERR_TRUNCATED", "truncated: a mask entry is cut short")
+        unpack("index = vfg_get_be16(buf + o);")
+        unpack("width = vfg_get8(buf + o + 2u);")
+        with unpack.block("if (width != 1u && width != 2u && width != 4u && width != 8u)"):
+            f.fail(unpack, "descriptor.masks", "o", "VFG_ERR_DESCRIPTOR",
+                   "a mask entry's width is not 1, 2, 4 or 8 bytes")
+        with unpack.block("if (index < next || index >= out.mask_registers)"):
+            f.fail(unpack, "descriptor.masks", "o", "VFG_ERR_DESCRIPTOR",
+                   "a mask entry out of register order, repeated, or past the record's mask_registers")
+        with unpack.block(f"if (end - o - {MASK_ENTRY_HEAD}u < 2u * (size_t)width)"):
+            f.fail(unpack, "descriptor.masks", "o", "VFG_ERR_TRUNCATED", "truncated: a mask entry is cut short")
+        unpack(f"emulated = vfg_get_be_n(buf + o + {MASK_ENTRY_HEAD}u, width);")
+        unpack(f"wmask = vfg_get_be_n(buf + o + {MASK_ENTRY_HEAD}u + width, width);")
+        with unpack.block("if (emulated == 0u && wmask == 0u)"):
+            f.fail(unpack, "descriptor.masks", "o", "VFG_ERR_DESCRIPTOR",
+                   "a mask entry whose masks are both 0 (such a register has no entry)")
+        if masks.registers:
+            with unpack.block(f"if (index < {f.macro('MASK_REGISTERS')})"):
+                with unpack.block("if (width != mask_widths[index])"):
+                    f.fail(unpack, "descriptor.masks", "o", "VFG_ERR_DESCRIPTOR",
+                           "a mask entry of another width than its register has in this build")
+                unpack(f"out.emulated_masks[index] = ({word})emulated;")
+                unpack(f"out.write_masks[index] = ({word})wmask;")
+        unpack("next = (uint32_t)index + 1u;")
+        unpack(f"o += {MASK_ENTRY_HEAD}u + 2u * (size_t)width;")
+    unpack("*d = out;")
+    unpack("return VFG_OK;")
     derive("return VFG_OK;")
     desc = f"struct {f.sym('descriptor')}"
+    loop = ("size_t i;",) if masks.registers else ()
     return (
         c_function(f"int {f.sym('derive_descriptor')}({desc} *d, const {f.state_type} *s, {f.params}, "
-                  "struct vfg_error *err)", derive, unused=("d", "s", "p", "err")),
-        c_function(f"void {f.sym('pack_descriptor')}(const {desc} *d, uint8_t *buf)", pack,
-                  unused=("d", "buf")),
-        c_function(f"void {f.sym('unpack_descriptor')}({desc} *d, const uint8_t *buf)", unpack,
-                  unused=("d", "buf")),
+                   "struct vfg_error *err)", derive, unused=("d", "s", "p", "err")),
+        c_function(f"size_t {f.sym('descriptor_size')}(const {desc} *d)", size,
+                   extra=(f"size_t n = {f.macro('DESCRIPTOR_FIXED')};", *loop)),
+        c_function(f"size_t {f.sym('pack_descriptor')}(const {desc} *d, uint8_t *buf)", pack,
+                   extra=(f"size_t o = {f.macro('DESCRIPTOR_FIXED')};", *loop), unused=("d", "buf")),
+        c_function(f"int {f.sym('unpack_descriptor')}({desc} *d, const uint8_t *buf, size_t start, "
+                   "size_t end, struct vfg_error *err)", unpack,
+                   extra=(f"{desc} out;", f"size_t o = start + {f.macro('DESCRIPTOR_FIXED')};",
+                          "uint32_t next = 0u;", "uint16_t index;", "uint8_t width;", "uint64_t emulated;",
+                          "uint64_t wmask;")),
     )
 
 def negotiate_function(f: SectionFunctions) -> Function:
@@ -166,9 +269,23 @@ def compat_function(f: SectionFunctions) -> Function:
                 w(f"    {piece}")
             w(f"    {pieces[-1]}{tail}")
             w("refused = true;")
+    extra: tuple[str, ...] = ("bool refused = false;",)
+    if f.plan.masks.registers:
+        # The registers both builds index; past the fewer, one build does not know the register, and no
+        # version the target loads carries it.
+        w("n = source->mask_registers < target->mask_registers ? source->mask_registers : "
+          "target->mask_registers;")
+        with w.block(f"for (i = 0; i < n && i < {f.macro('MASK_REGISTERS')}; i++)"):
+            for row, array in enumerate(MASK_ARRAYS):
+                with w.block(f"if (source->{array}[i] != target->{array}[i])"):
+                    w(f'vfg_compat_fail(report, {f.name_macro}, "equal", mask_fields[{row}][i], '
+                      f"mask_reasons[{row}][i], (uint64_t)source->{array}[i], (uint64_t)target->{array}[i], "
+                      "false);")
+                    w("refused = true;")
+        extra += ("size_t n;", "size_t i;")
     w("return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;")
     desc = f"const struct {f.sym('descriptor')}"
     extra = ("bool refused = false;",) + (("size_t at;",) if "at" in w.uses else ())
     w.uses.discard("at")
     return c_function(f"int {f.sym('check_compat')}({desc} *source, {desc} *target, "
-                     "struct vfg_compat_report *report)", w, extra=extra)
+                      "struct vfg_compat_report *report)", w, extra=extra)

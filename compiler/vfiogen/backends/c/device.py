@@ -77,7 +77,7 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
             post_load=tuple(naming.ident(h.name) for h in section.post_load),
             restore_hooks=tuple(dict.fromkeys(naming.ident(step.hook) for step in section.restore
                                               if step.hook is not None)),
-            max_payload=view.max_payload, descriptor_size=view.descriptor_size, compat_rules=view.compat_rules,
+            max_payload=view.max_payload, descriptor_max=view.descriptor_max, compat_rules=view.compat_rules,
             absent_refused=device_plan.section(section.name).absent_refused,
             descriptor_bytes=tuple((naming.ident(item.name), item.offset) for item in checked.plan.descriptor
                                    if item.kind is LeafKind.BYTES and item.byte_string is None),
@@ -94,7 +94,7 @@ def device_view(device: Device, module: CheckedModule, sections: dict[str, Secti
             sources=tuple((naming.ident(source), sections[source].prefix)
                           for source in device_plan.section(section.name).sources),
             derived=_derived(device, device_plan.section(section.name), module)))
-    descriptor_payload = sum((record_size + s.descriptor_size) * s.instances for s in views)
+    descriptor_payload = sum((record_size + s.descriptor_max) * s.instances for s in views)
     max_size = header_size + frame_size + descriptor_payload + crc_size + sum(
         (frame_size + s.max_payload + crc_size) * s.instances for s in views)
     return DeviceView(device.name, device.title, device.source_path, device_fingerprint(device, module),

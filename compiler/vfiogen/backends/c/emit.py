@@ -26,6 +26,7 @@ from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import to_text
 from vfiogen.ir.fingerprint import section_fingerprint
+from vfiogen.ir.plan import MASK_ARRAYS, MASK_REGISTERS, MAX_VERSION, MIN_VERSION
 from vfiogen.ir.nodes import WAIT_HOOK, ArrayType, BytesType, FieldType, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
 from vfiogen.wire import format as wire_format
@@ -143,12 +144,17 @@ class _Builder:
                 width = registers_by_name[item.source_register or ""].width
                 descriptor.append(MemberView(f"{naming.register_type(width)} {naming.ident(item.name)};",
                                              f"read-only bits of {item.source_register}"))
+        added_text = {MIN_VERSION: "version this build loads, oldest", MAX_VERSION: "version it loads, newest",
+                      MASK_REGISTERS: "registers its mask list indexes"}
         for added in self.checked.plan.descriptor[len(section.descriptor):]:
-            what = (f"{'emulated' if added.name.startswith('emulated_') else 'guest-writable'} bits of "
-                    f"{added.mask_of}" if added.mask_of is not None else "version this build loads, " +
-                    ("oldest" if added.name == "min_version" else "newest"))
             descriptor.append(MemberView(f"{naming.register_type(added.size * 8)} {naming.ident(added.name)};",
-                                         f"{what} (this build's, derived)"))
+                                         f"{added_text[added.name]} (the side's build's)"))
+        masks = self.checked.plan.masks
+        if masks.registers:
+            count = naming.macro(section.name, "MASK_REGISTERS")
+            for array, what in zip(MASK_ARRAYS, ("the hypervisor emulates", "the guest may write"), strict=True):
+                descriptor.append(MemberView(f"{naming.register_type(masks.word)} {array}[{count}];",
+                                             f"per register (mask-list index), the bits {what}"))
         enums = tuple(EnumView(naming.symbol(section.name, e.name),
                                tuple((naming.macro(section.name, e.name, v.name), v.value) for v in e.values),
                                naming.symbol(section.name, e.name, "valid"), tuple(v.value for v in e.values))
@@ -176,23 +182,31 @@ class _Builder:
         private = tuple([functions.check_function(v) for v in versions]
                         + [functions.store_function(v) for v in versions]
                         + [functions.save_function(v) for v in versions] + [validate])
+        if self.checked.plan.masks.registers:
+            functions.items.append(descriptor_code.mask_tables(functions))
         public = (functions.check_descriptor_function(), functions.init_function(),
                   config_space.capture_function(functions), config_space.restore_function(functions),
                   *descriptor_code.descriptor_functions(functions),
                   descriptor_code.negotiate_function(functions), descriptor_code.compat_function(functions))
+        plan = self.checked.plan
         return SectionView(
             name=section.name, source=section.source_path, sha256=section_fingerprint(self.checked),
             guard=naming.macro(section.name, "H"), title=section.title,
             constants=((naming.macro(section.name, "SECTION_ID"), f"0x{section.wire_id:04x}u"),
                        (naming.macro(section.name, "VERSION"), f"{section.version}u"),
-                       (naming.macro(section.name, "MIN_VERSION"), f"{section.min_version}u")),
+                       (naming.macro(section.name, "MIN_VERSION"), f"{section.min_version}u"),
+                       # each register's index in the descriptor's mask arrays
+                       *((naming.macro(section.name, "MASK", r.name), f"{r.index}u")
+                         for r in self.checked.plan.masks.registers)),
             registers=registers, layouts=layouts, enums=enums, structs=tuple(self.structs),
             state=StructView(naming.symbol(section.name, "state"), tuple(state_members)),
             params=StructView(naming.symbol(section.name, "params"), params), params_default=params_default,
             descriptor=StructView(naming.symbol(section.name, "descriptor"), tuple(descriptor)),
             hooks=StructView(naming.symbol(section.name, "hooks"), tuple(hooks)), versions=versions,
             max_payload=max(layout.max_size for layout in self.checked.layouts),
-            descriptor_size=functions.descriptor_size(), compat_rules=len(self.checked.plan.compat.checks) + 1,
+            descriptor_fixed=plan.descriptor_size, descriptor_max=plan.descriptor_size + plan.masks.max_size,
+            mask_registers=len(plan.masks.registers),
+            compat_rules=len(plan.compat.checks) + 1 + 2 * len(plan.masks.registers),
             absent_reason=naming.string_pieces(self.checked.plan.compat.absent_reason), items=tuple(functions.items),
             layout_checks=tuple(functions.layout_checks.values()),
             private=private, public=public, resizes=resize_functions(functions))

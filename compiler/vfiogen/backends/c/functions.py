@@ -101,6 +101,14 @@ class SectionFunctions:
 
     # --- helpers -------------------------------------------------------------------------------
 
+    def macro(self, *parts: str) -> str:
+        """`VFG_<SECTION>_<PARTS>`: a constant of the section's header."""
+        return naming.macro(self.section.name, *parts)
+
+    @property
+    def mask_count(self) -> str:
+        return self.macro("MASK_REGISTERS")
+
     def sym(self, *parts: str) -> str:
         return naming.symbol(self.section.name, *parts)
 
@@ -421,8 +429,6 @@ class SectionFunctions:
                                       problem, indices)
                 self.type_checks(w, member_target, member_path, member.type, member.enum, depth, problem)
 
-    def descriptor_size(self) -> int:
-        return self.plan.descriptor_size
 
     def init_function(self) -> Function:
         w = Writer()

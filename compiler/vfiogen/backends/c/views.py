@@ -111,7 +111,9 @@ class SectionView:
     hooks: StructView
     versions: tuple[int, ...]
     max_payload: int
-    descriptor_size: int
+    descriptor_fixed: int
+    descriptor_max: int
+    mask_registers: int
     compat_rules: int
     absent_reason: list[str]
     """Adjacent C string literals."""
@@ -147,7 +149,7 @@ class DeviceSectionView:
     post_load: tuple[str, ...]
     restore_hooks: tuple[str, ...]
     max_payload: int
-    descriptor_size: int
+    descriptor_max: int
     compat_rules: int
     absent_refused: bool
     """A target without the section refuses a source that has it (`require: present`, or the device requires

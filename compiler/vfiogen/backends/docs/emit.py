@@ -14,6 +14,7 @@ from vfiogen.ir.checked import CheckedModule, CheckedRegister, CheckedSection, W
 from vfiogen.ir.expr import to_text
 from vfiogen.passes.plan import plan_device
 from vfiogen.ir.nodes import ArrayType, Device, Versioning
+from vfiogen.ir.plan import MASK_REGISTERS, MAX_VERSION, MIN_VERSION
 from vfiogen.ir.types import LocationKind
 
 
@@ -153,16 +154,19 @@ def section_view(checked: CheckedSection) -> SectionView:
                             f"{d.source_register}" + (f" bits of {', '.join(d.source_fields)}" if d.source_fields
                                                       else " (read-only bits)"), d.description))
                        for d in section.descriptor)
-    # Then the compiler's fields, with this build's values (a reviewer sees a mask change in the docs' diff).
+    # Then the compiler's fields and its mask list, with this build's values (a reviewer sees a mask change in
+    # the docs' diff).
     added = []
+    fixed = {MIN_VERSION: "oldest version this build loads", MAX_VERSION: "newest version it saves",
+             MASK_REGISTERS: "registers its mask list indexes"}
     for item in checked.plan.descriptor[len(section.descriptor):]:
-        if item.mask_of is None:
-            what = "oldest version this build loads" if item.name.startswith("min") else "newest version it saves"
-        else:
-            what = (f"bits of {item.mask_of} the hypervisor emulates" if item.name.startswith("emulated_")
-                    else f"bits of {item.mask_of} the guest may write")
-            what += "; 0 where the register is absent" if item.present is not None else ""
-        added.append(Row((item.name, f"u{item.size * 8} {item.constant:#x} (this build)", what)))
+        added.append(Row((item.name, f"u{item.size * 8} {item.constant:#x} (this build)", fixed[item.name])))
+    for masked in checked.plan.masks.negotiated:
+        absent = "; 0 where the register is absent" if masked.present is not None else ""
+        for name, value, what in ((masked.emulated_field, masked.emulated, "the hypervisor emulates"),
+                                  (masked.writable_field, masked.writable, "the guest may write")):
+            added.append(Row((name, f"u{masked.width} {value:#x} (this build), mask list entry "
+                                    f"{masked.index}", f"bits of {masked.name} {what}{absent}")))
     descriptor += tuple(added)
     compat = tuple(Row((r.kind.value, r.descriptor or "", "" if r.mask is None else f"0x{r.mask:x}", r.reason))
                    for r in section.compat)

@@ -140,6 +140,7 @@ def _section(checked: CheckedSection) -> dict[str, Any]:
         "state": [_state(s) for s in checked.state],
         "descriptor": [_descriptor(d) for d in section.descriptor],
         "descriptor_layout": [_item(i) for i in checked.descriptor_layout],
+        "mask_list": [r.name for r in checked.plan.masks.registers],
         "constraints": [{"check": to_text(c.check), "reason": c.reason} for c in section.constraints],
         "compat": [{"rule": r.kind.value, "field": r.descriptor, "mask": None if r.mask is None else f"0x{r.mask:x}",
                     "reason": r.reason} for r in section.compat],

@@ -31,7 +31,7 @@ from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import refs, to_text
 from vfiogen.ir.nodes import (ArrayType, BytesType, FieldType, Register,
                               ScalarType, Section, StateField, StructType)
-from vfiogen.ir.plan import Array, Cond, ElementShape, Leaf, LeafKind, Run, Step, Struct
+from vfiogen.ir.plan import MASK_ARRAYS, Array, Cond, ElementShape, Leaf, LeafKind, Run, Step, Struct
 from vfiogen.ir.types import CompatKind, ScalarKind
 
 _FORMAT = {ScalarKind.U8: "B", ScalarKind.U16: "H", ScalarKind.U32: "I", ScalarKind.U64: "Q",
@@ -308,7 +308,9 @@ class _SectionBuilder:
     def runtime_imports(self, versions: tuple[VersionView, ...],
                         registers: tuple[RegisterClassView, ...]) -> tuple[str, ...]:
         """The `_runtime` names the module uses, so it imports nothing it does not use."""
-        names = {"CompatFailure", "LoadError", "Problem", "Record", "SaveError"}
+        names = {"CompatFailure", "LoadError", "Problem", "Record", "SaveError", "truncated", "unpack_masks"}
+        if self.checked.plan.masks.registers:
+            names.update(("mask_failures", "pack_masks"))
         for register in registers:
             names.add("Register")
             names.update("BoolBits" if f.is_bool else "EnumBits" if f.enum else "IntBits" for f in register.fields)
@@ -482,8 +484,37 @@ class _SectionBuilder:
                 attrs.append(AttrView(attr, item.name, annotation, "False" if annotation == "bool" else "0", '""'))
         fmt = ">" + "".join(f"{item.size}s" if item.scalar is None else _FORMAT[item.scalar]
                             for item in plan.descriptor)
+        masks = plan.masks.registers
+        if masks:
+            for array, writable in zip(MASK_ARRAYS, (False, True), strict=True):
+                attrs.append(AttrView(array, array, "tuple[int, ...]", f"(0,) * {len(masks)}", '"[]"'))
+                derived.append((array, self.mask_array(writable), ""))
+        widths = tuple(r.width // 8 for r in masks)
+        reasons = tuple((r.name, json.dumps(r.emulated_reason), json.dumps(r.writable_reason)) for r in masks)
         return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, plan.descriptor_size,
-                              tuple(derived), tuple(host), tuple(checked))
+                              tuple(derived), tuple(host), tuple(checked), widths, reasons)
+
+    def mask_array(self, writable: bool) -> str:
+        """This build's emulated bits (or write masks) by register index, as a tuple display: a run of zeros as
+        `*(0,) * n`, a register with a presence as a conditional."""
+        items: list[str] = []
+        zeros = 0
+        for register in self.checked.plan.masks.registers:
+            value = register.writable if writable else register.emulated
+            if not value:
+                zeros += 1
+                continue
+            if zeros:
+                items.append("0" if zeros == 1 else f"*(0,) * {zeros}")
+                zeros = 0
+            text = f"0x{value:x}"
+            items.append(f"({text} if {self.save_expr(register.present)} else 0)" if register.present is not None
+                         else text)
+        if not items:
+            return f"(0,) * {zeros}"
+        if zeros:
+            items.append("0" if zeros == 1 else f"*(0,) * {zeros}")
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
     def compat(self) -> tuple[CompatView, ...]:
         views = []

@@ -188,6 +188,11 @@ class DescriptorView:
     checked: tuple[tuple[str, str, str], ...] = ()
     """(attribute, field name, versions text or '') of the derived fields check_descriptor compares: the
     versions whose payloads carry the register ('' for all)."""
+    mask_widths: tuple[int, ...] = ()
+    """Each register's width in bytes, by mask-list index."""
+    mask_reasons: tuple[tuple[str, str, str], ...] = ()
+    """By mask-list index: the register's name, and as Python literals the reasons a difference in its emulated
+    bits and in its write mask give."""
 
 
 @dataclass(frozen=True)
