@@ -68,8 +68,9 @@ def test_a_descriptor_from_a_byte_string_is_bytes_of_its_max() -> None:
     assert (vendor.kind, vendor.size, vendor.offset, vendor.byte_string, vendor.config_offset) == (
         LeafKind.BYTES, 16, 1, "data", 4)
     assert not vendor.host and items["cap_offset"].host
-    # min_version, max_version (2 each), then control's emulated and write masks (2 each): 1 + 16 + 4 + 4
-    assert plan.descriptor_size == 25
+    # then min_version, max_version and mask_registers (2 each); control's masks go in the mask list
+    assert plan.descriptor_size == 1 + 16 + 6
+    assert [r.name for r in plan.masks.negotiated] == ["control"]
     # a field of any other kind keeps no config offset, so its dump (and every fingerprint) is as before
     assert "config_offset" not in dump(items["cap_offset"]) and "config_offset: 4" in dump(vendor)
 
@@ -93,6 +94,7 @@ def test_vendor_specific_compiles_to_one_byte_string() -> None:
     [data] = checked.section.state
     assert data.byte_string and data.config_offset == 3
     assert [item.name for item in checked.plan.descriptor] == ["cap_offset", "length", "vendor", "min_version",
-                                                               "max_version"]
-    # 1 + 1 + 189 + 2 + 2: the record is as long as it was with byte3..byte191
-    assert checked.plan.descriptor_size == 195
+                                                               "max_version", "mask_registers"]
+    # 1 + 1 + 189 + 2 + 2 + 2: byte3..byte191's 195 bytes, and the register count; the list is empty (nothing
+    # is writable or emulated)
+    assert checked.plan.descriptor_size == 197 and checked.plan.masks.negotiated == ()
