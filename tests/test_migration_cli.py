@@ -176,6 +176,10 @@ def test_descriptor_json_round_trips_and_compat_agrees_with_generated() -> None:
                 target = target[-1]
             for key, value in s.values.items():
                 setattr(target, key, value)
+            count = len(s.checked.plan.masks.registers)
+            if count:  # the mask list, by register index
+                target.emulated_masks = tuple(s.masks.get(i, (0, 0))[0] for i in range(count))
+                target.write_masks = tuple(s.masks.get(i, (0, 0))[1] for i in range(count))
         return out
 
     pairs = 0
@@ -331,6 +335,6 @@ def test_a_dump_with_several_functions_needs_function(tmp_path: Path) -> None:
     result = run_cli("compat", str(SCHEMAS), dump, dump)
     assert result.status == 2 and "--function" in result.stderr
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "vfiogen-descriptor", "version": 1, "sections": [{"section": "msi"}]}')
+    bad.write_text('{"format": "vfiogen-descriptor", "version": 2, "sections": [{"section": "msi"}]}')
     result = run_cli("compat", str(SCHEMAS), str(bad), str(bad))
     assert result.status == 2 and "sections[0]" in result.stderr

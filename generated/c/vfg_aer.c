@@ -1019,6 +1019,8 @@ int vfg_aer_check_compat(const struct vfg_aer_descriptor *source,
                          struct vfg_compat_report *report)
 {
     bool refused = false;
+    size_t n;
+    size_t i;
 
     if (source == NULL || target == NULL) {
         return VFG_ERR_ARGUMENT;

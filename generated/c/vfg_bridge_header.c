@@ -1883,6 +1883,8 @@ int vfg_bridge_header_check_compat(
     struct vfg_compat_report *report)
 {
     bool refused = false;
+    size_t n;
+    size_t i;
 
     if (source == NULL || target == NULL) {
         return VFG_ERR_ARGUMENT;

@@ -100,7 +100,7 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
         { VFG_MSIX_SECTION_ID, VFG_MSIX_DESCRIPTOR_FIXED, "descriptor.msix" },
         {VFG_SRIOV_SECTION_ID, VFG_SRIOV_DESCRIPTOR_FIXED, "descriptor.sriov"},
     };
-    /* where a record's mask list is checked: unpack_descriptor refuses what it would not read */
+    /* unpack_descriptor checks each record's mask list here first */
     union {
         struct vfg_rebar_descriptor rebar;
         struct vfg_header_descriptor header;

@@ -185,7 +185,7 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
         {VFG_VENDOR_SPECIFIC_SECTION_ID, VFG_VENDOR_SPECIFIC_DESCRIPTOR_FIXED,
          "descriptor.vendor_specific", VFG_GENERIC_VENDOR_SPECIFIC_MAX},
     };
-    /* where a record's mask list is checked: unpack_descriptor refuses what it would not read */
+    /* unpack_descriptor checks each record's mask list here first */
     union {
         struct vfg_rebar_descriptor rebar;
         struct vfg_header_descriptor header;

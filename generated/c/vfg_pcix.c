@@ -793,6 +793,8 @@ int vfg_pcix_check_compat(const struct vfg_pcix_descriptor *source,
                           struct vfg_compat_report *report)
 {
     bool refused = false;
+    size_t n;
+    size_t i;
 
     if (source == NULL || target == NULL) {
         return VFG_ERR_ARGUMENT;

@@ -1453,6 +1453,8 @@ int vfg_rebar_check_compat(const struct vfg_rebar_descriptor *source,
                            struct vfg_compat_report *report)
 {
     bool refused = false;
+    size_t n;
+    size_t i;
 
     if (source == NULL || target == NULL) {
         return VFG_ERR_ARGUMENT;

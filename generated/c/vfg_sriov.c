@@ -2258,6 +2258,8 @@ int vfg_sriov_check_compat(const struct vfg_sriov_descriptor *source,
                            struct vfg_compat_report *report)
 {
     bool refused = false;
+    size_t n;
+    size_t i;
 
     if (source == NULL || target == NULL) {
         return VFG_ERR_ARGUMENT;

@@ -1987,6 +1987,8 @@ int vfg_vc_check_compat(const struct vfg_vc_descriptor *source,
                         struct vfg_compat_report *report)
 {
     bool refused = false;
+    size_t n;
+    size_t i;
 
     if (source == NULL || target == NULL) {
         return VFG_ERR_ARGUMENT;

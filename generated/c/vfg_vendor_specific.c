@@ -593,6 +593,8 @@ int vfg_vendor_specific_check_compat(
     struct vfg_compat_report *report)
 {
     bool refused = false;
+    size_t n;
+    size_t i;
     size_t at;
 
     if (source == NULL || target == NULL) {

@@ -156,7 +156,9 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PtmDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    return PtmDescriptor(*fixed, *unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
+    d = PtmDescriptor(*fixed)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    return d
 
 
 DESCRIPTOR_FIXED = _DESCRIPTOR.size

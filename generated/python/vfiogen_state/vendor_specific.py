@@ -127,7 +127,9 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "VendorSpecificDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    return VendorSpecificDescriptor(*fixed, *unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS))
+    d = VendorSpecificDescriptor(*fixed)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    return d
 
 
 DESCRIPTOR_FIXED = _DESCRIPTOR.size

@@ -285,7 +285,7 @@ def compat_function(f: SectionFunctions) -> Function:
         extra += ("size_t n;", "size_t i;")
     w("return refused ? VFG_ERR_INCOMPATIBLE : VFG_OK;")
     desc = f"const struct {f.sym('descriptor')}"
-    extra = ("bool refused = false;",) + (("size_t at;",) if "at" in w.uses else ())
+    extra += ("size_t at;",) if "at" in w.uses else ()
     w.uses.discard("at")
     return c_function(f"int {f.sym('check_compat')}({desc} *source, {desc} *target, "
                       "struct vfg_compat_report *report)", w, extra=extra)
