@@ -887,7 +887,7 @@ size_t vfg_aer_descriptor_size(const struct vfg_aer_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_AER_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_AER_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -909,7 +909,7 @@ size_t vfg_aer_pack_descriptor(const struct vfg_aer_descriptor *d, uint8_t *buf)
     vfg_put_be16(buf + 10, d->min_version);
     vfg_put_be16(buf + 12, d->max_version);
     vfg_put_be16(buf + 14, d->mask_registers);
-    for (i = 0; i < VFG_AER_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_AER_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

@@ -389,7 +389,7 @@ size_t vfg_ats_descriptor_size(const struct vfg_ats_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_ATS_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_ATS_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -410,7 +410,7 @@ size_t vfg_ats_pack_descriptor(const struct vfg_ats_descriptor *d, uint8_t *buf)
     vfg_put_be16(buf + 4, d->min_version);
     vfg_put_be16(buf + 6, d->max_version);
     vfg_put_be16(buf + 8, d->mask_registers);
-    for (i = 0; i < VFG_ATS_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_ATS_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

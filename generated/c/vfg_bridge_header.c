@@ -1725,7 +1725,8 @@ size_t vfg_bridge_header_descriptor_size(
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_BRIDGE_HEADER_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_BRIDGE_HEADER_MASK_REGISTERS && i < d->mask_registers;
+             i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -1759,7 +1760,8 @@ size_t vfg_bridge_header_pack_descriptor(
     vfg_put_be16(buf + 24, d->min_version);
     vfg_put_be16(buf + 26, d->max_version);
     vfg_put_be16(buf + 28, d->mask_registers);
-    for (i = 0; i < VFG_BRIDGE_HEADER_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_BRIDGE_HEADER_MASK_REGISTERS && i < d->mask_registers;
+             i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

@@ -1099,7 +1099,7 @@ size_t vfg_dpc_descriptor_size(const struct vfg_dpc_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_DPC_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_DPC_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -1121,7 +1121,7 @@ size_t vfg_dpc_pack_descriptor(const struct vfg_dpc_descriptor *d, uint8_t *buf)
     vfg_put_be16(buf + 6, d->min_version);
     vfg_put_be16(buf + 8, d->max_version);
     vfg_put_be16(buf + 10, d->mask_registers);
-    for (i = 0; i < VFG_DPC_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_DPC_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

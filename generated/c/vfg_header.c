@@ -1727,7 +1727,7 @@ size_t vfg_header_descriptor_size(const struct vfg_header_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_HEADER_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_HEADER_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -1765,7 +1765,7 @@ size_t vfg_header_pack_descriptor(const struct vfg_header_descriptor *d,
     vfg_put_be16(buf + 41, d->min_version);
     vfg_put_be16(buf + 43, d->max_version);
     vfg_put_be16(buf + 45, d->mask_registers);
-    for (i = 0; i < VFG_HEADER_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_HEADER_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

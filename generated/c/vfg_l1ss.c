@@ -519,7 +519,7 @@ size_t vfg_l1ss_descriptor_size(const struct vfg_l1ss_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_L1SS_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_L1SS_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -542,7 +542,7 @@ size_t vfg_l1ss_pack_descriptor(const struct vfg_l1ss_descriptor *d,
     vfg_put_be16(buf + 10, d->min_version);
     vfg_put_be16(buf + 12, d->max_version);
     vfg_put_be16(buf + 14, d->mask_registers);
-    for (i = 0; i < VFG_L1SS_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_L1SS_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

@@ -408,7 +408,7 @@ size_t vfg_ltr_descriptor_size(const struct vfg_ltr_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_LTR_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_LTR_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -428,7 +428,7 @@ size_t vfg_ltr_pack_descriptor(const struct vfg_ltr_descriptor *d, uint8_t *buf)
     vfg_put_be16(buf + 2, d->min_version);
     vfg_put_be16(buf + 4, d->max_version);
     vfg_put_be16(buf + 6, d->mask_registers);
-    for (i = 0; i < VFG_LTR_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_LTR_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

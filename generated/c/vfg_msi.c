@@ -789,7 +789,7 @@ size_t vfg_msi_descriptor_size(const struct vfg_msi_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_MSI_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_MSI_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -810,7 +810,7 @@ size_t vfg_msi_pack_descriptor(const struct vfg_msi_descriptor *d, uint8_t *buf)
     vfg_put_be16(buf + 3, d->min_version);
     vfg_put_be16(buf + 5, d->max_version);
     vfg_put_be16(buf + 7, d->mask_registers);
-    for (i = 0; i < VFG_MSI_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_MSI_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

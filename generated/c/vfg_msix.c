@@ -504,7 +504,7 @@ size_t vfg_msix_descriptor_size(const struct vfg_msix_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_MSIX_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_MSIX_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -528,7 +528,7 @@ size_t vfg_msix_pack_descriptor(const struct vfg_msix_descriptor *d,
     vfg_put_be16(buf + 11, d->min_version);
     vfg_put_be16(buf + 13, d->max_version);
     vfg_put_be16(buf + 15, d->mask_registers);
-    for (i = 0; i < VFG_MSIX_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_MSIX_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

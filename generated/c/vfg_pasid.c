@@ -453,7 +453,7 @@ size_t vfg_pasid_descriptor_size(const struct vfg_pasid_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_PASID_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_PASID_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -476,7 +476,7 @@ size_t vfg_pasid_pack_descriptor(const struct vfg_pasid_descriptor *d,
     vfg_put_be16(buf + 6, d->min_version);
     vfg_put_be16(buf + 8, d->max_version);
     vfg_put_be16(buf + 10, d->mask_registers);
-    for (i = 0; i < VFG_PASID_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_PASID_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

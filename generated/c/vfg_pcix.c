@@ -651,7 +651,7 @@ size_t vfg_pcix_descriptor_size(const struct vfg_pcix_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_PCIX_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_PCIX_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -678,7 +678,7 @@ size_t vfg_pcix_pack_descriptor(const struct vfg_pcix_descriptor *d,
     vfg_put_be16(buf + 20, d->min_version);
     vfg_put_be16(buf + 22, d->max_version);
     vfg_put_be16(buf + 24, d->mask_registers);
-    for (i = 0; i < VFG_PCIX_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_PCIX_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

@@ -1287,7 +1287,7 @@ size_t vfg_rebar_descriptor_size(const struct vfg_rebar_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_REBAR_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_REBAR_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -1326,7 +1326,7 @@ size_t vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d,
     vfg_put_be16(buf + 74, d->min_version);
     vfg_put_be16(buf + 76, d->max_version);
     vfg_put_be16(buf + 78, d->mask_registers);
-    for (i = 0; i < VFG_REBAR_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_REBAR_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

@@ -2106,7 +2106,7 @@ size_t vfg_sriov_descriptor_size(const struct vfg_sriov_descriptor *d)
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_SRIOV_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_SRIOV_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -2138,7 +2138,7 @@ size_t vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d,
     vfg_put_be16(buf + 44, d->min_version);
     vfg_put_be16(buf + 46, d->max_version);
     vfg_put_be16(buf + 48, d->mask_registers);
-    for (i = 0; i < VFG_SRIOV_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_SRIOV_MASK_REGISTERS && i < d->mask_registers; i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

@@ -457,7 +457,8 @@ size_t vfg_vendor_specific_descriptor_size(
     if (d == NULL) {
         return 0u;
     }
-    for (i = 0; i < VFG_VENDOR_SPECIFIC_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_VENDOR_SPECIFIC_MASK_REGISTERS && i < d->mask_registers;
+             i++) {
         if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u) {
             n += 3u + 2u * (size_t)mask_widths[i];
         }
@@ -480,7 +481,8 @@ size_t vfg_vendor_specific_pack_descriptor(
     vfg_put_be16(buf + 191, d->min_version);
     vfg_put_be16(buf + 193, d->max_version);
     vfg_put_be16(buf + 195, d->mask_registers);
-    for (i = 0; i < VFG_VENDOR_SPECIFIC_MASK_REGISTERS; i++) {
+    for (i = 0; i < VFG_VENDOR_SPECIFIC_MASK_REGISTERS && i < d->mask_registers;
+             i++) {
         if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
             continue; /* no entry: both masks are 0 */
         }

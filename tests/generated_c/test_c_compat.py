@@ -67,9 +67,18 @@ def _drawn_pair(rng: random.Random, base: Any) -> tuple[Any, Any]:
         record = getattr(sides[1], name)
         # Each field's struct code, to keep a nudged value within its width.
         codes = re.findall(r"\d*[a-zA-Z?]", getattr(generic, f"_{name}")._DESCRIPTOR.format.lstrip(">"))
-        # About one field nudged per record, however many fields it has (the masks made some records long).
+        # About one field nudged per record, however many fields it has.
         chance = min(0.25, 1.0 / len(record.__slots__))
-        for attr, code in zip(record.__slots__, codes, strict=True):
+        module = getattr(generic, f"_{name}")
+        for array in ("emulated_masks", "write_masks"):  # one register's mask, within its width
+            masks = getattr(record, array)
+            if rng.random() < 0.25:
+                index = rng.randrange(len(masks))
+                width = module._MASK_WIDTHS[index] * 8
+                nudged = rng.choice((0, masks[index] | 1, masks[index] & ~1, masks[index] >> 1, rng.getrandbits(width)))
+                setattr(record, array, masks[:index] + (nudged % (1 << width),) + masks[index + 1:])
+        fixed = [a for a in record.__slots__ if a not in ("emulated_masks", "write_masks")]
+        for attr, code in zip(fixed, codes, strict=True):
             value = getattr(record, attr)
             if isinstance(value, bytes):
                 if rng.random() < chance:

@@ -35,10 +35,14 @@ def structs(generated: Path = GENERATED) -> dict[str, list[tuple[str, Any]]]:
         descriptor = [(_ident(d["name"]), _ctype(d["type"], d["name"]) if d["type"] else
                        ctypes.c_uint8 * strings[d["from"]] if d["from"] in strings else _SCALARS[f"u{widths[d['from']]}"])
                       for d in section["descriptor"]]
-        # Then the fields the compiler adds (versions, masks): the descriptor layout's items past the schema's,
-        # each an unsigned integer whose type text starts with its width ("u16 bits of control ...").
+        # Then the fields the compiler adds (versions, register count): the descriptor layout's items past the
+        # schema's, each an unsigned integer whose type text starts with its width ("u16 oldest version ...");
+        # then the mask arrays, one element per register of the mask list, at the widest register's width.
         added = section["descriptor_layout"][len(section["descriptor"]):]
         descriptor += [(_ident(item["path"]), _SCALARS[item["type"].split()[0]]) for item in added]
+        if section["mask_list"]:
+            word = _SCALARS[f"u{max(widths.values())}"]
+            descriptor += [(array, word * len(section["mask_list"])) for array in ("emulated_masks", "write_masks")]
         result[f"vfg_{name}_descriptor"] = descriptor or [("unused_", ctypes.c_uint8)]
         params = [(_ident(p["name"]), _SCALARS[p["type"]]) for p in section["params"]]
         result[f"vfg_{name}_params"] = params or [("unused_", ctypes.c_uint8)]

@@ -425,11 +425,12 @@ MASK_ENTRY = struct.Struct(">HB")
 """The head of a descriptor's mask-list entry: the register's index, its width in bytes."""
 
 
-def pack_masks(emulated: "tuple[int, ...]", writable: "tuple[int, ...]", widths: "tuple[int, ...]") -> bytes:
+def pack_masks(emulated: "tuple[int, ...]", writable: "tuple[int, ...]", widths: "tuple[int, ...]",
+               registers: int) -> bytes:
     """A descriptor's mask list: an entry (index, width, emulated bits, write mask) per register whose masks
-    are not both 0, in index order."""
+    are not both 0, in index order, below the record's `registers` (unpack refuses an entry past it)."""
     out = bytearray()
-    for index, width in enumerate(widths):
+    for index, width in enumerate(widths[:registers]):
         if emulated[index] or writable[index]:
             out += MASK_ENTRY.pack(index, width)
             out += emulated[index].to_bytes(width, "big") + writable[index].to_bytes(width, "big")

@@ -642,7 +642,7 @@ def check_descriptor(s: "PcieState", d: "PcieDescriptor", version: int, p: "Para
 
 def pack_descriptor(d: "PcieDescriptor") -> bytes:
     """The record: the fixed fields, then an entry per register whose masks are not both 0."""
-    return _DESCRIPTOR.pack(d.cap_offset, d.identity, d.mps_supported, d.dev_features, d.max_link_speed, d.max_link_width, d.link_features, d.slot_shape, d.root_features, d.dev2_features, d.dev2_shape, d.link_speeds, d.link2_features, d.min_version, d.max_version, d.mask_registers) + pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
+    return _DESCRIPTOR.pack(d.cap_offset, d.identity, d.mps_supported, d.dev_features, d.max_link_speed, d.max_link_width, d.link_features, d.slot_shape, d.root_features, d.dev2_features, d.dev2_shape, d.link_speeds, d.link2_features, d.min_version, d.max_version, d.mask_registers) + pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS, d.mask_registers)
 
 
 def unpack_descriptor(b: bytes, o: int, end: int) -> "PcieDescriptor":

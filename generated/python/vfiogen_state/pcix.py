@@ -263,7 +263,7 @@ def check_descriptor(s: "PcixState", d: "PcixDescriptor", version: int, p: "Para
 
 def pack_descriptor(d: "PcixDescriptor") -> bytes:
     """The record: the fixed fields, then an entry per register whose masks are not both 0."""
-    return _DESCRIPTOR.pack(d.cap_offset, d.bridge_form, d.device_caps, d.version, d.bridge_caps, d.upstream_capacity, d.downstream_capacity, d.min_version, d.max_version, d.mask_registers) + pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
+    return _DESCRIPTOR.pack(d.cap_offset, d.bridge_form, d.device_caps, d.version, d.bridge_caps, d.upstream_capacity, d.downstream_capacity, d.min_version, d.max_version, d.mask_registers) + pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS, d.mask_registers)
 
 
 def unpack_descriptor(b: bytes, o: int, end: int) -> "PcixDescriptor":

@@ -154,7 +154,7 @@ def check_descriptor(s: "PriState", d: "PriDescriptor", version: int, p: "Params
 
 def pack_descriptor(d: "PriDescriptor") -> bytes:
     """The record: the fixed fields, then an entry per register whose masks are not both 0."""
-    return _DESCRIPTOR.pack(d.cap_offset, d.capacity, d.response_shape, d.min_version, d.max_version, d.mask_registers) + pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
+    return _DESCRIPTOR.pack(d.cap_offset, d.capacity, d.response_shape, d.min_version, d.max_version, d.mask_registers) + pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS, d.mask_registers)
 
 
 def unpack_descriptor(b: bytes, o: int, end: int) -> "PriDescriptor":

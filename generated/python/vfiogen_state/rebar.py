@@ -301,7 +301,7 @@ def check_descriptor(s: "RebarState", d: "RebarDescriptor", version: int, p: "Pa
 
 def pack_descriptor(d: "RebarDescriptor") -> bytes:
     """The record: the fixed fields, then an entry per register whose masks are not both 0."""
-    return _DESCRIPTOR.pack(d.cap_offset, d.entry0, d.sizes0, d.sizes0_ext, d.entry1, d.sizes1, d.sizes1_ext, d.entry2, d.sizes2, d.sizes2_ext, d.entry3, d.sizes3, d.sizes3_ext, d.entry4, d.sizes4, d.sizes4_ext, d.entry5, d.sizes5, d.sizes5_ext, d.min_version, d.max_version, d.mask_registers) + pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
+    return _DESCRIPTOR.pack(d.cap_offset, d.entry0, d.sizes0, d.sizes0_ext, d.entry1, d.sizes1, d.sizes1_ext, d.entry2, d.sizes2, d.sizes2_ext, d.entry3, d.sizes3, d.sizes3_ext, d.entry4, d.sizes4, d.sizes4_ext, d.entry5, d.sizes5, d.sizes5_ext, d.min_version, d.max_version, d.mask_registers) + pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS, d.mask_registers)
 
 
 def unpack_descriptor(b: bytes, o: int, end: int) -> "RebarDescriptor":

@@ -401,7 +401,7 @@ def check_descriptor(s: "VcState", d: "VcDescriptor", version: int, p: "Params" 
 
 def pack_descriptor(d: "VcDescriptor") -> bytes:
     """The record: the fixed fields, then an entry per register whose masks are not both 0."""
-    return _DESCRIPTOR.pack(d.cap_offset, d.port_vcs, d.vc_arbitration_caps, d.vc0_resources, d.vc1_resources, d.vc2_resources, d.vc3_resources, d.vc4_resources, d.vc5_resources, d.vc6_resources, d.vc7_resources, d.min_version, d.max_version, d.mask_registers) + pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS)
+    return _DESCRIPTOR.pack(d.cap_offset, d.port_vcs, d.vc_arbitration_caps, d.vc0_resources, d.vc1_resources, d.vc2_resources, d.vc3_resources, d.vc4_resources, d.vc5_resources, d.vc6_resources, d.vc7_resources, d.min_version, d.max_version, d.mask_registers) + pack_masks(d.emulated_masks, d.write_masks, _MASK_WIDTHS, d.mask_registers)
 
 
 def unpack_descriptor(b: bytes, o: int, end: int) -> "VcDescriptor":

@@ -128,10 +128,11 @@ def descriptor_functions(f: SectionFunctions) -> tuple[Function, ...]:
                     derive(line)
         with size.block("if (d == NULL)"):
             size("return 0u;")
-        with size.block(f"for (i = 0; i < {f.macro('MASK_REGISTERS')}; i++)"):
+        # Entries below the record's own count only: unpack refuses one past it.
+        with size.block(f"for (i = 0; i < {f.macro('MASK_REGISTERS')} && i < d->mask_registers; i++)"):
             with size.block("if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u)"):
                 size(f"n += {MASK_ENTRY_HEAD}u + 2u * (size_t)mask_widths[i];")
-        with pack.block(f"for (i = 0; i < {f.macro('MASK_REGISTERS')}; i++)"):
+        with pack.block(f"for (i = 0; i < {f.macro('MASK_REGISTERS')} && i < d->mask_registers; i++)"):
             with pack.block("if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u)"):
                 pack("continue; /* no entry: both masks are 0 */")
             pack("vfg_put_be16(buf + o, (uint16_t)i);")
