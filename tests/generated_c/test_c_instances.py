@@ -239,17 +239,18 @@ def _vector_blob(name: str) -> bytes:
 
 
 def test_hostile_instance_counts_and_flags_are_refused_alike(driver: Path) -> None:
-    # cap_offset, length, 189 vendor bytes, then min_version and max_version (1..1)
-    record = (0x0009).to_bytes(2, "big") + (195).to_bytes(2, "big") + bytes([0x40, 3]) + bytes(189) + b"\0\1\0\1"
+    # cap_offset, length, 189 vendor bytes, then min_version and max_version (1..1) and mask_registers (1:
+    # cap_length), and no mask entry (nothing is writable or emulated)
+    record = (0x0009).to_bytes(2, "big") + (197).to_bytes(2, "big") + bytes([0x40, 3]) + bytes(189) + b"\0\1\0\1\0\1"
     # 17 descriptor records of a section with at most 16 instances: refused at the 17th, before any frame
     many = b"VFGS" + (1).to_bytes(2, "big") + (0).to_bytes(2, "big") + _framed(0, 1, record * 17)
     # a frame of the header (not repeated) that says instance 1, to a device that has no section
     header = b"VFGS" + (1).to_bytes(2, "big") + (1).to_bytes(2, "big") + _framed(0, 1, b"") + _framed(1, 0x101, b"")
     # the shared two-instance vector with its second frame saying instance 2, which the descriptor does not list
     two = _vector_blob("vendor_specific_two_instances")
-    third = two[:0x1C4] + _framed(0x0009, 0x201, two[0x1C4 + 12:0x1C4 + 12 + 14])
-    cases = [(many, _spec(16), ("generic", "descriptor.vendor_specific", 20 + 16 * 199)),
-             (third, _spec(2), ("generic", "vendor_specific", 0x1C4)),
+    third = two[:0x1C8] + _framed(0x0009, 0x201, two[0x1C8 + 12:0x1C8 + 12 + 14])
+    cases = [(many, _spec(16), ("generic", "descriptor.vendor_specific", 20 + 16 * 201)),
+             (third, _spec(2), ("generic", "vendor_specific", 0x1C8)),
              (header, {"present": [], "params": {}}, ("generic", "", 24 + 4))]  # no section: no compat refusal
     answers = run(driver, [device_command("generic", blob, spec) for blob, spec, _ in cases])
     for (blob, spec, want), answer in zip(cases, answers, strict=True):
