@@ -15,6 +15,8 @@ moving with `addr64` is checked in both shapes.
 from __future__ import annotations
 
 import itertools
+import math
+import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -88,25 +90,29 @@ class _Register:
     linear in practice (MSI-X and friends have a few hundred cases).
     """
 
-    __slots__ = ("register", "indexes", "constants", "memo", "fixed")
+    __slots__ = ("register", "indexes", "pick", "constants", "memo", "fixed")
 
     def __init__(self, register: Register, names: list[str], constants: Mapping[str, Value]) -> None:
         self.register = register
         read = {ref.dotted for expr in (register.offset, register.present) if expr is not None
                 for ref in refs(expr)}
         self.indexes = tuple(i for i, name in enumerate(names) if name in read)
+        # The register's own inputs out of a case's values (one value, not a tuple, when it reads one).
+        self.pick = operator.itemgetter(*self.indexes) if self.indexes else None
         self.constants = constants
-        self.memo: dict[tuple[Value, ...], _Where] = {}
+        self.memo: dict[object, _Where] = {}
         self.fixed = None if self.indexes else self.evaluate({})
         """Where a register that reads no input sits, in every case (most registers)."""
 
     def where(self, values: tuple[Value, ...], names: list[str]) -> _Where:
         if self.fixed is not None:
             return self.fixed
-        key = tuple(values[i] for i in self.indexes)
+        assert self.pick is not None
+        key = self.pick(values)
         found = self.memo.get(key)
         if found is None:
-            found = self.memo[key] = self.evaluate(dict(zip((names[i] for i in self.indexes), key, strict=True)))
+            own = key if len(self.indexes) > 1 else (key,)
+            found = self.memo[key] = self.evaluate(dict(zip((names[i] for i in self.indexes), own, strict=True)))
         return found
 
     def evaluate(self, own: Mapping[str, Value]) -> _Where:
@@ -129,27 +135,35 @@ def placements(section: Section, table: SectionSymbols,
 
     Params take the device's `bindings`, or their defaults.
     """
-    bound = bindings or {}
+    cases = _cases(section, table, bindings or {})
+    if cases is None:
+        return None
+    names, domains, registers = cases
+    return (_placement(names, values, registers) for values in itertools.product(*domains))
+
+
+def _cases(section: Section, table: SectionSymbols,
+           bound: Mapping[str, int]) -> tuple[list[str], list[list[Value]], list[_Register]] | None:
+    """The names a case fixes, each one's values and every register's placement function; None when there
+    are too many cases."""
     inputs = _case_inputs(section, table, bound)
     if inputs is None:
         return None
     names, domains = inputs
     constants = section_constants(section, bound)
-    registers = [_Register(register, names, constants) for register in section.registers]
+    return names, domains, [_Register(register, names, constants) for register in section.registers]
 
-    def generate() -> Iterator[Placement]:
-        for values in itertools.product(*domains):
-            placed: list[tuple[Register, int]] = []
-            failed: list[tuple[Register, str]] = []
-            for entry in registers:
-                _, offset, failure = entry.where(values, names)
-                if offset is not None:
-                    placed.append((entry.register, offset))
-                elif failure is not None:
-                    failed.append((entry.register, failure))
-            yield Placement(tuple(zip(names, values, strict=True)), tuple(placed), tuple(failed))
 
-    return generate()
+def _placement(names: list[str], values: tuple[Value, ...], registers: list[_Register]) -> Placement:
+    placed: list[tuple[Register, int]] = []
+    failed: list[tuple[Register, str]] = []
+    for entry in registers:
+        _, offset, failure = entry.where(values, names)
+        if offset is not None:
+            placed.append((entry.register, offset))
+        elif failure is not None:
+            failed.append((entry.register, failure))
+    return Placement(tuple(zip(names, values, strict=True)), tuple(placed), tuple(failed))
 
 
 def register_offsets(section: Section, table: SectionSymbols,
@@ -295,13 +309,13 @@ def compute_layout(module: Module, ctx: Context) -> Module:
             continue
         if not _check_offset_inputs(section, table, ctx):
             continue
-        cases = placements(section, table)
+        cases = _cases(section, table, {})
         if cases is None:
             ctx.reporter.report("VG0408", section.span,
                                 f"register offsets in '{section.name}' depend on more than {MAX_CASES} "
                                 "combinations of bits; offsets may depend on a few read-only bits only")
             continue
-        _check_placements(section, table, list(cases), ctx)
+        _check_placements(section, table, cases, ctx)
     if ctx.reporter.error_count:
         return module
     # A device's param bindings can move registers too: lay each binding out.
@@ -313,10 +327,10 @@ def compute_layout(module: Module, ctx: Context) -> Module:
             if used is None or table is None or not use.params:
                 continue
             bindings = {b.name: b.value for b in use.params}
-            cases = placements(used, table, bindings)
+            cases = _cases(used, table, bindings)
             if cases is not None:
                 context = Note(use.span, f"with the params device '{device.name}' binds here")
-                _check_placements(used, table, list(cases), ctx, context)
+                _check_placements(used, table, cases, ctx, context)
     return module
 
 
@@ -337,24 +351,34 @@ def _check_offset_inputs(section: Section, table: SectionSymbols, ctx: Context) 
     return ok
 
 
-def _check_placements(section: Section, table: SectionSymbols, cases: list[Placement], ctx: Context,
+def _check_placements(section: Section, table: SectionSymbols,
+                      cases: tuple[list[str], list[list[Value]], list[_Register]], ctx: Context,
                       context: Note | None = None) -> None:
     extra = (context,) if context is not None else ()
     size = section.location.size
+    names, domains, registers = cases
+    many = math.prod(len(domain) for domain in domains) > 1
     reported: set[tuple[str, ...]] = set()
     key: tuple[str, ...]
     # A case that places every register as an earlier one did repeats that case's reports (deduplicated anyway),
-    # except for overlaps whose co-presence hangs on inputs the cases leave open: those are asked again.
-    undecided: dict[tuple[object, ...], list[tuple[Register, int, Register, int]]] = {}
-    for case in cases:
-        when = f" when {case.describe()}" if case.condition and len(cases) > 1 else ""
-        shape = (tuple((r.name, o) for r, o in case.offsets), tuple((r.name, why) for r, why in case.failures))
+    # except for overlaps whose co-presence hangs on inputs the cases leave open: those are asked again. A
+    # register that reads no input sits alike in every case, so the registers that do decide the shape, and
+    # only a new shape is built into a Placement (a header has 4096 cases and a few dozen shapes).
+    varying = [entry for entry in registers if entry.fixed is None]
+    undecided: dict[tuple[_Where, ...], list[tuple[Register, int, Register, int]]] = {}
+    asked = _CoPresence(section, table)
+    for values in itertools.product(*domains):
+        shape = tuple(entry.where(values, names) for entry in varying)
         pending = undecided.get(shape)
         if pending is not None:
-            for first, first_offset, second, second_offset in pending:
-                _overlap(section, table, case, first, first_offset, second, second_offset, reported, when, ctx,
-                         extra)
+            if pending:
+                case = Placement(tuple(zip(names, values, strict=True)), ())
+                for first, first_offset, second, second_offset in pending:
+                    _overlap(section, table, case, first, first_offset, second, second_offset, reported, many,
+                             asked, ctx, extra)
             continue
+        case = _placement(names, values, registers)
+        when = f" when {case.describe()}" if case.condition and many else ""
         pending = undecided[shape] = []
         for register, reason in case.failures:
             key = ("evaluate", register.name)
@@ -385,24 +409,49 @@ def _check_placements(section: Section, table: SectionSymbols, cases: list[Place
         for (first, first_offset), (second, second_offset) in itertools.pairwise(ordered):
             if min(first_offset + first.width // 8, second_offset + second.width // 8) > second_offset:
                 pending.append((first, first_offset, second, second_offset))
-                _overlap(section, table, case, first, first_offset, second, second_offset, reported, when, ctx,
-                         extra)
+                _overlap(section, table, case, first, first_offset, second, second_offset, reported, many, asked,
+                         ctx, extra)
 
 
 def _overlap(section: Section, table: SectionSymbols, case: Placement, first: Register, first_offset: int,
-             second: Register, second_offset: int, reported: set[tuple[str, ...]], when: str, ctx: Context,
-             extra: tuple[Note, ...]) -> None:
+             second: Register, second_offset: int, reported: set[tuple[str, ...]], many: bool,
+             asked: _CoPresence, ctx: Context, extra: tuple[Note, ...]) -> None:
     """Report two registers that meet, once, when they can both be present in `case`."""
     key = ("overlap",) + tuple(sorted((first.name, second.name)))
-    if key in reported or not co_present(section, table, case, first, second):
+    if key in reported or not asked.co_present(case, first, second):
         return
     reported.add(key)
+    when = f" when {case.describe()}" if case.condition and many else ""
     overlap_end = min(first_offset + first.width // 8, second_offset + second.width // 8)
     later, earlier = (second, first) if _declared_after(section, second, first) else (first, second)
     ctx.reporter.report("VG0401", later.span,
                         f"register '{later.name}' overlaps '{earlier.name}' (0x{second_offset:02x}"
                         f"..0x{overlap_end - 1:02x}){when}",
                         Note(earlier.span, f"'{earlier.name}' declared here"), *extra)
+
+
+class _CoPresence:
+    """`co_present` of one section's cases, remembered by the pair and the case's values of the names the two
+    presences read, which is all its answer depends on: a shape that repeats over thousands of cases (a
+    header's) is asked once per distinct value."""
+
+    def __init__(self, section: Section, table: SectionSymbols) -> None:
+        self.section = section
+        self.table = table
+        self.reads: dict[tuple[str, str], frozenset[str]] = {}
+        self.answers: dict[tuple[str, str, tuple[Value, ...]], bool] = {}
+
+    def co_present(self, case: Placement, first: Register, second: Register) -> bool:
+        pair = (first.name, second.name)
+        read = self.reads.get(pair)
+        if read is None:
+            read = self.reads[pair] = frozenset(ref.dotted for register in (first, second)
+                                                if register.present is not None for ref in refs(register.present))
+        question = (*pair, tuple(value for name, value in case.condition if name in read))
+        answer = self.answers.get(question)
+        if answer is None:
+            answer = self.answers[question] = co_present(self.section, self.table, case, first, second)
+        return answer
 
 
 def _declared_after(section: Section, a: Register, b: Register) -> bool:
