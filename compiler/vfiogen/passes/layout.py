@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from vfiogen.context import Context
@@ -115,6 +115,19 @@ class _Register:
             found = self.memo[key] = self.evaluate(dict(zip((names[i] for i in self.indexes), own, strict=True)))
         return found
 
+    def column(self, domains: list[list[Value]], names: list[str], ordinals: list[int]) -> list[_Where]:
+        """Where the register sits in every case, in `itertools.product(*domains)` order; `ordinals` gives
+        each case's assignment of the register's own inputs (see `_ordinals`)."""
+        own: list[_Where] = []
+        for key in itertools.product(*(domains[i] for i in self.indexes)):
+            memo_key = key if len(key) > 1 else key[0]  # as `pick` gives it, so `where` finds it
+            found = self.memo.get(memo_key)
+            if found is None:
+                found = self.memo[memo_key] = self.evaluate(dict(zip((names[i] for i in self.indexes), key,
+                                                                     strict=True)))
+            own.append(found)
+        return list(map(own.__getitem__, ordinals))
+
     def evaluate(self, own: Mapping[str, Value]) -> _Where:
         register = self.register
         env = {**self.constants, **own}
@@ -152,6 +165,18 @@ def _cases(section: Section, table: SectionSymbols,
     names, domains = inputs
     constants = section_constants(section, bound)
     return names, domains, [_Register(register, names, constants) for register in section.registers]
+
+
+def _ordinals(indexes: tuple[int, ...], sizes: list[int]) -> list[int]:
+    """For every case, in product order over domains of `sizes`, the position of its values at `indexes` in the
+    product over those indexes' domains alone: a register's outcome for each case, found by list indexing."""
+    ordinals = [0]
+    for index, size in enumerate(sizes):
+        if index in indexes:
+            ordinals = [ordinal * size + value for ordinal in ordinals for value in range(size)]
+        else:
+            ordinals = [ordinal for ordinal in ordinals for _ in range(size)]
+    return ordinals
 
 
 def _placement(names: list[str], values: tuple[Value, ...], registers: list[_Register]) -> Placement:
@@ -357,25 +382,29 @@ def _check_placements(section: Section, table: SectionSymbols,
     extra = (context,) if context is not None else ()
     size = section.location.size
     names, domains, registers = cases
-    many = math.prod(len(domain) for domain in domains) > 1
+    sizes = [len(domain) for domain in domains]
+    many = math.prod(sizes) > 1
     reported: set[tuple[str, ...]] = set()
     key: tuple[str, ...]
     # A case that places every register as an earlier one did repeats that case's reports (deduplicated anyway),
     # except for overlaps whose co-presence hangs on inputs the cases leave open: those are asked again. A
-    # register that reads no input sits alike in every case, so the registers that do decide the shape, and
-    # only a new shape is built into a Placement (a header has 4096 cases and a few dozen shapes).
+    # register that reads no input sits alike in every case, so the registers that do decide the shape; their
+    # outcomes over all cases are laid out as columns by list indexing, and only a new shape is built into a
+    # Placement (a header has 4096 cases and a few dozen shapes).
     varying = [entry for entry in registers if entry.fixed is None]
-    undecided: dict[tuple[_Where, ...], list[tuple[Register, int, Register, int]]] = {}
-    asked = _CoPresence(section, table)
-    for values in itertools.product(*domains):
-        shape = tuple(entry.where(values, names) for entry in varying)
+    ordinals: dict[tuple[int, ...], list[int]] = {}
+    columns = [entry.column(domains, names, ordinals.get(entry.indexes) or
+                            ordinals.setdefault(entry.indexes, _ordinals(entry.indexes, sizes)))
+               for entry in varying]
+    shapes: Iterator[tuple[_Where, ...]] = zip(*columns, strict=True) if columns else itertools.repeat(())
+    undecided: dict[tuple[_Where, ...], list[_Pending]] = {}
+    asked = _CoPresence(section, table, names)
+    for values, shape in zip(itertools.product(*domains), shapes, strict=False):  # `shapes` may be endless
         pending = undecided.get(shape)
         if pending is not None:
-            if pending:
-                case = Placement(tuple(zip(names, values, strict=True)), ())
-                for first, first_offset, second, second_offset in pending:
-                    _overlap(section, table, case, first, first_offset, second, second_offset, reported, many,
-                             asked, ctx, extra)
+            for entry in pending:
+                if entry.key not in reported:
+                    _overlap(section, asked, names, values, entry, reported, many, ctx, extra)
             continue
         case = _placement(names, values, registers)
         when = f" when {case.describe()}" if case.condition and many else ""
@@ -408,21 +437,34 @@ def _check_placements(section: Section, table: SectionSymbols,
                                         f"{min(length, 4)} bytes{when}", *extra)
         for (first, first_offset), (second, second_offset) in itertools.pairwise(ordered):
             if min(first_offset + first.width // 8, second_offset + second.width // 8) > second_offset:
-                pending.append((first, first_offset, second, second_offset))
-                _overlap(section, table, case, first, first_offset, second, second_offset, reported, many, asked,
-                         ctx, extra)
+                meeting = _Pending(("overlap",) + tuple(sorted((first.name, second.name))), first, first_offset,
+                                   second, second_offset)
+                pending.append(meeting)
+                if meeting.key not in reported:
+                    _overlap(section, asked, names, values, meeting, reported, many, ctx, extra)
 
 
-def _overlap(section: Section, table: SectionSymbols, case: Placement, first: Register, first_offset: int,
-             second: Register, second_offset: int, reported: set[tuple[str, ...]], many: bool,
-             asked: _CoPresence, ctx: Context, extra: tuple[Note, ...]) -> None:
-    """Report two registers that meet, once, when they can both be present in `case`."""
-    key = ("overlap",) + tuple(sorted((first.name, second.name)))
-    if key in reported or not asked.co_present(case, first, second):
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """Two registers that meet in a shape, reported once (under `key`) in the first case both can be present."""
+
+    key: tuple[str, ...]
+    first: Register
+    first_offset: int
+    second: Register
+    second_offset: int
+
+
+def _overlap(section: Section, asked: _CoPresence, names: list[str], values: tuple[Value, ...], meeting: _Pending,
+             reported: set[tuple[str, ...]], many: bool, ctx: Context, extra: tuple[Note, ...]) -> None:
+    """Report two registers that meet, once, when they can both be present in the case of `values`."""
+    first, second, second_offset = meeting.first, meeting.second, meeting.second_offset
+    if not asked.co_present(values, first, second):
         return
-    reported.add(key)
+    reported.add(meeting.key)
+    case = Placement(tuple(zip(names, values, strict=True)), ())
     when = f" when {case.describe()}" if case.condition and many else ""
-    overlap_end = min(first_offset + first.width // 8, second_offset + second.width // 8)
+    overlap_end = min(meeting.first_offset + first.width // 8, second_offset + second.width // 8)
     later, earlier = (second, first) if _declared_after(section, second, first) else (first, second)
     ctx.reporter.report("VG0401", later.span,
                         f"register '{later.name}' overlaps '{earlier.name}' (0x{second_offset:02x}"
@@ -435,21 +477,25 @@ class _CoPresence:
     presences read, which is all its answer depends on: a shape that repeats over thousands of cases (a
     header's) is asked once per distinct value."""
 
-    def __init__(self, section: Section, table: SectionSymbols) -> None:
+    def __init__(self, section: Section, table: SectionSymbols, names: list[str]) -> None:
         self.section = section
         self.table = table
-        self.reads: dict[tuple[str, str], frozenset[str]] = {}
-        self.answers: dict[tuple[str, str, tuple[Value, ...]], bool] = {}
+        self.names = names
+        self.reads: dict[tuple[str, str], Callable[[tuple[Value, ...]], object]] = {}
+        self.answers: dict[tuple[str, str, object], bool] = {}
 
-    def co_present(self, case: Placement, first: Register, second: Register) -> bool:
+    def co_present(self, values: tuple[Value, ...], first: Register, second: Register) -> bool:
         pair = (first.name, second.name)
-        read = self.reads.get(pair)
-        if read is None:
-            read = self.reads[pair] = frozenset(ref.dotted for register in (first, second)
-                                                if register.present is not None for ref in refs(register.present))
-        question = (*pair, tuple(value for name, value in case.condition if name in read))
+        pick = self.reads.get(pair)
+        if pick is None:
+            read = {ref.dotted for register in (first, second) if register.present is not None
+                    for ref in refs(register.present)}
+            indexes = [i for i, name in enumerate(self.names) if name in read]
+            pick = self.reads[pair] = operator.itemgetter(*indexes) if indexes else lambda _: ()
+        question = (*pair, pick(values))
         answer = self.answers.get(question)
         if answer is None:
+            case = Placement(tuple(zip(self.names, values, strict=True)), ())
             answer = self.answers[question] = co_present(self.section, self.table, case, first, second)
         return answer
 
