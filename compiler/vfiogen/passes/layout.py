@@ -118,15 +118,19 @@ class _Register:
     def column(self, domains: list[list[Value]], names: list[str], ordinals: list[int]) -> list[_Where]:
         """Where the register sits in every case, in `itertools.product(*domains)` order; `ordinals` gives
         each case's assignment of the register's own inputs (see `_ordinals`)."""
-        own: list[_Where] = []
-        for key in itertools.product(*(domains[i] for i in self.indexes)):
-            memo_key = key if len(key) > 1 else key[0]  # as `pick` gives it, so `where` finds it
-            found = self.memo.get(memo_key)
-            if found is None:
-                found = self.memo[memo_key] = self.evaluate(dict(zip((names[i] for i in self.indexes), key,
-                                                                     strict=True)))
-            own.append(found)
+        own = [self.own(key, names) for key in itertools.product(*(domains[i] for i in self.indexes))]
         return list(map(own.__getitem__, ordinals))
+
+    def own(self, key: tuple[Value, ...], names: list[str]) -> _Where:
+        """Where the register sits when its own inputs take the values `key`, in the order of `indexes`."""
+        if self.fixed is not None:
+            return self.fixed
+        memo_key = key if len(key) > 1 else key[0]  # as `pick` gives it, so `where` finds it
+        found = self.memo.get(memo_key)
+        if found is None:
+            found = self.memo[memo_key] = self.evaluate(dict(zip((names[i] for i in self.indexes), key,
+                                                                 strict=True)))
+        return found
 
     def evaluate(self, own: Mapping[str, Value]) -> _Where:
         register = self.register
@@ -155,16 +159,30 @@ def placements(section: Section, table: SectionSymbols,
     return (_placement(names, values, registers) for values in itertools.product(*domains))
 
 
-def _cases(section: Section, table: SectionSymbols,
-           bound: Mapping[str, int]) -> tuple[list[str], list[list[Value]], list[_Register]] | None:
+def _cases(section: Section, table: SectionSymbols, bound: Mapping[str, int]) -> _Cases | None:
     """The names a case fixes, each one's values and every register's placement function; None when there
     are too many cases."""
+    key = (id(section), id(table), tuple(sorted(bound.items())))
+    kept = _CASES.get(key)
+    if kept is not None and kept[0] is section and kept[1] is table:
+        return kept[2]
     inputs = _case_inputs(section, table, bound)
-    if inputs is None:
-        return None
-    names, domains = inputs
-    constants = section_constants(section, bound)
-    return names, domains, [_Register(register, names, constants) for register in section.registers]
+    cases = None
+    if inputs is not None:
+        names, domains = inputs
+        constants = section_constants(section, bound)
+        cases = names, domains, [_Register(register, names, constants) for register in section.registers]
+    if len(_CASES) >= 512:  # a test session compiles many modules: keep only recent ones
+        _CASES.clear()
+    _CASES[key] = (section, table, cases)
+    return cases
+
+
+_Cases = tuple[list[str], list[list[Value]], list[_Register]]
+_CASES: dict[tuple[int, int, tuple[tuple[str, int], ...]], tuple[Section, SectionSymbols, _Cases | None]] = {}
+"""`_cases` of each section, symbol table and bindings lately asked, by identity (both are kept, so their ids
+are not reused; the IR is frozen): `normalize` asks for the offsets layout has just evaluated, and each
+register's outcomes are remembered in its `_Register`."""
 
 
 def _ordinals(indexes: tuple[int, ...], sizes: list[int]) -> list[int]:
@@ -199,20 +217,15 @@ def register_offsets(section: Section, table: SectionSymbols,
     own inputs occurs in some case: its offsets are found without walking
     the product of all inputs. None when layout would not enumerate the cases.
     """
-    inputs = _case_inputs(section, table, bindings)
-    if inputs is None:
+    cases = _cases(section, table, bindings)
+    if cases is None:
         return None
-    names, domains = inputs
-    constants = section_constants(section, bindings)
+    names, domains, registers = cases
     found: dict[str, tuple[int, ...]] = {}
-    for register in section.registers:
-        entry = _Register(register, names, constants)
-        offsets: set[int] = set()
-        for own in itertools.product(*(domains[i] for i in entry.indexes)):
-            _, offset, _ = entry.evaluate(dict(zip((names[i] for i in entry.indexes), own, strict=True)))
-            if offset is not None:
-                offsets.add(offset)
-        found[register.name] = tuple(sorted(offsets))
+    for entry in registers:
+        offsets = {offset for own in itertools.product(*(domains[i] for i in entry.indexes))
+                   if (offset := entry.own(own, names)[1]) is not None}
+        found[entry.register.name] = tuple(sorted(offsets))
     return found
 
 
@@ -377,7 +390,7 @@ def _check_offset_inputs(section: Section, table: SectionSymbols, ctx: Context) 
 
 
 def _check_placements(section: Section, table: SectionSymbols,
-                      cases: tuple[list[str], list[list[Value]], list[_Register]], ctx: Context,
+                      cases: _Cases, ctx: Context,
                       context: Note | None = None) -> None:
     extra = (context,) if context is not None else ()
     size = section.location.size
