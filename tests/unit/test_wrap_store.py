@@ -77,11 +77,19 @@ def test_an_unreadable_store_is_ignored(tmp_path: Path, content: bytes) -> None:
     assert _lay_out() == cold and len(wrap._LAID) == 2
 
 
-def test_a_store_of_the_wrong_shape_is_ignored(tmp_path: Path) -> None:
+def test_a_store_without_its_checksum_or_changed_after_writing_is_ignored(tmp_path: Path) -> None:
     import marshal
 
-    wrap._store_file(str(tmp_path)).write_bytes(marshal.dumps({("x", "4", ""): ("x",), ("y", 0, ""): "y",
-                                                               ("z", 0, ""): ("z", 1)}))
+    path = wrap._store_file(str(tmp_path))
+    path.write_bytes(marshal.dumps({"4:0:x": "x"}))  # a payload alone
+    wrap.load_store(str(tmp_path))
+    assert wrap._LAID == {}
+    _lay_out()
+    wrap.save_store(str(tmp_path))
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 1  # inside a laid-out line
+    path.write_bytes(bytes(data))
+    wrap._LAID.clear()
     wrap.load_store(str(tmp_path))
     assert wrap._LAID == {}
 
