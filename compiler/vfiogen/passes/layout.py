@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from vfiogen.context import Context
@@ -90,21 +90,22 @@ class _Register:
     linear in practice (MSI-X and friends have a few hundred cases).
     """
 
-    __slots__ = ("register", "indexes", "pick", "constants", "memo", "fixed")
+    __slots__ = ("register", "indexes", "names", "pick", "constants", "memo", "fixed")
 
     def __init__(self, register: Register, names: list[str], constants: Mapping[str, Value]) -> None:
         self.register = register
         read = {ref.dotted for expr in (register.offset, register.present) if expr is not None
                 for ref in refs(expr)}
         self.indexes = tuple(i for i, name in enumerate(names) if name in read)
+        self.names = tuple(names[i] for i in self.indexes)
         # The register's own inputs out of a case's values (one value, not a tuple, when it reads one).
         self.pick = operator.itemgetter(*self.indexes) if self.indexes else None
         self.constants = constants
         self.memo: dict[object, _Where] = {}
-        self.fixed = None if self.indexes else self.evaluate({})
+        self.fixed = None if self.indexes else self.evaluate(())
         """Where a register that reads no input sits, in every case (most registers)."""
 
-    def where(self, values: tuple[Value, ...], names: list[str]) -> _Where:
+    def where(self, values: tuple[Value, ...]) -> _Where:
         if self.fixed is not None:
             return self.fixed
         assert self.pick is not None
@@ -112,29 +113,29 @@ class _Register:
         found = self.memo.get(key)
         if found is None:
             own = key if len(self.indexes) > 1 else (key,)
-            found = self.memo[key] = self.evaluate(dict(zip((names[i] for i in self.indexes), own, strict=True)))
+            found = self.memo[key] = self.evaluate(zip(self.names, own, strict=True))
         return found
 
-    def column(self, domains: list[list[Value]], names: list[str], ordinals: list[int]) -> list[_Where]:
+    def column(self, domains: list[list[Value]], ordinals: list[int]) -> list[_Where]:
         """Where the register sits in every case, in `itertools.product(*domains)` order; `ordinals` gives
         each case's assignment of the register's own inputs (see `_ordinals`)."""
-        own = [self.own(key, names) for key in itertools.product(*(domains[i] for i in self.indexes))]
+        own = [self.own(key) for key in itertools.product(*(domains[i] for i in self.indexes))]
         return list(map(own.__getitem__, ordinals))
 
-    def own(self, key: tuple[Value, ...], names: list[str]) -> _Where:
+    def own(self, key: tuple[Value, ...]) -> _Where:
         """Where the register sits when its own inputs take the values `key`, in the order of `indexes`."""
         if self.fixed is not None:
             return self.fixed
         memo_key = key if len(key) > 1 else key[0]  # as `pick` gives it, so `where` finds it
         found = self.memo.get(memo_key)
         if found is None:
-            found = self.memo[memo_key] = self.evaluate(dict(zip((names[i] for i in self.indexes), key,
-                                                                 strict=True)))
+            found = self.memo[memo_key] = self.evaluate(zip(self.names, key, strict=True))
         return found
 
-    def evaluate(self, own: Mapping[str, Value]) -> _Where:
+    def evaluate(self, own: Iterable[tuple[str, Value]]) -> _Where:
         register = self.register
-        env = {**self.constants, **own}
+        env = dict(self.constants)
+        env.update(own)
         try:
             if register.present is not None and not evaluate(register.present, env):
                 return False, None, None
@@ -201,7 +202,7 @@ def _placement(names: list[str], values: tuple[Value, ...], registers: list[_Reg
     placed: list[tuple[Register, int]] = []
     failed: list[tuple[Register, str]] = []
     for entry in registers:
-        _, offset, failure = entry.where(values, names)
+        _, offset, failure = entry.where(values)
         if offset is not None:
             placed.append((entry.register, offset))
         elif failure is not None:
@@ -224,7 +225,7 @@ def register_offsets(section: Section, table: SectionSymbols,
     found: dict[str, tuple[int, ...]] = {}
     for entry in registers:
         offsets = {offset for own in itertools.product(*(domains[i] for i in entry.indexes))
-                   if (offset := entry.own(own, names)[1]) is not None}
+                   if (offset := entry.own(own)[1]) is not None}
         found[entry.register.name] = tuple(sorted(offsets))
     return found
 
@@ -406,7 +407,7 @@ def _check_placements(section: Section, table: SectionSymbols,
     # Placement (a header has 4096 cases and a few dozen shapes).
     varying = [entry for entry in registers if entry.fixed is None]
     ordinals: dict[tuple[int, ...], list[int]] = {}
-    columns = [entry.column(domains, names, ordinals.get(entry.indexes) or
+    columns = [entry.column(domains, ordinals.get(entry.indexes) or
                             ordinals.setdefault(entry.indexes, _ordinals(entry.indexes, sizes)))
                for entry in varying]
     shapes: Iterator[tuple[_Where, ...]] = zip(*columns, strict=True) if columns else itertools.repeat(())
