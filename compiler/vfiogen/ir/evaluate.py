@@ -42,7 +42,7 @@ def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
     """
     kept = _COMPILED.get(id(expr))
     if kept is None or kept[0] is not expr:
-        if len(_COMPILED) >= 65536:  # a test session compiles many modules: keep memory bounded
+        if len(_COMPILED) >= 32768:  # a test session compiles many modules: keep memory bounded
             _COMPILED.clear()
         kept = _COMPILED[id(expr)] = (expr, _compile(expr))
     return kept[1](env)
