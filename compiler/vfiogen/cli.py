@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -256,7 +255,10 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
     if not inputs and not ctx.reporter.error_count:
         print(f"vfiogen: error: no *.yaml schemas under {' '.join(schema_paths)}", file=sys.stderr)
         return EXIT_USER
-    result = driver.compile_schemas(inputs, ctx, stop_before=args.stop_before, dump_after=args.dump_ir_after)
+    stop_before = args.stop_before
+    if args.command == "check" and stop_before is None and args.dump_ir_after != driver.FREEZE_PASS:
+        stop_before = driver.FREEZE_PASS  # it reports nothing: it only prepares the module for the back ends
+    result = driver.compile_schemas(inputs, ctx, stop_before=stop_before, dump_after=args.dump_ir_after)
     for text in result.dumps:
         sys.stdout.write(text + "\n")
     outputs: dict[str, str] = {}
@@ -315,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vfiogen: internal error{where}; please report it with the schemas that caused it "
               "(run with --debug for a traceback)", file=sys.stderr)
         if args.debug:
+            import traceback  # only here: it costs every run a few ms of imports
+
             traceback.print_exc()
         return EXIT_USAGE
 

@@ -341,3 +341,14 @@ def test_following_the_advice_for_a_file_no_longer_generated_makes_the_check_pas
     assert run_cli("build", "s.yaml", "-o", "out").status == 0
     assert not (here / "out" / "docs/sections/u.md").exists()
     assert run_cli("build", "s.yaml", "-o", "out", "--check").status == 0
+
+
+def test_check_stops_before_the_pass_that_only_freezes(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`normalize` reports nothing, so `check` does not run it; `build` (and a dump of its IR) still does."""
+    _break_pass(monkeypatch, driver.FREEZE_PASS)
+    assert driver.PASS_NAMES[-1] == driver.FREEZE_PASS
+    put(here, "s.yaml", GOOD)
+    assert run_cli("check", "s.yaml").status == 0
+    assert f"in pass '{driver.FREEZE_PASS}'" in run_cli("build", "s.yaml", "-o", "out").stderr
+    assert run_cli("check", "s.yaml", "--dump-ir-after", driver.FREEZE_PASS).status == 2
+    assert run_cli("check", put(here, "bad.yaml", BAD)).status == 1

@@ -31,6 +31,14 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 
 @functools.cache
+def cache_directory() -> str | None:
+    """The per-user directory the compiled templates are kept in (None without one), for other caches a build
+    keeps between runs (the C back end's laid-out statements)."""
+    directory = getattr(_bytecode_cache(), "directory", None)  # jinja's FileSystemBytecodeCache has one
+    return directory if isinstance(directory, str) else None
+
+
+@functools.cache
 def environment(package: str) -> jinja2.Environment:
     """An environment loading `templates/` of back-end package `package`."""
     import jinja2  # here, not at the top: `vfiogen check` never renders, so never pays for it

@@ -100,15 +100,18 @@ class _Composer:
             self.reporter.report("VG0105", self.span(event.start_mark, event.end_mark),
                                  "aliases are not allowed; write the value out")
             raise _Abort
-        anchor = getattr(event, "anchor", None)
+        node: Any = event  # a scalar or collection start: each has an anchor, a tag and `implicit`
+        anchor = node.anchor
         if anchor is not None:
             self.reporter.report("VG0105", self.span(event.start_mark, event.end_mark),
                                  f"anchor '&{anchor}' is not allowed; write each value out")
             raise _Abort
-        tag = getattr(event, "tag", None)
-        implicit = getattr(event, "implicit", True)
+        tag = node.tag
+        if tag is None:  # nearly every event: nothing more to ask
+            return
+        implicit = node.implicit
         explicit = not (implicit[0] if isinstance(implicit, tuple) else implicit)
-        if tag is not None and tag != "!" and explicit:
+        if tag != "!" and explicit:
             shown = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
             self.reporter.report("VG0109", self.span(event.start_mark, event.end_mark),
                                  f"tag '{shown}' is not allowed; values are typed by how they are written")

@@ -34,35 +34,68 @@ class UnknownValue(EvaluationError):
 
 
 def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
-    """Evaluate `expr` with references looked up by dotted name in `env`."""
-    if isinstance(expr, IntLit):
-        return expr.value
-    if isinstance(expr, BoolLit):
-        return expr.value
+    """Evaluate `expr` with references looked up by dotted name in `env`.
+
+    Each expression is compiled once into nested closures (`_compile`) and kept by identity: layout evaluates
+    a register's offset and presence for every value of the bits they read (256 for a length byte), and
+    walking the tree each time was most of its cost.
+    """
+    kept = _COMPILED.get(id(expr))
+    if kept is None or kept[0] is not expr:
+        if len(_COMPILED) >= 32768:  # a test session compiles many modules: keep memory bounded
+            _COMPILED.clear()
+        kept = _COMPILED[id(expr)] = (expr, _compile(expr))
+    return kept[1](env)
+
+
+_Compiled = Callable[[Mapping[str, Value]], Value]
+_COMPILED: dict[int, tuple[Expr, _Compiled]] = {}
+"""Each expression evaluated lately, compiled, by identity (the expression is kept, so its id is not reused)."""
+
+
+def _compile(expr: Expr) -> _Compiled:
+    """`expr` as a function of the environment, with the semantics the module docstring gives."""
+    if isinstance(expr, (IntLit, BoolLit)):
+        constant = expr.value
+        return lambda env: constant
     if isinstance(expr, Ref):
-        if expr.dotted not in env:
-            raise UnknownValue(f"'{expr.dotted}' has no value here")
-        return env[expr.dotted]
+        name = expr.dotted
+
+        def ref(env: Mapping[str, Value]) -> Value:
+            if name not in env:
+                raise UnknownValue(f"'{name}' has no value here")
+            return env[name]
+        return ref
     if isinstance(expr, Unary):
-        operand = evaluate(expr.operand, env)
+        operand = _compile(expr.operand)
         if expr.op is UnaryOp.LOG_NOT:
-            return not operand
+            return lambda env: not operand(env)
         if expr.op is UnaryOp.NEG:
-            return -int(operand)
-        width = expr.width if expr.width is not None else 64
-        return ~int(operand) & ((1 << width) - 1)
+            return lambda env: -int(operand(env))
+        mask = (1 << (expr.width if expr.width is not None else 64)) - 1
+        return lambda env: ~int(operand(env)) & mask
     if isinstance(expr, Conditional):
-        return evaluate(expr.if_true if evaluate(expr.test, env) else expr.if_false, env)
-    left = evaluate(expr.left, env)
+        test, if_true, if_false = _compile(expr.test), _compile(expr.if_true), _compile(expr.if_false)
+        return lambda env: if_true(env) if test(env) else if_false(env)
+    left, right = _compile(expr.left), _compile(expr.right)
     if expr.op is BinaryOp.LOG_AND:
-        return bool(left) and bool(evaluate(expr.right, env))
+        return lambda env: bool(left(env)) and bool(right(env))
     if expr.op is BinaryOp.LOG_OR:
-        return bool(left) or bool(evaluate(expr.right, env))
-    right = int(evaluate(expr.right, env))
-    if expr.op in (BinaryOp.SHL, BinaryOp.SHR) and not 0 <= right < 64:
-        # Values are 64-bit in generated C, where such a shift is undefined.
-        raise EvaluationError(f"shift count {right} is outside 0..63")
-    return _BINARY[expr.op](int(left), right)
+        return lambda env: bool(left(env)) or bool(right(env))
+    operation = _BINARY[expr.op]
+    if expr.op in (BinaryOp.SHL, BinaryOp.SHR):
+        def shift(env: Mapping[str, Value]) -> Value:
+            value, count = left(env), int(right(env))
+            if not 0 <= count < 64:
+                # Values are 64-bit in generated C, where such a shift is undefined.
+                raise EvaluationError(f"shift count {count} is outside 0..63")
+            return operation(int(value), count)
+        return shift
+
+    def binary(env: Mapping[str, Value]) -> Value:
+        value = left(env)
+        return operation(int(value), int(right(env)))
+    return binary
 
 
 def _divide(a: int, b: int) -> int:

@@ -15,7 +15,9 @@ moving with `addr64` is checked in both shapes.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+import math
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from vfiogen.context import Context
@@ -88,30 +90,52 @@ class _Register:
     linear in practice (MSI-X and friends have a few hundred cases).
     """
 
-    __slots__ = ("register", "indexes", "constants", "memo", "fixed")
+    __slots__ = ("register", "indexes", "names", "pick", "constants", "memo", "fixed")
 
     def __init__(self, register: Register, names: list[str], constants: Mapping[str, Value]) -> None:
         self.register = register
         read = {ref.dotted for expr in (register.offset, register.present) if expr is not None
                 for ref in refs(expr)}
         self.indexes = tuple(i for i, name in enumerate(names) if name in read)
+        self.names = tuple(names[i] for i in self.indexes)
+        # The register's own inputs out of a case's values (one value, not a tuple, when it reads one).
+        self.pick = operator.itemgetter(*self.indexes) if self.indexes else None
         self.constants = constants
-        self.memo: dict[tuple[Value, ...], _Where] = {}
-        self.fixed = None if self.indexes else self.evaluate({})
+        self.memo: dict[object, _Where] = {}
+        self.fixed = None if self.indexes else self.evaluate(())
         """Where a register that reads no input sits, in every case (most registers)."""
 
-    def where(self, values: tuple[Value, ...], names: list[str]) -> _Where:
+    def where(self, values: tuple[Value, ...]) -> _Where:
         if self.fixed is not None:
             return self.fixed
-        key = tuple(values[i] for i in self.indexes)
+        assert self.pick is not None
+        key = self.pick(values)
         found = self.memo.get(key)
         if found is None:
-            found = self.memo[key] = self.evaluate(dict(zip((names[i] for i in self.indexes), key, strict=True)))
+            own = key if len(self.indexes) > 1 else (key,)
+            found = self.memo[key] = self.evaluate(zip(self.names, own, strict=True))
         return found
 
-    def evaluate(self, own: Mapping[str, Value]) -> _Where:
+    def column(self, domains: list[list[Value]], ordinals: list[int]) -> list[_Where]:
+        """Where the register sits in every case, in `itertools.product(*domains)` order; `ordinals` gives
+        each case's assignment of the register's own inputs (see `_ordinals`)."""
+        own = [self.own(key) for key in itertools.product(*(domains[i] for i in self.indexes))]
+        return list(map(own.__getitem__, ordinals))
+
+    def own(self, key: tuple[Value, ...]) -> _Where:
+        """Where the register sits when its own inputs take the values `key`, in the order of `indexes`."""
+        if self.fixed is not None:
+            return self.fixed
+        memo_key = key if len(key) > 1 else key[0]  # as `pick` gives it, so `where` finds it
+        found = self.memo.get(memo_key)
+        if found is None:
+            found = self.memo[memo_key] = self.evaluate(zip(self.names, key, strict=True))
+        return found
+
+    def evaluate(self, own: Iterable[tuple[str, Value]]) -> _Where:
         register = self.register
-        env = {**self.constants, **own}
+        env = dict(self.constants)
+        env.update(own)
         try:
             if register.present is not None and not evaluate(register.present, env):
                 return False, None, None
@@ -129,27 +153,61 @@ def placements(section: Section, table: SectionSymbols,
 
     Params take the device's `bindings`, or their defaults.
     """
-    bound = bindings or {}
-    inputs = _case_inputs(section, table, bound)
-    if inputs is None:
+    cases = _cases(section, table, bindings or {})
+    if cases is None:
         return None
-    names, domains = inputs
-    constants = section_constants(section, bound)
-    registers = [_Register(register, names, constants) for register in section.registers]
+    names, domains, registers = cases
+    return (_placement(names, values, registers) for values in itertools.product(*domains))
 
-    def generate() -> Iterator[Placement]:
-        for values in itertools.product(*domains):
-            placed: list[tuple[Register, int]] = []
-            failed: list[tuple[Register, str]] = []
-            for entry in registers:
-                _, offset, failure = entry.where(values, names)
-                if offset is not None:
-                    placed.append((entry.register, offset))
-                elif failure is not None:
-                    failed.append((entry.register, failure))
-            yield Placement(tuple(zip(names, values, strict=True)), tuple(placed), tuple(failed))
 
-    return generate()
+def _cases(section: Section, table: SectionSymbols, bound: Mapping[str, int]) -> _Cases | None:
+    """The names a case fixes, each one's values and every register's placement function; None when there
+    are too many cases."""
+    key = (id(section), id(table), tuple(sorted(bound.items())))
+    kept = _CASES.get(key)
+    if kept is not None and kept[0] is section and kept[1] is table:
+        return kept[2]
+    inputs = _case_inputs(section, table, bound)
+    cases = None
+    if inputs is not None:
+        names, domains = inputs
+        constants = section_constants(section, bound)
+        cases = names, domains, [_Register(register, names, constants) for register in section.registers]
+    if len(_CASES) >= 512:  # a test session compiles many modules: keep only recent ones
+        _CASES.clear()
+    _CASES[key] = (section, table, cases)
+    return cases
+
+
+_Cases = tuple[list[str], list[list[Value]], list[_Register]]
+_CASES: dict[tuple[int, int, tuple[tuple[str, int], ...]], tuple[Section, SectionSymbols, _Cases | None]] = {}
+"""`_cases` of each section, symbol table and bindings lately asked, by identity (both are kept, so their ids
+are not reused; the IR is frozen): `normalize` asks for the offsets layout has just evaluated, and each
+register's outcomes are remembered in its `_Register`."""
+
+
+def _ordinals(indexes: tuple[int, ...], sizes: list[int]) -> list[int]:
+    """For every case, in product order over domains of `sizes`, the position of its values at `indexes` in the
+    product over those indexes' domains alone: a register's outcome for each case, found by list indexing."""
+    ordinals = [0]
+    for index, size in enumerate(sizes):
+        if index in indexes:
+            ordinals = [ordinal * size + value for ordinal in ordinals for value in range(size)]
+        else:
+            ordinals = [ordinal for ordinal in ordinals for _ in range(size)]
+    return ordinals
+
+
+def _placement(names: list[str], values: tuple[Value, ...], registers: list[_Register]) -> Placement:
+    placed: list[tuple[Register, int]] = []
+    failed: list[tuple[Register, str]] = []
+    for entry in registers:
+        _, offset, failure = entry.where(values)
+        if offset is not None:
+            placed.append((entry.register, offset))
+        elif failure is not None:
+            failed.append((entry.register, failure))
+    return Placement(tuple(zip(names, values, strict=True)), tuple(placed), tuple(failed))
 
 
 def register_offsets(section: Section, table: SectionSymbols,
@@ -160,20 +218,17 @@ def register_offsets(section: Section, table: SectionSymbols,
     own inputs occurs in some case: its offsets are found without walking
     the product of all inputs. None when layout would not enumerate the cases.
     """
-    inputs = _case_inputs(section, table, bindings)
-    if inputs is None:
-        return None
-    names, domains = inputs
-    constants = section_constants(section, bindings)
+    cases = _cases(section, table, bindings)
+    return None if cases is None else _offsets_of(cases)
+
+
+def _offsets_of(cases: _Cases) -> dict[str, tuple[int, ...]]:
+    _, domains, registers = cases
     found: dict[str, tuple[int, ...]] = {}
-    for register in section.registers:
-        entry = _Register(register, names, constants)
-        offsets: set[int] = set()
-        for own in itertools.product(*(domains[i] for i in entry.indexes)):
-            _, offset, _ = entry.evaluate(dict(zip((names[i] for i in entry.indexes), own, strict=True)))
-            if offset is not None:
-                offsets.add(offset)
-        found[register.name] = tuple(sorted(offsets))
+    for entry in registers:
+        offsets = {offset for own in itertools.product(*(domains[i] for i in entry.indexes))
+                   if (offset := entry.own(own)[1]) is not None}
+        found[entry.register.name] = tuple(sorted(offsets))
     return found
 
 
@@ -301,15 +356,14 @@ def compute_layout(module: Module, ctx: Context) -> Module:
             continue
         if not _check_offset_inputs(section, table, ctx):
             continue
-        cases = placements(section, table)
+        cases = _cases(section, table, {})
         if cases is None:
             ctx.reporter.report("VG0408", section.span,
                                 f"register offsets in '{section.name}' depend on more than {MAX_CASES} "
                                 "combinations of bits; offsets may depend on a few read-only bits only")
             continue
-        placed = list(cases)
-        _check_placements(section, table, placed, ctx)
-        _check_byte_strings(section, placed, ctx)
+        _check_placements(section, table, cases, ctx)
+        _check_byte_strings(section, _offsets_of(cases), ctx)
     if ctx.reporter.error_count:
         return module
     # A device's param bindings can move registers too: lay each binding out.
@@ -321,14 +375,14 @@ def compute_layout(module: Module, ctx: Context) -> Module:
             if used is None or table is None or not use.params:
                 continue
             bindings = {b.name: b.value for b in use.params}
-            cases = placements(used, table, bindings)
+            cases = _cases(used, table, bindings)
             if cases is not None:
                 context = Note(use.span, f"with the params device '{device.name}' binds here")
-                _check_placements(used, table, list(cases), ctx, context)
+                _check_placements(used, table, cases, ctx, context)
     return module
 
 
-def _check_byte_strings(section: Section, cases: list[Placement], ctx: Context) -> None:
+def _check_byte_strings(section: Section, offsets: dict[str, tuple[int, ...]], ctx: Context) -> None:
     """A byte-string register's `max` bytes from its offset lie inside the capability and meet no register,
     wherever the registers are placed (the bytes past its length may be another register's on some device,
     but the state and descriptor hold `max`, and a schema that says so is a mistake)."""
@@ -343,7 +397,8 @@ def _check_byte_strings(section: Section, cases: list[Placement], ctx: Context) 
                                 f"byte-string register '{string.name}' at 0x{start:02x} runs to 0x{end - 1:02x} "
                                 f"with its max of {string.type.max} bytes, beyond the {size}-byte "
                                 f"{_KIND_NOUN[section.location.kind]}: at most {max(size - start, 0)} fit")
-        others = [(r.name, r.span, offset, offset + r.width // 8) for case in cases for r, offset in case.offsets]
+        others = [(r.name, r.span, offset, offset + r.width // 8) for r in section.registers
+                  for offset in offsets.get(r.name, ())]
         others += [(s.name, s.span, s.config_offset, s.config_offset + s.type.max) for s in strings
                    if s is not string and s.config_offset is not None and isinstance(s.type, ArrayType)
                    and _declared_before(section, s, string)]
@@ -378,24 +433,38 @@ def _check_offset_inputs(section: Section, table: SectionSymbols, ctx: Context) 
     return ok
 
 
-def _check_placements(section: Section, table: SectionSymbols, cases: list[Placement], ctx: Context,
+def _check_placements(section: Section, table: SectionSymbols,
+                      cases: _Cases, ctx: Context,
                       context: Note | None = None) -> None:
     extra = (context,) if context is not None else ()
     size = section.location.size
+    names, domains, registers = cases
+    sizes = [len(domain) for domain in domains]
+    many = math.prod(sizes) > 1
     reported: set[tuple[str, ...]] = set()
     key: tuple[str, ...]
     # A case that places every register as an earlier one did repeats that case's reports (deduplicated anyway),
-    # except for overlaps whose co-presence hangs on inputs the cases leave open: those are asked again.
-    undecided: dict[tuple[object, ...], list[tuple[Register, int, Register, int]]] = {}
-    for case in cases:
-        when = f" when {case.describe()}" if case.condition and len(cases) > 1 else ""
-        shape = (tuple((r.name, o) for r, o in case.offsets), tuple((r.name, why) for r, why in case.failures))
+    # except for overlaps whose co-presence hangs on inputs the cases leave open: those are asked again. A
+    # register that reads no input sits alike in every case, so the registers that do decide the shape; their
+    # outcomes over all cases are laid out as columns by list indexing, and only a new shape is built into a
+    # Placement (a header has 4096 cases and a few dozen shapes).
+    varying = [entry for entry in registers if entry.fixed is None]
+    ordinals: dict[tuple[int, ...], list[int]] = {}
+    columns = [entry.column(domains, ordinals.get(entry.indexes) or
+                            ordinals.setdefault(entry.indexes, _ordinals(entry.indexes, sizes)))
+               for entry in varying]
+    shapes: Iterator[tuple[_Where, ...]] = zip(*columns, strict=True) if columns else itertools.repeat(())
+    undecided: dict[tuple[_Where, ...], list[_Pending]] = {}
+    asked = _CoPresence(section, table, names)
+    for values, shape in zip(itertools.product(*domains), shapes, strict=False):  # `shapes` may be endless
         pending = undecided.get(shape)
         if pending is not None:
-            for first, first_offset, second, second_offset in pending:
-                _overlap(section, table, case, first, first_offset, second, second_offset, reported, when, ctx,
-                         extra)
+            for entry in pending:
+                if entry.key not in reported:
+                    _overlap(section, asked, names, values, entry, reported, many, ctx, extra)
             continue
+        case = _placement(names, values, registers)
+        when = f" when {case.describe()}" if case.condition and many else ""
         pending = undecided[shape] = []
         for register, reason in case.failures:
             key = ("evaluate", register.name)
@@ -425,25 +494,67 @@ def _check_placements(section: Section, table: SectionSymbols, cases: list[Place
                                         f"{min(length, 4)} bytes{when}", *extra)
         for (first, first_offset), (second, second_offset) in itertools.pairwise(ordered):
             if min(first_offset + first.width // 8, second_offset + second.width // 8) > second_offset:
-                pending.append((first, first_offset, second, second_offset))
-                _overlap(section, table, case, first, first_offset, second, second_offset, reported, when, ctx,
-                         extra)
+                meeting = _Pending(("overlap",) + tuple(sorted((first.name, second.name))), first, first_offset,
+                                   second, second_offset)
+                pending.append(meeting)
+                if meeting.key not in reported:
+                    _overlap(section, asked, names, values, meeting, reported, many, ctx, extra)
 
 
-def _overlap(section: Section, table: SectionSymbols, case: Placement, first: Register, first_offset: int,
-             second: Register, second_offset: int, reported: set[tuple[str, ...]], when: str, ctx: Context,
-             extra: tuple[Note, ...]) -> None:
-    """Report two registers that meet, once, when they can both be present in `case`."""
-    key = ("overlap",) + tuple(sorted((first.name, second.name)))
-    if key in reported or not co_present(section, table, case, first, second):
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """Two registers that meet in a shape, reported once (under `key`) in the first case both can be present."""
+
+    key: tuple[str, ...]
+    first: Register
+    first_offset: int
+    second: Register
+    second_offset: int
+
+
+def _overlap(section: Section, asked: _CoPresence, names: list[str], values: tuple[Value, ...], meeting: _Pending,
+             reported: set[tuple[str, ...]], many: bool, ctx: Context, extra: tuple[Note, ...]) -> None:
+    """Report two registers that meet, once, when they can both be present in the case of `values`."""
+    first, second, second_offset = meeting.first, meeting.second, meeting.second_offset
+    if not asked.co_present(values, first, second):
         return
-    reported.add(key)
-    overlap_end = min(first_offset + first.width // 8, second_offset + second.width // 8)
+    reported.add(meeting.key)
+    case = Placement(tuple(zip(names, values, strict=True)), ())
+    when = f" when {case.describe()}" if case.condition and many else ""
+    overlap_end = min(meeting.first_offset + first.width // 8, second_offset + second.width // 8)
     later, earlier = (second, first) if _declared_after(section, second, first) else (first, second)
     ctx.reporter.report("VG0401", later.span,
                         f"register '{later.name}' overlaps '{earlier.name}' (0x{second_offset:02x}"
                         f"..0x{overlap_end - 1:02x}){when}",
                         Note(earlier.span, f"'{earlier.name}' declared here"), *extra)
+
+
+class _CoPresence:
+    """`co_present` of one section's cases, remembered by the pair and the case's values of the names the two
+    presences read, which is all its answer depends on: a shape that repeats over thousands of cases (a
+    header's) is asked once per distinct value."""
+
+    def __init__(self, section: Section, table: SectionSymbols, names: list[str]) -> None:
+        self.section = section
+        self.table = table
+        self.names = names
+        self.reads: dict[tuple[str, str], Callable[[tuple[Value, ...]], object]] = {}
+        self.answers: dict[tuple[str, str, object], bool] = {}
+
+    def co_present(self, values: tuple[Value, ...], first: Register, second: Register) -> bool:
+        pair = (first.name, second.name)
+        pick = self.reads.get(pair)
+        if pick is None:
+            read = {ref.dotted for register in (first, second) if register.present is not None
+                    for ref in refs(register.present)}
+            indexes = [i for i, name in enumerate(self.names) if name in read]
+            pick = self.reads[pair] = operator.itemgetter(*indexes) if indexes else lambda _: ()
+        question = (*pair, pick(values))
+        answer = self.answers.get(question)
+        if answer is None:
+            case = Placement(tuple(zip(self.names, values, strict=True)), ())
+            answer = self.answers[question] = co_present(self.section, self.table, case, first, second)
+        return answer
 
 
 def _declared_after(section: Section, a: Register, b: Register) -> bool:

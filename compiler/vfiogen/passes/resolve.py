@@ -11,8 +11,6 @@ not be typed at all.
 
 from __future__ import annotations
 
-import difflib
-
 from vfiogen.context import Context
 from vfiogen.diagnostics import Note
 from vfiogen.ir.expr import Expr, refs
@@ -198,6 +196,8 @@ def _check_references(section: Section, table: SectionSymbols, ctx: Context) -> 
 
 def _did_you_mean(name: str, candidates: list[str]) -> str:
     """`; did you mean 'x'?` for the closest candidate, or '' when none is close (difflib's 0.6 ratio)."""
+    import difflib  # here: only a misspelt name pays for it (5 ms of every `check` otherwise)
+
     close = difflib.get_close_matches(name, sorted(candidates), n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 

@@ -21,7 +21,7 @@ from vfiogen.backends.c.functions import SectionFunctions
 from vfiogen.backends.c.resize import resize_functions
 from vfiogen.backends.c.views import (EnumView, FieldView, LayoutView, MemberView, RegisterView, SectionView,
                                       StructView)
-from vfiogen.backends.jinja_env import environment
+from vfiogen.backends.jinja_env import cache_directory, environment
 from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.expr import to_text
@@ -258,6 +258,14 @@ class CBackend:
         """Everything checked is expressible in C99."""
 
     def render(self, module: CheckedModule) -> dict[str, str]:
+        store = cache_directory()
+        wrap.load_store(store)
+        try:
+            return self._render(module)
+        finally:
+            wrap.save_store(store)
+
+    def _render(self, module: CheckedModule) -> dict[str, str]:
         env = environment("vfiogen.backends.c")
         env.filters["c_wrap"] = wrap.c_wrap
         env.filters["c_comment_lines"] = wrap.c_comment_lines
