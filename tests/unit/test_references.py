@@ -35,9 +35,9 @@ PORT = schema("""
 """)
 
 
-def err(source: str, kind: str = "bool") -> str:
+def ecc(source: str, kind: str = "bool") -> str:
     return schema(f"""
-        section: err
+        section: ecc
         title: Errors
         id: 0x101
         location: {{extended_capability: {{id: 1, version: 1, size: 16}}}}
@@ -60,32 +60,32 @@ DEVICE = schema("""
     title: Dev
     sections:
       - use: port
-      - use: err
+      - use: ecc
 """)
 
 
 def build(err_text: str, device: str | None = DEVICE, stop_before: str | None = None) -> Compiled:
-    files = {"port.yaml": PORT, "err.yaml": err_text}
+    files = {"port.yaml": PORT, "ecc.yaml": err_text}
     if device is not None:
         files["dev.yaml"] = device
     return compile_texts(files, stop_before=stop_before)
 
 
 def test_a_param_from_another_section_is_planned_for_the_device_that_lists_it() -> None:
-    compiled = build(err("port.caps.port_type == port.kind.root"))
+    compiled = build(ecc("port.caps.port_type == port.kind.root"))
     assert compiled.diagnostics == []
     module = compiled.module
     assert module is not None
-    (param,) = module.section("err").section.params
+    (param,) = module.section("ecc").section.params
     assert param.source is not None and param.source.section == "port"
     # The expression reads in port's namespace: the section name is gone from every reference.
     assert to_text(param.source.expr) == "caps.port_type == kind.root"
     plan = plan_device(module.devices[0], module)
-    (derived,) = plan.section("err").derived
+    (derived,) = plan.section("ecc").derived
     assert (derived.param, derived.kind, derived.source, derived.source_bit) == ("root", ScalarKind.BOOL, "port", 0)
     assert isinstance(derived.expr, Binary) and derived.expr.op is BinaryOp.EQ
     assert isinstance(derived.expr.left, Ref) and derived.expr.left.path == ("caps", "port_type")
-    assert plan.section("err").sources == ("port",) and plan.sources == ("port",)
+    assert plan.section("ecc").sources == ("port",) and plan.sources == ("port",)
     assert plan.section("port").derived == ()
 
 
@@ -94,62 +94,62 @@ def test_a_device_without_the_source_section_keeps_the_param_a_plain_one() -> No
         device: dev
         title: Dev
         sections:
-          - use: err
+          - use: ecc
             params: {root: true}
     """)
-    compiled = build(err("port.caps.port_type == 4"), device)
+    compiled = build(ecc("port.caps.port_type == 4"), device)
     assert compiled.diagnostics == []
     assert compiled.module is not None
-    assert plan_device(compiled.module.devices[0], compiled.module).section("err").derived == ()
+    assert plan_device(compiled.module.devices[0], compiled.module).section("ecc").derived == ()
 
 
 def test_unknown_section_suggests_the_closest() -> None:
-    text = err("prot.caps.port_type == 4")
+    text = ecc("prot.caps.port_type == 4")
     assert build(text).diagnostics == [diag(
-        "VG0302", span_of(text, "prot.caps.port_type", path="err.yaml"),
+        "VG0302", span_of(text, "prot.caps.port_type", path="ecc.yaml"),
         "param 'root' is read from section 'prot', which no schema defines; did you mean 'port'?")]
 
 
 def test_unknown_field_suggests_the_closest_with_the_section_name() -> None:
-    text = err("port.caps.port_typ == 4")
+    text = ecc("port.caps.port_typ == 4")
     assert build(text).diagnostics == [diag(
-        "VG0302", span_of(text, "port.caps.port_typ", path="err.yaml"),
+        "VG0302", span_of(text, "port.caps.port_typ", path="ecc.yaml"),
         "'port.caps.port_typ' is not defined in section 'port'; did you mean 'port.caps.port_type'?")]
 
 
 def test_an_integer_for_a_bool_param_is_a_type_error() -> None:
-    text = err("port.caps.port_type")
+    text = ecc("port.caps.port_type")
     assert build(text).diagnostics == [diag(
-        "VG0602", span_of(text, '"port.caps.port_type"', path="err.yaml"),
+        "VG0602", span_of(text, '"port.caps.port_type"', path="ecc.yaml"),
         "param 'root' is bool, and its `from` is u4 (compare it, e.g. '!= 0')")]
 
 
 def test_an_integer_param_takes_the_field() -> None:
-    assert build(err("port.caps.port_type", kind="u8")).diagnostics == []
+    assert build(ecc("port.caps.port_type", kind="u8")).diagnostics == []
 
 
 def test_a_writable_bit_is_refused_with_a_note_at_it() -> None:
-    text = err("port.control.enable")
+    text = ecc("port.control.enable")
     assert build(text).diagnostics == [diag(
-        "VG0511", span_of(text, "port.control.enable", path="err.yaml"),
+        "VG0511", span_of(text, "port.control.enable", path="ecc.yaml"),
         "param 'root' is read from 'port.control.enable', which software can write: a param says what the "
         "device is, not the mode it is in",
         Note(span_of(PORT, "enable", path="port.yaml"), "writable here"))]
 
 
 def test_arithmetic_is_refused() -> None:
-    text = err("port.caps.port_type + 1 == 5")
+    text = ecc("port.caps.port_type + 1 == 5")
     assert build(text).diagnostics == [diag(
-        "VG0602", span_of(text, "port.caps.port_type + 1", path="err.yaml"),
+        "VG0602", span_of(text, "port.caps.port_type + 1", path="ecc.yaml"),
         "param 'root' is read from bits: its `from` may compare, combine with '&&', '||', '!', '&', '|', '^', "
         "'~' and choose with '?:', but not compute with arithmetic or shifts")]
 
 
 def test_two_sections_in_one_from_are_refused_at_the_second() -> None:
-    text = err("port.caps.port_type == 4 || err.root_command.enable")
+    text = ecc("port.caps.port_type == 4 || ecc.root_command.enable")
     assert build(text).diagnostics == [diag(
-        "VG0312", span_of(text, "err.root_command.enable", path="err.yaml"),
-        "param 'root' reads 'err' and 'port': a param is read from one section")]
+        "VG0312", span_of(text, "ecc.root_command.enable", path="ecc.yaml"),
+        "param 'root' reads 'ecc' and 'port': a param is read from one section")]
 
 
 def test_the_device_lists_the_source_first() -> None:
@@ -157,30 +157,30 @@ def test_the_device_lists_the_source_first() -> None:
         device: dev
         title: Dev
         sections:
-          - use: err
+          - use: ecc
           - use: port
     """)
-    text = err("port.caps.port_type == 4")
+    text = ecc("port.caps.port_type == 4")
     assert build(text, device).diagnostics == [diag(
-        "VG0707", span_of(device, "err", path="dev.yaml"),
-        "device 'dev' lists section 'err' before section 'port', which its param 'root' is read from; list "
+        "VG0707", span_of(device, "ecc", path="dev.yaml"),
+        "device 'dev' lists section 'ecc' before section 'port', which its param 'root' is read from; list "
         "'port' first, so that its state is captured, loaded and restored first",
         Note(span_of(device, "port", path="dev.yaml"), "'port' is listed here"),
-        Note(span_of(text, '"port.caps.port_type == 4"', path="err.yaml"), "read here"))]
+        Note(span_of(text, '"port.caps.port_type == 4"', path="ecc.yaml"), "read here"))]
 
 
 def test_a_param_of_the_source_section_is_the_wrong_kind() -> None:
     port = PORT.replace("version: 1\n", "version: 1\nparams:\n  lanes: {type: u8, default: 1}\n", 1)
-    text = err("port.params.lanes != 0")
-    compiled = compile_texts({"port.yaml": port, "err.yaml": text, "dev.yaml": DEVICE})
+    text = ecc("port.params.lanes != 0")
+    compiled = compile_texts({"port.yaml": port, "ecc.yaml": text, "dev.yaml": DEVICE})
     assert compiled.diagnostics == [diag(
-        "VG0306", span_of(text, "port.params.lanes", path="err.yaml"),
+        "VG0306", span_of(text, "port.params.lanes", path="ecc.yaml"),
         "'port.params.lanes' is a param of section 'port'; a param is read from registers and bit fields, which "
         "capture reads from configuration space", Note(span_of(port, "lanes", path="port.yaml"), "defined here"))]
 
 
 def test_a_from_without_a_register_is_refused() -> None:
-    text = err("1 == 1")
+    text = ecc("1 == 1")
     assert build(text).diagnostics == [diag(
-        "VG0602", span_of(text, '"1 == 1"', path="err.yaml"),
+        "VG0602", span_of(text, '"1 == 1"', path="ecc.yaml"),
         "param 'root' is read from no section: its `from` names no register (a constant is a `default`)")]

@@ -223,13 +223,15 @@ def _check_hook_points(section: Section, ctx: Context) -> None:
 
 
 # Generated files of their own: vfg_runtime.{h,c} in C.
-RESERVED_NAMES = frozenset({"runtime"})
+RESERVED_NAMES = {"runtime": "vfg_runtime.h", "err": "its status codes, VFG_ERR_*"}
+"""Names a section or device may not take, with what of the generated runtime they would collide with (a
+section `err` would define VFG_ERR_VERSION, one of the statuses)."""
 
 
 def _check_not_reserved(kind: str, name: str, span: Span, ctx: Context) -> None:
     if name in RESERVED_NAMES:
         ctx.reporter.report("VG0301", span, f"{kind} name '{name}' is taken by the generated runtime "
-                            f"(vfg_{name}.h); choose another")
+                            f"({RESERVED_NAMES[name]}); choose another")
 
 
 def _check_capability_claims(module: Module, ctx: Context) -> None:
