@@ -33,7 +33,8 @@ C_DIR = ROOT / "generated" / "c"
 BENCH = ROOT / "tests" / "bench" / "c_device.c"
 UNITS = ("runtime", "header", "msi", "msix", "rebar", "sriov", "example_nic")
 RENAMED = ("example_nic_save", "example_nic_load", "crc32c")
-KEPT = tuple(f"vfg_{n}_init" for n in ("rebar", "header", "msi", "msix", "sriov"))
+KEPT = tuple(f"vfg_{n}_init" for n in ("rebar", "header", "msi", "msix", "sriov")) + (
+    "vfg_example_nic_derive_descriptor",)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import device_python  # noqa: E402

@@ -230,7 +230,7 @@ static const unsigned sizes[] = {1, 64, 2048};
 #define MAX_ROUNDS 1001
 
 static struct vfg_example_nic_state state[SIZES], in;
-static struct vfg_example_nic_descriptor desc, src;
+static struct vfg_example_nic_descriptor desc[SIZES], src;
 static uint8_t blob[SIZES][VFG_EXAMPLE_NIC_MAX_SIZE], out[VFG_EXAMPLE_NIC_MAX_SIZE];
 static size_t blob_len[SIZES], desc_len[SIZES];
 static const uint8_t *desc_bytes[SIZES];
@@ -274,10 +274,10 @@ static int run(int impl, int op, size_t k)
     switch (impl) {
     case GEN_SIMD:
         return op == 0 ? simd_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, NULL)
-                       : simd_example_nic_save(&state[k], NULL, &desc, NULL, NULL, NULL, out, sizeof out, &len, NULL);
+                       : simd_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out, sizeof out, &len, NULL);
     case GEN_PORTABLE:
         return op == 0 ? portable_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, NULL)
-                       : portable_example_nic_save(&state[k], NULL, &desc, NULL, NULL, NULL, out, sizeof out, &len,
+                       : portable_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out, sizeof out, &len,
                                                    NULL);
     case HAND_SIMD:
     case HAND_PORTABLE: {
@@ -309,14 +309,19 @@ static int self_check(void)
     size_t k, len;
     struct vfg_error err;
     for (k = 0; k < SIZES; k++) {
-        if (simd_example_nic_save(&state[k], NULL, &desc, NULL, NULL, NULL, blob[k], sizeof blob[k], &blob_len[k],
+        /* the state's own descriptor: a load holds the stream's descriptor to the frames' registers */
+        if (vfg_example_nic_derive_descriptor(&desc[k], &state[k], NULL, &err) != VFG_OK) {
+            fprintf(stderr, "derive: %s.%s: %s\n", err.section, err.field, err.message);
+            return 1;
+        }
+        if (simd_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, blob[k], sizeof blob[k], &blob_len[k],
                                   &err) != VFG_OK) {
             fprintf(stderr, "save: %s.%s: %s\n", err.section, err.field, err.message);
             return 1;
         }
         desc_len[k] = ld32(blob[k] + 16);
         desc_bytes[k] = blob[k] + 20;
-        if (portable_example_nic_save(&state[k], NULL, &desc, NULL, NULL, NULL, out, sizeof out, &len, &err) != 0
+        if (portable_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out, sizeof out, &len, &err) != 0
             || len != blob_len[k] || memcmp(out, blob[k], len) != 0) {
             fprintf(stderr, "the two builds save different blobs\n");
             return 1;
