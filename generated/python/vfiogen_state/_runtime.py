@@ -423,6 +423,8 @@ else:
 
 MASK_ENTRY = struct.Struct(">HB")
 """The head of a descriptor's mask-list entry: the register's index, its width in bytes."""
+_MASK_ENTRIES = {width: struct.Struct(f">HB{code}{code}") for width, code in ((1, "B"), (2, "H"), (4, "I"), (8, "Q"))}
+"""A whole entry by its width: head, emulated bits, write mask."""
 
 
 def pack_masks(emulated: "tuple[int, ...]", writable: "tuple[int, ...]", widths: "tuple[int, ...]",
@@ -432,8 +434,7 @@ def pack_masks(emulated: "tuple[int, ...]", writable: "tuple[int, ...]", widths:
     out = bytearray()
     for index, width in enumerate(widths[:registers]):
         if emulated[index] or writable[index]:
-            out += MASK_ENTRY.pack(index, width)
-            out += emulated[index].to_bytes(width, "big") + writable[index].to_bytes(width, "big")
+            out += _MASK_ENTRIES[width].pack(index, width, emulated[index], writable[index])
     return bytes(out)
 
 
@@ -441,32 +442,33 @@ def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int,
                  widths: "tuple[int, ...]") -> "tuple[tuple[int, ...], tuple[int, ...]]":
     """The mask list b[o:end] of a record whose mask_registers is `registers`, as (emulated, write) mask arrays
     over the registers this build indexes (`widths`); the entries of the others are read over."""
-    emulated, writable = [0] * len(widths), [0] * len(widths)
+    count = len(widths)
+    emulated, writable = [0] * count, [0] * count
     following = 0
     while o < end:
         if end - o < MASK_ENTRY.size:
             raise truncated(section, "descriptor.masks", o, MASK_ENTRY.size, end - o)
-        index, width = MASK_ENTRY.unpack_from(b, o)
-        if width not in (1, 2, 4, 8):
+        width = b[o + 2]
+        entry = _MASK_ENTRIES.get(width)
+        if entry is None:
             raise LoadError(section, "descriptor.masks", o, f"a mask entry {width} bytes wide: not 1, 2, 4 or 8")
+        index = b[o] << 8 | b[o + 1]
         if index < following or index >= registers:
             raise LoadError(section, "descriptor.masks", o, f"a mask entry of register {index}: out of register "
                             f"order, repeated, or past the record's mask_registers ({registers})")
-        if end - o - MASK_ENTRY.size < 2 * width:
-            raise truncated(section, "descriptor.masks", o, MASK_ENTRY.size + 2 * width, end - o)
-        start = o + MASK_ENTRY.size
-        emulated_bits = int.from_bytes(b[start:start + width], "big")
-        writable_bits = int.from_bytes(b[start + width:start + 2 * width], "big")
+        if end - o < entry.size:
+            raise truncated(section, "descriptor.masks", o, entry.size, end - o)
+        _, _, emulated_bits, writable_bits = entry.unpack_from(b, o)
         if not emulated_bits and not writable_bits:
             raise LoadError(section, "descriptor.masks", o, f"a mask entry of register {index} whose masks are "
                             "both 0 (such a register has no entry)")
-        if index < len(widths):
+        if index < count:
             if width != widths[index]:
                 raise LoadError(section, "descriptor.masks", o, f"a mask entry {width} bytes wide of register "
                                 f"{index}, which is {widths[index]} bytes wide in this build")
             emulated[index], writable[index] = emulated_bits, writable_bits
         following = index + 1
-        o += MASK_ENTRY.size + 2 * width
+        o += entry.size
     return tuple(emulated), tuple(writable)
 
 
