@@ -851,14 +851,15 @@ int vfg_acs_derive_descriptor(struct vfg_acs_descriptor *d,
 
 /*
  * The record as big-endian bytes: descriptor_size gives how many,
- * pack_descriptor writes them and returns that count. unpack_descriptor
- * reads the record buf[start, end), refusing (VFG_ERR_TRUNCATED,
- * VFG_ERR_DESCRIPTOR at field "descriptor.masks" and the entry's offset) a
- * short record and a mask entry that is cut short, of a width other than 1,
- * 2, 4 or 8 bytes or than its register's in this build, out of register
- * order, past the record's mask_registers or with both masks 0; it keeps the
- * entries of the registers this build indexes and reads over the others (a
- * newer build's). *d is written only on success.
+ * pack_descriptor writes them and returns that count (a mask entry for each
+ * register below d->mask_registers whose masks are not both 0).
+ * unpack_descriptor reads the record buf[start, end), refusing
+ * (VFG_ERR_TRUNCATED, VFG_ERR_DESCRIPTOR at field "descriptor.masks" and the
+ * entry's offset) a short record and a mask entry that is cut short, of a
+ * width other than 1, 2, 4 or 8 bytes or than its register's in this build,
+ * out of register order, past the record's mask_registers or with both masks
+ * 0; it keeps the entries of the registers this build indexes and reads over
+ * the others (a newer build's). *d is written only on success.
  */
 size_t vfg_acs_descriptor_size(const struct vfg_acs_descriptor *d);
 size_t vfg_acs_pack_descriptor(const struct vfg_acs_descriptor *d,
