@@ -9,12 +9,10 @@ place), or load it to the same bytes; a case that only reads over an entry must 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
 import pytest
 from conftest import ROOT
 from harness import COMPILERS, build, device_command, python_device, run
-from vfiogen_state import _runtime
+from vfiogen_state import _runtime, example_nic
 from vfiogen_state import msix as msix_module
 
 VALID = ROOT / "tests" / "vectors" / "devices" / "example_nic" / "valid_blob.yaml"
@@ -38,16 +36,18 @@ def _records(blob: bytes) -> tuple[list[tuple[int, bytes]], int]:
     return out, head.start
 
 
-def _with_msix_entries(entries: bytes) -> tuple[bytes, int]:
-    """The valid blob with the MSI-X record's mask list replaced by `entries`, and the blob offset at which
-    that list starts."""
+def _with_msix_entries(entries: bytes, registers: int | None = None) -> tuple[bytes, int]:
+    """The valid blob with the MSI-X record's mask list replaced by `entries` (and its mask_registers by
+    `registers`, when given), and the blob offset at which that list starts."""
     blob = _valid()
     records, start = _records(blob)
+    fixed = msix_module.DESCRIPTOR_FIXED
     payload, at = b"", 0
     for ident, record in records:
         if ident == MSIX_ID:
-            record = record[:msix_module.DESCRIPTOR_FIXED] + entries
-            at = start + len(payload) + 4 + msix_module.DESCRIPTOR_FIXED
+            count = record[fixed - 2:fixed] if registers is None else registers.to_bytes(2, "big")
+            record = record[:fixed - 2] + count + entries
+            at = start + len(payload) + 4 + fixed
         payload += _runtime.RECORD.pack(ident, len(record)) + record
     head = _runtime.read_frame(blob, _runtime.HEADER.size, "t")
     rest = blob[head.end + _runtime.CRC.size:]
@@ -97,31 +97,11 @@ def test_a_mask_list_is_read_alike(driver: Path, entries: bytes, refused_at: int
 def test_an_entry_of_a_register_only_a_newer_build_has_is_read_over(driver: Path) -> None:
     """A newer build's record: one more register indexed, with an entry for it; this build compares the three
     it knows and keeps nothing of the fourth."""
-    blob, _ = _with_msix_entries(CONTROL + TABLE + PBA + _entry(3, 8, 1, 0xFF))
-    records, _ = _records(blob)
-    msix = next(record for ident, record in records if ident == MSIX_ID)
-    fixed = msix_module.DESCRIPTOR_FIXED
-    newer = msix[:fixed - 2] + (4).to_bytes(2, "big") + msix[fixed:]  # mask_registers 4
-    blob, _ = _with_msix_entries(b"")
-    blob = _replace_record(blob, newer)
+    blob, _ = _with_msix_entries(CONTROL + TABLE + PBA + _entry(3, 8, 1, 0xFF), registers=4)
     python = python_device("example_nic", blob)
     (c,) = run(driver, [device_command("example_nic", blob)])
     assert python.ok and c.key == python.key
-    _, descriptor = msix_load(blob)
+    _, descriptor = example_nic.load(blob)
     assert descriptor.msix.mask_registers == 4
     assert descriptor.msix.emulated_masks == (0xC7FF, 0xFFFFFFFF, 0xFFFFFFFF)
     assert descriptor.msix.write_masks == (0xC000, 0, 0)
-
-
-def _replace_record(blob: bytes, msix: bytes) -> bytes:
-    records, _ = _records(blob)
-    payload = b"".join(_runtime.RECORD.pack(ident, len(record)) + record
-                       for ident, record in ((i, msix if i == MSIX_ID else r) for i, r in records))
-    head = _runtime.read_frame(blob, _runtime.HEADER.size, "t")
-    return (blob[:_runtime.HEADER.size] + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True,
-                                                         payload) + blob[head.end + _runtime.CRC.size:])
-
-
-def msix_load(blob: bytes) -> Any:
-    from vfiogen_state import example_nic
-    return example_nic.load(blob)

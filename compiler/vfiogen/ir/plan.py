@@ -221,8 +221,6 @@ MASK_ARRAYS = ("emulated_masks", "write_masks")
 """A descriptor's in-memory mask arrays, indexed by register: the emulated bits, the write masks."""
 MASK_FIELD_PREFIXES = ("emulated_", "wmask_")
 """How compat reasons name one register's masks (`emulated_control`, `wmask_control`)."""
-MASK_WIDTHS = (1, 2, 4, 8)
-"""The widths, in bytes, an entry may give."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -473,18 +473,18 @@ def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int,
 
 
 def mask_failures(section: str, source: "Any", target: "Any",
-                  reasons: "tuple[tuple[str, str, str], ...]") -> "list[CompatFailure]":
+                  reasons: "tuple[tuple[str, str, str, str, str], ...]") -> "list[CompatFailure]":
     """Each emulated-bits or write mask that differs between the two descriptors, over the registers both
     builds index (the fewer of the two mask_registers; past it one build does not know the register, and no
     version the target loads carries it): emulated bits first, by register index."""
     failures = []
     for index in range(min(source.mask_registers, target.mask_registers, len(reasons))):
-        name, emulated_reason, writable_reason = reasons[index]
+        _, emulated_field, emulated_reason, writable_field, writable_reason = reasons[index]
         if source.emulated_masks[index] != target.emulated_masks[index]:
-            failures.append(CompatFailure(section, "equal", f"emulated_{name}", source.emulated_masks[index],
+            failures.append(CompatFailure(section, "equal", emulated_field, source.emulated_masks[index],
                                           target.emulated_masks[index], emulated_reason))
         if source.write_masks[index] != target.write_masks[index]:
-            failures.append(CompatFailure(section, "equal", f"wmask_{name}", source.write_masks[index],
+            failures.append(CompatFailure(section, "equal", writable_field, source.write_masks[index],
                                           target.write_masks[index], writable_reason))
     return failures
 

@@ -78,13 +78,14 @@ _MASK_WIDTHS = (4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
 _MASK_REASONS = (
     ("serial_number_lower",
-     "the hypervisor emulates other bits of register serial_number_lower of Device Serial Number (section dsn) on the target",
-     "the guest may write other bits of register serial_number_lower of Device Serial Number (section dsn) on the target"),
+     "emulated_serial_number_lower", "the hypervisor emulates other bits of register serial_number_lower of Device Serial Number (section dsn) on the target",
+     "wmask_serial_number_lower", "the guest may write other bits of register serial_number_lower of Device Serial Number (section dsn) on the target"),
     ("serial_number_upper",
-     "the hypervisor emulates other bits of register serial_number_upper of Device Serial Number (section dsn) on the target",
-     "the guest may write other bits of register serial_number_upper of Device Serial Number (section dsn) on the target"),
+     "emulated_serial_number_upper", "the hypervisor emulates other bits of register serial_number_upper of Device Serial Number (section dsn) on the target",
+     "wmask_serial_number_upper", "the guest may write other bits of register serial_number_upper of Device Serial Number (section dsn) on the target"),
 )
-"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+"""By mask-list index: the register, then for its emulated bits and its write mask the field a difference
+names and the reason it refuses with."""
 MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
 """The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 

@@ -142,16 +142,17 @@ _MASK_WIDTHS = (4, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
 _MASK_REASONS = (
     ("l1ss_cap",
-     "the hypervisor emulates other bits of register l1ss_cap of L1 PM Substates (section l1ss) on the target",
-     "the guest may write other bits of register l1ss_cap of L1 PM Substates (section l1ss) on the target"),
+     "emulated_l1ss_cap", "the hypervisor emulates other bits of register l1ss_cap of L1 PM Substates (section l1ss) on the target",
+     "wmask_l1ss_cap", "the guest may write other bits of register l1ss_cap of L1 PM Substates (section l1ss) on the target"),
     ("l1ss_ctrl1",
-     "the hypervisor emulates other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target",
-     "the guest may write other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target"),
+     "emulated_l1ss_ctrl1", "the hypervisor emulates other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target",
+     "wmask_l1ss_ctrl1", "the guest may write other bits of register l1ss_ctrl1 of L1 PM Substates (section l1ss) on the target"),
     ("l1ss_ctrl2",
-     "the hypervisor emulates other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target",
-     "the guest may write other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target"),
+     "emulated_l1ss_ctrl2", "the hypervisor emulates other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target",
+     "wmask_l1ss_ctrl2", "the guest may write other bits of register l1ss_ctrl2 of L1 PM Substates (section l1ss) on the target"),
 )
-"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+"""By mask-list index: the register, then for its emulated bits and its write mask the field a difference
+names and the reason it refuses with."""
 MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
 """The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 

@@ -116,28 +116,29 @@ _MASK_WIDTHS = (2, 4, 4, 2, 4, 4, 2,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
 _MASK_REASONS = (
     ("control",
-     "the hypervisor emulates other bits of register control of Message Signalled Interrupts (section msi) on the target",
-     "the guest may write other bits of register control of Message Signalled Interrupts (section msi) on the target"),
+     "emulated_control", "the hypervisor emulates other bits of register control of Message Signalled Interrupts (section msi) on the target",
+     "wmask_control", "the guest may write other bits of register control of Message Signalled Interrupts (section msi) on the target"),
     ("address_lo",
-     "the hypervisor emulates other bits of register address_lo of Message Signalled Interrupts (section msi) on the target",
-     "the guest may write other bits of register address_lo of Message Signalled Interrupts (section msi) on the target"),
+     "emulated_address_lo", "the hypervisor emulates other bits of register address_lo of Message Signalled Interrupts (section msi) on the target",
+     "wmask_address_lo", "the guest may write other bits of register address_lo of Message Signalled Interrupts (section msi) on the target"),
     ("address_hi",
-     "the hypervisor emulates other bits of register address_hi of Message Signalled Interrupts (section msi) on the target",
-     "the guest may write other bits of register address_hi of Message Signalled Interrupts (section msi) on the target"),
+     "emulated_address_hi", "the hypervisor emulates other bits of register address_hi of Message Signalled Interrupts (section msi) on the target",
+     "wmask_address_hi", "the guest may write other bits of register address_hi of Message Signalled Interrupts (section msi) on the target"),
     ("data",
-     "the hypervisor emulates other bits of register data of Message Signalled Interrupts (section msi) on the target",
-     "the guest may write other bits of register data of Message Signalled Interrupts (section msi) on the target"),
+     "emulated_data", "the hypervisor emulates other bits of register data of Message Signalled Interrupts (section msi) on the target",
+     "wmask_data", "the guest may write other bits of register data of Message Signalled Interrupts (section msi) on the target"),
     ("mask",
-     "the hypervisor emulates other bits of register mask of Message Signalled Interrupts (section msi) on the target",
-     "the guest may write other bits of register mask of Message Signalled Interrupts (section msi) on the target"),
+     "emulated_mask", "the hypervisor emulates other bits of register mask of Message Signalled Interrupts (section msi) on the target",
+     "wmask_mask", "the guest may write other bits of register mask of Message Signalled Interrupts (section msi) on the target"),
     ("pending",
-     "the hypervisor emulates other bits of register pending of Message Signalled Interrupts (section msi) on the target",
-     "the guest may write other bits of register pending of Message Signalled Interrupts (section msi) on the target"),
+     "emulated_pending", "the hypervisor emulates other bits of register pending of Message Signalled Interrupts (section msi) on the target",
+     "wmask_pending", "the guest may write other bits of register pending of Message Signalled Interrupts (section msi) on the target"),
     ("ext_data",
-     "the hypervisor emulates other bits of register ext_data of Message Signalled Interrupts (section msi) on the target",
-     "the guest may write other bits of register ext_data of Message Signalled Interrupts (section msi) on the target"),
+     "emulated_ext_data", "the hypervisor emulates other bits of register ext_data of Message Signalled Interrupts (section msi) on the target",
+     "wmask_ext_data", "the guest may write other bits of register ext_data of Message Signalled Interrupts (section msi) on the target"),
 )
-"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+"""By mask-list index: the register, then for its emulated bits and its write mask the field a difference
+names and the reason it refuses with."""
 MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
 """The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 

@@ -138,16 +138,17 @@ _MASK_WIDTHS = (2, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
 _MASK_REASONS = (
     ("control",
-     "the hypervisor emulates other bits of register control of MSI-X (section msix) on the target",
-     "the guest may write other bits of register control of MSI-X (section msix) on the target"),
+     "emulated_control", "the hypervisor emulates other bits of register control of MSI-X (section msix) on the target",
+     "wmask_control", "the guest may write other bits of register control of MSI-X (section msix) on the target"),
     ("table",
-     "the hypervisor emulates other bits of register table of MSI-X (section msix) on the target",
-     "the guest may write other bits of register table of MSI-X (section msix) on the target"),
+     "emulated_table", "the hypervisor emulates other bits of register table of MSI-X (section msix) on the target",
+     "wmask_table", "the guest may write other bits of register table of MSI-X (section msix) on the target"),
     ("pba",
-     "the hypervisor emulates other bits of register pba of MSI-X (section msix) on the target",
-     "the guest may write other bits of register pba of MSI-X (section msix) on the target"),
+     "emulated_pba", "the hypervisor emulates other bits of register pba of MSI-X (section msix) on the target",
+     "wmask_pba", "the guest may write other bits of register pba of MSI-X (section msix) on the target"),
 )
-"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+"""By mask-list index: the register, then for its emulated bits and its write mask the field a difference
+names and the reason it refuses with."""
 MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
 """The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 

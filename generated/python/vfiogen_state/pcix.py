@@ -196,25 +196,26 @@ _MASK_WIDTHS = (2, 4, 2, 4, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
 _MASK_REASONS = (
     ("command",
-     "the hypervisor emulates other bits of register command of PCI-X (section pcix) on the target",
-     "the guest may write other bits of register command of PCI-X (section pcix) on the target"),
+     "emulated_command", "the hypervisor emulates other bits of register command of PCI-X (section pcix) on the target",
+     "wmask_command", "the guest may write other bits of register command of PCI-X (section pcix) on the target"),
     ("status",
-     "the hypervisor emulates other bits of register status of PCI-X (section pcix) on the target",
-     "the guest may write other bits of register status of PCI-X (section pcix) on the target"),
+     "emulated_status", "the hypervisor emulates other bits of register status of PCI-X (section pcix) on the target",
+     "wmask_status", "the guest may write other bits of register status of PCI-X (section pcix) on the target"),
     ("secondary_status",
-     "the hypervisor emulates other bits of register secondary_status of PCI-X (section pcix) on the target",
-     "the guest may write other bits of register secondary_status of PCI-X (section pcix) on the target"),
+     "emulated_secondary_status", "the hypervisor emulates other bits of register secondary_status of PCI-X (section pcix) on the target",
+     "wmask_secondary_status", "the guest may write other bits of register secondary_status of PCI-X (section pcix) on the target"),
     ("bridge_status",
-     "the hypervisor emulates other bits of register bridge_status of PCI-X (section pcix) on the target",
-     "the guest may write other bits of register bridge_status of PCI-X (section pcix) on the target"),
+     "emulated_bridge_status", "the hypervisor emulates other bits of register bridge_status of PCI-X (section pcix) on the target",
+     "wmask_bridge_status", "the guest may write other bits of register bridge_status of PCI-X (section pcix) on the target"),
     ("upstream_split_transaction_control",
-     "the hypervisor emulates other bits of register upstream_split_transaction_control of PCI-X (section pcix) on the target",
-     "the guest may write other bits of register upstream_split_transaction_control of PCI-X (section pcix) on the target"),
+     "emulated_upstream_split_transaction_control", "the hypervisor emulates other bits of register upstream_split_transaction_control of PCI-X (section pcix) on the target",
+     "wmask_upstream_split_transaction_control", "the guest may write other bits of register upstream_split_transaction_control of PCI-X (section pcix) on the target"),
     ("downstream_split_transaction_control",
-     "the hypervisor emulates other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target",
-     "the guest may write other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target"),
+     "emulated_downstream_split_transaction_control", "the hypervisor emulates other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target",
+     "wmask_downstream_split_transaction_control", "the guest may write other bits of register downstream_split_transaction_control of PCI-X (section pcix) on the target"),
 )
-"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+"""By mask-list index: the register, then for its emulated bits and its write mask the field a difference
+names and the reason it refuses with."""
 MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
 """The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 

@@ -149,19 +149,20 @@ _MASK_WIDTHS = (2, 2, 1, 1,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
 _MASK_REASONS = (
     ("pmc",
-     "the hypervisor emulates other bits of register pmc of PCI Power Management (section pm) on the target",
-     "the guest may write other bits of register pmc of PCI Power Management (section pm) on the target"),
+     "emulated_pmc", "the hypervisor emulates other bits of register pmc of PCI Power Management (section pm) on the target",
+     "wmask_pmc", "the guest may write other bits of register pmc of PCI Power Management (section pm) on the target"),
     ("pmcsr",
-     "the hypervisor emulates other bits of register pmcsr of PCI Power Management (section pm) on the target",
-     "the guest may write other bits of register pmcsr of PCI Power Management (section pm) on the target"),
+     "emulated_pmcsr", "the hypervisor emulates other bits of register pmcsr of PCI Power Management (section pm) on the target",
+     "wmask_pmcsr", "the guest may write other bits of register pmcsr of PCI Power Management (section pm) on the target"),
     ("pmcsr_bse",
-     "the hypervisor emulates other bits of register pmcsr_bse of PCI Power Management (section pm) on the target",
-     "the guest may write other bits of register pmcsr_bse of PCI Power Management (section pm) on the target"),
+     "emulated_pmcsr_bse", "the hypervisor emulates other bits of register pmcsr_bse of PCI Power Management (section pm) on the target",
+     "wmask_pmcsr_bse", "the guest may write other bits of register pmcsr_bse of PCI Power Management (section pm) on the target"),
     ("data",
-     "the hypervisor emulates other bits of register data of PCI Power Management (section pm) on the target",
-     "the guest may write other bits of register data of PCI Power Management (section pm) on the target"),
+     "emulated_data", "the hypervisor emulates other bits of register data of PCI Power Management (section pm) on the target",
+     "wmask_data", "the guest may write other bits of register data of PCI Power Management (section pm) on the target"),
 )
-"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+"""By mask-list index: the register, then for its emulated bits and its write mask the field a difference
+names and the reason it refuses with."""
 MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
 """The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 

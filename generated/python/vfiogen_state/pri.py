@@ -106,19 +106,20 @@ _MASK_WIDTHS = (2, 2, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
 _MASK_REASONS = (
     ("pri_ctrl",
-     "the hypervisor emulates other bits of register pri_ctrl of Page Request Interface (section pri) on the target",
-     "the guest may write other bits of register pri_ctrl of Page Request Interface (section pri) on the target"),
+     "emulated_pri_ctrl", "the hypervisor emulates other bits of register pri_ctrl of Page Request Interface (section pri) on the target",
+     "wmask_pri_ctrl", "the guest may write other bits of register pri_ctrl of Page Request Interface (section pri) on the target"),
     ("pri_status",
-     "the hypervisor emulates other bits of register pri_status of Page Request Interface (section pri) on the target",
-     "the guest may write other bits of register pri_status of Page Request Interface (section pri) on the target"),
+     "emulated_pri_status", "the hypervisor emulates other bits of register pri_status of Page Request Interface (section pri) on the target",
+     "wmask_pri_status", "the guest may write other bits of register pri_status of Page Request Interface (section pri) on the target"),
     ("outstanding_page_request_capacity",
-     "the hypervisor emulates other bits of register outstanding_page_request_capacity of Page Request Interface (section pri) on the target",
-     "the guest may write other bits of register outstanding_page_request_capacity of Page Request Interface (section pri) on the target"),
+     "emulated_outstanding_page_request_capacity", "the hypervisor emulates other bits of register outstanding_page_request_capacity of Page Request Interface (section pri) on the target",
+     "wmask_outstanding_page_request_capacity", "the guest may write other bits of register outstanding_page_request_capacity of Page Request Interface (section pri) on the target"),
     ("outstanding_page_request_allocation",
-     "the hypervisor emulates other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target",
-     "the guest may write other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target"),
+     "emulated_outstanding_page_request_allocation", "the hypervisor emulates other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target",
+     "wmask_outstanding_page_request_allocation", "the guest may write other bits of register outstanding_page_request_allocation of Page Request Interface (section pri) on the target"),
 )
-"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+"""By mask-list index: the register, then for its emulated bits and its write mask the field a difference
+names and the reason it refuses with."""
 MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
 """The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 

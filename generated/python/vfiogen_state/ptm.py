@@ -104,13 +104,14 @@ _MASK_WIDTHS = (4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
 _MASK_REASONS = (
     ("ptm_cap",
-     "the hypervisor emulates other bits of register ptm_cap of Precision Time Measurement (section ptm) on the target",
-     "the guest may write other bits of register ptm_cap of Precision Time Measurement (section ptm) on the target"),
+     "emulated_ptm_cap", "the hypervisor emulates other bits of register ptm_cap of Precision Time Measurement (section ptm) on the target",
+     "wmask_ptm_cap", "the guest may write other bits of register ptm_cap of Precision Time Measurement (section ptm) on the target"),
     ("ptm_ctrl",
-     "the hypervisor emulates other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target",
-     "the guest may write other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target"),
+     "emulated_ptm_ctrl", "the hypervisor emulates other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target",
+     "wmask_ptm_ctrl", "the guest may write other bits of register ptm_ctrl of Precision Time Measurement (section ptm) on the target"),
 )
-"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+"""By mask-list index: the register, then for its emulated bits and its write mask the field a difference
+names and the reason it refuses with."""
 MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
 """The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 

@@ -78,10 +78,11 @@ _MASK_WIDTHS = (1,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
 _MASK_REASONS = (
     ("cap_length",
-     "the hypervisor emulates other bits of register cap_length of Vendor-specific capability (section vendor_specific) on the target",
-     "the guest may write other bits of register cap_length of Vendor-specific capability (section vendor_specific) on the target"),
+     "emulated_cap_length", "the hypervisor emulates other bits of register cap_length of Vendor-specific capability (section vendor_specific) on the target",
+     "wmask_cap_length", "the guest may write other bits of register cap_length of Vendor-specific capability (section vendor_specific) on the target"),
 )
-"""By mask-list index: the register, and what a difference in its emulated bits, then its write mask, refuses."""
+"""By mask-list index: the register, then for its emulated bits and its write mask the field a difference
+names and the reason it refuses with."""
 MASKED_REGISTERS = tuple(reasons[0] for reasons in _MASK_REASONS)
 """The registers in mask-list order: `d.write_masks[MASKED_REGISTERS.index("control")]` is control's write mask."""
 

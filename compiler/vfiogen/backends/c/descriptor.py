@@ -23,14 +23,14 @@ def mask_tables(f: SectionFunctions) -> str:
     the field name and reason a difference in its emulated bits (row 0) or write mask (row 1) gives."""
     registers = f.plan.masks.registers
     lines = ["/* Each register's width in bytes, by mask-list index (first-version order). */",
-             f"static const uint8_t mask_widths[{f.mask_count}] = {{"]
+             f"static const uint8_t mask_widths[{f.macro('MASK_REGISTERS')}] = {{"]
     widths = [f"{r.width // 8}u," for r in registers]
     for at in range(0, len(widths), 12):
         lines.append("    " + " ".join(widths[at:at + 12]))
     lines.append("};")
     for table, what in (("mask_fields", "name"), ("mask_reasons", "reason")):
         lines += ["", f"/* The {what} a difference in a register's emulated bits, then write mask, gives. */",
-                  f"static const char *const {table}[2][{f.mask_count}] = {{"]
+                  f"static const char *const {table}[2][{f.macro('MASK_REGISTERS')}] = {{"]
         for writable in (False, True):
             lines.append("    {")
             for register in registers:

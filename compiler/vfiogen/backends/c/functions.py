@@ -105,10 +105,6 @@ class SectionFunctions:
         """`VFG_<SECTION>_<PARTS>`: a constant of the section's header."""
         return naming.macro(self.section.name, *parts)
 
-    @property
-    def mask_count(self) -> str:
-        return self.macro("MASK_REGISTERS")
-
     def sym(self, *parts: str) -> str:
         return naming.symbol(self.section.name, *parts)
 

@@ -490,7 +490,8 @@ class _SectionBuilder:
                 attrs.append(AttrView(array, array, "tuple[int, ...]", f"(0,) * {len(masks)}", '"[]"'))
                 derived.append((array, self.mask_array(writable), ""))
         widths = tuple(r.width // 8 for r in masks)
-        reasons = tuple((r.name, json.dumps(r.emulated_reason), json.dumps(r.writable_reason)) for r in masks)
+        reasons = tuple((r.name, r.emulated_field, json.dumps(r.emulated_reason), r.writable_field,
+                         json.dumps(r.writable_reason)) for r in masks)
         return DescriptorView(naming.descriptor_class(self.section.name), tuple(attrs), fmt, plan.descriptor_size,
                               tuple(derived), tuple(host), tuple(checked), widths, reasons)
 

@@ -190,9 +190,9 @@ class DescriptorView:
     versions whose payloads carry the register ('' for all)."""
     mask_widths: tuple[int, ...] = ()
     """Each register's width in bytes, by mask-list index."""
-    mask_reasons: tuple[tuple[str, str, str], ...] = ()
-    """By mask-list index: the register's name, and as Python literals the reasons a difference in its emulated
-    bits and in its write mask give."""
+    mask_reasons: tuple[tuple[str, str, str, str, str], ...] = ()
+    """By mask-list index: the register's name, then for its emulated bits and for its write mask the field
+    name a compat failure gives and the reason (a Python literal)."""
 
 
 @dataclass(frozen=True)
