@@ -60,6 +60,12 @@ def capture(checked: CheckedSection, function: Function, base: int,
                                    f"{len(function.config)} bytes")
             present, raw = False, 0
         value = raw & read.keep
+        for reserved in read.reserved_when:
+            try:
+                if evaluate(reserved.condition, env):
+                    value &= ~reserved.bits
+            except EvaluationError as exc:
+                result.problems.append(f"{read.register}.{reserved.fields[0]}: {exc}")
         env.update(register_values(register, value))
         result.registers[read.register] = value if present else None
         for check in read.enum_checks:

@@ -169,6 +169,7 @@ class _Lowerer:
         return BitField(name=name, hi=hi, lo=lo, access=Access(self.text(node.get("access"))),
                         enum=self.text(enum) or None, enum_span=enum.span if enum is not None else None,
                         emulated=self.flag(node.get("emulated")),
+                        reserved_when=self.optional_expr(node.get("reserved_when")),
                         description=self.text(node.get("description")),
                         span=key_span)
 

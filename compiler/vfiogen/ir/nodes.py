@@ -113,6 +113,8 @@ class BitField:
     enum_span: Span | None = field(default=None, compare=False)
     emulated: bool = False
     """The hypervisor emulates these bits: the guest reads and writes its copy, not the device's."""
+    reserved_when: Expr | None = None
+    """Where this read-only condition holds (a device/port type, say), the bits are reserved (RsvdP)."""
     description: str = ""
     span: Span = field(compare=False)
 

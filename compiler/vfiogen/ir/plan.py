@@ -20,6 +20,7 @@ Paths are schema paths, with `[]` standing for each enclosing array's index
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Union
 
@@ -224,6 +225,34 @@ MASK_FIELD_PREFIXES = ("emulated_", "wmask_")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReservedWhen:
+    """Bits of a register that are reserved (RsvdP) on a function where `condition` holds: a bit field's
+    `reserved_when` (DevCtl bit 15 is neither Initiate FLR nor Bridge Configuration Retry Enable on a switch
+    port). Capture reads them as 0 there and the mask list leaves them out of both masks; the section's
+    `checks` refuse them set."""
+
+    register: str
+    fields: tuple[str, ...]
+    """The bit fields reserved under this condition (several when they share it, as written)."""
+    bits: int
+    condition: Expr
+    """Over read-only bits of the section (typecheck holds it to what the device is, as `present`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateCheck:
+    """A condition every state of the section meets, which validate tests and a loader tests once it has read
+    the whole payload: a schema constraint, or a conditionally reserved bit field left clear."""
+
+    holds: Expr
+    path: str
+    """The field an error names: a constraint's first reference, or `register.field`."""
+    reason: str
+    reserved: bool = False
+    """A conditional reservation (C status VFG_ERR_RESERVED) rather than a constraint (VFG_ERR_CONSTRAINT)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MaskedRegister:
     """A register as the descriptor's mask list knows it (docs/wire-format.md, "Descriptor frame")."""
 
@@ -241,11 +270,23 @@ class MaskedRegister:
     emulated_reason: str
     writable_reason: str
     """What a difference in either mask refuses, naming the register and the section."""
+    reserved_when: tuple[ReservedWhen, ...] = ()
+    """Mask bits that are reserved, and so in neither mask, on a function where the condition holds."""
 
     @property
     def negotiated(self) -> bool:
         """The build may put an entry for it in the list (some mask bit is set)."""
         return bool(self.emulated | self.writable)
+
+    def masks_on(self, holds: Callable[[Expr], bool]) -> tuple[int, int]:
+        """(emulated bits, write mask) on a function where the register is present, `holds` answering each
+        `reserved_when` condition there: what the generated derive_descriptor gives, for code that interprets
+        the plan."""
+        dropped = 0
+        for reserved in self.reserved_when:
+            if holds(reserved.condition):
+                dropped |= reserved.bits
+        return self.emulated & ~dropped, self.writable & ~dropped
 
     @property
     def emulated_field(self) -> str:
@@ -366,6 +407,8 @@ class CaptureRead:
     """Bits kept from what the device returns (all but the reserved ones)."""
     enum: str | None = None
     enum_checks: tuple[EnumCheck, ...] = ()
+    reserved_when: tuple[ReservedWhen, ...] = ()
+    """Bits also dropped on a function where the condition holds (read after the registers it reads)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -461,7 +504,9 @@ class SectionPlan:
     capture: tuple[CaptureRead, ...]
     restore: tuple[RestoreWrite, ...]
     read: tuple[str, ...]
-    """Top-level fields some presence, length or constraint reads, in declaration order."""
+    """Top-level fields some presence, length or check reads, in declaration order."""
+    checks: tuple[StateCheck, ...] = ()
+    """The schema's constraints in order, then each conditionally reserved bit field in declaration order."""
     resizes: tuple[Resize, ...] = ()
     """The fields array lengths read, each with the arrays it sizes (declaration order of the arrays)."""
     capture_bytes: tuple[CaptureBytes, ...] = ()

@@ -16,10 +16,14 @@ since a dump cannot say what the host would measure (BAR sizes, say).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from vfiogen.ir.checked import CheckedModule, CheckedSection
+from vfiogen.ir.evaluate import EvaluationError, evaluate
+from vfiogen.ir.expr import Expr
 from vfiogen.ir.plan import DescriptorItem, LeafKind
 from vfiogen.migration.sections import DeviceSections, FoundSection
 from vfiogen.passes.plan import instance_name
@@ -88,10 +92,19 @@ def derive(sections: DeviceSections) -> Descriptor:
     for found in sections.sections:
         values = {item.name: item_value(item, found) for item in found.checked.plan.descriptor}
         # The build's masks, 0 for a register absent on the function.
-        masks = {r.index: (r.emulated, r.writable) for r in found.checked.plan.masks.negotiated
-                 if found.captured.registers.get(r.name) is not None}
+        holds = functools.partial(_holds, env=found.captured.env)
+        masks = {r.index: pair for r in found.checked.plan.masks.negotiated
+                 if found.captured.registers.get(r.name) is not None
+                 for pair in [r.masks_on(holds)] if pair != (0, 0)}
         result.sections.append(SectionDescriptor(found.checked, values, found.required, found.instance, masks))
     return result
+
+
+def _holds(condition: Expr, env: Mapping[str, int | bool]) -> bool:
+    try:
+        return bool(evaluate(condition, env))
+    except EvaluationError:
+        return False  # capture has reported it as a problem already
 
 
 def to_json(descriptor: Descriptor) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import dataclasses
 
 from vfiogen.ir.checked import CheckedModule, CheckedRegister
 from vfiogen.ir.evaluate import EvaluationError, evaluate, value_range
-from vfiogen.ir.expr import Expr, refs
+from vfiogen.ir.expr import Binary, BinaryOp, Expr, IntLit, Ref, Unary, UnaryOp, refs, to_text
 from vfiogen.ir.nodes import (ArrayType, BitField, BytesType, Device, FieldType, Register, ScalarType, Section,
                               StateField,
                               StructType)
@@ -40,12 +40,14 @@ from vfiogen.ir.plan import (
     MaskList,
     Missing,
     Override,
+    ReservedWhen,
     Resize,
     Resized,
     RestoreWrite,
     Run,
     SectionCompat,
     SectionPlan,
+    StateCheck,
     Step,
     Struct,
     VersionPlan,
@@ -55,21 +57,62 @@ from vfiogen.ir.types import Access, CompatKind, ScalarKind
 
 
 def plan_section(section: Section, table: SectionSymbols, registers: dict[str, CheckedRegister]) -> SectionPlan:
-    walker = _Walker(section, table, registers)
+    reserved = reserved_when(section)
+    checks = _checks(section, reserved)
+    walker = _Walker(section, table, registers, checks)
     versions = tuple(walker.version(v) for v in range(section.min_version, section.version + 1))
-    masks = _masks(section, registers)
+    masks = _masks(section, registers, reserved)
     descriptor = _descriptor(section, registers, masks)
     size = sum(item.size for item in descriptor)
     return SectionPlan(versions=versions, descriptor=descriptor, descriptor_size=size, masks=masks,
                        compat=_compat(section, descriptor),
-                       capture=_capture(section, table, registers), restore=_restore(section, registers),
+                       capture=_capture(section, table, registers, reserved), restore=_restore(section, registers),
                        read=tuple(name for name in [r.name for r in section.registers] + [s.name for s in section.state]
                                   if name in walker.read),
+                       checks=checks,
                        resizes=_resizes(section, table),
                        capture_bytes=tuple(CaptureBytes(field=s.name, offset=s.config_offset, length=s.type.length,
                                                         max=s.type.max) for s in section.state
                                            if s.config_offset is not None and isinstance(s.type, ArrayType)
                                            and s.versioning.carried_by(section.version)))
+
+
+def reserved_when(section: Section) -> tuple[ReservedWhen, ...]:
+    """The section's conditionally reserved bit fields, in declaration order (the newest version's registers);
+    the fields of one register under one condition (the same text) together, so a back end tests it once."""
+    groups: dict[tuple[str, str], ReservedWhen] = {}
+    for register in section.registers:
+        if not register.versioning.carried_by(section.version):
+            continue
+        for bit_field in register.fields:
+            if bit_field.reserved_when is None:
+                continue
+            key = register.name, to_text(bit_field.reserved_when)
+            found = groups.get(key)
+            groups[key] = ReservedWhen(register=register.name, fields=(bit_field.name,), bits=bit_field.mask,
+                                       condition=bit_field.reserved_when) if found is None else \
+                dataclasses.replace(found, fields=found.fields + (bit_field.name,), bits=found.bits | bit_field.mask)
+    return tuple(groups.values())
+
+
+def _checks(section: Section, reserved: tuple[ReservedWhen, ...]) -> tuple[StateCheck, ...]:
+    checks = []
+    for constraint in section.constraints:
+        first = refs(constraint.check)
+        checks.append(StateCheck(holds=constraint.check, path=first[0].dotted if first else "",
+                                 reason=constraint.reason))
+    for group in reserved:
+        for name in group.fields:
+            # !(condition) || register.field == 0, located at the condition as written.
+            span = group.condition.span
+            clear = Binary(op=BinaryOp.EQ, left=Ref(path=(group.register, name), span=span),
+                           right=IntLit(value=0, span=span), span=span)
+            holds = Binary(op=BinaryOp.LOG_OR, left=Unary(op=UnaryOp.LOG_NOT, operand=group.condition, span=span),
+                           right=clear, span=span)
+            checks.append(StateCheck(holds=holds, path=f"{group.register}.{name}", reserved=True,
+                                     reason="reserved bits set: the field is reserved where "
+                                            f"{to_text(group.condition)}"))
+    return tuple(checks)
 
 
 def _resizes(section: Section, table: SectionSymbols) -> tuple[Resize, ...]:
@@ -108,11 +151,12 @@ def leaf_kind(kind: ScalarKind) -> LeafKind:
 
 
 class _Walker:
-    def __init__(self, section: Section, table: SectionSymbols, registers: dict[str, CheckedRegister]) -> None:
+    def __init__(self, section: Section, table: SectionSymbols, registers: dict[str, CheckedRegister],
+                 checks: tuple[StateCheck, ...]) -> None:
         self.section = section
         self.table = table
         self.registers = registers
-        self.read = _read_names(section, table)
+        self.read = _read_names(section, table, checks)
 
     def version(self, version: int) -> VersionPlan:
         newest = self.section.version
@@ -207,8 +251,8 @@ class _Walker:
                      count_can_exceed_max=bound is None or bound[1] > array.max)
 
 
-def _read_names(section: Section, table: SectionSymbols) -> frozenset[str]:
-    """Top-level fields some presence, length or constraint reads (a loader keeps them while it checks)."""
+def _read_names(section: Section, table: SectionSymbols, checks: tuple[StateCheck, ...]) -> frozenset[str]:
+    """Top-level fields some presence, length or check reads (a loader keeps them while it checks)."""
     exprs: list[Expr] = [r.present for r in section.registers if r.present is not None]
 
     def visit(field_type: FieldType, present: Expr | None) -> None:
@@ -223,7 +267,7 @@ def _read_names(section: Section, table: SectionSymbols) -> frozenset[str]:
 
     for state in section.state:
         visit(state.type, state.present)
-    exprs.extend(c.check for c in section.constraints)
+    exprs.extend(c.holds for c in checks)
     names = set()
     for expr in exprs:
         for ref in refs(expr):
@@ -353,16 +397,18 @@ def first_version_order(section: Section) -> list[Register]:
     return sorted(section.registers, key=lambda r: r.versioning.since)
 
 
-def _masks(section: Section, registers: dict[str, CheckedRegister]) -> MaskList:
+def _masks(section: Section, registers: dict[str, CheckedRegister], reserved: tuple[ReservedWhen, ...]) -> MaskList:
     title = f"{section.title} (section {section.name})"
     masked = []
     for index, register in enumerate(first_version_order(section)):
         masks = registers[register.name].masks
         carried = register.versioning.carried_by(section.version)
+        emulated, writable = (masks.emulated, masks.writable) if carried else (0, 0)
+        conditional = tuple(dataclasses.replace(r, bits=r.bits & (emulated | writable)) for r in reserved
+                            if r.register == register.name and r.bits & (emulated | writable))
         masked.append(MaskedRegister(
-            name=register.name, index=index, width=register.width,
-            emulated=masks.emulated if carried else 0, writable=masks.writable if carried else 0,
-            present=register.present,
+            name=register.name, index=index, width=register.width, emulated=emulated, writable=writable,
+            present=register.present, reserved_when=conditional,
             emulated_reason=f"the hypervisor emulates other bits of register {register.name} of {title} on the "
                             "target",
             writable_reason=f"the guest may write other bits of register {register.name} of {title} on the "
@@ -419,12 +465,14 @@ def _compat(section: Section, descriptor: tuple[DescriptorItem, ...]) -> Section
 
 
 def capture_order(section: Section, table: SectionSymbols) -> list[Register]:
-    """Registers in declaration order, except that one is read after those its offset or presence reads."""
+    """Registers in declaration order, except that one is read after those its offset, presence or
+    reserved_when reads."""
     registers = [r for r in section.registers if r.versioning.carried_by(section.version)]
     names = {r.name for r in registers}
     depends: dict[str, set[str]] = {}
     for register in registers:
         exprs: list[Expr] = [register.offset] + ([register.present] if register.present is not None else [])
+        exprs += [f.reserved_when for f in register.fields if f.reserved_when is not None]
         depends[register.name] = {table.symbols[ref.dotted].owner for expr in exprs for ref in refs(expr)
                                   if ref.dotted in table.symbols} & names - {register.name}
     ordered: list[Register] = []
@@ -437,8 +485,8 @@ def capture_order(section: Section, table: SectionSymbols) -> list[Register]:
     return ordered
 
 
-def _capture(section: Section, table: SectionSymbols,
-             registers: dict[str, CheckedRegister]) -> tuple[CaptureRead, ...]:
+def _capture(section: Section, table: SectionSymbols, registers: dict[str, CheckedRegister],
+             reserved: tuple[ReservedWhen, ...]) -> tuple[CaptureRead, ...]:
     reads = []
     for register in capture_order(section, table):
         checked = registers[register.name]
@@ -446,7 +494,8 @@ def _capture(section: Section, table: SectionSymbols,
         reads.append(CaptureRead(register=register.name, width=register.width, offset=register.offset,
                                  present=register.present, keep=keep,
                                  enum=register.enum if not register.fields else None,
-                                 enum_checks=checked.enum_checks))
+                                 enum_checks=checked.enum_checks,
+                                 reserved_when=tuple(r for r in reserved if r.register == register.name)))
     return tuple(reads)
 
 

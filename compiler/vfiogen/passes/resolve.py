@@ -110,6 +110,9 @@ def section_expressions(section: Section) -> list[tuple[str, str, Expr]]:
         found.append((register.name, "offset", register.offset))
         if register.present is not None:
             found.append((register.name, "present", register.present))
+        for bit_field in register.fields:
+            if bit_field.reserved_when is not None:
+                found.append((register.name, "reserved_when", bit_field.reserved_when))
 
     def visit_state(owner: str, state: StateField) -> None:
         if state.present is not None:

@@ -109,6 +109,11 @@ def _check_register(section: Section, table: SectionSymbols, register: Register,
     declared = 0
     for bit_field in register.fields:
         declared |= bit_field.mask
+        if bit_field.reserved_when is not None and bit_field.access.reserved:
+            ctx.reporter.report("VG0526", bit_field.reserved_when.span,
+                                f"field '{register.name}.{bit_field.name}' is reserved on every function "
+                                f"({bit_field.access.value}): reserved_when can only make a bit reserved on "
+                                "some of them")
         _check_enum_fits(table, bit_field.enum, bit_field.width, f"field '{register.name}.{bit_field.name}'",
                          bit_field.span, ctx)
     _check_enum_fits(table, register.enum, register.width, f"register '{register.name}'", register.span, ctx)

@@ -182,7 +182,10 @@ def _what(symbol: Symbol) -> str:
     return symbol.kind.value
 
 
-_ROLE_TYPES = {"offset": False, "length": False, "present": True, "constraint": True, "wait condition": True}
+_ROLE_TYPES = {"offset": False, "length": False, "present": True, "reserved_when": True, "constraint": True,
+               "wait condition": True}
+_DEVICE_FACTS = ("present", "reserved_when", "offset")
+"""Roles that say what the device is, so they may read only what software cannot write."""
 
 
 def _is_writable(symbol: Symbol) -> bool:
@@ -206,7 +209,7 @@ def _check_roles(section: Section, table: SectionSymbols, ctx: Context) -> None:
                 want = "bool" if want_bool else "an integer"
                 hint = " (compare it, e.g. '!= 0')" if want_bool else ""
                 checker.error("VG0602", expr, f"{role} expression must be {want}, not {expr_type}{hint}")
-        if role in ("present", "length", "offset"):
+        if role in _DEVICE_FACTS or role == "length":
             _check_dependencies(table, ctx, owner, role, expr)
 
 
@@ -214,21 +217,22 @@ def _check_dependencies(table: SectionSymbols, ctx: Context, owner: str, role: s
     # A byte-string register's length is how many bytes the device has there: like presence, what the
     # device is, never a mode (its bytes are also the descriptor's).
     owner_node = table.symbols[owner].node if owner in table.symbols else None
-    device_fact = role in ("present", "offset") or (
+    device_fact = role in _DEVICE_FACTS or (
         role == "length" and isinstance(owner_node, StateField) and owner_node.byte_string)
     for ref in refs(expr):
         symbol = table.lookup(ref.path)
         if symbol is None or symbol.kind in (SymbolKind.PARAM, SymbolKind.ENUM_VALUE):
             continue
         if device_fact and _is_writable(symbol):
-            what = {"present": "presence", "offset": "the offset"}.get(role, "the length")
+            what = {"present": "presence", "offset": "the offset",
+                    "reserved_when": "reserved_when"}.get(role, "the length")
             ctx.reporter.report("VG0511", ref.span,
                                 f"{what} of '{owner}' depends on '{ref.dotted}', which software can write: "
                                 "state must be saved for what the device is, not for the mode it is in",
                                 Note(symbol.span, "writable here"))
             continue
-        if role == "offset":
-            continue  # offsets are config-space positions, not wire order
+        if role in ("offset", "reserved_when"):
+            continue  # a config-space position, and a check a loader makes once every field is read
         if symbol.owner == owner:
             continue  # a self-reference is a cycle, reported by _check_cycles
         order = table.wire_order
@@ -241,7 +245,7 @@ def _check_dependencies(table: SectionSymbols, ctx: Context, owner: str, role: s
 def _check_cycles(section: Section, table: SectionSymbols, ctx: Context) -> None:
     edges: dict[str, list[tuple[str, Ref]]] = {}
     for owner, role, expr in section_expressions(section):
-        if role in ("present", "length", "offset") and owner:
+        if (role in _DEVICE_FACTS or role == "length") and owner:
             for ref in refs(expr):
                 symbol = table.lookup(ref.path)
                 if symbol is not None and symbol.kind not in (SymbolKind.PARAM, SymbolKind.ENUM_VALUE):

@@ -593,7 +593,7 @@ def derive_descriptor(s: "PcieState", p: "Params" = PARAMS, *, cap_offset: int) 
         max_version=1,
         mask_registers=0x13,
         emulated_masks=(0,) * 19,
-        write_masks=(*(0,) * 2, 0xffff, 0x4f, 0, (0xffff if ((((s.pcie_caps.value() >> 4) & 0xf) != 9) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), (0xc000 if ((((s.pcie_caps.value() >> 4) & 0xf) != 9) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), 0, (0x7fff if ((s.pcie_caps.value() & 0x100 != 0) and (((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 6)) or (((s.pcie_caps.value() >> 4) & 0xf) == 8))) else 0), (0x11f if ((s.pcie_caps.value() & 0x100 != 0) and (((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 6)) or (((s.pcie_caps.value() >> 4) & 0xf) == 8))) else 0), (0x3f if ((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 10)) else 0), 0, (0x10000 if ((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 10)) else 0), 0, (0xffff if ((s.pcie_caps.value() & 0xf) >= 2) else 0), 0, (0xffbf if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), (0x8020 if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), 0),
+        write_masks=(*(0,) * 2, 0xffff & ~(0x8000 if ((not (s.devcap.value() & 0x10000000 != 0)) and (((s.pcie_caps.value() >> 4) & 0xf) != 7)) else 0), 0x4f, 0, (0xffff & ~(0x30 if ((((((s.pcie_caps.value() >> 4) & 0xf) == 0) or (((s.pcie_caps.value() >> 4) & 0xf) == 1)) or (((s.pcie_caps.value() >> 4) & 0xf) == 5)) or (((s.pcie_caps.value() >> 4) & 0xf) == 7)) else 0) if ((((s.pcie_caps.value() >> 4) & 0xf) != 9) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), (0xc000 if ((((s.pcie_caps.value() >> 4) & 0xf) != 9) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), 0, (0x7fff if ((s.pcie_caps.value() & 0x100 != 0) and (((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 6)) or (((s.pcie_caps.value() >> 4) & 0xf) == 8))) else 0), (0x11f if ((s.pcie_caps.value() & 0x100 != 0) and (((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 6)) or (((s.pcie_caps.value() >> 4) & 0xf) == 8))) else 0), (0x3f if ((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 10)) else 0), 0, (0x10000 if ((((s.pcie_caps.value() >> 4) & 0xf) == 4) or (((s.pcie_caps.value() >> 4) & 0xf) == 10)) else 0), 0, (0xffff if ((s.pcie_caps.value() & 0xf) >= 2) else 0), 0, (0xffbf if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), (0x8020 if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)) else 0), 0),
         cap_offset=cap_offset,
     )
 
@@ -987,7 +987,7 @@ def _constraint_problems(s: "PcieState", p: "Params") -> "list[Problem]":
     """The constraints; a parsed payload has passed every other check already."""
     try:
         # One expression for the common case, where every constraint holds.
-        if ((((s.devctl.value() >> 5) & 0x7) <= (s.devcap.value() & 0x7))) and (((not (s.devctl.value() & 0x200 != 0)) or (((s.devcap.value() >> 3) & 0x3) != 0))) and ((((s.lnkctl.value() & 0x3) & (~((s.lnkcap.value() >> 10) & 0x3) & 0x3)) == 0)) and (((not (s.devctl2.value() & 0x20 != 0)) or (s.devcap2.value() & 0x20 != 0))) and (((not (s.devctl2.value() & 0x400 != 0)) or (s.devcap2.value() & 0x800 != 0))) and (((not (s.devctl2.value() & 0x10 != 0)) or (s.devcap2.value() & 0x10 != 0))) and (((not (s.devctl2.value() & 0x1000 != 0)) or (s.devcap2.value() & 0x20000 != 0))) and (((((s.devctl2.value() >> 13) & 0x3) == 0) or (((s.devcap2.value() >> 18) & 0x3) != 0))):
+        if ((((s.devctl.value() >> 5) & 0x7) <= (s.devcap.value() & 0x7))) and (((not (s.devctl.value() & 0x200 != 0)) or (((s.devcap.value() >> 3) & 0x3) != 0))) and ((((s.lnkctl.value() & 0x3) & (~((s.lnkcap.value() >> 10) & 0x3) & 0x3)) == 0)) and (((not (s.devctl2.value() & 0x20 != 0)) or (s.devcap2.value() & 0x20 != 0))) and (((not (s.devctl2.value() & 0x400 != 0)) or (s.devcap2.value() & 0x800 != 0))) and (((not (s.devctl2.value() & 0x10 != 0)) or (s.devcap2.value() & 0x10 != 0))) and (((not (s.devctl2.value() & 0x1000 != 0)) or (s.devcap2.value() & 0x20000 != 0))) and (((((s.devctl2.value() >> 13) & 0x3) == 0) or (((s.devcap2.value() >> 18) & 0x3) != 0))) and (((not ((not (s.devcap.value() & 0x10000000 != 0)) and (((s.pcie_caps.value() >> 4) & 0xf) != 7))) or ((s.devctl.value() & 0x8000 != 0) == 0))) and (((not ((((((s.pcie_caps.value() >> 4) & 0xf) == 0) or (((s.pcie_caps.value() >> 4) & 0xf) == 1)) or (((s.pcie_caps.value() >> 4) & 0xf) == 5)) or (((s.pcie_caps.value() >> 4) & 0xf) == 7))) or ((s.lnkctl.value() & 0x10 != 0) == 0))) and (((not ((((((s.pcie_caps.value() >> 4) & 0xf) == 0) or (((s.pcie_caps.value() >> 4) & 0xf) == 1)) or (((s.pcie_caps.value() >> 4) & 0xf) == 5)) or (((s.pcie_caps.value() >> 4) & 0xf) == 7))) or ((s.lnkctl.value() & 0x20 != 0) == 0))):
             return []
     except (ArithmeticError, ValueError):
         pass
@@ -1032,6 +1032,21 @@ def _constraint_problems(s: "PcieState", p: "Params") -> "list[Problem]":
             problems.append(Problem("devctl2.obff_enable", "OBFF is enabled but not supported"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("devctl2.obff_enable", f"constraint cannot be evaluated: {exc}"))
+    try:
+        if not (((not ((not (s.devcap.value() & 0x10000000 != 0)) and (((s.pcie_caps.value() >> 4) & 0xf) != 7))) or ((s.devctl.value() & 0x8000 != 0) == 0))):
+            problems.append(Problem("devctl.initiate_flr", "reserved bits set: the field is reserved where !devcap.function_level_reset_capability && (pcie_caps.device_port_type != port_type.pcie_to_pci_bridge)"))
+    except (ArithmeticError, ValueError) as exc:
+        problems.append(Problem("devctl.initiate_flr", f"constraint cannot be evaluated: {exc}"))
+    try:
+        if not (((not ((((((s.pcie_caps.value() >> 4) & 0xf) == 0) or (((s.pcie_caps.value() >> 4) & 0xf) == 1)) or (((s.pcie_caps.value() >> 4) & 0xf) == 5)) or (((s.pcie_caps.value() >> 4) & 0xf) == 7))) or ((s.lnkctl.value() & 0x10 != 0) == 0))):
+            problems.append(Problem("lnkctl.link_disable", "reserved bits set: the field is reserved where (((pcie_caps.device_port_type == port_type.endpoint) || (pcie_caps.device_port_type == port_type.legacy_endpoint)) || (pcie_caps.device_port_type == port_type.upstream_port)) || (pcie_caps.device_port_type == port_type.pcie_to_pci_bridge)"))
+    except (ArithmeticError, ValueError) as exc:
+        problems.append(Problem("lnkctl.link_disable", f"constraint cannot be evaluated: {exc}"))
+    try:
+        if not (((not ((((((s.pcie_caps.value() >> 4) & 0xf) == 0) or (((s.pcie_caps.value() >> 4) & 0xf) == 1)) or (((s.pcie_caps.value() >> 4) & 0xf) == 5)) or (((s.pcie_caps.value() >> 4) & 0xf) == 7))) or ((s.lnkctl.value() & 0x20 != 0) == 0))):
+            problems.append(Problem("lnkctl.retrain_link", "reserved bits set: the field is reserved where (((pcie_caps.device_port_type == port_type.endpoint) || (pcie_caps.device_port_type == port_type.legacy_endpoint)) || (pcie_caps.device_port_type == port_type.upstream_port)) || (pcie_caps.device_port_type == port_type.pcie_to_pci_bridge)"))
+    except (ArithmeticError, ValueError) as exc:
+        problems.append(Problem("lnkctl.retrain_link", f"constraint cannot be evaluated: {exc}"))
     return problems
 
 
@@ -1101,6 +1116,8 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     r_f_devcap = read_config(base + 4, 4) & 0x7fffffff
     f_devcap = DevcapRegister.from_value(r_f_devcap)
     r_f_devctl = read_config(base + 8, 2) & 0xffff
+    if ((not (f_devcap.value() & 0x10000000 != 0)) and (((f_pcie_caps.value() >> 4) & 0xf) != 7)):
+        r_f_devctl &= 0x7fff
     if (r_f_devctl >> 5) & 0x7 not in _VALUES_PayloadSize:
         raise LoadError(SECTION, "devctl", base + 8, f"max_payload_size = {(r_f_devctl >> 5) & 0x7} read from the device is not a value of payload_size")
     if (r_f_devctl >> 12) & 0x7 not in _VALUES_PayloadSize:
@@ -1117,6 +1134,8 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
         r_f_lnkctl = read_config(base + 0x10, 2) & 0xffff
     else:
         r_f_lnkctl = 0
+    if ((((((f_pcie_caps.value() >> 4) & 0xf) == 0) or (((f_pcie_caps.value() >> 4) & 0xf) == 1)) or (((f_pcie_caps.value() >> 4) & 0xf) == 5)) or (((f_pcie_caps.value() >> 4) & 0xf) == 7)):
+        r_f_lnkctl &= 0xffcf
     f_lnkctl = LnkctlRegister.from_value(r_f_lnkctl)
     if ((((f_pcie_caps.value() >> 4) & 0xf) != 9) and (((f_pcie_caps.value() >> 4) & 0xf) != 10)):
         r_f_lnksta = read_config(base + 0x12, 2) & 0xffff
@@ -1200,7 +1219,7 @@ def restore(s: "PcieState", write_config: "Callable[[int, int, int], None]", bas
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 8, s.devctl.value() & 0x7fff, 2)
+    write_config(base + 8, (s.devctl.value() & 0x7fff) | ((int(((s.devctl.value() & 0x8000 != 0) if (((s.pcie_caps.value() >> 4) & 0xf) == 7) else False)) << 15) & 0x8000), 2)
     if ((s.pcie_caps.value() & 0xf) >= 2):
         write_config(base + 0x28, s.devctl2.value(), 2)
     if ((((s.pcie_caps.value() & 0xf) >= 2) and (((s.pcie_caps.value() >> 4) & 0xf) != 9)) and (((s.pcie_caps.value() >> 4) & 0xf) != 10)):

@@ -79,6 +79,13 @@ def capture_function(f: SectionFunctions) -> Function:
             w(f"{local} = (((uint64_t)raw_hi << 32) | raw) & {naming.literal(read.keep, 64)};")
         else:
             w(f"{local} = ({ctype})(raw & {naming.literal(read.keep, 32)});")
+        for reserved in read.reserved_when:
+            # Bits this function has reserved read as 0, as the always-reserved ones do.
+            text = evaluate(w, f.locals, reserved.condition, functools.partial(
+                f.fail, w, f"{name}.{reserved.fields[0]}", at, "VFG_ERR_EXPRESSION",
+                "whether the field is reserved cannot be evaluated"), into="result")
+            with w.block(f"if ({text})"):
+                w(f"{local} &= {naming.literal(((1 << read.width) - 1) & ~reserved.bits, read.width)};")
         for check in read.enum_checks:
             shifted = f"({local} >> {check.lo})" if check.lo else local
             mask = naming.literal(check.mask, read.width)

@@ -14,7 +14,7 @@ from vfiogen.backends.c.functions import SectionFunctions, c_function
 from vfiogen.backends.c.views import Function
 from vfiogen.backends.c.wire import GET, PUT, Writer, evaluate
 from vfiogen.ir.nodes import ArrayType
-from vfiogen.ir.plan import MASK_ARRAYS, MASK_ENTRY_HEAD, LeafKind
+from vfiogen.ir.plan import MASK_ARRAYS, MASK_ENTRY_HEAD, LeafKind, MaskedRegister
 from vfiogen.ir.types import CompatKind
 
 
@@ -119,6 +119,7 @@ def descriptor_functions(f: SectionFunctions) -> tuple[Function, ...]:
             if register.present is None:
                 for line in sets:
                     derive(line)
+                _drop_reserved(f, derive, register, masks.word)
                 continue
             text = evaluate(derive, f.state, register.present, functools.partial(
                 f.fail, derive, register.emulated_field, "0u", "VFG_ERR_EXPRESSION",
@@ -126,6 +127,7 @@ def descriptor_functions(f: SectionFunctions) -> tuple[Function, ...]:
             with derive.block(f"if ({text})"):
                 for line in sets:
                     derive(line)
+                _drop_reserved(f, derive, register, masks.word)
         with size.block("if (d == NULL)"):
             size("return 0u;")
         # Entries below the record's own count only: unpack refuses one past it.
@@ -193,6 +195,18 @@ def descriptor_functions(f: SectionFunctions) -> tuple[Function, ...]:
                           "uint32_t next = 0u;", "uint16_t index;", "uint8_t width;", "uint64_t emulated;",
                           "uint64_t wmask;")),
     )
+
+def _drop_reserved(f: SectionFunctions, derive: Writer, register: MaskedRegister, word: int) -> None:
+    """Clear from both masks the bits this function has reserved (a bit field's `reserved_when` holds)."""
+    for reserved in register.reserved_when:
+        text = evaluate(derive, f.state, reserved.condition, functools.partial(
+            f.fail, derive, register.emulated_field, "0u", "VFG_ERR_EXPRESSION",
+            f"whether {register.name}.{reserved.fields[0]} is reserved cannot be evaluated"), into="result")
+        keep = naming.literal(((1 << word) - 1) & ~reserved.bits, word)
+        with derive.block(f"if ({text})"):
+            derive(f"d->emulated_masks[{register.index}] &= {keep};")
+            derive(f"d->write_masks[{register.index}] &= {keep};")
+
 
 def negotiate_function(f: SectionFunctions) -> Function:
     """The highest version both descriptors' builds handle, or 0 when there is none."""

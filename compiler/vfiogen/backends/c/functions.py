@@ -19,7 +19,7 @@ from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.backends.c.views import Function
 from vfiogen.backends.c.wire import Printer, Writer, evaluate, report
 from vfiogen.ir.checked import CheckedSection
-from vfiogen.ir.expr import Expr, refs
+from vfiogen.ir.expr import Expr
 from vfiogen.ir.nodes import ArrayType, FieldType, ScalarType, StateField, StructType
 from vfiogen.ir.plan import DescriptorItem, Step
 from vfiogen.ir.types import ScalarKind
@@ -239,14 +239,13 @@ class SectionFunctions:
         return "0" if node.versioning.carried_by(version) else default
 
     def constraint_checks(self, w: Writer, render: CExpr, fail: Report) -> None:
-        for constraint in self.section.constraints:
-            first = refs(constraint.check)
-            where = first[0].dotted if first else ""
-            reason = _c_string(constraint.reason)
-            on_bad = functools.partial(fail, w, where, "VFG_ERR_EXPRESSION", "the constraint cannot be evaluated")
-            text = evaluate(w, render, constraint.check, on_bad, into="result", reset=True)
+        for check in self.plan.checks:
+            reason = _c_string(check.reason)
+            on_bad = functools.partial(fail, w, check.path, "VFG_ERR_EXPRESSION",
+                                       "the constraint cannot be evaluated")
+            text = evaluate(w, render, check.holds, on_bad, into="result", reset=True)
             with w.block(f"if (!{text})" if text == "result" else f"if (!({text}))"):
-                fail(w, where, "VFG_ERR_CONSTRAINT", reason)
+                fail(w, check.path, "VFG_ERR_RESERVED" if check.reserved else "VFG_ERR_CONSTRAINT", reason)
 
     def store_function(self, version: int) -> Function:
         printer = self.printer()

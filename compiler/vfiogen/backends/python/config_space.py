@@ -34,6 +34,8 @@ class CaptureStep:
     reserved: int
     enum_checks: tuple[tuple[str, str, str], ...]
     default: str
+    reserved_when: tuple[tuple[str, int], ...] = ()
+    """(Python text of a condition, the bits kept where it holds) for each conditionally reserved field."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ def capture_steps(checked: CheckedSection, default_of: dict[str, str]) -> tuple[
             present=local(read.present) if read.present is not None else "",
             cls=naming.register_class_of(register) if register.fields else "",
             enum=naming.enum_class(read.enum) if read.enum else "",
-            reserved=((1 << read.width) - 1) & ~read.keep, enum_checks=enum_checks, default=default_of[register.name]))
+            reserved=((1 << read.width) - 1) & ~read.keep, enum_checks=enum_checks, default=default_of[register.name],
+            reserved_when=tuple((local(r.condition), ((1 << read.width) - 1) & ~r.bits) for r in read.reserved_when)))
     return tuple(steps)
 
 

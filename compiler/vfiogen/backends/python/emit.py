@@ -28,7 +28,7 @@ from vfiogen.backends.python.device import device_view
 from vfiogen.wire import format as wire_format
 from vfiogen.wire.format import CRC32C_FOLDS, crc32c_table
 from vfiogen.ir.checked import CheckedModule, CheckedSection
-from vfiogen.ir.expr import refs, to_text
+from vfiogen.ir.expr import to_text
 from vfiogen.ir.nodes import (ArrayType, BytesType, FieldType, Register,
                               ScalarType, Section, StateField, StructType)
 from vfiogen.ir.plan import MASK_ARRAYS, Array, Cond, ElementShape, Leaf, LeafKind, Run, Step, Struct
@@ -381,12 +381,10 @@ class _SectionBuilder:
             if state.versioning.carried_by(self.section.version):
                 self.state_checks(f"s.{naming.attr(state.name)}", state.name, state, state_checks)
         constraints = []
-        for constraint in self.section.constraints:
-            first = refs(constraint.check)
-            where = first[0].dotted if first else ""
-            holds = self.save_expr(constraint.check)
-            constraints.append(Check(f"not ({holds})", f'"{where}"',
-                                     constraint.reason.replace("{", "{{").replace("}", "}}"), holds=holds))
+        for check in self.checked.plan.checks:
+            holds = self.save_expr(check.holds)
+            constraints.append(Check(f"not ({holds})", f'"{check.path}"',
+                                     check.reason.replace("{", "{{").replace("}", "}}"), holds=holds))
         return checks, state_checks, constraints
 
     def value_checks(self, value: str, where: str, bits: int, enum: str | None, is_bool: bool,
@@ -509,6 +507,10 @@ class _SectionBuilder:
                 items.append("0" if zeros == 1 else f"*(0,) * {zeros}")
                 zeros = 0
             text = f"0x{value:x}"
+            dropped = [f"(0x{r.bits & value:x} if {self.save_expr(r.condition)} else 0)"
+                       for r in register.reserved_when if r.bits & value]
+            if dropped:
+                text += f" & ~{dropped[0]}" if len(dropped) == 1 else f" & ~({' | '.join(dropped)})"
             items.append(f"({text} if {self.save_expr(register.present)} else 0)" if register.present is not None
                          else text)
         if not items:
