@@ -231,6 +231,12 @@ def _check_dependencies(table: SectionSymbols, ctx: Context, owner: str, role: s
                                 "state must be saved for what the device is, not for the mode it is in",
                                 Note(symbol.span, "writable here"))
             continue
+        if role == "reserved_when" and symbol.owner == owner:
+            ctx.reporter.report("VG0520", ref.span,
+                                f"reserved_when of a field of '{owner}' reads '{ref.dotted}', a bit of the same "
+                                "register: a capture must know which bits are reserved before it reads them",
+                                Note(symbol.span, "declared here"))
+            continue
         if role in ("offset", "reserved_when"):
             continue  # a config-space position, and a check a loader makes once every field is read
         if symbol.owner == owner:
@@ -248,7 +254,8 @@ def _check_cycles(section: Section, table: SectionSymbols, ctx: Context) -> None
         if (role in _DEVICE_FACTS or role == "length") and owner:
             for ref in refs(expr):
                 symbol = table.lookup(ref.path)
-                if symbol is not None and symbol.kind not in (SymbolKind.PARAM, SymbolKind.ENUM_VALUE):
+                if symbol is not None and symbol.kind not in (SymbolKind.PARAM, SymbolKind.ENUM_VALUE) and not (
+                        role == "reserved_when" and symbol.owner == owner):  # _check_dependencies words that
                     edges.setdefault(owner, []).append((symbol.owner, ref))
     for members in find_cycles(edges, sorted(edges, key=lambda n: table.wire_order.get(n, 0))):
         chain = " -> ".join([n for n, _ in members] + [members[0][0]])
