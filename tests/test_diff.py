@@ -231,3 +231,25 @@ def test_changing_a_repeated_sections_instances_breaks_the_side_with_more(tmp_pa
     _edit(new / "sections/vendor_specific.yaml", "instances: 8", "instances: 32")
     status, data = _json(old, new)
     assert [(c["rule"], c["direction"]) for c in data["changes"]] == [("VD019", "breaks-forward")]
+
+
+def test_a_changed_reserved_when_breaks_both_ways(tmp_path: Path) -> None:
+    """Link Disable reserved on Root Ports too: a new loader refuses a root port's Link Disable that an old
+    source saves, and the two builds' write masks for a root port's Link Control differ."""
+    old, new = _pair(tmp_path)
+    before = ('        reserved_when: "pcie_caps.device_port_type == port_type.endpoint || '
+              'pcie_caps.device_port_type == port_type.legacy_endpoint || ')
+    text = (new / "sections" / "pcie.yaml").read_text("utf-8")
+    assert text.count(before) == 2  # Link Disable, then Retrain Link
+    _edit(new / "sections" / "pcie.yaml", before + "pcie_caps.device_port_type == port_type.upstream_port"
+          ' || pcie_caps.device_port_type == port_type.pcie_to_pci_bridge"\n        description: "Link Disable',
+          before + "pcie_caps.device_port_type == port_type.root_port || pcie_caps.device_port_type == "
+                 'port_type.upstream_port || pcie_caps.device_port_type == port_type.pcie_to_pci_bridge"\n'
+                 '        description: "Link Disable')
+    status, data = _json(old, new)
+    assert status == 1 and data["verdict"] == "breaks-both", data
+    [change] = [c for c in data["changes"] if c["scope"] == "pcie"]
+    assert (change["rule"], change["subject"], change["direction"]) == ("VD027", "lnkctl.link_disable",
+                                                                        "breaks-both")
+    assert "port_type.root_port" in change["new"] and "port_type.root_port" not in change["old"]
+    assert change["file"].endswith("new/sections/pcie.yaml")

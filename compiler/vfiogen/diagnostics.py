@@ -87,7 +87,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0508": (Severity.ERROR, "restore step names something that is not a register"),
     "VG0509": (Severity.ERROR, "writable register is never restored"),
     "VG0510": (Severity.ERROR, "restore override on a bit that cannot be written (not rw or rw1c, sticky or not)"),
-    "VG0511": (Severity.ERROR, "presence, an offset or reserved_when depends on a writable bit (a mode, not the device)"),
+    "VG0511": (Severity.ERROR, "presence, offset or reserved_when depends on a writable bit (a mode, not the device)"),
     "VG0512": (Severity.ERROR, "reference to a field that comes later on the wire"),
     "VG0513": (Severity.ERROR, "value is not one of the enum's values"),
     "VG0514": (Severity.ERROR, "reset value or default sets reserved or undeclared bits"),

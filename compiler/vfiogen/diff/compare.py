@@ -249,6 +249,13 @@ def _registers(out: _Collector, name: str, old: dict[str, Any], new: dict[str, A
             out.add("VD026", name, where, old_emulated, new_emulated, field=where)
         if previous.get("reset") != register.get("reset"):
             out.add("VD034", name, where, previous.get("reset"), register.get("reset"), field=where)
+        # Locks written before reserved_when existed have no key: no bit was conditionally reserved then.
+        old_fields = {f["name"]: f.get("reserved_when") for f in previous.get("fields", [])}
+        for bit_field in register.get("fields", []):
+            before, after = old_fields.get(bit_field["name"]), bit_field.get("reserved_when")
+            if bit_field["name"] in old_fields and before != after:
+                field = f"{where}.{bit_field['name']}"
+                out.add("VD027", name, field, before, after, field=field)
 
 
 def _enums(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:

@@ -49,6 +49,8 @@ RULES: dict[str, tuple[Direction, str]] = {
     "VD026": (Direction.BREAKS_BOTH, "register emulated bits changed (the descriptors' emulated-bits masks "
                                      "differ: the target refuses)"),
     "VD025": (Direction.BREAKS_BOTH, "default changed of a field the common version does not carry"),
+    "VD027": (Direction.BREAKS_BOTH, "a bit field's reserved_when changed (where the conditions differ, one "
+                                     "side's loader refuses bits the other saves and the write masks differ)"),
     "VD030": (Direction.BEHAVIOURAL, "compat rules changed"),
     "VD031": (Direction.BEHAVIOURAL, "restore steps changed"),
     "VD032": (Direction.BREAKS_BACKWARD, "constraint added (a new loader refuses what an old source may hold)"),

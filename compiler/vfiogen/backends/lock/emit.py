@@ -95,7 +95,9 @@ def _register(checked: CheckedRegister) -> dict[str, Any]:
         "width": register.width, "access": register.access.value if register.access else None,
         "field_set": register.field_set,
         "fields": [{"name": f.name, "hi": f.hi, "lo": f.lo, "access": f.access.value, "enum": f.enum,
-                    "mask": f"0x{f.mask:x}"} for f in register.fields],
+                    "mask": f"0x{f.mask:x}",
+                    **({"reserved_when": _expr(f.reserved_when)} if f.reserved_when is not None else {})}
+                   for f in register.fields],
         "masks": {name: f"0x{getattr(masks, name):x}"
                   for name in ("rw", "ro", "rw1c", "hwinit", "rsvdp", "rsvdz", "writable", "reserved", "emulated")},
         "reset": f"0x{register.reset:x}", "present": _expr(register.present),
