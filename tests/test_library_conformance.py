@@ -378,6 +378,15 @@ def compare_pcie(r: Reader, lcap: LspciCapability, where: str) -> list[Triple]:
         ("FatalErr", "fatal_error_reporting_enable"), ("UnsupReq", "unsupported_request_reporting_enable"),
         ("RlxdOrd", "enable_relaxed_ordering"), ("ExtTag", "extended_tag_field_enable"),
         ("PhantFunc", "phantom_functions_enable"), ("AuxPwr", "aux_power_pm_enable"), ("NoSnoop", "enable_no_snoop"))]
+    # Bit 15: lspci names it BrConfRtry on a PCIe to PCI/PCI-X bridge and FLReset on an endpoint capable of
+    # FLR, and prints neither where the bit is reserved; the capture decodes it exactly where lspci names it
+    # (the schema also takes it as FLR on other FLR-capable functions, which lspci leaves out).
+    bit15 = r.captured.fields["devctl"].get("initiate_flr")  # None where reserved
+    out += [(f"devctl.initiate_flr ({key})", devctl[key], bit15) for key in ("BrConfRtry", "FLReset")
+            if key in devctl]
+    if bit15 is None:
+        out.append(("devctl bit 15 reserved: lspci names it neither", False, "BrConfRtry" in devctl or
+                    "FLReset" in devctl))
     sizes = _line(lcap, r"MaxPayload (\d+) bytes, MaxReadReq (\d+) bytes", where)
     out += [("devctl.max_payload_size (bytes)", int(sizes[1]), 128 << r("devctl", "max_payload_size")),
             ("devctl.max_read_request_size (bytes)", int(sizes[2]), 128 << r("devctl", "max_read_request_size"))]
@@ -408,6 +417,11 @@ def compare_pcie(r: Reader, lcap: LspciCapability, where: str) -> list[Triple]:
             ("ClockPM", "enable_clock_power_management"), ("AutWidDis", "hardware_autonomous_width_disable"),
             ("BWInt", "link_bandwidth_management_interrupt_enable"),
             ("AutBWInt", "link_autonomous_bandwidth_interrupt_enable")) if k in flags]
+        # Link Disable (lspci: Disabled, LnkDisable in newer pciutils) and Retrain Link are reserved on a port
+        # with no link below it: lspci prints Link Disable on every port type, the capture only where defined.
+        out += [(f"lnkctl.{n}", flags[k], r("lnkctl", n)) for k, n in (
+            ("Disabled", "link_disable"), ("LnkDisable", "link_disable"), ("Retrain", "retrain_link"))
+            if k in flags and n in r.captured.fields["lnkctl"]]
         sta = _line(lcap, r"LnkSta:\s+Speed ([^,( ]+)(?: \([a-z]+\))?, Width x(\d+).*", where)
         out += [("lnksta.current_link_speed", sta[1], LINK_SPEED.get(r("lnksta", "current_link_speed"), "unknown")),
                 ("lnksta.negotiated_link_width", int(sta[2]), r("lnksta", "negotiated_link_width"))]

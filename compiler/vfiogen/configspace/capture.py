@@ -60,10 +60,14 @@ def capture(checked: CheckedSection, function: Function, base: int,
                                    f"{len(function.config)} bytes")
             present, raw = False, 0
         value = raw & read.keep
+        # Fields reserved on this function are dropped, and not decoded (lspci shows no BrConfRtry on an
+        # endpoint either).
+        dropped: set[str] = set()
         for reserved in read.reserved_when:
             try:
                 if evaluate(reserved.condition, env):
                     value &= ~reserved.bits
+                    dropped.update(reserved.fields)
             except EvaluationError as exc:
                 result.problems.append(f"{read.register}.{reserved.fields[0]}: {exc}")
         env.update(register_values(register, value))
@@ -77,7 +81,7 @@ def capture(checked: CheckedSection, function: Function, base: int,
         if register.fields and present:
             result.fields[read.register] = {
                 f.name: (enums[f.enum].get(part, part) if f.enum else env[f"{read.register}.{f.name}"])
-                for f in register.fields if not f.access.reserved
+                for f in register.fields if not f.access.reserved and f.name not in dropped
                 for part in [(value >> f.lo) & ((1 << f.width) - 1)]}
     for string in checked.plan.capture_bytes:
         try:

@@ -13,7 +13,7 @@ from vfiogen.context import Context
 from vfiogen.ir.checked import CheckedModule, CheckedRegister, CheckedSection, WireItem, type_text
 from vfiogen.ir.expr import to_text
 from vfiogen.passes.plan import plan_device
-from vfiogen.ir.nodes import ArrayType, Device, Versioning
+from vfiogen.ir.nodes import ArrayType, BitField, Device, Versioning
 from vfiogen.ir.plan import MASK_REGISTERS, MAX_VERSION, MIN_VERSION
 from vfiogen.ir.types import LocationKind
 
@@ -89,6 +89,13 @@ def _location(checked: CheckedSection) -> str:
     return "hypervisor emulation state (no configuration space)"
 
 
+def _access(bit_field: BitField) -> str:
+    """The field's access, and where it is reserved instead (`reserved_when`)."""
+    if bit_field.reserved_when is None:
+        return bit_field.access.value
+    return f"{bit_field.access.value}; rsvdp where `{to_text(bit_field.reserved_when)}`"
+
+
 def _bits(hi: int, lo: int) -> str:
     return str(lo) if hi == lo else f"{hi}:{lo}"
 
@@ -126,7 +133,7 @@ def section_view(checked: CheckedSection) -> SectionView:
                               to_text(register.present) if register.present is not None else "always",
                               _versions(register.versioning), _restore_note(entry, restored))))
         if register.fields:
-            fields = tuple(Row((_bits(f.hi, f.lo), f.name, f.access.value, f"0x{f.mask:0{digits}x}",
+            fields = tuple(Row((_bits(f.hi, f.lo), f.name, _access(f), f"0x{f.mask:0{digits}x}",
                                 f.enum or "", f.description)) for f in register.fields)
         else:
             access = register.access.value if register.access is not None else ""
