@@ -253,3 +253,36 @@ def test_a_changed_reserved_when_breaks_both_ways(tmp_path: Path) -> None:
                                                                         "breaks-both")
     assert "port_type.root_port" in change["new"] and "port_type.root_port" not in change["old"]
     assert change["file"].endswith("new/sections/pcie.yaml")
+
+
+def test_a_params_source_changed_breaks_both_ways(tmp_path: Path) -> None:
+    """AER's root_port read from another expression: on a function where the two differ, the builds lay the
+    AER section out differently (the root registers), so the change breaks both ways."""
+    old, new = _pair(tmp_path)
+    _edit(new / "sections" / "aer.yaml", " || pcie.pcie_caps.device_port_type == pcie.port_type.rc_event_collector\"",
+          "\"")
+    status, data = _json(old, new)
+    assert status == 1 and data["verdict"] == "breaks-both", data
+    [change] = data["changes"]
+    assert (change["rule"], change["scope"], change["subject"]) == ("VD036", "aer", "params.root_port")
+    assert change["old"].endswith("rc_event_collector") and change["new"].endswith("root_port")
+    assert change["file"].endswith("new/sections/aer.yaml")
+
+
+def test_a_device_binding_another_param_value_breaks_both_ways(tmp_path: Path) -> None:
+    """tests/golden/device_params' card binds `wide: true`; bound to false, its table section is laid out
+    for another function (VD038), though no section changed. A param's new default is behavioural while
+    every device binds it (VD037)."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(ROOT / "tests" / "golden" / "device_params", old, ignore=shutil.ignore_patterns("expected"))
+    shutil.copytree(old, new)
+    _edit(new / "device.yaml", "wide: true", "wide: false")
+    status, data = _json(old, new)
+    assert status == 1 and data["verdict"] == "breaks-both", data
+    assert [(c["rule"], c["scope"], c["subject"], c["old"], c["new"]) for c in data["changes"]] == [
+        ("VD038", "card", "tables.params.wide", "1", "0")]
+    shutil.copy(old / "device.yaml", new / "device.yaml")
+    _edit(new / "schema.yaml", "wide:    {type: bool, default: false}", "wide:    {type: bool, default: true}")
+    status, data = _json(old, new)
+    assert [(c["rule"], c["subject"], c["direction"]) for c in data["changes"]] == [
+        ("VD037", "params.wide", "behavioural")], data

@@ -122,7 +122,7 @@ def compare_locks(old: dict[str, Any], new: dict[str, Any], old_places: Locator 
             _section(out, name, old_sections[name], new_sections[name])
     old_devices, new_devices = old.get("devices", {}), new.get("devices", {})
     for name in sorted(set(old_devices) & set(new_devices)):
-        _device(out, name, old_devices[name], new_devices[name])
+        _device(out, name, old_devices[name], new_devices[name], old_sections, new_sections)
     return out.changes
 
 
@@ -161,6 +161,7 @@ def _section(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any
         out.add("VD032", name, "constraints", None, check, field="constraints")
     for check in sorted(old_checks - new_checks):
         out.add("VD035", name, "constraints", check, None, field="constraints", old_side=True)
+    _params(out, name, old, new)
     for key, rule in (("compat", "VD030"), ("restore", "VD031"), ("hooks", "VD033")):
         if old.get(key) != new.get(key):
             out.add(rule, name, key, old.get(key), new.get(key), field=key)
@@ -283,7 +284,37 @@ def _defaults(out: _Collector, name: str, old: dict[str, Any], new: dict[str, An
             out.add("VD025", name, field["name"], previous.get("default"), field.get("default"), field=field["name"])
 
 
-def _device(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+def _params(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    old_params = {p["name"]: p for p in old.get("params", [])}
+    new_params = {p["name"]: p for p in new.get("params", [])}
+    for param in sorted(set(old_params) | set(new_params)):
+        before, after = old_params.get(param), new_params.get(param)
+        subject = f"params.{param}"
+        if (before or {}).get("from") != (after or {}).get("from"):
+            out.add("VD036", name, subject, (before or {}).get("from"), (after or {}).get("from"), field="params",
+                    old_side=after is None)
+        shape = ("type", "default")
+        if before is None or after is None or any(before.get(k) != after.get(k) for k in shape):
+            out.add("VD037", name, subject, None if before is None else " ".join(str(before.get(k)) for k in shape),
+                    None if after is None else " ".join(str(after.get(k)) for k in shape), field="params",
+                    old_side=after is None)
+
+
+def _device_params(out: _Collector, name: str, old_use: dict[str, Any], new_use: dict[str, Any],
+                   old_section: dict[str, Any], new_section: dict[str, Any]) -> None:
+    """Each param both builds have, as the device takes it: its binding, else the param's default."""
+    defaults = ({p["name"]: p.get("default") for p in old_section.get("params", [])},
+                {p["name"]: p.get("default") for p in new_section.get("params", [])})
+    section = new_use["section"]
+    for param in sorted(set(defaults[0]) & set(defaults[1])):
+        before = old_use.get("params", {}).get(param, defaults[0][param])
+        after = new_use.get("params", {}).get(param, defaults[1][param])
+        if before != after:
+            out.add("VD038", name, f"{section}.params.{param}", before, after)
+
+
+def _device(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any], old_sections: dict[str, Any],
+            new_sections: dict[str, Any]) -> None:
     old_uses = {u["section"]: u for u in old.get("sections", [])}
     new_uses = {u["section"]: u for u in new.get("sections", [])}
     for section in sorted(set(new_uses) - set(old_uses)):
@@ -291,3 +322,8 @@ def _device(out: _Collector, name: str, old: dict[str, Any], new: dict[str, Any]
         out.add(rule, name, section, None, "required" if rule == "VD004" else "optional")
     for section in sorted(set(old_uses) - set(new_uses)):
         out.add("VD006", name, section, "used", None, old_side=True)
+    if old.get("generic") or new.get("generic"):
+        return  # a generic device's hypervisor passes every param at run time
+    for section in sorted(set(old_uses) & set(new_uses) & set(old_sections) & set(new_sections)):
+        _device_params(out, name, old_uses[section], new_uses[section], old_sections[section],
+                       new_sections[section])

@@ -57,6 +57,12 @@ RULES: dict[str, tuple[Direction, str]] = {
     "VD033": (Direction.BEHAVIOURAL, "hooks changed"),
     "VD034": (Direction.BEHAVIOURAL, "register reset value changed"),
     "VD035": (Direction.BREAKS_FORWARD, "constraint removed (an old loader refuses what a new source may hold)"),
+    "VD036": (Direction.BREAKS_BOTH, "a param's source (`from`) changed (the builds may compute another value "
+                                     "for one function, and lay its sections out differently)"),
+    "VD037": (Direction.BEHAVIOURAL, "param added, removed, retyped or given another default (what a "
+                                     "hypervisor passes; a device's own value is VD038)"),
+    "VD038": (Direction.BREAKS_BOTH, "a device's value of a param changed, bound or by default (the section is "
+                                     "laid out for another function)"),
     "VD040": (Direction.COSMETIC, "title changed"),
     "VD041": (Direction.BREAKS_BOTH, "a register's mask-list index changed (each build compares another "
                                      "register's masks)"),
