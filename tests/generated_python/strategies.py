@@ -8,6 +8,9 @@ exactly the length its expression evaluates to. Expressions are evaluated
 with `vfiogen.ir.evaluate` over an environment of dotted names, where an
 absent field reads as 0, as the language says.
 
+A bit field's `reserved_when` is generic: where its condition holds over
+the fields drawn before it, the field is 0.
+
 The constraints of a section are not generic: `FIXUPS` narrows the few
 fields that take part in one, per section, so that a drawn state is valid
 with high probability. A fix-up replaces the generic strategy of one dotted
@@ -412,8 +415,12 @@ class _Drawer:
             if bit_field.access.reserved:
                 continue  # not kept by the register class; the loader refuses them set
             path = f"{register.name}.{bit_field.name}"
-            value = self.pick(path, env, _bit_field_strategy(bit_field.width,
-                                                             _enum_class(self.module, bit_field.enum)))
+            enum_cls = _enum_class(self.module, bit_field.enum)
+            if bit_field.reserved_when is not None and _present(bit_field.reserved_when, env):
+                # Reserved on this function (its condition reads fields drawn before, in wire order).
+                value = enum_cls(0) if enum_cls is not None else (False if bit_field.width == 1 else 0)
+            else:
+                value = self.pick(path, env, _bit_field_strategy(bit_field.width, enum_cls))
             values[naming.attr(bit_field.name)] = env[path] = value
         obj = getattr(self.module, naming.register_class_of(register))(**values)
         env[register.name] = obj.value()
