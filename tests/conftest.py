@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -54,6 +55,21 @@ def run_cli(*args: str) -> CliResult:
 @pytest.fixture
 def cli() -> type[CliResult]:
     return CliResult
+
+
+def aer_before_qemu_8_0(text: str) -> str:
+    """The shipped AER schema as a build before QEMU 8.0 widened the Uncorrectable Error Mask: that register
+    alone takes a copy of the uncorrectable layout without bits 27..31, which are reserved there."""
+    start = text.index("  uncorrectable_errors:\n")
+    end = start + re.search(r"\n  \S", text[start + 1:]).start() + 2  # type: ignore[union-attr]
+    layout = text[start:end]
+    older, removed = re.subn(r"^ {4}\w+: +\{bits: (2[7-9]|3[01])\b.*\n", "", layout, flags=re.M)
+    assert removed == 5, removed
+    older = older.replace("  uncorrectable_errors:\n", "  uncorrectable_errors_before_8_0:\n", 1)
+    mask = re.compile(r"(uncorrectable_error_mask: +\{offset: 0x08, width: 32, fields: )uncorrectable_errors,")
+    text, count = mask.subn(r"\1uncorrectable_errors_before_8_0,", text[:end] + older + text[end:])
+    assert count == 1
+    return text
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -103,6 +103,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "VG0524": (Severity.ERROR, "a new state breaks a constraint"),
     "VG0525": (Severity.ERROR, "byte-string register is not read-only"),
     "VG0526": (Severity.ERROR, "reserved_when on a bit field that is reserved already"),
+    "VG0527": (Severity.ERROR, "a field set's field has no access, and the register using it gives none"),
     "VG0601": (Severity.ERROR, "expression syntax error"),
     "VG0602": (Severity.ERROR, "expression type error"),
     "VG0603": (Severity.ERROR, "'~' needs an operand of known width"),

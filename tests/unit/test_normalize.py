@@ -455,3 +455,35 @@ def test_offsets_a_device_binding_moves_are_recorded_per_device() -> None:
     assert compiled.module.sections[0].registers[0].offsets == (0x08,)
     assert compiled.module.bound_offsets == (BoundOffsets(device="d", section="t", register="extra",
                                                           offsets=(0x0c,)),)
+
+
+SHARED_LAYOUT = CAP_HEADER + schema("""
+    field_sets:
+      errors:
+        timeout: {bits: 0}
+        poison:  {bits: "2:1"}
+        fixed:   {bits: 3, access: ro}
+    registers:
+      status:   {offset: 0x04, width: 32, fields: errors, access: rw1cs, restore: {skip: "status only"}}
+      mask:     {offset: 0x08, width: 32, fields: errors, access: rws}
+      severity: {offset: 0x0c, width: 32, fields: errors, access: hwinit}
+    restore: [mask]
+""")
+
+
+def test_a_field_set_takes_each_registers_access() -> None:
+    """One layout, three accesses: a set field without its own access takes the register's; `fixed`, which
+    gives one, keeps it; the registers share the layout (field_set) and get masks each of its own."""
+    section = checked(SHARED_LAYOUT).sections[0]
+    accesses = {r.register.name: {f.name: f.access for f in r.register.fields} for r in section.registers}
+    assert accesses == {
+        "status": {"timeout": Access.RW1CS, "poison": Access.RW1CS, "fixed": Access.RO},
+        "mask": {"timeout": Access.RWS, "poison": Access.RWS, "fixed": Access.RO},
+        "severity": {"timeout": Access.HWINIT, "poison": Access.HWINIT, "fixed": Access.RO}}
+    masks = {r.register.name: r.masks for r in section.registers}
+    assert (masks["status"].rw1c, masks["status"].sticky, masks["status"].rw) == (bits(2, 0), bits(2, 0), 0)
+    assert (masks["mask"].rw, masks["mask"].sticky, masks["mask"].rw1c) == (bits(2, 0), bits(2, 0), 0)
+    assert (masks["severity"].hwinit, masks["severity"].writable) == (bits(2, 0), 0)
+    assert all(m.ro == bits(3) and m.reserved == 0xfffffff0 for m in masks.values())
+    assert {r.register.field_set for r in section.registers} == {"errors"}
+    assert all(r.register.access is None for r in section.registers)

@@ -140,8 +140,8 @@ def test_compat_rule_names_exactly_one_check() -> None:
 
 @pytest.mark.parametrize(("body", "span", "message"), [
     ("registers:\n  ctl:\n    offset: 0\n    width: 16\n    access: rw\n    fields: {a: {bits: 0, access: rw}}\n",
-     (10, 5, 10, 11), "key 'access' is not allowed here (/registers/ctl): a register with bit fields gives each field "
-     "its own access"),
+     (10, 5, 10, 11), "key 'access' is not allowed here (/registers/ctl): a register with bit fields of its own gives each "
+     "its access (a register-wide access goes with a field set, `fields: NAME`)"),
     ("state:\n  x: {type: u8, max: 3}\n", (7, 17, 7, 20),
      "key 'max' is not allowed here (/state/x): 'element', 'length' and 'max' belong to arrays"),
     ("state:\n  x: {type: u8, members: {a: {type: u8}}}\n", (7, 17, 7, 24),

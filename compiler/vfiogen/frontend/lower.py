@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from vfiogen.diagnostics import Reporter
+from vfiogen.diagnostics import Note, Reporter
 from vfiogen.frontend.expr_parser import ExprSyntaxError, parse_expr
 from vfiogen.frontend.yaml_loader import Node
 from vfiogen.ir.evaluate import EvaluationError, evaluate
@@ -157,7 +157,8 @@ class _Lowerer:
                         size=self.integer(body.get("size"), 0),
                         instances=self.integer(body.get("instances"), 0) or None, span=node.span)
 
-    def bit_field(self, name: str, node: Node, key_span: Span) -> BitField:
+    def bit_field(self, name: str, node: Node, key_span: Span, access: Access | None = None) -> BitField:
+        """`access`: the register's, for a field of a shared set that gives none of its own."""
         bits = node.get("bits")
         assert bits is not None
         if isinstance(bits.value, int):
@@ -166,7 +167,8 @@ class _Lowerer:
             hi_text, lo_text = str(bits.value).split(":")
             hi, lo = int(hi_text), int(lo_text)
         enum = node.get("enum")
-        return BitField(name=name, hi=hi, lo=lo, access=Access(self.text(node.get("access"))),
+        own = node.get("access")
+        return BitField(name=name, hi=hi, lo=lo, access=Access(own.value) if own is not None else access or Access.RO,
                         enum=self.text(enum) or None, enum_span=enum.span if enum is not None else None,
                         emulated=self.flag(node.get("emulated")),
                         reserved_when=self.optional_expr(node.get("reserved_when")),
@@ -190,11 +192,25 @@ class _Lowerer:
         restore = node.get("restore")
         skip = restore.get("skip") if restore is not None else None
         enum = node.get("enum")
+        shared = _field_set_name(node)
+        # With a field set, a register-wide access is each set field's that gives none: one layout of
+        # status, mask and severity bits, rw1c in one register and rw in the others.
+        given = Access(access.value) if access is not None else None
+        fields = self.fields_of(name, node)
+        if shared is not None and given is None and fields is not None:
+            for field_name, child, field_span in self.items(fields):
+                if child.get("access") is None:
+                    set_span = node.get("fields")
+                    assert set_span is not None
+                    self.reporter.report("VG0527", set_span.span, f"field '{field_name}' of field set '{shared}' "
+                                         f"gives no access, and register '{name}' gives none",
+                                         Note(field_span, "the field, without an access"))
+                    break
         return Register(
             name=name, offset=self.expr(offset), width=self.integer(node.get("width"), 0),
-            access=Access(access.value) if access is not None else None,
-            fields=tuple(self.bit_field(n, c, s) for n, c, s in self.items(self.fields_of(name, node))),
-            field_set=_field_set_name(node),
+            access=given if shared is None else None,
+            fields=tuple(self.bit_field(n, c, s, given) for n, c, s in self.items(fields)),
+            field_set=shared,
             reset=self.integer(node.get("reset"), 0),
             present=self.optional_expr(node.get("present")),
             versioning=self.versioning(node, key_span),

@@ -148,7 +148,8 @@ _NOT_HINTS = {
     "length": "'element', 'length' and 'max' belong to arrays",
     "max": "'element', 'length' and 'max' belong to arrays",
     "members": "'members' belongs to structs",
-    "access": "a register with bit fields gives each field its own access",
+    "access": "a register with bit fields of its own gives each its access (a register-wide access goes with "
+              "a field set, `fields: NAME`)",
     "type": "a descriptor field derived with 'from' takes its type from the register",
     "fields": "'fields' selects bits of the register named by 'from'",
 }

@@ -40,99 +40,50 @@ class Params(Record):
 PARAMS = Params()
 
 
-class UncorrectableStatusRegister(Register):
-    """Register layout `uncorrectable_status` (32 bits): a checked descriptor per field over one integer."""
+class UncorrectableErrorsRegister(Register):
+    """Register layout `uncorrectable_errors` (32 bits): a checked descriptor per field over one integer."""
 
     __slots__ = ()
-    link_training_error = BoolBits("link_training_error", 0, 0x1, 0xfffffffe, "uncorrectable_status.link_training_error")
-    data_link_protocol_error = BoolBits("data_link_protocol_error", 4, 0x1, 0xffffffef, "uncorrectable_status.data_link_protocol_error")
-    surprise_down_error = BoolBits("surprise_down_error", 5, 0x1, 0xffffffdf, "uncorrectable_status.surprise_down_error")
-    poisoned_tlp_received = BoolBits("poisoned_tlp_received", 12, 0x1, 0xffffefff, "uncorrectable_status.poisoned_tlp_received")
-    flow_control_protocol_error = BoolBits("flow_control_protocol_error", 13, 0x1, 0xffffdfff, "uncorrectable_status.flow_control_protocol_error")
-    completion_timeout = BoolBits("completion_timeout", 14, 0x1, 0xffffbfff, "uncorrectable_status.completion_timeout")
-    completer_abort = BoolBits("completer_abort", 15, 0x1, 0xffff7fff, "uncorrectable_status.completer_abort")
-    unexpected_completion = BoolBits("unexpected_completion", 16, 0x1, 0xfffeffff, "uncorrectable_status.unexpected_completion")
-    receiver_overflow = BoolBits("receiver_overflow", 17, 0x1, 0xfffdffff, "uncorrectable_status.receiver_overflow")
-    malformed_tlp = BoolBits("malformed_tlp", 18, 0x1, 0xfffbffff, "uncorrectable_status.malformed_tlp")
-    ecrc_error = BoolBits("ecrc_error", 19, 0x1, 0xfff7ffff, "uncorrectable_status.ecrc_error")
-    unsupported_request_error = BoolBits("unsupported_request_error", 20, 0x1, 0xffefffff, "uncorrectable_status.unsupported_request_error")
-    acs_violation = BoolBits("acs_violation", 21, 0x1, 0xffdfffff, "uncorrectable_status.acs_violation")
-    uncorrectable_internal_error = BoolBits("uncorrectable_internal_error", 22, 0x1, 0xffbfffff, "uncorrectable_status.uncorrectable_internal_error")
-    mc_blocked_tlp = BoolBits("mc_blocked_tlp", 23, 0x1, 0xff7fffff, "uncorrectable_status.mc_blocked_tlp")
-    atomicop_egress_blocked = BoolBits("atomicop_egress_blocked", 24, 0x1, 0xfeffffff, "uncorrectable_status.atomicop_egress_blocked")
-    tlp_prefix_blocked_error = BoolBits("tlp_prefix_blocked_error", 25, 0x1, 0xfdffffff, "uncorrectable_status.tlp_prefix_blocked_error")
-    poisoned_tlp_egress_blocked = BoolBits("poisoned_tlp_egress_blocked", 26, 0x1, 0xfbffffff, "uncorrectable_status.poisoned_tlp_egress_blocked")
-    dmwr_request_egress_blocked = BoolBits("dmwr_request_egress_blocked", 27, 0x1, 0xf7ffffff, "uncorrectable_status.dmwr_request_egress_blocked")
-    ide_check_failed = BoolBits("ide_check_failed", 28, 0x1, 0xefffffff, "uncorrectable_status.ide_check_failed")
-    misrouted_ide_tlp = BoolBits("misrouted_ide_tlp", 29, 0x1, 0xdfffffff, "uncorrectable_status.misrouted_ide_tlp")
-    pcrc_check_failed = BoolBits("pcrc_check_failed", 30, 0x1, 0xbfffffff, "uncorrectable_status.pcrc_check_failed")
-    tlp_translation_egress_blocked = BoolBits("tlp_translation_egress_blocked", 31, 0x1, 0x7fffffff, "uncorrectable_status.tlp_translation_egress_blocked")
+    link_training_error = BoolBits("link_training_error", 0, 0x1, 0xfffffffe, "uncorrectable_errors.link_training_error")
+    data_link_protocol_error = BoolBits("data_link_protocol_error", 4, 0x1, 0xffffffef, "uncorrectable_errors.data_link_protocol_error")
+    surprise_down_error = BoolBits("surprise_down_error", 5, 0x1, 0xffffffdf, "uncorrectable_errors.surprise_down_error")
+    poisoned_tlp_received = BoolBits("poisoned_tlp_received", 12, 0x1, 0xffffefff, "uncorrectable_errors.poisoned_tlp_received")
+    flow_control_protocol_error = BoolBits("flow_control_protocol_error", 13, 0x1, 0xffffdfff, "uncorrectable_errors.flow_control_protocol_error")
+    completion_timeout = BoolBits("completion_timeout", 14, 0x1, 0xffffbfff, "uncorrectable_errors.completion_timeout")
+    completer_abort = BoolBits("completer_abort", 15, 0x1, 0xffff7fff, "uncorrectable_errors.completer_abort")
+    unexpected_completion = BoolBits("unexpected_completion", 16, 0x1, 0xfffeffff, "uncorrectable_errors.unexpected_completion")
+    receiver_overflow = BoolBits("receiver_overflow", 17, 0x1, 0xfffdffff, "uncorrectable_errors.receiver_overflow")
+    malformed_tlp = BoolBits("malformed_tlp", 18, 0x1, 0xfffbffff, "uncorrectable_errors.malformed_tlp")
+    ecrc_error = BoolBits("ecrc_error", 19, 0x1, 0xfff7ffff, "uncorrectable_errors.ecrc_error")
+    unsupported_request_error = BoolBits("unsupported_request_error", 20, 0x1, 0xffefffff, "uncorrectable_errors.unsupported_request_error")
+    acs_violation = BoolBits("acs_violation", 21, 0x1, 0xffdfffff, "uncorrectable_errors.acs_violation")
+    uncorrectable_internal_error = BoolBits("uncorrectable_internal_error", 22, 0x1, 0xffbfffff, "uncorrectable_errors.uncorrectable_internal_error")
+    mc_blocked_tlp = BoolBits("mc_blocked_tlp", 23, 0x1, 0xff7fffff, "uncorrectable_errors.mc_blocked_tlp")
+    atomicop_egress_blocked = BoolBits("atomicop_egress_blocked", 24, 0x1, 0xfeffffff, "uncorrectable_errors.atomicop_egress_blocked")
+    tlp_prefix_blocked_error = BoolBits("tlp_prefix_blocked_error", 25, 0x1, 0xfdffffff, "uncorrectable_errors.tlp_prefix_blocked_error")
+    poisoned_tlp_egress_blocked = BoolBits("poisoned_tlp_egress_blocked", 26, 0x1, 0xfbffffff, "uncorrectable_errors.poisoned_tlp_egress_blocked")
+    dmwr_request_egress_blocked = BoolBits("dmwr_request_egress_blocked", 27, 0x1, 0xf7ffffff, "uncorrectable_errors.dmwr_request_egress_blocked")
+    ide_check_failed = BoolBits("ide_check_failed", 28, 0x1, 0xefffffff, "uncorrectable_errors.ide_check_failed")
+    misrouted_ide_tlp = BoolBits("misrouted_ide_tlp", 29, 0x1, 0xdfffffff, "uncorrectable_errors.misrouted_ide_tlp")
+    pcrc_check_failed = BoolBits("pcrc_check_failed", 30, 0x1, 0xbfffffff, "uncorrectable_errors.pcrc_check_failed")
+    tlp_translation_egress_blocked = BoolBits("tlp_translation_egress_blocked", 31, 0x1, 0x7fffffff, "uncorrectable_errors.tlp_translation_egress_blocked")
     _fields = (link_training_error, data_link_protocol_error, surprise_down_error, poisoned_tlp_received, flow_control_protocol_error, completion_timeout, completer_abort, unexpected_completion, receiver_overflow, malformed_tlp, ecrc_error, unsupported_request_error, acs_violation, uncorrectable_internal_error, mc_blocked_tlp, atomicop_egress_blocked, tlp_prefix_blocked_error, poisoned_tlp_egress_blocked, dmwr_request_egress_blocked, ide_check_failed, misrouted_ide_tlp, pcrc_check_failed, tlp_translation_egress_blocked,)
     if TYPE_CHECKING:
         def __init__(self, *, link_training_error: bool | None = None, data_link_protocol_error: bool | None = None, surprise_down_error: bool | None = None, poisoned_tlp_received: bool | None = None, flow_control_protocol_error: bool | None = None, completion_timeout: bool | None = None, completer_abort: bool | None = None, unexpected_completion: bool | None = None, receiver_overflow: bool | None = None, malformed_tlp: bool | None = None, ecrc_error: bool | None = None, unsupported_request_error: bool | None = None, acs_violation: bool | None = None, uncorrectable_internal_error: bool | None = None, mc_blocked_tlp: bool | None = None, atomicop_egress_blocked: bool | None = None, tlp_prefix_blocked_error: bool | None = None, poisoned_tlp_egress_blocked: bool | None = None, dmwr_request_egress_blocked: bool | None = None, ide_check_failed: bool | None = None, misrouted_ide_tlp: bool | None = None, pcrc_check_failed: bool | None = None, tlp_translation_egress_blocked: bool | None = None) -> None: ...
 
 
-class UncorrectableControlRegister(Register):
-    """Register layout `uncorrectable_control` (32 bits): a checked descriptor per field over one integer."""
+class CorrectableErrorsRegister(Register):
+    """Register layout `correctable_errors` (32 bits): a checked descriptor per field over one integer."""
 
     __slots__ = ()
-    link_training_error = BoolBits("link_training_error", 0, 0x1, 0xfffffffe, "uncorrectable_control.link_training_error")
-    data_link_protocol_error = BoolBits("data_link_protocol_error", 4, 0x1, 0xffffffef, "uncorrectable_control.data_link_protocol_error")
-    surprise_down_error = BoolBits("surprise_down_error", 5, 0x1, 0xffffffdf, "uncorrectable_control.surprise_down_error")
-    poisoned_tlp_received = BoolBits("poisoned_tlp_received", 12, 0x1, 0xffffefff, "uncorrectable_control.poisoned_tlp_received")
-    flow_control_protocol_error = BoolBits("flow_control_protocol_error", 13, 0x1, 0xffffdfff, "uncorrectable_control.flow_control_protocol_error")
-    completion_timeout = BoolBits("completion_timeout", 14, 0x1, 0xffffbfff, "uncorrectable_control.completion_timeout")
-    completer_abort = BoolBits("completer_abort", 15, 0x1, 0xffff7fff, "uncorrectable_control.completer_abort")
-    unexpected_completion = BoolBits("unexpected_completion", 16, 0x1, 0xfffeffff, "uncorrectable_control.unexpected_completion")
-    receiver_overflow = BoolBits("receiver_overflow", 17, 0x1, 0xfffdffff, "uncorrectable_control.receiver_overflow")
-    malformed_tlp = BoolBits("malformed_tlp", 18, 0x1, 0xfffbffff, "uncorrectable_control.malformed_tlp")
-    ecrc_error = BoolBits("ecrc_error", 19, 0x1, 0xfff7ffff, "uncorrectable_control.ecrc_error")
-    unsupported_request_error = BoolBits("unsupported_request_error", 20, 0x1, 0xffefffff, "uncorrectable_control.unsupported_request_error")
-    acs_violation = BoolBits("acs_violation", 21, 0x1, 0xffdfffff, "uncorrectable_control.acs_violation")
-    uncorrectable_internal_error = BoolBits("uncorrectable_internal_error", 22, 0x1, 0xffbfffff, "uncorrectable_control.uncorrectable_internal_error")
-    mc_blocked_tlp = BoolBits("mc_blocked_tlp", 23, 0x1, 0xff7fffff, "uncorrectable_control.mc_blocked_tlp")
-    atomicop_egress_blocked = BoolBits("atomicop_egress_blocked", 24, 0x1, 0xfeffffff, "uncorrectable_control.atomicop_egress_blocked")
-    tlp_prefix_blocked_error = BoolBits("tlp_prefix_blocked_error", 25, 0x1, 0xfdffffff, "uncorrectable_control.tlp_prefix_blocked_error")
-    poisoned_tlp_egress_blocked = BoolBits("poisoned_tlp_egress_blocked", 26, 0x1, 0xfbffffff, "uncorrectable_control.poisoned_tlp_egress_blocked")
-    dmwr_request_egress_blocked = BoolBits("dmwr_request_egress_blocked", 27, 0x1, 0xf7ffffff, "uncorrectable_control.dmwr_request_egress_blocked")
-    ide_check_failed = BoolBits("ide_check_failed", 28, 0x1, 0xefffffff, "uncorrectable_control.ide_check_failed")
-    misrouted_ide_tlp = BoolBits("misrouted_ide_tlp", 29, 0x1, 0xdfffffff, "uncorrectable_control.misrouted_ide_tlp")
-    pcrc_check_failed = BoolBits("pcrc_check_failed", 30, 0x1, 0xbfffffff, "uncorrectable_control.pcrc_check_failed")
-    tlp_translation_egress_blocked = BoolBits("tlp_translation_egress_blocked", 31, 0x1, 0x7fffffff, "uncorrectable_control.tlp_translation_egress_blocked")
-    _fields = (link_training_error, data_link_protocol_error, surprise_down_error, poisoned_tlp_received, flow_control_protocol_error, completion_timeout, completer_abort, unexpected_completion, receiver_overflow, malformed_tlp, ecrc_error, unsupported_request_error, acs_violation, uncorrectable_internal_error, mc_blocked_tlp, atomicop_egress_blocked, tlp_prefix_blocked_error, poisoned_tlp_egress_blocked, dmwr_request_egress_blocked, ide_check_failed, misrouted_ide_tlp, pcrc_check_failed, tlp_translation_egress_blocked,)
-    if TYPE_CHECKING:
-        def __init__(self, *, link_training_error: bool | None = None, data_link_protocol_error: bool | None = None, surprise_down_error: bool | None = None, poisoned_tlp_received: bool | None = None, flow_control_protocol_error: bool | None = None, completion_timeout: bool | None = None, completer_abort: bool | None = None, unexpected_completion: bool | None = None, receiver_overflow: bool | None = None, malformed_tlp: bool | None = None, ecrc_error: bool | None = None, unsupported_request_error: bool | None = None, acs_violation: bool | None = None, uncorrectable_internal_error: bool | None = None, mc_blocked_tlp: bool | None = None, atomicop_egress_blocked: bool | None = None, tlp_prefix_blocked_error: bool | None = None, poisoned_tlp_egress_blocked: bool | None = None, dmwr_request_egress_blocked: bool | None = None, ide_check_failed: bool | None = None, misrouted_ide_tlp: bool | None = None, pcrc_check_failed: bool | None = None, tlp_translation_egress_blocked: bool | None = None) -> None: ...
-
-
-class CorrectableStatusRegister(Register):
-    """Register layout `correctable_status` (32 bits): a checked descriptor per field over one integer."""
-
-    __slots__ = ()
-    receiver_error = BoolBits("receiver_error", 0, 0x1, 0xfffffffe, "correctable_status.receiver_error")
-    bad_tlp = BoolBits("bad_tlp", 6, 0x1, 0xffffffbf, "correctable_status.bad_tlp")
-    bad_dllp = BoolBits("bad_dllp", 7, 0x1, 0xffffff7f, "correctable_status.bad_dllp")
-    replay_num_rollover = BoolBits("replay_num_rollover", 8, 0x1, 0xfffffeff, "correctable_status.replay_num_rollover")
-    replay_timer_timeout = BoolBits("replay_timer_timeout", 12, 0x1, 0xffffefff, "correctable_status.replay_timer_timeout")
-    advisory_non_fatal_error = BoolBits("advisory_non_fatal_error", 13, 0x1, 0xffffdfff, "correctable_status.advisory_non_fatal_error")
-    corrected_internal_error = BoolBits("corrected_internal_error", 14, 0x1, 0xffffbfff, "correctable_status.corrected_internal_error")
-    header_log_overflow = BoolBits("header_log_overflow", 15, 0x1, 0xffff7fff, "correctable_status.header_log_overflow")
-    _fields = (receiver_error, bad_tlp, bad_dllp, replay_num_rollover, replay_timer_timeout, advisory_non_fatal_error, corrected_internal_error, header_log_overflow,)
-    if TYPE_CHECKING:
-        def __init__(self, *, receiver_error: bool | None = None, bad_tlp: bool | None = None, bad_dllp: bool | None = None, replay_num_rollover: bool | None = None, replay_timer_timeout: bool | None = None, advisory_non_fatal_error: bool | None = None, corrected_internal_error: bool | None = None, header_log_overflow: bool | None = None) -> None: ...
-
-
-class CorrectableMaskRegister(Register):
-    """Register layout `correctable_mask` (32 bits): a checked descriptor per field over one integer."""
-
-    __slots__ = ()
-    receiver_error = BoolBits("receiver_error", 0, 0x1, 0xfffffffe, "correctable_mask.receiver_error")
-    bad_tlp = BoolBits("bad_tlp", 6, 0x1, 0xffffffbf, "correctable_mask.bad_tlp")
-    bad_dllp = BoolBits("bad_dllp", 7, 0x1, 0xffffff7f, "correctable_mask.bad_dllp")
-    replay_num_rollover = BoolBits("replay_num_rollover", 8, 0x1, 0xfffffeff, "correctable_mask.replay_num_rollover")
-    replay_timer_timeout = BoolBits("replay_timer_timeout", 12, 0x1, 0xffffefff, "correctable_mask.replay_timer_timeout")
-    advisory_non_fatal_error = BoolBits("advisory_non_fatal_error", 13, 0x1, 0xffffdfff, "correctable_mask.advisory_non_fatal_error")
-    corrected_internal_error = BoolBits("corrected_internal_error", 14, 0x1, 0xffffbfff, "correctable_mask.corrected_internal_error")
-    header_log_overflow = BoolBits("header_log_overflow", 15, 0x1, 0xffff7fff, "correctable_mask.header_log_overflow")
+    receiver_error = BoolBits("receiver_error", 0, 0x1, 0xfffffffe, "correctable_errors.receiver_error")
+    bad_tlp = BoolBits("bad_tlp", 6, 0x1, 0xffffffbf, "correctable_errors.bad_tlp")
+    bad_dllp = BoolBits("bad_dllp", 7, 0x1, 0xffffff7f, "correctable_errors.bad_dllp")
+    replay_num_rollover = BoolBits("replay_num_rollover", 8, 0x1, 0xfffffeff, "correctable_errors.replay_num_rollover")
+    replay_timer_timeout = BoolBits("replay_timer_timeout", 12, 0x1, 0xffffefff, "correctable_errors.replay_timer_timeout")
+    advisory_non_fatal_error = BoolBits("advisory_non_fatal_error", 13, 0x1, 0xffffdfff, "correctable_errors.advisory_non_fatal_error")
+    corrected_internal_error = BoolBits("corrected_internal_error", 14, 0x1, 0xffffbfff, "correctable_errors.corrected_internal_error")
+    header_log_overflow = BoolBits("header_log_overflow", 15, 0x1, 0xffff7fff, "correctable_errors.header_log_overflow")
     _fields = (receiver_error, bad_tlp, bad_dllp, replay_num_rollover, replay_timer_timeout, advisory_non_fatal_error, corrected_internal_error, header_log_overflow,)
     if TYPE_CHECKING:
         def __init__(self, *, receiver_error: bool | None = None, bad_tlp: bool | None = None, bad_dllp: bool | None = None, replay_num_rollover: bool | None = None, replay_timer_timeout: bool | None = None, advisory_non_fatal_error: bool | None = None, corrected_internal_error: bool | None = None, header_log_overflow: bool | None = None) -> None: ...
@@ -204,11 +155,11 @@ class AerState(Record):
     """State of section `aer` at version 1."""
 
     __slots__ = ("uncorrectable_error_status", "uncorrectable_error_mask", "uncorrectable_error_severity", "correctable_error_status", "correctable_error_mask", "aer_cap", "root_error_command", "root_error_status", "error_source_identification", "header_log0", "header_log1", "header_log2", "header_log3", "tlp_prefix_log0", "tlp_prefix_log1", "tlp_prefix_log2", "tlp_prefix_log3",)
-    uncorrectable_error_status: "UncorrectableStatusRegister"
-    uncorrectable_error_mask: "UncorrectableControlRegister"
-    uncorrectable_error_severity: "UncorrectableControlRegister"
-    correctable_error_status: "CorrectableStatusRegister"
-    correctable_error_mask: "CorrectableMaskRegister"
+    uncorrectable_error_status: "UncorrectableErrorsRegister"
+    uncorrectable_error_mask: "UncorrectableErrorsRegister"
+    uncorrectable_error_severity: "UncorrectableErrorsRegister"
+    correctable_error_status: "CorrectableErrorsRegister"
+    correctable_error_mask: "CorrectableErrorsRegister"
     aer_cap: "AerCapRegister"
     root_error_command: "RootErrorCommandRegister"
     root_error_status: "RootErrorStatusRegister"
@@ -223,12 +174,12 @@ class AerState(Record):
     tlp_prefix_log3: int
     _json = (("uncorrectable_error_status", "uncorrectable_error_status", "obj"), ("uncorrectable_error_mask", "uncorrectable_error_mask", "obj"), ("uncorrectable_error_severity", "uncorrectable_error_severity", "obj"), ("correctable_error_status", "correctable_error_status", "obj"), ("correctable_error_mask", "correctable_error_mask", "obj"), ("aer_cap", "aer_cap", "obj"), ("root_error_command", "root_error_command", "obj"), ("root_error_status", "root_error_status", "obj"), ("error_source_identification", "error_source_identification", "obj"), ("header_log0", "header_log0", ""), ("header_log1", "header_log1", ""), ("header_log2", "header_log2", ""), ("header_log3", "header_log3", ""), ("tlp_prefix_log0", "tlp_prefix_log0", ""), ("tlp_prefix_log1", "tlp_prefix_log1", ""), ("tlp_prefix_log2", "tlp_prefix_log2", ""), ("tlp_prefix_log3", "tlp_prefix_log3", ""),)
 
-    def __init__(self, *, uncorrectable_error_status: "UncorrectableStatusRegister | None" = None, uncorrectable_error_mask: "UncorrectableControlRegister | None" = None, uncorrectable_error_severity: "UncorrectableControlRegister | None" = None, correctable_error_status: "CorrectableStatusRegister | None" = None, correctable_error_mask: "CorrectableMaskRegister | None" = None, aer_cap: "AerCapRegister | None" = None, root_error_command: "RootErrorCommandRegister | None" = None, root_error_status: "RootErrorStatusRegister | None" = None, error_source_identification: "ErrorSourceIdentificationRegister | None" = None, header_log0: int = 0, header_log1: int = 0, header_log2: int = 0, header_log3: int = 0, tlp_prefix_log0: int = 0, tlp_prefix_log1: int = 0, tlp_prefix_log2: int = 0, tlp_prefix_log3: int = 0) -> None:
-        self.uncorrectable_error_status = UncorrectableStatusRegister() if uncorrectable_error_status is None else uncorrectable_error_status
-        self.uncorrectable_error_mask = UncorrectableControlRegister() if uncorrectable_error_mask is None else uncorrectable_error_mask
-        self.uncorrectable_error_severity = UncorrectableControlRegister() if uncorrectable_error_severity is None else uncorrectable_error_severity
-        self.correctable_error_status = CorrectableStatusRegister() if correctable_error_status is None else correctable_error_status
-        self.correctable_error_mask = CorrectableMaskRegister() if correctable_error_mask is None else correctable_error_mask
+    def __init__(self, *, uncorrectable_error_status: "UncorrectableErrorsRegister | None" = None, uncorrectable_error_mask: "UncorrectableErrorsRegister | None" = None, uncorrectable_error_severity: "UncorrectableErrorsRegister | None" = None, correctable_error_status: "CorrectableErrorsRegister | None" = None, correctable_error_mask: "CorrectableErrorsRegister | None" = None, aer_cap: "AerCapRegister | None" = None, root_error_command: "RootErrorCommandRegister | None" = None, root_error_status: "RootErrorStatusRegister | None" = None, error_source_identification: "ErrorSourceIdentificationRegister | None" = None, header_log0: int = 0, header_log1: int = 0, header_log2: int = 0, header_log3: int = 0, tlp_prefix_log0: int = 0, tlp_prefix_log1: int = 0, tlp_prefix_log2: int = 0, tlp_prefix_log3: int = 0) -> None:
+        self.uncorrectable_error_status = UncorrectableErrorsRegister() if uncorrectable_error_status is None else uncorrectable_error_status
+        self.uncorrectable_error_mask = UncorrectableErrorsRegister() if uncorrectable_error_mask is None else uncorrectable_error_mask
+        self.uncorrectable_error_severity = UncorrectableErrorsRegister() if uncorrectable_error_severity is None else uncorrectable_error_severity
+        self.correctable_error_status = CorrectableErrorsRegister() if correctable_error_status is None else correctable_error_status
+        self.correctable_error_mask = CorrectableErrorsRegister() if correctable_error_mask is None else correctable_error_mask
         self.aer_cap = AerCapRegister() if aer_cap is None else aer_cap
         self.root_error_command = RootErrorCommandRegister() if root_error_command is None else root_error_command
         self.root_error_status = RootErrorStatusRegister() if root_error_status is None else root_error_status
@@ -421,19 +372,19 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AerState, int]":
     (r_f_uncorrectable_error_status, r_f_uncorrectable_error_mask, r_f_uncorrectable_error_severity, r_f_correctable_error_status, r_f_correctable_error_mask, r_f_aer_cap) = _S0.unpack_from(b, o)
     if r_f_uncorrectable_error_status & 0xfce:
         raise LoadError(SECTION, "uncorrectable_error_status", o + 0, f"reserved bits 0x{r_f_uncorrectable_error_status & 0xfce:x} set")
-    f_uncorrectable_error_status = UncorrectableStatusRegister.from_value(r_f_uncorrectable_error_status)
+    f_uncorrectable_error_status = UncorrectableErrorsRegister.from_value(r_f_uncorrectable_error_status)
     if r_f_uncorrectable_error_mask & 0xfce:
         raise LoadError(SECTION, "uncorrectable_error_mask", o + 4, f"reserved bits 0x{r_f_uncorrectable_error_mask & 0xfce:x} set")
-    f_uncorrectable_error_mask = UncorrectableControlRegister.from_value(r_f_uncorrectable_error_mask)
+    f_uncorrectable_error_mask = UncorrectableErrorsRegister.from_value(r_f_uncorrectable_error_mask)
     if r_f_uncorrectable_error_severity & 0xfce:
         raise LoadError(SECTION, "uncorrectable_error_severity", o + 8, f"reserved bits 0x{r_f_uncorrectable_error_severity & 0xfce:x} set")
-    f_uncorrectable_error_severity = UncorrectableControlRegister.from_value(r_f_uncorrectable_error_severity)
+    f_uncorrectable_error_severity = UncorrectableErrorsRegister.from_value(r_f_uncorrectable_error_severity)
     if r_f_correctable_error_status & 0xffff0e3e:
         raise LoadError(SECTION, "correctable_error_status", o + 12, f"reserved bits 0x{r_f_correctable_error_status & 0xffff0e3e:x} set")
-    f_correctable_error_status = CorrectableStatusRegister.from_value(r_f_correctable_error_status)
+    f_correctable_error_status = CorrectableErrorsRegister.from_value(r_f_correctable_error_status)
     if r_f_correctable_error_mask & 0xffff0e3e:
         raise LoadError(SECTION, "correctable_error_mask", o + 16, f"reserved bits 0x{r_f_correctable_error_mask & 0xffff0e3e:x} set")
-    f_correctable_error_mask = CorrectableMaskRegister.from_value(r_f_correctable_error_mask)
+    f_correctable_error_mask = CorrectableErrorsRegister.from_value(r_f_correctable_error_mask)
     if r_f_aer_cap & 0xff000000:
         raise LoadError(SECTION, "aer_cap", o + 20, f"reserved bits 0x{r_f_aer_cap & 0xff000000:x} set")
     f_aer_cap = AerCapRegister.from_value(r_f_aer_cap)
@@ -505,25 +456,25 @@ def _register_problems(s: "AerState", p: "Params") -> "list[Problem]":
     a register built with `from_value` from an unchecked integer can fail here.
     """
     problems: list[Problem] = []
-    if not isinstance(s.uncorrectable_error_status, UncorrectableStatusRegister):
-        problems.append(Problem("uncorrectable_error_status", "must be a UncorrectableStatusRegister"))
-    if isinstance(s.uncorrectable_error_status, UncorrectableStatusRegister) and s.uncorrectable_error_status.value() & 0xfce:
+    if not isinstance(s.uncorrectable_error_status, UncorrectableErrorsRegister):
+        problems.append(Problem("uncorrectable_error_status", "must be a UncorrectableErrorsRegister"))
+    if isinstance(s.uncorrectable_error_status, UncorrectableErrorsRegister) and s.uncorrectable_error_status.value() & 0xfce:
         problems.append(Problem("uncorrectable_error_status", f"reserved bits 0x{s.uncorrectable_error_status.value() & 0xfce:x} set"))
-    if not isinstance(s.uncorrectable_error_mask, UncorrectableControlRegister):
-        problems.append(Problem("uncorrectable_error_mask", "must be a UncorrectableControlRegister"))
-    if isinstance(s.uncorrectable_error_mask, UncorrectableControlRegister) and s.uncorrectable_error_mask.value() & 0xfce:
+    if not isinstance(s.uncorrectable_error_mask, UncorrectableErrorsRegister):
+        problems.append(Problem("uncorrectable_error_mask", "must be a UncorrectableErrorsRegister"))
+    if isinstance(s.uncorrectable_error_mask, UncorrectableErrorsRegister) and s.uncorrectable_error_mask.value() & 0xfce:
         problems.append(Problem("uncorrectable_error_mask", f"reserved bits 0x{s.uncorrectable_error_mask.value() & 0xfce:x} set"))
-    if not isinstance(s.uncorrectable_error_severity, UncorrectableControlRegister):
-        problems.append(Problem("uncorrectable_error_severity", "must be a UncorrectableControlRegister"))
-    if isinstance(s.uncorrectable_error_severity, UncorrectableControlRegister) and s.uncorrectable_error_severity.value() & 0xfce:
+    if not isinstance(s.uncorrectable_error_severity, UncorrectableErrorsRegister):
+        problems.append(Problem("uncorrectable_error_severity", "must be a UncorrectableErrorsRegister"))
+    if isinstance(s.uncorrectable_error_severity, UncorrectableErrorsRegister) and s.uncorrectable_error_severity.value() & 0xfce:
         problems.append(Problem("uncorrectable_error_severity", f"reserved bits 0x{s.uncorrectable_error_severity.value() & 0xfce:x} set"))
-    if not isinstance(s.correctable_error_status, CorrectableStatusRegister):
-        problems.append(Problem("correctable_error_status", "must be a CorrectableStatusRegister"))
-    if isinstance(s.correctable_error_status, CorrectableStatusRegister) and s.correctable_error_status.value() & 0xffff0e3e:
+    if not isinstance(s.correctable_error_status, CorrectableErrorsRegister):
+        problems.append(Problem("correctable_error_status", "must be a CorrectableErrorsRegister"))
+    if isinstance(s.correctable_error_status, CorrectableErrorsRegister) and s.correctable_error_status.value() & 0xffff0e3e:
         problems.append(Problem("correctable_error_status", f"reserved bits 0x{s.correctable_error_status.value() & 0xffff0e3e:x} set"))
-    if not isinstance(s.correctable_error_mask, CorrectableMaskRegister):
-        problems.append(Problem("correctable_error_mask", "must be a CorrectableMaskRegister"))
-    if isinstance(s.correctable_error_mask, CorrectableMaskRegister) and s.correctable_error_mask.value() & 0xffff0e3e:
+    if not isinstance(s.correctable_error_mask, CorrectableErrorsRegister):
+        problems.append(Problem("correctable_error_mask", "must be a CorrectableErrorsRegister"))
+    if isinstance(s.correctable_error_mask, CorrectableErrorsRegister) and s.correctable_error_mask.value() & 0xffff0e3e:
         problems.append(Problem("correctable_error_mask", f"reserved bits 0x{s.correctable_error_mask.value() & 0xffff0e3e:x} set"))
     if not isinstance(s.aer_cap, AerCapRegister):
         problems.append(Problem("aer_cap", "must be a AerCapRegister"))
@@ -659,15 +610,15 @@ def capture(read_config: "Callable[[int, int], int]", base: int, p: "Params" = P
     defaults: only the hypervisor knows it (a pre-save hook can fill it in).
     """
     r_f_uncorrectable_error_status = read_config(base + 4, 4) & 0xfffff031
-    f_uncorrectable_error_status = UncorrectableStatusRegister.from_value(r_f_uncorrectable_error_status)
+    f_uncorrectable_error_status = UncorrectableErrorsRegister.from_value(r_f_uncorrectable_error_status)
     r_f_uncorrectable_error_mask = read_config(base + 8, 4) & 0xfffff031
-    f_uncorrectable_error_mask = UncorrectableControlRegister.from_value(r_f_uncorrectable_error_mask)
+    f_uncorrectable_error_mask = UncorrectableErrorsRegister.from_value(r_f_uncorrectable_error_mask)
     r_f_uncorrectable_error_severity = read_config(base + 0xc, 4) & 0xfffff031
-    f_uncorrectable_error_severity = UncorrectableControlRegister.from_value(r_f_uncorrectable_error_severity)
+    f_uncorrectable_error_severity = UncorrectableErrorsRegister.from_value(r_f_uncorrectable_error_severity)
     r_f_correctable_error_status = read_config(base + 0x10, 4) & 0xf1c1
-    f_correctable_error_status = CorrectableStatusRegister.from_value(r_f_correctable_error_status)
+    f_correctable_error_status = CorrectableErrorsRegister.from_value(r_f_correctable_error_status)
     r_f_correctable_error_mask = read_config(base + 0x14, 4) & 0xf1c1
-    f_correctable_error_mask = CorrectableMaskRegister.from_value(r_f_correctable_error_mask)
+    f_correctable_error_mask = CorrectableErrorsRegister.from_value(r_f_correctable_error_mask)
     r_f_aer_cap = read_config(base + 0x18, 4) & 0xffffff
     f_aer_cap = AerCapRegister.from_value(r_f_aer_cap)
     if p.root_port:
