@@ -46,6 +46,7 @@ from vfiogen.ir.nodes import (
     WAIT_HOOK,
 )
 from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
+from vfiogen.ir.walk import map_exprs
 from vfiogen.source import Span
 
 
@@ -361,7 +362,7 @@ class _Lowerer:
         assert location is not None
         repeated = self.repeats(seq("repeat"))
         registers, strings = self.registers(root.get("registers"))
-        return Section(
+        return with_capability_header(Section(
             name=str(name_node.value), title=self.text(root.get("title")),
             description=self.text(root.get("description")),
             wire_id=self.integer(root.get("id"), 0), location=self.location(location),
@@ -384,7 +385,7 @@ class _Lowerer:
             compat=tuple(self.compat_rule(c) for c in seq("compat")) + repeated.compat,
             restore=tuple(self.restore_step(c) for c in seq("restore")) + repeated.restore,
             pre_save=hook_list("pre_save"), post_load=hook_list("post_load"),
-            source_path=path, span=name_node.span)
+            source_path=path, span=name_node.span))
 
     def repeats(self, blocks: list[Node]) -> _Repeated:
         """Expand every `repeat` block: its items once per value of its counter, in order."""
@@ -483,6 +484,38 @@ def _fold(expr: Expr) -> Expr:
     if isinstance(value, bool):
         return BoolLit(value=value, span=expr.span)
     return IntLit(value=value, span=expr.span) if value >= 0 else expr
+
+
+CAPABILITY_VERSION = ("capability", "version")
+"""The name an extended capability's expressions read its header's version by."""
+
+
+def with_capability_header(section: Section) -> Section:
+    """`section` with the register `capability` first, when it is an extended capability that reads
+    `capability.version` and declares no register of that name: the header's byte 2, whose bits 3:0 are the
+    Capability Version; its bits 7:4 (the next pointer's low bits) are undeclared, so reserved, captured as 0.
+    The version is then saved as one byte ahead of the section's registers, where presence may read it; the
+    capability id and the next pointer are not saved."""
+    if section.location.kind is not LocationKind.EXTENDED_CAPABILITY or any(
+            r.name == CAPABILITY_VERSION[0] for r in section.registers):
+        return section
+    found: list[Span] = []
+
+    def visit(expr: Expr) -> Expr:
+        found.extend(ref.span for ref in refs(expr) if ref.path == CAPABILITY_VERSION)
+        return expr
+
+    map_exprs(section, visit)
+    if not found:
+        return section
+    span = found[0]
+    version = BitField(name=CAPABILITY_VERSION[1], hi=3, lo=0, access=Access.RO, span=span,
+                       description="Capability Version: bits 19:16 of the extended capability header")
+    header = Register(name=CAPABILITY_VERSION[0], offset=IntLit(value=2, span=span), width=8, fields=(version,),
+                      versioning=Versioning(span=span), span=span,
+                      description="byte 2 of the extended capability header, for its version (the compiler adds "
+                                  "it because the section reads capability.version)")
+    return dataclasses.replace(section, registers=(header,) + section.registers)
 
 
 def _field_set_name(register: Node) -> str | None:
