@@ -479,13 +479,177 @@ static void store_v1(struct vfg_acs_state *s, const uint8_t *b, size_t start,
     }
 }
 
+static int check_rules(const struct vfg_acs_state *s,
+                       const struct vfg_acs_params *p, struct vfg_error *err)
+{
+    bool bad = false;
+    int64_t result;
+    (void)p;
+
+    if (!(((((int64_t)s->acs_ctrl &
+             (int64_t)(~(uint64_t)(int64_t)s->acs_cap & UINT64_C(0xffff))) &
+            0x7f) ==
+           0))) {
+        return fail(
+                   err, "acs_ctrl", 0u, VFG_ERR_CONSTRAINT,
+                   "an access control is enabled that the function does not implement");
+    }
+    if (!(((int64_t)((s->acs_cap >> 7) & 0x1u) ||
+           (((int64_t)s->acs_ctrl & 0x1f80) == 0)))) {
+        return fail(err, "acs_cap.enhanced_capability", 0u, VFG_ERR_CONSTRAINT,
+                    "an enhanced access control is set, but the function has "
+                    "no ACS Enhanced Capability");
+    }
+    bad = false;
+    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
+                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
+                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0)) ||
+               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0x20)) ||
+              (vfg_shr((int64_t)s->egress_control_vector0,
+                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0), &bad) ==
+               0));
+    if (bad) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
+                    "egress_control_vector0 sets a bit above the egress "
+                    "control vector size");
+    }
+    bad = false;
+    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
+                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
+                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0x20)) ||
+               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0x40)) ||
+              (vfg_shr((int64_t)s->egress_control_vector1,
+                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0x20), &bad) ==
+               0));
+    if (bad) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
+                    "egress_control_vector1 sets a bit above the egress "
+                    "control vector size");
+    }
+    bad = false;
+    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
+                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
+                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0x40)) ||
+               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0x60)) ||
+              (vfg_shr((int64_t)s->egress_control_vector2,
+                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0x40), &bad) ==
+               0));
+    if (bad) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
+                    "egress_control_vector2 sets a bit above the egress "
+                    "control vector size");
+    }
+    bad = false;
+    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
+                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
+                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0x60)) ||
+               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0x80)) ||
+              (vfg_shr((int64_t)s->egress_control_vector3,
+                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0x60), &bad) ==
+               0));
+    if (bad) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
+                    "egress_control_vector3 sets a bit above the egress "
+                    "control vector size");
+    }
+    bad = false;
+    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
+                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
+                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0x80)) ||
+               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0xa0)) ||
+              (vfg_shr((int64_t)s->egress_control_vector4,
+                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0x80), &bad) ==
+               0));
+    if (bad) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
+                    "egress_control_vector4 sets a bit above the egress "
+                    "control vector size");
+    }
+    bad = false;
+    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
+                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
+                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0xa0)) ||
+               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0xc0)) ||
+              (vfg_shr((int64_t)s->egress_control_vector5,
+                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0xa0), &bad) ==
+               0));
+    if (bad) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
+                    "egress_control_vector5 sets a bit above the egress "
+                    "control vector size");
+    }
+    bad = false;
+    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
+                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
+                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0xc0)) ||
+               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0xe0)) ||
+              (vfg_shr((int64_t)s->egress_control_vector6,
+                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0xc0), &bad) ==
+               0));
+    if (bad) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
+                    "egress_control_vector6 sets a bit above the egress "
+                    "control vector size");
+    }
+    bad = false;
+    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
+                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
+                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0xe0)) ||
+               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0x100)) ||
+              (vfg_shr((int64_t)s->egress_control_vector7,
+                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0xe0), &bad) ==
+               0));
+    if (bad) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
+                    "egress_control_vector7 sets a bit above the egress "
+                    "control vector size");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_acs_state *s,
                    const struct vfg_acs_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 4u) {
         return fail(err, "acs_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

@@ -318,12 +318,42 @@ static void store_v1(struct vfg_aer_state *s, const uint8_t *b, size_t start,
     }
 }
 
+static int check_rules(const struct vfg_aer_state *s,
+                       const struct vfg_aer_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((!(int64_t)((s->aer_cap >> 6) & 0x1u)) ||
+           (int64_t)((s->aer_cap >> 5) & 0x1u)))) {
+        return fail(err, "aer_cap.ecrc_generation_enable", 0u,
+                    VFG_ERR_CONSTRAINT,
+                    "ECRC generation is enabled but not supported");
+    }
+    if (!(((!(int64_t)((s->aer_cap >> 8) & 0x1u)) ||
+           (int64_t)((s->aer_cap >> 7) & 0x1u)))) {
+        return fail(err, "aer_cap.ecrc_check_enable", 0u, VFG_ERR_CONSTRAINT,
+                    "ECRC checking is enabled but not supported");
+    }
+    if (!(((!(int64_t)((s->aer_cap >> 10) & 0x1u)) ||
+           (int64_t)((s->aer_cap >> 9) & 0x1u)))) {
+        return fail(err, "aer_cap.multiple_header_recording_enable", 0u,
+                    VFG_ERR_CONSTRAINT,
+                    "multiple header recording is enabled but not supported");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_aer_state *s,
                    const struct vfg_aer_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 24u) {
         return fail(err, "uncorrectable_error_status", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

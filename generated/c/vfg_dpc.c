@@ -395,13 +395,43 @@ static void store_v1(struct vfg_dpc_state *s, const uint8_t *b, size_t start,
     }
 }
 
+static int check_rules(const struct vfg_dpc_state *s,
+                       const struct vfg_dpc_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((int64_t)(s->dpc_control & 0x3u) != 3))) {
+        return fail(err, "dpc_control.dpc_trigger_enable", 0u,
+                    VFG_ERR_CONSTRAINT,
+                    "DPC Trigger Enable holds the reserved value 3");
+    }
+    if (!(((!(int64_t)((s->dpc_control >> 5) & 0x1u)) ||
+           (int64_t)((s->dpc_cap >> 6) & 0x1u)))) {
+        return fail(
+                   err, "dpc_control.poisoned_tlp_egress_blocking_enable", 0u,
+                   VFG_ERR_CONSTRAINT,
+                   "poisoned TLP egress blocking is enabled but not supported");
+    }
+    if (!(((!(int64_t)((s->dpc_control >> 7) & 0x1u)) ||
+           (int64_t)((s->dpc_cap >> 12) & 0x1u)))) {
+        return fail(err, "dpc_control.dl_active_err_cor_enable", 0u,
+                    VFG_ERR_CONSTRAINT,
+                    "ERR_COR on DL_Active is enabled but not supported");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_dpc_state *s,
                    const struct vfg_dpc_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 8u) {
         return fail(err, "dpc_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

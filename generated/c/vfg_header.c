@@ -610,13 +610,39 @@ static void store_v1(struct vfg_header_state *s, const uint8_t *b, size_t start,
     o += 17u;
 }
 
+static int check_rules(const struct vfg_header_state *s,
+                       const struct vfg_header_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((int64_t)(s->header_type & 0x7fu) == 0))) {
+        return fail(err, "header_type.layout", 0u, VFG_ERR_CONSTRAINT,
+                    "not a type-0 (endpoint) header");
+    }
+    if (!(((int64_t)s->interrupt_pin <= 4))) {
+        return fail(err, "interrupt_pin", 0u, VFG_ERR_CONSTRAINT,
+                    "interrupt pin above 4 (INTD) is reserved");
+    }
+    if (!(((int64_t)(s->bar5 & 0x1u) ||
+           ((int64_t)((s->bar5 >> 1) & 0x3u) != 2)))) {
+        return fail(err, "bar5.space_indicator", 0u, VFG_ERR_CONSTRAINT,
+                    "bar5 claims to be a 64-bit BAR, but there is no slot for "
+                    "its upper dword");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_header_state *s,
                    const struct vfg_header_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 20u) {
         return fail(err, "vendor_id", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

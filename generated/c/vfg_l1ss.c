@@ -148,13 +148,47 @@ static void store_v1(struct vfg_l1ss_state *s, const uint8_t *b, size_t start,
     o += 12u;
 }
 
+static int check_rules(const struct vfg_l1ss_state *s,
+                       const struct vfg_l1ss_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((!(int64_t)(s->l1ss_ctrl1 & 0x1u)) ||
+           (int64_t)(s->l1ss_cap & 0x1u)))) {
+        return fail(err, "l1ss_ctrl1.pci_pm_l1_2_enable", 0u,
+                    VFG_ERR_CONSTRAINT,
+                    "PCI-PM L1.2 is enabled but not supported");
+    }
+    if (!(((!(int64_t)((s->l1ss_ctrl1 >> 1) & 0x1u)) ||
+           (int64_t)((s->l1ss_cap >> 1) & 0x1u)))) {
+        return fail(err, "l1ss_ctrl1.pci_pm_l1_1_enable", 0u,
+                    VFG_ERR_CONSTRAINT,
+                    "PCI-PM L1.1 is enabled but not supported");
+    }
+    if (!(((!(int64_t)((s->l1ss_ctrl1 >> 2) & 0x1u)) ||
+           (int64_t)((s->l1ss_cap >> 2) & 0x1u)))) {
+        return fail(err, "l1ss_ctrl1.aspm_l1_2_enable", 0u, VFG_ERR_CONSTRAINT,
+                    "ASPM L1.2 is enabled but not supported");
+    }
+    if (!(((!(int64_t)((s->l1ss_ctrl1 >> 3) & 0x1u)) ||
+           (int64_t)((s->l1ss_cap >> 3) & 0x1u)))) {
+        return fail(err, "l1ss_ctrl1.aspm_l1_1_enable", 0u, VFG_ERR_CONSTRAINT,
+                    "ASPM L1.1 is enabled but not supported");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_l1ss_state *s,
                    const struct vfg_l1ss_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 12u) {
         return fail(err, "l1ss_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

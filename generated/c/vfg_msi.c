@@ -276,13 +276,35 @@ static void store_v2(struct vfg_msi_state *s, const uint8_t *b, size_t start,
     }
 }
 
+static int check_rules(const struct vfg_msi_state *s,
+                       const struct vfg_msi_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((int64_t)((s->control >> 4) & 0x7u) <=
+           (int64_t)((s->control >> 1) & 0x7u)))) {
+        return fail(err, "control.mme", 0u, VFG_ERR_CONSTRAINT,
+                    "more vectors are enabled than the function requests");
+    }
+    if (!(((int64_t)((s->control >> 1) & 0x7u) <= 5))) {
+        return fail(
+                   err, "control.mmc", 0u, VFG_ERR_CONSTRAINT,
+                   "Multiple Message Capable above 5 (32 vectors) is reserved");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_msi_state *s,
                    const struct vfg_msi_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (s->ext_data != 0u) {
         return fail(
                    err, "ext_data", 0u, VFG_ERR_LOSSY,
@@ -327,8 +349,12 @@ static int save_v2(const struct vfg_msi_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 6u) {
         return fail(err, "control", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

@@ -149,14 +149,34 @@ static void store_v1(struct vfg_msix_state *s, const uint8_t *b, size_t start,
     o += (size_t)n0 * 8u;
 }
 
+static int check_rules(const struct vfg_msix_state *s,
+                       const struct vfg_msix_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((int64_t)(s->table & 0x7u) <= 5))) {
+        return fail(err, "table.bir", 0u, VFG_ERR_CONSTRAINT,
+                    "table BIR 6 and 7 are reserved");
+    }
+    if (!(((int64_t)(s->pba & 0x7u) <= 5))) {
+        return fail(err, "pba.bir", 0u, VFG_ERR_CONSTRAINT,
+                    "PBA BIR 6 and 7 are reserved");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_msix_state *s,
                    const struct vfg_msix_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
+    int status;
     int64_t n0;
-    (void)p;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 10u) {
         return fail(err, "control", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

@@ -124,13 +124,50 @@ static void store_v1(struct vfg_pasid_state *s, const uint8_t *b, size_t start,
     o += 4u;
 }
 
+static int check_rules(const struct vfg_pasid_state *s,
+                       const struct vfg_pasid_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((int64_t)((s->pasid_cap >> 8) & 0x1fu) <= 0x14))) {
+        return fail(err, "pasid_cap.max_pasid_width", 0u, VFG_ERR_CONSTRAINT,
+                    "Max PASID Width above 20 bits is reserved");
+    }
+    if (!(((!(int64_t)((s->pasid_ctrl >> 1) & 0x1u)) ||
+           (int64_t)((s->pasid_cap >> 1) & 0x1u)))) {
+        return fail(err, "pasid_ctrl.execute_permission_enable", 0u,
+                    VFG_ERR_CONSTRAINT,
+                    "Execute permission is enabled, but the function does not "
+                    "support it");
+    }
+    if (!(((!(int64_t)((s->pasid_ctrl >> 2) & 0x1u)) ||
+           (int64_t)((s->pasid_cap >> 2) & 0x1u)))) {
+        return fail(
+                   err, "pasid_ctrl.privileged_mode_enable", 0u,
+                   VFG_ERR_CONSTRAINT,
+                   "Privileged Mode is enabled, but the function does not support it");
+    }
+    if (!(((!(int64_t)((s->pasid_ctrl >> 3) & 0x1u)) ||
+           (int64_t)((s->pasid_cap >> 3) & 0x1u)))) {
+        return fail(err, "pasid_ctrl.translated_requests_with_pasid_enable", 0u,
+                    VFG_ERR_CONSTRAINT,
+                    "translated requests with PASID are enabled, but the "
+                    "function does not support them");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_pasid_state *s,
                    const struct vfg_pasid_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 4u) {
         return fail(err, "pasid_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

@@ -128,12 +128,34 @@ static void store_v1(struct vfg_pm_state *s, const uint8_t *b, size_t start,
     o += 6u;
 }
 
+static int check_rules(const struct vfg_pm_state *s,
+                       const struct vfg_pm_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!((((int64_t)(s->pmcsr & 0x3u) != 1) ||
+           (int64_t)((s->pmc >> 9) & 0x1u)))) {
+        return fail(err, "pmcsr.power_state", 0u, VFG_ERR_CONSTRAINT,
+                    "the function is in D1, which it does not support");
+    }
+    if (!((((int64_t)(s->pmcsr & 0x3u) != 2) ||
+           (int64_t)((s->pmc >> 10) & 0x1u)))) {
+        return fail(err, "pmcsr.power_state", 0u, VFG_ERR_CONSTRAINT,
+                    "the function is in D2, which it does not support");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_pm_state *s, const struct vfg_pm_params *p,
                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 6u) {
         return fail(err, "pmc", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

@@ -129,13 +129,32 @@ static void store_v1(struct vfg_pri_state *s, const uint8_t *b, size_t start,
     o += 12u;
 }
 
+static int check_rules(const struct vfg_pri_state *s,
+                       const struct vfg_pri_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((int64_t)s->outstanding_page_request_allocation <=
+           (int64_t)s->outstanding_page_request_capacity))) {
+        return fail(err, "outstanding_page_request_allocation", 0u,
+                    VFG_ERR_CONSTRAINT,
+                    "the page request allocation exceeds the function's "
+                    "capacity, which leaves its behaviour undefined");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_pri_state *s,
                    const struct vfg_pri_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 12u) {
         return fail(err, "pri_ctrl", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

@@ -104,13 +104,30 @@ static void store_v1(struct vfg_ptm_state *s, const uint8_t *b, size_t start,
     o += 8u;
 }
 
+static int check_rules(const struct vfg_ptm_state *s,
+                       const struct vfg_ptm_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((!(int64_t)((s->ptm_ctrl >> 1) & 0x1u)) ||
+           (int64_t)((s->ptm_cap >> 2) & 0x1u)))) {
+        return fail(err, "ptm_ctrl.root_select", 0u, VFG_ERR_CONSTRAINT,
+                    "the function is selected as PTM root but cannot be one");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_ptm_state *s,
                    const struct vfg_ptm_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 8u) {
         return fail(err, "ptm_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

@@ -470,13 +470,157 @@ static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start,
     }
 }
 
+static int check_rules(const struct vfg_rebar_state *s,
+                       const struct vfg_rebar_params *p, struct vfg_error *err)
+{
+    bool bad = false;
+    int64_t result;
+    (void)p;
+
+    if (!((((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 1) &&
+           ((int64_t)((s->ctrl0 >> 5) & 0x7u) <= 6)))) {
+        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
+                    "the entry count in ctrl0 is outside 1..6");
+    }
+    bad = false;
+    result = (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x1b) ?
+              ((vfg_shr((int64_t)s->cap0,
+                        ((int64_t)((s->ctrl0 >> 8) & 0x3fu) + 4), &bad) &
+                1) ==
+               1) :
+              (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x2b) &&
+               ((vfg_shr((int64_t)s->ctrl0,
+                         ((int64_t)((s->ctrl0 >> 8) & 0x3fu) - 0xc), &bad) &
+                 1) ==
+                1)));
+    if (bad) {
+        return fail(err, "ctrl0.bar_size", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(
+                   err, "ctrl0.bar_size", 0u, VFG_ERR_CONSTRAINT,
+                   "entry 0 is programmed with a BAR size it does not support");
+    }
+    bad = false;
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 2) ||
+              (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)s->cap1,
+                         ((int64_t)((s->ctrl1 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)s->ctrl1,
+                          ((int64_t)((s->ctrl1 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
+    if (bad) {
+        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(
+                   err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
+                   "entry 1 is programmed with a BAR size it does not support");
+    }
+    bad = false;
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 3) ||
+              (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)s->cap2,
+                         ((int64_t)((s->ctrl2 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)s->ctrl2,
+                          ((int64_t)((s->ctrl2 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
+    if (bad) {
+        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(
+                   err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
+                   "entry 2 is programmed with a BAR size it does not support");
+    }
+    bad = false;
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 4) ||
+              (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)s->cap3,
+                         ((int64_t)((s->ctrl3 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)s->ctrl3,
+                          ((int64_t)((s->ctrl3 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
+    if (bad) {
+        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(
+                   err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
+                   "entry 3 is programmed with a BAR size it does not support");
+    }
+    bad = false;
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 5) ||
+              (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)s->cap4,
+                         ((int64_t)((s->ctrl4 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)s->ctrl4,
+                          ((int64_t)((s->ctrl4 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
+    if (bad) {
+        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(
+                   err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
+                   "entry 4 is programmed with a BAR size it does not support");
+    }
+    bad = false;
+    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 6) ||
+              (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x1b) ?
+               ((vfg_shr((int64_t)s->cap5,
+                         ((int64_t)((s->ctrl5 >> 8) & 0x3fu) + 4), &bad) &
+                 1) ==
+                1) :
+               (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x2b) &&
+                ((vfg_shr((int64_t)s->ctrl5,
+                          ((int64_t)((s->ctrl5 >> 8) & 0x3fu) - 0xc), &bad) &
+                  1) ==
+                 1))));
+    if (bad) {
+        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_EXPRESSION,
+                    "the constraint cannot be evaluated");
+    }
+    if (!result) {
+        return fail(
+                   err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
+                   "entry 5 is programmed with a BAR size it does not support");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_rebar_state *s,
                    const struct vfg_rebar_params *p, uint8_t *buf, size_t cap,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 8u) {
         return fail(err, "cap0", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

@@ -681,12 +681,30 @@ static void store_v1(struct vfg_vc_state *s, const uint8_t *b, size_t start,
     }
 }
 
+static int check_rules(const struct vfg_vc_state *s,
+                       const struct vfg_vc_params *p, struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((int64_t)((s->port_vc_cap1 >> 4) & 0x7u) <=
+           (int64_t)(s->port_vc_cap1 & 0x7u)))) {
+        return fail(err, "port_vc_cap1.low_priority_extended_vc_count", 0u,
+                    VFG_ERR_CONSTRAINT,
+                    "more low-priority VCs than extended VCs");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 12u) {
         return fail(err, "port_vc_cap1", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

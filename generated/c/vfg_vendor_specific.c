@@ -120,14 +120,37 @@ static void store_v1(struct vfg_vendor_specific_state *s, const uint8_t *b,
     o += (size_t)n0 * 1u;
 }
 
+static int check_rules(const struct vfg_vendor_specific_state *s,
+                       const struct vfg_vendor_specific_params *p,
+                       struct vfg_error *err)
+{
+    (void)p;
+
+    if (!(((int64_t)s->cap_length >= 3))) {
+        return fail(
+                   err, "cap_length", 0u, VFG_ERR_CONSTRAINT,
+                   "a vendor-specific capability is at least its 3 header bytes long");
+    }
+    if (!(((int64_t)s->cap_length <= 0xc0))) {
+        return fail(err, "cap_length", 0u, VFG_ERR_CONSTRAINT,
+                    "a vendor-specific capability runs past standard "
+                    "configuration space");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_vendor_specific_state *s,
                    const struct vfg_vendor_specific_params *p, uint8_t *buf,
                    size_t cap, size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
+    int status;
     int64_t n0;
-    (void)p;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 1u) {
         return fail(err, "cap_length", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

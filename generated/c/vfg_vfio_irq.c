@@ -81,13 +81,45 @@ static void store_v1(struct vfg_vfio_irq_state *s, const uint8_t *b,
     o += 3u;
 }
 
+static int check_rules(const struct vfg_vfio_irq_state *s,
+                       const struct vfg_vfio_irq_params *p,
+                       struct vfg_error *err)
+{
+    (void)p;
+
+    if (!((((int64_t)s->mode != 0) || ((int64_t)s->vectors == 0)))) {
+        return fail(err, "mode", 0u, VFG_ERR_CONSTRAINT,
+                    "vectors are routed while no interrupt mechanism is");
+    }
+    if (!((((int64_t)s->mode != 1) || ((int64_t)s->vectors == 1)))) {
+        return fail(err, "mode", 0u, VFG_ERR_CONSTRAINT,
+                    "INTx routes exactly one interrupt");
+    }
+    if (!((((int64_t)s->mode != 2) ||
+           ((((int64_t)s->vectors >= 1) && ((int64_t)s->vectors <= 0x20)) &&
+            (((int64_t)s->vectors & ((int64_t)s->vectors - 1)) == 0))))) {
+        return fail(err, "mode", 0u, VFG_ERR_CONSTRAINT,
+                    "MSI routes 1 to 32 vectors, a power of two");
+    }
+    if (!((((int64_t)s->mode != 3) ||
+           (((int64_t)s->vectors >= 1) && ((int64_t)s->vectors <= 0x800))))) {
+        return fail(err, "mode", 0u, VFG_ERR_CONSTRAINT,
+                    "MSI-X routes 1 to 2048 vectors");
+    }
+    return VFG_OK;
+}
+
 static int save_v1(const struct vfg_vfio_irq_state *s,
                    const struct vfg_vfio_irq_params *p, uint8_t *buf,
                    size_t cap, size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    (void)p;
+    int status;
 
+    status = check_rules(s, p, err);
+    if (status != VFG_OK) {
+        return status;
+    }
     if (cap - o < 3u) {
         return fail(err, "mode", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");

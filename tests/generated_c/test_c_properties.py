@@ -19,11 +19,13 @@ from typing import Any
 
 import pytest
 import yaml
+from cstate import c_bytes
 from harness import (
     COMPILERS,
     CROSS,
     build_target,
     hex_or_dash,
+    lock,
     mutate,
     params_spec,
     device_command,
@@ -87,6 +89,33 @@ def test_round_trip_across_languages(driver: Path, name: str, version: int, set_
         assert newest.ok and bytes.fromhex(newest.payload) == module.save(python_state, module.VERSION, p)
         assert module.load(bytes.fromhex(newest.payload), module.VERSION, p) == python_state
 
+
+
+SECTION_SETS = [pytest.param(name, set_name, id=f"{name}-{set_name}")
+                for name in S.SECTIONS for set_name in S.param_sets_of(name)]
+
+
+@pytest.mark.parametrize(("name", "set_name"), SECTION_SETS)
+@BATCH
+@given(data=st.data())
+def test_save_refuses_what_a_load_would_in_both_languages(driver: Path, name: str, set_name: str,
+                                                          data: st.DataObject) -> None:
+    """Issue 15: a state that breaks a constraint or sets a bit reserved on its function is refused by both
+    saves, naming a field; any other saves to the same bytes in both (which load back: the Python twin of
+    this test, test_properties.test_save_refuses_what_a_load_would)."""
+    module = S.MODULES[name]
+    p, spec = _params(name, set_name)
+    section = lock()["sections"][name]
+    states = data.draw(st.lists(S.loose_states(name, p), min_size=8, max_size=8), label="states")
+    answers = run(driver, [f"save {name} {module.VERSION} {params_spec(spec)} {c_bytes(section, s).hex()}"
+                           for s in states])
+    for s, answer in zip(states, answers, strict=True):
+        try:
+            payload = module.save(s, module.VERSION, p)
+        except _runtime.SaveError as exc:
+            assert not answer.ok and answer.field, (exc, answer)
+            continue
+        assert answer.ok and answer.payload == payload.hex(), (answer, payload.hex())
 
 
 def _positive_vectors(group: str) -> list[dict[str, Any]]:

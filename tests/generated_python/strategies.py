@@ -288,6 +288,13 @@ class Catalogue:
         """A random valid state of section `name` with params `p` (default: the section's PARAMS)."""
         return _states(self, name, self.modules[name].PARAMS if p is None else p)
 
+    def loose_states(self, name: str, p: Any = None) -> st.SearchStrategy[Any]:
+        """A state of section `name` whose every field holds a value of its type (each register built through
+        its class, so no reserved bit and no undefined enum value), arrays as long as their lengths say, but
+        drawn without the fix-ups or `reserved_when`: it may break a constraint or set a bit reserved on the
+        function, as a careless hypervisor's state might. What `save` must refuse or write so it loads."""
+        return _loose_states(self, name, self.modules[name].PARAMS if p is None else p)
+
     def state_env(self, name: str, s: Any, p: Any) -> Env:
         """The expression environment of a state: params, registers, their fields and scalar state, by dotted
         name."""
@@ -394,10 +401,10 @@ def _carried(versioning: Any, version: int) -> bool:
 
 class _Drawer:
     def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any], catalogue: Catalogue, name: str,
-                 p: Any) -> None:
-        self.draw, self.catalogue, self.name, self.p = draw, catalogue, name, p
+                 p: Any, loose: bool = False) -> None:
+        self.draw, self.catalogue, self.name, self.p, self.loose = draw, catalogue, name, p, loose
         self.module = catalogue.modules[name]
-        self.fixups = catalogue.fixups.get(name, {})
+        self.fixups = {} if loose else catalogue.fixups.get(name, {})
 
     def pick(self, path: str, env: Env, generic: st.SearchStrategy[Any]) -> Any:
         fixup = self.fixups.get(path)
@@ -416,7 +423,7 @@ class _Drawer:
                 continue  # not kept by the register class; the loader refuses them set
             path = f"{register.name}.{bit_field.name}"
             enum_cls = _enum_class(self.module, bit_field.enum)
-            if bit_field.reserved_when is not None and _present(bit_field.reserved_when, env):
+            if not self.loose and bit_field.reserved_when is not None and _present(bit_field.reserved_when, env):
                 # Reserved on this function (its condition reads fields drawn before, in wire order).
                 value = enum_cls(0) if enum_cls is not None else (False if bit_field.width == 1 else 0)
             else:
@@ -433,6 +440,9 @@ class _Drawer:
             return self.draw(st.binary(min_size=field_type.size, max_size=field_type.size))
         if isinstance(field_type, ArrayType):
             count = int(evaluate(field_type.length, env))
+            if self.loose:
+                # A length outside 0..max: the array cannot be as long, and save must refuse the count.
+                count = max(0, min(count, field_type.max))
             assume(0 <= count <= field_type.max)  # never hit with the fix-ups; a longer array is invalid anyway
             head = [self.field(path, field_type.element, None, env) for _ in range(min(count, TILE))]
             return head + [copy.copy(head[i % TILE]) for i in range(TILE, count)]
@@ -475,6 +485,15 @@ class _Drawer:
                 env[state.name] = value
             kwargs[naming.attr(state.name)] = value
         return getattr(self.module, naming.state_class(self.name))(**kwargs)
+
+
+@st.composite
+def _loose_states(draw: Callable[[st.SearchStrategy[Any]], Any], catalogue: Catalogue, name: str, p: Any) -> Any:
+    return _Drawer(draw, catalogue, name, p, loose=True).state()
+
+
+def loose_states(name: str, p: Any = None) -> st.SearchStrategy[Any]:
+    return SHIPPED.loose_states(name, p)
 
 
 @st.composite

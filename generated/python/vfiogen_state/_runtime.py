@@ -260,13 +260,17 @@ class Register:
     """Base of the generated register classes: the register is one integer, `_raw`.
 
     Each field is a `Bits` descriptor on the subclass, listed in `_fields`;
-    assigning a value that does not fit a field raises ValueError, so a
-    register never holds a field out of range. `from_value` takes the raw
-    integer as it is (a loader checks reserved bits and enums first).
+    assigning a value that does not fit a field raises ValueError, and so
+    does `from_value` given an integer no loader takes (a reserved bit set,
+    a value outside an enum field's): a register never holds what `load`
+    refuses, so `save` never writes it.
     """
 
     __slots__ = ("_raw",)
     _fields: "tuple[Bits, ...]" = ()
+    _keep: int = 0
+    """The bits the register may hold: every declared, non-reserved one."""
+    _enum_fields: "tuple[_EnumBits, ...]" = ()
     if TYPE_CHECKING:
         __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
         __dataclass_params__: ClassVar[Any]
@@ -288,6 +292,13 @@ class Register:
 
     @classmethod
     def from_value(cls, value: int) -> "Self":
+        """The register holding the integer `value` (ValueError for one no loader takes)."""
+        if value & ~cls._keep:
+            raise ValueError(f"{cls.__name__}.from_value(0x{value:x}): "
+                             + (f"reserved bits 0x{value & ~cls._keep:x} set" if value >= 0 else "negative"))
+        for bits in cls._enum_fields:
+            if (value >> bits.lo) & bits.mask not in bits.values:
+                raise ValueError(f"{bits.label}: {(value >> bits.lo) & bits.mask} is not a value of {bits.enum}")
         register = cls.__new__(cls)
         register._raw = value
         return register

@@ -66,6 +66,7 @@ class AcsCapRegister(Register):
     enhanced_capability = BoolBits("enhanced_capability", 7, 0x1, 0xff7f, "acs_cap.enhanced_capability")
     egress_control_vector_size = IntBits("egress_control_vector_size", 8, 0xff, 0xff, "acs_cap.egress_control_vector_size")
     _fields = (source_validation, translation_blocking, p2p_request_redirect, p2p_completion_redirect, upstream_forwarding, p2p_egress_control, direct_translated_p2p, enhanced_capability, egress_control_vector_size,)
+    _keep = 0xffff
     if TYPE_CHECKING:
         def __init__(self, *, source_validation: bool | None = None, translation_blocking: bool | None = None, p2p_request_redirect: bool | None = None, p2p_completion_redirect: bool | None = None, upstream_forwarding: bool | None = None, p2p_egress_control: bool | None = None, direct_translated_p2p: bool | None = None, enhanced_capability: bool | None = None, egress_control_vector_size: int | None = None) -> None: ...
 
@@ -86,6 +87,8 @@ class AcsCtrlRegister(Register):
     usp_memory_target_access_control: "EnumBits[_E.MemoryTargetAccess]" = EnumBits("usp_memory_target_access_control", 10, 0x3, 0xf3ff, "acs_ctrl.usp_memory_target_access_control", _VALUES_MemoryTargetAccess, _NAMES_MemoryTargetAccess, "memory_target_access", _E, "MemoryTargetAccess")
     unclaimed_request_redirect = BoolBits("unclaimed_request_redirect", 12, 0x1, 0xefff, "acs_ctrl.unclaimed_request_redirect")
     _fields = (source_validation_enable, translation_blocking_enable, p2p_request_redirect_enable, p2p_completion_redirect_enable, upstream_forwarding_enable, p2p_egress_control_enable, direct_translated_p2p_enable, io_request_blocking_enable, dsp_memory_target_access_control, usp_memory_target_access_control, unclaimed_request_redirect,)
+    _keep = 0x1fff
+    _enum_fields = (dsp_memory_target_access_control, usp_memory_target_access_control,)
     if TYPE_CHECKING:
         def __init__(self, *, source_validation_enable: bool | None = None, translation_blocking_enable: bool | None = None, p2p_request_redirect_enable: bool | None = None, p2p_completion_redirect_enable: bool | None = None, upstream_forwarding_enable: bool | None = None, p2p_egress_control_enable: bool | None = None, direct_translated_p2p_enable: bool | None = None, io_request_blocking_enable: bool | None = None, dsp_memory_target_access_control: _E.MemoryTargetAccess | None = None, usp_memory_target_access_control: _E.MemoryTargetAccess | None = None, unclaimed_request_redirect: bool | None = None) -> None: ...
 
@@ -382,9 +385,10 @@ def validate(s: "AcsState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "AcsState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.acs_cap, AcsCapRegister):
@@ -498,20 +502,25 @@ def save(s: "AcsState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "AcsState":

@@ -68,6 +68,7 @@ class UncorrectableErrorsRegister(Register):
     pcrc_check_failed = BoolBits("pcrc_check_failed", 30, 0x1, 0xbfffffff, "uncorrectable_errors.pcrc_check_failed")
     tlp_translation_egress_blocked = BoolBits("tlp_translation_egress_blocked", 31, 0x1, 0x7fffffff, "uncorrectable_errors.tlp_translation_egress_blocked")
     _fields = (link_training_error, data_link_protocol_error, surprise_down_error, poisoned_tlp_received, flow_control_protocol_error, completion_timeout, completer_abort, unexpected_completion, receiver_overflow, malformed_tlp, ecrc_error, unsupported_request_error, acs_violation, uncorrectable_internal_error, mc_blocked_tlp, atomicop_egress_blocked, tlp_prefix_blocked_error, poisoned_tlp_egress_blocked, dmwr_request_egress_blocked, ide_check_failed, misrouted_ide_tlp, pcrc_check_failed, tlp_translation_egress_blocked,)
+    _keep = 0xfffff031
     if TYPE_CHECKING:
         def __init__(self, *, link_training_error: bool | None = None, data_link_protocol_error: bool | None = None, surprise_down_error: bool | None = None, poisoned_tlp_received: bool | None = None, flow_control_protocol_error: bool | None = None, completion_timeout: bool | None = None, completer_abort: bool | None = None, unexpected_completion: bool | None = None, receiver_overflow: bool | None = None, malformed_tlp: bool | None = None, ecrc_error: bool | None = None, unsupported_request_error: bool | None = None, acs_violation: bool | None = None, uncorrectable_internal_error: bool | None = None, mc_blocked_tlp: bool | None = None, atomicop_egress_blocked: bool | None = None, tlp_prefix_blocked_error: bool | None = None, poisoned_tlp_egress_blocked: bool | None = None, dmwr_request_egress_blocked: bool | None = None, ide_check_failed: bool | None = None, misrouted_ide_tlp: bool | None = None, pcrc_check_failed: bool | None = None, tlp_translation_egress_blocked: bool | None = None) -> None: ...
 
@@ -85,6 +86,7 @@ class CorrectableErrorsRegister(Register):
     corrected_internal_error = BoolBits("corrected_internal_error", 14, 0x1, 0xffffbfff, "correctable_errors.corrected_internal_error")
     header_log_overflow = BoolBits("header_log_overflow", 15, 0x1, 0xffff7fff, "correctable_errors.header_log_overflow")
     _fields = (receiver_error, bad_tlp, bad_dllp, replay_num_rollover, replay_timer_timeout, advisory_non_fatal_error, corrected_internal_error, header_log_overflow,)
+    _keep = 0xf1c1
     if TYPE_CHECKING:
         def __init__(self, *, receiver_error: bool | None = None, bad_tlp: bool | None = None, bad_dllp: bool | None = None, replay_num_rollover: bool | None = None, replay_timer_timeout: bool | None = None, advisory_non_fatal_error: bool | None = None, corrected_internal_error: bool | None = None, header_log_overflow: bool | None = None) -> None: ...
 
@@ -106,6 +108,7 @@ class AerCapRegister(Register):
     logged_tlp_was_flit_mode = BoolBits("logged_tlp_was_flit_mode", 18, 0x1, 0xfffbffff, "aer_cap.logged_tlp_was_flit_mode")
     logged_tlp_size = IntBits("logged_tlp_size", 19, 0x1f, 0xff07ffff, "aer_cap.logged_tlp_size")
     _fields = (first_error_pointer, ecrc_generation_capable, ecrc_generation_enable, ecrc_check_capable, ecrc_check_enable, multiple_header_recording_capable, multiple_header_recording_enable, tlp_prefix_log_present, completion_timeout_prefix_header_log_capable, header_log_size, logged_tlp_was_flit_mode, logged_tlp_size,)
+    _keep = 0xffffff
     if TYPE_CHECKING:
         def __init__(self, *, first_error_pointer: int | None = None, ecrc_generation_capable: bool | None = None, ecrc_generation_enable: bool | None = None, ecrc_check_capable: bool | None = None, ecrc_check_enable: bool | None = None, multiple_header_recording_capable: bool | None = None, multiple_header_recording_enable: bool | None = None, tlp_prefix_log_present: bool | None = None, completion_timeout_prefix_header_log_capable: bool | None = None, header_log_size: int | None = None, logged_tlp_was_flit_mode: bool | None = None, logged_tlp_size: int | None = None) -> None: ...
 
@@ -118,6 +121,7 @@ class RootErrorCommandRegister(Register):
     non_fatal_error_reporting_enable = BoolBits("non_fatal_error_reporting_enable", 1, 0x1, 0xfffffffd, "root_error_command.non_fatal_error_reporting_enable")
     fatal_error_reporting_enable = BoolBits("fatal_error_reporting_enable", 2, 0x1, 0xfffffffb, "root_error_command.fatal_error_reporting_enable")
     _fields = (correctable_error_reporting_enable, non_fatal_error_reporting_enable, fatal_error_reporting_enable,)
+    _keep = 0x7
     if TYPE_CHECKING:
         def __init__(self, *, correctable_error_reporting_enable: bool | None = None, non_fatal_error_reporting_enable: bool | None = None, fatal_error_reporting_enable: bool | None = None) -> None: ...
 
@@ -136,6 +140,7 @@ class RootErrorStatusRegister(Register):
     err_cor_subclass = IntBits("err_cor_subclass", 7, 0x3, 0xfffffe7f, "root_error_status.err_cor_subclass")
     advanced_error_interrupt_message_number = IntBits("advanced_error_interrupt_message_number", 27, 0x1f, 0x7ffffff, "root_error_status.advanced_error_interrupt_message_number")
     _fields = (err_cor_received, multiple_err_cor_received, err_fatal_nonfatal_received, multiple_err_fatal_nonfatal_received, first_uncorrectable_fatal, non_fatal_error_messages_received, fatal_error_messages_received, err_cor_subclass, advanced_error_interrupt_message_number,)
+    _keep = 0xf80001ff
     if TYPE_CHECKING:
         def __init__(self, *, err_cor_received: bool | None = None, multiple_err_cor_received: bool | None = None, err_fatal_nonfatal_received: bool | None = None, multiple_err_fatal_nonfatal_received: bool | None = None, first_uncorrectable_fatal: bool | None = None, non_fatal_error_messages_received: bool | None = None, fatal_error_messages_received: bool | None = None, err_cor_subclass: int | None = None, advanced_error_interrupt_message_number: int | None = None) -> None: ...
 
@@ -147,6 +152,7 @@ class ErrorSourceIdentificationRegister(Register):
     err_cor_source_id = IntBits("err_cor_source_id", 0, 0xffff, 0xffff0000, "error_source_identification.err_cor_source_id")
     err_fatal_nonfatal_source_id = IntBits("err_fatal_nonfatal_source_id", 16, 0xffff, 0xffff, "error_source_identification.err_fatal_nonfatal_source_id")
     _fields = (err_cor_source_id, err_fatal_nonfatal_source_id,)
+    _keep = 0xffffffff
     if TYPE_CHECKING:
         def __init__(self, *, err_cor_source_id: int | None = None, err_fatal_nonfatal_source_id: int | None = None) -> None: ...
 
@@ -451,9 +457,10 @@ def validate(s: "AerState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "AerState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.uncorrectable_error_status, UncorrectableErrorsRegister):
@@ -554,20 +561,25 @@ def save(s: "AerState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "AerState":

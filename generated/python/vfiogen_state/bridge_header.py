@@ -82,6 +82,7 @@ class CommandRegister(Register):
     fast_b2b_enable = BoolBits("fast_b2b_enable", 9, 0x1, 0xfdff, "command.fast_b2b_enable")
     intx_disable = BoolBits("intx_disable", 10, 0x1, 0xfbff, "command.intx_disable")
     _fields = (io_space_enable, mem_space_enable, bus_master_enable, special_cycle_enable, mwi_enable, vga_palette_snoop, parity_error_response, idsel_stepping, serr_enable, fast_b2b_enable, intx_disable,)
+    _keep = 0x7ff
     if TYPE_CHECKING:
         def __init__(self, *, io_space_enable: bool | None = None, mem_space_enable: bool | None = None, bus_master_enable: bool | None = None, special_cycle_enable: bool | None = None, mwi_enable: bool | None = None, vga_palette_snoop: bool | None = None, parity_error_response: bool | None = None, idsel_stepping: bool | None = None, serr_enable: bool | None = None, fast_b2b_enable: bool | None = None, intx_disable: bool | None = None) -> None: ...
 
@@ -103,6 +104,7 @@ class StatusRegister(Register):
     signaled_system_error = BoolBits("signaled_system_error", 14, 0x1, 0xbfff, "status.signaled_system_error")
     detected_parity_error = BoolBits("detected_parity_error", 15, 0x1, 0x7fff, "status.detected_parity_error")
     _fields = (immediate_readiness, interrupt_status, capabilities_list, cap_66mhz, fast_b2b_capable, master_data_parity_error, devsel_timing, signaled_target_abort, received_target_abort, received_master_abort, signaled_system_error, detected_parity_error,)
+    _keep = 0xffb9
     if TYPE_CHECKING:
         def __init__(self, *, immediate_readiness: bool | None = None, interrupt_status: bool | None = None, capabilities_list: bool | None = None, cap_66mhz: bool | None = None, fast_b2b_capable: bool | None = None, master_data_parity_error: bool | None = None, devsel_timing: int | None = None, signaled_target_abort: bool | None = None, received_target_abort: bool | None = None, received_master_abort: bool | None = None, signaled_system_error: bool | None = None, detected_parity_error: bool | None = None) -> None: ...
 
@@ -114,6 +116,8 @@ class HeaderTypeRegister(Register):
     layout: "EnumBits[_E.HeaderLayout]" = EnumBits("layout", 0, 0x7f, 0x80, "header_type.layout", _VALUES_HeaderLayout, _NAMES_HeaderLayout, "header_layout", _E, "HeaderLayout")
     multi_function = BoolBits("multi_function", 7, 0x1, 0x7f, "header_type.multi_function")
     _fields = (layout, multi_function,)
+    _keep = 0xff
+    _enum_fields = (layout,)
     if TYPE_CHECKING:
         def __init__(self, *, layout: _E.HeaderLayout | None = None, multi_function: bool | None = None) -> None: ...
 
@@ -126,6 +130,7 @@ class BistRegister(Register):
     start_bist = BoolBits("start_bist", 6, 0x1, 0xbf, "bist.start_bist")
     bist_capable = BoolBits("bist_capable", 7, 0x1, 0x7f, "bist.bist_capable")
     _fields = (completion_code, start_bist, bist_capable,)
+    _keep = 0xcf
     if TYPE_CHECKING:
         def __init__(self, *, completion_code: int | None = None, start_bist: bool | None = None, bist_capable: bool | None = None) -> None: ...
 
@@ -139,6 +144,8 @@ class MemoryBarRegister(Register):
     prefetchable = BoolBits("prefetchable", 3, 0x1, 0xfffffff7, "memory_bar.prefetchable")
     base_address = IntBits("base_address", 4, 0xfffffff, 0xf, "memory_bar.base_address")
     _fields = (space_indicator, mem_type, prefetchable, base_address,)
+    _keep = 0xffffffff
+    _enum_fields = (space_indicator, mem_type,)
     if TYPE_CHECKING:
         def __init__(self, *, space_indicator: _E.BarSpace | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None: ...
 
@@ -150,6 +157,8 @@ class IoWindowRegister(Register):
     addressing: "EnumBits[_E.IoAddressing]" = EnumBits("addressing", 0, 0xf, 0xf0, "io_window.addressing", _VALUES_IoAddressing, _NAMES_IoAddressing, "io_addressing", _E, "IoAddressing")
     address = IntBits("address", 4, 0xf, 0xf, "io_window.address")
     _fields = (addressing, address,)
+    _keep = 0xff
+    _enum_fields = (addressing,)
     if TYPE_CHECKING:
         def __init__(self, *, addressing: _E.IoAddressing | None = None, address: int | None = None) -> None: ...
 
@@ -168,6 +177,7 @@ class SecondaryStatusRegister(Register):
     received_system_error = BoolBits("received_system_error", 14, 0x1, 0xbfff, "secondary_status.received_system_error")
     detected_parity_error = BoolBits("detected_parity_error", 15, 0x1, 0x7fff, "secondary_status.detected_parity_error")
     _fields = (cap_66mhz, fast_b2b_capable, master_data_parity_error, devsel_timing, signaled_target_abort, received_target_abort, received_master_abort, received_system_error, detected_parity_error,)
+    _keep = 0xffa0
     if TYPE_CHECKING:
         def __init__(self, *, cap_66mhz: bool | None = None, fast_b2b_capable: bool | None = None, master_data_parity_error: bool | None = None, devsel_timing: int | None = None, signaled_target_abort: bool | None = None, received_target_abort: bool | None = None, received_master_abort: bool | None = None, received_system_error: bool | None = None, detected_parity_error: bool | None = None) -> None: ...
 
@@ -178,6 +188,7 @@ class MemoryWindowRegister(Register):
     __slots__ = ()
     address = IntBits("address", 4, 0xfff, 0xf, "memory_window.address")
     _fields = (address,)
+    _keep = 0xfff0
     if TYPE_CHECKING:
         def __init__(self, *, address: int | None = None) -> None: ...
 
@@ -189,6 +200,8 @@ class PrefetchableWindowRegister(Register):
     addressing: "EnumBits[_E.MemAddressing]" = EnumBits("addressing", 0, 0xf, 0xfff0, "prefetchable_window.addressing", _VALUES_MemAddressing, _NAMES_MemAddressing, "mem_addressing", _E, "MemAddressing")
     address = IntBits("address", 4, 0xfff, 0xf, "prefetchable_window.address")
     _fields = (addressing, address,)
+    _keep = 0xffff
+    _enum_fields = (addressing,)
     if TYPE_CHECKING:
         def __init__(self, *, addressing: _E.MemAddressing | None = None, address: int | None = None) -> None: ...
 
@@ -199,6 +212,7 @@ class CapPtrRegister(Register):
     __slots__ = ()
     pointer = IntBits("pointer", 2, 0x3f, 0x3, "cap_ptr.pointer")
     _fields = (pointer,)
+    _keep = 0xfc
     if TYPE_CHECKING:
         def __init__(self, *, pointer: int | None = None) -> None: ...
 
@@ -212,6 +226,7 @@ class RomBaseRegister(Register):
     validation_details = IntBits("validation_details", 4, 0xf, 0xffffff0f, "rom_base.validation_details")
     base_address = IntBits("base_address", 11, 0x1fffff, 0x7ff, "rom_base.base_address")
     _fields = (enable, validation_status, validation_details, base_address,)
+    _keep = 0xfffff8ff
     if TYPE_CHECKING:
         def __init__(self, *, enable: bool | None = None, validation_status: int | None = None, validation_details: int | None = None, base_address: int | None = None) -> None: ...
 
@@ -233,6 +248,7 @@ class BridgeControlRegister(Register):
     discard_timer_status = BoolBits("discard_timer_status", 10, 0x1, 0xfbff, "bridge_control.discard_timer_status")
     discard_timer_serr_enable = BoolBits("discard_timer_serr_enable", 11, 0x1, 0xf7ff, "bridge_control.discard_timer_serr_enable")
     _fields = (parity_error_response_enable, serr_enable, isa_enable, vga_enable, vga_16bit_decode, master_abort_mode, secondary_bus_reset, fast_b2b_enable, primary_discard_timeout, secondary_discard_timeout, discard_timer_status, discard_timer_serr_enable,)
+    _keep = 0xfff
     if TYPE_CHECKING:
         def __init__(self, *, parity_error_response_enable: bool | None = None, serr_enable: bool | None = None, isa_enable: bool | None = None, vga_enable: bool | None = None, vga_16bit_decode: bool | None = None, master_abort_mode: bool | None = None, secondary_bus_reset: bool | None = None, fast_b2b_enable: bool | None = None, primary_discard_timeout: bool | None = None, secondary_discard_timeout: bool | None = None, discard_timer_status: bool | None = None, discard_timer_serr_enable: bool | None = None) -> None: ...
 
@@ -775,9 +791,10 @@ def validate(s: "BridgeHeaderState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "BridgeHeaderState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.vendor_id, int) or s.vendor_id >> 16 or s.vendor_id < 0:
@@ -942,20 +959,25 @@ def save(s: "BridgeHeaderState", version: int = VERSION, p: "Params" = PARAMS) -
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "BridgeHeaderState":

@@ -68,6 +68,7 @@ class DpcCapRegister(Register):
     dl_active_err_cor_signaling_supported = BoolBits("dl_active_err_cor_signaling_supported", 12, 0x1, 0xefff, "dpc_cap.dl_active_err_cor_signaling_supported")
     rp_pio_log_size_4 = BoolBits("rp_pio_log_size_4", 13, 0x1, 0xdfff, "dpc_cap.rp_pio_log_size_4")
     _fields = (dpc_interrupt_message_number, rp_extensions_for_dpc, poisoned_tlp_egress_blocking_supported, dpc_software_triggering_supported, rp_pio_log_size, dl_active_err_cor_signaling_supported, rp_pio_log_size_4,)
+    _keep = 0x3fff
     if TYPE_CHECKING:
         def __init__(self, *, dpc_interrupt_message_number: int | None = None, rp_extensions_for_dpc: bool | None = None, poisoned_tlp_egress_blocking_supported: bool | None = None, dpc_software_triggering_supported: bool | None = None, rp_pio_log_size: int | None = None, dl_active_err_cor_signaling_supported: bool | None = None, rp_pio_log_size_4: bool | None = None) -> None: ...
 
@@ -85,6 +86,8 @@ class DpcControlRegister(Register):
     dl_active_err_cor_enable = BoolBits("dl_active_err_cor_enable", 7, 0x1, 0xff7f, "dpc_control.dl_active_err_cor_enable")
     dpc_sig_sfw_enable = BoolBits("dpc_sig_sfw_enable", 8, 0x1, 0xfeff, "dpc_control.dpc_sig_sfw_enable")
     _fields = (dpc_trigger_enable, dpc_completion_control, dpc_interrupt_enable, dpc_err_cor_enable, poisoned_tlp_egress_blocking_enable, dpc_software_trigger, dl_active_err_cor_enable, dpc_sig_sfw_enable,)
+    _keep = 0x1ff
+    _enum_fields = (dpc_trigger_enable,)
     if TYPE_CHECKING:
         def __init__(self, *, dpc_trigger_enable: _E.DpcTrigger | None = None, dpc_completion_control: bool | None = None, dpc_interrupt_enable: bool | None = None, dpc_err_cor_enable: bool | None = None, poisoned_tlp_egress_blocking_enable: bool | None = None, dpc_software_trigger: bool | None = None, dl_active_err_cor_enable: bool | None = None, dpc_sig_sfw_enable: bool | None = None) -> None: ...
 
@@ -101,6 +104,8 @@ class DpcStatusRegister(Register):
     rp_pio_first_error_pointer = IntBits("rp_pio_first_error_pointer", 8, 0x1f, 0xe0ff, "dpc_status.rp_pio_first_error_pointer")
     dpc_sig_sfw_status = BoolBits("dpc_sig_sfw_status", 13, 0x1, 0xdfff, "dpc_status.dpc_sig_sfw_status")
     _fields = (dpc_trigger_status, dpc_trigger_reason, dpc_interrupt_status, dpc_rp_busy, dpc_trigger_reason_extension, rp_pio_first_error_pointer, dpc_sig_sfw_status,)
+    _keep = 0x3f7f
+    _enum_fields = (dpc_trigger_reason,)
     if TYPE_CHECKING:
         def __init__(self, *, dpc_trigger_status: bool | None = None, dpc_trigger_reason: _E.TriggerReason | None = None, dpc_interrupt_status: bool | None = None, dpc_rp_busy: bool | None = None, dpc_trigger_reason_extension: int | None = None, rp_pio_first_error_pointer: int | None = None, dpc_sig_sfw_status: bool | None = None) -> None: ...
 
@@ -119,6 +124,7 @@ class RpPioStatusRegister(Register):
     mem_ca_cpl = BoolBits("mem_ca_cpl", 17, 0x1, 0xfffdffff, "rp_pio_status.mem_ca_cpl")
     mem_cto = BoolBits("mem_cto", 18, 0x1, 0xfffbffff, "rp_pio_status.mem_cto")
     _fields = (cfg_ur_cpl, cfg_ca_cpl, cfg_cto, io_ur_cpl, io_ca_cpl, io_cto, mem_ur_cpl, mem_ca_cpl, mem_cto,)
+    _keep = 0x70707
     if TYPE_CHECKING:
         def __init__(self, *, cfg_ur_cpl: bool | None = None, cfg_ca_cpl: bool | None = None, cfg_cto: bool | None = None, io_ur_cpl: bool | None = None, io_ca_cpl: bool | None = None, io_cto: bool | None = None, mem_ur_cpl: bool | None = None, mem_ca_cpl: bool | None = None, mem_cto: bool | None = None) -> None: ...
 
@@ -137,6 +143,7 @@ class RpPioControlRegister(Register):
     mem_ca_cpl = BoolBits("mem_ca_cpl", 17, 0x1, 0xfffdffff, "rp_pio_control.mem_ca_cpl")
     mem_cto = BoolBits("mem_cto", 18, 0x1, 0xfffbffff, "rp_pio_control.mem_cto")
     _fields = (cfg_ur_cpl, cfg_ca_cpl, cfg_cto, io_ur_cpl, io_ca_cpl, io_cto, mem_ur_cpl, mem_ca_cpl, mem_cto,)
+    _keep = 0x70707
     if TYPE_CHECKING:
         def __init__(self, *, cfg_ur_cpl: bool | None = None, cfg_ca_cpl: bool | None = None, cfg_cto: bool | None = None, io_ur_cpl: bool | None = None, io_ca_cpl: bool | None = None, io_cto: bool | None = None, mem_ur_cpl: bool | None = None, mem_ca_cpl: bool | None = None, mem_cto: bool | None = None) -> None: ...
 
@@ -490,9 +497,10 @@ def validate(s: "DpcState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "DpcState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.dpc_cap, DpcCapRegister):
@@ -613,20 +621,25 @@ def save(s: "DpcState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "DpcState":

@@ -66,6 +66,8 @@ class L1ssCapRegister(Register):
     port_t_power_on_scale: "EnumBits[_E.PowerOnScale]" = EnumBits("port_t_power_on_scale", 16, 0x3, 0xfffcffff, "l1ss_cap.port_t_power_on_scale", _VALUES_PowerOnScale, _NAMES_PowerOnScale, "power_on_scale", _E, "PowerOnScale")
     port_t_power_on_value = IntBits("port_t_power_on_value", 19, 0x1f, 0xff07ffff, "l1ss_cap.port_t_power_on_value")
     _fields = (pci_pm_l1_2_supported, pci_pm_l1_1_supported, aspm_l1_2_supported, aspm_l1_1_supported, l1_pm_substates_supported, port_common_mode_restore_time, port_t_power_on_scale, port_t_power_on_value,)
+    _keep = 0xfbff1f
+    _enum_fields = (port_t_power_on_scale,)
     if TYPE_CHECKING:
         def __init__(self, *, pci_pm_l1_2_supported: bool | None = None, pci_pm_l1_1_supported: bool | None = None, aspm_l1_2_supported: bool | None = None, aspm_l1_1_supported: bool | None = None, l1_pm_substates_supported: bool | None = None, port_common_mode_restore_time: int | None = None, port_t_power_on_scale: _E.PowerOnScale | None = None, port_t_power_on_value: int | None = None) -> None: ...
 
@@ -82,6 +84,8 @@ class L1ssCtrl1Register(Register):
     ltr_l1_2_threshold_value = IntBits("ltr_l1_2_threshold_value", 16, 0x3ff, 0xfc00ffff, "l1ss_ctrl1.ltr_l1_2_threshold_value")
     ltr_l1_2_threshold_scale: "EnumBits[_E.ThresholdScale]" = EnumBits("ltr_l1_2_threshold_scale", 29, 0x7, 0x1fffffff, "l1ss_ctrl1.ltr_l1_2_threshold_scale", _VALUES_ThresholdScale, _NAMES_ThresholdScale, "threshold_scale", _E, "ThresholdScale")
     _fields = (pci_pm_l1_2_enable, pci_pm_l1_1_enable, aspm_l1_2_enable, aspm_l1_1_enable, common_mode_restore_time, ltr_l1_2_threshold_value, ltr_l1_2_threshold_scale,)
+    _keep = 0xe3ffff0f
+    _enum_fields = (ltr_l1_2_threshold_scale,)
     if TYPE_CHECKING:
         def __init__(self, *, pci_pm_l1_2_enable: bool | None = None, pci_pm_l1_1_enable: bool | None = None, aspm_l1_2_enable: bool | None = None, aspm_l1_1_enable: bool | None = None, common_mode_restore_time: int | None = None, ltr_l1_2_threshold_value: int | None = None, ltr_l1_2_threshold_scale: _E.ThresholdScale | None = None) -> None: ...
 
@@ -93,6 +97,8 @@ class L1ssCtrl2Register(Register):
     t_power_on_scale: "EnumBits[_E.PowerOnScale]" = EnumBits("t_power_on_scale", 0, 0x3, 0xfffffffc, "l1ss_ctrl2.t_power_on_scale", _VALUES_PowerOnScale, _NAMES_PowerOnScale, "power_on_scale", _E, "PowerOnScale")
     t_power_on_value = IntBits("t_power_on_value", 3, 0x1f, 0xffffff07, "l1ss_ctrl2.t_power_on_value")
     _fields = (t_power_on_scale, t_power_on_value,)
+    _keep = 0xfb
+    _enum_fields = (t_power_on_scale,)
     if TYPE_CHECKING:
         def __init__(self, *, t_power_on_scale: _E.PowerOnScale | None = None, t_power_on_value: int | None = None) -> None: ...
 
@@ -289,9 +295,10 @@ def validate(s: "L1ssState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "L1ssState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.l1ss_cap, L1ssCapRegister):
@@ -351,20 +358,25 @@ def save(s: "L1ssState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "L1ssState":

@@ -50,6 +50,7 @@ class ControlRegister(Register):
     ext_data_capable = BoolBits("ext_data_capable", 9, 0x1, 0xfdff, "control.ext_data_capable")
     ext_data_enable = BoolBits("ext_data_enable", 10, 0x1, 0xfbff, "control.ext_data_enable")
     _fields = (enable, mmc, mme, addr64, pvm, ext_data_capable, ext_data_enable,)
+    _keep = 0x7ff
     if TYPE_CHECKING:
         def __init__(self, *, enable: bool | None = None, mmc: int | None = None, mme: int | None = None, addr64: bool | None = None, pvm: bool | None = None, ext_data_capable: bool | None = None, ext_data_enable: bool | None = None) -> None: ...
 
@@ -61,6 +62,7 @@ class AddressLoRegister(Register):
     zero = IntBits("zero", 0, 0x3, 0xfffffffc, "address_lo.zero")
     address = IntBits("address", 2, 0x3fffffff, 0x3, "address_lo.address")
     _fields = (zero, address,)
+    _keep = 0xffffffff
     if TYPE_CHECKING:
         def __init__(self, *, zero: int | None = None, address: int | None = None) -> None: ...
 
@@ -336,9 +338,10 @@ def validate(s: "MsiState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "MsiState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.control, ControlRegister):
@@ -394,20 +397,25 @@ def save(s: "MsiState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "MsiState":

@@ -44,6 +44,7 @@ class ControlRegister(Register):
     function_mask = BoolBits("function_mask", 14, 0x1, 0xbfff, "control.function_mask")
     enable = BoolBits("enable", 15, 0x1, 0x7fff, "control.enable")
     _fields = (table_size, function_mask, enable,)
+    _keep = 0xc7ff
     if TYPE_CHECKING:
         def __init__(self, *, table_size: int | None = None, function_mask: bool | None = None, enable: bool | None = None) -> None: ...
 
@@ -55,6 +56,7 @@ class TableRegister(Register):
     bir = IntBits("bir", 0, 0x7, 0xfffffff8, "table.bir")
     offset = IntBits("offset", 3, 0x1fffffff, 0x7, "table.offset")
     _fields = (bir, offset,)
+    _keep = 0xffffffff
     if TYPE_CHECKING:
         def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None: ...
 
@@ -66,6 +68,7 @@ class PbaRegister(Register):
     bir = IntBits("bir", 0, 0x7, 0xfffffff8, "pba.bir")
     offset = IntBits("offset", 3, 0x1fffffff, 0x7, "pba.offset")
     _fields = (bir, offset,)
+    _keep = 0xffffffff
     if TYPE_CHECKING:
         def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None: ...
 
@@ -327,9 +330,10 @@ def validate(s: "MsixState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "MsixState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.control, ControlRegister):
@@ -398,20 +402,25 @@ def save(s: "MsixState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "MsixState":

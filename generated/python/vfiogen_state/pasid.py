@@ -44,6 +44,7 @@ class PasidCapRegister(Register):
     translated_requests_with_pasid_supported = BoolBits("translated_requests_with_pasid_supported", 3, 0x1, 0xfff7, "pasid_cap.translated_requests_with_pasid_supported")
     max_pasid_width = IntBits("max_pasid_width", 8, 0x1f, 0xe0ff, "pasid_cap.max_pasid_width")
     _fields = (execute_permission_supported, privileged_mode_supported, translated_requests_with_pasid_supported, max_pasid_width,)
+    _keep = 0x1f0e
     if TYPE_CHECKING:
         def __init__(self, *, execute_permission_supported: bool | None = None, privileged_mode_supported: bool | None = None, translated_requests_with_pasid_supported: bool | None = None, max_pasid_width: int | None = None) -> None: ...
 
@@ -57,6 +58,7 @@ class PasidCtrlRegister(Register):
     privileged_mode_enable = BoolBits("privileged_mode_enable", 2, 0x1, 0xfffb, "pasid_ctrl.privileged_mode_enable")
     translated_requests_with_pasid_enable = BoolBits("translated_requests_with_pasid_enable", 3, 0x1, 0xfff7, "pasid_ctrl.translated_requests_with_pasid_enable")
     _fields = (pasid_enable, execute_permission_enable, privileged_mode_enable, translated_requests_with_pasid_enable,)
+    _keep = 0xf
     if TYPE_CHECKING:
         def __init__(self, *, pasid_enable: bool | None = None, execute_permission_enable: bool | None = None, privileged_mode_enable: bool | None = None, translated_requests_with_pasid_enable: bool | None = None) -> None: ...
 
@@ -239,9 +241,10 @@ def validate(s: "PasidState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "PasidState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.pasid_cap, PasidCapRegister):
@@ -291,20 +294,25 @@ def save(s: "PasidState", version: int = VERSION, p: "Params" = PARAMS) -> bytes
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "PasidState":

@@ -72,6 +72,8 @@ class PcieCapsRegister(Register):
     tcs_routing_supported = BoolBits("tcs_routing_supported", 14, 0x1, 0xbfff, "pcie_caps.tcs_routing_supported")
     flit_mode_supported = BoolBits("flit_mode_supported", 15, 0x1, 0x7fff, "pcie_caps.flit_mode_supported")
     _fields = (version, device_port_type, slot_implemented, interrupt_message_number, tcs_routing_supported, flit_mode_supported,)
+    _keep = 0xffff
+    _enum_fields = (device_port_type,)
     if TYPE_CHECKING:
         def __init__(self, *, version: int | None = None, device_port_type: _E.PortType | None = None, slot_implemented: bool | None = None, interrupt_message_number: int | None = None, tcs_routing_supported: bool | None = None, flit_mode_supported: bool | None = None) -> None: ...
 
@@ -97,6 +99,7 @@ class DevcapRegister(Register):
     mixed_mps_supported = BoolBits("mixed_mps_supported", 29, 0x1, 0xdfffffff, "devcap.mixed_mps_supported")
     tee_io_supported = BoolBits("tee_io_supported", 30, 0x1, 0xbfffffff, "devcap.tee_io_supported")
     _fields = (max_payload_size_supported, phantom_functions_supported, extended_tag_field_supported, endpoint_l0s_acceptable_latency, endpoint_l1_acceptable_latency, attention_button_present, attention_indicator_present, power_indicator_present, role_based_error_reporting, err_cor_subclass_capable, rx_mps_fixed, captured_slot_power_limit_value, captured_slot_power_limit_scale, function_level_reset_capability, mixed_mps_supported, tee_io_supported,)
+    _keep = 0x7fffffff
     if TYPE_CHECKING:
         def __init__(self, *, max_payload_size_supported: int | None = None, phantom_functions_supported: int | None = None, extended_tag_field_supported: bool | None = None, endpoint_l0s_acceptable_latency: int | None = None, endpoint_l1_acceptable_latency: int | None = None, attention_button_present: bool | None = None, attention_indicator_present: bool | None = None, power_indicator_present: bool | None = None, role_based_error_reporting: bool | None = None, err_cor_subclass_capable: bool | None = None, rx_mps_fixed: bool | None = None, captured_slot_power_limit_value: int | None = None, captured_slot_power_limit_scale: int | None = None, function_level_reset_capability: bool | None = None, mixed_mps_supported: bool | None = None, tee_io_supported: bool | None = None) -> None: ...
 
@@ -118,6 +121,8 @@ class DevctlRegister(Register):
     max_read_request_size: "EnumBits[_E.PayloadSize]" = EnumBits("max_read_request_size", 12, 0x7, 0x8fff, "devctl.max_read_request_size", _VALUES_PayloadSize, _NAMES_PayloadSize, "payload_size", _E, "PayloadSize")
     initiate_flr = BoolBits("initiate_flr", 15, 0x1, 0x7fff, "devctl.initiate_flr")
     _fields = (correctable_error_reporting_enable, non_fatal_error_reporting_enable, fatal_error_reporting_enable, unsupported_request_reporting_enable, enable_relaxed_ordering, max_payload_size, extended_tag_field_enable, phantom_functions_enable, aux_power_pm_enable, enable_no_snoop, max_read_request_size, initiate_flr,)
+    _keep = 0xffff
+    _enum_fields = (max_payload_size, max_read_request_size,)
     if TYPE_CHECKING:
         def __init__(self, *, correctable_error_reporting_enable: bool | None = None, non_fatal_error_reporting_enable: bool | None = None, fatal_error_reporting_enable: bool | None = None, unsupported_request_reporting_enable: bool | None = None, enable_relaxed_ordering: bool | None = None, max_payload_size: _E.PayloadSize | None = None, extended_tag_field_enable: bool | None = None, phantom_functions_enable: bool | None = None, aux_power_pm_enable: bool | None = None, enable_no_snoop: bool | None = None, max_read_request_size: _E.PayloadSize | None = None, initiate_flr: bool | None = None) -> None: ...
 
@@ -134,6 +139,7 @@ class DevstaRegister(Register):
     transactions_pending = BoolBits("transactions_pending", 5, 0x1, 0xffdf, "devsta.transactions_pending")
     emergency_power_reduction_detected = BoolBits("emergency_power_reduction_detected", 6, 0x1, 0xffbf, "devsta.emergency_power_reduction_detected")
     _fields = (correctable_error_detected, non_fatal_error_detected, fatal_error_detected, unsupported_request_detected, aux_power_detected, transactions_pending, emergency_power_reduction_detected,)
+    _keep = 0x7f
     if TYPE_CHECKING:
         def __init__(self, *, correctable_error_detected: bool | None = None, non_fatal_error_detected: bool | None = None, fatal_error_detected: bool | None = None, unsupported_request_detected: bool | None = None, aux_power_detected: bool | None = None, transactions_pending: bool | None = None, emergency_power_reduction_detected: bool | None = None) -> None: ...
 
@@ -154,6 +160,7 @@ class LnkcapRegister(Register):
     aspm_optionality_compliance = BoolBits("aspm_optionality_compliance", 22, 0x1, 0xffbfffff, "lnkcap.aspm_optionality_compliance")
     port_number = IntBits("port_number", 24, 0xff, 0xffffff, "lnkcap.port_number")
     _fields = (max_link_speed, maximum_link_width, aspm_support, l0s_exit_latency, l1_exit_latency, clock_power_management, surprise_down_error_reporting_capable, data_link_layer_link_active_reporting_capable, link_bandwidth_notification_capability, aspm_optionality_compliance, port_number,)
+    _keep = 0xff7fffff
     if TYPE_CHECKING:
         def __init__(self, *, max_link_speed: int | None = None, maximum_link_width: int | None = None, aspm_support: int | None = None, l0s_exit_latency: int | None = None, l1_exit_latency: int | None = None, clock_power_management: bool | None = None, surprise_down_error_reporting_capable: bool | None = None, data_link_layer_link_active_reporting_capable: bool | None = None, link_bandwidth_notification_capability: bool | None = None, aspm_optionality_compliance: bool | None = None, port_number: int | None = None) -> None: ...
 
@@ -177,6 +184,8 @@ class LnkctlRegister(Register):
     flit_mode_disable = BoolBits("flit_mode_disable", 13, 0x1, 0xdfff, "lnkctl.flit_mode_disable")
     drs_signaling_control = IntBits("drs_signaling_control", 14, 0x3, 0x3fff, "lnkctl.drs_signaling_control")
     _fields = (aspm_control, ptm_propagation_delay_adaptation_interpretation_b, read_completion_boundary, link_disable, retrain_link, common_clock_configuration, extended_synch, enable_clock_power_management, hardware_autonomous_width_disable, link_bandwidth_management_interrupt_enable, link_autonomous_bandwidth_interrupt_enable, sris_clocking, flit_mode_disable, drs_signaling_control,)
+    _keep = 0xffff
+    _enum_fields = (aspm_control,)
     if TYPE_CHECKING:
         def __init__(self, *, aspm_control: _E.AspmControl | None = None, ptm_propagation_delay_adaptation_interpretation_b: bool | None = None, read_completion_boundary: bool | None = None, link_disable: bool | None = None, retrain_link: bool | None = None, common_clock_configuration: bool | None = None, extended_synch: bool | None = None, enable_clock_power_management: bool | None = None, hardware_autonomous_width_disable: bool | None = None, link_bandwidth_management_interrupt_enable: bool | None = None, link_autonomous_bandwidth_interrupt_enable: bool | None = None, sris_clocking: bool | None = None, flit_mode_disable: bool | None = None, drs_signaling_control: int | None = None) -> None: ...
 
@@ -194,6 +203,7 @@ class LnkstaRegister(Register):
     link_bandwidth_management_status = BoolBits("link_bandwidth_management_status", 14, 0x1, 0xbfff, "lnksta.link_bandwidth_management_status")
     link_autonomous_bandwidth_status = BoolBits("link_autonomous_bandwidth_status", 15, 0x1, 0x7fff, "lnksta.link_autonomous_bandwidth_status")
     _fields = (current_link_speed, negotiated_link_width, link_training_error, link_training, slot_clock_configuration, data_link_layer_link_active, link_bandwidth_management_status, link_autonomous_bandwidth_status,)
+    _keep = 0xffff
     if TYPE_CHECKING:
         def __init__(self, *, current_link_speed: int | None = None, negotiated_link_width: int | None = None, link_training_error: bool | None = None, link_training: bool | None = None, slot_clock_configuration: bool | None = None, data_link_layer_link_active: bool | None = None, link_bandwidth_management_status: bool | None = None, link_autonomous_bandwidth_status: bool | None = None) -> None: ...
 
@@ -215,6 +225,7 @@ class SltcapRegister(Register):
     no_command_completed_support = BoolBits("no_command_completed_support", 18, 0x1, 0xfffbffff, "sltcap.no_command_completed_support")
     physical_slot_number = IntBits("physical_slot_number", 19, 0x1fff, 0x7ffff, "sltcap.physical_slot_number")
     _fields = (attention_button_present, power_controller_present, mrl_sensor_present, attention_indicator_present, power_indicator_present, hot_plug_surprise, hot_plug_capable, slot_power_limit_value, slot_power_limit_scale, electromechanical_interlock_present, no_command_completed_support, physical_slot_number,)
+    _keep = 0xffffffff
     if TYPE_CHECKING:
         def __init__(self, *, attention_button_present: bool | None = None, power_controller_present: bool | None = None, mrl_sensor_present: bool | None = None, attention_indicator_present: bool | None = None, power_indicator_present: bool | None = None, hot_plug_surprise: bool | None = None, hot_plug_capable: bool | None = None, slot_power_limit_value: int | None = None, slot_power_limit_scale: int | None = None, electromechanical_interlock_present: bool | None = None, no_command_completed_support: bool | None = None, physical_slot_number: int | None = None) -> None: ...
 
@@ -237,6 +248,8 @@ class SltctlRegister(Register):
     auto_slot_power_limit_disable = BoolBits("auto_slot_power_limit_disable", 13, 0x1, 0xdfff, "sltctl.auto_slot_power_limit_disable")
     in_band_pd_disable = BoolBits("in_band_pd_disable", 14, 0x1, 0xbfff, "sltctl.in_band_pd_disable")
     _fields = (attention_button_pressed_enable, power_fault_detected_enable, mrl_sensor_changed_enable, presence_detect_changed_enable, command_completed_interrupt_enable, hot_plug_interrupt_enable, attention_indicator_control, power_indicator_control, power_controller_control, electromechanical_interlock_control, data_link_layer_state_changed_enable, auto_slot_power_limit_disable, in_band_pd_disable,)
+    _keep = 0x7fff
+    _enum_fields = (attention_indicator_control, power_indicator_control,)
     if TYPE_CHECKING:
         def __init__(self, *, attention_button_pressed_enable: bool | None = None, power_fault_detected_enable: bool | None = None, mrl_sensor_changed_enable: bool | None = None, presence_detect_changed_enable: bool | None = None, command_completed_interrupt_enable: bool | None = None, hot_plug_interrupt_enable: bool | None = None, attention_indicator_control: _E.Indicator | None = None, power_indicator_control: _E.Indicator | None = None, power_controller_control: bool | None = None, electromechanical_interlock_control: bool | None = None, data_link_layer_state_changed_enable: bool | None = None, auto_slot_power_limit_disable: bool | None = None, in_band_pd_disable: bool | None = None) -> None: ...
 
@@ -255,6 +268,7 @@ class SltstaRegister(Register):
     electromechanical_interlock_status = BoolBits("electromechanical_interlock_status", 7, 0x1, 0xff7f, "sltsta.electromechanical_interlock_status")
     data_link_layer_state_changed = BoolBits("data_link_layer_state_changed", 8, 0x1, 0xfeff, "sltsta.data_link_layer_state_changed")
     _fields = (attention_button_pressed, power_fault_detected, mrl_sensor_changed, presence_detect_changed, command_completed, mrl_sensor_state, presence_detect_state, electromechanical_interlock_status, data_link_layer_state_changed,)
+    _keep = 0x1ff
     if TYPE_CHECKING:
         def __init__(self, *, attention_button_pressed: bool | None = None, power_fault_detected: bool | None = None, mrl_sensor_changed: bool | None = None, presence_detect_changed: bool | None = None, command_completed: bool | None = None, mrl_sensor_state: bool | None = None, presence_detect_state: bool | None = None, electromechanical_interlock_status: bool | None = None, data_link_layer_state_changed: bool | None = None) -> None: ...
 
@@ -270,6 +284,7 @@ class RootctlRegister(Register):
     crs_software_visibility_enable = BoolBits("crs_software_visibility_enable", 4, 0x1, 0xffef, "rootctl.crs_software_visibility_enable")
     no_nfm_subtree_below_this_root_port = BoolBits("no_nfm_subtree_below_this_root_port", 5, 0x1, 0xffdf, "rootctl.no_nfm_subtree_below_this_root_port")
     _fields = (system_error_on_correctable_error_enable, system_error_on_non_fatal_error_enable, system_error_on_fatal_error_enable, pme_interrupt_enable, crs_software_visibility_enable, no_nfm_subtree_below_this_root_port,)
+    _keep = 0x3f
     if TYPE_CHECKING:
         def __init__(self, *, system_error_on_correctable_error_enable: bool | None = None, system_error_on_non_fatal_error_enable: bool | None = None, system_error_on_fatal_error_enable: bool | None = None, pme_interrupt_enable: bool | None = None, crs_software_visibility_enable: bool | None = None, no_nfm_subtree_below_this_root_port: bool | None = None) -> None: ...
 
@@ -280,6 +295,7 @@ class RootcapRegister(Register):
     __slots__ = ()
     crs_software_visibility = BoolBits("crs_software_visibility", 0, 0x1, 0xfffe, "rootcap.crs_software_visibility")
     _fields = (crs_software_visibility,)
+    _keep = 0x1
     if TYPE_CHECKING:
         def __init__(self, *, crs_software_visibility: bool | None = None) -> None: ...
 
@@ -292,6 +308,7 @@ class RootstaRegister(Register):
     pme_status = BoolBits("pme_status", 16, 0x1, 0xfffeffff, "rootsta.pme_status")
     pme_pending = BoolBits("pme_pending", 17, 0x1, 0xfffdffff, "rootsta.pme_pending")
     _fields = (pme_requester_id, pme_status, pme_pending,)
+    _keep = 0x3ffff
     if TYPE_CHECKING:
         def __init__(self, *, pme_requester_id: int | None = None, pme_status: bool | None = None, pme_pending: bool | None = None) -> None: ...
 
@@ -323,6 +340,7 @@ class Devcap2Register(Register):
     dmwr_lengths_supported = IntBits("dmwr_lengths_supported", 29, 0x3, 0x9fffffff, "devcap2.dmwr_lengths_supported")
     frs_supported = BoolBits("frs_supported", 31, 0x1, 0x7fffffff, "devcap2.frs_supported")
     _fields = (completion_timeout_ranges_supported, completion_timeout_disable_supported, ari_forwarding_supported, atomicop_routing_supported, atomicop_32bit_completer_supported, atomicop_64bit_completer_supported, cas_128bit_completer_supported, no_ro_enabled_pr_pr_passing, ltr_mechanism_supported, tph_completer_supported, ln_system_cls, tag10_bit_completer_supported, tag10_bit_requester_supported, obff_supported, extended_fmt_field_supported, end_end_tlp_prefix_supported, max_end_end_tlp_prefixes, emergency_power_reduction_supported, emergency_power_reduction_initialization_required, dmwr_completer_supported, dmwr_lengths_supported, frs_supported,)
+    _keep = 0xf7ffffff
     if TYPE_CHECKING:
         def __init__(self, *, completion_timeout_ranges_supported: int | None = None, completion_timeout_disable_supported: bool | None = None, ari_forwarding_supported: bool | None = None, atomicop_routing_supported: bool | None = None, atomicop_32bit_completer_supported: bool | None = None, atomicop_64bit_completer_supported: bool | None = None, cas_128bit_completer_supported: bool | None = None, no_ro_enabled_pr_pr_passing: bool | None = None, ltr_mechanism_supported: bool | None = None, tph_completer_supported: int | None = None, ln_system_cls: int | None = None, tag10_bit_completer_supported: bool | None = None, tag10_bit_requester_supported: bool | None = None, obff_supported: int | None = None, extended_fmt_field_supported: bool | None = None, end_end_tlp_prefix_supported: bool | None = None, max_end_end_tlp_prefixes: int | None = None, emergency_power_reduction_supported: int | None = None, emergency_power_reduction_initialization_required: bool | None = None, dmwr_completer_supported: bool | None = None, dmwr_lengths_supported: int | None = None, frs_supported: bool | None = None) -> None: ...
 
@@ -344,6 +362,7 @@ class Devctl2Register(Register):
     obff_enable = IntBits("obff_enable", 13, 0x3, 0x9fff, "devctl2.obff_enable")
     end_end_tlp_prefix_blocking = BoolBits("end_end_tlp_prefix_blocking", 15, 0x1, 0x7fff, "devctl2.end_end_tlp_prefix_blocking")
     _fields = (completion_timeout_value, completion_timeout_disable, ari_forwarding_enable, atomicop_requester_enable, atomicop_egress_blocking, ido_request_enable, ido_completion_enable, ltr_mechanism_enable, emergency_power_reduction_request, tag10_bit_requester_enable, obff_enable, end_end_tlp_prefix_blocking,)
+    _keep = 0xffff
     if TYPE_CHECKING:
         def __init__(self, *, completion_timeout_value: int | None = None, completion_timeout_disable: bool | None = None, ari_forwarding_enable: bool | None = None, atomicop_requester_enable: bool | None = None, atomicop_egress_blocking: bool | None = None, ido_request_enable: bool | None = None, ido_completion_enable: bool | None = None, ltr_mechanism_enable: bool | None = None, emergency_power_reduction_request: bool | None = None, tag10_bit_requester_enable: bool | None = None, obff_enable: int | None = None, end_end_tlp_prefix_blocking: bool | None = None) -> None: ...
 
@@ -360,6 +379,7 @@ class Lnkcap2Register(Register):
     two_retimers_presence_detect_supported = BoolBits("two_retimers_presence_detect_supported", 24, 0x1, 0xfeffffff, "lnkcap2.two_retimers_presence_detect_supported")
     drs_supported = BoolBits("drs_supported", 31, 0x1, 0x7fffffff, "lnkcap2.drs_supported")
     _fields = (supported_link_speeds_vector, crosslink_supported, lower_skp_os_generation_supported_speeds, lower_skp_os_reception_supported_speeds, retimer_presence_detect_supported, two_retimers_presence_detect_supported, drs_supported,)
+    _keep = 0x81fffffe
     if TYPE_CHECKING:
         def __init__(self, *, supported_link_speeds_vector: int | None = None, crosslink_supported: bool | None = None, lower_skp_os_generation_supported_speeds: int | None = None, lower_skp_os_reception_supported_speeds: int | None = None, retimer_presence_detect_supported: bool | None = None, two_retimers_presence_detect_supported: bool | None = None, drs_supported: bool | None = None) -> None: ...
 
@@ -377,6 +397,7 @@ class Lnkctl2Register(Register):
     compliance_sos = BoolBits("compliance_sos", 11, 0x1, 0xf7ff, "lnkctl2.compliance_sos")
     compliance_preset_de_emphasis = IntBits("compliance_preset_de_emphasis", 12, 0xf, 0xfff, "lnkctl2.compliance_preset_de_emphasis")
     _fields = (target_link_speed, enter_compliance, hardware_autonomous_speed_disable, selectable_de_emphasis, transmit_margin, enter_modified_compliance, compliance_sos, compliance_preset_de_emphasis,)
+    _keep = 0xffff
     if TYPE_CHECKING:
         def __init__(self, *, target_link_speed: int | None = None, enter_compliance: bool | None = None, hardware_autonomous_speed_disable: bool | None = None, selectable_de_emphasis: bool | None = None, transmit_margin: int | None = None, enter_modified_compliance: bool | None = None, compliance_sos: bool | None = None, compliance_preset_de_emphasis: int | None = None) -> None: ...
 
@@ -398,6 +419,7 @@ class Lnksta2Register(Register):
     downstream_component_presence = IntBits("downstream_component_presence", 12, 0x7, 0x8fff, "lnksta2.downstream_component_presence")
     drs_message_received = BoolBits("drs_message_received", 15, 0x1, 0x7fff, "lnksta2.drs_message_received")
     _fields = (current_de_emphasis_level, equalization_complete, equalization_phase_1_successful, equalization_phase_2_successful, equalization_phase_3_successful, link_equalization_request, retimer_presence_detected, two_retimers_presence_detected, crosslink_resolution, flit_mode_status, downstream_component_presence, drs_message_received,)
+    _keep = 0xf7ff
     if TYPE_CHECKING:
         def __init__(self, *, current_de_emphasis_level: bool | None = None, equalization_complete: bool | None = None, equalization_phase_1_successful: bool | None = None, equalization_phase_2_successful: bool | None = None, equalization_phase_3_successful: bool | None = None, link_equalization_request: bool | None = None, retimer_presence_detected: bool | None = None, two_retimers_presence_detected: bool | None = None, crosslink_resolution: int | None = None, flit_mode_status: bool | None = None, downstream_component_presence: int | None = None, drs_message_received: bool | None = None) -> None: ...
 
@@ -408,6 +430,7 @@ class Sltcap2Register(Register):
     __slots__ = ()
     in_band_pd_disable_supported = BoolBits("in_band_pd_disable_supported", 0, 0x1, 0xfffffffe, "sltcap2.in_band_pd_disable_supported")
     _fields = (in_band_pd_disable_supported,)
+    _keep = 0x1
     if TYPE_CHECKING:
         def __init__(self, *, in_band_pd_disable_supported: bool | None = None) -> None: ...
 
@@ -871,9 +894,10 @@ def validate(s: "PcieState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "PcieState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.pcie_caps, PcieCapsRegister):
@@ -1054,20 +1078,25 @@ def save(s: "PcieState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "PcieState":

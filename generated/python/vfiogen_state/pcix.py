@@ -65,6 +65,8 @@ class CommandRegister(Register):
     maximum_outstanding_split_transactions = IntBits("maximum_outstanding_split_transactions", 4, 0x7, 0xff8f, "command.maximum_outstanding_split_transactions")
     pcix_capability_version = IntBits("pcix_capability_version", 12, 0x3, 0xcfff, "command.pcix_capability_version")
     _fields = (data_parity_error_recovery_enable, enable_relaxed_ordering, maximum_memory_read_byte_count, maximum_outstanding_split_transactions, pcix_capability_version,)
+    _keep = 0x307f
+    _enum_fields = (maximum_memory_read_byte_count,)
     if TYPE_CHECKING:
         def __init__(self, *, data_parity_error_recovery_enable: bool | None = None, enable_relaxed_ordering: bool | None = None, maximum_memory_read_byte_count: _E.ReadByteCount | None = None, maximum_outstanding_split_transactions: int | None = None, pcix_capability_version: int | None = None) -> None: ...
 
@@ -88,6 +90,8 @@ class StatusRegister(Register):
     capable_266mhz = BoolBits("capable_266mhz", 30, 0x1, 0xbfffffff, "status.capable_266mhz")
     capable_533mhz = BoolBits("capable_533mhz", 31, 0x1, 0x7fffffff, "status.capable_533mhz")
     _fields = (function_number, device_number, bus_number, device_64bit, capable_133mhz, split_completion_discarded, unexpected_split_completion, device_complexity, designed_max_memory_read_byte_count, designed_max_outstanding_split_transactions, designed_max_cumulative_read_size, received_split_completion_error_message, capable_266mhz, capable_533mhz,)
+    _keep = 0xffffffff
+    _enum_fields = (designed_max_memory_read_byte_count,)
     if TYPE_CHECKING:
         def __init__(self, *, function_number: int | None = None, device_number: int | None = None, bus_number: int | None = None, device_64bit: bool | None = None, capable_133mhz: bool | None = None, split_completion_discarded: bool | None = None, unexpected_split_completion: bool | None = None, device_complexity: bool | None = None, designed_max_memory_read_byte_count: _E.ReadByteCount | None = None, designed_max_outstanding_split_transactions: int | None = None, designed_max_cumulative_read_size: int | None = None, received_split_completion_error_message: bool | None = None, capable_266mhz: bool | None = None, capable_533mhz: bool | None = None) -> None: ...
 
@@ -104,6 +108,8 @@ class SecondaryStatusRegister(Register):
     split_request_delayed = BoolBits("split_request_delayed", 5, 0x1, 0xffdf, "secondary_status.split_request_delayed")
     secondary_clock_frequency: "EnumBits[_E.SecondaryClock]" = EnumBits("secondary_clock_frequency", 6, 0x7, 0xfe3f, "secondary_status.secondary_clock_frequency", _VALUES_SecondaryClock, _NAMES_SecondaryClock, "secondary_clock", _E, "SecondaryClock")
     _fields = (secondary_64bit, secondary_133mhz, split_completion_discarded, unexpected_split_completion, split_completion_overrun, split_request_delayed, secondary_clock_frequency,)
+    _keep = 0x1ff
+    _enum_fields = (secondary_clock_frequency,)
     if TYPE_CHECKING:
         def __init__(self, *, secondary_64bit: bool | None = None, secondary_133mhz: bool | None = None, split_completion_discarded: bool | None = None, unexpected_split_completion: bool | None = None, split_completion_overrun: bool | None = None, split_request_delayed: bool | None = None, secondary_clock_frequency: _E.SecondaryClock | None = None) -> None: ...
 
@@ -122,6 +128,7 @@ class BridgeStatusRegister(Register):
     split_completion_overrun = BoolBits("split_completion_overrun", 20, 0x1, 0xffefffff, "bridge_status.split_completion_overrun")
     split_request_delayed = BoolBits("split_request_delayed", 21, 0x1, 0xffdfffff, "bridge_status.split_request_delayed")
     _fields = (function_number, device_number, bus_number, device_64bit, capable_133mhz, split_completion_discarded, unexpected_split_completion, split_completion_overrun, split_request_delayed,)
+    _keep = 0x3fffff
     if TYPE_CHECKING:
         def __init__(self, *, function_number: int | None = None, device_number: int | None = None, bus_number: int | None = None, device_64bit: bool | None = None, capable_133mhz: bool | None = None, split_completion_discarded: bool | None = None, unexpected_split_completion: bool | None = None, split_completion_overrun: bool | None = None, split_request_delayed: bool | None = None) -> None: ...
 
@@ -133,6 +140,7 @@ class SplitTransactionControlRegister(Register):
     split_transaction_capacity = IntBits("split_transaction_capacity", 0, 0xffff, 0xffff0000, "split_transaction_control.split_transaction_capacity")
     split_transaction_commitment_limit = IntBits("split_transaction_commitment_limit", 16, 0xffff, 0xffff, "split_transaction_control.split_transaction_commitment_limit")
     _fields = (split_transaction_capacity, split_transaction_commitment_limit,)
+    _keep = 0xffffffff
     if TYPE_CHECKING:
         def __init__(self, *, split_transaction_capacity: int | None = None, split_transaction_commitment_limit: int | None = None) -> None: ...
 
@@ -391,9 +399,10 @@ def validate(s: "PcixState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "PcixState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.command, CommandRegister):
@@ -445,20 +454,22 @@ def save(s: "PcixState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "PcixState":

@@ -66,6 +66,8 @@ class PmcRegister(Register):
     d2_support = BoolBits("d2_support", 10, 0x1, 0xfbff, "pmc.d2_support")
     pme_support = IntBits("pme_support", 11, 0x1f, 0x7ff, "pmc.pme_support")
     _fields = (version, pme_clock, immediate_readiness_on_return_to_d0, dsi, aux_current, d1_support, d2_support, pme_support,)
+    _keep = 0xffff
+    _enum_fields = (aux_current,)
     if TYPE_CHECKING:
         def __init__(self, *, version: int | None = None, pme_clock: bool | None = None, immediate_readiness_on_return_to_d0: bool | None = None, dsi: bool | None = None, aux_current: _E.AuxCurrentMa | None = None, d1_support: bool | None = None, d2_support: bool | None = None, pme_support: int | None = None) -> None: ...
 
@@ -81,6 +83,8 @@ class PmcsrRegister(Register):
     data_scale = IntBits("data_scale", 13, 0x3, 0x9fff, "pmcsr.data_scale")
     pme_status = BoolBits("pme_status", 15, 0x1, 0x7fff, "pmcsr.pme_status")
     _fields = (power_state, no_soft_reset, pme_en, data_select, data_scale, pme_status,)
+    _keep = 0xff0b
+    _enum_fields = (power_state,)
     if TYPE_CHECKING:
         def __init__(self, *, power_state: _E.DState | None = None, no_soft_reset: bool | None = None, pme_en: bool | None = None, data_select: int | None = None, data_scale: int | None = None, pme_status: bool | None = None) -> None: ...
 
@@ -92,6 +96,7 @@ class PmcsrBseRegister(Register):
     b2_b3 = BoolBits("b2_b3", 6, 0x1, 0xbf, "pmcsr_bse.b2_b3")
     bpcc_en = BoolBits("bpcc_en", 7, 0x1, 0x7f, "pmcsr_bse.bpcc_en")
     _fields = (b2_b3, bpcc_en,)
+    _keep = 0xc0
     if TYPE_CHECKING:
         def __init__(self, *, b2_b3: bool | None = None, bpcc_en: bool | None = None) -> None: ...
 
@@ -312,9 +317,10 @@ def validate(s: "PmState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "PmState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.pmc, PmcRegister):
@@ -362,20 +368,25 @@ def save(s: "PmState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "PmState":

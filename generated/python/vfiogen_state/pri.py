@@ -42,6 +42,7 @@ class PriCtrlRegister(Register):
     enable = BoolBits("enable", 0, 0x1, 0xfffe, "pri_ctrl.enable")
     reset = BoolBits("reset", 1, 0x1, 0xfffd, "pri_ctrl.reset")
     _fields = (enable, reset,)
+    _keep = 0x3
     if TYPE_CHECKING:
         def __init__(self, *, enable: bool | None = None, reset: bool | None = None) -> None: ...
 
@@ -55,6 +56,7 @@ class PriStatusRegister(Register):
     stopped = BoolBits("stopped", 8, 0x1, 0xfeff, "pri_status.stopped")
     prg_response_pasid_required = BoolBits("prg_response_pasid_required", 15, 0x1, 0x7fff, "pri_status.prg_response_pasid_required")
     _fields = (response_failure, unexpected_page_request_group_index, stopped, prg_response_pasid_required,)
+    _keep = 0x8103
     if TYPE_CHECKING:
         def __init__(self, *, response_failure: bool | None = None, unexpected_page_request_group_index: bool | None = None, stopped: bool | None = None, prg_response_pasid_required: bool | None = None) -> None: ...
 
@@ -247,9 +249,10 @@ def validate(s: "PriState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "PriState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.pri_ctrl, PriCtrlRegister):
@@ -288,20 +291,25 @@ def save(s: "PriState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "PriState":

@@ -45,6 +45,7 @@ class PtmCapRegister(Register):
     eptm_capable = BoolBits("eptm_capable", 3, 0x1, 0xfffffff7, "ptm_cap.eptm_capable")
     local_clock_granularity = IntBits("local_clock_granularity", 8, 0xff, 0xffff00ff, "ptm_cap.local_clock_granularity")
     _fields = (ptm_requester_capable, ptm_responder_capable, ptm_root_capable, eptm_capable, local_clock_granularity,)
+    _keep = 0xff0f
     if TYPE_CHECKING:
         def __init__(self, *, ptm_requester_capable: bool | None = None, ptm_responder_capable: bool | None = None, ptm_root_capable: bool | None = None, eptm_capable: bool | None = None, local_clock_granularity: int | None = None) -> None: ...
 
@@ -57,6 +58,7 @@ class PtmCtrlRegister(Register):
     root_select = BoolBits("root_select", 1, 0x1, 0xfffffffd, "ptm_ctrl.root_select")
     effective_granularity = IntBits("effective_granularity", 8, 0xff, 0xffff00ff, "ptm_ctrl.effective_granularity")
     _fields = (ptm_enable, root_select, effective_granularity,)
+    _keep = 0xff03
     if TYPE_CHECKING:
         def __init__(self, *, ptm_enable: bool | None = None, root_select: bool | None = None, effective_granularity: int | None = None) -> None: ...
 
@@ -239,9 +241,10 @@ def validate(s: "PtmState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "PtmState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.ptm_cap, PtmCapRegister):
@@ -276,20 +279,25 @@ def save(s: "PtmState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "PtmState":

@@ -41,6 +41,7 @@ class SupportedSizesRegister(Register):
     __slots__ = ()
     sizes_supported = IntBits("sizes_supported", 4, 0xfffffff, 0xf, "supported_sizes.sizes_supported")
     _fields = (sizes_supported,)
+    _keep = 0xfffffff0
     if TYPE_CHECKING:
         def __init__(self, *, sizes_supported: int | None = None) -> None: ...
 
@@ -54,6 +55,7 @@ class Ctrl0Register(Register):
     bar_size = IntBits("bar_size", 8, 0x3f, 0xffffc0ff, "ctrl0.bar_size")
     sizes_supported_ext = IntBits("sizes_supported_ext", 16, 0xffff, 0xffff, "ctrl0.sizes_supported_ext")
     _fields = (bar_index, num_bars, bar_size, sizes_supported_ext,)
+    _keep = 0xffff3fe7
     if TYPE_CHECKING:
         def __init__(self, *, bar_index: int | None = None, num_bars: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None: ...
 
@@ -66,6 +68,7 @@ class LaterEntryControlRegister(Register):
     bar_size = IntBits("bar_size", 8, 0x3f, 0xffffc0ff, "later_entry_control.bar_size")
     sizes_supported_ext = IntBits("sizes_supported_ext", 16, 0xffff, 0xffff, "later_entry_control.sizes_supported_ext")
     _fields = (bar_index, bar_size, sizes_supported_ext,)
+    _keep = 0xffff3f07
     if TYPE_CHECKING:
         def __init__(self, *, bar_index: int | None = None, bar_size: int | None = None, sizes_supported_ext: int | None = None) -> None: ...
 
@@ -522,9 +525,10 @@ def validate(s: "RebarState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "RebarState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.cap0, SupportedSizesRegister):
@@ -649,20 +653,25 @@ def save(s: "RebarState", version: int = VERSION, p: "Params" = PARAMS) -> bytes
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "RebarState":

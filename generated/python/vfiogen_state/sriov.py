@@ -65,6 +65,7 @@ class SriovCapRegister(Register):
     vf_14bit_tag_req_supported = BoolBits("vf_14bit_tag_req_supported", 3, 0x1, 0xfffffff7, "sriov_cap.vf_14bit_tag_req_supported")
     vf_migration_int_msg_num = IntBits("vf_migration_int_msg_num", 21, 0x7ff, 0x1fffff, "sriov_cap.vf_migration_int_msg_num")
     _fields = (vf_migration_capable, ari_capable_hierarchy_preserved, vf_10bit_tag_req_supported, vf_14bit_tag_req_supported, vf_migration_int_msg_num,)
+    _keep = 0xffe0000f
     if TYPE_CHECKING:
         def __init__(self, *, vf_migration_capable: bool | None = None, ari_capable_hierarchy_preserved: bool | None = None, vf_10bit_tag_req_supported: bool | None = None, vf_14bit_tag_req_supported: bool | None = None, vf_migration_int_msg_num: int | None = None) -> None: ...
 
@@ -81,6 +82,7 @@ class SriovCtrlRegister(Register):
     vf_10bit_tag_req_enable = BoolBits("vf_10bit_tag_req_enable", 5, 0x1, 0xffdf, "sriov_ctrl.vf_10bit_tag_req_enable")
     vf_14bit_tag_req_enable = BoolBits("vf_14bit_tag_req_enable", 6, 0x1, 0xffbf, "sriov_ctrl.vf_14bit_tag_req_enable")
     _fields = (vf_enable, vf_migration_enable, vf_migration_int_enable, vf_mse, ari_capable_hierarchy, vf_10bit_tag_req_enable, vf_14bit_tag_req_enable,)
+    _keep = 0x7f
     if TYPE_CHECKING:
         def __init__(self, *, vf_enable: bool | None = None, vf_migration_enable: bool | None = None, vf_migration_int_enable: bool | None = None, vf_mse: bool | None = None, ari_capable_hierarchy: bool | None = None, vf_10bit_tag_req_enable: bool | None = None, vf_14bit_tag_req_enable: bool | None = None) -> None: ...
 
@@ -91,6 +93,7 @@ class SriovStatusRegister(Register):
     __slots__ = ()
     vf_migration_status = BoolBits("vf_migration_status", 0, 0x1, 0xfffe, "sriov_status.vf_migration_status")
     _fields = (vf_migration_status,)
+    _keep = 0x1
     if TYPE_CHECKING:
         def __init__(self, *, vf_migration_status: bool | None = None) -> None: ...
 
@@ -104,6 +107,8 @@ class VfMemoryBarRegister(Register):
     prefetchable = BoolBits("prefetchable", 3, 0x1, 0xfffffff7, "vf_memory_bar.prefetchable")
     base_address = IntBits("base_address", 4, 0xfffffff, 0xf, "vf_memory_bar.base_address")
     _fields = (space_indicator, mem_type, prefetchable, base_address,)
+    _keep = 0xffffffff
+    _enum_fields = (mem_type,)
     if TYPE_CHECKING:
         def __init__(self, *, space_indicator: bool | None = None, mem_type: _E.BarMemType | None = None, prefetchable: bool | None = None, base_address: int | None = None) -> None: ...
 
@@ -115,6 +120,7 @@ class VfMigrationStateArrayOffsetRegister(Register):
     bir = IntBits("bir", 0, 0x7, 0xfffffff8, "vf_migration_state_array_offset.bir")
     offset = IntBits("offset", 3, 0x1fffffff, 0x7, "vf_migration_state_array_offset.offset")
     _fields = (bir, offset,)
+    _keep = 0xffffffff
     if TYPE_CHECKING:
         def __init__(self, *, bir: int | None = None, offset: int | None = None) -> None: ...
 
@@ -828,9 +834,10 @@ def validate(s: "SriovState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "SriovState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.sriov_cap, SriovCapRegister):
@@ -1027,20 +1034,25 @@ def save(s: "SriovState", version: int = VERSION, p: "Params" = PARAMS) -> bytes
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "SriovState":

@@ -63,6 +63,7 @@ class PortVcCap1Register(Register):
     reference_clock = IntBits("reference_clock", 8, 0x3, 0xfffffcff, "port_vc_cap1.reference_clock")
     port_arbitration_table_entry_size = IntBits("port_arbitration_table_entry_size", 10, 0x3, 0xfffff3ff, "port_vc_cap1.port_arbitration_table_entry_size")
     _fields = (extended_vc_count, low_priority_extended_vc_count, reference_clock, port_arbitration_table_entry_size,)
+    _keep = 0xf77
     if TYPE_CHECKING:
         def __init__(self, *, extended_vc_count: int | None = None, low_priority_extended_vc_count: int | None = None, reference_clock: int | None = None, port_arbitration_table_entry_size: int | None = None) -> None: ...
 
@@ -74,6 +75,7 @@ class PortVcCap2Register(Register):
     vc_arbitration_capability = IntBits("vc_arbitration_capability", 0, 0xff, 0xffffff00, "port_vc_cap2.vc_arbitration_capability")
     vc_arbitration_table_offset = IntBits("vc_arbitration_table_offset", 24, 0xff, 0xffffff, "port_vc_cap2.vc_arbitration_table_offset")
     _fields = (vc_arbitration_capability, vc_arbitration_table_offset,)
+    _keep = 0xff0000ff
     if TYPE_CHECKING:
         def __init__(self, *, vc_arbitration_capability: int | None = None, vc_arbitration_table_offset: int | None = None) -> None: ...
 
@@ -85,6 +87,8 @@ class PortVcControlRegister(Register):
     load_vc_arbitration_table = BoolBits("load_vc_arbitration_table", 0, 0x1, 0xfffe, "port_vc_control.load_vc_arbitration_table")
     vc_arbitration_select: "EnumBits[_E.VcArbitration]" = EnumBits("vc_arbitration_select", 1, 0x7, 0xfff1, "port_vc_control.vc_arbitration_select", _VALUES_VcArbitration, _NAMES_VcArbitration, "vc_arbitration", _E, "VcArbitration")
     _fields = (load_vc_arbitration_table, vc_arbitration_select,)
+    _keep = 0xf
+    _enum_fields = (vc_arbitration_select,)
     if TYPE_CHECKING:
         def __init__(self, *, load_vc_arbitration_table: bool | None = None, vc_arbitration_select: _E.VcArbitration | None = None) -> None: ...
 
@@ -95,6 +99,7 @@ class PortVcStatusRegister(Register):
     __slots__ = ()
     vc_arbitration_table_status = BoolBits("vc_arbitration_table_status", 0, 0x1, 0xfffe, "port_vc_status.vc_arbitration_table_status")
     _fields = (vc_arbitration_table_status,)
+    _keep = 0x1
     if TYPE_CHECKING:
         def __init__(self, *, vc_arbitration_table_status: bool | None = None) -> None: ...
 
@@ -109,6 +114,7 @@ class VcResourceCapabilityRegister(Register):
     maximum_time_slots = IntBits("maximum_time_slots", 16, 0x7f, 0xff80ffff, "vc_resource_capability.maximum_time_slots")
     port_arbitration_table_offset = IntBits("port_arbitration_table_offset", 24, 0xff, 0xffffff, "vc_resource_capability.port_arbitration_table_offset")
     _fields = (port_arbitration_capability, undefined, reject_snoop_transactions, maximum_time_slots, port_arbitration_table_offset,)
+    _keep = 0xff7fc0ff
     if TYPE_CHECKING:
         def __init__(self, *, port_arbitration_capability: int | None = None, undefined: bool | None = None, reject_snoop_transactions: bool | None = None, maximum_time_slots: int | None = None, port_arbitration_table_offset: int | None = None) -> None: ...
 
@@ -123,6 +129,8 @@ class VcResourceControlRegister(Register):
     vc_id = IntBits("vc_id", 24, 0x7, 0xf8ffffff, "vc_resource_control.vc_id")
     vc_enable = BoolBits("vc_enable", 31, 0x1, 0x7fffffff, "vc_resource_control.vc_enable")
     _fields = (tc_vc_map, load_port_arbitration_table, port_arbitration_select, vc_id, vc_enable,)
+    _keep = 0x870f00ff
+    _enum_fields = (port_arbitration_select,)
     if TYPE_CHECKING:
         def __init__(self, *, tc_vc_map: int | None = None, load_port_arbitration_table: bool | None = None, port_arbitration_select: _E.PortArbitration | None = None, vc_id: int | None = None, vc_enable: bool | None = None) -> None: ...
 
@@ -134,6 +142,7 @@ class VcResourceStatusRegister(Register):
     port_arbitration_table_status = BoolBits("port_arbitration_table_status", 0, 0x1, 0xfffe, "vc_resource_status.port_arbitration_table_status")
     vc_negotiation_pending = BoolBits("vc_negotiation_pending", 1, 0x1, 0xfffd, "vc_resource_status.vc_negotiation_pending")
     _fields = (port_arbitration_table_status, vc_negotiation_pending,)
+    _keep = 0x3
     if TYPE_CHECKING:
         def __init__(self, *, port_arbitration_table_status: bool | None = None, vc_negotiation_pending: bool | None = None) -> None: ...
 
@@ -702,9 +711,10 @@ def validate(s: "VcState", p: "Params" = PARAMS) -> "list[Problem]":
 def _register_problems(s: "VcState", p: "Params") -> "list[Problem]":
     """Register types, reserved bits, enum fields and absent registers.
 
-    Save does not run these: field setters already refuse values that do
-    not fit, a loader refuses reserved bits and capture drops them, so only
-    a register built with `from_value` from an unchecked integer can fail here.
+    Save does not run these: field setters and `from_value` refuse values
+    that do not fit, reserved bits and undefined enum values, so only an
+    attribute that is not a register at all, or a register absent on the
+    device left holding a value, can fail here.
     """
     problems: list[Problem] = []
     if not isinstance(s.port_vc_cap1, PortVcCap1Register):
@@ -909,20 +919,25 @@ def save(s: "VcState", version: int = VERSION, p: "Params" = PARAMS) -> bytes:
     """The payload of `s` at `version`.
 
     SaveError names the field when the state cannot be carried by `version`
-    without losing data or does not fit its wire format. Constraints are
-    not checked here, to keep the stop-and-copy path short: `validate(s)`
-    checks them at the source, and every load enforces them.
+    without losing data, does not fit its wire format, or breaks a
+    constraint (or sets a bit reserved on this function), which a load
+    would refuse: found here, at the source, not at the target once the
+    source has stopped.
     """
     saver = _SAVERS.get(version)
     if saver is None:
         raise SaveError(SECTION, "", f"version {version} is not one this build saves ({MIN_VERSION}..{VERSION})")
     try:
-        return saver(s, p)
+        payload = saver(s, p)
     except (struct.error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         problems = validate(s, p)
         if problems:
             raise SaveError(SECTION, problems[0].field, problems[0].reason) from None
         raise SaveError(SECTION, "", f"cannot be encoded: {exc}") from None
+    problems = _constraint_problems(s, p)
+    if problems:
+        raise SaveError(SECTION, problems[0].field, problems[0].reason)
+    return payload
 
 
 def load(b: bytes, version: int = VERSION, p: "Params" = PARAMS, *, start: int = 0, end: "int | None" = None) -> "VcState":

@@ -179,9 +179,10 @@ class _Builder:
         functions = self.functions
         versions = tuple(range(section.min_version, section.version + 1))
         validate = functions.validate_function()
+        rules = [functions.rules_function()] if self.checked.plan.checks else []
         private = tuple([functions.check_function(v) for v in versions]
                         + [functions.store_function(v) for v in versions]
-                        + [functions.save_function(v) for v in versions] + [validate])
+                        + rules + [functions.save_function(v) for v in versions] + [validate])
         if self.checked.plan.masks.registers:
             functions.items.append(descriptor_code.mask_tables(functions))
         public = (functions.check_descriptor_function(), functions.init_function(),

@@ -289,9 +289,23 @@ class SectionFunctions:
 
     # --- save ----------------------------------------------------------------------------------
 
+    def rules_function(self) -> Function:
+        """`check_rules`: the section's constraints and conditional reservations over a state, which a load
+        would hold its payload to, so that save refuses at the source what the target would refuse."""
+        w = Writer()
+        self.constraint_checks(w, self.state, lambda w, path, status, message, indices="NULL":
+                               self.fail(w, path, "0u", status, message, indices))
+        w("return VFG_OK;")
+        return c_function(f"static int check_rules(const {self.state_type} *s, {self.params}, "
+                         "struct vfg_error *err)", w, unused=("p",), null_params=False)
+
     def save_function(self, version: int) -> Function:
         printer = self.printer()
         w = Writer()
+        if self.plan.checks:
+            w("status = check_rules(s, p, err);")
+            with w.block("if (status != VFG_OK)"):
+                w("return status;")
         missing = self.plan.version(version).missing
         for item in missing:
             if item.register:
@@ -304,8 +318,9 @@ class SectionFunctions:
         printer.save(self.nodes(version), w)
         w("*len = o;")
         w("return VFG_OK;")
+        status = ("int status;",) if self.plan.checks else ()
         return c_function(f"static int save_v{version}(const {self.state_type} *s, {self.params}, uint8_t *buf, "
-                         f"size_t cap, size_t *len, struct vfg_error *err)", w, extra=("size_t o = 0;",),
+                         f"size_t cap, size_t *len, struct vfg_error *err)", w, extra=("size_t o = 0;", *status),
                          unused=("p",))
 
     def lossy_check(self, w: Writer, state: StateField) -> None:
