@@ -40,10 +40,10 @@ from vfiogen.ir.nodes import (
     Versioning,
 )
 from vfiogen.ir.types import LocationKind
+from vfiogen.outputs import LOCK_PATH
 
 LOCK_FORMAT = 2
 """2: ids are hex strings and `sha256` (of the file) became `fingerprint` (of the checked IR)."""
-LOCK_PATH = "schema.lock.json"
 
 
 def hex_id(value: int, bits: int) -> str:
