@@ -38,13 +38,14 @@ from vfiogen.passes.normalize import normalize
 from vfiogen.passes.resolve import resolve_names
 from vfiogen.passes.semantics import check_semantics
 from vfiogen.passes.typecheck import check_expressions
+from vfiogen.records import dataclass
 from vfiogen.source import file_span
 
 if TYPE_CHECKING:
     from vfiogen.backends.base import Backend
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class Document:
     source_name: str
     root: Node
@@ -101,7 +102,7 @@ def backends() -> tuple[Backend, ...]:
     return (LockBackend(), DocsBackend(), PythonBackend(), CBackend())
 
 
-@dataclasses.dataclass
+@dataclass
 class Result:
     module: CheckedModule | None
     """None when a pass reported errors or `stop_before` stopped the run."""

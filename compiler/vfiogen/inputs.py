@@ -8,8 +8,9 @@ answers costs no more than reading the files.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from vfiogen.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from vfiogen.records import dataclass
 
 DEFAULT_LICENSE = "GPL-2.0-or-later OR MIT"
 """What QEMU (GPL-2.0-or-later), the Linux kernel (GPL-2.0) and rust-vmm (Apache-2.0 OR BSD-3-Clause,

@@ -14,7 +14,6 @@ Integers are decimal (no leading zeros), `0x…` or `0b…`. A NAME may hold
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from vfiogen.ir.expr import (
     PRECEDENCE,
@@ -28,6 +27,7 @@ from vfiogen.ir.expr import (
     Unary,
     UnaryOp,
 )
+from vfiogen.records import dataclass
 from vfiogen.source import Span
 
 _TOKEN = re.compile(r"""

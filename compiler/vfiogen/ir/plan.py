@@ -20,11 +20,11 @@ Paths are schema paths, with `[]` standing for each enclosing array's index
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Union
 
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.types import CompatKind, ScalarKind
+from vfiogen.records import dataclass
 
 
 class LeafKind(enum.Enum):

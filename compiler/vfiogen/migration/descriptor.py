@@ -16,13 +16,14 @@ since a dump cannot say what the host would measure (BAR sizes, say).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.plan import DescriptorItem, LeafKind
 from vfiogen.migration.sections import DeviceSections, FoundSection
 from vfiogen.passes.plan import instance_name
+from vfiogen.records import dataclass
 
 FORMAT = "vfiogen-descriptor"
 VERSION = 2
