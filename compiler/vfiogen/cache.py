@@ -23,14 +23,18 @@ do). What `build` then does with its outputs (`--check`, writing changed files) 
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import stat
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+try:  # `hashlib` would load OpenSSL first (2 ms) to give the same function
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter built without it
+    from hashlib import blake2b
+
+TYPE_CHECKING = False  # not `typing`'s, which a run the cache answers would import for nothing
 if TYPE_CHECKING:
     from vfiogen.inputs import SchemaInput
 
@@ -73,7 +77,7 @@ def directory() -> str | None:
     return chosen
 
 
-def _compiler(digest: hashlib.blake2b) -> None:
+def _compiler(digest: blake2b) -> None:
     """Feed `digest` what identifies this compiler: its package's files, Python, and its dependencies' files."""
     digest.update(sys.version.encode())
     package = Path(__file__).parent
@@ -100,7 +104,7 @@ def _listing(folder: str) -> list[str]:
         return []
 
 
-def _stamp(digest: hashlib.blake2b, package: str) -> None:
+def _stamp(digest: blake2b, package: str) -> None:
     """The name, size and modification time of each file directly in the package directory `package`."""
     for entry in [os.path.join(package, name) for name in sorted(_listing(package))]:
         try:
@@ -115,7 +119,7 @@ def _stamp(digest: hashlib.blake2b, package: str) -> None:
 def key(options: list[str], inputs: list[SchemaInput], previous_lock: bytes | None) -> str:
     """The key of a run: the compiler, `options` (the command and every option that changes what it prints or
     renders), each input's shown path, canonical name and bytes, and the previous build's lock (None: none)."""
-    digest = hashlib.blake2b(digest_size=_DIGEST)
+    digest = blake2b(digest_size=_DIGEST)
     _compiler(digest)
     for option in options:
         digest.update(f"\0option {len(option)} {option}".encode())
@@ -145,7 +149,7 @@ def load(run_key: str) -> Entry | None:
     except OSError:
         return None
     payload = memoryview(data)[_DIGEST:]
-    if len(data) < _DIGEST or hashlib.blake2b(payload, digest_size=_DIGEST).digest() != data[:_DIGEST]:
+    if len(data) < _DIGEST or blake2b(payload, digest_size=_DIGEST).digest() != data[:_DIGEST]:
         return None
     try:
         value = marshal.loads(payload)
@@ -175,7 +179,7 @@ def save(run_key: str, entry: Entry) -> None:
     temporary = f"{target}.{os.getpid()}.tmp"
     try:
         with open(temporary, "wb") as stream:
-            stream.write(hashlib.blake2b(payload, digest_size=_DIGEST).digest())
+            stream.write(blake2b(payload, digest_size=_DIGEST).digest())
             stream.write(payload)
         os.replace(temporary, target)
     except OSError:

@@ -7,14 +7,14 @@ usage or an internal error. A Python traceback is shown only with --debug.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from vfiogen import DEFAULT_LICENSE
 from vfiogen.passes import FREEZE_PASS, PASS_NAMES, PassNameError
-from vfiogen.spdx import DEFAULT_LICENSE
+
+TYPE_CHECKING = False  # not `typing`'s: a check the cache answers imports nothing it does not use
 
 if TYPE_CHECKING:  # the compiler is imported when a command needs it: not for a check the cache answers
     from vfiogen.context import Context
@@ -178,6 +178,8 @@ def _decode(args: argparse.Namespace, module: CheckedModule) -> int:
         print(f"{args.blob}: error: {exc}", file=sys.stderr)
         return EXIT_USER
     if args.format == "json":
+        import json
+
         sys.stdout.write(json.dumps(decoded.to_json(), indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(render_decoded(decoded))
@@ -220,6 +222,8 @@ def _inspect(args: argparse.Namespace, module: CheckedModule) -> int:
             return EXIT_USER
         reports.extend(inspect_function(function, module) for function in functions)
     if args.format == "json":
+        import json
+
         sys.stdout.write(json.dumps(render_inspection_json(reports), indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(render_inspection_text(reports))
