@@ -11,20 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import GENERATED, SCHEMAS, run_cli
+from test_cli import BAD, GOOD, WARNS  # a clean schema, one with a warning (VG0518), one with an error
 from vfiogen import cache, driver
-
-GOOD = """\
-section: t
-title: T
-id: 1
-location: {capability: {id: 5, size: 24}}
-version: 1
-registers:
-  r: {offset: 0, width: 16, access: rw}
-restore: [r]
-"""
-WARNS = GOOD.replace("access: rw", "access: ro")  # VG0518: restores a read-only register
-BAD = GOOD.replace("offset: 0,", 'offset: "nowhere",')  # VG0302
 
 
 @pytest.fixture
