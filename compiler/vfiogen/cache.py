@@ -17,7 +17,8 @@ do). What `build` then does with its outputs (`--check`, writing changed files) 
   A truncated, damaged or foreign entry fails the digest or the type check and is ignored (the run
   compiles), never trusted. Entries are written atomically; the `ENTRIES_KEPT` most recently used are kept.
 * **Where**: the per-user directory the build's other caches use (`_jinja2-cache-UID` under the temporary
-  directory, mode 0700, as Jinja2 makes it), or `$VFIOGEN_CACHE_DIR`. Deleting it is always safe.
+  directory, mode 0700, as Jinja2 makes it), or `$VFIOGEN_CACHE_DIR`, which must be a private directory (mode
+  0700) of this user, or no cache is used. Deleting it is always safe.
   `--no-cache` or `VFIOGEN_NO_CACHE=1` turns this cache off (the run neither reads nor writes it).
 """
 
@@ -59,22 +60,25 @@ def enabled() -> bool:
 
 def directory() -> str | None:
     """The per-user cache directory, made if missing; None when it cannot be made safely (another user owns it,
-    or it is not a private directory), which only costs the time."""
+    it is a link, or `$VFIOGEN_CACHE_DIR` names one others may read or write), which only costs the time."""
     chosen = os.environ.get("VFIOGEN_CACHE_DIR")
-    if not chosen:
+    default = not chosen
+    if default:
         if not hasattr(os, "getuid"):
             return None
         temporary = next((os.environ[name] for name in ("TMPDIR", "TEMP", "TMP") if os.environ.get(name)), "/tmp")
         chosen = os.path.join(temporary, f"_jinja2-cache-{os.getuid()}")
+    assert chosen is not None
     try:
         os.makedirs(chosen, mode=stat.S_IRWXU, exist_ok=True)
         found = os.lstat(chosen)
+        ours = stat.S_ISDIR(found.st_mode) and (not hasattr(os, "getuid") or found.st_uid == os.getuid())
+        if ours and default and stat.S_IMODE(found.st_mode) != stat.S_IRWXU:
+            os.chmod(chosen, stat.S_IRWXU)  # as jinja does with the directory it shares with us
+            found = os.lstat(chosen)
     except OSError:
         return None
-    private = stat.S_ISDIR(found.st_mode) and stat.S_IMODE(found.st_mode) == stat.S_IRWXU
-    if not private or (hasattr(os, "getuid") and found.st_uid != os.getuid()):
-        return None
-    return chosen
+    return chosen if ours and stat.S_IMODE(found.st_mode) == stat.S_IRWXU else None
 
 
 def _compiler(digest: blake2b) -> None:

@@ -177,3 +177,16 @@ def test_an_unsafe_directory_is_not_used(compiles: list[int], tmp_path: Path) ->
     run_cli("check", _put("s.yaml", GOOD))
     run_cli("check", "s.yaml")
     assert len(compiles) == 2 and _entries(tmp_path) == []
+
+
+def test_the_default_directory_is_made_private_as_jinja_makes_it(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VFIOGEN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    made = tmp_path / f"_jinja2-cache-{os.getuid()}"
+    assert cache.directory() == str(made) and (made.stat().st_mode & 0o777) == 0o700
+    os.chmod(made, 0o755)
+    assert cache.directory() == str(made) and (made.stat().st_mode & 0o777) == 0o700
+    made.rmdir()
+    made.symlink_to(tmp_path)  # a link, as another user could plant: refused
+    assert cache.directory() is None
