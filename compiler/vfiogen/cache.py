@@ -13,6 +13,10 @@ do). What `build` then does with its outputs (`--check`, writing changed files) 
   upgrading one of those gives new keys.
 * **Only clean runs are kept**: a run with an error (or an internal error, or an unreadable input) is never
   saved, so it is always compiled and reported afresh. Warnings are kept, as printed.
+* **A clean build is also kept under the key with its own lock** as the previous one (`cli`): the lock check
+  only reports errors, and a module always agrees with its own lock, so the next identical build into the
+  same directory, which now holds that lock, prints and writes the same. Without it, the build after an edit
+  would compile twice before the cache answered.
 * **An entry is `blake2b(payload) + payload`**, the payload being `marshal` of (stdout, stderr, outputs).
   A truncated, damaged or foreign entry fails the digest or the type check and is ignored (the run
   compiles), never trusted. Entries are written atomically; the `ENTRIES_KEPT` most recently used are kept.
@@ -123,8 +127,11 @@ def _stamp(digest: blake2b, package: str) -> None:
 def key(options: list[str], inputs: list[SchemaInput], previous_lock: bytes | None) -> str:
     """The key of a run: the compiler, `options` (the command and every option that changes what it prints or
     renders), each input's shown path, canonical name and bytes, and the previous build's lock (None: none)."""
-    digest = blake2b(digest_size=_DIGEST)
-    _compiler(digest)
+    global _COMPILER
+    if _COMPILER is None:
+        _COMPILER = blake2b(digest_size=_DIGEST)
+        _compiler(_COMPILER)
+    digest = _COMPILER.copy()
     for option in options:
         digest.update(f"\0option {len(option)} {option}".encode())
     for schema in inputs:
@@ -134,6 +141,10 @@ def key(options: list[str], inputs: list[SchemaInput], previous_lock: bytes | No
     if previous_lock is not None:
         digest.update(b"\0lock %d " % len(previous_lock) + previous_lock)
     return digest.hexdigest()
+
+
+_COMPILER: blake2b | None = None
+"""The digest of the compiler (`_compiler`), worked out once per process."""
 
 
 def _entry_path(folder: str, run_key: str) -> str:
@@ -172,26 +183,33 @@ def load(run_key: str) -> Entry | None:
     return value[0], value[1], outputs
 
 
-def save(run_key: str, entry: Entry) -> None:
-    """Keep `entry` under `run_key` (atomically), and prune the directory to the `ENTRIES_KEPT` most recently
-    used; a failure only costs the next run its time."""
+def save(run_key: str, entry: Entry, aliases: list[str] | None = None) -> None:
+    """Keep `entry` under `run_key` and each of `aliases` (atomically; the aliases as links to one file), and
+    prune the directory to the `ENTRIES_KEPT` most recently used; a failure only costs the next run its time."""
     folder = directory()
     if folder is None:
         return
     payload = marshal.dumps(entry)
-    target = _entry_path(folder, run_key)
-    temporary = f"{target}.{os.getpid()}.tmp"
-    try:
-        with open(temporary, "wb") as stream:
-            stream.write(blake2b(payload, digest_size=_DIGEST).digest())
-            stream.write(payload)
-        os.replace(temporary, target)
-    except OSError:
+    first = _entry_path(folder, run_key)
+    for number, name in enumerate([run_key, *(alias for alias in aliases or [] if alias != run_key)]):
+        target = _entry_path(folder, name)
+        temporary = f"{target}.{os.getpid()}.tmp"
         try:
-            os.unlink(temporary)
+            try:
+                if not number:
+                    raise OSError
+                os.link(first, temporary)
+            except OSError:  # the first, or a file system without links: written out
+                with open(temporary, "wb") as stream:
+                    stream.write(blake2b(payload, digest_size=_DIGEST).digest())
+                    stream.write(payload)
+            os.replace(temporary, target)
         except OSError:
-            pass
-        return
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            return
     _prune(folder)
 
 

@@ -353,8 +353,13 @@ class _Run:
             return EXIT_OK
         if run_key is not None:
             from vfiogen import cache
+            from vfiogen.outputs import LOCK_PATH
 
-            cache.save(run_key, (out, err, outputs))
+            # The next build into this directory reads the lock this one writes; the module agrees with its own
+            # lock, so that run is this one: keep it under that key too (`vfiogen.cache`).
+            own_lock = outputs.get(LOCK_PATH) if outputs is not None and not args.accept_break else None
+            aliases = [cache.key(self.options(), found, own_lock.encode("utf-8"))] if own_lock is not None else []
+            cache.save(run_key, (out, err, outputs), aliases)
         return _finish(args, out, err, outputs)
 
     def cache_key(self, inputs: list[SchemaInput]) -> str | None:
@@ -365,19 +370,24 @@ class _Run:
         args = self.args
         if args.no_cache or args.debug or args.stop_before or args.dump_ir_after or not cache.enabled():
             return None
-        options = [args.command, args.format, *(f"-W{spec}" for spec in args.warnings)]
         lock: bytes | None = None
+        if args.command == "build" and not args.accept_break:
+            from vfiogen.outputs import LOCK_PATH
+
+            lock_file = Path(args.output) / LOCK_PATH
+            try:
+                lock = lock_file.read_bytes() if lock_file.is_file() else None
+            except OSError:
+                return None
+        return cache.key(self.options(), inputs, lock)
+
+    def options(self) -> list[str]:
+        """The command and the options that change what it prints or renders, for the result cache's key."""
+        args = self.args
+        options = [args.command, args.format, *(f"-W{spec}" for spec in args.warnings)]
         if args.command == "build":
             options += [f"--license={args.license}" if args.license is not None else "", f"{args.accept_break}"]
-            if not args.accept_break:
-                from vfiogen.outputs import LOCK_PATH
-
-                lock_file = Path(args.output) / LOCK_PATH
-                try:
-                    lock = lock_file.read_bytes() if lock_file.is_file() else None
-                except OSError:
-                    return None
-        return cache.key(options, inputs, lock)
+        return options
 
 
 def _no_schemas(schema_paths: list[str]) -> int:
