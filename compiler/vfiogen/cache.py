@@ -43,9 +43,10 @@ TYPE_CHECKING = False  # not `typing`'s, which a run the cache answers would imp
 if TYPE_CHECKING:
     from vfiogen.inputs import SchemaInput
 
-ENTRIES_KEPT = 32
+ENTRIES_KEPT = 16
 """How many entries the directory keeps (the most recently used): a few schema trees, each checked and built,
-with room for the edits between. An entry of the standard library's build is about 4.5 MB."""
+with room for the edits between. An entry of the standard library's build is about 4.5 MB (its alias under
+its own lock is a link to the same file), so the directory holds at most about 70 MB of them."""
 
 _PREFIX = "vfiogen-result-"
 _SUFFIX = ".marshal"
