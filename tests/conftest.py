@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -91,6 +92,9 @@ def update_goldens(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-goldens"))
 
 
+# The CLI's result cache (vfiogen.cache) is off in tests, which patch the compiler and must see it run; the
+# cache's own tests (tests/unit/test_result_cache.py) turn it on, in a directory of their own.
+os.environ["VFIOGEN_NO_CACHE"] = "1"
 sys.path.insert(0, str(ROOT / "tests"))
 # The generated Python package is imported from generated/python/, as a user would vendor it.
 sys.path.insert(0, str(GENERATED / "python"))

@@ -7,23 +7,20 @@ usage or an internal error. A Python traceback is shown only with --debug.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from vfiogen import driver
-from vfiogen.context import Context
-from vfiogen.diagnostics import (
-    CATALOGUE,
-    Diagnostic,
-    Reporter,
-    Severity,
-    render_json,
-    render_text,
-)
-from vfiogen.ir.checked import CheckedModule
-from vfiogen.spdx import DEFAULT_LICENSE, check_expression
+from vfiogen import DEFAULT_LICENSE
+from vfiogen.passes import FREEZE_PASS, PASS_NAMES, PassNameError
+
+TYPE_CHECKING = False  # not `typing`'s: a check the cache answers imports nothing it does not use
+
+if TYPE_CHECKING:  # the compiler is imported when a command needs it: not for a check the cache answers
+    from vfiogen.context import Context
+    from vfiogen.diagnostics import Diagnostic, Reporter
+    from vfiogen.inputs import SchemaInput
+    from vfiogen.ir.checked import CheckedModule
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 
@@ -37,6 +34,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _license(text: str) -> str:
     """`--license`: an SPDX expression, or a usage error (exit 2) saying what is wrong where."""
+    from vfiogen.spdx import check_expression
+
     error = check_expression(text)
     if error is not None:
         raise argparse.ArgumentTypeError(f"'{text}' is not an SPDX expression: {error.message} "
@@ -49,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     base.add_argument("-W", dest="warnings", action="append", default=[], metavar="SPEC",
                         help="no-VGnnnn disables a warning; error=VGnnnn makes it an error")
     base.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    base.add_argument("--stop-before", metavar="PASS", help=f"stop before a pass ({', '.join(driver.PASS_NAMES)})")
+    base.add_argument("--stop-before", metavar="PASS", help=f"stop before a pass ({', '.join(PASS_NAMES)})")
     base.add_argument("--dump-ir-after", metavar="PASS", help="print the IR after a pass")
     common = _Parser(add_help=False, parents=[base])
     common.add_argument("--format", choices=("text", "json"), default="text",
@@ -59,12 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     check = commands.add_parser("check", parents=[common], help="validate schemas only")
     check.add_argument("schemas", nargs="+", help="schema directories or files")
+    check.add_argument("--no-cache", action="store_true",
+                       help="check even if the result cache holds this check, and keep nothing in it")
     build = commands.add_parser("build", parents=[common], help="check schemas and generate outputs")
     build.add_argument("schemas", nargs="+", help="schema directories or files")
     build.add_argument("-o", "--output", default="generated", help="output directory (default: generated)")
     build.add_argument("--check", action="store_true", help="change nothing; fail if the output is stale")
     build.add_argument("--accept-break", action="store_true",
                        help="accept a changed wire layout of a version the previous lock records (VG0801)")
+    build.add_argument("--no-cache", action="store_true",
+                       help="compile even if the result cache holds this build, and keep nothing in it")
     build.add_argument("--license", type=_license, metavar="SPDX-EXPR",
                        help="licence line of the generated code; overrides the schemas' options file "
                        f"(default there: {DEFAULT_LICENSE})")
@@ -119,6 +122,8 @@ STANDARD_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
 
 def _reporter(specs: list[str]) -> Reporter:
+    from vfiogen.diagnostics import CATALOGUE, Reporter, Severity
+
     disabled, promoted = set(), set()
     for spec in specs:
         if spec.startswith("no-") and spec[3:] in CATALOGUE:
@@ -137,11 +142,19 @@ class _UsageError(Exception):
     pass
 
 
-def _emit(diagnostics: list[Diagnostic], ctx: Context, fmt: str) -> None:
+def _emitted(diagnostics: list[Diagnostic], ctx: Context, fmt: str) -> tuple[str, str]:
+    """What `diagnostics` print: (stdout, stderr)."""
+    from vfiogen.diagnostics import render_json, render_text
+
     if fmt == "json":
-        sys.stdout.write(render_json(diagnostics))
-    elif diagnostics:
-        sys.stderr.write(render_text(diagnostics, ctx.sources))
+        return render_json(diagnostics), ""
+    return "", render_text(diagnostics, ctx.sources) if diagnostics else ""
+
+
+def _emit(diagnostics: list[Diagnostic], ctx: Context, fmt: str) -> None:
+    out, err = _emitted(diagnostics, ctx, fmt)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
 
 
 def _decode(args: argparse.Namespace, module: CheckedModule) -> int:
@@ -165,6 +178,8 @@ def _decode(args: argparse.Namespace, module: CheckedModule) -> int:
         print(f"{args.blob}: error: {exc}", file=sys.stderr)
         return EXIT_USER
     if args.format == "json":
+        import json
+
         sys.stdout.write(json.dumps(decoded.to_json(), indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(render_decoded(decoded))
@@ -207,6 +222,8 @@ def _inspect(args: argparse.Namespace, module: CheckedModule) -> int:
             return EXIT_USER
         reports.extend(inspect_function(function, module) for function in functions)
     if args.format == "json":
+        import json
+
         sys.stdout.write(json.dumps(render_inspection_json(reports), indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(render_inspection_text(reports))
@@ -245,51 +262,161 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_USER if verdict(changes).breaking else EXIT_OK
 
 
-def _run(args: argparse.Namespace, ctx: Context) -> int:
-    if args.command == "diff":
-        return _diff(args)
-    if args.command == "inspect" and args.schemas is None:
-        args.schemas = [str(STANDARD_SCHEMAS)]
-    schema_paths = args.schemas if isinstance(args.schemas, list) else [args.schemas]
-    inputs = driver.discover(schema_paths, ctx.reporter)
-    if not inputs and not ctx.reporter.error_count:
-        print(f"vfiogen: error: no *.yaml schemas under {' '.join(schema_paths)}", file=sys.stderr)
-        return EXIT_USER
-    stop_before = args.stop_before
-    if args.command == "check" and stop_before is None and args.dump_ir_after != driver.FREEZE_PASS:
-        stop_before = driver.FREEZE_PASS  # it reports nothing: it only prepares the module for the back ends
-    result = driver.compile_schemas(inputs, ctx, stop_before=stop_before, dump_after=args.dump_ir_after)
-    for text in result.dumps:
-        sys.stdout.write(text + "\n")
-    outputs: dict[str, str] = {}
-    if result.module is not None and args.command == "build":
-        if not args.accept_break:
-            driver.check_previous_lock(result.module, Path(args.output), ctx)
-        if not ctx.reporter.error_count:
-            outputs = driver.render(result.module, ctx, license=args.license)
-    diagnostics = ctx.reporter.sorted()
-    if diagnostics or args.command not in ("decode", "inspect", "capture", "compat"):  # stdout is their output
-        _emit(diagnostics, ctx, args.format)
-    if ctx.reporter.error_count:
-        if args.format == "text":
-            print(f"vfiogen: {ctx.reporter.error_count} error(s)", file=sys.stderr)
-        return EXIT_USER
-    if args.command == "decode" and result.module is not None:
-        return _decode(args, result.module)
-    if args.command == "inspect" and result.module is not None:
-        return _inspect(args, result.module)
-    if args.command in ("capture", "compat") and result.module is not None:
-        return _migration(args, result.module)
-    if args.command != "build" or result.module is None:
+class _Run:
+    """One command's run; `ctx` is set once the compiler is needed (the internal-error report names its pass)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.ctx: Context | None = None
+
+    def context(self) -> Context:
+        from vfiogen.context import Context
+
+        self.ctx = Context(reporter=_reporter(self.args.warnings))
+        return self.ctx
+
+    def run(self) -> int:
+        args = self.args
+        if args.command == "diff":
+            return _diff(args)
+        if args.command in ("check", "build"):
+            return self.check_or_build()
+        if args.command == "inspect" and args.schemas is None:
+            args.schemas = [str(STANDARD_SCHEMAS)]
+        from vfiogen import driver
+
+        ctx = self.context()
+        schema_paths = args.schemas if isinstance(args.schemas, list) else [args.schemas]
+        inputs = driver.discover(schema_paths, ctx.reporter)
+        if not inputs and not ctx.reporter.error_count:
+            return _no_schemas(schema_paths)
+        result = driver.compile_schemas(inputs, ctx, stop_before=args.stop_before, dump_after=args.dump_ir_after)
+        for text in result.dumps:
+            sys.stdout.write(text + "\n")
+        diagnostics = ctx.reporter.sorted()
+        if diagnostics:  # stdout is these commands' output
+            _emit(diagnostics, ctx, args.format)
+        if ctx.reporter.error_count:
+            return _errors(ctx, args.format)
+        if result.module is None:
+            return EXIT_OK
+        if args.command == "decode":
+            return _decode(args, result.module)
+        if args.command == "inspect":
+            return _inspect(args, result.module)
+        return _migration(args, result.module)  # capture, compat
+
+    def check_or_build(self) -> int:
+        """`check` and `build`: answered by the result cache (`vfiogen.cache`) when it holds this run, else
+        compiled (and kept in the cache when clean)."""
+        from vfiogen.inputs import scan
+
+        args = self.args
+        found, problems = scan(args.schemas)
+        run_key = self.cache_key(found) if found and not problems else None
+        if run_key is not None:
+            from vfiogen import cache
+
+            entry = cache.load(run_key)
+            if entry is not None:
+                return _finish(args, *entry)
+        from vfiogen import driver
+
+        ctx = self.context()
+        inputs = driver.discover(args.schemas, ctx.reporter) if problems else found
+        if not inputs and not ctx.reporter.error_count:
+            return _no_schemas(args.schemas)
+        stop_before = args.stop_before
+        if args.command == "check" and stop_before is None and args.dump_ir_after != FREEZE_PASS:
+            stop_before = FREEZE_PASS  # it reports nothing: it only prepares the module for the back ends
+        result = driver.compile_schemas(inputs, ctx, stop_before=stop_before, dump_after=args.dump_ir_after)
+        for text in result.dumps:
+            sys.stdout.write(text + "\n")
+        outputs: dict[str, str] | None = None
+        if result.module is not None and args.command == "build":
+            if not args.accept_break:
+                driver.check_previous_lock(result.module, Path(args.output), ctx)
+            if not ctx.reporter.error_count:
+                outputs = driver.render(result.module, ctx, license=args.license)
+        out, err = _emitted(ctx.reporter.sorted(), ctx, args.format)
+        if ctx.reporter.error_count:
+            sys.stdout.write(out)
+            sys.stderr.write(err)
+            return _errors(ctx, args.format)
+        if outputs is not None:
+            from vfiogen.outputs import with_manifest
+
+            outputs = with_manifest(outputs)
+        if result.module is None and args.command == "build":  # stopped before a pass: nothing to write
+            sys.stdout.write(out)
+            sys.stderr.write(err)
+            return EXIT_OK
+        if run_key is not None:
+            from vfiogen import cache
+            from vfiogen.outputs import LOCK_PATH
+
+            # The next build into this directory reads the lock this one writes; the module agrees with its own
+            # lock, so that run is this one: keep it under that key too (`vfiogen.cache`).
+            own_lock = outputs.get(LOCK_PATH) if outputs is not None and not args.accept_break else None
+            aliases = [cache.key(self.options(), found, own_lock.encode("utf-8"))] if own_lock is not None else []
+            cache.save(run_key, (out, err, outputs), aliases)
+        return _finish(args, out, err, outputs)
+
+    def cache_key(self, inputs: list[SchemaInput]) -> str | None:
+        """The result cache's key of this run, or None when it is not to be cached (turned off, a debugging
+        option, or a previous lock that cannot be read: the compile reports that)."""
+        from vfiogen import cache
+
+        args = self.args
+        if args.no_cache or args.debug or args.stop_before or args.dump_ir_after or not cache.enabled():
+            return None
+        lock: bytes | None = None
+        if args.command == "build" and not args.accept_break:
+            from vfiogen.outputs import LOCK_PATH
+
+            lock_file = Path(args.output) / LOCK_PATH
+            try:
+                lock = lock_file.read_bytes() if lock_file.is_file() else None
+            except OSError:
+                return None
+        return cache.key(self.options(), inputs, lock)
+
+    def options(self) -> list[str]:
+        """The command and the options that change what it prints or renders, for the result cache's key."""
+        args = self.args
+        options = [args.command, args.format, *(f"-W{spec}" for spec in args.warnings)]
+        if args.command == "build":
+            options += [f"--license={args.license}" if args.license is not None else "", f"{args.accept_break}"]
+        return options
+
+
+def _no_schemas(schema_paths: list[str]) -> int:
+    print(f"vfiogen: error: no *.yaml schemas under {' '.join(schema_paths)}", file=sys.stderr)
+    return EXIT_USER
+
+
+def _errors(ctx: Context, fmt: str) -> int:
+    if fmt == "text":
+        print(f"vfiogen: {ctx.reporter.error_count} error(s)", file=sys.stderr)
+    return EXIT_USER
+
+
+def _finish(args: argparse.Namespace, out: str, err: str, outputs: dict[str, str] | None) -> int:
+    """The end of a clean `check` or `build`, compiled or from the cache: print the diagnostics (warnings) and,
+    for a build, check or write the output directory."""
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    if args.command != "build" or outputs is None:
         return EXIT_OK
+    from vfiogen.outputs import stale_files, write_outputs
+
     out_dir = Path(args.output)
-    outputs = driver.with_manifest(outputs)
     if args.check:
-        stale = driver.stale_files(out_dir, outputs)
+        stale = stale_files(out_dir, outputs)
         for path, action in stale:
             print(f"{out_dir.as_posix()}/{path}: {action}", file=sys.stderr)
         return EXIT_USER if stale else EXIT_OK
-    changed = driver.write_outputs(out_dir, outputs)
+    changed = write_outputs(out_dir, outputs)
     if args.format == "text":
         print(f"vfiogen: {len(outputs)} files in {out_dir.as_posix()}/, {len(changed)} changed", file=sys.stderr)
     return EXIT_OK
@@ -298,18 +425,15 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `vfiogen` console script."""
     args = _parser().parse_args(argv)
-    ctx: Context | None = None
+    run = _Run(args)
     try:
-        ctx = Context(reporter=_reporter(args.warnings))
-        return _run(args, ctx)
-    except driver.PassNameError as exc:
-        print(f"vfiogen: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except _UsageError as exc:
+        return run.run()
+    except (PassNameError, _UsageError) as exc:
         print(f"vfiogen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception:  # noqa: BLE001 - the one place that turns a bug into a report
         where = ""
+        ctx = run.ctx
         if ctx is not None and ctx.pass_name:
             where = f" in pass '{ctx.pass_name}'"
             if ctx.focus is not None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from vfiogen.diagnostics import Reporter, SourceMap
 from vfiogen.ir.symbols import SectionSymbols
+from vfiogen.records import dataclass
 from vfiogen.source import Span
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from vfiogen.records import dataclass
 from vfiogen.source import SourceFile, Span
 
 

@@ -7,7 +7,9 @@ PyYAML's 0-based marks once, on entry; nothing downstream converts again.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from vfiogen.records import dataclass
 
 
 @dataclass(frozen=True, slots=True)

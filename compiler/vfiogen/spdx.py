@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
-DEFAULT_LICENSE = "GPL-2.0-or-later OR MIT"
-"""What QEMU (GPL-2.0-or-later), the Linux kernel (GPL-2.0) and rust-vmm (Apache-2.0 OR BSD-3-Clause,
-which takes MIT) can all take."""
+from vfiogen import DEFAULT_LICENSE as DEFAULT_LICENSE  # re-exported; defined with the package
+from vfiogen.records import dataclass
 
 OPERATORS = ("AND", "OR", "WITH")
 _TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<word>[A-Za-z0-9.\-]+\+?)|(?P<bad>\S))")

@@ -4,6 +4,7 @@ Run from the repository root with the virtualenv's interpreter:
 
     .venv/bin/python tests/bench/bench_check.py               # the full run (a few minutes)
     .venv/bin/python tests/bench/bench_check.py --runs 3 --sizes 100,1000 --no-profile
+    .venv/bin/python tests/bench/bench_check.py --sizes 1x,4x,16x     # multiples of the standard library
 
 For each N it generates a schema tree with N fields (`gen_schemas.py`), checks
 that `vfiogen check` accepts it with exit 0 and no output, then times
@@ -26,6 +27,7 @@ import cProfile
 import gc
 import io
 import math
+import os
 import pstats
 import shutil
 import statistics
@@ -283,13 +285,19 @@ def bench_build(runs: int, command: list[str], work: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
-                        help="comma-separated field counts (default: %(default)s)")
+                        help="comma-separated field counts, or multiples of the standard library's ('1x,4x,16x') "
+                        "(default: %(default)s)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement; medians are reported")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip cProfile at the largest N")
     parser.add_argument("--no-build", dest="build", action="store_false", help="skip timing `vfiogen build schemas/`")
     parser.add_argument("--keep", type=Path, help="generate into this directory and keep it (default: a temp dir)")
     args = parser.parse_args(argv)
-    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    library = gen_schemas.count_fields(ROOT / "schemas")
+    sizes = sorted({round(float(s.strip()[:-1]) * library) if s.strip().endswith("x") else int(s)
+                    for s in args.sizes.split(",") if s.strip()})
+    # Every figure is a compile: the result cache (vfiogen.cache) would answer the repeated runs.
+    os.environ["VFIOGEN_NO_CACHE"] = "1"
+    print(f"the standard library (schemas/) has {library} fields")
     command = vfiogen_command()
     print(f"python {sys.version.split()[0]}, {' '.join(command)}, {args.runs} runs per measurement (medians)")
     with tempfile.TemporaryDirectory(prefix="vfiogen-bench-") as temp:

@@ -13,11 +13,15 @@ and as the median [min-max] of the A/B ratios pair by pair, which is the figure 
 Timed, per command: the child's CPU time (user + system, from `resource.getrusage(RUSAGE_CHILDREN)`) and
 its wall time, for
 
-* `check`: `vfiogen check SCHEMAS...`;
-* `build, cold`: `vfiogen build SCHEMAS... -o FRESH_DIR` with no store of laid-out C statements (the
-  files `vfiogen-c-wrap-*.marshal` in jinja's per-user cache directory are deleted before each run; the
-  compiled-template cache, which both trees keep, is left warm);
-* `build, warm`: the same with the store the previous run left.
+* `check, cold`: `vfiogen check SCHEMAS...` with the result cache off (`VFIOGEN_NO_CACHE=1`, see
+  `vfiogen.cache`; a tree without that cache ignores the variable);
+* `check, warm`: the same with the result cache on, holding this check (the warm-up run saved it);
+* `build, cold`: `vfiogen build SCHEMAS... -o FRESH_DIR` with the result cache off and no store of laid-out C
+  statements (the files `vfiogen-c-wrap-*.marshal` in the per-user cache directory are deleted before each run;
+  the compiled-template cache, which both trees keep, is left warm);
+* `build, store`: the same with the statement store the previous run left (the result cache still off);
+* `build, warm`: the same with the result cache on, holding this build (every file is still written: the
+  output directory is fresh each run).
 
 Byte code is compiled first (`compileall`), as an installed package has it: the sessions' environment
 sets PYTHONDONTWRITEBYTECODE, which this script unsets for its children. Not a test: nothing is asserted.
@@ -43,7 +47,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _store_files() -> list[Path]:
     """The C statement stores `build` keeps between runs (any version of the rules), if any."""
-    directory = Path(tempfile.gettempdir(), f"_jinja2-cache-{os.getuid()}") if hasattr(os, "getuid") else None
+    chosen = os.environ.get("VFIOGEN_CACHE_DIR") or (str(Path(tempfile.gettempdir(), f"_jinja2-cache-{os.getuid()}"))
+                                                     if hasattr(os, "getuid") else None)
+    directory = Path(chosen) if chosen else None
     return sorted(directory.glob("vfiogen-c-wrap-*.marshal")) if directory and directory.is_dir() else []
 
 
@@ -60,7 +66,7 @@ def _run(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def _command(script: str, kind: str, schemas: list[str], out: Path) -> list[str]:
-    if kind == "check":
+    if kind.startswith("check"):
         return [script, "check", *schemas]
     return [script, "build", *schemas, "-o", str(out)]
 
@@ -74,7 +80,8 @@ def _bench(kind: str, scripts: list[str], schemas: list[str], runs: int, env: di
         if kind == "build, cold":
             for stale in _store_files():
                 stale.unlink(missing_ok=True)
-        return _run(_command(script, kind, schemas, out), env)
+        cached = kind.endswith("warm")
+        return _run(_command(script, kind, schemas, out), {**env, "VFIOGEN_NO_CACHE": "0" if cached else "1"})
 
     for index, script in enumerate(scripts):
         once(index, script)
@@ -111,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n" + header)
     print("|---|" + "---:|" * (header.count("|") - 2))
     with tempfile.TemporaryDirectory(prefix="vfiogen-bench-cli-") as temp:
-        for kind in ("check", "build, cold", "build, warm"):
+        for kind in ("check, cold", "check, warm", "build, cold", "build, store", "build, warm"):
             results = _bench(kind, scripts, schemas, args.runs, env, Path(temp))
             cpu = [[r[0] for r in runs] for runs in results]
             wall = [[r[1] for r in runs] for runs in results]

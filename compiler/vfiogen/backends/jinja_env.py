@@ -19,15 +19,15 @@ def md_cell(text: object) -> str:
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between builds, in jinja's per-user directory under the temporary directory and
-    keyed by each template's source (compiling them was a fifth of `vfiogen build`); none when that directory
-    cannot be made safely (jinja refuses one another user owns), which only costs the time."""
+    """Compiled templates kept between builds, in the per-user cache directory (`vfiogen.cache.directory`: the
+    one jinja would choose, under the temporary directory) and keyed by each template's source (compiling them
+    was a fifth of `vfiogen build`); none when that directory cannot be made safely, which only costs the time."""
     import jinja2
 
-    try:
-        return jinja2.FileSystemBytecodeCache()
-    except (OSError, RuntimeError):
-        return None
+    from vfiogen.cache import directory
+
+    chosen = directory()
+    return jinja2.FileSystemBytecodeCache(chosen) if chosen is not None else None
 
 
 @functools.cache

@@ -10,8 +10,9 @@ directory when it is a sysfs `config` file, else by its file name.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+from vfiogen.records import dataclass
 
 SIZES = (64, 256, 4096)
 """What a dump may hold: the header alone (an unprivileged sysfs read), PCI space, PCIe extended space."""

@@ -14,7 +14,6 @@ Integers are decimal (no leading zeros), `0x…` or `0b…`. A NAME may hold
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from vfiogen.ir.expr import (
     PRECEDENCE,
@@ -28,6 +27,7 @@ from vfiogen.ir.expr import (
     Unary,
     UnaryOp,
 )
+from vfiogen.records import dataclass
 from vfiogen.source import Span
 
 _TOKEN = re.compile(r"""
@@ -46,6 +46,7 @@ shallow enough for the passes that walk it recursively."""
 
 _BINARY = {op.value: op for op in BinaryOp}
 _UNARY = {op.value: op for op in UnaryOp}
+_LEVEL = {text: PRECEDENCE[op] for text, op in _BINARY.items()}
 
 
 class ExprSyntaxError(Exception):
@@ -69,17 +70,19 @@ class _Token:
 def _tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     position = 0
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None:
-            raise ExprSyntaxError(f"unexpected character '{text[position]}'", position, position + 1)
+    for match in _TOKEN.finditer(text):  # no pattern matches empty text, so a gap is a character none matched
+        start = match.start()
+        if start != position:
+            break
+        position = match.end()
         kind = match.lastgroup or ""
         if kind != "space":
             if len(tokens) == MAX_TOKENS:
                 raise ExprSyntaxError(f"more than {MAX_TOKENS} tokens; split it (one constraint per condition)",
-                                      match.start(), match.end())
-            tokens.append(_Token(kind, match.group(), match.start(), match.end()))
-        position = match.end()
+                                      start, position)
+            tokens.append(_Token(kind, match.group(), start, position))
+    if position < len(text):
+        raise ExprSyntaxError(f"unexpected character '{text[position]}'", position, position + 1)
     tokens.append(_Token("end", "", len(text), len(text)))
     return tokens
 
@@ -140,17 +143,19 @@ class _Parser:
                            span=self.span(start, self.tokens[self.index - 1].end))
 
     def binary(self, level: int) -> Expr:
-        if level > max(PRECEDENCE.values()):
-            return self.unary()
+        """Binary operators of precedence `level` or tighter, each left-associative; by precedence climbing, so
+        an operand costs one call, not one per precedence level."""
         start = self.token.start
-        left = self.binary(level + 1)
-        while self.token.kind == "op" and self.token.text in _BINARY \
-                and PRECEDENCE[_BINARY[self.token.text]] == level:
-            op = _BINARY[self.advance().text]
-            right = self.binary(level + 1)
-            left = Binary(op=op, left=left, right=right,
+        left = self.unary()
+        while True:
+            token = self.token
+            found = _LEVEL.get(token.text) if token.kind == "op" else None
+            if found is None or found < level:
+                return left
+            self.advance()
+            right = self.binary(found + 1)
+            left = Binary(op=_BINARY[token.text], left=left, right=right,
                           span=self.span(start, self.tokens[self.index - 1].end))
-        return left
 
     def unary(self) -> Expr:
         token = self.token

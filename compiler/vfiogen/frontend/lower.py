@@ -47,6 +47,7 @@ from vfiogen.ir.nodes import (
 )
 from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
 from vfiogen.ir.walk import map_exprs
+from vfiogen.records import dataclass
 from vfiogen.source import Span
 
 
@@ -452,7 +453,7 @@ MAX_REPEAT = 256
 """The most entries one `repeat` may expand to (a PCI capability has far fewer; this bounds hostile schemas)."""
 
 
-@dataclasses.dataclass
+@dataclass
 class _Repeated:
     registers: tuple[Register, ...] = ()
     descriptor: tuple[DescriptorField, ...] = ()

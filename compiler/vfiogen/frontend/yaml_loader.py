@@ -18,12 +18,13 @@ every scalar is typed by one small documented rule set and every node keeps a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Union
 
 import yaml
 
 from vfiogen.diagnostics import Note, Reporter
+from vfiogen.records import dataclass
 from vfiogen.source import SourceFile, Span
 
 try:  # libyaml is much faster; the event stream and marks are the same.
@@ -118,10 +119,13 @@ class _Composer:
             raise _Abort
 
     def compose(self) -> Node:
-        event = self.next()
-        self.check_node_event(event)
-        if isinstance(event, yaml.ScalarEvent):
+        event = self.events[self.position]
+        self.position += 1
+        if type(event) is _SCALAR:
+            if event.anchor is not None or event.tag is not None:  # nearly never: the full check
+                self.check_node_event(event)
             return self.scalar(event)
+        self.check_node_event(event)
         if self.depth >= MAX_DEPTH:
             self.reporter.report("VG0102", self.span(event.start_mark, event.end_mark),
                                  f"nesting deeper than {MAX_DEPTH} levels; no schema needs that many")
@@ -135,7 +139,8 @@ class _Composer:
     def collection(self, event: yaml.Event) -> Node:
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Node] = []
-            while not isinstance(self.events[self.position], yaml.SequenceEndEvent):
+            events = self.events
+            while type(events[self.position]) is not _SEQUENCE_END:
                 items.append(self.compose())
             end = self.next()
             return Node(items, self.span(event.start_mark, end.end_mark))
@@ -146,16 +151,23 @@ class _Composer:
     def mapping(self, start: yaml.MappingStartEvent) -> Node:
         children: dict[str, Node] = {}
         key_spans: dict[str, Span] = {}
-        while not isinstance(self.events[self.position], yaml.MappingEndEvent):
-            key_event = self.events[self.position]
-            if not isinstance(key_event, yaml.ScalarEvent):
+        events = self.events
+        path = self.source.path
+        while True:
+            key_event: Any = events[self.position]
+            kind = type(key_event)
+            if kind is _MAPPING_END:
+                break
+            if kind is not _SCALAR:
                 self.check_node_event(key_event)
                 self.reporter.report("VG0102", self.span(key_event.start_mark, key_event.end_mark),
                                      "mapping keys must be plain names")
                 raise _Abort
-            self.next()
-            self.check_node_event(key_event)
-            key_span = self.span(key_event.start_mark, key_event.end_mark)
+            self.position += 1
+            if key_event.anchor is not None or key_event.tag is not None:
+                self.check_node_event(key_event)
+            first, last = key_event.start_mark, key_event.end_mark
+            key_span = Span(path, first.line + 1, first.column + 1, last.line + 1, last.column + 1)
             key = key_event.value
             if key == "<<" and not key_event.style:
                 self.reporter.report("VG0105", key_span, "merge keys ('<<') are not allowed")
@@ -171,10 +183,14 @@ class _Composer:
         return Node(children, self.span(start.start_mark, end.end_mark), key_spans)
 
     def scalar(self, event: yaml.ScalarEvent) -> Node:
-        span = self.span(event.start_mark, event.end_mark)
+        first: Any = event.start_mark  # the span, written out: a scalar is half of all nodes
+        last: Any = event.end_mark
+        span = Span(self.source.path, first.line + 1, first.column + 1, last.line + 1, last.column + 1)
         text: str = event.value
         if event.style:  # quoted or block scalar: always a string (libyaml gives '' for plain)
             return Node(text, span, quoted=event.style in ("'", '"'))
+        if text[:1] not in _MAYBE_TYPED:  # a name or a word: no rule below can match (most scalars)
+            return Node(text, span)
         if text in ("true", "false"):
             return Node(text == "true", span)
         if _BOOL_1_1.match(text):
@@ -201,6 +217,14 @@ class _Composer:
                                  "separators); write decimal without leading zeros, 0x or 0b")
             return Node(text, span)
         return Node(text, span)
+
+
+_SCALAR = yaml.ScalarEvent
+_SEQUENCE_END = yaml.SequenceEndEvent
+_MAPPING_END = yaml.MappingEndEvent
+_MAYBE_TYPED = frozenset("yYnNoOtTfF~+-0123456789") | {""}
+"""The first characters (and the empty text) of every plain scalar that one of the patterns above can match: a
+YAML 1.1 boolean, a null, a number. Any other plain scalar is a string without trying them."""
 
 
 def _check_bytes(path: str, data: bytes, reporter: Reporter) -> str | None:

@@ -40,12 +40,18 @@ def evaluate(expr: Expr, env: Mapping[str, Value]) -> Value:
     a register's offset and presence for every value of the bits they read (256 for a length byte), and
     walking the tree each time was most of its cost.
     """
+    return compiled(expr)(env)
+
+
+def compiled(expr: Expr) -> Callable[[Mapping[str, Value]], Value]:
+    """`expr` as a function of the environment (what `evaluate` calls), for a caller that evaluates one
+    expression many times and would otherwise look it up each time."""
     kept = _COMPILED.get(id(expr))
     if kept is None or kept[0] is not expr:
         if len(_COMPILED) >= 32768:  # a test session compiles many modules: keep memory bounded
             _COMPILED.clear()
         kept = _COMPILED[id(expr)] = (expr, _compile(expr))
-    return kept[1](env)
+    return kept[1]
 
 
 _Compiled = Callable[[Mapping[str, Value]], Value]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Union
 
+from vfiogen.records import dataclass
 from vfiogen.source import Span
 
 

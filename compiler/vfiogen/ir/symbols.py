@@ -8,7 +8,6 @@ params (written `params.NAME` in expressions).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from vfiogen.ir.evaluate import Range
 from vfiogen.ir.expr import Ref
@@ -22,6 +21,7 @@ from vfiogen.ir.nodes import (
     ScalarType,
     StateField,
 )
+from vfiogen.records import dataclass
 from vfiogen.source import Span
 
 

@@ -18,15 +18,15 @@ import itertools
 import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 
 from vfiogen.context import Context
 from vfiogen.diagnostics import Note
-from vfiogen.ir.evaluate import EvaluationError, Value, evaluate, section_constants
+from vfiogen.ir.evaluate import EvaluationError, Value, compiled, evaluate, section_constants
 from vfiogen.ir.expr import Expr, refs
 from vfiogen.ir.nodes import ArrayType, BitField, Module, Param, Register, Section, StateField
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import CONFIG_SPACE_BASE, CONFIG_SPACE_SIZE, LocationKind
+from vfiogen.records import dataclass
 
 # Beyond this many combinations an offset is not checked exhaustively; real
 # capabilities move registers on one or two bits.
@@ -90,7 +90,7 @@ class _Register:
     linear in practice (MSI-X and friends have a few hundred cases).
     """
 
-    __slots__ = ("register", "indexes", "names", "pick", "constants", "memo", "fixed")
+    __slots__ = ("register", "indexes", "names", "pick", "env", "present", "offset", "memo", "fixed")
 
     def __init__(self, register: Register, names: list[str], constants: Mapping[str, Value]) -> None:
         self.register = register
@@ -100,7 +100,12 @@ class _Register:
         self.names = tuple(names[i] for i in self.indexes)
         # The register's own inputs out of a case's values (one value, not a tuple, when it reads one).
         self.pick = operator.itemgetter(*self.indexes) if self.indexes else None
-        self.constants = constants
+        # One environment, its inputs overwritten for each assignment (every assignment sets all of them), and
+        # the compiled expressions called directly: a register is evaluated up to 512 times (ACS's egress
+        # control vectors read a bit and a size byte).
+        self.env = dict(constants)
+        self.present = compiled(register.present) if register.present is not None else None
+        self.offset = compiled(register.offset)
         self.memo: dict[object, _Where] = {}
         self.fixed = None if self.indexes else self.evaluate(())
         """Where a register that reads no input sits, in every case (most registers)."""
@@ -119,7 +124,17 @@ class _Register:
     def column(self, domains: list[list[Value]], ordinals: list[int]) -> list[_Where]:
         """Where the register sits in every case, in `itertools.product(*domains)` order; `ordinals` gives
         each case's assignment of the register's own inputs (see `_ordinals`)."""
-        own = [self.own(key) for key in itertools.product(*(domains[i] for i in self.indexes))]
+        if self.fixed is not None:
+            own = [self.fixed]
+        else:
+            memo, names, evaluate_own = self.memo, self.names, self.evaluate
+            keys = itertools.product(*(domains[i] for i in self.indexes))
+            if len(names) == 1:  # the memo's key is the value itself, as `pick` gives it
+                own = [memo.get(key[0]) or memo.setdefault(key[0], evaluate_own(zip(names, key, strict=True)))
+                       for key in keys]
+            else:
+                own = [memo.get(key) or memo.setdefault(key, evaluate_own(zip(names, key, strict=True)))
+                       for key in keys]
         return list(map(own.__getitem__, ordinals))
 
     def own(self, key: tuple[Value, ...]) -> _Where:
@@ -133,16 +148,15 @@ class _Register:
         return found
 
     def evaluate(self, own: Iterable[tuple[str, Value]]) -> _Where:
-        register = self.register
-        env = dict(self.constants)
+        env = self.env
         env.update(own)
         try:
-            if register.present is not None and not evaluate(register.present, env):
+            if self.present is not None and not self.present(env):
                 return False, None, None
         except EvaluationError:
             pass  # presence on emulation state, or on an input no case fixes: assume present, the stricter check
         try:
-            return True, int(evaluate(register.offset, env)), None
+            return True, int(self.offset(env)), None
         except EvaluationError as exc:
             return True, None, str(exc)
 

@@ -24,8 +24,10 @@ import os
 import re
 import textwrap
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+
+from vfiogen.records import dataclass
 
 LIMIT = 80
 """checkpatch.pl warns over 80 columns..."""

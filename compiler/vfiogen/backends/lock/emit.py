@@ -40,10 +40,10 @@ from vfiogen.ir.nodes import (
     Versioning,
 )
 from vfiogen.ir.types import LocationKind
+from vfiogen.outputs import LOCK_PATH
 
 LOCK_FORMAT = 2
 """2: ids are hex strings and `sha256` (of the file) became `fingerprint` (of the checked IR)."""
-LOCK_PATH = "schema.lock.json"
 
 
 def hex_id(value: int, bits: int) -> str:
@@ -171,9 +171,20 @@ def _device(device: Device, module: CheckedModule) -> dict[str, Any]:
 
 
 def lock_data(module: CheckedModule) -> dict[str, Any]:
-    return {"format": LOCK_FORMAT,
+    """The lock of `module`, as JSON data; read-only, since the last module's is kept: a build into a directory
+    with a lock asks twice (the lock check, then the lock back end), and building it is 15 ms of the standard
+    library's build."""
+    if _LAST and _LAST[0][0] is module:
+        return _LAST[0][1]
+    data = {"format": LOCK_FORMAT,
             "sections": {s.name: _section(s) for s in module.sections},
             "devices": {d.name: _device(d, module) for d in module.devices}}
+    _LAST[:] = [(module, data)]
+    return data
+
+
+_LAST: list[tuple[CheckedModule, dict[str, Any]]] = []
+"""The last module `lock_data` was asked for, and its lock (by identity: the module is kept)."""
 
 
 class LockBackend:
