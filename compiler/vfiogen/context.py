@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from vfiogen.diagnostics import Reporter, SourceMap
 from vfiogen.ir.symbols import SectionSymbols
-from vfiogen.records import dataclass
 from vfiogen.source import Span
 
 

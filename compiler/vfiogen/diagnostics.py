@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import field
+from dataclasses import dataclass, field
 
-from vfiogen.records import dataclass
 from vfiogen.source import SourceFile, Span
 
 

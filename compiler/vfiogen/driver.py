@@ -38,7 +38,7 @@ from vfiogen.passes.normalize import normalize
 from vfiogen.passes.resolve import resolve_names
 from vfiogen.passes.semantics import check_semantics
 from vfiogen.passes.typecheck import check_expressions
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 from vfiogen.source import file_span
 
 if TYPE_CHECKING:

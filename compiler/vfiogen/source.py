@@ -7,9 +7,8 @@ PyYAML's 0-based marks once, on entry; nothing downstream converts again.
 from __future__ import annotations
 
 import bisect
-from dataclasses import field
+from dataclasses import dataclass, field
 
-from vfiogen.records import dataclass
 
 
 @dataclass(frozen=True, slots=True)

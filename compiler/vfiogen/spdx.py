@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 
 from vfiogen import DEFAULT_LICENSE as DEFAULT_LICENSE  # re-exported; defined with the package
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 
 OPERATORS = ("AND", "OR", "WITH")
 _TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<word>[A-Za-z0-9.\-]+\+?)|(?P<bad>\S))")

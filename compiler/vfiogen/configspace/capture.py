@@ -7,13 +7,12 @@ same masks (reserved bits dropped, a register absent on the device as 0), so
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 from vfiogen.configspace.dump import Function
 from vfiogen.ir.checked import CheckedSection
 from vfiogen.ir.evaluate import EvaluationError, Value, evaluate, register_values, section_constants
-from vfiogen.records import dataclass
 
 
 @dataclass

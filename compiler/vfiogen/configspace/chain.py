@@ -13,11 +13,10 @@ reads all ones, or an offset it has already visited. It never loops.
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Literal
 
 from vfiogen.configspace.dump import Function
-from vfiogen.records import dataclass
 
 Kind = Literal["cap", "ecap"]
 Stop = Literal["end", "no-list", "outside", "loop", "bad-pointer", "broken", "short"]

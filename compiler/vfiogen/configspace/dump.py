@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 
 SIZES = (64, 256, 4096)
 """What a dump may hold: the header alone (an unprivileged sysfs read), PCI space, PCIe extended space."""

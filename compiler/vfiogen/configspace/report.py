@@ -9,7 +9,7 @@ header is captured by the section located at header type 0.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 from vfiogen.configspace.capture import Captured, capture
@@ -20,7 +20,6 @@ from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.evaluate import Value, source_params
 from vfiogen.ir.types import LocationKind
 from vfiogen.passes.plan import instance_name
-from vfiogen.records import dataclass
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 
 from vfiogen.diff.rules import RULES, Direction
 from vfiogen.ir.checked import CheckedModule
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 
 WIRE_KEYS = ("path", "type", "offset", "after", "relative", "size", "max_size", "present", "repeat",
              "in_element")

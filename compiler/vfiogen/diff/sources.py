@@ -8,7 +8,7 @@ import os
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from vfiogen.backends.lock.emit import lock_data
 from vfiogen.context import Context
 from vfiogen.diagnostics import Reporter, render_text
 from vfiogen.diff.compare import Locator, locate
-from vfiogen.records import dataclass
 
 
 class SideError(Exception):

@@ -27,7 +27,7 @@ from vfiogen.ir.expr import (
     Unary,
     UnaryOp,
 )
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 from vfiogen.source import Span
 
 _TOKEN = re.compile(r"""

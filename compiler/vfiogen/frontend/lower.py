@@ -47,7 +47,7 @@ from vfiogen.ir.nodes import (
 )
 from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
 from vfiogen.ir.walk import map_exprs
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 from vfiogen.source import Span
 
 

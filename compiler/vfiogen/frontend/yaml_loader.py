@@ -18,13 +18,12 @@ every scalar is typed by one small documented rule set and every node keeps a
 from __future__ import annotations
 
 import re
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 import yaml
 
 from vfiogen.diagnostics import Note, Reporter
-from vfiogen.records import dataclass
 from vfiogen.source import SourceFile, Span
 
 try:  # libyaml is much faster; the event stream and marks are the same.

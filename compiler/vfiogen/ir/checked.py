@@ -10,13 +10,12 @@ nothing but this module.
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from vfiogen.ir.nodes import (ArrayType, BytesType, Device, FieldType, Register, ScalarType, Section, StateField,
                               StructType)
 from vfiogen.ir.plan import EnumCheck, SectionPlan
 from vfiogen.ir.symbols import SectionSymbols
-from vfiogen.records import dataclass
 from vfiogen.source import Span
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Union
 
-from vfiogen.records import dataclass
 from vfiogen.source import Span
 
 

@@ -7,12 +7,11 @@ given its documented default by `lower`; nothing here is derived.
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Union
 
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
-from vfiogen.records import dataclass
 from vfiogen.source import Span
 
 

@@ -26,7 +26,6 @@ from typing import Union
 
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.types import CompatKind, ScalarKind
-from vfiogen.records import dataclass
 
 
 class LeafKind(enum.Enum):

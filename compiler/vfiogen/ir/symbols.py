@@ -21,7 +21,7 @@ from vfiogen.ir.nodes import (
     ScalarType,
     StateField,
 )
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 from vfiogen.source import Span
 
 

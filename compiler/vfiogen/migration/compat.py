@@ -21,7 +21,7 @@ from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.nodes import Device
 from vfiogen.ir.plan import MASK_REGISTERS
 from vfiogen.migration.descriptor import Descriptor, Value
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

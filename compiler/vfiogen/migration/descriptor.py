@@ -27,7 +27,6 @@ from vfiogen.ir.expr import Expr
 from vfiogen.ir.plan import DescriptorItem, LeafKind
 from vfiogen.migration.sections import DeviceSections, FoundSection
 from vfiogen.passes.plan import instance_name
-from vfiogen.records import dataclass
 
 FORMAT = "vfiogen-descriptor"
 VERSION = 2

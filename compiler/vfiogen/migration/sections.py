@@ -10,7 +10,7 @@ list is left out, as the device's generated code would leave it.
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from vfiogen.configspace.capture import Captured
 from vfiogen.configspace.dump import Function
@@ -18,7 +18,6 @@ from vfiogen.configspace.report import FunctionReport, inspect_function
 from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.nodes import Device
 from vfiogen.passes.plan import instance_name
-from vfiogen.records import dataclass
 
 
 class SelectionError(ValueError):

@@ -26,7 +26,7 @@ from vfiogen.ir.expr import Expr, refs
 from vfiogen.ir.nodes import ArrayType, BitField, Module, Param, Register, Section, StateField
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import CONFIG_SPACE_BASE, CONFIG_SPACE_SIZE, LocationKind
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 
 # Beyond this many combinations an offset is not checked exhaustively; real
 # capabilities move registers on one or two bits.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 from vfiogen.ir.checked import CheckedModule, CheckedSection
@@ -20,7 +20,6 @@ from vfiogen.ir.nodes import ArrayType, BytesType, Device, FieldType, Register, 
 from vfiogen.ir.types import ScalarKind
 from vfiogen.ir.plan import MASK_ENTRY_HEAD, MASK_FIELD_PREFIXES
 from vfiogen.passes.plan import instance_name
-from vfiogen.records import dataclass
 from vfiogen.wire.format import (DESCRIPTOR_ID, FLAG_INSTANCE_MASK, FLAG_INSTANCE_SHIFT, FLAG_REQUIRED,
                                  FORMAT_VERSION, FRAME_FORMAT, HEADER_FORMAT, MAGIC, RECORD_FORMAT, crc32c)
 

@@ -22,7 +22,7 @@ from vfiogen.ir.evaluate import Range, value_range
 from vfiogen.ir.expr import BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp
 from vfiogen.ir.nodes import BitField, EnumValue, Param, Register, ScalarType, StateField
 from vfiogen.ir.symbols import SectionSymbols, SymbolKind
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 
 INT64_MAX = (1 << 63) - 1
 INT64_MIN = -(1 << 63)

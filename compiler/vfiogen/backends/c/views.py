@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 from vfiogen.backends.c import naming, wrap
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

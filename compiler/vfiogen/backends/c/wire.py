@@ -18,13 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.plan import Array, Cond, Leaf, LeafKind, Run, Step, Struct
-from vfiogen.records import dataclass
 
 
 def lvalue(member: tuple[str, ...]) -> str:

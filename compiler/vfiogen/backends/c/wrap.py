@@ -24,10 +24,9 @@ import os
 import re
 import textwrap
 import zlib
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from vfiogen.records import dataclass
 
 LIMIT = 80
 """checkpatch.pl warns over 80 columns..."""

@@ -15,7 +15,7 @@ from vfiogen.passes.plan import plan_device
 from vfiogen.ir.nodes import ArrayType, BitField, Device, Versioning
 from vfiogen.ir.plan import MASK_REGISTERS, MAX_VERSION, MIN_VERSION
 from vfiogen.ir.types import LocationKind
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

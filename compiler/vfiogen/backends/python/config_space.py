@@ -12,7 +12,7 @@ from __future__ import annotations
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.ir.checked import CheckedSection
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.config_space import CaptureStep, CaptureString, RestoreStep
-from vfiogen.records import dataclass
+from dataclasses import dataclass
 
 _BUILTIN = frozenset({"int", "bool", "bytes", "str", "object", "None"})
 """Annotations left unquoted: the modules do not import `__future__` (its import alone costs about
