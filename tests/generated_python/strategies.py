@@ -104,7 +104,7 @@ def _header_fixups() -> dict[str, Fixup]:
 
 def _msi_fixups() -> dict[str, Fixup]:
     return {"control.mmc": lambda env, p: st.integers(0, 5),
-            "control.mme": lambda env, p: st.integers(0, env["control.mmc"])}
+            "control.mme": lambda env, p: st.integers(0, env["control.mmc"] if env["control.enable"] else 7)}
 
 
 def _msix_fixups() -> dict[str, Fixup]:

@@ -375,13 +375,13 @@ def _constraint_problems(s: "MsiState", p: "Params") -> "list[Problem]":
     """The constraints; a parsed payload has passed every other check already."""
     try:
         # One expression for the common case, where every constraint holds.
-        if ((((s.control.value() >> 4) & 0x7) <= ((s.control.value() >> 1) & 0x7))) and ((((s.control.value() >> 1) & 0x7) <= 5)):
+        if (((((s.control.value() >> 4) & 0x7) <= ((s.control.value() >> 1) & 0x7)) or (not (s.control.value() & 0x1 != 0)))) and ((((s.control.value() >> 1) & 0x7) <= 5)):
             return []
     except (ArithmeticError, ValueError):
         pass
     problems: list[Problem] = []
     try:
-        if not ((((s.control.value() >> 4) & 0x7) <= ((s.control.value() >> 1) & 0x7))):
+        if not (((((s.control.value() >> 4) & 0x7) <= ((s.control.value() >> 1) & 0x7)) or (not (s.control.value() & 0x1 != 0)))):
             problems.append(Problem("control.mme", "more vectors are enabled than the function requests"))
     except (ArithmeticError, ValueError) as exc:
         problems.append(Problem("control.mme", f"constraint cannot be evaluated: {exc}"))
