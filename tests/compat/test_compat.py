@@ -154,9 +154,9 @@ def _source_states(module: ModuleType, version: int) -> list[Any]:
             continue
         before = getattr(patterned, name)
         for candidate in (value, value & 0xFFFF, -(value & 0x7FFF), value & 0xFF):
-            setattr(patterned, name, type(before).from_value(candidate) if isinstance(before, module.Register)
-                    else candidate)
-            try:  # the source's own save and load must keep it (save leaves reserved bits to load to refuse)
+            try:  # the source's own register, save and load must keep it (from_value refuses reserved bits)
+                setattr(patterned, name, type(before).from_value(candidate) if isinstance(before, module.Register)
+                        else candidate)
                 if _raw(getattr(module.load(module.save(patterned, version), version), name)) == candidate:
                     break
                 setattr(patterned, name, before)
