@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import COMPILERS, Answer, build, config_spec, device_command, python_device, run
+from harness import COMPILERS, Answer, build, config_spec, device_command, lock, python_device, run
 
 from vfiogen.backends.c.emit import STATUSES
 from vfiogen_state import generic, msix
@@ -83,7 +83,16 @@ def config_image(spec: dict[str, Any]) -> bytes:
         space[offset:offset + size] = value.to_bytes(size, "little")
 
     names = {name for s in ORDER for name in getattr(generic, f"_{s}").RESTORE_HOOKS}
-    generic.restore(state_of(spec), write, BASES, {n: (lambda _s: None) for n in names}, config(spec))
+    state = state_of(spec)
+    generic.restore(state, write, BASES, {n: (lambda _s: None) for n in names}, config(spec))
+    # Restore writes no read-only register, but the device has them (TotalVFs, which NumVFs may not exceed;
+    # the supported page sizes the system page size must be one of): each section's always-present ones.
+    for name in spec["present"]:
+        for register in lock()["sections"][name]["registers"]:
+            if int(register["masks"]["writable"], 16) == 0 and register["present"] is None:
+                value = getattr(getattr(state, name), register["name"])
+                write(BASES[name] + register["offsets"][0], value if isinstance(value, int) else value.value(),
+                      register["width"] // 8)
     return bytes(space)
 
 
