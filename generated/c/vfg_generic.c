@@ -509,8 +509,8 @@ static int check_blob(const uint8_t *blob, size_t len,
 {
     /* frames of each repeated section read so far: the next must be this instance */
     struct vfg_generic_instances done;
-    /* One bit per section id: any id seen twice is refused, known or not. */
-    uint32_t seen[2048];
+    /* Every section id read: any id seen twice is refused, known or not. */
+    struct vfg_id_set seen;
     /* The last known section frame's device position: frames come in device order. */
     unsigned at = 0u;
     struct vfg_frame frame;
@@ -554,7 +554,7 @@ static int check_blob(const uint8_t *blob, size_t len,
         return status;
     }
     offset = frame.end + VFG_CRC_SIZE;
-    memset(seen, 0, sizeof seen);
+    vfg_id_set_clear(&seen);
     memset(&done, 0, sizeof done);
     for (i = 0; i < count; i++) {
         status = vfg_read_frame(blob, len, offset, VFG_GENERIC_NAME, &frame,
@@ -562,13 +562,13 @@ static int check_blob(const uint8_t *blob, size_t len,
         if (status != VFG_OK) {
             return status;
         }
-        if ((seen[frame.id >> 5] >> (frame.id & 31u)) & 1u) {
+        if (vfg_id_set_has(&seen, frame.id)) {
             return vfg_fail(err, VFG_GENERIC_NAME, "", NULL, offset,
                             VFG_ERR_DUPLICATE_SECTION,
                             "the section appears twice");
         }
         if (frame.id != VFG_VENDOR_SPECIFIC_SECTION_ID) {
-            seen[frame.id >> 5] |= (uint32_t)1u << (frame.id & 31u);
+            vfg_id_set_add(&seen, frame.id);
             if (frame.instance != 0u) {
                 return vfg_fail(
                            err, VFG_GENERIC_NAME, "", NULL, offset + 4u,
@@ -731,36 +731,27 @@ static int check_blob(const uint8_t *blob, size_t len,
                         VFG_ERR_TRAILING, "bytes after the last section");
     }
     if ((config->present & source->present & VFG_GENERIC_HAS_REBAR) != 0u &&
-        ((seen[VFG_REBAR_SECTION_ID >> 5] >> (VFG_REBAR_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_REBAR_SECTION_ID)) {
         return vfg_fail(err, VFG_GENERIC_NAME, "rebar", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_GENERIC_HAS_HEADER) != 0u &&
-        ((seen[VFG_HEADER_SECTION_ID >> 5] >> (VFG_HEADER_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_HEADER_SECTION_ID)) {
         return vfg_fail(err, VFG_GENERIC_NAME, "header", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_GENERIC_HAS_MSI) != 0u &&
-        ((seen[VFG_MSI_SECTION_ID >> 5] >> (VFG_MSI_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_MSI_SECTION_ID)) {
         return vfg_fail(err, VFG_GENERIC_NAME, "msi", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_GENERIC_HAS_MSIX) != 0u &&
-        ((seen[VFG_MSIX_SECTION_ID >> 5] >> (VFG_MSIX_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_MSIX_SECTION_ID)) {
         return vfg_fail(err, VFG_GENERIC_NAME, "msix", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_GENERIC_HAS_SRIOV) != 0u &&
-        ((seen[VFG_SRIOV_SECTION_ID >> 5] >> (VFG_SRIOV_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_SRIOV_SECTION_ID)) {
         return vfg_fail(err, VFG_GENERIC_NAME, "sriov", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }

@@ -846,8 +846,8 @@ static int check_blob(const uint8_t *blob, size_t len,
     struct vfg_pcie_state got_pcie;
     const struct vfg_pcie_state *ref_pcie = NULL;
     struct vfg_aer_params p_aer;
-    /* One bit per section id: any id seen twice is refused, known or not. */
-    uint32_t seen[2048];
+    /* Every section id read: any id seen twice is refused, known or not. */
+    struct vfg_id_set seen;
     /* The last known section frame's device position: frames come in device order. */
     unsigned at = 0u;
     struct vfg_frame frame;
@@ -891,19 +891,19 @@ static int check_blob(const uint8_t *blob, size_t len,
         return status;
     }
     offset = frame.end + VFG_CRC_SIZE;
-    memset(seen, 0, sizeof seen);
+    vfg_id_set_clear(&seen);
     for (i = 0; i < count; i++) {
         status = vfg_read_frame(blob, len, offset, VFG_VFIO_PCI_NAME, &frame,
                                 err);
         if (status != VFG_OK) {
             return status;
         }
-        if ((seen[frame.id >> 5] >> (frame.id & 31u)) & 1u) {
+        if (vfg_id_set_has(&seen, frame.id)) {
             return vfg_fail(err, VFG_VFIO_PCI_NAME, "", NULL, offset,
                             VFG_ERR_DUPLICATE_SECTION,
                             "the section appears twice");
         }
-        seen[frame.id >> 5] |= (uint32_t)1u << (frame.id & 31u);
+        vfg_id_set_add(&seen, frame.id);
         if (frame.instance != 0u) {
             return vfg_fail(
                        err, VFG_VFIO_PCI_NAME, "", NULL, offset + 4u,
@@ -1355,132 +1355,102 @@ static int check_blob(const uint8_t *blob, size_t len,
                         VFG_ERR_TRAILING, "bytes after the last section");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_PM) != 0u &&
-        ((seen[VFG_PM_SECTION_ID >> 5] >> (VFG_PM_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_PM_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "pm", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_REBAR) != 0u &&
-        ((seen[VFG_REBAR_SECTION_ID >> 5] >> (VFG_REBAR_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_REBAR_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "rebar", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_HEADER) != 0u &&
-        ((seen[VFG_HEADER_SECTION_ID >> 5] >> (VFG_HEADER_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_HEADER_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "header", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_PCIX) != 0u &&
-        ((seen[VFG_PCIX_SECTION_ID >> 5] >> (VFG_PCIX_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_PCIX_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "pcix", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_LTR) != 0u &&
-        ((seen[VFG_LTR_SECTION_ID >> 5] >> (VFG_LTR_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_LTR_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "ltr", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_PCIE) != 0u &&
-        ((seen[VFG_PCIE_SECTION_ID >> 5] >> (VFG_PCIE_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_PCIE_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "pcie", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_L1SS) != 0u &&
-        ((seen[VFG_L1SS_SECTION_ID >> 5] >> (VFG_L1SS_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_L1SS_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "l1ss", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_AER) != 0u &&
-        ((seen[VFG_AER_SECTION_ID >> 5] >> (VFG_AER_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_AER_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "aer", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_ACS) != 0u &&
-        ((seen[VFG_ACS_SECTION_ID >> 5] >> (VFG_ACS_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_ACS_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "acs", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_ATS) != 0u &&
-        ((seen[VFG_ATS_SECTION_ID >> 5] >> (VFG_ATS_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_ATS_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "ats", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_PASID) != 0u &&
-        ((seen[VFG_PASID_SECTION_ID >> 5] >> (VFG_PASID_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_PASID_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "pasid", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_PRI) != 0u &&
-        ((seen[VFG_PRI_SECTION_ID >> 5] >> (VFG_PRI_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_PRI_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "pri", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_PTM) != 0u &&
-        ((seen[VFG_PTM_SECTION_ID >> 5] >> (VFG_PTM_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_PTM_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "ptm", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_DPC) != 0u &&
-        ((seen[VFG_DPC_SECTION_ID >> 5] >> (VFG_DPC_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_DPC_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "dpc", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_VC) != 0u &&
-        ((seen[VFG_VC_SECTION_ID >> 5] >> (VFG_VC_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_VC_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "vc", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_DSN) != 0u &&
-        ((seen[VFG_DSN_SECTION_ID >> 5] >> (VFG_DSN_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_DSN_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "dsn", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_MSI) != 0u &&
-        ((seen[VFG_MSI_SECTION_ID >> 5] >> (VFG_MSI_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_MSI_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "msi", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_MSIX) != 0u &&
-        ((seen[VFG_MSIX_SECTION_ID >> 5] >> (VFG_MSIX_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_MSIX_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "msix", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_VFIO_IRQ) != 0u &&
-        ((seen[VFG_VFIO_IRQ_SECTION_ID >> 5] >> (VFG_VFIO_IRQ_SECTION_ID &
-                                                 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_VFIO_IRQ_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "vfio_irq", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
     if ((config->present & source->present & VFG_VFIO_PCI_HAS_SRIOV) != 0u &&
-        ((seen[VFG_SRIOV_SECTION_ID >> 5] >> (VFG_SRIOV_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_SRIOV_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "sriov", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
