@@ -735,29 +735,37 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
     }
     (void)hooks;
     (void)opaque;
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_rebar_descriptor_size(&descriptor->rebar);
-    }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_header_descriptor_size(&descriptor->header);
-    }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_msi_descriptor_size(&descriptor->msi);
-    }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_msix_descriptor_size(&descriptor->msix);
-    }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_sriov_descriptor_size(&descriptor->sriov);
-    }
-    if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor", NULL, 0u,
-                        VFG_ERR_NO_SPACE, "the output buffer is too small");
+    /*
+     * A buffer with room for the largest descriptor frame (925 bytes of
+     * records) is packed into at once; a smaller one is measured first, so
+     * that one too small is refused before anything is written.
+     */
+    if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + 925u + VFG_CRC_SIZE) {
+        if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_rebar_descriptor_size(&descriptor->rebar);
+        }
+        if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_header_descriptor_size(&descriptor->header);
+        }
+        if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_msi_descriptor_size(&descriptor->msi);
+        }
+        if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_msix_descriptor_size(&descriptor->msix);
+        }
+        if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_sriov_descriptor_size(&descriptor->sriov);
+        }
+        if (cap <
+            VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor", NULL, 0u,
+                            VFG_ERR_NO_SPACE, "the output buffer is too small");
+        }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
         packed = vfg_rebar_pack_descriptor(&descriptor->rebar,
@@ -795,6 +803,7 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
         vfg_put_be16(buf + offset + 2u, (uint16_t)packed);
         offset += VFG_RECORD_HEAD_SIZE + packed;
     }
+    records = offset - VFG_HEADER_SIZE - VFG_FRAME_HEAD_SIZE;
     vfg_seal_frame(buf + VFG_HEADER_SIZE, VFG_DESCRIPTOR_ID, VFG_FORMAT_VERSION,
                    true, (uint32_t)records);
     offset += VFG_CRC_SIZE;

@@ -1705,89 +1705,97 @@ int vfg_vfio_pci_save(struct vfg_vfio_pci_state *state,
     }
     (void)hooks;
     (void)opaque;
-    if ((config->present & VFG_VFIO_PCI_HAS_PM) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_pm_descriptor_size(&descriptor->pm);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_REBAR) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_rebar_descriptor_size(&descriptor->rebar);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_HEADER) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_header_descriptor_size(&descriptor->header);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_PCIX) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_pcix_descriptor_size(&descriptor->pcix);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_LTR) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_ltr_descriptor_size(&descriptor->ltr);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_PCIE) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_pcie_descriptor_size(&descriptor->pcie);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_L1SS) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_l1ss_descriptor_size(&descriptor->l1ss);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_AER) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_aer_descriptor_size(&descriptor->aer);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_ACS) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_acs_descriptor_size(&descriptor->acs);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_ATS) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_ats_descriptor_size(&descriptor->ats);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_PASID) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_pasid_descriptor_size(&descriptor->pasid);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_PRI) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_pri_descriptor_size(&descriptor->pri);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_PTM) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_ptm_descriptor_size(&descriptor->ptm);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_DPC) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_dpc_descriptor_size(&descriptor->dpc);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_VC) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_vc_descriptor_size(&descriptor->vc);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_DSN) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_dsn_descriptor_size(&descriptor->dsn);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_MSI) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_msi_descriptor_size(&descriptor->msi);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_MSIX) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_msix_descriptor_size(&descriptor->msix);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_VFIO_IRQ) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_vfio_irq_descriptor_size(&descriptor->vfio_irq);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_SRIOV) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_sriov_descriptor_size(&descriptor->sriov);
-    }
-    if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
-        return vfg_fail(err, VFG_VFIO_PCI_NAME, "descriptor", NULL, 0u,
-                        VFG_ERR_NO_SPACE, "the output buffer is too small");
+    /*
+     * A buffer with room for the largest descriptor frame (2402 bytes of
+     * records) is packed into at once; a smaller one is measured first, so
+     * that one too small is refused before anything is written.
+     */
+    if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + 2402u + VFG_CRC_SIZE) {
+        if ((config->present & VFG_VFIO_PCI_HAS_PM) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_pm_descriptor_size(&descriptor->pm);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_REBAR) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_rebar_descriptor_size(&descriptor->rebar);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_HEADER) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_header_descriptor_size(&descriptor->header);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_PCIX) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_pcix_descriptor_size(&descriptor->pcix);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_LTR) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_ltr_descriptor_size(&descriptor->ltr);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_PCIE) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_pcie_descriptor_size(&descriptor->pcie);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_L1SS) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_l1ss_descriptor_size(&descriptor->l1ss);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_AER) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_aer_descriptor_size(&descriptor->aer);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_ACS) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_acs_descriptor_size(&descriptor->acs);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_ATS) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_ats_descriptor_size(&descriptor->ats);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_PASID) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_pasid_descriptor_size(&descriptor->pasid);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_PRI) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_pri_descriptor_size(&descriptor->pri);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_PTM) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_ptm_descriptor_size(&descriptor->ptm);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_DPC) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_dpc_descriptor_size(&descriptor->dpc);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_VC) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_vc_descriptor_size(&descriptor->vc);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_DSN) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_dsn_descriptor_size(&descriptor->dsn);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_MSI) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_msi_descriptor_size(&descriptor->msi);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_MSIX) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_msix_descriptor_size(&descriptor->msix);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_VFIO_IRQ) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_vfio_irq_descriptor_size(&descriptor->vfio_irq);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_SRIOV) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_sriov_descriptor_size(&descriptor->sriov);
+        }
+        if (cap <
+            VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
+            return vfg_fail(err, VFG_VFIO_PCI_NAME, "descriptor", NULL, 0u,
+                            VFG_ERR_NO_SPACE, "the output buffer is too small");
+        }
     }
     if ((config->present & VFG_VFIO_PCI_HAS_PM) != 0u) {
         packed = vfg_pm_pack_descriptor(&descriptor->pm,
@@ -1931,6 +1939,7 @@ int vfg_vfio_pci_save(struct vfg_vfio_pci_state *state,
         vfg_put_be16(buf + offset + 2u, (uint16_t)packed);
         offset += VFG_RECORD_HEAD_SIZE + packed;
     }
+    records = offset - VFG_HEADER_SIZE - VFG_FRAME_HEAD_SIZE;
     vfg_seal_frame(buf + VFG_HEADER_SIZE, VFG_DESCRIPTOR_ID, VFG_FORMAT_VERSION,
                    true, (uint32_t)records);
     offset += VFG_CRC_SIZE;
