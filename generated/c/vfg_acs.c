@@ -971,7 +971,8 @@ int vfg_acs_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.acs_features = d->acs_features;
+    derived.egress_vector_size = d->egress_vector_size;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

@@ -1042,7 +1042,20 @@ int vfg_bridge_header_check_descriptor(
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.vendor = d->vendor;
+    derived.device = d->device;
+    derived.revision = d->revision;
+    derived.prog_if = d->prog_if;
+    derived.subclass = d->subclass;
+    derived.base_class = d->base_class;
+    derived.header_shape = d->header_shape;
+    derived.first_cap = d->first_cap;
+    derived.cap_list = d->cap_list;
+    derived.intx = d->intx;
+    derived.bar0_type = d->bar0_type;
+    derived.bar1_type = d->bar1_type;
+    derived.io_window_shape = d->io_window_shape;
+    derived.prefetchable_window_shape = d->prefetchable_window_shape;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

@@ -785,7 +785,8 @@ int vfg_dpc_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.dpc_features = d->dpc_features;
+    derived.rp_pio_log = d->rp_pio_log;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

@@ -1047,7 +1047,24 @@ int vfg_header_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.vendor = d->vendor;
+    derived.device = d->device;
+    derived.subsystem_vendor = d->subsystem_vendor;
+    derived.subsystem = d->subsystem;
+    derived.revision = d->revision;
+    derived.prog_if = d->prog_if;
+    derived.subclass = d->subclass;
+    derived.base_class = d->base_class;
+    derived.header_shape = d->header_shape;
+    derived.first_cap = d->first_cap;
+    derived.cap_list = d->cap_list;
+    derived.intx = d->intx;
+    derived.bar0_type = d->bar0_type;
+    derived.bar1_type = d->bar1_type;
+    derived.bar2_type = d->bar2_type;
+    derived.bar3_type = d->bar3_type;
+    derived.bar4_type = d->bar4_type;
+    derived.bar5_type = d->bar5_type;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

@@ -360,7 +360,8 @@ int vfg_l1ss_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.substates = d->substates;
+    derived.port_timing = d->port_timing;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

@@ -347,7 +347,9 @@ int vfg_msix_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.table_size = d->table_size;
+    derived.table_place = d->table_place;
+    derived.pba_place = d->pba_place;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

@@ -974,7 +974,18 @@ int vfg_pcie_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.identity = d->identity;
+    derived.mps_supported = d->mps_supported;
+    derived.dev_features = d->dev_features;
+    derived.max_link_speed = d->max_link_speed;
+    derived.max_link_width = d->max_link_width;
+    derived.link_features = d->link_features;
+    derived.slot_shape = d->slot_shape;
+    derived.root_features = d->root_features;
+    derived.dev2_features = d->dev2_features;
+    derived.dev2_shape = d->dev2_shape;
+    derived.link_speeds = d->link_speeds;
+    derived.link2_features = d->link2_features;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

@@ -415,7 +415,11 @@ int vfg_pcix_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.device_caps = d->device_caps;
+    derived.version = d->version;
+    derived.bridge_caps = d->bridge_caps;
+    derived.upstream_capacity = d->upstream_capacity;
+    derived.downstream_capacity = d->downstream_capacity;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

@@ -315,7 +315,11 @@ int vfg_pm_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.pm_version = d->pm_version;
+    derived.d_states = d->d_states;
+    derived.pme_states = d->pme_states;
+    derived.reset_shape = d->reset_shape;
+    derived.init_shape = d->init_shape;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

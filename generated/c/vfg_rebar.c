@@ -912,7 +912,24 @@ int vfg_rebar_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.entry0 = d->entry0;
+    derived.sizes0 = d->sizes0;
+    derived.sizes0_ext = d->sizes0_ext;
+    derived.entry1 = d->entry1;
+    derived.sizes1 = d->sizes1;
+    derived.sizes1_ext = d->sizes1_ext;
+    derived.entry2 = d->entry2;
+    derived.sizes2 = d->sizes2;
+    derived.sizes2_ext = d->sizes2_ext;
+    derived.entry3 = d->entry3;
+    derived.sizes3 = d->sizes3;
+    derived.sizes3_ext = d->sizes3_ext;
+    derived.entry4 = d->entry4;
+    derived.sizes4 = d->sizes4;
+    derived.sizes4_ext = d->sizes4_ext;
+    derived.entry5 = d->entry5;
+    derived.sizes5 = d->sizes5;
+    derived.sizes5_ext = d->sizes5_ext;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

@@ -1597,7 +1597,16 @@ int vfg_sriov_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.features = d->features;
+    derived.max_vfs = d->max_vfs;
+    derived.vf_device = d->vf_device;
+    derived.page_sizes = d->page_sizes;
+    derived.vf_bar0_type = d->vf_bar0_type;
+    derived.vf_bar1_type = d->vf_bar1_type;
+    derived.vf_bar2_type = d->vf_bar2_type;
+    derived.vf_bar3_type = d->vf_bar3_type;
+    derived.vf_bar4_type = d->vf_bar4_type;
+    derived.vf_bar5_type = d->vf_bar5_type;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

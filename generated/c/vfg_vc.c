@@ -1269,7 +1269,16 @@ int vfg_vc_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.port_vcs = d->port_vcs;
+    derived.vc_arbitration_caps = d->vc_arbitration_caps;
+    derived.vc0_resources = d->vc0_resources;
+    derived.vc1_resources = d->vc1_resources;
+    derived.vc2_resources = d->vc2_resources;
+    derived.vc3_resources = d->vc3_resources;
+    derived.vc4_resources = d->vc4_resources;
+    derived.vc5_resources = d->vc5_resources;
+    derived.vc6_resources = d->vc6_resources;
+    derived.vc7_resources = d->vc7_resources;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;

@@ -314,7 +314,8 @@ int vfg_vendor_specific_check_descriptor(
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.length = d->length;
+    memcpy(derived.vendor, d->vendor, 189u);
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;
