@@ -858,7 +858,8 @@ static size_t swap_blocks(uint8_t *dst, const uint8_t *src, size_t bytes,
                           unsigned width)
 {
 #ifdef VFG_SWAP_AVX2
-    if (__builtin_cpu_supports("avx2")) {
+    /* under one block (an MSI-X entry, a small section's array): not worth a call */
+    if (bytes >= 32u && __builtin_cpu_supports("avx2")) {
         return swap_blocks_avx2(dst, src, bytes, width);
     }
 #else
