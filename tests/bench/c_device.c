@@ -42,6 +42,11 @@ typedef uint32_t (*crc_fn)(uint32_t crc, const uint8_t *data, size_t len);
     uint32_t variant##_crc32c(uint32_t crc, const uint8_t *data, size_t len);
 DECLARE(simd)
 DECLARE(portable)
+#ifdef VFG_BENCH_BASELINE
+/* another tree's generated C (bench_device.py --baseline), as shipped and with -DVFG_NO_SIMD */
+DECLARE(base_simd)
+DECLARE(base_portable)
+#endif
 
 /* --- hand-written ------------------------------------------------------------------------------------ */
 
@@ -260,9 +265,16 @@ static int hand_load(const uint8_t *blob, size_t len, const uint8_t *desc, size_
 
 /* --- the benchmark ----------------------------------------------------------------------------------- */
 
+#ifdef VFG_BENCH_BASELINE
+enum { GEN_SIMD, GEN_PORTABLE, HAND_SIMD, HAND_PORTABLE, MEMCPY, CRC_SIMD, CRC_PORTABLE, BASE_SIMD, BASE_PORTABLE,
+       IMPLS };
+static const char *const names[IMPLS] = {"generated", "generated-no-simd", "hand", "hand-no-simd", "memcpy",
+                                         "crc32c", "crc32c-no-simd", "baseline", "baseline-no-simd"};
+#else
 enum { GEN_SIMD, GEN_PORTABLE, HAND_SIMD, HAND_PORTABLE, MEMCPY, CRC_SIMD, CRC_PORTABLE, IMPLS };
 static const char *const names[IMPLS] = {"generated", "generated-no-simd", "hand", "hand-no-simd", "memcpy",
                                          "crc32c", "crc32c-no-simd"};
+#endif
 static const unsigned sizes[] = {1, 64, 2048};
 #define SIZES (sizeof sizes / sizeof sizes[0])
 #define MAX_ROUNDS 1001
@@ -317,6 +329,18 @@ static int run(int impl, int op, size_t k)
         return op == 0 ? portable_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, NULL)
                        : portable_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out, sizeof out, &len,
                                                    NULL);
+#ifdef VFG_BENCH_BASELINE
+    case BASE_SIMD:
+        return op == 0 ? base_simd_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL,
+                                                    NULL)
+                       : base_simd_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out, sizeof out,
+                                                    &len, NULL);
+    case BASE_PORTABLE:
+        return op == 0 ? base_portable_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL,
+                                                        NULL, NULL)
+                       : base_portable_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out,
+                                                        sizeof out, &len, NULL);
+#endif
     case HAND_SIMD:
     case HAND_PORTABLE: {
         crc_fn crc = impl == HAND_SIMD ? simd_crc32c : portable_crc32c;
@@ -407,6 +431,16 @@ static int self_check(void)
             return 1;
         }
         blob[k][blob_len[k] - 1] = out[0];
+#ifdef VFG_BENCH_BASELINE
+        /* the baseline saves the same bytes (the wire format is the same) and loads them */
+        if (base_simd_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out, sizeof out, &len, &err) != 0
+            || len != blob_len[k] || memcmp(out, blob[k], len) != 0
+            || base_portable_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL,
+                                              &err) != VFG_OK) {
+            fprintf(stderr, "the baseline saves another blob or refuses this one\n");
+            return 1;
+        }
+#endif
         if (refuses_bir_7(k) != 0) {
             fprintf(stderr, "an MSI-X table BIR of 7 (CRC right) was accepted\n");
             return 1;
