@@ -417,7 +417,8 @@ static inline void vfg_id_set_add(struct vfg_id_set *set, uint16_t id)
  * (integers of one width, as the MSI-X table): `count` words of `width` bytes
  * (1, 2, 4 or 8), wire to state and state to wire. On x86-64 with GCC or clang
  * they swap 32 bytes at a time on CPUs with AVX2 (asked at run time); define
- * VFG_NO_SIMD to keep to the plain loop. A NULL pointer, another width or a
+ * VFG_NO_SIMD to keep to the plain loops, which on a little-endian host swap
+ * 2- and 4-byte words 8 bytes at a time. A NULL pointer, another width or a
  * size past SIZE_MAX copies nothing.
  */
 void vfg_get_be_array(void *dst, const uint8_t *src, size_t count,
