@@ -230,6 +230,18 @@ def _device_cases(device: str) -> list[Case]:  # noqa: C901, PLR0915 - one table
         stream.frames.insert(i + 1, replace(stream.frames[i]))
         stream.count += 1
         add(f"{NAMES[ident]}_twice", stream, dev, "", stream.frame_offset(i + 1), "twice")
+    # An optional section this build does not know (flags 0), twice: skipped the first time, refused the
+    # second, whatever other unknown ids came between. The ids share a 32-bit word of the loaders' id set
+    # (0x7ABC, 0x7ABD), sit in another word (0x7AFC) and at both ends of the id space (0x0002, 0xFFFF):
+    # marking a later id must not forget an earlier one.
+    for idents in ((0x7ABC, 0x7ABC), (0x7ABC, 0x7ABD, 0x7AFC, 0xFFFF, 0x0002, 0x7ABC),
+                   (0xFFFF, 0x7ABD, 0xFFFF), (0x0002, 0x0003, 0x0002)):
+        stream = base.copy()
+        for ident in idents:
+            stream.frames.append(Frame(ident, 1, 0, b"\x00" * 4))
+        stream.count += len(idents)
+        add(f"unknown_optional_{'_'.join(f'{i:04x}' for i in idents)}", stream, dev, "",
+            stream.frame_offset(len(stream.frames) - 1), "twice")
     for first, second in ((REBAR, HEADER), (MSI, MSIX), (REBAR, SRIOV)):
         stream = base.copy()
         i, j = stream.index(first), stream.index(second)

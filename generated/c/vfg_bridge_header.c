@@ -1081,7 +1081,20 @@ int vfg_bridge_header_check_descriptor(
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.vendor = d->vendor;
+    derived.device = d->device;
+    derived.revision = d->revision;
+    derived.prog_if = d->prog_if;
+    derived.subclass = d->subclass;
+    derived.base_class = d->base_class;
+    derived.header_shape = d->header_shape;
+    derived.first_cap = d->first_cap;
+    derived.cap_list = d->cap_list;
+    derived.intx = d->intx;
+    derived.bar0_type = d->bar0_type;
+    derived.bar1_type = d->bar1_type;
+    derived.io_window_shape = d->io_window_shape;
+    derived.prefetchable_window_shape = d->prefetchable_window_shape;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;
@@ -1778,6 +1791,7 @@ size_t vfg_bridge_header_pack_descriptor(
 {
     size_t o = VFG_BRIDGE_HEADER_DESCRIPTOR_FIXED;
     size_t i;
+    size_t n;
 
     if (d == NULL || buf == NULL) {
         return 0u;
@@ -1799,17 +1813,20 @@ size_t vfg_bridge_header_pack_descriptor(
     vfg_put_be16(buf + 24, d->min_version);
     vfg_put_be16(buf + 26, d->max_version);
     vfg_put_be16(buf + 28, d->mask_registers);
-    for (i = 0; i < VFG_BRIDGE_HEADER_MASK_REGISTERS && i < d->mask_registers;
-             i++) {
-        if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
+    n = d->mask_registers < VFG_BRIDGE_HEADER_MASK_REGISTERS ?
+        d->mask_registers : VFG_BRIDGE_HEADER_MASK_REGISTERS;
+    for (i = 0; i < n; i++) {
+        const uint32_t emulated = d->emulated_masks[i];
+        const uint32_t wmask = d->write_masks[i];
+        const unsigned width = mask_widths[i];
+        if ((emulated | wmask) == 0u) {
             continue; /* no entry: both masks are 0 */
         }
         vfg_put_be16(buf + o, (uint16_t)i);
-        vfg_put8(buf + o + 2u, mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u, d->emulated_masks[i], mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u + mask_widths[i], d->write_masks[i],
-                     mask_widths[i]);
-        o += 3u + 2u * (size_t)mask_widths[i];
+        vfg_put8(buf + o + 2u, (uint8_t)width);
+        vfg_put_be_n(buf + o + 3u, emulated, width);
+        vfg_put_be_n(buf + o + 3u + width, wmask, width);
+        o += 3u + 2u * (size_t)width;
     }
     return o;
 }

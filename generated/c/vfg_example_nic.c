@@ -31,62 +31,15 @@ static int use_config(const struct vfg_example_nic_config **config,
 }
 
 /*
- * The source's descriptor from a descriptor frame payload at blob[start, ...)
- * that check_descriptor passed with these sections.
- */
-static void store_descriptor(const uint8_t *blob, size_t start,
-                             uint32_t present,
-                             struct vfg_example_nic_descriptor *d)
-{
-    size_t o = start;
-    size_t size;
-    memset(d, 0, sizeof *d);
-    d->present = present;
-    if ((present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_rebar_unpack_descriptor(&d->rebar, blob,
-                                          o + VFG_RECORD_HEAD_SIZE,
-                                          o + VFG_RECORD_HEAD_SIZE + size,
-                                          NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_header_unpack_descriptor(&d->header, blob,
-                                           o + VFG_RECORD_HEAD_SIZE,
-                                           o + VFG_RECORD_HEAD_SIZE + size,
-                                           NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_msi_unpack_descriptor(&d->msi, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_msix_unpack_descriptor(&d->msix, blob,
-                                         o + VFG_RECORD_HEAD_SIZE,
-                                         o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_sriov_unpack_descriptor(&d->sriov, blob,
-                                          o + VFG_RECORD_HEAD_SIZE,
-                                          o + VFG_RECORD_HEAD_SIZE + size,
-                                          NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-}
-
-/*
  * The descriptor frame's payload: per section the source has, in device
- * order, (id, size) then its packed descriptor; *present gets which.
+ * order, (id, size) then its packed descriptor. Each record is unpacked
+ * (and so checked) once, straight into *d, which says which sections the
+ * source has; the others stay 0. *d is the caller's
+ * scratch: load copies it out only once the whole blob passed.
  */
 static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
-                            uint32_t *present, struct vfg_error *err)
+                            struct vfg_example_nic_descriptor *d,
+                            struct vfg_error *err)
 {
     static const struct {
         uint16_t id;
@@ -100,19 +53,12 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
         { VFG_MSIX_SECTION_ID, VFG_MSIX_DESCRIPTOR_FIXED, "descriptor.msix" },
         {VFG_SRIOV_SECTION_ID, VFG_SRIOV_DESCRIPTOR_FIXED, "descriptor.sriov"},
     };
-    /* unpack_descriptor checks each record's mask list here first */
-    union {
-        struct vfg_rebar_descriptor rebar;
-        struct vfg_header_descriptor header;
-        struct vfg_msi_descriptor msi;
-        struct vfg_msix_descriptor msix;
-        struct vfg_sriov_descriptor sriov;
-    } scratch;
     size_t o = start;
     size_t at = 0;
     size_t size;
     int status = VFG_OK;
-    *present = 0u;
+    uint32_t *present = &d->present;
+    memset(d, 0, sizeof *d);
     while (o < end) {
         uint16_t id;
         if (end - o < VFG_RECORD_HEAD_SIZE) {
@@ -144,33 +90,33 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
         }
         switch (at) {
         case 0u:
-            status = vfg_rebar_unpack_descriptor(&scratch.rebar, blob,
+            status = vfg_rebar_unpack_descriptor(&d->rebar, blob,
                                                  o + VFG_RECORD_HEAD_SIZE,
                                                  o + VFG_RECORD_HEAD_SIZE +
                                                  size,
                                                  err);
             break;
         case 1u:
-            status = vfg_header_unpack_descriptor(&scratch.header, blob,
+            status = vfg_header_unpack_descriptor(&d->header, blob,
                                                   o + VFG_RECORD_HEAD_SIZE,
                                                   o + VFG_RECORD_HEAD_SIZE +
                                                   size,
                                                   err);
             break;
         case 2u:
-            status = vfg_msi_unpack_descriptor(&scratch.msi, blob,
+            status = vfg_msi_unpack_descriptor(&d->msi, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 3u:
-            status = vfg_msix_unpack_descriptor(&scratch.msix, blob,
+            status = vfg_msix_unpack_descriptor(&d->msix, blob,
                                                 o + VFG_RECORD_HEAD_SIZE,
                                                 o + VFG_RECORD_HEAD_SIZE + size,
                                                 err);
             break;
         case 4u:
-            status = vfg_sriov_unpack_descriptor(&scratch.sriov, blob,
+            status = vfg_sriov_unpack_descriptor(&d->sriov, blob,
                                                  o + VFG_RECORD_HEAD_SIZE,
                                                  o + VFG_RECORD_HEAD_SIZE +
                                                  size,
@@ -387,7 +333,7 @@ static void point_into_blob(struct vfg_compat_report *report, size_t from,
  * first reason in *err and every reason in *report.
  */
 static int check_migration(const uint8_t *blob, size_t start,
-                           uint32_t source_present,
+                           const struct vfg_example_nic_descriptor *source,
                            const struct vfg_example_nic_config *config,
                            const struct vfg_example_nic_descriptor *target,
                            struct vfg_compat_report *report,
@@ -404,12 +350,11 @@ static int check_migration(const uint8_t *blob, size_t start,
     }
     before = into->count;
     if (target != NULL) {
-        struct vfg_example_nic_descriptor source;
-        store_descriptor(blob, start, source_present, &source);
-        refused = vfg_example_nic_check_compat(&source, target, into) != VFG_OK;
-        point_into_blob(into, before, &source, blob, start);
+        refused = vfg_example_nic_check_compat(source, target, into) != VFG_OK;
+        point_into_blob(into, before, source, blob, start);
     } else {
-        refused = refused_by(source_present, config->present, NULL, NULL, into);
+        refused = refused_by(source->present, config->present, NULL, NULL,
+                             into);
     }
     if (into == &local && report != NULL) {
         report->count += local.count;
@@ -425,13 +370,13 @@ static int check_blob(const uint8_t *blob, size_t len,
                       const struct vfg_example_nic_config *config,
                       const struct vfg_example_nic_descriptor *target,
                       struct vfg_compat_report *report,
-                      uint32_t *source_present, struct vfg_error *err)
+                      struct vfg_example_nic_descriptor *source,
+                      struct vfg_error *err)
 {
-    /* One bit per section id: any id seen twice is refused, known or not. */
-    uint32_t seen[2048];
+    /* Every section id read: any id seen twice is refused, known or not. */
+    struct vfg_id_set seen;
     /* The last known section frame's device position: frames come in device order. */
     unsigned at = 0u;
-    struct vfg_example_nic_descriptor source;
     struct vfg_frame frame;
     uint16_t count;
     uint16_t i;
@@ -463,32 +408,30 @@ static int check_blob(const uint8_t *blob, size_t len,
                         offset + 2u, VFG_ERR_FORMAT,
                         "descriptor frame version is not the format version");
     }
-    status = check_descriptor(blob, frame.start, frame.end, source_present,
-                              err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    status = check_migration(blob, frame.start, *source_present, config, target,
-                             report, err);
+    status = check_descriptor(blob, frame.start, frame.end, source, err);
     if (status != VFG_OK) {
         return status;
     }
     /* each section frame is held to the descriptor the migration was decided on */
-    store_descriptor(blob, frame.start, *source_present, &source);
+    status = check_migration(blob, frame.start, source, config, target, report,
+                             err);
+    if (status != VFG_OK) {
+        return status;
+    }
     offset = frame.end + VFG_CRC_SIZE;
-    memset(seen, 0, sizeof seen);
+    vfg_id_set_clear(&seen);
     for (i = 0; i < count; i++) {
         status = vfg_read_frame(blob, len, offset, VFG_EXAMPLE_NIC_NAME, &frame,
                                 err);
         if (status != VFG_OK) {
             return status;
         }
-        if ((seen[frame.id >> 5] >> (frame.id & 31u)) & 1u) {
+        if (vfg_id_set_has(&seen, frame.id)) {
             return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, offset,
                             VFG_ERR_DUPLICATE_SECTION,
                             "the section appears twice");
         }
-        seen[frame.id >> 5] |= (uint32_t)1u << (frame.id & 31u);
+        vfg_id_set_add(&seen, frame.id);
         if (frame.instance != 0u) {
             return vfg_fail(
                        err, VFG_EXAMPLE_NIC_NAME, "", NULL, offset + 4u,
@@ -497,7 +440,7 @@ static int check_blob(const uint8_t *blob, size_t len,
         }
         switch (frame.id) {
         case VFG_REBAR_SECTION_ID:
-            if ((*source_present & VFG_EXAMPLE_NIC_HAS_REBAR) == 0u) {
+            if ((source->present & VFG_EXAMPLE_NIC_HAS_REBAR) == 0u) {
                 return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "rebar", NULL,
                                 offset, VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -514,11 +457,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_rebar_check_descriptor(blob, frame.start,
                                                     frame.end, frame.version,
                                                     &config->params.rebar,
-                                                    &source.rebar, err);
+                                                    &source->rebar, err);
             }
             break;
         case VFG_HEADER_SECTION_ID:
-            if ((*source_present & VFG_EXAMPLE_NIC_HAS_HEADER) == 0u) {
+            if ((source->present & VFG_EXAMPLE_NIC_HAS_HEADER) == 0u) {
                 return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "header", NULL,
                                 offset, VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -535,11 +478,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_header_check_descriptor(blob, frame.start,
                                                      frame.end, frame.version,
                                                      &config->params.header,
-                                                     &source.header, err);
+                                                     &source->header, err);
             }
             break;
         case VFG_MSI_SECTION_ID:
-            if ((*source_present & VFG_EXAMPLE_NIC_HAS_MSI) == 0u) {
+            if ((source->present & VFG_EXAMPLE_NIC_HAS_MSI) == 0u) {
                 return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "msi", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -556,11 +499,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_msi_check_descriptor(blob, frame.start, frame.end,
                                                   frame.version,
                                                   &config->params.msi,
-                                                  &source.msi, err);
+                                                  &source->msi, err);
             }
             break;
         case VFG_MSIX_SECTION_ID:
-            if ((*source_present & VFG_EXAMPLE_NIC_HAS_MSIX) == 0u) {
+            if ((source->present & VFG_EXAMPLE_NIC_HAS_MSIX) == 0u) {
                 return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "msix", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -577,11 +520,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_msix_check_descriptor(blob, frame.start, frame.end,
                                                    frame.version,
                                                    &config->params.msix,
-                                                   &source.msix, err);
+                                                   &source->msix, err);
             }
             break;
         case VFG_SRIOV_SECTION_ID:
-            if ((*source_present & VFG_EXAMPLE_NIC_HAS_SRIOV) == 0u) {
+            if ((source->present & VFG_EXAMPLE_NIC_HAS_SRIOV) == 0u) {
                 return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "sriov", NULL,
                                 offset, VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -598,7 +541,7 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_sriov_check_descriptor(blob, frame.start,
                                                     frame.end, frame.version,
                                                     &config->params.sriov,
-                                                    &source.sriov, err);
+                                                    &source->sriov, err);
             }
             break;
         default:
@@ -618,38 +561,29 @@ static int check_blob(const uint8_t *blob, size_t len,
         return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, offset,
                         VFG_ERR_TRAILING, "bytes after the last section");
     }
-    if ((config->present & *source_present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u &&
-        ((seen[VFG_REBAR_SECTION_ID >> 5] >> (VFG_REBAR_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u &&
+        !vfg_id_set_has(&seen, VFG_REBAR_SECTION_ID)) {
         return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "rebar", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_EXAMPLE_NIC_HAS_HEADER) !=
+    if ((config->present & source->present & VFG_EXAMPLE_NIC_HAS_HEADER) !=
         0u &&
-        ((seen[VFG_HEADER_SECTION_ID >> 5] >> (VFG_HEADER_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+        !vfg_id_set_has(&seen, VFG_HEADER_SECTION_ID)) {
         return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "header", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u &&
-        ((seen[VFG_MSI_SECTION_ID >> 5] >> (VFG_MSI_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u &&
+        !vfg_id_set_has(&seen, VFG_MSI_SECTION_ID)) {
         return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "msi", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u &&
-        ((seen[VFG_MSIX_SECTION_ID >> 5] >> (VFG_MSIX_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u &&
+        !vfg_id_set_has(&seen, VFG_MSIX_SECTION_ID)) {
         return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "msix", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u &&
-        ((seen[VFG_SRIOV_SECTION_ID >> 5] >> (VFG_SRIOV_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u &&
+        !vfg_id_set_has(&seen, VFG_SRIOV_SECTION_ID)) {
         return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "sriov", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
@@ -662,21 +596,23 @@ int vfg_example_nic_check(const uint8_t *blob, size_t len,
                           struct vfg_compat_report *report,
                           struct vfg_error *err)
 {
-    uint32_t source_present;
+    struct vfg_example_nic_descriptor source;
     int status = use_config(&config, err);
     if (status != VFG_OK) {
         return status;
     }
-    return check_blob(blob, len, config, target, report, &source_present, err);
+    return check_blob(blob, len, config, target, report, &source, err);
 }
 
 /*
  * The second half of load: the blob passed check with this config, so
- * nothing here can fail.
+ * nothing here can fail. The source's descriptor is the one check
+ * unpacked, copied out now that nothing can fail.
  */
 static void store(const uint8_t *blob,
                   const struct vfg_example_nic_config *config,
-                  uint32_t source_present, struct vfg_example_nic_state *state,
+                  const struct vfg_example_nic_descriptor *checked,
+                  struct vfg_example_nic_state *state,
                   struct vfg_example_nic_descriptor *source)
 {
     uint16_t count = vfg_get_be16(blob + 6);
@@ -684,8 +620,7 @@ static void store(const uint8_t *blob,
     size_t offset = VFG_HEADER_SIZE;
     size_t o = offset + VFG_FRAME_HEAD_SIZE +
                (size_t)vfg_get_be32(blob + offset + 8);
-    store_descriptor(blob, offset + VFG_FRAME_HEAD_SIZE, source_present,
-                     source);
+    *source = *checked;
     offset = o + VFG_CRC_SIZE;
     for (i = 0; i < count; i++) {
         uint16_t id = vfg_get_be16(blob + offset);
@@ -749,7 +684,7 @@ int vfg_example_nic_load(const uint8_t *blob, size_t len,
                          const struct vfg_example_nic_hooks *hooks,
                          void *opaque, struct vfg_error *err)
 {
-    uint32_t source_present;
+    struct vfg_example_nic_descriptor checked;
     int status;
     if (state == NULL || source == NULL) {
         return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "", NULL, 0u,
@@ -763,12 +698,11 @@ int vfg_example_nic_load(const uint8_t *blob, size_t len,
     }
     (void)hooks;
     (void)opaque;
-    status = check_blob(blob, len, config, target, report, &source_present,
-                        err);
+    status = check_blob(blob, len, config, target, report, &checked, err);
     if (status != VFG_OK) {
         return status;
     }
-    store(blob, config, source_present, state, source);
+    store(blob, config, &checked, state, source);
     return VFG_OK;
 }
 
@@ -801,29 +735,37 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
     }
     (void)hooks;
     (void)opaque;
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_rebar_descriptor_size(&descriptor->rebar);
-    }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_header_descriptor_size(&descriptor->header);
-    }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_msi_descriptor_size(&descriptor->msi);
-    }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_msix_descriptor_size(&descriptor->msix);
-    }
-    if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_sriov_descriptor_size(&descriptor->sriov);
-    }
-    if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
-        return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor", NULL, 0u,
-                        VFG_ERR_NO_SPACE, "the output buffer is too small");
+    /*
+     * A buffer with room for the largest descriptor frame (925 bytes of
+     * records) is packed into at once; a smaller one is measured first, so
+     * that one too small is refused before anything is written.
+     */
+    if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + 925u + VFG_CRC_SIZE) {
+        if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_rebar_descriptor_size(&descriptor->rebar);
+        }
+        if ((config->present & VFG_EXAMPLE_NIC_HAS_HEADER) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_header_descriptor_size(&descriptor->header);
+        }
+        if ((config->present & VFG_EXAMPLE_NIC_HAS_MSI) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_msi_descriptor_size(&descriptor->msi);
+        }
+        if ((config->present & VFG_EXAMPLE_NIC_HAS_MSIX) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_msix_descriptor_size(&descriptor->msix);
+        }
+        if ((config->present & VFG_EXAMPLE_NIC_HAS_SRIOV) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_sriov_descriptor_size(&descriptor->sriov);
+        }
+        if (cap <
+            VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
+            return vfg_fail(err, VFG_EXAMPLE_NIC_NAME, "descriptor", NULL, 0u,
+                            VFG_ERR_NO_SPACE, "the output buffer is too small");
+        }
     }
     if ((config->present & VFG_EXAMPLE_NIC_HAS_REBAR) != 0u) {
         packed = vfg_rebar_pack_descriptor(&descriptor->rebar,
@@ -861,6 +803,7 @@ int vfg_example_nic_save(struct vfg_example_nic_state *state,
         vfg_put_be16(buf + offset + 2u, (uint16_t)packed);
         offset += VFG_RECORD_HEAD_SIZE + packed;
     }
+    records = offset - VFG_HEADER_SIZE - VFG_FRAME_HEAD_SIZE;
     vfg_seal_frame(buf + VFG_HEADER_SIZE, VFG_DESCRIPTOR_ID, VFG_FORMAT_VERSION,
                    true, (uint32_t)records);
     offset += VFG_CRC_SIZE;

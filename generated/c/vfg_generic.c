@@ -96,76 +96,14 @@ static void of_instance(struct vfg_compat_report *report, size_t before,
 }
 
 /*
- * The source's descriptor from a descriptor frame payload at blob[start, ...)
- * that check_descriptor passed with these sections.
- */
-static void store_descriptor(const uint8_t *blob, size_t start,
-                             uint32_t present,
-                             const struct vfg_generic_instances *counts,
-                             struct vfg_generic_descriptor *d)
-{
-    size_t o = start;
-    size_t size;
-    size_t i;
-    memset(d, 0, sizeof *d);
-    d->present = present;
-    d->instances = *counts;
-    if ((present & VFG_GENERIC_HAS_REBAR) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_rebar_unpack_descriptor(&d->rebar, blob,
-                                          o + VFG_RECORD_HEAD_SIZE,
-                                          o + VFG_RECORD_HEAD_SIZE + size,
-                                          NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_GENERIC_HAS_HEADER) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_header_unpack_descriptor(&d->header, blob,
-                                           o + VFG_RECORD_HEAD_SIZE,
-                                           o + VFG_RECORD_HEAD_SIZE + size,
-                                           NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_GENERIC_HAS_MSI) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_msi_unpack_descriptor(&d->msi, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_GENERIC_HAS_MSIX) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_msix_unpack_descriptor(&d->msix, blob,
-                                         o + VFG_RECORD_HEAD_SIZE,
-                                         o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_GENERIC_HAS_SRIOV) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_sriov_unpack_descriptor(&d->sriov, blob,
-                                          o + VFG_RECORD_HEAD_SIZE,
-                                          o + VFG_RECORD_HEAD_SIZE + size,
-                                          NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    for (i = 0; i < counts->vendor_specific; i++) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_vendor_specific_unpack_descriptor(&d->vendor_specific[i],
-                                                    blob,
-                                                    o + VFG_RECORD_HEAD_SIZE,
-                                                    o + VFG_RECORD_HEAD_SIZE +
-                                                    size,
-                                                    NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-}
-
-/*
  * The descriptor frame's payload: per section the source has, in device
- * order, (id, size) then its packed descriptor; *present gets which.
+ * order, (id, size) then its packed descriptor. Each record is unpacked
+ * (and so checked) once, straight into *d, which says which sections the
+ * source has and how many instances; the others stay 0. *d is the caller's
+ * scratch: load copies it out only once the whole blob passed.
  */
 static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
-                            uint32_t *present,
-                            struct vfg_generic_instances *counts,
+                            struct vfg_generic_descriptor *d,
                             struct vfg_error *err)
 {
     static const struct {
@@ -185,21 +123,13 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
         {VFG_VENDOR_SPECIFIC_SECTION_ID, VFG_VENDOR_SPECIFIC_DESCRIPTOR_FIXED,
          "descriptor.vendor_specific", VFG_GENERIC_VENDOR_SPECIFIC_MAX},
     };
-    /* unpack_descriptor checks each record's mask list here first */
-    union {
-        struct vfg_rebar_descriptor rebar;
-        struct vfg_header_descriptor header;
-        struct vfg_msi_descriptor msi;
-        struct vfg_msix_descriptor msix;
-        struct vfg_sriov_descriptor sriov;
-        struct vfg_vendor_specific_descriptor vendor_specific;
-    } scratch;
     size_t o = start;
     size_t at = 0;
     size_t size;
     int status = VFG_OK;
-    *present = 0u;
-    memset(counts, 0, sizeof *counts);
+    uint32_t *present = &d->present;
+    struct vfg_generic_instances *counts = &d->instances;
+    memset(d, 0, sizeof *d);
     while (o < end) {
         uint16_t id;
         if (end - o < VFG_RECORD_HEAD_SIZE) {
@@ -231,33 +161,33 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
         }
         switch (at) {
         case 0u:
-            status = vfg_rebar_unpack_descriptor(&scratch.rebar, blob,
+            status = vfg_rebar_unpack_descriptor(&d->rebar, blob,
                                                  o + VFG_RECORD_HEAD_SIZE,
                                                  o + VFG_RECORD_HEAD_SIZE +
                                                  size,
                                                  err);
             break;
         case 1u:
-            status = vfg_header_unpack_descriptor(&scratch.header, blob,
+            status = vfg_header_unpack_descriptor(&d->header, blob,
                                                   o + VFG_RECORD_HEAD_SIZE,
                                                   o + VFG_RECORD_HEAD_SIZE +
                                                   size,
                                                   err);
             break;
         case 2u:
-            status = vfg_msi_unpack_descriptor(&scratch.msi, blob,
+            status = vfg_msi_unpack_descriptor(&d->msi, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 3u:
-            status = vfg_msix_unpack_descriptor(&scratch.msix, blob,
+            status = vfg_msix_unpack_descriptor(&d->msix, blob,
                                                 o + VFG_RECORD_HEAD_SIZE,
                                                 o + VFG_RECORD_HEAD_SIZE + size,
                                                 err);
             break;
         case 4u:
-            status = vfg_sriov_unpack_descriptor(&scratch.sriov, blob,
+            status = vfg_sriov_unpack_descriptor(&d->sriov, blob,
                                                  o + VFG_RECORD_HEAD_SIZE,
                                                  o + VFG_RECORD_HEAD_SIZE +
                                                  size,
@@ -265,8 +195,10 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
             break;
         case 5u:
             status = vfg_vendor_specific_unpack_descriptor(
-                         &scratch.vendor_specific, blob,
-                         o + VFG_RECORD_HEAD_SIZE,
+                         &d->vendor_specific[counts->vendor_specific <
+                                             VFG_GENERIC_VENDOR_SPECIFIC_MAX ?
+                                             counts->vendor_specific : 0u],
+                         blob, o + VFG_RECORD_HEAD_SIZE,
                          o + VFG_RECORD_HEAD_SIZE + size, err);
             break;
         default:
@@ -534,8 +466,7 @@ static void point_into_blob(struct vfg_compat_report *report, size_t from,
  * first reason in *err and every reason in *report.
  */
 static int check_migration(const uint8_t *blob, size_t start,
-                           uint32_t source_present,
-                           const struct vfg_generic_instances *source_counts,
+                           const struct vfg_generic_descriptor *source,
                            const struct vfg_generic_config *config,
                            const struct vfg_generic_descriptor *target,
                            struct vfg_compat_report *report,
@@ -552,13 +483,12 @@ static int check_migration(const uint8_t *blob, size_t start,
     }
     before = into->count;
     if (target != NULL) {
-        struct vfg_generic_descriptor source;
-        store_descriptor(blob, start, source_present, source_counts, &source);
-        refused = vfg_generic_check_compat(&source, target, into) != VFG_OK;
-        point_into_blob(into, before, &source, blob, start);
+        refused = vfg_generic_check_compat(source, target, into) != VFG_OK;
+        point_into_blob(into, before, source, blob, start);
     } else {
-        refused = refused_by(source_present, config->present, source_counts,
-                             &config->instances, NULL, NULL, into);
+        refused = refused_by(source->present, config->present,
+                             &source->instances, &config->instances, NULL, NULL,
+                             into);
     }
     if (into == &local && report != NULL) {
         report->count += local.count;
@@ -574,17 +504,15 @@ static int check_blob(const uint8_t *blob, size_t len,
                       const struct vfg_generic_config *config,
                       const struct vfg_generic_descriptor *target,
                       struct vfg_compat_report *report,
-                      uint32_t *source_present,
-                      struct vfg_generic_instances *source_counts,
+                      struct vfg_generic_descriptor *source,
                       struct vfg_error *err)
 {
     /* frames of each repeated section read so far: the next must be this instance */
     struct vfg_generic_instances done;
-    /* One bit per section id: any id seen twice is refused, known or not. */
-    uint32_t seen[2048];
+    /* Every section id read: any id seen twice is refused, known or not. */
+    struct vfg_id_set seen;
     /* The last known section frame's device position: frames come in device order. */
     unsigned at = 0u;
-    struct vfg_generic_descriptor source;
     struct vfg_frame frame;
     uint16_t count;
     uint16_t i;
@@ -615,21 +543,18 @@ static int check_blob(const uint8_t *blob, size_t len,
                         VFG_ERR_FORMAT,
                         "descriptor frame version is not the format version");
     }
-    status = check_descriptor(blob, frame.start, frame.end, source_present,
-                              source_counts, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    status = check_migration(blob, frame.start, *source_present, source_counts,
-                             config, target, report, err);
+    status = check_descriptor(blob, frame.start, frame.end, source, err);
     if (status != VFG_OK) {
         return status;
     }
     /* each section frame is held to the descriptor the migration was decided on */
-    store_descriptor(blob, frame.start, *source_present, source_counts,
-                     &source);
+    status = check_migration(blob, frame.start, source, config, target, report,
+                             err);
+    if (status != VFG_OK) {
+        return status;
+    }
     offset = frame.end + VFG_CRC_SIZE;
-    memset(seen, 0, sizeof seen);
+    vfg_id_set_clear(&seen);
     memset(&done, 0, sizeof done);
     for (i = 0; i < count; i++) {
         status = vfg_read_frame(blob, len, offset, VFG_GENERIC_NAME, &frame,
@@ -637,13 +562,13 @@ static int check_blob(const uint8_t *blob, size_t len,
         if (status != VFG_OK) {
             return status;
         }
-        if ((seen[frame.id >> 5] >> (frame.id & 31u)) & 1u) {
+        if (vfg_id_set_has(&seen, frame.id)) {
             return vfg_fail(err, VFG_GENERIC_NAME, "", NULL, offset,
                             VFG_ERR_DUPLICATE_SECTION,
                             "the section appears twice");
         }
         if (frame.id != VFG_VENDOR_SPECIFIC_SECTION_ID) {
-            seen[frame.id >> 5] |= (uint32_t)1u << (frame.id & 31u);
+            vfg_id_set_add(&seen, frame.id);
             if (frame.instance != 0u) {
                 return vfg_fail(
                            err, VFG_GENERIC_NAME, "", NULL, offset + 4u,
@@ -653,7 +578,7 @@ static int check_blob(const uint8_t *blob, size_t len,
         }
         switch (frame.id) {
         case VFG_REBAR_SECTION_ID:
-            if ((*source_present & VFG_GENERIC_HAS_REBAR) == 0u) {
+            if ((source->present & VFG_GENERIC_HAS_REBAR) == 0u) {
                 return vfg_fail(err, VFG_GENERIC_NAME, "rebar", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -670,11 +595,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_rebar_check_descriptor(blob, frame.start,
                                                     frame.end, frame.version,
                                                     &config->params.rebar,
-                                                    &source.rebar, err);
+                                                    &source->rebar, err);
             }
             break;
         case VFG_HEADER_SECTION_ID:
-            if ((*source_present & VFG_GENERIC_HAS_HEADER) == 0u) {
+            if ((source->present & VFG_GENERIC_HAS_HEADER) == 0u) {
                 return vfg_fail(err, VFG_GENERIC_NAME, "header", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -691,11 +616,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_header_check_descriptor(blob, frame.start,
                                                      frame.end, frame.version,
                                                      &config->params.header,
-                                                     &source.header, err);
+                                                     &source->header, err);
             }
             break;
         case VFG_MSI_SECTION_ID:
-            if ((*source_present & VFG_GENERIC_HAS_MSI) == 0u) {
+            if ((source->present & VFG_GENERIC_HAS_MSI) == 0u) {
                 return vfg_fail(err, VFG_GENERIC_NAME, "msi", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -712,11 +637,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_msi_check_descriptor(blob, frame.start, frame.end,
                                                   frame.version,
                                                   &config->params.msi,
-                                                  &source.msi, err);
+                                                  &source->msi, err);
             }
             break;
         case VFG_MSIX_SECTION_ID:
-            if ((*source_present & VFG_GENERIC_HAS_MSIX) == 0u) {
+            if ((source->present & VFG_GENERIC_HAS_MSIX) == 0u) {
                 return vfg_fail(err, VFG_GENERIC_NAME, "msix", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -733,11 +658,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_msix_check_descriptor(blob, frame.start, frame.end,
                                                    frame.version,
                                                    &config->params.msix,
-                                                   &source.msix, err);
+                                                   &source->msix, err);
             }
             break;
         case VFG_SRIOV_SECTION_ID:
-            if ((*source_present & VFG_GENERIC_HAS_SRIOV) == 0u) {
+            if ((source->present & VFG_GENERIC_HAS_SRIOV) == 0u) {
                 return vfg_fail(err, VFG_GENERIC_NAME, "sriov", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -754,11 +679,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_sriov_check_descriptor(blob, frame.start,
                                                     frame.end, frame.version,
                                                     &config->params.sriov,
-                                                    &source.sriov, err);
+                                                    &source->sriov, err);
             }
             break;
         case VFG_VENDOR_SPECIFIC_SECTION_ID:
-            if (frame.instance >= source_counts->vendor_specific) {
+            if (frame.instance >= source->instances.vendor_specific) {
                 return vfg_fail(err, VFG_GENERIC_NAME, "vendor_specific", NULL,
                                 offset, VFG_ERR_ABSENT_SECTION,
                                 "a frame of an instance the source's "
@@ -782,7 +707,7 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_vendor_specific_check_descriptor(
                              blob, frame.start, frame.end, frame.version,
                              &config->params.vendor_specific,
-                             &source.vendor_specific[frame.instance], err);
+                             &source->vendor_specific[frame.instance], err);
                 if (status != VFG_OK && err != NULL) {
                     err->section = vendor_specific_names[frame.instance];
                 }
@@ -805,43 +730,34 @@ static int check_blob(const uint8_t *blob, size_t len,
         return vfg_fail(err, VFG_GENERIC_NAME, "", NULL, offset,
                         VFG_ERR_TRAILING, "bytes after the last section");
     }
-    if ((config->present & *source_present & VFG_GENERIC_HAS_REBAR) != 0u &&
-        ((seen[VFG_REBAR_SECTION_ID >> 5] >> (VFG_REBAR_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_GENERIC_HAS_REBAR) != 0u &&
+        !vfg_id_set_has(&seen, VFG_REBAR_SECTION_ID)) {
         return vfg_fail(err, VFG_GENERIC_NAME, "rebar", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_GENERIC_HAS_HEADER) != 0u &&
-        ((seen[VFG_HEADER_SECTION_ID >> 5] >> (VFG_HEADER_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_GENERIC_HAS_HEADER) != 0u &&
+        !vfg_id_set_has(&seen, VFG_HEADER_SECTION_ID)) {
         return vfg_fail(err, VFG_GENERIC_NAME, "header", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_GENERIC_HAS_MSI) != 0u &&
-        ((seen[VFG_MSI_SECTION_ID >> 5] >> (VFG_MSI_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_GENERIC_HAS_MSI) != 0u &&
+        !vfg_id_set_has(&seen, VFG_MSI_SECTION_ID)) {
         return vfg_fail(err, VFG_GENERIC_NAME, "msi", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_GENERIC_HAS_MSIX) != 0u &&
-        ((seen[VFG_MSIX_SECTION_ID >> 5] >> (VFG_MSIX_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_GENERIC_HAS_MSIX) != 0u &&
+        !vfg_id_set_has(&seen, VFG_MSIX_SECTION_ID)) {
         return vfg_fail(err, VFG_GENERIC_NAME, "msix", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_GENERIC_HAS_SRIOV) != 0u &&
-        ((seen[VFG_SRIOV_SECTION_ID >> 5] >> (VFG_SRIOV_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_GENERIC_HAS_SRIOV) != 0u &&
+        !vfg_id_set_has(&seen, VFG_SRIOV_SECTION_ID)) {
         return vfg_fail(err, VFG_GENERIC_NAME, "sriov", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_GENERIC_HAS_VENDOR_SPECIFIC) !=
+    if ((config->present & source->present & VFG_GENERIC_HAS_VENDOR_SPECIFIC) !=
         0u &&
-        done.vendor_specific != source_counts->vendor_specific) {
+        done.vendor_specific != source->instances.vendor_specific) {
         return vfg_fail(err, VFG_GENERIC_NAME,
                         vendor_specific_names[done.vendor_specific], NULL,
                         offset, VFG_ERR_MISSING_SECTION,
@@ -855,23 +771,21 @@ int vfg_generic_check(const uint8_t *blob, size_t len,
                       const struct vfg_generic_descriptor *target,
                       struct vfg_compat_report *report, struct vfg_error *err)
 {
-    uint32_t source_present;
-    struct vfg_generic_instances source_counts;
+    struct vfg_generic_descriptor source;
     int status = use_config(&config, err);
     if (status != VFG_OK) {
         return status;
     }
-    return check_blob(blob, len, config, target, report, &source_present,
-                      &source_counts, err);
+    return check_blob(blob, len, config, target, report, &source, err);
 }
 
 /*
  * The second half of load: the blob passed check with this config, so
- * nothing here can fail.
+ * nothing here can fail. The source's descriptor is the one check
+ * unpacked, copied out now that nothing can fail.
  */
 static void store(const uint8_t *blob, const struct vfg_generic_config *config,
-                  uint32_t source_present,
-                  const struct vfg_generic_instances *source_counts,
+                  const struct vfg_generic_descriptor *checked,
                   struct vfg_generic_state *state,
                   struct vfg_generic_descriptor *source)
 {
@@ -880,8 +794,7 @@ static void store(const uint8_t *blob, const struct vfg_generic_config *config,
     size_t offset = VFG_HEADER_SIZE;
     size_t o = offset + VFG_FRAME_HEAD_SIZE +
                (size_t)vfg_get_be32(blob + offset + 8);
-    store_descriptor(blob, offset + VFG_FRAME_HEAD_SIZE, source_present,
-                     source_counts, source);
+    *source = *checked;
     offset = o + VFG_CRC_SIZE;
     for (i = 0; i < count; i++) {
         uint16_t id = vfg_get_be16(blob + offset);
@@ -957,8 +870,7 @@ int vfg_generic_load(const uint8_t *blob, size_t len,
                      const struct vfg_generic_hooks *hooks, void *opaque,
                      struct vfg_error *err)
 {
-    uint32_t source_present;
-    struct vfg_generic_instances source_counts;
+    struct vfg_generic_descriptor checked;
     int status;
     if (state == NULL || source == NULL) {
         return vfg_fail(err, VFG_GENERIC_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
@@ -971,12 +883,11 @@ int vfg_generic_load(const uint8_t *blob, size_t len,
     }
     (void)hooks;
     (void)opaque;
-    status = check_blob(blob, len, config, target, report, &source_present,
-                        &source_counts, err);
+    status = check_blob(blob, len, config, target, report, &checked, err);
     if (status != VFG_OK) {
         return status;
     }
-    store(blob, config, source_present, &source_counts, state, source);
+    store(blob, config, &checked, state, source);
     return VFG_OK;
 }
 
@@ -1009,37 +920,45 @@ int vfg_generic_save(struct vfg_generic_state *state,
     }
     (void)hooks;
     (void)opaque;
-    if ((config->present & VFG_GENERIC_HAS_REBAR) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_rebar_descriptor_size(&descriptor->rebar);
-    }
-    if ((config->present & VFG_GENERIC_HAS_HEADER) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_header_descriptor_size(&descriptor->header);
-    }
-    if ((config->present & VFG_GENERIC_HAS_MSI) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_msi_descriptor_size(&descriptor->msi);
-    }
-    if ((config->present & VFG_GENERIC_HAS_MSIX) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_msix_descriptor_size(&descriptor->msix);
-    }
-    if ((config->present & VFG_GENERIC_HAS_SRIOV) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_sriov_descriptor_size(&descriptor->sriov);
-    }
-    for (i = 0;
-             (config->present & VFG_GENERIC_HAS_VENDOR_SPECIFIC) != 0u &&
-             i < config->instances.vendor_specific;
-             i++) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_vendor_specific_descriptor_size(
-                       &descriptor->vendor_specific[i]);
-    }
-    if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
-        return vfg_fail(err, VFG_GENERIC_NAME, "descriptor", NULL, 0u,
-                        VFG_ERR_NO_SPACE, "the output buffer is too small");
+    /*
+     * A buffer with room for the largest descriptor frame (4221 bytes of
+     * records) is packed into at once; a smaller one is measured first, so
+     * that one too small is refused before anything is written.
+     */
+    if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + 4221u + VFG_CRC_SIZE) {
+        if ((config->present & VFG_GENERIC_HAS_REBAR) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_rebar_descriptor_size(&descriptor->rebar);
+        }
+        if ((config->present & VFG_GENERIC_HAS_HEADER) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_header_descriptor_size(&descriptor->header);
+        }
+        if ((config->present & VFG_GENERIC_HAS_MSI) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_msi_descriptor_size(&descriptor->msi);
+        }
+        if ((config->present & VFG_GENERIC_HAS_MSIX) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_msix_descriptor_size(&descriptor->msix);
+        }
+        if ((config->present & VFG_GENERIC_HAS_SRIOV) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_sriov_descriptor_size(&descriptor->sriov);
+        }
+        for (i = 0;
+                 (config->present & VFG_GENERIC_HAS_VENDOR_SPECIFIC) != 0u &&
+                 i < config->instances.vendor_specific;
+                 i++) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_vendor_specific_descriptor_size(
+                           &descriptor->vendor_specific[i]);
+        }
+        if (cap <
+            VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
+            return vfg_fail(err, VFG_GENERIC_NAME, "descriptor", NULL, 0u,
+                            VFG_ERR_NO_SPACE, "the output buffer is too small");
+        }
     }
     if ((config->present & VFG_GENERIC_HAS_REBAR) != 0u) {
         packed = vfg_rebar_pack_descriptor(&descriptor->rebar,
@@ -1088,6 +1007,7 @@ int vfg_generic_save(struct vfg_generic_state *state,
         vfg_put_be16(buf + offset + 2u, (uint16_t)packed);
         offset += VFG_RECORD_HEAD_SIZE + packed;
     }
+    records = offset - VFG_HEADER_SIZE - VFG_FRAME_HEAD_SIZE;
     vfg_seal_frame(buf + VFG_HEADER_SIZE, VFG_DESCRIPTOR_ID, VFG_FORMAT_VERSION,
                    true, (uint32_t)records);
     offset += VFG_CRC_SIZE;

@@ -394,7 +394,8 @@ int vfg_l1ss_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.substates = d->substates;
+    derived.port_timing = d->port_timing;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;
@@ -566,6 +567,7 @@ size_t vfg_l1ss_pack_descriptor(const struct vfg_l1ss_descriptor *d,
 {
     size_t o = VFG_L1SS_DESCRIPTOR_FIXED;
     size_t i;
+    size_t n;
 
     if (d == NULL || buf == NULL) {
         return 0u;
@@ -576,16 +578,20 @@ size_t vfg_l1ss_pack_descriptor(const struct vfg_l1ss_descriptor *d,
     vfg_put_be16(buf + 10, d->min_version);
     vfg_put_be16(buf + 12, d->max_version);
     vfg_put_be16(buf + 14, d->mask_registers);
-    for (i = 0; i < VFG_L1SS_MASK_REGISTERS && i < d->mask_registers; i++) {
-        if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
+    n = d->mask_registers < VFG_L1SS_MASK_REGISTERS ? d->mask_registers :
+        VFG_L1SS_MASK_REGISTERS;
+    for (i = 0; i < n; i++) {
+        const uint32_t emulated = d->emulated_masks[i];
+        const uint32_t wmask = d->write_masks[i];
+        const unsigned width = mask_widths[i];
+        if ((emulated | wmask) == 0u) {
             continue; /* no entry: both masks are 0 */
         }
         vfg_put_be16(buf + o, (uint16_t)i);
-        vfg_put8(buf + o + 2u, mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u, d->emulated_masks[i], mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u + mask_widths[i], d->write_masks[i],
-                     mask_widths[i]);
-        o += 3u + 2u * (size_t)mask_widths[i];
+        vfg_put8(buf + o + 2u, (uint8_t)width);
+        vfg_put_be_n(buf + o + 3u, emulated, width);
+        vfg_put_be_n(buf + o + 3u + width, wmask, width);
+        o += 3u + 2u * (size_t)width;
     }
     return o;
 }

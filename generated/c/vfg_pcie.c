@@ -1147,7 +1147,18 @@ int vfg_pcie_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.identity = d->identity;
+    derived.mps_supported = d->mps_supported;
+    derived.dev_features = d->dev_features;
+    derived.max_link_speed = d->max_link_speed;
+    derived.max_link_width = d->max_link_width;
+    derived.link_features = d->link_features;
+    derived.slot_shape = d->slot_shape;
+    derived.root_features = d->root_features;
+    derived.dev2_features = d->dev2_features;
+    derived.dev2_shape = d->dev2_shape;
+    derived.link_speeds = d->link_speeds;
+    derived.link2_features = d->link2_features;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;
@@ -1641,6 +1652,7 @@ size_t vfg_pcie_pack_descriptor(const struct vfg_pcie_descriptor *d,
 {
     size_t o = VFG_PCIE_DESCRIPTOR_FIXED;
     size_t i;
+    size_t n;
 
     if (d == NULL || buf == NULL) {
         return 0u;
@@ -1661,16 +1673,20 @@ size_t vfg_pcie_pack_descriptor(const struct vfg_pcie_descriptor *d,
     vfg_put_be16(buf + 45, d->min_version);
     vfg_put_be16(buf + 47, d->max_version);
     vfg_put_be16(buf + 49, d->mask_registers);
-    for (i = 0; i < VFG_PCIE_MASK_REGISTERS && i < d->mask_registers; i++) {
-        if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
+    n = d->mask_registers < VFG_PCIE_MASK_REGISTERS ? d->mask_registers :
+        VFG_PCIE_MASK_REGISTERS;
+    for (i = 0; i < n; i++) {
+        const uint32_t emulated = d->emulated_masks[i];
+        const uint32_t wmask = d->write_masks[i];
+        const unsigned width = mask_widths[i];
+        if ((emulated | wmask) == 0u) {
             continue; /* no entry: both masks are 0 */
         }
         vfg_put_be16(buf + o, (uint16_t)i);
-        vfg_put8(buf + o + 2u, mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u, d->emulated_masks[i], mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u + mask_widths[i], d->write_masks[i],
-                     mask_widths[i]);
-        o += 3u + 2u * (size_t)mask_widths[i];
+        vfg_put8(buf + o + 2u, (uint8_t)width);
+        vfg_put_be_n(buf + o + 3u, emulated, width);
+        vfg_put_be_n(buf + o + 3u + width, wmask, width);
+        o += 3u + 2u * (size_t)width;
     }
     return o;
 }

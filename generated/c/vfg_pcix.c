@@ -415,7 +415,11 @@ int vfg_pcix_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.device_caps = d->device_caps;
+    derived.version = d->version;
+    derived.bridge_caps = d->bridge_caps;
+    derived.upstream_capacity = d->upstream_capacity;
+    derived.downstream_capacity = d->downstream_capacity;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;
@@ -664,6 +668,7 @@ size_t vfg_pcix_pack_descriptor(const struct vfg_pcix_descriptor *d,
 {
     size_t o = VFG_PCIX_DESCRIPTOR_FIXED;
     size_t i;
+    size_t n;
 
     if (d == NULL || buf == NULL) {
         return 0u;
@@ -678,16 +683,20 @@ size_t vfg_pcix_pack_descriptor(const struct vfg_pcix_descriptor *d,
     vfg_put_be16(buf + 20, d->min_version);
     vfg_put_be16(buf + 22, d->max_version);
     vfg_put_be16(buf + 24, d->mask_registers);
-    for (i = 0; i < VFG_PCIX_MASK_REGISTERS && i < d->mask_registers; i++) {
-        if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
+    n = d->mask_registers < VFG_PCIX_MASK_REGISTERS ? d->mask_registers :
+        VFG_PCIX_MASK_REGISTERS;
+    for (i = 0; i < n; i++) {
+        const uint32_t emulated = d->emulated_masks[i];
+        const uint32_t wmask = d->write_masks[i];
+        const unsigned width = mask_widths[i];
+        if ((emulated | wmask) == 0u) {
             continue; /* no entry: both masks are 0 */
         }
         vfg_put_be16(buf + o, (uint16_t)i);
-        vfg_put8(buf + o + 2u, mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u, d->emulated_masks[i], mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u + mask_widths[i], d->write_masks[i],
-                     mask_widths[i]);
-        o += 3u + 2u * (size_t)mask_widths[i];
+        vfg_put8(buf + o + 2u, (uint8_t)width);
+        vfg_put_be_n(buf + o + 3u, emulated, width);
+        vfg_put_be_n(buf + o + 3u + width, wmask, width);
+        o += 3u + 2u * (size_t)width;
     }
     return o;
 }

@@ -337,7 +337,11 @@ int vfg_pm_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.pm_version = d->pm_version;
+    derived.d_states = d->d_states;
+    derived.pme_states = d->pme_states;
+    derived.reset_shape = d->reset_shape;
+    derived.init_shape = d->init_shape;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;
@@ -527,6 +531,7 @@ size_t vfg_pm_pack_descriptor(const struct vfg_pm_descriptor *d, uint8_t *buf)
 {
     size_t o = VFG_PM_DESCRIPTOR_FIXED;
     size_t i;
+    size_t n;
 
     if (d == NULL || buf == NULL) {
         return 0u;
@@ -540,16 +545,20 @@ size_t vfg_pm_pack_descriptor(const struct vfg_pm_descriptor *d, uint8_t *buf)
     vfg_put_be16(buf + 11, d->min_version);
     vfg_put_be16(buf + 13, d->max_version);
     vfg_put_be16(buf + 15, d->mask_registers);
-    for (i = 0; i < VFG_PM_MASK_REGISTERS && i < d->mask_registers; i++) {
-        if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
+    n = d->mask_registers < VFG_PM_MASK_REGISTERS ? d->mask_registers :
+        VFG_PM_MASK_REGISTERS;
+    for (i = 0; i < n; i++) {
+        const uint16_t emulated = d->emulated_masks[i];
+        const uint16_t wmask = d->write_masks[i];
+        const unsigned width = mask_widths[i];
+        if ((emulated | wmask) == 0u) {
             continue; /* no entry: both masks are 0 */
         }
         vfg_put_be16(buf + o, (uint16_t)i);
-        vfg_put8(buf + o + 2u, mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u, d->emulated_masks[i], mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u + mask_widths[i], d->write_masks[i],
-                     mask_widths[i]);
-        o += 3u + 2u * (size_t)mask_widths[i];
+        vfg_put8(buf + o + 2u, (uint8_t)width);
+        vfg_put_be_n(buf + o + 3u, emulated, width);
+        vfg_put_be_n(buf + o + 3u + width, wmask, width);
+        o += 3u + 2u * (size_t)width;
     }
     return o;
 }

@@ -1056,7 +1056,24 @@ int vfg_rebar_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.entry0 = d->entry0;
+    derived.sizes0 = d->sizes0;
+    derived.sizes0_ext = d->sizes0_ext;
+    derived.entry1 = d->entry1;
+    derived.sizes1 = d->sizes1;
+    derived.sizes1_ext = d->sizes1_ext;
+    derived.entry2 = d->entry2;
+    derived.sizes2 = d->sizes2;
+    derived.sizes2_ext = d->sizes2_ext;
+    derived.entry3 = d->entry3;
+    derived.sizes3 = d->sizes3;
+    derived.sizes3_ext = d->sizes3_ext;
+    derived.entry4 = d->entry4;
+    derived.sizes4 = d->sizes4;
+    derived.sizes4_ext = d->sizes4_ext;
+    derived.entry5 = d->entry5;
+    derived.sizes5 = d->sizes5;
+    derived.sizes5_ext = d->sizes5_ext;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;
@@ -1444,6 +1461,7 @@ size_t vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d,
 {
     size_t o = VFG_REBAR_DESCRIPTOR_FIXED;
     size_t i;
+    size_t n;
 
     if (d == NULL || buf == NULL) {
         return 0u;
@@ -1470,16 +1488,20 @@ size_t vfg_rebar_pack_descriptor(const struct vfg_rebar_descriptor *d,
     vfg_put_be16(buf + 74, d->min_version);
     vfg_put_be16(buf + 76, d->max_version);
     vfg_put_be16(buf + 78, d->mask_registers);
-    for (i = 0; i < VFG_REBAR_MASK_REGISTERS && i < d->mask_registers; i++) {
-        if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
+    n = d->mask_registers < VFG_REBAR_MASK_REGISTERS ? d->mask_registers :
+        VFG_REBAR_MASK_REGISTERS;
+    for (i = 0; i < n; i++) {
+        const uint32_t emulated = d->emulated_masks[i];
+        const uint32_t wmask = d->write_masks[i];
+        const unsigned width = mask_widths[i];
+        if ((emulated | wmask) == 0u) {
             continue; /* no entry: both masks are 0 */
         }
         vfg_put_be16(buf + o, (uint16_t)i);
-        vfg_put8(buf + o + 2u, mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u, d->emulated_masks[i], mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u + mask_widths[i], d->write_masks[i],
-                     mask_widths[i]);
-        o += 3u + 2u * (size_t)mask_widths[i];
+        vfg_put8(buf + o + 2u, (uint8_t)width);
+        vfg_put_be_n(buf + o + 3u, emulated, width);
+        vfg_put_be_n(buf + o + 3u + width, wmask, width);
+        o += 3u + 2u * (size_t)width;
     }
     return o;
 }

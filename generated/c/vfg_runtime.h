@@ -329,25 +329,87 @@ static inline void vfg_put_be64(uint8_t *p, uint64_t v)
 
 /*
  * An unsigned integer of `width` bytes (1..8), big-endian: a descriptor's
- * mask entry, whose width the entry itself gives.
+ * mask entry, whose width the entry itself gives. The widths an entry can
+ * have (1, 2, 4, 8) take one load or store each, not a loop over the bytes:
+ * a header's mask list has a few dozen entries, read and written per blob.
  */
 static inline uint64_t vfg_get_be_n(const uint8_t *p, unsigned width)
 {
     uint64_t v = 0u;
     unsigned i;
-    for (i = 0; i < width; i++) {
-        v = (v << 8) | p[i];
+    switch (width) {
+    case 1u:
+        return p[0];
+    case 2u:
+        return vfg_get_be16(p);
+    case 4u:
+        return vfg_get_be32(p);
+    case 8u:
+        return vfg_get_be64(p);
+    default:
+        for (i = 0; i < width; i++) {
+            v = (v << 8) | p[i];
+        }
+        return v;
     }
-    return v;
 }
 
 static inline void vfg_put_be_n(uint8_t *p, uint64_t v, unsigned width)
 {
     unsigned i;
-    for (i = width; i > 0u; i--) {
-        p[i - 1u] = (uint8_t)(v & 0xffu);
-        v >>= 8;
+    switch (width) {
+    case 1u:
+        p[0] = (uint8_t)v;
+        break;
+    case 2u:
+        vfg_put_be16(p, (uint16_t)v);
+        break;
+    case 4u:
+        vfg_put_be32(p, (uint32_t)v);
+        break;
+    case 8u:
+        vfg_put_be64(p, v);
+        break;
+    default:
+        for (i = width; i > 0u; i--) {
+            p[i - 1u] = (uint8_t)(v & 0xffu);
+            v >>= 8;
+        }
+        break;
     }
+}
+
+/*
+ * A set of section ids (any uint16_t: 2048 words of bits), for a device
+ * load's duplicate-frame check. Clearing it clears only `used`, one bit per
+ * word of `bits` (256 bytes, where zeroing the bits would be 8 KiB a blob);
+ * a word is zeroed when first added to, and read only once its bit is set.
+ */
+struct vfg_id_set {
+    uint64_t used[32];
+    uint32_t bits[2048];
+};
+
+static inline void vfg_id_set_clear(struct vfg_id_set *set)
+{
+    memset(set->used, 0, sizeof set->used);
+}
+
+static inline bool vfg_id_set_has(const struct vfg_id_set *set, uint16_t id)
+{
+    unsigned word = (unsigned)id >> 5;
+    return ((set->used[word >> 6] >> (word & 63u)) & 1u) != 0u &&
+           ((set->bits[word] >> (id & 31u)) & 1u) != 0u;
+}
+
+static inline void vfg_id_set_add(struct vfg_id_set *set, uint16_t id)
+{
+    unsigned word = (unsigned)id >> 5;
+    if (((set->used[word >> 6] >> (word & 63u)) & 1u) == 0u) {
+        set->used[word >> 6] |= (uint64_t)1u << (word & 63u);
+        set->bits[word] = 0u;
+    }
+    set->bits[word] |= (uint32_t)1u << (id & 31u);
 }
 
 /*
@@ -355,7 +417,8 @@ static inline void vfg_put_be_n(uint8_t *p, uint64_t v, unsigned width)
  * (integers of one width, as the MSI-X table): `count` words of `width` bytes
  * (1, 2, 4 or 8), wire to state and state to wire. On x86-64 with GCC or clang
  * they swap 32 bytes at a time on CPUs with AVX2 (asked at run time); define
- * VFG_NO_SIMD to keep to the plain loop. A NULL pointer, another width or a
+ * VFG_NO_SIMD to keep to the plain loops, which on a little-endian host swap
+ * 2- and 4-byte words 8 bytes at a time. A NULL pointer, another width or a
  * size past SIZE_MAX copies nothing.
  */
 void vfg_get_be_array(void *dst, const uint8_t *src, size_t count,

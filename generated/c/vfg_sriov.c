@@ -1687,7 +1687,16 @@ int vfg_sriov_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.features = d->features;
+    derived.max_vfs = d->max_vfs;
+    derived.vf_device = d->vf_device;
+    derived.page_sizes = d->page_sizes;
+    derived.vf_bar0_type = d->vf_bar0_type;
+    derived.vf_bar1_type = d->vf_bar1_type;
+    derived.vf_bar2_type = d->vf_bar2_type;
+    derived.vf_bar3_type = d->vf_bar3_type;
+    derived.vf_bar4_type = d->vf_bar4_type;
+    derived.vf_bar5_type = d->vf_bar5_type;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;
@@ -2209,6 +2218,7 @@ size_t vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d,
 {
     size_t o = VFG_SRIOV_DESCRIPTOR_FIXED;
     size_t i;
+    size_t n;
 
     if (d == NULL || buf == NULL) {
         return 0u;
@@ -2228,16 +2238,20 @@ size_t vfg_sriov_pack_descriptor(const struct vfg_sriov_descriptor *d,
     vfg_put_be16(buf + 44, d->min_version);
     vfg_put_be16(buf + 46, d->max_version);
     vfg_put_be16(buf + 48, d->mask_registers);
-    for (i = 0; i < VFG_SRIOV_MASK_REGISTERS && i < d->mask_registers; i++) {
-        if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
+    n = d->mask_registers < VFG_SRIOV_MASK_REGISTERS ? d->mask_registers :
+        VFG_SRIOV_MASK_REGISTERS;
+    for (i = 0; i < n; i++) {
+        const uint32_t emulated = d->emulated_masks[i];
+        const uint32_t wmask = d->write_masks[i];
+        const unsigned width = mask_widths[i];
+        if ((emulated | wmask) == 0u) {
             continue; /* no entry: both masks are 0 */
         }
         vfg_put_be16(buf + o, (uint16_t)i);
-        vfg_put8(buf + o + 2u, mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u, d->emulated_masks[i], mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u + mask_widths[i], d->write_masks[i],
-                     mask_widths[i]);
-        o += 3u + 2u * (size_t)mask_widths[i];
+        vfg_put8(buf + o + 2u, (uint8_t)width);
+        vfg_put_be_n(buf + o + 3u, emulated, width);
+        vfg_put_be_n(buf + o + 3u + width, wmask, width);
+        o += 3u + 2u * (size_t)width;
     }
     return o;
 }

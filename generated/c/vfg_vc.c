@@ -1287,7 +1287,16 @@ int vfg_vc_check_descriptor(const uint8_t *buf, size_t start, size_t end,
         return fail(err, "", start, VFG_ERR_ARGUMENT,
                     "the descriptor pointer is NULL");
     }
-    derived = *d; /* what a version does not carry stays as the stream says */
+    derived.port_vcs = d->port_vcs;
+    derived.vc_arbitration_caps = d->vc_arbitration_caps;
+    derived.vc0_resources = d->vc0_resources;
+    derived.vc1_resources = d->vc1_resources;
+    derived.vc2_resources = d->vc2_resources;
+    derived.vc3_resources = d->vc3_resources;
+    derived.vc4_resources = d->vc4_resources;
+    derived.vc5_resources = d->vc5_resources;
+    derived.vc6_resources = d->vc6_resources;
+    derived.vc7_resources = d->vc7_resources;
     status = check_payload(buf, start, end, version, p, &derived, err);
     if (status != VFG_OK) {
         return status;
@@ -1869,6 +1878,7 @@ size_t vfg_vc_pack_descriptor(const struct vfg_vc_descriptor *d, uint8_t *buf)
 {
     size_t o = VFG_VC_DESCRIPTOR_FIXED;
     size_t i;
+    size_t n;
 
     if (d == NULL || buf == NULL) {
         return 0u;
@@ -1887,16 +1897,20 @@ size_t vfg_vc_pack_descriptor(const struct vfg_vc_descriptor *d, uint8_t *buf)
     vfg_put_be16(buf + 42, d->min_version);
     vfg_put_be16(buf + 44, d->max_version);
     vfg_put_be16(buf + 46, d->mask_registers);
-    for (i = 0; i < VFG_VC_MASK_REGISTERS && i < d->mask_registers; i++) {
-        if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u) {
+    n = d->mask_registers < VFG_VC_MASK_REGISTERS ? d->mask_registers :
+        VFG_VC_MASK_REGISTERS;
+    for (i = 0; i < n; i++) {
+        const uint32_t emulated = d->emulated_masks[i];
+        const uint32_t wmask = d->write_masks[i];
+        const unsigned width = mask_widths[i];
+        if ((emulated | wmask) == 0u) {
             continue; /* no entry: both masks are 0 */
         }
         vfg_put_be16(buf + o, (uint16_t)i);
-        vfg_put8(buf + o + 2u, mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u, d->emulated_masks[i], mask_widths[i]);
-        vfg_put_be_n(buf + o + 3u + mask_widths[i], d->write_masks[i],
-                     mask_widths[i]);
-        o += 3u + 2u * (size_t)mask_widths[i];
+        vfg_put8(buf + o + 2u, (uint8_t)width);
+        vfg_put_be_n(buf + o + 3u, emulated, width);
+        vfg_put_be_n(buf + o + 3u + width, wmask, width);
+        o += 3u + 2u * (size_t)width;
     }
     return o;
 }

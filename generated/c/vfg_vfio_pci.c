@@ -49,159 +49,15 @@ static const struct vfg_aer_params *params_aer(
 }
 
 /*
- * The source's descriptor from a descriptor frame payload at blob[start, ...)
- * that check_descriptor passed with these sections.
- */
-static void store_descriptor(const uint8_t *blob, size_t start,
-                             uint32_t present,
-                             struct vfg_vfio_pci_descriptor *d)
-{
-    size_t o = start;
-    size_t size;
-    memset(d, 0, sizeof *d);
-    d->present = present;
-    if ((present & VFG_VFIO_PCI_HAS_PM) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_pm_unpack_descriptor(&d->pm, blob, o + VFG_RECORD_HEAD_SIZE,
-                                       o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_REBAR) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_rebar_unpack_descriptor(&d->rebar, blob,
-                                          o + VFG_RECORD_HEAD_SIZE,
-                                          o + VFG_RECORD_HEAD_SIZE + size,
-                                          NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_HEADER) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_header_unpack_descriptor(&d->header, blob,
-                                           o + VFG_RECORD_HEAD_SIZE,
-                                           o + VFG_RECORD_HEAD_SIZE + size,
-                                           NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_PCIX) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_pcix_unpack_descriptor(&d->pcix, blob,
-                                         o + VFG_RECORD_HEAD_SIZE,
-                                         o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_LTR) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_ltr_unpack_descriptor(&d->ltr, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_PCIE) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_pcie_unpack_descriptor(&d->pcie, blob,
-                                         o + VFG_RECORD_HEAD_SIZE,
-                                         o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_L1SS) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_l1ss_unpack_descriptor(&d->l1ss, blob,
-                                         o + VFG_RECORD_HEAD_SIZE,
-                                         o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_AER) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_aer_unpack_descriptor(&d->aer, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_ACS) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_acs_unpack_descriptor(&d->acs, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_ATS) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_ats_unpack_descriptor(&d->ats, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_PASID) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_pasid_unpack_descriptor(&d->pasid, blob,
-                                          o + VFG_RECORD_HEAD_SIZE,
-                                          o + VFG_RECORD_HEAD_SIZE + size,
-                                          NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_PRI) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_pri_unpack_descriptor(&d->pri, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_PTM) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_ptm_unpack_descriptor(&d->ptm, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_DPC) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_dpc_unpack_descriptor(&d->dpc, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_VC) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_vc_unpack_descriptor(&d->vc, blob, o + VFG_RECORD_HEAD_SIZE,
-                                       o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_DSN) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_dsn_unpack_descriptor(&d->dsn, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_MSI) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_msi_unpack_descriptor(&d->msi, blob, o + VFG_RECORD_HEAD_SIZE,
-                                        o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_MSIX) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_msix_unpack_descriptor(&d->msix, blob,
-                                         o + VFG_RECORD_HEAD_SIZE,
-                                         o + VFG_RECORD_HEAD_SIZE + size, NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_VFIO_IRQ) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_vfio_irq_unpack_descriptor(&d->vfio_irq, blob,
-                                             o + VFG_RECORD_HEAD_SIZE,
-                                             o + VFG_RECORD_HEAD_SIZE + size,
-                                             NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-    if ((present & VFG_VFIO_PCI_HAS_SRIOV) != 0u) {
-        size = vfg_get_be16(blob + o + 2u);
-        (void)vfg_sriov_unpack_descriptor(&d->sriov, blob,
-                                          o + VFG_RECORD_HEAD_SIZE,
-                                          o + VFG_RECORD_HEAD_SIZE + size,
-                                          NULL);
-        o += VFG_RECORD_HEAD_SIZE + size;
-    }
-}
-
-/*
  * The descriptor frame's payload: per section the source has, in device
- * order, (id, size) then its packed descriptor; *present gets which.
+ * order, (id, size) then its packed descriptor. Each record is unpacked
+ * (and so checked) once, straight into *d, which says which sections the
+ * source has; the others stay 0. *d is the caller's
+ * scratch: load copies it out only once the whole blob passed.
  */
 static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
-                            uint32_t *present, struct vfg_error *err)
+                            struct vfg_vfio_pci_descriptor *d,
+                            struct vfg_error *err)
 {
     static const struct {
         uint16_t id;
@@ -231,34 +87,12 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
          "descriptor.vfio_irq"},
         {VFG_SRIOV_SECTION_ID, VFG_SRIOV_DESCRIPTOR_FIXED, "descriptor.sriov"},
     };
-    /* unpack_descriptor checks each record's mask list here first */
-    union {
-        struct vfg_pm_descriptor pm;
-        struct vfg_rebar_descriptor rebar;
-        struct vfg_header_descriptor header;
-        struct vfg_pcix_descriptor pcix;
-        struct vfg_ltr_descriptor ltr;
-        struct vfg_pcie_descriptor pcie;
-        struct vfg_l1ss_descriptor l1ss;
-        struct vfg_aer_descriptor aer;
-        struct vfg_acs_descriptor acs;
-        struct vfg_ats_descriptor ats;
-        struct vfg_pasid_descriptor pasid;
-        struct vfg_pri_descriptor pri;
-        struct vfg_ptm_descriptor ptm;
-        struct vfg_dpc_descriptor dpc;
-        struct vfg_vc_descriptor vc;
-        struct vfg_dsn_descriptor dsn;
-        struct vfg_msi_descriptor msi;
-        struct vfg_msix_descriptor msix;
-        struct vfg_vfio_irq_descriptor vfio_irq;
-        struct vfg_sriov_descriptor sriov;
-    } scratch;
     size_t o = start;
     size_t at = 0;
     size_t size;
     int status = VFG_OK;
-    *present = 0u;
+    uint32_t *present = &d->present;
+    memset(d, 0, sizeof *d);
     while (o < end) {
         uint16_t id;
         if (end - o < VFG_RECORD_HEAD_SIZE) {
@@ -290,125 +124,125 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
         }
         switch (at) {
         case 0u:
-            status = vfg_pm_unpack_descriptor(&scratch.pm, blob,
+            status = vfg_pm_unpack_descriptor(&d->pm, blob,
                                               o + VFG_RECORD_HEAD_SIZE,
                                               o + VFG_RECORD_HEAD_SIZE + size,
                                               err);
             break;
         case 1u:
-            status = vfg_rebar_unpack_descriptor(&scratch.rebar, blob,
+            status = vfg_rebar_unpack_descriptor(&d->rebar, blob,
                                                  o + VFG_RECORD_HEAD_SIZE,
                                                  o + VFG_RECORD_HEAD_SIZE +
                                                  size,
                                                  err);
             break;
         case 2u:
-            status = vfg_header_unpack_descriptor(&scratch.header, blob,
+            status = vfg_header_unpack_descriptor(&d->header, blob,
                                                   o + VFG_RECORD_HEAD_SIZE,
                                                   o + VFG_RECORD_HEAD_SIZE +
                                                   size,
                                                   err);
             break;
         case 3u:
-            status = vfg_pcix_unpack_descriptor(&scratch.pcix, blob,
+            status = vfg_pcix_unpack_descriptor(&d->pcix, blob,
                                                 o + VFG_RECORD_HEAD_SIZE,
                                                 o + VFG_RECORD_HEAD_SIZE + size,
                                                 err);
             break;
         case 4u:
-            status = vfg_ltr_unpack_descriptor(&scratch.ltr, blob,
+            status = vfg_ltr_unpack_descriptor(&d->ltr, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 5u:
-            status = vfg_pcie_unpack_descriptor(&scratch.pcie, blob,
+            status = vfg_pcie_unpack_descriptor(&d->pcie, blob,
                                                 o + VFG_RECORD_HEAD_SIZE,
                                                 o + VFG_RECORD_HEAD_SIZE + size,
                                                 err);
             break;
         case 6u:
-            status = vfg_l1ss_unpack_descriptor(&scratch.l1ss, blob,
+            status = vfg_l1ss_unpack_descriptor(&d->l1ss, blob,
                                                 o + VFG_RECORD_HEAD_SIZE,
                                                 o + VFG_RECORD_HEAD_SIZE + size,
                                                 err);
             break;
         case 7u:
-            status = vfg_aer_unpack_descriptor(&scratch.aer, blob,
+            status = vfg_aer_unpack_descriptor(&d->aer, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 8u:
-            status = vfg_acs_unpack_descriptor(&scratch.acs, blob,
+            status = vfg_acs_unpack_descriptor(&d->acs, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 9u:
-            status = vfg_ats_unpack_descriptor(&scratch.ats, blob,
+            status = vfg_ats_unpack_descriptor(&d->ats, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 10u:
-            status = vfg_pasid_unpack_descriptor(&scratch.pasid, blob,
+            status = vfg_pasid_unpack_descriptor(&d->pasid, blob,
                                                  o + VFG_RECORD_HEAD_SIZE,
                                                  o + VFG_RECORD_HEAD_SIZE +
                                                  size,
                                                  err);
             break;
         case 11u:
-            status = vfg_pri_unpack_descriptor(&scratch.pri, blob,
+            status = vfg_pri_unpack_descriptor(&d->pri, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 12u:
-            status = vfg_ptm_unpack_descriptor(&scratch.ptm, blob,
+            status = vfg_ptm_unpack_descriptor(&d->ptm, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 13u:
-            status = vfg_dpc_unpack_descriptor(&scratch.dpc, blob,
+            status = vfg_dpc_unpack_descriptor(&d->dpc, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 14u:
-            status = vfg_vc_unpack_descriptor(&scratch.vc, blob,
+            status = vfg_vc_unpack_descriptor(&d->vc, blob,
                                               o + VFG_RECORD_HEAD_SIZE,
                                               o + VFG_RECORD_HEAD_SIZE + size,
                                               err);
             break;
         case 15u:
-            status = vfg_dsn_unpack_descriptor(&scratch.dsn, blob,
+            status = vfg_dsn_unpack_descriptor(&d->dsn, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 16u:
-            status = vfg_msi_unpack_descriptor(&scratch.msi, blob,
+            status = vfg_msi_unpack_descriptor(&d->msi, blob,
                                                o + VFG_RECORD_HEAD_SIZE,
                                                o + VFG_RECORD_HEAD_SIZE + size,
                                                err);
             break;
         case 17u:
-            status = vfg_msix_unpack_descriptor(&scratch.msix, blob,
+            status = vfg_msix_unpack_descriptor(&d->msix, blob,
                                                 o + VFG_RECORD_HEAD_SIZE,
                                                 o + VFG_RECORD_HEAD_SIZE + size,
                                                 err);
             break;
         case 18u:
-            status = vfg_vfio_irq_unpack_descriptor(&scratch.vfio_irq, blob,
+            status = vfg_vfio_irq_unpack_descriptor(&d->vfio_irq, blob,
                                                     o + VFG_RECORD_HEAD_SIZE,
                                                     o + VFG_RECORD_HEAD_SIZE +
                                                     size,
                                                     err);
             break;
         case 19u:
-            status = vfg_sriov_unpack_descriptor(&scratch.sriov, blob,
+            status = vfg_sriov_unpack_descriptor(&d->sriov, blob,
                                                  o + VFG_RECORD_HEAD_SIZE,
                                                  o + VFG_RECORD_HEAD_SIZE +
                                                  size,
@@ -968,7 +802,7 @@ static void point_into_blob(struct vfg_compat_report *report, size_t from,
  * first reason in *err and every reason in *report.
  */
 static int check_migration(const uint8_t *blob, size_t start,
-                           uint32_t source_present,
+                           const struct vfg_vfio_pci_descriptor *source,
                            const struct vfg_vfio_pci_config *config,
                            const struct vfg_vfio_pci_descriptor *target,
                            struct vfg_compat_report *report,
@@ -985,12 +819,11 @@ static int check_migration(const uint8_t *blob, size_t start,
     }
     before = into->count;
     if (target != NULL) {
-        struct vfg_vfio_pci_descriptor source;
-        store_descriptor(blob, start, source_present, &source);
-        refused = vfg_vfio_pci_check_compat(&source, target, into) != VFG_OK;
-        point_into_blob(into, before, &source, blob, start);
+        refused = vfg_vfio_pci_check_compat(source, target, into) != VFG_OK;
+        point_into_blob(into, before, source, blob, start);
     } else {
-        refused = refused_by(source_present, config->present, NULL, NULL, into);
+        refused = refused_by(source->present, config->present, NULL, NULL,
+                             into);
     }
     if (into == &local && report != NULL) {
         report->count += local.count;
@@ -1006,17 +839,17 @@ static int check_blob(const uint8_t *blob, size_t len,
                       const struct vfg_vfio_pci_config *config,
                       const struct vfg_vfio_pci_descriptor *target,
                       struct vfg_compat_report *report,
-                      uint32_t *source_present, struct vfg_error *err)
+                      struct vfg_vfio_pci_descriptor *source,
+                      struct vfg_error *err)
 {
     /* pcie as checked, which params are read from (NULL until its frame) */
     struct vfg_pcie_state got_pcie;
     const struct vfg_pcie_state *ref_pcie = NULL;
     struct vfg_aer_params p_aer;
-    /* One bit per section id: any id seen twice is refused, known or not. */
-    uint32_t seen[2048];
+    /* Every section id read: any id seen twice is refused, known or not. */
+    struct vfg_id_set seen;
     /* The last known section frame's device position: frames come in device order. */
     unsigned at = 0u;
-    struct vfg_vfio_pci_descriptor source;
     struct vfg_frame frame;
     uint16_t count;
     uint16_t i;
@@ -1047,32 +880,30 @@ static int check_blob(const uint8_t *blob, size_t len,
                         VFG_ERR_FORMAT,
                         "descriptor frame version is not the format version");
     }
-    status = check_descriptor(blob, frame.start, frame.end, source_present,
-                              err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    status = check_migration(blob, frame.start, *source_present, config, target,
-                             report, err);
+    status = check_descriptor(blob, frame.start, frame.end, source, err);
     if (status != VFG_OK) {
         return status;
     }
     /* each section frame is held to the descriptor the migration was decided on */
-    store_descriptor(blob, frame.start, *source_present, &source);
+    status = check_migration(blob, frame.start, source, config, target, report,
+                             err);
+    if (status != VFG_OK) {
+        return status;
+    }
     offset = frame.end + VFG_CRC_SIZE;
-    memset(seen, 0, sizeof seen);
+    vfg_id_set_clear(&seen);
     for (i = 0; i < count; i++) {
         status = vfg_read_frame(blob, len, offset, VFG_VFIO_PCI_NAME, &frame,
                                 err);
         if (status != VFG_OK) {
             return status;
         }
-        if ((seen[frame.id >> 5] >> (frame.id & 31u)) & 1u) {
+        if (vfg_id_set_has(&seen, frame.id)) {
             return vfg_fail(err, VFG_VFIO_PCI_NAME, "", NULL, offset,
                             VFG_ERR_DUPLICATE_SECTION,
                             "the section appears twice");
         }
-        seen[frame.id >> 5] |= (uint32_t)1u << (frame.id & 31u);
+        vfg_id_set_add(&seen, frame.id);
         if (frame.instance != 0u) {
             return vfg_fail(
                        err, VFG_VFIO_PCI_NAME, "", NULL, offset + 4u,
@@ -1081,7 +912,7 @@ static int check_blob(const uint8_t *blob, size_t len,
         }
         switch (frame.id) {
         case VFG_PM_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_PM) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_PM) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "pm", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1097,12 +928,12 @@ static int check_blob(const uint8_t *blob, size_t len,
             if ((config->present & VFG_VFIO_PCI_HAS_PM) != 0u) {
                 status = vfg_pm_check_descriptor(blob, frame.start, frame.end,
                                                  frame.version,
-                                                 &config->params.pm, &source.pm,
-                                                 err);
+                                                 &config->params.pm,
+                                                 &source->pm, err);
             }
             break;
         case VFG_REBAR_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_REBAR) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_REBAR) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "rebar", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1119,11 +950,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_rebar_check_descriptor(blob, frame.start,
                                                     frame.end, frame.version,
                                                     &config->params.rebar,
-                                                    &source.rebar, err);
+                                                    &source->rebar, err);
             }
             break;
         case VFG_HEADER_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_HEADER) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_HEADER) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "header", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1140,11 +971,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_header_check_descriptor(blob, frame.start,
                                                      frame.end, frame.version,
                                                      &config->params.header,
-                                                     &source.header, err);
+                                                     &source->header, err);
             }
             break;
         case VFG_PCIX_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_PCIX) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_PCIX) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "pcix", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1161,11 +992,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_pcix_check_descriptor(blob, frame.start, frame.end,
                                                    frame.version,
                                                    &config->params.pcix,
-                                                   &source.pcix, err);
+                                                   &source->pcix, err);
             }
             break;
         case VFG_LTR_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_LTR) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_LTR) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "ltr", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1182,11 +1013,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_ltr_check_descriptor(blob, frame.start, frame.end,
                                                   frame.version,
                                                   &config->params.ltr,
-                                                  &source.ltr, err);
+                                                  &source->ltr, err);
             }
             break;
         case VFG_PCIE_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_PCIE) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_PCIE) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "pcie", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1203,7 +1034,7 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_pcie_check_descriptor(blob, frame.start, frame.end,
                                                    frame.version,
                                                    &config->params.pcie,
-                                                   &source.pcie, err);
+                                                   &source->pcie, err);
                 if (status == VFG_OK) {
                     vfg_pcie_store_checked(&got_pcie, blob, frame.start,
                                            frame.version, &config->params.pcie);
@@ -1212,7 +1043,7 @@ static int check_blob(const uint8_t *blob, size_t len,
             }
             break;
         case VFG_L1SS_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_L1SS) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_L1SS) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "l1ss", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1229,11 +1060,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_l1ss_check_descriptor(blob, frame.start, frame.end,
                                                    frame.version,
                                                    &config->params.l1ss,
-                                                   &source.l1ss, err);
+                                                   &source->l1ss, err);
             }
             break;
         case VFG_AER_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_AER) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_AER) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "aer", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1251,11 +1082,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                                                   frame.version,
                                                   params_aer(&p_aer, config,
                                                              ref_pcie),
-                                                  &source.aer, err);
+                                                  &source->aer, err);
             }
             break;
         case VFG_ACS_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_ACS) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_ACS) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "acs", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1272,11 +1103,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_acs_check_descriptor(blob, frame.start, frame.end,
                                                   frame.version,
                                                   &config->params.acs,
-                                                  &source.acs, err);
+                                                  &source->acs, err);
             }
             break;
         case VFG_ATS_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_ATS) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_ATS) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "ats", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1293,11 +1124,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_ats_check_descriptor(blob, frame.start, frame.end,
                                                   frame.version,
                                                   &config->params.ats,
-                                                  &source.ats, err);
+                                                  &source->ats, err);
             }
             break;
         case VFG_PASID_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_PASID) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_PASID) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "pasid", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1314,11 +1145,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_pasid_check_descriptor(blob, frame.start,
                                                     frame.end, frame.version,
                                                     &config->params.pasid,
-                                                    &source.pasid, err);
+                                                    &source->pasid, err);
             }
             break;
         case VFG_PRI_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_PRI) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_PRI) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "pri", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1335,11 +1166,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_pri_check_descriptor(blob, frame.start, frame.end,
                                                   frame.version,
                                                   &config->params.pri,
-                                                  &source.pri, err);
+                                                  &source->pri, err);
             }
             break;
         case VFG_PTM_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_PTM) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_PTM) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "ptm", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1356,11 +1187,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_ptm_check_descriptor(blob, frame.start, frame.end,
                                                   frame.version,
                                                   &config->params.ptm,
-                                                  &source.ptm, err);
+                                                  &source->ptm, err);
             }
             break;
         case VFG_DPC_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_DPC) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_DPC) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "dpc", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1377,11 +1208,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_dpc_check_descriptor(blob, frame.start, frame.end,
                                                   frame.version,
                                                   &config->params.dpc,
-                                                  &source.dpc, err);
+                                                  &source->dpc, err);
             }
             break;
         case VFG_VC_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_VC) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_VC) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "vc", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1397,12 +1228,12 @@ static int check_blob(const uint8_t *blob, size_t len,
             if ((config->present & VFG_VFIO_PCI_HAS_VC) != 0u) {
                 status = vfg_vc_check_descriptor(blob, frame.start, frame.end,
                                                  frame.version,
-                                                 &config->params.vc, &source.vc,
-                                                 err);
+                                                 &config->params.vc,
+                                                 &source->vc, err);
             }
             break;
         case VFG_DSN_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_DSN) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_DSN) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "dsn", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1419,11 +1250,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_dsn_check_descriptor(blob, frame.start, frame.end,
                                                   frame.version,
                                                   &config->params.dsn,
-                                                  &source.dsn, err);
+                                                  &source->dsn, err);
             }
             break;
         case VFG_MSI_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_MSI) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_MSI) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "msi", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1440,11 +1271,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_msi_check_descriptor(blob, frame.start, frame.end,
                                                   frame.version,
                                                   &config->params.msi,
-                                                  &source.msi, err);
+                                                  &source->msi, err);
             }
             break;
         case VFG_MSIX_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_MSIX) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_MSIX) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "msix", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1461,11 +1292,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_msix_check_descriptor(blob, frame.start, frame.end,
                                                    frame.version,
                                                    &config->params.msix,
-                                                   &source.msix, err);
+                                                   &source->msix, err);
             }
             break;
         case VFG_VFIO_IRQ_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_VFIO_IRQ) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_VFIO_IRQ) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "vfio_irq", NULL,
                                 offset, VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1482,11 +1313,11 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_vfio_irq_check_descriptor(blob, frame.start,
                                                        frame.end, frame.version,
                                                        &config->params.vfio_irq,
-                                                       &source.vfio_irq, err);
+                                                       &source->vfio_irq, err);
             }
             break;
         case VFG_SRIOV_SECTION_ID:
-            if ((*source_present & VFG_VFIO_PCI_HAS_SRIOV) == 0u) {
+            if ((source->present & VFG_VFIO_PCI_HAS_SRIOV) == 0u) {
                 return vfg_fail(err, VFG_VFIO_PCI_NAME, "sriov", NULL, offset,
                                 VFG_ERR_ABSENT_SECTION,
                                 "a frame of a section the source's descriptor "
@@ -1503,7 +1334,7 @@ static int check_blob(const uint8_t *blob, size_t len,
                 status = vfg_sriov_check_descriptor(blob, frame.start,
                                                     frame.end, frame.version,
                                                     &config->params.sriov,
-                                                    &source.sriov, err);
+                                                    &source->sriov, err);
             }
             break;
         default:
@@ -1523,133 +1354,103 @@ static int check_blob(const uint8_t *blob, size_t len,
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "", NULL, offset,
                         VFG_ERR_TRAILING, "bytes after the last section");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_PM) != 0u &&
-        ((seen[VFG_PM_SECTION_ID >> 5] >> (VFG_PM_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_PM) != 0u &&
+        !vfg_id_set_has(&seen, VFG_PM_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "pm", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_REBAR) != 0u &&
-        ((seen[VFG_REBAR_SECTION_ID >> 5] >> (VFG_REBAR_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_REBAR) != 0u &&
+        !vfg_id_set_has(&seen, VFG_REBAR_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "rebar", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_HEADER) != 0u &&
-        ((seen[VFG_HEADER_SECTION_ID >> 5] >> (VFG_HEADER_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_HEADER) != 0u &&
+        !vfg_id_set_has(&seen, VFG_HEADER_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "header", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_PCIX) != 0u &&
-        ((seen[VFG_PCIX_SECTION_ID >> 5] >> (VFG_PCIX_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_PCIX) != 0u &&
+        !vfg_id_set_has(&seen, VFG_PCIX_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "pcix", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_LTR) != 0u &&
-        ((seen[VFG_LTR_SECTION_ID >> 5] >> (VFG_LTR_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_LTR) != 0u &&
+        !vfg_id_set_has(&seen, VFG_LTR_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "ltr", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_PCIE) != 0u &&
-        ((seen[VFG_PCIE_SECTION_ID >> 5] >> (VFG_PCIE_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_PCIE) != 0u &&
+        !vfg_id_set_has(&seen, VFG_PCIE_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "pcie", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_L1SS) != 0u &&
-        ((seen[VFG_L1SS_SECTION_ID >> 5] >> (VFG_L1SS_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_L1SS) != 0u &&
+        !vfg_id_set_has(&seen, VFG_L1SS_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "l1ss", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_AER) != 0u &&
-        ((seen[VFG_AER_SECTION_ID >> 5] >> (VFG_AER_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_AER) != 0u &&
+        !vfg_id_set_has(&seen, VFG_AER_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "aer", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_ACS) != 0u &&
-        ((seen[VFG_ACS_SECTION_ID >> 5] >> (VFG_ACS_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_ACS) != 0u &&
+        !vfg_id_set_has(&seen, VFG_ACS_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "acs", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_ATS) != 0u &&
-        ((seen[VFG_ATS_SECTION_ID >> 5] >> (VFG_ATS_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_ATS) != 0u &&
+        !vfg_id_set_has(&seen, VFG_ATS_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "ats", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_PASID) != 0u &&
-        ((seen[VFG_PASID_SECTION_ID >> 5] >> (VFG_PASID_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_PASID) != 0u &&
+        !vfg_id_set_has(&seen, VFG_PASID_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "pasid", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_PRI) != 0u &&
-        ((seen[VFG_PRI_SECTION_ID >> 5] >> (VFG_PRI_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_PRI) != 0u &&
+        !vfg_id_set_has(&seen, VFG_PRI_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "pri", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_PTM) != 0u &&
-        ((seen[VFG_PTM_SECTION_ID >> 5] >> (VFG_PTM_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_PTM) != 0u &&
+        !vfg_id_set_has(&seen, VFG_PTM_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "ptm", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_DPC) != 0u &&
-        ((seen[VFG_DPC_SECTION_ID >> 5] >> (VFG_DPC_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_DPC) != 0u &&
+        !vfg_id_set_has(&seen, VFG_DPC_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "dpc", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_VC) != 0u &&
-        ((seen[VFG_VC_SECTION_ID >> 5] >> (VFG_VC_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_VC) != 0u &&
+        !vfg_id_set_has(&seen, VFG_VC_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "vc", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_DSN) != 0u &&
-        ((seen[VFG_DSN_SECTION_ID >> 5] >> (VFG_DSN_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_DSN) != 0u &&
+        !vfg_id_set_has(&seen, VFG_DSN_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "dsn", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_MSI) != 0u &&
-        ((seen[VFG_MSI_SECTION_ID >> 5] >> (VFG_MSI_SECTION_ID & 31u)) & 1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_MSI) != 0u &&
+        !vfg_id_set_has(&seen, VFG_MSI_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "msi", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_MSIX) != 0u &&
-        ((seen[VFG_MSIX_SECTION_ID >> 5] >> (VFG_MSIX_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_MSIX) != 0u &&
+        !vfg_id_set_has(&seen, VFG_MSIX_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "msix", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_VFIO_IRQ) != 0u &&
-        ((seen[VFG_VFIO_IRQ_SECTION_ID >> 5] >> (VFG_VFIO_IRQ_SECTION_ID &
-                                                 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_VFIO_IRQ) != 0u &&
+        !vfg_id_set_has(&seen, VFG_VFIO_IRQ_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "vfio_irq", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
-    if ((config->present & *source_present & VFG_VFIO_PCI_HAS_SRIOV) != 0u &&
-        ((seen[VFG_SRIOV_SECTION_ID >> 5] >> (VFG_SRIOV_SECTION_ID & 31u)) &
-         1u) ==
-        0u) {
+    if ((config->present & source->present & VFG_VFIO_PCI_HAS_SRIOV) != 0u &&
+        !vfg_id_set_has(&seen, VFG_SRIOV_SECTION_ID)) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "sriov", NULL, offset,
                         VFG_ERR_MISSING_SECTION, "required section is missing");
     }
@@ -1661,20 +1462,22 @@ int vfg_vfio_pci_check(const uint8_t *blob, size_t len,
                        const struct vfg_vfio_pci_descriptor *target,
                        struct vfg_compat_report *report, struct vfg_error *err)
 {
-    uint32_t source_present;
+    struct vfg_vfio_pci_descriptor source;
     int status = use_config(&config, err);
     if (status != VFG_OK) {
         return status;
     }
-    return check_blob(blob, len, config, target, report, &source_present, err);
+    return check_blob(blob, len, config, target, report, &source, err);
 }
 
 /*
  * The second half of load: the blob passed check with this config, so
- * nothing here can fail.
+ * nothing here can fail. The source's descriptor is the one check
+ * unpacked, copied out now that nothing can fail.
  */
 static void store(const uint8_t *blob, const struct vfg_vfio_pci_config *config,
-                  uint32_t source_present, struct vfg_vfio_pci_state *state,
+                  const struct vfg_vfio_pci_descriptor *checked,
+                  struct vfg_vfio_pci_state *state,
                   struct vfg_vfio_pci_descriptor *source)
 {
     struct vfg_aer_params p_aer;
@@ -1683,8 +1486,7 @@ static void store(const uint8_t *blob, const struct vfg_vfio_pci_config *config,
     size_t offset = VFG_HEADER_SIZE;
     size_t o = offset + VFG_FRAME_HEAD_SIZE +
                (size_t)vfg_get_be32(blob + offset + 8);
-    store_descriptor(blob, offset + VFG_FRAME_HEAD_SIZE, source_present,
-                     source);
+    *source = *checked;
     offset = o + VFG_CRC_SIZE;
     for (i = 0; i < count; i++) {
         uint16_t id = vfg_get_be16(blob + offset);
@@ -1853,7 +1655,7 @@ int vfg_vfio_pci_load(const uint8_t *blob, size_t len,
                       const struct vfg_vfio_pci_hooks *hooks, void *opaque,
                       struct vfg_error *err)
 {
-    uint32_t source_present;
+    struct vfg_vfio_pci_descriptor checked;
     int status;
     if (state == NULL || source == NULL) {
         return vfg_fail(err, VFG_VFIO_PCI_NAME, "", NULL, 0u, VFG_ERR_ARGUMENT,
@@ -1866,12 +1668,11 @@ int vfg_vfio_pci_load(const uint8_t *blob, size_t len,
     }
     (void)hooks;
     (void)opaque;
-    status = check_blob(blob, len, config, target, report, &source_present,
-                        err);
+    status = check_blob(blob, len, config, target, report, &checked, err);
     if (status != VFG_OK) {
         return status;
     }
-    store(blob, config, source_present, state, source);
+    store(blob, config, &checked, state, source);
     return VFG_OK;
 }
 
@@ -1904,89 +1705,97 @@ int vfg_vfio_pci_save(struct vfg_vfio_pci_state *state,
     }
     (void)hooks;
     (void)opaque;
-    if ((config->present & VFG_VFIO_PCI_HAS_PM) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_pm_descriptor_size(&descriptor->pm);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_REBAR) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_rebar_descriptor_size(&descriptor->rebar);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_HEADER) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_header_descriptor_size(&descriptor->header);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_PCIX) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_pcix_descriptor_size(&descriptor->pcix);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_LTR) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_ltr_descriptor_size(&descriptor->ltr);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_PCIE) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_pcie_descriptor_size(&descriptor->pcie);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_L1SS) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_l1ss_descriptor_size(&descriptor->l1ss);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_AER) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_aer_descriptor_size(&descriptor->aer);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_ACS) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_acs_descriptor_size(&descriptor->acs);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_ATS) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_ats_descriptor_size(&descriptor->ats);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_PASID) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_pasid_descriptor_size(&descriptor->pasid);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_PRI) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_pri_descriptor_size(&descriptor->pri);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_PTM) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_ptm_descriptor_size(&descriptor->ptm);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_DPC) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_dpc_descriptor_size(&descriptor->dpc);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_VC) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_vc_descriptor_size(&descriptor->vc);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_DSN) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_dsn_descriptor_size(&descriptor->dsn);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_MSI) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_msi_descriptor_size(&descriptor->msi);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_MSIX) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_msix_descriptor_size(&descriptor->msix);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_VFIO_IRQ) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_vfio_irq_descriptor_size(&descriptor->vfio_irq);
-    }
-    if ((config->present & VFG_VFIO_PCI_HAS_SRIOV) != 0u) {
-        records += VFG_RECORD_HEAD_SIZE +
-                   vfg_sriov_descriptor_size(&descriptor->sriov);
-    }
-    if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
-        return vfg_fail(err, VFG_VFIO_PCI_NAME, "descriptor", NULL, 0u,
-                        VFG_ERR_NO_SPACE, "the output buffer is too small");
+    /*
+     * A buffer with room for the largest descriptor frame (2402 bytes of
+     * records) is packed into at once; a smaller one is measured first, so
+     * that one too small is refused before anything is written.
+     */
+    if (cap < VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + 2402u + VFG_CRC_SIZE) {
+        if ((config->present & VFG_VFIO_PCI_HAS_PM) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_pm_descriptor_size(&descriptor->pm);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_REBAR) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_rebar_descriptor_size(&descriptor->rebar);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_HEADER) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_header_descriptor_size(&descriptor->header);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_PCIX) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_pcix_descriptor_size(&descriptor->pcix);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_LTR) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_ltr_descriptor_size(&descriptor->ltr);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_PCIE) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_pcie_descriptor_size(&descriptor->pcie);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_L1SS) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_l1ss_descriptor_size(&descriptor->l1ss);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_AER) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_aer_descriptor_size(&descriptor->aer);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_ACS) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_acs_descriptor_size(&descriptor->acs);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_ATS) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_ats_descriptor_size(&descriptor->ats);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_PASID) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_pasid_descriptor_size(&descriptor->pasid);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_PRI) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_pri_descriptor_size(&descriptor->pri);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_PTM) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_ptm_descriptor_size(&descriptor->ptm);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_DPC) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_dpc_descriptor_size(&descriptor->dpc);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_VC) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_vc_descriptor_size(&descriptor->vc);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_DSN) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_dsn_descriptor_size(&descriptor->dsn);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_MSI) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_msi_descriptor_size(&descriptor->msi);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_MSIX) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_msix_descriptor_size(&descriptor->msix);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_VFIO_IRQ) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_vfio_irq_descriptor_size(&descriptor->vfio_irq);
+        }
+        if ((config->present & VFG_VFIO_PCI_HAS_SRIOV) != 0u) {
+            records += VFG_RECORD_HEAD_SIZE +
+                       vfg_sriov_descriptor_size(&descriptor->sriov);
+        }
+        if (cap <
+            VFG_HEADER_SIZE + VFG_FRAME_HEAD_SIZE + records + VFG_CRC_SIZE) {
+            return vfg_fail(err, VFG_VFIO_PCI_NAME, "descriptor", NULL, 0u,
+                            VFG_ERR_NO_SPACE, "the output buffer is too small");
+        }
     }
     if ((config->present & VFG_VFIO_PCI_HAS_PM) != 0u) {
         packed = vfg_pm_pack_descriptor(&descriptor->pm,
@@ -2130,6 +1939,7 @@ int vfg_vfio_pci_save(struct vfg_vfio_pci_state *state,
         vfg_put_be16(buf + offset + 2u, (uint16_t)packed);
         offset += VFG_RECORD_HEAD_SIZE + packed;
     }
+    records = offset - VFG_HEADER_SIZE - VFG_FRAME_HEAD_SIZE;
     vfg_seal_frame(buf + VFG_HEADER_SIZE, VFG_DESCRIPTOR_ID, VFG_FORMAT_VERSION,
                    true, (uint32_t)records);
     offset += VFG_CRC_SIZE;

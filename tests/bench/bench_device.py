@@ -12,6 +12,10 @@ into one process (their entry points and vfg_crc32c renamed with objcopy), again
 __builtin_bswap32 codec with the same checks (see c_device.c) using each build's vfg_crc32c, memcpy of
 the blob, and the CRC-32C of every frame alone.
 
+With `--baseline DIR` (another tree's generated/c, e.g. `git archive <commit> generated/c`, whose state and
+descriptor structs are laid out as this tree's) its save/load, as shipped and with -DVFG_NO_SIMD, are linked
+in as well (they must save the same bytes): a before/after comparison within one run.
+
 Every candidate is timed interleaved, round by round with the order rotating, and each ratio is taken
 per round: the tables give medians and, for ratios, `median [p25-p75]` over rounds.
 """
@@ -40,14 +44,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import device_python  # noqa: E402
 
 
-def build(compiler: str, cflags: list[str], work: Path) -> Path:
+def build(compiler: str, cflags: list[str], work: Path, baseline: Path | None = None) -> Path:
     objects = []
-    for variant, extra in (("simd", []), ("portable", ["-DVFG_NO_SIMD"])):
+    variants: list[tuple[str, list[str], Path]] = [("simd", [], C_DIR), ("portable", ["-DVFG_NO_SIMD"], C_DIR)]
+    if baseline is not None:
+        variants += [("base_simd", [], baseline), ("base_portable", ["-DVFG_NO_SIMD"], baseline)]
+    for variant, extra, c_dir in variants:
         units = []
         for unit in UNITS:
             obj = work / f"{variant}_{unit}.o"
-            subprocess.run([compiler, "-std=gnu99", *cflags, *extra, "-I", str(C_DIR), "-c",
-                            str(C_DIR / f"vfg_{unit}.c"), "-o", str(obj)], check=True)
+            subprocess.run([compiler, "-std=gnu99", *cflags, *extra, "-I", str(c_dir), "-c",
+                            str(c_dir / f"vfg_{unit}.c"), "-o", str(obj)], check=True)
             units.append(str(obj))
         merged = work / f"{variant}.o"
         subprocess.run(["ld", "-r", "-o", str(merged), *units], check=True)
@@ -57,8 +64,9 @@ def build(compiler: str, cflags: list[str], work: Path) -> Path:
         subprocess.run(["objcopy", *[f"--keep-global-symbol={k}" for k in keep], str(merged)], check=True)
         objects.append(str(merged))
     binary = work / "c_device"
-    subprocess.run([compiler, "-std=gnu99", *cflags, "-I", str(C_DIR), str(BENCH), *objects, "-o", str(binary)],
-                   check=True)
+    defines = ["-DVFG_BENCH_BASELINE"] if baseline is not None else []
+    subprocess.run([compiler, "-std=gnu99", *cflags, *defines, "-I", str(C_DIR), str(BENCH), *objects, "-o",
+                    str(binary)], check=True)
     return binary
 
 
@@ -66,8 +74,8 @@ def ratio(a: list[float], b: list[float]) -> str:
     return device_python.ratio(a, b)
 
 
-def c_report(compiler: str, cflags: list[str], rounds: int, work: Path) -> None:
-    binary = build(compiler, cflags, work)
+def c_report(compiler: str, cflags: list[str], rounds: int, work: Path, baseline: Path | None = None) -> None:
+    binary = build(compiler, cflags, work, baseline)
     lines = subprocess.run([str(binary), str(rounds)], check=True, stdout=subprocess.PIPE, text=True).stdout
     samples: dict[tuple[str, str, str, str], list[float]] = {}
     for line in lines.splitlines():
@@ -89,6 +97,23 @@ def c_report(compiler: str, cflags: list[str], rounds: int, work: Path) -> None:
               f"| {ratio(s['generated-no-simd'], s['memcpy'])} "
               f"| {ratio(s['generated-no-simd'], s['hand-no-simd'])} |")
     print()
+    if baseline is None:
+        return
+    print(f"### C, {compiler}: this tree against the baseline {baseline}, same rounds, ns per call (median)\n")
+    print("| vectors | op | baseline | generated | generated / baseline | baseline / hand | generated / hand "
+          "| VFG_NO_SIMD: baseline | generated | generated / baseline | baseline / hand | generated / hand |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key in keys:
+        s = {impl: samples[key + (impl,)] for impl in ("generated", "generated-no-simd", "baseline",
+                                                        "baseline-no-simd", "hand", "hand-no-simd")}
+        m = {impl: statistics.median(v) for impl, v in s.items()}
+        print(f"| {key[0]} | {key[2]} | {m['baseline']:.0f} | {m['generated']:.0f} "
+              f"| {ratio(s['generated'], s['baseline'])} | {ratio(s['baseline'], s['hand'])} "
+              f"| {ratio(s['generated'], s['hand'])} | {m['baseline-no-simd']:.0f} | {m['generated-no-simd']:.0f} "
+              f"| {ratio(s['generated-no-simd'], s['baseline-no-simd'])} "
+              f"| {ratio(s['baseline-no-simd'], s['hand-no-simd'])} "
+              f"| {ratio(s['generated-no-simd'], s['hand-no-simd'])} |")
+    print()
 
 
 def main() -> None:
@@ -99,6 +124,8 @@ def main() -> None:
     parser.add_argument("--cflags", default="-O2")
     parser.add_argument("--no-python", action="store_true")
     parser.add_argument("--no-c", action="store_true")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="C: another tree's generated/c directory to time side by side (same struct layouts)")
     parser.add_argument("--portable-crc", action="store_true",
                         help="Python: the pure-Python CRC-32C even where the crc32c package is installed")
     args = parser.parse_args()
@@ -113,7 +140,7 @@ def main() -> None:
                 print(f"### {compiler}: not installed, skipped\n")
                 continue
             with tempfile.TemporaryDirectory() as tmp:
-                c_report(compiler, shlex.split(args.cflags), args.rounds, Path(tmp))
+                c_report(compiler, shlex.split(args.cflags), args.rounds, Path(tmp), args.baseline)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,12 @@
  * frame's id, version, flags, length and CRC-32C, every register's reserved bits, ReBAR's BAR count,
  * MSI's 64-bit and per-vector-mask bits clear (this device's shape), the MSI-X table size against the
  * payload length, SR-IOV's VF count and bool, nothing after the last frame, and the descriptor equal to
- * its own. It checks no constraint or compat rule beyond those: what one writes by hand for one device.
+ * its own; and the sections' constraints the generated load checks on these payloads: ReBAR's BAR size
+ * among the supported ones, the header's layout, BAR types (BARs 0 and 2 64-bit memory: this device's
+ * shape) and interrupt pin, MSI's MME <= MMC <= 5, the MSI-X BIRs, SR-IOV's NumVFs, system page size and
+ * VF BAR types. It checks no compat rule beyond the descriptor's equality: what one writes by hand for
+ * one device. (The generated load also unpacks the source's descriptor for its caller, mask list and
+ * all, and holds every section frame to it; this one compares the descriptor's bytes with one memcmp.)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +42,11 @@ typedef uint32_t (*crc_fn)(uint32_t crc, const uint8_t *data, size_t len);
     uint32_t variant##_crc32c(uint32_t crc, const uint8_t *data, size_t len);
 DECLARE(simd)
 DECLARE(portable)
+#ifdef VFG_BENCH_BASELINE
+/* another tree's generated C (bench_device.py --baseline), as shipped and with -DVFG_NO_SIMD */
+DECLARE(base_simd)
+DECLARE(base_portable)
+#endif
 
 /* --- hand-written ------------------------------------------------------------------------------------ */
 
@@ -117,6 +127,32 @@ static int hand_save(const struct vfg_example_nic_state *s, const uint8_t *desc,
     return 0;
 }
 
+/* A memory BAR's type field (bits 2:1): 0 is 32-bit, 2 is 64-bit, 1 (below 1 MiB) legacy, 3 reserved. */
+static inline uint32_t bar_type(uint32_t bar) { return (bar >> 1) & 3u; }
+
+/* ReBAR entry 0: the BAR size its control programs is one its capability (or control, above 128 TB) lists. */
+static int rebar_size_ok(uint32_t cap, uint32_t ctrl)
+{
+    uint32_t size = (ctrl >> 8) & 0x3fu;
+    return size <= 27u ? (cap >> (size + 4u)) & 1u : size <= 43u && ((ctrl >> (size - 12u)) & 1u) != 0u;
+}
+
+/* SR-IOV's six VF BARs at p: each a 32- or 64-bit memory BAR unless the one before is 64-bit; 5 not 64-bit. */
+static int vf_bars_ok(const uint8_t *p)
+{
+    int k;
+    if ((ld32(p) & 1u) != 0u || (bar_type(ld32(p)) & 1u) != 0u || bar_type(ld32(p + 20)) == 2u) {
+        return 0;
+    }
+    for (k = 1; k < 6; k++) {
+        uint32_t bar = ld32(p + 4 * k);
+        if (bar_type(ld32(p + 4 * (k - 1))) != 2u && ((bar & 1u) != 0u || (bar_type(bar) & 1u) != 0u)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The payload of the frame at *o, if it is section `k` (or the descriptor, k = -1) and intact; o moves past. */
 static const uint8_t *frame(const uint8_t *blob, size_t len, size_t *o, int k, uint32_t *plen, crc_fn crc)
 {
@@ -162,27 +198,34 @@ static int hand_load(const uint8_t *blob, size_t len, const uint8_t *desc, size_
     }
     /* check everything ... */
     p = pay[0];
-    if (plen[0] != 8u || (ld32(p) & 0xfu) != 0u || (ld32(p + 4) & 0xc018u) != 0u || ((ld32(p + 4) >> 5) & 7u) != 1u) {
+    if (plen[0] != 8u || (ld32(p) & 0xfu) != 0u || (ld32(p + 4) & 0xc018u) != 0u || ((ld32(p + 4) >> 5) & 7u) != 1u
+        || !rebar_size_ok(ld32(p), ld32(p + 4))) {
         return 1;
     }
     p = pay[1];
     if (plen[1] != 57u || (ld16(p + 4) & 0xf800u) != 0u || (ld16(p + 6) & 0x46u) != 0u || (p[15] & 0x30u) != 0u
-        || (ld32(p + 48) & 0x700u) != 0u || (p[52] & 0x3u) != 0u) {
+        || (ld32(p + 48) & 0x700u) != 0u || (p[52] & 0x3u) != 0u || (p[14] & 0x7fu) != 0u || p[54] > 4u
+        || (ld32(p + 16) & 7u) != 4u || (ld32(p + 24) & 7u) != 4u || bar_type(ld32(p + 32)) == 3u
+        || bar_type(ld32(p + 36)) == 3u || ((ld32(p + 36) & 1u) == 0u && bar_type(ld32(p + 36)) == 2u)) {
         return 1;
     }
     p = pay[2];
-    if (plen[2] != 8u || (ld16(p) & 0xf980u) != 0u) {
+    if (plen[2] != 8u || (ld16(p) & 0xf980u) != 0u || ((ld16(p) >> 4) & 7u) > ((ld16(p) >> 1) & 7u)
+        || ((ld16(p) >> 1) & 7u) > 5u) {
         return 1;
     }
     p = pay[3];
     n = (ld16(p) & 0x7ffu) + 1u;
     words = (n + 63u) / 64u;
-    if ((ld16(p) & 0x3800u) != 0u || plen[3] != 10u + 16u * n + 8u * words) {
+    if ((ld16(p) & 0x3800u) != 0u || plen[3] != 10u + 16u * n + 8u * words || (ld32(p + 2) & 7u) > 5u
+        || (ld32(p + 6) & 7u) > 5u) {
         return 1;
     }
     p = pay[4];
     if (plen[4] != 60u || (ld32(p) & 0x1ffff0u) != 0u || (ld16(p + 4) & 0xff80u) != 0u
-        || (ld16(p + 6) & 0xfffeu) != 0u || ld16(p + 57) != 0u || p[59] > 1u) {
+        || (ld16(p + 6) & 0xfffeu) != 0u || ld16(p + 57) != 0u || p[59] > 1u || ld16(p + 12) > ld16(p + 10)
+        || ld32(p + 25) == 0u || (ld32(p + 25) & (ld32(p + 25) - 1u)) != 0u || (ld32(p + 25) & ~ld32(p + 21)) != 0u
+        || !vf_bars_ok(p + 29)) {
         return 1;
     }
     /* ... then store it */
@@ -222,9 +265,16 @@ static int hand_load(const uint8_t *blob, size_t len, const uint8_t *desc, size_
 
 /* --- the benchmark ----------------------------------------------------------------------------------- */
 
+#ifdef VFG_BENCH_BASELINE
+enum { GEN_SIMD, GEN_PORTABLE, HAND_SIMD, HAND_PORTABLE, MEMCPY, CRC_SIMD, CRC_PORTABLE, BASE_SIMD, BASE_PORTABLE,
+       IMPLS };
+static const char *const names[IMPLS] = {"generated", "generated-no-simd", "hand", "hand-no-simd", "memcpy",
+                                         "crc32c", "crc32c-no-simd", "baseline", "baseline-no-simd"};
+#else
 enum { GEN_SIMD, GEN_PORTABLE, HAND_SIMD, HAND_PORTABLE, MEMCPY, CRC_SIMD, CRC_PORTABLE, IMPLS };
 static const char *const names[IMPLS] = {"generated", "generated-no-simd", "hand", "hand-no-simd", "memcpy",
                                          "crc32c", "crc32c-no-simd"};
+#endif
 static const unsigned sizes[] = {1, 64, 2048};
 #define SIZES (sizeof sizes / sizeof sizes[0])
 #define MAX_ROUNDS 1001
@@ -279,6 +329,18 @@ static int run(int impl, int op, size_t k)
         return op == 0 ? portable_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, NULL)
                        : portable_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out, sizeof out, &len,
                                                    NULL);
+#ifdef VFG_BENCH_BASELINE
+    case BASE_SIMD:
+        return op == 0 ? base_simd_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL,
+                                                    NULL)
+                       : base_simd_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out, sizeof out,
+                                                    &len, NULL);
+    case BASE_PORTABLE:
+        return op == 0 ? base_portable_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL,
+                                                        NULL, NULL)
+                       : base_portable_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out,
+                                                        sizeof out, &len, NULL);
+#endif
     case HAND_SIMD:
     case HAND_PORTABLE: {
         crc_fn crc = impl == HAND_SIMD ? simd_crc32c : portable_crc32c;
@@ -302,6 +364,29 @@ static int run(int impl, int op, size_t k)
         __asm__ __volatile__("" : : "r"(out) : "memory");
         return 0;
     }
+}
+
+/* Both loads refuse blob k with the MSI-X table BIR set to 7 (reserved) and the frame's CRC made right. */
+static int refuses_bir_7(size_t k)
+{
+    size_t o = 8;
+    int refused;
+    uint8_t keep[4];
+    struct vfg_error err;
+    uint32_t n;
+    while (ld16(blob[k] + o) != ids[3] || o == 8u) {
+        o += 16u + ld32(blob[k] + o + 8);
+    }
+    n = ld32(blob[k] + o + 8);
+    memcpy(keep, blob[k] + o + 12 + n, 4);
+    blob[k][o + 12 + 5] |= 7u; /* table: bytes 2-5 of the payload, BIR in the low bits */
+    st32(blob[k] + o + 12 + n, portable_crc32c(0, blob[k] + o, 12u + n));
+    memset(&in, 0, sizeof in);
+    refused = hand_load(blob[k], blob_len[k], desc_bytes[k], desc_len[k], &in, portable_crc32c) != 0
+              && simd_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, &err) != VFG_OK;
+    blob[k][o + 12 + 5] &= (uint8_t)~7u;
+    memcpy(blob[k] + o + 12 + n, keep, 4);
+    return refused ? 0 : 1;
 }
 
 static int self_check(void)
@@ -346,6 +431,20 @@ static int self_check(void)
             return 1;
         }
         blob[k][blob_len[k] - 1] = out[0];
+#ifdef VFG_BENCH_BASELINE
+        /* the baseline saves the same bytes (the wire format is the same) and loads them */
+        if (base_simd_example_nic_save(&state[k], NULL, &desc[k], NULL, NULL, NULL, out, sizeof out, &len, &err) != 0
+            || len != blob_len[k] || memcmp(out, blob[k], len) != 0
+            || base_portable_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL,
+                                              &err) != VFG_OK) {
+            fprintf(stderr, "the baseline saves another blob or refuses this one\n");
+            return 1;
+        }
+#endif
+        if (refuses_bir_7(k) != 0) {
+            fprintf(stderr, "an MSI-X table BIR of 7 (CRC right) was accepted\n");
+            return 1;
+        }
         if (simd_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, &err) != VFG_OK
             || portable_example_nic_load(blob[k], blob_len[k], NULL, NULL, NULL, &in, &src, NULL, NULL, &err) != VFG_OK) {
             fprintf(stderr, "load: %s.%s: %s\n", err.section, err.field, err.message);

@@ -134,14 +134,20 @@ def descriptor_functions(f: SectionFunctions) -> tuple[Function, ...]:
         with size.block(f"for (i = 0; i < {f.macro('MASK_REGISTERS')} && i < d->mask_registers; i++)"):
             with size.block("if (d->emulated_masks[i] != 0u || d->write_masks[i] != 0u)"):
                 size(f"n += {MASK_ENTRY_HEAD}u + 2u * (size_t)mask_widths[i];")
-        with pack.block(f"for (i = 0; i < {f.macro('MASK_REGISTERS')} && i < d->mask_registers; i++)"):
-            with pack.block("if (d->emulated_masks[i] == 0u && d->write_masks[i] == 0u)"):
+        # The bound taken once and each register's masks and width read once: a save packs this per blob.
+        registers = f.macro("MASK_REGISTERS")
+        pack(f"n = d->mask_registers < {registers} ? d->mask_registers : {registers};")
+        with pack.block("for (i = 0; i < n; i++)"):
+            pack(f"const {word} emulated = d->emulated_masks[i];")
+            pack(f"const {word} wmask = d->write_masks[i];")
+            pack("const unsigned width = mask_widths[i];")
+            with pack.block("if ((emulated | wmask) == 0u)"):
                 pack("continue; /* no entry: both masks are 0 */")
             pack("vfg_put_be16(buf + o, (uint16_t)i);")
-            pack("vfg_put8(buf + o + 2u, mask_widths[i]);")
-            pack(f"vfg_put_be_n(buf + o + {MASK_ENTRY_HEAD}u, d->emulated_masks[i], mask_widths[i]);")
-            pack(f"vfg_put_be_n(buf + o + {MASK_ENTRY_HEAD}u + mask_widths[i], d->write_masks[i], mask_widths[i]);")
-            pack(f"o += {MASK_ENTRY_HEAD}u + 2u * (size_t)mask_widths[i];")
+            pack("vfg_put8(buf + o + 2u, (uint8_t)width);")
+            pack(f"vfg_put_be_n(buf + o + {MASK_ENTRY_HEAD}u, emulated, width);")
+            pack(f"vfg_put_be_n(buf + o + {MASK_ENTRY_HEAD}u + width, wmask, width);")
+            pack(f"o += {MASK_ENTRY_HEAD}u + 2u * (size_t)width;")
     else:
         with size.block("if (d == NULL)"):
             size("return 0u;")
@@ -188,7 +194,8 @@ def descriptor_functions(f: SectionFunctions) -> tuple[Function, ...]:
         c_function(f"size_t {f.sym('descriptor_size')}(const {desc} *d)", size,
                    extra=(f"size_t n = {f.macro('DESCRIPTOR_FIXED')};", *loop)),
         c_function(f"size_t {f.sym('pack_descriptor')}(const {desc} *d, uint8_t *buf)", pack,
-                   extra=(f"size_t o = {f.macro('DESCRIPTOR_FIXED')};", *loop), unused=("d", "buf")),
+                   extra=(f"size_t o = {f.macro('DESCRIPTOR_FIXED')};", *loop, *(("size_t n;",) if loop else ())),
+                   unused=("d", "buf")),
         c_function(f"int {f.sym('unpack_descriptor')}({desc} *d, const uint8_t *buf, size_t start, "
                    "size_t end, struct vfg_error *err)", unpack,
                    extra=(f"{desc} out;", f"size_t o = start + {f.macro('DESCRIPTOR_FIXED')};",

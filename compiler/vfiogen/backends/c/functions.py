@@ -185,7 +185,14 @@ class SectionFunctions:
         if not items:
             w("return check_payload(buf, start, end, version, p, NULL, err);")
         else:
-            w("derived = *d; /* what a version does not carry stays as the stream says */")
+            # What a version does not carry stays as the stream says. Only the compared fields are copied
+            # (and read back): the rest of the descriptor (the mask list most of all) is no payload's.
+            for item in items:
+                member = naming.ident(item.name)
+                if item.byte_string:
+                    w(f"memcpy(derived.{member}, d->{member}, {item.size}u);")
+                else:
+                    w(f"derived.{member} = d->{member};")
             w("status = check_payload(buf, start, end, version, p, &derived, err);")
             with w.block("if (status != VFG_OK)"):
                 w("return status;")
