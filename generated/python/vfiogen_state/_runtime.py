@@ -472,6 +472,19 @@ def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int,
     return tuple(emulated), tuple(writable)
 
 
+def check_derived(section: str, got: "tuple[Any, ...]", d: "Any",
+                  checked: "tuple[tuple[str, str, tuple[int, ...] | None], ...]", version: int, offset: int) -> None:
+    """A section's check_descriptor once its derived fields `got` differ from descriptor `d`'s somewhere: the
+    LoadError for the first (in `checked` order: attribute, field name, the versions whose payloads carry its
+    register, None for all) that differs and that a payload saved at `version` carries; none if only others
+    differ (a down-save for an older target is no disagreement)."""
+    for value, (attr, name, versions) in zip(got, checked):
+        said = getattr(d, attr)
+        if value != said and (versions is None or version in versions):
+            raise LoadError(section, f"descriptor.{name}", offset, "the payload's registers disagree with the "
+                            f"stream's descriptor: they give {name} {value!r}, the descriptor says {said!r}")
+
+
 def mask_failures(section: str, source: "Any", target: "Any",
                   reasons: "tuple[tuple[str, str, str, str, str], ...]") -> "list[CompatFailure]":
     """Each emulated-bits or write mask that differs between the two descriptors, over the registers both

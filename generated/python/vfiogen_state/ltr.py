@@ -203,7 +203,7 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[LtrState, int]":
 
 def _save_v1(s: "LtrState", p: "Params") -> bytes:
     out = bytearray()
-    out += _S0.pack(s.max_snoop_latency.value(), s.max_no_snoop_latency.value())
+    out += _S0.pack(s.max_snoop_latency._raw, s.max_no_snoop_latency._raw)
     return bytes(out)
 
 
@@ -232,16 +232,16 @@ def _register_problems(s: "LtrState", p: "Params") -> "list[Problem]":
     problems: list[Problem] = []
     if not isinstance(s.max_snoop_latency, MaxLatencyRegister):
         problems.append(Problem("max_snoop_latency", "must be a MaxLatencyRegister"))
-    if isinstance(s.max_snoop_latency, MaxLatencyRegister) and s.max_snoop_latency.value() & 0xe000:
-        problems.append(Problem("max_snoop_latency", f"reserved bits 0x{s.max_snoop_latency.value() & 0xe000:x} set"))
-    if isinstance(s.max_snoop_latency, MaxLatencyRegister) and (s.max_snoop_latency.value() >> 10) & 0x7 not in _VALUES_LtrScale:
-        problems.append(Problem("max_snoop_latency.latency_scale", f"{(s.max_snoop_latency.value() >> 10) & 0x7} is not a value of ltr_scale"))
+    if isinstance(s.max_snoop_latency, MaxLatencyRegister) and s.max_snoop_latency._raw & 0xe000:
+        problems.append(Problem("max_snoop_latency", f"reserved bits 0x{s.max_snoop_latency._raw & 0xe000:x} set"))
+    if isinstance(s.max_snoop_latency, MaxLatencyRegister) and (s.max_snoop_latency._raw >> 10) & 0x7 not in _VALUES_LtrScale:
+        problems.append(Problem("max_snoop_latency.latency_scale", f"{(s.max_snoop_latency._raw >> 10) & 0x7} is not a value of ltr_scale"))
     if not isinstance(s.max_no_snoop_latency, MaxLatencyRegister):
         problems.append(Problem("max_no_snoop_latency", "must be a MaxLatencyRegister"))
-    if isinstance(s.max_no_snoop_latency, MaxLatencyRegister) and s.max_no_snoop_latency.value() & 0xe000:
-        problems.append(Problem("max_no_snoop_latency", f"reserved bits 0x{s.max_no_snoop_latency.value() & 0xe000:x} set"))
-    if isinstance(s.max_no_snoop_latency, MaxLatencyRegister) and (s.max_no_snoop_latency.value() >> 10) & 0x7 not in _VALUES_LtrScale:
-        problems.append(Problem("max_no_snoop_latency.latency_scale", f"{(s.max_no_snoop_latency.value() >> 10) & 0x7} is not a value of ltr_scale"))
+    if isinstance(s.max_no_snoop_latency, MaxLatencyRegister) and s.max_no_snoop_latency._raw & 0xe000:
+        problems.append(Problem("max_no_snoop_latency", f"reserved bits 0x{s.max_no_snoop_latency._raw & 0xe000:x} set"))
+    if isinstance(s.max_no_snoop_latency, MaxLatencyRegister) and (s.max_no_snoop_latency._raw >> 10) & 0x7 not in _VALUES_LtrScale:
+        problems.append(Problem("max_no_snoop_latency.latency_scale", f"{(s.max_no_snoop_latency._raw >> 10) & 0x7} is not a value of ltr_scale"))
     return problems
 
 
@@ -335,8 +335,8 @@ def restore(s: "LtrState", write_config: "Callable[[int, int, int], None]", base
     missing = [name for name in RESTORE_HOOKS if name not in given]
     if missing:
         raise ValueError(f"{SECTION}: the restore sequence calls hook {missing[0]!r}, which was not given")
-    write_config(base + 4, s.max_snoop_latency.value(), 2)
-    write_config(base + 6, s.max_no_snoop_latency.value(), 2)
+    write_config(base + 4, s.max_snoop_latency._raw, 2)
+    write_config(base + 6, s.max_no_snoop_latency._raw, 2)
 
 
 def describe(s: "LtrState", p: "Params" = PARAMS) -> "dict[str, Any]":

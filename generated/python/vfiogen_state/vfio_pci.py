@@ -241,8 +241,8 @@ def _params_aer(c: "VfioPciConfig", src_pcie: "_pcie.PcieState | None") -> "_aer
     p = c.params.aer
     if src_pcie is not None and c.present & HAS_PCIE:
         p = _aer.Params(
-            root_port=((((src_pcie.pcie_caps.value() >> 4) & 0xf) == 4) or (((src_pcie.pcie_caps.value() >> 4) & 0xf) == 10)),
-            tlp_prefix_log=(src_pcie.devcap2.value() & 0x200000 != 0),
+            root_port=((((src_pcie.pcie_caps._raw >> 4) & 0xf) == 4) or (((src_pcie.pcie_caps._raw >> 4) & 0xf) == 10)),
+            tlp_prefix_log=(src_pcie.devcap2._raw & 0x200000 != 0),
         )
     return p
 

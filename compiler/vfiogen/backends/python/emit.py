@@ -185,7 +185,7 @@ class _SectionBuilder:
         enum_checks = tuple((f"(r_{var} >> {check.lo}) & 0x{check.mask:x}", naming.enum_class(check.enum),
                              check.field) for check in leaf.enum_checks)
         # A removed register is saved as its default integer.
-        saved = f"{value}.value()" if leaf.carried else value
+        saved = naming.raw(value) if leaf.carried else value
         return RunItem(var, f"r_{var}", saved, path, leaf.rel, "reg", naming.register_class_of(register),
                        leaf.reserved, enum_checks, size=leaf.size)
 
@@ -305,10 +305,12 @@ class _SectionBuilder:
             return f"f_{name}", f"s.{naming.attr(name)}"
         return f"_gone_{name}", self.versioned_default(state, self.save_expr)
 
-    def runtime_imports(self, versions: tuple[VersionView, ...],
-                        registers: tuple[RegisterClassView, ...]) -> tuple[str, ...]:
+    def runtime_imports(self, versions: tuple[VersionView, ...], registers: tuple[RegisterClassView, ...],
+                        descriptor: DescriptorView) -> tuple[str, ...]:
         """The `_runtime` names the module uses, so it imports nothing it does not use."""
         names = {"CompatFailure", "LoadError", "Problem", "Record", "SaveError", "truncated", "unpack_masks"}
+        if descriptor.checked:
+            names.add("check_derived")
         if self.checked.plan.masks.registers:
             names.update(("mask_failures", "pack_masks"))
         for register in registers:
@@ -359,13 +361,13 @@ class _SectionBuilder:
                 checks.append(Check(f"not isinstance({attr}, {cls})", f'"{register.name}"', f"must be a {cls}"))
                 masks = self.checked.register(register.name).masks
                 if masks.reserved:
-                    checks.append(Check(f"isinstance({attr}, {cls}) and {attr}.value() & 0x{masks.reserved:x}",
+                    checks.append(Check(f"isinstance({attr}, {cls}) and {naming.raw(attr)} & 0x{masks.reserved:x}",
                                         f'"{register.name}"',
-                                        f"reserved bits 0x{{{attr}.value() & 0x{masks.reserved:x}:x}} set"))
+                                        f"reserved bits 0x{{{naming.raw(attr)} & 0x{masks.reserved:x}:x}} set"))
                 for bit_field in register.fields:
                     if bit_field.enum and not bit_field.access.reserved:
                         enum_cls = naming.enum_class(bit_field.enum)
-                        raw = f"({attr}.value() >> {bit_field.lo}) & 0x{(1 << bit_field.width) - 1:x}"
+                        raw = f"({naming.raw(attr)} >> {bit_field.lo}) & 0x{(1 << bit_field.width) - 1:x}"
                         checks.append(Check(f"isinstance({attr}, {cls}) and {raw} not in _VALUES_{enum_cls}",
                                             f'"{register.name}.{bit_field.name}"',
                                             f"{{{raw}}} is not a value of {bit_field.enum}"))
@@ -465,18 +467,21 @@ class _SectionBuilder:
                                 self.save_expr(item.present) if item.present is not None and item.constant else ""))
             elif item.byte_string is not None:
                 string = self.checked.state_field(item.byte_string)
-                derived.append((attr, f"bytes(s.{naming.attr(string.name)}[:{item.size}]).ljust({item.size}, "
-                                      'bytes(1))', ""))
+                value = f"bytes(s.{naming.attr(string.name)}[:{item.size}]).ljust({item.size}, bytes(1))"
+                derived.append((attr, value, ""))
                 versions = tuple(v for v in every if string.versioning.carried_by(v))
-                checked.append((attr, item.name, "" if len(versions) == len(every) else repr(versions)))
+                checked.append((attr, item.name, "None" if len(versions) == len(every) else repr(versions), value))
             else:
                 assert item.register is not None
                 register = self.checked.register(item.register).register
-                value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
-                derived.append((attr, f"{value} & 0x{item.mask:x}",
-                                self.save_expr(item.present) if item.present is not None else ""))
+                value = f"s.{naming.attr(register.name)}"
+                value = naming.raw(value) if register.fields else value
+                present = self.save_expr(item.present) if item.present is not None else ""
+                derived.append((attr, f"{value} & 0x{item.mask:x}", present))
                 versions = tuple(v for v in every if register.versioning.carried_by(v))
-                checked.append((attr, item.name, "" if len(versions) == len(every) else repr(versions)))
+                checked.append((attr, item.name, "None" if len(versions) == len(every) else repr(versions),
+                                f"({value} & 0x{item.mask:x} if {present} else 0)" if present
+                                else f"{value} & 0x{item.mask:x}"))
             if item.kind is LeafKind.BYTES:
                 attrs.append(AttrView(attr, item.name, "bytes", f"bytes({item.size})", '"hex"'))
             else:
@@ -572,7 +577,7 @@ class _SectionBuilder:
             descriptor=descriptor,
             compat=self.compat(), absent_reason=json.dumps(self.checked.plan.compat.absent_reason),
             versions_reason=json.dumps(self.checked.plan.compat.versions_reason),
-            runtime_imports=self.runtime_imports(versions, registers),
+            runtime_imports=self.runtime_imports(versions, registers, descriptor),
             capture=capture_steps(self.checked, {r.name: (self.register_attr(r).default) for r in section.registers}),
             capture_strings=capture_strings(self.checked),
             restore=restore_steps(self.checked),

@@ -185,9 +185,10 @@ class DescriptorView:
     """(attribute, value text, presence text or '') for fields read from registers (masked) or fixed by the
     build."""
     host: tuple[str, ...]
-    checked: tuple[tuple[str, str, str], ...] = ()
-    """(attribute, field name, versions text or '') of the derived fields check_descriptor compares: the
-    versions whose payloads carry the register ('' for all)."""
+    checked: tuple[tuple[str, str, str, str], ...] = ()
+    """(attribute, field name, versions text, value text) of the derived fields check_descriptor compares: the
+    versions whose payloads carry the register as a tuple display ('None' for all), and the field's value read
+    from the state `s`, as derive_descriptor computes it."""
     mask_widths: tuple[int, ...] = ()
     """Each register's width in bytes, by mask-list index."""
     mask_reasons: tuple[tuple[str, str, str, str, str], ...] = ()
