@@ -438,13 +438,29 @@ def pack_masks(emulated: "tuple[int, ...]", writable: "tuple[int, ...]", widths:
     return bytes(out)
 
 
-def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int,
-                 widths: "tuple[int, ...]") -> "tuple[tuple[int, ...], tuple[int, ...]]":
+def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int, widths: "tuple[int, ...]",
+                 shapes: "dict[int, Any] | None" = None) -> "tuple[tuple[int, ...], tuple[int, ...]]":
     """The mask list b[o:end] of a record whose mask_registers is `registers`, as (emulated, write) mask arrays
-    over the registers this build indexes (`widths`); the entries of the others are read over."""
+    over the registers this build indexes (`widths`); the entries of the others are read over.
+
+    `shapes` (the section's own dict) remembers, by the list's length, the registers and widths of the entries
+    of lists decoded before: a device sends the same registers every time, so a list of a known shape is read
+    with one struct call and its heads compared in one go; anything else takes the entry-by-entry loop, which
+    gives every error. Both return the same arrays for the same bytes."""
+    if shapes is not None and end > o:
+        shape = shapes.get(end - o)
+        if shape is not None:
+            fmt, indices, entry_widths, last, pick_emulated, pick_writable, either = shape
+            flat = fmt.unpack_from(b, o)
+            if (flat[0::4] == indices and flat[1::4] == entry_widths and last < registers
+                    and all(map(either, flat[2::4], flat[3::4]))):
+                flat += (0,)  # what a register without an entry picks
+                return pick_emulated(flat)[:-1], pick_writable(flat)[:-1]
     count = len(widths)
     emulated, writable = [0] * count, [0] * count
     following = 0
+    start = o
+    heads: list[tuple[int, int]] = []
     while o < end:
         if end - o < MASK_ENTRY.size:
             raise truncated(section, "descriptor.masks", o, MASK_ENTRY.size, end - o)
@@ -469,7 +485,30 @@ def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int,
             emulated[index], writable[index] = emulated_bits, writable_bits
         following = index + 1
         o += entry.size
+        heads.append((index, width))
+    if shapes is not None and len(heads) >= 3:  # below 3 entries the loop is as fast
+        _remember_shape(shapes, end - start, heads, count)
     return tuple(emulated), tuple(writable)
+
+
+def _remember_shape(shapes: "dict[int, Any]", size: int, heads: "list[tuple[int, int]]", count: int) -> None:
+    """Keep the shape of a valid mask list of `size` bytes for unpack_masks: its struct, the entries' indices
+    and widths, the last index, a picker per mask array (its position in the unpacked tuple for each register
+    this build indexes, one past the end for a register without an entry) and `operator.or_`."""
+    from _operator import itemgetter, or_  # on the first list of a new shape only: importing costs 50 us
+
+    if len(shapes) >= 16:  # a device sends one shape; several devices a few: never let it grow unbounded
+        shapes.clear()
+    codes = {1: "B", 2: "H", 4: "I", 8: "Q"}
+    fmt = struct.Struct(">" + "".join(f"HB{codes[w]}{codes[w]}" for _, w in heads))
+    unpacked = 4 * len(heads)
+    emulated_at, writable_at = [unpacked] * count, [unpacked] * count
+    for k, (index, _) in enumerate(heads):
+        if index < count:
+            emulated_at[index], writable_at[index] = 4 * k + 2, 4 * k + 3
+    # One more position (the appended 0) keeps the pickers' results tuples however few registers there are.
+    shapes[size] = (fmt, tuple(i for i, _ in heads), tuple(w for _, w in heads), heads[-1][0],
+                    itemgetter(*emulated_at, unpacked), itemgetter(*writable_at, unpacked), or_)
 
 
 def check_derived(section: str, got: "tuple[Any, ...]", d: "Any",

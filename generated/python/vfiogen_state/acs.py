@@ -147,6 +147,8 @@ class AcsDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HHHHHH")
 _MASK_WIDTHS = (2, 2, 4, 4, 4, 4, 4, 4, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("acs_cap",
      "emulated_acs_cap", "the hypervisor emulates other bits of register acs_cap of Access Control Services (section acs) on the target",
@@ -233,7 +235,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "AcsDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = AcsDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

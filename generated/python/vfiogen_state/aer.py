@@ -271,6 +271,8 @@ class AerDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HIIHHH")
 _MASK_WIDTHS = (4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("uncorrectable_error_status",
      "emulated_uncorrectable_error_status", "the hypervisor emulates other bits of register uncorrectable_error_status of Advanced Error Reporting (section aer) on the target",
@@ -378,7 +380,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "AerDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = AerDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

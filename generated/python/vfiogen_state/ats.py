@@ -98,6 +98,8 @@ class AtsDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HHHHH")
 _MASK_WIDTHS = (2, 2,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("ats_cap",
      "emulated_ats_cap", "the hypervisor emulates other bits of register ats_cap of Address Translation Services (section ats) on the target",
@@ -158,7 +160,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "AtsDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = AtsDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -366,6 +366,8 @@ class BridgeHeaderDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HHBBBBBBHBIIBHHHH")
 _MASK_WIDTHS = (2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 4, 4, 2, 2, 1, 4, 1, 1, 2,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("vendor_id",
      "emulated_vendor_id", "the hypervisor emulates other bits of register vendor_id of Type-1 (bridge) configuration header (section bridge_header) on the target",
@@ -550,7 +552,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "BridgeHeaderDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = BridgeHeaderDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -214,6 +214,8 @@ class DpcDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HHHHHH")
 _MASK_WIDTHS = (2, 2, 2, 2, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("dpc_cap",
      "emulated_dpc_cap", "the hypervisor emulates other bits of register dpc_cap of Downstream Port Containment (section dpc) on the target",
@@ -324,7 +326,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "DpcDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = DpcDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -76,6 +76,8 @@ class DsnDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HIIHHH")
 _MASK_WIDTHS = (4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("serial_number_lower",
      "emulated_serial_number_lower", "the hypervisor emulates other bits of register serial_number_lower of Device Serial Number (section dsn) on the target",
@@ -138,7 +140,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "DsnDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = DsnDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -290,6 +290,8 @@ class HeaderDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HHHHBBBBBBHBIIIIIIHHH")
 _MASK_WIDTHS = (2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 2, 2, 4, 1, 1, 1, 1, 1,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("vendor_id",
      "emulated_vendor_id", "the hypervisor emulates other bits of register vendor_id of Type-0 configuration header (section header) on the target",
@@ -473,7 +475,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "HeaderDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = HeaderDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -140,6 +140,8 @@ class L1ssDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HIIHHH")
 _MASK_WIDTHS = (4, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("l1ss_cap",
      "emulated_l1ss_cap", "the hypervisor emulates other bits of register l1ss_cap of L1 PM Substates (section l1ss) on the target",
@@ -205,7 +207,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "L1ssDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = L1ssDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

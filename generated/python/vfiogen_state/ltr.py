@@ -99,6 +99,8 @@ class LtrDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HHHH")
 _MASK_WIDTHS = (2, 2,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("max_snoop_latency",
      "emulated_max_snoop_latency", "the hypervisor emulates other bits of register max_snoop_latency of Latency Tolerance Reporting (section ltr) on the target",
@@ -146,7 +148,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "LtrDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = LtrDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

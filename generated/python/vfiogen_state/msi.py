@@ -114,6 +114,8 @@ class MsiDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">BHHHH")
 _MASK_WIDTHS = (2, 4, 4, 2, 4, 4, 2,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("control",
      "emulated_control", "the hypervisor emulates other bits of register control of Message Signalled Interrupts (section msi) on the target",
@@ -189,7 +191,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "MsiDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = MsiDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

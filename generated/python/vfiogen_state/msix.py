@@ -136,6 +136,8 @@ class MsixDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">BHIIHHH")
 _MASK_WIDTHS = (2, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("control",
      "emulated_control", "the hypervisor emulates other bits of register control of MSI-X (section msix) on the target",
@@ -203,7 +205,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "MsixDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = MsixDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -102,6 +102,8 @@ class PasidDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HHHHHH")
 _MASK_WIDTHS = (2, 2,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("pasid_cap",
      "emulated_pasid_cap", "the hypervisor emulates other bits of register pasid_cap of Process Address Space ID (section pasid) on the target",
@@ -164,7 +166,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PasidDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = PasidDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -507,6 +507,8 @@ class PcieDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">BHIIIIIIHIIIIHHH")
 _MASK_WIDTHS = (2, 4, 2, 2, 4, 2, 2, 4, 2, 2, 2, 2, 4, 4, 2, 4, 2, 2, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("pcie_caps",
      "emulated_pcie_caps", "the hypervisor emulates other bits of register pcie_caps of PCI Express (section pcie) on the target",
@@ -640,7 +642,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PcieDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = PcieDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

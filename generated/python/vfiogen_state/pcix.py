@@ -194,6 +194,8 @@ class PcixDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">BBIHIIIHHH")
 _MASK_WIDTHS = (2, 4, 2, 4, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("command",
      "emulated_command", "the hypervisor emulates other bits of register command of PCI-X (section pcix) on the target",
@@ -275,7 +277,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PcixDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = PcixDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -147,6 +147,8 @@ class PmDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">BHHHHHHHH")
 _MASK_WIDTHS = (2, 2, 1, 1,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("pmc",
      "emulated_pmc", "the hypervisor emulates other bits of register pmc of PCI Power Management (section pm) on the target",
@@ -221,7 +223,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PmDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = PmDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -104,6 +104,8 @@ class PriDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HIHHHH")
 _MASK_WIDTHS = (2, 2, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("pri_ctrl",
      "emulated_pri_ctrl", "the hypervisor emulates other bits of register pri_ctrl of Page Request Interface (section pri) on the target",
@@ -172,7 +174,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PriDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = PriDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -102,6 +102,8 @@ class PtmDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HIIHHH")
 _MASK_WIDTHS = (4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("ptm_cap",
      "emulated_ptm_cap", "the hypervisor emulates other bits of register ptm_cap of Precision Time Measurement (section ptm) on the target",
@@ -164,7 +166,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PtmDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = PtmDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

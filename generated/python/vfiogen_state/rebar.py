@@ -163,6 +163,8 @@ class RebarDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HIIIIIIIIIIIIIIIIIIHHH")
 _MASK_WIDTHS = (4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("cap0",
      "emulated_cap0", "the hypervisor emulates other bits of register cap0 of Resizable BAR (section rebar) on the target",
@@ -287,7 +289,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "RebarDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = RebarDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

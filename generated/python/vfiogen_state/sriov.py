@@ -243,6 +243,8 @@ class SriovDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HIHHIIIIIII6sHHH")
 _MASK_WIDTHS = (4, 2, 2, 2, 2, 2, 1, 2, 2, 2, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("sriov_cap",
      "emulated_sriov_cap", "the hypervisor emulates other bits of register sriov_cap of Single Root I/O Virtualization (PF) (section sriov) on the target",
@@ -388,7 +390,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "SriovDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = SriovDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -247,6 +247,8 @@ class VcDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">HIIIIIIIIIIHHH")
 _MASK_WIDTHS = (4, 4, 2, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2, 4, 4, 2,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("port_vc_cap1",
      "emulated_port_vc_cap1", "the hypervisor emulates other bits of register port_vc_cap1 of Virtual Channel (section vc) on the target",
@@ -403,7 +405,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "VcDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = VcDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 

@@ -76,6 +76,8 @@ class VendorSpecificDescriptor(Record):
 _DESCRIPTOR = struct.Struct(">BB189sHHH")
 _MASK_WIDTHS = (1,)
 """Each register's width in bytes, by mask-list index (first-version order)."""
+_MASK_SHAPES: "dict[int, Any]" = {}
+"""The mask lists unpack_masks has read, by length (see there)."""
 _MASK_REASONS = (
     ("cap_length",
      "emulated_cap_length", "the hypervisor emulates other bits of register cap_length of Vendor-specific capability (section vendor_specific) on the target",
@@ -135,7 +137,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "VendorSpecificDescriptor":
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
     d = VendorSpecificDescriptor(*fixed)
-    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS)
+    d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
+                                                   _MASK_SHAPES)
     return d
 
 
