@@ -155,7 +155,7 @@ def test_a_remembered_mask_list_shape_reads_as_the_entry_loop_does(
     shapes: dict[int, object] = {}
     want = rt.unpack_masks("s", blob, o, end, registers, widths)
     assert rt.unpack_masks("s", blob, o, end, registers, widths, shapes) == want
-    assert bool(shapes) == (len(heads) >= 3)
+    assert bool(shapes) == (len(heads) >= 3 and bool(widths))
     assert rt.unpack_masks("s", blob, o, end, registers, widths, shapes) == want  # the remembered shape
     changed = bytearray(blob)
     for _ in range(data.draw(st.integers(1, 3))):
@@ -165,3 +165,13 @@ def test_a_remembered_mask_list_shape_reads_as_the_entry_loop_does(
     for candidate, count in ((bytes(changed), registers), (blob, fewer), (bytes(changed), fewer)):
         assert (_outcome("s", candidate, o, end, count, widths, shapes)
                 == _outcome("s", candidate, o, end, count, widths))
+
+
+@pytest.mark.parametrize("widths", [(), (1,), (1, 1, 1)])
+def test_a_remembered_shape_gives_arrays_as_long_as_the_registers_this_build_indexes(widths: tuple[int, ...]) -> None:
+    # Three one-byte entries of registers 0..2: none, one or all of them indexed by this build.
+    good = b"".join(struct.pack(">HBBB", index, 1, 0, index + 1) for index in range(3))
+    shapes: dict[int, object] = {}
+    want = ((0,) * len(widths), (1, 2, 3)[:len(widths)])
+    for _ in range(2):  # learning the shape, then using it
+        assert rt.unpack_masks("s", good, 0, len(good), 3, widths, shapes) == want

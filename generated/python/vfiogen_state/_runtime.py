@@ -486,7 +486,7 @@ def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int, width
         following = index + 1
         o += entry.size
         heads.append((index, width))
-    if shapes is not None and len(heads) >= 3:  # below 3 entries the loop is as fast
+    if shapes is not None and count and len(heads) >= 3:  # below 3 entries the loop is as fast
         _remember_shape(shapes, end - start, heads, count)
     return tuple(emulated), tuple(writable)
 

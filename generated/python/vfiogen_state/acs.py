@@ -283,14 +283,16 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AcsState, int]":
     if end - o < 4:
         raise cut_run(SECTION, (("acs_cap", 0, 2), ("acs_ctrl", 2, 2), ), o, end)
     (r_f_acs_cap, r_f_acs_ctrl) = _S0.unpack_from(b, o)
-    f_acs_cap = AcsCapRegister.from_value(r_f_acs_cap)
+    f_acs_cap = AcsCapRegister.__new__(AcsCapRegister)
+    f_acs_cap._raw = r_f_acs_cap
     if r_f_acs_ctrl & 0xe000:
         raise LoadError(SECTION, "acs_ctrl", o + 2, f"reserved bits 0x{r_f_acs_ctrl & 0xe000:x} set")
     if (r_f_acs_ctrl >> 8) & 0x3 not in _VALUES_MemoryTargetAccess:
         raise LoadError(SECTION, "acs_ctrl", o + 2, f"dsp_memory_target_access_control = {(r_f_acs_ctrl >> 8) & 0x3} is not a value of memory_target_access")
     if (r_f_acs_ctrl >> 10) & 0x3 not in _VALUES_MemoryTargetAccess:
         raise LoadError(SECTION, "acs_ctrl", o + 2, f"usp_memory_target_access_control = {(r_f_acs_ctrl >> 10) & 0x3} is not a value of memory_target_access")
-    f_acs_ctrl = AcsCtrlRegister.from_value(r_f_acs_ctrl)
+    f_acs_ctrl = AcsCtrlRegister.__new__(AcsCtrlRegister)
+    f_acs_ctrl._raw = r_f_acs_ctrl
     o += 4
     if (f_acs_cap._raw & 0x20 != 0):
         if end - o < 4:
@@ -348,7 +350,19 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AcsState, int]":
         o += 4
     else:
         f_egress_control_vector7 = 0
-    return AcsState(acs_cap=f_acs_cap, acs_ctrl=f_acs_ctrl, egress_control_vector0=f_egress_control_vector0, egress_control_vector1=f_egress_control_vector1, egress_control_vector2=f_egress_control_vector2, egress_control_vector3=f_egress_control_vector3, egress_control_vector4=f_egress_control_vector4, egress_control_vector5=f_egress_control_vector5, egress_control_vector6=f_egress_control_vector6, egress_control_vector7=f_egress_control_vector7), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = AcsState.__new__(AcsState)
+    state.acs_cap = f_acs_cap
+    state.acs_ctrl = f_acs_ctrl
+    state.egress_control_vector0 = f_egress_control_vector0
+    state.egress_control_vector1 = f_egress_control_vector1
+    state.egress_control_vector2 = f_egress_control_vector2
+    state.egress_control_vector3 = f_egress_control_vector3
+    state.egress_control_vector4 = f_egress_control_vector4
+    state.egress_control_vector5 = f_egress_control_vector5
+    state.egress_control_vector6 = f_egress_control_vector6
+    state.egress_control_vector7 = f_egress_control_vector7
+    return state, o
 
 
 def _save_v1(s: "AcsState", p: "Params") -> bytes:

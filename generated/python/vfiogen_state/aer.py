@@ -430,22 +430,28 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AerState, int]":
     (r_f_uncorrectable_error_status, r_f_uncorrectable_error_mask, r_f_uncorrectable_error_severity, r_f_correctable_error_status, r_f_correctable_error_mask, r_f_aer_cap) = _S0.unpack_from(b, o)
     if r_f_uncorrectable_error_status & 0xfce:
         raise LoadError(SECTION, "uncorrectable_error_status", o + 0, f"reserved bits 0x{r_f_uncorrectable_error_status & 0xfce:x} set")
-    f_uncorrectable_error_status = UncorrectableStatusRegister.from_value(r_f_uncorrectable_error_status)
+    f_uncorrectable_error_status = UncorrectableStatusRegister.__new__(UncorrectableStatusRegister)
+    f_uncorrectable_error_status._raw = r_f_uncorrectable_error_status
     if r_f_uncorrectable_error_mask & 0xfce:
         raise LoadError(SECTION, "uncorrectable_error_mask", o + 4, f"reserved bits 0x{r_f_uncorrectable_error_mask & 0xfce:x} set")
-    f_uncorrectable_error_mask = UncorrectableControlRegister.from_value(r_f_uncorrectable_error_mask)
+    f_uncorrectable_error_mask = UncorrectableControlRegister.__new__(UncorrectableControlRegister)
+    f_uncorrectable_error_mask._raw = r_f_uncorrectable_error_mask
     if r_f_uncorrectable_error_severity & 0xfce:
         raise LoadError(SECTION, "uncorrectable_error_severity", o + 8, f"reserved bits 0x{r_f_uncorrectable_error_severity & 0xfce:x} set")
-    f_uncorrectable_error_severity = UncorrectableControlRegister.from_value(r_f_uncorrectable_error_severity)
+    f_uncorrectable_error_severity = UncorrectableControlRegister.__new__(UncorrectableControlRegister)
+    f_uncorrectable_error_severity._raw = r_f_uncorrectable_error_severity
     if r_f_correctable_error_status & 0xffff0e3e:
         raise LoadError(SECTION, "correctable_error_status", o + 12, f"reserved bits 0x{r_f_correctable_error_status & 0xffff0e3e:x} set")
-    f_correctable_error_status = CorrectableStatusRegister.from_value(r_f_correctable_error_status)
+    f_correctable_error_status = CorrectableStatusRegister.__new__(CorrectableStatusRegister)
+    f_correctable_error_status._raw = r_f_correctable_error_status
     if r_f_correctable_error_mask & 0xffff0e3e:
         raise LoadError(SECTION, "correctable_error_mask", o + 16, f"reserved bits 0x{r_f_correctable_error_mask & 0xffff0e3e:x} set")
-    f_correctable_error_mask = CorrectableMaskRegister.from_value(r_f_correctable_error_mask)
+    f_correctable_error_mask = CorrectableMaskRegister.__new__(CorrectableMaskRegister)
+    f_correctable_error_mask._raw = r_f_correctable_error_mask
     if r_f_aer_cap & 0xff000000:
         raise LoadError(SECTION, "aer_cap", o + 20, f"reserved bits 0x{r_f_aer_cap & 0xff000000:x} set")
-    f_aer_cap = AerCapRegister.from_value(r_f_aer_cap)
+    f_aer_cap = AerCapRegister.__new__(AerCapRegister)
+    f_aer_cap._raw = r_f_aer_cap
     o += 24
     if p.root_port:
         if end - o < 12:
@@ -453,11 +459,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AerState, int]":
         (r_f_root_error_command, r_f_root_error_status, r_f_error_source_identification) = _S1.unpack_from(b, o)
         if r_f_root_error_command & 0xfffffff8:
             raise LoadError(SECTION, "root_error_command", o + 0, f"reserved bits 0x{r_f_root_error_command & 0xfffffff8:x} set")
-        f_root_error_command = RootErrorCommandRegister.from_value(r_f_root_error_command)
+        f_root_error_command = RootErrorCommandRegister.__new__(RootErrorCommandRegister)
+        f_root_error_command._raw = r_f_root_error_command
         if r_f_root_error_status & 0x7fffe00:
             raise LoadError(SECTION, "root_error_status", o + 4, f"reserved bits 0x{r_f_root_error_status & 0x7fffe00:x} set")
-        f_root_error_status = RootErrorStatusRegister.from_value(r_f_root_error_status)
-        f_error_source_identification = ErrorSourceIdentificationRegister.from_value(r_f_error_source_identification)
+        f_root_error_status = RootErrorStatusRegister.__new__(RootErrorStatusRegister)
+        f_root_error_status._raw = r_f_root_error_status
+        f_error_source_identification = ErrorSourceIdentificationRegister.__new__(ErrorSourceIdentificationRegister)
+        f_error_source_identification._raw = r_f_error_source_identification
         o += 12
     else:
         f_root_error_command = RootErrorCommandRegister()
@@ -477,7 +486,26 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AerState, int]":
         f_tlp_prefix_log1 = 0
         f_tlp_prefix_log2 = 0
         f_tlp_prefix_log3 = 0
-    return AerState(uncorrectable_error_status=f_uncorrectable_error_status, uncorrectable_error_mask=f_uncorrectable_error_mask, uncorrectable_error_severity=f_uncorrectable_error_severity, correctable_error_status=f_correctable_error_status, correctable_error_mask=f_correctable_error_mask, aer_cap=f_aer_cap, root_error_command=f_root_error_command, root_error_status=f_root_error_status, error_source_identification=f_error_source_identification, header_log0=f_header_log0, header_log1=f_header_log1, header_log2=f_header_log2, header_log3=f_header_log3, tlp_prefix_log0=f_tlp_prefix_log0, tlp_prefix_log1=f_tlp_prefix_log1, tlp_prefix_log2=f_tlp_prefix_log2, tlp_prefix_log3=f_tlp_prefix_log3), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = AerState.__new__(AerState)
+    state.uncorrectable_error_status = f_uncorrectable_error_status
+    state.uncorrectable_error_mask = f_uncorrectable_error_mask
+    state.uncorrectable_error_severity = f_uncorrectable_error_severity
+    state.correctable_error_status = f_correctable_error_status
+    state.correctable_error_mask = f_correctable_error_mask
+    state.aer_cap = f_aer_cap
+    state.root_error_command = f_root_error_command
+    state.root_error_status = f_root_error_status
+    state.error_source_identification = f_error_source_identification
+    state.header_log0 = f_header_log0
+    state.header_log1 = f_header_log1
+    state.header_log2 = f_header_log2
+    state.header_log3 = f_header_log3
+    state.tlp_prefix_log0 = f_tlp_prefix_log0
+    state.tlp_prefix_log1 = f_tlp_prefix_log1
+    state.tlp_prefix_log2 = f_tlp_prefix_log2
+    state.tlp_prefix_log3 = f_tlp_prefix_log3
+    return state, o
 
 
 def _save_v1(s: "AerState", p: "Params") -> bytes:

@@ -207,12 +207,18 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AtsState, int]":
     (r_f_ats_cap, r_f_ats_ctrl) = _S0.unpack_from(b, o)
     if r_f_ats_cap & 0xff00:
         raise LoadError(SECTION, "ats_cap", o + 0, f"reserved bits 0x{r_f_ats_cap & 0xff00:x} set")
-    f_ats_cap = AtsCapRegister.from_value(r_f_ats_cap)
+    f_ats_cap = AtsCapRegister.__new__(AtsCapRegister)
+    f_ats_cap._raw = r_f_ats_cap
     if r_f_ats_ctrl & 0x7fe0:
         raise LoadError(SECTION, "ats_ctrl", o + 2, f"reserved bits 0x{r_f_ats_ctrl & 0x7fe0:x} set")
-    f_ats_ctrl = AtsCtrlRegister.from_value(r_f_ats_ctrl)
+    f_ats_ctrl = AtsCtrlRegister.__new__(AtsCtrlRegister)
+    f_ats_ctrl._raw = r_f_ats_ctrl
     o += 4
-    return AtsState(ats_cap=f_ats_cap, ats_ctrl=f_ats_ctrl), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = AtsState.__new__(AtsState)
+    state.ats_cap = f_ats_cap
+    state.ats_ctrl = f_ats_ctrl
+    return state, o
 
 
 def _save_v1(s: "AtsState", p: "Params") -> bytes:

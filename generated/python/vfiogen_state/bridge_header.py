@@ -635,19 +635,24 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[BridgeHeaderStat
     (f_vendor_id, f_device_id, r_f_command, r_f_status, f_revision_id, f_class_prog_if, f_class_subclass, f_class_base, f_cache_line_size, f_latency_timer, r_f_header_type, r_f_bist, r_f_bar0) = _S0.unpack_from(b, o)
     if r_f_command & 0xf800:
         raise LoadError(SECTION, "command", o + 4, f"reserved bits 0x{r_f_command & 0xf800:x} set")
-    f_command = CommandRegister.from_value(r_f_command)
+    f_command = CommandRegister.__new__(CommandRegister)
+    f_command._raw = r_f_command
     if r_f_status & 0x46:
         raise LoadError(SECTION, "status", o + 6, f"reserved bits 0x{r_f_status & 0x46:x} set")
-    f_status = StatusRegister.from_value(r_f_status)
+    f_status = StatusRegister.__new__(StatusRegister)
+    f_status._raw = r_f_status
     if (r_f_header_type >> 0) & 0x7f not in _VALUES_HeaderLayout:
         raise LoadError(SECTION, "header_type", o + 14, f"layout = {(r_f_header_type >> 0) & 0x7f} is not a value of header_layout")
-    f_header_type = HeaderTypeRegister.from_value(r_f_header_type)
+    f_header_type = HeaderTypeRegister.__new__(HeaderTypeRegister)
+    f_header_type._raw = r_f_header_type
     if r_f_bist & 0x30:
         raise LoadError(SECTION, "bist", o + 15, f"reserved bits 0x{r_f_bist & 0x30:x} set")
-    f_bist = BistRegister.from_value(r_f_bist)
+    f_bist = BistRegister.__new__(BistRegister)
+    f_bist._raw = r_f_bist
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar0", o + 16, f"mem_type = {(r_f_bar0 >> 1) & 0x3} is not a value of bar_mem_type")
-    f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
+    f_bar0 = MemoryBarRegister.__new__(MemoryBarRegister)
+    f_bar0._raw = r_f_bar0
     o += 20
     if ((not (f_bar0._raw & 0x1)) and (((f_bar0._raw >> 1) & 0x3) == 2)):
         if end - o < 4:
@@ -662,7 +667,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[BridgeHeaderStat
         (r_f_bar1,) = _S1.unpack_from(b, o)
         if (r_f_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar1", o + 0, f"mem_type = {(r_f_bar1 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar1 = MemoryBarRegister.from_value(r_f_bar1)
+        f_bar1 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar1._raw = r_f_bar1
         o += 4
     else:
         f_bar1 = MemoryBarRegister()
@@ -671,25 +677,32 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[BridgeHeaderStat
     (f_primary_bus_number, f_secondary_bus_number, f_subordinate_bus_number, f_secondary_latency_timer, r_f_io_base, r_f_io_limit, r_f_secondary_status, r_f_memory_base, r_f_memory_limit, r_f_prefetchable_memory_base, r_f_prefetchable_memory_limit) = _S2.unpack_from(b, o)
     if (r_f_io_base >> 0) & 0xf not in _VALUES_IoAddressing:
         raise LoadError(SECTION, "io_base", o + 4, f"addressing = {(r_f_io_base >> 0) & 0xf} is not a value of io_addressing")
-    f_io_base = IoWindowRegister.from_value(r_f_io_base)
+    f_io_base = IoWindowRegister.__new__(IoWindowRegister)
+    f_io_base._raw = r_f_io_base
     if (r_f_io_limit >> 0) & 0xf not in _VALUES_IoAddressing:
         raise LoadError(SECTION, "io_limit", o + 5, f"addressing = {(r_f_io_limit >> 0) & 0xf} is not a value of io_addressing")
-    f_io_limit = IoWindowRegister.from_value(r_f_io_limit)
+    f_io_limit = IoWindowRegister.__new__(IoWindowRegister)
+    f_io_limit._raw = r_f_io_limit
     if r_f_secondary_status & 0x5f:
         raise LoadError(SECTION, "secondary_status", o + 6, f"reserved bits 0x{r_f_secondary_status & 0x5f:x} set")
-    f_secondary_status = SecondaryStatusRegister.from_value(r_f_secondary_status)
+    f_secondary_status = SecondaryStatusRegister.__new__(SecondaryStatusRegister)
+    f_secondary_status._raw = r_f_secondary_status
     if r_f_memory_base & 0xf:
         raise LoadError(SECTION, "memory_base", o + 8, f"reserved bits 0x{r_f_memory_base & 0xf:x} set")
-    f_memory_base = MemoryWindowRegister.from_value(r_f_memory_base)
+    f_memory_base = MemoryWindowRegister.__new__(MemoryWindowRegister)
+    f_memory_base._raw = r_f_memory_base
     if r_f_memory_limit & 0xf:
         raise LoadError(SECTION, "memory_limit", o + 10, f"reserved bits 0x{r_f_memory_limit & 0xf:x} set")
-    f_memory_limit = MemoryWindowRegister.from_value(r_f_memory_limit)
+    f_memory_limit = MemoryWindowRegister.__new__(MemoryWindowRegister)
+    f_memory_limit._raw = r_f_memory_limit
     if (r_f_prefetchable_memory_base >> 0) & 0xf not in _VALUES_MemAddressing:
         raise LoadError(SECTION, "prefetchable_memory_base", o + 12, f"addressing = {(r_f_prefetchable_memory_base >> 0) & 0xf} is not a value of mem_addressing")
-    f_prefetchable_memory_base = PrefetchableWindowRegister.from_value(r_f_prefetchable_memory_base)
+    f_prefetchable_memory_base = PrefetchableWindowRegister.__new__(PrefetchableWindowRegister)
+    f_prefetchable_memory_base._raw = r_f_prefetchable_memory_base
     if (r_f_prefetchable_memory_limit >> 0) & 0xf not in _VALUES_MemAddressing:
         raise LoadError(SECTION, "prefetchable_memory_limit", o + 14, f"addressing = {(r_f_prefetchable_memory_limit >> 0) & 0xf} is not a value of mem_addressing")
-    f_prefetchable_memory_limit = PrefetchableWindowRegister.from_value(r_f_prefetchable_memory_limit)
+    f_prefetchable_memory_limit = PrefetchableWindowRegister.__new__(PrefetchableWindowRegister)
+    f_prefetchable_memory_limit._raw = r_f_prefetchable_memory_limit
     o += 16
     if ((f_prefetchable_memory_base._raw & 0xf) == 1):
         if end - o < 8:
@@ -712,18 +725,58 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[BridgeHeaderStat
     (r_f_cap_ptr, r_f_rom_base, f_interrupt_line, r_f_interrupt_pin, r_f_bridge_control) = _S5.unpack_from(b, o)
     if r_f_cap_ptr & 0x3:
         raise LoadError(SECTION, "cap_ptr", o + 0, f"reserved bits 0x{r_f_cap_ptr & 0x3:x} set")
-    f_cap_ptr = CapPtrRegister.from_value(r_f_cap_ptr)
+    f_cap_ptr = CapPtrRegister.__new__(CapPtrRegister)
+    f_cap_ptr._raw = r_f_cap_ptr
     if r_f_rom_base & 0x700:
         raise LoadError(SECTION, "rom_base", o + 1, f"reserved bits 0x{r_f_rom_base & 0x700:x} set")
-    f_rom_base = RomBaseRegister.from_value(r_f_rom_base)
+    f_rom_base = RomBaseRegister.__new__(RomBaseRegister)
+    f_rom_base._raw = r_f_rom_base
     if r_f_interrupt_pin not in _VALUES_IntxPin:
         raise LoadError(SECTION, "interrupt_pin", o + 6, f"{r_f_interrupt_pin} is not a value of intx_pin")
     f_interrupt_pin = _E.IntxPin(r_f_interrupt_pin)
     if r_f_bridge_control & 0xf000:
         raise LoadError(SECTION, "bridge_control", o + 7, f"reserved bits 0x{r_f_bridge_control & 0xf000:x} set")
-    f_bridge_control = BridgeControlRegister.from_value(r_f_bridge_control)
+    f_bridge_control = BridgeControlRegister.__new__(BridgeControlRegister)
+    f_bridge_control._raw = r_f_bridge_control
     o += 9
-    return BridgeHeaderState(vendor_id=f_vendor_id, device_id=f_device_id, command=f_command, status=f_status, revision_id=f_revision_id, class_prog_if=f_class_prog_if, class_subclass=f_class_subclass, class_base=f_class_base, cache_line_size=f_cache_line_size, latency_timer=f_latency_timer, header_type=f_header_type, bist=f_bist, bar0=f_bar0, bar1_upper=f_bar1_upper, bar1=f_bar1, primary_bus_number=f_primary_bus_number, secondary_bus_number=f_secondary_bus_number, subordinate_bus_number=f_subordinate_bus_number, secondary_latency_timer=f_secondary_latency_timer, io_base=f_io_base, io_limit=f_io_limit, secondary_status=f_secondary_status, memory_base=f_memory_base, memory_limit=f_memory_limit, prefetchable_memory_base=f_prefetchable_memory_base, prefetchable_memory_limit=f_prefetchable_memory_limit, prefetchable_base_upper=f_prefetchable_base_upper, prefetchable_limit_upper=f_prefetchable_limit_upper, io_base_upper=f_io_base_upper, io_limit_upper=f_io_limit_upper, cap_ptr=f_cap_ptr, rom_base=f_rom_base, interrupt_line=f_interrupt_line, interrupt_pin=f_interrupt_pin, bridge_control=f_bridge_control), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = BridgeHeaderState.__new__(BridgeHeaderState)
+    state.vendor_id = f_vendor_id
+    state.device_id = f_device_id
+    state.command = f_command
+    state.status = f_status
+    state.revision_id = f_revision_id
+    state.class_prog_if = f_class_prog_if
+    state.class_subclass = f_class_subclass
+    state.class_base = f_class_base
+    state.cache_line_size = f_cache_line_size
+    state.latency_timer = f_latency_timer
+    state.header_type = f_header_type
+    state.bist = f_bist
+    state.bar0 = f_bar0
+    state.bar1_upper = f_bar1_upper
+    state.bar1 = f_bar1
+    state.primary_bus_number = f_primary_bus_number
+    state.secondary_bus_number = f_secondary_bus_number
+    state.subordinate_bus_number = f_subordinate_bus_number
+    state.secondary_latency_timer = f_secondary_latency_timer
+    state.io_base = f_io_base
+    state.io_limit = f_io_limit
+    state.secondary_status = f_secondary_status
+    state.memory_base = f_memory_base
+    state.memory_limit = f_memory_limit
+    state.prefetchable_memory_base = f_prefetchable_memory_base
+    state.prefetchable_memory_limit = f_prefetchable_memory_limit
+    state.prefetchable_base_upper = f_prefetchable_base_upper
+    state.prefetchable_limit_upper = f_prefetchable_limit_upper
+    state.io_base_upper = f_io_base_upper
+    state.io_limit_upper = f_io_limit_upper
+    state.cap_ptr = f_cap_ptr
+    state.rom_base = f_rom_base
+    state.interrupt_line = f_interrupt_line
+    state.interrupt_pin = f_interrupt_pin
+    state.bridge_control = f_bridge_control
+    return state, o
 
 
 def _save_v1(s: "BridgeHeaderState", p: "Params") -> bytes:

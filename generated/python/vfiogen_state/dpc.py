@@ -379,13 +379,16 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[DpcState, int]":
     (r_f_dpc_cap, r_f_dpc_control, r_f_dpc_status, f_dpc_error_source_id) = _S0.unpack_from(b, o)
     if r_f_dpc_cap & 0xc000:
         raise LoadError(SECTION, "dpc_cap", o + 0, f"reserved bits 0x{r_f_dpc_cap & 0xc000:x} set")
-    f_dpc_cap = DpcCapRegister.from_value(r_f_dpc_cap)
+    f_dpc_cap = DpcCapRegister.__new__(DpcCapRegister)
+    f_dpc_cap._raw = r_f_dpc_cap
     if r_f_dpc_control & 0xfe00:
         raise LoadError(SECTION, "dpc_control", o + 2, f"reserved bits 0x{r_f_dpc_control & 0xfe00:x} set")
-    f_dpc_control = DpcControlRegister.from_value(r_f_dpc_control)
+    f_dpc_control = DpcControlRegister.__new__(DpcControlRegister)
+    f_dpc_control._raw = r_f_dpc_control
     if r_f_dpc_status & 0xc080:
         raise LoadError(SECTION, "dpc_status", o + 4, f"reserved bits 0x{r_f_dpc_status & 0xc080:x} set")
-    f_dpc_status = DpcStatusRegister.from_value(r_f_dpc_status)
+    f_dpc_status = DpcStatusRegister.__new__(DpcStatusRegister)
+    f_dpc_status._raw = r_f_dpc_status
     o += 8
     if (f_dpc_cap._raw & 0x20 != 0):
         if end - o < 20:
@@ -393,19 +396,24 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[DpcState, int]":
         (r_f_rp_pio_status, r_f_rp_pio_mask, r_f_rp_pio_severity, r_f_rp_pio_syserror, r_f_rp_pio_exception) = _S1.unpack_from(b, o)
         if r_f_rp_pio_status & 0xfff8f8f8:
             raise LoadError(SECTION, "rp_pio_status", o + 0, f"reserved bits 0x{r_f_rp_pio_status & 0xfff8f8f8:x} set")
-        f_rp_pio_status = RpPioStatusRegister.from_value(r_f_rp_pio_status)
+        f_rp_pio_status = RpPioStatusRegister.__new__(RpPioStatusRegister)
+        f_rp_pio_status._raw = r_f_rp_pio_status
         if r_f_rp_pio_mask & 0xfff8f8f8:
             raise LoadError(SECTION, "rp_pio_mask", o + 4, f"reserved bits 0x{r_f_rp_pio_mask & 0xfff8f8f8:x} set")
-        f_rp_pio_mask = RpPioControlRegister.from_value(r_f_rp_pio_mask)
+        f_rp_pio_mask = RpPioControlRegister.__new__(RpPioControlRegister)
+        f_rp_pio_mask._raw = r_f_rp_pio_mask
         if r_f_rp_pio_severity & 0xfff8f8f8:
             raise LoadError(SECTION, "rp_pio_severity", o + 8, f"reserved bits 0x{r_f_rp_pio_severity & 0xfff8f8f8:x} set")
-        f_rp_pio_severity = RpPioControlRegister.from_value(r_f_rp_pio_severity)
+        f_rp_pio_severity = RpPioControlRegister.__new__(RpPioControlRegister)
+        f_rp_pio_severity._raw = r_f_rp_pio_severity
         if r_f_rp_pio_syserror & 0xfff8f8f8:
             raise LoadError(SECTION, "rp_pio_syserror", o + 12, f"reserved bits 0x{r_f_rp_pio_syserror & 0xfff8f8f8:x} set")
-        f_rp_pio_syserror = RpPioControlRegister.from_value(r_f_rp_pio_syserror)
+        f_rp_pio_syserror = RpPioControlRegister.__new__(RpPioControlRegister)
+        f_rp_pio_syserror._raw = r_f_rp_pio_syserror
         if r_f_rp_pio_exception & 0xfff8f8f8:
             raise LoadError(SECTION, "rp_pio_exception", o + 16, f"reserved bits 0x{r_f_rp_pio_exception & 0xfff8f8f8:x} set")
-        f_rp_pio_exception = RpPioControlRegister.from_value(r_f_rp_pio_exception)
+        f_rp_pio_exception = RpPioControlRegister.__new__(RpPioControlRegister)
+        f_rp_pio_exception._raw = r_f_rp_pio_exception
         o += 20
     else:
         f_rp_pio_status = RpPioStatusRegister()
@@ -458,7 +466,27 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[DpcState, int]":
         o += 4
     else:
         f_rp_pio_tlp_prefix_log3 = 0
-    return DpcState(dpc_cap=f_dpc_cap, dpc_control=f_dpc_control, dpc_status=f_dpc_status, dpc_error_source_id=f_dpc_error_source_id, rp_pio_status=f_rp_pio_status, rp_pio_mask=f_rp_pio_mask, rp_pio_severity=f_rp_pio_severity, rp_pio_syserror=f_rp_pio_syserror, rp_pio_exception=f_rp_pio_exception, rp_pio_impspec_log=f_rp_pio_impspec_log, rp_pio_header_log0=f_rp_pio_header_log0, rp_pio_header_log1=f_rp_pio_header_log1, rp_pio_header_log2=f_rp_pio_header_log2, rp_pio_header_log3=f_rp_pio_header_log3, rp_pio_tlp_prefix_log0=f_rp_pio_tlp_prefix_log0, rp_pio_tlp_prefix_log1=f_rp_pio_tlp_prefix_log1, rp_pio_tlp_prefix_log2=f_rp_pio_tlp_prefix_log2, rp_pio_tlp_prefix_log3=f_rp_pio_tlp_prefix_log3), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = DpcState.__new__(DpcState)
+    state.dpc_cap = f_dpc_cap
+    state.dpc_control = f_dpc_control
+    state.dpc_status = f_dpc_status
+    state.dpc_error_source_id = f_dpc_error_source_id
+    state.rp_pio_status = f_rp_pio_status
+    state.rp_pio_mask = f_rp_pio_mask
+    state.rp_pio_severity = f_rp_pio_severity
+    state.rp_pio_syserror = f_rp_pio_syserror
+    state.rp_pio_exception = f_rp_pio_exception
+    state.rp_pio_impspec_log = f_rp_pio_impspec_log
+    state.rp_pio_header_log0 = f_rp_pio_header_log0
+    state.rp_pio_header_log1 = f_rp_pio_header_log1
+    state.rp_pio_header_log2 = f_rp_pio_header_log2
+    state.rp_pio_header_log3 = f_rp_pio_header_log3
+    state.rp_pio_tlp_prefix_log0 = f_rp_pio_tlp_prefix_log0
+    state.rp_pio_tlp_prefix_log1 = f_rp_pio_tlp_prefix_log1
+    state.rp_pio_tlp_prefix_log2 = f_rp_pio_tlp_prefix_log2
+    state.rp_pio_tlp_prefix_log3 = f_rp_pio_tlp_prefix_log3
+    return state, o
 
 
 def _save_v1(s: "DpcState", p: "Params") -> bytes:

@@ -183,7 +183,11 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[DsnState, int]":
         raise cut_run(SECTION, (("serial_number_lower", 0, 4), ("serial_number_upper", 4, 4), ), o, end)
     (f_serial_number_lower, f_serial_number_upper) = _S0.unpack_from(b, o)
     o += 8
-    return DsnState(serial_number_lower=f_serial_number_lower, serial_number_upper=f_serial_number_upper), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = DsnState.__new__(DsnState)
+    state.serial_number_lower = f_serial_number_lower
+    state.serial_number_upper = f_serial_number_upper
+    return state, o
 
 
 def _save_v1(s: "DsnState", p: "Params") -> bytes:

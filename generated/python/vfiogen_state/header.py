@@ -570,19 +570,24 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
     (f_vendor_id, f_device_id, r_f_command, r_f_status, f_revision_id, f_class_prog_if, f_class_subclass, f_class_base, f_cache_line_size, f_latency_timer, r_f_header_type, r_f_bist, r_f_bar0) = _S0.unpack_from(b, o)
     if r_f_command & 0xf800:
         raise LoadError(SECTION, "command", o + 4, f"reserved bits 0x{r_f_command & 0xf800:x} set")
-    f_command = CommandRegister.from_value(r_f_command)
+    f_command = CommandRegister.__new__(CommandRegister)
+    f_command._raw = r_f_command
     if r_f_status & 0x46:
         raise LoadError(SECTION, "status", o + 6, f"reserved bits 0x{r_f_status & 0x46:x} set")
-    f_status = StatusRegister.from_value(r_f_status)
+    f_status = StatusRegister.__new__(StatusRegister)
+    f_status._raw = r_f_status
     if (r_f_header_type >> 0) & 0x7f not in _VALUES_HeaderLayout:
         raise LoadError(SECTION, "header_type", o + 14, f"layout = {(r_f_header_type >> 0) & 0x7f} is not a value of header_layout")
-    f_header_type = HeaderTypeRegister.from_value(r_f_header_type)
+    f_header_type = HeaderTypeRegister.__new__(HeaderTypeRegister)
+    f_header_type._raw = r_f_header_type
     if r_f_bist & 0x30:
         raise LoadError(SECTION, "bist", o + 15, f"reserved bits 0x{r_f_bist & 0x30:x} set")
-    f_bist = BistRegister.from_value(r_f_bist)
+    f_bist = BistRegister.__new__(BistRegister)
+    f_bist._raw = r_f_bist
     if (r_f_bar0 >> 1) & 0x3 not in _VALUES_BarMemType:
         raise LoadError(SECTION, "bar0", o + 16, f"mem_type = {(r_f_bar0 >> 1) & 0x3} is not a value of bar_mem_type")
-    f_bar0 = MemoryBarRegister.from_value(r_f_bar0)
+    f_bar0 = MemoryBarRegister.__new__(MemoryBarRegister)
+    f_bar0._raw = r_f_bar0
     o += 20
     if ((not (f_bar0._raw & 0x1)) and (((f_bar0._raw >> 1) & 0x3) == 2)):
         if end - o < 4:
@@ -597,7 +602,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         (r_f_bar1,) = _S1.unpack_from(b, o)
         if (r_f_bar1 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar1", o + 0, f"mem_type = {(r_f_bar1 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar1 = MemoryBarRegister.from_value(r_f_bar1)
+        f_bar1 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar1._raw = r_f_bar1
         o += 4
     else:
         f_bar1 = MemoryBarRegister()
@@ -614,7 +620,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         (r_f_bar2,) = _S1.unpack_from(b, o)
         if (r_f_bar2 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar2", o + 0, f"mem_type = {(r_f_bar2 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar2 = MemoryBarRegister.from_value(r_f_bar2)
+        f_bar2 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar2._raw = r_f_bar2
         o += 4
     else:
         f_bar2 = MemoryBarRegister()
@@ -631,7 +638,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         (r_f_bar3,) = _S1.unpack_from(b, o)
         if (r_f_bar3 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar3", o + 0, f"mem_type = {(r_f_bar3 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar3 = MemoryBarRegister.from_value(r_f_bar3)
+        f_bar3 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar3._raw = r_f_bar3
         o += 4
     else:
         f_bar3 = MemoryBarRegister()
@@ -648,7 +656,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         (r_f_bar4,) = _S1.unpack_from(b, o)
         if (r_f_bar4 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar4", o + 0, f"mem_type = {(r_f_bar4 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar4 = MemoryBarRegister.from_value(r_f_bar4)
+        f_bar4 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar4._raw = r_f_bar4
         o += 4
     else:
         f_bar4 = MemoryBarRegister()
@@ -665,7 +674,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         (r_f_bar5,) = _S1.unpack_from(b, o)
         if (r_f_bar5 >> 1) & 0x3 not in _VALUES_BarMemType:
             raise LoadError(SECTION, "bar5", o + 0, f"mem_type = {(r_f_bar5 >> 1) & 0x3} is not a value of bar_mem_type")
-        f_bar5 = MemoryBarRegister.from_value(r_f_bar5)
+        f_bar5 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar5._raw = r_f_bar5
         o += 4
     else:
         f_bar5 = MemoryBarRegister()
@@ -674,15 +684,51 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
     (f_cardbus_cis, f_subsystem_vendor_id, f_subsystem_id, r_f_rom_base, r_f_cap_ptr, f_interrupt_line, r_f_interrupt_pin, f_min_gnt, f_max_lat) = _S2.unpack_from(b, o)
     if r_f_rom_base & 0x700:
         raise LoadError(SECTION, "rom_base", o + 8, f"reserved bits 0x{r_f_rom_base & 0x700:x} set")
-    f_rom_base = RomBaseRegister.from_value(r_f_rom_base)
+    f_rom_base = RomBaseRegister.__new__(RomBaseRegister)
+    f_rom_base._raw = r_f_rom_base
     if r_f_cap_ptr & 0x3:
         raise LoadError(SECTION, "cap_ptr", o + 12, f"reserved bits 0x{r_f_cap_ptr & 0x3:x} set")
-    f_cap_ptr = CapPtrRegister.from_value(r_f_cap_ptr)
+    f_cap_ptr = CapPtrRegister.__new__(CapPtrRegister)
+    f_cap_ptr._raw = r_f_cap_ptr
     if r_f_interrupt_pin not in _VALUES_IntxPin:
         raise LoadError(SECTION, "interrupt_pin", o + 14, f"{r_f_interrupt_pin} is not a value of intx_pin")
     f_interrupt_pin = _E.IntxPin(r_f_interrupt_pin)
     o += 17
-    return HeaderState(vendor_id=f_vendor_id, device_id=f_device_id, command=f_command, status=f_status, revision_id=f_revision_id, class_prog_if=f_class_prog_if, class_subclass=f_class_subclass, class_base=f_class_base, cache_line_size=f_cache_line_size, latency_timer=f_latency_timer, header_type=f_header_type, bist=f_bist, bar0=f_bar0, bar1_upper=f_bar1_upper, bar1=f_bar1, bar2_upper=f_bar2_upper, bar2=f_bar2, bar3_upper=f_bar3_upper, bar3=f_bar3, bar4_upper=f_bar4_upper, bar4=f_bar4, bar5_upper=f_bar5_upper, bar5=f_bar5, cardbus_cis=f_cardbus_cis, subsystem_vendor_id=f_subsystem_vendor_id, subsystem_id=f_subsystem_id, rom_base=f_rom_base, cap_ptr=f_cap_ptr, interrupt_line=f_interrupt_line, interrupt_pin=f_interrupt_pin, min_gnt=f_min_gnt, max_lat=f_max_lat), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = HeaderState.__new__(HeaderState)
+    state.vendor_id = f_vendor_id
+    state.device_id = f_device_id
+    state.command = f_command
+    state.status = f_status
+    state.revision_id = f_revision_id
+    state.class_prog_if = f_class_prog_if
+    state.class_subclass = f_class_subclass
+    state.class_base = f_class_base
+    state.cache_line_size = f_cache_line_size
+    state.latency_timer = f_latency_timer
+    state.header_type = f_header_type
+    state.bist = f_bist
+    state.bar0 = f_bar0
+    state.bar1_upper = f_bar1_upper
+    state.bar1 = f_bar1
+    state.bar2_upper = f_bar2_upper
+    state.bar2 = f_bar2
+    state.bar3_upper = f_bar3_upper
+    state.bar3 = f_bar3
+    state.bar4_upper = f_bar4_upper
+    state.bar4 = f_bar4
+    state.bar5_upper = f_bar5_upper
+    state.bar5 = f_bar5
+    state.cardbus_cis = f_cardbus_cis
+    state.subsystem_vendor_id = f_subsystem_vendor_id
+    state.subsystem_id = f_subsystem_id
+    state.rom_base = f_rom_base
+    state.cap_ptr = f_cap_ptr
+    state.interrupt_line = f_interrupt_line
+    state.interrupt_pin = f_interrupt_pin
+    state.min_gnt = f_min_gnt
+    state.max_lat = f_max_lat
+    return state, o
 
 
 def _save_v1(s: "HeaderState", p: "Params") -> bytes:

@@ -259,19 +259,27 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[L1ssState, int]"
         raise LoadError(SECTION, "l1ss_cap", o + 0, f"reserved bits 0x{r_f_l1ss_cap & 0xff0400e0:x} set")
     if (r_f_l1ss_cap >> 16) & 0x3 not in _VALUES_PowerOnScale:
         raise LoadError(SECTION, "l1ss_cap", o + 0, f"port_t_power_on_scale = {(r_f_l1ss_cap >> 16) & 0x3} is not a value of power_on_scale")
-    f_l1ss_cap = L1ssCapRegister.from_value(r_f_l1ss_cap)
+    f_l1ss_cap = L1ssCapRegister.__new__(L1ssCapRegister)
+    f_l1ss_cap._raw = r_f_l1ss_cap
     if r_f_l1ss_ctrl1 & 0x1c0000f0:
         raise LoadError(SECTION, "l1ss_ctrl1", o + 4, f"reserved bits 0x{r_f_l1ss_ctrl1 & 0x1c0000f0:x} set")
     if (r_f_l1ss_ctrl1 >> 29) & 0x7 not in _VALUES_ThresholdScale:
         raise LoadError(SECTION, "l1ss_ctrl1", o + 4, f"ltr_l1_2_threshold_scale = {(r_f_l1ss_ctrl1 >> 29) & 0x7} is not a value of threshold_scale")
-    f_l1ss_ctrl1 = L1ssCtrl1Register.from_value(r_f_l1ss_ctrl1)
+    f_l1ss_ctrl1 = L1ssCtrl1Register.__new__(L1ssCtrl1Register)
+    f_l1ss_ctrl1._raw = r_f_l1ss_ctrl1
     if r_f_l1ss_ctrl2 & 0xffffff04:
         raise LoadError(SECTION, "l1ss_ctrl2", o + 8, f"reserved bits 0x{r_f_l1ss_ctrl2 & 0xffffff04:x} set")
     if (r_f_l1ss_ctrl2 >> 0) & 0x3 not in _VALUES_PowerOnScale:
         raise LoadError(SECTION, "l1ss_ctrl2", o + 8, f"t_power_on_scale = {(r_f_l1ss_ctrl2 >> 0) & 0x3} is not a value of power_on_scale")
-    f_l1ss_ctrl2 = L1ssCtrl2Register.from_value(r_f_l1ss_ctrl2)
+    f_l1ss_ctrl2 = L1ssCtrl2Register.__new__(L1ssCtrl2Register)
+    f_l1ss_ctrl2._raw = r_f_l1ss_ctrl2
     o += 12
-    return L1ssState(l1ss_cap=f_l1ss_cap, l1ss_ctrl1=f_l1ss_ctrl1, l1ss_ctrl2=f_l1ss_ctrl2), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = L1ssState.__new__(L1ssState)
+    state.l1ss_cap = f_l1ss_cap
+    state.l1ss_ctrl1 = f_l1ss_ctrl1
+    state.l1ss_ctrl2 = f_l1ss_ctrl2
+    return state, o
 
 
 def _save_v1(s: "L1ssState", p: "Params") -> bytes:

@@ -194,14 +194,20 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[LtrState, int]":
         raise LoadError(SECTION, "max_snoop_latency", o + 0, f"reserved bits 0x{r_f_max_snoop_latency & 0xe000:x} set")
     if (r_f_max_snoop_latency >> 10) & 0x7 not in _VALUES_LtrScale:
         raise LoadError(SECTION, "max_snoop_latency", o + 0, f"latency_scale = {(r_f_max_snoop_latency >> 10) & 0x7} is not a value of ltr_scale")
-    f_max_snoop_latency = MaxLatencyRegister.from_value(r_f_max_snoop_latency)
+    f_max_snoop_latency = MaxLatencyRegister.__new__(MaxLatencyRegister)
+    f_max_snoop_latency._raw = r_f_max_snoop_latency
     if r_f_max_no_snoop_latency & 0xe000:
         raise LoadError(SECTION, "max_no_snoop_latency", o + 2, f"reserved bits 0x{r_f_max_no_snoop_latency & 0xe000:x} set")
     if (r_f_max_no_snoop_latency >> 10) & 0x7 not in _VALUES_LtrScale:
         raise LoadError(SECTION, "max_no_snoop_latency", o + 2, f"latency_scale = {(r_f_max_no_snoop_latency >> 10) & 0x7} is not a value of ltr_scale")
-    f_max_no_snoop_latency = MaxLatencyRegister.from_value(r_f_max_no_snoop_latency)
+    f_max_no_snoop_latency = MaxLatencyRegister.__new__(MaxLatencyRegister)
+    f_max_no_snoop_latency._raw = r_f_max_no_snoop_latency
     o += 4
-    return LtrState(max_snoop_latency=f_max_snoop_latency, max_no_snoop_latency=f_max_no_snoop_latency), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = LtrState.__new__(LtrState)
+    state.max_snoop_latency = f_max_snoop_latency
+    state.max_no_snoop_latency = f_max_no_snoop_latency
+    return state, o
 
 
 def _save_v1(s: "LtrState", p: "Params") -> bytes:

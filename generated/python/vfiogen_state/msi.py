@@ -238,8 +238,10 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsiState, int]":
     (r_f_control, r_f_address_lo) = _S0.unpack_from(b, o)
     if r_f_control & 0xf800:
         raise LoadError(SECTION, "control", o + 0, f"reserved bits 0x{r_f_control & 0xf800:x} set")
-    f_control = ControlRegister.from_value(r_f_control)
-    f_address_lo = AddressLoRegister.from_value(r_f_address_lo)
+    f_control = ControlRegister.__new__(ControlRegister)
+    f_control._raw = r_f_control
+    f_address_lo = AddressLoRegister.__new__(AddressLoRegister)
+    f_address_lo._raw = r_f_address_lo
     o += 6
     if (f_control._raw & 0x80 != 0):
         if end - o < 4:
@@ -260,7 +262,16 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsiState, int]":
     else:
         f_mask = 0
         f_pending = 0
-    return MsiState(control=f_control, address_lo=f_address_lo, address_hi=f_address_hi, data=f_data, ext_data=0, mask=f_mask, pending=f_pending), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = MsiState.__new__(MsiState)
+    state.control = f_control
+    state.address_lo = f_address_lo
+    state.address_hi = f_address_hi
+    state.data = f_data
+    state.ext_data = 0
+    state.mask = f_mask
+    state.pending = f_pending
+    return state, o
 
 
 def _save_v1(s: "MsiState", p: "Params") -> bytes:
@@ -282,8 +293,10 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsiState, int]":
     (r_f_control, r_f_address_lo) = _S0.unpack_from(b, o)
     if r_f_control & 0xf800:
         raise LoadError(SECTION, "control", o + 0, f"reserved bits 0x{r_f_control & 0xf800:x} set")
-    f_control = ControlRegister.from_value(r_f_control)
-    f_address_lo = AddressLoRegister.from_value(r_f_address_lo)
+    f_control = ControlRegister.__new__(ControlRegister)
+    f_control._raw = r_f_control
+    f_address_lo = AddressLoRegister.__new__(AddressLoRegister)
+    f_address_lo._raw = r_f_address_lo
     o += 6
     if (f_control._raw & 0x80 != 0):
         if end - o < 4:
@@ -311,7 +324,16 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsiState, int]":
     else:
         f_mask = 0
         f_pending = 0
-    return MsiState(control=f_control, address_lo=f_address_lo, address_hi=f_address_hi, data=f_data, ext_data=f_ext_data, mask=f_mask, pending=f_pending), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = MsiState.__new__(MsiState)
+    state.control = f_control
+    state.address_lo = f_address_lo
+    state.address_hi = f_address_hi
+    state.data = f_data
+    state.ext_data = f_ext_data
+    state.mask = f_mask
+    state.pending = f_pending
+    return state, o
 
 
 def _save_v2(s: "MsiState", p: "Params") -> bytes:

@@ -258,9 +258,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsixState, int]"
     (r_f_control, r_f_table, r_f_pba) = _S0.unpack_from(b, o)
     if r_f_control & 0x3800:
         raise LoadError(SECTION, "control", o + 0, f"reserved bits 0x{r_f_control & 0x3800:x} set")
-    f_control = ControlRegister.from_value(r_f_control)
-    f_table = TableRegister.from_value(r_f_table)
-    f_pba = PbaRegister.from_value(r_f_pba)
+    f_control = ControlRegister.__new__(ControlRegister)
+    f_control._raw = r_f_control
+    f_table = TableRegister.__new__(TableRegister)
+    f_table._raw = r_f_table
+    f_pba = PbaRegister.__new__(PbaRegister)
+    f_pba._raw = r_f_pba
     o += 10
     try:
         n1 = int(((f_control._raw & 0x7ff) + 1))
@@ -278,7 +281,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsixState, int]"
         raise cut_array(SECTION, "pending", (("", 0, 8), ), 8, o, end)
     f_pending = list(struct.unpack_from(f">{n2}Q", b, o))
     o += n2 * 8
-    return MsixState(control=f_control, table=f_table, pba=f_pba, vectors=f_vectors, pending=f_pending), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = MsixState.__new__(MsixState)
+    state.control = f_control
+    state.table = f_table
+    state.pba = f_pba
+    state.vectors = f_vectors
+    state.pending = f_pending
+    return state, o
 
 
 def _save_v1(s: "MsixState", p: "Params") -> bytes:

@@ -216,12 +216,18 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PasidState, int]
     (r_f_pasid_cap, r_f_pasid_ctrl) = _S0.unpack_from(b, o)
     if r_f_pasid_cap & 0xe0f1:
         raise LoadError(SECTION, "pasid_cap", o + 0, f"reserved bits 0x{r_f_pasid_cap & 0xe0f1:x} set")
-    f_pasid_cap = PasidCapRegister.from_value(r_f_pasid_cap)
+    f_pasid_cap = PasidCapRegister.__new__(PasidCapRegister)
+    f_pasid_cap._raw = r_f_pasid_cap
     if r_f_pasid_ctrl & 0xfff0:
         raise LoadError(SECTION, "pasid_ctrl", o + 2, f"reserved bits 0x{r_f_pasid_ctrl & 0xfff0:x} set")
-    f_pasid_ctrl = PasidCtrlRegister.from_value(r_f_pasid_ctrl)
+    f_pasid_ctrl = PasidCtrlRegister.__new__(PasidCtrlRegister)
+    f_pasid_ctrl._raw = r_f_pasid_ctrl
     o += 4
-    return PasidState(pasid_cap=f_pasid_cap, pasid_ctrl=f_pasid_ctrl), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = PasidState.__new__(PasidState)
+    state.pasid_cap = f_pasid_cap
+    state.pasid_ctrl = f_pasid_ctrl
+    return state, o
 
 
 def _save_v1(s: "PasidState", p: "Params") -> bytes:

@@ -722,18 +722,22 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
     (r_f_pcie_caps, r_f_devcap, r_f_devctl, r_f_devsta) = _S0.unpack_from(b, o)
     if (r_f_pcie_caps >> 4) & 0xf not in _VALUES_PortType:
         raise LoadError(SECTION, "pcie_caps", o + 0, f"device_port_type = {(r_f_pcie_caps >> 4) & 0xf} is not a value of port_type")
-    f_pcie_caps = PcieCapsRegister.from_value(r_f_pcie_caps)
+    f_pcie_caps = PcieCapsRegister.__new__(PcieCapsRegister)
+    f_pcie_caps._raw = r_f_pcie_caps
     if r_f_devcap & 0x80000000:
         raise LoadError(SECTION, "devcap", o + 2, f"reserved bits 0x{r_f_devcap & 0x80000000:x} set")
-    f_devcap = DevcapRegister.from_value(r_f_devcap)
+    f_devcap = DevcapRegister.__new__(DevcapRegister)
+    f_devcap._raw = r_f_devcap
     if (r_f_devctl >> 5) & 0x7 not in _VALUES_PayloadSize:
         raise LoadError(SECTION, "devctl", o + 6, f"max_payload_size = {(r_f_devctl >> 5) & 0x7} is not a value of payload_size")
     if (r_f_devctl >> 12) & 0x7 not in _VALUES_PayloadSize:
         raise LoadError(SECTION, "devctl", o + 6, f"max_read_request_size = {(r_f_devctl >> 12) & 0x7} is not a value of payload_size")
-    f_devctl = DevctlRegister.from_value(r_f_devctl)
+    f_devctl = DevctlRegister.__new__(DevctlRegister)
+    f_devctl._raw = r_f_devctl
     if r_f_devsta & 0xff80:
         raise LoadError(SECTION, "devsta", o + 8, f"reserved bits 0x{r_f_devsta & 0xff80:x} set")
-    f_devsta = DevstaRegister.from_value(r_f_devsta)
+    f_devsta = DevstaRegister.__new__(DevstaRegister)
+    f_devsta._raw = r_f_devsta
     o += 10
     if ((((f_pcie_caps._raw >> 4) & 0xf) != 9) and (((f_pcie_caps._raw >> 4) & 0xf) != 10)):
         if end - o < 8:
@@ -741,9 +745,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         (r_f_lnkcap, r_f_lnkctl, r_f_lnksta) = _S1.unpack_from(b, o)
         if r_f_lnkcap & 0x800000:
             raise LoadError(SECTION, "lnkcap", o + 0, f"reserved bits 0x{r_f_lnkcap & 0x800000:x} set")
-        f_lnkcap = LnkcapRegister.from_value(r_f_lnkcap)
-        f_lnkctl = LnkctlRegister.from_value(r_f_lnkctl)
-        f_lnksta = LnkstaRegister.from_value(r_f_lnksta)
+        f_lnkcap = LnkcapRegister.__new__(LnkcapRegister)
+        f_lnkcap._raw = r_f_lnkcap
+        f_lnkctl = LnkctlRegister.__new__(LnkctlRegister)
+        f_lnkctl._raw = r_f_lnkctl
+        f_lnksta = LnkstaRegister.__new__(LnkstaRegister)
+        f_lnksta._raw = r_f_lnksta
         o += 8
     else:
         f_lnkcap = LnkcapRegister()
@@ -753,13 +760,16 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         if end - o < 8:
             raise cut_run(SECTION, (("sltcap", 0, 4), ("sltctl", 4, 2), ("sltsta", 6, 2), ), o, end)
         (r_f_sltcap, r_f_sltctl, r_f_sltsta) = _S1.unpack_from(b, o)
-        f_sltcap = SltcapRegister.from_value(r_f_sltcap)
+        f_sltcap = SltcapRegister.__new__(SltcapRegister)
+        f_sltcap._raw = r_f_sltcap
         if r_f_sltctl & 0x8000:
             raise LoadError(SECTION, "sltctl", o + 4, f"reserved bits 0x{r_f_sltctl & 0x8000:x} set")
-        f_sltctl = SltctlRegister.from_value(r_f_sltctl)
+        f_sltctl = SltctlRegister.__new__(SltctlRegister)
+        f_sltctl._raw = r_f_sltctl
         if r_f_sltsta & 0xfe00:
             raise LoadError(SECTION, "sltsta", o + 6, f"reserved bits 0x{r_f_sltsta & 0xfe00:x} set")
-        f_sltsta = SltstaRegister.from_value(r_f_sltsta)
+        f_sltsta = SltstaRegister.__new__(SltstaRegister)
+        f_sltsta._raw = r_f_sltsta
         o += 8
     else:
         f_sltcap = SltcapRegister()
@@ -771,13 +781,16 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         (r_f_rootctl, r_f_rootcap, r_f_rootsta) = _S2.unpack_from(b, o)
         if r_f_rootctl & 0xffc0:
             raise LoadError(SECTION, "rootctl", o + 0, f"reserved bits 0x{r_f_rootctl & 0xffc0:x} set")
-        f_rootctl = RootctlRegister.from_value(r_f_rootctl)
+        f_rootctl = RootctlRegister.__new__(RootctlRegister)
+        f_rootctl._raw = r_f_rootctl
         if r_f_rootcap & 0xfffe:
             raise LoadError(SECTION, "rootcap", o + 2, f"reserved bits 0x{r_f_rootcap & 0xfffe:x} set")
-        f_rootcap = RootcapRegister.from_value(r_f_rootcap)
+        f_rootcap = RootcapRegister.__new__(RootcapRegister)
+        f_rootcap._raw = r_f_rootcap
         if r_f_rootsta & 0xfffc0000:
             raise LoadError(SECTION, "rootsta", o + 4, f"reserved bits 0x{r_f_rootsta & 0xfffc0000:x} set")
-        f_rootsta = RootstaRegister.from_value(r_f_rootsta)
+        f_rootsta = RootstaRegister.__new__(RootstaRegister)
+        f_rootsta._raw = r_f_rootsta
         o += 8
     else:
         f_rootctl = RootctlRegister()
@@ -789,8 +802,10 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         (r_f_devcap2, r_f_devctl2) = _S3.unpack_from(b, o)
         if r_f_devcap2 & 0x8000000:
             raise LoadError(SECTION, "devcap2", o + 0, f"reserved bits 0x{r_f_devcap2 & 0x8000000:x} set")
-        f_devcap2 = Devcap2Register.from_value(r_f_devcap2)
-        f_devctl2 = Devctl2Register.from_value(r_f_devctl2)
+        f_devcap2 = Devcap2Register.__new__(Devcap2Register)
+        f_devcap2._raw = r_f_devcap2
+        f_devctl2 = Devctl2Register.__new__(Devctl2Register)
+        f_devctl2._raw = r_f_devctl2
         o += 6
     else:
         f_devcap2 = Devcap2Register()
@@ -801,11 +816,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         (r_f_lnkcap2, r_f_lnkctl2, r_f_lnksta2) = _S1.unpack_from(b, o)
         if r_f_lnkcap2 & 0x7e000001:
             raise LoadError(SECTION, "lnkcap2", o + 0, f"reserved bits 0x{r_f_lnkcap2 & 0x7e000001:x} set")
-        f_lnkcap2 = Lnkcap2Register.from_value(r_f_lnkcap2)
-        f_lnkctl2 = Lnkctl2Register.from_value(r_f_lnkctl2)
+        f_lnkcap2 = Lnkcap2Register.__new__(Lnkcap2Register)
+        f_lnkcap2._raw = r_f_lnkcap2
+        f_lnkctl2 = Lnkctl2Register.__new__(Lnkctl2Register)
+        f_lnkctl2._raw = r_f_lnkctl2
         if r_f_lnksta2 & 0x800:
             raise LoadError(SECTION, "lnksta2", o + 6, f"reserved bits 0x{r_f_lnksta2 & 0x800:x} set")
-        f_lnksta2 = Lnksta2Register.from_value(r_f_lnksta2)
+        f_lnksta2 = Lnksta2Register.__new__(Lnksta2Register)
+        f_lnksta2._raw = r_f_lnksta2
         o += 8
     else:
         f_lnkcap2 = Lnkcap2Register()
@@ -817,11 +835,33 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         (r_f_sltcap2,) = _S4.unpack_from(b, o)
         if r_f_sltcap2 & 0xfffffffe:
             raise LoadError(SECTION, "sltcap2", o + 0, f"reserved bits 0x{r_f_sltcap2 & 0xfffffffe:x} set")
-        f_sltcap2 = Sltcap2Register.from_value(r_f_sltcap2)
+        f_sltcap2 = Sltcap2Register.__new__(Sltcap2Register)
+        f_sltcap2._raw = r_f_sltcap2
         o += 4
     else:
         f_sltcap2 = Sltcap2Register()
-    return PcieState(pcie_caps=f_pcie_caps, devcap=f_devcap, devctl=f_devctl, devsta=f_devsta, lnkcap=f_lnkcap, lnkctl=f_lnkctl, lnksta=f_lnksta, sltcap=f_sltcap, sltctl=f_sltctl, sltsta=f_sltsta, rootctl=f_rootctl, rootcap=f_rootcap, rootsta=f_rootsta, devcap2=f_devcap2, devctl2=f_devctl2, lnkcap2=f_lnkcap2, lnkctl2=f_lnkctl2, lnksta2=f_lnksta2, sltcap2=f_sltcap2), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = PcieState.__new__(PcieState)
+    state.pcie_caps = f_pcie_caps
+    state.devcap = f_devcap
+    state.devctl = f_devctl
+    state.devsta = f_devsta
+    state.lnkcap = f_lnkcap
+    state.lnkctl = f_lnkctl
+    state.lnksta = f_lnksta
+    state.sltcap = f_sltcap
+    state.sltctl = f_sltctl
+    state.sltsta = f_sltsta
+    state.rootctl = f_rootctl
+    state.rootcap = f_rootcap
+    state.rootsta = f_rootsta
+    state.devcap2 = f_devcap2
+    state.devctl2 = f_devctl2
+    state.lnkcap2 = f_lnkcap2
+    state.lnkctl2 = f_lnkctl2
+    state.lnksta2 = f_lnksta2
+    state.sltcap2 = f_sltcap2
+    return state, o
 
 
 def _save_v1(s: "PcieState", p: "Params") -> bytes:

@@ -340,8 +340,10 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcixState, int]"
         (r_f_command, r_f_status) = _S0.unpack_from(b, o)
         if r_f_command & 0xcf80:
             raise LoadError(SECTION, "command", o + 0, f"reserved bits 0x{r_f_command & 0xcf80:x} set")
-        f_command = CommandRegister.from_value(r_f_command)
-        f_status = StatusRegister.from_value(r_f_status)
+        f_command = CommandRegister.__new__(CommandRegister)
+        f_command._raw = r_f_command
+        f_status = StatusRegister.__new__(StatusRegister)
+        f_status._raw = r_f_status
         o += 6
     else:
         f_command = CommandRegister()
@@ -352,19 +354,31 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcixState, int]"
         (r_f_secondary_status, r_f_bridge_status, r_f_upstream_split_transaction_control, r_f_downstream_split_transaction_control) = _S1.unpack_from(b, o)
         if r_f_secondary_status & 0xfe00:
             raise LoadError(SECTION, "secondary_status", o + 0, f"reserved bits 0x{r_f_secondary_status & 0xfe00:x} set")
-        f_secondary_status = SecondaryStatusRegister.from_value(r_f_secondary_status)
+        f_secondary_status = SecondaryStatusRegister.__new__(SecondaryStatusRegister)
+        f_secondary_status._raw = r_f_secondary_status
         if r_f_bridge_status & 0xffc00000:
             raise LoadError(SECTION, "bridge_status", o + 2, f"reserved bits 0x{r_f_bridge_status & 0xffc00000:x} set")
-        f_bridge_status = BridgeStatusRegister.from_value(r_f_bridge_status)
-        f_upstream_split_transaction_control = SplitTransactionControlRegister.from_value(r_f_upstream_split_transaction_control)
-        f_downstream_split_transaction_control = SplitTransactionControlRegister.from_value(r_f_downstream_split_transaction_control)
+        f_bridge_status = BridgeStatusRegister.__new__(BridgeStatusRegister)
+        f_bridge_status._raw = r_f_bridge_status
+        f_upstream_split_transaction_control = SplitTransactionControlRegister.__new__(SplitTransactionControlRegister)
+        f_upstream_split_transaction_control._raw = r_f_upstream_split_transaction_control
+        f_downstream_split_transaction_control = SplitTransactionControlRegister.__new__(SplitTransactionControlRegister)
+        f_downstream_split_transaction_control._raw = r_f_downstream_split_transaction_control
         o += 14
     else:
         f_secondary_status = SecondaryStatusRegister()
         f_bridge_status = BridgeStatusRegister()
         f_upstream_split_transaction_control = SplitTransactionControlRegister()
         f_downstream_split_transaction_control = SplitTransactionControlRegister()
-    return PcixState(command=f_command, status=f_status, secondary_status=f_secondary_status, bridge_status=f_bridge_status, upstream_split_transaction_control=f_upstream_split_transaction_control, downstream_split_transaction_control=f_downstream_split_transaction_control), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = PcixState.__new__(PcixState)
+    state.command = f_command
+    state.status = f_status
+    state.secondary_status = f_secondary_status
+    state.bridge_status = f_bridge_status
+    state.upstream_split_transaction_control = f_upstream_split_transaction_control
+    state.downstream_split_transaction_control = f_downstream_split_transaction_control
+    return state, o
 
 
 def _save_v1(s: "PcixState", p: "Params") -> bytes:

@@ -280,15 +280,24 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PmState, int]":
     if end - o < 6:
         raise cut_run(SECTION, (("pmc", 0, 2), ("pmcsr", 2, 2), ("pmcsr_bse", 4, 1), ("data", 5, 1), ), o, end)
     (r_f_pmc, r_f_pmcsr, r_f_pmcsr_bse, f_data) = _S0.unpack_from(b, o)
-    f_pmc = PmcRegister.from_value(r_f_pmc)
+    f_pmc = PmcRegister.__new__(PmcRegister)
+    f_pmc._raw = r_f_pmc
     if r_f_pmcsr & 0xf4:
         raise LoadError(SECTION, "pmcsr", o + 2, f"reserved bits 0x{r_f_pmcsr & 0xf4:x} set")
-    f_pmcsr = PmcsrRegister.from_value(r_f_pmcsr)
+    f_pmcsr = PmcsrRegister.__new__(PmcsrRegister)
+    f_pmcsr._raw = r_f_pmcsr
     if r_f_pmcsr_bse & 0x3f:
         raise LoadError(SECTION, "pmcsr_bse", o + 4, f"reserved bits 0x{r_f_pmcsr_bse & 0x3f:x} set")
-    f_pmcsr_bse = PmcsrBseRegister.from_value(r_f_pmcsr_bse)
+    f_pmcsr_bse = PmcsrBseRegister.__new__(PmcsrBseRegister)
+    f_pmcsr_bse._raw = r_f_pmcsr_bse
     o += 6
-    return PmState(pmc=f_pmc, pmcsr=f_pmcsr, pmcsr_bse=f_pmcsr_bse, data=f_data), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = PmState.__new__(PmState)
+    state.pmc = f_pmc
+    state.pmcsr = f_pmcsr
+    state.pmcsr_bse = f_pmcsr_bse
+    state.data = f_data
+    return state, o
 
 
 def _save_v1(s: "PmState", p: "Params") -> bytes:

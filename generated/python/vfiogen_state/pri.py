@@ -224,12 +224,20 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PriState, int]":
     (r_f_pri_ctrl, r_f_pri_status, f_outstanding_page_request_capacity, f_outstanding_page_request_allocation) = _S0.unpack_from(b, o)
     if r_f_pri_ctrl & 0xfffc:
         raise LoadError(SECTION, "pri_ctrl", o + 0, f"reserved bits 0x{r_f_pri_ctrl & 0xfffc:x} set")
-    f_pri_ctrl = PriCtrlRegister.from_value(r_f_pri_ctrl)
+    f_pri_ctrl = PriCtrlRegister.__new__(PriCtrlRegister)
+    f_pri_ctrl._raw = r_f_pri_ctrl
     if r_f_pri_status & 0x7efc:
         raise LoadError(SECTION, "pri_status", o + 2, f"reserved bits 0x{r_f_pri_status & 0x7efc:x} set")
-    f_pri_status = PriStatusRegister.from_value(r_f_pri_status)
+    f_pri_status = PriStatusRegister.__new__(PriStatusRegister)
+    f_pri_status._raw = r_f_pri_status
     o += 12
-    return PriState(pri_ctrl=f_pri_ctrl, pri_status=f_pri_status, outstanding_page_request_capacity=f_outstanding_page_request_capacity, outstanding_page_request_allocation=f_outstanding_page_request_allocation), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = PriState.__new__(PriState)
+    state.pri_ctrl = f_pri_ctrl
+    state.pri_status = f_pri_status
+    state.outstanding_page_request_capacity = f_outstanding_page_request_capacity
+    state.outstanding_page_request_allocation = f_outstanding_page_request_allocation
+    return state, o
 
 
 def _save_v1(s: "PriState", p: "Params") -> bytes:

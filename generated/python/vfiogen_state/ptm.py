@@ -216,12 +216,18 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PtmState, int]":
     (r_f_ptm_cap, r_f_ptm_ctrl) = _S0.unpack_from(b, o)
     if r_f_ptm_cap & 0xffff00f0:
         raise LoadError(SECTION, "ptm_cap", o + 0, f"reserved bits 0x{r_f_ptm_cap & 0xffff00f0:x} set")
-    f_ptm_cap = PtmCapRegister.from_value(r_f_ptm_cap)
+    f_ptm_cap = PtmCapRegister.__new__(PtmCapRegister)
+    f_ptm_cap._raw = r_f_ptm_cap
     if r_f_ptm_ctrl & 0xffff00fc:
         raise LoadError(SECTION, "ptm_ctrl", o + 4, f"reserved bits 0x{r_f_ptm_ctrl & 0xffff00fc:x} set")
-    f_ptm_ctrl = PtmCtrlRegister.from_value(r_f_ptm_ctrl)
+    f_ptm_ctrl = PtmCtrlRegister.__new__(PtmCtrlRegister)
+    f_ptm_ctrl._raw = r_f_ptm_ctrl
     o += 8
-    return PtmState(ptm_cap=f_ptm_cap, ptm_ctrl=f_ptm_ctrl), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = PtmState.__new__(PtmState)
+    state.ptm_cap = f_ptm_cap
+    state.ptm_ctrl = f_ptm_ctrl
+    return state, o
 
 
 def _save_v1(s: "PtmState", p: "Params") -> bytes:

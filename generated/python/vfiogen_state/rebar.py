@@ -387,10 +387,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
     (r_f_cap0, r_f_ctrl0) = _S0.unpack_from(b, o)
     if r_f_cap0 & 0xf:
         raise LoadError(SECTION, "cap0", o + 0, f"reserved bits 0x{r_f_cap0 & 0xf:x} set")
-    f_cap0 = SupportedSizesRegister.from_value(r_f_cap0)
+    f_cap0 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+    f_cap0._raw = r_f_cap0
     if r_f_ctrl0 & 0xc018:
         raise LoadError(SECTION, "ctrl0", o + 4, f"reserved bits 0x{r_f_ctrl0 & 0xc018:x} set")
-    f_ctrl0 = Ctrl0Register.from_value(r_f_ctrl0)
+    f_ctrl0 = Ctrl0Register.__new__(Ctrl0Register)
+    f_ctrl0._raw = r_f_ctrl0
     o += 8
     if (((f_ctrl0._raw >> 5) & 0x7) >= 2):
         if end - o < 8:
@@ -398,10 +400,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
         (r_f_cap1, r_f_ctrl1) = _S0.unpack_from(b, o)
         if r_f_cap1 & 0xf:
             raise LoadError(SECTION, "cap1", o + 0, f"reserved bits 0x{r_f_cap1 & 0xf:x} set")
-        f_cap1 = SupportedSizesRegister.from_value(r_f_cap1)
+        f_cap1 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+        f_cap1._raw = r_f_cap1
         if r_f_ctrl1 & 0xc0f8:
             raise LoadError(SECTION, "ctrl1", o + 4, f"reserved bits 0x{r_f_ctrl1 & 0xc0f8:x} set")
-        f_ctrl1 = LaterEntryControlRegister.from_value(r_f_ctrl1)
+        f_ctrl1 = LaterEntryControlRegister.__new__(LaterEntryControlRegister)
+        f_ctrl1._raw = r_f_ctrl1
         o += 8
     else:
         f_cap1 = SupportedSizesRegister()
@@ -412,10 +416,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
         (r_f_cap2, r_f_ctrl2) = _S0.unpack_from(b, o)
         if r_f_cap2 & 0xf:
             raise LoadError(SECTION, "cap2", o + 0, f"reserved bits 0x{r_f_cap2 & 0xf:x} set")
-        f_cap2 = SupportedSizesRegister.from_value(r_f_cap2)
+        f_cap2 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+        f_cap2._raw = r_f_cap2
         if r_f_ctrl2 & 0xc0f8:
             raise LoadError(SECTION, "ctrl2", o + 4, f"reserved bits 0x{r_f_ctrl2 & 0xc0f8:x} set")
-        f_ctrl2 = LaterEntryControlRegister.from_value(r_f_ctrl2)
+        f_ctrl2 = LaterEntryControlRegister.__new__(LaterEntryControlRegister)
+        f_ctrl2._raw = r_f_ctrl2
         o += 8
     else:
         f_cap2 = SupportedSizesRegister()
@@ -426,10 +432,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
         (r_f_cap3, r_f_ctrl3) = _S0.unpack_from(b, o)
         if r_f_cap3 & 0xf:
             raise LoadError(SECTION, "cap3", o + 0, f"reserved bits 0x{r_f_cap3 & 0xf:x} set")
-        f_cap3 = SupportedSizesRegister.from_value(r_f_cap3)
+        f_cap3 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+        f_cap3._raw = r_f_cap3
         if r_f_ctrl3 & 0xc0f8:
             raise LoadError(SECTION, "ctrl3", o + 4, f"reserved bits 0x{r_f_ctrl3 & 0xc0f8:x} set")
-        f_ctrl3 = LaterEntryControlRegister.from_value(r_f_ctrl3)
+        f_ctrl3 = LaterEntryControlRegister.__new__(LaterEntryControlRegister)
+        f_ctrl3._raw = r_f_ctrl3
         o += 8
     else:
         f_cap3 = SupportedSizesRegister()
@@ -440,10 +448,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
         (r_f_cap4, r_f_ctrl4) = _S0.unpack_from(b, o)
         if r_f_cap4 & 0xf:
             raise LoadError(SECTION, "cap4", o + 0, f"reserved bits 0x{r_f_cap4 & 0xf:x} set")
-        f_cap4 = SupportedSizesRegister.from_value(r_f_cap4)
+        f_cap4 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+        f_cap4._raw = r_f_cap4
         if r_f_ctrl4 & 0xc0f8:
             raise LoadError(SECTION, "ctrl4", o + 4, f"reserved bits 0x{r_f_ctrl4 & 0xc0f8:x} set")
-        f_ctrl4 = LaterEntryControlRegister.from_value(r_f_ctrl4)
+        f_ctrl4 = LaterEntryControlRegister.__new__(LaterEntryControlRegister)
+        f_ctrl4._raw = r_f_ctrl4
         o += 8
     else:
         f_cap4 = SupportedSizesRegister()
@@ -454,15 +464,31 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
         (r_f_cap5, r_f_ctrl5) = _S0.unpack_from(b, o)
         if r_f_cap5 & 0xf:
             raise LoadError(SECTION, "cap5", o + 0, f"reserved bits 0x{r_f_cap5 & 0xf:x} set")
-        f_cap5 = SupportedSizesRegister.from_value(r_f_cap5)
+        f_cap5 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+        f_cap5._raw = r_f_cap5
         if r_f_ctrl5 & 0xc0f8:
             raise LoadError(SECTION, "ctrl5", o + 4, f"reserved bits 0x{r_f_ctrl5 & 0xc0f8:x} set")
-        f_ctrl5 = LaterEntryControlRegister.from_value(r_f_ctrl5)
+        f_ctrl5 = LaterEntryControlRegister.__new__(LaterEntryControlRegister)
+        f_ctrl5._raw = r_f_ctrl5
         o += 8
     else:
         f_cap5 = SupportedSizesRegister()
         f_ctrl5 = LaterEntryControlRegister()
-    return RebarState(cap0=f_cap0, ctrl0=f_ctrl0, cap1=f_cap1, ctrl1=f_ctrl1, cap2=f_cap2, ctrl2=f_ctrl2, cap3=f_cap3, ctrl3=f_ctrl3, cap4=f_cap4, ctrl4=f_ctrl4, cap5=f_cap5, ctrl5=f_ctrl5), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = RebarState.__new__(RebarState)
+    state.cap0 = f_cap0
+    state.ctrl0 = f_ctrl0
+    state.cap1 = f_cap1
+    state.ctrl1 = f_ctrl1
+    state.cap2 = f_cap2
+    state.ctrl2 = f_ctrl2
+    state.cap3 = f_cap3
+    state.ctrl3 = f_ctrl3
+    state.cap4 = f_cap4
+    state.ctrl4 = f_ctrl4
+    state.cap5 = f_cap5
+    state.ctrl5 = f_ctrl5
+    return state, o
 
 
 def _save_v1(s: "RebarState", p: "Params") -> bytes:

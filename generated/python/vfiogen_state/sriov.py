@@ -467,20 +467,25 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
     (r_f_sriov_cap, r_f_sriov_ctrl, r_f_sriov_status, f_initial_vfs, f_total_vfs, f_num_vfs, f_func_dep_link, f_first_vf_offset, f_vf_stride, f_vf_device_id, f_supported_page_sizes, f_system_page_size, r_f_vf_bar0) = _S0.unpack_from(b, o)
     if r_f_sriov_cap & 0x1ffff0:
         raise LoadError(SECTION, "sriov_cap", o + 0, f"reserved bits 0x{r_f_sriov_cap & 0x1ffff0:x} set")
-    f_sriov_cap = SriovCapRegister.from_value(r_f_sriov_cap)
+    f_sriov_cap = SriovCapRegister.__new__(SriovCapRegister)
+    f_sriov_cap._raw = r_f_sriov_cap
     if r_f_sriov_ctrl & 0xff80:
         raise LoadError(SECTION, "sriov_ctrl", o + 4, f"reserved bits 0x{r_f_sriov_ctrl & 0xff80:x} set")
-    f_sriov_ctrl = SriovCtrlRegister.from_value(r_f_sriov_ctrl)
+    f_sriov_ctrl = SriovCtrlRegister.__new__(SriovCtrlRegister)
+    f_sriov_ctrl._raw = r_f_sriov_ctrl
     if r_f_sriov_status & 0xfffe:
         raise LoadError(SECTION, "sriov_status", o + 6, f"reserved bits 0x{r_f_sriov_status & 0xfffe:x} set")
-    f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
-    f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
+    f_sriov_status = SriovStatusRegister.__new__(SriovStatusRegister)
+    f_sriov_status._raw = r_f_sriov_status
+    f_vf_bar0 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+    f_vf_bar0._raw = r_f_vf_bar0
     o += 33
     if (((f_vf_bar0._raw >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1", o, 4, end - o)
         (r_f_vf_bar1,) = _S1.unpack_from(b, o)
-        f_vf_bar1 = VfMemoryBarRegister.from_value(r_f_vf_bar1)
+        f_vf_bar1 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar1._raw = r_f_vf_bar1
         o += 4
     else:
         f_vf_bar1 = VfMemoryBarRegister()
@@ -495,7 +500,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2", o, 4, end - o)
         (r_f_vf_bar2,) = _S1.unpack_from(b, o)
-        f_vf_bar2 = VfMemoryBarRegister.from_value(r_f_vf_bar2)
+        f_vf_bar2 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar2._raw = r_f_vf_bar2
         o += 4
     else:
         f_vf_bar2 = VfMemoryBarRegister()
@@ -510,7 +516,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3", o, 4, end - o)
         (r_f_vf_bar3,) = _S1.unpack_from(b, o)
-        f_vf_bar3 = VfMemoryBarRegister.from_value(r_f_vf_bar3)
+        f_vf_bar3 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar3._raw = r_f_vf_bar3
         o += 4
     else:
         f_vf_bar3 = VfMemoryBarRegister()
@@ -525,7 +532,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4", o, 4, end - o)
         (r_f_vf_bar4,) = _S1.unpack_from(b, o)
-        f_vf_bar4 = VfMemoryBarRegister.from_value(r_f_vf_bar4)
+        f_vf_bar4 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar4._raw = r_f_vf_bar4
         o += 4
     else:
         f_vf_bar4 = VfMemoryBarRegister()
@@ -540,7 +548,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5", o, 4, end - o)
         (r_f_vf_bar5,) = _S1.unpack_from(b, o)
-        f_vf_bar5 = VfMemoryBarRegister.from_value(r_f_vf_bar5)
+        f_vf_bar5 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar5._raw = r_f_vf_bar5
         o += 4
     else:
         f_vf_bar5 = VfMemoryBarRegister()
@@ -554,7 +563,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
     if end - o < 6:
         raise cut_run(SECTION, (("vf_migration_state_array_offset", 0, 4), ("vfs_created", 4, 2), ), o, end)
     (r_f_vf_migration_state_array_offset, f_vfs_created) = _S2.unpack_from(b, o)
-    f_vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister.from_value(r_f_vf_migration_state_array_offset)
+    f_vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister.__new__(VfMigrationStateArrayOffsetRegister)
+    f_vf_migration_state_array_offset._raw = r_f_vf_migration_state_array_offset
     o += 6
     try:
         n1 = int(f_vfs_created)
@@ -570,7 +580,37 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         o += 18
         e3 = VfsEntry(e3_routing_id, e3_cookie)
         f_vfs.append(e3)
-    return SriovState(sriov_cap=f_sriov_cap, sriov_ctrl=f_sriov_ctrl, sriov_status=f_sriov_status, initial_vfs=f_initial_vfs, total_vfs=f_total_vfs, num_vfs=f_num_vfs, func_dep_link=f_func_dep_link, first_vf_offset=f_first_vf_offset, vf_stride=f_vf_stride, vf_device_id=f_vf_device_id, supported_page_sizes=f_supported_page_sizes, system_page_size=f_system_page_size, vf_bar0=f_vf_bar0, vf_bar1=f_vf_bar1, vf_bar1_upper=f_vf_bar1_upper, vf_bar2=f_vf_bar2, vf_bar2_upper=f_vf_bar2_upper, vf_bar3=f_vf_bar3, vf_bar3_upper=f_vf_bar3_upper, vf_bar4=f_vf_bar4, vf_bar4_upper=f_vf_bar4_upper, vf_bar5=f_vf_bar5, vf_bar5_upper=f_vf_bar5_upper, vf_migration_state_array_offset=f_vf_migration_state_array_offset, vfs_created=f_vfs_created, vfs=f_vfs, vf_user_created=False, vf_msix_counts=default_array(f_vfs_created, 256, lambda: 0)), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = SriovState.__new__(SriovState)
+    state.sriov_cap = f_sriov_cap
+    state.sriov_ctrl = f_sriov_ctrl
+    state.sriov_status = f_sriov_status
+    state.initial_vfs = f_initial_vfs
+    state.total_vfs = f_total_vfs
+    state.num_vfs = f_num_vfs
+    state.func_dep_link = f_func_dep_link
+    state.first_vf_offset = f_first_vf_offset
+    state.vf_stride = f_vf_stride
+    state.vf_device_id = f_vf_device_id
+    state.supported_page_sizes = f_supported_page_sizes
+    state.system_page_size = f_system_page_size
+    state.vf_bar0 = f_vf_bar0
+    state.vf_bar1 = f_vf_bar1
+    state.vf_bar1_upper = f_vf_bar1_upper
+    state.vf_bar2 = f_vf_bar2
+    state.vf_bar2_upper = f_vf_bar2_upper
+    state.vf_bar3 = f_vf_bar3
+    state.vf_bar3_upper = f_vf_bar3_upper
+    state.vf_bar4 = f_vf_bar4
+    state.vf_bar4_upper = f_vf_bar4_upper
+    state.vf_bar5 = f_vf_bar5
+    state.vf_bar5_upper = f_vf_bar5_upper
+    state.vf_migration_state_array_offset = f_vf_migration_state_array_offset
+    state.vfs_created = f_vfs_created
+    state.vfs = f_vfs
+    state.vf_user_created = False
+    state.vf_msix_counts = default_array(f_vfs_created, 256, lambda: 0)
+    return state, o
 
 
 def _save_v1(s: "SriovState", p: "Params") -> bytes:
@@ -618,20 +658,25 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
     (r_f_sriov_cap, r_f_sriov_ctrl, r_f_sriov_status, f_initial_vfs, f_total_vfs, f_num_vfs, f_func_dep_link, f_first_vf_offset, f_vf_stride, f_vf_device_id, f_supported_page_sizes, f_system_page_size, r_f_vf_bar0) = _S0.unpack_from(b, o)
     if r_f_sriov_cap & 0x1ffff0:
         raise LoadError(SECTION, "sriov_cap", o + 0, f"reserved bits 0x{r_f_sriov_cap & 0x1ffff0:x} set")
-    f_sriov_cap = SriovCapRegister.from_value(r_f_sriov_cap)
+    f_sriov_cap = SriovCapRegister.__new__(SriovCapRegister)
+    f_sriov_cap._raw = r_f_sriov_cap
     if r_f_sriov_ctrl & 0xff80:
         raise LoadError(SECTION, "sriov_ctrl", o + 4, f"reserved bits 0x{r_f_sriov_ctrl & 0xff80:x} set")
-    f_sriov_ctrl = SriovCtrlRegister.from_value(r_f_sriov_ctrl)
+    f_sriov_ctrl = SriovCtrlRegister.__new__(SriovCtrlRegister)
+    f_sriov_ctrl._raw = r_f_sriov_ctrl
     if r_f_sriov_status & 0xfffe:
         raise LoadError(SECTION, "sriov_status", o + 6, f"reserved bits 0x{r_f_sriov_status & 0xfffe:x} set")
-    f_sriov_status = SriovStatusRegister.from_value(r_f_sriov_status)
-    f_vf_bar0 = VfMemoryBarRegister.from_value(r_f_vf_bar0)
+    f_sriov_status = SriovStatusRegister.__new__(SriovStatusRegister)
+    f_sriov_status._raw = r_f_sriov_status
+    f_vf_bar0 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+    f_vf_bar0._raw = r_f_vf_bar0
     o += 33
     if (((f_vf_bar0._raw >> 1) & 0x3) != 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1", o, 4, end - o)
         (r_f_vf_bar1,) = _S1.unpack_from(b, o)
-        f_vf_bar1 = VfMemoryBarRegister.from_value(r_f_vf_bar1)
+        f_vf_bar1 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar1._raw = r_f_vf_bar1
         o += 4
     else:
         f_vf_bar1 = VfMemoryBarRegister()
@@ -646,7 +691,8 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2", o, 4, end - o)
         (r_f_vf_bar2,) = _S1.unpack_from(b, o)
-        f_vf_bar2 = VfMemoryBarRegister.from_value(r_f_vf_bar2)
+        f_vf_bar2 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar2._raw = r_f_vf_bar2
         o += 4
     else:
         f_vf_bar2 = VfMemoryBarRegister()
@@ -661,7 +707,8 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3", o, 4, end - o)
         (r_f_vf_bar3,) = _S1.unpack_from(b, o)
-        f_vf_bar3 = VfMemoryBarRegister.from_value(r_f_vf_bar3)
+        f_vf_bar3 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar3._raw = r_f_vf_bar3
         o += 4
     else:
         f_vf_bar3 = VfMemoryBarRegister()
@@ -676,7 +723,8 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4", o, 4, end - o)
         (r_f_vf_bar4,) = _S1.unpack_from(b, o)
-        f_vf_bar4 = VfMemoryBarRegister.from_value(r_f_vf_bar4)
+        f_vf_bar4 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar4._raw = r_f_vf_bar4
         o += 4
     else:
         f_vf_bar4 = VfMemoryBarRegister()
@@ -691,7 +739,8 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5", o, 4, end - o)
         (r_f_vf_bar5,) = _S1.unpack_from(b, o)
-        f_vf_bar5 = VfMemoryBarRegister.from_value(r_f_vf_bar5)
+        f_vf_bar5 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar5._raw = r_f_vf_bar5
         o += 4
     else:
         f_vf_bar5 = VfMemoryBarRegister()
@@ -705,7 +754,8 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
     if end - o < 6:
         raise cut_run(SECTION, (("vf_migration_state_array_offset", 0, 4), ("vfs_created", 4, 2), ), o, end)
     (r_f_vf_migration_state_array_offset, f_vfs_created) = _S2.unpack_from(b, o)
-    f_vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister.from_value(r_f_vf_migration_state_array_offset)
+    f_vf_migration_state_array_offset = VfMigrationStateArrayOffsetRegister.__new__(VfMigrationStateArrayOffsetRegister)
+    f_vf_migration_state_array_offset._raw = r_f_vf_migration_state_array_offset
     o += 6
     try:
         n4 = int(f_vfs_created)
@@ -738,7 +788,37 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         raise cut_array(SECTION, "vf_msix_counts", (("", 0, 2), ), 2, o, end)
     f_vf_msix_counts = list(struct.unpack_from(f">{n7}H", b, o))
     o += n7 * 2
-    return SriovState(sriov_cap=f_sriov_cap, sriov_ctrl=f_sriov_ctrl, sriov_status=f_sriov_status, initial_vfs=f_initial_vfs, total_vfs=f_total_vfs, num_vfs=f_num_vfs, func_dep_link=f_func_dep_link, first_vf_offset=f_first_vf_offset, vf_stride=f_vf_stride, vf_device_id=f_vf_device_id, supported_page_sizes=f_supported_page_sizes, system_page_size=f_system_page_size, vf_bar0=f_vf_bar0, vf_bar1=f_vf_bar1, vf_bar1_upper=f_vf_bar1_upper, vf_bar2=f_vf_bar2, vf_bar2_upper=f_vf_bar2_upper, vf_bar3=f_vf_bar3, vf_bar3_upper=f_vf_bar3_upper, vf_bar4=f_vf_bar4, vf_bar4_upper=f_vf_bar4_upper, vf_bar5=f_vf_bar5, vf_bar5_upper=f_vf_bar5_upper, vf_migration_state_array_offset=f_vf_migration_state_array_offset, vfs_created=f_vfs_created, vfs=f_vfs, vf_user_created=f_vf_user_created, vf_msix_counts=f_vf_msix_counts), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = SriovState.__new__(SriovState)
+    state.sriov_cap = f_sriov_cap
+    state.sriov_ctrl = f_sriov_ctrl
+    state.sriov_status = f_sriov_status
+    state.initial_vfs = f_initial_vfs
+    state.total_vfs = f_total_vfs
+    state.num_vfs = f_num_vfs
+    state.func_dep_link = f_func_dep_link
+    state.first_vf_offset = f_first_vf_offset
+    state.vf_stride = f_vf_stride
+    state.vf_device_id = f_vf_device_id
+    state.supported_page_sizes = f_supported_page_sizes
+    state.system_page_size = f_system_page_size
+    state.vf_bar0 = f_vf_bar0
+    state.vf_bar1 = f_vf_bar1
+    state.vf_bar1_upper = f_vf_bar1_upper
+    state.vf_bar2 = f_vf_bar2
+    state.vf_bar2_upper = f_vf_bar2_upper
+    state.vf_bar3 = f_vf_bar3
+    state.vf_bar3_upper = f_vf_bar3_upper
+    state.vf_bar4 = f_vf_bar4
+    state.vf_bar4_upper = f_vf_bar4_upper
+    state.vf_bar5 = f_vf_bar5
+    state.vf_bar5_upper = f_vf_bar5_upper
+    state.vf_migration_state_array_offset = f_vf_migration_state_array_offset
+    state.vfs_created = f_vfs_created
+    state.vfs = f_vfs
+    state.vf_user_created = f_vf_user_created
+    state.vf_msix_counts = f_vf_msix_counts
+    return state, o
 
 
 def _save_v2(s: "SriovState", p: "Params") -> bytes:

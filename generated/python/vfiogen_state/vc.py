@@ -479,18 +479,22 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
     (r_f_port_vc_cap1, r_f_port_vc_cap2, r_f_port_vc_control, r_f_port_vc_status) = _S0.unpack_from(b, o)
     if r_f_port_vc_cap1 & 0xfffff088:
         raise LoadError(SECTION, "port_vc_cap1", o + 0, f"reserved bits 0x{r_f_port_vc_cap1 & 0xfffff088:x} set")
-    f_port_vc_cap1 = PortVcCap1Register.from_value(r_f_port_vc_cap1)
+    f_port_vc_cap1 = PortVcCap1Register.__new__(PortVcCap1Register)
+    f_port_vc_cap1._raw = r_f_port_vc_cap1
     if r_f_port_vc_cap2 & 0xffff00:
         raise LoadError(SECTION, "port_vc_cap2", o + 4, f"reserved bits 0x{r_f_port_vc_cap2 & 0xffff00:x} set")
-    f_port_vc_cap2 = PortVcCap2Register.from_value(r_f_port_vc_cap2)
+    f_port_vc_cap2 = PortVcCap2Register.__new__(PortVcCap2Register)
+    f_port_vc_cap2._raw = r_f_port_vc_cap2
     if r_f_port_vc_control & 0xfff0:
         raise LoadError(SECTION, "port_vc_control", o + 8, f"reserved bits 0x{r_f_port_vc_control & 0xfff0:x} set")
     if (r_f_port_vc_control >> 1) & 0x7 not in _VALUES_VcArbitration:
         raise LoadError(SECTION, "port_vc_control", o + 8, f"vc_arbitration_select = {(r_f_port_vc_control >> 1) & 0x7} is not a value of vc_arbitration")
-    f_port_vc_control = PortVcControlRegister.from_value(r_f_port_vc_control)
+    f_port_vc_control = PortVcControlRegister.__new__(PortVcControlRegister)
+    f_port_vc_control._raw = r_f_port_vc_control
     if r_f_port_vc_status & 0xfffe:
         raise LoadError(SECTION, "port_vc_status", o + 10, f"reserved bits 0x{r_f_port_vc_status & 0xfffe:x} set")
-    f_port_vc_status = PortVcStatusRegister.from_value(r_f_port_vc_status)
+    f_port_vc_status = PortVcStatusRegister.__new__(PortVcStatusRegister)
+    f_port_vc_status._raw = r_f_port_vc_status
     o += 12
     if ((f_port_vc_cap1._raw & 0x7) >= 0):
         if end - o < 10:
@@ -498,15 +502,18 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         (r_f_vc_resource_cap0, r_f_vc_resource_control0, r_f_vc_resource_status0) = _S1.unpack_from(b, o)
         if r_f_vc_resource_cap0 & 0x803f00:
             raise LoadError(SECTION, "vc_resource_cap0", o + 0, f"reserved bits 0x{r_f_vc_resource_cap0 & 0x803f00:x} set")
-        f_vc_resource_cap0 = VcResourceCapabilityRegister.from_value(r_f_vc_resource_cap0)
+        f_vc_resource_cap0 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap0._raw = r_f_vc_resource_cap0
         if r_f_vc_resource_control0 & 0x78f0ff00:
             raise LoadError(SECTION, "vc_resource_control0", o + 4, f"reserved bits 0x{r_f_vc_resource_control0 & 0x78f0ff00:x} set")
         if (r_f_vc_resource_control0 >> 17) & 0x7 not in _VALUES_PortArbitration:
             raise LoadError(SECTION, "vc_resource_control0", o + 4, f"port_arbitration_select = {(r_f_vc_resource_control0 >> 17) & 0x7} is not a value of port_arbitration")
-        f_vc_resource_control0 = VcResourceControlRegister.from_value(r_f_vc_resource_control0)
+        f_vc_resource_control0 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control0._raw = r_f_vc_resource_control0
         if r_f_vc_resource_status0 & 0xfffc:
             raise LoadError(SECTION, "vc_resource_status0", o + 8, f"reserved bits 0x{r_f_vc_resource_status0 & 0xfffc:x} set")
-        f_vc_resource_status0 = VcResourceStatusRegister.from_value(r_f_vc_resource_status0)
+        f_vc_resource_status0 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status0._raw = r_f_vc_resource_status0
         o += 10
     else:
         f_vc_resource_cap0 = VcResourceCapabilityRegister()
@@ -518,15 +525,18 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         (r_f_vc_resource_cap1, r_f_vc_resource_control1, r_f_vc_resource_status1) = _S1.unpack_from(b, o)
         if r_f_vc_resource_cap1 & 0x803f00:
             raise LoadError(SECTION, "vc_resource_cap1", o + 0, f"reserved bits 0x{r_f_vc_resource_cap1 & 0x803f00:x} set")
-        f_vc_resource_cap1 = VcResourceCapabilityRegister.from_value(r_f_vc_resource_cap1)
+        f_vc_resource_cap1 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap1._raw = r_f_vc_resource_cap1
         if r_f_vc_resource_control1 & 0x78f0ff00:
             raise LoadError(SECTION, "vc_resource_control1", o + 4, f"reserved bits 0x{r_f_vc_resource_control1 & 0x78f0ff00:x} set")
         if (r_f_vc_resource_control1 >> 17) & 0x7 not in _VALUES_PortArbitration:
             raise LoadError(SECTION, "vc_resource_control1", o + 4, f"port_arbitration_select = {(r_f_vc_resource_control1 >> 17) & 0x7} is not a value of port_arbitration")
-        f_vc_resource_control1 = VcResourceControlRegister.from_value(r_f_vc_resource_control1)
+        f_vc_resource_control1 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control1._raw = r_f_vc_resource_control1
         if r_f_vc_resource_status1 & 0xfffc:
             raise LoadError(SECTION, "vc_resource_status1", o + 8, f"reserved bits 0x{r_f_vc_resource_status1 & 0xfffc:x} set")
-        f_vc_resource_status1 = VcResourceStatusRegister.from_value(r_f_vc_resource_status1)
+        f_vc_resource_status1 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status1._raw = r_f_vc_resource_status1
         o += 10
     else:
         f_vc_resource_cap1 = VcResourceCapabilityRegister()
@@ -538,15 +548,18 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         (r_f_vc_resource_cap2, r_f_vc_resource_control2, r_f_vc_resource_status2) = _S1.unpack_from(b, o)
         if r_f_vc_resource_cap2 & 0x803f00:
             raise LoadError(SECTION, "vc_resource_cap2", o + 0, f"reserved bits 0x{r_f_vc_resource_cap2 & 0x803f00:x} set")
-        f_vc_resource_cap2 = VcResourceCapabilityRegister.from_value(r_f_vc_resource_cap2)
+        f_vc_resource_cap2 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap2._raw = r_f_vc_resource_cap2
         if r_f_vc_resource_control2 & 0x78f0ff00:
             raise LoadError(SECTION, "vc_resource_control2", o + 4, f"reserved bits 0x{r_f_vc_resource_control2 & 0x78f0ff00:x} set")
         if (r_f_vc_resource_control2 >> 17) & 0x7 not in _VALUES_PortArbitration:
             raise LoadError(SECTION, "vc_resource_control2", o + 4, f"port_arbitration_select = {(r_f_vc_resource_control2 >> 17) & 0x7} is not a value of port_arbitration")
-        f_vc_resource_control2 = VcResourceControlRegister.from_value(r_f_vc_resource_control2)
+        f_vc_resource_control2 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control2._raw = r_f_vc_resource_control2
         if r_f_vc_resource_status2 & 0xfffc:
             raise LoadError(SECTION, "vc_resource_status2", o + 8, f"reserved bits 0x{r_f_vc_resource_status2 & 0xfffc:x} set")
-        f_vc_resource_status2 = VcResourceStatusRegister.from_value(r_f_vc_resource_status2)
+        f_vc_resource_status2 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status2._raw = r_f_vc_resource_status2
         o += 10
     else:
         f_vc_resource_cap2 = VcResourceCapabilityRegister()
@@ -558,15 +571,18 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         (r_f_vc_resource_cap3, r_f_vc_resource_control3, r_f_vc_resource_status3) = _S1.unpack_from(b, o)
         if r_f_vc_resource_cap3 & 0x803f00:
             raise LoadError(SECTION, "vc_resource_cap3", o + 0, f"reserved bits 0x{r_f_vc_resource_cap3 & 0x803f00:x} set")
-        f_vc_resource_cap3 = VcResourceCapabilityRegister.from_value(r_f_vc_resource_cap3)
+        f_vc_resource_cap3 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap3._raw = r_f_vc_resource_cap3
         if r_f_vc_resource_control3 & 0x78f0ff00:
             raise LoadError(SECTION, "vc_resource_control3", o + 4, f"reserved bits 0x{r_f_vc_resource_control3 & 0x78f0ff00:x} set")
         if (r_f_vc_resource_control3 >> 17) & 0x7 not in _VALUES_PortArbitration:
             raise LoadError(SECTION, "vc_resource_control3", o + 4, f"port_arbitration_select = {(r_f_vc_resource_control3 >> 17) & 0x7} is not a value of port_arbitration")
-        f_vc_resource_control3 = VcResourceControlRegister.from_value(r_f_vc_resource_control3)
+        f_vc_resource_control3 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control3._raw = r_f_vc_resource_control3
         if r_f_vc_resource_status3 & 0xfffc:
             raise LoadError(SECTION, "vc_resource_status3", o + 8, f"reserved bits 0x{r_f_vc_resource_status3 & 0xfffc:x} set")
-        f_vc_resource_status3 = VcResourceStatusRegister.from_value(r_f_vc_resource_status3)
+        f_vc_resource_status3 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status3._raw = r_f_vc_resource_status3
         o += 10
     else:
         f_vc_resource_cap3 = VcResourceCapabilityRegister()
@@ -578,15 +594,18 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         (r_f_vc_resource_cap4, r_f_vc_resource_control4, r_f_vc_resource_status4) = _S1.unpack_from(b, o)
         if r_f_vc_resource_cap4 & 0x803f00:
             raise LoadError(SECTION, "vc_resource_cap4", o + 0, f"reserved bits 0x{r_f_vc_resource_cap4 & 0x803f00:x} set")
-        f_vc_resource_cap4 = VcResourceCapabilityRegister.from_value(r_f_vc_resource_cap4)
+        f_vc_resource_cap4 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap4._raw = r_f_vc_resource_cap4
         if r_f_vc_resource_control4 & 0x78f0ff00:
             raise LoadError(SECTION, "vc_resource_control4", o + 4, f"reserved bits 0x{r_f_vc_resource_control4 & 0x78f0ff00:x} set")
         if (r_f_vc_resource_control4 >> 17) & 0x7 not in _VALUES_PortArbitration:
             raise LoadError(SECTION, "vc_resource_control4", o + 4, f"port_arbitration_select = {(r_f_vc_resource_control4 >> 17) & 0x7} is not a value of port_arbitration")
-        f_vc_resource_control4 = VcResourceControlRegister.from_value(r_f_vc_resource_control4)
+        f_vc_resource_control4 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control4._raw = r_f_vc_resource_control4
         if r_f_vc_resource_status4 & 0xfffc:
             raise LoadError(SECTION, "vc_resource_status4", o + 8, f"reserved bits 0x{r_f_vc_resource_status4 & 0xfffc:x} set")
-        f_vc_resource_status4 = VcResourceStatusRegister.from_value(r_f_vc_resource_status4)
+        f_vc_resource_status4 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status4._raw = r_f_vc_resource_status4
         o += 10
     else:
         f_vc_resource_cap4 = VcResourceCapabilityRegister()
@@ -598,15 +617,18 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         (r_f_vc_resource_cap5, r_f_vc_resource_control5, r_f_vc_resource_status5) = _S1.unpack_from(b, o)
         if r_f_vc_resource_cap5 & 0x803f00:
             raise LoadError(SECTION, "vc_resource_cap5", o + 0, f"reserved bits 0x{r_f_vc_resource_cap5 & 0x803f00:x} set")
-        f_vc_resource_cap5 = VcResourceCapabilityRegister.from_value(r_f_vc_resource_cap5)
+        f_vc_resource_cap5 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap5._raw = r_f_vc_resource_cap5
         if r_f_vc_resource_control5 & 0x78f0ff00:
             raise LoadError(SECTION, "vc_resource_control5", o + 4, f"reserved bits 0x{r_f_vc_resource_control5 & 0x78f0ff00:x} set")
         if (r_f_vc_resource_control5 >> 17) & 0x7 not in _VALUES_PortArbitration:
             raise LoadError(SECTION, "vc_resource_control5", o + 4, f"port_arbitration_select = {(r_f_vc_resource_control5 >> 17) & 0x7} is not a value of port_arbitration")
-        f_vc_resource_control5 = VcResourceControlRegister.from_value(r_f_vc_resource_control5)
+        f_vc_resource_control5 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control5._raw = r_f_vc_resource_control5
         if r_f_vc_resource_status5 & 0xfffc:
             raise LoadError(SECTION, "vc_resource_status5", o + 8, f"reserved bits 0x{r_f_vc_resource_status5 & 0xfffc:x} set")
-        f_vc_resource_status5 = VcResourceStatusRegister.from_value(r_f_vc_resource_status5)
+        f_vc_resource_status5 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status5._raw = r_f_vc_resource_status5
         o += 10
     else:
         f_vc_resource_cap5 = VcResourceCapabilityRegister()
@@ -618,15 +640,18 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         (r_f_vc_resource_cap6, r_f_vc_resource_control6, r_f_vc_resource_status6) = _S1.unpack_from(b, o)
         if r_f_vc_resource_cap6 & 0x803f00:
             raise LoadError(SECTION, "vc_resource_cap6", o + 0, f"reserved bits 0x{r_f_vc_resource_cap6 & 0x803f00:x} set")
-        f_vc_resource_cap6 = VcResourceCapabilityRegister.from_value(r_f_vc_resource_cap6)
+        f_vc_resource_cap6 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap6._raw = r_f_vc_resource_cap6
         if r_f_vc_resource_control6 & 0x78f0ff00:
             raise LoadError(SECTION, "vc_resource_control6", o + 4, f"reserved bits 0x{r_f_vc_resource_control6 & 0x78f0ff00:x} set")
         if (r_f_vc_resource_control6 >> 17) & 0x7 not in _VALUES_PortArbitration:
             raise LoadError(SECTION, "vc_resource_control6", o + 4, f"port_arbitration_select = {(r_f_vc_resource_control6 >> 17) & 0x7} is not a value of port_arbitration")
-        f_vc_resource_control6 = VcResourceControlRegister.from_value(r_f_vc_resource_control6)
+        f_vc_resource_control6 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control6._raw = r_f_vc_resource_control6
         if r_f_vc_resource_status6 & 0xfffc:
             raise LoadError(SECTION, "vc_resource_status6", o + 8, f"reserved bits 0x{r_f_vc_resource_status6 & 0xfffc:x} set")
-        f_vc_resource_status6 = VcResourceStatusRegister.from_value(r_f_vc_resource_status6)
+        f_vc_resource_status6 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status6._raw = r_f_vc_resource_status6
         o += 10
     else:
         f_vc_resource_cap6 = VcResourceCapabilityRegister()
@@ -638,21 +663,54 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         (r_f_vc_resource_cap7, r_f_vc_resource_control7, r_f_vc_resource_status7) = _S1.unpack_from(b, o)
         if r_f_vc_resource_cap7 & 0x803f00:
             raise LoadError(SECTION, "vc_resource_cap7", o + 0, f"reserved bits 0x{r_f_vc_resource_cap7 & 0x803f00:x} set")
-        f_vc_resource_cap7 = VcResourceCapabilityRegister.from_value(r_f_vc_resource_cap7)
+        f_vc_resource_cap7 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap7._raw = r_f_vc_resource_cap7
         if r_f_vc_resource_control7 & 0x78f0ff00:
             raise LoadError(SECTION, "vc_resource_control7", o + 4, f"reserved bits 0x{r_f_vc_resource_control7 & 0x78f0ff00:x} set")
         if (r_f_vc_resource_control7 >> 17) & 0x7 not in _VALUES_PortArbitration:
             raise LoadError(SECTION, "vc_resource_control7", o + 4, f"port_arbitration_select = {(r_f_vc_resource_control7 >> 17) & 0x7} is not a value of port_arbitration")
-        f_vc_resource_control7 = VcResourceControlRegister.from_value(r_f_vc_resource_control7)
+        f_vc_resource_control7 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control7._raw = r_f_vc_resource_control7
         if r_f_vc_resource_status7 & 0xfffc:
             raise LoadError(SECTION, "vc_resource_status7", o + 8, f"reserved bits 0x{r_f_vc_resource_status7 & 0xfffc:x} set")
-        f_vc_resource_status7 = VcResourceStatusRegister.from_value(r_f_vc_resource_status7)
+        f_vc_resource_status7 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status7._raw = r_f_vc_resource_status7
         o += 10
     else:
         f_vc_resource_cap7 = VcResourceCapabilityRegister()
         f_vc_resource_control7 = VcResourceControlRegister()
         f_vc_resource_status7 = VcResourceStatusRegister()
-    return VcState(port_vc_cap1=f_port_vc_cap1, port_vc_cap2=f_port_vc_cap2, port_vc_control=f_port_vc_control, port_vc_status=f_port_vc_status, vc_resource_cap0=f_vc_resource_cap0, vc_resource_control0=f_vc_resource_control0, vc_resource_status0=f_vc_resource_status0, vc_resource_cap1=f_vc_resource_cap1, vc_resource_control1=f_vc_resource_control1, vc_resource_status1=f_vc_resource_status1, vc_resource_cap2=f_vc_resource_cap2, vc_resource_control2=f_vc_resource_control2, vc_resource_status2=f_vc_resource_status2, vc_resource_cap3=f_vc_resource_cap3, vc_resource_control3=f_vc_resource_control3, vc_resource_status3=f_vc_resource_status3, vc_resource_cap4=f_vc_resource_cap4, vc_resource_control4=f_vc_resource_control4, vc_resource_status4=f_vc_resource_status4, vc_resource_cap5=f_vc_resource_cap5, vc_resource_control5=f_vc_resource_control5, vc_resource_status5=f_vc_resource_status5, vc_resource_cap6=f_vc_resource_cap6, vc_resource_control6=f_vc_resource_control6, vc_resource_status6=f_vc_resource_status6, vc_resource_cap7=f_vc_resource_cap7, vc_resource_control7=f_vc_resource_control7, vc_resource_status7=f_vc_resource_status7), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = VcState.__new__(VcState)
+    state.port_vc_cap1 = f_port_vc_cap1
+    state.port_vc_cap2 = f_port_vc_cap2
+    state.port_vc_control = f_port_vc_control
+    state.port_vc_status = f_port_vc_status
+    state.vc_resource_cap0 = f_vc_resource_cap0
+    state.vc_resource_control0 = f_vc_resource_control0
+    state.vc_resource_status0 = f_vc_resource_status0
+    state.vc_resource_cap1 = f_vc_resource_cap1
+    state.vc_resource_control1 = f_vc_resource_control1
+    state.vc_resource_status1 = f_vc_resource_status1
+    state.vc_resource_cap2 = f_vc_resource_cap2
+    state.vc_resource_control2 = f_vc_resource_control2
+    state.vc_resource_status2 = f_vc_resource_status2
+    state.vc_resource_cap3 = f_vc_resource_cap3
+    state.vc_resource_control3 = f_vc_resource_control3
+    state.vc_resource_status3 = f_vc_resource_status3
+    state.vc_resource_cap4 = f_vc_resource_cap4
+    state.vc_resource_control4 = f_vc_resource_control4
+    state.vc_resource_status4 = f_vc_resource_status4
+    state.vc_resource_cap5 = f_vc_resource_cap5
+    state.vc_resource_control5 = f_vc_resource_control5
+    state.vc_resource_status5 = f_vc_resource_status5
+    state.vc_resource_cap6 = f_vc_resource_cap6
+    state.vc_resource_control6 = f_vc_resource_control6
+    state.vc_resource_status6 = f_vc_resource_status6
+    state.vc_resource_cap7 = f_vc_resource_cap7
+    state.vc_resource_control7 = f_vc_resource_control7
+    state.vc_resource_status7 = f_vc_resource_status7
+    return state, o
 
 
 def _save_v1(s: "VcState", p: "Params") -> bytes:

@@ -198,7 +198,11 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VendorSpecificSt
         raise cut_array(SECTION, "data", (("", 0, 1), ), 1, o, end)
     f_data = list(struct.unpack_from(f">{n1}B", b, o))
     o += n1 * 1
-    return VendorSpecificState(cap_length=f_cap_length, data=f_data), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = VendorSpecificState.__new__(VendorSpecificState)
+    state.cap_length = f_cap_length
+    state.data = f_data
+    return state, o
 
 
 def _save_v1(s: "VendorSpecificState", p: "Params") -> bytes:

@@ -152,7 +152,11 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VfioIrqState, in
         raise LoadError(SECTION, "mode", o + 0, f"{r_f_mode} is not a value of irq_mode")
     f_mode = _E.IrqMode(r_f_mode)
     o += 3
-    return VfioIrqState(mode=f_mode, vectors=f_vectors), o
+    # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
+    state = VfioIrqState.__new__(VfioIrqState)
+    state.mode = f_mode
+    state.vectors = f_vectors
+    return state, o
 
 
 def _save_v1(s: "VfioIrqState", p: "Params") -> bytes:
