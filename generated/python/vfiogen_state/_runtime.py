@@ -792,6 +792,13 @@ class Frame:
 
 def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
     """Check and return the frame at `offset`; `name` labels errors."""
+    section_id, version, required, instance, start, end = frame_at(blob, memoryview(blob), offset, name)
+    return Frame(section_id, version, required, start, end, instance)
+
+
+def frame_at(blob: bytes, view: memoryview, offset: int, name: str) -> "tuple[int, int, bool, int, int, int]":
+    """read_frame's checks, giving the frame as a plain tuple (a device load reads one per section): section id,
+    version, required, instance, and where the payload starts and ends. `view` is `memoryview(blob)`."""
     if len(blob) - offset < FRAME.size:
         raise truncated(name, "frame", offset, FRAME.size, len(blob) - offset)
     section_id, version, flags, length = FRAME.unpack_from(blob, offset)
@@ -802,11 +809,11 @@ def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
     if end + CRC.size > len(blob):
         raise truncated(name, "frame", start, length + CRC.size, len(blob) - start)
     (expected,) = CRC.unpack_from(blob, end)
-    actual = crc32c(memoryview(blob)[offset:end])
+    actual = crc32c(view[offset:end])
     if actual != expected:
         raise LoadError(name, "frame", end, f"CRC-32C mismatch: stored 0x{expected:08x}, computed 0x{actual:08x}")
-    return Frame(section_id, version, bool(flags & FLAG_REQUIRED), start, end,
-                 (flags & FLAG_INSTANCE_MASK) >> FLAG_INSTANCE_SHIFT)
+    # The flags have no bits but these (checked above), so the shift leaves the instance alone.
+    return section_id, version, bool(flags & FLAG_REQUIRED), flags >> FLAG_INSTANCE_SHIFT, start, end
 
 
 def of_instance(error: LoadError, name: str) -> LoadError:
