@@ -469,9 +469,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AerState, int]":
         f_error_source_identification._raw = r_f_error_source_identification
         o += 12
     else:
-        f_root_error_command = RootErrorCommandRegister()
-        f_root_error_status = RootErrorStatusRegister()
-        f_error_source_identification = ErrorSourceIdentificationRegister()
+        f_root_error_command = RootErrorCommandRegister.__new__(RootErrorCommandRegister)
+        f_root_error_command._raw = 0
+        f_root_error_status = RootErrorStatusRegister.__new__(RootErrorStatusRegister)
+        f_root_error_status._raw = 0
+        f_error_source_identification = ErrorSourceIdentificationRegister.__new__(ErrorSourceIdentificationRegister)
+        f_error_source_identification._raw = 0
     if end - o < 16:
         raise cut_run(SECTION, (("header_log0", 0, 4), ("header_log1", 4, 4), ("header_log2", 8, 4), ("header_log3", 12, 4), ), o, end)
     (f_header_log0, f_header_log1, f_header_log2, f_header_log3) = _S2.unpack_from(b, o)

@@ -671,7 +671,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[BridgeHeaderStat
         f_bar1._raw = r_f_bar1
         o += 4
     else:
-        f_bar1 = MemoryBarRegister()
+        f_bar1 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar1._raw = 0
     if end - o < 16:
         raise cut_run(SECTION, (("primary_bus_number", 0, 1), ("secondary_bus_number", 1, 1), ("subordinate_bus_number", 2, 1), ("secondary_latency_timer", 3, 1), ("io_base", 4, 1), ("io_limit", 5, 1), ("secondary_status", 6, 2), ("memory_base", 8, 2), ("memory_limit", 10, 2), ("prefetchable_memory_base", 12, 2), ("prefetchable_memory_limit", 14, 2), ), o, end)
     (f_primary_bus_number, f_secondary_bus_number, f_subordinate_bus_number, f_secondary_latency_timer, r_f_io_base, r_f_io_limit, r_f_secondary_status, r_f_memory_base, r_f_memory_limit, r_f_prefetchable_memory_base, r_f_prefetchable_memory_limit) = _S2.unpack_from(b, o)

@@ -416,11 +416,16 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[DpcState, int]":
         f_rp_pio_exception._raw = r_f_rp_pio_exception
         o += 20
     else:
-        f_rp_pio_status = RpPioStatusRegister()
-        f_rp_pio_mask = RpPioControlRegister()
-        f_rp_pio_severity = RpPioControlRegister()
-        f_rp_pio_syserror = RpPioControlRegister()
-        f_rp_pio_exception = RpPioControlRegister()
+        f_rp_pio_status = RpPioStatusRegister.__new__(RpPioStatusRegister)
+        f_rp_pio_status._raw = 0
+        f_rp_pio_mask = RpPioControlRegister.__new__(RpPioControlRegister)
+        f_rp_pio_mask._raw = 0
+        f_rp_pio_severity = RpPioControlRegister.__new__(RpPioControlRegister)
+        f_rp_pio_severity._raw = 0
+        f_rp_pio_syserror = RpPioControlRegister.__new__(RpPioControlRegister)
+        f_rp_pio_syserror._raw = 0
+        f_rp_pio_exception = RpPioControlRegister.__new__(RpPioControlRegister)
+        f_rp_pio_exception._raw = 0
     if ((f_dpc_cap._raw & 0x20 != 0) and (((f_dpc_cap._raw >> 8) & 0xf) >= 5)):
         if end - o < 4:
             raise truncated(SECTION, "rp_pio_impspec_log", o, 4, end - o)

@@ -606,7 +606,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         f_bar1._raw = r_f_bar1
         o += 4
     else:
-        f_bar1 = MemoryBarRegister()
+        f_bar1 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar1._raw = 0
     if ((not (f_bar1._raw & 0x1)) and (((f_bar1._raw >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar2_upper", o, 4, end - o)
@@ -624,7 +625,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         f_bar2._raw = r_f_bar2
         o += 4
     else:
-        f_bar2 = MemoryBarRegister()
+        f_bar2 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar2._raw = 0
     if ((not (f_bar2._raw & 0x1)) and (((f_bar2._raw >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar3_upper", o, 4, end - o)
@@ -642,7 +644,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         f_bar3._raw = r_f_bar3
         o += 4
     else:
-        f_bar3 = MemoryBarRegister()
+        f_bar3 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar3._raw = 0
     if ((not (f_bar3._raw & 0x1)) and (((f_bar3._raw >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar4_upper", o, 4, end - o)
@@ -660,7 +663,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         f_bar4._raw = r_f_bar4
         o += 4
     else:
-        f_bar4 = MemoryBarRegister()
+        f_bar4 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar4._raw = 0
     if ((not (f_bar4._raw & 0x1)) and (((f_bar4._raw >> 1) & 0x3) == 2)):
         if end - o < 4:
             raise truncated(SECTION, "bar5_upper", o, 4, end - o)
@@ -678,7 +682,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
         f_bar5._raw = r_f_bar5
         o += 4
     else:
-        f_bar5 = MemoryBarRegister()
+        f_bar5 = MemoryBarRegister.__new__(MemoryBarRegister)
+        f_bar5._raw = 0
     if end - o < 17:
         raise cut_run(SECTION, (("cardbus_cis", 0, 4), ("subsystem_vendor_id", 4, 2), ("subsystem_id", 6, 2), ("rom_base", 8, 4), ("cap_ptr", 12, 1), ("interrupt_line", 13, 1), ("interrupt_pin", 14, 1), ("min_gnt", 15, 1), ("max_lat", 16, 1), ), o, end)
     (f_cardbus_cis, f_subsystem_vendor_id, f_subsystem_id, r_f_rom_base, r_f_cap_ptr, f_interrupt_line, r_f_interrupt_pin, f_min_gnt, f_max_lat) = _S2.unpack_from(b, o)

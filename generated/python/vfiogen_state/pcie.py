@@ -753,9 +753,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         f_lnksta._raw = r_f_lnksta
         o += 8
     else:
-        f_lnkcap = LnkcapRegister()
-        f_lnkctl = LnkctlRegister()
-        f_lnksta = LnkstaRegister()
+        f_lnkcap = LnkcapRegister.__new__(LnkcapRegister)
+        f_lnkcap._raw = 0
+        f_lnkctl = LnkctlRegister.__new__(LnkctlRegister)
+        f_lnkctl._raw = 0
+        f_lnksta = LnkstaRegister.__new__(LnkstaRegister)
+        f_lnksta._raw = 0
     if ((f_pcie_caps._raw & 0x100 != 0) and (((((f_pcie_caps._raw >> 4) & 0xf) == 4) or (((f_pcie_caps._raw >> 4) & 0xf) == 6)) or (((f_pcie_caps._raw >> 4) & 0xf) == 8))):
         if end - o < 8:
             raise cut_run(SECTION, (("sltcap", 0, 4), ("sltctl", 4, 2), ("sltsta", 6, 2), ), o, end)
@@ -772,9 +775,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         f_sltsta._raw = r_f_sltsta
         o += 8
     else:
-        f_sltcap = SltcapRegister()
-        f_sltctl = SltctlRegister()
-        f_sltsta = SltstaRegister()
+        f_sltcap = SltcapRegister.__new__(SltcapRegister)
+        f_sltcap._raw = 0
+        f_sltctl = SltctlRegister.__new__(SltctlRegister)
+        f_sltctl._raw = 0
+        f_sltsta = SltstaRegister.__new__(SltstaRegister)
+        f_sltsta._raw = 0
     if ((((f_pcie_caps._raw >> 4) & 0xf) == 4) or (((f_pcie_caps._raw >> 4) & 0xf) == 10)):
         if end - o < 8:
             raise cut_run(SECTION, (("rootctl", 0, 2), ("rootcap", 2, 2), ("rootsta", 4, 4), ), o, end)
@@ -793,9 +799,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         f_rootsta._raw = r_f_rootsta
         o += 8
     else:
-        f_rootctl = RootctlRegister()
-        f_rootcap = RootcapRegister()
-        f_rootsta = RootstaRegister()
+        f_rootctl = RootctlRegister.__new__(RootctlRegister)
+        f_rootctl._raw = 0
+        f_rootcap = RootcapRegister.__new__(RootcapRegister)
+        f_rootcap._raw = 0
+        f_rootsta = RootstaRegister.__new__(RootstaRegister)
+        f_rootsta._raw = 0
     if ((f_pcie_caps._raw & 0xf) >= 2):
         if end - o < 6:
             raise cut_run(SECTION, (("devcap2", 0, 4), ("devctl2", 4, 2), ), o, end)
@@ -808,8 +817,10 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         f_devctl2._raw = r_f_devctl2
         o += 6
     else:
-        f_devcap2 = Devcap2Register()
-        f_devctl2 = Devctl2Register()
+        f_devcap2 = Devcap2Register.__new__(Devcap2Register)
+        f_devcap2._raw = 0
+        f_devctl2 = Devctl2Register.__new__(Devctl2Register)
+        f_devctl2._raw = 0
     if ((((f_pcie_caps._raw & 0xf) >= 2) and (((f_pcie_caps._raw >> 4) & 0xf) != 9)) and (((f_pcie_caps._raw >> 4) & 0xf) != 10)):
         if end - o < 8:
             raise cut_run(SECTION, (("lnkcap2", 0, 4), ("lnkctl2", 4, 2), ("lnksta2", 6, 2), ), o, end)
@@ -826,9 +837,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         f_lnksta2._raw = r_f_lnksta2
         o += 8
     else:
-        f_lnkcap2 = Lnkcap2Register()
-        f_lnkctl2 = Lnkctl2Register()
-        f_lnksta2 = Lnksta2Register()
+        f_lnkcap2 = Lnkcap2Register.__new__(Lnkcap2Register)
+        f_lnkcap2._raw = 0
+        f_lnkctl2 = Lnkctl2Register.__new__(Lnkctl2Register)
+        f_lnkctl2._raw = 0
+        f_lnksta2 = Lnksta2Register.__new__(Lnksta2Register)
+        f_lnksta2._raw = 0
     if ((((f_pcie_caps._raw & 0xf) >= 2) and (f_pcie_caps._raw & 0x100 != 0)) and (((((f_pcie_caps._raw >> 4) & 0xf) == 4) or (((f_pcie_caps._raw >> 4) & 0xf) == 6)) or (((f_pcie_caps._raw >> 4) & 0xf) == 8))):
         if end - o < 4:
             raise truncated(SECTION, "sltcap2", o, 4, end - o)
@@ -839,7 +853,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
         f_sltcap2._raw = r_f_sltcap2
         o += 4
     else:
-        f_sltcap2 = Sltcap2Register()
+        f_sltcap2 = Sltcap2Register.__new__(Sltcap2Register)
+        f_sltcap2._raw = 0
     # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
     state = PcieState.__new__(PcieState)
     state.pcie_caps = f_pcie_caps

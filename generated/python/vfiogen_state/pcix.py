@@ -346,8 +346,10 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcixState, int]"
         f_status._raw = r_f_status
         o += 6
     else:
-        f_command = CommandRegister()
-        f_status = StatusRegister()
+        f_command = CommandRegister.__new__(CommandRegister)
+        f_command._raw = 0
+        f_status = StatusRegister.__new__(StatusRegister)
+        f_status._raw = 0
     if p.type1_header:
         if end - o < 14:
             raise cut_run(SECTION, (("secondary_status", 0, 2), ("bridge_status", 2, 4), ("upstream_split_transaction_control", 6, 4), ("downstream_split_transaction_control", 10, 4), ), o, end)
@@ -366,10 +368,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcixState, int]"
         f_downstream_split_transaction_control._raw = r_f_downstream_split_transaction_control
         o += 14
     else:
-        f_secondary_status = SecondaryStatusRegister()
-        f_bridge_status = BridgeStatusRegister()
-        f_upstream_split_transaction_control = SplitTransactionControlRegister()
-        f_downstream_split_transaction_control = SplitTransactionControlRegister()
+        f_secondary_status = SecondaryStatusRegister.__new__(SecondaryStatusRegister)
+        f_secondary_status._raw = 0
+        f_bridge_status = BridgeStatusRegister.__new__(BridgeStatusRegister)
+        f_bridge_status._raw = 0
+        f_upstream_split_transaction_control = SplitTransactionControlRegister.__new__(SplitTransactionControlRegister)
+        f_upstream_split_transaction_control._raw = 0
+        f_downstream_split_transaction_control = SplitTransactionControlRegister.__new__(SplitTransactionControlRegister)
+        f_downstream_split_transaction_control._raw = 0
     # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
     state = PcixState.__new__(PcixState)
     state.command = f_command

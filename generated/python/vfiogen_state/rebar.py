@@ -408,8 +408,10 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
         f_ctrl1._raw = r_f_ctrl1
         o += 8
     else:
-        f_cap1 = SupportedSizesRegister()
-        f_ctrl1 = LaterEntryControlRegister()
+        f_cap1 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+        f_cap1._raw = 0
+        f_ctrl1 = LaterEntryControlRegister.__new__(LaterEntryControlRegister)
+        f_ctrl1._raw = 0
     if (((f_ctrl0._raw >> 5) & 0x7) >= 3):
         if end - o < 8:
             raise cut_run(SECTION, (("cap2", 0, 4), ("ctrl2", 4, 4), ), o, end)
@@ -424,8 +426,10 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
         f_ctrl2._raw = r_f_ctrl2
         o += 8
     else:
-        f_cap2 = SupportedSizesRegister()
-        f_ctrl2 = LaterEntryControlRegister()
+        f_cap2 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+        f_cap2._raw = 0
+        f_ctrl2 = LaterEntryControlRegister.__new__(LaterEntryControlRegister)
+        f_ctrl2._raw = 0
     if (((f_ctrl0._raw >> 5) & 0x7) >= 4):
         if end - o < 8:
             raise cut_run(SECTION, (("cap3", 0, 4), ("ctrl3", 4, 4), ), o, end)
@@ -440,8 +444,10 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
         f_ctrl3._raw = r_f_ctrl3
         o += 8
     else:
-        f_cap3 = SupportedSizesRegister()
-        f_ctrl3 = LaterEntryControlRegister()
+        f_cap3 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+        f_cap3._raw = 0
+        f_ctrl3 = LaterEntryControlRegister.__new__(LaterEntryControlRegister)
+        f_ctrl3._raw = 0
     if (((f_ctrl0._raw >> 5) & 0x7) >= 5):
         if end - o < 8:
             raise cut_run(SECTION, (("cap4", 0, 4), ("ctrl4", 4, 4), ), o, end)
@@ -456,8 +462,10 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
         f_ctrl4._raw = r_f_ctrl4
         o += 8
     else:
-        f_cap4 = SupportedSizesRegister()
-        f_ctrl4 = LaterEntryControlRegister()
+        f_cap4 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+        f_cap4._raw = 0
+        f_ctrl4 = LaterEntryControlRegister.__new__(LaterEntryControlRegister)
+        f_ctrl4._raw = 0
     if (((f_ctrl0._raw >> 5) & 0x7) >= 6):
         if end - o < 8:
             raise cut_run(SECTION, (("cap5", 0, 4), ("ctrl5", 4, 4), ), o, end)
@@ -472,8 +480,10 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
         f_ctrl5._raw = r_f_ctrl5
         o += 8
     else:
-        f_cap5 = SupportedSizesRegister()
-        f_ctrl5 = LaterEntryControlRegister()
+        f_cap5 = SupportedSizesRegister.__new__(SupportedSizesRegister)
+        f_cap5._raw = 0
+        f_ctrl5 = LaterEntryControlRegister.__new__(LaterEntryControlRegister)
+        f_ctrl5._raw = 0
     # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
     state = RebarState.__new__(RebarState)
     state.cap0 = f_cap0

@@ -488,7 +488,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         f_vf_bar1._raw = r_f_vf_bar1
         o += 4
     else:
-        f_vf_bar1 = VfMemoryBarRegister()
+        f_vf_bar1 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar1._raw = 0
     if (((f_vf_bar0._raw >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1_upper", o, 4, end - o)
@@ -504,7 +505,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         f_vf_bar2._raw = r_f_vf_bar2
         o += 4
     else:
-        f_vf_bar2 = VfMemoryBarRegister()
+        f_vf_bar2 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar2._raw = 0
     if (((f_vf_bar1._raw >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2_upper", o, 4, end - o)
@@ -520,7 +522,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         f_vf_bar3._raw = r_f_vf_bar3
         o += 4
     else:
-        f_vf_bar3 = VfMemoryBarRegister()
+        f_vf_bar3 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar3._raw = 0
     if (((f_vf_bar2._raw >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3_upper", o, 4, end - o)
@@ -536,7 +539,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         f_vf_bar4._raw = r_f_vf_bar4
         o += 4
     else:
-        f_vf_bar4 = VfMemoryBarRegister()
+        f_vf_bar4 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar4._raw = 0
     if (((f_vf_bar3._raw >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4_upper", o, 4, end - o)
@@ -552,7 +556,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         f_vf_bar5._raw = r_f_vf_bar5
         o += 4
     else:
-        f_vf_bar5 = VfMemoryBarRegister()
+        f_vf_bar5 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar5._raw = 0
     if (((f_vf_bar4._raw >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5_upper", o, 4, end - o)
@@ -679,7 +684,8 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         f_vf_bar1._raw = r_f_vf_bar1
         o += 4
     else:
-        f_vf_bar1 = VfMemoryBarRegister()
+        f_vf_bar1 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar1._raw = 0
     if (((f_vf_bar0._raw >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar1_upper", o, 4, end - o)
@@ -695,7 +701,8 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         f_vf_bar2._raw = r_f_vf_bar2
         o += 4
     else:
-        f_vf_bar2 = VfMemoryBarRegister()
+        f_vf_bar2 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar2._raw = 0
     if (((f_vf_bar1._raw >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar2_upper", o, 4, end - o)
@@ -711,7 +718,8 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         f_vf_bar3._raw = r_f_vf_bar3
         o += 4
     else:
-        f_vf_bar3 = VfMemoryBarRegister()
+        f_vf_bar3 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar3._raw = 0
     if (((f_vf_bar2._raw >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar3_upper", o, 4, end - o)
@@ -727,7 +735,8 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         f_vf_bar4._raw = r_f_vf_bar4
         o += 4
     else:
-        f_vf_bar4 = VfMemoryBarRegister()
+        f_vf_bar4 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar4._raw = 0
     if (((f_vf_bar3._raw >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar4_upper", o, 4, end - o)
@@ -743,7 +752,8 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
         f_vf_bar5._raw = r_f_vf_bar5
         o += 4
     else:
-        f_vf_bar5 = VfMemoryBarRegister()
+        f_vf_bar5 = VfMemoryBarRegister.__new__(VfMemoryBarRegister)
+        f_vf_bar5._raw = 0
     if (((f_vf_bar4._raw >> 1) & 0x3) == 2):
         if end - o < 4:
             raise truncated(SECTION, "vf_bar5_upper", o, 4, end - o)

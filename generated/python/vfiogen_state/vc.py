@@ -516,9 +516,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         f_vc_resource_status0._raw = r_f_vc_resource_status0
         o += 10
     else:
-        f_vc_resource_cap0 = VcResourceCapabilityRegister()
-        f_vc_resource_control0 = VcResourceControlRegister()
-        f_vc_resource_status0 = VcResourceStatusRegister()
+        f_vc_resource_cap0 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap0._raw = 0
+        f_vc_resource_control0 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control0._raw = 0
+        f_vc_resource_status0 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status0._raw = 0
     if ((f_port_vc_cap1._raw & 0x7) >= 1):
         if end - o < 10:
             raise cut_run(SECTION, (("vc_resource_cap1", 0, 4), ("vc_resource_control1", 4, 4), ("vc_resource_status1", 8, 2), ), o, end)
@@ -539,9 +542,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         f_vc_resource_status1._raw = r_f_vc_resource_status1
         o += 10
     else:
-        f_vc_resource_cap1 = VcResourceCapabilityRegister()
-        f_vc_resource_control1 = VcResourceControlRegister()
-        f_vc_resource_status1 = VcResourceStatusRegister()
+        f_vc_resource_cap1 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap1._raw = 0
+        f_vc_resource_control1 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control1._raw = 0
+        f_vc_resource_status1 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status1._raw = 0
     if ((f_port_vc_cap1._raw & 0x7) >= 2):
         if end - o < 10:
             raise cut_run(SECTION, (("vc_resource_cap2", 0, 4), ("vc_resource_control2", 4, 4), ("vc_resource_status2", 8, 2), ), o, end)
@@ -562,9 +568,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         f_vc_resource_status2._raw = r_f_vc_resource_status2
         o += 10
     else:
-        f_vc_resource_cap2 = VcResourceCapabilityRegister()
-        f_vc_resource_control2 = VcResourceControlRegister()
-        f_vc_resource_status2 = VcResourceStatusRegister()
+        f_vc_resource_cap2 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap2._raw = 0
+        f_vc_resource_control2 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control2._raw = 0
+        f_vc_resource_status2 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status2._raw = 0
     if ((f_port_vc_cap1._raw & 0x7) >= 3):
         if end - o < 10:
             raise cut_run(SECTION, (("vc_resource_cap3", 0, 4), ("vc_resource_control3", 4, 4), ("vc_resource_status3", 8, 2), ), o, end)
@@ -585,9 +594,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         f_vc_resource_status3._raw = r_f_vc_resource_status3
         o += 10
     else:
-        f_vc_resource_cap3 = VcResourceCapabilityRegister()
-        f_vc_resource_control3 = VcResourceControlRegister()
-        f_vc_resource_status3 = VcResourceStatusRegister()
+        f_vc_resource_cap3 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap3._raw = 0
+        f_vc_resource_control3 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control3._raw = 0
+        f_vc_resource_status3 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status3._raw = 0
     if ((f_port_vc_cap1._raw & 0x7) >= 4):
         if end - o < 10:
             raise cut_run(SECTION, (("vc_resource_cap4", 0, 4), ("vc_resource_control4", 4, 4), ("vc_resource_status4", 8, 2), ), o, end)
@@ -608,9 +620,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         f_vc_resource_status4._raw = r_f_vc_resource_status4
         o += 10
     else:
-        f_vc_resource_cap4 = VcResourceCapabilityRegister()
-        f_vc_resource_control4 = VcResourceControlRegister()
-        f_vc_resource_status4 = VcResourceStatusRegister()
+        f_vc_resource_cap4 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap4._raw = 0
+        f_vc_resource_control4 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control4._raw = 0
+        f_vc_resource_status4 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status4._raw = 0
     if ((f_port_vc_cap1._raw & 0x7) >= 5):
         if end - o < 10:
             raise cut_run(SECTION, (("vc_resource_cap5", 0, 4), ("vc_resource_control5", 4, 4), ("vc_resource_status5", 8, 2), ), o, end)
@@ -631,9 +646,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         f_vc_resource_status5._raw = r_f_vc_resource_status5
         o += 10
     else:
-        f_vc_resource_cap5 = VcResourceCapabilityRegister()
-        f_vc_resource_control5 = VcResourceControlRegister()
-        f_vc_resource_status5 = VcResourceStatusRegister()
+        f_vc_resource_cap5 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap5._raw = 0
+        f_vc_resource_control5 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control5._raw = 0
+        f_vc_resource_status5 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status5._raw = 0
     if ((f_port_vc_cap1._raw & 0x7) >= 6):
         if end - o < 10:
             raise cut_run(SECTION, (("vc_resource_cap6", 0, 4), ("vc_resource_control6", 4, 4), ("vc_resource_status6", 8, 2), ), o, end)
@@ -654,9 +672,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         f_vc_resource_status6._raw = r_f_vc_resource_status6
         o += 10
     else:
-        f_vc_resource_cap6 = VcResourceCapabilityRegister()
-        f_vc_resource_control6 = VcResourceControlRegister()
-        f_vc_resource_status6 = VcResourceStatusRegister()
+        f_vc_resource_cap6 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap6._raw = 0
+        f_vc_resource_control6 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control6._raw = 0
+        f_vc_resource_status6 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status6._raw = 0
     if ((f_port_vc_cap1._raw & 0x7) >= 7):
         if end - o < 10:
             raise cut_run(SECTION, (("vc_resource_cap7", 0, 4), ("vc_resource_control7", 4, 4), ("vc_resource_status7", 8, 2), ), o, end)
@@ -677,9 +698,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
         f_vc_resource_status7._raw = r_f_vc_resource_status7
         o += 10
     else:
-        f_vc_resource_cap7 = VcResourceCapabilityRegister()
-        f_vc_resource_control7 = VcResourceControlRegister()
-        f_vc_resource_status7 = VcResourceStatusRegister()
+        f_vc_resource_cap7 = VcResourceCapabilityRegister.__new__(VcResourceCapabilityRegister)
+        f_vc_resource_cap7._raw = 0
+        f_vc_resource_control7 = VcResourceControlRegister.__new__(VcResourceControlRegister)
+        f_vc_resource_control7._raw = 0
+        f_vc_resource_status7 = VcResourceStatusRegister.__new__(VcResourceStatusRegister)
+        f_vc_resource_status7._raw = 0
     # Every slot is set here, so no __init__ (keyword parsing, defaults built and replaced) runs.
     state = VcState.__new__(VcState)
     state.port_vc_cap1 = f_port_vc_cap1

@@ -215,12 +215,18 @@ class _SectionBuilder:
                 defaults = []
                 for guard in step.guards:
                     var, _ = var_of(_name(guard.member))
-                    if guard.register:
-                        default = self.absent_register(self.checked.register(guard.field).register)
+                    register = self.checked.register(guard.field).register if guard.register else None
+                    if register is not None and register.fields:
+                        # absent_register's value, built as a loader builds the registers it reads
+                        cls = naming.register_class_of(register)
+                        defaults.append((var, f"{cls}.__new__({cls})", "0"))
+                        continue
+                    if register is not None:
+                        default = self.absent_register(register)
                     else:
                         field = self.checked.state_field(guard.field)
                         default = self.default(guard.field, field.type, field.enum, None)
-                    defaults.append((var, default))
+                    defaults.append((var, default, ""))
                 ops.append(Op("cond", condition_load=self.load_expr(step.present),
                               condition_save=self.save_expr(step.present),
                               body=tuple(self.steps_ops(step.body, var_of, indices)), defaults=tuple(defaults),

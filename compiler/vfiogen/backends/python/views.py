@@ -147,7 +147,9 @@ class Op:
     condition_load: str = ""
     condition_save: str = ""
     body: tuple[Op, ...] = ()
-    defaults: tuple[tuple[str, str], ...] = ()
+    defaults: tuple[tuple[str, str, str], ...] = ()
+    """A cond's locals when its presence is false: (local, value, and for a register object the integer its
+    `_raw` is then set to, else '')."""
     length_load: str = ""
     length_save: str = ""
     maximum: int = 0
