@@ -8,6 +8,7 @@ template), so what runs is exactly what `vfiogen build` would write.
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import types
 from collections.abc import Callable
@@ -28,9 +29,26 @@ def generate(text: str) -> tuple[str, types.ModuleType]:
     assert result.module is not None, [str(d) for d in ctx.reporter.sorted()]
     backend = PythonBackend()
     backend.check(result.module, ctx)
-    code = backend.render(result.module)["python/vfiogen_state/t.py"]
-    module = types.ModuleType("vfiogen_state_inline_t")
-    exec(compile(code, "t.py", "exec"), module.__dict__)  # noqa: S102 - the code is what the back end generated
+    outputs = backend.render(result.module)
+    code = outputs["python/vfiogen_state/t.py"]
+    # The module and its sidecar (_t_more: validate, capture, restore, ...) under the names they import each
+    # other by, the sidecar executed now (it imports from the module) and found by the module's lazy loader.
+    module = types.ModuleType("vfiogen_state.t")
+    more = types.ModuleType("vfiogen_state._t_more")
+    saved = {name: sys.modules.get(name) for name in (module.__name__, more.__name__)}
+    sys.modules[module.__name__], sys.modules[more.__name__] = module, more
+    try:
+        exec(compile(code, "t.py", "exec"), module.__dict__)  # noqa: S102 - the code is what the back end generated
+        exec(compile(outputs["python/vfiogen_state/_t_more.py"], "_t_more.py", "exec"), more.__dict__)  # noqa: S102
+        module._M = more  # what the module's save calls validate through
+        for name in module._MORE:  # as the lazy loader would, on first use
+            setattr(module, name, getattr(more, name))
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
     return code, module
 
 

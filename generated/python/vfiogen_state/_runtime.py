@@ -9,7 +9,14 @@ required), payload length u32, the payload, and a CRC-32C of everything
 before it in the frame.
 """
 
-import struct
+# The struct module is `from _struct import *`: importing _struct itself skips loading struct.py (0.1 ms of an
+# import of a device module). An implementation without _struct has the same names in struct.
+try:
+    import _struct as struct
+except ImportError:  # pragma: no cover - CPython and PyPy have _struct
+    import struct  # type: ignore[no-redef]
+StructError: "type[Exception]" = getattr(struct, "error")
+"""What a pack raises for a value that does not fit (struct.error; typeshed's _struct does not declare it)."""
 
 # Annotations that name more than a builtin are strings: with no `from __future__ import annotations`,
 # importing this module does not import `__future__` either.

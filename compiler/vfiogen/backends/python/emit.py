@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from vfiogen.backends.jinja_env import environment
 from vfiogen.ir.defaults import array_lengths
-from vfiogen.backends.python import naming
+from vfiogen.backends.python import naming, split
 from vfiogen.backends.python.config_space import capture_steps, capture_strings, restore_steps
 from vfiogen.backends.python.views import (
     AttrView, BitFieldView, Check, CompatView, DescriptorView, EnumView, Op,
@@ -314,7 +314,8 @@ class _SectionBuilder:
     def runtime_imports(self, versions: tuple[VersionView, ...], registers: tuple[RegisterClassView, ...],
                         descriptor: DescriptorView) -> tuple[str, ...]:
         """The `_runtime` names the module uses, so it imports nothing it does not use."""
-        names = {"CompatFailure", "LoadError", "Problem", "Record", "SaveError", "truncated", "unpack_masks"}
+        names = {"CompatFailure", "LoadError", "Problem", "Record", "SaveError", "StructError", "truncated",
+                 "unpack_masks"}
         if descriptor.checked:
             names.add("check_derived")
         if self.checked.plan.masks.registers:
@@ -338,8 +339,7 @@ class _SectionBuilder:
         if self.load_expr.truncates or self.save_expr.truncates:
             names.update(("_tdiv", "_tmod"))
         names.update(self.load_expr.shifts | self.save_expr.shifts)
-        if self.section.enums:
-            names.add("lazy_module")
+        names.add("lazy_module")  # the sidecar (split.py), and the enums module if any
         return tuple(sorted(names, key=lambda name: (name.startswith("_"), name.lower())))
 
     def name_structs(self, ops: tuple[Op, ...]) -> tuple[Op, ...]:
@@ -632,9 +632,12 @@ class PythonBackend:
                                                                                      crc_folds=_crc_folds()),
                    f"{base}/py.typed": ""}
         section_template = env.get_template("section.py.j2")
+        more_template = env.get_template("section_more.py.j2")
         for checked in module.sections:
             view = _SectionBuilder(checked).build()
-            outputs[f"{base}/{checked.name}.py"] = section_template.render(s=view, package=naming.PACKAGE)
+            outputs[f"{base}/{checked.name}.py"], outputs[f"{base}/{split.more_module(checked.name)}.py"] = (
+                split.finish(naming.PACKAGE, checked.name, section_template.render(s=view, package=naming.PACKAGE),
+                             more_template.render(s=view, package=naming.PACKAGE)))
             if view.enums:
                 outputs[f"{base}/{naming.enums_module(checked.name)}.py"] = enums_template.render(
                     s=view, package=naming.PACKAGE)
