@@ -438,7 +438,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "BridgeHeaderDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    d = BridgeHeaderDescriptor(*fixed)
+    d = BridgeHeaderDescriptor.__new__(BridgeHeaderDescriptor)  # every slot is set here, without __init__'s defaults
+    (d.vendor, d.device, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.io_window_shape, d.prefetchable_window_shape, d.min_version, d.max_version, d.mask_registers,) = fixed
     d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
                                                    _MASK_SHAPES)
     return d

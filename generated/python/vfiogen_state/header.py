@@ -366,7 +366,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "HeaderDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    d = HeaderDescriptor(*fixed)
+    d = HeaderDescriptor.__new__(HeaderDescriptor)  # every slot is set here, without __init__'s defaults
+    (d.vendor, d.device, d.subsystem_vendor, d.subsystem, d.revision, d.prog_if, d.subclass, d.base_class, d.header_shape, d.first_cap, d.cap_list, d.intx, d.bar0_type, d.bar1_type, d.bar2_type, d.bar3_type, d.bar4_type, d.bar5_type, d.min_version, d.max_version, d.mask_registers,) = fixed
     d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
                                                    _MASK_SHAPES)
     return d

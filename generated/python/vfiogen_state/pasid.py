@@ -170,7 +170,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PasidDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    d = PasidDescriptor(*fixed)
+    d = PasidDescriptor.__new__(PasidDescriptor)  # every slot is set here, without __init__'s defaults
+    (d.cap_offset, d.pasid_modes, d.pasid_width, d.min_version, d.max_version, d.mask_registers,) = fixed
     d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
                                                    _MASK_SHAPES)
     return d

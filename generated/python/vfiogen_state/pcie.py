@@ -577,7 +577,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PcieDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    d = PcieDescriptor(*fixed)
+    d = PcieDescriptor.__new__(PcieDescriptor)  # every slot is set here, without __init__'s defaults
+    (d.cap_offset, d.identity, d.mps_supported, d.dev_features, d.max_link_speed, d.max_link_width, d.link_features, d.slot_shape, d.root_features, d.dev2_features, d.dev2_shape, d.link_speeds, d.link2_features, d.min_version, d.max_version, d.mask_registers,) = fixed
     d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
                                                    _MASK_SHAPES)
     return d

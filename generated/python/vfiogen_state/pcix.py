@@ -257,7 +257,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PcixDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    d = PcixDescriptor(*fixed)
+    d = PcixDescriptor.__new__(PcixDescriptor)  # every slot is set here, without __init__'s defaults
+    (d.cap_offset, d.bridge_form, d.device_caps, d.version, d.bridge_caps, d.upstream_capacity, d.downstream_capacity, d.min_version, d.max_version, d.mask_registers,) = fixed
     d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
                                                    _MASK_SHAPES)
     return d

@@ -210,7 +210,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "PmDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    d = PmDescriptor(*fixed)
+    d = PmDescriptor.__new__(PmDescriptor)  # every slot is set here, without __init__'s defaults
+    (d.cap_offset, d.pm_version, d.d_states, d.pme_states, d.reset_shape, d.init_shape, d.min_version, d.max_version, d.mask_registers,) = fixed
     d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
                                                    _MASK_SHAPES)
     return d

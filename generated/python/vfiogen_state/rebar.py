@@ -247,7 +247,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "RebarDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    d = RebarDescriptor(*fixed)
+    d = RebarDescriptor.__new__(RebarDescriptor)  # every slot is set here, without __init__'s defaults
+    (d.cap_offset, d.entry0, d.sizes0, d.sizes0_ext, d.entry1, d.sizes1, d.sizes1_ext, d.entry2, d.sizes2, d.sizes2_ext, d.entry3, d.sizes3, d.sizes3_ext, d.entry4, d.sizes4, d.sizes4_ext, d.entry5, d.sizes5, d.sizes5_ext, d.min_version, d.max_version, d.mask_registers,) = fixed
     d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
                                                    _MASK_SHAPES)
     return d

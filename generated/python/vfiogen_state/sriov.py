@@ -311,7 +311,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "SriovDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    d = SriovDescriptor(*fixed)
+    d = SriovDescriptor.__new__(SriovDescriptor)  # every slot is set here, without __init__'s defaults
+    (d.cap_offset, d.features, d.max_vfs, d.vf_device, d.page_sizes, d.vf_bar0_type, d.vf_bar1_type, d.vf_bar2_type, d.vf_bar3_type, d.vf_bar4_type, d.vf_bar5_type, d.vf_bar_sizes, d.min_version, d.max_version, d.mask_registers,) = fixed
     d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
                                                    _MASK_SHAPES)
     return d

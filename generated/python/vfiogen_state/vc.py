@@ -315,7 +315,8 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "VcDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
-    d = VcDescriptor(*fixed)
+    d = VcDescriptor.__new__(VcDescriptor)  # every slot is set here, without __init__'s defaults
+    (d.cap_offset, d.port_vcs, d.vc_arbitration_caps, d.vc0_resources, d.vc1_resources, d.vc2_resources, d.vc3_resources, d.vc4_resources, d.vc5_resources, d.vc6_resources, d.vc7_resources, d.min_version, d.max_version, d.mask_registers,) = fixed
     d.emulated_masks, d.write_masks = unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], _MASK_WIDTHS,
                                                    _MASK_SHAPES)
     return d

@@ -122,8 +122,10 @@ def unpack_descriptor(b: bytes, o: int, end: int) -> "VfioIrqDescriptor":
     if end - o < _DESCRIPTOR.size:
         raise truncated(SECTION, "descriptor", o, _DESCRIPTOR.size, end - o)
     fixed = _DESCRIPTOR.unpack_from(b, o)
+    d = VfioIrqDescriptor.__new__(VfioIrqDescriptor)  # every slot is set here, without __init__'s defaults
+    (d.min_version, d.max_version, d.mask_registers,) = fixed
     unpack_masks(SECTION, b, o + _DESCRIPTOR.size, end, fixed[-1], ())
-    return VfioIrqDescriptor(*fixed)
+    return d
 
 
 DESCRIPTOR_FIXED = _DESCRIPTOR.size
