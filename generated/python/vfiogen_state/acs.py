@@ -314,25 +314,25 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AcsState, int]":
 
 
 def _save_v1(s: "AcsState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.acs_cap._raw, s.acs_ctrl._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.acs_cap._raw, s.acs_ctrl._raw))
     if (s.acs_cap._raw & 0x20 != 0):
-        out += _S1.pack(s.egress_control_vector0)
+        out.append(_S1.pack(s.egress_control_vector0))
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0x20))):
-        out += _S1.pack(s.egress_control_vector1)
+        out.append(_S1.pack(s.egress_control_vector1))
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0x40))):
-        out += _S1.pack(s.egress_control_vector2)
+        out.append(_S1.pack(s.egress_control_vector2))
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0x60))):
-        out += _S1.pack(s.egress_control_vector3)
+        out.append(_S1.pack(s.egress_control_vector3))
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0x80))):
-        out += _S1.pack(s.egress_control_vector4)
+        out.append(_S1.pack(s.egress_control_vector4))
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0xa0))):
-        out += _S1.pack(s.egress_control_vector5)
+        out.append(_S1.pack(s.egress_control_vector5))
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0xc0))):
-        out += _S1.pack(s.egress_control_vector6)
+        out.append(_S1.pack(s.egress_control_vector6))
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0xe0))):
-        out += _S1.pack(s.egress_control_vector7)
-    return bytes(out)
+        out.append(_S1.pack(s.egress_control_vector7))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[AcsState, int]]]" = {

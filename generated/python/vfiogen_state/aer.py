@@ -447,14 +447,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AerState, int]":
 
 
 def _save_v1(s: "AerState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.uncorrectable_error_status._raw, s.uncorrectable_error_mask._raw, s.uncorrectable_error_severity._raw, s.correctable_error_status._raw, s.correctable_error_mask._raw, s.aer_cap._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.uncorrectable_error_status._raw, s.uncorrectable_error_mask._raw, s.uncorrectable_error_severity._raw, s.correctable_error_status._raw, s.correctable_error_mask._raw, s.aer_cap._raw))
     if p.root_port:
-        out += _S1.pack(s.root_error_command._raw, s.root_error_status._raw, s.error_source_identification._raw)
-    out += _S2.pack(s.header_log0, s.header_log1, s.header_log2, s.header_log3)
+        out.append(_S1.pack(s.root_error_command._raw, s.root_error_status._raw, s.error_source_identification._raw))
+    out.append(_S2.pack(s.header_log0, s.header_log1, s.header_log2, s.header_log3))
     if p.tlp_prefix_log:
-        out += _S2.pack(s.tlp_prefix_log0, s.tlp_prefix_log1, s.tlp_prefix_log2, s.tlp_prefix_log3)
-    return bytes(out)
+        out.append(_S2.pack(s.tlp_prefix_log0, s.tlp_prefix_log1, s.tlp_prefix_log2, s.tlp_prefix_log3))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[AerState, int]]]" = {

@@ -206,9 +206,9 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[AtsState, int]":
 
 
 def _save_v1(s: "AtsState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.ats_cap._raw, s.ats_ctrl._raw)
-    return bytes(out)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.ats_cap._raw, s.ats_ctrl._raw))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[AtsState, int]]]" = {

@@ -610,19 +610,19 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[BridgeHeaderStat
 
 
 def _save_v1(s: "BridgeHeaderState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.vendor_id, s.device_id, s.command._raw, s.status._raw, s.revision_id, s.class_prog_if, s.class_subclass, s.class_base, s.cache_line_size, s.latency_timer, s.header_type._raw, s.bist._raw, s.bar0._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.vendor_id, s.device_id, s.command._raw, s.status._raw, s.revision_id, s.class_prog_if, s.class_subclass, s.class_base, s.cache_line_size, s.latency_timer, s.header_type._raw, s.bist._raw, s.bar0._raw))
     if ((not (s.bar0._raw & 0x1)) and (((s.bar0._raw >> 1) & 0x3) == 2)):
-        out += _S1.pack(s.bar1_upper)
+        out.append(_S1.pack(s.bar1_upper))
     if (not ((not (s.bar0._raw & 0x1)) and (((s.bar0._raw >> 1) & 0x3) == 2))):
-        out += _S1.pack(s.bar1._raw)
-    out += _S2.pack(s.primary_bus_number, s.secondary_bus_number, s.subordinate_bus_number, s.secondary_latency_timer, s.io_base._raw, s.io_limit._raw, s.secondary_status._raw, s.memory_base._raw, s.memory_limit._raw, s.prefetchable_memory_base._raw, s.prefetchable_memory_limit._raw)
+        out.append(_S1.pack(s.bar1._raw))
+    out.append(_S2.pack(s.primary_bus_number, s.secondary_bus_number, s.subordinate_bus_number, s.secondary_latency_timer, s.io_base._raw, s.io_limit._raw, s.secondary_status._raw, s.memory_base._raw, s.memory_limit._raw, s.prefetchable_memory_base._raw, s.prefetchable_memory_limit._raw))
     if ((s.prefetchable_memory_base._raw & 0xf) == 1):
-        out += _S3.pack(s.prefetchable_base_upper, s.prefetchable_limit_upper)
+        out.append(_S3.pack(s.prefetchable_base_upper, s.prefetchable_limit_upper))
     if ((s.io_base._raw & 0xf) == 1):
-        out += _S4.pack(s.io_base_upper, s.io_limit_upper)
-    out += _S5.pack(s.cap_ptr._raw, s.rom_base._raw, s.interrupt_line, s.interrupt_pin, s.bridge_control._raw)
-    return bytes(out)
+        out.append(_S4.pack(s.io_base_upper, s.io_limit_upper))
+    out.append(_S5.pack(s.cap_ptr._raw, s.rom_base._raw, s.interrupt_line, s.interrupt_pin, s.bridge_control._raw))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[BridgeHeaderState, int]]]" = {

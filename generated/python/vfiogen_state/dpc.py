@@ -416,23 +416,23 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[DpcState, int]":
 
 
 def _save_v1(s: "DpcState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.dpc_cap._raw, s.dpc_control._raw, s.dpc_status._raw, s.dpc_error_source_id)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.dpc_cap._raw, s.dpc_control._raw, s.dpc_status._raw, s.dpc_error_source_id))
     if (s.dpc_cap._raw & 0x20 != 0):
-        out += _S1.pack(s.rp_pio_status._raw, s.rp_pio_mask._raw, s.rp_pio_severity._raw, s.rp_pio_syserror._raw, s.rp_pio_exception._raw)
+        out.append(_S1.pack(s.rp_pio_status._raw, s.rp_pio_mask._raw, s.rp_pio_severity._raw, s.rp_pio_syserror._raw, s.rp_pio_exception._raw))
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 5)):
-        out += _S2.pack(s.rp_pio_impspec_log)
+        out.append(_S2.pack(s.rp_pio_impspec_log))
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 4)):
-        out += _S3.pack(s.rp_pio_header_log0, s.rp_pio_header_log1, s.rp_pio_header_log2, s.rp_pio_header_log3)
+        out.append(_S3.pack(s.rp_pio_header_log0, s.rp_pio_header_log1, s.rp_pio_header_log2, s.rp_pio_header_log3))
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 6)):
-        out += _S2.pack(s.rp_pio_tlp_prefix_log0)
+        out.append(_S2.pack(s.rp_pio_tlp_prefix_log0))
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 7)):
-        out += _S2.pack(s.rp_pio_tlp_prefix_log1)
+        out.append(_S2.pack(s.rp_pio_tlp_prefix_log1))
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 8)):
-        out += _S2.pack(s.rp_pio_tlp_prefix_log2)
+        out.append(_S2.pack(s.rp_pio_tlp_prefix_log2))
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 9)):
-        out += _S2.pack(s.rp_pio_tlp_prefix_log3)
-    return bytes(out)
+        out.append(_S2.pack(s.rp_pio_tlp_prefix_log3))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[DpcState, int]]]" = {

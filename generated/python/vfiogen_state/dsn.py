@@ -177,9 +177,9 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[DsnState, int]":
 
 
 def _save_v1(s: "DsnState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.serial_number_lower, s.serial_number_upper)
-    return bytes(out)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.serial_number_lower, s.serial_number_upper))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[DsnState, int]]]" = {

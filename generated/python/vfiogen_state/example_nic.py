@@ -193,7 +193,8 @@ def save(state: "ExampleNicState", descriptor: "ExampleNicDescriptor",
         frames.append(_runtime.frame(_sriov.SECTION_ID, version, True,
                                      _sriov.save(state.sriov, version, c.params.sriov)))
     head = _runtime.HEADER.pack(_runtime.MAGIC, _runtime.FORMAT_VERSION, len(frames))
-    return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
+    return b"".join([head, _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)),
+                     *frames])
 
 
 _DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int, int], Any], int], ...]" = (

@@ -244,7 +244,8 @@ def save(state: "GenericState", descriptor: "GenericDescriptor",
             frames.append(_runtime.frame(_vendor_specific.SECTION_ID, version, True,
                                          _vendor_specific.save(item, version, c.params.vendor_specific), index))
     head = _runtime.HEADER.pack(_runtime.MAGIC, _runtime.FORMAT_VERSION, len(frames))
-    return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
+    return b"".join([head, _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)),
+                     *frames])
 
 
 _DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int, int], Any], int], ...]" = (

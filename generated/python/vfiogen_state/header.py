@@ -559,30 +559,30 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[HeaderState, int
 
 
 def _save_v1(s: "HeaderState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.vendor_id, s.device_id, s.command._raw, s.status._raw, s.revision_id, s.class_prog_if, s.class_subclass, s.class_base, s.cache_line_size, s.latency_timer, s.header_type._raw, s.bist._raw, s.bar0._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.vendor_id, s.device_id, s.command._raw, s.status._raw, s.revision_id, s.class_prog_if, s.class_subclass, s.class_base, s.cache_line_size, s.latency_timer, s.header_type._raw, s.bist._raw, s.bar0._raw))
     if ((not (s.bar0._raw & 0x1)) and (((s.bar0._raw >> 1) & 0x3) == 2)):
-        out += _S1.pack(s.bar1_upper)
+        out.append(_S1.pack(s.bar1_upper))
     if (not ((not (s.bar0._raw & 0x1)) and (((s.bar0._raw >> 1) & 0x3) == 2))):
-        out += _S1.pack(s.bar1._raw)
+        out.append(_S1.pack(s.bar1._raw))
     if ((not (s.bar1._raw & 0x1)) and (((s.bar1._raw >> 1) & 0x3) == 2)):
-        out += _S1.pack(s.bar2_upper)
+        out.append(_S1.pack(s.bar2_upper))
     if (not ((not (s.bar1._raw & 0x1)) and (((s.bar1._raw >> 1) & 0x3) == 2))):
-        out += _S1.pack(s.bar2._raw)
+        out.append(_S1.pack(s.bar2._raw))
     if ((not (s.bar2._raw & 0x1)) and (((s.bar2._raw >> 1) & 0x3) == 2)):
-        out += _S1.pack(s.bar3_upper)
+        out.append(_S1.pack(s.bar3_upper))
     if (not ((not (s.bar2._raw & 0x1)) and (((s.bar2._raw >> 1) & 0x3) == 2))):
-        out += _S1.pack(s.bar3._raw)
+        out.append(_S1.pack(s.bar3._raw))
     if ((not (s.bar3._raw & 0x1)) and (((s.bar3._raw >> 1) & 0x3) == 2)):
-        out += _S1.pack(s.bar4_upper)
+        out.append(_S1.pack(s.bar4_upper))
     if (not ((not (s.bar3._raw & 0x1)) and (((s.bar3._raw >> 1) & 0x3) == 2))):
-        out += _S1.pack(s.bar4._raw)
+        out.append(_S1.pack(s.bar4._raw))
     if ((not (s.bar4._raw & 0x1)) and (((s.bar4._raw >> 1) & 0x3) == 2)):
-        out += _S1.pack(s.bar5_upper)
+        out.append(_S1.pack(s.bar5_upper))
     if (not ((not (s.bar4._raw & 0x1)) and (((s.bar4._raw >> 1) & 0x3) == 2))):
-        out += _S1.pack(s.bar5._raw)
-    out += _S2.pack(s.cardbus_cis, s.subsystem_vendor_id, s.subsystem_id, s.rom_base._raw, s.cap_ptr._raw, s.interrupt_line, s.interrupt_pin, s.min_gnt, s.max_lat)
-    return bytes(out)
+        out.append(_S1.pack(s.bar5._raw))
+    out.append(_S2.pack(s.cardbus_cis, s.subsystem_vendor_id, s.subsystem_id, s.rom_base._raw, s.cap_ptr._raw, s.interrupt_line, s.interrupt_pin, s.min_gnt, s.max_lat))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[HeaderState, int]]]" = {

@@ -252,9 +252,9 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[L1ssState, int]"
 
 
 def _save_v1(s: "L1ssState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.l1ss_cap._raw, s.l1ss_ctrl1._raw, s.l1ss_ctrl2._raw)
-    return bytes(out)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.l1ss_cap._raw, s.l1ss_ctrl1._raw, s.l1ss_ctrl2._raw))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[L1ssState, int]]]" = {

@@ -191,9 +191,9 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[LtrState, int]":
 
 
 def _save_v1(s: "LtrState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.max_snoop_latency._raw, s.max_no_snoop_latency._raw)
-    return bytes(out)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.max_snoop_latency._raw, s.max_no_snoop_latency._raw))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[LtrState, int]]]" = {

@@ -246,14 +246,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsiState, int]":
 def _save_v1(s: "MsiState", p: "Params") -> bytes:
     if s.ext_data != 0:
         raise SaveError(SECTION, "ext_data", "version 1 cannot carry it and it does not hold its default")
-    out = bytearray()
-    out += _S0.pack(s.control._raw, s.address_lo._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.control._raw, s.address_lo._raw))
     if (s.control._raw & 0x80 != 0):
-        out += _S1.pack(s.address_hi)
-    out += _S2.pack(s.data)
+        out.append(_S1.pack(s.address_hi))
+    out.append(_S2.pack(s.data))
     if (s.control._raw & 0x100 != 0):
-        out += _S3.pack(s.mask, s.pending)
-    return bytes(out)
+        out.append(_S3.pack(s.mask, s.pending))
+    return b"".join(out)
 
 
 def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsiState, int]":
@@ -306,16 +306,16 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsiState, int]":
 
 
 def _save_v2(s: "MsiState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.control._raw, s.address_lo._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.control._raw, s.address_lo._raw))
     if (s.control._raw & 0x80 != 0):
-        out += _S1.pack(s.address_hi)
-    out += _S2.pack(s.data)
+        out.append(_S1.pack(s.address_hi))
+    out.append(_S2.pack(s.data))
     if (s.control._raw & 0x200 != 0):
-        out += _S2.pack(s.ext_data)
+        out.append(_S2.pack(s.ext_data))
     if (s.control._raw & 0x100 != 0):
-        out += _S3.pack(s.mask, s.pending)
-    return bytes(out)
+        out.append(_S3.pack(s.mask, s.pending))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[MsiState, int]]]" = {

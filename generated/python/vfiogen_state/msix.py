@@ -265,19 +265,19 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[MsixState, int]"
 
 
 def _save_v1(s: "MsixState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.control._raw, s.table._raw, s.pba._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.control._raw, s.table._raw, s.pba._raw))
     if len(s.vectors) != ((s.control._raw & 0x7ff) + 1):
         raise SaveError(SECTION, "vectors", f"holds {len(s.vectors)} entries, but its length says {((s.control._raw & 0x7ff) + 1)}")
     if len(s.vectors) > 2048:
         raise SaveError(SECTION, "vectors", f"holds {len(s.vectors)} entries, more than its max 2048")
-    out += b"".join([_S1.pack(e.address_lo, e.address_hi, e.data, e.vector_control) for e in s.vectors])
+    out += [_S1.pack(e.address_lo, e.address_hi, e.data, e.vector_control) for e in s.vectors]
     if len(s.pending) != (((s.control._raw & 0x7ff) + 0x40) // 0x40):
         raise SaveError(SECTION, "pending", f"holds {len(s.pending)} entries, but its length says {(((s.control._raw & 0x7ff) + 0x40) // 0x40)}")
     if len(s.pending) > 32:
         raise SaveError(SECTION, "pending", f"holds {len(s.pending)} entries, more than its max 32")
-    out += struct.pack(f">{len(s.pending)}Q", *s.pending)
-    return bytes(out)
+    out.append(struct.pack(f">{len(s.pending)}Q", *s.pending))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[MsixState, int]]]" = {

@@ -761,21 +761,21 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcieState, int]"
 
 
 def _save_v1(s: "PcieState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.pcie_caps._raw, s.devcap._raw, s.devctl._raw, s.devsta._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.pcie_caps._raw, s.devcap._raw, s.devctl._raw, s.devsta._raw))
     if ((((s.pcie_caps._raw >> 4) & 0xf) != 9) and (((s.pcie_caps._raw >> 4) & 0xf) != 10)):
-        out += _S1.pack(s.lnkcap._raw, s.lnkctl._raw, s.lnksta._raw)
+        out.append(_S1.pack(s.lnkcap._raw, s.lnkctl._raw, s.lnksta._raw))
     if ((s.pcie_caps._raw & 0x100 != 0) and (((((s.pcie_caps._raw >> 4) & 0xf) == 4) or (((s.pcie_caps._raw >> 4) & 0xf) == 6)) or (((s.pcie_caps._raw >> 4) & 0xf) == 8))):
-        out += _S1.pack(s.sltcap._raw, s.sltctl._raw, s.sltsta._raw)
+        out.append(_S1.pack(s.sltcap._raw, s.sltctl._raw, s.sltsta._raw))
     if ((((s.pcie_caps._raw >> 4) & 0xf) == 4) or (((s.pcie_caps._raw >> 4) & 0xf) == 10)):
-        out += _S2.pack(s.rootctl._raw, s.rootcap._raw, s.rootsta._raw)
+        out.append(_S2.pack(s.rootctl._raw, s.rootcap._raw, s.rootsta._raw))
     if ((s.pcie_caps._raw & 0xf) >= 2):
-        out += _S3.pack(s.devcap2._raw, s.devctl2._raw)
+        out.append(_S3.pack(s.devcap2._raw, s.devctl2._raw))
     if ((((s.pcie_caps._raw & 0xf) >= 2) and (((s.pcie_caps._raw >> 4) & 0xf) != 9)) and (((s.pcie_caps._raw >> 4) & 0xf) != 10)):
-        out += _S1.pack(s.lnkcap2._raw, s.lnkctl2._raw, s.lnksta2._raw)
+        out.append(_S1.pack(s.lnkcap2._raw, s.lnkctl2._raw, s.lnksta2._raw))
     if ((((s.pcie_caps._raw & 0xf) >= 2) and (s.pcie_caps._raw & 0x100 != 0)) and (((((s.pcie_caps._raw >> 4) & 0xf) == 4) or (((s.pcie_caps._raw >> 4) & 0xf) == 6)) or (((s.pcie_caps._raw >> 4) & 0xf) == 8))):
-        out += _S4.pack(s.sltcap2._raw)
-    return bytes(out)
+        out.append(_S4.pack(s.sltcap2._raw))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[PcieState, int]]]" = {

@@ -332,12 +332,12 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PcixState, int]"
 
 
 def _save_v1(s: "PcixState", p: "Params") -> bytes:
-    out = bytearray()
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
     if (not p.type1_header):
-        out += _S0.pack(s.command._raw, s.status._raw)
+        out.append(_S0.pack(s.command._raw, s.status._raw))
     if p.type1_header:
-        out += _S1.pack(s.secondary_status._raw, s.bridge_status._raw, s.upstream_split_transaction_control._raw, s.downstream_split_transaction_control._raw)
-    return bytes(out)
+        out.append(_S1.pack(s.secondary_status._raw, s.bridge_status._raw, s.upstream_split_transaction_control._raw, s.downstream_split_transaction_control._raw))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[PcixState, int]]]" = {

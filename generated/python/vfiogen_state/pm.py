@@ -255,9 +255,9 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PmState, int]":
 
 
 def _save_v1(s: "PmState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.pmc._raw, s.pmcsr._raw, s.pmcsr_bse._raw, s.data)
-    return bytes(out)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.pmc._raw, s.pmcsr._raw, s.pmcsr_bse._raw, s.data))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[PmState, int]]]" = {

@@ -215,9 +215,9 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[PriState, int]":
 
 
 def _save_v1(s: "PriState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.pri_ctrl._raw, s.pri_status._raw, s.outstanding_page_request_capacity, s.outstanding_page_request_allocation)
-    return bytes(out)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.pri_ctrl._raw, s.pri_status._raw, s.outstanding_page_request_capacity, s.outstanding_page_request_allocation))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[PriState, int]]]" = {

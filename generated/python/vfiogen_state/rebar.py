@@ -388,19 +388,19 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[RebarState, int]
 
 
 def _save_v1(s: "RebarState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.cap0._raw, s.ctrl0._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.cap0._raw, s.ctrl0._raw))
     if (((s.ctrl0._raw >> 5) & 0x7) >= 2):
-        out += _S0.pack(s.cap1._raw, s.ctrl1._raw)
+        out.append(_S0.pack(s.cap1._raw, s.ctrl1._raw))
     if (((s.ctrl0._raw >> 5) & 0x7) >= 3):
-        out += _S0.pack(s.cap2._raw, s.ctrl2._raw)
+        out.append(_S0.pack(s.cap2._raw, s.ctrl2._raw))
     if (((s.ctrl0._raw >> 5) & 0x7) >= 4):
-        out += _S0.pack(s.cap3._raw, s.ctrl3._raw)
+        out.append(_S0.pack(s.cap3._raw, s.ctrl3._raw))
     if (((s.ctrl0._raw >> 5) & 0x7) >= 5):
-        out += _S0.pack(s.cap4._raw, s.ctrl4._raw)
+        out.append(_S0.pack(s.cap4._raw, s.ctrl4._raw))
     if (((s.ctrl0._raw >> 5) & 0x7) >= 6):
-        out += _S0.pack(s.cap5._raw, s.ctrl5._raw)
-    return bytes(out)
+        out.append(_S0.pack(s.cap5._raw, s.ctrl5._raw))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[RebarState, int]]]" = {

@@ -493,29 +493,29 @@ def _save_v1(s: "SriovState", p: "Params") -> bytes:
         raise SaveError(SECTION, "vf_user_created", "version 1 cannot carry it and it does not hold its default")
     if s.vf_msix_counts != default_array(s.vfs_created, 256, lambda: 0):
         raise SaveError(SECTION, "vf_msix_counts", "version 1 cannot carry it and it does not hold its default")
-    out = bytearray()
-    out += _S0.pack(s.sriov_cap._raw, s.sriov_ctrl._raw, s.sriov_status._raw, s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.sriov_cap._raw, s.sriov_ctrl._raw, s.sriov_status._raw, s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0._raw))
     if (((s.vf_bar0._raw >> 1) & 0x3) != 2):
-        out += _S1.pack(s.vf_bar1._raw)
+        out.append(_S1.pack(s.vf_bar1._raw))
     if (((s.vf_bar0._raw >> 1) & 0x3) == 2):
-        out += _S1.pack(s.vf_bar1_upper)
+        out.append(_S1.pack(s.vf_bar1_upper))
     if (((s.vf_bar1._raw >> 1) & 0x3) != 2):
-        out += _S1.pack(s.vf_bar2._raw)
+        out.append(_S1.pack(s.vf_bar2._raw))
     if (((s.vf_bar1._raw >> 1) & 0x3) == 2):
-        out += _S1.pack(s.vf_bar2_upper)
+        out.append(_S1.pack(s.vf_bar2_upper))
     if (((s.vf_bar2._raw >> 1) & 0x3) != 2):
-        out += _S1.pack(s.vf_bar3._raw)
+        out.append(_S1.pack(s.vf_bar3._raw))
     if (((s.vf_bar2._raw >> 1) & 0x3) == 2):
-        out += _S1.pack(s.vf_bar3_upper)
+        out.append(_S1.pack(s.vf_bar3_upper))
     if (((s.vf_bar3._raw >> 1) & 0x3) != 2):
-        out += _S1.pack(s.vf_bar4._raw)
+        out.append(_S1.pack(s.vf_bar4._raw))
     if (((s.vf_bar3._raw >> 1) & 0x3) == 2):
-        out += _S1.pack(s.vf_bar4_upper)
+        out.append(_S1.pack(s.vf_bar4_upper))
     if (((s.vf_bar4._raw >> 1) & 0x3) != 2):
-        out += _S1.pack(s.vf_bar5._raw)
+        out.append(_S1.pack(s.vf_bar5._raw))
     if (((s.vf_bar4._raw >> 1) & 0x3) == 2):
-        out += _S1.pack(s.vf_bar5_upper)
-    out += _S2.pack(s.vf_migration_state_array_offset._raw, s.vfs_created)
+        out.append(_S1.pack(s.vf_bar5_upper))
+    out.append(_S2.pack(s.vf_migration_state_array_offset._raw, s.vfs_created))
     if len(s.vfs) != s.vfs_created:
         raise SaveError(SECTION, "vfs", f"holds {len(s.vfs)} entries, but its length says {s.vfs_created}")
     if len(s.vfs) > 256:
@@ -523,8 +523,8 @@ def _save_v1(s: "SriovState", p: "Params") -> bytes:
     for i2, e3 in enumerate(s.vfs):
         if len(e3.cookie) != 16:
             raise SaveError(SECTION, f"vfs[{i2}].cookie", f"holds {len(e3.cookie)} bytes, not 16")
-        out += _S3.pack(e3.routing_id, e3.cookie)
-    return bytes(out)
+        out.append(_S3.pack(e3.routing_id, e3.cookie))
+    return b"".join(out)
 
 
 def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]":
@@ -702,29 +702,29 @@ def _load_v2(b: bytes, o: int, end: int, p: "Params") -> "tuple[SriovState, int]
 
 
 def _save_v2(s: "SriovState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.sriov_cap._raw, s.sriov_ctrl._raw, s.sriov_status._raw, s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.sriov_cap._raw, s.sriov_ctrl._raw, s.sriov_status._raw, s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0._raw))
     if (((s.vf_bar0._raw >> 1) & 0x3) != 2):
-        out += _S1.pack(s.vf_bar1._raw)
+        out.append(_S1.pack(s.vf_bar1._raw))
     if (((s.vf_bar0._raw >> 1) & 0x3) == 2):
-        out += _S1.pack(s.vf_bar1_upper)
+        out.append(_S1.pack(s.vf_bar1_upper))
     if (((s.vf_bar1._raw >> 1) & 0x3) != 2):
-        out += _S1.pack(s.vf_bar2._raw)
+        out.append(_S1.pack(s.vf_bar2._raw))
     if (((s.vf_bar1._raw >> 1) & 0x3) == 2):
-        out += _S1.pack(s.vf_bar2_upper)
+        out.append(_S1.pack(s.vf_bar2_upper))
     if (((s.vf_bar2._raw >> 1) & 0x3) != 2):
-        out += _S1.pack(s.vf_bar3._raw)
+        out.append(_S1.pack(s.vf_bar3._raw))
     if (((s.vf_bar2._raw >> 1) & 0x3) == 2):
-        out += _S1.pack(s.vf_bar3_upper)
+        out.append(_S1.pack(s.vf_bar3_upper))
     if (((s.vf_bar3._raw >> 1) & 0x3) != 2):
-        out += _S1.pack(s.vf_bar4._raw)
+        out.append(_S1.pack(s.vf_bar4._raw))
     if (((s.vf_bar3._raw >> 1) & 0x3) == 2):
-        out += _S1.pack(s.vf_bar4_upper)
+        out.append(_S1.pack(s.vf_bar4_upper))
     if (((s.vf_bar4._raw >> 1) & 0x3) != 2):
-        out += _S1.pack(s.vf_bar5._raw)
+        out.append(_S1.pack(s.vf_bar5._raw))
     if (((s.vf_bar4._raw >> 1) & 0x3) == 2):
-        out += _S1.pack(s.vf_bar5_upper)
-    out += _S2.pack(s.vf_migration_state_array_offset._raw, s.vfs_created)
+        out.append(_S1.pack(s.vf_bar5_upper))
+    out.append(_S2.pack(s.vf_migration_state_array_offset._raw, s.vfs_created))
     if len(s.vfs) != s.vfs_created:
         raise SaveError(SECTION, "vfs", f"holds {len(s.vfs)} entries, but its length says {s.vfs_created}")
     if len(s.vfs) > 256:
@@ -732,14 +732,14 @@ def _save_v2(s: "SriovState", p: "Params") -> bytes:
     for i5, e6 in enumerate(s.vfs):
         if len(e6.cookie) != 16:
             raise SaveError(SECTION, f"vfs[{i5}].cookie", f"holds {len(e6.cookie)} bytes, not 16")
-        out += _S3.pack(e6.routing_id, e6.cookie)
-    out += _S4.pack(s.vf_user_created)
+        out.append(_S3.pack(e6.routing_id, e6.cookie))
+    out.append(_S4.pack(s.vf_user_created))
     if len(s.vf_msix_counts) != s.vfs_created:
         raise SaveError(SECTION, "vf_msix_counts", f"holds {len(s.vf_msix_counts)} entries, but its length says {s.vfs_created}")
     if len(s.vf_msix_counts) > 256:
         raise SaveError(SECTION, "vf_msix_counts", f"holds {len(s.vf_msix_counts)} entries, more than its max 256")
-    out += struct.pack(f">{len(s.vf_msix_counts)}H", *s.vf_msix_counts)
-    return bytes(out)
+    out.append(struct.pack(f">{len(s.vf_msix_counts)}H", *s.vf_msix_counts))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[SriovState, int]]]" = {

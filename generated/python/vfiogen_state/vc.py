@@ -600,25 +600,25 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VcState, int]":
 
 
 def _save_v1(s: "VcState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.port_vc_cap1._raw, s.port_vc_cap2._raw, s.port_vc_control._raw, s.port_vc_status._raw)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.port_vc_cap1._raw, s.port_vc_cap2._raw, s.port_vc_control._raw, s.port_vc_status._raw))
     if ((s.port_vc_cap1._raw & 0x7) >= 0):
-        out += _S1.pack(s.vc_resource_cap0._raw, s.vc_resource_control0._raw, s.vc_resource_status0._raw)
+        out.append(_S1.pack(s.vc_resource_cap0._raw, s.vc_resource_control0._raw, s.vc_resource_status0._raw))
     if ((s.port_vc_cap1._raw & 0x7) >= 1):
-        out += _S1.pack(s.vc_resource_cap1._raw, s.vc_resource_control1._raw, s.vc_resource_status1._raw)
+        out.append(_S1.pack(s.vc_resource_cap1._raw, s.vc_resource_control1._raw, s.vc_resource_status1._raw))
     if ((s.port_vc_cap1._raw & 0x7) >= 2):
-        out += _S1.pack(s.vc_resource_cap2._raw, s.vc_resource_control2._raw, s.vc_resource_status2._raw)
+        out.append(_S1.pack(s.vc_resource_cap2._raw, s.vc_resource_control2._raw, s.vc_resource_status2._raw))
     if ((s.port_vc_cap1._raw & 0x7) >= 3):
-        out += _S1.pack(s.vc_resource_cap3._raw, s.vc_resource_control3._raw, s.vc_resource_status3._raw)
+        out.append(_S1.pack(s.vc_resource_cap3._raw, s.vc_resource_control3._raw, s.vc_resource_status3._raw))
     if ((s.port_vc_cap1._raw & 0x7) >= 4):
-        out += _S1.pack(s.vc_resource_cap4._raw, s.vc_resource_control4._raw, s.vc_resource_status4._raw)
+        out.append(_S1.pack(s.vc_resource_cap4._raw, s.vc_resource_control4._raw, s.vc_resource_status4._raw))
     if ((s.port_vc_cap1._raw & 0x7) >= 5):
-        out += _S1.pack(s.vc_resource_cap5._raw, s.vc_resource_control5._raw, s.vc_resource_status5._raw)
+        out.append(_S1.pack(s.vc_resource_cap5._raw, s.vc_resource_control5._raw, s.vc_resource_status5._raw))
     if ((s.port_vc_cap1._raw & 0x7) >= 6):
-        out += _S1.pack(s.vc_resource_cap6._raw, s.vc_resource_control6._raw, s.vc_resource_status6._raw)
+        out.append(_S1.pack(s.vc_resource_cap6._raw, s.vc_resource_control6._raw, s.vc_resource_status6._raw))
     if ((s.port_vc_cap1._raw & 0x7) >= 7):
-        out += _S1.pack(s.vc_resource_cap7._raw, s.vc_resource_control7._raw, s.vc_resource_status7._raw)
-    return bytes(out)
+        out.append(_S1.pack(s.vc_resource_cap7._raw, s.vc_resource_control7._raw, s.vc_resource_status7._raw))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[VcState, int]]]" = {

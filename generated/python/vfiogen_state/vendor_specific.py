@@ -187,14 +187,14 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VendorSpecificSt
 
 
 def _save_v1(s: "VendorSpecificState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.cap_length)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.cap_length))
     if len(s.data) != (s.cap_length - 3):
         raise SaveError(SECTION, "data", f"holds {len(s.data)} entries, but its length says {(s.cap_length - 3)}")
     if len(s.data) > 189:
         raise SaveError(SECTION, "data", f"holds {len(s.data)} entries, more than its max 189")
-    out += struct.pack(f">{len(s.data)}B", *s.data)
-    return bytes(out)
+    out.append(struct.pack(f">{len(s.data)}B", *s.data))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[VendorSpecificState, int]]]" = {

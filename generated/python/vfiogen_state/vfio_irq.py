@@ -157,9 +157,9 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VfioIrqState, in
 
 
 def _save_v1(s: "VfioIrqState", p: "Params") -> bytes:
-    out = bytearray()
-    out += _S0.pack(s.mode, s.vectors)
-    return bytes(out)
+    out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    out.append(_S0.pack(s.mode, s.vectors))
+    return b"".join(out)
 
 
 _LOADERS: "dict[int, Callable[[bytes, int, int, Params], tuple[VfioIrqState, int]]]" = {
