@@ -1,11 +1,12 @@
 """Import another build's generated Python package beside the shipped one, without either seeing the other.
 
 Every generated module imports its package by its one absolute name
-(`from vfiogen_state import _runtime`, `lazy_module("vfiogen_state._x_enums")`),
+(`from vfiogen_state import _runtime`, `lazy_module("vfiogen_state._x_enums")`,
+`lazy_module("vfiogen_state._x_more")`),
 and in the test process that name is generated/python's package. So, while
 another build's modules are imported, the shipped package's entries in
 `sys.modules` are set aside and that build's directory leads `sys.path`; every
-module of it is imported eagerly (its lazy enum modules resolved too), and
+module of it is imported eagerly (its lazy enum and sidecar modules resolved too), and
 then the shipped entries are put back. The other build's modules keep the
 references they took at import: their own `_runtime`, enums and sections.
 
@@ -41,9 +42,10 @@ def import_build(python_dir: Path) -> dict[str, ModuleType]:
         modules = {path.stem: importlib.import_module(f"{PACKAGE}.{path.stem}")
                    for path in sorted((python_dir / PACKAGE).glob("*.py")) if path.stem != "__init__"}
         for module in modules.values():
-            lazy = module.__dict__.get("_E")
-            if lazy is not None and not isinstance(lazy, ModuleType):
-                lazy.__dict__.update(vars(importlib.import_module(lazy.__dict__["_lazy_name"])))  # resolve it now
+            for attr in ("_E", "_M"):  # the lazy enums and the sidecar (validate, capture, ...): resolved now
+                lazy = module.__dict__.get(attr)
+                if lazy is not None and not isinstance(lazy, ModuleType):
+                    lazy.__dict__.update(vars(importlib.import_module(lazy.__dict__["_lazy_name"])))
     finally:
         for name in [name for name in sys.modules if _ours(name)]:
             del sys.modules[name]

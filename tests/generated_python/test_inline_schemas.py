@@ -8,6 +8,7 @@ template), so what runs is exactly what `vfiogen build` would write.
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import types
 from collections.abc import Callable
@@ -28,9 +29,26 @@ def generate(text: str) -> tuple[str, types.ModuleType]:
     assert result.module is not None, [str(d) for d in ctx.reporter.sorted()]
     backend = PythonBackend()
     backend.check(result.module, ctx)
-    code = backend.render(result.module)["python/vfiogen_state/t.py"]
-    module = types.ModuleType("vfiogen_state_inline_t")
-    exec(compile(code, "t.py", "exec"), module.__dict__)  # noqa: S102 - the code is what the back end generated
+    outputs = backend.render(result.module)
+    code = outputs["python/vfiogen_state/t.py"]
+    # The module and its sidecar (_t_more: validate, capture, restore, ...) under the names they import each
+    # other by, the sidecar executed now (it imports from the module) and found by the module's lazy loader.
+    module = types.ModuleType("vfiogen_state.t")
+    more = types.ModuleType("vfiogen_state._t_more")
+    saved = {name: sys.modules.get(name) for name in (module.__name__, more.__name__)}
+    sys.modules[module.__name__], sys.modules[more.__name__] = module, more
+    try:
+        exec(compile(code, "t.py", "exec"), module.__dict__)  # noqa: S102 - the code is what the back end generated
+        exec(compile(outputs["python/vfiogen_state/_t_more.py"], "_t_more.py", "exec"), more.__dict__)  # noqa: S102
+        module._M = more  # what the module's save calls validate through
+        for name in module._MORE:  # as the lazy loader would, on first use
+            setattr(module, name, getattr(more, name))
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
     return code, module
 
 
@@ -318,3 +336,51 @@ def test_a_64_bit_register_is_two_dword_accesses_low_first() -> None:
     assert writes == [(0x48, 0x89AB_CDEC, 4), (0x4C, 0x4123_4567, 4),                 # enable (bit 1) forced 0
                       (0x42, 0x0001, 2),
                       (0x48, 0x89AB_CDEE, 4), (0x4C, 0x4123_4567, 4)]
+
+
+CHECKED = """
+    section: t
+    title: T
+    id: 0x0011
+    location:
+      capability: {id: 0x11, size: 8}
+    version: 2
+    min_version: 1
+    registers:
+      cap:
+        offset: 0x02
+        width: 16
+        fields:
+          size: {bits: "10:0", access: ro}
+          ctl:  {bits: 15, access: rw}
+      extra: {offset: 0x04, width: 16, access: ro, since: 2, default: 0}
+    descriptor:
+      cap_size:  {from: cap, fields: [size]}
+      extra_ro:  {from: extra}
+    restore:
+      - cap
+"""
+
+
+def test_check_descriptor_names_the_first_field_that_differs_in_a_register_the_version_carries() -> None:
+    # check_descriptor compares the derived fields as one tuple and, when they differ, goes field by field
+    # in schema order, skipping a register the payload's version does not carry (a version-1 payload loads
+    # `extra` as its default, 0, whatever the descriptor says).
+    code, module = generate(CHECKED)
+    assert "derive_descriptor(s" not in code.split("def check_descriptor", 1)[1].split("\ndef ", 1)[0]
+    state = module.TState(cap=module.CapRegister(size=5, ctl=True), extra=7)
+    d = module.derive_descriptor(state, cap_offset=0) if "cap_offset" in code else module.derive_descriptor(state)
+    assert (d.cap_size, d.extra_ro) == (5, 7)
+    v1 = module.load(module.save(module.TState(cap=module.CapRegister(size=5), extra=0), 1), 1)
+    module.check_descriptor(v1, d, 1, offset=40)  # extra differs, but version 1 does not carry it
+    with pytest.raises(module.LoadError) as error:
+        module.check_descriptor(v1, d, 2, offset=40)
+    assert (error.value.section, error.value.field, error.value.offset) == ("t", "descriptor.extra_ro", 40)
+    assert error.value.reason == ("the payload's registers disagree with the stream's descriptor: "
+                                  "they give extra_ro 0, the descriptor says 7")
+    d.cap_size = 4  # now an earlier field, carried by every version, differs too: it is the one named
+    for version in (1, 2):
+        with pytest.raises(module.LoadError) as error:
+            module.check_descriptor(v1, d, version, offset=40)
+        assert error.value.field == "descriptor.cap_size" and "they give cap_size 5, the descriptor says 4" in error.value.reason
+    module.check_descriptor(state, module.derive_descriptor(state), 2)  # equal: nothing raised

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -110,3 +112,66 @@ def test_describe_is_json_data_with_problems() -> None:
     assert described["state"]["control"]["mmc"] == 6
     assert described["problems"] == [{"field": "control.mmc",
                                       "reason": "Multiple Message Capable above 5 (32 vectors) is reserved"}]
+
+
+_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def _outcome(*args: object) -> object:
+    """unpack_masks(*args)'s arrays, or its LoadError as a tuple."""
+    try:
+        return rt.unpack_masks(*args)
+    except rt.LoadError as error:
+        return ("LoadError", error.section, error.field, error.offset, error.reason)
+
+
+@st.composite
+def _mask_lists(draw: st.DrawFn) -> tuple[tuple[int, ...], int, bytes, list[tuple[int, int]]]:
+    """A build's widths, the record's mask_registers and a valid mask list (entries past the build's registers
+    included), as bytes and as (index, width) heads."""
+    widths = tuple(draw(st.lists(st.sampled_from((1, 2, 4, 8)), min_size=0, max_size=8)))
+    registers = draw(st.integers(len(widths), len(widths) + 3))
+    out, heads = bytearray(), []
+    for index in sorted(draw(st.sets(st.integers(0, max(registers - 1, 0)), max_size=registers))):
+        width = widths[index] if index < len(widths) else draw(st.sampled_from((1, 2, 4, 8)))
+        top = (1 << (8 * width)) - 1
+        emulated, writable = draw(st.integers(0, top)), draw(st.integers(0, top))
+        if not emulated | writable:
+            writable = 1
+        out += struct.pack(f">HB{_CODES[width]}{_CODES[width]}", index, width, emulated, writable)
+        heads.append((index, width))
+    return widths, registers, bytes(out), heads
+
+
+@given(_mask_lists(), st.data())
+def test_a_remembered_mask_list_shape_reads_as_the_entry_loop_does(
+        drawn: tuple[tuple[int, ...], int, bytes, list[tuple[int, int]]], data: st.DataObject) -> None:
+    """unpack_masks with a section's shapes dict (one struct call for a list of a shape seen before) gives what
+    the entry-by-entry loop gives, arrays or LoadError, for the list it learnt the shape from and for the same
+    length of bytes changed anywhere (heads, zeroed masks), and a record's mask_registers below its last entry."""
+    widths, registers, good, heads = drawn
+    blob = b"\xaa" * 5 + good + b"\x55" * 3  # the list is a slice of a longer buffer, as in a descriptor frame
+    o, end = 5, 5 + len(good)
+    shapes: dict[int, object] = {}
+    want = rt.unpack_masks("s", blob, o, end, registers, widths)
+    assert rt.unpack_masks("s", blob, o, end, registers, widths, shapes) == want
+    assert bool(shapes) == (len(heads) >= 3 and bool(widths))
+    assert rt.unpack_masks("s", blob, o, end, registers, widths, shapes) == want  # the remembered shape
+    changed = bytearray(blob)
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(o, max(end - 1, o)))
+        changed[at] = data.draw(st.sampled_from((0, 1, 2, 3, 4, 8, 9, 0xFF, changed[at] ^ 1)))
+    fewer = data.draw(st.integers(0, registers))
+    for candidate, count in ((bytes(changed), registers), (blob, fewer), (bytes(changed), fewer)):
+        assert (_outcome("s", candidate, o, end, count, widths, shapes)
+                == _outcome("s", candidate, o, end, count, widths))
+
+
+@pytest.mark.parametrize("widths", [(), (1,), (1, 1, 1)])
+def test_a_remembered_shape_gives_arrays_as_long_as_the_registers_this_build_indexes(widths: tuple[int, ...]) -> None:
+    # Three one-byte entries of registers 0..2: none, one or all of them indexed by this build.
+    good = b"".join(struct.pack(">HBBB", index, 1, 0, index + 1) for index in range(3))
+    shapes: dict[int, object] = {}
+    want = ((0,) * len(widths), (1, 2, 3)[:len(widths)])
+    for _ in range(2):  # learning the shape, then using it
+        assert rt.unpack_masks("s", good, 0, len(good), 3, widths, shapes) == want

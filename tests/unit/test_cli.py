@@ -210,15 +210,15 @@ def test_dump_ir_after_an_early_pass(here: Path) -> None:
 def test_build_writes_and_reports(here: Path) -> None:
     result = run_cli("build", put(here, "s.yaml", GOOD), "-o", "out")
     assert result.status == 0
-    assert result.stderr == "vfiogen: 15 files in out/, 15 changed\n"
+    assert result.stderr == "vfiogen: 16 files in out/, 16 changed\n"
     assert sorted(p.relative_to(here / "out").as_posix() for p in (here / "out").rglob("*") if p.is_file()) == [
         "MANIFEST", "c/meson.build", "c/vfg_qemu.h", "c/vfg_runtime.c", "c/vfg_runtime.h", "c/vfg_t.c", "c/vfg_t.h",
         "c/vfiogen.mk",
         "docs/index.md", "docs/sections/t.md", "python/vfiogen_state/__init__.py",
-        "python/vfiogen_state/_runtime.py", "python/vfiogen_state/py.typed", "python/vfiogen_state/t.py",
-        "schema.lock.json"]
+        "python/vfiogen_state/_runtime.py", "python/vfiogen_state/_t_more.py", "python/vfiogen_state/py.typed",
+        "python/vfiogen_state/t.py", "schema.lock.json"]
     again = run_cli("build", "s.yaml", "-o", "out")
-    assert again.stderr == "vfiogen: 15 files in out/, 0 changed\n"
+    assert again.stderr == "vfiogen: 16 files in out/, 0 changed\n"
     assert run_cli("build", "s.yaml", "-o", "out", "--check").status == 0
 
 
@@ -232,6 +232,7 @@ def test_build_check_fails_on_stale_output(here: Path) -> None:
                              "out/c/vfg_t.h: stale; run 'vfiogen build'\n"
                              "out/docs/index.md: stale; run 'vfiogen build'\n"
                              "out/docs/sections/t.md: stale; run 'vfiogen build'\n"
+                             "out/python/vfiogen_state/_t_more.py: stale; run 'vfiogen build'\n"
                              "out/python/vfiogen_state/t.py: stale; run 'vfiogen build'\n"
                              "out/schema.lock.json: stale; run 'vfiogen build'\n")
 
@@ -336,6 +337,7 @@ def test_following_the_advice_for_a_file_no_longer_generated_makes_the_check_pas
                             "out/docs/index.md: stale; run 'vfiogen build'\n"
                             "out/docs/sections/u.md: no longer generated; run 'vfiogen build' to delete it\n"
                             "out/python/vfiogen_state/__init__.py: stale; run 'vfiogen build'\n"
+                            "out/python/vfiogen_state/_u_more.py: no longer generated; run 'vfiogen build' to delete it\n"
                             "out/python/vfiogen_state/u.py: no longer generated; run 'vfiogen build' to delete it\n"
                             "out/schema.lock.json: stale; run 'vfiogen build'\n")
     assert run_cli("build", "s.yaml", "-o", "out").status == 0

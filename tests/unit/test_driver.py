@@ -231,8 +231,8 @@ def rendered() -> dict[str, str]:
 def test_render_collects_every_back_end() -> None:
     assert sorted(rendered()) == ["c/meson.build", "c/vfg_qemu.h", "c/vfg_runtime.c", "c/vfg_runtime.h", "c/vfg_t.c",
                                   "c/vfg_t.h", "c/vfiogen.mk", "docs/index.md", "docs/sections/t.md", "python/vfiogen_state/__init__.py",
-                                  "python/vfiogen_state/_runtime.py", "python/vfiogen_state/py.typed",
-                                  "python/vfiogen_state/t.py", "schema.lock.json"]
+                                  "python/vfiogen_state/_runtime.py", "python/vfiogen_state/_t_more.py",
+                                  "python/vfiogen_state/py.typed", "python/vfiogen_state/t.py", "schema.lock.json"]
 
 
 def test_manifest_lists_every_file_sorted() -> None:

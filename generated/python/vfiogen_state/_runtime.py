@@ -9,7 +9,14 @@ required), payload length u32, the payload, and a CRC-32C of everything
 before it in the frame.
 """
 
-import struct
+# The struct module is `from _struct import *`: importing _struct itself skips loading struct.py (0.1 ms of an
+# import of a device module). An implementation without _struct has the same names in struct.
+try:
+    import _struct as struct
+except ImportError:  # pragma: no cover - CPython and PyPy have _struct
+    import struct  # type: ignore[no-redef]
+StructError: "type[Exception]" = getattr(struct, "error")
+"""What a pack raises for a value that does not fit (struct.error; typeshed's _struct does not declare it)."""
 
 # Annotations that name more than a builtin are strings: with no `from __future__ import annotations`,
 # importing this module does not import `__future__` either.
@@ -449,13 +456,29 @@ def pack_masks(emulated: "tuple[int, ...]", writable: "tuple[int, ...]", widths:
     return bytes(out)
 
 
-def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int,
-                 widths: "tuple[int, ...]") -> "tuple[tuple[int, ...], tuple[int, ...]]":
+def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int, widths: "tuple[int, ...]",
+                 shapes: "dict[int, Any] | None" = None) -> "tuple[tuple[int, ...], tuple[int, ...]]":
     """The mask list b[o:end] of a record whose mask_registers is `registers`, as (emulated, write) mask arrays
-    over the registers this build indexes (`widths`); the entries of the others are read over."""
+    over the registers this build indexes (`widths`); the entries of the others are read over.
+
+    `shapes` (the section's own dict) remembers, by the list's length, the registers and widths of the entries
+    of lists decoded before: a device sends the same registers every time, so a list of a known shape is read
+    with one struct call and its heads compared in one go; anything else takes the entry-by-entry loop, which
+    gives every error. Both return the same arrays for the same bytes."""
+    if shapes is not None and end > o:
+        shape = shapes.get(end - o)
+        if shape is not None:
+            fmt, indices, entry_widths, last, pick_emulated, pick_writable, either = shape
+            flat = fmt.unpack_from(b, o)
+            if (flat[0::4] == indices and flat[1::4] == entry_widths and last < registers
+                    and all(map(either, flat[2::4], flat[3::4]))):
+                flat += (0,)  # what a register without an entry picks
+                return pick_emulated(flat)[:-1], pick_writable(flat)[:-1]
     count = len(widths)
     emulated, writable = [0] * count, [0] * count
     following = 0
+    start = o
+    heads: list[tuple[int, int]] = []
     while o < end:
         if end - o < MASK_ENTRY.size:
             raise truncated(section, "descriptor.masks", o, MASK_ENTRY.size, end - o)
@@ -480,7 +503,43 @@ def unpack_masks(section: str, b: bytes, o: int, end: int, registers: int,
             emulated[index], writable[index] = emulated_bits, writable_bits
         following = index + 1
         o += entry.size
+        heads.append((index, width))
+    if shapes is not None and count and len(heads) >= 3:  # below 3 entries the loop is as fast
+        _remember_shape(shapes, end - start, heads, count)
     return tuple(emulated), tuple(writable)
+
+
+def _remember_shape(shapes: "dict[int, Any]", size: int, heads: "list[tuple[int, int]]", count: int) -> None:
+    """Keep the shape of a valid mask list of `size` bytes for unpack_masks: its struct, the entries' indices
+    and widths, the last index, a picker per mask array (its position in the unpacked tuple for each register
+    this build indexes, one past the end for a register without an entry) and `operator.or_`."""
+    from _operator import itemgetter, or_  # on the first list of a new shape only: importing costs 50 us
+
+    if len(shapes) >= 16:  # a device sends one shape; several devices a few: never let it grow unbounded
+        shapes.clear()
+    codes = {1: "B", 2: "H", 4: "I", 8: "Q"}
+    fmt = struct.Struct(">" + "".join(f"HB{codes[w]}{codes[w]}" for _, w in heads))
+    unpacked = 4 * len(heads)
+    emulated_at, writable_at = [unpacked] * count, [unpacked] * count
+    for k, (index, _) in enumerate(heads):
+        if index < count:
+            emulated_at[index], writable_at[index] = 4 * k + 2, 4 * k + 3
+    # One more position (the appended 0) keeps the pickers' results tuples however few registers there are.
+    shapes[size] = (fmt, tuple(i for i, _ in heads), tuple(w for _, w in heads), heads[-1][0],
+                    itemgetter(*emulated_at, unpacked), itemgetter(*writable_at, unpacked), or_)
+
+
+def check_derived(section: str, got: "tuple[Any, ...]", d: "Any",
+                  checked: "tuple[tuple[str, str, tuple[int, ...] | None], ...]", version: int, offset: int) -> None:
+    """A section's check_descriptor once its derived fields `got` differ from descriptor `d`'s somewhere: the
+    LoadError for the first (in `checked` order: attribute, field name, the versions whose payloads carry its
+    register, None for all) that differs and that a payload saved at `version` carries; none if only others
+    differ (a down-save for an older target is no disagreement)."""
+    for value, (attr, name, versions) in zip(got, checked):
+        said = getattr(d, attr)
+        if value != said and (versions is None or version in versions):
+            raise LoadError(section, f"descriptor.{name}", offset, "the payload's registers disagree with the "
+                            f"stream's descriptor: they give {name} {value!r}, the descriptor says {said!r}")
 
 
 def mask_failures(section: str, source: "Any", target: "Any",
@@ -723,7 +782,7 @@ def frame(section_id: int, version: int, required: bool, payload: bytes, instanc
     """One self-delimiting frame around `payload`; `instance` numbers the instances of a repeated section."""
     flags = (FLAG_REQUIRED if required else 0) | (instance << FLAG_INSTANCE_SHIFT)
     head = FRAME.pack(section_id, version, flags, len(payload))
-    body = head + payload
+    body = head + payload  # copying the payload costs less than a second CRC call below some KB
     return body + CRC.pack(crc32c(body))
 
 
@@ -751,6 +810,13 @@ class Frame:
 
 def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
     """Check and return the frame at `offset`; `name` labels errors."""
+    section_id, version, required, instance, start, end = frame_at(blob, memoryview(blob), offset, name)
+    return Frame(section_id, version, required, start, end, instance)
+
+
+def frame_at(blob: bytes, view: memoryview, offset: int, name: str) -> "tuple[int, int, bool, int, int, int]":
+    """read_frame's checks, giving the frame as a plain tuple (a device load reads one per section): section id,
+    version, required, instance, and where the payload starts and ends. `view` is `memoryview(blob)`."""
     if len(blob) - offset < FRAME.size:
         raise truncated(name, "frame", offset, FRAME.size, len(blob) - offset)
     section_id, version, flags, length = FRAME.unpack_from(blob, offset)
@@ -761,11 +827,11 @@ def read_frame(blob: bytes, offset: int, name: str) -> "Frame":
     if end + CRC.size > len(blob):
         raise truncated(name, "frame", start, length + CRC.size, len(blob) - start)
     (expected,) = CRC.unpack_from(blob, end)
-    actual = crc32c(memoryview(blob)[offset:end])
+    actual = crc32c(view[offset:end])
     if actual != expected:
         raise LoadError(name, "frame", end, f"CRC-32C mismatch: stored 0x{expected:08x}, computed 0x{actual:08x}")
-    return Frame(section_id, version, bool(flags & FLAG_REQUIRED), start, end,
-                 (flags & FLAG_INSTANCE_MASK) >> FLAG_INSTANCE_SHIFT)
+    # The flags have no bits but these (checked above), so the shift leaves the instance alone.
+    return section_id, version, bool(flags & FLAG_REQUIRED), flags >> FLAG_INSTANCE_SHIFT, start, end
 
 
 def of_instance(error: LoadError, name: str) -> LoadError:

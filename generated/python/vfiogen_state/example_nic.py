@@ -193,7 +193,8 @@ def save(state: "ExampleNicState", descriptor: "ExampleNicDescriptor",
         frames.append(_runtime.frame(_sriov.SECTION_ID, version, True,
                                      _sriov.save(state.sriov, version, c.params.sriov)))
     head = _runtime.HEADER.pack(_runtime.MAGIC, _runtime.FORMAT_VERSION, len(frames))
-    return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
+    return b"".join([head, _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)),
+                     *frames])
 
 
 _DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int, int], Any], int], ...]" = (
@@ -346,18 +347,19 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                          f"0x{c.present:x}")
     count = _runtime.read_header(blob, DEVICE)
     offset = _runtime.HEADER.size
-    head = _runtime.read_frame(blob, offset, DEVICE)
-    if head.section_id != _runtime.DESCRIPTOR_ID:
-        raise LoadError(DEVICE, "descriptor", offset, f"the first frame is section 0x{head.section_id:04x}, not the descriptor")
-    if head.version != _runtime.FORMAT_VERSION:
-        raise LoadError(DEVICE, "descriptor", offset + 2, f"descriptor frame version {head.version}, "
+    view = memoryview(blob)  # one view for every frame's CRC
+    head_id, head_version, _, _, head_start, head_end = _runtime.frame_at(blob, view, offset, DEVICE)
+    if head_id != _runtime.DESCRIPTOR_ID:
+        raise LoadError(DEVICE, "descriptor", offset, f"the first frame is section 0x{head_id:04x}, not the descriptor")
+    if head_version != _runtime.FORMAT_VERSION:
+        raise LoadError(DEVICE, "descriptor", offset + 2, f"descriptor frame version {head_version}, "
                         f"expected the format version {_runtime.FORMAT_VERSION}")
-    descriptor = _load_descriptor(blob, head.start, head.end)
+    descriptor = _load_descriptor(blob, head_start, head_end)
     failures = (check_compat(descriptor, target) if target is not None
                 else _failures(descriptor.present, c.present, None, None))
     if failures:
-        raise MigrationRefused(DEVICE, head.start, failures)
-    offset = head.end + _runtime.CRC.size
+        raise MigrationRefused(DEVICE, head_start, failures)
+    offset = head_end + _runtime.CRC.size
     # Each section's state as loaded; the device state is built once at the end, so that only the sections the
     # blob does not carry get a default state (building all five and replacing them was a tenth of a load).
     l_rebar: "_rebar.RebarState | None" = None
@@ -368,14 +370,15 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
     seen: set[int] = set()
     at = 0  # the device position of the last known section's frame: frames come in device order
     for _ in range(count):
-        frame = _runtime.read_frame(blob, offset, DEVICE)
-        if frame.section_id in seen:
-            raise LoadError(DEVICE, "", offset, f"section 0x{frame.section_id:04x} appears twice")
-        seen.add(frame.section_id)
-        if frame.instance:
-            raise LoadError(DEVICE, "", offset + 4, f"instance {frame.instance} of section 0x{frame.section_id:04x}, "
+        frame_id, frame_version, frame_required, frame_instance, frame_start, frame_end = _runtime.frame_at(
+            blob, view, offset, DEVICE)
+        if frame_id in seen:
+            raise LoadError(DEVICE, "", offset, f"section 0x{frame_id:04x} appears twice")
+        seen.add(frame_id)
+        if frame_instance:
+            raise LoadError(DEVICE, "", offset + 4, f"instance {frame_instance} of section 0x{frame_id:04x}, "
                             "which is not a repeated section")
-        if frame.section_id == _rebar.SECTION_ID:
+        if frame_id == _rebar.SECTION_ID:
             if not descriptor.present & HAS_REBAR:
                 raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar, which the source's "
                                 "descriptor does not list")
@@ -384,11 +387,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 0
             if c.present & HAS_REBAR:
-                l_rebar = _rebar.load(blob, frame.version, c.params.rebar,
-                                      start=frame.start, end=frame.end)
-                _rebar.check_descriptor(l_rebar, descriptor.rebar, frame.version, c.params.rebar,
-                                        frame.start)
-        elif frame.section_id == _header.SECTION_ID:
+                l_rebar = _rebar.load(blob, frame_version, c.params.rebar,
+                                      start=frame_start, end=frame_end)
+                _rebar.check_descriptor(l_rebar, descriptor.rebar, frame_version, c.params.rebar,
+                                        frame_start)
+        elif frame_id == _header.SECTION_ID:
             if not descriptor.present & HAS_HEADER:
                 raise LoadError(DEVICE, "header", offset, "a frame of section header, which the source's "
                                 "descriptor does not list")
@@ -397,11 +400,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 1
             if c.present & HAS_HEADER:
-                l_header = _header.load(blob, frame.version, c.params.header,
-                                        start=frame.start, end=frame.end)
-                _header.check_descriptor(l_header, descriptor.header, frame.version, c.params.header,
-                                         frame.start)
-        elif frame.section_id == _msi.SECTION_ID:
+                l_header = _header.load(blob, frame_version, c.params.header,
+                                        start=frame_start, end=frame_end)
+                _header.check_descriptor(l_header, descriptor.header, frame_version, c.params.header,
+                                         frame_start)
+        elif frame_id == _msi.SECTION_ID:
             if not descriptor.present & HAS_MSI:
                 raise LoadError(DEVICE, "msi", offset, "a frame of section msi, which the source's "
                                 "descriptor does not list")
@@ -410,11 +413,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 2
             if c.present & HAS_MSI:
-                l_msi = _msi.load(blob, frame.version, c.params.msi,
-                                  start=frame.start, end=frame.end)
-                _msi.check_descriptor(l_msi, descriptor.msi, frame.version, c.params.msi,
-                                      frame.start)
-        elif frame.section_id == _msix.SECTION_ID:
+                l_msi = _msi.load(blob, frame_version, c.params.msi,
+                                  start=frame_start, end=frame_end)
+                _msi.check_descriptor(l_msi, descriptor.msi, frame_version, c.params.msi,
+                                      frame_start)
+        elif frame_id == _msix.SECTION_ID:
             if not descriptor.present & HAS_MSIX:
                 raise LoadError(DEVICE, "msix", offset, "a frame of section msix, which the source's "
                                 "descriptor does not list")
@@ -423,11 +426,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 3
             if c.present & HAS_MSIX:
-                l_msix = _msix.load(blob, frame.version, c.params.msix,
-                                    start=frame.start, end=frame.end)
-                _msix.check_descriptor(l_msix, descriptor.msix, frame.version, c.params.msix,
-                                       frame.start)
-        elif frame.section_id == _sriov.SECTION_ID:
+                l_msix = _msix.load(blob, frame_version, c.params.msix,
+                                    start=frame_start, end=frame_end)
+                _msix.check_descriptor(l_msix, descriptor.msix, frame_version, c.params.msix,
+                                       frame_start)
+        elif frame_id == _sriov.SECTION_ID:
             if not descriptor.present & HAS_SRIOV:
                 raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov, which the source's "
                                 "descriptor does not list")
@@ -436,13 +439,13 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 4
             if c.present & HAS_SRIOV:
-                l_sriov = _sriov.load(blob, frame.version, c.params.sriov,
-                                      start=frame.start, end=frame.end)
-                _sriov.check_descriptor(l_sriov, descriptor.sriov, frame.version, c.params.sriov,
-                                        frame.start)
-        elif frame.required:
-            raise LoadError(DEVICE, "", offset, f"unknown required section 0x{frame.section_id:04x}")
-        offset = frame.end + _runtime.CRC.size
+                l_sriov = _sriov.load(blob, frame_version, c.params.sriov,
+                                      start=frame_start, end=frame_end)
+                _sriov.check_descriptor(l_sriov, descriptor.sriov, frame_version, c.params.sriov,
+                                        frame_start)
+        elif frame_required:
+            raise LoadError(DEVICE, "", offset, f"unknown required section 0x{frame_id:04x}")
+        offset = frame_end + _runtime.CRC.size
     if offset != len(blob):
         raise LoadError(DEVICE, "", offset, f"{len(blob) - offset} bytes after the last section")
     state = ExampleNicState(rebar=l_rebar, header=l_header, msi=l_msi, msix=l_msix, sriov=l_sriov)

@@ -241,8 +241,8 @@ def _params_aer(c: "VfioPciConfig", src_pcie: "_pcie.PcieState | None") -> "_aer
     p = c.params.aer
     if src_pcie is not None and c.present & HAS_PCIE:
         p = _aer.Params(
-            root_port=((((src_pcie.pcie_caps.value() >> 4) & 0xf) == 4) or (((src_pcie.pcie_caps.value() >> 4) & 0xf) == 10)),
-            tlp_prefix_log=(src_pcie.devcap2.value() & 0x200000 != 0),
+            root_port=((((src_pcie.pcie_caps._raw >> 4) & 0xf) == 4) or (((src_pcie.pcie_caps._raw >> 4) & 0xf) == 10)),
+            tlp_prefix_log=(src_pcie.devcap2._raw & 0x200000 != 0),
         )
     return p
 
@@ -421,7 +421,8 @@ def save(state: "VfioPciState", descriptor: "VfioPciDescriptor",
         frames.append(_runtime.frame(_sriov.SECTION_ID, version, True,
                                      _sriov.save(state.sriov, version, c.params.sriov)))
     head = _runtime.HEADER.pack(_runtime.MAGIC, _runtime.FORMAT_VERSION, len(frames))
-    return head + _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)) + b"".join(frames)
+    return b"".join([head, _runtime.frame(_runtime.DESCRIPTOR_ID, _runtime.FORMAT_VERSION, True, bytes(records)),
+                     *frames])
 
 
 _DESCRIPTOR_RECORDS: "tuple[tuple[int, int, str, int, Callable[[bytes, int, int], Any], int], ...]" = (
@@ -754,18 +755,19 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                          f"0x{c.present:x}")
     count = _runtime.read_header(blob, DEVICE)
     offset = _runtime.HEADER.size
-    head = _runtime.read_frame(blob, offset, DEVICE)
-    if head.section_id != _runtime.DESCRIPTOR_ID:
-        raise LoadError(DEVICE, "descriptor", offset, f"the first frame is section 0x{head.section_id:04x}, not the descriptor")
-    if head.version != _runtime.FORMAT_VERSION:
-        raise LoadError(DEVICE, "descriptor", offset + 2, f"descriptor frame version {head.version}, "
+    view = memoryview(blob)  # one view for every frame's CRC
+    head_id, head_version, _, _, head_start, head_end = _runtime.frame_at(blob, view, offset, DEVICE)
+    if head_id != _runtime.DESCRIPTOR_ID:
+        raise LoadError(DEVICE, "descriptor", offset, f"the first frame is section 0x{head_id:04x}, not the descriptor")
+    if head_version != _runtime.FORMAT_VERSION:
+        raise LoadError(DEVICE, "descriptor", offset + 2, f"descriptor frame version {head_version}, "
                         f"expected the format version {_runtime.FORMAT_VERSION}")
-    descriptor = _load_descriptor(blob, head.start, head.end)
+    descriptor = _load_descriptor(blob, head_start, head_end)
     failures = (check_compat(descriptor, target) if target is not None
                 else _failures(descriptor.present, c.present, None, None))
     if failures:
-        raise MigrationRefused(DEVICE, head.start, failures)
-    offset = head.end + _runtime.CRC.size
+        raise MigrationRefused(DEVICE, head_start, failures)
+    offset = head_end + _runtime.CRC.size
     # Each section's state as loaded; the device state is built once at the end, so that only the sections the
     # blob does not carry get a default state (building all five and replacing them was a tenth of a load).
     l_pm: "_pm.PmState | None" = None
@@ -791,14 +793,15 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
     seen: set[int] = set()
     at = 0  # the device position of the last known section's frame: frames come in device order
     for _ in range(count):
-        frame = _runtime.read_frame(blob, offset, DEVICE)
-        if frame.section_id in seen:
-            raise LoadError(DEVICE, "", offset, f"section 0x{frame.section_id:04x} appears twice")
-        seen.add(frame.section_id)
-        if frame.instance:
-            raise LoadError(DEVICE, "", offset + 4, f"instance {frame.instance} of section 0x{frame.section_id:04x}, "
+        frame_id, frame_version, frame_required, frame_instance, frame_start, frame_end = _runtime.frame_at(
+            blob, view, offset, DEVICE)
+        if frame_id in seen:
+            raise LoadError(DEVICE, "", offset, f"section 0x{frame_id:04x} appears twice")
+        seen.add(frame_id)
+        if frame_instance:
+            raise LoadError(DEVICE, "", offset + 4, f"instance {frame_instance} of section 0x{frame_id:04x}, "
                             "which is not a repeated section")
-        if frame.section_id == _pm.SECTION_ID:
+        if frame_id == _pm.SECTION_ID:
             if not descriptor.present & HAS_PM:
                 raise LoadError(DEVICE, "pm", offset, "a frame of section pm, which the source's "
                                 "descriptor does not list")
@@ -807,11 +810,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 0
             if c.present & HAS_PM:
-                l_pm = _pm.load(blob, frame.version, c.params.pm,
-                                start=frame.start, end=frame.end)
-                _pm.check_descriptor(l_pm, descriptor.pm, frame.version, c.params.pm,
-                                     frame.start)
-        elif frame.section_id == _rebar.SECTION_ID:
+                l_pm = _pm.load(blob, frame_version, c.params.pm,
+                                start=frame_start, end=frame_end)
+                _pm.check_descriptor(l_pm, descriptor.pm, frame_version, c.params.pm,
+                                     frame_start)
+        elif frame_id == _rebar.SECTION_ID:
             if not descriptor.present & HAS_REBAR:
                 raise LoadError(DEVICE, "rebar", offset, "a frame of section rebar, which the source's "
                                 "descriptor does not list")
@@ -820,11 +823,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 1
             if c.present & HAS_REBAR:
-                l_rebar = _rebar.load(blob, frame.version, c.params.rebar,
-                                      start=frame.start, end=frame.end)
-                _rebar.check_descriptor(l_rebar, descriptor.rebar, frame.version, c.params.rebar,
-                                        frame.start)
-        elif frame.section_id == _header.SECTION_ID:
+                l_rebar = _rebar.load(blob, frame_version, c.params.rebar,
+                                      start=frame_start, end=frame_end)
+                _rebar.check_descriptor(l_rebar, descriptor.rebar, frame_version, c.params.rebar,
+                                        frame_start)
+        elif frame_id == _header.SECTION_ID:
             if not descriptor.present & HAS_HEADER:
                 raise LoadError(DEVICE, "header", offset, "a frame of section header, which the source's "
                                 "descriptor does not list")
@@ -833,11 +836,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 2
             if c.present & HAS_HEADER:
-                l_header = _header.load(blob, frame.version, c.params.header,
-                                        start=frame.start, end=frame.end)
-                _header.check_descriptor(l_header, descriptor.header, frame.version, c.params.header,
-                                         frame.start)
-        elif frame.section_id == _pcix.SECTION_ID:
+                l_header = _header.load(blob, frame_version, c.params.header,
+                                        start=frame_start, end=frame_end)
+                _header.check_descriptor(l_header, descriptor.header, frame_version, c.params.header,
+                                         frame_start)
+        elif frame_id == _pcix.SECTION_ID:
             if not descriptor.present & HAS_PCIX:
                 raise LoadError(DEVICE, "pcix", offset, "a frame of section pcix, which the source's "
                                 "descriptor does not list")
@@ -846,11 +849,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 3
             if c.present & HAS_PCIX:
-                l_pcix = _pcix.load(blob, frame.version, c.params.pcix,
-                                    start=frame.start, end=frame.end)
-                _pcix.check_descriptor(l_pcix, descriptor.pcix, frame.version, c.params.pcix,
-                                       frame.start)
-        elif frame.section_id == _ltr.SECTION_ID:
+                l_pcix = _pcix.load(blob, frame_version, c.params.pcix,
+                                    start=frame_start, end=frame_end)
+                _pcix.check_descriptor(l_pcix, descriptor.pcix, frame_version, c.params.pcix,
+                                       frame_start)
+        elif frame_id == _ltr.SECTION_ID:
             if not descriptor.present & HAS_LTR:
                 raise LoadError(DEVICE, "ltr", offset, "a frame of section ltr, which the source's "
                                 "descriptor does not list")
@@ -859,11 +862,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 4
             if c.present & HAS_LTR:
-                l_ltr = _ltr.load(blob, frame.version, c.params.ltr,
-                                  start=frame.start, end=frame.end)
-                _ltr.check_descriptor(l_ltr, descriptor.ltr, frame.version, c.params.ltr,
-                                      frame.start)
-        elif frame.section_id == _pcie.SECTION_ID:
+                l_ltr = _ltr.load(blob, frame_version, c.params.ltr,
+                                  start=frame_start, end=frame_end)
+                _ltr.check_descriptor(l_ltr, descriptor.ltr, frame_version, c.params.ltr,
+                                      frame_start)
+        elif frame_id == _pcie.SECTION_ID:
             if not descriptor.present & HAS_PCIE:
                 raise LoadError(DEVICE, "pcie", offset, "a frame of section pcie, which the source's "
                                 "descriptor does not list")
@@ -872,11 +875,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 5
             if c.present & HAS_PCIE:
-                l_pcie = _pcie.load(blob, frame.version, c.params.pcie,
-                                    start=frame.start, end=frame.end)
-                _pcie.check_descriptor(l_pcie, descriptor.pcie, frame.version, c.params.pcie,
-                                       frame.start)
-        elif frame.section_id == _l1ss.SECTION_ID:
+                l_pcie = _pcie.load(blob, frame_version, c.params.pcie,
+                                    start=frame_start, end=frame_end)
+                _pcie.check_descriptor(l_pcie, descriptor.pcie, frame_version, c.params.pcie,
+                                       frame_start)
+        elif frame_id == _l1ss.SECTION_ID:
             if not descriptor.present & HAS_L1SS:
                 raise LoadError(DEVICE, "l1ss", offset, "a frame of section l1ss, which the source's "
                                 "descriptor does not list")
@@ -885,11 +888,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 6
             if c.present & HAS_L1SS:
-                l_l1ss = _l1ss.load(blob, frame.version, c.params.l1ss,
-                                    start=frame.start, end=frame.end)
-                _l1ss.check_descriptor(l_l1ss, descriptor.l1ss, frame.version, c.params.l1ss,
-                                       frame.start)
-        elif frame.section_id == _aer.SECTION_ID:
+                l_l1ss = _l1ss.load(blob, frame_version, c.params.l1ss,
+                                    start=frame_start, end=frame_end)
+                _l1ss.check_descriptor(l_l1ss, descriptor.l1ss, frame_version, c.params.l1ss,
+                                       frame_start)
+        elif frame_id == _aer.SECTION_ID:
             if not descriptor.present & HAS_AER:
                 raise LoadError(DEVICE, "aer", offset, "a frame of section aer, which the source's "
                                 "descriptor does not list")
@@ -898,11 +901,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 7
             if c.present & HAS_AER:
-                l_aer = _aer.load(blob, frame.version, _params_aer(c, l_pcie),
-                                  start=frame.start, end=frame.end)
-                _aer.check_descriptor(l_aer, descriptor.aer, frame.version, _params_aer(c, l_pcie),
-                                      frame.start)
-        elif frame.section_id == _acs.SECTION_ID:
+                l_aer = _aer.load(blob, frame_version, _params_aer(c, l_pcie),
+                                  start=frame_start, end=frame_end)
+                _aer.check_descriptor(l_aer, descriptor.aer, frame_version, _params_aer(c, l_pcie),
+                                      frame_start)
+        elif frame_id == _acs.SECTION_ID:
             if not descriptor.present & HAS_ACS:
                 raise LoadError(DEVICE, "acs", offset, "a frame of section acs, which the source's "
                                 "descriptor does not list")
@@ -911,11 +914,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 8
             if c.present & HAS_ACS:
-                l_acs = _acs.load(blob, frame.version, c.params.acs,
-                                  start=frame.start, end=frame.end)
-                _acs.check_descriptor(l_acs, descriptor.acs, frame.version, c.params.acs,
-                                      frame.start)
-        elif frame.section_id == _ats.SECTION_ID:
+                l_acs = _acs.load(blob, frame_version, c.params.acs,
+                                  start=frame_start, end=frame_end)
+                _acs.check_descriptor(l_acs, descriptor.acs, frame_version, c.params.acs,
+                                      frame_start)
+        elif frame_id == _ats.SECTION_ID:
             if not descriptor.present & HAS_ATS:
                 raise LoadError(DEVICE, "ats", offset, "a frame of section ats, which the source's "
                                 "descriptor does not list")
@@ -924,11 +927,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 9
             if c.present & HAS_ATS:
-                l_ats = _ats.load(blob, frame.version, c.params.ats,
-                                  start=frame.start, end=frame.end)
-                _ats.check_descriptor(l_ats, descriptor.ats, frame.version, c.params.ats,
-                                      frame.start)
-        elif frame.section_id == _pasid.SECTION_ID:
+                l_ats = _ats.load(blob, frame_version, c.params.ats,
+                                  start=frame_start, end=frame_end)
+                _ats.check_descriptor(l_ats, descriptor.ats, frame_version, c.params.ats,
+                                      frame_start)
+        elif frame_id == _pasid.SECTION_ID:
             if not descriptor.present & HAS_PASID:
                 raise LoadError(DEVICE, "pasid", offset, "a frame of section pasid, which the source's "
                                 "descriptor does not list")
@@ -937,11 +940,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 10
             if c.present & HAS_PASID:
-                l_pasid = _pasid.load(blob, frame.version, c.params.pasid,
-                                      start=frame.start, end=frame.end)
-                _pasid.check_descriptor(l_pasid, descriptor.pasid, frame.version, c.params.pasid,
-                                        frame.start)
-        elif frame.section_id == _pri.SECTION_ID:
+                l_pasid = _pasid.load(blob, frame_version, c.params.pasid,
+                                      start=frame_start, end=frame_end)
+                _pasid.check_descriptor(l_pasid, descriptor.pasid, frame_version, c.params.pasid,
+                                        frame_start)
+        elif frame_id == _pri.SECTION_ID:
             if not descriptor.present & HAS_PRI:
                 raise LoadError(DEVICE, "pri", offset, "a frame of section pri, which the source's "
                                 "descriptor does not list")
@@ -950,11 +953,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 11
             if c.present & HAS_PRI:
-                l_pri = _pri.load(blob, frame.version, c.params.pri,
-                                  start=frame.start, end=frame.end)
-                _pri.check_descriptor(l_pri, descriptor.pri, frame.version, c.params.pri,
-                                      frame.start)
-        elif frame.section_id == _ptm.SECTION_ID:
+                l_pri = _pri.load(blob, frame_version, c.params.pri,
+                                  start=frame_start, end=frame_end)
+                _pri.check_descriptor(l_pri, descriptor.pri, frame_version, c.params.pri,
+                                      frame_start)
+        elif frame_id == _ptm.SECTION_ID:
             if not descriptor.present & HAS_PTM:
                 raise LoadError(DEVICE, "ptm", offset, "a frame of section ptm, which the source's "
                                 "descriptor does not list")
@@ -963,11 +966,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 12
             if c.present & HAS_PTM:
-                l_ptm = _ptm.load(blob, frame.version, c.params.ptm,
-                                  start=frame.start, end=frame.end)
-                _ptm.check_descriptor(l_ptm, descriptor.ptm, frame.version, c.params.ptm,
-                                      frame.start)
-        elif frame.section_id == _dpc.SECTION_ID:
+                l_ptm = _ptm.load(blob, frame_version, c.params.ptm,
+                                  start=frame_start, end=frame_end)
+                _ptm.check_descriptor(l_ptm, descriptor.ptm, frame_version, c.params.ptm,
+                                      frame_start)
+        elif frame_id == _dpc.SECTION_ID:
             if not descriptor.present & HAS_DPC:
                 raise LoadError(DEVICE, "dpc", offset, "a frame of section dpc, which the source's "
                                 "descriptor does not list")
@@ -976,11 +979,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 13
             if c.present & HAS_DPC:
-                l_dpc = _dpc.load(blob, frame.version, c.params.dpc,
-                                  start=frame.start, end=frame.end)
-                _dpc.check_descriptor(l_dpc, descriptor.dpc, frame.version, c.params.dpc,
-                                      frame.start)
-        elif frame.section_id == _vc.SECTION_ID:
+                l_dpc = _dpc.load(blob, frame_version, c.params.dpc,
+                                  start=frame_start, end=frame_end)
+                _dpc.check_descriptor(l_dpc, descriptor.dpc, frame_version, c.params.dpc,
+                                      frame_start)
+        elif frame_id == _vc.SECTION_ID:
             if not descriptor.present & HAS_VC:
                 raise LoadError(DEVICE, "vc", offset, "a frame of section vc, which the source's "
                                 "descriptor does not list")
@@ -989,11 +992,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 14
             if c.present & HAS_VC:
-                l_vc = _vc.load(blob, frame.version, c.params.vc,
-                                start=frame.start, end=frame.end)
-                _vc.check_descriptor(l_vc, descriptor.vc, frame.version, c.params.vc,
-                                     frame.start)
-        elif frame.section_id == _dsn.SECTION_ID:
+                l_vc = _vc.load(blob, frame_version, c.params.vc,
+                                start=frame_start, end=frame_end)
+                _vc.check_descriptor(l_vc, descriptor.vc, frame_version, c.params.vc,
+                                     frame_start)
+        elif frame_id == _dsn.SECTION_ID:
             if not descriptor.present & HAS_DSN:
                 raise LoadError(DEVICE, "dsn", offset, "a frame of section dsn, which the source's "
                                 "descriptor does not list")
@@ -1002,11 +1005,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 15
             if c.present & HAS_DSN:
-                l_dsn = _dsn.load(blob, frame.version, c.params.dsn,
-                                  start=frame.start, end=frame.end)
-                _dsn.check_descriptor(l_dsn, descriptor.dsn, frame.version, c.params.dsn,
-                                      frame.start)
-        elif frame.section_id == _msi.SECTION_ID:
+                l_dsn = _dsn.load(blob, frame_version, c.params.dsn,
+                                  start=frame_start, end=frame_end)
+                _dsn.check_descriptor(l_dsn, descriptor.dsn, frame_version, c.params.dsn,
+                                      frame_start)
+        elif frame_id == _msi.SECTION_ID:
             if not descriptor.present & HAS_MSI:
                 raise LoadError(DEVICE, "msi", offset, "a frame of section msi, which the source's "
                                 "descriptor does not list")
@@ -1015,11 +1018,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 16
             if c.present & HAS_MSI:
-                l_msi = _msi.load(blob, frame.version, c.params.msi,
-                                  start=frame.start, end=frame.end)
-                _msi.check_descriptor(l_msi, descriptor.msi, frame.version, c.params.msi,
-                                      frame.start)
-        elif frame.section_id == _msix.SECTION_ID:
+                l_msi = _msi.load(blob, frame_version, c.params.msi,
+                                  start=frame_start, end=frame_end)
+                _msi.check_descriptor(l_msi, descriptor.msi, frame_version, c.params.msi,
+                                      frame_start)
+        elif frame_id == _msix.SECTION_ID:
             if not descriptor.present & HAS_MSIX:
                 raise LoadError(DEVICE, "msix", offset, "a frame of section msix, which the source's "
                                 "descriptor does not list")
@@ -1028,11 +1031,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 17
             if c.present & HAS_MSIX:
-                l_msix = _msix.load(blob, frame.version, c.params.msix,
-                                    start=frame.start, end=frame.end)
-                _msix.check_descriptor(l_msix, descriptor.msix, frame.version, c.params.msix,
-                                       frame.start)
-        elif frame.section_id == _vfio_irq.SECTION_ID:
+                l_msix = _msix.load(blob, frame_version, c.params.msix,
+                                    start=frame_start, end=frame_end)
+                _msix.check_descriptor(l_msix, descriptor.msix, frame_version, c.params.msix,
+                                       frame_start)
+        elif frame_id == _vfio_irq.SECTION_ID:
             if not descriptor.present & HAS_VFIO_IRQ:
                 raise LoadError(DEVICE, "vfio_irq", offset, "a frame of section vfio_irq, which the source's "
                                 "descriptor does not list")
@@ -1041,11 +1044,11 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 18
             if c.present & HAS_VFIO_IRQ:
-                l_vfio_irq = _vfio_irq.load(blob, frame.version, c.params.vfio_irq,
-                                            start=frame.start, end=frame.end)
-                _vfio_irq.check_descriptor(l_vfio_irq, descriptor.vfio_irq, frame.version, c.params.vfio_irq,
-                                           frame.start)
-        elif frame.section_id == _sriov.SECTION_ID:
+                l_vfio_irq = _vfio_irq.load(blob, frame_version, c.params.vfio_irq,
+                                            start=frame_start, end=frame_end)
+                _vfio_irq.check_descriptor(l_vfio_irq, descriptor.vfio_irq, frame_version, c.params.vfio_irq,
+                                           frame_start)
+        elif frame_id == _sriov.SECTION_ID:
             if not descriptor.present & HAS_SRIOV:
                 raise LoadError(DEVICE, "sriov", offset, "a frame of section sriov, which the source's "
                                 "descriptor does not list")
@@ -1054,13 +1057,13 @@ def load(blob: bytes, hooks: "Hooks | None" = None,
                                 "later in device order")
             at = 19
             if c.present & HAS_SRIOV:
-                l_sriov = _sriov.load(blob, frame.version, c.params.sriov,
-                                      start=frame.start, end=frame.end)
-                _sriov.check_descriptor(l_sriov, descriptor.sriov, frame.version, c.params.sriov,
-                                        frame.start)
-        elif frame.required:
-            raise LoadError(DEVICE, "", offset, f"unknown required section 0x{frame.section_id:04x}")
-        offset = frame.end + _runtime.CRC.size
+                l_sriov = _sriov.load(blob, frame_version, c.params.sriov,
+                                      start=frame_start, end=frame_end)
+                _sriov.check_descriptor(l_sriov, descriptor.sriov, frame_version, c.params.sriov,
+                                        frame_start)
+        elif frame_required:
+            raise LoadError(DEVICE, "", offset, f"unknown required section 0x{frame_id:04x}")
+        offset = frame_end + _runtime.CRC.size
     if offset != len(blob):
         raise LoadError(DEVICE, "", offset, f"{len(blob) - offset} bytes after the last section")
     state = VfioPciState(pm=l_pm, rebar=l_rebar, header=l_header, pcix=l_pcix, ltr=l_ltr, pcie=l_pcie, l1ss=l_l1ss, aer=l_aer, acs=l_acs, ats=l_ats, pasid=l_pasid, pri=l_pri, ptm=l_ptm, dpc=l_dpc, vc=l_vc, dsn=l_dsn, msi=l_msi, msix=l_msix, vfio_irq=l_vfio_irq, sriov=l_sriov)

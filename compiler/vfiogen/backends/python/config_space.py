@@ -113,7 +113,8 @@ def restore_steps(checked: CheckedSection) -> tuple[RestoreStep, ...]:
             continue
         assert step.offset is not None
         register = checked.register(step.register).register
-        value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
+        value = f"s.{naming.attr(register.name)}"
+        value = naming.raw(value) if register.fields else value
         if step.folded:
             value = f"({value} & 0x{step.keep:x}) | 0x{step.set:x}" if step.set else f"{value} & 0x{step.keep:x}"
         for n, override in enumerate(step.overrides):

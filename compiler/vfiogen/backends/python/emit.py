@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from vfiogen.backends.jinja_env import environment
 from vfiogen.ir.defaults import array_lengths
-from vfiogen.backends.python import naming
+from vfiogen.backends.python import naming, split
 from vfiogen.backends.python.config_space import capture_steps, capture_strings, restore_steps
 from vfiogen.backends.python.views import (
     AttrView, BitFieldView, Check, CompatView, DescriptorView, EnumView, Op,
@@ -185,7 +185,7 @@ class _SectionBuilder:
         enum_checks = tuple((f"(r_{var} >> {check.lo}) & 0x{check.mask:x}", naming.enum_class(check.enum),
                              check.field) for check in leaf.enum_checks)
         # A removed register is saved as its default integer.
-        saved = f"{value}.value()" if leaf.carried else value
+        saved = naming.raw(value) if leaf.carried else value
         return RunItem(var, f"r_{var}", saved, path, leaf.rel, "reg", naming.register_class_of(register),
                        leaf.reserved, enum_checks, size=leaf.size)
 
@@ -215,12 +215,18 @@ class _SectionBuilder:
                 defaults = []
                 for guard in step.guards:
                     var, _ = var_of(_name(guard.member))
-                    if guard.register:
-                        default = self.absent_register(self.checked.register(guard.field).register)
+                    register = self.checked.register(guard.field).register if guard.register else None
+                    if register is not None and register.fields:
+                        # absent_register's value, built as a loader builds the registers it reads
+                        cls = naming.register_class_of(register)
+                        defaults.append((var, f"{cls}.__new__({cls})", "0"))
+                        continue
+                    if register is not None:
+                        default = self.absent_register(register)
                     else:
                         field = self.checked.state_field(guard.field)
                         default = self.default(guard.field, field.type, field.enum, None)
-                    defaults.append((var, default))
+                    defaults.append((var, default, ""))
                 ops.append(Op("cond", condition_load=self.load_expr(step.present),
                               condition_save=self.save_expr(step.present),
                               body=tuple(self.steps_ops(step.body, var_of, indices)), defaults=tuple(defaults),
@@ -305,10 +311,13 @@ class _SectionBuilder:
             return f"f_{name}", f"s.{naming.attr(name)}"
         return f"_gone_{name}", self.versioned_default(state, self.save_expr)
 
-    def runtime_imports(self, versions: tuple[VersionView, ...],
-                        registers: tuple[RegisterClassView, ...]) -> tuple[str, ...]:
+    def runtime_imports(self, versions: tuple[VersionView, ...], registers: tuple[RegisterClassView, ...],
+                        descriptor: DescriptorView) -> tuple[str, ...]:
         """The `_runtime` names the module uses, so it imports nothing it does not use."""
-        names = {"CompatFailure", "LoadError", "Problem", "Record", "SaveError", "truncated", "unpack_masks"}
+        names = {"CompatFailure", "LoadError", "Problem", "Record", "SaveError", "StructError", "truncated",
+                 "unpack_masks"}
+        if descriptor.checked:
+            names.add("check_derived")
         if self.checked.plan.masks.registers:
             names.update(("mask_failures", "pack_masks"))
         for register in registers:
@@ -330,8 +339,7 @@ class _SectionBuilder:
         if self.load_expr.truncates or self.save_expr.truncates:
             names.update(("_tdiv", "_tmod"))
         names.update(self.load_expr.shifts | self.save_expr.shifts)
-        if self.section.enums:
-            names.add("lazy_module")
+        names.add("lazy_module")  # the sidecar (split.py), and the enums module if any
         return tuple(sorted(names, key=lambda name: (name.startswith("_"), name.lower())))
 
     def name_structs(self, ops: tuple[Op, ...]) -> tuple[Op, ...]:
@@ -359,13 +367,13 @@ class _SectionBuilder:
                 checks.append(Check(f"not isinstance({attr}, {cls})", f'"{register.name}"', f"must be a {cls}"))
                 masks = self.checked.register(register.name).masks
                 if masks.reserved:
-                    checks.append(Check(f"isinstance({attr}, {cls}) and {attr}.value() & 0x{masks.reserved:x}",
+                    checks.append(Check(f"isinstance({attr}, {cls}) and {naming.raw(attr)} & 0x{masks.reserved:x}",
                                         f'"{register.name}"',
-                                        f"reserved bits 0x{{{attr}.value() & 0x{masks.reserved:x}:x}} set"))
+                                        f"reserved bits 0x{{{naming.raw(attr)} & 0x{masks.reserved:x}:x}} set"))
                 for bit_field in register.fields:
                     if bit_field.enum and not bit_field.access.reserved:
                         enum_cls = naming.enum_class(bit_field.enum)
-                        raw = f"({attr}.value() >> {bit_field.lo}) & 0x{(1 << bit_field.width) - 1:x}"
+                        raw = f"({naming.raw(attr)} >> {bit_field.lo}) & 0x{(1 << bit_field.width) - 1:x}"
                         checks.append(Check(f"isinstance({attr}, {cls}) and {raw} not in _VALUES_{enum_cls}",
                                             f'"{register.name}.{bit_field.name}"',
                                             f"{{{raw}}} is not a value of {bit_field.enum}"))
@@ -463,18 +471,21 @@ class _SectionBuilder:
                                 self.save_expr(item.present) if item.present is not None and item.constant else ""))
             elif item.byte_string is not None:
                 string = self.checked.state_field(item.byte_string)
-                derived.append((attr, f"bytes(s.{naming.attr(string.name)}[:{item.size}]).ljust({item.size}, "
-                                      'bytes(1))', ""))
+                value = f"bytes(s.{naming.attr(string.name)}[:{item.size}]).ljust({item.size}, bytes(1))"
+                derived.append((attr, value, ""))
                 versions = tuple(v for v in every if string.versioning.carried_by(v))
-                checked.append((attr, item.name, "" if len(versions) == len(every) else repr(versions)))
+                checked.append((attr, item.name, "None" if len(versions) == len(every) else repr(versions), value))
             else:
                 assert item.register is not None
                 register = self.checked.register(item.register).register
-                value = f"s.{naming.attr(register.name)}" + (".value()" if register.fields else "")
-                derived.append((attr, f"{value} & 0x{item.mask:x}",
-                                self.save_expr(item.present) if item.present is not None else ""))
+                value = f"s.{naming.attr(register.name)}"
+                value = naming.raw(value) if register.fields else value
+                present = self.save_expr(item.present) if item.present is not None else ""
+                derived.append((attr, f"{value} & 0x{item.mask:x}", present))
                 versions = tuple(v for v in every if register.versioning.carried_by(v))
-                checked.append((attr, item.name, "" if len(versions) == len(every) else repr(versions)))
+                checked.append((attr, item.name, "None" if len(versions) == len(every) else repr(versions),
+                                f"({value} & 0x{item.mask:x} if {present} else 0)" if present
+                                else f"{value} & 0x{item.mask:x}"))
             if item.kind is LeafKind.BYTES:
                 attrs.append(AttrView(attr, item.name, "bytes", f"bytes({item.size})", '"hex"'))
             else:
@@ -574,7 +585,7 @@ class _SectionBuilder:
             descriptor=descriptor,
             compat=self.compat(), absent_reason=json.dumps(self.checked.plan.compat.absent_reason),
             versions_reason=json.dumps(self.checked.plan.compat.versions_reason),
-            runtime_imports=self.runtime_imports(versions, registers),
+            runtime_imports=self.runtime_imports(versions, registers, descriptor),
             capture=capture_steps(self.checked, {r.name: (self.register_attr(r).default) for r in section.registers}),
             capture_strings=capture_strings(self.checked),
             restore=restore_steps(self.checked),
@@ -623,9 +634,12 @@ class PythonBackend:
                                                                                      crc_folds=_crc_folds()),
                    f"{base}/py.typed": ""}
         section_template = env.get_template("section.py.j2")
+        more_template = env.get_template("section_more.py.j2")
         for checked in module.sections:
             view = _SectionBuilder(checked).build()
-            outputs[f"{base}/{checked.name}.py"] = section_template.render(s=view, package=naming.PACKAGE)
+            outputs[f"{base}/{checked.name}.py"], outputs[f"{base}/{split.more_module(checked.name)}.py"] = (
+                split.finish(naming.PACKAGE, checked.name, section_template.render(s=view, package=naming.PACKAGE),
+                             more_template.render(s=view, package=naming.PACKAGE)))
             if view.enums:
                 outputs[f"{base}/{naming.enums_module(checked.name)}.py"] = enums_template.render(
                     s=view, package=naming.PACKAGE)

@@ -21,6 +21,13 @@ _RESERVED = frozenset({"self", "cls", "int", "bool", "bytes", "str", "list", "di
 _REGISTER_METHODS = frozenset({"value", "from_value"})
 
 
+def raw(register: str) -> str:
+    """Generated code reads a register object's integer as its `_raw` slot, not through `value()`: an attribute
+    load instead of a method call, on every register a load, save or descriptor check reads (a bit field
+    cannot be called `_raw`: schema names start with a letter)."""
+    return f"{register}._raw"
+
+
 def attr(name: str) -> str:
     """An attribute or local name: schema names are snake_case already; keywords and `_RESERVED` get a '_'."""
     return f"{name}_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _RESERVED else name

@@ -63,7 +63,7 @@ def _function(checked: CheckedSection, resize: Resize, render: PythonExpr,
         cls = naming.register_class_of(register)
         keep = ((1 << register.width) - 1) & ~(limit << resize.lo)
         shifted = f"value << {resize.lo}" if resize.lo else "value"
-        lines.append(f"    s.{top} = {cls}.from_value((saved.value() & 0x{keep:x}) | {shifted})")
+        lines.append(f"    s.{top} = {cls}.from_value(({naming.raw('saved')} & 0x{keep:x}) | {shifted})")
     else:
         lines.append(f"    s.{top} = value")
     lines.append("    try:")

@@ -85,13 +85,13 @@ class PythonExpr:
             return str(node.value)  # the number: IntEnum members compare equal to it, and it costs no lookup
         if isinstance(node, BitField):
             # Straight from the register's integer: no property call, no enum object built.
-            raw = f"{self.field(ref.path[0])}.value()"
+            raw = naming.raw(self.field(ref.path[0]))
             if node.hi == node.lo and node.enum is None:
                 return f"({raw} & 0x{1 << node.lo:x} != 0)"
             shifted = f"({raw} >> {node.lo})" if node.lo else raw
             return f"({shifted} & 0x{(1 << (node.hi - node.lo + 1)) - 1:x})"
         if isinstance(node, Register) and node.fields:
-            return f"{self.field(node.name)}.value()"
+            return naming.raw(self.field(node.name))
         return self.field(ref.path[0])
 
     def _shift_count_fits(self, expr: Expr) -> bool:

@@ -147,7 +147,9 @@ class Op:
     condition_load: str = ""
     condition_save: str = ""
     body: tuple[Op, ...] = ()
-    defaults: tuple[tuple[str, str], ...] = ()
+    defaults: tuple[tuple[str, str, str], ...] = ()
+    """A cond's locals when its presence is false: (local, value, and for a register object the integer its
+    `_raw` is then set to, else '')."""
     length_load: str = ""
     length_save: str = ""
     maximum: int = 0
@@ -185,9 +187,10 @@ class DescriptorView:
     """(attribute, value text, presence text or '') for fields read from registers (masked) or fixed by the
     build."""
     host: tuple[str, ...]
-    checked: tuple[tuple[str, str, str], ...] = ()
-    """(attribute, field name, versions text or '') of the derived fields check_descriptor compares: the
-    versions whose payloads carry the register ('' for all)."""
+    checked: tuple[tuple[str, str, str, str], ...] = ()
+    """(attribute, field name, versions text, value text) of the derived fields check_descriptor compares: the
+    versions whose payloads carry the register as a tuple display ('None' for all), and the field's value read
+    from the state `s`, as derive_descriptor computes it."""
     mask_widths: tuple[int, ...] = ()
     """Each register's width in bytes, by mask-list index."""
     mask_reasons: tuple[tuple[str, str, str, str, str], ...] = ()
