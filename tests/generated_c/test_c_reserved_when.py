@@ -87,14 +87,28 @@ def test_python_write_mask_leaves_out_the_reserved_bits(name: str) -> None:
     assert masks["devctl"] & 0x7fff == 0x7fff and masks["lnkctl"] & 0xffcf == 0xffcf
 
 
-def test_python_load_and_validate_refuse_a_reserved_bit_set() -> None:
-    """A downstream port's Link Disable, moved to an endpoint: load refuses the payload, validate the state."""
+def _moved_to_an_endpoint() -> tuple[pcie.PcieState, bytes]:
+    """A downstream port's state with Link Disable and Retrain Link set, its port type made an endpoint's; and
+    the payload a save would give it (the port's payload with the type patched: pcie_caps is its first two
+    bytes, big-endian, the type in bits 7:4)."""
     state = _capture(_config(DOWNSTREAM, False))
+    payload = bytearray(pcie.save(state))
+    payload[1] = payload[1] & 0x0F | ENDPOINT << 4
     state.pcie_caps = pcie.PcieCapsRegister.from_value(state.pcie_caps.value() & ~0xf0 | ENDPOINT << 4)
+    return state, bytes(payload)
+
+
+def test_python_load_save_and_validate_refuse_a_reserved_bit_set() -> None:
+    """A downstream port's Link Disable, moved to an endpoint: load refuses the payload; save and validate
+    refuse the state."""
+    state, payload = _moved_to_an_endpoint()
     with pytest.raises(pcie.LoadError) as refused:
-        pcie.load(pcie.save(state))
+        pcie.load(payload)
     assert (refused.value.section, refused.value.field, refused.value.offset) == ("pcie", "lnkctl.link_disable", 0)
     assert "reserved" in refused.value.reason
+    with pytest.raises(pcie.SaveError) as unsaved:
+        pcie.save(state)
+    assert (unsaved.value.section, unsaved.value.field) == ("pcie", "lnkctl.link_disable")
     assert [p.field for p in pcie.validate(state)] == ["lnkctl.link_disable", "lnkctl.retrain_link"]
 
 
@@ -124,9 +138,7 @@ def test_c_captures_derives_and_restores_as_python_does(driver: Path) -> None:
 
 
 def test_c_refuses_a_reserved_bit_set_as_python_does(driver: Path) -> None:
-    state = _capture(_config(DOWNSTREAM, False))
-    state.pcie_caps = pcie.PcieCapsRegister.from_value(state.pcie_caps.value() & ~0xf0 | ENDPOINT << 4)
-    payload = pcie.save(state)
+    _, payload = _moved_to_an_endpoint()
     [answer] = run(driver, [f"load pcie 1 - {payload.hex()}"])
     assert not answer.ok
     assert (answer.section, answer.field, answer.offset, answer.status) == (

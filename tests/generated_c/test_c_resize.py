@@ -52,6 +52,10 @@ int main(void)
     printf("refused %d %s %d\n", status, err.field, memcmp(&m, &copy, sizeof m) == 0);
 
     vfg_sriov_init(&v);
+    /* Two VFs created: NumVFs, TotalVFs and VF Enable must allow them, or save refuses the state. */
+    v.total_vfs = 2;
+    v.num_vfs = 2;
+    vfg_sriov_sriov_ctrl_set_vf_enable(&v.sriov_ctrl, true);
     status = vfg_sriov_resize_vfs_created(&v, NULL, 2, &err);
     v.vfs[1].routing_id = 0x1234;
     vcopy = v;
@@ -73,6 +77,8 @@ def _python() -> list[str]:
     msix.resize_control_table_size(m, 1)
     msix.resize_control_table_size(m, 5)
     v = sriov.SriovState()
+    v.total_vfs = v.num_vfs = 2
+    v.sriov_ctrl.vf_enable = True
     sriov.resize_vfs_created(v, 2)
     v.vfs[1].routing_id = 0x1234
     # 23 VFG_ERR_ARGUMENT, 11 VFG_ERR_COUNT (vfg_runtime.h)
