@@ -654,6 +654,19 @@ static int save_v1(const struct vfg_acs_state *s,
         return fail(err, "acs_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->acs_ctrl & 0xe000u) != 0u) {
+        return fail(err, "acs_ctrl", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_acs_memory_target_access_valid((uint64_t)((s->acs_ctrl >> 8) &
+                                                       0x3u))) {
+        return fail(err, "acs_ctrl", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if (!vfg_acs_memory_target_access_valid((uint64_t)((s->acs_ctrl >> 10) &
+                                                       0x3u))) {
+        return fail(err, "acs_ctrl", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
     vfg_put_be16(buf + o, s->acs_cap);
     vfg_put_be16(buf + o + 2, s->acs_ctrl);
     o += 4u;

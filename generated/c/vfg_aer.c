@@ -358,6 +358,29 @@ static int save_v1(const struct vfg_aer_state *s,
         return fail(err, "uncorrectable_error_status", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->uncorrectable_error_status & 0xfceu) != 0u) {
+        return fail(err, "uncorrectable_error_status", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->uncorrectable_error_mask & 0xfceu) != 0u) {
+        return fail(err, "uncorrectable_error_mask", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->uncorrectable_error_severity & 0xfceu) != 0u) {
+        return fail(err, "uncorrectable_error_severity", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->correctable_error_status & 0xffff0e3eu) != 0u) {
+        return fail(err, "correctable_error_status", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->correctable_error_mask & 0xffff0e3eu) != 0u) {
+        return fail(err, "correctable_error_mask", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->aer_cap & 0xff000000u) != 0u) {
+        return fail(err, "aer_cap", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
     vfg_put_be32(buf + o, s->uncorrectable_error_status);
     vfg_put_be32(buf + o + 4, s->uncorrectable_error_mask);
     vfg_put_be32(buf + o + 8, s->uncorrectable_error_severity);
@@ -369,6 +392,14 @@ static int save_v1(const struct vfg_aer_state *s,
         if (cap - o < 12u) {
             return fail(err, "root_error_command", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->root_error_command & 0xfffffff8u) != 0u) {
+            return fail(err, "root_error_command", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->root_error_status & 0x7fffe00u) != 0u) {
+            return fail(err, "root_error_status", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->root_error_command);
         vfg_put_be32(buf + o + 4, s->root_error_status);

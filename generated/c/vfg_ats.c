@@ -107,6 +107,12 @@ static int save_v1(const struct vfg_ats_state *s,
         return fail(err, "ats_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->ats_cap & 0xff00u) != 0u) {
+        return fail(err, "ats_cap", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->ats_ctrl & 0x7fe0u) != 0u) {
+        return fail(err, "ats_ctrl", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
     vfg_put_be16(buf + o, s->ats_cap);
     vfg_put_be16(buf + o + 2, s->ats_ctrl);
     o += 4u;

@@ -700,6 +700,25 @@ static int save_v1(const struct vfg_bridge_header_state *s,
         return fail(err, "vendor_id", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->command & 0xf800u) != 0u) {
+        return fail(err, "command", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->status & 0x46u) != 0u) {
+        return fail(err, "status", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_bridge_header_header_layout_valid((uint64_t)(s->header_type &
+                                                          0x7fu))) {
+        return fail(err, "header_type", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if ((s->bist & 0x30u) != 0u) {
+        return fail(err, "bist", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_bridge_header_bar_mem_type_valid((uint64_t)((s->bar0 >> 1) &
+                                                         0x3u))) {
+        return fail(err, "bar0", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
     vfg_put_be16(buf + o, s->vendor_id);
     vfg_put_be16(buf + o + 2, s->device_id);
     vfg_put_be16(buf + o + 4, s->command);
@@ -729,12 +748,48 @@ static int save_v1(const struct vfg_bridge_header_state *s,
             return fail(err, "bar1", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if (!vfg_bridge_header_bar_mem_type_valid((uint64_t)((s->bar1 >> 1) &
+                                                             0x3u))) {
+            return fail(err, "bar1", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
         vfg_put_be32(buf + o, s->bar1);
         o += 4u;
     }
     if (cap - o < 16u) {
         return fail(err, "primary_bus_number", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
+    }
+    if (!vfg_bridge_header_io_addressing_valid((uint64_t)(s->io_base & 0xfu))) {
+        return fail(err, "io_base", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if (!vfg_bridge_header_io_addressing_valid((uint64_t)(s->io_limit &
+                                                          0xfu))) {
+        return fail(err, "io_limit", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if ((s->secondary_status & 0x5fu) != 0u) {
+        return fail(err, "secondary_status", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->memory_base & 0xfu) != 0u) {
+        return fail(err, "memory_base", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->memory_limit & 0xfu) != 0u) {
+        return fail(err, "memory_limit", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if (!vfg_bridge_header_mem_addressing_valid(
+            (uint64_t)(s->prefetchable_memory_base & 0xfu))) {
+        return fail(err, "prefetchable_memory_base", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if (!vfg_bridge_header_mem_addressing_valid(
+            (uint64_t)(s->prefetchable_memory_limit & 0xfu))) {
+        return fail(err, "prefetchable_memory_limit", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
     }
     vfg_put8(buf + o, s->primary_bus_number);
     vfg_put8(buf + o + 1, s->secondary_bus_number);
@@ -769,6 +824,20 @@ static int save_v1(const struct vfg_bridge_header_state *s,
     if (cap - o < 9u) {
         return fail(err, "cap_ptr", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
+    }
+    if ((s->cap_ptr & 0x3u) != 0u) {
+        return fail(err, "cap_ptr", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->rom_base & 0x700u) != 0u) {
+        return fail(err, "rom_base", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_bridge_header_intx_pin_valid((uint64_t)s->interrupt_pin)) {
+        return fail(err, "interrupt_pin", 0u, VFG_ERR_ENUM,
+                    "not a value of its enum");
+    }
+    if ((s->bridge_control & 0xf000u) != 0u) {
+        return fail(err, "bridge_control", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     vfg_put8(buf + o, s->cap_ptr);
     vfg_put_be32(buf + o + 1, s->rom_base);

@@ -436,6 +436,17 @@ static int save_v1(const struct vfg_dpc_state *s,
         return fail(err, "dpc_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->dpc_cap & 0xc000u) != 0u) {
+        return fail(err, "dpc_cap", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->dpc_control & 0xfe00u) != 0u) {
+        return fail(err, "dpc_control", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->dpc_status & 0xc080u) != 0u) {
+        return fail(err, "dpc_status", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
     vfg_put_be16(buf + o, s->dpc_cap);
     vfg_put_be16(buf + o + 2, s->dpc_control);
     vfg_put_be16(buf + o + 4, s->dpc_status);
@@ -445,6 +456,26 @@ static int save_v1(const struct vfg_dpc_state *s,
         if (cap - o < 20u) {
             return fail(err, "rp_pio_status", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->rp_pio_status & 0xfff8f8f8u) != 0u) {
+            return fail(err, "rp_pio_status", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->rp_pio_mask & 0xfff8f8f8u) != 0u) {
+            return fail(err, "rp_pio_mask", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->rp_pio_severity & 0xfff8f8f8u) != 0u) {
+            return fail(err, "rp_pio_severity", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->rp_pio_syserror & 0xfff8f8f8u) != 0u) {
+            return fail(err, "rp_pio_syserror", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->rp_pio_exception & 0xfff8f8f8u) != 0u) {
+            return fail(err, "rp_pio_exception", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->rp_pio_status);
         vfg_put_be32(buf + o + 4, s->rp_pio_mask);

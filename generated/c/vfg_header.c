@@ -647,6 +647,23 @@ static int save_v1(const struct vfg_header_state *s,
         return fail(err, "vendor_id", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->command & 0xf800u) != 0u) {
+        return fail(err, "command", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->status & 0x46u) != 0u) {
+        return fail(err, "status", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_header_header_layout_valid((uint64_t)(s->header_type & 0x7fu))) {
+        return fail(err, "header_type", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if ((s->bist & 0x30u) != 0u) {
+        return fail(err, "bist", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_header_bar_mem_type_valid((uint64_t)((s->bar0 >> 1) & 0x3u))) {
+        return fail(err, "bar0", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
     vfg_put_be16(buf + o, s->vendor_id);
     vfg_put_be16(buf + o + 2, s->device_id);
     vfg_put_be16(buf + o + 4, s->command);
@@ -676,6 +693,10 @@ static int save_v1(const struct vfg_header_state *s,
             return fail(err, "bar1", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if (!vfg_header_bar_mem_type_valid((uint64_t)((s->bar1 >> 1) & 0x3u))) {
+            return fail(err, "bar1", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
         vfg_put_be32(buf + o, s->bar1);
         o += 4u;
     }
@@ -693,6 +714,10 @@ static int save_v1(const struct vfg_header_state *s,
         if (cap - o < 4u) {
             return fail(err, "bar2", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if (!vfg_header_bar_mem_type_valid((uint64_t)((s->bar2 >> 1) & 0x3u))) {
+            return fail(err, "bar2", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
         }
         vfg_put_be32(buf + o, s->bar2);
         o += 4u;
@@ -712,6 +737,10 @@ static int save_v1(const struct vfg_header_state *s,
             return fail(err, "bar3", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if (!vfg_header_bar_mem_type_valid((uint64_t)((s->bar3 >> 1) & 0x3u))) {
+            return fail(err, "bar3", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
         vfg_put_be32(buf + o, s->bar3);
         o += 4u;
     }
@@ -729,6 +758,10 @@ static int save_v1(const struct vfg_header_state *s,
         if (cap - o < 4u) {
             return fail(err, "bar4", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if (!vfg_header_bar_mem_type_valid((uint64_t)((s->bar4 >> 1) & 0x3u))) {
+            return fail(err, "bar4", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
         }
         vfg_put_be32(buf + o, s->bar4);
         o += 4u;
@@ -748,12 +781,26 @@ static int save_v1(const struct vfg_header_state *s,
             return fail(err, "bar5", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if (!vfg_header_bar_mem_type_valid((uint64_t)((s->bar5 >> 1) & 0x3u))) {
+            return fail(err, "bar5", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
         vfg_put_be32(buf + o, s->bar5);
         o += 4u;
     }
     if (cap - o < 17u) {
         return fail(err, "cardbus_cis", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
+    }
+    if ((s->rom_base & 0x700u) != 0u) {
+        return fail(err, "rom_base", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->cap_ptr & 0x3u) != 0u) {
+        return fail(err, "cap_ptr", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_header_intx_pin_valid((uint64_t)s->interrupt_pin)) {
+        return fail(err, "interrupt_pin", 0u, VFG_ERR_ENUM,
+                    "not a value of its enum");
     }
     vfg_put_be32(buf + o, s->cardbus_cis);
     vfg_put_be16(buf + o + 4, s->subsystem_vendor_id);

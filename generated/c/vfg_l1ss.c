@@ -193,6 +193,31 @@ static int save_v1(const struct vfg_l1ss_state *s,
         return fail(err, "l1ss_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->l1ss_cap & 0xff0400e0u) != 0u) {
+        return fail(err, "l1ss_cap", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_l1ss_power_on_scale_valid((uint64_t)((s->l1ss_cap >> 16) &
+                                                  0x3u))) {
+        return fail(err, "l1ss_cap", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if ((s->l1ss_ctrl1 & 0x1c0000f0u) != 0u) {
+        return fail(err, "l1ss_ctrl1", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if (!vfg_l1ss_threshold_scale_valid((uint64_t)((s->l1ss_ctrl1 >> 29) &
+                                                   0x7u))) {
+        return fail(err, "l1ss_ctrl1", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if ((s->l1ss_ctrl2 & 0xffffff04u) != 0u) {
+        return fail(err, "l1ss_ctrl2", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if (!vfg_l1ss_power_on_scale_valid((uint64_t)(s->l1ss_ctrl2 & 0x3u))) {
+        return fail(err, "l1ss_ctrl2", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
     vfg_put_be32(buf + o, s->l1ss_cap);
     vfg_put_be32(buf + o + 4, s->l1ss_ctrl1);
     vfg_put_be32(buf + o + 8, s->l1ss_ctrl2);

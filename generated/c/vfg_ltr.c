@@ -117,6 +117,24 @@ static int save_v1(const struct vfg_ltr_state *s,
         return fail(err, "max_snoop_latency", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->max_snoop_latency & 0xe000u) != 0u) {
+        return fail(err, "max_snoop_latency", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if (!vfg_ltr_ltr_scale_valid((uint64_t)((s->max_snoop_latency >> 10) &
+                                            0x7u))) {
+        return fail(err, "max_snoop_latency", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if ((s->max_no_snoop_latency & 0xe000u) != 0u) {
+        return fail(err, "max_no_snoop_latency", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if (!vfg_ltr_ltr_scale_valid((uint64_t)((s->max_no_snoop_latency >> 10) &
+                                            0x7u))) {
+        return fail(err, "max_no_snoop_latency", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
     vfg_put_be16(buf + o, s->max_snoop_latency);
     vfg_put_be16(buf + o + 2, s->max_no_snoop_latency);
     o += 4u;

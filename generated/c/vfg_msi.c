@@ -317,6 +317,9 @@ static int save_v1(const struct vfg_msi_state *s,
         return fail(err, "control", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->control & 0xf800u) != 0u) {
+        return fail(err, "control", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
     vfg_put_be16(buf + o, s->control);
     vfg_put_be32(buf + o + 2, s->address_lo);
     o += 6u;
@@ -361,6 +364,9 @@ static int save_v2(const struct vfg_msi_state *s,
     if (cap - o < 6u) {
         return fail(err, "control", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
+    }
+    if ((s->control & 0xf800u) != 0u) {
+        return fail(err, "control", 0u, VFG_ERR_RESERVED, "reserved bits set");
     }
     vfg_put_be16(buf + o, s->control);
     vfg_put_be32(buf + o + 2, s->address_lo);

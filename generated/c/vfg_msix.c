@@ -181,6 +181,9 @@ static int save_v1(const struct vfg_msix_state *s,
         return fail(err, "control", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->control & 0x3800u) != 0u) {
+        return fail(err, "control", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
     vfg_put_be16(buf + o, s->control);
     vfg_put_be32(buf + o + 2, s->table);
     vfg_put_be32(buf + o + 6, s->pba);

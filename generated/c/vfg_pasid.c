@@ -172,6 +172,14 @@ static int save_v1(const struct vfg_pasid_state *s,
         return fail(err, "pasid_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->pasid_cap & 0xe0f1u) != 0u) {
+        return fail(err, "pasid_cap", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->pasid_ctrl & 0xfff0u) != 0u) {
+        return fail(err, "pasid_ctrl", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
     vfg_put_be16(buf + o, s->pasid_cap);
     vfg_put_be16(buf + o + 2, s->pasid_ctrl);
     o += 4u;

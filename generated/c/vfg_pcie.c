@@ -651,6 +651,24 @@ static int save_v1(const struct vfg_pcie_state *s,
         return fail(err, "pcie_caps", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if (!vfg_pcie_port_type_valid((uint64_t)((s->pcie_caps >> 4) & 0xfu))) {
+        return fail(err, "pcie_caps", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if ((s->devcap & 0x80000000u) != 0u) {
+        return fail(err, "devcap", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_pcie_payload_size_valid((uint64_t)((s->devctl >> 5) & 0x7u))) {
+        return fail(err, "devctl", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if (!vfg_pcie_payload_size_valid((uint64_t)((s->devctl >> 12) & 0x7u))) {
+        return fail(err, "devctl", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if ((s->devsta & 0xff80u) != 0u) {
+        return fail(err, "devsta", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
     vfg_put_be16(buf + o, s->pcie_caps);
     vfg_put_be32(buf + o + 2, s->devcap);
     vfg_put_be16(buf + o + 6, s->devctl);
@@ -661,6 +679,10 @@ static int save_v1(const struct vfg_pcie_state *s,
         if (cap - o < 8u) {
             return fail(err, "lnkcap", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->lnkcap & 0x800000u) != 0u) {
+            return fail(err, "lnkcap", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->lnkcap);
         vfg_put_be16(buf + o + 4, s->lnkctl);
@@ -675,6 +697,14 @@ static int save_v1(const struct vfg_pcie_state *s,
             return fail(err, "sltcap", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if ((s->sltctl & 0x8000u) != 0u) {
+            return fail(err, "sltctl", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->sltsta & 0xfe00u) != 0u) {
+            return fail(err, "sltsta", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
         vfg_put_be32(buf + o, s->sltcap);
         vfg_put_be16(buf + o + 4, s->sltctl);
         vfg_put_be16(buf + o + 6, s->sltsta);
@@ -686,6 +716,18 @@ static int save_v1(const struct vfg_pcie_state *s,
             return fail(err, "rootctl", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if ((s->rootctl & 0xffc0u) != 0u) {
+            return fail(err, "rootctl", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->rootcap & 0xfffeu) != 0u) {
+            return fail(err, "rootcap", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->rootsta & 0xfffc0000u) != 0u) {
+            return fail(err, "rootsta", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
         vfg_put_be16(buf + o, s->rootctl);
         vfg_put_be16(buf + o + 2, s->rootcap);
         vfg_put_be32(buf + o + 4, s->rootsta);
@@ -695,6 +737,10 @@ static int save_v1(const struct vfg_pcie_state *s,
         if (cap - o < 6u) {
             return fail(err, "devcap2", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->devcap2 & 0x8000000u) != 0u) {
+            return fail(err, "devcap2", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->devcap2);
         vfg_put_be16(buf + o + 4, s->devctl2);
@@ -706,6 +752,14 @@ static int save_v1(const struct vfg_pcie_state *s,
         if (cap - o < 8u) {
             return fail(err, "lnkcap2", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->lnkcap2 & 0x7e000001u) != 0u) {
+            return fail(err, "lnkcap2", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->lnksta2 & 0x800u) != 0u) {
+            return fail(err, "lnksta2", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->lnkcap2);
         vfg_put_be16(buf + o + 4, s->lnkctl2);
@@ -720,6 +774,10 @@ static int save_v1(const struct vfg_pcie_state *s,
         if (cap - o < 4u) {
             return fail(err, "sltcap2", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->sltcap2 & 0xfffffffeu) != 0u) {
+            return fail(err, "sltcap2", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->sltcap2);
         o += 4u;

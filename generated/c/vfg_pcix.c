@@ -190,6 +190,10 @@ static int save_v1(const struct vfg_pcix_state *s,
             return fail(err, "command", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if ((s->command & 0xcf80u) != 0u) {
+            return fail(err, "command", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
         vfg_put_be16(buf + o, s->command);
         vfg_put_be32(buf + o + 2, s->status);
         o += 6u;
@@ -198,6 +202,14 @@ static int save_v1(const struct vfg_pcix_state *s,
         if (cap - o < 14u) {
             return fail(err, "secondary_status", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->secondary_status & 0xfe00u) != 0u) {
+            return fail(err, "secondary_status", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->bridge_status & 0xffc00000u) != 0u) {
+            return fail(err, "bridge_status", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be16(buf + o, s->secondary_status);
         vfg_put_be32(buf + o + 2, s->bridge_status);

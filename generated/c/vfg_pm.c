@@ -160,6 +160,13 @@ static int save_v1(const struct vfg_pm_state *s, const struct vfg_pm_params *p,
         return fail(err, "pmc", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->pmcsr & 0xf4u) != 0u) {
+        return fail(err, "pmcsr", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->pmcsr_bse & 0x3fu) != 0u) {
+        return fail(err, "pmcsr_bse", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
     vfg_put_be16(buf + o, s->pmc);
     vfg_put_be16(buf + o + 2, s->pmcsr);
     vfg_put8(buf + o + 4, s->pmcsr_bse);

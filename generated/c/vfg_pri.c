@@ -159,6 +159,13 @@ static int save_v1(const struct vfg_pri_state *s,
         return fail(err, "pri_ctrl", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->pri_ctrl & 0xfffcu) != 0u) {
+        return fail(err, "pri_ctrl", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->pri_status & 0x7efcu) != 0u) {
+        return fail(err, "pri_status", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
     vfg_put_be16(buf + o, s->pri_ctrl);
     vfg_put_be16(buf + o + 2, s->pri_status);
     vfg_put_be32(buf + o + 4, s->outstanding_page_request_capacity);

@@ -132,6 +132,12 @@ static int save_v1(const struct vfg_ptm_state *s,
         return fail(err, "ptm_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->ptm_cap & 0xffff00f0u) != 0u) {
+        return fail(err, "ptm_cap", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->ptm_ctrl & 0xffff00fcu) != 0u) {
+        return fail(err, "ptm_ctrl", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
     vfg_put_be32(buf + o, s->ptm_cap);
     vfg_put_be32(buf + o + 4, s->ptm_ctrl);
     o += 8u;

@@ -625,6 +625,12 @@ static int save_v1(const struct vfg_rebar_state *s,
         return fail(err, "cap0", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->cap0 & 0xfu) != 0u) {
+        return fail(err, "cap0", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->ctrl0 & 0xc018u) != 0u) {
+        return fail(err, "ctrl0", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
     vfg_put_be32(buf + o, s->cap0);
     vfg_put_be32(buf + o + 4, s->ctrl0);
     o += 8u;
@@ -632,6 +638,13 @@ static int save_v1(const struct vfg_rebar_state *s,
         if (cap - o < 8u) {
             return fail(err, "cap1", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->cap1 & 0xfu) != 0u) {
+            return fail(err, "cap1", 0u, VFG_ERR_RESERVED, "reserved bits set");
+        }
+        if ((s->ctrl1 & 0xc0f8u) != 0u) {
+            return fail(err, "ctrl1", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->cap1);
         vfg_put_be32(buf + o + 4, s->ctrl1);
@@ -642,6 +655,13 @@ static int save_v1(const struct vfg_rebar_state *s,
             return fail(err, "cap2", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if ((s->cap2 & 0xfu) != 0u) {
+            return fail(err, "cap2", 0u, VFG_ERR_RESERVED, "reserved bits set");
+        }
+        if ((s->ctrl2 & 0xc0f8u) != 0u) {
+            return fail(err, "ctrl2", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
         vfg_put_be32(buf + o, s->cap2);
         vfg_put_be32(buf + o + 4, s->ctrl2);
         o += 8u;
@@ -650,6 +670,13 @@ static int save_v1(const struct vfg_rebar_state *s,
         if (cap - o < 8u) {
             return fail(err, "cap3", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->cap3 & 0xfu) != 0u) {
+            return fail(err, "cap3", 0u, VFG_ERR_RESERVED, "reserved bits set");
+        }
+        if ((s->ctrl3 & 0xc0f8u) != 0u) {
+            return fail(err, "ctrl3", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->cap3);
         vfg_put_be32(buf + o + 4, s->ctrl3);
@@ -660,6 +687,13 @@ static int save_v1(const struct vfg_rebar_state *s,
             return fail(err, "cap4", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if ((s->cap4 & 0xfu) != 0u) {
+            return fail(err, "cap4", 0u, VFG_ERR_RESERVED, "reserved bits set");
+        }
+        if ((s->ctrl4 & 0xc0f8u) != 0u) {
+            return fail(err, "ctrl4", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
         vfg_put_be32(buf + o, s->cap4);
         vfg_put_be32(buf + o + 4, s->ctrl4);
         o += 8u;
@@ -668,6 +702,13 @@ static int save_v1(const struct vfg_rebar_state *s,
         if (cap - o < 8u) {
             return fail(err, "cap5", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->cap5 & 0xfu) != 0u) {
+            return fail(err, "cap5", 0u, VFG_ERR_RESERVED, "reserved bits set");
+        }
+        if ((s->ctrl5 & 0xc0f8u) != 0u) {
+            return fail(err, "ctrl5", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->cap5);
         vfg_put_be32(buf + o + 4, s->ctrl5);

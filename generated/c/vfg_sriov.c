@@ -1081,6 +1081,18 @@ static int save_v1(const struct vfg_sriov_state *s,
         return fail(err, "sriov_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->sriov_cap & 0x1ffff0u) != 0u) {
+        return fail(err, "sriov_cap", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->sriov_ctrl & 0xff80u) != 0u) {
+        return fail(err, "sriov_ctrl", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->sriov_status & 0xfffeu) != 0u) {
+        return fail(err, "sriov_status", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
     vfg_put_be32(buf + o, s->sriov_cap);
     vfg_put_be16(buf + o + 4, s->sriov_ctrl);
     vfg_put_be16(buf + o + 6, s->sriov_status);
@@ -1215,6 +1227,18 @@ static int save_v2(const struct vfg_sriov_state *s,
     if (cap - o < 33u) {
         return fail(err, "sriov_cap", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
+    }
+    if ((s->sriov_cap & 0x1ffff0u) != 0u) {
+        return fail(err, "sriov_cap", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->sriov_ctrl & 0xff80u) != 0u) {
+        return fail(err, "sriov_ctrl", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->sriov_status & 0xfffeu) != 0u) {
+        return fail(err, "sriov_status", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
     }
     vfg_put_be32(buf + o, s->sriov_cap);
     vfg_put_be16(buf + o + 4, s->sriov_ctrl);

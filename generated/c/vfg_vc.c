@@ -709,6 +709,27 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         return fail(err, "port_vc_cap1", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if ((s->port_vc_cap1 & 0xfffff088u) != 0u) {
+        return fail(err, "port_vc_cap1", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->port_vc_cap2 & 0xffff00u) != 0u) {
+        return fail(err, "port_vc_cap2", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->port_vc_control & 0xfff0u) != 0u) {
+        return fail(err, "port_vc_control", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if (!vfg_vc_vc_arbitration_valid((uint64_t)((s->port_vc_control >> 1) &
+                                                0x7u))) {
+        return fail(err, "port_vc_control", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if ((s->port_vc_status & 0xfffeu) != 0u) {
+        return fail(err, "port_vc_status", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
     vfg_put_be32(buf + o, s->port_vc_cap1);
     vfg_put_be32(buf + o + 4, s->port_vc_cap2);
     vfg_put_be16(buf + o + 8, s->port_vc_control);
@@ -718,6 +739,24 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         if (cap - o < 10u) {
             return fail(err, "vc_resource_cap0", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->vc_resource_cap0 & 0x803f00u) != 0u) {
+            return fail(err, "vc_resource_cap0", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->vc_resource_control0 & 0x78f0ff00u) != 0u) {
+            return fail(err, "vc_resource_control0", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if (!vfg_vc_port_arbitration_valid((uint64_t)(
+                                               (s->vc_resource_control0 >> 17) &
+                                               0x7u))) {
+            return fail(err, "vc_resource_control0", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
+        if ((s->vc_resource_status0 & 0xfffcu) != 0u) {
+            return fail(err, "vc_resource_status0", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->vc_resource_cap0);
         vfg_put_be32(buf + o + 4, s->vc_resource_control0);
@@ -729,6 +768,24 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
             return fail(err, "vc_resource_cap1", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if ((s->vc_resource_cap1 & 0x803f00u) != 0u) {
+            return fail(err, "vc_resource_cap1", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->vc_resource_control1 & 0x78f0ff00u) != 0u) {
+            return fail(err, "vc_resource_control1", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if (!vfg_vc_port_arbitration_valid((uint64_t)(
+                                               (s->vc_resource_control1 >> 17) &
+                                               0x7u))) {
+            return fail(err, "vc_resource_control1", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
+        if ((s->vc_resource_status1 & 0xfffcu) != 0u) {
+            return fail(err, "vc_resource_status1", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
         vfg_put_be32(buf + o, s->vc_resource_cap1);
         vfg_put_be32(buf + o + 4, s->vc_resource_control1);
         vfg_put_be16(buf + o + 8, s->vc_resource_status1);
@@ -738,6 +795,24 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         if (cap - o < 10u) {
             return fail(err, "vc_resource_cap2", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->vc_resource_cap2 & 0x803f00u) != 0u) {
+            return fail(err, "vc_resource_cap2", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->vc_resource_control2 & 0x78f0ff00u) != 0u) {
+            return fail(err, "vc_resource_control2", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if (!vfg_vc_port_arbitration_valid((uint64_t)(
+                                               (s->vc_resource_control2 >> 17) &
+                                               0x7u))) {
+            return fail(err, "vc_resource_control2", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
+        if ((s->vc_resource_status2 & 0xfffcu) != 0u) {
+            return fail(err, "vc_resource_status2", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->vc_resource_cap2);
         vfg_put_be32(buf + o + 4, s->vc_resource_control2);
@@ -749,6 +824,24 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
             return fail(err, "vc_resource_cap3", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if ((s->vc_resource_cap3 & 0x803f00u) != 0u) {
+            return fail(err, "vc_resource_cap3", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->vc_resource_control3 & 0x78f0ff00u) != 0u) {
+            return fail(err, "vc_resource_control3", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if (!vfg_vc_port_arbitration_valid((uint64_t)(
+                                               (s->vc_resource_control3 >> 17) &
+                                               0x7u))) {
+            return fail(err, "vc_resource_control3", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
+        if ((s->vc_resource_status3 & 0xfffcu) != 0u) {
+            return fail(err, "vc_resource_status3", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
         vfg_put_be32(buf + o, s->vc_resource_cap3);
         vfg_put_be32(buf + o + 4, s->vc_resource_control3);
         vfg_put_be16(buf + o + 8, s->vc_resource_status3);
@@ -758,6 +851,24 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         if (cap - o < 10u) {
             return fail(err, "vc_resource_cap4", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->vc_resource_cap4 & 0x803f00u) != 0u) {
+            return fail(err, "vc_resource_cap4", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->vc_resource_control4 & 0x78f0ff00u) != 0u) {
+            return fail(err, "vc_resource_control4", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if (!vfg_vc_port_arbitration_valid((uint64_t)(
+                                               (s->vc_resource_control4 >> 17) &
+                                               0x7u))) {
+            return fail(err, "vc_resource_control4", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
+        if ((s->vc_resource_status4 & 0xfffcu) != 0u) {
+            return fail(err, "vc_resource_status4", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->vc_resource_cap4);
         vfg_put_be32(buf + o + 4, s->vc_resource_control4);
@@ -769,6 +880,24 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
             return fail(err, "vc_resource_cap5", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if ((s->vc_resource_cap5 & 0x803f00u) != 0u) {
+            return fail(err, "vc_resource_cap5", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->vc_resource_control5 & 0x78f0ff00u) != 0u) {
+            return fail(err, "vc_resource_control5", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if (!vfg_vc_port_arbitration_valid((uint64_t)(
+                                               (s->vc_resource_control5 >> 17) &
+                                               0x7u))) {
+            return fail(err, "vc_resource_control5", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
+        if ((s->vc_resource_status5 & 0xfffcu) != 0u) {
+            return fail(err, "vc_resource_status5", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
         vfg_put_be32(buf + o, s->vc_resource_cap5);
         vfg_put_be32(buf + o + 4, s->vc_resource_control5);
         vfg_put_be16(buf + o + 8, s->vc_resource_status5);
@@ -779,6 +908,24 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
             return fail(err, "vc_resource_cap6", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
         }
+        if ((s->vc_resource_cap6 & 0x803f00u) != 0u) {
+            return fail(err, "vc_resource_cap6", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->vc_resource_control6 & 0x78f0ff00u) != 0u) {
+            return fail(err, "vc_resource_control6", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if (!vfg_vc_port_arbitration_valid((uint64_t)(
+                                               (s->vc_resource_control6 >> 17) &
+                                               0x7u))) {
+            return fail(err, "vc_resource_control6", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
+        if ((s->vc_resource_status6 & 0xfffcu) != 0u) {
+            return fail(err, "vc_resource_status6", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
         vfg_put_be32(buf + o, s->vc_resource_cap6);
         vfg_put_be32(buf + o + 4, s->vc_resource_control6);
         vfg_put_be16(buf + o + 8, s->vc_resource_status6);
@@ -788,6 +935,24 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         if (cap - o < 10u) {
             return fail(err, "vc_resource_cap7", o, VFG_ERR_NO_SPACE,
                         "the output buffer is too small");
+        }
+        if ((s->vc_resource_cap7 & 0x803f00u) != 0u) {
+            return fail(err, "vc_resource_cap7", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if ((s->vc_resource_control7 & 0x78f0ff00u) != 0u) {
+            return fail(err, "vc_resource_control7", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
+        }
+        if (!vfg_vc_port_arbitration_valid((uint64_t)(
+                                               (s->vc_resource_control7 >> 17) &
+                                               0x7u))) {
+            return fail(err, "vc_resource_control7", 0u, VFG_ERR_ENUM,
+                        "a field is not a value of its enum");
+        }
+        if ((s->vc_resource_status7 & 0xfffcu) != 0u) {
+            return fail(err, "vc_resource_status7", 0u, VFG_ERR_RESERVED,
+                        "reserved bits set");
         }
         vfg_put_be32(buf + o, s->vc_resource_cap7);
         vfg_put_be32(buf + o + 4, s->vc_resource_control7);

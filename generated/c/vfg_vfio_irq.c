@@ -124,6 +124,9 @@ static int save_v1(const struct vfg_vfio_irq_state *s,
         return fail(err, "mode", o, VFG_ERR_NO_SPACE,
                     "the output buffer is too small");
     }
+    if (!vfg_vfio_irq_irq_mode_valid((uint64_t)s->mode)) {
+        return fail(err, "mode", 0u, VFG_ERR_ENUM, "not a value of its enum");
+    }
     vfg_put8(buf + o, s->mode);
     vfg_put_be16(buf + o + 1, s->vectors);
     o += 3u;

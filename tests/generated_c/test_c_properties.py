@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generated_python")
 import strategies as S  # noqa: E402
 from test_vectors import VECTORS, _hex  # noqa: E402
 
+from vfiogen.backends.python import naming as py_naming  # noqa: E402
 from vfiogen_state import _runtime  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not COMPILERS, reason="no C compiler (gcc or clang) on PATH")
@@ -122,6 +123,47 @@ def test_save_refuses_what_a_load_would_in_both_languages(host_driver: Path, nam
             assert not answer.ok and answer.field, (exc, answer)
             continue
         assert answer.ok and answer.payload == payload.hex(), (answer, payload.hex())
+
+
+def test_c_save_refuses_a_register_holding_a_reserved_bit(host_driver: Path) -> None:
+    """A C state is plain integers, so a register can hold a reserved bit there (a Python register cannot: its
+    from_value refuses it). For every always-present register of every section with reserved bits: a new state
+    with the lowest of them set is refused by the C save, naming the register, as the Python validate names it,
+    where the load of such a payload would refuse it."""
+    commands, expected = [], []
+    for name in S.SECTIONS:
+        module, section = S.MODULES[name], lock()["sections"][name]
+        for register in section["registers"]:
+            reserved = int(register["masks"]["reserved"], 16)
+            if not reserved or register["present"] is not None or not register["fields"]:
+                continue
+            state = getattr(module, py_naming.state_class(name))()
+            current = getattr(state, py_naming.attr(register["name"]))
+            holding = type(current).__new__(type(current))
+            holding._raw = current.value() | reserved & -reserved  # lowest reserved bit
+            setattr(state, py_naming.attr(register["name"]), holding)
+            assert register["name"] in [p.field for p in module.validate(state)], (name, register["name"])
+            commands.append(f"save {name} {module.VERSION} - {c_bytes(section, state).hex()}")
+            expected.append((name, register["name"]))
+    assert len(commands) > 40, len(commands)
+    for command, answer, (name, field) in zip(commands, run(host_driver, commands), expected, strict=True):
+        assert not answer.ok and (answer.section, answer.field) == (name, field), (command[:60], answer)
+        assert answer.status == "reserved bits set", answer
+
+
+def test_both_saves_refuse_a_value_outside_its_enum(host_driver: Path) -> None:
+    """An enum state field (vfio_irq's mode) holding an integer outside its enum: both saves refuse it, naming
+    the field, which a load would refuse."""
+    for name, attr, value in [("vfio_irq", "mode", 99)]:
+        module, section = S.MODULES[name], lock()["sections"][name]
+        state = getattr(module, py_naming.state_class(name))()
+        setattr(state, attr, value)
+        with pytest.raises(_runtime.SaveError) as refused:
+            module.save(state)
+        assert (refused.value.section, refused.value.field) == (name, attr)
+        [answer] = run(host_driver, [f"save {name} {module.VERSION} - {c_bytes(section, state).hex()}"])
+        assert not answer.ok and (answer.section, answer.field) == (name, attr), answer
+        assert answer.status == "not a value of its enum", answer
 
 
 def _positive_vectors(group: str) -> list[dict[str, Any]]:

@@ -637,6 +637,8 @@ def _save_v1(s: "BridgeHeaderState", p: "Params") -> bytes:
         out.append(_S3.pack(s.prefetchable_base_upper, s.prefetchable_limit_upper))
     if ((s.io_base._raw & 0xf) == 1):
         out.append(_S4.pack(s.io_base_upper, s.io_limit_upper))
+    if s.interrupt_pin not in _VALUES_IntxPin:
+        raise SaveError(SECTION, "interrupt_pin", f"holds {s.interrupt_pin!r}, not a value of its enum")
     out.append(_S5.pack(s.cap_ptr._raw, s.rom_base._raw, s.interrupt_line, s.interrupt_pin, s.bridge_control._raw))
     return b"".join(out)
 

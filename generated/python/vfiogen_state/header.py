@@ -590,6 +590,8 @@ def _save_v1(s: "HeaderState", p: "Params") -> bytes:
         out.append(_S1.pack(s.bar5_upper))
     if (not ((not (s.bar4._raw & 0x1)) and (((s.bar4._raw >> 1) & 0x3) == 2))):
         out.append(_S1.pack(s.bar5._raw))
+    if s.interrupt_pin not in _VALUES_IntxPin:
+        raise SaveError(SECTION, "interrupt_pin", f"holds {s.interrupt_pin!r}, not a value of its enum")
     out.append(_S2.pack(s.cardbus_cis, s.subsystem_vendor_id, s.subsystem_id, s.rom_base._raw, s.cap_ptr._raw, s.interrupt_line, s.interrupt_pin, s.min_gnt, s.max_lat))
     return b"".join(out)
 

@@ -158,6 +158,8 @@ def _load_v1(b: bytes, o: int, end: int, p: "Params") -> "tuple[VfioIrqState, in
 
 def _save_v1(s: "VfioIrqState", p: "Params") -> bytes:
     out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
+    if s.mode not in _VALUES_IrqMode:
+        raise SaveError(SECTION, "mode", f"holds {s.mode!r}, not a value of its enum")
     out.append(_S0.pack(s.mode, s.vectors))
     return b"".join(out)
 

@@ -326,11 +326,39 @@ class Printer:
 
     # --- save ----------------------------------------------------------------------------------
 
+    def save_check(self, leaf: Leaf, w: Writer) -> None:
+        """Refuse at save what a loader would refuse of this leaf (reserved bits, a value outside its enum), so
+        save never writes a payload its own load rejects."""
+        if not leaf.carried or not (leaf.reserved or leaf.enum_checks or leaf.enum):
+            return
+        value = f"s->{lvalue(leaf.member)}"
+        depth = leaf.path.count("[]") - 1
+
+        def fail(status: str, message: str) -> None:
+            if depth >= 0:  # inside an element loop over i<depth>: the error's indices are idx
+                w.use("idx")
+                w(f"idx[{depth}] = i{depth};")
+            self.fail(w, leaf.path, "0u", status, message)
+
+        if leaf.reserved:
+            with w.block(f"if (({value} & {naming.literal(leaf.reserved, leaf.size * 8)}) != 0u)"):
+                fail("VFG_ERR_RESERVED", "reserved bits set")
+        for check in leaf.enum_checks:
+            shifted = f"({value} >> {check.lo})" if check.lo else value
+            with w.block(f"if (!{self.valid_of(check.enum)}((uint64_t)({shifted} & "
+                         f"{naming.literal(check.mask, leaf.size * 8)})))"):
+                fail("VFG_ERR_ENUM", "a field is not a value of its enum")
+        if leaf.enum:
+            with w.block(f"if (!{self.valid_of(leaf.enum)}((uint64_t){value}))"):
+                fail("VFG_ERR_ENUM", "not a value of its enum")
+
     def save(self, steps: tuple[Step, ...], w: Writer) -> None:
         for step in steps:
             if isinstance(step, Run):
                 with w.block(f"if (cap - o < {step.size}u)"):
                     self.fail(w, step.leaves[0].path, "o", "VFG_ERR_NO_SPACE", "the output buffer is too small")
+                for leaf in step.leaves:
+                    self.save_check(leaf, w)
                 for leaf in step.leaves:
                     self.save_leaf(leaf, leaf.rel, w)
                 w(f"o += {step.size}u;")
@@ -345,12 +373,19 @@ class Printer:
                 if step.element_size is not None:
                     with w.block(f"if ((cap - o) / {step.element_size}u < {count})"):
                         self.fail(w, step.path, "o", "VFG_ERR_NO_SPACE", "the output buffer is too small")
+                    index = f"i{step.depth}"
                     if step.word:
+                        if any(leaf.enum for leaf in step.element_leaves):
+                            w.use(index)
+                            with w.block(f"for ({index} = 0; {index} < {count}; {index}++)"):
+                                for leaf in step.element_leaves:
+                                    self.save_check(leaf, w)
                         self.bulk_copy(step, count, w, save=True)
                         continue
-                    index = f"i{step.depth}"
                     w.use(index)
                     with w.block(f"for ({index} = 0; {index} < {count}; {index}++)"):
+                        for leaf in step.element_leaves:
+                            self.save_check(leaf, w)
                         for leaf in step.element_leaves:
                             self.save_leaf(leaf, leaf.rel, w)
                         w(f"o += {step.element_size}u;")
