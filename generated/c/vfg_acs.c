@@ -677,6 +677,12 @@ static int save_v1(const struct vfg_acs_state *s,
         }
         vfg_put_be32(buf + o, s->egress_control_vector0);
         o += 4u;
+    } else {
+        if (s->egress_control_vector0 != 0) {
+            return fail(err, "egress_control_vector0", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
          (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
@@ -687,6 +693,12 @@ static int save_v1(const struct vfg_acs_state *s,
         }
         vfg_put_be32(buf + o, s->egress_control_vector1);
         o += 4u;
+    } else {
+        if (s->egress_control_vector1 != 0) {
+            return fail(err, "egress_control_vector1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
          (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
@@ -697,6 +709,12 @@ static int save_v1(const struct vfg_acs_state *s,
         }
         vfg_put_be32(buf + o, s->egress_control_vector2);
         o += 4u;
+    } else {
+        if (s->egress_control_vector2 != 0) {
+            return fail(err, "egress_control_vector2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
          (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
@@ -707,6 +725,12 @@ static int save_v1(const struct vfg_acs_state *s,
         }
         vfg_put_be32(buf + o, s->egress_control_vector3);
         o += 4u;
+    } else {
+        if (s->egress_control_vector3 != 0) {
+            return fail(err, "egress_control_vector3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
          (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
@@ -717,6 +741,12 @@ static int save_v1(const struct vfg_acs_state *s,
         }
         vfg_put_be32(buf + o, s->egress_control_vector4);
         o += 4u;
+    } else {
+        if (s->egress_control_vector4 != 0) {
+            return fail(err, "egress_control_vector4", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
          (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
@@ -727,6 +757,12 @@ static int save_v1(const struct vfg_acs_state *s,
         }
         vfg_put_be32(buf + o, s->egress_control_vector5);
         o += 4u;
+    } else {
+        if (s->egress_control_vector5 != 0) {
+            return fail(err, "egress_control_vector5", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
          (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
@@ -737,6 +773,12 @@ static int save_v1(const struct vfg_acs_state *s,
         }
         vfg_put_be32(buf + o, s->egress_control_vector6);
         o += 4u;
+    } else {
+        if (s->egress_control_vector6 != 0) {
+            return fail(err, "egress_control_vector6", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
          (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
@@ -747,6 +789,12 @@ static int save_v1(const struct vfg_acs_state *s,
         }
         vfg_put_be32(buf + o, s->egress_control_vector7);
         o += 4u;
+    } else {
+        if (s->egress_control_vector7 != 0) {
+            return fail(err, "egress_control_vector7", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     *len = o;
     return VFG_OK;

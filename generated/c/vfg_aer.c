@@ -405,6 +405,22 @@ static int save_v1(const struct vfg_aer_state *s,
         vfg_put_be32(buf + o + 4, s->root_error_status);
         vfg_put_be32(buf + o + 8, s->error_source_identification);
         o += 12u;
+    } else {
+        if (s->root_error_command != 0) {
+            return fail(err, "root_error_command", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->root_error_status != 0) {
+            return fail(err, "root_error_status", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->error_source_identification != 0) {
+            return fail(err, "error_source_identification", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (cap - o < 16u) {
         return fail(err, "header_log0", o, VFG_ERR_NO_SPACE,
@@ -425,6 +441,27 @@ static int save_v1(const struct vfg_aer_state *s,
         vfg_put_be32(buf + o + 8, s->tlp_prefix_log2);
         vfg_put_be32(buf + o + 12, s->tlp_prefix_log3);
         o += 16u;
+    } else {
+        if (s->tlp_prefix_log0 != 0) {
+            return fail(err, "tlp_prefix_log0", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->tlp_prefix_log1 != 0) {
+            return fail(err, "tlp_prefix_log1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->tlp_prefix_log2 != 0) {
+            return fail(err, "tlp_prefix_log2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->tlp_prefix_log3 != 0) {
+            return fail(err, "tlp_prefix_log3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     *len = o;
     return VFG_OK;

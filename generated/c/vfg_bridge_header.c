@@ -741,6 +741,12 @@ static int save_v1(const struct vfg_bridge_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar1_upper);
         o += 4u;
+    } else {
+        if (s->bar1_upper != 0) {
+            return fail(err, "bar1_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if ((!((!(int64_t)(s->bar0 & 0x1u)) &&
            ((int64_t)((s->bar0 >> 1) & 0x3u) == 2)))) {
@@ -755,6 +761,12 @@ static int save_v1(const struct vfg_bridge_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar1);
         o += 4u;
+    } else {
+        if (s->bar1 != 0) {
+            return fail(err, "bar1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (cap - o < 16u) {
         return fail(err, "primary_bus_number", o, VFG_ERR_NO_SPACE,
@@ -811,6 +823,17 @@ static int save_v1(const struct vfg_bridge_header_state *s,
         vfg_put_be32(buf + o, s->prefetchable_base_upper);
         vfg_put_be32(buf + o + 4, s->prefetchable_limit_upper);
         o += 8u;
+    } else {
+        if (s->prefetchable_base_upper != 0) {
+            return fail(err, "prefetchable_base_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->prefetchable_limit_upper != 0) {
+            return fail(err, "prefetchable_limit_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)(s->io_base & 0xfu) == 1)) {
         if (cap - o < 4u) {
@@ -820,6 +843,17 @@ static int save_v1(const struct vfg_bridge_header_state *s,
         vfg_put_be16(buf + o, s->io_base_upper);
         vfg_put_be16(buf + o + 2, s->io_limit_upper);
         o += 4u;
+    } else {
+        if (s->io_base_upper != 0) {
+            return fail(err, "io_base_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->io_limit_upper != 0) {
+            return fail(err, "io_limit_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (cap - o < 9u) {
         return fail(err, "cap_ptr", o, VFG_ERR_NO_SPACE,

@@ -483,6 +483,32 @@ static int save_v1(const struct vfg_dpc_state *s,
         vfg_put_be32(buf + o + 12, s->rp_pio_syserror);
         vfg_put_be32(buf + o + 16, s->rp_pio_exception);
         o += 20u;
+    } else {
+        if (s->rp_pio_status != 0) {
+            return fail(err, "rp_pio_status", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->rp_pio_mask != 0) {
+            return fail(err, "rp_pio_mask", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->rp_pio_severity != 0) {
+            return fail(err, "rp_pio_severity", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->rp_pio_syserror != 0) {
+            return fail(err, "rp_pio_syserror", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->rp_pio_exception != 0) {
+            return fail(err, "rp_pio_exception", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->dpc_cap >> 5) & 0x1u) &&
          ((int64_t)((s->dpc_cap >> 8) & 0xfu) >= 5))) {
@@ -492,6 +518,12 @@ static int save_v1(const struct vfg_dpc_state *s,
         }
         vfg_put_be32(buf + o, s->rp_pio_impspec_log);
         o += 4u;
+    } else {
+        if (s->rp_pio_impspec_log != 0) {
+            return fail(err, "rp_pio_impspec_log", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->dpc_cap >> 5) & 0x1u) &&
          ((int64_t)((s->dpc_cap >> 8) & 0xfu) >= 4))) {
@@ -504,6 +536,27 @@ static int save_v1(const struct vfg_dpc_state *s,
         vfg_put_be32(buf + o + 8, s->rp_pio_header_log2);
         vfg_put_be32(buf + o + 12, s->rp_pio_header_log3);
         o += 16u;
+    } else {
+        if (s->rp_pio_header_log0 != 0) {
+            return fail(err, "rp_pio_header_log0", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->rp_pio_header_log1 != 0) {
+            return fail(err, "rp_pio_header_log1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->rp_pio_header_log2 != 0) {
+            return fail(err, "rp_pio_header_log2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->rp_pio_header_log3 != 0) {
+            return fail(err, "rp_pio_header_log3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->dpc_cap >> 5) & 0x1u) &&
          ((int64_t)((s->dpc_cap >> 8) & 0xfu) >= 6))) {
@@ -513,6 +566,12 @@ static int save_v1(const struct vfg_dpc_state *s,
         }
         vfg_put_be32(buf + o, s->rp_pio_tlp_prefix_log0);
         o += 4u;
+    } else {
+        if (s->rp_pio_tlp_prefix_log0 != 0) {
+            return fail(err, "rp_pio_tlp_prefix_log0", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->dpc_cap >> 5) & 0x1u) &&
          ((int64_t)((s->dpc_cap >> 8) & 0xfu) >= 7))) {
@@ -522,6 +581,12 @@ static int save_v1(const struct vfg_dpc_state *s,
         }
         vfg_put_be32(buf + o, s->rp_pio_tlp_prefix_log1);
         o += 4u;
+    } else {
+        if (s->rp_pio_tlp_prefix_log1 != 0) {
+            return fail(err, "rp_pio_tlp_prefix_log1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->dpc_cap >> 5) & 0x1u) &&
          ((int64_t)((s->dpc_cap >> 8) & 0xfu) >= 8))) {
@@ -531,6 +596,12 @@ static int save_v1(const struct vfg_dpc_state *s,
         }
         vfg_put_be32(buf + o, s->rp_pio_tlp_prefix_log2);
         o += 4u;
+    } else {
+        if (s->rp_pio_tlp_prefix_log2 != 0) {
+            return fail(err, "rp_pio_tlp_prefix_log2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->dpc_cap >> 5) & 0x1u) &&
          ((int64_t)((s->dpc_cap >> 8) & 0xfu) >= 9))) {
@@ -540,6 +611,12 @@ static int save_v1(const struct vfg_dpc_state *s,
         }
         vfg_put_be32(buf + o, s->rp_pio_tlp_prefix_log3);
         o += 4u;
+    } else {
+        if (s->rp_pio_tlp_prefix_log3 != 0) {
+            return fail(err, "rp_pio_tlp_prefix_log3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     *len = o;
     return VFG_OK;

@@ -686,6 +686,12 @@ static int save_v1(const struct vfg_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar1_upper);
         o += 4u;
+    } else {
+        if (s->bar1_upper != 0) {
+            return fail(err, "bar1_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if ((!((!(int64_t)(s->bar0 & 0x1u)) &&
            ((int64_t)((s->bar0 >> 1) & 0x3u) == 2)))) {
@@ -699,6 +705,12 @@ static int save_v1(const struct vfg_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar1);
         o += 4u;
+    } else {
+        if (s->bar1 != 0) {
+            return fail(err, "bar1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((!(int64_t)(s->bar1 & 0x1u)) &&
          ((int64_t)((s->bar1 >> 1) & 0x3u) == 2))) {
@@ -708,6 +720,12 @@ static int save_v1(const struct vfg_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar2_upper);
         o += 4u;
+    } else {
+        if (s->bar2_upper != 0) {
+            return fail(err, "bar2_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if ((!((!(int64_t)(s->bar1 & 0x1u)) &&
            ((int64_t)((s->bar1 >> 1) & 0x3u) == 2)))) {
@@ -721,6 +739,12 @@ static int save_v1(const struct vfg_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar2);
         o += 4u;
+    } else {
+        if (s->bar2 != 0) {
+            return fail(err, "bar2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((!(int64_t)(s->bar2 & 0x1u)) &&
          ((int64_t)((s->bar2 >> 1) & 0x3u) == 2))) {
@@ -730,6 +754,12 @@ static int save_v1(const struct vfg_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar3_upper);
         o += 4u;
+    } else {
+        if (s->bar3_upper != 0) {
+            return fail(err, "bar3_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if ((!((!(int64_t)(s->bar2 & 0x1u)) &&
            ((int64_t)((s->bar2 >> 1) & 0x3u) == 2)))) {
@@ -743,6 +773,12 @@ static int save_v1(const struct vfg_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar3);
         o += 4u;
+    } else {
+        if (s->bar3 != 0) {
+            return fail(err, "bar3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((!(int64_t)(s->bar3 & 0x1u)) &&
          ((int64_t)((s->bar3 >> 1) & 0x3u) == 2))) {
@@ -752,6 +788,12 @@ static int save_v1(const struct vfg_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar4_upper);
         o += 4u;
+    } else {
+        if (s->bar4_upper != 0) {
+            return fail(err, "bar4_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if ((!((!(int64_t)(s->bar3 & 0x1u)) &&
            ((int64_t)((s->bar3 >> 1) & 0x3u) == 2)))) {
@@ -765,6 +807,12 @@ static int save_v1(const struct vfg_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar4);
         o += 4u;
+    } else {
+        if (s->bar4 != 0) {
+            return fail(err, "bar4", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((!(int64_t)(s->bar4 & 0x1u)) &&
          ((int64_t)((s->bar4 >> 1) & 0x3u) == 2))) {
@@ -774,6 +822,12 @@ static int save_v1(const struct vfg_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar5_upper);
         o += 4u;
+    } else {
+        if (s->bar5_upper != 0) {
+            return fail(err, "bar5_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if ((!((!(int64_t)(s->bar4 & 0x1u)) &&
            ((int64_t)((s->bar4 >> 1) & 0x3u) == 2)))) {
@@ -787,6 +841,12 @@ static int save_v1(const struct vfg_header_state *s,
         }
         vfg_put_be32(buf + o, s->bar5);
         o += 4u;
+    } else {
+        if (s->bar5 != 0) {
+            return fail(err, "bar5", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (cap - o < 17u) {
         return fail(err, "cardbus_cis", o, VFG_ERR_NO_SPACE,

@@ -330,6 +330,12 @@ static int save_v1(const struct vfg_msi_state *s,
         }
         vfg_put_be32(buf + o, s->address_hi);
         o += 4u;
+    } else {
+        if (s->address_hi != 0) {
+            return fail(err, "address_hi", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (cap - o < 2u) {
         return fail(err, "data", o, VFG_ERR_NO_SPACE,
@@ -345,6 +351,17 @@ static int save_v1(const struct vfg_msi_state *s,
         vfg_put_be32(buf + o, s->mask);
         vfg_put_be32(buf + o + 4, s->pending);
         o += 8u;
+    } else {
+        if (s->mask != 0) {
+            return fail(err, "mask", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->pending != 0) {
+            return fail(err, "pending", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     *len = o;
     return VFG_OK;
@@ -378,6 +395,12 @@ static int save_v2(const struct vfg_msi_state *s,
         }
         vfg_put_be32(buf + o, s->address_hi);
         o += 4u;
+    } else {
+        if (s->address_hi != 0) {
+            return fail(err, "address_hi", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (cap - o < 2u) {
         return fail(err, "data", o, VFG_ERR_NO_SPACE,
@@ -392,6 +415,12 @@ static int save_v2(const struct vfg_msi_state *s,
         }
         vfg_put_be16(buf + o, s->ext_data);
         o += 2u;
+    } else {
+        if (s->ext_data != 0) {
+            return fail(err, "ext_data", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if ((int64_t)((s->control >> 8) & 0x1u)) {
         if (cap - o < 8u) {
@@ -401,6 +430,17 @@ static int save_v2(const struct vfg_msi_state *s,
         vfg_put_be32(buf + o, s->mask);
         vfg_put_be32(buf + o + 4, s->pending);
         o += 8u;
+    } else {
+        if (s->mask != 0) {
+            return fail(err, "mask", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->pending != 0) {
+            return fail(err, "pending", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     *len = o;
     return VFG_OK;

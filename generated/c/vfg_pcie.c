@@ -688,6 +688,22 @@ static int save_v1(const struct vfg_pcie_state *s,
         vfg_put_be16(buf + o + 4, s->lnkctl);
         vfg_put_be16(buf + o + 6, s->lnksta);
         o += 8u;
+    } else {
+        if (s->lnkcap != 0) {
+            return fail(err, "lnkcap", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->lnkctl != 0) {
+            return fail(err, "lnkctl", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->lnksta != 0) {
+            return fail(err, "lnksta", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->pcie_caps >> 8) & 0x1u) &&
          ((((int64_t)((s->pcie_caps >> 4) & 0xfu) == 4) ||
@@ -709,6 +725,22 @@ static int save_v1(const struct vfg_pcie_state *s,
         vfg_put_be16(buf + o + 4, s->sltctl);
         vfg_put_be16(buf + o + 6, s->sltsta);
         o += 8u;
+    } else {
+        if (s->sltcap != 0) {
+            return fail(err, "sltcap", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->sltctl != 0) {
+            return fail(err, "sltctl", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->sltsta != 0) {
+            return fail(err, "sltsta", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if ((((int64_t)((s->pcie_caps >> 4) & 0xfu) == 4) ||
          ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 0xa))) {
@@ -732,6 +764,22 @@ static int save_v1(const struct vfg_pcie_state *s,
         vfg_put_be16(buf + o + 2, s->rootcap);
         vfg_put_be32(buf + o + 4, s->rootsta);
         o += 8u;
+    } else {
+        if (s->rootctl != 0) {
+            return fail(err, "rootctl", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->rootcap != 0) {
+            return fail(err, "rootcap", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->rootsta != 0) {
+            return fail(err, "rootsta", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)(s->pcie_caps & 0xfu) >= 2)) {
         if (cap - o < 6u) {
@@ -745,6 +793,17 @@ static int save_v1(const struct vfg_pcie_state *s,
         vfg_put_be32(buf + o, s->devcap2);
         vfg_put_be16(buf + o + 4, s->devctl2);
         o += 6u;
+    } else {
+        if (s->devcap2 != 0) {
+            return fail(err, "devcap2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->devctl2 != 0) {
+            return fail(err, "devctl2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((((int64_t)(s->pcie_caps & 0xfu) >= 2) &&
           ((int64_t)((s->pcie_caps >> 4) & 0xfu) != 9)) &&
@@ -765,6 +824,22 @@ static int save_v1(const struct vfg_pcie_state *s,
         vfg_put_be16(buf + o + 4, s->lnkctl2);
         vfg_put_be16(buf + o + 6, s->lnksta2);
         o += 8u;
+    } else {
+        if (s->lnkcap2 != 0) {
+            return fail(err, "lnkcap2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->lnkctl2 != 0) {
+            return fail(err, "lnkctl2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->lnksta2 != 0) {
+            return fail(err, "lnksta2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((((int64_t)(s->pcie_caps & 0xfu) >= 2) &&
           (int64_t)((s->pcie_caps >> 8) & 0x1u)) &&
@@ -781,6 +856,12 @@ static int save_v1(const struct vfg_pcie_state *s,
         }
         vfg_put_be32(buf + o, s->sltcap2);
         o += 4u;
+    } else {
+        if (s->sltcap2 != 0) {
+            return fail(err, "sltcap2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     *len = o;
     return VFG_OK;

@@ -197,6 +197,17 @@ static int save_v1(const struct vfg_pcix_state *s,
         vfg_put_be16(buf + o, s->command);
         vfg_put_be32(buf + o + 2, s->status);
         o += 6u;
+    } else {
+        if (s->command != 0) {
+            return fail(err, "command", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->status != 0) {
+            return fail(err, "status", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if ((int64_t)p->type1_header) {
         if (cap - o < 14u) {
@@ -216,6 +227,29 @@ static int save_v1(const struct vfg_pcix_state *s,
         vfg_put_be32(buf + o + 6, s->upstream_split_transaction_control);
         vfg_put_be32(buf + o + 10, s->downstream_split_transaction_control);
         o += 14u;
+    } else {
+        if (s->secondary_status != 0) {
+            return fail(err, "secondary_status", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->bridge_status != 0) {
+            return fail(err, "bridge_status", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->upstream_split_transaction_control != 0) {
+            return fail(err, "upstream_split_transaction_control", 0u,
+                        VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->downstream_split_transaction_control != 0) {
+            return fail(err, "downstream_split_transaction_control", 0u,
+                        VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     *len = o;
     return VFG_OK;

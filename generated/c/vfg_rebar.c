@@ -649,6 +649,17 @@ static int save_v1(const struct vfg_rebar_state *s,
         vfg_put_be32(buf + o, s->cap1);
         vfg_put_be32(buf + o + 4, s->ctrl1);
         o += 8u;
+    } else {
+        if (s->cap1 != 0) {
+            return fail(err, "cap1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->ctrl1 != 0) {
+            return fail(err, "ctrl1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 3)) {
         if (cap - o < 8u) {
@@ -665,6 +676,17 @@ static int save_v1(const struct vfg_rebar_state *s,
         vfg_put_be32(buf + o, s->cap2);
         vfg_put_be32(buf + o + 4, s->ctrl2);
         o += 8u;
+    } else {
+        if (s->cap2 != 0) {
+            return fail(err, "cap2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->ctrl2 != 0) {
+            return fail(err, "ctrl2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 4)) {
         if (cap - o < 8u) {
@@ -681,6 +703,17 @@ static int save_v1(const struct vfg_rebar_state *s,
         vfg_put_be32(buf + o, s->cap3);
         vfg_put_be32(buf + o + 4, s->ctrl3);
         o += 8u;
+    } else {
+        if (s->cap3 != 0) {
+            return fail(err, "cap3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->ctrl3 != 0) {
+            return fail(err, "ctrl3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 5)) {
         if (cap - o < 8u) {
@@ -697,6 +730,17 @@ static int save_v1(const struct vfg_rebar_state *s,
         vfg_put_be32(buf + o, s->cap4);
         vfg_put_be32(buf + o + 4, s->ctrl4);
         o += 8u;
+    } else {
+        if (s->cap4 != 0) {
+            return fail(err, "cap4", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->ctrl4 != 0) {
+            return fail(err, "ctrl4", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 6)) {
         if (cap - o < 8u) {
@@ -713,6 +757,17 @@ static int save_v1(const struct vfg_rebar_state *s,
         vfg_put_be32(buf + o, s->cap5);
         vfg_put_be32(buf + o + 4, s->ctrl5);
         o += 8u;
+    } else {
+        if (s->cap5 != 0) {
+            return fail(err, "cap5", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->ctrl5 != 0) {
+            return fail(err, "ctrl5", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     *len = o;
     return VFG_OK;

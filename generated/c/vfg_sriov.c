@@ -1114,6 +1114,12 @@ static int save_v1(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar1);
         o += 4u;
+    } else {
+        if (s->vf_bar1 != 0) {
+            return fail(err, "vf_bar1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar0 >> 1) & 0x3u) == 2)) {
         if (cap - o < 4u) {
@@ -1122,6 +1128,12 @@ static int save_v1(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar1_upper);
         o += 4u;
+    } else {
+        if (s->vf_bar1_upper != 0) {
+            return fail(err, "vf_bar1_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar1 >> 1) & 0x3u) != 2)) {
         if (cap - o < 4u) {
@@ -1130,6 +1142,12 @@ static int save_v1(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar2);
         o += 4u;
+    } else {
+        if (s->vf_bar2 != 0) {
+            return fail(err, "vf_bar2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar1 >> 1) & 0x3u) == 2)) {
         if (cap - o < 4u) {
@@ -1138,6 +1156,12 @@ static int save_v1(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar2_upper);
         o += 4u;
+    } else {
+        if (s->vf_bar2_upper != 0) {
+            return fail(err, "vf_bar2_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar2 >> 1) & 0x3u) != 2)) {
         if (cap - o < 4u) {
@@ -1146,6 +1170,12 @@ static int save_v1(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar3);
         o += 4u;
+    } else {
+        if (s->vf_bar3 != 0) {
+            return fail(err, "vf_bar3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar2 >> 1) & 0x3u) == 2)) {
         if (cap - o < 4u) {
@@ -1154,6 +1184,12 @@ static int save_v1(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar3_upper);
         o += 4u;
+    } else {
+        if (s->vf_bar3_upper != 0) {
+            return fail(err, "vf_bar3_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar3 >> 1) & 0x3u) != 2)) {
         if (cap - o < 4u) {
@@ -1162,6 +1198,12 @@ static int save_v1(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar4);
         o += 4u;
+    } else {
+        if (s->vf_bar4 != 0) {
+            return fail(err, "vf_bar4", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar3 >> 1) & 0x3u) == 2)) {
         if (cap - o < 4u) {
@@ -1170,6 +1212,12 @@ static int save_v1(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar4_upper);
         o += 4u;
+    } else {
+        if (s->vf_bar4_upper != 0) {
+            return fail(err, "vf_bar4_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar4 >> 1) & 0x3u) != 2)) {
         if (cap - o < 4u) {
@@ -1178,6 +1226,12 @@ static int save_v1(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar5);
         o += 4u;
+    } else {
+        if (s->vf_bar5 != 0) {
+            return fail(err, "vf_bar5", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar4 >> 1) & 0x3u) == 2)) {
         if (cap - o < 4u) {
@@ -1186,6 +1240,12 @@ static int save_v1(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar5_upper);
         o += 4u;
+    } else {
+        if (s->vf_bar5_upper != 0) {
+            return fail(err, "vf_bar5_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (cap - o < 6u) {
         return fail(err, "vf_migration_state_array_offset", o, VFG_ERR_NO_SPACE,
@@ -1261,6 +1321,12 @@ static int save_v2(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar1);
         o += 4u;
+    } else {
+        if (s->vf_bar1 != 0) {
+            return fail(err, "vf_bar1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar0 >> 1) & 0x3u) == 2)) {
         if (cap - o < 4u) {
@@ -1269,6 +1335,12 @@ static int save_v2(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar1_upper);
         o += 4u;
+    } else {
+        if (s->vf_bar1_upper != 0) {
+            return fail(err, "vf_bar1_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar1 >> 1) & 0x3u) != 2)) {
         if (cap - o < 4u) {
@@ -1277,6 +1349,12 @@ static int save_v2(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar2);
         o += 4u;
+    } else {
+        if (s->vf_bar2 != 0) {
+            return fail(err, "vf_bar2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar1 >> 1) & 0x3u) == 2)) {
         if (cap - o < 4u) {
@@ -1285,6 +1363,12 @@ static int save_v2(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar2_upper);
         o += 4u;
+    } else {
+        if (s->vf_bar2_upper != 0) {
+            return fail(err, "vf_bar2_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar2 >> 1) & 0x3u) != 2)) {
         if (cap - o < 4u) {
@@ -1293,6 +1377,12 @@ static int save_v2(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar3);
         o += 4u;
+    } else {
+        if (s->vf_bar3 != 0) {
+            return fail(err, "vf_bar3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar2 >> 1) & 0x3u) == 2)) {
         if (cap - o < 4u) {
@@ -1301,6 +1391,12 @@ static int save_v2(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar3_upper);
         o += 4u;
+    } else {
+        if (s->vf_bar3_upper != 0) {
+            return fail(err, "vf_bar3_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar3 >> 1) & 0x3u) != 2)) {
         if (cap - o < 4u) {
@@ -1309,6 +1405,12 @@ static int save_v2(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar4);
         o += 4u;
+    } else {
+        if (s->vf_bar4 != 0) {
+            return fail(err, "vf_bar4", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar3 >> 1) & 0x3u) == 2)) {
         if (cap - o < 4u) {
@@ -1317,6 +1419,12 @@ static int save_v2(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar4_upper);
         o += 4u;
+    } else {
+        if (s->vf_bar4_upper != 0) {
+            return fail(err, "vf_bar4_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar4 >> 1) & 0x3u) != 2)) {
         if (cap - o < 4u) {
@@ -1325,6 +1433,12 @@ static int save_v2(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar5);
         o += 4u;
+    } else {
+        if (s->vf_bar5 != 0) {
+            return fail(err, "vf_bar5", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)((s->vf_bar4 >> 1) & 0x3u) == 2)) {
         if (cap - o < 4u) {
@@ -1333,6 +1447,12 @@ static int save_v2(const struct vfg_sriov_state *s,
         }
         vfg_put_be32(buf + o, s->vf_bar5_upper);
         o += 4u;
+    } else {
+        if (s->vf_bar5_upper != 0) {
+            return fail(err, "vf_bar5_upper", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (cap - o < 6u) {
         return fail(err, "vf_migration_state_array_offset", o, VFG_ERR_NO_SPACE,

@@ -762,6 +762,22 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         vfg_put_be32(buf + o + 4, s->vc_resource_control0);
         vfg_put_be16(buf + o + 8, s->vc_resource_status0);
         o += 10u;
+    } else {
+        if (s->vc_resource_cap0 != 0) {
+            return fail(err, "vc_resource_cap0", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_control0 != 0) {
+            return fail(err, "vc_resource_control0", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_status0 != 0) {
+            return fail(err, "vc_resource_status0", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)(s->port_vc_cap1 & 0x7u) >= 1)) {
         if (cap - o < 10u) {
@@ -790,6 +806,22 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         vfg_put_be32(buf + o + 4, s->vc_resource_control1);
         vfg_put_be16(buf + o + 8, s->vc_resource_status1);
         o += 10u;
+    } else {
+        if (s->vc_resource_cap1 != 0) {
+            return fail(err, "vc_resource_cap1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_control1 != 0) {
+            return fail(err, "vc_resource_control1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_status1 != 0) {
+            return fail(err, "vc_resource_status1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)(s->port_vc_cap1 & 0x7u) >= 2)) {
         if (cap - o < 10u) {
@@ -818,6 +850,22 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         vfg_put_be32(buf + o + 4, s->vc_resource_control2);
         vfg_put_be16(buf + o + 8, s->vc_resource_status2);
         o += 10u;
+    } else {
+        if (s->vc_resource_cap2 != 0) {
+            return fail(err, "vc_resource_cap2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_control2 != 0) {
+            return fail(err, "vc_resource_control2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_status2 != 0) {
+            return fail(err, "vc_resource_status2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)(s->port_vc_cap1 & 0x7u) >= 3)) {
         if (cap - o < 10u) {
@@ -846,6 +894,22 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         vfg_put_be32(buf + o + 4, s->vc_resource_control3);
         vfg_put_be16(buf + o + 8, s->vc_resource_status3);
         o += 10u;
+    } else {
+        if (s->vc_resource_cap3 != 0) {
+            return fail(err, "vc_resource_cap3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_control3 != 0) {
+            return fail(err, "vc_resource_control3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_status3 != 0) {
+            return fail(err, "vc_resource_status3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)(s->port_vc_cap1 & 0x7u) >= 4)) {
         if (cap - o < 10u) {
@@ -874,6 +938,22 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         vfg_put_be32(buf + o + 4, s->vc_resource_control4);
         vfg_put_be16(buf + o + 8, s->vc_resource_status4);
         o += 10u;
+    } else {
+        if (s->vc_resource_cap4 != 0) {
+            return fail(err, "vc_resource_cap4", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_control4 != 0) {
+            return fail(err, "vc_resource_control4", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_status4 != 0) {
+            return fail(err, "vc_resource_status4", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)(s->port_vc_cap1 & 0x7u) >= 5)) {
         if (cap - o < 10u) {
@@ -902,6 +982,22 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         vfg_put_be32(buf + o + 4, s->vc_resource_control5);
         vfg_put_be16(buf + o + 8, s->vc_resource_status5);
         o += 10u;
+    } else {
+        if (s->vc_resource_cap5 != 0) {
+            return fail(err, "vc_resource_cap5", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_control5 != 0) {
+            return fail(err, "vc_resource_control5", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_status5 != 0) {
+            return fail(err, "vc_resource_status5", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)(s->port_vc_cap1 & 0x7u) >= 6)) {
         if (cap - o < 10u) {
@@ -930,6 +1026,22 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         vfg_put_be32(buf + o + 4, s->vc_resource_control6);
         vfg_put_be16(buf + o + 8, s->vc_resource_status6);
         o += 10u;
+    } else {
+        if (s->vc_resource_cap6 != 0) {
+            return fail(err, "vc_resource_cap6", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_control6 != 0) {
+            return fail(err, "vc_resource_control6", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_status6 != 0) {
+            return fail(err, "vc_resource_status6", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     if (((int64_t)(s->port_vc_cap1 & 0x7u) >= 7)) {
         if (cap - o < 10u) {
@@ -958,6 +1070,22 @@ static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
         vfg_put_be32(buf + o + 4, s->vc_resource_control7);
         vfg_put_be16(buf + o + 8, s->vc_resource_status7);
         o += 10u;
+    } else {
+        if (s->vc_resource_cap7 != 0) {
+            return fail(err, "vc_resource_cap7", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_control7 != 0) {
+            return fail(err, "vc_resource_control7", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+        if (s->vc_resource_status7 != 0) {
+            return fail(err, "vc_resource_status7", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
     }
     *len = o;
     return VFG_OK;

@@ -166,6 +166,25 @@ def test_both_saves_refuse_a_value_outside_its_enum(host_driver: Path) -> None:
         assert answer.status == "not a value of its enum", answer
 
 
+def test_both_saves_refuse_an_absent_field_holding_a_value(host_driver: Path) -> None:
+    """MSI's mask register is absent without per-vector masking: a state holding a mask there is refused by both
+    saves, naming it (a load would give back 0, so the state would not survive); present, it saves in both."""
+    module, section = S.MODULES["msi"], lock()["sections"]["msi"]
+    state = module.MsiState()
+    state.mask = 5
+    with pytest.raises(_runtime.SaveError) as refused:
+        module.save(state)
+    assert (refused.value.section, refused.value.field) == ("msi", "mask")
+    state.control.pvm = True
+    payload = module.save(state)
+    assert module.load(payload) == state
+    absent, present = run(host_driver, [f"save msi {module.VERSION} - {c_bytes(section, s).hex()}"
+                                        for s in (module.MsiState(mask=5), state)])
+    assert not absent.ok and (absent.section, absent.field) == ("msi", "mask"), absent
+    assert absent.status == "absent field holds a value", absent
+    assert present.ok and present.payload == payload.hex(), present
+
+
 def _positive_vectors(group: str) -> list[dict[str, Any]]:
     cases = [yaml.safe_load(p.read_text("utf-8")) for p in sorted((VECTORS / group).rglob("*.yaml"))]
     return [c for c in cases if "expect" in c]

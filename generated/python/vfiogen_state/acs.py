@@ -321,20 +321,44 @@ def _save_v1(s: "AcsState", p: "Params") -> bytes:
     out.append(_S0.pack(s.acs_cap._raw, s.acs_ctrl._raw))
     if (s.acs_cap._raw & 0x20 != 0):
         out.append(_S1.pack(s.egress_control_vector0))
+    else:
+        if s.egress_control_vector0 != 0:
+            raise SaveError(SECTION, "egress_control_vector0", "is absent on this device (its presence is false) but holds a value")
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0x20))):
         out.append(_S1.pack(s.egress_control_vector1))
+    else:
+        if s.egress_control_vector1 != 0:
+            raise SaveError(SECTION, "egress_control_vector1", "is absent on this device (its presence is false) but holds a value")
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0x40))):
         out.append(_S1.pack(s.egress_control_vector2))
+    else:
+        if s.egress_control_vector2 != 0:
+            raise SaveError(SECTION, "egress_control_vector2", "is absent on this device (its presence is false) but holds a value")
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0x60))):
         out.append(_S1.pack(s.egress_control_vector3))
+    else:
+        if s.egress_control_vector3 != 0:
+            raise SaveError(SECTION, "egress_control_vector3", "is absent on this device (its presence is false) but holds a value")
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0x80))):
         out.append(_S1.pack(s.egress_control_vector4))
+    else:
+        if s.egress_control_vector4 != 0:
+            raise SaveError(SECTION, "egress_control_vector4", "is absent on this device (its presence is false) but holds a value")
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0xa0))):
         out.append(_S1.pack(s.egress_control_vector5))
+    else:
+        if s.egress_control_vector5 != 0:
+            raise SaveError(SECTION, "egress_control_vector5", "is absent on this device (its presence is false) but holds a value")
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0xc0))):
         out.append(_S1.pack(s.egress_control_vector6))
+    else:
+        if s.egress_control_vector6 != 0:
+            raise SaveError(SECTION, "egress_control_vector6", "is absent on this device (its presence is false) but holds a value")
     if ((s.acs_cap._raw & 0x20 != 0) and ((((s.acs_cap._raw >> 8) & 0xff) == 0) or (((s.acs_cap._raw >> 8) & 0xff) > 0xe0))):
         out.append(_S1.pack(s.egress_control_vector7))
+    else:
+        if s.egress_control_vector7 != 0:
+            raise SaveError(SECTION, "egress_control_vector7", "is absent on this device (its presence is false) but holds a value")
     return b"".join(out)
 
 

@@ -408,9 +408,25 @@ def _save_v1(s: "AerState", p: "Params") -> bytes:
     out.append(_S0.pack(s.uncorrectable_error_status._raw, s.uncorrectable_error_mask._raw, s.uncorrectable_error_severity._raw, s.correctable_error_status._raw, s.correctable_error_mask._raw, s.aer_cap._raw))
     if p.root_port:
         out.append(_S1.pack(s.root_error_command._raw, s.root_error_status._raw, s.error_source_identification._raw))
+    else:
+        if s.root_error_command._raw != 0:
+            raise SaveError(SECTION, "root_error_command", "is absent on this device (its presence is false) but holds a value")
+        if s.root_error_status._raw != 0:
+            raise SaveError(SECTION, "root_error_status", "is absent on this device (its presence is false) but holds a value")
+        if s.error_source_identification._raw != 0:
+            raise SaveError(SECTION, "error_source_identification", "is absent on this device (its presence is false) but holds a value")
     out.append(_S2.pack(s.header_log0, s.header_log1, s.header_log2, s.header_log3))
     if p.tlp_prefix_log:
         out.append(_S2.pack(s.tlp_prefix_log0, s.tlp_prefix_log1, s.tlp_prefix_log2, s.tlp_prefix_log3))
+    else:
+        if s.tlp_prefix_log0 != 0:
+            raise SaveError(SECTION, "tlp_prefix_log0", "is absent on this device (its presence is false) but holds a value")
+        if s.tlp_prefix_log1 != 0:
+            raise SaveError(SECTION, "tlp_prefix_log1", "is absent on this device (its presence is false) but holds a value")
+        if s.tlp_prefix_log2 != 0:
+            raise SaveError(SECTION, "tlp_prefix_log2", "is absent on this device (its presence is false) but holds a value")
+        if s.tlp_prefix_log3 != 0:
+            raise SaveError(SECTION, "tlp_prefix_log3", "is absent on this device (its presence is false) but holds a value")
     return b"".join(out)
 
 

@@ -630,13 +630,29 @@ def _save_v1(s: "BridgeHeaderState", p: "Params") -> bytes:
     out.append(_S0.pack(s.vendor_id, s.device_id, s.command._raw, s.status._raw, s.revision_id, s.class_prog_if, s.class_subclass, s.class_base, s.cache_line_size, s.latency_timer, s.header_type._raw, s.bist._raw, s.bar0._raw))
     if ((not (s.bar0._raw & 0x1)) and (((s.bar0._raw >> 1) & 0x3) == 2)):
         out.append(_S1.pack(s.bar1_upper))
+    else:
+        if s.bar1_upper != 0:
+            raise SaveError(SECTION, "bar1_upper", "is absent on this device (its presence is false) but holds a value")
     if (not ((not (s.bar0._raw & 0x1)) and (((s.bar0._raw >> 1) & 0x3) == 2))):
         out.append(_S1.pack(s.bar1._raw))
+    else:
+        if s.bar1._raw != 0:
+            raise SaveError(SECTION, "bar1", "is absent on this device (its presence is false) but holds a value")
     out.append(_S2.pack(s.primary_bus_number, s.secondary_bus_number, s.subordinate_bus_number, s.secondary_latency_timer, s.io_base._raw, s.io_limit._raw, s.secondary_status._raw, s.memory_base._raw, s.memory_limit._raw, s.prefetchable_memory_base._raw, s.prefetchable_memory_limit._raw))
     if ((s.prefetchable_memory_base._raw & 0xf) == 1):
         out.append(_S3.pack(s.prefetchable_base_upper, s.prefetchable_limit_upper))
+    else:
+        if s.prefetchable_base_upper != 0:
+            raise SaveError(SECTION, "prefetchable_base_upper", "is absent on this device (its presence is false) but holds a value")
+        if s.prefetchable_limit_upper != 0:
+            raise SaveError(SECTION, "prefetchable_limit_upper", "is absent on this device (its presence is false) but holds a value")
     if ((s.io_base._raw & 0xf) == 1):
         out.append(_S4.pack(s.io_base_upper, s.io_limit_upper))
+    else:
+        if s.io_base_upper != 0:
+            raise SaveError(SECTION, "io_base_upper", "is absent on this device (its presence is false) but holds a value")
+        if s.io_limit_upper != 0:
+            raise SaveError(SECTION, "io_limit_upper", "is absent on this device (its presence is false) but holds a value")
     if s.interrupt_pin not in _VALUES_IntxPin:
         raise SaveError(SECTION, "interrupt_pin", f"holds {s.interrupt_pin!r}, not a value of its enum")
     out.append(_S5.pack(s.cap_ptr._raw, s.rom_base._raw, s.interrupt_line, s.interrupt_pin, s.bridge_control._raw))

@@ -427,18 +427,53 @@ def _save_v1(s: "DpcState", p: "Params") -> bytes:
     out.append(_S0.pack(s.dpc_cap._raw, s.dpc_control._raw, s.dpc_status._raw, s.dpc_error_source_id))
     if (s.dpc_cap._raw & 0x20 != 0):
         out.append(_S1.pack(s.rp_pio_status._raw, s.rp_pio_mask._raw, s.rp_pio_severity._raw, s.rp_pio_syserror._raw, s.rp_pio_exception._raw))
+    else:
+        if s.rp_pio_status._raw != 0:
+            raise SaveError(SECTION, "rp_pio_status", "is absent on this device (its presence is false) but holds a value")
+        if s.rp_pio_mask._raw != 0:
+            raise SaveError(SECTION, "rp_pio_mask", "is absent on this device (its presence is false) but holds a value")
+        if s.rp_pio_severity._raw != 0:
+            raise SaveError(SECTION, "rp_pio_severity", "is absent on this device (its presence is false) but holds a value")
+        if s.rp_pio_syserror._raw != 0:
+            raise SaveError(SECTION, "rp_pio_syserror", "is absent on this device (its presence is false) but holds a value")
+        if s.rp_pio_exception._raw != 0:
+            raise SaveError(SECTION, "rp_pio_exception", "is absent on this device (its presence is false) but holds a value")
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 5)):
         out.append(_S2.pack(s.rp_pio_impspec_log))
+    else:
+        if s.rp_pio_impspec_log != 0:
+            raise SaveError(SECTION, "rp_pio_impspec_log", "is absent on this device (its presence is false) but holds a value")
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 4)):
         out.append(_S3.pack(s.rp_pio_header_log0, s.rp_pio_header_log1, s.rp_pio_header_log2, s.rp_pio_header_log3))
+    else:
+        if s.rp_pio_header_log0 != 0:
+            raise SaveError(SECTION, "rp_pio_header_log0", "is absent on this device (its presence is false) but holds a value")
+        if s.rp_pio_header_log1 != 0:
+            raise SaveError(SECTION, "rp_pio_header_log1", "is absent on this device (its presence is false) but holds a value")
+        if s.rp_pio_header_log2 != 0:
+            raise SaveError(SECTION, "rp_pio_header_log2", "is absent on this device (its presence is false) but holds a value")
+        if s.rp_pio_header_log3 != 0:
+            raise SaveError(SECTION, "rp_pio_header_log3", "is absent on this device (its presence is false) but holds a value")
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 6)):
         out.append(_S2.pack(s.rp_pio_tlp_prefix_log0))
+    else:
+        if s.rp_pio_tlp_prefix_log0 != 0:
+            raise SaveError(SECTION, "rp_pio_tlp_prefix_log0", "is absent on this device (its presence is false) but holds a value")
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 7)):
         out.append(_S2.pack(s.rp_pio_tlp_prefix_log1))
+    else:
+        if s.rp_pio_tlp_prefix_log1 != 0:
+            raise SaveError(SECTION, "rp_pio_tlp_prefix_log1", "is absent on this device (its presence is false) but holds a value")
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 8)):
         out.append(_S2.pack(s.rp_pio_tlp_prefix_log2))
+    else:
+        if s.rp_pio_tlp_prefix_log2 != 0:
+            raise SaveError(SECTION, "rp_pio_tlp_prefix_log2", "is absent on this device (its presence is false) but holds a value")
     if ((s.dpc_cap._raw & 0x20 != 0) and (((s.dpc_cap._raw >> 8) & 0xf) >= 9)):
         out.append(_S2.pack(s.rp_pio_tlp_prefix_log3))
+    else:
+        if s.rp_pio_tlp_prefix_log3 != 0:
+            raise SaveError(SECTION, "rp_pio_tlp_prefix_log3", "is absent on this device (its presence is false) but holds a value")
     return b"".join(out)
 
 

@@ -572,24 +572,54 @@ def _save_v1(s: "HeaderState", p: "Params") -> bytes:
     out.append(_S0.pack(s.vendor_id, s.device_id, s.command._raw, s.status._raw, s.revision_id, s.class_prog_if, s.class_subclass, s.class_base, s.cache_line_size, s.latency_timer, s.header_type._raw, s.bist._raw, s.bar0._raw))
     if ((not (s.bar0._raw & 0x1)) and (((s.bar0._raw >> 1) & 0x3) == 2)):
         out.append(_S1.pack(s.bar1_upper))
+    else:
+        if s.bar1_upper != 0:
+            raise SaveError(SECTION, "bar1_upper", "is absent on this device (its presence is false) but holds a value")
     if (not ((not (s.bar0._raw & 0x1)) and (((s.bar0._raw >> 1) & 0x3) == 2))):
         out.append(_S1.pack(s.bar1._raw))
+    else:
+        if s.bar1._raw != 0:
+            raise SaveError(SECTION, "bar1", "is absent on this device (its presence is false) but holds a value")
     if ((not (s.bar1._raw & 0x1)) and (((s.bar1._raw >> 1) & 0x3) == 2)):
         out.append(_S1.pack(s.bar2_upper))
+    else:
+        if s.bar2_upper != 0:
+            raise SaveError(SECTION, "bar2_upper", "is absent on this device (its presence is false) but holds a value")
     if (not ((not (s.bar1._raw & 0x1)) and (((s.bar1._raw >> 1) & 0x3) == 2))):
         out.append(_S1.pack(s.bar2._raw))
+    else:
+        if s.bar2._raw != 0:
+            raise SaveError(SECTION, "bar2", "is absent on this device (its presence is false) but holds a value")
     if ((not (s.bar2._raw & 0x1)) and (((s.bar2._raw >> 1) & 0x3) == 2)):
         out.append(_S1.pack(s.bar3_upper))
+    else:
+        if s.bar3_upper != 0:
+            raise SaveError(SECTION, "bar3_upper", "is absent on this device (its presence is false) but holds a value")
     if (not ((not (s.bar2._raw & 0x1)) and (((s.bar2._raw >> 1) & 0x3) == 2))):
         out.append(_S1.pack(s.bar3._raw))
+    else:
+        if s.bar3._raw != 0:
+            raise SaveError(SECTION, "bar3", "is absent on this device (its presence is false) but holds a value")
     if ((not (s.bar3._raw & 0x1)) and (((s.bar3._raw >> 1) & 0x3) == 2)):
         out.append(_S1.pack(s.bar4_upper))
+    else:
+        if s.bar4_upper != 0:
+            raise SaveError(SECTION, "bar4_upper", "is absent on this device (its presence is false) but holds a value")
     if (not ((not (s.bar3._raw & 0x1)) and (((s.bar3._raw >> 1) & 0x3) == 2))):
         out.append(_S1.pack(s.bar4._raw))
+    else:
+        if s.bar4._raw != 0:
+            raise SaveError(SECTION, "bar4", "is absent on this device (its presence is false) but holds a value")
     if ((not (s.bar4._raw & 0x1)) and (((s.bar4._raw >> 1) & 0x3) == 2)):
         out.append(_S1.pack(s.bar5_upper))
+    else:
+        if s.bar5_upper != 0:
+            raise SaveError(SECTION, "bar5_upper", "is absent on this device (its presence is false) but holds a value")
     if (not ((not (s.bar4._raw & 0x1)) and (((s.bar4._raw >> 1) & 0x3) == 2))):
         out.append(_S1.pack(s.bar5._raw))
+    else:
+        if s.bar5._raw != 0:
+            raise SaveError(SECTION, "bar5", "is absent on this device (its presence is false) but holds a value")
     if s.interrupt_pin not in _VALUES_IntxPin:
         raise SaveError(SECTION, "interrupt_pin", f"holds {s.interrupt_pin!r}, not a value of its enum")
     out.append(_S2.pack(s.cardbus_cis, s.subsystem_vendor_id, s.subsystem_id, s.rom_base._raw, s.cap_ptr._raw, s.interrupt_line, s.interrupt_pin, s.min_gnt, s.max_lat))

@@ -252,9 +252,17 @@ def _save_v1(s: "MsiState", p: "Params") -> bytes:
     out.append(_S0.pack(s.control._raw, s.address_lo._raw))
     if (s.control._raw & 0x80 != 0):
         out.append(_S1.pack(s.address_hi))
+    else:
+        if s.address_hi != 0:
+            raise SaveError(SECTION, "address_hi", "is absent on this device (its presence is false) but holds a value")
     out.append(_S2.pack(s.data))
     if (s.control._raw & 0x100 != 0):
         out.append(_S3.pack(s.mask, s.pending))
+    else:
+        if s.mask != 0:
+            raise SaveError(SECTION, "mask", "is absent on this device (its presence is false) but holds a value")
+        if s.pending != 0:
+            raise SaveError(SECTION, "pending", "is absent on this device (its presence is false) but holds a value")
     return b"".join(out)
 
 
@@ -312,11 +320,22 @@ def _save_v2(s: "MsiState", p: "Params") -> bytes:
     out.append(_S0.pack(s.control._raw, s.address_lo._raw))
     if (s.control._raw & 0x80 != 0):
         out.append(_S1.pack(s.address_hi))
+    else:
+        if s.address_hi != 0:
+            raise SaveError(SECTION, "address_hi", "is absent on this device (its presence is false) but holds a value")
     out.append(_S2.pack(s.data))
     if (s.control._raw & 0x200 != 0):
         out.append(_S2.pack(s.ext_data))
+    else:
+        if s.ext_data != 0:
+            raise SaveError(SECTION, "ext_data", "is absent on this device (its presence is false) but holds a value")
     if (s.control._raw & 0x100 != 0):
         out.append(_S3.pack(s.mask, s.pending))
+    else:
+        if s.mask != 0:
+            raise SaveError(SECTION, "mask", "is absent on this device (its presence is false) but holds a value")
+        if s.pending != 0:
+            raise SaveError(SECTION, "pending", "is absent on this device (its presence is false) but holds a value")
     return b"".join(out)
 
 

@@ -788,16 +788,52 @@ def _save_v1(s: "PcieState", p: "Params") -> bytes:
     out.append(_S0.pack(s.pcie_caps._raw, s.devcap._raw, s.devctl._raw, s.devsta._raw))
     if ((((s.pcie_caps._raw >> 4) & 0xf) != 9) and (((s.pcie_caps._raw >> 4) & 0xf) != 10)):
         out.append(_S1.pack(s.lnkcap._raw, s.lnkctl._raw, s.lnksta._raw))
+    else:
+        if s.lnkcap._raw != 0:
+            raise SaveError(SECTION, "lnkcap", "is absent on this device (its presence is false) but holds a value")
+        if s.lnkctl._raw != 0:
+            raise SaveError(SECTION, "lnkctl", "is absent on this device (its presence is false) but holds a value")
+        if s.lnksta._raw != 0:
+            raise SaveError(SECTION, "lnksta", "is absent on this device (its presence is false) but holds a value")
     if ((s.pcie_caps._raw & 0x100 != 0) and (((((s.pcie_caps._raw >> 4) & 0xf) == 4) or (((s.pcie_caps._raw >> 4) & 0xf) == 6)) or (((s.pcie_caps._raw >> 4) & 0xf) == 8))):
         out.append(_S1.pack(s.sltcap._raw, s.sltctl._raw, s.sltsta._raw))
+    else:
+        if s.sltcap._raw != 0:
+            raise SaveError(SECTION, "sltcap", "is absent on this device (its presence is false) but holds a value")
+        if s.sltctl._raw != 0:
+            raise SaveError(SECTION, "sltctl", "is absent on this device (its presence is false) but holds a value")
+        if s.sltsta._raw != 0:
+            raise SaveError(SECTION, "sltsta", "is absent on this device (its presence is false) but holds a value")
     if ((((s.pcie_caps._raw >> 4) & 0xf) == 4) or (((s.pcie_caps._raw >> 4) & 0xf) == 10)):
         out.append(_S2.pack(s.rootctl._raw, s.rootcap._raw, s.rootsta._raw))
+    else:
+        if s.rootctl._raw != 0:
+            raise SaveError(SECTION, "rootctl", "is absent on this device (its presence is false) but holds a value")
+        if s.rootcap._raw != 0:
+            raise SaveError(SECTION, "rootcap", "is absent on this device (its presence is false) but holds a value")
+        if s.rootsta._raw != 0:
+            raise SaveError(SECTION, "rootsta", "is absent on this device (its presence is false) but holds a value")
     if ((s.pcie_caps._raw & 0xf) >= 2):
         out.append(_S3.pack(s.devcap2._raw, s.devctl2._raw))
+    else:
+        if s.devcap2._raw != 0:
+            raise SaveError(SECTION, "devcap2", "is absent on this device (its presence is false) but holds a value")
+        if s.devctl2._raw != 0:
+            raise SaveError(SECTION, "devctl2", "is absent on this device (its presence is false) but holds a value")
     if ((((s.pcie_caps._raw & 0xf) >= 2) and (((s.pcie_caps._raw >> 4) & 0xf) != 9)) and (((s.pcie_caps._raw >> 4) & 0xf) != 10)):
         out.append(_S1.pack(s.lnkcap2._raw, s.lnkctl2._raw, s.lnksta2._raw))
+    else:
+        if s.lnkcap2._raw != 0:
+            raise SaveError(SECTION, "lnkcap2", "is absent on this device (its presence is false) but holds a value")
+        if s.lnkctl2._raw != 0:
+            raise SaveError(SECTION, "lnkctl2", "is absent on this device (its presence is false) but holds a value")
+        if s.lnksta2._raw != 0:
+            raise SaveError(SECTION, "lnksta2", "is absent on this device (its presence is false) but holds a value")
     if ((((s.pcie_caps._raw & 0xf) >= 2) and (s.pcie_caps._raw & 0x100 != 0)) and (((((s.pcie_caps._raw >> 4) & 0xf) == 4) or (((s.pcie_caps._raw >> 4) & 0xf) == 6)) or (((s.pcie_caps._raw >> 4) & 0xf) == 8))):
         out.append(_S4.pack(s.sltcap2._raw))
+    else:
+        if s.sltcap2._raw != 0:
+            raise SaveError(SECTION, "sltcap2", "is absent on this device (its presence is false) but holds a value")
     return b"".join(out)
 
 

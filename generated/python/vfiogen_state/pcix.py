@@ -343,8 +343,22 @@ def _save_v1(s: "PcixState", p: "Params") -> bytes:
     out: list[bytes] = []  # the payload's pieces, joined once at the end (one copy of an array's bytes)
     if (not p.type1_header):
         out.append(_S0.pack(s.command._raw, s.status._raw))
+    else:
+        if s.command._raw != 0:
+            raise SaveError(SECTION, "command", "is absent on this device (its presence is false) but holds a value")
+        if s.status._raw != 0:
+            raise SaveError(SECTION, "status", "is absent on this device (its presence is false) but holds a value")
     if p.type1_header:
         out.append(_S1.pack(s.secondary_status._raw, s.bridge_status._raw, s.upstream_split_transaction_control._raw, s.downstream_split_transaction_control._raw))
+    else:
+        if s.secondary_status._raw != 0:
+            raise SaveError(SECTION, "secondary_status", "is absent on this device (its presence is false) but holds a value")
+        if s.bridge_status._raw != 0:
+            raise SaveError(SECTION, "bridge_status", "is absent on this device (its presence is false) but holds a value")
+        if s.upstream_split_transaction_control._raw != 0:
+            raise SaveError(SECTION, "upstream_split_transaction_control", "is absent on this device (its presence is false) but holds a value")
+        if s.downstream_split_transaction_control._raw != 0:
+            raise SaveError(SECTION, "downstream_split_transaction_control", "is absent on this device (its presence is false) but holds a value")
     return b"".join(out)
 
 

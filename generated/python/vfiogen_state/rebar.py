@@ -395,14 +395,39 @@ def _save_v1(s: "RebarState", p: "Params") -> bytes:
     out.append(_S0.pack(s.cap0._raw, s.ctrl0._raw))
     if (((s.ctrl0._raw >> 5) & 0x7) >= 2):
         out.append(_S0.pack(s.cap1._raw, s.ctrl1._raw))
+    else:
+        if s.cap1._raw != 0:
+            raise SaveError(SECTION, "cap1", "is absent on this device (its presence is false) but holds a value")
+        if s.ctrl1._raw != 0:
+            raise SaveError(SECTION, "ctrl1", "is absent on this device (its presence is false) but holds a value")
     if (((s.ctrl0._raw >> 5) & 0x7) >= 3):
         out.append(_S0.pack(s.cap2._raw, s.ctrl2._raw))
+    else:
+        if s.cap2._raw != 0:
+            raise SaveError(SECTION, "cap2", "is absent on this device (its presence is false) but holds a value")
+        if s.ctrl2._raw != 0:
+            raise SaveError(SECTION, "ctrl2", "is absent on this device (its presence is false) but holds a value")
     if (((s.ctrl0._raw >> 5) & 0x7) >= 4):
         out.append(_S0.pack(s.cap3._raw, s.ctrl3._raw))
+    else:
+        if s.cap3._raw != 0:
+            raise SaveError(SECTION, "cap3", "is absent on this device (its presence is false) but holds a value")
+        if s.ctrl3._raw != 0:
+            raise SaveError(SECTION, "ctrl3", "is absent on this device (its presence is false) but holds a value")
     if (((s.ctrl0._raw >> 5) & 0x7) >= 5):
         out.append(_S0.pack(s.cap4._raw, s.ctrl4._raw))
+    else:
+        if s.cap4._raw != 0:
+            raise SaveError(SECTION, "cap4", "is absent on this device (its presence is false) but holds a value")
+        if s.ctrl4._raw != 0:
+            raise SaveError(SECTION, "ctrl4", "is absent on this device (its presence is false) but holds a value")
     if (((s.ctrl0._raw >> 5) & 0x7) >= 6):
         out.append(_S0.pack(s.cap5._raw, s.ctrl5._raw))
+    else:
+        if s.cap5._raw != 0:
+            raise SaveError(SECTION, "cap5", "is absent on this device (its presence is false) but holds a value")
+        if s.ctrl5._raw != 0:
+            raise SaveError(SECTION, "ctrl5", "is absent on this device (its presence is false) but holds a value")
     return b"".join(out)
 
 

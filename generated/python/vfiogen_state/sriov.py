@@ -503,24 +503,54 @@ def _save_v1(s: "SriovState", p: "Params") -> bytes:
     out.append(_S0.pack(s.sriov_cap._raw, s.sriov_ctrl._raw, s.sriov_status._raw, s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0._raw))
     if (((s.vf_bar0._raw >> 1) & 0x3) != 2):
         out.append(_S1.pack(s.vf_bar1._raw))
+    else:
+        if s.vf_bar1._raw != 0:
+            raise SaveError(SECTION, "vf_bar1", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar0._raw >> 1) & 0x3) == 2):
         out.append(_S1.pack(s.vf_bar1_upper))
+    else:
+        if s.vf_bar1_upper != 0:
+            raise SaveError(SECTION, "vf_bar1_upper", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar1._raw >> 1) & 0x3) != 2):
         out.append(_S1.pack(s.vf_bar2._raw))
+    else:
+        if s.vf_bar2._raw != 0:
+            raise SaveError(SECTION, "vf_bar2", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar1._raw >> 1) & 0x3) == 2):
         out.append(_S1.pack(s.vf_bar2_upper))
+    else:
+        if s.vf_bar2_upper != 0:
+            raise SaveError(SECTION, "vf_bar2_upper", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar2._raw >> 1) & 0x3) != 2):
         out.append(_S1.pack(s.vf_bar3._raw))
+    else:
+        if s.vf_bar3._raw != 0:
+            raise SaveError(SECTION, "vf_bar3", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar2._raw >> 1) & 0x3) == 2):
         out.append(_S1.pack(s.vf_bar3_upper))
+    else:
+        if s.vf_bar3_upper != 0:
+            raise SaveError(SECTION, "vf_bar3_upper", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar3._raw >> 1) & 0x3) != 2):
         out.append(_S1.pack(s.vf_bar4._raw))
+    else:
+        if s.vf_bar4._raw != 0:
+            raise SaveError(SECTION, "vf_bar4", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar3._raw >> 1) & 0x3) == 2):
         out.append(_S1.pack(s.vf_bar4_upper))
+    else:
+        if s.vf_bar4_upper != 0:
+            raise SaveError(SECTION, "vf_bar4_upper", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar4._raw >> 1) & 0x3) != 2):
         out.append(_S1.pack(s.vf_bar5._raw))
+    else:
+        if s.vf_bar5._raw != 0:
+            raise SaveError(SECTION, "vf_bar5", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar4._raw >> 1) & 0x3) == 2):
         out.append(_S1.pack(s.vf_bar5_upper))
+    else:
+        if s.vf_bar5_upper != 0:
+            raise SaveError(SECTION, "vf_bar5_upper", "is absent on this device (its presence is false) but holds a value")
     out.append(_S2.pack(s.vf_migration_state_array_offset._raw, s.vfs_created))
     if len(s.vfs) != s.vfs_created:
         raise SaveError(SECTION, "vfs", f"holds {len(s.vfs)} entries, but its length says {s.vfs_created}")
@@ -712,24 +742,54 @@ def _save_v2(s: "SriovState", p: "Params") -> bytes:
     out.append(_S0.pack(s.sriov_cap._raw, s.sriov_ctrl._raw, s.sriov_status._raw, s.initial_vfs, s.total_vfs, s.num_vfs, s.func_dep_link, s.first_vf_offset, s.vf_stride, s.vf_device_id, s.supported_page_sizes, s.system_page_size, s.vf_bar0._raw))
     if (((s.vf_bar0._raw >> 1) & 0x3) != 2):
         out.append(_S1.pack(s.vf_bar1._raw))
+    else:
+        if s.vf_bar1._raw != 0:
+            raise SaveError(SECTION, "vf_bar1", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar0._raw >> 1) & 0x3) == 2):
         out.append(_S1.pack(s.vf_bar1_upper))
+    else:
+        if s.vf_bar1_upper != 0:
+            raise SaveError(SECTION, "vf_bar1_upper", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar1._raw >> 1) & 0x3) != 2):
         out.append(_S1.pack(s.vf_bar2._raw))
+    else:
+        if s.vf_bar2._raw != 0:
+            raise SaveError(SECTION, "vf_bar2", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar1._raw >> 1) & 0x3) == 2):
         out.append(_S1.pack(s.vf_bar2_upper))
+    else:
+        if s.vf_bar2_upper != 0:
+            raise SaveError(SECTION, "vf_bar2_upper", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar2._raw >> 1) & 0x3) != 2):
         out.append(_S1.pack(s.vf_bar3._raw))
+    else:
+        if s.vf_bar3._raw != 0:
+            raise SaveError(SECTION, "vf_bar3", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar2._raw >> 1) & 0x3) == 2):
         out.append(_S1.pack(s.vf_bar3_upper))
+    else:
+        if s.vf_bar3_upper != 0:
+            raise SaveError(SECTION, "vf_bar3_upper", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar3._raw >> 1) & 0x3) != 2):
         out.append(_S1.pack(s.vf_bar4._raw))
+    else:
+        if s.vf_bar4._raw != 0:
+            raise SaveError(SECTION, "vf_bar4", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar3._raw >> 1) & 0x3) == 2):
         out.append(_S1.pack(s.vf_bar4_upper))
+    else:
+        if s.vf_bar4_upper != 0:
+            raise SaveError(SECTION, "vf_bar4_upper", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar4._raw >> 1) & 0x3) != 2):
         out.append(_S1.pack(s.vf_bar5._raw))
+    else:
+        if s.vf_bar5._raw != 0:
+            raise SaveError(SECTION, "vf_bar5", "is absent on this device (its presence is false) but holds a value")
     if (((s.vf_bar4._raw >> 1) & 0x3) == 2):
         out.append(_S1.pack(s.vf_bar5_upper))
+    else:
+        if s.vf_bar5_upper != 0:
+            raise SaveError(SECTION, "vf_bar5_upper", "is absent on this device (its presence is false) but holds a value")
     out.append(_S2.pack(s.vf_migration_state_array_offset._raw, s.vfs_created))
     if len(s.vfs) != s.vfs_created:
         raise SaveError(SECTION, "vfs", f"holds {len(s.vfs)} entries, but its length says {s.vfs_created}")

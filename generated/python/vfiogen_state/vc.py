@@ -613,20 +613,76 @@ def _save_v1(s: "VcState", p: "Params") -> bytes:
     out.append(_S0.pack(s.port_vc_cap1._raw, s.port_vc_cap2._raw, s.port_vc_control._raw, s.port_vc_status._raw))
     if ((s.port_vc_cap1._raw & 0x7) >= 0):
         out.append(_S1.pack(s.vc_resource_cap0._raw, s.vc_resource_control0._raw, s.vc_resource_status0._raw))
+    else:
+        if s.vc_resource_cap0._raw != 0:
+            raise SaveError(SECTION, "vc_resource_cap0", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_control0._raw != 0:
+            raise SaveError(SECTION, "vc_resource_control0", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_status0._raw != 0:
+            raise SaveError(SECTION, "vc_resource_status0", "is absent on this device (its presence is false) but holds a value")
     if ((s.port_vc_cap1._raw & 0x7) >= 1):
         out.append(_S1.pack(s.vc_resource_cap1._raw, s.vc_resource_control1._raw, s.vc_resource_status1._raw))
+    else:
+        if s.vc_resource_cap1._raw != 0:
+            raise SaveError(SECTION, "vc_resource_cap1", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_control1._raw != 0:
+            raise SaveError(SECTION, "vc_resource_control1", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_status1._raw != 0:
+            raise SaveError(SECTION, "vc_resource_status1", "is absent on this device (its presence is false) but holds a value")
     if ((s.port_vc_cap1._raw & 0x7) >= 2):
         out.append(_S1.pack(s.vc_resource_cap2._raw, s.vc_resource_control2._raw, s.vc_resource_status2._raw))
+    else:
+        if s.vc_resource_cap2._raw != 0:
+            raise SaveError(SECTION, "vc_resource_cap2", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_control2._raw != 0:
+            raise SaveError(SECTION, "vc_resource_control2", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_status2._raw != 0:
+            raise SaveError(SECTION, "vc_resource_status2", "is absent on this device (its presence is false) but holds a value")
     if ((s.port_vc_cap1._raw & 0x7) >= 3):
         out.append(_S1.pack(s.vc_resource_cap3._raw, s.vc_resource_control3._raw, s.vc_resource_status3._raw))
+    else:
+        if s.vc_resource_cap3._raw != 0:
+            raise SaveError(SECTION, "vc_resource_cap3", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_control3._raw != 0:
+            raise SaveError(SECTION, "vc_resource_control3", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_status3._raw != 0:
+            raise SaveError(SECTION, "vc_resource_status3", "is absent on this device (its presence is false) but holds a value")
     if ((s.port_vc_cap1._raw & 0x7) >= 4):
         out.append(_S1.pack(s.vc_resource_cap4._raw, s.vc_resource_control4._raw, s.vc_resource_status4._raw))
+    else:
+        if s.vc_resource_cap4._raw != 0:
+            raise SaveError(SECTION, "vc_resource_cap4", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_control4._raw != 0:
+            raise SaveError(SECTION, "vc_resource_control4", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_status4._raw != 0:
+            raise SaveError(SECTION, "vc_resource_status4", "is absent on this device (its presence is false) but holds a value")
     if ((s.port_vc_cap1._raw & 0x7) >= 5):
         out.append(_S1.pack(s.vc_resource_cap5._raw, s.vc_resource_control5._raw, s.vc_resource_status5._raw))
+    else:
+        if s.vc_resource_cap5._raw != 0:
+            raise SaveError(SECTION, "vc_resource_cap5", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_control5._raw != 0:
+            raise SaveError(SECTION, "vc_resource_control5", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_status5._raw != 0:
+            raise SaveError(SECTION, "vc_resource_status5", "is absent on this device (its presence is false) but holds a value")
     if ((s.port_vc_cap1._raw & 0x7) >= 6):
         out.append(_S1.pack(s.vc_resource_cap6._raw, s.vc_resource_control6._raw, s.vc_resource_status6._raw))
+    else:
+        if s.vc_resource_cap6._raw != 0:
+            raise SaveError(SECTION, "vc_resource_cap6", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_control6._raw != 0:
+            raise SaveError(SECTION, "vc_resource_control6", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_status6._raw != 0:
+            raise SaveError(SECTION, "vc_resource_status6", "is absent on this device (its presence is false) but holds a value")
     if ((s.port_vc_cap1._raw & 0x7) >= 7):
         out.append(_S1.pack(s.vc_resource_cap7._raw, s.vc_resource_control7._raw, s.vc_resource_status7._raw))
+    else:
+        if s.vc_resource_cap7._raw != 0:
+            raise SaveError(SECTION, "vc_resource_cap7", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_control7._raw != 0:
+            raise SaveError(SECTION, "vc_resource_control7", "is absent on this device (its presence is false) but holds a value")
+        if s.vc_resource_status7._raw != 0:
+            raise SaveError(SECTION, "vc_resource_status7", "is absent on this device (its presence is false) but holds a value")
     return b"".join(out)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.ir.expr import Expr
-from vfiogen.ir.plan import Array, Cond, Leaf, LeafKind, Run, Step, Struct
+from vfiogen.ir.plan import Array, Cond, Guarded, Leaf, LeafKind, Run, Step, Struct
 
 
 def lvalue(member: tuple[str, ...]) -> str:
@@ -352,6 +352,17 @@ class Printer:
             with w.block(f"if (!{self.valid_of(leaf.enum)}((uint64_t){value}))"):
                 fail("VFG_ERR_ENUM", "not a value of its enum")
 
+    def absent_check(self, guard: Guarded, w: Writer) -> None:
+        """Refuse at save a field absent on the device that holds a value (what load would not give back)."""
+        target = f"s->{lvalue(guard.member)}"
+        holds = f"{target} != 0" if guard.scalar else f"!vfg_all_zero(&{target}, sizeof {target})"
+        with w.block(f"if ({holds})"):
+            for depth in range(guard.path.count("[]")):
+                w.use("idx")
+                w(f"idx[{depth}] = i{depth};")
+            self.fail(w, guard.path, "0u", "VFG_ERR_ABSENT",
+                      "is absent on this device (its presence is false) but holds a value")
+
     def save(self, steps: tuple[Step, ...], w: Writer) -> None:
         for step in steps:
             if isinstance(step, Run):
@@ -366,6 +377,12 @@ class Printer:
                 text = self.condition(step.present, self.state_expr, w, "o")
                 with w.block(f"if ({text})"):
                     self.save(step.body, w)
+                guards = [guard for guard in step.guards if guard.carried]
+                if guards:
+                    # Absent: nothing goes on the wire, and a load gives back 0, so a value here would be lost.
+                    with w.block("else"):
+                        for guard in guards:
+                            self.absent_check(guard, w)
             elif isinstance(step, Struct):
                 self.save(step.body, w)
             else:

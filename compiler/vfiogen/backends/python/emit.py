@@ -212,14 +212,17 @@ class _SectionBuilder:
             if isinstance(step, Run):
                 ops.append(self.run_op(step, lambda leaf: var_of(_name(leaf.member)), indices))
             elif isinstance(step, Cond):
-                defaults = []
+                defaults, absent = [], []
                 for guard in step.guards:
-                    var, _ = var_of(_name(guard.member))
+                    var, value = var_of(_name(guard.member))
+                    path = self.path_code(guard.path, indices)
                     register = self.checked.register(guard.field).register if guard.register else None
                     if register is not None and register.fields:
                         # absent_register's value, built as a loader builds the registers it reads
                         cls = naming.register_class_of(register)
                         defaults.append((var, f"{cls}.__new__({cls})", "0"))
+                        if guard.carried:
+                            absent.append((f"{naming.raw(value)} != 0", path))
                         continue
                     if register is not None:
                         default = self.absent_register(register)
@@ -227,10 +230,12 @@ class _SectionBuilder:
                         field = self.checked.state_field(guard.field)
                         default = self.default(guard.field, field.type, field.enum, None)
                     defaults.append((var, default, ""))
+                    if guard.carried:
+                        absent.append((f"{value} != {default}", path))
                 ops.append(Op("cond", condition_load=self.load_expr(step.present),
                               condition_save=self.save_expr(step.present),
                               body=tuple(self.steps_ops(step.body, var_of, indices)), defaults=tuple(defaults),
-                              path=self.path_code(step.guards[0].path, indices)))
+                              absent=tuple(absent), path=self.path_code(step.guards[0].path, indices)))
             elif isinstance(step, Struct):
                 var, value = var_of(_name(step.member))
                 body = self.steps_ops(step.body, _member_of(var, value), indices)

@@ -148,6 +148,8 @@ class Op:
     condition_save: str = ""
     body: tuple[Op, ...] = ()
     defaults: tuple[tuple[str, str, str], ...] = ()
+    absent: tuple[tuple[str, str], ...] = ()
+    """For a cond on save: (Python text that the absent field holds a value, its path code), each refused."""
     """A cond's locals when its presence is false: (local, value, and for a register object the integer its
     `_raw` is then set to, else '')."""
     length_load: str = ""
