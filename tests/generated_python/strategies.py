@@ -572,6 +572,19 @@ def device_states(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[Any, A
     return example_nic.ExampleNicState(**states), example_nic.ExampleNicDescriptor(**descriptors)
 
 
+@st.composite
+def loose_device_states(draw: Callable[[st.SearchStrategy[Any]], Any]) -> tuple[Any, Any]:
+    """An `example_nic` state whose sections are each valid or loose (see `Catalogue.loose_states`), and its
+    descriptor."""
+    states, descriptors = {}, {}
+    for name in DEVICE_SECTIONS:
+        p = DEVICE_PARAMS[name]
+        s = states[name] = draw(st.one_of(section_states(name, p), loose_states(name, p)))
+        host = draw(_host_descriptor_fields(name, s, p))
+        descriptors[name] = MODULES[name].derive_descriptor(s, p, **host)
+    return example_nic.ExampleNicState(**states), example_nic.ExampleNicDescriptor(**descriptors)
+
+
 def frame_versions(blob: bytes) -> dict[str, int]:
     """Section name -> version, from the frames of a blob that loaded."""
     by_id = {MODULES[name].SECTION_ID: name for name in DEVICE_SECTIONS}

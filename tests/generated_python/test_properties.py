@@ -173,6 +173,22 @@ def test_device_round_trip(data: st.DataObject) -> None:
     assert example_nic.load(blob) == (state, descriptor)
 
 
+@FAST
+@given(data=st.data())
+def test_device_save_refuses_what_a_load_would(data: st.DataObject) -> None:
+    """Issue 15, per device: a blob of loose section states is refused at save, naming section and field, or
+    loads back equal."""
+    state, descriptor = data.draw(S.loose_device_states(), label="device")
+    try:
+        blob = example_nic.save(state, descriptor)
+    except SaveError as exc:
+        assert exc.section and exc.field, exc
+        event("save refused")
+        return
+    event("saved")
+    assert example_nic.load(blob) == (state, descriptor)
+
+
 @MUTATE
 @given(data=st.data())
 def test_device_blob_mutation(data: st.DataObject) -> None:
