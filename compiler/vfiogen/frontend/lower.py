@@ -46,7 +46,6 @@ from vfiogen.ir.nodes import (
     WAIT_HOOK,
 )
 from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
-from vfiogen.ir.walk import map_exprs
 from dataclasses import dataclass
 from vfiogen.source import Span
 
@@ -57,6 +56,8 @@ _COUNTER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 class _Lowerer:
     def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
+        self.version_read: Span | None = None
+        """Where the section being lowered first reads `capability.version`, if it does."""
         self.field_sets: Node | None = None
         """The `field_sets` of the section being lowered."""
         self.counter: tuple[str, int] | None = None
@@ -76,6 +77,8 @@ class _Lowerer:
             self.reporter.report("VG0601", node.span.sub(exc.start + offset, exc.end + offset),
                                  f"in expression '{value}': {exc.message}")
             return IntLit(value=0, span=node.span.as_synthetic())
+        if self.version_read is None and "capability.version" in value:
+            self.version_read = next((r.span for r in refs(parsed) if r.path == CAPABILITY_VERSION), None)
         if self.counter is None:
             for ref in refs(parsed):
                 if "{" in ref.dotted:
@@ -358,6 +361,7 @@ class _Lowerer:
 
         name_node = root.get("section")
         assert name_node is not None
+        self.version_read = None
         self.field_sets = root.get("field_sets")
         location = root.get("location")
         assert location is not None
@@ -386,7 +390,7 @@ class _Lowerer:
             compat=tuple(self.compat_rule(c) for c in seq("compat")) + repeated.compat,
             restore=tuple(self.restore_step(c) for c in seq("restore")) + repeated.restore,
             pre_save=hook_list("pre_save"), post_load=hook_list("post_load"),
-            source_path=path, span=name_node.span))
+            source_path=path, span=name_node.span), self.version_read)
 
     def repeats(self, blocks: list[Node]) -> _Repeated:
         """Expand every `repeat` block: its items once per value of its counter, in order."""
@@ -491,25 +495,16 @@ CAPABILITY_VERSION = ("capability", "version")
 """The name an extended capability's expressions read its header's version by."""
 
 
-def with_capability_header(section: Section) -> Section:
-    """`section` with the register `capability` first, when it is an extended capability that reads
-    `capability.version` and declares no register of that name: the header's byte 2, whose bits 3:0 are the
-    Capability Version; its bits 7:4 (the next pointer's low bits) are undeclared, so reserved, captured as 0.
-    The version is then saved as one byte ahead of the section's registers, where presence may read it; the
-    capability id and the next pointer are not saved."""
-    if section.location.kind is not LocationKind.EXTENDED_CAPABILITY or any(
+def with_capability_header(section: Section, read_at: Span | None) -> Section:
+    """`section` with the register `capability` first, when it is an extended capability whose expressions read
+    `capability.version` (first at `read_at`) and that declares no register of that name: the header's byte 2,
+    whose bits 3:0 are the Capability Version; its bits 7:4 (the next pointer's low bits) are undeclared, so
+    reserved, captured as 0. The version is then saved as one byte ahead of the section's registers, where
+    presence may read it; the capability id and the next pointer are not saved."""
+    if read_at is None or section.location.kind is not LocationKind.EXTENDED_CAPABILITY or any(
             r.name == CAPABILITY_VERSION[0] for r in section.registers):
         return section
-    found: list[Span] = []
-
-    def visit(expr: Expr) -> Expr:
-        found.extend(ref.span for ref in refs(expr) if ref.path == CAPABILITY_VERSION)
-        return expr
-
-    map_exprs(section, visit)
-    if not found:
-        return section
-    span = found[0]
+    span = read_at
     version = BitField(name=CAPABILITY_VERSION[1], hi=3, lo=0, access=Access.RO, span=span,
                        description="Capability Version: bits 19:16 of the extended capability header")
     header = Register(name=CAPABILITY_VERSION[0], offset=IntLit(value=2, span=span), width=8, fields=(version,),

@@ -17,7 +17,7 @@ from typing import Protocol
 from vfiogen.backends.c import naming, wrap
 from vfiogen.backends.c.cexpr import CExpr
 from vfiogen.backends.c.views import Function
-from vfiogen.backends.c.wire import Printer, Writer, evaluate, report
+from vfiogen.backends.c.wire import Printer, Writer, evaluate, holds_a_value, report
 from vfiogen.ir.checked import CheckedSection
 from vfiogen.ir.expr import Expr
 from vfiogen.ir.nodes import ArrayType, FieldType, ScalarType, StateField, StructType
@@ -392,7 +392,8 @@ class SectionFunctions:
                 continue
             target = f"s->{naming.ident(state.name)}"
             if state.present is not None:
-                self.absent_check(w, state.present, _holds_a_value(target, state.type), state.name, problem)
+                holds = holds_a_value(target, isinstance(state.type, ScalarType))
+                self.absent_check(w, state.present, holds, state.name, problem)
             self.type_checks(w, target, state.name, state.type, state.enum, 0, problem)
         with w.block("if (count != 0u)"):
             w("return count;")
@@ -442,8 +443,8 @@ class SectionFunctions:
             for member in field_type.members:
                 member_target, member_path = f"{target}.{naming.ident(member.name)}", f"{path}.{member.name}"
                 if member.present is not None:
-                    self.absent_check(w, member.present, _holds_a_value(member_target, member.type), member_path,
-                                      problem, indices)
+                    holds = holds_a_value(member_target, isinstance(member.type, ScalarType))
+                    self.absent_check(w, member.present, holds, member_path, problem, indices)
                 self.type_checks(w, member_target, member_path, member.type, member.enum, depth, problem)
 
 
@@ -460,13 +461,6 @@ class SectionFunctions:
                     and state.versioning.default:
                 w(f"s->{naming.ident(state.name)} = {_scalar_literal(state.type.kind, state.versioning.default)};")
         return c_function(f"void {self.sym('init')}({self.state_type} *s)", w)
-
-
-def _holds_a_value(target: str, field_type: FieldType) -> str:
-    """C text: the state field `target` is not all zero."""
-    if isinstance(field_type, ScalarType):
-        return f"{target} != 0"
-    return f"!vfg_all_zero(&{target}, sizeof {target})"
 
 
 def _scalar_literal(kind: ScalarKind, value: int | None) -> str:

@@ -26,6 +26,11 @@ from vfiogen.ir.expr import Expr
 from vfiogen.ir.plan import Array, Cond, Guarded, Leaf, LeafKind, Run, Step, Struct
 
 
+def holds_a_value(target: str, scalar: bool) -> str:
+    """C text: the state field `target` (a scalar, or any other type) is not all zero."""
+    return f"{target} != 0" if scalar else f"!vfg_all_zero(&{target}, sizeof {target})"
+
+
 def lvalue(member: tuple[str, ...]) -> str:
     """Where a plan member path lives in the C state, relative to `s->` (`vectors[i0].data`)."""
     text, depth = "", 0
@@ -222,17 +227,21 @@ class Printer:
             w(f"{value} = {converted};")
         else:
             value = raw
+        self.value_checks(leaf, value, w, lambda status, message: self.fail(w, leaf.path, at, status, message))
+
+    def value_checks(self, leaf: Leaf, value: str, w: Writer, fail: Callable[[str, str], None]) -> None:
+        """The checks of a leaf's value a loader makes and a save repeats (reserved bits, enum values)."""
         if leaf.reserved:
             with w.block(f"if (({value} & {naming.literal(leaf.reserved, leaf.size * 8)}) != 0u)"):
-                self.fail(w, leaf.path, at, "VFG_ERR_RESERVED", "reserved bits set")
+                fail("VFG_ERR_RESERVED", "reserved bits set")
         for check in leaf.enum_checks:
             shifted = f"({value} >> {check.lo})" if check.lo else value
             with w.block(f"if (!{self.valid_of(check.enum)}((uint64_t)({shifted} & "
                          f"{naming.literal(check.mask, leaf.size * 8)})))"):
-                self.fail(w, leaf.path, at, "VFG_ERR_ENUM", "a field is not a value of its enum")
+                fail("VFG_ERR_ENUM", "a field is not a value of its enum")
         if leaf.enum:
             with w.block(f"if (!{self.valid_of(leaf.enum)}((uint64_t){value}))"):
-                self.fail(w, leaf.path, at, "VFG_ERR_ENUM", "not a value of its enum")
+                fail("VFG_ERR_ENUM", "not a value of its enum")
 
     def count(self, array: Array, render: CExpr, w: Writer, fail_status: str, on_bad: str) -> str:
         """Evaluate the array's length into `n<depth>` and check it against the maximum; returns the count."""
@@ -331,37 +340,21 @@ class Printer:
         save never writes a payload its own load rejects."""
         if not leaf.carried or not (leaf.reserved or leaf.enum_checks or leaf.enum):
             return
-        value = f"s->{lvalue(leaf.member)}"
-        depth = leaf.path.count("[]") - 1
+        self.value_checks(leaf, f"s->{lvalue(leaf.member)}", w,
+                          lambda status, message: self.save_fail(w, leaf.path, status, message))
 
-        def fail(status: str, message: str) -> None:
-            if depth >= 0:  # inside an element loop over i<depth>: the error's indices are idx
-                w.use("idx")
-                w(f"idx[{depth}] = i{depth};")
-            self.fail(w, leaf.path, "0u", status, message)
-
-        if leaf.reserved:
-            with w.block(f"if (({value} & {naming.literal(leaf.reserved, leaf.size * 8)}) != 0u)"):
-                fail("VFG_ERR_RESERVED", "reserved bits set")
-        for check in leaf.enum_checks:
-            shifted = f"({value} >> {check.lo})" if check.lo else value
-            with w.block(f"if (!{self.valid_of(check.enum)}((uint64_t)({shifted} & "
-                         f"{naming.literal(check.mask, leaf.size * 8)})))"):
-                fail("VFG_ERR_ENUM", "a field is not a value of its enum")
-        if leaf.enum:
-            with w.block(f"if (!{self.valid_of(leaf.enum)}((uint64_t){value}))"):
-                fail("VFG_ERR_ENUM", "not a value of its enum")
+    def save_fail(self, w: Writer, path: str, status: str, message: str) -> None:
+        """Report a save error about `path`; inside element loops (over i<depth>) its indices are idx."""
+        for depth in range(path.count("[]")):
+            w.use("idx")
+            w(f"idx[{depth}] = i{depth};")
+        self.fail(w, path, "0u", status, message)
 
     def absent_check(self, guard: Guarded, w: Writer) -> None:
         """Refuse at save a field absent on the device that holds a value (what load would not give back)."""
-        target = f"s->{lvalue(guard.member)}"
-        holds = f"{target} != 0" if guard.scalar else f"!vfg_all_zero(&{target}, sizeof {target})"
-        with w.block(f"if ({holds})"):
-            for depth in range(guard.path.count("[]")):
-                w.use("idx")
-                w(f"idx[{depth}] = i{depth};")
-            self.fail(w, guard.path, "0u", "VFG_ERR_ABSENT",
-                      "is absent on this device (its presence is false) but holds a value")
+        with w.block(f"if ({holds_a_value(f's->{lvalue(guard.member)}', guard.scalar)})"):
+            self.save_fail(w, guard.path, "VFG_ERR_ABSENT",
+                           "is absent on this device (its presence is false) but holds a value")
 
     def save(self, steps: tuple[Step, ...], w: Writer) -> None:
         for step in steps:
