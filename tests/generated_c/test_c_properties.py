@@ -24,6 +24,7 @@ from harness import (
     COMPILERS,
     CROSS,
     build_target,
+    descriptor_records,
     hex_or_dash,
     lock,
     mutate,
@@ -35,7 +36,7 @@ from harness import (
     run,
     target_id,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generated_python"))
@@ -123,6 +124,32 @@ def test_save_refuses_what_a_load_would_in_both_languages(host_driver: Path, nam
             assert not answer.ok and answer.field, (exc, answer)
             continue
         assert answer.ok and answer.payload == payload.hex(), (answer, payload.hex())
+
+
+DEVICE = "example_nic"
+
+
+@BATCH
+@given(data=st.data())
+def test_device_save_refuses_what_a_load_would_in_both_languages(host_driver: Path, data: st.DataObject) -> None:
+    """Issue 15, per device: a whole device of valid or loose section states (and its descriptor) is refused by
+    both device saves, in the same section and naming a field, or saved to the same blob by both (which the
+    Python loads back equal: test_properties.test_device_save_refuses_what_a_load_would)."""
+    sections = lock()["sections"]
+    drawn = data.draw(st.lists(S.loose_device_states(), min_size=8, max_size=8), label="devices")
+    commands = [f"devsave {DEVICE} "
+                + ",".join(c_bytes(sections[name], getattr(state, name)).hex() for name in S.DEVICE_SECTIONS)
+                + f" {hex_or_dash(descriptor_records(DEVICE, descriptor))}"
+                for state, descriptor in drawn]
+    for (state, descriptor), answer in zip(drawn, run(host_driver, commands), strict=True):
+        try:
+            blob = S.example_nic.save(state, descriptor)
+        except _runtime.SaveError as exc:
+            assert not answer.ok and answer.section == exc.section and answer.field, (exc, answer)
+            event(f"save refused in {exc.section}")
+            continue
+        event("saved")
+        assert answer.ok and answer.payload == blob.hex(), (answer, blob.hex())
 
 
 def test_c_save_refuses_a_register_holding_a_reserved_bit(host_driver: Path) -> None:
