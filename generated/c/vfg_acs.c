@@ -479,425 +479,15 @@ static void store_v1(struct vfg_acs_state *s, const uint8_t *b, size_t start,
     }
 }
 
-static int check_rules(const struct vfg_acs_state *s,
-                       const struct vfg_acs_params *p, struct vfg_error *err)
-{
-    bool bad = false;
-    int64_t result;
-    (void)p;
-
-    if (!(((((int64_t)s->acs_ctrl &
-             (int64_t)(~(uint64_t)(int64_t)s->acs_cap & UINT64_C(0xffff))) &
-            0x7f) ==
-           0))) {
-        return fail(
-                   err, "acs_ctrl", 0u, VFG_ERR_CONSTRAINT,
-                   "an access control is enabled that the function does not implement");
-    }
-    if (!(((int64_t)((s->acs_cap >> 7) & 0x1u) ||
-           (((int64_t)s->acs_ctrl & 0x1f80) == 0)))) {
-        return fail(err, "acs_cap.enhanced_capability", 0u, VFG_ERR_CONSTRAINT,
-                    "an enhanced access control is set, but the function has "
-                    "no ACS Enhanced Capability");
-    }
-    bad = false;
-    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
-                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
-                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0)) ||
-               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0x20)) ||
-              (vfg_shr((int64_t)s->egress_control_vector0,
-                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0), &bad) ==
-               0));
-    if (bad) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
-                    "egress_control_vector0 sets a bit above the egress "
-                    "control vector size");
-    }
-    bad = false;
-    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
-                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
-                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0x20)) ||
-               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0x40)) ||
-              (vfg_shr((int64_t)s->egress_control_vector1,
-                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0x20), &bad) ==
-               0));
-    if (bad) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
-                    "egress_control_vector1 sets a bit above the egress "
-                    "control vector size");
-    }
-    bad = false;
-    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
-                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
-                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0x40)) ||
-               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0x60)) ||
-              (vfg_shr((int64_t)s->egress_control_vector2,
-                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0x40), &bad) ==
-               0));
-    if (bad) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
-                    "egress_control_vector2 sets a bit above the egress "
-                    "control vector size");
-    }
-    bad = false;
-    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
-                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
-                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0x60)) ||
-               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0x80)) ||
-              (vfg_shr((int64_t)s->egress_control_vector3,
-                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0x60), &bad) ==
-               0));
-    if (bad) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
-                    "egress_control_vector3 sets a bit above the egress "
-                    "control vector size");
-    }
-    bad = false;
-    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
-                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
-                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0x80)) ||
-               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0xa0)) ||
-              (vfg_shr((int64_t)s->egress_control_vector4,
-                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0x80), &bad) ==
-               0));
-    if (bad) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
-                    "egress_control_vector4 sets a bit above the egress "
-                    "control vector size");
-    }
-    bad = false;
-    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
-                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
-                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0xa0)) ||
-               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0xc0)) ||
-              (vfg_shr((int64_t)s->egress_control_vector5,
-                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0xa0), &bad) ==
-               0));
-    if (bad) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
-                    "egress_control_vector5 sets a bit above the egress "
-                    "control vector size");
-    }
-    bad = false;
-    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
-                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
-                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0xc0)) ||
-               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0xe0)) ||
-              (vfg_shr((int64_t)s->egress_control_vector6,
-                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0xc0), &bad) ==
-               0));
-    if (bad) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
-                    "egress_control_vector6 sets a bit above the egress "
-                    "control vector size");
-    }
-    bad = false;
-    result = (((((!(int64_t)((s->acs_cap >> 5) & 0x1u)) ||
-                 ((int64_t)((s->acs_cap >> 8) & 0xffu) == 0)) ||
-                ((int64_t)((s->acs_cap >> 8) & 0xffu) <= 0xe0)) ||
-               ((int64_t)((s->acs_cap >> 8) & 0xffu) >= 0x100)) ||
-              (vfg_shr((int64_t)s->egress_control_vector7,
-                       ((int64_t)((s->acs_cap >> 8) & 0xffu) - 0xe0), &bad) ==
-               0));
-    if (bad) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        return fail(err, "acs_cap.p2p_egress_control", 0u, VFG_ERR_CONSTRAINT,
-                    "egress_control_vector7 sets a bit above the egress "
-                    "control vector size");
-    }
-    return VFG_OK;
-}
-
-static int save_v1(const struct vfg_acs_state *s,
-                   const struct vfg_acs_params *p, uint8_t *buf, size_t cap,
-                   size_t *len, struct vfg_error *err)
-{
-    size_t o = 0;
-    int status;
-
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    if (cap - o < 4u) {
-        return fail(err, "acs_cap", o, VFG_ERR_NO_SPACE,
-                    "the output buffer is too small");
-    }
-    if ((s->acs_ctrl & 0xe000u) != 0u) {
-        return fail(err, "acs_ctrl", 0u, VFG_ERR_RESERVED, "reserved bits set");
-    }
-    if (!vfg_acs_memory_target_access_valid((uint64_t)((s->acs_ctrl >> 8) &
-                                                       0x3u))) {
-        return fail(err, "acs_ctrl", 0u, VFG_ERR_ENUM,
-                    "a field is not a value of its enum");
-    }
-    if (!vfg_acs_memory_target_access_valid((uint64_t)((s->acs_ctrl >> 10) &
-                                                       0x3u))) {
-        return fail(err, "acs_ctrl", 0u, VFG_ERR_ENUM,
-                    "a field is not a value of its enum");
-    }
-    vfg_put_be16(buf + o, s->acs_cap);
-    vfg_put_be16(buf + o + 2, s->acs_ctrl);
-    o += 4u;
-    if ((int64_t)((s->acs_cap >> 5) & 0x1u)) {
-        if (cap - o < 4u) {
-            return fail(err, "egress_control_vector0", o, VFG_ERR_NO_SPACE,
-                        "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->egress_control_vector0);
-        o += 4u;
-    } else {
-        if (s->egress_control_vector0 != 0) {
-            return fail(err, "egress_control_vector0", 0u, VFG_ERR_ABSENT,
-                        "is absent on this device (its presence is false) but "
-                        "holds a value");
-        }
-    }
-    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x20)))) {
-        if (cap - o < 4u) {
-            return fail(err, "egress_control_vector1", o, VFG_ERR_NO_SPACE,
-                        "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->egress_control_vector1);
-        o += 4u;
-    } else {
-        if (s->egress_control_vector1 != 0) {
-            return fail(err, "egress_control_vector1", 0u, VFG_ERR_ABSENT,
-                        "is absent on this device (its presence is false) but "
-                        "holds a value");
-        }
-    }
-    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x40)))) {
-        if (cap - o < 4u) {
-            return fail(err, "egress_control_vector2", o, VFG_ERR_NO_SPACE,
-                        "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->egress_control_vector2);
-        o += 4u;
-    } else {
-        if (s->egress_control_vector2 != 0) {
-            return fail(err, "egress_control_vector2", 0u, VFG_ERR_ABSENT,
-                        "is absent on this device (its presence is false) but "
-                        "holds a value");
-        }
-    }
-    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x60)))) {
-        if (cap - o < 4u) {
-            return fail(err, "egress_control_vector3", o, VFG_ERR_NO_SPACE,
-                        "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->egress_control_vector3);
-        o += 4u;
-    } else {
-        if (s->egress_control_vector3 != 0) {
-            return fail(err, "egress_control_vector3", 0u, VFG_ERR_ABSENT,
-                        "is absent on this device (its presence is false) but "
-                        "holds a value");
-        }
-    }
-    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x80)))) {
-        if (cap - o < 4u) {
-            return fail(err, "egress_control_vector4", o, VFG_ERR_NO_SPACE,
-                        "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->egress_control_vector4);
-        o += 4u;
-    } else {
-        if (s->egress_control_vector4 != 0) {
-            return fail(err, "egress_control_vector4", 0u, VFG_ERR_ABSENT,
-                        "is absent on this device (its presence is false) but "
-                        "holds a value");
-        }
-    }
-    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xa0)))) {
-        if (cap - o < 4u) {
-            return fail(err, "egress_control_vector5", o, VFG_ERR_NO_SPACE,
-                        "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->egress_control_vector5);
-        o += 4u;
-    } else {
-        if (s->egress_control_vector5 != 0) {
-            return fail(err, "egress_control_vector5", 0u, VFG_ERR_ABSENT,
-                        "is absent on this device (its presence is false) but "
-                        "holds a value");
-        }
-    }
-    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xc0)))) {
-        if (cap - o < 4u) {
-            return fail(err, "egress_control_vector6", o, VFG_ERR_NO_SPACE,
-                        "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->egress_control_vector6);
-        o += 4u;
-    } else {
-        if (s->egress_control_vector6 != 0) {
-            return fail(err, "egress_control_vector6", 0u, VFG_ERR_ABSENT,
-                        "is absent on this device (its presence is false) but "
-                        "holds a value");
-        }
-    }
-    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xe0)))) {
-        if (cap - o < 4u) {
-            return fail(err, "egress_control_vector7", o, VFG_ERR_NO_SPACE,
-                        "the output buffer is too small");
-        }
-        vfg_put_be32(buf + o, s->egress_control_vector7);
-        o += 4u;
-    } else {
-        if (s->egress_control_vector7 != 0) {
-            return fail(err, "egress_control_vector7", 0u, VFG_ERR_ABSENT,
-                        "is absent on this device (its presence is false) but "
-                        "holds a value");
-        }
-    }
-    *len = o;
-    return VFG_OK;
-}
-
-static size_t validate_state(const struct vfg_acs_state *s,
-                             const struct vfg_acs_params *p,
-                             struct vfg_problem *problems, size_t capacity)
+static size_t broken_rules(const struct vfg_acs_state *s,
+                           const struct vfg_acs_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     bool bad = false;
     int64_t result;
     (void)p;
 
-    if ((s->acs_ctrl & 0xe000u) != 0u) {
-        vfg_problem(problems, capacity, &count, "acs_ctrl", NULL,
-                    VFG_ERR_RESERVED, "reserved bits set");
-    }
-    if (!vfg_acs_memory_target_access_valid((uint64_t)((s->acs_ctrl >> 8) &
-                                                       0x3u))) {
-        vfg_problem(problems, capacity, &count,
-                    "acs_ctrl.dsp_memory_target_access_control", NULL,
-                    VFG_ERR_ENUM, "not a value of its enum");
-    }
-    if (!vfg_acs_memory_target_access_valid((uint64_t)((s->acs_ctrl >> 10) &
-                                                       0x3u))) {
-        vfg_problem(problems, capacity, &count,
-                    "acs_ctrl.usp_memory_target_access_control", NULL,
-                    VFG_ERR_ENUM, "not a value of its enum");
-    }
-    if (!((int64_t)((s->acs_cap >> 5) & 0x1u)) &&
-        s->egress_control_vector0 != 0u) {
-        vfg_problem(
-            problems, capacity, &count, "egress_control_vector0", NULL,
-            VFG_ERR_ABSENT,
-            "is absent on this device (its presence is false) but holds a value");
-    }
-    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x20)))) &&
-        s->egress_control_vector1 != 0u) {
-        vfg_problem(
-            problems, capacity, &count, "egress_control_vector1", NULL,
-            VFG_ERR_ABSENT,
-            "is absent on this device (its presence is false) but holds a value");
-    }
-    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x40)))) &&
-        s->egress_control_vector2 != 0u) {
-        vfg_problem(
-            problems, capacity, &count, "egress_control_vector2", NULL,
-            VFG_ERR_ABSENT,
-            "is absent on this device (its presence is false) but holds a value");
-    }
-    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x60)))) &&
-        s->egress_control_vector3 != 0u) {
-        vfg_problem(
-            problems, capacity, &count, "egress_control_vector3", NULL,
-            VFG_ERR_ABSENT,
-            "is absent on this device (its presence is false) but holds a value");
-    }
-    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x80)))) &&
-        s->egress_control_vector4 != 0u) {
-        vfg_problem(
-            problems, capacity, &count, "egress_control_vector4", NULL,
-            VFG_ERR_ABSENT,
-            "is absent on this device (its presence is false) but holds a value");
-    }
-    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xa0)))) &&
-        s->egress_control_vector5 != 0u) {
-        vfg_problem(
-            problems, capacity, &count, "egress_control_vector5", NULL,
-            VFG_ERR_ABSENT,
-            "is absent on this device (its presence is false) but holds a value");
-    }
-    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xc0)))) &&
-        s->egress_control_vector6 != 0u) {
-        vfg_problem(
-            problems, capacity, &count, "egress_control_vector6", NULL,
-            VFG_ERR_ABSENT,
-            "is absent on this device (its presence is false) but holds a value");
-    }
-    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
-           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
-            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xe0)))) &&
-        s->egress_control_vector7 != 0u) {
-        vfg_problem(
-            problems, capacity, &count, "egress_control_vector7", NULL,
-            VFG_ERR_ABSENT,
-            "is absent on this device (its presence is false) but holds a value");
-    }
-    if (count != 0u) {
-        return count;
-    }
     if (!(((((int64_t)s->acs_ctrl &
              (int64_t)(~(uint64_t)(int64_t)s->acs_cap & UINT64_C(0xffff))) &
             0x7f) ==
@@ -1066,6 +656,264 @@ static size_t validate_state(const struct vfg_acs_state *s,
                     "control vector size");
     }
     return count;
+}
+
+static int save_v1(const struct vfg_acs_state *s,
+                   const struct vfg_acs_params *p, uint8_t *buf, size_t cap,
+                   size_t *len, struct vfg_error *err)
+{
+    size_t o = 0;
+    struct vfg_problem broken;
+
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
+    }
+    if (cap - o < 4u) {
+        return fail(err, "acs_cap", o, VFG_ERR_NO_SPACE,
+                    "the output buffer is too small");
+    }
+    if ((s->acs_ctrl & 0xe000u) != 0u) {
+        return fail(err, "acs_ctrl", 0u, VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_acs_memory_target_access_valid((uint64_t)((s->acs_ctrl >> 8) &
+                                                       0x3u))) {
+        return fail(err, "acs_ctrl", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    if (!vfg_acs_memory_target_access_valid((uint64_t)((s->acs_ctrl >> 10) &
+                                                       0x3u))) {
+        return fail(err, "acs_ctrl", 0u, VFG_ERR_ENUM,
+                    "a field is not a value of its enum");
+    }
+    vfg_put_be16(buf + o, s->acs_cap);
+    vfg_put_be16(buf + o + 2, s->acs_ctrl);
+    o += 4u;
+    if ((int64_t)((s->acs_cap >> 5) & 0x1u)) {
+        if (cap - o < 4u) {
+            return fail(err, "egress_control_vector0", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
+        }
+        vfg_put_be32(buf + o, s->egress_control_vector0);
+        o += 4u;
+    } else {
+        if (s->egress_control_vector0 != 0) {
+            return fail(err, "egress_control_vector0", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+    }
+    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x20)))) {
+        if (cap - o < 4u) {
+            return fail(err, "egress_control_vector1", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
+        }
+        vfg_put_be32(buf + o, s->egress_control_vector1);
+        o += 4u;
+    } else {
+        if (s->egress_control_vector1 != 0) {
+            return fail(err, "egress_control_vector1", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+    }
+    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x40)))) {
+        if (cap - o < 4u) {
+            return fail(err, "egress_control_vector2", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
+        }
+        vfg_put_be32(buf + o, s->egress_control_vector2);
+        o += 4u;
+    } else {
+        if (s->egress_control_vector2 != 0) {
+            return fail(err, "egress_control_vector2", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+    }
+    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x60)))) {
+        if (cap - o < 4u) {
+            return fail(err, "egress_control_vector3", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
+        }
+        vfg_put_be32(buf + o, s->egress_control_vector3);
+        o += 4u;
+    } else {
+        if (s->egress_control_vector3 != 0) {
+            return fail(err, "egress_control_vector3", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+    }
+    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x80)))) {
+        if (cap - o < 4u) {
+            return fail(err, "egress_control_vector4", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
+        }
+        vfg_put_be32(buf + o, s->egress_control_vector4);
+        o += 4u;
+    } else {
+        if (s->egress_control_vector4 != 0) {
+            return fail(err, "egress_control_vector4", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+    }
+    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xa0)))) {
+        if (cap - o < 4u) {
+            return fail(err, "egress_control_vector5", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
+        }
+        vfg_put_be32(buf + o, s->egress_control_vector5);
+        o += 4u;
+    } else {
+        if (s->egress_control_vector5 != 0) {
+            return fail(err, "egress_control_vector5", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+    }
+    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xc0)))) {
+        if (cap - o < 4u) {
+            return fail(err, "egress_control_vector6", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
+        }
+        vfg_put_be32(buf + o, s->egress_control_vector6);
+        o += 4u;
+    } else {
+        if (s->egress_control_vector6 != 0) {
+            return fail(err, "egress_control_vector6", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+    }
+    if (((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+         (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+          ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xe0)))) {
+        if (cap - o < 4u) {
+            return fail(err, "egress_control_vector7", o, VFG_ERR_NO_SPACE,
+                        "the output buffer is too small");
+        }
+        vfg_put_be32(buf + o, s->egress_control_vector7);
+        o += 4u;
+    } else {
+        if (s->egress_control_vector7 != 0) {
+            return fail(err, "egress_control_vector7", 0u, VFG_ERR_ABSENT,
+                        "is absent on this device (its presence is false) but "
+                        "holds a value");
+        }
+    }
+    *len = o;
+    return VFG_OK;
+}
+
+static size_t validate_state(const struct vfg_acs_state *s,
+                             const struct vfg_acs_params *p,
+                             struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+
+    if ((s->acs_ctrl & 0xe000u) != 0u) {
+        vfg_problem(problems, capacity, &count, "acs_ctrl", NULL,
+                    VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (!vfg_acs_memory_target_access_valid((uint64_t)((s->acs_ctrl >> 8) &
+                                                       0x3u))) {
+        vfg_problem(problems, capacity, &count,
+                    "acs_ctrl.dsp_memory_target_access_control", NULL,
+                    VFG_ERR_ENUM, "not a value of its enum");
+    }
+    if (!vfg_acs_memory_target_access_valid((uint64_t)((s->acs_ctrl >> 10) &
+                                                       0x3u))) {
+        vfg_problem(problems, capacity, &count,
+                    "acs_ctrl.usp_memory_target_access_control", NULL,
+                    VFG_ERR_ENUM, "not a value of its enum");
+    }
+    if (!((int64_t)((s->acs_cap >> 5) & 0x1u)) &&
+        s->egress_control_vector0 != 0u) {
+        vfg_problem(
+            problems, capacity, &count, "egress_control_vector0", NULL,
+            VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
+    }
+    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x20)))) &&
+        s->egress_control_vector1 != 0u) {
+        vfg_problem(
+            problems, capacity, &count, "egress_control_vector1", NULL,
+            VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
+    }
+    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x40)))) &&
+        s->egress_control_vector2 != 0u) {
+        vfg_problem(
+            problems, capacity, &count, "egress_control_vector2", NULL,
+            VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
+    }
+    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x60)))) &&
+        s->egress_control_vector3 != 0u) {
+        vfg_problem(
+            problems, capacity, &count, "egress_control_vector3", NULL,
+            VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
+    }
+    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0x80)))) &&
+        s->egress_control_vector4 != 0u) {
+        vfg_problem(
+            problems, capacity, &count, "egress_control_vector4", NULL,
+            VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
+    }
+    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xa0)))) &&
+        s->egress_control_vector5 != 0u) {
+        vfg_problem(
+            problems, capacity, &count, "egress_control_vector5", NULL,
+            VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
+    }
+    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xc0)))) &&
+        s->egress_control_vector6 != 0u) {
+        vfg_problem(
+            problems, capacity, &count, "egress_control_vector6", NULL,
+            VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
+    }
+    if (!(((int64_t)((s->acs_cap >> 5) & 0x1u) &&
+           (((int64_t)((s->acs_cap >> 8) & 0xffu) == 0) ||
+            ((int64_t)((s->acs_cap >> 8) & 0xffu) > 0xe0)))) &&
+        s->egress_control_vector7 != 0u) {
+        vfg_problem(
+            problems, capacity, &count, "egress_control_vector7", NULL,
+            VFG_ERR_ABSENT,
+            "is absent on this device (its presence is false) but holds a value");
+    }
+    if (count != 0u) {
+        return count;
+    }
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

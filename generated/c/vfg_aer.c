@@ -318,29 +318,33 @@ static void store_v1(struct vfg_aer_state *s, const uint8_t *b, size_t start,
     }
 }
 
-static int check_rules(const struct vfg_aer_state *s,
-                       const struct vfg_aer_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_aer_state *s,
+                           const struct vfg_aer_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((!(int64_t)((s->aer_cap >> 6) & 0x1u)) ||
            (int64_t)((s->aer_cap >> 5) & 0x1u)))) {
-        return fail(err, "aer_cap.ecrc_generation_enable", 0u,
-                    VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count,
+                    "aer_cap.ecrc_generation_enable", NULL, VFG_ERR_CONSTRAINT,
                     "ECRC generation is enabled but not supported");
     }
     if (!(((!(int64_t)((s->aer_cap >> 8) & 0x1u)) ||
            (int64_t)((s->aer_cap >> 7) & 0x1u)))) {
-        return fail(err, "aer_cap.ecrc_check_enable", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "aer_cap.ecrc_check_enable",
+                    NULL, VFG_ERR_CONSTRAINT,
                     "ECRC checking is enabled but not supported");
     }
     if (!(((!(int64_t)((s->aer_cap >> 10) & 0x1u)) ||
            (int64_t)((s->aer_cap >> 9) & 0x1u)))) {
-        return fail(err, "aer_cap.multiple_header_recording_enable", 0u,
+        vfg_problem(problems, capacity, &count,
+                    "aer_cap.multiple_header_recording_enable", NULL,
                     VFG_ERR_CONSTRAINT,
                     "multiple header recording is enabled but not supported");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_aer_state *s,
@@ -348,11 +352,10 @@ static int save_v1(const struct vfg_aer_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 24u) {
         return fail(err, "uncorrectable_error_status", o, VFG_ERR_NO_SPACE,
@@ -549,26 +552,7 @@ static size_t validate_state(const struct vfg_aer_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((!(int64_t)((s->aer_cap >> 6) & 0x1u)) ||
-           (int64_t)((s->aer_cap >> 5) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count,
-                    "aer_cap.ecrc_generation_enable", NULL, VFG_ERR_CONSTRAINT,
-                    "ECRC generation is enabled but not supported");
-    }
-    if (!(((!(int64_t)((s->aer_cap >> 8) & 0x1u)) ||
-           (int64_t)((s->aer_cap >> 7) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count, "aer_cap.ecrc_check_enable",
-                    NULL, VFG_ERR_CONSTRAINT,
-                    "ECRC checking is enabled but not supported");
-    }
-    if (!(((!(int64_t)((s->aer_cap >> 10) & 0x1u)) ||
-           (int64_t)((s->aer_cap >> 9) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count,
-                    "aer_cap.multiple_header_recording_enable", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "multiple header recording is enabled but not supported");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

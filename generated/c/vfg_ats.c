@@ -135,9 +135,6 @@ static size_t validate_state(const struct vfg_ats_state *s,
         vfg_problem(problems, capacity, &count, "ats_ctrl", NULL,
                     VFG_ERR_RESERVED, "reserved bits set");
     }
-    if (count != 0u) {
-        return count;
-    }
     return count;
 }
 

@@ -650,39 +650,44 @@ static void store_v1(struct vfg_bridge_header_state *s, const uint8_t *b,
     o += 9u;
 }
 
-static int check_rules(const struct vfg_bridge_header_state *s,
-                       const struct vfg_bridge_header_params *p,
-                       struct vfg_error *err)
+static size_t broken_rules(const struct vfg_bridge_header_state *s,
+                           const struct vfg_bridge_header_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((int64_t)(s->header_type & 0x7fu) == 1))) {
-        return fail(err, "header_type.layout", 0u, VFG_ERR_CONSTRAINT,
-                    "not a type-1 (bridge) header");
+        vfg_problem(problems, capacity, &count, "header_type.layout", NULL,
+                    VFG_ERR_CONSTRAINT, "not a type-1 (bridge) header");
     }
     if (!(((int64_t)s->interrupt_pin <= 4))) {
-        return fail(err, "interrupt_pin", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "interrupt_pin", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "interrupt pin above 4 (INTD) is reserved");
     }
     if (!(((int64_t)(s->io_base & 0xfu) == (int64_t)(s->io_limit & 0xfu)))) {
-        return fail(
-                   err, "io_base.addressing", 0u, VFG_ERR_CONSTRAINT,
-                   "the I/O base and limit report another addressing capability");
+        vfg_problem(
+            problems, capacity, &count, "io_base.addressing", NULL,
+            VFG_ERR_CONSTRAINT,
+            "the I/O base and limit report another addressing capability");
     }
     if (!(((int64_t)(s->prefetchable_memory_base & 0xfu) ==
            (int64_t)(s->prefetchable_memory_limit & 0xfu)))) {
-        return fail(err, "prefetchable_memory_base.addressing", 0u,
+        vfg_problem(problems, capacity, &count,
+                    "prefetchable_memory_base.addressing", NULL,
                     VFG_ERR_CONSTRAINT,
                     "the prefetchable base and limit report another addressing "
                     "capability");
     }
     if (!(((int64_t)(s->bar1 & 0x1u) ||
            ((int64_t)((s->bar1 >> 1) & 0x3u) != 2)))) {
-        return fail(err, "bar1.space_indicator", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "bar1.space_indicator", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "bar1 claims to be a 64-bit BAR, but there is no slot for "
                     "its upper dword");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_bridge_header_state *s,
@@ -690,11 +695,10 @@ static int save_v1(const struct vfg_bridge_header_state *s,
                    size_t cap, size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 20u) {
         return fail(err, "vendor_id", o, VFG_ERR_NO_SPACE,
@@ -888,7 +892,6 @@ static size_t validate_state(const struct vfg_bridge_header_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    (void)p;
 
     if ((s->command & 0xf800u) != 0u) {
         vfg_problem(problems, capacity, &count, "command", NULL,
@@ -1015,37 +1018,7 @@ static size_t validate_state(const struct vfg_bridge_header_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((int64_t)(s->header_type & 0x7fu) == 1))) {
-        vfg_problem(problems, capacity, &count, "header_type.layout", NULL,
-                    VFG_ERR_CONSTRAINT, "not a type-1 (bridge) header");
-    }
-    if (!(((int64_t)s->interrupt_pin <= 4))) {
-        vfg_problem(problems, capacity, &count, "interrupt_pin", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "interrupt pin above 4 (INTD) is reserved");
-    }
-    if (!(((int64_t)(s->io_base & 0xfu) == (int64_t)(s->io_limit & 0xfu)))) {
-        vfg_problem(
-            problems, capacity, &count, "io_base.addressing", NULL,
-            VFG_ERR_CONSTRAINT,
-            "the I/O base and limit report another addressing capability");
-    }
-    if (!(((int64_t)(s->prefetchable_memory_base & 0xfu) ==
-           (int64_t)(s->prefetchable_memory_limit & 0xfu)))) {
-        vfg_problem(problems, capacity, &count,
-                    "prefetchable_memory_base.addressing", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "the prefetchable base and limit report another addressing "
-                    "capability");
-    }
-    if (!(((int64_t)(s->bar1 & 0x1u) ||
-           ((int64_t)((s->bar1 >> 1) & 0x3u) != 2)))) {
-        vfg_problem(problems, capacity, &count, "bar1.space_indicator", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "bar1 claims to be a 64-bit BAR, but there is no slot for "
-                    "its upper dword");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -395,30 +395,34 @@ static void store_v1(struct vfg_dpc_state *s, const uint8_t *b, size_t start,
     }
 }
 
-static int check_rules(const struct vfg_dpc_state *s,
-                       const struct vfg_dpc_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_dpc_state *s,
+                           const struct vfg_dpc_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((int64_t)(s->dpc_control & 0x3u) != 3))) {
-        return fail(err, "dpc_control.dpc_trigger_enable", 0u,
-                    VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count,
+                    "dpc_control.dpc_trigger_enable", NULL, VFG_ERR_CONSTRAINT,
                     "DPC Trigger Enable holds the reserved value 3");
     }
     if (!(((!(int64_t)((s->dpc_control >> 5) & 0x1u)) ||
            (int64_t)((s->dpc_cap >> 6) & 0x1u)))) {
-        return fail(
-                   err, "dpc_control.poisoned_tlp_egress_blocking_enable", 0u,
-                   VFG_ERR_CONSTRAINT,
-                   "poisoned TLP egress blocking is enabled but not supported");
+        vfg_problem(
+            problems, capacity, &count,
+            "dpc_control.poisoned_tlp_egress_blocking_enable", NULL,
+            VFG_ERR_CONSTRAINT,
+            "poisoned TLP egress blocking is enabled but not supported");
     }
     if (!(((!(int64_t)((s->dpc_control >> 7) & 0x1u)) ||
            (int64_t)((s->dpc_cap >> 12) & 0x1u)))) {
-        return fail(err, "dpc_control.dl_active_err_cor_enable", 0u,
+        vfg_problem(problems, capacity, &count,
+                    "dpc_control.dl_active_err_cor_enable", NULL,
                     VFG_ERR_CONSTRAINT,
                     "ERR_COR on DL_Active is enabled but not supported");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_dpc_state *s,
@@ -426,11 +430,10 @@ static int save_v1(const struct vfg_dpc_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 8u) {
         return fail(err, "dpc_cap", o, VFG_ERR_NO_SPACE,
@@ -627,7 +630,6 @@ static size_t validate_state(const struct vfg_dpc_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    (void)p;
 
     if ((s->dpc_cap & 0xc000u) != 0u) {
         vfg_problem(problems, capacity, &count, "dpc_cap", NULL,
@@ -772,27 +774,7 @@ static size_t validate_state(const struct vfg_dpc_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((int64_t)(s->dpc_control & 0x3u) != 3))) {
-        vfg_problem(problems, capacity, &count,
-                    "dpc_control.dpc_trigger_enable", NULL, VFG_ERR_CONSTRAINT,
-                    "DPC Trigger Enable holds the reserved value 3");
-    }
-    if (!(((!(int64_t)((s->dpc_control >> 5) & 0x1u)) ||
-           (int64_t)((s->dpc_cap >> 6) & 0x1u)))) {
-        vfg_problem(
-            problems, capacity, &count,
-            "dpc_control.poisoned_tlp_egress_blocking_enable", NULL,
-            VFG_ERR_CONSTRAINT,
-            "poisoned TLP egress blocking is enabled but not supported");
-    }
-    if (!(((!(int64_t)((s->dpc_control >> 7) & 0x1u)) ||
-           (int64_t)((s->dpc_cap >> 12) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count,
-                    "dpc_control.dl_active_err_cor_enable", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "ERR_COR on DL_Active is enabled but not supported");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

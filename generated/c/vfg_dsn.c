@@ -124,9 +124,6 @@ static size_t validate_state(const struct vfg_dsn_state *s,
     (void)problems;
     (void)capacity;
 
-    if (count != 0u) {
-        return count;
-    }
     return count;
 }
 

@@ -610,26 +610,30 @@ static void store_v1(struct vfg_header_state *s, const uint8_t *b, size_t start,
     o += 17u;
 }
 
-static int check_rules(const struct vfg_header_state *s,
-                       const struct vfg_header_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_header_state *s,
+                           const struct vfg_header_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((int64_t)(s->header_type & 0x7fu) == 0))) {
-        return fail(err, "header_type.layout", 0u, VFG_ERR_CONSTRAINT,
-                    "not a type-0 (endpoint) header");
+        vfg_problem(problems, capacity, &count, "header_type.layout", NULL,
+                    VFG_ERR_CONSTRAINT, "not a type-0 (endpoint) header");
     }
     if (!(((int64_t)s->interrupt_pin <= 4))) {
-        return fail(err, "interrupt_pin", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "interrupt_pin", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "interrupt pin above 4 (INTD) is reserved");
     }
     if (!(((int64_t)(s->bar5 & 0x1u) ||
            ((int64_t)((s->bar5 >> 1) & 0x3u) != 2)))) {
-        return fail(err, "bar5.space_indicator", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "bar5.space_indicator", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "bar5 claims to be a 64-bit BAR, but there is no slot for "
                     "its upper dword");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_header_state *s,
@@ -637,11 +641,10 @@ static int save_v1(const struct vfg_header_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 20u) {
         return fail(err, "vendor_id", o, VFG_ERR_NO_SPACE,
@@ -881,7 +884,6 @@ static size_t validate_state(const struct vfg_header_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    (void)p;
 
     if ((s->command & 0xf800u) != 0u) {
         vfg_problem(problems, capacity, &count, "command", NULL,
@@ -1032,23 +1034,7 @@ static size_t validate_state(const struct vfg_header_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((int64_t)(s->header_type & 0x7fu) == 0))) {
-        vfg_problem(problems, capacity, &count, "header_type.layout", NULL,
-                    VFG_ERR_CONSTRAINT, "not a type-0 (endpoint) header");
-    }
-    if (!(((int64_t)s->interrupt_pin <= 4))) {
-        vfg_problem(problems, capacity, &count, "interrupt_pin", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "interrupt pin above 4 (INTD) is reserved");
-    }
-    if (!(((int64_t)(s->bar5 & 0x1u) ||
-           ((int64_t)((s->bar5 >> 1) & 0x3u) != 2)))) {
-        vfg_problem(problems, capacity, &count, "bar5.space_indicator", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "bar5 claims to be a 64-bit BAR, but there is no slot for "
-                    "its upper dword");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -148,34 +148,38 @@ static void store_v1(struct vfg_l1ss_state *s, const uint8_t *b, size_t start,
     o += 12u;
 }
 
-static int check_rules(const struct vfg_l1ss_state *s,
-                       const struct vfg_l1ss_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_l1ss_state *s,
+                           const struct vfg_l1ss_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((!(int64_t)(s->l1ss_ctrl1 & 0x1u)) ||
            (int64_t)(s->l1ss_cap & 0x1u)))) {
-        return fail(err, "l1ss_ctrl1.pci_pm_l1_2_enable", 0u,
-                    VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "l1ss_ctrl1.pci_pm_l1_2_enable",
+                    NULL, VFG_ERR_CONSTRAINT,
                     "PCI-PM L1.2 is enabled but not supported");
     }
     if (!(((!(int64_t)((s->l1ss_ctrl1 >> 1) & 0x1u)) ||
            (int64_t)((s->l1ss_cap >> 1) & 0x1u)))) {
-        return fail(err, "l1ss_ctrl1.pci_pm_l1_1_enable", 0u,
-                    VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "l1ss_ctrl1.pci_pm_l1_1_enable",
+                    NULL, VFG_ERR_CONSTRAINT,
                     "PCI-PM L1.1 is enabled but not supported");
     }
     if (!(((!(int64_t)((s->l1ss_ctrl1 >> 2) & 0x1u)) ||
            (int64_t)((s->l1ss_cap >> 2) & 0x1u)))) {
-        return fail(err, "l1ss_ctrl1.aspm_l1_2_enable", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "l1ss_ctrl1.aspm_l1_2_enable",
+                    NULL, VFG_ERR_CONSTRAINT,
                     "ASPM L1.2 is enabled but not supported");
     }
     if (!(((!(int64_t)((s->l1ss_ctrl1 >> 3) & 0x1u)) ||
            (int64_t)((s->l1ss_cap >> 3) & 0x1u)))) {
-        return fail(err, "l1ss_ctrl1.aspm_l1_1_enable", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "l1ss_ctrl1.aspm_l1_1_enable",
+                    NULL, VFG_ERR_CONSTRAINT,
                     "ASPM L1.1 is enabled but not supported");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_l1ss_state *s,
@@ -183,11 +187,10 @@ static int save_v1(const struct vfg_l1ss_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 12u) {
         return fail(err, "l1ss_cap", o, VFG_ERR_NO_SPACE,
@@ -231,7 +234,6 @@ static size_t validate_state(const struct vfg_l1ss_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    (void)p;
 
     if ((s->l1ss_cap & 0xff0400e0u) != 0u) {
         vfg_problem(problems, capacity, &count, "l1ss_cap", NULL,
@@ -264,31 +266,7 @@ static size_t validate_state(const struct vfg_l1ss_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((!(int64_t)(s->l1ss_ctrl1 & 0x1u)) ||
-           (int64_t)(s->l1ss_cap & 0x1u)))) {
-        vfg_problem(problems, capacity, &count, "l1ss_ctrl1.pci_pm_l1_2_enable",
-                    NULL, VFG_ERR_CONSTRAINT,
-                    "PCI-PM L1.2 is enabled but not supported");
-    }
-    if (!(((!(int64_t)((s->l1ss_ctrl1 >> 1) & 0x1u)) ||
-           (int64_t)((s->l1ss_cap >> 1) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count, "l1ss_ctrl1.pci_pm_l1_1_enable",
-                    NULL, VFG_ERR_CONSTRAINT,
-                    "PCI-PM L1.1 is enabled but not supported");
-    }
-    if (!(((!(int64_t)((s->l1ss_ctrl1 >> 2) & 0x1u)) ||
-           (int64_t)((s->l1ss_cap >> 2) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count, "l1ss_ctrl1.aspm_l1_2_enable",
-                    NULL, VFG_ERR_CONSTRAINT,
-                    "ASPM L1.2 is enabled but not supported");
-    }
-    if (!(((!(int64_t)((s->l1ss_ctrl1 >> 3) & 0x1u)) ||
-           (int64_t)((s->l1ss_cap >> 3) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count, "l1ss_ctrl1.aspm_l1_1_enable",
-                    NULL, VFG_ERR_CONSTRAINT,
-                    "ASPM L1.1 is enabled but not supported");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

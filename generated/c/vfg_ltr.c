@@ -169,9 +169,6 @@ static size_t validate_state(const struct vfg_ltr_state *s,
                     "max_no_snoop_latency.latency_scale", NULL, VFG_ERR_ENUM,
                     "not a value of its enum");
     }
-    if (count != 0u) {
-        return count;
-    }
     return count;
 }
 

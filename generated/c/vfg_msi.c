@@ -278,23 +278,26 @@ static void store_v2(struct vfg_msi_state *s, const uint8_t *b, size_t start,
     }
 }
 
-static int check_rules(const struct vfg_msi_state *s,
-                       const struct vfg_msi_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_msi_state *s,
+                           const struct vfg_msi_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!((((int64_t)((s->control >> 4) & 0x7u) <=
             (int64_t)((s->control >> 1) & 0x7u)) ||
            (!(int64_t)(s->control & 0x1u))))) {
-        return fail(err, "control.mme", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "control.mme", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "more vectors are enabled than the function requests");
     }
     if (!(((int64_t)((s->control >> 1) & 0x7u) <= 5))) {
-        return fail(
-                   err, "control.mmc", 0u, VFG_ERR_CONSTRAINT,
-                   "Multiple Message Capable above 5 (32 vectors) is reserved");
+        vfg_problem(
+            problems, capacity, &count, "control.mmc", NULL, VFG_ERR_CONSTRAINT,
+            "Multiple Message Capable above 5 (32 vectors) is reserved");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_msi_state *s,
@@ -302,11 +305,10 @@ static int save_v1(const struct vfg_msi_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (s->ext_data != 0u) {
         return fail(
@@ -372,11 +374,10 @@ static int save_v2(const struct vfg_msi_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 6u) {
         return fail(err, "control", o, VFG_ERR_NO_SPACE,
@@ -451,7 +452,6 @@ static size_t validate_state(const struct vfg_msi_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    (void)p;
 
     if ((s->control & 0xf800u) != 0u) {
         vfg_problem(problems, capacity, &count, "control", NULL,
@@ -480,19 +480,7 @@ static size_t validate_state(const struct vfg_msi_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!((((int64_t)((s->control >> 4) & 0x7u) <=
-            (int64_t)((s->control >> 1) & 0x7u)) ||
-           (!(int64_t)(s->control & 0x1u))))) {
-        vfg_problem(problems, capacity, &count, "control.mme", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "more vectors are enabled than the function requests");
-    }
-    if (!(((int64_t)((s->control >> 1) & 0x7u) <= 5))) {
-        vfg_problem(
-            problems, capacity, &count, "control.mmc", NULL, VFG_ERR_CONSTRAINT,
-            "Multiple Message Capable above 5 (32 vectors) is reserved");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -149,20 +149,22 @@ static void store_v1(struct vfg_msix_state *s, const uint8_t *b, size_t start,
     o += (size_t)n0 * 8u;
 }
 
-static int check_rules(const struct vfg_msix_state *s,
-                       const struct vfg_msix_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_msix_state *s,
+                           const struct vfg_msix_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((int64_t)(s->table & 0x7u) <= 5))) {
-        return fail(err, "table.bir", 0u, VFG_ERR_CONSTRAINT,
-                    "table BIR 6 and 7 are reserved");
+        vfg_problem(problems, capacity, &count, "table.bir", NULL,
+                    VFG_ERR_CONSTRAINT, "table BIR 6 and 7 are reserved");
     }
     if (!(((int64_t)(s->pba & 0x7u) <= 5))) {
-        return fail(err, "pba.bir", 0u, VFG_ERR_CONSTRAINT,
-                    "PBA BIR 6 and 7 are reserved");
+        vfg_problem(problems, capacity, &count, "pba.bir", NULL,
+                    VFG_ERR_CONSTRAINT, "PBA BIR 6 and 7 are reserved");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_msix_state *s,
@@ -170,12 +172,11 @@ static int save_v1(const struct vfg_msix_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
     int64_t n0;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 10u) {
         return fail(err, "control", o, VFG_ERR_NO_SPACE,
@@ -212,7 +213,6 @@ static size_t validate_state(const struct vfg_msix_state *s,
 {
     size_t count = 0;
     int64_t n0;
-    (void)p;
 
     if ((s->control & 0x3800u) != 0u) {
         vfg_problem(problems, capacity, &count, "control", NULL,
@@ -231,15 +231,7 @@ static size_t validate_state(const struct vfg_msix_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((int64_t)(s->table & 0x7u) <= 5))) {
-        vfg_problem(problems, capacity, &count, "table.bir", NULL,
-                    VFG_ERR_CONSTRAINT, "table BIR 6 and 7 are reserved");
-    }
-    if (!(((int64_t)(s->pba & 0x7u) <= 5))) {
-        vfg_problem(problems, capacity, &count, "pba.bir", NULL,
-                    VFG_ERR_CONSTRAINT, "PBA BIR 6 and 7 are reserved");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -124,87 +124,13 @@ static void store_v1(struct vfg_pasid_state *s, const uint8_t *b, size_t start,
     o += 4u;
 }
 
-static int check_rules(const struct vfg_pasid_state *s,
-                       const struct vfg_pasid_params *p, struct vfg_error *err)
-{
-    (void)p;
-
-    if (!(((int64_t)((s->pasid_cap >> 8) & 0x1fu) <= 0x14))) {
-        return fail(err, "pasid_cap.max_pasid_width", 0u, VFG_ERR_CONSTRAINT,
-                    "Max PASID Width above 20 bits is reserved");
-    }
-    if (!(((!(int64_t)((s->pasid_ctrl >> 1) & 0x1u)) ||
-           (int64_t)((s->pasid_cap >> 1) & 0x1u)))) {
-        return fail(err, "pasid_ctrl.execute_permission_enable", 0u,
-                    VFG_ERR_CONSTRAINT,
-                    "Execute permission is enabled, but the function does not "
-                    "support it");
-    }
-    if (!(((!(int64_t)((s->pasid_ctrl >> 2) & 0x1u)) ||
-           (int64_t)((s->pasid_cap >> 2) & 0x1u)))) {
-        return fail(
-                   err, "pasid_ctrl.privileged_mode_enable", 0u,
-                   VFG_ERR_CONSTRAINT,
-                   "Privileged Mode is enabled, but the function does not support it");
-    }
-    if (!(((!(int64_t)((s->pasid_ctrl >> 3) & 0x1u)) ||
-           (int64_t)((s->pasid_cap >> 3) & 0x1u)))) {
-        return fail(err, "pasid_ctrl.translated_requests_with_pasid_enable", 0u,
-                    VFG_ERR_CONSTRAINT,
-                    "translated requests with PASID are enabled, but the "
-                    "function does not support them");
-    }
-    return VFG_OK;
-}
-
-static int save_v1(const struct vfg_pasid_state *s,
-                   const struct vfg_pasid_params *p, uint8_t *buf, size_t cap,
-                   size_t *len, struct vfg_error *err)
-{
-    size_t o = 0;
-    int status;
-
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    if (cap - o < 4u) {
-        return fail(err, "pasid_cap", o, VFG_ERR_NO_SPACE,
-                    "the output buffer is too small");
-    }
-    if ((s->pasid_cap & 0xe0f1u) != 0u) {
-        return fail(err, "pasid_cap", 0u, VFG_ERR_RESERVED,
-                    "reserved bits set");
-    }
-    if ((s->pasid_ctrl & 0xfff0u) != 0u) {
-        return fail(err, "pasid_ctrl", 0u, VFG_ERR_RESERVED,
-                    "reserved bits set");
-    }
-    vfg_put_be16(buf + o, s->pasid_cap);
-    vfg_put_be16(buf + o + 2, s->pasid_ctrl);
-    o += 4u;
-    *len = o;
-    return VFG_OK;
-}
-
-static size_t validate_state(const struct vfg_pasid_state *s,
-                             const struct vfg_pasid_params *p,
-                             struct vfg_problem *problems, size_t capacity)
+static size_t broken_rules(const struct vfg_pasid_state *s,
+                           const struct vfg_pasid_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     (void)p;
 
-    if ((s->pasid_cap & 0xe0f1u) != 0u) {
-        vfg_problem(problems, capacity, &count, "pasid_cap", NULL,
-                    VFG_ERR_RESERVED, "reserved bits set");
-    }
-    if ((s->pasid_ctrl & 0xfff0u) != 0u) {
-        vfg_problem(problems, capacity, &count, "pasid_ctrl", NULL,
-                    VFG_ERR_RESERVED, "reserved bits set");
-    }
-    if (count != 0u) {
-        return count;
-    }
     if (!(((int64_t)((s->pasid_cap >> 8) & 0x1fu) <= 0x14))) {
         vfg_problem(problems, capacity, &count, "pasid_cap.max_pasid_width",
                     NULL, VFG_ERR_CONSTRAINT,
@@ -234,6 +160,55 @@ static size_t validate_state(const struct vfg_pasid_state *s,
                     "function does not support them");
     }
     return count;
+}
+
+static int save_v1(const struct vfg_pasid_state *s,
+                   const struct vfg_pasid_params *p, uint8_t *buf, size_t cap,
+                   size_t *len, struct vfg_error *err)
+{
+    size_t o = 0;
+    struct vfg_problem broken;
+
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
+    }
+    if (cap - o < 4u) {
+        return fail(err, "pasid_cap", o, VFG_ERR_NO_SPACE,
+                    "the output buffer is too small");
+    }
+    if ((s->pasid_cap & 0xe0f1u) != 0u) {
+        return fail(err, "pasid_cap", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    if ((s->pasid_ctrl & 0xfff0u) != 0u) {
+        return fail(err, "pasid_ctrl", 0u, VFG_ERR_RESERVED,
+                    "reserved bits set");
+    }
+    vfg_put_be16(buf + o, s->pasid_cap);
+    vfg_put_be16(buf + o + 2, s->pasid_ctrl);
+    o += 4u;
+    *len = o;
+    return VFG_OK;
+}
+
+static size_t validate_state(const struct vfg_pasid_state *s,
+                             const struct vfg_pasid_params *p,
+                             struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+
+    if ((s->pasid_cap & 0xe0f1u) != 0u) {
+        vfg_problem(problems, capacity, &count, "pasid_cap", NULL,
+                    VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if ((s->pasid_ctrl & 0xfff0u) != 0u) {
+        vfg_problem(problems, capacity, &count, "pasid_ctrl", NULL,
+                    VFG_ERR_RESERVED, "reserved bits set");
+    }
+    if (count != 0u) {
+        return count;
+    }
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

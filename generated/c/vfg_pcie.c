@@ -544,62 +544,69 @@ static void store_v1(struct vfg_pcie_state *s, const uint8_t *b, size_t start,
     }
 }
 
-static int check_rules(const struct vfg_pcie_state *s,
-                       const struct vfg_pcie_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_pcie_state *s,
+                           const struct vfg_pcie_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((int64_t)((s->devctl >> 5) & 0x7u) <=
            (int64_t)(s->devcap & 0x7u)))) {
-        return fail(err, "devctl.max_payload_size", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "devctl.max_payload_size", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "Max_Payload_Size is above what the function supports");
     }
     if (!(((!(int64_t)((s->devctl >> 9) & 0x1u)) ||
            ((int64_t)((s->devcap >> 3) & 0x3u) != 0)))) {
-        return fail(err, "devctl.phantom_functions_enable", 0u,
-                    VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count,
+                    "devctl.phantom_functions_enable", NULL, VFG_ERR_CONSTRAINT,
                     "Phantom Functions are enabled but not supported");
     }
     if (!((((int64_t)(s->lnkctl & 0x3u) &
             (int64_t)(~(uint64_t)(int64_t)((s->lnkcap >> 10) & 0x3u) &
                       UINT64_C(0x3))) ==
            0))) {
-        return fail(err, "lnkctl.aspm_control", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "lnkctl.aspm_control", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "an ASPM state is enabled that the link does not support");
     }
     if (!(((!(int64_t)((s->devctl2 >> 5) & 0x1u)) ||
            (int64_t)((s->devcap2 >> 5) & 0x1u)))) {
-        return fail(err, "devctl2.ari_forwarding_enable", 0u,
-                    VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "devctl2.ari_forwarding_enable",
+                    NULL, VFG_ERR_CONSTRAINT,
                     "ARI Forwarding is enabled but not supported");
     }
     if (!(((!(int64_t)((s->devctl2 >> 10) & 0x1u)) ||
            (int64_t)((s->devcap2 >> 11) & 0x1u)))) {
-        return fail(err, "devctl2.ltr_mechanism_enable", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "devctl2.ltr_mechanism_enable",
+                    NULL, VFG_ERR_CONSTRAINT,
                     "LTR Mechanism is enabled but not supported");
     }
     if (!(((!(int64_t)((s->devctl2 >> 4) & 0x1u)) ||
            (int64_t)((s->devcap2 >> 4) & 0x1u)))) {
-        return fail(
-                   err, "devctl2.completion_timeout_disable", 0u,
-                   VFG_ERR_CONSTRAINT,
-                   "Completion Timeout is disabled but disabling it is not supported");
+        vfg_problem(
+            problems, capacity, &count, "devctl2.completion_timeout_disable",
+            NULL, VFG_ERR_CONSTRAINT,
+            "Completion Timeout is disabled but disabling it is not supported");
     }
     if (!(((!(int64_t)((s->devctl2 >> 12) & 0x1u)) ||
            (int64_t)((s->devcap2 >> 17) & 0x1u)))) {
-        return fail(err, "devctl2.tag10_bit_requester_enable", 0u,
+        vfg_problem(problems, capacity, &count,
+                    "devctl2.tag10_bit_requester_enable", NULL,
                     VFG_ERR_CONSTRAINT,
                     "10-Bit Tag Requester is enabled but not supported");
     }
     if (!((((int64_t)((s->devctl2 >> 13) & 0x3u) == 0) ||
            ((int64_t)((s->devcap2 >> 18) & 0x3u) != 0)))) {
-        return fail(err, "devctl2.obff_enable", 0u, VFG_ERR_CONSTRAINT,
-                    "OBFF is enabled but not supported");
+        vfg_problem(problems, capacity, &count, "devctl2.obff_enable", NULL,
+                    VFG_ERR_CONSTRAINT, "OBFF is enabled but not supported");
     }
     if (!(((!((!(int64_t)((s->devcap >> 28) & 0x1u)) &&
               ((int64_t)((s->pcie_caps >> 4) & 0xfu) != 7))) ||
            ((int64_t)((s->devctl >> 15) & 0x1u) == 0)))) {
-        return fail(err, "devctl.initiate_flr", 0u, VFG_ERR_RESERVED,
+        vfg_problem(problems, capacity, &count, "devctl.initiate_flr", NULL,
+                    VFG_ERR_RESERVED,
                     "reserved bits set: the field is reserved where "
                     "!devcap.function_level_reset_capability && "
                     "(pcie_caps.device_port_type != "
@@ -610,7 +617,8 @@ static int check_rules(const struct vfg_pcie_state *s,
                ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 5)) ||
               ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 7))) ||
            ((int64_t)((s->lnkctl >> 4) & 0x1u) == 0)))) {
-        return fail(err, "lnkctl.link_disable", 0u, VFG_ERR_RESERVED,
+        vfg_problem(problems, capacity, &count, "lnkctl.link_disable", NULL,
+                    VFG_ERR_RESERVED,
                     "reserved bits set: the field is reserved where "
                     "(((pcie_caps.device_port_type == port_type.endpoint) || "
                     "(pcie_caps.device_port_type == "
@@ -624,7 +632,8 @@ static int check_rules(const struct vfg_pcie_state *s,
                ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 5)) ||
               ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 7))) ||
            ((int64_t)((s->lnkctl >> 5) & 0x1u) == 0)))) {
-        return fail(err, "lnkctl.retrain_link", 0u, VFG_ERR_RESERVED,
+        vfg_problem(problems, capacity, &count, "lnkctl.retrain_link", NULL,
+                    VFG_ERR_RESERVED,
                     "reserved bits set: the field is reserved where "
                     "(((pcie_caps.device_port_type == port_type.endpoint) || "
                     "(pcie_caps.device_port_type == "
@@ -633,7 +642,7 @@ static int check_rules(const struct vfg_pcie_state *s,
                     "|| (pcie_caps.device_port_type == "
                     "port_type.pcie_to_pci_bridge)");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_pcie_state *s,
@@ -641,11 +650,10 @@ static int save_v1(const struct vfg_pcie_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 10u) {
         return fail(err, "pcie_caps", o, VFG_ERR_NO_SPACE,
@@ -872,7 +880,6 @@ static size_t validate_state(const struct vfg_pcie_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    (void)p;
 
     if (!vfg_pcie_port_type_valid((uint64_t)((s->pcie_caps >> 4) & 0xfu))) {
         vfg_problem(problems, capacity, &count, "pcie_caps.device_port_type",
@@ -1064,98 +1071,7 @@ static size_t validate_state(const struct vfg_pcie_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((int64_t)((s->devctl >> 5) & 0x7u) <=
-           (int64_t)(s->devcap & 0x7u)))) {
-        vfg_problem(problems, capacity, &count, "devctl.max_payload_size", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "Max_Payload_Size is above what the function supports");
-    }
-    if (!(((!(int64_t)((s->devctl >> 9) & 0x1u)) ||
-           ((int64_t)((s->devcap >> 3) & 0x3u) != 0)))) {
-        vfg_problem(problems, capacity, &count,
-                    "devctl.phantom_functions_enable", NULL, VFG_ERR_CONSTRAINT,
-                    "Phantom Functions are enabled but not supported");
-    }
-    if (!((((int64_t)(s->lnkctl & 0x3u) &
-            (int64_t)(~(uint64_t)(int64_t)((s->lnkcap >> 10) & 0x3u) &
-                      UINT64_C(0x3))) ==
-           0))) {
-        vfg_problem(problems, capacity, &count, "lnkctl.aspm_control", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "an ASPM state is enabled that the link does not support");
-    }
-    if (!(((!(int64_t)((s->devctl2 >> 5) & 0x1u)) ||
-           (int64_t)((s->devcap2 >> 5) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count, "devctl2.ari_forwarding_enable",
-                    NULL, VFG_ERR_CONSTRAINT,
-                    "ARI Forwarding is enabled but not supported");
-    }
-    if (!(((!(int64_t)((s->devctl2 >> 10) & 0x1u)) ||
-           (int64_t)((s->devcap2 >> 11) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count, "devctl2.ltr_mechanism_enable",
-                    NULL, VFG_ERR_CONSTRAINT,
-                    "LTR Mechanism is enabled but not supported");
-    }
-    if (!(((!(int64_t)((s->devctl2 >> 4) & 0x1u)) ||
-           (int64_t)((s->devcap2 >> 4) & 0x1u)))) {
-        vfg_problem(
-            problems, capacity, &count, "devctl2.completion_timeout_disable",
-            NULL, VFG_ERR_CONSTRAINT,
-            "Completion Timeout is disabled but disabling it is not supported");
-    }
-    if (!(((!(int64_t)((s->devctl2 >> 12) & 0x1u)) ||
-           (int64_t)((s->devcap2 >> 17) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count,
-                    "devctl2.tag10_bit_requester_enable", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "10-Bit Tag Requester is enabled but not supported");
-    }
-    if (!((((int64_t)((s->devctl2 >> 13) & 0x3u) == 0) ||
-           ((int64_t)((s->devcap2 >> 18) & 0x3u) != 0)))) {
-        vfg_problem(problems, capacity, &count, "devctl2.obff_enable", NULL,
-                    VFG_ERR_CONSTRAINT, "OBFF is enabled but not supported");
-    }
-    if (!(((!((!(int64_t)((s->devcap >> 28) & 0x1u)) &&
-              ((int64_t)((s->pcie_caps >> 4) & 0xfu) != 7))) ||
-           ((int64_t)((s->devctl >> 15) & 0x1u) == 0)))) {
-        vfg_problem(problems, capacity, &count, "devctl.initiate_flr", NULL,
-                    VFG_ERR_RESERVED,
-                    "reserved bits set: the field is reserved where "
-                    "!devcap.function_level_reset_capability && "
-                    "(pcie_caps.device_port_type != "
-                    "port_type.pcie_to_pci_bridge)");
-    }
-    if (!(((!(((((int64_t)((s->pcie_caps >> 4) & 0xfu) == 0) ||
-                ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 1)) ||
-               ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 5)) ||
-              ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 7))) ||
-           ((int64_t)((s->lnkctl >> 4) & 0x1u) == 0)))) {
-        vfg_problem(problems, capacity, &count, "lnkctl.link_disable", NULL,
-                    VFG_ERR_RESERVED,
-                    "reserved bits set: the field is reserved where "
-                    "(((pcie_caps.device_port_type == port_type.endpoint) || "
-                    "(pcie_caps.device_port_type == "
-                    "port_type.legacy_endpoint)) || "
-                    "(pcie_caps.device_port_type == port_type.upstream_port)) "
-                    "|| (pcie_caps.device_port_type == "
-                    "port_type.pcie_to_pci_bridge)");
-    }
-    if (!(((!(((((int64_t)((s->pcie_caps >> 4) & 0xfu) == 0) ||
-                ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 1)) ||
-               ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 5)) ||
-              ((int64_t)((s->pcie_caps >> 4) & 0xfu) == 7))) ||
-           ((int64_t)((s->lnkctl >> 5) & 0x1u) == 0)))) {
-        vfg_problem(problems, capacity, &count, "lnkctl.retrain_link", NULL,
-                    VFG_ERR_RESERVED,
-                    "reserved bits set: the field is reserved where "
-                    "(((pcie_caps.device_port_type == port_type.endpoint) || "
-                    "(pcie_caps.device_port_type == "
-                    "port_type.legacy_endpoint)) || "
-                    "(pcie_caps.device_port_type == port_type.upstream_port)) "
-                    "|| (pcie_caps.device_port_type == "
-                    "port_type.pcie_to_pci_bridge)");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -327,9 +327,6 @@ static size_t validate_state(const struct vfg_pcix_state *s,
             NULL, VFG_ERR_ABSENT,
             "is absent on this device (its presence is false) but holds a value");
     }
-    if (count != 0u) {
-        return count;
-    }
     return count;
 }
 

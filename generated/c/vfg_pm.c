@@ -128,33 +128,36 @@ static void store_v1(struct vfg_pm_state *s, const uint8_t *b, size_t start,
     o += 6u;
 }
 
-static int check_rules(const struct vfg_pm_state *s,
-                       const struct vfg_pm_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_pm_state *s,
+                           const struct vfg_pm_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!((((int64_t)(s->pmcsr & 0x3u) != 1) ||
            (int64_t)((s->pmc >> 9) & 0x1u)))) {
-        return fail(err, "pmcsr.power_state", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "pmcsr.power_state", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "the function is in D1, which it does not support");
     }
     if (!((((int64_t)(s->pmcsr & 0x3u) != 2) ||
            (int64_t)((s->pmc >> 10) & 0x1u)))) {
-        return fail(err, "pmcsr.power_state", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "pmcsr.power_state", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "the function is in D2, which it does not support");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_pm_state *s, const struct vfg_pm_params *p,
                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 6u) {
         return fail(err, "pmc", o, VFG_ERR_NO_SPACE,
@@ -181,7 +184,6 @@ static size_t validate_state(const struct vfg_pm_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    (void)p;
 
     if (!vfg_pm_aux_current_ma_valid((uint64_t)((s->pmc >> 6) & 0x7u))) {
         vfg_problem(problems, capacity, &count, "pmc.aux_current", NULL,
@@ -202,19 +204,7 @@ static size_t validate_state(const struct vfg_pm_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!((((int64_t)(s->pmcsr & 0x3u) != 1) ||
-           (int64_t)((s->pmc >> 9) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count, "pmcsr.power_state", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "the function is in D1, which it does not support");
-    }
-    if (!((((int64_t)(s->pmcsr & 0x3u) != 2) ||
-           (int64_t)((s->pmc >> 10) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count, "pmcsr.power_state", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "the function is in D2, which it does not support");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

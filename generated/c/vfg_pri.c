@@ -129,19 +129,22 @@ static void store_v1(struct vfg_pri_state *s, const uint8_t *b, size_t start,
     o += 12u;
 }
 
-static int check_rules(const struct vfg_pri_state *s,
-                       const struct vfg_pri_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_pri_state *s,
+                           const struct vfg_pri_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((int64_t)s->outstanding_page_request_allocation <=
            (int64_t)s->outstanding_page_request_capacity))) {
-        return fail(err, "outstanding_page_request_allocation", 0u,
+        vfg_problem(problems, capacity, &count,
+                    "outstanding_page_request_allocation", NULL,
                     VFG_ERR_CONSTRAINT,
                     "the page request allocation exceeds the function's "
                     "capacity, which leaves its behaviour undefined");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_pri_state *s,
@@ -149,11 +152,10 @@ static int save_v1(const struct vfg_pri_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 12u) {
         return fail(err, "pri_ctrl", o, VFG_ERR_NO_SPACE,
@@ -180,7 +182,6 @@ static size_t validate_state(const struct vfg_pri_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    (void)p;
 
     if ((s->pri_ctrl & 0xfffcu) != 0u) {
         vfg_problem(problems, capacity, &count, "pri_ctrl", NULL,
@@ -193,15 +194,7 @@ static size_t validate_state(const struct vfg_pri_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((int64_t)s->outstanding_page_request_allocation <=
-           (int64_t)s->outstanding_page_request_capacity))) {
-        vfg_problem(problems, capacity, &count,
-                    "outstanding_page_request_allocation", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "the page request allocation exceeds the function's "
-                    "capacity, which leaves its behaviour undefined");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -104,17 +104,20 @@ static void store_v1(struct vfg_ptm_state *s, const uint8_t *b, size_t start,
     o += 8u;
 }
 
-static int check_rules(const struct vfg_ptm_state *s,
-                       const struct vfg_ptm_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_ptm_state *s,
+                           const struct vfg_ptm_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((!(int64_t)((s->ptm_ctrl >> 1) & 0x1u)) ||
            (int64_t)((s->ptm_cap >> 2) & 0x1u)))) {
-        return fail(err, "ptm_ctrl.root_select", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "ptm_ctrl.root_select", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "the function is selected as PTM root but cannot be one");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_ptm_state *s,
@@ -122,11 +125,10 @@ static int save_v1(const struct vfg_ptm_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 8u) {
         return fail(err, "ptm_cap", o, VFG_ERR_NO_SPACE,
@@ -150,7 +152,6 @@ static size_t validate_state(const struct vfg_ptm_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    (void)p;
 
     if ((s->ptm_cap & 0xffff00f0u) != 0u) {
         vfg_problem(problems, capacity, &count, "ptm_cap", NULL,
@@ -163,13 +164,7 @@ static size_t validate_state(const struct vfg_ptm_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((!(int64_t)((s->ptm_ctrl >> 1) & 0x1u)) ||
-           (int64_t)((s->ptm_cap >> 2) & 0x1u)))) {
-        vfg_problem(problems, capacity, &count, "ptm_ctrl.root_select", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "the function is selected as PTM root but cannot be one");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

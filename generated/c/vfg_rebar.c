@@ -470,16 +470,19 @@ static void store_v1(struct vfg_rebar_state *s, const uint8_t *b, size_t start,
     }
 }
 
-static int check_rules(const struct vfg_rebar_state *s,
-                       const struct vfg_rebar_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_rebar_state *s,
+                           const struct vfg_rebar_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     bool bad = false;
     int64_t result;
     (void)p;
 
     if (!((((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 1) &&
            ((int64_t)((s->ctrl0 >> 5) & 0x7u) <= 6)))) {
-        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "the entry count in ctrl0 is outside 1..6");
     }
     bad = false;
@@ -494,13 +497,14 @@ static int check_rules(const struct vfg_rebar_state *s,
                  1) ==
                 1)));
     if (bad) {
-        return fail(err, "ctrl0.bar_size", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.bar_size", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(
-                   err, "ctrl0.bar_size", 0u, VFG_ERR_CONSTRAINT,
-                   "entry 0 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.bar_size", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 0 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 2) ||
@@ -515,13 +519,14 @@ static int check_rules(const struct vfg_rebar_state *s,
                   1) ==
                  1))));
     if (bad) {
-        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(
-                   err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
-                   "entry 1 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 1 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 3) ||
@@ -536,13 +541,14 @@ static int check_rules(const struct vfg_rebar_state *s,
                   1) ==
                  1))));
     if (bad) {
-        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(
-                   err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
-                   "entry 2 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 2 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 4) ||
@@ -557,13 +563,14 @@ static int check_rules(const struct vfg_rebar_state *s,
                   1) ==
                  1))));
     if (bad) {
-        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(
-                   err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
-                   "entry 3 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 3 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 5) ||
@@ -578,13 +585,14 @@ static int check_rules(const struct vfg_rebar_state *s,
                   1) ==
                  1))));
     if (bad) {
-        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(
-                   err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
-                   "entry 4 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 4 is programmed with a BAR size it does not support");
     }
     bad = false;
     result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 6) ||
@@ -599,15 +607,16 @@ static int check_rules(const struct vfg_rebar_state *s,
                   1) ==
                  1))));
     if (bad) {
-        return fail(err, "ctrl0.num_bars", 0u, VFG_ERR_EXPRESSION,
-                    "the constraint cannot be evaluated");
+        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
+                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
     }
     if (!result) {
-        return fail(
-                   err, "ctrl0.num_bars", 0u, VFG_ERR_CONSTRAINT,
-                   "entry 5 is programmed with a BAR size it does not support");
+        vfg_problem(
+            problems, capacity, &count, "ctrl0.num_bars", NULL,
+            VFG_ERR_CONSTRAINT,
+            "entry 5 is programmed with a BAR size it does not support");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_rebar_state *s,
@@ -615,11 +624,10 @@ static int save_v1(const struct vfg_rebar_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 8u) {
         return fail(err, "cap0", o, VFG_ERR_NO_SPACE,
@@ -778,9 +786,6 @@ static size_t validate_state(const struct vfg_rebar_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    bool bad = false;
-    int64_t result;
-    (void)p;
 
     if ((s->cap0 & 0xfu) != 0u) {
         vfg_problem(problems, capacity, &count, "cap0", NULL, VFG_ERR_RESERVED,
@@ -883,144 +888,7 @@ static size_t validate_state(const struct vfg_rebar_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!((((int64_t)((s->ctrl0 >> 5) & 0x7u) >= 1) &&
-           ((int64_t)((s->ctrl0 >> 5) & 0x7u) <= 6)))) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "the entry count in ctrl0 is outside 1..6");
-    }
-    bad = false;
-    result = (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x1b) ?
-              ((vfg_shr((int64_t)s->cap0,
-                        ((int64_t)((s->ctrl0 >> 8) & 0x3fu) + 4), &bad) &
-                1) ==
-               1) :
-              (((int64_t)((s->ctrl0 >> 8) & 0x3fu) <= 0x2b) &&
-               ((vfg_shr((int64_t)s->ctrl0,
-                         ((int64_t)((s->ctrl0 >> 8) & 0x3fu) - 0xc), &bad) &
-                 1) ==
-                1)));
-    if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.bar_size", NULL,
-                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        vfg_problem(
-            problems, capacity, &count, "ctrl0.bar_size", NULL,
-            VFG_ERR_CONSTRAINT,
-            "entry 0 is programmed with a BAR size it does not support");
-    }
-    bad = false;
-    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 2) ||
-              (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x1b) ?
-               ((vfg_shr((int64_t)s->cap1,
-                         ((int64_t)((s->ctrl1 >> 8) & 0x3fu) + 4), &bad) &
-                 1) ==
-                1) :
-               (((int64_t)((s->ctrl1 >> 8) & 0x3fu) <= 0x2b) &&
-                ((vfg_shr((int64_t)s->ctrl1,
-                          ((int64_t)((s->ctrl1 >> 8) & 0x3fu) - 0xc), &bad) &
-                  1) ==
-                 1))));
-    if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        vfg_problem(
-            problems, capacity, &count, "ctrl0.num_bars", NULL,
-            VFG_ERR_CONSTRAINT,
-            "entry 1 is programmed with a BAR size it does not support");
-    }
-    bad = false;
-    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 3) ||
-              (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x1b) ?
-               ((vfg_shr((int64_t)s->cap2,
-                         ((int64_t)((s->ctrl2 >> 8) & 0x3fu) + 4), &bad) &
-                 1) ==
-                1) :
-               (((int64_t)((s->ctrl2 >> 8) & 0x3fu) <= 0x2b) &&
-                ((vfg_shr((int64_t)s->ctrl2,
-                          ((int64_t)((s->ctrl2 >> 8) & 0x3fu) - 0xc), &bad) &
-                  1) ==
-                 1))));
-    if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        vfg_problem(
-            problems, capacity, &count, "ctrl0.num_bars", NULL,
-            VFG_ERR_CONSTRAINT,
-            "entry 2 is programmed with a BAR size it does not support");
-    }
-    bad = false;
-    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 4) ||
-              (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x1b) ?
-               ((vfg_shr((int64_t)s->cap3,
-                         ((int64_t)((s->ctrl3 >> 8) & 0x3fu) + 4), &bad) &
-                 1) ==
-                1) :
-               (((int64_t)((s->ctrl3 >> 8) & 0x3fu) <= 0x2b) &&
-                ((vfg_shr((int64_t)s->ctrl3,
-                          ((int64_t)((s->ctrl3 >> 8) & 0x3fu) - 0xc), &bad) &
-                  1) ==
-                 1))));
-    if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        vfg_problem(
-            problems, capacity, &count, "ctrl0.num_bars", NULL,
-            VFG_ERR_CONSTRAINT,
-            "entry 3 is programmed with a BAR size it does not support");
-    }
-    bad = false;
-    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 5) ||
-              (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x1b) ?
-               ((vfg_shr((int64_t)s->cap4,
-                         ((int64_t)((s->ctrl4 >> 8) & 0x3fu) + 4), &bad) &
-                 1) ==
-                1) :
-               (((int64_t)((s->ctrl4 >> 8) & 0x3fu) <= 0x2b) &&
-                ((vfg_shr((int64_t)s->ctrl4,
-                          ((int64_t)((s->ctrl4 >> 8) & 0x3fu) - 0xc), &bad) &
-                  1) ==
-                 1))));
-    if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        vfg_problem(
-            problems, capacity, &count, "ctrl0.num_bars", NULL,
-            VFG_ERR_CONSTRAINT,
-            "entry 4 is programmed with a BAR size it does not support");
-    }
-    bad = false;
-    result = (((int64_t)((s->ctrl0 >> 5) & 0x7u) < 6) ||
-              (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x1b) ?
-               ((vfg_shr((int64_t)s->cap5,
-                         ((int64_t)((s->ctrl5 >> 8) & 0x3fu) + 4), &bad) &
-                 1) ==
-                1) :
-               (((int64_t)((s->ctrl5 >> 8) & 0x3fu) <= 0x2b) &&
-                ((vfg_shr((int64_t)s->ctrl5,
-                          ((int64_t)((s->ctrl5 >> 8) & 0x3fu) - 0xc), &bad) &
-                  1) ==
-                 1))));
-    if (bad) {
-        vfg_problem(problems, capacity, &count, "ctrl0.num_bars", NULL,
-                    VFG_ERR_EXPRESSION, "the constraint cannot be evaluated");
-    }
-    if (!result) {
-        vfg_problem(
-            problems, capacity, &count, "ctrl0.num_bars", NULL,
-            VFG_ERR_CONSTRAINT,
-            "entry 5 is programmed with a BAR size it does not support");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -965,86 +965,99 @@ static void store_v2(struct vfg_sriov_state *s, const uint8_t *b, size_t start,
     o += (size_t)n0 * 2u;
 }
 
-static int check_rules(const struct vfg_sriov_state *s,
-                       const struct vfg_sriov_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_sriov_state *s,
+                           const struct vfg_sriov_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((int64_t)s->num_vfs <= (int64_t)s->total_vfs))) {
-        return fail(
-                   err, "num_vfs", 0u, VFG_ERR_CONSTRAINT,
-                   "NumVFs is above TotalVFs, which leaves the VF set undefined");
+        vfg_problem(
+            problems, capacity, &count, "num_vfs", NULL, VFG_ERR_CONSTRAINT,
+            "NumVFs is above TotalVFs, which leaves the VF set undefined");
     }
     if (!((((int64_t)s->system_page_size != 0) &&
            (((int64_t)s->system_page_size &
              ((int64_t)s->system_page_size - 1)) ==
             0)))) {
-        return fail(err, "system_page_size", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "system_page_size", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "the system page size does not have exactly one bit set");
     }
     if (!((((int64_t)s->system_page_size &
             (int64_t)(~(uint64_t)(int64_t)s->supported_page_sizes &
                       UINT64_C(0xffffffff))) ==
            0))) {
-        return fail(err, "system_page_size", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "system_page_size", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "the system page size is not one the PF supports");
     }
     if (!(((int64_t)s->vfs_created <= (int64_t)s->num_vfs))) {
-        return fail(err, "vfs_created", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "vfs_created", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "more VFs were instantiated than NumVFs makes visible");
     }
     if (!(((int64_t)(s->sriov_ctrl & 0x1u) ||
            ((int64_t)s->vfs_created == 0)))) {
-        return fail(err, "sriov_ctrl.vf_enable", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "sriov_ctrl.vf_enable", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "VFs are instantiated while VF Enable is clear");
     }
     if (!(((int64_t)((s->vf_bar5 >> 1) & 0x3u) != 2))) {
-        return fail(err, "vf_bar5.mem_type", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "vf_bar5.mem_type", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "VF BAR 5 claims to be 64-bit, but there is no slot for "
                     "its upper dword");
     }
     if (!(((!(int64_t)(s->vf_bar0 & 0x1u)) &&
            (((int64_t)((s->vf_bar0 >> 1) & 0x3u) == 0) ||
             ((int64_t)((s->vf_bar0 >> 1) & 0x3u) == 2))))) {
-        return fail(err, "vf_bar0.space_indicator", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "vf_bar0.space_indicator", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "VF BAR 0 is not a 32- or 64-bit memory BAR");
     }
     if (!((((int64_t)((s->vf_bar0 >> 1) & 0x3u) == 2) ||
            ((!(int64_t)(s->vf_bar1 & 0x1u)) &&
             (((int64_t)((s->vf_bar1 >> 1) & 0x3u) == 0) ||
              ((int64_t)((s->vf_bar1 >> 1) & 0x3u) == 2)))))) {
-        return fail(err, "vf_bar0.mem_type", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "vf_bar0.mem_type", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "VF BAR 1 is not a 32- or 64-bit memory BAR");
     }
     if (!((((int64_t)((s->vf_bar1 >> 1) & 0x3u) == 2) ||
            ((!(int64_t)(s->vf_bar2 & 0x1u)) &&
             (((int64_t)((s->vf_bar2 >> 1) & 0x3u) == 0) ||
              ((int64_t)((s->vf_bar2 >> 1) & 0x3u) == 2)))))) {
-        return fail(err, "vf_bar1.mem_type", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "vf_bar1.mem_type", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "VF BAR 2 is not a 32- or 64-bit memory BAR");
     }
     if (!((((int64_t)((s->vf_bar2 >> 1) & 0x3u) == 2) ||
            ((!(int64_t)(s->vf_bar3 & 0x1u)) &&
             (((int64_t)((s->vf_bar3 >> 1) & 0x3u) == 0) ||
              ((int64_t)((s->vf_bar3 >> 1) & 0x3u) == 2)))))) {
-        return fail(err, "vf_bar2.mem_type", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "vf_bar2.mem_type", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "VF BAR 3 is not a 32- or 64-bit memory BAR");
     }
     if (!((((int64_t)((s->vf_bar3 >> 1) & 0x3u) == 2) ||
            ((!(int64_t)(s->vf_bar4 & 0x1u)) &&
             (((int64_t)((s->vf_bar4 >> 1) & 0x3u) == 0) ||
              ((int64_t)((s->vf_bar4 >> 1) & 0x3u) == 2)))))) {
-        return fail(err, "vf_bar3.mem_type", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "vf_bar3.mem_type", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "VF BAR 4 is not a 32- or 64-bit memory BAR");
     }
     if (!((((int64_t)((s->vf_bar4 >> 1) & 0x3u) == 2) ||
            ((!(int64_t)(s->vf_bar5 & 0x1u)) &&
             (((int64_t)((s->vf_bar5 >> 1) & 0x3u) == 0) ||
              ((int64_t)((s->vf_bar5 >> 1) & 0x3u) == 2)))))) {
-        return fail(err, "vf_bar4.mem_type", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "vf_bar4.mem_type", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "VF BAR 5 is not a 32- or 64-bit memory BAR");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_sriov_state *s,
@@ -1052,13 +1065,12 @@ static int save_v1(const struct vfg_sriov_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
     int64_t n0;
     size_t i0;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (s->vf_user_created != false) {
         return fail(
@@ -1276,13 +1288,12 @@ static int save_v2(const struct vfg_sriov_state *s,
                    size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
     int64_t n0;
     size_t i0;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 33u) {
         return fail(err, "sriov_cap", o, VFG_ERR_NO_SPACE,
@@ -1501,7 +1512,6 @@ static size_t validate_state(const struct vfg_sriov_state *s,
 {
     size_t count = 0;
     int64_t n0;
-    (void)p;
 
     if ((s->sriov_cap & 0x1ffff0u) != 0u) {
         vfg_problem(problems, capacity, &count, "sriov_cap", NULL,
@@ -1607,92 +1617,7 @@ static size_t validate_state(const struct vfg_sriov_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((int64_t)s->num_vfs <= (int64_t)s->total_vfs))) {
-        vfg_problem(
-            problems, capacity, &count, "num_vfs", NULL, VFG_ERR_CONSTRAINT,
-            "NumVFs is above TotalVFs, which leaves the VF set undefined");
-    }
-    if (!((((int64_t)s->system_page_size != 0) &&
-           (((int64_t)s->system_page_size &
-             ((int64_t)s->system_page_size - 1)) ==
-            0)))) {
-        vfg_problem(problems, capacity, &count, "system_page_size", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "the system page size does not have exactly one bit set");
-    }
-    if (!((((int64_t)s->system_page_size &
-            (int64_t)(~(uint64_t)(int64_t)s->supported_page_sizes &
-                      UINT64_C(0xffffffff))) ==
-           0))) {
-        vfg_problem(problems, capacity, &count, "system_page_size", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "the system page size is not one the PF supports");
-    }
-    if (!(((int64_t)s->vfs_created <= (int64_t)s->num_vfs))) {
-        vfg_problem(problems, capacity, &count, "vfs_created", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "more VFs were instantiated than NumVFs makes visible");
-    }
-    if (!(((int64_t)(s->sriov_ctrl & 0x1u) ||
-           ((int64_t)s->vfs_created == 0)))) {
-        vfg_problem(problems, capacity, &count, "sriov_ctrl.vf_enable", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "VFs are instantiated while VF Enable is clear");
-    }
-    if (!(((int64_t)((s->vf_bar5 >> 1) & 0x3u) != 2))) {
-        vfg_problem(problems, capacity, &count, "vf_bar5.mem_type", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "VF BAR 5 claims to be 64-bit, but there is no slot for "
-                    "its upper dword");
-    }
-    if (!(((!(int64_t)(s->vf_bar0 & 0x1u)) &&
-           (((int64_t)((s->vf_bar0 >> 1) & 0x3u) == 0) ||
-            ((int64_t)((s->vf_bar0 >> 1) & 0x3u) == 2))))) {
-        vfg_problem(problems, capacity, &count, "vf_bar0.space_indicator", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "VF BAR 0 is not a 32- or 64-bit memory BAR");
-    }
-    if (!((((int64_t)((s->vf_bar0 >> 1) & 0x3u) == 2) ||
-           ((!(int64_t)(s->vf_bar1 & 0x1u)) &&
-            (((int64_t)((s->vf_bar1 >> 1) & 0x3u) == 0) ||
-             ((int64_t)((s->vf_bar1 >> 1) & 0x3u) == 2)))))) {
-        vfg_problem(problems, capacity, &count, "vf_bar0.mem_type", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "VF BAR 1 is not a 32- or 64-bit memory BAR");
-    }
-    if (!((((int64_t)((s->vf_bar1 >> 1) & 0x3u) == 2) ||
-           ((!(int64_t)(s->vf_bar2 & 0x1u)) &&
-            (((int64_t)((s->vf_bar2 >> 1) & 0x3u) == 0) ||
-             ((int64_t)((s->vf_bar2 >> 1) & 0x3u) == 2)))))) {
-        vfg_problem(problems, capacity, &count, "vf_bar1.mem_type", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "VF BAR 2 is not a 32- or 64-bit memory BAR");
-    }
-    if (!((((int64_t)((s->vf_bar2 >> 1) & 0x3u) == 2) ||
-           ((!(int64_t)(s->vf_bar3 & 0x1u)) &&
-            (((int64_t)((s->vf_bar3 >> 1) & 0x3u) == 0) ||
-             ((int64_t)((s->vf_bar3 >> 1) & 0x3u) == 2)))))) {
-        vfg_problem(problems, capacity, &count, "vf_bar2.mem_type", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "VF BAR 3 is not a 32- or 64-bit memory BAR");
-    }
-    if (!((((int64_t)((s->vf_bar3 >> 1) & 0x3u) == 2) ||
-           ((!(int64_t)(s->vf_bar4 & 0x1u)) &&
-            (((int64_t)((s->vf_bar4 >> 1) & 0x3u) == 0) ||
-             ((int64_t)((s->vf_bar4 >> 1) & 0x3u) == 2)))))) {
-        vfg_problem(problems, capacity, &count, "vf_bar3.mem_type", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "VF BAR 4 is not a 32- or 64-bit memory BAR");
-    }
-    if (!((((int64_t)((s->vf_bar4 >> 1) & 0x3u) == 2) ||
-           ((!(int64_t)(s->vf_bar5 & 0x1u)) &&
-            (((int64_t)((s->vf_bar5 >> 1) & 0x3u) == 0) ||
-             ((int64_t)((s->vf_bar5 >> 1) & 0x3u) == 2)))))) {
-        vfg_problem(problems, capacity, &count, "vf_bar4.mem_type", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "VF BAR 5 is not a 32- or 64-bit memory BAR");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -681,29 +681,31 @@ static void store_v1(struct vfg_vc_state *s, const uint8_t *b, size_t start,
     }
 }
 
-static int check_rules(const struct vfg_vc_state *s,
-                       const struct vfg_vc_params *p, struct vfg_error *err)
+static size_t broken_rules(const struct vfg_vc_state *s,
+                           const struct vfg_vc_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((int64_t)((s->port_vc_cap1 >> 4) & 0x7u) <=
            (int64_t)(s->port_vc_cap1 & 0x7u)))) {
-        return fail(err, "port_vc_cap1.low_priority_extended_vc_count", 0u,
+        vfg_problem(problems, capacity, &count,
+                    "port_vc_cap1.low_priority_extended_vc_count", NULL,
                     VFG_ERR_CONSTRAINT,
                     "more low-priority VCs than extended VCs");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_vc_state *s, const struct vfg_vc_params *p,
                    uint8_t *buf, size_t cap, size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 12u) {
         return fail(err, "port_vc_cap1", o, VFG_ERR_NO_SPACE,
@@ -1096,7 +1098,6 @@ static size_t validate_state(const struct vfg_vc_state *s,
                              struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
-    (void)p;
 
     if ((s->port_vc_cap1 & 0xfffff088u) != 0u) {
         vfg_problem(problems, capacity, &count, "port_vc_cap1", NULL,
@@ -1443,14 +1444,7 @@ static size_t validate_state(const struct vfg_vc_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((int64_t)((s->port_vc_cap1 >> 4) & 0x7u) <=
-           (int64_t)(s->port_vc_cap1 & 0x7u)))) {
-        vfg_problem(problems, capacity, &count,
-                    "port_vc_cap1.low_priority_extended_vc_count", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "more low-priority VCs than extended VCs");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -120,23 +120,25 @@ static void store_v1(struct vfg_vendor_specific_state *s, const uint8_t *b,
     o += (size_t)n0 * 1u;
 }
 
-static int check_rules(const struct vfg_vendor_specific_state *s,
-                       const struct vfg_vendor_specific_params *p,
-                       struct vfg_error *err)
+static size_t broken_rules(const struct vfg_vendor_specific_state *s,
+                           const struct vfg_vendor_specific_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
+    size_t count = 0;
     (void)p;
 
     if (!(((int64_t)s->cap_length >= 3))) {
-        return fail(
-                   err, "cap_length", 0u, VFG_ERR_CONSTRAINT,
-                   "a vendor-specific capability is at least its 3 header bytes long");
+        vfg_problem(
+            problems, capacity, &count, "cap_length", NULL, VFG_ERR_CONSTRAINT,
+            "a vendor-specific capability is at least its 3 header bytes long");
     }
     if (!(((int64_t)s->cap_length <= 0xc0))) {
-        return fail(err, "cap_length", 0u, VFG_ERR_CONSTRAINT,
+        vfg_problem(problems, capacity, &count, "cap_length", NULL,
+                    VFG_ERR_CONSTRAINT,
                     "a vendor-specific capability runs past standard "
                     "configuration space");
     }
-    return VFG_OK;
+    return count;
 }
 
 static int save_v1(const struct vfg_vendor_specific_state *s,
@@ -144,12 +146,11 @@ static int save_v1(const struct vfg_vendor_specific_state *s,
                    size_t cap, size_t *len, struct vfg_error *err)
 {
     size_t o = 0;
-    int status;
+    struct vfg_problem broken;
     int64_t n0;
 
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
     }
     if (cap - o < 1u) {
         return fail(err, "cap_length", o, VFG_ERR_NO_SPACE,
@@ -177,7 +178,6 @@ static size_t validate_state(const struct vfg_vendor_specific_state *s,
 {
     size_t count = 0;
     int64_t n0;
-    (void)p;
 
     n0 = ((int64_t)s->cap_length - 3);
     if (n0 < 0 || n0 > 189) {
@@ -187,18 +187,7 @@ static size_t validate_state(const struct vfg_vendor_specific_state *s,
     if (count != 0u) {
         return count;
     }
-    if (!(((int64_t)s->cap_length >= 3))) {
-        vfg_problem(
-            problems, capacity, &count, "cap_length", NULL, VFG_ERR_CONSTRAINT,
-            "a vendor-specific capability is at least its 3 header bytes long");
-    }
-    if (!(((int64_t)s->cap_length <= 0xc0))) {
-        vfg_problem(problems, capacity, &count, "cap_length", NULL,
-                    VFG_ERR_CONSTRAINT,
-                    "a vendor-specific capability runs past standard "
-                    "configuration space");
-    }
-    return count;
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -81,73 +81,13 @@ static void store_v1(struct vfg_vfio_irq_state *s, const uint8_t *b,
     o += 3u;
 }
 
-static int check_rules(const struct vfg_vfio_irq_state *s,
-                       const struct vfg_vfio_irq_params *p,
-                       struct vfg_error *err)
-{
-    (void)p;
-
-    if (!((((int64_t)s->mode != 0) || ((int64_t)s->vectors == 0)))) {
-        return fail(err, "mode", 0u, VFG_ERR_CONSTRAINT,
-                    "vectors are routed while no interrupt mechanism is");
-    }
-    if (!((((int64_t)s->mode != 1) || ((int64_t)s->vectors == 1)))) {
-        return fail(err, "mode", 0u, VFG_ERR_CONSTRAINT,
-                    "INTx routes exactly one interrupt");
-    }
-    if (!((((int64_t)s->mode != 2) ||
-           ((((int64_t)s->vectors >= 1) && ((int64_t)s->vectors <= 0x20)) &&
-            (((int64_t)s->vectors & ((int64_t)s->vectors - 1)) == 0))))) {
-        return fail(err, "mode", 0u, VFG_ERR_CONSTRAINT,
-                    "MSI routes 1 to 32 vectors, a power of two");
-    }
-    if (!((((int64_t)s->mode != 3) ||
-           (((int64_t)s->vectors >= 1) && ((int64_t)s->vectors <= 0x800))))) {
-        return fail(err, "mode", 0u, VFG_ERR_CONSTRAINT,
-                    "MSI-X routes 1 to 2048 vectors");
-    }
-    return VFG_OK;
-}
-
-static int save_v1(const struct vfg_vfio_irq_state *s,
-                   const struct vfg_vfio_irq_params *p, uint8_t *buf,
-                   size_t cap, size_t *len, struct vfg_error *err)
-{
-    size_t o = 0;
-    int status;
-
-    status = check_rules(s, p, err);
-    if (status != VFG_OK) {
-        return status;
-    }
-    if (cap - o < 3u) {
-        return fail(err, "mode", o, VFG_ERR_NO_SPACE,
-                    "the output buffer is too small");
-    }
-    if (!vfg_vfio_irq_irq_mode_valid((uint64_t)s->mode)) {
-        return fail(err, "mode", 0u, VFG_ERR_ENUM, "not a value of its enum");
-    }
-    vfg_put8(buf + o, s->mode);
-    vfg_put_be16(buf + o + 1, s->vectors);
-    o += 3u;
-    *len = o;
-    return VFG_OK;
-}
-
-static size_t validate_state(const struct vfg_vfio_irq_state *s,
-                             const struct vfg_vfio_irq_params *p,
-                             struct vfg_problem *problems, size_t capacity)
+static size_t broken_rules(const struct vfg_vfio_irq_state *s,
+                           const struct vfg_vfio_irq_params *p,
+                           struct vfg_problem *problems, size_t capacity)
 {
     size_t count = 0;
     (void)p;
 
-    if (!vfg_vfio_irq_irq_mode_valid((uint64_t)s->mode)) {
-        vfg_problem(problems, capacity, &count, "mode", NULL, VFG_ERR_ENUM,
-                    "not a value of its enum");
-    }
-    if (count != 0u) {
-        return count;
-    }
     if (!((((int64_t)s->mode != 0) || ((int64_t)s->vectors == 0)))) {
         vfg_problem(problems, capacity, &count, "mode", NULL,
                     VFG_ERR_CONSTRAINT,
@@ -170,6 +110,46 @@ static size_t validate_state(const struct vfg_vfio_irq_state *s,
                     VFG_ERR_CONSTRAINT, "MSI-X routes 1 to 2048 vectors");
     }
     return count;
+}
+
+static int save_v1(const struct vfg_vfio_irq_state *s,
+                   const struct vfg_vfio_irq_params *p, uint8_t *buf,
+                   size_t cap, size_t *len, struct vfg_error *err)
+{
+    size_t o = 0;
+    struct vfg_problem broken;
+
+    if (broken_rules(s, p, &broken, 1u) != 0u) {
+        return fail(err, broken.field, 0u, broken.status, broken.message);
+    }
+    if (cap - o < 3u) {
+        return fail(err, "mode", o, VFG_ERR_NO_SPACE,
+                    "the output buffer is too small");
+    }
+    if (!vfg_vfio_irq_irq_mode_valid((uint64_t)s->mode)) {
+        return fail(err, "mode", 0u, VFG_ERR_ENUM, "not a value of its enum");
+    }
+    vfg_put8(buf + o, s->mode);
+    vfg_put_be16(buf + o + 1, s->vectors);
+    o += 3u;
+    *len = o;
+    return VFG_OK;
+}
+
+static size_t validate_state(const struct vfg_vfio_irq_state *s,
+                             const struct vfg_vfio_irq_params *p,
+                             struct vfg_problem *problems, size_t capacity)
+{
+    size_t count = 0;
+
+    if (!vfg_vfio_irq_irq_mode_valid((uint64_t)s->mode)) {
+        vfg_problem(problems, capacity, &count, "mode", NULL, VFG_ERR_ENUM,
+                    "not a value of its enum");
+    }
+    if (count != 0u) {
+        return count;
+    }
+    return broken_rules(s, p, problems, capacity);
 }
 
 /*

@@ -297,22 +297,22 @@ class SectionFunctions:
     # --- save ----------------------------------------------------------------------------------
 
     def rules_function(self) -> Function:
-        """`check_rules`: the section's constraints and conditional reservations over a state, which a load
-        would hold its payload to, so that save refuses at the source what the target would refuse."""
+        """`broken_rules`: the section's constraints and conditional reservations over a state, each that fails
+        a problem. validate reports them all; save stops at the first, so that it refuses at the source what the
+        target's load would refuse."""
         w = Writer()
-        self.constraint_checks(w, self.state, lambda w, path, status, message, indices="NULL":
-                               self.fail(w, path, "0u", status, message, indices))
-        w("return VFG_OK;")
-        return c_function(f"static int check_rules(const {self.state_type} *s, {self.params}, "
-                         "struct vfg_error *err)", w, unused=("p",), null_params=False)
+        self.constraint_checks(w, self.state, problem_report)
+        w("return count;")
+        return c_function(f"static size_t broken_rules(const {self.state_type} *s, {self.params}, "
+                         "struct vfg_problem *problems, size_t capacity)", w, extra=("size_t count = 0;",),
+                         unused=("p", "s"), null_params=False)
 
     def save_function(self, version: int) -> Function:
         printer = self.printer()
         w = Writer()
         if self.plan.checks:
-            w("status = check_rules(s, p, err);")
-            with w.block("if (status != VFG_OK)"):
-                w("return status;")
+            with w.block("if (broken_rules(s, p, &broken, 1u) != 0u)"):
+                w("return fail(err, broken.field, 0u, broken.status, broken.message);")
         missing = self.plan.version(version).missing
         for item in missing:
             if item.register:
@@ -325,9 +325,9 @@ class SectionFunctions:
         printer.save(self.nodes(version), w)
         w("*len = o;")
         w("return VFG_OK;")
-        status = ("int status;",) if self.plan.checks else ()
+        broken = ("struct vfg_problem broken;",) if self.plan.checks else ()
         return c_function(f"static int save_v{version}(const {self.state_type} *s, {self.params}, uint8_t *buf, "
-                         f"size_t cap, size_t *len, struct vfg_error *err)", w, extra=("size_t o = 0;", *status),
+                         f"size_t cap, size_t *len, struct vfg_error *err)", w, extra=("size_t o = 0;", *broken),
                          unused=("p",))
 
     def lossy_check(self, w: Writer, state: StateField) -> None:
@@ -360,12 +360,6 @@ class SectionFunctions:
 
     def validate_function(self) -> Function:
         w = Writer()
-
-        def problem(w: Writer, path: str, status: str, message: str, indices: str = "NULL") -> None:
-            if indices == "idx":
-                w.use("idx")
-            w(f'vfg_problem(problems, capacity, &count, "{path}", {indices}, {status}, "{message}");')
-
         for register in self.section.registers:
             if not register.versioning.carried_by(self.section.version):
                 continue
@@ -373,32 +367,35 @@ class SectionFunctions:
             masks = self.checked.register(register.name).masks
             if register.fields and masks.reserved:
                 with w.block(f"if (({value} & {naming.literal(masks.reserved, register.width)}) != 0u)"):
-                    problem(w, register.name, "VFG_ERR_RESERVED", "reserved bits set")
+                    problem_report(w, register.name, "VFG_ERR_RESERVED", "reserved bits set")
             for bit_field in register.fields:
                 if bit_field.enum and not bit_field.access.reserved:
                     valid = self.sym(bit_field.enum, "valid")
                     shifted = f"({value} >> {bit_field.lo})" if bit_field.lo else value
                     mask = naming.literal((1 << bit_field.width) - 1, register.width)
                     with w.block(f"if (!{valid}((uint64_t)({shifted} & {mask})))"):
-                        problem(w, f"{register.name}.{bit_field.name}", "VFG_ERR_ENUM", "not a value of its enum")
+                        problem_report(w, f"{register.name}.{bit_field.name}", "VFG_ERR_ENUM",
+                                       "not a value of its enum")
             if register.enum and not register.fields:
                 with w.block(f"if (!{self.sym(register.enum, 'valid')}((uint64_t){value}))"):
-                    problem(w, register.name, "VFG_ERR_ENUM", "not a value of its enum")
+                    problem_report(w, register.name, "VFG_ERR_ENUM", "not a value of its enum")
             if register.present is not None:
                 # Absent reads as 0, as in every expression; `default` is for versions that do not carry it.
-                self.absent_check(w, register.present, f"{value} != 0u", register.name, problem)
+                self.absent_check(w, register.present, f"{value} != 0u", register.name, problem_report)
         for state in self.section.state:
             if not state.versioning.carried_by(self.section.version):
                 continue
             target = f"s->{naming.ident(state.name)}"
             if state.present is not None:
                 holds = holds_a_value(target, isinstance(state.type, ScalarType))
-                self.absent_check(w, state.present, holds, state.name, problem)
-            self.type_checks(w, target, state.name, state.type, state.enum, 0, problem)
-        with w.block("if (count != 0u)"):
+                self.absent_check(w, state.present, holds, state.name, problem_report)
+            self.type_checks(w, target, state.name, state.type, state.enum, 0, problem_report)
+        if self.plan.checks:
+            with w.block("if (count != 0u)"):
+                w("return count;")
+            w("return broken_rules(s, p, problems, capacity);")
+        else:
             w("return count;")
-        self.constraint_checks(w, self.state, problem)
-        w("return count;")
         # The static validate_state, behind the public wrapper (section.c.j2) that refuses a NULL state as the
         # other entry points do.
         return c_function(f"static size_t validate_state(const {self.state_type} *s, {self.params}, "
@@ -461,6 +458,13 @@ class SectionFunctions:
                     and state.versioning.default:
                 w(f"s->{naming.ident(state.name)} = {_scalar_literal(state.type.kind, state.versioning.default)};")
         return c_function(f"void {self.sym('init')}({self.state_type} *s)", w)
+
+
+def problem_report(w: Writer, path: str, status: str, message: str, indices: str = "NULL") -> None:
+    """Report a failed check as one more problem of `problems` (validate's, and the rules' that save reads)."""
+    if indices == "idx":
+        w.use("idx")
+    w(f'vfg_problem(problems, capacity, &count, "{path}", {indices}, {status}, "{message}");')
 
 
 def _scalar_literal(kind: ScalarKind, value: int | None) -> str:
