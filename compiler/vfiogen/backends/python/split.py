@@ -42,7 +42,9 @@ def finish(package: str, section: str, main: str, more: str) -> tuple[str, str]:
     more_tree = ast.parse(more)
     defined = _bound(more_tree.body)
     needed = sorted(_free(more_tree) - defined - _BUILTINS)
-    origins = _origins(package, section, ast.parse(main.replace(MORE_EXPORTS, "pass")))
+    # The placeholder becomes `pass` on its own line, so this tree's line numbers are the template's.
+    main_tree = ast.parse(main.replace(MORE_EXPORTS, "pass"))
+    origins = _origins(package, section, main_tree)
     runtime: list[str] = []
     typing: list[str] = []
     for name in needed:
@@ -56,10 +58,11 @@ def finish(package: str, section: str, main: str, more: str) -> tuple[str, str]:
         runtime += [origins.runtime[name] for name in sorted(_used(ast.parse(statement)) - _BUILTINS)]
     more = more.replace(IMPORTS, _header(runtime, typing))
     public = sorted(defined)
+    main = _prune(main, main_tree)
     main = main.replace("    " + MORE_EXPORTS, _import_line(f"{package}.{more_module(section)}",
                                                    [f"{n} as {n}" for n in public], "    "))
     main = main.replace(MORE_NAMES, "_MORE = frozenset((" + " ".join(f'"{n}",' for n in public) + "))")
-    return _prune(main), more
+    return main, more
 
 
 def _header(runtime: list[str], typing: list[str]) -> str:
@@ -154,70 +157,89 @@ def _bound(nodes: list[ast.stmt]) -> set[str]:
     return names
 
 
+class _Scan:
+    """What one walk of a tree finds: every name (read, stored or in a string annotation), the names stored or
+    deleted, the names other bindings make (parameters, lambda parameters, `except ... as`) and the
+    from-imports. One walk, not one per question: the build scans about 150,000 nodes of generated Python."""
+
+    def __init__(self, tree: ast.AST) -> None:
+        self.names: set[str] = set()
+        self.stored: set[str] = set()
+        self.bound: set[str] = set()
+        self.imports: list[ast.ImportFrom] = []
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                assert isinstance(node, ast.Name)
+                self.names.add(node.id)
+                if type(node.ctx) is not ast.Load:
+                    self.stored.add(node.id)
+                continue
+            if kind is ast.arg:
+                assert isinstance(node, ast.arg)
+                self.bound.add(node.arg)
+                self._annotation(node.annotation)
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                self._annotation(node.returns)
+            elif kind is ast.AnnAssign:
+                assert isinstance(node, ast.AnnAssign)
+                self._annotation(node.annotation)
+            elif kind is ast.ExceptHandler:
+                assert isinstance(node, ast.ExceptHandler)
+                if node.name:
+                    self.bound.add(node.name)
+            elif kind is ast.ImportFrom:
+                assert isinstance(node, ast.ImportFrom)
+                self.imports.append(node)
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    stack.extend(item for item in value if isinstance(item, ast.AST))
+                elif isinstance(value, ast.AST):
+                    stack.append(value)
+
+    def _annotation(self, annotation: ast.expr | None) -> None:
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            self.names |= _Scan(ast.parse(annotation.value, mode="eval")).names
+
+
 def _free(tree: ast.Module) -> set[str]:
     """The names a module's code reads from module scope: at top level, and in each function whatever it does
     not bind itself (parameters, assignments, loop and comprehension targets, `except ... as`)."""
     names: set[str] = set()
     for node in tree.body:
+        scan = _Scan(node)
         if not isinstance(node, ast.FunctionDef):  # what it stores is bound here (comprehension targets too)
-            names |= _used(node) - {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-                                    and not isinstance(n.ctx, ast.Load)}
+            names |= scan.names - scan.stored
             continue
-        args = node.args
-        local = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg) if a}
-        for inner in ast.walk(node):
-            if isinstance(inner, ast.Name) and isinstance(inner.ctx, (ast.Store, ast.Del)):
-                local.add(inner.id)
-            elif isinstance(inner, ast.ExceptHandler) and inner.name:
-                local.add(inner.name)
-            elif isinstance(inner, ast.arg):
-                local.add(inner.arg)  # a lambda's (the function's own are in already)
         # Defaults and annotations are read where the function is defined, the body where it runs.
-        outside = [*args.defaults, *[d for d in args.kw_defaults if d]]
-        names |= set().union(*(_used(d) for d in outside)) if outside else set()
-        names |= _used(node) - local - {node.name}
-        names |= _annotation_names(node)
-    return names
-
-
-def _annotation_names(node: ast.FunctionDef) -> set[str]:
-    """The names a function's parameter and return annotations read, strings included."""
-    args = node.args
-    names: set[str] = set()
-    for annotation in [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg,
-                                              args.kwarg) if a] + [node.returns]:
-        if annotation is not None:
-            names |= _used(annotation)
+        args = node.args
+        outside: list[ast.AST] = [*args.defaults, *[d for d in args.kw_defaults if d]]
+        outside += [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg,
+                                           args.kwarg) if a and a.annotation]
+        outside += [node.returns] if node.returns else []
+        names |= scan.names - scan.stored - scan.bound - {node.name}
+        for item in outside:
+            names |= _Scan(item).names
     return names
 
 
 def _used(tree: ast.AST) -> set[str]:
     """Every name `tree` reads, those in string annotations included."""
-    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-    for node in ast.walk(tree):
-        annotations: list[ast.expr | None] = []
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            args = node.args
-            annotations += [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
-            annotations += [args.vararg.annotation if args.vararg else None,
-                            args.kwarg.annotation if args.kwarg else None, node.returns]
-        elif isinstance(node, ast.AnnAssign):
-            annotations.append(node.annotation)
-        for annotation in annotations:
-            if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-                names |= _used(ast.parse(annotation.value, mode="eval"))
-    return names
+    return _Scan(tree).names
 
 
-def _prune(main: str) -> str:
-    """The section module without the from-imports of names it no longer uses (re-exports `a as a` stay)."""
-    tree = ast.parse(main)
-    used = _used(tree)
+def _prune(main: str, tree: ast.Module) -> str:
+    """The section module (`tree` is its code, line for line) without the from-imports of names it no longer
+    uses (re-exports `a as a` stay)."""
+    scan = _Scan(tree)
+    used = scan.names
     lines = main.splitlines(keepends=True)
     edits = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ImportFrom):
-            continue
+    for node in scan.imports:
         kept = [a for a in node.names if a.asname == a.name or (a.asname or a.name) in used]
         if len(kept) == len(node.names):
             continue
