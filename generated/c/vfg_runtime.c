@@ -41,7 +41,7 @@ uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
 #else
 #if !defined(VFG_NO_SIMD) && defined(__GNUC__) && defined(__x86_64__)
 #define VFG_CRC_SSE42 1
-#include <nmmintrin.h>
+#include <immintrin.h>
 #endif
 
 /*
@@ -793,19 +793,312 @@ static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p, size_t len)
     }
     return crc;
 }
+
+/*
+ * Folding by carry-less multiplication. Sixteen bytes read little-endian are a
+ * polynomial whose bit t is the coefficient of x^(127-t) (the reflected order
+ * the CRC reads bits in), so the first eight, H, are its high half and the
+ * last eight, L, its low one. Moving such a lane D bits on along the message
+ * multiplies it by x^D: H x^(D+64) + L x^D, which mod P is clmul(H, kh) ^
+ * clmul(L, kl) with kh and kl the reflected x^(D+31) and x^(D-33) mod P (a
+ * 32-bit constant in the low half of a reflected 64-bit operand stands x^32
+ * higher, and the 127-bit product of two such operands, read as 128 bits, one
+ * x higher). The product, at most 127 bits, is XORed into the lane D bits on.
+ * The one lane left at the end goes through the crc32 instruction from a zero
+ * register, which gives its remainder times x^32, and the tail bytes follow.
+ * crc_fold_<D> is {kh, kl} for D bits, computed by the compiler
+ * (wire.format.crc32c_clmul_pair).
+ */
+#define CRC_CLMUL_MIN 256u
+static const uint64_t crc_fold_128[2] = { 0xf20c0dfeu, 0x493c7d27u };
+static const uint64_t crc_fold_256[2] = { 0x3da6d0cbu, 0xba4fc28eu };
+static const uint64_t crc_fold_512[2] = { 0x740eef02u, 0x9e4addf8u };
+static const uint64_t crc_fold_1024[2] = { 0x6992cea2u, 0x0d3b6092u };
+static const uint64_t crc_fold_2048[2] = { 0xdcb17aa4u, 0xb9e02b86u };
+
+__attribute__((target("pclmul,sse4.2")))
+static inline __m128i crc_load16(const void *p)
+{
+    return _mm_loadu_si128((const __m128i *)p);
+}
+
+/* x moved one lane (128 bits) on by constants k, then next XORed in. */
+__attribute__((target("pclmul,sse4.2")))
+static inline __m128i crc_fold16(__m128i x, __m128i k, __m128i next)
+{
+    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),
+                                       _mm_clmulepi64_si128(x, k, 0x11)),
+                         next);
+}
+
+/* The last lane x: the whole 16-byte blocks left folded in, reduced, the tail. */
+__attribute__((target("pclmul,sse4.2")))
+static uint32_t crc32c_clmul_end(__m128i x, const uint8_t *p, size_t len)
+{
+    const __m128i k = crc_load16(crc_fold_128);
+    uint64_t crc;
+    while (len >= 16u) {
+        x = crc_fold16(x, k, crc_load16(p));
+        p += 16;
+        len -= 16u;
+    }
+    crc = _mm_crc32_u64(0u, (uint64_t)_mm_cvtsi128_si64(x));
+    crc = _mm_crc32_u64(crc, (uint64_t)_mm_extract_epi64(x, 1));
+    return crc32c_sse42((uint32_t)crc, p, len);
+}
+
+/* PCLMULQDQ on four 128-bit lanes, 64 bytes a step. */
+__attribute__((target("pclmul,sse4.2")))
+static uint32_t crc32c_pclmul(uint32_t crc, const uint8_t *p, size_t len)
+{
+    __m128i a, b, c, d, k;
+    if (len < 16u) {
+        return crc32c_sse42(crc, p, len);
+    }
+    a = _mm_xor_si128(crc_load16(p), _mm_cvtsi32_si128((int)crc));
+    if (len < 64u) {
+        return crc32c_clmul_end(a, p + 16, len - 16u);
+    }
+    b = crc_load16(p + 16);
+    c = crc_load16(p + 32);
+    d = crc_load16(p + 48);
+    p += 64;
+    len -= 64u;
+    k = crc_load16(crc_fold_512);
+    while (len >= 64u) {
+        a = crc_fold16(a, k, crc_load16(p));
+        b = crc_fold16(b, k, crc_load16(p + 16));
+        c = crc_fold16(c, k, crc_load16(p + 32));
+        d = crc_fold16(d, k, crc_load16(p + 48));
+        p += 64;
+        len -= 64u;
+    }
+    k = crc_load16(crc_fold_128);
+    a = crc_fold16(crc_fold16(crc_fold16(a, k, b), k, c), k, d);
+    return crc32c_clmul_end(a, p, len);
+}
+
+#define CRC_256 "vpclmulqdq,avx2,pclmul,sse4.2"
+
+__attribute__((target(CRC_256)))
+static inline __m256i crc_load32(const void *p)
+{
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+
+/* Two lanes at once, each moved on by the constants k holds in both halves. */
+__attribute__((target(CRC_256)))
+static inline __m256i crc_fold32(__m256i x, __m256i k, __m256i next)
+{
+    return _mm256_xor_si256(
+        _mm256_xor_si256(_mm256_clmulepi64_epi128(x, k, 0x00),
+                         _mm256_clmulepi64_epi128(x, k, 0x11)),
+        next);
+}
+
+/* VPCLMULQDQ on four 256-bit registers (eight lanes), 128 bytes a step. */
+__attribute__((target(CRC_256)))
+static uint32_t crc32c_vpclmul256(uint32_t crc, const uint8_t *p, size_t len)
+{
+    __m256i a, b, c, d, k;
+    if (len < 32u) {
+        return crc32c_pclmul(crc, p, len);
+    }
+    a = _mm256_xor_si256(crc_load32(p), _mm256_set_epi32(0, 0, 0, 0, 0, 0, 0,
+                                                         (int)crc));
+    p += 32;
+    len -= 32u;
+    if (len >= 96u) {
+        b = crc_load32(p);
+        c = crc_load32(p + 32);
+        d = crc_load32(p + 64);
+        p += 96;
+        len -= 96u;
+        k = _mm256_broadcastsi128_si256(crc_load16(crc_fold_1024));
+        while (len >= 128u) {
+            a = crc_fold32(a, k, crc_load32(p));
+            b = crc_fold32(b, k, crc_load32(p + 32));
+            c = crc_fold32(c, k, crc_load32(p + 64));
+            d = crc_fold32(d, k, crc_load32(p + 96));
+            p += 128;
+            len -= 128u;
+        }
+        k = _mm256_broadcastsi128_si256(crc_load16(crc_fold_256));
+        a = crc_fold32(crc_fold32(crc_fold32(a, k, b), k, c), k, d);
+    }
+    k = _mm256_broadcastsi128_si256(crc_load16(crc_fold_256));
+    while (len >= 32u) {
+        a = crc_fold32(a, k, crc_load32(p));
+        p += 32;
+        len -= 32u;
+    }
+    return crc32c_clmul_end(crc_fold16(_mm256_castsi256_si128(a),
+                                       crc_load16(crc_fold_128),
+                                       _mm256_extracti128_si256(a, 1)),
+                            p, len);
+}
+
+#define CRC_512 "vpclmulqdq,avx512f,pclmul,sse4.2"
+
+__attribute__((target(CRC_512)))
+static inline __m512i crc_load64v(const void *p)
+{
+    return _mm512_loadu_si512(p);
+}
+
+/* Four lanes at once; 0x96 is the three-way XOR. */
+__attribute__((target(CRC_512)))
+static inline __m512i crc_fold64(__m512i x, __m512i k, __m512i next)
+{
+    return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00),
+                                     _mm512_clmulepi64_epi128(x, k, 0x11),
+                                     next, 0x96);
+}
+
+/* VPCLMULQDQ on four 512-bit registers (sixteen lanes), 256 bytes a step. */
+__attribute__((target(CRC_512)))
+static uint32_t crc32c_vpclmul512(uint32_t crc, const uint8_t *p, size_t len)
+{
+    __m512i a, b, c, d, k;
+    __m128i x, k16;
+    if (len < 64u) {
+        return crc32c_pclmul(crc, p, len);
+    }
+    a = _mm512_xor_si512(crc_load64v(p),
+                         _mm512_zextsi128_si512(_mm_cvtsi32_si128((int)crc)));
+    p += 64;
+    len -= 64u;
+    if (len >= 192u) {
+        b = crc_load64v(p);
+        c = crc_load64v(p + 64);
+        d = crc_load64v(p + 128);
+        p += 192;
+        len -= 192u;
+        k = _mm512_broadcast_i32x4(crc_load16(crc_fold_2048));
+        while (len >= 256u) {
+            a = crc_fold64(a, k, crc_load64v(p));
+            b = crc_fold64(b, k, crc_load64v(p + 64));
+            c = crc_fold64(c, k, crc_load64v(p + 128));
+            d = crc_fold64(d, k, crc_load64v(p + 192));
+            p += 256;
+            len -= 256u;
+        }
+        k = _mm512_broadcast_i32x4(crc_load16(crc_fold_512));
+        a = crc_fold64(crc_fold64(crc_fold64(a, k, b), k, c), k, d);
+    }
+    k = _mm512_broadcast_i32x4(crc_load16(crc_fold_512));
+    while (len >= 64u) {
+        a = crc_fold64(a, k, crc_load64v(p));
+        p += 64;
+        len -= 64u;
+    }
+    k16 = crc_load16(crc_fold_128);
+    x = crc_fold16(_mm512_castsi512_si128(a), k16, _mm512_extracti32x4_epi32(a, 1));
+    x = crc_fold16(x, k16, _mm512_extracti32x4_epi32(a, 2));
+    x = crc_fold16(x, k16, _mm512_extracti32x4_epi32(a, 3));
+    return crc32c_clmul_end(x, p, len);
+}
+#endif /* VFG_CRC_SSE42 */
+
+/* The implementations, in the order vfg_crc32c prefers them. */
+enum crc_path {
+    CRC_SLICE8,
+    CRC_SSE42,
+    CRC_PCLMUL,
+    CRC_VPCLMUL256,
+    CRC_VPCLMUL512,
+    CRC_PATHS
+};
+
+/* Whether this build has `path` and this CPU runs it. */
+static int crc_path_runs(int path)
+{
+#ifdef VFG_CRC_SSE42
+    int clmul = __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul");
+    int wide = clmul && __builtin_cpu_supports("vpclmulqdq");
+    switch (path) {
+    case CRC_SSE42:
+        return __builtin_cpu_supports("sse4.2") != 0;
+    case CRC_PCLMUL:
+        return clmul;
+    case CRC_VPCLMUL256:
+        return wide && __builtin_cpu_supports("avx2");
+    case CRC_VPCLMUL512:
+        return wide && __builtin_cpu_supports("avx512f");
+    default:
+        break;
+    }
 #endif
+    return path == CRC_SLICE8;
+}
+
+/* The register (not inverted) after `len` bytes by `path`, which must run. */
+static uint32_t crc_by_path(int path, uint32_t crc, const uint8_t *p, size_t len)
+{
+    switch (path) {
+#ifdef VFG_CRC_SSE42
+    case CRC_SSE42:
+        return crc32c_sse42(crc, p, len);
+    case CRC_PCLMUL:
+        return crc32c_pclmul(crc, p, len);
+    case CRC_VPCLMUL256:
+        return crc32c_vpclmul256(crc, p, len);
+    case CRC_VPCLMUL512:
+        return crc32c_vpclmul512(crc, p, len);
+#endif
+    default:
+        return crc32c_slice8(crc, p, len);
+    }
+}
+
+#ifdef VFG_CRC_TESTING
+/*
+ * Test only (tests/generated_c/crc_test.c): makes vfg_crc32c take `path`
+ * (an enum crc_path), or choose again if -1. Returns 0, changing nothing,
+ * where this build lacks the path or the CPU cannot run it.
+ */
+int vfg_crc32c_force(int path);
+static int crc_forced = -1;
+
+int vfg_crc32c_force(int path)
+{
+    if (path != -1 && (path < 0 || path >= CRC_PATHS || !crc_path_runs(path))) {
+        return 0;
+    }
+    crc_forced = path;
+    return 1;
+}
+#endif
+
+/* The path for `len` bytes on this CPU. */
+static int crc_choose(size_t len)
+{
+#ifdef VFG_CRC_TESTING
+    if (crc_forced >= 0) {
+        return crc_forced;
+    }
+#endif
+#ifdef VFG_CRC_SSE42
+    if (len >= CRC_CLMUL_MIN) {
+        if (crc_path_runs(CRC_VPCLMUL512)) {
+            return CRC_VPCLMUL512;
+        }
+        if (crc_path_runs(CRC_VPCLMUL256)) {
+            return CRC_VPCLMUL256;
+        }
+    }
+#else
+    (void)len;
+#endif
+    return crc_path_runs(CRC_SSE42) ? CRC_SSE42 : CRC_SLICE8;
+}
 
 uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
 {
     if (data == NULL) {
         return crc;
     }
-#ifdef VFG_CRC_SSE42
-    if (__builtin_cpu_supports("sse4.2")) {
-        return ~crc32c_sse42(~crc, data, len);
-    }
-#endif
-    return ~crc32c_slice8(~crc, data, len);
+    return ~crc_by_path(crc_choose(len), ~crc, data, len);
 }
 #endif /* VFG_QEMU */
 
