@@ -38,8 +38,9 @@ CRC_BLOCK = 512
 CRC_FOLD_BITS = (128, 256, 512, 1024, 2048)
 """Distances the C runtime's folding CRC moves a lane by: one lane, a 256- and a 512-bit register, and a step
 of four registers of 128, 256 and 512 bits."""
-CRC_CLMUL_MIN = 256
-"""From this many bytes the C runtime's CRC folds with VPCLMULQDQ; below, the crc32 instruction is faster."""
+CRC_CLMUL_MIN = 128
+"""From this many bytes the C runtime's CRC folds by carry-less multiplication; below, the crc32 instruction is
+as fast or faster (tests/bench/README.md, "The integrity check")."""
 """Bytes per stream in the runtime's three-stream SSE4.2 CRC-32C (its shift tables advance this many)."""
 
 
