@@ -807,14 +807,31 @@ static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p, size_t len)
  * The one lane left at the end goes through the crc32 instruction from a zero
  * register, which gives its remainder times x^32, and the tail bytes follow.
  * crc_fold_<D> is {kh, kl} for D bits, computed by the compiler
- * (wire.format.crc32c_clmul_pair).
+ * (wire.format.crc32c_clmul_pair), four times over: one load fills a 128-,
+ * 256- or 512-bit register with it (gcc's 512-bit broadcast and lane
+ * extraction read an "undefined" register that -Winit-self reports).
  */
 #define CRC_CLMUL_MIN 128u
-static const uint64_t crc_fold_128[2] = { 0xf20c0dfeu, 0x493c7d27u };
-static const uint64_t crc_fold_256[2] = { 0x3da6d0cbu, 0xba4fc28eu };
-static const uint64_t crc_fold_512[2] = { 0x740eef02u, 0x9e4addf8u };
-static const uint64_t crc_fold_1024[2] = { 0x6992cea2u, 0x0d3b6092u };
-static const uint64_t crc_fold_2048[2] = { 0xdcb17aa4u, 0xb9e02b86u };
+static const uint64_t crc_fold_128[8] = {
+    0xf20c0dfeu, 0x493c7d27u, 0xf20c0dfeu, 0x493c7d27u,
+    0xf20c0dfeu, 0x493c7d27u, 0xf20c0dfeu, 0x493c7d27u
+};
+static const uint64_t crc_fold_256[8] = {
+    0x3da6d0cbu, 0xba4fc28eu, 0x3da6d0cbu, 0xba4fc28eu,
+    0x3da6d0cbu, 0xba4fc28eu, 0x3da6d0cbu, 0xba4fc28eu
+};
+static const uint64_t crc_fold_512[8] = {
+    0x740eef02u, 0x9e4addf8u, 0x740eef02u, 0x9e4addf8u,
+    0x740eef02u, 0x9e4addf8u, 0x740eef02u, 0x9e4addf8u
+};
+static const uint64_t crc_fold_1024[8] = {
+    0x6992cea2u, 0x0d3b6092u, 0x6992cea2u, 0x0d3b6092u,
+    0x6992cea2u, 0x0d3b6092u, 0x6992cea2u, 0x0d3b6092u
+};
+static const uint64_t crc_fold_2048[8] = {
+    0xdcb17aa4u, 0xb9e02b86u, 0xdcb17aa4u, 0xb9e02b86u,
+    0xdcb17aa4u, 0xb9e02b86u, 0xdcb17aa4u, 0xb9e02b86u
+};
 
 __attribute__((target("pclmul,sse4.2")))
 static inline __m128i crc_load16(const void *p)
@@ -915,7 +932,7 @@ static uint32_t crc32c_vpclmul256(uint32_t crc, const uint8_t *p, size_t len)
         d = crc_load32(p + 64);
         p += 96;
         len -= 96u;
-        k = _mm256_broadcastsi128_si256(crc_load16(crc_fold_1024));
+        k = crc_load32(crc_fold_1024);
         while (len >= 128u) {
             a = crc_fold32(a, k, crc_load32(p));
             b = crc_fold32(b, k, crc_load32(p + 32));
@@ -924,10 +941,10 @@ static uint32_t crc32c_vpclmul256(uint32_t crc, const uint8_t *p, size_t len)
             p += 128;
             len -= 128u;
         }
-        k = _mm256_broadcastsi128_si256(crc_load16(crc_fold_256));
+        k = crc_load32(crc_fold_256);
         a = crc_fold32(crc_fold32(crc_fold32(a, k, b), k, c), k, d);
     }
-    k = _mm256_broadcastsi128_si256(crc_load16(crc_fold_256));
+    k = crc_load32(crc_fold_256);
     while (len >= 32u) {
         a = crc_fold32(a, k, crc_load32(p));
         p += 32;
@@ -967,6 +984,7 @@ static uint32_t crc32c_vpclmul512(uint32_t crc, const uint8_t *p, size_t len)
 {
     __m512i a, b, c, d, k;
     __m128i x, k16;
+    uint64_t lanes[8];
     if (len < 64u) {
         return crc32c_pclmul(crc, p, len);
     }
@@ -980,7 +998,7 @@ static uint32_t crc32c_vpclmul512(uint32_t crc, const uint8_t *p, size_t len)
         d = crc_load64v(p + 128);
         p += 192;
         len -= 192u;
-        k = _mm512_broadcast_i32x4(crc_load16(crc_fold_2048));
+        k = crc_load64v(crc_fold_2048);
         while (len >= 256u) {
             a = crc_fold64(a, k, crc_load64v(p));
             b = crc_fold64(b, k, crc_load64v(p + 64));
@@ -989,19 +1007,21 @@ static uint32_t crc32c_vpclmul512(uint32_t crc, const uint8_t *p, size_t len)
             p += 256;
             len -= 256u;
         }
-        k = _mm512_broadcast_i32x4(crc_load16(crc_fold_512));
+        k = crc_load64v(crc_fold_512);
         a = crc_fold64(crc_fold64(crc_fold64(a, k, b), k, c), k, d);
     }
-    k = _mm512_broadcast_i32x4(crc_load16(crc_fold_512));
+    k = crc_load64v(crc_fold_512);
     while (len >= 64u) {
         a = crc_fold64(a, k, crc_load64v(p));
         p += 64;
         len -= 64u;
     }
+    /* the four lanes through memory, for the same reason as crc_fold_<D> */
+    _mm512_storeu_si512(lanes, a);
     k16 = crc_load16(crc_fold_128);
-    x = crc_fold16(_mm512_castsi512_si128(a), k16, _mm512_extracti32x4_epi32(a, 1));
-    x = crc_fold16(x, k16, _mm512_extracti32x4_epi32(a, 2));
-    x = crc_fold16(x, k16, _mm512_extracti32x4_epi32(a, 3));
+    x = crc_fold16(crc_load16(lanes), k16, crc_load16(lanes + 2));
+    x = crc_fold16(x, k16, crc_load16(lanes + 4));
+    x = crc_fold16(x, k16, crc_load16(lanes + 6));
     _mm256_zeroupper(); /* as in crc32c_vpclmul256 */
     return crc32c_clmul_end(x, p, len);
 }
