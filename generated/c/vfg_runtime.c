@@ -834,28 +834,67 @@ static const uint64_t crc_fold_2048[8] = {
 };
 
 __attribute__((target("pclmul,sse4.2")))
-static inline __m128i crc_load16(const void *p)
+static inline __m128i crc_load128(const void *p)
 {
     return _mm_loadu_si128((const __m128i *)p);
 }
 
-/* x moved one lane (128 bits) on by constants k, then next XORed in. */
+/*
+ * Each 128-bit lane of x moved on by the constants k holds in each lane, then
+ * next XORed in.
+ */
 __attribute__((target("pclmul,sse4.2")))
-static inline __m128i crc_fold16(__m128i x, __m128i k, __m128i next)
+static inline __m128i crc_fold128(__m128i x, __m128i k, __m128i next)
 {
-    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),
-                                       _mm_clmulepi64_si128(x, k, 0x11)),
-                         next);
+    __m128i low = _mm_clmulepi64_si128(x, k, 0x00);
+    __m128i high = _mm_clmulepi64_si128(x, k, 0x11);
+    return _mm_xor_si128(_mm_xor_si128(low, high), next);
+}
+
+__attribute__((target("vpclmulqdq,avx2,pclmul,sse4.2")))
+static inline __m256i crc_load256(const void *p)
+{
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+
+/*
+ * Each 128-bit lane of x moved on by the constants k holds in each lane, then
+ * next XORed in.
+ */
+__attribute__((target("vpclmulqdq,avx2,pclmul,sse4.2")))
+static inline __m256i crc_fold256(__m256i x, __m256i k, __m256i next)
+{
+    __m256i low = _mm256_clmulepi64_epi128(x, k, 0x00);
+    __m256i high = _mm256_clmulepi64_epi128(x, k, 0x11);
+    return _mm256_xor_si256(_mm256_xor_si256(low, high), next);
+}
+
+__attribute__((target("vpclmulqdq,avx512f,pclmul,sse4.2")))
+static inline __m512i crc_load512(const void *p)
+{
+    return _mm512_loadu_si512((const __m512i *)p);
+}
+
+/*
+ * Each 128-bit lane of x moved on by the constants k holds in each lane, then
+ * next XORed in (0x96: the three-way XOR).
+ */
+__attribute__((target("vpclmulqdq,avx512f,pclmul,sse4.2")))
+static inline __m512i crc_fold512(__m512i x, __m512i k, __m512i next)
+{
+    return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00),
+                                     _mm512_clmulepi64_epi128(x, k, 0x11),
+                                     next, 0x96);
 }
 
 /* The last lane x: the whole 16-byte blocks left folded in, reduced, the tail. */
 __attribute__((target("pclmul,sse4.2")))
-static uint32_t crc32c_clmul_end(__m128i x, const uint8_t *p, size_t len)
+static uint32_t crc32c_fold_end(__m128i x, const uint8_t *p, size_t len)
 {
-    const __m128i k = crc_load16(crc_fold_128);
+    const __m128i k = crc_load128(crc_fold_128);
     uint64_t crc;
     while (len >= 16u) {
-        x = crc_fold16(x, k, crc_load16(p));
+        x = crc_fold128(x, k, crc_load128(p));
         p += 16;
         len -= 16u;
     }
@@ -864,166 +903,157 @@ static uint32_t crc32c_clmul_end(__m128i x, const uint8_t *p, size_t len)
     return crc32c_sse42((uint32_t)crc, p, len);
 }
 
-/* PCLMULQDQ on four 128-bit lanes, 64 bytes a step. */
+/*
+ * PCLMULQDQ on four 128-bit registers (4 lanes), 64 bytes a step.
+ */
 __attribute__((target("pclmul,sse4.2")))
-static uint32_t crc32c_pclmul(uint32_t crc, const uint8_t *p, size_t len)
+static uint32_t crc32c_fold128(uint32_t crc, const uint8_t *p, size_t len)
 {
     __m128i a, b, c, d, k;
+    __m128i x;
     if (len < 16u) {
         return crc32c_sse42(crc, p, len);
     }
-    a = _mm_xor_si128(crc_load16(p), _mm_cvtsi32_si128((int)crc));
-    if (len < 64u) {
-        return crc32c_clmul_end(a, p + 16, len - 16u);
+    x = _mm_cvtsi32_si128((int)crc);
+    a = crc_load128(p);
+    a = _mm_xor_si128(a, x);
+    p += 16;
+    len -= 16u;
+    if (len >= 48u) {
+        b = crc_load128(p);
+        c = crc_load128(p + 16);
+        d = crc_load128(p + 32);
+        p += 48;
+        len -= 48u;
+        k = crc_load128(crc_fold_512);
+        while (len >= 64u) {
+            a = crc_fold128(a, k, crc_load128(p));
+            b = crc_fold128(b, k, crc_load128(p + 16));
+            c = crc_fold128(c, k, crc_load128(p + 32));
+            d = crc_fold128(d, k, crc_load128(p + 48));
+            p += 64;
+            len -= 64u;
+        }
+        k = crc_load128(crc_fold_128);
+        a = crc_fold128(crc_fold128(crc_fold128(a, k, b), k, c), k, d);
     }
-    b = crc_load16(p + 16);
-    c = crc_load16(p + 32);
-    d = crc_load16(p + 48);
-    p += 64;
-    len -= 64u;
-    k = crc_load16(crc_fold_512);
-    while (len >= 64u) {
-        a = crc_fold16(a, k, crc_load16(p));
-        b = crc_fold16(b, k, crc_load16(p + 16));
-        c = crc_fold16(c, k, crc_load16(p + 32));
-        d = crc_fold16(d, k, crc_load16(p + 48));
-        p += 64;
-        len -= 64u;
-    }
-    k = crc_load16(crc_fold_128);
-    a = crc_fold16(crc_fold16(crc_fold16(a, k, b), k, c), k, d);
-    return crc32c_clmul_end(a, p, len);
+    return crc32c_fold_end(a, p, len);
 }
 
-#define CRC_256 "vpclmulqdq,avx2,pclmul,sse4.2"
-
-__attribute__((target(CRC_256)))
-static inline __m256i crc_load32(const void *p)
-{
-    return _mm256_loadu_si256((const __m256i *)p);
-}
-
-/* Two lanes at once, each moved on by the constants k holds in both halves. */
-__attribute__((target(CRC_256)))
-static inline __m256i crc_fold32(__m256i x, __m256i k, __m256i next)
-{
-    return _mm256_xor_si256(
-        _mm256_xor_si256(_mm256_clmulepi64_epi128(x, k, 0x00),
-                         _mm256_clmulepi64_epi128(x, k, 0x11)),
-        next);
-}
-
-/* VPCLMULQDQ on four 256-bit registers (eight lanes), 128 bytes a step. */
-__attribute__((target(CRC_256)))
-static uint32_t crc32c_vpclmul256(uint32_t crc, const uint8_t *p, size_t len)
+/*
+ * VPCLMULQDQ on four 256-bit registers (8 lanes), 128 bytes a step;
+ * under 32 bytes, crc32c_fold128.
+ */
+__attribute__((target("vpclmulqdq,avx2,pclmul,sse4.2")))
+static uint32_t crc32c_fold256(uint32_t crc, const uint8_t *p, size_t len)
 {
     __m256i a, b, c, d, k;
     __m128i x;
+    uint64_t lanes[4];
+    size_t i;
     if (len < 32u) {
-        return crc32c_pclmul(crc, p, len);
+        return crc32c_fold128(crc, p, len);
     }
-    a = _mm256_xor_si256(crc_load32(p), _mm256_set_epi32(0, 0, 0, 0, 0, 0, 0,
-                                                         (int)crc));
+    x = _mm_cvtsi32_si128((int)crc);
+    a = crc_load256(p);
+    a = _mm256_xor_si256(a, _mm256_zextsi128_si256(x));
     p += 32;
     len -= 32u;
     if (len >= 96u) {
-        b = crc_load32(p);
-        c = crc_load32(p + 32);
-        d = crc_load32(p + 64);
+        b = crc_load256(p);
+        c = crc_load256(p + 32);
+        d = crc_load256(p + 64);
         p += 96;
         len -= 96u;
-        k = crc_load32(crc_fold_1024);
+        k = crc_load256(crc_fold_1024);
         while (len >= 128u) {
-            a = crc_fold32(a, k, crc_load32(p));
-            b = crc_fold32(b, k, crc_load32(p + 32));
-            c = crc_fold32(c, k, crc_load32(p + 64));
-            d = crc_fold32(d, k, crc_load32(p + 96));
+            a = crc_fold256(a, k, crc_load256(p));
+            b = crc_fold256(b, k, crc_load256(p + 32));
+            c = crc_fold256(c, k, crc_load256(p + 64));
+            d = crc_fold256(d, k, crc_load256(p + 96));
             p += 128;
             len -= 128u;
         }
-        k = crc_load32(crc_fold_256);
-        a = crc_fold32(crc_fold32(crc_fold32(a, k, b), k, c), k, d);
+        k = crc_load256(crc_fold_256);
+        a = crc_fold256(crc_fold256(crc_fold256(a, k, b), k, c), k, d);
     }
-    k = crc_load32(crc_fold_256);
+    k = crc_load256(crc_fold_256);
     while (len >= 32u) {
-        a = crc_fold32(a, k, crc_load32(p));
+        a = crc_fold256(a, k, crc_load256(p));
         p += 32;
         len -= 32u;
     }
-    x = crc_fold16(_mm256_castsi256_si128(a), crc_load16(crc_fold_128),
-                   _mm256_extracti128_si256(a, 1));
+    /* its lanes into one, through memory, for the reason crc_fold_<D> says */
+    _mm256_storeu_si256((__m256i *)(void *)lanes, a);
+    x = crc_load128(lanes);
+    for (i = 2; i < 4u; i += 2) {
+        x = crc_fold128(x, crc_load128(crc_fold_128), crc_load128(lanes + i));
+    }
     /*
      * The rest is SSE code, whose instructions wait on the upper halves of
      * the vector registers while those are dirty (gcc does not clear them
-     * here by itself: a load went 1.3x slower)
+     * before this tail call by itself: a whole load went 1.3x slower).
      */
     _mm256_zeroupper();
-    return crc32c_clmul_end(x, p, len);
+    return crc32c_fold_end(x, p, len);
 }
 
-#define CRC_512 "vpclmulqdq,avx512f,pclmul,sse4.2"
-
-__attribute__((target(CRC_512)))
-static inline __m512i crc_load64v(const void *p)
-{
-    return _mm512_loadu_si512(p);
-}
-
-/* Four lanes at once; 0x96 is the three-way XOR. */
-__attribute__((target(CRC_512)))
-static inline __m512i crc_fold64(__m512i x, __m512i k, __m512i next)
-{
-    return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00),
-                                     _mm512_clmulepi64_epi128(x, k, 0x11),
-                                     next, 0x96);
-}
-
-/* VPCLMULQDQ on four 512-bit registers (sixteen lanes), 256 bytes a step. */
-__attribute__((target(CRC_512)))
-static uint32_t crc32c_vpclmul512(uint32_t crc, const uint8_t *p, size_t len)
+/*
+ * VPCLMULQDQ on four 512-bit registers (16 lanes), 256 bytes a step;
+ * under 64 bytes, crc32c_fold128.
+ */
+__attribute__((target("vpclmulqdq,avx512f,pclmul,sse4.2")))
+static uint32_t crc32c_fold512(uint32_t crc, const uint8_t *p, size_t len)
 {
     __m512i a, b, c, d, k;
-    __m128i x, k16;
+    __m128i x;
     uint64_t lanes[8];
+    size_t i;
     if (len < 64u) {
-        return crc32c_pclmul(crc, p, len);
+        return crc32c_fold128(crc, p, len);
     }
-    a = _mm512_xor_si512(crc_load64v(p),
-                         _mm512_zextsi128_si512(_mm_cvtsi32_si128((int)crc)));
+    x = _mm_cvtsi32_si128((int)crc);
+    a = crc_load512(p);
+    a = _mm512_xor_si512(a, _mm512_zextsi128_si512(x));
     p += 64;
     len -= 64u;
     if (len >= 192u) {
-        b = crc_load64v(p);
-        c = crc_load64v(p + 64);
-        d = crc_load64v(p + 128);
+        b = crc_load512(p);
+        c = crc_load512(p + 64);
+        d = crc_load512(p + 128);
         p += 192;
         len -= 192u;
-        k = crc_load64v(crc_fold_2048);
+        k = crc_load512(crc_fold_2048);
         while (len >= 256u) {
-            a = crc_fold64(a, k, crc_load64v(p));
-            b = crc_fold64(b, k, crc_load64v(p + 64));
-            c = crc_fold64(c, k, crc_load64v(p + 128));
-            d = crc_fold64(d, k, crc_load64v(p + 192));
+            a = crc_fold512(a, k, crc_load512(p));
+            b = crc_fold512(b, k, crc_load512(p + 64));
+            c = crc_fold512(c, k, crc_load512(p + 128));
+            d = crc_fold512(d, k, crc_load512(p + 192));
             p += 256;
             len -= 256u;
         }
-        k = crc_load64v(crc_fold_512);
-        a = crc_fold64(crc_fold64(crc_fold64(a, k, b), k, c), k, d);
+        k = crc_load512(crc_fold_512);
+        a = crc_fold512(crc_fold512(crc_fold512(a, k, b), k, c), k, d);
     }
-    k = crc_load64v(crc_fold_512);
+    k = crc_load512(crc_fold_512);
     while (len >= 64u) {
-        a = crc_fold64(a, k, crc_load64v(p));
+        a = crc_fold512(a, k, crc_load512(p));
         p += 64;
         len -= 64u;
     }
-    /* the four lanes through memory, for the same reason as crc_fold_<D> */
-    _mm512_storeu_si512(lanes, a);
-    k16 = crc_load16(crc_fold_128);
-    x = crc_fold16(crc_load16(lanes), k16, crc_load16(lanes + 2));
-    x = crc_fold16(x, k16, crc_load16(lanes + 4));
-    x = crc_fold16(x, k16, crc_load16(lanes + 6));
-    _mm256_zeroupper(); /* as in crc32c_vpclmul256 */
-    return crc32c_clmul_end(x, p, len);
+    /* its lanes into one, through memory, for the reason crc_fold_<D> says */
+    _mm512_storeu_si512((__m512i *)(void *)lanes, a);
+    x = crc_load128(lanes);
+    for (i = 2; i < 8u; i += 2) {
+        x = crc_fold128(x, crc_load128(crc_fold_128), crc_load128(lanes + i));
+    }
+    /*
+     * The rest is SSE code, whose instructions wait on the upper halves of
+     * the vector registers while those are dirty (gcc does not clear them
+     * before this tail call by itself: a whole load went 1.3x slower).
+     */
+    _mm256_zeroupper();
+    return crc32c_fold_end(x, p, len);
 }
 #endif /* VFG_CRC_SSE42 */
 
@@ -1072,11 +1102,11 @@ static uint32_t crc_by_path(int path, uint32_t crc, const uint8_t *p, size_t len
     case CRC_SSE42:
         return crc32c_sse42(crc, p, len);
     case CRC_PCLMUL:
-        return crc32c_pclmul(crc, p, len);
+        return crc32c_fold128(crc, p, len);
     case CRC_VPCLMUL256:
-        return crc32c_vpclmul256(crc, p, len);
+        return crc32c_fold256(crc, p, len);
     case CRC_VPCLMUL512:
-        return crc32c_vpclmul512(crc, p, len);
+        return crc32c_fold512(crc, p, len);
 #endif
     default:
         return crc32c_slice8(crc, p, len);
