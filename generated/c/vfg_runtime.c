@@ -1158,6 +1158,16 @@ static int crc_choose(size_t len)
     return crc_path_runs(CRC_SSE42) ? CRC_SSE42 : CRC_SLICE8;
 }
 
+#ifdef VFG_CRC_TESTING
+/* Test only: the path vfg_crc32c takes for `len` bytes (the forced one if any). */
+int vfg_crc32c_path(size_t len);
+
+int vfg_crc32c_path(size_t len)
+{
+    return crc_choose(len);
+}
+#endif
+
 uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
 {
     if (data == NULL) {

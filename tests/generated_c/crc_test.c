@@ -5,7 +5,8 @@
  * for test_c_crc.py to compare with the compiler's reference CRC-32C: every length to 640 at 16
  * offsets, then longer lengths at offsets up to 63; "chained" is the CRC of the first third given
  * to the call for the rest. Exits 77 (printing why) where the build or the CPU lacks the path, 1 if
- * the check value of "123456789" is wrong.
+ * the check value of "123456789" is wrong. `crc_test -1 LEN...` prints the path vfg_crc32c takes for
+ * each LEN instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "vfg_runtime.h"
 
 int vfg_crc32c_force(int path);
+int vfg_crc32c_path(size_t len);
 
 #define MAX_BYTES 65600u
 
@@ -37,6 +39,13 @@ int main(int argc, char **argv)
     size_t i, len, offset;
     uint64_t state = UINT64_C(0x9e3779b97f4a7c15);
     int path = argc > 1 ? atoi(argv[1]) : -1;
+    if (argc > 2) { /* "crc_test -1 LEN...": the path vfg_crc32c takes for each LEN */
+        for (i = 2; i < (size_t)argc; i++) {
+            len = (size_t)strtoul(argv[i], NULL, 10);
+            printf("%zu %d\n", len, vfg_crc32c_path(len));
+        }
+        return 0;
+    }
     if (!vfg_crc32c_force(path)) {
         printf("path %d: not in this build or not on this CPU\n", path);
         return 77;

@@ -99,6 +99,41 @@ def test_c_crc32c_equals_the_reference(tmp_path_factory: pytest.TempPathFactory,
         assert line == want
 
 
+def _cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    return next((set(line.split(":", 1)[1].split()) for line in text.splitlines() if line.startswith("flags")),
+                set())
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=_target_id)
+def test_vfg_crc32c_takes_the_widest_fold_the_cpu_has_from_the_crossover(
+        tmp_path_factory: pytest.TempPathFactory, target: tuple[str | Cross, bool]) -> None:
+    """The run-time choice against the kernel's own list of the CPU's features (/proc/cpuinfo): under
+    CRC_CLMUL_MIN bytes the crc32 instruction, from there the 512-bit fold, else the 256-bit, else the
+    128-bit one; slicing-by-8 where the build has no x86-64 code."""
+    from vfiogen.backends.c.emit import CRC_CLMUL_MIN
+
+    command = _build(target, tmp_path_factory.getbasetemp())
+    lengths = (0, CRC_CLMUL_MIN - 1, CRC_CLMUL_MIN, 33763)
+    result = subprocess.run([*command, "-1", *map(str, lengths)], capture_output=True, text=True, timeout=300,
+                            check=True)
+    got = dict(tuple(map(int, line.split())) for line in result.stdout.splitlines())
+    flags = _cpu_flags()
+    if not target[1] or platform.machine() != "x86_64":
+        assert got == dict.fromkeys(lengths, 0)
+        return
+    if not flags:
+        pytest.skip("no /proc/cpuinfo to read the CPU's features from")
+    short = 1 if "sse4_2" in flags else 0
+    clmul = {"sse4_2", "pclmulqdq"} <= flags
+    long = (4 if clmul and {"vpclmulqdq", "avx512f"} <= flags else
+            3 if clmul and {"vpclmulqdq", "avx2"} <= flags else 2 if clmul else short)
+    assert got == {0: short, CRC_CLMUL_MIN - 1: short, CRC_CLMUL_MIN: long, 33763: long}
+
+
 def test_the_reference_has_the_check_value() -> None:
     assert crc32c(b"123456789") == 0xE3069283
 
