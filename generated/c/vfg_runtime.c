@@ -41,7 +41,7 @@ uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
 #else
 #if !defined(VFG_NO_SIMD) && defined(__GNUC__) && defined(__x86_64__)
 #define VFG_CRC_SSE42 1
-#include <nmmintrin.h>
+#include <immintrin.h>
 #endif
 
 /*
@@ -793,6 +793,379 @@ static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p, size_t len)
     }
     return crc;
 }
+
+/*
+ * Folding by carry-less multiplication. Sixteen bytes read little-endian are a
+ * polynomial whose bit t is the coefficient of x^(127-t) (the reflected order
+ * the CRC reads bits in), so the first eight, H, are its high half and the
+ * last eight, L, its low one. Moving such a lane D bits on along the message
+ * multiplies it by x^D: H x^(D+64) + L x^D, which mod P is clmul(H, kh) ^
+ * clmul(L, kl) with kh and kl the reflected x^(D+31) and x^(D-33) mod P (a
+ * 32-bit constant in the low half of a reflected 64-bit operand stands x^32
+ * higher, and the 127-bit product of two such operands, read as 128 bits, one
+ * x higher). The product, at most 127 bits, is XORed into the lane D bits on.
+ * The one lane left at the end goes through the crc32 instruction from a zero
+ * register, which gives its remainder times x^32, and the tail bytes follow.
+ * crc_fold_<D> is {kh, kl} for D bits, computed by the compiler
+ * (wire.format.crc32c_clmul_pair), four times over: one load fills a 128-,
+ * 256- or 512-bit register with it (gcc's 512-bit broadcast and lane
+ * extraction read an "undefined" register that -Winit-self reports).
+ */
+#define CRC_CLMUL_MIN 128u
+static const uint64_t crc_fold_128[8] = {
+    0xf20c0dfeu, 0x493c7d27u, 0xf20c0dfeu, 0x493c7d27u,
+    0xf20c0dfeu, 0x493c7d27u, 0xf20c0dfeu, 0x493c7d27u
+};
+static const uint64_t crc_fold_256[8] = {
+    0x3da6d0cbu, 0xba4fc28eu, 0x3da6d0cbu, 0xba4fc28eu,
+    0x3da6d0cbu, 0xba4fc28eu, 0x3da6d0cbu, 0xba4fc28eu
+};
+static const uint64_t crc_fold_512[8] = {
+    0x740eef02u, 0x9e4addf8u, 0x740eef02u, 0x9e4addf8u,
+    0x740eef02u, 0x9e4addf8u, 0x740eef02u, 0x9e4addf8u
+};
+static const uint64_t crc_fold_1024[8] = {
+    0x6992cea2u, 0x0d3b6092u, 0x6992cea2u, 0x0d3b6092u,
+    0x6992cea2u, 0x0d3b6092u, 0x6992cea2u, 0x0d3b6092u
+};
+static const uint64_t crc_fold_2048[8] = {
+    0xdcb17aa4u, 0xb9e02b86u, 0xdcb17aa4u, 0xb9e02b86u,
+    0xdcb17aa4u, 0xb9e02b86u, 0xdcb17aa4u, 0xb9e02b86u
+};
+
+__attribute__((target("pclmul,sse4.2")))
+static inline __m128i crc_load128(const void *p)
+{
+    return _mm_loadu_si128((const __m128i *)p);
+}
+
+/*
+ * Each 128-bit lane of x moved on by the constants k holds in each lane, then
+ * next XORed in.
+ */
+__attribute__((target("pclmul,sse4.2")))
+static inline __m128i crc_fold128(__m128i x, __m128i k, __m128i next)
+{
+    __m128i low = _mm_clmulepi64_si128(x, k, 0x00);
+    __m128i high = _mm_clmulepi64_si128(x, k, 0x11);
+    return _mm_xor_si128(_mm_xor_si128(low, high), next);
+}
+
+__attribute__((target("vpclmulqdq,avx2,pclmul,sse4.2")))
+static inline __m256i crc_load256(const void *p)
+{
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+
+/*
+ * Each 128-bit lane of x moved on by the constants k holds in each lane, then
+ * next XORed in.
+ */
+__attribute__((target("vpclmulqdq,avx2,pclmul,sse4.2")))
+static inline __m256i crc_fold256(__m256i x, __m256i k, __m256i next)
+{
+    __m256i low = _mm256_clmulepi64_epi128(x, k, 0x00);
+    __m256i high = _mm256_clmulepi64_epi128(x, k, 0x11);
+    return _mm256_xor_si256(_mm256_xor_si256(low, high), next);
+}
+
+__attribute__((target("vpclmulqdq,avx512f,pclmul,sse4.2")))
+static inline __m512i crc_load512(const void *p)
+{
+    return _mm512_loadu_si512((const __m512i *)p);
+}
+
+/*
+ * Each 128-bit lane of x moved on by the constants k holds in each lane, then
+ * next XORed in (0x96: the three-way XOR).
+ */
+__attribute__((target("vpclmulqdq,avx512f,pclmul,sse4.2")))
+static inline __m512i crc_fold512(__m512i x, __m512i k, __m512i next)
+{
+    return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00),
+                                     _mm512_clmulepi64_epi128(x, k, 0x11),
+                                     next, 0x96);
+}
+
+/* The last lane x: the whole 16-byte blocks left folded in, reduced, the tail. */
+__attribute__((target("pclmul,sse4.2")))
+static uint32_t crc32c_fold_end(__m128i x, const uint8_t *p, size_t len)
+{
+    const __m128i k = crc_load128(crc_fold_128);
+    uint64_t crc;
+    while (len >= 16u) {
+        x = crc_fold128(x, k, crc_load128(p));
+        p += 16;
+        len -= 16u;
+    }
+    crc = _mm_crc32_u64(0u, (uint64_t)_mm_cvtsi128_si64(x));
+    crc = _mm_crc32_u64(crc, (uint64_t)_mm_extract_epi64(x, 1));
+    return crc32c_sse42((uint32_t)crc, p, len);
+}
+
+/*
+ * PCLMULQDQ on four 128-bit registers (4 lanes), 64 bytes a step.
+ */
+__attribute__((target("pclmul,sse4.2")))
+static uint32_t crc32c_fold128(uint32_t crc, const uint8_t *p, size_t len)
+{
+    __m128i a, b, c, d, k;
+    __m128i x;
+    if (len < 16u) {
+        return crc32c_sse42(crc, p, len);
+    }
+    x = _mm_cvtsi32_si128((int)crc);
+    a = crc_load128(p);
+    a = _mm_xor_si128(a, x);
+    p += 16;
+    len -= 16u;
+    if (len >= 48u) {
+        b = crc_load128(p);
+        c = crc_load128(p + 16);
+        d = crc_load128(p + 32);
+        p += 48;
+        len -= 48u;
+        k = crc_load128(crc_fold_512);
+        while (len >= 64u) {
+            a = crc_fold128(a, k, crc_load128(p));
+            b = crc_fold128(b, k, crc_load128(p + 16));
+            c = crc_fold128(c, k, crc_load128(p + 32));
+            d = crc_fold128(d, k, crc_load128(p + 48));
+            p += 64;
+            len -= 64u;
+        }
+        k = crc_load128(crc_fold_128);
+        a = crc_fold128(crc_fold128(crc_fold128(a, k, b), k, c), k, d);
+    }
+    return crc32c_fold_end(a, p, len);
+}
+
+/*
+ * VPCLMULQDQ on four 256-bit registers (8 lanes), 128 bytes a step;
+ * under 32 bytes, crc32c_fold128.
+ */
+__attribute__((target("vpclmulqdq,avx2,pclmul,sse4.2")))
+static uint32_t crc32c_fold256(uint32_t crc, const uint8_t *p, size_t len)
+{
+    __m256i a, b, c, d, k;
+    __m128i x;
+    uint64_t lanes[4];
+    size_t i;
+    if (len < 32u) {
+        return crc32c_fold128(crc, p, len);
+    }
+    x = _mm_cvtsi32_si128((int)crc);
+    a = crc_load256(p);
+    a = _mm256_xor_si256(a, _mm256_zextsi128_si256(x));
+    p += 32;
+    len -= 32u;
+    if (len >= 96u) {
+        b = crc_load256(p);
+        c = crc_load256(p + 32);
+        d = crc_load256(p + 64);
+        p += 96;
+        len -= 96u;
+        k = crc_load256(crc_fold_1024);
+        while (len >= 128u) {
+            a = crc_fold256(a, k, crc_load256(p));
+            b = crc_fold256(b, k, crc_load256(p + 32));
+            c = crc_fold256(c, k, crc_load256(p + 64));
+            d = crc_fold256(d, k, crc_load256(p + 96));
+            p += 128;
+            len -= 128u;
+        }
+        k = crc_load256(crc_fold_256);
+        a = crc_fold256(crc_fold256(crc_fold256(a, k, b), k, c), k, d);
+    }
+    k = crc_load256(crc_fold_256);
+    while (len >= 32u) {
+        a = crc_fold256(a, k, crc_load256(p));
+        p += 32;
+        len -= 32u;
+    }
+    /* its lanes into one, through memory, for the reason crc_fold_<D> says */
+    _mm256_storeu_si256((__m256i *)(void *)lanes, a);
+    x = crc_load128(lanes);
+    for (i = 2; i < 4u; i += 2) {
+        x = crc_fold128(x, crc_load128(crc_fold_128), crc_load128(lanes + i));
+    }
+    /*
+     * The rest is SSE code, whose instructions wait on the upper halves of
+     * the vector registers while those are dirty (gcc does not clear them
+     * before this tail call by itself: a whole load went 1.3x slower).
+     */
+    _mm256_zeroupper();
+    return crc32c_fold_end(x, p, len);
+}
+
+/*
+ * VPCLMULQDQ on four 512-bit registers (16 lanes), 256 bytes a step;
+ * under 64 bytes, crc32c_fold128.
+ */
+__attribute__((target("vpclmulqdq,avx512f,pclmul,sse4.2")))
+static uint32_t crc32c_fold512(uint32_t crc, const uint8_t *p, size_t len)
+{
+    __m512i a, b, c, d, k;
+    __m128i x;
+    uint64_t lanes[8];
+    size_t i;
+    if (len < 64u) {
+        return crc32c_fold128(crc, p, len);
+    }
+    x = _mm_cvtsi32_si128((int)crc);
+    a = crc_load512(p);
+    a = _mm512_xor_si512(a, _mm512_zextsi128_si512(x));
+    p += 64;
+    len -= 64u;
+    if (len >= 192u) {
+        b = crc_load512(p);
+        c = crc_load512(p + 64);
+        d = crc_load512(p + 128);
+        p += 192;
+        len -= 192u;
+        k = crc_load512(crc_fold_2048);
+        while (len >= 256u) {
+            a = crc_fold512(a, k, crc_load512(p));
+            b = crc_fold512(b, k, crc_load512(p + 64));
+            c = crc_fold512(c, k, crc_load512(p + 128));
+            d = crc_fold512(d, k, crc_load512(p + 192));
+            p += 256;
+            len -= 256u;
+        }
+        k = crc_load512(crc_fold_512);
+        a = crc_fold512(crc_fold512(crc_fold512(a, k, b), k, c), k, d);
+    }
+    k = crc_load512(crc_fold_512);
+    while (len >= 64u) {
+        a = crc_fold512(a, k, crc_load512(p));
+        p += 64;
+        len -= 64u;
+    }
+    /* its lanes into one, through memory, for the reason crc_fold_<D> says */
+    _mm512_storeu_si512((__m512i *)(void *)lanes, a);
+    x = crc_load128(lanes);
+    for (i = 2; i < 8u; i += 2) {
+        x = crc_fold128(x, crc_load128(crc_fold_128), crc_load128(lanes + i));
+    }
+    /*
+     * The rest is SSE code, whose instructions wait on the upper halves of
+     * the vector registers while those are dirty (gcc does not clear them
+     * before this tail call by itself: a whole load went 1.3x slower).
+     */
+    _mm256_zeroupper();
+    return crc32c_fold_end(x, p, len);
+}
+#endif /* VFG_CRC_SSE42 */
+
+/*
+ * The implementations, each faster than the one before on long buffers;
+ * vfg_crc32c takes the last this CPU runs (tests/bench/README.md, "The
+ * integrity check", has the figures: the 512-bit fold is the fastest there,
+ * cold or warm) from CRC_CLMUL_MIN bytes, the crc32 instruction below that.
+ */
+enum crc_path {
+    CRC_SLICE8,
+    CRC_SSE42,
+    CRC_PCLMUL,
+    CRC_VPCLMUL256,
+    CRC_VPCLMUL512,
+    CRC_PATHS
+};
+
+/* Whether this build has `path` and this CPU runs it. */
+static int crc_path_runs(int path)
+{
+#ifdef VFG_CRC_SSE42
+    int clmul = __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("pclmul");
+    int wide = clmul && __builtin_cpu_supports("vpclmulqdq");
+    switch (path) {
+    case CRC_SSE42:
+        return __builtin_cpu_supports("sse4.2") != 0;
+    case CRC_PCLMUL:
+        return clmul;
+    case CRC_VPCLMUL256:
+        return wide && __builtin_cpu_supports("avx2");
+    case CRC_VPCLMUL512:
+        return wide && __builtin_cpu_supports("avx512f");
+    default:
+        break;
+    }
+#endif
+    return path == CRC_SLICE8;
+}
+
+/* The register (not inverted) after `len` bytes by `path`, which must run. */
+static uint32_t crc_by_path(int path, uint32_t crc, const uint8_t *p, size_t len)
+{
+    switch (path) {
+#ifdef VFG_CRC_SSE42
+    case CRC_SSE42:
+        return crc32c_sse42(crc, p, len);
+    case CRC_PCLMUL:
+        return crc32c_fold128(crc, p, len);
+    case CRC_VPCLMUL256:
+        return crc32c_fold256(crc, p, len);
+    case CRC_VPCLMUL512:
+        return crc32c_fold512(crc, p, len);
+#endif
+    default:
+        return crc32c_slice8(crc, p, len);
+    }
+}
+
+#ifdef VFG_CRC_TESTING
+/*
+ * Test only (tests/generated_c/crc_test.c): makes vfg_crc32c take `path`
+ * (an enum crc_path), or choose again if -1. Returns 0, changing nothing,
+ * where this build lacks the path or the CPU cannot run it.
+ */
+int vfg_crc32c_force(int path);
+static int crc_forced = -1;
+
+int vfg_crc32c_force(int path)
+{
+    if (path != -1 && (path < 0 || path >= CRC_PATHS || !crc_path_runs(path))) {
+        return 0;
+    }
+    crc_forced = path;
+    return 1;
+}
+#endif
+
+/* The path for `len` bytes on this CPU. */
+static int crc_choose(size_t len)
+{
+#ifdef VFG_CRC_TESTING
+    if (crc_forced >= 0) {
+        return crc_forced;
+    }
+#endif
+#ifdef VFG_CRC_SSE42
+    if (len >= CRC_CLMUL_MIN) {
+        if (crc_path_runs(CRC_VPCLMUL512)) {
+            return CRC_VPCLMUL512;
+        }
+        if (crc_path_runs(CRC_VPCLMUL256)) {
+            return CRC_VPCLMUL256;
+        }
+        if (crc_path_runs(CRC_PCLMUL)) {
+            return CRC_PCLMUL;
+        }
+    }
+#else
+    (void)len;
+#endif
+    return crc_path_runs(CRC_SSE42) ? CRC_SSE42 : CRC_SLICE8;
+}
+
+#ifdef VFG_CRC_TESTING
+/* Test only: the path vfg_crc32c takes for `len` bytes (the forced one if any). */
+int vfg_crc32c_path(size_t len);
+
+int vfg_crc32c_path(size_t len)
+{
+    return crc_choose(len);
+}
 #endif
 
 uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
@@ -800,12 +1173,7 @@ uint32_t vfg_crc32c(uint32_t crc, const uint8_t *data, size_t len)
     if (data == NULL) {
         return crc;
     }
-#ifdef VFG_CRC_SSE42
-    if (__builtin_cpu_supports("sse4.2")) {
-        return ~crc32c_sse42(~crc, data, len);
-    }
-#endif
-    return ~crc32c_slice8(~crc, data, len);
+    return ~crc_by_path(crc_choose(len), ~crc, data, len);
 }
 #endif /* VFG_QEMU */
 

@@ -111,6 +111,13 @@ def crc32c_fold_constant(k: int) -> int:
     return int(f"{value:032b}"[::-1], 2)
 
 
+def crc32c_clmul_pair(bits: int) -> tuple[int, int]:
+    """The C runtime's constants for moving a 128-bit lane `bits` bits on by carry-less multiplication:
+    (reflected x^(bits+31) mod P, reflected x^(bits-33) mod P), the multipliers of its first and its last
+    eight bytes (see vfg_crc.c.j2). `bits` is a multiple of 128."""
+    return crc32c_fold_constant(bits), crc32c_fold_constant(bits - 64)
+
+
 def crc32c(data: bytes, crc: int = 0) -> int:
     """CRC-32C, chainable: `crc32c(b, crc32c(a)) == crc32c(a + b)`."""
     table = crc32c_table()

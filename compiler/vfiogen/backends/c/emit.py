@@ -30,11 +30,17 @@ from vfiogen.ir.plan import MASK_ARRAYS, MASK_REGISTERS, MAX_VERSION, MIN_VERSIO
 from vfiogen.ir.nodes import WAIT_HOOK, ArrayType, BytesType, FieldType, ScalarType, StructType
 from vfiogen.ir.types import ScalarKind
 from vfiogen.wire import format as wire_format
-from vfiogen.wire.format import crc32c_shift_tables, crc32c_slice_tables
+from vfiogen.wire.format import crc32c_clmul_pair, crc32c_shift_tables, crc32c_slice_tables
 
 
 
 CRC_BLOCK = 512
+CRC_FOLD_BITS = (128, 256, 512, 1024, 2048)
+"""Distances the C runtime's folding CRC moves a lane by: one lane, a 256- and a 512-bit register, and a step
+of four registers of 128, 256 and 512 bits."""
+CRC_CLMUL_MIN = 128
+"""From this many bytes the C runtime's CRC folds by carry-less multiplication; below, the crc32 instruction is
+as fast or faster (tests/bench/README.md, "The integrity check")."""
 """Bytes per stream in the runtime's three-stream SSE4.2 CRC-32C (its shift tables advance this many)."""
 
 
@@ -281,6 +287,8 @@ class CBackend:
                                                         in enumerate(STATUSES)),
                       max_depth=max(depth, 1), crc_tables=_crc_rows(crc32c_slice_tables()),
                       crc_shift=_crc_rows(crc32c_shift_tables(CRC_BLOCK)), crc_block=CRC_BLOCK,
+                      crc_folds=[(bits, *(f"0x{k:08x}u" for k in crc32c_clmul_pair(bits))) for bits in CRC_FOLD_BITS],
+                      crc_clmul_min=CRC_CLMUL_MIN,
                       license=license, **sizes)
         outputs["c/vfg_runtime.h"] = env.get_template("vfg_runtime.h.j2").render(**shared)
         outputs["c/vfg_runtime.c"] = env.get_template("vfg_runtime.c.j2").render(**shared)
