@@ -17,6 +17,8 @@ Timed, interleaved round by round (bench_common.interleave):
   per present section);
 - sections: each present section's own save (or load) alone, no frames, descriptor or CRC;
 - msix: the MSI-X section's alone (at 2048 vectors most of the sections' time);
+- descriptor: the descriptor frame's records alone, packed on save (each present section's pack_descriptor)
+  and unpacked on load (the device's own reader, `vfio_pci._load_descriptor`), mask lists included;
 - crc32c: the runtime's CRC-32C of every frame, as a load computes them;
 - example_nic: the example device's whole blob at the same vector count (device_python.make_state), for
   the fixed cost of this device's sections against the example's five.
@@ -227,6 +229,11 @@ def _measure_one(captured: Captured, vectors: int, rounds: int,
     x = case.sections.index("msix")
     xm, xs, xp = codecs[x]
     view, spans = memoryview(blob), frames(blob)
+    records = [(getattr(vfio_pci, f"_{name}"), getattr(d, name)) for name in case.sections]
+    head = spans[0][0] + 12, spans[0][1]  # the descriptor frame's payload
+    assert b"".join(rt.RECORD.pack(m.SECTION_ID, len(r)) + r for (m, _), r in zip(
+        records, [m.pack_descriptor(r) for m, r in records], strict=True)) == blob[head[0]:head[1]]
+    assert vfio_pci._load_descriptor(blob, *head) == d
     e = device_python.make_state(vectors)
     ed = device_python.descriptor_of(e)
     eblob = example_nic.save(e, ed)
@@ -234,10 +241,13 @@ def _measure_one(captured: Captured, vectors: int, rounds: int,
         ("save", "generated"): lambda: vfio_pci.save(s, d, config=c),
         ("save", "sections"): lambda: [m.save(st, m.VERSION, p) for m, st, p in codecs],
         ("save", "msix"): lambda: xm.save(xs, xm.VERSION, xp),
+        ("save", "descriptor"): lambda: [m.pack_descriptor(r) for m, r in records],
         ("save", "example"): lambda: example_nic.save(e, ed),
         ("load", "generated"): lambda: vfio_pci.load(blob, config=c),
-        ("load", "sections"): lambda: [m.load(b, m.VERSION, p) for (m, _, p), b in zip(codecs, payloads, strict=True)],
+        ("load", "sections"): lambda: [m.load(b, m.VERSION, p)
+                                       for (m, _, p), b in zip(codecs, payloads, strict=True)],
         ("load", "msix"): lambda: xm.load(payloads[x], xm.VERSION, xp),
+        ("load", "descriptor"): lambda: vfio_pci._load_descriptor(blob, *head),
         ("load", "example"): lambda: example_nic.load(eblob),
         ("crc", "crc32c"): lambda: [rt.crc32c(view[a:b]) for a, b in spans],
     }
@@ -252,9 +262,10 @@ def report(captured: Captured, samples: dict[tuple[int, str, str], list[float]],
     med = {k: sorted(v)[len(v) // 2] * 1e6 for k, v in samples.items()}
     print(f"### Python {sys.version.split()[0]}, vfio_pci of {captured.where}: {rounds} interleaved rounds, "
           "µs per call (median), ratios per round: median [p25-p75]\n")
-    print("| vectors | sections | blob bytes | op | generated | sections alone | MSI-X alone | CRC of the frames "
-          "| sections / generated | CRC / generated | example_nic (bytes) | generated / example_nic |")
-    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| vectors | sections | blob bytes | op | generated | sections alone | MSI-X alone | descriptor alone "
+          "| CRC of the frames | sections / generated | descriptor / generated | CRC / generated "
+          "| example_nic (bytes) | generated / example_nic |")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for vectors in VECTORS:
         size, esize, count = next(k[2] for k in samples if k[0] == vectors and k[1] == "bytes").split()
         crc = samples[(vectors, "crc", "crc32c")]
@@ -262,8 +273,9 @@ def report(captured: Captured, samples: dict[tuple[int, str, str], list[float]],
             g = samples[(vectors, op, "generated")]
             k = (vectors, op)
             print(f"| {vectors} | {count} | {size} | {op} | {med[k + ('generated',)]:.1f} "
-                  f"| {med[k + ('sections',)]:.1f} | {med[k + ('msix',)]:.1f} | {med[(vectors, 'crc', 'crc32c')]:.1f} "
-                  f"| {ratio(samples[k + ('sections',)], g)} | {ratio(crc, g)} "
+                  f"| {med[k + ('sections',)]:.1f} | {med[k + ('msix',)]:.1f} | {med[k + ('descriptor',)]:.1f} "
+                  f"| {med[(vectors, 'crc', 'crc32c')]:.1f} | {ratio(samples[k + ('sections',)], g)} "
+                  f"| {ratio(samples[k + ('descriptor',)], g)} | {ratio(crc, g)} "
                   f"| {med[k + ('example',)]:.1f} ({esize}) | {ratio(g, samples[k + ('example',)])} |")
     print()
 
