@@ -19,6 +19,8 @@ Timed, interleaved round by round (bench_common.interleave):
 - msix: the MSI-X section's alone (at 2048 vectors most of the sections' time);
 - descriptor: the descriptor frame's records alone, packed on save (each present section's pack_descriptor)
   and unpacked on load (the device's own reader, `vfio_pci._load_descriptor`), mask lists included;
+- absent: building the default state and descriptor of every section the function lacks, as a load does
+  (VfioPciState and VfioPciDescriptor default every section they are not given);
 - crc32c: the runtime's CRC-32C of every frame, as a load computes them;
 - example_nic: the example device's whole blob at the same vector count (device_python.make_state), for
   the fixed cost of this device's sections against the example's five.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import statistics
 import struct
 import sys
 from collections.abc import Callable
@@ -234,6 +237,8 @@ def _measure_one(captured: Captured, vectors: int, rounds: int,
     assert b"".join(rt.RECORD.pack(m.SECTION_ID, len(r)) + r for (m, _), r in zip(
         records, [m.pack_descriptor(r) for m, r in records], strict=True)) == blob[head[0]:head[1]]
     assert vfio_pci._load_descriptor(blob, *head) == d
+    s0, d0 = vfio_pci.VfioPciState(), vfio_pci.VfioPciDescriptor()
+    absent = [type(getattr(r, n)) for r in (s0, d0) for n in vfio_pci.VfioPciState.__slots__ if n not in case.sections]
     e = device_python.make_state(vectors)
     ed = device_python.descriptor_of(e)
     eblob = example_nic.save(e, ed)
@@ -249,6 +254,7 @@ def _measure_one(captured: Captured, vectors: int, rounds: int,
         ("load", "msix"): lambda: xm.load(payloads[x], xm.VERSION, xp),
         ("load", "descriptor"): lambda: vfio_pci._load_descriptor(blob, *head),
         ("load", "example"): lambda: example_nic.load(eblob),
+        ("load", "absent"): lambda: [cls() for cls in absent],
         ("crc", "crc32c"): lambda: [rt.crc32c(view[a:b]) for a, b in spans],
     }
     timed: dict[tuple[str, str], list[float]] = {}
@@ -259,7 +265,7 @@ def _measure_one(captured: Captured, vectors: int, rounds: int,
 
 
 def report(captured: Captured, samples: dict[tuple[int, str, str], list[float]], rounds: int) -> None:
-    med = {k: sorted(v)[len(v) // 2] * 1e6 for k, v in samples.items()}
+    med = {k: statistics.median(v) * 1e6 for k, v in samples.items()}
     print(f"### Python {sys.version.split()[0]}, vfio_pci of {captured.where}: {rounds} interleaved rounds, "
           "µs per call (median), ratios per round: median [p25-p75]\n")
     print("| vectors | sections | blob bytes | op | generated | sections alone | MSI-X alone | descriptor alone "
@@ -277,7 +283,9 @@ def report(captured: Captured, samples: dict[tuple[int, str, str], list[float]],
                   f"| {med[(vectors, 'crc', 'crc32c')]:.1f} | {ratio(samples[k + ('sections',)], g)} "
                   f"| {ratio(samples[k + ('descriptor',)], g)} | {ratio(crc, g)} "
                   f"| {med[k + ('example',)]:.1f} ({esize}) | {ratio(g, samples[k + ('example',)])} |")
-    print()
+    absent = [statistics.median(samples[(vectors, "load", "absent")]) * 1e6 for vectors in VECTORS]
+    print(f"Building the default states and descriptors of the {len(vfio_pci.VfioPciState.__slots__) - int(count)} sections the function lacks, as "
+          f"every load does: {min(absent):.1f}-{max(absent):.1f} µs.\n")
 
 
 def main(rounds: int = 11, portable_crc: bool = False, captured: Captured | None = None) -> None:
