@@ -6,11 +6,13 @@ Not a test. bench_device.py (example_nic) and bench_vfio_pci.py (vfio_pci) impor
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import timeit
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,6 +27,27 @@ def cpu_model() -> str:
     except OSError:
         model = "?"
     return f"{model}, {os.cpu_count()} cores"
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, rounds: int, py_rounds: int) -> None:
+    """The options both whole-blob benchmarks take: rounds, compilers and flags, which halves to run."""
+    parser.add_argument("--rounds", type=int, default=rounds, help="C rounds")
+    parser.add_argument("--py-rounds", type=int, default=py_rounds, help="Python rounds")
+    parser.add_argument("--compilers", default="gcc,clang")
+    parser.add_argument("--cflags", default="-O2")
+    parser.add_argument("--no-python", action="store_true")
+    parser.add_argument("--no-c", action="store_true")
+    parser.add_argument("--portable-crc", action="store_true",
+                        help="Python: the pure-Python CRC-32C even where the crc32c package is installed")
+
+
+def installed(compilers: str) -> Iterator[str]:
+    """Each of the comma-separated compilers that is on PATH; a line in the output for each that is not."""
+    for compiler in compilers.split(","):
+        if shutil.which(compiler) is None:
+            print(f"### {compiler}: not installed, skipped\n")
+        else:
+            yield compiler
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
@@ -103,25 +102,15 @@ def c_report(compiler: str, cflags: list[str], rounds: int, work: Path, baseline
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=101, help="C rounds")
-    parser.add_argument("--py-rounds", type=int, default=15, help="Python rounds")
-    parser.add_argument("--compilers", default="gcc,clang")
-    parser.add_argument("--cflags", default="-O2")
-    parser.add_argument("--no-python", action="store_true")
-    parser.add_argument("--no-c", action="store_true")
+    bench_common.add_run_arguments(parser, rounds=101, py_rounds=15)
     parser.add_argument("--baseline", type=Path, default=None,
                         help="C: another tree's generated/c directory to time side by side (same struct layouts)")
-    parser.add_argument("--portable-crc", action="store_true",
-                        help="Python: the pure-Python CRC-32C even where the crc32c package is installed")
     args = parser.parse_args()
     print(f"CPU: {bench_common.cpu_model()}\n")
     if not args.no_python:
         device_python.main(args.py_rounds, args.portable_crc)
     if not args.no_c:
-        for compiler in args.compilers.split(","):
-            if shutil.which(compiler) is None:
-                print(f"### {compiler}: not installed, skipped\n")
-                continue
+        for compiler in bench_common.installed(args.compilers):
             with tempfile.TemporaryDirectory() as tmp:
                 c_report(compiler, shlex.split(args.cflags), args.rounds, Path(tmp), args.baseline)
 

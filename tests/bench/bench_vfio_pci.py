@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
@@ -99,17 +98,10 @@ def c_report(compiler: str, cflags: list[str], rounds: int, work: Path, captured
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=51, help="C rounds")
-    parser.add_argument("--py-rounds", type=int, default=11, help="Python rounds")
-    parser.add_argument("--compilers", default="gcc,clang")
-    parser.add_argument("--cflags", default="-O2")
-    parser.add_argument("--no-python", action="store_true")
-    parser.add_argument("--no-c", action="store_true")
+    bench_common.add_run_arguments(parser, rounds=51, py_rounds=11)
     parser.add_argument("--dump", default=vfio_pci_python.DUMP,
                         help="which pciutils dump (its name without .lspci-xxxx.txt)")
     parser.add_argument("--function", default=vfio_pci_python.FUNCTION, help="the function's address in it")
-    parser.add_argument("--portable-crc", action="store_true",
-                        help="Python: the pure-Python CRC-32C even where the crc32c package is installed")
     args = parser.parse_args()
     try:
         captured = vfio_pci_python.capture(args.dump, args.function)
@@ -120,10 +112,7 @@ def main() -> None:
     if not args.no_python:
         vfio_pci_python.main(args.py_rounds, args.portable_crc, captured)
     if not args.no_c:
-        for compiler in args.compilers.split(","):
-            if shutil.which(compiler) is None:
-                print(f"### {compiler}: not installed, skipped\n")
-                continue
+        for compiler in bench_common.installed(args.compilers):
             with tempfile.TemporaryDirectory() as tmp:
                 c_report(compiler, shlex.split(args.cflags), args.rounds, Path(tmp), captured)
 

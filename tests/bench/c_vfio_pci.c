@@ -21,8 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_rounds.h"
 #include "vfg_example_nic.h"
 #include "vfg_vfio_pci.h"
 #include "vfio_pci_sections.h" /* VFIO_PCI_SECTIONS(X), written by bench_vfio_pci.py from the lock */
@@ -58,7 +58,6 @@ enum { GEN_SIMD, GEN_PORTABLE, MEMCPY, CRC_SIMD, CRC_PORTABLE, IMPLS };
 static const char *const names[IMPLS] = {"generated", "generated-no-simd", "memcpy", "crc32c", "crc32c-no-simd"};
 
 #define CASES 6
-#define MAX_ROUNDS 1001
 #define MAX_BLOB (VFG_VFIO_PCI_MAX_SIZE > VFG_EXAMPLE_NIC_MAX_SIZE ? VFG_VFIO_PCI_MAX_SIZE : VFG_EXAMPLE_NIC_MAX_SIZE)
 
 struct bench_case {
@@ -78,8 +77,8 @@ static struct vfg_vfio_pci_descriptor vfio_src;
 static struct vfg_example_nic_state example_in;
 static struct vfg_example_nic_descriptor example_src;
 static uint8_t out[MAX_BLOB];
-static double samples[CASES][2][IMPLS][MAX_ROUNDS];
-static volatile unsigned sink;
+static unsigned case_vectors[CASES];
+static double samples[CASES][2][IMPLS][BENCH_MAX_ROUNDS];
 
 static int read_u32(uint32_t *v)
 {
@@ -126,8 +125,9 @@ static int read_case(struct bench_case *c)
     return 0;
 }
 
-static int run(int impl, int op, struct bench_case *c)
+static int run(int impl, int op, size_t k)
 {
+    struct bench_case *c = &cases[k];
     size_t len = 0;
     int simd = impl == GEN_SIMD;
     switch (impl) {
@@ -230,19 +230,13 @@ static int self_check(struct bench_case *c)
     return 0;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
 int main(int argc, char **argv)
 {
-    int rounds = argc > 1 ? atoi(argv[1]) : 31, r, j, op;
+    int rounds = argc > 1 ? atoi(argv[1]) : 31;
     size_t k;
-    long i;
-    if (rounds < 1 || rounds > MAX_ROUNDS) {
+    static char prefix[CASES][64];
+    const char *prefixes[CASES];
+    if (rounds < 1 || rounds > BENCH_MAX_ROUNDS) {
         return 2;
     }
     for (k = 0; k < CASES; k++) {
@@ -253,33 +247,12 @@ int main(int argc, char **argv)
         if (self_check(&cases[k]) != 0) {
             return 1;
         }
+        case_vectors[k] = cases[k].vectors;
+        snprintf(prefix[k], sizeof prefix[k], "%s\t%u\t%zu", cases[k].device == 0 ? "vfio_pci" : "example_nic",
+                 cases[k].vectors, cases[k].blob_len);
+        prefixes[k] = prefix[k];
     }
-    for (r = 0; r < rounds; r++) {
-        for (k = 0; k < CASES; k++) {
-            long n = cases[k].vectors > 256u ? 200 : 4000;
-            for (op = 0; op < 2; op++) {
-                for (j = 0; j < IMPLS; j++) {
-                    int impl = (j + r) % IMPLS;
-                    double start = now();
-                    for (i = 0; i < n; i++) {
-                        sink += (unsigned)run(impl, op, &cases[k]);
-                    }
-                    samples[k][op][impl][r] = (now() - start) / (double)n;
-                }
-            }
-        }
-    }
-    for (k = 0; k < CASES; k++) {
-        for (op = 0; op < 2; op++) {
-            for (j = 0; j < IMPLS; j++) {
-                printf("%s\t%u\t%zu\t%s\t%s\t", cases[k].device == 0 ? "vfio_pci" : "example_nic", cases[k].vectors,
-                       cases[k].blob_len, op == 0 ? "load" : "save", names[j]);
-                for (r = 0; r < rounds; r++) {
-                    printf("%s%.3f", r ? "," : "", samples[k][op][j][r]);
-                }
-                printf("\n");
-            }
-        }
-    }
+    bench_rounds(rounds, CASES, IMPLS, case_vectors, run, &samples[0][0][0][0]);
+    bench_print(rounds, CASES, IMPLS, prefixes, names, &samples[0][0][0][0]);
     return 0;
 }

@@ -284,8 +284,9 @@ def report(captured: Captured, samples: dict[tuple[int, str, str], list[float]],
                   f"| {ratio(samples[k + ('descriptor',)], g)} | {ratio(crc, g)} "
                   f"| {med[k + ('example',)]:.1f} ({esize}) | {ratio(g, samples[k + ('example',)])} |")
     absent = [statistics.median(samples[(vectors, "load", "absent")]) * 1e6 for vectors in VECTORS]
-    print(f"Building the default states and descriptors of the {len(vfio_pci.VfioPciState.__slots__) - int(count)} sections the function lacks, as "
-          f"every load does: {min(absent):.1f}-{max(absent):.1f} µs.\n")
+    lacking = len(vfio_pci.VfioPciState.__slots__) - int(count)
+    print(f"Building the default states and descriptors of the {lacking} sections the function lacks, as every "
+          f"load does: {min(absent):.1f}-{max(absent):.1f} µs.\n")
 
 
 def main(rounds: int = 11, portable_crc: bool = False, captured: Captured | None = None) -> None:
