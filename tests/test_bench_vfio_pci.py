@@ -64,7 +64,7 @@ def test_the_vfio_irq_section_adds_29_bytes(captured: bench.Captured) -> None:
 
 def test_a_corrupted_frame_is_refused(captured: bench.Captured) -> None:
     case = bench.make_case(captured, 64)
-    start, end = bench.frames(case.blob)[-1]
+    _, end = bench.frames(case.blob)[-1]
     bad = bytearray(case.blob)
     bad[end] ^= 1  # the last frame's CRC
     with pytest.raises(vfio_pci.LoadError):

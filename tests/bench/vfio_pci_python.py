@@ -121,6 +121,9 @@ def capture(dump: str = DUMP, address: str = FUNCTION, data: Path = DATA) -> Cap
     if not found.sections or any(s.captured.problems for s in found.sections):
         raise SetupError(f"{path} {address}: nothing vfio_pci can capture, or a capture problem")
     bases = {s.name: s.base for s in found.sections}
+    if "msix" not in bases:
+        raise SetupError(f"{path} {address}: no MSI-X capability, so no vector count to vary (sections: "
+                         f"{', '.join(bases)})")
     config = vfio_pci.VfioPciConfig(present=sum(getattr(vfio_pci, f"HAS_{n.upper()}") for n in bases))
     space = function.config
     state = vfio_pci.capture(lambda o, n: int.from_bytes(space[o:o + n], "little"), bases, config)
