@@ -23,9 +23,7 @@ per round: the tables give medians and, for ratios, `median [p25-p75]` over roun
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
@@ -41,37 +39,23 @@ KEPT = tuple(f"vfg_{n}_init" for n in ("rebar", "header", "msi", "msix", "sriov"
     "vfg_example_nic_derive_descriptor",)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_common  # noqa: E402
 import device_python  # noqa: E402
+from bench_common import ratio  # noqa: E402
 
 
 def build(compiler: str, cflags: list[str], work: Path, baseline: Path | None = None) -> Path:
-    objects = []
     variants: list[tuple[str, list[str], Path]] = [("simd", [], C_DIR), ("portable", ["-DVFG_NO_SIMD"], C_DIR)]
     if baseline is not None:
         variants += [("base_simd", [], baseline), ("base_portable", ["-DVFG_NO_SIMD"], baseline)]
-    for variant, extra, c_dir in variants:
-        units = []
-        for unit in UNITS:
-            obj = work / f"{variant}_{unit}.o"
-            subprocess.run([compiler, "-std=gnu99", *cflags, *extra, "-I", str(c_dir), "-c",
-                            str(c_dir / f"vfg_{unit}.c"), "-o", str(obj)], check=True)
-            units.append(str(obj))
-        merged = work / f"{variant}.o"
-        subprocess.run(["ld", "-r", "-o", str(merged), *units], check=True)
-        subprocess.run(["objcopy", *[f"--redefine-sym=vfg_{n}={variant}_{n}" for n in RENAMED], str(merged)],
-                       check=True)
-        keep = [f"{variant}_{n}" for n in RENAMED] + (list(KEPT) if variant == "simd" else [])
-        subprocess.run(["objcopy", *[f"--keep-global-symbol={k}" for k in keep], str(merged)], check=True)
-        objects.append(str(merged))
+    objects = [str(bench_common.link_variant(compiler, [*cflags, *extra], c_dir, UNITS, variant, RENAMED,
+                                             KEPT if variant == "simd" else (), work))
+               for variant, extra, c_dir in variants]
     binary = work / "c_device"
     defines = ["-DVFG_BENCH_BASELINE"] if baseline is not None else []
     subprocess.run([compiler, "-std=gnu99", *cflags, *defines, "-I", str(C_DIR), str(BENCH), *objects, "-o",
                     str(binary)], check=True)
     return binary
-
-
-def ratio(a: list[float], b: list[float]) -> str:
-    return device_python.ratio(a, b)
 
 
 def c_report(compiler: str, cflags: list[str], rounds: int, work: Path, baseline: Path | None = None) -> None:
@@ -118,27 +102,15 @@ def c_report(compiler: str, cflags: list[str], rounds: int, work: Path, baseline
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=101, help="C rounds")
-    parser.add_argument("--py-rounds", type=int, default=15, help="Python rounds")
-    parser.add_argument("--compilers", default="gcc,clang")
-    parser.add_argument("--cflags", default="-O2")
-    parser.add_argument("--no-python", action="store_true")
-    parser.add_argument("--no-c", action="store_true")
+    bench_common.add_run_arguments(parser, rounds=101, py_rounds=15)
     parser.add_argument("--baseline", type=Path, default=None,
                         help="C: another tree's generated/c directory to time side by side (same struct layouts)")
-    parser.add_argument("--portable-crc", action="store_true",
-                        help="Python: the pure-Python CRC-32C even where the crc32c package is installed")
     args = parser.parse_args()
-    with open("/proc/cpuinfo") as f:
-        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
-    print(f"CPU: {model}, {os.cpu_count()} cores\n")
+    print(f"CPU: {bench_common.cpu_model()}\n")
     if not args.no_python:
         device_python.main(args.py_rounds, args.portable_crc)
     if not args.no_c:
-        for compiler in args.compilers.split(","):
-            if shutil.which(compiler) is None:
-                print(f"### {compiler}: not installed, skipped\n")
-                continue
+        for compiler in bench_common.installed(args.compilers):
             with tempfile.TemporaryDirectory() as tmp:
                 c_report(compiler, shlex.split(args.cflags), args.rounds, Path(tmp), args.baseline)
 

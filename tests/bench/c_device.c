@@ -19,8 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_rounds.h"
 #include "vfg_example_nic.h"
 
 typedef uint32_t (*crc_fn)(uint32_t crc, const uint8_t *data, size_t len);
@@ -277,15 +277,13 @@ static const char *const names[IMPLS] = {"generated", "generated-no-simd", "hand
 #endif
 static const unsigned sizes[] = {1, 64, 2048};
 #define SIZES (sizeof sizes / sizeof sizes[0])
-#define MAX_ROUNDS 1001
 
 static struct vfg_example_nic_state state[SIZES], in;
 static struct vfg_example_nic_descriptor desc[SIZES], src;
 static uint8_t blob[SIZES][VFG_EXAMPLE_NIC_MAX_SIZE], out[VFG_EXAMPLE_NIC_MAX_SIZE];
 static size_t blob_len[SIZES], desc_len[SIZES];
 static const uint8_t *desc_bytes[SIZES];
-static double samples[SIZES][2][IMPLS][MAX_ROUNDS];
-static volatile unsigned sink;
+static double samples[SIZES][2][IMPLS][BENCH_MAX_ROUNDS];
 
 static void setup(void)
 {
@@ -454,50 +452,24 @@ static int self_check(void)
     return 0;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
 int main(int argc, char **argv)
 {
-    int rounds = argc > 1 ? atoi(argv[1]) : 31, r, j, op;
+    int rounds = argc > 1 ? atoi(argv[1]) : 31;
     size_t k;
-    long i;
+    static char prefix[SIZES][64];
+    const char *prefixes[SIZES];
     setup();
     if (self_check() != 0) {
         return 1;
     }
-    if (rounds < 1 || rounds > MAX_ROUNDS) {
+    if (rounds < 1 || rounds > BENCH_MAX_ROUNDS) {
         return 2;
     }
-    for (r = 0; r < rounds; r++) {
-        for (k = 0; k < SIZES; k++) {
-            long n = sizes[k] > 256u ? 200 : 4000;
-            for (op = 0; op < 2; op++) {
-                for (j = 0; j < IMPLS; j++) {
-                    int impl = (j + r) % IMPLS;
-                    double start = now();
-                    for (i = 0; i < n; i++) {
-                        sink += (unsigned)run(impl, op, k);
-                    }
-                    samples[k][op][impl][r] = (now() - start) / (double)n;
-                }
-            }
-        }
-    }
+    bench_rounds(rounds, SIZES, IMPLS, sizes, run, &samples[0][0][0][0]);
     for (k = 0; k < SIZES; k++) {
-        for (op = 0; op < 2; op++) {
-            for (j = 0; j < IMPLS; j++) {
-                printf("%u\t%zu\t%s\t%s\t", sizes[k], blob_len[k], op == 0 ? "load" : "save", names[j]);
-                for (r = 0; r < rounds; r++) {
-                    printf("%s%.3f", r ? "," : "", samples[k][op][j][r]);
-                }
-                printf("\n");
-            }
-        }
+        snprintf(prefix[k], sizeof prefix[k], "%u\t%zu", sizes[k], blob_len[k]);
+        prefixes[k] = prefix[k];
     }
+    bench_print(rounds, SIZES, IMPLS, prefixes, names, &samples[0][0][0][0]);
     return 0;
 }

@@ -20,12 +20,14 @@ from __future__ import annotations
 import statistics
 import struct
 import sys
-import timeit
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "generated" / "python"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_common import interleave, ratio  # noqa: E402
 
 from vfiogen_state import _runtime as rt  # noqa: E402
 from vfiogen_state import example_nic, header, msi, msix, rebar, sriov  # noqa: E402
@@ -263,10 +265,6 @@ def hand_state(s: example_nic.ExampleNicState) -> HDevice:
 
 # --- timing ---------------------------------------------------------------------------------------------------
 
-def _per_call(fn: Callable[[], object], number: int) -> float:
-    return timeit.timeit(fn, number=number) / number
-
-
 def measure(rounds: int) -> dict[tuple[int, str, str], list[float]]:
     """Seconds per call, one sample per round and candidate, candidates interleaved within each round."""
     samples: dict[tuple[int, str, str], list[float]] = {}
@@ -302,25 +300,11 @@ def _measure_one(vectors: int, rounds: int, samples: dict[tuple[int, str, str], 
             ("load", "hand"): lambda: hand_load(blob, descriptor),
             ("crc", "crc32c"): lambda: [rt.crc32c(view[a:b]) for a, b in frames],
         }
-        number = {1: 400, 64: 100, 2048: 4}[vectors]
-        for r in range(rounds):
-            keys = list(candidates)
-            keys = keys[r % len(keys):] + keys[:r % len(keys)]
-            for op, name in keys:
-                samples.setdefault((vectors, op, name), []).append(_per_call(candidates[(op, name)], number))
+        timed: dict[tuple[str, str], list[float]] = {}
+        interleave(candidates, rounds, {1: 400, 64: 100, 2048: 4}[vectors], timed)
+        for (op, name), values in timed.items():
+            samples[(vectors, op, name)] = values
         samples[(vectors, "bytes", str(len(blob)))] = [0.0]
-
-
-def quartiles(values: list[float]) -> tuple[float, float, float]:
-    if len(values) < 4:
-        return min(values), statistics.median(values), max(values)
-    q = statistics.quantiles(values, n=4)
-    return q[0], statistics.median(values), q[2]
-
-
-def ratio(a: list[float], b: list[float]) -> str:
-    lo, mid, hi = quartiles([x / y for x, y in zip(a, b, strict=True)])
-    return f"{mid:.2f} [{lo:.2f}-{hi:.2f}]"
 
 
 def report(samples: dict[tuple[int, str, str], list[float]], rounds: int) -> None:
