@@ -323,7 +323,8 @@ class _Run:
         from vfiogen import driver
 
         ctx = self.context()
-        inputs = driver.discover(args.schemas, ctx.reporter) if problems else found
+        driver.report_scan(problems, ctx.reporter)
+        inputs = found
         if not inputs and not ctx.reporter.error_count:
             return _no_schemas(args.schemas)
         stop_before = args.stop_before
@@ -347,10 +348,6 @@ class _Run:
             from vfiogen.outputs import with_manifest
 
             outputs = with_manifest(outputs)
-        if result.module is None and args.command == "build":  # stopped before a pass: nothing to write
-            sys.stdout.write(out)
-            sys.stderr.write(err)
-            return EXIT_OK
         if run_key is not None:
             from vfiogen import cache
             from vfiogen.outputs import LOCK_PATH

@@ -2,7 +2,7 @@
 
 `PASSES` runs front end and checks in order; the driver stops after the
 first pass that reported an error (warnings never stop it), so later passes
-may assume earlier guarantees. Back ends then render, and only `write_outputs`
+may assume earlier guarantees. Back ends then render, and only `outputs.write_outputs`
 touches the file system on the output side.
 """
 
@@ -12,33 +12,26 @@ import dataclasses
 import gc
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vfiogen.context import Context
 from vfiogen.diagnostics import Reporter
-from vfiogen.inputs import SchemaInput as SchemaInput  # re-exported, as `discover` returns them
-from vfiogen.inputs import display, scan
 from vfiogen.frontend.lower import lower
 from vfiogen.frontend.schema_check import check_meta_schema
 from vfiogen.frontend.yaml_loader import Node, load_yaml
+from vfiogen.inputs import Problem, display, scan
+from vfiogen.inputs import SchemaInput as SchemaInput  # re-exported, as `discover` returns them
 from vfiogen.ir.checked import CheckedModule
 from vfiogen.ir.dump import dump
-from vfiogen.passes.layout import compute_layout
 from vfiogen.outputs import LOCK_PATH
-from vfiogen.outputs import MANIFEST as MANIFEST  # re-exported: the output directory's code lives in `outputs`
-from vfiogen.outputs import stale_files as stale_files
-from vfiogen.outputs import with_manifest as with_manifest
-from vfiogen.outputs import write_outputs as write_outputs
-from vfiogen.passes import FREEZE_PASS, PASS_NAMES
-from vfiogen.passes import PassNameError as PassNameError  # re-exported: the command line catches it
+from vfiogen.passes import FREEZE_PASS, PASS_NAMES, PassNameError
+from vfiogen.passes.layout import compute_layout
 from vfiogen.passes.normalize import normalize
 from vfiogen.passes.resolve import resolve_names
 from vfiogen.passes.semantics import check_semantics
 from vfiogen.passes.typecheck import check_expressions
-from dataclasses import dataclass
 from vfiogen.source import file_span
 
 if TYPE_CHECKING:
@@ -55,9 +48,14 @@ def discover(paths: list[str], reporter: Reporter) -> list[SchemaInput]:
     """Every *.yaml/*.yml under `paths`, sorted by canonical name (never by filesystem order); what cannot be
     read, or two different files with one canonical name, reported (`inputs.scan`)."""
     found, problems = scan(paths)
+    report_scan(problems, reporter)
+    return found
+
+
+def report_scan(problems: list[Problem], reporter: Reporter) -> None:
+    """Report what `inputs.scan` found wrong with the schema paths, each at its file."""
     for code, shown, message in problems:
         reporter.report(code, file_span(shown), message)
-    return found
 
 
 def load_files(inputs: list[SchemaInput], ctx: Context) -> list[Document]:

@@ -7,6 +7,8 @@ and counts the compiles by wrapping `driver.compile_schemas`: a run the cache an
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,6 +176,23 @@ def test_the_directory_keeps_the_most_recently_used(compiles: list[int], tmp_pat
     assert compiles == []
     run_cli("check", "A.yaml")  # pruned first, as the oldest
     assert compiles == [1]
+    run_cli("check", "B.yaml")  # read after C, so C was pruned when A was kept, though B was written first
+    assert compiles == [1]
+
+
+def test_an_answered_run_does_not_import_the_compiler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What makes a warm `check` fast: the command line reaches the cache without importing the driver, the
+    YAML loader or jinja (a run of its own, as `sys.modules` in this one holds them all)."""
+    monkeypatch.setenv("VFIOGEN_NO_CACHE", "0")
+    monkeypatch.setenv("VFIOGEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    _put("s.yaml", GOOD)
+    program = ("import sys\nfrom vfiogen import cli\n"
+               "status = cli.main(['check', 's.yaml'])\n"
+               "print(status, *sorted(m for m in ('vfiogen.driver', 'yaml', 'jinja2') if m in sys.modules))")
+    runs = [subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs == ["0 vfiogen.driver yaml\n", "0\n"], runs  # a compiled check renders nothing: no jinja
 
 
 def test_an_unsafe_directory_is_not_used(compiles: list[int], tmp_path: Path) -> None:

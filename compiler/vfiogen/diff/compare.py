@@ -13,11 +13,11 @@ on both sides.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from vfiogen.diff.rules import RULES, Direction
 from vfiogen.ir.checked import CheckedModule
-from dataclasses import dataclass
 
 WIRE_KEYS = ("path", "type", "offset", "after", "relative", "size", "max_size", "present", "repeat",
              "in_element")

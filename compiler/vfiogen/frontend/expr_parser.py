@@ -14,6 +14,7 @@ Integers are decimal (no leading zeros), `0x…` or `0b…`. A NAME may hold
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from vfiogen.ir.expr import (
     PRECEDENCE,
@@ -27,7 +28,6 @@ from vfiogen.ir.expr import (
     Unary,
     UnaryOp,
 )
-from dataclasses import dataclass
 from vfiogen.source import Span
 
 _TOKEN = re.compile(r"""

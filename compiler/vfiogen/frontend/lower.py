@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import dataclass
 
 from vfiogen.diagnostics import Note, Reporter
 from vfiogen.frontend.expr_parser import ExprSyntaxError, parse_expr
@@ -46,7 +47,6 @@ from vfiogen.ir.nodes import (
     WAIT_HOOK,
 )
 from vfiogen.ir.types import Access, CompatKind, LocationKind, ScalarKind
-from dataclasses import dataclass
 from vfiogen.source import Span
 
 

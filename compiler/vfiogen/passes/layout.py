@@ -18,6 +18,7 @@ import itertools
 import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from vfiogen.context import Context
 from vfiogen.diagnostics import Note
@@ -26,7 +27,6 @@ from vfiogen.ir.expr import Expr, refs
 from vfiogen.ir.nodes import ArrayType, BitField, Module, Param, Register, Section, StateField
 from vfiogen.ir.symbols import SectionSymbols
 from vfiogen.ir.types import CONFIG_SPACE_BASE, CONFIG_SPACE_SIZE, LocationKind
-from dataclasses import dataclass
 
 # Beyond this many combinations an offset is not checked exhaustively; real
 # capabilities move registers on one or two bits.
@@ -127,14 +127,7 @@ class _Register:
         if self.fixed is not None:
             own = [self.fixed]
         else:
-            memo, names, evaluate_own = self.memo, self.names, self.evaluate
-            keys = itertools.product(*(domains[i] for i in self.indexes))
-            if len(names) == 1:  # the memo's key is the value itself, as `pick` gives it
-                own = [memo.get(key[0]) or memo.setdefault(key[0], evaluate_own(zip(names, key, strict=True)))
-                       for key in keys]
-            else:
-                own = [memo.get(key) or memo.setdefault(key, evaluate_own(zip(names, key, strict=True)))
-                       for key in keys]
+            own = [self.own(key) for key in itertools.product(*(domains[i] for i in self.indexes))]
         return list(map(own.__getitem__, ordinals))
 
     def own(self, key: tuple[Value, ...]) -> _Where:

@@ -6,6 +6,7 @@ strings; the templates only loop and print.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 from vfiogen.backends.jinja_env import environment
 from vfiogen.context import Context
@@ -15,7 +16,6 @@ from vfiogen.passes.plan import plan_device
 from vfiogen.ir.nodes import ArrayType, BitField, Device, Versioning
 from vfiogen.ir.plan import MASK_REGISTERS, MAX_VERSION, MIN_VERSION
 from vfiogen.ir.types import LocationKind
-from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

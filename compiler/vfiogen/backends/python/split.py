@@ -170,33 +170,26 @@ class _Scan:
         stack = [tree]
         while stack:
             node = stack.pop()
-            kind = type(node)
-            if kind is ast.Name:
-                assert isinstance(node, ast.Name)
+            if isinstance(node, ast.Name):
                 self.names.add(node.id)
-                if type(node.ctx) is not ast.Load:
+                if not isinstance(node.ctx, ast.Load):
                     self.stored.add(node.id)
                 continue
-            if kind is ast.arg:
-                assert isinstance(node, ast.arg)
+            if isinstance(node, ast.arg):
                 self.bound.add(node.arg)
                 self._annotation(node.annotation)
-            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._annotation(node.returns)
-            elif kind is ast.AnnAssign:
-                assert isinstance(node, ast.AnnAssign)
+            elif isinstance(node, ast.AnnAssign):
                 self._annotation(node.annotation)
-            elif kind is ast.ExceptHandler:
-                assert isinstance(node, ast.ExceptHandler)
+            elif isinstance(node, ast.ExceptHandler):
                 if node.name:
                     self.bound.add(node.name)
-            elif kind is ast.ImportFrom:
-                assert isinstance(node, ast.ImportFrom)
+            elif isinstance(node, ast.ImportFrom):
                 self.imports.append(node)
             for name in node._fields:
                 value = getattr(node, name, None)
-                if type(value) is list:
+                if isinstance(value, list):
                     stack.extend(item for item in value if isinstance(item, ast.AST))
                 elif isinstance(value, ast.AST):
                     stack.append(value)
