@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from vfiogen import DEFAULT_LICENSE as DEFAULT_LICENSE  # re-exported; defined with the package
-from dataclasses import dataclass
 
 OPERATORS = ("AND", "OR", "WITH")
 _TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<word>[A-Za-z0-9.\-]+\+?)|(?P<bad>\S))")

@@ -175,3 +175,5 @@ def test_a_remembered_shape_gives_arrays_as_long_as_the_registers_this_build_ind
     want = ((0,) * len(widths), (1, 2, 3)[:len(widths)])
     for _ in range(2):  # learning the shape, then using it
         assert rt.unpack_masks("s", good, 0, len(good), 3, widths, shapes) == want
+    # learnt from the first list (by its size) and used by the second; a build indexing no register keeps none
+    assert list(shapes) == ([len(good)] if widths else []), shapes

@@ -8,6 +8,7 @@ params (written `params.NAME` in expressions).
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from vfiogen.ir.evaluate import Range
 from vfiogen.ir.expr import Ref
@@ -21,7 +22,6 @@ from vfiogen.ir.nodes import (
     ScalarType,
     StateField,
 )
-from dataclasses import dataclass
 from vfiogen.source import Span
 
 

@@ -14,6 +14,7 @@ and read as the generated `CompatFailure` prints them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from vfiogen.passes.plan import instance_name, missing_instance_reason, missing_section_reason
@@ -21,7 +22,6 @@ from vfiogen.ir.checked import CheckedModule, CheckedSection
 from vfiogen.ir.nodes import Device
 from vfiogen.ir.plan import MASK_REGISTERS
 from vfiogen.migration.descriptor import Descriptor, Value
-from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ plain C, so the common expressions read as they were written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from vfiogen.backends.c.naming import ident
 from vfiogen.ir.evaluate import Range, value_range
 from vfiogen.ir.expr import BinaryOp, BoolLit, Conditional, Expr, IntLit, Ref, Unary, UnaryOp
 from vfiogen.ir.nodes import BitField, EnumValue, Param, Register, ScalarType, StateField
 from vfiogen.ir.symbols import SectionSymbols, SymbolKind
-from dataclasses import dataclass
 
 INT64_MAX = (1 << 63) - 1
 INT64_MIN = -(1 << 63)

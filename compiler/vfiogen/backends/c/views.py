@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 from vfiogen.backends.c import naming, wrap
-from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

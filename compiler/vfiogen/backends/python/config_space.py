@@ -8,11 +8,11 @@ low dword (at the register's offset) first, as the C does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.translate import PythonExpr
 from vfiogen.ir.checked import CheckedSection
-from dataclasses import dataclass
 
 
 @dataclass(frozen=True)

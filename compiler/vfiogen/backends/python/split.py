@@ -55,7 +55,7 @@ def finish(package: str, section: str, main: str, more: str) -> tuple[str, str]:
             typing.append(origins.typing[name])
     # A statement copied from the section module (`_E = lazy_module(...)`) needs what it uses too.
     for statement in [s for s in runtime if not s.startswith(("import ", "from "))]:
-        runtime += [origins.runtime[name] for name in sorted(_used(ast.parse(statement)) - _BUILTINS)]
+        runtime += [origins.runtime[name] for name in sorted(_Scan(ast.parse(statement)).names - _BUILTINS)]
     more = more.replace(IMPORTS, _header(runtime, typing))
     public = sorted(defined)
     main = _prune(main, main_tree)
@@ -77,7 +77,7 @@ def _header(runtime: list[str], typing: list[str]) -> str:
         lines += ["", "TYPE_CHECKING = False  # typing is not imported at run time", "if TYPE_CHECKING:"]
         typed = [s for s in dict.fromkeys(typing) if s.startswith("import ")]
         lines += [f"    {s}" for s in typed] + _merged([s for s in typing if s.startswith("from ")], "    ")
-        if not typed and not typing:
+        if not typing:
             lines.append("    pass")
         if statements:
             lines.append("else:")
@@ -218,11 +218,6 @@ def _free(tree: ast.Module) -> set[str]:
         for item in outside:
             names |= _Scan(item).names
     return names
-
-
-def _used(tree: ast.AST) -> set[str]:
-    """Every name `tree` reads, those in string annotations included."""
-    return _Scan(tree).names
 
 
 def _prune(main: str, tree: ast.Module) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 from vfiogen.backends.python import naming
 from vfiogen.backends.python.config_space import CaptureStep, CaptureString, RestoreStep
-from dataclasses import dataclass
 
 _BUILTIN = frozenset({"int", "bool", "bytes", "str", "object", "None"})
 """Annotations left unquoted: the modules do not import `__future__` (its import alone costs about
@@ -148,10 +148,10 @@ class Op:
     condition_save: str = ""
     body: tuple[Op, ...] = ()
     defaults: tuple[tuple[str, str, str], ...] = ()
-    absent: tuple[tuple[str, str], ...] = ()
-    """For a cond on save: (Python text that the absent field holds a value, its path code), each refused."""
     """A cond's locals when its presence is false: (local, value, and for a register object the integer its
     `_raw` is then set to, else '')."""
+    absent: tuple[tuple[str, str], ...] = ()
+    """For a cond on save: (Python text that the absent field holds a value, its path code), each refused."""
     length_load: str = ""
     length_save: str = ""
     maximum: int = 0
