@@ -57,7 +57,6 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
     size_t at = 0;
     size_t size;
     int status = VFG_OK;
-    uint32_t *present = &d->present;
     memset(d, 0, sizeof *d);
     while (o < end) {
         uint16_t id;
@@ -128,7 +127,7 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
         if (status != VFG_OK) {
             return status;
         }
-        *present |= (uint32_t)1u << at;
+        d->present |= (uint32_t)1u << at;
         o += VFG_RECORD_HEAD_SIZE + size;
         at++;
     }

@@ -110,28 +110,24 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
         uint16_t id;
         uint16_t fixed;
         const char *field;
-        uint8_t most; /* a repeated section's most instances; 0 otherwise */
     } records[] = {
-        {VFG_REBAR_SECTION_ID, VFG_REBAR_DESCRIPTOR_FIXED, "descriptor.rebar",
-         0u},
+        {VFG_REBAR_SECTION_ID, VFG_REBAR_DESCRIPTOR_FIXED, "descriptor.rebar"},
         {VFG_HEADER_SECTION_ID, VFG_HEADER_DESCRIPTOR_FIXED,
-         "descriptor.header", 0u},
-        { VFG_MSI_SECTION_ID, VFG_MSI_DESCRIPTOR_FIXED, "descriptor.msi", 0u },
-        {VFG_MSIX_SECTION_ID, VFG_MSIX_DESCRIPTOR_FIXED, "descriptor.msix", 0u},
-        {VFG_SRIOV_SECTION_ID, VFG_SRIOV_DESCRIPTOR_FIXED, "descriptor.sriov",
-         0u},
+         "descriptor.header"},
+        { VFG_MSI_SECTION_ID, VFG_MSI_DESCRIPTOR_FIXED, "descriptor.msi" },
+        { VFG_MSIX_SECTION_ID, VFG_MSIX_DESCRIPTOR_FIXED, "descriptor.msix" },
+        {VFG_SRIOV_SECTION_ID, VFG_SRIOV_DESCRIPTOR_FIXED, "descriptor.sriov"},
         {VFG_VENDOR_SPECIFIC_SECTION_ID, VFG_VENDOR_SPECIFIC_DESCRIPTOR_FIXED,
-         "descriptor.vendor_specific", VFG_GENERIC_VENDOR_SPECIFIC_MAX},
+         "descriptor.vendor_specific"},
     };
     size_t o = start;
     size_t at = 0;
     size_t size;
     int status = VFG_OK;
-    uint32_t *present = &d->present;
-    struct vfg_generic_instances *counts = &d->instances;
     memset(d, 0, sizeof *d);
     while (o < end) {
         uint16_t id;
+        bool repeated = false;
         if (end - o < VFG_RECORD_HEAD_SIZE) {
             return vfg_fail(err, VFG_GENERIC_NAME, "descriptor", NULL, o,
                             VFG_ERR_TRUNCATED,
@@ -194,12 +190,18 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
                                                  err);
             break;
         case 5u:
+            if (d->instances.vendor_specific >=
+                VFG_GENERIC_VENDOR_SPECIFIC_MAX) {
+                return vfg_fail(
+                           err, VFG_GENERIC_NAME, records[at].field, NULL, o,
+                           VFG_ERR_DESCRIPTOR,
+                           "more records than the section has instances at most");
+            }
             status = vfg_vendor_specific_unpack_descriptor(
-                         &d->vendor_specific[counts->vendor_specific <
-                                             VFG_GENERIC_VENDOR_SPECIFIC_MAX ?
-                                             counts->vendor_specific : 0u],
+                         &d->vendor_specific[d->instances.vendor_specific++],
                          blob, o + VFG_RECORD_HEAD_SIZE,
                          o + VFG_RECORD_HEAD_SIZE + size, err);
+            repeated = true;
             break;
         default:
             break;
@@ -207,26 +209,11 @@ static int check_descriptor(const uint8_t *blob, size_t start, size_t end,
         if (status != VFG_OK) {
             return status;
         }
-        *present |= (uint32_t)1u << at;
+        d->present |= (uint32_t)1u << at;
         o += VFG_RECORD_HEAD_SIZE + size;
-        if (records[at].most != 0u) {
-            /* one record per instance, back to back: `at` stays for the next */
-            uint8_t *count = NULL;
-            switch (at) {
-            case 5u:
-                count = &counts->vendor_specific;
-                break;
-            default:
-                break;
-            }
-            if (count == NULL || *count >= records[at].most) {
-                return vfg_fail(
-                           err, VFG_GENERIC_NAME, records[at].field, NULL,
-                           o - VFG_RECORD_HEAD_SIZE - size, VFG_ERR_DESCRIPTOR,
-                           "more records than the section has instances at most");
-            }
-            (*count)++;
+        if (repeated) {
             continue;
+            /* one record per instance, back to back: `at` stays for the next */
         }
         at++;
     }

@@ -59,10 +59,22 @@ ALL_VERSIONS = [pytest.param(name, version, set_name, id=f"{name}-v{version}-{se
                 for set_name in S.param_sets_of(name)]
 
 
-@pytest.fixture(scope="module", params=[COMPILERS[-1] if COMPILERS else "cc", *CROSS], ids=target_id)
+HOST = COMPILERS[-1] if COMPILERS else "cc"
+
+
+@pytest.fixture(scope="module", params=[HOST, *CROSS], ids=target_id)
 def driver(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The host build under ASan/UBSan, and each cross target (big-endian s390x) in its emulator."""
+    if request.param == HOST:
+        return _host_build(tmp_path_factory)
     return build_target(request.param, str(tmp_path_factory.mktemp("harness")))
+
+
+def _host_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The host driver, built once for both fixtures (`harness.build` is cached by its directory)."""
+    directory = tmp_path_factory.getbasetemp() / "harness-host"
+    directory.mkdir(exist_ok=True)
+    return build_target(HOST, str(directory))
 
 
 def _params(name: str, set_name: str) -> tuple[Any, dict[str, int]]:
@@ -100,7 +112,7 @@ SECTION_SETS = [pytest.param(name, set_name, id=f"{name}-{set_name}")
 @pytest.fixture(scope="module")
 def host_driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The host build only: a state goes to the driver as the bytes of the host's C struct (cstate.c_bytes)."""
-    return build_target(COMPILERS[-1] if COMPILERS else "cc", str(tmp_path_factory.mktemp("host")))
+    return _host_build(tmp_path_factory)
 
 
 @pytest.mark.parametrize(("name", "set_name"), SECTION_SETS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -166,17 +167,23 @@ def test_debugging_options_are_not_cached(compiles: list[int], tmp_path: Path) -
 
 def test_the_directory_keeps_the_most_recently_used(compiles: list[int], tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def later(*args: str) -> None:
+        """A run whose file times follow the last run's: the kernel stamps them from a clock that moves in ticks of
+        a few milliseconds, and runs in one process can share a tick (the prune would then order them by name)."""
+        time.sleep(0.03)
+        run_cli(*args)
+
     monkeypatch.setattr(cache, "ENTRIES_KEPT", 2)
     for title in "ABC":
-        run_cli("check", _put(f"{title}.yaml", GOOD.replace("title: T", f"title: {title}")))
+        later("check", _put(f"{title}.yaml", GOOD.replace("title: T", f"title: {title}")))
     assert len(_entries(tmp_path)) == 2
     compiles.clear()
-    run_cli("check", "C.yaml")
-    run_cli("check", "B.yaml")
+    later("check", "C.yaml")
+    later("check", "B.yaml")
     assert compiles == []
-    run_cli("check", "A.yaml")  # pruned first, as the oldest
+    later("check", "A.yaml")  # pruned first, as the oldest
     assert compiles == [1]
-    run_cli("check", "B.yaml")  # read after C, so C was pruned when A was kept, though B was written first
+    later("check", "B.yaml")  # read after C, so C was pruned when A was kept, though B was written first
     assert compiles == [1]
 
 

@@ -76,9 +76,14 @@ class Leaf:
     """A top-level value some presence, length or constraint reads: a loader keeps it while it checks."""
 
     @property
+    def value_checked(self) -> bool:
+        """True when a value can break the leaf's own rules (reserved bits, an enum): what a save refuses."""
+        return bool(self.reserved or self.enum_checks or self.enum)
+
+    @property
     def checked(self) -> bool:
         """True when loading the leaf takes more than a bounds check."""
-        return bool(self.reserved or self.enum_checks or self.enum or self.kind is LeafKind.BOOL)
+        return self.value_checked or self.kind is LeafKind.BOOL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -282,14 +282,13 @@ def _load_descriptor(blob: bytes, start: int, end: int) -> "GenericDescriptor":
                             f"{fixed} bytes of fixed descriptor fields")
         if end - o < _runtime.RECORD.size + size:
             raise _runtime.truncated(DEVICE, f"descriptor.{attr}", o, _runtime.RECORD.size + size, end - o)
+        if most and len(records[attr]) == most:
+            raise LoadError(DEVICE, f"descriptor.{attr}", o, f"more than {most} records of a section that has "
+                            f"at most {most} instances")
         record = unpack(blob, o + _runtime.RECORD.size, o + _runtime.RECORD.size + size)
         if most:
             # A repeated section: one record per instance, back to back; `at` stays for the next one.
-            items = records[attr]
-            if len(items) == most:
-                raise LoadError(DEVICE, f"descriptor.{attr}", o, f"more than {most} records of a section that has "
-                                f"at most {most} instances")
-            items.append(record)
+            records[attr].append(record)
             present |= bit
             o += _runtime.RECORD.size + size
             continue

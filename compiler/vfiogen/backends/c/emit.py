@@ -33,15 +33,14 @@ from vfiogen.wire import format as wire_format
 from vfiogen.wire.format import crc32c_clmul_pair, crc32c_shift_tables, crc32c_slice_tables
 
 
-
 CRC_BLOCK = 512
+"""Bytes per stream in the runtime's three-stream SSE4.2 CRC-32C (its shift tables advance this many)."""
 CRC_FOLD_BITS = (128, 256, 512, 1024, 2048)
 """Distances the C runtime's folding CRC moves a lane by: one lane, a 256- and a 512-bit register, and a step
 of four registers of 128, 256 and 512 bits."""
 CRC_CLMUL_MIN = 128
 """From this many bytes the C runtime's CRC folds by carry-less multiplication; below, the crc32 instruction is
 as fast or faster (tests/bench/README.md, "The integrity check")."""
-"""Bytes per stream in the runtime's three-stream SSE4.2 CRC-32C (its shift tables advance this many)."""
 
 
 def _crc_rows(tables: tuple[tuple[int, ...], ...]) -> list[list[str]]:

@@ -338,7 +338,7 @@ class Printer:
     def save_check(self, leaf: Leaf, w: Writer) -> None:
         """Refuse at save what a loader would refuse of this leaf (reserved bits, a value outside its enum), so
         save never writes a payload its own load rejects."""
-        if not leaf.carried or not (leaf.reserved or leaf.enum_checks or leaf.enum):
+        if not leaf.carried or not leaf.value_checked:
             return
         self.value_checks(leaf, f"s->{lvalue(leaf.member)}", w,
                           lambda status, message: self.save_fail(w, leaf.path, status, message))
@@ -385,7 +385,7 @@ class Printer:
                         self.fail(w, step.path, "o", "VFG_ERR_NO_SPACE", "the output buffer is too small")
                     index = f"i{step.depth}"
                     if step.word:
-                        if any(leaf.enum for leaf in step.element_leaves):
+                        if any(leaf.value_checked for leaf in step.element_leaves):
                             w.use(index)
                             with w.block(f"for ({index} = 0; {index} < {count}; {index}++)"):
                                 for leaf in step.element_leaves:
