@@ -120,7 +120,7 @@ def _join_golden(expected: list[str], body: str) -> str:
 
 
 def _display(path: Path) -> str:
-    """The path as vfiogen shows it (see `driver._display`)."""
+    """The path as vfiogen shows it (see `inputs.display`)."""
     return Path(os.path.relpath(path)).as_posix()
 
 

@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "tests" / "generated_c"))  # isolated.py: another 
 from harness import build, run  # noqa: E402
 from isolated import import_build  # noqa: E402
 from vfiogen import driver
+from vfiogen.outputs import write_outputs
 from vfiogen.context import Context
 from vfiogen.diagnostics import Reporter
 
@@ -124,7 +125,7 @@ def _build(directory: Path, text: str, file: str = "cmp.yaml", beside: tuple[str
     result = driver.compile_schemas(driver.discover([str(directory / "schemas")], ctx.reporter), ctx)
     assert result.module is not None, [d.message for d in ctx.reporter.diagnostics]
     outputs = driver.render(result.module, ctx)
-    driver.write_outputs(directory / "out", outputs)
+    write_outputs(directory / "out", outputs)
     return import_build(directory / "out" / "python")[Path(file).stem]
 
 
